@@ -1,0 +1,223 @@
+//! The `viewdag` command line: check, compile, explain, run, graph.
+//!
+//! Exit codes: 0 success; 1 the spec has errors (or a task failed); 2 usage or I/O error.
+
+use std::ffi::OsString;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::compiler::{CompileRequest, CompileResponse, Compiler, ViewStatus};
+use crate::error::DriverError;
+use crate::graph::{to_dot, to_mermaid};
+use crate::render::{render_human, summary, to_json};
+use crate::run::{Progress, TaskOutcome};
+
+#[derive(Debug, Parser)]
+#[command(name = "viewdag", version, about = "Compile and run view DAGs over DataFusion and Delta Lake")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum DiagnosticFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum GraphFormat {
+    Dot,
+    Mermaid,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate a spec and plan every view; report every problem.
+    Check {
+        /// The spec file (YAML, or JSON with a `.json` extension).
+        spec: PathBuf,
+        #[arg(long, value_enum, default_value = "human")]
+        format: DiagnosticFormat,
+    },
+    /// Compile every view and write its P0, P1 and P2 plans to a directory.
+    Compile {
+        spec: PathBuf,
+        /// Output directory (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Print a view's P0 (unoptimized), P1 (optimized) and P2 (physical) plans.
+    Explain { spec: PathBuf, view: String },
+    /// Compile, then run every task (materialized views and outputs), writing Delta tables.
+    Run { spec: PathBuf },
+    /// Print the view DAG.
+    Graph {
+        spec: PathBuf,
+        #[arg(long, value_enum, default_value = "dot")]
+        format: GraphFormat,
+    },
+}
+
+/// Runs the CLI and returns the process exit code.
+pub fn main_with_args(args: impl IntoIterator<Item = OsString>) -> i32 {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return if error.use_stderr() { 2 } else { 0 };
+        }
+    };
+    match execute(cli.command) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error}");
+            2
+        }
+    }
+}
+
+fn print_diagnostics(compiler: &Compiler, response: &CompileResponse) {
+    if response.diagnostics.is_empty() {
+        return;
+    }
+    let source = compiler.spec_source().expect("a compiled spec has a source");
+    let color = std::io::stderr().is_terminal();
+    eprint!("{}", render_human(source, &response.diagnostics, color));
+}
+
+fn compile(compiler: &mut Compiler, spec: &Path) -> Result<CompileResponse, DriverError> {
+    compiler.compile(&CompileRequest::new(spec))
+}
+
+fn execute(command: Command) -> Result<i32, DriverError> {
+    let mut compiler = Compiler::new()?;
+    match command {
+        Command::Check { spec, format } => {
+            let response = compile(&mut compiler, &spec)?;
+            match format {
+                DiagnosticFormat::Human => {
+                    print_diagnostics(&compiler, &response);
+                    let compiled = response.views.iter().filter(|view| matches!(view.status, ViewStatus::Compiled { .. })).count();
+                    eprintln!(
+                        "{}: {} of {} views compiled; {}",
+                        spec.display(),
+                        compiled,
+                        response.views.len(),
+                        summary(&response.diagnostics)
+                    );
+                }
+                DiagnosticFormat::Json => {
+                    let source = compiler.spec_source().expect("a compiled spec has a source");
+                    let diagnostics: Vec<_> = response.diagnostics.iter().map(|diagnostic| to_json(source, diagnostic)).collect();
+                    let views: Vec<_> = response
+                        .views
+                        .iter()
+                        .map(|view| {
+                            let status = match &view.status {
+                                ViewStatus::Compiled { .. } => serde_json::json!({ "status": "compiled" }),
+                                ViewStatus::Failed => serde_json::json!({ "status": "failed" }),
+                                ViewStatus::Blocked { upstream } => serde_json::json!({ "status": "blocked", "upstream": upstream }),
+                            };
+                            serde_json::json!({ "view": view.name, "result": status })
+                        })
+                        .collect();
+                    let document = serde_json::json!({ "spec": spec.display().to_string(), "diagnostics": diagnostics, "views": views });
+                    println!("{}", serde_json::to_string_pretty(&document).expect("JSON serializes"));
+                }
+            }
+            Ok(exit_code(&response))
+        }
+        Command::Compile { spec, out } => {
+            let response = compile(&mut compiler, &spec)?;
+            print_diagnostics(&compiler, &response);
+            std::fs::create_dir_all(&out).map_err(|error| DriverError::Io { path: out.clone(), message: error.to_string() })?;
+            let mut written = 0;
+            for view in compiler.view_names() {
+                let Some(Ok(plans)) = compiler.view_plans(&view) else { continue };
+                for (stage, text) in [("p0", &plans.p0_text), ("p1", &plans.optimized.text), ("p2", &plans.physical.text)] {
+                    let path = out.join(format!("{view}.{stage}.txt"));
+                    std::fs::write(&path, text).map_err(|error| DriverError::Io { path: path.clone(), message: error.to_string() })?;
+                }
+                written += 1;
+            }
+            eprintln!("wrote plans of {written} view(s) to {}; {}", out.display(), summary(&response.diagnostics));
+            Ok(exit_code(&response))
+        }
+        Command::Explain { spec, view } => {
+            let response = compile(&mut compiler, &spec)?;
+            let Some(plans) = compiler.view_plans(&view) else {
+                eprintln!("error: view `{view}` is not declared in {}", spec.display());
+                return Ok(2);
+            };
+            match plans {
+                Ok(plans) => {
+                    println!("== P0: unoptimized logical plan ({}) ==\n{}\n", short(&plans.p0_digest), plans.p0_text.trim_end());
+                    println!(
+                        "== P1: optimized logical plan ({}) ==\n{}\n",
+                        short(&plans.optimized.digest),
+                        plans.optimized.text.trim_end()
+                    );
+                    println!("== P2: physical plan ({}) ==\n{}", short(&plans.physical.digest), plans.physical.text.trim_end());
+                    Ok(0)
+                }
+                Err(_) => {
+                    let relevant: Vec<_> =
+                        response.diagnostics.iter().filter(|diagnostic| diagnostic.entry() == Some(view.as_str())).cloned().collect();
+                    let filtered = CompileResponse { diagnostics: relevant, ..response };
+                    print_diagnostics(&compiler, &filtered);
+                    eprintln!("view `{view}` did not compile");
+                    Ok(1)
+                }
+            }
+        }
+        Command::Run { spec } => {
+            let mut stderr = std::io::stderr();
+            let report = compiler.run(&CompileRequest::new(&spec), &mut |progress| {
+                if let Progress::Finished { report, index, total } = progress {
+                    let line = match &report.outcome {
+                        TaskOutcome::Written { rows, version } => format!(
+                            "[{}/{total}] {:<28} {rows:>10} rows  → {} (v{version})  {:.2?}",
+                            index + 1,
+                            report.id,
+                            report.target,
+                            report.elapsed
+                        ),
+                        TaskOutcome::Failed { message } => format!("[{}/{total}] {:<28} FAILED: {message}", index + 1, report.id),
+                        TaskOutcome::Skipped { reason } => format!("[{}/{total}] {:<28} skipped: {reason}", index + 1, report.id),
+                    };
+                    let _ = writeln!(stderr, "{line}");
+                }
+            })?;
+            if !report.compile.diagnostics.is_empty() {
+                print_diagnostics(&compiler, &report.compile);
+            }
+            let written = report.tasks.iter().filter(|task| matches!(task.outcome, TaskOutcome::Written { .. })).count();
+            eprintln!("{written} of {} task(s) written; {}", report.tasks.len(), summary(&report.compile.diagnostics));
+            Ok(if report.succeeded() { 0 } else { 1 })
+        }
+        Command::Graph { spec, format } => {
+            let response = compile(&mut compiler, &spec)?;
+            let outputs: Vec<(String, String)> = compiler.outputs.iter().map(|(name, spec)| (name.clone(), spec.view.clone())).collect();
+            let materialized = |name: &str| compiler.is_materialized(name);
+            let dag = &compiler.structure().dag;
+            let text = match format {
+                GraphFormat::Dot => to_dot(dag, &materialized, &outputs),
+                GraphFormat::Mermaid => to_mermaid(dag, &materialized, &outputs),
+            };
+            print!("{text}");
+            print_diagnostics(&compiler, &response);
+            Ok(exit_code(&response))
+        }
+    }
+}
+
+fn short(digest: &str) -> &str {
+    &digest[..digest.len().min(12)]
+}
+
+fn exit_code(response: &CompileResponse) -> i32 {
+    if response.has_errors() { 1 } else { 0 }
+}

@@ -1,0 +1,399 @@
+//! The `Compiler` API: read a spec, load its sources, set the salsa inputs (changing only
+//! what changed), and compile every view through P0, P1 and P2.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::SchemaRef;
+use salsa::Setter;
+use viewdag_ir::{
+    Code, Diagnostic, OutputSpec, ParsedSpec, PlanningSurfaceSpec, ProjectInput, SourceInput, SourceResolution, SpanIndex, SpecFormat,
+    SpecLocation, SurfaceInput, ViewDefinition, ViewInput, parse_spec,
+};
+use viewdag_lower::{LowerResult, ViewFailure, view_plan, view_schema};
+use viewdag_optimize::{OptimizedView, PhysicalView, optimized_view, physical_view};
+use viewdag_surface::{build_session_state, planning_session};
+use viewdag_validate::checks::contract::check_output;
+use viewdag_validate::{Structure, spec_structure};
+
+use crate::database::{Database, ExecutedQuery, id_of};
+use crate::error::DriverError;
+use crate::sources::load_source;
+
+/// What to compile.
+#[derive(Debug, Clone)]
+pub struct CompileRequest {
+    pub spec_path: PathBuf,
+}
+
+impl CompileRequest {
+    pub fn new(spec_path: impl Into<PathBuf>) -> Self {
+        CompileRequest { spec_path: spec_path.into() }
+    }
+}
+
+/// How one view came out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ViewStatus {
+    Compiled {
+        p0_digest: String,
+        p1_digest: String,
+        p2_digest: String,
+    },
+    /// The view has errors of its own (see the diagnostics).
+    Failed,
+    /// A relation upstream has errors; the view was not compiled.
+    Blocked {
+        upstream: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ViewOutcome {
+    pub name: String,
+    pub materialized: bool,
+    pub status: ViewStatus,
+}
+
+/// One tracked function execution, with the view (or source) it was for when known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Execution {
+    pub function: String,
+    pub relation: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct CompileResponse {
+    pub spec_path: PathBuf,
+    /// Every diagnostic, sorted by position in the spec.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Every view, in declaration order.
+    pub views: Vec<ViewOutcome>,
+    /// The tracked functions that executed during this compile.
+    pub executions: Vec<Execution>,
+}
+
+impl CompileResponse {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+    pub fn view(&self, name: &str) -> Option<&ViewOutcome> {
+        self.views.iter().find(|view| view.name == name)
+    }
+    /// How many times `function` executed (optionally for one relation).
+    pub fn executed(&self, function: &str, relation: Option<&str>) -> usize {
+        self.executions
+            .iter()
+            .filter(|execution| execution.function == function && (relation.is_none() || execution.relation.as_deref() == relation))
+            .count()
+    }
+}
+
+/// The text of a spec file as last read, for rendering diagnostics.
+#[derive(Debug, Clone)]
+pub struct SpecSource {
+    pub path: PathBuf,
+    pub text: String,
+    pub spans: SpanIndex,
+}
+
+/// An incremental compiler for one project. Keep it alive between compiles: only what an
+/// edit touched is recomputed.
+pub struct Compiler {
+    pub(crate) db: Database,
+    views: HashMap<String, ViewInput>,
+    sources: HashMap<String, SourceInput>,
+    project: Option<ProjectInput>,
+    surface: Option<SurfaceInput>,
+    pub(crate) root: PathBuf,
+    pub(crate) spec: Option<SpecSource>,
+    pub(crate) outputs: Vec<(String, OutputSpec)>,
+    source_diagnostics: Vec<Diagnostic>,
+}
+
+impl Compiler {
+    pub fn new() -> Result<Self, DriverError> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(|error| DriverError::Io { path: PathBuf::from("<runtime>"), message: error.to_string() })?;
+        Ok(Compiler {
+            db: Database::new(Arc::new(runtime)),
+            views: HashMap::new(),
+            sources: HashMap::new(),
+            project: None,
+            surface: None,
+            root: PathBuf::new(),
+            spec: None,
+            outputs: Vec::new(),
+            source_diagnostics: Vec::new(),
+        })
+    }
+
+    pub fn database(&self) -> &Database {
+        &self.db
+    }
+
+    pub fn spec_source(&self) -> Option<&SpecSource> {
+        self.spec.as_ref()
+    }
+
+    /// Reads the spec file and compiles it.
+    pub fn compile(&mut self, request: &CompileRequest) -> Result<CompileResponse, DriverError> {
+        let text = std::fs::read_to_string(&request.spec_path)
+            .map_err(|error| DriverError::Io { path: request.spec_path.clone(), message: error.to_string() })?;
+        Ok(self.compile_text(&request.spec_path, &text))
+    }
+
+    /// Compiles spec text as if read from `spec_path` (relative paths resolve against its
+    /// directory).
+    pub fn compile_text(&mut self, spec_path: &Path, text: &str) -> CompileResponse {
+        let parsed = parse_spec(text, SpecFormat::from_path(spec_path));
+        let root = spec_path.parent().map(Path::to_path_buf).unwrap_or_default();
+        self.root = std::path::absolute(if root.as_os_str().is_empty() { Path::new(".") } else { &root }).unwrap_or(root);
+        self.spec = Some(SpecSource { path: spec_path.to_path_buf(), text: text.to_string(), spans: parsed.spans.clone() });
+        self.set_inputs(&parsed);
+        let mut response = self.collect(spec_path);
+        let executed = self.db.take_executed();
+        response.executions = self.name_executions(executed);
+        response
+    }
+
+    fn set_inputs(&mut self, parsed: &ParsedSpec) {
+        let surface_spec = PlanningSurfaceSpec::from_profile(&parsed.profile);
+        let root_text = self.root.to_string_lossy().into_owned();
+        match self.surface {
+            None => self.surface = Some(SurfaceInput::new(&self.db, surface_spec.clone(), root_text)),
+            Some(surface) => {
+                if surface.spec(&self.db) != &surface_spec {
+                    surface.set_spec(&mut self.db).to(surface_spec.clone());
+                }
+                if surface.root(&self.db) != &root_text {
+                    surface.set_root(&mut self.db).to(root_text);
+                }
+            }
+        }
+        // Sources are loaded with a throwaway session on the shared runtime environment.
+        let state = build_session_state(&surface_spec, self.db.datafusion_runtime_env().clone());
+        self.source_diagnostics.clear();
+        let mut source_inputs = Vec::new();
+        for (name, spec) in &parsed.sources {
+            let resolution = match spec {
+                None => SourceResolution::Failed(Diagnostic::new(
+                    Code::InvalidValue,
+                    SpecLocation::source(name),
+                    format!("source `{name}` could not be read"),
+                )),
+                Some(spec) => {
+                    let loaded = self.db.tokio().block_on(load_source(name, spec, &self.root, &state));
+                    if let (SourceResolution::Resolved { identity, .. }, Some(provider)) = (&loaded.resolution, loaded.provider)
+                        && !self.db.has_provider(identity)
+                    {
+                        self.db.register_provider(identity.clone(), provider);
+                    }
+                    if let SourceResolution::Failed(diagnostic) = &loaded.resolution {
+                        self.source_diagnostics.push(diagnostic.clone());
+                    }
+                    loaded.resolution
+                }
+            };
+            let input = match self.sources.get(name) {
+                Some(input) => {
+                    if input.declaration(&self.db) != spec {
+                        input.set_declaration(&mut self.db).to(spec.clone());
+                    }
+                    if input.resolution(&self.db) != &resolution {
+                        input.set_resolution(&mut self.db).to(resolution);
+                    }
+                    *input
+                }
+                None => {
+                    let input = SourceInput::new(&self.db, name.clone(), spec.clone(), resolution);
+                    self.sources.insert(name.clone(), input);
+                    input
+                }
+            };
+            source_inputs.push(input);
+        }
+        let mut view_inputs = Vec::new();
+        for (name, definition) in &parsed.views {
+            let input = match self.views.get(name) {
+                Some(input) => {
+                    if input.definition(&self.db) != definition {
+                        input.set_definition(&mut self.db).to(definition.clone());
+                    }
+                    if input.materialized_table(&self.db).is_some() {
+                        input.set_materialized_table(&mut self.db).to(None);
+                    }
+                    *input
+                }
+                None => {
+                    let input = ViewInput::new(&self.db, name.clone(), definition.clone(), None);
+                    self.views.insert(name.clone(), input);
+                    input
+                }
+            };
+            view_inputs.push(input);
+        }
+        let outputs = Arc::new(parsed.outputs.clone());
+        self.outputs = parsed.outputs.iter().filter_map(|(name, spec)| spec.clone().map(|spec| (name.clone(), spec))).collect();
+        match self.project {
+            None => {
+                self.project = Some(ProjectInput::new(
+                    &self.db,
+                    source_inputs,
+                    view_inputs,
+                    outputs,
+                    parsed.profile.clone(),
+                    parsed.diagnostics.clone(),
+                ));
+            }
+            Some(project) => {
+                if project.sources(&self.db) != &source_inputs {
+                    project.set_sources(&mut self.db).to(source_inputs);
+                }
+                if project.views(&self.db) != &view_inputs {
+                    project.set_views(&mut self.db).to(view_inputs);
+                }
+                if project.outputs(&self.db).as_ref() != outputs.as_ref() {
+                    project.set_outputs(&mut self.db).to(outputs);
+                }
+                if project.profile(&self.db) != &parsed.profile {
+                    project.set_profile(&mut self.db).to(parsed.profile.clone());
+                }
+                if project.parse_diagnostics(&self.db) != &parsed.diagnostics {
+                    project.set_parse_diagnostics(&mut self.db).to(parsed.diagnostics.clone());
+                }
+            }
+        }
+    }
+
+    fn project(&self) -> ProjectInput {
+        self.project.expect("inputs are set before compiling")
+    }
+
+    /// The view DAG's structure (for graphs and scheduling).
+    pub fn structure(&self) -> &Structure {
+        spec_structure(&self.db, self.project())
+    }
+
+    /// The views of the current spec, in declaration order.
+    pub fn view_names(&self) -> Vec<String> {
+        self.project().views(&self.db).iter().map(|view| view.name(&self.db).clone()).collect()
+    }
+
+    pub(crate) fn view_input(&self, name: &str) -> Option<ViewInput> {
+        self.project().views(&self.db).iter().copied().find(|view| view.name(&self.db) == name)
+    }
+
+    pub fn is_materialized(&self, name: &str) -> bool {
+        self.view_input(name)
+            .and_then(|view| view.definition(&self.db).clone())
+            .is_some_and(|definition: ViewDefinition| definition.is_materialized())
+    }
+
+    pub fn view_schema(&self, name: &str) -> Option<LowerResult<SchemaRef>> {
+        self.view_input(name).map(|view| view_schema(&self.db, view).clone())
+    }
+
+    /// P0, P1 and P2 of a view.
+    pub fn view_plans(&self, name: &str) -> Option<LowerResult<ViewPlans>> {
+        let view = self.view_input(name)?;
+        Some((|| {
+            let lowered = view_plan(&self.db, view).clone()?;
+            let optimized = optimized_view(&self.db, view).clone()?;
+            let physical = physical_view(&self.db, view).clone()?;
+            Ok(ViewPlans {
+                p0_text: viewdag_optimize::normalize::normalize_plan_text(
+                    &viewdag_lower::digest::logical_plan_text(&lowered.plan),
+                    &self.root.to_string_lossy(),
+                ),
+                p0_digest: lowered.digest,
+                optimized,
+                physical,
+            })
+        })())
+    }
+
+    /// The surface manifest hash of the current profile.
+    pub fn surface_hash(&self) -> String {
+        planning_session(&self.db, self.surface.expect("inputs are set")).manifest.hash.clone()
+    }
+
+    fn collect(&self, spec_path: &Path) -> CompileResponse {
+        let project = self.project();
+        let db = &self.db;
+        let mut diagnostics: Vec<Diagnostic> = project.parse_diagnostics(db).clone();
+        diagnostics.extend(self.source_diagnostics.iter().cloned());
+        let structure = spec_structure(db, project);
+        diagnostics.extend(structure.diagnostics.iter().cloned());
+        let mut views = Vec::new();
+        for view in project.views(db) {
+            let name = view.name(db).clone();
+            let materialized = view.definition(db).as_ref().is_some_and(ViewDefinition::is_materialized);
+            let status = match physical_view(db, *view) {
+                Ok(physical) => {
+                    let lowered = view_plan(db, *view).as_ref().expect("P2 implies P0");
+                    let optimized: &OptimizedView = optimized_view(db, *view).as_ref().expect("P2 implies P1");
+                    ViewStatus::Compiled {
+                        p0_digest: lowered.digest.clone(),
+                        p1_digest: optimized.digest.clone(),
+                        p2_digest: physical.digest.clone(),
+                    }
+                }
+                Err(ViewFailure::Invalid) => ViewStatus::Failed,
+                Err(ViewFailure::Errors(errors)) => {
+                    diagnostics.extend(errors.iter().cloned());
+                    ViewStatus::Failed
+                }
+                Err(ViewFailure::Blocked { upstream }) => {
+                    diagnostics.push(Diagnostic::new(
+                        Code::Blocked,
+                        SpecLocation::view(&name),
+                        format!("view `{name}` is not compiled because `{upstream}` has errors"),
+                    ));
+                    ViewStatus::Blocked { upstream: upstream.clone() }
+                }
+            };
+            views.push(ViewOutcome { name, materialized, status });
+        }
+        for (output, spec) in &self.outputs {
+            let Some(view) = self.view_input(&spec.view) else { continue };
+            if let Ok(schema) = view_schema(db, view) {
+                diagnostics.extend(check_output(output, spec, schema));
+            }
+        }
+        let spans = &self.spec.as_ref().expect("spec is read").spans;
+        sort_by_position(&mut diagnostics, spans);
+        CompileResponse { spec_path: spec_path.to_path_buf(), diagnostics, views, executions: Vec::new() }
+    }
+
+    fn name_executions(&self, executed: Vec<ExecutedQuery>) -> Vec<Execution> {
+        let mut names: BTreeMap<salsa::Id, String> = BTreeMap::new();
+        for (name, view) in &self.views {
+            names.insert(id_of(*view), name.clone());
+        }
+        for (name, source) in &self.sources {
+            names.insert(id_of(*source), name.clone());
+        }
+        executed.into_iter().map(|query| Execution { relation: names.get(&query.key).cloned(), function: query.function }).collect()
+    }
+}
+
+/// P0, P1 and P2 of one view.
+#[derive(Debug, Clone)]
+pub struct ViewPlans {
+    pub p0_text: String,
+    pub p0_digest: String,
+    pub optimized: OptimizedView,
+    pub physical: PhysicalView,
+}
+
+/// Sorts diagnostics by where they point in the file, then by code and message.
+pub fn sort_by_position(diagnostics: &mut [Diagnostic], spans: &SpanIndex) {
+    diagnostics.sort_by_cached_key(|diagnostic| {
+        let position = spans.resolve(&diagnostic.location).map(|(start, _)| (start.line, start.column)).unwrap_or((0, 0));
+        (position, diagnostic.code, diagnostic.message.clone())
+    });
+}

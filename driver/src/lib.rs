@@ -1,0 +1,26 @@
+//! # viewdag driver
+//!
+//! Owns the concrete salsa database ([`database::Database`]), all I/O (reading the spec,
+//! loading sources, writing Delta tables), the [`Compiler`] API and the `viewdag` command
+//! line. Planning logic lives in the stage crates; the driver only sets inputs, asks
+//! queries and reports.
+//!
+//! ## Invariants
+//! - The only crate that touches the file system or the network.
+//! - Inputs are set only when their value changed, so a recompile after no edit executes
+//!   no query.
+//! - Spec problems are diagnostics (exit code 1); only an unreadable spec, a bad command
+//!   line or a failed write is an error (exit code 2).
+
+pub mod cli;
+pub mod compiler;
+pub mod database;
+pub mod error;
+pub mod graph;
+pub mod render;
+pub mod run;
+pub mod sources;
+
+pub use compiler::{CompileRequest, CompileResponse, Compiler, Execution, ViewOutcome, ViewPlans, ViewStatus};
+pub use error::DriverError;
+pub use run::{Progress, RunReport, TaskOutcome, TaskReport};

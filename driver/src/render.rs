@@ -1,0 +1,146 @@
+//! Rendering diagnostics: rustc-style for terminals (codespan-reporting) and JSON.
+
+use codespan_reporting::diagnostic::{Diagnostic as Report, Label as ReportLabel, Severity as ReportSeverity};
+use codespan_reporting::files::SimpleFiles;
+use codespan_reporting::term::{self, Config};
+use serde::Serialize;
+use viewdag_ir::{Diagnostic, Position, Section, Severity, SpanIndex, SpecLocation};
+
+use crate::compiler::SpecSource;
+
+fn byte_offset(text: &str, position: Position) -> usize {
+    let mut offset = 0;
+    for (index, line) in text.split_inclusive('\n').enumerate() {
+        if index + 1 == position.line as usize {
+            let in_line: usize = line.chars().take((position.column as usize).saturating_sub(1)).map(char::len_utf8).sum();
+            return (offset + in_line).min(text.len());
+        }
+        offset += line.len();
+    }
+    text.len()
+}
+
+fn range(source: &SpecSource, location: &SpecLocation) -> std::ops::Range<usize> {
+    match source.spans.resolve(location) {
+        Some((start, end)) => {
+            let start = byte_offset(&source.text, start);
+            let end = byte_offset(&source.text, end).max(start);
+            start..end
+        }
+        None => 0..0,
+    }
+}
+
+/// Renders diagnostics like rustc, with the offending part of the spec underlined.
+pub fn render_human(source: &SpecSource, diagnostics: &[Diagnostic], color: bool) -> String {
+    let mut files = SimpleFiles::new();
+    let file = files.add(source.path.display().to_string(), source.text.clone());
+    let mut buffer = Vec::new();
+    let config = Config::default();
+    for diagnostic in diagnostics {
+        let severity = match diagnostic.severity {
+            Severity::Error => ReportSeverity::Error,
+            Severity::Warning => ReportSeverity::Warning,
+            Severity::Note => ReportSeverity::Note,
+        };
+        let mut labels = vec![ReportLabel::primary(file, range(source, &diagnostic.location))];
+        for label in &diagnostic.labels {
+            labels.push(ReportLabel::secondary(file, range(source, &label.location)).with_message(label.message.clone()));
+        }
+        let mut notes: Vec<String> = diagnostic.notes.iter().map(|note| format!("note: {note}")).collect();
+        if let Some(suggestion) = &diagnostic.suggestion {
+            notes.push(format!("help: {suggestion}"));
+        }
+        let report = Report::new(severity)
+            .with_code(format!("{}[{}]", diagnostic.code.id(), diagnostic.code.name()))
+            .with_message(diagnostic.message.clone())
+            .with_labels(labels)
+            .with_notes(notes);
+        if color {
+            let mut writer = term::termcolor::Ansi::new(&mut buffer);
+            let _ = term::emit_to_write_style(&mut writer, &config, &files, &report);
+        } else {
+            let mut writer = term::termcolor::NoColor::new(&mut buffer);
+            let _ = term::emit_to_write_style(&mut writer, &config, &files, &report);
+        }
+    }
+    String::from_utf8_lossy(&buffer).into_owned()
+}
+
+#[derive(Debug, Serialize)]
+pub struct JsonPosition {
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+    pub end_line: u32,
+    pub end_column: u32,
+}
+
+#[derive(Debug, Serialize)]
+pub struct JsonLabel {
+    pub message: String,
+    pub location: Option<JsonPosition>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct JsonDiagnostic {
+    pub code: String,
+    pub name: String,
+    pub severity: &'static str,
+    pub message: String,
+    /// The view the diagnostic is about (also set for sources and outputs, with `section`).
+    pub view: Option<String>,
+    pub section: &'static str,
+    pub entry: Option<String>,
+    pub field: Vec<String>,
+    pub location: Option<JsonPosition>,
+    pub labels: Vec<JsonLabel>,
+    pub notes: Vec<String>,
+    pub suggestion: Option<String>,
+}
+
+fn position(file: &str, spans: &SpanIndex, location: &SpecLocation) -> Option<JsonPosition> {
+    spans.resolve(location).map(|(start, end)| JsonPosition {
+        file: file.to_string(),
+        line: start.line,
+        column: start.column,
+        end_line: end.line,
+        end_column: end.column,
+    })
+}
+
+pub fn to_json(source: &SpecSource, diagnostic: &Diagnostic) -> JsonDiagnostic {
+    let file = source.path.display().to_string();
+    let section = match diagnostic.location.section {
+        Section::Root => "root",
+        Section::Sources => "sources",
+        Section::Views => "views",
+        Section::Outputs => "outputs",
+        Section::Profile => "profile",
+    };
+    JsonDiagnostic {
+        code: diagnostic.code.id().to_string(),
+        name: diagnostic.code.name().to_string(),
+        severity: diagnostic.severity.as_str(),
+        message: diagnostic.message.clone(),
+        view: if diagnostic.location.section == Section::Views { diagnostic.location.entry.clone() } else { None },
+        section,
+        entry: diagnostic.location.entry.clone(),
+        field: diagnostic.location.field.0.clone(),
+        location: position(&file, &source.spans, &diagnostic.location),
+        labels: diagnostic
+            .labels
+            .iter()
+            .map(|label| JsonLabel { message: label.message.clone(), location: position(&file, &source.spans, &label.location) })
+            .collect(),
+        notes: diagnostic.notes.clone(),
+        suggestion: diagnostic.suggestion.clone(),
+    }
+}
+
+/// The summary line: `2 errors, 1 warning`.
+pub fn summary(diagnostics: &[Diagnostic]) -> String {
+    let count = |severity| diagnostics.iter().filter(|diagnostic| diagnostic.severity == severity).count();
+    let plural = |count: usize, word: &str| if count == 1 { format!("{count} {word}") } else { format!("{count} {word}s") };
+    format!("{}, {}", plural(count(Severity::Error), "error"), plural(count(Severity::Warning), "warning"))
+}

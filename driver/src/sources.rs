@@ -1,0 +1,253 @@
+//! Loading sources: the only place that opens Delta logs and lists files. Each source
+//! becomes a provider identity, a schema and a provider, or a diagnostic.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
+use datafusion::catalog::TableProvider;
+use datafusion::datasource::file_format::csv::CsvFormat;
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
+use datafusion::execution::session_state::SessionState;
+use viewdag_ir::types::parse_type_name;
+use viewdag_ir::{Code, Diagnostic, FieldPath, ProviderIdentity, SourceFormat, SourceResolution, SourceSpec, SpecLocation};
+
+/// What loading one source produced.
+pub struct LoadedSource {
+    pub resolution: SourceResolution,
+    pub provider: Option<Arc<dyn TableProvider>>,
+}
+
+impl LoadedSource {
+    fn failed(diagnostic: Diagnostic) -> Self {
+        LoadedSource { resolution: SourceResolution::Failed(diagnostic), provider: None }
+    }
+}
+
+/// A path relative to the spec root, with `/` separators.
+pub fn relative_location(root: &Path, path: &Path) -> String {
+    let relative = path.strip_prefix(root).unwrap_or(path);
+    relative.components().map(|component| component.as_os_str().to_string_lossy().into_owned()).collect::<Vec<_>>().join("/")
+}
+
+/// `file://` URL of a directory (with a trailing slash).
+pub fn directory_url(path: &Path) -> Result<url::Url, String> {
+    let absolute = std::path::absolute(path).map_err(|error| error.to_string())?;
+    url::Url::from_directory_path(&absolute).map_err(|()| format!("cannot make a URL of {}", absolute.display()))
+}
+
+pub async fn load_source(name: &str, spec: &SourceSpec, root: &Path, state: &SessionState) -> LoadedSource {
+    let SourceSpec { format, path, schema, version } = spec;
+    let location = SpecLocation::source(name).with_field(FieldPath::from(["path"]));
+    let absolute: PathBuf = root.join(path);
+    if !absolute.exists() {
+        return LoadedSource::failed(
+            Diagnostic::new(Code::SourceNotFound, location, format!("source `{name}`: `{path}` does not exist"))
+                .with_note(format!("paths are relative to the spec file's directory ({})", root.display())),
+        );
+    }
+    let declared = match schema.as_ref().map(|columns| declared_schema(name, columns)).transpose() {
+        Ok(declared) => declared,
+        Err(diagnostic) => return LoadedSource::failed(diagnostic),
+    };
+    let location_text = relative_location(root, &absolute);
+    match format {
+        SourceFormat::Delta => load_delta(name, &absolute, location_text, *version, state, location).await,
+        SourceFormat::Parquet | SourceFormat::Csv => {
+            if version.is_some() {
+                return LoadedSource::failed(Diagnostic::new(
+                    Code::InvalidValue,
+                    SpecLocation::source(name).with_field(FieldPath::from(["version"])),
+                    format!("source `{name}`: `version` applies to Delta tables only"),
+                ));
+            }
+            load_files(name, *format, &absolute, root, location_text, declared, state, location).await
+        }
+    }
+}
+
+fn declared_schema(name: &str, columns: &indexmap::IndexMap<String, String>) -> Result<SchemaRef, Diagnostic> {
+    let mut fields = Vec::new();
+    for (column, type_text) in columns {
+        let parsed = parse_type_name(type_text).map_err(|message| {
+            Diagnostic::new(
+                Code::SourceSchemaType,
+                SpecLocation::source(name).with_field(FieldPath(vec!["schema".into(), column.clone()])),
+                message,
+            )
+        })?;
+        fields.push(Field::new(column, parsed.data_type, parsed.nullable));
+    }
+    Ok(Arc::new(Schema::new(fields)))
+}
+
+async fn load_delta(
+    name: &str,
+    absolute: &Path,
+    location_text: String,
+    version: Option<i64>,
+    state: &SessionState,
+    location: SpecLocation,
+) -> LoadedSource {
+    if !absolute.join("_delta_log").is_dir() {
+        return LoadedSource::failed(
+            Diagnostic::new(
+                Code::SourceNotDelta,
+                location,
+                format!(
+                    "source `{name}` is declared `format: delta`, but `{}` is not a Delta table (it has no `_delta_log`)",
+                    absolute.display()
+                ),
+            )
+            .with_suggestion("use `format: parquet` or `format: csv` for plain files"),
+        );
+    }
+    let url = match directory_url(absolute) {
+        Ok(url) => url,
+        Err(message) => return LoadedSource::failed(Diagnostic::new(Code::SourceLoadFailed, location, message)),
+    };
+    let opened = match version {
+        Some(version) => match u64::try_from(version) {
+            Ok(version) => deltalake::open_table_with_version(url, version.try_into().unwrap_or_default()).await,
+            Err(_) => {
+                return LoadedSource::failed(Diagnostic::new(
+                    Code::InvalidValue,
+                    location,
+                    format!("source `{name}`: version {version} is negative"),
+                ));
+            }
+        },
+        None => deltalake::open_table(url).await,
+    };
+    let table = match opened {
+        Ok(table) => table,
+        Err(error) => {
+            return LoadedSource::failed(Diagnostic::new(
+                Code::SourceLoadFailed,
+                location,
+                format!("source `{name}`: cannot open the Delta table: {error}"),
+            ));
+        }
+    };
+    let Some(loaded_version) = table.version() else {
+        return LoadedSource::failed(Diagnostic::new(
+            Code::SourceNotDelta,
+            location,
+            format!("source `{name}`: the Delta table has no version"),
+        ));
+    };
+    if let Err(error) = table.update_datafusion_session(state) {
+        return LoadedSource::failed(Diagnostic::new(Code::SourceLoadFailed, location, format!("source `{name}`: {error}")));
+    }
+    let provider = match table.table_provider().await {
+        Ok(provider) => provider,
+        Err(error) => return LoadedSource::failed(Diagnostic::new(Code::SourceLoadFailed, location, format!("source `{name}`: {error}"))),
+    };
+    let identity = ProviderIdentity::Delta { location: location_text, version: i64::try_from(loaded_version).unwrap_or(i64::MAX) };
+    LoadedSource { resolution: SourceResolution::Resolved { identity, schema: provider.schema() }, provider: Some(provider) }
+}
+
+/// Lists data files under `absolute` (itself if it is a file), sorted, skipping hidden
+/// and `_`-prefixed entries.
+fn list_files(absolute: &Path, extension: &str) -> std::io::Result<Vec<PathBuf>> {
+    if absolute.is_file() {
+        return Ok(vec![absolute.to_path_buf()]);
+    }
+    let mut files = Vec::new();
+    let mut stack = vec![absolute.to_path_buf()];
+    while let Some(directory) = stack.pop() {
+        for entry in std::fs::read_dir(&directory)? {
+            let path = entry?.path();
+            let file_name = path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
+            if file_name.starts_with('.') || file_name.starts_with('_') {
+                continue;
+            }
+            if path.is_dir() {
+                stack.push(path);
+            } else if file_name.ends_with(extension) {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+#[allow(clippy::too_many_arguments, reason = "one call site; the arguments are the source's facts")]
+async fn load_files(
+    name: &str,
+    format: SourceFormat,
+    absolute: &Path,
+    root: &Path,
+    location_text: String,
+    declared: Option<SchemaRef>,
+    state: &SessionState,
+    location: SpecLocation,
+) -> LoadedSource {
+    let extension = match format {
+        SourceFormat::Parquet => ".parquet",
+        _ => ".csv",
+    };
+    let files = match list_files(absolute, extension) {
+        Ok(files) => files,
+        Err(error) => return LoadedSource::failed(Diagnostic::new(Code::SourceLoadFailed, location, format!("source `{name}`: {error}"))),
+    };
+    if files.is_empty() {
+        return LoadedSource::failed(Diagnostic::new(
+            Code::SourceNotFound,
+            location,
+            format!("source `{name}`: no `*{extension}` files under `{}`", absolute.display()),
+        ));
+    }
+    let mut identity_files = Vec::new();
+    for file in &files {
+        let size = std::fs::metadata(file).map(|metadata| metadata.len()).unwrap_or(0);
+        identity_files.push((relative_location(root, file), size));
+    }
+    let table_url = if absolute.is_file() {
+        ListingTableUrl::parse(absolute.to_string_lossy())
+    } else {
+        directory_url(absolute).map_err(datafusion::error::DataFusionError::Plan).and_then(|url| ListingTableUrl::parse(url.as_str()))
+    };
+    let table_url = match table_url {
+        Ok(url) => url,
+        Err(error) => {
+            return LoadedSource::failed(Diagnostic::new(
+                Code::SourceLoadFailed,
+                location,
+                format!("source `{name}`: {}", error.strip_backtrace()),
+            ));
+        }
+    };
+    let options = match format {
+        SourceFormat::Parquet => ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(extension),
+        _ => ListingOptions::new(Arc::new(CsvFormat::default().with_has_header(true))).with_file_extension(extension),
+    };
+    let schema = match (format, declared) {
+        (SourceFormat::Csv, Some(declared)) => declared,
+        _ => match options.infer_schema(state, &table_url).await {
+            Ok(schema) => schema,
+            Err(error) => {
+                return LoadedSource::failed(Diagnostic::new(
+                    Code::SourceLoadFailed,
+                    location,
+                    format!("source `{name}`: cannot read the schema: {}", error.strip_backtrace()),
+                ));
+            }
+        },
+    };
+    let config = ListingTableConfig::new(table_url).with_listing_options(options).with_schema(Arc::clone(&schema));
+    let table = match ListingTable::try_new(config) {
+        Ok(table) => table,
+        Err(error) => {
+            return LoadedSource::failed(Diagnostic::new(
+                Code::SourceLoadFailed,
+                location,
+                format!("source `{name}`: {}", error.strip_backtrace()),
+            ));
+        }
+    };
+    let identity = ProviderIdentity::Files { format, location: location_text, files: identity_files };
+    LoadedSource { resolution: SourceResolution::Resolved { identity, schema }, provider: Some(Arc::new(table)) }
+}

@@ -1,0 +1,225 @@
+//! The view DAG: sources and views as nodes, an edge `a → b` when `b` reads `a`.
+//!
+//! Built from names only (no schemas, no plans). Unknown references have no edge (the
+//! validator reports them); a repeated name keeps its first declaration. Cycles are found
+//! and listed; [`ViewDag::topological_order`] then leaves out every view on or behind one.
+//! All orders are deterministic: ties are broken by declaration order, never by hashing.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use petgraph::Direction;
+use petgraph::algo::tarjan_scc;
+use petgraph::stable_graph::{NodeIndex, StableDiGraph};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RelationKind {
+    Source,
+    View,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DagNode {
+    pub name: String,
+    pub kind: RelationKind,
+    /// Position in the spec (sources first, then views), used to break ties.
+    pub declaration_index: usize,
+}
+
+/// A relation and the names it reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RelationReads {
+    pub name: String,
+    pub kind: RelationKind,
+    pub reads: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ViewDag {
+    graph: StableDiGraph<DagNode, ()>,
+    index: BTreeMap<String, NodeIndex>,
+    topological: Vec<String>,
+    cycles: Vec<Vec<String>>,
+}
+
+impl PartialEq for ViewDag {
+    fn eq(&self, other: &Self) -> bool {
+        self.topological == other.topological
+            && self.cycles == other.cycles
+            && self.edges() == other.edges()
+            && self.index.keys().eq(other.index.keys())
+    }
+}
+impl Eq for ViewDag {}
+
+impl ViewDag {
+    pub fn build(relations: &[RelationReads]) -> ViewDag {
+        let mut graph = StableDiGraph::new();
+        let mut index = BTreeMap::new();
+        for (declaration_index, relation) in relations.iter().enumerate() {
+            if index.contains_key(&relation.name) {
+                continue;
+            }
+            let node = graph.add_node(DagNode { name: relation.name.clone(), kind: relation.kind, declaration_index });
+            index.insert(relation.name.clone(), node);
+        }
+        for relation in relations {
+            let Some(&reader) = index.get(&relation.name) else { continue };
+            if graph[reader].declaration_index != relations.iter().position(|r| r.name == relation.name).unwrap_or(usize::MAX) {
+                continue;
+            }
+            let mut seen = BTreeSet::new();
+            for read in &relation.reads {
+                if let Some(&upstream) = index.get(read)
+                    && seen.insert(read.clone())
+                {
+                    graph.add_edge(upstream, reader, ());
+                }
+            }
+        }
+        let mut cycles: Vec<Vec<String>> = tarjan_scc(&graph)
+            .into_iter()
+            .filter(|component| component.len() > 1 || graph.contains_edge(component[0], component[0]))
+            .map(|component| {
+                let mut names: Vec<(usize, String)> =
+                    component.iter().map(|node| (graph[*node].declaration_index, graph[*node].name.clone())).collect();
+                names.sort();
+                names.into_iter().map(|(_, name)| name).collect()
+            })
+            .collect();
+        cycles.sort();
+        let topological = deterministic_topological_order(&graph, &cycles);
+        ViewDag { graph, index, topological, cycles }
+    }
+
+    /// Every relation in dependency order (inputs before readers), sources included.
+    /// Relations on a cycle, or downstream of one, are left out.
+    pub fn topological_order(&self) -> &[String] {
+        &self.topological
+    }
+
+    /// Each cycle's members, in declaration order.
+    pub fn cycles(&self) -> &[Vec<String>] {
+        &self.cycles
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        self.index.contains_key(name)
+    }
+
+    pub fn kind(&self, name: &str) -> Option<RelationKind> {
+        self.index.get(name).map(|node| self.graph[*node].kind)
+    }
+
+    /// The relations `name` reads, in declaration order.
+    pub fn reads(&self, name: &str) -> Vec<String> {
+        self.neighbors(name, Direction::Incoming)
+    }
+
+    /// The relations that read `name`, in declaration order.
+    pub fn readers(&self, name: &str) -> Vec<String> {
+        self.neighbors(name, Direction::Outgoing)
+    }
+
+    fn neighbors(&self, name: &str, direction: Direction) -> Vec<String> {
+        let Some(&node) = self.index.get(name) else { return Vec::new() };
+        let mut nodes: Vec<&DagNode> = self.graph.neighbors_directed(node, direction).map(|other| &self.graph[other]).collect();
+        nodes.sort_by_key(|node| node.declaration_index);
+        nodes.into_iter().map(|node| node.name.clone()).collect()
+    }
+
+    /// Every relation downstream of `name` (not including it), in topological order.
+    pub fn downstream(&self, name: &str) -> Vec<String> {
+        let mut reached = BTreeSet::new();
+        let mut stack = vec![name.to_string()];
+        while let Some(current) = stack.pop() {
+            for reader in self.readers(&current) {
+                if reached.insert(reader.clone()) {
+                    stack.push(reader);
+                }
+            }
+        }
+        self.topological.iter().filter(|name| reached.contains(*name)).cloned().collect()
+    }
+
+    /// Edges as `(upstream, reader)` name pairs, sorted.
+    pub fn edges(&self) -> Vec<(String, String)> {
+        let mut edges: Vec<(String, String)> = self
+            .graph
+            .edge_indices()
+            .filter_map(|edge| self.graph.edge_endpoints(edge))
+            .map(|(from, to)| (self.graph[from].name.clone(), self.graph[to].name.clone()))
+            .collect();
+        edges.sort();
+        edges
+    }
+
+    /// Nodes in declaration order.
+    pub fn nodes(&self) -> Vec<&DagNode> {
+        let mut nodes: Vec<&DagNode> = self.graph.node_weights().collect();
+        nodes.sort_by_key(|node| node.declaration_index);
+        nodes
+    }
+
+    pub fn graph(&self) -> &StableDiGraph<DagNode, ()> {
+        &self.graph
+    }
+}
+
+/// Kahn's algorithm, always taking the ready node declared first.
+fn deterministic_topological_order(graph: &StableDiGraph<DagNode, ()>, cycles: &[Vec<String>]) -> Vec<String> {
+    let on_cycle: BTreeSet<&str> = cycles.iter().flatten().map(String::as_str).collect();
+    let mut remaining: BTreeMap<NodeIndex, usize> = BTreeMap::new();
+    let mut ready: BTreeSet<(usize, NodeIndex)> = BTreeSet::new();
+    for node in graph.node_indices() {
+        if on_cycle.contains(graph[node].name.as_str()) {
+            continue;
+        }
+        let incoming = graph.neighbors_directed(node, Direction::Incoming).count();
+        if incoming == 0 {
+            ready.insert((graph[node].declaration_index, node));
+        } else {
+            remaining.insert(node, incoming);
+        }
+    }
+    let mut order = Vec::new();
+    while let Some(first) = ready.iter().next().copied() {
+        ready.remove(&first);
+        let (_, node) = first;
+        order.push(graph[node].name.clone());
+        for reader in graph.neighbors_directed(node, Direction::Outgoing) {
+            if let Some(count) = remaining.get_mut(&reader) {
+                *count -= 1;
+                if *count == 0 {
+                    remaining.remove(&reader);
+                    ready.insert((graph[reader].declaration_index, reader));
+                }
+            }
+        }
+    }
+    order
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view(name: &str, reads: &[&str]) -> RelationReads {
+        RelationReads { name: name.into(), kind: RelationKind::View, reads: reads.iter().map(|r| r.to_string()).collect() }
+    }
+
+    #[test]
+    fn orders_and_finds_cycles() {
+        let relations = vec![
+            RelationReads { name: "s".into(), kind: RelationKind::Source, reads: vec![] },
+            view("c", &["b"]),
+            view("b", &["s"]),
+            view("x", &["y"]),
+            view("y", &["x"]),
+            view("z", &["x"]),
+        ];
+        let dag = ViewDag::build(&relations);
+        assert_eq!(dag.topological_order(), &["s", "b", "c"]);
+        assert_eq!(dag.cycles(), &[vec!["x".to_string(), "y".to_string()]]);
+        assert_eq!(dag.downstream("s"), vec!["b", "c"]);
+    }
+}

@@ -1,0 +1,105 @@
+//! The salsa inputs and the base database trait.
+//!
+//! Inputs are fine-grained so that one edit changes one input:
+//! - [`ProjectInput`]: the lists of sources and views (declaration order), the outputs, the
+//!   profile, and the diagnostics found while parsing;
+//! - [`ViewInput`]: one per view — its name and definition (`None` if it failed to parse);
+//! - [`SourceInput`]: one per source — its declaration and what loading it found (provider
+//!   identity and schema, or the diagnostic explaining why it could not be loaded);
+//! - [`SurfaceInput`]: the planning surface knobs.
+//!
+//! `ProjectInput` and `SurfaceInput` are singletons: one database compiles one project.
+//!
+//! Nothing here holds a line number: positions live in the driver's span index, so moving
+//! text around does not invalidate any query.
+
+use std::sync::Arc;
+
+use arrow_schema::SchemaRef;
+use indexmap::IndexMap;
+
+use crate::diagnostic::Diagnostic;
+use crate::identity::ProviderIdentity;
+use crate::spec::{OutputSpec, ProfileSpec, SourceSpec, ViewDefinition};
+
+/// The base database trait; each stage crate extends it with its own.
+#[salsa::db]
+pub trait Db: salsa::Database {}
+
+#[salsa::input(singleton, debug)]
+pub struct ProjectInput {
+    #[returns(ref)]
+    pub sources: Vec<SourceInput>,
+    #[returns(ref)]
+    pub views: Vec<ViewInput>,
+    #[returns(ref)]
+    pub outputs: Arc<IndexMap<String, Option<OutputSpec>>>,
+    #[returns(ref)]
+    pub profile: ProfileSpec,
+    #[returns(ref)]
+    pub parse_diagnostics: Vec<Diagnostic>,
+}
+
+#[salsa::input(debug)]
+pub struct ViewInput {
+    #[returns(ref)]
+    pub name: String,
+    /// `None` when the view failed to parse (a diagnostic says why).
+    #[returns(ref)]
+    pub definition: Option<ViewDefinition>,
+    /// For a materialized view during a run: the Delta table its task wrote. Readers then
+    /// scan that table instead of the placeholder. `None` when compiling.
+    #[returns(ref)]
+    pub materialized_table: Option<ProviderIdentity>,
+}
+
+#[salsa::input(debug)]
+pub struct SourceInput {
+    #[returns(ref)]
+    pub name: String,
+    /// `None` when the declaration failed to parse.
+    #[returns(ref)]
+    pub declaration: Option<SourceSpec>,
+    #[returns(ref)]
+    pub resolution: SourceResolution,
+}
+
+/// What the driver found when it loaded a source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceResolution {
+    Resolved { identity: ProviderIdentity, schema: SchemaRef },
+    Failed(Diagnostic),
+}
+
+/// The planning surface: every setting that can change a plan.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
+pub struct PlanningSurfaceSpec {
+    pub target_partitions: usize,
+    pub batch_size: usize,
+}
+
+impl Default for PlanningSurfaceSpec {
+    fn default() -> Self {
+        PlanningSurfaceSpec { target_partitions: 4, batch_size: 8192 }
+    }
+}
+
+impl PlanningSurfaceSpec {
+    pub fn from_profile(profile: &ProfileSpec) -> Self {
+        let defaults = PlanningSurfaceSpec::default();
+        PlanningSurfaceSpec {
+            target_partitions: profile.target_partitions.unwrap_or(defaults.target_partitions).max(1),
+            batch_size: profile.batch_size.unwrap_or(defaults.batch_size).max(1),
+        }
+    }
+}
+
+#[salsa::input(singleton, debug)]
+pub struct SurfaceInput {
+    #[returns(ref)]
+    pub spec: PlanningSurfaceSpec,
+    /// The spec's directory as an absolute path. Used only to make plan text relative
+    /// (machine-independent); never part of the surface manifest.
+    #[returns(ref)]
+    pub root: String,
+}

@@ -1,0 +1,254 @@
+//! Diagnostics are data: a stable code, a severity, a message, a location, labels, notes
+//! and an optional suggestion.
+//!
+//! Locations are *logical* ([`SpecLocation`]: which relation, which field, which byte range
+//! inside an expression string). They never carry line numbers, so editing one view does not
+//! shift (and so invalidate) the diagnostics of the views below it. The driver resolves a
+//! logical location to `file:line:column` with the spec's span index when it renders.
+//!
+//! Every code lives in [`Code`]: one registry with a stable identifier (`V0101`), a
+//! kebab-case name and a one-line summary. Codes are never reused or renumbered.
+
+use serde::Serialize;
+
+use crate::spec::FieldPath;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+    Note,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Note => "note",
+        }
+    }
+}
+
+macro_rules! codes {
+    ($($variant:ident = ($id:literal, $name:literal, $severity:ident, $summary:literal);)*) => {
+        /// Every diagnostic code viewdag can emit.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Code { $($variant,)* }
+
+        impl Code {
+            pub const ALL: &'static [Code] = &[$(Code::$variant,)*];
+            /// The stable identifier, e.g. `V0101`.
+            pub fn id(self) -> &'static str { match self { $(Code::$variant => $id,)* } }
+            /// The kebab-case name, e.g. `unknown-reference`.
+            pub fn name(self) -> &'static str { match self { $(Code::$variant => $name,)* } }
+            pub fn default_severity(self) -> Severity { match self { $(Code::$variant => Severity::$severity,)* } }
+            pub fn summary(self) -> &'static str { match self { $(Code::$variant => $summary,)* } }
+        }
+    };
+}
+
+codes! {
+    // V00xx: reading the spec file.
+    SpecSyntax = ("V0001", "spec-syntax", Error, "the spec file is not well-formed YAML or JSON");
+    UnknownField = ("V0002", "unknown-field", Error, "a key that the spec format does not define");
+    UnsupportedVersion = ("V0003", "unsupported-version", Error, "the spec's `version` is missing or not one this build reads");
+    InvalidValue = ("V0004", "invalid-value", Error, "a field has the wrong shape or type");
+    DuplicateKey = ("V0005", "duplicate-key", Error, "the same key appears twice in one mapping");
+    SpecIo = ("V0006", "spec-unreadable", Error, "the spec file could not be read");
+    // V01xx: structure of the view DAG.
+    UnknownReference = ("V0101", "unknown-reference", Error, "a view reads a relation that no source or view declares");
+    DuplicateName = ("V0102", "duplicate-name", Error, "a name is declared both as a source and as a view");
+    Cycle = ("V0103", "cycle", Error, "views read each other in a cycle");
+    OutputUnknownView = ("V0104", "output-unknown-view", Error, "an output names a view that does not exist");
+    TransformCount = ("V0105", "transform-count", Error, "a view must have exactly one transform key");
+    Blocked = ("V0106", "blocked", Note, "a view is not compiled because a view it reads has errors");
+    InvalidName = ("V0107", "invalid-name", Error, "a relation or column name is empty or not a plain identifier");
+    // V02xx: semantics of views.
+    PlanError = ("V0201", "plan-error", Error, "DataFusion rejected the view while planning it");
+    ExpressionSyntax = ("V0202", "expression-syntax", Error, "an expression string does not parse");
+    UnknownColumn = ("V0203", "unknown-column", Error, "an expression names a column its input does not have");
+    JoinNameClash = ("V0204", "join-name-clash", Error, "both join sides have a non-key column of the same name");
+    InvalidLimit = ("V0205", "invalid-limit", Error, "a limit, count or offset is negative or absurdly large");
+    // V03xx: sources and providers.
+    SourceNotFound = ("V0301", "source-not-found", Error, "a source's path does not exist");
+    SourceNotDelta = ("V0302", "source-not-delta", Error, "a `format: delta` source is not a Delta table");
+    SourceLoadFailed = ("V0303", "source-load-failed", Error, "a source exists but could not be opened");
+    SourceSchemaType = ("V0304", "unknown-type-name", Error, "a declared type is not a known logical type name");
+    // V04xx: SQL views.
+    SqlForbiddenStatement = ("V0401", "sql-forbidden-statement", Error, "a `sql` view is not a single SELECT query");
+    SqlForbiddenFunction = ("V0402", "sql-forbidden-function", Error, "a `sql` view calls a table function that reads files");
+    SqlSyntax = ("V0403", "sql-syntax", Error, "a `sql` view does not parse");
+    // V05xx: outputs.
+    ContractMismatch = ("V0501", "contract-mismatch", Error, "an output's schema does not satisfy its contract");
+    PartitionColumnMissing = ("V0502", "partition-column-missing", Error, "a `partition_by` column is not in the output");
+    // V06xx: optimizer and physical planning.
+    OptimizerFailed = ("V0601", "optimizer-failed", Error, "the optimizer failed on a view");
+    PhysicalPlanFailed = ("V0602", "physical-plan-failed", Error, "physical planning failed on a view");
+    UnknownRulepack = ("V0603", "unknown-rulepack", Error, "the profile names an optimizer preset that does not exist");
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+impl Serialize for Code {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.id())
+    }
+}
+
+/// Which top-level section of the spec a location is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Section {
+    /// The document itself (`version`, unknown top-level keys, syntax errors).
+    Root,
+    Sources,
+    Views,
+    Outputs,
+    Profile,
+}
+
+impl Section {
+    pub fn key(self) -> Option<&'static str> {
+        match self {
+            Section::Root => None,
+            Section::Sources => Some("sources"),
+            Section::Views => Some("views"),
+            Section::Outputs => Some("outputs"),
+            Section::Profile => Some("profile"),
+        }
+    }
+}
+
+/// A place in the spec, independent of line numbers.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct SpecLocation {
+    pub section: Section,
+    /// The source, view or output name (none for the root or the profile).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entry: Option<String>,
+    /// Keys below the entry, e.g. `["filter", "predicate"]`.
+    pub field: FieldPath,
+    /// Byte range inside the string value at `field` (an expression or SQL text).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub range_in_value: Option<(u32, u32)>,
+    /// An absolute position, for syntax errors that happen before any structure exists:
+    /// 1-based line and column.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub absolute: Option<(u32, u32)>,
+}
+
+impl SpecLocation {
+    pub fn root() -> Self {
+        SpecLocation { section: Section::Root, entry: None, field: FieldPath::default(), range_in_value: None, absolute: None }
+    }
+    pub fn at(line: u32, column: u32) -> Self {
+        SpecLocation { absolute: Some((line, column)), ..SpecLocation::root() }
+    }
+    pub fn entry(section: Section, name: &str) -> Self {
+        SpecLocation { section, entry: Some(name.to_string()), ..SpecLocation::root() }
+    }
+    pub fn view(name: &str) -> Self {
+        SpecLocation::entry(Section::Views, name)
+    }
+    pub fn source(name: &str) -> Self {
+        SpecLocation::entry(Section::Sources, name)
+    }
+    pub fn output(name: &str) -> Self {
+        SpecLocation::entry(Section::Outputs, name)
+    }
+    pub fn with_field(mut self, field: impl Into<FieldPath>) -> Self {
+        self.field = field.into();
+        self
+    }
+    pub fn with_range(mut self, start: usize, end: usize) -> Self {
+        self.range_in_value = Some((start as u32, end as u32));
+        self
+    }
+    /// The full key path from the document root.
+    pub fn key_path(&self) -> Vec<String> {
+        let mut keys = Vec::new();
+        if let Some(section) = self.section.key() {
+            keys.push(section.to_string());
+        }
+        if let Some(entry) = &self.entry {
+            keys.push(entry.clone());
+        }
+        keys.extend(self.field.0.iter().cloned());
+        keys
+    }
+}
+
+impl From<Vec<String>> for FieldPath {
+    fn from(keys: Vec<String>) -> Self {
+        FieldPath(keys)
+    }
+}
+
+/// A secondary location with its own message.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct Label {
+    pub location: SpecLocation,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct Diagnostic {
+    pub code: Code,
+    pub severity: Severity,
+    pub message: String,
+    pub location: SpecLocation,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub labels: Vec<Label>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suggestion: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn new(code: Code, location: SpecLocation, message: impl Into<String>) -> Self {
+        Diagnostic {
+            code,
+            severity: code.default_severity(),
+            message: message.into(),
+            location,
+            labels: Vec::new(),
+            notes: Vec::new(),
+            suggestion: None,
+        }
+    }
+    pub fn with_severity(mut self, severity: Severity) -> Self {
+        self.severity = severity;
+        self
+    }
+    pub fn with_note(mut self, note: impl Into<String>) -> Self {
+        self.notes.push(note.into());
+        self
+    }
+    pub fn with_label(mut self, location: SpecLocation, message: impl Into<String>) -> Self {
+        self.labels.push(Label { location, message: message.into() });
+        self
+    }
+    pub fn with_suggestion(mut self, suggestion: impl Into<String>) -> Self {
+        self.suggestion = Some(suggestion.into());
+        self
+    }
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+    /// The view, source or output this diagnostic is about, if any.
+    pub fn entry(&self) -> Option<&str> {
+        self.location.entry.as_deref()
+    }
+}
+
+/// Sorts diagnostics into a stable order: by location, then code, then message.
+pub fn sort_diagnostics(diagnostics: &mut [Diagnostic]) {
+    diagnostics.sort_by(|a, b| (&a.location, a.code, &a.message).cmp(&(&b.location, b.code, &b.message)));
+}

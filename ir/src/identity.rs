@@ -1,0 +1,34 @@
+//! Provider identities: what a plan reads, precisely enough that a changed input (a new
+//! Delta version, a rewritten file) gives a different identity.
+//!
+//! DataFusion's `LogicalPlan` equality ignores a `TableScan`'s provider, so every value
+//! that must change when data changes carries one of these next to its plan.
+
+use serde::Serialize;
+
+use crate::spec::SourceFormat;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ProviderIdentity {
+    /// A Delta table at one version; `location` is relative to the spec's directory.
+    Delta { location: String, version: i64 },
+    /// Parquet or CSV files, each with its size in bytes, sorted by path.
+    Files { format: SourceFormat, location: String, files: Vec<(String, u64)> },
+    /// A materialized view read by a downstream task: the table its task writes.
+    Materialized { view: String },
+}
+
+impl ProviderIdentity {
+    /// A canonical one-line rendering, used in digests and plan bundles.
+    pub fn canonical(&self) -> String {
+        match self {
+            ProviderIdentity::Delta { location, version } => format!("delta:{location}@v{version}"),
+            ProviderIdentity::Files { format, location, files } => {
+                let files: Vec<String> = files.iter().map(|(path, size)| format!("{path}:{size}")).collect();
+                format!("{}:{location}[{}]", format.as_str(), files.join(","))
+            }
+            ProviderIdentity::Materialized { view } => format!("materialized:{view}"),
+        }
+    }
+}

@@ -1,0 +1,294 @@
+//! Reading a spec file: text → [`ParsedSpec`] plus diagnostics.
+//!
+//! Parsing is tolerant: a syntax error stops everything (nothing can be trusted), but a
+//! malformed source, view or output only loses that entry. Its name stays declared (so
+//! views reading it are reported as blocked, not as reading an unknown name) and every other
+//! entry still compiles.
+
+use indexmap::IndexMap;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::diagnostic::{Code, Diagnostic, Section, SpecLocation};
+use crate::spans::{Position, SpanIndex};
+use crate::spec::{FieldPath, OutputSpec, ProfileSpec, RawViewSpec, SPEC_VERSION, SourceSpec, ViewDefinition};
+
+/// The two accepted spellings of a spec.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpecFormat {
+    Yaml,
+    Json,
+}
+
+impl SpecFormat {
+    /// `.json` is JSON; everything else is read as YAML.
+    pub fn from_path(path: &std::path::Path) -> SpecFormat {
+        match path.extension().and_then(|extension| extension.to_str()) {
+            Some(extension) if extension.eq_ignore_ascii_case("json") => SpecFormat::Json,
+            _ => SpecFormat::Yaml,
+        }
+    }
+}
+
+/// A spec as far as it could be read. Entries keep declaration order; an entry that failed
+/// to parse is present with `None`.
+#[derive(Debug, Clone, Default)]
+pub struct ParsedSpec {
+    pub sources: IndexMap<String, Option<SourceSpec>>,
+    pub views: IndexMap<String, Option<ViewDefinition>>,
+    pub outputs: IndexMap<String, Option<OutputSpec>>,
+    pub profile: ProfileSpec,
+    pub spans: SpanIndex,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+const TOP_LEVEL_KEYS: [&str; 5] = ["version", "sources", "views", "outputs", "profile"];
+
+/// Parses spec text. Never panics; every problem becomes a diagnostic.
+pub fn parse_spec(text: &str, format: SpecFormat) -> ParsedSpec {
+    let (spans, syntax_error) = SpanIndex::build(text);
+    let mut parsed = ParsedSpec { spans, ..ParsedSpec::default() };
+    let document: Value = match read_document(text, format) {
+        Ok(document) => document,
+        Err((message, position)) => {
+            let position = position.or(syntax_error.as_ref().map(|error| error.position)).unwrap_or(Position { line: 1, column: 1 });
+            let what = match format {
+                SpecFormat::Yaml => "YAML",
+                SpecFormat::Json => "JSON",
+            };
+            parsed.diagnostics.push(Diagnostic::new(
+                Code::SpecSyntax,
+                SpecLocation::at(position.line, position.column),
+                format!("the spec is not valid {what}: {message}"),
+            ));
+            return parsed;
+        }
+    };
+    let Value::Object(top) = document else {
+        parsed.diagnostics.push(Diagnostic::new(
+            Code::InvalidValue,
+            SpecLocation::root(),
+            "the spec must be a mapping with `version`, `sources`, `views`, `outputs` and `profile`",
+        ));
+        return parsed;
+    };
+    for duplicate in parsed.spans.duplicates.clone() {
+        let location = location_of_path(&duplicate.path);
+        parsed.diagnostics.push(
+            Diagnostic::new(
+                Code::DuplicateKey,
+                SpecLocation::at(duplicate.second.line, duplicate.second.column),
+                format!("key `{}` appears more than once in this mapping", duplicate.path.last().map(String::as_str).unwrap_or("")),
+            )
+            .with_label(SpecLocation::at(duplicate.first.line, duplicate.first.column), "first defined here")
+            .with_note(format!("only one definition is kept (at {})", describe(&location))),
+        );
+    }
+    for key in top.keys() {
+        if !TOP_LEVEL_KEYS.contains(&key.as_str()) {
+            let mut diagnostic = Diagnostic::new(
+                Code::UnknownField,
+                SpecLocation { field: FieldPath(vec![key.clone()]), ..SpecLocation::root() },
+                format!("unknown top-level key `{key}`"),
+            )
+            .with_note("expected one of `version`, `sources`, `views`, `outputs`, `profile`");
+            if let Some(suggestion) = closest(key, &TOP_LEVEL_KEYS) {
+                diagnostic = diagnostic.with_suggestion(format!("did you mean `{suggestion}`?"));
+            }
+            parsed.diagnostics.push(diagnostic);
+        }
+    }
+    match top.get("version") {
+        Some(Value::Number(number)) if number.as_u64() == Some(SPEC_VERSION) => {}
+        Some(other) => {
+            parsed.diagnostics.push(
+                Diagnostic::new(
+                    Code::UnsupportedVersion,
+                    SpecLocation { field: FieldPath::from(["version"]), ..SpecLocation::root() },
+                    format!("unsupported spec version {other}; this build of viewdag reads version {SPEC_VERSION}"),
+                )
+                .with_suggestion(format!("write `version: {SPEC_VERSION}`")),
+            );
+            return parsed;
+        }
+        None => {
+            parsed.diagnostics.push(
+                Diagnostic::new(Code::UnsupportedVersion, SpecLocation::root(), "the spec has no `version`")
+                    .with_suggestion(format!("add `version: {SPEC_VERSION}` at the top")),
+            );
+            return parsed;
+        }
+    }
+    let sources = section_entries(&top, Section::Sources, &mut parsed);
+    for (name, value) in sources {
+        let source = read_entry::<SourceSpec>(Section::Sources, &name, value, &mut parsed);
+        parsed.sources.insert(name, source);
+    }
+    let views = section_entries(&top, Section::Views, &mut parsed);
+    for (name, value) in views {
+        let view = read_entry::<RawViewSpec>(Section::Views, &name, value, &mut parsed).and_then(|raw| {
+            match raw.into_definition() {
+                Ok(definition) => Some(definition),
+                Err(present) => {
+                    let message = if present.is_empty() {
+                        format!("view `{name}` has no transform")
+                    } else {
+                        format!(
+                            "view `{name}` has {} transforms ({}); a view has exactly one",
+                            present.len(),
+                            present.join(", ")
+                        )
+                    };
+                    parsed.diagnostics.push(
+                        Diagnostic::new(Code::TransformCount, SpecLocation::view(&name), message).with_note(
+                            "the transforms are filter, project, join, aggregate, union, sort, limit, distinct and sql; chain several views to combine them",
+                        ),
+                    );
+                    None
+                }
+            }
+        });
+        parsed.views.insert(name, view);
+    }
+    let outputs = section_entries(&top, Section::Outputs, &mut parsed);
+    for (name, value) in outputs {
+        let output = read_entry::<OutputSpec>(Section::Outputs, &name, value, &mut parsed);
+        parsed.outputs.insert(name, output);
+    }
+    if let Some(profile) = top.get("profile") {
+        let location = SpecLocation { section: Section::Profile, ..SpecLocation::root() };
+        match serde_json::from_value::<ProfileSpec>(profile.clone()) {
+            Ok(profile) => parsed.profile = profile,
+            Err(error) => {
+                let diagnostic = entry_error(&parsed.spans, location, &error.to_string());
+                parsed.diagnostics.push(diagnostic);
+            }
+        }
+    }
+    parsed
+}
+
+fn read_document(text: &str, format: SpecFormat) -> Result<Value, (String, Option<Position>)> {
+    match format {
+        SpecFormat::Json => serde_json::from_str::<Value>(text)
+            .map_err(|error| (error.to_string(), Some(Position { line: error.line() as u32, column: error.column() as u32 }))),
+        SpecFormat::Yaml => {
+            if text.trim().is_empty() {
+                return Err(("the file is empty".to_string(), None));
+            }
+            serde_yaml_ng::from_str::<Value>(text).map_err(|error| {
+                let position = error.location().map(|location| Position { line: location.line() as u32, column: location.column() as u32 });
+                (error.to_string(), position)
+            })
+        }
+    }
+}
+
+/// The entries of one top-level section, which must be a mapping (or absent / null).
+fn section_entries(top: &serde_json::Map<String, Value>, section: Section, parsed: &mut ParsedSpec) -> Vec<(String, Value)> {
+    let key = section.key().expect("sections with entries have a key");
+    match top.get(key) {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Object(entries)) => entries.iter().map(|(name, value)| (name.clone(), value.clone())).collect(),
+        Some(other) => {
+            parsed.diagnostics.push(Diagnostic::new(
+                Code::InvalidValue,
+                SpecLocation { field: FieldPath(vec![key.to_string()]), ..SpecLocation::root() },
+                format!("`{key}` must be a mapping from names to definitions, found {}", kind_of(other)),
+            ));
+            Vec::new()
+        }
+    }
+}
+
+fn read_entry<T: DeserializeOwned>(section: Section, name: &str, value: Value, parsed: &mut ParsedSpec) -> Option<T> {
+    match serde_json::from_value::<T>(value) {
+        Ok(entry) => Some(entry),
+        Err(error) => {
+            let diagnostic = entry_error(&parsed.spans, SpecLocation::entry(section, name), &error.to_string());
+            parsed.diagnostics.push(diagnostic);
+            None
+        }
+    }
+}
+
+/// Turns a serde error about one entry into a diagnostic placed as precisely as the message
+/// allows: an unknown field is placed on that key, a missing field on the entry.
+fn entry_error(spans: &SpanIndex, location: SpecLocation, message: &str) -> Diagnostic {
+    let what = match (&location.section, &location.entry) {
+        (Section::Sources, Some(name)) => format!("source `{name}`"),
+        (Section::Views, Some(name)) => format!("view `{name}`"),
+        (Section::Outputs, Some(name)) => format!("output `{name}`"),
+        (Section::Profile, _) => "`profile`".to_string(),
+        _ => "the spec".to_string(),
+    };
+    if let Some(field) = message.strip_prefix("unknown field `").and_then(|rest| rest.split('`').next()) {
+        let prefix = location.key_path();
+        let field_location = match spans.find_key_below(&prefix, field) {
+            Some(path) => SpecLocation { field: FieldPath(path[prefix.len()..].to_vec()), ..location },
+            None => location,
+        };
+        let expected = message.split_once(", expected ").map(|(_, expected)| expected.to_string());
+        let mut diagnostic = Diagnostic::new(Code::UnknownField, field_location, format!("{what}: unknown field `{field}`"));
+        if let Some(expected) = &expected {
+            diagnostic = diagnostic.with_note(format!("expected {expected}"));
+            let candidates: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+            if let Some(suggestion) = closest(field, &candidates) {
+                diagnostic = diagnostic.with_suggestion(format!("did you mean `{suggestion}`?"));
+            }
+        }
+        return diagnostic;
+    }
+    Diagnostic::new(Code::InvalidValue, location, format!("{what}: {message}"))
+}
+
+fn kind_of(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "nothing",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
+    }
+}
+
+fn describe(location: &SpecLocation) -> String {
+    location.key_path().join(".")
+}
+
+fn location_of_path(path: &[String]) -> SpecLocation {
+    let section = match path.first().map(String::as_str) {
+        Some("sources") => Section::Sources,
+        Some("views") => Section::Views,
+        Some("outputs") => Section::Outputs,
+        Some("profile") => Section::Profile,
+        _ => return SpecLocation { field: FieldPath(path.to_vec()), ..SpecLocation::root() },
+    };
+    SpecLocation { section, entry: path.get(1).cloned(), field: FieldPath(path.iter().skip(2).cloned().collect()), ..SpecLocation::root() }
+}
+
+/// The candidate closest to `word` by edit distance, if close enough to be a likely typo.
+pub fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    candidates
+        .iter()
+        .map(|candidate| (edit_distance(word, candidate), *candidate))
+        .filter(|(distance, candidate)| *distance <= (candidate.len().max(word.len()) / 3).max(1))
+        .min()
+        .map(|(_, candidate)| candidate)
+}
+
+/// Levenshtein distance over characters.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != *cb);
+            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}

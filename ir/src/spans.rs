@@ -1,0 +1,305 @@
+//! The span index: where each key and value of a spec file sits, as 1-based line and column.
+//!
+//! Built from the YAML event stream (JSON is read by the same parser), independently of
+//! serde, so that a diagnostic's logical [`SpecLocation`] can be turned into a position when
+//! it is rendered. Also reports keys that appear twice in one mapping, which serde's map
+//! types would silently overwrite.
+
+use std::collections::{HashMap, HashSet};
+
+use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
+use yaml_rust2::scanner::{Marker, TScalarStyle};
+
+use crate::diagnostic::SpecLocation;
+
+/// A 1-based line and column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Position {
+    pub line: u32,
+    pub column: u32,
+}
+
+/// How a scalar value was written; decides how offsets inside it map to columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueStyle {
+    Plain,
+    Quoted,
+    Block,
+    Collection,
+}
+
+#[derive(Debug, Clone)]
+struct Entry {
+    key: Option<Position>,
+    value: Position,
+    style: ValueStyle,
+}
+
+/// A key that appears twice in the same mapping.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DuplicateKey {
+    pub path: Vec<String>,
+    pub first: Position,
+    pub second: Position,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SpanIndex {
+    entries: HashMap<Vec<String>, Entry>,
+    lines: Vec<String>,
+    /// Keys repeated within one mapping, in document order.
+    pub duplicates: Vec<DuplicateKey>,
+}
+
+enum Frame {
+    Mapping { path: Vec<String>, key: Option<(String, Position)>, seen: HashMap<String, Position> },
+    Sequence { path: Vec<String>, index: usize },
+}
+
+struct Builder {
+    index: SpanIndex,
+    stack: Vec<Frame>,
+    complex_keys: HashSet<usize>,
+}
+
+fn position(mark: Marker) -> Position {
+    Position { line: mark.line() as u32, column: mark.col() as u32 + 1 }
+}
+
+impl Builder {
+    /// Where the next value goes: its path and its key's position. `None` while a mapping
+    /// waits for a key.
+    fn next_value_path(&mut self) -> Option<(Vec<String>, Option<Position>)> {
+        match self.stack.last_mut() {
+            None => Some((Vec::new(), None)),
+            Some(Frame::Mapping { path, key, .. }) => {
+                let (name, key_position) = key.take()?;
+                let mut child = path.clone();
+                child.push(name);
+                Some((child, Some(key_position)))
+            }
+            Some(Frame::Sequence { path, index }) => {
+                let mut child = path.clone();
+                child.push(index.to_string());
+                *index += 1;
+                Some((child, None))
+            }
+        }
+    }
+
+    fn record(&mut self, path: Vec<String>, key: Option<Position>, value: Position, style: ValueStyle) {
+        self.index.entries.entry(path).or_insert(Entry { key, value, style });
+    }
+
+    /// If the top frame is a mapping waiting for a key, takes `text` as that key.
+    fn take_key(&mut self, text: &str, at: Position) -> bool {
+        let depth = self.stack.len();
+        if let Some(Frame::Mapping { path, key, seen }) = self.stack.last_mut()
+            && key.is_none()
+        {
+            if let Some(first) = seen.get(text) {
+                let mut duplicate_path = path.clone();
+                duplicate_path.push(text.to_string());
+                self.index.duplicates.push(DuplicateKey { path: duplicate_path, first: *first, second: at });
+            } else {
+                seen.insert(text.to_string(), at);
+            }
+            *key = Some((text.to_string(), at));
+            let _ = depth;
+            return true;
+        }
+        false
+    }
+}
+
+impl MarkedEventReceiver for Builder {
+    fn on_event(&mut self, event: Event, mark: Marker) {
+        let at = position(mark);
+        match event {
+            Event::Scalar(text, style, _, _) => {
+                if self.take_key(&text, at) {
+                    return;
+                }
+                let style = match style {
+                    TScalarStyle::Plain => ValueStyle::Plain,
+                    TScalarStyle::SingleQuoted | TScalarStyle::DoubleQuoted => ValueStyle::Quoted,
+                    TScalarStyle::Literal | TScalarStyle::Folded => ValueStyle::Block,
+                };
+                if let Some((path, key)) = self.next_value_path() {
+                    self.record(path, key, at, style);
+                }
+            }
+            Event::Alias(_) => {
+                if self.take_key("*alias", at) {
+                    return;
+                }
+                if let Some((path, key)) = self.next_value_path() {
+                    self.record(path, key, at, ValueStyle::Plain);
+                }
+            }
+            Event::MappingStart(..) | Event::SequenceStart(..) => {
+                let is_mapping = matches!(event, Event::MappingStart(..));
+                // A collection used as a mapping key: give it a placeholder key name.
+                if matches!(self.stack.last(), Some(Frame::Mapping { key: None, .. })) {
+                    self.take_key("?complex", at);
+                    self.complex_keys.insert(self.stack.len());
+                }
+                let path = match self.next_value_path() {
+                    Some((path, key)) => {
+                        self.record(path.clone(), key, at, ValueStyle::Collection);
+                        path
+                    }
+                    None => Vec::new(),
+                };
+                self.stack.push(if is_mapping {
+                    Frame::Mapping { path, key: None, seen: HashMap::new() }
+                } else {
+                    Frame::Sequence { path, index: 0 }
+                });
+            }
+            Event::MappingEnd | Event::SequenceEnd => {
+                self.stack.pop();
+            }
+            _ => {}
+        }
+    }
+}
+
+/// A YAML syntax error with its position.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyntaxError {
+    pub message: String,
+    pub position: Position,
+}
+
+impl SpanIndex {
+    /// Indexes `text`. A syntax error returns what could be indexed up to it, plus the error.
+    pub fn build(text: &str) -> (SpanIndex, Option<SyntaxError>) {
+        let mut builder = Builder {
+            index: SpanIndex { lines: text.lines().map(str::to_string).collect(), ..SpanIndex::default() },
+            stack: Vec::new(),
+            complex_keys: HashSet::new(),
+        };
+        let mut parser = Parser::new_from_str(text);
+        let error = parser
+            .load(&mut builder, false)
+            .err()
+            .map(|error| SyntaxError { message: error.info().to_string(), position: position(*error.marker()) });
+        (builder.index, error)
+    }
+
+    /// The position of the key at `path` (or of its value when it has no key, e.g. a
+    /// sequence item).
+    pub fn key_position(&self, path: &[String]) -> Option<Position> {
+        let entry = self.entries.get(path)?;
+        Some(entry.key.unwrap_or(entry.value))
+    }
+
+    /// The position of the value at `path`.
+    pub fn value_position(&self, path: &[String]) -> Option<Position> {
+        self.entries.get(path).map(|entry| entry.value)
+    }
+
+    /// Resolves a logical location to a start and end position. Falls back to the nearest
+    /// enclosing key that exists (a field that was never written resolves to its view).
+    pub fn resolve(&self, location: &SpecLocation) -> Option<(Position, Position)> {
+        if let Some((line, column)) = location.absolute {
+            let at = Position { line, column };
+            return Some((at, at));
+        }
+        let mut path = location.key_path();
+        while !path.is_empty() {
+            if let Some(entry) = self.entries.get(&path) {
+                if let Some((start, end)) = location.range_in_value {
+                    if let Some(span) = self.range_in_scalar(entry, start as usize, end as usize) {
+                        return Some(span);
+                    }
+                }
+                let start = entry.key.unwrap_or(entry.value);
+                let end = self.end_of_token(start);
+                return Some((start, end));
+            }
+            path.pop();
+        }
+        None
+    }
+
+    fn line_text(&self, line: u32) -> &str {
+        self.lines.get((line as usize).saturating_sub(1)).map(String::as_str).unwrap_or("")
+    }
+
+    /// The end of the word starting at `start` (up to `:` or whitespace), for underlining keys.
+    fn end_of_token(&self, start: Position) -> Position {
+        let text = self.line_text(start.line);
+        let begin = (start.column as usize).saturating_sub(1);
+        let rest: String = text.chars().skip(begin).collect();
+        let length =
+            rest.chars().take_while(|character| !matches!(character, ':' | ',' | '}' | ']') && !character.is_whitespace()).count().max(1);
+        Position { line: start.line, column: start.column + length as u32 }
+    }
+
+    /// Maps a byte range inside a scalar's value to positions. Exact for plain and quoted
+    /// single-line scalars without escapes and for literal blocks; otherwise best effort.
+    fn range_in_scalar(&self, entry: &Entry, start: usize, end: usize) -> Option<(Position, Position)> {
+        match entry.style {
+            ValueStyle::Plain | ValueStyle::Quoted => {
+                let shift = u32::from(entry.style == ValueStyle::Quoted);
+                let column = |offset: usize| entry.value.column + shift + offset as u32;
+                Some((
+                    Position { line: entry.value.line, column: column(start) },
+                    Position { line: entry.value.line, column: column(end.max(start + 1)) },
+                ))
+            }
+            ValueStyle::Block => {
+                // The block's content starts on the line after the indicator.
+                let first_line = entry.value.line + 1;
+                let indent = self.line_text(first_line).chars().take_while(|character| *character == ' ').count() as u32;
+                let locate = |offset: usize| -> Position {
+                    let mut line = first_line;
+                    let mut line_start = 0usize;
+                    let mut offset_seen = 0usize;
+                    for (index, character) in self.block_text(first_line, indent).char_indices() {
+                        if index >= offset {
+                            break;
+                        }
+                        if character == '\n' {
+                            line += 1;
+                            line_start = index + 1;
+                        }
+                        offset_seen = index;
+                    }
+                    let _ = offset_seen;
+                    Position { line, column: indent + 1 + (offset - line_start) as u32 }
+                };
+                Some((locate(start), locate(end.max(start + 1))))
+            }
+            ValueStyle::Collection => None,
+        }
+    }
+
+    /// The text of a block scalar as the parser delivers it (indentation removed).
+    fn block_text(&self, first_line: u32, indent: u32) -> String {
+        let mut text = String::new();
+        for line in self.lines.iter().skip((first_line as usize).saturating_sub(1)) {
+            let leading = line.chars().take_while(|character| *character == ' ').count() as u32;
+            if !line.trim().is_empty() && leading < indent {
+                break;
+            }
+            text.push_str(line.get(indent as usize..).unwrap_or(""));
+            text.push('\n');
+        }
+        text
+    }
+}
+
+impl SpanIndex {
+    /// The shortest key path below `prefix` whose last key is `key` (document order breaks
+    /// ties), e.g. to place an "unknown field" error on the offending key.
+    pub fn find_key_below(&self, prefix: &[String], key: &str) -> Option<Vec<String>> {
+        self.entries
+            .iter()
+            .filter(|(path, _)| path.len() > prefix.len() && path.starts_with(prefix) && path.last().map(String::as_str) == Some(key))
+            .min_by_key(|(path, entry)| (path.len(), entry.key.unwrap_or(entry.value)))
+            .map(|(path, _)| path.clone())
+    }
+}

@@ -1,0 +1,401 @@
+//! The spec wire contract, version 1: what a user writes in YAML or JSON.
+//!
+//! Every struct denies unknown fields. Maps keep their declaration order (`IndexMap`): the
+//! order of `project.columns` and `aggregate.measures` is the order of the output columns.
+//! A view is written as a map with exactly one transform key plus an optional
+//! `materialize`; [`RawViewSpec::into_definition`] turns that into a [`ViewDefinition`]
+//! whose [`Transform`] enum holds exactly one transform.
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+
+/// The only spec version this build understands.
+pub const SPEC_VERSION: u64 = 1;
+
+/// A declared source relation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceSpec {
+    pub format: SourceFormat,
+    /// Relative to the directory holding the spec file.
+    pub path: String,
+    /// Declared column types, in order. Optional for Delta and Parquet (the file knows);
+    /// for CSV it fixes the types instead of inferring them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<IndexMap<String, String>>,
+    /// Delta only: pin this table version instead of the latest one at load time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceFormat {
+    Delta,
+    Parquet,
+    Csv,
+}
+
+impl SourceFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceFormat::Delta => "delta",
+            SourceFormat::Parquet => "parquet",
+            SourceFormat::Csv => "csv",
+        }
+    }
+}
+
+/// A view as written: one optional field per transform kind (exactly one must be set).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawViewSpec {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<FilterView>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project: Option<ProjectView>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub join: Option<JoinView>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aggregate: Option<AggregateView>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub union: Option<UnionView>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sort: Option<SortView>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<LimitView>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distinct: Option<DistinctView>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sql: Option<String>,
+    #[serde(default)]
+    pub materialize: Materialize,
+}
+
+/// The transform keys, in the order the spec reference lists them.
+pub const TRANSFORM_KEYS: [&str; 9] = ["filter", "project", "join", "aggregate", "union", "sort", "limit", "distinct", "sql"];
+
+impl RawViewSpec {
+    /// Converts to a definition; on failure returns the transform keys that were present
+    /// (none, or more than one).
+    pub fn into_definition(self) -> Result<ViewDefinition, Vec<&'static str>> {
+        let RawViewSpec { filter, project, join, aggregate, union, sort, limit, distinct, sql, materialize } = self;
+        let mut present = Vec::new();
+        let mut transforms = Vec::new();
+        let mut push = |key: &'static str, transform: Option<Transform>| {
+            if let Some(transform) = transform {
+                present.push(key);
+                transforms.push(transform);
+            }
+        };
+        push("filter", filter.map(Transform::Filter));
+        push("project", project.map(Transform::Project));
+        push("join", join.map(Transform::Join));
+        push("aggregate", aggregate.map(Transform::Aggregate));
+        push("union", union.map(Transform::Union));
+        push("sort", sort.map(Transform::Sort));
+        push("limit", limit.map(Transform::Limit));
+        push("distinct", distinct.map(Transform::Distinct));
+        push("sql", sql.map(|query| Transform::Sql(SqlView { query })));
+        if transforms.len() == 1 {
+            let transform = transforms.pop().expect("exactly one transform");
+            Ok(ViewDefinition { transform, materialize })
+        } else {
+            Err(present)
+        }
+    }
+}
+
+/// A view with exactly one transform.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ViewDefinition {
+    pub transform: Transform,
+    pub materialize: Materialize,
+}
+
+impl ViewDefinition {
+    pub fn is_materialized(&self) -> bool {
+        self.materialize == Materialize::Table
+    }
+
+    /// Back to the wire shape (used to write specs, e.g. by generators).
+    pub fn to_raw(&self) -> RawViewSpec {
+        let mut raw = RawViewSpec { materialize: self.materialize, ..RawViewSpec::default() };
+        match self.transform.clone() {
+            Transform::Filter(view) => raw.filter = Some(view),
+            Transform::Project(view) => raw.project = Some(view),
+            Transform::Join(view) => raw.join = Some(view),
+            Transform::Aggregate(view) => raw.aggregate = Some(view),
+            Transform::Union(view) => raw.union = Some(view),
+            Transform::Sort(view) => raw.sort = Some(view),
+            Transform::Limit(view) => raw.limit = Some(view),
+            Transform::Distinct(view) => raw.distinct = Some(view),
+            Transform::Sql(view) => raw.sql = Some(view.query),
+        }
+        raw
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum Transform {
+    Filter(FilterView),
+    Project(ProjectView),
+    Join(JoinView),
+    Aggregate(AggregateView),
+    Union(UnionView),
+    Sort(SortView),
+    Limit(LimitView),
+    Distinct(DistinctView),
+    Sql(SqlView),
+}
+
+impl Transform {
+    /// The spec key of this transform (`filter`, `join`, ...).
+    pub fn key(&self) -> &'static str {
+        match self {
+            Transform::Filter(_) => "filter",
+            Transform::Project(_) => "project",
+            Transform::Join(_) => "join",
+            Transform::Aggregate(_) => "aggregate",
+            Transform::Union(_) => "union",
+            Transform::Sort(_) => "sort",
+            Transform::Limit(_) => "limit",
+            Transform::Distinct(_) => "distinct",
+            Transform::Sql(_) => "sql",
+        }
+    }
+
+    /// Relations this transform reads by name, with the spec field that names each.
+    /// `sql` views return nothing here: their references are found by parsing the SQL.
+    pub fn named_inputs(&self) -> Vec<(&str, FieldPath)> {
+        fn single(input: &str) -> Vec<(&str, FieldPath)> {
+            vec![(input, FieldPath::from(["input"]))]
+        }
+        match self {
+            Transform::Filter(FilterView { input, .. })
+            | Transform::Project(ProjectView { input, .. })
+            | Transform::Aggregate(AggregateView { input, .. })
+            | Transform::Sort(SortView { input, .. })
+            | Transform::Limit(LimitView { input, .. })
+            | Transform::Distinct(DistinctView { input }) => single(input),
+            Transform::Join(JoinView { left, right, .. }) => {
+                vec![(left.as_str(), FieldPath::from(["left"])), (right.as_str(), FieldPath::from(["right"]))]
+            }
+            Transform::Union(UnionView { inputs, .. }) => inputs
+                .iter()
+                .enumerate()
+                .map(|(index, input)| (input.as_str(), FieldPath(vec!["inputs".into(), index.to_string()])))
+                .collect(),
+            Transform::Sql(_) => Vec::new(),
+        }
+    }
+}
+
+/// A path of keys below a view's transform key (`["on", "0", "1"]`), or from the spec root.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize)]
+pub struct FieldPath(pub Vec<String>);
+
+impl<const N: usize> From<[&str; N]> for FieldPath {
+    fn from(keys: [&str; N]) -> Self {
+        FieldPath(keys.iter().map(|key| key.to_string()).collect())
+    }
+}
+
+impl FieldPath {
+    pub fn join(&self, other: &FieldPath) -> FieldPath {
+        FieldPath(self.0.iter().chain(other.0.iter()).cloned().collect())
+    }
+    pub fn child(&self, key: impl Into<String>) -> FieldPath {
+        let mut keys = self.0.clone();
+        keys.push(key.into());
+        FieldPath(keys)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FilterView {
+    pub input: String,
+    pub predicate: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectView {
+    pub input: String,
+    /// Output name → SQL expression, in output order.
+    pub columns: IndexMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JoinView {
+    pub left: String,
+    pub right: String,
+    pub kind: JoinKind,
+    /// `[[left_column, right_column], …]`.
+    pub on: Vec<[String; 2]>,
+    /// An extra join condition over both sides.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JoinKind {
+    Inner,
+    Left,
+    Right,
+    Full,
+    Semi,
+    Anti,
+}
+
+impl JoinKind {
+    pub const ALL: [JoinKind; 6] = [JoinKind::Inner, JoinKind::Left, JoinKind::Right, JoinKind::Full, JoinKind::Semi, JoinKind::Anti];
+
+    /// Semi and anti joins output the left side only.
+    pub fn outputs_left_only(self) -> bool {
+        matches!(self, JoinKind::Semi | JoinKind::Anti)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AggregateView {
+    pub input: String,
+    /// Column names or `expr AS name`; empty means one output row.
+    #[serde(default)]
+    pub group_by: Vec<String>,
+    /// Output name → aggregate expression, in output order.
+    #[serde(default)]
+    pub measures: IndexMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnionView {
+    pub inputs: Vec<String>,
+    #[serde(default)]
+    pub distinct: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SortView {
+    pub input: String,
+    /// `"expr [asc|desc] [nulls first|last]"`, most significant first.
+    pub by: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitView {
+    pub input: String,
+    pub count: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DistinctView {
+    pub input: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SqlView {
+    pub query: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Materialize {
+    #[default]
+    Ephemeral,
+    Table,
+}
+
+/// An output: a view written to a Delta table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputSpec {
+    pub view: String,
+    /// Relative to the spec file's directory.
+    pub path: String,
+    #[serde(default)]
+    pub mode: WriteMode,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub partition_by: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contract: Option<ContractSpec>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WriteMode {
+    #[default]
+    Overwrite,
+    Append,
+}
+
+/// The columns an output promises, with their types (`int64`, `utf8 not null`, …).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContractSpec {
+    pub columns: IndexMap<String, String>,
+    /// When true, columns beyond the contract's are an error.
+    #[serde(default)]
+    pub strict: bool,
+}
+
+/// Compile and run settings.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileSpec {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub optimizer: Option<OptimizerProfile>,
+    #[serde(default)]
+    pub pushdown: PushdownPolicy,
+    /// DataFusion `target_partitions` (default 4, fixed so plans do not depend on the machine).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_partitions: Option<usize>,
+    /// DataFusion `batch_size` (default 8192).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_size: Option<usize>,
+}
+
+/// A named rulepack (`default`, `minimal`, `none`) or an inline pipeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum OptimizerProfile {
+    Preset(String),
+    Inline(InlineOptimizerConfig),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InlineOptimizerConfig {
+    /// Preset to start from (default `default`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub analyzer: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logical: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub physical: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_passes: Option<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PushdownPolicy {
+    Off,
+    #[default]
+    Warn,
+    Strict,
+}

@@ -1,0 +1,81 @@
+//! One file per transform kind, each lowering its spec struct to a `LogicalPlan` over the
+//! view's planned inputs. Each destructures its struct field by field, so a new spec
+//! field breaks the build until it is lowered.
+
+use datafusion::common::DFSchema;
+use datafusion::error::DataFusionError;
+use datafusion::execution::session_state::SessionState;
+use datafusion::logical_expr::{Expr, LogicalPlan};
+use viewdag_ir::{Diagnostic, FieldPath, SpecLocation, Transform};
+
+use crate::expressions::{error_diagnostic, parse_expression};
+use crate::inputs::PlannedInput;
+
+pub mod aggregate;
+pub mod distinct;
+pub mod filter;
+pub mod join;
+pub mod limit;
+pub mod project;
+pub mod sort;
+pub mod sql;
+pub mod union;
+
+pub type TransformResult = Result<LogicalPlan, Vec<Diagnostic>>;
+
+/// What a transform may use: the session, the view's name and its planned inputs in the
+/// order the transform names them (for `sql`, sorted by name).
+pub struct LowerContext<'a> {
+    pub state: &'a SessionState,
+    pub view: &'a str,
+    pub transform_key: &'static str,
+    pub inputs: &'a [PlannedInput],
+}
+
+impl LowerContext<'_> {
+    /// The location of a field of this view's transform.
+    pub fn location(&self, field: impl Into<FieldPath>) -> SpecLocation {
+        SpecLocation::view(self.view).with_field(FieldPath::from([self.transform_key]).join(&field.into()))
+    }
+
+    /// Parses an expression string at `field` over `schema`.
+    pub fn parse(&self, text: &str, schema: &DFSchema, field: impl Into<FieldPath>) -> Result<Expr, Diagnostic> {
+        parse_expression(self.state, text, schema, &self.location(field))
+    }
+
+    /// A builder error, placed at `field` and inside `text` when the error says where.
+    pub fn error(&self, error: &DataFusionError, text: &str, field: impl Into<FieldPath>) -> Vec<Diagnostic> {
+        vec![error_diagnostic(error, text, &self.location(field))]
+    }
+
+    pub fn input(&self, index: usize) -> &PlannedInput {
+        &self.inputs[index]
+    }
+}
+
+pub fn lower_transform(context: &LowerContext, transform: &Transform) -> TransformResult {
+    match transform {
+        Transform::Filter(view) => filter::lower(context, view),
+        Transform::Project(view) => project::lower(context, view),
+        Transform::Join(view) => join::lower(context, view),
+        Transform::Aggregate(view) => aggregate::lower(context, view),
+        Transform::Union(view) => union::lower(context, view),
+        Transform::Sort(view) => sort::lower(context, view),
+        Transform::Limit(view) => limit::lower(context, view),
+        Transform::Distinct(view) => distinct::lower(context, view),
+        Transform::Sql(view) => sql::lower(context, view),
+    }
+}
+
+/// Collects per-item results, keeping every error.
+pub(crate) fn collect_all<T>(results: impl IntoIterator<Item = Result<T, Diagnostic>>) -> Result<Vec<T>, Vec<Diagnostic>> {
+    let mut values = Vec::new();
+    let mut errors = Vec::new();
+    for result in results {
+        match result {
+            Ok(value) => values.push(value),
+            Err(error) => errors.push(error),
+        }
+    }
+    if errors.is_empty() { Ok(values) } else { Err(errors) }
+}

@@ -1,0 +1,67 @@
+//! `sort`: the input ordered by `by` (`"expr [asc|desc] [nulls first|last]"`), with an
+//! optional `limit`. Nulls sort last ascending and first descending unless told otherwise.
+
+use std::sync::Arc;
+
+use datafusion::logical_expr::{LogicalPlanBuilder, SortExpr};
+use viewdag_ir::{Code, Diagnostic, SortView};
+
+use super::limit::checked_count;
+use super::{LowerContext, TransformResult, collect_all};
+
+/// Splits a sort key into its expression, direction and null placement.
+pub fn parse_sort_key(text: &str) -> (&str, bool, Option<bool>) {
+    let mut rest = text.trim();
+    let mut nulls_first = None;
+    let lowered = rest.to_ascii_lowercase();
+    if lowered.ends_with(" nulls first") {
+        nulls_first = Some(true);
+        rest = rest[..rest.len() - " nulls first".len()].trim_end();
+    } else if lowered.ends_with(" nulls last") {
+        nulls_first = Some(false);
+        rest = rest[..rest.len() - " nulls last".len()].trim_end();
+    }
+    let lowered = rest.to_ascii_lowercase();
+    let mut ascending = true;
+    if lowered.ends_with(" desc") {
+        ascending = false;
+        rest = rest[..rest.len() - " desc".len()].trim_end();
+    } else if lowered.ends_with(" asc") {
+        rest = rest[..rest.len() - " asc".len()].trim_end();
+    }
+    (rest, ascending, nulls_first)
+}
+
+pub fn lower(context: &LowerContext, view: &SortView) -> TransformResult {
+    let SortView { input: _, by, limit } = view;
+    let input = context.input(0);
+    if by.is_empty() {
+        return Err(vec![Diagnostic::new(Code::PlanError, context.location(["by"]), format!("view `{}` sorts by nothing", context.view))]);
+    }
+    let keys = collect_all(by.iter().enumerate().map(|(index, text)| {
+        let (expression, ascending, nulls_first) = parse_sort_key(text);
+        context
+            .parse(expression, input.plan.schema(), ["by".to_string(), index.to_string()].to_vec())
+            .map(|expression| SortExpr::new(expression, ascending, nulls_first.unwrap_or(!ascending)))
+    }))?;
+    let fetch = match limit {
+        Some(limit) => Some(checked_count(context, *limit, "limit").map_err(|error| vec![error])?),
+        None => None,
+    };
+    LogicalPlanBuilder::new_from_arc(Arc::clone(&input.plan))
+        .sort_with_limit(keys, fetch)
+        .and_then(LogicalPlanBuilder::build)
+        .map_err(|error| context.error(&error, "", ["by"]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_sort_key;
+
+    #[test]
+    fn parses_directions() {
+        assert_eq!(parse_sort_key("revenue DESC"), ("revenue", false, None));
+        assert_eq!(parse_sort_key("a + b asc nulls first"), ("a + b", true, Some(true)));
+        assert_eq!(parse_sort_key("region"), ("region", true, None));
+    }
+}

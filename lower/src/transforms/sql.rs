@@ -1,0 +1,65 @@
+//! `sql`: a SELECT over declared relations, planned by DataFusion's SQL planner in a
+//! session whose catalog holds exactly the relations the query names.
+//!
+//! Ephemeral views are registered as view tables over their P0 plans; after planning,
+//! their scans are replaced by the plans themselves (as `SubqueryAlias(name, plan)`), so
+//! P0 of a SQL view looks like the P0 of any other view.
+
+use std::sync::Arc;
+
+use datafusion::catalog::{
+    CatalogProvider, CatalogProviderList, MemoryCatalogProvider, MemoryCatalogProviderList, MemorySchemaProvider, SchemaProvider,
+};
+use datafusion::common::tree_node::{Transformed, TreeNode};
+use datafusion::datasource::ViewTable;
+use datafusion::execution::SessionStateBuilder;
+use datafusion::logical_expr::{LogicalPlan, TableScan};
+use datafusion::sql::parser::DFParser;
+use datafusion::sql::sqlparser::dialect::GenericDialect;
+use viewdag_ir::SqlView;
+
+use super::{LowerContext, TransformResult};
+use crate::expressions::error_diagnostic;
+
+pub fn lower(context: &LowerContext, view: &SqlView) -> TransformResult {
+    let SqlView { query } = view;
+    let location = viewdag_ir::SpecLocation::view(context.view).with_field(["sql"]);
+    let failed = |error: &datafusion::error::DataFusionError| vec![error_diagnostic(error, query, &location)];
+    let schema = Arc::new(MemorySchemaProvider::new());
+    for input in context.inputs {
+        // Register the unaliased plan: the SQL planner qualifies the scan by its own name.
+        let inner = match input.plan.as_ref() {
+            LogicalPlan::SubqueryAlias(alias) => alias.input.as_ref().clone(),
+            other => other.clone(),
+        };
+        let table = ViewTable::new(inner, None);
+        schema.register_table(input.name.clone(), Arc::new(table)).map_err(|error| failed(&error))?;
+    }
+    let catalog = Arc::new(MemoryCatalogProvider::new());
+    catalog.register_schema("public", schema).map_err(|error| failed(&error))?;
+    let catalogs = Arc::new(MemoryCatalogProviderList::new());
+    catalogs.register_catalog("datafusion".to_string(), catalog);
+    let state = SessionStateBuilder::new_from_existing(context.state.clone()).with_catalog_list(catalogs).build();
+    let mut statements = DFParser::parse_sql_with_dialect(query, &GenericDialect {}).map_err(|error| failed(&error))?;
+    let statement = statements.pop_front().expect("validation checked there is exactly one statement");
+    let plan = futures::executor::block_on(state.statement_to_plan(statement)).map_err(|error| failed(&error))?;
+    inline_view_scans(plan).map_err(|error| failed(&error))
+}
+
+/// Replaces each scan of a registered view table by `SubqueryAlias(name, view plan)`.
+fn inline_view_scans(plan: LogicalPlan) -> datafusion::error::Result<LogicalPlan> {
+    plan.transform_up(|node| {
+        let LogicalPlan::TableScan(TableScan { table_name, source, projection, filters, fetch, .. }) = &node else {
+            return Ok(Transformed::no(node));
+        };
+        let Some(inner) = source.get_logical_plan() else {
+            return Ok(Transformed::no(node));
+        };
+        if projection.is_some() || !filters.is_empty() || fetch.is_some() {
+            return Ok(Transformed::no(node));
+        }
+        let inlined = datafusion::logical_expr::LogicalPlanBuilder::from(inner.into_owned()).alias(table_name.clone())?.build()?;
+        Ok(Transformed::yes(inlined))
+    })
+    .map(|transformed| transformed.data)
+}

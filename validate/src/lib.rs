@@ -1,0 +1,29 @@
+//! # Validation: is the spec a well-formed view DAG?
+//!
+//! Staged like a compiler front end; each stage assumes the ones before it passed:
+//! 1. **names** ([`relations`]): which relation each name denotes, what each view reads
+//!    (for `sql` views, found by parsing the query, which also enforces the SQL
+//!    restrictions in [`sql`]);
+//! 2. **structure** ([`structure`]): the view DAG and the structural checks in [`checks`]
+//!    (unknown reference, duplicate name, cycle, output of an unknown view);
+//! 3. schemas, expressions and contracts are checked where they are computed (`lower` for
+//!    the P0 plan and output schema of each view; `driver` for output contracts).
+//!
+//! ## Invariants
+//! - Never panics and never stops at the first error: every check runs and reports all
+//!   it finds. A view with an error makes its dependents *blocked* (one note each), and
+//!   unrelated views are unaffected.
+//! - Every query is a salsa tracked function over the `ir` inputs; nothing here does I/O.
+//! - Diagnostics are sorted deterministically; their locations are logical.
+
+pub mod checks;
+pub mod relations;
+pub mod sql;
+pub mod structure;
+
+pub use relations::{RelationIndex, relation_index, view_reads};
+pub use structure::{Structure, spec_structure};
+
+/// The validation database: the IR inputs plus this crate's queries.
+#[salsa::db]
+pub trait Db: viewdag_ir::Db {}

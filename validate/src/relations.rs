@@ -1,0 +1,90 @@
+//! Stage 1, names: which relation a name denotes and what each view reads.
+
+use std::collections::BTreeMap;
+
+use viewdag_ir::{Diagnostic, FieldPath, ProjectInput, SourceInput, SpecLocation, Transform, ViewInput};
+
+use crate::Db;
+use crate::sql::analyze_sql_view;
+
+/// Name → input, for sources and views. The first declaration of a name wins (a repeated
+/// name is reported by the duplicate-name check).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RelationIndex {
+    pub sources: BTreeMap<String, SourceInput>,
+    pub views: BTreeMap<String, ViewInput>,
+}
+
+impl RelationIndex {
+    pub fn contains(&self, name: &str) -> bool {
+        self.sources.contains_key(name) || self.views.contains_key(name)
+    }
+}
+
+/// Depends only on the lists of sources and views and their names, not on definitions.
+#[salsa::tracked(returns(ref))]
+pub fn relation_index(db: &dyn Db, project: ProjectInput) -> RelationIndex {
+    let mut index = RelationIndex::default();
+    for source in project.sources(db) {
+        let name = source.name(db).clone();
+        if !index.contains(&name) {
+            index.sources.insert(name, *source);
+        }
+    }
+    for view in project.views(db) {
+        let name = view.name(db).clone();
+        if !index.contains(&name) {
+            index.views.insert(name, *view);
+        }
+    }
+    index
+}
+
+/// One relation a view reads, with where the view names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Read {
+    pub name: String,
+    pub location: SpecLocation,
+}
+
+/// What a view reads, in the order it names them, plus the diagnostics found while
+/// finding out (SQL that does not parse or is not a plain query). A view that failed to
+/// parse reads nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ViewReads {
+    pub reads: Vec<Read>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+#[salsa::tracked(returns(ref))]
+pub fn view_reads(db: &dyn Db, view: ViewInput) -> ViewReads {
+    let name = view.name(db);
+    let Some(definition) = view.definition(db) else {
+        return ViewReads::default();
+    };
+    let transform_key = definition.transform.key();
+    match &definition.transform {
+        Transform::Sql(sql) => {
+            let analysis = analyze_sql_view(name, &sql.query);
+            ViewReads {
+                reads: analysis
+                    .relations
+                    .into_iter()
+                    .map(|relation| Read { name: relation, location: SpecLocation::view(name).with_field(FieldPath::from(["sql"])) })
+                    .collect(),
+                diagnostics: analysis.diagnostics,
+            }
+        }
+        transform => ViewReads {
+            reads: transform
+                .named_inputs()
+                .into_iter()
+                .map(|(input, field)| Read {
+                    name: input.to_string(),
+                    location: SpecLocation::view(name).with_field(FieldPath::from([transform_key]).join(&field)),
+                })
+                .collect(),
+            diagnostics: Vec::new(),
+        },
+    }
+}

@@ -1,0 +1,88 @@
+//! Stage 2, structure: the view DAG and the structural checks, reported all at once.
+
+use std::collections::BTreeSet;
+
+use viewdag_ir::dag::{RelationKind, RelationReads};
+use viewdag_ir::{Diagnostic, ProjectInput, Section, Severity, ViewDag};
+
+use crate::Db;
+use crate::checks::{CheckContext, run_structural_checks};
+use crate::relations::{relation_index, view_reads};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Structure {
+    pub dag: ViewDag,
+    /// Structural diagnostics (and SQL-reading ones), sorted.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Views that cannot be planned because of their own error: a parse error, a
+    /// structural error, or SQL that could not be analyzed.
+    pub broken_views: BTreeSet<String>,
+}
+
+impl Structure {
+    /// The first broken relation upstream of `view` (or `view` itself), if any.
+    pub fn broken_upstream(&self, view: &str) -> Option<String> {
+        if self.broken_views.contains(view) {
+            return Some(view.to_string());
+        }
+        let mut stack = vec![view.to_string()];
+        let mut seen = BTreeSet::new();
+        while let Some(current) = stack.pop() {
+            for upstream in self.dag.reads(&current) {
+                if self.broken_views.contains(&upstream) {
+                    return Some(upstream);
+                }
+                if seen.insert(upstream.clone()) {
+                    stack.push(upstream);
+                }
+            }
+        }
+        None
+    }
+}
+
+#[salsa::tracked(returns(ref))]
+pub fn spec_structure(db: &dyn Db, project: ProjectInput) -> Structure {
+    let index = relation_index(db, project);
+    let mut relations = Vec::new();
+    let mut diagnostics = Vec::new();
+    let mut broken_views = BTreeSet::new();
+    for source in project.sources(db) {
+        relations.push(RelationReads { name: source.name(db).clone(), kind: RelationKind::Source, reads: Vec::new() });
+    }
+    let mut view_reads_list = Vec::new();
+    for view in project.views(db) {
+        let name = view.name(db).clone();
+        if view.definition(db).is_none() {
+            broken_views.insert(name.clone());
+        }
+        let reads = view_reads(db, *view);
+        diagnostics.extend(reads.diagnostics.iter().cloned());
+        relations.push(RelationReads {
+            name: name.clone(),
+            kind: RelationKind::View,
+            reads: reads.reads.iter().map(|read| read.name.clone()).collect(),
+        });
+        view_reads_list.push((name, reads.reads.clone()));
+    }
+    let dag = ViewDag::build(&relations);
+    let context = CheckContext {
+        project_sources: project.sources(db).iter().map(|source| source.name(db).clone()).collect(),
+        project_views: project.views(db).iter().map(|view| view.name(db).clone()).collect(),
+        view_reads: &view_reads_list,
+        index,
+        dag: &dag,
+        outputs: project.outputs(db),
+    };
+    diagnostics.extend(run_structural_checks(&context));
+    for diagnostic in &diagnostics {
+        if diagnostic.severity == Severity::Error
+            && diagnostic.location.section == Section::Views
+            && let Some(entry) = &diagnostic.location.entry
+        {
+            broken_views.insert(entry.clone());
+        }
+    }
+    viewdag_ir::diagnostic::sort_diagnostics(&mut diagnostics);
+    Structure { dag, diagnostics, broken_views }
+}
