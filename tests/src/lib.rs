@@ -1,1 +1,8 @@
-//! placeholder
+//! Test support for viewdag: writers for real Delta, Parquet and CSV files, the shop
+//! example's data, and proptest generators of valid specs with small random data.
+//!
+//! Everything here writes real files with the real libraries; nothing is mocked.
+
+pub mod data;
+pub mod generate;
+pub mod shop;

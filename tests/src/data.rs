@@ -1,0 +1,92 @@
+//! Writing source files the way users' tools would: Delta tables through `deltalake`,
+//! Parquet through the Arrow writer, CSV with a header through the Arrow CSV writer.
+
+use std::fs::File;
+use std::path::Path;
+
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::csv::WriterBuilder;
+use datafusion::parquet::arrow::ArrowWriter;
+use viewdag_ir::WriteMode;
+
+/// Writes a Delta table (one commit) at `directory`.
+pub fn write_delta_table(directory: &Path, batches: Vec<RecordBatch>) {
+    let schema = batches[0].schema();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
+    runtime
+        .block_on(viewdag_driver::run::write_delta(directory, batches, schema, WriteMode::Overwrite, &[]))
+        .expect("the Delta table is written");
+}
+
+/// Appends one commit to an existing Delta table.
+pub fn append_delta_table(directory: &Path, batches: Vec<RecordBatch>) {
+    let schema = batches[0].schema();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
+    runtime
+        .block_on(viewdag_driver::run::write_delta(directory, batches, schema, WriteMode::Append, &[]))
+        .expect("the Delta commit is written");
+}
+
+pub fn write_parquet_file(path: &Path, batch: &RecordBatch) {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).expect("the directory is created");
+    }
+    let file = File::create(path).expect("the Parquet file is created");
+    let mut writer = ArrowWriter::try_new(file, batch.schema(), None).expect("a Parquet writer");
+    writer.write(batch).expect("the batch is written");
+    writer.close().expect("the Parquet file is closed");
+}
+
+pub fn write_csv_file(path: &Path, batch: &RecordBatch) {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).expect("the directory is created");
+    }
+    let file = File::create(path).expect("the CSV file is created");
+    let mut writer = WriterBuilder::new().with_header(true).build(file);
+    writer.write(batch).expect("the batch is written");
+}
+
+/// Reads every row of the Delta table at `directory` (latest version) with a fresh
+/// `deltalake` reader, sorted, as text lines `a|b|c`.
+pub fn read_delta_rows(directory: &Path) -> Vec<String> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a runtime");
+    runtime.block_on(async {
+        let url = viewdag_driver::sources::directory_url(directory).expect("a URL");
+        let table = deltalake::open_table(url).await.expect("the output is a Delta table");
+        let context = datafusion::prelude::SessionContext::new();
+        table.update_datafusion_session(&context.state()).expect("the object store is registered");
+        let provider = table.table_provider().await.expect("a provider");
+        let frame = context.read_table(provider).expect("the table is readable");
+        let batches = frame.collect().await.expect("the table reads");
+        rows_as_text(&batches)
+    })
+}
+
+/// Rows rendered as `a|b|c` lines (nulls as `NULL`, floats rounded to 6 places), sorted.
+pub fn rows_as_text(batches: &[RecordBatch]) -> Vec<String> {
+    use datafusion::arrow::array::Array;
+    use datafusion::arrow::datatypes::DataType;
+    use datafusion::arrow::util::display::array_value_to_string;
+    let mut rows = Vec::new();
+    for batch in batches {
+        for row in 0..batch.num_rows() {
+            let cells: Vec<String> = batch
+                .columns()
+                .iter()
+                .map(|column| {
+                    if column.is_null(row) {
+                        return "NULL".to_string();
+                    }
+                    let text = array_value_to_string(column, row).unwrap_or_default();
+                    match column.data_type() {
+                        DataType::Float32 | DataType::Float64 => text.parse::<f64>().map(|value| format!("{value:.6}")).unwrap_or(text),
+                        _ => text,
+                    }
+                })
+                .collect();
+            rows.push(cells.join("|"));
+        }
+    }
+    rows.sort();
+    rows
+}

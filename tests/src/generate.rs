@@ -1,0 +1,1 @@
+//! Generators of valid specs and data (see the integration tests).
