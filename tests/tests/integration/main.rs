@@ -1,1 +1,9 @@
-mod placeholder {}
+//! The integration test binary (one binary: each links DataFusion and deltalake).
+//! One module per concern; shared helpers live in `support`.
+
+mod support;
+
+mod bad_input;
+mod end_to_end;
+mod incremental;
+mod properties;
