@@ -15,6 +15,7 @@ use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::physical_plan::collect;
+use datafusion::physical_plan::execution_plan::reset_plan_states;
 use deltalake::DeltaTable;
 use deltalake::protocol::SaveMode;
 use salsa::Setter;
@@ -155,8 +156,10 @@ impl Compiler {
         };
         let state = Arc::clone(&planning_session(&self.db, SurfaceInput::get(&self.db)).state);
         let runtime = Arc::clone(self.db.tokio());
+        // A physical plan keeps execution state: run a fresh copy of the compiled one.
+        let plan = reset_plan_states(Arc::clone(&physical.plan)).map_err(|error| error.strip_backtrace())?;
         let batches = runtime
-            .block_on(collect(Arc::clone(&physical.plan), state.task_ctx()))
+            .block_on(collect(plan, state.task_ctx()))
             .map_err(|error| format!("executing `{}` failed: {}", task.view, error.strip_backtrace()))?;
         let rows = batches.iter().map(RecordBatch::num_rows).sum();
         let table = runtime.block_on(write_delta(target, batches, physical.plan.schema(), mode, &partition_by))?;

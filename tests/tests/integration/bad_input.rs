@@ -1,1 +1,212 @@
-//! placeholder
+//! Bad input: every problem is a diagnostic with a stable code, naming the view or source
+//! and a place in the file; exit code 1; never a panic; the other views still compile.
+
+use viewdag_driver::cli::main_with_args;
+use viewdag_driver::{Compiler, ViewStatus};
+use viewdag_ir::Code;
+
+use crate::support::{TempProject, codes};
+
+const GOOD_VIEWS: &str = r#"
+  paid_orders:
+    filter: { input: orders, predicate: "status = 'paid'" }
+  big:
+    filter: { input: paid_orders, predicate: "amount > 10" }
+"#;
+
+fn spec(sources: &str, views: &str) -> String {
+    format!("version: 1\nsources:\n{sources}\nviews:{GOOD_VIEWS}{views}\n")
+}
+
+const SOURCES: &str = "  orders: { format: delta, path: data/orders }\n  customers: { format: parquet, path: data/customers.parquet }";
+
+/// Compiles `text`, checks the expected code is reported at a resolvable position in the
+/// spec, and that the good views still compiled.
+fn expect_code(text: &str, code: Code, entry: Option<&str>) -> viewdag_driver::CompileResponse {
+    let project = TempProject::with_shop_data();
+    let mut compiler = Compiler::new().expect("a compiler");
+    let response = project.compile(&mut compiler, "spec.yaml", text);
+    let found = response
+        .diagnostics
+        .iter()
+        .find(|diagnostic| diagnostic.code == code)
+        .unwrap_or_else(|| panic!("no {code} in {:?}", codes(&response)));
+    assert_eq!(found.entry(), entry, "{found:?}");
+    let source = compiler.spec_source().expect("a source");
+    assert!(source.spans.resolve(&found.location).is_some(), "{found:?} has no position");
+    let rendered = viewdag_driver::render::render_human(source, std::slice::from_ref(found), false);
+    assert!(rendered.contains(code.id()) && rendered.contains("spec.yaml:"), "{rendered}");
+    response
+}
+
+fn assert_good_views_compiled(response: &viewdag_driver::CompileResponse) {
+    for name in ["paid_orders", "big"] {
+        let view = response.view(name).unwrap_or_else(|| panic!("{name} is declared"));
+        assert!(matches!(view.status, ViewStatus::Compiled { .. }), "{name}: {:?}", view.status);
+    }
+}
+
+#[test]
+fn malformed_yaml_is_one_positioned_syntax_error() {
+    let project = TempProject::with_shop_data();
+    let mut compiler = Compiler::new().expect("a compiler");
+    let response = project.compile(&mut compiler, "spec.yaml", "version: 1\nviews:\n  a: { filter: [unclosed\n");
+    assert_eq!(codes(&response), vec!["V0001"]);
+    let location = &response.diagnostics[0].location;
+    assert!(location.absolute.is_some_and(|(line, _)| line >= 3), "{location:?}");
+}
+
+#[test]
+fn malformed_json_is_a_positioned_syntax_error() {
+    let project = TempProject::with_shop_data();
+    let mut compiler = Compiler::new().expect("a compiler");
+    let response = project.compile(&mut compiler, "spec.json", "{\"version\": 1,\n \"views\": {\"a\": }\n}");
+    assert_eq!(codes(&response), vec!["V0001"]);
+    assert_eq!(response.diagnostics[0].location.absolute.map(|(line, _)| line), Some(2));
+    assert!(response.diagnostics[0].message.contains("JSON"));
+}
+
+#[test]
+fn json_specs_compile_like_yaml() {
+    let project = TempProject::with_shop_data();
+    let mut compiler = Compiler::new().expect("a compiler");
+    let text = r#"{"version": 1, "sources": {"orders": {"format": "delta", "path": "data/orders"}},
+                  "views": {"paid": {"filter": {"input": "orders", "predicate": "status = 'paid'"}}}}"#;
+    let response = project.compile(&mut compiler, "spec.json", text);
+    assert!(response.diagnostics.is_empty(), "{:?}", response.diagnostics);
+    assert!(matches!(response.view("paid").expect("declared").status, ViewStatus::Compiled { .. }));
+}
+
+#[test]
+fn unknown_key_in_one_view_leaves_the_others_compiling() {
+    let response = expect_code(
+        &spec(SOURCES, "\n  typo:\n    filter: { input: orders, predicat: \"amount > 0\" }\n"),
+        Code::UnknownField,
+        Some("typo"),
+    );
+    let diagnostic = response.diagnostics.iter().find(|diagnostic| diagnostic.code == Code::UnknownField).expect("reported");
+    assert_eq!(diagnostic.location.field.0, vec!["filter", "predicat"]);
+    assert_eq!(diagnostic.suggestion.as_deref(), Some("did you mean `predicate`?"));
+    assert_good_views_compiled(&response);
+}
+
+#[test]
+fn wrong_version_is_reported_clearly() {
+    let project = TempProject::with_shop_data();
+    let mut compiler = Compiler::new().expect("a compiler");
+    let response = project.compile(&mut compiler, "spec.yaml", &spec(SOURCES, "").replace("version: 1", "version: 7"));
+    assert_eq!(codes(&response), vec!["V0003"]);
+    assert!(response.diagnostics[0].message.contains("unsupported spec version 7"));
+}
+
+#[test]
+fn missing_reference_suggests_a_name_and_blocks_only_its_readers() {
+    let views = "\n  lonely:\n    filter: { input: paid_ordres, predicate: \"amount > 0\" }\n  reader:\n    distinct: { input: lonely }\n";
+    let response = expect_code(&spec(SOURCES, views), Code::UnknownReference, Some("lonely"));
+    let diagnostic = response.diagnostics.iter().find(|diagnostic| diagnostic.code == Code::UnknownReference).expect("reported");
+    assert_eq!(diagnostic.suggestion.as_deref(), Some("did you mean `paid_orders`?"));
+    assert_eq!(diagnostic.location.field.0, vec!["filter", "input"]);
+    assert_eq!(response.view("reader").expect("declared").status, ViewStatus::Blocked { upstream: "lonely".into() });
+    assert_eq!(response.diagnostics.iter().filter(|diagnostic| diagnostic.code == Code::Blocked).count(), 1);
+    assert_good_views_compiled(&response);
+}
+
+#[test]
+fn cycles_are_named() {
+    let views = "\n  x:\n    filter: { input: y, predicate: \"amount > 0\" }\n  y:\n    distinct: { input: x }\n";
+    let response = expect_code(&spec(SOURCES, views), Code::Cycle, Some("x"));
+    let diagnostic = response.diagnostics.iter().find(|diagnostic| diagnostic.code == Code::Cycle).expect("reported");
+    assert!(diagnostic.message.contains("x → y → x"), "{}", diagnostic.message);
+    assert_eq!(response.view("y").expect("declared").status, ViewStatus::Failed);
+    assert_good_views_compiled(&response);
+}
+
+#[test]
+fn duplicate_names_across_sources_and_views() {
+    let views = "\n  customers:\n    distinct: { input: orders }\n";
+    let response = expect_code(&spec(SOURCES, views), Code::DuplicateName, Some("customers"));
+    assert_good_views_compiled(&response);
+}
+
+#[test]
+fn output_of_an_unknown_view() {
+    let text = format!("{}outputs:\n  out1: {{ view: paid_order, path: out/x }}\n", spec(SOURCES, ""));
+    let response = expect_code(&text, Code::OutputUnknownView, Some("out1"));
+    assert_good_views_compiled(&response);
+}
+
+#[test]
+fn missing_source_path_blocks_only_its_readers() {
+    let sources = format!("{SOURCES}\n  ghosts: {{ format: parquet, path: data/ghosts.parquet }}");
+    let views = "\n  haunted:\n    distinct: { input: ghosts }\n";
+    let response = expect_code(&spec(&sources, views), Code::SourceNotFound, Some("ghosts"));
+    assert_eq!(response.view("haunted").expect("declared").status, ViewStatus::Blocked { upstream: "ghosts".into() });
+    assert_good_views_compiled(&response);
+}
+
+#[test]
+fn a_plain_directory_declared_as_delta_is_reported() {
+    let sources = format!("{SOURCES}\n  fake: {{ format: delta, path: data }}");
+    let response = expect_code(&spec(&sources, "\n  f:\n    distinct: { input: fake }\n"), Code::SourceNotDelta, Some("fake"));
+    assert_good_views_compiled(&response);
+}
+
+#[test]
+fn two_transforms_in_one_view() {
+    let views = "\n  both:\n    distinct: { input: orders }\n    limit: { input: orders, count: 3 }\n";
+    let response = expect_code(&spec(SOURCES, views), Code::TransformCount, Some("both"));
+    assert_good_views_compiled(&response);
+}
+
+#[test]
+fn an_unknown_column_points_inside_the_expression() {
+    let views = "\n  typo:\n    filter: { input: orders, predicate: \"amout > 0\" }\n";
+    let response = expect_code(&spec(SOURCES, views), Code::UnknownColumn, Some("typo"));
+    let diagnostic = response.diagnostics.iter().find(|diagnostic| diagnostic.code == Code::UnknownColumn).expect("reported");
+    assert_eq!(diagnostic.location.range_in_value, Some((0, 5)));
+    assert_eq!(diagnostic.suggestion.as_deref(), Some("did you mean `amount`?"));
+    assert_good_views_compiled(&response);
+}
+
+#[test]
+fn forbidden_sql_is_rejected() {
+    let views = "\n  sneaky:\n    sql: \"COPY orders TO 'stolen.csv'\"\n";
+    let response = expect_code(&spec(SOURCES, views), Code::SqlForbiddenStatement, Some("sneaky"));
+    assert_good_views_compiled(&response);
+}
+
+#[test]
+fn cli_exit_codes() {
+    let project = TempProject::with_shop_data();
+    let good = project.write_spec("good.yaml", &spec(SOURCES, ""));
+    let bad = project.write_spec("bad.yaml", &spec(SOURCES, "\n  x:\n    distinct: { input: nowhere }\n"));
+    let run =
+        |arguments: &[&str]| main_with_args(std::iter::once("viewdag".into()).chain(arguments.iter().map(|argument| (*argument).into())));
+    assert_eq!(run(&["check", good.to_str().expect("utf-8")]), 0);
+    assert_eq!(run(&["check", bad.to_str().expect("utf-8"), "--format", "json"]), 1);
+    assert_eq!(run(&["check", project.path().join("missing.yaml").to_str().expect("utf-8")]), 2);
+    assert_eq!(run(&["check"]), 2);
+    assert_eq!(run(&["frobnicate"]), 2);
+    assert_eq!(run(&["explain", good.to_str().expect("utf-8"), "no_such_view"]), 2);
+    assert_eq!(run(&["explain", good.to_str().expect("utf-8"), "big"]), 0);
+    assert_eq!(run(&["graph", good.to_str().expect("utf-8"), "--format", "mermaid"]), 0);
+}
+
+#[test]
+fn garbage_never_panics() {
+    let project = TempProject::with_shop_data();
+    let mut compiler = Compiler::new().expect("a compiler");
+    for text in [
+        "",
+        "\u{0}\u{1}",
+        "- a\n- b",
+        "version: [1]",
+        "version: 1\nviews: 3",
+        "version: 1\nviews:\n  a: 5",
+        "version: 1\nviews:\n  a: {sql: 'SELECT'}",
+        "{{{{",
+    ] {
+        let response = project.compile(&mut compiler, "spec.yaml", text);
+        assert!(response.has_errors(), "{text:?} produced no error");
+    }
+}
