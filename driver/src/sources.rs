@@ -109,7 +109,7 @@ async fn load_delta(
     };
     let opened = match version {
         Some(version) => match u64::try_from(version) {
-            Ok(version) => deltalake::open_table_with_version(url, version.try_into().unwrap_or_default()).await,
+            Ok(version) => deltalake::open_table_with_version(url, version).await,
             Err(_) => {
                 return LoadedSource::failed(Diagnostic::new(
                     Code::InvalidValue,

@@ -93,7 +93,6 @@ impl Builder {
 
     /// If the top frame is a mapping waiting for a key, takes `text` as that key.
     fn take_key(&mut self, text: &str, at: Position) -> bool {
-        let depth = self.stack.len();
         if let Some(Frame::Mapping { path, key, seen }) = self.stack.last_mut()
             && key.is_none()
         {
@@ -105,7 +104,6 @@ impl Builder {
                 seen.insert(text.to_string(), at);
             }
             *key = Some((text.to_string(), at));
-            let _ = depth;
             return true;
         }
         false
@@ -210,10 +208,10 @@ impl SpanIndex {
         let mut path = location.key_path();
         while !path.is_empty() {
             if let Some(entry) = self.entries.get(&path) {
-                if let Some((start, end)) = location.range_in_value {
-                    if let Some(span) = self.range_in_scalar(entry, start as usize, end as usize) {
-                        return Some(span);
-                    }
+                if let Some((start, end)) = location.range_in_value
+                    && let Some(span) = self.range_in_scalar(entry, start as usize, end as usize)
+                {
+                    return Some(span);
                 }
                 let start = entry.key.unwrap_or(entry.value);
                 let end = self.end_of_token(start);
@@ -257,7 +255,6 @@ impl SpanIndex {
                 let locate = |offset: usize| -> Position {
                     let mut line = first_line;
                     let mut line_start = 0usize;
-                    let mut offset_seen = 0usize;
                     for (index, character) in self.block_text(first_line, indent).char_indices() {
                         if index >= offset {
                             break;
@@ -266,9 +263,7 @@ impl SpanIndex {
                             line += 1;
                             line_start = index + 1;
                         }
-                        offset_seen = index;
                     }
-                    let _ = offset_seen;
                     Position { line, column: indent + 1 + (offset - line_start) as u32 }
                 };
                 Some((locate(start), locate(end.max(start + 1))))

@@ -160,7 +160,7 @@ mod tests {
         assert_eq!(analysis.diagnostics[0].code, Code::SqlForbiddenFunction);
         let analysis = analyze_sql_view("v", "SELECT * FROM generate_series(1, 3)");
         assert!(analysis.diagnostics.is_empty());
-        let analysis = analyze_sql_view("v", "SELECT FROM WHERE");
+        let analysis = analyze_sql_view("v", "SELECT * FROM (");
         assert_eq!(analysis.diagnostics[0].code, Code::SqlSyntax);
     }
 }
