@@ -151,7 +151,9 @@ impl Compiler {
     pub fn compile_text(&mut self, spec_path: &Path, text: &str) -> CompileResponse {
         let parsed = parse_spec(text, SpecFormat::from_path(spec_path));
         let root = spec_path.parent().map(Path::to_path_buf).unwrap_or_default();
-        self.root = std::path::absolute(if root.as_os_str().is_empty() { Path::new(".") } else { &root }).unwrap_or(root);
+        let root = if root.as_os_str().is_empty() { PathBuf::from(".") } else { root };
+        // Canonical, so plan text (which shows canonical file paths) normalizes to `$ROOT`.
+        self.root = std::fs::canonicalize(&root).or_else(|_| std::path::absolute(&root)).unwrap_or(root);
         self.spec = Some(SpecSource { path: spec_path.to_path_buf(), text: text.to_string(), spans: parsed.spans.clone() });
         self.set_inputs(&parsed);
         let mut response = self.collect(spec_path);

@@ -5,5 +5,6 @@ mod support;
 
 mod bad_input;
 mod end_to_end;
+mod golden;
 mod incremental;
 mod properties;
