@@ -48,7 +48,13 @@ pub enum Command {
         /// Output directory (created if missing).
         #[arg(long)]
         out: PathBuf,
+        /// Print how many queries executed and were reused, per stage.
+        #[arg(long)]
+        stats: bool,
     },
+    /// Recompile incrementally whenever the spec or a source changes; print diagnostics and
+    /// recompile statistics each time. Stops with Ctrl-C.
+    Watch { spec: PathBuf },
     /// Print a view's P0 (unoptimized), P1 (optimized) and P2 (physical) plans.
     Explain { spec: PathBuf, view: String },
     /// Compile, then run every task (materialized views and outputs), writing Delta tables.
@@ -130,9 +136,12 @@ fn execute(command: Command) -> Result<i32, DriverError> {
             }
             Ok(exit_code(&response))
         }
-        Command::Compile { spec, out } => {
+        Command::Compile { spec, out, stats } => {
             let response = compile(&mut compiler, &spec)?;
             print_diagnostics(&compiler, &response);
+            if stats {
+                eprint!("{}", response.stats.render());
+            }
             std::fs::create_dir_all(&out).map_err(|error| DriverError::Io { path: out.clone(), message: error.to_string() })?;
             let mut written = 0;
             for view in compiler.view_names() {
@@ -197,6 +206,10 @@ fn execute(command: Command) -> Result<i32, DriverError> {
             let written = report.tasks.iter().filter(|task| matches!(task.outcome, TaskOutcome::Written { .. })).count();
             eprintln!("{written} of {} task(s) written; {}", report.tasks.len(), summary(&report.compile.diagnostics));
             Ok(if report.succeeded() { 0 } else { 1 })
+        }
+        Command::Watch { spec } => {
+            crate::watch::watch(&spec, &crate::watch::WatchOptions::default(), &mut std::io::stderr())?;
+            Ok(0)
         }
         Command::Graph { spec, format } => {
             let response = compile(&mut compiler, &spec)?;

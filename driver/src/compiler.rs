@@ -17,9 +17,10 @@ use viewdag_surface::{build_session_state, planning_session};
 use viewdag_validate::checks::contract::check_output;
 use viewdag_validate::{Structure, spec_structure};
 
-use crate::database::{Database, ExecutedQuery, id_of};
+use crate::database::{Database, QueryEvent, QueryOutcome, id_of};
 use crate::error::DriverError;
 use crate::sources::load_source;
+use crate::stats::RecompileStats;
 
 /// What to compile.
 #[derive(Debug, Clone)]
@@ -72,6 +73,8 @@ pub struct CompileResponse {
     pub views: Vec<ViewOutcome>,
     /// The tracked functions that executed during this compile.
     pub executions: Vec<Execution>,
+    /// How many queries executed and how many were reused, per tracked function.
+    pub stats: RecompileStats,
 }
 
 impl CompileResponse {
@@ -155,24 +158,32 @@ impl Compiler {
         // Canonical, so plan text (which shows canonical file paths) normalizes to `$ROOT`.
         self.root = std::fs::canonicalize(&root).or_else(|_| std::path::absolute(&root)).unwrap_or(root);
         self.spec = Some(SpecSource { path: spec_path.to_path_buf(), text: text.to_string(), spans: parsed.spans.clone() });
-        self.set_inputs(&parsed);
+        let inputs_changed = self.set_inputs(&parsed);
         let mut response = self.collect(spec_path);
-        let executed = self.db.take_executed();
-        response.executions = self.name_executions(executed);
+        let events = self.db.take_events();
+        response.stats = RecompileStats::from_events(&events, inputs_changed);
+        response.executions = self.name_executions(events);
         response
     }
 
-    fn set_inputs(&mut self, parsed: &ParsedSpec) {
+    /// Sets every input whose value changed; returns how many were set.
+    fn set_inputs(&mut self, parsed: &ParsedSpec) -> usize {
+        let mut changed = 0;
         let surface_spec = PlanningSurfaceSpec::from_profile(&parsed.profile);
         let root_text = self.root.to_string_lossy().into_owned();
         match self.surface {
-            None => self.surface = Some(SurfaceInput::new(&self.db, surface_spec.clone(), root_text)),
+            None => {
+                self.surface = Some(SurfaceInput::new(&self.db, surface_spec.clone(), root_text));
+                changed += 1;
+            }
             Some(surface) => {
                 if surface.spec(&self.db) != &surface_spec {
                     surface.set_spec(&mut self.db).to(surface_spec.clone());
+                    changed += 1;
                 }
                 if surface.root(&self.db) != &root_text {
                     surface.set_root(&mut self.db).to(root_text);
+                    changed += 1;
                 }
             }
         }
@@ -204,14 +215,17 @@ impl Compiler {
                 Some(input) => {
                     if input.declaration(&self.db) != spec {
                         input.set_declaration(&mut self.db).to(spec.clone());
+                        changed += 1;
                     }
                     if input.resolution(&self.db) != &resolution {
                         input.set_resolution(&mut self.db).to(resolution);
+                        changed += 1;
                     }
                     *input
                 }
                 None => {
                     let input = SourceInput::new(&self.db, name.clone(), spec.clone(), resolution);
+                    changed += 1;
                     self.sources.insert(name.clone(), input);
                     input
                 }
@@ -224,14 +238,17 @@ impl Compiler {
                 Some(input) => {
                     if input.definition(&self.db) != definition {
                         input.set_definition(&mut self.db).to(definition.clone());
+                        changed += 1;
                     }
                     if input.materialized_table(&self.db).is_some() {
                         input.set_materialized_table(&mut self.db).to(None);
+                        changed += 1;
                     }
                     *input
                 }
                 None => {
                     let input = ViewInput::new(&self.db, name.clone(), definition.clone(), None);
+                    changed += 1;
                     self.views.insert(name.clone(), input);
                     input
                 }
@@ -254,21 +271,27 @@ impl Compiler {
             Some(project) => {
                 if project.sources(&self.db) != &source_inputs {
                     project.set_sources(&mut self.db).to(source_inputs);
+                    changed += 1;
                 }
                 if project.views(&self.db) != &view_inputs {
                     project.set_views(&mut self.db).to(view_inputs);
+                    changed += 1;
                 }
                 if project.outputs(&self.db).as_ref() != outputs.as_ref() {
                     project.set_outputs(&mut self.db).to(outputs);
+                    changed += 1;
                 }
                 if project.profile(&self.db) != &parsed.profile {
                     project.set_profile(&mut self.db).to(parsed.profile.clone());
+                    changed += 1;
                 }
                 if project.parse_diagnostics(&self.db) != &parsed.diagnostics {
                     project.set_parse_diagnostics(&mut self.db).to(parsed.diagnostics.clone());
+                    changed += 1;
                 }
             }
         }
+        changed
     }
 
     fn project(&self) -> ProjectInput {
@@ -316,6 +339,24 @@ impl Compiler {
                 physical,
             })
         })())
+    }
+
+    /// What `watch` must observe to see a source change: each Delta table's `_delta_log`,
+    /// each Parquet or CSV path, for the sources that exist.
+    pub fn source_watch_paths(&self) -> Vec<PathBuf> {
+        let mut paths: Vec<PathBuf> = self
+            .sources
+            .values()
+            .filter_map(|source| source.declaration(&self.db).clone())
+            .map(|declaration| {
+                let path = self.root.join(&declaration.path);
+                if declaration.format == viewdag_ir::SourceFormat::Delta { path.join("_delta_log") } else { path }
+            })
+            .filter(|path| path.exists())
+            .collect();
+        paths.sort();
+        paths.dedup();
+        paths
     }
 
     /// The surface manifest hash of the current profile.
@@ -368,10 +409,10 @@ impl Compiler {
         }
         let spans = &self.spec.as_ref().expect("spec is read").spans;
         sort_by_position(&mut diagnostics, spans);
-        CompileResponse { spec_path: spec_path.to_path_buf(), diagnostics, views, executions: Vec::new() }
+        CompileResponse { spec_path: spec_path.to_path_buf(), diagnostics, views, executions: Vec::new(), stats: RecompileStats::default() }
     }
 
-    fn name_executions(&self, executed: Vec<ExecutedQuery>) -> Vec<Execution> {
+    fn name_executions(&self, events: Vec<QueryEvent>) -> Vec<Execution> {
         let mut names: BTreeMap<salsa::Id, String> = BTreeMap::new();
         for (name, view) in &self.views {
             names.insert(id_of(*view), name.clone());
@@ -379,7 +420,11 @@ impl Compiler {
         for (name, source) in &self.sources {
             names.insert(id_of(*source), name.clone());
         }
-        executed.into_iter().map(|query| Execution { relation: names.get(&query.key).cloned(), function: query.function }).collect()
+        events
+            .into_iter()
+            .filter(|event| event.outcome == QueryOutcome::Executed)
+            .map(|event| Execution { relation: names.get(&event.key).cloned(), function: event.function })
+            .collect()
     }
 }
 

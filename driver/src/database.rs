@@ -9,11 +9,22 @@ use datafusion::execution::runtime_env::RuntimeEnv;
 use salsa::plumbing::AsId;
 use viewdag_ir::ProviderIdentity;
 
-/// One execution of a tracked function: its name and the salsa id of its key.
+/// What salsa did with one tracked-function call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueryOutcome {
+    /// The function body ran.
+    Executed,
+    /// A memoized value was checked against the new revision and reused.
+    Reused,
+}
+
+/// One salsa event about a tracked function: its name, the salsa id of its key, and
+/// whether it executed or was reused.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ExecutedQuery {
+pub struct QueryEvent {
     pub function: String,
     pub key: salsa::Id,
+    pub outcome: QueryOutcome,
 }
 
 #[salsa::db]
@@ -23,21 +34,24 @@ pub struct Database {
     providers: Arc<RwLock<HashMap<ProviderIdentity, Arc<dyn TableProvider>>>>,
     runtime: Arc<tokio::runtime::Runtime>,
     runtime_env: Arc<RuntimeEnv>,
-    executed: Arc<Mutex<Vec<ExecutedQuery>>>,
+    events: Arc<Mutex<Vec<QueryEvent>>>,
 }
 
 impl Database {
     pub fn new(runtime: Arc<tokio::runtime::Runtime>) -> Self {
-        let executed: Arc<Mutex<Vec<ExecutedQuery>>> = Arc::default();
-        let log = Arc::clone(&executed);
+        let events: Arc<Mutex<Vec<QueryEvent>>> = Arc::default();
+        let log = Arc::clone(&events);
         let storage = salsa::Storage::new(Some(Box::new(move |event: salsa::Event| {
-            if let salsa::EventKind::WillExecute { database_key } = event.kind {
-                let rendered = format!("{database_key:?}");
-                let function = rendered.split('(').next().unwrap_or("").to_string();
-                log.lock().expect("execution log lock").push(ExecutedQuery { function, key: database_key.key_index() });
-            }
+            let (database_key, outcome) = match event.kind {
+                salsa::EventKind::WillExecute { database_key } => (database_key, QueryOutcome::Executed),
+                salsa::EventKind::DidValidateMemoizedValue { database_key } => (database_key, QueryOutcome::Reused),
+                _ => return,
+            };
+            let rendered = format!("{database_key:?}");
+            let function = rendered.split('(').next().unwrap_or("").to_string();
+            log.lock().expect("execution log lock").push(QueryEvent { function, key: database_key.key_index(), outcome });
         })));
-        Database { storage, providers: Arc::default(), runtime, runtime_env: Arc::new(RuntimeEnv::default()), executed }
+        Database { storage, providers: Arc::default(), runtime, runtime_env: Arc::new(RuntimeEnv::default()), events }
     }
 
     /// Registers the provider for an identity (done by the driver after loading a source).
@@ -49,9 +63,9 @@ impl Database {
         self.providers.read().expect("provider registry lock").contains_key(identity)
     }
 
-    /// Takes the log of executed queries since the last call.
-    pub fn take_executed(&self) -> Vec<ExecutedQuery> {
-        std::mem::take(&mut *self.executed.lock().expect("execution log lock"))
+    /// Takes the log of query events since the last call.
+    pub fn take_events(&self) -> Vec<QueryEvent> {
+        std::mem::take(&mut *self.events.lock().expect("execution log lock"))
     }
 
     pub fn tokio(&self) -> &Arc<tokio::runtime::Runtime> {

@@ -20,7 +20,10 @@ pub mod graph;
 pub mod render;
 pub mod run;
 pub mod sources;
+pub mod stats;
+pub mod watch;
 
 pub use compiler::{CompileRequest, CompileResponse, Compiler, Execution, ViewOutcome, ViewPlans, ViewStatus};
 pub use error::DriverError;
 pub use run::{Progress, RunReport, TaskOutcome, TaskReport};
+pub use stats::{RecompileStats, StageStats};

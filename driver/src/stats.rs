@@ -1,0 +1,59 @@
+//! Recompile statistics: per tracked function, how many calls executed and how many
+//! memoized values were reused, from salsa's events.
+//!
+//! A compile in which no input changed starts no new revision: salsa neither executes nor
+//! re-validates anything, and every count is zero (`inputs_changed == 0` says why).
+
+use std::collections::BTreeMap;
+
+use crate::database::{QueryEvent, QueryOutcome};
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StageStats {
+    pub executed: usize,
+    pub reused: usize,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecompileStats {
+    /// Salsa inputs whose value was set in this compile.
+    pub inputs_changed: usize,
+    /// Per tracked function name (`view_plan`, `optimized_view`, …).
+    pub stages: BTreeMap<String, StageStats>,
+}
+
+impl RecompileStats {
+    pub fn from_events(events: &[QueryEvent], inputs_changed: usize) -> Self {
+        let mut stages: BTreeMap<String, StageStats> = BTreeMap::new();
+        for event in events {
+            let stage = stages.entry(event.function.clone()).or_default();
+            match event.outcome {
+                QueryOutcome::Executed => stage.executed += 1,
+                QueryOutcome::Reused => stage.reused += 1,
+            }
+        }
+        RecompileStats { inputs_changed, stages }
+    }
+
+    pub fn executed(&self) -> usize {
+        self.stages.values().map(|stage| stage.executed).sum()
+    }
+
+    pub fn reused(&self) -> usize {
+        self.stages.values().map(|stage| stage.reused).sum()
+    }
+
+    /// A table for terminals: one line per tracked function, then the totals.
+    pub fn render(&self) -> String {
+        if self.inputs_changed == 0 {
+            return "recompile: no input changed; nothing re-executed\n".to_string();
+        }
+        let mut text =
+            format!("recompile: {} input(s) changed\n  {:<24} {:>9} {:>9}\n", self.inputs_changed, "query", "executed", "reused");
+        for (function, stage) in &self.stages {
+            text.push_str(&format!("  {function:<24} {:>9} {:>9}\n", stage.executed, stage.reused));
+        }
+        text.push_str(&format!("  {:<24} {:>9} {:>9}\n", "total", self.executed(), self.reused()));
+        text
+    }
+}
