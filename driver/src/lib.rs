@@ -12,6 +12,7 @@
 //! - Spec problems are diagnostics (exit code 1); only an unreadable spec, a bad command
 //!   line or a failed write is an error (exit code 2).
 
+pub mod artifacts;
 pub mod cli;
 pub mod compiler;
 pub mod database;
@@ -24,3 +25,5 @@ pub mod sources;
 pub use compiler::{CompileRequest, CompileResponse, Compiler, Execution, ViewOutcome, ViewPlans, ViewStatus};
 pub use error::DriverError;
 pub use run::{Progress, RunReport, TaskOutcome, TaskReport};
+/// The artifact crate, for callers that read bundles (tests, tools).
+pub use viewdag_artifact;
