@@ -17,6 +17,7 @@ pub mod cli;
 pub mod compiler;
 pub mod database;
 pub mod error;
+pub mod existing;
 pub mod graph;
 pub mod render;
 pub mod run;

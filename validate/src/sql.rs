@@ -29,6 +29,10 @@ fn location(view: &str) -> SpecLocation {
 /// Parses a SQL view's query, checks it is a single SELECT, and lists what it reads.
 pub fn analyze_sql_view(view: &str, query: &str) -> SqlAnalysis {
     let mut analysis = SqlAnalysis::default();
+    if let Some(diagnostic) = crate::checks::expression_too_complex::check_sql(query, &location(view)) {
+        analysis.diagnostics.push(diagnostic);
+        return analysis;
+    }
     let statements = match DFParser::parse_sql_with_dialect(query, &GenericDialect {}) {
         Ok(statements) => statements,
         Err(error) => {
@@ -160,7 +164,7 @@ mod tests {
         assert_eq!(analysis.diagnostics[0].code, Code::SqlForbiddenFunction);
         let analysis = analyze_sql_view("v", "SELECT * FROM generate_series(1, 3)");
         assert!(analysis.diagnostics.is_empty());
-        let analysis = analyze_sql_view("v", "SELECT FROM WHERE");
+        let analysis = analyze_sql_view("v", "SELECT * FROM (");
         assert_eq!(analysis.diagnostics[0].code, Code::SqlSyntax);
     }
 }
