@@ -1,4 +1,4 @@
-//! The `viewdag` command line: check, compile, explain, run, graph.
+//! The `viewdag` command line: check, compile, explain, run, diff, graph.
 //!
 //! Exit codes: 0 success; 1 the spec has errors (or a task failed); 2 usage or I/O error.
 
@@ -42,7 +42,8 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "human")]
         format: DiagnosticFormat,
     },
-    /// Compile every view and write its P0, P1 and P2 plans to a directory.
+    /// Compile every view and write the compile envelope (`manifest.json`), one plan
+    /// bundle per compiled view (`<view>.bundle.json`) and its P0, P1 and P2 plan text.
     Compile {
         spec: PathBuf,
         /// Output directory (created if missing).
@@ -59,6 +60,14 @@ pub enum Command {
     Explain { spec: PathBuf, view: String },
     /// Compile, then run every task (materialized views and outputs), writing Delta tables.
     Run { spec: PathBuf },
+    /// Compare two `compile --out` directories: per view, which of definition, P0, P1,
+    /// P2, lineage and trace changed. Exit 0 when identical, 1 when not.
+    Diff {
+        old: PathBuf,
+        new: PathBuf,
+        #[arg(long, value_enum, default_value = "human")]
+        format: DiagnosticFormat,
+    },
     /// Print the view DAG.
     Graph {
         spec: PathBuf,
@@ -152,8 +161,22 @@ fn execute(command: Command) -> Result<i32, DriverError> {
                 }
                 written += 1;
             }
-            eprintln!("wrote plans of {written} view(s) to {}; {}", out.display(), summary(&response.diagnostics));
+            let artifacts = crate::artifacts::write_compile_output(&compiler, &response, &out)?;
+            eprintln!(
+                "wrote plans and {} bundle(s) of {written} view(s) to {}; {}",
+                artifacts.bundle_files.len(),
+                out.display(),
+                summary(&response.diagnostics)
+            );
             Ok(exit_code(&response))
+        }
+        Command::Diff { old, new, format } => {
+            let diff = crate::artifacts::diff_directories(&old, &new)?;
+            match format {
+                DiagnosticFormat::Human => print!("{}", diff.render_text()),
+                DiagnosticFormat::Json => println!("{}", serde_json::to_string_pretty(&diff).expect("JSON serializes")),
+            }
+            Ok(if diff.is_identical() { 0 } else { 1 })
         }
         Command::Explain { spec, view } => {
             let response = compile(&mut compiler, &spec)?;

@@ -113,6 +113,8 @@ pub struct Compiler {
     pub(crate) spec: Option<SpecSource>,
     pub(crate) outputs: Vec<(String, OutputSpec)>,
     source_diagnostics: Vec<Diagnostic>,
+    /// Existing tables and files the spec is checked against (read in `compile_text`).
+    existing: crate::existing::ExistingData,
 }
 
 impl Compiler {
@@ -131,6 +133,7 @@ impl Compiler {
             spec: None,
             outputs: Vec::new(),
             source_diagnostics: Vec::new(),
+            existing: crate::existing::ExistingData::default(),
         })
     }
 
@@ -159,6 +162,8 @@ impl Compiler {
         self.root = std::fs::canonicalize(&root).or_else(|_| std::path::absolute(&root)).unwrap_or(root);
         self.spec = Some(SpecSource { path: spec_path.to_path_buf(), text: text.to_string(), spans: parsed.spans.clone() });
         let inputs_changed = self.set_inputs(&parsed);
+        let sources: Vec<_> = parsed.sources.iter().map(|(name, spec)| (name.clone(), spec.clone())).collect();
+        self.existing = crate::existing::read_existing_data(&self.root, &self.outputs, &sources, self.db.tokio());
         let mut response = self.collect(spec_path);
         let events = self.db.take_events();
         response.stats = RecompileStats::from_events(&events, inputs_changed);
@@ -379,6 +384,7 @@ impl Compiler {
                 Ok(physical) => {
                     let lowered = view_plan(db, *view).as_ref().expect("P2 implies P0");
                     let optimized: &OptimizedView = optimized_view(db, *view).as_ref().expect("P2 implies P1");
+                    diagnostics.extend(viewdag_lower::transforms::warnings::view_warnings(db, *view).iter().cloned());
                     ViewStatus::Compiled {
                         p0_digest: lowered.digest.clone(),
                         p1_digest: optimized.digest.clone(),
@@ -407,6 +413,13 @@ impl Compiler {
                 diagnostics.extend(check_output(output, spec, schema));
             }
         }
+        let sources: Vec<_> = project
+            .sources(db)
+            .iter()
+            .map(|source| (source.name(db).clone(), source.declaration(db).clone(), source.resolution(db).clone()))
+            .collect();
+        let schema_of = |view: &str| self.view_input(view).and_then(|view| view_schema(db, view).as_ref().ok().cloned());
+        diagnostics.extend(crate::existing::existing_data_diagnostics(&self.existing, &self.outputs, schema_of, &sources));
         let spans = &self.spec.as_ref().expect("spec is read").spans;
         sort_by_position(&mut diagnostics, spans);
         CompileResponse { spec_path: spec_path.to_path_buf(), diagnostics, views, executions: Vec::new(), stats: RecompileStats::default() }

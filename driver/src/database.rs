@@ -111,3 +111,6 @@ impl viewdag_lower::Db for Database {}
 
 #[salsa::db]
 impl viewdag_optimize::Db for Database {}
+
+#[salsa::db]
+impl viewdag_artifact::Db for Database {}

@@ -12,10 +12,12 @@
 //! - Spec problems are diagnostics (exit code 1); only an unreadable spec, a bad command
 //!   line or a failed write is an error (exit code 2).
 
+pub mod artifacts;
 pub mod cli;
 pub mod compiler;
 pub mod database;
 pub mod error;
+pub mod existing;
 pub mod graph;
 pub mod render;
 pub mod run;
@@ -27,3 +29,5 @@ pub use compiler::{CompileRequest, CompileResponse, Compiler, Execution, ViewOut
 pub use error::DriverError;
 pub use run::{Progress, RunReport, TaskOutcome, TaskReport};
 pub use stats::{RecompileStats, StageStats};
+/// The artifact crate, for callers that read bundles (tests, tools).
+pub use viewdag_artifact;

@@ -57,6 +57,7 @@ codes! {
     InvalidValue = ("V0004", "invalid-value", Error, "a field has the wrong shape or type");
     DuplicateKey = ("V0005", "duplicate-key", Error, "the same key appears twice in one mapping");
     SpecIo = ("V0006", "spec-unreadable", Error, "the spec file could not be read");
+    SpecTooLarge = ("V0007", "spec-too-large", Error, "the spec exceeds a size limit (bytes, nesting or number of entries)");
     // V01xx: structure of the view DAG.
     UnknownReference = ("V0101", "unknown-reference", Error, "a view reads a relation that no source or view declares");
     DuplicateName = ("V0102", "duplicate-name", Error, "a name is declared both as a source and as a view");
@@ -71,11 +72,31 @@ codes! {
     UnknownColumn = ("V0203", "unknown-column", Error, "an expression names a column its input does not have");
     JoinNameClash = ("V0204", "join-name-clash", Error, "both join sides have a non-key column of the same name");
     InvalidLimit = ("V0205", "invalid-limit", Error, "a limit, count or offset is negative or absurdly large");
+    AmbiguousColumn = ("V0206", "ambiguous-column", Error, "an expression names a column that more than one input has");
+    NonBooleanPredicate = ("V0207", "non-boolean-predicate", Error, "a filter or join condition is not a boolean expression");
+    TypeMismatch = ("V0208", "type-mismatch", Error, "an operator or function is applied to values of types it does not accept");
+    UnknownFunction = ("V0209", "unknown-function", Error, "an expression calls a function that does not exist");
+    WrongArity = ("V0210", "wrong-arity", Error, "a function is called with the wrong number of arguments");
+    JoinKeyCount = ("V0211", "join-key-count", Error, "a join has no keys, or a key pair that is not exactly two columns");
+    JoinKeyTypeMismatch = ("V0212", "join-key-type-mismatch", Error, "a join key pair has types that cannot be compared");
+    JoinKeyCoercion = ("V0213", "join-key-coercion", Note, "a join key pair has different but comparable types; one side is cast");
+    UngroupedColumn = ("V0214", "ungrouped-column", Error, "a measure uses a column outside an aggregate that is not a group key");
+    AggregateInGroupBy = ("V0215", "aggregate-in-group-by", Error, "a group key contains an aggregate function");
+    NestedAggregate = ("V0216", "nested-aggregate", Error, "an aggregate function is applied to the result of another aggregate");
+    MeasureWithoutAggregate = ("V0217", "measure-without-aggregate", Error, "a measure does not use any aggregate function");
+    UnnamedGroupKey = ("V0218", "unnamed-group-key", Error, "a group key is an expression without an `AS name`");
+    UnionArity = ("V0219", "union-arity", Error, "union inputs have different numbers of columns");
+    UnionTypeMismatch = ("V0220", "union-type-mismatch", Error, "union inputs have incompatible types at the same position");
+    UnionNameMismatch = ("V0221", "union-name-mismatch", Warning, "union inputs name the same position differently; the first input's names win");
+    DuplicateColumn = ("V0222", "duplicate-column", Error, "a view would output two columns with the same name");
+    TooFewItems = ("V0223", "too-few-items", Error, "a list or map that needs entries has too few (no columns, no sort keys, one union input)");
+    ExpressionTooComplex = ("V0224", "expression-too-complex", Error, "an expression or SQL text exceeds a length or nesting limit");
     // V03xx: sources and providers.
     SourceNotFound = ("V0301", "source-not-found", Error, "a source's path does not exist");
     SourceNotDelta = ("V0302", "source-not-delta", Error, "a `format: delta` source is not a Delta table");
     SourceLoadFailed = ("V0303", "source-load-failed", Error, "a source exists but could not be opened");
     SourceSchemaType = ("V0304", "unknown-type-name", Error, "a declared type is not a known logical type name");
+    SourceSchemaMismatch = ("V0305", "source-schema-mismatch", Error, "a source's declared `schema` disagrees with the data's actual schema");
     // V04xx: SQL views.
     SqlForbiddenStatement = ("V0401", "sql-forbidden-statement", Error, "a `sql` view is not a single SELECT query");
     SqlForbiddenFunction = ("V0402", "sql-forbidden-function", Error, "a `sql` view calls a table function that reads files");
@@ -83,6 +104,7 @@ codes! {
     // V05xx: outputs.
     ContractMismatch = ("V0501", "contract-mismatch", Error, "an output's schema does not satisfy its contract");
     PartitionColumnMissing = ("V0502", "partition-column-missing", Error, "a `partition_by` column is not in the output");
+    AppendSchemaMismatch = ("V0503", "append-schema-mismatch", Error, "an `append` output's schema differs from the existing Delta table's");
     // V06xx: optimizer and physical planning.
     OptimizerFailed = ("V0601", "optimizer-failed", Error, "the optimizer failed on a view");
     PhysicalPlanFailed = ("V0602", "physical-plan-failed", Error, "physical planning failed on a view");

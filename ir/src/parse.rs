@@ -44,8 +44,22 @@ pub struct ParsedSpec {
 
 const TOP_LEVEL_KEYS: [&str; 5] = ["version", "sources", "views", "outputs", "profile"];
 
+/// The largest spec file read, in bytes: beyond it nothing is parsed (`V0007`).
+pub const MAX_SPEC_BYTES: usize = 16 * 1024 * 1024;
+/// The most sources, views and outputs one spec may declare together (`V0007`).
+pub const MAX_SPEC_ENTRIES: usize = 100_000;
+
 /// Parses spec text. Never panics; every problem becomes a diagnostic.
 pub fn parse_spec(text: &str, format: SpecFormat) -> ParsedSpec {
+    if text.len() > MAX_SPEC_BYTES {
+        let mut parsed = ParsedSpec::default();
+        parsed.diagnostics.push(Diagnostic::new(
+            Code::SpecTooLarge,
+            SpecLocation::at(1, 1),
+            format!("the spec is {} bytes; the limit is {MAX_SPEC_BYTES}", text.len()),
+        ));
+        return parsed;
+    }
     let (spans, syntax_error) = SpanIndex::build(text);
     let mut parsed = ParsedSpec { spans, ..ParsedSpec::default() };
     let document: Value = match read_document(text, format) {
@@ -119,6 +133,22 @@ pub fn parse_spec(text: &str, format: SpecFormat) -> ParsedSpec {
             return parsed;
         }
     }
+    let entry_count: usize = [Section::Sources, Section::Views, Section::Outputs]
+        .iter()
+        .filter_map(|section| top.get(section.key()?))
+        .map(|entries| entries.as_object().map_or(0, serde_json::Map::len))
+        .sum();
+    if entry_count > MAX_SPEC_ENTRIES {
+        parsed.diagnostics.push(
+            Diagnostic::new(
+                Code::SpecTooLarge,
+                SpecLocation::root(),
+                format!("the spec declares {entry_count} sources, views and outputs; the limit is {MAX_SPEC_ENTRIES}"),
+            )
+            .with_suggestion("split the project into several specs"),
+        );
+        return parsed;
+    }
     let sources = section_entries(&top, Section::Sources, &mut parsed);
     for (name, value) in sources {
         let source = read_entry::<SourceSpec>(Section::Sources, &name, value, &mut parsed);
@@ -126,6 +156,11 @@ pub fn parse_spec(text: &str, format: SpecFormat) -> ParsedSpec {
     }
     let views = section_entries(&top, Section::Views, &mut parsed);
     for (name, value) in views {
+        if let Some(diagnostic) = join_key_pair_shape(&name, &value) {
+            parsed.diagnostics.push(diagnostic);
+            parsed.views.insert(name, None);
+            continue;
+        }
         let view = read_entry::<RawViewSpec>(Section::Views, &name, value, &mut parsed).and_then(|raw| {
             match raw.into_definition() {
                 Ok(definition) => Some(definition),
@@ -240,6 +275,23 @@ fn entry_error(spans: &SpanIndex, location: SpecLocation, message: &str) -> Diag
         return diagnostic;
     }
     Diagnostic::new(Code::InvalidValue, location, format!("{what}: {message}"))
+}
+
+/// `V0211 join-key-count` for a join key pair that is not exactly `[left, right]` (serde
+/// would only say "invalid length"); the view is then lost like any malformed entry.
+fn join_key_pair_shape(view: &str, value: &Value) -> Option<Diagnostic> {
+    let pairs = value.get("join")?.get("on")?.as_array()?;
+    pairs.iter().enumerate().find_map(|(index, pair)| {
+        let length = pair.as_array()?.len();
+        (length != 2).then(|| {
+            Diagnostic::new(
+                Code::JoinKeyCount,
+                SpecLocation::view(view).with_field(FieldPath(vec!["join".into(), "on".into(), index.to_string()])),
+                format!("join key pair {} of view `{view}` has {length} column(s); a pair is `[left_column, right_column]`", index + 1),
+            )
+            .with_note("write one pair per compared column: `on: [[a, x], [b, y]]`")
+        })
+    })
 }
 
 fn kind_of(value: &Value) -> &'static str {

@@ -1,12 +1,24 @@
 //! Parsing expression strings against an input schema, and turning DataFusion errors into
-//! positioned diagnostics.
+//! positioned diagnostics (the mapping itself is `viewdag_validate::expression`; the checks
+//! are `viewdag_validate::checks::*`).
+//!
+//! ## Invariants
+//! - An expression string is checked against the size limits
+//!   (`expression_too_complex`) before DataFusion sees it.
+//! - [`parse_typed_expression`] accepts exactly the expressions DataFusion's type coercion
+//!   accepts, so an accepted view never fails later in the analyzer on an expression type.
 
-use datafusion::common::{DFSchema, DataFusionError, SchemaError};
+#![allow(clippy::result_large_err, reason = "an error is its diagnostic, returned by value like a success")]
+
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::{DFSchema, DataFusionError};
 use datafusion::execution::session_state::SessionState;
 use datafusion::logical_expr::Expr;
-use viewdag_ir::parse::closest;
 use viewdag_ir::{Code, Diagnostic, SpecLocation};
-use viewdag_validate::sql::error_offset;
+use viewdag_validate::checks::{expression_too_complex, type_mismatch};
+use viewdag_validate::expression::planning_error;
+
+pub use viewdag_validate::expression::find_identifier;
 
 /// Parses `text` as a SQL expression over `schema`. `location` points at the string in the
 /// spec; a diagnostic's range is narrowed to the offending part of the text when known.
@@ -14,65 +26,34 @@ pub fn parse_expression(state: &SessionState, text: &str, schema: &DFSchema, loc
     if text.trim().is_empty() {
         return Err(Diagnostic::new(Code::ExpressionSyntax, location.clone(), "the expression is empty"));
     }
-    state.create_logical_expr(text, schema).map_err(|error| error_diagnostic(&error, text, location))
+    if let Some(diagnostic) = expression_too_complex::check_expression(text, location) {
+        return Err(diagnostic);
+    }
+    state.create_logical_expr(text, schema).map_err(|error| planning_error(state, &error, text, schema, location))
 }
 
-/// Maps a DataFusion error met while planning `text` (an expression or a query) to a
-/// diagnostic placed inside `text` when the error says where.
-pub fn error_diagnostic(error: &DataFusionError, text: &str, location: &SpecLocation) -> Diagnostic {
-    let root = error.find_root();
-    match root {
-        DataFusionError::SchemaError(schema_error, _) => {
-            if let SchemaError::FieldNotFound { field, valid_fields } = schema_error.as_ref() {
-                let name = field.name.as_str();
-                let mut at = location.clone();
-                if let Some(offset) = find_identifier(text, name) {
-                    at = at.with_range(offset, offset + name.len());
-                }
-                let valid: Vec<String> = valid_fields.iter().map(|column| column.name.clone()).collect();
-                let valid_names: Vec<&str> = valid.iter().map(String::as_str).collect();
-                let mut diagnostic = Diagnostic::new(Code::UnknownColumn, at, format!("column `{}` not found", field.flat_name()));
-                if let Some(suggestion) = closest(name, &valid_names) {
-                    diagnostic = diagnostic.with_suggestion(format!("did you mean `{suggestion}`?"));
-                }
-                if !valid.is_empty() {
-                    let mut listed = valid.clone();
-                    listed.dedup();
-                    diagnostic = diagnostic.with_note(format!("available columns: {}", listed.join(", ")));
-                }
-                return diagnostic;
-            }
-            Diagnostic::new(Code::PlanError, location.clone(), root.strip_backtrace())
-        }
-        DataFusionError::SQL(parser_error, _) => {
-            let message = parser_error.to_string();
-            let mut at = location.clone();
-            if let Some(offset) = error_offset(text, &message) {
-                at = at.with_range(offset, (offset + 1).min(text.len().max(offset + 1)));
-            }
-            Diagnostic::new(Code::ExpressionSyntax, at, format!("`{text}` does not parse: {message}"))
-        }
-        other => Diagnostic::new(Code::PlanError, location.clone(), other.strip_backtrace()),
-    }
+/// Parses `text` and checks its types; returns the expression and its type.
+pub fn parse_typed_expression(
+    state: &SessionState,
+    text: &str,
+    schema: &DFSchema,
+    location: &SpecLocation,
+) -> Result<(Expr, DataType), Diagnostic> {
+    let expression = parse_expression(state, text, schema, location)?;
+    let data_type = type_mismatch::check(state, &expression, schema, text, location)?;
+    Ok((expression, data_type))
 }
 
-/// Byte offset of `name` in `text` as a whole identifier (not inside a longer word).
-pub fn find_identifier(text: &str, name: &str) -> Option<usize> {
-    if name.is_empty() {
-        return None;
-    }
-    let is_word = |character: char| character.is_alphanumeric() || character == '_';
-    let mut start = 0;
-    while let Some(found) = text[start..].find(name) {
-        let offset = start + found;
-        let before = text[..offset].chars().next_back();
-        let after = text[offset + name.len()..].chars().next();
-        if !before.is_some_and(is_word) && !after.is_some_and(is_word) {
-            return Some(offset);
-        }
-        start = offset + name.len();
-    }
-    None
+/// Maps a DataFusion error met while planning `text` (an expression or a query) over
+/// `schema` to a diagnostic placed inside `text` when the error says where.
+pub fn error_diagnostic(
+    state: &SessionState,
+    error: &DataFusionError,
+    text: &str,
+    schema: &DFSchema,
+    location: &SpecLocation,
+) -> Diagnostic {
+    planning_error(state, error, text, schema, location)
 }
 
 /// Splits `"expr AS name"` into the expression and its alias (case-insensitive `AS`, the
@@ -83,10 +64,20 @@ pub fn split_alias(text: &str) -> (&str, Option<&str>) {
         let alias = text[position + 4..].trim();
         let is_identifier = !alias.is_empty() && alias.chars().all(|character| character.is_alphanumeric() || character == '_');
         if is_identifier {
-            return (text[..position].trim(), Some(alias));
+            return (text[..position].trim_end(), Some(alias));
         }
     }
-    (text.trim(), None)
+    (text, None)
+}
+
+/// Shifts a diagnostic's range inside its string by `offset` bytes (for a piece of a
+/// string parsed on its own, such as the expression part of `"expr AS name"`).
+pub fn shift_range(mut diagnostic: Diagnostic, offset: usize) -> Diagnostic {
+    if let Some((start, end)) = diagnostic.location.range_in_value.as_mut() {
+        *start += offset as u32;
+        *end += offset as u32;
+    }
+    diagnostic
 }
 
 #[cfg(test)]

@@ -6,8 +6,12 @@
 //!    restrictions in [`sql`]);
 //! 2. **structure** ([`structure`]): the view DAG and the structural checks in [`checks`]
 //!    (unknown reference, duplicate name, cycle, output of an unknown view);
-//! 3. schemas, expressions and contracts are checked where they are computed (`lower` for
-//!    the P0 plan and output schema of each view; `driver` for output contracts).
+//! 3. **schemas and expressions** ([`expression`] and the semantic checks in [`checks`]):
+//!    pure functions over DataFusion schemas and expressions, called by `lower` while it
+//!    plans each view (a view's output schema is its P0 plan's), so a view's errors come
+//!    back with its plan and its dependents are blocked;
+//! 4. **contracts**: the output checks in [`checks`], run by the driver on each output's
+//!    schema (and on an existing table's schema for `append`).
 //!
 //! ## Invariants
 //! - Never panics and never stops at the first error: every check runs and reports all
@@ -16,7 +20,10 @@
 //! - Every query is a salsa tracked function over the `ir` inputs; nothing here does I/O.
 //! - Diagnostics are sorted deterministically; their locations are logical.
 
+#![allow(clippy::result_large_err, reason = "a check's error is its diagnostic, returned by value like its success")]
+
 pub mod checks;
+pub mod expression;
 pub mod relations;
 pub mod sql;
 pub mod structure;

@@ -29,6 +29,10 @@ fn location(view: &str) -> SpecLocation {
 /// Parses a SQL view's query, checks it is a single SELECT, and lists what it reads.
 pub fn analyze_sql_view(view: &str, query: &str) -> SqlAnalysis {
     let mut analysis = SqlAnalysis::default();
+    if let Some(diagnostic) = crate::checks::expression_too_complex::check_sql(query, &location(view)) {
+        analysis.diagnostics.push(diagnostic);
+        return analysis;
+    }
     let statements = match DFParser::parse_sql_with_dialect(query, &GenericDialect {}) {
         Ok(statements) => statements,
         Err(error) => {

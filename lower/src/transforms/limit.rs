@@ -1,25 +1,17 @@
-//! `limit`: at most `count` rows of the input after skipping `offset`.
+//! `limit`: at most `count` rows of the input after skipping `offset`
+//! (`invalid_limit` checks both).
 
 use std::sync::Arc;
 
 use datafusion::logical_expr::LogicalPlanBuilder;
-use viewdag_ir::{Code, Diagnostic, LimitView};
+use viewdag_ir::{Diagnostic, LimitView};
+use viewdag_validate::checks::invalid_limit;
 
 use super::{LowerContext, TransformResult};
 
-/// Larger limits are almost certainly a mistake (and do not fit some engines' counters).
-pub const MAX_LIMIT: i64 = 1 << 48;
-
-/// Checks a count or offset: not negative, not absurd.
+/// Checks a count or offset of this view's transform: not negative, not absurd.
 pub fn checked_count(context: &LowerContext, value: i64, field: &str) -> Result<usize, Diagnostic> {
-    if !(0..=MAX_LIMIT).contains(&value) {
-        return Err(Diagnostic::new(
-            Code::InvalidLimit,
-            context.location([field]),
-            format!("`{field}` of view `{}` is {value}; it must be between 0 and {MAX_LIMIT}", context.view),
-        ));
-    }
-    Ok(value as usize)
+    invalid_limit::check(value, field, context.view, context.location([field]))
 }
 
 pub fn lower(context: &LowerContext, view: &LimitView) -> TransformResult {

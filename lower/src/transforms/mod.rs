@@ -2,14 +2,18 @@
 //! view's planned inputs. Each destructures its struct field by field, so a new spec
 //! field breaks the build until it is lowered.
 
+#![allow(clippy::result_large_err, reason = "an error is its diagnostic, returned by value like a success")]
+
 use datafusion::common::DFSchema;
 use datafusion::error::DataFusionError;
 use datafusion::execution::session_state::SessionState;
 use datafusion::logical_expr::{Expr, LogicalPlan};
 use viewdag_ir::{Diagnostic, FieldPath, SpecLocation, Transform};
 
-use crate::expressions::{error_diagnostic, parse_expression};
+use crate::expressions::{error_diagnostic, parse_expression, parse_typed_expression};
 use crate::inputs::PlannedInput;
+use datafusion::arrow::datatypes::DataType;
+use viewdag_validate::checks::duplicate_column;
 
 pub mod aggregate;
 pub mod distinct;
@@ -20,6 +24,7 @@ pub mod project;
 pub mod sort;
 pub mod sql;
 pub mod union;
+pub mod warnings;
 
 pub type TransformResult = Result<LogicalPlan, Vec<Diagnostic>>;
 
@@ -43,9 +48,14 @@ impl LowerContext<'_> {
         parse_expression(self.state, text, schema, &self.location(field))
     }
 
+    /// Parses an expression string at `field` over `schema` and checks its types.
+    pub fn parse_typed(&self, text: &str, schema: &DFSchema, field: impl Into<FieldPath>) -> Result<(Expr, DataType), Diagnostic> {
+        parse_typed_expression(self.state, text, schema, &self.location(field))
+    }
+
     /// A builder error, placed at `field` and inside `text` when the error says where.
     pub fn error(&self, error: &DataFusionError, text: &str, field: impl Into<FieldPath>) -> Vec<Diagnostic> {
-        vec![error_diagnostic(error, text, &self.location(field))]
+        vec![error_diagnostic(self.state, error, text, &DFSchema::empty(), &self.location(field))]
     }
 
     pub fn input(&self, index: usize) -> &PlannedInput {
@@ -53,7 +63,16 @@ impl LowerContext<'_> {
     }
 }
 
+/// Lowers a view's transform, then checks that its output names its columns uniquely
+/// (`V0222 duplicate-column`; transforms that can name columns check it themselves first,
+/// with more precise locations).
 pub fn lower_transform(context: &LowerContext, transform: &Transform) -> TransformResult {
+    let plan = lower_transform_unchecked(context, transform)?;
+    let duplicates = duplicate_column::check_schema(context.view, plan.schema(), &context.location(FieldPath::default()));
+    if duplicates.is_empty() { Ok(plan) } else { Err(duplicates) }
+}
+
+fn lower_transform_unchecked(context: &LowerContext, transform: &Transform) -> TransformResult {
     match transform {
         Transform::Filter(view) => filter::lower(context, view),
         Transform::Project(view) => project::lower(context, view),

@@ -1,17 +1,20 @@
 //! `sort`: the input ordered by `by` (`"expr [asc|desc] [nulls first|last]"`), with an
 //! optional `limit`. Nulls sort last ascending and first descending unless told otherwise.
+//! Every key must name existing columns and be well typed; the limit is checked by
+//! `invalid_limit`.
 
 use std::sync::Arc;
 
 use datafusion::logical_expr::{LogicalPlanBuilder, SortExpr};
-use viewdag_ir::{Code, Diagnostic, SortView};
+use viewdag_ir::SortView;
+use viewdag_validate::checks::too_few_items;
 
 use super::limit::checked_count;
 use super::{LowerContext, TransformResult, collect_all};
 
 /// Splits a sort key into its expression, direction and null placement.
 pub fn parse_sort_key(text: &str) -> (&str, bool, Option<bool>) {
-    let mut rest = text.trim();
+    let mut rest = text.trim_end();
     let mut nulls_first = None;
     let lowered = rest.to_ascii_lowercase();
     if lowered.ends_with(" nulls first") {
@@ -35,18 +38,19 @@ pub fn parse_sort_key(text: &str) -> (&str, bool, Option<bool>) {
 pub fn lower(context: &LowerContext, view: &SortView) -> TransformResult {
     let SortView { input: _, by, limit } = view;
     let input = context.input(0);
-    if by.is_empty() {
-        return Err(vec![Diagnostic::new(Code::PlanError, context.location(["by"]), format!("view `{}` sorts by nothing", context.view))]);
+    if let Some(diagnostic) = too_few_items::check(by.len(), 1, "sort keys in `by`", context.view, context.location(["by"])) {
+        return Err(vec![diagnostic]);
     }
     let keys = collect_all(by.iter().enumerate().map(|(index, text)| {
         let (expression, ascending, nulls_first) = parse_sort_key(text);
         context
-            .parse(expression, input.plan.schema(), ["by".to_string(), index.to_string()].to_vec())
-            .map(|expression| SortExpr::new(expression, ascending, nulls_first.unwrap_or(!ascending)))
-    }))?;
-    let fetch = match limit {
-        Some(limit) => Some(checked_count(context, *limit, "limit").map_err(|error| vec![error])?),
-        None => None,
+            .parse_typed(expression, input.plan.schema(), ["by".to_string(), index.to_string()].to_vec())
+            .map(|(expression, _)| SortExpr::new(expression, ascending, nulls_first.unwrap_or(!ascending)))
+    }));
+    let fetch = limit.map(|limit| checked_count(context, limit, "limit")).transpose();
+    let (keys, fetch) = match (keys, fetch) {
+        (Ok(keys), Ok(fetch)) => (keys, fetch),
+        (keys, fetch) => return Err(keys.err().unwrap_or_default().into_iter().chain(fetch.err()).collect()),
     };
     LogicalPlanBuilder::new_from_arc(Arc::clone(&input.plan))
         .sort_with_limit(keys, fetch)

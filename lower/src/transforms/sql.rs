@@ -10,13 +10,14 @@ use std::sync::Arc;
 use datafusion::catalog::{
     CatalogProvider, CatalogProviderList, MemoryCatalogProvider, MemoryCatalogProviderList, MemorySchemaProvider, SchemaProvider,
 };
+use datafusion::common::DFSchema;
 use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::datasource::ViewTable;
 use datafusion::execution::SessionStateBuilder;
 use datafusion::logical_expr::{LogicalPlan, TableScan};
 use datafusion::sql::parser::DFParser;
 use datafusion::sql::sqlparser::dialect::GenericDialect;
-use viewdag_ir::SqlView;
+use viewdag_ir::{Code, Diagnostic, SqlView};
 
 use super::{LowerContext, TransformResult};
 use crate::expressions::error_diagnostic;
@@ -24,7 +25,13 @@ use crate::expressions::error_diagnostic;
 pub fn lower(context: &LowerContext, view: &SqlView) -> TransformResult {
     let SqlView { query } = view;
     let location = viewdag_ir::SpecLocation::view(context.view).with_field(["sql"]);
-    let failed = |error: &datafusion::error::DataFusionError| vec![error_diagnostic(error, query, &location)];
+    // Every input's columns, qualified by its name: to explain ambiguous references.
+    let mut inputs_schema = DFSchema::empty();
+    for input in context.inputs {
+        inputs_schema.merge(input.plan.schema());
+    }
+    let failed =
+        |error: &datafusion::error::DataFusionError| vec![error_diagnostic(context.state, error, query, &inputs_schema, &location)];
     let schema = Arc::new(MemorySchemaProvider::new());
     for input in context.inputs {
         // Register the unaliased plan: the SQL planner qualifies the scan by its own name.
@@ -39,10 +46,18 @@ pub fn lower(context: &LowerContext, view: &SqlView) -> TransformResult {
     catalog.register_schema("public", schema).map_err(|error| failed(&error))?;
     let catalogs = Arc::new(MemoryCatalogProviderList::new());
     catalogs.register_catalog("datafusion".to_string(), catalog);
-    let state = SessionStateBuilder::new_from_existing(context.state.clone()).with_catalog_list(catalogs).build();
+    let mut state = SessionStateBuilder::new_from_existing(context.state.clone()).with_catalog_list(catalogs).build();
+    // Spans let DataFusion say where in the query a column is (collected only here: they
+    // never change a plan).
+    state.config_mut().options_mut().sql_parser.collect_spans = true;
     let mut statements = DFParser::parse_sql_with_dialect(query, &GenericDialect {}).map_err(|error| failed(&error))?;
-    let statement = statements.pop_front().expect("validation checked there is exactly one statement");
+    let Some(statement) = statements.pop_front() else {
+        return Err(vec![Diagnostic::new(Code::SqlForbiddenStatement, location.clone(), "the SQL query is empty")]);
+    };
     let plan = futures::executor::block_on(state.statement_to_plan(statement)).map_err(|error| failed(&error))?;
+    // Type errors surface only when the analyzer coerces types: find them now, so that an
+    // accepted view never fails in the optimizer.
+    state.analyzer().execute_and_check(plan.clone(), state.config_options(), |_, _| {}).map_err(|error| failed(&error))?;
     inline_view_scans(plan).map_err(|error| failed(&error))
 }
 

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod artifacts;
 mod bad_input;
 mod end_to_end;
 mod golden;

@@ -1,15 +1,47 @@
-//! Structural checks, one per file; each file's name is its code's name.
+//! Checks, one per file; each file's name is its code's kebab name, snake_cased (the
+//! exception, `contract`, holds the two output-contract codes).
+//!
+//! Staged: the structural checks (names and references, run by [`run_structural_checks`]
+//! over the whole spec), then the per-view semantic checks, which are pure functions over
+//! DataFusion schemas and expressions that `lower` calls while it plans each view
+//! (schemas → expressions → aggregation, joins, unions → output schema), then the output
+//! checks the driver runs on each output's schema (`contract`, `append_schema_mismatch`)
+//! and the source check it runs on each loaded source (`source_schema_mismatch`).
 
 use indexmap::IndexMap;
 use viewdag_ir::{Diagnostic, OutputSpec, ViewDag};
 
 use crate::relations::{Read, RelationIndex};
 
+pub mod aggregate_in_group_by;
+pub mod ambiguous_column;
+pub mod append_schema_mismatch;
 pub mod contract;
 pub mod cycle;
+pub mod duplicate_column;
 pub mod duplicate_name;
+pub mod expression_too_complex;
+pub mod invalid_limit;
+pub mod join_key_coercion;
+pub mod join_key_count;
+pub mod join_key_type_mismatch;
+pub mod join_name_clash;
+pub mod measure_without_aggregate;
+pub mod nested_aggregate;
+pub mod non_boolean_predicate;
 pub mod output_unknown_view;
+pub mod source_schema_mismatch;
+pub mod too_few_items;
+pub mod type_mismatch;
+pub mod ungrouped_column;
+pub mod union_arity;
+pub mod union_name_mismatch;
+pub mod union_type_mismatch;
+pub mod unknown_column;
+pub mod unknown_function;
 pub mod unknown_reference;
+pub mod unnamed_group_key;
+pub mod wrong_arity;
 
 /// What a structural check may look at.
 pub struct CheckContext<'a> {

@@ -1,0 +1,173 @@
+//! Plan-bundle artifacts on disk: `viewdag compile --out DIR` (the compile envelope and one
+//! bundle per compiled view) and `viewdag diff OLD_DIR NEW_DIR`.
+//!
+//! The rendering, hashing and comparing live in `viewdag_artifact`; this module only reads
+//! and writes files.
+//!
+//! ## Invariants
+//! - The files written are a pure function of the spec's meaning, the surface and the
+//!   provider identities: no time, no absolute path. A stale `*.bundle.json` left in the
+//!   directory by an earlier compile (of a view that no longer compiles) is removed, so the
+//!   directory always matches its envelope.
+//! - Reading checks every bundle against the digest its envelope records.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use viewdag_artifact::{
+    ArtifactDiff, CompileEnvelope, ENVELOPE_FILE_NAME, ENVELOPE_SCHEMA_VERSION, EnvelopeTask, EnvelopeView, PlanBundle, VIEWDAG_VERSION,
+    ViewBundle, ViewCompileStatus, bundle_file_digest, bundle_file_name, diff_artifacts, read_bundle, read_envelope, spec_digest,
+    view_bundle,
+};
+use viewdag_lower::{LowerResult, ViewFailure};
+use viewdag_schedule::{TaskKind, plan_tasks};
+
+use crate::compiler::{CompileResponse, Compiler, ViewStatus};
+use crate::error::DriverError;
+
+/// What `write_compile_output` wrote.
+#[derive(Debug, Clone)]
+pub struct WrittenArtifacts {
+    pub envelope: CompileEnvelope,
+    /// Bundle file paths, in view-name order.
+    pub bundle_files: Vec<PathBuf>,
+}
+
+impl Compiler {
+    /// A view's plan bundle (`None` when the view is not declared).
+    pub fn view_bundle(&self, name: &str) -> Option<LowerResult<ViewBundle>> {
+        let view = self.view_input(name)?;
+        Some(view_bundle(&self.db, view).clone())
+    }
+
+    /// The compile envelope of the last compile, listing `bundles` (view name → digest).
+    pub fn compile_envelope(&self, response: &CompileResponse) -> Result<CompileEnvelope, DriverError> {
+        let project = viewdag_ir::ProjectInput::get(&self.db);
+        let mut views = BTreeMap::new();
+        for outcome in &response.views {
+            let (status, blocked_by) = match &outcome.status {
+                ViewStatus::Compiled { .. } => (ViewCompileStatus::Compiled, None),
+                ViewStatus::Failed => (ViewCompileStatus::Failed, None),
+                ViewStatus::Blocked { upstream } => (ViewCompileStatus::Blocked, Some(upstream.clone())),
+            };
+            let (status, bundle_file, bundle_digest) = match self.view_bundle(&outcome.name) {
+                Some(Ok(bundle)) if status == ViewCompileStatus::Compiled => {
+                    (status, Some(bundle_file_name(&outcome.name)), Some(bundle.digest.clone()))
+                }
+                Some(Err(ViewFailure::Errors(_))) if status == ViewCompileStatus::Compiled => (ViewCompileStatus::Failed, None, None),
+                _ => (status, None, None),
+            };
+            views.insert(
+                outcome.name.clone(),
+                EnvelopeView { status, materialized: outcome.materialized, bundle_file, bundle_digest, blocked_by },
+            );
+        }
+        let outputs: Vec<(String, String)> = self.outputs.iter().map(|(name, spec)| (name.clone(), spec.view.clone())).collect();
+        let tasks = {
+            let materialized = |name: &str| self.is_materialized(name);
+            plan_tasks(&self.structure().dag, &materialized, &outputs)
+        };
+        let tasks = tasks
+            .into_iter()
+            .map(|task| {
+                let (kind, output) = match task.kind {
+                    TaskKind::Materialize => ("materialize".to_string(), None),
+                    TaskKind::Output { output } => ("output".to_string(), Some(output)),
+                };
+                EnvelopeTask { id: task.id, view: task.view, kind, output, reads: task.reads, wave: task.wave }
+            })
+            .collect();
+        let envelope = CompileEnvelope {
+            schema_version: ENVELOPE_SCHEMA_VERSION,
+            viewdag_version: VIEWDAG_VERSION.to_string(),
+            datafusion_version: datafusion::DATAFUSION_VERSION.to_string(),
+            spec_digest: spec_digest(&self.db, project).clone(),
+            surface_manifest_hash: self.surface_hash(),
+            views,
+            tasks,
+            envelope_hash: String::new(),
+        };
+        envelope.seal().map_err(|error| DriverError::Usage(format!("the compile envelope does not serialize: {error}")))
+    }
+}
+
+fn io_error(path: &Path, error: impl std::fmt::Display) -> DriverError {
+    DriverError::Io { path: path.to_path_buf(), message: error.to_string() }
+}
+
+/// A view name that is safe as a file name (names are validated identifiers; this guards
+/// the file system against anything else).
+fn is_safe_file_stem(name: &str) -> bool {
+    !name.is_empty() && !name.starts_with('.') && !name.contains(['/', '\\']) && !name.contains('\0')
+}
+
+/// Writes `manifest.json` and one `<view>.bundle.json` per compiled view into `out`.
+pub fn write_compile_output(compiler: &Compiler, response: &CompileResponse, out: &Path) -> Result<WrittenArtifacts, DriverError> {
+    std::fs::create_dir_all(out).map_err(|error| io_error(out, error))?;
+    let envelope = compiler.compile_envelope(response)?;
+    let mut bundle_files = Vec::new();
+    for (name, entry) in &envelope.views {
+        let Some(file_name) = &entry.bundle_file else { continue };
+        if !is_safe_file_stem(name) {
+            return Err(DriverError::Usage(format!("view name `{name}` cannot be used as a file name")));
+        }
+        let Some(Ok(bundle)) = compiler.view_bundle(name) else { continue };
+        let path = out.join(file_name);
+        std::fs::write(&path, bundle.file_text.as_bytes()).map_err(|error| io_error(&path, error))?;
+        bundle_files.push(path);
+    }
+    remove_stale_bundles(out, &envelope)?;
+    let text = viewdag_artifact::canonical::canonical_pretty(&envelope)
+        .map_err(|error| DriverError::Usage(format!("the compile envelope does not serialize: {error}")))?;
+    let path = out.join(ENVELOPE_FILE_NAME);
+    std::fs::write(&path, text).map_err(|error| io_error(&path, error))?;
+    Ok(WrittenArtifacts { envelope, bundle_files })
+}
+
+fn remove_stale_bundles(out: &Path, envelope: &CompileEnvelope) -> Result<(), DriverError> {
+    let current: Vec<&str> = envelope.views.values().filter_map(|view| view.bundle_file.as_deref()).collect();
+    let entries = std::fs::read_dir(out).map_err(|error| io_error(out, error))?;
+    for entry in entries.flatten() {
+        let file_name = entry.file_name().to_string_lossy().into_owned();
+        if file_name.ends_with(".bundle.json") && !current.contains(&file_name.as_str()) {
+            std::fs::remove_file(entry.path()).map_err(|error| io_error(&entry.path(), error))?;
+        }
+    }
+    Ok(())
+}
+
+/// A compile output directory read back: the envelope and every bundle it lists.
+#[derive(Debug, Clone)]
+pub struct CompileOutput {
+    pub envelope: CompileEnvelope,
+    pub bundles: BTreeMap<String, PlanBundle>,
+}
+
+/// Reads `dir/manifest.json` and the bundles it lists, checking versions and digests.
+pub fn read_compile_output(dir: &Path) -> Result<CompileOutput, DriverError> {
+    let path = dir.join(ENVELOPE_FILE_NAME);
+    let text = std::fs::read_to_string(&path).map_err(|error| io_error(&path, error))?;
+    let envelope = read_envelope(&text).map_err(|error| io_error(&path, error))?;
+    let mut bundles = BTreeMap::new();
+    for (name, entry) in &envelope.views {
+        let (Some(file_name), Some(expected)) = (&entry.bundle_file, &entry.bundle_digest) else { continue };
+        if !is_safe_file_stem(file_name) {
+            return Err(io_error(&path, format!("bundle file name `{file_name}` is not a plain file name")));
+        }
+        let bundle_path = dir.join(file_name);
+        let text = std::fs::read_to_string(&bundle_path).map_err(|error| io_error(&bundle_path, error))?;
+        let found = bundle_file_digest(&text);
+        if &found != expected {
+            return Err(io_error(&bundle_path, format!("digest {found} does not match the envelope's {expected}")));
+        }
+        bundles.insert(name.clone(), read_bundle(&text).map_err(|error| io_error(&bundle_path, error))?);
+    }
+    Ok(CompileOutput { envelope, bundles })
+}
+
+/// Compares two compile output directories.
+pub fn diff_directories(old: &Path, new: &Path) -> Result<ArtifactDiff, DriverError> {
+    let old = read_compile_output(old)?;
+    let new = read_compile_output(new)?;
+    Ok(diff_artifacts(&old.envelope, &old.bundles, &new.envelope, &new.bundles))
+}

@@ -1,0 +1,63 @@
+//! `V0503 append-schema-mismatch`: an output with `mode: append` whose view's schema differs
+//! from the Delta table already at its path: a column the table has and the view lacks, a
+//! new column the table does not have, a different type, or nulls into a non-null column.
+//! Appending would fail at the end of a run; this finds it at compile time. The driver
+//! loads the existing table's schema (I/O) and passes it in.
+
+use datafusion::arrow::datatypes::{DataType, Schema};
+use viewdag_ir::types::type_name;
+use viewdag_ir::{Code, Diagnostic, FieldPath, OutputSpec, SpecLocation, WriteMode};
+
+/// Delta stores strings and binaries in their plain encodings.
+fn storage_type(data_type: &DataType) -> DataType {
+    match data_type {
+        DataType::Utf8View | DataType::LargeUtf8 => DataType::Utf8,
+        DataType::BinaryView | DataType::LargeBinary => DataType::Binary,
+        other => other.clone(),
+    }
+}
+
+pub fn check(output: &str, spec: &OutputSpec, view_schema: &Schema, table_schema: &Schema) -> Vec<Diagnostic> {
+    let OutputSpec { view, path, mode, partition_by: _, contract: _ } = spec;
+    if *mode != WriteMode::Append {
+        return Vec::new();
+    }
+    let location = SpecLocation::output(output).with_field(FieldPath::from(["mode"]));
+    let mut problems = Vec::new();
+    for table_field in table_schema.fields() {
+        match view_schema.field_with_name(table_field.name()) {
+            Err(_) => problems.push(format!("the table has column `{}`, which view `{view}` does not produce", table_field.name())),
+            Ok(view_field) => {
+                if storage_type(view_field.data_type()) != storage_type(table_field.data_type()) {
+                    problems.push(format!(
+                        "column `{}` is `{}` in the table but `{}` in view `{view}`",
+                        table_field.name(),
+                        type_name(table_field.data_type()),
+                        type_name(view_field.data_type())
+                    ));
+                }
+                if !table_field.is_nullable() && view_field.is_nullable() {
+                    problems
+                        .push(format!("column `{}` is never null in the table, but view `{view}` may produce nulls", table_field.name()));
+                }
+            }
+        }
+    }
+    for view_field in view_schema.fields() {
+        if table_schema.field_with_name(view_field.name()).is_err() {
+            problems.push(format!("view `{view}` produces column `{}`, which the table does not have", view_field.name()));
+        }
+    }
+    if problems.is_empty() {
+        return Vec::new();
+    }
+    let mut diagnostic = Diagnostic::new(
+        Code::AppendSchemaMismatch,
+        location,
+        format!("output `{output}` appends to the existing Delta table at `{path}`, whose schema differs from view `{view}`"),
+    );
+    for problem in problems {
+        diagnostic = diagnostic.with_note(problem);
+    }
+    vec![diagnostic.with_suggestion("use `mode: overwrite` to replace the table, or make the view match its columns")]
+}
