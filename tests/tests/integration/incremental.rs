@@ -88,3 +88,83 @@ fn a_new_delta_commit_on_a_source_replans_its_readers_only() {
     // The plan text is the same; the provider identity (the Delta version) is not.
     assert_ne!(before.view("paid_orders"), after.view("paid_orders"));
 }
+
+#[test]
+fn watch_recompiles_on_edits_and_survives_invalid_yaml() {
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+
+    /// A writer the test can read while `watch` writes to it.
+    #[derive(Clone, Default)]
+    struct SharedBuffer(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for SharedBuffer {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().expect("buffer lock").extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    impl SharedBuffer {
+        fn text(&self) -> String {
+            String::from_utf8_lossy(&self.0.lock().expect("buffer lock")).into_owned()
+        }
+        fn wait_for(&self, needle: &str) -> String {
+            let deadline = Instant::now() + Duration::from_secs(60);
+            loop {
+                let text = self.text();
+                if text.contains(needle) {
+                    return text;
+                }
+                assert!(Instant::now() < deadline, "timed out waiting for {needle:?}; output so far:\n{text}");
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    }
+
+    let project = TempProject::with_shop_data();
+    let spec = project.write_spec("spec.yaml", &shop_spec());
+    let buffer = SharedBuffer::default();
+    let mut writer = buffer.clone();
+    let watched = spec.clone();
+    let options = viewdag_driver::watch::WatchOptions { debounce: Duration::from_millis(100), max_compiles: Some(3) };
+    let handle = std::thread::spawn(move || viewdag_driver::watch::watch(&watched, &options, &mut writer));
+
+    buffer.wait_for("[watch] compile #1: 12 of 12 views compiled");
+    // Half-typed YAML: reported, and watching goes on.
+    std::fs::write(&spec, "version: 1\nviews:\n  broken: { filter: [").expect("written");
+    let text = buffer.wait_for("[watch] compile #2");
+    assert!(text.contains("V0001"), "{text}");
+    // Fixed again with one predicate edited: only the affected views re-execute.
+    std::fs::write(&spec, shop_spec().replace("status = 'paid' AND amount > 0", "status = 'paid' AND amount > 2")).expect("written");
+    let text = buffer.wait_for("[watch] compile #3: 12 of 12 views compiled");
+    handle.join().expect("the watcher thread").expect("watch succeeds");
+    let third = &text[text.find("[watch] compile #3").expect("third compile")..];
+    let view_plan_line = third.lines().find(|line| line.trim_start().starts_with("view_plan")).unwrap_or_else(|| panic!("no view_plan stats in {third}"));
+    let numbers: Vec<usize> = view_plan_line.split_whitespace().skip(1).map(|number| number.parse().expect("a count")).collect();
+    // The views were dropped by the broken spec and come back: every view is planned again
+    // only where the spec changed (all views were absent in compile #2's project).
+    assert_eq!(numbers.len(), 2, "{view_plan_line}");
+    assert!(numbers[0] >= 5, "{view_plan_line}");
+}
+
+#[test]
+fn stats_count_executed_and_reused_queries() {
+    let project = TempProject::with_shop_data();
+    let mut compiler = Compiler::new().expect("a compiler");
+    let first = project.compile(&mut compiler, "spec.yaml", &shop_spec());
+    assert!(first.stats.inputs_changed > 12, "{:?}", first.stats);
+    assert_eq!(first.stats.stages["view_plan"].executed, 12);
+    assert_eq!(first.stats.stages["physical_view"].executed, 12);
+    let edited = shop_spec().replace("status = 'paid' AND amount > 0", "status = 'paid' AND amount > 1");
+    let second = project.compile(&mut compiler, "spec.yaml", &edited);
+    assert_eq!(second.stats.inputs_changed, 1);
+    assert_eq!(second.stats.stages["view_plan"].executed, 5);
+    assert_eq!(second.stats.stages["physical_view"].executed, 5);
+    assert!(second.stats.stages["physical_view"].reused >= 7, "{:?}", second.stats);
+    assert!(second.stats.render().contains("view_plan"));
+    let third = project.compile(&mut compiler, "spec.yaml", &edited);
+    assert_eq!(third.stats.inputs_changed, 0);
+    assert_eq!(third.stats.executed(), 0);
+}
