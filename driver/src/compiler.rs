@@ -19,7 +19,7 @@ use viewdag_validate::{Structure, spec_structure};
 
 use crate::database::{Database, QueryEvent, QueryOutcome, id_of};
 use crate::error::DriverError;
-use crate::sources::load_source;
+use crate::sources::{load_source, source_fingerprint};
 use crate::stats::RecompileStats;
 
 /// What to compile.
@@ -115,6 +115,11 @@ pub struct Compiler {
     source_diagnostics: Vec<Diagnostic>,
     /// Existing tables and files the spec is checked against (read in `compile_text`).
     existing: crate::existing::ExistingData,
+    /// The last parse, reused while the spec text is unchanged.
+    last_parsed: Option<Arc<ParsedSpec>>,
+    /// Per source: the declaration and file fingerprint it was last loaded with, and the
+    /// result.
+    loaded_sources: HashMap<String, (viewdag_ir::SourceSpec, Option<String>, SourceResolution)>,
 }
 
 impl Compiler {
@@ -134,6 +139,8 @@ impl Compiler {
             outputs: Vec::new(),
             source_diagnostics: Vec::new(),
             existing: crate::existing::ExistingData::default(),
+            last_parsed: None,
+            loaded_sources: HashMap::new(),
         })
     }
 
@@ -155,12 +162,20 @@ impl Compiler {
     /// Compiles spec text as if read from `spec_path` (relative paths resolve against its
     /// directory).
     pub fn compile_text(&mut self, spec_path: &Path, text: &str) -> CompileResponse {
-        let parsed = parse_spec(text, SpecFormat::from_path(spec_path));
-        let root = spec_path.parent().map(Path::to_path_buf).unwrap_or_default();
-        let root = if root.as_os_str().is_empty() { PathBuf::from(".") } else { root };
-        // Canonical, so plan text (which shows canonical file paths) normalizes to `$ROOT`.
-        self.root = std::fs::canonicalize(&root).or_else(|_| std::path::absolute(&root)).unwrap_or(root);
-        self.spec = Some(SpecSource { path: spec_path.to_path_buf(), text: text.to_string(), spans: parsed.spans.clone() });
+        let unchanged = self.spec.as_ref().is_some_and(|spec| spec.path == spec_path && spec.text == text);
+        let parsed = match (&self.last_parsed, unchanged) {
+            (Some(parsed), true) => Arc::clone(parsed),
+            _ => {
+                let parsed = Arc::new(parse_spec(text, SpecFormat::from_path(spec_path)));
+                let root = spec_path.parent().map(Path::to_path_buf).unwrap_or_default();
+                let root = if root.as_os_str().is_empty() { PathBuf::from(".") } else { root };
+                // Canonical, so plan text (which shows canonical file paths) normalizes to `$ROOT`.
+                self.root = std::fs::canonicalize(&root).or_else(|_| std::path::absolute(&root)).unwrap_or(root);
+                self.spec = Some(SpecSource { path: spec_path.to_path_buf(), text: text.to_string(), spans: parsed.spans.clone() });
+                self.last_parsed = Some(Arc::clone(&parsed));
+                parsed
+            }
+        };
         let inputs_changed = self.set_inputs(&parsed);
         let sources: Vec<_> = parsed.sources.iter().map(|(name, spec)| (name.clone(), spec.clone())).collect();
         self.existing = crate::existing::read_existing_data(&self.root, &self.outputs, &sources, self.db.tokio());
@@ -204,16 +219,28 @@ impl Compiler {
                     format!("source `{name}` could not be read"),
                 )),
                 Some(spec) => {
-                    let loaded = self.db.tokio().block_on(load_source(name, spec, &self.root, &state));
-                    if let (SourceResolution::Resolved { identity, .. }, Some(provider)) = (&loaded.resolution, loaded.provider)
-                        && !self.db.has_provider(identity)
-                    {
-                        self.db.register_provider(identity.clone(), provider);
-                    }
-                    if let SourceResolution::Failed(diagnostic) = &loaded.resolution {
+                    // Reload only when the files (or the Delta log) changed.
+                    let fingerprint = source_fingerprint(&self.root, spec);
+                    let cached = self.loaded_sources.get(name).filter(|(cached_spec, cached_fingerprint, _)| {
+                        cached_spec == spec && fingerprint.is_some() && *cached_fingerprint == fingerprint
+                    });
+                    let resolution = match cached {
+                        Some((_, _, resolution)) => resolution.clone(),
+                        None => {
+                            let loaded = self.db.tokio().block_on(load_source(name, spec, &self.root, &state));
+                            if let (SourceResolution::Resolved { identity, .. }, Some(provider)) = (&loaded.resolution, loaded.provider)
+                                && !self.db.has_provider(identity)
+                            {
+                                self.db.register_provider(identity.clone(), provider);
+                            }
+                            self.loaded_sources.insert(name.clone(), (spec.clone(), fingerprint, loaded.resolution.clone()));
+                            loaded.resolution
+                        }
+                    };
+                    if let SourceResolution::Failed(diagnostic) = &resolution {
                         self.source_diagnostics.push(diagnostic.clone());
                     }
-                    loaded.resolution
+                    resolution
                 }
             };
             let input = match self.sources.get(name) {
@@ -426,6 +453,9 @@ impl Compiler {
     }
 
     fn name_executions(&self, events: Vec<QueryEvent>) -> Vec<Execution> {
+        if events.is_empty() {
+            return Vec::new();
+        }
         let mut names: BTreeMap<salsa::Id, String> = BTreeMap::new();
         for (name, view) in &self.views {
             names.insert(id_of(*view), name.clone());

@@ -37,6 +37,25 @@ pub fn directory_url(path: &Path) -> Result<url::Url, String> {
     url::Url::from_directory_path(&absolute).map_err(|()| format!("cannot make a URL of {}", absolute.display()))
 }
 
+/// A cheap fingerprint of what a source reads: the names, sizes and modification times of
+/// its files (for Delta, of its `_delta_log`). `None` when the path cannot be read, so the
+/// source is loaded again (and its diagnostic reported).
+pub fn source_fingerprint(root: &Path, spec: &SourceSpec) -> Option<String> {
+    let absolute = root.join(&spec.path);
+    let listed = match spec.format {
+        SourceFormat::Delta => list_files(&absolute.join("_delta_log"), "").ok()?,
+        SourceFormat::Parquet => list_files(&absolute, ".parquet").ok()?,
+        SourceFormat::Csv => list_files(&absolute, ".csv").ok()?,
+    };
+    let mut fingerprint = String::new();
+    for file in listed {
+        let metadata = std::fs::metadata(&file).ok()?;
+        let modified = metadata.modified().ok().and_then(|time| time.duration_since(std::time::UNIX_EPOCH).ok()).map(|duration| duration.as_nanos()).unwrap_or(0);
+        fingerprint.push_str(&format!("{}:{}:{modified};", file.display(), metadata.len()));
+    }
+    Some(fingerprint)
+}
+
 pub async fn load_source(name: &str, spec: &SourceSpec, root: &Path, state: &SessionState) -> LoadedSource {
     let SourceSpec { format, path, schema, version } = spec;
     let location = SpecLocation::source(name).with_field(FieldPath::from(["path"]));

@@ -1,0 +1,306 @@
+//! Compile benchmarks on synthetic view DAGs, with a hand-written DataFusion baseline
+//! measured in the same run. Prints one table; the figures go to BENCHMARKS.md.
+//!
+//! ```sh
+//! cargo run --release -p viewdag-tests --bin bench-compile -- 1000 10000
+//! ```
+//!
+//! Each scenario runs in a child process (this binary with `--scenario`), so peak memory
+//! (VmHWM) is measured per scenario.
+//!
+//! The synthetic DAG: two Parquet sources, `facts(id, k, v, s)` and `dims(k, label)`; views
+//! are filters, projections, left joins with a renamed `dims` and aggregates, each reading
+//! the previous view (chains up to 200 deep) or a random earlier one. The baseline is what a
+//! user would write by hand: a `SessionContext` with every view registered as a SQL view,
+//! then each view planned (`SELECT * FROM view` → optimized → physical).
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Instant;
+
+use datafusion::arrow::array::{Float64Array, Int64Array, RecordBatch, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
+use viewdag_driver::Compiler;
+use viewdag_tests::data::write_parquet_file;
+use viewdag_tests::generate::Random;
+
+const MAX_CHAIN: usize = 200;
+
+/// One synthetic view: its viewdag YAML and the equivalent SQL.
+struct SyntheticView {
+    name: String,
+    yaml: String,
+    sql: String,
+    /// Whether other views may read it (aggregates are leaves).
+    readable: bool,
+}
+
+struct SyntheticDag {
+    views: Vec<SyntheticView>,
+}
+
+impl SyntheticDag {
+    /// `count` views; every `chain_every`-th view starts from a source, others extend a chain.
+    fn generate(count: usize, seed: u64) -> SyntheticDag {
+        let mut random = Random::new(seed);
+        let mut views = vec![SyntheticView {
+            name: "dims_r".into(),
+            yaml: "  dims_r:\n    project: { input: dims, columns: { dk: k, label: label } }\n".into(),
+            sql: "SELECT k AS dk, label FROM dims".into(),
+            readable: false,
+        }];
+        // (name, depth, has_join_columns) of readable views.
+        let mut readable: Vec<(String, usize, bool)> = Vec::new();
+        let mut previous: Option<(String, usize, bool)> = None;
+        for index in 0..count.saturating_sub(1) {
+            let name = format!("v{index}");
+            let (input, depth, joined) = match &previous {
+                Some(previous) if previous.1 < MAX_CHAIN && random.chance(85) => previous.clone(),
+                _ if !readable.is_empty() && random.chance(50) => {
+                    let candidate = random.pick(&readable).clone();
+                    if candidate.1 < MAX_CHAIN { candidate } else { ("facts".to_string(), 0, false) }
+                }
+                _ => ("facts".to_string(), 0, false),
+            };
+            let kind = random.below(10);
+            let view = match kind {
+                0..=3 => SyntheticView {
+                    yaml: format!("  {name}:\n    filter: {{ input: {input}, predicate: \"v > {}\" }}\n", index % 7),
+                    sql: format!("SELECT * FROM {input} WHERE v > {}", index % 7),
+                    name: name.clone(),
+                    readable: true,
+                },
+                4..=6 => SyntheticView {
+                    yaml: format!("  {name}:\n    project: {{ input: {input}, columns: {{ id: id, k: k, v: \"v * 1.01\", s: s }} }}\n"),
+                    sql: format!("SELECT id, k, v * 1.01 AS v, s FROM {input}"),
+                    name: name.clone(),
+                    readable: true,
+                },
+                7 | 8 if !joined => SyntheticView {
+                    yaml: format!("  {name}:\n    join: {{ left: {input}, right: dims_r, kind: left, on: [[k, dk]] }}\n"),
+                    sql: format!("SELECT {input}.*, dims_r.dk, dims_r.label FROM {input} LEFT JOIN dims_r ON {input}.k = dims_r.dk"),
+                    name: name.clone(),
+                    readable: true,
+                },
+                _ => SyntheticView {
+                    yaml: format!("  {name}:\n    aggregate: {{ input: {input}, group_by: [k], measures: {{ total: \"sum(v)\", n: \"count(*)\" }} }}\n"),
+                    sql: format!("SELECT k, sum(v) AS total, count(*) AS n FROM {input} GROUP BY k"),
+                    name: name.clone(),
+                    readable: false,
+                },
+            };
+            let joined = joined || matches!(kind, 7 | 8);
+            if view.readable {
+                let entry = (name.clone(), depth + 1, joined);
+                readable.push(entry.clone());
+                previous = Some(entry);
+            } else {
+                previous = None;
+            }
+            views.push(view);
+        }
+        SyntheticDag { views }
+    }
+
+    fn spec_yaml(&self) -> String {
+        let mut text = String::from(
+            "version: 1\nsources:\n  facts: { format: parquet, path: data/facts.parquet }\n  dims: { format: parquet, path: data/dims.parquet }\nviews:\n",
+        );
+        for view in &self.views {
+            text.push_str(&view.yaml);
+        }
+        text
+    }
+
+    /// A leaf filter (read by no view) to edit without changing any schema.
+    fn leaf_filter(&self) -> Option<&SyntheticView> {
+        self.views.iter().rev().find(|view| view.yaml.contains("filter:") && !self.views.iter().any(|other| other.yaml.contains(&format!("input: {},", view.name)) || other.yaml.contains(&format!("left: {},", view.name))))
+    }
+
+    /// The first projection whose readers form a large downstream set.
+    fn mid_projection(&self) -> Option<&SyntheticView> {
+        self.views.iter().skip(self.views.len() / 3).find(|view| view.yaml.contains("project:") && view.name != "dims_r")
+    }
+}
+
+fn write_sources(root: &Path) {
+    let rows = 64;
+    let facts = RecordBatch::try_new(
+        Arc::new(Schema::new(vec![
+            Field::new("id", DataType::Int64, false),
+            Field::new("k", DataType::Int64, true),
+            Field::new("v", DataType::Float64, true),
+            Field::new("s", DataType::Utf8, true),
+        ])),
+        vec![
+            Arc::new(Int64Array::from((0..rows).collect::<Vec<i64>>())),
+            Arc::new(Int64Array::from((0..rows).map(|row| row % 8).collect::<Vec<i64>>())),
+            Arc::new(Float64Array::from((0..rows).map(|row| row as f64 / 3.0).collect::<Vec<f64>>())),
+            Arc::new(StringArray::from((0..rows).map(|row| format!("s{}", row % 5)).collect::<Vec<String>>())),
+        ],
+    )
+    .expect("a batch");
+    let dims = RecordBatch::try_new(
+        Arc::new(Schema::new(vec![Field::new("k", DataType::Int64, false), Field::new("label", DataType::Utf8, true)])),
+        vec![Arc::new(Int64Array::from((0..8).collect::<Vec<i64>>())), Arc::new(StringArray::from((0..8).map(|k| format!("label{k}")).collect::<Vec<String>>()))],
+    )
+    .expect("a batch");
+    write_parquet_file(&root.join("data/facts.parquet"), &facts);
+    write_parquet_file(&root.join("data/dims.parquet"), &dims);
+}
+
+fn peak_memory_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| status.lines().find(|line| line.starts_with("VmHWM:")).and_then(|line| line.split_whitespace().nth(1)).and_then(|value| value.parse().ok()))
+        .unwrap_or(0)
+}
+
+fn seconds(start: Instant) -> f64 {
+    start.elapsed().as_secs_f64()
+}
+
+/// viewdag: cold compile, no-op recompile, leaf edit, schema-changing edit.
+fn scenario_viewdag(count: usize) -> String {
+    let directory = tempfile::tempdir().expect("a temporary directory");
+    write_sources(directory.path());
+    let dag = SyntheticDag::generate(count, 42);
+    let spec_path = directory.path().join("spec.yaml");
+    let text = dag.spec_yaml();
+    let mut compiler = Compiler::new().expect("a compiler");
+    let start = Instant::now();
+    let cold = compiler.compile_text(&spec_path, &text);
+    let cold_seconds = seconds(start);
+    assert!(!cold.has_errors(), "{:?}", cold.diagnostics.iter().take(3).collect::<Vec<_>>());
+    let start = Instant::now();
+    let noop = compiler.compile_text(&spec_path, &text);
+    let noop_seconds = seconds(start);
+    assert_eq!(noop.stats.executed(), 0);
+    let leaf = dag.leaf_filter().expect("a leaf filter");
+    let edited = text.replacen(&leaf.yaml, &leaf.yaml.replace("predicate: \"v > ", "predicate: \"v >= "), 1);
+    let start = Instant::now();
+    let leaf_edit = compiler.compile_text(&spec_path, &edited);
+    let leaf_seconds = seconds(start);
+    let leaf_replanned = leaf_edit.stats.stages.get("view_plan").map(|stage| stage.executed).unwrap_or(0);
+    let middle = dag.mid_projection().expect("a projection");
+    let schema_edit = edited.replacen(&middle.yaml, &middle.yaml.replace("s: s }", "s: s, extra: \"k + 1\" }"), 1);
+    let start = Instant::now();
+    let schema_response = compiler.compile_text(&spec_path, &schema_edit);
+    let schema_seconds = seconds(start);
+    let schema_replanned = schema_response.stats.stages.get("view_plan").map(|stage| stage.executed).unwrap_or(0);
+    format!(
+        "cold={cold_seconds:.6} noop={noop_seconds:.6} leaf={leaf_seconds:.6} leaf_replanned={leaf_replanned} schema={schema_seconds:.6} schema_replanned={schema_replanned} views={} peak_kib={}",
+        dag.views.len(),
+        peak_memory_kib()
+    )
+}
+
+/// The hand-written DataFusion baseline: register every view as a SQL view, then plan each.
+fn scenario_baseline(count: usize) -> String {
+    let directory = tempfile::tempdir().expect("a temporary directory");
+    write_sources(directory.path());
+    let dag = SyntheticDag::generate(count, 42);
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a runtime");
+    let start = Instant::now();
+    runtime.block_on(async {
+        let config = SessionConfig::new().with_target_partitions(4).set_bool("datafusion.sql_parser.enable_ident_normalization", false);
+        let context = SessionContext::new_with_config(config);
+        let data = directory.path().join("data");
+        context.register_parquet("facts", data.join("facts.parquet").to_str().expect("utf-8"), ParquetReadOptions::default()).await.expect("registered");
+        context.register_parquet("dims", data.join("dims.parquet").to_str().expect("utf-8"), ParquetReadOptions::default()).await.expect("registered");
+        for view in &dag.views {
+            context.sql(&format!("CREATE VIEW {} AS {}", view.name, view.sql)).await.expect("the view is created");
+        }
+        for view in &dag.views {
+            let frame = context.sql(&format!("SELECT * FROM {}", view.name)).await.expect("plans");
+            frame.create_physical_plan().await.expect("physical plan");
+        }
+    });
+    format!("cold={:.6} views={} peak_kib={}", seconds(start), dag.views.len(), peak_memory_kib())
+}
+
+/// A 200-deep chain compiled at once vs 200 single views compiled one by one.
+fn scenario_chain() -> String {
+    let directory = tempfile::tempdir().expect("a temporary directory");
+    write_sources(directory.path());
+    let header = "version: 1\nsources:\n  facts: { format: parquet, path: data/facts.parquet }\n  dims: { format: parquet, path: data/dims.parquet }\nviews:\n";
+    let mut chain = String::from(header);
+    for index in 0..MAX_CHAIN {
+        let input = if index == 0 { "facts".to_string() } else { format!("c{}", index - 1) };
+        let _ = writeln!(chain, "  c{index}:\n    filter: {{ input: {input}, predicate: \"v > {}\" }}", index % 7);
+    }
+    let spec_path = directory.path().join("spec.yaml");
+    let mut compiler = Compiler::new().expect("a compiler");
+    let start = Instant::now();
+    let response = compiler.compile_text(&spec_path, &chain);
+    let chain_seconds = seconds(start);
+    assert!(!response.has_errors());
+    let mut singles = 0.0;
+    for index in 0..MAX_CHAIN {
+        let single = format!("{header}  c{index}:\n    filter: {{ input: facts, predicate: \"v > {}\" }}\n", index % 7);
+        let mut compiler = Compiler::new().expect("a compiler");
+        compiler.compile_text(&spec_path, header);
+        let start = Instant::now();
+        compiler.compile_text(&spec_path, &single);
+        singles += seconds(start);
+    }
+    format!("chain={chain_seconds:.6} singles={singles:.6}")
+}
+
+fn field(line: &str, key: &str) -> f64 {
+    line.split_whitespace().find_map(|pair| pair.strip_prefix(&format!("{key}="))).and_then(|value| value.parse().ok()).unwrap_or(f64::NAN)
+}
+
+fn run_child(arguments: &[&str]) -> String {
+    let output = Command::new(std::env::current_exe().expect("this binary")).args(arguments).output().expect("the scenario runs");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8_lossy(&output.stdout).trim().to_string()
+}
+
+fn main() {
+    let arguments: Vec<String> = std::env::args().skip(1).collect();
+    if arguments.first().map(String::as_str) == Some("--scenario") {
+        let count: usize = arguments.get(2).and_then(|count| count.parse().ok()).unwrap_or(1000);
+        let line = match arguments[1].as_str() {
+            "viewdag" => scenario_viewdag(count),
+            "baseline" => scenario_baseline(count),
+            _ => scenario_chain(),
+        };
+        println!("{line}");
+        return;
+    }
+    let counts: Vec<usize> = if arguments.is_empty() { vec![1000, 10000] } else { arguments.iter().filter_map(|count| count.parse().ok()).collect() };
+    println!("| views | baseline cold (s) | viewdag cold (s) | cold ratio | no-op (ms) | no-op % of cold | leaf edit (ms) | leaf % of cold | leaf re-planned | schema edit (ms) | schema re-planned | peak MiB viewdag / baseline |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
+    let mut leaf_percentages = Vec::new();
+    for count in counts {
+        let ours = run_child(&["--scenario", "viewdag", &count.to_string()]);
+        let baseline = run_child(&["--scenario", "baseline", &count.to_string()]);
+        let (cold, base) = (field(&ours, "cold"), field(&baseline, "cold"));
+        let (noop, leaf, schema) = (field(&ours, "noop"), field(&ours, "leaf"), field(&ours, "schema"));
+        leaf_percentages.push(100.0 * leaf / cold);
+        println!(
+            "| {} | {base:.2} | {cold:.2} | {:.2}× | {:.2} | {:.3}% | {:.1} | {:.2}% | {} | {:.1} | {} of {} | {:.0} / {:.0} |",
+            field(&ours, "views"),
+            cold / base,
+            noop * 1e3,
+            100.0 * noop / cold,
+            leaf * 1e3,
+            100.0 * leaf / cold,
+            field(&ours, "leaf_replanned"),
+            schema * 1e3,
+            field(&ours, "schema_replanned"),
+            field(&ours, "views"),
+            field(&ours, "peak_kib") / 1024.0,
+            field(&baseline, "peak_kib") / 1024.0,
+        );
+    }
+    if leaf_percentages.len() >= 2 {
+        println!("\nleaf edit growth (last / first count, as % of cold): {:.2}×", leaf_percentages[leaf_percentages.len() - 1] / leaf_percentages[0]);
+    }
+    let chain = run_child(&["--scenario", "chain"]);
+    println!("\n200-deep chain: {:.3} s; 200 single views compiled one by one: {:.3} s; ratio {:.2}×", field(&chain, "chain"), field(&chain, "singles"), field(&chain, "chain") / field(&chain, "singles"));
+}
