@@ -62,9 +62,10 @@ impl ViewDag {
             let node = graph.add_node(DagNode { name: relation.name.clone(), kind: relation.kind, declaration_index });
             index.insert(relation.name.clone(), node);
         }
-        for relation in relations {
+        for (declaration_index, relation) in relations.iter().enumerate() {
             let Some(&reader) = index.get(&relation.name) else { continue };
-            if graph[reader].declaration_index != relations.iter().position(|r| r.name == relation.name).unwrap_or(usize::MAX) {
+            // A repeated name keeps its first declaration's reads only.
+            if graph[reader].declaration_index != declaration_index {
                 continue;
             }
             let mut seen = BTreeSet::new();
