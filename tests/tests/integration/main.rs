@@ -5,6 +5,7 @@ mod support;
 
 mod artifacts;
 mod bad_input;
+mod diagnostics;
 mod end_to_end;
 mod incremental;
 mod properties;
