@@ -230,6 +230,12 @@ proptest! {
         for diagnostic in &response.diagnostics {
             let _ = viewdag_driver::render::to_json(source, diagnostic);
         }
+        // Accepted means plannable: a spec `check` accepts compiles every view.
+        if !response.has_errors() {
+            for view in &response.views {
+                prop_assert!(matches!(view.status, ViewStatus::Compiled { .. }), "accepted but {view:?} did not compile:\n{text}");
+            }
+        }
     }
 }
 
