@@ -8,4 +8,5 @@ mod bad_input;
 mod diagnostics;
 mod end_to_end;
 mod incremental;
+mod optimizer;
 mod properties;
