@@ -57,7 +57,23 @@ pub enum Command {
     /// recompile statistics each time. Stops with Ctrl-C.
     Watch { spec: PathBuf },
     /// Print a view's P0 (unoptimized), P1 (optimized) and P2 (physical) plans.
-    Explain { spec: PathBuf, view: String },
+    Explain {
+        spec: PathBuf,
+        view: String,
+        /// Print the optimizer trace (a table, and a plan diff per changing pass) instead.
+        #[arg(long)]
+        passes: bool,
+        #[arg(long, value_enum, default_value = "human")]
+        format: DiagnosticFormat,
+    },
+    /// Compile and execute every output under each rulepack; check the rows are identical.
+    Lab {
+        spec: PathBuf,
+        #[arg(long, value_delimiter = ',', default_value = "default,minimal,none")]
+        rulepacks: Vec<String>,
+        #[arg(long, value_enum, default_value = "human")]
+        format: DiagnosticFormat,
+    },
     /// Compile, then run every task (materialized views and outputs), writing Delta tables.
     Run { spec: PathBuf },
     /// Compare two `compile --out` directories: per view, which of definition, P0, P1,
@@ -178,8 +194,19 @@ fn execute(command: Command) -> Result<i32, DriverError> {
             }
             Ok(if diff.is_identical() { 0 } else { 1 })
         }
-        Command::Explain { spec, view } => {
-            let response = compile(&mut compiler, &spec)?;
+        Command::Lab { spec, rulepacks, format } => crate::commands::optimizer::lab(&spec, &rulepacks, format == DiagnosticFormat::Json),
+        Command::Explain { spec, view, passes, format } => {
+            let response = if passes {
+                match crate::commands::optimizer::explain_passes(&spec, &view, format == DiagnosticFormat::Json)? {
+                    (code, None, _) => return Ok(code),
+                    (_, Some(response), passes_compiler) => {
+                        compiler = passes_compiler;
+                        response
+                    }
+                }
+            } else {
+                compile(&mut compiler, &spec)?
+            };
             let Some(plans) = compiler.view_plans(&view) else {
                 eprintln!("error: view `{view}` is not declared in {}", spec.display());
                 return Ok(2);

@@ -113,6 +113,8 @@ pub struct Compiler {
     pub(crate) spec: Option<SpecSource>,
     pub(crate) outputs: Vec<(String, OutputSpec)>,
     source_diagnostics: Vec<Diagnostic>,
+    /// The optimizer's Rust-API settings (pipeline override, extra rules, plan text).
+    optimizer_settings: Option<viewdag_optimize::OptimizerSettingsInput>,
     /// Existing tables and files the spec is checked against (read in `compile_text`).
     existing: crate::existing::ExistingData,
     /// The last parse, reused while the spec text is unchanged.
@@ -138,6 +140,7 @@ impl Compiler {
             spec: None,
             outputs: Vec::new(),
             source_diagnostics: Vec::new(),
+            optimizer_settings: None,
             existing: crate::existing::ExistingData::default(),
             last_parsed: None,
             loaded_sources: HashMap::new(),
@@ -189,6 +192,7 @@ impl Compiler {
     /// Sets every input whose value changed; returns how many were set.
     fn set_inputs(&mut self, parsed: &ParsedSpec) -> usize {
         let mut changed = 0;
+        self.optimizer_settings_input();
         let surface_spec = PlanningSurfaceSpec::from_profile(&parsed.profile);
         let root_text = self.root.to_string_lossy().into_owned();
         match self.surface {
@@ -411,6 +415,7 @@ impl Compiler {
                 Ok(physical) => {
                     let lowered = view_plan(db, *view).as_ref().expect("P2 implies P0");
                     let optimized: &OptimizedView = optimized_view(db, *view).as_ref().expect("P2 implies P1");
+                    diagnostics.extend(optimized.diagnostics.iter().chain(physical.diagnostics.iter()).cloned());
                     diagnostics.extend(viewdag_lower::transforms::warnings::view_warnings(db, *view).iter().cloned());
                     ViewStatus::Compiled {
                         p0_digest: lowered.digest.clone(),
@@ -449,6 +454,8 @@ impl Compiler {
         diagnostics.extend(crate::existing::existing_data_diagnostics(&self.existing, &self.outputs, schema_of, &sources));
         let spans = &self.spec.as_ref().expect("spec is read").spans;
         sort_by_position(&mut diagnostics, spans);
+        // A profile problem fails every view with the same diagnostic: report it once.
+        diagnostics.dedup();
         CompileResponse { spec_path: spec_path.to_path_buf(), diagnostics, views, executions: Vec::new(), stats: RecompileStats::default() }
     }
 
@@ -468,6 +475,46 @@ impl Compiler {
             .filter(|event| event.outcome == QueryOutcome::Executed)
             .map(|event| Execution { relation: names.get(&event.key).cloned(), function: event.function })
             .collect()
+    }
+}
+
+/// The optimizer through the Rust API: these override the spec's `profile.optimizer` and
+/// take effect at the next compile.
+impl Compiler {
+    fn optimizer_settings_input(&mut self) -> viewdag_optimize::OptimizerSettingsInput {
+        *self.optimizer_settings.get_or_insert_with(|| {
+            viewdag_optimize::OptimizerSettingsInput::new(&self.db, None, viewdag_optimize::OptimizerRuleExtensions::default(), false)
+        })
+    }
+
+    /// Replaces the spec's optimizer profile with `config` (`None` goes back to the spec).
+    pub fn set_optimizer_pipeline(&mut self, config: Option<viewdag_optimize::OptimizerPipelineConfig>) {
+        let settings = self.optimizer_settings_input();
+        if settings.pipeline_override(&self.db) != &config {
+            settings.set_pipeline_override(&mut self.db).to(config);
+        }
+    }
+
+    /// Registers rules on top of DataFusion's defaults (name them in a pipeline to run them).
+    pub fn set_optimizer_extensions(&mut self, extensions: viewdag_optimize::OptimizerRuleExtensions) {
+        let settings = self.optimizer_settings_input();
+        if settings.extensions(&self.db) != &extensions {
+            settings.set_extensions(&mut self.db).to(extensions);
+        }
+    }
+
+    /// Keep the plan text after every changing rule in the traces (for `explain --passes`).
+    pub fn set_record_plan_text(&mut self, record: bool) {
+        let settings = self.optimizer_settings_input();
+        if *settings.record_plan_text(&self.db) != record {
+            settings.set_record_plan_text(&mut self.db).to(record);
+        }
+    }
+
+    /// The resolved optimizer pipeline (after a compile), or the diagnostics resolving it gave.
+    pub fn optimizer_pipeline(&self) -> Option<Result<viewdag_optimize::ResolvedOptimizerPipeline, Vec<Diagnostic>>> {
+        let surface = self.surface?;
+        Some(viewdag_optimize::resolved_optimizer_pipeline(&self.db, surface).clone().map_err(|diagnostics| diagnostics.as_ref().clone()))
     }
 }
 

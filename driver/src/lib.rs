@@ -14,6 +14,7 @@
 
 pub mod artifacts;
 pub mod cli;
+pub mod commands;
 pub mod compiler;
 pub mod database;
 pub mod error;

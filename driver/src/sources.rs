@@ -50,7 +50,12 @@ pub fn source_fingerprint(root: &Path, spec: &SourceSpec) -> Option<String> {
     let mut fingerprint = String::new();
     for file in listed {
         let metadata = std::fs::metadata(&file).ok()?;
-        let modified = metadata.modified().ok().and_then(|time| time.duration_since(std::time::UNIX_EPOCH).ok()).map(|duration| duration.as_nanos()).unwrap_or(0);
+        let modified = metadata
+            .modified()
+            .ok()
+            .and_then(|time| time.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|duration| duration.as_nanos())
+            .unwrap_or(0);
         fingerprint.push_str(&format!("{}:{}:{modified};", file.display(), metadata.len()));
     }
     Some(fingerprint)

@@ -109,6 +109,11 @@ codes! {
     OptimizerFailed = ("V0601", "optimizer-failed", Error, "the optimizer failed on a view");
     PhysicalPlanFailed = ("V0602", "physical-plan-failed", Error, "physical planning failed on a view");
     UnknownRulepack = ("V0603", "unknown-rulepack", Error, "the profile names an optimizer preset that does not exist");
+    OptimizerRuleFailed = ("V0604", "optimizer-rule-failed", Error, "an optimizer rule failed (error, panic or schema change) under fail-closed");
+    OptimizerRuleSkipped = ("V0605", "optimizer-rule-skipped", Warning, "an optimizer rule failed under fail-open; its input plan was kept");
+    UnknownOptimizerRule = ("V0606", "unknown-optimizer-rule", Error, "the optimizer pipeline names a rule that no registry holds");
+    OptimizerNotIdempotent = ("V0607", "optimizer-not-idempotent", Warning, "running an optimizer phase again on its output changed the plan");
+    PushdownViolation = ("V0608", "pushdown-violation", Warning, "a filter-pushdown contract is broken: a predicate a provider does not apply exactly is missing above its scan");
 }
 
 impl std::fmt::Display for Code {

@@ -249,8 +249,10 @@ impl SpanIndex {
                 ))
             }
             ValueStyle::Block => {
-                // The block's content starts on the line after the indicator.
-                let first_line = entry.value.line + 1;
+                // The parser marks a block scalar at its content, which starts on the line
+                // after the `|` or `>` indicator; be robust to a mark on the indicator too.
+                let marked = self.line_text(entry.value.line).chars().nth((entry.value.column as usize).saturating_sub(1));
+                let first_line = if matches!(marked, Some('|' | '>')) { entry.value.line + 1 } else { entry.value.line };
                 let indent = self.line_text(first_line).chars().take_while(|character| *character == ' ').count() as u32;
                 let locate = |offset: usize| -> Position {
                     let mut line = first_line;

@@ -389,6 +389,35 @@ pub struct InlineOptimizerConfig {
     pub physical: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_passes: Option<usize>,
+    /// What a failing rule does, in every phase (default `closed`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fail_mode: Option<OptimizerFailMode>,
+    /// Per-rule fail modes, keyed by rule name (`push_down_filter`) or by phase and rule
+    /// (`logical/push_down_filter`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule_fail_modes: Option<IndexMap<String, OptimizerFailMode>>,
+    /// Whether to re-run every phase on its output and check nothing changes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotence: Option<IdempotenceCheck>,
+}
+
+/// What a failing optimizer rule does: `closed` fails the view, `open` restores the rule's
+/// input plan, warns and goes on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OptimizerFailMode {
+    Open,
+    Closed,
+}
+
+/// The idempotence check of an optimizer phase: `off`, `warn` or `fail`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IdempotenceCheck {
+    #[default]
+    Off,
+    Warn,
+    Fail,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

@@ -1,22 +1,40 @@
 //! # Optimization: P1 (optimized logical plan) and P2 (physical plan) per view
 //!
-//! P1 runs DataFusion's analyzer and logical optimizer over a view's P0; P2 runs the
-//! physical planner (which applies the physical optimizer rules) over P1.
+//! An observable optimizer pipeline drives DataFusion 55's rules one at a time in three
+//! phases — analyzer, logical (repeated passes to a fixed point or `max_passes`), physical
+//! (over the physical planner's unoptimized plan) — from named rulepacks
+//! ([`OptimizerPipelineConfig`]: presets `default`, `minimal`, `none`, or inline in the
+//! spec's `profile.optimizer`, or through the Rust API). Every rule application is a trace
+//! entry with a deterministic pass id and before/after digests. Then the pushdown contracts
+//! of every scan are checked in P1 and P2 ([`pushdown`]).
 //!
 //! ## Invariants
 //! - Optimizing is deterministic: each view gets a fresh alias generator and no query start
-//!   time (so `now()` is never folded), and rules come from the session of the planning
-//!   surface, in DataFusion's order.
+//!   time (so `now()` is never folded); rules come from the planning session's registry,
+//!   in DataFusion's order unless the pipeline says otherwise.
 //! - Plan text is normalized before it is digested: the spec root's absolute path becomes
-//!   `$ROOT`, so the same project gives the same digests on any machine.
-//! - A failure is a diagnostic naming the stage; it never panics and never hides a rule
-//!   failure.
+//!   `$ROOT`, so the same project gives the same digests on any machine. Elapsed times are
+//!   recorded but never digested.
+//! - No rule failure is silent: fail-closed fails the view with a diagnostic naming the
+//!   rule and pass; fail-open restores the rule's input plan and warns. Errors, panics and
+//!   output-schema changes are all failures.
+//! - A rule that changes the plan's output schema (names and types) fails, in the logical
+//!   and physical phases (analyzer rules may coerce types).
 
 pub mod config;
 pub mod normalize;
+pub mod pipeline;
+pub mod pushdown;
 pub mod queries;
 
-pub use queries::{OptimizedView, PhysicalView, optimized_view, physical_view};
+pub use pipeline::registry::{OptimizerRuleExtensions, OptimizerRuleRegistry, RegisteredRule};
+pub use pipeline::settings::{OptimizerPipelineConfig, PRESET_NAMES, PhaseConfig};
+pub use pipeline::trace::{Convergence, IdempotenceVerdict, OptimizerPhase, OptimizerTrace, PassOutcome, PassTraceEntry, PhaseTrace};
+pub use pushdown::PushdownReport;
+pub use queries::{
+    OptimizedView, OptimizerSettingsInput, PhysicalView, ResolvedOptimizerPipeline, optimized_view, physical_view,
+    resolved_optimizer_pipeline,
+};
 
 /// The optimizer database.
 #[salsa::db]

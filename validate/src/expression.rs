@@ -150,7 +150,7 @@ pub fn planning_error(state: &SessionState, error: &DataFusionError, text: &str,
     match root {
         DataFusionError::SchemaError(schema_error, _) => match schema_error.as_ref() {
             SchemaError::FieldNotFound { field, valid_fields } => {
-                let range = range.or_else(|| find_identifier(text, &field.name).map(|offset| (offset, offset + field.name.len())));
+                let range = find_identifier(text, &field.name).map(|offset| (offset, offset + field.name.len())).or(range);
                 let at = match range {
                     Some((start, end)) => at_range(location, start, end),
                     None => location.clone(),
@@ -158,7 +158,7 @@ pub fn planning_error(state: &SessionState, error: &DataFusionError, text: &str,
                 unknown_column::diagnostic(&field.name, field.relation.as_ref().map(ToString::to_string).as_deref(), valid_fields, at)
             }
             SchemaError::AmbiguousReference { field } => {
-                let range = range.or_else(|| find_identifier(text, &field.name).map(|offset| (offset, offset + field.name.len())));
+                let range = find_identifier(text, &field.name).map(|offset| (offset, offset + field.name.len())).or(range);
                 let at = match range {
                     Some((start, end)) => at_range(location, start, end),
                     None => location.clone(),
@@ -185,7 +185,7 @@ pub fn planning_error(state: &SessionState, error: &DataFusionError, text: &str,
         _ => {
             let message = root.strip_backtrace();
             if let Some(name) = unknown_function::function_name_from_error(&message) {
-                let range = range.or_else(|| find_identifier(text, &name).map(|offset| (offset, offset + name.len())));
+                let range = find_identifier(text, &name).map(|offset| (offset, offset + name.len())).or(range);
                 let at = match range {
                     Some((start, end)) => at_range(location, start, end),
                     None => location.clone(),

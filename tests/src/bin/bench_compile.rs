@@ -86,7 +86,9 @@ impl SyntheticDag {
                     readable: true,
                 },
                 _ => SyntheticView {
-                    yaml: format!("  {name}:\n    aggregate: {{ input: {input}, group_by: [k], measures: {{ total: \"sum(v)\", n: \"count(*)\" }} }}\n"),
+                    yaml: format!(
+                        "  {name}:\n    aggregate: {{ input: {input}, group_by: [k], measures: {{ total: \"sum(v)\", n: \"count(*)\" }} }}\n"
+                    ),
                     sql: format!("SELECT k, sum(v) AS total, count(*) AS n FROM {input} GROUP BY k"),
                     name: name.clone(),
                     readable: false,
@@ -117,7 +119,12 @@ impl SyntheticDag {
 
     /// A leaf filter (read by no view) to edit without changing any schema.
     fn leaf_filter(&self) -> Option<&SyntheticView> {
-        self.views.iter().rev().find(|view| view.yaml.contains("filter:") && !self.views.iter().any(|other| other.yaml.contains(&format!("input: {},", view.name)) || other.yaml.contains(&format!("left: {},", view.name))))
+        self.views.iter().rev().find(|view| {
+            view.yaml.contains("filter:")
+                && !self.views.iter().any(|other| {
+                    other.yaml.contains(&format!("input: {},", view.name)) || other.yaml.contains(&format!("left: {},", view.name))
+                })
+        })
     }
 
     /// The first projection whose readers form a large downstream set.
@@ -145,7 +152,10 @@ fn write_sources(root: &Path) {
     .expect("a batch");
     let dims = RecordBatch::try_new(
         Arc::new(Schema::new(vec![Field::new("k", DataType::Int64, false), Field::new("label", DataType::Utf8, true)])),
-        vec![Arc::new(Int64Array::from((0..8).collect::<Vec<i64>>())), Arc::new(StringArray::from((0..8).map(|k| format!("label{k}")).collect::<Vec<String>>()))],
+        vec![
+            Arc::new(Int64Array::from((0..8).collect::<Vec<i64>>())),
+            Arc::new(StringArray::from((0..8).map(|k| format!("label{k}")).collect::<Vec<String>>())),
+        ],
     )
     .expect("a batch");
     write_parquet_file(&root.join("data/facts.parquet"), &facts);
@@ -155,7 +165,13 @@ fn write_sources(root: &Path) {
 fn peak_memory_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|status| status.lines().find(|line| line.starts_with("VmHWM:")).and_then(|line| line.split_whitespace().nth(1)).and_then(|value| value.parse().ok()))
+        .and_then(|status| {
+            status
+                .lines()
+                .find(|line| line.starts_with("VmHWM:"))
+                .and_then(|line| line.split_whitespace().nth(1))
+                .and_then(|value| value.parse().ok())
+        })
         .unwrap_or(0)
 }
 
@@ -209,8 +225,14 @@ fn scenario_baseline(count: usize) -> String {
         let config = SessionConfig::new().with_target_partitions(4).set_bool("datafusion.sql_parser.enable_ident_normalization", false);
         let context = SessionContext::new_with_config(config);
         let data = directory.path().join("data");
-        context.register_parquet("facts", data.join("facts.parquet").to_str().expect("utf-8"), ParquetReadOptions::default()).await.expect("registered");
-        context.register_parquet("dims", data.join("dims.parquet").to_str().expect("utf-8"), ParquetReadOptions::default()).await.expect("registered");
+        context
+            .register_parquet("facts", data.join("facts.parquet").to_str().expect("utf-8"), ParquetReadOptions::default())
+            .await
+            .expect("registered");
+        context
+            .register_parquet("dims", data.join("dims.parquet").to_str().expect("utf-8"), ParquetReadOptions::default())
+            .await
+            .expect("registered");
         for view in &dag.views {
             context.sql(&format!("CREATE VIEW {} AS {}", view.name, view.sql)).await.expect("the view is created");
         }
@@ -272,8 +294,11 @@ fn main() {
         println!("{line}");
         return;
     }
-    let counts: Vec<usize> = if arguments.is_empty() { vec![1000, 10000] } else { arguments.iter().filter_map(|count| count.parse().ok()).collect() };
-    println!("| views | baseline cold (s) | viewdag cold (s) | cold ratio | no-op (ms) | no-op % of cold | leaf edit (ms) | leaf % of cold | leaf re-planned | schema edit (ms) | schema re-planned | peak MiB viewdag / baseline |");
+    let counts: Vec<usize> =
+        if arguments.is_empty() { vec![1000, 10000] } else { arguments.iter().filter_map(|count| count.parse().ok()).collect() };
+    println!(
+        "| views | baseline cold (s) | viewdag cold (s) | cold ratio | no-op (ms) | no-op % of cold | leaf edit (ms) | leaf % of cold | leaf re-planned | schema edit (ms) | schema re-planned | peak MiB viewdag / baseline |"
+    );
     println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
     let mut leaf_percentages = Vec::new();
     for count in counts {
@@ -299,8 +324,16 @@ fn main() {
         );
     }
     if leaf_percentages.len() >= 2 {
-        println!("\nleaf edit growth (last / first count, as % of cold): {:.2}×", leaf_percentages[leaf_percentages.len() - 1] / leaf_percentages[0]);
+        println!(
+            "\nleaf edit growth (last / first count, as % of cold): {:.2}×",
+            leaf_percentages[leaf_percentages.len() - 1] / leaf_percentages[0]
+        );
     }
     let chain = run_child(&["--scenario", "chain"]);
-    println!("\n200-deep chain: {:.3} s; 200 single views compiled one by one: {:.3} s; ratio {:.2}×", field(&chain, "chain"), field(&chain, "singles"), field(&chain, "chain") / field(&chain, "singles"));
+    println!(
+        "\n200-deep chain: {:.3} s; 200 single views compiled one by one: {:.3} s; ratio {:.2}×",
+        field(&chain, "chain"),
+        field(&chain, "singles"),
+        field(&chain, "chain") / field(&chain, "singles")
+    );
 }

@@ -141,7 +141,8 @@ fn watch_recompiles_on_edits_and_survives_invalid_yaml() {
     let text = buffer.wait_for("[watch] compile #3: 12 of 12 views compiled");
     handle.join().expect("the watcher thread").expect("watch succeeds");
     let third = &text[text.find("[watch] compile #3").expect("third compile")..];
-    let view_plan_line = third.lines().find(|line| line.trim_start().starts_with("view_plan")).unwrap_or_else(|| panic!("no view_plan stats in {third}"));
+    let view_plan_line =
+        third.lines().find(|line| line.trim_start().starts_with("view_plan")).unwrap_or_else(|| panic!("no view_plan stats in {third}"));
     let numbers: Vec<usize> = view_plan_line.split_whitespace().skip(1).map(|number| number.parse().expect("a count")).collect();
     // The views were dropped by the broken spec and come back: every view is planned again
     // only where the spec changed (all views were absent in compile #2's project).

@@ -5,8 +5,10 @@ mod support;
 
 mod artifacts;
 mod bad_input;
+mod diagnostics;
 mod end_to_end;
 mod golden;
 mod incremental;
+mod optimizer;
 mod properties;
 mod soundness;

@@ -51,7 +51,10 @@ fn edit(project: &mut GeneratedProject, random: &mut Random, root: &std::path::P
             relations.extend(names.iter().cloned());
             let input = random.pick(&relations).clone();
             let name = format!("e{step}");
-            let definition = ViewDefinition { transform: Transform::Filter(FilterView { input: input.clone(), predicate: "1 = 1".into() }), materialize: Materialize::Ephemeral };
+            let definition = ViewDefinition {
+                transform: Transform::Filter(FilterView { input: input.clone(), predicate: "1 = 1".into() }),
+                materialize: Materialize::Ephemeral,
+            };
             project.views.insert(name.clone(), definition);
             format!("add {name} over {input}")
         }
@@ -66,7 +69,9 @@ fn edit(project: &mut GeneratedProject, random: &mut Random, root: &std::path::P
             let batch = source.batch();
             let data = root.join("data");
             match source.format {
-                SourceFormat::Delta => viewdag_tests::data::append_delta_table(&data.join(&source.name), vec![batch.slice(batch.num_rows() - 1, 1)]),
+                SourceFormat::Delta => {
+                    viewdag_tests::data::append_delta_table(&data.join(&source.name), vec![batch.slice(batch.num_rows() - 1, 1)])
+                }
                 SourceFormat::Parquet => viewdag_tests::data::write_parquet_file(&data.join(format!("{}.parquet", source.name)), &batch),
                 SourceFormat::Csv => viewdag_tests::data::write_csv_file(&data.join(format!("{}.csv", source.name)), &batch),
             }

@@ -17,7 +17,7 @@ use viewdag_ir::types::type_name;
 use viewdag_ir::{Code, Diagnostic, SpecLocation};
 
 use super::wrong_arity;
-use crate::expression::{abbreviate, at_range, clean_message, innermost_subexpression, whole};
+use crate::expression::{abbreviate, at_range, clean_message, innermost_subexpression, planning_error, whole};
 
 /// The type of `expression` over `schema` after DataFusion's type coercion.
 pub fn coerced_type(expression: &Expr, schema: &DFSchema) -> Result<DataType, DataFusionError> {
@@ -37,6 +37,10 @@ pub fn check(
         Ok(data_type) => return Ok(data_type),
         Err(error) => error,
     };
+    if matches!(error.find_root(), DataFusionError::SchemaError(..)) {
+        // An ambiguous or missing column found while typing: not a type error.
+        return Err(planning_error(state, &error, text, schema, location));
+    }
     let message = error.strip_backtrace();
     let Some(((start, end), piece)) = innermost_subexpression(state, text, schema, |piece| coerced_type(piece, schema).is_err()) else {
         return Err(wrong_arity::classify(&message, whole(location, text))

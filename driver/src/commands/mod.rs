@@ -1,0 +1,3 @@
+//! Command implementations too large for `cli.rs`, one file per concern.
+
+pub mod optimizer;

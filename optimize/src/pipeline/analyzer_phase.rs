@@ -1,0 +1,132 @@
+//! The analyzer phase: every analyzer rule once, in rulepack order, then DataFusion's
+//! executable-plan invariant check (reported as the pseudo-rule `invariants`).
+//!
+//! Analyzer rules make a plan executable (type coercion may legitimately change column
+//! types), so the output-schema check of the logical and physical phases does not apply.
+
+use std::time::Instant;
+
+use datafusion::common::config::ConfigOptions;
+use datafusion::logical_expr::LogicalPlan;
+use datafusion::logical_expr::logical_plan::InvariantLevel;
+use viewdag_ir::OptimizerFailMode;
+
+use crate::pipeline::guard::run_rule_guarded;
+use crate::pipeline::logical_phase::LogicalPlanFingerprint;
+use crate::pipeline::outcome::{PhaseFailure, PhaseReporting, PhaseResult, PhaseSuccess, idempotence_outcome, rule_failure};
+use crate::pipeline::registry::{OptimizerRuleRegistry, RegisteredRule};
+use crate::pipeline::settings::PhaseConfig;
+use crate::pipeline::trace::{Convergence, OptimizerPhase, PassOutcome, PassTraceEntry, PhaseTrace, pass_id};
+
+const PHASE: OptimizerPhase = OptimizerPhase::Analyzer;
+
+/// Runs the analyzer phase over a P0 plan.
+pub fn run_analyzer_phase(
+    plan: LogicalPlan,
+    phase: &PhaseConfig,
+    registry: &OptimizerRuleRegistry,
+    options: &ConfigOptions,
+    reporting: &PhaseReporting<'_>,
+) -> PhaseResult<LogicalPlan> {
+    let input = LogicalPlanFingerprint::of(&plan, reporting);
+    let mut trace = PhaseTrace::new(PHASE, input.digest.clone());
+    trace.input_text = reporting.record_plan_text.then(|| input.text.clone());
+    let mut diagnostics = Vec::new();
+    let (plan, current) = match apply_rules(plan, input, phase, registry, options, reporting, 1, Some(&mut trace.entries), &mut diagnostics)
+    {
+        Ok(result) => result,
+        Err(()) => {
+            trace.convergence = Convergence::Stopped;
+            return Err(PhaseFailure { trace: Box::new(trace), diagnostics });
+        }
+    };
+    trace.output_digest = current.digest.clone();
+    if phase.idempotence != viewdag_ir::IdempotenceCheck::Off {
+        let mut rerun_diagnostics = Vec::new();
+        let rerun = apply_rules(plan.clone(), current.clone(), phase, registry, options, reporting, 2, None, &mut rerun_diagnostics);
+        let rerun_digest = rerun.map(|(_, fingerprint)| fingerprint.digest).unwrap_or_else(|()| "failed".to_string());
+        let (verdict, diagnostic) = idempotence_outcome(reporting, PHASE, phase.idempotence, &current.digest, &rerun_digest);
+        trace.idempotence = verdict;
+        if let Some(diagnostic) = diagnostic {
+            let is_error = diagnostic.is_error();
+            diagnostics.push(diagnostic);
+            if is_error {
+                return Err(PhaseFailure { trace: Box::new(trace), diagnostics });
+            }
+        }
+    }
+    Ok(PhaseSuccess { plan, trace, diagnostics })
+}
+
+#[allow(clippy::too_many_arguments, reason = "one phase's whole context; grouping it would only rename the arguments")]
+fn apply_rules(
+    mut plan: LogicalPlan,
+    mut current: LogicalPlanFingerprint,
+    phase: &PhaseConfig,
+    registry: &OptimizerRuleRegistry,
+    options: &ConfigOptions,
+    reporting: &PhaseReporting<'_>,
+    pass_number: usize,
+    mut entries: Option<&mut Vec<PassTraceEntry>>,
+    diagnostics: &mut Vec<viewdag_ir::Diagnostic>,
+) -> Result<(LogicalPlan, LogicalPlanFingerprint), ()> {
+    if let Err(error) = plan.check_invariants(InvariantLevel::Always) {
+        let id = pass_id(PHASE, pass_number, 0, "invariants");
+        let (_, diagnostic) = rule_failure(
+            reporting,
+            PHASE,
+            &id,
+            "invariants",
+            OptimizerFailMode::Closed,
+            &format!("invalid input plan: {}", error.strip_backtrace()),
+        );
+        diagnostics.push(diagnostic);
+        return Err(());
+    }
+    for (position, key) in phase.rules.iter().enumerate() {
+        let id = pass_id(PHASE, pass_number, position + 1, key);
+        let started = Instant::now();
+        let result = match registry.get(PHASE, key) {
+            Some(RegisteredRule::Analyzer(rule)) => {
+                let input = plan.clone();
+                run_rule_guarded(|| rule.analyze(input, options))
+            }
+            _ => Err(format!("no analyzer rule `{key}` is registered")),
+        };
+        let elapsed = started.elapsed();
+        let (outcome, after, failure) = match result {
+            Ok(rewritten) => {
+                let after = LogicalPlanFingerprint::of(&rewritten, reporting);
+                plan = rewritten;
+                let outcome = if after.digest == current.digest { PassOutcome::Unchanged } else { PassOutcome::Changed };
+                (outcome, after, None)
+            }
+            Err(message) => {
+                let (outcome, diagnostic) = rule_failure(reporting, PHASE, &id, key, phase.fail_mode_of(key), &message);
+                diagnostics.push(diagnostic);
+                (outcome, current.clone(), Some(message))
+            }
+        };
+        if let Some(entries) = entries.as_deref_mut() {
+            entries.push(current.entry(&after, id, PHASE, key, pass_number, position + 1, outcome, failure, elapsed, reporting));
+        }
+        current = after;
+        if outcome == PassOutcome::Failed {
+            return Err(());
+        }
+    }
+    if let Err(error) = plan.check_invariants(InvariantLevel::Executable) {
+        let id = pass_id(PHASE, pass_number, phase.rules.len() + 1, "invariants");
+        let (_, diagnostic) = rule_failure(
+            reporting,
+            PHASE,
+            &id,
+            "invariants",
+            OptimizerFailMode::Closed,
+            &format!("the analyzed plan is not executable: {}", error.strip_backtrace()),
+        );
+        diagnostics.push(diagnostic);
+        return Err(());
+    }
+    Ok((plan, current))
+}

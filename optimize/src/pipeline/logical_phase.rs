@@ -1,0 +1,225 @@
+//! The logical phase: passes of every logical rule in rulepack order until the plan
+//! reaches a fixed point (its digest after a pass was seen before) or `max_passes`.
+//!
+//! Each rule is applied exactly as DataFusion 55's `Optimizer::optimize` applies it: a rule
+//! with an `apply_order` is driven by a top-down or bottom-up rewrite that also enters
+//! subqueries; a rule without one rewrites the whole plan itself. After every rule the
+//! output schema must still be equivalent (names and types) to the phase's input schema,
+//! else the rule failed.
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use datafusion::common::tree_node::{Transformed, TreeNodeRewriter};
+use datafusion::error::Result;
+use datafusion::logical_expr::LogicalPlan;
+use datafusion::logical_expr::logical_plan::InvariantLevel;
+use datafusion::optimizer::{ApplyOrder, OptimizerConfig, OptimizerRule};
+use viewdag_ir::{IdempotenceCheck, OptimizerFailMode};
+use viewdag_lower::digest::logical_plan_text;
+
+use crate::normalize::normalize_plan_text;
+use crate::pipeline::guard::{run_rule_guarded, text_digest};
+use crate::pipeline::outcome::{PhaseFailure, PhaseReporting, PhaseResult, PhaseSuccess, idempotence_outcome, rule_failure};
+use crate::pipeline::registry::{OptimizerRuleRegistry, RegisteredRule};
+use crate::pipeline::settings::PhaseConfig;
+use crate::pipeline::trace::{Convergence, OptimizerPhase, PassOutcome, PassTraceEntry, PhaseTrace, pass_id};
+
+const PHASE: OptimizerPhase = OptimizerPhase::Logical;
+
+/// A plan's normalized text and its digest.
+#[derive(Debug, Clone)]
+pub struct LogicalPlanFingerprint {
+    pub text: String,
+    pub digest: String,
+}
+
+impl LogicalPlanFingerprint {
+    pub fn of(plan: &LogicalPlan, reporting: &PhaseReporting<'_>) -> Self {
+        let text = normalize_plan_text(&logical_plan_text(plan), reporting.root);
+        let digest = text_digest(&text);
+        LogicalPlanFingerprint { text, digest }
+    }
+
+    /// The trace entry of a rule that went from `self` to `after`.
+    #[allow(clippy::too_many_arguments, reason = "every field of a trace entry")]
+    pub fn entry(
+        &self,
+        after: &LogicalPlanFingerprint,
+        pass_id: String,
+        phase: OptimizerPhase,
+        rule: &str,
+        pass_number: usize,
+        rule_index: usize,
+        outcome: PassOutcome,
+        failure: Option<String>,
+        elapsed: Duration,
+        reporting: &PhaseReporting<'_>,
+    ) -> PassTraceEntry {
+        let changed = outcome == PassOutcome::Changed;
+        PassTraceEntry {
+            pass_id,
+            phase,
+            rule: rule.to_string(),
+            pass_number,
+            rule_index,
+            before_digest: self.digest.clone(),
+            after_digest: after.digest.clone(),
+            changed,
+            outcome,
+            failure,
+            elapsed,
+            plan_text_after: (reporting.record_plan_text && changed).then(|| after.text.clone()),
+        }
+    }
+}
+
+/// Drives one rule with an apply order over the plan, like DataFusion's own `Rewriter`.
+struct SingleRuleRewriter<'a> {
+    apply_order: ApplyOrder,
+    rule: &'a dyn OptimizerRule,
+    config: &'a dyn OptimizerConfig,
+}
+
+impl TreeNodeRewriter for SingleRuleRewriter<'_> {
+    type Node = LogicalPlan;
+
+    fn f_down(&mut self, node: LogicalPlan) -> Result<Transformed<LogicalPlan>> {
+        if self.apply_order == ApplyOrder::TopDown { self.rule.rewrite(node, self.config) } else { Ok(Transformed::no(node)) }
+    }
+
+    fn f_up(&mut self, node: LogicalPlan) -> Result<Transformed<LogicalPlan>> {
+        if self.apply_order == ApplyOrder::BottomUp { self.rule.rewrite(node, self.config) } else { Ok(Transformed::no(node)) }
+    }
+}
+
+/// Applies one logical rule once to a whole plan, as `Optimizer::optimize` does.
+pub fn apply_logical_rule(rule: &dyn OptimizerRule, plan: LogicalPlan, config: &dyn OptimizerConfig) -> Result<LogicalPlan> {
+    let rewritten = match rule.apply_order() {
+        Some(apply_order) => plan.rewrite_with_subqueries(&mut SingleRuleRewriter { apply_order, rule, config })?,
+        None => rule.rewrite(plan, config)?,
+    };
+    Ok(rewritten.data)
+}
+
+/// Runs the logical phase over an analyzed plan.
+pub fn run_logical_phase(
+    plan: LogicalPlan,
+    phase: &PhaseConfig,
+    max_passes: usize,
+    registry: &OptimizerRuleRegistry,
+    config: &dyn OptimizerConfig,
+    reporting: &PhaseReporting<'_>,
+) -> PhaseResult<LogicalPlan> {
+    let input = LogicalPlanFingerprint::of(&plan, reporting);
+    let mut trace = PhaseTrace::new(PHASE, input.digest.clone());
+    trace.input_text = reporting.record_plan_text.then(|| input.text.clone());
+    let mut diagnostics = Vec::new();
+    if let Err(error) = plan.check_invariants(InvariantLevel::Executable) {
+        let id = pass_id(PHASE, 1, 0, "invariants");
+        let message = format!("invalid input plan: {}", error.strip_backtrace());
+        diagnostics.push(rule_failure(reporting, PHASE, &id, "invariants", OptimizerFailMode::Closed, &message).1);
+        trace.convergence = Convergence::Stopped;
+        return Err(PhaseFailure { trace: Box::new(trace), diagnostics });
+    }
+    let mut seen_digests = BTreeSet::from([input.digest.clone()]);
+    let mut plan = plan;
+    let mut current = input;
+    let max_passes = max_passes.max(1);
+    trace.convergence = Convergence::MaxPasses { passes: max_passes };
+    for pass_number in 1..=max_passes {
+        match run_pass(plan, current, phase, registry, config, reporting, pass_number, Some(&mut trace.entries), &mut diagnostics) {
+            Ok((rewritten, fingerprint)) => {
+                plan = rewritten;
+                current = fingerprint;
+            }
+            Err(()) => {
+                trace.convergence = Convergence::Stopped;
+                return Err(PhaseFailure { trace: Box::new(trace), diagnostics });
+            }
+        }
+        if !seen_digests.insert(current.digest.clone()) {
+            trace.convergence = Convergence::FixedPoint { pass: pass_number };
+            break;
+        }
+    }
+    trace.output_digest = current.digest.clone();
+    if phase.idempotence != IdempotenceCheck::Off {
+        let mut rerun_diagnostics = Vec::new();
+        let rerun =
+            run_pass(plan.clone(), current.clone(), phase, registry, config, reporting, max_passes + 1, None, &mut rerun_diagnostics);
+        let rerun_digest = rerun.map(|(_, fingerprint)| fingerprint.digest).unwrap_or_else(|()| "failed".to_string());
+        let (verdict, diagnostic) = idempotence_outcome(reporting, PHASE, phase.idempotence, &current.digest, &rerun_digest);
+        trace.idempotence = verdict;
+        if let Some(diagnostic) = diagnostic {
+            let is_error = diagnostic.is_error();
+            diagnostics.push(diagnostic);
+            if is_error {
+                return Err(PhaseFailure { trace: Box::new(trace), diagnostics });
+            }
+        }
+    }
+    Ok(PhaseSuccess { plan, trace, diagnostics })
+}
+
+#[allow(clippy::too_many_arguments, reason = "one pass's whole context; grouping it would only rename the arguments")]
+fn run_pass(
+    mut plan: LogicalPlan,
+    mut current: LogicalPlanFingerprint,
+    phase: &PhaseConfig,
+    registry: &OptimizerRuleRegistry,
+    config: &dyn OptimizerConfig,
+    reporting: &PhaseReporting<'_>,
+    pass_number: usize,
+    mut entries: Option<&mut Vec<PassTraceEntry>>,
+    diagnostics: &mut Vec<viewdag_ir::Diagnostic>,
+) -> Result<(LogicalPlan, LogicalPlanFingerprint), ()> {
+    for (position, key) in phase.rules.iter().enumerate() {
+        let id = pass_id(PHASE, pass_number, position + 1, key);
+        let starting_schema = std::sync::Arc::clone(plan.schema());
+        let started = Instant::now();
+        let result = match registry.get(PHASE, key) {
+            Some(RegisteredRule::Logical(rule)) => {
+                let input = plan.clone();
+                run_rule_guarded(|| {
+                    let rewritten = apply_logical_rule(rule.as_ref(), input, config)?;
+                    if !rewritten.schema().logically_equivalent_names_and_types(&starting_schema) {
+                        return Err(datafusion::error::DataFusionError::Plan(format!(
+                            "the rule changed the plan's output schema from [{}] to [{}]",
+                            render_schema(&starting_schema),
+                            render_schema(rewritten.schema())
+                        )));
+                    }
+                    Ok(rewritten)
+                })
+            }
+            _ => Err(format!("no logical rule `{key}` is registered")),
+        };
+        let elapsed = started.elapsed();
+        let (outcome, after, failure) = match result {
+            Ok(rewritten) => {
+                let after = LogicalPlanFingerprint::of(&rewritten, reporting);
+                plan = rewritten;
+                let outcome = if after.digest == current.digest { PassOutcome::Unchanged } else { PassOutcome::Changed };
+                (outcome, after, None)
+            }
+            Err(message) => {
+                let (outcome, diagnostic) = rule_failure(reporting, PHASE, &id, key, phase.fail_mode_of(key), &message);
+                diagnostics.push(diagnostic);
+                (outcome, current.clone(), Some(message))
+            }
+        };
+        if let Some(entries) = entries.as_deref_mut() {
+            entries.push(current.entry(&after, id, PHASE, key, pass_number, position + 1, outcome, failure, elapsed, reporting));
+        }
+        current = after;
+        if outcome == PassOutcome::Failed {
+            return Err(());
+        }
+    }
+    Ok((plan, current))
+}
+
+fn render_schema(schema: &datafusion::common::DFSchema) -> String {
+    schema.fields().iter().map(|field| format!("{}: {}", field.name(), field.data_type())).collect::<Vec<_>>().join(", ")
+}

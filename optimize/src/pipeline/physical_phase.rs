@@ -1,0 +1,167 @@
+//! The physical phase: the physical planner turns P1 into an initial execution plan
+//! (planned on a copy of the session without physical optimizer rules), then every
+//! physical rule runs once, in rulepack order, as DataFusion's planner would run them.
+//!
+//! After every rule the output schema must keep its column names and types, else the rule
+//! failed (nullability and metadata may change, as DataFusion allows).
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use datafusion::arrow::datatypes::Schema;
+use datafusion::common::config::ConfigOptions;
+use datafusion::error::Result;
+use datafusion::execution::SessionStateBuilder;
+use datafusion::execution::session_state::SessionState;
+use datafusion::logical_expr::LogicalPlan;
+use datafusion::physical_optimizer::PhysicalOptimizerContext;
+use datafusion::physical_plan::operator_statistics::StatisticsRegistry;
+use datafusion::physical_plan::{ExecutionPlan, displayable};
+use datafusion::physical_planner::{DefaultPhysicalPlanner, PhysicalPlanner};
+use viewdag_ir::IdempotenceCheck;
+
+use crate::normalize::normalize_plan_text;
+use crate::pipeline::guard::{run_rule_guarded, text_digest};
+use crate::pipeline::logical_phase::LogicalPlanFingerprint;
+use crate::pipeline::outcome::{PhaseFailure, PhaseReporting, PhaseResult, PhaseSuccess, idempotence_outcome, rule_failure};
+use crate::pipeline::registry::{OptimizerRuleRegistry, RegisteredRule};
+use crate::pipeline::settings::PhaseConfig;
+use crate::pipeline::trace::{Convergence, OptimizerPhase, PassOutcome, PassTraceEntry, PhaseTrace, pass_id};
+
+const PHASE: OptimizerPhase = OptimizerPhase::Physical;
+
+/// A copy of `state` whose physical planner applies no optimizer rule.
+pub fn state_without_physical_rules(state: &SessionState) -> SessionState {
+    SessionStateBuilder::new_from_existing(state.clone()).with_physical_optimizer_rules(Vec::new()).build()
+}
+
+/// The physical planner's plan for P1, before any physical optimizer rule. `bare_state`
+/// comes from [`state_without_physical_rules`].
+pub async fn initial_physical_plan(bare_state: &SessionState, plan: &LogicalPlan) -> Result<Arc<dyn ExecutionPlan>> {
+    DefaultPhysicalPlanner::default().create_physical_plan(plan, bare_state).await
+}
+
+/// Normalized indented text of a physical plan and its digest.
+pub fn physical_fingerprint(plan: &Arc<dyn ExecutionPlan>, reporting: &PhaseReporting<'_>) -> LogicalPlanFingerprint {
+    let text = normalize_plan_text(&displayable(plan.as_ref()).indent(true).to_string(), reporting.root);
+    let digest = text_digest(&text);
+    LogicalPlanFingerprint { text, digest }
+}
+
+/// What a physical rule sees of the session.
+struct SessionPhysicalContext<'a> {
+    state: &'a SessionState,
+}
+
+impl PhysicalOptimizerContext for SessionPhysicalContext<'_> {
+    fn config_options(&self) -> &ConfigOptions {
+        self.state.config_options()
+    }
+
+    fn statistics_registry(&self) -> Option<&StatisticsRegistry> {
+        self.state.statistics_registry()
+    }
+}
+
+/// Runs the physical rules over the initial physical plan.
+pub fn run_physical_phase(
+    plan: Arc<dyn ExecutionPlan>,
+    phase: &PhaseConfig,
+    registry: &OptimizerRuleRegistry,
+    state: &SessionState,
+    reporting: &PhaseReporting<'_>,
+) -> PhaseResult<Arc<dyn ExecutionPlan>> {
+    let input = physical_fingerprint(&plan, reporting);
+    let mut trace = PhaseTrace::new(PHASE, input.digest.clone());
+    trace.input_text = reporting.record_plan_text.then(|| input.text.clone());
+    let mut diagnostics = Vec::new();
+    let (plan, current) = match run_rules(plan, input, phase, registry, state, reporting, 1, Some(&mut trace.entries), &mut diagnostics) {
+        Ok(result) => result,
+        Err(()) => {
+            trace.convergence = Convergence::Stopped;
+            return Err(PhaseFailure { trace: Box::new(trace), diagnostics });
+        }
+    };
+    trace.output_digest = current.digest.clone();
+    if phase.idempotence != IdempotenceCheck::Off {
+        let mut rerun_diagnostics = Vec::new();
+        let rerun = run_rules(Arc::clone(&plan), current.clone(), phase, registry, state, reporting, 2, None, &mut rerun_diagnostics);
+        let rerun_digest = rerun.map(|(_, fingerprint)| fingerprint.digest).unwrap_or_else(|()| "failed".to_string());
+        let (verdict, diagnostic) = idempotence_outcome(reporting, PHASE, phase.idempotence, &current.digest, &rerun_digest);
+        trace.idempotence = verdict;
+        if let Some(diagnostic) = diagnostic {
+            let is_error = diagnostic.is_error();
+            diagnostics.push(diagnostic);
+            if is_error {
+                return Err(PhaseFailure { trace: Box::new(trace), diagnostics });
+            }
+        }
+    }
+    Ok(PhaseSuccess { plan, trace, diagnostics })
+}
+
+/// Column names and types must survive a physical rule.
+fn check_schema_kept(before: &Schema, after: &Schema) -> std::result::Result<(), String> {
+    let names_and_types = |schema: &Schema| -> Vec<(String, String)> {
+        schema.fields().iter().map(|field| (field.name().clone(), field.data_type().to_string())).collect()
+    };
+    let (before, after) = (names_and_types(before), names_and_types(after));
+    if before == after {
+        return Ok(());
+    }
+    let render =
+        |fields: &[(String, String)]| fields.iter().map(|(name, data_type)| format!("{name}: {data_type}")).collect::<Vec<_>>().join(", ");
+    Err(format!("the rule changed the plan's output schema from [{}] to [{}]", render(&before), render(&after)))
+}
+
+#[allow(clippy::too_many_arguments, reason = "one phase's whole context; grouping it would only rename the arguments")]
+fn run_rules(
+    mut plan: Arc<dyn ExecutionPlan>,
+    mut current: LogicalPlanFingerprint,
+    phase: &PhaseConfig,
+    registry: &OptimizerRuleRegistry,
+    state: &SessionState,
+    reporting: &PhaseReporting<'_>,
+    pass_number: usize,
+    mut entries: Option<&mut Vec<PassTraceEntry>>,
+    diagnostics: &mut Vec<viewdag_ir::Diagnostic>,
+) -> Result<(Arc<dyn ExecutionPlan>, LogicalPlanFingerprint), ()> {
+    let context = SessionPhysicalContext { state };
+    for (position, key) in phase.rules.iter().enumerate() {
+        let id = pass_id(PHASE, pass_number, position + 1, key);
+        let started = Instant::now();
+        let result = match registry.get(PHASE, key) {
+            Some(RegisteredRule::Physical(rule)) => {
+                let input = Arc::clone(&plan);
+                let before_schema = plan.schema();
+                run_rule_guarded(|| rule.optimize_with_context(input, &context)).and_then(|rewritten| {
+                    check_schema_kept(&before_schema, &rewritten.schema())?;
+                    Ok(rewritten)
+                })
+            }
+            _ => Err(format!("no physical rule `{key}` is registered")),
+        };
+        let elapsed = started.elapsed();
+        let (outcome, after, failure) = match result {
+            Ok(rewritten) => {
+                let after = physical_fingerprint(&rewritten, reporting);
+                plan = rewritten;
+                let outcome = if after.digest == current.digest { PassOutcome::Unchanged } else { PassOutcome::Changed };
+                (outcome, after, None)
+            }
+            Err(message) => {
+                let (outcome, diagnostic) = rule_failure(reporting, PHASE, &id, key, phase.fail_mode_of(key), &message);
+                diagnostics.push(diagnostic);
+                (outcome, current.clone(), Some(message))
+            }
+        };
+        if let Some(entries) = entries.as_deref_mut() {
+            entries.push(current.entry(&after, id, PHASE, key, pass_number, position + 1, outcome, failure, elapsed, reporting));
+        }
+        current = after;
+        if outcome == PassOutcome::Failed {
+            return Err(());
+        }
+    }
+    Ok((plan, current))
+}

@@ -1,0 +1,246 @@
+//! Diagnostics: the golden corpus of invalid specs, the code registry against
+//! `docs/diagnostics.md`, limits against hostile input, and "never panics" properties.
+//!
+//! The corpus: every `tests/fixtures/invalid/NAME.yaml` is compiled in a project holding
+//! the shop data, its diagnostics rendered without color, and compared with
+//! `NAME.expected`. `UPDATE_EXPECT=1` rewrites the snapshots. A fixture named after a
+//! code's kebab name (snake_cased) must produce that code.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use proptest::prelude::*;
+use viewdag_driver::compiler::SpecSource;
+use viewdag_driver::render::render_human;
+use viewdag_driver::{CompileResponse, Compiler, ViewStatus};
+use viewdag_ir::{Code, Severity, SpecFormat, parse_spec};
+
+use crate::support::{TempProject, shop_spec};
+
+fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/invalid")
+}
+
+/// Codes no spec fixture can produce, each with the reason.
+const NOT_TRIGGERED_BY_A_FIXTURE: [(Code, &str); 9] = [
+    (Code::SpecIo, "the spec file itself cannot be read: no spec text exists"),
+    (Code::SpecTooLarge, "needs a 16 MiB spec or 100 000 entries: tested by `spec_size_limits`"),
+    (Code::InvalidName, "reserved; not emitted yet"),
+    (Code::PlanError, "the fallback for DataFusion errors no specific check explains"),
+    (Code::OptimizerFailed, "optimizer behaviour, tested in `optimize`"),
+    (Code::PhysicalPlanFailed, "optimizer behaviour, tested in `optimize`"),
+    (Code::OptimizerRuleFailed, "optimizer behaviour, tested in `optimize`"),
+    (Code::OptimizerRuleSkipped, "optimizer behaviour, tested in `optimize`"),
+    (Code::OptimizerNotIdempotent, "optimizer behaviour, tested in `optimize`"),
+];
+
+/// Codes that need an optimizer extension or a pushdown contract to fire.
+const NOT_TRIGGERED_EXTRA: [Code; 2] = [Code::UnknownOptimizerRule, Code::PushdownViolation];
+
+/// Compiles `text` as `name` in `project` and renders its diagnostics with a relative path.
+fn compile_and_render(project: &TempProject, name: &str, text: &str) -> (CompileResponse, String) {
+    let mut compiler = Compiler::new().expect("a compiler");
+    let response = project.compile(&mut compiler, name, text);
+    let source = compiler.spec_source().expect("the spec was read");
+    let relative = SpecSource { path: PathBuf::from(name), text: source.text.clone(), spans: source.spans.clone() };
+    // Messages may quote absolute paths (a source that cannot be read): keep snapshots
+    // machine independent.
+    let rendered = render_human(&relative, &response.diagnostics, false).replace(&project.path().display().to_string(), "<project>");
+    (response, rendered)
+}
+
+#[test]
+fn golden_corpus_of_invalid_specs() {
+    let project = TempProject::with_shop_data();
+    let update = std::env::var_os("UPDATE_EXPECT").is_some_and(|value| value == "1");
+    let mut fixtures: Vec<PathBuf> = std::fs::read_dir(fixtures_dir())
+        .expect("the fixtures directory")
+        .map(|entry| entry.expect("an entry").path())
+        .filter(|path| path.extension().is_some_and(|extension| extension == "yaml"))
+        .collect();
+    fixtures.sort();
+    assert!(fixtures.len() >= 40, "the corpus has {} fixtures", fixtures.len());
+    let mut mismatches = Vec::new();
+    let mut codes_seen: BTreeSet<Code> = BTreeSet::new();
+    for fixture in &fixtures {
+        let stem = fixture.file_stem().and_then(|stem| stem.to_str()).expect("a UTF-8 name").to_string();
+        let text = std::fs::read_to_string(fixture).expect("the fixture is readable");
+        let (response, rendered) = compile_and_render(&project, &format!("{stem}.yaml"), &text);
+        codes_seen.extend(response.diagnostics.iter().map(|diagnostic| diagnostic.code));
+        assert!(!response.diagnostics.is_empty(), "{stem}: no diagnostics at all");
+        if let Some(code) = Code::ALL.iter().find(|code| code.name().replace('-', "_") == stem) {
+            assert!(
+                response.diagnostics.iter().any(|diagnostic| diagnostic.code == *code),
+                "{stem}: expected {} {}, got:\n{rendered}",
+                code.id(),
+                code.name()
+            );
+        }
+        let expected_path = fixture.with_extension("expected");
+        if update {
+            std::fs::write(&expected_path, &rendered).expect("the snapshot is written");
+            continue;
+        }
+        let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
+        if expected != rendered {
+            mismatches.push(format!("--- {stem}.expected\n{expected}\n+++ actual\n{rendered}"));
+        }
+    }
+    assert!(mismatches.is_empty(), "snapshots differ (rerun with UPDATE_EXPECT=1 to accept):\n{}", mismatches.join("\n"));
+    let not_triggered: BTreeSet<Code> = NOT_TRIGGERED_BY_A_FIXTURE.iter().map(|(code, _)| *code).chain(NOT_TRIGGERED_EXTRA).collect();
+    let missing: Vec<String> = Code::ALL
+        .iter()
+        .filter(|code| !codes_seen.contains(code) && !not_triggered.contains(code))
+        .map(|code| format!("{} {}", code.id(), code.name()))
+        .collect();
+    assert!(missing.is_empty(), "codes no fixture produces: {missing:?}");
+}
+
+/// Every code has a section `## Vxxxx name` in `docs/diagnostics.md`, in registry order,
+/// and every section names a code.
+#[test]
+fn docs_and_registry_agree() {
+    let docs = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/diagnostics.md")).expect("docs/diagnostics.md");
+    let documented: Vec<String> =
+        docs.lines().filter_map(|line| line.strip_prefix("## ")).filter(|heading| heading.starts_with('V')).map(str::to_string).collect();
+    let registry: Vec<String> = Code::ALL.iter().map(|code| format!("{} {}", code.id(), code.name())).collect();
+    let undocumented: Vec<&String> = registry.iter().filter(|code| !documented.contains(code)).collect();
+    let unknown: Vec<&String> = documented.iter().filter(|heading| !registry.contains(heading)).collect();
+    assert!(undocumented.is_empty(), "codes missing from docs/diagnostics.md: {undocumented:?}");
+    assert!(unknown.is_empty(), "docs/diagnostics.md documents codes the registry lacks: {unknown:?}");
+    assert_eq!(documented, registry, "docs/diagnostics.md lists the codes in registry order");
+    for section in docs.split("\n## V").skip(1) {
+        let heading = section.lines().next().unwrap_or("");
+        assert!(section.contains("```yaml"), "section V{heading} has no minimal example");
+        assert!(section.contains("**Why**"), "section V{heading} does not say why");
+    }
+    let mut ids: Vec<&str> = Code::ALL.iter().map(|code| code.id()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), Code::ALL.len(), "code ids are unique");
+}
+
+#[test]
+fn warnings_are_reported_on_views_that_compile() {
+    let project = TempProject::with_shop_data();
+    let text = std::fs::read_to_string(fixtures_dir().join("union_name_mismatch.yaml")).expect("the fixture");
+    let (response, _) = compile_and_render(&project, "spec.yaml", &text);
+    let warning = response.diagnostics.iter().find(|diagnostic| diagnostic.code == Code::UnionNameMismatch).expect("a warning");
+    assert_eq!(warning.severity, Severity::Warning);
+    assert!(matches!(response.view("labels").map(|view| &view.status), Some(ViewStatus::Compiled { .. })));
+    assert!(!response.has_errors(), "{:?}", response.diagnostics);
+}
+
+#[test]
+fn an_error_blocks_dependents_and_spares_unrelated_views() {
+    let project = TempProject::with_shop_data();
+    let text = shop_spec().replace("predicate: \"status = 'paid' AND amount > 0\"", "predicate: \"status = 'paid' AND amout > 0\"");
+    let (response, rendered) = compile_and_render(&project, "spec.yaml", &text);
+    let errors: Vec<_> = response.diagnostics.iter().filter(|diagnostic| diagnostic.is_error()).collect();
+    assert_eq!(errors.len(), 1, "one error, no cascade:\n{rendered}");
+    assert_eq!(errors[0].code, Code::UnknownColumn);
+    assert!(rendered.contains("spec.yaml:13:"), "placed on the predicate's line:\n{rendered}");
+    assert!(matches!(response.view("order_lines").map(|view| &view.status), Some(ViewStatus::Blocked { .. })));
+    assert!(matches!(response.view("region_names").map(|view| &view.status), Some(ViewStatus::Compiled { .. })));
+}
+
+#[test]
+fn spec_size_limits() {
+    let oversized = format!("version: 1\n# {}\n", "x".repeat(viewdag_ir::parse::MAX_SPEC_BYTES));
+    let parsed = parse_spec(&oversized, SpecFormat::Yaml);
+    assert_eq!(parsed.diagnostics.iter().map(|diagnostic| diagnostic.code).collect::<Vec<_>>(), vec![Code::SpecTooLarge]);
+    let mut many = String::from("version: 1\nviews:\n");
+    for index in 0..=viewdag_ir::parse::MAX_SPEC_ENTRIES {
+        many.push_str(&format!("  v{index}: {{ distinct: {{ input: s }} }}\n"));
+    }
+    let parsed = parse_spec(&many, SpecFormat::Yaml);
+    assert!(parsed.diagnostics.iter().any(|diagnostic| diagnostic.code == Code::SpecTooLarge), "{:?}", parsed.diagnostics.first());
+    assert!(parsed.views.is_empty());
+}
+
+#[test]
+fn hostile_expressions_and_sql_are_diagnostics() {
+    let project = TempProject::with_shop_data();
+    let long_chain = vec!["amount"; 3000].join("+");
+    let deep_sql = format!("SELECT {}1{} AS x FROM orders", "(".repeat(200), ")".repeat(200));
+    let huge_sql = format!("SELECT {} FROM orders", vec!["amount"; 20_000].join(", "));
+    let nested_yaml = format!("version: 1\nviews: {}{}", "[".repeat(5000), "]".repeat(5000));
+    let cases = [
+        format!(
+            "version: 1\nsources:\n  orders: {{ format: delta, path: data/orders }}\nviews:\n  v:\n    filter: {{ input: orders, predicate: \"{long_chain} > 0\" }}\n"
+        ),
+        format!("version: 1\nsources:\n  orders: {{ format: delta, path: data/orders }}\nviews:\n  v:\n    sql: \"{deep_sql}\"\n"),
+        format!("version: 1\nsources:\n  orders: {{ format: delta, path: data/orders }}\nviews:\n  v:\n    sql: \"{huge_sql}\"\n"),
+        nested_yaml,
+    ];
+    for (index, text) in cases.iter().enumerate() {
+        let (response, rendered) = compile_and_render(&project, "spec.yaml", text);
+        assert!(response.has_errors(), "case {index} was accepted");
+        if index < 3 {
+            assert!(
+                response.diagnostics.iter().any(|diagnostic| diagnostic.code == Code::ExpressionTooComplex),
+                "case {index}:\n{rendered}"
+            );
+        }
+    }
+}
+
+/// Replaces, inserts or deletes a few bytes of `text` (on char boundaries).
+fn mutate(text: &str, edits: &[(usize, u8, u8)]) -> String {
+    let mut bytes: Vec<u8> = text.as_bytes().to_vec();
+    const ALPHABET: &[u8] = b" \n:{}[],'\"-#&*!|>0123456789abcdefghijklmnopqrstuvwxyz_()+=<";
+    for (position, kind, symbol) in edits {
+        if bytes.is_empty() {
+            break;
+        }
+        let at = position % bytes.len();
+        let symbol = ALPHABET[*symbol as usize % ALPHABET.len()];
+        match kind % 3 {
+            0 => bytes[at] = symbol,
+            1 => bytes.insert(at, symbol),
+            _ => {
+                bytes.remove(at);
+            }
+        }
+    }
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Parsing and validating arbitrary bytes never panics.
+    #[test]
+    fn parse_never_panics_on_arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
+        let text = String::from_utf8_lossy(&bytes);
+        let _ = parse_spec(&text, SpecFormat::Yaml);
+        let _ = parse_spec(&text, SpecFormat::Json);
+    }
+
+    /// Checking a randomly mutated shop spec never panics, and the compiler still answers
+    /// for every view.
+    #[test]
+    fn check_never_panics_on_mutated_specs(edits in proptest::collection::vec((any::<usize>(), any::<u8>(), any::<u8>()), 1..6)) {
+        let project = shared_project();
+        let text = mutate(&shop_spec(), &edits);
+        let mut compiler = Compiler::new().expect("a compiler");
+        let response = project.compile(&mut compiler, "spec.yaml", &text);
+        let source = compiler.spec_source().expect("the spec was read");
+        let _ = render_human(source, &response.diagnostics, false);
+        for diagnostic in &response.diagnostics {
+            let _ = viewdag_driver::render::to_json(source, diagnostic);
+        }
+        // Accepted means plannable: a spec `check` accepts compiles every view.
+        if !response.has_errors() {
+            for view in &response.views {
+                prop_assert!(matches!(view.status, ViewStatus::Compiled { .. }), "accepted but {view:?} did not compile:\n{text}");
+            }
+        }
+    }
+}
+
+/// One project with the shop data for all mutation cases (writing it is the slow part).
+fn shared_project() -> &'static TempProject {
+    static PROJECT: std::sync::OnceLock<TempProject> = std::sync::OnceLock::new();
+    PROJECT.get_or_init(TempProject::with_shop_data)
+}

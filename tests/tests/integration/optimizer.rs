@@ -1,0 +1,397 @@
+//! The observable optimizer pipeline: traces, fail modes, presets, pushdown contracts and
+//! `lab`'s differential check.
+//!
+//! The misbehaving table providers and optimizer rules here are the only mocks: each one
+//! breaks one contract on purpose, and each test asserts the pipeline notices.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Int64Array, RecordBatch, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::catalog::{Session, TableProvider};
+use datafusion::common::tree_node::{Transformed, TreeNode};
+use datafusion::datasource::{MemTable, TableType};
+use datafusion::error::Result;
+use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder, TableProviderFilterPushDown, col};
+use datafusion::optimizer::{OptimizerConfig, OptimizerRule};
+use datafusion::physical_plan::{ExecutionPlan, collect};
+use datafusion::prelude::SessionContext;
+use viewdag_driver::Compiler;
+use viewdag_ir::{OptimizerFailMode, PushdownPolicy, Severity};
+use viewdag_optimize::pipeline::outcome::PhaseReporting;
+use viewdag_optimize::pipeline::physical_phase::{initial_physical_plan, state_without_physical_rules};
+use viewdag_optimize::pipeline::{optimize_logical_plan, optimize_physical_plan};
+use viewdag_optimize::pushdown::{
+    PushdownClassification, PushdownVerdict, pushdown_diagnostics, verify_logical_pushdown, verify_physical_pushdown,
+};
+use viewdag_optimize::{
+    OptimizerPhase, OptimizerPipelineConfig, OptimizerRuleExtensions, OptimizerRuleRegistry, PassOutcome, RegisteredRule,
+};
+
+use crate::support::{TempProject, codes, shop_spec};
+
+// ---------------------------------------------------------------------------------------
+// Misbehaving providers and rules.
+
+/// A table of `a: int64` = 1..=10 and `b: utf8` that answers every pushdown question with
+/// `answer` and never filters its rows itself (so `Exact` is a lie).
+#[derive(Debug)]
+struct ClassifyingTable {
+    rows: MemTable,
+    answer: TableProviderFilterPushDown,
+}
+
+impl ClassifyingTable {
+    fn new(answer: TableProviderFilterPushDown) -> Arc<Self> {
+        let schema = test_schema();
+        let batch = RecordBatch::try_new(
+            Arc::clone(&schema),
+            vec![
+                Arc::new(Int64Array::from_iter_values(1..=10)),
+                Arc::new(StringArray::from_iter_values((1..=10).map(|i| format!("row{i}")))),
+            ],
+        )
+        .expect("a valid batch");
+        Arc::new(ClassifyingTable { rows: MemTable::try_new(schema, vec![vec![batch]]).expect("a valid table"), answer })
+    }
+}
+
+fn test_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![Field::new("a", DataType::Int64, false), Field::new("b", DataType::Utf8, false)]))
+}
+
+#[async_trait::async_trait]
+impl TableProvider for ClassifyingTable {
+    fn schema(&self) -> SchemaRef {
+        test_schema()
+    }
+    fn table_type(&self) -> TableType {
+        TableType::Base
+    }
+    async fn scan(
+        &self,
+        state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        _filters: &[Expr],
+        limit: Option<usize>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        self.rows.scan(state, projection, &[], limit).await
+    }
+    fn supports_filters_pushdown(&self, filters: &[&Expr]) -> Result<Vec<TableProviderFilterPushDown>> {
+        Ok(filters.iter().map(|_| self.answer.clone()).collect())
+    }
+}
+
+/// A broken logical rule: removes the residual filter directly above a scan that received
+/// pushed filters (what a buggy rewrite that trusts `Inexact` would do).
+#[derive(Debug)]
+struct DropResidualFilter;
+
+impl OptimizerRule for DropResidualFilter {
+    fn name(&self) -> &str {
+        "drop_residual_filter"
+    }
+    fn rewrite(&self, plan: LogicalPlan, _config: &dyn OptimizerConfig) -> Result<Transformed<LogicalPlan>> {
+        plan.transform_up(|node| match &node {
+            LogicalPlan::Filter(filter) if matches!(filter.input.as_ref(), LogicalPlan::TableScan(scan) if !scan.filters.is_empty()) => {
+                Ok(Transformed::yes(filter.input.as_ref().clone()))
+            }
+            _ => Ok(Transformed::no(node)),
+        })
+    }
+}
+
+#[derive(Debug)]
+struct AlwaysErrors;
+
+impl OptimizerRule for AlwaysErrors {
+    fn name(&self) -> &str {
+        "always_errors"
+    }
+    fn rewrite(&self, _plan: LogicalPlan, _config: &dyn OptimizerConfig) -> Result<Transformed<LogicalPlan>> {
+        datafusion::common::plan_err!("deliberate failure")
+    }
+}
+
+#[derive(Debug)]
+struct AlwaysPanics;
+
+impl OptimizerRule for AlwaysPanics {
+    fn name(&self) -> &str {
+        "always_panics"
+    }
+    fn rewrite(&self, _plan: LogicalPlan, _config: &dyn OptimizerConfig) -> Result<Transformed<LogicalPlan>> {
+        panic!("deliberate panic")
+    }
+}
+
+/// Keeps only the first output column: a schema change.
+#[derive(Debug)]
+struct DropsColumns;
+
+impl OptimizerRule for DropsColumns {
+    fn name(&self) -> &str {
+        "drops_columns"
+    }
+    fn rewrite(&self, plan: LogicalPlan, _config: &dyn OptimizerConfig) -> Result<Transformed<LogicalPlan>> {
+        let first = plan.schema().field(0).name().clone();
+        Ok(Transformed::yes(LogicalPlanBuilder::from(plan).project(vec![col(first)])?.build()?))
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Helpers.
+
+const REPORTING: PhaseReporting<'static> = PhaseReporting { view_name: "probe", root: "", record_plan_text: false };
+
+fn registry(ctx: &SessionContext) -> OptimizerRuleRegistry {
+    let extensions = OptimizerRuleExtensions::new()
+        .with_logical_rule(Arc::new(DropResidualFilter))
+        .with_logical_rule(Arc::new(AlwaysErrors))
+        .with_logical_rule(Arc::new(AlwaysPanics))
+        .with_logical_rule(Arc::new(DropsColumns));
+    OptimizerRuleRegistry::from_session_state(&ctx.state()).with_extensions(&extensions)
+}
+
+/// The default pipeline with `extra` appended to the logical rulepack.
+fn default_plus(registry: &OptimizerRuleRegistry, extra: &str, mode: OptimizerFailMode) -> OptimizerPipelineConfig {
+    let mut config = OptimizerPipelineConfig::preset("default", registry).expect("the default preset exists");
+    config.logical.rules.push(extra.to_string());
+    config.with_fail_mode(mode)
+}
+
+async fn context_with(answer: TableProviderFilterPushDown) -> SessionContext {
+    let ctx = SessionContext::new();
+    ctx.register_table("t", ClassifyingTable::new(answer)).expect("the table registers");
+    ctx
+}
+
+async fn p0(ctx: &SessionContext) -> LogicalPlan {
+    ctx.sql("SELECT a, b FROM t WHERE a > 5").await.expect("the query plans").into_unoptimized_plan()
+}
+
+async fn p2(
+    ctx: &SessionContext,
+    p1: &LogicalPlan,
+    config: &OptimizerPipelineConfig,
+    registry: &OptimizerRuleRegistry,
+) -> Arc<dyn ExecutionPlan> {
+    let state = ctx.state();
+    let initial = initial_physical_plan(&state_without_physical_rules(&state), p1).await.expect("physical planning works");
+    optimize_physical_plan(&state, initial, config, registry, &REPORTING).expect("the physical phase succeeds").plan
+}
+
+// ---------------------------------------------------------------------------------------
+// Pushdown contracts.
+
+#[tokio::test]
+async fn each_classification_is_verified_in_p1_and_p2_under_the_default_pipeline() {
+    for (answer, expected) in [
+        (TableProviderFilterPushDown::Unsupported, PushdownClassification::Unsupported),
+        (TableProviderFilterPushDown::Inexact, PushdownClassification::Inexact),
+        (TableProviderFilterPushDown::Exact, PushdownClassification::Exact),
+    ] {
+        let ctx = context_with(answer).await;
+        let registry = registry(&ctx);
+        let config = OptimizerPipelineConfig::preset("default", &registry).unwrap();
+        let output = optimize_logical_plan(&ctx.state(), p0(&ctx).await, &config, &registry, &REPORTING).expect("default optimizes");
+        let report = verify_logical_pushdown(&output.plan);
+        let predicate = &report.scans[0].predicates[0];
+        assert_eq!(predicate.predicate, "a > Int64(5)");
+        assert_eq!(predicate.classification, expected);
+        assert_eq!(predicate.verdict, PushdownVerdict::Honoured, "{expected:?}: {report:?}");
+        let physical = p2(&ctx, &output.plan, &config, &registry).await;
+        let physical_report = verify_physical_pushdown(&output.plan, &physical);
+        assert_eq!(physical_report.violations().count(), 0, "{expected:?}: {physical_report:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_rule_dropping_the_residual_filter_above_an_inexact_scan_is_caught() {
+    let ctx = context_with(TableProviderFilterPushDown::Inexact).await;
+    let registry = registry(&ctx);
+    let config = default_plus(&registry, "drop_residual_filter", OptimizerFailMode::Closed);
+    let output =
+        optimize_logical_plan(&ctx.state(), p0(&ctx).await, &config, &registry, &REPORTING).expect("the broken rule does not error");
+    let dropped = output.phases[1].entries.iter().find(|entry| entry.rule == "drop_residual_filter" && entry.changed);
+    assert!(dropped.is_some(), "the broken rule changed the plan");
+    let report = verify_logical_pushdown(&output.plan);
+    let violations: Vec<_> = report.violations().collect();
+    assert_eq!(violations.len(), 1, "{report:?}");
+    assert_eq!(violations[0].1.classification, PushdownClassification::Inexact);
+
+    let warned = pushdown_diagnostics(&report, PushdownPolicy::Warn, "probe");
+    assert_eq!(warned.len(), 1);
+    assert_eq!((warned[0].code.id(), warned[0].severity), ("V0608", Severity::Warning));
+    let strict = pushdown_diagnostics(&report, PushdownPolicy::Strict, "probe");
+    assert_eq!((strict[0].code.id(), strict[0].severity), ("V0608", Severity::Error));
+    assert!(pushdown_diagnostics(&report, PushdownPolicy::Off, "probe").is_empty());
+
+    // P2 agrees: no FilterExec applies the predicate any more.
+    let physical = p2(&ctx, &output.plan, &config, &registry).await;
+    assert_eq!(verify_physical_pushdown(&output.plan, &physical).violations().count(), 1);
+}
+
+#[tokio::test]
+async fn a_lying_exact_provider_passes_the_plan_check_but_its_rows_show_the_lie() {
+    // The plan is structurally right for an Exact answer (the predicate sits at the scan,
+    // no residual): no plan check can see the lie. Executing shows it: rows with a <= 5.
+    let ctx = context_with(TableProviderFilterPushDown::Exact).await;
+    let registry = registry(&ctx);
+    let config = OptimizerPipelineConfig::preset("default", &registry).unwrap();
+    let output = optimize_logical_plan(&ctx.state(), p0(&ctx).await, &config, &registry, &REPORTING).unwrap();
+    assert_eq!(verify_logical_pushdown(&output.plan).violations().count(), 0);
+    let physical = p2(&ctx, &output.plan, &config, &registry).await;
+    let batches = collect(physical, ctx.task_ctx()).await.unwrap();
+    let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
+    assert_eq!(rows, 10, "the lying provider returned unfiltered rows");
+    // With the honest Inexact answer the same query returns the 5 right rows.
+    let honest = context_with(TableProviderFilterPushDown::Inexact).await;
+    let honest_registry = self::registry(&honest);
+    let output = optimize_logical_plan(&honest.state(), p0(&honest).await, &config, &honest_registry, &REPORTING).unwrap();
+    let physical = p2(&honest, &output.plan, &config, &honest_registry).await;
+    let rows: usize = collect(physical, honest.task_ctx()).await.unwrap().iter().map(RecordBatch::num_rows).sum();
+    assert_eq!(rows, 5);
+}
+
+// ---------------------------------------------------------------------------------------
+// Fail modes.
+
+#[tokio::test]
+async fn failing_rules_are_skipped_under_fail_open_and_stop_the_view_under_fail_closed() {
+    let ctx = context_with(TableProviderFilterPushDown::Inexact).await;
+    let registry = registry(&ctx);
+    for rule in ["always_errors", "always_panics", "drops_columns"] {
+        let closed = default_plus(&registry, rule, OptimizerFailMode::Closed);
+        let failure = optimize_logical_plan(&ctx.state(), p0(&ctx).await, &closed, &registry, &REPORTING).expect_err("fail-closed stops");
+        let last = failure.diagnostics.last().expect("a diagnostic");
+        assert_eq!(last.code.id(), "V0604", "{rule}");
+        assert!(last.message.contains(rule) && last.message.contains("logical/p1/"), "{}", last.message);
+        let failed_entry = failure.phases[1].entries.last().unwrap();
+        assert_eq!((failed_entry.rule.as_str(), failed_entry.outcome), (rule, PassOutcome::Failed));
+
+        let open = default_plus(&registry, rule, OptimizerFailMode::Open);
+        let output = optimize_logical_plan(&ctx.state(), p0(&ctx).await, &open, &registry, &REPORTING).expect("fail-open goes on");
+        assert!(output.diagnostics.iter().all(|diagnostic| diagnostic.code.id() == "V0605" && diagnostic.severity == Severity::Warning));
+        assert!(!output.diagnostics.is_empty(), "{rule}");
+        let skipped = output.phases[1].entries.iter().filter(|entry| entry.rule == rule).collect::<Vec<_>>();
+        assert!(skipped.iter().all(|entry| entry.outcome == PassOutcome::FailedSkipped && entry.before_digest == entry.after_digest));
+        // The skipped rule's input was kept: the result equals the default pipeline's.
+        let default = OptimizerPipelineConfig::preset("default", &registry).unwrap();
+        let reference = optimize_logical_plan(&ctx.state(), p0(&ctx).await, &default, &registry, &REPORTING).unwrap();
+        assert_eq!(output.plan, reference.plan, "{rule}");
+    }
+}
+
+#[test]
+fn a_fail_closed_rule_fails_every_view_through_the_compiler_and_fail_open_warns() {
+    let project = TempProject::with_shop_data();
+    let mut compiler = Compiler::new().unwrap();
+    project.compile(&mut compiler, "spec.yaml", &shop_spec());
+    let pipeline = compiler.optimizer_pipeline().unwrap().unwrap();
+    compiler.set_optimizer_extensions(OptimizerRuleExtensions::new().with_logical_rule(Arc::new(AlwaysErrors)));
+    let registry = OptimizerRuleRegistry::clone(&pipeline.registry)
+        .with_extensions(&OptimizerRuleExtensions::new().with_logical_rule(Arc::new(AlwaysErrors)));
+    compiler.set_optimizer_pipeline(Some(default_plus(&registry, "always_errors", OptimizerFailMode::Closed)));
+    let response = project.compile(&mut compiler, "spec.yaml", &shop_spec());
+    assert!(response.views.iter().all(|view| !matches!(view.status, viewdag_driver::ViewStatus::Compiled { .. })));
+    assert!(codes(&response).contains(&"V0604"));
+
+    compiler.set_optimizer_pipeline(Some(default_plus(&registry, "always_errors", OptimizerFailMode::Open)));
+    let response = project.compile(&mut compiler, "spec.yaml", &shop_spec());
+    assert!(
+        response.views.iter().all(|view| matches!(view.status, viewdag_driver::ViewStatus::Compiled { .. })),
+        "{:?}",
+        response.diagnostics
+    );
+    assert!(codes(&response).contains(&"V0605"));
+    assert!(!response.has_errors());
+}
+
+// ---------------------------------------------------------------------------------------
+// Presets, profile, determinism, differential.
+
+#[test]
+fn an_unknown_preset_is_one_diagnostic_with_a_suggestion() {
+    let project = TempProject::with_shop_data();
+    let mut compiler = Compiler::new().unwrap();
+    let response = project.compile(&mut compiler, "spec.yaml", &shop_spec().replace("optimizer: default", "optimizer: defualt"));
+    let unknown: Vec<_> = response.diagnostics.iter().filter(|diagnostic| diagnostic.code.id() == "V0603").collect();
+    assert_eq!(unknown.len(), 1, "{:?}", response.diagnostics);
+    assert_eq!(unknown[0].suggestion.as_deref(), Some("did you mean `default`?"));
+}
+
+#[test]
+fn an_inline_profile_selects_rules_and_the_trace_follows_it() {
+    let project = TempProject::with_shop_data();
+    let mut compiler = Compiler::new().unwrap();
+    let inline = "optimizer: { base: none, logical: [simplify_expressions, replace_distinct_aggregate, push_down_filter], max_passes: 2 }";
+    let response = project.compile(&mut compiler, "spec.yaml", &shop_spec().replace("optimizer: default", inline));
+    assert!(!response.has_errors(), "{:?}", response.diagnostics);
+    let plans = compiler.view_plans("paid_orders").unwrap().unwrap();
+    let logical = plans.optimized.trace.phase(OptimizerPhase::Logical).unwrap();
+    let ids: Vec<&str> = logical.entries.iter().map(|entry| entry.pass_id.as_str()).collect();
+    assert_eq!(
+        ids[..3],
+        ["logical/p1/01-simplify_expressions", "logical/p1/02-replace_distinct_aggregate", "logical/p1/03-push_down_filter"]
+    );
+    assert!(logical.entries.iter().all(|entry| entry.pass_number <= 2));
+    assert_eq!(plans.optimized.trace.pipeline, "inline(none)");
+}
+
+#[test]
+fn the_shop_traces_are_identical_across_compiles_and_honour_every_pushdown_contract() {
+    let project = TempProject::with_shop_data();
+    let traces = |compiler: &mut Compiler| {
+        let response = project.compile(compiler, "spec.yaml", &shop_spec());
+        assert!(!codes(&response).contains(&"V0608"), "{:?}", response.diagnostics);
+        compiler
+            .view_names()
+            .into_iter()
+            .map(|view| {
+                let plans = compiler.view_plans(&view).unwrap().unwrap();
+                let ids: Vec<String> =
+                    plans.optimized.trace.entries().chain(plans.physical.trace.entries()).map(|entry| entry.pass_id.clone()).collect();
+                (view, plans.optimized.trace.digest.clone(), plans.physical.trace.digest.clone(), ids)
+            })
+            .collect::<Vec<_>>()
+    };
+    let first = traces(&mut Compiler::new().unwrap());
+    let second = traces(&mut Compiler::new().unwrap());
+    assert_eq!(first, second);
+    let (_, _, _, ids) = first.iter().find(|(view, ..)| view == "top_regions").unwrap();
+    assert!(ids.contains(&"logical/p1/19-push_down_filter".to_string()), "{ids:?}");
+    assert!(ids.iter().any(|id| id == "physical/p1/11-OutputRequirements#2"), "repeated physical names are keyed by index and name");
+}
+
+#[test]
+fn rows_are_identical_across_rulepacks_and_target_partitions() {
+    let project = TempProject::with_shop_data();
+    let mut all_rows = Vec::new();
+    for partitions in [1, 4] {
+        let spec = shop_spec().replace("  pushdown: warn", &format!("  pushdown: strict\n  target_partitions: {partitions}"));
+        let path = project.write_spec("spec.yaml", &spec);
+        let rulepacks = ["none", "minimal", "default"].map(String::from);
+        let report = viewdag_driver::commands::optimizer::run_lab(&path, &rulepacks).expect("the lab runs");
+        assert!(report.mismatches.is_empty(), "partitions {partitions}: {:?}", report.mismatches);
+        for rulepack in &report.rulepacks {
+            for output in &rulepack.outputs {
+                assert!(output.error.is_none(), "{} under {}: {:?}", output.output, rulepack.rulepack, output.error);
+                assert!(output.row_count.unwrap_or(0) > 0, "{} under {} returned no rows", output.output, rulepack.rulepack);
+            }
+        }
+        all_rows.push(report.rulepacks[0].outputs.iter().map(|output| output.rows.clone()).collect::<Vec<_>>());
+    }
+    assert_eq!(all_rows[0], all_rows[1], "target_partitions 1 and 4 give the same rows");
+}
+
+#[test]
+fn the_registry_keys_repeated_physical_rules_by_position() {
+    let ctx = SessionContext::new();
+    let registry = OptimizerRuleRegistry::from_session_state(&ctx.state());
+    let physical = registry.default_order(OptimizerPhase::Physical);
+    assert_eq!(physical.len(), ctx.state().physical_optimizers().len());
+    assert!(physical.contains(&"OutputRequirements#2".to_string()));
+    assert!(matches!(registry.get(OptimizerPhase::Physical, "OutputRequirements#2"), Some(RegisteredRule::Physical(_))));
+    assert_eq!(registry.default_order(OptimizerPhase::Logical).len(), ctx.state().optimizers().len());
+}
