@@ -158,9 +158,10 @@ impl Compiler {
         let runtime = Arc::clone(self.db.tokio());
         // A physical plan keeps execution state: run a fresh copy of the compiled one.
         let plan = reset_plan_states(Arc::clone(&physical.plan)).map_err(|error| error.strip_backtrace())?;
-        let batches = runtime
-            .block_on(collect(plan, state.task_ctx()))
-            .map_err(|error| format!("executing `{}` failed: {}", task.view, error.strip_backtrace()))?;
+        // Execution runs foreign code: a panic in it fails this task, not the whole run.
+        let execution = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| runtime.block_on(collect(plan, state.task_ctx()))))
+            .map_err(|panic| format!("executing `{}` panicked: {}", task.view, panic_message(panic.as_ref())))?;
+        let batches = execution.map_err(|error| format!("executing `{}` failed: {}", task.view, error.strip_backtrace()))?;
         let rows = batches.iter().map(RecordBatch::num_rows).sum();
         let table = runtime.block_on(write_delta(target, batches, physical.plan.schema(), mode, &partition_by))?;
         let version = table.version().map(|version| i64::try_from(version).unwrap_or(i64::MAX)).unwrap_or(0);
@@ -183,6 +184,14 @@ impl Compiler {
             }
         }
     }
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|message| message.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_string())
 }
 
 /// Delta stores strings and binaries in their plain encodings.

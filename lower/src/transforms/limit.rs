@@ -22,6 +22,9 @@ pub fn lower(context: &LowerContext, view: &LimitView) -> TransformResult {
         (Ok(fetch), Ok(skip)) => (fetch, skip),
         (fetch, skip) => return Err(fetch.err().into_iter().chain(skip.err()).collect()),
     };
+    if fetch == 0 {
+        return Ok(super::empty_like(&context.input(0).plan));
+    }
     LogicalPlanBuilder::new_from_arc(Arc::clone(&context.input(0).plan))
         .limit(skip, Some(fetch))
         .and_then(LogicalPlanBuilder::build)

@@ -98,3 +98,12 @@ pub(crate) fn collect_all<T>(results: impl IntoIterator<Item = Result<T, Diagnos
     }
     if errors.is_empty() { Ok(values) } else { Err(errors) }
 }
+
+/// No rows, with `input`'s schema: what a zero `limit` or `count` lowers to. (DataFusion 55
+/// panics executing a top-k sort with `fetch = 0`, so a zero count never reaches it.)
+pub(crate) fn empty_like(input: &std::sync::Arc<LogicalPlan>) -> LogicalPlan {
+    LogicalPlan::EmptyRelation(datafusion::logical_expr::EmptyRelation {
+        produce_one_row: false,
+        schema: std::sync::Arc::clone(input.schema()),
+    })
+}

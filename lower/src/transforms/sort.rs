@@ -52,6 +52,9 @@ pub fn lower(context: &LowerContext, view: &SortView) -> TransformResult {
         (Ok(keys), Ok(fetch)) => (keys, fetch),
         (keys, fetch) => return Err(keys.err().unwrap_or_default().into_iter().chain(fetch.err()).collect()),
     };
+    if fetch == Some(0) {
+        return Ok(super::empty_like(&input.plan));
+    }
     LogicalPlanBuilder::new_from_arc(Arc::clone(&input.plan))
         .sort_with_limit(keys, fetch)
         .and_then(LogicalPlanBuilder::build)

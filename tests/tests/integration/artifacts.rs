@@ -83,7 +83,7 @@ fn compile_output_is_byte_identical_across_compilers_and_declaration_order() {
         let text = String::from_utf8_lossy(bytes);
         assert!(!text.contains(&root), "{name} contains the absolute project path");
     }
-    assert_eq!(diff_directories(&first, &reordered).unwrap().is_identical(), true);
+    assert!(diff_directories(&first, &reordered).unwrap().is_identical());
     assert_eq!(viewdag(&["diff", first.to_str().unwrap(), reordered.to_str().unwrap()]), 0);
 }
 

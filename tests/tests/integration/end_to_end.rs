@@ -132,3 +132,17 @@ fn a_contract_mismatch_writes_nothing_for_that_output_only() {
     let others = report.tasks.iter().filter(|task| matches!(task.outcome, TaskOutcome::Written { .. })).count();
     assert_eq!(others, 4);
 }
+
+#[test]
+fn zero_limits_write_empty_tables() {
+    let project = TempProject::with_shop_data();
+    let text = "version: 1\nsources:\n  orders: { format: delta, path: data/orders }\nviews:\n  \
+                none_sorted:\n    sort: { input: orders, by: [amount], limit: 0 }\n  none_limited:\n    limit: { input: none_sorted, count: 0 }\n\
+                outputs:\n  a: { view: none_sorted, path: out/a }\n  b: { view: none_limited, path: out/b }\n";
+    let spec = project.write_spec("spec.yaml", text);
+    let mut compiler = Compiler::new().expect("a compiler");
+    let report = compiler.run(&CompileRequest::new(&spec), &mut |_| {}).expect("readable");
+    assert!(report.succeeded(), "{:?} {:?}", report.compile.diagnostics, report.tasks);
+    assert!(read_delta_rows(&project.path().join("out/a")).is_empty());
+    assert!(read_delta_rows(&project.path().join("out/b")).is_empty());
+}
