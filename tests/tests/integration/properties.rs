@@ -31,3 +31,33 @@ proptest! {
         }
     }
 }
+
+/// The configurations the differential property compares against DataFusion's defaults.
+const CONFIGURATIONS: [(&str, usize, usize); 6] =
+    [("none", 1, 1), ("minimal", 4, 7), ("default", 1, 8192), ("none", 4, 8192), ("minimal", 1, 1), ("default", 4, 7)];
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 12, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Rows are identical (as multisets) whatever the rulepack (`none`, `minimal`,
+    /// `default`), `target_partitions` (1, 4) and batch size (1, 7, 8192).
+    #[test]
+    fn rows_do_not_depend_on_rulepack_partitions_or_batch_size(project in project_strategy(6), first in 0..CONFIGURATIONS.len(), second in 0..CONFIGURATIONS.len()) {
+        let mut outputs_by_configuration = Vec::new();
+        for (optimizer, partitions, batch) in [("default", 4, 8192), CONFIGURATIONS[first], CONFIGURATIONS[second]] {
+            let directory = TempProject::empty();
+            let spec = project.write(directory.path());
+            let text = format!("{}profile:\n  optimizer: {optimizer}\n  target_partitions: {partitions}\n  batch_size: {batch}\n", project.spec_yaml());
+            std::fs::write(&spec, text).expect("the spec is written");
+            let mut compiler = Compiler::new().expect("a compiler");
+            let report = compiler.run(&CompileRequest::new(&spec), &mut |_| {}).expect("readable");
+            prop_assert!(report.succeeded(), "seed {} under {optimizer}/{partitions}/{batch}: {:?} {:?}", project.seed, report.compile.diagnostics, report.tasks);
+            let rows: Vec<(String, Vec<String>)> = report.tasks.iter().map(|task| (task.id.clone(), viewdag_tests::data::read_delta_rows(&directory.path().join(&task.target)))).collect();
+            outputs_by_configuration.push(((optimizer, partitions, batch), rows));
+        }
+        let (baseline_configuration, baseline) = &outputs_by_configuration[0];
+        for (configuration, rows) in &outputs_by_configuration[1..] {
+            prop_assert!(rows == baseline, "seed {}: {configuration:?} differs from {baseline_configuration:?}\n{}", project.seed, project.spec_yaml());
+        }
+    }
+}
