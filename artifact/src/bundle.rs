@@ -151,8 +151,10 @@ pub struct SerializedPlan {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PassTraceEntry {
-    /// Deterministic pass id (position + rule name).
+    /// Deterministic pass id (phase, pass number, position and rule name).
     pub pass: String,
+    /// `changed`, `unchanged`, `failed-skipped` or `failed`.
+    pub outcome: String,
     pub before_digest: String,
     pub after_digest: String,
     pub changed: bool,
@@ -162,8 +164,14 @@ pub struct PassTraceEntry {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PushdownReportEntry {
+    /// `p1` or `p2`: the plan the contract was checked in.
+    pub plan: String,
     pub relation: String,
     pub predicate: String,
-    /// `exact`, `inexact` or `unsupported`.
+    /// `exact`, `inexact` or `unsupported`: the provider's answer.
     pub outcome: String,
+    /// Where the predicate ended up (`at-scan`, `above-scan`, `at-scan-and-above`, `missing`).
+    pub placement: String,
+    /// `honoured`, `kept-above` or `violated`.
+    pub verdict: String,
 }

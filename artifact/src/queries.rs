@@ -95,8 +95,8 @@ pub fn view_bundle(db: &dyn Db, view: ViewInput) -> LowerResult<ViewBundle> {
         },
         explain,
         serialized,
-        pass_trace: Vec::new(),
-        pushdown_report: Vec::new(),
+        pass_trace: pass_trace(&optimized, &physical),
+        pushdown_report: pushdown_report(&optimized, &physical),
         lineage,
         warnings,
     };
@@ -133,4 +133,52 @@ pub fn spec_digest(db: &dyn Db, project: ProjectInput) -> String {
 /// no custom errors), so a failure cannot happen; it would digest as an empty string.
 fn entry_json<T: serde::Serialize>(value: &T) -> String {
     order_preserving_json(value).unwrap_or_default()
+}
+
+/// The analyzer, logical and physical passes, in order. Elapsed times are left out.
+fn pass_trace(
+    optimized: &viewdag_optimize::OptimizedView,
+    physical: &viewdag_optimize::PhysicalView,
+) -> Vec<crate::bundle::PassTraceEntry> {
+    optimized
+        .trace
+        .phases
+        .iter()
+        .chain(physical.trace.phases.iter())
+        .flat_map(|phase| phase.entries.iter())
+        .map(|entry| crate::bundle::PassTraceEntry {
+            pass: entry.pass_id.clone(),
+            outcome: entry.outcome.as_str().to_string(),
+            before_digest: entry.before_digest.clone(),
+            after_digest: entry.after_digest.clone(),
+            changed: entry.changed,
+        })
+        .collect()
+}
+
+fn kebab(value: impl serde::Serialize) -> String {
+    serde_json::to_value(value).ok().and_then(|value| value.as_str().map(str::to_string)).unwrap_or_default()
+}
+
+/// Every scan predicate's pushdown verdict in P1 and P2.
+fn pushdown_report(
+    optimized: &viewdag_optimize::OptimizedView,
+    physical: &viewdag_optimize::PhysicalView,
+) -> Vec<crate::bundle::PushdownReportEntry> {
+    let mut entries = Vec::new();
+    for (plan, report) in [("p1", &optimized.pushdown), ("p2", &physical.pushdown)] {
+        for scan in &report.scans {
+            for predicate in &scan.predicates {
+                entries.push(crate::bundle::PushdownReportEntry {
+                    plan: plan.to_string(),
+                    relation: scan.relation.clone(),
+                    predicate: predicate.predicate.clone(),
+                    outcome: predicate.classification.as_str().to_string(),
+                    placement: kebab(predicate.placement),
+                    verdict: kebab(predicate.verdict),
+                });
+            }
+        }
+    }
+    entries
 }
