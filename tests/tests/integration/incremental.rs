@@ -169,3 +169,45 @@ fn stats_count_executed_and_reused_queries() {
     assert_eq!(third.stats.inputs_changed, 0);
     assert_eq!(third.stats.executed(), 0);
 }
+
+#[test]
+fn a_schema_keeping_mid_dag_edit_replans_downstream_ephemeral_views_but_stops_at_tasks() {
+    let project = TempProject::with_shop_data();
+    let mut compiler = Compiler::new().expect("a compiler");
+    let before = project.compile(&mut compiler, "spec.yaml", &shop_spec());
+    // `customer_regions` keeps its schema: a left join becomes an inner join.
+    let edited = shop_spec()
+        .replace("join: { left: customers, right: regions, kind: left,", "join: { left: customers, right: regions, kind: inner,");
+    let after = project.compile(&mut compiler, "spec.yaml", &edited);
+    assert!(!after.has_errors(), "{:?}", after.diagnostics);
+    assert_eq!(
+        executed_for(&after, "view_plan"),
+        names(&["customer_regions", "order_lines", "revenue_by_region", "top_regions", "enriched"])
+    );
+    // `enriched` (materialized) kept its schema, so its readers were not re-planned.
+    assert!(executed_for(&after, "materialized_scan").is_empty());
+    assert_eq!(before.view("largest_orders"), after.view("largest_orders"));
+}
+
+#[test]
+fn a_surface_change_reoptimizes_every_view_but_keeps_every_p0() {
+    let project = TempProject::with_shop_data();
+    let mut compiler = Compiler::new().expect("a compiler");
+    let before = project.compile(&mut compiler, "spec.yaml", &shop_spec());
+    let edited = shop_spec().replace("  pushdown: warn\n", "  pushdown: warn\n  target_partitions: 2\n");
+    let after = project.compile(&mut compiler, "spec.yaml", &edited);
+    assert!(!after.has_errors(), "{:?}", after.diagnostics);
+    assert_eq!(after.executed("planning_session", None), 1);
+    assert_eq!(executed_for(&after, "physical_view").len(), 12);
+    for view in &after.views {
+        let p0 = |response: &CompileResponse| match &response.view(&view.name).expect("declared").status {
+            viewdag_driver::ViewStatus::Compiled { p0_digest, p2_digest, .. } => (p0_digest.clone(), p2_digest.clone()),
+            other => panic!("{}: {other:?}", view.name),
+        };
+        let ((p0_before, p2_before), (p0_after, p2_after)) = (p0(&before), p0(&after));
+        assert_eq!(p0_before, p0_after, "{}: P0 must not depend on target_partitions", view.name);
+        if view.name == "revenue_by_region" {
+            assert_ne!(p2_before, p2_after, "the physical plan repartitions differently");
+        }
+    }
+}
