@@ -144,8 +144,24 @@ impl OptimizerRule for DropsColumns {
 
 const REPORTING: PhaseReporting<'static> = PhaseReporting { view_name: "probe", root: "", record_plan_text: false };
 
+/// Wraps the plan in one more projection every time it runs: never converges, never
+/// idempotent, keeps the schema.
+#[derive(Debug)]
+struct GrowsEveryPass;
+
+impl OptimizerRule for GrowsEveryPass {
+    fn name(&self) -> &str {
+        "grows_every_pass"
+    }
+    fn rewrite(&self, plan: LogicalPlan, _config: &dyn OptimizerConfig) -> Result<Transformed<LogicalPlan>> {
+        let columns: Vec<Expr> = plan.schema().columns().into_iter().map(Expr::Column).collect();
+        Ok(Transformed::yes(LogicalPlanBuilder::from(plan).project(columns)?.build()?))
+    }
+}
+
 fn registry(ctx: &SessionContext) -> OptimizerRuleRegistry {
     let extensions = OptimizerRuleExtensions::new()
+        .with_logical_rule(Arc::new(GrowsEveryPass))
         .with_logical_rule(Arc::new(DropResidualFilter))
         .with_logical_rule(Arc::new(AlwaysErrors))
         .with_logical_rule(Arc::new(AlwaysPanics))
@@ -281,6 +297,44 @@ async fn failing_rules_are_skipped_under_fail_open_and_stop_the_view_under_fail_
         let reference = optimize_logical_plan(&ctx.state(), p0(&ctx).await, &default, &registry, &REPORTING).unwrap();
         assert_eq!(output.plan, reference.plan, "{rule}");
     }
+}
+
+#[tokio::test]
+async fn the_idempotence_check_warns_or_fails_on_a_phase_that_keeps_changing() {
+    use viewdag_ir::IdempotenceCheck;
+    use viewdag_optimize::pipeline::trace::{Convergence, IdempotenceVerdict};
+    let ctx = context_with(TableProviderFilterPushDown::Inexact).await;
+    let registry = registry(&ctx);
+    // DataFusion's own logical phase converges and is idempotent.
+    let default = OptimizerPipelineConfig::preset("default", &registry).unwrap().with_idempotence(IdempotenceCheck::Warn);
+    let output = optimize_logical_plan(&ctx.state(), p0(&ctx).await, &default, &registry, &REPORTING).expect("default optimizes");
+    assert!(matches!(output.phases[1].convergence, Convergence::FixedPoint { .. }), "{:?}", output.phases[1].convergence);
+    assert_eq!(output.phases[1].idempotence, IdempotenceVerdict::Idempotent);
+    assert!(output.diagnostics.is_empty(), "{:?}", output.diagnostics);
+    // A rule that changes the plan on every pass: max passes, not idempotent.
+    // (alone in the logical rulepack: with DataFusion's rules, `optimize_projections` would
+    // remove each added projection again and the phase would reach a fixed point).
+    let only_growing = |check| {
+        let mut config = OptimizerPipelineConfig::preset("default", &registry).unwrap().with_idempotence(check);
+        config.logical.rules = vec!["grows_every_pass".to_string()];
+        config
+    };
+    let growing = only_growing(IdempotenceCheck::Warn);
+    let output = optimize_logical_plan(&ctx.state(), p0(&ctx).await, &growing, &registry, &REPORTING).expect("warn goes on");
+    assert!(matches!(output.phases[1].convergence, Convergence::MaxPasses { .. }), "{:?}", output.phases[1].convergence);
+    assert_eq!(output.phases[1].idempotence, IdempotenceVerdict::NotIdempotent);
+    assert!(
+        output.diagnostics.iter().any(|diagnostic| diagnostic.code.id() == "V0607" && diagnostic.severity == Severity::Warning),
+        "{:?}",
+        output.diagnostics
+    );
+    let failing = only_growing(IdempotenceCheck::Fail);
+    let failure = optimize_logical_plan(&ctx.state(), p0(&ctx).await, &failing, &registry, &REPORTING).expect_err("fail stops the view");
+    assert!(
+        failure.diagnostics.iter().any(|diagnostic| diagnostic.code.id() == "V0607" && diagnostic.severity == Severity::Error),
+        "{:?}",
+        failure.diagnostics
+    );
 }
 
 #[test]
