@@ -146,8 +146,7 @@ pub struct SerializedPlan {
     pub sql_error: Option<String>,
 }
 
-/// One optimizer pass, as the optimizer's trace will report it (placeholder shape: the
-/// trace is being built in `optimize`; until then bundles carry an empty list).
+/// One optimizer rule application, from the optimizer's trace (elapsed time left out).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PassTraceEntry {
@@ -160,7 +159,7 @@ pub struct PassTraceEntry {
     pub changed: bool,
 }
 
-/// One filter's pushdown outcome (placeholder shape, empty until the optimizer reports it).
+/// One scan predicate's pushdown contract: the provider's answer and where it ended up.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PushdownReportEntry {

@@ -4,7 +4,7 @@
 //! everything needed to explain, compare and replay one view's plan: the view's definition
 //! and its digest, the planning surface's manifest hash, the identities of the providers
 //! it scans, its P0 / P1 / P2 plan text and digests, EXPLAIN text, the logical plan as SQL,
-//! the optimizer's pass trace and pushdown report (empty until `optimize` exposes them),
+//! the optimizer's pass trace and pushdown report,
 //! column-level [`lineage`] and warnings.
 //!
 //! The **compile envelope** ([`CompileEnvelope`], `manifest.json`) lists every view with

@@ -84,6 +84,16 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "human")]
         format: DiagnosticFormat,
     },
+    /// Rebuild each bundle's plan from its SQL against the spec's current providers, compare
+    /// its P1/P2 digests with the bundle's, execute it and compare rows with the compiled plan.
+    /// Exit 0 when every replayed view's rows match, 1 otherwise.
+    Replay {
+        /// A `compile --out` directory.
+        dir: PathBuf,
+        /// The spec the bundles were compiled from (its directory resolves provider paths).
+        #[arg(long)]
+        spec: PathBuf,
+    },
     /// Print the view DAG.
     Graph {
         spec: PathBuf,
@@ -193,6 +203,34 @@ fn execute(command: Command) -> Result<i32, DriverError> {
                 DiagnosticFormat::Json => println!("{}", serde_json::to_string_pretty(&diff).expect("JSON serializes")),
             }
             Ok(if diff.is_identical() { 0 } else { 1 })
+        }
+        Command::Replay { dir, spec } => {
+            let replayed = compiler.replay(&dir, &spec)?;
+            let mut all_match = true;
+            for view in &replayed {
+                let status = match &view.outcome {
+                    crate::replay::ReplayOutcome::Replayed { p1_matches, p2_matches, rows, rows_match } => {
+                        all_match &= *rows_match;
+                        let same = |matches: &bool| if *matches { "same" } else { "differs" };
+                        format!(
+                            "{rows} rows, {}; P1 {}, P2 {}",
+                            if *rows_match { "rows match the compiled plan" } else { "ROWS DIFFER from the compiled plan" },
+                            same(p1_matches),
+                            same(p2_matches)
+                        )
+                    }
+                    crate::replay::ReplayOutcome::Skipped(reason) => format!("skipped: {reason}"),
+                    crate::replay::ReplayOutcome::Failed(reason) => {
+                        all_match = false;
+                        format!("FAILED: {reason}")
+                    }
+                };
+                println!("{:<28} {status}", view.view);
+                for problem in &view.incompatibilities {
+                    println!("{:<28}   not replay-compatible: {problem}", "");
+                }
+            }
+            Ok(if all_match { 0 } else { 1 })
         }
         Command::Lab { spec, rulepacks, format } => crate::commands::optimizer::lab(&spec, &rulepacks, format == DiagnosticFormat::Json),
         Command::Explain { spec, view, passes, format } => {

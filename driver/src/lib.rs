@@ -21,6 +21,7 @@ pub mod error;
 pub mod existing;
 pub mod graph;
 pub mod render;
+pub mod replay;
 pub mod run;
 pub mod sources;
 pub mod stats;

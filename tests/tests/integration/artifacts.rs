@@ -337,3 +337,32 @@ fn committed_json_schemas_are_current() {
         assert!(committed == text, "{} is stale: rerun with VIEWDAG_UPDATE_SCHEMAS=1", path.display());
     }
 }
+
+#[test]
+fn replaying_the_example_bundles_executes_and_matches_the_compiled_rows() {
+    use viewdag_driver::replay::ReplayOutcome;
+    let project = TempProject::with_shop_data();
+    let spec = project.write_spec("spec.yaml", &shop_spec());
+    let out = project.path().join("compiled");
+    compile_to(&spec, &out);
+    let mut compiler = Compiler::new().unwrap();
+    let replayed = compiler.replay(&out, &spec).unwrap();
+    assert_eq!(replayed.len(), 12);
+    for view in &replayed {
+        assert!(view.incompatibilities.is_empty(), "{view:?}");
+        let ReplayOutcome::Replayed { rows_match, p2_matches, .. } = &view.outcome else { panic!("{view:?}") };
+        assert!(rows_match, "{view:?}");
+        assert!(p2_matches, "{view:?}");
+    }
+    let revenue = replayed.iter().find(|view| view.view == "revenue_by_region").unwrap();
+    assert!(matches!(revenue.outcome, ReplayOutcome::Replayed { rows, .. } if rows >= 3), "{revenue:?}");
+    assert_eq!(viewdag(&["replay", out.to_str().unwrap(), "--spec", spec.to_str().unwrap()]), 0);
+
+    // New data in a source: the bundles of its readers are no longer replay-compatible.
+    viewdag_tests::data::append_delta_table(&project.path().join("data/orders"), vec![viewdag_tests::shop::orders(2)]);
+    let replayed = Compiler::new().unwrap().replay(&out, &spec).unwrap();
+    let paid = replayed.iter().find(|view| view.view == "paid_orders").unwrap();
+    assert!(paid.incompatibilities.iter().any(|problem| problem.contains("providers changed")), "{paid:?}");
+    let regions = replayed.iter().find(|view| view.view == "region_names").unwrap();
+    assert!(regions.incompatibilities.is_empty(), "{regions:?}");
+}
