@@ -87,6 +87,32 @@ fn compile_output_is_byte_identical_across_compilers_and_declaration_order() {
     assert_eq!(viewdag(&["diff", first.to_str().unwrap(), reordered.to_str().unwrap()]), 0);
 }
 
+#[test]
+fn compile_output_is_byte_identical_across_processes_and_thread_counts() {
+    let project = TempProject::with_shop_data();
+    let spec = project.write_spec("spec.yaml", &shop_spec());
+    let shuffled = project.write_spec("shuffled.yaml", &shop_spec_shuffled());
+    let mut outputs = Vec::new();
+    for (threads, spec) in [("1", &spec), ("4", &shuffled), ("2", &spec)] {
+        let out = project.path().join(format!("out-{threads}"));
+        let status = std::process::Command::new(env!("CARGO_BIN_EXE_viewdag-cli"))
+            .args(["compile", spec.to_str().unwrap(), "--out", out.to_str().unwrap()])
+            .env("TOKIO_WORKER_THREADS", threads)
+            .status()
+            .expect("the viewdag process runs");
+        assert!(status.success(), "compile with {threads} worker thread(s)");
+        outputs.push((threads, directory_contents(&out)));
+    }
+    let (_, first) = &outputs[0];
+    assert_eq!(first.keys().filter(|name| name.ends_with(".bundle.json")).count(), 12);
+    for (threads, files) in &outputs[1..] {
+        assert_eq!(first.keys().collect::<Vec<_>>(), files.keys().collect::<Vec<_>>(), "{threads} threads: same file names");
+        for (name, bytes) in first {
+            assert!(files[name] == *bytes, "{threads} threads: {name} differs");
+        }
+    }
+}
+
 const PAID_ORDERS_PREDICATE: &str = "predicate: \"status = 'paid' AND amount > 0\"";
 const PAID_ORDERS_PREDICATE_EDITED: &str = "predicate: \"status = 'paid' AND amount > 0 AND order_date IS NOT NULL\"";
 

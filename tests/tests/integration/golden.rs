@@ -1,5 +1,6 @@
-//! Golden snapshots of the shop example's plans: P0, P1 and P2 of every view, compared
-//! with `tests/fixtures/golden/shop/VIEW.txt`. Refresh with `UPDATE_EXPECT=1`.
+//! Golden snapshots of the shop example's plans: P0, P1, P2 and the optimizer trace (pass
+//! ids and outcomes, no times) of every view, compared with
+//! `tests/fixtures/golden/shop/VIEW.txt`. Refresh with `UPDATE_EXPECT=1`.
 
 use std::path::PathBuf;
 
@@ -20,11 +21,21 @@ fn shop_example_plans_match_their_snapshots() {
     let mut mismatched = Vec::new();
     for view in compiler.view_names() {
         let plans = compiler.view_plans(&view).expect("declared").unwrap_or_else(|failure| panic!("{view}: {failure:?}"));
+        let trace: Vec<String> = plans
+            .optimized
+            .trace
+            .phases
+            .iter()
+            .chain(plans.physical.trace.phases.iter())
+            .flat_map(|phase| phase.entries.iter())
+            .map(|entry| format!("{} {}", entry.pass_id, entry.outcome.as_str()))
+            .collect();
         let actual = format!(
-            "== P0 ==\n{}\n== P1 ==\n{}\n== P2 ==\n{}\n",
+            "== P0 ==\n{}\n== P1 ==\n{}\n== P2 ==\n{}\n== TRACE ==\n{}\n",
             plans.p0_text.trim_end(),
             plans.optimized.text.trim_end(),
-            plans.physical.text.trim_end()
+            plans.physical.text.trim_end(),
+            trace.join("\n")
         );
         assert!(!actual.contains("examples/shop") && !actual.contains("/tmp"), "{view}: plan text has a machine path:\n{actual}");
         let path = golden_dir().join(format!("{view}.txt"));

@@ -1,0 +1,6 @@
+//! The `viewdag` command line, built inside the tests package so integration tests can run it
+//! as a separate process (`CARGO_BIN_EXE_viewdag-cli`).
+
+fn main() {
+    std::process::exit(viewdag_driver::cli::main_with_args(std::env::args_os()));
+}
