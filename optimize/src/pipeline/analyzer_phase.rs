@@ -96,7 +96,8 @@ fn apply_rules(
         let elapsed = started.elapsed();
         let (outcome, after, failure) = match result {
             Ok(rewritten) => {
-                let after = LogicalPlanFingerprint::of(&rewritten, reporting);
+                // Unchanged plans keep their fingerprint (see the logical phase).
+                let after = if rewritten == plan { current.clone() } else { LogicalPlanFingerprint::of(&rewritten, reporting) };
                 plan = rewritten;
                 let outcome = if after.digest == current.digest { PassOutcome::Unchanged } else { PassOutcome::Changed };
                 (outcome, after, None)

@@ -198,7 +198,10 @@ fn run_pass(
         let elapsed = started.elapsed();
         let (outcome, after, failure) = match result {
             Ok(rewritten) => {
-                let after = LogicalPlanFingerprint::of(&rewritten, reporting);
+                // Most rule applications change nothing: an equality check (which stops at the
+                // first difference and skips shared subtrees) is much cheaper than rendering
+                // and hashing the plan again.
+                let after = if rewritten == plan { current.clone() } else { LogicalPlanFingerprint::of(&rewritten, reporting) };
                 plan = rewritten;
                 let outcome = if after.digest == current.digest { PassOutcome::Unchanged } else { PassOutcome::Changed };
                 (outcome, after, None)

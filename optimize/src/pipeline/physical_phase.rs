@@ -144,7 +144,8 @@ fn run_rules(
         let elapsed = started.elapsed();
         let (outcome, after, failure) = match result {
             Ok(rewritten) => {
-                let after = physical_fingerprint(&rewritten, reporting);
+                // A rule that changes nothing returns the same node: keep the fingerprint.
+                let after = if Arc::ptr_eq(&rewritten, &plan) { current.clone() } else { physical_fingerprint(&rewritten, reporting) };
                 plan = rewritten;
                 let outcome = if after.digest == current.digest { PassOutcome::Unchanged } else { PassOutcome::Changed };
                 (outcome, after, None)
