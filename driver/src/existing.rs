@@ -18,7 +18,7 @@ use viewdag_ir::{Diagnostic, OutputSpec, SourceFormat, SourceResolution, SourceS
 use viewdag_validate::checks::{append_schema_mismatch, source_schema_mismatch};
 
 /// Existing data the spec is checked against.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ExistingData {
     /// Output name → the schema of the Delta table already at its path (`append` only).
     pub append_targets: BTreeMap<String, SchemaRef>,

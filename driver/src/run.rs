@@ -171,6 +171,7 @@ impl Compiler {
             let identity = ProviderIdentity::Delta { location: relative_location(&self.root, target), version };
             self.db.register_provider(identity.clone(), provider);
             view.set_materialized_table(&mut self.db).to(Some(identity));
+            self.last_response = None;
         }
         Ok(TaskOutcome::Written { rows, version })
     }
