@@ -183,7 +183,7 @@ impl Compiler {
                 parsed
             }
         };
-        let inputs_changed = self.set_inputs(&parsed);
+        let inputs_changed = self.set_inputs(&parsed, unchanged && self.last_parsed.is_some());
         let sources: Vec<_> = parsed.sources.iter().map(|(name, spec)| (name.clone(), spec.clone())).collect();
         let existing = crate::existing::read_existing_data(&self.root, &self.outputs, &sources, self.db.tokio());
         // Same inputs, same revision, same existing data: the previous response still holds.
@@ -206,7 +206,9 @@ impl Compiler {
     }
 
     /// Sets every input whose value changed; returns how many were set.
-    fn set_inputs(&mut self, parsed: &ParsedSpec) -> usize {
+    /// With `text_unchanged`, the views, outputs and profile were set from this very text by
+    /// the previous compile: only the sources (whose files may have changed) are checked.
+    fn set_inputs(&mut self, parsed: &ParsedSpec, text_unchanged: bool) -> usize {
         let mut changed = 0;
         self.optimizer_settings_input();
         let surface_spec = PlanningSurfaceSpec::from_profile(&parsed.profile);
@@ -227,8 +229,9 @@ impl Compiler {
                 }
             }
         }
-        // Sources are loaded with a throwaway session on the shared runtime environment.
-        let state = build_session_state(&surface_spec, self.db.datafusion_runtime_env().clone());
+        // Sources are loaded with a throwaway session on the shared runtime environment, built
+        // only if some source has to be (re)loaded.
+        let mut loading_state = None;
         self.source_diagnostics.clear();
         let mut source_inputs = Vec::new();
         for (name, spec) in &parsed.sources {
@@ -247,7 +250,9 @@ impl Compiler {
                     let resolution = match cached {
                         Some((_, _, resolution)) => resolution.clone(),
                         None => {
-                            let loaded = self.db.tokio().block_on(load_source(name, spec, &self.root, &state));
+                            let state = loading_state
+                                .get_or_insert_with(|| build_session_state(&surface_spec, self.db.datafusion_runtime_env().clone()));
+                            let loaded = self.db.tokio().block_on(load_source(name, spec, &self.root, state));
                             if let (SourceResolution::Resolved { identity, .. }, Some(provider)) = (&loaded.resolution, loaded.provider)
                                 && !self.db.has_provider(identity)
                             {
@@ -283,6 +288,9 @@ impl Compiler {
                 }
             };
             source_inputs.push(input);
+        }
+        if text_unchanged && self.project.is_some() {
+            return changed;
         }
         let mut view_inputs = Vec::new();
         for (name, definition) in &parsed.views {
