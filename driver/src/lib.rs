@@ -22,6 +22,7 @@ pub mod existing;
 pub mod graph;
 pub mod render;
 pub mod replay;
+pub mod rows;
 pub mod run;
 pub mod sources;
 pub mod stats;

@@ -11,8 +11,6 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, RecordBatch};
-use datafusion::arrow::util::display::array_value_to_string;
 use datafusion::catalog::TableProvider;
 use datafusion::catalog::{
     CatalogProvider, CatalogProviderList, MemoryCatalogProvider, MemoryCatalogProviderList, MemorySchemaProvider, SchemaProvider,
@@ -65,23 +63,6 @@ impl ReplayedView {
 
 fn major(version: &str) -> &str {
     version.split('.').next().unwrap_or(version)
-}
-
-/// Rows as sorted `a|b|c` lines, for comparing results as multisets.
-fn sorted_rows(batches: &[RecordBatch]) -> Vec<String> {
-    let mut rows = Vec::new();
-    for batch in batches {
-        for row in 0..batch.num_rows() {
-            let cells: Vec<String> = batch
-                .columns()
-                .iter()
-                .map(|column| if column.is_null(row) { "NULL".to_string() } else { array_value_to_string(column, row).unwrap_or_default() })
-                .collect();
-            rows.push(cells.join("|"));
-        }
-    }
-    rows.sort();
-    rows
 }
 
 /// A session whose catalog holds exactly `tables`, by relation name.
@@ -180,7 +161,7 @@ impl Compiler {
         let compiled = physical_view(db, view).clone().map_err(|failure| format!("{failure:?}"))?;
         let compiled_plan = reset_plan_states(compiled.plan).map_err(|error| error.strip_backtrace())?;
         let compiled_rows = runtime.block_on(collect(compiled_plan, session.state.task_ctx())).map_err(|error| error.strip_backtrace())?;
-        let (replayed_rows, compiled_rows) = (sorted_rows(&replayed_rows), sorted_rows(&compiled_rows));
+        let (replayed_rows, compiled_rows) = (crate::rows::rows_as_text(&replayed_rows), crate::rows::rows_as_text(&compiled_rows));
         Ok(ReplayOutcome::Replayed {
             p1_matches: replayed_p1 == p1_digest,
             p2_matches: replayed_p2 == p2_digest,

@@ -62,31 +62,4 @@ pub fn read_delta_rows(directory: &Path) -> Vec<String> {
     })
 }
 
-/// Rows rendered as `a|b|c` lines (nulls as `NULL`, floats rounded to 6 places), sorted.
-pub fn rows_as_text(batches: &[RecordBatch]) -> Vec<String> {
-    use datafusion::arrow::array::Array;
-    use datafusion::arrow::datatypes::DataType;
-    use datafusion::arrow::util::display::array_value_to_string;
-    let mut rows = Vec::new();
-    for batch in batches {
-        for row in 0..batch.num_rows() {
-            let cells: Vec<String> = batch
-                .columns()
-                .iter()
-                .map(|column| {
-                    if column.is_null(row) {
-                        return "NULL".to_string();
-                    }
-                    let text = array_value_to_string(column, row).unwrap_or_default();
-                    match column.data_type() {
-                        DataType::Float32 | DataType::Float64 => text.parse::<f64>().map(|value| format!("{value:.6}")).unwrap_or(text),
-                        _ => text,
-                    }
-                })
-                .collect();
-            rows.push(cells.join("|"));
-        }
-    }
-    rows.sort();
-    rows
-}
+pub use viewdag_driver::rows::rows_as_text;
