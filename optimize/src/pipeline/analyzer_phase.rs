@@ -13,7 +13,9 @@ use viewdag_ir::OptimizerFailMode;
 
 use crate::pipeline::guard::run_rule_guarded;
 use crate::pipeline::logical_phase::LogicalPlanFingerprint;
-use crate::pipeline::outcome::{PhaseFailure, PhaseReporting, PhaseResult, PhaseSuccess, idempotence_outcome, rule_failure};
+use crate::pipeline::outcome::{
+    PhaseFailure, PhaseReporting, PhaseResult, PhaseSuccess, RuleStep, idempotence_outcome, record_rule_result, rule_failure,
+};
 use crate::pipeline::registry::{OptimizerRuleRegistry, RegisteredRule};
 use crate::pipeline::settings::PhaseConfig;
 use crate::pipeline::trace::{Convergence, OptimizerPhase, PassOutcome, PassTraceEntry, PhaseTrace, pass_id};
@@ -93,25 +95,25 @@ fn apply_rules(
             }
             _ => Err(format!("no analyzer rule `{key}` is registered")),
         };
-        let elapsed = started.elapsed();
-        let (outcome, after, failure) = match result {
-            Ok(rewritten) => {
-                // Unchanged plans keep their fingerprint (see the logical phase).
-                let after = if rewritten == plan { current.clone() } else { LogicalPlanFingerprint::of(&rewritten, reporting) };
-                plan = rewritten;
-                let outcome = if after.digest == current.digest { PassOutcome::Unchanged } else { PassOutcome::Changed };
-                (outcome, after, None)
-            }
-            Err(message) => {
-                let (outcome, diagnostic) = rule_failure(reporting, PHASE, &id, key, phase.fail_mode_of(key), &message);
-                diagnostics.push(diagnostic);
-                (outcome, current.clone(), Some(message))
-            }
+        let step = RuleStep {
+            phase: PHASE,
+            pass_id: id,
+            rule_key: key,
+            pass_number,
+            position: position + 1,
+            fail_mode: phase.fail_mode_of(key),
+            elapsed: started.elapsed(),
         };
-        if let Some(entries) = entries.as_deref_mut() {
-            entries.push(current.entry(&after, id, PHASE, key, pass_number, position + 1, outcome, failure, elapsed, reporting));
-        }
-        current = after;
+        let outcome = record_rule_result(
+            step,
+            result,
+            &mut plan,
+            &mut current,
+            |before, after| (after != before).then(|| LogicalPlanFingerprint::of(after, reporting)),
+            entries.as_deref_mut(),
+            diagnostics,
+            reporting,
+        );
         if outcome == PassOutcome::Failed {
             return Err(());
         }

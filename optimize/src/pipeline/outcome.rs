@@ -1,8 +1,11 @@
 //! What running a phase produced, and the diagnostics a rule failure becomes.
 
+use std::time::Duration;
+
 use viewdag_ir::{Code, Diagnostic, IdempotenceCheck, OptimizerFailMode, Severity, SpecLocation};
 
-use crate::pipeline::trace::{IdempotenceVerdict, OptimizerPhase, PassOutcome, PhaseTrace};
+use crate::pipeline::logical_phase::LogicalPlanFingerprint;
+use crate::pipeline::trace::{IdempotenceVerdict, OptimizerPhase, PassOutcome, PassTraceEntry, PhaseTrace};
 
 /// Names and settings every phase needs to report.
 #[derive(Debug, Clone, Copy)]
@@ -63,6 +66,66 @@ pub fn rule_failure(
             ),
         ),
     }
+}
+
+/// One rule application, as every phase names it in its trace.
+#[derive(Debug, Clone)]
+pub struct RuleStep<'a> {
+    pub phase: OptimizerPhase,
+    pub pass_id: String,
+    pub rule_key: &'a str,
+    pub pass_number: usize,
+    /// 1-based position of the rule in its rulepack.
+    pub position: usize,
+    pub fail_mode: OptimizerFailMode,
+    pub elapsed: Duration,
+}
+
+/// Folds one rule's result into its phase, the same way in every phase: on success the plan
+/// becomes the rewritten one (fingerprinted by `fingerprint_if_changed`, which returns `None`
+/// when the rule left the plan as it was), on failure the input plan is kept and the rule's
+/// fail mode decides; the trace entry is recorded when `entries` is given. Returns the
+/// outcome: `Failed` means the phase stops.
+#[allow(clippy::too_many_arguments, reason = "the phase's running state; grouping it would only rename the arguments")]
+pub fn record_rule_result<P>(
+    step: RuleStep<'_>,
+    result: Result<P, String>,
+    plan: &mut P,
+    current: &mut LogicalPlanFingerprint,
+    fingerprint_if_changed: impl FnOnce(&P, &P) -> Option<LogicalPlanFingerprint>,
+    entries: Option<&mut Vec<PassTraceEntry>>,
+    diagnostics: &mut Vec<Diagnostic>,
+    reporting: &PhaseReporting<'_>,
+) -> PassOutcome {
+    let (outcome, after, failure) = match result {
+        Ok(rewritten) => {
+            let after = fingerprint_if_changed(plan, &rewritten).unwrap_or_else(|| current.clone());
+            *plan = rewritten;
+            let outcome = if after.digest == current.digest { PassOutcome::Unchanged } else { PassOutcome::Changed };
+            (outcome, after, None)
+        }
+        Err(message) => {
+            let (outcome, diagnostic) = rule_failure(reporting, step.phase, &step.pass_id, step.rule_key, step.fail_mode, &message);
+            diagnostics.push(diagnostic);
+            (outcome, current.clone(), Some(message))
+        }
+    };
+    if let Some(entries) = entries {
+        entries.push(current.entry(
+            &after,
+            step.pass_id,
+            step.phase,
+            step.rule_key,
+            step.pass_number,
+            step.position,
+            outcome,
+            failure,
+            step.elapsed,
+            reporting,
+        ));
+    }
+    *current = after;
+    outcome
 }
 
 /// The verdict and optional diagnostic of an idempotence re-run.
