@@ -9,16 +9,15 @@ use std::time::Instant;
 use datafusion::common::config::ConfigOptions;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::logical_expr::logical_plan::InvariantLevel;
-use viewdag_ir::OptimizerFailMode;
 
 use crate::pipeline::guard::run_rule_guarded;
 use crate::pipeline::logical_phase::LogicalPlanFingerprint;
 use crate::pipeline::outcome::{
-    PhaseFailure, PhaseReporting, PhaseResult, PhaseSuccess, RuleStep, idempotence_outcome, record_rule_result, rule_failure,
+    PhaseFailure, PhaseReporting, PhaseResult, PhaseSuccess, RuleStep, idempotence_outcome, invariants_failure, record_rule_result,
 };
 use crate::pipeline::registry::{OptimizerRuleRegistry, RegisteredRule};
 use crate::pipeline::settings::PhaseConfig;
-use crate::pipeline::trace::{Convergence, OptimizerPhase, PassOutcome, PassTraceEntry, PhaseTrace, pass_id};
+use crate::pipeline::trace::{Convergence, OptimizerPhase, PassOutcome, PassTraceEntry, PhaseTrace};
 
 const PHASE: OptimizerPhase = OptimizerPhase::Analyzer;
 
@@ -73,20 +72,10 @@ fn apply_rules(
     diagnostics: &mut Vec<viewdag_ir::Diagnostic>,
 ) -> Result<(LogicalPlan, LogicalPlanFingerprint), ()> {
     if let Err(error) = plan.check_invariants(InvariantLevel::Always) {
-        let id = pass_id(PHASE, pass_number, 0, "invariants");
-        let (_, diagnostic) = rule_failure(
-            reporting,
-            PHASE,
-            &id,
-            "invariants",
-            OptimizerFailMode::Closed,
-            &format!("invalid input plan: {}", error.strip_backtrace()),
-        );
-        diagnostics.push(diagnostic);
+        diagnostics.push(invariants_failure(reporting, PHASE, pass_number, 0, &format!("invalid input plan: {}", error.strip_backtrace())));
         return Err(());
     }
     for (position, key) in phase.rules.iter().enumerate() {
-        let id = pass_id(PHASE, pass_number, position + 1, key);
         let started = Instant::now();
         let result = match registry.get(PHASE, key) {
             Some(RegisteredRule::Analyzer(rule)) => {
@@ -95,15 +84,7 @@ fn apply_rules(
             }
             _ => Err(format!("no analyzer rule `{key}` is registered")),
         };
-        let step = RuleStep {
-            phase: PHASE,
-            pass_id: id,
-            rule_key: key,
-            pass_number,
-            position: position + 1,
-            fail_mode: phase.fail_mode_of(key),
-            elapsed: started.elapsed(),
-        };
+        let step = RuleStep::new(PHASE, phase, pass_number, position, key, started);
         let outcome = record_rule_result(
             step,
             result,
@@ -119,16 +100,8 @@ fn apply_rules(
         }
     }
     if let Err(error) = plan.check_invariants(InvariantLevel::Executable) {
-        let id = pass_id(PHASE, pass_number, phase.rules.len() + 1, "invariants");
-        let (_, diagnostic) = rule_failure(
-            reporting,
-            PHASE,
-            &id,
-            "invariants",
-            OptimizerFailMode::Closed,
-            &format!("the analyzed plan is not executable: {}", error.strip_backtrace()),
-        );
-        diagnostics.push(diagnostic);
+        let message = format!("the analyzed plan is not executable: {}", error.strip_backtrace());
+        diagnostics.push(invariants_failure(reporting, PHASE, pass_number, phase.rules.len() + 1, &message));
         return Err(());
     }
     Ok((plan, current))

@@ -15,17 +15,17 @@ use datafusion::error::Result;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::logical_expr::logical_plan::InvariantLevel;
 use datafusion::optimizer::{ApplyOrder, OptimizerConfig, OptimizerRule};
-use viewdag_ir::{IdempotenceCheck, OptimizerFailMode};
+use viewdag_ir::IdempotenceCheck;
 use viewdag_lower::digest::logical_plan_text;
 
 use crate::normalize::normalize_plan_text;
 use crate::pipeline::guard::{run_rule_guarded, text_digest};
 use crate::pipeline::outcome::{
-    PhaseFailure, PhaseReporting, PhaseResult, PhaseSuccess, RuleStep, idempotence_outcome, record_rule_result, rule_failure,
+    PhaseFailure, PhaseReporting, PhaseResult, PhaseSuccess, RuleStep, idempotence_outcome, invariants_failure, record_rule_result,
 };
 use crate::pipeline::registry::{OptimizerRuleRegistry, RegisteredRule};
 use crate::pipeline::settings::PhaseConfig;
-use crate::pipeline::trace::{Convergence, OptimizerPhase, PassOutcome, PassTraceEntry, PhaseTrace, pass_id};
+use crate::pipeline::trace::{Convergence, OptimizerPhase, PassOutcome, PassTraceEntry, PhaseTrace};
 
 const PHASE: OptimizerPhase = OptimizerPhase::Logical;
 
@@ -118,9 +118,7 @@ pub fn run_logical_phase(
     trace.input_text = reporting.record_plan_text.then(|| input.text.clone());
     let mut diagnostics = Vec::new();
     if let Err(error) = plan.check_invariants(InvariantLevel::Executable) {
-        let id = pass_id(PHASE, 1, 0, "invariants");
-        let message = format!("invalid input plan: {}", error.strip_backtrace());
-        diagnostics.push(rule_failure(reporting, PHASE, &id, "invariants", OptimizerFailMode::Closed, &message).1);
+        diagnostics.push(invariants_failure(reporting, PHASE, 1, 0, &format!("invalid input plan: {}", error.strip_backtrace())));
         trace.convergence = Convergence::Stopped;
         return Err(PhaseFailure { trace: Box::new(trace), diagnostics });
     }
@@ -177,7 +175,6 @@ fn run_pass(
     diagnostics: &mut Vec<viewdag_ir::Diagnostic>,
 ) -> Result<(LogicalPlan, LogicalPlanFingerprint), ()> {
     for (position, key) in phase.rules.iter().enumerate() {
-        let id = pass_id(PHASE, pass_number, position + 1, key);
         let starting_schema = std::sync::Arc::clone(plan.schema());
         let started = Instant::now();
         let result = match registry.get(PHASE, key) {
@@ -197,15 +194,7 @@ fn run_pass(
             }
             _ => Err(format!("no logical rule `{key}` is registered")),
         };
-        let step = RuleStep {
-            phase: PHASE,
-            pass_id: id,
-            rule_key: key,
-            pass_number,
-            position: position + 1,
-            fail_mode: phase.fail_mode_of(key),
-            elapsed: started.elapsed(),
-        };
+        let step = RuleStep::new(PHASE, phase, pass_number, position, key, started);
         let outcome = record_rule_result(
             step,
             result,

@@ -1,11 +1,12 @@
 //! What running a phase produced, and the diagnostics a rule failure becomes.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use viewdag_ir::{Code, Diagnostic, IdempotenceCheck, OptimizerFailMode, Severity, SpecLocation};
 
 use crate::pipeline::logical_phase::LogicalPlanFingerprint;
-use crate::pipeline::trace::{IdempotenceVerdict, OptimizerPhase, PassOutcome, PassTraceEntry, PhaseTrace};
+use crate::pipeline::settings::PhaseConfig;
+use crate::pipeline::trace::{IdempotenceVerdict, OptimizerPhase, PassOutcome, PassTraceEntry, PhaseTrace, pass_id};
 
 /// Names and settings every phase needs to report.
 #[derive(Debug, Clone, Copy)]
@@ -79,6 +80,34 @@ pub struct RuleStep<'a> {
     pub position: usize,
     pub fail_mode: OptimizerFailMode,
     pub elapsed: Duration,
+}
+
+impl<'a> RuleStep<'a> {
+    /// The step of the rule at 0-based `index` of `config`'s rulepack, started at `started`.
+    pub fn new(phase: OptimizerPhase, config: &PhaseConfig, pass_number: usize, index: usize, rule_key: &'a str, started: Instant) -> Self {
+        RuleStep {
+            phase,
+            pass_id: pass_id(phase, pass_number, index + 1, rule_key),
+            rule_key,
+            pass_number,
+            position: index + 1,
+            fail_mode: config.fail_mode_of(rule_key),
+            elapsed: started.elapsed(),
+        }
+    }
+}
+
+/// The error of a plan that breaks DataFusion's invariants before or after a phase's rules,
+/// reported like a fail-closed rule named `invariants` at position `position`.
+pub fn invariants_failure(
+    reporting: &PhaseReporting<'_>,
+    phase: OptimizerPhase,
+    pass_number: usize,
+    position: usize,
+    message: &str,
+) -> Diagnostic {
+    let id = pass_id(phase, pass_number, position, "invariants");
+    rule_failure(reporting, phase, &id, "invariants", OptimizerFailMode::Closed, message).1
 }
 
 /// Folds one rule's result into its phase, the same way in every phase: on success the plan

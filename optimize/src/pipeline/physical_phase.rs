@@ -28,7 +28,7 @@ use crate::pipeline::outcome::{
 };
 use crate::pipeline::registry::{OptimizerRuleRegistry, RegisteredRule};
 use crate::pipeline::settings::PhaseConfig;
-use crate::pipeline::trace::{Convergence, OptimizerPhase, PassOutcome, PassTraceEntry, PhaseTrace, pass_id};
+use crate::pipeline::trace::{Convergence, OptimizerPhase, PassOutcome, PassTraceEntry, PhaseTrace};
 
 const PHASE: OptimizerPhase = OptimizerPhase::Physical;
 
@@ -130,7 +130,6 @@ fn run_rules(
 ) -> Result<(Arc<dyn ExecutionPlan>, LogicalPlanFingerprint), ()> {
     let context = SessionPhysicalContext { state };
     for (position, key) in phase.rules.iter().enumerate() {
-        let id = pass_id(PHASE, pass_number, position + 1, key);
         let started = Instant::now();
         let result = match registry.get(PHASE, key) {
             Some(RegisteredRule::Physical(rule)) => {
@@ -143,15 +142,7 @@ fn run_rules(
             }
             _ => Err(format!("no physical rule `{key}` is registered")),
         };
-        let step = RuleStep {
-            phase: PHASE,
-            pass_id: id,
-            rule_key: key,
-            pass_number,
-            position: position + 1,
-            fail_mode: phase.fail_mode_of(key),
-            elapsed: started.elapsed(),
-        };
+        let step = RuleStep::new(PHASE, phase, pass_number, position, key, started);
         let outcome = record_rule_result(
             step,
             result,
