@@ -12,9 +12,7 @@ use datafusion::logical_expr::logical_plan::InvariantLevel;
 
 use crate::pipeline::guard::run_rule_guarded;
 use crate::pipeline::logical_phase::LogicalPlanFingerprint;
-use crate::pipeline::outcome::{
-    PhaseFailure, PhaseReporting, PhaseResult, PhaseSuccess, RuleStep, idempotence_outcome, invariants_failure, record_rule_result,
-};
+use crate::pipeline::outcome::{PhaseFailure, PhaseReporting, PhaseResult, RuleStep, finish_phase, invariants_failure, record_rule_result};
 use crate::pipeline::registry::{OptimizerRuleRegistry, RegisteredRule};
 use crate::pipeline::settings::PhaseConfig;
 use crate::pipeline::trace::{Convergence, OptimizerPhase, PassOutcome, PassTraceEntry, PhaseTrace};
@@ -41,22 +39,11 @@ pub fn run_analyzer_phase(
             return Err(PhaseFailure { trace: Box::new(trace), diagnostics });
         }
     };
-    trace.output_digest = current.digest.clone();
-    if phase.idempotence != viewdag_ir::IdempotenceCheck::Off {
+    finish_phase(plan, trace, diagnostics, PHASE, phase.idempotence, &current, reporting, |output| {
         let mut rerun_diagnostics = Vec::new();
-        let rerun = apply_rules(plan.clone(), current.clone(), phase, registry, options, reporting, 2, None, &mut rerun_diagnostics);
-        let rerun_digest = rerun.map(|(_, fingerprint)| fingerprint.digest).unwrap_or_else(|()| "failed".to_string());
-        let (verdict, diagnostic) = idempotence_outcome(reporting, PHASE, phase.idempotence, &current.digest, &rerun_digest);
-        trace.idempotence = verdict;
-        if let Some(diagnostic) = diagnostic {
-            let is_error = diagnostic.is_error();
-            diagnostics.push(diagnostic);
-            if is_error {
-                return Err(PhaseFailure { trace: Box::new(trace), diagnostics });
-            }
-        }
-    }
-    Ok(PhaseSuccess { plan, trace, diagnostics })
+        apply_rules(output.clone(), current.clone(), phase, registry, options, reporting, 2, None, &mut rerun_diagnostics)
+            .map(|(_, fingerprint)| fingerprint)
+    })
 }
 
 #[allow(clippy::too_many_arguments, reason = "one phase's whole context; grouping it would only rename the arguments")]

@@ -15,14 +15,11 @@ use datafusion::error::Result;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::logical_expr::logical_plan::InvariantLevel;
 use datafusion::optimizer::{ApplyOrder, OptimizerConfig, OptimizerRule};
-use viewdag_ir::IdempotenceCheck;
 use viewdag_lower::digest::logical_plan_text;
 
 use crate::normalize::normalize_plan_text;
 use crate::pipeline::guard::{run_rule_guarded, text_digest};
-use crate::pipeline::outcome::{
-    PhaseFailure, PhaseReporting, PhaseResult, PhaseSuccess, RuleStep, idempotence_outcome, invariants_failure, record_rule_result,
-};
+use crate::pipeline::outcome::{PhaseFailure, PhaseReporting, PhaseResult, RuleStep, finish_phase, invariants_failure, record_rule_result};
 use crate::pipeline::registry::{OptimizerRuleRegistry, RegisteredRule};
 use crate::pipeline::settings::PhaseConfig;
 use crate::pipeline::trace::{Convergence, OptimizerPhase, PassOutcome, PassTraceEntry, PhaseTrace};
@@ -143,23 +140,11 @@ pub fn run_logical_phase(
             break;
         }
     }
-    trace.output_digest = current.digest.clone();
-    if phase.idempotence != IdempotenceCheck::Off {
+    finish_phase(plan, trace, diagnostics, PHASE, phase.idempotence, &current, reporting, |output| {
         let mut rerun_diagnostics = Vec::new();
-        let rerun =
-            run_pass(plan.clone(), current.clone(), phase, registry, config, reporting, max_passes + 1, None, &mut rerun_diagnostics);
-        let rerun_digest = rerun.map(|(_, fingerprint)| fingerprint.digest).unwrap_or_else(|()| "failed".to_string());
-        let (verdict, diagnostic) = idempotence_outcome(reporting, PHASE, phase.idempotence, &current.digest, &rerun_digest);
-        trace.idempotence = verdict;
-        if let Some(diagnostic) = diagnostic {
-            let is_error = diagnostic.is_error();
-            diagnostics.push(diagnostic);
-            if is_error {
-                return Err(PhaseFailure { trace: Box::new(trace), diagnostics });
-            }
-        }
-    }
-    Ok(PhaseSuccess { plan, trace, diagnostics })
+        run_pass(output.clone(), current.clone(), phase, registry, config, reporting, max_passes + 1, None, &mut rerun_diagnostics)
+            .map(|(_, fingerprint)| fingerprint)
+    })
 }
 
 #[allow(clippy::too_many_arguments, reason = "one pass's whole context; grouping it would only rename the arguments")]

@@ -157,6 +157,36 @@ pub fn record_rule_result<P>(
     outcome
 }
 
+/// Ends a phase: records its output digest, runs the idempotence check when asked (`rerun`
+/// applies the phase's rules once more to the output and returns the result's
+/// fingerprint), and builds the phase's result.
+#[allow(clippy::too_many_arguments, reason = "the phase's final state")]
+pub fn finish_phase<P>(
+    plan: P,
+    mut trace: PhaseTrace,
+    mut diagnostics: Vec<Diagnostic>,
+    phase: OptimizerPhase,
+    check: IdempotenceCheck,
+    output: &LogicalPlanFingerprint,
+    reporting: &PhaseReporting<'_>,
+    rerun: impl FnOnce(&P) -> Result<LogicalPlanFingerprint, ()>,
+) -> PhaseResult<P> {
+    trace.output_digest = output.digest.clone();
+    if check != IdempotenceCheck::Off {
+        let rerun_digest = rerun(&plan).map(|fingerprint| fingerprint.digest).unwrap_or_else(|()| "failed".to_string());
+        let (verdict, diagnostic) = idempotence_outcome(reporting, phase, check, &output.digest, &rerun_digest);
+        trace.idempotence = verdict;
+        if let Some(diagnostic) = diagnostic {
+            let is_error = diagnostic.is_error();
+            diagnostics.push(diagnostic);
+            if is_error {
+                return Err(PhaseFailure { trace: Box::new(trace), diagnostics });
+            }
+        }
+    }
+    Ok(PhaseSuccess { plan, trace, diagnostics })
+}
+
 /// The verdict and optional diagnostic of an idempotence re-run.
 pub fn idempotence_outcome(
     reporting: &PhaseReporting<'_>,

@@ -18,14 +18,11 @@ use datafusion::physical_optimizer::PhysicalOptimizerContext;
 use datafusion::physical_plan::operator_statistics::StatisticsRegistry;
 use datafusion::physical_plan::{ExecutionPlan, displayable};
 use datafusion::physical_planner::{DefaultPhysicalPlanner, PhysicalPlanner};
-use viewdag_ir::IdempotenceCheck;
 
 use crate::normalize::normalize_plan_text;
 use crate::pipeline::guard::{run_rule_guarded, text_digest};
 use crate::pipeline::logical_phase::LogicalPlanFingerprint;
-use crate::pipeline::outcome::{
-    PhaseFailure, PhaseReporting, PhaseResult, PhaseSuccess, RuleStep, idempotence_outcome, record_rule_result,
-};
+use crate::pipeline::outcome::{PhaseFailure, PhaseReporting, PhaseResult, RuleStep, finish_phase, record_rule_result};
 use crate::pipeline::registry::{OptimizerRuleRegistry, RegisteredRule};
 use crate::pipeline::settings::PhaseConfig;
 use crate::pipeline::trace::{Convergence, OptimizerPhase, PassOutcome, PassTraceEntry, PhaseTrace};
@@ -84,22 +81,11 @@ pub fn run_physical_phase(
             return Err(PhaseFailure { trace: Box::new(trace), diagnostics });
         }
     };
-    trace.output_digest = current.digest.clone();
-    if phase.idempotence != IdempotenceCheck::Off {
+    finish_phase(plan, trace, diagnostics, PHASE, phase.idempotence, &current, reporting, |output| {
         let mut rerun_diagnostics = Vec::new();
-        let rerun = run_rules(Arc::clone(&plan), current.clone(), phase, registry, state, reporting, 2, None, &mut rerun_diagnostics);
-        let rerun_digest = rerun.map(|(_, fingerprint)| fingerprint.digest).unwrap_or_else(|()| "failed".to_string());
-        let (verdict, diagnostic) = idempotence_outcome(reporting, PHASE, phase.idempotence, &current.digest, &rerun_digest);
-        trace.idempotence = verdict;
-        if let Some(diagnostic) = diagnostic {
-            let is_error = diagnostic.is_error();
-            diagnostics.push(diagnostic);
-            if is_error {
-                return Err(PhaseFailure { trace: Box::new(trace), diagnostics });
-            }
-        }
-    }
-    Ok(PhaseSuccess { plan, trace, diagnostics })
+        run_rules(Arc::clone(output), current.clone(), phase, registry, state, reporting, 2, None, &mut rerun_diagnostics)
+            .map(|(_, fingerprint)| fingerprint)
+    })
 }
 
 /// Column names and types must survive a physical rule.
