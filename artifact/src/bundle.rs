@@ -136,14 +136,25 @@ pub struct StagePlan {
     pub digest: String,
 }
 
-/// The logical plan in forms another process can rebuild it from.
+/// The logical plan (P0) in forms another process can rebuild it from. Each form is either
+/// present or has an error saying why not.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SerializedPlan {
-    /// P0 as SQL through DataFusion's unparser, when it can express the plan.
+    /// `datafusion-proto` bytes (standard base64). Scans are references to relation names,
+    /// bound to providers when the plan is decoded (see `serialize::proto`).
+    pub proto: Option<String>,
+    /// Why `proto` is missing, when it is.
+    pub proto_error: Option<String>,
+    /// SQL through DataFusion's unparser, when it can express the plan.
     pub sql: Option<String>,
     /// Why `sql` is missing, when it is.
     pub sql_error: Option<String>,
+    /// Substrait protobuf bytes (standard base64); scans are named tables.
+    pub substrait: Option<String>,
+    /// Why `substrait` is missing, when it is (always, in a build without the `substrait`
+    /// feature).
+    pub substrait_error: Option<String>,
 }
 
 /// One optimizer rule application, from the optimizer's trace (elapsed time left out).

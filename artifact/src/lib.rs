@@ -3,7 +3,8 @@
 //! A **plan bundle** ([`PlanBundle`], one per compiled view, `<view>.bundle.json`) holds
 //! everything needed to explain, compare and replay one view's plan: the view's definition
 //! and its digest, the planning surface's manifest hash, the identities of the providers
-//! it scans, its P0 / P1 / P2 plan text and digests, EXPLAIN text, the logical plan as SQL,
+//! it scans, its P0 / P1 / P2 plan text and digests, EXPLAIN text, the logical plan as
+//! `datafusion-proto` bytes, SQL and (with the `substrait` feature) Substrait,
 //! the optimizer's pass trace and pushdown report,
 //! column-level [`lineage`] and warnings.
 //!

@@ -15,7 +15,7 @@ use crate::Db;
 use crate::bundle::{BUNDLE_SCHEMA_VERSION, DefinitionRecord, OutputField, PlanBundle, ProviderRecord, StagePlan, StagePlans};
 use crate::canonical::{canonical_compact, canonical_pretty, digest_bytes, order_preserving_json};
 use crate::lineage::column_lineage;
-use crate::serialize::serialize_plan;
+use crate::serialize::{SUBSTRAIT_NOT_BUILT, serialize_plan};
 
 /// A view's bundle with its file bytes and their digest. Compares by digest.
 #[derive(Debug, Clone)]
@@ -62,9 +62,15 @@ pub fn view_bundle(db: &dyn Db, view: ViewInput) -> LowerResult<ViewBundle> {
         normalize_plan_text(&displayable(physical.plan.as_ref()).indent(false).to_string(), root).trim_end(),
     );
     let (lineage, mut warnings) = column_lineage(&lowered.plan);
-    let serialized = serialize_plan(&lowered.plan);
+    let serialized = serialize_plan(&lowered.plan, &session.state);
+    if let Some(error) = &serialized.proto_error {
+        warnings.push(format!("the plan has no datafusion-proto form: {error}"));
+    }
     if let Some(error) = &serialized.sql_error {
         warnings.push(format!("the plan has no SQL form: {error}"));
+    }
+    if let Some(error) = serialized.substrait_error.as_ref().filter(|error| *error != SUBSTRAIT_NOT_BUILT) {
+        warnings.push(format!("the plan has no Substrait form: {error}"));
     }
     let bundle = PlanBundle {
         schema_version: BUNDLE_SCHEMA_VERSION,

@@ -208,24 +208,14 @@ fn execute(command: Command) -> Result<i32, DriverError> {
             let replayed = compiler.replay(&dir, &spec)?;
             let mut all_match = true;
             for view in &replayed {
-                let status = match &view.outcome {
-                    crate::replay::ReplayOutcome::Replayed { p1_matches, p2_matches, rows, rows_match } => {
-                        all_match &= *rows_match;
-                        let same = |matches: &bool| if *matches { "same" } else { "differs" };
-                        format!(
-                            "{rows} rows, {}; P1 {}, P2 {}",
-                            if *rows_match { "rows match the compiled plan" } else { "ROWS DIFFER from the compiled plan" },
-                            same(p1_matches),
-                            same(p2_matches)
-                        )
-                    }
-                    crate::replay::ReplayOutcome::Skipped(reason) => format!("skipped: {reason}"),
-                    crate::replay::ReplayOutcome::Failed(reason) => {
-                        all_match = false;
-                        format!("FAILED: {reason}")
-                    }
-                };
-                println!("{:<28} {status}", view.view);
+                all_match &= view.succeeded();
+                if let Some(reason) = &view.skipped {
+                    println!("{:<28} skipped: {reason}", view.view);
+                }
+                for (index, form) in view.forms.iter().enumerate() {
+                    let name = if index == 0 { view.view.as_str() } else { "" };
+                    println!("{name:<28} {:<10} {}", form.form.name(), crate::replay::describe_outcome(&form.outcome));
+                }
                 for problem in &view.incompatibilities {
                     println!("{:<28}   not replay-compatible: {problem}", "");
                 }

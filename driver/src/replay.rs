@@ -1,13 +1,14 @@
-//! `viewdag replay DIR --spec SPEC`: rebuild each bundle's logical plan from its serialized
-//! SQL against the providers the spec loads now, run it through the spec's optimizer
-//! pipeline, compare its P1/P2 digests with the bundle's, execute it, and compare its rows
-//! with the compiled plan's.
+//! `viewdag replay DIR --spec SPEC`: rebuild each bundle's logical plan from each of its
+//! serialized forms (datafusion-proto bytes, SQL, Substrait) against the providers the spec
+//! loads now, run it through the spec's optimizer pipeline, compare its P0/P1/P2 digests
+//! with the bundle's, execute it, and compare its rows with the compiled plan's.
 //!
 //! Replay-compatibility is reported per view: the same DataFusion major version, the same
 //! surface manifest hash, the same provider identities (Delta versions, file lists). A
 //! replayed plan may legitimately differ in shape from the compiled one (SQL does not round
-//! trip every node); the rows must not.
+//! trip every node); the rows must not. The proto form is exact: its P0 must match.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -17,8 +18,12 @@ use datafusion::catalog::{
 };
 use datafusion::execution::SessionStateBuilder;
 use datafusion::execution::session_state::SessionState;
+use datafusion::logical_expr::LogicalPlan;
 use datafusion::physical_plan::collect;
 use datafusion::physical_plan::execution_plan::reset_plan_states;
+use viewdag_artifact::PlanBundle;
+use viewdag_artifact::serialize::decode_base64;
+use viewdag_artifact::serialize::proto::decode_plan;
 use viewdag_ir::{ProviderIdentity, SurfaceInput};
 use viewdag_lower::digest::{logical_plan_text, plan_digest};
 use viewdag_lower::{view_plan, view_schema};
@@ -33,13 +38,37 @@ use crate::artifacts::read_compile_output;
 use crate::compiler::{CompileRequest, Compiler};
 use crate::error::DriverError;
 
+/// A serialized form of the logical plan in a bundle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlanForm {
+    /// `datafusion-proto` bytes: an exact round trip, so P0 must match too.
+    Proto,
+    /// SQL through the unparser: rows must match; the plan shape may differ.
+    Sql,
+    /// Substrait (only in a build with the `substrait` feature).
+    Substrait,
+}
+
+impl PlanForm {
+    pub const ALL: [PlanForm; 3] = [PlanForm::Proto, PlanForm::Sql, PlanForm::Substrait];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            PlanForm::Proto => "proto",
+            PlanForm::Sql => "sql",
+            PlanForm::Substrait => "substrait",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReplayOutcome {
-    /// The bundle carries no SQL (the unparser could not express the plan), or the view no
+    /// The bundle does not carry this form (or this build cannot read it), or the view no
     /// longer compiles.
     Skipped(String),
     Failed(String),
     Replayed {
+        p0_matches: bool,
         p1_matches: bool,
         p2_matches: bool,
         rows: usize,
@@ -47,17 +76,64 @@ pub enum ReplayOutcome {
     },
 }
 
+/// How one form of a bundle's plan replayed.
+#[derive(Debug, Clone)]
+pub struct FormReplay {
+    pub form: PlanForm,
+    pub outcome: ReplayOutcome,
+}
+
 #[derive(Debug, Clone)]
 pub struct ReplayedView {
     pub view: String,
     /// Why the bundle is not replay-compatible with the current spec and data (empty when it is).
     pub incompatibilities: Vec<String>,
-    pub outcome: ReplayOutcome,
+    /// One entry per form, in [`PlanForm::ALL`] order; empty when the view no longer compiles.
+    pub forms: Vec<FormReplay>,
+    /// Why no form was replayed, when none was.
+    pub skipped: Option<String>,
 }
 
 impl ReplayedView {
+    /// At least one form replayed, every replayed form gave the compiled rows, none failed,
+    /// and the exact (proto) form, when replayed, rebuilt P0 digest for digest.
     pub fn succeeded(&self) -> bool {
-        matches!(self.outcome, ReplayOutcome::Replayed { rows_match: true, .. })
+        let mut replayed_any = false;
+        for form in &self.forms {
+            match &form.outcome {
+                ReplayOutcome::Failed(_) => return false,
+                ReplayOutcome::Replayed { rows_match, p0_matches, .. } => {
+                    if !rows_match || (form.form == PlanForm::Proto && !p0_matches) {
+                        return false;
+                    }
+                    replayed_any = true;
+                }
+                ReplayOutcome::Skipped(_) => {}
+            }
+        }
+        replayed_any
+    }
+
+    pub fn form(&self, form: PlanForm) -> Option<&ReplayOutcome> {
+        self.forms.iter().find(|replay| replay.form == form).map(|replay| &replay.outcome)
+    }
+}
+
+/// One line for a form's outcome, as `viewdag replay` prints it.
+pub fn describe_outcome(outcome: &ReplayOutcome) -> String {
+    match outcome {
+        ReplayOutcome::Replayed { p0_matches, p1_matches, p2_matches, rows, rows_match } => {
+            let same = |matches: &bool| if *matches { "same" } else { "differs" };
+            format!(
+                "{rows} rows, {}; P0 {}, P1 {}, P2 {}",
+                if *rows_match { "rows match the compiled plan" } else { "ROWS DIFFER from the compiled plan" },
+                same(p0_matches),
+                same(p1_matches),
+                same(p2_matches)
+            )
+        }
+        ReplayOutcome::Skipped(reason) => format!("skipped: {reason}"),
+        ReplayOutcome::Failed(reason) => format!("FAILED: {reason}"),
     }
 }
 
@@ -66,10 +142,10 @@ fn major(version: &str) -> &str {
 }
 
 /// A session whose catalog holds exactly `tables`, by relation name.
-fn session_with_tables(base: &SessionState, tables: Vec<(String, Arc<dyn TableProvider>)>) -> Result<SessionState, String> {
+fn session_with_tables(base: &SessionState, tables: &BTreeMap<String, Arc<dyn TableProvider>>) -> Result<SessionState, String> {
     let schema = Arc::new(MemorySchemaProvider::new());
     for (name, table) in tables {
-        schema.register_table(name, table).map_err(|error| error.strip_backtrace())?;
+        schema.register_table(name.clone(), Arc::clone(table)).map_err(|error| error.strip_backtrace())?;
     }
     let catalog = Arc::new(MemoryCatalogProvider::new());
     catalog.register_schema("public", schema).map_err(|error| error.strip_backtrace())?;
@@ -97,33 +173,32 @@ impl Compiler {
             if bundle.surface_manifest_hash != surface_hash {
                 incompatibilities.push("the planning surface changed (its manifest hash differs)".to_string());
             }
-            let outcome = match self.view_bundle(name) {
+            let (forms, skipped) = match self.view_bundle(name) {
                 Some(Ok(current)) => {
                     if current.bundle.providers != bundle.providers {
                         incompatibilities.push("the providers changed (a Delta version or a file list differs)".to_string());
                     }
-                    match &bundle.serialized.sql {
-                        Some(sql) => self
-                            .replay_view(name, sql, &bundle.plans.p1.digest, &bundle.plans.p2.digest)
-                            .unwrap_or_else(ReplayOutcome::Failed),
-                        None => ReplayOutcome::Skipped(format!(
-                            "the bundle has no SQL: {}",
-                            bundle.serialized.sql_error.clone().unwrap_or_default()
-                        )),
+                    match self.replay_forms(name, bundle) {
+                        Ok(forms) => (forms, None),
+                        Err(reason) => (
+                            PlanForm::ALL.iter().map(|&form| FormReplay { form, outcome: ReplayOutcome::Failed(reason.clone()) }).collect(),
+                            None,
+                        ),
                     }
                 }
-                _ => ReplayOutcome::Skipped(format!("view `{name}` does not compile from the current spec")),
+                _ => (Vec::new(), Some(format!("view `{name}` does not compile from the current spec"))),
             };
-            replayed.push(ReplayedView { view: name.clone(), incompatibilities, outcome });
+            replayed.push(ReplayedView { view: name.clone(), incompatibilities, forms, skipped });
         }
         Ok(replayed)
     }
 
-    fn replay_view(&self, name: &str, sql: &str, p1_digest: &str, p2_digest: &str) -> Result<ReplayOutcome, String> {
+    /// Replays every form of `bundle`'s plan against the providers of the current spec.
+    fn replay_forms(&self, name: &str, bundle: &PlanBundle) -> Result<Vec<FormReplay>, String> {
         let db = &self.db;
         let view = self.view_input(name).ok_or_else(|| format!("view `{name}` is not declared"))?;
         let lowered = view_plan(db, view).clone().map_err(|failure| format!("{failure:?}"))?;
-        let mut tables: Vec<(String, Arc<dyn TableProvider>)> = Vec::new();
+        let mut tables: BTreeMap<String, Arc<dyn TableProvider>> = BTreeMap::new();
         for (relation, identity) in lowered.scans.iter() {
             let provider: Arc<dyn TableProvider> = match identity {
                 ProviderIdentity::Materialized { view: materialized } => {
@@ -135,38 +210,96 @@ impl Compiler {
                     viewdag_surface::Db::provider(db, identity).ok_or_else(|| format!("no provider for {}", identity.canonical()))?
                 }
             };
-            tables.push((relation.clone(), provider));
+            tables.insert(relation.clone(), provider);
         }
         let surface = SurfaceInput::get(db);
         let session = planning_session(db, surface);
-        let state = session_with_tables(&session.state, tables)?;
+        let state = session_with_tables(&session.state, &tables)?;
         let runtime = Arc::clone(self.db.tokio());
-        let plan = runtime
-            .block_on(state.create_logical_plan(sql))
-            .map_err(|error| format!("the bundle's SQL does not plan: {}", error.strip_backtrace()))?;
-        let pipeline = resolved_optimizer_pipeline(db, surface).clone().map_err(|diagnostics| format!("{diagnostics:?}"))?;
-        let root = surface.root(db);
-        let reporting = PhaseReporting { view_name: name, root, record_plan_text: false };
-        let optimized = optimize_logical_plan(&state, plan, &pipeline.config, &pipeline.registry, &reporting)
-            .map_err(|failure| format!("{:?}", failure.diagnostics))?;
-        let replayed_p1 = plan_digest(&normalize_plan_text(&logical_plan_text(&optimized.plan), root), &lowered.scans);
-        let initial = runtime
-            .block_on(initial_physical_plan(&state_without_physical_rules(&state), &optimized.plan))
-            .map_err(|error| error.strip_backtrace())?;
-        let physical = optimize_physical_plan(&state, initial, &pipeline.config, &pipeline.registry, &reporting)
-            .map_err(|failure| format!("{:?}", failure.diagnostics))?;
-        let text = normalize_plan_text(&datafusion::physical_plan::displayable(physical.plan.as_ref()).indent(true).to_string(), root);
-        let replayed_p2 = plan_digest(&text, &lowered.scans);
-        let replayed_rows = runtime.block_on(collect(physical.plan, state.task_ctx())).map_err(|error| error.strip_backtrace())?;
         let compiled = physical_view(db, view).clone().map_err(|failure| format!("{failure:?}"))?;
         let compiled_plan = reset_plan_states(compiled.plan).map_err(|error| error.strip_backtrace())?;
         let compiled_rows = runtime.block_on(collect(compiled_plan, session.state.task_ctx())).map_err(|error| error.strip_backtrace())?;
-        let (replayed_rows, compiled_rows) = (crate::rows::rows_as_text(&replayed_rows), crate::rows::rows_as_text(&compiled_rows));
-        Ok(ReplayOutcome::Replayed {
-            p1_matches: replayed_p1 == p1_digest,
-            p2_matches: replayed_p2 == p2_digest,
-            rows: replayed_rows.len(),
-            rows_match: replayed_rows == compiled_rows,
-        })
+        let compiled_rows = crate::rows::rows_as_text(&compiled_rows);
+        let pipeline = resolved_optimizer_pipeline(db, surface).clone().map_err(|diagnostics| format!("{diagnostics:?}"))?;
+        let root = surface.root(db);
+        let reporting = PhaseReporting { view_name: name, root, record_plan_text: false };
+
+        let replay_plan = |plan: LogicalPlan| -> Result<ReplayOutcome, String> {
+            let replayed_p0 = plan_digest(&normalize_plan_text(&logical_plan_text(&plan), root), &lowered.scans);
+            let optimized = optimize_logical_plan(&state, plan, &pipeline.config, &pipeline.registry, &reporting)
+                .map_err(|failure| format!("{:?}", failure.diagnostics))?;
+            let replayed_p1 = plan_digest(&normalize_plan_text(&logical_plan_text(&optimized.plan), root), &lowered.scans);
+            let initial = runtime
+                .block_on(initial_physical_plan(&state_without_physical_rules(&state), &optimized.plan))
+                .map_err(|error| error.strip_backtrace())?;
+            let physical = optimize_physical_plan(&state, initial, &pipeline.config, &pipeline.registry, &reporting)
+                .map_err(|failure| format!("{:?}", failure.diagnostics))?;
+            let text = normalize_plan_text(&datafusion::physical_plan::displayable(physical.plan.as_ref()).indent(true).to_string(), root);
+            let replayed_p2 = plan_digest(&text, &lowered.scans);
+            let rows = runtime.block_on(collect(physical.plan, state.task_ctx())).map_err(|error| error.strip_backtrace())?;
+            let rows = crate::rows::rows_as_text(&rows);
+            Ok(ReplayOutcome::Replayed {
+                p0_matches: replayed_p0 == bundle.plans.p0.digest,
+                p1_matches: replayed_p1 == bundle.plans.p1.digest,
+                p2_matches: replayed_p2 == bundle.plans.p2.digest,
+                rows: rows.len(),
+                rows_match: rows == compiled_rows,
+            })
+        };
+        let serialized = &bundle.serialized;
+        let mut forms = Vec::new();
+        for form in PlanForm::ALL {
+            let (value, error) = match form {
+                PlanForm::Proto => (&serialized.proto, &serialized.proto_error),
+                PlanForm::Sql => (&serialized.sql, &serialized.sql_error),
+                PlanForm::Substrait => (&serialized.substrait, &serialized.substrait_error),
+            };
+            let outcome = match value {
+                None => ReplayOutcome::Skipped(format!("the bundle has no {} form: {}", form.name(), error.clone().unwrap_or_default())),
+                Some(value) => match decode_form(form, value, &state, &tables, &runtime) {
+                    Ok(Some(plan)) => replay_plan(plan).unwrap_or_else(ReplayOutcome::Failed),
+                    Ok(None) => ReplayOutcome::Skipped(format!("this build cannot read the {} form", form.name())),
+                    Err(reason) => ReplayOutcome::Failed(reason),
+                },
+            };
+            forms.push(FormReplay { form, outcome });
+        }
+        Ok(forms)
     }
+}
+
+/// The logical plan `value` (a bundle's field for `form`) encodes, or `None` when this build
+/// cannot read that form.
+fn decode_form(
+    form: PlanForm,
+    value: &str,
+    state: &SessionState,
+    tables: &BTreeMap<String, Arc<dyn TableProvider>>,
+    runtime: &tokio::runtime::Runtime,
+) -> Result<Option<LogicalPlan>, String> {
+    match form {
+        PlanForm::Proto => {
+            let bytes = decode_base64(value)?;
+            decode_plan(&bytes, &state.task_ctx(), tables).map(Some).map_err(|error| format!("the proto bytes do not decode: {error}"))
+        }
+        PlanForm::Sql => runtime
+            .block_on(state.create_logical_plan(value))
+            .map(Some)
+            .map_err(|error| format!("the bundle's SQL does not plan: {}", error.strip_backtrace())),
+        PlanForm::Substrait => decode_substrait_form(value, state, runtime),
+    }
+}
+
+#[cfg(feature = "substrait")]
+fn decode_substrait_form(value: &str, state: &SessionState, runtime: &tokio::runtime::Runtime) -> Result<Option<LogicalPlan>, String> {
+    let bytes = decode_base64(value)?;
+    runtime
+        .block_on(viewdag_artifact::serialize::substrait::decode_substrait(&bytes, state))
+        .map(Some)
+        .map_err(|error| format!("the Substrait plan does not decode: {error}"))
+}
+
+#[cfg(not(feature = "substrait"))]
+fn decode_substrait_form(_: &str, _: &SessionState, _: &tokio::runtime::Runtime) -> Result<Option<LogicalPlan>, String> {
+    Ok(None)
 }

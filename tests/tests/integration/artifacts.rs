@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use viewdag_driver::artifacts::{diff_directories, read_compile_output};
+use viewdag_driver::viewdag_artifact::serialize::decode_base64;
 use viewdag_driver::viewdag_artifact::{
     ArtifactReadError, BundlePart, CompileEnvelope, PlanBundle, ViewChange, read_bundle, read_envelope, schema::json_schemas,
 };
@@ -298,6 +299,12 @@ fn bundles_carry_providers_digests_and_sql() {
     assert_eq!(top.surface_manifest_hash, output.envelope.surface_manifest_hash);
     assert!(top.plans.p2.text.contains("$ROOT/data/"), "P2 text is normalized to $ROOT");
     assert!(top.serialized.sql.as_deref().unwrap_or("").starts_with("SELECT"), "{:?}", top.serialized);
+    // The proto bytes name relations, never files or the machine's paths.
+    let proto = decode_base64(top.serialized.proto.as_deref().expect("every example view has proto bytes")).unwrap();
+    let proto_text = String::from_utf8_lossy(&proto);
+    assert!(proto_text.contains("orders") && proto_text.contains("regions"), "{proto_text}");
+    assert!(!proto_text.contains(project.path().to_str().unwrap()) && !proto_text.contains("parquet"), "{proto_text}");
+    assert_eq!(top.serialized.substrait.is_some(), cfg!(feature = "substrait"), "{:?}", top.serialized.substrait_error);
     assert!(top.pass_trace.iter().any(|entry| entry.pass.starts_with("logical/p1/") && entry.changed), "{:?}", top.pass_trace);
     assert!(top.pass_trace.iter().any(|entry| entry.pass.starts_with("physical/")));
     assert!(top.pass_trace.iter().all(|entry| entry.outcome == "changed" || entry.outcome == "unchanged"));
@@ -366,7 +373,7 @@ fn committed_json_schemas_are_current() {
 
 #[test]
 fn replaying_the_example_bundles_executes_and_matches_the_compiled_rows() {
-    use viewdag_driver::replay::ReplayOutcome;
+    use viewdag_driver::replay::{PlanForm, ReplayOutcome};
     let project = TempProject::with_shop_data();
     let spec = project.write_spec("spec.yaml", &shop_spec());
     let out = project.path().join("compiled");
@@ -376,12 +383,25 @@ fn replaying_the_example_bundles_executes_and_matches_the_compiled_rows() {
     assert_eq!(replayed.len(), 12);
     for view in &replayed {
         assert!(view.incompatibilities.is_empty(), "{view:?}");
-        let ReplayOutcome::Replayed { rows_match, p2_matches, .. } = &view.outcome else { panic!("{view:?}") };
+        assert!(view.succeeded(), "{view:?}");
+        // datafusion-proto is an exact round trip: every digest matches.
+        let Some(ReplayOutcome::Replayed { rows_match, p0_matches, p1_matches, p2_matches, .. }) = view.form(PlanForm::Proto) else {
+            panic!("{view:?}")
+        };
+        assert!(*rows_match && *p0_matches && *p1_matches && *p2_matches, "{view:?}");
+        // SQL may change the plan's shape, never its rows.
+        let Some(ReplayOutcome::Replayed { rows_match, p2_matches, .. }) = view.form(PlanForm::Sql) else { panic!("{view:?}") };
         assert!(rows_match, "{view:?}");
         assert!(p2_matches, "{view:?}");
+        let substrait = view.form(PlanForm::Substrait).unwrap();
+        if cfg!(feature = "substrait") {
+            assert!(matches!(substrait, ReplayOutcome::Replayed { rows_match: true, .. }), "{view:?}");
+        } else {
+            assert!(matches!(substrait, ReplayOutcome::Skipped(reason) if reason.contains("without the `substrait` feature")), "{view:?}");
+        }
     }
     let revenue = replayed.iter().find(|view| view.view == "revenue_by_region").unwrap();
-    assert!(matches!(revenue.outcome, ReplayOutcome::Replayed { rows, .. } if rows >= 3), "{revenue:?}");
+    assert!(matches!(revenue.form(PlanForm::Proto), Some(ReplayOutcome::Replayed { rows, .. }) if *rows >= 3), "{revenue:?}");
     assert_eq!(viewdag(&["replay", out.to_str().unwrap(), "--spec", spec.to_str().unwrap()]), 0);
 
     // New data in a source: the bundles of its readers are no longer replay-compatible.
@@ -391,4 +411,49 @@ fn replaying_the_example_bundles_executes_and_matches_the_compiled_rows() {
     assert!(paid.incompatibilities.iter().any(|problem| problem.contains("providers changed")), "{paid:?}");
     let regions = replayed.iter().find(|view| view.view == "region_names").unwrap();
     assert!(regions.incompatibilities.is_empty(), "{regions:?}");
+}
+
+/// A plan over `columns` (all Int64) read from a memory table named `relation`, filtered.
+fn plan_over(relation: &str, schema: datafusion::arrow::datatypes::SchemaRef) -> datafusion::logical_expr::LogicalPlan {
+    use datafusion::datasource::{MemTable, provider_as_source};
+    use datafusion::logical_expr::{LogicalPlanBuilder, col, lit};
+    let table = MemTable::try_new(schema, vec![vec![]]).unwrap();
+    LogicalPlanBuilder::scan(relation, provider_as_source(std::sync::Arc::new(table)), None)
+        .unwrap()
+        .filter(col("a").gt(lit(1i64)))
+        .unwrap()
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn proto_plans_bind_relations_by_name_and_refuse_other_schemas() {
+    use std::sync::Arc;
+
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    use datafusion::catalog::TableProvider;
+    use datafusion::datasource::MemTable;
+    use datafusion::prelude::SessionContext;
+    use viewdag_driver::viewdag_artifact::serialize::proto::{decode_plan, encode_plan};
+
+    let schema = Arc::new(Schema::new(vec![Field::new("a", DataType::Int64, false), Field::new("b", DataType::Int64, true)]));
+    let plan = plan_over("t", Arc::clone(&schema));
+    let bytes = encode_plan(&plan).unwrap();
+    let ctx = SessionContext::new().task_ctx();
+    let bind = |schema: Arc<Schema>| -> BTreeMap<String, Arc<dyn TableProvider>> {
+        BTreeMap::from([("t".to_string(), Arc::new(MemTable::try_new(schema, vec![vec![]]).unwrap()) as Arc<dyn TableProvider>)])
+    };
+
+    let decoded = decode_plan(&bytes, &ctx, &bind(Arc::clone(&schema))).unwrap();
+    assert_eq!(decoded.display_indent_schema().to_string(), plan.display_indent_schema().to_string());
+    assert!(decode_plan(&bytes, &ctx, &BTreeMap::new()).unwrap_err().contains("relation `t`, which has no provider"));
+    let other = Arc::new(Schema::new(vec![Field::new("a", DataType::Int64, false), Field::new("b", DataType::Utf8, true)]));
+    let error = decode_plan(&bytes, &ctx, &bind(other)).unwrap_err();
+    assert!(error.contains("relation `t` no longer has the schema"), "{error}");
+
+    // Two metadata entries would be written in hash-map order: refused, not written.
+    let metadata = std::collections::HashMap::from([("x".to_string(), "1".to_string()), ("y".to_string(), "2".to_string())]);
+    let with_metadata = Arc::new(Schema::new(vec![Field::new("a", DataType::Int64, false).with_metadata(metadata)]));
+    let error = encode_plan(&plan_over("t", with_metadata)).unwrap_err();
+    assert!(error.contains("metadata map of more than one entry"), "{error}");
 }

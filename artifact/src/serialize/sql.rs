@@ -1,27 +1,21 @@
-//! The logical plan in a form another process can rebuild it from: SQL through
-//! DataFusion's unparser (where the unparser can express the plan).
+//! The logical plan as SQL, through DataFusion's unparser (where the unparser can express
+//! the plan).
 //!
 //! Before unparsing, every `SubqueryAlias` whose input is neither a projection nor a scan
 //! gets an explicit projection of all its columns: DataFusion 55's unparser otherwise folds
 //! e.g. `SubqueryAlias(paid_orders, Filter(..))` into the enclosing `SELECT` and loses the
 //! alias. The rewrite changes only the SQL text, never P0.
-//!
-//! `datafusion-proto` bytes are not written: its default codec serializes listing tables
-//! with absolute paths (machine-dependent), and Substrait needs `protoc` at build time.
 
 use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder};
 use datafusion::sql::unparser::plan_to_sql;
 
-use crate::bundle::SerializedPlan;
-
-/// Unparses `plan` to SQL; an unparser error is recorded, never raised.
-pub fn serialize_plan(plan: &LogicalPlan) -> SerializedPlan {
-    let unparsed = projection_under_every_alias(plan).and_then(|rewritten| plan_to_sql(&rewritten));
-    match unparsed {
-        Ok(statement) => SerializedPlan { sql: Some(statement.to_string()), sql_error: None },
-        Err(error) => SerializedPlan { sql: None, sql_error: Some(error.strip_backtrace()) },
-    }
+/// `plan` as one SQL statement.
+pub fn plan_as_sql(plan: &LogicalPlan) -> Result<String, String> {
+    projection_under_every_alias(plan)
+        .and_then(|rewritten| plan_to_sql(&rewritten))
+        .map(|statement| statement.to_string())
+        .map_err(|error| error.strip_backtrace())
 }
 
 fn projection_under_every_alias(plan: &LogicalPlan) -> datafusion::error::Result<LogicalPlan> {
