@@ -81,6 +81,26 @@ pub struct EnvelopeTask {
     /// Ids of the tasks this one reads, sorted.
     pub reads: Vec<String>,
     pub wave: usize,
+    /// The cost model's estimate (see `viewdag-schedule`).
+    pub cost: EnvelopeTaskCost,
+}
+
+/// A task's estimated cost, in bytes: what it reads (sources and upstream tasks' outputs),
+/// what it writes, and the longest chain of work from it to the end of the run.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EnvelopeTaskCost {
+    pub input_bytes: u64,
+    pub input_rows: Option<u64>,
+    pub output_bytes: u64,
+    pub output_rows: Option<u64>,
+    /// Whether every number behind the input and output estimates was exact.
+    pub exact: bool,
+    /// `input_bytes + output_bytes`.
+    pub work: u64,
+    /// This task's work plus the longest `critical_path` among the tasks that read it; the
+    /// runner starts ready tasks in descending order of it.
+    pub critical_path: u64,
 }
 
 impl CompileEnvelope {

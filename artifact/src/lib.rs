@@ -34,7 +34,8 @@ pub mod serialize;
 pub use bundle::{BUNDLE_SCHEMA_VERSION, PlanBundle, ProviderRecord};
 pub use diff::{ArtifactDiff, BundlePart, ViewChange, ViewDiff, diff_artifacts};
 pub use envelope::{
-    CompileEnvelope, ENVELOPE_FILE_NAME, ENVELOPE_SCHEMA_VERSION, EnvelopeTask, EnvelopeView, ViewCompileStatus, bundle_file_name,
+    CompileEnvelope, ENVELOPE_FILE_NAME, ENVELOPE_SCHEMA_VERSION, EnvelopeTask, EnvelopeTaskCost, EnvelopeView, ViewCompileStatus,
+    bundle_file_name,
 };
 pub use lineage::{ColumnLineage, EdgeKind, LineageEdge, column_lineage};
 pub use queries::{ViewBundle, spec_digest, view_bundle};

@@ -15,12 +15,12 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use viewdag_artifact::{
-    ArtifactDiff, CompileEnvelope, ENVELOPE_FILE_NAME, ENVELOPE_SCHEMA_VERSION, EnvelopeTask, EnvelopeView, PlanBundle, VIEWDAG_VERSION,
-    ViewBundle, ViewCompileStatus, bundle_file_digest, bundle_file_name, diff_artifacts, read_bundle, read_envelope, spec_digest,
-    view_bundle,
+    ArtifactDiff, CompileEnvelope, ENVELOPE_FILE_NAME, ENVELOPE_SCHEMA_VERSION, EnvelopeTask, EnvelopeTaskCost, EnvelopeView, PlanBundle,
+    VIEWDAG_VERSION, ViewBundle, ViewCompileStatus, bundle_file_digest, bundle_file_name, diff_artifacts, read_bundle, read_envelope,
+    spec_digest, view_bundle,
 };
 use viewdag_lower::{LowerResult, ViewFailure};
-use viewdag_schedule::{TaskKind, plan_tasks};
+use viewdag_schedule::{TaskCost, TaskKind};
 
 use crate::compiler::{CompileResponse, Compiler, ViewStatus};
 use crate::error::DriverError;
@@ -62,11 +62,7 @@ impl Compiler {
                 EnvelopeView { status, materialized: outcome.materialized, bundle_file, bundle_digest, blocked_by },
             );
         }
-        let outputs: Vec<(String, String)> = self.outputs.iter().map(|(name, spec)| (name.clone(), spec.view.clone())).collect();
-        let tasks = {
-            let materialized = |name: &str| self.is_materialized(name);
-            plan_tasks(&self.structure().dag, &materialized, &outputs)
-        };
+        let (tasks, costs) = self.task_costs();
         let tasks = tasks
             .into_iter()
             .map(|task| {
@@ -74,7 +70,8 @@ impl Compiler {
                     TaskKind::Materialize => ("materialize".to_string(), None),
                     TaskKind::Output { output } => ("output".to_string(), Some(output)),
                 };
-                EnvelopeTask { id: task.id, view: task.view, kind, output, reads: task.reads, wave: task.wave }
+                let cost = costs.get(&task.id).map(envelope_cost).unwrap_or_default();
+                EnvelopeTask { id: task.id, view: task.view, kind, output, reads: task.reads, wave: task.wave, cost }
             })
             .collect();
         let envelope = CompileEnvelope {
@@ -170,4 +167,16 @@ pub fn diff_directories(old: &Path, new: &Path) -> Result<ArtifactDiff, DriverEr
     let old = read_compile_output(old)?;
     let new = read_compile_output(new)?;
     Ok(diff_artifacts(&old.envelope, &old.bundles, &new.envelope, &new.bundles))
+}
+
+fn envelope_cost(cost: &TaskCost) -> EnvelopeTaskCost {
+    EnvelopeTaskCost {
+        input_bytes: cost.input.bytes,
+        input_rows: cost.input.rows,
+        output_bytes: cost.output.bytes,
+        output_rows: cost.output.rows,
+        exact: cost.input.exact && cost.output.exact,
+        work: cost.work,
+        critical_path: cost.critical_path,
+    }
 }

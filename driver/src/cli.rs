@@ -12,7 +12,7 @@ use crate::compiler::{CompileRequest, CompileResponse, Compiler, ViewStatus};
 use crate::error::DriverError;
 use crate::graph::{to_dot, to_mermaid};
 use crate::render::{render_human, summary, to_json};
-use crate::run::{Progress, TaskOutcome};
+use crate::run::{Progress, RunOptions, TaskOutcome};
 
 #[derive(Debug, Parser)]
 #[command(name = "viewdag", version, about = "Compile and run view DAGs over DataFusion and Delta Lake")]
@@ -74,8 +74,24 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "human")]
         format: DiagnosticFormat,
     },
-    /// Compile, then run every task (materialized views and outputs), writing Delta tables.
-    Run { spec: PathBuf },
+    /// Compile, then run every task (materialized views and outputs), writing Delta tables:
+    /// up to `--jobs` at once, longest estimated critical path first.
+    Run {
+        spec: PathBuf,
+        /// Tasks executing at once (default: the number of CPUs).
+        #[arg(long)]
+        jobs: Option<usize>,
+    },
+    /// Print every task's estimated cost (bytes read and written, critical path) and the
+    /// schedule `run --jobs N` follows, simulated in estimated bytes.
+    Schedule {
+        spec: PathBuf,
+        /// Workers to schedule on (default: the number of CPUs).
+        #[arg(long)]
+        jobs: Option<usize>,
+        #[arg(long, value_enum, default_value = "human")]
+        format: DiagnosticFormat,
+    },
     /// Compare two `compile --out` directories: per view, which of definition, P0, P1,
     /// P2, lineage and trace changed. Exit 0 when identical, 1 when not.
     Diff {
@@ -260,9 +276,19 @@ fn execute(command: Command) -> Result<i32, DriverError> {
                 }
             }
         }
-        Command::Run { spec } => {
+        Command::Schedule { spec, jobs, format } => {
+            let jobs = jobs.unwrap_or(RunOptions::default().jobs);
+            crate::commands::schedule::schedule(&spec, jobs, format == DiagnosticFormat::Json)
+        }
+        Command::Run { spec, jobs } => {
             let mut stderr = std::io::stderr();
-            let report = compiler.run(&CompileRequest::new(&spec), &mut |progress| {
+            let options = RunOptions { jobs: jobs.unwrap_or(RunOptions::default().jobs).max(1) };
+            let report = compiler.run_with(&CompileRequest::new(&spec), &options, &mut |progress| {
+                if let Progress::Started { task, .. } = &progress
+                    && options.jobs > 1
+                {
+                    let _ = writeln!(stderr, "      {:<28} started", task.id);
+                }
                 if let Progress::Finished { report, index, total } = progress {
                     let line = match &report.outcome {
                         TaskOutcome::Written { rows, version } => format!(

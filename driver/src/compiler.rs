@@ -257,6 +257,9 @@ impl Compiler {
                                 && !self.db.has_provider(identity)
                             {
                                 self.db.register_provider(identity.clone(), provider);
+                                if let Some(volume) = loaded.volume {
+                                    self.db.register_volume(identity.clone(), volume);
+                                }
                             }
                             self.loaded_sources.insert(name.clone(), (spec.clone(), fingerprint, loaded.resolution.clone()));
                             loaded.resolution

@@ -8,6 +8,7 @@ use datafusion::catalog::TableProvider;
 use datafusion::execution::runtime_env::RuntimeEnv;
 use salsa::plumbing::AsId;
 use viewdag_ir::ProviderIdentity;
+use viewdag_schedule::Volume;
 
 /// What salsa did with one tracked-function call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,6 +33,8 @@ pub struct QueryEvent {
 pub struct Database {
     storage: salsa::Storage<Self>,
     providers: Arc<RwLock<HashMap<ProviderIdentity, Arc<dyn TableProvider>>>>,
+    /// Volumes of Delta sources, read from their logs when loaded (for the cost model).
+    volumes: Arc<RwLock<HashMap<ProviderIdentity, Volume>>>,
     runtime: Arc<tokio::runtime::Runtime>,
     runtime_env: Arc<RuntimeEnv>,
     events: Arc<Mutex<Vec<QueryEvent>>>,
@@ -51,12 +54,28 @@ impl Database {
             let function = rendered.split('(').next().unwrap_or("").to_string();
             log.lock().expect("execution log lock").push(QueryEvent { function, key: database_key.key_index(), outcome });
         })));
-        Database { storage, providers: Arc::default(), runtime, runtime_env: Arc::new(RuntimeEnv::default()), events }
+        Database {
+            storage,
+            providers: Arc::default(),
+            volumes: Arc::default(),
+            runtime,
+            runtime_env: Arc::new(RuntimeEnv::default()),
+            events,
+        }
     }
 
     /// Registers the provider for an identity (done by the driver after loading a source).
     pub fn register_provider(&self, identity: ProviderIdentity, provider: Arc<dyn TableProvider>) {
         self.providers.write().expect("provider registry lock").insert(identity, provider);
+    }
+
+    /// Records how much data the table behind an identity holds.
+    pub fn register_volume(&self, identity: ProviderIdentity, volume: Volume) {
+        self.volumes.write().expect("volume registry lock").insert(identity, volume);
+    }
+
+    pub fn volume(&self, identity: &ProviderIdentity) -> Option<Volume> {
+        self.volumes.read().expect("volume registry lock").get(identity).copied()
     }
 
     pub fn has_provider(&self, identity: &ProviderIdentity) -> bool {

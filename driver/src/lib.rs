@@ -16,6 +16,7 @@ pub mod artifacts;
 pub mod cli;
 pub mod commands;
 pub mod compiler;
+pub mod costs;
 pub mod database;
 pub mod error;
 pub mod existing;
@@ -30,7 +31,8 @@ pub mod watch;
 
 pub use compiler::{CompileRequest, CompileResponse, Compiler, Execution, ViewOutcome, ViewPlans, ViewStatus};
 pub use error::DriverError;
-pub use run::{Progress, RunReport, TaskOutcome, TaskReport};
+pub use run::{Progress, RunOptions, RunReport, TaskOutcome, TaskReport};
 pub use stats::{RecompileStats, StageStats};
 /// The artifact crate, for callers that read bundles (tests, tools).
 pub use viewdag_artifact;
+pub use viewdag_schedule;

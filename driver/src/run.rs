@@ -1,11 +1,13 @@
 //! Running a compiled project: each task (a materialized view or an output) executes its
-//! P2 plan on DataFusion and writes one Delta table in one commit, in dependency order.
+//! P2 plan on DataFusion and writes one Delta table in one commit. Tasks run concurrently
+//! (up to `RunOptions::jobs`), each once the tasks it reads are done, the ready task with
+//! the longest estimated critical path first.
 //!
 //! A materialized view's readers scan the table its task just wrote: after the task, the
 //! driver binds the view's `materialized_table` input to that Delta version, so readers
 //! are re-planned against the real table (and only they are).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::future::IntoFuture;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -18,16 +20,18 @@ use datafusion::physical_plan::collect;
 use datafusion::physical_plan::execution_plan::reset_plan_states;
 use deltalake::DeltaTable;
 use deltalake::protocol::SaveMode;
+use futures::FutureExt;
 use salsa::Setter;
+use tokio::task::JoinSet;
 use viewdag_ir::{OutputSpec, ProviderIdentity, SurfaceInput, WriteMode};
 use viewdag_optimize::physical_view;
-use viewdag_schedule::{Task, TaskKind, plan_tasks};
+use viewdag_schedule::{Task, TaskKind, priority_order};
 use viewdag_surface::planning_session;
 use viewdag_validate::checks::contract::check_output;
 
 use crate::compiler::{CompileRequest, CompileResponse, Compiler, ViewStatus};
 use crate::error::DriverError;
-use crate::sources::{directory_url, relative_location};
+use crate::sources::{delta_volume, directory_url, relative_location};
 
 /// Where `materialize: table` views are written, relative to the spec's directory.
 pub const TABLE_STORE: &str = ".viewdag/tables";
@@ -61,48 +65,169 @@ impl RunReport {
     }
 }
 
-/// Progress of a run, reported as it happens.
+/// Progress of a run, reported as it happens. `index` counts started (or finished) tasks.
 #[derive(Debug)]
 pub enum Progress<'a> {
     Started { task: &'a Task, index: usize, total: usize },
     Finished { report: &'a TaskReport, index: usize, total: usize },
 }
 
+/// How a run executes its tasks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunOptions {
+    /// How many tasks execute at once (at least 1). Each task's plan is itself parallel
+    /// (DataFusion partitions), so this bounds concurrent tasks, not threads.
+    pub jobs: usize,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions { jobs: std::thread::available_parallelism().map(usize::from).unwrap_or(1) }
+    }
+}
+
+/// What a task's execution returns to the scheduling loop.
+type Execution = Result<(usize, DeltaTable), String>;
+
+/// A task whose plan is ready to execute: everything the spawned execution needs.
+struct PreparedTask {
+    plan: Arc<dyn datafusion::physical_plan::ExecutionPlan>,
+    schema: SchemaRef,
+    state: Arc<datafusion::execution::session_state::SessionState>,
+    mode: WriteMode,
+    partition_by: Vec<String>,
+}
+
 impl Compiler {
-    /// Compiles the spec, then runs every task whose view compiled.
+    /// Compiles the spec, then runs every task whose view compiled, with default options.
     pub fn run(&mut self, request: &CompileRequest, progress: &mut dyn FnMut(Progress)) -> Result<RunReport, DriverError> {
+        self.run_with(request, &RunOptions::default(), progress)
+    }
+
+    /// Compiles the spec, then runs every task whose view compiled: up to `options.jobs` at
+    /// once, each as soon as the tasks it reads are done, the ready task with the longest
+    /// estimated critical path first (see `viewdag_schedule`). Reports come back in task
+    /// order whatever the order of completion.
+    ///
+    /// The salsa database is only touched on this thread: executions are spawned with their
+    /// own plan and session, and a finished materialization is bound to its readers here
+    /// before any of them is planned.
+    pub fn run_with(
+        &mut self,
+        request: &CompileRequest,
+        options: &RunOptions,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<RunReport, DriverError> {
         let compile = self.compile(request)?;
-        let outputs: Vec<(String, String)> = self.outputs.iter().map(|(name, spec)| (name.clone(), spec.view.clone())).collect();
-        let tasks = {
-            let dag = &self.structure().dag;
-            let materialized = |name: &str| self.is_materialized(name);
-            plan_tasks(dag, &materialized, &outputs)
-        };
-        let mut reports = Vec::new();
+        let (tasks, costs) = self.task_costs();
+        let total = tasks.len();
+        let runtime = Arc::clone(self.db.tokio());
+        let mut reports: Vec<Option<TaskReport>> = vec![None; total];
         let mut failed: BTreeSet<String> = BTreeSet::new();
-        for (index, task) in tasks.iter().enumerate() {
-            progress(Progress::Started { task, index, total: tasks.len() });
-            let started = Instant::now();
-            let target = self.task_target(task);
-            let outcome = match self.blocker(&compile, task, &failed) {
-                Some(reason) => TaskOutcome::Skipped { reason },
-                None => self.run_task(task, &target).unwrap_or_else(|message| TaskOutcome::Failed { message }),
-            };
-            if !matches!(outcome, TaskOutcome::Written { .. }) {
-                failed.insert(task.id.clone());
+        let mut done: BTreeSet<String> = BTreeSet::new();
+        let mut waiting: Vec<usize> = (0..total).collect();
+        let mut running: JoinSet<Execution> = JoinSet::new();
+        let mut running_index: BTreeMap<tokio::task::Id, usize> = BTreeMap::new();
+        let mut started_at: Vec<Option<Instant>> = vec![None; total];
+        let (mut started, mut finished) = (0, 0);
+        while finished < total {
+            // Start ready tasks, longest critical path first, while workers are free.
+            let mut ready: Vec<&Task> = waiting
+                .iter()
+                .map(|&index| &tasks[index])
+                .filter(|task| task.reads.iter().all(|read| done.contains(read) || !tasks.iter().any(|other| &other.id == read)))
+                .collect();
+            priority_order(&mut ready, &tasks, &costs);
+            // Whether a task ended without running (skipped or unplannable): its readers may
+            // be decidable now, so look again before waiting.
+            let mut ended_without_running = false;
+            let ready: Vec<usize> = ready.iter().filter_map(|task| tasks.iter().position(|other| other.id == task.id)).collect();
+            for index in ready {
+                let task = &tasks[index];
+                let blocker = self.blocker(&compile, task, &failed);
+                if blocker.is_none() && running.len() >= options.jobs.max(1) {
+                    // No free worker; a skipped task needs none, so keep looking for those.
+                    continue;
+                }
+                let prepared = match blocker {
+                    Some(reason) => Err(TaskOutcome::Skipped { reason }),
+                    None => self.prepare_task(task).map_err(|message| TaskOutcome::Failed { message }),
+                };
+                waiting.retain(|&other| other != index);
+                progress(Progress::Started { task, index: started, total });
+                started += 1;
+                started_at[index] = Some(Instant::now());
+                match prepared {
+                    Ok(prepared) => {
+                        let target = self.task_target(task);
+                        let view = task.view.clone();
+                        let handle = running.spawn_on(async move { execute_task(&view, prepared, &target).await }, runtime.handle());
+                        running_index.insert(handle.id(), index);
+                    }
+                    Err(outcome) => {
+                        let report = self.finish_task(task, outcome, started_at[index], &mut failed, &mut done);
+                        progress(Progress::Finished { report: &report, index: finished, total });
+                        finished += 1;
+                        reports[index] = Some(report);
+                        ended_without_running = true;
+                    }
+                }
             }
-            let report = TaskReport {
-                id: task.id.clone(),
-                view: task.view.clone(),
-                target: relative_location(&self.root, &target),
-                outcome,
-                elapsed: started.elapsed(),
+            if finished == total {
+                break;
+            }
+            if ended_without_running {
+                continue;
+            }
+            let Some(joined) = runtime.block_on(running.join_next_with_id()) else {
+                // Nothing runs and nothing can start: the waiting tasks read each other in a
+                // cycle (which `plan_tasks` never produces), so skip them.
+                for index in std::mem::take(&mut waiting) {
+                    let outcome = TaskOutcome::Skipped { reason: "its upstream tasks never ran".to_string() };
+                    let report = self.finish_task(&tasks[index], outcome, None, &mut failed, &mut done);
+                    progress(Progress::Finished { report: &report, index: finished, total });
+                    finished += 1;
+                    reports[index] = Some(report);
+                }
+                break;
             };
-            progress(Progress::Finished { report: &report, index, total: tasks.len() });
-            reports.push(report);
+            let (index, execution) = match joined {
+                Ok((id, execution)) => (running_index[&id], execution),
+                Err(error) => (running_index[&error.id()], Err(format!("the task's execution was lost: {error}"))),
+            };
+            let task = &tasks[index];
+            let outcome = match execution.and_then(|(rows, table)| self.record_written(task, rows, table)) {
+                Ok(outcome) => outcome,
+                Err(message) => TaskOutcome::Failed { message },
+            };
+            let report = self.finish_task(task, outcome, started_at[index], &mut failed, &mut done);
+            progress(Progress::Finished { report: &report, index: finished, total });
+            finished += 1;
+            reports[index] = Some(report);
         }
         self.unbind_materialized_tables();
-        Ok(RunReport { compile, tasks: reports })
+        Ok(RunReport { compile, tasks: reports.into_iter().flatten().collect() })
+    }
+
+    fn finish_task(
+        &self,
+        task: &Task,
+        outcome: TaskOutcome,
+        started_at: Option<Instant>,
+        failed: &mut BTreeSet<String>,
+        done: &mut BTreeSet<String>,
+    ) -> TaskReport {
+        if !matches!(outcome, TaskOutcome::Written { .. }) {
+            failed.insert(task.id.clone());
+        }
+        done.insert(task.id.clone());
+        TaskReport {
+            id: task.id.clone(),
+            view: task.view.clone(),
+            target: relative_location(&self.root, &self.task_target(task)),
+            outcome,
+            elapsed: started_at.map(|instant| instant.elapsed()).unwrap_or(Duration::ZERO),
+        }
     }
 
     fn task_target(&self, task: &Task) -> PathBuf {
@@ -139,7 +264,9 @@ impl Compiler {
         task.reads.iter().find(|read| failed.contains(*read)).map(|read| format!("upstream task `{read}` did not complete"))
     }
 
-    fn run_task(&mut self, task: &Task, target: &Path) -> Result<TaskOutcome, String> {
+    /// Plans a task on this thread: its P2 (against the tables of the tasks it reads), its
+    /// output contract, and how it writes.
+    fn prepare_task(&self, task: &Task) -> Result<PreparedTask, String> {
         let view = self.view_input(&task.view).ok_or_else(|| format!("view `{}` is gone", task.view))?;
         let physical =
             physical_view(&self.db, view).clone().map_err(|failure| format!("view `{}` failed to plan: {failure:?}", task.view))?;
@@ -155,21 +282,26 @@ impl Compiler {
             }
         };
         let state = Arc::clone(&planning_session(&self.db, SurfaceInput::get(&self.db)).state);
-        let runtime = Arc::clone(self.db.tokio());
         // A physical plan keeps execution state: run a fresh copy of the compiled one.
         let plan = reset_plan_states(Arc::clone(&physical.plan)).map_err(|error| error.strip_backtrace())?;
-        // Execution runs foreign code: a panic in it fails this task, not the whole run.
-        let execution = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| runtime.block_on(collect(plan, state.task_ctx()))))
-            .map_err(|panic| format!("executing `{}` panicked: {}", task.view, panic_message(panic.as_ref())))?;
-        let batches = execution.map_err(|error| format!("executing `{}` failed: {}", task.view, error.strip_backtrace()))?;
-        let rows = batches.iter().map(RecordBatch::num_rows).sum();
-        let table = runtime.block_on(write_delta(target, batches, physical.plan.schema(), mode, &partition_by))?;
+        Ok(PreparedTask { schema: physical.plan.schema(), plan, state, mode, partition_by })
+    }
+
+    /// After a task wrote its table: a materialized view's readers now scan that version.
+    fn record_written(&mut self, task: &Task, rows: usize, table: DeltaTable) -> Result<TaskOutcome, String> {
         let version = table.version().map(|version| i64::try_from(version).unwrap_or(i64::MAX)).unwrap_or(0);
         if task.kind == TaskKind::Materialize {
+            let view = self.view_input(&task.view).ok_or_else(|| format!("view `{}` is gone", task.view))?;
+            let state = Arc::clone(&planning_session(&self.db, SurfaceInput::get(&self.db)).state);
             table.update_datafusion_session(state.as_ref()).map_err(|error| error.to_string())?;
+            let runtime = Arc::clone(self.db.tokio());
             let provider = runtime.block_on(table.table_provider().into_future()).map_err(|error| error.to_string())?;
-            let identity = ProviderIdentity::Delta { location: relative_location(&self.root, target), version };
+            let target = self.task_target(task);
+            let identity = ProviderIdentity::Delta { location: relative_location(&self.root, &target), version };
             self.db.register_provider(identity.clone(), provider);
+            if let Some(volume) = delta_volume(&table) {
+                self.db.register_volume(identity.clone(), volume);
+            }
             view.set_materialized_table(&mut self.db).to(Some(identity));
             self.last_response = None;
         }
@@ -185,6 +317,19 @@ impl Compiler {
             }
         }
     }
+}
+
+/// Executes a prepared plan and writes its rows in one Delta commit. Runs on the tokio
+/// runtime; a panic inside DataFusion fails this task, not the run.
+async fn execute_task(view: &str, prepared: PreparedTask, target: &Path) -> Execution {
+    let PreparedTask { plan, schema, state, mode, partition_by } = prepared;
+    let execution = std::panic::AssertUnwindSafe(collect(plan, state.task_ctx())).catch_unwind().await;
+    let batches = execution
+        .map_err(|panic| format!("executing `{view}` panicked: {}", panic_message(panic.as_ref())))?
+        .map_err(|error| format!("executing `{view}` failed: {}", error.strip_backtrace()))?;
+    let rows = batches.iter().map(RecordBatch::num_rows).sum();
+    let table = write_delta(target, batches, schema, mode, &partition_by).await?;
+    Ok((rows, table))
 }
 
 fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {

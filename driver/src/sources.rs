@@ -10,18 +10,23 @@ use datafusion::datasource::file_format::csv::CsvFormat;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
 use datafusion::execution::session_state::SessionState;
+use deltalake::DeltaTable;
 use viewdag_ir::types::parse_type_name;
 use viewdag_ir::{Code, Diagnostic, FieldPath, ProviderIdentity, SourceFormat, SourceResolution, SourceSpec, SpecLocation};
+use viewdag_schedule::Volume;
 
 /// What loading one source produced.
 pub struct LoadedSource {
     pub resolution: SourceResolution,
     pub provider: Option<Arc<dyn TableProvider>>,
+    /// How much data a Delta source holds, from its log (file sizes are in the identity of
+    /// file sources).
+    pub volume: Option<Volume>,
 }
 
 impl LoadedSource {
     fn failed(diagnostic: Diagnostic) -> Self {
-        LoadedSource { resolution: SourceResolution::Failed(diagnostic), provider: None }
+        LoadedSource { resolution: SourceResolution::Failed(diagnostic), provider: None, volume: None }
     }
 }
 
@@ -169,7 +174,23 @@ async fn load_delta(
         Err(error) => return LoadedSource::failed(Diagnostic::new(Code::SourceLoadFailed, location, format!("source `{name}`: {error}"))),
     };
     let identity = ProviderIdentity::Delta { location: location_text, version: i64::try_from(loaded_version).unwrap_or(i64::MAX) };
-    LoadedSource { resolution: SourceResolution::Resolved { identity, schema: provider.schema() }, provider: Some(provider) }
+    LoadedSource {
+        resolution: SourceResolution::Resolved { identity, schema: provider.schema() },
+        provider: Some(provider),
+        volume: delta_volume(&table),
+    }
+}
+
+/// The active files' sizes and record counts at the loaded version (record counts are
+/// missing when a file has no statistics).
+pub fn delta_volume(table: &DeltaTable) -> Option<Volume> {
+    let state = table.snapshot().ok()?;
+    let mut volume = Volume::EMPTY;
+    for file in state.log_data().iter() {
+        volume.bytes = volume.bytes.saturating_add(u64::try_from(file.size()).unwrap_or(0));
+        volume.rows = volume.rows.zip(file.num_records()).map(|(rows, more)| rows.saturating_add(u64::try_from(more).unwrap_or(0)));
+    }
+    Some(volume)
 }
 
 /// Lists data files under `absolute` (itself if it is a file), sorted, skipping hidden
@@ -273,5 +294,5 @@ async fn load_files(
         }
     };
     let identity = ProviderIdentity::Files { format, location: location_text, files: identity_files };
-    LoadedSource { resolution: SourceResolution::Resolved { identity, schema }, provider: Some(Arc::new(table)) }
+    LoadedSource { resolution: SourceResolution::Resolved { identity, schema }, provider: Some(Arc::new(table)), volume: None }
 }

@@ -1,118 +1,26 @@
-//! # Schedule: the task DAG
+//! # Schedule: the task DAG, its cost model and a list schedule
 //!
 //! A **task** writes one Delta table: every `materialize: table` view, and every output.
 //! Tasks read upstream tasks' tables, so the task DAG is the view DAG contracted through
-//! ephemeral views. This crate orders tasks into waves (every task after all the tasks it
-//! reads) and never executes anything.
+//! ephemeral views ([`tasks`]). The [`cost`] model estimates each task's work in bytes
+//! (bytes read plus bytes written) from source volumes and plan statistics, and its
+//! critical path to the end of the run; [`list_schedule`] assigns tasks to a fixed number of
+//! workers, highest critical path first. This crate never executes anything.
 //!
 //! ## Invariants
 //! - Deterministic: waves list tasks in declaration order (materialized views first, in
-//!   topological order, then outputs in spec order).
+//!   topological order, then outputs in spec order); every tie in the cost model and the
+//!   schedule is broken by that order, never by a map or the clock.
 //! - A task whose view cannot compile is still listed; the driver skips it and the tasks
 //!   that read it.
+//! - A schedule never starts a task before every task it reads has finished, never runs two
+//!   tasks on one worker at once, and its makespan lies between the critical path (and
+//!   total work ÷ workers) and the total work.
 
-use std::collections::{BTreeMap, BTreeSet};
+pub mod cost;
+pub mod list_schedule;
+pub mod tasks;
 
-use viewdag_ir::ViewDag;
-
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum TaskKind {
-    /// A `materialize: table` view, written to the project's table store.
-    Materialize,
-    /// An output, written to its path.
-    Output { output: String },
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Task {
-    /// `view:NAME` or `output:NAME`.
-    pub id: String,
-    pub view: String,
-    pub kind: TaskKind,
-    /// Ids of the materialization tasks this task reads.
-    pub reads: Vec<String>,
-    /// 0-based wave: every task in wave n reads only tasks of waves < n.
-    pub wave: usize,
-}
-
-/// The materialized views a view reads through ephemeral views (stopping at each
-/// materialized one), sorted.
-pub fn materialized_inputs(dag: &ViewDag, view: &str, is_materialized: &dyn Fn(&str) -> bool) -> Vec<String> {
-    let mut found = BTreeSet::new();
-    let mut stack = dag.reads(view);
-    let mut seen = BTreeSet::new();
-    while let Some(current) = stack.pop() {
-        if !seen.insert(current.clone()) {
-            continue;
-        }
-        if is_materialized(&current) {
-            found.insert(current);
-        } else {
-            stack.extend(dag.reads(&current));
-        }
-    }
-    found.into_iter().collect()
-}
-
-/// Builds the task list in execution order, with waves.
-pub fn plan_tasks(dag: &ViewDag, is_materialized: &dyn Fn(&str) -> bool, outputs: &[(String, String)]) -> Vec<Task> {
-    let mut tasks = Vec::new();
-    let mut wave_of: BTreeMap<String, usize> = BTreeMap::new();
-    for view in dag.topological_order() {
-        if !is_materialized(view) {
-            continue;
-        }
-        let reads: Vec<String> = materialized_inputs(dag, view, is_materialized).into_iter().map(|name| format!("view:{name}")).collect();
-        let wave = reads.iter().filter_map(|id| wave_of.get(id)).map(|wave| wave + 1).max().unwrap_or(0);
-        let id = format!("view:{view}");
-        wave_of.insert(id.clone(), wave);
-        tasks.push(Task { id, view: view.clone(), kind: TaskKind::Materialize, reads, wave });
-    }
-    for (output, view) in outputs {
-        let reads: Vec<String> = if is_materialized(view) {
-            vec![format!("view:{view}")]
-        } else {
-            materialized_inputs(dag, view, is_materialized).into_iter().map(|name| format!("view:{name}")).collect()
-        };
-        let wave = reads.iter().filter_map(|id| wave_of.get(id)).map(|wave| wave + 1).max().unwrap_or(0);
-        tasks.push(Task {
-            id: format!("output:{output}"),
-            view: view.clone(),
-            kind: TaskKind::Output { output: output.clone() },
-            reads,
-            wave,
-        });
-    }
-    tasks.sort_by_key(|task| task.wave);
-    tasks
-}
-
-#[cfg(test)]
-mod tests {
-    use viewdag_ir::dag::{RelationKind, RelationReads};
-
-    use super::*;
-
-    #[test]
-    fn contracts_through_ephemeral_views() {
-        let relation = |name: &str, kind, reads: &[&str]| RelationReads {
-            name: name.into(),
-            kind,
-            reads: reads.iter().map(|r| r.to_string()).collect(),
-        };
-        let dag = ViewDag::build(&[
-            relation("s", RelationKind::Source, &[]),
-            relation("a", RelationKind::View, &["s"]),
-            relation("m", RelationKind::View, &["a"]),
-            relation("b", RelationKind::View, &["m"]),
-            relation("c", RelationKind::View, &["b", "s"]),
-        ]);
-        let materialized = |name: &str| name == "m";
-        let tasks = plan_tasks(&dag, &materialized, &[("out".into(), "c".into())]);
-        assert_eq!(tasks.len(), 2);
-        assert_eq!(tasks[0].id, "view:m");
-        assert_eq!(tasks[0].wave, 0);
-        assert_eq!(tasks[1].reads, vec!["view:m"]);
-        assert_eq!(tasks[1].wave, 1);
-    }
-}
+pub use cost::{TaskCost, TaskFacts, Volume, estimate_costs};
+pub use list_schedule::{Schedule, Slot, list_schedule, priority_order};
+pub use tasks::{Task, TaskKind, materialized_inputs, plan_tasks};

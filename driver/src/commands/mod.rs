@@ -1,3 +1,4 @@
 //! Command implementations too large for `cli.rs`, one file per concern.
 
 pub mod optimizer;
+pub mod schedule;

@@ -21,7 +21,7 @@ use serde::Serialize;
 use viewdag_ir::{ProviderIdentity, SurfaceInput};
 use viewdag_optimize::pushdown::PushdownReport;
 use viewdag_optimize::{OptimizerPipelineConfig, OptimizerTrace, PassTraceEntry, PhaseTrace, physical_view};
-use viewdag_schedule::{TaskKind, plan_tasks};
+use viewdag_schedule::TaskKind;
 use viewdag_surface::planning_session;
 
 use crate::compiler::{CompileRequest, CompileResponse, Compiler};
@@ -308,12 +308,7 @@ pub fn run_lab(spec: &Path, rulepacks: &[String]) -> Result<LabReport, DriverErr
 
 /// Runs every task in dependency order; materialized views become in-memory tables.
 fn execute_in_memory(compiler: &mut Compiler, response: &CompileResponse) -> Vec<LabViewResult> {
-    let outputs: Vec<(String, String)> = compiler.outputs.iter().map(|(name, spec)| (name.clone(), spec.view.clone())).collect();
-    let tasks = {
-        let dag = &compiler.structure().dag;
-        let materialized = |name: &str| compiler.is_materialized(name);
-        plan_tasks(dag, &materialized, &outputs)
-    };
+    let tasks = compiler.tasks();
     let mut results = Vec::new();
     let mut bound = Vec::new();
     let mut failed: Vec<String> = Vec::new();

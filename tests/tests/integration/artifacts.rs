@@ -321,6 +321,25 @@ fn bundles_carry_providers_digests_and_sql() {
     assert_eq!((&top.plans.p0.digest, &top.plans.p1.digest, &top.plans.p2.digest), (p0_digest, p1_digest, p2_digest));
     // The materialized view's readers scan its table.
     assert_eq!(output.bundles["largest_orders"].providers["enriched"].canonical(), "materialized:enriched");
+    // The cost model: revenue reads the Delta table's data files, customers.parquet and
+    // regions.csv, exactly their sizes on disk; a materialization's critical path runs
+    // through its readers.
+    let size = |path: &Path| std::fs::metadata(path).unwrap().len();
+    let data = project.path().join("data");
+    let orders_bytes: u64 = std::fs::read_dir(data.join("orders"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|extension| extension == "parquet"))
+        .map(|path| size(&path))
+        .sum();
+    let cost = |id: &str| output.envelope.tasks.iter().find(|task| task.id == id).unwrap().cost.clone();
+    let revenue = cost("output:revenue");
+    assert_eq!(revenue.input_bytes, orders_bytes + size(&data.join("customers.parquet")) + size(&data.join("regions.csv")));
+    assert_eq!(revenue.work, revenue.input_bytes + revenue.output_bytes);
+    let (enriched, labels) = (cost("view:enriched"), cost("output:labels"));
+    assert!(labels.input_bytes >= enriched.output_bytes, "{labels:?} reads {enriched:?}");
+    assert_eq!(enriched.critical_path, enriched.work + labels.work.max(cost("output:largest_orders").work));
+    assert_eq!(viewdag(&["schedule", spec.to_str().unwrap(), "--jobs", "2"]), 0);
     let task_ids: Vec<&str> = output.envelope.tasks.iter().map(|task| task.id.as_str()).collect();
     assert_eq!(task_ids, vec!["output:revenue", "output:top_regions", "view:enriched", "output:labels", "output:largest_orders"]);
 }
