@@ -302,6 +302,9 @@ fn execute(command: Command) -> Result<i32, DriverError> {
                         TaskOutcome::Skipped { reason } => format!("[{}/{total}] {:<28} skipped: {reason}", index + 1, report.id),
                     };
                     let _ = writeln!(stderr, "{line}");
+                    for warning in &report.audits.warnings {
+                        let _ = writeln!(stderr, "      warning: {warning}");
+                    }
                 }
             })?;
             if !report.compile.diagnostics.is_empty() {

@@ -31,7 +31,7 @@ pub mod watch;
 
 pub use compiler::{CompileRequest, CompileResponse, Compiler, Execution, ViewOutcome, ViewPlans, ViewStatus};
 pub use error::DriverError;
-pub use run::{Progress, RunOptions, RunReport, TaskOutcome, TaskReport};
+pub use run::{AuditSummary, Progress, RunOptions, RunReport, TaskOutcome, TaskReport};
 pub use stats::{RecompileStats, StageStats};
 /// The artifact crate, for callers that read bundles (tests, tools).
 pub use viewdag_artifact;

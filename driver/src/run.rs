@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::execution::session_state::SessionState;
 use datafusion::physical_plan::collect;
 use datafusion::physical_plan::execution_plan::reset_plan_states;
 use deltalake::DeltaTable;
@@ -23,8 +24,9 @@ use deltalake::protocol::SaveMode;
 use futures::FutureExt;
 use salsa::Setter;
 use tokio::task::JoinSet;
-use viewdag_ir::{OutputSpec, ProviderIdentity, SurfaceInput, WriteMode};
-use viewdag_optimize::physical_view;
+use viewdag_ir::{OutputSpec, ProviderIdentity, PushdownPolicy, SurfaceInput, WriteMode};
+use viewdag_optimize::pushdown::{ExactClaim, exact_claims};
+use viewdag_optimize::{optimized_view, physical_view, resolved_optimizer_pipeline};
 use viewdag_schedule::{Task, TaskKind, priority_order};
 use viewdag_surface::planning_session;
 use viewdag_validate::checks::contract::check_output;
@@ -51,6 +53,8 @@ pub struct TaskReport {
     pub target: String,
     pub outcome: TaskOutcome,
     pub elapsed: Duration,
+    /// The audit of the providers' `Exact` pushdown claims this task's plan relies on.
+    pub audits: AuditSummary,
 }
 
 #[derive(Debug, Clone)]
@@ -87,15 +91,35 @@ impl Default for RunOptions {
 }
 
 /// What a task's execution returns to the scheduling loop.
-type Execution = Result<(usize, DeltaTable), String>;
+type Execution = Result<Executed, String>;
+
+/// A task's table, written.
+struct Executed {
+    rows: usize,
+    table: DeltaTable,
+    audits: AuditSummary,
+}
+
+/// What the execution-time audit of `Exact` pushdown claims found (see
+/// `viewdag_optimize::pushdown::exact_audit`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditSummary {
+    /// How many `Exact` claims were checked against the data.
+    pub claims_checked: usize,
+    /// One line per broken claim, under the `warn` policy (under `strict` the task fails).
+    pub warnings: Vec<String>,
+}
 
 /// A task whose plan is ready to execute: everything the spawned execution needs.
 struct PreparedTask {
     plan: Arc<dyn datafusion::physical_plan::ExecutionPlan>,
     schema: SchemaRef,
-    state: Arc<datafusion::execution::session_state::SessionState>,
+    state: Arc<SessionState>,
     mode: WriteMode,
     partition_by: Vec<String>,
+    /// The `Exact` claims to audit before executing (none under the `off` policy).
+    claims: Vec<ExactClaim>,
+    policy: PushdownPolicy,
 }
 
 impl Compiler {
@@ -165,7 +189,7 @@ impl Compiler {
                         running_index.insert(handle.id(), index);
                     }
                     Err(outcome) => {
-                        let report = self.finish_task(task, outcome, started_at[index], &mut failed, &mut done);
+                        let report = self.finish_task(task, (outcome, AuditSummary::default()), started_at[index], &mut failed, &mut done);
                         progress(Progress::Finished { report: &report, index: finished, total });
                         finished += 1;
                         reports[index] = Some(report);
@@ -184,7 +208,7 @@ impl Compiler {
                 // cycle (which `plan_tasks` never produces), so skip them.
                 for index in std::mem::take(&mut waiting) {
                     let outcome = TaskOutcome::Skipped { reason: "its upstream tasks never ran".to_string() };
-                    let report = self.finish_task(&tasks[index], outcome, None, &mut failed, &mut done);
+                    let report = self.finish_task(&tasks[index], (outcome, AuditSummary::default()), None, &mut failed, &mut done);
                     progress(Progress::Finished { report: &report, index: finished, total });
                     finished += 1;
                     reports[index] = Some(report);
@@ -196,11 +220,14 @@ impl Compiler {
                 Err(error) => (running_index[&error.id()], Err(format!("the task's execution was lost: {error}"))),
             };
             let task = &tasks[index];
-            let outcome = match execution.and_then(|(rows, table)| self.record_written(task, rows, table)) {
-                Ok(outcome) => outcome,
-                Err(message) => TaskOutcome::Failed { message },
+            let ended = match execution {
+                Ok(Executed { rows, table, audits }) => match self.record_written(task, rows, table) {
+                    Ok(outcome) => (outcome, audits),
+                    Err(message) => (TaskOutcome::Failed { message }, audits),
+                },
+                Err(message) => (TaskOutcome::Failed { message }, AuditSummary::default()),
             };
-            let report = self.finish_task(task, outcome, started_at[index], &mut failed, &mut done);
+            let report = self.finish_task(task, ended, started_at[index], &mut failed, &mut done);
             progress(Progress::Finished { report: &report, index: finished, total });
             finished += 1;
             reports[index] = Some(report);
@@ -212,7 +239,7 @@ impl Compiler {
     fn finish_task(
         &self,
         task: &Task,
-        outcome: TaskOutcome,
+        (outcome, audits): (TaskOutcome, AuditSummary),
         started_at: Option<Instant>,
         failed: &mut BTreeSet<String>,
         done: &mut BTreeSet<String>,
@@ -227,6 +254,7 @@ impl Compiler {
             target: relative_location(&self.root, &self.task_target(task)),
             outcome,
             elapsed: started_at.map(|instant| instant.elapsed()).unwrap_or(Duration::ZERO),
+            audits,
         }
     }
 
@@ -284,7 +312,20 @@ impl Compiler {
         let state = Arc::clone(&planning_session(&self.db, SurfaceInput::get(&self.db)).state);
         // A physical plan keeps execution state: run a fresh copy of the compiled one.
         let plan = reset_plan_states(Arc::clone(&physical.plan)).map_err(|error| error.strip_backtrace())?;
-        Ok(PreparedTask { schema: physical.plan.schema(), plan, state, mode, partition_by })
+        let policy = resolved_optimizer_pipeline(&self.db, SurfaceInput::get(&self.db))
+            .as_ref()
+            .map(|pipeline| pipeline.pushdown)
+            .unwrap_or(PushdownPolicy::Warn);
+        let claims = match policy {
+            PushdownPolicy::Off => Vec::new(),
+            PushdownPolicy::Warn | PushdownPolicy::Strict => {
+                let optimized = optimized_view(&self.db, view)
+                    .as_ref()
+                    .map_err(|failure| format!("view `{}` failed to optimize: {failure:?}", task.view))?;
+                exact_claims(&optimized.plan).map_err(|error| format!("cannot build the pushdown audit: {}", error.strip_backtrace()))?
+            }
+        };
+        Ok(PreparedTask { schema: physical.plan.schema(), plan, state, mode, partition_by, claims, policy })
     }
 
     /// After a task wrote its table: a materialized view's readers now scan that version.
@@ -322,14 +363,39 @@ impl Compiler {
 /// Executes a prepared plan and writes its rows in one Delta commit. Runs on the tokio
 /// runtime; a panic inside DataFusion fails this task, not the run.
 async fn execute_task(view: &str, prepared: PreparedTask, target: &Path) -> Execution {
-    let PreparedTask { plan, schema, state, mode, partition_by } = prepared;
+    let PreparedTask { plan, schema, state, mode, partition_by, claims, policy } = prepared;
+    let audits = audit_claims(view, &claims, policy, &state).await?;
     let execution = std::panic::AssertUnwindSafe(collect(plan, state.task_ctx())).catch_unwind().await;
     let batches = execution
         .map_err(|panic| format!("executing `{view}` panicked: {}", panic_message(panic.as_ref())))?
         .map_err(|error| format!("executing `{view}` failed: {}", error.strip_backtrace()))?;
     let rows = batches.iter().map(RecordBatch::num_rows).sum();
     let table = write_delta(target, batches, schema, mode, &partition_by).await?;
-    Ok((rows, table))
+    Ok(Executed { rows, table, audits })
+}
+
+/// Checks every `Exact` claim against the data. A broken claim fails the task under
+/// `strict` (before anything is written) and is a warning under `warn`.
+async fn audit_claims(view: &str, claims: &[ExactClaim], policy: PushdownPolicy, state: &SessionState) -> Result<AuditSummary, String> {
+    let mut summary = AuditSummary::default();
+    for claim in claims {
+        let audit = claim.audit(state).await.map_err(|error| {
+            format!("auditing the pushdown of `{}` into `{}` failed: {}", claim.predicate, claim.relation, error.strip_backtrace())
+        })?;
+        summary.claims_checked += 1;
+        if audit.violating_rows == 0 {
+            continue;
+        }
+        let problem = format!(
+            "the provider of `{}` claims to apply `{}` exactly, but returned {} row(s) that fail it, so `{view}` would be wrong",
+            audit.relation, audit.predicate, audit.violating_rows
+        );
+        match policy {
+            PushdownPolicy::Strict => return Err(format!("{problem} (nothing was written)")),
+            PushdownPolicy::Warn | PushdownPolicy::Off => summary.warnings.push(problem),
+        }
+    }
+    Ok(summary)
 }
 
 fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {

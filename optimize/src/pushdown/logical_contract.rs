@@ -23,6 +23,8 @@ pub struct ScanContract {
     pub scan_index: usize,
     /// The scan's output schema (what a residual filter above it reads).
     pub projected_schema: DFSchemaRef,
+    /// The scan itself, to scan the relation again (see `exact_audit`).
+    pub scan: TableScan,
     pub predicates: Vec<ScanPredicate>,
 }
 
@@ -152,5 +154,11 @@ fn scan_contract(scan: &TableScan, residual_above: &[Expr], scan_index: usize) -
             ScanPredicate { expression, report: PushdownPredicateReport { predicate: key, classification, placement, verdict, note } }
         })
         .collect();
-    ScanContract { relation: scan.table_name.to_string(), scan_index, projected_schema: scan.projected_schema.clone(), predicates }
+    ScanContract {
+        relation: scan.table_name.to_string(),
+        scan_index,
+        projected_schema: scan.projected_schema.clone(),
+        scan: scan.clone(),
+        predicates,
+    }
 }

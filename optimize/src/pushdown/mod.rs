@@ -20,16 +20,21 @@
 //! P2 is checked too: every residual predicate P1 kept above a scan must be a conjunct of
 //! some `FilterExec` in P2 (compared as physical expressions without column indices).
 //!
+//! An `Exact` answer cannot be checked from plans at all; [`exact_audit`] checks it against
+//! the data when a task runs (count the rows the provider returns that fail the predicate).
+//!
 //! ## Invariants
 //! - Reports are in plan order (depth-first, inputs left to right), predicates in the order
 //!   they were found; nothing depends on hashing order.
 //! - Classifying never fails the view: a provider that errors is reported as `Unsupported`
 //!   with a note (the safe assumption).
 
+pub mod exact_audit;
 pub mod logical_contract;
 pub mod physical_contract;
 pub mod report;
 
+pub use exact_audit::{ExactClaim, ExactClaimAudit, exact_claims};
 pub use logical_contract::verify_logical_pushdown;
 pub use physical_contract::verify_physical_pushdown;
 pub use report::{

@@ -22,7 +22,7 @@ use viewdag_optimize::pipeline::outcome::PhaseReporting;
 use viewdag_optimize::pipeline::physical_phase::{initial_physical_plan, state_without_physical_rules};
 use viewdag_optimize::pipeline::{optimize_logical_plan, optimize_physical_plan};
 use viewdag_optimize::pushdown::{
-    PushdownClassification, PushdownVerdict, pushdown_diagnostics, verify_logical_pushdown, verify_physical_pushdown,
+    PushdownClassification, PushdownVerdict, exact_claims, pushdown_diagnostics, verify_logical_pushdown, verify_physical_pushdown,
 };
 use viewdag_optimize::{
     OptimizerPhase, OptimizerPipelineConfig, OptimizerRuleExtensions, OptimizerRuleRegistry, PassOutcome, RegisteredRule,
@@ -39,6 +39,8 @@ use crate::support::{TempProject, codes, shop_spec};
 struct ClassifyingTable {
     rows: MemTable,
     answer: TableProviderFilterPushDown,
+    /// Whether the table applies pushed filters itself (an honest `Exact`).
+    filters_rows: bool,
 }
 
 impl ClassifyingTable {
@@ -52,7 +54,17 @@ impl ClassifyingTable {
             ],
         )
         .expect("a valid batch");
-        Arc::new(ClassifyingTable { rows: MemTable::try_new(schema, vec![vec![batch]]).expect("a valid table"), answer })
+        Arc::new(ClassifyingTable {
+            rows: MemTable::try_new(schema, vec![vec![batch]]).expect("a valid table"),
+            answer,
+            filters_rows: false,
+        })
+    }
+
+    /// Answers `Exact` and keeps its word: scans return only the rows every filter accepts.
+    fn honest_exact() -> Arc<Self> {
+        let lying = Arc::try_unwrap(ClassifyingTable::new(TableProviderFilterPushDown::Exact)).expect("a fresh table");
+        Arc::new(ClassifyingTable { filters_rows: true, ..lying })
     }
 }
 
@@ -72,10 +84,28 @@ impl TableProvider for ClassifyingTable {
         &self,
         state: &dyn Session,
         projection: Option<&Vec<usize>>,
-        _filters: &[Expr],
+        filters: &[Expr],
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        self.rows.scan(state, projection, &[], limit).await
+        if !self.filters_rows || filters.is_empty() {
+            return self.rows.scan(state, projection, &[], limit).await;
+        }
+        // Apply the filters with DataFusion itself, then scan the filtered rows.
+        let unqualified: Vec<Expr> = filters
+            .iter()
+            .map(|filter| {
+                filter.clone().transform(|node| match node {
+                    Expr::Column(column) => Ok(Transformed::yes(col(column.name.as_str()))),
+                    other => Ok(Transformed::no(other)),
+                })
+            })
+            .map(|transformed| transformed.map(|transformed| transformed.data))
+            .collect::<Result<_>>()?;
+        let ctx = SessionContext::new();
+        let all = ctx.read_table(Arc::new(MemTable::try_new(test_schema(), vec![self.rows.batches[0].read().await.clone()])?))?;
+        let predicate = datafusion::logical_expr::utils::conjunction(unqualified).expect("filters are not empty");
+        let filtered = all.filter(predicate)?.collect().await?;
+        MemTable::try_new(test_schema(), vec![filtered])?.scan(state, projection, &[], limit).await
     }
     fn supports_filters_pushdown(&self, filters: &[&Expr]) -> Result<Vec<TableProviderFilterPushDown>> {
         Ok(filters.iter().map(|_| self.answer.clone()).collect())
@@ -249,7 +279,7 @@ async fn a_rule_dropping_the_residual_filter_above_an_inexact_scan_is_caught() {
 }
 
 #[tokio::test]
-async fn a_lying_exact_provider_passes_the_plan_check_but_its_rows_show_the_lie() {
+async fn a_lying_exact_provider_passes_the_plan_check_and_fails_the_execution_audit() {
     // The plan is structurally right for an Exact answer (the predicate sits at the scan,
     // no residual): no plan check can see the lie. Executing shows it: rows with a <= 5.
     let ctx = context_with(TableProviderFilterPushDown::Exact).await;
@@ -261,6 +291,11 @@ async fn a_lying_exact_provider_passes_the_plan_check_but_its_rows_show_the_lie(
     let batches = collect(physical, ctx.task_ctx()).await.unwrap();
     let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
     assert_eq!(rows, 10, "the lying provider returned unfiltered rows");
+    // The execution-time audit catches it: the claim is checked against the data.
+    let claims = exact_claims(&output.plan).unwrap();
+    assert_eq!(claims.len(), 1);
+    let audit = claims[0].audit(&ctx.state()).await.unwrap();
+    assert_eq!((audit.relation.as_str(), audit.predicate.as_str(), audit.violating_rows), ("t", "a > Int64(5)", 5));
     // With the honest Inexact answer the same query returns the 5 right rows.
     let honest = context_with(TableProviderFilterPushDown::Inexact).await;
     let honest_registry = self::registry(&honest);
@@ -268,6 +303,23 @@ async fn a_lying_exact_provider_passes_the_plan_check_but_its_rows_show_the_lie(
     let physical = p2(&honest, &output.plan, &config, &honest_registry).await;
     let rows: usize = collect(physical, honest.task_ctx()).await.unwrap().iter().map(RecordBatch::num_rows).sum();
     assert_eq!(rows, 5);
+    // Inexact claims leave a filter in the plan: nothing to audit.
+    assert!(exact_claims(&output.plan).unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn an_honest_exact_provider_passes_the_execution_time_audit() {
+    let ctx = SessionContext::new();
+    ctx.register_table("t", ClassifyingTable::honest_exact()).expect("the table registers");
+    let registry = registry(&ctx);
+    let config = OptimizerPipelineConfig::preset("default", &registry).unwrap();
+    let output = optimize_logical_plan(&ctx.state(), p0(&ctx).await, &config, &registry, &REPORTING).unwrap();
+    let physical = p2(&ctx, &output.plan, &config, &registry).await;
+    let rows: usize = collect(physical, ctx.task_ctx()).await.unwrap().iter().map(RecordBatch::num_rows).sum();
+    assert_eq!(rows, 5);
+    let claims = exact_claims(&output.plan).unwrap();
+    assert_eq!(claims.len(), 1);
+    assert_eq!(claims[0].audit(&ctx.state()).await.unwrap().violating_rows, 0);
 }
 
 // ---------------------------------------------------------------------------------------
