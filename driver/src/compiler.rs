@@ -9,7 +9,7 @@ use datafusion::arrow::datatypes::SchemaRef;
 use salsa::Setter;
 use viewdag_ir::{
     Code, Diagnostic, OutputSpec, ParsedSpec, PlanningSurfaceSpec, ProjectInput, SourceInput, SourceResolution, SpanIndex, SpecFormat,
-    SpecLocation, SurfaceInput, ViewDefinition, ViewInput, parse_spec,
+    SpecLocation, SurfaceInput, ViewDefinition, ViewInput, parse_spec, reparse_edited_entry,
 };
 use viewdag_lower::{LowerResult, ViewFailure, view_plan, view_schema};
 use viewdag_optimize::{OptimizedView, PhysicalView, optimized_view, physical_view};
@@ -98,7 +98,7 @@ impl CompileResponse {
 pub struct SpecSource {
     pub path: PathBuf,
     pub text: String,
-    pub spans: SpanIndex,
+    pub spans: Arc<SpanIndex>,
 }
 
 /// An incremental compiler for one project. Keep it alive between compiles: only what an
@@ -173,12 +173,12 @@ impl Compiler {
         let parsed = match (&self.last_parsed, unchanged) {
             (Some(parsed), true) => Arc::clone(parsed),
             _ => {
-                let parsed = Arc::new(parse_spec(text, SpecFormat::from_path(spec_path)));
+                let parsed = Arc::new(self.parse_edit(spec_path, text));
                 let root = spec_path.parent().map(Path::to_path_buf).unwrap_or_default();
                 let root = if root.as_os_str().is_empty() { PathBuf::from(".") } else { root };
                 // Canonical, so plan text (which shows canonical file paths) normalizes to `$ROOT`.
                 self.root = std::fs::canonicalize(&root).or_else(|_| std::path::absolute(&root)).unwrap_or(root);
-                self.spec = Some(SpecSource { path: spec_path.to_path_buf(), text: text.to_string(), spans: parsed.spans.clone() });
+                self.spec = Some(SpecSource { path: spec_path.to_path_buf(), text: text.to_string(), spans: Arc::clone(&parsed.spans) });
                 self.last_parsed = Some(Arc::clone(&parsed));
                 parsed
             }
@@ -203,6 +203,26 @@ impl Compiler {
         response.executions = self.name_executions(events);
         self.last_response = Some(response.clone());
         response
+    }
+
+    /// The parse of `text`: the previous parse with only the edited entry re-parsed when the
+    /// edit allows it (`reparse_edited_entry`), else a full parse. Takes the previous parse
+    /// and spec text (the caller sets new ones).
+    fn parse_edit(&mut self, spec_path: &Path, text: &str) -> ParsedSpec {
+        let format = SpecFormat::from_path(spec_path);
+        if format == SpecFormat::Yaml
+            && let Some(old) = self.spec.take_if(|spec| spec.path == spec_path)
+            && let Some(previous) = self.last_parsed.take()
+        {
+            let old_text = old.text;
+            // Release the old copy of the span index so the edit updates it in place.
+            drop(old.spans);
+            let mut previous = Arc::try_unwrap(previous).unwrap_or_else(|shared| (*shared).clone());
+            if reparse_edited_entry(&mut previous, &old_text, text) {
+                return previous;
+            }
+        }
+        parse_spec(text, format)
     }
 
     /// Sets every input whose value changed; returns how many were set.

@@ -30,6 +30,7 @@ pub mod db;
 pub mod diagnostic;
 pub mod identity;
 pub mod parse;
+pub mod reparse;
 pub mod spans;
 pub mod spec;
 pub mod types;
@@ -39,5 +40,6 @@ pub use db::{Db, PlanningSurfaceSpec, ProjectInput, SourceInput, SourceResolutio
 pub use diagnostic::{Code, Diagnostic, Label, Section, Severity, SpecLocation};
 pub use identity::ProviderIdentity;
 pub use parse::{ParsedSpec, SpecFormat, parse_spec};
+pub use reparse::reparse_edited_entry;
 pub use spans::{Position, SpanIndex};
 pub use spec::*;

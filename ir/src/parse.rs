@@ -32,13 +32,14 @@ impl SpecFormat {
 
 /// A spec as far as it could be read. Entries keep declaration order; an entry that failed
 /// to parse is present with `None`.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ParsedSpec {
     pub sources: IndexMap<String, Option<SourceSpec>>,
     pub views: IndexMap<String, Option<ViewDefinition>>,
     pub outputs: IndexMap<String, Option<OutputSpec>>,
     pub profile: ProfileSpec,
-    pub spans: SpanIndex,
+    /// Shared with the driver's copy of the spec, so an edit can update it in place.
+    pub spans: std::sync::Arc<SpanIndex>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -61,7 +62,7 @@ pub fn parse_spec(text: &str, format: SpecFormat) -> ParsedSpec {
         return parsed;
     }
     let (spans, syntax_error) = SpanIndex::build(text);
-    let mut parsed = ParsedSpec { spans, ..ParsedSpec::default() };
+    let mut parsed = ParsedSpec { spans: std::sync::Arc::new(spans), ..ParsedSpec::default() };
     let document: Value = match read_document(text, format) {
         Ok(document) => document,
         Err((message, position)) => {
@@ -149,46 +150,10 @@ pub fn parse_spec(text: &str, format: SpecFormat) -> ParsedSpec {
         );
         return parsed;
     }
-    let sources = section_entries(&top, Section::Sources, &mut parsed);
-    for (name, value) in sources {
-        let source = read_entry::<SourceSpec>(Section::Sources, &name, value, &mut parsed);
-        parsed.sources.insert(name, source);
-    }
-    let views = section_entries(&top, Section::Views, &mut parsed);
-    for (name, value) in views {
-        if let Some(diagnostic) = join_key_pair_shape(&name, &value) {
-            parsed.diagnostics.push(diagnostic);
-            parsed.views.insert(name, None);
-            continue;
+    for section in [Section::Sources, Section::Views, Section::Outputs] {
+        for (name, value) in section_entries(&top, section, &mut parsed) {
+            read_section_entry(section, name, value, &mut parsed);
         }
-        let view = read_entry::<RawViewSpec>(Section::Views, &name, value, &mut parsed).and_then(|raw| {
-            match raw.into_definition() {
-                Ok(definition) => Some(definition),
-                Err(present) => {
-                    let message = if present.is_empty() {
-                        format!("view `{name}` has no transform")
-                    } else {
-                        format!(
-                            "view `{name}` has {} transforms ({}); a view has exactly one",
-                            present.len(),
-                            present.join(", ")
-                        )
-                    };
-                    parsed.diagnostics.push(
-                        Diagnostic::new(Code::TransformCount, SpecLocation::view(&name), message).with_note(
-                            "the transforms are filter, project, join, aggregate, union, sort, limit, distinct and sql; chain several views to combine them",
-                        ),
-                    );
-                    None
-                }
-            }
-        });
-        parsed.views.insert(name, view);
-    }
-    let outputs = section_entries(&top, Section::Outputs, &mut parsed);
-    for (name, value) in outputs {
-        let output = read_entry::<OutputSpec>(Section::Outputs, &name, value, &mut parsed);
-        parsed.outputs.insert(name, output);
     }
     if let Some(profile) = top.get("profile") {
         let location = SpecLocation { section: Section::Profile, ..SpecLocation::root() };
@@ -203,7 +168,7 @@ pub fn parse_spec(text: &str, format: SpecFormat) -> ParsedSpec {
     parsed
 }
 
-fn read_document(text: &str, format: SpecFormat) -> Result<Value, (String, Option<Position>)> {
+pub(crate) fn read_document(text: &str, format: SpecFormat) -> Result<Value, (String, Option<Position>)> {
     match format {
         SpecFormat::Json => serde_json::from_str::<Value>(text)
             .map_err(|error| (error.to_string(), Some(Position { line: error.line() as u32, column: error.column() as u32 }))),
@@ -217,6 +182,47 @@ fn read_document(text: &str, format: SpecFormat) -> Result<Value, (String, Optio
             })
         }
     }
+}
+
+/// Reads one entry of `section` into `parsed` (its diagnostics too), replacing any entry of
+/// that name.
+pub(crate) fn read_section_entry(section: Section, name: String, value: Value, parsed: &mut ParsedSpec) {
+    match section {
+        Section::Sources => {
+            let source = read_entry::<SourceSpec>(section, &name, value, parsed);
+            parsed.sources.insert(name, source);
+        }
+        Section::Views => {
+            let view = read_view(&name, value, parsed);
+            parsed.views.insert(name, view);
+        }
+        Section::Outputs => {
+            let output = read_entry::<OutputSpec>(section, &name, value, parsed);
+            parsed.outputs.insert(name, output);
+        }
+        _ => {}
+    }
+}
+
+fn read_view(name: &str, value: Value, parsed: &mut ParsedSpec) -> Option<ViewDefinition> {
+    if let Some(diagnostic) = join_key_pair_shape(name, &value) {
+        parsed.diagnostics.push(diagnostic);
+        return None;
+    }
+    read_entry::<RawViewSpec>(Section::Views, name, value, parsed).and_then(|raw| match raw.into_definition() {
+        Ok(definition) => Some(definition),
+        Err(present) => {
+            let message = if present.is_empty() {
+                format!("view `{name}` has no transform")
+            } else {
+                format!("view `{name}` has {} transforms ({}); a view has exactly one", present.len(), present.join(", "))
+            };
+            parsed.diagnostics.push(Diagnostic::new(Code::TransformCount, SpecLocation::view(name), message).with_note(
+                "the transforms are filter, project, join, aggregate, union, sort, limit, distinct and sql; chain several views to combine them",
+            ));
+            None
+        }
+    })
 }
 
 /// The entries of one top-level section, which must be a mapping (or absent / null).

@@ -28,7 +28,7 @@ pub enum ValueStyle {
     Collection,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 struct Entry {
     key: Option<Position>,
     value: Position,
@@ -43,12 +43,15 @@ pub struct DuplicateKey {
     pub second: Position,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SpanIndex {
     entries: HashMap<Vec<String>, Entry>,
     lines: Vec<String>,
     /// Keys repeated within one mapping, in document order.
     pub duplicates: Vec<DuplicateKey>,
+    /// Whether the document uses an anchor (`&name`) or an alias (`*name`) anywhere: an
+    /// entry that may share content with another cannot be re-parsed on its own.
+    pub uses_anchors: bool,
 }
 
 enum Frame {
@@ -114,7 +117,8 @@ impl MarkedEventReceiver for Builder {
     fn on_event(&mut self, event: Event, mark: Marker) {
         let at = position(mark);
         match event {
-            Event::Scalar(text, style, _, _) => {
+            Event::Scalar(text, style, anchor, _) => {
+                self.index.uses_anchors |= anchor != 0;
                 if self.take_key(&text, at) {
                     return;
                 }
@@ -128,6 +132,7 @@ impl MarkedEventReceiver for Builder {
                 }
             }
             Event::Alias(_) => {
+                self.index.uses_anchors = true;
                 if self.take_key("*alias", at) {
                     return;
                 }
@@ -135,7 +140,8 @@ impl MarkedEventReceiver for Builder {
                     self.record(path, key, at, ValueStyle::Plain);
                 }
             }
-            Event::MappingStart(..) | Event::SequenceStart(..) => {
+            Event::MappingStart(anchor, _) | Event::SequenceStart(anchor, _) => {
+                self.index.uses_anchors |= anchor != 0;
                 let is_mapping = matches!(event, Event::MappingStart(..));
                 // A collection used as a mapping key: give it a placeholder key name.
                 if matches!(self.stack.last(), Some(Frame::Mapping { key: None, .. })) {
@@ -290,6 +296,43 @@ impl SpanIndex {
 }
 
 impl SpanIndex {
+    /// The key positions of every path of at most `depth` keys, with the path.
+    pub(crate) fn keys_up_to_depth(&self, depth: usize) -> Vec<(&[String], Position)> {
+        self.entries
+            .iter()
+            .filter(|(path, _)| !path.is_empty() && path.len() <= depth)
+            .map(|(path, entry)| (path.as_slice(), entry.key.unwrap_or(entry.value)))
+            .collect()
+    }
+
+    /// The text of 1-based line `line`.
+    pub(crate) fn line(&self, line: u32) -> Option<&str> {
+        self.lines.get((line as usize).checked_sub(1)?).map(String::as_str)
+    }
+
+    /// Replaces everything indexed below `prefix` by `replacement`'s entries, which were
+    /// indexed from lines `first_line..` of this document on their own: their paths get
+    /// `prefix`'s head prepended and their lines are shifted. `lines` replaces the text of
+    /// the lines from `first_line` on (the line count stays the same).
+    pub(crate) fn splice(&mut self, prefix: &[String], replacement: SpanIndex, first_line: u32, lines: Vec<String>) {
+        let head = &prefix[..prefix.len() - 1];
+        self.entries.retain(|path, _| !path.starts_with(prefix));
+        let shift = first_line - 1;
+        let moved = |at: Position| Position { line: at.line + shift, column: at.column };
+        // The replacement's root (its one-key mapping) is not an entry of this document.
+        for (path, entry) in replacement.entries.into_iter().filter(|(path, _)| !path.is_empty()) {
+            let mut full = head.to_vec();
+            full.extend(path);
+            self.entries.insert(full, Entry { key: entry.key.map(moved), value: moved(entry.value), style: entry.style });
+        }
+        let start = shift as usize;
+        for (offset, text) in lines.into_iter().enumerate() {
+            if let Some(slot) = self.lines.get_mut(start + offset) {
+                *slot = text;
+            }
+        }
+    }
+
     /// The shortest key path below `prefix` whose last key is `key` (document order breaks
     /// ties), e.g. to place an "unknown field" error on the offending key.
     pub fn find_key_below(&self, prefix: &[String], key: &str) -> Option<Vec<String>> {
