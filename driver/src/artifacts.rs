@@ -44,7 +44,7 @@ impl Compiler {
     pub fn compile_envelope(&self, response: &CompileResponse) -> Result<CompileEnvelope, DriverError> {
         let project = viewdag_ir::ProjectInput::get(&self.db);
         let mut views = BTreeMap::new();
-        for outcome in &response.views {
+        for outcome in response.views.iter() {
             let (status, blocked_by) = match &outcome.status {
                 ViewStatus::Compiled { .. } => (ViewCompileStatus::Compiled, None),
                 ViewStatus::Failed => (ViewCompileStatus::Failed, None),

@@ -69,8 +69,9 @@ pub struct CompileResponse {
     pub spec_path: PathBuf,
     /// Every diagnostic, sorted by position in the spec.
     pub diagnostics: Vec<Diagnostic>,
-    /// Every view, in declaration order.
-    pub views: Vec<ViewOutcome>,
+    /// Every view, in declaration order. Shared: returning an unchanged response again (a
+    /// no-op recompile) copies no outcome.
+    pub views: Arc<[ViewOutcome]>,
     /// The tracked functions that executed during this compile.
     pub executions: Vec<Execution>,
     /// How many queries executed and how many were reused, per tracked function.
@@ -503,7 +504,13 @@ impl Compiler {
         sort_by_position(&mut diagnostics, spans);
         // A profile problem fails every view with the same diagnostic: report it once.
         diagnostics.dedup();
-        CompileResponse { spec_path: spec_path.to_path_buf(), diagnostics, views, executions: Vec::new(), stats: RecompileStats::default() }
+        CompileResponse {
+            spec_path: spec_path.to_path_buf(),
+            diagnostics,
+            views: views.into(),
+            executions: Vec::new(),
+            stats: RecompileStats::default(),
+        }
     }
 
     fn name_executions(&self, events: Vec<QueryEvent>) -> Vec<Execution> {

@@ -232,7 +232,7 @@ proptest! {
         }
         // Accepted means plannable: a spec `check` accepts compiles every view.
         if !response.has_errors() {
-            for view in &response.views {
+            for view in response.views.iter() {
                 prop_assert!(matches!(view.status, ViewStatus::Compiled { .. }), "accepted but {view:?} did not compile:\n{text}");
             }
         }

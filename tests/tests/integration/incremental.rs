@@ -199,7 +199,7 @@ fn a_surface_change_reoptimizes_every_view_but_keeps_every_p0() {
     assert!(!after.has_errors(), "{:?}", after.diagnostics);
     assert_eq!(after.executed("planning_session", None), 1);
     assert_eq!(executed_for(&after, "physical_view").len(), 12);
-    for view in &after.views {
+    for view in after.views.iter() {
         let p0 = |response: &CompileResponse| match &response.view(&view.name).expect("declared").status {
             viewdag_driver::ViewStatus::Compiled { p0_digest, p2_digest, .. } => (p0_digest.clone(), p2_digest.clone()),
             other => panic!("{}: {other:?}", view.name),

@@ -19,7 +19,7 @@ proptest! {
         let mut compiler = Compiler::new().expect("a compiler");
         let report = compiler.run(&CompileRequest::new(&spec), &mut |_| {}).expect("readable");
         prop_assert!(!report.compile.has_errors(), "seed {}: {:?}\n{}", project.seed, report.compile.diagnostics, project.spec_yaml());
-        for view in &report.compile.views {
+        for view in report.compile.views.iter() {
             prop_assert!(matches!(view.status, ViewStatus::Compiled { .. }), "seed {}: {} {:?}", project.seed, view.name, view.status);
         }
         for task in &report.tasks {

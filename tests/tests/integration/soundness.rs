@@ -25,7 +25,7 @@ fn observable(compiler: &Compiler, response: &CompileResponse) -> String {
     for diagnostic in &response.diagnostics {
         text.push_str(&format!("{diagnostic:?}\n"));
     }
-    for view in &response.views {
+    for view in response.views.iter() {
         text.push_str(&format!("{view:?}\n"));
         if let Some(Ok(bundle)) = compiler.view_bundle(&view.name) {
             text.push_str(&bundle.file_text);
