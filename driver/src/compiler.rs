@@ -79,6 +79,18 @@ pub struct CompileResponse {
 }
 
 impl CompileResponse {
+    /// A copy without the execution log (which only describes the compile that produced
+    /// it, and holds an entry per executed query).
+    fn without_executions(&self) -> CompileResponse {
+        CompileResponse {
+            spec_path: self.spec_path.clone(),
+            diagnostics: self.diagnostics.clone(),
+            views: Arc::clone(&self.views),
+            executions: Vec::new(),
+            stats: self.stats.clone(),
+        }
+    }
+
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(Diagnostic::is_error)
     }
@@ -192,17 +204,14 @@ impl Compiler {
             && existing == self.existing
             && let Some(previous) = self.last_response.as_ref().filter(|previous| previous.spec_path == spec_path)
         {
-            let mut response = previous.clone();
-            response.stats = RecompileStats::from_events(&self.db.take_events(), 0);
-            response.executions = Vec::new();
-            return response;
+            return CompileResponse { stats: RecompileStats::from_events(&self.db.take_events(), 0), ..previous.without_executions() };
         }
         self.existing = existing;
         let mut response = self.collect(spec_path);
         let events = self.db.take_events();
         response.stats = RecompileStats::from_events(&events, inputs_changed);
         response.executions = self.name_executions(events);
-        self.last_response = Some(response.clone());
+        self.last_response = Some(response.without_executions());
         response
     }
 
