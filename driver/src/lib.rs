@@ -21,6 +21,7 @@ pub mod database;
 pub mod error;
 pub mod existing;
 pub mod graph;
+pub mod planned_table;
 pub mod render;
 pub mod replay;
 pub mod rows;

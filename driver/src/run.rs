@@ -13,13 +13,14 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use datafusion::arrow::array::RecordBatch;
-use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::datasource::provider_as_source;
+use datafusion::execution::SessionStateBuilder;
 use datafusion::execution::session_state::SessionState;
-use datafusion::physical_plan::collect;
+use datafusion::logical_expr::LogicalPlanBuilder;
+use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::execution_plan::reset_plan_states;
 use deltalake::DeltaTable;
+use deltalake::delta_datafusion::planner::DeltaPlanner;
 use deltalake::protocol::SaveMode;
 use futures::FutureExt;
 use salsa::Setter;
@@ -33,6 +34,7 @@ use viewdag_validate::checks::contract::check_output;
 
 use crate::compiler::{CompileRequest, CompileResponse, Compiler, ViewStatus};
 use crate::error::DriverError;
+use crate::planned_table::PlannedTable;
 use crate::sources::{delta_volume, directory_url, relative_location};
 
 /// Where `materialize: table` views are written, relative to the spec's directory.
@@ -112,8 +114,7 @@ pub struct AuditSummary {
 
 /// A task whose plan is ready to execute: everything the spawned execution needs.
 struct PreparedTask {
-    plan: Arc<dyn datafusion::physical_plan::ExecutionPlan>,
-    schema: SchemaRef,
+    plan: Arc<dyn ExecutionPlan>,
     state: Arc<SessionState>,
     mode: WriteMode,
     partition_by: Vec<String>,
@@ -325,7 +326,7 @@ impl Compiler {
                 exact_claims(&optimized.plan).map_err(|error| format!("cannot build the pushdown audit: {}", error.strip_backtrace()))?
             }
         };
-        Ok(PreparedTask { schema: physical.plan.schema(), plan, state, mode, partition_by, claims, policy })
+        Ok(PreparedTask { plan, state, mode, partition_by, claims, policy })
     }
 
     /// After a task wrote its table: a materialized view's readers now scan that version.
@@ -360,17 +361,13 @@ impl Compiler {
     }
 }
 
-/// Executes a prepared plan and writes its rows in one Delta commit. Runs on the tokio
-/// runtime; a panic inside DataFusion fails this task, not the run.
+/// Executes a prepared plan, streaming its rows into one Delta commit. Runs on the tokio
+/// runtime; a panic inside DataFusion or deltalake fails this task, not the run.
 async fn execute_task(view: &str, prepared: PreparedTask, target: &Path) -> Execution {
-    let PreparedTask { plan, schema, state, mode, partition_by, claims, policy } = prepared;
+    let PreparedTask { plan, state, mode, partition_by, claims, policy } = prepared;
     let audits = audit_claims(view, &claims, policy, &state).await?;
-    let execution = std::panic::AssertUnwindSafe(collect(plan, state.task_ctx())).catch_unwind().await;
-    let batches = execution
-        .map_err(|panic| format!("executing `{view}` panicked: {}", panic_message(panic.as_ref())))?
-        .map_err(|error| format!("executing `{view}` failed: {}", error.strip_backtrace()))?;
-    let rows = batches.iter().map(RecordBatch::num_rows).sum();
-    let table = write_delta(target, batches, schema, mode, &partition_by).await?;
+    let write = std::panic::AssertUnwindSafe(write_plan(target, Arc::clone(&plan), &state, mode, &partition_by)).catch_unwind().await;
+    let (table, rows) = write.map_err(|panic| format!("executing `{view}` panicked: {}", panic_message(panic.as_ref())))??;
     Ok(Executed { rows, table, audits })
 }
 
@@ -406,63 +403,44 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "unknown panic".to_string())
 }
 
-/// Delta stores strings and binaries in their plain encodings.
-fn storage_type(data_type: &DataType) -> DataType {
-    match data_type {
-        DataType::Utf8View | DataType::LargeUtf8 => DataType::Utf8,
-        DataType::BinaryView | DataType::LargeBinary => DataType::Binary,
-        other => other.clone(),
-    }
-}
-
-fn storage_schema(schema: &Schema) -> SchemaRef {
-    Arc::new(Schema::new(
-        schema
-            .fields()
-            .iter()
-            .map(|field| Field::new(field.name(), storage_type(field.data_type()), field.is_nullable()))
-            .collect::<Vec<_>>(),
-    ))
-}
-
-fn to_storage(batch: &RecordBatch, schema: &SchemaRef) -> Result<RecordBatch, String> {
-    let columns = batch
-        .columns()
-        .iter()
-        .zip(schema.fields())
-        .map(
-            |(column, field)| {
-                if column.data_type() == field.data_type() { Ok(Arc::clone(column)) } else { cast(column, field.data_type()) }
-            },
-        )
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|error| error.to_string())?;
-    RecordBatch::try_new(Arc::clone(schema), columns).map_err(|error| error.to_string())
-}
-
-/// Writes all batches to the Delta table at `target` in one commit.
-pub async fn write_delta(
+/// Streams `plan`'s rows into the Delta table at `target` in one commit (creating the table
+/// if needed) and returns the table and how many rows were written. deltalake casts types
+/// Delta stores differently (e.g. `Utf8View` as `Utf8`).
+pub async fn write_plan(
     target: &Path,
-    batches: Vec<RecordBatch>,
-    schema: SchemaRef,
+    plan: Arc<dyn ExecutionPlan>,
+    state: &SessionState,
     mode: WriteMode,
     partition_by: &[String],
-) -> Result<DeltaTable, String> {
+) -> Result<(DeltaTable, usize), String> {
     std::fs::create_dir_all(target).map_err(|error| format!("cannot create {}: {error}", target.display()))?;
     let url = directory_url(target)?;
     let table = DeltaTable::try_from_url(url).await.map_err(|error| format!("cannot open {}: {error}", target.display()))?;
-    let storage = storage_schema(&schema);
-    let mut converted = batches.iter().map(|batch| to_storage(batch, &storage)).collect::<Result<Vec<_>, _>>()?;
-    if converted.is_empty() {
-        converted.push(RecordBatch::new_empty(Arc::clone(&storage)));
-    }
+    let rows_before = if mode == WriteMode::Append { delta_volume(&table).and_then(|volume| volume.rows) } else { Some(0) };
+    let input = LogicalPlanBuilder::scan("viewdag_task", provider_as_source(Arc::new(PlannedTable::new(Arc::clone(&plan)))), None)
+        .and_then(LogicalPlanBuilder::build)
+        .map_err(|error| error.strip_backtrace())?;
+    // The planning session (its object stores serve the plan's scans) with deltalake's planner
+    // for the writer's own nodes; the plan is already optimized, so no physical rule runs again.
+    let writer_state = SessionStateBuilder::new_from_existing(state.clone())
+        .with_query_planner(DeltaPlanner::new())
+        .with_physical_optimizer_rules(Vec::new())
+        .build();
     let save_mode = match mode {
         WriteMode::Overwrite => SaveMode::Overwrite,
         WriteMode::Append => SaveMode::Append,
     };
-    let mut builder = table.write(converted).with_save_mode(save_mode);
+    let mut builder = table.write(Vec::new()).with_input_plan(input).with_session_state(Arc::new(writer_state)).with_save_mode(save_mode);
     if !partition_by.is_empty() {
         builder = builder.with_partition_columns(partition_by.to_vec());
     }
-    builder.await.map_err(|error| format!("writing {} failed: {error}", target.display()))
+    let written = builder.await.map_err(|error| format!("writing {} failed: {error}", target.display()))?;
+    // Rows written: from the Delta log's record counts when it has them, else the plan's metrics.
+    let from_log =
+        delta_volume(&written).and_then(|volume| volume.rows).zip(rows_before).map(|(after, before)| after.saturating_sub(before));
+    let rows = from_log
+        .and_then(|rows| usize::try_from(rows).ok())
+        .or_else(|| plan.metrics().and_then(|metrics| metrics.output_rows()))
+        .unwrap_or(0);
+    Ok((written, rows))
 }

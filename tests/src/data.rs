@@ -7,24 +7,26 @@ use std::path::Path;
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::csv::WriterBuilder;
 use datafusion::parquet::arrow::ArrowWriter;
-use viewdag_ir::WriteMode;
+use deltalake::protocol::SaveMode;
 
 /// Writes a Delta table (one commit) at `directory`.
 pub fn write_delta_table(directory: &Path, batches: Vec<RecordBatch>) {
-    let schema = batches[0].schema();
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
-    runtime
-        .block_on(viewdag_driver::run::write_delta(directory, batches, schema, WriteMode::Overwrite, &[]))
-        .expect("the Delta table is written");
+    commit_delta(directory, batches, SaveMode::Overwrite);
 }
 
 /// Appends one commit to an existing Delta table.
 pub fn append_delta_table(directory: &Path, batches: Vec<RecordBatch>) {
-    let schema = batches[0].schema();
+    commit_delta(directory, batches, SaveMode::Append);
+}
+
+fn commit_delta(directory: &Path, batches: Vec<RecordBatch>, mode: SaveMode) {
+    std::fs::create_dir_all(directory).expect("the table directory is created");
+    let url = viewdag_driver::sources::directory_url(directory).expect("a URL");
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
-    runtime
-        .block_on(viewdag_driver::run::write_delta(directory, batches, schema, WriteMode::Append, &[]))
-        .expect("the Delta commit is written");
+    runtime.block_on(async {
+        let table = deltalake::DeltaTable::try_from_url(url).await.expect("the table opens");
+        table.write(batches).with_save_mode(mode).await.expect("the Delta commit is written");
+    });
 }
 
 pub fn write_parquet_file(path: &Path, batch: &RecordBatch) {

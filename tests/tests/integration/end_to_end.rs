@@ -104,9 +104,12 @@ fn append_mode_adds_a_commit_and_overwrite_replaces() {
     let spec_text = shop_spec().replace("path: out/labels", "path: out/labels\n    mode: append");
     let spec = project.write_spec("spec.yaml", &spec_text);
     let mut compiler = Compiler::new().expect("a compiler");
-    for _ in 0..2 {
+    for run in 0..2 {
         let report = compiler.run(&CompileRequest::new(&spec), &mut |_| {}).expect("readable");
         assert!(report.succeeded(), "{:?}", report.tasks);
+        // An append reports the rows it added, not the table's total.
+        let labels = report.tasks.iter().find(|task| task.id == "output:labels").unwrap();
+        assert_eq!(labels.outcome, TaskOutcome::Written { rows: 5, version: run }, "{labels:?}");
     }
     let labels = read_delta_rows(&project.path().join("out/labels"));
     let revenue = read_delta_rows(&project.path().join("out/revenue"));
