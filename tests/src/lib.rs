@@ -6,3 +6,4 @@
 pub mod data;
 pub mod generate;
 pub mod shop;
+pub mod synthetic;

@@ -20,7 +20,7 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::Instant;
 
-use datafusion::arrow::array::{Float64Array, Int64Array, RecordBatch, StringArray};
+use datafusion::arrow::array::{Int64Array, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
 use viewdag_driver::Compiler;
@@ -134,22 +134,7 @@ impl SyntheticDag {
 }
 
 fn write_sources(root: &Path) {
-    let rows = 64;
-    let facts = RecordBatch::try_new(
-        Arc::new(Schema::new(vec![
-            Field::new("id", DataType::Int64, false),
-            Field::new("k", DataType::Int64, true),
-            Field::new("v", DataType::Float64, true),
-            Field::new("s", DataType::Utf8, true),
-        ])),
-        vec![
-            Arc::new(Int64Array::from((0..rows).collect::<Vec<i64>>())),
-            Arc::new(Int64Array::from((0..rows).map(|row| row % 8).collect::<Vec<i64>>())),
-            Arc::new(Float64Array::from((0..rows).map(|row| row as f64 / 3.0).collect::<Vec<f64>>())),
-            Arc::new(StringArray::from((0..rows).map(|row| format!("s{}", row % 5)).collect::<Vec<String>>())),
-        ],
-    )
-    .expect("a batch");
+    let facts = viewdag_tests::synthetic::facts(64, 8, 5);
     let dims = RecordBatch::try_new(
         Arc::new(Schema::new(vec![Field::new("k", DataType::Int64, false), Field::new("label", DataType::Utf8, true)])),
         vec![

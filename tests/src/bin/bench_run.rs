@@ -10,34 +10,11 @@
 //! speedup comes from running them at once). Each configuration runs three times in a fresh
 //! directory; the median is reported.
 
-use std::sync::Arc;
 use std::time::Instant;
 
-use datafusion::arrow::array::{Float64Array, Int64Array, RecordBatch, StringArray};
-use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use viewdag_driver::viewdag_schedule::list_schedule;
 use viewdag_driver::{CompileRequest, Compiler, RunOptions};
 use viewdag_tests::data::write_parquet_file;
-
-fn write_facts(path: &std::path::Path, rows: usize) {
-    let ids: Vec<i64> = (0..rows as i64).collect();
-    let facts = RecordBatch::try_new(
-        Arc::new(Schema::new(vec![
-            Field::new("id", DataType::Int64, false),
-            Field::new("k", DataType::Int64, false),
-            Field::new("v", DataType::Float64, false),
-            Field::new("s", DataType::Utf8, false),
-        ])),
-        vec![
-            Arc::new(Int64Array::from(ids.clone())),
-            Arc::new(Int64Array::from(ids.iter().map(|id| id % 1000).collect::<Vec<_>>())),
-            Arc::new(Float64Array::from(ids.iter().map(|id| (*id % 977) as f64 * 0.5).collect::<Vec<_>>())),
-            Arc::new(StringArray::from(ids.iter().map(|id| format!("s{}", id % 5000)).collect::<Vec<_>>())),
-        ],
-    )
-    .expect("a batch");
-    write_parquet_file(path, &facts);
-}
 
 fn spec(outputs: usize) -> String {
     let mut text = String::from("version: 1\nsources:\n  facts: { format: parquet, path: data/facts.parquet }\nviews:\n");
@@ -64,7 +41,7 @@ fn main() {
     let rows = arguments.first().copied().unwrap_or(2_000_000);
     let outputs = arguments.get(1).copied().unwrap_or(8);
     let data = tempfile::tempdir().expect("a temporary directory");
-    write_facts(&data.path().join("facts.parquet"), rows);
+    write_parquet_file(&data.path().join("facts.parquet"), &viewdag_tests::synthetic::facts(rows, 1000, 5000));
     let text = spec(outputs);
     println!("rows={rows} outputs={outputs}");
     let mut medians = Vec::new();
