@@ -284,9 +284,8 @@ fn execute(command: Command) -> Result<i32, DriverError> {
             let mut stderr = std::io::stderr();
             let options = RunOptions { jobs: jobs.unwrap_or(RunOptions::default().jobs).max(1) };
             let report = compiler.run_with(&CompileRequest::new(&spec), &options, &mut |progress| {
-                if let Progress::Started { task, .. } = &progress
-                    && options.jobs > 1
-                {
+                // A task can run for long: say when it starts, not only when it ends.
+                if let Progress::Started { task, .. } = &progress {
                     let _ = writeln!(stderr, "      {:<28} started", task.id);
                 }
                 if let Progress::Finished { report, index, total } = progress {
