@@ -220,3 +220,37 @@ fn exact_pushdown_claims_are_audited_against_the_data_when_a_task_runs() {
         assert_eq!(written, expected, "{policy}");
     }
 }
+
+#[test]
+fn a_task_failing_mid_execution_keeps_its_table_and_the_others_are_written() {
+    let project = TempProject::with_shop_data();
+    let spec = project.write_spec("spec.yaml", &shop_spec());
+    assert!(Compiler::new().unwrap().run(&CompileRequest::new(&spec), &mut |_| {}).unwrap().succeeded());
+    let before = read_delta_rows(&project.path().join("out/top_regions"));
+    assert!(!before.is_empty());
+
+    // Integer division by zero fails while the plan executes (same output schema).
+    let failing =
+        shop_spec().replacen("SELECT region, revenue", "SELECT region, revenue + CAST(orders / (orders - orders) AS DOUBLE) AS revenue", 1);
+    assert_ne!(failing, shop_spec());
+    let spec = project.write_spec("spec.yaml", &failing);
+    let report = Compiler::new().unwrap().run(&CompileRequest::new(&spec), &mut |_| {}).unwrap();
+    assert!(!report.compile.has_errors(), "{:?}", report.compile.diagnostics);
+    let outcome = |id: &str| report.tasks.iter().find(|task| task.id == id).unwrap().outcome.clone();
+    assert!(
+        matches!(outcome("output:top_regions"), TaskOutcome::Failed { message } if message.contains("Divide by zero")),
+        "{:?}",
+        report.tasks
+    );
+    for id in ["view:enriched", "output:revenue", "output:largest_orders", "output:labels"] {
+        assert!(matches!(outcome(id), TaskOutcome::Written { version: 1, .. }), "{id}: {:?}", outcome(id));
+    }
+    // Nothing of the failed write was committed: the table still reads as before, at v0.
+    assert_eq!(read_delta_rows(&project.path().join("out/top_regions")), before);
+    let log: Vec<_> = std::fs::read_dir(project.path().join("out/top_regions/_delta_log"))
+        .unwrap()
+        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+        .filter(|name| name.ends_with(".json"))
+        .collect();
+    assert_eq!(log, vec!["00000000000000000000.json".to_string()]);
+}
