@@ -3,6 +3,14 @@
 //! (up to `RunOptions::jobs`), each once the tasks it reads are done, the ready task with
 //! the longest estimated critical path first.
 //!
+//! ## Invariants
+//! - A task's rows stream from its plan into deltalake's writer; a failure anywhere (an
+//!   execution error, a panic, a broken `Exact` claim under `strict`, a contract problem)
+//!   commits nothing, so the task's table stays at its previous version.
+//! - A task runs only after every task it reads wrote its table; a failed or skipped task
+//!   skips its readers, never the unrelated tasks.
+//! - Reports are in task order, whatever the order of completion.
+//!
 //! A materialized view's readers scan the table its task just wrote: after the task, the
 //! driver binds the view's `materialized_table` input to that Delta version, so readers
 //! are re-planned against the real table (and only they are).
