@@ -21,7 +21,7 @@ use viewdag_surface::{SessionHandle, planning_session};
 
 use crate::Db;
 use crate::pipeline::outcome::PhaseReporting;
-use crate::pipeline::physical_phase::{initial_physical_plan, physical_fingerprint, state_without_physical_rules};
+use crate::pipeline::physical_phase::{initial_physical_plan, state_without_physical_rules};
 use crate::pipeline::registry::{OptimizerRuleExtensions, OptimizerRuleRegistry};
 use crate::pipeline::settings::OptimizerPipelineConfig;
 use crate::pipeline::trace::OptimizerTrace;
@@ -163,7 +163,7 @@ pub fn optimized_view(db: &dyn Db, view: ViewInput) -> LowerResult<OptimizedView
     let mut diagnostics = output.diagnostics;
     diagnostics.extend(pushdown_diagnostics(&pushdown, pipeline.pushdown, name));
     let diagnostics = errors_fail(diagnostics)?;
-    let text = crate::normalize::normalize_plan_text(&viewdag_lower::digest::logical_plan_text(&output.plan), surface.root(db));
+    let text = output.text;
     let digest = plan_digest(&text, &lowered.scans);
     Ok(OptimizedView {
         plan: Arc::new(output.plan),
@@ -204,11 +204,10 @@ pub fn physical_view(db: &dyn Db, view: ViewInput) -> LowerResult<PhysicalView> 
         }
         other => other,
     })?;
-    let fingerprint = physical_fingerprint(&output.plan, &reporting);
-    let digest = plan_digest(&fingerprint.text, &optimized.scans);
+    let digest = plan_digest(&output.text, &optimized.scans);
     Ok(PhysicalView {
         plan: output.plan,
-        text: fingerprint.text,
+        text: output.text,
         digest,
         trace: Arc::new(OptimizerTrace::new(&pipeline.config.label, output.phases)),
         pushdown: Arc::new(pushdown),

@@ -39,9 +39,9 @@ pub fn run_analyzer_phase(
             return Err(PhaseFailure { trace: Box::new(trace), diagnostics });
         }
     };
-    finish_phase(plan, trace, diagnostics, PHASE, phase.idempotence, &current, reporting, |output| {
+    finish_phase(plan, trace, diagnostics, PHASE, phase.idempotence, current, reporting, |output, fingerprint| {
         let mut rerun_diagnostics = Vec::new();
-        apply_rules(output.clone(), current.clone(), phase, registry, options, reporting, 2, None, &mut rerun_diagnostics)
+        apply_rules(output.clone(), fingerprint.clone(), phase, registry, options, reporting, 2, None, &mut rerun_diagnostics)
             .map(|(_, fingerprint)| fingerprint)
     })
 }

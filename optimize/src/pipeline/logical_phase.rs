@@ -101,16 +101,19 @@ pub fn apply_logical_rule(rule: &dyn OptimizerRule, plan: LogicalPlan, config: &
     Ok(rewritten.data)
 }
 
-/// Runs the logical phase over an analyzed plan.
+/// Runs the logical phase over an analyzed plan; `input` is that plan's fingerprint when the
+/// caller already has it (the analyzer's output), else it is rendered here.
+#[allow(clippy::too_many_arguments, reason = "the phase's whole context")]
 pub fn run_logical_phase(
     plan: LogicalPlan,
+    input: Option<LogicalPlanFingerprint>,
     phase: &PhaseConfig,
     max_passes: usize,
     registry: &OptimizerRuleRegistry,
     config: &dyn OptimizerConfig,
     reporting: &PhaseReporting<'_>,
 ) -> PhaseResult<LogicalPlan> {
-    let input = LogicalPlanFingerprint::of(&plan, reporting);
+    let input = input.unwrap_or_else(|| LogicalPlanFingerprint::of(&plan, reporting));
     let mut trace = PhaseTrace::new(PHASE, input.digest.clone());
     trace.input_text = reporting.record_plan_text.then(|| input.text.clone());
     let mut diagnostics = Vec::new();
@@ -140,9 +143,9 @@ pub fn run_logical_phase(
             break;
         }
     }
-    finish_phase(plan, trace, diagnostics, PHASE, phase.idempotence, &current, reporting, |output| {
+    finish_phase(plan, trace, diagnostics, PHASE, phase.idempotence, current, reporting, |output, fingerprint| {
         let mut rerun_diagnostics = Vec::new();
-        run_pass(output.clone(), current.clone(), phase, registry, config, reporting, max_passes + 1, None, &mut rerun_diagnostics)
+        run_pass(output.clone(), fingerprint.clone(), phase, registry, config, reporting, max_passes + 1, None, &mut rerun_diagnostics)
             .map(|(_, fingerprint)| fingerprint)
     })
 }

@@ -34,6 +34,8 @@ use crate::pipeline::trace::PhaseTrace;
 #[derive(Debug)]
 pub struct PipelineOutput<P> {
     pub plan: P,
+    /// The output plan's normalized text (what P1/P2 text and digests are taken over).
+    pub text: String,
     pub phases: Vec<PhaseTrace>,
     /// Warnings (skipped rules, non-idempotent phases).
     pub diagnostics: Vec<Diagnostic>,
@@ -60,7 +62,15 @@ pub fn optimize_logical_plan(
         .map_err(|failure| PipelineFailure { phases: vec![*failure.trace], diagnostics: failure.diagnostics })?;
     diagnostics.extend(analyzed.diagnostics);
     let optimizer_config = ViewOptimizerConfig::new(state);
-    let optimized = match run_logical_phase(analyzed.plan, &config.logical, config.max_passes, registry, &optimizer_config, reporting) {
+    let optimized = match run_logical_phase(
+        analyzed.plan,
+        Some(analyzed.output),
+        &config.logical,
+        config.max_passes,
+        registry,
+        &optimizer_config,
+        reporting,
+    ) {
         Ok(optimized) => optimized,
         Err(failure) => {
             diagnostics.extend(failure.diagnostics);
@@ -68,7 +78,7 @@ pub fn optimize_logical_plan(
         }
     };
     diagnostics.extend(optimized.diagnostics);
-    Ok(PipelineOutput { plan: optimized.plan, phases: vec![analyzed.trace, optimized.trace], diagnostics })
+    Ok(PipelineOutput { plan: optimized.plan, text: optimized.output.text, phases: vec![analyzed.trace, optimized.trace], diagnostics })
 }
 
 /// The physical phase over the physical planner's initial plan: → P2.
@@ -80,6 +90,11 @@ pub fn optimize_physical_plan(
     reporting: &PhaseReporting<'_>,
 ) -> Result<PipelineOutput<Arc<dyn ExecutionPlan>>, PipelineFailure> {
     run_physical_phase(initial_plan, &config.physical, registry, state, reporting)
-        .map(|success| PipelineOutput { plan: success.plan, phases: vec![success.trace], diagnostics: success.diagnostics })
+        .map(|success| PipelineOutput {
+            plan: success.plan,
+            text: success.output.text,
+            phases: vec![success.trace],
+            diagnostics: success.diagnostics,
+        })
         .map_err(|failure| PipelineFailure { phases: vec![*failure.trace], diagnostics: failure.diagnostics })
 }

@@ -23,6 +23,9 @@ pub struct PhaseReporting<'a> {
 #[derive(Debug)]
 pub struct PhaseSuccess<P> {
     pub plan: P,
+    /// The output plan's normalized text and digest (rendered once, by the last rule that
+    /// changed the plan or by the phase's input).
+    pub output: LogicalPlanFingerprint,
     pub trace: PhaseTrace,
     /// Warnings: skipped rules, non-idempotence under `warn`.
     pub diagnostics: Vec<Diagnostic>,
@@ -126,22 +129,24 @@ pub fn record_rule_result<P>(
     diagnostics: &mut Vec<Diagnostic>,
     reporting: &PhaseReporting<'_>,
 ) -> PassOutcome {
+    // `after` is `None` when the plan stayed as it was: the current fingerprint still holds
+    // and is not copied (it carries the whole plan text).
     let (outcome, after, failure) = match result {
         Ok(rewritten) => {
-            let after = fingerprint_if_changed(plan, &rewritten).unwrap_or_else(|| current.clone());
+            let after = fingerprint_if_changed(plan, &rewritten).filter(|after| after.digest != current.digest);
             *plan = rewritten;
-            let outcome = if after.digest == current.digest { PassOutcome::Unchanged } else { PassOutcome::Changed };
+            let outcome = if after.is_some() { PassOutcome::Changed } else { PassOutcome::Unchanged };
             (outcome, after, None)
         }
         Err(message) => {
             let (outcome, diagnostic) = rule_failure(reporting, step.phase, &step.pass_id, step.rule_key, step.fail_mode, &message);
             diagnostics.push(diagnostic);
-            (outcome, current.clone(), Some(message))
+            (outcome, None, Some(message))
         }
     };
     if let Some(entries) = entries {
         entries.push(current.entry(
-            &after,
+            after.as_ref().unwrap_or(current),
             step.pass_id,
             step.phase,
             step.rule_key,
@@ -153,7 +158,9 @@ pub fn record_rule_result<P>(
             reporting,
         ));
     }
-    *current = after;
+    if let Some(after) = after {
+        *current = after;
+    }
     outcome
 }
 
@@ -167,13 +174,13 @@ pub fn finish_phase<P>(
     mut diagnostics: Vec<Diagnostic>,
     phase: OptimizerPhase,
     check: IdempotenceCheck,
-    output: &LogicalPlanFingerprint,
+    output: LogicalPlanFingerprint,
     reporting: &PhaseReporting<'_>,
-    rerun: impl FnOnce(&P) -> Result<LogicalPlanFingerprint, ()>,
+    rerun: impl FnOnce(&P, &LogicalPlanFingerprint) -> Result<LogicalPlanFingerprint, ()>,
 ) -> PhaseResult<P> {
     trace.output_digest = output.digest.clone();
     if check != IdempotenceCheck::Off {
-        let rerun_digest = rerun(&plan).map(|fingerprint| fingerprint.digest).unwrap_or_else(|()| "failed".to_string());
+        let rerun_digest = rerun(&plan, &output).map(|fingerprint| fingerprint.digest).unwrap_or_else(|()| "failed".to_string());
         let (verdict, diagnostic) = idempotence_outcome(reporting, phase, check, &output.digest, &rerun_digest);
         trace.idempotence = verdict;
         if let Some(diagnostic) = diagnostic {
@@ -184,7 +191,7 @@ pub fn finish_phase<P>(
             }
         }
     }
-    Ok(PhaseSuccess { plan, trace, diagnostics })
+    Ok(PhaseSuccess { plan, output, trace, diagnostics })
 }
 
 /// The verdict and optional diagnostic of an idempotence re-run.

@@ -81,9 +81,9 @@ pub fn run_physical_phase(
             return Err(PhaseFailure { trace: Box::new(trace), diagnostics });
         }
     };
-    finish_phase(plan, trace, diagnostics, PHASE, phase.idempotence, &current, reporting, |output| {
+    finish_phase(plan, trace, diagnostics, PHASE, phase.idempotence, current, reporting, |output, fingerprint| {
         let mut rerun_diagnostics = Vec::new();
-        run_rules(Arc::clone(output), current.clone(), phase, registry, state, reporting, 2, None, &mut rerun_diagnostics)
+        run_rules(Arc::clone(output), fingerprint.clone(), phase, registry, state, reporting, 2, None, &mut rerun_diagnostics)
             .map(|(_, fingerprint)| fingerprint)
     })
 }
