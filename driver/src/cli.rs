@@ -100,9 +100,10 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "human")]
         format: DiagnosticFormat,
     },
-    /// Rebuild each bundle's plan from its SQL against the spec's current providers, compare
-    /// its P1/P2 digests with the bundle's, execute it and compare rows with the compiled plan.
-    /// Exit 0 when every replayed view's rows match, 1 otherwise.
+    /// Rebuild each bundle's plan from each serialized form (datafusion-proto, SQL, and
+    /// Substrait in a build with that feature) against the spec's current providers, compare
+    /// its P0/P1/P2 digests with the bundle's, execute it and compare rows with the compiled
+    /// plan. Exit 0 when every view replayed (the proto form exactly) with matching rows.
     Replay {
         /// A `compile --out` directory.
         dir: PathBuf,
