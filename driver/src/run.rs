@@ -154,6 +154,7 @@ impl Compiler {
         let compile = self.compile(request)?;
         let (tasks, costs) = self.task_costs();
         let total = tasks.len();
+        let index_of: BTreeMap<&str, usize> = tasks.iter().enumerate().map(|(index, task)| (task.id.as_str(), index)).collect();
         let runtime = Arc::clone(self.db.tokio());
         let mut reports: Vec<Option<TaskReport>> = vec![None; total];
         let mut failed: BTreeSet<String> = BTreeSet::new();
@@ -168,13 +169,13 @@ impl Compiler {
             let mut ready: Vec<&Task> = waiting
                 .iter()
                 .map(|&index| &tasks[index])
-                .filter(|task| task.reads.iter().all(|read| done.contains(read) || !tasks.iter().any(|other| &other.id == read)))
+                .filter(|task| task.reads.iter().all(|read| done.contains(read) || !index_of.contains_key(read.as_str())))
                 .collect();
             priority_order(&mut ready, &tasks, &costs);
             // Whether a task ended without running (skipped or unplannable): its readers may
             // be decidable now, so look again before waiting.
             let mut ended_without_running = false;
-            let ready: Vec<usize> = ready.iter().filter_map(|task| tasks.iter().position(|other| other.id == task.id)).collect();
+            let ready: Vec<usize> = ready.iter().map(|task| index_of[task.id.as_str()]).collect();
             for index in ready {
                 let task = &tasks[index];
                 let blocker = self.blocker(&compile, task, &failed);

@@ -76,11 +76,18 @@ pub fn estimate_costs(tasks: &[Task], facts: &BTreeMap<String, TaskFacts>) -> BT
         let work = input.bytes.saturating_add(output.bytes);
         costs.insert(task.id.clone(), TaskCost { input, output, work, critical_path: work });
     }
+    let mut readers: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for reader in tasks {
+        for read in &reader.reads {
+            readers.entry(read.as_str()).or_default().push(reader.id.as_str());
+        }
+    }
     for task in tasks.iter().rev() {
-        let longest_reader = tasks
-            .iter()
-            .filter(|reader| reader.reads.contains(&task.id))
-            .filter_map(|reader| costs.get(&reader.id))
+        let longest_reader = readers
+            .get(task.id.as_str())
+            .into_iter()
+            .flatten()
+            .filter_map(|reader| costs.get(*reader))
             .map(|cost| cost.critical_path)
             .max()
             .unwrap_or(0);
