@@ -296,7 +296,7 @@ impl Compiler {
                     && diagnostic.location.section == viewdag_ir::Section::Outputs
             });
             if has_contract_error {
-                return Some(format!("output `{output}` does not satisfy its contract or partitioning; nothing was written"));
+                return Some(format!("output `{output}` has errors (its contract, partitioning or path); nothing was written"));
             }
         }
         task.reads.iter().find(|read| failed.contains(*read)).map(|read| format!("upstream task `{read}` did not complete"))

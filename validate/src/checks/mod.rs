@@ -29,6 +29,7 @@ pub mod join_name_clash;
 pub mod measure_without_aggregate;
 pub mod nested_aggregate;
 pub mod non_boolean_predicate;
+pub mod output_path_conflict;
 pub mod output_unknown_view;
 pub mod source_schema_mismatch;
 pub mod too_few_items;
@@ -69,5 +70,6 @@ pub fn run_structural_checks(context: &CheckContext) -> Vec<Diagnostic> {
     diagnostics.extend(unknown_reference::check(context));
     diagnostics.extend(cycle::check(context));
     diagnostics.extend(output_unknown_view::check(context));
+    diagnostics.extend(output_path_conflict::check(context));
     diagnostics
 }
