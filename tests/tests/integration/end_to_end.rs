@@ -254,3 +254,18 @@ fn a_task_failing_mid_execution_keeps_its_table_and_the_others_are_written() {
         .collect();
     assert_eq!(log, vec!["00000000000000000000.json".to_string()]);
 }
+
+#[test]
+fn a_second_output_on_the_same_table_is_an_error_and_is_not_written() {
+    let project = TempProject::with_shop_data();
+    let spec_text = shop_spec().replace("outputs:\n", "outputs:\n  again:\n    view: labels\n    path: ./out/revenue/\n");
+    assert_ne!(spec_text, shop_spec());
+    let spec = project.write_spec("spec.yaml", &spec_text);
+    let report = Compiler::new().unwrap().run(&CompileRequest::new(&spec), &mut |_| {}).unwrap();
+    assert!(report.compile.diagnostics.iter().any(|diagnostic| diagnostic.code.id() == "V0504"), "{:?}", report.compile.diagnostics);
+    let outcome = |id: &str| report.tasks.iter().find(|task| task.id == id).unwrap().outcome.clone();
+    // `again` is declared first, so `revenue` is the second writer of out/revenue.
+    assert!(matches!(outcome("output:revenue"), TaskOutcome::Skipped { reason } if reason.contains("nothing was written")));
+    assert!(matches!(outcome("output:again"), TaskOutcome::Written { .. }), "{:?}", report.tasks);
+    assert!(matches!(outcome("output:labels"), TaskOutcome::Written { .. }), "{:?}", report.tasks);
+}
