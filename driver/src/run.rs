@@ -79,7 +79,9 @@ impl RunReport {
     }
 }
 
-/// Progress of a run, reported as it happens. `index` counts started (or finished) tasks.
+/// Progress of a run, reported as it happens. `Started` comes only for tasks that execute
+/// (a skipped task, or one that cannot be planned, only finishes); `index` counts started
+/// (or finished) tasks.
 #[derive(Debug)]
 pub enum Progress<'a> {
     Started { task: &'a Task, index: usize, total: usize },
@@ -188,11 +190,11 @@ impl Compiler {
                     None => self.prepare_task(task).map_err(|message| TaskOutcome::Failed { message }),
                 };
                 waiting.retain(|&other| other != index);
-                progress(Progress::Started { task, index: started, total });
-                started += 1;
                 started_at[index] = Some(Instant::now());
                 match prepared {
                     Ok(prepared) => {
+                        progress(Progress::Started { task, index: started, total });
+                        started += 1;
                         let target = self.task_target(task);
                         let view = task.view.clone();
                         let handle = running.spawn_on(async move { execute_task(&view, prepared, &target).await }, runtime.handle());

@@ -173,7 +173,7 @@ fn one_worker_follows_the_simulated_schedule_and_more_workers_write_the_same_tab
                     running += 1;
                     most_running = most_running.max(running);
                 }
-                Progress::Finished { .. } => running -= 1,
+                Progress::Finished { .. } => running = running.saturating_sub(1),
             })
             .expect("the spec is readable");
         assert!(report.succeeded(), "{:?}", report.tasks);
@@ -261,8 +261,18 @@ fn a_second_output_on_the_same_table_is_an_error_and_is_not_written() {
     let spec_text = shop_spec().replace("outputs:\n", "outputs:\n  again:\n    view: labels\n    path: ./out/revenue/\n");
     assert_ne!(spec_text, shop_spec());
     let spec = project.write_spec("spec.yaml", &spec_text);
-    let report = Compiler::new().unwrap().run(&CompileRequest::new(&spec), &mut |_| {}).unwrap();
+    let mut started = Vec::new();
+    let report = Compiler::new()
+        .unwrap()
+        .run(&CompileRequest::new(&spec), &mut |progress| {
+            if let viewdag_driver::Progress::Started { task, .. } = progress {
+                started.push(task.id.clone());
+            }
+        })
+        .unwrap();
     assert!(report.compile.diagnostics.iter().any(|diagnostic| diagnostic.code.id() == "V0504"), "{:?}", report.compile.diagnostics);
+    // A skipped task never starts.
+    assert!(!started.contains(&"output:revenue".to_string()) && started.contains(&"output:again".to_string()), "{started:?}");
     let outcome = |id: &str| report.tasks.iter().find(|task| task.id == id).unwrap().outcome.clone();
     // `again` is declared first, so `revenue` is the second writer of out/revenue.
     assert!(matches!(outcome("output:revenue"), TaskOutcome::Skipped { reason } if reason.contains("nothing was written")));
