@@ -2,6 +2,7 @@
 //! critical path (ties: task order). The same rule orders the driver's ready queue when it
 //! runs tasks, so the simulated schedule is the plan the run follows, in estimated bytes.
 
+use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::cost::TaskCost;
@@ -31,53 +32,67 @@ pub struct Schedule {
 pub fn priority_order(ready: &mut [&Task], tasks: &[Task], costs: &BTreeMap<String, TaskCost>) {
     let position: BTreeMap<&str, usize> = tasks.iter().enumerate().map(|(index, task)| (task.id.as_str(), index)).collect();
     let critical_path = |task: &Task| costs.get(&task.id).map_or(0, |cost| cost.critical_path);
-    ready.sort_by_key(|task| (std::cmp::Reverse(critical_path(task)), position.get(task.id.as_str()).copied().unwrap_or(usize::MAX)));
+    ready.sort_by_key(|task| (Reverse(critical_path(task)), position.get(task.id.as_str()).copied().unwrap_or(usize::MAX)));
 }
 
-/// Simulates running `tasks` on `workers` workers (at least one).
+/// Simulates running `tasks` on `workers` workers (at least one). Event-driven: O((n + e)
+/// log n) for n tasks and e reads.
 pub fn list_schedule(tasks: &[Task], costs: &BTreeMap<String, TaskCost>, workers: usize) -> Schedule {
     let workers = workers.max(1);
-    let work = |task: &Task| costs.get(&task.id).map_or(0, |cost| cost.work);
-    let known: BTreeSet<&str> = tasks.iter().map(|task| task.id.as_str()).collect();
-    let mut finished_at: BTreeMap<&str, u64> = BTreeMap::new();
-    let mut started: BTreeSet<&str> = BTreeSet::new();
-    // (finish, worker, task) of running tasks; the worker is free again at `finish`.
-    let mut running: Vec<(u64, usize, &Task)> = Vec::new();
+    let index_of: BTreeMap<&str, usize> = tasks.iter().enumerate().map(|(index, task)| (task.id.as_str(), index)).collect();
+    let work: Vec<u64> = tasks.iter().map(|task| costs.get(&task.id).map_or(0, |cost| cost.work)).collect();
+    // The same order as `priority_order`: longest critical path first, then task order.
+    let priority: Vec<(Reverse<u64>, usize)> =
+        tasks.iter().enumerate().map(|(index, task)| (Reverse(costs.get(&task.id).map_or(0, |cost| cost.critical_path)), index)).collect();
+    // Reads of tasks not in the list count as done.
+    let mut unfinished_reads = vec![0usize; tasks.len()];
+    let mut readers: Vec<Vec<usize>> = vec![Vec::new(); tasks.len()];
+    for (index, task) in tasks.iter().enumerate() {
+        for read in &task.reads {
+            if let Some(&upstream) = index_of.get(read.as_str()) {
+                unfinished_reads[index] += 1;
+                readers[upstream].push(index);
+            }
+        }
+    }
+    let mut ready: BTreeSet<(Reverse<u64>, usize)> =
+        (0..tasks.len()).filter(|&index| unfinished_reads[index] == 0).map(|index| priority[index]).collect();
+    // (finish, worker, task): the worker is free again at `finish`.
+    let mut running: BTreeSet<(u64, usize, usize)> = BTreeSet::new();
     let mut free: BTreeSet<usize> = (0..workers).collect();
     let mut slots = Vec::new();
     let mut now = 0;
-    while started.len() < tasks.len() || !running.is_empty() {
-        let mut ready: Vec<&Task> = tasks
-            .iter()
-            .filter(|task| !started.contains(task.id.as_str()))
-            .filter(|task| task.reads.iter().all(|read| !known.contains(read.as_str()) || finished_at.contains_key(read.as_str())))
-            .collect();
-        priority_order(&mut ready, tasks, costs);
-        for task in ready {
-            let Some(worker) = free.pop_first() else { break };
-            started.insert(&task.id);
-            let finish = now + work(task);
-            running.push((finish, worker, task));
-            slots.push(Slot { task: task.id.clone(), worker, start: now, finish });
+    loop {
+        while !free.is_empty()
+            && let Some((_, index)) = ready.pop_first()
+        {
+            let worker = free.pop_first().expect("a free worker");
+            let finish = now + work[index];
+            running.insert((finish, worker, index));
+            slots.push(Slot { task: tasks[index].id.clone(), worker, start: now, finish });
         }
-        let Some(next) = running.iter().map(|(finish, _, _)| *finish).min() else {
+        let Some(&(next, _, _)) = running.first() else {
             break;
         };
         now = next;
-        running.retain(|(finish, worker, task)| {
-            if *finish > now {
-                return true;
+        while let Some(&(finish, worker, index)) = running.first()
+            && finish <= now
+        {
+            running.pop_first();
+            free.insert(worker);
+            for &reader in &readers[index] {
+                unfinished_reads[reader] -= 1;
+                if unfinished_reads[reader] == 0 {
+                    ready.insert(priority[reader]);
+                }
             }
-            finished_at.insert(&task.id, *finish);
-            free.insert(*worker);
-            false
-        });
+        }
     }
     slots.sort_by_key(|slot| (slot.start, slot.worker));
     Schedule {
         workers,
         makespan: slots.iter().map(|slot| slot.finish).max().unwrap_or(0),
-        total_work: tasks.iter().map(work).sum(),
+        total_work: work.iter().sum(),
         critical_path: costs.values().map(|cost| cost.critical_path).max().unwrap_or(0),
         slots,
     }
