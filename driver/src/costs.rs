@@ -1,5 +1,5 @@
 //! The cost model's inputs, gathered from the compiled database: source volumes (file sizes
-//! from provider identities, Delta file sizes and record counts from the log) and each
+//! and Parquet footers' row counts, Delta file sizes and record counts from the log) and each
 //! task's P2 statistics. The model itself lives in `viewdag-schedule`.
 //!
 //! ## Invariants
@@ -63,7 +63,10 @@ impl Compiler {
 
     fn source_volume(&self, identity: &ProviderIdentity) -> Volume {
         match identity {
-            ProviderIdentity::Files { files, .. } => Volume { bytes: files.iter().map(|(_, size)| size).sum(), rows: None, exact: true },
+            // Loading registers the volume (with Parquet row counts); the sizes are the fallback.
+            ProviderIdentity::Files { files, .. } => {
+                self.db.volume(identity).unwrap_or(Volume { bytes: files.iter().map(|(_, size)| size).sum(), rows: None, exact: true })
+            }
             ProviderIdentity::Delta { .. } => self.db.volume(identity).unwrap_or(UNKNOWN),
             ProviderIdentity::Materialized { .. } => UNKNOWN,
         }

@@ -10,6 +10,7 @@ use datafusion::datasource::file_format::csv::CsvFormat;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
 use datafusion::execution::session_state::SessionState;
+use datafusion::parquet::file::reader::{FileReader, SerializedFileReader};
 use deltalake::DeltaTable;
 use viewdag_ir::types::parse_type_name;
 use viewdag_ir::{Code, Diagnostic, FieldPath, ProviderIdentity, SourceFormat, SourceResolution, SourceSpec, SpecLocation};
@@ -19,8 +20,8 @@ use viewdag_schedule::Volume;
 pub struct LoadedSource {
     pub resolution: SourceResolution,
     pub provider: Option<Arc<dyn TableProvider>>,
-    /// How much data a Delta source holds, from its log (file sizes are in the identity of
-    /// file sources).
+    /// How much data the source holds: a Delta table's from its log, files' from their sizes
+    /// (and, for Parquet, their footers' row counts).
     pub volume: Option<Volume>,
 }
 
@@ -193,6 +194,14 @@ pub fn delta_volume(table: &DeltaTable) -> Option<Volume> {
     Some(volume)
 }
 
+/// The rows of Parquet files, from their footers; `None` if a footer cannot be read.
+fn parquet_rows(files: &[PathBuf]) -> Option<u64> {
+    files.iter().try_fold(0u64, |rows, file| {
+        let reader = SerializedFileReader::new(std::fs::File::open(file).ok()?).ok()?;
+        Some(rows.saturating_add(u64::try_from(reader.metadata().file_metadata().num_rows()).unwrap_or(0)))
+    })
+}
+
 /// Lists data files under `absolute` (itself if it is a file), sorted, skipping hidden
 /// and `_`-prefixed entries.
 fn list_files(absolute: &Path, extension: &str) -> std::io::Result<Vec<PathBuf>> {
@@ -293,6 +302,11 @@ async fn load_files(
             ));
         }
     };
+    let volume = Volume {
+        bytes: identity_files.iter().map(|(_, size)| size).sum(),
+        rows: if format == SourceFormat::Parquet { parquet_rows(&files) } else { None },
+        exact: true,
+    };
     let identity = ProviderIdentity::Files { format, location: location_text, files: identity_files };
-    LoadedSource { resolution: SourceResolution::Resolved { identity, schema }, provider: Some(Arc::new(table)), volume: None }
+    LoadedSource { resolution: SourceResolution::Resolved { identity, schema }, provider: Some(Arc::new(table)), volume: Some(volume) }
 }

@@ -476,3 +476,19 @@ fn proto_plans_bind_relations_by_name_and_refuse_other_schemas() {
     let error = encode_plan(&plan_over("t", with_metadata)).unwrap_err();
     assert!(error.contains("metadata map of more than one entry"), "{error}");
 }
+
+#[test]
+fn parquet_sources_give_the_cost_model_exact_row_counts() {
+    let project = TempProject::with_shop_data();
+    let spec = project.write_spec(
+        "spec.yaml",
+        "version: 1\nsources:\n  customers: { format: parquet, path: data/customers.parquet }\nviews:\n  named:\n    project: { input: customers, columns: { name: name } }\noutputs:\n  names: { view: named, path: out/names }\n",
+    );
+    let out = project.path().join("out-compiled");
+    compile_to(&spec, &out);
+    let envelope = read_compile_output(&out).unwrap().envelope;
+    let cost = &envelope.tasks.iter().find(|task| task.id == "output:names").unwrap().cost;
+    let rows = viewdag_tests::shop::customers().num_rows() as u64;
+    assert_eq!(cost.input_rows, Some(rows), "{cost:?}");
+    assert_eq!(cost.input_bytes, std::fs::metadata(project.path().join("data/customers.parquet")).unwrap().len());
+}
