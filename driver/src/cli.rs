@@ -81,6 +81,10 @@ pub enum Command {
         /// Tasks executing at once (default: the number of CPUs).
         #[arg(long)]
         jobs: Option<usize>,
+        /// Run every task, even those whose tables are up to date (same plan, same inputs,
+        /// table still at the version the last run wrote).
+        #[arg(long)]
+        force: bool,
     },
     /// Print every task's estimated cost (bytes read and written, critical path) and the
     /// schedule `run --jobs N` follows, simulated in estimated bytes.
@@ -281,9 +285,9 @@ fn execute(command: Command) -> Result<i32, DriverError> {
             let jobs = jobs.unwrap_or(RunOptions::default().jobs);
             crate::commands::schedule::schedule(&spec, jobs, format == DiagnosticFormat::Json)
         }
-        Command::Run { spec, jobs } => {
+        Command::Run { spec, jobs, force } => {
             let mut stderr = std::io::stderr();
-            let options = RunOptions { jobs: jobs.unwrap_or(RunOptions::default().jobs).max(1) };
+            let options = RunOptions { jobs: jobs.unwrap_or(RunOptions::default().jobs).max(1), force };
             let report = compiler.run_with(&CompileRequest::new(&spec), &options, &mut |progress| {
                 // A task can run for long: say when it starts, not only when it ends.
                 if let Progress::Started { task, .. } = &progress {
@@ -298,6 +302,9 @@ fn execute(command: Command) -> Result<i32, DriverError> {
                             report.target,
                             report.elapsed
                         ),
+                        TaskOutcome::UpToDate { version } => {
+                            format!("[{}/{total}] {:<28} up to date → {} (v{version})", index + 1, report.id, report.target)
+                        }
                         TaskOutcome::Failed { message } => format!("[{}/{total}] {:<28} FAILED: {message}", index + 1, report.id),
                         TaskOutcome::Skipped { reason } => format!("[{}/{total}] {:<28} skipped: {reason}", index + 1, report.id),
                     };
@@ -311,7 +318,12 @@ fn execute(command: Command) -> Result<i32, DriverError> {
                 print_diagnostics(&compiler, &report.compile);
             }
             let written = report.tasks.iter().filter(|task| matches!(task.outcome, TaskOutcome::Written { .. })).count();
-            eprintln!("{written} of {} task(s) written; {}", report.tasks.len(), summary(&report.compile.diagnostics));
+            let up_to_date = report.tasks.iter().filter(|task| matches!(task.outcome, TaskOutcome::UpToDate { .. })).count();
+            eprintln!(
+                "{written} of {} task(s) written, {up_to_date} up to date; {}",
+                report.tasks.len(),
+                summary(&report.compile.diagnostics)
+            );
             Ok(if report.succeeded() { 0 } else { 1 })
         }
         Command::Watch { spec } => {

@@ -43,6 +43,7 @@ use viewdag_validate::checks::contract::check_output;
 use crate::compiler::{CompileRequest, CompileResponse, Compiler, ViewStatus};
 use crate::error::DriverError;
 use crate::planned_table::PlannedTable;
+use crate::run_state::{RecordedTask, RunState};
 use crate::sources::{delta_volume, directory_url, relative_location};
 
 /// Where `materialize: table` views are written, relative to the spec's directory.
@@ -50,9 +51,28 @@ pub const TABLE_STORE: &str = ".viewdag/tables";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TaskOutcome {
-    Written { rows: usize, version: i64 },
-    Failed { message: String },
-    Skipped { reason: String },
+    Written {
+        rows: usize,
+        version: i64,
+    },
+    /// Not run: the task's table is still at the version it wrote last time from the same
+    /// plan and inputs (see `run_state`).
+    UpToDate {
+        version: i64,
+    },
+    Failed {
+        message: String,
+    },
+    Skipped {
+        reason: String,
+    },
+}
+
+impl TaskOutcome {
+    /// Whether the task's table holds its current result (written now, or up to date).
+    pub fn is_done(&self) -> bool {
+        matches!(self, TaskOutcome::Written { .. } | TaskOutcome::UpToDate { .. })
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -75,7 +95,7 @@ pub struct RunReport {
 
 impl RunReport {
     pub fn succeeded(&self) -> bool {
-        !self.compile.has_errors() && self.tasks.iter().all(|task| matches!(task.outcome, TaskOutcome::Written { .. }))
+        !self.compile.has_errors() && self.tasks.iter().all(|task| task.outcome.is_done())
     }
 }
 
@@ -94,11 +114,13 @@ pub struct RunOptions {
     /// How many tasks execute at once (at least 1). Each task's plan is itself parallel
     /// (DataFusion partitions), so this bounds concurrent tasks, not threads.
     pub jobs: usize,
+    /// Run every task, even those whose tables are up to date.
+    pub force: bool,
 }
 
 impl Default for RunOptions {
     fn default() -> Self {
-        RunOptions { jobs: std::thread::available_parallelism().map(usize::from).unwrap_or(1) }
+        RunOptions { jobs: std::thread::available_parallelism().map(usize::from).unwrap_or(1), force: false }
     }
 }
 
@@ -131,6 +153,8 @@ struct PreparedTask {
     /// The `Exact` claims to audit before executing (none under the `off` policy).
     claims: Vec<ExactClaim>,
     policy: PushdownPolicy,
+    /// What produced the table: the P2 digest and how it is written (see `run_state`).
+    fingerprint: String,
 }
 
 impl Compiler {
@@ -165,6 +189,8 @@ impl Compiler {
         let mut running: JoinSet<Execution> = JoinSet::new();
         let mut running_index: BTreeMap<tokio::task::Id, usize> = BTreeMap::new();
         let mut started_at: Vec<Option<Instant>> = vec![None; total];
+        let mut run_state = RunState::load(&self.root);
+        let mut fingerprints: Vec<Option<String>> = vec![None; total];
         let (mut started, mut finished) = (0, 0);
         while finished < total {
             // Start ready tasks, longest critical path first, while workers are free.
@@ -191,10 +217,20 @@ impl Compiler {
                 };
                 waiting.retain(|&other| other != index);
                 started_at[index] = Some(Instant::now());
+                let prepared = match prepared {
+                    Ok(prepared) if !options.force && prepared.mode == WriteMode::Overwrite => {
+                        match self.up_to_date(task, &prepared.fingerprint, &run_state) {
+                            Some(outcome) => Err(outcome),
+                            None => Ok(prepared),
+                        }
+                    }
+                    other => other,
+                };
                 match prepared {
                     Ok(prepared) => {
                         progress(Progress::Started { task, index: started, total });
                         started += 1;
+                        fingerprints[index] = Some(prepared.fingerprint.clone());
                         let target = self.task_target(task);
                         let view = task.view.clone();
                         let handle = running.spawn_on(async move { execute_task(&view, prepared, &target).await }, runtime.handle());
@@ -240,11 +276,22 @@ impl Compiler {
                 Err(message) => (TaskOutcome::Failed { message }, AuditSummary::default()),
             };
             let report = self.finish_task(task, ended, started_at[index], &mut failed, &mut done);
+            let target = relative_location(&self.root, &self.task_target(task));
+            match (&report.outcome, fingerprints[index].take()) {
+                (TaskOutcome::Written { version, .. }, Some(fingerprint)) => {
+                    run_state.tasks.insert(task.id.clone(), RecordedTask { target, fingerprint, version: *version });
+                }
+                _ => {
+                    run_state.tasks.remove(&task.id);
+                }
+            }
             progress(Progress::Finished { report: &report, index: finished, total });
             finished += 1;
             reports[index] = Some(report);
         }
         self.unbind_materialized_tables();
+        // Failing to save only means the next run re-runs what it could have skipped.
+        let _ = run_state.save(&self.root);
         Ok(RunReport { compile, tasks: reports.into_iter().flatten().collect() })
     }
 
@@ -256,7 +303,7 @@ impl Compiler {
         failed: &mut BTreeSet<String>,
         done: &mut BTreeSet<String>,
     ) -> TaskReport {
-        if !matches!(outcome, TaskOutcome::Written { .. }) {
+        if !outcome.is_done() {
             failed.insert(task.id.clone());
         }
         done.insert(task.id.clone());
@@ -337,12 +384,36 @@ impl Compiler {
                 exact_claims(&optimized.plan).map_err(|error| format!("cannot build the pushdown audit: {}", error.strip_backtrace()))?
             }
         };
-        Ok(PreparedTask { plan, state, mode, partition_by, claims, policy })
+        let fingerprint = format!("{} {mode:?} {partition_by:?}", physical.digest);
+        Ok(PreparedTask { plan, state, mode, partition_by, claims, policy, fingerprint })
+    }
+
+    /// `Some(UpToDate)` when the task's table is still at the version it last wrote from the
+    /// same fingerprint (a materialized view's readers are then bound to that version).
+    fn up_to_date(&mut self, task: &Task, fingerprint: &str, run_state: &RunState) -> Option<TaskOutcome> {
+        let target = self.task_target(task);
+        let recorded = run_state.recorded_version(&task.id, &relative_location(&self.root, &target), fingerprint)?;
+        let url = directory_url(&target).ok()?;
+        let table = self.db.tokio().block_on(deltalake::open_table(url)).ok()?;
+        let version = table.version().and_then(|version| i64::try_from(version).ok())?;
+        if version != recorded {
+            return None;
+        }
+        match self.bind_materialized(task, &table, version) {
+            Ok(()) => Some(TaskOutcome::UpToDate { version }),
+            Err(_) => None,
+        }
     }
 
     /// After a task wrote its table: a materialized view's readers now scan that version.
     fn record_written(&mut self, task: &Task, rows: usize, table: DeltaTable) -> Result<TaskOutcome, String> {
         let version = table.version().map(|version| i64::try_from(version).unwrap_or(i64::MAX)).unwrap_or(0);
+        self.bind_materialized(task, &table, version)?;
+        Ok(TaskOutcome::Written { rows, version })
+    }
+
+    /// For a materialization task: its readers scan `table` at `version` from now on.
+    fn bind_materialized(&mut self, task: &Task, table: &DeltaTable, version: i64) -> Result<(), String> {
         if task.kind == TaskKind::Materialize {
             let view = self.view_input(&task.view).ok_or_else(|| format!("view `{}` is gone", task.view))?;
             let state = Arc::clone(&planning_session(&self.db, SurfaceInput::get(&self.db)).state);
@@ -352,13 +423,13 @@ impl Compiler {
             let target = self.task_target(task);
             let identity = ProviderIdentity::Delta { location: relative_location(&self.root, &target), version };
             self.db.register_provider(identity.clone(), provider);
-            if let Some(volume) = delta_volume(&table) {
+            if let Some(volume) = delta_volume(table) {
                 self.db.register_volume(identity.clone(), volume);
             }
             view.set_materialized_table(&mut self.db).to(Some(identity));
             self.last_response = None;
         }
-        Ok(TaskOutcome::Written { rows, version })
+        Ok(())
     }
 
     fn unbind_materialized_tables(&mut self) {
@@ -375,7 +446,7 @@ impl Compiler {
 /// Executes a prepared plan, streaming its rows into one Delta commit. Runs on the tokio
 /// runtime; a panic inside DataFusion or deltalake fails this task, not the run.
 async fn execute_task(view: &str, prepared: PreparedTask, target: &Path) -> Execution {
-    let PreparedTask { plan, state, mode, partition_by, claims, policy } = prepared;
+    let PreparedTask { plan, state, mode, partition_by, claims, policy, fingerprint: _ } = prepared;
     let audits = audit_claims(view, &claims, policy, &state).await?;
     let write = std::panic::AssertUnwindSafe(write_plan(target, Arc::clone(&plan), &state, mode, &partition_by)).catch_unwind().await;
     let (table, rows) = write.map_err(|panic| format!("executing `{view}` panicked: {}", panic_message(panic.as_ref())))??;

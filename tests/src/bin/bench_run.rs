@@ -61,7 +61,9 @@ fn main() {
             let (tasks, costs) = compiler.task_costs();
             simulated = list_schedule(&tasks, &costs, jobs).makespan;
             let start = Instant::now();
-            let report = compiler.run_with(&CompileRequest::new(&spec_path), &RunOptions { jobs }, &mut |_| {}).expect("the run starts");
+            let report = compiler
+                .run_with(&CompileRequest::new(&spec_path), &RunOptions { jobs, ..RunOptions::default() }, &mut |_| {})
+                .expect("the run starts");
             times.push(start.elapsed().as_secs_f64());
             assert!(report.succeeded(), "{:?}", report.tasks);
         }

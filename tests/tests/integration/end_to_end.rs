@@ -167,7 +167,7 @@ fn one_worker_follows_the_simulated_schedule_and_more_workers_write_the_same_tab
         let mut compiler = Compiler::new().expect("a compiler");
         let (mut started, mut running, mut most_running) = (Vec::new(), 0usize, 0usize);
         let report = compiler
-            .run_with(&CompileRequest::new(&spec), &RunOptions { jobs }, &mut |progress| match progress {
+            .run_with(&CompileRequest::new(&spec), &RunOptions { jobs, ..RunOptions::default() }, &mut |progress| match progress {
                 Progress::Started { task, .. } => {
                     started.push(task.id.clone());
                     running += 1;
@@ -210,7 +210,9 @@ fn exact_pushdown_claims_are_audited_against_the_data_when_a_task_runs() {
     let direct = direct_rows(&project, "SELECT order_id, status FROM orders WHERE status = 'paid'");
     for (policy, audited) in [("warn", 1), ("strict", 1), ("off", 0)] {
         let spec = project.write_spec("reader.yaml", &reader(policy));
-        let report = Compiler::new().unwrap().run(&CompileRequest::new(&spec), &mut |_| {}).unwrap();
+        // Forced: the policy does not change what is written, so the table would be up to date.
+        let options = viewdag_driver::RunOptions { force: true, ..viewdag_driver::RunOptions::default() };
+        let report = Compiler::new().unwrap().run_with(&CompileRequest::new(&spec), &options, &mut |_| {}).unwrap();
         assert!(report.succeeded(), "{policy}: {:?}", report.tasks);
         assert_eq!(report.tasks[0].audits, viewdag_driver::AuditSummary { claims_checked: audited, warnings: Vec::new() }, "{policy}");
         let mut written = read_delta_rows(&project.path().join("out/paid"));
@@ -242,8 +244,9 @@ fn a_task_failing_mid_execution_keeps_its_table_and_the_others_are_written() {
         "{:?}",
         report.tasks
     );
+    // The other tasks' plans and inputs did not change: their tables are up to date.
     for id in ["view:enriched", "output:revenue", "output:largest_orders", "output:labels"] {
-        assert!(matches!(outcome(id), TaskOutcome::Written { version: 1, .. }), "{id}: {:?}", outcome(id));
+        assert_eq!(outcome(id), TaskOutcome::UpToDate { version: 0 }, "{id}");
     }
     // Nothing of the failed write was committed: the table still reads as before, at v0.
     assert_eq!(read_delta_rows(&project.path().join("out/top_regions")), before);
@@ -278,4 +281,40 @@ fn a_second_output_on_the_same_table_is_an_error_and_is_not_written() {
     assert!(matches!(outcome("output:revenue"), TaskOutcome::Skipped { reason } if reason.contains("nothing was written")));
     assert!(matches!(outcome("output:again"), TaskOutcome::Written { .. }), "{:?}", report.tasks);
     assert!(matches!(outcome("output:labels"), TaskOutcome::Written { .. }), "{:?}", report.tasks);
+}
+
+#[test]
+fn tasks_whose_plan_inputs_and_table_are_unchanged_are_not_run_again() {
+    use viewdag_driver::RunOptions;
+
+    let project = TempProject::with_shop_data();
+    let spec = project.write_spec("spec.yaml", &shop_spec());
+    let run = |spec: &std::path::Path, force: bool| {
+        let options = RunOptions { force, ..RunOptions::default() };
+        let report = Compiler::new().unwrap().run_with(&CompileRequest::new(spec), &options, &mut |_| {}).unwrap();
+        assert!(report.succeeded(), "{:?}", report.tasks);
+        report.tasks.into_iter().map(|task| (task.id, task.outcome)).collect::<std::collections::BTreeMap<_, _>>()
+    };
+    let first = run(&spec, false);
+    assert!(first.values().all(|outcome| matches!(outcome, TaskOutcome::Written { version: 0, .. })), "{first:?}");
+    // Same spec, same data: nothing runs; readers of the materialized view bind its table.
+    let second = run(&spec, false);
+    assert!(second.values().all(|outcome| *outcome == TaskOutcome::UpToDate { version: 0 }), "{second:?}");
+
+    // An edit re-runs the tasks whose plans changed, and only those.
+    let edited = project.write_spec("spec.yaml", &shop_spec().replacen("LIMIT 3", "LIMIT 2", 1));
+    let third = run(&edited, false);
+    assert!(matches!(third["output:top_regions"], TaskOutcome::Written { version: 1, .. }), "{third:?}");
+    assert_eq!(third["output:revenue"], TaskOutcome::UpToDate { version: 0 });
+    // A table changed behind viewdag's back (here: deleted) is written again.
+    std::fs::remove_dir_all(project.path().join("out/labels")).unwrap();
+    let fourth = run(&edited, false);
+    assert!(matches!(fourth["output:labels"], TaskOutcome::Written { version: 0, .. }), "{fourth:?}");
+    assert_eq!(fourth["output:largest_orders"], TaskOutcome::UpToDate { version: 0 });
+    // New data in a source re-runs its readers; `force` runs everything.
+    viewdag_tests::data::append_delta_table(&project.path().join("data/orders"), vec![viewdag_tests::shop::orders(2)]);
+    let fifth = run(&edited, false);
+    assert!(matches!(fifth["output:revenue"], TaskOutcome::Written { version: 1, .. }), "{fifth:?}");
+    let forced = run(&edited, true);
+    assert!(forced.values().all(|outcome| matches!(outcome, TaskOutcome::Written { .. })), "{forced:?}");
 }

@@ -1,0 +1,62 @@
+//! What the last runs wrote (`.viewdag/run-state.json` next to the spec): per task, the table
+//! it wrote, the version it committed and a fingerprint of what produced it (the P2 digest,
+//! which covers every scanned provider's identity and version, plus how it was written).
+//! A task whose fingerprint is unchanged and whose table is still at the recorded version is
+//! up to date and is not run again.
+//!
+//! ## Invariants
+//! - Only overwrite tasks are ever up to date: an append adds rows on every run.
+//! - A missing or unreadable state file means nothing is up to date (everything runs); the
+//!   file is replaced whole after a run, so a crash leaves the previous state, never a torn one.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// Where the state lives, relative to the spec's directory.
+pub const RUN_STATE_FILE: &str = ".viewdag/run-state.json";
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunState {
+    /// Task id → what it last wrote.
+    pub tasks: BTreeMap<String, RecordedTask>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordedTask {
+    /// The table's location relative to the spec's directory.
+    pub target: String,
+    pub fingerprint: String,
+    pub version: i64,
+}
+
+fn state_path(root: &Path) -> PathBuf {
+    root.join(RUN_STATE_FILE)
+}
+
+impl RunState {
+    pub fn load(root: &Path) -> RunState {
+        std::fs::read_to_string(state_path(root)).ok().and_then(|text| serde_json::from_str(&text).ok()).unwrap_or_default()
+    }
+
+    /// Writes the state (to a temporary file first, then renamed over the old one).
+    pub fn save(&self, root: &Path) -> Result<(), String> {
+        let path = state_path(root);
+        if let Some(directory) = path.parent() {
+            std::fs::create_dir_all(directory).map_err(|error| format!("cannot create {}: {error}", directory.display()))?;
+        }
+        let text = serde_json::to_string_pretty(self).map_err(|error| error.to_string())?;
+        let temporary = path.with_extension("json.tmp");
+        std::fs::write(&temporary, text).map_err(|error| format!("cannot write {}: {error}", temporary.display()))?;
+        std::fs::rename(&temporary, &path).map_err(|error| format!("cannot write {}: {error}", path.display()))
+    }
+
+    /// The recorded version when `task` last wrote `target` with `fingerprint`.
+    pub fn recorded_version(&self, task: &str, target: &str, fingerprint: &str) -> Option<i64> {
+        self.tasks
+            .get(task)
+            .filter(|recorded| recorded.target == target && recorded.fingerprint == fingerprint)
+            .map(|recorded| recorded.version)
+    }
+}
