@@ -12,10 +12,10 @@ use datafusion::logical_expr::logical_plan::InvariantLevel;
 
 use crate::pipeline::guard::run_rule_guarded;
 use crate::pipeline::logical_phase::LogicalPlanFingerprint;
-use crate::pipeline::outcome::{PhaseFailure, PhaseReporting, PhaseResult, RuleStep, finish_phase, invariants_failure, record_rule_result};
+use crate::pipeline::outcome::{PhaseReporting, PhaseResult, RuleStep, invariants_failure, record_rule_result, run_single_pass_phase};
 use crate::pipeline::registry::{OptimizerRuleRegistry, RegisteredRule};
 use crate::pipeline::settings::PhaseConfig;
-use crate::pipeline::trace::{Convergence, OptimizerPhase, PassOutcome, PassTraceEntry, PhaseTrace};
+use crate::pipeline::trace::{OptimizerPhase, PassOutcome, PassTraceEntry};
 
 const PHASE: OptimizerPhase = OptimizerPhase::Analyzer;
 
@@ -28,21 +28,8 @@ pub fn run_analyzer_phase(
     reporting: &PhaseReporting<'_>,
 ) -> PhaseResult<LogicalPlan> {
     let input = LogicalPlanFingerprint::of(&plan, reporting);
-    let mut trace = PhaseTrace::new(PHASE, input.digest.clone());
-    trace.input_text = reporting.record_plan_text.then(|| input.text.clone());
-    let mut diagnostics = Vec::new();
-    let (plan, current) = match apply_rules(plan, input, phase, registry, options, reporting, 1, Some(&mut trace.entries), &mut diagnostics)
-    {
-        Ok(result) => result,
-        Err(()) => {
-            trace.convergence = Convergence::Stopped;
-            return Err(PhaseFailure { trace: Box::new(trace), diagnostics });
-        }
-    };
-    finish_phase(plan, trace, diagnostics, PHASE, phase.idempotence, current, reporting, |output, fingerprint| {
-        let mut rerun_diagnostics = Vec::new();
-        apply_rules(output.clone(), fingerprint.clone(), phase, registry, options, reporting, 2, None, &mut rerun_diagnostics)
-            .map(|(_, fingerprint)| fingerprint)
+    run_single_pass_phase(plan, input, PHASE, phase.idempotence, reporting, &|plan, current, pass_number, entries, diagnostics| {
+        apply_rules(plan, current, phase, registry, options, reporting, pass_number, entries, diagnostics)
     })
 }
 

@@ -19,10 +19,12 @@ use viewdag_lower::digest::logical_plan_text;
 
 use crate::normalize::normalize_plan_text;
 use crate::pipeline::guard::{run_rule_guarded, text_digest};
-use crate::pipeline::outcome::{PhaseFailure, PhaseReporting, PhaseResult, RuleStep, finish_phase, invariants_failure, record_rule_result};
+use crate::pipeline::outcome::{
+    PhaseFailure, PhaseReporting, PhaseResult, RuleStep, finish_phase, input_trace, invariants_failure, record_rule_result,
+};
 use crate::pipeline::registry::{OptimizerRuleRegistry, RegisteredRule};
 use crate::pipeline::settings::PhaseConfig;
-use crate::pipeline::trace::{Convergence, OptimizerPhase, PassOutcome, PassTraceEntry, PhaseTrace};
+use crate::pipeline::trace::{Convergence, OptimizerPhase, PassOutcome, PassTraceEntry};
 
 const PHASE: OptimizerPhase = OptimizerPhase::Logical;
 
@@ -114,8 +116,7 @@ pub fn run_logical_phase(
     reporting: &PhaseReporting<'_>,
 ) -> PhaseResult<LogicalPlan> {
     let input = input.unwrap_or_else(|| LogicalPlanFingerprint::of(&plan, reporting));
-    let mut trace = PhaseTrace::new(PHASE, input.digest.clone());
-    trace.input_text = reporting.record_plan_text.then(|| input.text.clone());
+    let mut trace = input_trace(PHASE, &input, reporting);
     let mut diagnostics = Vec::new();
     if let Err(error) = plan.check_invariants(InvariantLevel::Executable) {
         diagnostics.push(invariants_failure(reporting, PHASE, 1, 0, &format!("invalid input plan: {}", error.strip_backtrace())));

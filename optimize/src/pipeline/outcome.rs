@@ -6,7 +6,7 @@ use viewdag_ir::{Code, Diagnostic, IdempotenceCheck, OptimizerFailMode, Severity
 
 use crate::pipeline::logical_phase::LogicalPlanFingerprint;
 use crate::pipeline::settings::PhaseConfig;
-use crate::pipeline::trace::{IdempotenceVerdict, OptimizerPhase, PassOutcome, PassTraceEntry, PhaseTrace, pass_id};
+use crate::pipeline::trace::{Convergence, IdempotenceVerdict, OptimizerPhase, PassOutcome, PassTraceEntry, PhaseTrace, pass_id};
 
 /// Names and settings every phase needs to report.
 #[derive(Debug, Clone, Copy)]
@@ -162,6 +162,42 @@ pub fn record_rule_result<P>(
         *current = after;
     }
     outcome
+}
+
+/// A phase's trace before any rule ran: its input digest (and text, when recorded).
+pub fn input_trace(phase: OptimizerPhase, input: &LogicalPlanFingerprint, reporting: &PhaseReporting<'_>) -> PhaseTrace {
+    let mut trace = PhaseTrace::new(phase, input.digest.clone());
+    trace.input_text = reporting.record_plan_text.then(|| input.text.clone());
+    trace
+}
+
+/// The rules of a phase applied once, as pass `pass_number`, recording trace entries when
+/// given: the rewritten plan and its fingerprint, or `Err` when the phase must stop.
+pub type ApplyPass<'f, P> = dyn Fn(P, LogicalPlanFingerprint, usize, Option<&mut Vec<PassTraceEntry>>, &mut Vec<Diagnostic>) -> Result<(P, LogicalPlanFingerprint), ()>
+    + 'f;
+
+/// Runs a single-pass phase (analyzer, physical): `apply` once as pass 1, then
+/// [`finish_phase`], whose idempotence re-run is `apply` as pass 2 on the output.
+pub fn run_single_pass_phase<P: Clone>(
+    plan: P,
+    input: LogicalPlanFingerprint,
+    phase: OptimizerPhase,
+    check: IdempotenceCheck,
+    reporting: &PhaseReporting<'_>,
+    apply: &ApplyPass<'_, P>,
+) -> PhaseResult<P> {
+    let mut trace = input_trace(phase, &input, reporting);
+    let mut diagnostics = Vec::new();
+    let (plan, current) = match apply(plan, input, 1, Some(&mut trace.entries), &mut diagnostics) {
+        Ok(result) => result,
+        Err(()) => {
+            trace.convergence = Convergence::Stopped;
+            return Err(PhaseFailure { trace: Box::new(trace), diagnostics });
+        }
+    };
+    finish_phase(plan, trace, diagnostics, phase, check, current, reporting, |output, fingerprint| {
+        apply(output.clone(), fingerprint.clone(), 2, None, &mut Vec::new()).map(|(_, fingerprint)| fingerprint)
+    })
 }
 
 /// Ends a phase: records its output digest, runs the idempotence check when asked (`rerun`

@@ -22,10 +22,10 @@ use datafusion::physical_planner::{DefaultPhysicalPlanner, PhysicalPlanner};
 use crate::normalize::normalize_plan_text;
 use crate::pipeline::guard::{run_rule_guarded, text_digest};
 use crate::pipeline::logical_phase::LogicalPlanFingerprint;
-use crate::pipeline::outcome::{PhaseFailure, PhaseReporting, PhaseResult, RuleStep, finish_phase, record_rule_result};
+use crate::pipeline::outcome::{PhaseReporting, PhaseResult, RuleStep, record_rule_result, run_single_pass_phase};
 use crate::pipeline::registry::{OptimizerRuleRegistry, RegisteredRule};
 use crate::pipeline::settings::PhaseConfig;
-use crate::pipeline::trace::{Convergence, OptimizerPhase, PassOutcome, PassTraceEntry, PhaseTrace};
+use crate::pipeline::trace::{OptimizerPhase, PassOutcome, PassTraceEntry};
 
 const PHASE: OptimizerPhase = OptimizerPhase::Physical;
 
@@ -71,20 +71,8 @@ pub fn run_physical_phase(
     reporting: &PhaseReporting<'_>,
 ) -> PhaseResult<Arc<dyn ExecutionPlan>> {
     let input = physical_fingerprint(&plan, reporting);
-    let mut trace = PhaseTrace::new(PHASE, input.digest.clone());
-    trace.input_text = reporting.record_plan_text.then(|| input.text.clone());
-    let mut diagnostics = Vec::new();
-    let (plan, current) = match run_rules(plan, input, phase, registry, state, reporting, 1, Some(&mut trace.entries), &mut diagnostics) {
-        Ok(result) => result,
-        Err(()) => {
-            trace.convergence = Convergence::Stopped;
-            return Err(PhaseFailure { trace: Box::new(trace), diagnostics });
-        }
-    };
-    finish_phase(plan, trace, diagnostics, PHASE, phase.idempotence, current, reporting, |output, fingerprint| {
-        let mut rerun_diagnostics = Vec::new();
-        run_rules(Arc::clone(output), fingerprint.clone(), phase, registry, state, reporting, 2, None, &mut rerun_diagnostics)
-            .map(|(_, fingerprint)| fingerprint)
+    run_single_pass_phase(plan, input, PHASE, phase.idempotence, reporting, &|plan, current, pass_number, entries, diagnostics| {
+        run_rules(plan, current, phase, registry, state, reporting, pass_number, entries, diagnostics)
     })
 }
 
