@@ -48,7 +48,10 @@ pub struct CompileEnvelope {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ViewCompileStatus {
+    /// Validated and planned: the view has a bundle.
     Compiled,
+    /// Validated, not planned (not a task; `compile --all-views` plans every view).
+    Checked,
     /// The view has errors of its own.
     Failed,
     /// A relation upstream has errors.

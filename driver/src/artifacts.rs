@@ -47,10 +47,13 @@ impl Compiler {
         for outcome in response.views.iter() {
             let (status, blocked_by) = match &outcome.status {
                 ViewStatus::Compiled { .. } => (ViewCompileStatus::Compiled, None),
+                ViewStatus::Checked { .. } => (ViewCompileStatus::Checked, None),
                 ViewStatus::Failed => (ViewCompileStatus::Failed, None),
                 ViewStatus::Blocked { upstream } => (ViewCompileStatus::Blocked, Some(upstream.clone())),
             };
-            let (status, bundle_file, bundle_digest) = match self.view_bundle(&outcome.name) {
+            // Only planned views have bundles: asking for another's would plan it.
+            let bundle = if status == ViewCompileStatus::Compiled { self.view_bundle(&outcome.name) } else { None };
+            let (status, bundle_file, bundle_digest) = match bundle {
                 Some(Ok(bundle)) if status == ViewCompileStatus::Compiled => {
                     (status, Some(bundle_file_name(&outcome.name)), Some(bundle.digest.clone()))
                 }

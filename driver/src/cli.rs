@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::compiler::{CompileRequest, CompileResponse, Compiler, ViewStatus};
+use crate::compiler::{CompileRequest, CompileResponse, Compiler, Planning, ViewStatus};
 use crate::error::DriverError;
 use crate::graph::{to_dot, to_mermaid};
 use crate::render::{render_human, summary, to_json};
@@ -35,20 +35,25 @@ pub enum GraphFormat {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Validate a spec and plan every view; report every problem.
+    /// Validate a spec (every view against its inputs' schemas, outputs against their
+    /// contracts) without planning; report every problem.
     Check {
         /// The spec file (YAML, or JSON with a `.json` extension).
         spec: PathBuf,
         #[arg(long, value_enum, default_value = "human")]
         format: DiagnosticFormat,
     },
-    /// Compile every view and write the compile envelope (`manifest.json`), one plan
-    /// bundle per compiled view (`<view>.bundle.json`) and its P0, P1 and P2 plan text.
+    /// Validate a spec, plan its tasks (materialized views and outputs) and write the
+    /// compile envelope (`manifest.json`), one plan bundle per planned view
+    /// (`<view>.bundle.json`) and its P0, P1 and P2 plan text.
     Compile {
         spec: PathBuf,
         /// Output directory (created if missing).
         #[arg(long)]
         out: PathBuf,
+        /// Plan and write every view, not only the tasks.
+        #[arg(long)]
+        all_views: bool,
         /// Print how many queries executed and were reused, per stage.
         #[arg(long)]
         stats: bool,
@@ -158,15 +163,15 @@ fn execute(command: Command) -> Result<i32, DriverError> {
     let mut compiler = Compiler::new()?;
     match command {
         Command::Check { spec, format } => {
-            let response = compile(&mut compiler, &spec)?;
+            let response = compiler.compile(&CompileRequest::check(&spec))?;
             match format {
                 DiagnosticFormat::Human => {
                     print_diagnostics(&compiler, &response);
-                    let compiled = response.views.iter().filter(|view| matches!(view.status, ViewStatus::Compiled { .. })).count();
+                    let valid = response.views.iter().filter(|view| view.status.is_valid()).count();
                     eprintln!(
-                        "{}: {} of {} views compiled; {}",
+                        "{}: {} of {} views valid; {}",
                         spec.display(),
-                        compiled,
+                        valid,
                         response.views.len(),
                         summary(&response.diagnostics)
                     );
@@ -180,6 +185,7 @@ fn execute(command: Command) -> Result<i32, DriverError> {
                         .map(|view| {
                             let status = match &view.status {
                                 ViewStatus::Compiled { .. } => serde_json::json!({ "status": "compiled" }),
+                                ViewStatus::Checked { .. } => serde_json::json!({ "status": "valid" }),
                                 ViewStatus::Failed => serde_json::json!({ "status": "failed" }),
                                 ViewStatus::Blocked { upstream } => serde_json::json!({ "status": "blocked", "upstream": upstream }),
                             };
@@ -192,16 +198,18 @@ fn execute(command: Command) -> Result<i32, DriverError> {
             }
             Ok(exit_code(&response))
         }
-        Command::Compile { spec, out, stats } => {
-            let response = compile(&mut compiler, &spec)?;
+        Command::Compile { spec, out, all_views, stats } => {
+            let planning = if all_views { Planning::AllViews } else { Planning::Tasks };
+            let response = compiler.compile(&CompileRequest::new(&spec).with_planning(planning))?;
             print_diagnostics(&compiler, &response);
             if stats {
                 eprint!("{}", response.stats.render());
             }
             std::fs::create_dir_all(&out).map_err(|error| DriverError::Io { path: out.clone(), message: error.to_string() })?;
             let mut written = 0;
-            for view in compiler.view_names() {
-                let Some(Ok(plans)) = compiler.view_plans(&view) else { continue };
+            for outcome in response.views.iter().filter(|outcome| matches!(outcome.status, ViewStatus::Compiled { .. })) {
+                let view = &outcome.name;
+                let Some(Ok(plans)) = compiler.view_plans(view) else { continue };
                 for (stage, text) in [("p0", &plans.p0_text), ("p1", &plans.optimized.text), ("p2", &plans.physical.text)] {
                     let path = out.join(format!("{view}.{stage}.txt"));
                     std::fs::write(&path, text).map_err(|error| DriverError::Io { path: path.clone(), message: error.to_string() })?;

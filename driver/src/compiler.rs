@@ -8,13 +8,12 @@ use std::sync::Arc;
 use datafusion::arrow::datatypes::SchemaRef;
 use salsa::Setter;
 use viewdag_ir::{
-    Code, Diagnostic, OutputSpec, ParsedSpec, PlanningSurfaceSpec, ProjectInput, SourceInput, SourceResolution, SpanIndex, SpecFormat,
+    Code, Diagnostic, ExistingDataInput, OutputSpec, ParsedSpec, PlanningSurfaceSpec, ProjectInput, SourceInput, SourceResolution, SpanIndex, SpecFormat,
     SpecLocation, SurfaceInput, ViewDefinition, ViewInput, parse_spec, reparse_edited_entry,
 };
-use viewdag_lower::{LowerResult, ViewFailure, view_plan, view_schema};
-use viewdag_optimize::{OptimizedView, PhysicalView, optimized_view, physical_view};
+use viewdag_lower::{LowerResult, ViewCheckStatus, ViewFailure, checked_project, view_plan, view_schema};
+use viewdag_optimize::{OptimizedView, PhysicalView, PlanScope, PlannedView, compiled_project, optimized_view, physical_view};
 use viewdag_surface::{build_session_state, planning_session};
-use viewdag_validate::checks::contract::check_output;
 use viewdag_validate::{Structure, spec_structure};
 
 use crate::database::{Database, QueryEvent, QueryOutcome, id_of};
@@ -22,25 +21,65 @@ use crate::error::DriverError;
 use crate::sources::{load_source, source_fingerprint};
 use crate::stats::RecompileStats;
 
+/// Which views a compile plans (P0 → P1 → P2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Planning {
+    /// None: validate only (`viewdag check`). O(size of the spec).
+    CheckOnly,
+    /// The tasks (materialized views and outputs): what `run` executes. The default.
+    Tasks,
+    /// Every view (`compile --all-views`).
+    AllViews,
+}
+
+impl Planning {
+    fn scope(self) -> PlanScope {
+        match self {
+            Planning::CheckOnly => PlanScope::Nothing,
+            Planning::Tasks => PlanScope::Tasks,
+            Planning::AllViews => PlanScope::AllViews,
+        }
+    }
+}
+
 /// What to compile.
 #[derive(Debug, Clone)]
 pub struct CompileRequest {
     pub spec_path: PathBuf,
+    pub planning: Planning,
 }
 
 impl CompileRequest {
+    /// Compile `spec_path`, planning its tasks.
     pub fn new(spec_path: impl Into<PathBuf>) -> Self {
-        CompileRequest { spec_path: spec_path.into() }
+        CompileRequest { spec_path: spec_path.into(), planning: Planning::Tasks }
+    }
+
+    /// Validate `spec_path` without planning anything.
+    pub fn check(spec_path: impl Into<PathBuf>) -> Self {
+        CompileRequest { spec_path: spec_path.into(), planning: Planning::CheckOnly }
+    }
+
+    pub fn with_planning(mut self, planning: Planning) -> Self {
+        self.planning = planning;
+        self
     }
 }
 
 /// How one view came out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ViewStatus {
+    /// The view validates and was planned (a task, or every view with
+    /// [`Planning::AllViews`]).
     Compiled {
+        definition_digest: String,
         p0_digest: String,
         p1_digest: String,
         p2_digest: String,
+    },
+    /// The view validates and was not planned (not a task, or [`Planning::CheckOnly`]).
+    Checked {
+        definition_digest: String,
     },
     /// The view has errors of its own (see the diagnostics).
     Failed,
@@ -48,6 +87,21 @@ pub enum ViewStatus {
     Blocked {
         upstream: String,
     },
+}
+
+impl ViewStatus {
+    /// Whether the view validates (and, if it was planned, planned without error).
+    pub fn is_valid(&self) -> bool {
+        matches!(self, ViewStatus::Compiled { .. } | ViewStatus::Checked { .. })
+    }
+
+    /// The view's definition digest (Merkle: its definition and its inputs' digests).
+    pub fn definition_digest(&self) -> Option<&str> {
+        match self {
+            ViewStatus::Compiled { definition_digest, .. } | ViewStatus::Checked { definition_digest } => Some(definition_digest),
+            ViewStatus::Failed | ViewStatus::Blocked { .. } => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,6 +121,8 @@ pub struct Execution {
 #[derive(Debug, Clone)]
 pub struct CompileResponse {
     pub spec_path: PathBuf,
+    /// What was planned.
+    pub planning: Planning,
     /// Every diagnostic, sorted by position in the spec.
     pub diagnostics: Vec<Diagnostic>,
     /// Every view, in declaration order. Shared: returning an unchanged response again (a
@@ -84,6 +140,7 @@ impl CompileResponse {
     fn without_executions(&self) -> CompileResponse {
         CompileResponse {
             spec_path: self.spec_path.clone(),
+            planning: self.planning,
             diagnostics: self.diagnostics.clone(),
             views: Arc::clone(&self.views),
             executions: Vec::new(),
@@ -125,11 +182,10 @@ pub struct Compiler {
     pub(crate) root: PathBuf,
     pub(crate) spec: Option<SpecSource>,
     pub(crate) outputs: Vec<(String, OutputSpec)>,
-    source_diagnostics: Vec<Diagnostic>,
     /// The optimizer's Rust-API settings (pipeline override, extra rules, plan text).
     optimizer_settings: Option<viewdag_optimize::OptimizerSettingsInput>,
     /// Existing tables and files the spec is checked against (read in `compile_text`).
-    existing: crate::existing::ExistingData,
+    existing: Option<ExistingDataInput>,
     /// The last response, returned again when nothing changed. Every method that sets an
     /// input outside `compile` clears it.
     pub(crate) last_response: Option<CompileResponse>,
@@ -155,9 +211,8 @@ impl Compiler {
             root: PathBuf::new(),
             spec: None,
             outputs: Vec::new(),
-            source_diagnostics: Vec::new(),
             optimizer_settings: None,
-            existing: crate::existing::ExistingData::default(),
+            existing: None,
             last_parsed: None,
             last_response: None,
             loaded_sources: HashMap::new(),
@@ -176,12 +231,22 @@ impl Compiler {
     pub fn compile(&mut self, request: &CompileRequest) -> Result<CompileResponse, DriverError> {
         let text = std::fs::read_to_string(&request.spec_path)
             .map_err(|error| DriverError::Io { path: request.spec_path.clone(), message: error.to_string() })?;
-        Ok(self.compile_text(&request.spec_path, &text))
+        Ok(self.compile_text_with(&request.spec_path, &text, request.planning))
     }
 
     /// Compiles spec text as if read from `spec_path` (relative paths resolve against its
-    /// directory).
+    /// directory), planning its tasks.
     pub fn compile_text(&mut self, spec_path: &Path, text: &str) -> CompileResponse {
+        self.compile_text_with(spec_path, text, Planning::Tasks)
+    }
+
+    /// Validates spec text without planning anything.
+    pub fn check_text(&mut self, spec_path: &Path, text: &str) -> CompileResponse {
+        self.compile_text_with(spec_path, text, Planning::CheckOnly)
+    }
+
+    /// Compiles spec text, planning what `planning` says.
+    pub fn compile_text_with(&mut self, spec_path: &Path, text: &str, planning: Planning) -> CompileResponse {
         let unchanged = self.spec.as_ref().is_some_and(|spec| spec.path == spec_path && spec.text == text);
         let parsed = match (&self.last_parsed, unchanged) {
             (Some(parsed), true) => Arc::clone(parsed),
@@ -199,15 +264,15 @@ impl Compiler {
         let inputs_changed = self.set_inputs(&parsed, unchanged && self.last_parsed.is_some());
         let sources: Vec<_> = parsed.sources.iter().map(|(name, spec)| (name.clone(), spec.clone())).collect();
         let existing = crate::existing::read_existing_data(&self.root, &self.outputs, &sources, self.db.tokio());
-        // Same inputs, same revision, same existing data: the previous response still holds.
+        let inputs_changed = inputs_changed + self.set_existing_data(existing);
+        // Same inputs, same revision: the previous response still holds.
         if inputs_changed == 0
-            && existing == self.existing
-            && let Some(previous) = self.last_response.as_ref().filter(|previous| previous.spec_path == spec_path)
+            && let Some(previous) =
+                self.last_response.as_ref().filter(|previous| previous.spec_path == spec_path && previous.planning == planning)
         {
             return CompileResponse { stats: RecompileStats::from_events(&self.db.take_events(), 0), ..previous.without_executions() };
         }
-        self.existing = existing;
-        let mut response = self.collect(spec_path);
+        let mut response = self.collect(spec_path, planning);
         let events = self.db.take_events();
         response.stats = RecompileStats::from_events(&events, inputs_changed);
         response.executions = self.name_executions(events);
@@ -233,6 +298,25 @@ impl Compiler {
             }
         }
         parse_spec(text, format)
+    }
+
+    /// Sets the existing-data input's fields that changed; returns how many were set.
+    fn set_existing_data(&mut self, existing: crate::existing::ExistingData) -> usize {
+        let crate::existing::ExistingData { append_targets, csv_headers } = existing;
+        let Some(input) = self.existing else {
+            self.existing = Some(ExistingDataInput::new(&self.db, append_targets, csv_headers));
+            return 1;
+        };
+        let mut changed = 0;
+        if input.append_targets(&self.db) != &append_targets {
+            input.set_append_targets(&mut self.db).to(append_targets);
+            changed += 1;
+        }
+        if input.csv_headers(&self.db) != &csv_headers {
+            input.set_csv_headers(&mut self.db).to(csv_headers);
+            changed += 1;
+        }
+        changed
     }
 
     /// Sets every input whose value changed; returns how many were set.
@@ -262,7 +346,6 @@ impl Compiler {
         // Sources are loaded with a throwaway session on the shared runtime environment, built
         // only if some source has to be (re)loaded.
         let mut loading_state = None;
-        self.source_diagnostics.clear();
         let mut source_inputs = Vec::new();
         for (name, spec) in &parsed.sources {
             let resolution = match spec {
@@ -295,9 +378,6 @@ impl Compiler {
                             loaded.resolution
                         }
                     };
-                    if let SourceResolution::Failed(diagnostic) = &resolution {
-                        self.source_diagnostics.push(diagnostic.clone());
-                    }
                     resolution
                 }
             };
@@ -412,7 +492,7 @@ impl Compiler {
     }
 
     pub fn view_schema(&self, name: &str) -> Option<LowerResult<SchemaRef>> {
-        self.view_input(name).map(|view| view_schema(&self.db, view).clone())
+        self.view_input(name).map(|view| view_schema(&self.db, view).as_ref().map(|schema| Arc::clone(schema.inner())).map_err(Clone::clone))
     }
 
     /// P0, P1 and P2 of a view.
@@ -422,12 +502,13 @@ impl Compiler {
             let lowered = view_plan(&self.db, view).clone()?;
             let optimized = optimized_view(&self.db, view).clone()?;
             let physical = physical_view(&self.db, view).clone()?;
+            let p0_text = viewdag_optimize::normalize::normalize_plan_text(
+                &viewdag_lower::digest::logical_plan_text(&lowered.plan),
+                &self.root.to_string_lossy(),
+            );
             Ok(ViewPlans {
-                p0_text: viewdag_optimize::normalize::normalize_plan_text(
-                    &viewdag_lower::digest::logical_plan_text(&lowered.plan),
-                    &self.root.to_string_lossy(),
-                ),
-                p0_digest: lowered.digest,
+                p0_digest: viewdag_lower::digest::plan_digest(&p0_text, &lowered.scans),
+                p0_text,
                 optimized,
                 physical,
             })
@@ -457,64 +538,45 @@ impl Compiler {
         planning_session(&self.db, self.surface.expect("inputs are set")).manifest.hash.clone()
     }
 
-    fn collect(&self, spec_path: &Path) -> CompileResponse {
+    fn collect(&self, spec_path: &Path, planning: Planning) -> CompileResponse {
         let project = self.project();
         let db = &self.db;
-        let mut diagnostics: Vec<Diagnostic> = project.parse_diagnostics(db).clone();
-        diagnostics.extend(self.source_diagnostics.iter().cloned());
-        let structure = spec_structure(db, project);
-        diagnostics.extend(structure.diagnostics.iter().cloned());
-        let mut views = Vec::new();
-        for view in project.views(db) {
-            let name = view.name(db).clone();
-            let materialized = view.definition(db).as_ref().is_some_and(ViewDefinition::is_materialized);
-            let status = match physical_view(db, *view) {
-                Ok(physical) => {
-                    let lowered = view_plan(db, *view).as_ref().expect("P2 implies P0");
-                    let optimized: &OptimizedView = optimized_view(db, *view).as_ref().expect("P2 implies P1");
-                    diagnostics.extend(optimized.diagnostics.iter().chain(physical.diagnostics.iter()).cloned());
-                    diagnostics.extend(viewdag_lower::transforms::warnings::view_warnings(db, *view).iter().cloned());
-                    ViewStatus::Compiled {
-                        p0_digest: lowered.digest.clone(),
-                        p1_digest: optimized.digest.clone(),
-                        p2_digest: physical.digest.clone(),
-                    }
-                }
-                Err(ViewFailure::Invalid) => ViewStatus::Failed,
-                Err(ViewFailure::Errors(errors)) => {
-                    diagnostics.extend(errors.iter().cloned());
-                    ViewStatus::Failed
-                }
-                Err(ViewFailure::Blocked { upstream }) => {
-                    diagnostics.push(Diagnostic::new(
-                        Code::Blocked,
-                        SpecLocation::view(&name),
-                        format!("view `{name}` is not compiled because `{upstream}` has errors"),
-                    ));
-                    ViewStatus::Blocked { upstream: upstream.clone() }
-                }
-            };
-            views.push(ViewOutcome { name, materialized, status });
-        }
-        for (output, spec) in &self.outputs {
-            let Some(view) = self.view_input(&spec.view) else { continue };
-            if let Ok(schema) = view_schema(db, view) {
-                diagnostics.extend(check_output(output, spec, schema));
-            }
-        }
-        let sources: Vec<_> = project
-            .sources(db)
+        let checked = checked_project(db, project);
+        let compiled = compiled_project(db, project, planning.scope());
+        let mut diagnostics: Vec<Diagnostic> = compiled.diagnostics.as_ref().clone();
+        // Only looked up, never iterated.
+        let planned: HashMap<ViewInput, &LowerResult<PlannedView>> =
+            compiled.planned.iter().map(|(view, outcome)| (*view, outcome)).collect();
+        let views: Vec<ViewOutcome> = checked
+            .views
             .iter()
-            .map(|source| (source.name(db).clone(), source.declaration(db).clone(), source.resolution(db).clone()))
+            .map(|check| {
+                let status = match (&check.status, planned.get(&check.view)) {
+                    (ViewCheckStatus::Valid { definition_digest }, Some(Ok(plans))) => ViewStatus::Compiled {
+                        definition_digest: definition_digest.clone(),
+                        p0_digest: plans.p0_digest.clone(),
+                        p1_digest: plans.p1_digest.clone(),
+                        p2_digest: plans.p2_digest.clone(),
+                    },
+                    (ViewCheckStatus::Valid { .. }, Some(Err(ViewFailure::Blocked { upstream }))) => {
+                        ViewStatus::Blocked { upstream: upstream.clone() }
+                    }
+                    (ViewCheckStatus::Valid { .. }, Some(Err(_))) => ViewStatus::Failed,
+                    (ViewCheckStatus::Valid { definition_digest }, None) => {
+                        ViewStatus::Checked { definition_digest: definition_digest.clone() }
+                    }
+                    (ViewCheckStatus::Failed, _) => ViewStatus::Failed,
+                    (ViewCheckStatus::Blocked { upstream }, _) => ViewStatus::Blocked { upstream: upstream.clone() },
+                };
+                ViewOutcome { name: check.name.clone(), materialized: check.materialized, status }
+            })
             .collect();
-        let schema_of = |view: &str| self.view_input(view).and_then(|view| view_schema(db, view).as_ref().ok().cloned());
-        diagnostics.extend(crate::existing::existing_data_diagnostics(&self.existing, &self.outputs, schema_of, &sources));
         let spans = &self.spec.as_ref().expect("spec is read").spans;
         sort_by_position(&mut diagnostics, spans);
-        // A profile problem fails every view with the same diagnostic: report it once.
         diagnostics.dedup();
         CompileResponse {
             spec_path: spec_path.to_path_buf(),
+            planning,
             diagnostics,
             views: views.into(),
             executions: Vec::new(),

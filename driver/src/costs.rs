@@ -7,14 +7,15 @@
 //!   costs written into the compile envelope are as deterministic as the rest of it.
 //! - A source whose volume is unknown counts as zero bytes and makes the estimate inexact.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use datafusion::arrow::datatypes::Schema;
 use datafusion::common::stats::Precision;
 use datafusion::physical_plan::statistics::{StatisticsArgs, StatisticsContext};
-use viewdag_ir::ProviderIdentity;
-use viewdag_lower::view_plan;
+use viewdag_ir::{ProjectInput, ProviderIdentity, SourceResolution};
+use viewdag_lower::view_check;
 use viewdag_optimize::physical_view;
+use viewdag_validate::{Relation, resolve_relation};
 use viewdag_schedule::{Task, TaskCost, TaskFacts, Volume, estimate_costs, plan_tasks};
 
 use crate::compiler::Compiler;
@@ -30,25 +31,58 @@ impl Compiler {
         plan_tasks(&self.structure().dag, &materialized, &outputs)
     }
 
-    /// The tasks of the last compile with each one's estimated cost, keyed by task id. A task
-    /// whose view does not compile is costed as reading nothing.
+    /// The tasks of the last compile with each one's estimated cost, keyed by task id, using
+    /// each task's P2 statistics (which plans every task). A task whose view does not
+    /// compile is costed as reading nothing.
     pub fn task_costs(&self) -> (Vec<Task>, BTreeMap<String, TaskCost>) {
+        self.estimate_task_costs(true)
+    }
+
+    /// The same from the view DAG and source volumes alone, planning nothing: a task's
+    /// output is then estimated by what it reads (an upper bound).
+    pub fn task_costs_without_plans(&self) -> (Vec<Task>, BTreeMap<String, TaskCost>) {
+        self.estimate_task_costs(false)
+    }
+
+    fn estimate_task_costs(&self, with_plan_statistics: bool) -> (Vec<Task>, BTreeMap<String, TaskCost>) {
         let tasks = self.tasks();
-        let facts = tasks.iter().filter_map(|task| Some((task.id.clone(), self.task_facts(task)?))).collect();
+        let facts = tasks.iter().filter_map(|task| Some((task.id.clone(), self.task_facts(task, with_plan_statistics)?))).collect();
         let costs = estimate_costs(&tasks, &facts);
         (tasks, costs)
     }
 
-    fn task_facts(&self, task: &Task) -> Option<TaskFacts> {
+    /// The sources a view reads through ephemeral views (stopping at materialized ones):
+    /// what its P0 scans besides materialized tables, found without planning it.
+    fn sources_read(&self, view: &str) -> Vec<ProviderIdentity> {
+        let dag = &self.structure().dag;
+        let mut identities = BTreeMap::new();
+        let mut stack = dag.reads(view);
+        let mut seen = BTreeSet::new();
+        while let Some(name) = stack.pop() {
+            if !seen.insert(name.clone()) {
+                continue;
+            }
+            match resolve_relation(&self.db, ProjectInput::get(&self.db), name.clone()) {
+                Some(Relation::Source(source)) => {
+                    if let SourceResolution::Resolved { identity, .. } = source.resolution(&self.db) {
+                        identities.insert(name, identity.clone());
+                    }
+                }
+                Some(Relation::View(_)) if !self.is_materialized(&name) => stack.extend(dag.reads(&name)),
+                Some(Relation::View(_)) | None => {}
+            }
+        }
+        identities.into_values().collect()
+    }
+
+    fn task_facts(&self, task: &Task, with_plan_statistics: bool) -> Option<TaskFacts> {
         let view = self.view_input(&task.view)?;
-        let lowered = view_plan(&self.db, view).as_ref().ok()?;
-        let sources = lowered
-            .scans
-            .values()
-            .filter(|identity| !matches!(identity, ProviderIdentity::Materialized { .. }))
-            .map(|identity| self.source_volume(identity))
-            .collect();
-        let estimated_output = physical_view(&self.db, view).as_ref().ok().and_then(|physical| {
+        if !view_check(&self.db, view).status.is_valid() {
+            return None;
+        }
+        let sources = self.sources_read(&task.view).iter().map(|identity| self.source_volume(identity)).collect();
+        let physical = if with_plan_statistics { physical_view(&self.db, view).as_ref().ok() } else { None };
+        let estimated_output = physical.and_then(|physical| {
             let statistics = StatisticsContext::new().compute(physical.plan.as_ref(), &StatisticsArgs::new()).ok()?;
             let rows = precise(&statistics.num_rows);
             // Without a byte size, rows × the schema's row width (variable-width values

@@ -1,8 +1,8 @@
 //! What already exists on disk that a compile checks the spec against: the schema of the
 //! Delta table an `append` output writes into, and the header row of a CSV source whose
-//! `schema` is declared. Read by the driver (the only crate that does I/O) before the
-//! queries run; compared by the pure checks `append_schema_mismatch` and
-//! `source_schema_mismatch` in `viewdag_validate`.
+//! `schema` is declared. Read by the driver (the only crate that does I/O) and set as the
+//! `ExistingDataInput` before the queries run; `viewdag_lower::checked_project` compares it
+//! with the spec (`append_schema_mismatch`, `source_schema_mismatch`).
 //!
 //! ## Invariants
 //! - Reading never fails a compile: a table or file that cannot be read is simply not
@@ -14,8 +14,7 @@ use std::io::{BufRead, Read};
 use std::path::Path;
 
 use datafusion::arrow::datatypes::SchemaRef;
-use viewdag_ir::{Diagnostic, OutputSpec, SourceFormat, SourceResolution, SourceSpec, WriteMode};
-use viewdag_validate::checks::{append_schema_mismatch, source_schema_mismatch};
+use viewdag_ir::{OutputSpec, SourceFormat, SourceSpec, WriteMode};
 
 /// Existing data the spec is checked against.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -80,32 +79,4 @@ fn csv_header(path: &Path) -> Option<Vec<String>> {
     std::io::BufReader::new(std::fs::File::open(file).ok()?).take(1 << 20).read_line(&mut line).ok()?;
     let line = line.trim_end_matches(['\r', '\n']);
     Some(line.split(',').map(|name| name.trim().trim_matches('"').to_string()).collect())
-}
-
-/// Compares existing data with the spec: `append` targets with their views' schemas, and
-/// declared source schemas with the loaded providers' (Delta, Parquet) or the CSV headers.
-pub fn existing_data_diagnostics(
-    existing: &ExistingData,
-    outputs: &[(String, OutputSpec)],
-    view_schema: impl Fn(&str) -> Option<SchemaRef>,
-    sources: &[(String, Option<SourceSpec>, SourceResolution)],
-) -> Vec<Diagnostic> {
-    let mut diagnostics = Vec::new();
-    for (output, spec) in outputs {
-        let (Some(table_schema), Some(schema)) = (existing.append_targets.get(output), view_schema(&spec.view)) else { continue };
-        diagnostics.extend(append_schema_mismatch::check(output, spec, &schema, table_schema));
-    }
-    for (name, declaration, resolution) in sources {
-        let Some(SourceSpec { format, path: _, schema: Some(declared), version: _ }) = declaration else { continue };
-        match (format, resolution) {
-            (SourceFormat::Csv, _) => {
-                if let Some(header) = existing.csv_headers.get(name) {
-                    diagnostics.extend(source_schema_mismatch::check_names(name, declared, header));
-                }
-            }
-            (_, SourceResolution::Resolved { schema, .. }) => diagnostics.extend(source_schema_mismatch::check(name, declared, schema)),
-            (_, SourceResolution::Failed(_)) => {}
-        }
-    }
-    diagnostics
 }

@@ -31,7 +31,7 @@ pub mod sources;
 pub mod stats;
 pub mod watch;
 
-pub use compiler::{CompileRequest, CompileResponse, Compiler, Execution, ViewOutcome, ViewPlans, ViewStatus};
+pub use compiler::{CompileRequest, CompileResponse, Compiler, Execution, Planning, ViewOutcome, ViewPlans, ViewStatus};
 pub use error::DriverError;
 pub use run::{AuditSummary, Progress, RunOptions, RunReport, TaskOutcome, TaskReport};
 pub use stats::{RecompileStats, StageStats};

@@ -203,7 +203,7 @@ impl Compiler {
             let provider: Arc<dyn TableProvider> = match identity {
                 ProviderIdentity::Materialized { view: materialized } => {
                     let input = self.view_input(materialized).ok_or_else(|| format!("view `{materialized}` is gone"))?;
-                    let schema = view_schema(db, input).clone().map_err(|failure| format!("{failure:?}"))?;
+                    let schema = Arc::clone(view_schema(db, input).as_ref().map_err(|failure| format!("{failure:?}"))?.inner());
                     Arc::new(MaterializedViewTable { view: materialized.clone(), schema })
                 }
                 identity => {

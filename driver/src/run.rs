@@ -35,12 +35,13 @@ use salsa::Setter;
 use tokio::task::JoinSet;
 use viewdag_ir::{OutputSpec, ProviderIdentity, PushdownPolicy, SurfaceInput, WriteMode};
 use viewdag_optimize::pushdown::{ExactClaim, exact_claims};
-use viewdag_optimize::{optimized_view, physical_view, resolved_optimizer_pipeline};
+use viewdag_lower::ViewFailure;
+use viewdag_optimize::{optimized_view, physical_view, resolved_optimizer_pipeline, task_digest};
 use viewdag_schedule::{Task, TaskKind, priority_order};
 use viewdag_surface::planning_session;
 use viewdag_validate::checks::contract::check_output;
 
-use crate::compiler::{CompileRequest, CompileResponse, Compiler, ViewStatus};
+use crate::compiler::{CompileRequest, CompileResponse, Compiler, Planning, ViewStatus};
 use crate::error::DriverError;
 use crate::planned_table::PlannedTable;
 use crate::run_state::{RecordedTask, RunState};
@@ -91,6 +92,9 @@ pub struct TaskReport {
 pub struct RunReport {
     pub compile: CompileResponse,
     pub tasks: Vec<TaskReport>,
+    /// The ids of the tasks that were planned (P0 → P2): those that were not up to date.
+    /// An unchanged project plans nothing.
+    pub planned: Vec<String>,
 }
 
 impl RunReport {
@@ -153,7 +157,7 @@ struct PreparedTask {
     /// The `Exact` claims to audit before executing (none under the `off` policy).
     claims: Vec<ExactClaim>,
     policy: PushdownPolicy,
-    /// What produced the table: the P2 digest and how it is written (see `run_state`).
+    /// What produced the table: the task digest and how it is written (see `run_state`).
     fingerprint: String,
 }
 
@@ -177,8 +181,10 @@ impl Compiler {
         options: &RunOptions,
         progress: &mut dyn FnMut(Progress),
     ) -> Result<RunReport, DriverError> {
-        let compile = self.compile(request)?;
-        let (tasks, costs) = self.task_costs();
+        // Validate only: a task is planned when it is about to execute, so an unchanged
+        // project plans nothing.
+        let mut compile = self.compile(&request.clone().with_planning(Planning::CheckOnly))?;
+        let (tasks, costs) = self.task_costs_without_plans();
         let total = tasks.len();
         let index_of: BTreeMap<&str, usize> = tasks.iter().enumerate().map(|(index, task)| (task.id.as_str(), index)).collect();
         let runtime = Arc::clone(self.db.tokio());
@@ -191,6 +197,10 @@ impl Compiler {
         let mut started_at: Vec<Option<Instant>> = vec![None; total];
         let mut run_state = RunState::load(&self.root);
         let mut fingerprints: Vec<Option<String>> = vec![None; total];
+        // Tasks that wrote their table in this run: their readers are not up to date.
+        let mut rewritten: BTreeSet<String> = BTreeSet::new();
+        let mut plan_diagnostics: Vec<viewdag_ir::Diagnostic> = Vec::new();
+        let mut planned: Vec<String> = Vec::new();
         let (mut started, mut finished) = (0, 0);
         while finished < total {
             // Start ready tasks, longest critical path first, while workers are free.
@@ -207,24 +217,35 @@ impl Compiler {
             for index in ready {
                 let task = &tasks[index];
                 let blocker = self.blocker(&compile, task, &failed);
-                if blocker.is_none() && running.len() >= options.jobs.max(1) {
-                    // No free worker; a skipped task needs none, so keep looking for those.
+                // Decided from digests, before planning: an up-to-date task needs no worker.
+                let fingerprint = match &blocker {
+                    Some(_) => None,
+                    None => self.task_fingerprint(task),
+                };
+                let up_to_date = match &fingerprint {
+                    Some(fingerprint)
+                        if !options.force
+                            && self.task_write_mode(task) == WriteMode::Overwrite
+                            && !task.reads.iter().any(|read| rewritten.contains(read)) =>
+                    {
+                        self.up_to_date(task, fingerprint, &run_state)
+                    }
+                    _ => None,
+                };
+                if blocker.is_none() && up_to_date.is_none() && running.len() >= options.jobs.max(1) {
+                    // No free worker; a skipped or up-to-date task needs none, so keep looking.
                     continue;
                 }
-                let prepared = match blocker {
-                    Some(reason) => Err(TaskOutcome::Skipped { reason }),
-                    None => self.prepare_task(task).map_err(|message| TaskOutcome::Failed { message }),
-                };
                 waiting.retain(|&other| other != index);
                 started_at[index] = Some(Instant::now());
-                let prepared = match prepared {
-                    Ok(prepared) if !options.force && prepared.mode == WriteMode::Overwrite => {
-                        match self.up_to_date(task, &prepared.fingerprint, &run_state) {
-                            Some(outcome) => Err(outcome),
-                            None => Ok(prepared),
-                        }
+                let prepared = match (blocker, up_to_date, fingerprint) {
+                    (Some(reason), _, _) => Err(TaskOutcome::Skipped { reason }),
+                    (None, Some(outcome), _) => Err(outcome),
+                    (None, None, None) => Err(TaskOutcome::Failed { message: format!("view `{}` has no task digest", task.view) }),
+                    (None, None, Some(fingerprint)) => {
+                        planned.push(task.id.clone());
+                        self.prepare_task(task, fingerprint, &mut plan_diagnostics).map_err(|message| TaskOutcome::Failed { message })
                     }
-                    other => other,
                 };
                 match prepared {
                     Ok(prepared) => {
@@ -279,6 +300,7 @@ impl Compiler {
             let target = relative_location(&self.root, &self.task_target(task));
             match (&report.outcome, fingerprints[index].take()) {
                 (TaskOutcome::Written { version, .. }, Some(fingerprint)) => {
+                    rewritten.insert(task.id.clone());
                     run_state.tasks.insert(task.id.clone(), RecordedTask { target, fingerprint, version: *version });
                 }
                 _ => {
@@ -292,7 +314,14 @@ impl Compiler {
         self.unbind_materialized_tables();
         // Failing to save only means the next run re-runs what it could have skipped.
         let _ = run_state.save(&self.root);
-        Ok(RunReport { compile, tasks: reports.into_iter().flatten().collect() })
+        if !plan_diagnostics.is_empty() {
+            compile.diagnostics.extend(plan_diagnostics);
+            if let Some(spec) = &self.spec {
+                crate::compiler::sort_by_position(&mut compile.diagnostics, &spec.spans);
+            }
+            compile.diagnostics.dedup();
+        }
+        Ok(RunReport { compile, tasks: reports.into_iter().flatten().collect(), planned })
     }
 
     fn finish_task(
@@ -334,7 +363,7 @@ impl Compiler {
     /// Why a task cannot run, if it cannot.
     fn blocker(&self, compile: &CompileResponse, task: &Task, failed: &BTreeSet<String>) -> Option<String> {
         match compile.view(&task.view).map(|view| &view.status) {
-            Some(ViewStatus::Compiled { .. }) => {}
+            Some(status) if status.is_valid() => {}
             Some(ViewStatus::Blocked { upstream }) => return Some(format!("view `{}` is blocked by errors in `{upstream}`", task.view)),
             _ => return Some(format!("view `{}` has errors", task.view)),
         }
@@ -351,12 +380,44 @@ impl Compiler {
         task.reads.iter().find(|read| failed.contains(*read)).map(|read| format!("upstream task `{read}` did not complete"))
     }
 
+    /// How a task writes its table.
+    fn task_write_mode(&self, task: &Task) -> WriteMode {
+        match &task.kind {
+            TaskKind::Materialize => WriteMode::Overwrite,
+            TaskKind::Output { output } => self.output_spec(output).map(|spec| spec.mode).unwrap_or(WriteMode::Overwrite),
+        }
+    }
+
+    /// What produces a task's table, without planning it: the task digest (the view's
+    /// Merkle definition digest and the optimizer pipeline) and how the table is written.
+    fn task_fingerprint(&self, task: &Task) -> Option<String> {
+        let view = self.view_input(&task.view)?;
+        let digest = task_digest(&self.db, view).as_ref().ok()?;
+        let partition_by: &[String] = match &task.kind {
+            TaskKind::Materialize => &[],
+            TaskKind::Output { output } => self.output_spec(output).map(|spec| spec.partition_by.as_slice()).unwrap_or(&[]),
+        };
+        Some(format!("{digest} {:?} {partition_by:?}", self.task_write_mode(task)))
+    }
+
     /// Plans a task on this thread: its P2 (against the tables of the tasks it reads), its
-    /// output contract, and how it writes.
-    fn prepare_task(&self, task: &Task) -> Result<PreparedTask, String> {
+    /// output contract, and how it writes. The plan's warnings (and errors) are added to
+    /// `diagnostics`.
+    fn prepare_task(&self, task: &Task, fingerprint: String, diagnostics: &mut Vec<viewdag_ir::Diagnostic>) -> Result<PreparedTask, String> {
         let view = self.view_input(&task.view).ok_or_else(|| format!("view `{}` is gone", task.view))?;
-        let physical =
-            physical_view(&self.db, view).clone().map_err(|failure| format!("view `{}` failed to plan: {failure:?}", task.view))?;
+        let physical = match physical_view(&self.db, view) {
+            Ok(physical) => physical.clone(),
+            Err(failure) => {
+                if let ViewFailure::Errors(errors) = failure {
+                    diagnostics.extend(errors.iter().cloned());
+                }
+                return Err(format!("view `{}` failed to plan: {failure:?}", task.view));
+            }
+        };
+        if let Ok(optimized) = optimized_view(&self.db, view) {
+            diagnostics.extend(optimized.diagnostics.iter().cloned());
+        }
+        diagnostics.extend(physical.diagnostics.iter().cloned());
         let (mode, partition_by) = match &task.kind {
             TaskKind::Materialize => (WriteMode::Overwrite, Vec::new()),
             TaskKind::Output { output } => {
@@ -384,7 +445,6 @@ impl Compiler {
                 exact_claims(&optimized.plan).map_err(|error| format!("cannot build the pushdown audit: {}", error.strip_backtrace()))?
             }
         };
-        let fingerprint = format!("{} {mode:?} {partition_by:?}", physical.digest);
         Ok(PreparedTask { plan, state, mode, partition_by, claims, policy, fingerprint })
     }
 

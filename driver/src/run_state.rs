@@ -1,8 +1,10 @@
 //! What the last runs wrote (`.viewdag/run-state.json` next to the spec): per task, the table
-//! it wrote, the version it committed and a fingerprint of what produced it (the P2 digest,
-//! which covers every scanned provider's identity and version, plus how it was written).
-//! A task whose fingerprint is unchanged and whose table is still at the recorded version is
-//! up to date and is not run again.
+//! it wrote, the version it committed and a fingerprint of what produced it (the task digest
+//! — the view's Merkle definition digest, which covers every source's identity and version
+//! and every upstream definition, plus the optimizer pipeline — and how it was written).
+//! A task whose fingerprint is unchanged, whose table is still at the recorded version and
+//! none of whose upstream tasks was rewritten in this run is up to date: it is neither
+//! planned nor run again.
 //!
 //! ## Invariants
 //! - Only overwrite tasks are ever up to date: an append adds rows on every run.

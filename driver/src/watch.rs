@@ -107,8 +107,14 @@ fn report(compiler: &mut Compiler, spec: &Path, number: usize, out: &mut dyn Wri
     if let Some(source) = compiler.spec_source() {
         write!(out, "{}", render_human(source, &response.diagnostics, false)).map_err(write_error)?;
     }
-    let compiled = response.views.iter().filter(|view| matches!(view.status, ViewStatus::Compiled { .. })).count();
-    writeln!(out, "[watch] compile #{number}: {compiled} of {} views compiled; {}", response.views.len(), summary(&response.diagnostics))
+    let valid = response.views.iter().filter(|view| view.status.is_valid()).count();
+    let planned = response.views.iter().filter(|view| matches!(view.status, ViewStatus::Compiled { .. })).count();
+    writeln!(
+        out,
+        "[watch] compile #{number}: {valid} of {} views valid, {planned} task(s) planned; {}",
+        response.views.len(),
+        summary(&response.diagnostics)
+    )
         .map_err(write_error)?;
     write!(out, "{}", response.stats.render()).map_err(write_error)?;
     out.flush().map_err(write_error)

@@ -6,13 +6,17 @@
 //! - [`ViewInput`]: one per view — its name and definition (`None` if it failed to parse);
 //! - [`SourceInput`]: one per source — its declaration and what loading it found (provider
 //!   identity and schema, or the diagnostic explaining why it could not be loaded);
-//! - [`SurfaceInput`]: the planning surface knobs.
+//! - [`SurfaceInput`]: the planning surface knobs;
+//! - [`ExistingDataInput`]: what already exists on disk that the spec is checked against
+//!   (read by the driver).
 //!
-//! `ProjectInput` and `SurfaceInput` are singletons: one database compiles one project.
+//! `ProjectInput`, `SurfaceInput` and `ExistingDataInput` are singletons: one database
+//! compiles one project.
 //!
 //! Nothing here holds a line number: positions live in the driver's span index, so moving
 //! text around does not invalidate any query.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use arrow_schema::SchemaRef;
@@ -102,4 +106,15 @@ pub struct SurfaceInput {
     /// (machine-independent); never part of the surface manifest.
     #[returns(ref)]
     pub root: String,
+}
+
+/// Existing data the spec is checked against, read by the driver before the queries run.
+#[salsa::input(singleton, debug)]
+pub struct ExistingDataInput {
+    /// Output name → the schema of the Delta table already at its path (`append` only).
+    #[returns(ref)]
+    pub append_targets: BTreeMap<String, SchemaRef>,
+    /// Source name → the column names in the first CSV file's header (declared CSV only).
+    #[returns(ref)]
+    pub csv_headers: BTreeMap<String, Vec<String>>,
 }

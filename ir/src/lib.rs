@@ -36,7 +36,7 @@ pub mod spec;
 pub mod types;
 
 pub use dag::{RelationKind, ViewDag};
-pub use db::{Db, PlanningSurfaceSpec, ProjectInput, SourceInput, SourceResolution, SurfaceInput, ViewInput};
+pub use db::{Db, ExistingDataInput, PlanningSurfaceSpec, ProjectInput, SourceInput, SourceResolution, SurfaceInput, ViewInput};
 pub use diagnostic::{Code, Diagnostic, Label, Section, Severity, SpecLocation};
 pub use identity::ProviderIdentity;
 pub use parse::{ParsedSpec, SpecFormat, parse_spec};

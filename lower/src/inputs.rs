@@ -1,16 +1,22 @@
-//! The relations a view reads, planned and aliased by name.
+//! The relations a view reads, aliased by name, in two forms:
+//! - [`signature_input`]: only the relation's schema (an empty relation carrying it), for
+//!   validating a view against its inputs' signatures in O(size of the view);
+//! - [`plan_input`]: the relation's plan (a source scan, a materialized view's table, or an
+//!   ephemeral view's memoized P0), for the inlined plans of what executes.
+//!
+//! Both resolve names through the narrow `resolve_relation` query, never through a
+//! whole-project value, so adding a relation elsewhere re-runs no view's query.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use datafusion::common::TableReference;
+use datafusion::common::{DFSchemaRef, TableReference};
 use datafusion::datasource::provider_as_source;
-use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder};
+use datafusion::logical_expr::{EmptyRelation, LogicalPlan, LogicalPlanBuilder};
 use viewdag_ir::{Code, Diagnostic, ProjectInput, ProviderIdentity, SourceInput, SourceResolution, SpecLocation, ViewInput};
 use viewdag_surface::MaterializedViewTable;
-use viewdag_validate::relation_index;
+use viewdag_validate::{Relation, resolve_relation};
 
-use crate::digest::{logical_plan_text, plan_digest};
 use crate::queries::{view_plan, view_schema};
 use crate::{Db, LowerResult, LoweredView, ViewFailure};
 
@@ -18,27 +24,39 @@ use crate::{Db, LowerResult, LoweredView, ViewFailure};
 #[derive(Debug, Clone)]
 pub struct PlannedInput {
     pub name: String,
-    /// The relation's plan wrapped in `SubqueryAlias(name)`.
+    /// The relation's plan (or, for a signature, an empty relation with its schema) wrapped
+    /// in `SubqueryAlias(name)`.
     pub plan: Arc<LogicalPlan>,
     pub scans: BTreeMap<String, ProviderIdentity>,
+}
+
+/// The relation `name` with only its schema. An unknown name is reported by validation, so
+/// here it only makes the reader invalid.
+pub fn signature_input(db: &dyn Db, name: &str) -> LowerResult<PlannedInput> {
+    let schema: DFSchemaRef = match resolve_relation(db, ProjectInput::get(db), name.to_string()) {
+        Some(Relation::Source(source)) => {
+            Arc::clone(source_scan(db, source).as_ref().map_err(|failure| failure.as_seen_from_reader(name))?.plan.schema())
+        }
+        Some(Relation::View(view)) => view_schema(db, view).clone().map_err(|failure| failure.as_seen_from_reader(name))?,
+        None => return Err(ViewFailure::Invalid),
+    };
+    let placeholder = LogicalPlan::EmptyRelation(EmptyRelation { produce_one_row: false, schema });
+    let plan = alias(&Arc::new(placeholder), name).map_err(|error| plan_error(SpecLocation::view(name), &error))?;
+    Ok(PlannedInput { name: name.to_string(), plan, scans: BTreeMap::new() })
 }
 
 /// Plans the relation `name` for a reader. An unknown name is reported by validation, so
 /// here it only makes the reader invalid.
 pub fn plan_input(db: &dyn Db, name: &str) -> LowerResult<PlannedInput> {
-    let index = relation_index(db, ProjectInput::get(db));
-    let lowered = if let Some(source) = index.sources.get(name) {
-        source_scan(db, *source).clone().map_err(|failure| failure.as_seen_from_reader(name))?
-    } else if let Some(view) = index.views.get(name) {
-        let is_materialized = view.definition(db).as_ref().is_some_and(|definition| definition.is_materialized());
-        if is_materialized {
-            materialized_scan(db, *view).clone().map_err(|failure| failure.as_seen_from_reader(name))?
-        } else {
-            view_plan(db, *view).clone().map_err(|failure| failure.as_seen_from_reader(name))?
+    let lowered = match resolve_relation(db, ProjectInput::get(db), name.to_string()) {
+        Some(Relation::Source(source)) => source_scan(db, source).clone(),
+        Some(Relation::View(view)) => {
+            let is_materialized = view.definition(db).as_ref().is_some_and(|definition| definition.is_materialized());
+            if is_materialized { materialized_scan(db, view).clone() } else { view_plan(db, view).clone() }
         }
-    } else {
-        return Err(ViewFailure::Invalid);
-    };
+        None => return Err(ViewFailure::Invalid),
+    }
+    .map_err(|failure| failure.as_seen_from_reader(name))?;
     let plan = alias(&lowered.plan, name).map_err(|error| plan_error(SpecLocation::view(name), &error))?;
     Ok(PlannedInput { name: name.to_string(), plan, scans: (*lowered.scans).clone() })
 }
@@ -53,8 +71,11 @@ pub(crate) fn plan_error(location: SpecLocation, error: &datafusion::error::Data
     ViewFailure::Errors(Arc::new(vec![Diagnostic::new(Code::PlanError, location, error.strip_backtrace())]))
 }
 
-fn lowered(plan: LogicalPlan, scans: BTreeMap<String, ProviderIdentity>) -> LoweredView {
-    let digest = plan_digest(&logical_plan_text(&plan), &scans);
+/// A one-scan plan; its digest covers the scan's text (with its schema: a materialized
+/// view's placeholder changes with the view's schema) and the scanned identity.
+fn scan_of(name: &str, plan: LogicalPlan, identity: &ProviderIdentity) -> LoweredView {
+    let scans = BTreeMap::from([(name.to_string(), identity.clone())]);
+    let digest = crate::digest::plan_digest(&crate::digest::logical_plan_text(&plan), &scans);
     LoweredView { plan: Arc::new(plan), scans: Arc::new(scans), digest }
 }
 
@@ -77,7 +98,7 @@ pub fn source_scan(db: &dyn Db, source: SourceInput) -> LowerResult<LoweredView>
     let plan = LogicalPlanBuilder::scan(TableReference::bare(name.as_str()), provider_as_source(provider), None)
         .and_then(LogicalPlanBuilder::build)
         .map_err(|error| plan_error(SpecLocation::source(name), &error))?;
-    Ok(lowered(plan, BTreeMap::from([(name.clone(), identity.clone())])))
+    Ok(scan_of(name, plan, identity))
 }
 
 /// A scan of the table a materialized view's task writes. Depends only on the view's
@@ -97,21 +118,25 @@ pub fn materialized_scan(db: &dyn Db, view: ViewInput) -> LowerResult<LoweredVie
         let plan = LogicalPlanBuilder::scan(TableReference::bare(name.as_str()), provider_as_source(provider), None)
             .and_then(LogicalPlanBuilder::build)
             .map_err(|error| plan_error(SpecLocation::view(name), &error))?;
-        return Ok(lowered(plan, BTreeMap::from([(name.clone(), identity.clone())])));
+        return Ok(scan_of(name, plan, identity));
     }
-    let schema = view_schema(db, view).clone()?;
+    let schema = Arc::clone(view_schema(db, view).clone()?.inner());
     let table = MaterializedViewTable { view: name.clone(), schema };
     let plan = LogicalPlanBuilder::scan(TableReference::bare(name.as_str()), provider_as_source(Arc::new(table)), None)
         .and_then(LogicalPlanBuilder::build)
         .map_err(|error| plan_error(SpecLocation::view(name), &error))?;
-    Ok(lowered(plan, BTreeMap::from([(name.clone(), ProviderIdentity::Materialized { view: name.clone() })])))
+    Ok(scan_of(name, plan, &ProviderIdentity::Materialized { view: name.clone() }))
 }
 
-/// A view's result over its planned inputs.
-pub(crate) fn finish(plan: LogicalPlan, inputs: &[PlannedInput]) -> LoweredView {
+/// A view's P0 over its planned inputs. The digest is the view's definition digest (which
+/// covers its inputs' definitions and the sources' identities) plus the identities of
+/// every provider the plan scans: equal digests mean equal plans, and computing it costs
+/// nothing per plan node.
+pub(crate) fn finish(plan: LogicalPlan, inputs: &[PlannedInput], definition_digest: &str) -> LoweredView {
     let mut scans = BTreeMap::new();
     for input in inputs {
         scans.extend(input.scans.iter().map(|(name, identity)| (name.clone(), identity.clone())));
     }
-    lowered(plan, scans)
+    let digest = crate::digest::plan_digest(definition_digest, &scans);
+    LoweredView { plan: Arc::new(plan), scans: Arc::new(scans), digest }
 }

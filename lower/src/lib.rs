@@ -1,26 +1,39 @@
-//! # Lowering: one DataFusion `LogicalPlan` per view (P0)
+//! # Lowering: validation per view, and one DataFusion `LogicalPlan` per view (P0)
 //!
-//! Each view is planned with `LogicalPlanBuilder` over its inputs' plans, never by
-//! re-planning its ancestors: a view reading an ephemeral view builds on that view's
-//! memoized P0 (shared by `Arc`), a view reading a source scans the source's provider, and
-//! a view reading a *materialized* view scans a placeholder with that view's schema (the
-//! task boundary; see `viewdag_surface::MaterializedViewTable`).
+//! Two ways to lower a view's own transform, sharing one code path (`transforms/`):
+//! - over its inputs' **signatures** ([`view_signature`]): each input is an empty relation
+//!   carrying only that input's schema, so validating a view costs O(size of the view) and a
+//!   schema-keeping edit re-validates nothing downstream. Every diagnostic of a view, its
+//!   output schema ([`view_schema`]) and its warnings come from here;
+//! - over its inputs' **plans** ([`view_plan`], P0): a view reading an ephemeral view builds
+//!   on that view's memoized P0 (shared by `Arc`), a view reading a source scans the
+//!   source's provider, and a view reading a *materialized* view scans a placeholder with
+//!   that view's schema (the task boundary; see `viewdag_surface::MaterializedViewTable`).
+//!   Asked only for what executes (tasks) and on demand.
 //!
 //! Every input is wrapped in a `SubqueryAlias` named after the relation, so expressions in
-//! a view name the columns of its inputs and nothing else.
+//! a view name the columns of its inputs and nothing else. [`view_definition_digest`] is a
+//! Merkle digest of a view's definition and its inputs'; [`project`] holds the project's
+//! check results as queries.
 //!
 //! ## Invariants
 //! - Expression strings are parsed against the input schema with the session's SQL
 //!   dialect; names are case-sensitive.
-//! - A [`LoweredView`] compares by digest: the plan text *and* the identities of every
-//!   provider it scans (DataFusion's plan equality ignores providers).
+//! - A view's signature and its P0 have the same output schema (a property test checks it
+//!   against lowering over inlined plans, [`inlined_signature`]).
+//! - A [`LoweredView`] compares by digest: the view's definition digest *and* the identities
+//!   of every provider it scans (DataFusion's plan equality ignores providers).
+//! - Per-view queries resolve names through `viewdag_validate::resolve_relation` and never
+//!   read a whole-project query, so adding a view re-runs no other view's query.
 //! - A view whose own definition is broken, or that reads one, fails without planning;
 //!   no query here can recurse around a cycle (structure is checked first).
 //! - No I/O: providers come from the surface database by identity.
 
+pub mod definition_digest;
 pub mod digest;
 pub mod expressions;
 pub mod inputs;
+pub mod project;
 pub mod queries;
 pub mod transforms;
 
@@ -31,7 +44,9 @@ use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::logical_expr::LogicalPlan;
 use viewdag_ir::{Diagnostic, ProviderIdentity};
 
-pub use queries::{view_plan, view_schema};
+pub use definition_digest::view_definition_digest;
+pub use project::{CheckedProject, ViewCheck, ViewCheckStatus, checked_project, task_views, view_check};
+pub use queries::{ViewSignature, inlined_signature, view_plan, view_schema, view_signature};
 
 /// The lowering database.
 #[salsa::db]
@@ -43,7 +58,10 @@ pub struct LoweredView {
     pub plan: Arc<LogicalPlan>,
     /// Relation name → provider identity, for every scan in the plan.
     pub scans: Arc<BTreeMap<String, ProviderIdentity>>,
-    /// BLAKE3 over the plan's text and the scans' identities.
+    /// An equality key: BLAKE3 over the view's definition digest (for a scan, the scan's
+    /// one-node text) and the scans' identities; O(1) per view, no plan text. (The digest of P0's
+    /// normalized text, as bundles record it, is `viewdag_lower::digest::plan_digest` over
+    /// that text.)
     pub digest: String,
 }
 

@@ -24,12 +24,14 @@
 pub mod config;
 pub mod normalize;
 pub mod pipeline;
+pub mod project;
 pub mod pushdown;
 pub mod queries;
 
 pub use pipeline::registry::{OptimizerRuleExtensions, OptimizerRuleRegistry, RegisteredRule};
 pub use pipeline::settings::{OptimizerPipelineConfig, PRESET_NAMES, PhaseConfig};
 pub use pipeline::trace::{Convergence, IdempotenceVerdict, OptimizerPhase, OptimizerTrace, PassOutcome, PassTraceEntry, PhaseTrace};
+pub use project::{CompiledProject, PlanScope, PlannedView, compiled_project, planned_view, task_digest};
 pub use pushdown::PushdownReport;
 pub use queries::{
     OptimizedView, OptimizerSettingsInput, PhysicalView, ResolvedOptimizerPipeline, optimized_view, physical_view,

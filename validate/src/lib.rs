@@ -28,8 +28,8 @@ pub mod relations;
 pub mod sql;
 pub mod structure;
 
-pub use relations::{RelationIndex, relation_index, view_reads};
-pub use structure::{Structure, spec_structure};
+pub use relations::{Relation, RelationIndex, relation_index, resolve_relation, view_reads};
+pub use structure::{Structure, spec_structure, view_is_broken};
 
 /// The validation database: the IR inputs plus this crate's queries.
 #[salsa::db]

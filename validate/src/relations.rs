@@ -54,13 +54,16 @@ pub struct Read {
 pub struct ViewReads {
     pub reads: Vec<Read>,
     pub diagnostics: Vec<Diagnostic>,
+    /// The view's definition failed to parse. (Whole-project queries read this rather than
+    /// the definition itself, so an edit that keeps what a view reads re-runs none of them.)
+    pub unparsed: bool,
 }
 
 #[salsa::tracked(returns(ref))]
 pub fn view_reads(db: &dyn Db, view: ViewInput) -> ViewReads {
     let name = view.name(db);
     let Some(definition) = view.definition(db) else {
-        return ViewReads::default();
+        return ViewReads { unparsed: true, ..ViewReads::default() };
     };
     let transform_key = definition.transform.key();
     match &definition.transform {
@@ -73,6 +76,7 @@ pub fn view_reads(db: &dyn Db, view: ViewInput) -> ViewReads {
                     .map(|relation| Read { name: relation, location: SpecLocation::view(name).with_field(FieldPath::from(["sql"])) })
                     .collect(),
                 diagnostics: analysis.diagnostics,
+                unparsed: false,
             }
         }
         transform => ViewReads {
@@ -85,6 +89,27 @@ pub fn view_reads(db: &dyn Db, view: ViewInput) -> ViewReads {
                 })
                 .collect(),
             diagnostics: Vec::new(),
+            unparsed: false,
         },
     }
+}
+
+/// What a name denotes, for the per-view queries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Relation {
+    Source(SourceInput),
+    View(ViewInput),
+}
+
+/// The relation `name` denotes, or `None` for an unknown name (reported by the structural
+/// checks). A narrow projection of [`relation_index`]: adding, removing or renaming a
+/// relation re-runs this lookup for every name asked, but a per-view query that read it
+/// is reused unless the answer for *its* names changed.
+#[salsa::tracked(returns(copy))]
+pub fn resolve_relation(db: &dyn Db, project: ProjectInput, name: String) -> Option<Relation> {
+    let index = relation_index(db, project);
+    if let Some(source) = index.sources.get(&name) {
+        return Some(Relation::Source(*source));
+    }
+    index.views.get(&name).map(|view| Relation::View(*view))
 }

@@ -53,10 +53,10 @@ pub fn spec_structure(db: &dyn Db, project: ProjectInput) -> Structure {
     let mut view_reads_list = Vec::new();
     for view in project.views(db) {
         let name = view.name(db).clone();
-        if view.definition(db).is_none() {
+        let reads = view_reads(db, *view);
+        if reads.unparsed {
             broken_views.insert(name.clone());
         }
-        let reads = view_reads(db, *view);
         diagnostics.extend(reads.diagnostics.iter().cloned());
         relations.push(RelationReads {
             name: name.clone(),
@@ -85,4 +85,13 @@ pub fn spec_structure(db: &dyn Db, project: ProjectInput) -> Structure {
     }
     viewdag_ir::diagnostic::sort_diagnostics(&mut diagnostics);
     Structure { dag, diagnostics, broken_views }
+}
+
+/// Whether `view` cannot be planned because of its own error (a narrow projection of
+/// [`spec_structure`], so a per-view query that reads it is reused unless the answer for
+/// its own view changed). Every cycle has at least one broken member, so per-view queries
+/// that stop at broken views never recurse around a cycle.
+#[salsa::tracked(returns(copy))]
+pub fn view_is_broken(db: &dyn Db, view: viewdag_ir::ViewInput) -> bool {
+    spec_structure(db, ProjectInput::get(db)).broken_views.contains(view.name(db))
 }

@@ -1,39 +1,20 @@
-//! Warnings and notes about views that compile: `V0221 union-name-mismatch` and
-//! `V0213 join-key-coercion`. A tracked function per view, so the driver can report them
-//! next to the errors of failed views; it reads only the inputs' memoized plans.
+//! Warnings and notes about views that validate: `V0221 union-name-mismatch` and
+//! `V0213 join-key-coercion`. Computed with the view's signature, over the same inputs.
 
-use viewdag_ir::{Diagnostic, FieldPath, SurfaceInput, Transform, ViewInput};
-use viewdag_surface::planning_session;
+use viewdag_ir::{Diagnostic, FieldPath, Transform};
 use viewdag_validate::checks::join_key_coercion;
 use viewdag_validate::checks::join_key_type_mismatch::KeySide;
 use viewdag_validate::checks::union_name_mismatch;
-use viewdag_validate::view_reads;
 
 use super::LowerContext;
 use super::union::union_inputs;
-use crate::inputs::{PlannedInput, plan_input};
-use crate::{Db, view_plan};
 
-/// The warnings and notes of a view that compiles (empty for a view that does not).
-#[salsa::tracked(returns(ref))]
-pub fn view_warnings(db: &dyn Db, view: ViewInput) -> Vec<Diagnostic> {
-    let Some(definition) = view.definition(db) else { return Vec::new() };
-    if !matches!(definition.transform, Transform::Union(_) | Transform::Join(_)) || view_plan(db, view).is_err() {
-        return Vec::new();
-    }
-    let mut inputs: Vec<PlannedInput> = Vec::new();
-    for read in &view_reads(db, view).reads {
-        match plan_input(db, &read.name) {
-            Ok(input) => inputs.push(input),
-            Err(_) => return Vec::new(),
-        }
-    }
-    let session = planning_session(db, SurfaceInput::get(db));
-    let context = LowerContext { state: &session.state, view: view.name(db), transform_key: definition.transform.key(), inputs: &inputs };
-    match &definition.transform {
-        Transform::Union(_) => union_name_mismatch::check(&union_inputs(&context)),
+/// The warnings and notes of a transform that lowered over `context`'s inputs.
+pub fn transform_warnings(context: &LowerContext, transform: &Transform) -> Vec<Diagnostic> {
+    match transform {
+        Transform::Union(_) => union_name_mismatch::check(&union_inputs(context)),
         Transform::Join(join) => {
-            let (Some(left), Some(right)) = (inputs.first(), inputs.get(1)) else { return Vec::new() };
+            let (Some(left), Some(right)) = (context.inputs.first(), context.inputs.get(1)) else { return Vec::new() };
             join.on
                 .iter()
                 .enumerate()

@@ -2,17 +2,20 @@
 //! measured in the same run. Prints one table; the figures go to BENCHMARKS.md.
 //!
 //! ```sh
-//! cargo run --release -p viewdag-tests --bin bench-compile -- 1000 10000
+//! cargo run --release -p viewdag-tests --bin bench-compile -- 1000 10000 100000 [--full-baseline-up-to 10000]
 //! ```
 //!
 //! Each scenario runs in a child process (this binary with `--scenario`), so peak memory
-//! (VmHWM) is measured per scenario.
+//! (VmHWM) is measured per scenario: `check` (validation only), `compile` (plan every task,
+//! then incremental edits), `run` (an unchanged project, every task up to date), and the
+//! baselines.
 //!
 //! The synthetic DAG: two Parquet sources, `facts(id, k, v, s)` and `dims(k, label)`; views
 //! are filters, projections, left joins with a renamed `dims` and aggregates, each reading
-//! the previous view (chains up to 200 deep) or a random earlier one. The baseline is what a
-//! user would write by hand: a `SessionContext` with every view registered as a SQL view,
-//! then each view planned (`SELECT * FROM view` → optimized → physical).
+//! the previous view (chains up to 200 deep) or a random earlier one; ten outputs spread
+//! over the DAG. The baseline is what a user would write by hand: a `SessionContext` with
+//! every view registered as a SQL view, then each view planned (`SELECT * FROM view` →
+//! optimized → physical); the outputs-only baseline plans only the outputs' views.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -23,11 +26,13 @@ use std::time::Instant;
 use datafusion::arrow::array::{Int64Array, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
-use viewdag_driver::Compiler;
+use viewdag_driver::{Compiler, Planning};
 use viewdag_tests::data::write_parquet_file;
 use viewdag_tests::generate::Random;
 
 const MAX_CHAIN: usize = 200;
+/// How many outputs (tasks) the synthetic DAG declares.
+const OUTPUTS: usize = 10;
 
 /// One synthetic view: its viewdag YAML and the equivalent SQL.
 struct SyntheticView {
@@ -114,7 +119,47 @@ impl SyntheticDag {
         for view in &self.views {
             text.push_str(&view.yaml);
         }
+        text.push_str("outputs:\n");
+        for (index, view) in self.output_views().iter().enumerate() {
+            let _ = writeln!(text, "  out{index}: {{ view: {view}, path: out/out{index} }}");
+        }
         text
+    }
+
+    /// The views of the DAG's outputs: `OUTPUTS` views spread evenly over the declaration
+    /// order (so they sit at every depth of the chains).
+    fn output_views(&self) -> Vec<String> {
+        let count = self.views.len();
+        (1..=OUTPUTS).map(|index| self.views[(index * count / (OUTPUTS + 1)).min(count - 1)].name.clone()).collect()
+    }
+
+    /// The names of the views an output inlines (itself and its ephemeral ancestors).
+    fn inlined_count(&self) -> usize {
+        let reads: std::collections::HashMap<&str, Vec<&str>> = self
+            .views
+            .iter()
+            .map(|view| {
+                let inputs = view
+                    .yaml
+                    .split(['{', ',', '}', ' '])
+                    .collect::<Vec<_>>()
+                    .windows(2)
+                    .filter(|pair| matches!(pair[0], "input:" | "left:" | "right:"))
+                    .map(|pair| pair[1])
+                    .collect();
+                (view.name.as_str(), inputs)
+            })
+            .collect();
+        let mut seen = std::collections::HashSet::new();
+        let mut stack: Vec<String> = self.output_views();
+        while let Some(name) = stack.pop() {
+            if let Some(inputs) = reads.get(name.as_str())
+                && seen.insert(name.clone())
+            {
+                stack.extend(inputs.iter().map(|input| input.to_string()));
+            }
+        }
+        seen.len()
     }
 
     /// A leaf filter (read by no view) to edit without changing any schema.
@@ -164,18 +209,38 @@ fn seconds(start: Instant) -> f64 {
     start.elapsed().as_secs_f64()
 }
 
-/// viewdag: cold compile, no-op recompile, leaf edit, schema-changing edit.
-fn scenario_viewdag(count: usize) -> String {
+/// A synthetic project on disk: its sources, the DAG and the spec file.
+fn synthetic_project(count: usize) -> (tempfile::TempDir, SyntheticDag, std::path::PathBuf, String) {
     let directory = tempfile::tempdir().expect("a temporary directory");
     write_sources(directory.path());
     let dag = SyntheticDag::generate(count, 42);
     let spec_path = directory.path().join("spec.yaml");
     let text = dag.spec_yaml();
+    std::fs::write(&spec_path, &text).expect("the spec is written");
+    (directory, dag, spec_path, text)
+}
+
+/// `viewdag check`, cold: parse, load sources, validate every view (no planning).
+fn scenario_check(count: usize) -> String {
+    let (_directory, dag, spec_path, text) = synthetic_project(count);
+    let mut compiler = Compiler::new().expect("a compiler");
+    let start = Instant::now();
+    let checked = compiler.check_text(&spec_path, &text);
+    let check_seconds = seconds(start);
+    assert!(!checked.has_errors(), "{:?}", checked.diagnostics.iter().take(3).collect::<Vec<_>>());
+    format!("check={check_seconds:.6} views={} peak_kib={}", dag.views.len(), peak_memory_kib())
+}
+
+/// `viewdag compile` of every task, cold; then incremental recompiles: no-op, leaf edit,
+/// schema-changing edit, adding a view.
+fn scenario_compile(count: usize) -> String {
+    let (_directory, dag, spec_path, text) = synthetic_project(count);
     let mut compiler = Compiler::new().expect("a compiler");
     let start = Instant::now();
     let cold = compiler.compile_text(&spec_path, &text);
     let cold_seconds = seconds(start);
     assert!(!cold.has_errors(), "{:?}", cold.diagnostics.iter().take(3).collect::<Vec<_>>());
+    let planned = cold.stats.stages.get("view_plan").map(|stage| stage.executed).unwrap_or(0);
     let start = Instant::now();
     let noop = compiler.compile_text(&spec_path, &text);
     let noop_seconds = seconds(start);
@@ -185,22 +250,43 @@ fn scenario_viewdag(count: usize) -> String {
     let start = Instant::now();
     let leaf_edit = compiler.compile_text(&spec_path, &edited);
     let leaf_seconds = seconds(start);
-    let leaf_replanned = leaf_edit.stats.stages.get("view_plan").map(|stage| stage.executed).unwrap_or(0);
+    let leaf_revalidated = leaf_edit.stats.stages.get("view_signature").map(|stage| stage.executed).unwrap_or(0);
     let middle = dag.mid_projection().expect("a projection");
     let schema_edit = edited.replacen(&middle.yaml, &middle.yaml.replace("s: s }", "s: s, extra: \"k + 1\" }"), 1);
     let start = Instant::now();
     let schema_response = compiler.compile_text(&spec_path, &schema_edit);
     let schema_seconds = seconds(start);
-    let schema_replanned = schema_response.stats.stages.get("view_plan").map(|stage| stage.executed).unwrap_or(0);
+    let schema_revalidated = schema_response.stats.stages.get("view_signature").map(|stage| stage.executed).unwrap_or(0);
+    let added = schema_edit.replacen("outputs:\n", "  added_view:\n    filter: { input: facts, predicate: \"v > 1\" }\noutputs:\n", 1);
+    let start = Instant::now();
+    let add_response = compiler.compile_text(&spec_path, &added);
+    let add_seconds = seconds(start);
+    let add_revalidated = add_response.stats.stages.get("view_signature").map(|stage| stage.executed).unwrap_or(0);
     format!(
-        "cold={cold_seconds:.6} noop={noop_seconds:.6} leaf={leaf_seconds:.6} leaf_replanned={leaf_replanned} schema={schema_seconds:.6} schema_replanned={schema_replanned} views={} peak_kib={}",
+        "compile={cold_seconds:.6} planned={planned} inlined={} noop={noop_seconds:.6} leaf={leaf_seconds:.6} leaf_revalidated={leaf_revalidated} schema={schema_seconds:.6} schema_revalidated={schema_revalidated} add={add_seconds:.6} add_revalidated={add_revalidated} views={} peak_kib={}",
+        dag.inlined_count(),
         dag.views.len(),
         peak_memory_kib()
     )
 }
 
-/// The hand-written DataFusion baseline: register every view as a SQL view, then plan each.
-fn scenario_baseline(count: usize) -> String {
+/// `viewdag run` of an unchanged project (every task up to date), cold: a first run writes
+/// the tables, then a fresh compiler runs again.
+fn scenario_run(count: usize) -> String {
+    let (_directory, dag, spec_path, _text) = synthetic_project(count);
+    let request = viewdag_driver::CompileRequest::new(&spec_path);
+    let first = Compiler::new().expect("a compiler").run(&request, &mut |_| {}).expect("readable");
+    assert!(first.succeeded(), "{:?}", first.tasks.iter().find(|task| !task.outcome.is_done()));
+    let start = Instant::now();
+    let second = Compiler::new().expect("a compiler").run(&request, &mut |_| {}).expect("readable");
+    let run_seconds = seconds(start);
+    assert!(second.tasks.iter().all(|task| matches!(task.outcome, viewdag_driver::TaskOutcome::UpToDate { .. })));
+    format!("run={run_seconds:.6} planned={} views={} peak_kib={}", second.planned.len(), dag.views.len(), peak_memory_kib())
+}
+
+/// The hand-written DataFusion baseline: register every view as a SQL view, then plan each
+/// (or, with `outputs_only`, only the outputs' views: what a task compile must match).
+fn scenario_baseline(count: usize, outputs_only: bool) -> String {
     let directory = tempfile::tempdir().expect("a temporary directory");
     write_sources(directory.path());
     let dag = SyntheticDag::generate(count, 42);
@@ -221,8 +307,10 @@ fn scenario_baseline(count: usize) -> String {
         for view in &dag.views {
             context.sql(&format!("CREATE VIEW {} AS {}", view.name, view.sql)).await.expect("the view is created");
         }
-        for view in &dag.views {
-            let frame = context.sql(&format!("SELECT * FROM {}", view.name)).await.expect("plans");
+        let planned: Vec<String> =
+            if outputs_only { dag.output_views() } else { dag.views.iter().map(|view| view.name.clone()).collect() };
+        for view in planned {
+            let frame = context.sql(&format!("SELECT * FROM {view}")).await.expect("plans");
             frame.create_physical_plan().await.expect("physical plan");
         }
     });
@@ -242,7 +330,8 @@ fn scenario_chain() -> String {
     let spec_path = directory.path().join("spec.yaml");
     let mut compiler = Compiler::new().expect("a compiler");
     let start = Instant::now();
-    let response = compiler.compile_text(&spec_path, &chain);
+    // No outputs: every view is planned on request (`compile --all-views`).
+    let response = compiler.compile_text_with(&spec_path, &chain, Planning::AllViews);
     let chain_seconds = seconds(start);
     assert!(!response.has_errors());
     let mut singles = 0.0;
@@ -251,7 +340,7 @@ fn scenario_chain() -> String {
         let mut compiler = Compiler::new().expect("a compiler");
         compiler.compile_text(&spec_path, header);
         let start = Instant::now();
-        compiler.compile_text(&spec_path, &single);
+        compiler.compile_text_with(&spec_path, &single, Planning::AllViews);
         singles += seconds(start);
     }
     format!("chain={chain_seconds:.6} singles={singles:.6}")
@@ -272,46 +361,64 @@ fn main() {
     if arguments.first().map(String::as_str) == Some("--scenario") {
         let count: usize = arguments.get(2).and_then(|count| count.parse().ok()).unwrap_or(1000);
         let line = match arguments[1].as_str() {
-            "viewdag" => scenario_viewdag(count),
-            "baseline" => scenario_baseline(count),
+            "check" => scenario_check(count),
+            "compile" => scenario_compile(count),
+            "run" => scenario_run(count),
+            "baseline" => scenario_baseline(count, false),
+            "baseline-outputs" => scenario_baseline(count, true),
             _ => scenario_chain(),
         };
         println!("{line}");
         return;
     }
-    let counts: Vec<usize> =
-        if arguments.is_empty() { vec![1000, 10000] } else { arguments.iter().filter_map(|count| count.parse().ok()).collect() };
-    println!(
-        "| views | baseline cold (s) | viewdag cold (s) | cold ratio | no-op (ms) | no-op % of cold | leaf edit (ms) | leaf % of cold | leaf re-planned | schema edit (ms) | schema re-planned | peak MiB viewdag / baseline |"
-    );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
-    let mut leaf_percentages = Vec::new();
-    for count in counts {
-        let ours = run_child(&["--scenario", "viewdag", &count.to_string()]);
-        let baseline = run_child(&["--scenario", "baseline", &count.to_string()]);
-        let (cold, base) = (field(&ours, "cold"), field(&baseline, "cold"));
-        let (noop, leaf, schema) = (field(&ours, "noop"), field(&ours, "leaf"), field(&ours, "schema"));
-        leaf_percentages.push(100.0 * leaf / cold);
-        println!(
-            "| {} | {base:.2} | {cold:.2} | {:.2}× | {:.2} | {:.3}% | {:.1} | {:.2}% | {} | {:.1} | {} of {} | {:.0} / {:.0} |",
-            field(&ours, "views"),
-            cold / base,
-            noop * 1e3,
-            100.0 * noop / cold,
-            leaf * 1e3,
-            100.0 * leaf / cold,
-            field(&ours, "leaf_replanned"),
-            schema * 1e3,
-            field(&ours, "schema_replanned"),
-            field(&ours, "views"),
-            field(&ours, "peak_kib") / 1024.0,
-            field(&baseline, "peak_kib") / 1024.0,
-        );
+    // `--full-baseline-up-to N`: plan every view by hand only up to N views (it is
+    // O(views × depth): minutes at 10k views, hours at 100k).
+    let mut full_baseline_limit = 10_000;
+    let mut counts = Vec::new();
+    let mut words = arguments.iter();
+    while let Some(word) = words.next() {
+        match word.as_str() {
+            "--full-baseline-up-to" => full_baseline_limit = words.next().and_then(|limit| limit.parse().ok()).unwrap_or(full_baseline_limit),
+            count => counts.extend(count.parse::<usize>().ok()),
+        }
     }
-    if leaf_percentages.len() >= 2 {
+    if counts.is_empty() {
+        counts = vec![1000, 10000, 100000];
+    }
+    println!("### Random view DAG (chains up to {MAX_CHAIN} deep, {OUTPUTS} outputs)\n");
+    println!(
+        "| views | check (s) | check peak MiB | compile tasks (s) | views inlined | baseline, outputs only (s) | compile ÷ baseline outputs | baseline, every view (s) | unchanged run (s) | run planned | no-op (ms) | leaf edit (ms) | leaf re-validated | schema edit (ms) | schema re-validated | add view (ms) | add re-validated | compile peak MiB |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    for count in counts {
+        let check = run_child(&["--scenario", "check", &count.to_string()]);
+        let compile = run_child(&["--scenario", "compile", &count.to_string()]);
+        let run = run_child(&["--scenario", "run", &count.to_string()]);
+        let outputs = run_child(&["--scenario", "baseline-outputs", &count.to_string()]);
+        let full = if count <= full_baseline_limit {
+            format!("{:.2}", field(&run_child(&["--scenario", "baseline", &count.to_string()]), "cold"))
+        } else {
+            "not run".to_string()
+        };
         println!(
-            "\nleaf edit growth (last / first count, as % of cold): {:.2}×",
-            leaf_percentages[leaf_percentages.len() - 1] / leaf_percentages[0]
+            "| {} | {:.3} | {:.0} | {:.3} | {} | {:.3} | {:.2}× | {full} | {:.3} | {} | {:.2} | {:.1} | {} | {:.1} | {} | {:.1} | {} | {:.0} |",
+            field(&check, "views"),
+            field(&check, "check"),
+            field(&check, "peak_kib") / 1024.0,
+            field(&compile, "compile"),
+            field(&compile, "inlined"),
+            field(&outputs, "cold"),
+            field(&compile, "compile") / field(&outputs, "cold"),
+            field(&run, "run"),
+            field(&run, "planned"),
+            field(&compile, "noop") * 1e3,
+            field(&compile, "leaf") * 1e3,
+            field(&compile, "leaf_revalidated"),
+            field(&compile, "schema") * 1e3,
+            field(&compile, "schema_revalidated"),
+            field(&compile, "add") * 1e3,
+            field(&compile, "add_revalidated"),
+            field(&compile, "peak_kib") / 1024.0,
         );
     }
     let chain = run_child(&["--scenario", "chain"]);

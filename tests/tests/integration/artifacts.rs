@@ -9,9 +9,9 @@ use viewdag_driver::viewdag_artifact::serialize::decode_base64;
 use viewdag_driver::viewdag_artifact::{
     ArtifactReadError, BundlePart, CompileEnvelope, PlanBundle, ViewChange, read_bundle, read_envelope, schema::json_schemas,
 };
-use viewdag_driver::{CompileRequest, Compiler};
+use viewdag_driver::{CompileRequest, Compiler, Planning};
 
-use crate::support::{TempProject, shop_spec};
+use crate::support::{TempProject, compile_all_views, shop_spec};
 
 /// Runs `viewdag ARGS…` in-process (a fresh `Compiler` each time) and returns the exit code.
 fn viewdag(args: &[&str]) -> i32 {
@@ -21,7 +21,7 @@ fn viewdag(args: &[&str]) -> i32 {
 }
 
 fn compile_to(spec: &Path, out: &Path) {
-    let code = viewdag(&["compile", spec.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    let code = viewdag(&["compile", spec.to_str().unwrap(), "--out", out.to_str().unwrap(), "--all-views"]);
     assert_eq!(code, 0, "compiling {} succeeds", spec.display());
 }
 
@@ -97,7 +97,7 @@ fn compile_output_is_byte_identical_across_processes_and_thread_counts() {
     for (threads, spec) in [("1", &spec), ("4", &shuffled), ("2", &spec)] {
         let out = project.path().join(format!("out-{threads}"));
         let status = std::process::Command::new(env!("CARGO_BIN_EXE_viewdag-cli"))
-            .args(["compile", spec.to_str().unwrap(), "--out", out.to_str().unwrap()])
+            .args(["compile", spec.to_str().unwrap(), "--out", out.to_str().unwrap(), "--all-views"])
             .env("TOKIO_WORKER_THREADS", threads)
             .status()
             .expect("the viewdag process runs");
@@ -121,11 +121,11 @@ const PAID_ORDERS_PREDICATE_EDITED: &str = "predicate: \"status = 'paid' AND amo
 fn editing_one_view_changes_exactly_its_and_its_dependents_bundle_digests() {
     let project = TempProject::with_shop_data();
     let mut compiler = Compiler::new().unwrap();
-    let before_response = project.compile(&mut compiler, "spec.yaml", &shop_spec());
+    let before_response = compile_all_views(&project, &mut compiler, "spec.yaml", &shop_spec());
     let before = compiler.compile_envelope(&before_response).unwrap();
     let edited_spec = shop_spec().replace(PAID_ORDERS_PREDICATE, PAID_ORDERS_PREDICATE_EDITED);
     assert_ne!(edited_spec, shop_spec());
-    let after_response = project.compile(&mut compiler, "spec.yaml", &edited_spec);
+    let after_response = compile_all_views(&project, &mut compiler, "spec.yaml", &edited_spec);
     let after = compiler.compile_envelope(&after_response).unwrap();
 
     let (before_digests, after_digests) = (bundle_digests(&before), bundle_digests(&after));
@@ -141,7 +141,7 @@ fn editing_one_view_changes_exactly_its_and_its_dependents_bundle_digests() {
 
     // The incremental compile gives the same envelope as a fresh compiler.
     let mut fresh = Compiler::new().unwrap();
-    let fresh_response = fresh.compile(&CompileRequest::new(project.path().join("spec.yaml"))).unwrap();
+    let fresh_response = fresh.compile(&CompileRequest::new(project.path().join("spec.yaml")).with_planning(Planning::AllViews)).unwrap();
     assert_eq!(fresh.compile_envelope(&fresh_response).unwrap(), after);
 }
 
@@ -233,7 +233,7 @@ views:
 fn lineage_matches_hand_written_expectations() {
     let project = TempProject::with_shop_data();
     let mut compiler = Compiler::new().unwrap();
-    let response = project.compile(&mut compiler, "spec.yaml", LINEAGE_SPEC);
+    let response = compile_all_views(&project, &mut compiler, "spec.yaml", LINEAGE_SPEC);
     assert!(!response.has_errors(), "{:?}", response.diagnostics);
     let bundle = |view: &str| compiler.view_bundle(view).unwrap().unwrap().bundle.as_ref().clone();
 
@@ -315,7 +315,8 @@ fn bundles_carry_providers_digests_and_sql() {
     );
     let mut compiler = Compiler::new().unwrap();
     let response = compiler.compile(&CompileRequest::new(&spec)).unwrap();
-    let viewdag_driver::ViewStatus::Compiled { p0_digest, p1_digest, p2_digest } = &response.view("top_regions").unwrap().status else {
+    // `top_regions` is a task (an output's view): planned by a default compile.
+    let viewdag_driver::ViewStatus::Compiled { p0_digest, p1_digest, p2_digest, .. } = &response.view("top_regions").unwrap().status else {
         panic!("top_regions compiles");
     };
     assert_eq!((&top.plans.p0.digest, &top.plans.p1.digest, &top.plans.p2.digest), (p0_digest, p1_digest, p2_digest));
@@ -491,4 +492,21 @@ fn parquet_sources_give_the_cost_model_exact_row_counts() {
     let rows = viewdag_tests::shop::customers().num_rows() as u64;
     assert_eq!(cost.input_rows, Some(rows), "{cost:?}");
     assert_eq!(cost.input_bytes, std::fs::metadata(project.path().join("data/customers.parquet")).unwrap().len());
+}
+
+#[test]
+fn compile_writes_bundles_for_tasks_and_all_views_on_request() {
+    let project = TempProject::with_shop_data();
+    let spec = project.write_spec("spec.yaml", &shop_spec());
+    let out = project.path().join("tasks");
+    assert_eq!(viewdag(&["compile", spec.to_str().unwrap(), "--out", out.to_str().unwrap()]), 0);
+    let envelope = read_compile_output(&out).unwrap().envelope;
+    let with_bundles: BTreeSet<&str> =
+        envelope.views.iter().filter(|(_, view)| view.bundle_file.is_some()).map(|(name, _)| name.as_str()).collect();
+    assert_eq!(with_bundles, ["enriched", "labels", "revenue_by_region", "top_regions", "top_three_orders"].into_iter().collect());
+    let checked = envelope.views.values().filter(|view| view.status == viewdag_driver::viewdag_artifact::ViewCompileStatus::Checked).count();
+    assert_eq!(checked, 7);
+    let all = project.path().join("all");
+    compile_to(&spec, &all);
+    assert!(read_compile_output(&all).unwrap().envelope.views.values().all(|view| view.bundle_file.is_some()));
 }

@@ -42,7 +42,7 @@ fn expect_code(text: &str, code: Code, entry: Option<&str>) -> viewdag_driver::C
 fn assert_good_views_compiled(response: &viewdag_driver::CompileResponse) {
     for name in ["paid_orders", "big"] {
         let view = response.view(name).unwrap_or_else(|| panic!("{name} is declared"));
-        assert!(matches!(view.status, ViewStatus::Compiled { .. }), "{name}: {:?}", view.status);
+        assert!(view.status.is_valid(), "{name}: {:?}", view.status);
     }
 }
 
@@ -74,7 +74,7 @@ fn json_specs_compile_like_yaml() {
                   "views": {"paid": {"filter": {"input": "orders", "predicate": "status = 'paid'"}}}}"#;
     let response = project.compile(&mut compiler, "spec.json", text);
     assert!(response.diagnostics.is_empty(), "{:?}", response.diagnostics);
-    assert!(matches!(response.view("paid").expect("declared").status, ViewStatus::Compiled { .. }));
+    assert!(response.view("paid").expect("declared").status.is_valid());
 }
 
 #[test]

@@ -289,22 +289,28 @@ fn tasks_whose_plan_inputs_and_table_are_unchanged_are_not_run_again() {
 
     let project = TempProject::with_shop_data();
     let spec = project.write_spec("spec.yaml", &shop_spec());
-    let run = |spec: &std::path::Path, force: bool| {
+    let run_planned = |spec: &std::path::Path, force: bool| {
         let options = RunOptions { force, ..RunOptions::default() };
         let report = Compiler::new().unwrap().run_with(&CompileRequest::new(spec), &options, &mut |_| {}).unwrap();
         assert!(report.succeeded(), "{:?}", report.tasks);
-        report.tasks.into_iter().map(|task| (task.id, task.outcome)).collect::<std::collections::BTreeMap<_, _>>()
+        let planned = report.planned.clone();
+        (report.tasks.into_iter().map(|task| (task.id, task.outcome)).collect::<std::collections::BTreeMap<_, _>>(), planned)
     };
-    let first = run(&spec, false);
+    let run = |spec: &std::path::Path, force: bool| run_planned(spec, force).0;
+    let (first, planned) = run_planned(&spec, false);
     assert!(first.values().all(|outcome| matches!(outcome, TaskOutcome::Written { version: 0, .. })), "{first:?}");
-    // Same spec, same data: nothing runs; readers of the materialized view bind its table.
-    let second = run(&spec, false);
+    assert_eq!(planned.len(), 5);
+    // Same spec, same data: nothing runs and nothing is planned (decided from digests);
+    // readers of the materialized view bind its table.
+    let (second, planned) = run_planned(&spec, false);
     assert!(second.values().all(|outcome| *outcome == TaskOutcome::UpToDate { version: 0 }), "{second:?}");
+    assert!(planned.is_empty(), "{planned:?}");
 
     // An edit re-runs the tasks whose plans changed, and only those.
     let edited = project.write_spec("spec.yaml", &shop_spec().replacen("LIMIT 3", "LIMIT 2", 1));
-    let third = run(&edited, false);
+    let (third, planned) = run_planned(&edited, false);
     assert!(matches!(third["output:top_regions"], TaskOutcome::Written { version: 1, .. }), "{third:?}");
+    assert_eq!(planned, vec!["output:top_regions".to_string()]);
     assert_eq!(third["output:revenue"], TaskOutcome::UpToDate { version: 0 });
     // A table changed behind viewdag's back (here: deleted) is written again.
     std::fs::remove_dir_all(project.path().join("out/labels")).unwrap();

@@ -43,20 +43,24 @@ fn editing_a_predicate_replans_only_that_view_and_its_dependents() {
     assert!(!after.has_errors());
     // `enriched` is materialized and keeps its schema: its readers scan its table, so they
     // are not re-planned (early cutoff at the task boundary).
+    // Plans are re-built for the tasks that inline the edit (every shop view is in some
+    // task's plan).
     assert_eq!(executed_for(&after, "view_plan"), names(&["paid_orders", "order_lines", "revenue_by_region", "top_regions", "enriched"]));
-    // Schemas are asked for materialized views (by their readers) and outputs (contracts).
-    assert_eq!(executed_for(&after, "view_schema"), names(&["revenue_by_region", "top_regions", "enriched"]));
+    // The edit keeps `paid_orders`' schema: nothing downstream is re-validated.
+    assert_eq!(executed_for(&after, "view_signature"), names(&["paid_orders"]));
+    assert_eq!(executed_for(&after, "view_schema"), names(&["paid_orders"]));
     assert!(executed_for(&after, "source_scan").is_empty());
     assert_eq!(executed_for(&after, "materialized_scan"), BTreeSet::new());
     for unaffected in ["customer_regions", "largest_orders", "segments", "labels", "region_names"] {
         assert_eq!(before.view(unaffected), after.view(unaffected), "{unaffected} changed");
     }
-    let digest = |response: &CompileResponse, view: &str| match &response.view(view).expect("declared").status {
-        viewdag_driver::ViewStatus::Compiled { p0_digest, .. } => p0_digest.clone(),
-        other => panic!("{view}: {other:?}"),
+    let digest = |response: &CompileResponse, view: &str| {
+        response.view(view).expect("declared").status.definition_digest().expect("valid").to_string()
     };
+    // Merkle digests: the edited view's and every downstream view's definition digest change.
     assert_ne!(digest(&before, "paid_orders"), digest(&after, "paid_orders"));
     assert_ne!(digest(&before, "top_regions"), digest(&after, "top_regions"));
+    assert_eq!(digest(&before, "customer_regions"), digest(&after, "customer_regions"));
 }
 
 #[test]
@@ -131,14 +135,14 @@ fn watch_recompiles_on_edits_and_survives_invalid_yaml() {
     let options = viewdag_driver::watch::WatchOptions { debounce: Duration::from_millis(100), max_compiles: Some(3) };
     let handle = std::thread::spawn(move || viewdag_driver::watch::watch(&watched, &options, &mut writer));
 
-    buffer.wait_for("[watch] compile #1: 12 of 12 views compiled");
+    buffer.wait_for("[watch] compile #1: 12 of 12 views valid");
     // Half-typed YAML: reported, and watching goes on.
     std::fs::write(&spec, "version: 1\nviews:\n  broken: { filter: [").expect("written");
     let text = buffer.wait_for("[watch] compile #2");
     assert!(text.contains("V0001"), "{text}");
     // Fixed again with one predicate edited: only the affected views re-execute.
     std::fs::write(&spec, shop_spec().replace("status = 'paid' AND amount > 0", "status = 'paid' AND amount > 2")).expect("written");
-    let text = buffer.wait_for("[watch] compile #3: 12 of 12 views compiled");
+    let text = buffer.wait_for("[watch] compile #3: 12 of 12 views valid");
     handle.join().expect("the watcher thread").expect("watch succeeds");
     let third = &text[text.find("[watch] compile #3").expect("third compile")..];
     let view_plan_line =
@@ -156,14 +160,19 @@ fn stats_count_executed_and_reused_queries() {
     let mut compiler = Compiler::new().expect("a compiler");
     let first = project.compile(&mut compiler, "spec.yaml", &shop_spec());
     assert!(first.stats.inputs_changed > 12, "{:?}", first.stats);
+    assert_eq!(first.stats.stages["view_signature"].executed, 12);
+    // Every shop view is inlined into some task; only the five tasks are optimized.
     assert_eq!(first.stats.stages["view_plan"].executed, 12);
-    assert_eq!(first.stats.stages["physical_view"].executed, 12);
+    assert_eq!(first.stats.stages["physical_view"].executed, 5);
     let edited = shop_spec().replace("status = 'paid' AND amount > 0", "status = 'paid' AND amount > 1");
     let second = project.compile(&mut compiler, "spec.yaml", &edited);
     assert_eq!(second.stats.inputs_changed, 1);
+    assert_eq!(second.stats.stages["view_signature"].executed, 1);
     assert_eq!(second.stats.stages["view_plan"].executed, 5);
-    assert_eq!(second.stats.stages["physical_view"].executed, 5);
-    assert!(second.stats.stages["physical_view"].reused >= 7, "{:?}", second.stats);
+    // enriched, revenue_by_region and top_regions inline the edit; the readers of
+    // `enriched`'s table do not.
+    assert_eq!(second.stats.stages["physical_view"].executed, 3);
+    assert!(second.stats.stages["physical_view"].reused >= 2, "{:?}", second.stats);
     assert!(second.stats.render().contains("view_plan"));
     let third = project.compile(&mut compiler, "spec.yaml", &edited);
     assert_eq!(third.stats.inputs_changed, 0);
@@ -184,6 +193,8 @@ fn a_schema_keeping_mid_dag_edit_replans_downstream_ephemeral_views_but_stops_at
         executed_for(&after, "view_plan"),
         names(&["customer_regions", "order_lines", "revenue_by_region", "top_regions", "enriched"])
     );
+    // Validation stops at the edited view: it kept its schema.
+    assert_eq!(executed_for(&after, "view_signature"), names(&["customer_regions"]));
     // `enriched` (materialized) kept its schema, so its readers were not re-planned.
     assert!(executed_for(&after, "materialized_scan").is_empty());
     assert_eq!(before.view("largest_orders"), after.view("largest_orders"));
@@ -198,8 +209,10 @@ fn a_surface_change_reoptimizes_every_view_but_keeps_every_p0() {
     let after = project.compile(&mut compiler, "spec.yaml", &edited);
     assert!(!after.has_errors(), "{:?}", after.diagnostics);
     assert_eq!(after.executed("planning_session", None), 1);
-    assert_eq!(executed_for(&after, "physical_view").len(), 12);
-    for view in after.views.iter() {
+    // The five tasks are re-optimized; no view is re-validated.
+    assert_eq!(executed_for(&after, "physical_view").len(), 5);
+    assert!(executed_for(&after, "view_signature").is_empty(), "{:?}", executed_for(&after, "view_signature"));
+    for view in after.views.iter().filter(|view| matches!(view.status, viewdag_driver::ViewStatus::Compiled { .. })) {
         let p0 = |response: &CompileResponse| match &response.view(&view.name).expect("declared").status {
             viewdag_driver::ViewStatus::Compiled { p0_digest, p2_digest, .. } => (p0_digest.clone(), p2_digest.clone()),
             other => panic!("{}: {other:?}", view.name),
@@ -210,4 +223,96 @@ fn a_surface_change_reoptimizes_every_view_but_keeps_every_p0() {
             assert_ne!(p2_before, p2_after, "the physical plan repartitions differently");
         }
     }
+}
+
+/// Functions keyed by a view that run once per view whenever the project's list of
+/// relations changes: O(1) projections of the whole-project structure, re-executed and
+/// backdated (their answer for an unrelated view does not change), so nothing that reads
+/// them re-runs.
+const PROJECTIONS: [&str; 1] = ["view_is_broken"];
+
+/// The per-view functions (other than the projections) that executed, per relation.
+fn per_view_executions(response: &CompileResponse) -> BTreeSet<(String, String)> {
+    response
+        .executions
+        .iter()
+        .filter(|execution| !PROJECTIONS.contains(&execution.function.as_str()))
+        .filter_map(|execution| Some((execution.relation.clone()?, execution.function.clone())))
+        .collect()
+}
+
+#[test]
+fn adding_a_view_runs_only_that_views_queries() {
+    let project = TempProject::with_shop_data();
+    let mut compiler = Compiler::new().expect("a compiler");
+    project.compile(&mut compiler, "spec.yaml", &shop_spec());
+    let added = shop_spec().replace(
+        "  customer_regions:\n",
+        "  big_paid_orders:\n    filter: { input: paid_orders, predicate: \"amount > 100\" }\n\n  customer_regions:\n",
+    );
+    let after = project.compile(&mut compiler, "spec.yaml", &added);
+    assert!(!after.has_errors(), "{:?}", after.diagnostics);
+    let relations: BTreeSet<String> = per_view_executions(&after).into_iter().map(|(relation, _)| relation).collect();
+    assert_eq!(relations, names(&["big_paid_orders"]), "{:?}", per_view_executions(&after));
+    assert!(executed_for(&after, "view_signature").contains("big_paid_orders"));
+    // It is no task: nothing is planned.
+    assert!(executed_for(&after, "view_plan").is_empty());
+    assert!(after.view("big_paid_orders").expect("declared").status.is_valid());
+}
+
+#[test]
+fn renaming_a_view_revalidates_it_and_its_readers_only() {
+    let project = TempProject::with_shop_data();
+    let mut compiler = Compiler::new().expect("a compiler");
+    project.compile(&mut compiler, "spec.yaml", &shop_spec());
+    let renamed = shop_spec()
+        .replace("  region_names:\n", "  region_labels:\n")
+        .replace("inputs: [segments, region_names]", "inputs: [segments, region_labels]");
+    let after = project.compile(&mut compiler, "spec.yaml", &renamed);
+    assert!(!after.has_errors(), "{:?}", after.diagnostics);
+    assert_eq!(executed_for(&after, "view_signature"), names(&["region_labels", "labels"]));
+    // `labels` is a task: its plan is rebuilt over the renamed input.
+    assert_eq!(executed_for(&after, "view_plan"), names(&["region_labels", "labels"]));
+    let relations: BTreeSet<String> = per_view_executions(&after).into_iter().map(|(relation, _)| relation).collect();
+    assert!(relations.is_subset(&names(&["region_labels", "labels"])), "{relations:?}");
+}
+
+#[test]
+fn changing_an_input_revalidates_that_view_only_when_its_schema_stays() {
+    let project = TempProject::with_shop_data();
+    let mut compiler = Compiler::new().expect("a compiler");
+    project.compile(&mut compiler, "spec.yaml", &shop_spec());
+    // `largest_orders` has `enriched`'s schema: reading `enriched` directly keeps the schema.
+    let edited = shop_spec().replace("limit: { input: largest_orders, count: 3 }", "limit: { input: enriched, count: 3 }");
+    let after = project.compile(&mut compiler, "spec.yaml", &edited);
+    assert!(!after.has_errors(), "{:?}", after.diagnostics);
+    assert_eq!(executed_for(&after, "view_signature"), names(&["top_three_orders"]));
+    assert_eq!(executed_for(&after, "view_plan"), names(&["top_three_orders"]));
+    assert_eq!(executed_for(&after, "physical_view"), names(&["top_three_orders"]));
+}
+
+#[test]
+fn check_plans_nothing_and_compile_plans_only_tasks() {
+    let project = TempProject::with_shop_data();
+    let path = project.write_spec("spec.yaml", &shop_spec());
+    let mut compiler = Compiler::new().expect("a compiler");
+    let checked = compiler.compile(&viewdag_driver::CompileRequest::check(&path)).expect("readable");
+    assert!(!checked.has_errors(), "{:?}", checked.diagnostics);
+    assert_eq!(executed_for(&checked, "view_signature").len(), 12);
+    assert!(executed_for(&checked, "view_plan").is_empty());
+    assert!(executed_for(&checked, "optimized_view").is_empty());
+    assert!(checked.views.iter().all(|view| matches!(view.status, viewdag_driver::ViewStatus::Checked { .. })));
+    let compiled = compiler.compile(&viewdag_driver::CompileRequest::new(&path)).expect("readable");
+    // Validation is reused; the five tasks are optimized.
+    assert!(executed_for(&compiled, "view_signature").is_empty());
+    assert_eq!(executed_for(&compiled, "physical_view"), names(&["enriched", "revenue_by_region", "top_regions", "top_three_orders", "labels"]));
+    let planned: BTreeSet<String> = compiled
+        .views
+        .iter()
+        .filter(|view| matches!(view.status, viewdag_driver::ViewStatus::Compiled { .. }))
+        .map(|view| view.name.clone())
+        .collect();
+    assert_eq!(planned, names(&["enriched", "revenue_by_region", "top_regions", "top_three_orders", "labels"]));
+    // The diagnostics of a check and a compile of a clean spec agree.
+    assert_eq!(checked.diagnostics, compiled.diagnostics);
 }

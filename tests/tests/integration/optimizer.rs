@@ -399,12 +399,12 @@ fn a_fail_closed_rule_fails_every_view_through_the_compiler_and_fail_open_warns(
     let registry = OptimizerRuleRegistry::clone(&pipeline.registry)
         .with_extensions(&OptimizerRuleExtensions::new().with_logical_rule(Arc::new(AlwaysErrors)));
     compiler.set_optimizer_pipeline(Some(default_plus(&registry, "always_errors", OptimizerFailMode::Closed)));
-    let response = project.compile(&mut compiler, "spec.yaml", &shop_spec());
+    let response = crate::support::compile_all_views(&project, &mut compiler, "spec.yaml", &shop_spec());
     assert!(response.views.iter().all(|view| !matches!(view.status, viewdag_driver::ViewStatus::Compiled { .. })));
     assert!(codes(&response).contains(&"V0604"));
 
     compiler.set_optimizer_pipeline(Some(default_plus(&registry, "always_errors", OptimizerFailMode::Open)));
-    let response = project.compile(&mut compiler, "spec.yaml", &shop_spec());
+    let response = crate::support::compile_all_views(&project, &mut compiler, "spec.yaml", &shop_spec());
     assert!(
         response.views.iter().all(|view| matches!(view.status, viewdag_driver::ViewStatus::Compiled { .. })),
         "{:?}",

@@ -1,7 +1,7 @@
 //! Properties over generated specs and data (see `viewdag_tests::generate`).
 
 use proptest::prelude::*;
-use viewdag_driver::{CompileRequest, Compiler, TaskOutcome, ViewStatus};
+use viewdag_driver::{CompileRequest, Compiler, Planning, TaskOutcome, ViewStatus};
 use viewdag_tests::generate::project_strategy;
 
 use crate::support::TempProject;
@@ -10,17 +10,25 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 24, failure_persistence: None, ..ProptestConfig::default() })]
 
     /// Every generated spec checks without errors (warnings, e.g. a union of differently
-    /// named columns, are allowed), compiles every view to P2, and runs:
+    /// named columns, are allowed), compiles every view to P2, validates every view per view
+    /// exactly as over inlined plans, and runs:
     /// every task writes a Delta table that a fresh reader opens with the same row count.
     #[test]
     fn every_generated_spec_checks_compiles_and_runs(project in project_strategy(7)) {
         let directory = TempProject::empty();
         let spec = project.write(directory.path());
         let mut compiler = Compiler::new().expect("a compiler");
+        let compiled = compiler.compile(&CompileRequest::new(&spec).with_planning(Planning::AllViews)).expect("readable");
+        for view in compiled.views.iter() {
+            prop_assert!(matches!(view.status, ViewStatus::Compiled { .. }), "seed {}: {} {:?}", project.seed, view.name, view.status);
+        }
+        // Per-view validation (over inputs' schemas) agrees with validation over inlined plans.
+        let agreement = crate::support::signatures_match_inlined(&compiler);
+        prop_assert!(agreement.is_ok(), "seed {}: {}\n{}", project.seed, agreement.unwrap_err(), project.spec_yaml());
         let report = compiler.run(&CompileRequest::new(&spec), &mut |_| {}).expect("readable");
         prop_assert!(!report.compile.has_errors(), "seed {}: {:?}\n{}", project.seed, report.compile.diagnostics, project.spec_yaml());
         for view in report.compile.views.iter() {
-            prop_assert!(matches!(view.status, ViewStatus::Compiled { .. }), "seed {}: {} {:?}", project.seed, view.name, view.status);
+            prop_assert!(view.status.is_valid(), "seed {}: {} {:?}", project.seed, view.name, view.status);
         }
         for task in &report.tasks {
             let TaskOutcome::Written { rows, .. } = &task.outcome else {

@@ -1,5 +1,6 @@
-//! Soundness of incremental recompilation: after any sequence of edits (add, remove and
-//! modify views; new source data), an incremental compile gives exactly what a fresh
+//! Soundness of incremental recompilation: after any sequence of edits (add, remove,
+//! rename and modify views, point a view at another input; new source data), an
+//! incremental compile gives exactly what a fresh
 //! compile of the final spec gives: the same diagnostics, view outcomes, bundles and
 //! envelope, byte for byte.
 //!
@@ -40,7 +41,7 @@ fn observable(compiler: &Compiler, response: &CompileResponse) -> String {
 /// Applies one random edit to the project model (and, for a data edit, to the files).
 fn edit(project: &mut GeneratedProject, random: &mut Random, root: &std::path::Path, step: usize) -> String {
     let names: Vec<String> = project.views.keys().cloned().collect();
-    match random.below(10) {
+    match random.below(12) {
         0 | 1 if names.len() > 1 => {
             let name = random.pick(&names).clone();
             project.views.shift_remove(&name);
@@ -77,6 +78,36 @@ fn edit(project: &mut GeneratedProject, random: &mut Random, root: &std::path::P
             }
             format!("new data in {}", source.name)
         }
+        10 => {
+            // Rename a view; its readers follow in half the cases (else they read an unknown
+            // name). SQL texts keep the old name.
+            let name = random.pick(&names).clone();
+            let renamed = format!("r{step}");
+            let follow = random.chance(50);
+            let views = std::mem::take(&mut project.views);
+            for (view, definition) in views {
+                let definition = if follow { with_reads_renamed(&definition, &name, &renamed) } else { definition };
+                project.views.insert(if view == name { renamed.clone() } else { view }, definition);
+            }
+            format!("rename {name} to {renamed}{}", if follow { " (readers follow)" } else { "" })
+        }
+        11 => {
+            // Point a single-input view at another relation (possibly making a cycle).
+            let name = random.pick(&names).clone();
+            let mut relations: Vec<String> = project.sources.iter().map(|source| source.name.clone()).collect();
+            relations.extend(names.iter().cloned());
+            let input = random.pick(&relations).clone();
+            let definition = project.views.get_mut(&name).expect("picked from the keys");
+            match &mut definition.transform {
+                Transform::Filter(view) => view.input = input.clone(),
+                Transform::Project(view) => view.input = input.clone(),
+                Transform::Sort(view) => view.input = input.clone(),
+                Transform::Limit(view) => view.input = input.clone(),
+                Transform::Distinct(view) => view.input = input.clone(),
+                _ => return format!("keep {name}"),
+            }
+            format!("point {name} at {input}")
+        }
         _ => {
             let name = random.pick(&names).clone();
             let definition = project.views.get_mut(&name).expect("picked from the keys");
@@ -94,6 +125,38 @@ fn edit(project: &mut GeneratedProject, random: &mut Random, root: &std::path::P
             }
             format!("modify {name}")
         }
+    }
+}
+
+/// `definition` with every relation field naming `from` naming `to` instead.
+fn with_reads_renamed(definition: &ViewDefinition, from: &str, to: &str) -> ViewDefinition {
+    let mut raw = serde_json::to_value(definition.to_raw()).expect("a definition serializes");
+    rename_strings(&mut raw, from, to);
+    let raw: viewdag_ir::RawViewSpec = serde_json::from_value(raw).expect("a renamed definition deserializes");
+    raw.into_definition().expect("renaming keeps a definition well-formed")
+}
+
+/// Replaces every string value equal to `from` in the JSON relation fields (`input`,
+/// `left`, `right`, `inputs`).
+fn rename_strings(value: &mut serde_json::Value, from: &str, to: &str) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, child) in map.iter_mut() {
+                match (key.as_str(), child) {
+                    ("input" | "left" | "right", serde_json::Value::String(text)) if text == from => *text = to.to_string(),
+                    ("inputs", serde_json::Value::Array(items)) => {
+                        for item in items {
+                            if item.as_str() == Some(from) {
+                                *item = serde_json::Value::String(to.to_string());
+                            }
+                        }
+                    }
+                    (_, child) => rename_strings(child, from, to),
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|item| rename_strings(item, from, to)),
+        _ => {}
     }
 }
 

@@ -52,3 +52,31 @@ pub fn examples_dir() -> PathBuf {
 pub fn codes(response: &CompileResponse) -> Vec<&'static str> {
     response.diagnostics.iter().map(|diagnostic| diagnostic.code.id()).collect()
 }
+
+/// Per-view validation against inputs' signatures must agree with validating each view over
+/// its inputs' whole inlined plans (the reference): same schema (names, types,
+/// nullability), same warnings, same errors, same blocked upstream. Returns the first
+/// disagreement.
+pub fn signatures_match_inlined(compiler: &Compiler) -> Result<(), String> {
+    let db = compiler.database();
+    for view in viewdag_ir::ProjectInput::get(db).views(db) {
+        let name = view.name(db);
+        let per_view = viewdag_lower::view_signature(db, *view).clone();
+        let inlined = viewdag_lower::inlined_signature(db, *view);
+        let agree = match (&per_view, &inlined) {
+            (Ok(per_view), Ok(inlined)) => per_view.schema.inner() == inlined.schema.inner() && per_view.warnings == inlined.warnings,
+            (Err(per_view), Err(inlined)) => per_view == inlined,
+            _ => false,
+        };
+        if !agree {
+            return Err(format!("view `{name}`: per view {per_view:?}\ninlined {inlined:?}"));
+        }
+    }
+    Ok(())
+}
+
+/// Compiles with every view planned (not only the tasks).
+pub fn compile_all_views(project: &TempProject, compiler: &mut Compiler, name: &str, text: &str) -> CompileResponse {
+    let path = project.write_spec(name, text);
+    compiler.compile(&CompileRequest::new(path).with_planning(viewdag_driver::Planning::AllViews)).expect("the spec is readable")
+}

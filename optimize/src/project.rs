@@ -1,0 +1,118 @@
+//! Plans of what executes, as queries: a task's (or any asked view's) P0/P1/P2 outcome,
+//! its task digest, and the project's compile result (the check plus the plans of the
+//! views in scope).
+//!
+//! ## Invariants
+//! - Only the views in scope are planned: the tasks (materialized views and outputs), or
+//!   every view for [`PlanScope::AllViews`]. A view that does not validate is never planned.
+//! - A task digest is O(1) given the view's definition digest: it decides whether a task is
+//!   up to date without planning.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use viewdag_ir::{Diagnostic, ProjectInput, SurfaceInput, ViewInput};
+use viewdag_lower::{LowerResult, ViewCheckStatus, ViewFailure, checked_project, task_views, view_definition_digest, view_plan};
+
+use viewdag_lower::digest::{logical_plan_text, plan_digest};
+use viewdag_surface::planning_session;
+
+use crate::Db;
+use crate::normalize::normalize_plan_text;
+use crate::queries::{optimized_view, physical_view, resolved_optimizer_pipeline};
+
+/// Which views a compile plans.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PlanScope {
+    /// Nothing: validation only (`viewdag check`).
+    Nothing,
+    /// The tasks: what `run` executes.
+    Tasks,
+    /// Every view (`compile --all-views`).
+    AllViews,
+}
+
+/// The digests of a planned view (of its normalized plan texts and scanned identities, as
+/// its plan bundle records them) and the warnings its optimizer phases gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedView {
+    pub p0_digest: String,
+    pub p1_digest: String,
+    pub p2_digest: String,
+    pub diagnostics: Arc<Vec<Diagnostic>>,
+}
+
+/// A view's P0, P1 and P2. Fails exactly when its P2 fails.
+#[salsa::tracked(returns(ref))]
+pub fn planned_view(db: &dyn Db, view: ViewInput) -> LowerResult<PlannedView> {
+    let physical = physical_view(db, view).clone()?;
+    let lowered = view_plan(db, view).as_ref().map_err(Clone::clone)?;
+    let optimized = optimized_view(db, view).as_ref().map_err(Clone::clone)?;
+    let diagnostics = optimized.diagnostics.iter().chain(physical.diagnostics.iter()).cloned().collect();
+    // The digest of P0's normalized text, as the plan bundle records it.
+    let p0_text = normalize_plan_text(&logical_plan_text(&lowered.plan), SurfaceInput::get(db).root(db));
+    Ok(PlannedView {
+        p0_digest: plan_digest(&p0_text, &lowered.scans),
+        p1_digest: optimized.digest.clone(),
+        p2_digest: physical.digest.clone(),
+        diagnostics: Arc::new(diagnostics),
+    })
+}
+
+/// BLAKE3 over a view's definition digest, the planning surface's manifest hash and the
+/// resolved optimizer pipeline (rule keys, fail modes, passes, pushdown policy): what a
+/// task's plan is a function of, without planning it.
+#[salsa::tracked(returns(ref))]
+pub fn task_digest(db: &dyn Db, view: ViewInput) -> LowerResult<String> {
+    let definition = view_definition_digest(db, view).clone()?;
+    let surface = SurfaceInput::get(db);
+    let pipeline = resolved_optimizer_pipeline(db, surface).clone().map_err(ViewFailure::Errors)?;
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(b"viewdag task v1\0");
+    hasher.update(definition.as_bytes());
+    hasher.update(b"\0surface ");
+    hasher.update(planning_session(db, surface).manifest.hash.as_bytes());
+    // The configuration holds only vectors, ordered maps and enums: its debug form is stable.
+    hasher.update(format!("\0{:?}\0{:?}", pipeline.config, pipeline.pushdown).as_bytes());
+    Ok(hasher.finalize().to_hex().to_string())
+}
+
+/// The project's compile: the check's diagnostics, the optimizer profile's, and each
+/// planned view's, sorted by logical location and deduplicated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompiledProject {
+    /// Per planned view (declaration order for all views; task order for tasks).
+    pub planned: Arc<Vec<(ViewInput, LowerResult<PlannedView>)>>,
+    pub diagnostics: Arc<Vec<Diagnostic>>,
+}
+
+#[salsa::tracked(returns(ref))]
+pub fn compiled_project(db: &dyn Db, project: ProjectInput, scope: PlanScope) -> CompiledProject {
+    let checked = checked_project(db, project);
+    let in_scope: Vec<ViewInput> = match scope {
+        PlanScope::Nothing => Vec::new(),
+        PlanScope::Tasks => task_views(db, project).to_vec(),
+        PlanScope::AllViews => project.views(db).clone(),
+    };
+    // Only looked up, never iterated: its order cannot reach a result.
+    let valid: HashSet<ViewInput> =
+        checked.views.iter().filter(|check| matches!(check.status, ViewCheckStatus::Valid { .. })).map(|check| check.view).collect();
+    let mut diagnostics = checked.diagnostics.as_ref().clone();
+    // A profile problem (an unknown preset or rule) is reported even when nothing is planned.
+    if let Err(problems) = resolved_optimizer_pipeline(db, SurfaceInput::get(db)) {
+        diagnostics.extend(problems.iter().cloned());
+    }
+    let mut planned = Vec::new();
+    for view in in_scope.into_iter().filter(|view| valid.contains(view)) {
+        let outcome = planned_view(db, view).clone();
+        match &outcome {
+            Ok(plans) => diagnostics.extend(plans.diagnostics.iter().cloned()),
+            Err(ViewFailure::Errors(errors)) => diagnostics.extend(errors.iter().cloned()),
+            Err(_) => {}
+        }
+        planned.push((view, outcome));
+    }
+    viewdag_ir::diagnostic::sort_diagnostics(&mut diagnostics);
+    diagnostics.dedup();
+    CompiledProject { planned: Arc::new(planned), diagnostics: Arc::new(diagnostics) }
+}
