@@ -168,13 +168,7 @@ fn execute(command: Command) -> Result<i32, DriverError> {
                 DiagnosticFormat::Human => {
                     print_diagnostics(&compiler, &response);
                     let valid = response.views.iter().filter(|view| view.status.is_valid()).count();
-                    eprintln!(
-                        "{}: {} of {} views valid; {}",
-                        spec.display(),
-                        valid,
-                        response.views.len(),
-                        summary(&response.diagnostics)
-                    );
+                    eprintln!("{}: {} of {} views valid; {}", spec.display(), valid, response.views.len(), summary(&response.diagnostics));
                 }
                 DiagnosticFormat::Json => {
                     let source = compiler.spec_source().expect("a compiled spec has a source");

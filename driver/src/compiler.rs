@@ -8,8 +8,8 @@ use std::sync::Arc;
 use datafusion::arrow::datatypes::SchemaRef;
 use salsa::Setter;
 use viewdag_ir::{
-    Code, Diagnostic, ExistingDataInput, OutputSpec, ParsedSpec, PlanningSurfaceSpec, ProjectInput, SourceInput, SourceResolution, SpanIndex, SpecFormat,
-    SpecLocation, SurfaceInput, ViewDefinition, ViewInput, parse_spec, reparse_edited_entry,
+    Code, Diagnostic, ExistingDataInput, OutputSpec, ParsedSpec, PlanningSurfaceSpec, ProjectInput, SourceInput, SourceResolution,
+    SpanIndex, SpecFormat, SpecLocation, SurfaceInput, ViewDefinition, ViewInput, parse_spec, reparse_edited_entry,
 };
 use viewdag_lower::{LowerResult, ViewCheckStatus, ViewFailure, checked_project, view_plan, view_schema};
 use viewdag_optimize::{OptimizedView, PhysicalView, PlanScope, PlannedView, compiled_project, optimized_view, physical_view};
@@ -71,22 +71,13 @@ impl CompileRequest {
 pub enum ViewStatus {
     /// The view validates and was planned (a task, or every view with
     /// [`Planning::AllViews`]).
-    Compiled {
-        definition_digest: String,
-        p0_digest: String,
-        p1_digest: String,
-        p2_digest: String,
-    },
+    Compiled { definition_digest: String, p0_digest: String, p1_digest: String, p2_digest: String },
     /// The view validates and was not planned (not a task, or [`Planning::CheckOnly`]).
-    Checked {
-        definition_digest: String,
-    },
+    Checked { definition_digest: String },
     /// The view has errors of its own (see the diagnostics).
     Failed,
     /// A relation upstream has errors; the view was not compiled.
-    Blocked {
-        upstream: String,
-    },
+    Blocked { upstream: String },
 }
 
 impl ViewStatus {
@@ -360,7 +351,7 @@ impl Compiler {
                     let cached = self.loaded_sources.get(name).filter(|(cached_spec, cached_fingerprint, _)| {
                         cached_spec == spec && fingerprint.is_some() && *cached_fingerprint == fingerprint
                     });
-                    let resolution = match cached {
+                    match cached {
                         Some((_, _, resolution)) => resolution.clone(),
                         None => {
                             let state = loading_state
@@ -377,8 +368,7 @@ impl Compiler {
                             self.loaded_sources.insert(name.clone(), (spec.clone(), fingerprint, loaded.resolution.clone()));
                             loaded.resolution
                         }
-                    };
-                    resolution
+                    }
                 }
             };
             let input = match self.sources.get(name) {
@@ -492,7 +482,8 @@ impl Compiler {
     }
 
     pub fn view_schema(&self, name: &str) -> Option<LowerResult<SchemaRef>> {
-        self.view_input(name).map(|view| view_schema(&self.db, view).as_ref().map(|schema| Arc::clone(schema.inner())).map_err(Clone::clone))
+        self.view_input(name)
+            .map(|view| view_schema(&self.db, view).as_ref().map(|schema| Arc::clone(schema.inner())).map_err(Clone::clone))
     }
 
     /// P0, P1 and P2 of a view.
@@ -506,12 +497,7 @@ impl Compiler {
                 &viewdag_lower::digest::logical_plan_text(&lowered.plan),
                 &self.root.to_string_lossy(),
             );
-            Ok(ViewPlans {
-                p0_digest: viewdag_lower::digest::plan_digest(&p0_text, &lowered.scans),
-                p0_text,
-                optimized,
-                physical,
-            })
+            Ok(ViewPlans { p0_digest: viewdag_lower::digest::plan_digest(&p0_text, &lowered.scans), p0_text, optimized, physical })
         })())
     }
 

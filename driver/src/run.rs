@@ -34,8 +34,8 @@ use futures::FutureExt;
 use salsa::Setter;
 use tokio::task::JoinSet;
 use viewdag_ir::{OutputSpec, ProviderIdentity, PushdownPolicy, SurfaceInput, WriteMode};
-use viewdag_optimize::pushdown::{ExactClaim, exact_claims};
 use viewdag_lower::ViewFailure;
+use viewdag_optimize::pushdown::{ExactClaim, exact_claims};
 use viewdag_optimize::{optimized_view, physical_view, resolved_optimizer_pipeline, task_digest};
 use viewdag_schedule::{Task, TaskKind, priority_order};
 use viewdag_surface::planning_session;
@@ -184,7 +184,7 @@ impl Compiler {
         // Validate only: a task is planned when it is about to execute, so an unchanged
         // project plans nothing.
         let mut compile = self.compile(&request.clone().with_planning(Planning::CheckOnly))?;
-        let (tasks, costs) = self.task_costs_without_plans();
+        let (tasks, costs) = self.task_costs();
         let total = tasks.len();
         let index_of: BTreeMap<&str, usize> = tasks.iter().enumerate().map(|(index, task)| (task.id.as_str(), index)).collect();
         let runtime = Arc::clone(self.db.tokio());
@@ -403,7 +403,12 @@ impl Compiler {
     /// Plans a task on this thread: its P2 (against the tables of the tasks it reads), its
     /// output contract, and how it writes. The plan's warnings (and errors) are added to
     /// `diagnostics`.
-    fn prepare_task(&self, task: &Task, fingerprint: String, diagnostics: &mut Vec<viewdag_ir::Diagnostic>) -> Result<PreparedTask, String> {
+    fn prepare_task(
+        &self,
+        task: &Task,
+        fingerprint: String,
+        diagnostics: &mut Vec<viewdag_ir::Diagnostic>,
+    ) -> Result<PreparedTask, String> {
         let view = self.view_input(&task.view).ok_or_else(|| format!("view `{}` is gone", task.view))?;
         let physical = match physical_view(&self.db, view) {
             Ok(physical) => physical.clone(),

@@ -115,7 +115,7 @@ fn report(compiler: &mut Compiler, spec: &Path, number: usize, out: &mut dyn Wri
         response.views.len(),
         summary(&response.diagnostics)
     )
-        .map_err(write_error)?;
+    .map_err(write_error)?;
     write!(out, "{}", response.stats.render()).map_err(write_error)?;
     out.flush().map_err(write_error)
 }

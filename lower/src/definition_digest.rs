@@ -13,7 +13,7 @@
 //!   function of what is hashed and of the surface).
 //! - Nothing depends on positions in the file, on time, or on a run's bound tables.
 
-use viewdag_ir::{ProjectInput, SourceResolution, ViewInput};
+use viewdag_ir::{ProjectInput, SourceResolution, ViewDefinition, ViewInput};
 use viewdag_validate::{Relation, resolve_relation, view_is_broken, view_reads};
 
 use crate::{Db, LowerResult, ViewFailure};
@@ -28,13 +28,7 @@ pub fn view_definition_digest(db: &dyn Db, view: ViewInput) -> LowerResult<Strin
     let Some(definition) = view.definition(db) else {
         return Err(ViewFailure::Invalid);
     };
-    let mut hasher = blake3::Hasher::new();
-    hasher.update(b"viewdag view definition v1\0");
-    hasher.update(view.name(db).as_bytes());
-    hasher.update(b"\0");
-    // A definition is plain data (strings, numbers, ordered maps): it always serializes.
-    let json = serde_json::to_string(definition).unwrap_or_default();
-    hasher.update(json.as_bytes());
+    let mut hasher = definition_hasher(b"viewdag view definition v1\0", view.name(db), definition);
     for read in &view_reads(db, view).reads {
         hasher.update(b"\0read ");
         hasher.update(read.name.as_bytes());
@@ -52,4 +46,17 @@ pub fn view_definition_digest(db: &dyn Db, view: ViewInput) -> LowerResult<Strin
         };
     }
     Ok(hasher.finalize().to_hex().to_string())
+}
+
+/// A hasher over `domain`, a view's name and its canonical definition: the start of the
+/// definition digest and of P0's equality key (`crate::inputs::finish`).
+pub(crate) fn definition_hasher(domain: &[u8], name: &str, definition: &ViewDefinition) -> blake3::Hasher {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(domain);
+    hasher.update(name.as_bytes());
+    hasher.update(b"\0");
+    // A definition is plain data (strings, numbers, ordered maps): it always serializes.
+    let json = serde_json::to_string(definition).unwrap_or_default();
+    hasher.update(json.as_bytes());
+    hasher
 }

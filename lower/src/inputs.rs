@@ -13,7 +13,9 @@ use std::sync::Arc;
 use datafusion::common::{DFSchemaRef, TableReference};
 use datafusion::datasource::provider_as_source;
 use datafusion::logical_expr::{EmptyRelation, LogicalPlan, LogicalPlanBuilder};
-use viewdag_ir::{Code, Diagnostic, ProjectInput, ProviderIdentity, SourceInput, SourceResolution, SpecLocation, ViewInput};
+use viewdag_ir::{
+    Code, Diagnostic, ProjectInput, ProviderIdentity, SourceInput, SourceResolution, SpecLocation, ViewDefinition, ViewInput,
+};
 use viewdag_surface::MaterializedViewTable;
 use viewdag_validate::{Relation, resolve_relation};
 
@@ -28,6 +30,8 @@ pub struct PlannedInput {
     /// in `SubqueryAlias(name)`.
     pub plan: Arc<LogicalPlan>,
     pub scans: BTreeMap<String, ProviderIdentity>,
+    /// The relation's P0 equality key (empty for a signature input).
+    pub digest: String,
 }
 
 /// The relation `name` with only its schema. An unknown name is reported by validation, so
@@ -42,7 +46,7 @@ pub fn signature_input(db: &dyn Db, name: &str) -> LowerResult<PlannedInput> {
     };
     let placeholder = LogicalPlan::EmptyRelation(EmptyRelation { produce_one_row: false, schema });
     let plan = alias(&Arc::new(placeholder), name).map_err(|error| plan_error(SpecLocation::view(name), &error))?;
-    Ok(PlannedInput { name: name.to_string(), plan, scans: BTreeMap::new() })
+    Ok(PlannedInput { name: name.to_string(), plan, scans: BTreeMap::new(), digest: String::new() })
 }
 
 /// Plans the relation `name` for a reader. An unknown name is reported by validation, so
@@ -58,7 +62,7 @@ pub fn plan_input(db: &dyn Db, name: &str) -> LowerResult<PlannedInput> {
     }
     .map_err(|failure| failure.as_seen_from_reader(name))?;
     let plan = alias(&lowered.plan, name).map_err(|error| plan_error(SpecLocation::view(name), &error))?;
-    Ok(PlannedInput { name: name.to_string(), plan, scans: (*lowered.scans).clone() })
+    Ok(PlannedInput { name: name.to_string(), plan, scans: (*lowered.scans).clone(), digest: lowered.digest.clone() })
 }
 
 fn alias(plan: &Arc<LogicalPlan>, name: &str) -> datafusion::error::Result<Arc<LogicalPlan>> {
@@ -128,15 +132,22 @@ pub fn materialized_scan(db: &dyn Db, view: ViewInput) -> LowerResult<LoweredVie
     Ok(scan_of(name, plan, &ProviderIdentity::Materialized { view: name.clone() }))
 }
 
-/// A view's P0 over its planned inputs. The digest is the view's definition digest (which
-/// covers its inputs' definitions and the sources' identities) plus the identities of
-/// every provider the plan scans: equal digests mean equal plans, and computing it costs
-/// nothing per plan node.
-pub(crate) fn finish(plan: LogicalPlan, inputs: &[PlannedInput], definition_digest: &str) -> LoweredView {
+/// A view's P0 over its planned inputs. Its digest (the equality key) hashes the view's name
+/// and canonical definition and each input's P0 key — for a source, a materialized view's
+/// placeholder or its bound table: the scan's text and identity — so equal keys mean equal
+/// plans, and an upstream edit that keeps a materialized view's schema stops at its
+/// placeholder. O(1) per view: no plan text.
+pub(crate) fn finish(plan: LogicalPlan, inputs: &[PlannedInput], name: &str, definition: &ViewDefinition) -> LoweredView {
+    let mut hasher = crate::definition_digest::definition_hasher(b"viewdag p0 v1\0", name, definition);
     let mut scans = BTreeMap::new();
     for input in inputs {
+        hasher.update(b"\0input ");
+        hasher.update(input.name.as_bytes());
+        hasher.update(b"=");
+        hasher.update(input.digest.as_bytes());
         scans.extend(input.scans.iter().map(|(name, identity)| (name.clone(), identity.clone())));
     }
-    let digest = crate::digest::plan_digest(definition_digest, &scans);
+    let key = hasher.finalize().to_hex().to_string();
+    let digest = crate::digest::plan_digest(&key, &scans);
     LoweredView { plan: Arc::new(plan), scans: Arc::new(scans), digest }
 }

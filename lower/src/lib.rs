@@ -21,8 +21,8 @@
 //!   dialect; names are case-sensitive.
 //! - A view's signature and its P0 have the same output schema (a property test checks it
 //!   against lowering over inlined plans, [`inlined_signature`]).
-//! - A [`LoweredView`] compares by digest: the view's definition digest *and* the identities
-//!   of every provider it scans (DataFusion's plan equality ignores providers).
+//! - A [`LoweredView`] compares by an O(1) key over its definition, its inputs' keys and the
+//!   identities of every provider it scans (DataFusion's plan equality ignores providers).
 //! - Per-view queries resolve names through `viewdag_validate::resolve_relation` and never
 //!   read a whole-project query, so adding a view re-runs no other view's query.
 //! - A view whose own definition is broken, or that reads one, fails without planning;
@@ -58,8 +58,9 @@ pub struct LoweredView {
     pub plan: Arc<LogicalPlan>,
     /// Relation name → provider identity, for every scan in the plan.
     pub scans: Arc<BTreeMap<String, ProviderIdentity>>,
-    /// An equality key: BLAKE3 over the view's definition digest (for a scan, the scan's
-    /// one-node text) and the scans' identities; O(1) per view, no plan text. (The digest of P0's
+    /// An equality key: BLAKE3 over the view's name, canonical definition and its inputs'
+    /// keys (for a scan, the scan's one-node text), and the scans' identities; O(1) per
+    /// view, no plan text. (The digest of P0's
     /// normalized text, as bundles record it, is `viewdag_lower::digest::plan_digest` over
     /// that text.)
     pub digest: String,

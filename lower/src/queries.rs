@@ -19,7 +19,6 @@ use viewdag_ir::{Diagnostic, SurfaceInput, ViewInput};
 use viewdag_surface::planning_session;
 use viewdag_validate::{view_is_broken, view_reads};
 
-use crate::definition_digest::view_definition_digest;
 use crate::inputs::{PlannedInput, finish, plan_error, plan_input, signature_input};
 use crate::transforms::warnings::transform_warnings;
 use crate::transforms::{LowerContext, lower_transform};
@@ -76,13 +75,15 @@ pub fn view_schema(db: &dyn Db, view: ViewInput) -> LowerResult<DFSchemaRef> {
 #[salsa::tracked(returns(ref))]
 pub fn view_plan(db: &dyn Db, view: ViewInput) -> LowerResult<LoweredView> {
     view_schema(db, view).clone()?;
-    let definition_digest = view_definition_digest(db, view).clone()?;
+    let Some(definition) = view.definition(db) else {
+        return Err(ViewFailure::Invalid);
+    };
     let mut inputs = Vec::new();
     for read in &view_reads(db, view).reads {
         inputs.push(plan_input(db, &read.name)?);
     }
     let (plan, _) = lower_view(db, view, &inputs)?;
-    Ok(finish(plan, &inputs, &definition_digest))
+    Ok(finish(plan, &inputs, view.name(db), definition))
 }
 
 /// The reference [`view_signature`] is checked against (by the tests' properties): the
@@ -126,5 +127,5 @@ fn plan_input_for_reference(db: &dyn Db, name: &str) -> LowerResult<PlannedInput
         .alias(datafusion::common::TableReference::bare(name))
         .and_then(|builder| builder.build())
         .map_err(|error| plan_error(viewdag_ir::SpecLocation::view(name), &error))?;
-    Ok(PlannedInput { name: name.to_string(), plan: Arc::new(plan), scans: Default::default() })
+    Ok(PlannedInput { name: name.to_string(), plan: Arc::new(plan), scans: Default::default(), digest: String::new() })
 }

@@ -307,8 +307,7 @@ fn scenario_baseline(count: usize, outputs_only: bool) -> String {
         for view in &dag.views {
             context.sql(&format!("CREATE VIEW {} AS {}", view.name, view.sql)).await.expect("the view is created");
         }
-        let planned: Vec<String> =
-            if outputs_only { dag.output_views() } else { dag.views.iter().map(|view| view.name.clone()).collect() };
+        let planned: Vec<String> = if outputs_only { dag.output_views() } else { dag.views.iter().map(|view| view.name.clone()).collect() };
         for view in planned {
             let frame = context.sql(&format!("SELECT * FROM {view}")).await.expect("plans");
             frame.create_physical_plan().await.expect("physical plan");
@@ -378,7 +377,9 @@ fn main() {
     let mut words = arguments.iter();
     while let Some(word) = words.next() {
         match word.as_str() {
-            "--full-baseline-up-to" => full_baseline_limit = words.next().and_then(|limit| limit.parse().ok()).unwrap_or(full_baseline_limit),
+            "--full-baseline-up-to" => {
+                full_baseline_limit = words.next().and_then(|limit| limit.parse().ok()).unwrap_or(full_baseline_limit)
+            }
             count => counts.extend(count.parse::<usize>().ok()),
         }
     }

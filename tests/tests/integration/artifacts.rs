@@ -504,7 +504,8 @@ fn compile_writes_bundles_for_tasks_and_all_views_on_request() {
     let with_bundles: BTreeSet<&str> =
         envelope.views.iter().filter(|(_, view)| view.bundle_file.is_some()).map(|(name, _)| name.as_str()).collect();
     assert_eq!(with_bundles, ["enriched", "labels", "revenue_by_region", "top_regions", "top_three_orders"].into_iter().collect());
-    let checked = envelope.views.values().filter(|view| view.status == viewdag_driver::viewdag_artifact::ViewCompileStatus::Checked).count();
+    let checked =
+        envelope.views.values().filter(|view| view.status == viewdag_driver::viewdag_artifact::ViewCompileStatus::Checked).count();
     assert_eq!(checked, 7);
     let all = project.path().join("all");
     compile_to(&spec, &all);
