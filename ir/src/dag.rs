@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use petgraph::Direction;
-use petgraph::algo::tarjan_scc;
+use petgraph::algo::kosaraju_scc;
 use petgraph::stable_graph::{NodeIndex, StableDiGraph};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -77,7 +77,7 @@ impl ViewDag {
                 }
             }
         }
-        let mut cycles: Vec<Vec<String>> = tarjan_scc(&graph)
+        let mut cycles: Vec<Vec<String>> = kosaraju_scc(&graph)
             .into_iter()
             .filter(|component| component.len() > 1 || graph.contains_edge(component[0], component[0]))
             .map(|component| {

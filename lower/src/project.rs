@@ -113,7 +113,15 @@ pub fn checked_project(db: &dyn Db, project: ProjectInput) -> CheckedProject {
             diagnostics.push(diagnostic.clone());
         }
     }
-    diagnostics.extend(spec_structure(db, project).diagnostics.iter().cloned());
+    let structure = spec_structure(db, project);
+    diagnostics.extend(structure.diagnostics.iter().cloned());
+    // Check in dependency order, so each view's inputs are already memoized and no query
+    // recurses more than one level deep (a 100,000-view chain must not overflow the stack).
+    for name in structure.dag.topological_order() {
+        if let Some(Relation::View(view)) = resolve_relation(db, project, name.clone()) {
+            view_check(db, view);
+        }
+    }
     let views: Vec<ViewCheck> = project.views(db).iter().map(|view| view_check(db, *view).clone()).collect();
     for view in &views {
         diagnostics.extend(view.diagnostics.iter().cloned());

@@ -210,3 +210,22 @@ fn garbage_never_panics() {
         assert!(response.has_errors(), "{text:?} produced no error");
     }
 }
+
+#[test]
+fn a_thirty_thousand_view_chain_checks_without_deep_recursion() {
+    // Each view reads the one before: validation runs in dependency order, so no query
+    // recurses along the chain (test threads have 2 MiB stacks).
+    let project = TempProject::with_shop_data();
+    let mut text = String::from(
+        "version: 1\nsources:\n  orders: { format: delta, path: data/orders }\nviews:\n  c0:\n    filter: { input: orders, predicate: \"amount > 0\" }\n",
+    );
+    for index in 1..30_000 {
+        text.push_str(&format!("  c{index}:\n    filter: {{ input: c{}, predicate: \"amount > {}\" }}\n", index - 1, index % 5));
+    }
+    let path = project.write_spec("spec.yaml", &text);
+    let mut compiler = Compiler::new().expect("a compiler");
+    let response = compiler.compile(&viewdag_driver::CompileRequest::check(&path)).expect("readable");
+    assert!(!response.has_errors(), "{:?}", response.diagnostics.first());
+    assert_eq!(response.views.len(), 30_000);
+    assert!(response.views.iter().all(|view| view.status.is_valid()));
+}
