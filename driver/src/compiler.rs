@@ -11,8 +11,8 @@ use viewdag_ir::{
     Code, Diagnostic, ExistingDataInput, OutputSpec, ParsedSpec, PlanningSurfaceSpec, ProjectInput, SourceInput, SourceResolution,
     SpanIndex, SpecFormat, SpecLocation, SurfaceInput, ViewDefinition, ViewInput, parse_spec, reparse_edited_entry,
 };
-use viewdag_lower::{LowerResult, ViewCheckStatus, ViewFailure, checked_project, view_plan, view_schema};
-use viewdag_optimize::{OptimizedView, PhysicalView, PlanScope, PlannedView, compiled_project, optimized_view, physical_view};
+use viewdag_lower::{LowerResult, view_plan, view_schema};
+use viewdag_optimize::{OptimizedView, PhysicalView, PlanScope, compiled_project, optimized_view, physical_view};
 use viewdag_surface::{build_session_state, planning_session};
 use viewdag_validate::{Structure, spec_structure};
 
@@ -66,41 +66,7 @@ impl CompileRequest {
     }
 }
 
-/// How one view came out.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ViewStatus {
-    /// The view validates and was planned (a task, or every view with
-    /// [`Planning::AllViews`]).
-    Compiled { definition_digest: String, p0_digest: String, p1_digest: String, p2_digest: String },
-    /// The view validates and was not planned (not a task, or [`Planning::CheckOnly`]).
-    Checked { definition_digest: String },
-    /// The view has errors of its own (see the diagnostics).
-    Failed,
-    /// A relation upstream has errors; the view was not compiled.
-    Blocked { upstream: String },
-}
-
-impl ViewStatus {
-    /// Whether the view validates (and, if it was planned, planned without error).
-    pub fn is_valid(&self) -> bool {
-        matches!(self, ViewStatus::Compiled { .. } | ViewStatus::Checked { .. })
-    }
-
-    /// The view's definition digest (Merkle: its definition and its inputs' digests).
-    pub fn definition_digest(&self) -> Option<&str> {
-        match self {
-            ViewStatus::Compiled { definition_digest, .. } | ViewStatus::Checked { definition_digest } => Some(definition_digest),
-            ViewStatus::Failed | ViewStatus::Blocked { .. } => None,
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ViewOutcome {
-    pub name: String,
-    pub materialized: bool,
-    pub status: ViewStatus,
-}
+pub use viewdag_optimize::{ViewOutcome, ViewStatus};
 
 /// One tracked function execution, with the view (or source) it was for when known.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,8 +82,8 @@ pub struct CompileResponse {
     pub planning: Planning,
     /// Every diagnostic, sorted by position in the spec.
     pub diagnostics: Vec<Diagnostic>,
-    /// Every view, in declaration order. Shared: returning an unchanged response again (a
-    /// no-op recompile) copies no outcome.
+    /// Every view, in declaration order. Shared with the `compiled_project` query: a no-op
+    /// recompile copies no outcome.
     pub views: Arc<[ViewOutcome]>,
     /// The tracked functions that executed during this compile.
     pub executions: Vec<Execution>,
@@ -126,19 +92,6 @@ pub struct CompileResponse {
 }
 
 impl CompileResponse {
-    /// A copy without the execution log (which only describes the compile that produced
-    /// it, and holds an entry per executed query).
-    fn without_executions(&self) -> CompileResponse {
-        CompileResponse {
-            spec_path: self.spec_path.clone(),
-            planning: self.planning,
-            diagnostics: self.diagnostics.clone(),
-            views: Arc::clone(&self.views),
-            executions: Vec::new(),
-            stats: self.stats.clone(),
-        }
-    }
-
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(Diagnostic::is_error)
     }
@@ -177,9 +130,6 @@ pub struct Compiler {
     optimizer_settings: Option<viewdag_optimize::OptimizerSettingsInput>,
     /// Existing tables and files the spec is checked against (read in `compile_text`).
     existing: Option<ExistingDataInput>,
-    /// The last response, returned again when nothing changed. Every method that sets an
-    /// input outside `compile` clears it.
-    pub(crate) last_response: Option<CompileResponse>,
     /// The last parse, reused while the spec text is unchanged.
     last_parsed: Option<Arc<ParsedSpec>>,
     /// Per source: the declaration and file fingerprint it was last loaded with, and the
@@ -205,7 +155,6 @@ impl Compiler {
             optimizer_settings: None,
             existing: None,
             last_parsed: None,
-            last_response: None,
             loaded_sources: HashMap::new(),
         })
     }
@@ -256,18 +205,10 @@ impl Compiler {
         let sources: Vec<_> = parsed.sources.iter().map(|(name, spec)| (name.clone(), spec.clone())).collect();
         let existing = crate::existing::read_existing_data(&self.root, &self.outputs, &sources, self.db.tokio());
         let inputs_changed = inputs_changed + self.set_existing_data(existing);
-        // Same inputs, same revision: the previous response still holds.
-        if inputs_changed == 0
-            && let Some(previous) =
-                self.last_response.as_ref().filter(|previous| previous.spec_path == spec_path && previous.planning == planning)
-        {
-            return CompileResponse { stats: RecompileStats::from_events(&self.db.take_events(), 0), ..previous.without_executions() };
-        }
         let mut response = self.collect(spec_path, planning);
         let events = self.db.take_events();
         response.stats = RecompileStats::from_events(&events, inputs_changed);
         response.executions = self.name_executions(events);
-        self.last_response = Some(response.without_executions());
         response
     }
 
@@ -524,39 +465,10 @@ impl Compiler {
         planning_session(&self.db, self.surface.expect("inputs are set")).manifest.hash.clone()
     }
 
+    /// The response: the queries' outcomes (shared) and diagnostics sorted by position.
     fn collect(&self, spec_path: &Path, planning: Planning) -> CompileResponse {
-        let project = self.project();
-        let db = &self.db;
-        let checked = checked_project(db, project);
-        let compiled = compiled_project(db, project, planning.scope());
+        let compiled = compiled_project(&self.db, self.project(), planning.scope());
         let mut diagnostics: Vec<Diagnostic> = compiled.diagnostics.as_ref().clone();
-        // Only looked up, never iterated.
-        let planned: HashMap<ViewInput, &LowerResult<PlannedView>> =
-            compiled.planned.iter().map(|(view, outcome)| (*view, outcome)).collect();
-        let views: Vec<ViewOutcome> = checked
-            .views
-            .iter()
-            .map(|check| {
-                let status = match (&check.status, planned.get(&check.view)) {
-                    (ViewCheckStatus::Valid { definition_digest }, Some(Ok(plans))) => ViewStatus::Compiled {
-                        definition_digest: definition_digest.clone(),
-                        p0_digest: plans.p0_digest.clone(),
-                        p1_digest: plans.p1_digest.clone(),
-                        p2_digest: plans.p2_digest.clone(),
-                    },
-                    (ViewCheckStatus::Valid { .. }, Some(Err(ViewFailure::Blocked { upstream }))) => {
-                        ViewStatus::Blocked { upstream: upstream.clone() }
-                    }
-                    (ViewCheckStatus::Valid { .. }, Some(Err(_))) => ViewStatus::Failed,
-                    (ViewCheckStatus::Valid { definition_digest }, None) => {
-                        ViewStatus::Checked { definition_digest: definition_digest.clone() }
-                    }
-                    (ViewCheckStatus::Failed, _) => ViewStatus::Failed,
-                    (ViewCheckStatus::Blocked { upstream }, _) => ViewStatus::Blocked { upstream: upstream.clone() },
-                };
-                ViewOutcome { name: check.name.clone(), materialized: check.materialized, status }
-            })
-            .collect();
         let spans = &self.spec.as_ref().expect("spec is read").spans;
         sort_by_position(&mut diagnostics, spans);
         diagnostics.dedup();
@@ -564,7 +476,7 @@ impl Compiler {
             spec_path: spec_path.to_path_buf(),
             planning,
             diagnostics,
-            views: views.into(),
+            views: Arc::clone(&compiled.views),
             executions: Vec::new(),
             stats: RecompileStats::default(),
         }
@@ -600,7 +512,6 @@ impl Compiler {
 
     /// Replaces the spec's optimizer profile with `config` (`None` goes back to the spec).
     pub fn set_optimizer_pipeline(&mut self, config: Option<viewdag_optimize::OptimizerPipelineConfig>) {
-        self.last_response = None;
         let settings = self.optimizer_settings_input();
         if settings.pipeline_override(&self.db) != &config {
             settings.set_pipeline_override(&mut self.db).to(config);
@@ -609,7 +520,6 @@ impl Compiler {
 
     /// Registers rules on top of DataFusion's defaults (name them in a pipeline to run them).
     pub fn set_optimizer_extensions(&mut self, extensions: viewdag_optimize::OptimizerRuleExtensions) {
-        self.last_response = None;
         let settings = self.optimizer_settings_input();
         if settings.extensions(&self.db) != &extensions {
             settings.set_extensions(&mut self.db).to(extensions);
@@ -618,7 +528,6 @@ impl Compiler {
 
     /// Keep the plan text after every changing rule in the traces (for `explain --passes`).
     pub fn set_record_plan_text(&mut self, record: bool) {
-        self.last_response = None;
         let settings = self.optimizer_settings_input();
         if *settings.record_plan_text(&self.db) != record {
             settings.set_record_plan_text(&mut self.db).to(record);

@@ -492,7 +492,6 @@ impl Compiler {
                 self.db.register_volume(identity.clone(), volume);
             }
             view.set_materialized_table(&mut self.db).to(Some(identity));
-            self.last_response = None;
         }
         Ok(())
     }

@@ -31,7 +31,7 @@ pub mod queries;
 pub use pipeline::registry::{OptimizerRuleExtensions, OptimizerRuleRegistry, RegisteredRule};
 pub use pipeline::settings::{OptimizerPipelineConfig, PRESET_NAMES, PhaseConfig};
 pub use pipeline::trace::{Convergence, IdempotenceVerdict, OptimizerPhase, OptimizerTrace, PassOutcome, PassTraceEntry, PhaseTrace};
-pub use project::{CompiledProject, PlanScope, PlannedView, compiled_project, planned_view, task_digest};
+pub use project::{CompiledProject, PlanScope, PlannedView, ViewOutcome, ViewStatus, compiled_project, planned_view, task_digest};
 pub use pushdown::PushdownReport;
 pub use queries::{
     OptimizedView, OptimizerSettingsInput, PhysicalView, ResolvedOptimizerPipeline, optimized_view, physical_view,

@@ -8,7 +8,7 @@
 //! - A task digest is O(1) given the view's definition digest: it decides whether a task is
 //!   up to date without planning.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use viewdag_ir::{Diagnostic, ProjectInput, SurfaceInput, ViewInput};
@@ -77,12 +77,48 @@ pub fn task_digest(db: &dyn Db, view: ViewInput) -> LowerResult<String> {
     Ok(hasher.finalize().to_hex().to_string())
 }
 
-/// The project's compile: the check's diagnostics, the optimizer profile's, and each
-/// planned view's, sorted by logical location and deduplicated.
+/// How one view came out of a compile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ViewStatus {
+    /// The view validates and was planned (a task, or every view with
+    /// [`PlanScope::AllViews`]).
+    Compiled { definition_digest: String, p0_digest: String, p1_digest: String, p2_digest: String },
+    /// The view validates and was not planned (not a task, or [`PlanScope::Nothing`]).
+    Checked { definition_digest: String },
+    /// The view has errors of its own (see the diagnostics).
+    Failed,
+    /// A relation upstream has errors; the view was not compiled.
+    Blocked { upstream: String },
+}
+
+impl ViewStatus {
+    /// Whether the view validates (and, if it was planned, planned without error).
+    pub fn is_valid(&self) -> bool {
+        matches!(self, ViewStatus::Compiled { .. } | ViewStatus::Checked { .. })
+    }
+
+    /// The view's definition digest (Merkle: its definition and its inputs' digests).
+    pub fn definition_digest(&self) -> Option<&str> {
+        match self {
+            ViewStatus::Compiled { definition_digest, .. } | ViewStatus::Checked { definition_digest } => Some(definition_digest),
+            ViewStatus::Failed | ViewStatus::Blocked { .. } => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ViewOutcome {
+    pub name: String,
+    pub materialized: bool,
+    pub status: ViewStatus,
+}
+
+/// The project's compile: every view's outcome (declaration order) and every diagnostic —
+/// the check's, the optimizer profile's and each planned view's — sorted by logical
+/// location and deduplicated. Shared: a compile that changed nothing copies none of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CompiledProject {
-    /// Per planned view (declaration order for all views; task order for tasks).
-    pub planned: Arc<Vec<(ViewInput, LowerResult<PlannedView>)>>,
+    pub views: Arc<[ViewOutcome]>,
     pub diagnostics: Arc<Vec<Diagnostic>>,
 }
 
@@ -102,17 +138,42 @@ pub fn compiled_project(db: &dyn Db, project: ProjectInput, scope: PlanScope) ->
     if let Err(problems) = resolved_optimizer_pipeline(db, SurfaceInput::get(db)) {
         diagnostics.extend(problems.iter().cloned());
     }
-    let mut planned = Vec::new();
+    // Only looked up, never iterated.
+    let mut planned: HashMap<ViewInput, &LowerResult<PlannedView>> = HashMap::new();
     for view in in_scope.into_iter().filter(|view| valid.contains(view)) {
-        let outcome = planned_view(db, view).clone();
-        match &outcome {
+        let outcome = planned_view(db, view);
+        match outcome {
             Ok(plans) => diagnostics.extend(plans.diagnostics.iter().cloned()),
             Err(ViewFailure::Errors(errors)) => diagnostics.extend(errors.iter().cloned()),
             Err(_) => {}
         }
-        planned.push((view, outcome));
+        planned.insert(view, outcome);
     }
+    let views: Vec<ViewOutcome> = checked
+        .views
+        .iter()
+        .map(|check| {
+            let status = match (&check.status, planned.get(&check.view)) {
+                (ViewCheckStatus::Valid { definition_digest }, Some(Ok(plans))) => ViewStatus::Compiled {
+                    definition_digest: definition_digest.clone(),
+                    p0_digest: plans.p0_digest.clone(),
+                    p1_digest: plans.p1_digest.clone(),
+                    p2_digest: plans.p2_digest.clone(),
+                },
+                (ViewCheckStatus::Valid { .. }, Some(Err(ViewFailure::Blocked { upstream }))) => {
+                    ViewStatus::Blocked { upstream: upstream.clone() }
+                }
+                (ViewCheckStatus::Valid { .. }, Some(Err(_))) => ViewStatus::Failed,
+                (ViewCheckStatus::Valid { definition_digest }, None) => {
+                    ViewStatus::Checked { definition_digest: definition_digest.clone() }
+                }
+                (ViewCheckStatus::Failed, _) => ViewStatus::Failed,
+                (ViewCheckStatus::Blocked { upstream }, _) => ViewStatus::Blocked { upstream: upstream.clone() },
+            };
+            ViewOutcome { name: check.name.clone(), materialized: check.materialized, status }
+        })
+        .collect();
     viewdag_ir::diagnostic::sort_diagnostics(&mut diagnostics);
     diagnostics.dedup();
-    CompiledProject { planned: Arc::new(planned), diagnostics: Arc::new(diagnostics) }
+    CompiledProject { views: views.into(), diagnostics: Arc::new(diagnostics) }
 }
