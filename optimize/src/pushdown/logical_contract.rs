@@ -3,7 +3,7 @@
 use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::common::{Column, DFSchemaRef};
 use datafusion::logical_expr::utils::split_conjunction;
-use datafusion::logical_expr::{Expr, LogicalPlan, TableProviderFilterPushDown, TableScan};
+use datafusion::logical_expr::{Expr, LogicalPlan, Projection, TableProviderFilterPushDown, TableScan};
 
 use crate::pushdown::report::{
     PredicatePlacement, PushdownClassification, PushdownPredicateReport, PushdownReport, PushdownVerdict, ScanPushdownReport,
@@ -49,7 +49,8 @@ pub fn verify_logical_pushdown(plan: &LogicalPlan) -> PushdownReport {
 }
 
 /// `residual_above`: conjuncts of the filters between this node and the nearest ancestor
-/// that is not a filter, an alias or a column-only projection.
+/// that is not a filter, an alias or a projection (through which they are rewritten over
+/// its input), expressed over this node's output.
 fn visit(plan: &LogicalPlan, residual_above: Vec<Expr>, contracts: &mut Vec<ScanContract>) {
     match plan {
         LogicalPlan::TableScan(scan) => {
@@ -65,12 +66,45 @@ fn visit(plan: &LogicalPlan, residual_above: Vec<Expr>, contracts: &mut Vec<Scan
         LogicalPlan::Projection(projection) if projection.expr.iter().all(is_column_keeping_its_name) => {
             visit(&projection.input, residual_above, contracts);
         }
+        // A projection that names expressions (DataFusion's common-subexpression rule puts
+        // `v * 1.09 AS __common_expr_1` below a filter on `__common_expr_1`): the filters
+        // above read its outputs, so they are followed down with each output replaced by the
+        // expression it names.
+        LogicalPlan::Projection(projection) if !residual_above.is_empty() && projection.expr.iter().all(is_named) => {
+            let residual = residual_above.into_iter().map(|expression| inline_projection(expression, projection)).collect();
+            visit(&projection.input, residual, contracts);
+        }
         other => {
             for input in other.inputs() {
                 visit(input, Vec::new(), contracts);
             }
         }
     }
+}
+
+/// A column or an aliased expression: an output the projection names.
+fn is_named(expression: &Expr) -> bool {
+    matches!(expression, Expr::Column(_) | Expr::Alias(_))
+}
+
+/// `expression` (over `projection`'s output) with every output column replaced by the
+/// expression the projection computes it with (over the projection's input).
+fn inline_projection(expression: Expr, projection: &Projection) -> Expr {
+    let outputs: Vec<(Column, Expr)> =
+        projection.schema.columns().into_iter().zip(projection.expr.iter().map(|output| output.clone().unalias())).collect();
+    let inlined = expression.clone().transform(|node| {
+        let Expr::Column(column) = &node else { return Ok(Transformed::no(node)) };
+        let found = outputs.iter().find(|(output, _)| output == column).or_else(|| {
+            // An unqualified reference names the output of that name, if only one has it.
+            let mut by_name = outputs.iter().filter(|(output, _)| column.relation.is_none() && output.name == column.name);
+            by_name.next().filter(|_| by_name.next().is_none())
+        });
+        match found {
+            Some((_, computed)) => Ok(Transformed::yes(computed.clone())),
+            None => Ok(Transformed::no(node)),
+        }
+    });
+    inlined.map(|transformed| transformed.data).unwrap_or(expression)
 }
 
 fn is_column_keeping_its_name(expression: &Expr) -> bool {

@@ -11,15 +11,19 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::datasource::physical_plan::FileScanConfig;
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::execution::context::ExecutionProps;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::logical_expr::physical_planning_context::PhysicalPlanningContext;
+use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_expr::create_physical_expr;
+use datafusion::physical_expr::expressions::Column as PhysicalColumn;
 use datafusion::physical_expr::utils::split_conjunction;
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::filter::FilterExec;
+use datafusion::physical_plan::projection::ProjectionExec;
 
 use crate::pushdown::logical_contract::scan_contracts;
 use crate::pushdown::report::{PredicatePlacement, PushdownPredicateReport, PushdownReport, PushdownVerdict, ScanPushdownReport};
@@ -44,6 +48,15 @@ fn collect_filter_conjuncts(plan: &Arc<dyn ExecutionPlan>, conjuncts: &mut BTree
     if let Some(filter) = plan.downcast_ref::<FilterExec>() {
         for conjunct in split_conjunction(filter.predicate()) {
             conjuncts.insert(without_column_indices(&conjunct.to_string()));
+            // Over a projection that computes the columns it reads (the common-subexpression
+            // rule's `v * 1.09 AS __common_expr_1`): also as computed from below it.
+            let mut input = Arc::clone(filter.input());
+            let mut inlined = Arc::clone(conjunct);
+            while let Some(projection) = input.downcast_ref::<ProjectionExec>() {
+                inlined = inline_projection(inlined, projection);
+                conjuncts.insert(without_column_indices(&inlined.to_string()));
+                input = Arc::clone(projection.input());
+            }
         }
     }
     // A file scan that accepted a filter from the physical `FilterPushdown` rule (Parquet
@@ -59,6 +72,19 @@ fn collect_filter_conjuncts(plan: &Arc<dyn ExecutionPlan>, conjuncts: &mut BTree
     for child in plan.children() {
         collect_filter_conjuncts(child, conjuncts);
     }
+}
+
+/// `expression` over `projection`'s output, rewritten over its input.
+fn inline_projection(expression: Arc<dyn PhysicalExpr>, projection: &ProjectionExec) -> Arc<dyn PhysicalExpr> {
+    let outputs = projection.expr();
+    let inlined = Arc::clone(&expression).transform(|node| match node.downcast_ref::<PhysicalColumn>() {
+        Some(column) => match outputs.get(column.index()) {
+            Some(output) => Ok(Transformed::yes(Arc::clone(&output.expr))),
+            None => Ok(Transformed::no(node)),
+        },
+        None => Ok(Transformed::no(node)),
+    });
+    inlined.map(|transformed| transformed.data).unwrap_or(expression)
 }
 
 /// The P2 pushdown report of a view, given its P1 and P2.

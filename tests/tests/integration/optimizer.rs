@@ -501,3 +501,41 @@ fn the_registry_keys_repeated_physical_rules_by_position() {
     assert!(matches!(registry.get(OptimizerPhase::Physical, "OutputRequirements#2"), Some(RegisteredRule::Physical(_))));
     assert_eq!(registry.default_order(OptimizerPhase::Logical).len(), ctx.state().optimizers().len());
 }
+
+/// DataFusion's common-subexpression rule rewrites `Filter(v * 1.09 > 3)` over a scan into a
+/// filter on `__common_expr_N` over `Projection(v * 1.09 AS __common_expr_N, …)`: the
+/// pushdown check must see through such projections (no false V0608), in P1 and P2, and
+/// strict mode must still compile and run.
+#[test]
+fn a_residual_filter_behind_a_common_subexpression_projection_is_honoured() {
+    let project = TempProject::empty();
+    viewdag_tests::data::write_parquet_file(&project.path().join("data/facts.parquet"), &viewdag_tests::synthetic::facts(64, 8, 5));
+    let spec = "version: 1
+sources:
+  facts: { format: parquet, path: data/facts.parquet }
+views:
+  scaled:
+    project: { input: facts, columns: { id: id, k: k, v: \"v * 1.09\", s: s } }
+  big:
+    filter: { input: scaled, predicate: \"v > 3 AND v < 20\" }
+outputs:
+  big: { view: big, path: out/big }
+profile:
+  pushdown: strict
+";
+    let mut compiler = Compiler::new().unwrap();
+    let path = project.write_spec("spec.yaml", spec);
+    let plans_text = |compiler: &Compiler| {
+        let plans = compiler.view_plans("big").unwrap().unwrap();
+        (plans.optimized.text.clone(), plans.physical.text.clone())
+    };
+    let response = compiler.compile(&viewdag_driver::CompileRequest::new(&path)).unwrap();
+    assert!(response.diagnostics.is_empty(), "{:?}\n{:?}", response.diagnostics, plans_text(&compiler));
+    let (p1, _) = plans_text(&compiler);
+    assert!(p1.contains("__common_expr"), "the case this test is about: {p1}");
+    let report = compiler.run(&viewdag_driver::CompileRequest::new(&path), &mut |_| {}).unwrap();
+    assert!(report.succeeded(), "{:?} {:?}", report.compile.diagnostics, report.tasks);
+    let rows = viewdag_tests::data::read_delta_rows(&project.path().join("out/big"));
+    let expected = (0..64).map(|id| id as f64 / 3.0 * 1.09).filter(|v| *v > 3.0 && *v < 20.0).count();
+    assert_eq!(rows.len(), expected);
+}
