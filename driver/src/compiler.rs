@@ -14,7 +14,7 @@ use viewdag_ir::{
 use viewdag_lower::{LowerResult, view_plan, view_schema};
 use viewdag_optimize::{OptimizedView, PhysicalView, PlanScope, compiled_project, optimized_view, physical_view};
 use viewdag_surface::{build_session_state, planning_session};
-use viewdag_validate::{Structure, spec_structure};
+use viewdag_validate::{Relation, Structure, resolve_relation, spec_structure};
 
 use crate::database::{Database, QueryEvent, QueryOutcome, id_of};
 use crate::error::DriverError;
@@ -412,8 +412,12 @@ impl Compiler {
         self.project().views(&self.db).iter().map(|view| view.name(&self.db).clone()).collect()
     }
 
+    /// The view `name` denotes (O(1): the memoized per-name lookup).
     pub(crate) fn view_input(&self, name: &str) -> Option<ViewInput> {
-        self.project().views(&self.db).iter().copied().find(|view| view.name(&self.db) == name)
+        match resolve_relation(&self.db, self.project(), name.to_string()) {
+            Some(Relation::View(view)) => Some(view),
+            Some(Relation::Source(_)) | None => None,
+        }
     }
 
     pub fn is_materialized(&self, name: &str) -> bool {

@@ -48,7 +48,7 @@ const TOP_LEVEL_KEYS: [&str; 5] = ["version", "sources", "views", "outputs", "pr
 /// The largest spec file read, in bytes: beyond it nothing is parsed (`V0007`).
 pub const MAX_SPEC_BYTES: usize = 16 * 1024 * 1024;
 /// The most sources, views and outputs one spec may declare together (`V0007`).
-pub const MAX_SPEC_ENTRIES: usize = 100_000;
+pub const MAX_SPEC_ENTRIES: usize = 200_000;
 
 /// Parses spec text. Never panics; every problem becomes a diagnostic.
 pub fn parse_spec(text: &str, format: SpecFormat) -> ParsedSpec {

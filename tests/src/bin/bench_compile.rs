@@ -270,6 +270,20 @@ fn scenario_compile(count: usize) -> String {
     )
 }
 
+/// For profiling (`perf record`): a cold compile, then 40 leaf edits back and forth.
+fn scenario_leaf_loop(count: usize) -> String {
+    let (_directory, dag, spec_path, text) = synthetic_project(count);
+    let mut compiler = Compiler::new().expect("a compiler");
+    compiler.compile_text(&spec_path, &text);
+    let leaf = dag.leaf_filter().expect("a leaf filter");
+    let edited = text.replacen(&leaf.yaml, &leaf.yaml.replace("predicate: \"v > ", "predicate: \"v >= "), 1);
+    let start = Instant::now();
+    for round in 0..40 {
+        compiler.compile_text(&spec_path, if round % 2 == 0 { &edited } else { &text });
+    }
+    format!("leaf_mean={:.6}", seconds(start) / 40.0)
+}
+
 /// `viewdag run` of an unchanged project (every task up to date), cold: a first run writes
 /// the tables, then a fresh compiler runs again.
 fn scenario_run(count: usize) -> String {
@@ -363,6 +377,7 @@ fn main() {
             "check" => scenario_check(count),
             "compile" => scenario_compile(count),
             "run" => scenario_run(count),
+            "leaf-loop" => scenario_leaf_loop(count),
             "baseline" => scenario_baseline(count, false),
             "baseline-outputs" => scenario_baseline(count, true),
             _ => scenario_chain(),

@@ -24,7 +24,7 @@ fn fixtures_dir() -> PathBuf {
 /// Codes no spec fixture can produce, each with the reason.
 const NOT_TRIGGERED_BY_A_FIXTURE: [(Code, &str); 9] = [
     (Code::SpecIo, "the spec file itself cannot be read: no spec text exists"),
-    (Code::SpecTooLarge, "needs a 16 MiB spec or 100 000 entries: tested by `spec_size_limits`"),
+    (Code::SpecTooLarge, "needs a 16 MiB spec or 200 000 entries: tested by `spec_size_limits`"),
     (Code::InvalidName, "reserved; not emitted yet"),
     (Code::PlanError, "the fallback for DataFusion errors no specific check explains"),
     (Code::OptimizerFailed, "optimizer behaviour, tested in `optimize`"),
