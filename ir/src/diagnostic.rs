@@ -66,6 +66,7 @@ codes! {
     TransformCount = ("V0105", "transform-count", Error, "a view must have exactly one transform key");
     Blocked = ("V0106", "blocked", Note, "a view is not compiled because a view it reads has errors");
     InvalidName = ("V0107", "invalid-name", Error, "a relation or column name is empty or not a plain identifier");
+    ViewNameNotPathComponent = ("V0108", "view-name-not-path-component", Error, "a view's name cannot be a single directory name (it holds `/`, `\\`, NUL, is `.`/`..`, starts with `.` or exceeds 255 bytes)");
     // V02xx: semantics of views.
     PlanError = ("V0201", "plan-error", Error, "DataFusion rejected the view while planning it");
     ExpressionSyntax = ("V0202", "expression-syntax", Error, "an expression string does not parse");

@@ -42,6 +42,7 @@ pub mod unknown_column;
 pub mod unknown_function;
 pub mod unknown_reference;
 pub mod unnamed_group_key;
+pub mod view_name_not_path_component;
 pub mod wrong_arity;
 
 /// What a structural check may look at.
@@ -67,6 +68,7 @@ impl CheckContext<'_> {
 pub fn run_structural_checks(context: &CheckContext) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
     diagnostics.extend(duplicate_name::check(context));
+    diagnostics.extend(view_name_not_path_component::check(context));
     diagnostics.extend(unknown_reference::check(context));
     diagnostics.extend(cycle::check(context));
     diagnostics.extend(output_unknown_view::check(context));
