@@ -18,8 +18,10 @@ use viewdag_validate::{Structure, spec_structure};
 
 use crate::database::{Database, QueryEvent, QueryOutcome, id_of};
 use crate::error::DriverError;
-use crate::sources::{load_source, source_fingerprint};
+use crate::sources::{load_source, root_path_text, source_fingerprint};
 use crate::stats::RecompileStats;
+use viewdag_validate::checks::path_outside_project::check_source;
+use viewdag_validate::lexical_path::PathSpace;
 
 /// Which views a compile plans (P0 → P1 → P2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -278,15 +280,19 @@ impl Compiler {
         // Sources are loaded with a throwaway session on the shared runtime environment, built
         // only if some source has to be (re)loaded.
         let mut loading_state = None;
+        let path_space = PathSpace::new(Some(&root_path_text(&self.root)));
         let mut source_inputs = Vec::new();
         for (name, spec) in &parsed.sources {
-            let resolution = match spec {
-                None => SourceResolution::Failed(Diagnostic::new(
+            let refused = spec.as_ref().and_then(|spec| check_source(name, &spec.path, &parsed.profile, &path_space));
+            let resolution = match (spec, refused) {
+                (None, None) => SourceResolution::Failed(Diagnostic::new(
                     Code::InvalidValue,
                     SpecLocation::source(name),
                     format!("source `{name}` could not be read"),
                 )),
-                Some(spec) => {
+                // Outside the project and every allowed root: never opened.
+                (_, Some(refused)) => SourceResolution::Failed(refused),
+                (Some(spec), None) => {
                     // Reload only when the files (or the Delta log) changed.
                     let fingerprint = source_fingerprint(&self.root, spec);
                     let cached = self.loaded_sources.get(name).filter(|(cached_spec, cached_fingerprint, _)| {

@@ -33,7 +33,7 @@ use deltalake::protocol::SaveMode;
 use futures::FutureExt;
 use salsa::Setter;
 use tokio::task::JoinSet;
-use viewdag_ir::{OutputSpec, ProviderIdentity, PushdownPolicy, SurfaceInput, WriteMode};
+use viewdag_ir::{OutputSpec, ProjectInput, ProviderIdentity, PushdownPolicy, SurfaceInput, WriteMode};
 use viewdag_lower::ViewFailure;
 use viewdag_optimize::pushdown::{ExactClaim, exact_claims};
 use viewdag_optimize::{optimized_view, physical_view, resolved_optimizer_pipeline, task_digest};
@@ -42,6 +42,7 @@ use viewdag_surface::planning_session;
 use viewdag_validate::checks::contract::check_output;
 
 use crate::compiler::{CompileRequest, CompileResponse, Compiler, Planning, ViewStatus};
+use crate::confinement::WriteConfinement;
 use crate::error::DriverError;
 use crate::planned_table::PlannedTable;
 use crate::run_state::{RecordedTask, RunState};
@@ -202,6 +203,10 @@ impl Compiler {
         let mut plan_diagnostics: Vec<viewdag_ir::Diagnostic> = Vec::new();
         let mut planned: Vec<String> = Vec::new();
         let (mut started, mut finished) = (0, 0);
+        // Where every task's table really lands (symlinks resolved), decided before anything
+        // is written.
+        let confinement = self.write_confinement();
+        let refusals: Vec<Option<String>> = tasks.iter().map(|task| confinement.refusal(&self.task_target(task))).collect();
         while finished < total {
             // Start ready tasks, longest critical path first, while workers are free.
             let mut ready: Vec<&Task> = waiting
@@ -217,10 +222,11 @@ impl Compiler {
             for index in ready {
                 let task = &tasks[index];
                 let blocker = self.blocker(&compile, task, &failed);
+                let refusal = if blocker.is_none() { refusals[index].clone() } else { None };
                 // Decided from digests, before planning: an up-to-date task needs no worker.
-                let fingerprint = match &blocker {
-                    Some(_) => None,
-                    None => self.task_fingerprint(task),
+                let fingerprint = match (&blocker, &refusal) {
+                    (None, None) => self.task_fingerprint(task),
+                    _ => None,
                 };
                 let up_to_date = match &fingerprint {
                     Some(fingerprint)
@@ -232,17 +238,18 @@ impl Compiler {
                     }
                     _ => None,
                 };
-                if blocker.is_none() && up_to_date.is_none() && running.len() >= options.jobs.max(1) {
+                if blocker.is_none() && refusal.is_none() && up_to_date.is_none() && running.len() >= options.jobs.max(1) {
                     // No free worker; a skipped or up-to-date task needs none, so keep looking.
                     continue;
                 }
                 waiting.retain(|&other| other != index);
                 started_at[index] = Some(Instant::now());
-                let prepared = match (blocker, up_to_date, fingerprint) {
-                    (Some(reason), _, _) => Err(TaskOutcome::Skipped { reason }),
-                    (None, Some(outcome), _) => Err(outcome),
-                    (None, None, None) => Err(TaskOutcome::Failed { message: format!("view `{}` has no task digest", task.view) }),
-                    (None, None, Some(fingerprint)) => {
+                let prepared = match (blocker, refusal, up_to_date, fingerprint) {
+                    (Some(reason), _, _, _) => Err(TaskOutcome::Skipped { reason }),
+                    (None, Some(message), _, _) => Err(TaskOutcome::Failed { message }),
+                    (None, None, Some(outcome), _) => Err(outcome),
+                    (None, None, None, None) => Err(TaskOutcome::Failed { message: format!("view `{}` has no task digest", task.view) }),
+                    (None, None, None, Some(fingerprint)) => {
                         planned.push(task.id.clone());
                         self.prepare_task(task, fingerprint, &mut plan_diagnostics).map_err(|message| TaskOutcome::Failed { message })
                     }
@@ -354,6 +361,17 @@ impl Compiler {
                 self.root.join(&spec.path)
             }
         }
+    }
+
+    /// The resolved roots this run may write into and the sources it may not write.
+    fn write_confinement(&self) -> WriteConfinement {
+        let project = ProjectInput::get(&self.db);
+        let sources: Vec<(String, String)> = project
+            .sources(&self.db)
+            .iter()
+            .filter_map(|source| Some((source.name(&self.db).clone(), source.declaration(&self.db).as_ref()?.path.clone())))
+            .collect();
+        WriteConfinement::new(&self.root, &project.profile(&self.db).paths.allow, &sources)
     }
 
     fn output_spec(&self, output: &str) -> Option<&OutputSpec> {

@@ -31,6 +31,7 @@ pub mod nested_aggregate;
 pub mod non_boolean_predicate;
 pub mod output_path_conflict;
 pub mod output_unknown_view;
+pub mod path_outside_project;
 pub mod source_schema_mismatch;
 pub mod too_few_items;
 pub mod type_mismatch;
