@@ -319,6 +319,9 @@ fn execute(command: Command) -> Result<i32, DriverError> {
             if !report.compile.diagnostics.is_empty() {
                 print_diagnostics(&compiler, &report.compile);
             }
+            for warning in &report.warnings {
+                eprintln!("warning: {warning}");
+            }
             let written = report.tasks.iter().filter(|task| matches!(task.outcome, TaskOutcome::Written { .. })).count();
             let up_to_date = report.tasks.iter().filter(|task| matches!(task.outcome, TaskOutcome::UpToDate { .. })).count();
             eprintln!(

@@ -10,6 +10,9 @@
 //! - A task runs only after every task it reads wrote its table; a failed or skipped task
 //!   skips its readers, never the unrelated tasks.
 //! - Reports are in task order, whatever the order of completion.
+//! - The run state is saved right after each task's commit is recorded, so a run killed
+//!   between two commits resumes without repeating the first (no append written twice); a
+//!   failed save is a warning of the run.
 //!
 //! A materialized view's readers scan the table its task just wrote: after the task, the
 //! driver binds the view's `materialized_table` input to that Delta version, so readers
@@ -96,6 +99,9 @@ pub struct RunReport {
     /// The ids of the tasks that were planned (P0 → P2): those that were not up to date.
     /// An unchanged project plans nothing.
     pub planned: Vec<String>,
+    /// Problems of the run itself that wrote nothing wrong, e.g. a run state that could not
+    /// be saved (the next run then re-runs those tasks).
+    pub warnings: Vec<String>,
 }
 
 impl RunReport {
@@ -202,6 +208,7 @@ impl Compiler {
         let mut rewritten: BTreeSet<String> = BTreeSet::new();
         let mut plan_diagnostics: Vec<viewdag_ir::Diagnostic> = Vec::new();
         let mut planned: Vec<String> = Vec::new();
+        let mut warnings: Vec<String> = Vec::new();
         let (mut started, mut finished) = (0, 0);
         // Where every task's table really lands (symlinks resolved), decided before anything
         // is written.
@@ -305,22 +312,25 @@ impl Compiler {
             };
             let report = self.finish_task(task, ended, started_at[index], &mut failed, &mut done);
             let target = relative_location(&self.root, &self.task_target(task));
-            match (&report.outcome, fingerprints[index].take()) {
+            let state_changed = match (&report.outcome, fingerprints[index].take()) {
                 (TaskOutcome::Written { version, .. }, Some(fingerprint)) => {
                     rewritten.insert(task.id.clone());
                     run_state.tasks.insert(task.id.clone(), RecordedTask { target, fingerprint, version: *version });
+                    true
                 }
-                _ => {
-                    run_state.tasks.remove(&task.id);
-                }
+                _ => run_state.tasks.remove(&task.id).is_some(),
+            };
+            // Saved at each commit, so a run killed after it never repeats it (an append
+            // would add its rows twice).
+            if state_changed && let Err(error) = run_state.save(&self.root) {
+                let warning = format!("the run state was not saved after `{}`: {error} (the next run re-runs this task)", task.id);
+                warnings.push(warning);
             }
             progress(Progress::Finished { report: &report, index: finished, total });
             finished += 1;
             reports[index] = Some(report);
         }
         self.unbind_materialized_tables();
-        // Failing to save only means the next run re-runs what it could have skipped.
-        let _ = run_state.save(&self.root);
         if !plan_diagnostics.is_empty() {
             compile.diagnostics.extend(plan_diagnostics);
             if let Some(spec) = &self.spec {
@@ -328,7 +338,7 @@ impl Compiler {
             }
             compile.diagnostics.dedup();
         }
-        Ok(RunReport { compile, tasks: reports.into_iter().flatten().collect(), planned })
+        Ok(RunReport { compile, tasks: reports.into_iter().flatten().collect(), planned, warnings })
     }
 
     fn finish_task(
