@@ -522,8 +522,13 @@ pub fn read_spec_file(path: &Path) -> Result<String, DriverError> {
     if bytes.len() > MAX_SPEC_BYTES {
         return Ok(String::from_utf8_lossy(&bytes).into_owned());
     }
-    String::from_utf8(bytes)
-        .map_err(|_| io_error(std::io::Error::new(std::io::ErrorKind::InvalidData, "stream did not contain valid UTF-8")))
+    let text = String::from_utf8(bytes)
+        .map_err(|_| io_error(std::io::Error::new(std::io::ErrorKind::InvalidData, "stream did not contain valid UTF-8")))?;
+    // A UTF-8 byte order mark is not content: dropped here, so positions and rendering agree.
+    Ok(match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_string(),
+        None => text,
+    })
 }
 
 /// The optimizer through the Rust API: these override the spec's `profile.optimizer` and

@@ -52,6 +52,8 @@ pub const MAX_SPEC_ENTRIES: usize = 100_000;
 
 /// Parses spec text. Never panics; every problem becomes a diagnostic.
 pub fn parse_spec(text: &str, format: SpecFormat) -> ParsedSpec {
+    // A UTF-8 byte order mark is not content (editors on Windows write one).
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if text.len() > MAX_SPEC_BYTES {
         let mut parsed = ParsedSpec::default();
         parsed.diagnostics.push(Diagnostic::new(
