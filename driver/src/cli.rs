@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crate::compiler::{CompileRequest, CompileResponse, Compiler, Planning, ViewStatus};
 use crate::error::DriverError;
 use crate::graph::{to_dot, to_mermaid};
-use crate::render::{render_human, summary, to_json};
+use crate::render::{render_human, summary, summary_with_failed_tasks, to_json};
 use crate::run::{Progress, RunOptions, TaskOutcome};
 
 #[derive(Debug, Parser)]
@@ -319,12 +319,16 @@ fn execute(command: Command) -> Result<i32, DriverError> {
             if !report.compile.diagnostics.is_empty() {
                 print_diagnostics(&compiler, &report.compile);
             }
+            for warning in &report.warnings {
+                eprintln!("warning: {warning}");
+            }
             let written = report.tasks.iter().filter(|task| matches!(task.outcome, TaskOutcome::Written { .. })).count();
             let up_to_date = report.tasks.iter().filter(|task| matches!(task.outcome, TaskOutcome::UpToDate { .. })).count();
+            let failed = report.tasks.iter().filter(|task| matches!(task.outcome, TaskOutcome::Failed { .. })).count();
             eprintln!(
                 "{written} of {} task(s) written, {up_to_date} up to date; {}",
                 report.tasks.len(),
-                summary(&report.compile.diagnostics)
+                summary_with_failed_tasks(&report.compile.diagnostics, failed)
             );
             Ok(if report.succeeded() { 0 } else { 1 })
         }

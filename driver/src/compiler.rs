@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use datafusion::arrow::datatypes::SchemaRef;
 use salsa::Setter;
+use viewdag_ir::parse::MAX_SPEC_BYTES;
 use viewdag_ir::{
     Code, Diagnostic, ExistingDataInput, OutputSpec, ParsedSpec, PlanningSurfaceSpec, ProjectInput, SourceInput, SourceResolution,
     SpanIndex, SpecFormat, SpecLocation, SurfaceInput, ViewDefinition, ViewInput, parse_spec, reparse_edited_entry,
@@ -18,8 +19,10 @@ use viewdag_validate::{Relation, Structure, resolve_relation, spec_structure};
 
 use crate::database::{Database, QueryEvent, QueryOutcome, id_of};
 use crate::error::DriverError;
-use crate::sources::{load_source, source_fingerprint};
+use crate::sources::{load_source, root_path_text, source_fingerprint};
 use crate::stats::RecompileStats;
+use viewdag_validate::checks::path_outside_project::check_source;
+use viewdag_validate::lexical_path::PathSpace;
 
 /// Which views a compile plans (P0 → P1 → P2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -169,8 +172,7 @@ impl Compiler {
 
     /// Reads the spec file and compiles it.
     pub fn compile(&mut self, request: &CompileRequest) -> Result<CompileResponse, DriverError> {
-        let text = std::fs::read_to_string(&request.spec_path)
-            .map_err(|error| DriverError::Io { path: request.spec_path.clone(), message: error.to_string() })?;
+        let text = read_spec_file(&request.spec_path)?;
         Ok(self.compile_text_with(&request.spec_path, &text, request.planning))
     }
 
@@ -196,7 +198,9 @@ impl Compiler {
                 let root = if root.as_os_str().is_empty() { PathBuf::from(".") } else { root };
                 // Canonical, so plan text (which shows canonical file paths) normalizes to `$ROOT`.
                 self.root = std::fs::canonicalize(&root).or_else(|_| std::path::absolute(&root)).unwrap_or(root);
-                self.spec = Some(SpecSource { path: spec_path.to_path_buf(), text: text.to_string(), spans: Arc::clone(&parsed.spans) });
+                // An oversized spec is not kept (nor rendered: its one diagnostic says why).
+                let kept_text = if text.len() > MAX_SPEC_BYTES { String::new() } else { text.to_string() };
+                self.spec = Some(SpecSource { path: spec_path.to_path_buf(), text: kept_text, spans: Arc::clone(&parsed.spans) });
                 self.last_parsed = Some(Arc::clone(&parsed));
                 parsed
             }
@@ -278,15 +282,19 @@ impl Compiler {
         // Sources are loaded with a throwaway session on the shared runtime environment, built
         // only if some source has to be (re)loaded.
         let mut loading_state = None;
+        let path_space = PathSpace::new(Some(&root_path_text(&self.root)));
         let mut source_inputs = Vec::new();
         for (name, spec) in &parsed.sources {
-            let resolution = match spec {
-                None => SourceResolution::Failed(Diagnostic::new(
+            let refused = spec.as_ref().and_then(|spec| check_source(name, &spec.path, &parsed.profile, &path_space));
+            let resolution = match (spec, refused) {
+                (None, None) => SourceResolution::Failed(Diagnostic::new(
                     Code::InvalidValue,
                     SpecLocation::source(name),
                     format!("source `{name}` could not be read"),
                 )),
-                Some(spec) => {
+                // Outside the project and every allowed root: never opened.
+                (_, Some(refused)) => SourceResolution::Failed(refused),
+                (Some(spec), None) => {
                     // Reload only when the files (or the Delta log) changed.
                     let fingerprint = source_fingerprint(&self.root, spec);
                     let cached = self.loaded_sources.get(name).filter(|(cached_spec, cached_fingerprint, _)| {
@@ -503,6 +511,28 @@ impl Compiler {
             .map(|event| Execution { relation: names.get(&event.key).cloned(), function: event.function })
             .collect()
     }
+}
+
+/// Reads a spec file, never more than the parser's size limit plus one byte: a larger file
+/// (or an endless one, like `/dev/zero`) comes back as that many bytes, which the parser
+/// reports as too large (`V0007`) without reading the rest. A file that is not UTF-8 is an
+/// I/O error, unless it is too large anyway.
+pub fn read_spec_file(path: &Path) -> Result<String, DriverError> {
+    use std::io::Read;
+    let io_error = |error: std::io::Error| DriverError::Io { path: path.to_path_buf(), message: error.to_string() };
+    let file = std::fs::File::open(path).map_err(io_error)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_SPEC_BYTES as u64 + 1).read_to_end(&mut bytes).map_err(io_error)?;
+    if bytes.len() > MAX_SPEC_BYTES {
+        return Ok(String::from_utf8_lossy(&bytes).into_owned());
+    }
+    let text = String::from_utf8(bytes)
+        .map_err(|_| io_error(std::io::Error::new(std::io::ErrorKind::InvalidData, "stream did not contain valid UTF-8")))?;
+    // A UTF-8 byte order mark is not content: dropped here, so positions and rendering agree.
+    Ok(match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_string(),
+        None => text,
+    })
 }
 
 /// The optimizer through the Rust API: these override the spec's `profile.optimizer` and

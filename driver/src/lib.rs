@@ -16,6 +16,7 @@ pub mod artifacts;
 pub mod cli;
 pub mod commands;
 pub mod compiler;
+pub mod confinement;
 pub mod costs;
 pub mod database;
 pub mod error;

@@ -140,7 +140,12 @@ pub fn to_json(source: &SpecSource, diagnostic: &Diagnostic) -> JsonDiagnostic {
 
 /// The summary line: `2 errors, 1 warning`.
 pub fn summary(diagnostics: &[Diagnostic]) -> String {
+    summary_with_failed_tasks(diagnostics, 0)
+}
+
+/// [`summary`], with `failed_tasks` (tasks of a run that failed) counted as errors.
+pub fn summary_with_failed_tasks(diagnostics: &[Diagnostic], failed_tasks: usize) -> String {
     let count = |severity| diagnostics.iter().filter(|diagnostic| diagnostic.severity == severity).count();
     let plural = |count: usize, word: &str| if count == 1 { format!("{count} {word}") } else { format!("{count} {word}s") };
-    format!("{}, {}", plural(count(Severity::Error), "error"), plural(count(Severity::Warning), "warning"))
+    format!("{}, {}", plural(count(Severity::Error) + failed_tasks, "error"), plural(count(Severity::Warning), "warning"))
 }

@@ -10,6 +10,9 @@
 //! - A task runs only after every task it reads wrote its table; a failed or skipped task
 //!   skips its readers, never the unrelated tasks.
 //! - Reports are in task order, whatever the order of completion.
+//! - The run state is saved right after each task's commit is recorded, so a run killed
+//!   between two commits resumes without repeating the first (no append written twice); a
+//!   failed save is a warning of the run.
 //!
 //! A materialized view's readers scan the table its task just wrote: after the task, the
 //! driver binds the view's `materialized_table` input to that Delta version, so readers
@@ -33,7 +36,7 @@ use deltalake::protocol::SaveMode;
 use futures::FutureExt;
 use salsa::Setter;
 use tokio::task::JoinSet;
-use viewdag_ir::{OutputSpec, ProviderIdentity, PushdownPolicy, SurfaceInput, WriteMode};
+use viewdag_ir::{OutputSpec, ProjectInput, ProviderIdentity, PushdownPolicy, SurfaceInput, WriteMode};
 use viewdag_lower::ViewFailure;
 use viewdag_optimize::pushdown::{ExactClaim, exact_claims};
 use viewdag_optimize::{optimized_view, physical_view, resolved_optimizer_pipeline, task_digest};
@@ -42,6 +45,7 @@ use viewdag_surface::planning_session;
 use viewdag_validate::checks::contract::check_output;
 
 use crate::compiler::{CompileRequest, CompileResponse, Compiler, Planning, ViewStatus};
+use crate::confinement::WriteConfinement;
 use crate::error::DriverError;
 use crate::planned_table::PlannedTable;
 use crate::run_state::{RecordedTask, RunState};
@@ -95,6 +99,9 @@ pub struct RunReport {
     /// The ids of the tasks that were planned (P0 → P2): those that were not up to date.
     /// An unchanged project plans nothing.
     pub planned: Vec<String>,
+    /// Problems of the run itself that wrote nothing wrong, e.g. a run state that could not
+    /// be saved (the next run then re-runs those tasks).
+    pub warnings: Vec<String>,
 }
 
 impl RunReport {
@@ -201,7 +208,12 @@ impl Compiler {
         let mut rewritten: BTreeSet<String> = BTreeSet::new();
         let mut plan_diagnostics: Vec<viewdag_ir::Diagnostic> = Vec::new();
         let mut planned: Vec<String> = Vec::new();
+        let mut warnings: Vec<String> = Vec::new();
         let (mut started, mut finished) = (0, 0);
+        // Where every task's table really lands (symlinks resolved), decided before anything
+        // is written.
+        let confinement = self.write_confinement();
+        let refusals: Vec<Option<String>> = tasks.iter().map(|task| confinement.refusal(&self.task_target(task))).collect();
         while finished < total {
             // Start ready tasks, longest critical path first, while workers are free.
             let mut ready: Vec<&Task> = waiting
@@ -217,10 +229,11 @@ impl Compiler {
             for index in ready {
                 let task = &tasks[index];
                 let blocker = self.blocker(&compile, task, &failed);
+                let refusal = if blocker.is_none() { refusals[index].clone() } else { None };
                 // Decided from digests, before planning: an up-to-date task needs no worker.
-                let fingerprint = match &blocker {
-                    Some(_) => None,
-                    None => self.task_fingerprint(task),
+                let fingerprint = match (&blocker, &refusal) {
+                    (None, None) => self.task_fingerprint(task),
+                    _ => None,
                 };
                 let up_to_date = match &fingerprint {
                     Some(fingerprint)
@@ -232,17 +245,18 @@ impl Compiler {
                     }
                     _ => None,
                 };
-                if blocker.is_none() && up_to_date.is_none() && running.len() >= options.jobs.max(1) {
+                if blocker.is_none() && refusal.is_none() && up_to_date.is_none() && running.len() >= options.jobs.max(1) {
                     // No free worker; a skipped or up-to-date task needs none, so keep looking.
                     continue;
                 }
                 waiting.retain(|&other| other != index);
                 started_at[index] = Some(Instant::now());
-                let prepared = match (blocker, up_to_date, fingerprint) {
-                    (Some(reason), _, _) => Err(TaskOutcome::Skipped { reason }),
-                    (None, Some(outcome), _) => Err(outcome),
-                    (None, None, None) => Err(TaskOutcome::Failed { message: format!("view `{}` has no task digest", task.view) }),
-                    (None, None, Some(fingerprint)) => {
+                let prepared = match (blocker, refusal, up_to_date, fingerprint) {
+                    (Some(reason), _, _, _) => Err(TaskOutcome::Skipped { reason }),
+                    (None, Some(message), _, _) => Err(TaskOutcome::Failed { message }),
+                    (None, None, Some(outcome), _) => Err(outcome),
+                    (None, None, None, None) => Err(TaskOutcome::Failed { message: format!("view `{}` has no task digest", task.view) }),
+                    (None, None, None, Some(fingerprint)) => {
                         planned.push(task.id.clone());
                         self.prepare_task(task, fingerprint, &mut plan_diagnostics).map_err(|message| TaskOutcome::Failed { message })
                     }
@@ -298,22 +312,25 @@ impl Compiler {
             };
             let report = self.finish_task(task, ended, started_at[index], &mut failed, &mut done);
             let target = relative_location(&self.root, &self.task_target(task));
-            match (&report.outcome, fingerprints[index].take()) {
+            let state_changed = match (&report.outcome, fingerprints[index].take()) {
                 (TaskOutcome::Written { version, .. }, Some(fingerprint)) => {
                     rewritten.insert(task.id.clone());
                     run_state.tasks.insert(task.id.clone(), RecordedTask { target, fingerprint, version: *version });
+                    true
                 }
-                _ => {
-                    run_state.tasks.remove(&task.id);
-                }
+                _ => run_state.tasks.remove(&task.id).is_some(),
+            };
+            // Saved at each commit, so a run killed after it never repeats it (an append
+            // would add its rows twice).
+            if state_changed && let Err(error) = run_state.save(&self.root) {
+                let warning = format!("the run state was not saved after `{}`: {error} (the next run re-runs this task)", task.id);
+                warnings.push(warning);
             }
             progress(Progress::Finished { report: &report, index: finished, total });
             finished += 1;
             reports[index] = Some(report);
         }
         self.unbind_materialized_tables();
-        // Failing to save only means the next run re-runs what it could have skipped.
-        let _ = run_state.save(&self.root);
         if !plan_diagnostics.is_empty() {
             compile.diagnostics.extend(plan_diagnostics);
             if let Some(spec) = &self.spec {
@@ -321,7 +338,7 @@ impl Compiler {
             }
             compile.diagnostics.dedup();
         }
-        Ok(RunReport { compile, tasks: reports.into_iter().flatten().collect(), planned })
+        Ok(RunReport { compile, tasks: reports.into_iter().flatten().collect(), planned, warnings })
     }
 
     fn finish_task(
@@ -354,6 +371,17 @@ impl Compiler {
                 self.root.join(&spec.path)
             }
         }
+    }
+
+    /// The resolved roots this run may write into and the sources it may not write.
+    fn write_confinement(&self) -> WriteConfinement {
+        let project = ProjectInput::get(&self.db);
+        let sources: Vec<(String, String)> = project
+            .sources(&self.db)
+            .iter()
+            .filter_map(|source| Some((source.name(&self.db).clone(), source.declaration(&self.db).as_ref()?.path.clone())))
+            .collect();
+        WriteConfinement::new(&self.root, &project.profile(&self.db).paths.allow, &sources)
     }
 
     fn output_spec(&self, output: &str) -> Option<&OutputSpec> {

@@ -9,7 +9,9 @@
 //! ## Invariants
 //! - Only overwrite tasks are ever up to date: an append adds rows on every run.
 //! - A missing or unreadable state file means nothing is up to date (everything runs); the
-//!   file is replaced whole after a run, so a crash leaves the previous state, never a torn one.
+//!   file is replaced whole (temporary file, then rename) after each task's commit, so a
+//!   crash leaves the state as of the last committed task, never a torn one, and a failed
+//!   save leaves no temporary file.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -50,8 +52,14 @@ impl RunState {
         }
         let text = serde_json::to_string_pretty(self).map_err(|error| error.to_string())?;
         let temporary = path.with_extension("json.tmp");
-        std::fs::write(&temporary, text).map_err(|error| format!("cannot write {}: {error}", temporary.display()))?;
-        std::fs::rename(&temporary, &path).map_err(|error| format!("cannot write {}: {error}", path.display()))
+        let written = std::fs::write(&temporary, text)
+            .map_err(|error| format!("cannot write {}: {error}", temporary.display()))
+            .and_then(|()| std::fs::rename(&temporary, &path).map_err(|error| format!("cannot write {}: {error}", path.display())));
+        if written.is_err() {
+            // Never leave a half-written temporary file behind.
+            let _ = std::fs::remove_file(&temporary);
+        }
+        written
     }
 
     /// The recorded version when `task` last wrote `target` with `fingerprint`.

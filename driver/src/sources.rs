@@ -37,6 +37,11 @@ pub fn relative_location(root: &Path, path: &Path) -> String {
     relative.components().map(|component| component.as_os_str().to_string_lossy().into_owned()).collect::<Vec<_>>().join("/")
 }
 
+/// The spec's directory as absolute text with `/` separators, for the lexical path checks.
+pub fn root_path_text(root: &Path) -> String {
+    std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf()).to_string_lossy().into_owned()
+}
+
 /// `file://` URL of a directory (with a trailing slash).
 pub fn directory_url(path: &Path) -> Result<url::Url, String> {
     let absolute = std::path::absolute(path).map_err(|error| error.to_string())?;

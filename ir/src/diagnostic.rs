@@ -66,6 +66,7 @@ codes! {
     TransformCount = ("V0105", "transform-count", Error, "a view must have exactly one transform key");
     Blocked = ("V0106", "blocked", Note, "a view is not compiled because a view it reads has errors");
     InvalidName = ("V0107", "invalid-name", Error, "a relation or column name is empty or not a plain identifier");
+    ViewNameNotPathComponent = ("V0108", "view-name-not-path-component", Error, "a view's name cannot be a single directory name (it holds `/`, `\\`, NUL, is `.`/`..`, starts with `.` or exceeds 255 bytes)");
     // V02xx: semantics of views.
     PlanError = ("V0201", "plan-error", Error, "DataFusion rejected the view while planning it");
     ExpressionSyntax = ("V0202", "expression-syntax", Error, "an expression string does not parse");
@@ -105,7 +106,8 @@ codes! {
     ContractMismatch = ("V0501", "contract-mismatch", Error, "an output's schema does not satisfy its contract");
     PartitionColumnMissing = ("V0502", "partition-column-missing", Error, "a `partition_by` column is not in the output");
     AppendSchemaMismatch = ("V0503", "append-schema-mismatch", Error, "an `append` output's schema differs from the existing Delta table's");
-    OutputPathConflict = ("V0504", "output-path-conflict", Error, "two outputs write the same Delta table (or one inside the other, or into the table store)");
+    OutputPathConflict = ("V0504", "output-path-conflict", Error, "an output writes another output's Delta table, a source, the project's directory or `.viewdag` (or a directory inside or above one of them)");
+    PathOutsideProject = ("V0505", "path-outside-project", Error, "a source or output path is absolute or climbs out of the spec's directory, and no `profile.paths.allow` root holds it");
     // V06xx: optimizer and physical planning.
     OptimizerFailed = ("V0601", "optimizer-failed", Error, "the optimizer failed on a view");
     PhysicalPlanFailed = ("V0602", "physical-plan-failed", Error, "physical planning failed on a view");

@@ -29,6 +29,7 @@ pub mod dag;
 pub mod db;
 pub mod diagnostic;
 pub mod identity;
+pub mod nesting;
 pub mod parse;
 pub mod reparse;
 pub mod spans;

@@ -52,13 +52,28 @@ pub const MAX_SPEC_ENTRIES: usize = 200_000;
 
 /// Parses spec text. Never panics; every problem becomes a diagnostic.
 pub fn parse_spec(text: &str, format: SpecFormat) -> ParsedSpec {
+    // A UTF-8 byte order mark is not content (editors on Windows write one).
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if text.len() > MAX_SPEC_BYTES {
         let mut parsed = ParsedSpec::default();
         parsed.diagnostics.push(Diagnostic::new(
             Code::SpecTooLarge,
             SpecLocation::at(1, 1),
-            format!("the spec is {} bytes; the limit is {MAX_SPEC_BYTES}", text.len()),
+            format!("the spec is more than {MAX_SPEC_BYTES} bytes (the limit)"),
         ));
+        return parsed;
+    }
+    // Before anything recurses: one linear scan for nesting a parser would recurse into.
+    if let Some(position) = crate::nesting::too_deep(text, format) {
+        let mut parsed = ParsedSpec::default();
+        parsed.diagnostics.push(
+            Diagnostic::new(
+                Code::SpecTooLarge,
+                SpecLocation::at(position.line, position.column),
+                format!("the spec nests more than {} levels deep here", crate::nesting::MAX_SPEC_NESTING),
+            )
+            .with_note("a valid spec nests a few levels; deeper nesting is refused before parsing"),
+        );
         return parsed;
     }
     let (spans, syntax_error) = SpanIndex::build(text);

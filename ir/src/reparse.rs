@@ -95,6 +95,12 @@ impl EntryEdit {
         if indent == 0 || old_key_line.get(..indent)?.trim() != "" {
             return None;
         }
+        // The key keeps its indentation: a key moved deeper or shallower is no longer a sibling
+        // of the other entries (the whole document decides what it is).
+        let new_key_line = lines.first()?;
+        if new_key_line.len() - new_key_line.trim_start().len() != indent {
+            return None;
+        }
         let misplaced = lines.iter().any(|line| {
             let content = line.trim_start();
             let leading = line.len() - content.len();

@@ -365,6 +365,26 @@ pub struct ProfileSpec {
     /// DataFusion `batch_size` (default 8192).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub batch_size: Option<usize>,
+    /// Where source and output paths may point besides the spec's directory.
+    #[serde(default, skip_serializing_if = "PathsProfile::is_default")]
+    pub paths: PathsProfile,
+}
+
+/// `profile.paths`: the directories outside the spec's directory that sources may read and
+/// outputs may write. Without it, every path must stay inside the spec's directory.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PathsProfile {
+    /// Allowed roots: absolute directories, or directories relative to the spec's directory
+    /// (`../shared`). A path inside one of them is allowed.
+    #[serde(default)]
+    pub allow: Vec<String>,
+}
+
+impl PathsProfile {
+    pub fn is_default(&self) -> bool {
+        self.allow.is_empty()
+    }
 }
 
 /// A named rulepack (`default`, `minimal`, `none`) or an inline pipeline.

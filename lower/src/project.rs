@@ -134,6 +134,7 @@ pub fn checked_project(db: &dyn Db, project: ProjectInput) -> CheckedProject {
             diagnostics.extend(check_output(output, spec, schema.inner()));
         }
     }
+    diagnostics.extend(viewdag_validate::project_path_diagnostics(db, project).iter().cloned());
     diagnostics.extend(existing_data_diagnostics(db, project));
     viewdag_ir::diagnostic::sort_diagnostics(&mut diagnostics);
     diagnostics.dedup();

@@ -65,3 +65,14 @@ pub fn read_delta_rows(directory: &Path) -> Vec<String> {
 }
 
 pub use viewdag_driver::rows::rows_as_text;
+
+/// The latest version of the Delta table at `directory`, read with a fresh `deltalake`
+/// reader (`None` if it is not a Delta table).
+pub fn delta_version(directory: &Path) -> Option<u64> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
+    runtime.block_on(async {
+        let url = viewdag_driver::sources::directory_url(directory).ok()?;
+        let table = deltalake::open_table(url).await.ok()?;
+        table.version()
+    })
+}

@@ -24,10 +24,13 @@
 
 pub mod checks;
 pub mod expression;
+pub mod lexical_path;
+pub mod paths;
 pub mod relations;
 pub mod sql;
 pub mod structure;
 
+pub use paths::project_path_diagnostics;
 pub use relations::{Relation, RelationIndex, relation_index, resolve_relation, view_reads};
 pub use structure::{Structure, spec_structure, view_is_broken};
 

@@ -229,3 +229,23 @@ fn a_thirty_thousand_view_chain_checks_without_deep_recursion() {
     assert_eq!(response.views.len(), 30_000);
     assert!(response.views.iter().all(|view| view.status.is_valid()));
 }
+
+#[test]
+fn a_utf8_byte_order_mark_is_accepted() {
+    let text = format!("\u{feff}{}", spec(SOURCES, ""));
+    let project = TempProject::with_shop_data();
+    let mut compiler = Compiler::new().expect("a compiler");
+    let response = project.compile(&mut compiler, "spec.yaml", &text);
+    assert!(!response.has_errors(), "{:?}", response.diagnostics);
+    assert_good_views_compiled(&response);
+    let json = "\u{feff}{\"version\": 1, \"sources\": {\"orders\": {\"format\": \"delta\", \"path\": \"data/orders\"}}}";
+    let parsed = viewdag_ir::parse_spec(json, viewdag_ir::SpecFormat::Json);
+    assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
+    assert_eq!(parsed.sources.len(), 1);
+}
+
+#[test]
+fn the_run_summary_counts_failed_tasks_as_errors() {
+    assert_eq!(viewdag_driver::render::summary_with_failed_tasks(&[], 2), "2 errors, 0 warnings");
+    assert_eq!(viewdag_driver::render::summary_with_failed_tasks(&[], 0), "0 errors, 0 warnings");
+}

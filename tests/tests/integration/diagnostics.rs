@@ -247,3 +247,40 @@ fn shared_project() -> &'static TempProject {
     static PROJECT: std::sync::OnceLock<TempProject> = std::sync::OnceLock::new();
     PROJECT.get_or_init(TempProject::with_shop_data)
 }
+
+/// `check /dev/zero` reads at most the size limit plus one byte and reports the spec as too
+/// large, quickly (before, it read without bound: 15 GB).
+#[test]
+fn an_endless_spec_file_is_read_with_a_bound() {
+    let started = std::time::Instant::now();
+    let code = viewdag_driver::cli::main_with_args(["viewdag", "check", "/dev/zero"].map(std::ffi::OsString::from));
+    assert_eq!(code, 1, "a diagnostic, not an I/O error");
+    assert!(started.elapsed() < std::time::Duration::from_secs(20), "took {:?}", started.elapsed());
+    let mut compiler = Compiler::new().expect("a compiler");
+    let response = compiler.compile(&viewdag_driver::CompileRequest::check("/dev/zero")).expect("read with a bound");
+    assert_eq!(response.diagnostics.iter().map(|diagnostic| diagnostic.code).collect::<Vec<_>>(), vec![Code::SpecTooLarge]);
+}
+
+/// Nesting deeper than the limit is one positioned diagnostic, found by a linear scan before
+/// any parser recurses: 100,000 `[` (and a 1 MB line of them) take well under a second.
+#[test]
+fn deep_nesting_is_one_positioned_diagnostic_found_in_linear_time() {
+    for (text, format) in [
+        (format!("version: 1\nviews: {}", "[".repeat(100_000)), SpecFormat::Yaml),
+        (format!("version: 1\nviews: {}", "[".repeat(1_000_000)), SpecFormat::Yaml),
+        (format!("{{\"version\": 1, \"views\": {}", "{\"a\": ".repeat(100_000)), SpecFormat::Json),
+        (
+            format!("version: 1\nviews:\n{}", (0..200).map(|depth| format!("{}k{depth}:\n", " ".repeat(depth + 2))).collect::<String>()),
+            SpecFormat::Yaml,
+        ),
+    ] {
+        let started = std::time::Instant::now();
+        let parsed = parse_spec(&text, format);
+        assert!(started.elapsed() < std::time::Duration::from_secs(1), "took {:?}", started.elapsed());
+        assert_eq!(parsed.diagnostics.len(), 1, "{:?}", parsed.diagnostics);
+        let diagnostic = &parsed.diagnostics[0];
+        assert_eq!(diagnostic.code, Code::SpecTooLarge);
+        assert!(diagnostic.location.absolute.is_some(), "positioned: {diagnostic:?}");
+        assert!(diagnostic.message.contains("nests more than"), "{diagnostic:?}");
+    }
+}

@@ -324,3 +324,50 @@ fn tasks_whose_plan_inputs_and_table_are_unchanged_are_not_run_again() {
     let forced = run(&edited, true);
     assert!(forced.values().all(|outcome| matches!(outcome, TaskOutcome::Written { .. })), "{forced:?}");
 }
+
+#[test]
+fn the_run_state_is_saved_after_each_committed_task() {
+    use viewdag_driver::Progress;
+    use viewdag_driver::run_state::RunState;
+
+    let project = TempProject::with_shop_data();
+    // The last output to run fails (integer division by zero while executing).
+    let failing =
+        shop_spec().replacen("SELECT region, revenue", "SELECT region, revenue + CAST(orders / (orders - orders) AS DOUBLE) AS revenue", 1);
+    let spec = project.write_spec("spec.yaml", &failing);
+    let mut recorded_when_finished: Vec<(String, bool)> = Vec::new();
+    let root = project.path().to_path_buf();
+    let report = Compiler::new()
+        .unwrap()
+        .run_with(&CompileRequest::new(&spec), &viewdag_driver::RunOptions { jobs: 1, force: false }, &mut |progress| {
+            if let Progress::Finished { report, .. } = progress
+                && matches!(report.outcome, TaskOutcome::Written { .. })
+            {
+                // Read back from disk, as a run started after a kill would.
+                recorded_when_finished.push((report.id.clone(), RunState::load(&root).tasks.contains_key(&report.id)));
+            }
+        })
+        .unwrap();
+    assert!(matches!(report.tasks.iter().find(|task| task.id == "output:top_regions").unwrap().outcome, TaskOutcome::Failed { .. }));
+    assert_eq!(recorded_when_finished.len(), 4, "{:?}", report.tasks);
+    for (task, recorded) in &recorded_when_finished {
+        assert!(recorded, "`{task}` was not in the run state when it finished");
+    }
+    let state = RunState::load(&root);
+    assert_eq!(state.tasks.len(), 4, "{state:?}");
+    assert!(!state.tasks.contains_key("output:top_regions"));
+    assert!(report.warnings.is_empty(), "{:?}", report.warnings);
+}
+
+#[test]
+fn a_run_state_that_cannot_be_saved_is_a_warning_and_leaves_no_temporary_file() {
+    let project = TempProject::with_shop_data();
+    // A directory where the state file goes: the rename onto it fails.
+    std::fs::create_dir_all(project.path().join(".viewdag/run-state.json/blocked")).unwrap();
+    let spec = project.write_spec("spec.yaml", &shop_spec());
+    let report = Compiler::new().unwrap().run(&CompileRequest::new(&spec), &mut |_| {}).unwrap();
+    assert!(report.tasks.iter().all(|task| matches!(task.outcome, TaskOutcome::Written { .. })), "{:?}", report.tasks);
+    assert_eq!(report.warnings.len(), 5, "one per committed task: {:?}", report.warnings);
+    assert!(report.warnings[0].contains("run state was not saved"), "{:?}", report.warnings);
+    assert!(!project.path().join(".viewdag/run-state.json.tmp").exists());
+}

@@ -10,5 +10,6 @@ mod end_to_end;
 mod golden;
 mod incremental;
 mod optimizer;
+mod path_safety;
 mod properties;
 mod soundness;

@@ -31,6 +31,7 @@ pub mod nested_aggregate;
 pub mod non_boolean_predicate;
 pub mod output_path_conflict;
 pub mod output_unknown_view;
+pub mod path_outside_project;
 pub mod source_schema_mismatch;
 pub mod too_few_items;
 pub mod type_mismatch;
@@ -42,6 +43,7 @@ pub mod unknown_column;
 pub mod unknown_function;
 pub mod unknown_reference;
 pub mod unnamed_group_key;
+pub mod view_name_not_path_component;
 pub mod wrong_arity;
 
 /// What a structural check may look at.
@@ -67,6 +69,7 @@ impl CheckContext<'_> {
 pub fn run_structural_checks(context: &CheckContext) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
     diagnostics.extend(duplicate_name::check(context));
+    diagnostics.extend(view_name_not_path_component::check(context));
     diagnostics.extend(unknown_reference::check(context));
     diagnostics.extend(cycle::check(context));
     diagnostics.extend(output_unknown_view::check(context));

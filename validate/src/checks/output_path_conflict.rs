@@ -1,33 +1,22 @@
-//! `V0504 output-path-conflict`: two outputs write the same Delta table, or one table lies
-//! inside another's directory, or an output writes into the table store of materialized
-//! views. Tasks run concurrently, so such writes would conflict or silently replace each
-//! other's rows.
+//! `V0504 output-path-conflict`: an output writes where it would destroy or mix with other
+//! data: the same Delta table as another output, or one table inside another's directory
+//! (tasks run concurrently, so such writes would conflict or silently replace each other's
+//! rows); the project's own directory (`.`, `""`); anything under `.viewdag` (the tables of
+//! materialized views and the run state); or a source's path, a directory inside a source or
+//! a parent of one ([`check_against_sources`]: an overwrite would replace the source).
 //!
 //! Paths are compared lexically (relative to the spec's directory, `.` and `..` resolved, no
-//! file-system access), so two spellings of one directory are one path.
+//! file-system access), so two spellings of one directory are one path. Symlinks are
+//! resolved by the driver before a run writes anything.
 
 use viewdag_ir::{Code, Diagnostic, FieldPath, SpecLocation};
 
 use super::CheckContext;
+use crate::lexical_path::{PathSpace, components};
 
-/// Where materialized views are written, relative to the spec's directory (the driver's
-/// `TABLE_STORE`).
-const TABLE_STORE: [&str; 2] = [".viewdag", "tables"];
-
-/// `path`'s components with `.` dropped and `..` applied; an absolute path starts with "/".
-fn components(path: &str) -> Vec<String> {
-    let mut parts: Vec<String> = if path.starts_with('/') { vec!["/".to_string()] } else { Vec::new() };
-    for part in path.split(['/', '\\']) {
-        match part {
-            "" | "." => {}
-            ".." if parts.last().is_some_and(|last| last != ".." && last != "/") => {
-                parts.pop();
-            }
-            other => parts.push(other.to_string()),
-        }
-    }
-    parts
-}
+/// Where viewdag keeps its own files (the tables of materialized views, the run state),
+/// relative to the spec's directory.
+const VIEWDAG_DIRECTORY: &str = ".viewdag";
 
 fn path_location(output: &str) -> SpecLocation {
     SpecLocation::output(output).with_field(FieldPath::from(["path"]))
@@ -39,11 +28,22 @@ pub fn check(context: &CheckContext) -> Vec<Diagnostic> {
     for (output, spec) in context.outputs {
         let Some(spec) = spec else { continue };
         let path = components(&spec.path);
-        if path.len() >= TABLE_STORE.len() && path.iter().zip(TABLE_STORE).all(|(part, store)| part == store) {
+        if path.is_empty() {
+            diagnostics.push(
+                Diagnostic::new(
+                    Code::OutputPathConflict,
+                    path_location(output),
+                    format!("output `{output}` writes the project's own directory (`{}`)", spec.path),
+                )
+                .with_note("an overwrite would replace every file next to the spec, sources included"),
+            );
+            continue;
+        }
+        if path.first().is_some_and(|first| first == VIEWDAG_DIRECTORY) {
             diagnostics.push(Diagnostic::new(
                 Code::OutputPathConflict,
                 path_location(output),
-                format!("output `{output}` writes into `.viewdag/tables`, where viewdag keeps the tables of materialized views"),
+                format!("output `{output}` writes into `.viewdag`, where viewdag keeps the tables of materialized views and the run state"),
             ));
             continue;
         }
@@ -66,16 +66,46 @@ pub fn check(context: &CheckContext) -> Vec<Diagnostic> {
     diagnostics
 }
 
-#[cfg(test)]
-mod tests {
-    use super::components;
-
-    #[test]
-    fn spellings_of_one_directory_are_one_path() {
-        assert_eq!(components("out/a"), components("./out//a/"));
-        assert_eq!(components("out/x/../a"), components("out/a"));
-        assert_eq!(components("../shared/a"), vec!["..", "shared", "a"]);
-        assert_eq!(components("/abs/a"), vec!["/", "abs", "a"]);
-        assert_ne!(components("out/a"), components("out/ab"));
+/// The outputs that write a source's path, a directory inside a source, or a parent of a
+/// source (an overwrite there would replace the source's files; a Parquet or CSV directory
+/// source would read the output's files as its own). `sources` are (name, path) pairs; the
+/// spec's directory, when known, lets relative and absolute spellings meet.
+pub fn check_against_sources(
+    outputs: &indexmap::IndexMap<String, Option<viewdag_ir::OutputSpec>>,
+    sources: &[(String, String)],
+    space: &PathSpace,
+) -> Vec<Diagnostic> {
+    let mut diagnostics = Vec::new();
+    for (output, spec) in outputs {
+        let Some(spec) = spec else { continue };
+        let path = components(&spec.path);
+        if path.is_empty() {
+            continue; // the project root: reported by `check`
+        }
+        let clash = sources.iter().find_map(|(source, source_path)| {
+            let source_components = components(source_path);
+            let relation = if space.is_inside(&path, &source_components) && space.is_inside(&source_components, &path) {
+                "is the path of"
+            } else if space.is_inside(&path, &source_components) {
+                "lies inside"
+            } else if space.is_inside(&source_components, &path) {
+                "contains"
+            } else {
+                return None;
+            };
+            Some((source, relation))
+        });
+        if let Some((source, relation)) = clash {
+            diagnostics.push(
+                Diagnostic::new(
+                    Code::OutputPathConflict,
+                    path_location(output),
+                    format!("output `{output}`'s path (`{}`) {relation} source `{source}`", spec.path),
+                )
+                .with_label(SpecLocation::source(source).with_field(FieldPath::from(["path"])), "the source is read here")
+                .with_note("writing it would replace or mix with the source's files: give the output its own directory"),
+            );
+        }
     }
+    diagnostics
 }

@@ -1,0 +1,90 @@
+//! Before a run writes anything: where each task's table really lands once symlinks are
+//! resolved. The lexical checks (`V0504`, `V0505` in `viewdag_validate`) see only the spec's
+//! text; a symlink inside the project (`out -> /elsewhere`, `.viewdag -> data`) can still
+//! point a write outside the allowed roots or onto a source. Here every path is resolved by
+//! the file system: the nearest existing ancestor is canonicalized and the rest (which does
+//! not exist yet, so holds no symlink) is appended lexically.
+//!
+//! ## Invariants
+//! - A task whose resolved target lies outside the project's (resolved) directory and every
+//!   resolved `profile.paths.allow` root, or is a source's resolved path, lies inside one or
+//!   contains one, is refused: it fails with a message saying where it would have written,
+//!   and nothing is written for it.
+//! - Reads only (`canonicalize`, which follows links); creates nothing.
+
+use std::path::{Component, Path, PathBuf};
+
+/// The resolved roots a run may write into and the resolved sources it may not write.
+#[derive(Debug, Clone)]
+pub struct WriteConfinement {
+    allowed_roots: Vec<PathBuf>,
+    sources: Vec<(String, PathBuf)>,
+}
+
+/// `path` with symlinks resolved as far as it exists: the nearest existing ancestor
+/// canonicalized, the missing rest appended with `.` dropped and `..` applied.
+pub fn resolve(path: &Path) -> PathBuf {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut existing = absolute.as_path();
+    let mut missing: Vec<Component> = Vec::new();
+    let base = loop {
+        if let Ok(canonical) = std::fs::canonicalize(existing) {
+            break canonical;
+        }
+        match (existing.parent(), existing.components().next_back()) {
+            (Some(parent), Some(last)) => {
+                missing.push(last);
+                existing = parent;
+            }
+            _ => break existing.to_path_buf(),
+        }
+    };
+    let mut resolved = base;
+    for component in missing.into_iter().rev() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                resolved.pop();
+            }
+            other => resolved.push(other),
+        }
+    }
+    resolved
+}
+
+impl WriteConfinement {
+    /// `root`: the spec's directory; `allow`: `profile.paths.allow` (relative to `root` or
+    /// absolute); `sources`: each source's name and declared path.
+    pub fn new(root: &Path, allow: &[String], sources: &[(String, String)]) -> Self {
+        let mut allowed_roots = vec![resolve(root)];
+        allowed_roots.extend(allow.iter().map(|directory| resolve(&root.join(directory))));
+        let sources = sources.iter().map(|(name, path)| (name.clone(), resolve(&root.join(path)))).collect();
+        WriteConfinement { allowed_roots, sources }
+    }
+
+    /// Why writing a table at `target` is refused, or `None` when it may be written.
+    pub fn refusal(&self, target: &Path) -> Option<String> {
+        let resolved = resolve(target);
+        if !self.allowed_roots.iter().any(|root| resolved.starts_with(root)) {
+            return Some(format!(
+                "refused: `{}` resolves to {}, outside the project's directory and every `profile.paths.allow` root (a symlink?); nothing was written",
+                target.display(),
+                resolved.display()
+            ));
+        }
+        let (source, path) = self.sources.iter().find(|(_, source)| resolved.starts_with(source) || source.starts_with(&resolved))?;
+        let relation = if &resolved == path {
+            "is"
+        } else if resolved.starts_with(path) {
+            "lies inside"
+        } else {
+            "contains"
+        };
+        Some(format!(
+            "refused: `{}` resolves to {}, which {relation} source `{source}` ({}); nothing was written",
+            target.display(),
+            resolved.display(),
+            path.display()
+        ))
+    }
+}

@@ -1,0 +1,158 @@
+//! Nothing a spec names may destroy data it does not own: view names are single path
+//! components (`V0108`), source and output paths stay inside the project root or a root
+//! the profile allows (`V0505`), and no output writes a source, the table store or the
+//! project root (`V0504`). Each refused form is run for real and the source table checked
+//! untouched (its Delta version unchanged).
+
+use viewdag_driver::{CompileRequest, Compiler, TaskOutcome};
+use viewdag_tests::data::delta_version;
+
+use crate::support::TempProject;
+
+const SOURCES: &str = "sources:\n  orders: { format: delta, path: data/orders }\n";
+
+#[test]
+fn a_view_named_like_a_path_is_refused_and_the_source_is_untouched() {
+    let project = TempProject::with_shop_data();
+    let orders = project.path().join("data/orders");
+    let version = delta_version(&orders).expect("the source is a Delta table");
+    let text = format!(
+        "version: 1\n{SOURCES}views:\n  \"../../data/orders\":\n    filter: {{ input: orders, predicate: \"amount > 0\" }}\n    materialize: table\n  \
+         reader:\n    distinct: {{ input: \"../../data/orders\" }}\n    materialize: table\n  fine:\n    distinct: {{ input: orders }}\n    materialize: table\n"
+    );
+    let spec = project.write_spec("spec.yaml", &text);
+    let report = Compiler::new().unwrap().run(&CompileRequest::new(&spec), &mut |_| {}).unwrap();
+    assert!(report.compile.diagnostics.iter().any(|diagnostic| diagnostic.code.id() == "V0108"), "{:?}", report.compile.diagnostics);
+    let outcome = |id: &str| report.tasks.iter().find(|task| task.id == id).map(|task| task.outcome.clone());
+    assert!(matches!(outcome("view:../../data/orders"), Some(TaskOutcome::Skipped { .. })), "{:?}", report.tasks);
+    assert!(matches!(outcome("view:reader"), Some(TaskOutcome::Skipped { .. })), "{:?}", report.tasks);
+    assert!(matches!(outcome("view:fine"), Some(TaskOutcome::Written { .. })), "{:?}", report.tasks);
+    assert_eq!(delta_version(&orders), Some(version), "the source table was not written");
+    assert!(!project.path().join(".viewdag/tables/..").join("reader").exists());
+}
+
+/// Runs `outputs` (YAML lines under `outputs:`) and `profile` over the shop's `orders` in
+/// `project`, returning the report.
+fn run_outputs(project: &TempProject, outputs: &str, profile: &str) -> viewdag_driver::RunReport {
+    let text = format!(
+        "version: 1\n{SOURCES}views:\n  paid:\n    filter: {{ input: orders, predicate: \"status = 'paid'\" }}\noutputs:\n{outputs}{profile}"
+    );
+    let spec = project.write_spec("spec.yaml", &text);
+    Compiler::new().unwrap().run(&CompileRequest::new(&spec), &mut |_| {}).unwrap()
+}
+
+fn outcome(report: &viewdag_driver::RunReport, id: &str) -> TaskOutcome {
+    report.tasks.iter().find(|task| task.id == id).map(|task| task.outcome.clone()).expect("the task is reported")
+}
+
+fn codes(report: &viewdag_driver::RunReport) -> Vec<&'static str> {
+    report.compile.diagnostics.iter().filter(|diagnostic| diagnostic.is_error()).map(|diagnostic| diagnostic.code.id()).collect()
+}
+
+#[test]
+fn outputs_outside_the_project_or_on_a_source_are_refused_and_nothing_is_written() {
+    let outside = tempfile::tempdir().unwrap();
+    let absolute = outside.path().join("paid").display().to_string();
+    let cases: [(&str, String, &str); 8] = [
+        ("absolute", format!("\"{absolute}\""), "V0505"),
+        ("climbing", "../x".to_string(), "V0505"),
+        ("dot", "\".\"".to_string(), "V0504"),
+        ("empty", "\"\"".to_string(), "V0504"),
+        ("above_source", "data".to_string(), "V0504"),
+        ("on_source", "./data/orders/".to_string(), "V0504"),
+        ("store", ".viewdag".to_string(), "V0504"),
+        ("inside_source", "data/orders/sub".to_string(), "V0504"),
+    ];
+    for (name, path, code) in cases {
+        let project = TempProject::with_shop_data();
+        let orders = project.path().join("data/orders");
+        let version = delta_version(&orders).unwrap();
+        let report =
+            run_outputs(&project, &format!("  {name}: {{ view: paid, path: {path} }}\n  fine: {{ view: paid, path: out/paid }}\n"), "");
+        assert_eq!(codes(&report), vec![code], "{name}: {:?}", report.compile.diagnostics);
+        assert!(matches!(outcome(&report, &format!("output:{name}")), TaskOutcome::Skipped { .. }), "{name}: {:?}", report.tasks);
+        assert!(matches!(outcome(&report, "output:fine"), TaskOutcome::Written { .. }), "{name}: {:?}", report.tasks);
+        assert_eq!(delta_version(&orders), Some(version), "{name}: the source table was not written");
+        assert!(!project.path().join("_delta_log").exists() && !project.path().join("data/_delta_log").exists(), "{name}");
+        assert!(!outside.path().join("paid").exists(), "{name}");
+        assert!(!project.path().parent().unwrap().join("x").exists(), "{name}");
+    }
+}
+
+#[test]
+fn an_allowed_root_may_be_written_and_read() {
+    let shared = tempfile::tempdir().unwrap();
+    let project = TempProject::with_shop_data();
+    // A source outside the project: refused, and its readers blocked, until its root is allowed.
+    viewdag_tests::data::write_delta_table(&shared.path().join("orders"), vec![viewdag_tests::shop::orders(20)]);
+    let allowed = shared.path().display().to_string();
+    let spec_text = |profile: &str| {
+        format!(
+            "version: 1\nsources:\n  orders: {{ format: delta, path: \"{allowed}/orders\" }}\nviews:\n  paid:\n    filter: {{ input: orders, predicate: \"status = 'paid'\" }}\noutputs:\n  shared: {{ view: paid, path: \"{allowed}/paid\" }}\n{profile}"
+        )
+    };
+    let spec = project.write_spec("spec.yaml", &spec_text(""));
+    let report = Compiler::new().unwrap().run(&CompileRequest::new(&spec), &mut |_| {}).unwrap();
+    assert_eq!(codes(&report), vec!["V0505", "V0505"], "{:?}", report.compile.diagnostics);
+    assert!(matches!(outcome(&report, "output:shared"), TaskOutcome::Skipped { .. }));
+    assert!(!shared.path().join("paid").exists());
+
+    let spec = project.write_spec("spec.yaml", &spec_text(&format!("profile:\n  paths:\n    allow: [\"{allowed}\"]\n")));
+    let report = Compiler::new().unwrap().run(&CompileRequest::new(&spec), &mut |_| {}).unwrap();
+    assert!(report.succeeded(), "{:?} {:?}", report.compile.diagnostics, report.tasks);
+    assert!(delta_version(&shared.path().join("paid")).is_some());
+    assert_eq!(delta_version(&shared.path().join("orders")), Some(0), "the source is untouched");
+
+    // A relative allowed root (climbing out of the project) works the same way.
+    let relative = format!("../{}", shared.path().file_name().unwrap().to_string_lossy());
+    let nested = TempProject { directory: tempfile::tempdir_in(shared.path().parent().unwrap()).unwrap() };
+    viewdag_tests::shop::write_shop_data(&nested.path().join("data"));
+    let report = run_outputs(
+        &nested,
+        &format!("  shared: {{ view: paid, path: {relative}/relative_paid }}\n"),
+        &format!("profile:\n  paths:\n    allow: [{relative}]\n"),
+    );
+    assert!(report.succeeded(), "{:?} {:?}", report.compile.diagnostics, report.tasks);
+    assert!(delta_version(&shared.path().join("relative_paid")).is_some());
+}
+
+#[test]
+fn a_symlink_out_of_the_project_or_onto_a_source_is_refused_before_anything_is_written() {
+    let outside = tempfile::tempdir().unwrap();
+    let project = TempProject::with_shop_data();
+    let orders = project.path().join("data/orders");
+    let version = delta_version(&orders).unwrap();
+    std::os::unix::fs::symlink(outside.path(), project.path().join("out")).unwrap();
+    std::os::unix::fs::symlink(&orders, project.path().join("alias")).unwrap();
+    let report = run_outputs(
+        &project,
+        "  escaping: { view: paid, path: out/paid }\n  aliased: { view: paid, path: alias }\n  fine: { view: paid, path: tables/paid }\n",
+        "",
+    );
+    assert!(codes(&report).is_empty(), "lexically fine: {:?}", report.compile.diagnostics);
+    assert!(
+        matches!(outcome(&report, "output:escaping"), TaskOutcome::Failed { message } if message.contains("outside the project")),
+        "{:?}",
+        report.tasks
+    );
+    assert!(
+        matches!(outcome(&report, "output:aliased"), TaskOutcome::Failed { message } if message.contains("source `orders`")),
+        "{:?}",
+        report.tasks
+    );
+    assert!(matches!(outcome(&report, "output:fine"), TaskOutcome::Written { .. }), "{:?}", report.tasks);
+    assert!(std::fs::read_dir(outside.path()).unwrap().next().is_none(), "nothing was written outside");
+    assert_eq!(delta_version(&orders), Some(version), "the source table was not written");
+
+    // The table store itself may not be a link out of the project either.
+    let project = TempProject::with_shop_data();
+    std::fs::create_dir_all(project.path().join(".viewdag")).unwrap();
+    std::os::unix::fs::symlink(outside.path(), project.path().join(".viewdag/tables")).unwrap();
+    let text = format!(
+        "version: 1\n{SOURCES}views:\n  paid:\n    filter: {{ input: orders, predicate: \"amount > 0\" }}\n    materialize: table\n"
+    );
+    let spec = project.write_spec("spec.yaml", &text);
+    let report = Compiler::new().unwrap().run(&CompileRequest::new(&spec), &mut |_| {}).unwrap();
+    assert!(matches!(outcome(&report, "view:paid"), TaskOutcome::Failed { message } if message.contains("refused")), "{:?}", report.tasks);
+    assert!(std::fs::read_dir(outside.path()).unwrap().next().is_none(), "nothing was written outside");
+}
