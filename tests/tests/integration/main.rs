@@ -12,3 +12,4 @@ mod incremental;
 mod optimizer;
 mod properties;
 mod soundness;
+mod tpch;
