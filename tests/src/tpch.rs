@@ -356,8 +356,8 @@ pub fn tables() -> Vec<(&'static str, RecordBatch)> {
                 shipdate,
                 commitdate,
                 receiptdate,
-                instruction: *random.pick(&INSTRUCTIONS),
-                mode: *random.pick(&SHIP_MODES),
+                instruction: INSTRUCTIONS[random.below(INSTRUCTIONS.len())],
+                mode: SHIP_MODES[random.below(SHIP_MODES.len())],
                 comment: comment(&mut random, "slyly", 10),
             });
         }
@@ -374,7 +374,7 @@ pub fn tables() -> Vec<(&'static str, RecordBatch)> {
             status,
             total,
             orderdate,
-            priority: *random.pick(&PRIORITIES),
+            priority: PRIORITIES[random.below(PRIORITIES.len())],
             clerk: format!("Clerk#{:09}", 1 + random.below(100)),
             comment: comment(&mut random, "special requests", 15),
         });

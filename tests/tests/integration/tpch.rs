@@ -64,14 +64,21 @@ fn tpch_queries_compile_run_and_match_datafusion() {
     for task in &report.tasks {
         assert!(matches!(task.outcome, TaskOutcome::Written { .. }), "{task:?}");
     }
+    let mut counts = Vec::new();
     for (index, query) in tpch::QUERIES.iter().enumerate() {
         let name = tpch::query_name(index + 1);
         let written = read_delta_rows(&project.path().join("out").join(&name));
         let direct = direct_rows(&project, query);
         assert_eq!(written, direct, "{name}");
+        counts.push(format!("{name}={}", direct.len()));
         // The data set is built so that these return rows (the others may be empty).
         if [1, 3, 6].contains(&(index + 1)) {
             assert!(!direct.is_empty(), "{name} returns no row on the tiny data set");
         }
     }
+    eprintln!("TPC-H rows per query: {}", counts.join(" "));
+    // 19 of the 22 return rows on this data (Q5, Q18 and Q20 are empty): the comparison
+    // above is not mostly of empty results.
+    let returning = counts.iter().filter(|count| !count.ends_with("=0")).count();
+    assert!(returning >= 19, "{counts:?}");
 }
