@@ -508,7 +508,7 @@ impl Compiler {
         events
             .into_iter()
             .filter(|event| event.outcome == QueryOutcome::Executed)
-            .map(|event| Execution { relation: names.get(&event.key).cloned(), function: event.function })
+            .map(|event| Execution { relation: names.get(&event.key).cloned(), function: event.function.to_string() })
             .collect()
     }
 }

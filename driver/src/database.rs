@@ -23,7 +23,7 @@ pub enum QueryOutcome {
 /// whether it executed or was reused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueryEvent {
-    pub function: String,
+    pub function: Arc<str>,
     pub key: salsa::Id,
     pub outcome: QueryOutcome,
 }
@@ -37,22 +37,22 @@ pub struct Database {
     volumes: Arc<RwLock<HashMap<ProviderIdentity, Volume>>>,
     runtime: Arc<tokio::runtime::Runtime>,
     runtime_env: Arc<RuntimeEnv>,
-    events: Arc<Mutex<Vec<QueryEvent>>>,
+    /// Raw events, as cheap as salsa gives them (a verification walk of a large project
+    /// reports one per memo); named only when taken.
+    events: Arc<Mutex<Vec<(salsa::DatabaseKeyIndex, QueryOutcome)>>>,
 }
 
 impl Database {
     pub fn new(runtime: Arc<tokio::runtime::Runtime>) -> Self {
-        let events: Arc<Mutex<Vec<QueryEvent>>> = Arc::default();
+        let events: Arc<Mutex<Vec<(salsa::DatabaseKeyIndex, QueryOutcome)>>> = Arc::default();
         let log = Arc::clone(&events);
         let storage = salsa::Storage::new(Some(Box::new(move |event: salsa::Event| {
-            let (database_key, outcome) = match event.kind {
+            let entry = match event.kind {
                 salsa::EventKind::WillExecute { database_key } => (database_key, QueryOutcome::Executed),
                 salsa::EventKind::DidValidateMemoizedValue { database_key } => (database_key, QueryOutcome::Reused),
                 _ => return,
             };
-            let rendered = format!("{database_key:?}");
-            let function = rendered.split('(').next().unwrap_or("").to_string();
-            log.lock().expect("execution log lock").push(QueryEvent { function, key: database_key.key_index(), outcome });
+            log.lock().expect("execution log lock").push(entry);
         })));
         Database {
             storage,
@@ -82,9 +82,20 @@ impl Database {
         self.providers.read().expect("provider registry lock").contains_key(identity)
     }
 
-    /// Takes the log of query events since the last call.
+    /// Takes the log of query events since the last call, each named after its tracked
+    /// function (salsa's ingredient name).
     pub fn take_events(&self) -> Vec<QueryEvent> {
-        std::mem::take(&mut *self.events.lock().expect("execution log lock"))
+        use salsa::Database as _;
+        let raw = std::mem::take(&mut *self.events.lock().expect("execution log lock"));
+        let mut names: HashMap<salsa::plumbing::IngredientIndex, Arc<str>> = HashMap::new();
+        raw.into_iter()
+            .map(|(database_key, outcome)| {
+                let ingredient = database_key.ingredient_index();
+                let function =
+                    Arc::clone(names.entry(ingredient).or_insert_with(|| Arc::from(self.ingredient_debug_name(ingredient).as_ref())));
+                QueryEvent { function, key: database_key.key_index(), outcome }
+            })
+            .collect()
     }
 
     pub fn tokio(&self) -> &Arc<tokio::runtime::Runtime> {

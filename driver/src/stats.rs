@@ -24,14 +24,15 @@ pub struct RecompileStats {
 
 impl RecompileStats {
     pub fn from_events(events: &[QueryEvent], inputs_changed: usize) -> Self {
-        let mut stages: BTreeMap<String, StageStats> = BTreeMap::new();
+        let mut counted: std::collections::HashMap<&str, StageStats> = std::collections::HashMap::new();
         for event in events {
-            let stage = stages.entry(event.function.clone()).or_default();
+            let stage = counted.entry(event.function.as_ref()).or_default();
             match event.outcome {
                 QueryOutcome::Executed => stage.executed += 1,
                 QueryOutcome::Reused => stage.reused += 1,
             }
         }
+        let stages: BTreeMap<String, StageStats> = counted.into_iter().map(|(function, stage)| (function.to_string(), stage)).collect();
         RecompileStats { inputs_changed, stages }
     }
 

@@ -1,5 +1,6 @@
 //! Test support for viewdag: writers for real Delta, Parquet and CSV files, the shop
-//! example's data, and proptest generators of valid specs with small random data.
+//! example's data, proptest generators of valid specs with small random data, and TPC-H
+//! (schemas, a tiny data set, the 22 queries as a spec).
 //!
 //! Everything here writes real files with the real libraries; nothing is mocked.
 
@@ -7,3 +8,4 @@ pub mod data;
 pub mod generate;
 pub mod shop;
 pub mod synthetic;
+pub mod tpch;

@@ -3,6 +3,7 @@
 //!
 //! ```sh
 //! cargo run --release -p viewdag-tests --bin bench-compile -- 1000 10000 100000 [--full-baseline-up-to 10000]
+//! cargo run --release -p viewdag-tests --bin bench-compile -- --tpch   # only TPC-H
 //! ```
 //!
 //! Each scenario runs in a child process (this binary with `--scenario`), so peak memory
@@ -16,6 +17,13 @@
 //! over the DAG. The baseline is what a user would write by hand: a `SessionContext` with
 //! every view registered as a SQL view, then each view planned (`SELECT * FROM view` →
 //! optimized → physical); the outputs-only baseline plans only the outputs' views.
+//!
+//! TPC-H (`tpch-viewdag`, `tpch-baseline`): the 22 queries over the 8 tables as tiny Parquet
+//! files (`viewdag_tests::tpch`), one `sql` view and one output per query. viewdag: a cold
+//! `check` (validation only), then a compile of every task (each query is an output) and the
+//! compile output (`write_compile_output`, what `viewdag compile --out` writes besides the
+//! plan text files). Baseline: a `SessionContext` with the 8 files registered, each query
+//! planned to a physical plan.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -26,9 +34,11 @@ use std::time::Instant;
 use datafusion::arrow::array::{Int64Array, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
-use viewdag_driver::{Compiler, Planning};
+use viewdag_driver::artifacts::write_compile_output;
+use viewdag_driver::{Compiler, Planning, ViewStatus};
 use viewdag_tests::data::write_parquet_file;
 use viewdag_tests::generate::Random;
+use viewdag_tests::tpch;
 
 const MAX_CHAIN: usize = 200;
 /// How many outputs (tasks) the synthetic DAG declares.
@@ -359,6 +369,108 @@ fn scenario_chain() -> String {
     format!("chain={chain_seconds:.6} singles={singles:.6}")
 }
 
+/// viewdag on TPC-H: a cold compile of the 22 queries (and `revenue0`), then the bundles of
+/// `viewdag compile --out`. Views that failed are listed (`rejected=`) with their diagnostics
+/// on stderr.
+fn scenario_tpch_viewdag() -> String {
+    let directory = tempfile::tempdir().expect("a temporary directory");
+    tpch::write_tpch_data(directory.path());
+    let spec_path = directory.path().join("spec.yaml");
+    let text = tpch::spec_yaml();
+    std::fs::write(&spec_path, &text).expect("the spec is written");
+    let mut compiler = Compiler::new().expect("a compiler");
+    let start = Instant::now();
+    let checked = compiler.check_text(&spec_path, &text);
+    let check_seconds = seconds(start);
+    assert!(!checked.has_errors(), "{:?}", checked.diagnostics.first());
+    // Then plan every task (each query is an output), reusing the validation.
+    let start = Instant::now();
+    let response = compiler.compile_text(&spec_path, &text);
+    let plan_seconds = seconds(start);
+    let rejected: Vec<&str> = response
+        .views
+        .iter()
+        .filter(|view| matches!(view.status, ViewStatus::Failed | ViewStatus::Blocked { .. }))
+        .map(|view| view.name.as_str())
+        .collect();
+    for diagnostic in response.diagnostics.iter().filter(|diagnostic| diagnostic.is_error()).take(10) {
+        eprintln!(
+            "tpch-viewdag: {} {} in {}: {}",
+            diagnostic.code.id(),
+            diagnostic.code.name(),
+            diagnostic.entry().unwrap_or("?"),
+            diagnostic.message
+        );
+    }
+    assert!(
+        !response.has_errors(),
+        "the TPC-H spec has {} error(s); rejected views: {rejected:?}",
+        response.diagnostics.iter().filter(|diagnostic| diagnostic.is_error()).count()
+    );
+    let out = directory.path().join("out-compile");
+    let start = Instant::now();
+    let written = write_compile_output(&compiler, &response, &out).expect("the compile output is written");
+    let bundle_seconds = seconds(start);
+    let bundle_bytes: u64 = written.bundle_files.iter().map(|path| std::fs::metadata(path).map(|meta| meta.len()).unwrap_or(0)).sum();
+    format!(
+        "check={check_seconds:.6} plan={plan_seconds:.6} bundles={bundle_seconds:.6} views={} bundle_files={} bundle_kib={} warnings={} rejected={} peak_kib={}",
+        response.views.len(),
+        written.bundle_files.len(),
+        bundle_bytes / 1024,
+        response.diagnostics.iter().filter(|diagnostic| !diagnostic.is_error()).count(),
+        if rejected.is_empty() { "none".to_string() } else { rejected.join(",") },
+        peak_memory_kib()
+    )
+}
+
+/// The hand-written DataFusion baseline on TPC-H: register the 8 Parquet files (and Q15's
+/// `revenue0` as a SQL view), then plan each query to a physical plan.
+fn scenario_tpch_baseline() -> String {
+    let directory = tempfile::tempdir().expect("a temporary directory");
+    tpch::write_tpch_data(directory.path());
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a runtime");
+    let start = Instant::now();
+    runtime.block_on(async {
+        let config = SessionConfig::new().with_target_partitions(4).set_bool("datafusion.sql_parser.enable_ident_normalization", false);
+        let context = SessionContext::new_with_config(config);
+        for table in tpch::TABLES {
+            let path = tpch::table_path(directory.path(), table);
+            context.register_parquet(table, path.to_str().expect("utf-8"), ParquetReadOptions::default()).await.expect("registered");
+        }
+        context.sql(&format!("CREATE VIEW {} AS {}", tpch::REVENUE0_NAME, tpch::REVENUE0)).await.expect("revenue0 is created");
+        for (index, query) in tpch::QUERIES.iter().enumerate() {
+            let frame = context.sql(query).await.unwrap_or_else(|error| panic!("Q{} plans: {error}", index + 1));
+            frame.create_physical_plan().await.unwrap_or_else(|error| panic!("Q{} has a physical plan: {error}", index + 1));
+        }
+    });
+    format!("cold={:.6} queries={} peak_kib={}", seconds(start), tpch::QUERIES.len(), peak_memory_kib())
+}
+
+fn tpch_report() {
+    let ours = run_child(&["--scenario", "tpch-viewdag"]);
+    let baseline = run_child(&["--scenario", "tpch-baseline"]);
+    let (check, plan, bundles, base) = (field(&ours, "check"), field(&ours, "plan"), field(&ours, "bundles"), field(&baseline, "cold"));
+    let rejected = ours.split_whitespace().find_map(|pair| pair.strip_prefix("rejected=")).unwrap_or("?");
+    println!(
+        "\n| TPC-H | baseline (ms) | viewdag check (ms) | check / baseline | plan tasks (ms) | bundles (ms) | compile --out (ms) | compile --out / baseline | rejected | peak MiB viewdag / baseline |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|");
+    let compile_out = check + plan + bundles;
+    println!(
+        "| 22 queries, {} views | {:.1} | {:.1} | {:.2}× | {:.1} | {:.1} | {:.1} | {:.2}× | {rejected} | {:.0} / {:.0} |",
+        field(&ours, "views"),
+        base * 1e3,
+        check * 1e3,
+        check / base,
+        plan * 1e3,
+        bundles * 1e3,
+        compile_out * 1e3,
+        compile_out / base,
+        field(&ours, "peak_kib") / 1024.0,
+        field(&baseline, "peak_kib") / 1024.0,
+    );
+}
+
 fn field(line: &str, key: &str) -> f64 {
     line.split_whitespace().find_map(|pair| pair.strip_prefix(&format!("{key}="))).and_then(|value| value.parse().ok()).unwrap_or(f64::NAN)
 }
@@ -380,9 +492,15 @@ fn main() {
             "leaf-loop" => scenario_leaf_loop(count),
             "baseline" => scenario_baseline(count, false),
             "baseline-outputs" => scenario_baseline(count, true),
+            "tpch-viewdag" => scenario_tpch_viewdag(),
+            "tpch-baseline" => scenario_tpch_baseline(),
             _ => scenario_chain(),
         };
         println!("{line}");
+        return;
+    }
+    if arguments.iter().any(|argument| argument == "--tpch") {
+        tpch_report();
         return;
     }
     // `--full-baseline-up-to N`: plan every view by hand only up to N views (it is
@@ -439,9 +557,10 @@ fn main() {
     }
     let chain = run_child(&["--scenario", "chain"]);
     println!(
-        "\n200-deep chain: {:.3} s; 200 single views compiled one by one: {:.3} s; ratio {:.2}×",
+        "\n200-deep chain, every view planned (`--all-views`): {:.3} s; 200 single views compiled one by one: {:.3} s; ratio {:.2}×",
         field(&chain, "chain"),
         field(&chain, "singles"),
         field(&chain, "chain") / field(&chain, "singles")
     );
+    tpch_report();
 }

@@ -13,3 +13,4 @@ mod optimizer;
 mod path_safety;
 mod properties;
 mod soundness;
+mod tpch;

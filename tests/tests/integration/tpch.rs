@@ -1,0 +1,84 @@
+//! TPC-H: the 22 queries (and Q15's `revenue0`) as `sql` views over the tiny TPC-H data set
+//! written as Parquet files, one output per query. Every view compiles; the run writes every
+//! output, and each output's rows equal the same SQL run directly on DataFusion over the same
+//! files.
+
+use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
+use viewdag_driver::{CompileRequest, Compiler, TaskOutcome, ViewStatus};
+use viewdag_tests::data::{read_delta_rows, rows_as_text};
+use viewdag_tests::tpch;
+
+use crate::support::TempProject;
+
+/// Runs `sql` on DataFusion directly, with the 8 tables (and `revenue0`) registered by name.
+fn direct_rows(project: &TempProject, sql: &str) -> Vec<String> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a runtime");
+    runtime.block_on(async {
+        let config = SessionConfig::new().set_bool("datafusion.sql_parser.enable_ident_normalization", false);
+        let context = SessionContext::new_with_config(config);
+        for table in tpch::TABLES {
+            let path = tpch::table_path(project.path(), table);
+            context.register_parquet(table, path.to_str().expect("utf-8"), ParquetReadOptions::default()).await.expect("registered");
+        }
+        context.sql(&format!("CREATE VIEW {} AS {}", tpch::REVENUE0_NAME, tpch::REVENUE0)).await.expect("revenue0 is created");
+        let batches = context.sql(sql).await.expect("the query plans").collect().await.expect("the query runs");
+        rows_as_text(&batches)
+    })
+}
+
+#[test]
+fn the_data_set_is_deterministic_and_every_table_has_rows() {
+    let (first, second) = (tpch::tables(), tpch::tables());
+    assert_eq!(first.len(), 8);
+    for ((table, rows), (_, again)) in first.iter().zip(&second) {
+        assert!(rows.num_rows() > 0, "{table}");
+        assert_eq!(rows, again, "{table}");
+        assert_eq!(rows.schema(), tpch::table_schema(table).expect("a TPC-H table"), "{table}");
+    }
+}
+
+#[test]
+fn tpch_queries_compile_run_and_match_datafusion() {
+    let project = TempProject::empty();
+    tpch::write_tpch_data(project.path());
+    let spec = project.write_spec("spec.yaml", &tpch::spec_yaml());
+    let mut compiler = Compiler::new().expect("a compiler");
+    let response = compiler.compile(&CompileRequest::new(&spec)).expect("the spec is readable");
+    let errors: Vec<String> = response
+        .diagnostics
+        .iter()
+        .filter(|diagnostic| diagnostic.is_error())
+        .map(|diagnostic| format!("{} in {:?}: {}", diagnostic.code.id(), diagnostic.entry(), diagnostic.message))
+        .collect();
+    assert!(!response.has_errors(), "{errors:#?}");
+    let names: Vec<String> = std::iter::once(tpch::REVENUE0_NAME.to_string()).chain((1..=22).map(tpch::query_name)).collect();
+    assert_eq!(response.views.len(), 23);
+    for name in &names {
+        let outcome = response.view(name).unwrap_or_else(|| panic!("view {name} is declared"));
+        assert!(!matches!(outcome.status, ViewStatus::Failed | ViewStatus::Blocked { .. }), "{name}: {:?}", outcome.status);
+    }
+
+    let report = compiler.run(&CompileRequest::new(&spec), &mut |_| {}).expect("the spec is readable");
+    assert!(report.succeeded(), "{:#?}", report.tasks);
+    assert_eq!(report.tasks.len(), 22);
+    for task in &report.tasks {
+        assert!(matches!(task.outcome, TaskOutcome::Written { .. }), "{task:?}");
+    }
+    let mut counts = Vec::new();
+    for (index, query) in tpch::QUERIES.iter().enumerate() {
+        let name = tpch::query_name(index + 1);
+        let written = read_delta_rows(&project.path().join("out").join(&name));
+        let direct = direct_rows(&project, query);
+        assert_eq!(written, direct, "{name}");
+        counts.push(format!("{name}={}", direct.len()));
+        // The data set is built so that these return rows (the others may be empty).
+        if [1, 3, 6].contains(&(index + 1)) {
+            assert!(!direct.is_empty(), "{name} returns no row on the tiny data set");
+        }
+    }
+    eprintln!("TPC-H rows per query: {}", counts.join(" "));
+    // 19 of the 22 return rows on this data (Q5, Q18 and Q20 are empty): the comparison
+    // above is not mostly of empty results.
+    let returning = counts.iter().filter(|count| !count.ends_with("=0")).count();
+    assert!(returning >= 19, "{counts:?}");
+}
