@@ -14,7 +14,7 @@ use std::sync::Arc;
 use viewdag_ir::{Code, Diagnostic, ExistingDataInput, ProjectInput, SourceFormat, SourceResolution, SourceSpec, SpecLocation, ViewInput};
 use viewdag_validate::checks::contract::check_output;
 use viewdag_validate::checks::{append_schema_mismatch, source_schema_mismatch};
-use viewdag_validate::{Relation, resolve_relation, spec_structure};
+use viewdag_validate::{Relation, relation_index, resolve_relation, spec_structure};
 
 use crate::definition_digest::view_definition_digest;
 use crate::queries::{view_schema, view_signature};
@@ -117,9 +117,10 @@ pub fn checked_project(db: &dyn Db, project: ProjectInput) -> CheckedProject {
     diagnostics.extend(structure.diagnostics.iter().cloned());
     // Check in dependency order, so each view's inputs are already memoized and no query
     // recurses more than one level deep (a 100,000-view chain must not overflow the stack).
+    let index = relation_index(db, project);
     for name in structure.dag.topological_order() {
-        if let Some(Relation::View(view)) = resolve_relation(db, project, name.clone()) {
-            view_check(db, view);
+        if let Some(view) = index.views.get(name) {
+            view_check(db, *view);
         }
     }
     let views: Vec<ViewCheck> = project.views(db).iter().map(|view| view_check(db, *view).clone()).collect();
