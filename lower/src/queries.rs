@@ -51,9 +51,16 @@ pub fn view_signature(db: &dyn Db, view: ViewInput) -> LowerResult<ViewSignature
     if view_is_broken(db, view) || view.definition(db).is_none() {
         return Err(ViewFailure::Invalid);
     }
+    signature_over(db, view, signature_input)
+}
+
+/// `view`'s signature with each input planned by `input_of`: lowers the view's own
+/// transform and keeps its output schema, unqualified (with its functional dependencies),
+/// and its warnings.
+fn signature_over(db: &dyn Db, view: ViewInput, input_of: fn(&dyn Db, &str) -> LowerResult<PlannedInput>) -> LowerResult<ViewSignature> {
     let mut inputs = Vec::new();
     for read in &view_reads(db, view).reads {
-        inputs.push(signature_input(db, &read.name)?);
+        inputs.push(input_of(db, &read.name)?);
     }
     let (plan, warnings) = lower_view(db, view, &inputs)?;
     let schema = plan.schema();
@@ -93,16 +100,7 @@ pub fn inlined_signature(db: &dyn Db, view: ViewInput) -> LowerResult<ViewSignat
     if view_is_broken(db, view) || view.definition(db).is_none() {
         return Err(ViewFailure::Invalid);
     }
-    let mut inputs = Vec::new();
-    for read in &view_reads(db, view).reads {
-        inputs.push(plan_input_for_reference(db, &read.name)?);
-    }
-    let (plan, warnings) = lower_view(db, view, &inputs)?;
-    let schema = plan.schema();
-    let unqualified = DFSchema::try_from(Arc::clone(schema.inner()))
-        .and_then(|unqualified| unqualified.with_functional_dependencies(schema.functional_dependencies().clone()))
-        .map_err(|error| plan_error(viewdag_ir::SpecLocation::view(view.name(db)), &error))?;
-    Ok(ViewSignature { schema: Arc::new(unqualified), warnings: Arc::new(warnings) })
+    signature_over(db, view, plan_input_for_reference)
 }
 
 /// An input's inlined plan, built the reference way: an ephemeral view's own transform
