@@ -8,11 +8,11 @@
 //!   costs written into the compile envelope are as deterministic as the rest of it.
 //! - A source whose volume is unknown counts as zero bytes and makes the estimate inexact.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use viewdag_ir::{ProjectInput, ProviderIdentity, SourceResolution};
 use viewdag_lower::view_check;
-use viewdag_schedule::{Task, TaskCost, TaskFacts, Volume, estimate_costs, plan_tasks};
+use viewdag_schedule::{Task, TaskCost, TaskFacts, Volume, estimate_costs, plan_tasks, reads_through_ephemeral_views};
 use viewdag_validate::{Relation, resolve_relation};
 
 use crate::compiler::Compiler;
@@ -43,25 +43,17 @@ impl Compiler {
     /// The sources a view reads through ephemeral views (stopping at materialized ones):
     /// what its P0 scans besides materialized tables, found without planning it.
     fn sources_read(&self, view: &str) -> Vec<ProviderIdentity> {
-        let dag = &self.structure().dag;
-        let mut identities = BTreeMap::new();
-        let mut stack = dag.reads(view);
-        let mut seen = BTreeSet::new();
-        while let Some(name) = stack.pop() {
-            if !seen.insert(name.clone()) {
-                continue;
-            }
-            match resolve_relation(&self.db, ProjectInput::get(&self.db), name.clone()) {
-                Some(Relation::Source(source)) => {
-                    if let SourceResolution::Resolved { identity, .. } = source.resolution(&self.db) {
-                        identities.insert(name, identity.clone());
-                    }
-                }
-                Some(Relation::View(_)) if !self.is_materialized(&name) => stack.extend(dag.reads(&name)),
-                Some(Relation::View(_)) | None => {}
-            }
-        }
-        identities.into_values().collect()
+        let materialized = |name: &str| self.is_materialized(name);
+        reads_through_ephemeral_views(&self.structure().dag, view, &materialized)
+            .into_iter()
+            .filter_map(|name| match resolve_relation(&self.db, ProjectInput::get(&self.db), name) {
+                Some(Relation::Source(source)) => match source.resolution(&self.db) {
+                    SourceResolution::Resolved { identity, .. } => Some(identity.clone()),
+                    SourceResolution::Failed(_) => None,
+                },
+                Some(Relation::View(_)) | None => None,
+            })
+            .collect()
     }
 
     fn task_facts(&self, task: &Task) -> Option<TaskFacts> {

@@ -23,4 +23,4 @@ pub mod tasks;
 
 pub use cost::{TaskCost, TaskFacts, Volume, estimate_costs};
 pub use list_schedule::{Schedule, Slot, list_schedule, priority_order};
-pub use tasks::{Task, TaskKind, materialized_inputs, plan_tasks};
+pub use tasks::{Task, TaskKind, materialized_inputs, plan_tasks, reads_through_ephemeral_views};

@@ -24,23 +24,27 @@ pub struct Task {
     pub wave: usize,
 }
 
-/// The materialized views a view reads through ephemeral views (stopping at each
-/// materialized one), sorted.
-pub fn materialized_inputs(dag: &ViewDag, view: &str, is_materialized: &dyn Fn(&str) -> bool) -> Vec<String> {
+/// Every relation a view reads directly or through ephemeral views, stopping at each
+/// materialized one (which is included, its inputs are not), sorted: what the view's
+/// inlined plan scans.
+pub fn reads_through_ephemeral_views(dag: &ViewDag, view: &str, is_materialized: &dyn Fn(&str) -> bool) -> Vec<String> {
     let mut found = BTreeSet::new();
     let mut stack = dag.reads(view);
-    let mut seen = BTreeSet::new();
     while let Some(current) = stack.pop() {
-        if !seen.insert(current.clone()) {
+        if !found.insert(current.clone()) {
             continue;
         }
-        if is_materialized(&current) {
-            found.insert(current);
-        } else {
+        if !is_materialized(&current) {
             stack.extend(dag.reads(&current));
         }
     }
     found.into_iter().collect()
+}
+
+/// The materialized views a view reads through ephemeral views (stopping at each
+/// materialized one), sorted.
+pub fn materialized_inputs(dag: &ViewDag, view: &str, is_materialized: &dyn Fn(&str) -> bool) -> Vec<String> {
+    reads_through_ephemeral_views(dag, view, is_materialized).into_iter().filter(|name| is_materialized(name)).collect()
 }
 
 /// Builds the task list in execution order, with waves.
