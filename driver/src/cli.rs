@@ -140,7 +140,9 @@ pub fn main_with_args(args: impl IntoIterator<Item = OsString>) -> i32 {
     match execute(cli.command) {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("error: {error}");
+            // Coded errors say `error[Vxxxx]: ` themselves.
+            let text = error.to_string();
+            if text.starts_with("error[") { eprintln!("{text}") } else { eprintln!("error: {text}") }
             2
         }
     }
@@ -319,8 +321,8 @@ fn execute(command: Command) -> Result<i32, DriverError> {
             if !report.compile.diagnostics.is_empty() {
                 print_diagnostics(&compiler, &report.compile);
             }
-            for warning in &report.warnings {
-                eprintln!("warning: {warning}");
+            for error in &report.errors {
+                eprintln!("{error}");
             }
             let written = report.tasks.iter().filter(|task| matches!(task.outcome, TaskOutcome::Written { .. })).count();
             let up_to_date = report.tasks.iter().filter(|task| matches!(task.outcome, TaskOutcome::UpToDate { .. })).count();

@@ -27,6 +27,7 @@ pub mod render;
 pub mod replay;
 pub mod rows;
 pub mod run;
+pub mod run_lock;
 pub mod run_state;
 pub mod sources;
 pub mod stats;

@@ -10,9 +10,16 @@
 //! - A task runs only after every task it reads wrote its table; a failed or skipped task
 //!   skips its readers, never the unrelated tasks.
 //! - Reports are in task order, whatever the order of completion.
-//! - The run state is saved right after each task's commit is recorded, so a run killed
-//!   between two commits resumes without repeating the first (no append written twice); a
-//!   failed save is a warning of the run.
+//! - One run per project at a time (`run_lock`): a second one stops before it reads the run
+//!   state or writes anything.
+//! - The run state is saved before the first commit (the run marked in progress) and right
+//!   after each task's commit is recorded; every commit carries the run's number as a Delta
+//!   application transaction. A run killed between two commits is resumed by the next one:
+//!   no append is written twice, even if the kill came between a commit and the save (see
+//!   `run_state`). A failed save is an error of the run (`V0903`).
+//! - A table's first commit is made without retries and every commit carries viewdag's
+//!   `txn`, so a concurrent writer's commit makes this task fail (`V0902`), committing
+//!   nothing, instead of landing on top of it.
 //!
 //! A materialized view's readers scan the table its task just wrote: after the task, the
 //! driver binds the view's `materialized_table` input to that Delta version, so readers
@@ -30,17 +37,19 @@ use datafusion::execution::session_state::SessionState;
 use datafusion::logical_expr::LogicalPlanBuilder;
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::execution_plan::reset_plan_states;
-use deltalake::DeltaTable;
 use deltalake::delta_datafusion::planner::DeltaPlanner;
+use deltalake::kernel::Transaction;
+use deltalake::kernel::transaction::{CommitProperties, TransactionError};
 use deltalake::protocol::SaveMode;
+use deltalake::{DeltaTable, DeltaTableError};
 use futures::FutureExt;
 use salsa::Setter;
 use tokio::task::JoinSet;
-use viewdag_ir::{OutputSpec, ProjectInput, ProviderIdentity, PushdownPolicy, SurfaceInput, WriteMode};
+use viewdag_ir::{Code, OutputSpec, ProjectInput, ProviderIdentity, PushdownPolicy, SurfaceInput, WriteMode};
 use viewdag_lower::ViewFailure;
 use viewdag_optimize::pushdown::{ExactClaim, exact_claims};
 use viewdag_optimize::{optimized_view, physical_view, resolved_optimizer_pipeline, task_digest};
-use viewdag_schedule::{Task, TaskKind, priority_order};
+use viewdag_schedule::{Task, TaskKind, priority_order, reads_through_ephemeral_views};
 use viewdag_surface::planning_session;
 use viewdag_validate::checks::contract::check_output;
 
@@ -48,7 +57,8 @@ use crate::compiler::{CompileRequest, CompileResponse, Compiler, Planning, ViewS
 use crate::confinement::WriteConfinement;
 use crate::error::DriverError;
 use crate::planned_table::PlannedTable;
-use crate::run_state::{RecordedTask, RunState};
+use crate::run_lock::{LockError, ProjectLock};
+use crate::run_state::{APP_ID, RecordedTask, RunState};
 use crate::sources::{delta_volume, directory_url, relative_location};
 
 /// Where `materialize: table` views are written, relative to the spec's directory.
@@ -99,14 +109,14 @@ pub struct RunReport {
     /// The ids of the tasks that were planned (P0 → P2): those that were not up to date.
     /// An unchanged project plans nothing.
     pub planned: Vec<String>,
-    /// Problems of the run itself that wrote nothing wrong, e.g. a run state that could not
-    /// be saved (the next run then re-runs those tasks).
-    pub warnings: Vec<String>,
+    /// Errors of the run itself, not of one task: a run state that could not be saved after
+    /// a commit (`V0903`). The commits stand; the run did not succeed.
+    pub errors: Vec<String>,
 }
 
 impl RunReport {
     pub fn succeeded(&self) -> bool {
-        !self.compile.has_errors() && self.tasks.iter().all(|task| task.outcome.is_done())
+        !self.compile.has_errors() && self.errors.is_empty() && self.tasks.iter().all(|task| task.outcome.is_done())
     }
 }
 
@@ -191,6 +201,13 @@ impl Compiler {
         // Validate only: a task is planned when it is about to execute, so an unchanged
         // project plans nothing.
         let mut compile = self.compile(&request.clone().with_planning(Planning::CheckOnly))?;
+        let _lock = ProjectLock::acquire(&self.root).map_err(|error| match error {
+            LockError::Held { .. } => DriverError::Locked(error),
+            LockError::Io { path, message } => DriverError::Io { path: path.into(), message },
+        })?;
+        let mut run_state = RunState::load(&self.root);
+        let (run, resuming) = run_state.begin_run();
+        run_state.save(&self.root).map_err(DriverError::RunState)?;
         let (tasks, costs) = self.task_costs();
         let total = tasks.len();
         let index_of: BTreeMap<&str, usize> = tasks.iter().enumerate().map(|(index, task)| (task.id.as_str(), index)).collect();
@@ -202,13 +219,12 @@ impl Compiler {
         let mut running: JoinSet<Execution> = JoinSet::new();
         let mut running_index: BTreeMap<tokio::task::Id, usize> = BTreeMap::new();
         let mut started_at: Vec<Option<Instant>> = vec![None; total];
-        let mut run_state = RunState::load(&self.root);
         let mut fingerprints: Vec<Option<String>> = vec![None; total];
         // Tasks that wrote their table in this run: their readers are not up to date.
         let mut rewritten: BTreeSet<String> = BTreeSet::new();
         let mut plan_diagnostics: Vec<viewdag_ir::Diagnostic> = Vec::new();
         let mut planned: Vec<String> = Vec::new();
-        let mut warnings: Vec<String> = Vec::new();
+        let mut errors: Vec<String> = Vec::new();
         let (mut started, mut finished) = (0, 0);
         // Where every task's table really lands (symlinks resolved), decided before anything
         // is written.
@@ -243,6 +259,8 @@ impl Compiler {
                     {
                         self.up_to_date(task, fingerprint, &run_state)
                     }
+                    // An append the interrupted run already committed is not appended again.
+                    Some(_) if resuming && self.task_write_mode(task) == WriteMode::Append => self.committed_by_run(task, run),
                     _ => None,
                 };
                 if blocker.is_none() && refusal.is_none() && up_to_date.is_none() && running.len() >= options.jobs.max(1) {
@@ -268,7 +286,7 @@ impl Compiler {
                         fingerprints[index] = Some(prepared.fingerprint.clone());
                         let target = self.task_target(task);
                         let view = task.view.clone();
-                        let handle = running.spawn_on(async move { execute_task(&view, prepared, &target).await }, runtime.handle());
+                        let handle = running.spawn_on(async move { execute_task(&view, prepared, &target, run).await }, runtime.handle());
                         running_index.insert(handle.id(), index);
                     }
                     Err(outcome) => {
@@ -323,14 +341,17 @@ impl Compiler {
             // Saved at each commit, so a run killed after it never repeats it (an append
             // would add its rows twice).
             if state_changed && let Err(error) = run_state.save(&self.root) {
-                let warning = format!("the run state was not saved after `{}`: {error} (the next run re-runs this task)", task.id);
-                warnings.push(warning);
+                errors.push(format!("error[{}]: the run state was not saved after `{}`: {error}", Code::RunStateUnsaved.id(), task.id));
             }
             progress(Progress::Finished { report: &report, index: finished, total });
             finished += 1;
             reports[index] = Some(report);
         }
         self.unbind_materialized_tables();
+        run_state.complete = true;
+        if let Err(error) = run_state.save(&self.root) {
+            errors.push(format!("error[{}]: the run state was not saved at the end of the run: {error}", Code::RunStateUnsaved.id()));
+        }
         if !plan_diagnostics.is_empty() {
             compile.diagnostics.extend(plan_diagnostics);
             if let Some(spec) = &self.spec {
@@ -338,7 +359,7 @@ impl Compiler {
             }
             compile.diagnostics.dedup();
         }
-        Ok(RunReport { compile, tasks: reports.into_iter().flatten().collect(), planned, warnings })
+        Ok(RunReport { compile, tasks: reports.into_iter().flatten().collect(), planned, errors })
     }
 
     fn finish_task(
@@ -394,6 +415,19 @@ impl Compiler {
             Some(status) if status.is_valid() => {}
             Some(ViewStatus::Blocked { upstream }) => return Some(format!("view `{}` is blocked by errors in `{upstream}`", task.view)),
             _ => return Some(format!("view `{}` has errors", task.view)),
+        }
+        // A source with an error (e.g. a CSV header that disagrees with its declared schema)
+        // loads, so its readers validate; they must not run on it.
+        let materialized = |name: &str| self.is_materialized(name);
+        let broken_source = reads_through_ephemeral_views(&self.structure().dag, &task.view, &materialized).into_iter().find(|name| {
+            compile.diagnostics.iter().any(|diagnostic| {
+                diagnostic.is_error()
+                    && diagnostic.location.section == viewdag_ir::Section::Sources
+                    && diagnostic.location.entry.as_deref() == Some(name.as_str())
+            })
+        });
+        if let Some(source) = broken_source {
+            return Some(format!("source `{source}` has errors; nothing was written"));
         }
         if let TaskKind::Output { output } = &task.kind {
             let has_contract_error = compile.diagnostics.iter().any(|diagnostic| {
@@ -498,6 +532,20 @@ impl Compiler {
         }
     }
 
+    /// `Some(UpToDate)` when the task's table carries viewdag's application transaction at
+    /// `run`: the interrupted run this one resumes already committed the task.
+    fn committed_by_run(&mut self, task: &Task, run: u64) -> Option<TaskOutcome> {
+        let url = directory_url(&self.task_target(task)).ok()?;
+        let table = self.db.tokio().block_on(deltalake::open_table(url)).ok()?;
+        let committed = self.db.tokio().block_on(table.snapshot().ok()?.transaction_version(table.log_store().as_ref(), APP_ID)).ok()??;
+        if u64::try_from(committed).ok()? != run {
+            return None;
+        }
+        let version = table.version().and_then(|version| i64::try_from(version).ok())?;
+        self.bind_materialized(task, &table, version).ok()?;
+        Some(TaskOutcome::UpToDate { version })
+    }
+
     /// After a task wrote its table: a materialized view's readers now scan that version.
     fn record_written(&mut self, task: &Task, rows: usize, table: DeltaTable) -> Result<TaskOutcome, String> {
         let version = table.version().map(|version| i64::try_from(version).unwrap_or(i64::MAX)).unwrap_or(0);
@@ -537,10 +585,10 @@ impl Compiler {
 
 /// Executes a prepared plan, streaming its rows into one Delta commit. Runs on the tokio
 /// runtime; a panic inside DataFusion or deltalake fails this task, not the run.
-async fn execute_task(view: &str, prepared: PreparedTask, target: &Path) -> Execution {
+async fn execute_task(view: &str, prepared: PreparedTask, target: &Path, run: u64) -> Execution {
     let PreparedTask { plan, state, mode, partition_by, claims, policy, fingerprint: _ } = prepared;
     let audits = audit_claims(view, &claims, policy, &state).await?;
-    let write = std::panic::AssertUnwindSafe(write_plan(target, Arc::clone(&plan), &state, mode, &partition_by)).catch_unwind().await;
+    let write = std::panic::AssertUnwindSafe(write_plan(target, Arc::clone(&plan), &state, mode, &partition_by, run)).catch_unwind().await;
     let (table, rows) = write.map_err(|panic| format!("executing `{view}` panicked: {}", panic_message(panic.as_ref())))??;
     Ok(Executed { rows, table, audits })
 }
@@ -579,13 +627,15 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
 
 /// Streams `plan`'s rows into the Delta table at `target` in one commit (creating the table
 /// if needed) and returns the table and how many rows were written. deltalake casts types
-/// Delta stores differently (e.g. `Utf8View` as `Utf8`).
+/// Delta stores differently (e.g. `Utf8View` as `Utf8`). The commit carries viewdag's
+/// application transaction at `run`; a concurrent commit to the table fails it (`V0902`).
 pub async fn write_plan(
     target: &Path,
     plan: Arc<dyn ExecutionPlan>,
     state: &SessionState,
     mode: WriteMode,
     partition_by: &[String],
+    run: u64,
 ) -> Result<(DeltaTable, usize), String> {
     std::fs::create_dir_all(target).map_err(|error| format!("cannot create {}: {error}", target.display()))?;
     let url = directory_url(target)?;
@@ -604,11 +654,24 @@ pub async fn write_plan(
         WriteMode::Overwrite => SaveMode::Overwrite,
         WriteMode::Append => SaveMode::Append,
     };
-    let mut builder = table.write(Vec::new()).with_input_plan(input).with_session_state(Arc::new(writer_state)).with_save_mode(save_mode);
+    // A first commit must not retry: deltalake would land it as version 1 on top of a
+    // concurrent creator's version 0 without removing that one's files.
+    let creating = table.version().is_none();
+    let mut commit =
+        CommitProperties::default().with_application_transaction(Transaction::new(APP_ID, i64::try_from(run).unwrap_or(i64::MAX)));
+    if creating {
+        commit = commit.with_max_retries(0);
+    }
+    let mut builder = table
+        .write(Vec::new())
+        .with_input_plan(input)
+        .with_session_state(Arc::new(writer_state))
+        .with_save_mode(save_mode)
+        .with_commit_properties(commit);
     if !partition_by.is_empty() {
         builder = builder.with_partition_columns(partition_by.to_vec());
     }
-    let written = builder.await.map_err(|error| format!("writing {} failed: {error}", target.display()))?;
+    let written = builder.await.map_err(|error| write_failure(target, error))?;
     // Rows written: from the Delta log's record counts when it has them, else the plan's metrics.
     let from_log =
         delta_volume(&written).and_then(|volume| volume.rows).zip(rows_before).map(|(after, before)| after.saturating_sub(before));
@@ -617,4 +680,27 @@ pub async fn write_plan(
         .or_else(|| plan.metrics().and_then(|metrics| metrics.output_rows()))
         .unwrap_or(0);
     Ok((written, rows))
+}
+
+/// A failed write as the task's message: a commit conflict coded `V0902`, naming the table
+/// and what to do.
+fn write_failure(target: &Path, error: DeltaTableError) -> String {
+    let conflict = matches!(
+        &error,
+        DeltaTableError::VersionAlreadyExists(_)
+            | DeltaTableError::Transaction {
+                source: TransactionError::CommitConflict(_)
+                    | TransactionError::MaxCommitAttempts(_)
+                    | TransactionError::VersionAlreadyExists(_)
+            }
+    );
+    if conflict {
+        format!(
+            "error[{}]: another writer committed to the Delta table {} while this task wrote it ({error}); nothing of this task was committed — run again once the other writer is done",
+            Code::CommitConflict.id(),
+            target.display()
+        )
+    } else {
+        format!("writing {} failed: {error}", target.display())
+    }
 }

@@ -6,6 +6,13 @@
 //! none of whose upstream tasks was rewritten in this run is up to date: it is neither
 //! planned nor run again.
 //!
+//! Runs are numbered (`run`). A run marks the state incomplete before its first commit and
+//! complete after its last; every Delta commit it makes carries a Delta application
+//! transaction (`txn`, app id [`APP_ID`]) whose version is the run's number. A run that
+//! starts after an incomplete one (killed) resumes it: it keeps the number, and an append
+//! task whose table already carries that number committed in the interrupted run and is not
+//! appended again — even when the kill came between the commit and the state's save.
+//!
 //! ## Invariants
 //! - Only overwrite tasks are ever up to date: an append adds rows on every run.
 //! - A missing or unreadable state file means nothing is up to date (everything runs); the
@@ -21,10 +28,29 @@ use serde::{Deserialize, Serialize};
 /// Where the state lives, relative to the spec's directory.
 pub const RUN_STATE_FILE: &str = ".viewdag/run-state.json";
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// The Delta application-transaction id of viewdag's commits.
+pub const APP_ID: &str = "viewdag";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RunState {
+    /// The number of the last run that started (0: none yet).
+    #[serde(default)]
+    pub run: u64,
+    /// Whether that run finished (a killed run leaves `false`).
+    #[serde(default = "finished_by_default")]
+    pub complete: bool,
     /// Task id → what it last wrote.
     pub tasks: BTreeMap<String, RecordedTask>,
+}
+
+impl Default for RunState {
+    fn default() -> Self {
+        RunState { run: 0, complete: true, tasks: BTreeMap::new() }
+    }
+}
+
+fn finished_by_default() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,6 +86,17 @@ impl RunState {
             let _ = std::fs::remove_file(&temporary);
         }
         written
+    }
+
+    /// Starts a run: a new number after a complete run, the same number after an
+    /// interrupted one. Returns the number and whether this run resumes an interrupted one.
+    pub fn begin_run(&mut self) -> (u64, bool) {
+        let resuming = !self.complete && self.run > 0;
+        if !resuming {
+            self.run += 1;
+        }
+        self.complete = false;
+        (self.run, resuming)
     }
 
     /// The recorded version when `task` last wrote `target` with `fingerprint`.

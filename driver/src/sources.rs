@@ -279,9 +279,12 @@ async fn load_files(
             ));
         }
     };
+    // A path naming one file is read in the declared format whatever its name ends with; in
+    // a directory, only files with the format's extension are data.
+    let listed_extension = if absolute.is_file() { "" } else { extension };
     let options = match format {
-        SourceFormat::Parquet => ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(extension),
-        _ => ListingOptions::new(Arc::new(CsvFormat::default().with_has_header(true))).with_file_extension(extension),
+        SourceFormat::Parquet => ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(listed_extension),
+        _ => ListingOptions::new(Arc::new(CsvFormat::default().with_has_header(true))).with_file_extension(listed_extension),
     };
     let schema = match (format, declared) {
         (SourceFormat::Csv, Some(declared)) => declared,

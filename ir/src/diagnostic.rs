@@ -117,6 +117,10 @@ codes! {
     UnknownOptimizerRule = ("V0606", "unknown-optimizer-rule", Error, "the optimizer pipeline names a rule that no registry holds");
     OptimizerNotIdempotent = ("V0607", "optimizer-not-idempotent", Warning, "running an optimizer phase again on its output changed the plan");
     PushdownViolation = ("V0608", "pushdown-violation", Warning, "a filter-pushdown contract is broken: a predicate a provider does not apply exactly is missing above its scan");
+    // V09xx: running (problems of a run, reported by `run`, not by `check`).
+    RunLocked = ("V0901", "run-locked", Error, "another `viewdag run` holds this project's run lock");
+    CommitConflict = ("V0902", "commit-conflict", Error, "another writer committed to a task's Delta table while the task wrote it; the task committed nothing");
+    RunStateUnsaved = ("V0903", "run-state-unsaved", Error, "the run state could not be saved");
 }
 
 impl std::fmt::Display for Code {

@@ -162,7 +162,7 @@ fn existing_data_diagnostics(db: &dyn Db, project: ProjectInput) -> Vec<Diagnost
         match (format, source.resolution(db)) {
             (SourceFormat::Csv, _) => {
                 if let Some(header) = existing.csv_headers(db).get(name) {
-                    diagnostics.extend(source_schema_mismatch::check_names(name, declared, header));
+                    diagnostics.extend(source_schema_mismatch::check_csv_header(name, declared, header));
                 }
             }
             (_, SourceResolution::Resolved { schema, .. }) => diagnostics.extend(source_schema_mismatch::check(name, declared, schema)),

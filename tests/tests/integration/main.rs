@@ -12,5 +12,6 @@ mod incremental;
 mod optimizer;
 mod path_safety;
 mod properties;
+mod run_safety;
 mod soundness;
 mod tpch;

@@ -2,7 +2,9 @@
 //! data actually holds: a declared column the data lacks, a column whose declared type is
 //! not the data's, or data columns the declaration leaves out. For Delta and Parquet the
 //! data's schema comes from the provider; for CSV (whose declared types are used to read
-//! it) the column names come from the file's header.
+//! it) the column names come from the file's header, and their order matters: CSV columns
+//! are read by position, so a header in another order would put values in the wrong
+//! columns.
 
 use datafusion::arrow::datatypes::Schema;
 use indexmap::IndexMap;
@@ -38,6 +40,25 @@ pub fn check(source: &str, declared: &IndexMap<String, String>, actual: &Schema)
     diagnostics
 }
 
+/// Compares a CSV source's declared columns with its file's header: the same names, in the
+/// same order (the declared types are applied by position).
+pub fn check_csv_header(source: &str, declared: &IndexMap<String, String>, header: &[String]) -> Vec<Diagnostic> {
+    let diagnostics = check_names(source, declared, header);
+    if !diagnostics.is_empty() || declared.keys().eq(header.iter()) {
+        return diagnostics;
+    }
+    let declared_order: Vec<&str> = declared.keys().map(String::as_str).collect();
+    vec![
+        Diagnostic::new(
+            Code::SourceSchemaMismatch,
+            SpecLocation::source(source).with_field(FieldPath::from(["schema"])),
+            format!("source `{source}` declares its columns in another order than the file's header: {}", header.join(", ")),
+        )
+        .with_note(format!("declared: {}; CSV columns are read by position", declared_order.join(", ")))
+        .with_suggestion(format!("declare the columns in the header's order: {}", header.join(", "))),
+    ]
+}
+
 /// Compares declared column names with the data's (e.g. a CSV header).
 pub fn check_names(source: &str, declared: &IndexMap<String, String>, actual: &[String]) -> Vec<Diagnostic> {
     let actual_names: Vec<&str> = actual.iter().map(String::as_str).collect();
@@ -69,4 +90,28 @@ pub fn check_names(source: &str, declared: &IndexMap<String, String>, actual: &[
         );
     }
     diagnostics
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn declared(columns: &[&str]) -> IndexMap<String, String> {
+        columns.iter().map(|column| (column.to_string(), "utf8".to_string())).collect()
+    }
+
+    fn header(columns: &[&str]) -> Vec<String> {
+        columns.iter().map(|column| column.to_string()).collect()
+    }
+
+    #[test]
+    fn a_csv_header_in_another_order_is_a_mismatch() {
+        assert!(check_csv_header("r", &declared(&["id", "name"]), &header(&["id", "name"])).is_empty());
+        let found = check_csv_header("r", &declared(&["id", "name"]), &header(&["name", "id"]));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].message.contains("another order"), "{found:?}");
+        // A missing column is reported as such, not as an order problem.
+        let found = check_csv_header("r", &declared(&["id", "label"]), &header(&["name", "id"]));
+        assert!(found.iter().all(|diagnostic| !diagnostic.message.contains("another order")), "{found:?}");
+    }
 }
