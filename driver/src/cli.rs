@@ -128,6 +128,9 @@ pub enum Command {
     },
 }
 
+/// The stack of the thread commands run on (virtual memory: only what is touched is used).
+const PLANNING_STACK_BYTES: usize = 256 << 20;
+
 /// Runs the CLI and returns the process exit code.
 pub fn main_with_args(args: impl IntoIterator<Item = OsString>) -> i32 {
     let cli = match Cli::try_parse_from(args) {
@@ -137,12 +140,24 @@ pub fn main_with_args(args: impl IntoIterator<Item = OsString>) -> i32 {
             return if error.use_stderr() { 2 } else { 0 };
         }
     };
-    match execute(cli.command) {
+    // Planning walks plans recursively (DataFusion) up to `MAX_INLINED_DEPTH` views deep:
+    // give it a deep stack, whatever thread called us.
+    let executed = std::thread::Builder::new()
+        .name("viewdag".to_string())
+        .stack_size(PLANNING_STACK_BYTES)
+        .spawn(move || execute(cli.command))
+        .map_err(|error| DriverError::Usage(format!("cannot start the planning thread: {error}")))
+        .and_then(|thread| thread.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
+    match executed {
         Ok(code) => code,
         Err(error) => {
             // Coded errors say `error[Vxxxx]: ` themselves.
             let text = error.to_string();
-            if text.starts_with("error[") { eprintln!("{text}") } else { eprintln!("error: {text}") }
+            if text.starts_with("error[") {
+                eprintln!("{text}")
+            } else {
+                eprintln!("error: {text}")
+            }
             2
         }
     }

@@ -27,9 +27,12 @@
 //!   read a whole-project query, so adding a view re-runs no other view's query.
 //! - A view whose own definition is broken, or that reads one, fails without planning;
 //!   no query here can recurse around a cycle (structure is checked first).
+//! - No plan inlines more than `MAX_INLINED_DEPTH` ephemeral views (`depth`): DataFusion
+//!   walks plans recursively.
 //! - No I/O: providers come from the surface database by identity.
 
 pub mod definition_digest;
+pub mod depth;
 pub mod digest;
 pub mod expressions;
 pub mod inputs;
@@ -45,6 +48,7 @@ use datafusion::logical_expr::LogicalPlan;
 use viewdag_ir::{Diagnostic, ProviderIdentity};
 
 pub use definition_digest::view_definition_digest;
+pub use depth::{MAX_INLINED_DEPTH, inlined_depth};
 pub use project::{CheckedProject, ViewCheck, ViewCheckStatus, checked_project, task_views, view_check};
 pub use queries::{ViewSignature, inlined_signature, view_plan, view_schema, view_signature};
 

@@ -6,7 +6,8 @@
 //! ## Invariants
 //! - Per-view queries ([`view_check`]) read only per-view and per-name queries; only
 //!   [`checked_project`] and [`task_views`] read the whole project.
-//! - Nothing here plans an inlined plan: checking is O(size of the spec).
+//! - Nothing here plans an inlined plan: checking is O(size of the spec). A task whose plan
+//!   would inline too deep a chain of views is reported here (`V0225`), before planning.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -17,6 +18,7 @@ use viewdag_validate::checks::{append_schema_mismatch, source_schema_mismatch};
 use viewdag_validate::{Relation, relation_index, resolve_relation, spec_structure};
 
 use crate::definition_digest::view_definition_digest;
+use crate::depth::{MAX_INLINED_DEPTH, inlined_depth, too_deep};
 use crate::queries::{view_schema, view_signature};
 use crate::{Db, ViewFailure};
 
@@ -121,6 +123,13 @@ pub fn checked_project(db: &dyn Db, project: ProjectInput) -> CheckedProject {
     for name in structure.dag.topological_order() {
         if let Some(view) = index.views.get(name) {
             view_check(db, *view);
+            inlined_depth(db, *view);
+        }
+    }
+    for view in task_views(db, project).iter() {
+        let depth = inlined_depth(db, *view);
+        if depth > MAX_INLINED_DEPTH {
+            diagnostics.push(too_deep(view.name(db), depth));
         }
     }
     let views: Vec<ViewCheck> = project.views(db).iter().map(|view| view_check(db, *view).clone()).collect();

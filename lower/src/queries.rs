@@ -82,6 +82,10 @@ pub fn view_schema(db: &dyn Db, view: ViewInput) -> LowerResult<DFSchemaRef> {
 #[salsa::tracked(returns(ref))]
 pub fn view_plan(db: &dyn Db, view: ViewInput) -> LowerResult<LoweredView> {
     view_schema(db, view).clone()?;
+    let depth = crate::depth::inlined_depth(db, view);
+    if depth > crate::depth::MAX_INLINED_DEPTH {
+        return Err(ViewFailure::Errors(Arc::new(vec![crate::depth::too_deep(view.name(db), depth)])));
+    }
     let Some(definition) = view.definition(db) else {
         return Err(ViewFailure::Invalid);
     };

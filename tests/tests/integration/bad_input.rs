@@ -230,6 +230,42 @@ fn a_thirty_thousand_view_chain_checks_without_deep_recursion() {
     assert!(response.views.iter().all(|view| view.status.is_valid()));
 }
 
+/// An output at the end of a 30,000-view chain of ephemeral views: checking and compiling
+/// report `V0225` on it, with no plan built (before: a stack overflow); an output 512 views
+/// deep — the limit — is planned, on a thread with the CLI's stack.
+#[test]
+fn a_task_inlining_too_long_a_chain_is_refused_before_planning() {
+    let project = TempProject::with_shop_data();
+    let mut text = String::from(
+        "version: 1\nsources:\n  orders: { format: delta, path: data/orders }\nviews:\n  c0:\n    filter: { input: orders, predicate: \"amount > 0\" }\n",
+    );
+    for index in 1..30_000 {
+        text.push_str(&format!("  c{index}:\n    filter: {{ input: c{}, predicate: \"amount > {}\" }}\n", index - 1, index % 5));
+    }
+    text.push_str("outputs:\n  deepest: { view: c29999, path: out/deepest }\n  at_the_limit: { view: c511, path: out/at_the_limit }\n");
+    let path = project.write_spec("spec.yaml", &text);
+    let compiled = std::thread::Builder::new()
+        .stack_size(256 << 20)
+        .spawn(move || {
+            let mut compiler = Compiler::new().expect("a compiler");
+            let checked = compiler.compile(&viewdag_driver::CompileRequest::check(&path)).expect("readable");
+            let compiled = compiler.compile(&viewdag_driver::CompileRequest::new(&path)).expect("readable");
+            (checked, compiled)
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+    for response in [&compiled.0, &compiled.1] {
+        let too_deep: Vec<_> = response.diagnostics.iter().filter(|diagnostic| diagnostic.code == Code::PlanTooDeep).collect();
+        assert_eq!(too_deep.len(), 1, "{:?}", response.diagnostics);
+        assert_eq!(too_deep[0].location.entry.as_deref(), Some("c29999"));
+        assert!(too_deep[0].message.contains("chain of 30000 ephemeral views"), "{}", too_deep[0].message);
+    }
+    let compiled = compiled.1;
+    assert!(matches!(compiled.view("c511").unwrap().status, ViewStatus::Compiled { .. }), "{:?}", compiled.view("c511"));
+    assert!(!compiled.view("c29999").unwrap().status.is_valid());
+}
+
 #[test]
 fn a_utf8_byte_order_mark_is_accepted() {
     let text = format!("\u{feff}{}", spec(SOURCES, ""));
