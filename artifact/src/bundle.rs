@@ -88,7 +88,7 @@ impl ProviderRecord {
             ProviderIdentity::Delta { location, version } => {
                 ProviderRecord::Delta { location: location.clone(), version: *version, canonical }
             }
-            ProviderIdentity::Files { format, location, files } => ProviderRecord::Files {
+            ProviderIdentity::Files { format, location, files, options: _ } => ProviderRecord::Files {
                 format: format.as_str().to_string(),
                 location: location.clone(),
                 files: files.iter().map(|(path, size)| FileRecord { path: path.clone(), size: *size }).collect(),

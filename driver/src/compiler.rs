@@ -22,6 +22,7 @@ use crate::error::DriverError;
 use crate::sources::{load_source, root_path_text, source_fingerprint};
 use crate::stats::RecompileStats;
 use viewdag_validate::checks::path_outside_project::check_source;
+use viewdag_validate::checks::source_format_not_allowed;
 use viewdag_validate::lexical_path::PathSpace;
 
 /// Which views a compile plans (P0 → P1 → P2).
@@ -207,7 +208,8 @@ impl Compiler {
         };
         let inputs_changed = self.set_inputs(&parsed, unchanged && self.last_parsed.is_some());
         let sources: Vec<_> = parsed.sources.iter().map(|(name, spec)| (name.clone(), spec.clone())).collect();
-        let existing = crate::existing::read_existing_data(&self.root, &self.outputs, &sources, self.db.tokio());
+        let existing =
+            crate::existing::read_existing_data(&self.root, &self.outputs, &sources, &parsed.profile.surface.csv, self.db.tokio());
         let inputs_changed = inputs_changed + self.set_existing_data(existing);
         let mut response = self.collect(spec_path, planning);
         let events = self.db.take_events();
@@ -285,7 +287,10 @@ impl Compiler {
         let path_space = PathSpace::new(Some(&root_path_text(&self.root)));
         let mut source_inputs = Vec::new();
         for (name, spec) in &parsed.sources {
-            let refused = spec.as_ref().and_then(|spec| check_source(name, &spec.path, &parsed.profile, &path_space));
+            let refused = spec.as_ref().and_then(|spec| {
+                source_format_not_allowed::check(name, spec, &parsed.profile)
+                    .or_else(|| check_source(name, &spec.path, &parsed.profile, &path_space))
+            });
             let resolution = match (spec, refused) {
                 (None, None) => SourceResolution::Failed(Diagnostic::new(
                     Code::InvalidValue,
@@ -297,6 +302,8 @@ impl Compiler {
                 (Some(spec), None) => {
                     // Reload only when the files (or the Delta log) changed.
                     let fingerprint = source_fingerprint(&self.root, spec);
+                    // How files are read is part of what was loaded.
+                    let fingerprint = fingerprint.map(|files| format!("{files}|{:?}", surface_spec.surface.csv));
                     let cached = self.loaded_sources.get(name).filter(|(cached_spec, cached_fingerprint, _)| {
                         cached_spec == spec && fingerprint.is_some() && *cached_fingerprint == fingerprint
                     });
@@ -305,7 +312,7 @@ impl Compiler {
                         None => {
                             let state = loading_state
                                 .get_or_insert_with(|| build_session_state(&surface_spec, self.db.datafusion_runtime_env().clone()));
-                            let loaded = self.db.tokio().block_on(load_source(name, spec, &self.root, state));
+                            let loaded = self.db.tokio().block_on(load_source(name, spec, &self.root, &surface_spec.surface.csv, state));
                             if let (SourceResolution::Resolved { identity, .. }, Some(provider)) = (&loaded.resolution, loaded.provider)
                                 && !self.db.has_provider(identity)
                             {
@@ -474,7 +481,12 @@ impl Compiler {
 
     /// The surface manifest hash of the current profile.
     pub fn surface_hash(&self) -> String {
-        planning_session(&self.db, self.surface.expect("inputs are set")).manifest.hash.clone()
+        self.surface_manifest().hash.clone()
+    }
+
+    /// The surface manifest of the current profile: every setting that can change a plan.
+    pub fn surface_manifest(&self) -> Arc<viewdag_surface::SurfaceManifest> {
+        Arc::clone(&planning_session(&self.db, self.surface.expect("inputs are set")).manifest)
     }
 
     /// The response: the queries' outcomes (shared) and diagnostics sorted by position.

@@ -14,7 +14,7 @@ use std::io::{BufRead, Read};
 use std::path::Path;
 
 use datafusion::arrow::datatypes::SchemaRef;
-use viewdag_ir::{OutputSpec, SourceFormat, SourceSpec, WriteMode};
+use viewdag_ir::{CsvOptions, OutputSpec, SourceFormat, SourceSpec, WriteMode};
 
 /// Existing data the spec is checked against.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -31,6 +31,7 @@ pub fn read_existing_data(
     root: &Path,
     outputs: &[(String, OutputSpec)],
     sources: &[(String, Option<SourceSpec>)],
+    csv: &CsvOptions,
     runtime: &tokio::runtime::Runtime,
 ) -> ExistingData {
     let mut existing = ExistingData::default();
@@ -48,7 +49,11 @@ pub fn read_existing_data(
     }
     for (name, spec) in sources {
         let Some(SourceSpec { format: SourceFormat::Csv, path, schema: Some(_), version: _ }) = spec else { continue };
-        if let Some(header) = csv_header(&root.join(path)) {
+        // Without a header line there is nothing to compare the declared names with.
+        if csv.header == Some(false) {
+            continue;
+        }
+        if let Some(header) = csv_header(&root.join(path), csv.delimiter.unwrap_or(',')) {
             existing.csv_headers.insert(name.clone(), header);
         }
     }
@@ -62,7 +67,7 @@ async fn delta_schema(target: &Path) -> Option<SchemaRef> {
 }
 
 /// The header of a CSV file, or of the first `*.csv` file (by name) in a directory.
-fn csv_header(path: &Path) -> Option<Vec<String>> {
+fn csv_header(path: &Path, delimiter: char) -> Option<Vec<String>> {
     let file = if path.is_dir() {
         let mut files: Vec<_> = std::fs::read_dir(path)
             .ok()?
@@ -78,5 +83,5 @@ fn csv_header(path: &Path) -> Option<Vec<String>> {
     // A header longer than this is not a header: stop reading.
     std::io::BufReader::new(std::fs::File::open(file).ok()?).take(1 << 20).read_line(&mut line).ok()?;
     let line = line.trim_end_matches(['\r', '\n']);
-    Some(line.split(',').map(|name| name.trim().trim_matches('"').to_string()).collect())
+    Some(line.split(delimiter).map(|name| name.trim().trim_matches('"').to_string()).collect())
 }

@@ -13,7 +13,7 @@ use datafusion::execution::session_state::SessionState;
 use datafusion::parquet::file::reader::{FileReader, SerializedFileReader};
 use deltalake::DeltaTable;
 use viewdag_ir::types::parse_type_name;
-use viewdag_ir::{Code, Diagnostic, FieldPath, ProviderIdentity, SourceFormat, SourceResolution, SourceSpec, SpecLocation};
+use viewdag_ir::{Code, CsvOptions, Diagnostic, FieldPath, ProviderIdentity, SourceFormat, SourceResolution, SourceSpec, SpecLocation};
 use viewdag_schedule::Volume;
 
 /// What loading one source produced.
@@ -72,7 +72,7 @@ pub fn source_fingerprint(root: &Path, spec: &SourceSpec) -> Option<String> {
     Some(fingerprint)
 }
 
-pub async fn load_source(name: &str, spec: &SourceSpec, root: &Path, state: &SessionState) -> LoadedSource {
+pub async fn load_source(name: &str, spec: &SourceSpec, root: &Path, csv: &CsvOptions, state: &SessionState) -> LoadedSource {
     let SourceSpec { format, path, schema, version } = spec;
     let location = SpecLocation::source(name).with_field(FieldPath::from(["path"]));
     let absolute: PathBuf = root.join(path);
@@ -97,7 +97,8 @@ pub async fn load_source(name: &str, spec: &SourceSpec, root: &Path, state: &Ses
                     format!("source `{name}`: `version` applies to Delta tables only"),
                 ));
             }
-            load_files(name, *format, &absolute, root, location_text, declared, state, location).await
+            let files = FilesToLoad { format: *format, absolute: &absolute, root, location_text, declared, csv };
+            load_files(name, files, state, location).await
         }
     }
 }
@@ -233,17 +234,18 @@ fn list_files(absolute: &Path, extension: &str) -> std::io::Result<Vec<PathBuf>>
     Ok(files)
 }
 
-#[allow(clippy::too_many_arguments, reason = "one call site; the arguments are the source's facts")]
-async fn load_files(
-    name: &str,
+/// What `load_files` reads: the source's facts.
+struct FilesToLoad<'a> {
     format: SourceFormat,
-    absolute: &Path,
-    root: &Path,
+    absolute: &'a Path,
+    root: &'a Path,
     location_text: String,
     declared: Option<SchemaRef>,
-    state: &SessionState,
-    location: SpecLocation,
-) -> LoadedSource {
+    csv: &'a CsvOptions,
+}
+
+async fn load_files(name: &str, files: FilesToLoad<'_>, state: &SessionState, location: SpecLocation) -> LoadedSource {
+    let FilesToLoad { format, absolute, root, location_text, declared, csv } = files;
     let extension = match format {
         SourceFormat::Parquet => ".parquet",
         _ => ".csv",
@@ -284,7 +286,7 @@ async fn load_files(
     let listed_extension = if absolute.is_file() { "" } else { extension };
     let options = match format {
         SourceFormat::Parquet => ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(listed_extension),
-        _ => ListingOptions::new(Arc::new(CsvFormat::default().with_has_header(true))).with_file_extension(listed_extension),
+        _ => ListingOptions::new(Arc::new(csv_format(csv))).with_file_extension(listed_extension),
     };
     let schema = match (format, declared) {
         (SourceFormat::Csv, Some(declared)) => declared,
@@ -315,6 +317,21 @@ async fn load_files(
         rows: if format == SourceFormat::Parquet { parquet_rows(&files) } else { None },
         exact: true,
     };
-    let identity = ProviderIdentity::Files { format, location: location_text, files: identity_files };
+    let options = if format == SourceFormat::Csv { csv.canonical() } else { String::new() };
+    let identity = ProviderIdentity::Files { format, location: location_text, files: identity_files, options };
     LoadedSource { resolution: SourceResolution::Resolved { identity, schema }, provider: Some(Arc::new(table)), volume: Some(volume) }
+}
+
+/// The CSV reader `profile.surface.csv` asks for (the validation of the profile guarantees
+/// ASCII characters; anything else falls back to the default).
+fn csv_format(options: &CsvOptions) -> CsvFormat {
+    let ascii = |character: Option<char>| character.filter(char::is_ascii).map(|character| character as u8);
+    let mut format = CsvFormat::default().with_has_header(options.header.unwrap_or(true));
+    if let Some(delimiter) = ascii(options.delimiter) {
+        format = format.with_delimiter(delimiter);
+    }
+    if let Some(quote) = ascii(options.quote) {
+        format = format.with_quote(quote);
+    }
+    format
 }

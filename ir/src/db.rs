@@ -24,7 +24,7 @@ use indexmap::IndexMap;
 
 use crate::diagnostic::Diagnostic;
 use crate::identity::ProviderIdentity;
-use crate::spec::{OutputSpec, ProfileSpec, SourceSpec, ViewDefinition};
+use crate::spec::{OutputSpec, ProfileSpec, SourceSpec, SurfaceProfile, ViewDefinition};
 
 /// The base database trait; each stage crate extends it with its own.
 #[salsa::db]
@@ -80,11 +80,14 @@ pub enum SourceResolution {
 pub struct PlanningSurfaceSpec {
     pub target_partitions: usize,
     pub batch_size: usize,
+    /// `profile.surface` (absent from the manifest when it is the default).
+    #[serde(skip_serializing_if = "SurfaceProfile::is_default")]
+    pub surface: SurfaceProfile,
 }
 
 impl Default for PlanningSurfaceSpec {
     fn default() -> Self {
-        PlanningSurfaceSpec { target_partitions: 4, batch_size: 8192 }
+        PlanningSurfaceSpec { target_partitions: 4, batch_size: 8192, surface: SurfaceProfile::default() }
     }
 }
 
@@ -94,6 +97,7 @@ impl PlanningSurfaceSpec {
         PlanningSurfaceSpec {
             target_partitions: profile.target_partitions.unwrap_or(defaults.target_partitions).max(1),
             batch_size: profile.batch_size.unwrap_or(defaults.batch_size).max(1),
+            surface: profile.surface.clone(),
         }
     }
 }

@@ -99,10 +99,12 @@ codes! {
     SourceLoadFailed = ("V0303", "source-load-failed", Error, "a source exists but could not be opened");
     SourceSchemaType = ("V0304", "unknown-type-name", Error, "a declared type is not a known logical type name");
     SourceSchemaMismatch = ("V0305", "source-schema-mismatch", Error, "a source's declared `schema` disagrees with the data's actual schema");
+    SourceFormatNotAllowed = ("V0306", "source-format-not-allowed", Error, "a source's format is not one `profile.surface.formats` allows");
     // V04xx: SQL views.
     SqlForbiddenStatement = ("V0401", "sql-forbidden-statement", Error, "a `sql` view is not a single SELECT query");
     SqlForbiddenFunction = ("V0402", "sql-forbidden-function", Error, "a `sql` view calls a table function that reads files");
     SqlSyntax = ("V0403", "sql-syntax", Error, "a `sql` view does not parse");
+    SqlTableFunctionNotAllowed = ("V0404", "sql-table-function-not-allowed", Error, "a `sql` view calls a row-generating table function that `profile.surface.table_functions` does not allow");
     // V05xx: outputs.
     ContractMismatch = ("V0501", "contract-mismatch", Error, "an output's schema does not satisfy its contract");
     PartitionColumnMissing = ("V0502", "partition-column-missing", Error, "a `partition_by` column is not in the output");

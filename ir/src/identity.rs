@@ -13,8 +13,9 @@ use crate::spec::SourceFormat;
 pub enum ProviderIdentity {
     /// A Delta table at one version; `location` is relative to the spec's directory.
     Delta { location: String, version: i64 },
-    /// Parquet or CSV files, each with its size in bytes, sorted by path.
-    Files { format: SourceFormat, location: String, files: Vec<(String, u64)> },
+    /// Parquet or CSV files, each with its size in bytes, sorted by path; `options` is how
+    /// they are read when that differs from the defaults (`CsvOptions::canonical`), else empty.
+    Files { format: SourceFormat, location: String, files: Vec<(String, u64)>, options: String },
     /// A materialized view read by a downstream task: the table its task writes.
     Materialized { view: String },
 }
@@ -24,9 +25,10 @@ impl ProviderIdentity {
     pub fn canonical(&self) -> String {
         match self {
             ProviderIdentity::Delta { location, version } => format!("delta:{location}@v{version}"),
-            ProviderIdentity::Files { format, location, files } => {
+            ProviderIdentity::Files { format, location, files, options } => {
                 let files: Vec<String> = files.iter().map(|(path, size)| format!("{path}:{size}")).collect();
-                format!("{}:{location}[{}]", format.as_str(), files.join(","))
+                let options = if options.is_empty() { String::new() } else { format!("({options})") };
+                format!("{}{options}:{location}[{}]", format.as_str(), files.join(","))
             }
             ProviderIdentity::Materialized { view } => format!("materialized:{view}"),
         }

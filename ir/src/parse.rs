@@ -173,7 +173,10 @@ pub fn parse_spec(text: &str, format: SpecFormat) -> ParsedSpec {
     if let Some(profile) = top.get("profile") {
         let location = SpecLocation { section: Section::Profile, ..SpecLocation::root() };
         match serde_json::from_value::<ProfileSpec>(profile.clone()) {
-            Ok(profile) => parsed.profile = profile,
+            Ok(profile) => {
+                parsed.diagnostics.extend(surface_profile_problems(&profile.surface));
+                parsed.profile = profile;
+            }
             Err(error) => {
                 let diagnostic = entry_error(&parsed.spans, location, &error.to_string());
                 parsed.diagnostics.push(diagnostic);
@@ -181,6 +184,38 @@ pub fn parse_spec(text: &str, format: SpecFormat) -> ParsedSpec {
         }
     }
     parsed
+}
+
+/// `profile.surface` values serde accepts but the surface cannot use: non-ASCII CSV
+/// characters, table functions that are not row generators.
+fn surface_profile_problems(surface: &crate::spec::SurfaceProfile) -> Vec<Diagnostic> {
+    let at = |field: &[&str]| {
+        SpecLocation { section: Section::Profile, ..SpecLocation::root() }
+            .with_field(FieldPath(field.iter().map(|key| key.to_string()).collect()))
+    };
+    let mut problems = Vec::new();
+    for (key, character) in [("delimiter", surface.csv.delimiter), ("quote", surface.csv.quote)] {
+        if let Some(character) = character.filter(|character| !character.is_ascii()) {
+            problems.push(Diagnostic::new(
+                Code::InvalidValue,
+                at(&["surface", "csv", key]),
+                format!("`profile.surface.csv.{key}` must be one ASCII character, not `{character}`"),
+            ));
+        }
+    }
+    for (index, function) in surface.table_functions.iter().enumerate() {
+        if !["generate_series", "range"].contains(&function.to_ascii_lowercase().as_str()) {
+            problems.push(
+                Diagnostic::new(
+                    Code::InvalidValue,
+                    at(&["surface", "table_functions", &index.to_string()]),
+                    format!("`{function}` is not a row-generating table function; only `generate_series` and `range` can be allowed"),
+                )
+                .with_note("table functions that read files are never allowed: declare the files as sources"),
+            );
+        }
+    }
+    problems
 }
 
 pub(crate) fn read_document(text: &str, format: SpecFormat) -> Result<Value, (String, Option<Position>)> {

@@ -368,6 +368,96 @@ pub struct ProfileSpec {
     /// Where source and output paths may point besides the spec's directory.
     #[serde(default, skip_serializing_if = "PathsProfile::is_default")]
     pub paths: PathsProfile,
+    /// What the planning surface allows: source formats, table functions, file options.
+    #[serde(default, skip_serializing_if = "SurfaceProfile::is_default")]
+    pub surface: SurfaceProfile,
+}
+
+/// `profile.surface`: the planning surface's governance. Every field is part of the surface
+/// manifest (and its hash), so changing one re-plans every task; a spec using a format or a
+/// table function the profile does not allow gets a diagnostic (`V0306`, `V0404`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SurfaceProfile {
+    /// The source formats sources may declare (default: all).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub formats: Option<Vec<SourceFormat>>,
+    /// The row-generating table functions SQL views may call (`generate_series`, `range`);
+    /// none by default. Functions that read files are never allowed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub table_functions: Vec<String>,
+    /// How every CSV source is read.
+    #[serde(default, skip_serializing_if = "CsvOptions::is_default")]
+    pub csv: CsvOptions,
+    /// How every Parquet scan reads (DataFusion's `datafusion.execution.parquet.*`).
+    #[serde(default, skip_serializing_if = "ParquetOptions::is_default")]
+    pub parquet: ParquetOptions,
+}
+
+impl SurfaceProfile {
+    pub fn is_default(&self) -> bool {
+        self == &SurfaceProfile::default()
+    }
+
+    /// Whether sources may declare `format`.
+    pub fn allows_format(&self, format: SourceFormat) -> bool {
+        self.formats.as_ref().is_none_or(|formats| formats.contains(&format))
+    }
+}
+
+/// `profile.surface.csv`. Unset fields keep the defaults: `,`, `"`, a header line.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CsvOptions {
+    /// The field separator (one ASCII character).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delimiter: Option<char>,
+    /// The quote character (one ASCII character).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quote: Option<char>,
+    /// Whether the first line names the columns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub header: Option<bool>,
+}
+
+impl CsvOptions {
+    pub fn is_default(&self) -> bool {
+        self == &CsvOptions::default()
+    }
+
+    /// A canonical rendering of the options that differ from the defaults (empty when none
+    /// do), part of a CSV source's provider identity.
+    pub fn canonical(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(delimiter) = self.delimiter {
+            parts.push(format!("delimiter={delimiter:?}"));
+        }
+        if let Some(quote) = self.quote {
+            parts.push(format!("quote={quote:?}"));
+        }
+        if let Some(header) = self.header {
+            parts.push(format!("header={header}"));
+        }
+        parts.join(",")
+    }
+}
+
+/// `profile.surface.parquet`. Unset fields keep DataFusion's defaults.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParquetOptions {
+    /// Evaluate filters while decoding (late materialization).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pushdown_filters: Option<bool>,
+    /// Skip row groups by their statistics.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pruning: Option<bool>,
+}
+
+impl ParquetOptions {
+    pub fn is_default(&self) -> bool {
+        self == &ParquetOptions::default()
+    }
 }
 
 /// `profile.paths`: the directories outside the spec's directory that sources may read and

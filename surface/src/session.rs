@@ -13,8 +13,8 @@ use crate::manifest::SurfaceManifest;
 
 /// Builds the session state for a surface spec. Same spec, same state, on any machine.
 pub fn build_session_state(spec: &PlanningSurfaceSpec, runtime_env: Arc<RuntimeEnv>) -> SessionState {
-    let PlanningSurfaceSpec { target_partitions, batch_size } = spec;
-    let config = SessionConfig::new()
+    let PlanningSurfaceSpec { target_partitions, batch_size, surface } = spec;
+    let mut config = SessionConfig::new()
         .with_target_partitions(*target_partitions)
         .with_batch_size(*batch_size)
         .with_information_schema(false)
@@ -22,6 +22,12 @@ pub fn build_session_state(spec: &PlanningSurfaceSpec, runtime_env: Arc<RuntimeE
         .set_bool("datafusion.sql_parser.enable_ident_normalization", false)
         // Plans must not depend on how many files a listing happens to find first.
         .set_bool("datafusion.execution.collect_statistics", true);
+    if let Some(pushdown_filters) = surface.parquet.pushdown_filters {
+        config = config.set_bool("datafusion.execution.parquet.pushdown_filters", pushdown_filters);
+    }
+    if let Some(pruning) = surface.parquet.pruning {
+        config = config.set_bool("datafusion.execution.parquet.pruning", pruning);
+    }
     SessionStateBuilder::new().with_config(config).with_runtime_env(runtime_env).with_default_features().build()
 }
 

@@ -68,7 +68,7 @@ pub fn view_reads(db: &dyn Db, view: ViewInput) -> ViewReads {
     let transform_key = definition.transform.key();
     match &definition.transform {
         Transform::Sql(sql) => {
-            let analysis = analyze_sql_view(name, &sql.query);
+            let analysis = analyze_sql_view(name, &sql.query, allowed_table_functions(db, ProjectInput::get(db)));
             ViewReads {
                 reads: analysis
                     .relations
@@ -92,6 +92,13 @@ pub fn view_reads(db: &dyn Db, view: ViewInput) -> ViewReads {
             unparsed: false,
         },
     }
+}
+
+/// The row-generating table functions `profile.surface.table_functions` allows: a narrow
+/// projection of the profile, so editing another profile setting re-analyses no SQL view.
+#[salsa::tracked(returns(ref))]
+pub fn allowed_table_functions(db: &dyn Db, project: ProjectInput) -> Vec<String> {
+    project.profile(db).surface.table_functions.clone()
 }
 
 /// What a name denotes, for the per-view queries.

@@ -14,4 +14,5 @@ mod path_safety;
 mod properties;
 mod run_safety;
 mod soundness;
+mod surface_governance;
 mod tpch;

@@ -32,6 +32,7 @@ pub mod non_boolean_predicate;
 pub mod output_path_conflict;
 pub mod output_unknown_view;
 pub mod path_outside_project;
+pub mod source_format_not_allowed;
 pub mod source_schema_mismatch;
 pub mod too_few_items;
 pub mod type_mismatch;
