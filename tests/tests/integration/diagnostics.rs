@@ -245,6 +245,38 @@ proptest! {
     }
 }
 
+/// The fuzz run CI makes: 10,000 mutated shop specs checked by one long-lived compiler (so
+/// every mutation is also an incremental edit of the previous one), and every twentieth
+/// compiled (tasks planned): no panic, and every diagnostic renders. The mutations come from
+/// a fixed seed, so a failure reproduces; the case is in the message.
+#[test]
+fn ten_thousand_mutated_specs_check_and_compile_without_panicking() {
+    let project = shared_project();
+    let path = project.path().join("fuzz.yaml");
+    let base = shop_spec();
+    let mut compiler = Compiler::new().expect("a compiler");
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        // xorshift64*: deterministic, no dependency.
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        state.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    };
+    for case in 0..10_000 {
+        let edits: Vec<(usize, u8, u8)> = (0..1 + next() % 5).map(|_| (next() as usize, next() as u8, next() as u8)).collect();
+        let text = mutate(&base, &edits);
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let planning = if case % 20 == 0 { viewdag_driver::Planning::Tasks } else { viewdag_driver::Planning::CheckOnly };
+            let response = compiler.compile_text_with(&path, &text, planning);
+            let source = compiler.spec_source().expect("the spec was read");
+            let _ = render_human(source, &response.diagnostics, false);
+            response.views.len()
+        }));
+        assert!(outcome.is_ok(), "case {case} panicked on:\n{text}");
+    }
+}
+
 /// One project with the shop data for all mutation cases (writing it is the slow part).
 fn shared_project() -> &'static TempProject {
     static PROJECT: std::sync::OnceLock<TempProject> = std::sync::OnceLock::new();
