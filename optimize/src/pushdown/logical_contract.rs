@@ -5,6 +5,7 @@ use datafusion::common::{Column, DFSchemaRef};
 use datafusion::logical_expr::utils::split_conjunction;
 use datafusion::logical_expr::{Expr, LogicalPlan, Projection, TableProviderFilterPushDown, TableScan};
 
+use crate::pushdown::implication::implied_by;
 use crate::pushdown::report::{
     PredicatePlacement, PushdownClassification, PushdownPredicateReport, PushdownReport, PushdownVerdict, ScanPushdownReport,
 };
@@ -172,7 +173,17 @@ fn scan_contract(scan: &TableScan, residual_above: &[Expr], scan_index: usize) -
     let predicates = found
         .into_iter()
         .map(|(key, expression, is_at_scan, is_above)| {
-            let (classification, note) = classify(scan, &expression);
+            let (classification, mut note) = classify(scan, &expression);
+            // Pushed, with no residual of its own, but applied by a tighter bound above: the
+            // bound is what P2 must keep.
+            let implied = (is_at_scan && !is_above).then(|| implied_by(&expression, residual_above)).flatten();
+            let (expression, is_above) = match implied {
+                Some(bound) => {
+                    note = Some(format!("applied by the tighter `{}` above the scan", predicate_key(bound)));
+                    (bound.clone(), true)
+                }
+                None => (expression, is_above),
+            };
             let placement = match (is_at_scan, is_above) {
                 (true, true) => PredicatePlacement::AtScanAndAbove,
                 (true, false) => PredicatePlacement::AtScan,

@@ -17,6 +17,10 @@
 //! | Inexact | **violated** | kept above | honoured |
 //! | Unsupported | **violated** | honoured | honoured |
 //!
+//! A predicate pushed into a scan whose own residual DataFusion simplified away because a
+//! tighter bound on the same expression stays above (`x > 0` under `x > 4`) counts as
+//! applied by that bound ([`implication`]); P2 then checks the tighter bound.
+//!
 //! P2 is checked too: every residual predicate P1 kept above a scan must be a conjunct of
 //! some `FilterExec` in P2 (compared as physical expressions without column indices).
 //!
@@ -30,6 +34,7 @@
 //!   with a note (the safe assumption).
 
 pub mod exact_audit;
+pub mod implication;
 pub mod logical_contract;
 pub mod physical_contract;
 pub mod report;
