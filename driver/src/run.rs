@@ -42,7 +42,7 @@ use deltalake::kernel::Transaction;
 use deltalake::kernel::transaction::{CommitProperties, TransactionError};
 use deltalake::protocol::SaveMode;
 use deltalake::{DeltaTable, DeltaTableError};
-use futures::FutureExt;
+use futures::{FutureExt, TryStreamExt};
 use salsa::Setter;
 use tokio::task::JoinSet;
 use viewdag_ir::{Code, OutputSpec, ProjectInput, ProviderIdentity, PushdownPolicy, SurfaceInput, WriteMode};
@@ -640,7 +640,6 @@ pub async fn write_plan(
     std::fs::create_dir_all(target).map_err(|error| format!("cannot create {}: {error}", target.display()))?;
     let url = directory_url(target)?;
     let table = DeltaTable::try_from_url(url).await.map_err(|error| format!("cannot open {}: {error}", target.display()))?;
-    let rows_before = if mode == WriteMode::Append { delta_volume(&table).and_then(|volume| volume.rows) } else { Some(0) };
     let input = LogicalPlanBuilder::scan("viewdag_task", provider_as_source(Arc::new(PlannedTable::new(Arc::clone(&plan)))), None)
         .and_then(LogicalPlanBuilder::build)
         .map_err(|error| error.strip_backtrace())?;
@@ -672,14 +671,17 @@ pub async fn write_plan(
         builder = builder.with_partition_columns(partition_by.to_vec());
     }
     let written = builder.await.map_err(|error| write_failure(target, error))?;
-    // Rows written: from the Delta log's record counts when it has them, else the plan's metrics.
-    let from_log =
-        delta_volume(&written).and_then(|volume| volume.rows).zip(rows_before).map(|(after, before)| after.saturating_sub(before));
-    let rows = from_log
-        .and_then(|rows| usize::try_from(rows).ok())
-        .or_else(|| plan.metrics().and_then(|metrics| metrics.output_rows()))
-        .unwrap_or(0);
+    // Rows written: what this very commit records (deltalake's `operationMetrics` of the
+    // version it made), else the plan's metrics.
+    let rows = committed_rows(&written).await.or_else(|| plan.metrics().and_then(|metrics| metrics.output_rows())).unwrap_or(0);
     Ok((written, rows))
+}
+
+/// `num_added_rows` of the commit `table`'s state is at (the one just made).
+async fn committed_rows(table: &DeltaTable) -> Option<usize> {
+    let history: Vec<_> = table.history(Some(1)).try_collect().await.ok()?;
+    let metrics = history.first()?.info.get("operationMetrics")?;
+    metrics.get("num_added_rows")?.as_u64().and_then(|rows| usize::try_from(rows).ok())
 }
 
 /// A failed write as the task's message: a commit conflict coded `V0902`, naming the table

@@ -147,9 +147,12 @@ fn a_killed_run_is_resumed_without_appending_twice() {
     let state = RunState::load(project.path());
     assert!(state.complete && state.run == 1, "the resumed run kept its number and finished: {state:?}");
 
-    // A later, new run appends again (each run appends once).
+    // A later, new run appends again (each run appends once); the progress counts the rows
+    // of this commit, not the table's.
     let report = Compiler::new().unwrap().run(&CompileRequest::new(&spec), &mut |_| {}).unwrap();
     assert!(report.succeeded());
+    let appended = &report.tasks.iter().find(|task| task.id == "output:revenue_log").unwrap().outcome;
+    assert!(matches!(appended, TaskOutcome::Written { rows: 4, .. }), "{appended:?}");
     assert_eq!(read_delta_rows(&project.path().join("out/revenue_log")), repeated(&revenue, 2));
     assert_eq!(RunState::load(project.path()).run, 2);
 }
