@@ -47,6 +47,9 @@ use viewdag_validate::checks::contract::check_output;
 use crate::compiler::{CompileRequest, CompileResponse, Compiler, Planning, ViewStatus};
 use crate::confinement::WriteConfinement;
 use crate::error::DriverError;
+use crate::expect::exec::ExpectationTally;
+use crate::expect::{CompiledExpectations, ExpectationExec, ExpectationResult};
+use crate::merge::{MergeCounts, TableWrite, merge_into};
 use crate::planned_table::PlannedTable;
 use crate::run_state::{RecordedTask, RunState};
 use crate::sources::{delta_volume, directory_url, relative_location};
@@ -90,6 +93,10 @@ pub struct TaskReport {
     pub elapsed: Duration,
     /// The audit of the providers' `Exact` pushdown claims this task's plan relies on.
     pub audits: AuditSummary,
+    /// What each of the task's expectations found (empty when it has none or did not run).
+    pub expectations: Vec<ExpectationResult>,
+    /// For a `merge` output that merged: rows inserted, updated and deleted.
+    pub merged: Option<MergeCounts>,
 }
 
 #[derive(Debug, Clone)]
@@ -127,11 +134,14 @@ pub struct RunOptions {
     pub jobs: usize,
     /// Run every task, even those whose tables are up to date.
     pub force: bool,
+    /// Run only the tasks of these views (`run --select`); the others' existing tables are
+    /// read. `None`: every task.
+    pub selection: Option<BTreeSet<String>>,
 }
 
 impl Default for RunOptions {
     fn default() -> Self {
-        RunOptions { jobs: std::thread::available_parallelism().map(usize::from).unwrap_or(1), force: false }
+        RunOptions { jobs: std::thread::available_parallelism().map(usize::from).unwrap_or(1), force: false, selection: None }
     }
 }
 
@@ -143,6 +153,7 @@ struct Executed {
     rows: usize,
     table: DeltaTable,
     audits: AuditSummary,
+    merged: Option<MergeCounts>,
 }
 
 /// What the execution-time audit of `Exact` pushdown claims found (see
@@ -159,8 +170,10 @@ pub struct AuditSummary {
 struct PreparedTask {
     plan: Arc<dyn ExecutionPlan>,
     state: Arc<SessionState>,
-    mode: WriteMode,
-    partition_by: Vec<String>,
+    write: TableWrite,
+    /// The task's expectations, checked while its rows stream (see `expect`).
+    expectations: Arc<CompiledExpectations>,
+    tally: ExpectationTally,
     /// The `Exact` claims to audit before executing (none under the `off` policy).
     claims: Vec<ExactClaim>,
     policy: PushdownPolicy,
@@ -192,11 +205,13 @@ impl Compiler {
         // project plans nothing.
         let mut compile = self.compile(&request.clone().with_planning(Planning::CheckOnly))?;
         let (tasks, costs) = self.task_costs();
+        let (tasks, unselected_failures) = self.select_tasks(tasks, options.selection.as_ref());
         let total = tasks.len();
         let index_of: BTreeMap<&str, usize> = tasks.iter().enumerate().map(|(index, task)| (task.id.as_str(), index)).collect();
         let runtime = Arc::clone(self.db.tokio());
         let mut reports: Vec<Option<TaskReport>> = vec![None; total];
-        let mut failed: BTreeSet<String> = BTreeSet::new();
+        let mut failed: BTreeSet<String> = unselected_failures.keys().cloned().collect();
+        let mut tallies: BTreeMap<usize, ExpectationTally> = BTreeMap::new();
         let mut done: BTreeSet<String> = BTreeSet::new();
         let mut waiting: Vec<usize> = (0..total).collect();
         let mut running: JoinSet<Execution> = JoinSet::new();
@@ -208,7 +223,7 @@ impl Compiler {
         let mut rewritten: BTreeSet<String> = BTreeSet::new();
         let mut plan_diagnostics: Vec<viewdag_ir::Diagnostic> = Vec::new();
         let mut planned: Vec<String> = Vec::new();
-        let mut warnings: Vec<String> = Vec::new();
+        let mut warnings: Vec<String> = unselected_failures.into_values().collect();
         let (mut started, mut finished) = (0, 0);
         // Where every task's table really lands (symlinks resolved), decided before anything
         // is written.
@@ -266,6 +281,7 @@ impl Compiler {
                         progress(Progress::Started { task, index: started, total });
                         started += 1;
                         fingerprints[index] = Some(prepared.fingerprint.clone());
+                        tallies.insert(index, Arc::clone(&prepared.tally));
                         let target = self.task_target(task);
                         let view = task.view.clone();
                         let handle = running.spawn_on(async move { execute_task(&view, prepared, &target).await }, runtime.handle());
@@ -304,13 +320,18 @@ impl Compiler {
             };
             let task = &tasks[index];
             let ended = match execution {
-                Ok(Executed { rows, table, audits }) => match self.record_written(task, rows, table) {
-                    Ok(outcome) => (outcome, audits),
-                    Err(message) => (TaskOutcome::Failed { message }, audits),
+                Ok(Executed { rows, table, audits, merged }) => match self.record_written(task, rows, table) {
+                    Ok(outcome) => (outcome, audits, merged),
+                    Err(message) => (TaskOutcome::Failed { message }, audits, merged),
                 },
-                Err(message) => (TaskOutcome::Failed { message }, AuditSummary::default()),
+                Err(message) => (TaskOutcome::Failed { message }, AuditSummary::default(), None),
             };
-            let report = self.finish_task(task, ended, started_at[index], &mut failed, &mut done);
+            let (outcome, audits, merged) = ended;
+            let mut report = self.finish_task(task, (outcome, audits), started_at[index], &mut failed, &mut done);
+            report.merged = merged;
+            if let Some(tally) = tallies.remove(&index) {
+                report.expectations = tally.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();
+            }
             let target = relative_location(&self.root, &self.task_target(task));
             let state_changed = match (&report.outcome, fingerprints[index].take()) {
                 (TaskOutcome::Written { version, .. }, Some(fingerprint)) => {
@@ -360,10 +381,12 @@ impl Compiler {
             outcome,
             elapsed: started_at.map(|instant| instant.elapsed()).unwrap_or(Duration::ZERO),
             audits,
+            expectations: Vec::new(),
+            merged: None,
         }
     }
 
-    fn task_target(&self, task: &Task) -> PathBuf {
+    pub(crate) fn task_target(&self, task: &Task) -> PathBuf {
         match &task.kind {
             TaskKind::Materialize => self.root.join(TABLE_STORE).join(&task.view),
             TaskKind::Output { output } => {
@@ -425,7 +448,16 @@ impl Compiler {
             TaskKind::Materialize => &[],
             TaskKind::Output { output } => self.output_spec(output).map(|spec| spec.partition_by.as_slice()).unwrap_or(&[]),
         };
-        Some(format!("{digest} {:?} {partition_by:?}", self.task_write_mode(task)))
+        let mut fingerprint = format!("{digest} {:?} {partition_by:?}", self.task_write_mode(task));
+        // An output's expectations and merge settings decide what lands in its table too
+        // (a view's expectations are in its definition digest already).
+        if let TaskKind::Output { output } = &task.kind
+            && let Some(spec) = self.output_spec(output)
+            && (spec.expect.is_some() || spec.mode != WriteMode::Overwrite)
+        {
+            fingerprint.push_str(&format!(" {:?} {:?}", spec.expect, TableWrite::of_output(spec)));
+        }
+        Some(fingerprint)
     }
 
     /// Plans a task on this thread: its P2 (against the tables of the tasks it reads), its
@@ -451,18 +483,19 @@ impl Compiler {
             diagnostics.extend(optimized.diagnostics.iter().cloned());
         }
         diagnostics.extend(physical.diagnostics.iter().cloned());
-        let (mode, partition_by) = match &task.kind {
-            TaskKind::Materialize => (WriteMode::Overwrite, Vec::new()),
+        let write = match &task.kind {
+            TaskKind::Materialize => TableWrite::materialized(),
             TaskKind::Output { output } => {
                 let spec = self.output_spec(output).expect("tasks come from the outputs").clone();
                 let problems = check_output(output, &spec, physical.plan.schema().as_ref());
                 if let Some(problem) = problems.iter().find(|diagnostic| diagnostic.is_error()) {
                     return Err(format!("{} (nothing was written)", problem.message));
                 }
-                (spec.mode, spec.partition_by.clone())
+                TableWrite::of_output(&spec)
             }
         };
         let state = Arc::clone(&planning_session(&self.db, SurfaceInput::get(&self.db)).state);
+        let expectations = Arc::new(self.task_expectations(task, &physical.plan.schema(), &state, &write.unique_key)?);
         // A physical plan keeps execution state: run a fresh copy of the compiled one.
         let plan = reset_plan_states(Arc::clone(&physical.plan)).map_err(|error| error.strip_backtrace())?;
         let policy = resolved_optimizer_pipeline(&self.db, SurfaceInput::get(&self.db))
@@ -478,7 +511,8 @@ impl Compiler {
                 exact_claims(&optimized.plan).map_err(|error| format!("cannot build the pushdown audit: {}", error.strip_backtrace()))?
             }
         };
-        Ok(PreparedTask { plan, state, mode, partition_by, claims, policy, fingerprint })
+        let tally = ExpectationTally::default();
+        Ok(PreparedTask { plan, state, write, expectations, tally, claims, policy, fingerprint })
     }
 
     /// `Some(UpToDate)` when the task's table is still at the version it last wrote from the
@@ -506,7 +540,7 @@ impl Compiler {
     }
 
     /// For a materialization task: its readers scan `table` at `version` from now on.
-    fn bind_materialized(&mut self, task: &Task, table: &DeltaTable, version: i64) -> Result<(), String> {
+    pub(crate) fn bind_materialized(&mut self, task: &Task, table: &DeltaTable, version: i64) -> Result<(), String> {
         if task.kind == TaskKind::Materialize {
             let view = self.view_input(&task.view).ok_or_else(|| format!("view `{}` is gone", task.view))?;
             let state = Arc::clone(&planning_session(&self.db, SurfaceInput::get(&self.db)).state);
@@ -538,11 +572,13 @@ impl Compiler {
 /// Executes a prepared plan, streaming its rows into one Delta commit. Runs on the tokio
 /// runtime; a panic inside DataFusion or deltalake fails this task, not the run.
 async fn execute_task(view: &str, prepared: PreparedTask, target: &Path) -> Execution {
-    let PreparedTask { plan, state, mode, partition_by, claims, policy, fingerprint: _ } = prepared;
+    let PreparedTask { plan, state, write, expectations, tally, claims, policy, fingerprint: _ } = prepared;
     let audits = audit_claims(view, &claims, policy, &state).await?;
-    let write = std::panic::AssertUnwindSafe(write_plan(target, Arc::clone(&plan), &state, mode, &partition_by)).catch_unwind().await;
-    let (table, rows) = write.map_err(|panic| format!("executing `{view}` panicked: {}", panic_message(panic.as_ref())))??;
-    Ok(Executed { rows, table, audits })
+    let plan: Arc<dyn ExecutionPlan> =
+        if expectations.is_empty() { plan } else { Arc::new(ExpectationExec::new(plan, expectations, tally)) };
+    let written = std::panic::AssertUnwindSafe(write_plan(target, Arc::clone(&plan), &state, &write)).catch_unwind().await;
+    let (table, rows, merged) = written.map_err(|panic| format!("executing `{view}` panicked: {}", panic_message(panic.as_ref())))??;
+    Ok(Executed { rows, table, audits, merged })
 }
 
 /// Checks every `Exact` claim against the data. A broken claim fails the task under
@@ -578,19 +614,25 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
 }
 
 /// Streams `plan`'s rows into the Delta table at `target` in one commit (creating the table
-/// if needed) and returns the table and how many rows were written. deltalake casts types
-/// Delta stores differently (e.g. `Utf8View` as `Utf8`).
+/// if needed) and returns the table, how many rows were written and, for a merge, what it
+/// did. deltalake casts types Delta stores differently (e.g. `Utf8View` as `Utf8`).
 pub async fn write_plan(
     target: &Path,
     plan: Arc<dyn ExecutionPlan>,
     state: &SessionState,
-    mode: WriteMode,
-    partition_by: &[String],
-) -> Result<(DeltaTable, usize), String> {
+    write: &TableWrite,
+) -> Result<(DeltaTable, usize, Option<MergeCounts>), String> {
+    let TableWrite { mode, partition_by, unique_key: _, delete_not_matched_by_source: _, replace_where, merge_schema } = write;
+    let mode = *mode;
     std::fs::create_dir_all(target).map_err(|error| format!("cannot create {}: {error}", target.display()))?;
     let url = directory_url(target)?;
     let table = DeltaTable::try_from_url(url).await.map_err(|error| format!("cannot open {}: {error}", target.display()))?;
-    let rows_before = if mode == WriteMode::Append { delta_volume(&table).and_then(|volume| volume.rows) } else { Some(0) };
+    let rows_before = match mode {
+        WriteMode::Append => delta_volume(&table).and_then(|volume| volume.rows),
+        // The table keeps rows outside the predicate: count from the plan instead.
+        WriteMode::ReplaceWhere => None,
+        WriteMode::Overwrite | WriteMode::Merge => Some(0),
+    };
     let input = LogicalPlanBuilder::scan("viewdag_task", provider_as_source(Arc::new(PlannedTable::new(Arc::clone(&plan)))), None)
         .and_then(LogicalPlanBuilder::build)
         .map_err(|error| error.strip_backtrace())?;
@@ -600,13 +642,27 @@ pub async fn write_plan(
         .with_query_planner(DeltaPlanner::new())
         .with_physical_optimizer_rules(Vec::new())
         .build();
+    if mode == WriteMode::Merge && table.version().is_some() {
+        let (merged, counts) = merge_into(table, input, Arc::new(writer_state), write).await?;
+        let rows = counts.inserted + counts.updated;
+        return Ok((merged, rows, Some(counts)));
+    }
     let save_mode = match mode {
-        WriteMode::Overwrite => SaveMode::Overwrite,
+        // The first merge creates the table: there is nothing to match.
+        WriteMode::Overwrite | WriteMode::ReplaceWhere | WriteMode::Merge => SaveMode::Overwrite,
         WriteMode::Append => SaveMode::Append,
     };
     let mut builder = table.write(Vec::new()).with_input_plan(input).with_session_state(Arc::new(writer_state)).with_save_mode(save_mode);
     if !partition_by.is_empty() {
         builder = builder.with_partition_columns(partition_by.to_vec());
+    }
+    if mode == WriteMode::ReplaceWhere
+        && let Some(predicate) = replace_where
+    {
+        builder = builder.with_replace_where(predicate.as_str());
+    }
+    if *merge_schema {
+        builder = builder.with_schema_mode(deltalake::operations::write::SchemaMode::Merge);
     }
     let written = builder.await.map_err(|error| format!("writing {} failed: {error}", target.display()))?;
     // Rows written: from the Delta log's record counts when it has them, else the plan's metrics.
@@ -616,5 +672,5 @@ pub async fn write_plan(
         .and_then(|rows| usize::try_from(rows).ok())
         .or_else(|| plan.metrics().and_then(|metrics| metrics.output_rows()))
         .unwrap_or(0);
-    Ok((written, rows))
+    Ok((written, rows, None))
 }

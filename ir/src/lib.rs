@@ -28,16 +28,19 @@
 pub mod dag;
 pub mod db;
 pub mod diagnostic;
+pub mod expectation;
 pub mod identity;
 pub mod nesting;
 pub mod parse;
 pub mod reparse;
+pub mod selection;
 pub mod spans;
 pub mod spec;
 pub mod types;
 
 pub use dag::{RelationKind, ViewDag};
 pub use db::{Db, ExistingDataInput, PlanningSurfaceSpec, ProjectInput, SourceInput, SourceResolution, SurfaceInput, ViewInput};
+pub use expectation::{Expectation, ExpectationKind, ExpectationsSpec, OnFail};
 pub use diagnostic::{Code, Diagnostic, Label, Section, Severity, SpecLocation};
 pub use identity::ProviderIdentity;
 pub use parse::{ParsedSpec, SpecFormat, parse_spec};
