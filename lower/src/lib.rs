@@ -31,6 +31,7 @@
 
 pub mod definition_digest;
 pub mod digest;
+pub mod expectations;
 pub mod expressions;
 pub mod inputs;
 pub mod project;
@@ -45,6 +46,7 @@ use datafusion::logical_expr::LogicalPlan;
 use viewdag_ir::{Diagnostic, ProviderIdentity};
 
 pub use definition_digest::view_definition_digest;
+pub use expectations::{output_diagnostics, view_expectation_diagnostics};
 pub use project::{CheckedProject, ViewCheck, ViewCheckStatus, checked_project, task_views, view_check};
 pub use queries::{ViewSignature, inlined_signature, view_plan, view_schema, view_signature};
 

@@ -7,6 +7,7 @@ mod artifacts;
 mod bad_input;
 mod diagnostics;
 mod end_to_end;
+mod expectations;
 mod golden;
 mod incremental;
 mod optimizer;
