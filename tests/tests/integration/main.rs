@@ -13,5 +13,6 @@ mod incremental;
 mod optimizer;
 mod path_safety;
 mod properties;
+mod selection;
 mod soundness;
 mod tpch;
