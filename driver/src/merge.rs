@@ -72,6 +72,23 @@ pub async fn merge_into(
     write: &TableWrite,
 ) -> Result<(DeltaTable, MergeCounts), String> {
     let columns: Vec<String> = input.schema().fields().iter().map(|field| field.name().clone()).collect();
+    if !write.merge_schema {
+        let table_columns: Vec<String> = table
+            .snapshot()
+            .map_err(|error| error.to_string())?
+            .schema()
+            .fields()
+            .map(|field| field.name().to_string())
+            .collect();
+        let added: Vec<&String> = columns.iter().filter(|column| !table_columns.contains(column)).collect();
+        if !added.is_empty() {
+            let added: Vec<String> = added.iter().map(|column| format!("`{column}`")).collect();
+            return Err(format!(
+                "the new rows add column(s) {} that the table does not have; set `schema_mode: merge` to add them (nothing was written)",
+                added.join(", ")
+            ));
+        }
+    }
     let source = DataFrame::new(state.as_ref().clone(), input);
     let qualified = |side: &str, name: &str| col(format!("{side}.{}", quoted(name)));
     let predicate = write
@@ -85,6 +102,9 @@ pub async fn merge_into(
         .with_source_alias("source")
         .with_target_alias("target")
         .with_merge_schema(write.merge_schema)
+        // Streaming: the new rows are read once (the task's plan executes once), not first
+        // collected to derive an early filter on the target.
+        .with_streaming(true)
         .with_session_state(state);
     builder = builder
         .when_matched_update(|update| {

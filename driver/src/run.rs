@@ -643,7 +643,9 @@ pub async fn write_plan(
         .with_physical_optimizer_rules(Vec::new())
         .build();
     if mode == WriteMode::Merge && table.version().is_some() {
-        let (merged, counts) = merge_into(table, input, Arc::new(writer_state), write).await?;
+        // The merge plans its own join over the new rows, so it keeps the session's physical
+        // rules (join selection); the task's plan inside is already optimized.
+        let (merged, counts) = merge_into(table, input, Arc::new(state.clone()), write).await?;
         let rows = counts.inserted + counts.updated;
         return Ok((merged, rows, Some(counts)));
     }

@@ -10,6 +10,7 @@ mod end_to_end;
 mod expectations;
 mod golden;
 mod incremental;
+mod merge;
 mod optimizer;
 mod path_safety;
 mod properties;
