@@ -253,7 +253,9 @@ impl Compiler {
                 let up_to_date = match &fingerprint {
                     Some(fingerprint)
                         if !options.force
-                            && self.task_write_mode(task) == WriteMode::Overwrite
+                            // An append always adds rows; an overwrite, merge or replace of the
+                            // same rows into the same table version changes nothing.
+                            && self.task_write_mode(task) != WriteMode::Append
                             && !task.reads.iter().any(|read| rewritten.contains(read)) =>
                     {
                         self.up_to_date(task, fingerprint, &run_state)

@@ -101,7 +101,9 @@ fn shop_example_outputs_match_direct_datafusion_queries() {
 #[test]
 fn append_mode_adds_a_commit_and_overwrite_replaces() {
     let project = TempProject::with_shop_data();
-    let spec_text = shop_spec().replace("path: out/labels", "path: out/labels\n    mode: append");
+    let spec_text = shop_spec()
+        .replace("    mode: merge                 # upsert by key: one Delta merge commit per run\n    unique_key: [label]\n", "")
+        .replace("path: out/labels", "path: out/labels\n    mode: append");
     let spec = project.write_spec("spec.yaml", &spec_text);
     let mut compiler = Compiler::new().expect("a compiler");
     for run in 0..2 {
