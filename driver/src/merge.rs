@@ -73,13 +73,8 @@ pub async fn merge_into(
 ) -> Result<(DeltaTable, MergeCounts), String> {
     let columns: Vec<String> = input.schema().fields().iter().map(|field| field.name().clone()).collect();
     if !write.merge_schema {
-        let table_columns: Vec<String> = table
-            .snapshot()
-            .map_err(|error| error.to_string())?
-            .schema()
-            .fields()
-            .map(|field| field.name().to_string())
-            .collect();
+        let table_columns: Vec<String> =
+            table.snapshot().map_err(|error| error.to_string())?.schema().fields().map(|field| field.name().to_string()).collect();
         let added: Vec<&String> = columns.iter().filter(|column| !table_columns.contains(column)).collect();
         if !added.is_empty() {
             let added: Vec<String> = added.iter().map(|column| format!("`{column}`")).collect();
@@ -107,9 +102,7 @@ pub async fn merge_into(
         .with_streaming(true)
         .with_session_state(state);
     builder = builder
-        .when_matched_update(|update| {
-            columns.iter().fold(update, |update, name| update.update(name.as_str(), qualified("source", name)))
-        })
+        .when_matched_update(|update| columns.iter().fold(update, |update, name| update.update(name.as_str(), qualified("source", name))))
         .map_err(|error| error.to_string())?;
     builder = builder
         .when_not_matched_insert(|insert| columns.iter().fold(insert, |insert, name| insert.set(name.as_str(), qualified("source", name))))

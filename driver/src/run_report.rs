@@ -14,7 +14,13 @@ pub fn task_detail_lines(report: &TaskReport) -> Vec<String> {
         lines.push(format!("merged: {} inserted, {} updated, {} deleted", merged.inserted, merged.updated, merged.deleted));
     }
     for expectation in &report.expectations {
-        let marker = if expectation.rows_failed == 0 { "ok  " } else if expectation.blocks_commit() { "FAIL" } else { "warn" };
+        let marker = if expectation.rows_failed == 0 {
+            "ok  "
+        } else if expectation.blocks_commit() {
+            "FAIL"
+        } else {
+            "warn"
+        };
         lines.push(format!("{marker} expect {}", expectation.describe()));
     }
     lines
@@ -28,9 +34,9 @@ pub fn task_json(report: &TaskReport) -> serde_json::Value {
         TaskOutcome::Failed { message } => serde_json::json!({ "status": "failed", "message": message }),
         TaskOutcome::Skipped { reason } => serde_json::json!({ "status": "skipped", "reason": reason }),
     };
-    let merged = report.merged.map(|merged| {
-        serde_json::json!({ "inserted": merged.inserted, "updated": merged.updated, "deleted": merged.deleted })
-    });
+    let merged = report
+        .merged
+        .map(|merged| serde_json::json!({ "inserted": merged.inserted, "updated": merged.updated, "deleted": merged.deleted }));
     serde_json::json!({
         "task": report.id,
         "view": report.view,

@@ -221,7 +221,11 @@ pub fn explain_selected(compiler: &Compiler, selected: &BTreeSet<String>) -> Res
     for view in compiler.view_names().into_iter().filter(|view| selected.contains(view)) {
         match compiler.view_plans(&view) {
             Some(Ok(plans)) => {
-                println!("== {view}: P1 (optimized logical plan {}) ==\n{}\n", short(&plans.optimized.digest), plans.optimized.text.trim_end());
+                println!(
+                    "== {view}: P1 (optimized logical plan {}) ==\n{}\n",
+                    short(&plans.optimized.digest),
+                    plans.optimized.text.trim_end()
+                );
             }
             _ => {
                 eprintln!("view `{view}` did not compile");

@@ -223,7 +223,14 @@ valid_amount: { predicate: "amount >= 0", on_fail: drop }
         let names: Vec<String> = spec.expectations().into_iter().map(|expectation| expectation.name).collect();
         assert_eq!(
             names,
-            ["not_null(order_id)", "unique(order_id)", "accepted_values(status)", "relationships(customer_id)", "row_count", "valid_amount"]
+            [
+                "not_null(order_id)",
+                "unique(order_id)",
+                "accepted_values(status)",
+                "relationships(customer_id)",
+                "row_count",
+                "valid_amount"
+            ]
         );
         assert_eq!(spec.predicates["valid_amount"].on_fail, OnFail::Drop);
         assert_eq!(spec.accepted_values["status"][2].sql_literal(), "3");

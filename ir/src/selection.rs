@@ -106,11 +106,7 @@ impl Selector {
 }
 
 /// `--select` minus `--exclude`, in declaration order. No `--select` means every view.
-pub fn select_views(
-    select: &Selector,
-    exclude: &Selector,
-    universe: &SelectionUniverse,
-) -> Result<Vec<String>, SelectionError> {
+pub fn select_views(select: &Selector, exclude: &Selector, universe: &SelectionUniverse) -> Result<Vec<String>, SelectionError> {
     let selected = if select.is_empty() { None } else { Some(select.resolve(universe)?) };
     let excluded = exclude.resolve(universe)?;
     Ok(universe
@@ -139,8 +135,7 @@ fn parse_atom(term: &str, atom: &str) -> Result<SelectorAtom, SelectionError> {
     if let Some(plus) = rest.rfind('+') {
         let (before, depth) = (&rest[..plus], &rest[plus + 1..]);
         if depth.chars().all(|character| character.is_ascii_digit()) {
-            descendants =
-                Some(if depth.is_empty() { None } else { Some(depth.parse().map_err(|_| syntax("depth is too large"))?) });
+            descendants = Some(if depth.is_empty() { None } else { Some(depth.parse().map_err(|_| syntax("depth is too large"))?) });
             rest = before;
         }
     }

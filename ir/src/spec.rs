@@ -135,12 +135,8 @@ impl ViewDefinition {
 
     /// Back to the wire shape (used to write specs, e.g. by generators).
     pub fn to_raw(&self) -> RawViewSpec {
-        let mut raw = RawViewSpec {
-            materialize: self.materialize,
-            tags: self.tags.clone(),
-            expect: self.expect.clone(),
-            ..RawViewSpec::default()
-        };
+        let mut raw =
+            RawViewSpec { materialize: self.materialize, tags: self.tags.clone(), expect: self.expect.clone(), ..RawViewSpec::default() };
         match self.transform.clone() {
             Transform::Filter(view) => raw.filter = Some(view),
             Transform::Project(view) => raw.project = Some(view),

@@ -16,8 +16,8 @@
 
 use datafusion::common::DFSchema;
 use viewdag_ir::{
-    Code, Diagnostic, ExpectationKind, ExpectationsSpec, FieldPath, OutputSpec, ProjectInput, SourceResolution, SpecLocation,
-    SurfaceInput, ViewInput, WriteMode,
+    Code, Diagnostic, ExpectationKind, ExpectationsSpec, FieldPath, OutputSpec, ProjectInput, SourceResolution, SpecLocation, SurfaceInput,
+    ViewInput, WriteMode,
 };
 use viewdag_surface::planning_session;
 use viewdag_validate::checks::non_boolean_predicate;

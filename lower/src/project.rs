@@ -136,11 +136,14 @@ pub fn checked_project(db: &dyn Db, project: ProjectInput) -> CheckedProject {
             && !definition.is_materialized()
             && !written_by_outputs.contains(view.name(db).as_str())
         {
-            diagnostics.push(Diagnostic::new(
-                Code::ExpectationNotRun,
-                SpecLocation::view(view.name(db)).with_field(viewdag_ir::FieldPath::from(["expect"])),
-                format!("view `{}` is ephemeral and no output writes it: `run` checks its expectations nowhere", view.name(db)),
-            ).with_suggestion("add `materialize: table`, or move the expectations to an output"));
+            diagnostics.push(
+                Diagnostic::new(
+                    Code::ExpectationNotRun,
+                    SpecLocation::view(view.name(db)).with_field(viewdag_ir::FieldPath::from(["expect"])),
+                    format!("view `{}` is ephemeral and no output writes it: `run` checks its expectations nowhere", view.name(db)),
+                )
+                .with_suggestion("add `materialize: table`, or move the expectations to an output"),
+            );
         }
     }
     for (output, spec) in project.outputs(db).iter() {

@@ -21,7 +21,7 @@ pub mod test;
 
 use serde::Serialize;
 
-pub use compile::{CompiledExpectation, CompiledExpectations, Check, compile_expectations};
+pub use compile::{Check, CompiledExpectation, CompiledExpectations, compile_expectations};
 pub use exec::ExpectationExec;
 
 /// What one expectation found over a task's rows.

@@ -68,7 +68,8 @@ impl Compiler {
                 runtime.block_on(provider.scan(state, None, &[], None)).map_err(|error| error.strip_backtrace())?
             }
             Some(Relation::View(view)) => {
-                let physical = physical_view(&self.db, view).as_ref().map_err(|failure| format!("view `{relation}` failed to plan: {failure:?}"))?;
+                let physical =
+                    physical_view(&self.db, view).as_ref().map_err(|failure| format!("view `{relation}` failed to plan: {failure:?}"))?;
                 reset_plan_states(Arc::clone(&physical.plan)).map_err(|error| error.strip_backtrace())?
             }
             None => return Err(format!("relation `{relation}` is not declared")),

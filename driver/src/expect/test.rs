@@ -101,7 +101,9 @@ pub fn test_command(spec: &Path, json: bool) -> Result<i32, DriverError> {
         let tasks: Vec<serde_json::Value> = tested
             .iter()
             .map(|task| match &task.results {
-                Ok(results) => serde_json::json!({ "task": task.id, "target": task.target, "passed": task.passed(), "expectations": results }),
+                Ok(results) => {
+                    serde_json::json!({ "task": task.id, "target": task.target, "passed": task.passed(), "expectations": results })
+                }
                 Err(problem) => serde_json::json!({ "task": task.id, "target": task.target, "passed": false, "error": problem }),
             })
             .collect();
@@ -111,7 +113,13 @@ pub fn test_command(spec: &Path, json: bool) -> Result<i32, DriverError> {
             match &task.results {
                 Ok(results) => {
                     for result in results {
-                        let marker = if result.rows_failed == 0 { "ok  " } else if result.blocks_commit() { "FAIL" } else { "warn" };
+                        let marker = if result.rows_failed == 0 {
+                            "ok  "
+                        } else if result.blocks_commit() {
+                            "FAIL"
+                        } else {
+                            "warn"
+                        };
                         println!("{marker} {:<24} {}", task.id, result.describe());
                     }
                 }

@@ -32,7 +32,10 @@ outputs:
 
 fn run(project: &TempProject, text: &str) -> RunReport {
     let spec = project.write_spec("spec.yaml", text);
-    Compiler::new().unwrap().run_with(&CompileRequest::new(spec), &RunOptions { force: true, ..RunOptions::default() }, &mut |_| {}).unwrap()
+    Compiler::new()
+        .unwrap()
+        .run_with(&CompileRequest::new(spec), &RunOptions { force: true, ..RunOptions::default() }, &mut |_| {})
+        .unwrap()
 }
 
 fn result<'a>(report: &'a RunReport, name: &str) -> &'a ExpectationResult {
@@ -46,7 +49,10 @@ fn orders_rows(project: &TempProject) -> usize {
 
 /// Orders with a negative amount (`order_id|customer_id|status|amount|…`).
 fn negative_orders(project: &TempProject) -> u64 {
-    let negative = read_delta_rows(&project.path().join("data/orders")).iter().filter(|row| row.split('|').nth(3).is_some_and(|amount| amount.starts_with('-'))).count() as u64;
+    let negative = read_delta_rows(&project.path().join("data/orders"))
+        .iter()
+        .filter(|row| row.split('|').nth(3).is_some_and(|amount| amount.starts_with('-')))
+        .count() as u64;
     assert!(negative > 0);
     negative
 }

@@ -10,7 +10,13 @@ use viewdag_tests::data::delta_version;
 
 use crate::support::{TempProject, shop_spec};
 
-fn selected(compiler: &mut Compiler, spec: &std::path::Path, select: &[&str], exclude: &[&str], state: Option<&std::path::Path>) -> Vec<String> {
+fn selected(
+    compiler: &mut Compiler,
+    spec: &std::path::Path,
+    select: &[&str],
+    exclude: &[&str],
+    state: Option<&std::path::Path>,
+) -> Vec<String> {
     let response = compiler.compile(&CompileRequest::check(spec)).unwrap();
     let args = SelectionArgs {
         select: select.iter().map(|value| value.to_string()).collect(),
@@ -24,7 +30,11 @@ fn selected(compiler: &mut Compiler, spec: &std::path::Path, select: &[&str], ex
 
 fn tagged_shop() -> String {
     shop_spec()
-        .replacen("    filter: { input: orders, predicate: \"status = 'paid' AND amount > 0\" }\n", "    filter: { input: orders, predicate: \"status = 'paid' AND amount > 0\" }\n    tags: [finance]\n", 1)
+        .replacen(
+            "    filter: { input: orders, predicate: \"status = 'paid' AND amount > 0\" }\n",
+            "    filter: { input: orders, predicate: \"status = 'paid' AND amount > 0\" }\n    tags: [finance]\n",
+            1,
+        )
         .replacen("    materialize: table\n", "    materialize: table\n    tags: [finance, daily]\n", 1)
 }
 
@@ -43,7 +53,10 @@ fn each_operator_selects_what_the_grammar_says() {
     assert_eq!(selected(&mut compiler, &spec, &["tag:daily segments"], &[], None), ["enriched", "segments"], "space unites");
     assert_eq!(selected(&mut compiler, &spec, &["path:out/top_regions"], &[], None), ["top_regions"]);
     assert_eq!(selected(&mut compiler, &spec, &["path:out"], &[], None).len(), 4, "every output's view");
-    assert_eq!(selected(&mut compiler, &spec, &["enriched+"], &["segments+"], None), ["enriched", "largest_orders", "top_three_orders", "segment_names"]);
+    assert_eq!(
+        selected(&mut compiler, &spec, &["enriched+"], &["segments+"], None),
+        ["enriched", "largest_orders", "top_three_orders", "segment_names"]
+    );
     let response = compiler.compile(&CompileRequest::check(&spec)).unwrap();
     let bad = SelectionArgs { select: vec!["no_such_view".into()], ..SelectionArgs::default() };
     assert!(compiler.select_views(&response, &bad).unwrap_err().to_string().contains("no_such_view"));
