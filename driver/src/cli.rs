@@ -104,6 +104,14 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "human")]
         format: DiagnosticFormat,
     },
+    /// Write a static HTML site of the project (no server needed): the DAG with zoom and
+    /// search and, per view, definition, schema, lineage, plans, pass trace, pushdown
+    /// report, cost, expectations and the last run's results.
+    Docs {
+        spec: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Evaluate every task's expectations against its table as it is now, writing nothing.
     /// Exit 1 when an expectation whose `on_fail` is `fail` fails.
     Test {
@@ -325,6 +333,11 @@ fn execute(command: Command) -> Result<i32, DriverError> {
             let jobs = jobs.unwrap_or(RunOptions::default().jobs);
             crate::commands::schedule::schedule(&spec, jobs, format == DiagnosticFormat::Json)
         }
+        Command::Docs { spec, out } => {
+            let (code, views) = crate::docs_site::write_docs_site(&spec, &out)?;
+            eprintln!("wrote the docs site of {views} view(s) to {}", out.join("index.html").display());
+            Ok(code)
+        }
         Command::Test { spec, format } => crate::expect::test::test_command(&spec, format == DiagnosticFormat::Json),
         Command::Run { spec, jobs, force, selection, format } => {
             let mut stderr = std::io::stderr();
@@ -368,6 +381,9 @@ fn execute(command: Command) -> Result<i32, DriverError> {
                 print_diagnostics(&compiler, &report.compile);
             }
             for warning in &report.warnings {
+                eprintln!("warning: {warning}");
+            }
+            if let Some(warning) = crate::docs_site::save_last_run(&compiler, &report) {
                 eprintln!("warning: {warning}");
             }
             if format == DiagnosticFormat::Json {

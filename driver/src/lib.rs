@@ -19,6 +19,7 @@ pub mod compiler;
 pub mod confinement;
 pub mod costs;
 pub mod database;
+pub mod docs_site;
 pub mod error;
 pub mod existing;
 pub mod expect;

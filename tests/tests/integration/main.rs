@@ -6,6 +6,7 @@ mod support;
 mod artifacts;
 mod bad_input;
 mod diagnostics;
+mod docs_site;
 mod end_to_end;
 mod expectations;
 mod golden;
