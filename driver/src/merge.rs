@@ -110,7 +110,7 @@ pub async fn merge_into(
     if write.delete_not_matched_by_source {
         builder = builder.when_not_matched_by_source_delete(|delete| delete).map_err(|error| error.to_string())?;
     }
-    let (table, metrics) = builder.await.map_err(|error| format!("the merge failed: {error}"))?;
+    let (table, metrics) = builder.await.map_err(|error| format!("the merge failed, nothing was committed: {error}"))?;
     Ok((
         table,
         MergeCounts {

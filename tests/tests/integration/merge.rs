@@ -140,3 +140,33 @@ fn misplaced_and_missing_write_options_are_diagnostics() {
     assert_eq!(codes(&spec("    mode: replace_where\n", COLUMNS), &mut compiler), ["V0507"]);
     assert_eq!(codes(&spec("    mode: replace_where\n    replace_where: \"regio = 1\"\n", COLUMNS), &mut compiler), ["V0203"]);
 }
+
+#[test]
+fn a_concurrent_commit_during_a_merge_is_reported_as_a_conflict() {
+    use datafusion::datasource::{MemTable, provider_as_source};
+    use datafusion::logical_expr::LogicalPlanBuilder;
+    use viewdag_driver::merge::{TableWrite, merge_into};
+    use viewdag_ir::WriteMode;
+
+    let project = TempProject::empty();
+    let target = project.path().join("out/table");
+    write_delta_table(&target, vec![batch(&[(1, "a", 1), (2, "b", 1)])]);
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let url = viewdag_driver::sources::directory_url(&target).unwrap();
+    // This merge starts from version 0 ...
+    let stale = runtime.block_on(deltalake::open_table(url)).unwrap();
+    // ... while another writer replaces the files it read.
+    write_delta_table(&target, vec![batch(&[(1, "other", 1)])]);
+    let message = runtime.block_on(async {
+        let context = datafusion::prelude::SessionContext::new();
+        stale.update_datafusion_session(&context.state()).unwrap();
+        let rows = batch(&[(2, "B", 1), (3, "c", 1)]);
+        let source = MemTable::try_new(rows.schema(), vec![vec![rows]]).unwrap();
+        let input = LogicalPlanBuilder::scan("changes", provider_as_source(Arc::new(source)), None).unwrap().build().unwrap();
+        let write = TableWrite { mode: WriteMode::Merge, unique_key: vec!["id".into()], ..TableWrite::default() };
+        merge_into(stale, input, Arc::new(context.state()), &write).await.map(|_| ()).unwrap_err()
+    });
+    assert!(message.contains("concurrent transaction") && message.contains("Commit failed"), "the conflict is reported: {message}");
+    assert_eq!(table_rows(&project), ["1|other|1"], "the losing merge changed nothing");
+    assert_eq!(delta_version(&target), Some(1));
+}
