@@ -33,7 +33,9 @@ pub fn write_docs_site(spec: &Path, out: &Path) -> Result<(i32, usize), DriverEr
     let views = data["views"].as_array().map_or(0, Vec::len);
     std::fs::create_dir_all(out).map_err(|error| io_error(out, error))?;
     let text = format!("window.VIEWDAG_DATA = {};\n", serde_json::to_string_pretty(&data).expect("JSON serializes"));
-    for (name, contents) in [("index.html", INDEX_HTML), ("viewdag-docs.js", SITE_JS), ("cytoscape.min.js", CYTOSCAPE_JS), ("data.js", &text)] {
+    for (name, contents) in
+        [("index.html", INDEX_HTML), ("viewdag-docs.js", SITE_JS), ("cytoscape.min.js", CYTOSCAPE_JS), ("data.js", &text)]
+    {
         let path = out.join(name);
         std::fs::write(&path, contents).map_err(|error| io_error(&path, error))?;
     }
@@ -60,17 +62,18 @@ impl Compiler {
                 let name = &outcome.name;
                 let definition = self.view_input(name).and_then(|view| view.definition(&self.db).clone());
                 let bundle = match &outcome.status {
-                    ViewStatus::Compiled { .. } => self
-                        .view_bundle(name)
-                        .and_then(Result::ok)
-                        .and_then(|bundle| serde_json::from_str::<Value>(&bundle.file_text).ok()),
+                    ViewStatus::Compiled { .. } => {
+                        self.view_bundle(name).and_then(Result::ok).and_then(|bundle| serde_json::from_str::<Value>(&bundle.file_text).ok())
+                    }
                     _ => None,
                 };
                 let schema: Vec<Value> = match self.view_schema(name) {
                     Some(Ok(schema)) => schema
                         .fields()
                         .iter()
-                        .map(|field| json!({ "name": field.name(), "type": field.data_type().to_string(), "nullable": field.is_nullable() }))
+                        .map(
+                            |field| json!({ "name": field.name(), "type": field.data_type().to_string(), "nullable": field.is_nullable() }),
+                        )
                         .collect(),
                     _ => Vec::new(),
                 };
@@ -79,7 +82,10 @@ impl Compiler {
                     .filter(|task| &task.view == name)
                     .map(|task| {
                         let cost = costs.get(&task.id);
-                        let ran = last_run["tasks"].as_array().and_then(|ran| ran.iter().find(|entry| entry["task"] == task.id.as_str())).cloned();
+                        let ran = last_run["tasks"]
+                            .as_array()
+                            .and_then(|ran| ran.iter().find(|entry| entry["task"] == task.id.as_str()))
+                            .cloned();
                         json!({
                             "id": task.id,
                             "wave": task.wave,
@@ -95,7 +101,13 @@ impl Compiler {
                 let expectations: Vec<Value> = definition
                     .as_ref()
                     .and_then(|definition| definition.expect.as_ref())
-                    .map(|expect| expect.expectations().into_iter().map(|expectation| json!({ "name": expectation.name, "on_fail": expectation.on_fail.as_str() })).collect())
+                    .map(|expect| {
+                        expect
+                            .expectations()
+                            .into_iter()
+                            .map(|expectation| json!({ "name": expectation.name, "on_fail": expectation.on_fail.as_str() }))
+                            .collect()
+                    })
                     .unwrap_or_default();
                 let status = match &outcome.status {
                     ViewStatus::Compiled { .. } => "compiled",

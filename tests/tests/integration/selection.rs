@@ -130,3 +130,24 @@ fn graph_and_check_narrow_to_the_selection() {
     let subgraph = viewdag_driver::select::selected_subgraph(&compiler.structure().dag, &chosen);
     assert_eq!(subgraph.edges(), [("orders".to_string(), "paid_orders".to_string())]);
 }
+
+#[test]
+fn compile_select_writes_only_the_selected_tasks_bundles_and_every_views_digest() {
+    let project = TempProject::with_shop_data();
+    let spec = project.write_spec("spec.yaml", &shop_spec());
+    let out = project.path().join("selected");
+    let code = viewdag_driver::cli::main_with_args(
+        ["viewdag", "compile", spec.to_str().unwrap(), "--out", out.to_str().unwrap(), "--select", "+revenue_by_region"]
+            .map(std::ffi::OsString::from),
+    );
+    assert_eq!(code, 0);
+    let bundles: BTreeSet<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".bundle.json"))
+        .collect();
+    assert_eq!(bundles, BTreeSet::from(["revenue_by_region.bundle.json".to_string()]), "only the selected task is planned");
+    let digests = viewdag_driver::select::recorded_definition_digests(&out).unwrap();
+    assert_eq!(digests.len(), 12);
+    assert!(digests.values().all(Option::is_some), "every valid view records its definition digest");
+}
