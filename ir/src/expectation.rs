@@ -85,13 +85,40 @@ pub struct RowCountSpec {
     pub max: Option<u64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PredicateExpectation {
     /// A SQL boolean expression over the row; a row fails when it is not true.
     pub predicate: String,
-    #[serde(default)]
     pub on_fail: OnFail,
+}
+
+/// Only a mapping is a predicate expectation: serde would otherwise read a list
+/// (`not_nul: [order_id]`, a misspelt kind) as a predicate named by its first item.
+impl<'de> Deserialize<'de> for PredicateExpectation {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Fields {
+            predicate: String,
+            #[serde(default)]
+            on_fail: OnFail,
+        }
+        struct MappingOnly;
+        impl<'de> serde::de::Visitor<'de> for MappingOnly {
+            type Value = Fields;
+            fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+                formatter.write_str(
+                    "a predicate expectation `{ predicate: \"…\", on_fail: warn|drop|fail }` \
+                     (the built-in kinds are not_null, unique, accepted_values, relationships, row_count)",
+                )
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Fields, A::Error> {
+                Fields::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+            }
+        }
+        let Fields { predicate, on_fail } = deserializer.deserialize_map(MappingOnly)?;
+        Ok(PredicateExpectation { predicate, on_fail })
+    }
 }
 
 /// What a failing expectation does.
@@ -240,6 +267,8 @@ valid_amount: { predicate: "amount >= 0", on_fail: drop }
     #[test]
     fn a_misspelled_kind_is_a_predicate_without_one() {
         let error = serde_yaml_ng::from_str::<ExpectationsSpec>("not_nul: [order_id]").unwrap_err();
-        assert!(error.to_string().contains("not_nul") || error.to_string().contains("predicate"), "{error}");
+        assert!(error.to_string().contains("built-in kinds"), "{error}");
+        let error = serde_yaml_ng::from_str::<ExpectationsSpec>("positive: { predicat: \"a > 0\" }").unwrap_err();
+        assert!(error.to_string().contains("predicat"), "{error}");
     }
 }
