@@ -16,7 +16,7 @@ fn viewdag(args: &[&str]) -> i32 {
 fn load_in_chromium(page: &Path, fragment: &str, profile: &Path) -> (String, String) {
     let url = format!("file://{}#{fragment}", page.display());
     let output = Command::new("timeout")
-        .args(["120", "chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--enable-logging=stderr"])
+        .args(["300", "chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--enable-logging=stderr"])
         .arg(format!("--user-data-dir={}", profile.display()))
         .args(["--virtual-time-budget=5000", "--dump-dom", &url])
         .output()
