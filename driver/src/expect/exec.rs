@@ -14,6 +14,7 @@ use datafusion::arrow::array::{Array, ArrayRef, BooleanArray, StringArray};
 use datafusion::arrow::compute::{cast, filter_record_batch};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::arrow::row::{RowConverter, SortField};
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::common::{DataFusionError, Result};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
@@ -114,7 +115,11 @@ fn lock(checker: &Mutex<Checker>) -> std::sync::MutexGuard<'_, Checker> {
 struct Checker {
     expectations: Arc<CompiledExpectations>,
     results: Vec<ExpectationResult>,
-    seen_keys: Vec<HashSet<String>>,
+    /// Per `unique` expectation: the keys seen, in Arrow's row format (no text casts).
+    seen_keys: Vec<HashSet<Box<[u8]>>>,
+    /// Per `unique` expectation on one integer column: the values seen (no row encoding).
+    seen_integers: Vec<HashSet<i64>>,
+    converters: Vec<Option<RowConverter>>,
     rows_kept: u64,
 }
 
@@ -133,7 +138,9 @@ impl Checker {
             })
             .collect();
         let seen_keys = expectations.expectations.iter().map(|_| HashSet::new()).collect();
-        Checker { expectations, results, seen_keys, rows_kept: 0 }
+        let converters = expectations.expectations.iter().map(|_| None).collect();
+        let seen_integers = expectations.expectations.iter().map(|_| HashSet::new()).collect();
+        Checker { expectations, results, seen_keys, seen_integers, converters, rows_kept: 0 }
     }
 
     /// Evaluates the row checks, drops what `drop` expectations reject, then checks keys
@@ -173,15 +180,33 @@ impl Checker {
         self.rows_kept += kept.num_rows() as u64;
         for (index, expectation) in expectations.expectations.iter().enumerate() {
             let Check::Unique { columns } = &expectation.check else { continue };
-            let texts: Vec<StringArray> = columns.iter().map(|column| as_text(kept.column(*column))).collect::<Result<_>>()?;
+            let keys: Vec<ArrayRef> = columns.iter().map(|column| Arc::clone(kept.column(*column))).collect();
+            if let [key] = keys.as_slice()
+                && let Some(integers) = as_integers(key)
+            {
+                let result = &mut self.results[index];
+                result.rows_checked += kept.num_rows() as u64;
+                let seen = &mut self.seen_integers[index];
+                seen.reserve(integers.len());
+                for value in integers.iter().flatten() {
+                    if !seen.insert(value) {
+                        result.rows_failed += 1;
+                    }
+                }
+                continue;
+            }
+            let converter = match &mut self.converters[index] {
+                Some(converter) => converter,
+                slot => slot.insert(RowConverter::new(keys.iter().map(|key| SortField::new(key.data_type().clone())).collect())?),
+            };
+            let rows = converter.convert_columns(&keys)?;
             let result = &mut self.results[index];
             result.rows_checked += kept.num_rows() as u64;
             for row in 0..kept.num_rows() {
-                if texts.iter().any(|text| text.is_null(row)) {
+                if keys.iter().any(|key| key.is_null(row)) {
                     continue;
                 }
-                let key: Vec<&str> = texts.iter().map(|text| text.value(row)).collect();
-                if !self.seen_keys[index].insert(key.join("\u{1f}")) {
+                if !self.seen_keys[index].insert(Box::from(rows.row(row).as_ref())) {
                     result.rows_failed += 1;
                 }
             }
@@ -199,6 +224,18 @@ impl Checker {
             }
         }
         self.results.clone()
+    }
+}
+
+/// An integer key column as `i64`s (`None` for other types).
+fn as_integers(array: &ArrayRef) -> Option<datafusion::arrow::array::Int64Array> {
+    use datafusion::arrow::datatypes::DataType::{Int8, Int16, Int32, Int64, UInt8, UInt16, UInt32};
+    match array.data_type() {
+        Int64 => array.as_any().downcast_ref::<datafusion::arrow::array::Int64Array>().cloned(),
+        Int8 | Int16 | Int32 | UInt8 | UInt16 | UInt32 => {
+            cast(array, &DataType::Int64).ok()?.as_any().downcast_ref::<datafusion::arrow::array::Int64Array>().cloned()
+        }
+        _ => None,
     }
 }
 

@@ -1,6 +1,6 @@
 //! Expectation benchmark: one output over a Parquet source of ROWS rows, run with no
 //! expectations, with the row expectations (`not_null`, `accepted_values`, a `warn`
-//! predicate, `row_count`), and with those plus `unique` on the id column and a `drop`
+//! predicate, `row_count`), and with those plus `unique` on the id column, or a `drop`
 //! predicate — what checking inside the task's stream costs against the plain write.
 //!
 //! ```sh
@@ -35,10 +35,17 @@ fn main() {
         "    expect:\n      not_null: [id, k]\n      accepted_values: {{ s: [{}] }}\n      positive: {{ predicate: \"v >= 0\", on_fail: warn }}\n      row_count: {{ min: 1 }}\n",
         accepted.join(", ")
     );
-    let with_keys = format!("{row_checks}      unique: [id]\n      small_k: {{ predicate: \"k < 900\", on_fail: drop }}\n");
+    let with_unique = format!("{row_checks}      unique: [id]\n");
+    let with_drop = format!("{row_checks}      small_k: {{ predicate: \"k < 900\", on_fail: drop }}\n");
     println!("rows={rows}");
     let mut baseline = None;
-    for (label, expect) in [("no expectations", String::new()), ("row expectations (5)", row_checks), ("+ unique(id) + drop", with_keys)] {
+    let configurations = [
+        ("no expectations", String::new()),
+        ("row expectations (5)", row_checks),
+        ("+ unique(id)", with_unique),
+        ("+ drop (10% of rows)", with_drop),
+    ];
+    for (label, expect) in configurations {
         let mut times = Vec::new();
         for _ in 0..3 {
             let project = tempfile::tempdir().expect("a temporary directory");

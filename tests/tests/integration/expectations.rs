@@ -119,7 +119,7 @@ fn failing_builtin_kinds_are_counted() {
     let project = TempProject::with_shop_data();
     // customers 1..=12 exist; status `pending` is not accepted; every customer repeats.
     let view_expect = r#"{ unique: [customer_id], accepted_values: { status: [paid, refunded] }, relationships: { customer_id: { to: customers, column: region_id } } }"#;
-    let report = run(&project, &spec(view_expect, "{ not_null: [order_id] }"));
+    let report = run(&project, &spec(view_expect, "{ not_null: [order_id], unique: [status] }"));
     assert!(!report.succeeded());
     let total = orders_rows(&project) as u64;
     assert_eq!(result(&report, "unique(customer_id)").rows_failed, total - 12);
@@ -129,6 +129,8 @@ fn failing_builtin_kinds_are_counted() {
     // region ids are 1..=4 and 9: customers 5..=8 and 10..=12 have no match.
     assert!(result(&report, "relationships(customer_id)").rows_failed > 0);
     assert_eq!(result(&report, "not_null(order_id)").rows_failed, 0);
+    // A text key (Arrow's row format, not the integer fast path): three statuses only.
+    assert_eq!(result(&report, "unique(status)").rows_failed, total - 3);
     assert!(!project.path().join("out/orders/_delta_log").exists(), "nothing was committed");
 }
 
