@@ -121,9 +121,20 @@
   document.getElementById('spec-name').textContent = data.spec || '';
   document.getElementById('summary').textContent = data.views.length + ' views, ' + data.sources.length + ' sources, ' + data.outputs.length + ' outputs';
 
-  // `index.html#view=NAME` opens a view as a click on its node would.
+  // `index.html#view=NAME` opens a view as a click on its node would; `#click=NAME` clicks
+  // the node: mouse events at its position on the canvas, hit-tested by Cytoscape.
   var wanted = decodeURIComponent((location.hash.match(/view=([^&]+)/) || [])[1] || '');
   if (wanted && cy.getElementById(wanted).length) { cy.getElementById(wanted).emit('tap'); }
+  var clicked = decodeURIComponent((location.hash.match(/click=([^&]+)/) || [])[1] || '');
+  if (clicked && cy.getElementById(clicked).length) {
+    var position = cy.getElementById(clicked).renderedPosition();
+    var box = cy.container().getBoundingClientRect();
+    var x = box.left + position.x, y = box.top + position.y;
+    var target = document.elementFromPoint(x, y);
+    ['mousedown', 'mouseup', 'click'].forEach(function (type) {
+      target.dispatchEvent(new MouseEvent(type, { bubbles: true, cancelable: true, clientX: x, clientY: y, button: 0, view: window }));
+    });
+  }
   document.body.setAttribute('data-graph-views', String(cy.nodes().filter(function (node) { return views[node.id()] !== undefined; }).length));
   document.body.setAttribute('data-errors', String(window.VIEWDAG_ERRORS.length));
   document.body.setAttribute('data-loaded', 'true');

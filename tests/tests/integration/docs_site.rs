@@ -1,7 +1,7 @@
 //! `viewdag docs`: the static site of the shop example, loaded in a real headless browser
 //! (Debian's `chromium`, which `.ci/run` installs): the page loads with no console error,
-//! the graph has every view, and opening a view (the same handler a click on its node
-//! runs) shows its schema, expectations and the last run's results.
+//! the graph has every view, and clicking a view's node (mouse events at its position on
+//! the canvas, hit-tested by Cytoscape) shows its schema, expectations and last run.
 
 use std::path::Path;
 use std::process::Command;
@@ -39,12 +39,12 @@ fn the_docs_site_loads_in_chromium_shows_every_view_and_a_views_schema() {
     let index = std::fs::read_to_string(site.join("index.html")).unwrap();
     assert!(!index.contains("http://") && !index.contains("https://"), "no CDN: every script is local");
 
-    let (dom, stderr) = load_in_chromium(&site.join("index.html"), "view=enriched", &project.path().join("chromium-profile"));
+    let (dom, stderr) = load_in_chromium(&site.join("index.html"), "click=enriched", &project.path().join("chromium-profile"));
     assert!(dom.contains("data-loaded=\"true\""), "the page's script ran:\n{dom}");
     assert!(dom.contains("data-errors=\"0\""), "no console error or uncaught exception:\n{dom}");
     assert!(!stderr.contains("Uncaught"), "{stderr}");
     assert!(dom.contains("data-graph-views=\"12\""), "the graph has every view of the example");
-    assert!(dom.contains("<h2 id=\"view-name\">enriched</h2>"), "the view opened");
+    assert!(dom.contains("<h2 id=\"view-name\">enriched</h2>"), "the click opened the view");
     let schema = dom.split("<div id=\"schema\">").nth(1).expect("a schema section");
     let schema = &schema[..schema.find("</div>").unwrap()];
     for column in ["order_id", "customer", "region", "segment", "amount_eur"] {
