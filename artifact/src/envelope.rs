@@ -69,6 +69,10 @@ pub struct EnvelopeView {
     pub bundle_digest: Option<String>,
     /// For a blocked view: the upstream relation that failed.
     pub blocked_by: Option<String>,
+    /// The view's Merkle definition digest (views that validate); `--select
+    /// state:modified --state DIR` compares it.
+    #[serde(default)]
+    pub definition_digest: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

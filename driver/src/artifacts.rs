@@ -62,7 +62,14 @@ impl Compiler {
             };
             views.insert(
                 outcome.name.clone(),
-                EnvelopeView { status, materialized: outcome.materialized, bundle_file, bundle_digest, blocked_by },
+                EnvelopeView {
+                    status,
+                    materialized: outcome.materialized,
+                    bundle_file,
+                    bundle_digest,
+                    blocked_by,
+                    definition_digest: crate::select::definition_digest(&outcome.status).map(str::to_string),
+                },
             );
         }
         let (tasks, costs) = self.task_costs();

@@ -13,6 +13,7 @@ use crate::error::DriverError;
 use crate::graph::{to_dot, to_mermaid};
 use crate::render::{render_human, summary, summary_with_failed_tasks, to_json};
 use crate::run::{Progress, RunOptions, TaskOutcome};
+use crate::select::SelectionArgs;
 
 #[derive(Debug, Parser)]
 #[command(name = "viewdag", version, about = "Compile and run view DAGs over DataFusion and Delta Lake")]
@@ -42,6 +43,8 @@ pub enum Command {
         spec: PathBuf,
         #[arg(long, value_enum, default_value = "human")]
         format: DiagnosticFormat,
+        #[command(flatten)]
+        selection: SelectionArgs,
     },
     /// Validate a spec, plan its tasks (materialized views and outputs) and write the
     /// compile envelope (`manifest.json`), one plan bundle per planned view
@@ -57,6 +60,8 @@ pub enum Command {
         /// Print how many queries executed and were reused, per stage.
         #[arg(long)]
         stats: bool,
+        #[command(flatten)]
+        selection: SelectionArgs,
     },
     /// Recompile incrementally whenever the spec or a source changes; print diagnostics and
     /// recompile statistics each time. Stops with Ctrl-C.
@@ -64,7 +69,10 @@ pub enum Command {
     /// Print a view's P0 (unoptimized), P1 (optimized) and P2 (physical) plans.
     Explain {
         spec: PathBuf,
-        view: String,
+        /// The view (or give `--select` to explain every selected view).
+        view: Option<String>,
+        #[command(flatten)]
+        selection: SelectionArgs,
         /// Print the optimizer trace (a table, and a plan diff per changing pass) instead.
         #[arg(long)]
         passes: bool,
@@ -90,6 +98,26 @@ pub enum Command {
         /// table still at the version the last run wrote).
         #[arg(long)]
         force: bool,
+        #[command(flatten)]
+        selection: SelectionArgs,
+        /// `json`: print the run report (tasks, rows, expectations, merges) on stdout.
+        #[arg(long, value_enum, default_value = "human")]
+        format: DiagnosticFormat,
+    },
+    /// Write a static HTML site of the project (no server needed): the DAG with zoom and
+    /// search and, per view, definition, schema, lineage, plans, pass trace, pushdown
+    /// report, cost, expectations and the last run's results.
+    Docs {
+        spec: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Evaluate every task's expectations against its table as it is now, writing nothing.
+    /// Exit 1 when an expectation whose `on_fail` is `fail` fails.
+    Test {
+        spec: PathBuf,
+        #[arg(long, value_enum, default_value = "human")]
+        format: DiagnosticFormat,
     },
     /// Print every task's estimated cost (bytes read and written, critical path) and the
     /// schedule `run --jobs N` follows, simulated in estimated bytes.
@@ -125,6 +153,8 @@ pub enum Command {
         spec: PathBuf,
         #[arg(long, value_enum, default_value = "dot")]
         format: GraphFormat,
+        #[command(flatten)]
+        selection: SelectionArgs,
     },
 }
 
@@ -179,8 +209,12 @@ fn compile(compiler: &mut Compiler, spec: &Path) -> Result<CompileResponse, Driv
 fn execute(command: Command) -> Result<i32, DriverError> {
     let mut compiler = Compiler::new()?;
     match command {
-        Command::Check { spec, format } => {
+        Command::Check { spec, format, selection } => {
             let response = compiler.compile(&CompileRequest::check(&spec))?;
+            let response = match compiler.select_views(&response, &selection)? {
+                Some(selected) => compiler.restrict_to_selection(&response, &selected),
+                None => response,
+            };
             match format {
                 DiagnosticFormat::Human => {
                     print_diagnostics(&compiler, &response);
@@ -209,9 +243,14 @@ fn execute(command: Command) -> Result<i32, DriverError> {
             }
             Ok(exit_code(&response))
         }
-        Command::Compile { spec, out, all_views, stats } => {
+        Command::Compile { spec, out, all_views, stats, selection } => {
             let planning = if all_views { Planning::AllViews } else { Planning::Tasks };
+            let planning = if selection.is_empty() { planning } else { Planning::CheckOnly };
             let response = compiler.compile(&CompileRequest::new(&spec).with_planning(planning))?;
+            let response = match compiler.select_views(&response, &selection)? {
+                Some(selected) => compiler.plan_selection(&response, &selected, all_views),
+                None => response,
+            };
             print_diagnostics(&compiler, &response);
             if stats {
                 eprint!("{}", response.stats.render());
@@ -263,7 +302,14 @@ fn execute(command: Command) -> Result<i32, DriverError> {
             Ok(if all_match { 0 } else { 1 })
         }
         Command::Lab { spec, rulepacks, format } => crate::commands::optimizer::lab(&spec, &rulepacks, format == DiagnosticFormat::Json),
-        Command::Explain { spec, view, passes, format } => {
+        Command::Explain { spec, view: None, selection, passes: _, format: _ } => {
+            let response = compile(&mut compiler, &spec)?;
+            let Some(selected) = compiler.select_views(&response, &selection)? else {
+                return Err(DriverError::Usage("explain needs a VIEW or `--select`".to_string()));
+            };
+            crate::select::explain_selected(&compiler, &selected)
+        }
+        Command::Explain { spec, view: Some(view), selection: _, passes, format } => {
             let response = if passes {
                 match crate::commands::optimizer::explain_passes(&spec, &view, format == DiagnosticFormat::Json)? {
                     (code, None, _) => return Ok(code),
@@ -304,9 +350,21 @@ fn execute(command: Command) -> Result<i32, DriverError> {
             let jobs = jobs.unwrap_or(RunOptions::default().jobs);
             crate::commands::schedule::schedule(&spec, jobs, format == DiagnosticFormat::Json)
         }
-        Command::Run { spec, jobs, force } => {
+        Command::Docs { spec, out } => {
+            let (code, views) = crate::docs_site::write_docs_site(&spec, &out)?;
+            eprintln!("wrote the docs site of {views} view(s) to {}", out.join("index.html").display());
+            Ok(code)
+        }
+        Command::Test { spec, format } => crate::expect::test::test_command(&spec, format == DiagnosticFormat::Json),
+        Command::Run { spec, jobs, force, selection, format } => {
             let mut stderr = std::io::stderr();
-            let options = RunOptions { jobs: jobs.unwrap_or(RunOptions::default().jobs).max(1), force };
+            let selected = if selection.is_empty() {
+                None
+            } else {
+                let checked = compiler.compile(&CompileRequest::check(&spec))?;
+                compiler.select_views(&checked, &selection)?
+            };
+            let options = RunOptions { jobs: jobs.unwrap_or(RunOptions::default().jobs).max(1), force, selection: selected };
             let report = compiler.run_with(&CompileRequest::new(&spec), &options, &mut |progress| {
                 // A task can run for long: say when it starts, not only when it ends.
                 if let Progress::Started { task, .. } = &progress {
@@ -331,13 +389,25 @@ fn execute(command: Command) -> Result<i32, DriverError> {
                     for warning in &report.audits.warnings {
                         let _ = writeln!(stderr, "      warning: {warning}");
                     }
+                    for line in crate::run_report::task_detail_lines(report) {
+                        let _ = writeln!(stderr, "      {line}");
+                    }
                 }
             })?;
             if !report.compile.diagnostics.is_empty() {
                 print_diagnostics(&compiler, &report.compile);
             }
+            for warning in &report.warnings {
+                eprintln!("warning: {warning}");
+            }
             for error in &report.errors {
                 eprintln!("{error}");
+            }
+            if let Some(warning) = crate::docs_site::save_last_run(&compiler, &report) {
+                eprintln!("warning: {warning}");
+            }
+            if format == DiagnosticFormat::Json {
+                println!("{}", serde_json::to_string_pretty(&crate::run_report::run_report_json(&report)).expect("JSON serializes"));
             }
             let written = report.tasks.iter().filter(|task| matches!(task.outcome, TaskOutcome::Written { .. })).count();
             let up_to_date = report.tasks.iter().filter(|task| matches!(task.outcome, TaskOutcome::UpToDate { .. })).count();
@@ -353,11 +423,16 @@ fn execute(command: Command) -> Result<i32, DriverError> {
             crate::watch::watch(&spec, &crate::watch::WatchOptions::default(), &mut std::io::stderr())?;
             Ok(0)
         }
-        Command::Graph { spec, format } => {
+        Command::Graph { spec, format, selection } => {
             let response = compile(&mut compiler, &spec)?;
+            let selected = compiler.select_views(&response, &selection)?;
             let outputs: Vec<(String, String)> = compiler.outputs.iter().map(|(name, spec)| (name.clone(), spec.view.clone())).collect();
             let materialized = |name: &str| compiler.is_materialized(name);
-            let dag = &compiler.structure().dag;
+            let full = &compiler.structure().dag;
+            let narrowed = selected.as_ref().map(|selected| crate::select::selected_subgraph(full, selected));
+            let outputs: Vec<(String, String)> =
+                outputs.into_iter().filter(|(_, view)| selected.as_ref().is_none_or(|selected| selected.contains(view))).collect();
+            let dag = narrowed.as_ref().unwrap_or(full);
             let text = match format {
                 GraphFormat::Dot => to_dot(dag, &materialized, &outputs),
                 GraphFormat::Mermaid => to_mermaid(dag, &materialized, &outputs),

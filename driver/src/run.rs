@@ -56,6 +56,9 @@ use viewdag_validate::checks::contract::check_output;
 use crate::compiler::{CompileRequest, CompileResponse, Compiler, Planning, ViewStatus};
 use crate::confinement::WriteConfinement;
 use crate::error::DriverError;
+use crate::expect::exec::ExpectationTally;
+use crate::expect::{CompiledExpectations, ExpectationExec, ExpectationResult};
+use crate::merge::{MergeCounts, TableWrite, merge_into};
 use crate::planned_table::PlannedTable;
 use crate::run_lock::{LockError, ProjectLock};
 use crate::run_state::{APP_ID, RecordedTask, RunState};
@@ -100,6 +103,10 @@ pub struct TaskReport {
     pub elapsed: Duration,
     /// The audit of the providers' `Exact` pushdown claims this task's plan relies on.
     pub audits: AuditSummary,
+    /// What each of the task's expectations found (empty when it has none or did not run).
+    pub expectations: Vec<ExpectationResult>,
+    /// For a `merge` output that merged: rows inserted, updated and deleted.
+    pub merged: Option<MergeCounts>,
 }
 
 #[derive(Debug, Clone)]
@@ -109,6 +116,9 @@ pub struct RunReport {
     /// The ids of the tasks that were planned (P0 → P2): those that were not up to date.
     /// An unchanged project plans nothing.
     pub planned: Vec<String>,
+    /// Problems of the run itself that wrote nothing wrong, e.g. a materialized view left
+    /// out of `--select` that has no table yet (its readers were skipped).
+    pub warnings: Vec<String>,
     /// Errors of the run itself, not of one task: a run state that could not be saved after
     /// a commit (`V0903`). The commits stand; the run did not succeed.
     pub errors: Vec<String>,
@@ -137,11 +147,14 @@ pub struct RunOptions {
     pub jobs: usize,
     /// Run every task, even those whose tables are up to date.
     pub force: bool,
+    /// Run only the tasks of these views (`run --select`); the others' existing tables are
+    /// read. `None`: every task.
+    pub selection: Option<BTreeSet<String>>,
 }
 
 impl Default for RunOptions {
     fn default() -> Self {
-        RunOptions { jobs: std::thread::available_parallelism().map(usize::from).unwrap_or(1), force: false }
+        RunOptions { jobs: std::thread::available_parallelism().map(usize::from).unwrap_or(1), force: false, selection: None }
     }
 }
 
@@ -153,6 +166,7 @@ struct Executed {
     rows: usize,
     table: DeltaTable,
     audits: AuditSummary,
+    merged: Option<MergeCounts>,
 }
 
 /// What the execution-time audit of `Exact` pushdown claims found (see
@@ -169,8 +183,10 @@ pub struct AuditSummary {
 struct PreparedTask {
     plan: Arc<dyn ExecutionPlan>,
     state: Arc<SessionState>,
-    mode: WriteMode,
-    partition_by: Vec<String>,
+    write: TableWrite,
+    /// The task's expectations, checked while its rows stream (see `expect`).
+    expectations: Arc<CompiledExpectations>,
+    tally: ExpectationTally,
     /// The `Exact` claims to audit before executing (none under the `off` policy).
     claims: Vec<ExactClaim>,
     policy: PushdownPolicy,
@@ -209,11 +225,13 @@ impl Compiler {
         let (run, resuming) = run_state.begin_run();
         run_state.save(&self.root).map_err(DriverError::RunState)?;
         let (tasks, costs) = self.task_costs();
+        let (tasks, unselected_failures) = self.select_tasks(tasks, options.selection.as_ref());
         let total = tasks.len();
         let index_of: BTreeMap<&str, usize> = tasks.iter().enumerate().map(|(index, task)| (task.id.as_str(), index)).collect();
         let runtime = Arc::clone(self.db.tokio());
         let mut reports: Vec<Option<TaskReport>> = vec![None; total];
-        let mut failed: BTreeSet<String> = BTreeSet::new();
+        let mut failed: BTreeSet<String> = unselected_failures.keys().cloned().collect();
+        let mut tallies: BTreeMap<usize, ExpectationTally> = BTreeMap::new();
         let mut done: BTreeSet<String> = BTreeSet::new();
         let mut waiting: Vec<usize> = (0..total).collect();
         let mut running: JoinSet<Execution> = JoinSet::new();
@@ -225,6 +243,7 @@ impl Compiler {
         let mut plan_diagnostics: Vec<viewdag_ir::Diagnostic> = Vec::new();
         let mut planned: Vec<String> = Vec::new();
         let mut errors: Vec<String> = Vec::new();
+        let warnings: Vec<String> = unselected_failures.into_values().collect();
         let (mut started, mut finished) = (0, 0);
         // Where every task's table really lands (symlinks resolved), decided before anything
         // is written.
@@ -254,7 +273,9 @@ impl Compiler {
                 let up_to_date = match &fingerprint {
                     Some(fingerprint)
                         if !options.force
-                            && self.task_write_mode(task) == WriteMode::Overwrite
+                            // An append always adds rows; an overwrite, merge or replace of the
+                            // same rows into the same table version changes nothing.
+                            && self.task_write_mode(task) != WriteMode::Append
                             && !task.reads.iter().any(|read| rewritten.contains(read)) =>
                     {
                         self.up_to_date(task, fingerprint, &run_state)
@@ -284,6 +305,7 @@ impl Compiler {
                         progress(Progress::Started { task, index: started, total });
                         started += 1;
                         fingerprints[index] = Some(prepared.fingerprint.clone());
+                        tallies.insert(index, Arc::clone(&prepared.tally));
                         let target = self.task_target(task);
                         let view = task.view.clone();
                         let handle = running.spawn_on(async move { execute_task(&view, prepared, &target, run).await }, runtime.handle());
@@ -322,13 +344,18 @@ impl Compiler {
             };
             let task = &tasks[index];
             let ended = match execution {
-                Ok(Executed { rows, table, audits }) => match self.record_written(task, rows, table) {
-                    Ok(outcome) => (outcome, audits),
-                    Err(message) => (TaskOutcome::Failed { message }, audits),
+                Ok(Executed { rows, table, audits, merged }) => match self.record_written(task, rows, table) {
+                    Ok(outcome) => (outcome, audits, merged),
+                    Err(message) => (TaskOutcome::Failed { message }, audits, merged),
                 },
-                Err(message) => (TaskOutcome::Failed { message }, AuditSummary::default()),
+                Err(message) => (TaskOutcome::Failed { message }, AuditSummary::default(), None),
             };
-            let report = self.finish_task(task, ended, started_at[index], &mut failed, &mut done);
+            let (outcome, audits, merged) = ended;
+            let mut report = self.finish_task(task, (outcome, audits), started_at[index], &mut failed, &mut done);
+            report.merged = merged;
+            if let Some(tally) = tallies.remove(&index) {
+                report.expectations = tally.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();
+            }
             let target = relative_location(&self.root, &self.task_target(task));
             let state_changed = match (&report.outcome, fingerprints[index].take()) {
                 (TaskOutcome::Written { version, .. }, Some(fingerprint)) => {
@@ -359,7 +386,7 @@ impl Compiler {
             }
             compile.diagnostics.dedup();
         }
-        Ok(RunReport { compile, tasks: reports.into_iter().flatten().collect(), planned, errors })
+        Ok(RunReport { compile, tasks: reports.into_iter().flatten().collect(), planned, warnings, errors })
     }
 
     fn finish_task(
@@ -381,10 +408,12 @@ impl Compiler {
             outcome,
             elapsed: started_at.map(|instant| instant.elapsed()).unwrap_or(Duration::ZERO),
             audits,
+            expectations: Vec::new(),
+            merged: None,
         }
     }
 
-    fn task_target(&self, task: &Task) -> PathBuf {
+    pub(crate) fn task_target(&self, task: &Task) -> PathBuf {
         match &task.kind {
             TaskKind::Materialize => self.root.join(TABLE_STORE).join(&task.view),
             TaskKind::Output { output } => {
@@ -459,7 +488,16 @@ impl Compiler {
             TaskKind::Materialize => &[],
             TaskKind::Output { output } => self.output_spec(output).map(|spec| spec.partition_by.as_slice()).unwrap_or(&[]),
         };
-        Some(format!("{digest} {:?} {partition_by:?}", self.task_write_mode(task)))
+        let mut fingerprint = format!("{digest} {:?} {partition_by:?}", self.task_write_mode(task));
+        // An output's expectations and merge settings decide what lands in its table too
+        // (a view's expectations are in its definition digest already).
+        if let TaskKind::Output { output } = &task.kind
+            && let Some(spec) = self.output_spec(output)
+            && (spec.expect.is_some() || spec.mode != WriteMode::Overwrite)
+        {
+            fingerprint.push_str(&format!(" {:?} {:?}", spec.expect, TableWrite::of_output(spec)));
+        }
+        Some(fingerprint)
     }
 
     /// Plans a task on this thread: its P2 (against the tables of the tasks it reads), its
@@ -485,18 +523,19 @@ impl Compiler {
             diagnostics.extend(optimized.diagnostics.iter().cloned());
         }
         diagnostics.extend(physical.diagnostics.iter().cloned());
-        let (mode, partition_by) = match &task.kind {
-            TaskKind::Materialize => (WriteMode::Overwrite, Vec::new()),
+        let write = match &task.kind {
+            TaskKind::Materialize => TableWrite::materialized(),
             TaskKind::Output { output } => {
                 let spec = self.output_spec(output).expect("tasks come from the outputs").clone();
                 let problems = check_output(output, &spec, physical.plan.schema().as_ref());
                 if let Some(problem) = problems.iter().find(|diagnostic| diagnostic.is_error()) {
                     return Err(format!("{} (nothing was written)", problem.message));
                 }
-                (spec.mode, spec.partition_by.clone())
+                TableWrite::of_output(&spec)
             }
         };
         let state = Arc::clone(&planning_session(&self.db, SurfaceInput::get(&self.db)).state);
+        let expectations = Arc::new(self.task_expectations(task, &physical.plan.schema(), &state, &write.unique_key)?);
         // A physical plan keeps execution state: run a fresh copy of the compiled one.
         let plan = reset_plan_states(Arc::clone(&physical.plan)).map_err(|error| error.strip_backtrace())?;
         let policy = resolved_optimizer_pipeline(&self.db, SurfaceInput::get(&self.db))
@@ -512,7 +551,8 @@ impl Compiler {
                 exact_claims(&optimized.plan).map_err(|error| format!("cannot build the pushdown audit: {}", error.strip_backtrace()))?
             }
         };
-        Ok(PreparedTask { plan, state, mode, partition_by, claims, policy, fingerprint })
+        let tally = ExpectationTally::default();
+        Ok(PreparedTask { plan, state, write, expectations, tally, claims, policy, fingerprint })
     }
 
     /// `Some(UpToDate)` when the task's table is still at the version it last wrote from the
@@ -554,7 +594,7 @@ impl Compiler {
     }
 
     /// For a materialization task: its readers scan `table` at `version` from now on.
-    fn bind_materialized(&mut self, task: &Task, table: &DeltaTable, version: i64) -> Result<(), String> {
+    pub(crate) fn bind_materialized(&mut self, task: &Task, table: &DeltaTable, version: i64) -> Result<(), String> {
         if task.kind == TaskKind::Materialize {
             let view = self.view_input(&task.view).ok_or_else(|| format!("view `{}` is gone", task.view))?;
             let state = Arc::clone(&planning_session(&self.db, SurfaceInput::get(&self.db)).state);
@@ -586,11 +626,13 @@ impl Compiler {
 /// Executes a prepared plan, streaming its rows into one Delta commit. Runs on the tokio
 /// runtime; a panic inside DataFusion or deltalake fails this task, not the run.
 async fn execute_task(view: &str, prepared: PreparedTask, target: &Path, run: u64) -> Execution {
-    let PreparedTask { plan, state, mode, partition_by, claims, policy, fingerprint: _ } = prepared;
+    let PreparedTask { plan, state, write, expectations, tally, claims, policy, fingerprint: _ } = prepared;
     let audits = audit_claims(view, &claims, policy, &state).await?;
-    let write = std::panic::AssertUnwindSafe(write_plan(target, Arc::clone(&plan), &state, mode, &partition_by, run)).catch_unwind().await;
-    let (table, rows) = write.map_err(|panic| format!("executing `{view}` panicked: {}", panic_message(panic.as_ref())))??;
-    Ok(Executed { rows, table, audits })
+    let plan: Arc<dyn ExecutionPlan> =
+        if expectations.is_empty() { plan } else { Arc::new(ExpectationExec::new(plan, expectations, tally)) };
+    let written = std::panic::AssertUnwindSafe(write_plan(target, Arc::clone(&plan), &state, &write, run)).catch_unwind().await;
+    let (table, rows, merged) = written.map_err(|panic| format!("executing `{view}` panicked: {}", panic_message(panic.as_ref())))??;
+    Ok(Executed { rows, table, audits, merged })
 }
 
 /// Checks every `Exact` claim against the data. A broken claim fails the task under
@@ -626,17 +668,19 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
 }
 
 /// Streams `plan`'s rows into the Delta table at `target` in one commit (creating the table
-/// if needed) and returns the table and how many rows were written. deltalake casts types
-/// Delta stores differently (e.g. `Utf8View` as `Utf8`). The commit carries viewdag's
-/// application transaction at `run`; a concurrent commit to the table fails it (`V0902`).
+/// if needed) and returns the table, how many rows were written and, for a merge, what it
+/// did. deltalake casts types Delta stores differently (e.g. `Utf8View` as `Utf8`). The
+/// commit carries viewdag's application transaction at `run`; a concurrent commit to the
+/// table fails it (`V0902`).
 pub async fn write_plan(
     target: &Path,
     plan: Arc<dyn ExecutionPlan>,
     state: &SessionState,
-    mode: WriteMode,
-    partition_by: &[String],
+    write: &TableWrite,
     run: u64,
-) -> Result<(DeltaTable, usize), String> {
+) -> Result<(DeltaTable, usize, Option<MergeCounts>), String> {
+    let TableWrite { mode, partition_by, unique_key: _, delete_not_matched_by_source: _, replace_where, merge_schema } = write;
+    let mode = *mode;
     std::fs::create_dir_all(target).map_err(|error| format!("cannot create {}: {error}", target.display()))?;
     let url = directory_url(target)?;
     let table = DeltaTable::try_from_url(url).await.map_err(|error| format!("cannot open {}: {error}", target.display()))?;
@@ -649,10 +693,6 @@ pub async fn write_plan(
         .with_query_planner(DeltaPlanner::new())
         .with_physical_optimizer_rules(Vec::new())
         .build();
-    let save_mode = match mode {
-        WriteMode::Overwrite => SaveMode::Overwrite,
-        WriteMode::Append => SaveMode::Append,
-    };
     // A first commit must not retry: deltalake would land it as version 1 on top of a
     // concurrent creator's version 0 without removing that one's files.
     let creating = table.version().is_none();
@@ -661,6 +701,18 @@ pub async fn write_plan(
     if creating {
         commit = commit.with_max_retries(0);
     }
+    if mode == WriteMode::Merge && !creating {
+        // The merge plans its own join over the new rows, so it keeps the session's physical
+        // rules (join selection); the task's plan inside is already optimized.
+        let (merged, counts) = merge_into(table, input, Arc::new(state.clone()), write, commit).await?;
+        let rows = counts.inserted + counts.updated;
+        return Ok((merged, rows, Some(counts)));
+    }
+    let save_mode = match mode {
+        // The first merge creates the table: there is nothing to match.
+        WriteMode::Overwrite | WriteMode::ReplaceWhere | WriteMode::Merge => SaveMode::Overwrite,
+        WriteMode::Append => SaveMode::Append,
+    };
     let mut builder = table
         .write(Vec::new())
         .with_input_plan(input)
@@ -670,11 +722,19 @@ pub async fn write_plan(
     if !partition_by.is_empty() {
         builder = builder.with_partition_columns(partition_by.to_vec());
     }
+    if mode == WriteMode::ReplaceWhere
+        && let Some(predicate) = replace_where
+    {
+        builder = builder.with_replace_where(predicate.as_str());
+    }
+    if *merge_schema {
+        builder = builder.with_schema_mode(deltalake::operations::write::SchemaMode::Merge);
+    }
     let written = builder.await.map_err(|error| write_failure(target, error))?;
     // Rows written: what this very commit records (deltalake's `operationMetrics` of the
     // version it made), else the plan's metrics.
     let rows = committed_rows(&written).await.or_else(|| plan.metrics().and_then(|metrics| metrics.output_rows())).unwrap_or(0);
-    Ok((written, rows))
+    Ok((written, rows, None))
 }
 
 /// `num_added_rows` of the commit `table`'s state is at (the one just made).
@@ -687,16 +747,7 @@ async fn committed_rows(table: &DeltaTable) -> Option<usize> {
 /// A failed write as the task's message: a commit conflict coded `V0902`, naming the table
 /// and what to do.
 fn write_failure(target: &Path, error: DeltaTableError) -> String {
-    let conflict = matches!(
-        &error,
-        DeltaTableError::VersionAlreadyExists(_)
-            | DeltaTableError::Transaction {
-                source: TransactionError::CommitConflict(_)
-                    | TransactionError::MaxCommitAttempts(_)
-                    | TransactionError::VersionAlreadyExists(_)
-            }
-    );
-    if conflict {
+    if is_commit_conflict(&error) {
         format!(
             "error[{}]: another writer committed to the Delta table {} while this task wrote it ({error}); nothing of this task was committed — run again once the other writer is done",
             Code::CommitConflict.id(),
@@ -705,4 +756,17 @@ fn write_failure(target: &Path, error: DeltaTableError) -> String {
     } else {
         format!("writing {} failed: {error}", target.display())
     }
+}
+
+/// Whether a failed commit lost to another writer's commit.
+pub(crate) fn is_commit_conflict(error: &DeltaTableError) -> bool {
+    matches!(
+        error,
+        DeltaTableError::VersionAlreadyExists(_)
+            | DeltaTableError::Transaction {
+                source: TransactionError::CommitConflict(_)
+                    | TransactionError::MaxCommitAttempts(_)
+                    | TransactionError::VersionAlreadyExists(_)
+            }
+    )
 }

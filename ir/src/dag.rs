@@ -142,6 +142,42 @@ impl ViewDag {
         self.topological.iter().filter(|name| reached.contains(*name)).cloned().collect()
     }
 
+    /// Every relation `name` reads, directly or not, at most `max_depth` edges away (all of
+    /// them when `None`), not including `name`; sorted by declaration order.
+    pub fn ancestors_within(&self, name: &str, max_depth: Option<usize>) -> Vec<String> {
+        self.walk_within(name, max_depth, Direction::Incoming)
+    }
+
+    /// Every relation that reads `name`, directly or not, at most `max_depth` edges away
+    /// (all of them when `None`), not including `name`; sorted by declaration order.
+    pub fn descendants_within(&self, name: &str, max_depth: Option<usize>) -> Vec<String> {
+        self.walk_within(name, max_depth, Direction::Outgoing)
+    }
+
+    /// Breadth-first, so each relation is first met at its shortest distance.
+    fn walk_within(&self, name: &str, max_depth: Option<usize>, direction: Direction) -> Vec<String> {
+        let Some(&start) = self.index.get(name) else { return Vec::new() };
+        let mut reached: BTreeSet<NodeIndex> = BTreeSet::from([start]);
+        let mut frontier = vec![start];
+        let mut depth = 0;
+        while !frontier.is_empty() && max_depth.is_none_or(|max| depth < max) {
+            depth += 1;
+            let mut next = Vec::new();
+            for node in frontier {
+                for neighbor in self.graph.neighbors_directed(node, direction) {
+                    if reached.insert(neighbor) {
+                        next.push(neighbor);
+                    }
+                }
+            }
+            frontier = next;
+        }
+        reached.remove(&start);
+        let mut nodes: Vec<&DagNode> = reached.into_iter().map(|node| &self.graph[node]).collect();
+        nodes.sort_by_key(|node| node.declaration_index);
+        nodes.into_iter().map(|node| node.name.clone()).collect()
+    }
+
     /// Edges as `(upstream, reader)` name pairs, sorted.
     pub fn edges(&self) -> Vec<(String, String)> {
         let mut edges: Vec<(String, String)> = self
@@ -222,5 +258,10 @@ mod tests {
         assert_eq!(dag.topological_order(), &["s", "b", "c"]);
         assert_eq!(dag.cycles(), &[vec!["x".to_string(), "y".to_string()]]);
         assert_eq!(dag.downstream("s"), vec!["b", "c"]);
+        assert_eq!(dag.descendants_within("s", Some(1)), vec!["b"]);
+        assert_eq!(dag.descendants_within("s", None), vec!["c", "b"]);
+        assert_eq!(dag.ancestors_within("c", Some(1)), vec!["b"]);
+        assert_eq!(dag.ancestors_within("c", None), vec!["s", "b"]);
+        assert!(dag.ancestors_within("c", Some(0)).is_empty());
     }
 }

@@ -111,6 +111,8 @@ codes! {
     AppendSchemaMismatch = ("V0503", "append-schema-mismatch", Error, "an `append` output's schema differs from the existing Delta table's");
     OutputPathConflict = ("V0504", "output-path-conflict", Error, "an output writes another output's Delta table, a source, the project's directory or `.viewdag` (or a directory inside or above one of them)");
     PathOutsideProject = ("V0505", "path-outside-project", Error, "a source or output path is absolute or climbs out of the spec's directory, and no `profile.paths.allow` root holds it");
+    MergeKeyMissing = ("V0506", "merge-key-missing", Error, "a `merge` output has no `unique_key`, or a key column the view does not have");
+    WriteOptionMisplaced = ("V0507", "write-option-misplaced", Error, "an output sets a write option its `mode` does not use (`unique_key`, `when_not_matched_by_source`, `replace_where`), or lacks one it needs");
     // V06xx: optimizer and physical planning.
     OptimizerFailed = ("V0601", "optimizer-failed", Error, "the optimizer failed on a view");
     PhysicalPlanFailed = ("V0602", "physical-plan-failed", Error, "physical planning failed on a view");
@@ -120,6 +122,10 @@ codes! {
     UnknownOptimizerRule = ("V0606", "unknown-optimizer-rule", Error, "the optimizer pipeline names a rule that no registry holds");
     OptimizerNotIdempotent = ("V0607", "optimizer-not-idempotent", Warning, "running an optimizer phase again on its output changed the plan");
     PushdownViolation = ("V0608", "pushdown-violation", Warning, "a filter-pushdown contract is broken: a predicate a provider does not apply exactly is missing above its scan");
+    // V07xx: expectations.
+    ExpectationUnknownColumn = ("V0701", "expectation-unknown-column", Error, "an expectation names a column the view or output does not have");
+    ExpectationUnknownRelation = ("V0702", "expectation-unknown-relation", Error, "a `relationships` expectation points at a relation (or a column of it) that does not exist");
+    ExpectationNotRun = ("V0703", "expectation-not-run", Warning, "a view's expectations are checked by no task (it is ephemeral and no output writes it); only `viewdag test` checks them");
     // V09xx: running (problems of a run, reported by `run`, not by `check`).
     RunLocked = ("V0901", "run-locked", Error, "another `viewdag run` holds this project's run lock");
     CommitConflict = ("V0902", "commit-conflict", Error, "another writer committed to a task's Delta table while the task wrote it; the task committed nothing");

@@ -9,6 +9,8 @@
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
+use crate::expectation::ExpectationsSpec;
+
 /// The only spec version this build understands.
 pub const SPEC_VERSION: u64 = 1;
 
@@ -70,6 +72,12 @@ pub struct RawViewSpec {
     pub sql: Option<String>,
     #[serde(default)]
     pub materialize: Materialize,
+    /// Labels for node selection (`--select tag:X`). Not part of the definition digest.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// What the view's rows must satisfy (see [`crate::expectation`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expect: Option<ExpectationsSpec>,
 }
 
 /// The transform keys, in the order the spec reference lists them.
@@ -79,7 +87,7 @@ impl RawViewSpec {
     /// Converts to a definition; on failure returns the transform keys that were present
     /// (none, or more than one).
     pub fn into_definition(self) -> Result<ViewDefinition, Vec<&'static str>> {
-        let RawViewSpec { filter, project, join, aggregate, union, sort, limit, distinct, sql, materialize } = self;
+        let RawViewSpec { filter, project, join, aggregate, union, sort, limit, distinct, sql, materialize, tags, expect } = self;
         let mut present = Vec::new();
         let mut transforms = Vec::new();
         let mut push = |key: &'static str, transform: Option<Transform>| {
@@ -99,7 +107,7 @@ impl RawViewSpec {
         push("sql", sql.map(|query| Transform::Sql(SqlView { query })));
         if transforms.len() == 1 {
             let transform = transforms.pop().expect("exactly one transform");
-            Ok(ViewDefinition { transform, materialize })
+            Ok(ViewDefinition { transform, materialize, tags, expect })
         } else {
             Err(present)
         }
@@ -111,6 +119,13 @@ impl RawViewSpec {
 pub struct ViewDefinition {
     pub transform: Transform,
     pub materialize: Materialize,
+    /// Selection labels: deliberately outside the serialized definition (and so outside
+    /// the definition digest): retagging a view does not make its task out of date.
+    #[serde(skip)]
+    pub tags: Vec<String>,
+    /// Part of the definition (a `drop` expectation changes the rows written).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expect: Option<ExpectationsSpec>,
 }
 
 impl ViewDefinition {
@@ -120,7 +135,8 @@ impl ViewDefinition {
 
     /// Back to the wire shape (used to write specs, e.g. by generators).
     pub fn to_raw(&self) -> RawViewSpec {
-        let mut raw = RawViewSpec { materialize: self.materialize, ..RawViewSpec::default() };
+        let mut raw =
+            RawViewSpec { materialize: self.materialize, tags: self.tags.clone(), expect: self.expect.clone(), ..RawViewSpec::default() };
         match self.transform.clone() {
             Transform::Filter(view) => raw.filter = Some(view),
             Transform::Project(view) => raw.project = Some(view),
@@ -331,14 +347,52 @@ pub struct OutputSpec {
     pub partition_by: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contract: Option<ContractSpec>,
+    /// What the output's rows must satisfy (see [`crate::expectation`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expect: Option<ExpectationsSpec>,
+    /// `mode: merge`: the columns that identify a row (must be unique in the new rows).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unique_key: Vec<String>,
+    /// `mode: merge`: what happens to target rows the new rows do not match.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub when_not_matched_by_source: Option<NotMatchedBySource>,
+    /// `mode: replace_where`: the predicate whose rows the new rows replace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replace_where: Option<String>,
+    /// Whether new columns may be added to the table (`merge`); otherwise a schema change is
+    /// an error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema_mode: Option<SchemaEvolution>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum WriteMode {
     #[default]
     Overwrite,
     Append,
+    /// Upsert by `unique_key` (one Delta merge commit).
+    Merge,
+    /// Overwrite the rows matching `replace_where` (partition overwrite).
+    ReplaceWhere,
+}
+
+/// `when_not_matched_by_source` of a merge output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotMatchedBySource {
+    /// Keep target rows the new rows do not mention (the default when absent).
+    Keep,
+    /// Delete them.
+    Delete,
+}
+
+/// `schema_mode` of an output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SchemaEvolution {
+    /// Add the new rows' extra columns to the table.
+    Merge,
 }
 
 /// The columns an output promises, with their types (`int64`, `utf8 not null`, …).

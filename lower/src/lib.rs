@@ -34,6 +34,7 @@
 pub mod definition_digest;
 pub mod depth;
 pub mod digest;
+pub mod expectations;
 pub mod expressions;
 pub mod inputs;
 pub mod project;
@@ -49,6 +50,7 @@ use viewdag_ir::{Diagnostic, ProviderIdentity};
 
 pub use definition_digest::view_definition_digest;
 pub use depth::{MAX_INLINED_DEPTH, inlined_depth};
+pub use expectations::{output_diagnostics, view_expectation_diagnostics};
 pub use project::{CheckedProject, ViewCheck, ViewCheckStatus, checked_project, task_views, view_check};
 pub use queries::{ViewSignature, inlined_signature, view_plan, view_schema, view_signature};
 

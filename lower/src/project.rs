@@ -19,6 +19,7 @@ use viewdag_validate::{Relation, relation_index, resolve_relation, spec_structur
 
 use crate::definition_digest::view_definition_digest;
 use crate::depth::{MAX_INLINED_DEPTH, inlined_depth, too_deep};
+use crate::expectations::{output_diagnostics, view_expectation_diagnostics};
 use crate::queries::{view_schema, view_signature};
 use crate::{Db, ViewFailure};
 
@@ -136,12 +137,31 @@ pub fn checked_project(db: &dyn Db, project: ProjectInput) -> CheckedProject {
     for view in &views {
         diagnostics.extend(view.diagnostics.iter().cloned());
     }
+    let written_by_outputs: HashSet<&str> = project.outputs(db).values().flatten().map(|spec| spec.view.as_str()).collect();
+    for view in project.views(db) {
+        diagnostics.extend(view_expectation_diagnostics(db, *view).iter().cloned());
+        let Some(definition) = view.definition(db) else { continue };
+        if definition.expect.as_ref().is_some_and(|expect| !expect.is_empty())
+            && !definition.is_materialized()
+            && !written_by_outputs.contains(view.name(db).as_str())
+        {
+            diagnostics.push(
+                Diagnostic::new(
+                    Code::ExpectationNotRun,
+                    SpecLocation::view(view.name(db)).with_field(viewdag_ir::FieldPath::from(["expect"])),
+                    format!("view `{}` is ephemeral and no output writes it: `run` checks its expectations nowhere", view.name(db)),
+                )
+                .with_suggestion("add `materialize: table`, or move the expectations to an output"),
+            );
+        }
+    }
     for (output, spec) in project.outputs(db).iter() {
         let Some(spec) = spec else { continue };
         if let Some(Relation::View(view)) = resolve_relation(db, project, spec.view.clone())
             && let Ok(schema) = view_schema(db, view)
         {
             diagnostics.extend(check_output(output, spec, schema.inner()));
+            diagnostics.extend(output_diagnostics(db, output, spec, schema));
         }
     }
     diagnostics.extend(viewdag_validate::project_path_diagnostics(db, project).iter().cloned());

@@ -196,11 +196,27 @@ impl GeneratedSource {
 }
 
 fn output(view: &str, path: &str) -> OutputSpec {
-    OutputSpec { view: view.to_string(), path: path.to_string(), mode: WriteMode::Overwrite, partition_by: Vec::new(), contract: None }
+    OutputSpec {
+        view: view.to_string(),
+        path: path.to_string(),
+        mode: WriteMode::Overwrite,
+        partition_by: Vec::new(),
+        contract: None,
+        expect: None,
+        unique_key: Vec::new(),
+        when_not_matched_by_source: None,
+        replace_where: None,
+        schema_mode: None,
+    }
 }
 
 fn definition(transform: Transform, materialize: bool) -> ViewDefinition {
-    ViewDefinition { transform, materialize: if materialize { Materialize::Table } else { Materialize::Ephemeral } }
+    ViewDefinition {
+        transform,
+        materialize: if materialize { Materialize::Table } else { Materialize::Ephemeral },
+        tags: Vec::new(),
+        expect: None,
+    }
 }
 
 fn columns_of(relation: &Relation, wanted: ColumnType) -> Vec<String> {

@@ -101,7 +101,9 @@ fn shop_example_outputs_match_direct_datafusion_queries() {
 #[test]
 fn append_mode_adds_a_commit_and_overwrite_replaces() {
     let project = TempProject::with_shop_data();
-    let spec_text = shop_spec().replace("path: out/labels", "path: out/labels\n    mode: append");
+    let spec_text = shop_spec()
+        .replace("    mode: merge                 # upsert by key: one Delta merge commit per run\n    unique_key: [label]\n", "")
+        .replace("path: out/labels", "path: out/labels\n    mode: append");
     let spec = project.write_spec("spec.yaml", &spec_text);
     let mut compiler = Compiler::new().expect("a compiler");
     for run in 0..2 {
@@ -339,7 +341,7 @@ fn the_run_state_is_saved_after_each_committed_task() {
     let root = project.path().to_path_buf();
     let report = Compiler::new()
         .unwrap()
-        .run_with(&CompileRequest::new(&spec), &viewdag_driver::RunOptions { jobs: 1, force: false }, &mut |progress| {
+        .run_with(&CompileRequest::new(&spec), &viewdag_driver::RunOptions { jobs: 1, force: false, selection: None }, &mut |progress| {
             if let Progress::Finished { report, .. } = progress
                 && matches!(report.outcome, TaskOutcome::Written { .. })
             {

@@ -9,7 +9,6 @@ use std::sync::Arc;
 
 use viewdag_driver::run_state::RunState;
 use viewdag_driver::{CompileRequest, Compiler, RunOptions, TaskOutcome};
-use viewdag_ir::WriteMode;
 use viewdag_tests::data::{delta_version, read_delta_rows};
 
 use crate::support::{TempProject, shop_spec};
@@ -91,8 +90,9 @@ fn racing_first_commits_to_one_table_commit_once() {
                 let frame = context.sql("SELECT value AS id, value % 7 AS bucket FROM generate_series(1, 300000)").await.unwrap();
                 let plan = frame.create_physical_plan().await.unwrap();
                 let (target, state) = (target.clone(), Arc::clone(&state));
+                let overwrite = viewdag_driver::merge::TableWrite::materialized();
                 writers.push(tokio::spawn(async move {
-                    viewdag_driver::run::write_plan(&target, plan, &state, WriteMode::Overwrite, &[], 1).await.map(|(_, rows)| rows)
+                    viewdag_driver::run::write_plan(&target, plan, &state, &overwrite, 1).await.map(|(_, rows, _)| rows)
                 }));
             }
             let mut results = Vec::new();
@@ -163,8 +163,10 @@ fn a_killed_run_is_resumed_without_appending_twice() {
 fn an_append_committed_before_the_state_was_saved_is_not_appended_again() {
     let project = TempProject::with_shop_data();
     let spec = project.write_spec("spec.yaml", &shop_spec_with_append());
-    let report =
-        Compiler::new().unwrap().run_with(&CompileRequest::new(&spec), &RunOptions { jobs: 1, force: false }, &mut |_| {}).unwrap();
+    let report = Compiler::new()
+        .unwrap()
+        .run_with(&CompileRequest::new(&spec), &RunOptions { jobs: 1, force: false, ..RunOptions::default() }, &mut |_| {})
+        .unwrap();
     assert!(report.succeeded(), "{:?}", report.tasks);
     let log = project.path().join("out/revenue_log");
     let version = delta_version(&log);

@@ -55,6 +55,8 @@ fn edit(project: &mut GeneratedProject, random: &mut Random, root: &std::path::P
             let definition = ViewDefinition {
                 transform: Transform::Filter(FilterView { input: input.clone(), predicate: "1 = 1".into() }),
                 materialize: Materialize::Ephemeral,
+                tags: Vec::new(),
+                expect: None,
             };
             project.views.insert(name.clone(), definition);
             format!("add {name} over {input}")

@@ -18,7 +18,7 @@ fn storage_type(data_type: &DataType) -> DataType {
 }
 
 pub fn check(output: &str, spec: &OutputSpec, view_schema: &Schema, table_schema: &Schema) -> Vec<Diagnostic> {
-    let OutputSpec { view, path, mode, partition_by: _, contract: _ } = spec;
+    let OutputSpec { view, path, mode, partition_by: _, contract: _, .. } = spec;
     if *mode != WriteMode::Append {
         return Vec::new();
     }

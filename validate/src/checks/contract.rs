@@ -7,7 +7,7 @@ use viewdag_ir::types::{parse_type_name, type_name, type_satisfies};
 use viewdag_ir::{Code, Diagnostic, FieldPath, OutputSpec, SpecLocation};
 
 pub fn check_output(output: &str, spec: &OutputSpec, schema: &Schema) -> Vec<Diagnostic> {
-    let OutputSpec { view, path: _, mode: _, partition_by, contract } = spec;
+    let OutputSpec { view, path: _, mode: _, partition_by, contract, .. } = spec;
     let mut diagnostics = Vec::new();
     let location = |field: FieldPath| SpecLocation::output(output).with_field(field);
     for (index, column) in partition_by.iter().enumerate() {

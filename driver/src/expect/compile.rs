@@ -1,0 +1,131 @@
+//! Compiling a task's expectations against the schema of the rows it writes: row checks
+//! become DataFusion physical expressions (coerced the way a filter is), column lists
+//! become column indexes.
+//!
+//! ## Invariants
+//! - Pure apart from the session's function registry; an expectation that does not compile
+//!   here is an error of the task (validation reports it first, with a location).
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::common::DFSchema;
+use datafusion::execution::session_state::SessionState;
+use datafusion::physical_expr::PhysicalExpr;
+use viewdag_ir::{ExpectationKind, ExpectationsSpec, OnFail};
+
+/// How one expectation is checked.
+#[derive(Debug, Clone)]
+pub enum Check {
+    /// A row passes when the expression is true.
+    Row { passes: Arc<dyn PhysicalExpr> },
+    /// Every non-null value of `column` appears among `values` (compared as text).
+    Relationship { column: usize, to: String, to_column: String, values: Arc<HashSet<String>> },
+    /// Rows whose key columns (all non-null) repeat an earlier row's key fail.
+    Unique { columns: Vec<usize> },
+    /// The number of rows written lies in `min..=max`.
+    RowCount { min: Option<u64>, max: Option<u64> },
+}
+
+#[derive(Debug, Clone)]
+pub struct CompiledExpectation {
+    pub owner: String,
+    pub name: String,
+    pub on_fail: OnFail,
+    pub check: Check,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct CompiledExpectations {
+    pub expectations: Vec<CompiledExpectation>,
+}
+
+impl CompiledExpectations {
+    pub fn is_empty(&self) -> bool {
+        self.expectations.is_empty()
+    }
+
+    /// The `(expectation index, relation, column)` of every relationship, whose values
+    /// must be loaded before the rows flow.
+    pub fn relationships(&self) -> Vec<(usize, String, String)> {
+        self.expectations
+            .iter()
+            .enumerate()
+            .filter_map(|(index, expectation)| match &expectation.check {
+                Check::Relationship { to, to_column, .. } => Some((index, to.clone(), to_column.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    pub fn set_relationship_values(&mut self, index: usize, loaded: HashSet<String>) {
+        if let Some(CompiledExpectation { check: Check::Relationship { values, .. }, .. }) = self.expectations.get_mut(index) {
+            *values = Arc::new(loaded);
+        }
+    }
+}
+
+/// A SQL identifier, quoted.
+pub fn quoted(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// Compiles `blocks` (owner, expectations) and, for a merge, the uniqueness of its key.
+pub fn compile_expectations(
+    state: &SessionState,
+    schema: &SchemaRef,
+    blocks: &[(String, &ExpectationsSpec)],
+    merge_key: &[String],
+) -> Result<CompiledExpectations, String> {
+    let df_schema = DFSchema::try_from(Arc::clone(schema)).map_err(|error| error.strip_backtrace())?;
+    let column = |name: &str| schema.index_of(name).map_err(|_| format!("the rows have no column `{name}`"));
+    let row_check = |sql: &str| -> Result<Check, String> {
+        let expression = state.create_logical_expr(sql, &df_schema).map_err(|error| error.strip_backtrace())?;
+        let passes = state.create_physical_expr(expression, &df_schema).map_err(|error| error.strip_backtrace())?;
+        Ok(Check::Row { passes })
+    };
+    let mut expectations = Vec::new();
+    for (owner, block) in blocks {
+        for expectation in block.expectations() {
+            let check = match &expectation.kind {
+                ExpectationKind::NotNull { column: name } => {
+                    column(name)?;
+                    row_check(&format!("{} IS NOT NULL", quoted(name)))?
+                }
+                ExpectationKind::AcceptedValues { column: name, values } => {
+                    column(name)?;
+                    let literals: Vec<String> = values.iter().map(|value| value.sql_literal()).collect();
+                    if literals.is_empty() {
+                        row_check(&format!("{} IS NULL", quoted(name)))?
+                    } else {
+                        row_check(&format!("{0} IS NULL OR {0} IN ({1})", quoted(name), literals.join(", ")))?
+                    }
+                }
+                ExpectationKind::Predicate { predicate } => {
+                    row_check(predicate).map_err(|error| format!("expectation `{}`: {error}", expectation.name))?
+                }
+                ExpectationKind::Unique { columns } => {
+                    Check::Unique { columns: columns.iter().map(|name| column(name)).collect::<Result<_, _>>()? }
+                }
+                ExpectationKind::Relationship { column: name, to, to_column } => Check::Relationship {
+                    column: column(name)?,
+                    to: to.clone(),
+                    to_column: to_column.clone(),
+                    values: Arc::new(HashSet::new()),
+                },
+                ExpectationKind::RowCount { min, max } => Check::RowCount { min: *min, max: *max },
+            };
+            expectations.push(CompiledExpectation { owner: owner.clone(), name: expectation.name, on_fail: expectation.on_fail, check });
+        }
+    }
+    if !merge_key.is_empty() {
+        expectations.push(CompiledExpectation {
+            owner: "merge".to_string(),
+            name: format!("unique_key({})", merge_key.join(", ")),
+            on_fail: OnFail::Fail,
+            check: Check::Unique { columns: merge_key.iter().map(|name| column(name)).collect::<Result<_, _>>()? },
+        });
+    }
+    Ok(CompiledExpectations { expectations })
+}

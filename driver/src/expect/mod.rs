@@ -1,0 +1,57 @@
+//! Expectations at run time: each task's expectations (its view's and, for an output, the
+//! output's own) are compiled into one pass-through node on top of the task's P2
+//! ([`exec::ExpectationExec`]). The rows stream through it into deltalake's writer: row
+//! expectations are evaluated per batch, `drop` removes failing rows before they reach the
+//! writer, and at the end of the stream a failing `fail` expectation (or a non-unique merge
+//! key) turns into an error, so the writer commits nothing.
+//!
+//! ## Invariants
+//! - One pass over the task's rows: no expectation re-reads the data. `relationships`
+//!   reads the values of the referenced column once, before the task's rows flow.
+//! - Counts are deterministic: results are listed in the expectation block's fixed order
+//!   (view's, then output's, then the merge key) and counted over all rows.
+//! - A row fails a predicate when the predicate is not true (false or null); `not_null` and
+//!   `accepted_values` are predicates; nulls pass `accepted_values`, `relationships` and
+//!   `unique`.
+
+pub mod compile;
+pub mod exec;
+pub mod task;
+pub mod test;
+
+use serde::Serialize;
+
+pub use compile::{Check, CompiledExpectation, CompiledExpectations, compile_expectations};
+pub use exec::ExpectationExec;
+
+/// What one expectation found over a task's rows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExpectationResult {
+    /// `view` or `output` (or `merge` for the merge key's uniqueness).
+    pub owner: String,
+    pub name: String,
+    pub on_fail: &'static str,
+    pub rows_checked: u64,
+    pub rows_failed: u64,
+    pub rows_dropped: u64,
+}
+
+impl ExpectationResult {
+    /// Whether this result stops the task's commit.
+    pub fn blocks_commit(&self) -> bool {
+        self.on_fail == "fail" && self.rows_failed > 0
+    }
+
+    pub fn describe(&self) -> String {
+        let outcome = if self.rows_failed == 0 {
+            "passed".to_string()
+        } else {
+            match self.on_fail {
+                "drop" => format!("{} row(s) failed and were dropped", self.rows_dropped),
+                "warn" => format!("{} row(s) failed (warn)", self.rows_failed),
+                _ => format!("{} row(s) failed", self.rows_failed),
+            }
+        };
+        format!("{} {}: {} row(s) checked, {outcome}", self.owner, self.name, self.rows_checked)
+    }
+}

@@ -1,0 +1,89 @@
+//! Which expectations a task checks, and the values its `relationships` compare with.
+//!
+//! A task checks its view's expectations and, for an output, the output's own (then, for
+//! a merge, the key's uniqueness). `relationships` targets are read once, before the
+//! task's rows flow: a source through its provider, a view through its P2.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::execution::session_state::SessionState;
+use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_plan::execution_plan::reset_plan_states;
+use viewdag_ir::{ExpectationsSpec, ProjectInput, SourceResolution};
+use viewdag_optimize::physical_view;
+use viewdag_schedule::{Task, TaskKind};
+use viewdag_surface::Db as _;
+use viewdag_validate::{Relation, resolve_relation};
+
+use super::{CompiledExpectations, compile_expectations};
+use crate::compiler::Compiler;
+
+impl Compiler {
+    /// The expectation blocks of a task: `("view", …)` then `("output", …)`.
+    pub(crate) fn task_expectation_blocks(&self, task: &Task) -> Vec<(String, ExpectationsSpec)> {
+        let mut blocks = Vec::new();
+        if let Some(view) = self.view_input(&task.view)
+            && let Some(expect) = view.definition(&self.db).as_ref().and_then(|definition| definition.expect.clone())
+        {
+            blocks.push(("view".to_string(), expect));
+        }
+        if let TaskKind::Output { output } = &task.kind
+            && let Some(expect) = self.outputs.iter().find(|(name, _)| name == output).and_then(|(_, spec)| spec.expect.clone())
+        {
+            blocks.push(("output".to_string(), expect));
+        }
+        blocks
+    }
+
+    /// Compiles a task's expectations against the schema of the rows it writes, with every
+    /// `relationships` target's values loaded.
+    pub(crate) fn task_expectations(
+        &self,
+        task: &Task,
+        schema: &SchemaRef,
+        state: &SessionState,
+        merge_key: &[String],
+    ) -> Result<CompiledExpectations, String> {
+        let blocks = self.task_expectation_blocks(task);
+        let borrowed: Vec<(String, &ExpectationsSpec)> = blocks.iter().map(|(owner, block)| (owner.clone(), block)).collect();
+        let mut compiled = compile_expectations(state, schema, &borrowed, merge_key)?;
+        for (index, relation, column) in compiled.relationships() {
+            let values = self.relation_values(&relation, &column, state)?;
+            compiled.set_relationship_values(index, values);
+        }
+        Ok(compiled)
+    }
+
+    /// Every non-null value of `relation.column`, as text.
+    fn relation_values(&self, relation: &str, column: &str, state: &SessionState) -> Result<HashSet<String>, String> {
+        let runtime = Arc::clone(self.db.tokio());
+        let plan: Arc<dyn ExecutionPlan> = match resolve_relation(&self.db, ProjectInput::get(&self.db), relation.to_string()) {
+            Some(Relation::Source(source)) => {
+                let SourceResolution::Resolved { identity, .. } = source.resolution(&self.db) else {
+                    return Err(format!("source `{relation}` did not load"));
+                };
+                let provider = self.db.provider(identity).ok_or_else(|| format!("source `{relation}` has no provider"))?;
+                runtime.block_on(provider.scan(state, None, &[], None)).map_err(|error| error.strip_backtrace())?
+            }
+            Some(Relation::View(view)) => {
+                let physical =
+                    physical_view(&self.db, view).as_ref().map_err(|failure| format!("view `{relation}` failed to plan: {failure:?}"))?;
+                reset_plan_states(Arc::clone(&physical.plan)).map_err(|error| error.strip_backtrace())?
+            }
+            None => return Err(format!("relation `{relation}` is not declared")),
+        };
+        let index = plan.schema().index_of(column).map_err(|_| format!("relation `{relation}` has no column `{column}`"))?;
+        let batches =
+            runtime.block_on(datafusion::physical_plan::collect(plan, state.task_ctx())).map_err(|error| error.strip_backtrace())?;
+        let mut values = HashSet::new();
+        for batch in batches {
+            let text = datafusion::arrow::compute::cast(batch.column(index), &datafusion::arrow::datatypes::DataType::Utf8)
+                .map_err(|error| error.to_string())?;
+            let text = text.as_any().downcast_ref::<datafusion::arrow::array::StringArray>().ok_or("a text column")?;
+            values.extend(text.iter().flatten().map(str::to_string));
+        }
+        Ok(values)
+    }
+}

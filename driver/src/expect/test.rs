@@ -1,0 +1,133 @@
+//! `viewdag test SPEC`: every task's expectations evaluated against its Delta table as it
+//! is now (the last run's result), writing nothing.
+//!
+//! ## Invariants
+//! - Read-only: tables are scanned at their latest version, nothing is committed.
+//! - A task whose table does not exist yet is reported as such, not as a pass.
+
+use std::future::IntoFuture;
+use std::path::Path;
+use std::sync::Arc;
+
+use datafusion::physical_plan::ExecutionPlan;
+use viewdag_ir::{SurfaceInput, WriteMode};
+use viewdag_schedule::TaskKind;
+use viewdag_surface::planning_session;
+
+use super::exec::ExpectationTally;
+use super::{ExpectationExec, ExpectationResult};
+use crate::compiler::{CompileRequest, Compiler};
+use crate::error::DriverError;
+use crate::sources::{directory_url, relative_location};
+
+/// One task's expectations against its table.
+#[derive(Debug, Clone)]
+pub struct TestedTask {
+    pub id: String,
+    pub target: String,
+    /// The results, or why the table could not be checked.
+    pub results: Result<Vec<ExpectationResult>, String>,
+}
+
+impl TestedTask {
+    pub fn passed(&self) -> bool {
+        self.results.as_ref().is_ok_and(|results| results.iter().all(|result| !result.blocks_commit()))
+    }
+}
+
+impl Compiler {
+    /// Evaluates every task's expectations against its current table (after a compile).
+    pub fn test_expectations(&mut self) -> Vec<TestedTask> {
+        let mut tested = Vec::new();
+        for task in self.tasks() {
+            if self.task_expectation_blocks(&task).is_empty() && !self.is_merge_output(&task.kind) {
+                continue;
+            }
+            let target = self.task_target(&task);
+            let results = self.test_task(&task, &target);
+            tested.push(TestedTask { id: task.id.clone(), target: relative_location(&self.root, &target), results });
+        }
+        tested
+    }
+
+    fn is_merge_output(&self, kind: &TaskKind) -> bool {
+        match kind {
+            TaskKind::Materialize => false,
+            TaskKind::Output { output } => self.outputs.iter().any(|(name, spec)| name == output && spec.mode == WriteMode::Merge),
+        }
+    }
+
+    fn test_task(&self, task: &viewdag_schedule::Task, target: &Path) -> Result<Vec<ExpectationResult>, String> {
+        let runtime = Arc::clone(self.db.tokio());
+        let url = directory_url(target)?;
+        let table = runtime.block_on(deltalake::open_table(url)).map_err(|_| "its table does not exist yet (run first)".to_string())?;
+        let state = Arc::clone(&planning_session(&self.db, SurfaceInput::get(&self.db)).state);
+        table.update_datafusion_session(state.as_ref()).map_err(|error| error.to_string())?;
+        let provider = runtime.block_on(table.table_provider().into_future()).map_err(|error| error.to_string())?;
+        let scan: Arc<dyn ExecutionPlan> =
+            runtime.block_on(provider.scan(state.as_ref(), None, &[], None)).map_err(|error| error.strip_backtrace())?;
+        let merge_key = match &task.kind {
+            TaskKind::Output { output } => self
+                .outputs
+                .iter()
+                .find(|(name, spec)| name == output && spec.mode == WriteMode::Merge)
+                .map(|(_, spec)| spec.unique_key.clone())
+                .unwrap_or_default(),
+            TaskKind::Materialize => Vec::new(),
+        };
+        let expectations = Arc::new(self.task_expectations(task, &scan.schema(), &state, &merge_key)?);
+        let tally = ExpectationTally::default();
+        let plan: Arc<dyn ExecutionPlan> = Arc::new(ExpectationExec::new(scan, expectations, Arc::clone(&tally)));
+        // A failing `fail` expectation ends the stream with an error; the tally holds the
+        // counts either way.
+        let _ = runtime.block_on(datafusion::physical_plan::collect(plan, state.task_ctx()));
+        let results = tally.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();
+        Ok(results)
+    }
+}
+
+/// The `viewdag test` command: exit 0 when every checked expectation passed (or only warned
+/// or dropped), 1 otherwise or when the spec has errors.
+pub fn test_command(spec: &Path, json: bool) -> Result<i32, DriverError> {
+    let mut compiler = Compiler::new()?;
+    let response = compiler.compile(&CompileRequest::check(spec))?;
+    if response.has_errors() {
+        let source = compiler.spec_source().expect("a compiled spec has a source");
+        eprint!("{}", crate::render::render_human(source, &response.diagnostics, false));
+        return Ok(1);
+    }
+    let tested = compiler.test_expectations();
+    if json {
+        let tasks: Vec<serde_json::Value> = tested
+            .iter()
+            .map(|task| match &task.results {
+                Ok(results) => {
+                    serde_json::json!({ "task": task.id, "target": task.target, "passed": task.passed(), "expectations": results })
+                }
+                Err(problem) => serde_json::json!({ "task": task.id, "target": task.target, "passed": false, "error": problem }),
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "tasks": tasks })).expect("JSON serializes"));
+    } else {
+        for task in &tested {
+            match &task.results {
+                Ok(results) => {
+                    for result in results {
+                        let marker = if result.rows_failed == 0 {
+                            "ok  "
+                        } else if result.blocks_commit() {
+                            "FAIL"
+                        } else {
+                            "warn"
+                        };
+                        println!("{marker} {:<24} {}", task.id, result.describe());
+                    }
+                }
+                Err(problem) => println!("FAIL {:<24} {problem}", task.id),
+            }
+        }
+    }
+    let failed = tested.iter().filter(|task| !task.passed()).count();
+    eprintln!("{} task(s) tested, {failed} failed", tested.len());
+    Ok(if failed == 0 { 0 } else { 1 })
+}

@@ -1,0 +1,129 @@
+//! How a task's rows land in its Delta table beyond a plain overwrite or append:
+//! `mode: merge` (an upsert by `unique_key` through deltalake's `DeltaTable::merge`, one
+//! commit, optionally deleting target rows the new rows do not match) and
+//! `mode: replace_where` (an overwrite of the rows matching a predicate), with explicit
+//! schema evolution (`schema_mode: merge`).
+//!
+//! ## Invariants
+//! - One commit per task, or none: the key's uniqueness in the new rows is checked while
+//!   they stream (an `ExpectationExec` check), and a duplicate fails the stream before
+//!   deltalake commits.
+//! - The first merge into a table that does not exist yet creates it with the new rows
+//!   (there is nothing to match).
+//! - Without `schema_mode: merge` a new column is an error of the task, never a silent
+//!   schema change.
+//! - A concurrent commit that deltalake cannot reconcile fails the task with deltalake's
+//!   typed conflict in its message.
+
+use std::sync::Arc;
+
+use datafusion::dataframe::DataFrame;
+use datafusion::execution::session_state::SessionState;
+use datafusion::logical_expr::{Expr, LogicalPlan, col};
+use deltalake::DeltaTable;
+use deltalake::kernel::transaction::CommitProperties;
+use viewdag_ir::{Code, NotMatchedBySource, OutputSpec, SchemaEvolution, WriteMode};
+
+use crate::expect::compile::quoted;
+
+/// Everything that decides how a task writes its table.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TableWrite {
+    pub mode: WriteMode,
+    pub partition_by: Vec<String>,
+    pub unique_key: Vec<String>,
+    pub delete_not_matched_by_source: bool,
+    pub replace_where: Option<String>,
+    pub merge_schema: bool,
+}
+
+impl TableWrite {
+    /// How an output writes.
+    pub fn of_output(spec: &OutputSpec) -> TableWrite {
+        TableWrite {
+            mode: spec.mode,
+            partition_by: spec.partition_by.clone(),
+            unique_key: if spec.mode == WriteMode::Merge { spec.unique_key.clone() } else { Vec::new() },
+            delete_not_matched_by_source: spec.when_not_matched_by_source == Some(NotMatchedBySource::Delete),
+            replace_where: spec.replace_where.clone(),
+            merge_schema: spec.schema_mode == Some(SchemaEvolution::Merge),
+        }
+    }
+
+    /// How a materialized view writes: a whole overwrite.
+    pub fn materialized() -> TableWrite {
+        TableWrite::default()
+    }
+}
+
+/// What a merge did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct MergeCounts {
+    pub inserted: usize,
+    pub updated: usize,
+    pub deleted: usize,
+}
+
+/// Upserts `input`'s rows into `table` by `write.unique_key` in one commit (made with
+/// `commit`: viewdag's `txn`). Returns the table and how many rows were inserted, updated
+/// and deleted.
+pub async fn merge_into(
+    table: DeltaTable,
+    input: LogicalPlan,
+    state: Arc<SessionState>,
+    write: &TableWrite,
+    commit: CommitProperties,
+) -> Result<(DeltaTable, MergeCounts), String> {
+    let columns: Vec<String> = input.schema().fields().iter().map(|field| field.name().clone()).collect();
+    if !write.merge_schema {
+        let table_columns: Vec<String> =
+            table.snapshot().map_err(|error| error.to_string())?.schema().fields().map(|field| field.name().to_string()).collect();
+        let added: Vec<&String> = columns.iter().filter(|column| !table_columns.contains(column)).collect();
+        if !added.is_empty() {
+            let added: Vec<String> = added.iter().map(|column| format!("`{column}`")).collect();
+            return Err(format!(
+                "the new rows add column(s) {} that the table does not have; set `schema_mode: merge` to add them (nothing was written)",
+                added.join(", ")
+            ));
+        }
+    }
+    let source = DataFrame::new(state.as_ref().clone(), input);
+    let qualified = |side: &str, name: &str| col(format!("{side}.{}", quoted(name)));
+    let predicate = write
+        .unique_key
+        .iter()
+        .map(|key| qualified("target", key).eq(qualified("source", key)))
+        .reduce(Expr::and)
+        .ok_or_else(|| "a merge needs a unique_key".to_string())?;
+    let mut builder = table
+        .merge(source, predicate)
+        .with_source_alias("source")
+        .with_target_alias("target")
+        .with_merge_schema(write.merge_schema)
+        // Streaming: the new rows are read once (the task's plan executes once), not first
+        // collected to derive an early filter on the target.
+        .with_streaming(true)
+        .with_session_state(state)
+        .with_commit_properties(commit);
+    builder = builder
+        .when_matched_update(|update| columns.iter().fold(update, |update, name| update.update(name.as_str(), qualified("source", name))))
+        .map_err(|error| error.to_string())?;
+    builder = builder
+        .when_not_matched_insert(|insert| columns.iter().fold(insert, |insert, name| insert.set(name.as_str(), qualified("source", name))))
+        .map_err(|error| error.to_string())?;
+    if write.delete_not_matched_by_source {
+        builder = builder.when_not_matched_by_source_delete(|delete| delete).map_err(|error| error.to_string())?;
+    }
+    let (table, metrics) = builder.await.map_err(|error| {
+        let code = if crate::run::is_commit_conflict(&error) { format!("error[{}]: ", Code::CommitConflict.id()) } else { String::new() };
+        format!("{code}the merge failed, nothing was committed: {error}")
+    })?;
+    Ok((
+        table,
+        MergeCounts {
+            inserted: metrics.num_target_rows_inserted,
+            updated: metrics.num_target_rows_updated,
+            deleted: metrics.num_target_rows_deleted,
+        },
+    ))
+}

@@ -1,0 +1,54 @@
+//! The run report as text lines and as JSON (`run --format json`): per task its outcome,
+//! rows, version, merge counts and, per expectation, rows checked, failed and dropped.
+//!
+//! ## Invariants
+//! - Deterministic apart from elapsed times, which the JSON leaves out: tasks in task
+//!   order, expectations in their declaration order.
+
+use crate::run::{RunReport, TaskOutcome, TaskReport};
+
+/// Lines printed under a task's progress line: its merge counts and expectations.
+pub fn task_detail_lines(report: &TaskReport) -> Vec<String> {
+    let mut lines = Vec::new();
+    if let Some(merged) = &report.merged {
+        lines.push(format!("merged: {} inserted, {} updated, {} deleted", merged.inserted, merged.updated, merged.deleted));
+    }
+    for expectation in &report.expectations {
+        let marker = if expectation.rows_failed == 0 {
+            "ok  "
+        } else if expectation.blocks_commit() {
+            "FAIL"
+        } else {
+            "warn"
+        };
+        lines.push(format!("{marker} expect {}", expectation.describe()));
+    }
+    lines
+}
+
+/// One task's JSON.
+pub fn task_json(report: &TaskReport) -> serde_json::Value {
+    let outcome = match &report.outcome {
+        TaskOutcome::Written { rows, version } => serde_json::json!({ "status": "written", "rows": rows, "version": version }),
+        TaskOutcome::UpToDate { version } => serde_json::json!({ "status": "up_to_date", "version": version }),
+        TaskOutcome::Failed { message } => serde_json::json!({ "status": "failed", "message": message }),
+        TaskOutcome::Skipped { reason } => serde_json::json!({ "status": "skipped", "reason": reason }),
+    };
+    let merged = report
+        .merged
+        .map(|merged| serde_json::json!({ "inserted": merged.inserted, "updated": merged.updated, "deleted": merged.deleted }));
+    serde_json::json!({
+        "task": report.id,
+        "view": report.view,
+        "target": report.target,
+        "outcome": outcome,
+        "merged": merged,
+        "expectations": report.expectations,
+    })
+}
+
+/// The whole run's JSON.
+pub fn run_report_json(report: &RunReport) -> serde_json::Value {
+    let tasks: Vec<serde_json::Value> = report.tasks.iter().map(task_json).collect();
+    serde_json::json!({ "succeeded": report.succeeded(), "tasks": tasks, "warnings": report.warnings, "errors": report.errors })
+}

@@ -1,0 +1,57 @@
+//! `viewdag docs`: the static site of the shop example, loaded in a real headless browser
+//! (Debian's `chromium`, which `.ci/run` installs): the page loads with no console error,
+//! the graph has every view, and clicking a view's node (mouse events at its position on
+//! the canvas, hit-tested by Cytoscape) shows its schema, expectations and last run.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::support::{TempProject, shop_spec};
+
+fn viewdag(args: &[&str]) -> i32 {
+    viewdag_driver::cli::main_with_args(std::iter::once("viewdag").chain(args.iter().copied()).map(std::ffi::OsString::from))
+}
+
+/// The DOM after the page's scripts ran, and Chromium's stderr.
+fn load_in_chromium(page: &Path, fragment: &str, profile: &Path) -> (String, String) {
+    let url = format!("file://{}#{fragment}", page.display());
+    let output = Command::new("timeout")
+        .args(["300", "chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--enable-logging=stderr"])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(["--virtual-time-budget=5000", "--dump-dom", &url])
+        .output()
+        .expect("Debian's `chromium` runs (apt-get install chromium; .ci/run installs it)");
+    assert!(output.status.success(), "chromium failed: {}", String::from_utf8_lossy(&output.stderr));
+    (String::from_utf8_lossy(&output.stdout).into_owned(), String::from_utf8_lossy(&output.stderr).into_owned())
+}
+
+#[test]
+fn the_docs_site_loads_in_chromium_shows_every_view_and_a_views_schema() {
+    let project = TempProject::with_shop_data();
+    let spec = project.write_spec("spec.yaml", &shop_spec());
+    let spec = spec.to_str().unwrap();
+    assert_eq!(viewdag(&["run", spec]), 0);
+    let site = project.path().join("site");
+    assert_eq!(viewdag(&["docs", spec, "--out", site.to_str().unwrap()]), 0);
+    for file in ["index.html", "data.js", "viewdag-docs.js", "cytoscape.min.js"] {
+        assert!(site.join(file).is_file(), "{file} is written");
+    }
+    let index = std::fs::read_to_string(site.join("index.html")).unwrap();
+    assert!(!index.contains("http://") && !index.contains("https://"), "no CDN: every script is local");
+
+    let (dom, stderr) = load_in_chromium(&site.join("index.html"), "click=enriched", &project.path().join("chromium-profile"));
+    assert!(dom.contains("data-loaded=\"true\""), "the page's script ran:\n{dom}");
+    assert!(dom.contains("data-errors=\"0\""), "no console error or uncaught exception:\n{dom}");
+    assert!(!stderr.contains("Uncaught"), "{stderr}");
+    assert!(dom.contains("data-graph-views=\"12\""), "the graph has every view of the example");
+    assert!(dom.contains("<h2 id=\"view-name\">enriched</h2>"), "the click opened the view");
+    let schema = dom.split("<div id=\"schema\">").nth(1).expect("a schema section");
+    let schema = &schema[..schema.find("</div>").unwrap()];
+    for column in ["order_id", "customer", "region", "segment", "amount_eur"] {
+        assert!(schema.contains(&format!("<td>{column}</td>")), "{column} in the schema: {schema}");
+    }
+    assert!(dom.contains("not_null(order_id)"), "the expectations are listed");
+    assert!(dom.contains("Last run: written, 15 rows"), "the last run's result is shown");
+    assert!(dom.contains("edge-join_key"), "join-key lineage edges are highlighted");
+    assert!(dom.contains("P2: physical plan"), "the plans are shown");
+}
