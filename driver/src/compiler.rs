@@ -428,6 +428,23 @@ impl Compiler {
         }
     }
 
+    /// The last parse of the spec (definitions as written, and its span index).
+    pub fn parsed_spec(&self) -> Option<&ParsedSpec> {
+        self.last_parsed.as_deref()
+    }
+
+    /// The output schema of a source (as loaded) or of a valid view; `None` for an unknown
+    /// name, a source that failed to load or a view with errors.
+    pub fn relation_schema(&self, name: &str) -> Option<SchemaRef> {
+        match resolve_relation(&self.db, self.project?, name.to_string())? {
+            Relation::Source(source) => match source.resolution(&self.db) {
+                SourceResolution::Resolved { schema, .. } => Some(Arc::clone(schema)),
+                SourceResolution::Failed(_) => None,
+            },
+            Relation::View(view) => view_schema(&self.db, view).as_ref().ok().map(|schema| Arc::clone(schema.inner())),
+        }
+    }
+
     pub fn is_materialized(&self, name: &str) -> bool {
         self.view_input(name)
             .and_then(|view| view.definition(&self.db).clone())

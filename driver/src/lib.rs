@@ -22,6 +22,7 @@ pub mod database;
 pub mod error;
 pub mod existing;
 pub mod graph;
+pub mod lsp;
 pub mod planned_table;
 pub mod render;
 pub mod replay;

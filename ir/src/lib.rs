@@ -34,6 +34,7 @@ pub mod parse;
 pub mod reparse;
 pub mod spans;
 pub mod spec;
+pub mod spec_schema;
 pub mod types;
 
 pub use dag::{RelationKind, ViewDag};

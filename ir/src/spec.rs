@@ -7,13 +7,14 @@
 //! whose [`Transform`] enum holds exactly one transform.
 
 use indexmap::IndexMap;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// The only spec version this build understands.
 pub const SPEC_VERSION: u64 = 1;
 
 /// A declared source relation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SourceSpec {
     pub format: SourceFormat,
@@ -28,7 +29,7 @@ pub struct SourceSpec {
     pub version: Option<i64>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum SourceFormat {
     Delta,
@@ -47,7 +48,7 @@ impl SourceFormat {
 }
 
 /// A view as written: one optional field per transform kind (exactly one must be set).
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawViewSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -212,14 +213,14 @@ impl FieldPath {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FilterView {
     pub input: String,
     pub predicate: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProjectView {
     pub input: String,
@@ -227,7 +228,7 @@ pub struct ProjectView {
     pub columns: IndexMap<String, String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct JoinView {
     pub left: String,
@@ -240,7 +241,7 @@ pub struct JoinView {
     pub filter: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum JoinKind {
     Inner,
@@ -260,7 +261,7 @@ impl JoinKind {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AggregateView {
     pub input: String,
@@ -272,7 +273,7 @@ pub struct AggregateView {
     pub measures: IndexMap<String, String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UnionView {
     pub inputs: Vec<String>,
@@ -280,7 +281,7 @@ pub struct UnionView {
     pub distinct: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SortView {
     pub input: String,
@@ -290,7 +291,7 @@ pub struct SortView {
     pub limit: Option<i64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LimitView {
     pub input: String,
@@ -299,7 +300,7 @@ pub struct LimitView {
     pub offset: Option<i64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DistinctView {
     pub input: String,
@@ -310,7 +311,7 @@ pub struct SqlView {
     pub query: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Materialize {
     #[default]
@@ -319,7 +320,7 @@ pub enum Materialize {
 }
 
 /// An output: a view written to a Delta table.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OutputSpec {
     pub view: String,
@@ -333,7 +334,7 @@ pub struct OutputSpec {
     pub contract: Option<ContractSpec>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum WriteMode {
     #[default]
@@ -342,7 +343,7 @@ pub enum WriteMode {
 }
 
 /// The columns an output promises, with their types (`int64`, `utf8 not null`, …).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContractSpec {
     pub columns: IndexMap<String, String>,
@@ -352,7 +353,7 @@ pub struct ContractSpec {
 }
 
 /// Compile and run settings.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProfileSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -372,7 +373,7 @@ pub struct ProfileSpec {
 
 /// `profile.paths`: the directories outside the spec's directory that sources may read and
 /// outputs may write. Without it, every path must stay inside the spec's directory.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PathsProfile {
     /// Allowed roots: absolute directories, or directories relative to the spec's directory
@@ -388,14 +389,14 @@ impl PathsProfile {
 }
 
 /// A named rulepack (`default`, `minimal`, `none`) or an inline pipeline.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum OptimizerProfile {
     Preset(String),
     Inline(InlineOptimizerConfig),
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InlineOptimizerConfig {
     /// Preset to start from (default `default`).
@@ -423,7 +424,7 @@ pub struct InlineOptimizerConfig {
 
 /// What a failing optimizer rule does: `closed` fails the view, `open` restores the rule's
 /// input plan, warns and goes on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum OptimizerFailMode {
     Open,
@@ -431,7 +432,7 @@ pub enum OptimizerFailMode {
 }
 
 /// The idempotence check of an optimizer phase: `off`, `warn` or `fail`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum IdempotenceCheck {
     #[default]
@@ -440,7 +441,7 @@ pub enum IdempotenceCheck {
     Fail,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum PushdownPolicy {
     Off,
