@@ -6,6 +6,7 @@
 
 pub mod data;
 pub mod generate;
+pub mod lsp_client;
 pub mod shop;
 pub mod synthetic;
 pub mod tpch;

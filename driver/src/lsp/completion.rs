@@ -76,7 +76,9 @@ pub fn completion(project: &SpecProject, document: &Document, position: LspPosit
             offered.extend(input_columns(project, document, view));
             offered
         }
-        (["views", view, _, field, ..], false) if EXPRESSION_FIELDS.contains(field) => input_columns(project, document, view),
+        (["views", view, _, field, ..], false) if EXPRESSION_FIELDS.contains(field) || context.in_string => {
+            input_columns(project, document, view)
+        }
         (["views", view, _, "columns" | "measures"], true) => input_columns(project, document, view),
         _ => Vec::new(),
     }

@@ -35,9 +35,10 @@ fn severity(severity: Severity) -> DiagnosticSeverity {
     }
 }
 
-/// The message as the terminal shows it below the headline: notes and help appended.
+/// The message as the terminal shows it: the headline, then `note:` and `help:` lines (the
+/// code travels in the diagnostic's `code`).
 fn message(diagnostic: &Diagnostic) -> String {
-    let mut text = format!("{} [{}]", diagnostic.message, diagnostic.code.name());
+    let mut text = diagnostic.message.clone();
     for note in &diagnostic.notes {
         text.push_str(&format!("\nnote: {note}"));
     }

@@ -9,6 +9,7 @@ mod diagnostics;
 mod end_to_end;
 mod golden;
 mod incremental;
+mod lsp;
 mod optimizer;
 mod path_safety;
 mod properties;
