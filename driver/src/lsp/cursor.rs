@@ -207,31 +207,31 @@ mod tests {
 
     #[test]
     fn block_and_flow_mappings() {
-        let spec = "views:\n  paid:\n    filter:\n      input: ord|\n";
-        let context = at(spec, "|");
+        let spec = "views:\n  paid:\n    filter:\n      input: ord@\n";
+        let context = at(spec, "@");
         assert_eq!(context.path, ["views", "paid", "filter", "input"]);
         assert!(!context.in_key);
         assert_eq!(context.prefix, "ord");
 
-        let spec = "views:\n  paid:\n    filter: { input: orders, predicate: \"amo| > 0\" }\n";
-        let context = at(spec, "|");
+        let spec = "views:\n  paid:\n    filter: { input: orders, predicate: \"amo@ > 0\" }\n";
+        let context = at(spec, "@");
         assert_eq!(context.path, ["views", "paid", "filter", "predicate"]);
         assert!(context.in_string);
         assert_eq!(context.prefix, "amo");
 
-        let spec = "views:\n  paid:\n    fil|\n";
-        let context = at(spec, "|");
+        let spec = "views:\n  paid:\n    fil@\n";
+        let context = at(spec, "@");
         assert_eq!(context.path, ["views", "paid"]);
         assert!(context.in_key);
 
-        let spec = "views:\n  j:\n    join: { left: a, right: b, kind: in| }\n";
-        assert_eq!(at(spec, "|").path, ["views", "j", "join", "kind"]);
+        let spec = "views:\n  j:\n    join: { left: a, right: b, kind: in@ }\n";
+        assert_eq!(at(spec, "@").path, ["views", "j", "join", "kind"]);
 
-        let spec = "views:\n  u:\n    union: { inputs: [a, b|] }\n";
-        assert_eq!(at(spec, "|").path, ["views", "u", "union", "inputs"]);
+        let spec = "views:\n  u:\n    union: { inputs: [a, b@] }\n";
+        assert_eq!(at(spec, "@").path, ["views", "u", "union", "inputs"]);
 
-        let spec = "views:\n  p:\n    filter:\n      predicate: |\n        a > 0 and b|\n";
-        let context = at(spec, "|");
+        let spec = "views:\n  p:\n    filter:\n      predicate: |\n        a > 0 and b@\n";
+        let context = at(spec, "@");
         assert_eq!(context.path, ["views", "p", "filter", "predicate"]);
         assert!(context.in_string);
         assert_eq!(context.prefix, "b");
