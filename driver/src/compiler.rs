@@ -138,6 +138,9 @@ pub struct Compiler {
     /// Per source: the declaration and file fingerprint it was last loaded with, and the
     /// result.
     loaded_sources: HashMap<String, (viewdag_ir::SourceSpec, Option<String>, SourceResolution)>,
+    /// Keep the inputs of the last readable text while the text does not parse at all
+    /// (see [`Compiler::set_hold_inputs_while_unreadable`]).
+    hold_inputs_while_unreadable: bool,
 }
 
 impl Compiler {
@@ -159,6 +162,7 @@ impl Compiler {
             existing: None,
             last_parsed: None,
             loaded_sources: HashMap::new(),
+            hold_inputs_while_unreadable: false,
         })
     }
 
@@ -205,6 +209,9 @@ impl Compiler {
                 parsed
             }
         };
+        if self.hold_inputs_while_unreadable && self.project.is_some() && is_unreadable(&parsed) {
+            return self.unreadable_response(spec_path, planning, &parsed);
+        }
         let inputs_changed = self.set_inputs(&parsed, unchanged && self.last_parsed.is_some());
         let sources: Vec<_> = parsed.sources.iter().map(|(name, spec)| (name.clone(), spec.clone())).collect();
         let existing = crate::existing::read_existing_data(&self.root, &self.outputs, &sources, self.db.tokio());
@@ -214,6 +221,34 @@ impl Compiler {
         response.stats = RecompileStats::from_events(&events, inputs_changed);
         response.executions = self.name_executions(events);
         response
+    }
+
+    /// For an editor: while the text does not parse at all (a syntax error, or a document
+    /// over the size or nesting limit: nothing in it can be read), keep the salsa inputs of
+    /// the last text that did. The response is what a fresh compile reports (the parse's
+    /// diagnostics, no views) and `spec_source`/`parsed_spec` describe the unreadable text,
+    /// but schemas and the DAG (`relation_schema`, `structure`, `view_names`) stay those of
+    /// the last readable text, and the edit that repairs the text re-checks only what
+    /// changed since then instead of every view. Off by default.
+    pub fn set_hold_inputs_while_unreadable(&mut self, hold: bool) {
+        self.hold_inputs_while_unreadable = hold;
+    }
+
+    /// The response to an unreadable text while its inputs are held: the parse's
+    /// diagnostics, sorted by position; no views.
+    fn unreadable_response(&mut self, spec_path: &Path, planning: Planning, parsed: &ParsedSpec) -> CompileResponse {
+        let mut diagnostics = parsed.diagnostics.clone();
+        sort_by_position(&mut diagnostics, &parsed.spans);
+        diagnostics.dedup();
+        let events = self.db.take_events();
+        CompileResponse {
+            spec_path: spec_path.to_path_buf(),
+            planning,
+            diagnostics,
+            views: Arc::from(Vec::new()),
+            executions: self.name_executions(events),
+            stats: RecompileStats::default(),
+        }
     }
 
     /// The parse of `text`: the previous parse with only the edited entry re-parsed when the
@@ -599,6 +634,14 @@ pub struct ViewPlans {
     pub p0_digest: String,
     pub optimized: OptimizedView,
     pub physical: PhysicalView,
+}
+
+/// Whether a parse read nothing of the document: a syntax error, or a size or nesting limit
+/// refused before parsing.
+fn is_unreadable(parsed: &ParsedSpec) -> bool {
+    parsed.diagnostics.iter().any(|diagnostic| {
+        diagnostic.code == Code::SpecSyntax || (diagnostic.code == Code::SpecTooLarge && diagnostic.location.section == viewdag_ir::Section::Root)
+    })
 }
 
 /// Sorts diagnostics by where they point in the file, then by code and message.

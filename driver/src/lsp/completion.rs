@@ -4,7 +4,7 @@
 //! `format` and `mode` values, and type names in schemas and contracts.
 
 use lsp_types::{CompletionItem, CompletionItemKind, Position as LspPosition};
-use viewdag_ir::{JoinKind, TRANSFORM_KEYS};
+use viewdag_ir::{JoinKind, RelationKind, TRANSFORM_KEYS};
 
 use super::cursor::cursor_context;
 use super::documents::Document;
@@ -84,12 +84,22 @@ pub fn completion(project: &SpecProject, document: &Document, position: LspPosit
     }
 }
 
-/// Every source and view name, but the view being edited.
+/// Every source and view name, but the view being edited, in declaration order (from the
+/// view DAG, which while the text does not parse is the last readable text's).
 fn relation_items(project: &SpecProject, current: Option<&str>) -> Vec<CompletionItem> {
-    let Some(parsed) = project.compiler.parsed_spec() else { return Vec::new() };
-    let mut offered = items(parsed.sources.keys().cloned(), CompletionItemKind::CLASS, "source");
-    offered.extend(items(parsed.views.keys().filter(|view| Some(view.as_str()) != current).cloned(), CompletionItemKind::FUNCTION, "view"));
-    offered
+    let mut nodes = project.compiler.structure().dag.nodes();
+    nodes.sort_by_key(|node| (node.kind == RelationKind::View, node.declaration_index));
+    nodes
+        .into_iter()
+        .filter(|node| Some(node.name.as_str()) != current)
+        .map(|node| {
+            let (kind, detail) = match node.kind {
+                RelationKind::Source => (CompletionItemKind::CLASS, "source"),
+                RelationKind::View => (CompletionItemKind::FUNCTION, "view"),
+            };
+            CompletionItem { label: node.name.clone(), kind: Some(kind), detail: Some(detail.to_string()), ..CompletionItem::default() }
+        })
+        .collect()
 }
 
 /// The columns of the view's inputs, each with its type and the input it comes from.

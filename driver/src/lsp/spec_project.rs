@@ -4,7 +4,10 @@
 //! unsaved edits, half-typed YAML included), so only what the edit touched re-runs. The
 //! last response and the occurrence index (computed on first use after a check, so an edit
 //! that no request follows pays nothing for it) are what every request reads; a request
-//! never compiles.
+//! never compiles. While the text does not parse at all (an unclosed bracket or quote),
+//! the compiler holds the last readable text's inputs
+//! (`Compiler::set_hold_inputs_while_unreadable`): the published diagnostics are still
+//! exactly the text's, and completion still knows every relation's schema.
 
 use std::cell::OnceCell;
 
@@ -24,7 +27,11 @@ pub struct SpecProject {
 
 impl SpecProject {
     pub fn new() -> Result<SpecProject, DriverError> {
-        Ok(SpecProject { compiler: Compiler::new()?, response: None, checked_version: None, occurrences: OnceCell::new() })
+        let mut compiler = Compiler::new()?;
+        // Half-typed YAML keeps the last readable text's schemas (for completion) and costs
+        // no re-check of every view once repaired.
+        compiler.set_hold_inputs_while_unreadable(true);
+        Ok(SpecProject { compiler, response: None, checked_version: None, occurrences: OnceCell::new() })
     }
 
     /// Checks the document's current text (without planning: what `viewdag check` does).

@@ -98,5 +98,7 @@ mod tests {
         assert_eq!(inputs_from_text(text, "j"), ["a", "customers"]);
         assert_eq!(inputs_from_text(text, "u"), ["a", "j"]);
         assert!(inputs_from_text(text, "missing").is_empty());
+        let text = "# c\nversion: 1\nviews:\n  draft:\n    filter: { input: paid_orders, predicat: \"amount > \n  paid_orders:\n    filter: { input: orders, predicate: \"a\" }\n";
+        assert_eq!(inputs_from_text(text, "draft"), ["paid_orders"]);
     }
 }

@@ -94,51 +94,66 @@ fn an_editing_session_over_stdio_shows_live_diagnostics_hover_definitions_and_co
     assert!(diagnostics.iter().all(|diagnostic| diagnostic["severity"] != 1), "{diagnostics:?}");
 
     // Half-typed YAML: a new view typed character by character, in one burst (the server
-    // checks the final text once): an unclosed flow mapping is a syntax error.
+    // coalesces what is queued): an unclosed flow mapping is a syntax error.
     let (views_line, _) = position_of(&text, "views:", 0);
-    let typed = "  draft:\n    filter: { inp";
+    // Typed at the end of the `views:` line, as an editor sends it: a new line, then keys.
+    let typed = "\n  draft:\n    filter: { inp";
     let mut version = 3;
     let mut typed_so_far = String::new();
     for character in typed.chars() {
         version += 1;
-        let (line, column) = position_of(&format!("{typed_so_far}|"), "|", 0);
-        client.change(&uri, version, &[(views_line + 1 + line, column, views_line + 1 + line, column, &character.to_string())]);
+        let line = typed_so_far.matches('\n').count() as u32;
+        let column = match typed_so_far.rfind('\n') {
+            Some(newline) => (typed_so_far.len() - newline - 1) as u32,
+            None => "views:".len() as u32 + typed_so_far.len() as u32,
+        };
+        client.change(&uri, version, &[(views_line + line, column, views_line + line, column, &character.to_string())]);
         typed_so_far.push(character);
     }
     let diagnostics = client.diagnostics_of_version(&uri, version);
     assert_eq!(codes(&diagnostics), ["V0001"], "an unclosed flow mapping: {diagnostics:?}");
     assert_eq!(range_of(&diagnostics[0]).0, views_line as u64 + 3, "reported where the parser gave up: {diagnostics:?}");
-    // The mapping closed, a key misspelled: the syntax error is gone; the view alone is
-    // malformed, and the quick fix knows the right key.
+    // Still unparseable while the expression is typed: completion inside it offers the
+    // input's columns with their types (the schemas of the last readable text).
     version += 1;
     let line = views_line + 2;
     let typed_end = "    filter: { inp".len() as u32;
-    client.change(&uri, version, &[(line, typed_end, line, typed_end, "ut: paid_orders, predicat: \"\" }\n")]);
-    text = text.replacen("views:\n", "views:\n  draft:\n    filter: { input: paid_orders, predicat: \"\" }\n", 1);
+    let rest = "ut: paid_orders, predicat: \"amount > ";
+    client.change(&uri, version, &[(line, typed_end, line, typed_end, rest)]);
     let diagnostics = client.diagnostics_of_version(&uri, version);
-    assert_eq!(codes(&diagnostics), ["V0002"], "{diagnostics:?}");
-    assert_eq!(diagnostics[0]["range"]["start"]["line"], line, "{diagnostics:?}");
-    // Completion inside the malformed view's expression offers its input's columns.
-    let inside_quotes = position_of(&text, "predicat: \"", 0);
-    let completions = client.request("textDocument/completion", at(&uri, (inside_quotes.0, inside_quotes.1 + 11)));
+    assert_eq!(codes(&diagnostics), ["V0001"], "{diagnostics:?}");
+    let expression_end = (line, typed_end + rest.len() as u32);
+    let completions = client.request("textDocument/completion", at(&uri, expression_end));
     let offered = labels(&completions);
     for column in ["order_id", "customer_id", "status", "amount", "order_date"] {
         assert!(offered.contains(&column.to_string()), "{column} offered: {offered:?}");
     }
     let amount = completions.as_array().unwrap().iter().find(|item| item["label"] == "amount").unwrap();
-    assert_eq!(amount["detail"], "float64 (from paid_orders)");
-    // Fixing the key and writing the predicate: no errors, and the new view checks.
+    assert_eq!(amount["detail"], "float64 (from paid_orders)", "{completions}");
+    // The mapping closed, a key misspelled: the syntax error is gone; the view alone is
+    // malformed, and its expression still completes.
+    version += 1;
+    client.change(&uri, version, &[(expression_end.0, expression_end.1, expression_end.0, expression_end.1, "\" }")]);
+    text = text.replacen("views:\n", "views:\n  draft:\n    filter: { input: paid_orders, predicat: \"amount > \" }\n", 1);
+    let diagnostics = client.diagnostics_of_version(&uri, version);
+    assert_eq!(codes(&diagnostics), ["V0002"], "{diagnostics:?}");
+    assert_eq!(diagnostics[0]["range"]["start"]["line"], line, "{diagnostics:?}");
+    let completions = labels(&client.request("textDocument/completion", at(&uri, expression_end)));
+    assert!(completions.contains(&"status".to_string()), "{completions:?}");
+    // Fixing the key and finishing the predicate: no errors, and the new view checks.
     version += 1;
     let (key_line, key_character) = position_of(&text, "predicat:", 0);
     client.change(
         &uri,
         version,
-        &[(key_line, key_character + 11, key_line, key_character + 11, "amount > 10"), (key_line, key_character + 8, key_line, key_character + 8, "e")],
+        &[(expression_end.0, expression_end.1, expression_end.0, expression_end.1, "10"), (key_line, key_character + 8, key_line, key_character + 8, "e")],
     );
-    text = text.replacen("predicat: \"\"", "predicate: \"amount > 10\"", 1);
+    text = text.replacen("predicat: \"amount > \"", "predicate: \"amount > 10\"", 1);
     let diagnostics = client.diagnostics_of_version(&uri, version);
     assert!(diagnostics.iter().all(|diagnostic| diagnostic["severity"] != 1), "{diagnostics:?}");
     assert!(text.contains("filter: { input: paid_orders, predicate: \"amount > 10\" }"));
+    let hover = client.request("textDocument/hover", at(&uri, (line, "    filter: { input: pa".len() as u32)));
+    assert!(hover["contents"]["value"].as_str().unwrap().contains("**view** `paid_orders`"), "{hover}");
 
     // Hover on a read of a view: kind, materialization, inputs, readers and schema.
     let reference = position_of(&text, "left: paid_orders", 0);
