@@ -640,7 +640,8 @@ pub struct ViewPlans {
 /// refused before parsing.
 fn is_unreadable(parsed: &ParsedSpec) -> bool {
     parsed.diagnostics.iter().any(|diagnostic| {
-        diagnostic.code == Code::SpecSyntax || (diagnostic.code == Code::SpecTooLarge && diagnostic.location.section == viewdag_ir::Section::Root)
+        diagnostic.code == Code::SpecSyntax
+            || (diagnostic.code == Code::SpecTooLarge && diagnostic.location.section == viewdag_ir::Section::Root)
     })
 }
 

@@ -66,14 +66,7 @@ impl LspClient {
         let handle = std::thread::spawn(move || {
             viewdag_driver::lsp::serve(server).expect("the server runs");
         });
-        LspClient {
-            outgoing: client.sender,
-            incoming: client.receiver,
-            next_id: 0,
-            pending: Vec::new(),
-            child: None,
-            server: Some(handle),
-        }
+        LspClient { outgoing: client.sender, incoming: client.receiver, next_id: 0, pending: Vec::new(), child: None, server: Some(handle) }
     }
 
     /// `initialize` then `initialized`; returns the server's capabilities.
@@ -99,12 +92,10 @@ impl LspClient {
         let deadline = Instant::now() + WAIT;
         loop {
             match self.receive(deadline) {
-                Message::Response(response) if response.id == id => {
-                    match response.response_result {
-                        Ok(result) => return result,
-                        Err(error) => panic!("{method} failed: {} ({})", error.message, error.code),
-                    }
-                }
+                Message::Response(response) if response.id == id => match response.response_result {
+                    Ok(result) => return result,
+                    Err(error) => panic!("{method} failed: {} ({})", error.message, error.code),
+                },
                 Message::Notification(notification) => self.pending.push(notification),
                 _ => {}
             }
@@ -132,7 +123,10 @@ impl LspClient {
                 })
             })
             .collect();
-        self.notify("textDocument/didChange", json!({ "textDocument": { "uri": uri, "version": version }, "contentChanges": content_changes }));
+        self.notify(
+            "textDocument/didChange",
+            json!({ "textDocument": { "uri": uri, "version": version }, "contentChanges": content_changes }),
+        );
     }
 
     /// Waits for the diagnostics published for `uri` at `version` (earlier versions' are

@@ -31,14 +31,34 @@ const EXPRESSION_FIELDS: [&str; 7] = ["predicate", "columns", "measures", "group
 
 /// Type names offered in `schema:` and `contract.columns`.
 const TYPE_NAMES: [&str; 17] = [
-    "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float32", "float64", "utf8", "bool", "date32",
-    "date64", "binary", "timestamp[us]", "decimal128(38,10)",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "float32",
+    "float64",
+    "utf8",
+    "bool",
+    "date32",
+    "date64",
+    "binary",
+    "timestamp[us]",
+    "decimal128(38,10)",
 ];
 
 fn items(labels: impl IntoIterator<Item = impl Into<String>>, kind: CompletionItemKind, detail: &str) -> Vec<CompletionItem> {
     labels
         .into_iter()
-        .map(|label| CompletionItem { label: label.into(), kind: Some(kind), detail: Some(detail.to_string()), ..CompletionItem::default() })
+        .map(|label| CompletionItem {
+            label: label.into(),
+            kind: Some(kind),
+            detail: Some(detail.to_string()),
+            ..CompletionItem::default()
+        })
         .collect()
 }
 
@@ -126,7 +146,8 @@ fn input_columns(project: &SpecProject, document: &Document, view: &str) -> Vec<
 /// The columns of an output's view.
 fn output_columns(project: &SpecProject, output: &str) -> Vec<CompletionItem> {
     let compiler = &project.compiler;
-    let Some(view) = compiler.parsed_spec().and_then(|parsed| parsed.outputs.get(output)).and_then(|spec| spec.as_ref()).map(|spec| spec.view.clone())
+    let Some(view) =
+        compiler.parsed_spec().and_then(|parsed| parsed.outputs.get(output)).and_then(|spec| spec.as_ref()).map(|spec| spec.view.clone())
     else {
         return Vec::new();
     };

@@ -106,7 +106,10 @@ pub fn cursor_context(text: &str, line: u32, column: usize) -> CursorContext {
 enum Frame {
     /// A mapping (the block mapping of the line, or a `{…}`): its current key, and whether
     /// the cursor has passed that key's `:`.
-    Mapping { key: Option<String>, in_value: bool },
+    Mapping {
+        key: Option<String>,
+        in_value: bool,
+    },
     Sequence,
 }
 

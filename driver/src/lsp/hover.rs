@@ -63,7 +63,8 @@ pub fn relation_hover(project: &SpecProject, name: &str) -> Option<String> {
     } else if let Some(definition) = parsed.views.get(name) {
         match definition {
             Some(definition) => {
-                let materialization = if definition.is_materialized() { "materialized as a table" } else { "ephemeral (inlined into its readers)" };
+                let materialization =
+                    if definition.is_materialized() { "materialized as a table" } else { "ephemeral (inlined into its readers)" };
                 text.push_str(&format!("**view** `{name}` — `{}`, {materialization}\n\n", definition.transform.key()));
             }
             None => text.push_str(&format!("**view** `{name}` (does not parse)\n\n")),
@@ -117,7 +118,8 @@ fn column_hover(project: &SpecProject, document: &Document, position: LspPositio
         }
         let start = Position { line: at.line, column: characters.start as u32 + 1 };
         let end = Position { line: at.line, column: characters.end as u32 + 1 };
-        let range = Range::new(document.lines.from_spec_position(&document.text, start), document.lines.from_spec_position(&document.text, end));
+        let range =
+            Range::new(document.lines.from_spec_position(&document.text, start), document.lines.from_spec_position(&document.text, end));
         return Some(markdown(text, range));
     }
     None

@@ -32,7 +32,12 @@ fn at(uri: &str, (line, character): (u32, u32)) -> Value {
 fn range_of(diagnostic: &Value) -> (u64, u64, u64, u64) {
     let range = &diagnostic["range"];
     let number = |value: &Value| value.as_u64().expect("a number");
-    (number(&range["start"]["line"]), number(&range["start"]["character"]), number(&range["end"]["line"]), number(&range["end"]["character"]))
+    (
+        number(&range["start"]["line"]),
+        number(&range["start"]["character"]),
+        number(&range["end"]["line"]),
+        number(&range["end"]["character"]),
+    )
 }
 
 fn codes(diagnostics: &[Value]) -> Vec<String> {
@@ -146,7 +151,10 @@ fn an_editing_session_over_stdio_shows_live_diagnostics_hover_definitions_and_co
     client.change(
         &uri,
         version,
-        &[(expression_end.0, expression_end.1, expression_end.0, expression_end.1, "10"), (key_line, key_character + 8, key_line, key_character + 8, "e")],
+        &[
+            (expression_end.0, expression_end.1, expression_end.0, expression_end.1, "10"),
+            (key_line, key_character + 8, key_line, key_character + 8, "e"),
+        ],
     );
     text = text.replacen("predicat: \"amount > \"", "predicate: \"amount > 10\"", 1);
     let diagnostics = client.diagnostics_of_version(&uri, version);
@@ -181,7 +189,8 @@ fn an_editing_session_over_stdio_shows_live_diagnostics_hover_definitions_and_co
         "textDocument/references",
         json!({ "textDocument": { "uri": uri }, "position": { "line": sql_reference.0, "character": sql_reference.1 + 7 }, "context": { "includeDeclaration": false } }),
     );
-    let lines: Vec<u64> = references.as_array().unwrap().iter().map(|location| location["range"]["start"]["line"].as_u64().unwrap()).collect();
+    let lines: Vec<u64> =
+        references.as_array().unwrap().iter().map(|location| location["range"]["start"]["line"].as_u64().unwrap()).collect();
     assert_eq!(
         lines,
         [position_of(&text, "FROM revenue_by_region", 0).0 as u64, position_of(&text, "view: revenue_by_region", 0).0 as u64],
@@ -333,7 +342,8 @@ fn after_random_edits_through_the_server_its_diagnostics_equal_a_fresh_check() {
         let generated = GeneratedProject::generate(seed, 8);
         let spec_path = generated.write(&directory);
         let original = std::fs::read_to_string(&spec_path).unwrap();
-        let names: Vec<String> = generated.sources.iter().map(|source| source.name.clone()).chain(generated.views.keys().cloned()).collect();
+        let names: Vec<String> =
+            generated.sources.iter().map(|source| source.name.clone()).chain(generated.views.keys().cloned()).collect();
         let uri = file_uri(&spec_path);
         client.open(&uri, &original);
         let mut text = original.clone();
@@ -341,7 +351,8 @@ fn after_random_edits_through_the_server_its_diagnostics_equal_a_fresh_check() {
         let mut version = 1;
         for step in 0..30 {
             version += 1;
-            let ((start_line, start_character, end_line, end_character, inserted), next) = random_edit(&mut random, &text, &original, &names);
+            let ((start_line, start_character, end_line, end_character, inserted), next) =
+                random_edit(&mut random, &text, &original, &names);
             client.change(&uri, version, &[(start_line, start_character, end_line, end_character, inserted.as_str())]);
             text = next;
             if step % 10 == 9 {
@@ -376,7 +387,8 @@ fn the_committed_spec_schema_is_current_and_describes_what_the_parser_reads() {
     transforms.push("materialize".to_string());
     assert_eq!(keys(&view["properties"]), transforms);
     assert_eq!(view["additionalProperties"], false);
-    let join_kinds: Vec<String> = schema["definitions"]["JoinKind"]["enum"].as_array().unwrap().iter().map(|kind| kind.as_str().unwrap().to_string()).collect();
+    let join_kinds: Vec<String> =
+        schema["definitions"]["JoinKind"]["enum"].as_array().unwrap().iter().map(|kind| kind.as_str().unwrap().to_string()).collect();
     assert_eq!(join_kinds, ["inner", "left", "right", "full", "semi", "anti"]);
     // The example spec names only properties the schema declares.
     let example: Value = serde_yaml_ng::from_str(&shop_spec()).unwrap();
