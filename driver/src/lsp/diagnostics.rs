@@ -19,8 +19,8 @@ use super::documents::Document;
 pub fn range_of(document: &Document, spans: &SpanIndex, location: &SpecLocation) -> Range {
     match spans.resolve(location) {
         Some((start, end)) => {
-            let start = document.lines.from_spec_position(&document.text, start);
-            let end = document.lines.from_spec_position(&document.text, end);
+            let start = document.lines.lsp_position_of(&document.text, start);
+            let end = document.lines.lsp_position_of(&document.text, end);
             Range::new(start, if end < start { start } else { end })
         }
         None => Range::new(LspPosition::new(0, 0), LspPosition::new(0, 0)),

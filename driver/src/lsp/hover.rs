@@ -17,11 +17,11 @@ use super::view_inputs::view_inputs;
 
 pub fn hover(project: &SpecProject, document: &Document, position: LspPosition) -> Option<Hover> {
     project.response.as_ref()?;
-    let at = document.lines.to_spec_position(&document.text, position);
+    let at = document.lines.spec_position_of(&document.text, position);
     if let Some(occurrence) = project.occurrences().iter().find(|occurrence| occurrence.contains(at)) {
         let range = Range::new(
-            document.lines.from_spec_position(&document.text, occurrence.start),
-            document.lines.from_spec_position(&document.text, occurrence.end),
+            document.lines.lsp_position_of(&document.text, occurrence.start),
+            document.lines.lsp_position_of(&document.text, occurrence.end),
         );
         return Some(markdown(relation_hover(project, &occurrence.name)?, range));
     }
@@ -118,8 +118,7 @@ fn column_hover(project: &SpecProject, document: &Document, position: LspPositio
         }
         let start = Position { line: at.line, column: characters.start as u32 + 1 };
         let end = Position { line: at.line, column: characters.end as u32 + 1 };
-        let range =
-            Range::new(document.lines.from_spec_position(&document.text, start), document.lines.from_spec_position(&document.text, end));
+        let range = Range::new(document.lines.lsp_position_of(&document.text, start), document.lines.lsp_position_of(&document.text, end));
         return Some(markdown(text, range));
     }
     None

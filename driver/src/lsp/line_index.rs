@@ -46,7 +46,7 @@ impl LineIndex {
     }
 
     /// The LSP position of a span-index position (1-based line, 1-based character column).
-    pub fn from_spec_position(&self, text: &str, position: SpecPosition) -> LspPosition {
+    pub fn lsp_position_of(&self, text: &str, position: SpecPosition) -> LspPosition {
         let line = position.line.saturating_sub(1);
         let characters = position.column.saturating_sub(1) as usize;
         let units = self.line_text(text, line).chars().take(characters).map(|character| character.len_utf16() as u32).sum();
@@ -54,7 +54,7 @@ impl LineIndex {
     }
 
     /// The span-index position (1-based line, 1-based character column) of an LSP position.
-    pub fn to_spec_position(&self, text: &str, position: LspPosition) -> SpecPosition {
+    pub fn spec_position_of(&self, text: &str, position: LspPosition) -> SpecPosition {
         let line = self.line_text(text, position.line);
         let mut units = 0u32;
         let mut characters = 0u32;
@@ -80,8 +80,8 @@ mod tests {
         // `x` is after `a: "` (4), `é` (1 unit) and `😀` (2 units).
         let x = text.find('x').unwrap();
         assert_eq!(index.offset(text, LspPosition { line: 0, character: 7 }), x);
-        assert_eq!(index.from_spec_position(text, SpecPosition { line: 1, column: 7 }), LspPosition { line: 0, character: 7 });
-        assert_eq!(index.to_spec_position(text, LspPosition { line: 0, character: 7 }), SpecPosition { line: 1, column: 7 });
+        assert_eq!(index.lsp_position_of(text, SpecPosition { line: 1, column: 7 }), LspPosition { line: 0, character: 7 });
+        assert_eq!(index.spec_position_of(text, LspPosition { line: 0, character: 7 }), SpecPosition { line: 1, column: 7 });
         assert_eq!(index.offset(text, LspPosition { line: 1, character: 99 }), text.len() - 1);
         assert_eq!(index.offset(text, LspPosition { line: 9, character: 0 }), text.len());
     }

@@ -12,15 +12,15 @@ fn location(document: &Document, occurrence: &Occurrence) -> Location {
     Location {
         uri: document.uri.clone(),
         range: Range::new(
-            document.lines.from_spec_position(&document.text, occurrence.start),
-            document.lines.from_spec_position(&document.text, occurrence.end),
+            document.lines.lsp_position_of(&document.text, occurrence.start),
+            document.lines.lsp_position_of(&document.text, occurrence.end),
         ),
     }
 }
 
 /// The name under the cursor, if it is a source or view name.
 fn name_at<'project>(project: &'project SpecProject, document: &Document, position: LspPosition) -> Option<&'project str> {
-    let at = document.lines.to_spec_position(&document.text, position);
+    let at = document.lines.spec_position_of(&document.text, position);
     project.occurrences().iter().find(|occurrence| occurrence.contains(at)).map(|occurrence| occurrence.name.as_str())
 }
 

@@ -51,7 +51,7 @@ pub fn document_symbols(project: &SpecProject, document: &Document) -> Vec<Docum
         }
         let start = spans.key_position(&[key.to_string()]);
         let Some(start) = start else { continue };
-        let at = document.lines.from_spec_position(&document.text, start);
+        let at = document.lines.lsp_position_of(&document.text, start);
         let end = lsp_types::Position::new(at.line, at.character + key.len() as u32);
         groups.push(symbol(key.to_string(), None, SymbolKind::NAMESPACE, Range::new(at, end), Some(children)));
     }

@@ -252,8 +252,22 @@ fn scenario_lsp(count: usize) -> String {
     let digit = text[digit_offset..].chars().next().expect("a digit");
     let other = if digit == '9' { '8' } else { char::from(digit as u8 + 1) };
     let report = viewdag_tests::lsp_latency::measure(&spec_path, &text, digit_offset, digit, other, 100);
+    // The same edits through `Compiler::check_text` alone (no server), for the breakdown.
+    let mut compiler = Compiler::new().expect("a compiler");
+    compiler.check_text(&spec_path, &text);
+    let mut check_seconds = Vec::new();
+    let mut edited = text.clone();
+    for index in 0..100 {
+        let replacement = if index % 2 == 0 { other } else { digit };
+        edited.replace_range(digit_offset..digit_offset + 1, &replacement.to_string());
+        let start = Instant::now();
+        compiler.check_text(&spec_path, &edited);
+        check_seconds.push(seconds(start));
+    }
+    check_seconds.sort_by(f64::total_cmp);
     format!(
-        "open={:.6} median={:.6} p99={:.6} max={:.6} syntax_error={:.6} syntax_repair={:.6} diagnostics={} rss_kib={} peak_kib={} views={}",
+        "check_median={:.6} open={:.6} median={:.6} p99={:.6} max={:.6} syntax_error={:.6} syntax_repair={:.6} diagnostics={} rss_kib={} peak_kib={} views={}",
+        check_seconds[49],
         report.open_seconds,
         report.percentile(50.0),
         report.percentile(99.0),
@@ -270,17 +284,20 @@ fn scenario_lsp(count: usize) -> String {
 /// The `viewdag lsp` table (`--lsp [COUNTS…]`).
 fn lsp_report(counts: &[usize]) {
     println!("### `viewdag lsp`: didChange → publishDiagnostics, one-character edit of a leaf filter\n");
-    println!("| views | open (s) | median (ms) | p99 (ms) | max (ms) | syntax error (ms) | repair (ms) | RSS MiB | peak MiB |");
-    println!("|---|---|---|---|---|---|---|---|---|");
+    println!(
+        "| views | open (s) | median (ms) | p99 (ms) | max (ms) | `check_text` alone, median (ms) | syntax error (ms) | repair (ms) | RSS MiB | peak MiB |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|");
     for count in counts {
         let line = run_child(&["--scenario", "lsp", &count.to_string()]);
         println!(
-            "| {} | {:.3} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.0} | {:.0} |",
+            "| {} | {:.3} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.0} | {:.0} |",
             field(&line, "views"),
             field(&line, "open"),
             field(&line, "median") * 1e3,
             field(&line, "p99") * 1e3,
             field(&line, "max") * 1e3,
+            field(&line, "check_median") * 1e3,
             field(&line, "syntax_error") * 1e3,
             field(&line, "syntax_repair") * 1e3,
             field(&line, "rss_kib") / 1024.0,

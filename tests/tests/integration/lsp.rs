@@ -361,6 +361,26 @@ fn after_random_edits_through_the_server_its_diagnostics_equal_a_fresh_check() {
                 assert_eq!(server_diagnostics, fresh_check(&spec_path), "seed {seed}, step {step}, text:\n{text}");
             }
         }
+        // An unclosed flow mapping at the end (the compiler holds its inputs meanwhile), then
+        // repaired: both agree with a fresh check.
+        let last_line = text.split('\n').count() as u32 - 1;
+        let last_length = text.split('\n').next_back().unwrap_or("").len() as u32;
+        for (inserted, removed) in [("\nx: {", false), ("", true)] {
+            version += 1;
+            if removed {
+                client.change(&uri, version, &[(last_line, last_length, last_line + 1, 4, "")]);
+                text.truncate(text.len() - 5);
+            } else {
+                client.change(&uri, version, &[(last_line, last_length, last_line, last_length, inserted)]);
+                text.push_str(inserted);
+            }
+            let server_diagnostics = published(&client.diagnostics_of_version(&uri, version));
+            std::fs::write(&spec_path, &text).unwrap();
+            assert_eq!(server_diagnostics, fresh_check(&spec_path), "seed {seed}, syntax error {}, text:\n{text}", !removed);
+            if !removed {
+                assert!(server_diagnostics.iter().any(|diagnostic| diagnostic.0 == "V0001"), "{server_diagnostics:?}");
+            }
+        }
     }
     assert!(client.shutdown());
 }
