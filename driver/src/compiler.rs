@@ -141,6 +141,19 @@ pub struct Compiler {
     /// Keep the inputs of the last readable text while the text does not parse at all
     /// (see [`Compiler::set_hold_inputs_while_unreadable`]).
     hold_inputs_while_unreadable: bool,
+    /// While inputs are held: the last readable text and its parse, the base of the next
+    /// edit's re-parse.
+    held_readable: Option<ReadableText>,
+    /// The base the last `parse_edit` could not re-parse from (kept only if the result turns
+    /// out unreadable).
+    readable_candidate: Option<ReadableText>,
+}
+
+/// A spec text that parsed, with its parse.
+struct ReadableText {
+    path: PathBuf,
+    text: String,
+    parsed: ParsedSpec,
 }
 
 impl Compiler {
@@ -163,6 +176,8 @@ impl Compiler {
             last_parsed: None,
             loaded_sources: HashMap::new(),
             hold_inputs_while_unreadable: false,
+            held_readable: None,
+            readable_candidate: None,
         })
     }
 
@@ -209,9 +224,12 @@ impl Compiler {
                 parsed
             }
         };
+        let readable_candidate = self.readable_candidate.take();
         if self.hold_inputs_while_unreadable && self.project.is_some() && is_unreadable(&parsed) {
+            self.held_readable = self.held_readable.take().or(readable_candidate);
             return self.unreadable_response(spec_path, planning, &parsed);
         }
+        self.held_readable = None;
         let inputs_changed = self.set_inputs(&parsed, unchanged && self.last_parsed.is_some());
         let sources: Vec<_> = parsed.sources.iter().map(|(name, spec)| (name.clone(), spec.clone())).collect();
         let existing = crate::existing::read_existing_data(&self.root, &self.outputs, &sources, self.db.tokio());
@@ -256,16 +274,25 @@ impl Compiler {
     /// and spec text (the caller sets new ones).
     fn parse_edit(&mut self, spec_path: &Path, text: &str) -> ParsedSpec {
         let format = SpecFormat::from_path(spec_path);
-        if format == SpecFormat::Yaml
-            && let Some(old) = self.spec.take_if(|spec| spec.path == spec_path)
-            && let Some(previous) = self.last_parsed.take()
-        {
-            let old_text = old.text;
-            // Release the old copy of the span index so the edit updates it in place.
-            drop(old.spans);
-            let mut previous = Arc::try_unwrap(previous).unwrap_or_else(|shared| (*shared).clone());
-            if reparse_edited_entry(&mut previous, &old_text, text) {
-                return previous;
+        if format == SpecFormat::Yaml {
+            // While inputs are held for an unreadable text, an edit applies to the last
+            // readable text and its parse (so the repairing edit re-parses one entry).
+            let held = self.held_readable.take().filter(|held| held.path == spec_path);
+            let base = held.or_else(|| {
+                let old = self.spec.take_if(|spec| spec.path == spec_path)?;
+                let previous = self.last_parsed.take()?;
+                let SpecSource { path, text, spans } = old;
+                // Release the old copy of the span index so the edit updates it in place.
+                drop(spans);
+                Some(ReadableText { path, text, parsed: Arc::try_unwrap(previous).unwrap_or_else(|shared| (*shared).clone()) })
+            });
+            if let Some(mut base) = base {
+                if reparse_edited_entry(&mut base.parsed, &base.text, text) {
+                    return base.parsed;
+                }
+                if self.hold_inputs_while_unreadable && !is_unreadable(&base.parsed) {
+                    self.readable_candidate = Some(base);
+                }
             }
         }
         parse_spec(text, format)

@@ -422,3 +422,28 @@ fn the_committed_spec_schema_is_current_and_describes_what_the_parser_reads() {
 fn view_has(schema: &Value, key: &str) -> bool {
     schema["definitions"]["RawViewSpec"]["properties"].get(key).is_some()
 }
+
+/// What the server relies on while the YAML is half-typed: the compiler holds the last
+/// readable inputs, answers the unreadable text with exactly its parse's diagnostics, keeps
+/// every schema, and the repairing edit re-validates no view.
+#[test]
+fn holding_inputs_while_unreadable_keeps_schemas_and_the_repair_re_validates_nothing() {
+    let project = TempProject::with_shop_data();
+    let path = project.write_spec("spec.yaml", &shop_spec());
+    let mut compiler = viewdag_driver::Compiler::new().unwrap();
+    compiler.set_hold_inputs_while_unreadable(true);
+    let text = shop_spec();
+    assert!(!compiler.check_text(&path, &text).has_errors());
+    let broken = text.replacen("input: orders, predicate", "input: orders, predicate: {", 1);
+    let response = compiler.check_text(&path, &broken);
+    let fresh = viewdag_driver::Compiler::new().unwrap().check_text(&path, &broken);
+    assert_eq!(response.diagnostics, fresh.diagnostics);
+    assert_eq!(crate::support::codes(&response), ["V0001"]);
+    assert!(response.views.is_empty() && fresh.views.is_empty());
+    assert_eq!(compiler.relation_schema("paid_orders").map(|schema| schema.fields().len()), Some(5), "schemas are held");
+    assert_eq!(compiler.parsed_spec().map(|parsed| parsed.views.len()), Some(0), "the parse is the unreadable text's");
+    let repaired = compiler.check_text(&path, &text);
+    assert!(!repaired.has_errors());
+    assert_eq!(repaired.executed("view_signature", None), 0, "{:?}", repaired.executions);
+    assert_eq!(repaired.views.len(), 12);
+}
