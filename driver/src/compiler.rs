@@ -287,7 +287,8 @@ impl Compiler {
                 Some(ReadableText { path, text, parsed: Arc::try_unwrap(previous).unwrap_or_else(|shared| (*shared).clone()) })
             });
             if let Some(mut base) = base {
-                if reparse_edited_entry(&mut base.parsed, &base.text, text) {
+                // Back to exactly the last readable text (an edit undone): its parse.
+                if base.text == text || reparse_edited_entry(&mut base.parsed, &base.text, text) {
                     return base.parsed;
                 }
                 if self.hold_inputs_while_unreadable && !is_unreadable(&base.parsed) {
