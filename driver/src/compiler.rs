@@ -255,7 +255,10 @@ impl Compiler {
     /// The response to an unreadable text while its inputs are held: the parse's
     /// diagnostics, sorted by position; no views.
     fn unreadable_response(&mut self, spec_path: &Path, planning: Planning, parsed: &ParsedSpec) -> CompileResponse {
+        // Ordered as the project queries order them (logically, then by position).
         let mut diagnostics = parsed.diagnostics.clone();
+        viewdag_ir::diagnostic::sort_diagnostics(&mut diagnostics);
+        diagnostics.dedup();
         sort_by_position(&mut diagnostics, &parsed.spans);
         diagnostics.dedup();
         let events = self.db.take_events();

@@ -77,6 +77,11 @@ impl DocumentStore {
         self.documents.get(uri.as_str())
     }
 
+    /// The document whose URI is spelled `uri`.
+    pub fn get_by_text(&self, uri: &str) -> Option<&Document> {
+        self.documents.get(uri)
+    }
+
     pub fn get_mut(&mut self, uri: &Uri) -> Option<&mut Document> {
         self.documents.get_mut(uri.as_str())
     }

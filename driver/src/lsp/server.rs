@@ -198,7 +198,7 @@ impl Server {
     /// Checks every dirty spec and publishes its diagnostics.
     fn check_dirty(&mut self) {
         for uri in std::mem::take(&mut self.dirty) {
-            let Some(document) = self.documents.get(&uri.parse::<Uri>().expect("a stored URI parses")) else { continue };
+            let Some(document) = self.documents.get_by_text(&uri) else { continue };
             let project = match self.projects.entry(uri.clone()) {
                 std::collections::btree_map::Entry::Occupied(entry) => entry.into_mut(),
                 std::collections::btree_map::Entry::Vacant(entry) => match SpecProject::new() {
