@@ -447,3 +447,57 @@ fn holding_inputs_while_unreadable_keeps_schemas_and_the_repair_re_validates_not
     assert_eq!(repaired.executed("view_signature", None), 0, "{:?}", repaired.executions);
     assert_eq!(repaired.views.len(), 12);
 }
+
+/// Requests at places that do not exist, about documents never opened, with parameters of
+/// the wrong shape, over empty, binary-ish and oversized-line texts: answers (`null`, empty
+/// lists or an error response), never a crash.
+#[test]
+fn odd_requests_are_answered_and_the_server_keeps_running() {
+    let project = TempProject::empty();
+    let uri = file_uri(&project.path().join("spec.yaml"));
+    let mut client = server();
+    client.initialize(project.path());
+    assert_eq!(client.request("textDocument/hover", at(&uri, (0, 0))), Value::Null, "not open");
+    for (version, text) in
+        [(1, ""), (2, "\u{1F600}: [\"\u{e9}"), (3, "views:\n  v:\n    filter: { input: v, predicate: \"v\" }\n"), (4, "\t\0{{{{")]
+    {
+        if version == 1 {
+            client.open(&uri, text);
+        } else {
+            client.notify(
+                "textDocument/didChange",
+                json!({ "textDocument": { "uri": uri, "version": version }, "contentChanges": [{ "text": text }] }),
+            );
+        }
+        let diagnostics = client.diagnostics_of_version(&uri, version);
+        assert!(codes(&diagnostics).iter().all(|code| code.starts_with('V')), "{diagnostics:?}");
+        for position in [(0, 0), (0, 3), (2, 25), (999, 999)] {
+            client.request("textDocument/hover", at(&uri, position));
+            client.request("textDocument/definition", at(&uri, position));
+            client.request("textDocument/completion", at(&uri, position));
+            client.request(
+                "textDocument/references",
+                json!({ "textDocument": { "uri": uri }, "position": { "line": position.0, "character": position.1 }, "context": { "includeDeclaration": true } }),
+            );
+        }
+        client.request("textDocument/documentSymbol", json!({ "textDocument": { "uri": uri } }));
+        client.request(
+            "textDocument/codeAction",
+            json!({ "textDocument": { "uri": uri }, "range": { "start": { "line": 0, "character": 0 }, "end": { "line": 999, "character": 0 } }, "context": { "diagnostics": [] } }),
+        );
+    }
+    // A range past the end of the text is clamped to it, not a panic.
+    client.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri, "version": 5 }, "contentChanges": [{ "text": "views: {}\n" }] }),
+    );
+    assert_eq!(codes(&client.diagnostics_of_version(&uri, 5)), ["V0003"], "no version yet");
+    client.change(&uri, 6, &[(50, 3, 60, 0, "version: 1\n")]);
+    assert_eq!(codes(&client.diagnostics_of_version(&uri, 6)), Vec::<String>::new(), "`version: 1` appended at the end");
+    // Wrong parameters and unknown methods are error responses.
+    assert!(
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| client.request("textDocument/hover", json!({ "nonsense": 1 })))).is_err()
+    );
+    assert!(std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| client.request("viewdag/unknown", json!({})))).is_err());
+    assert!(client.shutdown(), "still running, and exits cleanly");
+}
