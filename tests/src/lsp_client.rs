@@ -132,7 +132,12 @@ impl LspClient {
     /// Waits for the diagnostics published for `uri` at `version` (earlier versions' are
     /// dropped; the server may coalesce them away).
     pub fn diagnostics_of_version(&mut self, uri: &str, version: i32) -> Vec<Value> {
-        let deadline = Instant::now() + WAIT;
+        self.diagnostics_of_version_within(uri, version, WAIT).unwrap_or_else(|| panic!("no diagnostics within {WAIT:?}"))
+    }
+
+    /// [`LspClient::diagnostics_of_version`], or `None` after `limit`.
+    pub fn diagnostics_of_version_within(&mut self, uri: &str, version: i32, limit: Duration) -> Option<Vec<Value>> {
+        let deadline = Instant::now() + limit;
         loop {
             let position = self.pending.iter().position(|notification| {
                 notification.method == "textDocument/publishDiagnostics"
@@ -142,11 +147,13 @@ impl LspClient {
             if let Some(position) = position {
                 let notification = self.pending.remove(position);
                 self.pending.retain(|other| !(other.method == "textDocument/publishDiagnostics" && other.params["uri"] == uri));
-                return notification.params["diagnostics"].as_array().cloned().unwrap_or_default();
+                return Some(notification.params["diagnostics"].as_array().cloned().unwrap_or_default());
             }
-            match self.receive(deadline) {
-                Message::Notification(notification) => self.pending.push(notification),
-                _ => continue,
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.incoming.recv_timeout(left) {
+                Ok(Message::Notification(notification)) => self.pending.push(notification),
+                Ok(_) => continue,
+                Err(_) => return None,
             }
         }
     }
