@@ -19,9 +19,8 @@ use super::occurrences::{Occurrence, occurrences};
 
 pub struct SpecProject {
     pub compiler: Compiler,
-    /// The response of the last check, and the document version it checked.
+    /// The response of the last check.
     pub response: Option<CompileResponse>,
-    pub checked_version: Option<i32>,
     occurrences: OnceCell<Vec<Occurrence>>,
 }
 
@@ -31,13 +30,12 @@ impl SpecProject {
         // Half-typed YAML keeps the last readable text's schemas (for completion) and costs
         // no re-check of every view once repaired.
         compiler.set_hold_inputs_while_unreadable(true);
-        Ok(SpecProject { compiler, response: None, checked_version: None, occurrences: OnceCell::new() })
+        Ok(SpecProject { compiler, response: None, occurrences: OnceCell::new() })
     }
 
     /// Checks the document's current text (without planning: what `viewdag check` does).
     pub fn check(&mut self, document: &Document) {
         let response = self.compiler.check_text(&document.path, &document.text);
-        self.checked_version = Some(document.version);
         self.occurrences = OnceCell::new();
         self.response = Some(response);
     }
