@@ -148,6 +148,9 @@ pub enum Command {
         #[arg(long)]
         spec: PathBuf,
     },
+    /// Serve the Language Server Protocol on stdin/stdout: live diagnostics, hover,
+    /// definitions, references, completion, symbols and quick fixes for open spec files.
+    Lsp,
     /// Print the view DAG.
     Graph {
         spec: PathBuf,
@@ -421,6 +424,10 @@ fn execute(command: Command) -> Result<i32, DriverError> {
         }
         Command::Watch { spec } => {
             crate::watch::watch(&spec, &crate::watch::WatchOptions::default(), &mut std::io::stderr())?;
+            Ok(0)
+        }
+        Command::Lsp => {
+            crate::lsp::serve_stdio()?;
             Ok(0)
         }
         Command::Graph { spec, format, selection } => {

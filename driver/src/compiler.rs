@@ -139,6 +139,22 @@ pub struct Compiler {
     /// Per source: the declaration and file fingerprint it was last loaded with, and the
     /// result.
     loaded_sources: HashMap<String, (viewdag_ir::SourceSpec, Option<String>, SourceResolution)>,
+    /// Keep the inputs of the last readable text while the text does not parse at all
+    /// (see [`Compiler::set_hold_inputs_while_unreadable`]).
+    hold_inputs_while_unreadable: bool,
+    /// While inputs are held: the last readable text and its parse, the base of the next
+    /// edit's re-parse.
+    held_readable: Option<ReadableText>,
+    /// The base the last `parse_edit` could not re-parse from (kept only if the result turns
+    /// out unreadable).
+    readable_candidate: Option<ReadableText>,
+}
+
+/// A spec text that parsed, with its parse.
+struct ReadableText {
+    path: PathBuf,
+    text: String,
+    parsed: ParsedSpec,
 }
 
 impl Compiler {
@@ -160,6 +176,9 @@ impl Compiler {
             existing: None,
             last_parsed: None,
             loaded_sources: HashMap::new(),
+            hold_inputs_while_unreadable: false,
+            held_readable: None,
+            readable_candidate: None,
         })
     }
 
@@ -206,6 +225,12 @@ impl Compiler {
                 parsed
             }
         };
+        let readable_candidate = self.readable_candidate.take();
+        if self.hold_inputs_while_unreadable && self.project.is_some() && is_unreadable(&parsed) {
+            self.held_readable = self.held_readable.take().or(readable_candidate);
+            return self.unreadable_response(spec_path, planning, &parsed);
+        }
+        self.held_readable = None;
         let inputs_changed = self.set_inputs(&parsed, unchanged && self.last_parsed.is_some());
         let sources: Vec<_> = parsed.sources.iter().map(|(name, spec)| (name.clone(), spec.clone())).collect();
         let existing =
@@ -218,21 +243,62 @@ impl Compiler {
         response
     }
 
+    /// For an editor: while the text does not parse at all (a syntax error, or a document
+    /// over the size or nesting limit: nothing in it can be read), keep the salsa inputs of
+    /// the last text that did. The response is what a fresh compile reports (the parse's
+    /// diagnostics, no views) and `spec_source`/`parsed_spec` describe the unreadable text,
+    /// but schemas and the DAG (`relation_schema`, `structure`, `view_names`) stay those of
+    /// the last readable text, and the edit that repairs the text re-checks only what
+    /// changed since then instead of every view. Off by default.
+    pub fn set_hold_inputs_while_unreadable(&mut self, hold: bool) {
+        self.hold_inputs_while_unreadable = hold;
+    }
+
+    /// The response to an unreadable text while its inputs are held: the parse's
+    /// diagnostics, sorted by position; no views.
+    fn unreadable_response(&mut self, spec_path: &Path, planning: Planning, parsed: &ParsedSpec) -> CompileResponse {
+        // Ordered as the project queries order them (logically, then by position).
+        let mut diagnostics = parsed.diagnostics.clone();
+        viewdag_ir::diagnostic::sort_diagnostics(&mut diagnostics);
+        diagnostics.dedup();
+        sort_by_position(&mut diagnostics, &parsed.spans);
+        diagnostics.dedup();
+        let events = self.db.take_events();
+        CompileResponse {
+            spec_path: spec_path.to_path_buf(),
+            planning,
+            diagnostics,
+            views: Arc::from(Vec::new()),
+            executions: self.name_executions(events),
+            stats: RecompileStats::default(),
+        }
+    }
+
     /// The parse of `text`: the previous parse with only the edited entry re-parsed when the
     /// edit allows it (`reparse_edited_entry`), else a full parse. Takes the previous parse
     /// and spec text (the caller sets new ones).
     fn parse_edit(&mut self, spec_path: &Path, text: &str) -> ParsedSpec {
         let format = SpecFormat::from_path(spec_path);
-        if format == SpecFormat::Yaml
-            && let Some(old) = self.spec.take_if(|spec| spec.path == spec_path)
-            && let Some(previous) = self.last_parsed.take()
-        {
-            let old_text = old.text;
-            // Release the old copy of the span index so the edit updates it in place.
-            drop(old.spans);
-            let mut previous = Arc::try_unwrap(previous).unwrap_or_else(|shared| (*shared).clone());
-            if reparse_edited_entry(&mut previous, &old_text, text) {
-                return previous;
+        if format == SpecFormat::Yaml {
+            // While inputs are held for an unreadable text, an edit applies to the last
+            // readable text and its parse (so the repairing edit re-parses one entry).
+            let held = self.held_readable.take().filter(|held| held.path == spec_path);
+            let base = held.or_else(|| {
+                let old = self.spec.take_if(|spec| spec.path == spec_path)?;
+                let previous = self.last_parsed.take()?;
+                let SpecSource { path, text, spans } = old;
+                // Release the old copy of the span index so the edit updates it in place.
+                drop(spans);
+                Some(ReadableText { path, text, parsed: Arc::try_unwrap(previous).unwrap_or_else(|shared| (*shared).clone()) })
+            });
+            if let Some(mut base) = base {
+                // Back to exactly the last readable text (an edit undone): its parse.
+                if base.text == text || reparse_edited_entry(&mut base.parsed, &base.text, text) {
+                    return base.parsed;
+                }
+                if self.hold_inputs_while_unreadable && !is_unreadable(&base.parsed) {
+                    self.readable_candidate = Some(base);
+                }
             }
         }
         parse_spec(text, format)
@@ -435,6 +501,23 @@ impl Compiler {
         }
     }
 
+    /// The last parse of the spec (definitions as written, and its span index).
+    pub fn parsed_spec(&self) -> Option<&ParsedSpec> {
+        self.last_parsed.as_deref()
+    }
+
+    /// The output schema of a source (as loaded) or of a valid view; `None` for an unknown
+    /// name, a source that failed to load or a view with errors.
+    pub fn relation_schema(&self, name: &str) -> Option<SchemaRef> {
+        match resolve_relation(&self.db, self.project?, name.to_string())? {
+            Relation::Source(source) => match source.resolution(&self.db) {
+                SourceResolution::Resolved { schema, .. } => Some(Arc::clone(schema)),
+                SourceResolution::Failed(_) => None,
+            },
+            Relation::View(view) => view_schema(&self.db, view).as_ref().ok().map(|schema| Arc::clone(schema.inner())),
+        }
+    }
+
     pub fn is_materialized(&self, name: &str) -> bool {
         self.view_input(name)
             .and_then(|view| view.definition(&self.db).clone())
@@ -594,6 +677,15 @@ pub struct ViewPlans {
     pub p0_digest: String,
     pub optimized: OptimizedView,
     pub physical: PhysicalView,
+}
+
+/// Whether a parse read nothing of the document: a syntax error, or a size or nesting limit
+/// refused before parsing.
+fn is_unreadable(parsed: &ParsedSpec) -> bool {
+    parsed.diagnostics.iter().any(|diagnostic| {
+        diagnostic.code == Code::SpecSyntax
+            || (diagnostic.code == Code::SpecTooLarge && diagnostic.location.section == viewdag_ir::Section::Root)
+    })
 }
 
 /// Sorts diagnostics by where they point in the file, then by code and message.

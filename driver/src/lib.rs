@@ -24,6 +24,7 @@ pub mod error;
 pub mod existing;
 pub mod expect;
 pub mod graph;
+pub mod lsp;
 pub mod merge;
 pub mod planned_table;
 pub mod render;

@@ -20,10 +20,11 @@
 //! - Built-in kinds always `fail`; only predicate expectations choose `warn` or `drop`.
 
 use indexmap::IndexMap;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// The `expect:` block of a view or an output.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 pub struct ExpectationsSpec {
     /// Columns that hold no null.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -45,7 +46,7 @@ pub struct ExpectationsSpec {
 }
 
 /// One literal of `accepted_values`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum AcceptedValue {
     Bool(bool),
@@ -68,7 +69,7 @@ impl AcceptedValue {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RelationshipSpec {
     /// A source or view.
@@ -76,7 +77,7 @@ pub struct RelationshipSpec {
     pub column: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RowCountSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -85,10 +86,13 @@ pub struct RowCountSpec {
     pub max: Option<u64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct PredicateExpectation {
     /// A SQL boolean expression over the row; a row fails when it is not true.
     pub predicate: String,
+    /// What a failing row does (default `fail`).
+    #[serde(default)]
     pub on_fail: OnFail,
 }
 
@@ -122,7 +126,7 @@ impl<'de> Deserialize<'de> for PredicateExpectation {
 }
 
 /// What a failing expectation does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum OnFail {
     /// Count the failing rows; write everything.

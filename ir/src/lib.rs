@@ -36,6 +36,7 @@ pub mod reparse;
 pub mod selection;
 pub mod spans;
 pub mod spec;
+pub mod spec_schema;
 pub mod types;
 
 pub use dag::{RelationKind, ViewDag};

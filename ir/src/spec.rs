@@ -7,6 +7,7 @@
 //! whose [`Transform`] enum holds exactly one transform.
 
 use indexmap::IndexMap;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::expectation::ExpectationsSpec;
@@ -15,7 +16,7 @@ use crate::expectation::ExpectationsSpec;
 pub const SPEC_VERSION: u64 = 1;
 
 /// A declared source relation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SourceSpec {
     pub format: SourceFormat,
@@ -30,7 +31,7 @@ pub struct SourceSpec {
     pub version: Option<i64>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum SourceFormat {
     Delta,
@@ -49,7 +50,7 @@ impl SourceFormat {
 }
 
 /// A view as written: one optional field per transform kind (exactly one must be set).
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawViewSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -228,14 +229,14 @@ impl FieldPath {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FilterView {
     pub input: String,
     pub predicate: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProjectView {
     pub input: String,
@@ -243,7 +244,7 @@ pub struct ProjectView {
     pub columns: IndexMap<String, String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct JoinView {
     pub left: String,
@@ -256,7 +257,7 @@ pub struct JoinView {
     pub filter: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum JoinKind {
     Inner,
@@ -276,7 +277,7 @@ impl JoinKind {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AggregateView {
     pub input: String,
@@ -288,7 +289,7 @@ pub struct AggregateView {
     pub measures: IndexMap<String, String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UnionView {
     pub inputs: Vec<String>,
@@ -296,7 +297,7 @@ pub struct UnionView {
     pub distinct: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SortView {
     pub input: String,
@@ -306,7 +307,7 @@ pub struct SortView {
     pub limit: Option<i64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LimitView {
     pub input: String,
@@ -315,7 +316,7 @@ pub struct LimitView {
     pub offset: Option<i64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DistinctView {
     pub input: String,
@@ -326,7 +327,7 @@ pub struct SqlView {
     pub query: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Materialize {
     #[default]
@@ -335,7 +336,7 @@ pub enum Materialize {
 }
 
 /// An output: a view written to a Delta table.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OutputSpec {
     pub view: String,
@@ -365,7 +366,7 @@ pub struct OutputSpec {
     pub schema_mode: Option<SchemaEvolution>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum WriteMode {
     #[default]
@@ -378,7 +379,7 @@ pub enum WriteMode {
 }
 
 /// `when_not_matched_by_source` of a merge output.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum NotMatchedBySource {
     /// Keep target rows the new rows do not mention (the default when absent).
@@ -388,7 +389,7 @@ pub enum NotMatchedBySource {
 }
 
 /// `schema_mode` of an output.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SchemaEvolution {
     /// Add the new rows' extra columns to the table.
@@ -396,7 +397,7 @@ pub enum SchemaEvolution {
 }
 
 /// The columns an output promises, with their types (`int64`, `utf8 not null`, …).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContractSpec {
     pub columns: IndexMap<String, String>,
@@ -406,7 +407,7 @@ pub struct ContractSpec {
 }
 
 /// Compile and run settings.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProfileSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -430,7 +431,7 @@ pub struct ProfileSpec {
 /// `profile.surface`: the planning surface's governance. Every field is part of the surface
 /// manifest (and its hash), so changing one re-plans every task; a spec using a format or a
 /// table function the profile does not allow gets a diagnostic (`V0306`, `V0404`).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SurfaceProfile {
     /// The source formats sources may declare (default: all).
@@ -460,7 +461,7 @@ impl SurfaceProfile {
 }
 
 /// `profile.surface.csv`. Unset fields keep the defaults: `,`, `"`, a header line.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CsvOptions {
     /// The field separator (one ASCII character).
@@ -497,7 +498,7 @@ impl CsvOptions {
 }
 
 /// `profile.surface.parquet`. Unset fields keep DataFusion's defaults.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ParquetOptions {
     /// Evaluate filters while decoding (late materialization).
@@ -516,7 +517,7 @@ impl ParquetOptions {
 
 /// `profile.paths`: the directories outside the spec's directory that sources may read and
 /// outputs may write. Without it, every path must stay inside the spec's directory.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PathsProfile {
     /// Allowed roots: absolute directories, or directories relative to the spec's directory
@@ -532,14 +533,14 @@ impl PathsProfile {
 }
 
 /// A named rulepack (`default`, `minimal`, `none`) or an inline pipeline.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum OptimizerProfile {
     Preset(String),
     Inline(InlineOptimizerConfig),
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InlineOptimizerConfig {
     /// Preset to start from (default `default`).
@@ -567,7 +568,7 @@ pub struct InlineOptimizerConfig {
 
 /// What a failing optimizer rule does: `closed` fails the view, `open` restores the rule's
 /// input plan, warns and goes on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum OptimizerFailMode {
     Open,
@@ -575,7 +576,7 @@ pub enum OptimizerFailMode {
 }
 
 /// The idempotence check of an optimizer phase: `off`, `warn` or `fail`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum IdempotenceCheck {
     #[default]
@@ -584,7 +585,7 @@ pub enum IdempotenceCheck {
     Fail,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum PushdownPolicy {
     Off,

@@ -6,6 +6,8 @@
 
 pub mod data;
 pub mod generate;
+pub mod lsp_client;
+pub mod lsp_latency;
 pub mod shop;
 pub mod synthetic;
 pub mod tpch;

@@ -4,6 +4,7 @@
 //! ```sh
 //! cargo run --release -p viewdag-tests --bin bench-compile -- 1000 10000 100000 [--full-baseline-up-to 10000]
 //! cargo run --release -p viewdag-tests --bin bench-compile -- --tpch   # only TPC-H
+//! cargo run --release -p viewdag-tests --bin bench-compile -- --lsp 1000 10000   # only `viewdag lsp`
 //! ```
 //!
 //! Each scenario runs in a child process (this binary with `--scenario`), so peak memory
@@ -239,6 +240,70 @@ fn scenario_check(count: usize) -> String {
     let check_seconds = seconds(start);
     assert!(!checked.has_errors(), "{:?}", checked.diagnostics.iter().take(3).collect::<Vec<_>>());
     format!("check={check_seconds:.6} views={} peak_kib={}", dag.views.len(), peak_memory_kib())
+}
+
+/// `viewdag lsp`: open the spec, then 100 one-character edits of a leaf filter's predicate
+/// (`v > 3` ↔ `v > 4`), each timed from `didChange` to `publishDiagnostics`
+/// (`viewdag_tests::lsp_latency`).
+fn scenario_lsp(count: usize) -> String {
+    let (_directory, dag, spec_path, text) = synthetic_project(count);
+    let leaf = dag.leaf_filter().expect("a leaf filter");
+    let digit_offset = text.find(&leaf.yaml).expect("the leaf is in the spec") + leaf.yaml.find("v > ").expect("a comparison") + 4;
+    let digit = text[digit_offset..].chars().next().expect("a digit");
+    let other = if digit == '9' { '8' } else { char::from(digit as u8 + 1) };
+    let report = viewdag_tests::lsp_latency::measure(&spec_path, &text, digit_offset, digit, other, 100);
+    // The same edits through `Compiler::check_text` alone (no server), for the breakdown.
+    let mut compiler = Compiler::new().expect("a compiler");
+    compiler.check_text(&spec_path, &text);
+    let mut check_seconds = Vec::new();
+    let mut edited = text.clone();
+    for index in 0..100 {
+        let replacement = if index % 2 == 0 { other } else { digit };
+        edited.replace_range(digit_offset..digit_offset + 1, &replacement.to_string());
+        let start = Instant::now();
+        compiler.check_text(&spec_path, &edited);
+        check_seconds.push(seconds(start));
+    }
+    check_seconds.sort_by(f64::total_cmp);
+    format!(
+        "check_median={:.6} open={:.6} median={:.6} p99={:.6} max={:.6} syntax_error={:.6} syntax_repair={:.6} diagnostics={} rss_kib={} peak_kib={} views={}",
+        check_seconds[49],
+        report.open_seconds,
+        report.percentile(50.0),
+        report.percentile(99.0),
+        report.percentile(100.0),
+        report.syntax_error_seconds,
+        report.syntax_repair_seconds,
+        report.final_diagnostics,
+        report.rss_kib,
+        report.peak_kib,
+        dag.views.len()
+    )
+}
+
+/// The `viewdag lsp` table (`--lsp [COUNTS…]`).
+fn lsp_report(counts: &[usize]) {
+    println!("### `viewdag lsp`: didChange → publishDiagnostics, one-character edit of a leaf filter\n");
+    println!(
+        "| views | open (s) | median (ms) | p99 (ms) | max (ms) | `check_text` alone, median (ms) | syntax error (ms) | repair (ms) | RSS MiB | peak MiB |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|");
+    for count in counts {
+        let line = run_child(&["--scenario", "lsp", &count.to_string()]);
+        println!(
+            "| {} | {:.3} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.0} | {:.0} |",
+            field(&line, "views"),
+            field(&line, "open"),
+            field(&line, "median") * 1e3,
+            field(&line, "p99") * 1e3,
+            field(&line, "max") * 1e3,
+            field(&line, "check_median") * 1e3,
+            field(&line, "syntax_error") * 1e3,
+            field(&line, "syntax_repair") * 1e3,
+            field(&line, "rss_kib") / 1024.0,
+            field(&line, "peak_kib") / 1024.0,
+        );
+    }
 }
 
 /// `viewdag compile` of every task, cold; then incremental recompiles: no-op, leaf edit,
@@ -490,6 +555,7 @@ fn main() {
             "compile" => scenario_compile(count),
             "run" => scenario_run(count),
             "leaf-loop" => scenario_leaf_loop(count),
+            "lsp" => scenario_lsp(count),
             "baseline" => scenario_baseline(count, false),
             "baseline-outputs" => scenario_baseline(count, true),
             "tpch-viewdag" => scenario_tpch_viewdag(),
@@ -497,6 +563,11 @@ fn main() {
             _ => scenario_chain(),
         };
         println!("{line}");
+        return;
+    }
+    if arguments.first().map(String::as_str) == Some("--lsp") {
+        let counts: Vec<usize> = arguments[1..].iter().filter_map(|count| count.parse().ok()).collect();
+        lsp_report(if counts.is_empty() { &[1000, 10000] } else { &counts });
         return;
     }
     if arguments.iter().any(|argument| argument == "--tpch") {

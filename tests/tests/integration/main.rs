@@ -11,6 +11,7 @@ mod end_to_end;
 mod expectations;
 mod golden;
 mod incremental;
+mod lsp;
 mod merge;
 mod optimizer;
 mod path_safety;
