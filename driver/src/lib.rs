@@ -19,6 +19,7 @@ pub mod compiler;
 pub mod confinement;
 pub mod costs;
 pub mod database;
+pub mod engine;
 pub mod error;
 pub mod existing;
 pub mod graph;
@@ -33,6 +34,7 @@ pub mod stats;
 pub mod watch;
 
 pub use compiler::{CompileRequest, CompileResponse, Compiler, Execution, Planning, ViewOutcome, ViewPlans, ViewStatus};
+pub use engine::{Engine, SchedulerAddress};
 pub use error::DriverError;
 pub use run::{AuditSummary, Progress, RunOptions, RunReport, TaskOutcome, TaskReport};
 pub use stats::{RecompileStats, StageStats};

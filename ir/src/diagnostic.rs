@@ -117,6 +117,8 @@ codes! {
     UnknownOptimizerRule = ("V0606", "unknown-optimizer-rule", Error, "the optimizer pipeline names a rule that no registry holds");
     OptimizerNotIdempotent = ("V0607", "optimizer-not-idempotent", Warning, "running an optimizer phase again on its output changed the plan");
     PushdownViolation = ("V0608", "pushdown-violation", Warning, "a filter-pushdown contract is broken: a predicate a provider does not apply exactly is missing above its scan");
+    // V07xx: execution engines.
+    EngineUnsupportedTable = ("V0701", "engine-unsupported-table", Error, "a task reads a Delta table the `ballista` engine cannot read as plain Parquet files (deletion vectors, column mapping)");
 }
 
 impl std::fmt::Display for Code {

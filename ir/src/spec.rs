@@ -368,6 +368,45 @@ pub struct ProfileSpec {
     /// Where source and output paths may point besides the spec's directory.
     #[serde(default, skip_serializing_if = "PathsProfile::is_default")]
     pub paths: PathsProfile,
+    /// Where `run` executes task plans (the command line's `--engine`/`--scheduler` win).
+    #[serde(default, skip_serializing_if = "EngineProfile::is_default")]
+    pub engine: EngineProfile,
+}
+
+/// `profile.engine`: `{ kind: local }` (the default) runs task plans in the `viewdag`
+/// process; `{ kind: ballista, scheduler: "df://HOST:PORT" }` runs them on an Apache
+/// Ballista cluster. The engine changes where rows are computed, never what is written.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EngineProfile {
+    #[serde(default)]
+    pub kind: EngineKind,
+    /// The Ballista scheduler, `df://HOST:PORT`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduler: Option<String>,
+}
+
+impl EngineProfile {
+    pub fn is_default(&self) -> bool {
+        *self == EngineProfile::default()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EngineKind {
+    #[default]
+    Local,
+    Ballista,
+}
+
+impl EngineKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EngineKind::Local => "local",
+            EngineKind::Ballista => "ballista",
+        }
+    }
 }
 
 /// `profile.paths`: the directories outside the spec's directory that sources may read and

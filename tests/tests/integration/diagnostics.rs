@@ -22,7 +22,7 @@ fn fixtures_dir() -> PathBuf {
 }
 
 /// Codes no spec fixture can produce, each with the reason.
-const NOT_TRIGGERED_BY_A_FIXTURE: [(Code, &str); 9] = [
+const NOT_TRIGGERED_BY_A_FIXTURE: [(Code, &str); 10] = [
     (Code::SpecIo, "the spec file itself cannot be read: no spec text exists"),
     (Code::SpecTooLarge, "needs a 16 MiB spec or 200 000 entries: tested by `spec_size_limits`"),
     (Code::InvalidName, "reserved; not emitted yet"),
@@ -32,6 +32,7 @@ const NOT_TRIGGERED_BY_A_FIXTURE: [(Code, &str); 9] = [
     (Code::OptimizerRuleFailed, "optimizer behaviour, tested in `optimize`"),
     (Code::OptimizerRuleSkipped, "optimizer behaviour, tested in `optimize`"),
     (Code::OptimizerNotIdempotent, "optimizer behaviour, tested in `optimize`"),
+    (Code::EngineUnsupportedTable, "a run on a Ballista cluster, tested in `ballista` (with the `ballista` feature)"),
 ];
 
 /// Codes that need an optimizer extension or a pushdown contract to fire.

@@ -339,7 +339,7 @@ fn the_run_state_is_saved_after_each_committed_task() {
     let root = project.path().to_path_buf();
     let report = Compiler::new()
         .unwrap()
-        .run_with(&CompileRequest::new(&spec), &viewdag_driver::RunOptions { jobs: 1, force: false }, &mut |progress| {
+        .run_with(&CompileRequest::new(&spec), &viewdag_driver::RunOptions { jobs: 1, force: false, engine: None }, &mut |progress| {
             if let Progress::Finished { report, .. } = progress
                 && matches!(report.outcome, TaskOutcome::Written { .. })
             {
