@@ -23,6 +23,7 @@ use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
+use datafusion::physical_plan::metrics::{ExecutionPlanMetricsSet, MetricBuilder, MetricsSet};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties};
 use datafusion::prelude::SessionConfig;
@@ -41,6 +42,8 @@ pub struct BallistaJobExec {
     /// Names the job's Ballista session: one per task, for the scheduler's logs.
     session_id: String,
     properties: Arc<PlanProperties>,
+    /// The rows the job returned (the writer's fallback row count, as for a local plan).
+    metrics: ExecutionPlanMetricsSet,
 }
 
 impl BallistaJobExec {
@@ -52,7 +55,7 @@ impl BallistaJobExec {
             Boundedness::Bounded,
         ));
         let config = config.clone().upgrade_for_ballista();
-        BallistaJobExec { plan, scheduler, config, session_id, properties }
+        BallistaJobExec { plan, scheduler, config, session_id, properties, metrics: ExecutionPlanMetricsSet::new() }
     }
 
     /// The plan the job runs.
@@ -74,6 +77,10 @@ impl ExecutionPlan for BallistaJobExec {
 
     fn properties(&self) -> &Arc<PlanProperties> {
         &self.properties
+    }
+
+    fn metrics(&self) -> Option<MetricsSet> {
+        Some(self.metrics.clone_inner())
     }
 
     fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
@@ -114,7 +121,9 @@ impl ExecutionPlan for BallistaJobExec {
         // dictionary-encoded partition column comes back as plain strings): the writer checks
         // types strictly, so every batch is cast to the plan's schema.
         let target = Arc::clone(&schema);
+        let output_rows = MetricBuilder::new(&self.metrics).output_rows(0);
         let rows = futures::stream::once(submitted).try_flatten().and_then(move |batch| {
+            output_rows.add(batch.num_rows());
             let cast = cast_to_schema(batch, &target);
             async move { cast }
         });

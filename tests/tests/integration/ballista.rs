@@ -48,6 +48,7 @@ impl LocalCluster {
                 Ok(line) => line,
                 Err(error) => {
                     let _ = supervisor.kill();
+                    let _ = supervisor.wait();
                     panic!("`viewdag cluster` did not print its scheduler: {error}");
                 }
             };
@@ -107,8 +108,9 @@ fn assert_same_tables(local_root: &Path, local: &RunReport, cluster_root: &Path,
 }
 
 /// The shop example (a Delta source, Parquet, CSV, a materialized view, a partitioned
-/// output), then a second spec reading the partitioned output back as a Delta source and
-/// appending twice: the cluster writes what a local run writes, commit for commit.
+/// output), then a second spec reading an output back as a Delta source, appending twice
+/// and writing a partitioned output: the cluster writes what a local run writes, commit for
+/// commit. A partitioned Delta source is refused with V0701.
 #[test]
 fn the_shop_example_on_a_cluster_writes_the_tables_of_a_local_run() {
     let cluster = LocalCluster::start(2);
@@ -123,27 +125,47 @@ fn the_shop_example_on_a_cluster_writes_the_tables_of_a_local_run() {
         remote.path().join("out/largest_orders/region=north").is_dir() || remote.path().join("out/largest_orders/region=south").is_dir()
     );
 
-    // A partitioned Delta source (the output just written) and an append output.
+    // A Delta source written by a run (not partitioned) read back, and an append output.
     let follow_up = r#"
 version: 1
 sources:
-  largest: { format: delta, path: out/largest_orders }
+  revenue: { format: delta, path: out/revenue }
   customers: { format: parquet, path: data/customers.parquet }
 views:
-  by_region:
-    aggregate: { input: largest, group_by: [region], measures: { total: "sum(amount_eur)", orders: "count(*)" } }
-  north:
-    filter: { input: largest, predicate: "region = 'north' OR amount_eur > 0" }
+  big_regions:
+    filter: { input: revenue, predicate: "revenue > 0 OR region IS NULL" }
+  segments:
+    aggregate: { input: customers, group_by: [segment], measures: { customers: "count(*)" } }
 outputs:
-  totals: { view: by_region, path: out/totals, mode: append }
-  north: { view: north, path: out/north, partition_by: [region] }
+  big_regions: { view: big_regions, path: out/big_regions, mode: append }
+  segments: { view: segments, path: out/segments, partition_by: [segment] }
 "#;
     for _ in 0..2 {
         let local_report = run_on(&local.write_spec("follow_up.yaml", follow_up), Engine::Local);
         let remote_report = run_on(&remote.write_spec("follow_up.yaml", follow_up), cluster.engine());
         assert_same_tables(local.path(), &local_report, remote.path(), &remote_report);
     }
-    assert_eq!(delta_version(&remote.path().join("out/totals")), Some(1), "two appends, two commits");
+    assert_eq!(delta_version(&remote.path().join("out/big_regions")), Some(1), "two appends, two commits");
+
+    // A partitioned Delta source is refused on the cluster (V0701), and nothing is written.
+    let partitioned = r#"
+version: 1
+sources:
+  largest: { format: delta, path: out/largest_orders }
+views:
+  by_region:
+    aggregate: { input: largest, group_by: [region], measures: { total: "sum(amount_eur)" } }
+outputs:
+  totals: { view: by_region, path: out/totals }
+"#;
+    let refused = run_on(&remote.write_spec("partitioned.yaml", partitioned), cluster.engine());
+    assert!(
+        matches!(&refused.tasks[0].outcome, TaskOutcome::Failed { message } if message.contains("partition column `region`")),
+        "{:?}",
+        refused.tasks
+    );
+    assert!(refused.compile.diagnostics.iter().any(|diagnostic| diagnostic.code.id() == "V0701"), "{:?}", refused.compile.diagnostics);
+    assert_eq!(delta_version(&remote.path().join("out/totals")), None);
 }
 
 /// Generated specs (the property harness's generator: Delta, Parquet and CSV sources,
