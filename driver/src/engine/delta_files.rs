@@ -17,7 +17,6 @@
 //!   is refused with a [`DeltaFileScanRefusal`], never read wrong.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -129,11 +128,6 @@ impl DeltaFileScan {
         Ok(DeltaFileScan { schema, partition_columns, files })
     }
 
-    /// How many data files the scan reads.
-    pub fn file_count(&self) -> usize {
-        self.files.len()
-    }
-
     /// The table's columns as the file scan lays them out: data columns, then partition
     /// columns; and for each table column its position in that layout.
     fn layout(&self) -> (SchemaRef, Vec<FieldRef>, Vec<usize>) {
@@ -238,10 +232,5 @@ fn unqualified(expr: Expr) -> Expr {
         other => Ok(Transformed::no(other)),
     })
     .map(|transformed| transformed.data)
-    .unwrap_or_else(|error| Expr::Literal(ScalarValue::Utf8(Some(error.to_string())), None))
-}
-
-/// The absolute directory of a Delta table location relative to the spec root.
-pub fn table_directory(root: &std::path::Path, location: &str) -> PathBuf {
-    root.join(location)
+    .expect("renaming columns cannot fail")
 }
