@@ -202,6 +202,33 @@ fn an_unreachable_scheduler_fails_every_task_and_writes_nothing() {
     }
 }
 
+/// `profile.engine` chooses the engine when the command line does not: `ballista` without
+/// a scheduler is a diagnostic at `profile.engine` (nothing runs), and with an unreachable
+/// scheduler every task fails as with `--scheduler`.
+#[test]
+fn the_spec_profile_chooses_the_engine() {
+    let project = TempProject::with_shop_data();
+    let without_scheduler = shop_spec().replace("\nprofile:\n", "\nprofile:\n  engine: { kind: ballista }\n");
+    assert_ne!(without_scheduler, shop_spec());
+    let spec = project.write_spec("spec.yaml", &without_scheduler);
+    let report = Compiler::new().unwrap().run(&CompileRequest::new(&spec), &mut |_| {}).unwrap();
+    let diagnostic =
+        report.compile.diagnostics.iter().find(|diagnostic| diagnostic.code.id() == "V0004" && diagnostic.entry() == Some("engine"));
+    assert!(diagnostic.is_some_and(|diagnostic| diagnostic.is_error()), "{:?}", report.compile.diagnostics);
+    assert!(report.tasks.iter().all(|task| !task.outcome.is_done()), "{:?}", report.tasks);
+    assert_eq!(delta_version(&project.path().join("out/revenue")), None);
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let engine = format!("\nprofile:\n  engine: {{ kind: ballista, scheduler: \"df://127.0.0.1:{port}\" }}\n");
+    let unreachable = shop_spec().replace("\nprofile:\n", &engine);
+    let spec = project.write_spec("spec.yaml", &unreachable);
+    let report = Compiler::new().unwrap().run(&CompileRequest::new(&spec), &mut |_| {}).unwrap();
+    let failed =
+        report.tasks.iter().filter(|task| matches!(&task.outcome, TaskOutcome::Failed { message } if message.contains(&port.to_string())));
+    assert!(failed.count() >= 1, "{:?}", report.tasks);
+    assert!(report.tasks.iter().all(|task| !task.outcome.is_done()), "{:?}", report.tasks);
+}
+
 /// The command line: `run --engine ballista --scheduler …` prints the same progress lines
 /// as a local run and exits 0; a bad address is refused before anything runs; a plan the
 /// codec cannot carry fails its task only; and `viewdag cluster` stops its executors on
