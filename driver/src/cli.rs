@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::compiler::{CompileRequest, CompileResponse, Compiler, Planning, ViewStatus};
+use crate::engine::{Engine, SchedulerAddress};
 use crate::error::DriverError;
 use crate::graph::{to_dot, to_mermaid};
 use crate::render::{render_human, summary, summary_with_failed_tasks, to_json};
@@ -103,6 +104,13 @@ pub enum Command {
         /// `json`: print the run report (tasks, rows, expectations, merges) on stdout.
         #[arg(long, value_enum, default_value = "human")]
         format: DiagnosticFormat,
+        /// Where task plans execute: `local` (this process) or `ballista` (a Ballista
+        /// cluster, with `--scheduler`). Default: the spec's `profile.engine`, else local.
+        #[arg(long, value_parser = ["local", "ballista"])]
+        engine: Option<String>,
+        /// The Ballista scheduler, `df://HOST:PORT` (implies `--engine ballista`).
+        #[arg(long)]
+        scheduler: Option<String>,
     },
     /// Write a static HTML site of the project (no server needed): the DAG with zoom and
     /// search and, per view, definition, schema, lineage, plans, pass trace, pushdown
@@ -118,6 +126,23 @@ pub enum Command {
         spec: PathBuf,
         #[arg(long, value_enum, default_value = "human")]
         format: DiagnosticFormat,
+    },
+    /// Start a local Ballista cluster (a scheduler and N executors, each its own process)
+    /// for `run --engine ballista`; prints `scheduler: df://HOST:PORT` once it serves and
+    /// stops everything on Ctrl-C or SIGTERM. Needs the `ballista` feature.
+    Cluster {
+        /// How many executors to start.
+        #[arg(long, default_value_t = 2)]
+        executors: usize,
+        /// The scheduler's port (default: a free one).
+        #[arg(long)]
+        port: Option<u16>,
+    },
+    /// One node of `viewdag cluster` (started by it).
+    #[command(hide = true)]
+    ClusterNode {
+        #[command(subcommand)]
+        node: ClusterNodeKind,
     },
     /// Print every task's estimated cost (bytes read and written, critical path) and the
     /// schedule `run --jobs N` follows, simulated in estimated bytes.
@@ -163,6 +188,61 @@ pub enum Command {
 
 /// The stack of the thread commands run on (virtual memory: only what is touched is used).
 const PLANNING_STACK_BYTES: usize = 256 << 20;
+
+/// A node `viewdag cluster` starts.
+#[derive(Debug, Subcommand)]
+pub enum ClusterNodeKind {
+    Scheduler {
+        #[arg(long)]
+        port: u16,
+    },
+    Executor {
+        #[arg(long)]
+        scheduler_port: u16,
+        #[arg(long)]
+        port: u16,
+        #[arg(long)]
+        grpc_port: u16,
+    },
+}
+
+/// `run`'s engine from its `--engine`/`--scheduler` flags (`None`: the spec decides).
+fn engine_from_flags(engine: Option<&str>, scheduler: Option<&str>) -> Result<Option<Engine>, String> {
+    match (engine, scheduler) {
+        (None, None) => Ok(None),
+        (Some("local"), None) => Ok(Some(Engine::Local)),
+        (Some("local"), Some(_)) => Err("`--scheduler` applies to `--engine ballista` only".to_string()),
+        (Some("ballista") | None, Some(address)) => Ok(Some(Engine::Ballista { scheduler: SchedulerAddress::parse(address)? })),
+        (Some("ballista"), None) => Err("`--engine ballista` needs `--scheduler df://HOST:PORT`".to_string()),
+        (Some(other), _) => Err(format!("unknown engine `{other}`")),
+    }
+}
+
+/// `viewdag cluster` and its nodes, which need no compiler.
+fn execute_cluster(command: &Command) -> Option<Result<i32, DriverError>> {
+    let result: Result<(), String> = match command {
+        #[cfg(feature = "ballista")]
+        Command::Cluster { executors, port } => crate::engine::cluster::run_cluster(*executors, *port, &mut std::io::stdout()),
+        #[cfg(feature = "ballista")]
+        Command::ClusterNode { node: ClusterNodeKind::Scheduler { port } } => crate::engine::cluster_node::serve_scheduler(*port),
+        #[cfg(feature = "ballista")]
+        Command::ClusterNode { node: ClusterNodeKind::Executor { scheduler_port, port, grpc_port } } => {
+            crate::engine::cluster_node::serve_executor(*scheduler_port, *port, *grpc_port)
+        }
+        #[cfg(not(feature = "ballista"))]
+        Command::Cluster { .. } | Command::ClusterNode { .. } => {
+            Err("this viewdag was built without the `ballista` feature (build with `--features ballista`)".to_string())
+        }
+        _ => return None,
+    };
+    Some(match result {
+        Ok(()) => Ok(0),
+        Err(message) => {
+            eprintln!("error: {message}");
+            Ok(2)
+        }
+    })
+}
 
 /// Runs the CLI and returns the process exit code.
 pub fn main_with_args(args: impl IntoIterator<Item = OsString>) -> i32 {
@@ -210,6 +290,9 @@ fn compile(compiler: &mut Compiler, spec: &Path) -> Result<CompileResponse, Driv
 }
 
 fn execute(command: Command) -> Result<i32, DriverError> {
+    if let Some(result) = execute_cluster(&command) {
+        return result;
+    }
     let mut compiler = Compiler::new()?;
     match command {
         Command::Check { spec, format, selection } => {
@@ -359,15 +442,25 @@ fn execute(command: Command) -> Result<i32, DriverError> {
             Ok(code)
         }
         Command::Test { spec, format } => crate::expect::test::test_command(&spec, format == DiagnosticFormat::Json),
-        Command::Run { spec, jobs, force, selection, format } => {
+        Command::Run { spec, jobs, force, selection, format, engine, scheduler } => {
             let mut stderr = std::io::stderr();
+            let engine = match engine_from_flags(engine.as_deref(), scheduler.as_deref()) {
+                Ok(engine) => engine,
+                Err(message) => {
+                    eprintln!("error: {message}");
+                    return Ok(2);
+                }
+            };
             let selected = if selection.is_empty() {
                 None
             } else {
                 let checked = compiler.compile(&CompileRequest::check(&spec))?;
                 compiler.select_views(&checked, &selection)?
             };
-            let options = RunOptions { jobs: jobs.unwrap_or(RunOptions::default().jobs).max(1), force, selection: selected };
+            let options = RunOptions { jobs: jobs.unwrap_or(RunOptions::default().jobs).max(1), force, selection: selected, engine };
+            if let Some(engine @ Engine::Ballista { .. }) = &options.engine {
+                let _ = writeln!(stderr, "running task plans on {engine}");
+            }
             let report = compiler.run_with(&CompileRequest::new(&spec), &options, &mut |progress| {
                 // A task can run for long: say when it starts, not only when it ends.
                 if let Progress::Started { task, .. } = &progress {
@@ -448,6 +541,7 @@ fn execute(command: Command) -> Result<i32, DriverError> {
             print_diagnostics(&compiler, &response);
             Ok(exit_code(&response))
         }
+        Command::Cluster { .. } | Command::ClusterNode { .. } => unreachable!("handled by `execute_cluster`"),
     }
 }
 

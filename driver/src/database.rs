@@ -78,6 +78,17 @@ impl Database {
         self.volumes.read().expect("volume registry lock").get(identity).copied()
     }
 
+    /// The identity a provider was registered under (the very same provider, by address: a
+    /// planned `TableScan` holds the registered `Arc`). A run-time lookup, never digested.
+    pub fn identity_of(&self, provider: &Arc<dyn TableProvider>) -> Option<ProviderIdentity> {
+        let providers = self.providers.read().expect("provider registry lock");
+        let mut matching: Vec<&ProviderIdentity> =
+            providers.iter().filter(|(_, registered)| Arc::ptr_eq(registered, provider)).map(|(identity, _)| identity).collect();
+        // One provider may serve several identities only in theory; pick deterministically.
+        matching.sort();
+        matching.first().map(|identity| (*identity).clone())
+    }
+
     pub fn has_provider(&self, identity: &ProviderIdentity) -> bool {
         self.providers.read().expect("provider registry lock").contains_key(identity)
     }

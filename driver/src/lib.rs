@@ -20,6 +20,7 @@ pub mod confinement;
 pub mod costs;
 pub mod database;
 pub mod docs_site;
+pub mod engine;
 pub mod error;
 pub mod existing;
 pub mod expect;
@@ -40,6 +41,7 @@ pub mod stats;
 pub mod watch;
 
 pub use compiler::{CompileRequest, CompileResponse, Compiler, Execution, Planning, ViewOutcome, ViewPlans, ViewStatus};
+pub use engine::{Engine, SchedulerAddress};
 pub use error::DriverError;
 pub use run::{AuditSummary, Progress, RunOptions, RunReport, TaskOutcome, TaskReport};
 pub use stats::{RecompileStats, StageStats};

@@ -55,6 +55,7 @@ use viewdag_validate::checks::contract::check_output;
 
 use crate::compiler::{CompileRequest, CompileResponse, Compiler, Planning, ViewStatus};
 use crate::confinement::WriteConfinement;
+use crate::engine::Engine;
 use crate::error::DriverError;
 use crate::expect::exec::ExpectationTally;
 use crate::expect::{CompiledExpectations, ExpectationExec, ExpectationResult};
@@ -150,11 +151,13 @@ pub struct RunOptions {
     /// Run only the tasks of these views (`run --select`); the others' existing tables are
     /// read. `None`: every task.
     pub selection: Option<BTreeSet<String>>,
+    /// Where task plans execute; `None` follows the spec's `profile.engine` (default local).
+    pub engine: Option<Engine>,
 }
 
 impl Default for RunOptions {
     fn default() -> Self {
-        RunOptions { jobs: std::thread::available_parallelism().map(usize::from).unwrap_or(1), force: false, selection: None }
+        RunOptions { jobs: std::thread::available_parallelism().map(usize::from).unwrap_or(1), force: false, selection: None, engine: None }
     }
 }
 
@@ -249,6 +252,9 @@ impl Compiler {
         // is written.
         let confinement = self.write_confinement();
         let refusals: Vec<Option<String>> = tasks.iter().map(|task| confinement.refusal(&self.task_target(task))).collect();
+        // Where plans execute: chosen once, before any task; an unusable engine fails every
+        // task that would execute (up-to-date tasks stay up to date).
+        let engine = self.run_engine(options, &mut plan_diagnostics);
         while finished < total {
             // Start ready tasks, longest critical path first, while workers are free.
             let mut ready: Vec<&Task> = waiting
@@ -297,7 +303,8 @@ impl Compiler {
                     (None, None, None, None) => Err(TaskOutcome::Failed { message: format!("view `{}` has no task digest", task.view) }),
                     (None, None, None, Some(fingerprint)) => {
                         planned.push(task.id.clone());
-                        self.prepare_task(task, fingerprint, &mut plan_diagnostics).map_err(|message| TaskOutcome::Failed { message })
+                        self.prepare_task(task, fingerprint, &engine, &mut plan_diagnostics)
+                            .map_err(|message| TaskOutcome::Failed { message })
                     }
                 };
                 match prepared {
@@ -507,8 +514,10 @@ impl Compiler {
         &self,
         task: &Task,
         fingerprint: String,
+        engine: &Result<Engine, String>,
         diagnostics: &mut Vec<viewdag_ir::Diagnostic>,
     ) -> Result<PreparedTask, String> {
+        let engine = engine.as_ref().map_err(|message| format!("{message} (nothing was written)"))?;
         let view = self.view_input(&task.view).ok_or_else(|| format!("view `{}` is gone", task.view))?;
         let physical = match physical_view(&self.db, view) {
             Ok(physical) => physical.clone(),
@@ -538,6 +547,7 @@ impl Compiler {
         let expectations = Arc::new(self.task_expectations(task, &physical.plan.schema(), &state, &write.unique_key)?);
         // A physical plan keeps execution state: run a fresh copy of the compiled one.
         let plan = reset_plan_states(Arc::clone(&physical.plan)).map_err(|error| error.strip_backtrace())?;
+        let plan = self.plan_for_engine(engine, task, plan, diagnostics)?;
         let policy = resolved_optimizer_pipeline(&self.db, SurfaceInput::get(&self.db))
             .as_ref()
             .map(|pipeline| pipeline.pushdown)
@@ -553,6 +563,22 @@ impl Compiler {
         };
         let tally = ExpectationTally::default();
         Ok(PreparedTask { plan, state, write, expectations, tally, claims, policy, fingerprint })
+    }
+
+    /// The run's engine: `options.engine`, else the spec's `profile.engine`. A profile that
+    /// names an unusable engine adds a diagnostic at `profile.engine`.
+    fn run_engine(&self, options: &RunOptions, diagnostics: &mut Vec<viewdag_ir::Diagnostic>) -> Result<Engine, String> {
+        let engine = match &options.engine {
+            Some(engine) => Ok(engine.clone()),
+            None => Engine::from_profile(&ProjectInput::get(&self.db).profile(&self.db).engine).inspect_err(|message| {
+                let location = viewdag_ir::SpecLocation::entry(viewdag_ir::Section::Profile, "engine");
+                diagnostics.push(viewdag_ir::Diagnostic::new(viewdag_ir::Code::InvalidValue, location, message.clone()));
+            }),
+        }?;
+        if !engine.is_available() {
+            return Err(format!("this viewdag was built without the `ballista` feature, so it cannot run on {engine}"));
+        }
+        Ok(engine)
     }
 
     /// `Some(UpToDate)` when the task's table is still at the version it last wrote from the

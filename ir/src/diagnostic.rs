@@ -126,6 +126,8 @@ codes! {
     ExpectationUnknownColumn = ("V0701", "expectation-unknown-column", Error, "an expectation names a column the view or output does not have");
     ExpectationUnknownRelation = ("V0702", "expectation-unknown-relation", Error, "a `relationships` expectation points at a relation (or a column of it) that does not exist");
     ExpectationNotRun = ("V0703", "expectation-not-run", Warning, "a view's expectations are checked by no task (it is ephemeral and no output writes it); only `viewdag test` checks them");
+    // V08xx: execution engines.
+    EngineUnsupportedTable = ("V0801", "engine-unsupported-table", Error, "a task reads a Delta table the `ballista` engine cannot read as plain Parquet files (deletion vectors, column mapping)");
     // V09xx: running (problems of a run, reported by `run`, not by `check`).
     RunLocked = ("V0901", "run-locked", Error, "another `viewdag run` holds this project's run lock");
     CommitConflict = ("V0902", "commit-conflict", Error, "another writer committed to a task's Delta table while the task wrote it; the task committed nothing");

@@ -426,6 +426,9 @@ pub struct ProfileSpec {
     /// What the planning surface allows: source formats, table functions, file options.
     #[serde(default, skip_serializing_if = "SurfaceProfile::is_default")]
     pub surface: SurfaceProfile,
+    /// Where `run` executes task plans (the command line's `--engine`/`--scheduler` win).
+    #[serde(default, skip_serializing_if = "EngineProfile::is_default")]
+    pub engine: EngineProfile,
 }
 
 /// `profile.surface`: the planning surface's governance. Every field is part of the surface
@@ -512,6 +515,42 @@ pub struct ParquetOptions {
 impl ParquetOptions {
     pub fn is_default(&self) -> bool {
         self == &ParquetOptions::default()
+    }
+}
+
+/// `profile.engine`: `{ kind: local }` (the default) runs task plans in the `viewdag`
+/// process; `{ kind: ballista, scheduler: "df://HOST:PORT" }` runs them on an Apache
+/// Ballista cluster. The engine changes where rows are computed, never what is written.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EngineProfile {
+    #[serde(default)]
+    pub kind: EngineKind,
+    /// The Ballista scheduler, `df://HOST:PORT`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduler: Option<String>,
+}
+
+impl EngineProfile {
+    pub fn is_default(&self) -> bool {
+        *self == EngineProfile::default()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum EngineKind {
+    #[default]
+    Local,
+    Ballista,
+}
+
+impl EngineKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EngineKind::Local => "local",
+            EngineKind::Ballista => "ballista",
+        }
     }
 }
 

@@ -22,7 +22,7 @@ fn fixtures_dir() -> PathBuf {
 }
 
 /// Codes no spec fixture can produce, each with the reason.
-const NOT_TRIGGERED_BY_A_FIXTURE: [(Code, &str); 12] = [
+const NOT_TRIGGERED_BY_A_FIXTURE: [(Code, &str); 13] = [
     (Code::SpecIo, "the spec file itself cannot be read: no spec text exists"),
     (Code::SpecTooLarge, "needs a 16 MiB spec or 200 000 entries: tested by `spec_size_limits`"),
     (Code::InvalidName, "reserved; not emitted yet"),
@@ -35,6 +35,7 @@ const NOT_TRIGGERED_BY_A_FIXTURE: [(Code, &str); 12] = [
     (Code::RunLocked, "a run's error: tested by `run_safety::concurrent_runs_of_one_project_never_duplicate_rows`"),
     (Code::CommitConflict, "a run's error: tested by `run_safety::racing_first_commits_to_one_table_commit_once`"),
     (Code::RunStateUnsaved, "a run's error: tested by `run_safety::a_run_state_that_cannot_be_saved_stops_the_run_before_it_writes`"),
+    (Code::EngineUnsupportedTable, "a run on a Ballista cluster, tested in `ballista` (with the `ballista` feature)"),
 ];
 
 /// Codes that need an optimizer extension or a pushdown contract to fire.

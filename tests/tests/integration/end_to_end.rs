@@ -341,14 +341,18 @@ fn the_run_state_is_saved_after_each_committed_task() {
     let root = project.path().to_path_buf();
     let report = Compiler::new()
         .unwrap()
-        .run_with(&CompileRequest::new(&spec), &viewdag_driver::RunOptions { jobs: 1, force: false, selection: None }, &mut |progress| {
-            if let Progress::Finished { report, .. } = progress
-                && matches!(report.outcome, TaskOutcome::Written { .. })
-            {
-                // Read back from disk, as a run started after a kill would.
-                recorded_when_finished.push((report.id.clone(), RunState::load(&root).tasks.contains_key(&report.id)));
-            }
-        })
+        .run_with(
+            &CompileRequest::new(&spec),
+            &viewdag_driver::RunOptions { jobs: 1, force: false, ..Default::default() },
+            &mut |progress| {
+                if let Progress::Finished { report, .. } = progress
+                    && matches!(report.outcome, TaskOutcome::Written { .. })
+                {
+                    // Read back from disk, as a run started after a kill would.
+                    recorded_when_finished.push((report.id.clone(), RunState::load(&root).tasks.contains_key(&report.id)));
+                }
+            },
+        )
         .unwrap();
     assert!(matches!(report.tasks.iter().find(|task| task.id == "output:top_regions").unwrap().outcome, TaskOutcome::Failed { .. }));
     assert_eq!(recorded_when_finished.len(), 4, "{:?}", report.tasks);

@@ -5,6 +5,8 @@ mod support;
 
 mod artifacts;
 mod bad_input;
+#[cfg(feature = "ballista")]
+mod ballista;
 mod diagnostics;
 mod docs_site;
 mod end_to_end;

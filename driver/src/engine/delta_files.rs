@@ -1,0 +1,236 @@
+//! A Delta table, pinned at the version the compile loaded, as a plain Parquet file scan:
+//! how Delta sources (and the tables of materialized views) travel to a Ballista cluster,
+//! whose default codec carries Parquet scans but not deltalake's `DeltaScanExec`.
+//!
+//! The table's active files (its add actions at that version) are listed once, when the
+//! task is planned; the scan reads exactly those files, with each file's partition values
+//! from the log (never parsed from paths), so files that a later commit added or that an
+//! earlier one removed are never read.
+//!
+//! ## Invariants
+//! - The provider's schema is the schema of the Delta provider it replaces, column for
+//!   column, so a planned `TableScan`'s projection indices keep their meaning.
+//! - Filters handed to `scan` are applied exactly (a `FilterExec` above the file scan): the
+//!   Delta provider may have claimed `Exact` for them, and the plan above the scan then has
+//!   no filter of its own.
+//! - A table whose rows a Parquet scan cannot reproduce (deletion vectors, column mapping)
+//!   is refused with a [`DeltaFileScanRefusal`], never read wrong.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use datafusion::arrow::datatypes::{Field, FieldRef, Schema, SchemaRef};
+use datafusion::catalog::{Session, TableProvider};
+use datafusion::common::{DFSchema, ScalarValue};
+use datafusion::datasource::TableType;
+use datafusion::datasource::listing::PartitionedFile;
+use datafusion::datasource::object_store::ObjectStoreUrl;
+use datafusion::datasource::physical_plan::{FileGroup, FileScanConfigBuilder, ParquetSource};
+use datafusion::datasource::source::DataSourceExec;
+use datafusion::datasource::table_schema::TableSchema;
+use datafusion::error::Result;
+use datafusion::logical_expr::utils::conjunction;
+use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
+use datafusion::physical_expr::expressions::Column as ColumnExpr;
+use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_plan::filter::FilterExec;
+use datafusion::physical_plan::projection::ProjectionExec;
+use deltalake::DeltaTable;
+
+/// Why a Delta table cannot be read as a plain Parquet scan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeltaFileScanRefusal {
+    /// Some active file has a deletion vector: its deleted rows are still in the Parquet file.
+    DeletionVectors { file: String },
+    /// Column mapping is on: Parquet column names are not the table's column names.
+    ColumnMapping,
+    /// A partition column is dictionary-encoded (how deltalake's provider types them):
+    /// Ballista 55 loses such a column's rows through a shuffle (measured: an aggregate
+    /// grouping by it returned no rows), so the table is refused rather than read wrong.
+    DictionaryPartitionColumn { column: String },
+    /// The table's log or location could not be read.
+    Unreadable(String),
+}
+
+impl std::fmt::Display for DeltaFileScanRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DeltaFileScanRefusal::DeletionVectors { file } => {
+                write!(f, "its file `{file}` has a deletion vector, which a Parquet scan on the cluster would not apply")
+            }
+            DeltaFileScanRefusal::ColumnMapping => {
+                write!(f, "it uses column mapping, so its Parquet column names are not its column names")
+            }
+            DeltaFileScanRefusal::DictionaryPartitionColumn { column } => write!(
+                f,
+                "its partition column `{column}` is dictionary-encoded, which Ballista 55 does not carry through a shuffle faithfully"
+            ),
+            DeltaFileScanRefusal::Unreadable(message) => write!(f, "its log cannot be read: {message}"),
+        }
+    }
+}
+
+/// One active data file of the pinned snapshot.
+#[derive(Debug, Clone)]
+struct DeltaDataFile {
+    /// The object-store path (absolute, without the leading `/`) of the local file.
+    path: String,
+    size: u64,
+    partition_values: HashMap<String, Option<String>>,
+}
+
+/// The pinned snapshot's files, scanned as Parquet.
+#[derive(Debug)]
+pub struct DeltaFileScan {
+    schema: SchemaRef,
+    /// Partition columns, in the order they appear in `schema`.
+    partition_columns: Vec<String>,
+    files: Vec<DeltaDataFile>,
+}
+
+impl DeltaFileScan {
+    /// The files of `table` (opened at the pinned version), read with `schema`: the schema of
+    /// the Delta provider this scan replaces.
+    pub fn from_table(table: &DeltaTable, schema: SchemaRef) -> Result<Self, DeltaFileScanRefusal> {
+        let snapshot = table.snapshot().map_err(|error| DeltaFileScanRefusal::Unreadable(error.to_string()))?;
+        if snapshot.table_config().column_mapping_mode.is_some_and(|mode| format!("{mode:?}") != "None") {
+            return Err(DeltaFileScanRefusal::ColumnMapping);
+        }
+        let root = table
+            .table_url()
+            .to_file_path()
+            .map_err(|()| DeltaFileScanRefusal::Unreadable(format!("`{}` is not a local directory", table.table_url())))?;
+        let root_text = root.to_string_lossy().trim_start_matches('/').trim_end_matches('/').to_string();
+        let mut files = Vec::new();
+        for file in snapshot.log_data().iter() {
+            let relative = file.path().into_owned();
+            if file.deletion_vector_descriptor().is_some() {
+                return Err(DeltaFileScanRefusal::DeletionVectors { file: relative });
+            }
+            files.push(DeltaDataFile {
+                path: format!("{root_text}/{relative}"),
+                size: u64::try_from(file.size()).unwrap_or(0),
+                partition_values: file.partition_values_map(),
+            });
+        }
+        // Deterministic file order (and so partition assignment), whatever the log's order.
+        files.sort_by(|left, right| left.path.cmp(&right.path));
+        let partition_names: std::collections::BTreeSet<&String> = files.iter().flat_map(|file| file.partition_values.keys()).collect();
+        let partition_columns =
+            schema.fields().iter().map(|field| field.name().clone()).filter(|name| partition_names.contains(name)).collect();
+        let dictionary = schema.fields().iter().find(|field| {
+            partition_names.contains(field.name()) && matches!(field.data_type(), datafusion::arrow::datatypes::DataType::Dictionary(..))
+        });
+        if let Some(field) = dictionary {
+            return Err(DeltaFileScanRefusal::DictionaryPartitionColumn { column: field.name().clone() });
+        }
+        Ok(DeltaFileScan { schema, partition_columns, files })
+    }
+
+    /// The table's columns as the file scan lays them out: data columns, then partition
+    /// columns; and for each table column its position in that layout.
+    fn layout(&self) -> (SchemaRef, Vec<FieldRef>, Vec<usize>) {
+        let is_partition = |field: &Field| self.partition_columns.contains(field.name());
+        let data_fields: Vec<FieldRef> = self.schema.fields().iter().filter(|field| !is_partition(field)).cloned().collect();
+        let partition_fields: Vec<FieldRef> = self
+            .partition_columns
+            .iter()
+            .filter_map(|name| self.schema.field_with_name(name).ok().map(|field| Arc::new(field.clone())))
+            .collect();
+        let position_in_layout = self
+            .schema
+            .fields()
+            .iter()
+            .map(|field| {
+                let name = field.name();
+                match self.partition_columns.iter().position(|column| column == name) {
+                    Some(index) => data_fields.len() + index,
+                    None => data_fields.iter().position(|data| data.name() == name).unwrap_or(0),
+                }
+            })
+            .collect();
+        (Arc::new(Schema::new(data_fields)), partition_fields, position_in_layout)
+    }
+
+    fn partitioned_file(&self, file: &DeltaDataFile, partition_fields: &[FieldRef]) -> Result<PartitionedFile> {
+        let values = partition_fields
+            .iter()
+            .map(|field| match file.partition_values.get(field.name()).cloned().flatten() {
+                Some(text) => ScalarValue::try_from_string(text, field.data_type()),
+                None => ScalarValue::try_from(field.data_type()),
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(PartitionedFile::new(file.path.clone(), file.size).with_partition_values(values))
+    }
+}
+
+#[async_trait]
+impl TableProvider for DeltaFileScan {
+    fn schema(&self) -> SchemaRef {
+        Arc::clone(&self.schema)
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::Base
+    }
+
+    fn supports_filters_pushdown(&self, filters: &[&Expr]) -> Result<Vec<TableProviderFilterPushDown>> {
+        Ok(vec![TableProviderFilterPushDown::Exact; filters.len()])
+    }
+
+    async fn scan(
+        &self,
+        state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        filters: &[Expr],
+        _limit: Option<usize>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let (data_schema, partition_fields, position_in_layout) = self.layout();
+        let source = ParquetSource::new(TableSchema::builder(data_schema).with_table_partition_cols(partition_fields.clone()).build())
+            .with_table_parquet_options(state.table_options().parquet.clone());
+        let groups = state.config_options().execution.target_partitions.max(1).min(self.files.len().max(1));
+        let mut file_groups: Vec<Vec<PartitionedFile>> = vec![Vec::new(); groups];
+        for (index, file) in self.files.iter().enumerate() {
+            file_groups[index % groups].push(self.partitioned_file(file, &partition_fields)?);
+        }
+        let file_groups: Vec<FileGroup> = file_groups.into_iter().filter(|group| !group.is_empty()).map(FileGroup::new).collect();
+        let table_columns: Vec<usize> = (0..self.schema.fields().len()).collect();
+        let wanted = projection.cloned().unwrap_or(table_columns.clone());
+        // Without filters, read only the wanted columns; with filters, read every column
+        // (in table order), filter, then keep the wanted ones.
+        let read = if filters.is_empty() { wanted.clone() } else { table_columns };
+        let config = FileScanConfigBuilder::new(ObjectStoreUrl::local_filesystem(), Arc::new(source))
+            .with_file_groups(file_groups)
+            .with_projection_indices(Some(read.iter().map(|&column| position_in_layout[column]).collect()))?
+            .build();
+        let scan: Arc<dyn ExecutionPlan> = DataSourceExec::from_data_source(config);
+        let Some(predicate) = conjunction(filters.iter().cloned().map(unqualified)) else {
+            return Ok(scan);
+        };
+        let full = DFSchema::try_from(self.schema.as_ref().clone())?;
+        let filtered: Arc<dyn ExecutionPlan> = Arc::new(FilterExec::try_new(state.create_physical_expr(predicate, &full)?, scan)?);
+        let columns: Vec<(Arc<dyn datafusion::physical_plan::PhysicalExpr>, String)> = wanted
+            .iter()
+            .map(|&column| {
+                let name = self.schema.field(column).name().clone();
+                (Arc::new(ColumnExpr::new(&name, column)) as Arc<dyn datafusion::physical_plan::PhysicalExpr>, name)
+            })
+            .collect();
+        Ok(Arc::new(ProjectionExec::try_new(columns, filtered)?))
+    }
+}
+
+/// A filter of a `TableScan` names columns with the scan's qualifier; the provider's schema
+/// has none.
+fn unqualified(expr: Expr) -> Expr {
+    use datafusion::common::tree_node::{Transformed, TreeNode};
+    expr.transform(|node| match node {
+        Expr::Column(column) if column.relation.is_some() => {
+            Ok(Transformed::yes(Expr::Column(datafusion::common::Column::new_unqualified(column.name))))
+        }
+        other => Ok(Transformed::no(other)),
+    })
+    .map(|transformed| transformed.data)
+    .expect("renaming columns cannot fail")
+}

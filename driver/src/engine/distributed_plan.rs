@@ -1,0 +1,150 @@
+//! A task's plan for the Ballista cluster: its optimized logical plan (P1) with every Delta
+//! scan replaced by a Parquet scan of the pinned snapshot's files (`delta_files`), planned
+//! by the same physical pipeline as the local P2, wrapped in one Ballista job.
+//!
+//! Why rewrite P1 rather than P2: deltalake's `DeltaScanExec` has no physical codec, and its
+//! per-file transforms cannot be re-expressed node by node; a logical `TableScan` is one
+//! node whose provider can be swapped for one with the same schema, and the physical
+//! planner then produces only nodes datafusion-proto carries (Parquet/CSV scans, filters,
+//! joins, aggregates, repartitions).
+//!
+//! ## Invariants
+//! - Only the providers of Delta identities are replaced; Parquet and CSV sources are
+//!   listing scans already and travel as they are.
+//! - The rewritten plan has the same schema as P1 (every replacement keeps its scan's
+//!   schema), so the output contract checked against P2 holds for it.
+//! - A Delta table the file scan cannot read faithfully fails the task with
+//!   `V0801 engine-unsupported-table` before anything is submitted.
+
+use std::sync::Arc;
+
+use datafusion::catalog::TableProvider;
+use datafusion::common::tree_node::Transformed;
+use datafusion::datasource::{provider_as_source, source_as_provider};
+use datafusion::error::DataFusionError;
+use datafusion::execution::SessionStateBuilder;
+use datafusion::execution::session_state::SessionState;
+use datafusion::logical_expr::LogicalPlan;
+use datafusion::physical_plan::ExecutionPlan;
+use viewdag_ir::{Code, Diagnostic, ProviderIdentity, SpecLocation, SurfaceInput};
+use viewdag_optimize::pipeline::optimize_physical_plan;
+use viewdag_optimize::pipeline::outcome::PhaseReporting;
+use viewdag_optimize::pipeline::physical_phase::initial_physical_plan;
+use viewdag_optimize::queries::bare_physical_session;
+use viewdag_optimize::{optimized_view, resolved_optimizer_pipeline};
+use viewdag_surface::planning_session;
+
+use super::SchedulerAddress;
+use super::ballista_job::BallistaJobExec;
+use super::delta_files::DeltaFileScan;
+use crate::compiler::Compiler;
+use crate::sources::directory_url;
+
+impl Compiler {
+    /// The plan that runs `view`'s task on the cluster behind `scheduler`: a one-partition
+    /// plan whose rows come back from the Ballista job. A Delta table that cannot travel adds
+    /// a diagnostic to `diagnostics` and fails the task.
+    pub(crate) fn distributed_task_plan(
+        &self,
+        view_name: &str,
+        task_id: &str,
+        scheduler: &SchedulerAddress,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) -> Result<Arc<dyn ExecutionPlan>, String> {
+        let view = self.view_input(view_name).ok_or_else(|| format!("view `{view_name}` is gone"))?;
+        let optimized =
+            optimized_view(&self.db, view).as_ref().map_err(|failure| format!("view `{view_name}` failed to optimize: {failure:?}"))?;
+        let rewritten = match self.delta_scans_as_file_scans(&optimized.plan) {
+            Ok(plan) => plan,
+            Err(Refused { location, reason }) => {
+                let message = format!(
+                    "view `{view_name}` reads the Delta table `{location}`, which the `ballista` engine cannot read: {reason} (nothing was written)"
+                );
+                diagnostics.push(
+                    Diagnostic::new(Code::EngineUnsupportedTable, SpecLocation::view(view_name), message.clone())
+                        .with_suggestion("run this spec with `--engine local`"),
+                );
+                return Err(message);
+            }
+        };
+        let surface = SurfaceInput::get(&self.db);
+        let pipeline = resolved_optimizer_pipeline(&self.db, surface)
+            .as_ref()
+            .map_err(|_| format!("view `{view_name}`: the optimizer pipeline has errors"))?;
+        let session = cluster_session(&planning_session(&self.db, surface).state);
+        let bare = cluster_session(&bare_physical_session(&self.db, surface).state);
+        let initial = self
+            .db
+            .tokio()
+            .block_on(initial_physical_plan(&bare, &rewritten))
+            .map_err(|error| format!("planning `{view_name}` for the cluster failed: {}", error.strip_backtrace()))?;
+        let root = surface.root(&self.db);
+        let reporting = PhaseReporting { view_name, root, record_plan_text: false };
+        let physical = optimize_physical_plan(&session, initial, &pipeline.config, &pipeline.registry, &reporting)
+            .map_err(|failure| {
+                let reasons: Vec<String> = failure.diagnostics.iter().map(|diagnostic| diagnostic.message.clone()).collect();
+                format!("planning `{view_name}` for the cluster failed: {}", reasons.join("; "))
+            })?
+            .plan;
+        let session_id = format!("viewdag-{}-{task_id}", std::process::id());
+        Ok(Arc::new(BallistaJobExec::new(physical, scheduler.clone(), session.config(), session_id)))
+    }
+
+    /// `plan` with each scan of a Delta identity reading its pinned files instead (scans in
+    /// subqueries too).
+    fn delta_scans_as_file_scans(&self, plan: &LogicalPlan) -> Result<LogicalPlan, Refused> {
+        let mut refused: Option<Refused> = None;
+        let rewritten = plan.clone().transform_up_with_subqueries(|node| {
+            let LogicalPlan::TableScan(mut scan) = node else {
+                return Ok(Transformed::no(node));
+            };
+            let provider = source_as_provider(&scan.source)?;
+            let Some(ProviderIdentity::Delta { location, version }) = self.db.identity_of(&provider) else {
+                return Ok(Transformed::no(LogicalPlan::TableScan(scan)));
+            };
+            match self.pinned_file_scan(&location, version, &provider) {
+                Ok(files) => {
+                    scan.source = provider_as_source(Arc::new(files));
+                    Ok(Transformed::yes(LogicalPlan::TableScan(scan)))
+                }
+                Err(reason) => {
+                    refused = Some(Refused { location: location.clone(), reason });
+                    Err(DataFusionError::Plan(format!("the Delta table `{location}` cannot travel")))
+                }
+            }
+        });
+        match (rewritten, refused) {
+            (_, Some(refused)) => Err(refused),
+            (Ok(transformed), None) => Ok(transformed.data),
+            (Err(error), None) => Err(Refused { location: String::new(), reason: error.strip_backtrace() }),
+        }
+    }
+
+    /// The files of the Delta table at `location` (relative to the spec root) at `version`.
+    fn pinned_file_scan(&self, location: &str, version: i64, provider: &Arc<dyn TableProvider>) -> Result<DeltaFileScan, String> {
+        let url = directory_url(&self.root.join(location))?;
+        let version = u64::try_from(version).map_err(|_| format!("version {version} is negative"))?;
+        let table = self
+            .db
+            .tokio()
+            .block_on(deltalake::open_table_with_version(url, version))
+            .map_err(|error| format!("cannot open it at version {version}: {error}"))?;
+        DeltaFileScan::from_table(&table, provider.schema()).map_err(|refusal| refusal.to_string())
+    }
+}
+
+/// `state` with what Ballista's scheduler needs of a submitted plan: no round-robin
+/// repartitions (Ballista's own restriction) and no dynamic filters (the scheduler may swap a
+/// hash join's inputs, which a join that already built its dynamic filter refuses, and the
+/// job then never finishes). Every other setting is the planning session's.
+fn cluster_session(state: &SessionState) -> SessionState {
+    let config =
+        state.config().clone().with_round_robin_repartition(false).set_bool("datafusion.optimizer.enable_dynamic_filter_pushdown", false);
+    SessionStateBuilder::new_from_existing(state.clone()).with_config(config).build()
+}
+
+/// A Delta table the cluster cannot read, and why.
+struct Refused {
+    location: String,
+    reason: String,
+}
