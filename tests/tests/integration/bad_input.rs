@@ -211,17 +211,23 @@ fn garbage_never_panics() {
     }
 }
 
+/// `views` filters over the shop's orders, each reading the one before (`c0` … `cN-1`).
+fn chain_spec(views: usize) -> String {
+    let mut text = String::from(
+        "version: 1\nsources:\n  orders: { format: delta, path: data/orders }\nviews:\n  c0:\n    filter: { input: orders, predicate: \"amount > 0\" }\n",
+    );
+    for index in 1..views {
+        text.push_str(&format!("  c{index}:\n    filter: {{ input: c{}, predicate: \"amount > {}\" }}\n", index - 1, index % 5));
+    }
+    text
+}
+
 #[test]
 fn a_thirty_thousand_view_chain_checks_without_deep_recursion() {
     // Each view reads the one before: validation runs in dependency order, so no query
     // recurses along the chain (test threads have 2 MiB stacks).
     let project = TempProject::with_shop_data();
-    let mut text = String::from(
-        "version: 1\nsources:\n  orders: { format: delta, path: data/orders }\nviews:\n  c0:\n    filter: { input: orders, predicate: \"amount > 0\" }\n",
-    );
-    for index in 1..30_000 {
-        text.push_str(&format!("  c{index}:\n    filter: {{ input: c{}, predicate: \"amount > {}\" }}\n", index - 1, index % 5));
-    }
+    let text = chain_spec(30_000);
     let path = project.write_spec("spec.yaml", &text);
     let mut compiler = Compiler::new().expect("a compiler");
     let response = compiler.compile(&viewdag_driver::CompileRequest::check(&path)).expect("readable");
@@ -236,12 +242,7 @@ fn a_thirty_thousand_view_chain_checks_without_deep_recursion() {
 #[test]
 fn a_task_inlining_too_long_a_chain_is_refused_before_planning() {
     let project = TempProject::with_shop_data();
-    let mut text = String::from(
-        "version: 1\nsources:\n  orders: { format: delta, path: data/orders }\nviews:\n  c0:\n    filter: { input: orders, predicate: \"amount > 0\" }\n",
-    );
-    for index in 1..30_000 {
-        text.push_str(&format!("  c{index}:\n    filter: {{ input: c{}, predicate: \"amount > {}\" }}\n", index - 1, index % 5));
-    }
+    let mut text = chain_spec(30_000);
     text.push_str("outputs:\n  deepest: { view: c29999, path: out/deepest }\n  at_the_limit: { view: c511, path: out/at_the_limit }\n");
     let path = project.write_spec("spec.yaml", &text);
     let compiled = std::thread::Builder::new()
