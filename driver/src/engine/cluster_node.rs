@@ -34,11 +34,6 @@ pub fn serve_scheduler(port: u16) -> Result<(), String> {
         executor_timeout_seconds: EXECUTOR_TIMEOUT_SECONDS,
         expire_dead_executor_interval_seconds: HEARTBEAT_SECONDS,
         no_executors_grace_period_seconds: EXECUTOR_TIMEOUT_SECONDS,
-        // No retries: Ballista 55's recovery from a lost executor was seen to count shuffled
-        // rows twice (right groups, totals ×2.5), which would be committed as if correct. A
-        // task whose job loses an executor fails instead, and nothing is committed.
-        task_max_failures: 1,
-        stage_max_failures: 1,
         ..SchedulerConfig::default()
     };
     let address = format!("{LOOPBACK}:{port}").parse().map_err(|error| format!("bad scheduler address: {error}"))?;
