@@ -584,30 +584,29 @@ impl Compiler {
     /// `Some(UpToDate)` when the task's table is still at the version it last wrote from the
     /// same fingerprint (a materialized view's readers are then bound to that version).
     fn up_to_date(&mut self, task: &Task, fingerprint: &str, run_state: &RunState) -> Option<TaskOutcome> {
-        let target = self.task_target(task);
-        let recorded = run_state.recorded_version(&task.id, &relative_location(&self.root, &target), fingerprint)?;
-        let url = directory_url(&target).ok()?;
-        let table = self.db.tokio().block_on(deltalake::open_table(url)).ok()?;
-        let version = table.version().and_then(|version| i64::try_from(version).ok())?;
-        if version != recorded {
-            return None;
-        }
-        match self.bind_materialized(task, &table, version) {
-            Ok(()) => Some(TaskOutcome::UpToDate { version }),
-            Err(_) => None,
-        }
+        let recorded = run_state.recorded_version(&task.id, &relative_location(&self.root, &self.task_target(task)), fingerprint)?;
+        self.keep_table_if(task, |_, version| Some(version == recorded))
     }
 
     /// `Some(UpToDate)` when the task's table carries viewdag's application transaction at
     /// `run`: the interrupted run this one resumes already committed the task.
     fn committed_by_run(&mut self, task: &Task, run: u64) -> Option<TaskOutcome> {
+        let runtime = Arc::clone(self.db.tokio());
+        self.keep_table_if(task, |table, _| {
+            let committed = runtime.block_on(table.snapshot().ok()?.transaction_version(table.log_store().as_ref(), APP_ID)).ok()??;
+            Some(u64::try_from(committed).ok()? == run)
+        })
+    }
+
+    /// Opens the task's table; when `keep(table, version)` says so, binds it for the task's
+    /// readers and returns `UpToDate` (the task does not run).
+    fn keep_table_if(&mut self, task: &Task, keep: impl FnOnce(&DeltaTable, i64) -> Option<bool>) -> Option<TaskOutcome> {
         let url = directory_url(&self.task_target(task)).ok()?;
         let table = self.db.tokio().block_on(deltalake::open_table(url)).ok()?;
-        let committed = self.db.tokio().block_on(table.snapshot().ok()?.transaction_version(table.log_store().as_ref(), APP_ID)).ok()??;
-        if u64::try_from(committed).ok()? != run {
+        let version = table.version().and_then(|version| i64::try_from(version).ok())?;
+        if !keep(&table, version)? {
             return None;
         }
-        let version = table.version().and_then(|version| i64::try_from(version).ok())?;
         self.bind_materialized(task, &table, version).ok()?;
         Some(TaskOutcome::UpToDate { version })
     }

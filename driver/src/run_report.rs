@@ -14,14 +14,7 @@ pub fn task_detail_lines(report: &TaskReport) -> Vec<String> {
         lines.push(format!("merged: {} inserted, {} updated, {} deleted", merged.inserted, merged.updated, merged.deleted));
     }
     for expectation in &report.expectations {
-        let marker = if expectation.rows_failed == 0 {
-            "ok  "
-        } else if expectation.blocks_commit() {
-            "FAIL"
-        } else {
-            "warn"
-        };
-        lines.push(format!("{marker} expect {}", expectation.describe()));
+        lines.push(format!("{} expect {}", expectation.marker(), expectation.describe()));
     }
     lines
 }

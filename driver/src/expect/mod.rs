@@ -42,6 +42,17 @@ impl ExpectationResult {
         self.on_fail == "fail" && self.rows_failed > 0
     }
 
+    /// The four-character column reports print before a result: passed, failed, or warned.
+    pub fn marker(&self) -> &'static str {
+        if self.rows_failed == 0 {
+            "ok  "
+        } else if self.blocks_commit() {
+            "FAIL"
+        } else {
+            "warn"
+        }
+    }
+
     pub fn describe(&self) -> String {
         let outcome = if self.rows_failed == 0 {
             "passed".to_string()

@@ -113,14 +113,7 @@ pub fn test_command(spec: &Path, json: bool) -> Result<i32, DriverError> {
             match &task.results {
                 Ok(results) => {
                     for result in results {
-                        let marker = if result.rows_failed == 0 {
-                            "ok  "
-                        } else if result.blocks_commit() {
-                            "FAIL"
-                        } else {
-                            "warn"
-                        };
-                        println!("{marker} {:<24} {}", task.id, result.describe());
+                        println!("{} {:<24} {}", result.marker(), task.id, result.describe());
                     }
                 }
                 Err(problem) => println!("FAIL {:<24} {problem}", task.id),
