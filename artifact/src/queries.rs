@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use datafusion::physical_plan::displayable;
 use viewdag_ir::{Code, Diagnostic, ProjectInput, SpecLocation, SurfaceInput, ViewInput};
-use viewdag_lower::digest::{logical_plan_text, plan_digest};
 use viewdag_lower::{LowerResult, ViewFailure, view_plan};
+use viewdag_optimize::digests::{logical_text, stage_digest};
 use viewdag_optimize::normalize::normalize_plan_text;
 use viewdag_optimize::{optimized_view, physical_view};
 use viewdag_surface::planning_session;
@@ -54,8 +54,8 @@ pub fn view_bundle(db: &dyn Db, view: ViewInput) -> LowerResult<ViewBundle> {
 
     let definition_json = order_preserving_json(definition)
         .map_err(|error| internal_failure(name, format!("the definition of `{name}` does not serialize: {error}")))?;
-    let p0_text = normalize_plan_text(&logical_plan_text(&lowered.plan), root);
-    let p0_digest = plan_digest(&p0_text, &lowered.scans);
+    let p0_text = logical_text(&lowered.plan, root);
+    let p0_digest = stage_digest(&p0_text, &lowered.scans);
     let explain = format!(
         "logical_plan\n{}\nphysical_plan\n{}",
         normalize_plan_text(&optimized.plan.display_indent().to_string(), root).trim_end(),

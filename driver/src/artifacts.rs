@@ -94,12 +94,12 @@ impl Compiler {
             tasks,
             envelope_hash: String::new(),
         };
-        envelope.seal().map_err(|error| DriverError::Usage(format!("the compile envelope does not serialize: {error}")))
+        envelope.seal().map_err(|error| DriverError::Serialize(error.to_string()))
     }
 }
 
-fn io_error(path: &Path, error: impl std::fmt::Display) -> DriverError {
-    DriverError::Io { path: path.to_path_buf(), message: error.to_string() }
+fn unparsable(path: &Path, error: impl std::fmt::Display) -> DriverError {
+    DriverError::Unparsable { path: path.to_path_buf(), message: error.to_string() }
 }
 
 /// A view name that is safe as a file name (names are validated identifiers; this guards
@@ -110,34 +110,33 @@ fn is_safe_file_stem(name: &str) -> bool {
 
 /// Writes `manifest.json` and one `<view>.bundle.json` per compiled view into `out`.
 pub fn write_compile_output(compiler: &Compiler, response: &CompileResponse, out: &Path) -> Result<WrittenArtifacts, DriverError> {
-    std::fs::create_dir_all(out).map_err(|error| io_error(out, error))?;
+    std::fs::create_dir_all(out).map_err(DriverError::write(out))?;
     let envelope = compiler.compile_envelope(response)?;
     let mut bundle_files = Vec::new();
     for (name, entry) in &envelope.views {
         let Some(file_name) = &entry.bundle_file else { continue };
         if !is_safe_file_stem(name) {
-            return Err(DriverError::Usage(format!("view name `{name}` cannot be used as a file name")));
+            return Err(DriverError::ViewFileName(name.clone()));
         }
         let Some(Ok(bundle)) = compiler.view_bundle(name) else { continue };
         let path = out.join(file_name);
-        std::fs::write(&path, bundle.file_text.as_bytes()).map_err(|error| io_error(&path, error))?;
+        std::fs::write(&path, bundle.file_text.as_bytes()).map_err(DriverError::write(&path))?;
         bundle_files.push(path);
     }
     remove_stale_bundles(out, &envelope)?;
-    let text = viewdag_artifact::canonical::canonical_pretty(&envelope)
-        .map_err(|error| DriverError::Usage(format!("the compile envelope does not serialize: {error}")))?;
+    let text = viewdag_artifact::canonical::canonical_pretty(&envelope).map_err(|error| DriverError::Serialize(error.to_string()))?;
     let path = out.join(ENVELOPE_FILE_NAME);
-    std::fs::write(&path, text).map_err(|error| io_error(&path, error))?;
+    std::fs::write(&path, text).map_err(DriverError::write(&path))?;
     Ok(WrittenArtifacts { envelope, bundle_files })
 }
 
 fn remove_stale_bundles(out: &Path, envelope: &CompileEnvelope) -> Result<(), DriverError> {
     let current: Vec<&str> = envelope.views.values().filter_map(|view| view.bundle_file.as_deref()).collect();
-    let entries = std::fs::read_dir(out).map_err(|error| io_error(out, error))?;
+    let entries = std::fs::read_dir(out).map_err(DriverError::read(out))?;
     for entry in entries.flatten() {
         let file_name = entry.file_name().to_string_lossy().into_owned();
         if file_name.ends_with(".bundle.json") && !current.contains(&file_name.as_str()) {
-            std::fs::remove_file(entry.path()).map_err(|error| io_error(&entry.path(), error))?;
+            std::fs::remove_file(entry.path()).map_err(DriverError::write(entry.path()))?;
         }
     }
     Ok(())
@@ -153,21 +152,21 @@ pub struct CompileOutput {
 /// Reads `dir/manifest.json` and the bundles it lists, checking versions and digests.
 pub fn read_compile_output(dir: &Path) -> Result<CompileOutput, DriverError> {
     let path = dir.join(ENVELOPE_FILE_NAME);
-    let text = std::fs::read_to_string(&path).map_err(|error| io_error(&path, error))?;
-    let envelope = read_envelope(&text).map_err(|error| io_error(&path, error))?;
+    let text = std::fs::read_to_string(&path).map_err(DriverError::read(&path))?;
+    let envelope = read_envelope(&text).map_err(|error| unparsable(&path, error))?;
     let mut bundles = BTreeMap::new();
     for (name, entry) in &envelope.views {
         let (Some(file_name), Some(expected)) = (&entry.bundle_file, &entry.bundle_digest) else { continue };
         if !is_safe_file_stem(file_name) {
-            return Err(io_error(&path, format!("bundle file name `{file_name}` is not a plain file name")));
+            return Err(unparsable(&path, format!("bundle file name `{file_name}` is not a plain file name")));
         }
         let bundle_path = dir.join(file_name);
-        let text = std::fs::read_to_string(&bundle_path).map_err(|error| io_error(&bundle_path, error))?;
+        let text = std::fs::read_to_string(&bundle_path).map_err(DriverError::read(&bundle_path))?;
         let found = bundle_file_digest(&text);
         if &found != expected {
-            return Err(io_error(&bundle_path, format!("digest {found} does not match the envelope's {expected}")));
+            return Err(unparsable(&bundle_path, format!("digest {found} does not match the envelope's {expected}")));
         }
-        bundles.insert(name.clone(), read_bundle(&text).map_err(|error| io_error(&bundle_path, error))?);
+        bundles.insert(name.clone(), read_bundle(&text).map_err(|error| unparsable(&bundle_path, error))?);
     }
     Ok(CompileOutput { envelope, bundles })
 }

@@ -259,7 +259,7 @@ pub fn main_with_args(args: impl IntoIterator<Item = OsString>) -> i32 {
         .name("viewdag".to_string())
         .stack_size(PLANNING_STACK_BYTES)
         .spawn(move || execute(cli.command))
-        .map_err(|error| DriverError::Usage(format!("cannot start the planning thread: {error}")))
+        .map_err(|source| DriverError::Start { what: "the planning thread", source })
         .and_then(|thread| thread.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
     match executed {
         Ok(code) => code,
@@ -341,14 +341,14 @@ fn execute(command: Command) -> Result<i32, DriverError> {
             if stats {
                 eprint!("{}", response.stats.render());
             }
-            std::fs::create_dir_all(&out).map_err(|error| DriverError::Io { path: out.clone(), message: error.to_string() })?;
+            std::fs::create_dir_all(&out).map_err(DriverError::write(&out))?;
             let mut written = 0;
             for outcome in response.views.iter().filter(|outcome| matches!(outcome.status, ViewStatus::Compiled { .. })) {
                 let view = &outcome.name;
                 let Some(Ok(plans)) = compiler.view_plans(view) else { continue };
                 for (stage, text) in [("p0", &plans.p0_text), ("p1", &plans.optimized.text), ("p2", &plans.physical.text)] {
                     let path = out.join(format!("{view}.{stage}.txt"));
-                    std::fs::write(&path, text).map_err(|error| DriverError::Io { path: path.clone(), message: error.to_string() })?;
+                    std::fs::write(&path, text).map_err(DriverError::write(&path))?;
                 }
                 written += 1;
             }

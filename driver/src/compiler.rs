@@ -9,10 +9,12 @@ use datafusion::arrow::datatypes::SchemaRef;
 use salsa::Setter;
 use viewdag_ir::parse::MAX_SPEC_BYTES;
 use viewdag_ir::{
-    Code, Diagnostic, ExistingDataInput, OutputSpec, ParsedSpec, PlanningSurfaceSpec, ProjectInput, SourceInput, SourceResolution,
-    SpanIndex, SpecFormat, SpecLocation, SurfaceInput, ViewDefinition, ViewInput, parse_spec, reparse_edited_entry,
+    Code, Diagnostic, ExistingDataInput, OutputSpec, ParsedSpec, PlanningSurfaceSpec, ProfileSpec, ProjectInput, PushdownPolicy,
+    SourceInput, SourceResolution, SpanIndex, SpecFormat, SpecLocation, SurfaceInput, ViewDefinition, ViewInput, parse_spec,
+    reparse_edited_entry,
 };
 use viewdag_lower::{LowerResult, view_plan, view_schema};
+use viewdag_optimize::digests::{logical_text, stage_digest};
 use viewdag_optimize::{OptimizedView, PhysicalView, PlanScope, compiled_project, optimized_view, physical_view};
 use viewdag_surface::{build_session_state, planning_session};
 use viewdag_validate::{Relation, Structure, resolve_relation, spec_structure};
@@ -46,26 +48,121 @@ impl Planning {
     }
 }
 
-/// What to compile.
-#[derive(Debug, Clone)]
+/// Where a compile reads its spec from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SpecInput {
+    /// A spec file, read when the compile starts.
+    File(PathBuf),
+    /// Spec text as if read from `path` (relative paths resolve against its directory; its
+    /// extension chooses YAML or JSON).
+    Text {
+        /// Where the text claims to come from.
+        path: PathBuf,
+        /// The spec.
+        text: String,
+    },
+}
+
+impl SpecInput {
+    /// The spec's path (read, or claimed by the text).
+    pub fn path(&self) -> &Path {
+        match self {
+            SpecInput::File(path) | SpecInput::Text { path, .. } => path,
+        }
+    }
+}
+
+/// Settings that replace the spec's `profile` entries for one compile (`None`: the spec's).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProfileOverrides {
+    /// Replaces `profile.optimizer`.
+    pub optimizer: Option<viewdag_optimize::OptimizerPipelineConfig>,
+    /// Replaces `profile.pushdown`.
+    pub pushdown: Option<PushdownPolicy>,
+    /// Replaces `profile.target_partitions`.
+    pub target_partitions: Option<usize>,
+    /// Replaces `profile.batch_size`.
+    pub batch_size: Option<usize>,
+}
+
+impl ProfileOverrides {
+    /// `profile` with these overrides applied (the optimizer is applied separately, through
+    /// the optimizer's settings input, so that it can name rules the spec cannot).
+    fn apply(&self, profile: &ProfileSpec) -> ProfileSpec {
+        let mut profile = profile.clone();
+        if let Some(pushdown) = self.pushdown {
+            profile.pushdown = pushdown;
+        }
+        profile.target_partitions = self.target_partitions.or(profile.target_partitions);
+        profile.batch_size = self.batch_size.or(profile.batch_size);
+        profile
+    }
+
+    fn touch_profile(&self) -> bool {
+        self.pushdown.is_some() || self.target_partitions.is_some() || self.batch_size.is_some()
+    }
+}
+
+/// What a compile records beyond outcomes, diagnostics and stats.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Recording {
+    /// Every planned view's P0, P1 and P2 (plans, texts, digests, traces, pushdown reports)
+    /// in [`CompileResponse::plans`].
+    pub plans: bool,
+    /// Every valid relation's output schema in [`CompileResponse::schemas`].
+    pub schemas: bool,
+    /// The normalized plan text after every changing rule, in the pass traces.
+    pub pass_text: bool,
+}
+
+/// What to compile: plain data, so a request can be built, stored and compared.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CompileRequest {
-    pub spec_path: PathBuf,
+    /// The spec file or text.
+    pub spec: SpecInput,
+    /// Which views are planned.
     pub planning: Planning,
+    /// Profile entries replaced for this compile.
+    pub overrides: ProfileOverrides,
+    /// What the response carries besides outcomes.
+    pub record: Recording,
 }
 
 impl CompileRequest {
-    /// Compile `spec_path`, planning its tasks.
+    /// Compile the file `spec_path`, planning its tasks.
     pub fn new(spec_path: impl Into<PathBuf>) -> Self {
-        CompileRequest { spec_path: spec_path.into(), planning: Planning::Tasks }
+        CompileRequest::of(SpecInput::File(spec_path.into()), Planning::Tasks)
     }
 
-    /// Validate `spec_path` without planning anything.
+    /// Validate the file `spec_path` without planning anything.
     pub fn check(spec_path: impl Into<PathBuf>) -> Self {
-        CompileRequest { spec_path: spec_path.into(), planning: Planning::CheckOnly }
+        CompileRequest::of(SpecInput::File(spec_path.into()), Planning::CheckOnly)
     }
 
+    /// Compile `text` as if read from `spec_path`, planning its tasks.
+    pub fn text(spec_path: impl Into<PathBuf>, text: impl Into<String>) -> Self {
+        CompileRequest::of(SpecInput::Text { path: spec_path.into(), text: text.into() }, Planning::Tasks)
+    }
+
+    fn of(spec: SpecInput, planning: Planning) -> Self {
+        CompileRequest { spec, planning, overrides: ProfileOverrides::default(), record: Recording::default() }
+    }
+
+    /// The same request with other planning.
     pub fn with_planning(mut self, planning: Planning) -> Self {
         self.planning = planning;
+        self
+    }
+
+    /// The same request with the optimizer pipeline replaced.
+    pub fn with_optimizer(mut self, optimizer: viewdag_optimize::OptimizerPipelineConfig) -> Self {
+        self.overrides.optimizer = Some(optimizer);
+        self
+    }
+
+    /// The same request recording `record`.
+    pub fn recording(mut self, record: Recording) -> Self {
+        self.record = record;
         self
     }
 }
@@ -93,6 +190,10 @@ pub struct CompileResponse {
     pub executions: Vec<Execution>,
     /// How many queries executed and how many were reused, per tracked function.
     pub stats: RecompileStats,
+    /// Per planned view, its P0, P1 and P2 (with [`Recording::plans`]).
+    pub plans: BTreeMap<String, ViewPlans>,
+    /// Per valid relation (sources and views), its output schema (with [`Recording::schemas`]).
+    pub schemas: BTreeMap<String, SchemaRef>,
 }
 
 impl CompileResponse {
@@ -142,6 +243,8 @@ pub struct Compiler {
     /// Keep the inputs of the last readable text while the text does not parse at all
     /// (see [`Compiler::set_hold_inputs_while_unreadable`]).
     hold_inputs_while_unreadable: bool,
+    /// The profile overrides of the last compile (a change re-sets the profile).
+    profile_overrides: ProfileOverrides,
     /// While inputs are held: the last readable text and its parse, the base of the next
     /// edit's re-parse.
     held_readable: Option<ReadableText>,
@@ -162,7 +265,7 @@ impl Compiler {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
-            .map_err(|error| DriverError::Io { path: PathBuf::from("<runtime>"), message: error.to_string() })?;
+            .map_err(|source| DriverError::Start { what: "the async runtime", source })?;
         Ok(Compiler {
             db: Database::new(Arc::new(runtime)),
             views: HashMap::new(),
@@ -177,6 +280,7 @@ impl Compiler {
             last_parsed: None,
             loaded_sources: HashMap::new(),
             hold_inputs_while_unreadable: false,
+            profile_overrides: ProfileOverrides::default(),
             held_readable: None,
             readable_candidate: None,
         })
@@ -190,10 +294,17 @@ impl Compiler {
         self.spec.as_ref()
     }
 
-    /// Reads the spec file and compiles it.
+    /// Compiles what `request` says: reads the spec file (or takes its text), applies its
+    /// overrides, plans what it asks and records what it asks. Only an unreadable spec file
+    /// is an error; every problem in the spec is a diagnostic of the response.
     pub fn compile(&mut self, request: &CompileRequest) -> Result<CompileResponse, DriverError> {
-        let text = read_spec_file(&request.spec_path)?;
-        Ok(self.compile_text_with(&request.spec_path, &text, request.planning))
+        match &request.spec {
+            SpecInput::File(path) => {
+                let text = read_spec_file(path)?;
+                Ok(self.compile_source(path, &text, request))
+            }
+            SpecInput::Text { path, text } => Ok(self.compile_source(path, text, request)),
+        }
     }
 
     /// Compiles spec text as if read from `spec_path` (relative paths resolve against its
@@ -209,6 +320,16 @@ impl Compiler {
 
     /// Compiles spec text, planning what `planning` says.
     pub fn compile_text_with(&mut self, spec_path: &Path, text: &str, planning: Planning) -> CompileResponse {
+        self.compile_source(spec_path, text, &CompileRequest::of(SpecInput::File(spec_path.to_path_buf()), planning))
+    }
+
+    /// Compiles `text` read from `spec_path` as `request` says (its `spec` aside).
+    fn compile_source(&mut self, spec_path: &Path, text: &str, request: &CompileRequest) -> CompileResponse {
+        let planning = request.planning;
+        self.set_optimizer_pipeline(request.overrides.optimizer.clone());
+        self.set_record_plan_text(request.record.pass_text);
+        let overrides_unchanged = self.profile_overrides == request.overrides;
+        self.profile_overrides = request.overrides.clone();
         let unchanged = self.spec.as_ref().is_some_and(|spec| spec.path == spec_path && spec.text == text);
         let parsed = match (&self.last_parsed, unchanged) {
             (Some(parsed), true) => Arc::clone(parsed),
@@ -231,7 +352,11 @@ impl Compiler {
             return self.unreadable_response(spec_path, planning, &parsed);
         }
         self.held_readable = None;
-        let inputs_changed = self.set_inputs(&parsed, unchanged && self.last_parsed.is_some());
+        let parsed = match request.overrides.touch_profile() {
+            true => Arc::new(ParsedSpec { profile: request.overrides.apply(&parsed.profile), ..(*parsed).clone() }),
+            false => parsed,
+        };
+        let inputs_changed = self.set_inputs(&parsed, unchanged && overrides_unchanged && self.last_parsed.is_some());
         let sources: Vec<_> = parsed.sources.iter().map(|(name, spec)| (name.clone(), spec.clone())).collect();
         let existing =
             crate::existing::read_existing_data(&self.root, &self.outputs, &sources, &parsed.profile.surface.csv, self.db.tokio());
@@ -240,7 +365,28 @@ impl Compiler {
         let events = self.db.take_events();
         response.stats = RecompileStats::from_events(&events, inputs_changed);
         response.executions = self.name_executions(events);
+        self.record(&mut response, request.record);
         response
+    }
+
+    /// Adds what `record` asks for to `response`.
+    fn record(&self, response: &mut CompileResponse, record: Recording) {
+        if record.plans {
+            for view in response.views.iter().filter(|view| matches!(view.status, ViewStatus::Compiled { .. })) {
+                if let Some(Ok(plans)) = self.view_plans(&view.name) {
+                    response.plans.insert(view.name.clone(), plans);
+                }
+            }
+        }
+        if record.schemas {
+            let sources = self.sources.keys().cloned();
+            let valid_views = response.views.iter().filter(|view| view.status.is_valid()).map(|view| view.name.clone());
+            for name in sources.chain(valid_views) {
+                if let Some(schema) = self.relation_schema(&name) {
+                    response.schemas.insert(name, schema);
+                }
+            }
+        }
     }
 
     /// For an editor: while the text does not parse at all (a syntax error, or a document
@@ -271,6 +417,8 @@ impl Compiler {
             views: Arc::from(Vec::new()),
             executions: self.name_executions(events),
             stats: RecompileStats::default(),
+            plans: BTreeMap::new(),
+            schemas: BTreeMap::new(),
         }
     }
 
@@ -536,11 +684,8 @@ impl Compiler {
             let lowered = view_plan(&self.db, view).clone()?;
             let optimized = optimized_view(&self.db, view).clone()?;
             let physical = physical_view(&self.db, view).clone()?;
-            let p0_text = viewdag_optimize::normalize::normalize_plan_text(
-                &viewdag_lower::digest::logical_plan_text(&lowered.plan),
-                &self.root.to_string_lossy(),
-            );
-            Ok(ViewPlans { p0_digest: viewdag_lower::digest::plan_digest(&p0_text, &lowered.scans), p0_text, optimized, physical })
+            let p0_text = logical_text(&lowered.plan, SurfaceInput::get(&self.db).root(&self.db));
+            Ok(ViewPlans { p0_digest: stage_digest(&p0_text, &lowered.scans), p0_text, optimized, physical })
         })())
     }
 
@@ -586,6 +731,8 @@ impl Compiler {
             views: Arc::clone(&compiled.views),
             executions: Vec::new(),
             stats: RecompileStats::default(),
+            plans: BTreeMap::new(),
+            schemas: BTreeMap::new(),
         }
     }
 
@@ -614,7 +761,7 @@ impl Compiler {
 /// I/O error, unless it is too large anyway.
 pub fn read_spec_file(path: &Path) -> Result<String, DriverError> {
     use std::io::Read;
-    let io_error = |error: std::io::Error| DriverError::Io { path: path.to_path_buf(), message: error.to_string() };
+    let io_error = |error: std::io::Error| DriverError::read(path)(error);
     let file = std::fs::File::open(path).map_err(io_error)?;
     let mut bytes = Vec::new();
     file.take(MAX_SPEC_BYTES as u64 + 1).read_to_end(&mut bytes).map_err(io_error)?;

@@ -31,19 +31,15 @@ pub fn write_docs_site(spec: &Path, out: &Path) -> Result<(i32, usize), DriverEr
     let response = compiler.compile(&CompileRequest::new(spec).with_planning(Planning::AllViews))?;
     let data = compiler.docs_data(&response);
     let views = data["views"].as_array().map_or(0, Vec::len);
-    std::fs::create_dir_all(out).map_err(|error| io_error(out, error))?;
+    std::fs::create_dir_all(out).map_err(DriverError::write(out))?;
     let text = format!("window.VIEWDAG_DATA = {};\n", serde_json::to_string_pretty(&data).expect("JSON serializes"));
     for (name, contents) in
         [("index.html", INDEX_HTML), ("viewdag-docs.js", SITE_JS), ("cytoscape.min.js", CYTOSCAPE_JS), ("data.js", &text)]
     {
         let path = out.join(name);
-        std::fs::write(&path, contents).map_err(|error| io_error(&path, error))?;
+        std::fs::write(&path, contents).map_err(DriverError::write(&path))?;
     }
     Ok((if response.has_errors() { 1 } else { 0 }, views))
-}
-
-fn io_error(path: &Path, error: impl std::fmt::Display) -> DriverError {
-    DriverError::Io { path: path.to_path_buf(), message: error.to_string() }
 }
 
 impl Compiler {

@@ -25,13 +25,10 @@ use viewdag_artifact::PlanBundle;
 use viewdag_artifact::serialize::decode_base64;
 use viewdag_artifact::serialize::proto::decode_plan;
 use viewdag_ir::{ProviderIdentity, SurfaceInput};
-use viewdag_lower::digest::{logical_plan_text, plan_digest};
 use viewdag_lower::{view_plan, view_schema};
-use viewdag_optimize::normalize::normalize_plan_text;
-use viewdag_optimize::pipeline::outcome::PhaseReporting;
-use viewdag_optimize::pipeline::physical_phase::{initial_physical_plan, state_without_physical_rules};
-use viewdag_optimize::pipeline::{optimize_logical_plan, optimize_physical_plan};
-use viewdag_optimize::{physical_view, resolved_optimizer_pipeline};
+use viewdag_optimize::digests::p0_digest;
+use viewdag_optimize::pipeline::physical_phase::state_without_physical_rules;
+use viewdag_optimize::{PlanningContext, physical_view, plan_view, resolved_optimizer_pipeline};
 use viewdag_surface::{MaterializedViewTable, planning_session};
 
 use crate::artifacts::read_compile_output;
@@ -222,26 +219,19 @@ impl Compiler {
         let compiled_rows = crate::rows::rows_as_text(&compiled_rows);
         let pipeline = resolved_optimizer_pipeline(db, surface).clone().map_err(|diagnostics| format!("{diagnostics:?}"))?;
         let root = surface.root(db);
-        let reporting = PhaseReporting { view_name: name, root, record_plan_text: false };
+        let bare_state = state_without_physical_rules(&state);
+        let context = PlanningContext { state: &state, bare_state: &bare_state, pipeline: &pipeline, root, runtime: &runtime };
 
         let replay_plan = |plan: LogicalPlan| -> Result<ReplayOutcome, String> {
-            let replayed_p0 = plan_digest(&normalize_plan_text(&logical_plan_text(&plan), root), &lowered.scans);
-            let optimized = optimize_logical_plan(&state, plan, &pipeline.config, &pipeline.registry, &reporting)
-                .map_err(|failure| format!("{:?}", failure.diagnostics))?;
-            let replayed_p1 = plan_digest(&normalize_plan_text(&logical_plan_text(&optimized.plan), root), &lowered.scans);
-            let initial = runtime
-                .block_on(initial_physical_plan(&state_without_physical_rules(&state), &optimized.plan))
-                .map_err(|error| error.strip_backtrace())?;
-            let physical = optimize_physical_plan(&state, initial, &pipeline.config, &pipeline.registry, &reporting)
-                .map_err(|failure| format!("{:?}", failure.diagnostics))?;
-            let text = normalize_plan_text(&datafusion::physical_plan::displayable(physical.plan.as_ref()).indent(true).to_string(), root);
-            let replayed_p2 = plan_digest(&text, &lowered.scans);
-            let rows = runtime.block_on(collect(physical.plan, state.task_ctx())).map_err(|error| error.strip_backtrace())?;
+            let replayed_p0 = p0_digest(&plan, &lowered.scans, root);
+            let (optimized, physical) =
+                plan_view(&context, name, plan, Arc::clone(&lowered.scans)).map_err(|failure| format!("{failure:?}"))?;
+            let rows = runtime.block_on(collect(Arc::clone(&physical.plan), state.task_ctx())).map_err(|error| error.strip_backtrace())?;
             let rows = crate::rows::rows_as_text(&rows);
             Ok(ReplayOutcome::Replayed {
                 p0_matches: replayed_p0 == bundle.plans.p0.digest,
-                p1_matches: replayed_p1 == bundle.plans.p1.digest,
-                p2_matches: replayed_p2 == bundle.plans.p2.digest,
+                p1_matches: optimized.digest == bundle.plans.p1.digest,
+                p2_matches: physical.digest == bundle.plans.p2.digest,
                 rows: rows.len(),
                 rows_match: rows == compiled_rows,
             })

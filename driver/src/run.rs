@@ -222,7 +222,7 @@ impl Compiler {
         let mut compile = self.compile(&request.clone().with_planning(Planning::CheckOnly))?;
         let _lock = ProjectLock::acquire(&self.root).map_err(|error| match error {
             LockError::Held { .. } => DriverError::Locked(error),
-            LockError::Io { path, message } => DriverError::Io { path: path.into(), message },
+            LockError::Io { path, message } => DriverError::Write { path: path.into(), source: std::io::Error::other(message) },
         })?;
         let mut run_state = RunState::load(&self.root);
         let (run, resuming) = run_state.begin_run();

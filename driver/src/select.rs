@@ -45,8 +45,8 @@ impl SelectionArgs {
 /// The definition digest of each view of a previous compile output directory.
 pub fn recorded_definition_digests(dir: &Path) -> Result<BTreeMap<String, Option<String>>, DriverError> {
     let path = dir.join(ENVELOPE_FILE_NAME);
-    let text = std::fs::read_to_string(&path).map_err(|error| DriverError::Io { path: path.clone(), message: error.to_string() })?;
-    let envelope = read_envelope(&text).map_err(|error| DriverError::Io { path, message: error.to_string() })?;
+    let text = std::fs::read_to_string(&path).map_err(DriverError::read(&path))?;
+    let envelope = read_envelope(&text).map_err(|error| DriverError::Unparsable { path, message: error.to_string() })?;
     Ok(envelope.views.into_iter().map(|(name, view)| (name, view.definition_digest)).collect())
 }
 

@@ -32,8 +32,9 @@ impl Default for WatchOptions {
     }
 }
 
-fn io_error(path: &Path, error: impl std::fmt::Display) -> DriverError {
-    DriverError::Io { path: path.to_path_buf(), message: error.to_string() }
+/// The file watcher could not watch `path`.
+fn watch_error(path: &Path, error: notify::Error) -> DriverError {
+    DriverError::Read { path: path.to_path_buf(), source: std::io::Error::other(error) }
 }
 
 /// Compiles `spec`, then recompiles on every change, writing reports to `out`.
@@ -47,9 +48,9 @@ pub fn watch(spec: &Path, options: &WatchOptions, out: &mut dyn Write) -> Result
             let _ = sender.send(event.paths);
         }
     })
-    .map_err(|error| io_error(spec, error))?;
+    .map_err(|error| watch_error(spec, error))?;
     let directory = spec.parent().filter(|parent| !parent.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf();
-    watcher.watch(&directory, RecursiveMode::NonRecursive).map_err(|error| io_error(&directory, error))?;
+    watcher.watch(&directory, RecursiveMode::NonRecursive).map_err(|error| watch_error(&directory, error))?;
     let mut watched_sources: Vec<PathBuf> = Vec::new();
     let mut compiles = 0;
     loop {
@@ -95,7 +96,7 @@ fn wait_for_change(receiver: &Receiver<Vec<PathBuf>>, spec: &Path, sources: &[Pa
 }
 
 fn report(compiler: &mut Compiler, spec: &Path, number: usize, out: &mut dyn Write) -> Result<(), DriverError> {
-    let write_error = |error: std::io::Error| io_error(Path::new("<output>"), error);
+    let write_error = |source: std::io::Error| DriverError::Write { path: PathBuf::from("<output>"), source };
     let response = match compiler.compile(&CompileRequest::new(spec)) {
         Ok(response) => response,
         Err(error) => {

@@ -31,7 +31,7 @@ pub struct PlannedInput {
     pub plan: Arc<LogicalPlan>,
     pub scans: BTreeMap<String, ProviderIdentity>,
     /// The relation's P0 equality key (empty for a signature input).
-    pub digest: String,
+    pub key: String,
 }
 
 /// The relation `name` with only its schema. An unknown name is reported by validation, so
@@ -46,7 +46,7 @@ pub fn signature_input(db: &dyn Db, name: &str) -> LowerResult<PlannedInput> {
     };
     let placeholder = LogicalPlan::EmptyRelation(EmptyRelation { produce_one_row: false, schema });
     let plan = alias(&Arc::new(placeholder), name).map_err(|error| plan_error(SpecLocation::view(name), &error))?;
-    Ok(PlannedInput { name: name.to_string(), plan, scans: BTreeMap::new(), digest: String::new() })
+    Ok(PlannedInput { name: name.to_string(), plan, scans: BTreeMap::new(), key: String::new() })
 }
 
 /// Plans the relation `name` for a reader. An unknown name is reported by validation, so
@@ -62,7 +62,7 @@ pub fn plan_input(db: &dyn Db, name: &str) -> LowerResult<PlannedInput> {
     }
     .map_err(|failure| failure.as_seen_from_reader(name))?;
     let plan = alias(&lowered.plan, name).map_err(|error| plan_error(SpecLocation::view(name), &error))?;
-    Ok(PlannedInput { name: name.to_string(), plan, scans: (*lowered.scans).clone(), digest: lowered.digest.clone() })
+    Ok(PlannedInput { name: name.to_string(), plan, scans: (*lowered.scans).clone(), key: lowered.key.clone() })
 }
 
 fn alias(plan: &Arc<LogicalPlan>, name: &str) -> datafusion::error::Result<Arc<LogicalPlan>> {
@@ -75,12 +75,12 @@ pub(crate) fn plan_error(location: SpecLocation, error: &datafusion::error::Data
     ViewFailure::Errors(Arc::new(vec![Diagnostic::new(Code::PlanError, location, error.strip_backtrace())]))
 }
 
-/// A one-scan plan; its digest covers the scan's text (with its schema: a materialized
+/// A one-scan plan; its key covers the scan's text (with its schema: a materialized
 /// view's placeholder changes with the view's schema) and the scanned identity.
 fn scan_of(name: &str, plan: LogicalPlan, identity: &ProviderIdentity) -> LoweredView {
     let scans = BTreeMap::from([(name.to_string(), identity.clone())]);
-    let digest = crate::digest::plan_digest(&crate::digest::logical_plan_text(&plan), &scans);
-    LoweredView { plan: Arc::new(plan), scans: Arc::new(scans), digest }
+    let key = crate::digest::plan_digest(&crate::digest::logical_plan_text(&plan), &scans);
+    LoweredView { plan: Arc::new(plan), scans: Arc::new(scans), key }
 }
 
 /// A scan of a source's provider at its loaded identity.
@@ -132,7 +132,7 @@ pub fn materialized_scan(db: &dyn Db, view: ViewInput) -> LowerResult<LoweredVie
     Ok(scan_of(name, plan, &ProviderIdentity::Materialized { view: name.clone() }))
 }
 
-/// A view's P0 over its planned inputs. Its digest (the equality key) hashes the view's name
+/// A view's P0 over its planned inputs. Its equality key hashes the view's name
 /// and canonical definition and each input's P0 key — for a source, a materialized view's
 /// placeholder or its bound table: the scan's text and identity — so equal keys mean equal
 /// plans, and an upstream edit that keeps a materialized view's schema stops at its
@@ -144,10 +144,10 @@ pub(crate) fn finish(plan: LogicalPlan, inputs: &[PlannedInput], name: &str, def
         hasher.update(b"\0input ");
         hasher.update(input.name.as_bytes());
         hasher.update(b"=");
-        hasher.update(input.digest.as_bytes());
+        hasher.update(input.key.as_bytes());
         scans.extend(input.scans.iter().map(|(name, identity)| (name.clone(), identity.clone())));
     }
-    let key = hasher.finalize().to_hex().to_string();
-    let digest = crate::digest::plan_digest(&key, &scans);
-    LoweredView { plan: Arc::new(plan), scans: Arc::new(scans), digest }
+    let merkle = hasher.finalize().to_hex().to_string();
+    let key = crate::digest::plan_digest(&merkle, &scans);
+    LoweredView { plan: Arc::new(plan), scans: Arc::new(scans), key }
 }

@@ -66,15 +66,14 @@ pub struct LoweredView {
     pub scans: Arc<BTreeMap<String, ProviderIdentity>>,
     /// An equality key: BLAKE3 over the view's name, canonical definition and its inputs'
     /// keys (for a scan, the scan's one-node text), and the scans' identities; O(1) per
-    /// view, no plan text. (The digest of P0's
-    /// normalized text, as bundles record it, is `viewdag_lower::digest::plan_digest` over
-    /// that text.)
-    pub digest: String,
+    /// view, no plan text. Not a P0 digest: that one is taken over P0's normalized text
+    /// (`viewdag_optimize::digests::p0_digest`), as bundles record it.
+    pub key: String,
 }
 
 impl PartialEq for LoweredView {
     fn eq(&self, other: &Self) -> bool {
-        self.digest == other.digest
+        self.key == other.key
     }
 }
 impl Eq for LoweredView {}

@@ -129,5 +129,5 @@ fn plan_input_for_reference(db: &dyn Db, name: &str) -> LowerResult<PlannedInput
         .alias(datafusion::common::TableReference::bare(name))
         .and_then(|builder| builder.build())
         .map_err(|error| plan_error(viewdag_ir::SpecLocation::view(name), &error))?;
-    Ok(PlannedInput { name: name.to_string(), plan: Arc::new(plan), scans: Default::default(), digest: String::new() })
+    Ok(PlannedInput { name: name.to_string(), plan: Arc::new(plan), scans: Default::default(), key: String::new() })
 }

@@ -22,8 +22,10 @@
 //!   and physical phases (analyzer rules may coerce types).
 
 pub mod config;
+pub mod digests;
 pub mod normalize;
 pub mod pipeline;
+pub mod plan_view;
 pub mod project;
 pub mod pushdown;
 pub mod queries;
@@ -31,6 +33,7 @@ pub mod queries;
 pub use pipeline::registry::{OptimizerRuleExtensions, OptimizerRuleRegistry, RegisteredRule};
 pub use pipeline::settings::{OptimizerPipelineConfig, PRESET_NAMES, PhaseConfig};
 pub use pipeline::trace::{Convergence, IdempotenceVerdict, OptimizerPhase, OptimizerTrace, PassOutcome, PassTraceEntry, PhaseTrace};
+pub use plan_view::{PlanningContext, optimize_plan, physicalize_plan, plan_view};
 pub use project::{CompiledProject, PlanScope, PlannedView, ViewOutcome, ViewStatus, compiled_project, planned_view, task_digest};
 pub use pushdown::PushdownReport;
 pub use queries::{

@@ -13,12 +13,10 @@ use std::sync::Arc;
 
 use viewdag_ir::{Diagnostic, ProjectInput, SurfaceInput, ViewInput};
 use viewdag_lower::{LowerResult, ViewCheckStatus, ViewFailure, checked_project, task_views, view_definition_digest, view_plan};
-
-use viewdag_lower::digest::{logical_plan_text, plan_digest};
 use viewdag_surface::planning_session;
 
 use crate::Db;
-use crate::normalize::normalize_plan_text;
+use crate::digests::p0_digest;
 use crate::queries::{optimized_view, physical_view, resolved_optimizer_pipeline};
 
 /// Which views a compile plans.
@@ -49,10 +47,8 @@ pub fn planned_view(db: &dyn Db, view: ViewInput) -> LowerResult<PlannedView> {
     let lowered = view_plan(db, view).as_ref().map_err(Clone::clone)?;
     let optimized = optimized_view(db, view).as_ref().map_err(Clone::clone)?;
     let diagnostics = optimized.diagnostics.iter().chain(physical.diagnostics.iter()).cloned().collect();
-    // The digest of P0's normalized text, as the plan bundle records it.
-    let p0_text = normalize_plan_text(&logical_plan_text(&lowered.plan), SurfaceInput::get(db).root(db));
     Ok(PlannedView {
-        p0_digest: plan_digest(&p0_text, &lowered.scans),
+        p0_digest: p0_digest(&lowered.plan, &lowered.scans, SurfaceInput::get(db).root(db)),
         p1_digest: optimized.digest.clone(),
         p2_digest: physical.digest.clone(),
         diagnostics: Arc::new(diagnostics),

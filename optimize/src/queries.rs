@@ -14,19 +14,17 @@ use std::sync::Arc;
 
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::physical_plan::ExecutionPlan;
-use viewdag_ir::{Code, Diagnostic, ProjectInput, ProviderIdentity, PushdownPolicy, SpecLocation, SurfaceInput, ViewInput};
-use viewdag_lower::digest::plan_digest;
+use viewdag_ir::{Diagnostic, ProjectInput, ProviderIdentity, PushdownPolicy, SurfaceInput, ViewInput};
 use viewdag_lower::{LowerResult, ViewFailure, view_plan};
 use viewdag_surface::{SessionHandle, planning_session};
 
 use crate::Db;
-use crate::pipeline::outcome::PhaseReporting;
-use crate::pipeline::physical_phase::{initial_physical_plan, state_without_physical_rules};
+use crate::pipeline::physical_phase::state_without_physical_rules;
 use crate::pipeline::registry::{OptimizerRuleExtensions, OptimizerRuleRegistry};
 use crate::pipeline::settings::OptimizerPipelineConfig;
 use crate::pipeline::trace::OptimizerTrace;
-use crate::pipeline::{PipelineFailure, optimize_logical_plan, optimize_physical_plan};
-use crate::pushdown::{PushdownReport, pushdown_diagnostics, verify_logical_pushdown, verify_physical_pushdown};
+use crate::plan_view::{PlanningContext, optimize_plan, physicalize_plan};
+use crate::pushdown::PushdownReport;
 
 /// Optimizer settings made through the Rust API rather than the spec. The driver creates
 /// this singleton; without it, the spec's profile alone decides.
@@ -136,81 +134,27 @@ impl PartialEq for PhysicalView {
 }
 impl Eq for PhysicalView {}
 
-fn failure(code: Code, view: &str, message: String) -> ViewFailure {
-    ViewFailure::Errors(Arc::new(vec![Diagnostic::new(code, SpecLocation::view(view), message)]))
+/// The planning context of the current surface: the session, the bare session, the pipeline.
+fn with_planning_context<T>(db: &dyn Db, plan: impl FnOnce(&PlanningContext<'_>) -> LowerResult<T>) -> LowerResult<T> {
+    let surface = SurfaceInput::get(db);
+    let pipeline = resolved_optimizer_pipeline(db, surface).as_ref().map_err(|diagnostics| ViewFailure::Errors(Arc::clone(diagnostics)))?;
+    let session = planning_session(db, surface);
+    let bare = bare_physical_session(db, surface);
+    let context =
+        PlanningContext { state: &session.state, bare_state: &bare.state, pipeline, root: surface.root(db), runtime: db.runtime() };
+    plan(&context)
 }
 
-fn pipeline_failure(failure: PipelineFailure) -> ViewFailure {
-    ViewFailure::Errors(Arc::new(failure.diagnostics))
-}
-
-/// Fails the view when any diagnostic is an error; else returns the warnings.
-fn errors_fail(diagnostics: Vec<Diagnostic>) -> LowerResult<Vec<Diagnostic>> {
-    if diagnostics.iter().any(Diagnostic::is_error) { Err(ViewFailure::Errors(Arc::new(diagnostics))) } else { Ok(diagnostics) }
-}
-
+/// A view's P1 (see [`crate::plan_view::optimize_plan`]).
 #[salsa::tracked(returns(ref))]
 pub fn optimized_view(db: &dyn Db, view: ViewInput) -> LowerResult<OptimizedView> {
     let lowered = view_plan(db, view).clone()?;
-    let surface = SurfaceInput::get(db);
-    let pipeline = resolved_optimizer_pipeline(db, surface).clone().map_err(ViewFailure::Errors)?;
-    let session = planning_session(db, surface);
-    let name = view.name(db);
-    let reporting = PhaseReporting { view_name: name, root: surface.root(db), record_plan_text: pipeline.record_plan_text };
-    let output = optimize_logical_plan(&session.state, lowered.plan.as_ref().clone(), &pipeline.config, &pipeline.registry, &reporting)
-        .map_err(pipeline_failure)?;
-    let pushdown = verify_logical_pushdown(&output.plan);
-    let mut diagnostics = output.diagnostics;
-    diagnostics.extend(pushdown_diagnostics(&pushdown, pipeline.pushdown, name));
-    let diagnostics = errors_fail(diagnostics)?;
-    let text = output.text;
-    let digest = plan_digest(&text, &lowered.scans);
-    Ok(OptimizedView {
-        plan: Arc::new(output.plan),
-        text,
-        digest,
-        scans: lowered.scans,
-        trace: Arc::new(OptimizerTrace::new(&pipeline.config.label, output.phases)),
-        pushdown: Arc::new(pushdown),
-        diagnostics: Arc::new(diagnostics),
-    })
+    with_planning_context(db, |context| optimize_plan(context, view.name(db), lowered.plan.as_ref().clone(), lowered.scans))
 }
 
+/// A view's P2 (see [`crate::plan_view::physicalize_plan`]).
 #[salsa::tracked(returns(ref))]
 pub fn physical_view(db: &dyn Db, view: ViewInput) -> LowerResult<PhysicalView> {
-    let optimized = optimized_view(db, view).clone()?;
-    let surface = SurfaceInput::get(db);
-    let pipeline = resolved_optimizer_pipeline(db, surface).clone().map_err(ViewFailure::Errors)?;
-    let session = planning_session(db, surface);
-    let bare = bare_physical_session(db, surface);
-    let name = view.name(db);
-    let initial = db.runtime().block_on(initial_physical_plan(&bare.state, &optimized.plan)).map_err(|error| {
-        failure(Code::PhysicalPlanFailed, name, format!("physical planning of view `{name}` failed: {}", error.strip_backtrace()))
-    })?;
-    let reporting = PhaseReporting { view_name: name, root: surface.root(db), record_plan_text: pipeline.record_plan_text };
-    let output = optimize_physical_plan(&session.state, initial, &pipeline.config, &pipeline.registry, &reporting).map_err(|failure| {
-        let mut diagnostics: Vec<Diagnostic> = optimized.diagnostics.as_ref().clone();
-        diagnostics.extend(failure.diagnostics);
-        ViewFailure::Errors(Arc::new(diagnostics))
-    })?;
-    let pushdown = verify_physical_pushdown(&optimized.plan, &output.plan);
-    let mut diagnostics = output.diagnostics;
-    diagnostics.extend(pushdown_diagnostics(&pushdown, pipeline.pushdown, name));
-    let diagnostics = errors_fail(diagnostics).map_err(|failure| match failure {
-        ViewFailure::Errors(errors) => {
-            let mut all: Vec<Diagnostic> = optimized.diagnostics.as_ref().clone();
-            all.extend(errors.iter().cloned());
-            ViewFailure::Errors(Arc::new(all))
-        }
-        other => other,
-    })?;
-    let digest = plan_digest(&output.text, &optimized.scans);
-    Ok(PhysicalView {
-        plan: output.plan,
-        text: output.text,
-        digest,
-        trace: Arc::new(OptimizerTrace::new(&pipeline.config.label, output.phases)),
-        pushdown: Arc::new(pushdown),
-        diagnostics: Arc::new(diagnostics),
-    })
+    let optimized = optimized_view(db, view).as_ref().map_err(Clone::clone)?;
+    with_planning_context(db, |context| physicalize_plan(context, view.name(db), optimized))
 }

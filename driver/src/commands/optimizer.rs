@@ -276,13 +276,13 @@ pub fn run_lab(spec: &Path, rulepacks: &[String]) -> Result<LabReport, DriverErr
     let registry = match compiler.optimizer_pipeline() {
         Some(Ok(pipeline)) => Arc::clone(&pipeline.registry),
         _ => {
-            return Err(DriverError::Io { path: spec.to_path_buf(), message: "the spec's optimizer profile does not resolve".to_string() });
+            return Err(DriverError::OptimizerProfile);
         }
     };
     let mut results = Vec::new();
     for rulepack in rulepacks {
         let Some(config) = OptimizerPipelineConfig::preset(rulepack, &registry) else {
-            return Err(DriverError::Io { path: spec.to_path_buf(), message: format!("unknown rulepack `{rulepack}`") });
+            return Err(DriverError::UnknownRulepack { name: rulepack.clone() });
         };
         compiler.set_optimizer_pipeline(Some(config));
         let started = Instant::now();

@@ -42,5 +42,5 @@ pub use server::{serve, server_capabilities};
 pub fn serve_stdio() -> Result<(), crate::DriverError> {
     let (connection, io_threads) = lsp_server::Connection::stdio();
     serve(connection)?;
-    io_threads.join().map_err(|error| crate::DriverError::Io { path: "<stdio>".into(), message: error.to_string() })
+    io_threads.join().map_err(|error| crate::DriverError::Connection(error.to_string()))
 }

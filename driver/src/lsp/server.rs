@@ -62,7 +62,7 @@ pub fn server_capabilities() -> ServerCapabilities {
 }
 
 fn protocol_error(error: impl std::fmt::Display) -> DriverError {
-    DriverError::Io { path: PathBuf::from("<lsp connection>"), message: error.to_string() }
+    DriverError::Connection(error.to_string())
 }
 
 enum Incoming {

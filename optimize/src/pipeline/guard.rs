@@ -23,8 +23,3 @@ pub fn run_rule_guarded<T>(apply: impl FnOnce() -> Result<T>) -> Result<T, Strin
         }
     }
 }
-
-/// BLAKE3 of normalized plan text.
-pub fn text_digest(text: &str) -> String {
-    blake3::hash(text.as_bytes()).to_hex().to_string()
-}

@@ -15,10 +15,9 @@ use datafusion::error::Result;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::logical_expr::logical_plan::InvariantLevel;
 use datafusion::optimizer::{ApplyOrder, OptimizerConfig, OptimizerRule};
-use viewdag_lower::digest::logical_plan_text;
 
-use crate::normalize::normalize_plan_text;
-use crate::pipeline::guard::{run_rule_guarded, text_digest};
+use crate::digests::{logical_text, text_digest};
+use crate::pipeline::guard::run_rule_guarded;
 use crate::pipeline::outcome::{
     PhaseFailure, PhaseReporting, PhaseResult, RuleStep, finish_phase, input_trace, invariants_failure, record_rule_result,
 };
@@ -37,7 +36,7 @@ pub struct LogicalPlanFingerprint {
 
 impl LogicalPlanFingerprint {
     pub fn of(plan: &LogicalPlan, reporting: &PhaseReporting<'_>) -> Self {
-        let text = normalize_plan_text(&logical_plan_text(plan), reporting.root);
+        let text = logical_text(plan, reporting.root);
         let digest = text_digest(&text);
         LogicalPlanFingerprint { text, digest }
     }

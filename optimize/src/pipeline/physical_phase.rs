@@ -15,12 +15,12 @@ use datafusion::execution::SessionStateBuilder;
 use datafusion::execution::session_state::SessionState;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::physical_optimizer::PhysicalOptimizerContext;
+use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::operator_statistics::StatisticsRegistry;
-use datafusion::physical_plan::{ExecutionPlan, displayable};
 use datafusion::physical_planner::{DefaultPhysicalPlanner, PhysicalPlanner};
 
-use crate::normalize::normalize_plan_text;
-use crate::pipeline::guard::{run_rule_guarded, text_digest};
+use crate::digests::{physical_text, text_digest};
+use crate::pipeline::guard::run_rule_guarded;
 use crate::pipeline::logical_phase::LogicalPlanFingerprint;
 use crate::pipeline::outcome::{PhaseReporting, PhaseResult, RuleStep, record_rule_result, run_single_pass_phase};
 use crate::pipeline::registry::{OptimizerRuleRegistry, RegisteredRule};
@@ -42,7 +42,7 @@ pub async fn initial_physical_plan(bare_state: &SessionState, plan: &LogicalPlan
 
 /// Normalized indented text of a physical plan and its digest.
 pub fn physical_fingerprint(plan: &Arc<dyn ExecutionPlan>, reporting: &PhaseReporting<'_>) -> LogicalPlanFingerprint {
-    let text = normalize_plan_text(&displayable(plan.as_ref()).indent(true).to_string(), reporting.root);
+    let text = physical_text(plan.as_ref(), reporting.root);
     let digest = text_digest(&text);
     LogicalPlanFingerprint { text, digest }
 }
