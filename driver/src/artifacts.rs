@@ -28,6 +28,7 @@ use crate::error::DriverError;
 /// What `write_compile_output` wrote.
 #[derive(Debug, Clone)]
 pub struct WrittenArtifacts {
+    /// The compile envelope (`manifest.json`) that was written.
     pub envelope: CompileEnvelope,
     /// Bundle file paths, in view-name order.
     pub bundle_files: Vec<PathBuf>,
@@ -145,7 +146,9 @@ fn remove_stale_bundles(out: &Path, envelope: &CompileEnvelope) -> Result<(), Dr
 /// A compile output directory read back: the envelope and every bundle it lists.
 #[derive(Debug, Clone)]
 pub struct CompileOutput {
+    /// The envelope (`manifest.json`).
     pub envelope: CompileEnvelope,
+    /// View name → its plan bundle, as listed by the envelope (digests checked).
     pub bundles: BTreeMap<String, PlanBundle>,
 }
 

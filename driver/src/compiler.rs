@@ -172,12 +172,16 @@ pub use viewdag_optimize::{ViewOutcome, ViewStatus};
 /// One tracked function execution, with the view (or source) it was for when known.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Execution {
+    /// The tracked function's name (`view_plan`, `optimized_view`, …).
     pub function: String,
+    /// The view or source it ran for, when its key names one.
     pub relation: Option<String>,
 }
 
+/// What a compile found: diagnostics, per-view outcomes, stats and what the request asked to record.
 #[derive(Debug, Clone)]
 pub struct CompileResponse {
+    /// The spec's path (read, or claimed by the text).
     pub spec_path: PathBuf,
     /// What was planned.
     pub planning: Planning,
@@ -197,9 +201,11 @@ pub struct CompileResponse {
 }
 
 impl CompileResponse {
+    /// Whether any diagnostic is an error.
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(Diagnostic::is_error)
     }
+    /// The outcome of view `name`, if it is declared.
     pub fn view(&self, name: &str) -> Option<&ViewOutcome> {
         self.views.iter().find(|view| view.name == name)
     }
@@ -215,8 +221,11 @@ impl CompileResponse {
 /// The text of a spec file as last read, for rendering diagnostics.
 #[derive(Debug, Clone)]
 pub struct SpecSource {
+    /// The spec's path.
     pub path: PathBuf,
+    /// Its text (empty for a spec over the size limit).
     pub text: String,
+    /// Where each entry and field of the text is.
     pub spans: Arc<SpanIndex>,
 }
 
@@ -261,6 +270,7 @@ struct ReadableText {
 }
 
 impl Compiler {
+    /// A compiler with an empty database and its own async runtime.
     pub fn new() -> Result<Self, DriverError> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
@@ -286,10 +296,13 @@ impl Compiler {
         })
     }
 
-    pub fn database(&self) -> &Database {
+    /// The salsa database, read-only: for callers that ask the stage crates' queries
+    /// directly (tests, tools). Its inputs are set only by [`Compiler::compile`].
+    pub fn database(&self) -> &dyn viewdag_artifact::Db {
         &self.db
     }
 
+    /// The spec text of the last compile, for rendering its diagnostics.
     pub fn spec_source(&self) -> Option<&SpecSource> {
         self.spec.as_ref()
     }
@@ -666,12 +679,14 @@ impl Compiler {
         }
     }
 
+    /// Whether `name` is a view with `materialize: table`.
     pub fn is_materialized(&self, name: &str) -> bool {
         self.view_input(name)
             .and_then(|view| view.definition(&self.db).clone())
             .is_some_and(|definition: ViewDefinition| definition.is_materialized())
     }
 
+    /// The output schema of view `name`, or why it has none.
     pub fn view_schema(&self, name: &str) -> Option<LowerResult<SchemaRef>> {
         self.view_input(name)
             .map(|view| view_schema(&self.db, view).as_ref().map(|schema| Arc::clone(schema.inner())).map_err(Clone::clone))
@@ -777,8 +792,8 @@ pub fn read_spec_file(path: &Path) -> Result<String, DriverError> {
     })
 }
 
-/// The optimizer through the Rust API: these override the spec's `profile.optimizer` and
-/// take effect at the next compile.
+/// The optimizer settings input: set from each request's overrides and recording; rule
+/// extensions (code, not data) through [`Compiler::set_optimizer_extensions`].
 impl Compiler {
     fn optimizer_settings_input(&mut self) -> viewdag_optimize::OptimizerSettingsInput {
         *self.optimizer_settings.get_or_insert_with(|| {
@@ -787,7 +802,7 @@ impl Compiler {
     }
 
     /// Replaces the spec's optimizer profile with `config` (`None` goes back to the spec).
-    pub fn set_optimizer_pipeline(&mut self, config: Option<viewdag_optimize::OptimizerPipelineConfig>) {
+    pub(crate) fn set_optimizer_pipeline(&mut self, config: Option<viewdag_optimize::OptimizerPipelineConfig>) {
         let settings = self.optimizer_settings_input();
         if settings.pipeline_override(&self.db) != &config {
             settings.set_pipeline_override(&mut self.db).to(config);
@@ -803,7 +818,7 @@ impl Compiler {
     }
 
     /// Keep the plan text after every changing rule in the traces (for `explain --passes`).
-    pub fn set_record_plan_text(&mut self, record: bool) {
+    pub(crate) fn set_record_plan_text(&mut self, record: bool) {
         let settings = self.optimizer_settings_input();
         if *settings.record_plan_text(&self.db) != record {
             settings.set_record_plan_text(&mut self.db).to(record);
@@ -820,9 +835,13 @@ impl Compiler {
 /// P0, P1 and P2 of one view.
 #[derive(Debug, Clone)]
 pub struct ViewPlans {
+    /// P0's normalized text (indented, with schemas).
     pub p0_text: String,
+    /// P0's stage digest, as the plan bundle records it.
     pub p0_digest: String,
+    /// P1 with its pass trace and pushdown report.
     pub optimized: OptimizedView,
+    /// P2 with its pass trace and pushdown report.
     pub physical: PhysicalView,
 }
 

@@ -13,36 +13,43 @@
 //!   line or a failed write is an error (exit code 2).
 
 pub mod artifacts;
-pub mod cli;
-pub mod commands;
-pub mod compiler;
-pub mod confinement;
-pub mod costs;
-pub mod database;
-pub mod docs_site;
-pub mod engine;
+mod cli;
+mod commands;
+mod compiler;
+mod confinement;
+mod costs;
+mod database;
+mod docs_site;
+mod engine;
 pub mod error;
-pub mod existing;
-pub mod expect;
-pub mod graph;
-pub mod lsp;
+mod existing;
+mod expect;
+mod graph;
+mod lsp;
 pub mod merge;
-pub mod planned_table;
+mod planned_table;
 pub mod render;
 pub mod replay;
 pub mod rows;
 pub mod run;
-pub mod run_lock;
+mod run_lock;
 pub mod run_report;
 pub mod run_state;
 pub mod select;
 pub mod sources;
-pub mod stats;
+mod stats;
 pub mod watch;
 
-pub use compiler::{CompileRequest, CompileResponse, Compiler, Execution, Planning, ViewOutcome, ViewPlans, ViewStatus};
+pub use cli::main_with_args;
+pub use commands::optimizer::{LabReport, LabRulepackResult, LabViewResult, run_lab};
+pub use compiler::{
+    CompileRequest, CompileResponse, Compiler, Execution, Planning, ProfileOverrides, Recording, SpecInput, SpecSource, ViewOutcome,
+    ViewPlans, ViewStatus,
+};
 pub use engine::{Engine, SchedulerAddress};
 pub use error::DriverError;
+pub use expect::ExpectationResult;
+pub use lsp::serve as serve_lsp;
 pub use run::{AuditSummary, Progress, RunOptions, RunReport, TaskOutcome, TaskReport};
 pub use stats::{RecompileStats, StageStats};
 /// The artifact crate, for callers that read bundles (tests, tools).

@@ -29,11 +29,17 @@ use crate::expect::compile::quoted;
 /// Everything that decides how a task writes its table.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct TableWrite {
+    /// Overwrite, append, merge or replace-where.
     pub mode: WriteMode,
+    /// Partition columns of the table.
     pub partition_by: Vec<String>,
+    /// The merge key (`mode: merge` only).
     pub unique_key: Vec<String>,
+    /// Delete target rows the source no longer has (`when_not_matched_by_source: delete`).
     pub delete_not_matched_by_source: bool,
+    /// The predicate of `mode: replace_where`.
     pub replace_where: Option<String>,
+    /// Add new columns to the table's schema (`schema_mode: merge`).
     pub merge_schema: bool,
 }
 
@@ -59,8 +65,11 @@ impl TableWrite {
 /// What a merge did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct MergeCounts {
+    /// Rows inserted.
     pub inserted: usize,
+    /// Rows updated.
     pub updated: usize,
+    /// Rows deleted.
     pub deleted: usize,
 }
 

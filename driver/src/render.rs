@@ -67,35 +67,56 @@ pub fn render_human(source: &SpecSource, diagnostics: &[Diagnostic], color: bool
     String::from_utf8_lossy(&buffer).into_owned()
 }
 
+/// A range in the spec file (1-based lines and columns).
 #[derive(Debug, Serialize)]
 pub struct JsonPosition {
+    /// The spec file.
     pub file: String,
+    /// First line.
     pub line: u32,
+    /// First column.
     pub column: u32,
+    /// Last line.
     pub end_line: u32,
+    /// Column after the last character.
     pub end_column: u32,
 }
 
+/// A secondary location of a diagnostic.
 #[derive(Debug, Serialize)]
 pub struct JsonLabel {
+    /// What is there.
     pub message: String,
+    /// Where, when it resolves in the file.
     pub location: Option<JsonPosition>,
 }
 
+/// A diagnostic as `check --format json` prints it.
 #[derive(Debug, Serialize)]
 pub struct JsonDiagnostic {
+    /// The stable code (`V0201`).
     pub code: String,
+    /// The code's name (`unknown-input`).
     pub name: String,
+    /// `error`, `warning` or `note`.
     pub severity: &'static str,
+    /// The message.
     pub message: String,
     /// The view the diagnostic is about (also set for sources and outputs, with `section`).
     pub view: Option<String>,
+    /// The spec section (`sources`, `views`, `outputs`, `profile`, …).
     pub section: &'static str,
+    /// The entry in that section.
     pub entry: Option<String>,
+    /// The field path inside the entry.
     pub field: Vec<String>,
+    /// Where in the file, when the location resolves.
     pub location: Option<JsonPosition>,
+    /// Secondary locations.
     pub labels: Vec<JsonLabel>,
+    /// Notes.
     pub notes: Vec<String>,
+    /// A replacement that would fix it, when one is known.
     pub suggestion: Option<String>,
 }
 
@@ -109,6 +130,7 @@ fn position(file: &str, spans: &SpanIndex, location: &SpecLocation) -> Option<Js
     })
 }
 
+/// The JSON form of `diagnostic`, positions resolved in `source`.
 pub fn to_json(source: &SpecSource, diagnostic: &Diagnostic) -> JsonDiagnostic {
     let file = source.path.display().to_string();
     let section = match diagnostic.location.section {

@@ -31,6 +31,7 @@ pub const RUN_STATE_FILE: &str = ".viewdag/run-state.json";
 /// The Delta application-transaction id of viewdag's commits.
 pub const APP_ID: &str = "viewdag";
 
+/// What the last runs wrote: `.viewdag/run-state.json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RunState {
     /// The number of the last run that started (0: none yet).
@@ -53,11 +54,14 @@ fn finished_by_default() -> bool {
     true
 }
 
+/// One task's last write.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecordedTask {
     /// The table's location relative to the spec's directory.
     pub target: String,
+    /// The task digest its table was written from (up-to-date check).
     pub fingerprint: String,
+    /// The Delta version that write committed.
     pub version: i64,
 }
 
@@ -66,6 +70,7 @@ fn state_path(root: &Path) -> PathBuf {
 }
 
 impl RunState {
+    /// The run state of the project at `root` (the default when there is none or it does not parse).
     pub fn load(root: &Path) -> RunState {
         std::fs::read_to_string(state_path(root)).ok().and_then(|text| serde_json::from_str(&text).ok()).unwrap_or_default()
     }

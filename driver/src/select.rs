@@ -37,6 +37,7 @@ pub struct SelectionArgs {
 }
 
 impl SelectionArgs {
+    /// Whether no `--select`/`--exclude` was given.
     pub fn is_empty(&self) -> bool {
         self.select.is_empty() && self.exclude.is_empty()
     }

@@ -18,7 +18,9 @@ use viewdag_schedule::Volume;
 
 /// What loading one source produced.
 pub struct LoadedSource {
+    /// The source's identity (or why it failed to load).
     pub resolution: SourceResolution,
+    /// Its table provider, when it loaded.
     pub provider: Option<Arc<dyn TableProvider>>,
     /// How much data the source holds: a Delta table's from its log, files' from their sizes
     /// (and, for Parquet, their footers' row counts).
@@ -72,7 +74,7 @@ pub fn source_fingerprint(root: &Path, spec: &SourceSpec) -> Option<String> {
     Some(fingerprint)
 }
 
-pub async fn load_source(name: &str, spec: &SourceSpec, root: &Path, csv: &CsvOptions, state: &SessionState) -> LoadedSource {
+pub(crate) async fn load_source(name: &str, spec: &SourceSpec, root: &Path, csv: &CsvOptions, state: &SessionState) -> LoadedSource {
     let SourceSpec { format, path, schema, version } = spec;
     let location = SpecLocation::source(name).with_field(FieldPath::from(["path"]));
     let absolute: PathBuf = root.join(path);

@@ -8,12 +8,16 @@ use std::collections::BTreeMap;
 
 use crate::database::{QueryEvent, QueryOutcome};
 
+/// How many queries of one tracked function executed and how many were reused.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct StageStats {
+    /// Executed (their inputs changed).
     pub executed: usize,
+    /// Reused without executing.
     pub reused: usize,
 }
 
+/// What one compile recomputed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RecompileStats {
     /// Salsa inputs whose value was set in this compile.
@@ -23,7 +27,7 @@ pub struct RecompileStats {
 }
 
 impl RecompileStats {
-    pub fn from_events(events: &[QueryEvent], inputs_changed: usize) -> Self {
+    pub(crate) fn from_events(events: &[QueryEvent], inputs_changed: usize) -> Self {
         let mut counted: std::collections::HashMap<&str, StageStats> = std::collections::HashMap::new();
         for event in events {
             let stage = counted.entry(event.function.as_ref()).or_default();
@@ -36,10 +40,12 @@ impl RecompileStats {
         RecompileStats { inputs_changed, stages }
     }
 
+    /// Queries executed, all functions together.
     pub fn executed(&self) -> usize {
         self.stages.values().map(|stage| stage.executed).sum()
     }
 
+    /// Queries reused, all functions together.
     pub fn reused(&self) -> usize {
         self.stages.values().map(|stage| stage.reused).sum()
     }

@@ -18,6 +18,7 @@ use crate::compiler::{CompileRequest, Compiler, ViewStatus};
 use crate::error::DriverError;
 use crate::render::{render_human, summary};
 
+/// How `watch` recompiles.
 #[derive(Debug, Clone)]
 pub struct WatchOptions {
     /// Quiet time after the last change before recompiling.

@@ -24,7 +24,7 @@ use viewdag_optimize::{OptimizerPipelineConfig, OptimizerTrace, PassTraceEntry, 
 use viewdag_schedule::TaskKind;
 use viewdag_surface::planning_session;
 
-use crate::compiler::{CompileRequest, CompileResponse, Compiler};
+use crate::compiler::{CompileRequest, CompileResponse, Compiler, Recording};
 use crate::error::DriverError;
 
 fn short(digest: &str) -> &str {
@@ -174,8 +174,8 @@ pub fn render_pass_report(report: &ViewPassReport) -> String {
 /// `viewdag explain SPEC VIEW --passes [--format json]`. Returns the exit code.
 pub fn explain_passes(spec: &Path, view: &str, json: bool) -> Result<(i32, Option<CompileResponse>, Compiler), DriverError> {
     let mut compiler = Compiler::new()?;
-    compiler.set_record_plan_text(true);
-    let response = compiler.compile(&CompileRequest::new(spec))?;
+    let record = Recording { pass_text: true, ..Recording::default() };
+    let response = compiler.compile(&CompileRequest::new(spec).recording(record))?;
     let Some(report) = view_pass_report(&compiler, view) else {
         return Ok((1, Some(response), compiler));
     };

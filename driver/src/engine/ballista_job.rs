@@ -57,11 +57,6 @@ impl BallistaJobExec {
         let config = config.clone().upgrade_for_ballista();
         BallistaJobExec { plan, scheduler, config, session_id, properties, metrics: ExecutionPlanMetricsSet::new() }
     }
-
-    /// The plan the job runs.
-    pub fn job_plan(&self) -> &Arc<dyn ExecutionPlan> {
-        &self.plan
-    }
 }
 
 impl DisplayAs for BallistaJobExec {

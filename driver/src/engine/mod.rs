@@ -39,7 +39,10 @@ pub enum Engine {
     #[default]
     Local,
     /// On the Ballista cluster whose scheduler listens at this address.
-    Ballista { scheduler: SchedulerAddress },
+    Ballista {
+        /// Where the scheduler listens.
+        scheduler: SchedulerAddress,
+    },
 }
 
 impl Engine {
@@ -101,11 +104,14 @@ impl Compiler {
 /// A Ballista scheduler's address, written `df://HOST:PORT`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SchedulerAddress {
+    /// Host name or IP address.
     pub host: String,
+    /// The scheduler's gRPC port.
     pub port: u16,
 }
 
 impl SchedulerAddress {
+    /// Parses `df://HOST:PORT`.
     pub fn parse(text: &str) -> Result<SchedulerAddress, String> {
         let problem = || format!("`{text}` is not a scheduler address (expected `df://HOST:PORT`)");
         let rest = text.strip_prefix("df://").ok_or_else(problem)?;

@@ -21,7 +21,7 @@ pub mod test;
 
 use serde::Serialize;
 
-pub use compile::{Check, CompiledExpectation, CompiledExpectations, compile_expectations};
+pub use compile::{CompiledExpectations, compile_expectations};
 pub use exec::ExpectationExec;
 
 /// What one expectation found over a task's rows.
@@ -29,10 +29,15 @@ pub use exec::ExpectationExec;
 pub struct ExpectationResult {
     /// `view` or `output` (or `merge` for the merge key's uniqueness).
     pub owner: String,
+    /// The expectation's name.
     pub name: String,
+    /// `fail`, `warn` or `drop`: what a failing row does.
     pub on_fail: &'static str,
+    /// Rows the expectation saw.
     pub rows_checked: u64,
+    /// Rows that failed it.
     pub rows_failed: u64,
+    /// Rows dropped from the table because they failed it (`drop`).
     pub rows_dropped: u64,
 }
 
@@ -53,6 +58,7 @@ impl ExpectationResult {
         }
     }
 
+    /// One line for a run report: owner, name, mode and counts.
     pub fn describe(&self) -> String {
         let outcome = if self.rows_failed == 0 {
             "passed".to_string()

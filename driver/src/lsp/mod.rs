@@ -36,7 +36,7 @@ mod spec_project;
 mod symbols;
 mod view_inputs;
 
-pub use server::{serve, server_capabilities};
+pub use server::serve;
 
 /// Serves the protocol on stdin and stdout until the client says `exit`.
 pub fn serve_stdio() -> Result<(), crate::DriverError> {

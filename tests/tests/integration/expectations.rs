@@ -3,7 +3,7 @@
 //! version and rows), the counts in the run report and its JSON, `viewdag test` against
 //! the current tables, and the validation diagnostics (unknown column, ill-typed predicate).
 
-use viewdag_driver::expect::ExpectationResult;
+use viewdag_driver::ExpectationResult;
 use viewdag_driver::{CompileRequest, Compiler, RunOptions, RunReport, TaskOutcome};
 use viewdag_tests::data::{delta_version, read_delta_rows};
 
@@ -150,7 +150,7 @@ fn viewdag_test_checks_the_current_tables_without_writing() {
     assert_eq!((results[0].name.as_str(), results[0].rows_failed), ("valid_amount", negative_orders(&project)));
     assert!(!tested[0].passed());
     assert_eq!(delta_version(&out), Some(0));
-    assert_eq!(viewdag_driver::cli::main_with_args(["viewdag".into(), "test".into(), spec_path.into_os_string()]), 1);
+    assert_eq!(viewdag_driver::main_with_args(["viewdag".into(), "test".into(), spec_path.into_os_string()]), 1);
 }
 
 #[test]

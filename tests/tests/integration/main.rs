@@ -9,6 +9,7 @@ mod bad_input;
 mod ballista;
 mod diagnostics;
 mod docs_site;
+mod embed;
 mod end_to_end;
 mod expectations;
 mod golden;

@@ -16,7 +16,7 @@ use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder, TableProvi
 use datafusion::optimizer::{OptimizerConfig, OptimizerRule};
 use datafusion::physical_plan::{ExecutionPlan, collect};
 use datafusion::prelude::SessionContext;
-use viewdag_driver::Compiler;
+use viewdag_driver::{CompileRequest, Compiler};
 use viewdag_ir::{OptimizerFailMode, PushdownPolicy, Severity};
 use viewdag_optimize::pipeline::outcome::PhaseReporting;
 use viewdag_optimize::pipeline::physical_phase::{initial_physical_plan, state_without_physical_rules};
@@ -398,13 +398,14 @@ fn a_fail_closed_rule_fails_every_view_through_the_compiler_and_fail_open_warns(
     compiler.set_optimizer_extensions(OptimizerRuleExtensions::new().with_logical_rule(Arc::new(AlwaysErrors)));
     let registry = OptimizerRuleRegistry::clone(&pipeline.registry)
         .with_extensions(&OptimizerRuleExtensions::new().with_logical_rule(Arc::new(AlwaysErrors)));
-    compiler.set_optimizer_pipeline(Some(default_plus(&registry, "always_errors", OptimizerFailMode::Closed)));
-    let response = crate::support::compile_all_views(&project, &mut compiler, "spec.yaml", &shop_spec());
+    let request = CompileRequest::new(project.write_spec("spec.yaml", &shop_spec())).with_planning(viewdag_driver::Planning::AllViews);
+    let closed = request.clone().with_optimizer(default_plus(&registry, "always_errors", OptimizerFailMode::Closed));
+    let response = compiler.compile(&closed).unwrap();
     assert!(response.views.iter().all(|view| !matches!(view.status, viewdag_driver::ViewStatus::Compiled { .. })));
     assert!(codes(&response).contains(&"V0604"));
 
-    compiler.set_optimizer_pipeline(Some(default_plus(&registry, "always_errors", OptimizerFailMode::Open)));
-    let response = crate::support::compile_all_views(&project, &mut compiler, "spec.yaml", &shop_spec());
+    let open = request.with_optimizer(default_plus(&registry, "always_errors", OptimizerFailMode::Open));
+    let response = compiler.compile(&open).unwrap();
     assert!(
         response.views.iter().all(|view| matches!(view.status, viewdag_driver::ViewStatus::Compiled { .. })),
         "{:?}",
@@ -478,7 +479,7 @@ fn rows_are_identical_across_rulepacks_and_target_partitions() {
         let spec = shop_spec().replace("  pushdown: warn", &format!("  pushdown: strict\n  target_partitions: {partitions}"));
         let path = project.write_spec("spec.yaml", &spec);
         let rulepacks = ["none", "minimal", "default"].map(String::from);
-        let report = viewdag_driver::commands::optimizer::run_lab(&path, &rulepacks).expect("the lab runs");
+        let report = viewdag_driver::run_lab(&path, &rulepacks).expect("the lab runs");
         assert!(report.mismatches.is_empty(), "partitions {partitions}: {:?}", report.mismatches);
         for rulepack in &report.rulepacks {
             for output in &rulepack.outputs {

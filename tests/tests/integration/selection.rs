@@ -69,7 +69,7 @@ fn state_modified_selects_exactly_the_edited_view_and_its_descendants() {
     let project = TempProject::with_shop_data();
     let spec = project.write_spec("spec.yaml", &shop_spec());
     let state = project.path().join("state");
-    let code = viewdag_driver::cli::main_with_args(
+    let code = viewdag_driver::main_with_args(
         ["viewdag", "compile", spec.to_str().unwrap(), "--out", state.to_str().unwrap()].map(std::ffi::OsString::from),
     );
     assert_eq!(code, 0);
@@ -136,7 +136,7 @@ fn compile_select_writes_only_the_selected_tasks_bundles_and_every_views_digest(
     let project = TempProject::with_shop_data();
     let spec = project.write_spec("spec.yaml", &shop_spec());
     let out = project.path().join("selected");
-    let code = viewdag_driver::cli::main_with_args(
+    let code = viewdag_driver::main_with_args(
         ["viewdag", "compile", spec.to_str().unwrap(), "--out", out.to_str().unwrap(), "--select", "+revenue_by_region"]
             .map(std::ffi::OsString::from),
     );
