@@ -12,7 +12,7 @@ use crate::compiler::{CompileRequest, CompileResponse, Compiler, Planning, ViewS
 use crate::engine::{Engine, SchedulerAddress};
 use crate::error::DriverError;
 use crate::graph::{to_dot, to_mermaid};
-use crate::render::{render_human, summary, summary_with_failed_tasks, to_json};
+use crate::render::{check_report, render_human, summary, summary_with_failed_tasks};
 use crate::run::{Progress, RunOptions, TaskOutcome};
 use crate::select::SelectionArgs;
 
@@ -309,21 +309,7 @@ fn execute(command: Command) -> Result<i32, DriverError> {
                 }
                 DiagnosticFormat::Json => {
                     let source = compiler.spec_source().expect("a compiled spec has a source");
-                    let diagnostics: Vec<_> = response.diagnostics.iter().map(|diagnostic| to_json(source, diagnostic)).collect();
-                    let views: Vec<_> = response
-                        .views
-                        .iter()
-                        .map(|view| {
-                            let status = match &view.status {
-                                ViewStatus::Compiled { .. } => serde_json::json!({ "status": "compiled" }),
-                                ViewStatus::Checked { .. } => serde_json::json!({ "status": "valid" }),
-                                ViewStatus::Failed => serde_json::json!({ "status": "failed" }),
-                                ViewStatus::Blocked { upstream } => serde_json::json!({ "status": "blocked", "upstream": upstream }),
-                            };
-                            serde_json::json!({ "view": view.name, "result": status })
-                        })
-                        .collect();
-                    let document = serde_json::json!({ "spec": spec.display().to_string(), "diagnostics": diagnostics, "views": views });
+                    let document = check_report(&spec, source, &response);
                     println!("{}", serde_json::to_string_pretty(&document).expect("JSON serializes"));
                 }
             }

@@ -802,7 +802,7 @@ impl Compiler {
     }
 
     /// Replaces the spec's optimizer profile with `config` (`None` goes back to the spec).
-    pub(crate) fn set_optimizer_pipeline(&mut self, config: Option<viewdag_optimize::OptimizerPipelineConfig>) {
+    fn set_optimizer_pipeline(&mut self, config: Option<viewdag_optimize::OptimizerPipelineConfig>) {
         let settings = self.optimizer_settings_input();
         if settings.pipeline_override(&self.db) != &config {
             settings.set_pipeline_override(&mut self.db).to(config);
@@ -818,7 +818,7 @@ impl Compiler {
     }
 
     /// Keep the plan text after every changing rule in the traces (for `explain --passes`).
-    pub(crate) fn set_record_plan_text(&mut self, record: bool) {
+    fn set_record_plan_text(&mut self, record: bool) {
         let settings = self.optimizer_settings_input();
         if *settings.record_plan_text(&self.db) != record {
             settings.set_record_plan_text(&mut self.db).to(record);

@@ -3,10 +3,12 @@
 use codespan_reporting::diagnostic::{Diagnostic as Report, Label as ReportLabel, Severity as ReportSeverity};
 use codespan_reporting::files::SimpleFiles;
 use codespan_reporting::term::{self, Config};
+use std::path::Path;
+
 use serde::Serialize;
 use viewdag_ir::{Diagnostic, Position, Section, Severity, SpanIndex, SpecLocation};
 
-use crate::compiler::SpecSource;
+use crate::compiler::{CompileResponse, SpecSource, ViewStatus};
 
 fn byte_offset(text: &str, position: Position) -> usize {
     let mut offset = 0;
@@ -170,4 +172,63 @@ pub fn summary_with_failed_tasks(diagnostics: &[Diagnostic], failed_tasks: usize
     let count = |severity| diagnostics.iter().filter(|diagnostic| diagnostic.severity == severity).count();
     let plural = |count: usize, word: &str| if count == 1 { format!("{count} {word}") } else { format!("{count} {word}s") };
     format!("{}, {}", plural(count(Severity::Error) + failed_tasks, "error"), plural(count(Severity::Warning), "warning"))
+}
+
+/// `check --format json`'s document: the spec, every diagnostic, every view's result.
+#[derive(Debug, Serialize)]
+pub struct JsonCheckReport {
+    /// The spec's path as given.
+    pub spec: String,
+    /// Every diagnostic, in position order.
+    pub diagnostics: Vec<JsonDiagnostic>,
+    /// Every view, in declaration order.
+    pub views: Vec<JsonViewResult>,
+}
+
+/// One view's result in a [`JsonCheckReport`].
+#[derive(Debug, Serialize)]
+pub struct JsonViewResult {
+    /// The view's name.
+    pub view: String,
+    /// What the check found.
+    pub result: JsonViewStatus,
+}
+
+/// A view's status as JSON: `{"status": "valid"}`, `{"status": "blocked", "upstream": …}`, ….
+#[derive(Debug, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum JsonViewStatus {
+    /// Validated and planned.
+    Compiled,
+    /// Validated, not planned.
+    Valid,
+    /// Has errors of its own.
+    Failed,
+    /// Not checked: a relation upstream has errors.
+    Blocked {
+        /// The first upstream relation that failed itself.
+        upstream: String,
+    },
+}
+
+/// The JSON document of a check of `spec`.
+pub fn check_report(spec: &Path, source: &SpecSource, response: &CompileResponse) -> JsonCheckReport {
+    let views = response
+        .views
+        .iter()
+        .map(|view| JsonViewResult {
+            view: view.name.clone(),
+            result: match &view.status {
+                ViewStatus::Compiled { .. } => JsonViewStatus::Compiled,
+                ViewStatus::Checked { .. } => JsonViewStatus::Valid,
+                ViewStatus::Failed => JsonViewStatus::Failed,
+                ViewStatus::Blocked { upstream } => JsonViewStatus::Blocked { upstream: upstream.clone() },
+            },
+        })
+        .collect();
+    JsonCheckReport {
+        spec: spec.display().to_string(),
+        diagnostics: response.diagnostics.iter().map(|diagnostic| to_json(source, diagnostic)).collect(),
+        views,
+    }
 }

@@ -284,14 +284,12 @@ pub fn run_lab(spec: &Path, rulepacks: &[String]) -> Result<LabReport, DriverErr
         let Some(config) = OptimizerPipelineConfig::preset(rulepack, &registry) else {
             return Err(DriverError::UnknownRulepack { name: rulepack.clone() });
         };
-        compiler.set_optimizer_pipeline(Some(config));
         let started = Instant::now();
-        let response = compiler.compile(&CompileRequest::new(spec))?;
+        let response = compiler.compile(&CompileRequest::new(spec).with_optimizer(config))?;
         let compile_time = started.elapsed();
         let outputs = execute_in_memory(&mut compiler, &response);
         results.push(LabRulepackResult { rulepack: rulepack.clone(), compile_time, outputs });
     }
-    compiler.set_optimizer_pipeline(None);
     let mut mismatches = Vec::new();
     if let Some(first) = results.first() {
         for (index, output) in first.outputs.iter().enumerate() {
