@@ -13,10 +13,6 @@ use std::path::Path;
 use std::sync::Arc;
 
 use datafusion::catalog::TableProvider;
-use datafusion::catalog::{
-    CatalogProvider, CatalogProviderList, MemoryCatalogProvider, MemoryCatalogProviderList, MemorySchemaProvider, SchemaProvider,
-};
-use datafusion::execution::SessionStateBuilder;
 use datafusion::execution::session_state::SessionState;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::physical_plan::collect;
@@ -29,7 +25,7 @@ use viewdag_lower::{view_plan, view_schema};
 use viewdag_optimize::digests::p0_digest;
 use viewdag_optimize::pipeline::physical_phase::state_without_physical_rules;
 use viewdag_optimize::{PlanningContext, physical_view, plan_view, resolved_optimizer_pipeline};
-use viewdag_surface::{MaterializedViewTable, planning_session};
+use viewdag_surface::{MaterializedViewTable, planning_session, session_with_tables};
 
 use crate::artifacts::read_compile_output;
 use crate::compiler::{CompileRequest, Compiler};
@@ -138,19 +134,6 @@ fn major(version: &str) -> &str {
     version.split('.').next().unwrap_or(version)
 }
 
-/// A session whose catalog holds exactly `tables`, by relation name.
-fn session_with_tables(base: &SessionState, tables: &BTreeMap<String, Arc<dyn TableProvider>>) -> Result<SessionState, String> {
-    let schema = Arc::new(MemorySchemaProvider::new());
-    for (name, table) in tables {
-        schema.register_table(name.clone(), Arc::clone(table)).map_err(|error| error.strip_backtrace())?;
-    }
-    let catalog = Arc::new(MemoryCatalogProvider::new());
-    catalog.register_schema("public", schema).map_err(|error| error.strip_backtrace())?;
-    let catalogs = Arc::new(MemoryCatalogProviderList::new());
-    catalogs.register_catalog("datafusion".to_string(), catalog);
-    Ok(SessionStateBuilder::new_from_existing(base.clone()).with_catalog_list(catalogs).build())
-}
-
 impl Compiler {
     /// Replays every bundle in `dir` against the providers `spec` loads now.
     pub fn replay(&mut self, dir: &Path, spec: &Path) -> Result<Vec<ReplayedView>, DriverError> {
@@ -211,7 +194,8 @@ impl Compiler {
         }
         let surface = SurfaceInput::get(db);
         let session = planning_session(db, surface);
-        let state = session_with_tables(&session.state, &tables)?;
+        let state = session_with_tables(&session.state, tables.iter().map(|(name, table)| (name.clone(), Arc::clone(table))))
+            .map_err(|error| error.strip_backtrace())?;
         let runtime = Arc::clone(self.db.tokio());
         let compiled = physical_view(db, view).clone().map_err(|failure| format!("{failure:?}"))?;
         let compiled_plan = reset_plan_states(compiled.plan).map_err(|error| error.strip_backtrace())?;

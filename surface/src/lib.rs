@@ -13,6 +13,7 @@
 //!   up here by [`viewdag_ir::ProviderIdentity`]: a provider is a pure function of its
 //!   identity, so a tracked query that reads a source's identity may use its provider.
 
+pub mod catalog;
 pub mod manifest;
 pub mod materialized;
 pub mod session;
@@ -22,6 +23,7 @@ use std::sync::Arc;
 use datafusion::catalog::TableProvider;
 use viewdag_ir::ProviderIdentity;
 
+pub use catalog::session_with_tables;
 pub use manifest::SurfaceManifest;
 pub use materialized::MaterializedViewTable;
 pub use session::{SessionHandle, build_session_state, planning_session};

@@ -7,17 +7,15 @@
 
 use std::sync::Arc;
 
-use datafusion::catalog::{
-    CatalogProvider, CatalogProviderList, MemoryCatalogProvider, MemoryCatalogProviderList, MemorySchemaProvider, SchemaProvider,
-};
+use datafusion::catalog::TableProvider;
 use datafusion::common::DFSchema;
 use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::datasource::ViewTable;
-use datafusion::execution::SessionStateBuilder;
 use datafusion::logical_expr::{LogicalPlan, TableScan};
 use datafusion::sql::parser::DFParser;
 use datafusion::sql::sqlparser::dialect::GenericDialect;
 use viewdag_ir::{Code, Diagnostic, SqlView};
+use viewdag_surface::session_with_tables;
 
 use super::{LowerContext, TransformResult};
 use crate::expressions::error_diagnostic;
@@ -32,21 +30,15 @@ pub fn lower(context: &LowerContext, view: &SqlView) -> TransformResult {
     }
     let failed =
         |error: &datafusion::error::DataFusionError| vec![error_diagnostic(context.state, error, query, &inputs_schema, &location)];
-    let schema = Arc::new(MemorySchemaProvider::new());
-    for input in context.inputs {
+    let tables = context.inputs.iter().map(|input| {
         // Register the unaliased plan: the SQL planner qualifies the scan by its own name.
         let inner = match input.plan.as_ref() {
             LogicalPlan::SubqueryAlias(alias) => alias.input.as_ref().clone(),
             other => other.clone(),
         };
-        let table = ViewTable::new(inner, None);
-        schema.register_table(input.name.clone(), Arc::new(table)).map_err(|error| failed(&error))?;
-    }
-    let catalog = Arc::new(MemoryCatalogProvider::new());
-    catalog.register_schema("public", schema).map_err(|error| failed(&error))?;
-    let catalogs = Arc::new(MemoryCatalogProviderList::new());
-    catalogs.register_catalog("datafusion".to_string(), catalog);
-    let mut state = SessionStateBuilder::new_from_existing(context.state.clone()).with_catalog_list(catalogs).build();
+        (input.name.clone(), Arc::new(ViewTable::new(inner, None)) as Arc<dyn TableProvider>)
+    });
+    let mut state = session_with_tables(context.state, tables).map_err(|error| failed(&error))?;
     // Spans let DataFusion say where in the query a column is (collected only here: they
     // never change a plan).
     state.config_mut().options_mut().sql_parser.collect_spans = true;
