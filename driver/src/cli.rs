@@ -12,7 +12,7 @@ use crate::compiler::{CompileRequest, CompileResponse, Compiler, Planning, ViewS
 use crate::engine::{Engine, SchedulerAddress};
 use crate::error::DriverError;
 use crate::graph::{to_dot, to_mermaid};
-use crate::render::{check_report, render_human, summary, summary_with_failed_tasks};
+use crate::render::{check_report, render_human, short_digest, summary, summary_with_failed_tasks};
 use crate::run::{Progress, RunOptions, TaskOutcome};
 use crate::select::SelectionArgs;
 
@@ -399,13 +399,13 @@ fn execute(command: Command) -> Result<i32, DriverError> {
             };
             match plans {
                 Ok(plans) => {
-                    println!("== P0: unoptimized logical plan ({}) ==\n{}\n", short(&plans.p0_digest), plans.p0_text.trim_end());
+                    println!("== P0: unoptimized logical plan ({}) ==\n{}\n", short_digest(&plans.p0_digest), plans.p0_text.trim_end());
                     println!(
                         "== P1: optimized logical plan ({}) ==\n{}\n",
-                        short(&plans.optimized.digest),
+                        short_digest(&plans.optimized.digest),
                         plans.optimized.text.trim_end()
                     );
-                    println!("== P2: physical plan ({}) ==\n{}", short(&plans.physical.digest), plans.physical.text.trim_end());
+                    println!("== P2: physical plan ({}) ==\n{}", short_digest(&plans.physical.digest), plans.physical.text.trim_end());
                     Ok(0)
                 }
                 Err(_) => {
@@ -529,10 +529,6 @@ fn execute(command: Command) -> Result<i32, DriverError> {
         }
         Command::Cluster { .. } | Command::ClusterNode { .. } => unreachable!("handled by `execute_cluster`"),
     }
-}
-
-fn short(digest: &str) -> &str {
-    &digest[..digest.len().min(12)]
 }
 
 fn exit_code(response: &CompileResponse) -> i32 {

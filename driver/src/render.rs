@@ -232,3 +232,8 @@ pub fn check_report(spec: &Path, source: &SpecSource, response: &CompileResponse
         views,
     }
 }
+
+/// The first 12 hex digits of a digest, as plans and traces are labelled for people.
+pub fn short_digest(digest: &str) -> &str {
+    &digest[..digest.len().min(12)]
+}

@@ -19,6 +19,7 @@ use viewdag_schedule::{Task, TaskKind};
 
 use crate::compiler::{CompileResponse, Compiler, ViewStatus};
 use crate::error::DriverError;
+use crate::render::short_digest;
 use crate::sources::directory_url;
 
 /// The selection flags every selecting command takes.
@@ -224,7 +225,7 @@ pub fn explain_selected(compiler: &Compiler, selected: &BTreeSet<String>) -> Res
             Some(Ok(plans)) => {
                 println!(
                     "== {view}: P1 (optimized logical plan {}) ==\n{}\n",
-                    short(&plans.optimized.digest),
+                    short_digest(&plans.optimized.digest),
                     plans.optimized.text.trim_end()
                 );
             }
@@ -235,8 +236,4 @@ pub fn explain_selected(compiler: &Compiler, selected: &BTreeSet<String>) -> Res
         }
     }
     Ok(code)
-}
-
-fn short(digest: &str) -> &str {
-    &digest[..digest.len().min(12)]
 }
