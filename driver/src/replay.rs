@@ -19,7 +19,6 @@ use datafusion::catalog::{
 use datafusion::execution::SessionStateBuilder;
 use datafusion::execution::session_state::SessionState;
 use datafusion::logical_expr::LogicalPlan;
-use datafusion::physical_plan::collect;
 use datafusion::physical_plan::execution_plan::reset_plan_states;
 use viewdag_artifact::PlanBundle;
 use viewdag_artifact::serialize::decode_base64;
@@ -37,6 +36,7 @@ use viewdag_surface::{MaterializedViewTable, planning_session};
 use crate::artifacts::read_compile_output;
 use crate::compiler::{CompileRequest, Compiler};
 use crate::error::DriverError;
+use crate::execute::collect_canonical_rows;
 
 /// A serialized form of the logical plan in a bundle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -214,12 +214,12 @@ impl Compiler {
         }
         let surface = SurfaceInput::get(db);
         let session = planning_session(db, surface);
-        let state = session_with_tables(&session.state, &tables)?;
+        let state = Arc::new(session_with_tables(&session.state, &tables)?);
         let runtime = Arc::clone(self.db.tokio());
         let compiled = physical_view(db, view).clone().map_err(|failure| format!("{failure:?}"))?;
         let compiled_plan = reset_plan_states(compiled.plan).map_err(|error| error.strip_backtrace())?;
-        let compiled_rows = runtime.block_on(collect(compiled_plan, session.state.task_ctx())).map_err(|error| error.strip_backtrace())?;
-        let compiled_rows = crate::rows::rows_as_text(&compiled_rows);
+        let compiled_rows =
+            collect_canonical_rows(&runtime, name, compiled_plan, Arc::clone(&session.state)).map_err(|error| error.to_string())?;
         let pipeline = resolved_optimizer_pipeline(db, surface).clone().map_err(|diagnostics| format!("{diagnostics:?}"))?;
         let root = surface.root(db);
         let reporting = PhaseReporting { view_name: name, root, record_plan_text: false };
@@ -236,8 +236,7 @@ impl Compiler {
                 .map_err(|failure| format!("{:?}", failure.diagnostics))?;
             let text = normalize_plan_text(&datafusion::physical_plan::displayable(physical.plan.as_ref()).indent(true).to_string(), root);
             let replayed_p2 = plan_digest(&text, &lowered.scans);
-            let rows = runtime.block_on(collect(physical.plan, state.task_ctx())).map_err(|error| error.strip_backtrace())?;
-            let rows = crate::rows::rows_as_text(&rows);
+            let rows = collect_canonical_rows(&runtime, name, physical.plan, Arc::clone(&state)).map_err(|error| error.to_string())?;
             Ok(ReplayOutcome::Replayed {
                 p0_matches: replayed_p0 == bundle.plans.p0.digest,
                 p1_matches: replayed_p1 == bundle.plans.p1.digest,
