@@ -10,6 +10,7 @@ mod ballista;
 mod diagnostics;
 mod docs_site;
 mod end_to_end;
+mod execute;
 mod expectations;
 mod golden;
 mod incremental;
