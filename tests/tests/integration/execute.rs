@@ -144,3 +144,28 @@ fn lab_rows_in_memory_equal_the_rows_run_commits_also_when_a_rulepack_runs_twice
     assert!(largest[0].as_ref().is_some_and(|rows| rows.len() == 3), "{largest:?}");
     assert!(largest.iter().all(|rows| rows == &largest[0]), "{largest:?}");
 }
+
+#[test]
+fn a_failed_task_carries_its_code_into_the_run_report_json() {
+    use viewdag_driver::{AuditSummary, TaskOutcome, TaskReport};
+    let report = |error: TaskError| TaskReport {
+        id: "output:revenue".into(),
+        view: "revenue_by_region".into(),
+        target: "out/revenue".into(),
+        outcome: TaskOutcome::Failed { error },
+        elapsed: Duration::ZERO,
+        audits: AuditSummary::default(),
+        expectations: Vec::new(),
+        merged: None,
+    };
+    let conflict = TaskError::CommitConflict { table: "out/revenue".into(), cause: "version 3 exists".into() };
+    assert_eq!(conflict.code(), Some(viewdag_ir::Code::CommitConflict));
+    let json = viewdag_driver::run_report::task_json(&report(conflict.clone()));
+    assert_eq!(json["outcome"]["status"], "failed");
+    assert_eq!(json["outcome"]["code"], "V0902");
+    assert_eq!(json["outcome"]["message"], conflict.to_string());
+    assert!(conflict.to_string().starts_with("error[V0902]: ") && conflict.to_string().contains("nothing of this task was committed"));
+    let uncoded = viewdag_driver::run_report::task_json(&report(TaskError::Execution("Divide by zero".into())));
+    assert_eq!(uncoded["outcome"]["message"], "Divide by zero");
+    assert!(uncoded["outcome"].get("code").is_none(), "{uncoded}");
+}
