@@ -464,7 +464,7 @@ fn execute(command: Command) -> Result<i32, DriverError> {
                         TaskOutcome::UpToDate { version } => {
                             format!("[{}/{total}] {:<28} up to date → {} (v{version})", index + 1, report.id, report.target)
                         }
-                        TaskOutcome::Failed { message } => format!("[{}/{total}] {:<28} FAILED: {message}", index + 1, report.id),
+                        TaskOutcome::Failed { error } => format!("[{}/{total}] {:<28} FAILED: {error}", index + 1, report.id),
                         TaskOutcome::Skipped { reason } => format!("[{}/{total}] {:<28} skipped: {reason}", index + 1, report.id),
                     };
                     let _ = writeln!(stderr, "{line}");

@@ -2,6 +2,7 @@
 //! runtime, and a log of which tracked functions executed.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use datafusion::catalog::TableProvider;
@@ -40,6 +41,8 @@ pub struct Database {
     /// Raw events, as cheap as salsa gives them (a verification walk of a large project
     /// reports one per memo); named only when taken.
     events: Arc<Mutex<Vec<(salsa::DatabaseKeyIndex, QueryOutcome)>>>,
+    /// How many in-memory runs (`lab`) bound tables: each gets identities of its own.
+    memory_runs: Arc<AtomicU64>,
 }
 
 impl Database {
@@ -61,12 +64,23 @@ impl Database {
             runtime,
             runtime_env: Arc::new(RuntimeEnv::default()),
             events,
+            memory_runs: Arc::default(),
         }
     }
 
     /// Registers the provider for an identity (done by the driver after loading a source).
     pub fn register_provider(&self, identity: ProviderIdentity, provider: Arc<dyn TableProvider>) {
         self.providers.write().expect("provider registry lock").insert(identity, provider);
+    }
+
+    /// Forgets the provider of an identity no plan will read again (an in-memory table).
+    pub fn forget_provider(&self, identity: &ProviderIdentity) {
+        self.providers.write().expect("provider registry lock").remove(identity);
+    }
+
+    /// A number no earlier in-memory run of this database had (1, 2, …).
+    pub fn next_memory_run(&self) -> u64 {
+        self.memory_runs.fetch_add(1, Ordering::Relaxed) + 1
     }
 
     /// Records how much data the table behind an identity holds.

@@ -22,8 +22,10 @@ use datafusion::execution::session_state::SessionState;
 use datafusion::logical_expr::{Expr, LogicalPlan, col};
 use deltalake::DeltaTable;
 use deltalake::kernel::transaction::CommitProperties;
-use viewdag_ir::{Code, NotMatchedBySource, OutputSpec, SchemaEvolution, WriteMode};
+use viewdag_ir::{NotMatchedBySource, OutputSpec, SchemaEvolution, WriteMode};
 
+use crate::execute::delta_sink::is_commit_conflict;
+use crate::execute::error::TaskError;
 use crate::expect::compile::quoted;
 
 /// Everything that decides how a task writes its table.
@@ -82,18 +84,23 @@ pub async fn merge_into(
     state: Arc<SessionState>,
     write: &TableWrite,
     commit: CommitProperties,
-) -> Result<(DeltaTable, MergeCounts), String> {
+) -> Result<(DeltaTable, MergeCounts), TaskError> {
     let columns: Vec<String> = input.schema().fields().iter().map(|field| field.name().clone()).collect();
     if !write.merge_schema {
-        let table_columns: Vec<String> =
-            table.snapshot().map_err(|error| error.to_string())?.schema().fields().map(|field| field.name().to_string()).collect();
+        let table_columns: Vec<String> = table
+            .snapshot()
+            .map_err(|error| TaskError::Table(error.to_string()))?
+            .schema()
+            .fields()
+            .map(|field| field.name().to_string())
+            .collect();
         let added: Vec<&String> = columns.iter().filter(|column| !table_columns.contains(column)).collect();
         if !added.is_empty() {
             let added: Vec<String> = added.iter().map(|column| format!("`{column}`")).collect();
-            return Err(format!(
+            return Err(TaskError::SchemaMismatch(format!(
                 "the new rows add column(s) {} that the table does not have; set `schema_mode: merge` to add them (nothing was written)",
                 added.join(", ")
-            ));
+            )));
         }
     }
     let source = DataFrame::new(state.as_ref().clone(), input);
@@ -103,7 +110,7 @@ pub async fn merge_into(
         .iter()
         .map(|key| qualified("target", key).eq(qualified("source", key)))
         .reduce(Expr::and)
-        .ok_or_else(|| "a merge needs a unique_key".to_string())?;
+        .ok_or_else(|| TaskError::Planning("a merge needs a unique_key".to_string()))?;
     let mut builder = table
         .merge(source, predicate)
         .with_source_alias("source")
@@ -116,17 +123,15 @@ pub async fn merge_into(
         .with_commit_properties(commit);
     builder = builder
         .when_matched_update(|update| columns.iter().fold(update, |update, name| update.update(name.as_str(), qualified("source", name))))
-        .map_err(|error| error.to_string())?;
+        .map_err(|error| TaskError::Planning(error.to_string()))?;
     builder = builder
         .when_not_matched_insert(|insert| columns.iter().fold(insert, |insert, name| insert.set(name.as_str(), qualified("source", name))))
-        .map_err(|error| error.to_string())?;
+        .map_err(|error| TaskError::Planning(error.to_string()))?;
     if write.delete_not_matched_by_source {
-        builder = builder.when_not_matched_by_source_delete(|delete| delete).map_err(|error| error.to_string())?;
+        builder = builder.when_not_matched_by_source_delete(|delete| delete).map_err(|error| TaskError::Planning(error.to_string()))?;
     }
-    let (table, metrics) = builder.await.map_err(|error| {
-        let code = if crate::run::is_commit_conflict(&error) { format!("error[{}]: ", Code::CommitConflict.id()) } else { String::new() };
-        format!("{code}the merge failed, nothing was committed: {error}")
-    })?;
+    let (table, metrics) =
+        builder.await.map_err(|error| TaskError::Merge { conflict: is_commit_conflict(&error), cause: error.to_string() })?;
     Ok((
         table,
         MergeCounts {

@@ -15,7 +15,6 @@ use std::sync::Arc;
 use datafusion::catalog::TableProvider;
 use datafusion::execution::session_state::SessionState;
 use datafusion::logical_expr::LogicalPlan;
-use datafusion::physical_plan::collect;
 use datafusion::physical_plan::execution_plan::reset_plan_states;
 use viewdag_artifact::PlanBundle;
 use viewdag_artifact::serialize::decode_base64;
@@ -30,6 +29,7 @@ use viewdag_surface::{MaterializedViewTable, planning_session, session_with_tabl
 use crate::artifacts::read_compile_output;
 use crate::compiler::{CompileRequest, Compiler};
 use crate::error::DriverError;
+use crate::execute::collect_canonical_rows;
 
 /// A serialized form of the logical plan in a bundle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -194,13 +194,15 @@ impl Compiler {
         }
         let surface = SurfaceInput::get(db);
         let session = planning_session(db, surface);
-        let state = session_with_tables(&session.state, tables.iter().map(|(name, table)| (name.clone(), Arc::clone(table))))
-            .map_err(|error| error.strip_backtrace())?;
+        let state = Arc::new(
+            session_with_tables(&session.state, tables.iter().map(|(name, table)| (name.clone(), Arc::clone(table))))
+                .map_err(|error| error.strip_backtrace())?,
+        );
         let runtime = Arc::clone(self.db.tokio());
         let compiled = physical_view(db, view).clone().map_err(|failure| format!("{failure:?}"))?;
         let compiled_plan = reset_plan_states(compiled.plan).map_err(|error| error.strip_backtrace())?;
-        let compiled_rows = runtime.block_on(collect(compiled_plan, session.state.task_ctx())).map_err(|error| error.strip_backtrace())?;
-        let compiled_rows = crate::rows::rows_as_text(&compiled_rows);
+        let compiled_rows =
+            collect_canonical_rows(&runtime, name, compiled_plan, Arc::clone(&session.state)).map_err(|error| error.to_string())?;
         let pipeline = resolved_optimizer_pipeline(db, surface).clone().map_err(|diagnostics| format!("{diagnostics:?}"))?;
         let root = surface.root(db);
         let bare_state = state_without_physical_rules(&state);
@@ -210,8 +212,8 @@ impl Compiler {
             let replayed_p0 = p0_digest(&plan, &lowered.scans, root);
             let (optimized, physical) =
                 plan_view(&context, name, plan, Arc::clone(&lowered.scans)).map_err(|failure| format!("{failure:?}"))?;
-            let rows = runtime.block_on(collect(Arc::clone(&physical.plan), state.task_ctx())).map_err(|error| error.strip_backtrace())?;
-            let rows = crate::rows::rows_as_text(&rows);
+            let rows = collect_canonical_rows(&runtime, name, Arc::clone(&physical.plan), Arc::clone(&state))
+                .map_err(|error| error.to_string())?;
             Ok(ReplayOutcome::Replayed {
                 p0_matches: replayed_p0 == bundle.plans.p0.digest,
                 p1_matches: optimized.digest == bundle.plans.p1.digest,

@@ -1,25 +1,22 @@
 //! Running a compiled project: each task (a materialized view or an output) executes its
-//! P2 plan on DataFusion and writes one Delta table in one commit. Tasks run concurrently
-//! (up to `RunOptions::jobs`), each once the tasks it reads are done, the ready task with
-//! the longest estimated critical path first.
+//! P2 plan and writes one Delta table in one commit, through the task executor
+//! (`execute::executor`) and its Delta sink (`execute::delta_sink`). This file is what a
+//! *run* adds to executing: which tasks are up to date, the run state, the write
+//! confinement, contracts, pushdown audits and expectations, and binding each written
+//! materialization for its readers.
 //!
 //! ## Invariants
-//! - A task's rows stream from its plan into deltalake's writer; a failure anywhere (an
-//!   execution error, a panic, a broken `Exact` claim under `strict`, a contract problem)
-//!   commits nothing, so the task's table stays at its previous version.
-//! - A task runs only after every task it reads wrote its table; a failed or skipped task
-//!   skips its readers, never the unrelated tasks.
-//! - Reports are in task order, whatever the order of completion.
+//! - Those of `execute`: one commit or none per task, readers after what they read, a
+//!   failed task skips its readers only, reports in task order, a panic fails its task.
 //! - One run per project at a time (`run_lock`): a second one stops before it reads the run
 //!   state or writes anything.
 //! - The run state is saved before the first commit (the run marked in progress) and right
 //!   after each task's commit is recorded; every commit carries the run's number as a Delta
 //!   application transaction. A run killed between two commits is resumed by the next one:
 //!   no append is written twice, even if the kill came between a commit and the save (see
-//!   `run_state`). A failed save is an error of the run (`V0903`).
-//! - A table's first commit is made without retries and every commit carries viewdag's
-//!   `txn`, so a concurrent writer's commit makes this task fail (`V0902`), committing
-//!   nothing, instead of landing on top of it.
+//!   `run_state`). A failed save is an error of the run (`V0903`, [`RunError`]).
+//! - A concurrent writer's commit makes the task fail (`V0902`, `TaskError::CommitConflict`),
+//!   committing nothing, instead of landing on top of it.
 //!
 //! A materialized view's readers scan the table its task just wrote: after the task, the
 //! driver binds the view's `materialized_table` input to that Delta version, so readers
@@ -27,29 +24,21 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::IntoFuture;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use datafusion::datasource::provider_as_source;
-use datafusion::execution::SessionStateBuilder;
 use datafusion::execution::session_state::SessionState;
-use datafusion::logical_expr::LogicalPlanBuilder;
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::execution_plan::reset_plan_states;
-use deltalake::delta_datafusion::planner::DeltaPlanner;
-use deltalake::kernel::Transaction;
-use deltalake::kernel::transaction::{CommitProperties, TransactionError};
-use deltalake::protocol::SaveMode;
-use deltalake::{DeltaTable, DeltaTableError};
-use futures::{FutureExt, TryStreamExt};
+use deltalake::DeltaTable;
+use futures::FutureExt;
 use salsa::Setter;
-use tokio::task::JoinSet;
-use viewdag_ir::{Code, OutputSpec, ProjectInput, ProviderIdentity, PushdownPolicy, SurfaceInput, WriteMode};
+use viewdag_ir::{OutputSpec, ProjectInput, ProviderIdentity, PushdownPolicy, SurfaceInput, WriteMode};
 use viewdag_lower::ViewFailure;
 use viewdag_optimize::pushdown::{ExactClaim, exact_claims};
 use viewdag_optimize::{optimized_view, physical_view, resolved_optimizer_pipeline, task_digest};
-use viewdag_schedule::{Task, TaskKind, priority_order, reads_through_ephemeral_views};
+use viewdag_schedule::{Task, TaskKind, reads_through_ephemeral_views};
 use viewdag_surface::planning_session;
 use viewdag_validate::checks::contract::check_output;
 
@@ -57,10 +46,14 @@ use crate::compiler::{CompileRequest, CompileResponse, Compiler, Planning, ViewS
 use crate::confinement::WriteConfinement;
 use crate::engine::Engine;
 use crate::error::DriverError;
+pub use crate::execute::AuditSummary;
+use crate::execute::pushdown_audit::audit_claims;
+use crate::execute::{
+    Decision, DeltaSink, Execution, RunError, Schedule, TaskDriver, TaskError, TaskEvent, TaskSink, WrittenTable, execute,
+};
 use crate::expect::exec::ExpectationTally;
 use crate::expect::{CompiledExpectations, ExpectationExec, ExpectationResult};
-use crate::merge::{MergeCounts, TableWrite, merge_into};
-use crate::planned_table::PlannedTable;
+use crate::merge::{MergeCounts, TableWrite};
 use crate::run_lock::{LockError, ProjectLock};
 use crate::run_state::{APP_ID, RecordedTask, RunState};
 use crate::sources::{delta_volume, directory_url, relative_location};
@@ -79,8 +72,9 @@ pub enum TaskOutcome {
     UpToDate {
         version: i64,
     },
+    /// Nothing of the task was committed; `error.code()` is its diagnostic code, if any.
     Failed {
-        message: String,
+        error: TaskError,
     },
     Skipped {
         reason: String,
@@ -122,7 +116,7 @@ pub struct RunReport {
     pub warnings: Vec<String>,
     /// Errors of the run itself, not of one task: a run state that could not be saved after
     /// a commit (`V0903`). The commits stand; the run did not succeed.
-    pub errors: Vec<String>,
+    pub errors: Vec<RunError>,
 }
 
 impl RunReport {
@@ -131,14 +125,8 @@ impl RunReport {
     }
 }
 
-/// Progress of a run, reported as it happens. `Started` comes only for tasks that execute
-/// (a skipped task, or one that cannot be planned, only finishes); `index` counts started
-/// (or finished) tasks.
-#[derive(Debug)]
-pub enum Progress<'a> {
-    Started { task: &'a Task, index: usize, total: usize },
-    Finished { report: &'a TaskReport, index: usize, total: usize },
-}
+/// Progress of a run, reported as it happens (see [`TaskEvent`]).
+pub type Progress<'a> = TaskEvent<'a, TaskReport>;
 
 /// How a run executes its tasks.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -161,25 +149,10 @@ impl Default for RunOptions {
     }
 }
 
-/// What a task's execution returns to the scheduling loop.
-type Execution = Result<Executed, String>;
-
-/// A task's table, written.
+/// A task's execution, finished: its table written, and what the audits found.
 struct Executed {
-    rows: usize,
-    table: DeltaTable,
+    written: WrittenTable,
     audits: AuditSummary,
-    merged: Option<MergeCounts>,
-}
-
-/// What the execution-time audit of `Exact` pushdown claims found (see
-/// `viewdag_optimize::pushdown::exact_audit`).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct AuditSummary {
-    /// How many `Exact` claims were checked against the data.
-    pub claims_checked: usize,
-    /// One line per broken claim, under the `warn` policy (under `strict` the task fails).
-    pub warnings: Vec<String>,
 }
 
 /// A task whose plan is ready to execute: everything the spawned execution needs.
@@ -229,162 +202,38 @@ impl Compiler {
         run_state.save(&self.root).map_err(DriverError::RunState)?;
         let (tasks, costs) = self.task_costs();
         let (tasks, unselected_failures) = self.select_tasks(tasks, options.selection.as_ref());
-        let total = tasks.len();
-        let index_of: BTreeMap<&str, usize> = tasks.iter().enumerate().map(|(index, task)| (task.id.as_str(), index)).collect();
         let runtime = Arc::clone(self.db.tokio());
-        let mut reports: Vec<Option<TaskReport>> = vec![None; total];
-        let mut failed: BTreeSet<String> = unselected_failures.keys().cloned().collect();
-        let mut tallies: BTreeMap<usize, ExpectationTally> = BTreeMap::new();
-        let mut done: BTreeSet<String> = BTreeSet::new();
-        let mut waiting: Vec<usize> = (0..total).collect();
-        let mut running: JoinSet<Execution> = JoinSet::new();
-        let mut running_index: BTreeMap<tokio::task::Id, usize> = BTreeMap::new();
-        let mut started_at: Vec<Option<Instant>> = vec![None; total];
-        let mut fingerprints: Vec<Option<String>> = vec![None; total];
-        // Tasks that wrote their table in this run: their readers are not up to date.
-        let mut rewritten: BTreeSet<String> = BTreeSet::new();
-        let mut plan_diagnostics: Vec<viewdag_ir::Diagnostic> = Vec::new();
-        let mut planned: Vec<String> = Vec::new();
-        let mut errors: Vec<String> = Vec::new();
-        let warnings: Vec<String> = unselected_failures.into_values().collect();
-        let (mut started, mut finished) = (0, 0);
         // Where every task's table really lands (symlinks resolved), decided before anything
         // is written.
         let confinement = self.write_confinement();
-        let refusals: Vec<Option<String>> = tasks.iter().map(|task| confinement.refusal(&self.task_target(task))).collect();
+        let refusals: BTreeMap<String, String> =
+            tasks.iter().filter_map(|task| Some((task.id.clone(), confinement.refusal(&self.task_target(task))?))).collect();
         // Where plans execute: chosen once, before any task; an unusable engine fails every
         // task that would execute (up-to-date tasks stay up to date).
+        let mut plan_diagnostics: Vec<viewdag_ir::Diagnostic> = Vec::new();
         let engine = self.run_engine(options, &mut plan_diagnostics);
-        while finished < total {
-            // Start ready tasks, longest critical path first, while workers are free.
-            let mut ready: Vec<&Task> = waiting
-                .iter()
-                .map(|&index| &tasks[index])
-                .filter(|task| task.reads.iter().all(|read| done.contains(read) || !index_of.contains_key(read.as_str())))
-                .collect();
-            priority_order(&mut ready, &tasks, &costs);
-            // Whether a task ended without running (skipped or unplannable): its readers may
-            // be decidable now, so look again before waiting.
-            let mut ended_without_running = false;
-            let ready: Vec<usize> = ready.iter().map(|task| index_of[task.id.as_str()]).collect();
-            for index in ready {
-                let task = &tasks[index];
-                let blocker = self.blocker(&compile, task, &failed);
-                let refusal = if blocker.is_none() { refusals[index].clone() } else { None };
-                // Decided from digests, before planning: an up-to-date task needs no worker.
-                let fingerprint = match (&blocker, &refusal) {
-                    (None, None) => self.task_fingerprint(task),
-                    _ => None,
-                };
-                let up_to_date = match &fingerprint {
-                    Some(fingerprint)
-                        if !options.force
-                            // An append always adds rows; an overwrite, merge or replace of the
-                            // same rows into the same table version changes nothing.
-                            && self.task_write_mode(task) != WriteMode::Append
-                            && !task.reads.iter().any(|read| rewritten.contains(read)) =>
-                    {
-                        self.up_to_date(task, fingerprint, &run_state)
-                    }
-                    // An append the interrupted run already committed is not appended again.
-                    Some(_) if resuming && self.task_write_mode(task) == WriteMode::Append => self.committed_by_run(task, run),
-                    _ => None,
-                };
-                if blocker.is_none() && refusal.is_none() && up_to_date.is_none() && running.len() >= options.jobs.max(1) {
-                    // No free worker; a skipped or up-to-date task needs none, so keep looking.
-                    continue;
-                }
-                waiting.retain(|&other| other != index);
-                started_at[index] = Some(Instant::now());
-                let prepared = match (blocker, refusal, up_to_date, fingerprint) {
-                    (Some(reason), _, _, _) => Err(TaskOutcome::Skipped { reason }),
-                    (None, Some(message), _, _) => Err(TaskOutcome::Failed { message }),
-                    (None, None, Some(outcome), _) => Err(outcome),
-                    (None, None, None, None) => Err(TaskOutcome::Failed { message: format!("view `{}` has no task digest", task.view) }),
-                    (None, None, None, Some(fingerprint)) => {
-                        planned.push(task.id.clone());
-                        self.prepare_task(task, fingerprint, &engine, &mut plan_diagnostics)
-                            .map_err(|message| TaskOutcome::Failed { message })
-                    }
-                };
-                match prepared {
-                    Ok(prepared) => {
-                        progress(Progress::Started { task, index: started, total });
-                        started += 1;
-                        fingerprints[index] = Some(prepared.fingerprint.clone());
-                        tallies.insert(index, Arc::clone(&prepared.tally));
-                        let target = self.task_target(task);
-                        let view = task.view.clone();
-                        let handle = running.spawn_on(async move { execute_task(&view, prepared, &target, run).await }, runtime.handle());
-                        running_index.insert(handle.id(), index);
-                    }
-                    Err(outcome) => {
-                        let report = self.finish_task(task, (outcome, AuditSummary::default()), started_at[index], &mut failed, &mut done);
-                        progress(Progress::Finished { report: &report, index: finished, total });
-                        finished += 1;
-                        reports[index] = Some(report);
-                        ended_without_running = true;
-                    }
-                }
-            }
-            if finished == total {
-                break;
-            }
-            if ended_without_running {
-                continue;
-            }
-            let Some(joined) = runtime.block_on(running.join_next_with_id()) else {
-                // Nothing runs and nothing can start: the waiting tasks read each other in a
-                // cycle (which `plan_tasks` never produces), so skip them.
-                for index in std::mem::take(&mut waiting) {
-                    let outcome = TaskOutcome::Skipped { reason: "its upstream tasks never ran".to_string() };
-                    let report = self.finish_task(&tasks[index], (outcome, AuditSummary::default()), None, &mut failed, &mut done);
-                    progress(Progress::Finished { report: &report, index: finished, total });
-                    finished += 1;
-                    reports[index] = Some(report);
-                }
-                break;
-            };
-            let (index, execution) = match joined {
-                Ok((id, execution)) => (running_index[&id], execution),
-                Err(error) => (running_index[&error.id()], Err(format!("the task's execution was lost: {error}"))),
-            };
-            let task = &tasks[index];
-            let ended = match execution {
-                Ok(Executed { rows, table, audits, merged }) => match self.record_written(task, rows, table) {
-                    Ok(outcome) => (outcome, audits, merged),
-                    Err(message) => (TaskOutcome::Failed { message }, audits, merged),
-                },
-                Err(message) => (TaskOutcome::Failed { message }, AuditSummary::default(), None),
-            };
-            let (outcome, audits, merged) = ended;
-            let mut report = self.finish_task(task, (outcome, audits), started_at[index], &mut failed, &mut done);
-            report.merged = merged;
-            if let Some(tally) = tallies.remove(&index) {
-                report.expectations = tally.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();
-            }
-            let target = relative_location(&self.root, &self.task_target(task));
-            let state_changed = match (&report.outcome, fingerprints[index].take()) {
-                (TaskOutcome::Written { version, .. }, Some(fingerprint)) => {
-                    rewritten.insert(task.id.clone());
-                    run_state.tasks.insert(task.id.clone(), RecordedTask { target, fingerprint, version: *version });
-                    true
-                }
-                _ => run_state.tasks.remove(&task.id).is_some(),
-            };
-            // Saved at each commit, so a run killed after it never repeats it (an append
-            // would add its rows twice).
-            if state_changed && let Err(error) = run_state.save(&self.root) {
-                errors.push(format!("error[{}]: the run state was not saved after `{}`: {error}", Code::RunStateUnsaved.id(), task.id));
-            }
-            progress(Progress::Finished { report: &report, index: finished, total });
-            finished += 1;
-            reports[index] = Some(report);
-        }
+        let schedule = Schedule { tasks: &tasks, costs: &costs, jobs: options.jobs, failed: unselected_failures.keys().cloned().collect() };
+        let mut driver = RunDriver {
+            compiler: self,
+            compile: &compile,
+            force: options.force,
+            run,
+            resuming,
+            run_state,
+            refusals,
+            engine,
+            rewritten: BTreeSet::new(),
+            plan_diagnostics,
+            planned: Vec::new(),
+            errors: Vec::new(),
+            pending: BTreeMap::new(),
+        };
+        let reports = execute(&runtime, schedule, &mut driver, progress);
+        let RunDriver { mut run_state, plan_diagnostics, planned, mut errors, .. } = driver;
         self.unbind_materialized_tables();
         run_state.complete = true;
-        if let Err(error) = run_state.save(&self.root) {
-            errors.push(format!("error[{}]: the run state was not saved at the end of the run: {error}", Code::RunStateUnsaved.id()));
+        if let Err(cause) = run_state.save(&self.root) {
+            errors.push(RunError::StateUnsavedAtEnd { cause });
         }
         if !plan_diagnostics.is_empty() {
             compile.diagnostics.extend(plan_diagnostics);
@@ -393,27 +242,17 @@ impl Compiler {
             }
             compile.diagnostics.dedup();
         }
-        Ok(RunReport { compile, tasks: reports.into_iter().flatten().collect(), planned, warnings, errors })
+        let warnings: Vec<String> = unselected_failures.into_values().collect();
+        Ok(RunReport { compile, tasks: reports, planned, warnings, errors })
     }
 
-    fn finish_task(
-        &self,
-        task: &Task,
-        (outcome, audits): (TaskOutcome, AuditSummary),
-        started_at: Option<Instant>,
-        failed: &mut BTreeSet<String>,
-        done: &mut BTreeSet<String>,
-    ) -> TaskReport {
-        if !outcome.is_done() {
-            failed.insert(task.id.clone());
-        }
-        done.insert(task.id.clone());
+    fn task_report(&self, task: &Task, outcome: TaskOutcome, audits: AuditSummary, elapsed: Duration) -> TaskReport {
         TaskReport {
             id: task.id.clone(),
             view: task.view.clone(),
             target: relative_location(&self.root, &self.task_target(task)),
             outcome,
-            elapsed: started_at.map(|instant| instant.elapsed()).unwrap_or(Duration::ZERO),
+            elapsed,
             audits,
             expectations: Vec::new(),
             merged: None,
@@ -446,7 +285,7 @@ impl Compiler {
     }
 
     /// Why a task cannot run, if it cannot.
-    fn blocker(&self, compile: &CompileResponse, task: &Task, failed: &BTreeSet<String>) -> Option<String> {
+    fn blocker(&self, compile: &CompileResponse, task: &Task, failed_read: Option<&str>) -> Option<String> {
         match compile.view(&task.view).map(|view| &view.status) {
             Some(status) if status.is_valid() => {}
             Some(ViewStatus::Blocked { upstream }) => return Some(format!("view `{}` is blocked by errors in `{upstream}`", task.view)),
@@ -475,7 +314,7 @@ impl Compiler {
                 return Some(format!("output `{output}` has errors (its contract, partitioning or path); nothing was written"));
             }
         }
-        task.reads.iter().find(|read| failed.contains(*read)).map(|read| format!("upstream task `{read}` did not complete"))
+        failed_read.map(|read| format!("upstream task `{read}` did not complete"))
     }
 
     /// How a task writes its table.
@@ -516,16 +355,16 @@ impl Compiler {
         fingerprint: String,
         engine: &Result<Engine, String>,
         diagnostics: &mut Vec<viewdag_ir::Diagnostic>,
-    ) -> Result<PreparedTask, String> {
-        let engine = engine.as_ref().map_err(|message| format!("{message} (nothing was written)"))?;
-        let view = self.view_input(&task.view).ok_or_else(|| format!("view `{}` is gone", task.view))?;
+    ) -> Result<PreparedTask, TaskError> {
+        let engine = engine.as_ref().map_err(|message| TaskError::Engine(message.clone()))?;
+        let view = self.view_input(&task.view).ok_or_else(|| TaskError::Planning(format!("view `{}` is gone", task.view)))?;
         let physical = match physical_view(&self.db, view) {
             Ok(physical) => physical.clone(),
             Err(failure) => {
                 if let ViewFailure::Errors(errors) = failure {
                     diagnostics.extend(errors.iter().cloned());
                 }
-                return Err(format!("view `{}` failed to plan: {failure:?}", task.view));
+                return Err(TaskError::Planning(format!("view `{}` failed to plan: {failure:?}", task.view)));
             }
         };
         if let Ok(optimized) = optimized_view(&self.db, view) {
@@ -538,16 +377,17 @@ impl Compiler {
                 let spec = self.output_spec(output).expect("tasks come from the outputs").clone();
                 let problems = check_output(output, &spec, physical.plan.schema().as_ref());
                 if let Some(problem) = problems.iter().find(|diagnostic| diagnostic.is_error()) {
-                    return Err(format!("{} (nothing was written)", problem.message));
+                    return Err(TaskError::Contract { code: problem.code, message: problem.message.clone() });
                 }
                 TableWrite::of_output(&spec)
             }
         };
         let state = Arc::clone(&planning_session(&self.db, SurfaceInput::get(&self.db)).state);
-        let expectations = Arc::new(self.task_expectations(task, &physical.plan.schema(), &state, &write.unique_key)?);
+        let expectations =
+            Arc::new(self.task_expectations(task, &physical.plan.schema(), &state, &write.unique_key).map_err(TaskError::Planning)?);
         // A physical plan keeps execution state: run a fresh copy of the compiled one.
-        let plan = reset_plan_states(Arc::clone(&physical.plan)).map_err(|error| error.strip_backtrace())?;
-        let plan = self.plan_for_engine(engine, task, plan, diagnostics)?;
+        let plan = reset_plan_states(Arc::clone(&physical.plan)).map_err(|error| TaskError::Planning(error.strip_backtrace()))?;
+        let plan = self.plan_for_engine(engine, task, plan, diagnostics).map_err(TaskError::Planning)?;
         let policy = resolved_optimizer_pipeline(&self.db, SurfaceInput::get(&self.db))
             .as_ref()
             .map(|pipeline| pipeline.pushdown)
@@ -557,8 +397,9 @@ impl Compiler {
             PushdownPolicy::Warn | PushdownPolicy::Strict => {
                 let optimized = optimized_view(&self.db, view)
                     .as_ref()
-                    .map_err(|failure| format!("view `{}` failed to optimize: {failure:?}", task.view))?;
-                exact_claims(&optimized.plan).map_err(|error| format!("cannot build the pushdown audit: {}", error.strip_backtrace()))?
+                    .map_err(|failure| TaskError::Planning(format!("view `{}` failed to optimize: {failure:?}", task.view)))?;
+                exact_claims(&optimized.plan)
+                    .map_err(|error| TaskError::Audit(format!("cannot build the pushdown audit: {}", error.strip_backtrace())))?
             }
         };
         let tally = ExpectationTally::default();
@@ -612,9 +453,9 @@ impl Compiler {
     }
 
     /// After a task wrote its table: a materialized view's readers now scan that version.
-    fn record_written(&mut self, task: &Task, rows: usize, table: DeltaTable) -> Result<TaskOutcome, String> {
+    fn record_written(&mut self, task: &Task, rows: usize, table: DeltaTable) -> Result<TaskOutcome, TaskError> {
         let version = table.version().map(|version| i64::try_from(version).unwrap_or(i64::MAX)).unwrap_or(0);
-        self.bind_materialized(task, &table, version)?;
+        self.bind_materialized(task, &table, version).map_err(TaskError::Bind)?;
         Ok(TaskOutcome::Written { rows, version })
     }
 
@@ -648,150 +489,124 @@ impl Compiler {
     }
 }
 
-/// Executes a prepared plan, streaming its rows into one Delta commit. Runs on the tokio
-/// runtime; a panic inside DataFusion or deltalake fails this task, not the run.
-async fn execute_task(view: &str, prepared: PreparedTask, target: &Path, run: u64) -> Execution {
+/// A run's side of the executor: up-to-date checks, planning, the Delta sink, the run state.
+struct RunDriver<'a> {
+    compiler: &'a mut Compiler,
+    compile: &'a CompileResponse,
+    force: bool,
+    run: u64,
+    resuming: bool,
+    run_state: RunState,
+    /// Tasks whose target the write confinement refuses, with why.
+    refusals: BTreeMap<String, String>,
+    engine: Result<Engine, String>,
+    /// Tasks that wrote their table in this run: their readers are not up to date.
+    rewritten: BTreeSet<String>,
+    plan_diagnostics: Vec<viewdag_ir::Diagnostic>,
+    planned: Vec<String>,
+    errors: Vec<RunError>,
+    /// Executing tasks' fingerprints and expectation tallies, by task id.
+    pending: BTreeMap<String, (String, ExpectationTally)>,
+}
+
+impl TaskDriver for RunDriver<'_> {
+    /// The task's fingerprint.
+    type Ready = String;
+    type Ending = TaskOutcome;
+    type Output = Executed;
+    type Report = TaskReport;
+
+    fn decide(&mut self, task: &Task, failed_read: Option<&str>) -> Decision<String, TaskOutcome> {
+        if let Some(reason) = self.compiler.blocker(self.compile, task, failed_read) {
+            return Decision::End(TaskOutcome::Skipped { reason });
+        }
+        if let Some(refusal) = self.refusals.get(&task.id) {
+            return Decision::End(TaskOutcome::Failed { error: TaskError::Refused(refusal.clone()) });
+        }
+        // Decided from digests, before planning: an up-to-date task needs no worker.
+        let Some(fingerprint) = self.compiler.task_fingerprint(task) else {
+            return Decision::End(TaskOutcome::Failed { error: TaskError::Planning(format!("view `{}` has no task digest", task.view)) });
+        };
+        let mode = self.compiler.task_write_mode(task);
+        // An append always adds rows; an overwrite, merge or replace of the same rows into
+        // the same table version changes nothing.
+        let up_to_date = if !self.force && mode != WriteMode::Append && !task.reads.iter().any(|read| self.rewritten.contains(read)) {
+            self.compiler.up_to_date(task, &fingerprint, &self.run_state)
+        } else if self.resuming && mode == WriteMode::Append {
+            // An append the interrupted run already committed is not appended again.
+            self.compiler.committed_by_run(task, self.run)
+        } else {
+            None
+        };
+        match up_to_date {
+            Some(outcome) => Decision::End(outcome),
+            None => Decision::Execute(fingerprint),
+        }
+    }
+
+    fn prepare(&mut self, task: &Task, fingerprint: String) -> Result<Execution<Executed>, TaskOutcome> {
+        self.planned.push(task.id.clone());
+        let prepared = self
+            .compiler
+            .prepare_task(task, fingerprint, &self.engine, &mut self.plan_diagnostics)
+            .map_err(|error| TaskOutcome::Failed { error })?;
+        self.pending.insert(task.id.clone(), (prepared.fingerprint.clone(), Arc::clone(&prepared.tally)));
+        let target = self.compiler.task_target(task);
+        Ok(execute_task(task.view.clone(), prepared, target, self.run).boxed())
+    }
+
+    fn ended(&mut self, task: &Task, outcome: TaskOutcome, elapsed: Duration) -> TaskReport {
+        self.compiler.task_report(task, outcome, AuditSummary::default(), elapsed)
+    }
+
+    fn executed(&mut self, task: &Task, result: Result<Executed, TaskError>, elapsed: Duration) -> TaskReport {
+        let (outcome, audits, merged) = match result {
+            Ok(Executed { written: WrittenTable { table, rows, merged }, audits }) => match self.compiler.record_written(task, rows, table)
+            {
+                Ok(outcome) => (outcome, audits, merged),
+                Err(error) => (TaskOutcome::Failed { error }, audits, merged),
+            },
+            Err(error) => (TaskOutcome::Failed { error }, AuditSummary::default(), None),
+        };
+        let mut report = self.compiler.task_report(task, outcome, audits, elapsed);
+        report.merged = merged;
+        let (fingerprint, tally) = self.pending.remove(&task.id).unzip();
+        if let Some(tally) = tally {
+            report.expectations = tally.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();
+        }
+        let target = relative_location(&self.compiler.root, &self.compiler.task_target(task));
+        let state_changed = match (&report.outcome, fingerprint) {
+            (TaskOutcome::Written { version, .. }, Some(fingerprint)) => {
+                self.rewritten.insert(task.id.clone());
+                self.run_state.tasks.insert(task.id.clone(), RecordedTask { target, fingerprint, version: *version });
+                true
+            }
+            _ => self.run_state.tasks.remove(&task.id).is_some(),
+        };
+        // Saved at each commit, so a run killed after it never repeats it (an append
+        // would add its rows twice).
+        if state_changed && let Err(cause) = self.run_state.save(&self.compiler.root) {
+            self.errors.push(RunError::StateUnsavedAfterTask { task: task.id.clone(), cause });
+        }
+        report
+    }
+
+    fn never_ran(&self, _task: &Task) -> TaskOutcome {
+        TaskOutcome::Skipped { reason: "its upstream tasks never ran".to_string() }
+    }
+
+    fn completed(report: &TaskReport) -> bool {
+        report.outcome.is_done()
+    }
+}
+
+/// Executes a prepared plan: audits its `Exact` claims, checks its expectations while its
+/// rows stream into the Delta sink. Runs on the runtime (the executor catches its panics).
+async fn execute_task(view: String, prepared: PreparedTask, target: PathBuf, run: u64) -> Result<Executed, TaskError> {
     let PreparedTask { plan, state, write, expectations, tally, claims, policy, fingerprint: _ } = prepared;
-    let audits = audit_claims(view, &claims, policy, &state).await?;
+    let audits = audit_claims(&view, &claims, policy, &state).await?;
     let plan: Arc<dyn ExecutionPlan> =
         if expectations.is_empty() { plan } else { Arc::new(ExpectationExec::new(plan, expectations, tally)) };
-    let written = std::panic::AssertUnwindSafe(write_plan(target, Arc::clone(&plan), &state, &write, run)).catch_unwind().await;
-    let (table, rows, merged) = written.map_err(|panic| format!("executing `{view}` panicked: {}", panic_message(panic.as_ref())))??;
-    Ok(Executed { rows, table, audits, merged })
-}
-
-/// Checks every `Exact` claim against the data. A broken claim fails the task under
-/// `strict` (before anything is written) and is a warning under `warn`.
-async fn audit_claims(view: &str, claims: &[ExactClaim], policy: PushdownPolicy, state: &SessionState) -> Result<AuditSummary, String> {
-    let mut summary = AuditSummary::default();
-    for claim in claims {
-        let audit = claim.audit(state).await.map_err(|error| {
-            format!("auditing the pushdown of `{}` into `{}` failed: {}", claim.predicate, claim.relation, error.strip_backtrace())
-        })?;
-        summary.claims_checked += 1;
-        if audit.violating_rows == 0 {
-            continue;
-        }
-        let problem = format!(
-            "the provider of `{}` claims to apply `{}` exactly, but returned {} row(s) that fail it, so `{view}` would be wrong",
-            audit.relation, audit.predicate, audit.violating_rows
-        );
-        match policy {
-            PushdownPolicy::Strict => return Err(format!("{problem} (nothing was written)")),
-            PushdownPolicy::Warn | PushdownPolicy::Off => summary.warnings.push(problem),
-        }
-    }
-    Ok(summary)
-}
-
-fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
-    panic
-        .downcast_ref::<&str>()
-        .map(|message| message.to_string())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown panic".to_string())
-}
-
-/// Streams `plan`'s rows into the Delta table at `target` in one commit (creating the table
-/// if needed) and returns the table, how many rows were written and, for a merge, what it
-/// did. deltalake casts types Delta stores differently (e.g. `Utf8View` as `Utf8`). The
-/// commit carries viewdag's application transaction at `run`; a concurrent commit to the
-/// table fails it (`V0902`).
-pub async fn write_plan(
-    target: &Path,
-    plan: Arc<dyn ExecutionPlan>,
-    state: &SessionState,
-    write: &TableWrite,
-    run: u64,
-) -> Result<(DeltaTable, usize, Option<MergeCounts>), String> {
-    let TableWrite { mode, partition_by, unique_key: _, delete_not_matched_by_source: _, replace_where, merge_schema } = write;
-    let mode = *mode;
-    std::fs::create_dir_all(target).map_err(|error| format!("cannot create {}: {error}", target.display()))?;
-    let url = directory_url(target)?;
-    let table = DeltaTable::try_from_url(url).await.map_err(|error| format!("cannot open {}: {error}", target.display()))?;
-    let input = LogicalPlanBuilder::scan("viewdag_task", provider_as_source(Arc::new(PlannedTable::new(Arc::clone(&plan)))), None)
-        .and_then(LogicalPlanBuilder::build)
-        .map_err(|error| error.strip_backtrace())?;
-    // The planning session (its object stores serve the plan's scans) with deltalake's planner
-    // for the writer's own nodes; the plan is already optimized, so no physical rule runs again.
-    let writer_state = SessionStateBuilder::new_from_existing(state.clone())
-        .with_query_planner(DeltaPlanner::new())
-        .with_physical_optimizer_rules(Vec::new())
-        .build();
-    // A first commit must not retry: deltalake would land it as version 1 on top of a
-    // concurrent creator's version 0 without removing that one's files.
-    let creating = table.version().is_none();
-    let mut commit =
-        CommitProperties::default().with_application_transaction(Transaction::new(APP_ID, i64::try_from(run).unwrap_or(i64::MAX)));
-    if creating {
-        commit = commit.with_max_retries(0);
-    }
-    if mode == WriteMode::Merge && !creating {
-        // The merge plans its own join over the new rows, so it keeps the session's physical
-        // rules (join selection); the task's plan inside is already optimized.
-        let (merged, counts) = merge_into(table, input, Arc::new(state.clone()), write, commit).await?;
-        let rows = counts.inserted + counts.updated;
-        return Ok((merged, rows, Some(counts)));
-    }
-    let save_mode = match mode {
-        // The first merge creates the table: there is nothing to match.
-        WriteMode::Overwrite | WriteMode::ReplaceWhere | WriteMode::Merge => SaveMode::Overwrite,
-        WriteMode::Append => SaveMode::Append,
-    };
-    let mut builder = table
-        .write(Vec::new())
-        .with_input_plan(input)
-        .with_session_state(Arc::new(writer_state))
-        .with_save_mode(save_mode)
-        .with_commit_properties(commit);
-    if !partition_by.is_empty() {
-        builder = builder.with_partition_columns(partition_by.to_vec());
-    }
-    if mode == WriteMode::ReplaceWhere
-        && let Some(predicate) = replace_where
-    {
-        builder = builder.with_replace_where(predicate.as_str());
-    }
-    if *merge_schema {
-        builder = builder.with_schema_mode(deltalake::operations::write::SchemaMode::Merge);
-    }
-    let written = builder.await.map_err(|error| write_failure(target, error))?;
-    // Rows written: what this very commit records (deltalake's `operationMetrics` of the
-    // version it made), else the plan's metrics.
-    let rows = committed_rows(&written).await.or_else(|| plan.metrics().and_then(|metrics| metrics.output_rows())).unwrap_or(0);
-    Ok((written, rows, None))
-}
-
-/// `num_added_rows` of the commit `table`'s state is at (the one just made).
-async fn committed_rows(table: &DeltaTable) -> Option<usize> {
-    let history: Vec<_> = table.history(Some(1)).try_collect().await.ok()?;
-    let metrics = history.first()?.info.get("operationMetrics")?;
-    metrics.get("num_added_rows")?.as_u64().and_then(|rows| usize::try_from(rows).ok())
-}
-
-/// A failed write as the task's message: a commit conflict coded `V0902`, naming the table
-/// and what to do.
-fn write_failure(target: &Path, error: DeltaTableError) -> String {
-    if is_commit_conflict(&error) {
-        format!(
-            "error[{}]: another writer committed to the Delta table {} while this task wrote it ({error}); nothing of this task was committed — run again once the other writer is done",
-            Code::CommitConflict.id(),
-            target.display()
-        )
-    } else {
-        format!("writing {} failed: {error}", target.display())
-    }
-}
-
-/// Whether a failed commit lost to another writer's commit.
-pub(crate) fn is_commit_conflict(error: &DeltaTableError) -> bool {
-    matches!(
-        error,
-        DeltaTableError::VersionAlreadyExists(_)
-            | DeltaTableError::Transaction {
-                source: TransactionError::CommitConflict(_)
-                    | TransactionError::MaxCommitAttempts(_)
-                    | TransactionError::VersionAlreadyExists(_)
-            }
-    )
+    let written = DeltaSink { target, write, run }.consume(plan, state).await?;
+    Ok(Executed { written, audits })
 }

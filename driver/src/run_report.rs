@@ -24,7 +24,10 @@ pub fn task_json(report: &TaskReport) -> serde_json::Value {
     let outcome = match &report.outcome {
         TaskOutcome::Written { rows, version } => serde_json::json!({ "status": "written", "rows": rows, "version": version }),
         TaskOutcome::UpToDate { version } => serde_json::json!({ "status": "up_to_date", "version": version }),
-        TaskOutcome::Failed { message } => serde_json::json!({ "status": "failed", "message": message }),
+        TaskOutcome::Failed { error } => match error.code() {
+            Some(code) => serde_json::json!({ "status": "failed", "code": code.id(), "message": error.to_string() }),
+            None => serde_json::json!({ "status": "failed", "message": error.to_string() }),
+        },
         TaskOutcome::Skipped { reason } => serde_json::json!({ "status": "skipped", "reason": reason }),
     };
     let merged = report
@@ -43,5 +46,6 @@ pub fn task_json(report: &TaskReport) -> serde_json::Value {
 /// The whole run's JSON.
 pub fn run_report_json(report: &RunReport) -> serde_json::Value {
     let tasks: Vec<serde_json::Value> = report.tasks.iter().map(task_json).collect();
-    serde_json::json!({ "succeeded": report.succeeded(), "tasks": tasks, "warnings": report.warnings, "errors": report.errors })
+    let errors: Vec<String> = report.errors.iter().map(ToString::to_string).collect();
+    serde_json::json!({ "succeeded": report.succeeded(), "tasks": tasks, "warnings": report.warnings, "errors": errors })
 }

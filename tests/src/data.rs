@@ -49,7 +49,7 @@ pub fn write_csv_file(path: &Path, batch: &RecordBatch) {
 }
 
 /// Reads every row of the Delta table at `directory` (latest version) with a fresh
-/// `deltalake` reader, sorted, as text lines `a|b|c`.
+/// `deltalake` reader, in the canonical row form (`viewdag_driver::execute::rows`).
 pub fn read_delta_rows(directory: &Path) -> Vec<String> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a runtime");
     runtime.block_on(async {
@@ -60,11 +60,11 @@ pub fn read_delta_rows(directory: &Path) -> Vec<String> {
         let provider = table.table_provider().await.expect("a provider");
         let frame = context.read_table(provider).expect("the table is readable");
         let batches = frame.collect().await.expect("the table reads");
-        rows_as_text(&batches)
+        canonical_rows(&batches)
     })
 }
 
-pub use viewdag_driver::rows::rows_as_text;
+pub use viewdag_driver::execute::canonical_rows;
 
 /// The latest version of the Delta table at `directory`, read with a fresh `deltalake`
 /// reader (`None` if it is not a Delta table).

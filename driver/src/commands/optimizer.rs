@@ -2,30 +2,29 @@
 //! plan diff for every pass that changed the plan, or JSON) and `lab SPEC --rulepacks …`
 //! (every output compiled and executed under each rulepack; rows must be identical).
 //!
-//! `lab` executes in memory: a materialized view's task result is registered as an
-//! in-memory table that its readers scan, so nothing is written to disk.
+//! `lab` executes through the task executor into the memory sink (`execute`): a
+//! materialized view's task result is bound as an in-memory table that its readers scan,
+//! under an identity of its own per rulepack run, so nothing is written to disk and no
+//! identity ever names two different tables.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use datafusion::arrow::array::{Array, RecordBatch};
-use datafusion::arrow::datatypes::DataType;
-use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
-use datafusion::datasource::MemTable;
-use datafusion::physical_plan::collect;
-use salsa::Setter;
+use datafusion::physical_plan::execution_plan::reset_plan_states;
 use serde::Serialize;
-use viewdag_ir::{ProviderIdentity, SurfaceInput};
+use viewdag_ir::SurfaceInput;
 use viewdag_optimize::pushdown::PushdownReport;
 use viewdag_optimize::{OptimizerPipelineConfig, OptimizerTrace, PassTraceEntry, PhaseTrace, physical_view};
-use viewdag_schedule::TaskKind;
+use viewdag_schedule::{Task, TaskKind};
 use viewdag_surface::planning_session;
 
 use crate::compiler::{CompileRequest, CompileResponse, Compiler, Recording};
 use crate::error::DriverError;
+use crate::execute::memory_sink::MemoryBindings;
+use crate::execute::{CollectedRows, Decision, Execution, MemorySink, Schedule, TaskDriver, TaskError, TaskSink, canonical_rows, execute};
 
 fn short(digest: &str) -> &str {
     &digest[..digest.len().min(12)]
@@ -201,7 +200,8 @@ pub struct LabViewResult {
     /// Time spent in optimizer rules for this view (sum of trace entries).
     pub planning_time: Duration,
     pub execution_time: Duration,
-    /// The result rows, rendered and sorted (a multiset); floats to 9 significant digits.
+    /// The result rows in the canonical form (`execute::rows`: a sorted multiset, floats to
+    /// 9 significant digits).
     #[serde(skip)]
     pub rows: Option<Vec<String>>,
     pub row_count: Option<usize>,
@@ -220,39 +220,6 @@ pub struct LabReport {
     pub rulepacks: Vec<LabRulepackResult>,
     /// Outputs whose rows differ between rulepacks (or failed under some).
     pub mismatches: Vec<String>,
-}
-
-fn render_value(array: &dyn Array, row: usize, formatter: &ArrayFormatter<'_>) -> String {
-    if array.is_null(row) {
-        return "NULL".to_string();
-    }
-    match array.data_type() {
-        DataType::Float16 | DataType::Float32 | DataType::Float64 => {
-            let text = formatter.value(row).to_string();
-            text.parse::<f64>().map(|value| format!("{value:.8e}")).unwrap_or(text)
-        }
-        _ => formatter.value(row).to_string(),
-    }
-}
-
-/// Rows as sorted strings: a multiset that does not depend on partitioning or order.
-pub fn canonical_rows(batches: &[RecordBatch]) -> Result<Vec<String>, String> {
-    let options = FormatOptions::default();
-    let mut rows = Vec::new();
-    for batch in batches {
-        let formatters: Vec<ArrayFormatter<'_>> = batch
-            .columns()
-            .iter()
-            .map(|column| ArrayFormatter::try_new(column.as_ref(), &options).map_err(|error| error.to_string()))
-            .collect::<Result<_, _>>()?;
-        for row in 0..batch.num_rows() {
-            let values: Vec<String> =
-                batch.columns().iter().zip(&formatters).map(|(column, formatter)| render_value(column.as_ref(), row, formatter)).collect();
-            rows.push(values.join(" | "));
-        }
-    }
-    rows.sort();
-    Ok(rows)
 }
 
 fn trace_summary(traces: &[&OptimizerTrace]) -> (usize, Vec<String>, Duration) {
@@ -304,13 +271,34 @@ pub fn run_lab(spec: &Path, rulepacks: &[String]) -> Result<LabReport, DriverErr
     Ok(LabReport { rulepacks: results, mismatches })
 }
 
-/// Runs every task in dependency order; materialized views become in-memory tables.
+/// Runs every task through the executor, one at a time in task order (so each output's
+/// execution time is its own), into the memory sink; a materialized view's rows become the
+/// in-memory table its readers scan, under this memory run's own identity.
 fn execute_in_memory(compiler: &mut Compiler, response: &CompileResponse) -> Vec<LabViewResult> {
     let tasks = compiler.tasks();
-    let mut results = Vec::new();
-    let mut bound = Vec::new();
-    let mut failed: Vec<String> = Vec::new();
-    for task in &tasks {
+    let runtime = Arc::clone(compiler.db.tokio());
+    let bindings = compiler.begin_memory_run();
+    let costs = BTreeMap::new();
+    let schedule = Schedule { tasks: &tasks, costs: &costs, jobs: 1, failed: BTreeSet::new() };
+    let mut driver = LabDriver { compiler, response, bindings, pending: BTreeMap::new() };
+    let results = execute(&runtime, schedule, &mut driver, &mut |_| {});
+    let LabDriver { compiler, bindings, .. } = driver;
+    compiler.end_memory_run(bindings);
+    results.into_iter().flatten().collect()
+}
+
+/// `lab`'s side of the executor: each task's P2 into the memory sink.
+struct LabDriver<'a> {
+    compiler: &'a mut Compiler,
+    response: &'a CompileResponse,
+    bindings: MemoryBindings,
+    /// Executing tasks' results so far, by task id.
+    pending: BTreeMap<String, LabViewResult>,
+}
+
+impl LabDriver<'_> {
+    /// A task's result before it executes: its digests from the compile.
+    fn result(&self, task: &Task) -> LabViewResult {
         let mut result = LabViewResult {
             output: match &task.kind {
                 TaskKind::Output { output } => output.clone(),
@@ -327,72 +315,97 @@ fn execute_in_memory(compiler: &mut Compiler, response: &CompileResponse) -> Vec
             row_count: None,
             error: None,
         };
-        if let Some(view) = response.view(&task.view)
+        if let Some(view) = self.response.view(&task.view)
             && let crate::compiler::ViewStatus::Compiled { p1_digest, p2_digest, .. } = &view.status
         {
             result.p1_digest = Some(p1_digest.clone());
             result.p2_digest = Some(p2_digest.clone());
         }
-        let Some(view) = compiler.view_input(&task.view) else { continue };
-        if let Some(upstream) = task.reads.iter().find(|read| failed.contains(*read)) {
-            result.error = Some(format!("not executed: upstream task `{upstream}` failed"));
-        } else {
-            execute_task(compiler, task, view, &mut result, &mut bound);
-        }
-        if result.error.is_some() {
-            failed.push(task.id.clone());
-        }
-        results.push(result);
+        result
     }
-    for view in bound {
-        view.set_materialized_table(&mut compiler.db).to(None);
-    }
-    results
 }
 
-/// Executes one task's P2; a materialized view's rows become the table its readers scan.
-fn execute_task(
-    compiler: &mut Compiler,
-    task: &viewdag_schedule::Task,
-    view: viewdag_ir::ViewInput,
-    result: &mut LabViewResult,
-    bound: &mut Vec<viewdag_ir::ViewInput>,
-) {
-    match physical_view(&compiler.db, view).clone() {
-        Err(failure) => result.error = Some(format!("did not compile: {failure:?}")),
-        Ok(physical) => {
-            if let Some(Ok(plans)) = compiler.view_plans(&task.view) {
-                let (passes, changed, planning) = trace_summary(&[plans.optimized.trace.as_ref(), plans.physical.trace.as_ref()]);
-                (result.passes, result.changed_rules, result.planning_time) = (passes, changed, planning);
+impl TaskDriver for LabDriver<'_> {
+    type Ready = LabViewResult;
+    /// `None`: the task's view is gone (no result).
+    type Ending = Option<LabViewResult>;
+    type Output = CollectedRows;
+    type Report = Option<LabViewResult>;
+
+    fn decide(&mut self, task: &Task, failed_read: Option<&str>) -> Decision<LabViewResult, Option<LabViewResult>> {
+        if self.compiler.view_input(&task.view).is_none() {
+            return Decision::End(None);
+        }
+        let mut result = self.result(task);
+        match failed_read {
+            Some(upstream) => {
+                result.error = Some(format!("not executed: upstream task `{upstream}` failed"));
+                Decision::End(Some(result))
             }
-            let state = Arc::clone(&planning_session(&compiler.db, SurfaceInput::get(&compiler.db)).state);
-            let started = Instant::now();
-            let executed = compiler.db.tokio().block_on(collect(Arc::clone(&physical.plan), state.task_ctx()));
-            result.execution_time = started.elapsed();
-            match executed {
-                Err(error) => result.error = Some(format!("execution failed: {}", error.strip_backtrace())),
-                Ok(batches) => {
-                    match canonical_rows(&batches) {
-                        Ok(rows) => {
-                            result.row_count = Some(rows.len());
-                            result.rows = Some(rows);
-                        }
-                        Err(message) => result.error = Some(message),
-                    }
-                    if task.kind == TaskKind::Materialize {
-                        match MemTable::try_new(physical.plan.schema(), vec![batches]) {
-                            Ok(table) => {
-                                let identity = ProviderIdentity::Materialized { view: format!("lab:{}", task.view) };
-                                compiler.db.register_provider(identity.clone(), Arc::new(table));
-                                view.set_materialized_table(&mut compiler.db).to(Some(identity));
-                                bound.push(view);
-                            }
-                            Err(error) => result.error = Some(error.strip_backtrace()),
-                        }
-                    }
+            None => Decision::Execute(result),
+        }
+    }
+
+    fn prepare(&mut self, task: &Task, mut result: LabViewResult) -> Result<Execution<CollectedRows>, Option<LabViewResult>> {
+        let Some(view) = self.compiler.view_input(&task.view) else { return Err(None) };
+        let physical = match physical_view(&self.compiler.db, view) {
+            Ok(physical) => physical.clone(),
+            Err(failure) => {
+                result.error = Some(format!("did not compile: {failure:?}"));
+                return Err(Some(result));
+            }
+        };
+        if let Some(Ok(plans)) = self.compiler.view_plans(&task.view) {
+            let (passes, changed, planning) = trace_summary(&[plans.optimized.trace.as_ref(), plans.physical.trace.as_ref()]);
+            (result.passes, result.changed_rules, result.planning_time) = (passes, changed, planning);
+        }
+        // A physical plan keeps execution state: run a fresh copy of the compiled one.
+        let plan = match reset_plan_states(Arc::clone(&physical.plan)) {
+            Ok(plan) => plan,
+            Err(error) => {
+                result.error = Some(format!("execution failed: {}", error.strip_backtrace()));
+                return Err(Some(result));
+            }
+        };
+        let state = Arc::clone(&planning_session(&self.compiler.db, SurfaceInput::get(&self.compiler.db)).state);
+        self.pending.insert(task.id.clone(), result);
+        Ok(MemorySink.consume(plan, state))
+    }
+
+    fn ended(&mut self, _task: &Task, ending: Option<LabViewResult>, _elapsed: Duration) -> Option<LabViewResult> {
+        ending
+    }
+
+    fn executed(&mut self, task: &Task, executed: Result<CollectedRows, TaskError>, elapsed: Duration) -> Option<LabViewResult> {
+        let mut result = self.pending.remove(&task.id).unwrap_or_else(|| self.result(task));
+        match executed {
+            Err(error) => {
+                result.execution_time = elapsed;
+                result.error = Some(format!("execution failed: {error}"));
+            }
+            Ok(collected) => {
+                result.execution_time = collected.elapsed;
+                let rows = canonical_rows(&collected.batches);
+                result.row_count = Some(rows.len());
+                result.rows = Some(rows);
+                if task.kind == TaskKind::Materialize
+                    && let Err(error) = self.compiler.bind_memory_table(&mut self.bindings, &task.view, &collected)
+                {
+                    result.error = Some(error.to_string());
                 }
             }
         }
+        Some(result)
+    }
+
+    fn never_ran(&self, task: &Task) -> Option<LabViewResult> {
+        let mut result = self.result(task);
+        result.error = Some("not executed: its upstream tasks never ran".to_string());
+        Some(result)
+    }
+
+    fn completed(result: &Option<LabViewResult>) -> bool {
+        result.as_ref().is_none_or(|result| result.error.is_none())
     }
 }
 

@@ -160,7 +160,7 @@ outputs:
 "#;
     let refused = run_on(&remote.write_spec("partitioned.yaml", partitioned), cluster.engine());
     assert!(
-        matches!(&refused.tasks[0].outcome, TaskOutcome::Failed { message } if message.contains("partition column `region`")),
+        matches!(&refused.tasks[0].outcome, TaskOutcome::Failed { error } if error.to_string().contains("partition column `region`")),
         "{:?}",
         refused.tasks
     );
@@ -194,7 +194,7 @@ fn an_unreachable_scheduler_fails_every_task_and_writes_nothing() {
     assert_eq!(report.tasks.len(), 5, "{:?}", report.tasks);
     for task in &report.tasks {
         match &task.outcome {
-            TaskOutcome::Failed { message } => assert!(message.contains(&format!("127.0.0.1:{port}")), "{}: {message}", task.id),
+            TaskOutcome::Failed { error } => assert!(error.to_string().contains(&format!("127.0.0.1:{port}")), "{}: {error}", task.id),
             TaskOutcome::Skipped { reason } => assert!(reason.contains("did not complete"), "{}: {reason}", task.id),
             other => panic!("{}: {other:?}", task.id),
         }
@@ -223,8 +223,10 @@ fn the_spec_profile_chooses_the_engine() {
     let unreachable = shop_spec().replace("\nprofile:\n", &engine);
     let spec = project.write_spec("spec.yaml", &unreachable);
     let report = Compiler::new().unwrap().run(&CompileRequest::new(&spec), &mut |_| {}).unwrap();
-    let failed =
-        report.tasks.iter().filter(|task| matches!(&task.outcome, TaskOutcome::Failed { message } if message.contains(&port.to_string())));
+    let failed = report
+        .tasks
+        .iter()
+        .filter(|task| matches!(&task.outcome, TaskOutcome::Failed { error } if error.to_string().contains(&port.to_string())));
     assert!(failed.count() >= 1, "{:?}", report.tasks);
     assert!(report.tasks.iter().all(|task| !task.outcome.is_done()), "{:?}", report.tasks);
 }
@@ -270,7 +272,8 @@ fn the_command_line_runs_on_a_cluster_and_the_cluster_stops_on_sigterm() {
                 let rows = |root: &Path| read_delta_rows(&root.join(&remote_task.target));
                 assert_eq!(rows(local.path()), rows(remote.path()), "{}", remote_task.id);
             }
-            TaskOutcome::Failed { message } => {
+            TaskOutcome::Failed { error } => {
+                let message = error.to_string();
                 assert!(message.contains("Ballista job"), "{}: {message}", remote_task.id);
                 assert_eq!(delta_version(&remote.path().join(&remote_task.target)), None, "{} committed nothing", remote_task.id);
             }
@@ -349,7 +352,8 @@ outputs:
             let keys = |rows: &[String]| rows.iter().map(|row| row.split('|').next().unwrap_or("").to_string()).collect::<Vec<_>>();
             assert_eq!(keys(&read_delta_rows(&table)), keys(&written), "the same groups as a local run");
         }
-        TaskOutcome::Failed { message } => {
+        TaskOutcome::Failed { error } => {
+            let message = error.to_string();
             assert!(message.contains("Ballista") || message.contains("executor"), "{message}");
             assert_eq!(delta_version(&table), None, "a failed task commits nothing");
         }

@@ -5,7 +5,7 @@
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::prelude::{CsvReadOptions, ParquetReadOptions, SessionContext};
 use viewdag_driver::{CompileRequest, Compiler, TaskOutcome};
-use viewdag_tests::data::{read_delta_rows, rows_as_text};
+use viewdag_tests::data::{canonical_rows, read_delta_rows};
 
 use crate::support::{TempProject, shop_spec};
 
@@ -29,7 +29,7 @@ fn direct_rows(project: &TempProject, sql: &str) -> Vec<String> {
             .await
             .expect("registered");
         let batches = context.sql(sql).await.expect("the query plans").collect().await.expect("the query runs");
-        rows_as_text(&batches)
+        canonical_rows(&batches)
     })
 }
 
@@ -242,7 +242,7 @@ fn a_task_failing_mid_execution_keeps_its_table_and_the_others_are_written() {
     assert!(!report.compile.has_errors(), "{:?}", report.compile.diagnostics);
     let outcome = |id: &str| report.tasks.iter().find(|task| task.id == id).unwrap().outcome.clone();
     assert!(
-        matches!(outcome("output:top_regions"), TaskOutcome::Failed { message } if message.contains("Divide by zero")),
+        matches!(outcome("output:top_regions"), TaskOutcome::Failed { error } if error.to_string().contains("Divide by zero")),
         "{:?}",
         report.tasks
     );

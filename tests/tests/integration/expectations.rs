@@ -101,7 +101,8 @@ fn warn_counts_drop_removes_and_fail_commits_nothing() {
 
     let failed = run(&project, &spec(r#"{ valid_amount: { predicate: "amount >= 0" } }"#, "{ row_count: { max: 5 } }"));
     assert!(!failed.succeeded());
-    let TaskOutcome::Failed { message } = &failed.tasks[0].outcome else { panic!("{:?}", failed.tasks) };
+    let TaskOutcome::Failed { error } = &failed.tasks[0].outcome else { panic!("{:?}", failed.tasks) };
+    let message = error.to_string();
     assert!(message.contains("valid_amount") && message.contains("row_count"), "{message}");
     assert_eq!(result(&failed, "valid_amount").rows_failed, negative);
     assert_eq!(result(&failed, "row_count").rows_failed, 1);

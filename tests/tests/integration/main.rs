@@ -11,6 +11,7 @@ mod diagnostics;
 mod docs_site;
 mod embed;
 mod end_to_end;
+mod execute;
 mod expectations;
 mod golden;
 mod incremental;

@@ -88,7 +88,8 @@ fn duplicate_keys_are_refused_before_any_commit() {
     let merge = "    mode: merge\n    unique_key: [id]\n";
     assert!(run(&project, &spec(merge, COLUMNS), &[(1, "a", 1)]).succeeded());
     let report = run(&project, &spec(merge, COLUMNS), &[(1, "x", 1), (1, "y", 1), (2, "z", 1)]);
-    let TaskOutcome::Failed { message } = &report.tasks[0].outcome else { panic!("{:?}", report.tasks) };
+    let TaskOutcome::Failed { error } = &report.tasks[0].outcome else { panic!("{:?}", report.tasks) };
+    let message = error.to_string();
     assert!(message.contains("unique_key(id)"), "the message names the key: {message}");
     assert_eq!(delta_version(&project.path().join("out/table")), Some(0), "nothing committed");
     assert_eq!(table_rows(&project), ["1|a|1"]);
@@ -168,6 +169,7 @@ fn a_concurrent_commit_during_a_merge_is_reported_as_a_conflict() {
             .await
             .map(|_| ())
             .unwrap_err()
+            .to_string()
     });
     assert!(message.contains("concurrent transaction") && message.contains("Commit failed"), "the conflict is reported: {message}");
     assert_eq!(table_rows(&project), ["1|other|1"], "the losing merge changed nothing");

@@ -131,12 +131,12 @@ fn a_symlink_out_of_the_project_or_onto_a_source_is_refused_before_anything_is_w
     );
     assert!(codes(&report).is_empty(), "lexically fine: {:?}", report.compile.diagnostics);
     assert!(
-        matches!(outcome(&report, "output:escaping"), TaskOutcome::Failed { message } if message.contains("outside the project")),
+        matches!(outcome(&report, "output:escaping"), TaskOutcome::Failed { error } if error.to_string().contains("outside the project")),
         "{:?}",
         report.tasks
     );
     assert!(
-        matches!(outcome(&report, "output:aliased"), TaskOutcome::Failed { message } if message.contains("source `orders`")),
+        matches!(outcome(&report, "output:aliased"), TaskOutcome::Failed { error } if error.to_string().contains("source `orders`")),
         "{:?}",
         report.tasks
     );
@@ -153,6 +153,10 @@ fn a_symlink_out_of_the_project_or_onto_a_source_is_refused_before_anything_is_w
     );
     let spec = project.write_spec("spec.yaml", &text);
     let report = Compiler::new().unwrap().run(&CompileRequest::new(&spec), &mut |_| {}).unwrap();
-    assert!(matches!(outcome(&report, "view:paid"), TaskOutcome::Failed { message } if message.contains("refused")), "{:?}", report.tasks);
+    assert!(
+        matches!(outcome(&report, "view:paid"), TaskOutcome::Failed { error } if error.to_string().contains("refused")),
+        "{:?}",
+        report.tasks
+    );
     assert!(std::fs::read_dir(outside.path()).unwrap().next().is_none(), "nothing was written outside");
 }

@@ -7,8 +7,10 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 
+use viewdag_driver::execute::TaskError;
 use viewdag_driver::run_state::RunState;
 use viewdag_driver::{CompileRequest, Compiler, RunOptions, TaskOutcome};
+use viewdag_ir::Code;
 use viewdag_tests::data::{delta_version, read_delta_rows};
 
 use crate::support::{TempProject, shop_spec};
@@ -80,7 +82,7 @@ fn racing_first_commits_to_one_table_commit_once() {
     let target = directory.path().join("table");
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(4).enable_all().build().unwrap();
     for round in ["creating the table", "overwriting it"] {
-        let results: Vec<Result<usize, String>> = runtime.block_on(async {
+        let results: Vec<Result<usize, TaskError>> = runtime.block_on(async {
             let context = datafusion::prelude::SessionContext::new();
             let state = Arc::new(context.state());
             let mut writers = Vec::new();
@@ -92,7 +94,7 @@ fn racing_first_commits_to_one_table_commit_once() {
                 let (target, state) = (target.clone(), Arc::clone(&state));
                 let overwrite = viewdag_driver::merge::TableWrite::materialized();
                 writers.push(tokio::spawn(async move {
-                    viewdag_driver::run::write_plan(&target, plan, &state, &overwrite, 1).await.map(|(_, rows, _)| rows)
+                    viewdag_driver::execute::write_plan(&target, plan, &state, &overwrite, 1).await.map(|(_, rows, _)| rows)
                 }));
             }
             let mut results = Vec::new();
@@ -105,7 +107,10 @@ fn racing_first_commits_to_one_table_commit_once() {
         for result in &results {
             match result {
                 Ok(rows) => assert_eq!(*rows, 300_000, "{round}"),
-                Err(message) => assert!(message.starts_with("error[V0902]") && message.contains("run again"), "{round}: {message}"),
+                Err(error) => {
+                    assert_eq!(error.code(), Some(Code::CommitConflict), "{round}: {error}");
+                    assert!(error.to_string().starts_with("error[V0902]") && error.to_string().contains("run again"), "{round}: {error}");
+                }
             }
         }
         assert_eq!(read_delta_rows(&target).len(), 300_000, "{round}");

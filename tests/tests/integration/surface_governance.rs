@@ -28,7 +28,7 @@ fn csv_options_decide_how_the_file_is_read_and_are_in_the_surface_hash() {
     let path = project.write_spec("spec.yaml", &spec("profile:\n  surface: { csv: { delimiter: \";\" } }\n"));
     let report = compiler.run(&CompileRequest::new(&path), &mut |_| {}).unwrap();
     assert!(report.succeeded(), "{:?} {:?}", report.compile.diagnostics, report.tasks);
-    assert_eq!(read_delta_rows(&project.path().join("out/cheap")), vec!["apple|2.500000", "pear|3.000000"]);
+    assert_eq!(read_delta_rows(&project.path().join("out/cheap")), vec!["apple|2.50000000e0", "pear|3.00000000e0"]);
     let with_options = compiler.surface_hash();
 
     // With the default delimiter the header is one column: a source error, nothing runs.

@@ -5,7 +5,7 @@
 
 use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
 use viewdag_driver::{CompileRequest, Compiler, TaskOutcome, ViewStatus};
-use viewdag_tests::data::{read_delta_rows, rows_as_text};
+use viewdag_tests::data::{canonical_rows, read_delta_rows};
 use viewdag_tests::tpch;
 
 use crate::support::TempProject;
@@ -22,7 +22,7 @@ fn direct_rows(project: &TempProject, sql: &str) -> Vec<String> {
         }
         context.sql(&format!("CREATE VIEW {} AS {}", tpch::REVENUE0_NAME, tpch::REVENUE0)).await.expect("revenue0 is created");
         let batches = context.sql(sql).await.expect("the query plans").collect().await.expect("the query runs");
-        rows_as_text(&batches)
+        canonical_rows(&batches)
     })
 }
 

@@ -1,0 +1,96 @@
+//! The typed errors of the run path: why one task failed ([`TaskError`], carried by
+//! `TaskOutcome::Failed`) and what went wrong with the run itself ([`RunError`]).
+//!
+//! ## Invariants
+//! - A variant that has a registered diagnostic code returns it from `code()` and its
+//!   message starts with `error[Vxxxx]: `, as every coded message the CLI prints does.
+//! - Every message says whether something was committed when that is not obvious: a failed
+//!   task never commits (see `execute`), so its table stays at its previous version.
+//! - Values are plain data (strings and codes): they compare, clone and render the same
+//!   whatever produced them.
+
+use viewdag_ir::Code;
+
+/// Why a task failed. Its table is unchanged: nothing of the task was committed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TaskError {
+    /// The task's table would land outside the allowed roots or on a source.
+    #[error("{0}")]
+    Refused(String),
+    /// The task could not be planned (no task digest, a plan that fails, expectations that
+    /// do not compile, an engine that cannot take the plan).
+    #[error("{0}")]
+    Planning(String),
+    /// The run's engine is unusable (e.g. `ballista` in a build without it).
+    #[error("{0} (nothing was written)")]
+    Engine(String),
+    /// The plan breaks the output's contract (the contract check's own code).
+    #[error("{message} (nothing was written)")]
+    Contract { code: Code, message: String },
+    /// The execution-time audit of an `Exact` pushdown claim could not run, or found a
+    /// broken claim under the `strict` policy.
+    #[error("{0}")]
+    Audit(String),
+    /// Executing the plan failed (a DataFusion error, e.g. a division by zero).
+    #[error("{0}")]
+    Execution(String),
+    /// The task's table could not be prepared for writing (created, opened).
+    #[error("{0}")]
+    Table(String),
+    /// Another writer committed to the table while this task wrote it (`V0902`).
+    #[error(
+        "error[{code}]: another writer committed to the Delta table {table} while this task wrote it ({cause}); nothing of this task was committed — run again once the other writer is done",
+        code = Code::CommitConflict.id()
+    )]
+    CommitConflict { table: String, cause: String },
+    /// Streaming the rows into the table failed (a failed expectation ends here too).
+    #[error("writing {table} failed: {cause}")]
+    Write { table: String, cause: String },
+    /// The new rows do not fit the table (a merge adding columns without `schema_mode: merge`).
+    #[error("{0}")]
+    SchemaMismatch(String),
+    /// A `merge` output's merge failed; `conflict` when it lost to another writer (`V0902`).
+    #[error("{}the merge failed, nothing was committed: {cause}", if *conflict { format!("error[{}]: ", Code::CommitConflict.id()) } else { String::new() })]
+    Merge { conflict: bool, cause: String },
+    /// The written table could not be bound for the task's readers.
+    #[error("{0}")]
+    Bind(String),
+    /// The task's execution panicked (inside DataFusion, deltalake or a sink).
+    #[error("executing `{view}` panicked: {message}")]
+    Panicked { view: String, message: String },
+    /// The runtime lost the task's execution (it was cancelled or its thread died).
+    #[error("the task's execution was lost: {0}")]
+    Lost(String),
+}
+
+impl TaskError {
+    /// The registered diagnostic code of this failure, when it has one.
+    pub fn code(&self) -> Option<Code> {
+        match self {
+            TaskError::CommitConflict { .. } | TaskError::Merge { conflict: true, .. } => Some(Code::CommitConflict),
+            TaskError::Contract { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
+}
+
+/// A problem of the run itself, not of one task. The commits made stand; the run did not
+/// succeed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RunError {
+    /// The run state could not be saved after a task's commit was recorded (`V0903`).
+    #[error("error[{code}]: the run state was not saved after `{task}`: {cause}", code = Code::RunStateUnsaved.id())]
+    StateUnsavedAfterTask { task: String, cause: String },
+    /// The run state could not be saved at the end of the run (`V0903`).
+    #[error("error[{code}]: the run state was not saved at the end of the run: {cause}", code = Code::RunStateUnsaved.id())]
+    StateUnsavedAtEnd { cause: String },
+}
+
+impl RunError {
+    /// The registered diagnostic code of this error.
+    pub fn code(&self) -> Code {
+        match self {
+            RunError::StateUnsavedAfterTask { .. } | RunError::StateUnsavedAtEnd { .. } => Code::RunStateUnsaved,
+        }
+    }
+}
