@@ -1,9 +1,11 @@
 //! # viewdag driver
 //!
-//! Owns the concrete salsa database ([`database::Database`]), all I/O (reading the spec,
-//! loading sources, writing Delta tables), the [`Compiler`] API and the `viewdag` command
-//! line. Planning logic lives in the stage crates; the driver only sets inputs, asks
-//! queries and reports.
+//! Owns the concrete salsa database, all I/O (reading the spec, loading sources, writing
+//! Delta tables), the [`Compiler`] API ([`CompileRequest`] → [`CompileResponse`],
+//! [`Compiler::run`]) and the task executor ([`execute`]). Planning logic lives in the
+//! stage crates; the driver only sets inputs, asks queries and reports. The `viewdag`
+//! command line (`cli/`, private) is a thin layer over this API; its one entry point is
+//! [`main_with_args`].
 //!
 //! ## Invariants
 //! - The only crate that touches the file system or the network.
@@ -12,9 +14,10 @@
 //! - Spec problems are diagnostics (exit code 1); only an unreadable spec, a bad command
 //!   line or a failed write is an error (exit code 2).
 
+#![warn(missing_docs)]
+
 pub mod artifacts;
 mod cli;
-mod commands;
 mod compiler;
 mod confinement;
 mod costs;
@@ -26,6 +29,7 @@ pub mod execute;
 mod existing;
 mod expect;
 mod graph;
+mod lab;
 mod lsp;
 pub mod merge;
 mod planned_table;
@@ -41,7 +45,6 @@ mod stats;
 pub mod watch;
 
 pub use cli::main_with_args;
-pub use commands::optimizer::{LabReport, LabRulepackResult, LabViewResult, run_lab};
 pub use compiler::{
     CompileRequest, CompileResponse, Compiler, Execution, Planning, ProfileOverrides, Recording, SpecInput, SpecSource, ViewOutcome,
     ViewPlans, ViewStatus,
@@ -49,6 +52,7 @@ pub use compiler::{
 pub use engine::{Engine, SchedulerAddress};
 pub use error::DriverError;
 pub use expect::ExpectationResult;
+pub use lab::{LabReport, LabRulepackResult, LabViewResult, run_lab};
 pub use lsp::serve as serve_lsp;
 pub use run::{AuditSummary, Progress, RunOptions, RunReport, TaskOutcome, TaskReport};
 pub use stats::{RecompileStats, StageStats};

@@ -43,8 +43,10 @@ pub enum PlanForm {
 }
 
 impl PlanForm {
+    /// Every form, in the order replay tries them.
     pub const ALL: [PlanForm; 3] = [PlanForm::Proto, PlanForm::Sql, PlanForm::Substrait];
 
+    /// The form's name in reports (`proto`, `sql`, `substrait`).
     pub fn name(self) -> &'static str {
         match self {
             PlanForm::Proto => "proto",
@@ -54,17 +56,25 @@ impl PlanForm {
     }
 }
 
+/// What replaying one form of a bundle's plan gave.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReplayOutcome {
     /// The bundle does not carry this form (or this build cannot read it), or the view no
     /// longer compiles.
     Skipped(String),
+    /// The form did not decode, plan or execute: why.
     Failed(String),
+    /// The form was rebuilt, planned and executed.
     Replayed {
+        /// Its P0 digest equals the bundle's.
         p0_matches: bool,
+        /// Its P1 digest equals the bundle's.
         p1_matches: bool,
+        /// Its P2 digest equals the bundle's.
         p2_matches: bool,
+        /// How many rows it returned.
         rows: usize,
+        /// Its rows equal the compiled plan's (canonical form).
         rows_match: bool,
     },
 }
@@ -72,12 +82,16 @@ pub enum ReplayOutcome {
 /// How one form of a bundle's plan replayed.
 #[derive(Debug, Clone)]
 pub struct FormReplay {
+    /// The form.
     pub form: PlanForm,
+    /// What replaying it gave.
     pub outcome: ReplayOutcome,
 }
 
+/// One view's bundle, replayed.
 #[derive(Debug, Clone)]
 pub struct ReplayedView {
+    /// The view.
     pub view: String,
     /// Why the bundle is not replay-compatible with the current spec and data (empty when it is).
     pub incompatibilities: Vec<String>,
@@ -107,6 +121,7 @@ impl ReplayedView {
         replayed_any
     }
 
+    /// What replaying `form` gave, if it was tried.
     pub fn form(&self, form: PlanForm) -> Option<&ReplayOutcome> {
         self.forms.iter().find(|replay| replay.form == form).map(|replay| &replay.outcome)
     }

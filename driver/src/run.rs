@@ -61,22 +61,30 @@ use crate::sources::{delta_volume, directory_url, relative_location};
 /// Where `materialize: table` views are written, relative to the spec's directory.
 pub const TABLE_STORE: &str = ".viewdag/tables";
 
+/// How a task ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TaskOutcome {
+    /// The task committed its table.
     Written {
+        /// Rows the commit added.
         rows: usize,
+        /// The Delta version committed.
         version: i64,
     },
     /// Not run: the task's table is still at the version it wrote last time from the same
     /// plan and inputs (see `run_state`).
     UpToDate {
+        /// The table's version.
         version: i64,
     },
     /// Nothing of the task was committed; `error.code()` is its diagnostic code, if any.
     Failed {
+        /// Why.
         error: TaskError,
     },
+    /// Not run: a task it reads did not complete, or its source has errors.
     Skipped {
+        /// Why.
         reason: String,
     },
 }
@@ -88,13 +96,18 @@ impl TaskOutcome {
     }
 }
 
+/// One task's part of a run.
 #[derive(Debug, Clone)]
 pub struct TaskReport {
+    /// The task's id (`output:NAME` or `view:NAME`).
     pub id: String,
+    /// The view it executes.
     pub view: String,
     /// The Delta table's location relative to the spec's directory.
     pub target: String,
+    /// How it ended.
     pub outcome: TaskOutcome,
+    /// How long it took, from start to commit (zero when it did not run).
     pub elapsed: Duration,
     /// The audit of the providers' `Exact` pushdown claims this task's plan relies on.
     pub audits: AuditSummary,
@@ -104,9 +117,12 @@ pub struct TaskReport {
     pub merged: Option<MergeCounts>,
 }
 
+/// What a run did.
 #[derive(Debug, Clone)]
 pub struct RunReport {
+    /// The check the run started with (its diagnostics).
     pub compile: CompileResponse,
+    /// One report per task, in task order.
     pub tasks: Vec<TaskReport>,
     /// The ids of the tasks that were planned (P0 → P2): those that were not up to date.
     /// An unchanged project plans nothing.
@@ -120,6 +136,7 @@ pub struct RunReport {
 }
 
 impl RunReport {
+    /// No spec error, no run error, and every task done (written or up to date).
     pub fn succeeded(&self) -> bool {
         !self.compile.has_errors() && self.errors.is_empty() && self.tasks.iter().all(|task| task.outcome.is_done())
     }

@@ -19,7 +19,6 @@ use viewdag_schedule::{Task, TaskKind};
 
 use crate::compiler::{CompileResponse, Compiler, ViewStatus};
 use crate::error::DriverError;
-use crate::render::short_digest;
 use crate::sources::directory_url;
 
 /// The selection flags every selecting command takes.
@@ -214,26 +213,4 @@ pub fn selected_subgraph(dag: &viewdag_ir::ViewDag, selected: &BTreeSet<String>)
         })
         .collect();
     viewdag_ir::ViewDag::build(&relations)
-}
-
-/// `explain --select`: every selected view's P0, P1 and P2 digests and P1 text, in
-/// declaration order. Exit 1 when one of them does not plan.
-pub fn explain_selected(compiler: &Compiler, selected: &BTreeSet<String>) -> Result<i32, DriverError> {
-    let mut code = 0;
-    for view in compiler.view_names().into_iter().filter(|view| selected.contains(view)) {
-        match compiler.view_plans(&view) {
-            Some(Ok(plans)) => {
-                println!(
-                    "== {view}: P1 (optimized logical plan {}) ==\n{}\n",
-                    short_digest(&plans.optimized.digest),
-                    plans.optimized.text.trim_end()
-                );
-            }
-            _ => {
-                eprintln!("view `{view}` did not compile");
-                code = 1;
-            }
-        }
-    }
-    Ok(code)
 }

@@ -37,15 +37,20 @@ use crate::sources::directory_url;
 /// Writes a task's rows into the Delta table at `target`, as `write` says, in run `run`.
 #[derive(Debug, Clone)]
 pub struct DeltaSink {
+    /// The table's directory.
     pub target: PathBuf,
+    /// How the task writes (mode, partitions, merge key).
     pub write: TableWrite,
+    /// The run's number, committed as viewdag's Delta application transaction.
     pub run: u64,
 }
 
 /// A task's table, written.
 #[derive(Debug)]
 pub struct WrittenTable {
+    /// The table at the version just committed.
     pub table: DeltaTable,
+    /// Rows the commit added (its `operationMetrics`).
     pub rows: usize,
     /// For a `merge` output that merged: rows inserted, updated and deleted.
     pub merged: Option<MergeCounts>,

@@ -26,7 +26,12 @@ pub enum TaskError {
     Engine(String),
     /// The plan breaks the output's contract (the contract check's own code).
     #[error("{message} (nothing was written)")]
-    Contract { code: Code, message: String },
+    Contract {
+        /// The contract check's code.
+        code: Code,
+        /// What the check found.
+        message: String,
+    },
     /// The execution-time audit of an `Exact` pushdown claim could not run, or found a
     /// broken claim under the `strict` policy.
     #[error("{0}")]
@@ -42,22 +47,42 @@ pub enum TaskError {
         "error[{code}]: another writer committed to the Delta table {table} while this task wrote it ({cause}); nothing of this task was committed — run again once the other writer is done",
         code = Code::CommitConflict.id()
     )]
-    CommitConflict { table: String, cause: String },
+    CommitConflict {
+        /// The table's location.
+        table: String,
+        /// What deltalake reported.
+        cause: String,
+    },
     /// Streaming the rows into the table failed (a failed expectation ends here too).
     #[error("writing {table} failed: {cause}")]
-    Write { table: String, cause: String },
+    Write {
+        /// The table's location.
+        table: String,
+        /// Why writing failed.
+        cause: String,
+    },
     /// The new rows do not fit the table (a merge adding columns without `schema_mode: merge`).
     #[error("{0}")]
     SchemaMismatch(String),
     /// A `merge` output's merge failed; `conflict` when it lost to another writer (`V0902`).
     #[error("{}the merge failed, nothing was committed: {cause}", if *conflict { format!("error[{}]: ", Code::CommitConflict.id()) } else { String::new() })]
-    Merge { conflict: bool, cause: String },
+    Merge {
+        /// Whether another writer's commit won.
+        conflict: bool,
+        /// Why the merge failed.
+        cause: String,
+    },
     /// The written table could not be bound for the task's readers.
     #[error("{0}")]
     Bind(String),
     /// The task's execution panicked (inside DataFusion, deltalake or a sink).
     #[error("executing `{view}` panicked: {message}")]
-    Panicked { view: String, message: String },
+    Panicked {
+        /// The task's view.
+        view: String,
+        /// The panic's message.
+        message: String,
+    },
     /// The runtime lost the task's execution (it was cancelled or its thread died).
     #[error("the task's execution was lost: {0}")]
     Lost(String),
@@ -80,10 +105,18 @@ impl TaskError {
 pub enum RunError {
     /// The run state could not be saved after a task's commit was recorded (`V0903`).
     #[error("error[{code}]: the run state was not saved after `{task}`: {cause}", code = Code::RunStateUnsaved.id())]
-    StateUnsavedAfterTask { task: String, cause: String },
+    StateUnsavedAfterTask {
+        /// The task whose commit was recorded last.
+        task: String,
+        /// Why saving failed.
+        cause: String,
+    },
     /// The run state could not be saved at the end of the run (`V0903`).
     #[error("error[{code}]: the run state was not saved at the end of the run: {cause}", code = Code::RunStateUnsaved.id())]
-    StateUnsavedAtEnd { cause: String },
+    StateUnsavedAtEnd {
+        /// Why saving failed.
+        cause: String,
+    },
 }
 
 impl RunError {

@@ -33,8 +33,24 @@ use super::panic::panic_message;
 /// started (or finished) tasks.
 #[derive(Debug)]
 pub enum TaskEvent<'a, R> {
-    Started { task: &'a Task, index: usize, total: usize },
-    Finished { report: &'a R, index: usize, total: usize },
+    /// A task starts executing.
+    Started {
+        /// The task.
+        task: &'a Task,
+        /// How many tasks started before it (1-based, with it).
+        index: usize,
+        /// How many tasks the run has.
+        total: usize,
+    },
+    /// A task ended (done, failed, skipped or up to date).
+    Finished {
+        /// Its report.
+        report: &'a R,
+        /// How many tasks finished before it (1-based, with it).
+        index: usize,
+        /// How many tasks the run has.
+        total: usize,
+    },
 }
 
 /// What executes on the runtime for one task.
@@ -78,9 +94,13 @@ pub trait TaskDriver {
 /// What to execute: the tasks (in task order), their costs (for priority; a task without
 /// one has no priority), how many at once, and tasks already known not to have completed.
 pub struct Schedule<'a> {
+    /// The tasks, in task order.
     pub tasks: &'a [Task],
+    /// Each task's estimated cost (its critical path decides its priority).
     pub costs: &'a BTreeMap<String, TaskCost>,
+    /// How many tasks execute at once (at least 1).
     pub jobs: usize,
+    /// Tasks known not to have completed: their readers are skipped from the start.
     pub failed: BTreeSet<String>,
 }
 

@@ -36,7 +36,9 @@ pub struct MemorySink;
 /// A plan's rows, collected.
 #[derive(Debug, Clone)]
 pub struct CollectedRows {
+    /// The plan's output schema.
     pub schema: SchemaRef,
+    /// Its rows.
     pub batches: Vec<RecordBatch>,
     /// How long executing the plan took.
     pub elapsed: Duration,

@@ -1,4 +1,4 @@
-//! `viewdag test SPEC`: every task's expectations evaluated against its Delta table as it
+//! What `viewdag test SPEC` reports: every task's expectations evaluated against its Delta table as it
 //! is now (the last run's result), writing nothing.
 //!
 //! ## Invariants
@@ -16,8 +16,7 @@ use viewdag_surface::planning_session;
 
 use super::exec::ExpectationTally;
 use super::{ExpectationExec, ExpectationResult};
-use crate::compiler::{CompileRequest, Compiler};
-use crate::error::DriverError;
+use crate::compiler::Compiler;
 use crate::sources::{directory_url, relative_location};
 
 /// One task's expectations against its table.
@@ -84,43 +83,4 @@ impl Compiler {
         let results = tally.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();
         Ok(results)
     }
-}
-
-/// The `viewdag test` command: exit 0 when every checked expectation passed (or only warned
-/// or dropped), 1 otherwise or when the spec has errors.
-pub fn test_command(spec: &Path, json: bool) -> Result<i32, DriverError> {
-    let mut compiler = Compiler::new()?;
-    let response = compiler.compile(&CompileRequest::check(spec))?;
-    if response.has_errors() {
-        let source = compiler.spec_source().expect("a compiled spec has a source");
-        eprint!("{}", crate::render::render_human(source, &response.diagnostics, false));
-        return Ok(1);
-    }
-    let tested = compiler.test_expectations();
-    if json {
-        let tasks: Vec<serde_json::Value> = tested
-            .iter()
-            .map(|task| match &task.results {
-                Ok(results) => {
-                    serde_json::json!({ "task": task.id, "target": task.target, "passed": task.passed(), "expectations": results })
-                }
-                Err(problem) => serde_json::json!({ "task": task.id, "target": task.target, "passed": false, "error": problem }),
-            })
-            .collect();
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "tasks": tasks })).expect("JSON serializes"));
-    } else {
-        for task in &tested {
-            match &task.results {
-                Ok(results) => {
-                    for result in results {
-                        println!("{} {:<24} {}", result.marker(), task.id, result.describe());
-                    }
-                }
-                Err(problem) => println!("FAIL {:<24} {problem}", task.id),
-            }
-        }
-    }
-    let failed = tested.iter().filter(|task| !task.passed()).count();
-    eprintln!("{} task(s) tested, {failed} failed", tested.len());
-    Ok(if failed == 0 { 0 } else { 1 })
 }

@@ -8,6 +8,10 @@ use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+mod optimizer;
+mod reports;
+mod schedule;
+
 use crate::compiler::{CompileRequest, CompileResponse, Compiler, Planning, ViewStatus};
 use crate::engine::{Engine, SchedulerAddress};
 use crate::error::DriverError;
@@ -373,17 +377,17 @@ fn execute(command: Command) -> Result<i32, DriverError> {
             }
             Ok(if all_match { 0 } else { 1 })
         }
-        Command::Lab { spec, rulepacks, format } => crate::commands::optimizer::lab(&spec, &rulepacks, format == DiagnosticFormat::Json),
+        Command::Lab { spec, rulepacks, format } => optimizer::lab(&spec, &rulepacks, format == DiagnosticFormat::Json),
         Command::Explain { spec, view: None, selection, passes: _, format: _ } => {
             let response = compile(&mut compiler, &spec)?;
             let Some(selected) = compiler.select_views(&response, &selection)? else {
                 return Err(DriverError::Usage("explain needs a VIEW or `--select`".to_string()));
             };
-            crate::select::explain_selected(&compiler, &selected)
+            reports::explain_selected(&compiler, &selected)
         }
         Command::Explain { spec, view: Some(view), selection: _, passes, format } => {
             let response = if passes {
-                match crate::commands::optimizer::explain_passes(&spec, &view, format == DiagnosticFormat::Json)? {
+                match optimizer::explain_passes(&spec, &view, format == DiagnosticFormat::Json)? {
                     (code, None, _) => return Ok(code),
                     (_, Some(response), passes_compiler) => {
                         compiler = passes_compiler;
@@ -420,14 +424,14 @@ fn execute(command: Command) -> Result<i32, DriverError> {
         }
         Command::Schedule { spec, jobs, format } => {
             let jobs = jobs.unwrap_or(RunOptions::default().jobs);
-            crate::commands::schedule::schedule(&spec, jobs, format == DiagnosticFormat::Json)
+            schedule::schedule(&spec, jobs, format == DiagnosticFormat::Json)
         }
         Command::Docs { spec, out } => {
             let (code, views) = crate::docs_site::write_docs_site(&spec, &out)?;
             eprintln!("wrote the docs site of {views} view(s) to {}", out.join("index.html").display());
             Ok(code)
         }
-        Command::Test { spec, format } => crate::expect::test::test_command(&spec, format == DiagnosticFormat::Json),
+        Command::Test { spec, format } => reports::test_command(&spec, format == DiagnosticFormat::Json),
         Command::Run { spec, jobs, force, selection, format, engine, scheduler } => {
             let mut stderr = std::io::stderr();
             let engine = match engine_from_flags(engine.as_deref(), scheduler.as_deref()) {

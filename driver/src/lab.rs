@@ -1,0 +1,262 @@
+//! `lab`: every output of a spec compiled and executed under each rulepack; the rows must
+//! be identical.
+//!
+//! ## Invariants
+//! - Execution goes through the task executor into the memory sink (`execute`): a
+//!   materialized view's task result is bound as an in-memory table its readers scan, under
+//!   an identity of its own per rulepack run, so nothing is written to disk and no identity
+//!   ever names two different tables.
+//! - Rows compare in the one canonical form (`execute::rows`).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use datafusion::physical_plan::execution_plan::reset_plan_states;
+use serde::Serialize;
+use viewdag_ir::SurfaceInput;
+use viewdag_optimize::{OptimizerPipelineConfig, OptimizerTrace, physical_view};
+use viewdag_schedule::{Task, TaskKind};
+use viewdag_surface::planning_session;
+
+use crate::compiler::{CompileRequest, CompileResponse, Compiler};
+use crate::error::DriverError;
+use crate::execute::memory_sink::MemoryBindings;
+use crate::execute::{CollectedRows, Decision, Execution, MemorySink, Schedule, TaskDriver, TaskError, TaskSink, canonical_rows, execute};
+
+/// One output under one rulepack.
+#[derive(Debug, Clone, Serialize)]
+pub struct LabViewResult {
+    /// The output.
+    pub output: String,
+    /// The view it writes.
+    pub view: String,
+    /// Its P1 digest under this rulepack (none when it did not plan).
+    pub p1_digest: Option<String>,
+    /// Its P2 digest under this rulepack.
+    pub p2_digest: Option<String>,
+    /// Rule applications recorded in the view's trace (all phases).
+    pub passes: usize,
+    /// `phase/rule` of every rule that changed the plan.
+    pub changed_rules: Vec<String>,
+    /// Time spent in optimizer rules for this view (sum of trace entries).
+    pub planning_time: Duration,
+    /// Time spent executing its plan.
+    pub execution_time: Duration,
+    /// The result rows in the canonical form (`execute::rows`: a sorted multiset, floats to
+    /// 9 significant digits).
+    #[serde(skip)]
+    pub rows: Option<Vec<String>>,
+    /// How many rows it returned.
+    pub row_count: Option<usize>,
+    /// Why it did not plan or execute.
+    pub error: Option<String>,
+}
+
+/// Every output under one rulepack.
+#[derive(Debug, Clone, Serialize)]
+pub struct LabRulepackResult {
+    /// The rulepack (a preset name).
+    pub rulepack: String,
+    /// How long compiling the spec under it took.
+    pub compile_time: Duration,
+    /// One result per output, in declaration order.
+    pub outputs: Vec<LabViewResult>,
+}
+
+/// What `lab` found: every rulepack's results and the outputs whose rows differ.
+#[derive(Debug, Clone, Serialize)]
+pub struct LabReport {
+    /// One entry per rulepack, in the order asked.
+    pub rulepacks: Vec<LabRulepackResult>,
+    /// Outputs whose rows differ between rulepacks (or failed under some).
+    pub mismatches: Vec<String>,
+}
+
+fn trace_summary(traces: &[&OptimizerTrace]) -> (usize, Vec<String>, Duration) {
+    let passes = traces.iter().map(|trace| trace.entries().count()).sum();
+    let mut changed = Vec::new();
+    for trace in traces {
+        for rule in trace.changing_rules() {
+            if !changed.contains(&rule) {
+                changed.push(rule);
+            }
+        }
+    }
+    let planning = traces.iter().flat_map(|trace| trace.entries()).map(|entry| entry.elapsed).sum();
+    (passes, changed, planning)
+}
+
+/// Compiles and executes every output of `spec` under each rulepack.
+pub fn run_lab(spec: &Path, rulepacks: &[String]) -> Result<LabReport, DriverError> {
+    let mut compiler = Compiler::new()?;
+    compiler.compile(&CompileRequest::new(spec))?;
+    let registry = match compiler.optimizer_pipeline() {
+        Some(Ok(pipeline)) => Arc::clone(&pipeline.registry),
+        _ => {
+            return Err(DriverError::OptimizerProfile);
+        }
+    };
+    let mut results = Vec::new();
+    for rulepack in rulepacks {
+        let Some(config) = OptimizerPipelineConfig::preset(rulepack, &registry) else {
+            return Err(DriverError::UnknownRulepack { name: rulepack.clone() });
+        };
+        let started = Instant::now();
+        let response = compiler.compile(&CompileRequest::new(spec).with_optimizer(config))?;
+        let compile_time = started.elapsed();
+        let outputs = execute_in_memory(&mut compiler, &response);
+        results.push(LabRulepackResult { rulepack: rulepack.clone(), compile_time, outputs });
+    }
+    let mut mismatches = Vec::new();
+    if let Some(first) = results.first() {
+        for (index, output) in first.outputs.iter().enumerate() {
+            let same = results.iter().all(|result| {
+                result.outputs.get(index).is_some_and(|other| other.error.is_none() && other.rows.is_some() && other.rows == output.rows)
+            });
+            if !same {
+                mismatches.push(output.output.clone());
+            }
+        }
+    }
+    Ok(LabReport { rulepacks: results, mismatches })
+}
+
+/// Runs every task through the executor, one at a time in task order (so each output's
+/// execution time is its own), into the memory sink; a materialized view's rows become the
+/// in-memory table its readers scan, under this memory run's own identity.
+fn execute_in_memory(compiler: &mut Compiler, response: &CompileResponse) -> Vec<LabViewResult> {
+    let tasks = compiler.tasks();
+    let runtime = Arc::clone(compiler.db.tokio());
+    let bindings = compiler.begin_memory_run();
+    let costs = BTreeMap::new();
+    let schedule = Schedule { tasks: &tasks, costs: &costs, jobs: 1, failed: BTreeSet::new() };
+    let mut driver = LabDriver { compiler, response, bindings, pending: BTreeMap::new() };
+    let results = execute(&runtime, schedule, &mut driver, &mut |_| {});
+    let LabDriver { compiler, bindings, .. } = driver;
+    compiler.end_memory_run(bindings);
+    results.into_iter().flatten().collect()
+}
+
+/// `lab`'s side of the executor: each task's P2 into the memory sink.
+struct LabDriver<'a> {
+    compiler: &'a mut Compiler,
+    response: &'a CompileResponse,
+    bindings: MemoryBindings,
+    /// Executing tasks' results so far, by task id.
+    pending: BTreeMap<String, LabViewResult>,
+}
+
+impl LabDriver<'_> {
+    /// A task's result before it executes: its digests from the compile.
+    fn result(&self, task: &Task) -> LabViewResult {
+        let mut result = LabViewResult {
+            output: match &task.kind {
+                TaskKind::Output { output } => output.clone(),
+                TaskKind::Materialize => format!("(materialize {})", task.view),
+            },
+            view: task.view.clone(),
+            p1_digest: None,
+            p2_digest: None,
+            passes: 0,
+            changed_rules: Vec::new(),
+            planning_time: Duration::ZERO,
+            execution_time: Duration::ZERO,
+            rows: None,
+            row_count: None,
+            error: None,
+        };
+        if let Some(view) = self.response.view(&task.view)
+            && let crate::compiler::ViewStatus::Compiled { p1_digest, p2_digest, .. } = &view.status
+        {
+            result.p1_digest = Some(p1_digest.clone());
+            result.p2_digest = Some(p2_digest.clone());
+        }
+        result
+    }
+}
+
+impl TaskDriver for LabDriver<'_> {
+    type Ready = LabViewResult;
+    /// `None`: the task's view is gone (no result).
+    type Ending = Option<LabViewResult>;
+    type Output = CollectedRows;
+    type Report = Option<LabViewResult>;
+
+    fn decide(&mut self, task: &Task, failed_read: Option<&str>) -> Decision<LabViewResult, Option<LabViewResult>> {
+        if self.compiler.view_input(&task.view).is_none() {
+            return Decision::End(None);
+        }
+        let mut result = self.result(task);
+        match failed_read {
+            Some(upstream) => {
+                result.error = Some(format!("not executed: upstream task `{upstream}` failed"));
+                Decision::End(Some(result))
+            }
+            None => Decision::Execute(result),
+        }
+    }
+
+    fn prepare(&mut self, task: &Task, mut result: LabViewResult) -> Result<Execution<CollectedRows>, Option<LabViewResult>> {
+        let Some(view) = self.compiler.view_input(&task.view) else { return Err(None) };
+        let physical = match physical_view(&self.compiler.db, view) {
+            Ok(physical) => physical.clone(),
+            Err(failure) => {
+                result.error = Some(format!("did not compile: {failure:?}"));
+                return Err(Some(result));
+            }
+        };
+        if let Some(Ok(plans)) = self.compiler.view_plans(&task.view) {
+            let (passes, changed, planning) = trace_summary(&[plans.optimized.trace.as_ref(), plans.physical.trace.as_ref()]);
+            (result.passes, result.changed_rules, result.planning_time) = (passes, changed, planning);
+        }
+        // A physical plan keeps execution state: run a fresh copy of the compiled one.
+        let plan = match reset_plan_states(Arc::clone(&physical.plan)) {
+            Ok(plan) => plan,
+            Err(error) => {
+                result.error = Some(format!("execution failed: {}", error.strip_backtrace()));
+                return Err(Some(result));
+            }
+        };
+        let state = Arc::clone(&planning_session(&self.compiler.db, SurfaceInput::get(&self.compiler.db)).state);
+        self.pending.insert(task.id.clone(), result);
+        Ok(MemorySink.consume(plan, state))
+    }
+
+    fn ended(&mut self, _task: &Task, ending: Option<LabViewResult>, _elapsed: Duration) -> Option<LabViewResult> {
+        ending
+    }
+
+    fn executed(&mut self, task: &Task, executed: Result<CollectedRows, TaskError>, elapsed: Duration) -> Option<LabViewResult> {
+        let mut result = self.pending.remove(&task.id).unwrap_or_else(|| self.result(task));
+        match executed {
+            Err(error) => {
+                result.execution_time = elapsed;
+                result.error = Some(format!("execution failed: {error}"));
+            }
+            Ok(collected) => {
+                result.execution_time = collected.elapsed;
+                let rows = canonical_rows(&collected.batches);
+                result.row_count = Some(rows.len());
+                result.rows = Some(rows);
+                if task.kind == TaskKind::Materialize
+                    && let Err(error) = self.compiler.bind_memory_table(&mut self.bindings, &task.view, &collected)
+                {
+                    result.error = Some(error.to_string());
+                }
+            }
+        }
+        Some(result)
+    }
+
+    fn never_ran(&self, task: &Task) -> Option<LabViewResult> {
+        let mut result = self.result(task);
+        result.error = Some("not executed: its upstream tasks never ran".to_string());
+        Some(result)
+    }
+
+    fn completed(result: &Option<LabViewResult>) -> bool {
+        result.as_ref().is_none_or(|result| result.error.is_none())
+    }
+}
