@@ -5,9 +5,12 @@
 //! Everything here writes real files with the real libraries; nothing is mocked.
 
 pub mod data;
+pub mod declared_dependencies;
+pub mod file_imports;
 pub mod generate;
 pub mod lsp_client;
 pub mod lsp_latency;
+pub mod rust_tokens;
 pub mod shop;
 pub mod synthetic;
 pub mod tpch;

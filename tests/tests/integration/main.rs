@@ -12,6 +12,7 @@ mod docs_site;
 mod end_to_end;
 mod expectations;
 mod golden;
+mod hygiene;
 mod incremental;
 mod lsp;
 mod merge;
