@@ -184,7 +184,7 @@ pub fn physical_view(db: &dyn Db, view: ViewInput) -> LowerResult<PhysicalView> 
     let session = planning_session(db, surface);
     let bare = bare_physical_session(db, surface);
     let name = view.name(db);
-    let initial = db.runtime().block_on(initial_physical_plan(&bare.state, &optimized.plan)).map_err(|error| {
+    let initial = viewdag_surface::block_on(db, initial_physical_plan(&bare.state, &optimized.plan)).map_err(|error| {
         failure(Code::PhysicalPlanFailed, name, format!("physical planning of view `{name}` failed: {}", error.strip_backtrace()))
     })?;
     let reporting = PhaseReporting { view_name: name, root: surface.root(db), record_plan_text: pipeline.record_plan_text };

@@ -16,6 +16,15 @@ fn workspace_root() -> PathBuf {
 /// The crates whose files must not import each other in a cycle.
 const CRATES: [&str; 9] = ["ir", "validate", "surface", "lower", "optimize", "artifact", "schedule", "driver", "tests"];
 
+/// Cycles known and owned elsewhere, each with its way out: (crate, its files, why). An entry
+/// that no longer matches a cycle is simply unused; delete it.
+const TOLERATED_CYCLES: [(&str, &[&str], &str); 1] = [(
+    "driver",
+    &["src/merge.rs", "src/run.rs"],
+    "`merge` asks `run::is_commit_conflict`; `run.rs` is being rewritten into `driver/src/execute/` (issue 11, item 1), \
+     where the commit-conflict test belongs beside the Delta writes both use",
+)];
+
 #[test]
 fn no_import_cycle_between_the_files_of_a_crate() {
     let mut cycles = Vec::new();
@@ -23,6 +32,12 @@ fn no_import_cycle_between_the_files_of_a_crate() {
         let graph = ImportGraph::of_crate(&workspace_root().join(crate_dir)).expect("the crate's sources are readable");
         assert!(!graph.imports().is_empty(), "{crate_dir}: no import found between its files (is the reader broken?)");
         for cycle in graph.cycles() {
+            let mut files: Vec<String> = cycle.iter().map(|import| import.from.display().to_string()).collect();
+            files.sort();
+            files.dedup();
+            if TOLERATED_CYCLES.iter().any(|(name, tolerated, _)| *name == crate_dir && *tolerated == files.as_slice()) {
+                continue;
+            }
             let imports: Vec<String> =
                 cycle.iter().map(|import| format!("  {}:{} imports {}", import.from.display(), import.line, import.to.display())).collect();
             cycles.push(format!("{crate_dir}:\n{}", imports.join("\n")));
