@@ -100,3 +100,22 @@ fn collect(package_dir: &Path, dir: &Path, skip_tests: bool, into: &mut Vec<Path
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::crates_named;
+
+    #[test]
+    fn crate_names_come_from_paths_uses_and_extern_crates_only() {
+        let package = tempfile::tempdir().expect("a temporary directory");
+        std::fs::create_dir_all(package.path().join("src")).expect("src");
+        std::fs::create_dir_all(package.path().join("tests")).expect("tests");
+        let source = "use alpha::Thing;\nextern crate beta;\nfn f() { gamma::run(); local.delta(); outer::inner::epsilon(); }\n// zeta::hidden\nconst S: &str = \"eta::hidden\";\n";
+        std::fs::write(package.path().join("src/lib.rs"), source).expect("lib.rs");
+        std::fs::write(package.path().join("tests/t.rs"), "use theta;\n").expect("t.rs");
+        let outside_tests = crates_named(package.path(), true).expect("readable");
+        let expected = ["alpha", "beta", "gamma", "outer"].map(str::to_string);
+        assert_eq!(outside_tests.into_iter().collect::<Vec<_>>(), expected);
+        assert!(crates_named(package.path(), false).expect("readable").contains("theta"));
+    }
+}
