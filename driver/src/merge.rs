@@ -24,8 +24,7 @@ use deltalake::DeltaTable;
 use deltalake::kernel::transaction::CommitProperties;
 use viewdag_ir::{NotMatchedBySource, OutputSpec, SchemaEvolution, WriteMode};
 
-use crate::execute::delta_sink::is_commit_conflict;
-use crate::execute::error::TaskError;
+use crate::execute::error::{TaskError, is_commit_conflict};
 use crate::expect::compile::quoted;
 
 /// Everything that decides how a task writes its table.

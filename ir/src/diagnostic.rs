@@ -56,7 +56,8 @@ codes! {
     UnsupportedVersion = ("V0003", "unsupported-version", Error, "the spec's `version` is missing or not one this build reads");
     InvalidValue = ("V0004", "invalid-value", Error, "a field has the wrong shape or type");
     DuplicateKey = ("V0005", "duplicate-key", Error, "the same key appears twice in one mapping");
-    SpecIo = ("V0006", "spec-unreadable", Error, "the spec file could not be read");
+    // V0006 (spec-unreadable) is retired: a spec file that cannot be read has no text to
+    // point into, so it is the driver's I/O error (exit code 2), never a diagnostic.
     SpecTooLarge = ("V0007", "spec-too-large", Error, "the spec exceeds a size limit (bytes, nesting or number of entries)");
     // V01xx: structure of the view DAG.
     UnknownReference = ("V0101", "unknown-reference", Error, "a view reads a relation that no source or view declares");
@@ -65,7 +66,7 @@ codes! {
     OutputUnknownView = ("V0104", "output-unknown-view", Error, "an output names a view that does not exist");
     TransformCount = ("V0105", "transform-count", Error, "a view must have exactly one transform key");
     Blocked = ("V0106", "blocked", Note, "a view is not compiled because a view it reads has errors");
-    InvalidName = ("V0107", "invalid-name", Error, "a relation or column name is empty or not a plain identifier");
+    // V0107 (invalid-name) is retired: it was never emitted; an empty view name is V0108.
     ViewNameNotPathComponent = ("V0108", "view-name-not-path-component", Error, "a view's name cannot be a single directory name (it holds `/`, `\\`, NUL, is `.`/`..`, starts with `.` or exceeds 255 bytes)");
     // V02xx: semantics of views.
     PlanError = ("V0201", "plan-error", Error, "DataFusion rejected the view while planning it");
@@ -114,7 +115,8 @@ codes! {
     MergeKeyMissing = ("V0506", "merge-key-missing", Error, "a `merge` output has no `unique_key`, or a key column the view does not have");
     WriteOptionMisplaced = ("V0507", "write-option-misplaced", Error, "an output sets a write option its `mode` does not use (`unique_key`, `when_not_matched_by_source`, `replace_where`), or lacks one it needs");
     // V06xx: optimizer and physical planning.
-    OptimizerFailed = ("V0601", "optimizer-failed", Error, "the optimizer failed on a view");
+    // V0601 (optimizer-failed) is retired: a failing rule is V0604 (fail-closed) or V0605
+    // (fail-open), physical planning V0602.
     PhysicalPlanFailed = ("V0602", "physical-plan-failed", Error, "physical planning failed on a view");
     UnknownRulepack = ("V0603", "unknown-rulepack", Error, "the profile names an optimizer preset that does not exist");
     OptimizerRuleFailed = ("V0604", "optimizer-rule-failed", Error, "an optimizer rule failed (error, panic or schema change) under fail-closed");

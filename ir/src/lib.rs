@@ -36,7 +36,9 @@ pub mod reparse;
 pub mod selection;
 pub mod spans;
 pub mod spec;
+pub mod spec_format;
 pub mod spec_schema;
+pub mod suggestion;
 pub mod types;
 
 pub use dag::{RelationKind, ViewDag};
@@ -44,7 +46,8 @@ pub use db::{Db, ExistingDataInput, PlanningSurfaceSpec, ProjectInput, SourceInp
 pub use diagnostic::{Code, Diagnostic, Label, Section, Severity, SpecLocation};
 pub use expectation::{Expectation, ExpectationKind, ExpectationsSpec, OnFail};
 pub use identity::ProviderIdentity;
-pub use parse::{ParsedSpec, SpecFormat, parse_spec};
+pub use parse::{ParsedSpec, parse_spec};
 pub use reparse::reparse_edited_entry;
 pub use spans::{Position, SpanIndex};
 pub use spec::*;
+pub use spec_format::SpecFormat;

@@ -10,8 +10,8 @@
 //! over-approximation only inside block scalars' unbalanced brackets (which a spec would
 //! need more than a hundred of).
 
-use crate::parse::SpecFormat;
 use crate::spans::Position;
+use crate::spec_format::SpecFormat;
 
 /// The deepest nesting a spec may have (a valid spec nests fewer than 10 levels).
 pub const MAX_SPEC_NESTING: usize = 128;
@@ -98,7 +98,7 @@ pub fn too_deep(text: &str, format: SpecFormat) -> Option<Position> {
 #[cfg(test)]
 mod tests {
     use super::{MAX_SPEC_NESTING, too_deep};
-    use crate::parse::SpecFormat;
+    use crate::spec_format::SpecFormat;
 
     #[test]
     fn deep_flow_and_block_nesting_are_found_and_shallow_specs_pass() {

@@ -12,23 +12,8 @@ use serde_json::Value;
 use crate::diagnostic::{Code, Diagnostic, Section, SpecLocation};
 use crate::spans::{Position, SpanIndex};
 use crate::spec::{FieldPath, OutputSpec, ProfileSpec, RawViewSpec, SPEC_VERSION, SourceSpec, ViewDefinition};
-
-/// The two accepted spellings of a spec.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SpecFormat {
-    Yaml,
-    Json,
-}
-
-impl SpecFormat {
-    /// `.json` is JSON; everything else is read as YAML.
-    pub fn from_path(path: &std::path::Path) -> SpecFormat {
-        match path.extension().and_then(|extension| extension.to_str()) {
-            Some(extension) if extension.eq_ignore_ascii_case("json") => SpecFormat::Json,
-            _ => SpecFormat::Yaml,
-        }
-    }
-}
+use crate::spec_format::SpecFormat;
+use crate::suggestion::closest;
 
 /// A spec as far as it could be read. Entries keep declaration order; an entry that failed
 /// to parse is present with `None`.
@@ -374,29 +359,4 @@ fn location_of_path(path: &[String]) -> SpecLocation {
         _ => return SpecLocation { field: FieldPath(path.to_vec()), ..SpecLocation::root() },
     };
     SpecLocation { section, entry: path.get(1).cloned(), field: FieldPath(path.iter().skip(2).cloned().collect()), ..SpecLocation::root() }
-}
-
-/// The candidate closest to `word` by edit distance, if close enough to be a likely typo.
-pub fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
-    candidates
-        .iter()
-        .map(|candidate| (edit_distance(word, candidate), *candidate))
-        .filter(|(distance, candidate)| *distance <= (candidate.len().max(word.len()) / 3).max(1))
-        .min()
-        .map(|(_, candidate)| candidate)
-}
-
-/// Levenshtein distance over characters.
-pub fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut current = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != *cb);
-            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
-        }
-        previous = current;
-    }
-    previous[b.len()]
 }

@@ -18,8 +18,9 @@
 use serde_json::Value;
 
 use crate::diagnostic::Section;
-use crate::parse::{MAX_SPEC_BYTES, ParsedSpec, SpecFormat, read_document, read_section_entry};
+use crate::parse::{MAX_SPEC_BYTES, ParsedSpec, read_document, read_section_entry};
 use crate::spans::SpanIndex;
+use crate::spec_format::SpecFormat;
 
 /// Applies the edit from `old_text` (which `previous` was parsed from) to `new_text` by
 /// re-parsing one entry. Returns whether it did; on `false` nothing changed.

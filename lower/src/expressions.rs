@@ -1,6 +1,6 @@
 //! Parsing expression strings against an input schema, and turning DataFusion errors into
-//! positioned diagnostics (the mapping itself is `viewdag_validate::expression`; the checks
-//! are `viewdag_validate::checks::*`).
+//! positioned diagnostics (the mapping itself is `viewdag_validate::planning_error` and
+//! `viewdag_validate::typing`; the checks are `viewdag_validate::checks::*`).
 //!
 //! ## Invariants
 //! - An expression string is checked against the size limits
@@ -15,8 +15,9 @@ use datafusion::common::{DFSchema, DataFusionError};
 use datafusion::execution::session_state::SessionState;
 use datafusion::logical_expr::Expr;
 use viewdag_ir::{Code, Diagnostic, SpecLocation};
-use viewdag_validate::checks::{expression_too_complex, type_mismatch};
-use viewdag_validate::expression::planning_error;
+use viewdag_validate::checks::expression_too_complex;
+use viewdag_validate::planning_error::planning_error;
+use viewdag_validate::typing::expression_type;
 
 pub use viewdag_validate::expression::find_identifier;
 
@@ -40,7 +41,7 @@ pub fn parse_typed_expression(
     location: &SpecLocation,
 ) -> Result<(Expr, DataType), Diagnostic> {
     let expression = parse_expression(state, text, schema, location)?;
-    let data_type = type_mismatch::check(state, &expression, schema, text, location)?;
+    let data_type = expression_type(state, &expression, schema, text, location)?;
     Ok((expression, data_type))
 }
 

@@ -1,27 +1,38 @@
 //! The per-view queries.
 //!
 //! - [`view_signature`]: a view's output schema and warnings from lowering *its own*
-//!   transform over relations that carry only its inputs' schemas (see
-//!   [`crate::inputs::signature_input`]): O(size of the view), like a type checker checking a
-//!   function against the signatures it calls. Every diagnostic of a view comes from here.
+//!   transform over relations that carry only its inputs' schemas (see [`signature_input`]):
+//!   O(size of the view), like a type checker checking a function against the signatures it
+//!   calls. Every diagnostic of a view comes from here.
 //! - [`view_schema`]: the signature's schema alone. Readers depend on it, so an edit that
 //!   keeps a view's schema re-validates nothing downstream (early cutoff, through ephemeral
 //!   views too).
 //! - [`view_plan`]: the inlined P0 over the inputs' memoized plans, asked only for what
 //!   executes (tasks) or on demand (`explain`, `compile --all-views`). It runs only for a
 //!   view whose signature succeeded, so it reports nothing of its own.
+//!
+//! A view's inputs come in two forms, both resolved through the narrow `resolve_relation`
+//! query (never a whole-project value, so adding a relation elsewhere re-runs no view's
+//! query): [`signature_input`], only the relation's schema (an empty relation carrying it),
+//! and [`plan_input`], the relation's plan (a source scan, a materialized view's table, or
+//! an ephemeral view's memoized P0). They recurse into this file's queries for the input
+//! views, so they live here; what reads no view is in [`crate::inputs`].
 
 use std::sync::Arc;
 
-use datafusion::common::{DFSchema, DFSchemaRef};
-use datafusion::logical_expr::LogicalPlan;
-use viewdag_ir::{Diagnostic, SurfaceInput, ViewInput};
-use viewdag_surface::planning_session;
-use viewdag_validate::{view_is_broken, view_reads};
+use std::collections::BTreeMap;
 
-use crate::inputs::{PlannedInput, finish, plan_error, plan_input, signature_input};
+use datafusion::common::{DFSchema, DFSchemaRef, TableReference};
+use datafusion::datasource::provider_as_source;
+use datafusion::logical_expr::{EmptyRelation, LogicalPlan, LogicalPlanBuilder};
+use viewdag_ir::{Code, Diagnostic, ProjectInput, ProviderIdentity, SpecLocation, SurfaceInput, ViewInput};
+use viewdag_surface::{MaterializedViewTable, planning_session};
+use viewdag_validate::{Relation, resolve_relation, view_is_broken, view_reads};
+
+use crate::inputs::{PlannedInput, alias, finish, plan_error, scan_of, source_scan};
+use crate::transforms::context::LowerContext;
+use crate::transforms::lower_transform;
 use crate::transforms::warnings::transform_warnings;
-use crate::transforms::{LowerContext, lower_transform};
 use crate::{Db, LowerResult, LoweredView, ViewFailure};
 
 /// What a view's readers and its own report need: its output schema and its warnings.
@@ -34,13 +45,23 @@ pub struct ViewSignature {
     pub warnings: Arc<Vec<Diagnostic>>,
 }
 
+/// How a view's input relations are planned: [`signature_input`], [`plan_input`] or the
+/// reference way.
+type InputOf = fn(&dyn Db, &str) -> LowerResult<PlannedInput>;
+
+/// `view`'s input relations in the order it reads them, each planned by `input_of`; the
+/// first failing input fails the view.
+fn view_inputs(db: &dyn Db, view: ViewInput, input_of: InputOf) -> LowerResult<Vec<PlannedInput>> {
+    view_reads(db, view).reads.iter().map(|read| input_of(db, &read.name)).collect()
+}
+
 /// Lowers `view`'s own transform over `inputs` (signatures or plans).
 fn lower_view(db: &dyn Db, view: ViewInput, inputs: &[PlannedInput]) -> LowerResult<(LogicalPlan, Vec<Diagnostic>)> {
     let Some(definition) = view.definition(db) else {
         return Err(ViewFailure::Invalid);
     };
     let session = planning_session(db, SurfaceInput::get(db));
-    let context = LowerContext { state: &session.state, view: view.name(db), transform_key: definition.transform.key(), inputs };
+    let context = LowerContext { db, state: &session.state, view: view.name(db), transform_key: definition.transform.key(), inputs };
     let plan = lower_transform(&context, &definition.transform).map_err(|diagnostics| ViewFailure::Errors(Arc::new(diagnostics)))?;
     Ok((plan, transform_warnings(&context, &definition.transform)))
 }
@@ -57,11 +78,8 @@ pub fn view_signature(db: &dyn Db, view: ViewInput) -> LowerResult<ViewSignature
 /// `view`'s signature with each input planned by `input_of`: lowers the view's own
 /// transform and keeps its output schema, unqualified (with its functional dependencies),
 /// and its warnings.
-fn signature_over(db: &dyn Db, view: ViewInput, input_of: fn(&dyn Db, &str) -> LowerResult<PlannedInput>) -> LowerResult<ViewSignature> {
-    let mut inputs = Vec::new();
-    for read in &view_reads(db, view).reads {
-        inputs.push(input_of(db, &read.name)?);
-    }
+fn signature_over(db: &dyn Db, view: ViewInput, input_of: InputOf) -> LowerResult<ViewSignature> {
+    let inputs = view_inputs(db, view, input_of)?;
     let (plan, warnings) = lower_view(db, view, &inputs)?;
     let schema = plan.schema();
     let unqualified = DFSchema::try_from(Arc::clone(schema.inner()))
@@ -89,10 +107,7 @@ pub fn view_plan(db: &dyn Db, view: ViewInput) -> LowerResult<LoweredView> {
     let Some(definition) = view.definition(db) else {
         return Err(ViewFailure::Invalid);
     };
-    let mut inputs = Vec::new();
-    for read in &view_reads(db, view).reads {
-        inputs.push(plan_input(db, &read.name)?);
-    }
+    let inputs = view_inputs(db, view, plan_input)?;
     let (plan, _) = lower_view(db, view, &inputs)?;
     Ok(finish(plan, &inputs, view.name(db), definition))
 }
@@ -110,8 +125,7 @@ pub fn inlined_signature(db: &dyn Db, view: ViewInput) -> LowerResult<ViewSignat
 /// An input's inlined plan, built the reference way: an ephemeral view's own transform
 /// lowered over *its* inputs' inlined plans, recursively (no signature consulted).
 fn plan_input_for_reference(db: &dyn Db, name: &str) -> LowerResult<PlannedInput> {
-    use viewdag_validate::{Relation, resolve_relation};
-    let Some(Relation::View(input)) = resolve_relation(db, viewdag_ir::ProjectInput::get(db), name.to_string()) else {
+    let Some(Relation::View(input)) = resolve_relation(db, ProjectInput::get(db), name.to_string()) else {
         return plan_input(db, name);
     };
     if input.definition(db).as_ref().is_some_and(|definition| definition.is_materialized()) {
@@ -120,14 +134,69 @@ fn plan_input_for_reference(db: &dyn Db, name: &str) -> LowerResult<PlannedInput
     if view_is_broken(db, input) || input.definition(db).is_none() {
         return Err(ViewFailure::Blocked { upstream: name.to_string() });
     }
-    let mut inputs = Vec::new();
-    for read in &view_reads(db, input).reads {
-        inputs.push(plan_input_for_reference(db, &read.name)?);
-    }
+    let inputs = view_inputs(db, input, plan_input_for_reference)?;
     let (plan, _) = lower_view(db, input, &inputs).map_err(|failure| failure.as_seen_from_reader(name))?;
     let plan = datafusion::logical_expr::LogicalPlanBuilder::from(plan)
         .alias(datafusion::common::TableReference::bare(name))
         .and_then(|builder| builder.build())
         .map_err(|error| plan_error(viewdag_ir::SpecLocation::view(name), &error))?;
     Ok(PlannedInput { name: name.to_string(), plan: Arc::new(plan), scans: Default::default(), key: String::new() })
+}
+
+/// The relation `name` with only its schema. An unknown name is reported by validation, so
+/// here it only makes the reader invalid.
+pub fn signature_input(db: &dyn Db, name: &str) -> LowerResult<PlannedInput> {
+    let schema: DFSchemaRef = match resolve_relation(db, ProjectInput::get(db), name.to_string()) {
+        Some(Relation::Source(source)) => {
+            Arc::clone(source_scan(db, source).as_ref().map_err(|failure| failure.as_seen_from_reader(name))?.plan.schema())
+        }
+        Some(Relation::View(view)) => view_schema(db, view).clone().map_err(|failure| failure.as_seen_from_reader(name))?,
+        None => return Err(ViewFailure::Invalid),
+    };
+    let placeholder = LogicalPlan::EmptyRelation(EmptyRelation { produce_one_row: false, schema });
+    let plan = alias(&Arc::new(placeholder), name).map_err(|error| plan_error(SpecLocation::view(name), &error))?;
+    Ok(PlannedInput { name: name.to_string(), plan, scans: BTreeMap::new(), key: String::new() })
+}
+
+/// Plans the relation `name` for a reader. An unknown name is reported by validation, so
+/// here it only makes the reader invalid.
+pub fn plan_input(db: &dyn Db, name: &str) -> LowerResult<PlannedInput> {
+    let lowered = match resolve_relation(db, ProjectInput::get(db), name.to_string()) {
+        Some(Relation::Source(source)) => source_scan(db, source).clone(),
+        Some(Relation::View(view)) => {
+            let is_materialized = view.definition(db).as_ref().is_some_and(|definition| definition.is_materialized());
+            if is_materialized { materialized_scan(db, view).clone() } else { view_plan(db, view).clone() }
+        }
+        None => return Err(ViewFailure::Invalid),
+    }
+    .map_err(|failure| failure.as_seen_from_reader(name))?;
+    let plan = alias(&lowered.plan, name).map_err(|error| plan_error(SpecLocation::view(name), &error))?;
+    Ok(PlannedInput { name: name.to_string(), plan, scans: (*lowered.scans).clone(), key: lowered.key.clone() })
+}
+
+/// A scan of the table a materialized view's task writes. Depends only on the view's
+/// output schema, so a reader is re-planned only when that schema changes.
+#[salsa::tracked(returns(ref))]
+pub fn materialized_scan(db: &dyn Db, view: ViewInput) -> LowerResult<LoweredView> {
+    let name = view.name(db);
+    if let Some(identity) = view.materialized_table(db) {
+        let Some(provider) = db.provider(identity) else {
+            let diagnostic = Diagnostic::new(
+                Code::SourceLoadFailed,
+                SpecLocation::view(name),
+                format!("the table of materialized view `{name}` is not loaded"),
+            );
+            return Err(ViewFailure::Errors(Arc::new(vec![diagnostic])));
+        };
+        let plan = LogicalPlanBuilder::scan(TableReference::bare(name.as_str()), provider_as_source(provider), None)
+            .and_then(LogicalPlanBuilder::build)
+            .map_err(|error| plan_error(SpecLocation::view(name), &error))?;
+        return Ok(scan_of(name, plan, identity));
+    }
+    let schema = Arc::clone(view_schema(db, view).clone()?.inner());
+    let table = MaterializedViewTable { view: name.clone(), schema };
+    let plan = LogicalPlanBuilder::scan(TableReference::bare(name.as_str()), provider_as_source(Arc::new(table)), None)
+        .and_then(LogicalPlanBuilder::build)
+        .map_err(|error| plan_error(SpecLocation::view(name), &error))?;
+    Ok(scan_of(name, plan, &ProviderIdentity::Materialized { view: name.clone() }))
 }

@@ -17,16 +17,78 @@ use std::sync::Arc;
 
 use datafusion::execution::session_state::SessionState;
 use datafusion::logical_expr::LogicalPlan;
-use viewdag_ir::{Code, Diagnostic, ProviderIdentity, SpecLocation};
+use datafusion::physical_plan::ExecutionPlan;
+use viewdag_ir::{Code, Diagnostic, ProviderIdentity, PushdownPolicy, SpecLocation};
 use viewdag_lower::{LowerResult, ViewFailure};
 
 use crate::digests::stage_digest;
-use crate::pipeline::outcome::PhaseReporting;
+use crate::pipeline::fingerprint::PhaseReporting;
 use crate::pipeline::physical_phase::initial_physical_plan;
+use crate::pipeline::registry::OptimizerRuleRegistry;
+use crate::pipeline::settings::OptimizerPipelineConfig;
 use crate::pipeline::trace::OptimizerTrace;
 use crate::pipeline::{optimize_logical_plan, optimize_physical_plan};
-use crate::pushdown::{pushdown_diagnostics, verify_logical_pushdown, verify_physical_pushdown};
-use crate::queries::{OptimizedView, PhysicalView, ResolvedOptimizerPipeline};
+use crate::pushdown::{PushdownReport, pushdown_diagnostics, verify_logical_pushdown, verify_physical_pushdown};
+
+/// The pipeline every view is optimized with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedOptimizerPipeline {
+    pub config: OptimizerPipelineConfig,
+    pub registry: Arc<OptimizerRuleRegistry>,
+    pub pushdown: PushdownPolicy,
+    pub record_plan_text: bool,
+}
+
+/// A view's optimized logical plan (P1) with the analyzer and logical trace.
+#[derive(Debug, Clone)]
+pub struct OptimizedView {
+    pub plan: Arc<LogicalPlan>,
+    /// Normalized indented text with schemas.
+    pub text: String,
+    pub digest: String,
+    pub scans: Arc<BTreeMap<String, ProviderIdentity>>,
+    /// Analyzer and logical phases.
+    pub trace: Arc<OptimizerTrace>,
+    /// The pushdown contracts of P1's scans.
+    pub pushdown: Arc<PushdownReport>,
+    /// Warnings: skipped rules, pushdown violations under `warn`, non-idempotent phases.
+    pub diagnostics: Arc<Vec<Diagnostic>>,
+}
+
+impl PartialEq for OptimizedView {
+    fn eq(&self, other: &Self) -> bool {
+        self.digest == other.digest && self.trace == other.trace && self.pushdown == other.pushdown && self.diagnostics == other.diagnostics
+    }
+}
+impl Eq for OptimizedView {}
+
+/// A view's physical plan (P2) with the physical trace.
+#[derive(Clone)]
+pub struct PhysicalView {
+    pub plan: Arc<dyn ExecutionPlan>,
+    /// Normalized indented text.
+    pub text: String,
+    pub digest: String,
+    /// The physical phase.
+    pub trace: Arc<OptimizerTrace>,
+    /// The pushdown contracts checked against P2.
+    pub pushdown: Arc<PushdownReport>,
+    /// Warnings of the physical phase and of P2's pushdown check.
+    pub diagnostics: Arc<Vec<Diagnostic>>,
+}
+
+impl std::fmt::Debug for PhysicalView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PhysicalView({})", self.digest)
+    }
+}
+
+impl PartialEq for PhysicalView {
+    fn eq(&self, other: &Self) -> bool {
+        self.digest == other.digest && self.trace == other.trace && self.pushdown == other.pushdown && self.diagnostics == other.diagnostics
+    }
+}
+impl Eq for PhysicalView {}
 
 /// What every view of one planning surface is planned with.
 #[derive(Clone, Copy)]
@@ -84,10 +146,12 @@ pub fn physicalize_plan(context: &PlanningContext<'_>, view_name: &str, optimize
         all.extend(errors.iter().cloned());
         ViewFailure::Errors(Arc::new(all))
     };
-    let initial = context.runtime.block_on(initial_physical_plan(context.bare_state, &optimized.plan)).map_err(|error| {
-        let message = format!("physical planning of view `{view_name}` failed: {}", error.strip_backtrace());
-        ViewFailure::Errors(Arc::new(vec![Diagnostic::new(Code::PhysicalPlanFailed, SpecLocation::view(view_name), message)]))
-    })?;
+    let initial = viewdag_surface::block_on_runtime(context.runtime, initial_physical_plan(context.bare_state, &optimized.plan)).map_err(
+        |error| {
+            let message = format!("physical planning of view `{view_name}` failed: {}", error.strip_backtrace());
+            ViewFailure::Errors(Arc::new(vec![Diagnostic::new(Code::PhysicalPlanFailed, SpecLocation::view(view_name), message)]))
+        },
+    )?;
     let output = optimize_physical_plan(context.state, initial, &pipeline.config, &pipeline.registry, &context.reporting(view_name))
         .map_err(|failure| with_p1_warnings(&failure.diagnostics))?;
     let pushdown = verify_physical_pushdown(&optimized.plan, &output.plan);

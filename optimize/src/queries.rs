@@ -9,12 +9,9 @@
 //!   pushdown report and diagnostics. A changed trace with an unchanged plan still counts
 //!   as a change, so a report never goes stale.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use datafusion::logical_expr::LogicalPlan;
-use datafusion::physical_plan::ExecutionPlan;
-use viewdag_ir::{Diagnostic, ProjectInput, ProviderIdentity, PushdownPolicy, SurfaceInput, ViewInput};
+use viewdag_ir::{Diagnostic, ProjectInput, SurfaceInput, ViewInput};
 use viewdag_lower::{LowerResult, ViewFailure, view_plan};
 use viewdag_surface::{SessionHandle, planning_session};
 
@@ -22,9 +19,7 @@ use crate::Db;
 use crate::pipeline::physical_phase::state_without_physical_rules;
 use crate::pipeline::registry::{OptimizerRuleExtensions, OptimizerRuleRegistry};
 use crate::pipeline::settings::OptimizerPipelineConfig;
-use crate::pipeline::trace::OptimizerTrace;
-use crate::plan_view::{PlanningContext, optimize_plan, physicalize_plan};
-use crate::pushdown::PushdownReport;
+use crate::plan_view::{OptimizedView, PhysicalView, PlanningContext, ResolvedOptimizerPipeline, optimize_plan, physicalize_plan};
 
 /// Optimizer settings made through the Rust API rather than the spec. The driver creates
 /// this singleton; without it, the spec's profile alone decides.
@@ -37,15 +32,6 @@ pub struct OptimizerSettingsInput {
     #[returns(ref)]
     pub extensions: OptimizerRuleExtensions,
     /// Keep the normalized plan text after every changing rule in the traces.
-    pub record_plan_text: bool,
-}
-
-/// The pipeline every view is optimized with.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ResolvedOptimizerPipeline {
-    pub config: OptimizerPipelineConfig,
-    pub registry: Arc<OptimizerRuleRegistry>,
-    pub pushdown: PushdownPolicy,
     pub record_plan_text: bool,
 }
 
@@ -82,57 +68,6 @@ pub fn bare_physical_session(db: &dyn Db, surface: SurfaceInput) -> SessionHandl
     let session = planning_session(db, surface);
     SessionHandle { state: Arc::new(state_without_physical_rules(&session.state)), manifest: Arc::clone(&session.manifest) }
 }
-
-/// A view's optimized logical plan (P1) with the analyzer and logical trace.
-#[derive(Debug, Clone)]
-pub struct OptimizedView {
-    pub plan: Arc<LogicalPlan>,
-    /// Normalized indented text with schemas.
-    pub text: String,
-    pub digest: String,
-    pub scans: Arc<BTreeMap<String, ProviderIdentity>>,
-    /// Analyzer and logical phases.
-    pub trace: Arc<OptimizerTrace>,
-    /// The pushdown contracts of P1's scans.
-    pub pushdown: Arc<PushdownReport>,
-    /// Warnings: skipped rules, pushdown violations under `warn`, non-idempotent phases.
-    pub diagnostics: Arc<Vec<Diagnostic>>,
-}
-
-impl PartialEq for OptimizedView {
-    fn eq(&self, other: &Self) -> bool {
-        self.digest == other.digest && self.trace == other.trace && self.pushdown == other.pushdown && self.diagnostics == other.diagnostics
-    }
-}
-impl Eq for OptimizedView {}
-
-/// A view's physical plan (P2) with the physical trace.
-#[derive(Clone)]
-pub struct PhysicalView {
-    pub plan: Arc<dyn ExecutionPlan>,
-    /// Normalized indented text.
-    pub text: String,
-    pub digest: String,
-    /// The physical phase.
-    pub trace: Arc<OptimizerTrace>,
-    /// The pushdown contracts checked against P2.
-    pub pushdown: Arc<PushdownReport>,
-    /// Warnings of the physical phase and of P2's pushdown check.
-    pub diagnostics: Arc<Vec<Diagnostic>>,
-}
-
-impl std::fmt::Debug for PhysicalView {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "PhysicalView({})", self.digest)
-    }
-}
-
-impl PartialEq for PhysicalView {
-    fn eq(&self, other: &Self) -> bool {
-        self.digest == other.digest && self.trace == other.trace && self.pushdown == other.pushdown && self.diagnostics == other.diagnostics
-    }
-}
-impl Eq for PhysicalView {}
 
 /// The planning context of the current surface: the session, the bare session, the pipeline.
 fn with_planning_context<T>(db: &dyn Db, plan: impl FnOnce(&PlanningContext<'_>) -> LowerResult<T>) -> LowerResult<T> {

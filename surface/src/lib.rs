@@ -13,6 +13,7 @@
 //!   up here by [`viewdag_ir::ProviderIdentity`]: a provider is a pure function of its
 //!   identity, so a tracked query that reads a source's identity may use its provider.
 
+pub mod blocking;
 pub mod catalog;
 pub mod manifest;
 pub mod materialized;
@@ -23,6 +24,7 @@ use std::sync::Arc;
 use datafusion::catalog::TableProvider;
 use viewdag_ir::ProviderIdentity;
 
+pub use blocking::{block_on, block_on_runtime};
 pub use catalog::session_with_tables;
 pub use manifest::SurfaceManifest;
 pub use materialized::MaterializedViewTable;
@@ -33,7 +35,8 @@ pub use session::{SessionHandle, build_session_state, planning_session};
 pub trait Db: viewdag_ir::Db {
     /// The provider for exactly this identity (loaded by the driver before compiling).
     fn provider(&self, identity: &ProviderIdentity) -> Option<Arc<dyn TableProvider>>;
-    /// The runtime on which async DataFusion planning calls are driven to completion.
+    /// The runtime on which async DataFusion planning calls are driven to completion (use
+    /// [`block_on`], never this runtime's own `block_on`).
     fn runtime(&self) -> &tokio::runtime::Runtime;
     /// DataFusion's runtime environment (object stores, memory pool). Not part of the
     /// manifest: it says where bytes live, not what a plan is.

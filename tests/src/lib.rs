@@ -1,13 +1,18 @@
 //! Test support for viewdag: writers for real Delta, Parquet and CSV files, the shop
 //! example's data, proptest generators of valid specs with small random data, and TPC-H
-//! (schemas, a tiny data set, the 22 queries as a spec).
+//! (schemas, a tiny data set, the 22 queries as a spec), and the readers of the workspace's
+//! own sources that the `hygiene` tests use (`rust_tokens`, `file_imports`,
+//! `declared_dependencies`).
 //!
 //! Everything here writes real files with the real libraries; nothing is mocked.
 
 pub mod data;
+pub mod declared_dependencies;
+pub mod file_imports;
 pub mod generate;
 pub mod lsp_client;
 pub mod lsp_latency;
+pub mod rust_tokens;
 pub mod shop;
 pub mod synthetic;
 pub mod tpch;

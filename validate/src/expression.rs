@@ -4,7 +4,9 @@
 //! The checks themselves live one per file in [`crate::checks`]; this module holds what they
 //! share: converting DataFusion and sqlparser spans (1-based line and character column) to
 //! byte ranges, finding the innermost sub-expression of a string that has some property,
-//! and dispatching a DataFusion planning error to the check that explains it.
+//! and reading DataFusion's messages (prefixes, candidate signatures). It is a leaf: it
+//! names no check, so every check can use it ([`crate::planning_error`] dispatches a
+//! DataFusion error to the check that explains it, [`crate::typing`] types an expression).
 //!
 //! ## Invariants
 //! - Pure: no I/O, no global state; the same inputs give the same diagnostics.
@@ -13,16 +15,13 @@
 
 use std::ops::ControlFlow;
 
-use datafusion::common::{DFSchema, DataFusionError, SchemaError};
+use datafusion::common::{DFSchema, DataFusionError};
 use datafusion::execution::session_state::SessionState;
 use datafusion::logical_expr::Expr;
 use datafusion::sql::sqlparser::ast::{Spanned, Visit, Visitor};
 use datafusion::sql::sqlparser::dialect::GenericDialect;
 use datafusion::sql::sqlparser::parser::Parser;
-use viewdag_ir::{Code, Diagnostic, SpecLocation};
-
-use crate::checks::{ambiguous_column, type_mismatch, unknown_column, unknown_function};
-use crate::sql::error_offset;
+use viewdag_ir::SpecLocation;
 
 /// At most this many sub-expressions are re-planned to position one error.
 const MAX_PROBES: usize = 128;
@@ -142,77 +141,6 @@ pub fn innermost_subexpression(
     })
 }
 
-/// Maps a DataFusion error met while planning `text` (an expression or a query) over
-/// `schema` to a diagnostic placed inside `text` when the error (or the text) says where.
-pub fn planning_error(state: &SessionState, error: &DataFusionError, text: &str, schema: &DFSchema, location: &SpecLocation) -> Diagnostic {
-    let range = error_range(error, text);
-    let root = error.find_root();
-    match root {
-        DataFusionError::SchemaError(schema_error, _) => match schema_error.as_ref() {
-            SchemaError::FieldNotFound { field, valid_fields } => {
-                let range = find_identifier(text, &field.name).map(|offset| (offset, offset + field.name.len())).or(range);
-                let at = match range {
-                    Some((start, end)) => at_range(location, start, end),
-                    None => location.clone(),
-                };
-                unknown_column::diagnostic(&field.name, field.relation.as_ref().map(ToString::to_string).as_deref(), valid_fields, at)
-            }
-            SchemaError::AmbiguousReference { field } => {
-                let range = find_identifier(text, &field.name).map(|offset| (offset, offset + field.name.len())).or(range);
-                let at = match range {
-                    Some((start, end)) => at_range(location, start, end),
-                    None => location.clone(),
-                };
-                ambiguous_column::diagnostic(&field.name, schema, at)
-            }
-            _ => Diagnostic::new(Code::PlanError, location.clone(), root.strip_backtrace()),
-        },
-        DataFusionError::SQL(parser_error, _) => {
-            let message = parser_error.to_string();
-            if message.contains("recursion limit") {
-                return Diagnostic::new(
-                    Code::ExpressionTooComplex,
-                    whole(location, text),
-                    format!("`{}` is nested too deeply to parse", abbreviate(text)),
-                );
-            }
-            let mut at = location.clone();
-            if let Some(offset) = error_offset(text, &message) {
-                at = at_range(location, offset, offset + 1);
-            }
-            Diagnostic::new(Code::ExpressionSyntax, at, format!("`{}` does not parse: {message}", abbreviate(text)))
-        }
-        _ => {
-            let message = root.strip_backtrace();
-            if let Some(name) = unknown_function::function_name_from_error(&message) {
-                let range = find_identifier(text, &name).map(|offset| (offset, offset + name.len())).or(range);
-                let at = match range {
-                    Some((start, end)) => at_range(location, start, end),
-                    None => location.clone(),
-                };
-                return unknown_function::diagnostic(state, &name, at);
-            }
-            if message.contains("Projections require unique expression names") {
-                return Diagnostic::new(Code::DuplicateColumn, location.clone(), "the query outputs two columns with the same name")
-                    .with_note(clean_message(&message))
-                    .with_suggestion("give each column a distinct name with `AS`");
-            }
-            if type_mismatch::is_type_error(&message) {
-                let at = match range {
-                    Some((start, end)) => at_range(location, start, end),
-                    None => whole(location, text),
-                };
-                return type_mismatch::diagnostic_from_message(&message, at);
-            }
-            let at = match range {
-                Some((start, end)) => at_range(location, start, end),
-                None => location.clone(),
-            };
-            Diagnostic::new(Code::PlanError, at, clean_message(&message))
-        }
-    }
-}
-
 /// DataFusion's message without its `Error during planning: ` style prefixes.
 pub fn clean_message(message: &str) -> String {
     let mut text = message.trim();
@@ -223,6 +151,15 @@ pub fn clean_message(message: &str) -> String {
     }
     let first_line = text.lines().next().unwrap_or("").trim_end_matches('.');
     first_line.to_string()
+}
+
+/// The `Candidate functions:` lines of a DataFusion signature error.
+pub fn candidate_signatures(message: &str) -> Vec<String> {
+    message
+        .split("Candidate functions:")
+        .nth(1)
+        .map(|rest| rest.lines().map(str::trim).filter(|line| !line.is_empty()).map(str::to_string).collect())
+        .unwrap_or_default()
 }
 
 /// `text` shortened for a message: at most 60 characters, on one line.

@@ -26,9 +26,11 @@ pub mod checks;
 pub mod expression;
 pub mod lexical_path;
 pub mod paths;
+pub mod planning_error;
 pub mod relations;
 pub mod sql;
 pub mod structure;
+pub mod typing;
 
 pub use paths::project_path_diagnostics;
 pub use relations::{Relation, RelationIndex, relation_index, resolve_relation, view_reads};

@@ -6,7 +6,9 @@ use viewdag_ir::dag::{RelationKind, RelationReads};
 use viewdag_ir::{Diagnostic, ProjectInput, Section, Severity, ViewDag};
 
 use crate::Db;
-use crate::checks::{CheckContext, run_structural_checks};
+use crate::checks::{
+    CheckContext, cycle, duplicate_name, output_path_conflict, output_unknown_view, unknown_reference, view_name_not_path_component,
+};
 use crate::relations::{relation_index, view_reads};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,4 +96,16 @@ pub fn spec_structure(db: &dyn Db, project: ProjectInput) -> Structure {
 #[salsa::tracked(returns(copy))]
 pub fn view_is_broken(db: &dyn Db, view: viewdag_ir::ViewInput) -> bool {
     spec_structure(db, ProjectInput::get(db)).broken_views.contains(view.name(db))
+}
+
+/// The structural checks, in order: names, then references, then cycles, then outputs.
+fn run_structural_checks(context: &CheckContext) -> Vec<Diagnostic> {
+    let mut diagnostics = Vec::new();
+    diagnostics.extend(duplicate_name::check(context));
+    diagnostics.extend(view_name_not_path_component::check(context));
+    diagnostics.extend(unknown_reference::check(context));
+    diagnostics.extend(cycle::check(context));
+    diagnostics.extend(output_unknown_view::check(context));
+    diagnostics.extend(output_path_conflict::check(context));
+    diagnostics
 }

@@ -20,14 +20,14 @@ use datafusion::logical_expr::LogicalPlanBuilder;
 use datafusion::physical_plan::ExecutionPlan;
 use deltalake::delta_datafusion::planner::DeltaPlanner;
 use deltalake::kernel::Transaction;
-use deltalake::kernel::transaction::{CommitProperties, TransactionError};
+use deltalake::kernel::transaction::CommitProperties;
 use deltalake::protocol::SaveMode;
 use deltalake::{DeltaTable, DeltaTableError};
 use futures::future::BoxFuture;
 use futures::{FutureExt, TryStreamExt};
 use viewdag_ir::WriteMode;
 
-use super::error::TaskError;
+use super::error::{TaskError, is_commit_conflict};
 use super::sink::TaskSink;
 use crate::merge::{MergeCounts, TableWrite, merge_into};
 use crate::planned_table::PlannedTable;
@@ -155,17 +155,4 @@ fn write_failure(target: &Path, error: DeltaTableError) -> TaskError {
     } else {
         TaskError::Write { table, cause: error.to_string() }
     }
-}
-
-/// Whether a failed commit lost to another writer's commit.
-pub(crate) fn is_commit_conflict(error: &DeltaTableError) -> bool {
-    matches!(
-        error,
-        DeltaTableError::VersionAlreadyExists(_)
-            | DeltaTableError::Transaction {
-                source: TransactionError::CommitConflict(_)
-                    | TransactionError::MaxCommitAttempts(_)
-                    | TransactionError::VersionAlreadyExists(_)
-            }
-    )
 }

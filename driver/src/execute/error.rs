@@ -9,6 +9,8 @@
 //! - Values are plain data (strings and codes): they compare, clone and render the same
 //!   whatever produced them.
 
+use deltalake::DeltaTableError;
+use deltalake::kernel::transaction::TransactionError;
 use viewdag_ir::Code;
 
 /// Why a task failed. Its table is unchanged: nothing of the task was committed.
@@ -126,4 +128,17 @@ impl RunError {
             RunError::StateUnsavedAfterTask { .. } | RunError::StateUnsavedAtEnd { .. } => Code::RunStateUnsaved,
         }
     }
+}
+
+/// Whether a failed commit lost to another writer's commit.
+pub(crate) fn is_commit_conflict(error: &DeltaTableError) -> bool {
+    matches!(
+        error,
+        DeltaTableError::VersionAlreadyExists(_)
+            | DeltaTableError::Transaction {
+                source: TransactionError::CommitConflict(_)
+                    | TransactionError::MaxCommitAttempts(_)
+                    | TransactionError::VersionAlreadyExists(_)
+            }
+    )
 }

@@ -21,7 +21,7 @@ use viewdag_validate::checks::{
     unnamed_group_key,
 };
 
-use super::{LowerContext, TransformResult};
+use super::context::{LowerContext, TransformResult};
 use crate::expressions::split_alias;
 
 /// A checked group key: its expression, output name and location.

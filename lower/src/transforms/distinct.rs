@@ -5,7 +5,7 @@ use std::sync::Arc;
 use datafusion::logical_expr::LogicalPlanBuilder;
 use viewdag_ir::DistinctView;
 
-use super::{LowerContext, TransformResult};
+use super::context::{LowerContext, TransformResult};
 
 pub fn lower(context: &LowerContext, view: &DistinctView) -> TransformResult {
     let DistinctView { input: _ } = view;

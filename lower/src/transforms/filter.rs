@@ -9,7 +9,7 @@ use datafusion::logical_expr::LogicalPlanBuilder;
 use viewdag_ir::FilterView;
 use viewdag_validate::checks::non_boolean_predicate;
 
-use super::{LowerContext, TransformResult};
+use super::context::{LowerContext, TransformResult};
 
 pub fn lower(context: &LowerContext, view: &FilterView) -> TransformResult {
     let FilterView { input: _, predicate } = view;

@@ -19,7 +19,7 @@ use viewdag_ir::{Diagnostic, JoinKind, JoinView};
 use viewdag_validate::checks::join_key_type_mismatch::KeySide;
 use viewdag_validate::checks::{join_key_count, join_key_type_mismatch, join_name_clash, non_boolean_predicate, unknown_column};
 
-use super::{LowerContext, TransformResult};
+use super::context::{LowerContext, TransformResult};
 
 fn join_type(kind: JoinKind) -> JoinType {
     match kind {

@@ -7,7 +7,7 @@ use datafusion::logical_expr::LogicalPlanBuilder;
 use viewdag_ir::{Diagnostic, LimitView};
 use viewdag_validate::checks::invalid_limit;
 
-use super::{LowerContext, TransformResult};
+use super::context::{LowerContext, TransformResult};
 
 /// Checks a count or offset of this view's transform: not negative, not absurd.
 pub fn checked_count(context: &LowerContext, value: i64, field: &str) -> Result<usize, Diagnostic> {
@@ -23,7 +23,7 @@ pub fn lower(context: &LowerContext, view: &LimitView) -> TransformResult {
         (fetch, skip) => return Err(fetch.err().into_iter().chain(skip.err()).collect()),
     };
     if fetch == 0 {
-        return Ok(super::empty_like(&context.input(0).plan));
+        return Ok(super::context::empty_like(&context.input(0).plan));
     }
     LogicalPlanBuilder::new_from_arc(Arc::clone(&context.input(0).plan))
         .limit(skip, Some(fetch))

@@ -7,7 +7,7 @@ use datafusion::logical_expr::LogicalPlanBuilder;
 use viewdag_ir::ProjectView;
 use viewdag_validate::checks::too_few_items;
 
-use super::{LowerContext, TransformResult, collect_all};
+use super::context::{LowerContext, TransformResult, collect_all};
 
 pub fn lower(context: &LowerContext, view: &ProjectView) -> TransformResult {
     let ProjectView { input: _, columns } = view;

@@ -9,8 +9,8 @@ use datafusion::logical_expr::{LogicalPlanBuilder, SortExpr};
 use viewdag_ir::SortView;
 use viewdag_validate::checks::too_few_items;
 
+use super::context::{LowerContext, TransformResult, collect_all};
 use super::limit::checked_count;
-use super::{LowerContext, TransformResult, collect_all};
 
 /// Splits a sort key into its expression, direction and null placement.
 pub fn parse_sort_key(text: &str) -> (&str, bool, Option<bool>) {
@@ -53,7 +53,7 @@ pub fn lower(context: &LowerContext, view: &SortView) -> TransformResult {
         (keys, fetch) => return Err(keys.err().unwrap_or_default().into_iter().chain(fetch.err()).collect()),
     };
     if fetch == Some(0) {
-        return Ok(super::empty_like(&input.plan));
+        return Ok(super::context::empty_like(&input.plan));
     }
     LogicalPlanBuilder::new_from_arc(Arc::clone(&input.plan))
         .sort_with_limit(keys, fetch)

@@ -17,7 +17,7 @@ use datafusion::sql::sqlparser::dialect::GenericDialect;
 use viewdag_ir::{Code, Diagnostic, SqlView};
 use viewdag_surface::session_with_tables;
 
-use super::{LowerContext, TransformResult};
+use super::context::{LowerContext, TransformResult};
 use crate::expressions::error_diagnostic;
 
 pub fn lower(context: &LowerContext, view: &SqlView) -> TransformResult {
@@ -46,7 +46,7 @@ pub fn lower(context: &LowerContext, view: &SqlView) -> TransformResult {
     let Some(statement) = statements.pop_front() else {
         return Err(vec![Diagnostic::new(Code::SqlForbiddenStatement, location.clone(), "the SQL query is empty")]);
     };
-    let plan = futures::executor::block_on(state.statement_to_plan(statement)).map_err(|error| failed(&error))?;
+    let plan = viewdag_surface::block_on(context.db, state.statement_to_plan(statement)).map_err(|error| failed(&error))?;
     // Type errors surface only when the analyzer coerces types: find them now, so that an
     // accepted view never fails in the optimizer.
     state.analyzer().execute_and_check(plan.clone(), state.config_options(), |_, _| {}).map_err(|error| failed(&error))?;

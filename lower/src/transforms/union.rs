@@ -10,7 +10,7 @@ use datafusion::logical_expr::LogicalPlanBuilder;
 use viewdag_ir::{SpecLocation, UnionView};
 use viewdag_validate::checks::{too_few_items, union_arity, union_type_mismatch};
 
-use super::{LowerContext, TransformResult};
+use super::context::{LowerContext, TransformResult};
 
 /// Each input's name, schema and the location naming it in `inputs`.
 pub fn union_inputs<'a>(context: &'a LowerContext) -> Vec<(&'a str, &'a DFSchema, SpecLocation)> {

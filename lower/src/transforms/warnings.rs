@@ -6,7 +6,7 @@ use viewdag_validate::checks::join_key_coercion;
 use viewdag_validate::checks::join_key_type_mismatch::KeySide;
 use viewdag_validate::checks::union_name_mismatch;
 
-use super::LowerContext;
+use super::context::LowerContext;
 use super::union::union_inputs;
 
 /// The warnings and notes of a transform that lowered over `context`'s inputs.

@@ -10,9 +10,9 @@ use datafusion::common::config::ConfigOptions;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::logical_expr::logical_plan::InvariantLevel;
 
+use crate::pipeline::fingerprint::{LogicalPlanFingerprint, PhaseReporting};
 use crate::pipeline::guard::run_rule_guarded;
-use crate::pipeline::logical_phase::LogicalPlanFingerprint;
-use crate::pipeline::outcome::{PhaseReporting, PhaseResult, RuleStep, invariants_failure, record_rule_result, run_single_pass_phase};
+use crate::pipeline::outcome::{PhaseResult, RuleStep, invariants_failure, record_rule_result, run_single_pass_phase};
 use crate::pipeline::registry::{OptimizerRuleRegistry, RegisteredRule};
 use crate::pipeline::settings::PhaseConfig;
 use crate::pipeline::trace::{OptimizerPhase, PassOutcome, PassTraceEntry};

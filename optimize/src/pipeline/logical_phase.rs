@@ -8,7 +8,7 @@
 //! else the rule failed.
 
 use std::collections::BTreeSet;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use datafusion::common::tree_node::{Transformed, TreeNodeRewriter};
 use datafusion::error::Result;
@@ -16,63 +16,14 @@ use datafusion::logical_expr::LogicalPlan;
 use datafusion::logical_expr::logical_plan::InvariantLevel;
 use datafusion::optimizer::{ApplyOrder, OptimizerConfig, OptimizerRule};
 
-use crate::digests::{logical_text, text_digest};
+use crate::pipeline::fingerprint::{LogicalPlanFingerprint, PhaseReporting};
 use crate::pipeline::guard::run_rule_guarded;
-use crate::pipeline::outcome::{
-    PhaseFailure, PhaseReporting, PhaseResult, RuleStep, finish_phase, input_trace, invariants_failure, record_rule_result,
-};
+use crate::pipeline::outcome::{PhaseFailure, PhaseResult, RuleStep, finish_phase, input_trace, invariants_failure, record_rule_result};
 use crate::pipeline::registry::{OptimizerRuleRegistry, RegisteredRule};
 use crate::pipeline::settings::PhaseConfig;
 use crate::pipeline::trace::{Convergence, OptimizerPhase, PassOutcome, PassTraceEntry};
 
 const PHASE: OptimizerPhase = OptimizerPhase::Logical;
-
-/// A plan's normalized text and its digest.
-#[derive(Debug, Clone)]
-pub struct LogicalPlanFingerprint {
-    pub text: String,
-    pub digest: String,
-}
-
-impl LogicalPlanFingerprint {
-    pub fn of(plan: &LogicalPlan, reporting: &PhaseReporting<'_>) -> Self {
-        let text = logical_text(plan, reporting.root);
-        let digest = text_digest(&text);
-        LogicalPlanFingerprint { text, digest }
-    }
-
-    /// The trace entry of a rule that went from `self` to `after`.
-    #[allow(clippy::too_many_arguments, reason = "every field of a trace entry")]
-    pub fn entry(
-        &self,
-        after: &LogicalPlanFingerprint,
-        pass_id: String,
-        phase: OptimizerPhase,
-        rule: &str,
-        pass_number: usize,
-        rule_index: usize,
-        outcome: PassOutcome,
-        failure: Option<String>,
-        elapsed: Duration,
-        reporting: &PhaseReporting<'_>,
-    ) -> PassTraceEntry {
-        let changed = outcome == PassOutcome::Changed;
-        PassTraceEntry {
-            pass_id,
-            phase,
-            rule: rule.to_string(),
-            pass_number,
-            rule_index,
-            before_digest: self.digest.clone(),
-            after_digest: after.digest.clone(),
-            changed,
-            outcome,
-            failure,
-            elapsed,
-            plan_text_after: (reporting.record_plan_text && changed).then(|| after.text.clone()),
-        }
-    }
-}
 
 /// Drives one rule with an apply order over the plan, like DataFusion's own `Rewriter`.
 struct SingleRuleRewriter<'a> {

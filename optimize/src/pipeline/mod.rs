@@ -6,6 +6,7 @@
 //! embedders may call them directly.
 
 pub mod analyzer_phase;
+pub mod fingerprint;
 pub mod guard;
 pub mod logical_phase;
 pub mod outcome;
@@ -23,8 +24,8 @@ use viewdag_ir::Diagnostic;
 
 use crate::config::ViewOptimizerConfig;
 use crate::pipeline::analyzer_phase::run_analyzer_phase;
+use crate::pipeline::fingerprint::PhaseReporting;
 use crate::pipeline::logical_phase::run_logical_phase;
-use crate::pipeline::outcome::PhaseReporting;
 use crate::pipeline::physical_phase::run_physical_phase;
 use crate::pipeline::registry::OptimizerRuleRegistry;
 use crate::pipeline::settings::OptimizerPipelineConfig;

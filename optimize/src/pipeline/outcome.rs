@@ -4,20 +4,11 @@ use std::time::{Duration, Instant};
 
 use viewdag_ir::{Code, Diagnostic, IdempotenceCheck, OptimizerFailMode, Severity, SpecLocation};
 
-use crate::pipeline::logical_phase::LogicalPlanFingerprint;
+use crate::pipeline::fingerprint::LogicalPlanFingerprint;
+// Where embedders and the driver have always found it.
+pub use crate::pipeline::fingerprint::PhaseReporting;
 use crate::pipeline::settings::PhaseConfig;
 use crate::pipeline::trace::{Convergence, IdempotenceVerdict, OptimizerPhase, PassOutcome, PassTraceEntry, PhaseTrace, pass_id};
-
-/// Names and settings every phase needs to report.
-#[derive(Debug, Clone, Copy)]
-pub struct PhaseReporting<'a> {
-    /// The view being optimized (diagnostics point at it).
-    pub view_name: &'a str,
-    /// The spec root, replaced by `$ROOT` in plan text.
-    pub root: &'a str,
-    /// Keep the normalized plan text after every changing rule.
-    pub record_plan_text: bool,
-}
 
 /// A phase that ran to its end (rules may have been skipped under fail-open).
 #[derive(Debug)]

@@ -20,9 +20,9 @@ use datafusion::physical_plan::operator_statistics::StatisticsRegistry;
 use datafusion::physical_planner::{DefaultPhysicalPlanner, PhysicalPlanner};
 
 use crate::digests::{physical_text, text_digest};
+use crate::pipeline::fingerprint::{LogicalPlanFingerprint, PhaseReporting};
 use crate::pipeline::guard::run_rule_guarded;
-use crate::pipeline::logical_phase::LogicalPlanFingerprint;
-use crate::pipeline::outcome::{PhaseReporting, PhaseResult, RuleStep, record_rule_result, run_single_pass_phase};
+use crate::pipeline::outcome::{PhaseResult, RuleStep, record_rule_result, run_single_pass_phase};
 use crate::pipeline::registry::{OptimizerRuleRegistry, RegisteredRule};
 use crate::pipeline::settings::PhaseConfig;
 use crate::pipeline::trace::{OptimizerPhase, PassOutcome, PassTraceEntry};

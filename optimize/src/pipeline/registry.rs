@@ -152,7 +152,7 @@ impl OptimizerRuleRegistry {
     fn push_default(&mut self, rule: RegisteredRule) {
         let phase = rule.phase();
         let order = self.default_orders.entry(phase).or_default();
-        let occurrences = order.iter().filter(|key| crate::pipeline::settings::base_rule_name(key) == rule.name()).count();
+        let occurrences = order.iter().filter(|key| base_rule_name(key) == rule.name()).count();
         let key = if occurrences == 0 { rule.name().to_string() } else { format!("{}#{}", rule.name(), occurrences + 1) };
         order.push(key.clone());
         self.rules.insert((phase, key), rule);
@@ -169,7 +169,7 @@ impl OptimizerRuleRegistry {
     }
 
     pub fn has_base_name(&self, phase: OptimizerPhase, name: &str) -> bool {
-        self.keys(phase).iter().any(|key| crate::pipeline::settings::base_rule_name(key) == name)
+        self.keys(phase).iter().any(|key| base_rule_name(key) == name)
     }
 
     pub fn get(&self, phase: OptimizerPhase, key: &str) -> Option<&RegisteredRule> {
@@ -185,4 +185,9 @@ impl OptimizerRuleRegistry {
     pub fn keys(&self, phase: OptimizerPhase) -> Vec<String> {
         self.rules.keys().filter(|(rule_phase, _)| *rule_phase == phase).map(|(_, key)| key.clone()).collect()
     }
+}
+
+/// A registry key without its `#n` repeat suffix.
+pub fn base_rule_name(key: &str) -> &str {
+    key.split('#').next().unwrap_or(key)
 }

@@ -18,8 +18,9 @@ use std::collections::BTreeMap;
 
 use viewdag_ir::{Code, Diagnostic, IdempotenceCheck, InlineOptimizerConfig, OptimizerFailMode, OptimizerProfile, Section, SpecLocation};
 
-use crate::pipeline::registry::OptimizerRuleRegistry;
+use crate::pipeline::registry::{OptimizerRuleRegistry, base_rule_name};
 use crate::pipeline::trace::OptimizerPhase;
+use viewdag_ir::suggestion::closest_within;
 
 /// DataFusion's default for `datafusion.optimizer.max_passes`.
 pub const DEFAULT_MAX_PASSES: usize = 3;
@@ -176,11 +177,6 @@ impl OptimizerPipelineConfig {
     }
 }
 
-/// A registry key without its `#n` repeat suffix.
-pub fn base_rule_name(key: &str) -> &str {
-    key.split('#').next().unwrap_or(key)
-}
-
 fn profile_location(field: Vec<String>) -> SpecLocation {
     SpecLocation { section: Section::Profile, ..SpecLocation::root() }.with_field(field)
 }
@@ -188,9 +184,7 @@ fn profile_location(field: Vec<String>) -> SpecLocation {
 fn unknown_preset(name: &str, field: Vec<String>) -> Diagnostic {
     let mut diagnostic = Diagnostic::new(Code::UnknownRulepack, profile_location(field), format!("unknown optimizer preset `{name}`"))
         .with_note(format!("the presets are {}", PRESET_NAMES.map(|preset| format!("`{preset}`")).join(", ")));
-    if let Some(closest) =
-        PRESET_NAMES.iter().min_by_key(|preset| edit_distance(preset, name)).filter(|preset| edit_distance(preset, name) <= 2)
-    {
+    if let Some(closest) = closest_within(name, PRESET_NAMES, 2) {
         diagnostic = diagnostic.with_suggestion(format!("did you mean `{closest}`?"));
     }
     diagnostic
@@ -204,9 +198,7 @@ fn unknown_rule(phase: OptimizerPhase, key: &str, registry: &OptimizerRuleRegist
         format!("the {} phase names rule `{key}`, which no registry holds", phase.as_str()),
     )
     .with_note(format!("known {} rules: {}", phase.as_str(), known.join(", ")));
-    if let Some(closest) =
-        known.iter().min_by_key(|candidate| edit_distance(candidate, key)).filter(|candidate| edit_distance(candidate, key) <= 3)
-    {
+    if let Some(closest) = closest_within(key, known.iter().map(String::as_str), 3) {
         diagnostic = diagnostic.with_suggestion(format!("did you mean `{closest}`?"));
     }
     diagnostic
@@ -272,19 +264,4 @@ fn from_inline(inline: &InlineOptimizerConfig, registry: &OptimizerRuleRegistry)
         }
     }
     if diagnostics.is_empty() { Ok(config) } else { Err(diagnostics) }
-}
-
-/// Levenshtein distance, for suggestions.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b_chars: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b_chars.len()).collect();
-    for (i, a_char) in a.chars().enumerate() {
-        let mut current = vec![i + 1];
-        for (j, b_char) in b_chars.iter().enumerate() {
-            let substitution = previous[j] + usize::from(a_char != *b_char);
-            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
-        }
-        previous = current;
-    }
-    previous[b_chars.len()]
 }

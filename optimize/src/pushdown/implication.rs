@@ -13,7 +13,7 @@ use std::cmp::Ordering;
 use datafusion::common::ScalarValue;
 use datafusion::logical_expr::{BinaryExpr, Expr, Operator};
 
-use crate::pushdown::logical_contract::predicate_key;
+use crate::pushdown::predicate_key::predicate_key;
 
 /// The first residual that implies `pushed`, if any.
 pub fn implied_by<'a>(pushed: &Expr, residuals: &'a [Expr]) -> Option<&'a Expr> {

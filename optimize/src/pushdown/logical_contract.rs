@@ -6,6 +6,7 @@ use datafusion::logical_expr::utils::split_conjunction;
 use datafusion::logical_expr::{Expr, LogicalPlan, Projection, TableProviderFilterPushDown, TableScan};
 
 use crate::pushdown::implication::implied_by;
+use crate::pushdown::predicate_key::predicate_key;
 use crate::pushdown::report::{
     PredicatePlacement, PushdownClassification, PushdownPredicateReport, PushdownReport, PushdownVerdict, ScanPushdownReport,
 };
@@ -113,24 +114,6 @@ fn is_column_keeping_its_name(expression: &Expr) -> bool {
         Expr::Column(_) => true,
         Expr::Alias(alias) => matches!(alias.expr.as_ref(), Expr::Column(column) if column.name == alias.name),
         _ => false,
-    }
-}
-
-/// The predicate with unqualified columns and no aliases, as text: the identity of a
-/// predicate wherever it sits.
-pub fn predicate_key(expression: &Expr) -> String {
-    let unqualified = expression
-        .clone()
-        .unalias_nested()
-        .data
-        .transform(|node| match node {
-            Expr::Column(column) => Ok(Transformed::yes(Expr::Column(Column::new_unqualified(column.name)))),
-            other => Ok(Transformed::no(other)),
-        })
-        .map(|transformed| transformed.data);
-    match unqualified {
-        Ok(expression) => expression.to_string(),
-        Err(_) => expression.to_string(),
     }
 }
 

@@ -37,6 +37,7 @@ pub mod exact_audit;
 pub mod implication;
 pub mod logical_contract;
 pub mod physical_contract;
+pub mod predicate_key;
 pub mod report;
 
 pub use exact_audit::{ExactClaim, ExactClaimAudit, exact_claims};

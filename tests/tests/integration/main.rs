@@ -14,6 +14,7 @@ mod end_to_end;
 mod execute;
 mod expectations;
 mod golden;
+mod hygiene;
 mod incremental;
 mod lsp;
 mod merge;

@@ -1,15 +1,22 @@
 //! Checks, one per file; each file's name is its code's kebab name, snake_cased (the
 //! exception, `contract`, holds the two output-contract codes).
 //!
-//! Staged: the structural checks (names and references, run by [`run_structural_checks`]
-//! over the whole spec), then the per-view semantic checks, which are pure functions over
-//! DataFusion schemas and expressions that `lower` calls while it plans each view
-//! (schemas → expressions → aggregation, joins, unions → output schema), then the output
-//! checks the driver runs on each output's schema (`contract`, `append_schema_mismatch`)
-//! and the source check it runs on each loaded source (`source_schema_mismatch`).
+//! Staged: the structural checks (names and references, run in order by
+//! [`crate::structure`] over the whole spec, each given a [`CheckContext`]), then the
+//! per-view semantic checks, which are pure functions over DataFusion schemas and
+//! expressions that `lower` calls while it plans each view (schemas → expressions →
+//! aggregation, joins, unions → output schema), then the output checks the driver runs on
+//! each output's schema (`contract`, `append_schema_mismatch`) and the source check it runs
+//! on each loaded source (`source_schema_mismatch`).
+//!
+//! A check imports shared helpers ([`crate::expression`], [`crate::relations`],
+//! [`crate::lexical_path`], this module's [`CheckContext`]) and, where one code refines
+//! another, that check (`type_mismatch` → `wrong_arity`, `join_key_coercion` →
+//! `join_key_type_mismatch`); never [`crate::typing`] or [`crate::planning_error`], which
+//! call the checks. So the files form no import cycle (the `hygiene` test checks it).
 
 use indexmap::IndexMap;
-use viewdag_ir::{Diagnostic, OutputSpec, ViewDag};
+use viewdag_ir::{OutputSpec, ViewDag};
 
 use crate::relations::{Read, RelationIndex};
 
@@ -65,15 +72,4 @@ impl CheckContext<'_> {
     pub fn all_names(&self) -> Vec<&str> {
         self.project_sources.iter().chain(self.project_views.iter()).map(String::as_str).collect()
     }
-}
-
-pub fn run_structural_checks(context: &CheckContext) -> Vec<Diagnostic> {
-    let mut diagnostics = Vec::new();
-    diagnostics.extend(duplicate_name::check(context));
-    diagnostics.extend(view_name_not_path_component::check(context));
-    diagnostics.extend(unknown_reference::check(context));
-    diagnostics.extend(cycle::check(context));
-    diagnostics.extend(output_unknown_view::check(context));
-    diagnostics.extend(output_path_conflict::check(context));
-    diagnostics
 }

@@ -1,6 +1,6 @@
 //! `V0104 output-unknown-view`: an output names a view that does not exist.
 
-use viewdag_ir::parse::closest;
+use viewdag_ir::suggestion::closest;
 use viewdag_ir::{Code, Diagnostic, FieldPath, SpecLocation};
 
 use super::CheckContext;

@@ -8,7 +8,7 @@
 
 use datafusion::arrow::datatypes::Schema;
 use indexmap::IndexMap;
-use viewdag_ir::parse::closest;
+use viewdag_ir::suggestion::closest;
 use viewdag_ir::types::{parse_type_name, type_name, type_satisfies};
 use viewdag_ir::{Code, Diagnostic, FieldPath, SpecLocation};
 

@@ -2,7 +2,7 @@
 //! does not have. Suggests the closest existing name and lists the available ones.
 
 use datafusion::common::Column;
-use viewdag_ir::parse::closest;
+use viewdag_ir::suggestion::closest;
 use viewdag_ir::{Code, Diagnostic, SpecLocation};
 
 /// The diagnostic for `name` (optionally qualified by `relation`) missing from `valid`.

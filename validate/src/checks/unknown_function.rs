@@ -2,7 +2,7 @@
 //! register. Suggests the closest registered scalar, aggregate or window function.
 
 use datafusion::execution::session_state::SessionState;
-use viewdag_ir::parse::closest;
+use viewdag_ir::suggestion::closest;
 use viewdag_ir::{Code, Diagnostic, SpecLocation};
 
 /// The function name in DataFusion's "Invalid function 'name'" planning error.

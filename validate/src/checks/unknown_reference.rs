@@ -1,6 +1,6 @@
 //! `V0101 unknown-reference`: a view reads a name that no source or view declares.
 
-use viewdag_ir::parse::closest;
+use viewdag_ir::suggestion::closest;
 use viewdag_ir::{Code, Diagnostic};
 
 use super::CheckContext;

@@ -1,10 +1,10 @@
 //! `V0210 wrong-arity`: a function is called with the wrong number of arguments
-//! (`abs(amount, 1)`, `sum()`). Found by [`super::type_mismatch::check`], which asks
+//! (`abs(amount, 1)`, `sum()`). Found by [`crate::typing::expression_type`], which asks
 //! DataFusion for the call's type; this file recognizes the arity errors among its answers.
 
 use viewdag_ir::{Code, Diagnostic, SpecLocation};
 
-use super::type_mismatch::candidate_signatures;
+use crate::expression::candidate_signatures;
 
 /// The arity diagnostic if `message` (a DataFusion signature error) is about the number of
 /// arguments.
