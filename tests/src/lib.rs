@@ -1,6 +1,6 @@
 //! Test support for viewdag: writers for real Delta, Parquet and CSV files, the shop
 //! example's data, proptest generators of valid specs with small random data, and TPC-H
-//! (schemas, a tiny data set, the 22 queries as a spec).
+//! (schemas, a tiny data set, the 22 queries as a spec) and its data at any scale factor.
 //!
 //! Everything here writes real files with the real libraries; nothing is mocked.
 
@@ -11,3 +11,4 @@ pub mod lsp_latency;
 pub mod shop;
 pub mod synthetic;
 pub mod tpch;
+pub mod tpch_data;

@@ -17,6 +17,7 @@
 //!   `V0801 engine-unsupported-table` before anything is submitted.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use datafusion::catalog::TableProvider;
 use datafusion::common::tree_node::Transformed;
@@ -49,8 +50,10 @@ impl Compiler {
         view_name: &str,
         task_id: &str,
         scheduler: &SchedulerAddress,
+        timeout: Duration,
         diagnostics: &mut Vec<Diagnostic>,
     ) -> Result<Arc<dyn ExecutionPlan>, String> {
+        let planning = Instant::now();
         let view = self.view_input(view_name).ok_or_else(|| format!("view `{view_name}` is gone"))?;
         let optimized =
             optimized_view(&self.db, view).as_ref().map_err(|failure| format!("view `{view_name}` failed to optimize: {failure:?}"))?;
@@ -87,7 +90,8 @@ impl Compiler {
             })?
             .plan;
         let session_id = format!("viewdag-{}-{task_id}", std::process::id());
-        Ok(Arc::new(BallistaJobExec::new(physical, scheduler.clone(), session.config(), session_id)))
+        let job = BallistaJobExec::new(physical, scheduler.clone(), session.config(), session_id, timeout, planning.elapsed());
+        Ok(Arc::new(job))
     }
 
     /// `plan` with each scan of a Delta identity reading its pinned files instead (scans in

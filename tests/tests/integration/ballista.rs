@@ -63,7 +63,7 @@ impl LocalCluster {
     }
 
     fn engine(&self) -> Engine {
-        Engine::Ballista { scheduler: self.scheduler.clone() }
+        Engine::ballista(self.scheduler.clone())
     }
 
     /// Sends SIGTERM and waits: the supervisor stops every node before it exits.
@@ -187,7 +187,7 @@ fn generated_specs_on_a_cluster_write_the_tables_of_local_runs() {
 #[test]
 fn an_unreachable_scheduler_fails_every_task_and_writes_nothing() {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let nobody = Engine::Ballista { scheduler: SchedulerAddress::parse(&format!("df://127.0.0.1:{port}")).unwrap() };
+    let nobody = Engine::ballista(SchedulerAddress::parse(&format!("df://127.0.0.1:{port}")).unwrap());
     let project = TempProject::with_shop_data();
     let report = run_on(&project.write_spec("spec.yaml", &shop_spec()), nobody);
     assert!(!report.succeeded());
