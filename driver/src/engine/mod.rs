@@ -178,4 +178,22 @@ mod tests {
             assert!(SchedulerAddress::parse(bad).is_err(), "{bad} should be refused");
         }
     }
+
+    #[test]
+    fn the_profile_sets_the_task_timeout() {
+        let profile = |task_timeout| viewdag_ir::EngineProfile {
+            kind: viewdag_ir::EngineKind::Ballista,
+            scheduler: Some("df://127.0.0.1:50050".to_string()),
+            task_timeout,
+        };
+        let timeout = |engine: Engine| match engine {
+            Engine::Ballista { task_timeout, .. } => task_timeout,
+            Engine::Local => panic!("a cluster engine"),
+        };
+        assert_eq!(Engine::from_profile(&profile(None)).map(timeout), Ok(DEFAULT_TASK_TIMEOUT));
+        assert_eq!(Engine::from_profile(&profile(Some(7))).map(timeout), Ok(Duration::from_secs(7)));
+        assert!(Engine::from_profile(&profile(Some(0))).is_err(), "a zero timeout is refused");
+        let engine = Engine::from_profile(&profile(Some(7))).unwrap().with_task_timeout(Duration::from_secs(3));
+        assert_eq!(timeout(engine), Duration::from_secs(3), "the command line wins");
+    }
 }

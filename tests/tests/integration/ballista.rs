@@ -240,15 +240,21 @@ fn the_command_line_runs_on_a_cluster_and_the_cluster_stops_on_sigterm() {
     let spec = project.write_spec("spec.yaml", &shop_spec());
     let cli = |arguments: &[&str]| Command::new(env!("CARGO_BIN_EXE_viewdag-cli")).args(arguments).output().expect("the CLI runs");
     let scheduler = cluster.scheduler.to_string();
-    let run = cli(&["run", spec.to_str().unwrap(), "--engine", "ballista", "--scheduler", &scheduler]);
+    let run = cli(&["run", spec.to_str().unwrap(), "--engine", "ballista", "--scheduler", &scheduler, "--task-timeout", "120"]);
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(run.status.success(), "{stderr}");
     assert_eq!(stderr.lines().filter(|line| line.contains(" rows  → ")).count(), 5, "{stderr}");
-    assert!(stderr.contains("ballista"), "the run says where it ran: {stderr}");
+    assert!(stderr.contains("ballista at df://") && stderr.contains("task timeout 120 s"), "the run says where it ran: {stderr}");
 
     let refused = cli(&["run", spec.to_str().unwrap(), "--scheduler", "127.0.0.1:50050"]);
     assert_eq!(refused.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("df://HOST:PORT"));
+    // `--task-timeout` needs a cluster from the command line, and at least one second.
+    let without_scheduler = cli(&["run", spec.to_str().unwrap(), "--task-timeout", "5"]);
+    assert_eq!(without_scheduler.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&without_scheduler.stderr).contains("profile.engine.task_timeout"));
+    let zero = cli(&["run", spec.to_str().unwrap(), "--scheduler", &scheduler, "--task-timeout", "0"]);
+    assert_eq!(zero.status.code(), Some(2), "{}", String::from_utf8_lossy(&zero.stderr));
 
     // TPC-H's 22 queries: every query Ballista's codec carries writes the rows of a local run;
     // a plan it cannot carry (a scalar subquery Ballista 55 cannot decode on its executors:
@@ -356,4 +362,58 @@ outputs:
         other => panic!("{other:?}"),
     }
     assert!(!is_running(victim), "the executor was killed");
+}
+
+/// Every executor stopped (SIGSTOP), so no job can progress: each task's job is cancelled on
+/// the scheduler when the task timeout passes and the task fails with V0802, nothing
+/// committed, and the run ends within seconds. Resumed (SIGCONT), the same cluster runs both
+/// tasks.
+#[test]
+fn a_job_on_stopped_executors_times_out_is_cancelled_and_commits_nothing() {
+    let cluster = LocalCluster::start(1);
+    let project = TempProject::with_shop_data();
+    let spec = project.write_spec(
+        "spec.yaml",
+        r#"
+version: 1
+sources:
+  orders: { format: delta, path: data/orders }
+views:
+  by_customer:
+    aggregate: { input: orders, group_by: [customer_id], measures: { n: "count(*)" } }
+  big:
+    filter: { input: orders, predicate: "amount > 10" }
+outputs:
+  by_customer: { view: by_customer, path: out/by_customer }
+  big: { view: big, path: out/big }
+"#,
+    );
+    let signal = |name: &str| {
+        for pid in &cluster.executor_pids {
+            assert!(Command::new("kill").args([name, &pid.to_string()]).status().unwrap().success());
+        }
+    };
+    signal("-STOP");
+    let timeout = Duration::from_secs(2);
+    let started = std::time::Instant::now();
+    let report = run_on(&spec, cluster.engine().with_task_timeout(timeout));
+    let elapsed = started.elapsed();
+    signal("-CONT");
+    assert_eq!(report.tasks.len(), 2, "{:?}", report.tasks);
+    for task in &report.tasks {
+        match &task.outcome {
+            TaskOutcome::Failed { message } => {
+                assert!(message.contains("error[V0802]"), "{}: {message}", task.id);
+                assert!(message.contains("within the task timeout of 2 s"), "{}: {message}", task.id);
+                assert!(message.contains("cancelled on the scheduler"), "{}: {message}", task.id);
+            }
+            other => panic!("{}: {other:?}", task.id),
+        }
+        assert_eq!(delta_version(&project.path().join(&task.target)), None, "{} committed nothing", task.id);
+    }
+    assert!(elapsed < Duration::from_secs(20), "the run is bounded by the timeout: {elapsed:?}");
+
+    let resumed = run_on(&spec, cluster.engine());
+    assert!(resumed.succeeded(), "{:?}", resumed.tasks);
+    assert!(resumed.tasks.iter().all(|task| delta_version(&project.path().join(&task.target)) == Some(0)));
 }
