@@ -193,7 +193,15 @@ impl JobState {
                     self.measured.execution_on_scheduler = Duration::from_millis(success.ended_at.saturating_sub(success.started_at));
                     return Ok((success, flight_proxy));
                 }
-                Some(job_status::Status::Failed(failure)) => return Err(self.failed(format!("job {job_id}: {}", failure.error))),
+                Some(job_status::Status::Failed(failure)) => {
+                    let why = if failure.error.contains("Cancelled") {
+                        " (cancelled on the scheduler: `viewdag cluster` cancels every job running when an executor is lost, \
+                         since Ballista 55's recovery can count shuffled rows twice)"
+                    } else {
+                        ""
+                    };
+                    return Err(self.failed(format!("job {job_id}: {}{why}", failure.error)));
+                }
                 None | Some(job_status::Status::Queued(_) | job_status::Status::Running(_)) => tokio::time::sleep(POLL_INTERVAL).await,
             }
         }

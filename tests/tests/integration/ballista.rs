@@ -291,8 +291,10 @@ fn the_command_line_runs_on_a_cluster_and_the_cluster_stops_on_sigterm() {
     assert!(executors.iter().all(|&pid| !is_running(pid)), "every executor stopped with the cluster");
 }
 
-/// An executor killed while a task runs: Ballista retries the task's work on the other
-/// executor or the task fails; either way the table gets one whole commit or none.
+/// An executor killed while a task runs: either the task fails with nothing committed (the
+/// usual case: `viewdag cluster` cancels a job that loses an executor, because Ballista 55's
+/// recovery was seen to commit totals ×1.5–×2.5), or the job finished before the loss
+/// mattered and its one commit holds exactly the rows of a local run.
 #[test]
 fn an_executor_killed_during_a_task_leaves_no_partial_commit() {
     let cluster = LocalCluster::start(2);
@@ -326,7 +328,7 @@ outputs:
 "#,
     );
     let victim = cluster.executor_pids[0];
-    let options = RunOptions { engine: Some(cluster.engine()), ..RunOptions::default() };
+    let options = RunOptions { engine: Some(cluster.engine().with_task_timeout(Duration::from_secs(60))), ..RunOptions::default() };
     let report = Compiler::new()
         .unwrap()
         .run_with(&CompileRequest::new(&spec), &options, &mut |progress| {
@@ -343,17 +345,14 @@ outputs:
     let table = project.path().join("out/pairs");
     match &task.outcome {
         TaskOutcome::Written { rows, version: 0 } => {
-            // Ballista recovered: one whole commit, holding every group of the result. (Its
-            // values are not compared: Ballista 55's recovery from a lost executor has been
-            // seen to count shuffle rows twice; see the README's distributed-mode section.)
+            // The job finished: one whole commit whose rows are exactly a local run's.
             let written = read_delta_rows(&table);
             assert_eq!(written.len(), *rows);
             assert_eq!(delta_version(&table), Some(0), "one commit");
             let local_options = RunOptions { engine: Some(Engine::Local), force: true, ..RunOptions::default() };
             let local = Compiler::new().unwrap().run_with(&CompileRequest::new(&spec), &local_options, &mut |_| {}).unwrap();
             assert_eq!(local.tasks[0].outcome, TaskOutcome::Written { rows: *rows, version: 1 });
-            let keys = |rows: &[String]| rows.iter().map(|row| row.split('|').next().unwrap_or("").to_string()).collect::<Vec<_>>();
-            assert_eq!(keys(&read_delta_rows(&table)), keys(&written), "the same groups as a local run");
+            assert_eq!(read_delta_rows(&table), written, "the cluster committed the rows of a local run");
         }
         TaskOutcome::Failed { message } => {
             assert!(message.contains("Ballista") || message.contains("executor"), "{message}");
