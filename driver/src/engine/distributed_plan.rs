@@ -15,6 +15,8 @@
 //!   schema), so the output contract checked against P2 holds for it.
 //! - A Delta table the file scan cannot read faithfully fails the task with
 //!   `V0801 engine-unsupported-table` before anything is submitted.
+//! - Uncorrelated scalar subqueries that yield at most one row become joins
+//!   (`scalar_subqueries`), since Ballista's executors cannot decode `ScalarSubqueryExec`.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -38,6 +40,7 @@ use viewdag_surface::planning_session;
 use super::SchedulerAddress;
 use super::ballista_job::BallistaJobExec;
 use super::delta_files::DeltaFileScan;
+use super::scalar_subqueries::scalar_subqueries_as_joins;
 use crate::compiler::Compiler;
 use crate::sources::directory_url;
 
@@ -70,6 +73,7 @@ impl Compiler {
                 return Err(message);
             }
         };
+        let rewritten = scalar_subqueries_as_joins(rewritten);
         let surface = SurfaceInput::get(&self.db);
         let pipeline = resolved_optimizer_pipeline(&self.db, surface)
             .as_ref()

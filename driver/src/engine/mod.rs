@@ -15,7 +15,7 @@
 //! With the feature: `delta_files` (Delta snapshots as Parquet file scans),
 //! `distributed_plan` (a task's plan for the cluster), `ballista_job` (the plan node),
 //! `job_client` (submitting, watching, cancelling and fetching one job), `job_phases` (where a
-//! job's time went), `cluster_node` and `cluster` (`viewdag cluster`: a local scheduler and
+//! job's time went), `scalar_subqueries` (single-row scalar subqueries as joins), `cluster_node` and `cluster` (`viewdag cluster`: a local scheduler and
 //! executors).
 
 #[cfg(feature = "ballista")]
@@ -32,6 +32,8 @@ pub mod distributed_plan;
 pub mod job_client;
 #[cfg(feature = "ballista")]
 pub mod job_phases;
+#[cfg(feature = "ballista")]
+pub mod scalar_subqueries;
 
 use std::fmt;
 use std::sync::Arc;
