@@ -145,7 +145,7 @@ impl JobState {
                     None => *current = None,
                 }
             }
-            let Some(location) = locations.next() else { return None };
+            let location = locations.next()?;
             let flight_proxy = flight_proxy.clone();
             match fetch_partition(location, &self.request.scheduler_url, flight_proxy).await {
                 Ok(stream) => {

@@ -88,7 +88,14 @@ impl Cluster {
             }
         });
         loop {
-            let line = received.recv_timeout(Duration::from_secs(120)).expect("`viewdag cluster` prints its scheduler");
+            let line = match received.recv_timeout(Duration::from_secs(120)) {
+                Ok(line) => line,
+                Err(error) => {
+                    let _ = supervisor.kill();
+                    let _ = supervisor.wait();
+                    panic!("`viewdag cluster` did not print its scheduler: {error}");
+                }
+            };
             if let Some(address) = line.strip_prefix("scheduler: ") {
                 let scheduler = SchedulerAddress::parse(address).expect("a df:// address");
                 return Cluster { supervisor, scheduler };
