@@ -11,6 +11,7 @@
 //! - Every error names the scheduler's address; none is a panic.
 //! - Phases are recorded only for a job whose stream delivered its last row.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -32,6 +33,9 @@ use tonic::transport::Channel;
 use viewdag_ir::Code;
 
 use super::job_phases::{JobPhases, record};
+
+/// Jobs this process submitted: numbers each submission's operation id (the scheduler logs it).
+static SUBMISSIONS: AtomicU64 = AtomicU64::new(0);
 
 /// How often the job's status is polled.
 const POLL_INTERVAL: Duration = Duration::from_millis(25);
@@ -166,7 +170,7 @@ impl JobState {
             query: Some(Query::PhysicalPlan(std::mem::take(&mut self.request.plan))),
             settings: self.request.settings.clone(),
             session_id: self.request.session_id.clone(),
-            operation_id: format!("{}-op", self.request.session_id),
+            operation_id: format!("{}-{}", self.request.session_id, SUBMISSIONS.fetch_add(1, Ordering::Relaxed)),
         };
         let mut submission = tonic::Request::new(query);
         ballista_core::version::insert_version_header(submission.metadata_mut());
