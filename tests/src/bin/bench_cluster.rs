@@ -111,6 +111,18 @@ impl Drop for Cluster {
     }
 }
 
+/// The bytes of every file under `directory`.
+fn directory_bytes(directory: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(directory) else { return 0 };
+    entries
+        .filter_map(Result::ok)
+        .map(|entry| match entry.file_type() {
+            Ok(kind) if kind.is_dir() => directory_bytes(&entry.path()),
+            _ => entry.metadata().map(|metadata| metadata.len()).unwrap_or(0),
+        })
+        .sum()
+}
+
 fn sibling_executable(name: &str) -> PathBuf {
     let me = std::env::current_exe().expect("this executable");
     me.with_file_name(name)
@@ -189,7 +201,13 @@ fn main() {
     let generated = Instant::now();
     let tables = write_tables(project.path(), scale_factor);
     let sizes: Vec<String> = tables.iter().map(|table| format!("{}={}", table.table, table.rows)).collect();
-    println!("generated SF{scale_factor} in {:.1} s: {}", generated.elapsed().as_secs_f64(), sizes.join(" "));
+    let bytes = directory_bytes(&project.path().join("data"));
+    println!(
+        "generated SF{scale_factor} in {:.1} s ({:.0} MB of Parquet and Delta): {}",
+        generated.elapsed().as_secs_f64(),
+        bytes as f64 / 1e6,
+        sizes.join(" ")
+    );
     let spec = project.path().join("spec.yaml");
     std::fs::write(&spec, spec_yaml_with_delta_tables(&DELTA_TABLES)).expect("the spec writes");
 
