@@ -49,6 +49,8 @@ pub use compiler::{
     CompileRequest, CompileResponse, Compiler, Execution, Planning, ProfileOverrides, Recording, SpecInput, SpecSource, ViewOutcome,
     ViewPlans, ViewStatus,
 };
+#[cfg(feature = "ballista")]
+pub use engine::job_phases::{JobPhases, take_finished_jobs};
 pub use engine::{Engine, SchedulerAddress};
 pub use error::DriverError;
 pub use expect::ExpectationResult;

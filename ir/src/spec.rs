@@ -529,6 +529,10 @@ pub struct EngineProfile {
     /// The Ballista scheduler, `df://HOST:PORT`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scheduler: Option<String>,
+    /// Seconds a task's Ballista job may take before it is cancelled and the task fails
+    /// (`V0802`); default 3600. `run --task-timeout` wins.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_timeout: Option<u64>,
 }
 
 impl EngineProfile {

@@ -1,8 +1,8 @@
 //! Test support for viewdag: writers for real Delta, Parquet and CSV files, the shop
 //! example's data, proptest generators of valid specs with small random data, and TPC-H
-//! (schemas, a tiny data set, the 22 queries as a spec), and the readers of the workspace's
-//! own sources that the `hygiene` tests use (`rust_tokens`, `file_imports`,
-//! `declared_dependencies`).
+//! (schemas, a tiny data set, the 22 queries as a spec) and its data at any scale factor, and
+//! the readers of the workspace's own sources that the `hygiene` tests use (`rust_tokens`,
+//! `file_imports`, `declared_dependencies`).
 //!
 //! Everything here writes real files with the real libraries; nothing is mocked.
 
@@ -16,3 +16,4 @@ pub mod rust_tokens;
 pub mod shop;
 pub mod synthetic;
 pub mod tpch;
+pub mod tpch_data;

@@ -477,9 +477,19 @@ pub fn query_name(number: usize) -> String {
 /// The spec: the 8 tables as Parquet sources, `revenue0` and `q01` … `q22` as `sql` views,
 /// and one overwrite output per query (`out/qNN`), so every query is a task.
 pub fn spec_yaml() -> String {
+    spec_yaml_with_delta_tables(&[])
+}
+
+/// `spec_yaml`, with the tables named in `delta` read as Delta tables at `data/<table>`
+/// instead of Parquet files (as `tpch_data::write_tables` writes them).
+pub fn spec_yaml_with_delta_tables(delta: &[&str]) -> String {
     let mut text = String::from("version: 1\nsources:\n");
     for table in TABLES {
-        text.push_str(&format!("  {table}: {{ format: parquet, path: data/{table}.parquet }}\n"));
+        if delta.contains(&table) {
+            text.push_str(&format!("  {table}: {{ format: delta, path: data/{table} }}\n"));
+        } else {
+            text.push_str(&format!("  {table}: {{ format: parquet, path: data/{table}.parquet }}\n"));
+        }
     }
     text.push_str("views:\n");
     let block = |name: &str, sql: &str| {

@@ -5,6 +5,7 @@
 use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -115,6 +116,11 @@ pub enum Command {
         /// The Ballista scheduler, `df://HOST:PORT` (implies `--engine ballista`).
         #[arg(long)]
         scheduler: Option<String>,
+        /// Seconds a task's Ballista job may take before it is cancelled and the task fails
+        /// (`V0802`; default 3600, or the spec's `profile.engine.task_timeout`). Needs
+        /// `--scheduler`.
+        #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+        task_timeout: Option<u64>,
     },
     /// Write a static HTML site of the project (no server needed): the DAG with zoom and
     /// search and, per view, definition, schema, lineage, plans, pass trace, pushdown
@@ -216,7 +222,7 @@ fn engine_from_flags(engine: Option<&str>, scheduler: Option<&str>) -> Result<Op
         (None, None) => Ok(None),
         (Some("local"), None) => Ok(Some(Engine::Local)),
         (Some("local"), Some(_)) => Err("`--scheduler` applies to `--engine ballista` only".to_string()),
-        (Some("ballista") | None, Some(address)) => Ok(Some(Engine::Ballista { scheduler: SchedulerAddress::parse(address)? })),
+        (Some("ballista") | None, Some(address)) => Ok(Some(Engine::ballista(SchedulerAddress::parse(address)?))),
         (Some("ballista"), None) => Err("`--engine ballista` needs `--scheduler df://HOST:PORT`".to_string()),
         (Some(other), _) => Err(format!("unknown engine `{other}`")),
     }
@@ -432,9 +438,15 @@ fn execute(command: Command) -> Result<i32, DriverError> {
             Ok(code)
         }
         Command::Test { spec, format } => reports::test_command(&spec, format == DiagnosticFormat::Json),
-        Command::Run { spec, jobs, force, selection, format, engine, scheduler } => {
+        Command::Run { spec, jobs, force, selection, format, engine, scheduler, task_timeout } => {
             let mut stderr = std::io::stderr();
-            let engine = match engine_from_flags(engine.as_deref(), scheduler.as_deref()) {
+            let engine = match engine_from_flags(engine.as_deref(), scheduler.as_deref()).and_then(|engine| match (engine, task_timeout) {
+                (engine, None) => Ok(engine),
+                (Some(engine @ Engine::Ballista { .. }), Some(seconds)) => Ok(Some(engine.with_task_timeout(Duration::from_secs(seconds)))),
+                (_, Some(_)) => {
+                    Err("`--task-timeout` needs `--scheduler df://HOST:PORT` (in the spec: `profile.engine.task_timeout`)".to_string())
+                }
+            }) {
                 Ok(engine) => engine,
                 Err(message) => {
                     eprintln!("error: {message}");

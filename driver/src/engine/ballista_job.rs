@@ -7,14 +7,15 @@
 //! - The job is submitted when the partition is executed, not when the node is built, and
 //!   at most once per execution.
 //! - Any failure (scheduler unreachable, a plan the codec cannot carry, an executor lost
-//!   beyond Ballista's retries) is an error of the stream, so the writer commits nothing.
+//!   beyond Ballista's retries, the task timeout passed) is an error of the stream, so the
+//!   writer commits nothing. Submission, deadline and fetching are `job_client`'s.
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use ballista_core::config::BallistaConfig;
-use ballista_core::execution_plans::execute_physical_plan;
 use ballista_core::extension::SessionConfigExt;
+use ballista_core::serde::protobuf::KeyValuePair;
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::SchemaRef;
@@ -27,10 +28,12 @@ use datafusion::physical_plan::metrics::{ExecutionPlanMetricsSet, MetricBuilder,
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties};
 use datafusion::prelude::SessionConfig;
+use datafusion_proto::physical_plan::AsExecutionPlan;
 use datafusion_proto::protobuf::PhysicalPlanNode;
 use futures::{StreamExt, TryStreamExt};
 
 use super::SchedulerAddress;
+use super::job_client::{JobRequest, job_rows};
 
 /// One Ballista job: `plan`, run on the cluster behind `scheduler`.
 #[derive(Debug)]
@@ -41,13 +44,24 @@ pub struct BallistaJobExec {
     config: SessionConfig,
     /// Names the job's Ballista session: one per task, for the scheduler's logs.
     session_id: String,
+    /// How long the job may take, from submission to its last row.
+    timeout: Duration,
+    /// How long building this plan took (reported with the job's phases).
+    planning: Duration,
     properties: Arc<PlanProperties>,
     /// The rows the job returned (the writer's fallback row count, as for a local plan).
     metrics: ExecutionPlanMetricsSet,
 }
 
 impl BallistaJobExec {
-    pub fn new(plan: Arc<dyn ExecutionPlan>, scheduler: SchedulerAddress, config: &SessionConfig, session_id: String) -> Self {
+    pub fn new(
+        plan: Arc<dyn ExecutionPlan>,
+        scheduler: SchedulerAddress,
+        config: &SessionConfig,
+        session_id: String,
+        timeout: Duration,
+        planning: Duration,
+    ) -> Self {
         let properties = Arc::new(PlanProperties::new(
             EquivalenceProperties::new(plan.schema()),
             Partitioning::UnknownPartitioning(1),
@@ -55,7 +69,7 @@ impl BallistaJobExec {
             Boundedness::Bounded,
         ));
         let config = config.clone().upgrade_for_ballista();
-        BallistaJobExec { plan, scheduler, config, session_id, properties, metrics: ExecutionPlanMetricsSet::new() }
+        BallistaJobExec { plan, scheduler, config, session_id, timeout, planning, properties, metrics: ExecutionPlanMetricsSet::new() }
     }
 }
 
@@ -94,30 +108,36 @@ impl ExecutionPlan for BallistaJobExec {
         if partition != 0 {
             return Err(DataFusionError::Internal(format!("a Ballista job has one partition, not {partition}")));
         }
-        let plan = Arc::clone(&self.plan);
-        let schema = plan.schema();
-        let scheduler = self.scheduler.grpc_url();
-        let config = self.config.clone();
-        let session_id = self.session_id.clone();
-        let submitted = async move {
-            let codec = config.ballista_physical_extension_codec();
-            execute_physical_plan::<PhysicalPlanNode>(
-                scheduler.clone(),
-                &BallistaConfig::default(),
-                plan,
-                codec.as_ref(),
-                session_id,
-                config,
-            )
-            .await
-            .map_err(|error| DataFusionError::Execution(format!("the Ballista job at {scheduler} failed: {}", error.strip_backtrace())))
+        let schema = self.plan.schema();
+        let encoding = Instant::now();
+        let codec = self.config.ballista_physical_extension_codec();
+        let mut plan = Vec::new();
+        PhysicalPlanNode::try_from_physical_plan(Arc::clone(&self.plan), codec.as_ref())
+            .and_then(|node| node.try_encode(&mut plan))
+            .map_err(|error| {
+                DataFusionError::Execution(format!(
+                    "the Ballista job at {} failed: the plan cannot be encoded: {}",
+                    self.scheduler,
+                    error.strip_backtrace()
+                ))
+            })?;
+        let settings =
+            self.config.options().entries().into_iter().map(|entry| KeyValuePair { key: entry.key, value: entry.value }).collect();
+        let request = JobRequest {
+            scheduler_url: self.scheduler.grpc_url(),
+            plan,
+            settings,
+            session_id: self.session_id.clone(),
+            timeout: self.timeout,
+            planning: self.planning,
+            encoding: encoding.elapsed(),
         };
         // Ballista may return a column in another encoding than the plan declares (a
         // dictionary-encoded partition column comes back as plain strings): the writer checks
         // types strictly, so every batch is cast to the plan's schema.
         let target = Arc::clone(&schema);
         let output_rows = MetricBuilder::new(&self.metrics).output_rows(0);
-        let rows = futures::stream::once(submitted).try_flatten().and_then(move |batch| {
+        let rows = job_rows(request).and_then(move |batch| {
             output_rows.add(batch.num_rows());
             let cast = cast_to_schema(batch, &target);
             async move { cast }

@@ -4,8 +4,15 @@
 //!
 //! ## Invariants
 //! - Everything listens on the loopback interface only.
-//! - Lost executors are noticed within seconds (short heartbeat and timeout), so a task
-//!   whose executor died fails or is retried by Ballista instead of hanging for minutes.
+//! - Lost executors are noticed within seconds (short heartbeat and timeout).
+//! - A job never survives the loss of an executor: Ballista 55's recovery re-runs a rolled
+//!   back stage in full while the partial output of its first attempt stays registered with
+//!   the stage that reads it (`StageOutput::add_partition` keeps every location, and a
+//!   rollback removes only the lost executor's), so the reader counts those rows twice and
+//!   the job "succeeds" with wrong totals. So the scheduler cancels every running job when an
+//!   executor is removed, and fails a stage on its first shuffle-fetch failure
+//!   (`stage_max_failures = 1`) instead of rolling it back; such a task fails and commits
+//!   nothing.
 //! - No custom codecs: what travels is what Ballista's default codecs carry (see
 //!   `distributed_plan`), so Ballista's own scheduler and executor binaries can serve as
 //!   well.
@@ -13,9 +20,12 @@
 use std::sync::Arc;
 
 use ballista_executor::executor_process::{ExecutorProcessConfig, start_executor_process};
-use ballista_scheduler::cluster::BallistaCluster;
+use ballista_scheduler::cluster::{BallistaCluster, ClusterStateEvent, ClusterStateEventStream};
 use ballista_scheduler::config::SchedulerConfig;
-use ballista_scheduler::scheduler_process::start_server;
+use ballista_scheduler::scheduler_process::{create_scheduler, start_grpc_service};
+use ballista_scheduler::scheduler_server::SchedulerServer;
+use datafusion_proto::protobuf::{LogicalPlanNode, PhysicalPlanNode};
+use futures::StreamExt;
 
 /// The interface every node binds.
 pub const LOOPBACK: &str = "127.0.0.1";
@@ -34,13 +44,43 @@ pub fn serve_scheduler(port: u16) -> Result<(), String> {
         executor_timeout_seconds: EXECUTOR_TIMEOUT_SECONDS,
         expire_dead_executor_interval_seconds: HEARTBEAT_SECONDS,
         no_executors_grace_period_seconds: EXECUTOR_TIMEOUT_SECONDS,
+        // A shuffle fetch that fails (its executor is gone) fails the job rather than rolling
+        // the stage back, which would count rows twice (see the module docs).
+        stage_max_failures: 1,
         ..SchedulerConfig::default()
     };
     let address = format!("{LOOPBACK}:{port}").parse().map_err(|error| format!("bad scheduler address: {error}"))?;
     runtime()?.block_on(async move {
+        config.validate().map_err(|error| error.to_string())?;
         let cluster = BallistaCluster::new_from_config(&config).await.map_err(|error| error.to_string())?;
-        start_server(cluster, address, Arc::new(config)).await.map_err(|error| format!("the scheduler stopped: {error}"))
+        let scheduler = create_scheduler::<LogicalPlanNode, PhysicalPlanNode>(cluster, Arc::new(config))
+            .await
+            .map_err(|error| format!("the scheduler did not start: {error}"))?;
+        let events = scheduler.state.executor_manager.cluster_state_events().await.map_err(|error| error.to_string())?;
+        tokio::spawn(cancel_running_jobs_on_executor_loss(scheduler.clone(), events));
+        start_grpc_service(address, scheduler).await.map_err(|error| format!("the scheduler stopped: {error}"))
     })
+}
+
+/// Cancels every running job each time an executor is removed from the cluster (its
+/// heartbeat timed out, or a task could not be launched on it): the job's task fails and
+/// commits nothing, instead of committing what Ballista's recovery would return.
+async fn cancel_running_jobs_on_executor_loss(
+    scheduler: SchedulerServer<LogicalPlanNode, PhysicalPlanNode>,
+    mut events: ClusterStateEventStream,
+) {
+    while let Some(event) = events.next().await {
+        let ClusterStateEvent::RemovedExecutor { executor_id } = event else { continue };
+        let running = scheduler.state.task_manager.get_running_job_cache();
+        let mut jobs: Vec<_> = running.keys().cloned().collect();
+        jobs.sort_by(|left, right| left.as_str().cmp(right.as_str()));
+        for job_id in jobs {
+            eprintln!("viewdag cluster: executor {executor_id} was lost while job {job_id} ran; cancelling the job");
+            if let Err(error) = scheduler.cancel_job(job_id.clone()).await {
+                eprintln!("viewdag cluster: cancelling job {job_id} failed: {error}");
+            }
+        }
+    }
 }
 
 /// Serves an executor that registers with the scheduler on `LOOPBACK:scheduler_port`,

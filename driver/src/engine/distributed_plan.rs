@@ -15,8 +15,11 @@
 //!   schema), so the output contract checked against P2 holds for it.
 //! - A Delta table the file scan cannot read faithfully fails the task with
 //!   `V0801 engine-unsupported-table` before anything is submitted.
+//! - Uncorrelated scalar subqueries that yield at most one row become joins
+//!   (`scalar_subqueries`), since Ballista's executors cannot decode `ScalarSubqueryExec`.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use datafusion::catalog::TableProvider;
 use datafusion::common::tree_node::Transformed;
@@ -37,6 +40,7 @@ use viewdag_surface::planning_session;
 use super::SchedulerAddress;
 use super::ballista_job::BallistaJobExec;
 use super::delta_files::DeltaFileScan;
+use super::scalar_subqueries::scalar_subqueries_as_joins;
 use crate::compiler::Compiler;
 use crate::sources::directory_url;
 
@@ -49,8 +53,10 @@ impl Compiler {
         view_name: &str,
         task_id: &str,
         scheduler: &SchedulerAddress,
+        timeout: Duration,
         diagnostics: &mut Vec<Diagnostic>,
     ) -> Result<Arc<dyn ExecutionPlan>, String> {
+        let planning = Instant::now();
         let view = self.view_input(view_name).ok_or_else(|| format!("view `{view_name}` is gone"))?;
         let optimized =
             optimized_view(&self.db, view).as_ref().map_err(|failure| format!("view `{view_name}` failed to optimize: {failure:?}"))?;
@@ -67,6 +73,7 @@ impl Compiler {
                 return Err(message);
             }
         };
+        let rewritten = scalar_subqueries_as_joins(rewritten);
         let surface = SurfaceInput::get(&self.db);
         let pipeline = resolved_optimizer_pipeline(&self.db, surface)
             .as_ref()
@@ -87,7 +94,8 @@ impl Compiler {
             })?
             .plan;
         let session_id = format!("viewdag-{}-{task_id}", std::process::id());
-        Ok(Arc::new(BallistaJobExec::new(physical, scheduler.clone(), session.config(), session_id)))
+        let job = BallistaJobExec::new(physical, scheduler.clone(), session.config(), session_id, timeout, planning.elapsed());
+        Ok(Arc::new(job))
     }
 
     /// `plan` with each scan of a Delta identity reading its pinned files instead (scans in

@@ -82,3 +82,38 @@ fn tpch_queries_compile_run_and_match_datafusion() {
     let returning = counts.iter().filter(|count| !count.ends_with("=0")).count();
     assert!(returning >= 19, "{counts:?}");
 }
+
+/// `tpch_data` at SF 0.01 (tpchgen, dbgen's rows): each table has dbgen's row count at that
+/// scale, in the schema of `tpch::table_schema`, generated the same twice; `lineitem` is a
+/// Delta table; and the 22 queries run over it writing TPC-H's known shapes (Q1: 4 groups of
+/// return flag and line status, Q6: one revenue row, Q4: 5 order priorities).
+#[test]
+fn tpch_data_at_sf_0_01_has_dbgen_row_counts_and_the_22_queries_run_over_it() {
+    let project = TempProject::empty();
+    let written = viewdag_tests::tpch_data::write_tables(project.path(), 0.01);
+    let counts: Vec<(&str, usize)> = written.iter().map(|table| (table.table, table.rows)).collect();
+    let expected = [
+        ("region", 5),
+        ("nation", 25),
+        ("supplier", 100),
+        ("part", 2_000),
+        ("partsupp", 8_000),
+        ("customer", 1_500),
+        ("orders", 15_000),
+        ("lineitem", 60_175),
+    ];
+    assert_eq!(counts, expected);
+    let first: Vec<_> = viewdag_tests::tpch_data::table_batches("orders", 0.01).collect();
+    let again: Vec<_> = viewdag_tests::tpch_data::table_batches("orders", 0.01).collect();
+    assert_eq!(first, again, "deterministic");
+    assert_eq!(first[0].schema(), tpch::table_schema("orders").unwrap());
+    assert_eq!(viewdag_tests::data::delta_version(&project.path().join("data/lineitem")), Some(0), "lineitem is a Delta table");
+
+    let spec = project.write_spec("spec.yaml", &tpch::spec_yaml_with_delta_tables(&viewdag_tests::tpch_data::DELTA_TABLES));
+    let report = Compiler::new().unwrap().run(&CompileRequest::new(&spec), &mut |_| {}).unwrap();
+    assert!(report.succeeded(), "{:?} {:?}", report.tasks, report.compile.diagnostics);
+    let rows = |query: &str| read_delta_rows(&project.path().join("out").join(query)).len();
+    assert_eq!(rows("q01"), 4);
+    assert_eq!(rows("q04"), 5);
+    assert_eq!(rows("q06"), 1);
+}
