@@ -172,9 +172,7 @@ fn print_summary(measured: &Measured, local: Option<&Measured>) {
 
 fn print_phases(measured: &Measured) {
     let jobs = take_finished_jobs();
-    let seconds = |pick: &dyn Fn(&viewdag_driver::JobPhases) -> Duration| -> f64 {
-        jobs.iter().map(|job| pick(job).as_secs_f64()).sum()
-    };
+    let seconds = |pick: &dyn Fn(&viewdag_driver::JobPhases) -> Duration| -> f64 { jobs.iter().map(|job| pick(job).as_secs_f64()).sum() };
     let after_last_row: f64 = jobs
         .iter()
         .filter_map(|job| {
