@@ -388,7 +388,8 @@ outputs:
     assert_eq!(report.tasks.len(), 2, "{:?}", report.tasks);
     for task in &report.tasks {
         match &task.outcome {
-            TaskOutcome::Failed { message } => {
+            TaskOutcome::Failed { error } => {
+                let message = error.to_string();
                 assert!(message.contains("error[V0802]"), "{}: {message}", task.id);
                 assert!(message.contains("within the task timeout of 2 s"), "{}: {message}", task.id);
                 assert!(message.contains("cancelled on the scheduler"), "{}: {message}", task.id);
