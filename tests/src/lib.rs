@@ -10,6 +10,7 @@ pub mod data;
 pub mod declared_dependencies;
 pub mod file_imports;
 pub mod generate;
+pub mod local_cluster;
 pub mod lsp_client;
 pub mod lsp_latency;
 pub mod rust_tokens;

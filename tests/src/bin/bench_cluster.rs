@@ -18,14 +18,12 @@
 //! is listed.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use viewdag_driver::take_finished_jobs;
-use viewdag_driver::{CompileRequest, Compiler, Engine, Progress, RunOptions, RunReport, SchedulerAddress, TaskOutcome};
+use viewdag_driver::{CompileRequest, Compiler, Engine, Progress, RunOptions, RunReport, TaskOutcome};
+use viewdag_tests::local_cluster::LocalCluster;
 use viewdag_tests::tpch::spec_yaml_with_delta_tables;
 use viewdag_tests::tpch_data::{DELTA_TABLES, write_tables};
 
@@ -60,55 +58,6 @@ fn run(spec: &Path, engine: Engine, name: &str) -> Measured {
         .expect("the run starts");
     let seconds = start.elapsed().as_secs_f64();
     Measured { name: name.to_string(), seconds, report, finished_at }
-}
-
-/// A `viewdag-cli cluster --executors N` started by this process.
-struct Cluster {
-    supervisor: Child,
-    scheduler: SchedulerAddress,
-}
-
-impl Cluster {
-    fn start(executors: usize) -> Cluster {
-        let cli = sibling_executable("viewdag-cli");
-        let mut supervisor = Command::new(&cli)
-            .args(["cluster", "--executors", &executors.to_string()])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap_or_else(|error| panic!("cannot start {}: {error} (build it with --bin viewdag-cli)", cli.display()));
-        let stdout = supervisor.stdout.take().expect("piped stdout");
-        let (lines, received) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if lines.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        loop {
-            let line = match received.recv_timeout(Duration::from_secs(120)) {
-                Ok(line) => line,
-                Err(error) => {
-                    let _ = supervisor.kill();
-                    let _ = supervisor.wait();
-                    panic!("`viewdag cluster` did not print its scheduler: {error}");
-                }
-            };
-            if let Some(address) = line.strip_prefix("scheduler: ") {
-                let scheduler = SchedulerAddress::parse(address).expect("a df:// address");
-                return Cluster { supervisor, scheduler };
-            }
-        }
-    }
-}
-
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        let _ = Command::new("kill").args(["-TERM", &self.supervisor.id().to_string()]).status();
-        let _ = self.supervisor.wait();
-    }
 }
 
 /// The bytes of every file under `directory`.
@@ -213,7 +162,7 @@ fn main() {
     print_summary(&local, None);
     let _ = take_finished_jobs();
     for executors in [1, 2] {
-        let cluster = Cluster::start(executors);
+        let cluster = LocalCluster::start(&sibling_executable("viewdag-cli"), executors);
         let engine = Engine::ballista(cluster.scheduler.clone()).with_task_timeout(TASK_TIMEOUT);
         let measured = run(&spec, engine, &format!("ballista with {executors} executor(s)"));
         print_summary(&measured, Some(&local));

@@ -5,80 +5,19 @@
 //! Each test starts its own cluster and stops it (SIGTERM) when it ends, so no test depends
 //! on another's cluster and no process outlives the test binary.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::Command;
 use std::time::Duration;
 
 use viewdag_driver::{CompileRequest, Compiler, Engine, RunOptions, RunReport, SchedulerAddress, TaskOutcome};
 use viewdag_tests::data::{delta_version, read_delta_rows};
 use viewdag_tests::generate::GeneratedProject;
+use viewdag_tests::local_cluster::LocalCluster;
 
 use crate::support::{TempProject, shop_spec};
 
-/// A running `viewdag cluster`.
-struct LocalCluster {
-    supervisor: Child,
-    scheduler: SchedulerAddress,
-    executor_pids: Vec<u32>,
-}
-
-impl LocalCluster {
-    fn start(executors: usize) -> LocalCluster {
-        let mut supervisor = Command::new(env!("CARGO_BIN_EXE_viewdag-cli"))
-            .args(["cluster", "--executors", &executors.to_string()])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("`viewdag cluster` starts");
-        let stdout = supervisor.stdout.take().expect("piped stdout");
-        let (lines, received) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if lines.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut executor_pids = Vec::new();
-        loop {
-            let line = match received.recv_timeout(Duration::from_secs(120)) {
-                Ok(line) => line,
-                Err(error) => {
-                    let _ = supervisor.kill();
-                    let _ = supervisor.wait();
-                    panic!("`viewdag cluster` did not print its scheduler: {error}");
-                }
-            };
-            if let Some(address) = line.strip_prefix("scheduler: ") {
-                let scheduler = SchedulerAddress::parse(address).expect("a df:// address");
-                assert_eq!(executor_pids.len(), executors, "one line per executor before the scheduler's");
-                return LocalCluster { supervisor, scheduler, executor_pids };
-            }
-            let pid = line.split("pid ").nth(1).and_then(|rest| rest.split_whitespace().next()).and_then(|pid| pid.parse().ok());
-            executor_pids.push(pid.unwrap_or_else(|| panic!("an executor line with a pid: {line}")));
-        }
-    }
-
-    fn engine(&self) -> Engine {
-        Engine::ballista(self.scheduler.clone())
-    }
-
-    /// Sends SIGTERM and waits: the supervisor stops every node before it exits.
-    fn stop(&mut self) -> std::process::ExitStatus {
-        let _ = Command::new("kill").args(["-TERM", &self.supervisor.id().to_string()]).status();
-        self.supervisor.wait().expect("the supervisor is reaped")
-    }
-}
-
-impl Drop for LocalCluster {
-    fn drop(&mut self) {
-        if let Ok(None) = self.supervisor.try_wait() {
-            self.stop();
-        }
-    }
+fn start_cluster(executors: usize) -> LocalCluster {
+    LocalCluster::start(Path::new(env!("CARGO_BIN_EXE_viewdag-cli")), executors)
 }
 
 fn is_running(pid: u32) -> bool {
@@ -113,7 +52,7 @@ fn assert_same_tables(local_root: &Path, local: &RunReport, cluster_root: &Path,
 /// commit. A partitioned Delta source is refused with V0801.
 #[test]
 fn the_shop_example_on_a_cluster_writes_the_tables_of_a_local_run() {
-    let cluster = LocalCluster::start(2);
+    let cluster = start_cluster(2);
     let (local, remote) = (TempProject::with_shop_data(), TempProject::with_shop_data());
     let local_spec = local.write_spec("spec.yaml", &shop_spec());
     let remote_spec = remote.write_spec("spec.yaml", &shop_spec());
@@ -172,7 +111,7 @@ outputs:
 /// every transform, materialized views) on the cluster and locally.
 #[test]
 fn generated_specs_on_a_cluster_write_the_tables_of_local_runs() {
-    let cluster = LocalCluster::start(2);
+    let cluster = start_cluster(2);
     for seed in [3, 11, 29, 47] {
         let project = GeneratedProject::generate(seed, 6);
         let (local, remote) = (TempProject::empty(), TempProject::empty());
@@ -237,7 +176,7 @@ fn the_spec_profile_chooses_the_engine() {
 /// SIGTERM.
 #[test]
 fn the_command_line_runs_on_a_cluster_and_the_cluster_stops_on_sigterm() {
-    let mut cluster = LocalCluster::start(1);
+    let mut cluster = start_cluster(1);
     let project = TempProject::with_shop_data();
     let spec = project.write_spec("spec.yaml", &shop_spec());
     let cli = |arguments: &[&str]| Command::new(env!("CARGO_BIN_EXE_viewdag-cli")).args(arguments).output().expect("the CLI runs");
@@ -283,7 +222,7 @@ fn the_command_line_runs_on_a_cluster_and_the_cluster_stops_on_sigterm() {
 /// mattered and its one commit holds exactly the rows of a local run.
 #[test]
 fn an_executor_killed_during_a_task_leaves_no_partial_commit() {
-    let cluster = LocalCluster::start(2);
+    let cluster = start_cluster(2);
     let project = TempProject::empty();
     let data = project.path().join("data");
     std::fs::create_dir_all(&data).unwrap();
@@ -356,7 +295,7 @@ outputs:
 /// tasks.
 #[test]
 fn a_job_on_stopped_executors_times_out_is_cancelled_and_commits_nothing() {
-    let cluster = LocalCluster::start(1);
+    let cluster = start_cluster(1);
     let project = TempProject::with_shop_data();
     let spec = project.write_spec(
         "spec.yaml",
