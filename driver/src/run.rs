@@ -404,7 +404,7 @@ impl Compiler {
             Arc::new(self.task_expectations(task, &physical.plan.schema(), &state, &write.unique_key).map_err(TaskError::Planning)?);
         // A physical plan keeps execution state: run a fresh copy of the compiled one.
         let plan = reset_plan_states(Arc::clone(&physical.plan)).map_err(|error| TaskError::Planning(error.strip_backtrace()))?;
-        let plan = self.plan_for_engine(engine, task, plan, diagnostics).map_err(TaskError::Planning)?;
+        let plan = self.plan_for_engine(engine, task, plan, diagnostics)?;
         let policy = resolved_optimizer_pipeline(&self.db, SurfaceInput::get(&self.db))
             .as_ref()
             .map(|pipeline| pipeline.pushdown)

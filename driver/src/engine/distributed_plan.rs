@@ -42,6 +42,7 @@ use super::ballista_job::BallistaJobExec;
 use super::delta_files::DeltaFileScan;
 use super::scalar_subqueries::scalar_subqueries_as_joins;
 use crate::compiler::Compiler;
+use crate::execute::TaskError;
 use crate::sources::directory_url;
 
 impl Compiler {
@@ -55,11 +56,13 @@ impl Compiler {
         scheduler: &SchedulerAddress,
         timeout: Duration,
         diagnostics: &mut Vec<Diagnostic>,
-    ) -> Result<Arc<dyn ExecutionPlan>, String> {
+    ) -> Result<Arc<dyn ExecutionPlan>, TaskError> {
         let planning = Instant::now();
-        let view = self.view_input(view_name).ok_or_else(|| format!("view `{view_name}` is gone"))?;
-        let optimized =
-            optimized_view(&self.db, view).as_ref().map_err(|failure| format!("view `{view_name}` failed to optimize: {failure:?}"))?;
+        let failed = |message: String| TaskError::Planning(message);
+        let view = self.view_input(view_name).ok_or_else(|| failed(format!("view `{view_name}` is gone")))?;
+        let optimized = optimized_view(&self.db, view)
+            .as_ref()
+            .map_err(|failure| failed(format!("view `{view_name}` failed to optimize: {failure:?}")))?;
         let rewritten = match self.delta_scans_as_file_scans(&optimized.plan) {
             Ok(plan) => plan,
             Err(Refused { location, reason }) => {
@@ -70,27 +73,24 @@ impl Compiler {
                     Diagnostic::new(Code::EngineUnsupportedTable, SpecLocation::view(view_name), message.clone())
                         .with_suggestion("run this spec with `--engine local`"),
                 );
-                return Err(message);
+                return Err(TaskError::EngineUnsupportedTable(message));
             }
         };
         let rewritten = scalar_subqueries_as_joins(rewritten);
         let surface = SurfaceInput::get(&self.db);
         let pipeline = resolved_optimizer_pipeline(&self.db, surface)
             .as_ref()
-            .map_err(|_| format!("view `{view_name}`: the optimizer pipeline has errors"))?;
+            .map_err(|_| failed(format!("view `{view_name}`: the optimizer pipeline has errors")))?;
         let session = cluster_session(&planning_session(&self.db, surface).state);
         let bare = cluster_session(&bare_physical_session(&self.db, surface).state);
-        let initial = self
-            .db
-            .tokio()
-            .block_on(initial_physical_plan(&bare, &rewritten))
-            .map_err(|error| format!("planning `{view_name}` for the cluster failed: {}", error.strip_backtrace()))?;
+        let initial = viewdag_surface::block_on_runtime(self.db.tokio(), initial_physical_plan(&bare, &rewritten))
+            .map_err(|error| failed(format!("planning `{view_name}` for the cluster failed: {}", error.strip_backtrace())))?;
         let root = surface.root(&self.db);
         let reporting = PhaseReporting { view_name, root, record_plan_text: false };
         let physical = optimize_physical_plan(&session, initial, &pipeline.config, &pipeline.registry, &reporting)
             .map_err(|failure| {
                 let reasons: Vec<String> = failure.diagnostics.iter().map(|diagnostic| diagnostic.message.clone()).collect();
-                format!("planning `{view_name}` for the cluster failed: {}", reasons.join("; "))
+                failed(format!("planning `{view_name}` for the cluster failed: {}", reasons.join("; ")))
             })?
             .plan;
         let session_id = format!("viewdag-{}-{task_id}", std::process::id());

@@ -126,7 +126,7 @@ impl Compiler {
         task: &viewdag_schedule::Task,
         local: Arc<dyn ExecutionPlan>,
         diagnostics: &mut Vec<viewdag_ir::Diagnostic>,
-    ) -> Result<Arc<dyn ExecutionPlan>, String> {
+    ) -> Result<Arc<dyn ExecutionPlan>, crate::execute::TaskError> {
         match engine {
             Engine::Local => Ok(local),
             #[cfg(feature = "ballista")]
@@ -136,7 +136,9 @@ impl Compiler {
             #[cfg(not(feature = "ballista"))]
             Engine::Ballista { .. } => {
                 let _ = (task, diagnostics);
-                Err("this viewdag was built without the `ballista` feature, so it cannot run on a Ballista cluster".to_string())
+                Err(crate::execute::TaskError::Engine(
+                    "this viewdag was built without the `ballista` feature, so it cannot run on a Ballista cluster".to_string(),
+                ))
             }
         }
     }

@@ -26,6 +26,10 @@ pub enum TaskError {
     /// The run's engine is unusable (e.g. `ballista` in a build without it).
     #[error("{0} (nothing was written)")]
     Engine(String),
+    /// The engine cannot read a table the task's plan scans (`V0801`; the same message is a
+    /// diagnostic of the run).
+    #[error("{0}")]
+    EngineUnsupportedTable(String),
     /// The plan breaks the output's contract (the contract check's own code).
     #[error("{message} (nothing was written)")]
     Contract {
@@ -96,6 +100,7 @@ impl TaskError {
         match self {
             TaskError::CommitConflict { .. } | TaskError::Merge { conflict: true, .. } => Some(Code::CommitConflict),
             TaskError::Contract { code, .. } => Some(*code),
+            TaskError::EngineUnsupportedTable(_) => Some(Code::EngineUnsupportedTable),
             _ => None,
         }
     }

@@ -99,7 +99,8 @@ outputs:
 "#;
     let refused = run_on(&remote.write_spec("partitioned.yaml", partitioned), cluster.engine());
     assert!(
-        matches!(&refused.tasks[0].outcome, TaskOutcome::Failed { error } if error.to_string().contains("partition column `region`")),
+        matches!(&refused.tasks[0].outcome, TaskOutcome::Failed { error }
+            if error.to_string().contains("partition column `region`") && error.code().map(|code| code.id()) == Some("V0801")),
         "{:?}",
         refused.tasks
     );
