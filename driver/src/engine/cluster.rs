@@ -41,15 +41,16 @@ pub fn run_cluster(executors: usize, port: Option<u16>, out: &mut dyn Write) -> 
 }
 
 fn start_nodes(executable: &Path, executors: usize, port: Option<u16>, nodes: &mut Vec<Node>, out: &mut dyn Write) -> Result<(), String> {
+    let mut ports = PortPicker::for_this_process();
     let scheduler_port = match port {
         Some(port) => port,
-        None => free_port()?,
+        None => ports.pick()?,
     };
     let scheduler = spawn(executable, &["scheduler", "--port", &scheduler_port.to_string()])?;
     nodes.push(Node { name: "scheduler".to_string(), child: scheduler, port: scheduler_port });
     wait_until_serving(nodes.last_mut().expect("just pushed"))?;
     for index in 1..=executors {
-        let (flight_port, grpc_port) = (free_port()?, free_port()?);
+        let (flight_port, grpc_port) = (ports.pick()?, ports.pick()?);
         let arguments = [
             "executor",
             "--scheduler-port",
@@ -135,8 +136,37 @@ fn stop(nodes: &mut [Node]) {
     }
 }
 
-/// A port nothing listens on right now (the OS picks it).
-fn free_port() -> Result<u16, String> {
-    let listener = TcpListener::bind((LOOPBACK, 0)).map_err(|error| format!("cannot find a free port: {error}"))?;
-    listener.local_addr().map(|address| address.port()).map_err(|error| error.to_string())
+/// The ports of one cluster's nodes. `bind(0)`-and-release lets two clusters started at
+/// once on one machine (parallel tests) be handed the same just-released port, and a node
+/// that cannot bind it exits, or worse, the other cluster's node answers on it. So each
+/// supervisor takes ports from a block of its own — chosen by its process id, below the
+/// kernel's ephemeral range — each checked free when picked, and never picks one twice.
+struct PortPicker {
+    next: u16,
+}
+
+/// Where the blocks start, how many ports each holds, and how many blocks there are:
+/// ports 10000–29999, below the range Linux hands out ephemeral ports from (32768 by
+/// default); a port found in use is skipped.
+const PORT_BLOCKS_START: u16 = 10_000;
+const PORTS_PER_BLOCK: u16 = 20;
+const PORT_BLOCKS: u32 = 1_000;
+
+impl PortPicker {
+    fn for_this_process() -> PortPicker {
+        let block = (std::process::id() % PORT_BLOCKS) as u16;
+        PortPicker { next: PORT_BLOCKS_START + block * PORTS_PER_BLOCK }
+    }
+
+    /// The next port of the block (or after it) that nothing listens on now.
+    fn pick(&mut self) -> Result<u16, String> {
+        for _ in 0..200 {
+            let port = self.next;
+            self.next = self.next.checked_add(1).unwrap_or(PORT_BLOCKS_START);
+            if TcpListener::bind((LOOPBACK, port)).is_ok() {
+                return Ok(port);
+            }
+        }
+        Err(format!("cannot find a free port near {}", self.next))
+    }
 }
