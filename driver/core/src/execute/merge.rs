@@ -28,7 +28,7 @@ use crate::execute::error::{TaskError, is_commit_conflict};
 use crate::expect::compile::quoted;
 
 /// Everything that decides how a task writes its table.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
 pub struct TableWrite {
     /// Overwrite, append, merge or replace-where.
     pub mode: WriteMode,

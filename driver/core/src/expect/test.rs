@@ -22,7 +22,7 @@ use crate::sources::{directory_url, relative_location};
 /// One task's expectations against its table.
 #[derive(Debug, Clone)]
 pub struct TestedTask {
-    pub id: String,
+    pub id: viewdag_schedule::TaskId,
     pub target: String,
     /// The results, or why the table could not be checked.
     pub results: Result<Vec<ExpectationResult>, String>,
