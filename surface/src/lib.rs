@@ -15,6 +15,7 @@
 
 pub mod blocking;
 pub mod catalog;
+pub mod generated_series;
 pub mod manifest;
 pub mod materialized;
 pub mod session;
@@ -26,6 +27,7 @@ use viewdag_ir::ProviderIdentity;
 
 pub use blocking::{block_on, block_on_runtime};
 pub use catalog::session_with_tables;
+pub use generated_series::GeneratedSeries;
 pub use manifest::SurfaceManifest;
 pub use materialized::MaterializedViewTable;
 pub use session::{SessionHandle, build_session_state, planning_session};
