@@ -181,19 +181,34 @@ pub fn delta_stored_schema(schema: &Schema) -> Result<Schema, (String, NotStorab
     Ok(Schema::new_with_metadata(fields, schema.metadata().clone()))
 }
 
-/// `schema` with every column that can be stored of its stored type; the others keep their
-/// own (a view whose column cannot be stored has a diagnostic already, and its readers are
-/// checked against what it would be).
-pub fn delta_stored_schema_lenient(schema: &Schema) -> Schema {
+/// The schema the readers of a table written from `schema` are planned against: each
+/// column of its stored type, except that a column of a string or binary encoding keeps
+/// its own (deltalake's provider reads strings back as `utf8_view` whatever the stored
+/// plain type, and DataFusion plans over any encoding alike), and a column that cannot be
+/// stored keeps its own type (it has a diagnostic already).
+pub fn table_read_schema(schema: &Schema) -> Schema {
     let fields: Vec<Field> = schema
         .fields()
         .iter()
-        .map(|field| match delta_stored_type(field.data_type()) {
-            Ok(stored) => field.as_ref().clone().with_data_type(stored),
-            Err(_) => field.as_ref().clone(),
+        .map(|field| match (is_string_or_binary(field.data_type()), delta_stored_type(field.data_type())) {
+            (false, Ok(stored)) => field.as_ref().clone().with_data_type(stored),
+            _ => field.as_ref().clone(),
         })
         .collect();
     Schema::new_with_metadata(fields, schema.metadata().clone())
+}
+
+fn is_string_or_binary(data_type: &DataType) -> bool {
+    matches!(
+        data_type,
+        DataType::Utf8
+            | DataType::LargeUtf8
+            | DataType::Utf8View
+            | DataType::Binary
+            | DataType::LargeBinary
+            | DataType::BinaryView
+            | DataType::FixedSizeBinary(_)
+    )
 }
 
 #[cfg(test)]

@@ -25,7 +25,7 @@ use std::collections::BTreeMap;
 use datafusion::common::{DFSchema, DFSchemaRef, TableReference};
 use datafusion::datasource::provider_as_source;
 use datafusion::logical_expr::{EmptyRelation, LogicalPlan, LogicalPlanBuilder};
-use viewdag_ir::delta_types::delta_stored_schema_lenient;
+use viewdag_ir::delta_types::table_read_schema;
 use viewdag_ir::{Code, Diagnostic, ProjectInput, ProviderIdentity, SpecLocation, SurfaceInput, ViewInput};
 use viewdag_surface::{MaterializedViewTable, planning_session};
 use viewdag_validate::checks::{column_names_differ_in_case, column_type_not_storable};
@@ -198,17 +198,22 @@ pub fn plan_input(db: &dyn Db, name: &str) -> LowerResult<PlannedInput> {
     Ok(PlannedInput { name: name.to_string(), plan, scans: (*lowered.scans).clone(), key: lowered.key.clone() })
 }
 
-fn is_materialized(db: &dyn Db, view: ViewInput) -> bool {
+/// Whether `view` is `materialize: table`: a narrow projection of its definition, so a
+/// reader that asks depends on this bit only (an edit of the view's transform re-runs no
+/// reader's query).
+#[salsa::tracked(returns(copy))]
+pub fn is_materialized(db: &dyn Db, view: ViewInput) -> bool {
     view.definition(db).as_ref().is_some_and(|definition| definition.is_materialized())
 }
 
-/// A view's schema as its Delta table stores it (`viewdag_ir::delta_types`): what the
-/// readers of a materialized view see, at `check` as when they scan the written table.
+/// A materialized view's schema as its readers see its Delta table
+/// (`viewdag_ir::delta_types::table_read_schema`: `uint32` read back as `int64`,
+/// `timestamp[ns]` as `timestamp[us]`, …), at `check` as when they scan the written table.
 /// Compares by value, like [`view_schema`].
 #[salsa::tracked(returns(ref))]
 pub fn stored_view_schema(db: &dyn Db, view: ViewInput) -> LowerResult<DFSchemaRef> {
     let schema = view_schema(db, view).clone()?;
-    let stored = delta_stored_schema_lenient(schema.inner());
+    let stored = table_read_schema(schema.inner());
     if stored == *schema.inner().as_ref() {
         return Ok(schema);
     }
