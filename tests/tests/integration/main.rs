@@ -8,7 +8,6 @@ mod bad_input;
 #[cfg(feature = "ballista")]
 mod ballista;
 mod delta_types;
-mod determinism;
 mod diagnostics;
 mod docs_site;
 mod embed;
