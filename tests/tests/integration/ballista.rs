@@ -59,7 +59,7 @@ fn the_shop_example_on_a_cluster_writes_the_tables_of_a_local_run() {
     let local_spec = local.write_spec("spec.yaml", &shop_spec());
     let remote_spec = remote.write_spec("spec.yaml", &shop_spec());
     let local_report = run_on(&local_spec, Arc::new(LocalEngine));
-    let remote_report = run_on(&remote_spec, cluster.engine());
+    let remote_report = run_on(&remote_spec, Arc::new(cluster.engine()));
     assert_same_tables(local.path(), &local_report, remote.path(), &remote_report);
     assert!(!read_delta_rows(&remote.path().join("out/largest_orders")).is_empty());
     assert!(
@@ -83,7 +83,7 @@ outputs:
 "#;
     for _ in 0..2 {
         let local_report = run_on(&local.write_spec("follow_up.yaml", follow_up), Arc::new(LocalEngine));
-        let remote_report = run_on(&remote.write_spec("follow_up.yaml", follow_up), cluster.engine());
+        let remote_report = run_on(&remote.write_spec("follow_up.yaml", follow_up), Arc::new(cluster.engine()));
         assert_same_tables(local.path(), &local_report, remote.path(), &remote_report);
     }
     assert_eq!(delta_version(&remote.path().join("out/big_regions")), Some(1), "two appends, two commits");
@@ -99,7 +99,7 @@ views:
 outputs:
   totals: { view: by_region, path: out/totals }
 "#;
-    let refused = run_on(&remote.write_spec("partitioned.yaml", partitioned), cluster.engine());
+    let refused = run_on(&remote.write_spec("partitioned.yaml", partitioned), Arc::new(cluster.engine()));
     assert!(
         matches!(&refused.tasks[0].outcome, TaskOutcome::Failed { error }
             if error.to_string().contains("partition column `region`") && error.code().map(|code| code.id()) == Some("V0801")),
@@ -119,7 +119,7 @@ fn generated_specs_on_a_cluster_write_the_tables_of_local_runs() {
         let project = GeneratedProject::generate(seed, 6);
         let (local, remote) = (TempProject::empty(), TempProject::empty());
         let local_report = run_on(&project.write(local.path()), Arc::new(LocalEngine));
-        let remote_report = run_on(&project.write(remote.path()), cluster.engine());
+        let remote_report = run_on(&project.write(remote.path()), Arc::new(cluster.engine()));
         assert_same_tables(local.path(), &local_report, remote.path(), &remote_report);
     }
 }
@@ -210,7 +210,7 @@ fn the_command_line_runs_on_a_cluster_and_the_cluster_stops_on_sigterm() {
         std::fs::write(root.join("spec.yaml"), viewdag_tests::tpch::spec_yaml()).unwrap();
     }
     let local_report = run_on(&local.path().join("spec.yaml"), Arc::new(LocalEngine));
-    let remote_report = run_on(&remote.path().join("spec.yaml"), cluster.engine());
+    let remote_report = run_on(&remote.path().join("spec.yaml"), Arc::new(cluster.engine()));
     assert_same_tables(local.path(), &local_report, remote.path(), &remote_report);
     assert_eq!(remote_report.tasks.len(), 22);
 
@@ -326,7 +326,7 @@ outputs:
     signal("-STOP");
     let timeout = Duration::from_secs(2);
     let started = std::time::Instant::now();
-    let report = run_on(&spec, cluster.engine().with_task_timeout(timeout));
+    let report = run_on(&spec, Arc::new(cluster.engine().with_task_timeout(timeout)));
     let elapsed = started.elapsed();
     signal("-CONT");
     assert_eq!(report.tasks.len(), 2, "{:?}", report.tasks);
@@ -344,7 +344,7 @@ outputs:
     }
     assert!(elapsed < Duration::from_secs(20), "the run is bounded by the timeout: {elapsed:?}");
 
-    let resumed = run_on(&spec, cluster.engine());
+    let resumed = run_on(&spec, Arc::new(cluster.engine()));
     assert!(resumed.succeeded(), "{:?}", resumed.tasks);
     assert!(resumed.tasks.iter().all(|task| delta_version(&project.path().join(&task.target)) == Some(0)));
 }
