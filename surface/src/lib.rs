@@ -18,6 +18,7 @@ pub mod catalog;
 pub mod manifest;
 pub mod materialized;
 pub mod session;
+pub mod sql_context;
 
 use std::sync::Arc;
 
@@ -29,6 +30,7 @@ pub use catalog::session_with_tables;
 pub use manifest::SurfaceManifest;
 pub use materialized::MaterializedViewTable;
 pub use session::{SessionHandle, build_session_state, planning_session};
+pub use sql_context::RelationsContext;
 
 /// The surface database: provider lookup and the runtime physical planning runs on.
 #[salsa::db]

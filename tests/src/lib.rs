@@ -16,5 +16,6 @@ pub mod lsp_latency;
 pub mod rust_tokens;
 pub mod shop;
 pub mod synthetic;
+pub mod synthetic_dag;
 pub mod tpch;
 pub mod tpch_data;
