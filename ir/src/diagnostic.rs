@@ -101,6 +101,8 @@ codes! {
     SourceSchemaType = ("V0304", "unknown-type-name", Error, "a declared type is not a known logical type name");
     SourceSchemaMismatch = ("V0305", "source-schema-mismatch", Error, "a source's declared `schema` disagrees with the data's actual schema");
     SourceFormatNotAllowed = ("V0306", "source-format-not-allowed", Error, "a source's format is not one `profile.surface.formats` allows");
+    StorageUrlInvalid = ("V0307", "storage-url-invalid", Error, "a path, `profile.tables`, `profile.paths.allow` entry or `profile.storage` key is a URL viewdag cannot use (unknown scheme, no bucket, `.`/`..` segments, credentials or parameters in the URL)");
+    StorageOptionInvalid = ("V0308", "storage-option-invalid", Error, "a `profile.storage` option is not one its store knows, or its value is not the name of an environment variable");
     // V04xx: SQL views.
     SqlForbiddenStatement = ("V0401", "sql-forbidden-statement", Error, "a `sql` view is not a single SELECT query");
     SqlForbiddenFunction = ("V0402", "sql-forbidden-function", Error, "a `sql` view calls a table function that reads files");
@@ -111,9 +113,10 @@ codes! {
     PartitionColumnMissing = ("V0502", "partition-column-missing", Error, "a `partition_by` column is not in the output");
     AppendSchemaMismatch = ("V0503", "append-schema-mismatch", Error, "an `append` output's schema differs from the existing Delta table's");
     OutputPathConflict = ("V0504", "output-path-conflict", Error, "an output writes another output's Delta table, a source, the project's directory or `.viewdag` (or a directory inside or above one of them)");
-    PathOutsideProject = ("V0505", "path-outside-project", Error, "a source or output path is absolute or climbs out of the spec's directory, and no `profile.paths.allow` root holds it");
+    PathOutsideProject = ("V0505", "path-outside-project", Error, "a source or output path (or `profile.tables`) is absolute, climbs out of the spec's directory or is an object-store URL, and no `profile.paths.allow` root or URL prefix holds it");
     MergeKeyMissing = ("V0506", "merge-key-missing", Error, "a `merge` output has no `unique_key`, or a key column the view does not have");
     WriteOptionMisplaced = ("V0507", "write-option-misplaced", Error, "an output sets a write option its `mode` does not use (`unique_key`, `when_not_matched_by_source`, `replace_where`), or lacks one it needs");
+    TablesLocationConflict = ("V0520", "tables-location-conflict", Error, "`profile.tables` (where materialized views' tables go) is the project's directory or `.viewdag`, or lies on, inside or above a source or an output's table");
     // V06xx: optimizer and physical planning.
     // V0601 (optimizer-failed) is retired: a failing rule is V0604 (fail-closed) or V0605
     // (fail-open), physical planning V0602.

@@ -3,6 +3,11 @@
 //!
 //! DataFusion's `LogicalPlan` equality ignores a `TableScan`'s provider, so every value
 //! that must change when data changes carries one of these next to its plan.
+//!
+//! A location is a path relative to the spec's directory, or an object-store URL in its
+//! canonical form ([`crate::StorageUrl`]'s text, e.g. `s3://lake/orders`). An identity
+//! never carries credentials, endpoints or any other storage option: only where the data
+//! is and which version of it was read.
 
 use serde::Serialize;
 
@@ -11,10 +16,11 @@ use crate::spec::SourceFormat;
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ProviderIdentity {
-    /// A Delta table at one version; `location` is relative to the spec's directory.
+    /// A Delta table at one version; `location` is relative to the spec's directory, or a URL.
     Delta { location: String, version: i64 },
-    /// Parquet or CSV files, each with its size in bytes, sorted by path; `options` is how
-    /// they are read when that differs from the defaults (`CsvOptions::canonical`), else empty.
+    /// Parquet or CSV files (paths relative to the spec's directory, or URLs), each with its
+    /// size in bytes, sorted by path; `options` is how they are read when that differs from
+    /// the defaults (`CsvOptions::canonical`), else empty.
     Files { format: SourceFormat, location: String, files: Vec<(String, u64)>, options: String },
     /// A materialized view read by a downstream task: the table its task writes.
     Materialized { view: String },

@@ -38,6 +38,7 @@ pub mod spans;
 pub mod spec;
 pub mod spec_format;
 pub mod spec_schema;
+pub mod storage_url;
 pub mod suggestion;
 pub mod types;
 
@@ -51,3 +52,4 @@ pub use reparse::reparse_edited_entry;
 pub use spans::{Position, SpanIndex};
 pub use spec::*;
 pub use spec_format::SpecFormat;
+pub use storage_url::{StorageUrl, StorageUrlProblem, StoreKind};

@@ -20,7 +20,8 @@ pub const SPEC_VERSION: u64 = 1;
 #[serde(deny_unknown_fields)]
 pub struct SourceSpec {
     pub format: SourceFormat,
-    /// Relative to the directory holding the spec file.
+    /// Relative to the directory holding the spec file, or an object-store URL
+    /// (`s3://bucket/key`, `gs://…`, `az://…`, `abfss://…`).
     pub path: String,
     /// Declared column types, in order. Optional for Delta and Parquet (the file knows);
     /// for CSV it fixes the types instead of inferring them.
@@ -340,7 +341,7 @@ pub enum Materialize {
 #[serde(deny_unknown_fields)]
 pub struct OutputSpec {
     pub view: String,
-    /// Relative to the spec file's directory.
+    /// Relative to the spec file's directory, or an object-store URL.
     pub path: String,
     #[serde(default)]
     pub mode: WriteMode,
@@ -429,6 +430,29 @@ pub struct ProfileSpec {
     /// Where `run` executes task plans (the command line's `--engine`/`--scheduler` win).
     #[serde(default, skip_serializing_if = "EngineProfile::is_default")]
     pub engine: EngineProfile,
+    /// Where the tables of `materialize: table` views are written: a directory relative to
+    /// the spec's directory or an object-store URL (`s3://lake/project/tables`); each view's
+    /// table is `TABLES/VIEW`. Default [`DEFAULT_TABLES_LOCATION`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tables: Option<String>,
+    /// Object-store settings per store (`s3://bucket`, `gs://bucket`, `az://container`,
+    /// `abfss://container@account.dfs.core.windows.net`): option name (`AWS_ENDPOINT_URL`,
+    /// `aws_access_key_id`, `AZURE_STORAGE_ACCOUNT_KEY`, …) → the name of the environment
+    /// variable holding its value. Values are never written in the spec; options not given
+    /// come from the standard environment (`AWS_ACCESS_KEY_ID`, …).
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub storage: IndexMap<String, IndexMap<String, String>>,
+}
+
+/// Where `materialize: table` views' tables go when `profile.tables` is not set, relative to
+/// the spec's directory.
+pub const DEFAULT_TABLES_LOCATION: &str = ".viewdag/tables";
+
+impl ProfileSpec {
+    /// `profile.tables`, or [`DEFAULT_TABLES_LOCATION`].
+    pub fn tables_location(&self) -> &str {
+        self.tables.as_deref().unwrap_or(DEFAULT_TABLES_LOCATION)
+    }
 }
 
 /// `profile.surface`: the planning surface's governance. Every field is part of the surface
@@ -558,13 +582,15 @@ impl EngineKind {
     }
 }
 
-/// `profile.paths`: the directories outside the spec's directory that sources may read and
-/// outputs may write. Without it, every path must stay inside the spec's directory.
+/// `profile.paths`: the directories outside the spec's directory (and the object-store URL
+/// prefixes) that sources may read and outputs may write. Without it, every path must stay
+/// inside the spec's directory, and no URL is allowed.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PathsProfile {
-    /// Allowed roots: absolute directories, or directories relative to the spec's directory
-    /// (`../shared`). A path inside one of them is allowed.
+    /// Allowed roots: absolute directories, directories relative to the spec's directory
+    /// (`../shared`), or object-store URL prefixes (`s3://lake/sales`). A path inside one of
+    /// them is allowed.
     #[serde(default)]
     pub allow: Vec<String>,
 }

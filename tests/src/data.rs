@@ -76,3 +76,46 @@ pub fn delta_version(directory: &Path) -> Option<u64> {
         table.version()
     })
 }
+
+/// Storage options for deltalake from `(variable, value)` pairs of a client's environment
+/// (`AWS_ENDPOINT_URL`, `AWS_ACCESS_KEY_ID`, …): deltalake reads the same names as options.
+fn storage_options(environment: &[(String, String)]) -> std::collections::HashMap<String, String> {
+    environment.iter().cloned().collect()
+}
+
+/// Writes one Delta commit (overwrite) to the table at object-store `url` with deltalake
+/// itself, configured by `environment`; the commit's error, if any.
+pub fn write_delta_table_at(url: &str, environment: &[(String, String)], batches: Vec<RecordBatch>) -> Result<(), String> {
+    let url = url::Url::parse(url).map_err(|error| error.to_string())?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a runtime");
+    runtime.block_on(async {
+        let table = deltalake::DeltaTableBuilder::from_url(url)
+            .and_then(|builder| builder.with_storage_options(storage_options(environment)).build())
+            .map_err(|error| error.to_string())?;
+        table.write(batches).with_save_mode(SaveMode::Overwrite).await.map(|_| ()).map_err(|error| error.to_string())
+    })
+}
+
+/// Reads every row of the Delta table at object-store `url` (latest version) with a fresh
+/// `deltalake` reader configured by `environment`, in the canonical row form: an
+/// independent reader of what viewdag wrote, not viewdag's own run path.
+pub fn read_delta_rows_at(url: &str, environment: &[(String, String)]) -> Vec<String> {
+    let url = url::Url::parse(url).expect("a URL");
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a runtime");
+    runtime.block_on(async {
+        let table =
+            deltalake::open_table_with_storage_options(url.clone(), storage_options(environment)).await.expect("a Delta table at the URL");
+        let context = datafusion::prelude::SessionContext::new();
+        table.update_datafusion_session(&context.state()).expect("the object store is registered");
+        let provider = table.table_provider().await.expect("a provider");
+        let batches = context.read_table(provider).expect("the table is readable").collect().await.expect("the table reads");
+        canonical_rows(&batches)
+    })
+}
+
+/// The latest version of the Delta table at object-store `url` (`None` if there is none).
+pub fn delta_version_at(url: &str, environment: &[(String, String)]) -> Option<u64> {
+    let url = url::Url::parse(url).ok()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a runtime");
+    runtime.block_on(async { deltalake::open_table_with_storage_options(url, storage_options(environment)).await.ok()?.version() })
+}

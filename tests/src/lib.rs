@@ -1,8 +1,9 @@
 //! Test support for viewdag: writers for real Delta, Parquet and CSV files, the shop
 //! example's data, proptest generators of valid specs with small random data, and TPC-H
-//! (schemas, a tiny data set, the 22 queries as a spec) and its data at any scale factor, and
-//! the readers of the workspace's own sources that the `hygiene` tests use (`rust_tokens`,
-//! `file_imports`, `declared_dependencies`).
+//! (schemas, a tiny data set, the 22 queries as a spec) and its data at any scale factor, a
+//! real S3-compatible server (`s3_server`: `moto_server` as a process), and the readers of
+//! the workspace's own sources that the `hygiene` tests use (`rust_tokens`, `file_imports`,
+//! `declared_dependencies`).
 //!
 //! Everything here writes real files with the real libraries; nothing is mocked.
 
@@ -14,6 +15,7 @@ pub mod local_cluster;
 pub mod lsp_client;
 pub mod lsp_latency;
 pub mod rust_tokens;
+pub mod s3_server;
 pub mod shop;
 pub mod synthetic;
 pub mod synthetic_dag;

@@ -3,6 +3,32 @@
 //! driver's business), so two spellings of one directory are one path and a `..` that
 //! climbs out of the spec's directory stays visible as a leading `..`.
 
+use viewdag_ir::{StorageUrl, StorageUrlProblem};
+
+/// Where a spec path points, as the checks compare it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Place {
+    /// A local path, normalized ([`components`]).
+    Path(Vec<String>),
+    /// An object-store location.
+    Url(StorageUrl),
+}
+
+impl Place {
+    /// `text` as a place; a URL that cannot be used is the problem `V0307` reports.
+    pub fn parse(text: &str) -> Result<Place, StorageUrlProblem> {
+        Ok(match StorageUrl::parse(text)? {
+            Some(url) => Place::Url(url),
+            None => Place::Path(components(text)),
+        })
+    }
+
+    /// The project's own directory (`.`, `""`): a local path with no component.
+    pub fn is_project_directory(&self) -> bool {
+        matches!(self, Place::Path(path) if path.is_empty())
+    }
+}
+
 /// `path`'s components with `.` dropped and `..` applied; an absolute path starts with "/",
 /// and a `..` that climbs above a relative path's start is kept (leading).
 pub fn components(path: &str) -> Vec<String> {
@@ -76,6 +102,24 @@ impl PathSpace {
         self.comparable(path, directory).is_some_and(|(path, directory)| path.starts_with(&directory))
     }
 
+    /// Whether `place` lies inside `directory` (or is it): two local paths as
+    /// [`PathSpace::is_inside`], two URLs by store, bucket and key segments, never across.
+    pub fn place_is_inside(&self, place: &Place, directory: &Place) -> bool {
+        match (place, directory) {
+            (Place::Path(path), Place::Path(directory)) => self.is_inside(path, directory),
+            (Place::Url(url), Place::Url(directory)) => url.is_inside(directory),
+            _ => false,
+        }
+    }
+
+    /// Whether `place` stays inside the spec's directory (a URL never does).
+    pub fn place_inside_project(&self, place: &Place) -> bool {
+        match place {
+            Place::Path(path) => self.inside_project(path),
+            Place::Url(_) => false,
+        }
+    }
+
     /// Whether `path` stays inside the spec's directory.
     pub fn inside_project(&self, path: &[String]) -> bool {
         if !is_absolute(path) && !climbs_out(path) {
@@ -90,7 +134,7 @@ impl PathSpace {
 
 #[cfg(test)]
 mod tests {
-    use super::{PathSpace, components};
+    use super::{PathSpace, Place, components};
 
     #[test]
     fn spellings_of_one_directory_are_one_path() {
@@ -117,5 +161,19 @@ mod tests {
         let unknown = PathSpace::new(None);
         assert!(unknown.is_inside(&components("../shared/x"), &components("../shared")));
         assert!(!unknown.is_inside(&components("../shared/x"), &components("/home/p/shared")));
+    }
+
+    #[test]
+    fn urls_meet_only_urls() {
+        let space = PathSpace::new(Some("/home/p/project"));
+        let place = |text: &str| Place::parse(text).unwrap();
+        assert!(space.place_is_inside(&place("s3://lake/a/t"), &place("s3a://lake/a/")));
+        assert!(!space.place_is_inside(&place("s3://lake/ab"), &place("s3://lake/a")));
+        assert!(!space.place_is_inside(&place("s3://lake/a"), &place(".")));
+        assert!(!space.place_is_inside(&place("out"), &place("s3://lake")));
+        assert!(!space.place_inside_project(&place("s3://lake/a")));
+        assert!(space.place_inside_project(&place("out/a")));
+        assert!(place("./").is_project_directory() && !place("s3://lake").is_project_directory());
+        assert!(Place::parse("ftp://x/y").is_err());
     }
 }

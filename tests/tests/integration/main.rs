@@ -18,6 +18,7 @@ mod hygiene;
 mod incremental;
 mod lsp;
 mod merge;
+mod object_storage;
 mod optimizer;
 mod path_safety;
 mod properties;

@@ -6,13 +6,15 @@
 //! a parent of one ([`check_against_sources`]: an overwrite would replace the source).
 //!
 //! Paths are compared lexically (relative to the spec's directory, `.` and `..` resolved, no
-//! file-system access), so two spellings of one directory are one path. Symlinks are
-//! resolved by the driver before a run writes anything.
+//! file-system access), so two spellings of one directory are one path; object-store URLs
+//! compare with URLs only (store, bucket, whole key segments). Symlinks are resolved by the
+//! driver before a run writes anything. An output whose URL cannot be used at all is
+//! `V0307`'s (`storage_url_invalid`) and skipped here.
 
 use viewdag_ir::{Code, Diagnostic, FieldPath, SpecLocation};
 
 use super::CheckContext;
-use crate::lexical_path::{PathSpace, components};
+use crate::lexical_path::{PathSpace, Place};
 
 /// Where viewdag keeps its own files (the tables of materialized views, the run state),
 /// relative to the spec's directory.
@@ -24,11 +26,12 @@ fn path_location(output: &str) -> SpecLocation {
 
 pub fn check(context: &CheckContext) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
-    let mut seen: Vec<(&str, Vec<String>)> = Vec::new();
+    let space = PathSpace::default();
+    let mut seen: Vec<(&str, Place)> = Vec::new();
     for (output, spec) in context.outputs {
         let Some(spec) = spec else { continue };
-        let path = components(&spec.path);
-        if path.is_empty() {
+        let Ok(path) = Place::parse(&spec.path) else { continue };
+        if path.is_project_directory() {
             diagnostics.push(
                 Diagnostic::new(
                     Code::OutputPathConflict,
@@ -39,7 +42,7 @@ pub fn check(context: &CheckContext) -> Vec<Diagnostic> {
             );
             continue;
         }
-        if path.first().is_some_and(|first| first == VIEWDAG_DIRECTORY) {
+        if matches!(&path, Place::Path(components) if components.first().is_some_and(|first| first == VIEWDAG_DIRECTORY)) {
             diagnostics.push(Diagnostic::new(
                 Code::OutputPathConflict,
                 path_location(output),
@@ -47,7 +50,7 @@ pub fn check(context: &CheckContext) -> Vec<Diagnostic> {
             ));
             continue;
         }
-        let clash = seen.iter().find(|(_, other)| other.starts_with(&path) || path.starts_with(other));
+        let clash = seen.iter().find(|(_, other)| space.place_is_inside(other, &path) || space.place_is_inside(&path, other));
         if let Some((first, other)) = clash {
             let message = if *other == path {
                 format!("output `{output}` writes the same Delta table as output `{first}` (`{}`)", spec.path)
@@ -78,17 +81,17 @@ pub fn check_against_sources(
     let mut diagnostics = Vec::new();
     for (output, spec) in outputs {
         let Some(spec) = spec else { continue };
-        let path = components(&spec.path);
-        if path.is_empty() {
+        let Ok(path) = Place::parse(&spec.path) else { continue };
+        if path.is_project_directory() {
             continue; // the project root: reported by `check`
         }
         let clash = sources.iter().find_map(|(source, source_path)| {
-            let source_components = components(source_path);
-            let relation = if space.is_inside(&path, &source_components) && space.is_inside(&source_components, &path) {
+            let source_place = Place::parse(source_path).ok()?;
+            let relation = if space.place_is_inside(&path, &source_place) && space.place_is_inside(&source_place, &path) {
                 "is the path of"
-            } else if space.is_inside(&path, &source_components) {
+            } else if space.place_is_inside(&path, &source_place) {
                 "lies inside"
-            } else if space.is_inside(&source_components, &path) {
+            } else if space.place_is_inside(&source_place, &path) {
                 "contains"
             } else {
                 return None;
