@@ -27,8 +27,8 @@ pub struct UnusedDependency {
     pub kind: String,
 }
 
-/// The unused dependencies of every package of the workspace at `workspace_root`.
-pub fn unused_dependencies(workspace_root: &Path) -> Result<Vec<UnusedDependency>, String> {
+/// `cargo metadata --no-deps` of the workspace at `workspace_root`.
+fn workspace_metadata(workspace_root: &Path) -> Result<Value, String> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let output = Command::new(cargo)
         .args(["metadata", "--no-deps", "--offline", "--format-version", "1"])
@@ -38,7 +38,29 @@ pub fn unused_dependencies(workspace_root: &Path) -> Result<Vec<UnusedDependency
     if !output.status.success() {
         return Err(format!("cargo metadata failed: {}", String::from_utf8_lossy(&output.stderr)));
     }
-    let metadata: Value = serde_json::from_slice(&output.stdout).map_err(|error| format!("cargo metadata's output: {error}"))?;
+    serde_json::from_slice(&output.stdout).map_err(|error| format!("cargo metadata's output: {error}"))
+}
+
+/// Every package of the workspace at `workspace_root`: its name and directory, in the
+/// order `cargo metadata` lists them.
+pub fn workspace_packages(workspace_root: &Path) -> Result<Vec<(String, PathBuf)>, String> {
+    let metadata = workspace_metadata(workspace_root)?;
+    metadata["packages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|package| {
+            let name = package["name"].as_str().unwrap_or_default().to_string();
+            let manifest = PathBuf::from(package["manifest_path"].as_str().unwrap_or_default());
+            let directory = manifest.parent().ok_or_else(|| format!("{name}: a manifest without a directory"))?.to_path_buf();
+            Ok((name, directory))
+        })
+        .collect()
+}
+
+/// The unused dependencies of every package of the workspace at `workspace_root`.
+pub fn unused_dependencies(workspace_root: &Path) -> Result<Vec<UnusedDependency>, String> {
+    let metadata = workspace_metadata(workspace_root)?;
     let mut unused = Vec::new();
     for package in metadata["packages"].as_array().into_iter().flatten() {
         let name = package["name"].as_str().unwrap_or_default().to_string();

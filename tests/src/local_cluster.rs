@@ -13,7 +13,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use viewdag_driver::{Engine, SchedulerAddress};
+use viewdag_ballista::{BallistaEngine, SchedulerAddress};
 
 /// A running `viewdag cluster`.
 pub struct LocalCluster {
@@ -65,8 +65,8 @@ impl LocalCluster {
     }
 
     /// The engine that runs on this cluster (default task timeout).
-    pub fn engine(&self) -> Engine {
-        Engine::ballista(self.scheduler.clone())
+    pub fn engine(&self) -> BallistaEngine {
+        BallistaEngine::new(self.scheduler.clone())
     }
 
     /// Sends SIGTERM and waits: the supervisor stops every node before it exits.

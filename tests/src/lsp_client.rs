@@ -64,7 +64,7 @@ impl LspClient {
     pub fn in_process() -> LspClient {
         let (server, client) = lsp_server::Connection::memory();
         let handle = std::thread::spawn(move || {
-            viewdag_driver::serve_lsp(server).expect("the server runs");
+            viewdag_lsp::serve(server).expect("the server runs");
         });
         LspClient { outgoing: client.sender, incoming: client.receiver, next_id: 0, pending: Vec::new(), child: None, server: Some(handle) }
     }

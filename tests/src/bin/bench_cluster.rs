@@ -19,10 +19,12 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use viewdag_driver::take_finished_jobs;
-use viewdag_driver::{CompileRequest, Compiler, Engine, Progress, RunOptions, RunReport, TaskOutcome};
+use viewdag_ballista::BallistaEngine;
+use viewdag_ballista::take_finished_jobs;
+use viewdag_driver::{CompileRequest, Compiler, LocalEngine, Progress, RunOptions, RunReport, TaskEngine, TaskOutcome};
 use viewdag_tests::local_cluster::LocalCluster;
 use viewdag_tests::tpch::spec_yaml_with_delta_tables;
 use viewdag_tests::tpch_data::{DELTA_TABLES, write_tables};
@@ -39,7 +41,7 @@ struct Measured {
     finished_at: BTreeMap<String, Instant>,
 }
 
-fn run(spec: &Path, engine: Engine, name: &str) -> Measured {
+fn run(spec: &Path, engine: Arc<dyn TaskEngine>, name: &str) -> Measured {
     let mut compiler = Compiler::new().expect("a compiler");
     let compiled = Instant::now();
     let response = compiler.compile(&CompileRequest::new(spec)).expect("the spec reads");
@@ -121,7 +123,7 @@ fn print_summary(measured: &Measured, local: Option<&Measured>) {
 
 fn print_phases(measured: &Measured) {
     let jobs = take_finished_jobs();
-    let seconds = |pick: &dyn Fn(&viewdag_driver::JobPhases) -> Duration| -> f64 { jobs.iter().map(|job| pick(job).as_secs_f64()).sum() };
+    let seconds = |pick: &dyn Fn(&viewdag_ballista::JobPhases) -> Duration| -> f64 { jobs.iter().map(|job| pick(job).as_secs_f64()).sum() };
     let after_last_row: f64 = jobs
         .iter()
         .filter_map(|job| {
@@ -158,12 +160,12 @@ fn main() {
     let spec = project.path().join("spec.yaml");
     std::fs::write(&spec, spec_yaml_with_delta_tables(&DELTA_TABLES)).expect("the spec writes");
 
-    let local = run(&spec, Engine::Local, "local");
+    let local = run(&spec, Arc::new(LocalEngine), "local");
     print_summary(&local, None);
     let _ = take_finished_jobs();
     for executors in [1, 2] {
         let cluster = LocalCluster::start(&sibling_executable("viewdag-cli"), executors);
-        let engine = Engine::ballista(cluster.scheduler.clone()).with_task_timeout(TASK_TIMEOUT);
+        let engine = Arc::new(BallistaEngine::new(cluster.scheduler.clone()).with_task_timeout(TASK_TIMEOUT));
         let measured = run(&spec, engine, &format!("ballista with {executors} executor(s)"));
         print_summary(&measured, Some(&local));
         print_phases(&measured);

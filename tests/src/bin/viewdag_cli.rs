@@ -2,5 +2,5 @@
 //! as a separate process (`CARGO_BIN_EXE_viewdag-cli`).
 
 fn main() {
-    std::process::exit(viewdag_driver::main_with_args(std::env::args_os()));
+    std::process::exit(viewdag_cli::main_with_args(std::env::args_os()));
 }

@@ -17,7 +17,7 @@ use crate::support::{TempProject, compile_all_views, shop_spec};
 fn viewdag(args: &[&str]) -> i32 {
     let mut full = vec!["viewdag".to_string()];
     full.extend(args.iter().map(|arg| arg.to_string()));
-    viewdag_driver::main_with_args(full.into_iter().map(Into::into))
+    viewdag_cli::main_with_args(full.into_iter().map(Into::into))
 }
 
 fn compile_to(spec: &Path, out: &Path) {

@@ -1,7 +1,7 @@
 //! Bad input: every problem is a diagnostic with a stable code, naming the view or source
 //! and a place in the file; exit code 1; never a panic; the other views still compile.
 
-use viewdag_driver::main_with_args;
+use viewdag_cli::main_with_args;
 use viewdag_driver::{Compiler, ViewStatus};
 use viewdag_ir::Code;
 

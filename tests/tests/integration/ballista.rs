@@ -7,9 +7,11 @@
 
 use std::path::Path;
 use std::process::Command;
+use std::sync::Arc;
 use std::time::Duration;
 
-use viewdag_driver::{CompileRequest, Compiler, Engine, RunOptions, RunReport, SchedulerAddress, TaskOutcome};
+use viewdag_ballista::{BallistaEngine, Engines, SchedulerAddress};
+use viewdag_driver::{CompileRequest, Compiler, LocalEngine, RunOptions, RunReport, TaskEngine, TaskOutcome};
 use viewdag_tests::data::{delta_version, read_delta_rows};
 use viewdag_tests::generate::GeneratedProject;
 use viewdag_tests::local_cluster::LocalCluster;
@@ -27,7 +29,7 @@ fn is_running(pid: u32) -> bool {
         .unwrap_or(false)
 }
 
-fn run_on(spec: &Path, engine: Engine) -> RunReport {
+fn run_on(spec: &Path, engine: Arc<dyn TaskEngine>) -> RunReport {
     let options = RunOptions { engine: Some(engine), ..RunOptions::default() };
     Compiler::new().expect("a compiler").run_with(&CompileRequest::new(spec), &options, &mut |_| {}).expect("the spec is readable")
 }
@@ -56,7 +58,7 @@ fn the_shop_example_on_a_cluster_writes_the_tables_of_a_local_run() {
     let (local, remote) = (TempProject::with_shop_data(), TempProject::with_shop_data());
     let local_spec = local.write_spec("spec.yaml", &shop_spec());
     let remote_spec = remote.write_spec("spec.yaml", &shop_spec());
-    let local_report = run_on(&local_spec, Engine::Local);
+    let local_report = run_on(&local_spec, Arc::new(LocalEngine));
     let remote_report = run_on(&remote_spec, cluster.engine());
     assert_same_tables(local.path(), &local_report, remote.path(), &remote_report);
     assert!(!read_delta_rows(&remote.path().join("out/largest_orders")).is_empty());
@@ -80,7 +82,7 @@ outputs:
   segments: { view: segments, path: out/segments, partition_by: [segment] }
 "#;
     for _ in 0..2 {
-        let local_report = run_on(&local.write_spec("follow_up.yaml", follow_up), Engine::Local);
+        let local_report = run_on(&local.write_spec("follow_up.yaml", follow_up), Arc::new(LocalEngine));
         let remote_report = run_on(&remote.write_spec("follow_up.yaml", follow_up), cluster.engine());
         assert_same_tables(local.path(), &local_report, remote.path(), &remote_report);
     }
@@ -116,7 +118,7 @@ fn generated_specs_on_a_cluster_write_the_tables_of_local_runs() {
     for seed in [3, 11, 29, 47] {
         let project = GeneratedProject::generate(seed, 6);
         let (local, remote) = (TempProject::empty(), TempProject::empty());
-        let local_report = run_on(&project.write(local.path()), Engine::Local);
+        let local_report = run_on(&project.write(local.path()), Arc::new(LocalEngine));
         let remote_report = run_on(&project.write(remote.path()), cluster.engine());
         assert_same_tables(local.path(), &local_report, remote.path(), &remote_report);
     }
@@ -127,7 +129,7 @@ fn generated_specs_on_a_cluster_write_the_tables_of_local_runs() {
 #[test]
 fn an_unreachable_scheduler_fails_every_task_and_writes_nothing() {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let nobody = Engine::ballista(SchedulerAddress::parse(&format!("df://127.0.0.1:{port}")).unwrap());
+    let nobody = Arc::new(BallistaEngine::new(SchedulerAddress::parse(&format!("df://127.0.0.1:{port}")).unwrap()));
     let project = TempProject::with_shop_data();
     let report = run_on(&project.write_spec("spec.yaml", &shop_spec()), nobody);
     assert!(!report.succeeded());
@@ -148,10 +150,11 @@ fn an_unreachable_scheduler_fails_every_task_and_writes_nothing() {
 #[test]
 fn the_spec_profile_chooses_the_engine() {
     let project = TempProject::with_shop_data();
+    let with_every_engine = RunOptions { engines: Arc::new(Engines), ..RunOptions::default() };
     let without_scheduler = shop_spec().replace("\nprofile:\n", "\nprofile:\n  engine: { kind: ballista }\n");
     assert_ne!(without_scheduler, shop_spec());
     let spec = project.write_spec("spec.yaml", &without_scheduler);
-    let report = Compiler::new().unwrap().run(&CompileRequest::new(&spec), &mut |_| {}).unwrap();
+    let report = Compiler::new().unwrap().run_with(&CompileRequest::new(&spec), &with_every_engine, &mut |_| {}).unwrap();
     let diagnostic =
         report.compile.diagnostics.iter().find(|diagnostic| diagnostic.code.id() == "V0004" && diagnostic.entry() == Some("engine"));
     assert!(diagnostic.is_some_and(|diagnostic| diagnostic.is_error()), "{:?}", report.compile.diagnostics);
@@ -162,7 +165,7 @@ fn the_spec_profile_chooses_the_engine() {
     let engine = format!("\nprofile:\n  engine: {{ kind: ballista, scheduler: \"df://127.0.0.1:{port}\" }}\n");
     let unreachable = shop_spec().replace("\nprofile:\n", &engine);
     let spec = project.write_spec("spec.yaml", &unreachable);
-    let report = Compiler::new().unwrap().run(&CompileRequest::new(&spec), &mut |_| {}).unwrap();
+    let report = Compiler::new().unwrap().run_with(&CompileRequest::new(&spec), &with_every_engine, &mut |_| {}).unwrap();
     let failed = report
         .tasks
         .iter()
@@ -206,7 +209,7 @@ fn the_command_line_runs_on_a_cluster_and_the_cluster_stops_on_sigterm() {
         viewdag_tests::tpch::write_tpch_data(root);
         std::fs::write(root.join("spec.yaml"), viewdag_tests::tpch::spec_yaml()).unwrap();
     }
-    let local_report = run_on(&local.path().join("spec.yaml"), Engine::Local);
+    let local_report = run_on(&local.path().join("spec.yaml"), Arc::new(LocalEngine));
     let remote_report = run_on(&remote.path().join("spec.yaml"), cluster.engine());
     assert_same_tables(local.path(), &local_report, remote.path(), &remote_report);
     assert_eq!(remote_report.tasks.len(), 22);
@@ -254,7 +257,8 @@ outputs:
 "#,
     );
     let victim = cluster.executor_pids[0];
-    let options = RunOptions { engine: Some(cluster.engine().with_task_timeout(Duration::from_secs(60))), ..RunOptions::default() };
+    let options =
+        RunOptions { engine: Some(Arc::new(cluster.engine().with_task_timeout(Duration::from_secs(60)))), ..RunOptions::default() };
     let report = Compiler::new()
         .unwrap()
         .run_with(&CompileRequest::new(&spec), &options, &mut |progress| {
@@ -275,7 +279,7 @@ outputs:
             let written = read_delta_rows(&table);
             assert_eq!(written.len(), *rows);
             assert_eq!(delta_version(&table), Some(0), "one commit");
-            let local_options = RunOptions { engine: Some(Engine::Local), force: true, ..RunOptions::default() };
+            let local_options = RunOptions { engine: Some(Arc::new(LocalEngine)), force: true, ..RunOptions::default() };
             let local = Compiler::new().unwrap().run_with(&CompileRequest::new(&spec), &local_options, &mut |_| {}).unwrap();
             assert_eq!(local.tasks[0].outcome, TaskOutcome::Written { rows: *rows, version: 1 });
             assert_eq!(read_delta_rows(&table), written, "the cluster committed the rows of a local run");

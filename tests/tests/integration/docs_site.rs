@@ -9,7 +9,7 @@ use std::process::Command;
 use crate::support::{TempProject, shop_spec};
 
 fn viewdag(args: &[&str]) -> i32 {
-    viewdag_driver::main_with_args(std::iter::once("viewdag").chain(args.iter().copied()).map(std::ffi::OsString::from))
+    viewdag_cli::main_with_args(std::iter::once("viewdag").chain(args.iter().copied()).map(std::ffi::OsString::from))
 }
 
 /// The DOM after the page's scripts ran, and Chromium's stderr.

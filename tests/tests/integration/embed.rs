@@ -1,7 +1,7 @@
-//! `driver/examples/embed.rs`, the embedding example, runs as documented.
+//! `driver/core/examples/embed.rs`, the embedding example, runs as documented.
 
 #[allow(dead_code, reason = "the example's `main` is not called here")]
-#[path = "../../../driver/examples/embed.rs"]
+#[path = "../../../driver/core/examples/embed.rs"]
 mod example;
 
 use crate::support::{TempProject, shop_spec};

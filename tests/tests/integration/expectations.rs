@@ -151,7 +151,7 @@ fn viewdag_test_checks_the_current_tables_without_writing() {
     assert_eq!((results[0].name.as_str(), results[0].rows_failed), ("valid_amount", negative_orders(&project)));
     assert!(!tested[0].passed());
     assert_eq!(delta_version(&out), Some(0));
-    assert_eq!(viewdag_driver::main_with_args(["viewdag".into(), "test".into(), spec_path.into_os_string()]), 1);
+    assert_eq!(viewdag_cli::main_with_args(["viewdag".into(), "test".into(), spec_path.into_os_string()]), 1);
 }
 
 #[test]

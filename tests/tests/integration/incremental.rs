@@ -134,8 +134,8 @@ fn watch_recompiles_on_edits_and_survives_invalid_yaml() {
     let buffer = SharedBuffer::default();
     let mut writer = buffer.clone();
     let watched = spec.clone();
-    let options = viewdag_driver::watch::WatchOptions { debounce: Duration::from_millis(100), max_compiles: Some(3) };
-    let handle = std::thread::spawn(move || viewdag_driver::watch::watch(&watched, &options, &mut writer));
+    let options = viewdag_cli::watch::WatchOptions { debounce: Duration::from_millis(100), max_compiles: Some(3) };
+    let handle = std::thread::spawn(move || viewdag_cli::watch::watch(&watched, &options, &mut writer));
 
     buffer.wait_for("[watch] compile #1: 12 of 12 views valid");
     // Half-typed YAML: reported, and watching goes on.

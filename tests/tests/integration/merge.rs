@@ -146,7 +146,7 @@ fn misplaced_and_missing_write_options_are_diagnostics() {
 fn a_concurrent_commit_during_a_merge_is_reported_as_a_conflict() {
     use datafusion::datasource::{MemTable, provider_as_source};
     use datafusion::logical_expr::LogicalPlanBuilder;
-    use viewdag_driver::merge::{TableWrite, merge_into};
+    use viewdag_driver::execute::merge::{TableWrite, merge_into};
     use viewdag_ir::WriteMode;
 
     let project = TempProject::empty();

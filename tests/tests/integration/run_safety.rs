@@ -92,7 +92,7 @@ fn racing_first_commits_to_one_table_commit_once() {
                 let frame = context.sql("SELECT value AS id, value % 7 AS bucket FROM generate_series(1, 300000)").await.unwrap();
                 let plan = frame.create_physical_plan().await.unwrap();
                 let (target, state) = (target.clone(), Arc::clone(&state));
-                let overwrite = viewdag_driver::merge::TableWrite::materialized();
+                let overwrite = viewdag_driver::execute::merge::TableWrite::materialized();
                 writers.push(tokio::spawn(async move {
                     viewdag_driver::execute::write_plan(&target, plan, &state, &overwrite, 1).await.map(|(_, rows, _)| rows)
                 }));

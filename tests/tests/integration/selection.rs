@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use viewdag_driver::select::SelectionArgs;
+use viewdag_driver::select::Selection;
 use viewdag_driver::{CompileRequest, Compiler, RunOptions, TaskOutcome};
 use viewdag_tests::data::delta_version;
 
@@ -18,7 +18,7 @@ fn selected(
     state: Option<&std::path::Path>,
 ) -> Vec<String> {
     let response = compiler.compile(&CompileRequest::check(spec)).unwrap();
-    let args = SelectionArgs {
+    let args = Selection {
         select: select.iter().map(|value| value.to_string()).collect(),
         exclude: exclude.iter().map(|value| value.to_string()).collect(),
         state: state.map(std::path::Path::to_path_buf),
@@ -58,9 +58,9 @@ fn each_operator_selects_what_the_grammar_says() {
         ["enriched", "largest_orders", "top_three_orders", "segment_names"]
     );
     let response = compiler.compile(&CompileRequest::check(&spec)).unwrap();
-    let bad = SelectionArgs { select: vec!["no_such_view".into()], ..SelectionArgs::default() };
+    let bad = Selection { select: vec!["no_such_view".into()], ..Selection::default() };
     assert!(compiler.select_views(&response, &bad).unwrap_err().to_string().contains("no_such_view"));
-    let no_state = SelectionArgs { select: vec!["state:modified".into()], ..SelectionArgs::default() };
+    let no_state = Selection { select: vec!["state:modified".into()], ..Selection::default() };
     assert!(compiler.select_views(&response, &no_state).unwrap_err().to_string().contains("--state"));
 }
 
@@ -69,7 +69,7 @@ fn state_modified_selects_exactly_the_edited_view_and_its_descendants() {
     let project = TempProject::with_shop_data();
     let spec = project.write_spec("spec.yaml", &shop_spec());
     let state = project.path().join("state");
-    let code = viewdag_driver::main_with_args(
+    let code = viewdag_cli::main_with_args(
         ["viewdag", "compile", spec.to_str().unwrap(), "--out", state.to_str().unwrap()].map(std::ffi::OsString::from),
     );
     assert_eq!(code, 0);
@@ -123,7 +123,7 @@ fn graph_and_check_narrow_to_the_selection() {
     let spec = project.write_spec("spec.yaml", &shop_spec());
     let mut compiler = Compiler::new().unwrap();
     let response = compiler.compile(&CompileRequest::check(&spec)).unwrap();
-    let args = SelectionArgs { select: vec!["+paid_orders".into()], ..SelectionArgs::default() };
+    let args = Selection { select: vec!["+paid_orders".into()], ..Selection::default() };
     let chosen = compiler.select_views(&response, &args).unwrap().unwrap();
     let narrowed = compiler.restrict_to_selection(&response, &chosen);
     assert_eq!(narrowed.views.iter().map(|view| view.name.as_str()).collect::<Vec<_>>(), ["paid_orders"]);
@@ -136,7 +136,7 @@ fn compile_select_writes_only_the_selected_tasks_bundles_and_every_views_digest(
     let project = TempProject::with_shop_data();
     let spec = project.write_spec("spec.yaml", &shop_spec());
     let out = project.path().join("selected");
-    let code = viewdag_driver::main_with_args(
+    let code = viewdag_cli::main_with_args(
         ["viewdag", "compile", spec.to_str().unwrap(), "--out", out.to_str().unwrap(), "--select", "+revenue_by_region"]
             .map(std::ffi::OsString::from),
     );

@@ -1,0 +1,151 @@
+//! A task's plan for the Ballista cluster: its optimized logical plan (P1) with every Delta
+//! scan replaced by a Parquet scan of the pinned snapshot's files (`delta_files`), planned
+//! by the same physical pipeline as the local P2, wrapped in one Ballista job.
+//!
+//! Why rewrite P1 rather than P2: deltalake's `DeltaScanExec` has no physical codec, and its
+//! per-file transforms cannot be re-expressed node by node; a logical `TableScan` is one
+//! node whose provider can be swapped for one with the same schema, and the physical
+//! planner then produces only nodes datafusion-proto carries (Parquet/CSV scans, filters,
+//! joins, aggregates, repartitions).
+//!
+//! ## Invariants
+//! - Only the providers of Delta identities are replaced; Parquet and CSV sources are
+//!   listing scans already and travel as they are.
+//! - The rewritten plan has the same schema as P1 (every replacement keeps its scan's
+//!   schema), so the output contract checked against P2 holds for it.
+//! - A Delta table the file scan cannot read faithfully fails the task with
+//!   `V0801 engine-unsupported-table` before anything is submitted.
+//! - Uncorrelated scalar subqueries that yield at most one row become joins
+//!   (`scalar_subqueries`), since Ballista's executors cannot decode `ScalarSubqueryExec`.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use datafusion::catalog::TableProvider;
+use datafusion::common::tree_node::Transformed;
+use datafusion::datasource::{provider_as_source, source_as_provider};
+use datafusion::error::DataFusionError;
+use datafusion::execution::SessionStateBuilder;
+use datafusion::execution::session_state::SessionState;
+use datafusion::logical_expr::LogicalPlan;
+use datafusion::physical_plan::ExecutionPlan;
+use viewdag_driver::TaskPlanning;
+use viewdag_driver::execute::TaskError;
+use viewdag_driver::sources::directory_url;
+use viewdag_ir::{Code, Diagnostic, ProviderIdentity, SpecLocation};
+use viewdag_optimize::pipeline::optimize_physical_plan;
+use viewdag_optimize::pipeline::outcome::PhaseReporting;
+use viewdag_optimize::pipeline::physical_phase::initial_physical_plan;
+
+use crate::ballista_job::BallistaJobExec;
+use crate::delta_files::DeltaFileScan;
+use crate::scalar_subqueries::scalar_subqueries_as_joins;
+use crate::scheduler_address::SchedulerAddress;
+
+/// The plan that runs `planning`'s task on the cluster behind `scheduler`: a one-partition
+/// plan whose rows come back from the Ballista job. A Delta table that cannot travel adds
+/// a diagnostic to `diagnostics` and fails the task.
+pub(crate) fn distributed_task_plan(
+    planning: &TaskPlanning<'_>,
+    scheduler: &SchedulerAddress,
+    timeout: Duration,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Result<Arc<dyn ExecutionPlan>, TaskError> {
+    let started = Instant::now();
+    let task = planning.task();
+    let view_name = task.view.as_str();
+    let failed = |message: String| TaskError::Planning(message);
+    let optimized = planning.optimized()?;
+    let rewritten = match delta_scans_as_file_scans(planning, &optimized.plan) {
+        Ok(plan) => plan,
+        Err(Refused { location, reason }) => {
+            let message = format!(
+                "view `{view_name}` reads the Delta table `{location}`, which the `ballista` engine cannot read: {reason} (nothing was written)"
+            );
+            diagnostics.push(
+                Diagnostic::new(Code::EngineUnsupportedTable, SpecLocation::view(view_name), message.clone())
+                    .with_suggestion("run this spec with `--engine local`"),
+            );
+            return Err(TaskError::EngineUnsupportedTable(message));
+        }
+    };
+    let rewritten = scalar_subqueries_as_joins(rewritten);
+    let pipeline = planning.pipeline()?;
+    let session = cluster_session(planning.planning_session());
+    let bare = cluster_session(planning.bare_physical_session());
+    let initial = viewdag_surface::block_on_runtime(planning.runtime(), initial_physical_plan(&bare, &rewritten))
+        .map_err(|error| failed(format!("planning `{view_name}` for the cluster failed: {}", error.strip_backtrace())))?;
+    let reporting = PhaseReporting { view_name, root: planning.normalized_root(), record_plan_text: false };
+    let physical = optimize_physical_plan(&session, initial, &pipeline.config, &pipeline.registry, &reporting)
+        .map_err(|failure| {
+            let reasons: Vec<String> = failure.diagnostics.iter().map(|diagnostic| diagnostic.message.clone()).collect();
+            failed(format!("planning `{view_name}` for the cluster failed: {}", reasons.join("; ")))
+        })?
+        .plan;
+    let session_id = format!("viewdag-{}-{}", std::process::id(), task.id);
+    let job = BallistaJobExec::new(physical, scheduler.clone(), session.config(), session_id, timeout, started.elapsed());
+    Ok(Arc::new(job))
+}
+
+/// `plan` with each scan of a Delta identity reading its pinned files instead (scans in
+/// subqueries too). A scan's identity is the one its plan recorded for its table name
+/// (`OptimizedView::scans`), not looked up by provider.
+fn delta_scans_as_file_scans(planning: &TaskPlanning<'_>, plan: &LogicalPlan) -> Result<LogicalPlan, Refused> {
+    let mut refused: Option<Refused> = None;
+    let rewritten = plan.clone().transform_up_with_subqueries(|node| {
+        let LogicalPlan::TableScan(mut scan) = node else {
+            return Ok(Transformed::no(node));
+        };
+        let Some(ProviderIdentity::Delta { location, version }) = planning.scanned_identity(scan.table_name.table()) else {
+            return Ok(Transformed::no(LogicalPlan::TableScan(scan)));
+        };
+        let provider = source_as_provider(&scan.source)?;
+        match pinned_file_scan(planning, location, *version, &provider) {
+            Ok(files) => {
+                scan.source = provider_as_source(Arc::new(files));
+                Ok(Transformed::yes(LogicalPlan::TableScan(scan)))
+            }
+            Err(reason) => {
+                refused = Some(Refused { location: location.clone(), reason });
+                Err(DataFusionError::Plan(format!("the Delta table `{location}` cannot travel")))
+            }
+        }
+    });
+    match (rewritten, refused) {
+        (_, Some(refused)) => Err(refused),
+        (Ok(transformed), None) => Ok(transformed.data),
+        (Err(error), None) => Err(Refused { location: String::new(), reason: error.strip_backtrace() }),
+    }
+}
+
+/// The files of the Delta table at `location` (relative to the spec root) at `version`.
+fn pinned_file_scan(
+    planning: &TaskPlanning<'_>,
+    location: &str,
+    version: i64,
+    provider: &Arc<dyn TableProvider>,
+) -> Result<DeltaFileScan, String> {
+    let url = directory_url(&planning.spec_root().join(location))?;
+    let version = u64::try_from(version).map_err(|_| format!("version {version} is negative"))?;
+    let table = planning
+        .runtime()
+        .block_on(deltalake::open_table_with_version(url, version))
+        .map_err(|error| format!("cannot open it at version {version}: {error}"))?;
+    DeltaFileScan::from_table(&table, provider.schema()).map_err(|refusal| refusal.to_string())
+}
+
+/// `state` with what Ballista's scheduler needs of a submitted plan: no round-robin
+/// repartitions (Ballista's own restriction) and no dynamic filters (the scheduler may swap a
+/// hash join's inputs, which a join that already built its dynamic filter refuses, and the
+/// job then never finishes). Every other setting is the planning session's.
+fn cluster_session(state: &SessionState) -> SessionState {
+    let config =
+        state.config().clone().with_round_robin_repartition(false).set_bool("datafusion.optimizer.enable_dynamic_filter_pushdown", false);
+    SessionStateBuilder::new_from_existing(state.clone()).with_config(config).build()
+}
+
+/// A Delta table the cluster cannot read, and why.
+struct Refused {
+    location: String,
+    reason: String,
+}

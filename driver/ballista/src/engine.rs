@@ -1,0 +1,99 @@
+//! The `ballista` engine: [`BallistaEngine`] plans a task for the cluster; [`Engines`] is the
+//! factory that also knows `profile.engine: ballista`.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use datafusion::physical_plan::ExecutionPlan;
+use viewdag_driver::execute::TaskError;
+use viewdag_driver::{EngineFactory, EngineUnavailable, LocalEngine, TaskEngine, TaskPlanning};
+use viewdag_ir::{Diagnostic, EngineKind, EngineProfile};
+
+use crate::distributed_plan;
+use crate::scheduler_address::SchedulerAddress;
+
+/// How long a cluster task may take when neither `--task-timeout` nor
+/// `profile.engine.task_timeout` says: generous (an hour), so it only ends jobs that cannot
+/// finish, such as one whose executors all stopped responding.
+pub const DEFAULT_TASK_TIMEOUT: Duration = Duration::from_secs(3600);
+
+/// Runs task plans on the Ballista cluster whose scheduler listens at `scheduler`; a task
+/// whose job has not finished after `task_timeout` is cancelled and fails.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BallistaEngine {
+    /// Where the scheduler listens.
+    pub scheduler: SchedulerAddress,
+    /// How long one task's job may take.
+    pub task_timeout: Duration,
+}
+
+impl BallistaEngine {
+    /// The cluster behind `scheduler`, with the default task timeout.
+    pub fn new(scheduler: SchedulerAddress) -> BallistaEngine {
+        BallistaEngine { scheduler, task_timeout: DEFAULT_TASK_TIMEOUT }
+    }
+
+    /// This engine with `timeout` as its task timeout.
+    pub fn with_task_timeout(self, timeout: Duration) -> BallistaEngine {
+        BallistaEngine { task_timeout: timeout, ..self }
+    }
+}
+
+impl TaskEngine for BallistaEngine {
+    fn task_plan(&self, planning: &TaskPlanning<'_>, diagnostics: &mut Vec<Diagnostic>) -> Result<Arc<dyn ExecutionPlan>, TaskError> {
+        distributed_plan::distributed_task_plan(planning, &self.scheduler, self.task_timeout, diagnostics)
+    }
+}
+
+impl fmt::Display for BallistaEngine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ballista at {} (task timeout {} s)", self.scheduler, self.task_timeout.as_secs())
+    }
+}
+
+/// The engines `profile.engine` may name in a program with this crate: `local` and
+/// `ballista` (with `scheduler: df://HOST:PORT` and an optional `task_timeout`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Engines;
+
+impl EngineFactory for Engines {
+    fn engine_for(&self, profile: &EngineProfile) -> Result<Arc<dyn TaskEngine>, EngineUnavailable> {
+        match profile.kind {
+            EngineKind::Local => Ok(Arc::new(LocalEngine)),
+            EngineKind::Ballista => Ok(Arc::new(ballista_from_profile(profile)?)),
+        }
+    }
+}
+
+/// The cluster a `profile.engine: ballista` names.
+fn ballista_from_profile(profile: &EngineProfile) -> Result<BallistaEngine, EngineUnavailable> {
+    let address = profile
+        .scheduler
+        .as_deref()
+        .ok_or_else(|| EngineUnavailable("`profile.engine` is `ballista` but names no `scheduler: df://HOST:PORT`".to_string()))?;
+    let timeout = match profile.task_timeout {
+        Some(0) => return Err(EngineUnavailable("`profile.engine.task_timeout` must be at least 1 second".to_string())),
+        Some(seconds) => Duration::from_secs(seconds),
+        None => DEFAULT_TASK_TIMEOUT,
+    };
+    let scheduler = SchedulerAddress::parse(address).map_err(|error| EngineUnavailable(error.to_string()))?;
+    Ok(BallistaEngine { scheduler, task_timeout: timeout })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_profile_sets_the_task_timeout() {
+        let profile =
+            |task_timeout| EngineProfile { kind: EngineKind::Ballista, scheduler: Some("df://127.0.0.1:50050".to_string()), task_timeout };
+        let timeout = |engine: BallistaEngine| engine.task_timeout;
+        assert_eq!(ballista_from_profile(&profile(None)).map(timeout), Ok(DEFAULT_TASK_TIMEOUT));
+        assert_eq!(ballista_from_profile(&profile(Some(7))).map(timeout), Ok(Duration::from_secs(7)));
+        assert!(ballista_from_profile(&profile(Some(0))).is_err(), "a zero timeout is refused");
+        let engine = ballista_from_profile(&profile(Some(7))).unwrap().with_task_timeout(Duration::from_secs(3));
+        assert_eq!(timeout(engine), Duration::from_secs(3), "the command line wins");
+    }
+}

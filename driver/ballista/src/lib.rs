@@ -1,0 +1,38 @@
+//! # viewdag on an Apache Ballista cluster
+//!
+//! The `ballista` engine ([`BallistaEngine`], a [`TaskEngine`] of `viewdag-driver`): a
+//! task's optimized plan (P1) planned for the cluster and submitted as one Ballista job
+//! whose rows stream back to the driver, which commits them exactly as a local run does.
+//! Also `viewdag cluster`: a local scheduler and executors, each its own process.
+//!
+//! One concern per file: `delta_files` (Delta snapshots as Parquet file scans),
+//! `distributed_plan` (a task's plan for the cluster), `ballista_job` (the plan node),
+//! `job_client` (submitting, watching, cancelling and fetching one job), `job_phases` (where
+//! a job's time went), `scalar_subqueries` (single-row scalar subqueries as joins),
+//! `cluster_node` and `cluster` (`viewdag cluster`).
+//!
+//! ## Invariants
+//! - Choosing this engine never changes a digest, a bundle or the run state: a table
+//!   written on the cluster is up to date for a local run and the other way round.
+//! - A cluster task reads exactly the Delta versions its compile pinned; nothing is
+//!   committed for a task whose job failed.
+//! - A scheduler address is `df://HOST:PORT`; anything else is refused before any task runs.
+//! - Every cluster job has a deadline (`task_timeout`, default [`DEFAULT_TASK_TIMEOUT`]): a
+//!   job that has not delivered its last row by then is cancelled and its task fails.
+
+#![warn(missing_docs)]
+
+mod ballista_job;
+pub mod cluster;
+pub mod cluster_node;
+mod delta_files;
+mod distributed_plan;
+mod engine;
+mod job_client;
+mod job_phases;
+mod scalar_subqueries;
+mod scheduler_address;
+
+pub use engine::{BallistaEngine, DEFAULT_TASK_TIMEOUT, Engines};
+pub use job_phases::{JobPhases, take_finished_jobs};
+pub use scheduler_address::{NotASchedulerAddress, SchedulerAddress};

@@ -1,0 +1,168 @@
+//! `viewdag run SPEC`: compile, then run every task (materialized views and outputs)
+//! writing Delta tables, up to `--jobs` at once, longest estimated critical path first;
+//! locally or on a Ballista cluster (`--engine ballista --scheduler df://HOST:PORT`).
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::ValueEnum;
+use viewdag_ballista::{BallistaEngine, Engines, SchedulerAddress};
+use viewdag_driver::docs_data::save_last_run;
+use viewdag_driver::render::summary_with_failed_tasks;
+use viewdag_driver::run_report::{run_report_json, task_detail_lines};
+use viewdag_driver::select::Selection;
+use viewdag_driver::{CompileRequest, Compiler, LocalEngine, Progress, RunOptions, TaskEngine, TaskOutcome};
+
+use crate::error::CliError;
+use crate::output::{Format, print_diagnostics};
+use crate::selection::SelectionArgs;
+
+/// Where task plans execute.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum EngineKind {
+    /// In this process.
+    Local,
+    /// On a Ballista cluster (with `--scheduler`).
+    Ballista,
+}
+
+/// `run`'s arguments.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    spec: PathBuf,
+    /// Tasks executing at once (default: the number of CPUs).
+    #[arg(long)]
+    jobs: Option<usize>,
+    /// Run every task, even those whose tables are up to date (same plan, same inputs,
+    /// table still at the version the last run wrote).
+    #[arg(long)]
+    force: bool,
+    #[command(flatten)]
+    selection: SelectionArgs,
+    /// `json`: print the run report (tasks, rows, expectations, merges) on stdout.
+    #[arg(long, value_enum, default_value = "human")]
+    format: Format,
+    /// Where task plans execute: `local` (this process) or `ballista` (a Ballista
+    /// cluster, with `--scheduler`). Default: the spec's `profile.engine`, else local.
+    #[arg(long, value_enum)]
+    engine: Option<EngineKind>,
+    /// The Ballista scheduler, `df://HOST:PORT` (implies `--engine ballista`).
+    #[arg(long)]
+    scheduler: Option<String>,
+    /// Seconds a task's Ballista job may take before it is cancelled and the task fails
+    /// (`V0802`; default 3600, or the spec's `profile.engine.task_timeout`). Needs
+    /// `--scheduler`.
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+    task_timeout: Option<u64>,
+}
+
+/// The engine the flags ask for (`None`: the spec decides).
+fn engine_from_flags(
+    engine: Option<EngineKind>,
+    scheduler: Option<&str>,
+    task_timeout: Option<u64>,
+) -> Result<Option<Arc<dyn TaskEngine>>, String> {
+    let ballista = |address: &str| -> Result<BallistaEngine, String> {
+        let engine = BallistaEngine::new(SchedulerAddress::parse(address).map_err(|error| error.to_string())?);
+        Ok(match task_timeout {
+            Some(seconds) => engine.with_task_timeout(Duration::from_secs(seconds)),
+            None => engine,
+        })
+    };
+    let engine: Option<Arc<dyn TaskEngine>> = match (engine, scheduler) {
+        (None, None) => None,
+        (Some(EngineKind::Local), None) => Some(Arc::new(LocalEngine)),
+        (Some(EngineKind::Local), Some(_)) => return Err("`--scheduler` applies to `--engine ballista` only".to_string()),
+        (Some(EngineKind::Ballista) | None, Some(address)) => Some(Arc::new(ballista(address)?)),
+        (Some(EngineKind::Ballista), None) => return Err("`--engine ballista` needs `--scheduler df://HOST:PORT`".to_string()),
+    };
+    if task_timeout.is_some() && scheduler.is_none() {
+        return Err("`--task-timeout` needs `--scheduler df://HOST:PORT` (in the spec: `profile.engine.task_timeout`)".to_string());
+    }
+    Ok(engine)
+}
+
+pub fn execute(args: RunArgs) -> Result<i32, CliError> {
+    let RunArgs { spec, jobs, force, selection, format, engine, scheduler, task_timeout } = args;
+    let mut stderr = std::io::stderr();
+    let engine = match engine_from_flags(engine, scheduler.as_deref(), task_timeout) {
+        Ok(engine) => engine,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return Ok(2);
+        }
+    };
+    let mut compiler = Compiler::new()?;
+    let selection: Selection = selection.into();
+    let selected = if selection.is_empty() {
+        None
+    } else {
+        let checked = compiler.compile(&CompileRequest::check(&spec))?;
+        compiler.select_views(&checked, &selection)?
+    };
+    if let Some(engine) = engine.as_ref().filter(|_| scheduler.is_some()) {
+        let _ = writeln!(stderr, "running task plans on {engine}");
+    }
+    let options = RunOptions {
+        jobs: jobs.unwrap_or(RunOptions::default().jobs).max(1),
+        force,
+        selection: selected,
+        engine,
+        engines: Arc::new(Engines),
+    };
+    let report = compiler.run_with(&CompileRequest::new(&spec), &options, &mut |progress| {
+        // A task can run for long: say when it starts, not only when it ends.
+        if let Progress::Started { task, .. } = &progress {
+            let _ = writeln!(stderr, "      {:<28} started", task.id);
+        }
+        if let Progress::Finished { report, index, total } = progress {
+            let line = match &report.outcome {
+                TaskOutcome::Written { rows, version } => format!(
+                    "[{}/{total}] {:<28} {rows:>10} rows  → {} (v{version})  {:.2?}",
+                    index + 1,
+                    report.id,
+                    report.target,
+                    report.elapsed
+                ),
+                TaskOutcome::UpToDate { version } => {
+                    format!("[{}/{total}] {:<28} up to date → {} (v{version})", index + 1, report.id, report.target)
+                }
+                TaskOutcome::Failed { error } => format!("[{}/{total}] {:<28} FAILED: {error}", index + 1, report.id),
+                TaskOutcome::Skipped { reason } => format!("[{}/{total}] {:<28} skipped: {reason}", index + 1, report.id),
+            };
+            let _ = writeln!(stderr, "{line}");
+            for warning in &report.audits.warnings {
+                let _ = writeln!(stderr, "      warning: {warning}");
+            }
+            for line in task_detail_lines(report) {
+                let _ = writeln!(stderr, "      {line}");
+            }
+        }
+    })?;
+    if !report.compile.diagnostics.is_empty() {
+        print_diagnostics(&compiler, &report.compile);
+    }
+    for warning in &report.warnings {
+        eprintln!("warning: {warning}");
+    }
+    for error in &report.errors {
+        eprintln!("{error}");
+    }
+    if let Some(warning) = save_last_run(&compiler, &report) {
+        eprintln!("warning: {warning}");
+    }
+    if format.is_json() {
+        println!("{}", serde_json::to_string_pretty(&run_report_json(&report)).expect("JSON serializes"));
+    }
+    let written = report.tasks.iter().filter(|task| matches!(task.outcome, TaskOutcome::Written { .. })).count();
+    let up_to_date = report.tasks.iter().filter(|task| matches!(task.outcome, TaskOutcome::UpToDate { .. })).count();
+    let failed = report.tasks.iter().filter(|task| matches!(task.outcome, TaskOutcome::Failed { .. })).count();
+    eprintln!(
+        "{written} of {} task(s) written, {up_to_date} up to date; {}",
+        report.tasks.len(),
+        summary_with_failed_tasks(&report.compile.diagnostics, failed)
+    );
+    Ok(if report.succeeded() { 0 } else { 1 })
+}

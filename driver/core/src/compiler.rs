@@ -1,0 +1,868 @@
+//! The `Compiler` API: read a spec, load its sources, set the salsa inputs (changing only
+//! what changed), and compile every view through P0, P1 and P2.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::SchemaRef;
+use salsa::Setter;
+use viewdag_ir::parse::MAX_SPEC_BYTES;
+use viewdag_ir::{
+    Code, Diagnostic, ExistingDataInput, OutputSpec, ParsedSpec, PlanningSurfaceSpec, ProfileSpec, ProjectInput, PushdownPolicy,
+    SourceInput, SourceResolution, SpanIndex, SpecFormat, SpecLocation, SurfaceInput, ViewDefinition, ViewInput, parse_spec,
+    reparse_edited_entry,
+};
+use viewdag_lower::{LowerResult, view_plan, view_schema};
+use viewdag_optimize::digests::{logical_text, stage_digest};
+use viewdag_optimize::{OptimizedView, PhysicalView, PlanScope, compiled_project, optimized_view, physical_view};
+use viewdag_surface::{build_session_state, planning_session};
+use viewdag_validate::{Relation, Structure, resolve_relation, spec_structure};
+
+use crate::database::{Database, QueryEvent, QueryOutcome, id_of};
+use crate::error::DriverError;
+use crate::sources::{load_source, root_path_text, source_fingerprint};
+use crate::stats::RecompileStats;
+use viewdag_validate::checks::path_outside_project::check_source;
+use viewdag_validate::checks::source_format_not_allowed;
+use viewdag_validate::lexical_path::PathSpace;
+
+/// Which views a compile plans (P0 → P1 → P2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Planning {
+    /// None: validate only (`viewdag check`). O(size of the spec).
+    CheckOnly,
+    /// The tasks (materialized views and outputs): what `run` executes. The default.
+    Tasks,
+    /// Every view (`compile --all-views`).
+    AllViews,
+}
+
+impl Planning {
+    fn scope(self) -> PlanScope {
+        match self {
+            Planning::CheckOnly => PlanScope::Nothing,
+            Planning::Tasks => PlanScope::Tasks,
+            Planning::AllViews => PlanScope::AllViews,
+        }
+    }
+}
+
+/// Where a compile reads its spec from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SpecInput {
+    /// A spec file, read when the compile starts.
+    File(PathBuf),
+    /// Spec text as if read from `path` (relative paths resolve against its directory; its
+    /// extension chooses YAML or JSON).
+    Text {
+        /// Where the text claims to come from.
+        path: PathBuf,
+        /// The spec.
+        text: String,
+    },
+}
+
+impl SpecInput {
+    /// The spec's path (read, or claimed by the text).
+    pub fn path(&self) -> &Path {
+        match self {
+            SpecInput::File(path) | SpecInput::Text { path, .. } => path,
+        }
+    }
+}
+
+/// Settings that replace the spec's `profile` entries for one compile (`None`: the spec's).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProfileOverrides {
+    /// Replaces `profile.optimizer`.
+    pub optimizer: Option<viewdag_optimize::OptimizerPipelineConfig>,
+    /// Replaces `profile.pushdown`.
+    pub pushdown: Option<PushdownPolicy>,
+    /// Replaces `profile.target_partitions`.
+    pub target_partitions: Option<usize>,
+    /// Replaces `profile.batch_size`.
+    pub batch_size: Option<usize>,
+}
+
+impl ProfileOverrides {
+    /// `profile` with these overrides applied (the optimizer is applied separately, through
+    /// the optimizer's settings input, so that it can name rules the spec cannot).
+    fn apply(&self, profile: &ProfileSpec) -> ProfileSpec {
+        let mut profile = profile.clone();
+        if let Some(pushdown) = self.pushdown {
+            profile.pushdown = pushdown;
+        }
+        profile.target_partitions = self.target_partitions.or(profile.target_partitions);
+        profile.batch_size = self.batch_size.or(profile.batch_size);
+        profile
+    }
+
+    fn touch_profile(&self) -> bool {
+        self.pushdown.is_some() || self.target_partitions.is_some() || self.batch_size.is_some()
+    }
+}
+
+/// What a compile records beyond outcomes, diagnostics and stats.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Recording {
+    /// Every planned view's P0, P1 and P2 (plans, texts, digests, traces, pushdown reports)
+    /// in [`CompileResponse::plans`].
+    pub plans: bool,
+    /// Every valid relation's output schema in [`CompileResponse::schemas`].
+    pub schemas: bool,
+    /// The normalized plan text after every changing rule, in the pass traces.
+    pub pass_text: bool,
+}
+
+/// What to compile: plain data, so a request can be built, stored and compared.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompileRequest {
+    /// The spec file or text.
+    pub spec: SpecInput,
+    /// Which views are planned.
+    pub planning: Planning,
+    /// Profile entries replaced for this compile.
+    pub overrides: ProfileOverrides,
+    /// What the response carries besides outcomes.
+    pub record: Recording,
+}
+
+impl CompileRequest {
+    /// Compile the file `spec_path`, planning its tasks.
+    pub fn new(spec_path: impl Into<PathBuf>) -> Self {
+        CompileRequest::of(SpecInput::File(spec_path.into()), Planning::Tasks)
+    }
+
+    /// Validate the file `spec_path` without planning anything.
+    pub fn check(spec_path: impl Into<PathBuf>) -> Self {
+        CompileRequest::of(SpecInput::File(spec_path.into()), Planning::CheckOnly)
+    }
+
+    /// Compile `text` as if read from `spec_path`, planning its tasks.
+    pub fn text(spec_path: impl Into<PathBuf>, text: impl Into<String>) -> Self {
+        CompileRequest::of(SpecInput::Text { path: spec_path.into(), text: text.into() }, Planning::Tasks)
+    }
+
+    fn of(spec: SpecInput, planning: Planning) -> Self {
+        CompileRequest { spec, planning, overrides: ProfileOverrides::default(), record: Recording::default() }
+    }
+
+    /// The same request with other planning.
+    pub fn with_planning(mut self, planning: Planning) -> Self {
+        self.planning = planning;
+        self
+    }
+
+    /// The same request with the optimizer pipeline replaced.
+    pub fn with_optimizer(mut self, optimizer: viewdag_optimize::OptimizerPipelineConfig) -> Self {
+        self.overrides.optimizer = Some(optimizer);
+        self
+    }
+
+    /// The same request recording `record`.
+    pub fn recording(mut self, record: Recording) -> Self {
+        self.record = record;
+        self
+    }
+}
+
+pub use viewdag_optimize::{ViewOutcome, ViewStatus};
+
+/// One tracked function execution, with the view (or source) it was for when known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Execution {
+    /// The tracked function's name (`view_plan`, `optimized_view`, …).
+    pub function: String,
+    /// The view or source it ran for, when its key names one.
+    pub relation: Option<String>,
+}
+
+/// What a compile found: diagnostics, per-view outcomes, stats and what the request asked to record.
+#[derive(Debug, Clone)]
+pub struct CompileResponse {
+    /// The spec's path (read, or claimed by the text).
+    pub spec_path: PathBuf,
+    /// What was planned.
+    pub planning: Planning,
+    /// Every diagnostic, sorted by position in the spec.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Every view, in declaration order. Shared with the `compiled_project` query: a no-op
+    /// recompile copies no outcome.
+    pub views: Arc<[ViewOutcome]>,
+    /// The tracked functions that executed during this compile.
+    pub executions: Vec<Execution>,
+    /// How many queries executed and how many were reused, per tracked function.
+    pub stats: RecompileStats,
+    /// Per planned view, its P0, P1 and P2 (with [`Recording::plans`]).
+    pub plans: BTreeMap<String, ViewPlans>,
+    /// Per valid relation (sources and views), its output schema (with [`Recording::schemas`]).
+    pub schemas: BTreeMap<String, SchemaRef>,
+}
+
+impl CompileResponse {
+    /// Whether any diagnostic is an error.
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+    /// The outcome of view `name`, if it is declared.
+    pub fn view(&self, name: &str) -> Option<&ViewOutcome> {
+        self.views.iter().find(|view| view.name == name)
+    }
+    /// How many times `function` executed (optionally for one relation).
+    pub fn executed(&self, function: &str, relation: Option<&str>) -> usize {
+        self.executions
+            .iter()
+            .filter(|execution| execution.function == function && (relation.is_none() || execution.relation.as_deref() == relation))
+            .count()
+    }
+}
+
+/// The text of a spec file as last read, for rendering diagnostics.
+#[derive(Debug, Clone)]
+pub struct SpecSource {
+    /// The spec's path.
+    pub path: PathBuf,
+    /// Its text (empty for a spec over the size limit).
+    pub text: String,
+    /// Where each entry and field of the text is.
+    pub spans: Arc<SpanIndex>,
+}
+
+/// An incremental compiler for one project. Keep it alive between compiles: only what an
+/// edit touched is recomputed.
+pub struct Compiler {
+    pub(crate) db: Database,
+    views: HashMap<String, ViewInput>,
+    sources: HashMap<String, SourceInput>,
+    project: Option<ProjectInput>,
+    surface: Option<SurfaceInput>,
+    pub(crate) root: PathBuf,
+    pub(crate) spec: Option<SpecSource>,
+    pub(crate) outputs: Vec<(String, OutputSpec)>,
+    /// The optimizer's Rust-API settings (pipeline override, extra rules, plan text).
+    optimizer_settings: Option<viewdag_optimize::OptimizerSettingsInput>,
+    /// Existing tables and files the spec is checked against (read in `compile_text`).
+    existing: Option<ExistingDataInput>,
+    /// The last parse, reused while the spec text is unchanged.
+    last_parsed: Option<Arc<ParsedSpec>>,
+    /// Per source: the declaration and file fingerprint it was last loaded with, and the
+    /// result.
+    loaded_sources: HashMap<String, (viewdag_ir::SourceSpec, Option<String>, SourceResolution)>,
+    /// Keep the inputs of the last readable text while the text does not parse at all
+    /// (see [`Compiler::set_hold_inputs_while_unreadable`]).
+    hold_inputs_while_unreadable: bool,
+    /// The profile overrides of the last compile (a change re-sets the profile).
+    profile_overrides: ProfileOverrides,
+    /// While inputs are held: the last readable text and its parse, the base of the next
+    /// edit's re-parse.
+    held_readable: Option<ReadableText>,
+    /// The base the last `parse_edit` could not re-parse from (kept only if the result turns
+    /// out unreadable).
+    readable_candidate: Option<ReadableText>,
+}
+
+/// A spec text that parsed, with its parse.
+struct ReadableText {
+    path: PathBuf,
+    text: String,
+    parsed: ParsedSpec,
+}
+
+impl Compiler {
+    /// A compiler with an empty database and its own async runtime.
+    pub fn new() -> Result<Self, DriverError> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(|source| DriverError::Start { what: "the async runtime", source })?;
+        Ok(Compiler {
+            db: Database::new(Arc::new(runtime)),
+            views: HashMap::new(),
+            sources: HashMap::new(),
+            project: None,
+            surface: None,
+            root: PathBuf::new(),
+            spec: None,
+            outputs: Vec::new(),
+            optimizer_settings: None,
+            existing: None,
+            last_parsed: None,
+            loaded_sources: HashMap::new(),
+            hold_inputs_while_unreadable: false,
+            profile_overrides: ProfileOverrides::default(),
+            held_readable: None,
+            readable_candidate: None,
+        })
+    }
+
+    /// The salsa database, read-only: for callers that ask the stage crates' queries
+    /// directly (tests, tools). Its inputs are set only by [`Compiler::compile`].
+    pub fn database(&self) -> &dyn viewdag_artifact::Db {
+        &self.db
+    }
+
+    /// The spec text of the last compile, for rendering its diagnostics.
+    pub fn spec_source(&self) -> Option<&SpecSource> {
+        self.spec.as_ref()
+    }
+
+    /// Compiles what `request` says: reads the spec file (or takes its text), applies its
+    /// overrides, plans what it asks and records what it asks. Only an unreadable spec file
+    /// is an error; every problem in the spec is a diagnostic of the response.
+    pub fn compile(&mut self, request: &CompileRequest) -> Result<CompileResponse, DriverError> {
+        match &request.spec {
+            SpecInput::File(path) => {
+                let text = read_spec_file(path)?;
+                Ok(self.compile_source(path, &text, request))
+            }
+            SpecInput::Text { path, text } => Ok(self.compile_source(path, text, request)),
+        }
+    }
+
+    /// Compiles spec text as if read from `spec_path` (relative paths resolve against its
+    /// directory), planning its tasks.
+    pub fn compile_text(&mut self, spec_path: &Path, text: &str) -> CompileResponse {
+        self.compile_text_with(spec_path, text, Planning::Tasks)
+    }
+
+    /// Validates spec text without planning anything.
+    pub fn check_text(&mut self, spec_path: &Path, text: &str) -> CompileResponse {
+        self.compile_text_with(spec_path, text, Planning::CheckOnly)
+    }
+
+    /// Compiles spec text, planning what `planning` says.
+    pub fn compile_text_with(&mut self, spec_path: &Path, text: &str, planning: Planning) -> CompileResponse {
+        self.compile_source(spec_path, text, &CompileRequest::of(SpecInput::File(spec_path.to_path_buf()), planning))
+    }
+
+    /// Compiles `text` read from `spec_path` as `request` says (its `spec` aside).
+    fn compile_source(&mut self, spec_path: &Path, text: &str, request: &CompileRequest) -> CompileResponse {
+        let planning = request.planning;
+        self.set_optimizer_pipeline(request.overrides.optimizer.clone());
+        self.set_record_plan_text(request.record.pass_text);
+        let overrides_unchanged = self.profile_overrides == request.overrides;
+        self.profile_overrides = request.overrides.clone();
+        let unchanged = self.spec.as_ref().is_some_and(|spec| spec.path == spec_path && spec.text == text);
+        let parsed = match (&self.last_parsed, unchanged) {
+            (Some(parsed), true) => Arc::clone(parsed),
+            _ => {
+                let parsed = Arc::new(self.parse_edit(spec_path, text));
+                let root = spec_path.parent().map(Path::to_path_buf).unwrap_or_default();
+                let root = if root.as_os_str().is_empty() { PathBuf::from(".") } else { root };
+                // Canonical, so plan text (which shows canonical file paths) normalizes to `$ROOT`.
+                self.root = std::fs::canonicalize(&root).or_else(|_| std::path::absolute(&root)).unwrap_or(root);
+                // An oversized spec is not kept (nor rendered: its one diagnostic says why).
+                let kept_text = if text.len() > MAX_SPEC_BYTES { String::new() } else { text.to_string() };
+                self.spec = Some(SpecSource { path: spec_path.to_path_buf(), text: kept_text, spans: Arc::clone(&parsed.spans) });
+                self.last_parsed = Some(Arc::clone(&parsed));
+                parsed
+            }
+        };
+        let readable_candidate = self.readable_candidate.take();
+        if self.hold_inputs_while_unreadable && self.project.is_some() && is_unreadable(&parsed) {
+            self.held_readable = self.held_readable.take().or(readable_candidate);
+            return self.unreadable_response(spec_path, planning, &parsed);
+        }
+        self.held_readable = None;
+        let parsed = match request.overrides.touch_profile() {
+            true => Arc::new(ParsedSpec { profile: request.overrides.apply(&parsed.profile), ..(*parsed).clone() }),
+            false => parsed,
+        };
+        let inputs_changed = self.set_inputs(&parsed, unchanged && overrides_unchanged && self.last_parsed.is_some());
+        let sources: Vec<_> = parsed.sources.iter().map(|(name, spec)| (name.clone(), spec.clone())).collect();
+        let existing =
+            crate::existing::read_existing_data(&self.root, &self.outputs, &sources, &parsed.profile.surface.csv, self.db.tokio());
+        let inputs_changed = inputs_changed + self.set_existing_data(existing);
+        let mut response = self.collect(spec_path, planning);
+        let events = self.db.take_events();
+        response.stats = RecompileStats::from_events(&events, inputs_changed);
+        response.executions = self.name_executions(events);
+        self.record(&mut response, request.record);
+        response
+    }
+
+    /// Adds what `record` asks for to `response`.
+    fn record(&self, response: &mut CompileResponse, record: Recording) {
+        if record.plans {
+            for view in response.views.iter().filter(|view| matches!(view.status, ViewStatus::Compiled { .. })) {
+                if let Some(Ok(plans)) = self.view_plans(&view.name) {
+                    response.plans.insert(view.name.clone(), plans);
+                }
+            }
+        }
+        if record.schemas {
+            let sources = self.sources.keys().cloned();
+            let valid_views = response.views.iter().filter(|view| view.status.is_valid()).map(|view| view.name.clone());
+            for name in sources.chain(valid_views) {
+                if let Some(schema) = self.relation_schema(&name) {
+                    response.schemas.insert(name, schema);
+                }
+            }
+        }
+    }
+
+    /// For an editor: while the text does not parse at all (a syntax error, or a document
+    /// over the size or nesting limit: nothing in it can be read), keep the salsa inputs of
+    /// the last text that did. The response is what a fresh compile reports (the parse's
+    /// diagnostics, no views) and `spec_source`/`parsed_spec` describe the unreadable text,
+    /// but schemas and the DAG (`relation_schema`, `structure`, `view_names`) stay those of
+    /// the last readable text, and the edit that repairs the text re-checks only what
+    /// changed since then instead of every view. Off by default.
+    pub fn set_hold_inputs_while_unreadable(&mut self, hold: bool) {
+        self.hold_inputs_while_unreadable = hold;
+    }
+
+    /// The response to an unreadable text while its inputs are held: the parse's
+    /// diagnostics, sorted by position; no views.
+    fn unreadable_response(&mut self, spec_path: &Path, planning: Planning, parsed: &ParsedSpec) -> CompileResponse {
+        // Ordered as the project queries order them (logically, then by position).
+        let mut diagnostics = parsed.diagnostics.clone();
+        viewdag_ir::diagnostic::sort_diagnostics(&mut diagnostics);
+        diagnostics.dedup();
+        sort_by_position(&mut diagnostics, &parsed.spans);
+        diagnostics.dedup();
+        let events = self.db.take_events();
+        CompileResponse {
+            spec_path: spec_path.to_path_buf(),
+            planning,
+            diagnostics,
+            views: Arc::from(Vec::new()),
+            executions: self.name_executions(events),
+            stats: RecompileStats::default(),
+            plans: BTreeMap::new(),
+            schemas: BTreeMap::new(),
+        }
+    }
+
+    /// The parse of `text`: the previous parse with only the edited entry re-parsed when the
+    /// edit allows it (`reparse_edited_entry`), else a full parse. Takes the previous parse
+    /// and spec text (the caller sets new ones).
+    fn parse_edit(&mut self, spec_path: &Path, text: &str) -> ParsedSpec {
+        let format = SpecFormat::from_path(spec_path);
+        if format == SpecFormat::Yaml {
+            // While inputs are held for an unreadable text, an edit applies to the last
+            // readable text and its parse (so the repairing edit re-parses one entry).
+            let held = self.held_readable.take().filter(|held| held.path == spec_path);
+            let base = held.or_else(|| {
+                let old = self.spec.take_if(|spec| spec.path == spec_path)?;
+                let previous = self.last_parsed.take()?;
+                let SpecSource { path, text, spans } = old;
+                // Release the old copy of the span index so the edit updates it in place.
+                drop(spans);
+                Some(ReadableText { path, text, parsed: Arc::try_unwrap(previous).unwrap_or_else(|shared| (*shared).clone()) })
+            });
+            if let Some(mut base) = base {
+                // Back to exactly the last readable text (an edit undone): its parse.
+                if base.text == text || reparse_edited_entry(&mut base.parsed, &base.text, text) {
+                    return base.parsed;
+                }
+                if self.hold_inputs_while_unreadable && !is_unreadable(&base.parsed) {
+                    self.readable_candidate = Some(base);
+                }
+            }
+        }
+        parse_spec(text, format)
+    }
+
+    /// Sets the existing-data input's fields that changed; returns how many were set.
+    fn set_existing_data(&mut self, existing: crate::existing::ExistingData) -> usize {
+        let crate::existing::ExistingData { append_targets, csv_headers } = existing;
+        let Some(input) = self.existing else {
+            self.existing = Some(ExistingDataInput::new(&self.db, append_targets, csv_headers));
+            return 1;
+        };
+        let mut changed = 0;
+        if input.append_targets(&self.db) != &append_targets {
+            input.set_append_targets(&mut self.db).to(append_targets);
+            changed += 1;
+        }
+        if input.csv_headers(&self.db) != &csv_headers {
+            input.set_csv_headers(&mut self.db).to(csv_headers);
+            changed += 1;
+        }
+        changed
+    }
+
+    /// Sets every input whose value changed; returns how many were set.
+    /// With `text_unchanged`, the views, outputs and profile were set from this very text by
+    /// the previous compile: only the sources (whose files may have changed) are checked.
+    fn set_inputs(&mut self, parsed: &ParsedSpec, text_unchanged: bool) -> usize {
+        let mut changed = 0;
+        self.optimizer_settings_input();
+        let surface_spec = PlanningSurfaceSpec::from_profile(&parsed.profile);
+        let root_text = self.root.to_string_lossy().into_owned();
+        match self.surface {
+            None => {
+                self.surface = Some(SurfaceInput::new(&self.db, surface_spec.clone(), root_text));
+                changed += 1;
+            }
+            Some(surface) => {
+                if surface.spec(&self.db) != &surface_spec {
+                    surface.set_spec(&mut self.db).to(surface_spec.clone());
+                    changed += 1;
+                }
+                if surface.root(&self.db) != &root_text {
+                    surface.set_root(&mut self.db).to(root_text);
+                    changed += 1;
+                }
+            }
+        }
+        // Sources are loaded with a throwaway session on the shared runtime environment, built
+        // only if some source has to be (re)loaded.
+        let mut loading_state = None;
+        let path_space = PathSpace::new(Some(&root_path_text(&self.root)));
+        let mut source_inputs = Vec::new();
+        for (name, spec) in &parsed.sources {
+            let refused = spec.as_ref().and_then(|spec| {
+                source_format_not_allowed::check(name, spec, &parsed.profile)
+                    .or_else(|| check_source(name, &spec.path, &parsed.profile, &path_space))
+            });
+            let resolution = match (spec, refused) {
+                (None, None) => SourceResolution::Failed(Diagnostic::new(
+                    Code::InvalidValue,
+                    SpecLocation::source(name),
+                    format!("source `{name}` could not be read"),
+                )),
+                // Outside the project and every allowed root: never opened.
+                (_, Some(refused)) => SourceResolution::Failed(refused),
+                (Some(spec), None) => {
+                    // Reload only when the files (or the Delta log) changed.
+                    let fingerprint = source_fingerprint(&self.root, spec);
+                    // How files are read is part of what was loaded.
+                    let fingerprint = fingerprint.map(|files| format!("{files}|{:?}", surface_spec.surface.csv));
+                    let cached = self.loaded_sources.get(name).filter(|(cached_spec, cached_fingerprint, _)| {
+                        cached_spec == spec && fingerprint.is_some() && *cached_fingerprint == fingerprint
+                    });
+                    match cached {
+                        Some((_, _, resolution)) => resolution.clone(),
+                        None => {
+                            let state = loading_state
+                                .get_or_insert_with(|| build_session_state(&surface_spec, self.db.datafusion_runtime_env().clone()));
+                            let loaded = self.db.tokio().block_on(load_source(name, spec, &self.root, &surface_spec.surface.csv, state));
+                            if let (SourceResolution::Resolved { identity, .. }, Some(provider)) = (&loaded.resolution, loaded.provider)
+                                && !self.db.has_provider(identity)
+                            {
+                                self.db.register_provider(identity.clone(), provider);
+                                if let Some(volume) = loaded.volume {
+                                    self.db.register_volume(identity.clone(), volume);
+                                }
+                            }
+                            self.loaded_sources.insert(name.clone(), (spec.clone(), fingerprint, loaded.resolution.clone()));
+                            loaded.resolution
+                        }
+                    }
+                }
+            };
+            let input = match self.sources.get(name) {
+                Some(input) => {
+                    if input.declaration(&self.db) != spec {
+                        input.set_declaration(&mut self.db).to(spec.clone());
+                        changed += 1;
+                    }
+                    if input.resolution(&self.db) != &resolution {
+                        input.set_resolution(&mut self.db).to(resolution);
+                        changed += 1;
+                    }
+                    *input
+                }
+                None => {
+                    let input = SourceInput::new(&self.db, name.clone(), spec.clone(), resolution);
+                    changed += 1;
+                    self.sources.insert(name.clone(), input);
+                    input
+                }
+            };
+            source_inputs.push(input);
+        }
+        if text_unchanged && self.project.is_some() {
+            return changed;
+        }
+        let mut view_inputs = Vec::new();
+        for (name, definition) in &parsed.views {
+            let input = match self.views.get(name) {
+                Some(input) => {
+                    if input.definition(&self.db) != definition {
+                        input.set_definition(&mut self.db).to(definition.clone());
+                        changed += 1;
+                    }
+                    if input.materialized_table(&self.db).is_some() {
+                        input.set_materialized_table(&mut self.db).to(None);
+                        changed += 1;
+                    }
+                    *input
+                }
+                None => {
+                    let input = ViewInput::new(&self.db, name.clone(), definition.clone(), None);
+                    changed += 1;
+                    self.views.insert(name.clone(), input);
+                    input
+                }
+            };
+            view_inputs.push(input);
+        }
+        let outputs = Arc::new(parsed.outputs.clone());
+        self.outputs = parsed.outputs.iter().filter_map(|(name, spec)| spec.clone().map(|spec| (name.clone(), spec))).collect();
+        match self.project {
+            None => {
+                self.project = Some(ProjectInput::new(
+                    &self.db,
+                    source_inputs,
+                    view_inputs,
+                    outputs,
+                    parsed.profile.clone(),
+                    parsed.diagnostics.clone(),
+                ));
+            }
+            Some(project) => {
+                if project.sources(&self.db) != &source_inputs {
+                    project.set_sources(&mut self.db).to(source_inputs);
+                    changed += 1;
+                }
+                if project.views(&self.db) != &view_inputs {
+                    project.set_views(&mut self.db).to(view_inputs);
+                    changed += 1;
+                }
+                if project.outputs(&self.db).as_ref() != outputs.as_ref() {
+                    project.set_outputs(&mut self.db).to(outputs);
+                    changed += 1;
+                }
+                if project.profile(&self.db) != &parsed.profile {
+                    project.set_profile(&mut self.db).to(parsed.profile.clone());
+                    changed += 1;
+                }
+                if project.parse_diagnostics(&self.db) != &parsed.diagnostics {
+                    project.set_parse_diagnostics(&mut self.db).to(parsed.diagnostics.clone());
+                    changed += 1;
+                }
+            }
+        }
+        changed
+    }
+
+    fn project(&self) -> ProjectInput {
+        self.project.expect("inputs are set before compiling")
+    }
+
+    /// The spec's outputs, in declaration order (as of the last compile).
+    pub fn outputs(&self) -> &[(String, OutputSpec)] {
+        &self.outputs
+    }
+
+    /// The view DAG's structure (for graphs and scheduling).
+    pub fn structure(&self) -> &Structure {
+        spec_structure(&self.db, self.project())
+    }
+
+    /// The views of the current spec, in declaration order.
+    pub fn view_names(&self) -> Vec<String> {
+        self.project().views(&self.db).iter().map(|view| view.name(&self.db).clone()).collect()
+    }
+
+    /// The view `name` denotes (O(1): the memoized per-name lookup).
+    pub(crate) fn view_input(&self, name: &str) -> Option<ViewInput> {
+        match resolve_relation(&self.db, self.project(), name.to_string()) {
+            Some(Relation::View(view)) => Some(view),
+            Some(Relation::Source(_)) | None => None,
+        }
+    }
+
+    /// The last parse of the spec (definitions as written, and its span index).
+    pub fn parsed_spec(&self) -> Option<&ParsedSpec> {
+        self.last_parsed.as_deref()
+    }
+
+    /// The output schema of a source (as loaded) or of a valid view; `None` for an unknown
+    /// name, a source that failed to load or a view with errors.
+    pub fn relation_schema(&self, name: &str) -> Option<SchemaRef> {
+        match resolve_relation(&self.db, self.project?, name.to_string())? {
+            Relation::Source(source) => match source.resolution(&self.db) {
+                SourceResolution::Resolved { schema, .. } => Some(Arc::clone(schema)),
+                SourceResolution::Failed(_) => None,
+            },
+            Relation::View(view) => view_schema(&self.db, view).as_ref().ok().map(|schema| Arc::clone(schema.inner())),
+        }
+    }
+
+    /// Whether `name` is a view with `materialize: table`.
+    pub fn is_materialized(&self, name: &str) -> bool {
+        self.view_input(name)
+            .and_then(|view| view.definition(&self.db).clone())
+            .is_some_and(|definition: ViewDefinition| definition.is_materialized())
+    }
+
+    /// The output schema of view `name`, or why it has none.
+    pub fn view_schema(&self, name: &str) -> Option<LowerResult<SchemaRef>> {
+        self.view_input(name)
+            .map(|view| view_schema(&self.db, view).as_ref().map(|schema| Arc::clone(schema.inner())).map_err(Clone::clone))
+    }
+
+    /// P0, P1 and P2 of a view.
+    pub fn view_plans(&self, name: &str) -> Option<LowerResult<ViewPlans>> {
+        let view = self.view_input(name)?;
+        Some((|| {
+            let lowered = view_plan(&self.db, view).clone()?;
+            let optimized = optimized_view(&self.db, view).clone()?;
+            let physical = physical_view(&self.db, view).clone()?;
+            let p0_text = logical_text(&lowered.plan, SurfaceInput::get(&self.db).root(&self.db));
+            Ok(ViewPlans { p0_digest: stage_digest(&p0_text, &lowered.scans), p0_text, optimized, physical })
+        })())
+    }
+
+    /// What `watch` must observe to see a source change: each Delta table's `_delta_log`,
+    /// each Parquet or CSV path, for the sources that exist.
+    pub fn source_watch_paths(&self) -> Vec<PathBuf> {
+        let mut paths: Vec<PathBuf> = self
+            .sources
+            .values()
+            .filter_map(|source| source.declaration(&self.db).clone())
+            .map(|declaration| {
+                let path = self.root.join(&declaration.path);
+                if declaration.format == viewdag_ir::SourceFormat::Delta { path.join("_delta_log") } else { path }
+            })
+            .filter(|path| path.exists())
+            .collect();
+        paths.sort();
+        paths.dedup();
+        paths
+    }
+
+    /// The surface manifest hash of the current profile.
+    pub fn surface_hash(&self) -> String {
+        self.surface_manifest().hash.clone()
+    }
+
+    /// The surface manifest of the current profile: every setting that can change a plan.
+    pub fn surface_manifest(&self) -> Arc<viewdag_surface::SurfaceManifest> {
+        Arc::clone(&planning_session(&self.db, self.surface.expect("inputs are set")).manifest)
+    }
+
+    /// The response: the queries' outcomes (shared) and diagnostics sorted by position.
+    fn collect(&self, spec_path: &Path, planning: Planning) -> CompileResponse {
+        let compiled = compiled_project(&self.db, self.project(), planning.scope());
+        let mut diagnostics: Vec<Diagnostic> = compiled.diagnostics.as_ref().clone();
+        let spans = &self.spec.as_ref().expect("spec is read").spans;
+        sort_by_position(&mut diagnostics, spans);
+        diagnostics.dedup();
+        CompileResponse {
+            spec_path: spec_path.to_path_buf(),
+            planning,
+            diagnostics,
+            views: Arc::clone(&compiled.views),
+            executions: Vec::new(),
+            stats: RecompileStats::default(),
+            plans: BTreeMap::new(),
+            schemas: BTreeMap::new(),
+        }
+    }
+
+    fn name_executions(&self, events: Vec<QueryEvent>) -> Vec<Execution> {
+        if events.is_empty() {
+            return Vec::new();
+        }
+        let mut names: BTreeMap<salsa::Id, String> = BTreeMap::new();
+        for (name, view) in &self.views {
+            names.insert(id_of(*view), name.clone());
+        }
+        for (name, source) in &self.sources {
+            names.insert(id_of(*source), name.clone());
+        }
+        events
+            .into_iter()
+            .filter(|event| event.outcome == QueryOutcome::Executed)
+            .map(|event| Execution { relation: names.get(&event.key).cloned(), function: event.function.to_string() })
+            .collect()
+    }
+}
+
+/// Reads a spec file, never more than the parser's size limit plus one byte: a larger file
+/// (or an endless one, like `/dev/zero`) comes back as that many bytes, which the parser
+/// reports as too large (`V0007`) without reading the rest. A file that is not UTF-8 is an
+/// I/O error, unless it is too large anyway.
+pub fn read_spec_file(path: &Path) -> Result<String, DriverError> {
+    use std::io::Read;
+    let io_error = |error: std::io::Error| DriverError::read(path)(error);
+    let file = std::fs::File::open(path).map_err(io_error)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_SPEC_BYTES as u64 + 1).read_to_end(&mut bytes).map_err(io_error)?;
+    if bytes.len() > MAX_SPEC_BYTES {
+        return Ok(String::from_utf8_lossy(&bytes).into_owned());
+    }
+    let text = String::from_utf8(bytes)
+        .map_err(|_| io_error(std::io::Error::new(std::io::ErrorKind::InvalidData, "stream did not contain valid UTF-8")))?;
+    // A UTF-8 byte order mark is not content: dropped here, so positions and rendering agree.
+    Ok(match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_string(),
+        None => text,
+    })
+}
+
+/// The optimizer settings input: set from each request's overrides and recording; rule
+/// extensions (code, not data) through [`Compiler::set_optimizer_extensions`].
+impl Compiler {
+    fn optimizer_settings_input(&mut self) -> viewdag_optimize::OptimizerSettingsInput {
+        *self.optimizer_settings.get_or_insert_with(|| {
+            viewdag_optimize::OptimizerSettingsInput::new(&self.db, None, viewdag_optimize::OptimizerRuleExtensions::default(), false)
+        })
+    }
+
+    /// Replaces the spec's optimizer profile with `config` (`None` goes back to the spec).
+    fn set_optimizer_pipeline(&mut self, config: Option<viewdag_optimize::OptimizerPipelineConfig>) {
+        let settings = self.optimizer_settings_input();
+        if settings.pipeline_override(&self.db) != &config {
+            settings.set_pipeline_override(&mut self.db).to(config);
+        }
+    }
+
+    /// Registers rules on top of DataFusion's defaults (name them in a pipeline to run them).
+    pub fn set_optimizer_extensions(&mut self, extensions: viewdag_optimize::OptimizerRuleExtensions) {
+        let settings = self.optimizer_settings_input();
+        if settings.extensions(&self.db) != &extensions {
+            settings.set_extensions(&mut self.db).to(extensions);
+        }
+    }
+
+    /// Keep the plan text after every changing rule in the traces (for `explain --passes`).
+    fn set_record_plan_text(&mut self, record: bool) {
+        let settings = self.optimizer_settings_input();
+        if *settings.record_plan_text(&self.db) != record {
+            settings.set_record_plan_text(&mut self.db).to(record);
+        }
+    }
+
+    /// The resolved optimizer pipeline (after a compile), or the diagnostics resolving it gave.
+    pub fn optimizer_pipeline(&self) -> Option<Result<viewdag_optimize::ResolvedOptimizerPipeline, Vec<Diagnostic>>> {
+        let surface = self.surface?;
+        Some(viewdag_optimize::resolved_optimizer_pipeline(&self.db, surface).clone().map_err(|diagnostics| diagnostics.as_ref().clone()))
+    }
+}
+
+/// P0, P1 and P2 of one view.
+#[derive(Debug, Clone)]
+pub struct ViewPlans {
+    /// P0's normalized text (indented, with schemas).
+    pub p0_text: String,
+    /// P0's stage digest, as the plan bundle records it.
+    pub p0_digest: String,
+    /// P1 with its pass trace and pushdown report.
+    pub optimized: OptimizedView,
+    /// P2 with its pass trace and pushdown report.
+    pub physical: PhysicalView,
+}
+
+/// Whether a parse read nothing of the document: a syntax error, or a size or nesting limit
+/// refused before parsing.
+fn is_unreadable(parsed: &ParsedSpec) -> bool {
+    parsed.diagnostics.iter().any(|diagnostic| {
+        diagnostic.code == Code::SpecSyntax
+            || (diagnostic.code == Code::SpecTooLarge && diagnostic.location.section == viewdag_ir::Section::Root)
+    })
+}
+
+/// Sorts diagnostics by where they point in the file, then by code and message.
+pub fn sort_by_position(diagnostics: &mut [Diagnostic], spans: &SpanIndex) {
+    diagnostics.sort_by_cached_key(|diagnostic| {
+        let position = spans.resolve(&diagnostic.location).map(|(start, _)| (start.line, start.column)).unwrap_or((0, 0));
+        (position, diagnostic.code, diagnostic.message.clone())
+    });
+}

@@ -1,0 +1,47 @@
+//! Executing tasks: one executor for every command that runs plans, with a sink for where
+//! the rows go, and one canonical row form for every comparison of results.
+//!
+//! - `executor.rs`: the schedule (ready tasks, longest critical path first, up to `jobs` at
+//!   once), panics caught per task, progress events ([`TaskEvent`]); callers describe their
+//!   tasks through [`TaskDriver`] (`run.rs`' Delta run, `lab`'s in-memory run).
+//! - `sink.rs`: the [`TaskSink`] trait; `delta_sink.rs` streams a task's rows into one
+//!   Delta commit (`run`), `memory_sink.rs` collects them (`lab`, `replay`) and binds a
+//!   collected materialization under an identity of its own.
+//! - `merge.rs`: how a task's rows land beyond overwrite/append (`merge`, `replace_where`).
+//! - `pushdown_audit.rs`: the execution-time audit of `Exact` pushdown claims.
+//! - `rows.rs`: the canonical row form (and its float rule).
+//! - `error.rs`: the run path's typed errors, with their diagnostic codes.
+//! - `panic.rs`: a caught panic's message.
+//!
+//! ## Invariants
+//! - A task's rows stream from its plan into its sink; a failure anywhere (an execution
+//!   error, a panic, a broken `Exact` claim under `strict`, a contract problem) leaves
+//!   nothing behind: the Delta sink commits nothing, so the table stays at its previous
+//!   version.
+//! - A task runs only after every task it reads finished; a task that did not complete
+//!   skips its readers, never the unrelated tasks.
+//! - Reports are in task order, whatever the order of completion.
+//! - The salsa database is touched only by the scheduling thread; executions get their own
+//!   plan and session. A finished materialization is bound for its readers before any of
+//!   them is planned, under a provider identity that names exactly those rows (a Delta
+//!   version, or a memory run's own identity), so identities stay pure.
+//! - One canonical row form (`rows::canonical_rows`) is what lab, replay, expectations'
+//!   tests and the integration tests compare.
+
+pub mod delta_sink;
+pub mod error;
+pub mod executor;
+pub mod memory_sink;
+pub mod merge;
+mod panic;
+pub mod pushdown_audit;
+pub mod rows;
+pub mod sink;
+
+pub use delta_sink::{DeltaSink, WrittenTable, write_plan};
+pub use error::{RunError, TaskError};
+pub use executor::{Decision, Execution, Schedule, TaskDriver, TaskEvent, execute};
+pub use memory_sink::{CollectedRows, MemorySink, collect_canonical_rows};
+pub use pushdown_audit::AuditSummary;
+pub use rows::canonical_rows;
+pub use sink::TaskSink;

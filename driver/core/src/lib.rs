@@ -1,0 +1,58 @@
+//! # viewdag driver
+//!
+//! The library an embedder uses: the [`Compiler`] host (reads the spec, loads sources, sets
+//! the salsa inputs) and what it answers ([`CompileRequest`] → [`CompileResponse`]), runs
+//! ([`Compiler::run`] over the task executor, [`execute`]), expectations, lab and replay,
+//! artifacts on disk, selection, costs and rendering. Planning logic lives in the stage
+//! crates; the driver only sets inputs, asks queries, executes and reports.
+//!
+//! What this crate does not know: the command line (`viewdag-cli`), the language server
+//! (`viewdag-lsp`) and the Ballista engine (`viewdag-ballista`, an implementation of
+//! [`TaskEngine`]); each is a crate of its own over this API.
+//!
+//! ## Invariants
+//! - The only crate of the stages' stack that touches the file system or the network.
+//! - Inputs are set only when their value changed, so a recompile after no edit executes
+//!   no query.
+//! - Spec problems are diagnostics; only an unreadable spec, a request that names what does
+//!   not exist or a failed write is an error ([`DriverError`]).
+
+#![warn(missing_docs)]
+
+pub mod artifacts;
+mod compiler;
+mod confinement;
+mod costs;
+mod database;
+pub mod docs_data;
+pub mod engine;
+pub mod error;
+pub mod execute;
+mod existing;
+mod expect;
+pub mod graph;
+mod lab;
+mod planned_table;
+pub mod render;
+pub mod replay;
+pub mod run;
+mod run_lock;
+pub mod run_report;
+pub mod run_state;
+pub mod select;
+pub mod sources;
+mod stats;
+
+pub use compiler::{
+    CompileRequest, CompileResponse, Compiler, Execution, Planning, ProfileOverrides, Recording, SpecInput, SpecSource, ViewOutcome,
+    ViewPlans, ViewStatus, read_spec_file, sort_by_position,
+};
+pub use engine::{EngineFactory, EngineUnavailable, LocalEngine, LocalEngines, TaskEngine, TaskPlanning};
+pub use error::DriverError;
+pub use expect::ExpectationResult;
+pub use lab::{LabReport, LabRulepackResult, LabViewResult, run_lab};
+pub use run::{AuditSummary, Progress, RunOptions, RunReport, TaskOutcome, TaskReport};
+pub use stats::{RecompileStats, StageStats};
+/// The artifact crate, for callers that read bundles (tests, tools).
+pub use viewdag_artifact;
+pub use viewdag_schedule;

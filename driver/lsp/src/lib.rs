@@ -1,0 +1,62 @@
+//! # viewdag-lsp
+//!
+//! `viewdag lsp`: a language server over the incremental compiler. The only crate that
+//! knows the Language Server Protocol; it uses `viewdag-driver`'s public API only.
+//!
+//! Speaks the Language Server Protocol over stdio (rust-analyzer's `lsp-server` transport,
+//! `lsp-types` messages). Each open spec file gets a long-lived [`viewdag_driver::Compiler`] fed the
+//! editor's in-memory text, so an edit re-checks only what it touched, and every feature
+//! reads the result of the last check:
+//!
+//! | file | concern |
+//! |---|---|
+//! | `server.rs` | the message loop: edits coalesced, checks, diagnostics published, requests answered in order, sources watched |
+//! | `documents.rs` | open documents and incremental text sync |
+//! | `line_index.rs` | byte offsets ↔ LSP positions (UTF-16) ↔ span-index positions |
+//! | `spec_project.rs` | one spec's compiler, last response and occurrence index |
+//! | `diagnostics.rs` | viewdag diagnostics → LSP diagnostics (ranges, codes, related information) |
+//! | `occurrences.rs` | where each relation name is declared and read (YAML fields and SQL) |
+//! | `cursor.rs` | the YAML key path at the cursor, read from (possibly half-typed) text |
+//! | `view_inputs.rs`, `lineage.rs` | what a view reads; where a column comes from |
+//! | `hover.rs`, `navigation.rs`, `completion.rs`, `symbols.rs`, `code_actions.rs` | one request each |
+//!
+//! Invariants: the diagnostics published for a text are exactly those `viewdag check`
+//! reports for it (same compiler, same query, converted by a pure function); no request
+//! compiles; positions sent to the client are UTF-16, as the protocol's default encoding.
+
+#![warn(missing_docs)]
+
+mod code_actions;
+mod completion;
+mod cursor;
+mod diagnostics;
+mod documents;
+mod hover;
+mod line_index;
+mod lineage;
+mod navigation;
+mod occurrences;
+mod server;
+mod spec_project;
+mod symbols;
+mod view_inputs;
+
+pub use server::serve;
+
+/// Why the language server stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum LspError {
+    /// The connection to the client failed (a protocol error, or the I/O threads failed).
+    #[error("the language-server connection failed: {0}")]
+    Connection(String),
+    /// The compiler behind a document could not start.
+    #[error(transparent)]
+    Driver(#[from] viewdag_driver::DriverError),
+}
+
+/// Serves the protocol on stdin and stdout until the client says `exit`.
+pub fn serve_stdio() -> Result<(), LspError> {
+    let (connection, io_threads) = lsp_server::Connection::stdio();
+    serve(connection)?;
+    io_threads.join().map_err(|error| LspError::Connection(error.to_string()))
+}

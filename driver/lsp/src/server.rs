@@ -1,0 +1,307 @@
+//! The message loop: one thread owns every document and every spec's `Compiler`, and
+//! handles messages strictly in arrival order.
+//!
+//! Responsiveness without cancellation: after taking one message the loop drains every
+//! message already queued, applies all the edits among them, and checks each changed spec
+//! once — so a burst of `didChange` notifications (typing) costs one incremental check of
+//! the final text, and stale intermediate texts are never checked. A request is answered
+//! after the edits that preceded it were checked (its answer describes the text the client
+//! sent before it), and never compiles anything itself. Because the loop is the only user
+//! of each salsa database, no query is ever cancelled; salsa's cancellation would only pay
+//! off with requests answered on other threads while a check runs, which a check of
+//! milliseconds does not need (see `BENCHMARKS.md`).
+//!
+//! Source changes: every source the open specs read (a Delta table's `_delta_log`, a
+//! Parquet or CSV path) is watched; a change re-checks the specs that read it (the
+//! compiler reloads only the sources whose files changed). `workspace/didChangeWatchedFiles`
+//! from the client does the same for every open spec.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use crossbeam_channel::{Receiver, Sender};
+use lsp_server::{Connection, ErrorCode, Message, Notification, Request, RequestId, Response};
+use lsp_types::notification::{
+    DidChangeTextDocument, DidChangeWatchedFiles, DidCloseTextDocument, DidOpenTextDocument, Notification as _, PublishDiagnostics,
+};
+use lsp_types::request::{CodeActionRequest, Completion, DocumentSymbolRequest, GotoDefinition, HoverRequest, References, Request as _};
+use lsp_types::{
+    CodeActionParams, CodeActionProviderCapability, CompletionOptions, CompletionParams, CompletionResponse, DidChangeTextDocumentParams,
+    DidCloseTextDocumentParams, DidOpenTextDocumentParams, DocumentSymbolParams, DocumentSymbolResponse, GotoDefinitionParams,
+    GotoDefinitionResponse, HoverParams, HoverProviderCapability, OneOf, PublishDiagnosticsParams, ReferenceParams, ServerCapabilities,
+    TextDocumentSyncCapability, TextDocumentSyncKind, Uri,
+};
+use notify::{RecursiveMode, Watcher};
+
+use crate::LspError;
+
+use super::code_actions::code_actions;
+use super::completion::completion;
+use super::diagnostics::to_lsp_diagnostics;
+use super::documents::{Document, DocumentStore};
+use super::hover::hover;
+use super::navigation::{definition, references};
+use super::spec_project::SpecProject;
+use super::symbols::document_symbols;
+
+/// What the server can do, as announced in the `initialize` response.
+pub fn server_capabilities() -> ServerCapabilities {
+    ServerCapabilities {
+        text_document_sync: Some(TextDocumentSyncCapability::Kind(TextDocumentSyncKind::INCREMENTAL)),
+        hover_provider: Some(HoverProviderCapability::Simple(true)),
+        definition_provider: Some(OneOf::Left(true)),
+        references_provider: Some(OneOf::Left(true)),
+        completion_provider: Some(CompletionOptions {
+            trigger_characters: Some([":", "[", ",", "\"", "("].map(String::from).to_vec()),
+            ..CompletionOptions::default()
+        }),
+        document_symbol_provider: Some(OneOf::Left(true)),
+        code_action_provider: Some(CodeActionProviderCapability::Simple(true)),
+        ..ServerCapabilities::default()
+    }
+}
+
+fn protocol_error(error: impl std::fmt::Display) -> LspError {
+    LspError::Connection(error.to_string())
+}
+
+enum Incoming {
+    Message(Message),
+    SourcesChanged(Vec<PathBuf>),
+}
+
+/// The server's state: open documents, one project per open spec, the watched sources.
+struct Server {
+    sender: Sender<Message>,
+    documents: DocumentStore,
+    projects: BTreeMap<String, SpecProject>,
+    /// Specs edited (or whose sources changed) since they were last checked.
+    dirty: BTreeSet<String>,
+    watcher: Option<notify::RecommendedWatcher>,
+    watched: BTreeSet<PathBuf>,
+}
+
+/// Runs the server over an initialized-or-not connection until `shutdown` and `exit`.
+pub fn serve(connection: Connection) -> Result<(), LspError> {
+    let capabilities = serde_json::to_value(server_capabilities()).map_err(protocol_error)?;
+    let initialize = serde_json::json!({
+        "capabilities": capabilities,
+        "serverInfo": { "name": "viewdag", "version": env!("CARGO_PKG_VERSION") },
+    });
+    let (id, _params) = connection.initialize_start().map_err(protocol_error)?;
+    connection.initialize_finish(id, initialize).map_err(protocol_error)?;
+    let (source_events, source_changes) = crossbeam_channel::unbounded::<Vec<PathBuf>>();
+    let watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        if let Ok(event) = event
+            && !matches!(event.kind, notify::EventKind::Access(_))
+        {
+            let _ = source_events.send(event.paths);
+        }
+    })
+    .ok();
+    let mut server = Server {
+        sender: connection.sender.clone(),
+        documents: DocumentStore::default(),
+        projects: BTreeMap::new(),
+        dirty: BTreeSet::new(),
+        watcher,
+        watched: BTreeSet::new(),
+    };
+    loop {
+        let Some(first) = next_incoming(&connection.receiver, &source_changes) else { return Ok(()) };
+        let mut batch = vec![first];
+        while let Ok(message) = connection.receiver.try_recv() {
+            batch.push(Incoming::Message(message));
+        }
+        while let Ok(paths) = source_changes.try_recv() {
+            batch.push(Incoming::SourcesChanged(paths));
+        }
+        for incoming in batch {
+            match incoming {
+                Incoming::Message(Message::Request(request)) => {
+                    if connection.handle_shutdown(&request).map_err(protocol_error)? {
+                        return Ok(());
+                    }
+                    server.check_dirty();
+                    let response = server.answer(request);
+                    server.send(response.into());
+                }
+                Incoming::Message(Message::Notification(notification)) => {
+                    if notification.method == lsp_types::notification::Exit::METHOD {
+                        return Ok(());
+                    }
+                    server.notify(notification);
+                }
+                Incoming::Message(Message::Response(_)) => {}
+                Incoming::SourcesChanged(paths) => server.sources_changed(&paths),
+            }
+        }
+        server.check_dirty();
+        server.update_watches();
+    }
+}
+
+fn next_incoming(messages: &Receiver<Message>, source_changes: &Receiver<Vec<PathBuf>>) -> Option<Incoming> {
+    crossbeam_channel::select! {
+        recv(messages) -> message => message.ok().map(Incoming::Message),
+        recv(source_changes) -> paths => Some(Incoming::SourcesChanged(paths.unwrap_or_default())),
+    }
+}
+
+fn parameters<P: serde::de::DeserializeOwned>(value: serde_json::Value) -> Option<P> {
+    serde_json::from_value(value).ok()
+}
+
+impl Server {
+    fn send(&self, message: Message) {
+        let _ = self.sender.send(message);
+    }
+
+    fn notify(&mut self, notification: Notification) {
+        match notification.method.as_str() {
+            DidOpenTextDocument::METHOD => {
+                let Some(params) = parameters::<DidOpenTextDocumentParams>(notification.params) else { return };
+                let document = params.text_document;
+                self.dirty.insert(document.uri.as_str().to_string());
+                self.documents.open(Document::new(document.uri, document.version, document.text));
+            }
+            DidChangeTextDocument::METHOD => {
+                let Some(params) = parameters::<DidChangeTextDocumentParams>(notification.params) else { return };
+                if let Some(document) = self.documents.get_mut(&params.text_document.uri) {
+                    document.apply_changes(params.text_document.version, params.content_changes);
+                    self.dirty.insert(params.text_document.uri.as_str().to_string());
+                }
+            }
+            DidCloseTextDocument::METHOD => {
+                let Some(params) = parameters::<DidCloseTextDocumentParams>(notification.params) else { return };
+                let uri = params.text_document.uri;
+                self.documents.close(&uri);
+                self.projects.remove(uri.as_str());
+                self.dirty.remove(uri.as_str());
+                self.publish(uri, Vec::new(), None);
+            }
+            DidChangeWatchedFiles::METHOD => self.dirty.extend(self.projects.keys().cloned()),
+            _ => {}
+        }
+    }
+
+    /// Re-checks the specs reading a changed path.
+    fn sources_changed(&mut self, paths: &[PathBuf]) {
+        for (uri, project) in &self.projects {
+            let watched = project.compiler.source_watch_paths();
+            if paths.iter().any(|path| watched.iter().any(|source| path.starts_with(source))) {
+                self.dirty.insert(uri.clone());
+            }
+        }
+    }
+
+    /// Checks every dirty spec and publishes its diagnostics.
+    fn check_dirty(&mut self) {
+        for uri in std::mem::take(&mut self.dirty) {
+            let Some(document) = self.documents.get_by_text(&uri) else { continue };
+            let project = match self.projects.entry(uri.clone()) {
+                std::collections::btree_map::Entry::Occupied(entry) => entry.into_mut(),
+                std::collections::btree_map::Entry::Vacant(entry) => match SpecProject::new() {
+                    Ok(project) => entry.insert(project),
+                    Err(_) => continue,
+                },
+            };
+            project.check(document);
+            let (Some(response), Some(parsed)) = (&project.response, project.compiler.parsed_spec()) else { continue };
+            let diagnostics = to_lsp_diagnostics(document, &parsed.spans, response);
+            let (uri, version) = (document.uri.clone(), document.version);
+            self.publish(uri, diagnostics, Some(version));
+        }
+    }
+
+    fn publish(&self, uri: Uri, diagnostics: Vec<lsp_types::Diagnostic>, version: Option<i32>) {
+        let params = PublishDiagnosticsParams { uri, diagnostics, version };
+        self.send(Notification::new(PublishDiagnostics::METHOD.to_string(), params).into());
+    }
+
+    /// Watches the sources the open specs read (and stops watching the others).
+    fn update_watches(&mut self) {
+        let Some(watcher) = self.watcher.as_mut() else { return };
+        let wanted: BTreeSet<PathBuf> = self.projects.values().flat_map(|project| project.compiler.source_watch_paths()).collect();
+        for path in self.watched.difference(&wanted) {
+            let _ = watcher.unwatch(path);
+        }
+        for path in wanted.difference(&self.watched) {
+            let _ = watcher.watch(path, RecursiveMode::Recursive);
+        }
+        self.watched = wanted;
+    }
+
+    fn answer(&self, request: Request) -> Response {
+        let Request { id, method, params } = request;
+        match method.as_str() {
+            HoverRequest::METHOD => self.with_document(id, params, |project, document, params: HoverParams| {
+                hover(project, document, params.text_document_position_params.position)
+            }),
+            GotoDefinition::METHOD => self.with_document(id, params, |project, document, params: GotoDefinitionParams| {
+                definition(project, document, params.text_document_position_params.position).map(GotoDefinitionResponse::Scalar)
+            }),
+            References::METHOD => self.with_document(id, params, |project, document, params: ReferenceParams| {
+                Some(references(project, document, params.text_document_position.position, params.context.include_declaration))
+            }),
+            Completion::METHOD => self.with_document(id, params, |project, document, params: CompletionParams| {
+                Some(CompletionResponse::Array(completion(project, document, params.text_document_position.position)))
+            }),
+            DocumentSymbolRequest::METHOD => self.with_document(id, params, |project, document, _: DocumentSymbolParams| {
+                Some(DocumentSymbolResponse::Nested(document_symbols(project, document)))
+            }),
+            CodeActionRequest::METHOD => self.with_document(id, params, |project, document, params: CodeActionParams| {
+                Some(code_actions(project, document, params.range))
+            }),
+            _ => Response::new_err(id, ErrorCode::MethodNotFound as i32, format!("viewdag lsp does not handle `{method}`")),
+        }
+    }
+
+    /// Answers a request about one open document with `handler`'s result (`null` when the
+    /// document is not open or was never checked).
+    fn with_document<P, R>(
+        &self,
+        id: RequestId,
+        params: serde_json::Value,
+        handler: impl FnOnce(&SpecProject, &Document, P) -> Option<R>,
+    ) -> Response
+    where
+        P: serde::de::DeserializeOwned + TextDocumentOf,
+        R: serde::Serialize,
+    {
+        let Some(params) = parameters::<P>(params) else {
+            return Response::new_err(id, ErrorCode::InvalidParams as i32, "invalid parameters".to_string());
+        };
+        let uri = params.text_document_uri().clone();
+        let result = match (self.projects.get(uri.as_str()), self.documents.get(&uri)) {
+            (Some(project), Some(document)) if project.response.is_some() => handler(project, document, params),
+            _ => None,
+        };
+        Response::new_ok(id, result)
+    }
+}
+
+/// The document a request's parameters are about.
+trait TextDocumentOf {
+    fn text_document_uri(&self) -> &Uri;
+}
+
+macro_rules! text_document_of {
+    ($($params:ty => |$value:ident| $uri:expr;)*) => {
+        $(impl TextDocumentOf for $params {
+            fn text_document_uri(&self) -> &Uri {
+                let $value = self;
+                $uri
+            }
+        })*
+    };
+}
+
+text_document_of! {
+    HoverParams => |params| &params.text_document_position_params.text_document.uri;
+    GotoDefinitionParams => |params| &params.text_document_position_params.text_document.uri;
+    ReferenceParams => |params| &params.text_document_position.text_document.uri;
+    CompletionParams => |params| &params.text_document_position.text_document.uri;
+    DocumentSymbolParams => |params| &params.text_document.uri;
+    CodeActionParams => |params| &params.text_document.uri;
+}
