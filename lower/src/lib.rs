@@ -50,7 +50,7 @@ use datafusion::logical_expr::LogicalPlan;
 use viewdag_ir::{Diagnostic, ProviderIdentity};
 
 pub use chunks::{CHUNK_BOUNDARY, ChunkOrder, ViewChunks, chunk_members, view_chunks};
-pub use definition_digest::view_definition_digest;
+pub use definition_digest::{view_definition_digest, view_shape_digest};
 pub use depth::{MAX_INLINED_DEPTH, inlined_depth};
 pub use expectations::{output_diagnostics, view_expectation_diagnostics};
 pub use project::{

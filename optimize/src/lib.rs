@@ -23,6 +23,7 @@
 
 pub mod config;
 pub mod digests;
+pub mod incremental;
 pub mod normalize;
 pub mod pipeline;
 pub mod plan_view;
@@ -36,7 +37,7 @@ pub use pipeline::trace::{Convergence, IdempotenceVerdict, OptimizerPhase, Optim
 pub use plan_view::{OptimizedView, PhysicalView, PlanningContext, ResolvedOptimizerPipeline, optimize_plan, physicalize_plan, plan_view};
 pub use project::{
     CompiledChunk, CompiledProject, PlanScope, PlannedView, ViewOutcome, ViewStatus, compiled_chunk, compiled_project, planned_view,
-    task_digest,
+    task_digest, task_shape_digest,
 };
 pub use pushdown::PushdownReport;
 pub use queries::{OptimizerSettingsInput, optimized_view, physical_view, resolved_optimizer_pipeline};
