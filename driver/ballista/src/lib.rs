@@ -24,8 +24,11 @@
 
 mod ballista_job;
 pub mod cluster;
+mod cluster_files;
 pub mod cluster_node;
+pub mod codec;
 mod delta_files;
+mod delta_write_exec;
 mod distributed_plan;
 mod engine;
 mod job_client;
