@@ -1,5 +1,5 @@
 //! viewdag's physical extension codec: Ballista's own (shuffle readers and writers, …) plus
-//! viewdag's one plan node that Ballista does not know, [`DeltaWriteExec`] (executors that
+//! viewdag's one plan node that Ballista does not know, `DeltaWriteExec` (executors that
 //! write a task's data files). The client, the scheduler and every executor need it: the
 //! client encodes a job's plan, the scheduler decodes it and re-encodes each stage, the
 //! executors decode their stages. `viewdag cluster` installs it on all three; Ballista's stock
@@ -35,7 +35,7 @@ pub struct ViewdagPhysicalCodec {
     ballista: BallistaPhysicalExtensionCodec,
 }
 
-/// A [`DeltaWriteExec`] on the wire (its input travels as the extension node's input).
+/// A `DeltaWriteExec` on the wire (its input travels as the extension node's input).
 #[derive(Clone, PartialEq, Message)]
 struct DeltaWriteNode {
     #[prost(string, tag = "1")]
