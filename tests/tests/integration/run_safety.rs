@@ -310,7 +310,8 @@ fn engine_written_files_commit_once_or_lose_to_a_concurrent_writer() {
     let write = |target: &std::path::Path, mode: WriteMode, batches: Vec<RecordBatch>, concurrent: Option<Vec<RecordBatch>>| {
         let context = datafusion::prelude::SessionContext::new();
         let rows: Arc<dyn datafusion::physical_plan::ExecutionPlan> =
-            datafusion::datasource::memory::MemorySourceConfig::try_new_exec(std::slice::from_ref(&batches), Arc::clone(&schema), None).unwrap();
+            datafusion::datasource::memory::MemorySourceConfig::try_new_exec(std::slice::from_ref(&batches), Arc::clone(&schema), None)
+                .unwrap();
         let plan = TaskPlan { rows, data_files: Some(Arc::new(FilesWrittenMeanwhile { batches, concurrent })) };
         let sink = DeltaSink { target: target.to_path_buf(), write: TableWrite { mode, ..TableWrite::default() }, run: 7 };
         runtime.block_on(sink.write_task(plan, Arc::new(context.state())))
