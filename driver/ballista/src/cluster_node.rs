@@ -108,11 +108,25 @@ async fn cancel_running_jobs_on_executor_loss(
     }
 }
 
+/// How an executor runs its tasks.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExecutorOptions {
+    /// The codec it decodes plans with.
+    pub codec: NodeCodec,
+    /// Tasks it runs at once (Ballista's `vcores`; default: the machine's cores).
+    pub task_slots: Option<usize>,
+    /// Where it writes shuffle files (default: a temporary directory).
+    pub work_dir: Option<std::path::PathBuf>,
+}
+
 /// Serves an executor that registers with the scheduler on `LOOPBACK:scheduler_port`,
 /// serving shuffle data (Arrow Flight) on `flight_port` and tasks on `grpc_port`.
-pub fn serve_executor(scheduler_port: u16, flight_port: u16, grpc_port: u16, codec: NodeCodec) -> Result<(), String> {
+pub fn serve_executor(scheduler_port: u16, flight_port: u16, grpc_port: u16, options: &ExecutorOptions) -> Result<(), String> {
+    let defaults = ExecutorProcessConfig::default();
     let config = ExecutorProcessConfig {
-        override_physical_codec: codec.physical(),
+        override_physical_codec: options.codec.physical(),
+        vcores: options.task_slots.unwrap_or(defaults.vcores),
+        work_dir: options.work_dir.as_ref().map(|directory| directory.to_string_lossy().into_owned()),
         bind_host: LOOPBACK.to_string(),
         external_host: Some(LOOPBACK.to_string()),
         port: flight_port,
@@ -121,7 +135,7 @@ pub fn serve_executor(scheduler_port: u16, flight_port: u16, grpc_port: u16, cod
         scheduler_port,
         scheduler_connect_timeout_seconds: 30,
         executor_heartbeat_interval_seconds: HEARTBEAT_SECONDS,
-        ..ExecutorProcessConfig::default()
+        ..defaults
     };
     runtime()?.block_on(start_executor_process(Arc::new(config))).map_err(|error| format!("the executor stopped: {error}"))
 }

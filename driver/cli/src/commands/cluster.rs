@@ -3,8 +3,10 @@
 //! its nodes (started by it). Neither needs a compiler.
 
 use clap::Subcommand;
-use viewdag_ballista::cluster::run_cluster;
-use viewdag_ballista::cluster_node::{NodeCodec, serve_executor, serve_scheduler};
+use std::path::PathBuf;
+
+use viewdag_ballista::cluster::{ClusterOptions, run_cluster};
+use viewdag_ballista::cluster_node::{ExecutorOptions, NodeCodec, serve_executor, serve_scheduler};
 
 use crate::error::CliError;
 
@@ -22,6 +24,14 @@ pub struct ClusterArgs {
     /// rows back to the driver (for trying what such a deployment does).
     #[arg(long)]
     ballista_codec: bool,
+    /// Tasks each executor runs at once (default: the machine's cores).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    task_slots: Option<u64>,
+    /// Where the executors' shuffle files go (a directory of the cluster's own is created
+    /// there and removed when it stops; default: `/dev/shm` when it has 2 GiB free, else the
+    /// system's temporary directory).
+    #[arg(long)]
+    work_dir: Option<PathBuf>,
 }
 
 /// A node `viewdag cluster` starts.
@@ -44,6 +54,10 @@ pub enum ClusterNodeKind {
         grpc_port: u16,
         #[arg(long)]
         ballista_codec: bool,
+        #[arg(long)]
+        task_slots: Option<usize>,
+        #[arg(long)]
+        work_dir: Option<PathBuf>,
     },
 }
 
@@ -52,15 +66,21 @@ fn codec(ballista_codec: bool) -> NodeCodec {
 }
 
 pub fn execute(args: ClusterArgs) -> Result<i32, CliError> {
-    run_cluster(args.executors, args.port, codec(args.ballista_codec), &mut std::io::stdout()).map_err(CliError::Cluster)?;
+    let ClusterArgs { executors, port, ballista_codec, task_slots, work_dir } = args;
+    let executor = ExecutorOptions {
+        codec: codec(ballista_codec),
+        task_slots: task_slots.map(|slots| usize::try_from(slots).unwrap_or(usize::MAX)),
+        work_dir,
+    };
+    run_cluster(&ClusterOptions { executors, port, executor }, &mut std::io::stdout()).map_err(CliError::Cluster)?;
     Ok(0)
 }
 
 pub fn execute_node(node: ClusterNodeKind) -> Result<i32, CliError> {
     match node {
         ClusterNodeKind::Scheduler { port, ballista_codec } => serve_scheduler(port, codec(ballista_codec)),
-        ClusterNodeKind::Executor { scheduler_port, port, grpc_port, ballista_codec } => {
-            serve_executor(scheduler_port, port, grpc_port, codec(ballista_codec))
+        ClusterNodeKind::Executor { scheduler_port, port, grpc_port, ballista_codec, task_slots, work_dir } => {
+            serve_executor(scheduler_port, port, grpc_port, &ExecutorOptions { codec: codec(ballista_codec), task_slots, work_dir })
         }
     }
     .map_err(CliError::Cluster)?;
