@@ -594,3 +594,27 @@ fn a_cluster_without_viewdag_codec_streams_rows_to_the_driver() {
         );
     }
 }
+
+/// `viewdag cluster --work-dir DIR --task-slots 1`: the executors' shuffle files go into a
+/// directory of the cluster's own under DIR, which is gone once the cluster stopped.
+#[test]
+fn the_cluster_keeps_its_shuffle_files_in_a_work_directory_of_its_own() {
+    let parent = tempfile::tempdir().unwrap();
+    let arguments = ["--work-dir", parent.path().to_str().unwrap(), "--task-slots", "1"];
+    let mut cluster = LocalCluster::start_with(Path::new(env!("CARGO_BIN_EXE_viewdag-cli")), 1, &arguments);
+    let work_dir = parent.path().join(format!("viewdag-cluster-{}", cluster.supervisor.id()));
+    assert!(work_dir.join("executor-1").is_dir() || work_dir.is_dir(), "{work_dir:?}");
+    let project = project_with_rows(2, 5_000);
+    let spec = "version: 1\nsources:\n  big: { format: parquet, path: data/big }\nviews:\n  by_text:\n    aggregate: { input: big, group_by: [s], measures: { n: \"count(*)\" } }\noutputs:\n  by_text: { view: by_text, path: out/by_text }\n";
+    let report = run_on(&project.write_spec("spec.yaml", spec), cluster.engine());
+    assert!(report.succeeded(), "{:?}", report.tasks);
+    let files = |directory: &Path| walk(directory).len();
+    assert!(files(&work_dir) > 0, "the shuffle files are in the cluster's work directory");
+    assert!(cluster.stop().success());
+    assert!(!work_dir.exists(), "removed when the cluster stops");
+}
+
+fn walk(directory: &Path) -> Vec<std::path::PathBuf> {
+    let Ok(entries) = std::fs::read_dir(directory) else { return Vec::new() };
+    entries.filter_map(Result::ok).flat_map(|entry| if entry.path().is_dir() { walk(&entry.path()) } else { vec![entry.path()] }).collect()
+}
