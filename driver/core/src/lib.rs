@@ -29,7 +29,7 @@ pub mod engine;
 pub mod error;
 pub mod execute;
 mod existing;
-mod expect;
+pub mod expect;
 pub mod graph;
 mod lab;
 mod planned_table;
