@@ -39,7 +39,9 @@ pub mod run;
 mod run_lock;
 pub mod run_report;
 pub mod run_state;
+mod runtime;
 pub mod select;
+pub mod source_watch;
 pub mod sources;
 mod stats;
 
@@ -51,6 +53,7 @@ pub use engine::{EngineFactory, EngineUnavailable, LocalEngine, LocalEngines, Ta
 pub use error::DriverError;
 pub use expect::ExpectationResult;
 pub use lab::{LabReport, LabRulepackResult, LabViewResult, run_lab};
+pub use runtime::AsyncRuntime;
 pub use run::{AuditSummary, Progress, RunOptions, RunReport, TaskOutcome, TaskReport};
 pub use stats::{RecompileStats, StageStats};
 /// The artifact crate, for callers that read bundles (tests, tools).
