@@ -80,15 +80,7 @@ impl LspClient {
                 }
             }
         });
-        LspClient {
-            outgoing,
-            incoming,
-            next_id: 0,
-            pending: Vec::new(),
-            published: 0,
-            child: Some(child),
-            server: None,
-        }
+        LspClient { outgoing, incoming, next_id: 0, pending: Vec::new(), published: 0, child: Some(child), server: None }
     }
 
     /// Runs the server's message loop on a thread of this process.
@@ -106,15 +98,7 @@ impl LspClient {
                 }
             }
         });
-        LspClient {
-            outgoing,
-            incoming: client.receiver,
-            next_id: 0,
-            pending: Vec::new(),
-            published: 0,
-            child: None,
-            server: Some(handle),
-        }
+        LspClient { outgoing, incoming: client.receiver, next_id: 0, pending: Vec::new(), published: 0, child: None, server: Some(handle) }
     }
 
     /// The server's process id (over stdio).
@@ -187,7 +171,9 @@ impl LspClient {
     pub fn request(&mut self, method: &str, params: Value) -> Value {
         self.next_id += 1;
         let id = RequestId::from(self.next_id);
-        self.outgoing.send(Outbound::Message(Request::new(id.clone(), method.to_string(), params).into())).expect("the server is connected");
+        self.outgoing
+            .send(Outbound::Message(Request::new(id.clone(), method.to_string(), params).into()))
+            .expect("the server is connected");
         let deadline = Instant::now() + WAIT;
         loop {
             match self.receive(deadline) {

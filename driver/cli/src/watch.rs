@@ -80,8 +80,9 @@ pub fn watch(spec: &Path, options: &WatchOptions, out: &mut dyn Write) -> Result
 /// Returns false when the watcher is gone.
 fn wait_for_change(receiver: &Receiver<Vec<PathBuf>>, spec: &Path, sources: &[SourceWatch], debounce: Duration) -> bool {
     let spec_name = spec.file_name();
-    let relevant =
-        |paths: &[PathBuf]| paths.iter().any(|path| path.file_name() == spec_name || sources.iter().any(|source| path.starts_with(&source.path)));
+    let relevant = |paths: &[PathBuf]| {
+        paths.iter().any(|path| path.file_name() == spec_name || sources.iter().any(|source| path.starts_with(&source.path)))
+    };
     loop {
         match receiver.recv() {
             Ok(paths) if relevant(&paths) => break,

@@ -53,8 +53,8 @@ pub use engine::{EngineFactory, EngineUnavailable, LocalEngine, LocalEngines, Ta
 pub use error::DriverError;
 pub use expect::ExpectationResult;
 pub use lab::{LabReport, LabRulepackResult, LabViewResult, run_lab};
-pub use runtime::AsyncRuntime;
 pub use run::{AuditSummary, Progress, RunOptions, RunReport, TaskOutcome, TaskReport};
+pub use runtime::AsyncRuntime;
 pub use stats::{RecompileStats, StageStats};
 /// The artifact crate, for callers that read bundles (tests, tools).
 pub use viewdag_artifact;

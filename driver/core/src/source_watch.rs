@@ -32,14 +32,19 @@ pub struct SourceWatch {
 }
 
 /// The watches for `sources` (name and declaration) of a spec whose directory is `root`.
-pub fn source_watches<'a>(root: &Path, profile: &ProfileSpec, sources: impl IntoIterator<Item = (&'a str, &'a SourceSpec)>) -> Vec<SourceWatch> {
+pub fn source_watches<'a>(
+    root: &Path,
+    profile: &ProfileSpec,
+    sources: impl IntoIterator<Item = (&'a str, &'a SourceSpec)>,
+) -> Vec<SourceWatch> {
     let space = PathSpace::new(Some(&root_path_text(root)));
     let resolved_root = resolve(root);
     let mut watches: Vec<SourceWatch> = sources
         .into_iter()
         .filter(|(name, spec)| {
             !StorageUrl::looks_like_url(&spec.path)
-                && source_format_not_allowed::check(name, spec, profile).is_none() && check_source(name, &spec.path, profile, &space).is_none()
+                && source_format_not_allowed::check(name, spec, profile).is_none()
+                && check_source(name, &spec.path, profile, &space).is_none()
         })
         .filter_map(|(_, spec)| {
             let path = root.join(&spec.path);
