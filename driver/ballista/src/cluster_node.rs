@@ -32,6 +32,7 @@ use datafusion_proto::physical_plan::PhysicalExtensionCodec;
 use datafusion_proto::protobuf::{LogicalPlanNode, PhysicalPlanNode};
 use futures::StreamExt;
 
+use crate::cluster_error::ClusterError;
 use crate::codec::ViewdagPhysicalCodec;
 
 /// The interface every node binds.
@@ -78,11 +79,11 @@ impl Default for NodeAddress {
 }
 
 impl NodeAddress {
-    fn external(&self) -> Result<String, String> {
+    fn external(&self) -> Result<String, ClusterError> {
         match &self.external_host {
             Some(host) => Ok(host.clone()),
             None if self.bind == "0.0.0.0" || self.bind == "::" => {
-                Err(format!("a node bound to `{}` needs `--external-host`: the address other nodes reach it at", self.bind))
+                Err(ClusterError::ExternalHostNeeded { bind: self.bind.clone() })
             }
             None => Ok(self.bind.clone()),
         }
@@ -90,7 +91,7 @@ impl NodeAddress {
 }
 
 /// Serves a scheduler on `address:port` until the process ends.
-pub fn serve_scheduler(port: u16, address: &NodeAddress, codec: NodeCodec) -> Result<(), String> {
+pub fn serve_scheduler(port: u16, address: &NodeAddress, codec: NodeCodec) -> Result<(), ClusterError> {
     let config = SchedulerConfig {
         override_physical_codec: codec.physical(),
         bind_host: address.bind.clone(),
@@ -104,16 +105,18 @@ pub fn serve_scheduler(port: u16, address: &NodeAddress, codec: NodeCodec) -> Re
         stage_max_failures: 1,
         ..SchedulerConfig::default()
     };
-    let address = format!("{}:{port}", address.bind).parse().map_err(|error| format!("bad scheduler address: {error}"))?;
+    let text = format!("{}:{port}", address.bind);
+    let address = text.parse().map_err(|error: std::net::AddrParseError| ClusterError::SchedulerAddress { address: text.clone(), reason: error.to_string() })?;
     runtime()?.block_on(async move {
-        config.validate().map_err(|error| error.to_string())?;
-        let cluster = BallistaCluster::new_from_config(&config).await.map_err(|error| error.to_string())?;
+        let not_started = |error: &dyn std::fmt::Display| ClusterError::SchedulerStart(error.to_string());
+        config.validate().map_err(|error| not_started(&error))?;
+        let cluster = BallistaCluster::new_from_config(&config).await.map_err(|error| not_started(&error))?;
         let scheduler = create_scheduler::<LogicalPlanNode, PhysicalPlanNode>(cluster, Arc::new(config))
             .await
-            .map_err(|error| format!("the scheduler did not start: {error}"))?;
-        let events = scheduler.state.executor_manager.cluster_state_events().await.map_err(|error| error.to_string())?;
+            .map_err(|error| not_started(&error))?;
+        let events = scheduler.state.executor_manager.cluster_state_events().await.map_err(|error| not_started(&error))?;
         tokio::spawn(cancel_running_jobs_on_executor_loss(scheduler.clone(), events));
-        start_grpc_service(address, scheduler).await.map_err(|error| format!("the scheduler stopped: {error}"))
+        start_grpc_service(address, scheduler).await.map_err(|error| ClusterError::SchedulerStopped(error.to_string()))
     })
 }
 
@@ -159,7 +162,7 @@ pub fn serve_executor(
     flight_port: u16,
     grpc_port: u16,
     options: &ExecutorOptions,
-) -> Result<(), String> {
+) -> Result<(), ClusterError> {
     let defaults = ExecutorProcessConfig::default();
     let config = ExecutorProcessConfig {
         override_physical_codec: options.codec.physical(),
@@ -175,7 +178,7 @@ pub fn serve_executor(
         executor_heartbeat_interval_seconds: HEARTBEAT_SECONDS,
         ..defaults
     };
-    runtime()?.block_on(start_executor_process(Arc::new(config))).map_err(|error| format!("the executor stopped: {error}"))
+    runtime()?.block_on(start_executor_process(Arc::new(config))).map_err(|error| ClusterError::ExecutorStopped(error.to_string()))
 }
 
 /// Ballista's log lines on stderr, at the level `VIEWDAG_CLUSTER_LOG` names (`error`,
@@ -205,7 +208,7 @@ fn install_log() {
     }
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, String> {
+fn runtime() -> Result<tokio::runtime::Runtime, ClusterError> {
     install_log();
-    tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|error| error.to_string())
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(ClusterError::Runtime)
 }

@@ -24,7 +24,7 @@ pub fn write_docs_site(spec: &Path, out: &Path) -> Result<(i32, usize), DriverEr
     let mut compiler = Compiler::new()?;
     let response = compiler.compile(&CompileRequest::new(spec).with_planning(Planning::AllViews))?;
     let data = compiler.docs_data(&response);
-    let views = data["views"].as_array().map_or(0, Vec::len);
+    let views = data.views.len();
     std::fs::create_dir_all(out).map_err(DriverError::write(out))?;
     let text = format!("window.VIEWDAG_DATA = {};\n", serde_json::to_string_pretty(&data).expect("JSON serializes"));
     for (name, contents) in

@@ -1,6 +1,7 @@
 //! Compiling a task's expectations against the schema of the rows it writes: row checks
-//! become DataFusion physical expressions (coerced the way a filter is), column lists
-//! become column indexes.
+//! become DataFusion physical expressions (built with `Expr` builders — column names are
+//! never parsed, so `a.b` is one column — and coerced the way a filter is; only a
+//! user-written `predicate` is SQL), column lists become column indexes.
 //!
 //! ## Invariants
 //! - Pure apart from the session's function registry; an expectation that does not compile
@@ -10,10 +11,13 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use datafusion::arrow::datatypes::SchemaRef;
-use datafusion::common::DFSchema;
+use datafusion::common::{Column, DFSchema};
 use datafusion::execution::session_state::SessionState;
+use datafusion::logical_expr::{Expr, lit};
 use datafusion::physical_expr::PhysicalExpr;
-use viewdag_ir::{ExpectationKind, ExpectationsSpec, OnFail};
+use viewdag_ir::{AcceptedValue, ExpectationKind, ExpectationsSpec, OnFail};
+
+use super::error::ExpectationError;
 
 /// How one expectation is checked.
 #[derive(Debug, Clone)]
@@ -106,12 +110,13 @@ pub fn compile_expectations(
     schema: &SchemaRef,
     blocks: &[(String, &ExpectationsSpec)],
     merge_key: &[String],
-) -> Result<CompiledExpectations, String> {
-    let df_schema = DFSchema::try_from(Arc::clone(schema)).map_err(|error| error.strip_backtrace())?;
-    let column = |name: &str| schema.index_of(name).map_err(|_| format!("the rows have no column `{name}`"));
-    let row_check = |sql: &str| -> Result<Check, String> {
-        let expression = state.create_logical_expr(sql, &df_schema).map_err(|error| error.strip_backtrace())?;
-        let passes = state.create_physical_expr(expression, &df_schema).map_err(|error| error.strip_backtrace())?;
+) -> Result<CompiledExpectations, ExpectationError> {
+    let df_schema = DFSchema::try_from(Arc::clone(schema)).map_err(|error| ExpectationError::Schema(error.strip_backtrace()))?;
+    let column = |name: &str| schema.index_of(name).map_err(|_| ExpectationError::MissingColumn { column: name.to_string() });
+    let row_check = |expectation: &str, expression: Expr| -> Result<Check, ExpectationError> {
+        let passes = state
+            .create_physical_expr(expression, &df_schema)
+            .map_err(|error| ExpectationError::Check { expectation: expectation.to_string(), message: error.strip_backtrace() })?;
         Ok(Check::Row { passes })
     };
     let mut expectations = Vec::new();
@@ -120,19 +125,23 @@ pub fn compile_expectations(
             let check = match &expectation.kind {
                 ExpectationKind::NotNull { column: name } => {
                     column(name)?;
-                    row_check(&format!("{} IS NOT NULL", quoted(name)))?
+                    row_check(&expectation.name, column_expr(name).is_not_null())?
                 }
                 ExpectationKind::AcceptedValues { column: name, values } => {
                     column(name)?;
-                    let literals: Vec<String> = values.iter().map(|value| value.sql_literal()).collect();
-                    if literals.is_empty() {
-                        row_check(&format!("{} IS NULL", quoted(name)))?
-                    } else {
-                        row_check(&format!("{0} IS NULL OR {0} IN ({1})", quoted(name), literals.join(", ")))?
-                    }
+                    let is_null = column_expr(name).is_null();
+                    let literals: Vec<Expr> = values.iter().map(accepted_literal).collect();
+                    let expression =
+                        if literals.is_empty() { is_null } else { is_null.or(column_expr(name).in_list(literals, false)) };
+                    row_check(&expectation.name, expression)?
                 }
                 ExpectationKind::Predicate { predicate } => {
-                    row_check(predicate).map_err(|error| format!("expectation `{}`: {error}", expectation.name))?
+                    let invalid = |error: datafusion::error::DataFusionError| ExpectationError::Predicate {
+                        expectation: expectation.name.clone(),
+                        message: error.strip_backtrace(),
+                    };
+                    let expression = state.create_logical_expr(predicate, &df_schema).map_err(invalid)?;
+                    Check::Row { passes: state.create_physical_expr(expression, &df_schema).map_err(invalid)? }
                 }
                 ExpectationKind::Unique { columns } => {
                     Check::Unique { columns: columns.iter().map(|name| column(name)).collect::<Result<_, _>>()? }
@@ -157,4 +166,20 @@ pub fn compile_expectations(
         });
     }
     Ok(CompiledExpectations { expectations })
+}
+
+/// The column `name`, unqualified and never parsed (a `.` is part of the name).
+fn column_expr(name: &str) -> Expr {
+    Expr::Column(Column::new_unqualified(name))
+}
+
+/// One `accepted_values` literal, typed as SQL would type it (coerced to the column's type
+/// when the check is planned).
+fn accepted_literal(value: &AcceptedValue) -> Expr {
+    match value {
+        AcceptedValue::Bool(value) => lit(*value),
+        AcceptedValue::Integer(value) => lit(*value),
+        AcceptedValue::Float(value) => lit(*value),
+        AcceptedValue::Text(value) => lit(value.clone()),
+    }
 }

@@ -17,6 +17,7 @@ use viewdag_schedule::{Task, TaskKind};
 use viewdag_surface::Db as _;
 use viewdag_validate::{Relation, resolve_relation};
 
+use super::error::ExpectationError;
 use super::{CompiledExpectations, compile_expectations};
 use crate::compiler::Compiler;
 
@@ -45,7 +46,7 @@ impl Compiler {
         schema: &SchemaRef,
         state: &SessionState,
         merge_key: &[String],
-    ) -> Result<CompiledExpectations, String> {
+    ) -> Result<CompiledExpectations, ExpectationError> {
         let blocks = self.task_expectation_blocks(task);
         let borrowed: Vec<(String, &ExpectationsSpec)> = blocks.iter().map(|(owner, block)| (owner.clone(), block)).collect();
         let mut compiled = compile_expectations(state, schema, &borrowed, merge_key)?;
@@ -57,31 +58,38 @@ impl Compiler {
     }
 
     /// Every non-null value of `relation.column`, as text.
-    fn relation_values(&self, relation: &str, column: &str, state: &SessionState) -> Result<HashSet<String>, String> {
+    fn relation_values(&self, relation: &str, column: &str, state: &SessionState) -> Result<HashSet<String>, ExpectationError> {
+        let unreadable = |message: String| ExpectationError::Relation { relation: relation.to_string(), message };
         let runtime = Arc::clone(self.db.tokio());
         let plan: Arc<dyn ExecutionPlan> = match resolve_relation(&self.db, ProjectInput::get(&self.db), relation.to_string()) {
             Some(Relation::Source(source)) => {
                 let SourceResolution::Resolved { identity, .. } = source.resolution(&self.db) else {
-                    return Err(format!("source `{relation}` did not load"));
+                    return Err(unreadable("the source did not load".to_string()));
                 };
-                let provider = self.db.provider(identity).ok_or_else(|| format!("source `{relation}` has no provider"))?;
-                runtime.block_on(provider.scan(state, None, &[], None)).map_err(|error| error.strip_backtrace())?
+                let provider = self.db.provider(identity).ok_or_else(|| unreadable("the source has no provider".to_string()))?;
+                runtime.block_on(provider.scan(state, None, &[], None)).map_err(|error| unreadable(error.strip_backtrace()))?
             }
             Some(Relation::View(view)) => {
                 let physical =
-                    physical_view(&self.db, view).as_ref().map_err(|failure| format!("view `{relation}` failed to plan: {failure:?}"))?;
-                reset_plan_states(Arc::clone(&physical.plan)).map_err(|error| error.strip_backtrace())?
+                    physical_view(&self.db, view).as_ref().map_err(|failure| unreadable(format!("the view failed to plan: {failure:?}")))?;
+                reset_plan_states(Arc::clone(&physical.plan)).map_err(|error| unreadable(error.strip_backtrace()))?
             }
-            None => return Err(format!("relation `{relation}` is not declared")),
+            None => return Err(ExpectationError::UndeclaredRelation { relation: relation.to_string() }),
         };
-        let index = plan.schema().index_of(column).map_err(|_| format!("relation `{relation}` has no column `{column}`"))?;
+        let index = plan
+            .schema()
+            .index_of(column)
+            .map_err(|_| ExpectationError::RelationColumn { relation: relation.to_string(), column: column.to_string() })?;
         let batches =
-            runtime.block_on(datafusion::physical_plan::collect(plan, state.task_ctx())).map_err(|error| error.strip_backtrace())?;
+            runtime.block_on(datafusion::physical_plan::collect(plan, state.task_ctx())).map_err(|error| unreadable(error.strip_backtrace()))?;
         let mut values = HashSet::new();
         for batch in batches {
             let text = datafusion::arrow::compute::cast(batch.column(index), &datafusion::arrow::datatypes::DataType::Utf8)
-                .map_err(|error| error.to_string())?;
-            let text = text.as_any().downcast_ref::<datafusion::arrow::array::StringArray>().ok_or("a text column")?;
+                .map_err(|error| unreadable(error.to_string()))?;
+            let text = text
+                .as_any()
+                .downcast_ref::<datafusion::arrow::array::StringArray>()
+                .ok_or_else(|| unreadable("its values did not cast to text".to_string()))?;
             values.extend(text.iter().flatten().map(str::to_string));
         }
         Ok(values)
