@@ -52,7 +52,7 @@ pub use definition_digest::view_definition_digest;
 pub use depth::{MAX_INLINED_DEPTH, inlined_depth};
 pub use expectations::{output_diagnostics, view_expectation_diagnostics};
 pub use project::{CheckedProject, ViewCheck, ViewCheckStatus, checked_project, task_views, view_check};
-pub use queries::{ViewSignature, inlined_signature, view_plan, view_schema, view_signature};
+pub use queries::{ViewSignature, inlined_signature, is_materialized, stored_view_schema, view_plan, view_schema, view_signature};
 
 /// The lowering database.
 #[salsa::db]

@@ -29,6 +29,7 @@ use viewdag_ir::WriteMode;
 
 use super::error::{TaskError, is_commit_conflict};
 use super::sink::TaskSink;
+use super::stored_types::{StorageFailure, as_stored};
 use crate::execute::merge::{MergeCounts, TableWrite, merge_into};
 use crate::planned_table::PlannedTable;
 use crate::run_state::APP_ID;
@@ -71,7 +72,7 @@ impl TaskSink for DeltaSink {
 
 /// Streams `plan`'s rows into the Delta table at `target` in one commit (creating the table
 /// if needed) and returns the table, how many rows were written and, for a merge, what it
-/// did. deltalake casts types Delta stores differently (e.g. `Utf8View` as `Utf8`). The
+/// did. The rows are converted to the types the table stores first (`stored_types`). The
 /// commit carries viewdag's application transaction at `run`; a concurrent commit to the
 /// table fails it (`V0902`).
 pub async fn write_plan(
@@ -83,6 +84,12 @@ pub async fn write_plan(
 ) -> Result<(DeltaTable, usize, Option<MergeCounts>), TaskError> {
     let TableWrite { mode, partition_by, unique_key: _, delete_not_matched_by_source: _, replace_where, merge_schema } = write;
     let mode = *mode;
+    // The rows as their table stores them (unsigned integers widened, …): what every reader
+    // reads back. A value that does not fit fails the task with its own code.
+    let storage_failure = StorageFailure::default();
+    let plan = as_stored(plan, &storage_failure)?;
+    let stored_value_failure =
+        |error: TaskError| storage_failure.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take().unwrap_or(error);
     std::fs::create_dir_all(target).map_err(|error| TaskError::Table(format!("cannot create {}: {error}", target.display())))?;
     let url = directory_url(target).map_err(TaskError::Table)?;
     let table =
@@ -107,7 +114,7 @@ pub async fn write_plan(
     if mode == WriteMode::Merge && !creating {
         // The merge plans its own join over the new rows, so it keeps the session's physical
         // rules (join selection); the task's plan inside is already optimized.
-        let (merged, counts) = merge_into(table, input, Arc::new(state.clone()), write, commit).await?;
+        let (merged, counts) = merge_into(table, input, Arc::new(state.clone()), write, commit).await.map_err(stored_value_failure)?;
         let rows = counts.inserted + counts.updated;
         return Ok((merged, rows, Some(counts)));
     }
@@ -133,7 +140,7 @@ pub async fn write_plan(
     if *merge_schema {
         builder = builder.with_schema_mode(deltalake::operations::write::SchemaMode::Merge);
     }
-    let written = builder.await.map_err(|error| write_failure(target, error))?;
+    let written = builder.await.map_err(|error| stored_value_failure(write_failure(target, error)))?;
     // Rows written: what this very commit records (deltalake's `operationMetrics` of the
     // version it made), else the plan's metrics.
     let rows = committed_rows(&written).await.or_else(|| plan.metrics().and_then(|metrics| metrics.output_rows())).unwrap_or(0);

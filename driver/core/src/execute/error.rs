@@ -67,6 +67,15 @@ pub enum TaskError {
         /// Why writing failed.
         cause: String,
     },
+    /// A value does not fit the type its Delta table stores the column as (`V0510`: a
+    /// `uint64` above 2⁶³−1).
+    #[error("{message}")]
+    ValueNotStorable {
+        /// The column.
+        column: String,
+        /// The coded message, naming the column, the value and the types.
+        message: String,
+    },
     /// The new rows do not fit the table (a merge adding columns without `schema_mode: merge`).
     #[error("{0}")]
     SchemaMismatch(String),
@@ -101,6 +110,7 @@ impl TaskError {
             TaskError::CommitConflict { .. } | TaskError::Merge { conflict: true, .. } => Some(Code::CommitConflict),
             TaskError::Contract { code, .. } => Some(*code),
             TaskError::EngineUnsupportedTable(_) => Some(Code::EngineUnsupportedTable),
+            TaskError::ValueNotStorable { .. } => Some(Code::ValueNotStorable),
             _ => None,
         }
     }

@@ -8,6 +8,7 @@
 //!   Delta commit (`run`), `memory_sink.rs` collects them (`lab`, `replay`) and binds a
 //!   collected materialization under an identity of its own.
 //! - `merge.rs`: how a task's rows land beyond overwrite/append (`merge`, `replace_where`).
+//! - `stored_types.rs`: a task's rows converted to the types their Delta table stores.
 //! - `pushdown_audit.rs`: the execution-time audit of `Exact` pushdown claims.
 //! - `rows.rs`: the canonical row form (and its float rule).
 //! - `error.rs`: the run path's typed errors, with their diagnostic codes.
@@ -37,6 +38,7 @@ mod panic;
 pub mod pushdown_audit;
 pub mod rows;
 pub mod sink;
+pub mod stored_types;
 
 pub use delta_sink::{DeltaSink, WrittenTable, write_plan};
 pub use error::{RunError, TaskError};
