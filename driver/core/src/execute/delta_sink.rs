@@ -27,10 +27,11 @@ use futures::future::BoxFuture;
 use futures::{FutureExt, TryStreamExt};
 use viewdag_ir::WriteMode;
 
+use super::batch_guard::{GuardFailure, recorded_or};
 use super::error::{TaskError, is_commit_conflict};
 use super::sink::TaskSink;
-use super::stored_types::{StorageFailure, as_stored};
-use crate::execute::merge::{MergeCounts, TableWrite, merge_into};
+use super::stored_types::as_stored;
+use crate::execute::merge::{MergeCounts, TableWrite, merge_into, refuse_null_keys};
 use crate::planned_table::PlannedTable;
 use crate::run_state::APP_ID;
 use crate::sources::directory_url;
@@ -86,10 +87,12 @@ pub async fn write_plan(
     let mode = *mode;
     // The rows as their table stores them (unsigned integers widened, …): what every reader
     // reads back. A value that does not fit fails the task with its own code.
-    let storage_failure = StorageFailure::default();
-    let plan = as_stored(plan, &storage_failure)?;
-    let stored_value_failure =
-        |error: TaskError| storage_failure.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take().unwrap_or(error);
+    let guard_failure = GuardFailure::default();
+    let plan = as_stored(plan, &guard_failure)?;
+    // A merge key must identify a row: NULL never matches (`NULL = NULL` is not true), so a
+    // row with a NULL key would be inserted again by every run. Refused, naming the key.
+    let plan = if mode == WriteMode::Merge { refuse_null_keys(plan, &write.unique_key, &guard_failure)? } else { plan };
+    let guarded_failure = |error: TaskError| recorded_or(&guard_failure, error);
     std::fs::create_dir_all(target).map_err(|error| TaskError::Table(format!("cannot create {}: {error}", target.display())))?;
     let url = directory_url(target).map_err(TaskError::Table)?;
     let table =
@@ -114,7 +117,7 @@ pub async fn write_plan(
     if mode == WriteMode::Merge && !creating {
         // The merge plans its own join over the new rows, so it keeps the session's physical
         // rules (join selection); the task's plan inside is already optimized.
-        let (merged, counts) = merge_into(table, input, Arc::new(state.clone()), write, commit).await.map_err(stored_value_failure)?;
+        let (merged, counts) = merge_into(table, input, Arc::new(state.clone()), write, commit).await.map_err(guarded_failure)?;
         let rows = counts.inserted + counts.updated;
         return Ok((merged, rows, Some(counts)));
     }
@@ -140,7 +143,7 @@ pub async fn write_plan(
     if *merge_schema {
         builder = builder.with_schema_mode(deltalake::operations::write::SchemaMode::Merge);
     }
-    let written = builder.await.map_err(|error| stored_value_failure(write_failure(target, error)))?;
+    let written = builder.await.map_err(|error| guarded_failure(write_failure(target, error)))?;
     // Rows written: what this very commit records (deltalake's `operationMetrics` of the
     // version it made), else the plan's metrics.
     let rows = committed_rows(&written).await.or_else(|| plan.metrics().and_then(|metrics| metrics.output_rows())).unwrap_or(0);

@@ -76,6 +76,14 @@ pub enum TaskError {
         /// The coded message, naming the column, the value and the types.
         message: String,
     },
+    /// A merge's new rows have a NULL in their key (`V0511`).
+    #[error("{message}")]
+    MergeKeyNull {
+        /// The key column holding a NULL.
+        key: String,
+        /// The coded message.
+        message: String,
+    },
     /// The new rows do not fit the table (a merge adding columns without `schema_mode: merge`).
     #[error("{0}")]
     SchemaMismatch(String),
@@ -111,6 +119,7 @@ impl TaskError {
             TaskError::Contract { code, .. } => Some(*code),
             TaskError::EngineUnsupportedTable(_) => Some(Code::EngineUnsupportedTable),
             TaskError::ValueNotStorable { .. } => Some(Code::ValueNotStorable),
+            TaskError::MergeKeyNull { .. } => Some(Code::MergeKeyNull),
             _ => None,
         }
     }

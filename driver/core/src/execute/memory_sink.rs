@@ -24,11 +24,12 @@ use futures::future::BoxFuture;
 use salsa::Setter;
 use viewdag_ir::{ProviderIdentity, ViewInput};
 
+use super::batch_guard::{GuardFailure, recorded_or};
 use super::error::TaskError;
 use super::panic::panic_message;
 use super::rows::canonical_rows;
 use super::sink::TaskSink;
-use super::stored_types::{StorageFailure, as_stored};
+use super::stored_types::as_stored;
 use crate::compiler::Compiler;
 
 /// Collects a plan's rows in memory.
@@ -53,17 +54,13 @@ impl TaskSink for MemorySink {
         async move {
             // The rows as a Delta table would store them: lab's rows are what `run` writes,
             // and a collected materialization has the types its readers were checked against.
-            let failure = StorageFailure::default();
+            let failure = GuardFailure::default();
             let plan = as_stored(plan, &failure)?;
             let schema = plan.schema();
             let started = Instant::now();
-            let batches = collect(plan, state.task_ctx()).await.map_err(|error| {
-                failure
-                    .lock()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner())
-                    .take()
-                    .unwrap_or(TaskError::Execution(error.strip_backtrace()))
-            })?;
+            let batches = collect(plan, state.task_ctx())
+                .await
+                .map_err(|error| recorded_or(&failure, TaskError::Execution(error.strip_backtrace())))?;
             Ok(CollectedRows { schema, batches, elapsed: started.elapsed() })
         }
         .boxed()

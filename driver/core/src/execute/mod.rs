@@ -8,7 +8,9 @@
 //!   Delta commit (`run`), `memory_sink.rs` collects them (`lab`, `replay`) and binds a
 //!   collected materialization under an identity of its own.
 //! - `merge.rs`: how a task's rows land beyond overwrite/append (`merge`, `replace_where`).
-//! - `stored_types.rs`: a task's rows converted to the types their Delta table stores.
+//! - `stored_types.rs`: a task's rows converted to the types their Delta table stores;
+//!   `batch_guard.rs`: the pass-through node that maps (or refuses) a task's batches on
+//!   their way to a sink, with a typed failure (stored types, NULL merge keys).
 //! - `pushdown_audit.rs`: the execution-time audit of `Exact` pushdown claims.
 //! - `rows.rs`: the canonical row form (and its float rule).
 //! - `error.rs`: the run path's typed errors, with their diagnostic codes.
@@ -29,6 +31,7 @@
 //! - One canonical row form (`rows::canonical_rows`) is what lab, replay, expectations'
 //!   tests and the integration tests compare.
 
+pub mod batch_guard;
 pub mod delta_sink;
 pub mod error;
 pub mod executor;
