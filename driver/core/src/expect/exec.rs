@@ -143,40 +143,59 @@ impl Checker {
         Checker { expectations, results, seen_keys, seen_integers, converters, rows_kept: 0 }
     }
 
-    /// Evaluates the row checks, drops what `drop` expectations reject, then checks keys
-    /// over the kept rows.
-    fn check_batch(&mut self, batch: &RecordBatch) -> Result<RecordBatch> {
+    /// Whether each row of `batch` passes `expectation` (`None` for the checks that are
+    /// not per row: `unique`, `row_count`).
+    fn row_passes(expectation: &super::compile::CompiledExpectation, batch: &RecordBatch) -> Result<Option<Vec<bool>>> {
         let rows = batch.num_rows();
-        let mut keep = vec![true; rows];
+        Ok(Some(match &expectation.check {
+            Check::Row { passes } => {
+                let value = passes.evaluate(batch)?.into_array(rows)?;
+                let value = value
+                    .as_any()
+                    .downcast_ref::<BooleanArray>()
+                    .ok_or_else(|| DataFusionError::Execution(format!("expectation `{}` is not boolean", expectation.name)))?;
+                (0..rows).map(|row| value.is_valid(row) && value.value(row)).collect()
+            }
+            Check::Relationship { column, values, compare_as, .. } => {
+                let text = as_text(&cast(batch.column(*column), compare_as)?)?;
+                (0..rows).map(|row| text.is_null(row) || values.contains(text.value(row))).collect()
+            }
+            Check::Unique { .. } | Check::RowCount { .. } => return Ok(None),
+        }))
+    }
+
+    /// Counts one row expectation's result over `rows` rows.
+    fn count(&mut self, index: usize, rows: usize, passes: &[bool], dropping: bool) {
+        let failed = passes.iter().filter(|passed| !**passed).count() as u64;
+        let result = &mut self.results[index];
+        result.rows_checked += rows as u64;
+        result.rows_failed += failed;
+        if dropping {
+            result.rows_dropped += failed;
+        }
+    }
+
+    /// Evaluates the `drop` expectations first, in declaration order, each over the rows
+    /// the ones before kept, removing the rows each rejects; then every other row
+    /// expectation over the rows kept; then keys over the rows kept.
+    fn check_batch(&mut self, batch: &RecordBatch) -> Result<RecordBatch> {
         let expectations = Arc::clone(&self.expectations);
-        for (index, expectation) in expectations.expectations.iter().enumerate() {
-            let passes = match &expectation.check {
-                Check::Row { passes } => {
-                    let value = passes.evaluate(batch)?.into_array(rows)?;
-                    let value = value
-                        .as_any()
-                        .downcast_ref::<BooleanArray>()
-                        .ok_or_else(|| DataFusionError::Execution(format!("expectation `{}` is not boolean", expectation.name)))?;
-                    (0..rows).map(|row| value.is_valid(row) && value.value(row)).collect::<Vec<bool>>()
-                }
-                Check::Relationship { column, values, .. } => {
-                    let text = as_text(batch.column(*column))?;
-                    (0..rows).map(|row| text.is_null(row) || values.contains(text.value(row))).collect()
-                }
-                Check::Unique { .. } | Check::RowCount { .. } => continue,
-            };
-            let failed = passes.iter().filter(|passed| !**passed).count() as u64;
-            let result = &mut self.results[index];
-            result.rows_checked += rows as u64;
-            result.rows_failed += failed;
-            if expectation.on_fail == OnFail::Drop {
-                result.rows_dropped += failed;
-                for (kept, passed) in keep.iter_mut().zip(&passes) {
-                    *kept &= *passed;
-                }
+        let mut kept = batch.clone();
+        for (index, expectation) in
+            expectations.expectations.iter().enumerate().filter(|(_, expectation)| expectation.on_fail == OnFail::Drop)
+        {
+            let Some(passes) = Self::row_passes(expectation, &kept)? else { continue };
+            self.count(index, kept.num_rows(), &passes, true);
+            if passes.iter().any(|passed| !*passed) {
+                kept = filter_record_batch(&kept, &BooleanArray::from(passes))?;
             }
         }
-        let kept = if keep.iter().all(|kept| *kept) { batch.clone() } else { filter_record_batch(batch, &BooleanArray::from(keep))? };
+        for (index, expectation) in
+            expectations.expectations.iter().enumerate().filter(|(_, expectation)| expectation.on_fail != OnFail::Drop)
+        {
+            let Some(passes) = Self::row_passes(expectation, &kept)? else { continue };
+            self.count(index, kept.num_rows(), &passes, false);
+        }
         self.rows_kept += kept.num_rows() as u64;
         for (index, expectation) in expectations.expectations.iter().enumerate() {
             let Check::Unique { columns } = &expectation.check else { continue };
