@@ -145,6 +145,10 @@ codes! {
     RunLocked = ("V0901", "run-locked", Error, "another `viewdag run` holds this project's run lock");
     CommitConflict = ("V0902", "commit-conflict", Error, "another writer committed to a task's Delta table while the task wrote it; the task committed nothing");
     RunStateUnsaved = ("V0903", "run-state-unsaved", Error, "the run state could not be saved");
+    // V10xx: incremental refresh.
+    RefreshNeverIncremental = ("V1001", "refresh-never-incremental", Error, "a task declared `refresh: incremental` has a plan whose change can never be derived from appended inputs (a window, a limit, a non-deterministic function, …)");
+    RefreshNotApplicable = ("V1002", "refresh-not-applicable", Error, "`refresh` is set where it means nothing: on a view that is not materialized, or `incremental` on an output whose mode is not `overwrite`");
+    IncrementalRefreshRefused = ("V1003", "incremental-refresh-refused", Error, "a `refresh: incremental` task could not be refreshed incrementally in this run (an input was rewritten, its definition changed, …); it failed and committed nothing");
 }
 
 impl std::fmt::Display for Code {
