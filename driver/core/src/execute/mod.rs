@@ -7,6 +7,9 @@
 //! - `sink.rs`: the [`TaskSink`] trait; `delta_sink.rs` streams a task's rows into one
 //!   Delta commit (`run`), `memory_sink.rs` collects them (`lab`, `replay`) and binds a
 //!   collected materialization under an identity of its own.
+//! - `data_files.rs`: the [`DataFileWriter`] seam through which an engine writes a task's
+//!   data files itself; `files_commit.rs` decides whether a table takes them as they are
+//!   and commits their add actions (the Delta sink uses both).
 //! - `merge.rs`: how a task's rows land beyond overwrite/append (`merge`, `replace_where`).
 //! - `stored_types.rs`: a task's rows converted to the types their Delta table stores;
 //!   `batch_guard.rs`: the pass-through node that maps (or refuses) a task's batches on
@@ -32,9 +35,11 @@
 //!   tests and the integration tests compare.
 
 pub mod batch_guard;
+pub mod data_files;
 pub mod delta_sink;
 pub mod error;
 pub mod executor;
+pub mod files_commit;
 pub mod memory_sink;
 pub mod merge;
 mod panic;
@@ -43,9 +48,11 @@ pub mod rows;
 pub mod sink;
 pub mod stored_types;
 
-pub use delta_sink::{DeltaSink, WrittenTable, write_plan};
+pub use data_files::{DataFileLayout, DataFileWriteError, DataFileWriter, StatisticsColumns, WrittenDataFiles};
+pub use delta_sink::{DeltaSink, WrittenBy, WrittenTable, write_plan};
 pub use error::{RunError, TaskError};
 pub use executor::{Decision, Execution, Schedule, TaskDriver, TaskEvent, execute};
+pub use files_commit::StreamedBecause;
 pub use memory_sink::{CollectedRows, MemorySink, collect_canonical_rows};
 pub use pushdown_audit::AuditSummary;
 pub use rows::canonical_rows;
