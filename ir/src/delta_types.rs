@@ -167,28 +167,6 @@ fn contains_uint64(data_type: &DataType) -> bool {
     }
 }
 
-/// Whether storing a column of `data_type` changes its values or their physical type —
-/// unsigned integers, timestamps not in UTC microseconds, `float16`, `date64`, decimals of
-/// other widths, at any depth — rather than only their string or binary encoding, list
-/// field names or dictionary packing (which every Delta writer stores as the plain type).
-/// Rows with such a column must pass through viewdag's conversion before they are written.
-pub fn converts_values(data_type: &DataType) -> bool {
-    match data_type {
-        DataType::UInt8 | DataType::UInt16 | DataType::UInt32 | DataType::UInt64 | DataType::Float16 | DataType::Date64 => true,
-        DataType::Decimal32(..) | DataType::Decimal64(..) | DataType::Decimal256(..) => true,
-        DataType::Timestamp(unit, zone) => *unit != TimeUnit::Microsecond || zone.as_deref().is_some_and(|zone| zone != "UTC"),
-        DataType::List(child)
-        | DataType::LargeList(child)
-        | DataType::ListView(child)
-        | DataType::LargeListView(child)
-        | DataType::FixedSizeList(child, _)
-        | DataType::Map(child, _) => converts_values(child.data_type()),
-        DataType::Struct(fields) => fields.iter().any(|field| converts_values(field.data_type())),
-        DataType::Dictionary(_, value) => converts_values(value),
-        _ => false,
-    }
-}
-
 /// `schema` with every column of its stored type (names, nullability and metadata kept);
 /// the first column that cannot be stored is the error, with its name.
 pub fn delta_stored_schema(schema: &Schema) -> Result<Schema, (String, NotStorable)> {
@@ -247,8 +225,6 @@ mod tests {
         let list_of_u64 = DataType::List(Arc::new(Field::new("item", DataType::UInt64, true)));
         assert_eq!(column_conversion(&list_of_u64).unwrap(), ColumnConversion::Checked);
         assert_eq!(column_conversion(&DataType::Int64).unwrap(), ColumnConversion::None);
-        assert!(converts_values(&DataType::UInt32) && converts_values(&DataType::Timestamp(TimeUnit::Nanosecond, None)));
-        assert!(!converts_values(&DataType::Utf8View) && !converts_values(&DataType::Timestamp(TimeUnit::Microsecond, None)));
     }
 
     #[test]

@@ -4,36 +4,15 @@
 //! Delta stores as another Arrow type append again and again, a type Delta cannot store
 //! and names that differ only in case are `check` errors, and their tasks write nothing.
 
-use std::sync::Arc;
-
-use datafusion::arrow::array::{Int64Array, RecordBatch, UInt8Array, UInt16Array, UInt32Array, UInt64Array};
-use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use viewdag_driver::{CompileRequest, Compiler, RunReport, TaskOutcome};
 use viewdag_ir::Code;
-use viewdag_tests::data::{read_delta_rows, write_parquet_file};
+use viewdag_tests::data::{read_delta_rows, write_unsigned_parquet};
 
 use crate::support::{TempProject, codes};
 
 /// A Parquet file of unsigned columns, each holding its type's largest value in row 1.
 fn write_unsigned_source(project: &TempProject, huge: u64) {
-    let batch = RecordBatch::try_new(
-        Arc::new(Schema::new(vec![
-            Field::new("id", DataType::Int64, false),
-            Field::new("small", DataType::UInt8, true),
-            Field::new("medium", DataType::UInt16, true),
-            Field::new("big", DataType::UInt32, true),
-            Field::new("huge", DataType::UInt64, true),
-        ])),
-        vec![
-            Arc::new(Int64Array::from(vec![1, 2])),
-            Arc::new(UInt8Array::from(vec![u8::MAX, 3])),
-            Arc::new(UInt16Array::from(vec![u16::MAX, 4])),
-            Arc::new(UInt32Array::from(vec![u32::MAX, 5])),
-            Arc::new(UInt64Array::from(vec![huge, 6])),
-        ],
-    )
-    .expect("a batch");
-    write_parquet_file(&project.path().join("data/unsigned.parquet"), &batch);
+    write_unsigned_parquet(&project.path().join("data/unsigned.parquet"), huge);
 }
 
 const UNSIGNED_SPEC: &str = "version: 1

@@ -3,11 +3,12 @@
 //! the one commit of their add actions, with the same `txn` and conflict rules as the
 //! streaming writer (`delta_sink`).
 //!
-//! Engine-written files are committed only where the commit is exactly what deltalake's
-//! own writer would make from the same rows: a plain `overwrite` or `append`, into a table
+//! The layout's columns are the rows' stored types (`viewdag_ir::delta_types`), so an
+//! engine's files hold what the driver's writer would (`stored_types`). Engine-written files
+//! are committed only where the commit is exactly what deltalake's own writer would make from
+//! the same rows: a plain `overwrite` or `append`, into a table
 //! that does not exist yet, or whose columns, partitioning and protocol are the rows' as
-//! they are. Anything else — merge, replace_where, schema evolution, a column whose values
-//! its stored type changes (`viewdag_ir::delta_types::converts_values`), a table whose columns
+//! they are. Anything else — merge, replace_where, schema evolution, a table whose columns
 //! differ, a protocol with features (constraints, generated columns, change data feed,
 //! deletion vectors, column mapping), an append-only table being overwritten — streams the
 //! rows through the driver instead ([`StreamedBecause`]), where deltalake's writer applies
@@ -34,7 +35,7 @@ use deltalake::table::config::DEFAULT_TARGET_FILE_SIZE;
 use deltalake::table::state::DeltaTableState;
 use deltalake::{DeltaTable, DeltaTableError};
 use viewdag_ir::WriteMode;
-use viewdag_ir::delta_types::converts_values;
+use viewdag_ir::delta_types::delta_stored_schema;
 
 use super::data_files::{DataFileLayout, StatisticsColumns, WrittenDataFiles};
 use super::error::{TaskError, is_commit_conflict};
@@ -53,9 +54,6 @@ pub enum StreamedBecause {
     SchemaEvolution,
     /// The rows' columns are not the table's (names, types, nullability or order).
     ColumnsDiffer,
-    /// A column's values change when stored (unsigned integers, nanosecond timestamps, …):
-    /// the driver converts them (`stored_types`).
-    StoredTypes(String),
     /// The table is partitioned differently from the output's `partition_by`.
     PartitioningDiffers {
         /// The table's partition columns.
@@ -83,7 +81,6 @@ impl fmt::Display for StreamedBecause {
             }
             StreamedBecause::SchemaEvolution => f.write_str("`schema_mode: merge` may change the table's schema"),
             StreamedBecause::ColumnsDiffer => f.write_str("the rows' columns differ from the table's"),
-            StreamedBecause::StoredTypes(column) => write!(f, "column `{column}` is converted to the type Delta stores"),
             StreamedBecause::PartitioningDiffers { table } => write!(f, "the table is partitioned by {table:?}"),
             StreamedBecause::TableFeatures(features) => write!(f, "the table's protocol has {features}"),
             StreamedBecause::AppendOnly => f.write_str("the table is append-only"),
@@ -110,10 +107,11 @@ pub fn engine_file_layout(
     if *merge_schema {
         return Err(StreamedBecause::SchemaEvolution);
     }
-    if let Some(field) = rows.fields().iter().find(|field| converts_values(field.data_type())) {
-        return Err(StreamedBecause::StoredTypes(field.name().clone()));
-    }
-    let columns = delta_columns(rows).map_err(|error| StreamedBecause::Unreadable(error.to_string()))?;
+    // The files hold the rows as their table stores them (`viewdag_ir::delta_types`:
+    // unsigned integers widened, timestamps in microseconds, …), like the driver's writer's:
+    // the engine casts each batch to the layout, refusing a value that does not fit.
+    let stored = delta_stored_schema(rows).map_err(|(column, why)| StreamedBecause::Unreadable(format!("column `{column}`: {why}")))?;
+    let columns = delta_columns(&Arc::new(stored)).map_err(|error| StreamedBecause::Unreadable(error.to_string()))?;
     let layout = |schema: Schema, statistics: StatisticsColumns, target_file_size: u64| DataFileLayout {
         table_url: table_url.clone(),
         schema: Arc::new(schema),
