@@ -24,6 +24,7 @@ pub mod generated_series;
 pub mod manifest;
 pub mod materialized;
 pub mod session;
+pub mod sql_context;
 
 use std::sync::Arc;
 
@@ -36,6 +37,7 @@ pub use generated_series::GeneratedSeries;
 pub use manifest::SurfaceManifest;
 pub use materialized::MaterializedViewTable;
 pub use session::{SessionHandle, build_session_state, planning_session};
+pub use sql_context::RelationsContext;
 
 /// The surface database: provider lookup and the runtime physical planning runs on.
 #[salsa::db]

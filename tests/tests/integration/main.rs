@@ -19,6 +19,7 @@ mod golden;
 mod hygiene;
 mod incremental;
 mod lsp;
+mod lsp_robustness;
 mod merge;
 mod object_storage;
 mod optimizer;

@@ -19,31 +19,61 @@ use viewdag_ir::{ExpectationKind, ExpectationsSpec, OnFail};
 #[derive(Debug, Clone)]
 pub enum Check {
     /// A row passes when the expression is true.
-    Row { passes: Arc<dyn PhysicalExpr> },
+    Row {
+        /// The expression, over the task's rows.
+        passes: Arc<dyn PhysicalExpr>,
+    },
     /// Every non-null value of `column` appears among `values`: both sides cast to
     /// `compare_as` (their common comparison type: an `int64` key matches a `float64` one of
     /// equal value), then compared in that type's text form.
-    Relationship { column: usize, to: String, to_column: String, values: Arc<HashSet<String>>, compare_as: DataType },
+    Relationship {
+        /// The checked column's index in the rows.
+        column: usize,
+        /// The relation the values come from.
+        to: String,
+        /// Its column.
+        to_column: String,
+        /// Its values, in `compare_as`'s text form (loaded before the rows flow).
+        values: Arc<HashSet<String>>,
+        /// The type both sides are compared in.
+        compare_as: DataType,
+    },
     /// Rows whose key columns (all non-null) repeat an earlier row's key fail.
-    Unique { columns: Vec<usize> },
+    Unique {
+        /// The key columns' indexes in the rows.
+        columns: Vec<usize>,
+    },
     /// The number of rows written lies in `min..=max`.
-    RowCount { min: Option<u64>, max: Option<u64> },
+    RowCount {
+        /// The fewest rows allowed.
+        min: Option<u64>,
+        /// The most rows allowed.
+        max: Option<u64>,
+    },
 }
 
+/// One expectation, ready to check rows.
 #[derive(Debug, Clone)]
 pub struct CompiledExpectation {
+    /// `view`, `output` or `merge`.
     pub owner: String,
+    /// The expectation's name.
     pub name: String,
+    /// What a failing row does.
     pub on_fail: OnFail,
+    /// How it is checked.
     pub check: Check,
 }
 
+/// A task's expectations, in their fixed order.
 #[derive(Debug, Clone, Default)]
 pub struct CompiledExpectations {
+    /// The expectations.
     pub expectations: Vec<CompiledExpectation>,
 }
 
 impl CompiledExpectations {
+    /// Whether the task has none.
     pub fn is_empty(&self) -> bool {
         self.expectations.is_empty()
     }
