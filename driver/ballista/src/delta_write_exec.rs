@@ -227,14 +227,16 @@ fn cast_to_layout(batch: &RecordBatch, schema: &SchemaRef) -> Result<RecordBatch
             } else {
                 // Checked: a value that does not fit (a `uint64` above 2⁶³−1) fails the write,
                 // never becomes a NULL.
-                Ok(cast_with_options(column, want.data_type(), &CastOptions { safe: false, ..CastOptions::default() }).map_err(|error| {
-                    DataFusionError::Execution(format!(
-                        "error[{}]: column `{}` holds a value its Delta table cannot store as `{}`: {error}",
-                        viewdag_ir::Code::ValueNotStorable.id(),
-                        want.name(),
-                        want.data_type()
-                    ))
-                })?)
+                Ok(cast_with_options(column, want.data_type(), &CastOptions { safe: false, ..CastOptions::default() }).map_err(
+                    |error| {
+                        DataFusionError::Execution(format!(
+                            "error[{}]: column `{}` holds a value its Delta table cannot store as `{}`: {error}",
+                            viewdag_ir::Code::ValueNotStorable.id(),
+                            want.name(),
+                            want.data_type()
+                        ))
+                    },
+                )?)
             }
         })
         .collect::<Result<Vec<_>>>()?;

@@ -609,7 +609,10 @@ fn executors_write_unsigned_columns_widened_and_refuse_values_that_do_not_fit() 
     let remote_report = run_on(&remote.write_spec("spec.yaml", spec), cluster.engine());
     assert_same_tables(local.path(), &local_report, remote.path(), &remote_report);
     assert!(written_by_executors(&remote_report, "output:copied"), "{:?}", writers(&remote_report));
-    assert_eq!(read_delta_rows(&remote.path().join("out/copied")), [format!("1|255|65535|4294967295|{}", i64::MAX), "2|3|4|5|6".to_string()]);
+    assert_eq!(
+        read_delta_rows(&remote.path().join("out/copied")),
+        [format!("1|255|65535|4294967295|{}", i64::MAX), "2|3|4|5|6".to_string()]
+    );
 
     let overflowing = TempProject::empty();
     viewdag_tests::data::write_unsigned_parquet(&overflowing.path().join("data/unsigned.parquet"), u64::MAX);

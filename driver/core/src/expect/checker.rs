@@ -161,14 +161,18 @@ impl ExpectationChecker {
     pub fn check_batch(&mut self, batch: &RecordBatch) -> Result<RecordBatch> {
         let expectations = Arc::clone(&self.expectations);
         let mut kept = batch.clone();
-        for (index, expectation) in expectations.expectations.iter().enumerate().filter(|(_, expectation)| expectation.on_fail == OnFail::Drop) {
+        for (index, expectation) in
+            expectations.expectations.iter().enumerate().filter(|(_, expectation)| expectation.on_fail == OnFail::Drop)
+        {
             let Some(passes) = Self::row_passes(expectation, &kept)? else { continue };
             self.count(index, &passes, true);
             if passes.iter().any(|passed| !*passed) {
                 kept = filter_record_batch(&kept, &BooleanArray::from(passes))?;
             }
         }
-        for (index, expectation) in expectations.expectations.iter().enumerate().filter(|(_, expectation)| expectation.on_fail != OnFail::Drop) {
+        for (index, expectation) in
+            expectations.expectations.iter().enumerate().filter(|(_, expectation)| expectation.on_fail != OnFail::Drop)
+        {
             let Some(passes) = Self::row_passes(expectation, &kept)? else { continue };
             self.count(index, &passes, false);
         }
