@@ -29,6 +29,7 @@ use viewdag_ir::WriteMode;
 
 use super::error::{TaskError, is_commit_conflict};
 use super::sink::TaskSink;
+use crate::execute::increment_merge::merge_increment;
 use crate::execute::merge::{MergeCounts, TableWrite, merge_into};
 use crate::planned_table::PlannedTable;
 use crate::run_state::APP_ID;
@@ -81,7 +82,7 @@ pub async fn write_plan(
     write: &TableWrite,
     run: u64,
 ) -> Result<(DeltaTable, usize, Option<MergeCounts>), TaskError> {
-    let TableWrite { mode, partition_by, unique_key: _, delete_not_matched_by_source: _, replace_where, merge_schema } = write;
+    let TableWrite { mode, partition_by, unique_key: _, delete_not_matched_by_source: _, replace_where, merge_schema, group_merge } = write;
     let mode = *mode;
     std::fs::create_dir_all(target).map_err(|error| TaskError::Table(format!("cannot create {}: {error}", target.display())))?;
     let url = directory_url(target).map_err(TaskError::Table)?;
@@ -103,6 +104,15 @@ pub async fn write_plan(
         CommitProperties::default().with_application_transaction(Transaction::new(APP_ID, i64::try_from(run).unwrap_or(i64::MAX)));
     if creating {
         commit = commit.with_max_retries(0);
+    }
+    if let Some(group_merge) = group_merge {
+        // An incremental refresh merges into the table its last refresh wrote.
+        if creating {
+            return Err(TaskError::Table(format!("{}: an incremental merge needs the table it refreshes", target.display())));
+        }
+        let (merged, counts) = merge_increment(table, input, Arc::new(state.clone()), group_merge, commit).await?;
+        let rows = counts.inserted + counts.updated;
+        return Ok((merged, rows, Some(counts)));
     }
     if mode == WriteMode::Merge && !creating {
         // The merge plans its own join over the new rows, so it keeps the session's physical
