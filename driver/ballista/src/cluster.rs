@@ -15,7 +15,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::cluster_node::LOOPBACK;
+use crate::cluster_node::{LOOPBACK, NodeCodec};
 
 /// How long a node may take to start listening.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
@@ -27,11 +27,12 @@ struct Node {
     port: u16,
 }
 
-/// Starts the cluster, prints its address to `out`, and serves until a signal arrives.
-pub fn run_cluster(executors: usize, port: Option<u16>, out: &mut dyn Write) -> Result<(), String> {
+/// Starts the cluster, prints its address to `out`, and serves until a signal arrives. Every
+/// node decodes plans with `codec`.
+pub fn run_cluster(executors: usize, port: Option<u16>, codec: NodeCodec, out: &mut dyn Write) -> Result<(), String> {
     let executable = std::env::current_exe().map_err(|error| format!("cannot find the viewdag executable: {error}"))?;
     let mut nodes: Vec<Node> = Vec::new();
-    let started = start_nodes(&executable, executors.max(1), port, &mut nodes, out);
+    let started = start_nodes(&executable, executors.max(1), port, codec, &mut nodes, out);
     let outcome = match started {
         Ok(()) => supervise(&mut nodes),
         Err(message) => Err(message),
@@ -40,13 +41,24 @@ pub fn run_cluster(executors: usize, port: Option<u16>, out: &mut dyn Write) -> 
     outcome
 }
 
-fn start_nodes(executable: &Path, executors: usize, port: Option<u16>, nodes: &mut Vec<Node>, out: &mut dyn Write) -> Result<(), String> {
+fn start_nodes(
+    executable: &Path,
+    executors: usize,
+    port: Option<u16>,
+    codec: NodeCodec,
+    nodes: &mut Vec<Node>,
+    out: &mut dyn Write,
+) -> Result<(), String> {
+    let codec_arguments: &[&str] = match codec {
+        NodeCodec::Viewdag => &[],
+        NodeCodec::Ballista => &["--ballista-codec"],
+    };
     let mut ports = PortPicker::for_this_process();
     let scheduler_port = match port {
         Some(port) => port,
         None => ports.pick()?,
     };
-    let scheduler = spawn(executable, &["scheduler", "--port", &scheduler_port.to_string()])?;
+    let scheduler = spawn(executable, &[&["scheduler", "--port", &scheduler_port.to_string()], codec_arguments].concat())?;
     nodes.push(Node { name: "scheduler".to_string(), child: scheduler, port: scheduler_port });
     wait_until_serving(nodes.last_mut().expect("just pushed"))?;
     for index in 1..=executors {
@@ -60,7 +72,7 @@ fn start_nodes(executable: &Path, executors: usize, port: Option<u16>, nodes: &m
             "--grpc-port",
             &grpc_port.to_string(),
         ];
-        let child = spawn(executable, &arguments)?;
+        let child = spawn(executable, &[&arguments[..], codec_arguments].concat())?;
         nodes.push(Node { name: format!("executor {index}"), child, port: flight_port });
         wait_until_serving(nodes.last_mut().expect("just pushed"))?;
     }

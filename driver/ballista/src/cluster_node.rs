@@ -13,9 +13,11 @@
 //!   executor is removed, and fails a stage on its first shuffle-fetch failure
 //!   (`stage_max_failures = 1`) instead of rolling it back; such a task fails and commits
 //!   nothing.
-//! - No custom codecs: what travels is what Ballista's default codecs carry (see
-//!   `distributed_plan`), so Ballista's own scheduler and executor binaries can serve as
-//!   well.
+//! - Every node has viewdag's physical codec (`codec`: Ballista's own plus the node with which
+//!   executors write data files), unless started as Ballista's stock binaries would be
+//!   ([`NodeCodec::Ballista`], for trying such a deployment): then tasks stream their rows
+//!   back instead. Everything else that travels is what Ballista's default codecs carry (see
+//!   `distributed_plan`).
 
 use std::sync::Arc;
 
@@ -24,11 +26,33 @@ use ballista_scheduler::cluster::{BallistaCluster, ClusterStateEvent, ClusterSta
 use ballista_scheduler::config::SchedulerConfig;
 use ballista_scheduler::scheduler_process::{create_scheduler, start_grpc_service};
 use ballista_scheduler::scheduler_server::SchedulerServer;
+use datafusion_proto::physical_plan::PhysicalExtensionCodec;
 use datafusion_proto::protobuf::{LogicalPlanNode, PhysicalPlanNode};
 use futures::StreamExt;
 
+use crate::codec::ViewdagPhysicalCodec;
+
 /// The interface every node binds.
 pub const LOOPBACK: &str = "127.0.0.1";
+
+/// Which physical codec a node decodes plans with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum NodeCodec {
+    /// viewdag's: Ballista's own and viewdag's writer node.
+    #[default]
+    Viewdag,
+    /// Ballista's own only, as Ballista's stock `ballista-scheduler`/`ballista-executor`.
+    Ballista,
+}
+
+impl NodeCodec {
+    fn physical(self) -> Option<Arc<dyn PhysicalExtensionCodec>> {
+        match self {
+            NodeCodec::Viewdag => Some(Arc::new(ViewdagPhysicalCodec::default())),
+            NodeCodec::Ballista => None,
+        }
+    }
+}
 
 /// Seconds between an executor's heartbeats.
 const HEARTBEAT_SECONDS: u64 = 2;
@@ -36,8 +60,9 @@ const HEARTBEAT_SECONDS: u64 = 2;
 const EXECUTOR_TIMEOUT_SECONDS: u64 = 8;
 
 /// Serves a scheduler on `LOOPBACK:port` until the process ends.
-pub fn serve_scheduler(port: u16) -> Result<(), String> {
+pub fn serve_scheduler(port: u16, codec: NodeCodec) -> Result<(), String> {
     let config = SchedulerConfig {
+        override_physical_codec: codec.physical(),
         bind_host: LOOPBACK.to_string(),
         external_host: LOOPBACK.to_string(),
         bind_port: port,
@@ -85,8 +110,9 @@ async fn cancel_running_jobs_on_executor_loss(
 
 /// Serves an executor that registers with the scheduler on `LOOPBACK:scheduler_port`,
 /// serving shuffle data (Arrow Flight) on `flight_port` and tasks on `grpc_port`.
-pub fn serve_executor(scheduler_port: u16, flight_port: u16, grpc_port: u16) -> Result<(), String> {
+pub fn serve_executor(scheduler_port: u16, flight_port: u16, grpc_port: u16, codec: NodeCodec) -> Result<(), String> {
     let config = ExecutorProcessConfig {
+        override_physical_codec: codec.physical(),
         bind_host: LOOPBACK.to_string(),
         external_host: Some(LOOPBACK.to_string()),
         port: flight_port,

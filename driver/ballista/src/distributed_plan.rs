@@ -18,6 +18,7 @@
 //! - Uncorrelated scalar subqueries that yield at most one row become joins
 //!   (`scalar_subqueries`), since Ballista's executors cannot decode `ScalarSubqueryExec`.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -29,28 +30,31 @@ use datafusion::execution::SessionStateBuilder;
 use datafusion::execution::session_state::SessionState;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::physical_plan::ExecutionPlan;
-use viewdag_driver::TaskPlanning;
 use viewdag_driver::execute::TaskError;
 use viewdag_driver::sources::directory_url;
+use viewdag_driver::{TaskPlan, TaskPlanning};
 use viewdag_ir::{Code, Diagnostic, ProviderIdentity, SpecLocation};
 use viewdag_optimize::pipeline::optimize_physical_plan;
 use viewdag_optimize::pipeline::outcome::PhaseReporting;
 use viewdag_optimize::pipeline::physical_phase::initial_physical_plan;
 
-use crate::ballista_job::BallistaJobExec;
+use crate::ballista_job::{BallistaJobExec, ClusterJob};
+use crate::cluster_files::ClusterDataFiles;
 use crate::delta_files::DeltaFileScan;
 use crate::scalar_subqueries::scalar_subqueries_as_joins;
 use crate::scheduler_address::SchedulerAddress;
 
-/// The plan that runs `planning`'s task on the cluster behind `scheduler`: a one-partition
-/// plan whose rows come back from the Ballista job. A Delta table that cannot travel adds
-/// a diagnostic to `diagnostics` and fails the task.
+/// The plans that run `planning`'s task on the cluster behind `scheduler` (with `settings`
+/// added to the job's session): its rows coming back from the Ballista job (a one-partition
+/// plan), and the same job writing the table's data files on the executors. A Delta table
+/// that cannot travel adds a diagnostic to `diagnostics` and fails the task.
 pub(crate) fn distributed_task_plan(
     planning: &TaskPlanning<'_>,
     scheduler: &SchedulerAddress,
+    settings: &BTreeMap<String, String>,
     timeout: Duration,
     diagnostics: &mut Vec<Diagnostic>,
-) -> Result<Arc<dyn ExecutionPlan>, TaskError> {
+) -> Result<TaskPlan, TaskError> {
     let started = Instant::now();
     let task = planning.task();
     let view_name = task.view.as_str();
@@ -83,8 +87,10 @@ pub(crate) fn distributed_task_plan(
         })?
         .plan;
     let session_id = format!("viewdag-{}-{}", std::process::id(), task.id);
-    let job = BallistaJobExec::new(physical, scheduler.clone(), session.config(), session_id, timeout, started.elapsed());
-    Ok(Arc::new(job))
+    let job = ClusterJob::new(physical, scheduler.clone(), session.config(), settings, session_id, timeout, started.elapsed())
+        .map_err(|error| failed(format!("a cluster setting of the engine is refused: {}", error.strip_backtrace())))?;
+    let rows: Arc<dyn ExecutionPlan> = Arc::new(BallistaJobExec::new(job.clone()));
+    Ok(TaskPlan { rows, data_files: Some(Arc::new(ClusterDataFiles::new(job))) })
 }
 
 /// `plan` with each scan of a Delta identity reading its pinned files instead (scans in

@@ -48,7 +48,7 @@ pub use compiler::{
     CompileRequest, CompileResponse, Compiler, Execution, Planning, ProfileOverrides, Recording, SpecInput, SpecSource, ViewOutcome,
     ViewPlans, ViewStatus, read_spec_file, sort_by_position,
 };
-pub use engine::{EngineFactory, EngineUnavailable, LocalEngine, LocalEngines, TaskEngine, TaskPlanning};
+pub use engine::{EngineFactory, EngineUnavailable, LocalEngine, LocalEngines, TaskEngine, TaskPlan, TaskPlanning};
 pub use error::DriverError;
 pub use expect::ExpectationResult;
 pub use lab::{LabReport, LabRulepackResult, LabViewResult, run_lab};

@@ -1,9 +1,13 @@
-//! The Delta sink: a task's rows streamed into its Delta table in one commit (`run`).
+//! The Delta sink: a task's rows written into its Delta table in one commit (`run`) —
+//! streamed into deltalake's writer, or, when the task's engine writes the data files itself
+//! and the table takes them as they are (`files_commit`), committed from the engine's add
+//! actions without a row passing through the driver.
 //!
 //! ## Invariants
 //! - One commit or none: the rows stream from the plan into deltalake's writer (or merge),
-//!   and a failure anywhere — an execution error, a failed expectation at end of stream, a
-//!   lost commit — commits nothing, so the table stays at its previous version.
+//!   or the engine writes every file first; a failure anywhere — an execution error, a
+//!   failed expectation at end of stream, a failed engine write, a lost commit — commits
+//!   nothing, so the table stays at its previous version.
 //! - Every commit carries the run's number as viewdag's Delta application transaction
 //!   (`run_state::APP_ID`), which is how a resumed run knows an append already landed.
 //! - A table's first commit is made without retries and every commit carries the `txn`, so
@@ -27,8 +31,11 @@ use futures::future::BoxFuture;
 use futures::{FutureExt, TryStreamExt};
 use viewdag_ir::WriteMode;
 
+use super::data_files::DataFileWriteError;
 use super::error::{TaskError, is_commit_conflict};
+use super::files_commit::{StreamedBecause, commit_engine_files, engine_file_layout};
 use super::sink::TaskSink;
+use crate::engine::TaskPlan;
 use crate::execute::increment_merge::merge_increment;
 use crate::execute::merge::{MergeCounts, TableWrite, merge_into};
 use crate::planned_table::PlannedTable;
@@ -55,18 +62,67 @@ pub struct WrittenTable {
     pub rows: usize,
     /// For a `merge` output that merged: rows inserted, updated and deleted.
     pub merged: Option<MergeCounts>,
+    /// Who wrote the data files.
+    pub written_by: WrittenBy,
+}
+
+/// Who wrote a task's data files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WrittenBy {
+    /// The driver's writer, from the rows streamed to it, and why they were streamed.
+    Driver(StreamedBecause),
+    /// The task's engine, where the rows were computed (a cluster's executors): this many
+    /// files, committed by the driver.
+    Engine {
+        /// Data files added.
+        files: usize,
+    },
+}
+
+impl DeltaSink {
+    /// Writes `plan`'s rows: as data files by its engine when it offers to and the table
+    /// takes them as they are, else streamed into the driver's writer (`consume`).
+    pub async fn write_task(self, plan: TaskPlan, state: Arc<SessionState>) -> Result<WrittenTable, TaskError> {
+        let TaskPlan { rows, data_files } = plan;
+        let Some(writer) = data_files else {
+            return self.write_rows(rows, state, StreamedBecause::NoFileWriter).await;
+        };
+        let (table, url) = open_for_writing(&self.target).await?;
+        let layout = match engine_file_layout(&table, &url, &rows.schema(), &self.write) {
+            Ok(layout) => layout,
+            Err(because) => return self.write_rows(rows, state, because).await,
+        };
+        let files = match writer.write_data_files(layout.clone()).await {
+            Ok(files) => files,
+            Err(DataFileWriteError::Failed(error)) => return Err(error),
+            Err(DataFileWriteError::Unsupported(why)) => {
+                return self.write_rows(rows, state, StreamedBecause::EngineCannotWrite(why)).await;
+            }
+        };
+        let added = files.adds.len();
+        let commit = commit_properties(self.run, table.version().is_none());
+        let (table, rows) = commit_engine_files(table, &layout, files, self.write.mode, commit).await?;
+        Ok(WrittenTable { table, rows, merged: None, written_by: WrittenBy::Engine { files: added } })
+    }
+
+    /// Streams `rows` into the driver's writer (`because` says why not engine-written files).
+    pub async fn write_rows(
+        self,
+        rows: Arc<dyn ExecutionPlan>,
+        state: Arc<SessionState>,
+        because: StreamedBecause,
+    ) -> Result<WrittenTable, TaskError> {
+        let DeltaSink { target, write, run } = self;
+        let (table, rows, merged) = write_plan(&target, rows, &state, &write, run).await?;
+        Ok(WrittenTable { table, rows, merged, written_by: WrittenBy::Driver(because) })
+    }
 }
 
 impl TaskSink for DeltaSink {
     type Written = WrittenTable;
 
     fn consume(self, plan: Arc<dyn ExecutionPlan>, state: Arc<SessionState>) -> BoxFuture<'static, Result<WrittenTable, TaskError>> {
-        async move {
-            let DeltaSink { target, write, run } = self;
-            let (table, rows, merged) = write_plan(&target, plan, &state, &write, run).await?;
-            Ok(WrittenTable { table, rows, merged })
-        }
-        .boxed()
+        self.write_rows(plan, state, StreamedBecause::NoFileWriter).boxed()
     }
 }
 
@@ -84,10 +140,7 @@ pub async fn write_plan(
 ) -> Result<(DeltaTable, usize, Option<MergeCounts>), TaskError> {
     let TableWrite { mode, partition_by, unique_key: _, delete_not_matched_by_source: _, replace_where, merge_schema, group_merge } = write;
     let mode = *mode;
-    std::fs::create_dir_all(target).map_err(|error| TaskError::Table(format!("cannot create {}: {error}", target.display())))?;
-    let url = directory_url(target).map_err(TaskError::Table)?;
-    let table =
-        DeltaTable::try_from_url(url).await.map_err(|error| TaskError::Table(format!("cannot open {}: {error}", target.display())))?;
+    let (table, _) = open_for_writing(target).await?;
     let input = LogicalPlanBuilder::scan("viewdag_task", provider_as_source(Arc::new(PlannedTable::new(Arc::clone(&plan)))), None)
         .and_then(LogicalPlanBuilder::build)
         .map_err(|error| TaskError::Planning(error.strip_backtrace()))?;
@@ -97,14 +150,8 @@ pub async fn write_plan(
         .with_query_planner(DeltaPlanner::new())
         .with_physical_optimizer_rules(Vec::new())
         .build();
-    // A first commit must not retry: deltalake would land it as version 1 on top of a
-    // concurrent creator's version 0 without removing that one's files.
     let creating = table.version().is_none();
-    let mut commit =
-        CommitProperties::default().with_application_transaction(Transaction::new(APP_ID, i64::try_from(run).unwrap_or(i64::MAX)));
-    if creating {
-        commit = commit.with_max_retries(0);
-    }
+    let commit = commit_properties(run, creating);
     if let Some(group_merge) = group_merge {
         // An incremental refresh merges into the table its last refresh wrote.
         if creating {
@@ -148,6 +195,25 @@ pub async fn write_plan(
     // version it made), else the plan's metrics.
     let rows = committed_rows(&written).await.or_else(|| plan.metrics().and_then(|metrics| metrics.output_rows())).unwrap_or(0);
     Ok((written, rows, None))
+}
+
+/// The Delta table at `target` (created as a directory if needed; no version yet when it
+/// has no log) and its URL.
+async fn open_for_writing(target: &Path) -> Result<(DeltaTable, url::Url), TaskError> {
+    std::fs::create_dir_all(target).map_err(|error| TaskError::Table(format!("cannot create {}: {error}", target.display())))?;
+    let url = directory_url(target).map_err(TaskError::Table)?;
+    let table = DeltaTable::try_from_url(url.clone())
+        .await
+        .map_err(|error| TaskError::Table(format!("cannot open {}: {error}", target.display())))?;
+    Ok((table, url))
+}
+
+/// How every task commit is made: with viewdag's application transaction at `run`, and
+/// without retries when it creates the table — deltalake would land a retried first commit
+/// as version 1 on top of a concurrent creator's version 0 without removing that one's files.
+fn commit_properties(run: u64, creating: bool) -> CommitProperties {
+    let commit = CommitProperties::default().with_application_transaction(Transaction::new(APP_ID, i64::try_from(run).unwrap_or(i64::MAX)));
+    if creating { commit.with_max_retries(0) } else { commit }
 }
 
 /// `num_added_rows` of the commit `table`'s state is at (the one just made).
