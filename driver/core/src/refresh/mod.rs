@@ -6,8 +6,10 @@
 //! `crate::execute::increment_merge`).
 
 pub mod change_detection;
+pub mod decide;
 pub mod increment_sources;
 pub mod path;
+pub(crate) mod prepare;
 
 pub use change_detection::{Appended, DetectedChange, RewriteCause};
 pub use path::{AppendedRelation, AppendedSummary, FullRefreshReason, RefreshPath, RefreshSummary};
