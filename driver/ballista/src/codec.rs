@@ -10,8 +10,11 @@
 //! - A buffer this codec writes for a viewdag node starts with [`MARKER`]; every other node
 //!   and buffer is Ballista's codec's, byte for byte, so a plan without viewdag nodes encodes
 //!   exactly as Ballista's own client would.
-//! - The encoded node holds the table URL, the layout and nothing else: no credentials.
+//! - The encoded node holds the table URL, the layout and the task's expectations (their
+//!   expressions as datafusion-proto physical expressions, a relationship's loaded values):
+//!   no credentials.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use ballista_core::serde::BallistaPhysicalExtensionCodec;
@@ -19,9 +22,14 @@ use datafusion::arrow::datatypes::Schema;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::TaskContext;
 use datafusion::physical_plan::ExecutionPlan;
+use datafusion_proto::physical_plan::from_proto::parse_physical_expr;
+use datafusion_proto::physical_plan::to_proto::serialize_physical_expr;
 use datafusion_proto::physical_plan::{PhysicalExtensionCodec, PhysicalProtoConverterExtension};
+use datafusion_proto::protobuf::PhysicalExprNode;
 use prost::Message;
 use viewdag_driver::execute::{DataFileLayout, StatisticsColumns};
+use viewdag_driver::expect::{Check, CompiledExpectation, CompiledExpectations};
+use viewdag_ir::OnFail;
 
 use crate::delta_write_exec::DeltaWriteExec;
 
@@ -53,6 +61,41 @@ struct DeltaWriteNode {
     named_stats_columns: bool,
     #[prost(uint64, tag = "7")]
     target_file_size: u64,
+    /// The task's expectations, checked before the rows are written (none: unchecked).
+    #[prost(message, repeated, tag = "8")]
+    expectations: Vec<ExpectationNode>,
+    #[prost(bool, tag = "9")]
+    checks_expectations: bool,
+}
+
+/// One compiled expectation on the wire.
+#[derive(Clone, PartialEq, Message)]
+struct ExpectationNode {
+    #[prost(string, tag = "1")]
+    owner: String,
+    #[prost(string, tag = "2")]
+    name: String,
+    /// `warn`, `drop` or `fail`.
+    #[prost(string, tag = "3")]
+    on_fail: String,
+    /// `row`, `relationship`, `unique` or `row_count`.
+    #[prost(string, tag = "4")]
+    kind: String,
+    #[prost(message, optional, tag = "5")]
+    passes: Option<PhysicalExprNode>,
+    #[prost(uint64, repeated, tag = "6")]
+    columns: Vec<u64>,
+    #[prost(string, tag = "7")]
+    to: String,
+    #[prost(string, tag = "8")]
+    to_column: String,
+    /// A relationship's values, sorted.
+    #[prost(string, repeated, tag = "9")]
+    values: Vec<String>,
+    #[prost(uint64, optional, tag = "10")]
+    min: Option<u64>,
+    #[prost(uint64, optional, tag = "11")]
+    max: Option<u64>,
 }
 
 impl PhysicalExtensionCodec for ViewdagPhysicalCodec {
@@ -71,7 +114,18 @@ impl PhysicalExtensionCodec for ViewdagPhysicalCodec {
         };
         let node = DeltaWriteNode::decode(encoded)
             .map_err(|error| DataFusionError::Internal(format!("a DeltaWriteExec that does not decode: {error}")))?;
-        Ok(Arc::new(DeltaWriteExec::new(Arc::clone(input), layout_of(node)?)))
+        let expectations = if node.checks_expectations {
+            let schema = input.schema();
+            let decoded = node
+                .expectations
+                .iter()
+                .map(|expectation| expectation_of(expectation, &|passes| parse_physical_expr(passes, ctx, &schema, self)))
+                .collect::<Result<Vec<_>>>()?;
+            Some(Arc::new(CompiledExpectations { expectations: decoded }))
+        } else {
+            None
+        };
+        Ok(Arc::new(DeltaWriteExec::new(Arc::clone(input), layout_of(node)?, expectations)))
     }
 
     fn try_encode(
@@ -83,8 +137,17 @@ impl PhysicalExtensionCodec for ViewdagPhysicalCodec {
         let Some(write) = node.downcast_ref::<DeltaWriteExec>() else {
             return self.ballista.try_encode(node, buf, proto_converter);
         };
+        let mut node = node_of(write.layout())?;
+        if let Some(expectations) = write.expectations() {
+            node.checks_expectations = true;
+            node.expectations = expectations
+                .expectations
+                .iter()
+                .map(|expectation| expectation_node(expectation, &|passes| serialize_physical_expr(passes, self)))
+                .collect::<Result<Vec<_>>>()?;
+        }
         buf.extend_from_slice(MARKER);
-        node_of(write.layout())?.encode(buf).map_err(|error| DataFusionError::Internal(format!("cannot encode a DeltaWriteExec: {error}")))
+        node.encode(buf).map_err(|error| DataFusionError::Internal(format!("cannot encode a DeltaWriteExec: {error}")))
     }
 }
 
@@ -103,12 +166,85 @@ fn node_of(layout: &DataFileLayout) -> Result<DeltaWriteNode> {
         stats_columns,
         named_stats_columns,
         target_file_size: *target_file_size,
+        expectations: Vec::new(),
+        checks_expectations: false,
     })
 }
 
+fn expectation_node(
+    expectation: &CompiledExpectation,
+    encode: &dyn Fn(&Arc<dyn datafusion::physical_plan::PhysicalExpr>) -> Result<PhysicalExprNode>,
+) -> Result<ExpectationNode> {
+    let CompiledExpectation { owner, name, on_fail, check } = expectation;
+    let mut node =
+        ExpectationNode { owner: owner.clone(), name: name.clone(), on_fail: on_fail.as_str().to_string(), ..ExpectationNode::default() };
+    let index = |column: usize| u64::try_from(column).unwrap_or(u64::MAX);
+    match check {
+        Check::Row { passes } => {
+            node.kind = "row".to_string();
+            node.passes = Some(encode(passes)?);
+        }
+        Check::Relationship { column, to, to_column, values } => {
+            node.kind = "relationship".to_string();
+            node.columns = vec![index(*column)];
+            node.to = to.clone();
+            node.to_column = to_column.clone();
+            let mut sorted: Vec<String> = values.iter().cloned().collect();
+            sorted.sort();
+            node.values = sorted;
+        }
+        Check::Unique { columns } => {
+            node.kind = "unique".to_string();
+            node.columns = columns.iter().map(|column| index(*column)).collect();
+        }
+        Check::RowCount { min, max } => {
+            node.kind = "row_count".to_string();
+            node.min = *min;
+            node.max = *max;
+        }
+    }
+    Ok(node)
+}
+
+fn expectation_of(
+    node: &ExpectationNode,
+    decode: &dyn Fn(&PhysicalExprNode) -> Result<Arc<dyn datafusion::physical_plan::PhysicalExpr>>,
+) -> Result<CompiledExpectation> {
+    let invalid = |what: &str| DataFusionError::Internal(format!("expectation `{}` on the wire: {what}", node.name));
+    let on_fail = match node.on_fail.as_str() {
+        "warn" => OnFail::Warn,
+        "drop" => OnFail::Drop,
+        "fail" => OnFail::Fail,
+        other => return Err(invalid(&format!("on_fail `{other}`"))),
+    };
+    let column = |index: &u64| usize::try_from(*index).map_err(|_| invalid("a column index"));
+    let check = match node.kind.as_str() {
+        "row" => Check::Row { passes: decode(node.passes.as_ref().ok_or_else(|| invalid("no expression"))?)? },
+        "relationship" => Check::Relationship {
+            column: column(node.columns.first().ok_or_else(|| invalid("no column"))?)?,
+            to: node.to.clone(),
+            to_column: node.to_column.clone(),
+            values: Arc::new(node.values.iter().cloned().collect::<HashSet<String>>()),
+        },
+        "unique" => Check::Unique { columns: node.columns.iter().map(column).collect::<Result<_>>()? },
+        "row_count" => Check::RowCount { min: node.min, max: node.max },
+        other => return Err(invalid(&format!("kind `{other}`"))),
+    };
+    Ok(CompiledExpectation { owner: node.owner.clone(), name: node.name.clone(), on_fail, check })
+}
+
 fn layout_of(node: DeltaWriteNode) -> Result<DataFileLayout> {
-    let DeltaWriteNode { table_url, schema, partition_columns, indexed_columns, stats_columns, named_stats_columns, target_file_size } =
-        node;
+    let DeltaWriteNode {
+        table_url,
+        schema,
+        partition_columns,
+        indexed_columns,
+        stats_columns,
+        named_stats_columns,
+        target_file_size,
+        expectations: _,
+        checks_expectations: _,
+    } = node;
     let schema = schema.ok_or_else(|| DataFusionError::Internal("a DeltaWriteExec without its schema".to_string()))?;
     let statistics = match (named_stats_columns, indexed_columns) {
         (true, _) => StatisticsColumns::Named(stats_columns),

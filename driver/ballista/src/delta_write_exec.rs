@@ -4,8 +4,11 @@
 //! object store, through the executor's own object-store registry), with deltalake's
 //! `DeltaWriter` — the writer deltalake's own write uses, so files, partition directories
 //! and statistics are what a local write makes. It outputs one row per partition: the add
-//! actions of the files it finished (JSON) and how many rows they hold. The driver collects
-//! those rows and makes the one Delta commit (`viewdag_driver::execute::files_commit`).
+//! actions of the files it finished (JSON), how many rows they hold and, when the task has
+//! expectations, what they found on the partition's rows (checked before the rows are
+//! written; `drop` expectations drop rows here). The driver collects those rows, adds the
+//! expectations' counts up and makes the one Delta commit — or none
+//! (`viewdag_driver::execute::files_commit`).
 //!
 //! Not DataFusion's `DataSinkExec`, which needs a single input partition (so one task on one
 //! executor would write everything).
@@ -39,41 +42,56 @@ use futures::StreamExt;
 use object_store::ObjectStore;
 use object_store::prefix::PrefixStore;
 use viewdag_driver::execute::{DataFileLayout, StatisticsColumns};
+use viewdag_driver::expect::{CompiledExpectations, ExpectationChecker};
 
 /// The column of the add actions (a JSON array of Delta add actions) in the node's output.
 pub const ADDS_COLUMN: &str = "adds";
 /// The column of the rows written in the node's output.
 pub const ROWS_COLUMN: &str = "rows";
+/// The column of the expectations' counts (JSON `ExpectationCounts`; empty without expectations).
+pub const EXPECTATIONS_COLUMN: &str = "expectations";
 
 /// Writes each input partition as Delta data files laid out as `layout` says.
 #[derive(Debug)]
 pub struct DeltaWriteExec {
     input: Arc<dyn ExecutionPlan>,
     layout: DataFileLayout,
+    /// Checked on the rows before they are written.
+    expectations: Option<Arc<CompiledExpectations>>,
     properties: Arc<PlanProperties>,
 }
 
 impl DeltaWriteExec {
-    /// Writes `input`'s rows (whose columns are the layout's, in any encoding Arrow can cast).
-    pub fn new(input: Arc<dyn ExecutionPlan>, layout: DataFileLayout) -> Self {
+    /// Writes `input`'s rows (whose columns are the layout's, in any encoding Arrow can cast),
+    /// checking `expectations` on them first.
+    pub fn new(input: Arc<dyn ExecutionPlan>, layout: DataFileLayout, expectations: Option<Arc<CompiledExpectations>>) -> Self {
         let properties = Arc::new(PlanProperties::new(
             EquivalenceProperties::new(output_schema()),
             Partitioning::UnknownPartitioning(input.output_partitioning().partition_count()),
             EmissionType::Final,
             Boundedness::Bounded,
         ));
-        DeltaWriteExec { input, layout, properties }
+        DeltaWriteExec { input, layout, expectations, properties }
     }
 
     /// Where and how the files are written.
     pub fn layout(&self) -> &DataFileLayout {
         &self.layout
     }
+
+    /// What is checked on the rows.
+    pub fn expectations(&self) -> Option<&Arc<CompiledExpectations>> {
+        self.expectations.as_ref()
+    }
 }
 
-/// One row per partition: its add actions and its rows.
+/// One row per partition: its add actions, its rows and its expectations' counts.
 pub fn output_schema() -> SchemaRef {
-    Arc::new(Schema::new(vec![Field::new(ADDS_COLUMN, DataType::Utf8, false), Field::new(ROWS_COLUMN, DataType::UInt64, false)]))
+    Arc::new(Schema::new(vec![
+        Field::new(ADDS_COLUMN, DataType::Utf8, false),
+        Field::new(ROWS_COLUMN, DataType::UInt64, false),
+        Field::new(EXPECTATIONS_COLUMN, DataType::Utf8, false),
+    ]))
 }
 
 impl DisplayAs for DeltaWriteExec {
@@ -101,7 +119,7 @@ impl ExecutionPlan for DeltaWriteExec {
 
     fn with_new_children(self: Arc<Self>, mut children: Vec<Arc<dyn ExecutionPlan>>) -> Result<Arc<dyn ExecutionPlan>> {
         match children.len() {
-            1 => Ok(Arc::new(DeltaWriteExec::new(children.remove(0), self.layout.clone()))),
+            1 => Ok(Arc::new(DeltaWriteExec::new(children.remove(0), self.layout.clone(), self.expectations.clone()))),
             count => Err(DataFusionError::Internal(format!("DeltaWriteExec has one child, not {count}"))),
         }
     }
@@ -110,7 +128,8 @@ impl ExecutionPlan for DeltaWriteExec {
         let input = self.input.execute(partition, Arc::clone(&context))?;
         let store = table_store(&context, &self.layout)?;
         let layout = self.layout.clone();
-        let written = futures::stream::once(async move { write_partition(input, store, &layout).await });
+        let checker = self.expectations.clone().map(ExpectationChecker::new);
+        let written = futures::stream::once(async move { write_partition(input, store, &layout, checker).await });
         Ok(Box::pin(RecordBatchStreamAdapter::new(output_schema(), written)))
     }
 }
@@ -130,6 +149,7 @@ async fn write_partition(
     mut input: SendableRecordBatchStream,
     store: Arc<dyn ObjectStore>,
     layout: &DataFileLayout,
+    mut checker: Option<ExpectationChecker>,
 ) -> Result<RecordBatch> {
     let (indexed_columns, stats_columns) = match &layout.statistics {
         StatisticsColumns::Leading(count) => (indexed_columns(&count.to_string())?, None),
@@ -148,7 +168,11 @@ async fn write_partition(
     let mut writer = DeltaWriter::new(store, config);
     let mut rows: u64 = 0;
     while let Some(batch) = input.next().await {
-        let written = match batch.and_then(|batch| cast_to_layout(&batch, &layout.schema)) {
+        let checked = batch.and_then(|batch| match checker.as_mut() {
+            Some(checker) => checker.check_batch(&batch),
+            None => Ok(batch),
+        });
+        let written = match checked.and_then(|batch| cast_to_layout(&batch, &layout.schema)) {
             Ok(batch) => {
                 rows += batch.num_rows() as u64;
                 writer.write(&batch).await.map_err(|error| DataFusionError::External(Box::new(error)))
@@ -164,7 +188,12 @@ async fn write_partition(
     let mut adds: Vec<Add> = writer.close().await.map_err(|error| DataFusionError::External(Box::new(error)))?;
     adds.sort_by(|left, right| left.path.cmp(&right.path));
     let adds = serde_json::to_string(&adds).map_err(|error| DataFusionError::External(Box::new(error)))?;
-    let columns: Vec<ArrayRef> = vec![Arc::new(StringArray::from(vec![adds])), Arc::new(UInt64Array::from(vec![rows]))];
+    let counts = match &checker {
+        Some(checker) => serde_json::to_string(checker.counts()).map_err(|error| DataFusionError::External(Box::new(error)))?,
+        None => String::new(),
+    };
+    let columns: Vec<ArrayRef> =
+        vec![Arc::new(StringArray::from(vec![adds])), Arc::new(UInt64Array::from(vec![rows])), Arc::new(StringArray::from(vec![counts]))];
     Ok(RecordBatch::try_new(output_schema(), columns)?)
 }
 

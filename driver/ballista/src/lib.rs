@@ -42,5 +42,5 @@ mod scalar_subqueries;
 mod scheduler_address;
 
 pub use engine::{BallistaEngine, DEFAULT_TASK_TIMEOUT, Engines};
-pub use job_phases::{JobPhases, take_finished_jobs};
+pub use job_phases::{JobPhases, StageFigures, record_stage_figures, take_finished_jobs};
 pub use scheduler_address::{NotASchedulerAddress, SchedulerAddress};

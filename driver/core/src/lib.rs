@@ -29,7 +29,7 @@ pub mod engine;
 pub mod error;
 pub mod execute;
 mod existing;
-mod expect;
+pub mod expect;
 pub mod graph;
 mod lab;
 mod planned_table;
@@ -40,7 +40,9 @@ pub mod run;
 mod run_lock;
 pub mod run_report;
 pub mod run_state;
+mod runtime;
 pub mod select;
+pub mod source_watch;
 pub mod sources;
 mod stats;
 
@@ -53,6 +55,7 @@ pub use error::DriverError;
 pub use expect::ExpectationResult;
 pub use lab::{LabReport, LabRulepackResult, LabViewResult, run_lab};
 pub use run::{AuditSummary, Progress, RunOptions, RunReport, TaskOutcome, TaskReport};
+pub use runtime::AsyncRuntime;
 pub use stats::{RecompileStats, StageStats};
 /// The artifact crate, for callers that read bundles (tests, tools).
 pub use viewdag_artifact;

@@ -29,7 +29,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use datafusion::execution::session_state::SessionState;
-use datafusion::physical_plan::ExecutionPlan;
 use deltalake::DeltaTable;
 use futures::FutureExt;
 use salsa::Setter;
@@ -48,10 +47,10 @@ pub use crate::execute::AuditSummary;
 use crate::execute::merge::{MergeCounts, TableWrite};
 use crate::execute::pushdown_audit::audit_claims;
 use crate::execute::{
-    Decision, DeltaSink, Execution, RunError, Schedule, StreamedBecause, TaskDriver, TaskError, TaskEvent, WrittenBy, WrittenTable, execute,
+    Decision, DeltaSink, Execution, RunError, Schedule, TaskChecks, TaskDriver, TaskError, TaskEvent, WrittenBy, WrittenTable, execute,
 };
 use crate::expect::exec::ExpectationTally;
-use crate::expect::{CompiledExpectations, ExpectationExec, ExpectationResult};
+use crate::expect::{CompiledExpectations, ExpectationResult};
 use crate::run_lock::{LockError, ProjectLock};
 use crate::refresh::decide::{RecordedRefresh, RefreshFacts};
 use crate::refresh::prepare::{PreparedRefresh, increment_write_of};
@@ -720,25 +719,13 @@ impl TaskDriver for RunDriver<'_> {
 }
 
 /// Executes a prepared plan: audits its `Exact` claims, then writes its table — through its
-/// engine's data-file writer when it has one and the table takes its files, else by
-/// streaming the rows into the Delta sink, checking the task's expectations on the way (so a
-/// task with expectations always streams). Runs on the runtime (the executor catches its
-/// panics).
+/// engine's data-file writer when it has one and the table takes its files (the engine then
+/// checks the task's expectations where it writes), else by streaming the rows into the
+/// Delta sink, checking the expectations on the way. Runs on the runtime (the executor
+/// catches its panics).
 async fn execute_task(view: String, prepared: PreparedTask, target: PathBuf, run: u64) -> Result<Executed, TaskError> {
     let PreparedTask { plan, state, write, expectations, tally, claims, policy, fingerprint: _, refresh: _ } = prepared;
     let audits = audit_claims(&view, &claims, policy, &state).await?;
-    let sink = DeltaSink { target, write, run };
-    let written = if expectations.is_empty() {
-        sink.write_task(plan, state).await?
-    } else {
-        let because = match (&plan.data_files, sink.write.mode) {
-            (None, _) => StreamedBecause::NoFileWriter,
-            // A merge's key check is an expectation; the mode alone would stream its rows.
-            (Some(_), mode @ (WriteMode::Merge | WriteMode::ReplaceWhere)) => StreamedBecause::WriteMode(mode),
-            (Some(_), WriteMode::Overwrite | WriteMode::Append) => StreamedBecause::Expectations,
-        };
-        let rows: Arc<dyn ExecutionPlan> = Arc::new(ExpectationExec::new(plan.rows, expectations, tally));
-        sink.write_rows(rows, state, because).await?
-    };
+    let written = DeltaSink { target, write, run }.write_task(plan, state, TaskChecks { expectations, tally }).await?;
     Ok(Executed { written, audits })
 }

@@ -61,8 +61,9 @@ fn written_by_executors(report: &RunReport, task: &str) -> bool {
 /// The shop example (a Delta source, Parquet, CSV, a materialized view, a partitioned
 /// output, expectations, a merge output), then a second spec reading an output back as a
 /// Delta source, appending twice and writing a partitioned output: the cluster writes what a
-/// local run writes, commit for commit. The executors write the data files of the plain
-/// outputs; tasks with expectations and the merge output stream their rows to the driver.
+/// local run writes, commit for commit, with the same expectation counts. The executors
+/// write the data files (checking the expectations as they write); the merge output streams
+/// its rows to the driver.
 #[test]
 fn the_shop_example_on_a_cluster_writes_the_tables_of_a_local_run() {
     let cluster = start_cluster(2);
@@ -81,17 +82,13 @@ fn the_shop_example_on_a_cluster_writes_the_tables_of_a_local_run() {
         "{:?}",
         writers(&local_report)
     );
-    let expected = [
-        ("view:enriched", Some(WrittenBy::Driver(StreamedBecause::Expectations))),
-        ("output:revenue", Some(WrittenBy::Driver(StreamedBecause::Expectations))),
-        ("output:labels", Some(WrittenBy::Driver(StreamedBecause::WriteMode(viewdag_ir::WriteMode::Merge)))),
-    ];
-    for (task, written_by) in expected {
-        let report = remote_report.tasks.iter().find(|report| report.id == task).expect("the task ran");
-        assert_eq!(report.written_by, written_by, "{task}");
-    }
-    for task in ["output:top_regions", "output:largest_orders"] {
+    let labels = remote_report.tasks.iter().find(|report| report.id == "output:labels").expect("the task ran");
+    assert_eq!(labels.written_by, Some(WrittenBy::Driver(StreamedBecause::WriteMode(viewdag_ir::WriteMode::Merge))));
+    for task in ["view:enriched", "output:revenue", "output:top_regions", "output:largest_orders"] {
         assert!(written_by_executors(&remote_report, task), "{task}: {:?}", writers(&remote_report));
+    }
+    for (local_task, remote_task) in local_report.tasks.iter().zip(&remote_report.tasks) {
+        assert_eq!(local_task.expectations, remote_task.expectations, "{}: the same expectation counts", local_task.id);
     }
 
     // A Delta source written by a run (not partitioned) read back, and an append output.
@@ -318,18 +315,20 @@ outputs:
     let victim = cluster.executor_pids[0];
     let options =
         RunOptions { engine: Some(Arc::new(cluster.engine().with_task_timeout(Duration::from_secs(60)))), ..RunOptions::default() };
+    let mut killer = None;
     let report = Compiler::new()
         .unwrap()
         .run_with(&CompileRequest::new(&spec), &options, &mut |progress| {
             if let viewdag_driver::Progress::Started { .. } = progress {
                 let victim = victim.to_string();
-                std::thread::spawn(move || {
-                    std::thread::sleep(Duration::from_millis(1500));
+                killer = Some(std::thread::spawn(move || {
+                    std::thread::sleep(Duration::from_millis(700));
                     let _ = Command::new("kill").args(["-KILL", &victim]).status();
-                });
+                }));
             }
         })
         .expect("readable");
+    killer.expect("the task started").join().expect("the executor is killed");
     let task = &report.tasks[0];
     let table = project.path().join("out/pairs");
     match &task.outcome {
@@ -593,4 +592,80 @@ fn a_cluster_without_viewdag_codec_streams_rows_to_the_driver() {
             task.written_by
         );
     }
+}
+
+/// `viewdag cluster --work-dir DIR --task-slots 1`: the executors' shuffle files go into a
+/// directory of the cluster's own under DIR, which is gone once the cluster stopped.
+#[test]
+fn the_cluster_keeps_its_shuffle_files_in_a_work_directory_of_its_own() {
+    let parent = tempfile::tempdir().unwrap();
+    let arguments = ["--work-dir", parent.path().to_str().unwrap(), "--task-slots", "1"];
+    let mut cluster = LocalCluster::start_with(Path::new(env!("CARGO_BIN_EXE_viewdag-cli")), 1, &arguments);
+    let work_dir = parent.path().join(format!("viewdag-cluster-{}", cluster.supervisor.id()));
+    assert!(work_dir.join("executor-1").is_dir() || work_dir.is_dir(), "{work_dir:?}");
+    let project = project_with_rows(2, 5_000);
+    let spec = "version: 1\nsources:\n  big: { format: parquet, path: data/big }\nviews:\n  by_text:\n    aggregate: { input: big, group_by: [s], measures: { n: \"count(*)\" } }\noutputs:\n  by_text: { view: by_text, path: out/by_text }\n";
+    let report = run_on(&project.write_spec("spec.yaml", spec), cluster.engine());
+    assert!(report.succeeded(), "{:?}", report.tasks);
+    let files = |directory: &Path| walk(directory).len();
+    assert!(files(&work_dir) > 0, "the shuffle files are in the cluster's work directory");
+    assert!(cluster.stop().success());
+    assert!(!work_dir.exists(), "removed when the cluster stops");
+}
+
+fn walk(directory: &Path) -> Vec<std::path::PathBuf> {
+    let Ok(entries) = std::fs::read_dir(directory) else { return Vec::new() };
+    entries.filter_map(Result::ok).flat_map(|entry| if entry.path().is_dir() { walk(&entry.path()) } else { vec![entry.path()] }).collect()
+}
+
+/// Expectations checked by the executors as they write (every kind: `not_null`, `unique`,
+/// `accepted_values`, `relationships`, `row_count`, and predicates that warn, drop and fail)
+/// count exactly what a local run counts: a passing task commits the rows a local run
+/// commits (dropped rows left out), a failing one commits nothing, and a task whose two
+/// `unique` keys cannot both be checked by partition streams its rows to the driver.
+#[test]
+fn expectations_checked_on_the_executors_count_what_a_local_run_counts() {
+    let cluster = start_cluster(2);
+    let spec = r#"
+version: 1
+sources:
+  big: { format: parquet, path: data/big }
+views:
+  checked:
+    project: { input: big, columns: { id: id, k: k, s: s, v: v } }
+    expect:
+      not_null: [id]
+      unique: [id]
+      accepted_values: { s: [t0, t1, t2, t3, t4] }
+      relationships: { k: { to: big, column: k } }
+      small_v: { predicate: "v < 900", on_fail: drop }
+      positive_v: { predicate: "v > 0", on_fail: warn }
+outputs:
+  checked: { view: checked, path: out/checked, partition_by: [s], expect: { row_count: { min: 1 } } }
+  failing: { view: checked, path: out/failing, expect: { not_five: { predicate: "v <> 5" } } }
+  two_keys: { view: checked, path: out/two_keys, expect: { unique: [k, id] } }
+"#;
+    let (local, remote) = (project_with_rows(4, 25_000), project_with_rows(4, 25_000));
+    let local_report = run_on(&local.write_spec("spec.yaml", spec), LocalEngine);
+    let remote_report = run_on(&remote.write_spec("spec.yaml", spec), cluster.engine());
+    for (local_task, remote_task) in local_report.tasks.iter().zip(&remote_report.tasks) {
+        assert_eq!(local_task.id, remote_task.id);
+        assert!(!remote_task.expectations.is_empty(), "{}", remote_task.id);
+        assert_eq!(local_task.expectations, remote_task.expectations, "{}", local_task.id);
+    }
+    let task = |report: &RunReport, id: &str| report.tasks.iter().find(|task| task.id == id).cloned().expect("the task ran");
+    let checked = task(&remote_report, "output:checked");
+    assert!(matches!(checked.outcome, TaskOutcome::Written { rows: 90_000, .. }), "10% of the rows dropped: {:?}", checked.outcome);
+    assert!(written_by_executors(&remote_report, "output:checked"), "{:?}", writers(&remote_report));
+    assert_eq!(read_delta_rows(&local.path().join("out/checked")), read_delta_rows(&remote.path().join("out/checked")));
+    let failing = task(&remote_report, "output:failing");
+    assert!(
+        matches!(&failing.outcome, TaskOutcome::Failed { error } if error.to_string().contains("expectations failed, nothing committed")),
+        "{:?}",
+        failing.outcome
+    );
+    assert_eq!(delta_version(&remote.path().join("out/failing")), None);
+    let two_keys = task(&remote_report, "output:two_keys");
+    assert!(matches!(two_keys.written_by, Some(WrittenBy::Driver(StreamedBecause::EngineCannotWrite(_)))), "{:?}", two_keys.written_by);
+    assert_eq!(read_delta_rows(&local.path().join("out/two_keys")), read_delta_rows(&remote.path().join("out/two_keys")));
 }

@@ -254,6 +254,7 @@ impl viewdag_driver::execute::DataFileWriter for FilesWrittenMeanwhile {
     fn write_data_files(
         &self,
         layout: viewdag_driver::execute::DataFileLayout,
+        _expectations: Option<Arc<viewdag_driver::expect::CompiledExpectations>>,
     ) -> std::pin::Pin<
         Box<
             dyn std::future::Future<Output = Result<viewdag_driver::execute::WrittenDataFiles, viewdag_driver::execute::DataFileWriteError>>
@@ -283,7 +284,7 @@ impl viewdag_driver::execute::DataFileWriter for FilesWrittenMeanwhile {
                 let other = deltalake::DeltaTable::try_from_url(layout.table_url.clone()).await.unwrap();
                 other.write(concurrent).with_save_mode(deltalake::protocol::SaveMode::Overwrite).await.unwrap();
             }
-            Ok(viewdag_driver::execute::WrittenDataFiles { adds, rows })
+            Ok(viewdag_driver::execute::WrittenDataFiles { adds, rows, expectations: None })
         })
     }
 }
@@ -314,7 +315,7 @@ fn engine_written_files_commit_once_or_lose_to_a_concurrent_writer() {
                 .unwrap();
         let plan = TaskPlan { rows, data_files: Some(Arc::new(FilesWrittenMeanwhile { batches, concurrent })) };
         let sink = DeltaSink { target: target.to_path_buf(), write: TableWrite { mode, ..TableWrite::default() }, run: 7 };
-        runtime.block_on(sink.write_task(plan, Arc::new(context.state())))
+        runtime.block_on(sink.write_task(plan, Arc::new(context.state()), viewdag_driver::execute::TaskChecks::default()))
     };
     let directory = tempfile::tempdir().unwrap();
     let alone = directory.path().join("alone");

@@ -12,20 +12,31 @@
 //!   file of the task was written; a failure returns an error and nothing is committed
 //!   (files already written stay unreferenced by the log, see the README).
 //! - Paths in the add actions are relative to the table's root.
+//! - When the driver hands over the task's expectations, the engine checks them on the rows
+//!   as it writes them (dropping what `drop` expectations reject) and returns the counts; the
+//!   driver decides from them whether to commit. An engine that cannot check them returns
+//!   `Unsupported` having written nothing.
 
 use std::fmt;
+use std::sync::Arc;
 
 use datafusion::arrow::datatypes::SchemaRef;
 use deltalake::kernel::Add;
 use futures::future::BoxFuture;
 
 use super::error::TaskError;
+use crate::expect::{CompiledExpectations, ExpectationCounts};
 
 /// Writes one task's rows as Parquet data files of a Delta table.
 pub trait DataFileWriter: fmt::Debug + Send + Sync {
-    /// Writes every row of the task as data files laid out as `layout` says and returns
-    /// their add actions, or fails having committed nothing.
-    fn write_data_files(&self, layout: DataFileLayout) -> BoxFuture<'static, Result<WrittenDataFiles, DataFileWriteError>>;
+    /// Writes every row of the task as data files laid out as `layout` says — checking
+    /// `expectations` on them, when given, and writing only the rows they keep — and returns
+    /// their add actions (and the expectations' counts), or fails having committed nothing.
+    fn write_data_files(
+        &self,
+        layout: DataFileLayout,
+        expectations: Option<Arc<CompiledExpectations>>,
+    ) -> BoxFuture<'static, Result<WrittenDataFiles, DataFileWriteError>>;
 }
 
 /// Why an engine did not return data files.
@@ -74,4 +85,7 @@ pub struct WrittenDataFiles {
     pub adds: Vec<Add>,
     /// Rows in those files.
     pub rows: u64,
+    /// What the task's expectations found (every partition's counts added up), when the
+    /// engine was asked to check them.
+    pub expectations: Option<ExpectationCounts>,
 }

@@ -38,6 +38,8 @@ use super::sink::TaskSink;
 use crate::engine::TaskPlan;
 use crate::execute::increment_merge::merge_increment;
 use crate::execute::merge::{MergeCounts, TableWrite, merge_into};
+use crate::expect::exec::ExpectationTally;
+use crate::expect::{CompiledExpectations, ExpectationExec, failure_message};
 use crate::planned_table::PlannedTable;
 use crate::run_state::APP_ID;
 use crate::sources::directory_url;
@@ -79,40 +81,68 @@ pub enum WrittenBy {
     },
 }
 
+/// A task's expectations and where their results go.
+#[derive(Debug, Clone, Default)]
+pub struct TaskChecks {
+    /// The task's expectations (none: nothing to check).
+    pub expectations: Arc<CompiledExpectations>,
+    /// Where the results are left, whether the task commits or not.
+    pub tally: ExpectationTally,
+}
+
 impl DeltaSink {
-    /// Writes `plan`'s rows: as data files by its engine when it offers to and the table
-    /// takes them as they are, else streamed into the driver's writer (`consume`).
-    pub async fn write_task(self, plan: TaskPlan, state: Arc<SessionState>) -> Result<WrittenTable, TaskError> {
+    /// Writes `plan`'s rows, checking `checks` on them: as data files by its engine when it
+    /// offers to and the table takes them as they are, else streamed into the driver's writer.
+    pub async fn write_task(self, plan: TaskPlan, state: Arc<SessionState>, checks: TaskChecks) -> Result<WrittenTable, TaskError> {
         let TaskPlan { rows, data_files } = plan;
         let Some(writer) = data_files else {
-            return self.write_rows(rows, state, StreamedBecause::NoFileWriter).await;
+            return self.write_rows(rows, state, checks, StreamedBecause::NoFileWriter).await;
         };
         let (table, url) = open_for_writing(&self.target).await?;
         let layout = match engine_file_layout(&table, &url, &rows.schema(), &self.write) {
             Ok(layout) => layout,
-            Err(because) => return self.write_rows(rows, state, because).await,
+            Err(because) => return self.write_rows(rows, state, checks, because).await,
         };
-        let files = match writer.write_data_files(layout.clone()).await {
+        let expectations = (!checks.expectations.is_empty()).then(|| Arc::clone(&checks.expectations));
+        let files = match writer.write_data_files(layout.clone(), expectations).await {
             Ok(files) => files,
             Err(DataFileWriteError::Failed(error)) => return Err(error),
             Err(DataFileWriteError::Unsupported(why)) => {
-                return self.write_rows(rows, state, StreamedBecause::EngineCannotWrite(why)).await;
+                return self.write_rows(rows, state, checks, StreamedBecause::EngineCannotWrite(why)).await;
             }
         };
+        if !checks.expectations.is_empty() {
+            let table_name = layout.table_url.to_string();
+            let counts = files.expectations.as_ref().ok_or_else(|| TaskError::Write {
+                table: table_name.clone(),
+                cause: "the engine did not check the task's expectations; nothing was committed".to_string(),
+            })?;
+            let results = checks.expectations.results(counts);
+            let failed = failure_message(&results);
+            *checks.tally.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = results;
+            if let Some(cause) = failed {
+                return Err(TaskError::Write { table: table_name, cause });
+            }
+        }
         let added = files.adds.len();
         let commit = commit_properties(self.run, table.version().is_none());
         let (table, rows) = commit_engine_files(table, &layout, files, self.write.mode, commit).await?;
         Ok(WrittenTable { table, rows, merged: None, written_by: WrittenBy::Engine { files: added } })
     }
 
-    /// Streams `rows` into the driver's writer (`because` says why not engine-written files).
+    /// Streams `rows` into the driver's writer (`because` says why not engine-written files),
+    /// through an `ExpectationExec` when there are expectations to check.
     pub async fn write_rows(
         self,
         rows: Arc<dyn ExecutionPlan>,
         state: Arc<SessionState>,
+        checks: TaskChecks,
         because: StreamedBecause,
     ) -> Result<WrittenTable, TaskError> {
         let DeltaSink { target, write, run } = self;
+        let TaskChecks { expectations, tally } = checks;
+        let rows: Arc<dyn ExecutionPlan> =
+            if expectations.is_empty() { rows } else { Arc::new(ExpectationExec::new(rows, expectations, tally)) };
         let (table, rows, merged) = write_plan(&target, rows, &state, &write, run).await?;
         Ok(WrittenTable { table, rows, merged, written_by: WrittenBy::Driver(because) })
     }
@@ -122,7 +152,7 @@ impl TaskSink for DeltaSink {
     type Written = WrittenTable;
 
     fn consume(self, plan: Arc<dyn ExecutionPlan>, state: Arc<SessionState>) -> BoxFuture<'static, Result<WrittenTable, TaskError>> {
-        self.write_rows(plan, state, StreamedBecause::NoFileWriter).boxed()
+        self.write_rows(plan, state, TaskChecks::default(), StreamedBecause::NoFileWriter).boxed()
     }
 }
 

@@ -45,7 +45,7 @@ pub mod rows;
 pub mod sink;
 
 pub use data_files::{DataFileLayout, DataFileWriteError, DataFileWriter, StatisticsColumns, WrittenDataFiles};
-pub use delta_sink::{DeltaSink, WrittenBy, WrittenTable, write_plan};
+pub use delta_sink::{DeltaSink, TaskChecks, WrittenBy, WrittenTable, write_plan};
 pub use error::{RunError, TaskError};
 pub use executor::{Decision, Execution, Schedule, TaskDriver, TaskEvent, execute};
 pub use files_commit::StreamedBecause;
