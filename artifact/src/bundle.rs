@@ -93,10 +93,7 @@ impl ProviderRecord {
             ProviderIdentity::Files { format, location, files, options: _ } => ProviderRecord::Files {
                 format: format.as_str().to_string(),
                 location: location.clone(),
-                files: files
-                    .iter()
-                    .map(|file| FileRecord { path: file.path.clone(), size: file.size, modified: file.modified })
-                    .collect(),
+                files: files.iter().map(|file| FileRecord { path: file.path.clone(), size: file.size, modified: file.modified }).collect(),
                 canonical,
             },
             ProviderIdentity::Materialized { view } => ProviderRecord::Materialized { view: view.clone(), canonical },

@@ -51,10 +51,10 @@ use crate::execute::{
 };
 use crate::expect::exec::ExpectationTally;
 use crate::expect::{CompiledExpectations, ExpectationResult};
-use crate::run_lock::{LockError, ProjectLock};
 use crate::refresh::decide::{RecordedRefresh, RefreshFacts};
 use crate::refresh::prepare::{PreparedRefresh, increment_write_of};
 use crate::refresh::{RefreshPath, RefreshSummary};
+use crate::run_lock::{LockError, ProjectLock};
 use crate::run_state::{APP_ID, RecordedTask, RunState};
 use crate::sources::{delta_volume, directory_url, relative_location};
 
@@ -202,8 +202,6 @@ struct PreparedTask {
     /// The `Exact` claims to audit before executing (none under the `off` policy).
     claims: Vec<ExactClaim>,
     policy: PushdownPolicy,
-    /// What produced the table: the task digest and how it is written (see `run_state`).
-    fingerprint: String,
     /// Whether it refreshes incrementally, and from what (or fully, and why).
     refresh: RefreshSummary,
 }
@@ -457,8 +455,7 @@ impl Compiler {
                 .map_err(|error| TaskError::Audit(format!("cannot build the pushdown audit: {}", error.strip_backtrace())))?,
         };
         let tally = ExpectationTally::default();
-        let fingerprint = ready.fingerprint.clone();
-        Ok(PreparedTask { plan, state, write, expectations, tally, claims, policy, fingerprint, refresh })
+        Ok(PreparedTask { plan, state, write, expectations, tally, claims, policy, refresh })
     }
 
     /// The run's engine: `options.engine`, else the one the spec's `profile.engine` names
@@ -626,7 +623,11 @@ impl TaskDriver for RunDriver<'_> {
         let recorded = self.run_state.recorded(&task.id, &target);
         let facts = RefreshFacts {
             requested,
-            recorded: recorded.map(|recorded| RecordedRefresh { shape: &recorded.shape, reads: &recorded.reads, version: recorded.version }),
+            recorded: recorded.map(|recorded| RecordedRefresh {
+                shape: &recorded.shape,
+                reads: &recorded.reads,
+                version: recorded.version,
+            }),
             shape: Some(&shape),
             table_version: recorded.and_then(|_| self.compiler.table_version(task)),
             engine_refreshes_fully,
@@ -724,7 +725,7 @@ impl TaskDriver for RunDriver<'_> {
 /// Delta sink, checking the expectations on the way. Runs on the runtime (the executor
 /// catches its panics).
 async fn execute_task(view: String, prepared: PreparedTask, target: PathBuf, run: u64) -> Result<Executed, TaskError> {
-    let PreparedTask { plan, state, write, expectations, tally, claims, policy, fingerprint: _, refresh: _ } = prepared;
+    let PreparedTask { plan, state, write, expectations, tally, claims, policy, refresh: _ } = prepared;
     let audits = audit_claims(&view, &claims, policy, &state).await?;
     let written = DeltaSink { target, write, run }.write_task(plan, state, TaskChecks { expectations, tally }).await?;
     Ok(Executed { written, audits })

@@ -150,10 +150,14 @@ impl fmt::Display for RewriteCause {
             RewriteCause::VersionBehind { read, now } => write!(formatter, "its version {now} is older than the version {read} last read"),
             RewriteCause::CommitUnreadable { version, message } => write!(formatter, "its commit {version} cannot be read ({message})"),
             RewriteCause::DataRemoved { version } => write!(formatter, "its commit {version} removed data"),
-            RewriteCause::MetadataChanged { version } => write!(formatter, "its commit {version} changed its metadata (schema, partitioning or properties)"),
+            RewriteCause::MetadataChanged { version } => {
+                write!(formatter, "its commit {version} changed its metadata (schema, partitioning or properties)")
+            }
             RewriteCause::ProtocolChanged { version } => write!(formatter, "its commit {version} changed its protocol"),
             RewriteCause::DeletionVector { version } => write!(formatter, "its commit {version} added a deletion vector"),
-            RewriteCause::AppendedFileGone { path } => write!(formatter, "the appended file `{path}` is no longer active (compacted since)"),
+            RewriteCause::AppendedFileGone { path } => {
+                write!(formatter, "the appended file `{path}` is no longer active (compacted since)")
+            }
             RewriteCause::FileChanged { path } => write!(formatter, "its file `{path}` changed or disappeared"),
             RewriteCause::Unreadable { message } => write!(formatter, "it cannot be read ({message})"),
         }
@@ -180,12 +184,7 @@ pub fn files_change(previous: &[SourceFile], now: &[SourceFile]) -> DetectedChan
 /// How a Delta table changed from `read` to `now`, from its commits in between: `commit(v)`
 /// gives commit `v`'s bytes (`None`: missing). `active(path)` says whether a file (its
 /// decoded path) is active at `now`.
-pub async fn delta_change<Commit, CommitFuture>(
-    read: i64,
-    now: i64,
-    mut commit: Commit,
-    active: impl Fn(&str) -> bool,
-) -> DetectedChange
+pub async fn delta_change<Commit, CommitFuture>(read: i64, now: i64, mut commit: Commit, active: impl Fn(&str) -> bool) -> DetectedChange
 where
     Commit: FnMut(i64) -> CommitFuture,
     CommitFuture: std::future::Future<Output = Result<Option<bytes::Bytes>, String>>,
@@ -204,9 +203,10 @@ where
             Ok(None) => return unreadable("missing from the log".to_string()),
             Err(message) => return unreadable(message),
         };
-        let actions = match u64::try_from(version).map_err(|error| error.to_string()).and_then(|unsigned| {
-            get_actions(unsigned, &bytes).map_err(|error| error.to_string())
-        }) {
+        let actions = match u64::try_from(version)
+            .map_err(|error| error.to_string())
+            .and_then(|unsigned| get_actions(unsigned, &bytes).map_err(|error| error.to_string()))
+        {
             Ok(actions) => actions,
             Err(message) => return unreadable(message),
         };
@@ -314,6 +314,9 @@ mod tests {
         let compacted_away = run(delta_change(0, 1, commits(&[ADD]), |_| false));
         assert!(matches!(compacted_away, DetectedChange::Rewritten(RewriteCause::AppendedFileGone { .. })));
         assert!(matches!(run(delta_change(3, 1, commits(&[]), |_| true)), DetectedChange::Rewritten(RewriteCause::VersionBehind { .. })));
-        assert!(matches!(run(delta_change(0, 1, commits(&[]), |_| true)), DetectedChange::Rewritten(RewriteCause::CommitUnreadable { .. })));
+        assert!(matches!(
+            run(delta_change(0, 1, commits(&[]), |_| true)),
+            DetectedChange::Rewritten(RewriteCause::CommitUnreadable { .. })
+        ));
     }
 }

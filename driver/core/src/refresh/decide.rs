@@ -82,9 +82,7 @@ impl Compiler {
             TaskKind::Materialize => {
                 self.view_input(&task.view).and_then(|view| view.definition(&self.db).as_ref().and_then(|definition| definition.refresh))
             }
-            TaskKind::Output { output } => {
-                self.outputs.iter().find(|(name, _)| name == output).and_then(|(_, spec)| spec.refresh)
-            }
+            TaskKind::Output { output } => self.outputs.iter().find(|(name, _)| name == output).and_then(|(_, spec)| spec.refresh),
         };
         declared.unwrap_or_default()
     }
@@ -221,7 +219,8 @@ impl Compiler {
     /// The derivation's scan sources for a relation that gained rows (`now`: how it is read
     /// now).
     pub(crate) fn appended_input(&self, relation: &AppendedRelation, now: &ProviderIdentity) -> Result<AppendedInput, String> {
-        let provider = viewdag_surface::Db::provider(&self.db, now).ok_or_else(|| format!("`{}` has no loaded provider", relation.relation))?;
+        let provider =
+            viewdag_surface::Db::provider(&self.db, now).ok_or_else(|| format!("`{}` has no loaded provider", relation.relation))?;
         let schema = provider.schema();
         match (&relation.appended, now) {
             (Appended::Delta { from_version, to_version, adds }, ProviderIdentity::Delta { location, .. }) => {
