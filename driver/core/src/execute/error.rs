@@ -67,6 +67,23 @@ pub enum TaskError {
         /// Why writing failed.
         cause: String,
     },
+    /// A value does not fit the type its Delta table stores the column as (`V0510`: a
+    /// `uint64` above 2⁶³−1).
+    #[error("{message}")]
+    ValueNotStorable {
+        /// The column.
+        column: String,
+        /// The coded message, naming the column, the value and the types.
+        message: String,
+    },
+    /// A merge's new rows have a NULL in their key (`V0511`).
+    #[error("{message}")]
+    MergeKeyNull {
+        /// The key column holding a NULL.
+        key: String,
+        /// The coded message.
+        message: String,
+    },
     /// The new rows do not fit the table (a merge adding columns without `schema_mode: merge`).
     #[error("{0}")]
     SchemaMismatch(String),
@@ -111,6 +128,8 @@ impl TaskError {
             TaskError::Contract { code, .. } => Some(*code),
             TaskError::EngineUnsupportedTable(_) => Some(Code::EngineUnsupportedTable),
             TaskError::IncrementalRefused { .. } => Some(Code::IncrementalRefreshRefused),
+            TaskError::ValueNotStorable { .. } => Some(Code::ValueNotStorable),
+            TaskError::MergeKeyNull { .. } => Some(Code::MergeKeyNull),
             _ => None,
         }
     }
