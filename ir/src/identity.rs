@@ -18,12 +18,34 @@ use crate::spec::SourceFormat;
 pub enum ProviderIdentity {
     /// A Delta table at one version; `location` is relative to the spec's directory, or a URL.
     Delta { location: String, version: i64 },
-    /// Parquet or CSV files (paths relative to the spec's directory, or URLs), each with its
-    /// size in bytes, sorted by path; `options` is how they are read when that differs from
-    /// the defaults (`CsvOptions::canonical`), else empty.
-    Files { format: SourceFormat, location: String, files: Vec<(String, u64)>, options: String },
+    /// Parquet or CSV files (paths relative to the spec's directory, or URLs) sorted by path;
+    /// `options` is how they are read when that differs from the defaults
+    /// (`CsvOptions::canonical`), else empty.
+    Files { format: SourceFormat, location: String, files: Vec<SourceFile>, options: String },
     /// A materialized view read by a downstream task: the table its task writes.
     Materialized { view: String },
+}
+
+/// One file of a Parquet or CSV source.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct SourceFile {
+    /// Relative to the spec's directory, or the object's URL.
+    pub path: String,
+    /// Bytes.
+    pub size: u64,
+    /// For an object in an object store, its version as the store reports it (the ETag,
+    /// which changes with the content even when the size does not); `None` for local files
+    /// (whose modification times are not part of an identity, so a fresh checkout of the
+    /// same files has the same identity).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+}
+
+impl SourceFile {
+    /// A local file.
+    pub fn local(path: String, size: u64) -> Self {
+        SourceFile { path, size, version: None }
+    }
 }
 
 impl ProviderIdentity {
@@ -32,7 +54,13 @@ impl ProviderIdentity {
         match self {
             ProviderIdentity::Delta { location, version } => format!("delta:{location}@v{version}"),
             ProviderIdentity::Files { format, location, files, options } => {
-                let files: Vec<String> = files.iter().map(|(path, size)| format!("{path}:{size}")).collect();
+                let files: Vec<String> = files
+                    .iter()
+                    .map(|SourceFile { path, size, version }| match version {
+                        Some(version) => format!("{path}:{size}@{version}"),
+                        None => format!("{path}:{size}"),
+                    })
+                    .collect();
                 let options = if options.is_empty() { String::new() } else { format!("({options})") };
                 format!("{}{options}:{location}[{}]", format.as_str(), files.join(","))
             }

@@ -168,6 +168,13 @@ impl S3Server {
         assert_eq!(status, 200, "putting {bucket}/{key}: {body}");
     }
 
+    /// The bytes of one object (authentication must be off).
+    pub fn get_object(&self, bucket: &str, key: &str) -> Vec<u8> {
+        let (status, body) = self.request_bytes("GET", &format!("/{bucket}/{key}"), &[], b"").expect("the server answers");
+        assert_eq!(status, 200, "getting {bucket}/{key}");
+        body
+    }
+
     /// Copies every file under the local `directory` to `bucket` under `prefix` (a Delta
     /// table's log names its files relative to the table, so a copied table is the same table).
     pub fn upload_directory(&self, directory: &std::path::Path, bucket: &str, prefix: &str) {
@@ -255,8 +262,15 @@ impl S3Server {
         body
     }
 
-    /// One HTTP/1.1 request; returns the status and the body.
+    /// One HTTP/1.1 request; returns the status and the body as text.
     fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> std::io::Result<(u16, String)> {
+        let (status, body) = self.request_bytes(method, path, headers, body)?;
+        Ok((status, String::from_utf8_lossy(&body).into_owned()))
+    }
+
+    /// One HTTP/1.1 request (`Connection: close`, the body read to the end); returns the
+    /// status and the body.
+    fn request_bytes(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> std::io::Result<(u16, Vec<u8>)> {
         let mut stream = TcpStream::connect(("127.0.0.1", self.port))?;
         stream.set_read_timeout(Some(Duration::from_secs(30)))?;
         let mut head =
@@ -269,13 +283,14 @@ impl S3Server {
         stream.write_all(body)?;
         let mut response = Vec::new();
         stream.read_to_end(&mut response)?;
-        let response = String::from_utf8_lossy(&response).into_owned();
-        let status = response
+        let head_end = response.windows(4).position(|window| window == b"\r\n\r\n");
+        let head = String::from_utf8_lossy(&response[..head_end.unwrap_or(response.len())]).into_owned();
+        let status = head
             .split_whitespace()
             .nth(1)
             .and_then(|status| status.parse().ok())
-            .ok_or_else(|| std::io::Error::other(format!("not an HTTP response: {response}")))?;
-        let body = response.split_once("\r\n\r\n").map(|(_, body)| body.to_string()).unwrap_or_default();
+            .ok_or_else(|| std::io::Error::other(format!("not an HTTP response: {head}")))?;
+        let body = head_end.map(|end| response[end + 4..].to_vec()).unwrap_or_default();
         Ok((status, body))
     }
 }

@@ -42,6 +42,7 @@ pub mod run_state;
 pub mod select;
 pub mod sources;
 mod stats;
+pub mod storage;
 
 pub use compiler::{
     CompileRequest, CompileResponse, Compiler, Execution, Planning, ProfileOverrides, Recording, SpecInput, SpecSource, ViewOutcome,
@@ -53,6 +54,7 @@ pub use expect::ExpectationResult;
 pub use lab::{LabReport, LabRulepackResult, LabViewResult, run_lab};
 pub use run::{AuditSummary, Progress, RunOptions, RunReport, TaskOutcome, TaskReport};
 pub use stats::{RecompileStats, StageStats};
+pub use storage::Environment;
 /// The artifact crate, for callers that read bundles (tests, tools).
 pub use viewdag_artifact;
 pub use viewdag_schedule;
