@@ -24,6 +24,7 @@ use indexmap::IndexMap;
 
 use crate::diagnostic::Diagnostic;
 use crate::identity::ProviderIdentity;
+use crate::number_bounds::{BATCH_SIZE, TARGET_PARTITIONS};
 use crate::spec::{OutputSpec, ProfileSpec, SourceSpec, SurfaceProfile, ViewDefinition};
 
 /// The base database trait; each stage crate extends it with its own.
@@ -95,8 +96,10 @@ impl PlanningSurfaceSpec {
     pub fn from_profile(profile: &ProfileSpec) -> Self {
         let defaults = PlanningSurfaceSpec::default();
         PlanningSurfaceSpec {
-            target_partitions: profile.target_partitions.unwrap_or(defaults.target_partitions).max(1),
-            batch_size: profile.batch_size.unwrap_or(defaults.batch_size).max(1),
+            // Out-of-range numbers are `V0008` errors (`number_bounds`); planning goes on
+            // with the nearest value in range, never with an absurd one.
+            target_partitions: TARGET_PARTITIONS.clamp_usize(profile.target_partitions.unwrap_or(defaults.target_partitions)),
+            batch_size: BATCH_SIZE.clamp_usize(profile.batch_size.unwrap_or(defaults.batch_size)),
             surface: profile.surface.clone(),
         }
     }

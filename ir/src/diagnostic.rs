@@ -59,6 +59,7 @@ codes! {
     // V0006 (spec-unreadable) is retired: a spec file that cannot be read has no text to
     // point into, so it is the driver's I/O error (exit code 2), never a diagnostic.
     SpecTooLarge = ("V0007", "spec-too-large", Error, "the spec exceeds a size limit (bytes, nesting or number of entries)");
+    ValueOutOfRange = ("V0008", "value-out-of-range", Error, "a number in the profile (or on the command line) is outside the range viewdag accepts");
     // V01xx: structure of the view DAG.
     UnknownReference = ("V0101", "unknown-reference", Error, "a view reads a relation that no source or view declares");
     DuplicateName = ("V0102", "duplicate-name", Error, "a name is declared both as a source and as a view");
@@ -120,6 +121,8 @@ codes! {
     PathOutsideProject = ("V0505", "path-outside-project", Error, "a source or output path (or `profile.tables`) is absolute, climbs out of the spec's directory or is an object-store URL, and no `profile.paths.allow` root or URL prefix holds it");
     MergeKeyMissing = ("V0506", "merge-key-missing", Error, "a `merge` output has no `unique_key`, or a key column the view does not have");
     WriteOptionMisplaced = ("V0507", "write-option-misplaced", Error, "an output sets a write option its `mode` does not use (`unique_key`, `when_not_matched_by_source`, `replace_where`), or lacks one it needs");
+    ColumnTypeNotStorable = ("V0508", "column-type-not-storable", Error, "a column of an output or a materialized view has a type no Delta table can store (time of day, duration, interval, union, an out-of-range decimal)");
+    ColumnNamesDifferInCase = ("V0509", "column-names-differ-in-case", Error, "an output or a materialized view has two columns whose names differ only in case, which a Delta table cannot tell apart");
     TablesLocationConflict = ("V0520", "tables-location-conflict", Error, "`profile.tables` (where materialized views' tables go) is the project's directory or `.viewdag`, or lies on, inside or above a source or an output's table");
     // V06xx: optimizer and physical planning.
     // V0601 (optimizer-failed) is retired: a failing rule is V0604 (fail-closed) or V0605
@@ -135,6 +138,8 @@ codes! {
     ExpectationUnknownColumn = ("V0701", "expectation-unknown-column", Error, "an expectation names a column the view or output does not have");
     ExpectationUnknownRelation = ("V0702", "expectation-unknown-relation", Error, "a `relationships` expectation points at a relation (or a column of it) that does not exist");
     ExpectationNotRun = ("V0703", "expectation-not-run", Warning, "a view's expectations are checked by no task (it is ephemeral and no output writes it); only `viewdag test` checks them");
+    ExpectationTypeMismatch = ("V0704", "expectation-type-mismatch", Error, "an `accepted_values` value is not of its column's kind, or a `relationships` column cannot be compared with its target column");
+    ExpectationEmptyRange = ("V0705", "expectation-empty-range", Error, "a `row_count` expectation's `min` is greater than its `max`: no table passes it");
     // V08xx: execution engines.
     EngineUnsupportedTable = ("V0801", "engine-unsupported-table", Error, "a task reads a Delta table the `ballista` engine cannot read as plain Parquet files (deletion vectors, column mapping)");
     EngineTaskTimeout = ("V0802", "engine-task-timeout", Error, "a task's Ballista job did not finish within the task timeout; it was cancelled and the task committed nothing");

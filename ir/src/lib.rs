@@ -27,10 +27,12 @@
 
 pub mod dag;
 pub mod db;
+pub mod delta_types;
 pub mod diagnostic;
 pub mod expectation;
 pub mod identity;
 pub mod nesting;
+pub mod number_bounds;
 pub mod parse;
 pub mod reparse;
 pub mod selection;

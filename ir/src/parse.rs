@@ -160,6 +160,7 @@ pub fn parse_spec(text: &str, format: SpecFormat) -> ParsedSpec {
         match serde_json::from_value::<ProfileSpec>(profile.clone()) {
             Ok(profile) => {
                 parsed.diagnostics.extend(surface_profile_problems(&profile.surface));
+                parsed.diagnostics.extend(crate::number_bounds::profile_number_problems(&profile));
                 parsed.profile = profile;
             }
             Err(error) => {

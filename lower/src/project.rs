@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use viewdag_ir::{Code, Diagnostic, ExistingDataInput, ProjectInput, SourceFormat, SourceResolution, SourceSpec, SpecLocation, ViewInput};
 use viewdag_validate::checks::contract::check_output;
-use viewdag_validate::checks::{append_schema_mismatch, source_schema_mismatch};
+use viewdag_validate::checks::{append_schema_mismatch, column_names_differ_in_case, column_type_not_storable, source_schema_mismatch};
 use viewdag_validate::{Relation, relation_index, resolve_relation, spec_structure};
 
 use crate::definition_digest::view_definition_digest;
@@ -161,6 +161,10 @@ pub fn checked_project(db: &dyn Db, project: ProjectInput) -> CheckedProject {
             && let Ok(schema) = view_schema(db, view)
         {
             diagnostics.extend(check_output(output, spec, schema.inner()));
+            let table = format!("output `{output}`");
+            let location = SpecLocation::output(output).with_field(viewdag_ir::FieldPath::from(["view"]));
+            diagnostics.extend(column_type_not_storable::check(&table, schema.inner(), &location));
+            diagnostics.extend(column_names_differ_in_case::check(&table, schema.inner(), &location));
             diagnostics.extend(output_diagnostics(db, output, spec, schema));
         }
     }

@@ -25,8 +25,10 @@ use std::collections::BTreeMap;
 use datafusion::common::{DFSchema, DFSchemaRef, TableReference};
 use datafusion::datasource::provider_as_source;
 use datafusion::logical_expr::{EmptyRelation, LogicalPlan, LogicalPlanBuilder};
+use viewdag_ir::delta_types::table_read_schema;
 use viewdag_ir::{Code, Diagnostic, ProjectInput, ProviderIdentity, SpecLocation, SurfaceInput, ViewInput};
 use viewdag_surface::{MaterializedViewTable, planning_session};
+use viewdag_validate::checks::{column_names_differ_in_case, column_type_not_storable};
 use viewdag_validate::{Relation, resolve_relation, view_is_broken, view_reads};
 
 use crate::inputs::{PlannedInput, alias, finish, plan_error, scan_of, source_scan};
@@ -85,7 +87,23 @@ fn signature_over(db: &dyn Db, view: ViewInput, input_of: InputOf) -> LowerResul
     let unqualified = DFSchema::try_from(Arc::clone(schema.inner()))
         .and_then(|unqualified| unqualified.with_functional_dependencies(schema.functional_dependencies().clone()))
         .map_err(|error| plan_error(viewdag_ir::SpecLocation::view(view.name(db)), &error))?;
+    if view.definition(db).as_ref().is_some_and(|definition| definition.is_materialized()) {
+        let errors = table_schema_diagnostics(view.name(db), unqualified.as_arrow());
+        if !errors.is_empty() {
+            return Err(ViewFailure::Errors(Arc::new(errors)));
+        }
+    }
     Ok(ViewSignature { schema: Arc::new(unqualified), warnings: Arc::new(warnings) })
+}
+
+/// What makes a materialized view's schema unwritable as a Delta table: a column type Delta
+/// cannot store (`V0508`), names that differ only in case (`V0509`).
+fn table_schema_diagnostics(view: &str, schema: &datafusion::arrow::datatypes::Schema) -> Vec<Diagnostic> {
+    let table = format!("materialized view `{view}`");
+    let location = SpecLocation::view(view).with_field(viewdag_ir::FieldPath::from(["materialize"]));
+    let mut errors = column_type_not_storable::check(&table, schema, &location);
+    errors.extend(column_names_differ_in_case::check(&table, schema, &location));
+    errors
 }
 
 /// A view's output schema. Compares by value, so an edit that keeps a view's schema stops
@@ -150,6 +168,9 @@ pub fn signature_input(db: &dyn Db, name: &str) -> LowerResult<PlannedInput> {
         Some(Relation::Source(source)) => {
             Arc::clone(source_scan(db, source).as_ref().map_err(|failure| failure.as_seen_from_reader(name))?.plan.schema())
         }
+        Some(Relation::View(view)) if is_materialized(db, view) => {
+            stored_view_schema(db, view).clone().map_err(|failure| failure.as_seen_from_reader(name))?
+        }
         Some(Relation::View(view)) => view_schema(db, view).clone().map_err(|failure| failure.as_seen_from_reader(name))?,
         None => return Err(ViewFailure::Invalid),
     };
@@ -164,8 +185,11 @@ pub fn plan_input(db: &dyn Db, name: &str) -> LowerResult<PlannedInput> {
     let lowered = match resolve_relation(db, ProjectInput::get(db), name.to_string()) {
         Some(Relation::Source(source)) => source_scan(db, source).clone(),
         Some(Relation::View(view)) => {
-            let is_materialized = view.definition(db).as_ref().is_some_and(|definition| definition.is_materialized());
-            if is_materialized { materialized_scan(db, view).clone() } else { view_plan(db, view).clone() }
+            if is_materialized(db, view) {
+                materialized_scan(db, view).clone()
+            } else {
+                view_plan(db, view).clone()
+            }
         }
         None => return Err(ViewFailure::Invalid),
     }
@@ -174,8 +198,33 @@ pub fn plan_input(db: &dyn Db, name: &str) -> LowerResult<PlannedInput> {
     Ok(PlannedInput { name: name.to_string(), plan, scans: (*lowered.scans).clone(), key: lowered.key.clone() })
 }
 
+/// Whether `view` is `materialize: table`: a narrow projection of its definition, so a
+/// reader that asks depends on this bit only (an edit of the view's transform re-runs no
+/// reader's query).
+#[salsa::tracked(returns(copy))]
+pub fn is_materialized(db: &dyn Db, view: ViewInput) -> bool {
+    view.definition(db).as_ref().is_some_and(|definition| definition.is_materialized())
+}
+
+/// A materialized view's schema as its readers see its Delta table
+/// (`viewdag_ir::delta_types::table_read_schema`: `uint32` read back as `int64`,
+/// `timestamp[ns]` as `timestamp[us]`, …), at `check` as when they scan the written table.
+/// Compares by value, like [`view_schema`].
+#[salsa::tracked(returns(ref))]
+pub fn stored_view_schema(db: &dyn Db, view: ViewInput) -> LowerResult<DFSchemaRef> {
+    let schema = view_schema(db, view).clone()?;
+    let stored = table_read_schema(schema.inner());
+    if stored == *schema.inner().as_ref() {
+        return Ok(schema);
+    }
+    DFSchema::try_from(stored)
+        .and_then(|stored| stored.with_functional_dependencies(schema.functional_dependencies().clone()))
+        .map(Arc::new)
+        .map_err(|error| plan_error(SpecLocation::view(view.name(db)), &error))
+}
+
 /// A scan of the table a materialized view's task writes. Depends only on the view's
-/// output schema, so a reader is re-planned only when that schema changes.
+/// stored schema, so a reader is re-planned only when that schema changes.
 #[salsa::tracked(returns(ref))]
 pub fn materialized_scan(db: &dyn Db, view: ViewInput) -> LowerResult<LoweredView> {
     let name = view.name(db);
@@ -193,7 +242,7 @@ pub fn materialized_scan(db: &dyn Db, view: ViewInput) -> LowerResult<LoweredVie
             .map_err(|error| plan_error(SpecLocation::view(name), &error))?;
         return Ok(scan_of(name, plan, identity));
     }
-    let schema = Arc::clone(view_schema(db, view).clone()?.inner());
+    let schema = Arc::clone(stored_view_schema(db, view).clone()?.inner());
     let table = MaterializedViewTable { view: name.clone(), schema };
     let plan = LogicalPlanBuilder::scan(TableReference::bare(name.as_str()), provider_as_source(Arc::new(table)), None)
         .and_then(LogicalPlanBuilder::build)

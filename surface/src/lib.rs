@@ -6,7 +6,8 @@
 //! ## Invariants
 //! - The `SessionState` built here is deterministic: `target_partitions` and `batch_size`
 //!   come from the spec's profile (never from the machine), no query start time is set (so
-//!   `now()` is never folded), identifiers are case-sensitive.
+//!   `now()` is never folded), identifiers are case-sensitive. `range`/`generate_series` are DataFusion's, counted
+//!   (`generated_series`).
 //! - The [`SurfaceManifest`] hash covers every configuration entry and every registered
 //!   function name, so two machines with the same hash plan identically.
 //! - This crate reads no data and no files. Providers are built by the driver and looked
@@ -15,6 +16,7 @@
 
 pub mod blocking;
 pub mod catalog;
+pub mod generated_series;
 pub mod manifest;
 pub mod materialized;
 pub mod session;
@@ -26,6 +28,7 @@ use viewdag_ir::ProviderIdentity;
 
 pub use blocking::{block_on, block_on_runtime};
 pub use catalog::session_with_tables;
+pub use generated_series::GeneratedSeries;
 pub use manifest::SurfaceManifest;
 pub use materialized::MaterializedViewTable;
 pub use session::{SessionHandle, build_session_state, planning_session};

@@ -9,6 +9,7 @@ use datafusion::prelude::SessionConfig;
 use viewdag_ir::{PlanningSurfaceSpec, SurfaceInput};
 
 use crate::Db;
+use crate::generated_series::count_generated_rows;
 use crate::manifest::SurfaceManifest;
 
 /// Builds the session state for a surface spec. Same spec, same state, on any machine.
@@ -28,7 +29,9 @@ pub fn build_session_state(spec: &PlanningSurfaceSpec, runtime_env: Arc<RuntimeE
     if let Some(pruning) = surface.parquet.pruning {
         config = config.set_bool("datafusion.execution.parquet.pruning", pruning);
     }
-    SessionStateBuilder::new().with_config(config).with_runtime_env(runtime_env).with_default_features().build()
+    let mut state = SessionStateBuilder::new().with_config(config).with_runtime_env(runtime_env).with_default_features().build();
+    count_generated_rows(&mut state);
+    state
 }
 
 /// A session state with the manifest it was built from. Compares by manifest hash.

@@ -66,6 +66,34 @@ pub fn read_delta_rows(directory: &Path) -> Vec<String> {
 
 pub use viewdag_driver::execute::canonical_rows;
 
+/// Every row of the Delta table at `directory` with every value exactly as stored (floats
+/// in their shortest round-trip form, all digits), sorted: two tables with equal exact rows
+/// hold the same values bit for bit.
+pub fn read_delta_rows_exact(directory: &Path) -> Vec<String> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a runtime");
+    runtime.block_on(async {
+        let url = viewdag_driver::sources::directory_url(directory).expect("a URL");
+        let table = deltalake::open_table(url).await.expect("the output is a Delta table");
+        let context = datafusion::prelude::SessionContext::new();
+        table.update_datafusion_session(&context.state()).expect("the object store is registered");
+        let provider = table.table_provider().await.expect("a provider");
+        let batches = context.read_table(provider).expect("the table is readable").collect().await.expect("the table reads");
+        let mut rows = Vec::new();
+        for batch in &batches {
+            for row in 0..batch.num_rows() {
+                let cells: Vec<String> = batch
+                    .columns()
+                    .iter()
+                    .map(|column| datafusion::arrow::util::display::array_value_to_string(column, row).expect("a displayable value"))
+                    .collect();
+                rows.push(cells.join("|"));
+            }
+        }
+        rows.sort();
+        rows
+    })
+}
+
 /// The latest version of the Delta table at `directory`, read with a fresh `deltalake`
 /// reader (`None` if it is not a Delta table).
 pub fn delta_version(directory: &Path) -> Option<u64> {

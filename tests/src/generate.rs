@@ -366,6 +366,108 @@ fn add_view(random: &mut Random, relations: &mut Vec<Relation>, views: &mut Inde
     relations.push(Relation { name, columns });
 }
 
+impl GeneratedProject {
+    /// A project whose float aggregates are read twice within one task: 1–2 sources of
+    /// 4 000–12 000 rows whose float values span twelve orders of magnitude (their sums
+    /// depend on the order of the additions), ephemeral `aggregate` views (`sum`, `avg`
+    /// over floats, by key), views reading each of them twice (`union … distinct: true`
+    /// of the view with itself, and a self-join on the key requiring equal totals), then
+    /// `extra_views` random views over all of these. Every shared reader is an output.
+    pub fn generate_shared_float_aggregates(seed: u64, extra_views: usize) -> GeneratedProject {
+        let mut random = Random::new(seed);
+        let mut sources = Vec::new();
+        let mut relations: Vec<Relation> = Vec::new();
+        for index in 0..1 + random.below(2) {
+            let rows = 4_000 + random.below(8_000);
+            let name = format!("src{index}");
+            let values = (0..rows)
+                .map(|_| {
+                    let magnitude = 10f64.powi(random.below(12) as i32 - 3);
+                    let fraction = random.next_u64() as f64 / u64::MAX as f64;
+                    if random.chance(3) { None } else { Some(if random.chance(30) { -fraction } else { fraction } * magnitude) }
+                })
+                .collect();
+            sources.push(GeneratedSource {
+                name: name.clone(),
+                format: SourceFormat::Parquet,
+                ids: (0..rows as i64).collect(),
+                keys: (0..rows).map(|_| Some(random.below(40) as i64)).collect(),
+                values,
+                texts: (0..rows).map(|_| Some(TEXTS[random.below(4)].to_string())).collect(),
+            });
+            relations.push(Relation { name, columns: source_columns() });
+        }
+        let mut views = IndexMap::new();
+        let mut outputs = IndexMap::new();
+        for source in sources.iter().map(|source| source.name.clone()) {
+            let aggregate = format!("{source}_totals");
+            let measures = IndexMap::from([
+                ("total".to_string(), "sum(v)".to_string()),
+                ("mean".to_string(), "avg(v)".to_string()),
+                ("n".to_string(), "count(*)".to_string()),
+            ]);
+            views.insert(
+                aggregate.clone(),
+                definition(Transform::Aggregate(AggregateView { input: source.clone(), group_by: vec!["k".to_string()], measures }), false),
+            );
+            let totals_columns = vec![
+                ("k".to_string(), ColumnType::Int),
+                ("total".to_string(), ColumnType::Float),
+                ("mean".to_string(), ColumnType::Float),
+                ("n".to_string(), ColumnType::Int),
+            ];
+            relations.push(Relation { name: aggregate.clone(), columns: totals_columns.clone() });
+            let twice = format!("{source}_twice");
+            views.insert(
+                twice.clone(),
+                definition(Transform::Union(UnionView { inputs: vec![aggregate.clone(), aggregate.clone()], distinct: true }), false),
+            );
+            relations.push(Relation { name: twice.clone(), columns: totals_columns });
+            let renamed = format!("{source}_totals_again");
+            let renamed_columns =
+                IndexMap::from([("again_k".to_string(), "k".to_string()), ("again_total".to_string(), "total".to_string())]);
+            views.insert(
+                renamed.clone(),
+                definition(Transform::Project(ProjectView { input: aggregate.clone(), columns: renamed_columns }), false),
+            );
+            let agreeing = format!("{source}_agreeing");
+            views.insert(
+                agreeing.clone(),
+                definition(
+                    Transform::Join(JoinView {
+                        left: aggregate.clone(),
+                        right: renamed,
+                        kind: JoinKind::Inner,
+                        on: vec![["k".to_string(), "again_k".to_string()]],
+                        filter: Some("total = again_total".to_string()),
+                    }),
+                    false,
+                ),
+            );
+            for view in [&twice, &agreeing] {
+                outputs.insert(view.clone(), output(view, &format!("out/{view}")));
+            }
+        }
+        let mut index = 0;
+        while index < extra_views {
+            add_view(&mut random, &mut relations, &mut views, index);
+            index += 1;
+        }
+        if let Some(last) = views.keys().last().cloned()
+            && !outputs.contains_key(&last)
+        {
+            outputs.insert("last".to_string(), output(&last, "out/last"));
+        }
+        GeneratedProject { seed, sources, views, outputs }
+    }
+}
+
+/// Projects of [`GeneratedProject::generate_shared_float_aggregates`]: a seed and
+/// 0..=extra_views random views on top.
+pub fn shared_float_aggregates_strategy(extra_views: usize) -> impl Strategy<Value = GeneratedProject> {
+    (any::<u64>(), 0..=extra_views).prop_map(|(seed, extra)| GeneratedProject::generate_shared_float_aggregates(seed, extra))
+}
+
 /// Random valid projects: a seed and 1..=max_views views.
 pub fn project_strategy(max_views: usize) -> impl Strategy<Value = GeneratedProject> {
     (any::<u64>(), 1..=max_views).prop_map(|(seed, view_count)| GeneratedProject::generate(seed, view_count))

@@ -4,8 +4,10 @@
 //! that read files (`read_parquet(...)`, anything named `read_*`: `V0402`). Row-generating
 //! table functions (`generate_series`, `range`) only where `profile.surface.table_functions`
 //! allows them (`V0404`), and never with literal bounds that generate more than
-//! [`MAX_GENERATED_ROWS`] rows (`V0205`). Identifiers are case-sensitive (no
-//! normalization), like every name in a spec.
+//! [`MAX_GENERATED_ROWS`] rows (`V0205`, at the call; bounds DataFusion folds from
+//! expressions, and cross joins of generators, are counted after planning by `lower`'s SQL
+//! transform). Identifiers are case-sensitive (no normalization), like every name in a
+//! spec.
 
 use std::ops::ControlFlow;
 

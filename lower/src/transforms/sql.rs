@@ -10,12 +10,13 @@ use std::sync::Arc;
 use datafusion::catalog::TableProvider;
 use datafusion::common::DFSchema;
 use datafusion::common::tree_node::{Transformed, TreeNode};
-use datafusion::datasource::ViewTable;
+use datafusion::datasource::{ViewTable, source_as_provider};
 use datafusion::logical_expr::{LogicalPlan, TableScan};
 use datafusion::sql::parser::DFParser;
 use datafusion::sql::sqlparser::dialect::GenericDialect;
 use viewdag_ir::{Code, Diagnostic, SqlView};
-use viewdag_surface::session_with_tables;
+use viewdag_surface::{GeneratedSeries, session_with_tables};
+use viewdag_validate::sql::MAX_GENERATED_ROWS;
 
 use super::context::{LowerContext, TransformResult};
 use crate::expressions::error_diagnostic;
@@ -50,7 +51,66 @@ pub fn lower(context: &LowerContext, view: &SqlView) -> TransformResult {
     // Type errors surface only when the analyzer coerces types: find them now, so that an
     // accepted view never fails in the optimizer.
     state.analyzer().execute_and_check(plan.clone(), state.config_options(), |_, _| {}).map_err(|error| failed(&error))?;
+    if let Some(diagnostic) = too_many_generated_rows(context.view, query, &plan, &location) {
+        return Err(vec![diagnostic]);
+    }
     inline_view_scans(plan).map_err(|error| failed(&error))
+}
+
+/// `V0205` when the query's row generators (`range`, `generate_series`) can produce more
+/// than [`MAX_GENERATED_ROWS`] rows: each call counted with its folded arguments (so
+/// `range(2000000 * 1000)` counts like `range(2000000000)`), multiplied through joins
+/// without equality keys (a cross join of two allowed ranges), added through unions.
+/// Literal bounds are refused earlier, with the call's position (`viewdag_validate::sql`).
+fn too_many_generated_rows(view: &str, query: &str, plan: &LogicalPlan, location: &viewdag_ir::SpecLocation) -> Option<Diagnostic> {
+    let rows = generated_rows(plan);
+    if rows <= MAX_GENERATED_ROWS {
+        return None;
+    }
+    let mut at = location.clone();
+    let lowered = query.to_ascii_lowercase();
+    if let Some((offset, name)) =
+        ["generate_series", "range"].iter().filter_map(|name| Some((lowered.find(name)?, *name))).min_by_key(|(offset, _)| *offset)
+    {
+        at = at.with_range(offset, offset + name.len());
+    }
+    Some(
+        Diagnostic::new(
+            Code::InvalidLimit,
+            at,
+            format!(
+                "SQL of view `{view}` generates up to {rows:.3e} rows with its row generators; at most {MAX_GENERATED_ROWS:.0e} are allowed"
+            ),
+        )
+        .with_note("a join without equality keys multiplies the rows of its sides"),
+    )
+}
+
+/// Whether a join matches rows by equal columns (`ON a.x = b.y`, in `on` or, before the
+/// optimizer extracts it, in its filter): then it is not a product of its sides.
+fn has_equality_keys(join: &datafusion::logical_expr::Join) -> bool {
+    use datafusion::logical_expr::{BinaryExpr, Expr, Operator};
+    !join.on.is_empty()
+        || join.filter.as_ref().is_some_and(|filter| {
+            datafusion::logical_expr::utils::split_conjunction(filter).iter().any(|conjunct| {
+                matches!(conjunct, Expr::BinaryExpr(BinaryExpr { left, op: Operator::Eq, right })
+                    if matches!(left.as_ref(), Expr::Column(_)) && matches!(right.as_ref(), Expr::Column(_)))
+            })
+        })
+}
+
+/// The most rows the row generators under `plan` produce (1 where none is scanned).
+fn generated_rows(plan: &LogicalPlan) -> f64 {
+    let inputs = || plan.inputs().into_iter().map(generated_rows);
+    match plan {
+        LogicalPlan::TableScan(TableScan { source, .. }) => source_as_provider(source)
+            .ok()
+            .and_then(|provider| (provider.as_ref() as &dyn std::any::Any).downcast_ref::<GeneratedSeries>().map(|series| series.rows))
+            .unwrap_or(1.0),
+        LogicalPlan::Join(join) if !has_equality_keys(join) => inputs().product(),
+        LogicalPlan::Union(_) => inputs().sum(),
+        _ => inputs().fold(1.0, f64::max),
+    }
 }
 
 /// Replaces each scan of a registered view table by `SubqueryAlias(name, view plan)`.

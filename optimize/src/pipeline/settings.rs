@@ -221,7 +221,8 @@ fn from_inline(inline: &InlineOptimizerConfig, registry: &OptimizerRuleRegistry)
         config.phase_mut(phase).rules = rules.clone();
     }
     if let Some(max_passes) = max_passes {
-        config.max_passes = (*max_passes).max(1);
+        // Out of range is `V0008` (reported when the spec is read); plan with the nearest.
+        config.max_passes = viewdag_ir::number_bounds::MAX_PASSES.clamp_usize(*max_passes);
     }
     if let Some(mode) = fail_mode {
         config = config.with_fail_mode(*mode);

@@ -7,6 +7,7 @@ mod artifacts;
 mod bad_input;
 #[cfg(feature = "ballista")]
 mod ballista;
+mod delta_types;
 mod diagnostics;
 mod docs_site;
 mod embed;

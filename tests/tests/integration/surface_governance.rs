@@ -75,3 +75,39 @@ fn allowed_table_functions_generate_rows_within_bounds() {
     let response = Compiler::new().unwrap().compile(&CompileRequest::check(&forbidden)).unwrap();
     assert_eq!(response.diagnostics.iter().map(|diagnostic| diagnostic.code).collect::<Vec<_>>(), vec![Code::SqlTableFunctionNotAllowed]);
 }
+
+/// Item 23 of issue 21: the 10⁹-row bound of `V0205` held only for literal bounds;
+/// `range(2000000 * 1000)`, a cast bound and a cross join of two allowed ranges passed
+/// `check` and ran. Now every call is counted with its folded arguments, joins without
+/// keys multiply, unions add; an equality join of two ranges is not a product.
+#[test]
+fn generated_rows_are_bounded_whatever_the_spelling_of_the_bounds() {
+    let project = TempProject::empty();
+    let spec = |query: &str| {
+        format!(
+            "version: 1\nviews:\n  numbers:\n    sql: \"{query}\"\noutputs:\n  numbers: {{ view: numbers, path: out/numbers }}\nprofile:\n  surface: {{ table_functions: [range, generate_series] }}\n"
+        )
+    };
+    let check = |query: &str| {
+        let path = project.write_spec("spec.yaml", &spec(query));
+        let response = Compiler::new().unwrap().compile(&CompileRequest::check(&path)).unwrap();
+        response.diagnostics.iter().map(|diagnostic| diagnostic.code).collect::<Vec<_>>()
+    };
+    for refused in [
+        "SELECT value FROM range(2000000 * 1000)",
+        "SELECT value FROM range(CAST('2000000000' AS BIGINT))",
+        "SELECT a.value FROM range(100000) a CROSS JOIN range(100000) b",
+        "SELECT a.value FROM range(100000) a, generate_series(1, 100000) b",
+        "SELECT value FROM generate_series(TIMESTAMP '1970-01-01 00:00:00', TIMESTAMP '2100-01-01 00:00:00', INTERVAL '1 second')",
+    ] {
+        assert_eq!(check(refused), vec![Code::InvalidLimit], "{refused}");
+    }
+    for allowed in [
+        "SELECT value FROM range(1000 * 1000)",
+        "SELECT a.value FROM range(100000) a JOIN range(100000) b ON a.value = b.value",
+        "SELECT value FROM range(100000) UNION ALL SELECT value FROM range(100000)",
+        "SELECT value FROM generate_series(DATE '2026-01-01', DATE '2026-12-31', INTERVAL '1 day')",
+    ] {
+        assert_eq!(check(allowed), Vec::<Code>::new(), "{allowed}");
+    }
+}

@@ -1,20 +1,21 @@
 //! `V0503 append-schema-mismatch`: an output with `mode: append` whose view's schema differs
 //! from the Delta table already at its path: a column the table has and the view lacks, a
 //! new column the table does not have, a different type, or nulls into a non-null column.
-//! Appending would fail at the end of a run; this finds it at compile time. The driver
+//! Appending would fail at the end of a run; this finds it at compile time. Types are
+//! compared as the table stores them, so a view whose column Delta stores as another Arrow
+//! type (`timestamp[ns]`, `uint64`, a dictionary) appends to the table it wrote. The driver
 //! loads the existing table's schema (I/O) and passes it in.
 
 use datafusion::arrow::datatypes::{DataType, Schema};
+use viewdag_ir::delta_types::delta_stored_type;
 use viewdag_ir::types::type_name;
 use viewdag_ir::{Code, Diagnostic, FieldPath, OutputSpec, SpecLocation, WriteMode};
 
-/// Delta stores strings and binaries in their plain encodings.
+/// The type the table stores a column as (a view's `uint32` is written as `int64`, its
+/// `timestamp[ns]` as `timestamp[us]`, …: `viewdag_ir::delta_types`); a type Delta cannot
+/// store is compared as it is (`V0508` reports it).
 fn storage_type(data_type: &DataType) -> DataType {
-    match data_type {
-        DataType::Utf8View | DataType::LargeUtf8 => DataType::Utf8,
-        DataType::BinaryView | DataType::LargeBinary => DataType::Binary,
-        other => other.clone(),
-    }
+    delta_stored_type(data_type).unwrap_or_else(|_| data_type.clone())
 }
 
 pub fn check(output: &str, spec: &OutputSpec, view_schema: &Schema, table_schema: &Schema) -> Vec<Diagnostic> {

@@ -3,6 +3,7 @@
 //! compiling, and again on the final plan's schema right before a task writes.
 
 use datafusion::arrow::datatypes::Schema;
+use viewdag_ir::delta_types::delta_stored_type;
 use viewdag_ir::types::{parse_type_name, type_name, type_satisfies};
 use viewdag_ir::{Code, Diagnostic, FieldPath, OutputSpec, SpecLocation};
 
@@ -43,7 +44,12 @@ pub fn check_output(output: &str, spec: &OutputSpec, schema: &Schema) -> Vec<Dia
             );
             continue;
         };
-        if !type_satisfies(field.data_type(), &expected.data_type) {
+        // The contract holds for the view's own type or for the type its table stores
+        // (`uint32` is written as `int64`: either name is true of the output).
+        let stored = delta_stored_type(field.data_type()).ok();
+        let satisfied = type_satisfies(field.data_type(), &expected.data_type)
+            || stored.as_ref().is_some_and(|stored| type_satisfies(stored, &expected.data_type));
+        if !satisfied {
             diagnostics.push(Diagnostic::new(
                 Code::ContractMismatch,
                 location(field_path.clone()),

@@ -23,6 +23,8 @@ use crate::relations::{Read, RelationIndex};
 pub mod aggregate_in_group_by;
 pub mod ambiguous_column;
 pub mod append_schema_mismatch;
+pub mod column_names_differ_in_case;
+pub mod column_type_not_storable;
 pub mod contract;
 pub mod cycle;
 pub mod duplicate_column;

@@ -1,0 +1,72 @@
+//! The types of the Delta tables viewdag writes (`viewdag_ir::delta_types`), on real tables
+//! read back by a fresh deltalake reader: columns Delta stores as another Arrow type append
+//! again and again; a type Delta cannot store and names that differ only in case are
+//! `check` errors, and their tasks write nothing.
+
+use viewdag_driver::{CompileRequest, Compiler, RunReport, TaskOutcome};
+use viewdag_tests::data::read_delta_rows;
+
+use crate::support::{TempProject, codes};
+
+fn run(project: &TempProject, text: &str) -> RunReport {
+    let spec = project.write_spec("spec.yaml", text);
+    Compiler::new().expect("a compiler").run(&CompileRequest::new(&spec), &mut |_| {}).expect("the spec is readable")
+}
+
+fn outcome<'a>(report: &'a RunReport, id: &str) -> &'a TaskOutcome {
+    &report.tasks.iter().find(|task| task.id == id).unwrap_or_else(|| panic!("no task {id}: {:?}", report.tasks)).outcome
+}
+
+#[test]
+fn appends_of_columns_delta_stores_as_other_types_append_on_every_run() {
+    let project = TempProject::with_shop_data();
+    let text = "version: 1
+sources:
+  orders: { format: delta, path: data/orders }
+views:
+  stamped:
+    sql: \"SELECT order_id, CAST('2026-12-02 10:00:00.123456789' AS TIMESTAMP) AS at, row_number() OVER (ORDER BY order_id) AS position, arrow_cast(status, 'Dictionary(Int32, Utf8)') AS status, make_array(order_id, customer_id) AS pair FROM orders\"
+outputs:
+  log: { view: stamped, path: out/log, mode: append }
+";
+    let first = run(&project, text);
+    assert!(first.succeeded(), "{:?}\n{:?}", first.compile.diagnostics, first.tasks);
+    let rows = read_delta_rows(&project.path().join("out/log")).len();
+    // Before: the second run's check compared the view's `timestamp[ns]`, `uint64`,
+    // dictionary and list types with the table's and refused every later run (`V0503`).
+    let second = run(&project, text);
+    assert!(!codes(&second.compile).contains(&"V0503"), "{:?}", second.compile.diagnostics);
+    assert!(second.succeeded(), "{:?}", second.tasks);
+    assert_eq!(read_delta_rows(&project.path().join("out/log")).len(), 2 * rows);
+}
+
+#[test]
+fn a_type_delta_cannot_store_and_names_differing_in_case_are_check_errors_and_write_nothing() {
+    let project = TempProject::with_shop_data();
+    let text = "version: 1
+sources:
+  orders: { format: delta, path: data/orders }
+views:
+  ids:
+    project: { input: orders, columns: { Id: order_id, id: customer_id } }
+    materialize: table
+  reads_ids:
+    filter: { input: ids, predicate: \"id > 0\" }
+  opening:
+    project: { input: orders, columns: { order_id: order_id, opens: \"CAST('09:00:00' AS TIME)\" } }
+  fine:
+    filter: { input: orders, predicate: \"amount > 0\" }
+outputs:
+  reads_ids: { view: reads_ids, path: out/reads_ids }
+  opening: { view: opening, path: out/opening }
+  fine: { view: fine, path: out/fine }
+";
+    let report = run(&project, text);
+    let found = codes(&report.compile);
+    assert!(found.contains(&"V0509") && found.contains(&"V0508"), "{found:?}");
+    for id in ["view:ids", "output:reads_ids", "output:opening"] {
+        assert!(matches!(outcome(&report, id), TaskOutcome::Skipped { .. }), "{id}: {:?}", report.tasks);
+    }
+    assert!(matches!(outcome(&report, "output:fine"), TaskOutcome::Written { .. }), "{:?}", report.tasks);
+    assert!(!project.path().join("out/opening").exists() && !project.path().join(".viewdag/tables/ids").exists());
+}
