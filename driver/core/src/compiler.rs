@@ -392,7 +392,14 @@ impl Compiler {
         let inputs_changed = self.set_inputs(&parsed, unchanged && overrides_unchanged && self.last_parsed.is_some());
         let sources: Vec<_> = parsed.sources.iter().map(|(name, spec)| (name.clone(), spec.clone())).collect();
         let existing =
-            crate::existing::read_existing_data(&self.root, &self.outputs, &sources, &parsed.profile.surface.csv, self.db.tokio());
+            crate::existing::read_existing_data(
+            &self.root,
+            &self.outputs,
+            &sources,
+            &parsed.profile.surface.csv,
+            &self.storage,
+            self.db.tokio(),
+        );
         let inputs_changed = inputs_changed + self.set_existing_data(existing);
         let mut response = self.collect(spec_path, planning);
         let events = self.db.take_events();

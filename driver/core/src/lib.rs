@@ -43,6 +43,7 @@ pub mod select;
 pub mod sources;
 mod stats;
 pub mod storage;
+mod task_tables;
 
 pub use compiler::{
     CompileRequest, CompileResponse, Compiler, Execution, Planning, ProfileOverrides, Recording, SpecInput, SpecSource, ViewOutcome,

@@ -24,7 +24,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::IntoFuture;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -54,10 +53,8 @@ use crate::expect::exec::ExpectationTally;
 use crate::expect::{CompiledExpectations, ExpectationExec, ExpectationResult};
 use crate::run_lock::{LockError, ProjectLock};
 use crate::run_state::{APP_ID, RecordedTask, RunState};
-use crate::sources::{delta_volume, directory_url, relative_location};
-
-/// Where `materialize: table` views are written, relative to the spec's directory.
-pub const TABLE_STORE: &str = ".viewdag/tables";
+use crate::sources::delta_volume;
+use crate::storage::{StoreOptions, TableLocation};
 
 /// How a task ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,7 +98,7 @@ pub struct TaskReport {
     pub id: String,
     /// The view it executes.
     pub view: String,
-    /// The Delta table's location relative to the spec's directory.
+    /// The Delta table's location relative to the spec's directory, or its URL.
     pub target: String,
     /// How it ended.
     pub outcome: TaskOutcome,
@@ -192,6 +189,9 @@ struct PreparedTask {
     policy: PushdownPolicy,
     /// What produced the table: the task digest and how it is written (see `run_state`).
     fingerprint: String,
+    /// Where the table is, and its store's options.
+    target: TableLocation,
+    options: StoreOptions,
 }
 
 impl Compiler {
@@ -274,22 +274,12 @@ impl Compiler {
         TaskReport {
             id: task.id.clone(),
             view: task.view.clone(),
-            target: relative_location(&self.root, &self.task_target(task)),
+            target: self.task_target_text(task),
             outcome,
             elapsed,
             audits,
             expectations: Vec::new(),
             merged: None,
-        }
-    }
-
-    pub(crate) fn task_target(&self, task: &Task) -> PathBuf {
-        match &task.kind {
-            TaskKind::Materialize => self.root.join(TABLE_STORE).join(&task.view),
-            TaskKind::Output { output } => {
-                let spec = self.output_spec(output).expect("tasks come from the outputs");
-                self.root.join(&spec.path)
-            }
         }
     }
 
@@ -328,6 +318,9 @@ impl Compiler {
         if let Some(source) = broken_source {
             return Some(format!("source `{source}` has errors; nothing was written"));
         }
+        if let Some(setting) = self.broken_storage_setting(compile, task) {
+            return Some(format!("`profile.{setting}` has errors; nothing was written"));
+        }
         if let TaskKind::Output { output } = &task.kind {
             let has_contract_error = compile.diagnostics.iter().any(|diagnostic| {
                 diagnostic.is_error()
@@ -339,6 +332,26 @@ impl Compiler {
             }
         }
         failed_read.map(|read| format!("upstream task `{read}` did not complete"))
+    }
+
+    /// The profile setting with an error that decides where `task` writes, if there is one:
+    /// `tables` for a materialized view (an unusable or conflicting `profile.tables`),
+    /// `storage` for any task writing to an object store (an option that cannot be used).
+    fn broken_storage_setting(&self, compile: &CompileResponse, task: &Task) -> Option<&'static str> {
+        let writes_object_store = self.task_target(task).storage_url().is_some();
+        let settings: &[&'static str] = match (&task.kind, writes_object_store) {
+            (TaskKind::Materialize, true) => &["tables", "storage"],
+            (TaskKind::Materialize, false) => &["tables"],
+            (TaskKind::Output { .. }, true) => &["storage"],
+            (TaskKind::Output { .. }, false) => &[],
+        };
+        settings.iter().copied().find(|setting| {
+            compile.diagnostics.iter().any(|diagnostic| {
+                diagnostic.is_error()
+                    && diagnostic.location.section == viewdag_ir::Section::Profile
+                    && diagnostic.location.field.0.first().is_some_and(|field| field == setting)
+            })
+        })
     }
 
     /// How a task writes its table.
@@ -381,6 +394,10 @@ impl Compiler {
         diagnostics: &mut Vec<viewdag_ir::Diagnostic>,
     ) -> Result<PreparedTask, TaskError> {
         let engine = engine.as_ref().map_err(|unavailable| TaskError::Engine(unavailable.to_string()))?;
+        // Where the table goes, before planning: a store that cannot be configured fails the
+        // task without planning it.
+        let target = self.task_target(task);
+        let options = self.location_options(&target).map_err(TaskError::from)?;
         let view = self.view_input(&task.view).ok_or_else(|| TaskError::Planning(format!("view `{}` is gone", task.view)))?;
         let planning = TaskPlanning { db: &self.db, view, task, root: &self.root };
         if let Ok(optimized) = optimized_view(&self.db, view) {
@@ -410,7 +427,7 @@ impl Compiler {
                 .map_err(|error| TaskError::Audit(format!("cannot build the pushdown audit: {}", error.strip_backtrace())))?,
         };
         let tally = ExpectationTally::default();
-        Ok(PreparedTask { plan, state, write, expectations, tally, claims, policy, fingerprint })
+        Ok(PreparedTask { plan, state, write, expectations, tally, claims, policy, fingerprint, target, options })
     }
 
     /// The run's engine: `options.engine`, else the one the spec's `profile.engine` names
@@ -433,7 +450,7 @@ impl Compiler {
     /// `Some(UpToDate)` when the task's table is still at the version it last wrote from the
     /// same fingerprint (a materialized view's readers are then bound to that version).
     fn up_to_date(&mut self, task: &Task, fingerprint: &str, run_state: &RunState) -> Option<TaskOutcome> {
-        let recorded = run_state.recorded_version(&task.id, &relative_location(&self.root, &self.task_target(task)), fingerprint)?;
+        let recorded = run_state.recorded_version(&task.id, &self.task_target_text(task), fingerprint)?;
         self.keep_table_if(task, |_, version| Some(version == recorded))
     }
 
@@ -450,8 +467,7 @@ impl Compiler {
     /// Opens the task's table; when `keep(table, version)` says so, binds it for the task's
     /// readers and returns `UpToDate` (the task does not run).
     fn keep_table_if(&mut self, task: &Task, keep: impl FnOnce(&DeltaTable, i64) -> Option<bool>) -> Option<TaskOutcome> {
-        let url = directory_url(&self.task_target(task)).ok()?;
-        let table = self.db.tokio().block_on(deltalake::open_table(url)).ok()?;
+        let table = self.open_task_table(task).ok()?;
         let version = table.version().and_then(|version| i64::try_from(version).ok())?;
         if !keep(&table, version)? {
             return None;
@@ -475,8 +491,7 @@ impl Compiler {
             table.update_datafusion_session(state.as_ref()).map_err(|error| error.to_string())?;
             let runtime = Arc::clone(self.db.tokio());
             let provider = runtime.block_on(table.table_provider().into_future()).map_err(|error| error.to_string())?;
-            let target = self.task_target(task);
-            let identity = ProviderIdentity::Delta { location: relative_location(&self.root, &target), version };
+            let identity = ProviderIdentity::Delta { location: self.task_target_text(task), version };
             self.db.register_provider(identity.clone(), provider);
             if let Some(volume) = delta_volume(table) {
                 self.db.register_volume(identity.clone(), volume);
@@ -484,6 +499,14 @@ impl Compiler {
             view.set_materialized_table(&mut self.db).to(Some(identity));
         }
         Ok(())
+    }
+
+    /// `outcome` with every credential of the environment removed from its error's messages.
+    fn redacted(&self, outcome: TaskOutcome) -> TaskOutcome {
+        match outcome {
+            TaskOutcome::Failed { error } => TaskOutcome::Failed { error: error.redacted(self.storage.redactor()) },
+            outcome => outcome,
+        }
     }
 
     fn unbind_materialized_tables(&mut self) {
@@ -559,11 +582,11 @@ impl TaskDriver for RunDriver<'_> {
             .prepare_task(task, fingerprint, &self.engine, &mut self.plan_diagnostics)
             .map_err(|error| TaskOutcome::Failed { error })?;
         self.pending.insert(task.id.clone(), (prepared.fingerprint.clone(), Arc::clone(&prepared.tally)));
-        let target = self.compiler.task_target(task);
-        Ok(execute_task(task.view.clone(), prepared, target, self.run).boxed())
+        Ok(execute_task(task.view.clone(), prepared, self.run).boxed())
     }
 
     fn ended(&mut self, task: &Task, outcome: TaskOutcome, elapsed: Duration) -> TaskReport {
+        let outcome = self.compiler.redacted(outcome);
         self.compiler.task_report(task, outcome, AuditSummary::default(), elapsed)
     }
 
@@ -576,13 +599,14 @@ impl TaskDriver for RunDriver<'_> {
             },
             Err(error) => (TaskOutcome::Failed { error }, AuditSummary::default(), None),
         };
+        let outcome = self.compiler.redacted(outcome);
         let mut report = self.compiler.task_report(task, outcome, audits, elapsed);
         report.merged = merged;
         let (fingerprint, tally) = self.pending.remove(&task.id).unzip();
         if let Some(tally) = tally {
             report.expectations = tally.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();
         }
-        let target = relative_location(&self.compiler.root, &self.compiler.task_target(task));
+        let target = self.compiler.task_target_text(task);
         let state_changed = match (&report.outcome, fingerprint) {
             (TaskOutcome::Written { version, .. }, Some(fingerprint)) => {
                 self.rewritten.insert(task.id.clone());
@@ -610,11 +634,11 @@ impl TaskDriver for RunDriver<'_> {
 
 /// Executes a prepared plan: audits its `Exact` claims, checks its expectations while its
 /// rows stream into the Delta sink. Runs on the runtime (the executor catches its panics).
-async fn execute_task(view: String, prepared: PreparedTask, target: PathBuf, run: u64) -> Result<Executed, TaskError> {
-    let PreparedTask { plan, state, write, expectations, tally, claims, policy, fingerprint: _ } = prepared;
+async fn execute_task(view: String, prepared: PreparedTask, run: u64) -> Result<Executed, TaskError> {
+    let PreparedTask { plan, state, write, expectations, tally, claims, policy, fingerprint: _, target, options } = prepared;
     let audits = audit_claims(&view, &claims, policy, &state).await?;
     let plan: Arc<dyn ExecutionPlan> =
         if expectations.is_empty() { plan } else { Arc::new(ExpectationExec::new(plan, expectations, tally)) };
-    let written = DeltaSink { target, write, run }.consume(plan, state).await?;
+    let written = DeltaSink { target, options, write, run }.consume(plan, state).await?;
     Ok(Executed { written, audits })
 }

@@ -3,9 +3,19 @@
 //! back what was written with an independent reader (deltalake and DataFusion configured
 //! by the test, not viewdag's run path).
 
-use viewdag_tests::data::{delta_version_at, read_delta_rows_at, write_delta_table_at};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+
+use viewdag_driver::execute::TaskError;
+use viewdag_driver::storage::{StorageSettings, TableLocation};
+use viewdag_driver::{CompileRequest, Compiler, Environment, RunReport, TaskOutcome};
+use viewdag_ir::{Code, ProfileSpec, StorageUrl};
+use viewdag_tests::data::{delta_version_at, read_delta_rows, read_delta_rows_at, write_delta_table_at};
 use viewdag_tests::s3_server::{S3Credentials, S3Server};
 use viewdag_tests::shop;
+
+use crate::support::{TempProject, shop_spec};
 
 /// The harness itself, and the fact the run promises rest on: deltalake commits on S3 with a
 /// conditional PUT (`If-None-Match: *`), never a copy or rename into `_delta_log`. Once
@@ -110,8 +120,8 @@ fn the_shop_example_on_s3_writes_the_same_rows_as_a_local_run() {
 }
 
 /// Eight writers race the first commit of one S3 table (then an overwrite of it): it always
-/// holds one result, every loser fails with `V0902`, and every commit the server received
-/// was a conditional PUT (`If-None-Match: *`), never a copy or rename into the log.
+/// holds one result, and every loser fails with `V0902` — a first commit that went through a
+/// rename, or without its condition, would land a loser's rows on top of the winner's.
 #[test]
 fn racing_first_commits_on_s3_commit_once_with_conditional_puts() {
     let server = S3Server::start();
@@ -121,7 +131,6 @@ fn racing_first_commits_on_s3_commit_once_with_conditional_puts() {
     let settings = StorageSettings::new(Environment::from_variables(environment.clone()), &ProfileSpec::default());
     let options = settings.options(&url).unwrap();
     let location = TableLocation::Url(url);
-    server.start_recording();
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(4).enable_all().build().unwrap();
     for round in ["creating the table", "overwriting it"] {
         let results: Vec<Result<usize, TaskError>> = runtime.block_on(async {
@@ -132,7 +141,7 @@ fn racing_first_commits_on_s3_commit_once_with_conditional_puts() {
                 let frame = context.sql("SELECT value AS id, value % 7 AS bucket FROM generate_series(1, 50000)").await.unwrap();
                 let plan = frame.create_physical_plan().await.unwrap();
                 let (location, options, state) = (location.clone(), options.clone(), Arc::clone(&state));
-                let overwrite = viewdag_driver::execute::TableWrite::materialized();
+                let overwrite = viewdag_driver::execute::merge::TableWrite::materialized();
                 writers.push(tokio::spawn(async move {
                     viewdag_driver::execute::write_plan(&location, &options, plan, &state, &overwrite, 1).await.map(|(_, rows, _)| rows)
                 }));
@@ -144,6 +153,9 @@ fn racing_first_commits_on_s3_commit_once_with_conditional_puts() {
             results
         });
         assert!(results.iter().any(Result::is_ok), "{round}: {results:?}");
+        if round == "creating the table" {
+            assert!(results.iter().any(Result::is_err), "the writers raced the first commit: {results:?}");
+        }
         for result in &results {
             match result {
                 Ok(rows) => assert_eq!(*rows, 50_000, "{round}"),
@@ -152,12 +164,6 @@ fn racing_first_commits_on_s3_commit_once_with_conditional_puts() {
         }
         assert_eq!(read_delta_rows_at("s3://race/table", &environment).len(), 50_000, "{round}");
     }
-    let log: Vec<_> =
-        server.recorded_requests().into_iter().filter(|request| request.path().starts_with("/race/table/_delta_log/")).collect();
-    let commits: Vec<_> = log.iter().filter(|request| request.method == "PUT").collect();
-    assert!(commits.len() >= 2, "{log:?}");
-    assert!(commits.iter().all(|request| request.header("If-None-Match") == Some("*")), "every commit is conditional: {commits:?}");
-    assert!(log.iter().all(|request| request.header("x-amz-copy-source").is_none()), "no rename into the log: {log:?}");
 }
 
 /// Two runs of two projects writing the same S3 output at once never leave its rows doubled:
@@ -393,4 +399,37 @@ fn credentials_appear_in_no_artifact_report_message_or_table() {
         assert!(!contains(bytes, key_id), "the access key id is in {name}");
         assert!(!contains(bytes, secret), "the secret is in {name}");
     }
+}
+
+/// Every commit a run makes on S3 is a conditional PUT of its log entry, never a copy or a
+/// rename into `_delta_log` — even with `AWS_S3_ALLOW_UNSAFE_RENAME=true` in the environment
+/// (deltalake's S3 settings it reads from the process): the requests the server received say so.
+#[test]
+fn run_commits_on_s3_are_conditional_puts_even_with_unsafe_rename_allowed() {
+    let server = S3Server::start();
+    server.create_bucket("commits");
+    let data = TempProject::with_shop_data();
+    server.upload_directory(&data.path().join("data"), "commits", "data");
+    let project = TempProject::empty();
+    let spec = project.write_spec("spec.yaml", &shop_spec_on_s3("commits"));
+    server.start_recording();
+    let output = Command::new(env!("CARGO_BIN_EXE_viewdag-cli"))
+        .args(["run", "--jobs", "1"])
+        .arg(&spec)
+        .envs(server.environment(&S3Credentials::unchecked()))
+        .env("AWS_S3_ALLOW_UNSAFE_RENAME", "true")
+        .output()
+        .expect("the CLI runs");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let requests = server.recorded_requests();
+    let log: Vec<_> = requests.iter().filter(|request| request.path().contains("/_delta_log/")).collect();
+    let commits: Vec<_> = log.iter().filter(|request| request.method == "PUT" && request.path().ends_with(".json")).collect();
+    let tables = ["out/revenue", "out/top_regions", "out/largest_orders", "out/labels", "tables/enriched"];
+    for table in tables {
+        let first = format!("/commits/{table}/_delta_log/00000000000000000000.json");
+        assert!(commits.iter().any(|request| request.path() == first), "{table}'s first commit: {commits:?}");
+    }
+    assert_eq!(commits.len(), tables.len(), "one commit per task: {commits:?}");
+    assert!(commits.iter().all(|request| request.header("If-None-Match") == Some("*")), "conditional: {commits:?}");
+    assert!(log.iter().all(|request| request.header("x-amz-copy-source").is_none()), "no copy or rename into a log: {log:?}");
 }

@@ -8,9 +8,11 @@
 //!   (`run_state::APP_ID`), which is how a resumed run knows an append already landed.
 //! - A table's first commit is made without retries and every commit carries the `txn`, so
 //!   a concurrent writer's commit makes the task fail (`V0902`) instead of landing on top
-//!   of it.
+//!   of it. In an object store the commit is deltalake's conditional PUT of the log entry
+//!   (`If-None-Match: *` on S3), so the same holds between processes and machines.
+//! - A store's refusal (credentials, missing bucket, unreachable endpoint) is the task's
+//!   `TaskError::Storage` with its own code (`V0910`–`V0912`).
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use datafusion::datasource::provider_as_source;
@@ -32,13 +34,16 @@ use super::sink::TaskSink;
 use crate::execute::merge::{MergeCounts, TableWrite, merge_into};
 use crate::planned_table::PlannedTable;
 use crate::run_state::APP_ID;
-use crate::sources::directory_url;
+use crate::storage::location::delta_table_for_writing;
+use crate::storage::{StorageFailure, StoreOptions, TableLocation};
 
 /// Writes a task's rows into the Delta table at `target`, as `write` says, in run `run`.
 #[derive(Debug, Clone)]
 pub struct DeltaSink {
-    /// The table's directory.
-    pub target: PathBuf,
+    /// The table's location.
+    pub target: TableLocation,
+    /// Its store's options (none for a local directory).
+    pub options: StoreOptions,
     /// How the task writes (mode, partitions, merge key).
     pub write: TableWrite,
     /// The run's number, committed as viewdag's Delta application transaction.
@@ -61,21 +66,22 @@ impl TaskSink for DeltaSink {
 
     fn consume(self, plan: Arc<dyn ExecutionPlan>, state: Arc<SessionState>) -> BoxFuture<'static, Result<WrittenTable, TaskError>> {
         async move {
-            let DeltaSink { target, write, run } = self;
-            let (table, rows, merged) = write_plan(&target, plan, &state, &write, run).await?;
+            let DeltaSink { target, options, write, run } = self;
+            let (table, rows, merged) = write_plan(&target, &options, plan, &state, &write, run).await?;
             Ok(WrittenTable { table, rows, merged })
         }
         .boxed()
     }
 }
 
-/// Streams `plan`'s rows into the Delta table at `target` in one commit (creating the table
-/// if needed) and returns the table, how many rows were written and, for a merge, what it
-/// did. deltalake casts types Delta stores differently (e.g. `Utf8View` as `Utf8`). The
-/// commit carries viewdag's application transaction at `run`; a concurrent commit to the
-/// table fails it (`V0902`).
+/// Streams `plan`'s rows into the Delta table at `target` (in a store configured by
+/// `options`) in one commit (creating the table if needed) and returns the table, how many
+/// rows were written and, for a merge, what it did. deltalake casts types Delta stores
+/// differently (e.g. `Utf8View` as `Utf8`). The commit carries viewdag's application
+/// transaction at `run`; a concurrent commit to the table fails it (`V0902`).
 pub async fn write_plan(
-    target: &Path,
+    target: &TableLocation,
+    options: &StoreOptions,
     plan: Arc<dyn ExecutionPlan>,
     state: &SessionState,
     write: &TableWrite,
@@ -83,10 +89,11 @@ pub async fn write_plan(
 ) -> Result<(DeltaTable, usize, Option<MergeCounts>), TaskError> {
     let TableWrite { mode, partition_by, unique_key: _, delete_not_matched_by_source: _, replace_where, merge_schema } = write;
     let mode = *mode;
-    std::fs::create_dir_all(target).map_err(|error| TaskError::Table(format!("cannot create {}: {error}", target.display())))?;
-    let url = directory_url(target).map_err(TaskError::Table)?;
-    let table =
-        DeltaTable::try_from_url(url).await.map_err(|error| TaskError::Table(format!("cannot open {}: {error}", target.display())))?;
+    let name = table_name(target);
+    let table = delta_table_for_writing(target, options).await.map_err(|error| match StorageFailure::of_error(&error) {
+        Some(failure) => TaskError::Storage { failure, table: name.clone(), cause: error.to_string() },
+        None => TaskError::Table(format!("cannot open {name}: {error}")),
+    })?;
     let input = LogicalPlanBuilder::scan("viewdag_task", provider_as_source(Arc::new(PlannedTable::new(Arc::clone(&plan)))), None)
         .and_then(LogicalPlanBuilder::build)
         .map_err(|error| TaskError::Planning(error.strip_backtrace()))?;
@@ -133,7 +140,7 @@ pub async fn write_plan(
     if *merge_schema {
         builder = builder.with_schema_mode(deltalake::operations::write::SchemaMode::Merge);
     }
-    let written = builder.await.map_err(|error| write_failure(target, error))?;
+    let written = builder.await.map_err(|error| write_failure(&name, error))?;
     // Rows written: what this very commit records (deltalake's `operationMetrics` of the
     // version it made), else the plan's metrics.
     let rows = committed_rows(&written).await.or_else(|| plan.metrics().and_then(|metrics| metrics.output_rows())).unwrap_or(0);
@@ -147,12 +154,23 @@ async fn committed_rows(table: &DeltaTable) -> Option<usize> {
     metrics.get("num_added_rows")?.as_u64().and_then(|rows| usize::try_from(rows).ok())
 }
 
-/// A failed write as the task's error: a commit conflict is `V0902`.
-fn write_failure(target: &Path, error: DeltaTableError) -> TaskError {
-    let table = target.display().to_string();
+/// How errors name a table: its directory, or its URL.
+fn table_name(target: &TableLocation) -> String {
+    match target {
+        TableLocation::Local(path) => path.display().to_string(),
+        TableLocation::Url(url) => url.to_string(),
+    }
+}
+
+/// A failed write as the task's error: a commit conflict is `V0902`, a store's refusal its
+/// own code.
+fn write_failure(table: &str, error: DeltaTableError) -> TaskError {
+    let (table, cause) = (table.to_string(), error.to_string());
     if is_commit_conflict(&error) {
-        TaskError::CommitConflict { table, cause: error.to_string() }
+        TaskError::CommitConflict { table, cause }
+    } else if let Some(failure) = StorageFailure::of_error(&error) {
+        TaskError::Storage { failure, table, cause }
     } else {
-        TaskError::Write { table, cause: error.to_string() }
+        TaskError::Write { table, cause }
     }
 }
