@@ -150,6 +150,10 @@ codes! {
     StorageAccessDenied = ("V0910", "storage-access-denied", Error, "the object store of a task's table refused the credentials; the task committed nothing");
     StorageBucketNotFound = ("V0911", "storage-bucket-not-found", Error, "the bucket or container of a task's table does not exist; the task committed nothing");
     StorageUnreachable = ("V0912", "storage-unreachable", Error, "the object store of a task's table could not be reached; the task committed nothing");
+    // V10xx: incremental refresh.
+    RefreshNeverIncremental = ("V1001", "refresh-never-incremental", Error, "a task declared `refresh: incremental` has a plan whose change can never be derived from appended inputs (a window, a limit, a non-deterministic function, …)");
+    RefreshNotApplicable = ("V1002", "refresh-not-applicable", Error, "`refresh` is set where it means nothing: on a view that is not materialized, or `incremental` on an output whose mode is not `overwrite`");
+    IncrementalRefreshRefused = ("V1003", "incremental-refresh-refused", Error, "a `refresh: incremental` task could not be refreshed incrementally in this run (an input was rewritten, its definition changed, …); it failed and committed nothing");
 }
 
 impl std::fmt::Display for Code {

@@ -8,6 +8,10 @@
 //! canonical form ([`crate::StorageUrl`]'s text, e.g. `s3://lake/orders`). An identity
 //! never carries credentials, endpoints or any other storage option: only where the data
 //! is and which version of it was read.
+//!
+//! [`ProviderIdentity::shape`] is the identity without its data version (the Delta version,
+//! the file list): what a plan's *shape* depends on. Incremental refresh compares shapes
+//! to tell "the same plan over more data" from "another plan".
 
 use serde::Serialize;
 
@@ -66,5 +70,41 @@ impl ProviderIdentity {
             }
             ProviderIdentity::Materialized { view } => format!("materialized:{view}"),
         }
+    }
+
+    /// The identity without its data version: the table or file location and how it is
+    /// read, never which version or which files (`delta:data/orders`,
+    /// `parquet:data/facts`). Two identities with one shape read one relation at two points
+    /// in its history.
+    pub fn shape(&self) -> String {
+        match self {
+            ProviderIdentity::Delta { location, version: _ } => format!("delta:{location}"),
+            ProviderIdentity::Files { format, location, files: _, options } => {
+                let options = if options.is_empty() { String::new() } else { format!("({options})") };
+                format!("{}{options}:{location}", format.as_str())
+            }
+            ProviderIdentity::Materialized { view } => format!("materialized:{view}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_shape_has_no_data_version() {
+        let at = |version| ProviderIdentity::Delta { location: "data/orders".into(), version };
+        assert_eq!(at(3).shape(), at(4).shape());
+        assert_eq!(at(3).shape(), "delta:data/orders");
+        assert_ne!(at(3).canonical(), at(4).canonical());
+        let files = |size| ProviderIdentity::Files {
+            format: SourceFormat::Csv,
+            location: "data/regions.csv".into(),
+            files: vec![("regions.csv".into(), size)],
+            options: "delimiter=';'".into(),
+        };
+        assert_eq!(files(1).shape(), files(2).shape());
+        assert_eq!(files(1).shape(), "csv(delimiter=';'):data/regions.csv");
     }
 }

@@ -80,6 +80,9 @@ pub struct RawViewSpec {
     /// What the view's rows must satisfy (see [`crate::expectation`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expect: Option<ExpectationsSpec>,
+    /// How `run` brings a materialized view's table up to date (see [`RefreshPolicy`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh: Option<RefreshPolicy>,
 }
 
 /// The transform keys, in the order the spec reference lists them.
@@ -89,7 +92,7 @@ impl RawViewSpec {
     /// Converts to a definition; on failure returns the transform keys that were present
     /// (none, or more than one).
     pub fn into_definition(self) -> Result<ViewDefinition, Vec<&'static str>> {
-        let RawViewSpec { filter, project, join, aggregate, union, sort, limit, distinct, sql, materialize, tags, expect } = self;
+        let RawViewSpec { filter, project, join, aggregate, union, sort, limit, distinct, sql, materialize, tags, expect, refresh } = self;
         let mut present = Vec::new();
         let mut transforms = Vec::new();
         let mut push = |key: &'static str, transform: Option<Transform>| {
@@ -109,7 +112,7 @@ impl RawViewSpec {
         push("sql", sql.map(|query| Transform::Sql(SqlView { query })));
         if transforms.len() == 1 {
             let transform = transforms.pop().expect("exactly one transform");
-            Ok(ViewDefinition { transform, materialize, tags, expect })
+            Ok(ViewDefinition { transform, materialize, tags, expect, refresh })
         } else {
             Err(present)
         }
@@ -128,6 +131,11 @@ pub struct ViewDefinition {
     /// Part of the definition (a `drop` expectation changes the rows written).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expect: Option<ExpectationsSpec>,
+    /// How `run` refreshes the view's table (`None`: not written, i.e. `auto`). Outside the
+    /// serialized definition (and so outside every digest): an incremental refresh and a full
+    /// one write the same rows, so changing the policy never makes a table out of date.
+    #[serde(skip)]
+    pub refresh: Option<RefreshPolicy>,
 }
 
 impl ViewDefinition {
@@ -137,8 +145,13 @@ impl ViewDefinition {
 
     /// Back to the wire shape (used to write specs, e.g. by generators).
     pub fn to_raw(&self) -> RawViewSpec {
-        let mut raw =
-            RawViewSpec { materialize: self.materialize, tags: self.tags.clone(), expect: self.expect.clone(), ..RawViewSpec::default() };
+        let mut raw = RawViewSpec {
+            materialize: self.materialize,
+            tags: self.tags.clone(),
+            expect: self.expect.clone(),
+            refresh: self.refresh,
+            ..RawViewSpec::default()
+        };
         match self.transform.clone() {
             Transform::Filter(view) => raw.filter = Some(view),
             Transform::Project(view) => raw.project = Some(view),
@@ -365,6 +378,40 @@ pub struct OutputSpec {
     /// an error.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schema_mode: Option<SchemaEvolution>,
+    /// How `run` brings the table up to date (`overwrite` outputs; see [`RefreshPolicy`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh: Option<RefreshPolicy>,
+}
+
+/// `refresh` of a materialized view or an `overwrite` output: how `run` brings its table up
+/// to date when what it reads changed.
+///
+/// An *incremental* refresh computes only the change that the appended rows of its inputs
+/// make (derived by the compiler from the task's plan) and commits it as an append or a
+/// merge by group keys; a *full* refresh recomputes the whole table. Both write the same
+/// rows, so the policy is part of no digest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RefreshPolicy {
+    /// Incremental where the change can be derived, else full (the run says why).
+    #[default]
+    Auto,
+    /// Incremental or nothing: a task whose change cannot be derived fails (`V1003`,
+    /// nothing committed) instead of recomputing everything; a plan that can never be
+    /// incremental is a `check` error (`V1001`).
+    Incremental,
+    /// Always recompute the whole table.
+    Full,
+}
+
+impl RefreshPolicy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RefreshPolicy::Auto => "auto",
+            RefreshPolicy::Incremental => "incremental",
+            RefreshPolicy::Full => "full",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]

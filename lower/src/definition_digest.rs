@@ -8,12 +8,20 @@
 //! surface's manifest hash and the optimizer pipeline: it decides whether a task is up to
 //! date without planning anything.
 //!
+//! A view's *shape digest* is the same Merkle digest with every source's data version left
+//! out: a source contributes its shape (location and how it is read, see
+//! `ProviderIdentity::shape`) and its schema, never its Delta version or file list. Two
+//! runs with one shape digest plan the same query over (possibly) more data: what
+//! incremental refresh needs to tell "new rows" from "a new definition".
+//!
 //! ## Invariants
 //! - Under one planning surface, equal digests mean equal P0 plans (lowering is a pure
-//!   function of what is hashed and of the surface).
+//!   function of what is hashed and of the surface); equal shape digests mean equal P0
+//!   plans up to the data each scan reads.
 //! - Nothing depends on positions in the file, on time, or on a run's bound tables.
 
-use viewdag_ir::{ProjectInput, SourceResolution, ViewDefinition, ViewInput};
+use datafusion::arrow::datatypes::SchemaRef;
+use viewdag_ir::{ProjectInput, ProviderIdentity, SourceResolution, ViewDefinition, ViewInput};
 use viewdag_validate::{Relation, resolve_relation, view_is_broken, view_reads};
 
 use crate::{Db, LowerResult, ViewFailure};
@@ -22,24 +30,59 @@ use crate::{Db, LowerResult, ViewFailure};
 /// for a view that reads one (or an unknown name).
 #[salsa::tracked(returns(ref))]
 pub fn view_definition_digest(db: &dyn Db, view: ViewInput) -> LowerResult<String> {
+    merkle_digest(
+        db,
+        view,
+        b"viewdag view definition v1\0",
+        |identity, _| identity.canonical(),
+        |db, input| view_definition_digest(db, input),
+    )
+}
+
+/// BLAKE3 over the view's definition and its inputs' shape digests: a source contributes
+/// its shape and schema, not its data version. Fails like [`view_definition_digest`].
+#[salsa::tracked(returns(ref))]
+pub fn view_shape_digest(db: &dyn Db, view: ViewInput) -> LowerResult<String> {
+    merkle_digest(db, view, b"viewdag view shape v1\0", source_shape, |db, input| view_shape_digest(db, input))
+}
+
+/// A source's part of a shape digest: its shape and its schema's fields (name, type,
+/// nullability), in order.
+fn source_shape(identity: &ProviderIdentity, schema: &SchemaRef) -> String {
+    let mut text = identity.shape();
+    for field in schema.fields() {
+        text.push_str(&format!("\0{}:{}:{}", field.name(), field.data_type(), field.is_nullable()));
+    }
+    text
+}
+
+/// The Merkle digest of `view` under `domain`: its definition, then per relation it reads
+/// a source's `source_part` or an input view's `view_digest`.
+fn merkle_digest(
+    db: &dyn Db,
+    view: ViewInput,
+    domain: &[u8],
+    source_part: fn(&ProviderIdentity, &SchemaRef) -> String,
+    view_digest: fn(&dyn Db, ViewInput) -> &LowerResult<String>,
+) -> LowerResult<String> {
     if view_is_broken(db, view) {
         return Err(ViewFailure::Invalid);
     }
     let Some(definition) = view.definition(db) else {
         return Err(ViewFailure::Invalid);
     };
-    let mut hasher = definition_hasher(b"viewdag view definition v1\0", view.name(db), definition);
+    let mut hasher = definition_hasher(domain, view.name(db), definition);
     for read in &view_reads(db, view).reads {
         hasher.update(b"\0read ");
         hasher.update(read.name.as_bytes());
         hasher.update(b"=");
         match resolve_relation(db, ProjectInput::get(db), read.name.clone()) {
             Some(Relation::Source(source)) => match source.resolution(db) {
-                SourceResolution::Resolved { identity, .. } => hasher.update(identity.canonical().as_bytes()),
+                SourceResolution::Resolved { identity, schema } => hasher.update(source_part(identity, schema).as_bytes()),
                 SourceResolution::Failed(_) => return Err(ViewFailure::Blocked { upstream: read.name.clone() }),
             },
             Some(Relation::View(input)) => {
-                let digest = view_definition_digest(db, input).as_ref().map_err(|failure| failure.as_seen_from_reader(&read.name))?;
+                let digest = view_digest(db, input).as_ref().map_err(|failure| failure.as_seen_from_reader(&read.name))?;
                 hasher.update(digest.as_bytes())
             }
             None => return Err(ViewFailure::Invalid),

@@ -48,7 +48,7 @@ use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::logical_expr::LogicalPlan;
 use viewdag_ir::{Diagnostic, ProviderIdentity};
 
-pub use definition_digest::view_definition_digest;
+pub use definition_digest::{view_definition_digest, view_shape_digest};
 pub use depth::{MAX_INLINED_DEPTH, inlined_depth};
 pub use expectations::{output_diagnostics, view_expectation_diagnostics};
 pub use project::{CheckedProject, ViewCheck, ViewCheckStatus, checked_project, task_views, view_check};

@@ -5,6 +5,8 @@
 //! ## Invariants
 //! - Only the views in scope are planned: the tasks (materialized views and outputs), or
 //!   every view for [`PlanScope::AllViews`]. A view that does not validate is never planned.
+//!   One exception, in every scope: a task declared `refresh: incremental` gets its P0
+//!   lowered so `check` can tell whether its change can ever be derived (`V1001`).
 //! - A task digest is O(1) given the view's definition digest: it decides whether a task is
 //!   up to date without planning.
 
@@ -12,11 +14,15 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use viewdag_ir::{Diagnostic, ProjectInput, SurfaceInput, ViewInput};
-use viewdag_lower::{LowerResult, ViewCheckStatus, ViewFailure, checked_project, task_views, view_definition_digest, view_plan};
+use viewdag_lower::{
+    LowerResult, ViewCheckStatus, ViewFailure, checked_project, task_views, view_definition_digest, view_plan, view_shape_digest,
+};
 use viewdag_surface::planning_session;
+use viewdag_validate::{Relation, resolve_relation};
 
 use crate::Db;
 use crate::digests::p0_digest;
+use crate::incremental::{output_refresh_diagnostics, view_refresh_diagnostics};
 use crate::queries::{optimized_view, physical_view, resolved_optimizer_pipeline};
 
 /// Which views a compile plans.
@@ -61,11 +67,26 @@ pub fn planned_view(db: &dyn Db, view: ViewInput) -> LowerResult<PlannedView> {
 #[salsa::tracked(returns(ref))]
 pub fn task_digest(db: &dyn Db, view: ViewInput) -> LowerResult<String> {
     let definition = view_definition_digest(db, view).clone()?;
+    task_hash(db, b"viewdag task v1\0", &definition)
+}
+
+/// [`task_digest`] over the view's *shape* digest (`viewdag_lower::view_shape_digest`):
+/// every source's data version left out. Equal task shapes plan the same query over the
+/// data each scan reads; incremental refresh requires it unchanged since the last run.
+#[salsa::tracked(returns(ref))]
+pub fn task_shape_digest(db: &dyn Db, view: ViewInput) -> LowerResult<String> {
+    let shape = view_shape_digest(db, view).clone()?;
+    task_hash(db, b"viewdag task shape v1\0", &shape)
+}
+
+/// BLAKE3 over `domain`, a view's Merkle digest, the surface's manifest hash and the
+/// resolved pipeline.
+fn task_hash(db: &dyn Db, domain: &[u8], view_digest: &str) -> LowerResult<String> {
     let surface = SurfaceInput::get(db);
     let pipeline = resolved_optimizer_pipeline(db, surface).clone().map_err(ViewFailure::Errors)?;
     let mut hasher = blake3::Hasher::new();
-    hasher.update(b"viewdag task v1\0");
-    hasher.update(definition.as_bytes());
+    hasher.update(domain);
+    hasher.update(view_digest.as_bytes());
     hasher.update(b"\0surface ");
     hasher.update(planning_session(db, surface).manifest.hash.as_bytes());
     // The configuration holds only vectors, ordered maps and enums: its debug form is stable.
@@ -133,6 +154,20 @@ pub fn compiled_project(db: &dyn Db, project: ProjectInput, scope: PlanScope) ->
     // A profile problem (an unknown preset or rule) is reported even when nothing is planned.
     if let Err(problems) = resolved_optimizer_pipeline(db, SurfaceInput::get(db)) {
         diagnostics.extend(problems.iter().cloned());
+    }
+    // `refresh`: every view's own diagnostics (nothing planned unless a materialized view
+    // declares `refresh: incremental`), then each output's.
+    for view in project.views(db) {
+        diagnostics.extend(view_refresh_diagnostics(db, *view).iter().cloned());
+    }
+    for (output, spec) in project.outputs(db).iter() {
+        if let Some(spec) = spec {
+            let view = match resolve_relation(db, project, spec.view.clone()) {
+                Some(Relation::View(view)) if valid.contains(&view) => Some(view),
+                _ => None,
+            };
+            diagnostics.extend(output_refresh_diagnostics(db, output, spec, view));
+        }
     }
     // Only looked up, never iterated.
     let mut planned: HashMap<ViewInput, &LowerResult<PlannedView>> = HashMap::new();

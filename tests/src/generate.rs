@@ -207,6 +207,7 @@ fn output(view: &str, path: &str) -> OutputSpec {
         when_not_matched_by_source: None,
         replace_where: None,
         schema_mode: None,
+        refresh: None,
     }
 }
 
@@ -216,6 +217,7 @@ fn definition(transform: Transform, materialize: bool) -> ViewDefinition {
         materialize: if materialize { Materialize::Table } else { Materialize::Ephemeral },
         tags: Vec::new(),
         expect: None,
+        refresh: None,
     }
 }
 

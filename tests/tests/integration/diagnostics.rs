@@ -22,7 +22,7 @@ fn fixtures_dir() -> PathBuf {
 }
 
 /// Codes no spec fixture can produce, each with the reason.
-const NOT_TRIGGERED_BY_A_FIXTURE: [(Code, &str); 17] = [
+const NOT_TRIGGERED_BY_A_FIXTURE: [(Code, &str); 18] = [
     (Code::SpecTooLarge, "needs a 16 MiB spec or 200 000 entries: tested by `spec_size_limits`"),
     (Code::PlanError, "the fallback for DataFusion errors no specific check explains"),
     (Code::PhysicalPlanFailed, "optimizer behaviour, tested in `optimize`"),
@@ -42,6 +42,10 @@ const NOT_TRIGGERED_BY_A_FIXTURE: [(Code, &str); 17] = [
     (
         Code::EngineTaskTimeout,
         "a run's error on a stopped cluster: tested by `ballista::a_job_on_stopped_executors_times_out_is_cancelled_and_commits_nothing`",
+    ),
+    (
+        Code::IncrementalRefreshRefused,
+        "a run's error after a source changed: tested by `refresh::an_incremental_task_whose_input_was_rewritten_fails_and_commits_nothing`",
     ),
 ];
 

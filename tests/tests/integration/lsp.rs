@@ -410,7 +410,7 @@ fn the_committed_spec_schema_is_current_and_describes_what_the_parser_reads() {
     assert_eq!(schema["additionalProperties"], false, "unknown top-level keys are errors");
     let view = &schema["definitions"]["RawViewSpec"];
     let mut transforms = viewdag_ir::TRANSFORM_KEYS.map(String::from).to_vec();
-    transforms.extend(["materialize", "tags", "expect"].map(String::from));
+    transforms.extend(["materialize", "tags", "expect", "refresh"].map(String::from));
     assert_eq!(keys(&view["properties"]), transforms);
     assert_eq!(view["additionalProperties"], false);
     let join_kinds: Vec<String> =

@@ -57,6 +57,7 @@ fn edit(project: &mut GeneratedProject, random: &mut Random, root: &std::path::P
                 materialize: Materialize::Ephemeral,
                 tags: Vec::new(),
                 expect: None,
+                refresh: None,
             };
             project.views.insert(name.clone(), definition);
             format!("add {name} over {input}")

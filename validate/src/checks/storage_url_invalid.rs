@@ -101,6 +101,7 @@ mod tests {
             when_not_matched_by_source: None,
             replace_where: None,
             schema_mode: None,
+            refresh: None,
         })
     }
 
