@@ -101,7 +101,7 @@ mod tests {
         let files = |size| ProviderIdentity::Files {
             format: SourceFormat::Csv,
             location: "data/regions.csv".into(),
-            files: vec![("regions.csv".into(), size)],
+            files: vec![SourceFile::local("regions.csv".into(), size)],
             options: "delimiter=';'".into(),
         };
         assert_eq!(files(1).shape(), files(2).shape());

@@ -171,8 +171,9 @@ impl S3Server {
     /// The bytes of one object (authentication must be off).
     pub fn get_object(&self, bucket: &str, key: &str) -> Vec<u8> {
         let authorization = unchecked_authorization("s3");
-        let (status, body) =
-            self.request_bytes("GET", &format!("/{bucket}/{key}"), &[("Authorization", authorization.as_str())], b"").expect("the server answers");
+        let (status, body) = self
+            .request_bytes("GET", &format!("/{bucket}/{key}"), &[("Authorization", authorization.as_str())], b"")
+            .expect("the server answers");
         assert_eq!(status, 200, "getting {bucket}/{key}");
         body
     }

@@ -22,8 +22,8 @@ use viewdag_validate::{Relation, Structure, resolve_relation, spec_structure};
 use crate::database::{Database, QueryEvent, QueryOutcome, id_of};
 use crate::error::DriverError;
 use crate::sources::{SourceContext, load_source, root_path_text, source_fingerprint};
-use crate::storage::{Environment, StorageSettings};
 use crate::stats::RecompileStats;
+use crate::storage::{Environment, StorageSettings};
 use viewdag_validate::checks::path_outside_project::check_source;
 use viewdag_validate::checks::source_format_not_allowed;
 use viewdag_validate::lexical_path::PathSpace;
@@ -391,8 +391,7 @@ impl Compiler {
         };
         let inputs_changed = self.set_inputs(&parsed, unchanged && overrides_unchanged && self.last_parsed.is_some());
         let sources: Vec<_> = parsed.sources.iter().map(|(name, spec)| (name.clone(), spec.clone())).collect();
-        let existing =
-            crate::existing::read_existing_data(
+        let existing = crate::existing::read_existing_data(
             &self.root,
             &self.outputs,
             &sources,
@@ -568,8 +567,7 @@ impl Compiler {
                         None => {
                             let state = loading_state
                                 .get_or_insert_with(|| build_session_state(&surface_spec, self.db.datafusion_runtime_env().clone()));
-                            let context =
-                                SourceContext { root: &self.root, csv: &surface_spec.surface.csv, state, storage: &self.storage };
+                            let context = SourceContext { root: &self.root, csv: &surface_spec.surface.csv, state, storage: &self.storage };
                             let loaded = self.db.tokio().block_on(load_source(name, spec, &context));
                             if let (SourceResolution::Resolved { identity, .. }, Some(provider)) = (&loaded.resolution, loaded.provider)
                                 && !self.db.has_provider(identity)

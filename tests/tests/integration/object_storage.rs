@@ -55,7 +55,9 @@ fn the_s3_server_refuses_wrong_credentials_and_deltalake_commits_with_a_conditio
 
 /// The shop example's spec with every source, output and materialized table in `bucket`.
 fn shop_spec_on_s3(bucket: &str) -> String {
-    let spec = shop_spec().replace("path: data/", &format!("path: s3://{bucket}/data/")).replace("path: out/", &format!("path: s3://{bucket}/out/"));
+    let spec = shop_spec()
+        .replace("path: data/", &format!("path: s3://{bucket}/data/"))
+        .replace("path: out/", &format!("path: s3://{bucket}/out/"));
     assert!(!spec.contains("path: data/") && !spec.contains("path: out/"), "every path is rewritten");
     format!("{spec}  tables: s3://{bucket}/tables\n  paths: {{ allow: [\"s3://{bucket}\"] }}\n")
 }
@@ -294,7 +296,8 @@ fn a_missing_bucket_is_one_coded_error_per_task() {
 
     let spec = project.write_spec("spec.yaml", &shop_spec_on_s3("no-such-bucket"));
     let report = compiler_with(&environment).run(&CompileRequest::new(&spec), &mut |_| {}).unwrap();
-    let codes: Vec<&str> = report.compile.diagnostics.iter().filter(|diagnostic| diagnostic.is_error()).map(|diagnostic| diagnostic.code.id()).collect();
+    let codes: Vec<&str> =
+        report.compile.diagnostics.iter().filter(|diagnostic| diagnostic.is_error()).map(|diagnostic| diagnostic.code.id()).collect();
     assert_eq!(codes, vec!["V0311", "V0311", "V0311"], "{:?}", report.compile.diagnostics);
 }
 
@@ -334,7 +337,8 @@ fn credentials_appear_in_no_artifact_report_message_or_table() {
     let project = TempProject::empty();
     let spec = project.write_spec(
         "spec.yaml",
-        &(shop_spec_on_s3("vault") + "  storage:\n    \"s3://vault\": { AWS_SECRET_ACCESS_KEY: VAULT_SECRET, AWS_ENDPOINT_URL: VAULT_ENDPOINT }\n"),
+        &(shop_spec_on_s3("vault")
+            + "  storage:\n    \"s3://vault\": { AWS_SECRET_ACCESS_KEY: VAULT_SECRET, AWS_ENDPOINT_URL: VAULT_ENDPOINT }\n"),
     );
     let spec_text = spec.display().to_string();
     let (bundles, site) = (project.path().join("bundles"), project.path().join("site"));

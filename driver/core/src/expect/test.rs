@@ -55,7 +55,9 @@ impl Compiler {
 
     fn test_task(&self, task: &viewdag_schedule::Task) -> Result<Vec<ExpectationResult>, String> {
         let runtime = Arc::clone(self.db.tokio());
-        let table = self.open_task_table(task).map_err(|problem| format!("its table cannot be read (run first if it does not exist yet): {problem}"))?;
+        let table = self
+            .open_task_table(task)
+            .map_err(|problem| format!("its table cannot be read (run first if it does not exist yet): {problem}"))?;
         let state = Arc::clone(&planning_session(&self.db, SurfaceInput::get(&self.db)).state);
         table.update_datafusion_session(state.as_ref()).map_err(|error| error.to_string())?;
         let provider = runtime.block_on(table.table_provider().into_future()).map_err(|error| error.to_string())?;

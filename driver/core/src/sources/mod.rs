@@ -23,8 +23,8 @@ use datafusion::execution::session_state::SessionState;
 use viewdag_ir::{Code, CsvOptions, Diagnostic, FieldPath, SourceFormat, SourceSpec, SpecLocation, StorageUrl};
 
 pub use self::providers::{LoadedSource, delta_volume};
-pub use crate::storage::location::{directory_url, relative_location};
 use crate::storage::StorageSettings;
+pub use crate::storage::location::{directory_url, relative_location};
 
 /// The spec's directory as absolute text with `/` separators, for the lexical path checks.
 pub fn root_path_text(root: &Path) -> String {

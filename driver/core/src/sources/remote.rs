@@ -56,18 +56,30 @@ impl RemoteSource<'_> {
         match StorageFailure::of_error(error) {
             Some(failure) => {
                 let quoted: String = answer.chars().take(QUOTED_ANSWER).collect();
-                Diagnostic::new(failure.source_code(), self.location.clone(), format!("source `{}` ({}): {}", self.name, self.url, failure.describe()))
-                    .with_note(format!("the store answered: {quoted}"))
-                    .with_suggestion(failure.suggestion())
+                Diagnostic::new(
+                    failure.source_code(),
+                    self.location.clone(),
+                    format!("source `{}` ({}): {}", self.name, self.url, failure.describe()),
+                )
+                .with_note(format!("the store answered: {quoted}"))
+                .with_suggestion(failure.suggestion())
             }
-            None => Diagnostic::new(Code::SourceLoadFailed, self.location.clone(), format!("source `{}` ({}): {doing}: {answer}", self.name, self.url)),
+            None => Diagnostic::new(
+                Code::SourceLoadFailed,
+                self.location.clone(),
+                format!("source `{}` ({}): {doing}: {answer}", self.name, self.url),
+            ),
         }
     }
 
     /// The key below the bucket, as object_store's path.
     fn key(&self) -> Result<ObjectPath, Diagnostic> {
         ObjectPath::parse(self.url.key().join("/")).map_err(|error| {
-            Diagnostic::new(Code::SourceLoadFailed, self.location.clone(), format!("source `{}`: `{}` is not a usable key: {error}", self.name, self.url))
+            Diagnostic::new(
+                Code::SourceLoadFailed,
+                self.location.clone(),
+                format!("source `{}`: `{}` is not a usable key: {error}", self.name, self.url),
+            )
         })
     }
 
@@ -91,7 +103,9 @@ pub(crate) async fn load_delta(source: RemoteSource<'_>, version: Option<u64>, s
     };
     match open_delta_table(&TableLocation::Url(source.url.clone()), &options, version).await {
         Ok(table) => delta_source(source.name, table, source.url.to_string(), state, source.location.clone()).await,
-        Err(error) if StorageFailure::of_error(&error).is_some() => LoadedSource::failed(source.refused(&error, "cannot open the Delta table")),
+        Err(error) if StorageFailure::of_error(&error).is_some() => {
+            LoadedSource::failed(source.refused(&error, "cannot open the Delta table"))
+        }
         Err(DeltaTableError::NotATable(_)) => {
             let store = match object_store(&source.url, &options) {
                 Ok(store) => store,
@@ -99,11 +113,18 @@ pub(crate) async fn load_delta(source: RemoteSource<'_>, version: Option<u64>, s
             };
             let diagnostic = match source.holds_anything(store.as_ref()).await {
                 Err(diagnostic) => diagnostic,
-                Ok(false) => Diagnostic::new(Code::SourceNotFound, source.location.clone(), format!("source `{}`: `{}` does not exist", source.name, source.url)),
+                Ok(false) => Diagnostic::new(
+                    Code::SourceNotFound,
+                    source.location.clone(),
+                    format!("source `{}`: `{}` does not exist", source.name, source.url),
+                ),
                 Ok(true) => Diagnostic::new(
                     Code::SourceNotDelta,
                     source.location.clone(),
-                    format!("source `{}` is declared `format: delta`, but `{}` is not a Delta table (it has no `_delta_log`)", source.name, source.url),
+                    format!(
+                        "source `{}` is declared `format: delta`, but `{}` is not a Delta table (it has no `_delta_log`)",
+                        source.name, source.url
+                    ),
                 )
                 .with_suggestion("use `format: parquet` or `format: csv` for plain files"),
             };
@@ -196,7 +217,8 @@ pub(crate) async fn load_files(
             ));
         }
     };
-    let listed = ListedFiles { format: source.format, location_text: source.url.to_string(), table_url, single_file, files, rows: None, declared };
+    let listed =
+        ListedFiles { format: source.format, location_text: source.url.to_string(), table_url, single_file, files, rows: None, declared };
     listing_source(source.name, listed, csv, state, source.location.clone()).await
 }
 

@@ -88,7 +88,11 @@ fn builder(location: &TableLocation, options: &StoreOptions) -> Result<DeltaTabl
 }
 
 /// The Delta table at `location`, at `version` (else the latest).
-pub async fn open_delta_table(location: &TableLocation, options: &StoreOptions, version: Option<u64>) -> Result<DeltaTable, DeltaTableError> {
+pub async fn open_delta_table(
+    location: &TableLocation,
+    options: &StoreOptions,
+    version: Option<u64>,
+) -> Result<DeltaTable, DeltaTableError> {
     let builder = builder(location, options)?;
     match version {
         Some(version) => builder.with_version(version).load().await,

@@ -35,7 +35,7 @@ pub mod registry;
 pub use environment::Environment;
 pub use failure::StorageFailure;
 pub use location::TableLocation;
-pub use options::{StorageError, StoreOptions, StorageSettings};
+pub use options::{StorageError, StorageSettings, StoreOptions};
 pub use redaction::Redactor;
 pub use registry::register_object_store;
 

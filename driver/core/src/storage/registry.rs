@@ -59,11 +59,7 @@ pub fn object_store(url: &StorageUrl, options: &StoreOptions) -> Result<Arc<dyn 
 }
 
 /// Builds the store of `url`'s bucket and registers it in `runtime`; returns it.
-pub fn register_object_store(
-    runtime: &RuntimeEnv,
-    url: &StorageUrl,
-    options: &StoreOptions,
-) -> Result<Arc<dyn ObjectStore>, StorageError> {
+pub fn register_object_store(runtime: &RuntimeEnv, url: &StorageUrl, options: &StoreOptions) -> Result<Arc<dyn ObjectStore>, StorageError> {
     let store = object_store(url, options)?;
     let root = url.store_root().to_string();
     let key = url::Url::parse(&root).map_err(|error| StorageError::Configuration { store: root.clone(), message: error.to_string() })?;
