@@ -31,6 +31,7 @@
 //!   walks plans recursively.
 //! - No I/O: providers come from the surface database by identity.
 
+pub mod chunks;
 pub mod definition_digest;
 pub mod depth;
 pub mod digest;
@@ -48,10 +49,14 @@ use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::logical_expr::LogicalPlan;
 use viewdag_ir::{Diagnostic, ProviderIdentity};
 
+pub use chunks::{CHUNK_BOUNDARY, ChunkOrder, ViewChunks, chunk_members, view_chunks};
 pub use definition_digest::{view_definition_digest, view_shape_digest};
 pub use depth::{MAX_INLINED_DEPTH, inlined_depth};
 pub use expectations::{output_diagnostics, view_expectation_diagnostics};
-pub use project::{CheckedProject, ViewCheck, ViewCheckStatus, checked_project, task_views, view_check};
+pub use project::{
+    CheckedProject, ChunkCheck, ViewCheck, ViewCheckStatus, checked_project, chunk_check, chunk_warm, output_view_names, task_views,
+    view_check,
+};
 pub use queries::{ViewSignature, inlined_signature, view_plan, view_schema, view_signature};
 
 /// The lowering database.

@@ -5,18 +5,22 @@
 //!
 //! ## Invariants
 //! - Per-view queries ([`view_check`]) read only per-view and per-name queries; only
-//!   [`checked_project`] and [`task_views`] read the whole project.
+//!   [`checked_project`], [`task_views`] and [`output_view_names`] read the whole project.
+//! - Results are collected chunk by chunk ([`crate::chunks`]): [`chunk_check`] holds one
+//!   chunk's outcomes and diagnostics, so an edit re-collects one chunk and the project
+//!   query re-reads one value per chunk, never every view's.
 //! - Nothing here plans an inlined plan: checking is O(size of the spec). A task whose plan
 //!   would inline too deep a chain of views is reported here (`V0225`), before planning.
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
 
 use viewdag_ir::{Code, Diagnostic, ExistingDataInput, ProjectInput, SourceFormat, SourceResolution, SourceSpec, SpecLocation, ViewInput};
 use viewdag_validate::checks::contract::check_output;
 use viewdag_validate::checks::{append_schema_mismatch, column_names_differ_in_case, column_type_not_storable, source_schema_mismatch};
-use viewdag_validate::{Relation, relation_index, resolve_relation, spec_structure};
+use viewdag_validate::{Relation, resolve_relation, spec_structure};
 
+use crate::chunks::{ChunkOrder, chunk_members, view_chunks};
 use crate::definition_digest::view_definition_digest;
 use crate::depth::{MAX_INLINED_DEPTH, inlined_depth, too_deep};
 use crate::expectations::{output_diagnostics, view_expectation_diagnostics};
@@ -97,13 +101,77 @@ pub fn task_views(db: &dyn Db, project: ProjectInput) -> Arc<[ViewInput]> {
     tasks.into()
 }
 
-/// The whole project's validation: every view's outcome in declaration order and every
-/// diagnostic, sorted by logical location and deduplicated (a profile problem fails every
-/// view with the same diagnostic: it is reported once).
+/// The names of the views outputs write (a narrow projection of the outputs: a chunk
+/// reading it is reused unless this set changed).
+#[salsa::tracked(returns(ref))]
+pub fn output_view_names(db: &dyn Db, project: ProjectInput) -> BTreeSet<String> {
+    project.outputs(db).values().flatten().map(|spec| spec.view.clone()).collect()
+}
+
+/// One chunk of views (in declaration order): each view's outcome, and the diagnostics of
+/// these views (their own, their expectations', and an ephemeral view's expectations that
+/// no output runs), unsorted.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CheckedProject {
+pub struct ChunkCheck {
     pub views: Arc<[ViewCheck]>,
     pub diagnostics: Arc<Vec<Diagnostic>>,
+}
+
+/// The chunk (declaration order) starting with `first`, checked. (Keyed by the project
+/// too, so that the chunk's work is never reported as its first view's.)
+#[salsa::tracked(returns(ref))]
+pub fn chunk_check(db: &dyn Db, project: ProjectInput, first: ViewInput) -> ChunkCheck {
+    let members = chunk_members(db, project, first, ChunkOrder::Declaration);
+    let views: Vec<ViewCheck> = members.iter().map(|view| view_check(db, *view).clone()).collect();
+    let mut diagnostics = Vec::new();
+    for view in &views {
+        diagnostics.extend(view.diagnostics.iter().cloned());
+    }
+    for view in members.iter() {
+        diagnostics.extend(view_expectation_diagnostics(db, *view).iter().cloned());
+        let Some(definition) = view.definition(db) else { continue };
+        if definition.expect.as_ref().is_some_and(|expect| !expect.is_empty())
+            && !definition.is_materialized()
+            && !output_view_names(db, project).contains(view.name(db))
+        {
+            diagnostics.push(
+                Diagnostic::new(
+                    Code::ExpectationNotRun,
+                    SpecLocation::view(view.name(db)).with_field(viewdag_ir::FieldPath::from(["expect"])),
+                    format!("view `{}` is ephemeral and no output writes it: `run` checks its expectations nowhere", view.name(db)),
+                )
+                .with_suggestion("add `materialize: table`, or move the expectations to an output"),
+            );
+        }
+    }
+    ChunkCheck { views: views.into(), diagnostics: Arc::new(diagnostics) }
+}
+
+/// Checks the chunk (dependency order) starting with `first`, each view after the views it
+/// reads: run chunk by chunk in dependency order, no query recurses more than one level
+/// deep (a 100,000-view chain must not overflow the stack).
+#[salsa::tracked]
+pub fn chunk_warm(db: &dyn Db, project: ProjectInput, first: ViewInput) {
+    for view in chunk_members(db, project, first, ChunkOrder::Dependency).iter() {
+        view_check(db, *view);
+        inlined_depth(db, *view);
+    }
+}
+
+/// The whole project's validation: every view's outcome in declaration order (chunk by
+/// chunk) and every diagnostic, sorted by logical location and deduplicated (a profile
+/// problem fails every view with the same diagnostic: it is reported once).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckedProject {
+    pub chunks: Arc<[ChunkCheck]>,
+    pub diagnostics: Arc<Vec<Diagnostic>>,
+}
+
+impl CheckedProject {
+    /// Every view's outcome, in declaration order.
+    pub fn views(&self) -> impl Iterator<Item = &ViewCheck> {
+        self.chunks.iter().flat_map(|chunk| chunk.views.iter())
+    }
 }
 
 #[salsa::tracked(returns(ref))]
@@ -118,14 +186,9 @@ pub fn checked_project(db: &dyn Db, project: ProjectInput) -> CheckedProject {
     }
     let structure = spec_structure(db, project);
     diagnostics.extend(structure.diagnostics.iter().cloned());
-    // Check in dependency order, so each view's inputs are already memoized and no query
-    // recurses more than one level deep (a 100,000-view chain must not overflow the stack).
-    let index = relation_index(db, project);
-    for name in structure.dag.topological_order() {
-        if let Some(view) = index.views.get(name) {
-            view_check(db, *view);
-            inlined_depth(db, *view);
-        }
+    // Check in dependency order first, so each view's inputs are already memoized.
+    for first in view_chunks(db, project, ChunkOrder::Dependency).firsts.iter() {
+        chunk_warm(db, project, *first);
     }
     for view in task_views(db, project).iter() {
         let depth = inlined_depth(db, *view);
@@ -133,27 +196,10 @@ pub fn checked_project(db: &dyn Db, project: ProjectInput) -> CheckedProject {
             diagnostics.push(too_deep(view.name(db), depth));
         }
     }
-    let views: Vec<ViewCheck> = project.views(db).iter().map(|view| view_check(db, *view).clone()).collect();
-    for view in &views {
-        diagnostics.extend(view.diagnostics.iter().cloned());
-    }
-    let written_by_outputs: HashSet<&str> = project.outputs(db).values().flatten().map(|spec| spec.view.as_str()).collect();
-    for view in project.views(db) {
-        diagnostics.extend(view_expectation_diagnostics(db, *view).iter().cloned());
-        let Some(definition) = view.definition(db) else { continue };
-        if definition.expect.as_ref().is_some_and(|expect| !expect.is_empty())
-            && !definition.is_materialized()
-            && !written_by_outputs.contains(view.name(db).as_str())
-        {
-            diagnostics.push(
-                Diagnostic::new(
-                    Code::ExpectationNotRun,
-                    SpecLocation::view(view.name(db)).with_field(viewdag_ir::FieldPath::from(["expect"])),
-                    format!("view `{}` is ephemeral and no output writes it: `run` checks its expectations nowhere", view.name(db)),
-                )
-                .with_suggestion("add `materialize: table`, or move the expectations to an output"),
-            );
-        }
+    let chunks: Vec<ChunkCheck> =
+        view_chunks(db, project, ChunkOrder::Declaration).firsts.iter().map(|first| chunk_check(db, project, *first).clone()).collect();
+    for chunk in &chunks {
+        diagnostics.extend(chunk.diagnostics.iter().cloned());
     }
     for (output, spec) in project.outputs(db).iter() {
         let Some(spec) = spec else { continue };
@@ -172,7 +218,7 @@ pub fn checked_project(db: &dyn Db, project: ProjectInput) -> CheckedProject {
     diagnostics.extend(existing_data_diagnostics(db, project));
     viewdag_ir::diagnostic::sort_diagnostics(&mut diagnostics);
     diagnostics.dedup();
-    CheckedProject { views: views.into(), diagnostics: Arc::new(diagnostics) }
+    CheckedProject { chunks: chunks.into(), diagnostics: Arc::new(diagnostics) }
 }
 
 /// Compares existing data with the spec: `append` targets with their views' schemas, and

@@ -36,7 +36,8 @@ pub use pipeline::settings::{OptimizerPipelineConfig, PRESET_NAMES, PhaseConfig}
 pub use pipeline::trace::{Convergence, IdempotenceVerdict, OptimizerPhase, OptimizerTrace, PassOutcome, PassTraceEntry, PhaseTrace};
 pub use plan_view::{OptimizedView, PhysicalView, PlanningContext, ResolvedOptimizerPipeline, optimize_plan, physicalize_plan, plan_view};
 pub use project::{
-    CompiledProject, PlanScope, PlannedView, ViewOutcome, ViewStatus, compiled_project, planned_view, task_digest, task_shape_digest,
+    CompiledChunk, CompiledProject, PlanScope, PlannedView, ViewOutcome, ViewStatus, compiled_chunk, compiled_project, planned_view,
+    task_digest, task_shape_digest,
 };
 pub use pushdown::PushdownReport;
 pub use queries::{OptimizerSettingsInput, optimized_view, physical_view, resolved_optimizer_pipeline};

@@ -10,12 +10,13 @@
 //! - A task digest is O(1) given the view's definition digest: it decides whether a task is
 //!   up to date without planning.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use viewdag_ir::{Diagnostic, ProjectInput, SurfaceInput, ViewInput};
 use viewdag_lower::{
-    LowerResult, ViewCheckStatus, ViewFailure, checked_project, task_views, view_definition_digest, view_plan, view_shape_digest,
+    ChunkOrder, LowerResult, ViewCheckStatus, ViewFailure, checked_project, chunk_check, chunk_members, task_views, view_check,
+    view_chunks, view_definition_digest, view_plan, view_shape_digest,
 };
 use viewdag_surface::planning_session;
 use viewdag_validate::{Relation, resolve_relation};
@@ -130,61 +131,45 @@ pub struct ViewOutcome {
     pub status: ViewStatus,
 }
 
-/// The project's compile: every view's outcome (declaration order) and every diagnostic —
-/// the check's, the optimizer profile's and each planned view's — sorted by logical
-/// location and deduplicated. Shared: a compile that changed nothing copies none of it.
+/// One chunk of views (declaration order, `viewdag_lower::chunks`) compiled under a scope:
+/// each view's outcome and the diagnostics of the views planned in it, unsorted.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CompiledProject {
+pub struct CompiledChunk {
     pub views: Arc<[ViewOutcome]>,
     pub diagnostics: Arc<Vec<Diagnostic>>,
 }
 
+/// The chunk starting with `first`: its check, and the plans of its views in `scope`.
 #[salsa::tracked(returns(ref))]
-pub fn compiled_project(db: &dyn Db, project: ProjectInput, scope: PlanScope) -> CompiledProject {
-    let checked = checked_project(db, project);
-    let in_scope: Vec<ViewInput> = match scope {
-        PlanScope::Nothing => Vec::new(),
-        PlanScope::Tasks => task_views(db, project).to_vec(),
-        PlanScope::AllViews => project.views(db).clone(),
-    };
+pub fn compiled_chunk(db: &dyn Db, first: ViewInput, scope: PlanScope) -> CompiledChunk {
+    let checked = chunk_check(db, ProjectInput::get(db), first);
     // Only looked up, never iterated: its order cannot reach a result.
-    let valid: HashSet<ViewInput> =
-        checked.views.iter().filter(|check| matches!(check.status, ViewCheckStatus::Valid { .. })).map(|check| check.view).collect();
-    let mut diagnostics = checked.diagnostics.as_ref().clone();
-    // A profile problem (an unknown preset or rule) is reported even when nothing is planned.
-    if let Err(problems) = resolved_optimizer_pipeline(db, SurfaceInput::get(db)) {
-        diagnostics.extend(problems.iter().cloned());
-    }
+    let tasks: HashSet<ViewInput> = match scope {
+        PlanScope::Tasks => task_views(db, ProjectInput::get(db)).iter().copied().collect(),
+        PlanScope::Nothing | PlanScope::AllViews => HashSet::new(),
+    };
+    let mut diagnostics = Vec::new();
     // `refresh`: every view's own diagnostics (nothing planned unless a materialized view
-    // declares `refresh: incremental`), then each output's.
-    for view in project.views(db) {
+    // declares `refresh: incremental`).
+    for view in chunk_members(db, ProjectInput::get(db), first, ChunkOrder::Declaration).iter() {
         diagnostics.extend(view_refresh_diagnostics(db, *view).iter().cloned());
-    }
-    for (output, spec) in project.outputs(db).iter() {
-        if let Some(spec) = spec {
-            let view = match resolve_relation(db, project, spec.view.clone()) {
-                Some(Relation::View(view)) if valid.contains(&view) => Some(view),
-                _ => None,
-            };
-            diagnostics.extend(output_refresh_diagnostics(db, output, spec, view));
-        }
-    }
-    // Only looked up, never iterated.
-    let mut planned: HashMap<ViewInput, &LowerResult<PlannedView>> = HashMap::new();
-    for view in in_scope.into_iter().filter(|view| valid.contains(view)) {
-        let outcome = planned_view(db, view);
-        match outcome {
-            Ok(plans) => diagnostics.extend(plans.diagnostics.iter().cloned()),
-            Err(ViewFailure::Errors(errors)) => diagnostics.extend(errors.iter().cloned()),
-            Err(_) => {}
-        }
-        planned.insert(view, outcome);
     }
     let views: Vec<ViewOutcome> = checked
         .views
         .iter()
         .map(|check| {
-            let status = match (&check.status, planned.get(&check.view)) {
+            let in_scope = match scope {
+                PlanScope::Nothing => false,
+                PlanScope::Tasks => tasks.contains(&check.view),
+                PlanScope::AllViews => true,
+            };
+            let planned = (in_scope && matches!(check.status, ViewCheckStatus::Valid { .. })).then(|| planned_view(db, check.view));
+            match planned {
+                Some(Ok(plans)) => diagnostics.extend(plans.diagnostics.iter().cloned()),
+                Some(Err(ViewFailure::Errors(errors))) => diagnostics.extend(errors.iter().cloned()),
+                Some(Err(_)) | None => {}
+            }
+            let status = match (&check.status, planned) {
                 (ViewCheckStatus::Valid { definition_digest }, Some(Ok(plans))) => ViewStatus::Compiled {
                     definition_digest: definition_digest.clone(),
                     p0_digest: plans.p0_digest.clone(),
@@ -204,7 +189,46 @@ pub fn compiled_project(db: &dyn Db, project: ProjectInput, scope: PlanScope) ->
             ViewOutcome { name: check.name.clone(), materialized: check.materialized, status }
         })
         .collect();
+    CompiledChunk { views: views.into(), diagnostics: Arc::new(diagnostics) }
+}
+
+/// The project's compile: every view's outcome (declaration order, chunk by chunk) and
+/// every diagnostic — the check's, the optimizer profile's and each planned view's —
+/// sorted by logical location and deduplicated. Shared: a compile that changed nothing
+/// copies none of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompiledProject {
+    pub chunks: Arc<[CompiledChunk]>,
+    /// Every view's outcome, flattened (kept for callers that want one slice).
+    pub views: Arc<[ViewOutcome]>,
+    pub diagnostics: Arc<Vec<Diagnostic>>,
+}
+
+#[salsa::tracked(returns(ref))]
+pub fn compiled_project(db: &dyn Db, project: ProjectInput, scope: PlanScope) -> CompiledProject {
+    let checked = checked_project(db, project);
+    let mut diagnostics = checked.diagnostics.as_ref().clone();
+    // A profile problem (an unknown preset or rule) is reported even when nothing is planned.
+    if let Err(problems) = resolved_optimizer_pipeline(db, SurfaceInput::get(db)) {
+        diagnostics.extend(problems.iter().cloned());
+    }
+    let chunks: Vec<CompiledChunk> =
+        view_chunks(db, project, ChunkOrder::Declaration).firsts.iter().map(|first| compiled_chunk(db, *first, scope).clone()).collect();
+    for chunk in &chunks {
+        diagnostics.extend(chunk.diagnostics.iter().cloned());
+    }
+    // `refresh`: each output's diagnostics (after its view's own, in the chunks).
+    for (output, spec) in project.outputs(db).iter() {
+        if let Some(spec) = spec {
+            let view = match resolve_relation(db, project, spec.view.clone()) {
+                Some(Relation::View(view)) if view_check(db, view).status.is_valid() => Some(view),
+                _ => None,
+            };
+            diagnostics.extend(output_refresh_diagnostics(db, output, spec, view));
+        }
+    }
+    let views: Vec<ViewOutcome> = chunks.iter().flat_map(|chunk| chunk.views.iter().cloned()).collect();
     viewdag_ir::diagnostic::sort_diagnostics(&mut diagnostics);
     diagnostics.dedup();
-    CompiledProject { views: views.into(), diagnostics: Arc::new(diagnostics) }
+    CompiledProject { chunks: chunks.into(), views: views.into(), diagnostics: Arc::new(diagnostics) }
 }

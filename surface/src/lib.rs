@@ -20,6 +20,7 @@ pub mod generated_series;
 pub mod manifest;
 pub mod materialized;
 pub mod session;
+pub mod sql_context;
 
 use std::sync::Arc;
 
@@ -32,6 +33,7 @@ pub use generated_series::GeneratedSeries;
 pub use manifest::SurfaceManifest;
 pub use materialized::MaterializedViewTable;
 pub use session::{SessionHandle, build_session_state, planning_session};
+pub use sql_context::RelationsContext;
 
 /// The surface database: provider lookup and the runtime physical planning runs on.
 #[salsa::db]

@@ -18,5 +18,6 @@ pub mod rust_tokens;
 pub mod s3_server;
 pub mod shop;
 pub mod synthetic;
+pub mod synthetic_dag;
 pub mod tpch;
 pub mod tpch_data;

@@ -28,8 +28,14 @@ pub struct LocalCluster {
 impl LocalCluster {
     /// Starts `cli cluster --executors N` and waits (up to two minutes) until it listens.
     pub fn start(cli: &Path, executors: usize) -> LocalCluster {
+        LocalCluster::start_with(cli, executors, &[])
+    }
+
+    /// Starts `cli cluster --executors N ARGUMENTS…` (e.g. `--ballista-codec`).
+    pub fn start_with(cli: &Path, executors: usize, arguments: &[&str]) -> LocalCluster {
         let mut supervisor = Command::new(cli)
             .args(["cluster", "--executors", &executors.to_string()])
+            .args(arguments)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

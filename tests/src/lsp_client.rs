@@ -4,6 +4,8 @@
 //!
 //! Requests wait for their response; notifications the server sends meanwhile
 //! (`publishDiagnostics`) are kept, in order, for [`LspClient::diagnostics_of_version`].
+//! Over stdio the client can also send raw bytes (hostile framing), close the server's
+//! input and read its exit status, and names the server's process (threads, watches).
 //! Every wait has a time limit, so a server that stops answering fails the test instead of
 //! hanging it.
 
@@ -18,12 +20,20 @@ use serde_json::{Value, json};
 
 const WAIT: Duration = Duration::from_secs(300);
 
+/// What the client sends: a message, or raw bytes written as they are (stdio only).
+enum Outbound {
+    Message(Message),
+    Raw(Vec<u8>),
+}
+
 pub struct LspClient {
-    outgoing: Sender<Message>,
+    outgoing: Sender<Outbound>,
     incoming: Receiver<Message>,
     next_id: i32,
     /// Notifications received and not yet taken.
     pending: Vec<Notification>,
+    /// `publishDiagnostics` notifications taken from `pending` so far.
+    published: usize,
     child: Option<Child>,
     server: Option<std::thread::JoinHandle<()>>,
 }
@@ -40,24 +50,37 @@ impl LspClient {
             .expect("the server starts");
         let mut stdin = child.stdin.take().expect("piped stdin");
         let stdout = child.stdout.take().expect("piped stdout");
-        let (outgoing, to_server) = crossbeam_channel::unbounded::<Message>();
+        let (outgoing, to_server) = crossbeam_channel::unbounded::<Outbound>();
         let (from_server, incoming) = crossbeam_channel::unbounded::<Message>();
         std::thread::spawn(move || {
-            for message in to_server {
-                if message.write(&mut stdin).is_err() || stdin.flush().is_err() {
+            for outbound in to_server {
+                let written = match outbound {
+                    Outbound::Message(message) => message.write(&mut stdin),
+                    Outbound::Raw(bytes) => stdin.write_all(&bytes),
+                };
+                if written.is_err() || stdin.flush().is_err() {
                     break;
                 }
             }
         });
         std::thread::spawn(move || {
             let mut reader = BufReader::new(stdout);
-            while let Ok(Some(message)) = Message::read(&mut reader) {
+            while let Ok(Some(text)) = read_frame(&mut reader) {
+                // `lsp_server::Message` has no `null` id: such an error response is kept as a
+                // notification of method `$null-id-error`.
+                let message = match serde_json::from_str::<Message>(&text) {
+                    Ok(message) => message,
+                    Err(_) => match serde_json::from_str::<Value>(&text) {
+                        Ok(value) => Notification::new(NULL_ID_ERROR.to_string(), value).into(),
+                        Err(_) => break,
+                    },
+                };
                 if from_server.send(message).is_err() {
                     break;
                 }
             }
         });
-        LspClient { outgoing, incoming, next_id: 0, pending: Vec::new(), child: Some(child), server: None }
+        LspClient { outgoing, incoming, next_id: 0, pending: Vec::new(), published: 0, child: Some(child), server: None }
     }
 
     /// Runs the server's message loop on a thread of this process.
@@ -66,7 +89,67 @@ impl LspClient {
         let handle = std::thread::spawn(move || {
             viewdag_lsp::serve(server).expect("the server runs");
         });
-        LspClient { outgoing: client.sender, incoming: client.receiver, next_id: 0, pending: Vec::new(), child: None, server: Some(handle) }
+        let (outgoing, to_server) = crossbeam_channel::unbounded::<Outbound>();
+        std::thread::spawn(move || {
+            for outbound in to_server {
+                let Outbound::Message(message) = outbound else { panic!("raw bytes need a server over stdio") };
+                if client.sender.send(message).is_err() {
+                    break;
+                }
+            }
+        });
+        LspClient { outgoing, incoming: client.receiver, next_id: 0, pending: Vec::new(), published: 0, child: None, server: Some(handle) }
+    }
+
+    /// The server's process id (over stdio).
+    pub fn process_id(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    /// Writes `bytes` to the server's stdin as they are.
+    pub fn send_raw(&mut self, bytes: &[u8]) {
+        self.outgoing.send(Outbound::Raw(bytes.to_vec())).expect("the server is connected");
+    }
+
+    /// Waits for an error response with a `null` id (the answer to a frame that held no
+    /// message) and returns it.
+    pub fn null_id_error(&mut self) -> Value {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Some(position) = self.pending.iter().position(|notification| notification.method == NULL_ID_ERROR) {
+                return self.pending.remove(position).params;
+            }
+            match self.receive(deadline) {
+                Message::Notification(notification) => self.pending.push(notification),
+                _ => continue,
+            }
+        }
+    }
+
+    /// How many `publishDiagnostics` for `uri` arrived so far (taken or not).
+    pub fn published_count(&mut self, uri: &str) -> usize {
+        while let Ok(message) = self.incoming.try_recv() {
+            if let Message::Notification(notification) = message {
+                self.pending.push(notification);
+            }
+        }
+        self.published += self.pending.iter().filter(|notification| is_publication_of(notification, uri)).count();
+        self.pending.retain(|notification| !is_publication_of(notification, uri));
+        self.published
+    }
+
+    /// Closes the server's stdin (after what was sent) and waits for its exit status.
+    pub fn close_and_wait(mut self) -> std::process::ExitStatus {
+        self.outgoing = crossbeam_channel::unbounded().0;
+        let mut child = self.child.take().expect("a server over stdio");
+        wait_with_limit(&mut child)
+    }
+
+    /// Sends `exit` (without `shutdown`) and waits for the exit status.
+    pub fn exit_without_shutdown(mut self) -> std::process::ExitStatus {
+        self.notify("exit", Value::Null);
+        let mut child = self.child.take().expect("a server over stdio");
+        wait_with_limit(&mut child)
     }
 
     /// `initialize` then `initialized`; returns the server's capabilities.
@@ -81,14 +164,16 @@ impl LspClient {
     }
 
     pub fn notify(&mut self, method: &str, params: Value) {
-        self.outgoing.send(Notification::new(method.to_string(), params).into()).expect("the server is connected");
+        self.outgoing.send(Outbound::Message(Notification::new(method.to_string(), params).into())).expect("the server is connected");
     }
 
     /// Sends a request and waits for its result (panics on an error response).
     pub fn request(&mut self, method: &str, params: Value) -> Value {
         self.next_id += 1;
         let id = RequestId::from(self.next_id);
-        self.outgoing.send(Request::new(id.clone(), method.to_string(), params).into()).expect("the server is connected");
+        self.outgoing
+            .send(Outbound::Message(Request::new(id.clone(), method.to_string(), params).into()))
+            .expect("the server is connected");
         let deadline = Instant::now() + WAIT;
         loop {
             match self.receive(deadline) {
@@ -140,13 +225,12 @@ impl LspClient {
         let deadline = Instant::now() + limit;
         loop {
             let position = self.pending.iter().position(|notification| {
-                notification.method == "textDocument/publishDiagnostics"
-                    && notification.params["uri"] == uri
-                    && notification.params["version"].as_i64() == Some(version as i64)
+                is_publication_of(notification, uri) && notification.params["version"].as_i64() == Some(version as i64)
             });
             if let Some(position) = position {
                 let notification = self.pending.remove(position);
-                self.pending.retain(|other| !(other.method == "textDocument/publishDiagnostics" && other.params["uri"] == uri));
+                self.published += 1 + self.pending.iter().filter(|other| is_publication_of(other, uri)).count();
+                self.pending.retain(|other| !is_publication_of(other, uri));
                 return Some(notification.params["diagnostics"].as_array().cloned().unwrap_or_default());
             }
             let left = deadline.saturating_duration_since(Instant::now());
@@ -167,6 +251,51 @@ impl LspClient {
             return child.wait().map(|status| status.success()).unwrap_or(false);
         }
         self.server.take().map(|server| server.join().is_ok()).unwrap_or(false)
+    }
+}
+
+const NULL_ID_ERROR: &str = "$null-id-error";
+
+fn is_publication_of(notification: &Notification, uri: &str) -> bool {
+    notification.method == "textDocument/publishDiagnostics" && notification.params["uri"] == uri
+}
+
+/// One frame's body (`Content-Length` framing), `None` at the end of the stream.
+fn read_frame(reader: &mut impl std::io::BufRead) -> std::io::Result<Option<String>> {
+    let mut length = None;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line)? == 0 {
+            return Ok(None);
+        }
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':')
+            && name.eq_ignore_ascii_case("Content-Length")
+        {
+            length = value.trim().parse::<usize>().ok();
+        }
+    }
+    let mut body = vec![0; length.unwrap_or(0)];
+    std::io::Read::read_exact(reader, &mut body)?;
+    Ok(String::from_utf8(body).ok())
+}
+
+/// Waits for `child` to exit (killing it after the time limit, which fails the caller's
+/// assertion on its status).
+fn wait_with_limit(child: &mut Child) -> std::process::ExitStatus {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            return child.wait().expect("the server is reaped");
+        }
+        std::thread::sleep(Duration::from_millis(10));
     }
 }
 

@@ -1,7 +1,9 @@
-//! A task's physical plan submitted to a Ballista scheduler as one job, seen by the driver as
-//! a one-partition leaf plan whose rows are the job's result. deltalake's writer scans it
-//! like any plan (see `planned_table`), so a cluster task's rows go into the same one Delta
-//! commit, made by the driver, as a local task's.
+//! A task's physical plan as one Ballista job ([`ClusterJob`]: the plan, the scheduler, the
+//! settings, viewdag's codec), and the job seen by the driver as a one-partition leaf plan
+//! whose rows are the job's result ([`BallistaJobExec`]). deltalake's writer scans it like
+//! any plan (see `planned_table`), so a task whose rows stream back goes into the same one
+//! Delta commit, made by the driver, as a local task's. (A task whose executors write its
+//! files runs the same job with a `DeltaWriteExec` on top: `cluster_files`.)
 //!
 //! ## Invariants
 //! - The job is submitted when the partition is executed, not when the node is built, and
@@ -10,6 +12,7 @@
 //!   beyond Ballista's retries, the task timeout passed) is an error of the stream, so the
 //!   writer commits nothing. Submission, deadline and fetching are `job_client`'s.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -30,17 +33,19 @@ use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, Par
 use datafusion::prelude::SessionConfig;
 use datafusion_proto::physical_plan::AsExecutionPlan;
 use datafusion_proto::protobuf::PhysicalPlanNode;
-use futures::{StreamExt, TryStreamExt};
+use futures::{Stream, StreamExt, TryStreamExt};
 
+use crate::codec::ViewdagPhysicalCodec;
 use crate::job_client::{JobRequest, job_rows};
 use crate::scheduler_address::SchedulerAddress;
 
-/// One Ballista job: `plan`, run on the cluster behind `scheduler`.
-#[derive(Debug)]
-pub struct BallistaJobExec {
+/// One job for the cluster: a physical plan, where to run it and with which settings.
+#[derive(Debug, Clone)]
+pub struct ClusterJob {
     plan: Arc<dyn ExecutionPlan>,
     scheduler: SchedulerAddress,
-    /// The planning session's settings, sent with the job (Ballista's own added).
+    /// The planning session's settings, sent with the job (Ballista's own added, see
+    /// [`ClusterJob::new`]).
     config: SessionConfig,
     /// Names the job's Ballista session: one per task, for the scheduler's logs.
     session_id: String,
@@ -48,34 +53,100 @@ pub struct BallistaJobExec {
     timeout: Duration,
     /// How long building this plan took (reported with the job's phases).
     planning: Duration,
+}
+
+impl ClusterJob {
+    /// `plan` for the cluster behind `scheduler`, with `config`'s settings and then `settings`
+    /// (Ballista's or DataFusion's, by key); viewdag's codec (`codec`) encodes it, and its
+    /// shuffles use Ballista's block transport whatever `settings` say, since Arrow Flight
+    /// hands dictionary-encoded columns (a Delta table's partition columns) back as plain
+    /// arrays, which the operators reading the shuffle do not expect.
+    pub fn new(
+        plan: Arc<dyn ExecutionPlan>,
+        scheduler: SchedulerAddress,
+        config: &SessionConfig,
+        settings: &BTreeMap<String, String>,
+        session_id: String,
+        timeout: Duration,
+        planning: Duration,
+    ) -> Result<ClusterJob> {
+        let mut config = config.clone().upgrade_for_ballista();
+        for (key, value) in settings {
+            config.options_mut().set(key, value)?;
+        }
+        let config = config
+            .with_ballista_physical_extension_codec(Arc::new(ViewdagPhysicalCodec::default()))
+            .with_ballista_shuffle_reader_remote_prefer_flight(false);
+        Ok(ClusterJob { plan, scheduler, config, session_id, timeout, planning })
+    }
+
+    /// The same job running `plan` instead.
+    pub fn with_plan(&self, plan: Arc<dyn ExecutionPlan>) -> ClusterJob {
+        ClusterJob { plan, ..self.clone() }
+    }
+
+    /// The plan the job runs.
+    pub fn plan(&self) -> &Arc<dyn ExecutionPlan> {
+        &self.plan
+    }
+
+    /// The session settings the job is submitted with.
+    pub fn settings(&self) -> Vec<KeyValuePair> {
+        self.config.options().entries().into_iter().map(|entry| KeyValuePair { key: entry.key, value: entry.value }).collect()
+    }
+
+    /// Submits the job (when the stream is first polled) and streams its result rows; an
+    /// error of the stream if the plan cannot be encoded or the job fails.
+    pub fn rows(&self) -> Result<impl Stream<Item = Result<RecordBatch>> + Send + 'static> {
+        let encoding = Instant::now();
+        let codec = self.config.ballista_physical_extension_codec();
+        let mut plan = Vec::new();
+        PhysicalPlanNode::try_from_physical_plan(Arc::clone(&self.plan), codec.as_ref())
+            .and_then(|node| node.try_encode(&mut plan))
+            .map_err(|error| {
+                DataFusionError::Execution(format!(
+                    "the Ballista job at {} failed: the plan cannot be encoded: {}",
+                    self.scheduler,
+                    error.strip_backtrace()
+                ))
+            })?;
+        Ok(job_rows(JobRequest {
+            scheduler_url: self.scheduler.grpc_url(),
+            plan,
+            settings: self.settings(),
+            session_id: self.session_id.clone(),
+            timeout: self.timeout,
+            planning: self.planning,
+            encoding: encoding.elapsed(),
+        }))
+    }
+}
+
+/// One Ballista job whose result rows are the task's rows: the driver's writer scans it like
+/// any plan.
+#[derive(Debug)]
+pub struct BallistaJobExec {
+    job: ClusterJob,
     properties: Arc<PlanProperties>,
     /// The rows the job returned (the writer's fallback row count, as for a local plan).
     metrics: ExecutionPlanMetricsSet,
 }
 
 impl BallistaJobExec {
-    pub fn new(
-        plan: Arc<dyn ExecutionPlan>,
-        scheduler: SchedulerAddress,
-        config: &SessionConfig,
-        session_id: String,
-        timeout: Duration,
-        planning: Duration,
-    ) -> Self {
+    pub fn new(job: ClusterJob) -> Self {
         let properties = Arc::new(PlanProperties::new(
-            EquivalenceProperties::new(plan.schema()),
+            EquivalenceProperties::new(job.plan.schema()),
             Partitioning::UnknownPartitioning(1),
             EmissionType::Incremental,
             Boundedness::Bounded,
         ));
-        let config = config.clone().upgrade_for_ballista();
-        BallistaJobExec { plan, scheduler, config, session_id, timeout, planning, properties, metrics: ExecutionPlanMetricsSet::new() }
+        BallistaJobExec { job, properties, metrics: ExecutionPlanMetricsSet::new() }
     }
 }
 
 impl DisplayAs for BallistaJobExec {
     fn fmt_as(&self, _format: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
-        write!(f, "BallistaJobExec: scheduler={}", self.scheduler)
+        write!(f, "BallistaJobExec: scheduler={}", self.job.scheduler)
     }
 }
 
@@ -108,36 +179,13 @@ impl ExecutionPlan for BallistaJobExec {
         if partition != 0 {
             return Err(DataFusionError::Internal(format!("a Ballista job has one partition, not {partition}")));
         }
-        let schema = self.plan.schema();
-        let encoding = Instant::now();
-        let codec = self.config.ballista_physical_extension_codec();
-        let mut plan = Vec::new();
-        PhysicalPlanNode::try_from_physical_plan(Arc::clone(&self.plan), codec.as_ref())
-            .and_then(|node| node.try_encode(&mut plan))
-            .map_err(|error| {
-                DataFusionError::Execution(format!(
-                    "the Ballista job at {} failed: the plan cannot be encoded: {}",
-                    self.scheduler,
-                    error.strip_backtrace()
-                ))
-            })?;
-        let settings =
-            self.config.options().entries().into_iter().map(|entry| KeyValuePair { key: entry.key, value: entry.value }).collect();
-        let request = JobRequest {
-            scheduler_url: self.scheduler.grpc_url(),
-            plan,
-            settings,
-            session_id: self.session_id.clone(),
-            timeout: self.timeout,
-            planning: self.planning,
-            encoding: encoding.elapsed(),
-        };
-        // Ballista may return a column in another encoding than the plan declares (a
-        // dictionary-encoded partition column comes back as plain strings): the writer checks
-        // types strictly, so every batch is cast to the plan's schema.
+        let schema = self.job.plan.schema();
+        // The result comes back over Arrow Flight, which hands a dictionary-encoded column (a
+        // Delta partition column) back as plain values: the writer checks types strictly, so
+        // every batch is cast to the plan's schema.
         let target = Arc::clone(&schema);
         let output_rows = MetricBuilder::new(&self.metrics).output_rows(0);
-        let rows = job_rows(request).and_then(move |batch| {
+        let rows = self.job.rows()?.and_then(move |batch| {
             output_rows.add(batch.num_rows());
             let cast = cast_to_schema(batch, &target);
             async move { cast }

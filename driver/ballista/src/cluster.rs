@@ -2,20 +2,28 @@
 //! machine, each a separate `viewdag cluster-node …` process, for trying the distributed
 //! mode without a real cluster.
 //!
+//! The executors write their shuffle files under one work directory of the cluster's own,
+//! on the machine's memory file system (`/dev/shm`) when it has room, else in the system's
+//! temporary directory (or where `--work-dir` says), and the supervisor deletes it when the
+//! cluster stops: Ballista's shuffles write every stage's output to files and read them back,
+//! which on a shared disk is most of what one executor costs over a local run (BENCHMARKS.md).
+//!
 //! ## Invariants
 //! - `scheduler: df://HOST:PORT` is printed (and flushed) only once the scheduler accepts
 //!   connections and every executor serves; tools may wait for that line.
+//! - The cluster's work directory is created fresh and removed when the cluster stops
+//!   (also after a failed start); nothing else is deleted.
 //! - Ctrl-C or SIGTERM stops every child before the command returns; so does the scheduler
 //!   dying. An executor that dies is reported and the cluster keeps serving with the rest
 //!   (the way Ballista handles a lost machine).
 
 use std::io::Write;
 use std::net::{TcpListener, TcpStream};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::cluster_node::LOOPBACK;
+use crate::cluster_node::{ExecutorOptions, LOOPBACK, NodeCodec};
 
 /// How long a node may take to start listening.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
@@ -27,39 +35,96 @@ struct Node {
     port: u16,
 }
 
+/// What `viewdag cluster` starts.
+#[derive(Debug, Clone, Default)]
+pub struct ClusterOptions {
+    /// How many executors (at least one).
+    pub executors: usize,
+    /// The scheduler's port (default: a free one).
+    pub port: Option<u16>,
+    /// Every node's codec, and each executor's task slots; `work_dir` is where the cluster's
+    /// own work directory is created (default: `/dev/shm` when it has room, else the system's
+    /// temporary directory).
+    pub executor: ExecutorOptions,
+}
+
+/// Free space `/dev/shm` must have for the cluster's shuffle files to go there.
+const MEMORY_WORK_DIR_MINIMUM: u64 = 2 << 30;
+
 /// Starts the cluster, prints its address to `out`, and serves until a signal arrives.
-pub fn run_cluster(executors: usize, port: Option<u16>, out: &mut dyn Write) -> Result<(), String> {
+pub fn run_cluster(options: &ClusterOptions, out: &mut dyn Write) -> Result<(), String> {
     let executable = std::env::current_exe().map_err(|error| format!("cannot find the viewdag executable: {error}"))?;
+    let parent = options.executor.work_dir.clone().unwrap_or_else(default_work_root);
+    let work_dir = parent.join(format!("viewdag-cluster-{}", std::process::id()));
+    std::fs::create_dir_all(&work_dir).map_err(|error| format!("cannot create the work directory {}: {error}", work_dir.display()))?;
     let mut nodes: Vec<Node> = Vec::new();
-    let started = start_nodes(&executable, executors.max(1), port, &mut nodes, out);
+    let started = start_nodes(&executable, options, &work_dir, &mut nodes, out);
     let outcome = match started {
         Ok(()) => supervise(&mut nodes),
         Err(message) => Err(message),
     };
     stop(&mut nodes);
+    let _ = std::fs::remove_dir_all(&work_dir);
     outcome
 }
 
-fn start_nodes(executable: &Path, executors: usize, port: Option<u16>, nodes: &mut Vec<Node>, out: &mut dyn Write) -> Result<(), String> {
+/// `/dev/shm` when it is a directory with room, else the system's temporary directory.
+fn default_work_root() -> PathBuf {
+    let memory = Path::new("/dev/shm");
+    let room = std::process::Command::new("df")
+        .args(["--output=avail", "-B1"])
+        .arg(memory)
+        .output()
+        .ok()
+        .and_then(|output| String::from_utf8(output.stdout).ok())
+        .and_then(|text| text.lines().nth(1).and_then(|line| line.trim().parse::<u64>().ok()));
+    match room {
+        Some(bytes) if memory.is_dir() && bytes >= MEMORY_WORK_DIR_MINIMUM => memory.to_path_buf(),
+        _ => std::env::temp_dir(),
+    }
+}
+
+fn start_nodes(
+    executable: &Path,
+    options: &ClusterOptions,
+    work_dir: &Path,
+    nodes: &mut Vec<Node>,
+    out: &mut dyn Write,
+) -> Result<(), String> {
+    let ClusterOptions { executors, port, executor } = options;
+    let executors = (*executors).max(1);
+    let port = *port;
+    let codec_arguments: &[&str] = match executor.codec {
+        NodeCodec::Viewdag => &[],
+        NodeCodec::Ballista => &["--ballista-codec"],
+    };
     let mut ports = PortPicker::for_this_process();
     let scheduler_port = match port {
         Some(port) => port,
         None => ports.pick()?,
     };
-    let scheduler = spawn(executable, &["scheduler", "--port", &scheduler_port.to_string()])?;
+    let scheduler = spawn(executable, &[&["scheduler", "--port", &scheduler_port.to_string()], codec_arguments].concat())?;
     nodes.push(Node { name: "scheduler".to_string(), child: scheduler, port: scheduler_port });
     wait_until_serving(nodes.last_mut().expect("just pushed"))?;
     for index in 1..=executors {
         let (flight_port, grpc_port) = (ports.pick()?, ports.pick()?);
-        let arguments = [
-            "executor",
-            "--scheduler-port",
-            &scheduler_port.to_string(),
-            "--port",
-            &flight_port.to_string(),
-            "--grpc-port",
-            &grpc_port.to_string(),
+        let executor_dir = work_dir.join(format!("executor-{index}"));
+        let mut arguments = vec![
+            "executor".to_string(),
+            "--scheduler-port".to_string(),
+            scheduler_port.to_string(),
+            "--port".to_string(),
+            flight_port.to_string(),
+            "--grpc-port".to_string(),
+            grpc_port.to_string(),
+            "--work-dir".to_string(),
+            executor_dir.to_string_lossy().into_owned(),
         ];
+        if let Some(slots) = executor.task_slots {
+            arguments.extend(["--task-slots".to_string(), slots.to_string()]);
+        }
+        arguments.extend(codec_arguments.iter().map(|argument| argument.to_string()));
+        let arguments: Vec<&str> = arguments.iter().map(String::as_str).collect();
         let child = spawn(executable, &arguments)?;
         nodes.push(Node { name: format!("executor {index}"), child, port: flight_port });
         wait_until_serving(nodes.last_mut().expect("just pushed"))?;

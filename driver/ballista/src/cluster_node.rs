@@ -1,9 +1,11 @@
-//! One node of a local Ballista cluster, run in this process by the ballista crates: the
-//! scheduler, or one executor. `viewdag cluster` starts each as a separate `viewdag`
-//! process (hidden `cluster-node` subcommand), so killing one is like losing a machine.
+//! One node of a Ballista cluster, run in this process by the ballista crates: the
+//! scheduler, or one executor. `viewdag cluster` starts each as a separate `viewdag
+//! cluster-node …` process on this machine (so killing one is like losing a machine); on a
+//! real cluster each machine runs `viewdag cluster-node scheduler|executor` itself, listening
+//! on `--bind` and advertising `--external-host` (see the README's deployment section).
 //!
 //! ## Invariants
-//! - Everything listens on the loopback interface only.
+//! - A node listens on the loopback interface unless told another one.
 //! - Lost executors are noticed within seconds (short heartbeat and timeout).
 //! - A job never survives the loss of an executor: Ballista 55's recovery re-runs a rolled
 //!   back stage in full while the partial output of its first attempt stays registered with
@@ -13,9 +15,11 @@
 //!   executor is removed, and fails a stage on its first shuffle-fetch failure
 //!   (`stage_max_failures = 1`) instead of rolling it back; such a task fails and commits
 //!   nothing.
-//! - No custom codecs: what travels is what Ballista's default codecs carry (see
-//!   `distributed_plan`), so Ballista's own scheduler and executor binaries can serve as
-//!   well.
+//! - Every node has viewdag's physical codec (`codec`: Ballista's own plus the node with which
+//!   executors write data files), unless started as Ballista's stock binaries would be
+//!   ([`NodeCodec::Ballista`], for trying such a deployment): then tasks stream their rows
+//!   back instead. Everything else that travels is what Ballista's default codecs carry (see
+//!   `distributed_plan`).
 
 use std::sync::Arc;
 
@@ -24,22 +28,73 @@ use ballista_scheduler::cluster::{BallistaCluster, ClusterStateEvent, ClusterSta
 use ballista_scheduler::config::SchedulerConfig;
 use ballista_scheduler::scheduler_process::{create_scheduler, start_grpc_service};
 use ballista_scheduler::scheduler_server::SchedulerServer;
+use datafusion_proto::physical_plan::PhysicalExtensionCodec;
 use datafusion_proto::protobuf::{LogicalPlanNode, PhysicalPlanNode};
 use futures::StreamExt;
 
+use crate::codec::ViewdagPhysicalCodec;
+
 /// The interface every node binds.
 pub const LOOPBACK: &str = "127.0.0.1";
+
+/// Which physical codec a node decodes plans with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum NodeCodec {
+    /// viewdag's: Ballista's own and viewdag's writer node.
+    #[default]
+    Viewdag,
+    /// Ballista's own only, as Ballista's stock `ballista-scheduler`/`ballista-executor`.
+    Ballista,
+}
+
+impl NodeCodec {
+    fn physical(self) -> Option<Arc<dyn PhysicalExtensionCodec>> {
+        match self {
+            NodeCodec::Viewdag => Some(Arc::new(ViewdagPhysicalCodec::default())),
+            NodeCodec::Ballista => None,
+        }
+    }
+}
 
 /// Seconds between an executor's heartbeats.
 const HEARTBEAT_SECONDS: u64 = 2;
 /// Seconds without a heartbeat after which the scheduler drops an executor.
 const EXECUTOR_TIMEOUT_SECONDS: u64 = 8;
 
-/// Serves a scheduler on `LOOPBACK:port` until the process ends.
-pub fn serve_scheduler(port: u16) -> Result<(), String> {
+/// Where a node listens and how others reach it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeAddress {
+    /// The interface it binds (`0.0.0.0`: every one).
+    pub bind: String,
+    /// The host name or address other nodes and clients reach it at (defaults to `bind`,
+    /// which must then be a reachable address).
+    pub external_host: Option<String>,
+}
+
+impl Default for NodeAddress {
+    fn default() -> Self {
+        NodeAddress { bind: LOOPBACK.to_string(), external_host: None }
+    }
+}
+
+impl NodeAddress {
+    fn external(&self) -> Result<String, String> {
+        match &self.external_host {
+            Some(host) => Ok(host.clone()),
+            None if self.bind == "0.0.0.0" || self.bind == "::" => {
+                Err(format!("a node bound to `{}` needs `--external-host`: the address other nodes reach it at", self.bind))
+            }
+            None => Ok(self.bind.clone()),
+        }
+    }
+}
+
+/// Serves a scheduler on `address:port` until the process ends.
+pub fn serve_scheduler(port: u16, address: &NodeAddress, codec: NodeCodec) -> Result<(), String> {
     let config = SchedulerConfig {
-        bind_host: LOOPBACK.to_string(),
-        external_host: LOOPBACK.to_string(),
+        override_physical_codec: codec.physical(),
+        bind_host: address.bind.clone(),
+        external_host: address.external()?,
         bind_port: port,
         executor_timeout_seconds: EXECUTOR_TIMEOUT_SECONDS,
         expire_dead_executor_interval_seconds: HEARTBEAT_SECONDS,
@@ -49,7 +104,7 @@ pub fn serve_scheduler(port: u16) -> Result<(), String> {
         stage_max_failures: 1,
         ..SchedulerConfig::default()
     };
-    let address = format!("{LOOPBACK}:{port}").parse().map_err(|error| format!("bad scheduler address: {error}"))?;
+    let address = format!("{}:{port}", address.bind).parse().map_err(|error| format!("bad scheduler address: {error}"))?;
     runtime()?.block_on(async move {
         config.validate().map_err(|error| error.to_string())?;
         let cluster = BallistaCluster::new_from_config(&config).await.map_err(|error| error.to_string())?;
@@ -83,19 +138,42 @@ async fn cancel_running_jobs_on_executor_loss(
     }
 }
 
-/// Serves an executor that registers with the scheduler on `LOOPBACK:scheduler_port`,
+/// How an executor runs its tasks.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExecutorOptions {
+    /// Where it listens (its Arrow Flight and gRPC ports) and is reached.
+    pub address: NodeAddress,
+    /// The codec it decodes plans with.
+    pub codec: NodeCodec,
+    /// Tasks it runs at once (Ballista's `vcores`; default: the machine's cores).
+    pub task_slots: Option<usize>,
+    /// Where it writes shuffle files (default: a temporary directory).
+    pub work_dir: Option<std::path::PathBuf>,
+}
+
+/// Serves an executor that registers with the scheduler at `scheduler_host:scheduler_port`,
 /// serving shuffle data (Arrow Flight) on `flight_port` and tasks on `grpc_port`.
-pub fn serve_executor(scheduler_port: u16, flight_port: u16, grpc_port: u16) -> Result<(), String> {
+pub fn serve_executor(
+    scheduler_host: &str,
+    scheduler_port: u16,
+    flight_port: u16,
+    grpc_port: u16,
+    options: &ExecutorOptions,
+) -> Result<(), String> {
+    let defaults = ExecutorProcessConfig::default();
     let config = ExecutorProcessConfig {
-        bind_host: LOOPBACK.to_string(),
-        external_host: Some(LOOPBACK.to_string()),
+        override_physical_codec: options.codec.physical(),
+        vcores: options.task_slots.unwrap_or(defaults.vcores),
+        work_dir: options.work_dir.as_ref().map(|directory| directory.to_string_lossy().into_owned()),
+        bind_host: options.address.bind.clone(),
+        external_host: Some(options.address.external()?),
         port: flight_port,
         grpc_port,
-        scheduler_host: LOOPBACK.to_string(),
+        scheduler_host: scheduler_host.to_string(),
         scheduler_port,
         scheduler_connect_timeout_seconds: 30,
         executor_heartbeat_interval_seconds: HEARTBEAT_SECONDS,
-        ..ExecutorProcessConfig::default()
+        ..defaults
     };
     runtime()?.block_on(start_executor_process(Arc::new(config))).map_err(|error| format!("the executor stopped: {error}"))
 }

@@ -15,6 +15,10 @@
 //!   no filter of its own.
 //! - A table whose rows a Parquet scan cannot reproduce (deletion vectors, column mapping)
 //!   is refused with a [`DeltaFileScanRefusal`], never read wrong.
+//! - Partition columns keep the Delta provider's types: dictionary-encoded, as deltalake
+//!   types them. They travel through shuffles intact because every viewdag job pins
+//!   Ballista's block transport (`ballista_job`); Arrow Flight would hand them back as plain
+//!   arrays to operators that expect dictionaries.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -45,10 +49,6 @@ pub enum DeltaFileScanRefusal {
     DeletionVectors { file: String },
     /// Column mapping is on: Parquet column names are not the table's column names.
     ColumnMapping,
-    /// A partition column is dictionary-encoded (how deltalake's provider types them):
-    /// Ballista 55 loses such a column's rows through a shuffle (measured: an aggregate
-    /// grouping by it returned no rows), so the table is refused rather than read wrong.
-    DictionaryPartitionColumn { column: String },
     /// The table's log or location could not be read.
     Unreadable(String),
 }
@@ -62,10 +62,6 @@ impl std::fmt::Display for DeltaFileScanRefusal {
             DeltaFileScanRefusal::ColumnMapping => {
                 write!(f, "it uses column mapping, so its Parquet column names are not its column names")
             }
-            DeltaFileScanRefusal::DictionaryPartitionColumn { column } => write!(
-                f,
-                "its partition column `{column}` is dictionary-encoded, which Ballista 55 does not carry through a shuffle faithfully"
-            ),
             DeltaFileScanRefusal::Unreadable(message) => write!(f, "its log cannot be read: {message}"),
         }
     }
@@ -119,12 +115,6 @@ impl DeltaFileScan {
         let partition_names: std::collections::BTreeSet<&String> = files.iter().flat_map(|file| file.partition_values.keys()).collect();
         let partition_columns =
             schema.fields().iter().map(|field| field.name().clone()).filter(|name| partition_names.contains(name)).collect();
-        let dictionary = schema.fields().iter().find(|field| {
-            partition_names.contains(field.name()) && matches!(field.data_type(), datafusion::arrow::datatypes::DataType::Dictionary(..))
-        });
-        if let Some(field) = dictionary {
-            return Err(DeltaFileScanRefusal::DictionaryPartitionColumn { column: field.name().clone() });
-        }
         Ok(DeltaFileScan { schema, partition_columns, files })
     }
 

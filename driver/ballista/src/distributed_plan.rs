@@ -18,6 +18,7 @@
 //! - Uncorrelated scalar subqueries that yield at most one row become joins
 //!   (`scalar_subqueries`), since Ballista's executors cannot decode `ScalarSubqueryExec`.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -29,28 +30,31 @@ use datafusion::execution::SessionStateBuilder;
 use datafusion::execution::session_state::SessionState;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::physical_plan::ExecutionPlan;
-use viewdag_driver::TaskPlanning;
 use viewdag_driver::execute::TaskError;
 use viewdag_driver::sources::directory_url;
+use viewdag_driver::{TaskPlan, TaskPlanning};
 use viewdag_ir::{Code, Diagnostic, ProviderIdentity, SpecLocation, StorageUrl};
 use viewdag_optimize::pipeline::optimize_physical_plan;
 use viewdag_optimize::pipeline::outcome::PhaseReporting;
 use viewdag_optimize::pipeline::physical_phase::initial_physical_plan;
 
-use crate::ballista_job::BallistaJobExec;
+use crate::ballista_job::{BallistaJobExec, ClusterJob};
+use crate::cluster_files::ClusterDataFiles;
 use crate::delta_files::DeltaFileScan;
 use crate::scalar_subqueries::scalar_subqueries_as_joins;
 use crate::scheduler_address::SchedulerAddress;
 
-/// The plan that runs `planning`'s task on the cluster behind `scheduler`: a one-partition
-/// plan whose rows come back from the Ballista job. A Delta table that cannot travel adds
-/// a diagnostic to `diagnostics` and fails the task.
+/// The plans that run `planning`'s task on the cluster behind `scheduler` (with `settings`
+/// added to the job's session): its rows coming back from the Ballista job (a one-partition
+/// plan), and the same job writing the table's data files on the executors. A Delta table
+/// that cannot travel adds a diagnostic to `diagnostics` and fails the task.
 pub(crate) fn distributed_task_plan(
     planning: &TaskPlanning<'_>,
     scheduler: &SchedulerAddress,
+    settings: &BTreeMap<String, String>,
     timeout: Duration,
     diagnostics: &mut Vec<Diagnostic>,
-) -> Result<Arc<dyn ExecutionPlan>, TaskError> {
+) -> Result<TaskPlan, TaskError> {
     let started = Instant::now();
     let task = planning.task();
     let view_name = task.view.as_str();
@@ -71,8 +75,8 @@ pub(crate) fn distributed_task_plan(
     };
     let rewritten = scalar_subqueries_as_joins(rewritten);
     let pipeline = planning.pipeline()?;
-    let session = cluster_session(planning.planning_session());
-    let bare = cluster_session(planning.bare_physical_session());
+    let session = cluster_session(planning.planning_session(), settings).map_err(|error| failed(cluster_setting_refused(&error)))?;
+    let bare = cluster_session(planning.bare_physical_session(), settings).map_err(|error| failed(cluster_setting_refused(&error)))?;
     let initial = viewdag_surface::block_on_runtime(planning.runtime(), initial_physical_plan(&bare, &rewritten))
         .map_err(|error| failed(format!("planning `{view_name}` for the cluster failed: {}", error.strip_backtrace())))?;
     let reporting = PhaseReporting { view_name, root: planning.normalized_root(), record_plan_text: false };
@@ -83,8 +87,10 @@ pub(crate) fn distributed_task_plan(
         })?
         .plan;
     let session_id = format!("viewdag-{}-{}", std::process::id(), task.id);
-    let job = BallistaJobExec::new(physical, scheduler.clone(), session.config(), session_id, timeout, started.elapsed());
-    Ok(Arc::new(job))
+    let job = ClusterJob::new(physical, scheduler.clone(), session.config(), settings, session_id, timeout, started.elapsed())
+        .map_err(|error| failed(cluster_setting_refused(&error)))?;
+    let rows: Arc<dyn ExecutionPlan> = Arc::new(BallistaJobExec::new(job.clone()));
+    Ok(TaskPlan { rows, data_files: Some(Arc::new(ClusterDataFiles::new(job))) })
 }
 
 /// `plan` with each scan of a Delta identity reading its pinned files instead (scans in
@@ -137,14 +143,22 @@ fn pinned_file_scan(
     DeltaFileScan::from_table(&table, provider.schema()).map_err(|refusal| refusal.to_string())
 }
 
-/// `state` with what Ballista's scheduler needs of a submitted plan: no round-robin
-/// repartitions (Ballista's own restriction) and no dynamic filters (the scheduler may swap a
-/// hash join's inputs, which a join that already built its dynamic filter refuses, and the
-/// job then never finishes). Every other setting is the planning session's.
-fn cluster_session(state: &SessionState) -> SessionState {
-    let config =
-        state.config().clone().with_round_robin_repartition(false).set_bool("datafusion.optimizer.enable_dynamic_filter_pushdown", false);
-    SessionStateBuilder::new_from_existing(state.clone()).with_config(config).build()
+/// `state` with the engine's `datafusion.*` settings (e.g. `target_partitions`, the number of
+/// partitions of every shuffle) and what Ballista's scheduler needs of a submitted plan: no
+/// round-robin repartitions (Ballista's own restriction) and no dynamic filters (the
+/// scheduler may swap a hash join's inputs, which a join that already built its dynamic filter
+/// refuses, and the job then never finishes). Every other setting is the planning session's.
+fn cluster_session(state: &SessionState, settings: &BTreeMap<String, String>) -> Result<SessionState, DataFusionError> {
+    let mut config = state.config().clone();
+    for (key, value) in settings.iter().filter(|(key, _)| key.starts_with("datafusion.")) {
+        config.options_mut().set(key, value)?;
+    }
+    let config = config.with_round_robin_repartition(false).set_bool("datafusion.optimizer.enable_dynamic_filter_pushdown", false);
+    Ok(SessionStateBuilder::new_from_existing(state.clone()).with_config(config).build())
+}
+
+fn cluster_setting_refused(error: &DataFusionError) -> String {
+    format!("a cluster setting of the engine is refused: {}", error.strip_backtrace())
 }
 
 /// A Delta table the cluster cannot read, and why.

@@ -1,13 +1,13 @@
 //! The `ballista` engine: [`BallistaEngine`] plans a task for the cluster; [`Engines`] is the
 //! factory that also knows `profile.engine: ballista`.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use datafusion::physical_plan::ExecutionPlan;
 use viewdag_driver::execute::TaskError;
-use viewdag_driver::{EngineFactory, EngineUnavailable, LocalEngine, TaskEngine, TaskPlanning};
+use viewdag_driver::{EngineFactory, EngineUnavailable, LocalEngine, TaskEngine, TaskPlan, TaskPlanning};
 use viewdag_ir::{Diagnostic, EngineKind, EngineProfile};
 
 use crate::distributed_plan;
@@ -19,30 +19,41 @@ use crate::scheduler_address::SchedulerAddress;
 pub const DEFAULT_TASK_TIMEOUT: Duration = Duration::from_secs(3600);
 
 /// Runs task plans on the Ballista cluster whose scheduler listens at `scheduler`; a task
-/// whose job has not finished after `task_timeout` is cancelled and fails.
+/// whose job has not finished after `task_timeout` is cancelled and fails. The executors
+/// write each task's data files where they can (see `cluster_files`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BallistaEngine {
     /// Where the scheduler listens.
     pub scheduler: SchedulerAddress,
     /// How long one task's job may take.
     pub task_timeout: Duration,
+    /// Session settings added to every job (`ballista.*` or `datafusion.*` keys), e.g.
+    /// `ballista.shuffle.force_remote_read`. The shuffle transport is viewdag's own choice
+    /// (Ballista's block transport) whatever these say.
+    pub settings: BTreeMap<String, String>,
 }
 
 impl BallistaEngine {
     /// The cluster behind `scheduler`, with the default task timeout.
     pub fn new(scheduler: SchedulerAddress) -> BallistaEngine {
-        BallistaEngine { scheduler, task_timeout: DEFAULT_TASK_TIMEOUT }
+        BallistaEngine { scheduler, task_timeout: DEFAULT_TASK_TIMEOUT, settings: BTreeMap::new() }
     }
 
     /// This engine with `timeout` as its task timeout.
     pub fn with_task_timeout(self, timeout: Duration) -> BallistaEngine {
         BallistaEngine { task_timeout: timeout, ..self }
     }
+
+    /// This engine sending `key = value` with every job.
+    pub fn with_setting(mut self, key: &str, value: &str) -> BallistaEngine {
+        self.settings.insert(key.to_string(), value.to_string());
+        self
+    }
 }
 
 impl TaskEngine for BallistaEngine {
-    fn task_plan(&self, planning: &TaskPlanning<'_>, diagnostics: &mut Vec<Diagnostic>) -> Result<Arc<dyn ExecutionPlan>, TaskError> {
-        distributed_plan::distributed_task_plan(planning, &self.scheduler, self.task_timeout, diagnostics)
+    fn task_plan(&self, planning: &TaskPlanning<'_>, diagnostics: &mut Vec<Diagnostic>) -> Result<TaskPlan, TaskError> {
+        distributed_plan::distributed_task_plan(planning, &self.scheduler, &self.settings, self.task_timeout, diagnostics)
     }
 }
 
@@ -78,7 +89,7 @@ fn ballista_from_profile(profile: &EngineProfile) -> Result<BallistaEngine, Engi
         None => DEFAULT_TASK_TIMEOUT,
     };
     let scheduler = SchedulerAddress::parse(address).map_err(|error| EngineUnavailable(error.to_string()))?;
-    Ok(BallistaEngine { scheduler, task_timeout: timeout })
+    Ok(BallistaEngine { task_timeout: timeout, ..BallistaEngine::new(scheduler) })
 }
 
 #[cfg(test)]

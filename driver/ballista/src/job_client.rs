@@ -21,8 +21,8 @@ use ballista_core::serde::protobuf::execute_query_params::Query;
 use ballista_core::serde::protobuf::get_job_status_result::FlightProxy;
 use ballista_core::serde::protobuf::scheduler_grpc_client::SchedulerGrpcClient;
 use ballista_core::serde::protobuf::{
-    CancelJobParams, ExecuteQueryParams, GetJobStatusParams, GetJobStatusResult, KeyValuePair, PartitionLocation, SuccessfulJob,
-    execute_query_result, job_status,
+    CancelJobParams, ExecuteQueryParams, GetJobMetricsParams, GetJobStatusParams, GetJobStatusResult, KeyValuePair, PartitionLocation,
+    SuccessfulJob, execute_query_result, job_status,
 };
 use ballista_core::utils::{GrpcClientConfig, create_grpc_client_endpoint};
 use datafusion::arrow::array::RecordBatch;
@@ -32,7 +32,7 @@ use futures::{Stream, StreamExt};
 use tonic::transport::Channel;
 use viewdag_ir::Code;
 
-use crate::job_phases::{JobPhases, record};
+use crate::job_phases::{JobPhases, StageFigures, record, stage_figures_wanted};
 
 /// Jobs this process submitted: numbers each submission's operation id (the scheduler logs it).
 static SUBMISSIONS: AtomicU64 = AtomicU64::new(0);
@@ -111,6 +111,7 @@ enum Phase {
 
 #[derive(Default)]
 struct Measured {
+    stages: Option<StageFigures>,
     submission: Duration,
     execution: Duration,
     execution_on_scheduler: Duration,
@@ -195,6 +196,10 @@ impl JobState {
                 Some(job_status::Status::Successful(success)) => {
                     self.measured.execution = accepted.elapsed();
                     self.measured.execution_on_scheduler = Duration::from_millis(success.ended_at.saturating_sub(success.started_at));
+                    if stage_figures_wanted() {
+                        let metrics = scheduler.get_job_metrics(GetJobMetricsParams { job_id: job_id.clone() }).await;
+                        self.measured.stages = metrics.ok().map(|metrics| StageFigures::of(&metrics.into_inner()));
+                    }
                     return Ok((success, flight_proxy));
                 }
                 Some(job_status::Status::Failed(failure)) => {
@@ -222,6 +227,7 @@ impl JobState {
             fetching,
             rows: self.rows,
             streamed_until: Instant::now(),
+            stages: self.measured.stages.clone(),
         });
     }
 }

@@ -2,20 +2,25 @@
 //!
 //! The `ballista` engine ([`BallistaEngine`], a [`TaskEngine`] of `viewdag-driver`): a
 //! task's optimized plan (P1) planned for the cluster and submitted as one Ballista job
-//! whose rows stream back to the driver, which commits them exactly as a local run does.
-//! Also `viewdag cluster`: a local scheduler and executors, each its own process.
+//! whose executors write the table's data files (the driver commits their add actions), or
+//! whose rows stream back to the driver when the table or the task needs that (see
+//! `viewdag_driver::execute::files_commit`). Also `viewdag cluster`: a local scheduler and
+//! executors, each its own process, with viewdag's codec.
 //!
 //! One concern per file: `delta_files` (Delta snapshots as Parquet file scans),
-//! `distributed_plan` (a task's plan for the cluster), `ballista_job` (the plan node),
-//! `job_client` (submitting, watching, cancelling and fetching one job), `job_phases` (where
-//! a job's time went), `scalar_subqueries` (single-row scalar subqueries as joins),
-//! `cluster_node` and `cluster` (`viewdag cluster`).
+//! `distributed_plan` (a task's plan for the cluster), `ballista_job` (one job and the plan
+//! node whose rows are its result), `delta_write_exec` (the node executors write data files
+//! with), `cluster_files` (a task's data files written on the cluster), `codec` (viewdag's
+//! physical codec), `job_client` (submitting, watching, cancelling and fetching one job),
+//! `job_phases` (where a job's time went), `scalar_subqueries` (single-row scalar subqueries
+//! as joins), `cluster_node` and `cluster` (`viewdag cluster`).
 //!
 //! ## Invariants
 //! - Choosing this engine never changes a digest, a bundle or the run state: a table
 //!   written on the cluster is up to date for a local run and the other way round.
 //! - A cluster task reads exactly the Delta versions its compile pinned; nothing is
-//!   committed for a task whose job failed.
+//!   committed for a task whose job failed, and no rows of a task whose executors write
+//!   come back to the driver.
 //! - A scheduler address is `df://HOST:PORT`; anything else is refused before any task runs.
 //! - Every cluster job has a deadline (`task_timeout`, default [`DEFAULT_TASK_TIMEOUT`]): a
 //!   job that has not delivered its last row by then is cancelled and its task fails.
@@ -24,8 +29,11 @@
 
 mod ballista_job;
 pub mod cluster;
+mod cluster_files;
 pub mod cluster_node;
+pub mod codec;
 mod delta_files;
+mod delta_write_exec;
 mod distributed_plan;
 mod engine;
 mod job_client;
@@ -34,5 +42,5 @@ mod scalar_subqueries;
 mod scheduler_address;
 
 pub use engine::{BallistaEngine, DEFAULT_TASK_TIMEOUT, Engines};
-pub use job_phases::{JobPhases, take_finished_jobs};
+pub use job_phases::{JobPhases, StageFigures, record_stage_figures, take_finished_jobs};
 pub use scheduler_address::{NotASchedulerAddress, SchedulerAddress};

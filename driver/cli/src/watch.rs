@@ -1,7 +1,8 @@
 //! `viewdag watch`: recompile incrementally whenever the spec file or a source changes.
 //!
 //! Watches the spec's directory (editors often replace a file rather than write it) and
-//! every source (a Delta table's `_delta_log`, a Parquet or CSV file or directory).
+//! every source the checks let the spec read (a Delta table's `_delta_log`, a Parquet or
+//! CSV file, or a directory: `viewdag_driver::source_watch`).
 //! Changes are debounced, then the project is recompiled with the same [`Compiler`], so only
 //! what changed re-executes; diagnostics and recompile statistics are printed after every
 //! compile. An invalid intermediate state (half-typed YAML) is reported like any other
@@ -15,6 +16,7 @@ use std::time::Duration;
 use notify::{RecursiveMode, Watcher};
 
 use viewdag_driver::render::{render_human, summary};
+use viewdag_driver::source_watch::SourceWatch;
 use viewdag_driver::{CompileRequest, Compiler, DriverError, ViewStatus};
 
 /// How `watch` recompiles.
@@ -51,17 +53,18 @@ pub fn watch(spec: &Path, options: &WatchOptions, out: &mut dyn Write) -> Result
     .map_err(|error| watch_error(spec, error))?;
     let directory = spec.parent().filter(|parent| !parent.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf();
     watcher.watch(&directory, RecursiveMode::NonRecursive).map_err(|error| watch_error(&directory, error))?;
-    let mut watched_sources: Vec<PathBuf> = Vec::new();
+    let mut watched_sources: Vec<SourceWatch> = Vec::new();
     let mut compiles = 0;
     loop {
         compiles += 1;
         report(&mut compiler, spec, compiles, out)?;
-        let sources = compiler.source_watch_paths();
-        for path in watched_sources.iter().filter(|path| !sources.contains(path)) {
-            let _ = watcher.unwatch(path);
+        let sources = compiler.source_watches();
+        for watch in watched_sources.iter().filter(|watch| !sources.contains(watch)) {
+            let _ = watcher.unwatch(&watch.path);
         }
-        for path in sources.iter().filter(|path| !watched_sources.contains(path)) {
-            let _ = watcher.watch(path, RecursiveMode::Recursive);
+        for watch in sources.iter().filter(|watch| !watched_sources.contains(watch)) {
+            let mode = if watch.recursive { RecursiveMode::Recursive } else { RecursiveMode::NonRecursive };
+            let _ = watcher.watch(&watch.path, mode);
         }
         watched_sources = sources;
         if options.max_compiles.is_some_and(|max| compiles >= max) {
@@ -75,10 +78,11 @@ pub fn watch(spec: &Path, options: &WatchOptions, out: &mut dyn Write) -> Result
 
 /// Blocks until a relevant path changes and the debounce interval passes quietly.
 /// Returns false when the watcher is gone.
-fn wait_for_change(receiver: &Receiver<Vec<PathBuf>>, spec: &Path, sources: &[PathBuf], debounce: Duration) -> bool {
+fn wait_for_change(receiver: &Receiver<Vec<PathBuf>>, spec: &Path, sources: &[SourceWatch], debounce: Duration) -> bool {
     let spec_name = spec.file_name();
-    let relevant =
-        |paths: &[PathBuf]| paths.iter().any(|path| path.file_name() == spec_name || sources.iter().any(|source| path.starts_with(source)));
+    let relevant = |paths: &[PathBuf]| {
+        paths.iter().any(|path| path.file_name() == spec_name || sources.iter().any(|source| path.starts_with(&source.path)))
+    };
     loop {
         match receiver.recv() {
             Ok(paths) if relevant(&paths) => break,

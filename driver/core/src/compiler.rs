@@ -21,6 +21,8 @@ use viewdag_validate::{Relation, Structure, resolve_relation, spec_structure};
 
 use crate::database::{Database, QueryEvent, QueryOutcome, id_of};
 use crate::error::DriverError;
+use crate::runtime::AsyncRuntime;
+use crate::source_watch::{SourceWatch, source_watches};
 use crate::sources::{SourceContext, load_source, root_path_text, source_fingerprint};
 use crate::stats::RecompileStats;
 use crate::storage::{Environment, StorageSettings};
@@ -278,12 +280,14 @@ struct ReadableText {
 impl Compiler {
     /// A compiler with an empty database and its own async runtime.
     pub fn new() -> Result<Self, DriverError> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-            .map_err(|source| DriverError::Start { what: "the async runtime", source })?;
-        Ok(Compiler {
-            db: Database::new(Arc::new(runtime)),
+        Ok(Compiler::with_runtime(&AsyncRuntime::new()?))
+    }
+
+    /// A compiler with an empty database on a runtime shared with other compilers (a
+    /// language server with many open specs starts one runtime, not one per spec).
+    pub fn with_runtime(runtime: &AsyncRuntime) -> Self {
+        Compiler {
+            db: Database::new(runtime.tokio()),
             views: HashMap::new(),
             sources: HashMap::new(),
             project: None,
@@ -301,7 +305,7 @@ impl Compiler {
             readable_candidate: None,
             environment: Environment::from_process(),
             storage: StorageSettings::default(),
-        })
+        }
     }
 
     /// The same compiler reading object-store settings (`AWS_*`, `AZURE_*`, `GOOGLE_*` and the
@@ -738,22 +742,17 @@ impl Compiler {
         })())
     }
 
-    /// What `watch` must observe to see a source change: each Delta table's `_delta_log`,
-    /// each Parquet or CSV path, for the sources that exist.
-    pub fn source_watch_paths(&self) -> Vec<PathBuf> {
-        let mut paths: Vec<PathBuf> = self
+    /// What `watch` and the language server observe to see a source change: each source
+    /// the checks let the spec read, by the one path whose changes mean new data
+    /// ([`crate::source_watch`]: a Delta log, a file, or a directory inside the project).
+    pub fn source_watches(&self) -> Vec<SourceWatch> {
+        let Some(project) = self.project else { return Vec::new() };
+        let declarations: Vec<(&str, viewdag_ir::SourceSpec)> = self
             .sources
-            .values()
-            .filter_map(|source| source.declaration(&self.db).clone())
-            .map(|declaration| {
-                let path = self.root.join(&declaration.path);
-                if declaration.format == viewdag_ir::SourceFormat::Delta { path.join("_delta_log") } else { path }
-            })
-            .filter(|path| path.exists())
+            .iter()
+            .filter_map(|(name, source)| source.declaration(&self.db).clone().map(|declaration| (name.as_str(), declaration)))
             .collect();
-        paths.sort();
-        paths.dedup();
-        paths
+        source_watches(&self.root, project.profile(&self.db), declarations.iter().map(|(name, declaration)| (*name, declaration)))
     }
 
     /// The surface manifest hash of the current profile.

@@ -2,9 +2,12 @@
 //! engine (this process, the default); `viewdag-ballista` implements the trait for an Apache
 //! Ballista cluster, and the `viewdag` command line offers both.
 //!
-//! The engine decides only how a task's rows are produced. Everything else a run does is
-//! the same for every engine: the schedule, up-to-date checks, contracts, pushdown audits,
-//! progress lines, the run report, and the one Delta commit per task, made by the driver.
+//! The engine decides only how a task's rows are produced, and may offer to write them as
+//! the table's data files itself ([`TaskPlan::data_files`]: a cluster's executors write in
+//! parallel, so the rows never pass through the driver). Everything else a run does is the
+//! same for every engine: the schedule, up-to-date checks, contracts, pushdown audits,
+//! progress lines, the run report, and the one Delta commit per task, made by the driver —
+//! of the streamed rows, or of the data files the engine wrote.
 //!
 //! The engine is chosen before any task is planned, and a task is planned once, by its
 //! engine, from what [`TaskPlanning`] offers: the local engine takes the memoized P2, a
@@ -14,7 +17,8 @@
 //! - Choosing an engine never changes a digest, a bundle or the run state: a table written
 //!   by one engine is up to date for another.
 //! - The plan an engine returns has the task's output schema (P1's): contracts and
-//!   expectations are checked against it.
+//!   expectations are checked against it. Its data-file writer, when it offers one, writes
+//!   exactly the rows of that plan.
 //! - An engine that cannot plan a task fails that task (a [`TaskError`]), never the run.
 
 use std::fmt;
@@ -32,22 +36,45 @@ use viewdag_schedule::Task;
 use viewdag_surface::planning_session;
 
 use crate::database::Database;
-use crate::execute::TaskError;
+use crate::execute::{DataFileWriter, TaskError};
 
 /// Produces the rows of a task: given what planning offers, the plan to execute.
 pub trait TaskEngine: fmt::Debug + fmt::Display + Send + Sync {
     /// The plan that produces `planning`'s task rows. Problems worth a diagnostic (e.g. a
     /// table the engine cannot read) are added to `diagnostics` as well as failing the task.
-    fn task_plan(&self, planning: &TaskPlanning<'_>, diagnostics: &mut Vec<Diagnostic>) -> Result<Arc<dyn ExecutionPlan>, TaskError>;
+    fn task_plan(&self, planning: &TaskPlanning<'_>, diagnostics: &mut Vec<Diagnostic>) -> Result<TaskPlan, TaskError>;
 }
 
-/// Runs task plans in this process, on the driver's DataFusion runtime: the compiled P2.
+/// What an engine offers for one task: the plan of its rows, and optionally a writer that
+/// writes those rows as the table's data files where they are computed.
+///
+/// The driver decides which one a task uses, once it has opened the task's table: the
+/// data-file writer when the table takes engine-written files as they are (a plain
+/// overwrite or append whose columns match, no expectations to check on the way; see
+/// `execute::engine_files`), else it streams `rows` into its own writer.
+#[derive(Debug, Clone)]
+pub struct TaskPlan {
+    /// The task's rows, streamed into the driver's sink.
+    pub rows: Arc<dyn ExecutionPlan>,
+    /// Writes the same rows as Parquet data files itself (e.g. on a cluster's executors).
+    pub data_files: Option<Arc<dyn DataFileWriter>>,
+}
+
+impl TaskPlan {
+    /// A plan whose rows the driver writes.
+    pub fn rows(rows: Arc<dyn ExecutionPlan>) -> TaskPlan {
+        TaskPlan { rows, data_files: None }
+    }
+}
+
+/// Runs task plans in this process, on the driver's DataFusion runtime: the compiled P2,
+/// whose rows the driver's writer streams into Parquet files itself.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct LocalEngine;
 
 impl TaskEngine for LocalEngine {
-    fn task_plan(&self, planning: &TaskPlanning<'_>, diagnostics: &mut Vec<Diagnostic>) -> Result<Arc<dyn ExecutionPlan>, TaskError> {
-        planning.physical_plan(diagnostics)
+    fn task_plan(&self, planning: &TaskPlanning<'_>, diagnostics: &mut Vec<Diagnostic>) -> Result<TaskPlan, TaskError> {
+        planning.physical_plan(diagnostics).map(TaskPlan::rows)
     }
 }
 

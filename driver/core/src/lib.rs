@@ -29,7 +29,7 @@ pub mod engine;
 pub mod error;
 pub mod execute;
 mod existing;
-mod expect;
+pub mod expect;
 pub mod graph;
 mod lab;
 mod planned_table;
@@ -39,7 +39,9 @@ pub mod run;
 mod run_lock;
 pub mod run_report;
 pub mod run_state;
+mod runtime;
 pub mod select;
+pub mod source_watch;
 pub mod sources;
 mod stats;
 pub mod storage;
@@ -49,11 +51,12 @@ pub use compiler::{
     CompileRequest, CompileResponse, Compiler, Execution, Planning, ProfileOverrides, Recording, SpecInput, SpecSource, ViewOutcome,
     ViewPlans, ViewStatus, read_spec_file, sort_by_position,
 };
-pub use engine::{EngineFactory, EngineUnavailable, LocalEngine, LocalEngines, TaskEngine, TaskPlanning};
+pub use engine::{EngineFactory, EngineUnavailable, LocalEngine, LocalEngines, TaskEngine, TaskPlan, TaskPlanning};
 pub use error::DriverError;
 pub use expect::ExpectationResult;
 pub use lab::{LabReport, LabRulepackResult, LabViewResult, run_lab};
 pub use run::{AuditSummary, Progress, RunOptions, RunReport, TaskOutcome, TaskReport};
+pub use runtime::AsyncRuntime;
 pub use stats::{RecompileStats, StageStats};
 pub use storage::Environment;
 /// The artifact crate, for callers that read bundles (tests, tools).

@@ -28,7 +28,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use datafusion::execution::session_state::SessionState;
-use datafusion::physical_plan::ExecutionPlan;
 use deltalake::DeltaTable;
 use futures::FutureExt;
 use salsa::Setter;
@@ -41,16 +40,16 @@ use viewdag_validate::checks::contract::check_output;
 
 use crate::compiler::{CompileRequest, CompileResponse, Compiler, Planning, ViewStatus};
 use crate::confinement::WriteConfinement;
-use crate::engine::{EngineFactory, EngineUnavailable, LocalEngines, TaskEngine, TaskPlanning};
+use crate::engine::{EngineFactory, EngineUnavailable, LocalEngines, TaskEngine, TaskPlan, TaskPlanning};
 use crate::error::DriverError;
 pub use crate::execute::AuditSummary;
 use crate::execute::merge::{MergeCounts, TableWrite};
 use crate::execute::pushdown_audit::audit_claims;
 use crate::execute::{
-    Decision, DeltaSink, Execution, RunError, Schedule, TaskDriver, TaskError, TaskEvent, TaskSink, WrittenTable, execute,
+    Decision, DeltaSink, Execution, RunError, Schedule, TaskChecks, TaskDriver, TaskError, TaskEvent, WrittenBy, WrittenTable, execute,
 };
 use crate::expect::exec::ExpectationTally;
-use crate::expect::{CompiledExpectations, ExpectationExec, ExpectationResult};
+use crate::expect::{CompiledExpectations, ExpectationResult};
 use crate::run_lock::{LockError, ProjectLock};
 use crate::run_state::{APP_ID, RecordedTask, RunState};
 use crate::sources::delta_volume;
@@ -110,6 +109,9 @@ pub struct TaskReport {
     pub expectations: Vec<ExpectationResult>,
     /// For a `merge` output that merged: rows inserted, updated and deleted.
     pub merged: Option<MergeCounts>,
+    /// For a task that wrote its table: who wrote the data files (the driver from streamed
+    /// rows, or the engine where the rows were computed).
+    pub written_by: Option<WrittenBy>,
 }
 
 /// What a run did.
@@ -178,7 +180,7 @@ struct Executed {
 
 /// A task whose plan is ready to execute: everything the spawned execution needs.
 struct PreparedTask {
-    plan: Arc<dyn ExecutionPlan>,
+    plan: TaskPlan,
     state: Arc<SessionState>,
     write: TableWrite,
     /// The task's expectations, checked while its rows stream (see `expect`).
@@ -280,6 +282,7 @@ impl Compiler {
             audits,
             expectations: Vec::new(),
             merged: None,
+            written_by: None,
         }
     }
 
@@ -408,7 +411,7 @@ impl Compiler {
             TaskKind::Materialize => TableWrite::materialized(),
             TaskKind::Output { output } => {
                 let spec = self.output_spec(output).expect("tasks come from the outputs").clone();
-                let problems = check_output(output, &spec, plan.schema().as_ref());
+                let problems = check_output(output, &spec, plan.rows.schema().as_ref());
                 if let Some(problem) = problems.iter().find(|diagnostic| diagnostic.is_error()) {
                     return Err(TaskError::Contract { code: problem.code, message: problem.message.clone() });
                 }
@@ -416,7 +419,8 @@ impl Compiler {
             }
         };
         let state = Arc::clone(&planning_session(&self.db, SurfaceInput::get(&self.db)).state);
-        let expectations = Arc::new(self.task_expectations(task, &plan.schema(), &state, &write.unique_key).map_err(TaskError::Planning)?);
+        let expectations =
+            Arc::new(self.task_expectations(task, &plan.rows.schema(), &state, &write.unique_key).map_err(TaskError::Planning)?);
         let policy = resolved_optimizer_pipeline(&self.db, SurfaceInput::get(&self.db))
             .as_ref()
             .map(|pipeline| pipeline.pushdown)
@@ -591,17 +595,19 @@ impl TaskDriver for RunDriver<'_> {
     }
 
     fn executed(&mut self, task: &Task, result: Result<Executed, TaskError>, elapsed: Duration) -> TaskReport {
-        let (outcome, audits, merged) = match result {
-            Ok(Executed { written: WrittenTable { table, rows, merged }, audits }) => match self.compiler.record_written(task, rows, table)
-            {
-                Ok(outcome) => (outcome, audits, merged),
-                Err(error) => (TaskOutcome::Failed { error }, audits, merged),
-            },
-            Err(error) => (TaskOutcome::Failed { error }, AuditSummary::default(), None),
+        let (outcome, audits, merged, written_by) = match result {
+            Ok(Executed { written: WrittenTable { table, rows, merged, written_by }, audits }) => {
+                match self.compiler.record_written(task, rows, table) {
+                    Ok(outcome) => (outcome, audits, merged, Some(written_by)),
+                    Err(error) => (TaskOutcome::Failed { error }, audits, merged, None),
+                }
+            }
+            Err(error) => (TaskOutcome::Failed { error }, AuditSummary::default(), None, None),
         };
         let outcome = self.compiler.redacted(outcome);
         let mut report = self.compiler.task_report(task, outcome, audits, elapsed);
         report.merged = merged;
+        report.written_by = written_by;
         let (fingerprint, tally) = self.pending.remove(&task.id).unzip();
         if let Some(tally) = tally {
             report.expectations = tally.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();
@@ -632,13 +638,14 @@ impl TaskDriver for RunDriver<'_> {
     }
 }
 
-/// Executes a prepared plan: audits its `Exact` claims, checks its expectations while its
-/// rows stream into the Delta sink. Runs on the runtime (the executor catches its panics).
+/// Executes a prepared plan: audits its `Exact` claims, then writes its table — through its
+/// engine's data-file writer when it has one and the table takes its files (the engine then
+/// checks the task's expectations where it writes), else by streaming the rows into the
+/// Delta sink, checking the expectations on the way. Runs on the runtime (the executor
+/// catches its panics).
 async fn execute_task(view: String, prepared: PreparedTask, run: u64) -> Result<Executed, TaskError> {
     let PreparedTask { plan, state, write, expectations, tally, claims, policy, fingerprint: _, target, options } = prepared;
     let audits = audit_claims(&view, &claims, policy, &state).await?;
-    let plan: Arc<dyn ExecutionPlan> =
-        if expectations.is_empty() { plan } else { Arc::new(ExpectationExec::new(plan, expectations, tally)) };
-    let written = DeltaSink { target, options, write, run }.consume(plan, state).await?;
+    let written = DeltaSink { target, options, write, run }.write_task(plan, state, TaskChecks { expectations, tally }).await?;
     Ok(Executed { written, audits })
 }

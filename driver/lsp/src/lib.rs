@@ -10,6 +10,7 @@
 //!
 //! | file | concern |
 //! |---|---|
+//! | `transport.rs` | JSON-RPC frames over stdio: read on their own thread into a queue, bounded, bad JSON answered |
 //! | `server.rs` | the message loop: edits coalesced, checks, diagnostics published, requests answered in order, sources watched |
 //! | `documents.rs` | open documents and incremental text sync |
 //! | `line_index.rs` | byte offsets ↔ LSP positions (UTF-16) ↔ span-index positions |
@@ -39,9 +40,10 @@ mod occurrences;
 mod server;
 mod spec_project;
 mod symbols;
+pub mod transport;
 mod view_inputs;
 
-pub use server::serve;
+pub use server::{ServerExit, serve};
 
 /// Why the language server stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -52,11 +54,16 @@ pub enum LspError {
     /// The compiler behind a document could not start.
     #[error(transparent)]
     Driver(#[from] viewdag_driver::DriverError),
+    /// The client's stream could not be framed, or stdin/stdout failed.
+    #[error(transparent)]
+    Transport(#[from] transport::TransportError),
 }
 
-/// Serves the protocol on stdin and stdout until the client says `exit`.
-pub fn serve_stdio() -> Result<(), LspError> {
-    let (connection, io_threads) = lsp_server::Connection::stdio();
-    serve(connection)?;
-    io_threads.join().map_err(|error| LspError::Connection(error.to_string()))
+/// Serves the protocol on stdin and stdout until the client says `exit` or closes the
+/// connection.
+pub fn serve_stdio() -> Result<ServerExit, LspError> {
+    let (connection, threads) = transport::stdio();
+    let exit = serve(connection)?;
+    threads.join()?;
+    Ok(exit)
 }

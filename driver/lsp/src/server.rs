@@ -2,19 +2,28 @@
 //! handles messages strictly in arrival order.
 //!
 //! Responsiveness without cancellation: after taking one message the loop drains every
-//! message already queued, applies all the edits among them, and checks each changed spec
-//! once — so a burst of `didChange` notifications (typing) costs one incremental check of
-//! the final text, and stale intermediate texts are never checked. A request is answered
+//! message already queued (the transport queues frames as they arrive, `transport.rs`),
+//! applies all the edits among them, and checks each changed spec once — so a burst of
+//! `didChange` notifications (typing) costs one incremental check of the final text, and
+//! stale intermediate texts are never checked. A request is answered
 //! after the edits that preceded it were checked (its answer describes the text the client
 //! sent before it), and never compiles anything itself. Because the loop is the only user
 //! of each salsa database, no query is ever cancelled; salsa's cancellation would only pay
 //! off with requests answered on other threads while a check runs, which a check of
 //! milliseconds does not need (see `BENCHMARKS.md`).
 //!
-//! Source changes: every source the open specs read (a Delta table's `_delta_log`, a
-//! Parquet or CSV path) is watched; a change re-checks the specs that read it (the
-//! compiler reloads only the sources whose files changed). `workspace/didChangeWatchedFiles`
-//! from the client does the same for every open spec.
+//! Source changes: every source the open specs may read (`viewdag_driver::source_watch`: a
+//! Delta table's `_delta_log`, a Parquet or CSV file, a directory inside the project; never
+//! a source the checks refuse, never recursively outside the project) is watched; a change
+//! re-checks the specs that read it (the compiler reloads only the sources whose files
+//! changed). `workspace/didChangeWatchedFiles` from the client does the same for every open
+//! spec.
+//!
+//! Every spec's compiler runs on one shared async runtime: the number of threads does not
+//! grow with the number of open documents.
+//!
+//! The loop ends at `exit`: [`ServerExit`] says whether `shutdown` came first (the process
+//! then exits 0; otherwise 1, as the protocol says).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -32,6 +41,9 @@ use lsp_types::{
     TextDocumentSyncCapability, TextDocumentSyncKind, Uri,
 };
 use notify::{RecursiveMode, Watcher};
+
+use viewdag_driver::AsyncRuntime;
+use viewdag_driver::source_watch::SourceWatch;
 
 use crate::LspError;
 
@@ -78,11 +90,35 @@ struct Server {
     /// Specs edited (or whose sources changed) since they were last checked.
     dirty: BTreeSet<String>,
     watcher: Option<notify::RecommendedWatcher>,
-    watched: BTreeSet<PathBuf>,
+    watched: BTreeSet<SourceWatch>,
+    /// The async runtime every spec's compiler shares.
+    runtime: AsyncRuntime,
 }
 
-/// Runs the server over an initialized-or-not connection until `shutdown` and `exit`.
-pub fn serve(connection: Connection) -> Result<(), LspError> {
+/// How the message loop ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServerExit {
+    /// `shutdown`, then `exit`: exit code 0.
+    ShutdownThenExit,
+    /// `exit` without `shutdown` first: exit code 1.
+    ExitWithoutShutdown,
+    /// The client closed the connection without `exit`: exit code 1.
+    ConnectionClosed,
+}
+
+impl ServerExit {
+    /// The process exit code the protocol asks for.
+    pub fn exit_code(self) -> i32 {
+        match self {
+            ServerExit::ShutdownThenExit => 0,
+            ServerExit::ExitWithoutShutdown | ServerExit::ConnectionClosed => 1,
+        }
+    }
+}
+
+/// Runs the server over a connection not yet initialized until `exit` (or the client
+/// closes the connection).
+pub fn serve(connection: Connection) -> Result<ServerExit, LspError> {
     let capabilities = serde_json::to_value(server_capabilities()).map_err(protocol_error)?;
     let initialize = serde_json::json!({
         "capabilities": capabilities,
@@ -91,6 +127,8 @@ pub fn serve(connection: Connection) -> Result<(), LspError> {
     let (id, _params) = connection.initialize_start().map_err(protocol_error)?;
     connection.initialize_finish(id, initialize).map_err(protocol_error)?;
     let (source_events, source_changes) = crossbeam_channel::unbounded::<Vec<PathBuf>>();
+    // Kept so the channel stays open (never a stream of disconnections) without a watcher.
+    let _source_events_kept_open = source_events.clone();
     let watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
         if let Ok(event) = event
             && !matches!(event.kind, notify::EventKind::Access(_))
@@ -99,7 +137,9 @@ pub fn serve(connection: Connection) -> Result<(), LspError> {
         }
     })
     .ok();
+    let runtime = AsyncRuntime::new()?;
     let mut server = Server {
+        runtime,
         sender: connection.sender.clone(),
         documents: DocumentStore::default(),
         projects: BTreeMap::new(),
@@ -108,7 +148,7 @@ pub fn serve(connection: Connection) -> Result<(), LspError> {
         watched: BTreeSet::new(),
     };
     loop {
-        let Some(first) = next_incoming(&connection.receiver, &source_changes) else { return Ok(()) };
+        let Some(first) = next_incoming(&connection.receiver, &source_changes) else { return Ok(ServerExit::ConnectionClosed) };
         let mut batch = vec![first];
         while let Ok(message) = connection.receiver.try_recv() {
             batch.push(Incoming::Message(message));
@@ -120,7 +160,7 @@ pub fn serve(connection: Connection) -> Result<(), LspError> {
             match incoming {
                 Incoming::Message(Message::Request(request)) => {
                     if connection.handle_shutdown(&request).map_err(protocol_error)? {
-                        return Ok(());
+                        return Ok(ServerExit::ShutdownThenExit);
                     }
                     server.check_dirty();
                     let response = server.answer(request);
@@ -128,7 +168,7 @@ pub fn serve(connection: Connection) -> Result<(), LspError> {
                 }
                 Incoming::Message(Message::Notification(notification)) => {
                     if notification.method == lsp_types::notification::Exit::METHOD {
-                        return Ok(());
+                        return Ok(ServerExit::ExitWithoutShutdown);
                     }
                     server.notify(notification);
                 }
@@ -188,8 +228,8 @@ impl Server {
     /// Re-checks the specs reading a changed path.
     fn sources_changed(&mut self, paths: &[PathBuf]) {
         for (uri, project) in &self.projects {
-            let watched = project.compiler.source_watch_paths();
-            if paths.iter().any(|path| watched.iter().any(|source| path.starts_with(source))) {
+            let watched = project.compiler.source_watches();
+            if paths.iter().any(|path| watched.iter().any(|source| path.starts_with(&source.path))) {
                 self.dirty.insert(uri.clone());
             }
         }
@@ -201,10 +241,7 @@ impl Server {
             let Some(document) = self.documents.get_by_text(&uri) else { continue };
             let project = match self.projects.entry(uri.clone()) {
                 std::collections::btree_map::Entry::Occupied(entry) => entry.into_mut(),
-                std::collections::btree_map::Entry::Vacant(entry) => match SpecProject::new() {
-                    Ok(project) => entry.insert(project),
-                    Err(_) => continue,
-                },
+                std::collections::btree_map::Entry::Vacant(entry) => entry.insert(SpecProject::new(&self.runtime)),
             };
             project.check(document);
             let (Some(response), Some(parsed)) = (&project.response, project.compiler.parsed_spec()) else { continue };
@@ -222,12 +259,13 @@ impl Server {
     /// Watches the sources the open specs read (and stops watching the others).
     fn update_watches(&mut self) {
         let Some(watcher) = self.watcher.as_mut() else { return };
-        let wanted: BTreeSet<PathBuf> = self.projects.values().flat_map(|project| project.compiler.source_watch_paths()).collect();
-        for path in self.watched.difference(&wanted) {
-            let _ = watcher.unwatch(path);
+        let wanted: BTreeSet<SourceWatch> = self.projects.values().flat_map(|project| project.compiler.source_watches()).collect();
+        for watch in self.watched.difference(&wanted) {
+            let _ = watcher.unwatch(&watch.path);
         }
-        for path in wanted.difference(&self.watched) {
-            let _ = watcher.watch(path, RecursiveMode::Recursive);
+        for watch in wanted.difference(&self.watched) {
+            let mode = if watch.recursive { RecursiveMode::Recursive } else { RecursiveMode::NonRecursive };
+            let _ = watcher.watch(&watch.path, mode);
         }
         self.watched = wanted;
     }

@@ -11,8 +11,7 @@
 
 use std::cell::OnceCell;
 
-use crate::LspError;
-use viewdag_driver::{CompileResponse, Compiler};
+use viewdag_driver::{AsyncRuntime, CompileResponse, Compiler};
 
 use super::documents::Document;
 use super::occurrences::{Occurrence, occurrences};
@@ -25,12 +24,12 @@ pub struct SpecProject {
 }
 
 impl SpecProject {
-    pub fn new() -> Result<SpecProject, LspError> {
-        let mut compiler = Compiler::new()?;
+    pub fn new(runtime: &AsyncRuntime) -> SpecProject {
+        let mut compiler = Compiler::with_runtime(runtime);
         // Half-typed YAML keeps the last readable text's schemas (for completion) and costs
         // no re-check of every view once repaired.
         compiler.set_hold_inputs_while_unreadable(true);
-        Ok(SpecProject { compiler, response: None, occurrences: OnceCell::new() })
+        SpecProject { compiler, response: None, occurrences: OnceCell::new() }
     }
 
     /// Checks the document's current text (without planning: what `viewdag check` does).

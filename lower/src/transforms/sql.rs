@@ -1,5 +1,6 @@
-//! `sql`: a SELECT over declared relations, planned by DataFusion's SQL planner in a
-//! session whose catalog holds exactly the relations the query names.
+//! `sql`: a SELECT over declared relations, planned by DataFusion's SQL planner over a
+//! catalog of exactly the relations the query names (`viewdag_surface::RelationsContext`:
+//! the planning session's functions and options, no session built per view).
 //!
 //! Ephemeral views are registered as view tables over their P0 plans; after planning,
 //! their scans are replaced by the plans themselves (as `SubqueryAlias(name, plan)`), so
@@ -15,7 +16,7 @@ use datafusion::logical_expr::{LogicalPlan, TableScan};
 use datafusion::sql::parser::DFParser;
 use datafusion::sql::sqlparser::dialect::GenericDialect;
 use viewdag_ir::{Code, Diagnostic, SqlView};
-use viewdag_surface::{GeneratedSeries, session_with_tables};
+use viewdag_surface::{GeneratedSeries, RelationsContext};
 use viewdag_validate::sql::MAX_GENERATED_ROWS;
 
 use super::context::{LowerContext, TransformResult};
@@ -39,17 +40,16 @@ pub fn lower(context: &LowerContext, view: &SqlView) -> TransformResult {
         };
         (input.name.clone(), Arc::new(ViewTable::new(inner, None)) as Arc<dyn TableProvider>)
     });
-    let mut state = session_with_tables(context.state, tables).map_err(|error| failed(&error))?;
-    // Spans let DataFusion say where in the query a column is (collected only here: they
-    // never change a plan).
-    state.config_mut().options_mut().sql_parser.collect_spans = true;
+    let relations = RelationsContext::new(context.state, tables);
     let mut statements = DFParser::parse_sql_with_dialect(query, &GenericDialect {}).map_err(|error| failed(&error))?;
     let Some(statement) = statements.pop_front() else {
         return Err(vec![Diagnostic::new(Code::SqlForbiddenStatement, location.clone(), "the SQL query is empty")]);
     };
-    let plan = viewdag_surface::block_on(context.db, state.statement_to_plan(statement)).map_err(|error| failed(&error))?;
+    // Spans let DataFusion say where in the query a column is (they never change a plan).
+    let plan = relations.statement_to_plan(statement, true).map_err(|error| failed(&error))?;
     // Type errors surface only when the analyzer coerces types: find them now, so that an
     // accepted view never fails in the optimizer.
+    let state = context.state;
     state.analyzer().execute_and_check(plan.clone(), state.config_options(), |_, _| {}).map_err(|error| failed(&error))?;
     if let Some(diagnostic) = too_many_generated_rows(context.view, query, &plan, &location) {
         return Err(vec![diagnostic]);

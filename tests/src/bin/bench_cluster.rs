@@ -1,29 +1,32 @@
 //! Local vs Ballista benchmark: TPC-H's 22 queries as views (22 outputs) over TPC-H data at a
 //! scale factor (default SF1, `tpchgen`'s rows; `lineitem` a Delta table, the rest Parquet),
-//! run in ONE process locally, then on a local Ballista cluster with 1 and with 2 executors
-//! (each `viewdag-cli cluster --executors N`, processes started and stopped by this binary).
+//! run in ONE process locally, then on local Ballista clusters (each `viewdag-cli cluster`,
+//! processes started and stopped by this binary), side by side in one run.
 //!
 //! ```sh
 //! cargo build --release -p viewdag-tests --bin viewdag-cli --bin bench-cluster
-//! target/release/bench-cluster 1          # scale factor (default 1)
+//! target/release/bench-cluster 1                 # SF1: local, 1 executor, 2 executors
+//! target/release/bench-cluster 1 --ablation      # … and what each of viewdag's choices buys
+//! target/release/bench-cluster 1 --configurations local,1x,1x-before
 //! ```
 //!
 //! Every configuration runs `run --force` once on the same project after one compile.
 //! Printed per configuration: the run's wall time, its ratio to local, the tasks written or
-//! failed, and where the time went, summed over the tasks, measured as it happened: for the
-//! cluster, building the cluster plans, submitting the jobs, the jobs executing (stages and
-//! shuffles, with the scheduler's own figure), the rows streamed back to the driver (while
-//! its writer writes Parquet), and the rest of each task after its last row (closing the
-//! files and the Delta commit). A cluster task whose row count differs from the local run's
-//! is listed.
+//! failed (and by whom: the executors or the driver), and where the time went, summed over
+//! the tasks, measured as it happened: building the cluster plans, submitting the jobs, the
+//! jobs executing (the wall time some stage ran, the rest being scheduling between stages;
+//! inside the stages the operators' compute, the shuffle writes and reads, from the
+//! scheduler's job metrics), fetching the jobs' results, and the rest of each task after its
+//! last result row (the Delta commit; for a task whose rows streamed back, closing its files
+//! too). A cluster task whose row count differs from the local run's is listed.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use viewdag_ballista::BallistaEngine;
-use viewdag_ballista::take_finished_jobs;
+use viewdag_ballista::{BallistaEngine, JobPhases, record_stage_figures, take_finished_jobs};
+use viewdag_driver::execute::WrittenBy;
 use viewdag_driver::{CompileRequest, Compiler, LocalEngine, Progress, RunOptions, RunReport, TaskEngine, TaskOutcome};
 use viewdag_tests::local_cluster::LocalCluster;
 use viewdag_tests::tpch::spec_yaml_with_delta_tables;
@@ -31,6 +34,65 @@ use viewdag_tests::tpch_data::{DELTA_TABLES, write_tables};
 
 /// A cluster task may take this long before it is cancelled (far above any SF1 query).
 const TASK_TIMEOUT: Duration = Duration::from_secs(1800);
+
+/// One way to run the 22 tasks.
+struct Configuration {
+    name: &'static str,
+    what: &'static str,
+    /// `None`: locally. Else the cluster's executors and `viewdag cluster` arguments.
+    cluster: Option<(usize, Vec<String>)>,
+    /// Session settings sent with every job.
+    settings: Vec<(&'static str, &'static str)>,
+    /// Tasks at once (`run --jobs`; default: the number of CPUs).
+    jobs: Option<usize>,
+}
+
+fn configurations(temporary: &Path) -> Vec<Configuration> {
+    let on_disk = || vec!["--work-dir".to_string(), temporary.to_string_lossy().into_owned()];
+    let local = |name, what, jobs| Configuration { name, what, cluster: None, settings: vec![], jobs };
+    let cluster = |name, what, executors, arguments: Vec<String>, settings, jobs| Configuration {
+        name,
+        what,
+        cluster: Some((executors, arguments)),
+        settings,
+        jobs,
+    };
+    vec![
+        local("local", "this process", None),
+        cluster("1x", "1 executor", 1, vec![], vec![], None),
+        cluster("2x", "2 executors", 2, vec![], vec![], None),
+        cluster(
+            "1x-before",
+            "1 executor as before this issue: shuffle files on disk, rows streamed to the driver",
+            1,
+            [on_disk(), vec!["--ballista-codec".to_string()]].concat(),
+            vec![],
+            None,
+        ),
+        cluster("1x-disk", "1 executor, shuffle files on disk", 1, on_disk(), vec![], None),
+        cluster("1x-streamed", "1 executor, rows streamed to the driver", 1, vec!["--ballista-codec".to_string()], vec![], None),
+        cluster("1x-jobs1", "1 executor, one task at a time", 1, vec![], vec![], Some(1)),
+        cluster("1x-jobs4", "1 executor, four tasks at a time", 1, vec![], vec![], Some(4)),
+        cluster("1x-slots1", "1 executor with one task slot", 1, vec!["--task-slots".to_string(), "1".to_string()], vec![], None),
+        cluster(
+            "1x-partitions2",
+            "1 executor, 2 partitions per shuffle",
+            1,
+            vec![],
+            vec![("datafusion.execution.target_partitions", "2")],
+            None,
+        ),
+        cluster(
+            "1x-uncompressed",
+            "1 executor, uncompressed shuffle files",
+            1,
+            vec![],
+            vec![("ballista.shuffle.compression.codec", "none")],
+            None,
+        ),
+        cluster("1x-static", "1 executor, static stage planning", 1, vec![], vec![("ballista.planner.adaptive.enabled", "false")], None),
+    ]
+}
 
 /// One configuration's measured run.
 struct Measured {
@@ -41,13 +103,14 @@ struct Measured {
     finished_at: BTreeMap<String, Instant>,
 }
 
-fn run(spec: &Path, engine: Arc<dyn TaskEngine>, name: &str) -> Measured {
+fn run(spec: &Path, engine: Arc<dyn TaskEngine>, name: &str, jobs: Option<usize>) -> Measured {
     let mut compiler = Compiler::new().expect("a compiler");
     let compiled = Instant::now();
     let response = compiler.compile(&CompileRequest::new(spec)).expect("the spec reads");
     assert!(!response.has_errors(), "{:?}", response.diagnostics);
     println!("{name}: compile {:.3} s", compiled.elapsed().as_secs_f64());
-    let options = RunOptions { force: true, engine: Some(engine), ..RunOptions::default() };
+    let defaults = RunOptions::default();
+    let options = RunOptions { force: true, engine: Some(engine), jobs: jobs.unwrap_or(defaults.jobs), ..defaults };
     let mut finished_at = BTreeMap::new();
     let _ = take_finished_jobs();
     let start = Instant::now();
@@ -95,6 +158,7 @@ fn rows_of(report: &RunReport) -> BTreeMap<String, Option<usize>> {
 
 fn print_summary(measured: &Measured, local: Option<&Measured>) {
     let written = measured.report.tasks.iter().filter(|task| matches!(task.outcome, TaskOutcome::Written { .. })).count();
+    let by_engine = measured.report.tasks.iter().filter(|task| matches!(task.written_by, Some(WrittenBy::Engine { .. }))).count();
     let failed: Vec<&str> = measured
         .report
         .tasks
@@ -103,7 +167,10 @@ fn print_summary(measured: &Measured, local: Option<&Measured>) {
         .map(|task| task.id.as_str())
         .collect();
     let ratio = local.map(|local| format!(" ratio_to_local={:.2}x", measured.seconds / local.seconds)).unwrap_or_default();
-    println!("{}: run {:.3} s{ratio} written={written} failed={failed:?}", measured.name, measured.seconds);
+    println!(
+        "{}: run {:.3} s{ratio} written={written} (data files by the executors: {by_engine}) failed={failed:?}",
+        measured.name, measured.seconds
+    );
     let task_seconds: f64 = measured.report.tasks.iter().map(|task| task.elapsed.as_secs_f64()).sum();
     println!("  sum of task times {task_seconds:.3} s");
     for task in &measured.report.tasks {
@@ -123,7 +190,10 @@ fn print_summary(measured: &Measured, local: Option<&Measured>) {
 
 fn print_phases(measured: &Measured) {
     let jobs = take_finished_jobs();
-    let seconds = |pick: &dyn Fn(&viewdag_ballista::JobPhases) -> Duration| -> f64 { jobs.iter().map(|job| pick(job).as_secs_f64()).sum() };
+    let seconds = |pick: &dyn Fn(&JobPhases) -> Duration| -> f64 { jobs.iter().map(|job| pick(job).as_secs_f64()).sum() };
+    let stage = |pick: &dyn Fn(&viewdag_ballista::StageFigures) -> Duration| -> f64 {
+        jobs.iter().filter_map(|job| job.stages.as_ref()).map(|stages| pick(stages).as_secs_f64()).sum()
+    };
     let after_last_row: f64 = jobs
         .iter()
         .filter_map(|job| {
@@ -133,19 +203,38 @@ fn print_phases(measured: &Measured) {
         })
         .sum();
     let rows: usize = jobs.iter().map(|job| job.rows).sum();
+    let stages: usize = jobs.iter().filter_map(|job| job.stages.as_ref()).map(|stages| stages.stages).sum();
+    let tasks: usize = jobs.iter().filter_map(|job| job.stages.as_ref()).map(|stages| stages.tasks).sum();
+    let shuffled: u64 = jobs.iter().filter_map(|job| job.stages.as_ref()).map(|stages| stages.shuffle_bytes).sum();
+    let busy = stage(&|stages| stages.busy);
     println!(
-        "  phases over {} jobs: cluster_planning={:.3} s submission={:.3} s execution_incl_shuffle={:.3} s (scheduler: {:.3} s) rows_streamed_back={:.3} s ({rows} rows) after_last_row_commit={after_last_row:.3} s",
+        "  phases over {} jobs ({stages} stages, {tasks} stage tasks): cluster_planning={:.3} s submission={:.3} s execution={:.3} s (scheduler: {:.3} s; stages running {busy:.3} s, scheduling between stages {:.3} s) result_fetch={:.3} s ({rows} rows) after_last_row_commit={after_last_row:.3} s",
         jobs.len(),
         seconds(&|job| job.planning),
         seconds(&|job| job.submission),
         seconds(&|job| job.execution),
         seconds(&|job| job.execution_on_scheduler),
+        (seconds(&|job| job.execution) - busy).max(0.0),
         seconds(&|job| job.fetching),
+    );
+    println!(
+        "  inside the stages, summed over stage tasks: operators' compute={:.3} s shuffle_write={:.3} s shuffle_read={:.3} s ({:.0} MB read)",
+        stage(&|stages| stages.compute),
+        stage(&|stages| stages.shuffle_write),
+        stage(&|stages| stages.shuffle_read),
+        shuffled as f64 / 1e6,
     );
 }
 
 fn main() {
-    let scale_factor: f64 = std::env::args().nth(1).and_then(|argument| argument.parse().ok()).unwrap_or(1.0);
+    let arguments: Vec<String> = std::env::args().skip(1).collect();
+    let scale_factor: f64 = arguments.first().and_then(|argument| argument.parse().ok()).unwrap_or(1.0);
+    let ablation = arguments.iter().any(|argument| argument == "--ablation");
+    let chosen: Option<Vec<String>> = arguments
+        .iter()
+        .position(|argument| argument == "--configurations")
+        .and_then(|index| arguments.get(index + 1))
+        .map(|names| names.split(',').map(str::to_string).collect());
     let project = tempfile::tempdir().expect("a temporary directory");
     let generated = Instant::now();
     let tables = write_tables(project.path(), scale_factor);
@@ -159,15 +248,37 @@ fn main() {
     );
     let spec = project.path().join("spec.yaml");
     std::fs::write(&spec, spec_yaml_with_delta_tables(&DELTA_TABLES)).expect("the spec writes");
+    record_stage_figures(true);
 
-    let local = run(&spec, Arc::new(LocalEngine), "local");
-    print_summary(&local, None);
-    let _ = take_finished_jobs();
-    for executors in [1, 2] {
-        let cluster = LocalCluster::start(&sibling_executable("viewdag-cli"), executors);
-        let engine = Arc::new(BallistaEngine::new(cluster.scheduler.clone()).with_task_timeout(TASK_TIMEOUT));
-        let measured = run(&spec, engine, &format!("ballista with {executors} executor(s)"));
-        print_summary(&measured, Some(&local));
+    let configurations = configurations(&std::env::temp_dir());
+    let wanted = |configuration: &Configuration| match &chosen {
+        Some(names) => names.iter().any(|name| name == configuration.name),
+        None => ablation || ["local", "1x", "2x"].contains(&configuration.name),
+    };
+    let mut local: Option<Measured> = None;
+    for configuration in configurations.iter().filter(|configuration| wanted(configuration)) {
+        let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+        println!(
+            "-- {} ({}); load average {}",
+            configuration.name,
+            configuration.what,
+            load.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+        );
+        let Some((executors, cluster_arguments)) = &configuration.cluster else {
+            let measured = run(&spec, Arc::new(LocalEngine), configuration.name, configuration.jobs);
+            print_summary(&measured, None);
+            let _ = take_finished_jobs();
+            local = Some(measured);
+            continue;
+        };
+        let arguments: Vec<&str> = cluster_arguments.iter().map(String::as_str).collect();
+        let cluster = LocalCluster::start_with(&sibling_executable("viewdag-cli"), *executors, &arguments);
+        let mut engine = BallistaEngine::new(cluster.scheduler.clone()).with_task_timeout(TASK_TIMEOUT);
+        for (key, value) in &configuration.settings {
+            engine = engine.with_setting(key, value);
+        }
+        let measured = run(&spec, Arc::new(engine), configuration.name, configuration.jobs);
+        print_summary(&measured, local.as_ref());
         print_phases(&measured);
         drop(cluster);
     }

@@ -2,7 +2,7 @@
 //! measured in the same run. Prints one table; the figures go to BENCHMARKS.md.
 //!
 //! ```sh
-//! cargo run --release -p viewdag-tests --bin bench-compile -- 1000 10000 100000 [--full-baseline-up-to 10000]
+//! cargo run --release -p viewdag-tests --bin bench-compile -- 1000 10000 100000 [--full-baseline-up-to 10000] [--shapes transforms,sql]
 //! cargo run --release -p viewdag-tests --bin bench-compile -- --tpch   # only TPC-H
 //! cargo run --release -p viewdag-tests --bin bench-compile -- --lsp 1000 10000   # only `viewdag lsp`
 //! ```
@@ -12,12 +12,14 @@
 //! then incremental edits), `run` (an unchanged project, every task up to date), and the
 //! baselines.
 //!
-//! The synthetic DAG: two Parquet sources, `facts(id, k, v, s)` and `dims(k, label)`; views
-//! are filters, projections, left joins with a renamed `dims` and aggregates, each reading
-//! the previous view (chains up to 200 deep) or a random earlier one; ten outputs spread
-//! over the DAG. The baseline is what a user would write by hand: a `SessionContext` with
-//! every view registered as a SQL view, then each view planned (`SELECT * FROM view` →
-//! optimized → physical); the outputs-only baseline plans only the outputs' views.
+//! The synthetic DAGs (`viewdag_tests::synthetic_dag`), in both shapes side by side: the
+//! transforms-only shape (two Parquet sources of four and two columns) and the SQL-heavy
+//! shape (four sources of every format, sixteen-column schemas, one view in five `sql`).
+//! Views read the previous view (chains up to 200 deep) or a random earlier one; ten
+//! outputs spread over the DAG. The baseline is what a user would write by hand: a
+//! `SessionContext` with every view registered as a SQL view, then each view planned
+//! (`SELECT * FROM view` → optimized → physical); the outputs-only baseline plans only the
+//! outputs' views.
 //!
 //! TPC-H (`tpch-viewdag`, `tpch-baseline`): the 22 queries over the 8 tables as tiny Parquet
 //! files (`viewdag_tests::tpch`), one `sql` view and one output per query. viewdag: a cold
@@ -27,181 +29,15 @@
 //! planned to a physical plan.
 
 use std::fmt::Write as _;
-use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 use std::time::Instant;
 
-use datafusion::arrow::array::{Int64Array, RecordBatch, StringArray};
-use datafusion::arrow::datatypes::{DataType, Field, Schema};
-use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
+use datafusion::prelude::{CsvReadOptions, ParquetReadOptions, SessionConfig, SessionContext};
 use viewdag_driver::artifacts::write_compile_output;
-use viewdag_driver::{Compiler, Planning, ViewStatus};
-use viewdag_tests::data::write_parquet_file;
-use viewdag_tests::generate::Random;
+use viewdag_driver::{CompileResponse, Compiler, Planning, ViewStatus};
+use viewdag_tests::synthetic_dag::{DagShape, MAX_CHAIN, OUTPUTS, SyntheticDag, SyntheticProject};
 use viewdag_tests::tpch;
-
-const MAX_CHAIN: usize = 200;
-/// How many outputs (tasks) the synthetic DAG declares.
-const OUTPUTS: usize = 10;
-
-/// One synthetic view: its viewdag YAML and the equivalent SQL.
-struct SyntheticView {
-    name: String,
-    yaml: String,
-    sql: String,
-    /// Whether other views may read it (aggregates are leaves).
-    readable: bool,
-}
-
-struct SyntheticDag {
-    views: Vec<SyntheticView>,
-}
-
-impl SyntheticDag {
-    /// `count` views; every `chain_every`-th view starts from a source, others extend a chain.
-    fn generate(count: usize, seed: u64) -> SyntheticDag {
-        let mut random = Random::new(seed);
-        let mut views = vec![SyntheticView {
-            name: "dims_r".into(),
-            yaml: "  dims_r:\n    project: { input: dims, columns: { dk: k, label: label } }\n".into(),
-            sql: "SELECT k AS dk, label FROM dims".into(),
-            readable: false,
-        }];
-        // (name, depth, has_join_columns) of readable views.
-        let mut readable: Vec<(String, usize, bool)> = Vec::new();
-        let mut previous: Option<(String, usize, bool)> = None;
-        for index in 0..count.saturating_sub(1) {
-            let name = format!("v{index}");
-            let (input, depth, joined) = match &previous {
-                Some(previous) if previous.1 < MAX_CHAIN && random.chance(85) => previous.clone(),
-                _ if !readable.is_empty() && random.chance(50) => {
-                    let candidate = random.pick(&readable).clone();
-                    if candidate.1 < MAX_CHAIN { candidate } else { ("facts".to_string(), 0, false) }
-                }
-                _ => ("facts".to_string(), 0, false),
-            };
-            let kind = random.below(10);
-            let view = match kind {
-                0..=3 => SyntheticView {
-                    yaml: format!("  {name}:\n    filter: {{ input: {input}, predicate: \"v > {}\" }}\n", index % 7),
-                    sql: format!("SELECT * FROM {input} WHERE v > {}", index % 7),
-                    name: name.clone(),
-                    readable: true,
-                },
-                4..=6 => SyntheticView {
-                    yaml: format!("  {name}:\n    project: {{ input: {input}, columns: {{ id: id, k: k, v: \"v * 1.01\", s: s }} }}\n"),
-                    sql: format!("SELECT id, k, v * 1.01 AS v, s FROM {input}"),
-                    name: name.clone(),
-                    readable: true,
-                },
-                7 | 8 if !joined => SyntheticView {
-                    yaml: format!("  {name}:\n    join: {{ left: {input}, right: dims_r, kind: left, on: [[k, dk]] }}\n"),
-                    sql: format!("SELECT {input}.*, dims_r.dk, dims_r.label FROM {input} LEFT JOIN dims_r ON {input}.k = dims_r.dk"),
-                    name: name.clone(),
-                    readable: true,
-                },
-                _ => SyntheticView {
-                    yaml: format!(
-                        "  {name}:\n    aggregate: {{ input: {input}, group_by: [k], measures: {{ total: \"sum(v)\", n: \"count(*)\" }} }}\n"
-                    ),
-                    sql: format!("SELECT k, sum(v) AS total, count(*) AS n FROM {input} GROUP BY k"),
-                    name: name.clone(),
-                    readable: false,
-                },
-            };
-            let joined = joined || matches!(kind, 7 | 8);
-            if view.readable {
-                let entry = (name.clone(), depth + 1, joined);
-                readable.push(entry.clone());
-                previous = Some(entry);
-            } else {
-                previous = None;
-            }
-            views.push(view);
-        }
-        SyntheticDag { views }
-    }
-
-    fn spec_yaml(&self) -> String {
-        let mut text = String::from(
-            "version: 1\nsources:\n  facts: { format: parquet, path: data/facts.parquet }\n  dims: { format: parquet, path: data/dims.parquet }\nviews:\n",
-        );
-        for view in &self.views {
-            text.push_str(&view.yaml);
-        }
-        text.push_str("outputs:\n");
-        for (index, view) in self.output_views().iter().enumerate() {
-            let _ = writeln!(text, "  out{index}: {{ view: {view}, path: out/out{index} }}");
-        }
-        text
-    }
-
-    /// The views of the DAG's outputs: `OUTPUTS` views spread evenly over the declaration
-    /// order (so they sit at every depth of the chains).
-    fn output_views(&self) -> Vec<String> {
-        let count = self.views.len();
-        (1..=OUTPUTS).map(|index| self.views[(index * count / (OUTPUTS + 1)).min(count - 1)].name.clone()).collect()
-    }
-
-    /// The names of the views an output inlines (itself and its ephemeral ancestors).
-    fn inlined_count(&self) -> usize {
-        let reads: std::collections::HashMap<&str, Vec<&str>> = self
-            .views
-            .iter()
-            .map(|view| {
-                let inputs = view
-                    .yaml
-                    .split(['{', ',', '}', ' '])
-                    .collect::<Vec<_>>()
-                    .windows(2)
-                    .filter(|pair| matches!(pair[0], "input:" | "left:" | "right:"))
-                    .map(|pair| pair[1])
-                    .collect();
-                (view.name.as_str(), inputs)
-            })
-            .collect();
-        let mut seen = std::collections::HashSet::new();
-        let mut stack: Vec<String> = self.output_views();
-        while let Some(name) = stack.pop() {
-            if let Some(inputs) = reads.get(name.as_str())
-                && seen.insert(name.clone())
-            {
-                stack.extend(inputs.iter().map(|input| input.to_string()));
-            }
-        }
-        seen.len()
-    }
-
-    /// A leaf filter (read by no view) to edit without changing any schema.
-    fn leaf_filter(&self) -> Option<&SyntheticView> {
-        self.views.iter().rev().find(|view| {
-            view.yaml.contains("filter:")
-                && !self.views.iter().any(|other| {
-                    other.yaml.contains(&format!("input: {},", view.name)) || other.yaml.contains(&format!("left: {},", view.name))
-                })
-        })
-    }
-
-    /// The first projection whose readers form a large downstream set.
-    fn mid_projection(&self) -> Option<&SyntheticView> {
-        self.views.iter().skip(self.views.len() / 3).find(|view| view.yaml.contains("project:") && view.name != "dims_r")
-    }
-}
-
-fn write_sources(root: &Path) {
-    let facts = viewdag_tests::synthetic::facts(64, 8, 5);
-    let dims = RecordBatch::try_new(
-        Arc::new(Schema::new(vec![Field::new("k", DataType::Int64, false), Field::new("label", DataType::Utf8, true)])),
-        vec![
-            Arc::new(Int64Array::from((0..8).collect::<Vec<i64>>())),
-            Arc::new(StringArray::from((0..8).map(|k| format!("label{k}")).collect::<Vec<String>>())),
-        ],
-    )
-    .expect("a batch");
-    write_parquet_file(&root.join("data/facts.parquet"), &facts);
-    write_parquet_file(&root.join("data/dims.parquet"), &dims);
-}
 
 fn peak_memory_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
@@ -220,20 +56,14 @@ fn seconds(start: Instant) -> f64 {
     start.elapsed().as_secs_f64()
 }
 
-/// A synthetic project on disk: its sources, the DAG and the spec file.
-fn synthetic_project(count: usize) -> (tempfile::TempDir, SyntheticDag, std::path::PathBuf, String) {
-    let directory = tempfile::tempdir().expect("a temporary directory");
-    write_sources(directory.path());
-    let dag = SyntheticDag::generate(count, 42);
-    let spec_path = directory.path().join("spec.yaml");
-    let text = dag.spec_yaml();
-    std::fs::write(&spec_path, &text).expect("the spec is written");
-    (directory, dag, spec_path, text)
+/// How many times `function` executed in a compile.
+fn executed(response: &CompileResponse, function: &str) -> usize {
+    response.stats.stages.get(function).map(|stage| stage.executed).unwrap_or(0)
 }
 
 /// `viewdag check`, cold: parse, load sources, validate every view (no planning).
-fn scenario_check(count: usize) -> String {
-    let (_directory, dag, spec_path, text) = synthetic_project(count);
+fn scenario_check(shape: DagShape, count: usize) -> String {
+    let SyntheticProject { directory: _directory, dag, spec_path, text } = SyntheticProject::create(shape, count);
     let mut compiler = Compiler::new().expect("a compiler");
     let start = Instant::now();
     let checked = compiler.check_text(&spec_path, &text);
@@ -245,10 +75,10 @@ fn scenario_check(count: usize) -> String {
 /// `viewdag lsp`: open the spec, then 100 one-character edits of a leaf filter's predicate
 /// (`v > 3` ↔ `v > 4`), each timed from `didChange` to `publishDiagnostics`
 /// (`viewdag_tests::lsp_latency`).
-fn scenario_lsp(count: usize) -> String {
-    let (_directory, dag, spec_path, text) = synthetic_project(count);
+fn scenario_lsp(shape: DagShape, count: usize) -> String {
+    let SyntheticProject { directory: _directory, dag, spec_path, text } = SyntheticProject::create(shape, count);
     let leaf = dag.leaf_filter().expect("a leaf filter");
-    let digit_offset = text.find(&leaf.yaml).expect("the leaf is in the spec") + leaf.yaml.find("v > ").expect("a comparison") + 4;
+    let digit_offset = text.find(&leaf.yaml).expect("the leaf is in the spec") + leaf.yaml.find(" > ").expect("a comparison") + 3;
     let digit = text[digit_offset..].chars().next().expect("a digit");
     let other = if digit == '9' { '8' } else { char::from(digit as u8 + 1) };
     let report = viewdag_tests::lsp_latency::measure(&spec_path, &text, digit_offset, digit, other, 100);
@@ -281,64 +111,67 @@ fn scenario_lsp(count: usize) -> String {
     )
 }
 
-/// The `viewdag lsp` table (`--lsp [COUNTS…]`).
-fn lsp_report(counts: &[usize]) {
+/// The `viewdag lsp` table (`--lsp [COUNTS…]`), both shapes side by side.
+fn lsp_report(counts: &[usize], shapes: &[DagShape]) {
     println!("### `viewdag lsp`: didChange → publishDiagnostics, one-character edit of a leaf filter\n");
     println!(
-        "| views | open (s) | median (ms) | p99 (ms) | max (ms) | `check_text` alone, median (ms) | syntax error (ms) | repair (ms) | RSS MiB | peak MiB |"
+        "| views | shape | open (s) | median (ms) | p99 (ms) | max (ms) | `check_text` alone, median (ms) | syntax error (ms) | repair (ms) | RSS MiB | peak MiB |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
     for count in counts {
-        let line = run_child(&["--scenario", "lsp", &count.to_string()]);
-        println!(
-            "| {} | {:.3} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.0} | {:.0} |",
-            field(&line, "views"),
-            field(&line, "open"),
-            field(&line, "median") * 1e3,
-            field(&line, "p99") * 1e3,
-            field(&line, "max") * 1e3,
-            field(&line, "check_median") * 1e3,
-            field(&line, "syntax_error") * 1e3,
-            field(&line, "syntax_repair") * 1e3,
-            field(&line, "rss_kib") / 1024.0,
-            field(&line, "peak_kib") / 1024.0,
-        );
+        for shape in shapes {
+            let line = run_child(&["--scenario", "lsp", &count.to_string(), shape.name()]);
+            println!(
+                "| {} | {} | {:.3} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.0} | {:.0} |",
+                field(&line, "views"),
+                shape.name(),
+                field(&line, "open"),
+                field(&line, "median") * 1e3,
+                field(&line, "p99") * 1e3,
+                field(&line, "max") * 1e3,
+                field(&line, "check_median") * 1e3,
+                field(&line, "syntax_error") * 1e3,
+                field(&line, "syntax_repair") * 1e3,
+                field(&line, "rss_kib") / 1024.0,
+                field(&line, "peak_kib") / 1024.0,
+            );
+        }
     }
 }
 
 /// `viewdag compile` of every task, cold; then incremental recompiles: no-op, leaf edit,
-/// schema-changing edit, adding a view.
-fn scenario_compile(count: usize) -> String {
-    let (_directory, dag, spec_path, text) = synthetic_project(count);
+/// schema-changing edit, adding a view in the middle, removing a leaf view.
+fn scenario_compile(shape: DagShape, count: usize) -> String {
+    let SyntheticProject { directory: _directory, dag, spec_path, text } = SyntheticProject::create(shape, count);
     let mut compiler = Compiler::new().expect("a compiler");
     let start = Instant::now();
     let cold = compiler.compile_text(&spec_path, &text);
     let cold_seconds = seconds(start);
     assert!(!cold.has_errors(), "{:?}", cold.diagnostics.iter().take(3).collect::<Vec<_>>());
-    let planned = cold.stats.stages.get("view_plan").map(|stage| stage.executed).unwrap_or(0);
+    let planned = executed(&cold, "view_plan");
     let start = Instant::now();
     let noop = compiler.compile_text(&spec_path, &text);
     let noop_seconds = seconds(start);
     assert_eq!(noop.stats.executed(), 0);
+    let mut timed = |text: &str| {
+        let start = Instant::now();
+        let response = compiler.compile_text(&spec_path, text);
+        let elapsed = seconds(start);
+        assert!(!response.has_errors(), "{:?}", response.diagnostics.iter().take(3).collect::<Vec<_>>());
+        (elapsed, executed(&response, "view_signature"))
+    };
     let leaf = dag.leaf_filter().expect("a leaf filter");
-    let edited = text.replacen(&leaf.yaml, &leaf.yaml.replace("predicate: \"v > ", "predicate: \"v >= "), 1);
-    let start = Instant::now();
-    let leaf_edit = compiler.compile_text(&spec_path, &edited);
-    let leaf_seconds = seconds(start);
-    let leaf_revalidated = leaf_edit.stats.stages.get("view_signature").map(|stage| stage.executed).unwrap_or(0);
+    let edited = dag.with_leaf_edit(&text, leaf);
+    let (leaf_seconds, leaf_revalidated) = timed(&edited);
     let middle = dag.mid_projection().expect("a projection");
-    let schema_edit = edited.replacen(&middle.yaml, &middle.yaml.replace("s: s }", "s: s, extra: \"k + 1\" }"), 1);
-    let start = Instant::now();
-    let schema_response = compiler.compile_text(&spec_path, &schema_edit);
-    let schema_seconds = seconds(start);
-    let schema_revalidated = schema_response.stats.stages.get("view_signature").map(|stage| stage.executed).unwrap_or(0);
-    let added = schema_edit.replacen("outputs:\n", "  added_view:\n    filter: { input: facts, predicate: \"v > 1\" }\noutputs:\n", 1);
-    let start = Instant::now();
-    let add_response = compiler.compile_text(&spec_path, &added);
-    let add_seconds = seconds(start);
-    let add_revalidated = add_response.stats.stages.get("view_signature").map(|stage| stage.executed).unwrap_or(0);
+    let schema_edit = dag.with_extra_column(&edited, middle);
+    let (schema_seconds, schema_revalidated) = timed(&schema_edit);
+    let added = dag.with_added_view(&schema_edit);
+    let (add_seconds, add_revalidated) = timed(&added);
+    let removed = dag.without_view(&added, leaf);
+    let (remove_seconds, remove_revalidated) = timed(&removed);
     format!(
-        "compile={cold_seconds:.6} planned={planned} inlined={} noop={noop_seconds:.6} leaf={leaf_seconds:.6} leaf_revalidated={leaf_revalidated} schema={schema_seconds:.6} schema_revalidated={schema_revalidated} add={add_seconds:.6} add_revalidated={add_revalidated} views={} peak_kib={}",
+        "compile={cold_seconds:.6} planned={planned} inlined={} noop={noop_seconds:.6} leaf={leaf_seconds:.6} leaf_revalidated={leaf_revalidated} schema={schema_seconds:.6} schema_revalidated={schema_revalidated} add={add_seconds:.6} add_revalidated={add_revalidated} remove={remove_seconds:.6} remove_revalidated={remove_revalidated} views={} peak_kib={}",
         dag.inlined_count(),
         dag.views.len(),
         peak_memory_kib()
@@ -346,12 +179,11 @@ fn scenario_compile(count: usize) -> String {
 }
 
 /// For profiling (`perf record`): a cold compile, then 40 leaf edits back and forth.
-fn scenario_leaf_loop(count: usize) -> String {
-    let (_directory, dag, spec_path, text) = synthetic_project(count);
+fn scenario_leaf_loop(shape: DagShape, count: usize) -> String {
+    let SyntheticProject { directory: _directory, dag, spec_path, text } = SyntheticProject::create(shape, count);
     let mut compiler = Compiler::new().expect("a compiler");
     compiler.compile_text(&spec_path, &text);
-    let leaf = dag.leaf_filter().expect("a leaf filter");
-    let edited = text.replacen(&leaf.yaml, &leaf.yaml.replace("predicate: \"v > ", "predicate: \"v >= "), 1);
+    let edited = dag.with_leaf_edit(&text, dag.leaf_filter().expect("a leaf filter"));
     let start = Instant::now();
     for round in 0..40 {
         compiler.compile_text(&spec_path, if round % 2 == 0 { &edited } else { &text });
@@ -361,8 +193,8 @@ fn scenario_leaf_loop(count: usize) -> String {
 
 /// `viewdag run` of an unchanged project (every task up to date), cold: a first run writes
 /// the tables, then a fresh compiler runs again.
-fn scenario_run(count: usize) -> String {
-    let (_directory, dag, spec_path, _text) = synthetic_project(count);
+fn scenario_run(shape: DagShape, count: usize) -> String {
+    let SyntheticProject { directory: _directory, dag, spec_path, text: _ } = SyntheticProject::create(shape, count);
     let request = viewdag_driver::CompileRequest::new(&spec_path);
     let first = Compiler::new().expect("a compiler").run(&request, &mut |_| {}).expect("readable");
     assert!(first.succeeded(), "{:?}", first.tasks.iter().find(|task| !task.outcome.is_done()));
@@ -375,24 +207,26 @@ fn scenario_run(count: usize) -> String {
 
 /// The hand-written DataFusion baseline: register every view as a SQL view, then plan each
 /// (or, with `outputs_only`, only the outputs' views: what a task compile must match).
-fn scenario_baseline(count: usize, outputs_only: bool) -> String {
+fn scenario_baseline(shape: DagShape, count: usize, outputs_only: bool) -> String {
     let directory = tempfile::tempdir().expect("a temporary directory");
-    write_sources(directory.path());
-    let dag = SyntheticDag::generate(count, 42);
+    let dag = SyntheticDag::generate(shape, count, 42);
+    dag.write_sources(directory.path());
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a runtime");
     let start = Instant::now();
     runtime.block_on(async {
         let config = SessionConfig::new().with_target_partitions(4).set_bool("datafusion.sql_parser.enable_ident_normalization", false);
         let context = SessionContext::new_with_config(config);
         let data = directory.path().join("data");
-        context
-            .register_parquet("facts", data.join("facts.parquet").to_str().expect("utf-8"), ParquetReadOptions::default())
-            .await
-            .expect("registered");
-        context
-            .register_parquet("dims", data.join("dims.parquet").to_str().expect("utf-8"), ParquetReadOptions::default())
-            .await
-            .expect("registered");
+        let path = |file: &str| data.join(file).to_str().expect("utf-8").to_string();
+        context.register_parquet("facts", path("facts.parquet"), ParquetReadOptions::default()).await.expect("registered");
+        context.register_parquet("dims", path("dims.parquet"), ParquetReadOptions::default()).await.expect("registered");
+        if shape == DagShape::SqlHeavy {
+            let url = viewdag_driver::sources::directory_url(&data.join("events")).expect("a URL");
+            let events = deltalake::open_table(url).await.expect("the Delta source opens");
+            events.update_datafusion_session(&context.state()).expect("the object store is registered");
+            context.register_table("events", events.table_provider().await.expect("a provider")).expect("registered");
+            context.register_csv("regions", path("regions.csv"), CsvReadOptions::new()).await.expect("registered");
+        }
         for view in &dag.views {
             context.sql(&format!("CREATE VIEW {} AS {}", view.name, view.sql)).await.expect("the view is created");
         }
@@ -408,7 +242,7 @@ fn scenario_baseline(count: usize, outputs_only: bool) -> String {
 /// A 200-deep chain compiled at once vs 200 single views compiled one by one.
 fn scenario_chain() -> String {
     let directory = tempfile::tempdir().expect("a temporary directory");
-    write_sources(directory.path());
+    SyntheticDag::generate(DagShape::Transforms, 1, 42).write_sources(directory.path());
     let header = "version: 1\nsources:\n  facts: { format: parquet, path: data/facts.parquet }\n  dims: { format: parquet, path: data/dims.parquet }\nviews:\n";
     let mut chain = String::from(header);
     for index in 0..MAX_CHAIN {
@@ -432,6 +266,35 @@ fn scenario_chain() -> String {
         singles += seconds(start);
     }
     format!("chain={chain_seconds:.6} singles={singles:.6}")
+}
+
+/// One view over a source `columns` wide, checked cold: a filter (`check` must be linear in
+/// the schema's width), then a projection naming every column.
+fn scenario_wide(columns: usize) -> String {
+    use datafusion::arrow::array::{ArrayRef, Int64Array, RecordBatch};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    let directory = tempfile::tempdir().expect("a temporary directory");
+    let fields: Vec<Field> = (0..columns).map(|index| Field::new(format!("c{index}"), DataType::Int64, true)).collect();
+    let arrays: Vec<ArrayRef> = (0..columns).map(|_| Arc::new(Int64Array::from(vec![1_i64, 2])) as ArrayRef).collect();
+    let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays).expect("a batch");
+    viewdag_tests::data::write_parquet_file(&directory.path().join("data/wide.parquet"), &batch);
+    let spec_path = directory.path().join("spec.yaml");
+    let header = "version: 1\nsources:\n  wide: { format: parquet, path: data/wide.parquet }\nviews:\n";
+    let filter = format!("{header}  narrow:\n    filter: {{ input: wide, predicate: \"c0 > 1\" }}\n");
+    let mut projection = format!("{header}  every:\n    project:\n      input: wide\n      columns:\n");
+    for index in 0..columns {
+        let _ = writeln!(projection, "        c{index}: c{index}");
+    }
+    let timed = |text: &str| {
+        let mut compiler = Compiler::new().expect("a compiler");
+        let start = Instant::now();
+        let response = compiler.check_text(&spec_path, text);
+        assert!(!response.has_errors(), "{:?}", response.diagnostics.first());
+        seconds(start)
+    };
+    let filter_seconds = timed(&filter);
+    let projection_seconds = timed(&projection);
+    format!("filter={filter_seconds:.6} projection={projection_seconds:.6} columns={columns}")
 }
 
 /// viewdag on TPC-H: a cold compile of the 22 queries (and `revenue0`), then the bundles of
@@ -546,85 +409,104 @@ fn run_child(arguments: &[&str]) -> String {
     String::from_utf8_lossy(&output.stdout).trim().to_string()
 }
 
+/// One row of the synthetic table: every scenario of `shape` at `count` views.
+fn synthetic_row(shape: DagShape, count: usize, full_baseline_limit: usize) {
+    let arguments = |scenario: &'static str| [scenario.to_string(), count.to_string(), shape.name().to_string()];
+    let child = |scenario: &'static str| {
+        let [scenario, count, shape] = arguments(scenario);
+        run_child(&["--scenario", &scenario, &count, &shape])
+    };
+    let check = child("check");
+    let compile = child("compile");
+    let run = child("run");
+    let outputs = child("baseline-outputs");
+    let full = if count <= full_baseline_limit { format!("{:.2}", field(&child("baseline"), "cold")) } else { "not run".to_string() };
+    println!(
+        "| {} | {} | {:.3} | {:.0} | {:.3} | {} | {:.3} | {:.2}× | {full} | {:.3} | {} | {:.2} | {:.1} | {} | {:.1} | {} | {:.1} | {} | {:.1} | {} | {:.0} |",
+        field(&check, "views"),
+        shape.name(),
+        field(&check, "check"),
+        field(&check, "peak_kib") / 1024.0,
+        field(&compile, "compile"),
+        field(&compile, "inlined"),
+        field(&outputs, "cold"),
+        field(&compile, "compile") / field(&outputs, "cold"),
+        field(&run, "run"),
+        field(&run, "planned"),
+        field(&compile, "noop") * 1e3,
+        field(&compile, "leaf") * 1e3,
+        field(&compile, "leaf_revalidated"),
+        field(&compile, "schema") * 1e3,
+        field(&compile, "schema_revalidated"),
+        field(&compile, "add") * 1e3,
+        field(&compile, "add_revalidated"),
+        field(&compile, "remove") * 1e3,
+        field(&compile, "remove_revalidated"),
+        field(&compile, "peak_kib") / 1024.0,
+    );
+}
+
 fn main() {
     let arguments: Vec<String> = std::env::args().skip(1).collect();
     if arguments.first().map(String::as_str) == Some("--scenario") {
         let count: usize = arguments.get(2).and_then(|count| count.parse().ok()).unwrap_or(1000);
+        let shape = arguments.get(3).and_then(|shape| DagShape::from_name(shape)).unwrap_or(DagShape::Transforms);
         let line = match arguments[1].as_str() {
-            "check" => scenario_check(count),
-            "compile" => scenario_compile(count),
-            "run" => scenario_run(count),
-            "leaf-loop" => scenario_leaf_loop(count),
-            "lsp" => scenario_lsp(count),
-            "baseline" => scenario_baseline(count, false),
-            "baseline-outputs" => scenario_baseline(count, true),
+            "check" => scenario_check(shape, count),
+            "compile" => scenario_compile(shape, count),
+            "run" => scenario_run(shape, count),
+            "leaf-loop" => scenario_leaf_loop(shape, count),
+            "lsp" => scenario_lsp(shape, count),
+            "baseline" => scenario_baseline(shape, count, false),
+            "baseline-outputs" => scenario_baseline(shape, count, true),
             "tpch-viewdag" => scenario_tpch_viewdag(),
             "tpch-baseline" => scenario_tpch_baseline(),
+            "wide" => scenario_wide(count),
             _ => scenario_chain(),
         };
         println!("{line}");
         return;
     }
-    if arguments.first().map(String::as_str) == Some("--lsp") {
-        let counts: Vec<usize> = arguments[1..].iter().filter_map(|count| count.parse().ok()).collect();
-        lsp_report(if counts.is_empty() { &[1000, 10000] } else { &counts });
-        return;
-    }
-    if arguments.iter().any(|argument| argument == "--tpch") {
-        tpch_report();
-        return;
-    }
     // `--full-baseline-up-to N`: plan every view by hand only up to N views (it is
-    // O(views × depth): minutes at 10k views, hours at 100k).
+    // O(views × depth): minutes at 10k views, hours at 100k). `--shapes a,b`: which DAG
+    // shapes (default both).
     let mut full_baseline_limit = 10_000;
+    let mut shapes = vec![DagShape::Transforms, DagShape::SqlHeavy];
     let mut counts = Vec::new();
+    let mut lsp = false;
+    let mut tpch_only = false;
     let mut words = arguments.iter();
     while let Some(word) = words.next() {
         match word.as_str() {
             "--full-baseline-up-to" => {
                 full_baseline_limit = words.next().and_then(|limit| limit.parse().ok()).unwrap_or(full_baseline_limit)
             }
+            "--shapes" => shapes = words.next().map(|names| names.split(',').filter_map(DagShape::from_name).collect()).unwrap_or(shapes),
+            "--lsp" => lsp = true,
+            "--tpch" => tpch_only = true,
             count => counts.extend(count.parse::<usize>().ok()),
         }
+    }
+    if tpch_only {
+        tpch_report();
+        return;
+    }
+    if lsp {
+        lsp_report(if counts.is_empty() { &[1000, 10000] } else { &counts }, &shapes);
+        return;
     }
     if counts.is_empty() {
         counts = vec![1000, 10000, 100000];
     }
-    println!("### Random view DAG (chains up to {MAX_CHAIN} deep, {OUTPUTS} outputs)\n");
+    println!("### Random view DAGs (chains up to {MAX_CHAIN} deep, {OUTPUTS} outputs), both shapes\n");
     println!(
-        "| views | check (s) | check peak MiB | compile tasks (s) | views inlined | baseline, outputs only (s) | compile ÷ baseline outputs | baseline, every view (s) | unchanged run (s) | run planned | no-op (ms) | leaf edit (ms) | leaf re-validated | schema edit (ms) | schema re-validated | add view (ms) | add re-validated | compile peak MiB |"
+        "| views | shape | check (s) | check peak MiB | compile tasks (s) | views inlined | baseline, outputs only (s) | compile ÷ baseline outputs | baseline, every view (s) | unchanged run (s) | run planned | no-op (ms) | leaf edit (ms) | leaf re-validated | schema edit (ms) | schema re-validated | add view (ms) | add re-validated | remove view (ms) | remove re-validated | compile peak MiB |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for count in counts {
-        let check = run_child(&["--scenario", "check", &count.to_string()]);
-        let compile = run_child(&["--scenario", "compile", &count.to_string()]);
-        let run = run_child(&["--scenario", "run", &count.to_string()]);
-        let outputs = run_child(&["--scenario", "baseline-outputs", &count.to_string()]);
-        let full = if count <= full_baseline_limit {
-            format!("{:.2}", field(&run_child(&["--scenario", "baseline", &count.to_string()]), "cold"))
-        } else {
-            "not run".to_string()
-        };
-        println!(
-            "| {} | {:.3} | {:.0} | {:.3} | {} | {:.3} | {:.2}× | {full} | {:.3} | {} | {:.2} | {:.1} | {} | {:.1} | {} | {:.1} | {} | {:.0} |",
-            field(&check, "views"),
-            field(&check, "check"),
-            field(&check, "peak_kib") / 1024.0,
-            field(&compile, "compile"),
-            field(&compile, "inlined"),
-            field(&outputs, "cold"),
-            field(&compile, "compile") / field(&outputs, "cold"),
-            field(&run, "run"),
-            field(&run, "planned"),
-            field(&compile, "noop") * 1e3,
-            field(&compile, "leaf") * 1e3,
-            field(&compile, "leaf_revalidated"),
-            field(&compile, "schema") * 1e3,
-            field(&compile, "schema_revalidated"),
-            field(&compile, "add") * 1e3,
-            field(&compile, "add_revalidated"),
-            field(&compile, "peak_kib") / 1024.0,
-        );
+        for shape in &shapes {
+            synthetic_row(*shape, count, full_baseline_limit);
+        }
     }
     let chain = run_child(&["--scenario", "chain"]);
     println!(

@@ -18,6 +18,7 @@ mod golden;
 mod hygiene;
 mod incremental;
 mod lsp;
+mod lsp_robustness;
 mod merge;
 mod object_storage;
 mod optimizer;

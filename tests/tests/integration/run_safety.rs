@@ -242,3 +242,102 @@ fn a_csv_file_without_the_csv_extension_is_read() {
     assert!(report.succeeded(), "{:?}", report.tasks);
     assert_eq!(read_delta_rows(&project.path().join("out/region_list")), vec!["east", "north", "south", "west"]);
 }
+
+/// Writes a task's rows as data files in this process, the way an engine's executors would
+/// (deltalake's `DeltaWriter` into the layout's table), and lets a test commit to the same
+/// table while it writes: another writer racing the engine-written files' commit.
+#[derive(Debug)]
+struct FilesWrittenMeanwhile {
+    batches: Vec<datafusion::arrow::array::RecordBatch>,
+    /// Rows another writer commits to the table while the files are written, if any.
+    concurrent: Option<Vec<datafusion::arrow::array::RecordBatch>>,
+}
+
+impl viewdag_driver::execute::DataFileWriter for FilesWrittenMeanwhile {
+    fn write_data_files(
+        &self,
+        layout: viewdag_driver::execute::DataFileLayout,
+        _expectations: Option<Arc<viewdag_driver::expect::CompiledExpectations>>,
+    ) -> std::pin::Pin<
+        Box<
+            dyn std::future::Future<Output = Result<viewdag_driver::execute::WrittenDataFiles, viewdag_driver::execute::DataFileWriteError>>
+                + Send,
+        >,
+    > {
+        let (batches, concurrent) = (self.batches.clone(), self.concurrent.clone());
+        Box::pin(async move {
+            let table = deltalake::DeltaTable::try_from_url(layout.table_url.clone()).await.unwrap();
+            let config = deltalake::datafile::writer::WriterConfig::new(
+                Arc::clone(&layout.schema),
+                layout.partition_columns.clone(),
+                None,
+                None,
+                None,
+                "32".try_into().unwrap(),
+                None,
+            );
+            let mut writer = deltalake::datafile::writer::DeltaWriter::new(table.log_store().object_store(None), config);
+            let mut rows = 0;
+            for batch in &batches {
+                rows += batch.num_rows() as u64;
+                writer.write(batch).await.unwrap();
+            }
+            let adds = writer.close().await.unwrap();
+            if let Some(concurrent) = concurrent {
+                let other = deltalake::DeltaTable::try_from_url(layout.table_url.clone()).await.unwrap();
+                other.write(concurrent).with_save_mode(deltalake::protocol::SaveMode::Overwrite).await.unwrap();
+            }
+            Ok(viewdag_driver::execute::WrittenDataFiles { adds, rows, expectations: None })
+        })
+    }
+}
+
+/// Data files an engine wrote are committed once, with viewdag's `txn`: alone they land as
+/// one version holding exactly their rows (overwriting, then appending); when another writer
+/// commits to the table while they are written — its first commit, or a later one — the
+/// task fails with `V0902` and only the other writer's rows are in the table.
+#[test]
+fn engine_written_files_commit_once_or_lose_to_a_concurrent_writer() {
+    use datafusion::arrow::array::{Int64Array, RecordBatch, StringArray};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    use viewdag_driver::TaskPlan;
+    use viewdag_driver::execute::{DeltaSink, WrittenBy, merge::TableWrite};
+    use viewdag_ir::WriteMode;
+
+    let schema = Arc::new(Schema::new(vec![Field::new("id", DataType::Int64, false), Field::new("label", DataType::Utf8, true)]));
+    let batch = |from: i64, count: i64| {
+        let ids: Vec<i64> = (from..from + count).collect();
+        let labels: Vec<String> = ids.iter().map(|id| format!("l{}", id % 3)).collect();
+        RecordBatch::try_new(Arc::clone(&schema), vec![Arc::new(Int64Array::from(ids)), Arc::new(StringArray::from(labels))]).unwrap()
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let write = |target: &std::path::Path, mode: WriteMode, batches: Vec<RecordBatch>, concurrent: Option<Vec<RecordBatch>>| {
+        let context = datafusion::prelude::SessionContext::new();
+        let rows: Arc<dyn datafusion::physical_plan::ExecutionPlan> =
+            datafusion::datasource::memory::MemorySourceConfig::try_new_exec(std::slice::from_ref(&batches), Arc::clone(&schema), None)
+                .unwrap();
+        let plan = TaskPlan { rows, data_files: Some(Arc::new(FilesWrittenMeanwhile { batches, concurrent })) };
+        let sink = DeltaSink { target: TableLocation::Local(target.to_path_buf()), options: StoreOptions::default(), write: TableWrite { mode, ..TableWrite::default() }, run: 7 };
+        runtime.block_on(sink.write_task(plan, Arc::new(context.state()), viewdag_driver::execute::TaskChecks::default()))
+    };
+    let directory = tempfile::tempdir().unwrap();
+    let alone = directory.path().join("alone");
+    for (mode, version, rows) in [(WriteMode::Overwrite, 0, 100), (WriteMode::Overwrite, 1, 100), (WriteMode::Append, 2, 200)] {
+        let written = write(&alone, mode, vec![batch(0, 60), batch(60, 40)], None).unwrap();
+        assert_eq!((written.table.version(), written.rows), (Some(version), 100), "{mode:?}");
+        assert!(matches!(written.written_by, WrittenBy::Engine { files } if files >= 1), "{:?}", written.written_by);
+        assert_eq!(read_delta_rows(&alone).len(), rows);
+    }
+    let runtime_for_txn = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let table = runtime_for_txn.block_on(deltalake::open_table(viewdag_driver::sources::directory_url(&alone).unwrap())).unwrap();
+    let txn = runtime_for_txn
+        .block_on(table.snapshot().unwrap().transaction_version(table.log_store().as_ref(), viewdag_driver::run_state::APP_ID));
+    assert_eq!(txn.unwrap(), Some(7), "the commit carries the run's txn");
+
+    let raced = directory.path().join("raced");
+    for round in ["creating the table", "overwriting it"] {
+        let error = write(&raced, WriteMode::Overwrite, vec![batch(0, 50)], Some(vec![batch(1000, 5)])).unwrap_err();
+        assert_eq!(error.code(), Some(Code::CommitConflict), "{round}: {error}");
+        assert_eq!(read_delta_rows(&raced).len(), 5, "{round}: only the other writer's rows");
+    }
+}

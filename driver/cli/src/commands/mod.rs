@@ -51,8 +51,9 @@ pub enum Command {
     /// for `run --engine ballista`; prints `scheduler: df://HOST:PORT` once it serves and
     /// stops everything on Ctrl-C or SIGTERM.
     Cluster(cluster::ClusterArgs),
-    /// One node of `viewdag cluster` (started by it).
-    #[command(hide = true)]
+    /// One node of a Ballista cluster with viewdag's codec: the scheduler, or an executor
+    /// (what `viewdag cluster` starts on this machine; on a real cluster, each machine runs
+    /// one, see the README's deployment section).
     ClusterNode {
         #[command(subcommand)]
         node: cluster::ClusterNodeKind,

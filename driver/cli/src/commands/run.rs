@@ -56,6 +56,11 @@ pub struct RunArgs {
     /// `--scheduler`.
     #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
     task_timeout: Option<u64>,
+    /// A session setting sent with every Ballista job (repeatable), e.g.
+    /// `ballista.shuffle.compression.codec=none` or `datafusion.execution.target_partitions=8`
+    /// (the partitions of every shuffle). Needs `--scheduler`.
+    #[arg(long, value_name = "KEY=VALUE")]
+    cluster_setting: Vec<String>,
 }
 
 /// The engine the flags ask for (`None`: the spec decides).
@@ -63,13 +68,18 @@ fn engine_from_flags(
     engine: Option<EngineKind>,
     scheduler: Option<&str>,
     task_timeout: Option<u64>,
+    cluster_settings: &[String],
 ) -> Result<Option<Arc<dyn TaskEngine>>, String> {
     let ballista = |address: &str| -> Result<BallistaEngine, String> {
-        let engine = BallistaEngine::new(SchedulerAddress::parse(address).map_err(|error| error.to_string())?);
-        Ok(match task_timeout {
-            Some(seconds) => engine.with_task_timeout(Duration::from_secs(seconds)),
-            None => engine,
-        })
+        let mut engine = BallistaEngine::new(SchedulerAddress::parse(address).map_err(|error| error.to_string())?);
+        if let Some(seconds) = task_timeout {
+            engine = engine.with_task_timeout(Duration::from_secs(seconds));
+        }
+        for setting in cluster_settings {
+            let (key, value) = setting.split_once('=').ok_or_else(|| format!("`--cluster-setting {setting}` is not KEY=VALUE"))?;
+            engine = engine.with_setting(key.trim(), value.trim());
+        }
+        Ok(engine)
     };
     let engine: Option<Arc<dyn TaskEngine>> = match (engine, scheduler) {
         (None, None) => None,
@@ -81,13 +91,16 @@ fn engine_from_flags(
     if task_timeout.is_some() && scheduler.is_none() {
         return Err("`--task-timeout` needs `--scheduler df://HOST:PORT` (in the spec: `profile.engine.task_timeout`)".to_string());
     }
+    if !cluster_settings.is_empty() && scheduler.is_none() {
+        return Err("`--cluster-setting` needs `--scheduler df://HOST:PORT`".to_string());
+    }
     Ok(engine)
 }
 
 pub fn execute(args: RunArgs) -> Result<i32, CliError> {
-    let RunArgs { spec, jobs, force, selection, format, engine, scheduler, task_timeout } = args;
+    let RunArgs { spec, jobs, force, selection, format, engine, scheduler, task_timeout, cluster_setting } = args;
     let mut stderr = std::io::stderr();
-    let engine = match engine_from_flags(engine, scheduler.as_deref(), task_timeout) {
+    let engine = match engine_from_flags(engine, scheduler.as_deref(), task_timeout, &cluster_setting) {
         Ok(engine) => engine,
         Err(message) => {
             eprintln!("error: {message}");

@@ -1,9 +1,13 @@
-//! The Delta sink: a task's rows streamed into its Delta table in one commit (`run`).
+//! The Delta sink: a task's rows written into its Delta table in one commit (`run`) —
+//! streamed into deltalake's writer, or, when the task's engine writes the data files itself
+//! and the table takes them as they are (`files_commit`), committed from the engine's add
+//! actions without a row passing through the driver.
 //!
 //! ## Invariants
 //! - One commit or none: the rows stream from the plan into deltalake's writer (or merge),
-//!   and a failure anywhere — an execution error, a failed expectation at end of stream, a
-//!   lost commit — commits nothing, so the table stays at its previous version.
+//!   or the engine writes every file first; a failure anywhere — an execution error, a
+//!   failed expectation at end of stream, a failed engine write, a lost commit — commits
+//!   nothing, so the table stays at its previous version.
 //! - Every commit carries the run's number as viewdag's Delta application transaction
 //!   (`run_state::APP_ID`), which is how a resumed run knows an append already landed.
 //! - A table's first commit is made without retries and every commit carries the `txn`, so
@@ -24,14 +28,19 @@ use deltalake::delta_datafusion::planner::DeltaPlanner;
 use deltalake::kernel::Transaction;
 use deltalake::kernel::transaction::CommitProperties;
 use deltalake::protocol::SaveMode;
-use deltalake::{DeltaTable, DeltaTableError};
+use deltalake::DeltaTable;
 use futures::future::BoxFuture;
 use futures::{FutureExt, TryStreamExt};
 use viewdag_ir::WriteMode;
 
-use super::error::{TaskError, is_commit_conflict};
+use super::data_files::DataFileWriteError;
+use super::error::{TaskError, write_failure};
+use super::files_commit::{StreamedBecause, commit_engine_files, engine_file_layout};
 use super::sink::TaskSink;
+use crate::engine::TaskPlan;
 use crate::execute::merge::{MergeCounts, TableWrite, merge_into};
+use crate::expect::exec::ExpectationTally;
+use crate::expect::{CompiledExpectations, ExpectationExec, failure_message};
 use crate::planned_table::PlannedTable;
 use crate::run_state::APP_ID;
 use crate::storage::location::delta_table_for_writing;
@@ -59,18 +68,95 @@ pub struct WrittenTable {
     pub rows: usize,
     /// For a `merge` output that merged: rows inserted, updated and deleted.
     pub merged: Option<MergeCounts>,
+    /// Who wrote the data files.
+    pub written_by: WrittenBy,
+}
+
+/// Who wrote a task's data files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WrittenBy {
+    /// The driver's writer, from the rows streamed to it, and why they were streamed.
+    Driver(StreamedBecause),
+    /// The task's engine, where the rows were computed (a cluster's executors): this many
+    /// files, committed by the driver.
+    Engine {
+        /// Data files added.
+        files: usize,
+    },
+}
+
+/// A task's expectations and where their results go.
+#[derive(Debug, Clone, Default)]
+pub struct TaskChecks {
+    /// The task's expectations (none: nothing to check).
+    pub expectations: Arc<CompiledExpectations>,
+    /// Where the results are left, whether the task commits or not.
+    pub tally: ExpectationTally,
+}
+
+impl DeltaSink {
+    /// Writes `plan`'s rows, checking `checks` on them: as data files by its engine when it
+    /// offers to and the table takes them as they are, else streamed into the driver's writer.
+    pub async fn write_task(self, plan: TaskPlan, state: Arc<SessionState>, checks: TaskChecks) -> Result<WrittenTable, TaskError> {
+        let TaskPlan { rows, data_files } = plan;
+        let Some(writer) = data_files else {
+            return self.write_rows(rows, state, checks, StreamedBecause::NoFileWriter).await;
+        };
+        let (table, url) = open_for_writing(&self.target, &self.options).await?;
+        let layout = match engine_file_layout(&table, &url, &rows.schema(), &self.write) {
+            Ok(layout) => layout,
+            Err(because) => return self.write_rows(rows, state, checks, because).await,
+        };
+        let expectations = (!checks.expectations.is_empty()).then(|| Arc::clone(&checks.expectations));
+        let files = match writer.write_data_files(layout.clone(), expectations).await {
+            Ok(files) => files,
+            Err(DataFileWriteError::Failed(error)) => return Err(error),
+            Err(DataFileWriteError::Unsupported(why)) => {
+                return self.write_rows(rows, state, checks, StreamedBecause::EngineCannotWrite(why)).await;
+            }
+        };
+        if !checks.expectations.is_empty() {
+            let table_name = layout.table_url.to_string();
+            let counts = files.expectations.as_ref().ok_or_else(|| TaskError::Write {
+                table: table_name.clone(),
+                cause: "the engine did not check the task's expectations; nothing was committed".to_string(),
+            })?;
+            let results = checks.expectations.results(counts);
+            let failed = failure_message(&results);
+            *checks.tally.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = results;
+            if let Some(cause) = failed {
+                return Err(TaskError::Write { table: table_name, cause });
+            }
+        }
+        let added = files.adds.len();
+        let commit = commit_properties(self.run, table.version().is_none());
+        let (table, rows) = commit_engine_files(table, &layout, files, self.write.mode, commit).await?;
+        Ok(WrittenTable { table, rows, merged: None, written_by: WrittenBy::Engine { files: added } })
+    }
+
+    /// Streams `rows` into the driver's writer (`because` says why not engine-written files),
+    /// through an `ExpectationExec` when there are expectations to check.
+    pub async fn write_rows(
+        self,
+        rows: Arc<dyn ExecutionPlan>,
+        state: Arc<SessionState>,
+        checks: TaskChecks,
+        because: StreamedBecause,
+    ) -> Result<WrittenTable, TaskError> {
+        let DeltaSink { target, options, write, run } = self;
+        let TaskChecks { expectations, tally } = checks;
+        let rows: Arc<dyn ExecutionPlan> =
+            if expectations.is_empty() { rows } else { Arc::new(ExpectationExec::new(rows, expectations, tally)) };
+        let (table, rows, merged) = write_plan(&target, &options, rows, &state, &write, run).await?;
+        Ok(WrittenTable { table, rows, merged, written_by: WrittenBy::Driver(because) })
+    }
 }
 
 impl TaskSink for DeltaSink {
     type Written = WrittenTable;
 
     fn consume(self, plan: Arc<dyn ExecutionPlan>, state: Arc<SessionState>) -> BoxFuture<'static, Result<WrittenTable, TaskError>> {
-        async move {
-            let DeltaSink { target, options, write, run } = self;
-            let (table, rows, merged) = write_plan(&target, &options, plan, &state, &write, run).await?;
-            Ok(WrittenTable { table, rows, merged })
-        }
-        .boxed()
+        self.write_rows(plan, state, TaskChecks::default(), StreamedBecause::NoFileWriter).boxed()
     }
 }
 
@@ -89,11 +175,7 @@ pub async fn write_plan(
 ) -> Result<(DeltaTable, usize, Option<MergeCounts>), TaskError> {
     let TableWrite { mode, partition_by, unique_key: _, delete_not_matched_by_source: _, replace_where, merge_schema } = write;
     let mode = *mode;
-    let name = table_name(target);
-    let table = delta_table_for_writing(target, options).await.map_err(|error| match StorageFailure::of_error(&error) {
-        Some(failure) => TaskError::Storage { failure, table: name.clone(), cause: error.to_string() },
-        None => TaskError::Table(format!("cannot open {name}: {error}")),
-    })?;
+    let (table, _) = open_for_writing(target, options).await?;
     let input = LogicalPlanBuilder::scan("viewdag_task", provider_as_source(Arc::new(PlannedTable::new(Arc::clone(&plan)))), None)
         .and_then(LogicalPlanBuilder::build)
         .map_err(|error| TaskError::Planning(error.strip_backtrace()))?;
@@ -103,14 +185,8 @@ pub async fn write_plan(
         .with_query_planner(DeltaPlanner::new())
         .with_physical_optimizer_rules(Vec::new())
         .build();
-    // A first commit must not retry: deltalake would land it as version 1 on top of a
-    // concurrent creator's version 0 without removing that one's files.
     let creating = table.version().is_none();
-    let mut commit =
-        CommitProperties::default().with_application_transaction(Transaction::new(APP_ID, i64::try_from(run).unwrap_or(i64::MAX)));
-    if creating {
-        commit = commit.with_max_retries(0);
-    }
+    let commit = commit_properties(run, creating);
     if mode == WriteMode::Merge && !creating {
         // The merge plans its own join over the new rows, so it keeps the session's physical
         // rules (join selection); the task's plan inside is already optimized.
@@ -140,11 +216,31 @@ pub async fn write_plan(
     if *merge_schema {
         builder = builder.with_schema_mode(deltalake::operations::write::SchemaMode::Merge);
     }
-    let written = builder.await.map_err(|error| write_failure(&name, error))?;
+    let written = builder.await.map_err(|error| write_failure(&table_name(target), error))?;
     // Rows written: what this very commit records (deltalake's `operationMetrics` of the
     // version it made), else the plan's metrics.
     let rows = committed_rows(&written).await.or_else(|| plan.metrics().and_then(|metrics| metrics.output_rows())).unwrap_or(0);
     Ok((written, rows, None))
+}
+
+/// The Delta table at `target` (a local directory is created if needed; no version yet when
+/// it has no log) and its URL. A store's refusal is `TaskError::Storage`.
+async fn open_for_writing(target: &TableLocation, options: &StoreOptions) -> Result<(DeltaTable, url::Url), TaskError> {
+    let name = table_name(target);
+    let url = target.url().map_err(TaskError::Table)?;
+    let table = delta_table_for_writing(target, options).await.map_err(|error| match StorageFailure::of_error(&error) {
+        Some(failure) => TaskError::Storage { failure, table: name.clone(), cause: error.to_string() },
+        None => TaskError::Table(format!("cannot open {name}: {error}")),
+    })?;
+    Ok((table, url))
+}
+
+/// How every task commit is made: with viewdag's application transaction at `run`, and
+/// without retries when it creates the table — deltalake would land a retried first commit
+/// as version 1 on top of a concurrent creator's version 0 without removing that one's files.
+fn commit_properties(run: u64, creating: bool) -> CommitProperties {
+    let commit = CommitProperties::default().with_application_transaction(Transaction::new(APP_ID, i64::try_from(run).unwrap_or(i64::MAX)));
+    if creating { commit.with_max_retries(0) } else { commit }
 }
 
 /// `num_added_rows` of the commit `table`'s state is at (the one just made).
@@ -162,15 +258,3 @@ fn table_name(target: &TableLocation) -> String {
     }
 }
 
-/// A failed write as the task's error: a commit conflict is `V0902`, a store's refusal its
-/// own code.
-fn write_failure(table: &str, error: DeltaTableError) -> TaskError {
-    let (table, cause) = (table.to_string(), error.to_string());
-    if is_commit_conflict(&error) {
-        TaskError::CommitConflict { table, cause }
-    } else if let Some(failure) = StorageFailure::of_error(&error) {
-        TaskError::Storage { failure, table, cause }
-    } else {
-        TaskError::Write { table, cause }
-    }
-}

@@ -207,3 +207,16 @@ pub(crate) fn is_commit_conflict(error: &DeltaTableError) -> bool {
             }
     )
 }
+
+/// A failed write as the task's error: a commit conflict is `V0902`, a store's refusal its
+/// own code.
+pub(crate) fn write_failure(table: &str, error: DeltaTableError) -> TaskError {
+    let (table, cause) = (table.to_string(), error.to_string());
+    if is_commit_conflict(&error) {
+        TaskError::CommitConflict { table, cause }
+    } else if let Some(failure) = StorageFailure::of_error(&error) {
+        TaskError::Storage { failure, table, cause }
+    } else {
+        TaskError::Write { table, cause }
+    }
+}

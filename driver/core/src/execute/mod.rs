@@ -7,6 +7,9 @@
 //! - `sink.rs`: the [`TaskSink`] trait; `delta_sink.rs` streams a task's rows into one
 //!   Delta commit (`run`), `memory_sink.rs` collects them (`lab`, `replay`) and binds a
 //!   collected materialization under an identity of its own.
+//! - `data_files.rs`: the [`DataFileWriter`] seam through which an engine writes a task's
+//!   data files itself; `files_commit.rs` decides whether a table takes them as they are
+//!   and commits their add actions (the Delta sink uses both).
 //! - `merge.rs`: how a task's rows land beyond overwrite/append (`merge`, `replace_where`).
 //! - `pushdown_audit.rs`: the execution-time audit of `Exact` pushdown claims.
 //! - `rows.rs`: the canonical row form (and its float rule).
@@ -28,9 +31,11 @@
 //! - One canonical row form (`rows::canonical_rows`) is what lab, replay, expectations'
 //!   tests and the integration tests compare.
 
+pub mod data_files;
 pub mod delta_sink;
 pub mod error;
 pub mod executor;
+pub mod files_commit;
 pub mod memory_sink;
 pub mod merge;
 mod panic;
@@ -38,9 +43,11 @@ pub mod pushdown_audit;
 pub mod rows;
 pub mod sink;
 
-pub use delta_sink::{DeltaSink, WrittenTable, write_plan};
+pub use data_files::{DataFileLayout, DataFileWriteError, DataFileWriter, StatisticsColumns, WrittenDataFiles};
+pub use delta_sink::{DeltaSink, TaskChecks, WrittenBy, WrittenTable, write_plan};
 pub use error::{RunError, TaskError};
 pub use executor::{Decision, Execution, Schedule, TaskDriver, TaskEvent, execute};
+pub use files_commit::StreamedBecause;
 pub use memory_sink::{CollectedRows, MemorySink, collect_canonical_rows};
 pub use pushdown_audit::AuditSummary;
 pub use rows::canonical_rows;

@@ -19,29 +19,57 @@ use viewdag_ir::{ExpectationKind, ExpectationsSpec, OnFail};
 #[derive(Debug, Clone)]
 pub enum Check {
     /// A row passes when the expression is true.
-    Row { passes: Arc<dyn PhysicalExpr> },
+    Row {
+        /// The expression, over the task's rows.
+        passes: Arc<dyn PhysicalExpr>,
+    },
     /// Every non-null value of `column` appears among `values` (compared as text).
-    Relationship { column: usize, to: String, to_column: String, values: Arc<HashSet<String>> },
+    Relationship {
+        /// The checked column's index in the rows.
+        column: usize,
+        /// The relation the values come from.
+        to: String,
+        /// Its column.
+        to_column: String,
+        /// Its values (loaded before the rows flow).
+        values: Arc<HashSet<String>>,
+    },
     /// Rows whose key columns (all non-null) repeat an earlier row's key fail.
-    Unique { columns: Vec<usize> },
+    Unique {
+        /// The key columns' indexes in the rows.
+        columns: Vec<usize>,
+    },
     /// The number of rows written lies in `min..=max`.
-    RowCount { min: Option<u64>, max: Option<u64> },
+    RowCount {
+        /// The fewest rows allowed.
+        min: Option<u64>,
+        /// The most rows allowed.
+        max: Option<u64>,
+    },
 }
 
+/// One expectation, ready to check rows.
 #[derive(Debug, Clone)]
 pub struct CompiledExpectation {
+    /// `view`, `output` or `merge`.
     pub owner: String,
+    /// The expectation's name.
     pub name: String,
+    /// What a failing row does.
     pub on_fail: OnFail,
+    /// How it is checked.
     pub check: Check,
 }
 
+/// A task's expectations, in their fixed order.
 #[derive(Debug, Clone, Default)]
 pub struct CompiledExpectations {
+    /// The expectations.
     pub expectations: Vec<CompiledExpectation>,
 }
 
 impl CompiledExpectations {
+    /// Whether the task has none.
     pub fn is_empty(&self) -> bool {
         self.expectations.is_empty()
     }
@@ -59,6 +87,7 @@ impl CompiledExpectations {
             .collect()
     }
 
+    /// Sets the loaded values of the relationship at `index`.
     pub fn set_relationship_values(&mut self, index: usize, loaded: HashSet<String>) {
         if let Some(CompiledExpectation { check: Check::Relationship { values, .. }, .. }) = self.expectations.get_mut(index) {
             *values = Arc::new(loaded);

@@ -7,14 +7,9 @@
 //! - The stream ends with an error exactly when an expectation whose `on_fail` is `fail`
 //!   failed: the writer then commits nothing. The results are published either way.
 
-use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
-use datafusion::arrow::array::{Array, ArrayRef, BooleanArray, StringArray};
-use datafusion::arrow::compute::{cast, filter_record_batch};
-use datafusion::arrow::datatypes::DataType;
 use datafusion::arrow::record_batch::RecordBatch;
-use datafusion::arrow::row::{RowConverter, SortField};
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::common::{DataFusionError, Result};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
@@ -23,14 +18,15 @@ use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, ExecutionPlanProperties, PlanProperties};
 use futures::StreamExt;
-use viewdag_ir::OnFail;
 
 use super::ExpectationResult;
-use super::compile::{Check, CompiledExpectations};
+use super::checker::{ExpectationChecker, failure_message};
+use super::compile::CompiledExpectations;
 
 /// Where a finished stream leaves its results.
 pub type ExpectationTally = Arc<Mutex<Vec<ExpectationResult>>>;
 
+/// A task's expectations checked on its rows as they stream (one output partition).
 #[derive(Debug)]
 pub struct ExpectationExec {
     input: Arc<dyn ExecutionPlan>,
@@ -86,20 +82,20 @@ impl ExecutionPlan for ExpectationExec {
         }
         let input = self.input.execute(0, context)?;
         let schema = input.schema();
-        let checker = Arc::new(Mutex::new(Checker::new(Arc::clone(&self.expectations))));
+        let checker = Arc::new(Mutex::new(ExpectationChecker::new(Arc::clone(&self.expectations))));
         let tally = Arc::clone(&self.tally);
+        let expectations = Arc::clone(&self.expectations);
         let batches = {
             let checker = Arc::clone(&checker);
             input.map(move |batch| batch.and_then(|batch| lock(&checker).check_batch(&batch)))
         };
         let end = futures::stream::once(async move {
-            let results = lock(&checker).finish();
-            let failed: Vec<String> = results.iter().filter(|result| result.blocks_commit()).map(ExpectationResult::describe).collect();
+            let results = expectations.results(lock(&checker).counts());
+            let failed = failure_message(&results);
             *tally.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = results;
-            if failed.is_empty() {
-                Ok(None)
-            } else {
-                Err(DataFusionError::Execution(format!("expectations failed, nothing committed: {}", failed.join("; "))))
+            match failed {
+                None => Ok(None),
+                Some(message) => Err(DataFusionError::Execution(message)),
             }
         })
         .filter_map(|end: Result<Option<RecordBatch>>| async move { end.transpose() });
@@ -107,139 +103,6 @@ impl ExecutionPlan for ExpectationExec {
     }
 }
 
-fn lock(checker: &Mutex<Checker>) -> std::sync::MutexGuard<'_, Checker> {
+fn lock(checker: &Mutex<ExpectationChecker>) -> std::sync::MutexGuard<'_, ExpectationChecker> {
     checker.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-/// Running counts over the rows seen so far.
-struct Checker {
-    expectations: Arc<CompiledExpectations>,
-    results: Vec<ExpectationResult>,
-    /// Per `unique` expectation: the keys seen, in Arrow's row format (no text casts).
-    seen_keys: Vec<HashSet<Box<[u8]>>>,
-    /// Per `unique` expectation on one integer column: the values seen (no row encoding).
-    seen_integers: Vec<HashSet<i64>>,
-    converters: Vec<Option<RowConverter>>,
-    rows_kept: u64,
-}
-
-impl Checker {
-    fn new(expectations: Arc<CompiledExpectations>) -> Self {
-        let results = expectations
-            .expectations
-            .iter()
-            .map(|expectation| ExpectationResult {
-                owner: expectation.owner.clone(),
-                name: expectation.name.clone(),
-                on_fail: expectation.on_fail.as_str(),
-                rows_checked: 0,
-                rows_failed: 0,
-                rows_dropped: 0,
-            })
-            .collect();
-        let seen_keys = expectations.expectations.iter().map(|_| HashSet::new()).collect();
-        let converters = expectations.expectations.iter().map(|_| None).collect();
-        let seen_integers = expectations.expectations.iter().map(|_| HashSet::new()).collect();
-        Checker { expectations, results, seen_keys, seen_integers, converters, rows_kept: 0 }
-    }
-
-    /// Evaluates the row checks, drops what `drop` expectations reject, then checks keys
-    /// over the kept rows.
-    fn check_batch(&mut self, batch: &RecordBatch) -> Result<RecordBatch> {
-        let rows = batch.num_rows();
-        let mut keep = vec![true; rows];
-        let expectations = Arc::clone(&self.expectations);
-        for (index, expectation) in expectations.expectations.iter().enumerate() {
-            let passes = match &expectation.check {
-                Check::Row { passes } => {
-                    let value = passes.evaluate(batch)?.into_array(rows)?;
-                    let value = value
-                        .as_any()
-                        .downcast_ref::<BooleanArray>()
-                        .ok_or_else(|| DataFusionError::Execution(format!("expectation `{}` is not boolean", expectation.name)))?;
-                    (0..rows).map(|row| value.is_valid(row) && value.value(row)).collect::<Vec<bool>>()
-                }
-                Check::Relationship { column, values, .. } => {
-                    let text = as_text(batch.column(*column))?;
-                    (0..rows).map(|row| text.is_null(row) || values.contains(text.value(row))).collect()
-                }
-                Check::Unique { .. } | Check::RowCount { .. } => continue,
-            };
-            let failed = passes.iter().filter(|passed| !**passed).count() as u64;
-            let result = &mut self.results[index];
-            result.rows_checked += rows as u64;
-            result.rows_failed += failed;
-            if expectation.on_fail == OnFail::Drop {
-                result.rows_dropped += failed;
-                for (kept, passed) in keep.iter_mut().zip(&passes) {
-                    *kept &= *passed;
-                }
-            }
-        }
-        let kept = if keep.iter().all(|kept| *kept) { batch.clone() } else { filter_record_batch(batch, &BooleanArray::from(keep))? };
-        self.rows_kept += kept.num_rows() as u64;
-        for (index, expectation) in expectations.expectations.iter().enumerate() {
-            let Check::Unique { columns } = &expectation.check else { continue };
-            let keys: Vec<ArrayRef> = columns.iter().map(|column| Arc::clone(kept.column(*column))).collect();
-            if let [key] = keys.as_slice()
-                && let Some(integers) = as_integers(key)
-            {
-                let result = &mut self.results[index];
-                result.rows_checked += kept.num_rows() as u64;
-                let seen = &mut self.seen_integers[index];
-                seen.reserve(integers.len());
-                for value in integers.iter().flatten() {
-                    if !seen.insert(value) {
-                        result.rows_failed += 1;
-                    }
-                }
-                continue;
-            }
-            let converter = match &mut self.converters[index] {
-                Some(converter) => converter,
-                slot => slot.insert(RowConverter::new(keys.iter().map(|key| SortField::new(key.data_type().clone())).collect())?),
-            };
-            let rows = converter.convert_columns(&keys)?;
-            let result = &mut self.results[index];
-            result.rows_checked += kept.num_rows() as u64;
-            for row in 0..kept.num_rows() {
-                if keys.iter().any(|key| key.is_null(row)) {
-                    continue;
-                }
-                if !self.seen_keys[index].insert(Box::from(rows.row(row).as_ref())) {
-                    result.rows_failed += 1;
-                }
-            }
-        }
-        Ok(kept)
-    }
-
-    fn finish(&mut self) -> Vec<ExpectationResult> {
-        for (index, expectation) in self.expectations.expectations.iter().enumerate() {
-            if let Check::RowCount { min, max } = &expectation.check {
-                let result = &mut self.results[index];
-                result.rows_checked = self.rows_kept;
-                let outside = min.is_some_and(|min| self.rows_kept < min) || max.is_some_and(|max| self.rows_kept > max);
-                result.rows_failed = u64::from(outside);
-            }
-        }
-        self.results.clone()
-    }
-}
-
-/// An integer key column as `i64`s (`None` for other types).
-fn as_integers(array: &ArrayRef) -> Option<datafusion::arrow::array::Int64Array> {
-    use datafusion::arrow::datatypes::DataType::{Int8, Int16, Int32, Int64, UInt8, UInt16, UInt32};
-    match array.data_type() {
-        Int64 => array.as_any().downcast_ref::<datafusion::arrow::array::Int64Array>().cloned(),
-        Int8 | Int16 | Int32 | UInt8 | UInt16 | UInt32 => {
-            cast(array, &DataType::Int64).ok()?.as_any().downcast_ref::<datafusion::arrow::array::Int64Array>().cloned()
-        }
-        _ => None,
-    }
-}
-
-fn as_text(array: &ArrayRef) -> Result<StringArray> {
-    let text = cast(array, &DataType::Utf8)?;
-    Ok(text.as_any().downcast_ref::<StringArray>().cloned().unwrap_or_else(|| StringArray::from(Vec::<Option<&str>>::new())))
 }

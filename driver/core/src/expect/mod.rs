@@ -3,7 +3,9 @@
 //! ([`exec::ExpectationExec`]). The rows stream through it into deltalake's writer: row
 //! expectations are evaluated per batch, `drop` removes failing rows before they reach the
 //! writer, and at the end of the stream a failing `fail` expectation (or a non-unique merge
-//! key) turns into an error, so the writer commits nothing.
+//! key) turns into an error, so the writer commits nothing. On a cluster whose executors
+//! write the data files, each executor checks its partitions' rows the same way
+//! ([`ExpectationChecker`]) and the driver adds their counts up before it commits.
 //!
 //! ## Invariants
 //! - One pass over the task's rows: no expectation re-reads the data. `relationships`
@@ -14,6 +16,7 @@
 //!   `accepted_values` are predicates; nulls pass `accepted_values`, `relationships` and
 //!   `unique`.
 
+pub mod checker;
 pub mod compile;
 pub mod exec;
 pub mod task;
@@ -21,7 +24,8 @@ pub mod test;
 
 use serde::Serialize;
 
-pub use compile::{CompiledExpectations, compile_expectations};
+pub use checker::{ExpectationChecker, ExpectationCounts, failure_message};
+pub use compile::{Check, CompiledExpectation, CompiledExpectations, compile_expectations};
 pub use exec::ExpectationExec;
 
 /// What one expectation found over a task's rows.

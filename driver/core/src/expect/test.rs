@@ -20,13 +20,16 @@ use crate::compiler::Compiler;
 /// One task's expectations against its table.
 #[derive(Debug, Clone)]
 pub struct TestedTask {
+    /// The task's id.
     pub id: String,
+    /// Its table's location.
     pub target: String,
     /// The results, or why the table could not be checked.
     pub results: Result<Vec<ExpectationResult>, String>,
 }
 
 impl TestedTask {
+    /// Whether no expectation that fails the task failed.
     pub fn passed(&self) -> bool {
         self.results.as_ref().is_ok_and(|results| results.iter().all(|result| !result.blocks_commit()))
     }
