@@ -115,6 +115,18 @@ fn the_shop_example_on_s3_writes_the_same_rows_as_a_local_run() {
     let targets: Vec<&str> = report.tasks.iter().map(|task| task.target.as_str()).collect();
     assert!(targets.contains(&"s3://shop/tables/enriched") && targets.contains(&"s3://shop/out/revenue"), "{targets:?}");
     assert!(!remote.path().join("out").exists() && !remote.path().join(".viewdag/tables").exists(), "nothing was written locally");
+    // One commit per task, carrying viewdag's `txn` at the run's number (read from the objects).
+    for table in ["out/revenue", "out/top_regions", "out/largest_orders", "out/labels", "tables/enriched"] {
+        let log = server.list_keys("shop", &format!("{table}/_delta_log/"));
+        let commits: Vec<&String> = log.iter().filter(|key| key.ends_with(".json")).collect();
+        assert_eq!(commits, vec![&format!("{table}/_delta_log/00000000000000000000.json")], "{table}: {log:?}");
+        let text = String::from_utf8(server.get_object("shop", commits[0])).unwrap();
+        let transactions: Vec<serde_json::Value> =
+            text.lines().filter_map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap().get("txn").cloned()).collect();
+        assert_eq!(transactions.len(), 1, "{table}: {text}");
+        assert_eq!(transactions[0]["appId"], "viewdag", "{table}");
+        assert_eq!(transactions[0]["version"], 1, "{table}: the first run's number");
+    }
 
     let again = compiler_with(&environment).run(&CompileRequest::new(&spec), &mut |_| {}).unwrap();
     assert!(again.tasks.iter().all(|task| matches!(task.outcome, TaskOutcome::UpToDate { .. })), "{:?}", again.tasks);

@@ -317,7 +317,12 @@ fn engine_written_files_commit_once_or_lose_to_a_concurrent_writer() {
             datafusion::datasource::memory::MemorySourceConfig::try_new_exec(std::slice::from_ref(&batches), Arc::clone(&schema), None)
                 .unwrap();
         let plan = TaskPlan { rows, data_files: Some(Arc::new(FilesWrittenMeanwhile { batches, concurrent })) };
-        let sink = DeltaSink { target: TableLocation::Local(target.to_path_buf()), options: StoreOptions::default(), write: TableWrite { mode, ..TableWrite::default() }, run: 7 };
+        let sink = DeltaSink {
+            target: TableLocation::Local(target.to_path_buf()),
+            options: StoreOptions::default(),
+            write: TableWrite { mode, ..TableWrite::default() },
+            run: 7,
+        };
         runtime.block_on(sink.write_task(plan, Arc::new(context.state()), viewdag_driver::execute::TaskChecks::default()))
     };
     let directory = tempfile::tempdir().unwrap();

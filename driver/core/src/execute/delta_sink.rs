@@ -24,11 +24,11 @@ use datafusion::execution::SessionStateBuilder;
 use datafusion::execution::session_state::SessionState;
 use datafusion::logical_expr::LogicalPlanBuilder;
 use datafusion::physical_plan::ExecutionPlan;
+use deltalake::DeltaTable;
 use deltalake::delta_datafusion::planner::DeltaPlanner;
 use deltalake::kernel::Transaction;
 use deltalake::kernel::transaction::CommitProperties;
 use deltalake::protocol::SaveMode;
-use deltalake::DeltaTable;
 use futures::future::BoxFuture;
 use futures::{FutureExt, TryStreamExt};
 use viewdag_ir::WriteMode;
@@ -257,4 +257,3 @@ fn table_name(target: &TableLocation) -> String {
         TableLocation::Url(url) => url.to_string(),
     }
 }
-
