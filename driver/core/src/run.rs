@@ -308,6 +308,24 @@ impl Compiler {
             Some(ViewStatus::Blocked { upstream }) => return Some(format!("view `{}` is blocked by errors in `{upstream}`", task.view)),
             _ => return Some(format!("view `{}` has errors", task.view)),
         }
+        // The profile decides how every task is planned: with an error in it (a number out of
+        // range, `V0008`) nothing runs on settings the spec did not ask for.
+        let is_error_in = |section: viewdag_ir::Section, entry: Option<&str>, field: Option<&str>| {
+            compile.diagnostics.iter().any(|diagnostic| {
+                diagnostic.is_error()
+                    && diagnostic.location.section == section
+                    && entry.is_none_or(|entry| diagnostic.location.entry.as_deref() == Some(entry))
+                    && field.is_none_or(|field| diagnostic.location.field.0.first().map(String::as_str) == Some(field))
+            })
+        };
+        if is_error_in(viewdag_ir::Section::Profile, None, None) {
+            return Some("the spec's `profile` has errors; nothing was written".to_string());
+        }
+        // Expectations that do not compile (`V0701`, `V0704`, `V0705`, …) would fail the task
+        // after planning it; `check` has said where.
+        if is_error_in(viewdag_ir::Section::Views, Some(&task.view), Some("expect")) {
+            return Some(format!("view `{}` has errors in its expectations; nothing was written", task.view));
+        }
         // A source with an error (e.g. a CSV header that disagrees with its declared schema)
         // loads, so its readers validate; they must not run on it.
         let materialized = |name: &str| self.is_materialized(name);

@@ -8,6 +8,7 @@ mod bad_input;
 #[cfg(feature = "ballista")]
 mod ballista;
 mod delta_types;
+mod determinism;
 mod diagnostics;
 mod docs_site;
 mod embed;

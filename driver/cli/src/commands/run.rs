@@ -32,8 +32,8 @@ pub enum EngineKind {
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
     spec: PathBuf,
-    /// Tasks executing at once (default: the number of CPUs).
-    #[arg(long)]
+    /// Tasks executing at once (default: the number of CPUs; 1–1024).
+    #[arg(long, value_parser = crate::number_flags::jobs)]
     jobs: Option<usize>,
     /// Run every task, even those whose tables are up to date (same plan, same inputs,
     /// table still at the version the last run wrote).
@@ -52,9 +52,9 @@ pub struct RunArgs {
     #[arg(long)]
     scheduler: Option<String>,
     /// Seconds a task's Ballista job may take before it is cancelled and the task fails
-    /// (`V0802`; default 3600, or the spec's `profile.engine.task_timeout`). Needs
+    /// (`V0802`; default 3600, or the spec's `profile.engine.task_timeout`; 1–2592000). Needs
     /// `--scheduler`.
-    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "SECS", value_parser = crate::number_flags::task_timeout)]
     task_timeout: Option<u64>,
     /// A session setting sent with every Ballista job (repeatable), e.g.
     /// `ballista.shuffle.compression.codec=none` or `datafusion.execution.target_partitions=8`

@@ -33,12 +33,14 @@ use futures::future::BoxFuture;
 use futures::{FutureExt, TryStreamExt};
 use viewdag_ir::WriteMode;
 
+use super::batch_guard::{GuardFailure, recorded_or};
 use super::data_files::DataFileWriteError;
 use super::error::{TaskError, write_failure};
 use super::files_commit::{StreamedBecause, commit_engine_files, engine_file_layout};
 use super::sink::TaskSink;
+use super::stored_types::as_stored;
 use crate::engine::TaskPlan;
-use crate::execute::merge::{MergeCounts, TableWrite, merge_into};
+use crate::execute::merge::{MergeCounts, TableWrite, merge_into, refuse_null_keys};
 use crate::expect::exec::ExpectationTally;
 use crate::expect::{CompiledExpectations, ExpectationExec, failure_message};
 use crate::planned_table::PlannedTable;
@@ -162,8 +164,8 @@ impl TaskSink for DeltaSink {
 
 /// Streams `plan`'s rows into the Delta table at `target` (in a store configured by
 /// `options`) in one commit (creating the table if needed) and returns the table, how many
-/// rows were written and, for a merge, what it did. deltalake casts types Delta stores
-/// differently (e.g. `Utf8View` as `Utf8`). The commit carries viewdag's application
+/// rows were written and, for a merge, what it did. The rows are converted to the types the
+/// table stores first (`stored_types`). The commit carries viewdag's application
 /// transaction at `run`; a concurrent commit to the table fails it (`V0902`).
 pub async fn write_plan(
     target: &TableLocation,
@@ -175,6 +177,14 @@ pub async fn write_plan(
 ) -> Result<(DeltaTable, usize, Option<MergeCounts>), TaskError> {
     let TableWrite { mode, partition_by, unique_key: _, delete_not_matched_by_source: _, replace_where, merge_schema } = write;
     let mode = *mode;
+    // The rows as their table stores them (unsigned integers widened, …): what every reader
+    // reads back. A value that does not fit fails the task with its own code.
+    let guard_failure = GuardFailure::default();
+    let plan = as_stored(plan, &guard_failure)?;
+    // A merge key must identify a row: NULL never matches (`NULL = NULL` is not true), so a
+    // row with a NULL key would be inserted again by every run. Refused, naming the key.
+    let plan = if mode == WriteMode::Merge { refuse_null_keys(plan, &write.unique_key, &guard_failure)? } else { plan };
+    let guarded_failure = |error: TaskError| recorded_or(&guard_failure, error);
     let (table, _) = open_for_writing(target, options).await?;
     let input = LogicalPlanBuilder::scan("viewdag_task", provider_as_source(Arc::new(PlannedTable::new(Arc::clone(&plan)))), None)
         .and_then(LogicalPlanBuilder::build)
@@ -190,7 +200,7 @@ pub async fn write_plan(
     if mode == WriteMode::Merge && !creating {
         // The merge plans its own join over the new rows, so it keeps the session's physical
         // rules (join selection); the task's plan inside is already optimized.
-        let (merged, counts) = merge_into(table, input, Arc::new(state.clone()), write, commit).await?;
+        let (merged, counts) = merge_into(table, input, Arc::new(state.clone()), write, commit).await.map_err(guarded_failure)?;
         let rows = counts.inserted + counts.updated;
         return Ok((merged, rows, Some(counts)));
     }
@@ -216,7 +226,7 @@ pub async fn write_plan(
     if *merge_schema {
         builder = builder.with_schema_mode(deltalake::operations::write::SchemaMode::Merge);
     }
-    let written = builder.await.map_err(|error| write_failure(&table_name(target), error))?;
+    let written = builder.await.map_err(|error| guarded_failure(write_failure(&table_name(target), error)))?;
     // Rows written: what this very commit records (deltalake's `operationMetrics` of the
     // version it made), else the plan's metrics.
     let rows = committed_rows(&written).await.or_else(|| plan.metrics().and_then(|metrics| metrics.output_rows())).unwrap_or(0);

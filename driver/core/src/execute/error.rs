@@ -71,6 +71,23 @@ pub enum TaskError {
         /// Why writing failed.
         cause: String,
     },
+    /// A value does not fit the type its Delta table stores the column as (`V0510`: a
+    /// `uint64` above 2⁶³−1).
+    #[error("{message}")]
+    ValueNotStorable {
+        /// The column.
+        column: String,
+        /// The coded message, naming the column, the value and the types.
+        message: String,
+    },
+    /// A merge's new rows have a NULL in their key (`V0511`).
+    #[error("{message}")]
+    MergeKeyNull {
+        /// The key column holding a NULL.
+        key: String,
+        /// The coded message.
+        message: String,
+    },
     /// The new rows do not fit the table (a merge adding columns without `schema_mode: merge`).
     #[error("{0}")]
     SchemaMismatch(String),
@@ -131,6 +148,8 @@ impl TaskError {
             TaskError::EngineUnsupportedTable(_) => Some(Code::EngineUnsupportedTable),
             TaskError::Storage { failure, .. } => Some(failure.task_code()),
             TaskError::StorageSettings { code, .. } => *code,
+            TaskError::ValueNotStorable { .. } => Some(Code::ValueNotStorable),
+            TaskError::MergeKeyNull { .. } => Some(Code::MergeKeyNull),
             _ => None,
         }
     }
@@ -149,6 +168,8 @@ impl TaskError {
             TaskError::Table(message) => TaskError::Table(clean(message)),
             TaskError::CommitConflict { table, cause } => TaskError::CommitConflict { table: clean(table), cause: clean(cause) },
             TaskError::Write { table, cause } => TaskError::Write { table: clean(table), cause: clean(cause) },
+            TaskError::ValueNotStorable { column, message } => TaskError::ValueNotStorable { column, message: clean(message) },
+            TaskError::MergeKeyNull { key, message } => TaskError::MergeKeyNull { key, message: clean(message) },
             TaskError::SchemaMismatch(message) => TaskError::SchemaMismatch(clean(message)),
             TaskError::Merge { conflict, cause } => TaskError::Merge { conflict, cause: clean(cause) },
             TaskError::Storage { failure, table, cause } => TaskError::Storage { failure, table: clean(table), cause: clean(cause) },

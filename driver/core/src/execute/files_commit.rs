@@ -3,8 +3,10 @@
 //! the one commit of their add actions, with the same `txn` and conflict rules as the
 //! streaming writer (`delta_sink`).
 //!
-//! Engine-written files are committed only where the commit is exactly what deltalake's
-//! own writer would make from the same rows: a plain `overwrite` or `append`, into a table
+//! The layout's columns are the rows' stored types (`viewdag_ir::delta_types`), so an
+//! engine's files hold what the driver's writer would (`stored_types`). Engine-written files
+//! are committed only where the commit is exactly what deltalake's own writer would make from
+//! the same rows: a plain `overwrite` or `append`, into a table
 //! that does not exist yet, or whose columns, partitioning and protocol are the rows' as
 //! they are. Anything else — merge, replace_where, schema evolution, a table whose columns
 //! differ, a protocol with features (constraints, generated columns, change data feed,
@@ -33,6 +35,7 @@ use deltalake::table::config::DEFAULT_TARGET_FILE_SIZE;
 use deltalake::table::state::DeltaTableState;
 use deltalake::{DeltaTable, DeltaTableError};
 use viewdag_ir::WriteMode;
+use viewdag_ir::delta_types::delta_stored_schema;
 
 use super::data_files::{DataFileLayout, StatisticsColumns, WrittenDataFiles};
 use super::error::{TaskError, write_failure};
@@ -104,7 +107,11 @@ pub fn engine_file_layout(
     if *merge_schema {
         return Err(StreamedBecause::SchemaEvolution);
     }
-    let columns = delta_columns(rows).map_err(|error| StreamedBecause::Unreadable(error.to_string()))?;
+    // The files hold the rows as their table stores them (`viewdag_ir::delta_types`:
+    // unsigned integers widened, timestamps in microseconds, …), like the driver's writer's:
+    // the engine casts each batch to the layout, refusing a value that does not fit.
+    let stored = delta_stored_schema(rows).map_err(|(column, why)| StreamedBecause::Unreadable(format!("column `{column}`: {why}")))?;
+    let columns = delta_columns(&Arc::new(stored)).map_err(|error| StreamedBecause::Unreadable(error.to_string()))?;
     let layout = |schema: Schema, statistics: StatisticsColumns, target_file_size: u64| DataFileLayout {
         table_url: table_url.clone(),
         schema: Arc::new(schema),

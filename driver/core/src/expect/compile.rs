@@ -9,7 +9,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::common::DFSchema;
 use datafusion::execution::session_state::SessionState;
 use datafusion::physical_expr::PhysicalExpr;
@@ -23,7 +23,9 @@ pub enum Check {
         /// The expression, over the task's rows.
         passes: Arc<dyn PhysicalExpr>,
     },
-    /// Every non-null value of `column` appears among `values` (compared as text).
+    /// Every non-null value of `column` appears among `values`: both sides cast to
+    /// `compare_as` (their common comparison type: an `int64` key matches a `float64` one of
+    /// equal value), then compared in that type's text form.
     Relationship {
         /// The checked column's index in the rows.
         column: usize,
@@ -31,8 +33,10 @@ pub enum Check {
         to: String,
         /// Its column.
         to_column: String,
-        /// Its values (loaded before the rows flow).
+        /// Its values, in `compare_as`'s text form (loaded before the rows flow).
         values: Arc<HashSet<String>>,
+        /// The type both sides are compared in.
+        compare_as: DataType,
     },
     /// Rows whose key columns (all non-null) repeat an earlier row's key fail.
     Unique {
@@ -74,23 +78,27 @@ impl CompiledExpectations {
         self.expectations.is_empty()
     }
 
-    /// The `(expectation index, relation, column)` of every relationship, whose values
-    /// must be loaded before the rows flow.
-    pub fn relationships(&self) -> Vec<(usize, String, String)> {
+    /// The `(expectation index, its name, relation, column, the checked column's type)` of
+    /// every relationship, whose values must be loaded before the rows flow.
+    pub fn relationships(&self) -> Vec<(usize, String, String, String, DataType)> {
         self.expectations
             .iter()
             .enumerate()
             .filter_map(|(index, expectation)| match &expectation.check {
-                Check::Relationship { to, to_column, .. } => Some((index, to.clone(), to_column.clone())),
+                Check::Relationship { to, to_column, compare_as, .. } => {
+                    Some((index, expectation.name.clone(), to.clone(), to_column.clone(), compare_as.clone()))
+                }
                 _ => None,
             })
             .collect()
     }
 
-    /// Sets the loaded values of the relationship at `index`.
-    pub fn set_relationship_values(&mut self, index: usize, loaded: HashSet<String>) {
-        if let Some(CompiledExpectation { check: Check::Relationship { values, .. }, .. }) = self.expectations.get_mut(index) {
+    /// Sets a relationship's target values (in `compare_as`'s text form) and the type both
+    /// sides are compared in.
+    pub fn set_relationship_values(&mut self, index: usize, loaded: HashSet<String>, common: DataType) {
+        if let Some(CompiledExpectation { check: Check::Relationship { values, compare_as, .. }, .. }) = self.expectations.get_mut(index) {
             *values = Arc::new(loaded);
+            *compare_as = common;
         }
     }
 }
@@ -117,34 +125,44 @@ pub fn compile_expectations(
     let mut expectations = Vec::new();
     for (owner, block) in blocks {
         for expectation in block.expectations() {
-            let check = match &expectation.kind {
-                ExpectationKind::NotNull { column: name } => {
-                    column(name)?;
-                    row_check(&format!("{} IS NOT NULL", quoted(name)))?
-                }
-                ExpectationKind::AcceptedValues { column: name, values } => {
-                    column(name)?;
-                    let literals: Vec<String> = values.iter().map(|value| value.sql_literal()).collect();
-                    if literals.is_empty() {
-                        row_check(&format!("{} IS NULL", quoted(name)))?
-                    } else {
-                        row_check(&format!("{0} IS NULL OR {0} IN ({1})", quoted(name), literals.join(", ")))?
+            // Every error names the expectation (`check` reports these with positions first).
+            let named = |error: String| format!("expectation `{}` of the {owner}: {error}", expectation.name);
+            let check = (|| -> Result<Check, String> {
+                Ok(match &expectation.kind {
+                    ExpectationKind::NotNull { column: name } => {
+                        column(name)?;
+                        row_check(&format!("{} IS NOT NULL", quoted(name)))?
                     }
-                }
-                ExpectationKind::Predicate { predicate } => {
-                    row_check(predicate).map_err(|error| format!("expectation `{}`: {error}", expectation.name))?
-                }
-                ExpectationKind::Unique { columns } => {
-                    Check::Unique { columns: columns.iter().map(|name| column(name)).collect::<Result<_, _>>()? }
-                }
-                ExpectationKind::Relationship { column: name, to, to_column } => Check::Relationship {
-                    column: column(name)?,
-                    to: to.clone(),
-                    to_column: to_column.clone(),
-                    values: Arc::new(HashSet::new()),
-                },
-                ExpectationKind::RowCount { min, max } => Check::RowCount { min: *min, max: *max },
-            };
+                    ExpectationKind::AcceptedValues { column: name, values } => {
+                        column(name)?;
+                        let literals: Vec<String> = values.iter().map(|value| value.sql_literal()).collect();
+                        if literals.is_empty() {
+                            row_check(&format!("{} IS NULL", quoted(name)))?
+                        } else {
+                            row_check(&format!("{0} IS NULL OR {0} IN ({1})", quoted(name), literals.join(", ")))?
+                        }
+                    }
+                    ExpectationKind::Predicate { predicate } => row_check(predicate)?,
+                    ExpectationKind::Unique { columns } => {
+                        Check::Unique { columns: columns.iter().map(|name| column(name)).collect::<Result<_, _>>()? }
+                    }
+                    ExpectationKind::Relationship { column: name, to, to_column } => {
+                        let index = column(name)?;
+                        Check::Relationship {
+                            column: index,
+                            to: to.clone(),
+                            to_column: to_column.clone(),
+                            values: Arc::new(HashSet::new()),
+                            compare_as: schema.field(index).data_type().clone(),
+                        }
+                    }
+                    ExpectationKind::RowCount { min: Some(min), max: Some(max) } if min > max => {
+                        return Err(format!("`min` ({min}) is greater than `max` ({max}): no table passes it"));
+                    }
+                    ExpectationKind::RowCount { min, max } => Check::RowCount { min: *min, max: *max },
+                })
+            })()
+            .map_err(named)?;
             expectations.push(CompiledExpectation { owner: owner.clone(), name: expectation.name, on_fail: expectation.on_fail, check });
         }
     }

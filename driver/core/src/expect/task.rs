@@ -7,8 +7,10 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::execution::session_state::SessionState;
+use datafusion::logical_expr::type_coercion::binary::comparison_coercion;
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::execution_plan::reset_plan_states;
 use viewdag_ir::{ExpectationsSpec, ProjectInput, SourceResolution};
@@ -49,15 +51,23 @@ impl Compiler {
         let blocks = self.task_expectation_blocks(task);
         let borrowed: Vec<(String, &ExpectationsSpec)> = blocks.iter().map(|(owner, block)| (owner.clone(), block)).collect();
         let mut compiled = compile_expectations(state, schema, &borrowed, merge_key)?;
-        for (index, relation, column) in compiled.relationships() {
-            let values = self.relation_values(&relation, &column, state)?;
-            compiled.set_relationship_values(index, values);
+        for (index, name, relation, column, own_type) in compiled.relationships() {
+            let (values, common) =
+                self.relation_values(&relation, &column, &own_type, state).map_err(|error| format!("expectation `{name}`: {error}"))?;
+            compiled.set_relationship_values(index, values, common);
         }
         Ok(compiled)
     }
 
-    /// Every non-null value of `relation.column`, as text.
-    fn relation_values(&self, relation: &str, column: &str, state: &SessionState) -> Result<HashSet<String>, String> {
+    /// Every non-null value of `relation.column` in the text form of the type it is compared
+    /// in with a column of `own_type` (their common comparison type), and that type.
+    fn relation_values(
+        &self,
+        relation: &str,
+        column: &str,
+        own_type: &DataType,
+        state: &SessionState,
+    ) -> Result<(HashSet<String>, DataType), String> {
         let runtime = Arc::clone(self.db.tokio());
         let plan: Arc<dyn ExecutionPlan> = match resolve_relation(&self.db, ProjectInput::get(&self.db), relation.to_string()) {
             Some(Relation::Source(source)) => {
@@ -75,15 +85,19 @@ impl Compiler {
             None => return Err(format!("relation `{relation}` is not declared")),
         };
         let index = plan.schema().index_of(column).map_err(|_| format!("relation `{relation}` has no column `{column}`"))?;
+        let target_type = plan.schema().field(index).data_type().clone();
+        let common = comparison_coercion(own_type, &target_type).ok_or_else(|| {
+            format!("`{relation}.{column}` is `{target_type}`, which cannot be compared with the checked column's `{own_type}`")
+        })?;
         let batches =
             runtime.block_on(datafusion::physical_plan::collect(plan, state.task_ctx())).map_err(|error| error.strip_backtrace())?;
         let mut values = HashSet::new();
         for batch in batches {
-            let text = datafusion::arrow::compute::cast(batch.column(index), &datafusion::arrow::datatypes::DataType::Utf8)
-                .map_err(|error| error.to_string())?;
+            let compared = cast(batch.column(index), &common).map_err(|error| error.to_string())?;
+            let text = cast(&compared, &DataType::Utf8).map_err(|error| error.to_string())?;
             let text = text.as_any().downcast_ref::<datafusion::arrow::array::StringArray>().ok_or("a text column")?;
             values.extend(text.iter().flatten().map(str::to_string));
         }
-        Ok(values)
+        Ok((values, common))
     }
 }

@@ -3,7 +3,8 @@
 //!
 //! ## Invariants
 //! - Read-only: tables are scanned at their latest version, nothing is committed.
-//! - A task whose table does not exist yet is reported as such, not as a pass.
+//! - A task whose table does not exist yet, or cannot be read to the end, is reported as
+//!   such and counts as failed (`viewdag test` exits 1), never as a pass.
 
 use std::future::IntoFuture;
 use std::sync::Arc;
@@ -78,10 +79,14 @@ impl Compiler {
         let expectations = Arc::new(self.task_expectations(task, &scan.schema(), &state, &merge_key)?);
         let tally = ExpectationTally::default();
         let plan: Arc<dyn ExecutionPlan> = Arc::new(ExpectationExec::new(scan, expectations, Arc::clone(&tally)));
-        // A failing `fail` expectation ends the stream with an error; the tally holds the
-        // counts either way.
-        let _ = runtime.block_on(datafusion::physical_plan::collect(plan, state.task_ctx()));
+        // A failing `fail` expectation ends the stream with an error after publishing the
+        // counts; any other error (a data file gone or unreadable) ends it before: then the
+        // table could not be checked, which is a failure, never a pass.
+        let outcome = runtime.block_on(datafusion::physical_plan::collect(plan, state.task_ctx()));
         let results = tally.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();
-        Ok(results)
+        match outcome {
+            Err(error) if results.is_empty() => Err(format!("its table could not be read: {}", error.strip_backtrace())),
+            _ => Ok(results),
+        }
     }
 }
