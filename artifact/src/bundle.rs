@@ -68,7 +68,7 @@ pub struct DefinitionRecord {
 pub enum ProviderRecord {
     /// A Delta table at one version; `location` is relative to the spec's directory, or a URL.
     Delta { location: String, version: i64, canonical: String },
-    /// Parquet or CSV files with their sizes in bytes (and, in an object store, versions), sorted by path.
+    /// Parquet or CSV files with their sizes in bytes, sorted by path.
     Files { format: String, location: String, files: Vec<FileRecord>, canonical: String },
     /// The table a materialized view's task writes (read by downstream tasks).
     Materialized { view: String, canonical: String },
@@ -79,9 +79,8 @@ pub enum ProviderRecord {
 pub struct FileRecord {
     pub path: String,
     pub size: u64,
-    /// An object's version in its store (its ETag); absent for local files.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub version: Option<String>,
+    /// Last modification, nanoseconds since the Unix epoch (0 when unknown).
+    pub modified: i64,
 }
 
 impl ProviderRecord {
@@ -94,10 +93,7 @@ impl ProviderRecord {
             ProviderIdentity::Files { format, location, files, options: _ } => ProviderRecord::Files {
                 format: format.as_str().to_string(),
                 location: location.clone(),
-                files: files
-                    .iter()
-                    .map(|file| FileRecord { path: file.path.clone(), size: file.size, version: file.version.clone() })
-                    .collect(),
+                files: files.iter().map(|file| FileRecord { path: file.path.clone(), size: file.size, modified: file.modified }).collect(),
                 canonical,
             },
             ProviderIdentity::Materialized { view } => ProviderRecord::Materialized { view: view.clone(), canonical },

@@ -9,47 +9,43 @@
 //! never carries credentials, endpoints or any other storage option: only where the data
 //! is and which version of it was read.
 //!
+//! A file source (Parquet, CSV) is identified by its files, each with its size and its
+//! modification time (nanoseconds since the Unix epoch, as the file system or the object
+//! store reports it): a file rewritten in place with new contents of the same size gets a
+//! new modification time, so the identity changes. No content hash is computed: a tool that
+//! rewrites a file and then restores both its size and its modification time (`touch -r`,
+//! `rsync -t` of other contents of the same size) is not seen.
+//!
 //! [`ProviderIdentity::shape`] is the identity without its data version (the Delta version,
 //! the file list): what a plan's *shape* depends on. Incremental refresh compares shapes
 //! to tell "the same plan over more data" from "another plan".
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::spec::SourceFormat;
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+/// One file of a file source, as listed when the source was loaded.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct SourceFile {
+    /// Relative to the spec's directory with `/` separators, or a URL.
+    pub path: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// Last modification, nanoseconds since the Unix epoch (0 when unknown).
+    pub modified: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ProviderIdentity {
     /// A Delta table at one version; `location` is relative to the spec's directory, or a URL.
     Delta { location: String, version: i64 },
-    /// Parquet or CSV files (paths relative to the spec's directory, or URLs) sorted by path;
-    /// `options` is how they are read when that differs from the defaults
-    /// (`CsvOptions::canonical`), else empty.
+    /// Parquet or CSV files (paths relative to the spec's directory, or URLs), each with its
+    /// size in bytes and modification time, sorted by path; `options` is how they are read
+    /// when that differs from the defaults (`CsvOptions::canonical`), else empty.
     Files { format: SourceFormat, location: String, files: Vec<SourceFile>, options: String },
     /// A materialized view read by a downstream task: the table its task writes.
     Materialized { view: String },
-}
-
-/// One file of a Parquet or CSV source.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-pub struct SourceFile {
-    /// Relative to the spec's directory, or the object's URL.
-    pub path: String,
-    /// Bytes.
-    pub size: u64,
-    /// For an object in an object store, its version as the store reports it (the ETag,
-    /// which changes with the content even when the size does not); `None` for local files
-    /// (whose modification times are not part of an identity, so a fresh checkout of the
-    /// same files has the same identity).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub version: Option<String>,
-}
-
-impl SourceFile {
-    /// A local file.
-    pub fn local(path: String, size: u64) -> Self {
-        SourceFile { path, size, version: None }
-    }
 }
 
 impl ProviderIdentity {
@@ -58,13 +54,7 @@ impl ProviderIdentity {
         match self {
             ProviderIdentity::Delta { location, version } => format!("delta:{location}@v{version}"),
             ProviderIdentity::Files { format, location, files, options } => {
-                let files: Vec<String> = files
-                    .iter()
-                    .map(|SourceFile { path, size, version }| match version {
-                        Some(version) => format!("{path}:{size}@{version}"),
-                        None => format!("{path}:{size}"),
-                    })
-                    .collect();
+                let files: Vec<String> = files.iter().map(|file| format!("{}:{}@{}", file.path, file.size, file.modified)).collect();
                 let options = if options.is_empty() { String::new() } else { format!("({options})") };
                 format!("{}{options}:{location}[{}]", format.as_str(), files.join(","))
             }
@@ -98,13 +88,16 @@ mod tests {
         assert_eq!(at(3).shape(), at(4).shape());
         assert_eq!(at(3).shape(), "delta:data/orders");
         assert_ne!(at(3).canonical(), at(4).canonical());
-        let files = |size| ProviderIdentity::Files {
+        let files = |modified| ProviderIdentity::Files {
             format: SourceFormat::Csv,
             location: "data/regions.csv".into(),
-            files: vec![SourceFile::local("regions.csv".into(), size)],
+            files: vec![SourceFile { path: "data/regions.csv".into(), size: 42, modified }],
             options: "delimiter=';'".into(),
         };
         assert_eq!(files(1).shape(), files(2).shape());
+        // A file rewritten with the same size: another identity.
+        assert_ne!(files(1).canonical(), files(2).canonical());
+        assert_eq!(files(1).canonical(), "csv(delimiter=';'):data/regions.csv[data/regions.csv:42@1]");
         assert_eq!(files(1).shape(), "csv(delimiter=';'):data/regions.csv");
     }
 }

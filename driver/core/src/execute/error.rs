@@ -137,6 +137,15 @@ pub enum TaskError {
     /// The runtime lost the task's execution (it was cancelled or its thread died).
     #[error("the task's execution was lost: {0}")]
     Lost(String),
+    /// A `refresh: incremental` task could not be refreshed incrementally (`V1003`).
+    #[error(
+        "error[{code}]: `refresh: incremental`, but the change cannot be derived: {reason}; nothing was written (run with `--full-refresh` to rebuild the table, or use `refresh: auto`)",
+        code = Code::IncrementalRefreshRefused.id()
+    )]
+    IncrementalRefused {
+        /// Why (the operator or the source change).
+        reason: String,
+    },
 }
 
 impl TaskError {
@@ -148,6 +157,7 @@ impl TaskError {
             TaskError::EngineUnsupportedTable(_) => Some(Code::EngineUnsupportedTable),
             TaskError::Storage { failure, .. } => Some(failure.task_code()),
             TaskError::StorageSettings { code, .. } => *code,
+            TaskError::IncrementalRefused { .. } => Some(Code::IncrementalRefreshRefused),
             TaskError::ValueNotStorable { .. } => Some(Code::ValueNotStorable),
             TaskError::MergeKeyNull { .. } => Some(Code::MergeKeyNull),
             _ => None,
@@ -170,6 +180,7 @@ impl TaskError {
             TaskError::Write { table, cause } => TaskError::Write { table: clean(table), cause: clean(cause) },
             TaskError::ValueNotStorable { column, message } => TaskError::ValueNotStorable { column, message: clean(message) },
             TaskError::MergeKeyNull { key, message } => TaskError::MergeKeyNull { key, message: clean(message) },
+            TaskError::IncrementalRefused { reason } => TaskError::IncrementalRefused { reason: clean(reason) },
             TaskError::SchemaMismatch(message) => TaskError::SchemaMismatch(clean(message)),
             TaskError::Merge { conflict, cause } => TaskError::Merge { conflict, cause: clean(cause) },
             TaskError::Storage { failure, table, cause } => TaskError::Storage { failure, table: clean(table), cause: clean(cause) },

@@ -55,6 +55,19 @@ pub(crate) async fn load_delta(source: LocalSource<'_>, version: Option<u64>, st
     }
 }
 
+/// A file as a file source's identity lists it: its path relative to `root`, its size and
+/// its modification time.
+pub(crate) fn source_file(root: &Path, file: &Path) -> SourceFile {
+    let metadata = std::fs::metadata(file).ok();
+    let modified = metadata
+        .as_ref()
+        .and_then(|metadata| metadata.modified().ok())
+        .and_then(|time| time.duration_since(std::time::UNIX_EPOCH).ok())
+        .and_then(|duration| i64::try_from(duration.as_nanos()).ok())
+        .unwrap_or(0);
+    SourceFile { path: relative_location(root, file), size: metadata.map(|metadata| metadata.len()).unwrap_or(0), modified }
+}
+
 /// The rows of Parquet files, from their footers; `None` if a footer cannot be read.
 fn parquet_rows(files: &[PathBuf]) -> Option<u64> {
     files.iter().try_fold(0u64, |rows, file| {
@@ -109,10 +122,7 @@ pub(crate) async fn load_files(
             format!("source `{name}`: no `*{extension}` files under `{}`", absolute.display()),
         ));
     }
-    let files: Vec<SourceFile> = paths
-        .iter()
-        .map(|file| SourceFile::local(relative_location(root, file), std::fs::metadata(file).map(|metadata| metadata.len()).unwrap_or(0)))
-        .collect();
+    let files: Vec<SourceFile> = paths.iter().map(|file| source_file(root, file)).collect();
     let single_file = absolute.is_file();
     let table_url = if single_file {
         ListingTableUrl::parse(absolute.to_string_lossy())
@@ -129,7 +139,18 @@ pub(crate) async fn load_files(
             ));
         }
     };
+    let file_urls = match paths.iter().map(|file| ListingTableUrl::parse(file.to_string_lossy())).collect::<Result<Vec<_>, _>>() {
+        Ok(urls) => urls,
+        Err(error) => {
+            return LoadedSource::failed(Diagnostic::new(
+                Code::SourceLoadFailed,
+                location,
+                format!("source `{name}`: {}", error.strip_backtrace()),
+            ));
+        }
+    };
     let rows = if format == SourceFormat::Parquet { parquet_rows(&paths) } else { None };
-    let listed = ListedFiles { format, location_text: relative_location(root, &absolute), table_url, single_file, files, rows, declared };
+    let location_text = relative_location(root, &absolute);
+    let listed = ListedFiles { format, location_text, table_url, file_urls, single_file, files, rows, declared };
     listing_source(name, listed, csv, state, location).await
 }

@@ -22,6 +22,7 @@ use std::path::Path;
 use datafusion::execution::session_state::SessionState;
 use viewdag_ir::{Code, CsvOptions, Diagnostic, FieldPath, SourceFormat, SourceSpec, SpecLocation, StorageUrl};
 
+pub(crate) use self::providers::pinned_files_table;
 pub use self::providers::{LoadedSource, delta_volume};
 use crate::storage::StorageSettings;
 pub use crate::storage::location::{directory_url, relative_location};

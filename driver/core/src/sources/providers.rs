@@ -109,8 +109,11 @@ pub(crate) struct ListedFiles {
     pub format: SourceFormat,
     /// The source's location in its identity (relative to the spec's directory, or the URL).
     pub location_text: String,
-    /// What DataFusion lists when it scans: the one file, or the directory (prefix).
+    /// What the schema is inferred from: the one file, or the directory (prefix).
     pub table_url: ListingTableUrl,
+    /// Each file's URL, in `files`' order: what the provider reads (exactly these files,
+    /// never one added between loading and executing).
+    pub file_urls: Vec<ListingTableUrl>,
     /// Whether the source's path names one file (read whatever its name ends with) rather
     /// than a directory (only files with the format's extension are data).
     pub single_file: bool,
@@ -139,17 +142,13 @@ pub(crate) async fn listing_source(
     state: &SessionState,
     location: SpecLocation,
 ) -> LoadedSource {
-    let ListedFiles { format, location_text, table_url, single_file, files, rows, declared } = listed;
+    let ListedFiles { format, location_text, table_url, file_urls, single_file, files, rows, declared } = listed;
     // A path naming one file is read in the declared format whatever its name ends with; in
     // a directory, only files with the format's extension are data.
     let listed_extension = if single_file { "" } else { data_extension(format) };
-    let options = match format {
-        SourceFormat::Parquet => ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(listed_extension),
-        _ => ListingOptions::new(Arc::new(csv_format(csv))).with_file_extension(listed_extension),
-    };
     let schema = match (format, declared) {
         (SourceFormat::Csv, Some(declared)) => declared,
-        _ => match options.infer_schema(state, &table_url).await {
+        _ => match listing_options(format, csv, listed_extension).infer_schema(state, &table_url).await {
             Ok(schema) => schema,
             Err(error) => {
                 return LoadedSource::failed(Diagnostic::new(
@@ -160,8 +159,9 @@ pub(crate) async fn listing_source(
             }
         },
     };
-    let config = ListingTableConfig::new(table_url).with_listing_options(options).with_schema(Arc::clone(&schema));
-    let table = match ListingTable::try_new(config) {
+    // The provider reads exactly the files listed now (the identity's), never a file added
+    // to the directory between loading and executing.
+    let table = match pinned_table(format, csv, file_urls, &schema) {
         Ok(table) => table,
         Err(error) => {
             return LoadedSource::failed(Diagnostic::new(
@@ -175,6 +175,48 @@ pub(crate) async fn listing_source(
     let options = if format == SourceFormat::Csv { csv.canonical() } else { String::new() };
     let identity = ProviderIdentity::Files { format, location: location_text, files, options };
     LoadedSource { resolution: SourceResolution::Resolved { identity, schema }, provider: Some(Arc::new(table)), volume: Some(volume) }
+}
+
+/// How files of `format` are read; `extension` filters a directory's files (empty: all).
+fn listing_options(format: SourceFormat, csv: &CsvOptions, extension: &str) -> ListingOptions {
+    match format {
+        SourceFormat::Parquet => ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(extension),
+        _ => ListingOptions::new(Arc::new(csv_format(csv))).with_file_extension(extension),
+    }
+}
+
+/// A table reading exactly the files at `urls` as `format` with `schema` (an object store's
+/// files need their store registered in the runtime that scans it).
+fn pinned_table(
+    format: SourceFormat,
+    csv: &CsvOptions,
+    urls: Vec<ListingTableUrl>,
+    schema: &SchemaRef,
+) -> datafusion::error::Result<ListingTable> {
+    let config = ListingTableConfig::new_with_multi_paths(urls)
+        .with_listing_options(listing_options(format, csv, ""))
+        .with_schema(Arc::clone(schema));
+    ListingTable::try_new(config)
+}
+
+/// A table reading exactly `files` (as a file source's identity lists them: relative to
+/// `root`, or URLs whose stores the scanning runtime has registered) as `format` with
+/// `schema`: (incremental refresh) a source's new files only, or the files an earlier run read.
+pub(crate) fn pinned_files_table(
+    format: SourceFormat,
+    csv: &CsvOptions,
+    root: &std::path::Path,
+    files: &[SourceFile],
+    schema: &SchemaRef,
+) -> datafusion::error::Result<ListingTable> {
+    let urls = files
+        .iter()
+        .map(|file| match viewdag_ir::StorageUrl::looks_like_url(&file.path) {
+            true => ListingTableUrl::parse(&file.path),
+            false => ListingTableUrl::parse(root.join(&file.path).to_string_lossy()),
+        })
+        .collect::<datafusion::error::Result<Vec<_>>>()?;
+    pinned_table(format, csv, urls, schema)
 }
 
 /// The CSV reader `profile.surface.csv` asks for (the validation of the profile guarantees

@@ -203,7 +203,7 @@ pub(crate) async fn load_files(
         .map(|object| SourceFile {
             path: format!("{root}/{}", object.location),
             size: object.size,
-            version: object.e_tag.as_ref().map(|tag| tag.trim_matches('"').to_string()),
+            modified: object.last_modified.timestamp_nanos_opt().unwrap_or(0),
         })
         .collect();
     let listed_url = if single_file { source.url.to_string() } else { format!("{}/", source.url) };
@@ -217,8 +217,18 @@ pub(crate) async fn load_files(
             ));
         }
     };
-    let listed =
-        ListedFiles { format: source.format, location_text: source.url.to_string(), table_url, single_file, files, rows: None, declared };
+    let file_urls = match files.iter().map(|file| ListingTableUrl::parse(&file.path)).collect::<Result<Vec<_>, _>>() {
+        Ok(urls) => urls,
+        Err(error) => {
+            return LoadedSource::failed(Diagnostic::new(
+                Code::SourceLoadFailed,
+                source.location.clone(),
+                format!("source `{}`: {}", source.name, error.strip_backtrace()),
+            ));
+        }
+    };
+    let location_text = source.url.to_string();
+    let listed = ListedFiles { format: source.format, location_text, table_url, file_urls, single_file, files, rows: None, declared };
     listing_source(source.name, listed, csv, state, source.location.clone()).await
 }
 
