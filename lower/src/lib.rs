@@ -57,7 +57,7 @@ pub use project::{
     CheckedProject, ChunkCheck, ViewCheck, ViewCheckStatus, checked_project, chunk_check, chunk_warm, output_view_names, task_views,
     view_check,
 };
-pub use queries::{ViewSignature, inlined_signature, view_plan, view_schema, view_signature};
+pub use queries::{ViewSignature, inlined_signature, is_materialized, stored_view_schema, view_plan, view_schema, view_signature};
 
 /// The lowering database.
 #[salsa::db]

@@ -6,8 +6,10 @@
 //! ## Invariants
 //! - The `SessionState` built here is deterministic: `target_partitions` and `batch_size`
 //!   come from the spec's profile (never from the machine), no query start time is set (so
-//!   `now()` is never folded), identifiers are case-sensitive. `range`/`generate_series` are DataFusion's, counted
-//!   (`generated_series`).
+//!   `now()` is never folded), identifiers are case-sensitive, and `sum`/`avg` over floats
+//!   are exact and rounded once (`deterministic_aggregates`), so their results do not
+//!   depend on the order threads finish in. `range`/`generate_series` are DataFusion's,
+//!   counted (`generated_series`).
 //! - The [`SurfaceManifest`] hash covers every configuration entry and every registered
 //!   function name, so two machines with the same hash plan identically.
 //! - This crate reads no data and no files. Providers are built by the driver and looked
@@ -16,6 +18,8 @@
 
 pub mod blocking;
 pub mod catalog;
+pub mod deterministic_aggregates;
+pub mod exact_sum;
 pub mod generated_series;
 pub mod manifest;
 pub mod materialized;

@@ -9,6 +9,7 @@ use datafusion::prelude::SessionConfig;
 use viewdag_ir::{PlanningSurfaceSpec, SurfaceInput};
 
 use crate::Db;
+use crate::deterministic_aggregates::make_float_aggregates_exact;
 use crate::generated_series::count_generated_rows;
 use crate::manifest::SurfaceManifest;
 
@@ -31,6 +32,7 @@ pub fn build_session_state(spec: &PlanningSurfaceSpec, runtime_env: Arc<RuntimeE
     }
     let mut state = SessionStateBuilder::new().with_config(config).with_runtime_env(runtime_env).with_default_features().build();
     count_generated_rows(&mut state);
+    make_float_aggregates_exact(&mut state);
     state
 }
 

@@ -147,3 +147,30 @@ pub fn delta_version_at(url: &str, environment: &[(String, String)]) -> Option<u
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a runtime");
     runtime.block_on(async { deltalake::open_table_with_storage_options(url, storage_options(environment)).await.ok()?.version() })
 }
+
+/// A Parquet file of columns `id` (int64) and `small`/`medium`/`big`/`huge` (uint8 … uint64),
+/// each unsigned column holding its type's largest value in row 1 (`huge` holds `huge`).
+pub fn write_unsigned_parquet(path: &Path, huge: u64) {
+    use std::sync::Arc;
+
+    use datafusion::arrow::array::{Int64Array, UInt8Array, UInt16Array, UInt32Array, UInt64Array};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    let batch = RecordBatch::try_new(
+        Arc::new(Schema::new(vec![
+            Field::new("id", DataType::Int64, false),
+            Field::new("small", DataType::UInt8, true),
+            Field::new("medium", DataType::UInt16, true),
+            Field::new("big", DataType::UInt32, true),
+            Field::new("huge", DataType::UInt64, true),
+        ])),
+        vec![
+            Arc::new(Int64Array::from(vec![1, 2])),
+            Arc::new(UInt8Array::from(vec![u8::MAX, 3])),
+            Arc::new(UInt16Array::from(vec![u16::MAX, 4])),
+            Arc::new(UInt32Array::from(vec![u32::MAX, 5])),
+            Arc::new(UInt64Array::from(vec![huge, 6])),
+        ],
+    )
+    .expect("a batch");
+    write_parquet_file(path, &batch);
+}

@@ -96,6 +96,9 @@ struct ExpectationNode {
     min: Option<u64>,
     #[prost(uint64, optional, tag = "11")]
     max: Option<u64>,
+    /// A relationship's comparison type, in Arrow's text form (`Int64`, `Float64`, …).
+    #[prost(string, tag = "12")]
+    compare_as: String,
 }
 
 impl PhysicalExtensionCodec for ViewdagPhysicalCodec {
@@ -184,8 +187,9 @@ fn expectation_node(
             node.kind = "row".to_string();
             node.passes = Some(encode(passes)?);
         }
-        Check::Relationship { column, to, to_column, values } => {
+        Check::Relationship { column, to, to_column, values, compare_as } => {
             node.kind = "relationship".to_string();
+            node.compare_as = compare_as.to_string();
             node.columns = vec![index(*column)];
             node.to = to.clone();
             node.to_column = to_column.clone();
@@ -225,6 +229,7 @@ fn expectation_of(
             to: node.to.clone(),
             to_column: node.to_column.clone(),
             values: Arc::new(node.values.iter().cloned().collect::<HashSet<String>>()),
+            compare_as: node.compare_as.parse().map_err(|_| invalid(&format!("comparison type `{}`", node.compare_as)))?,
         },
         "unique" => Check::Unique { columns: node.columns.iter().map(column).collect::<Result<_>>()? },
         "row_count" => Check::RowCount { min: node.min, max: node.max },

@@ -14,8 +14,9 @@
 //! executor would write everything).
 //!
 //! ## Invariants
-//! - Every batch is cast to the layout's schema (Delta's types, table order) before it is
-//!   written; a batch that cannot be is an error, never a file of another schema.
+//! - Every batch is cast to the layout's schema (Delta's stored types, table order) before it
+//!   is written, checked: a batch that cannot be (a value that does not fit, `V0510`) is an
+//!   error, never a file of another schema or a value turned NULL.
 //! - A partition's add actions are output only after all of its files closed; on an error
 //!   (or when the stream is dropped) its unfinished uploads are aborted, and files it already
 //!   finished stay unreferenced (no add action reaches the driver).
@@ -26,7 +27,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray, UInt64Array};
-use datafusion::arrow::compute::cast;
+use datafusion::arrow::compute::{CastOptions, cast_with_options};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::datasource::object_store::ObjectStoreUrl;
@@ -221,7 +222,22 @@ fn cast_to_layout(batch: &RecordBatch, schema: &SchemaRef) -> Result<RecordBatch
             if have.name() != want.name() {
                 return Err(DataFusionError::Execution(format!("the rows' column `{}` is the table's `{}`", have.name(), want.name())));
             }
-            if column.data_type() == want.data_type() { Ok(Arc::clone(column)) } else { Ok(cast(column, want.data_type())?) }
+            if column.data_type() == want.data_type() {
+                Ok(Arc::clone(column))
+            } else {
+                // Checked: a value that does not fit (a `uint64` above 2⁶³−1) fails the write,
+                // never becomes a NULL.
+                Ok(cast_with_options(column, want.data_type(), &CastOptions { safe: false, ..CastOptions::default() }).map_err(
+                    |error| {
+                        DataFusionError::Execution(format!(
+                            "error[{}]: column `{}` holds a value its Delta table cannot store as `{}`: {error}",
+                            viewdag_ir::Code::ValueNotStorable.id(),
+                            want.name(),
+                            want.data_type()
+                        ))
+                    },
+                )?)
+            }
         })
         .collect::<Result<Vec<_>>>()?;
     Ok(RecordBatch::try_new(Arc::clone(schema), columns)?)

@@ -17,6 +17,8 @@
 //!   `V0801 engine-unsupported-table` before anything is submitted.
 //! - Uncorrelated scalar subqueries that yield at most one row become joins
 //!   (`scalar_subqueries`), since Ballista's executors cannot decode `ScalarSubqueryExec`.
+//! - `sum`/`avg` are DataFusion's own (not the exact float wrappers of the planning
+//!   session): the cluster's nodes decode functions by name from DataFusion's registry.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -33,10 +35,11 @@ use datafusion::physical_plan::ExecutionPlan;
 use viewdag_driver::execute::TaskError;
 use viewdag_driver::sources::directory_url;
 use viewdag_driver::{TaskPlan, TaskPlanning};
-use viewdag_ir::{Code, Diagnostic, ProviderIdentity, SpecLocation};
+use viewdag_ir::{Code, Diagnostic, ProviderIdentity, SpecLocation, StorageUrl};
 use viewdag_optimize::pipeline::optimize_physical_plan;
 use viewdag_optimize::pipeline::outcome::PhaseReporting;
 use viewdag_optimize::pipeline::physical_phase::initial_physical_plan;
+use viewdag_surface::deterministic_aggregates::with_datafusion_float_aggregates;
 
 use crate::ballista_job::{BallistaJobExec, ClusterJob};
 use crate::cluster_files::ClusterDataFiles;
@@ -74,6 +77,10 @@ pub(crate) fn distributed_task_plan(
         }
     };
     let rewritten = scalar_subqueries_as_joins(rewritten);
+    // The cluster's nodes resolve `sum`/`avg` by name in DataFusion's own registry: their
+    // partial states must be DataFusion's (floats are summed in arrival order there).
+    let rewritten = with_datafusion_float_aggregates(rewritten)
+        .map_err(|error| failed(format!("planning `{view_name}` for the cluster failed: {}", error.strip_backtrace())))?;
     let pipeline = planning.pipeline()?;
     let session = cluster_session(planning.planning_session(), settings).map_err(|error| failed(cluster_setting_refused(&error)))?;
     let bare = cluster_session(planning.bare_physical_session(), settings).map_err(|error| failed(cluster_setting_refused(&error)))?;
@@ -131,6 +138,9 @@ fn pinned_file_scan(
     version: i64,
     provider: &Arc<dyn TableProvider>,
 ) -> Result<DeltaFileScan, String> {
+    if StorageUrl::looks_like_url(location) {
+        return Err("it is in an object store, which the cluster's executors cannot read yet; run it with `--engine local`".to_string());
+    }
     let url = directory_url(&planning.spec_root().join(location))?;
     let version = u64::try_from(version).map_err(|_| format!("version {version} is negative"))?;
     let table = planning

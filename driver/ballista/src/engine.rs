@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use viewdag_driver::execute::TaskError;
 use viewdag_driver::{EngineFactory, EngineUnavailable, LocalEngine, TaskEngine, TaskPlan, TaskPlanning};
+use viewdag_ir::number_bounds::TASK_TIMEOUT_SECONDS;
 use viewdag_ir::{Diagnostic, EngineKind, EngineProfile};
 
 use crate::distributed_plan;
@@ -84,8 +85,8 @@ fn ballista_from_profile(profile: &EngineProfile) -> Result<BallistaEngine, Engi
         .as_deref()
         .ok_or_else(|| EngineUnavailable("`profile.engine` is `ballista` but names no `scheduler: df://HOST:PORT`".to_string()))?;
     let timeout = match profile.task_timeout {
-        Some(0) => return Err(EngineUnavailable("`profile.engine.task_timeout` must be at least 1 second".to_string())),
-        Some(seconds) => Duration::from_secs(seconds),
+        // Out of range is `V0008` when the spec is read; never a clock overflow here.
+        Some(seconds) => Duration::from_secs(TASK_TIMEOUT_SECONDS.check(seconds).map_err(|error| EngineUnavailable(error.to_string()))?),
         None => DEFAULT_TASK_TIMEOUT,
     };
     let scheduler = SchedulerAddress::parse(address).map_err(|error| EngineUnavailable(error.to_string()))?;
@@ -104,6 +105,7 @@ mod tests {
         assert_eq!(ballista_from_profile(&profile(None)).map(timeout), Ok(DEFAULT_TASK_TIMEOUT));
         assert_eq!(ballista_from_profile(&profile(Some(7))).map(timeout), Ok(Duration::from_secs(7)));
         assert!(ballista_from_profile(&profile(Some(0))).is_err(), "a zero timeout is refused");
+        assert!(ballista_from_profile(&profile(Some(u64::MAX))).is_err(), "an overflowing timeout is refused");
         let engine = ballista_from_profile(&profile(Some(7))).unwrap().with_task_timeout(Duration::from_secs(3));
         assert_eq!(timeout(engine), Duration::from_secs(3), "the command line wins");
     }

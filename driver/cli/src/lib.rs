@@ -16,6 +16,7 @@
 mod commands;
 mod docs_site;
 mod error;
+mod number_flags;
 mod output;
 mod pass_report;
 mod selection;

@@ -26,9 +26,11 @@ pub struct DocsData {
     pub schema_version: u32,
     /// The spec's file name.
     pub spec: Option<String>,
+    /// The sources, in DAG order.
     pub sources: Vec<DocsSource>,
     /// Views in declaration order.
     pub views: Vec<DocsView>,
+    /// The outputs, in declaration order.
     pub outputs: Vec<DocsOutput>,
     /// Whether a last run's report was found (and read).
     pub last_run: bool,
@@ -37,23 +39,30 @@ pub struct DocsData {
 /// A source.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct DocsSource {
+    /// Its name.
     pub name: String,
 }
 
 /// A view: its definition, schema, plan bundle, tasks and expectations.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct DocsView {
+    /// Its name.
     pub name: String,
     /// `compiled`, `valid`, `failed` or `blocked`.
     pub status: &'static str,
+    /// Whether it is `materialize: table`.
     pub materialized: bool,
+    /// Its tags.
     pub tags: Vec<String>,
     /// The view's definition as written (the spec's raw form).
     pub definition: Option<Value>,
     /// The relations it reads.
     pub reads: Vec<String>,
+    /// Its output columns (empty when it does not validate).
     pub schema: Vec<DocsColumn>,
+    /// Its declared expectations.
     pub expectations: Vec<DocsExpectation>,
+    /// The tasks that execute it.
     pub tasks: Vec<DocsTask>,
     /// Its plan bundle (`plan-bundle.v1.schema.json`), when it compiled.
     pub bundle: Option<Value>,
@@ -62,25 +71,32 @@ pub struct DocsView {
 /// A column of a view's schema.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct DocsColumn {
+    /// Its name.
     pub name: String,
     /// Its Arrow type, as DataFusion prints it.
     #[serde(rename = "type")]
     pub data_type: String,
+    /// Whether it may hold nulls.
     pub nullable: bool,
 }
 
 /// A declared expectation.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct DocsExpectation {
+    /// Its name.
     pub name: String,
+    /// What a failing row does.
     pub on_fail: viewdag_ir::OnFail,
 }
 
 /// A task that executes the view: its wave, its cost estimate and its last run.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct DocsTask {
+    /// `view:NAME` or `output:NAME`.
     pub id: String,
+    /// Its wave in the schedule (tasks of a wave may run at once).
     pub wave: usize,
+    /// Its cost estimate, when its view validates.
     pub cost: Option<DocsCost>,
     /// The task's entry in the last run's report.
     pub last_run: Option<TaskDocument>,
@@ -89,20 +105,30 @@ pub struct DocsTask {
 /// A task's cost estimate (see the schedule crate's cost model).
 #[derive(Debug, Clone, Copy, Serialize, JsonSchema)]
 pub struct DocsCost {
+    /// Bytes it reads.
     pub input_bytes: u64,
-    pub input_rows: u64,
+    /// Rows it reads, when known.
+    pub input_rows: Option<u64>,
+    /// Bytes it writes (an upper bound).
     pub output_bytes: u64,
-    pub output_rows: u64,
+    /// Rows it writes, when known (an upper bound).
+    pub output_rows: Option<u64>,
+    /// Bytes read plus bytes written.
     pub work: u64,
+    /// Its work plus the longest chain of work among its readers.
     pub critical_path: u64,
 }
 
 /// An output.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct DocsOutput {
+    /// Its name.
     pub name: String,
+    /// The view it writes.
     pub view: String,
+    /// Its table's location as written in the spec.
     pub path: String,
+    /// How it writes.
     pub mode: viewdag_ir::WriteMode,
     /// Its own expectations' names.
     pub expect: Option<Vec<String>>,

@@ -20,7 +20,7 @@ use viewdag_artifact::PlanBundle;
 use viewdag_artifact::serialize::decode_base64;
 use viewdag_artifact::serialize::proto::decode_plan;
 use viewdag_ir::{ProviderIdentity, SurfaceInput};
-use viewdag_lower::{view_plan, view_schema};
+use viewdag_lower::{stored_view_schema, view_plan};
 use viewdag_optimize::digests::p0_digest;
 use viewdag_optimize::pipeline::physical_phase::state_without_physical_rules;
 use viewdag_optimize::{PlanningContext, physical_view, plan_view, resolved_optimizer_pipeline};
@@ -198,7 +198,7 @@ impl Compiler {
             let provider: Arc<dyn TableProvider> = match identity {
                 ProviderIdentity::Materialized { view: materialized } => {
                     let input = self.view_input(materialized).ok_or_else(|| format!("view `{materialized}` is gone"))?;
-                    let schema = Arc::clone(view_schema(db, input).as_ref().map_err(|failure| format!("{failure:?}"))?.inner());
+                    let schema = Arc::clone(stored_view_schema(db, input).as_ref().map_err(|failure| format!("{failure:?}"))?.inner());
                     Arc::new(MaterializedViewTable { view: materialized.clone(), schema })
                 }
                 identity => {

@@ -1,6 +1,7 @@
 //! The run report as text lines and as a typed JSON document (`run --format json`, and
 //! `.viewdag/last-run.json` that the docs site reads): per task its outcome, rows, version,
-//! merge counts and, per expectation, rows checked, failed and dropped. Its JSON Schema is
+//! merge counts, how its table was refreshed (incremental from which appended files, or full
+//! and why) and, per expectation, rows checked, failed and dropped. Its JSON Schema is
 //! committed under `docs/schemas/` ([`run_report_json_schema`]; a test regenerates it).
 //!
 //! ## Invariants
@@ -13,6 +14,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::expect::ExpectationResult;
+use crate::refresh::RefreshSummary;
 use crate::run::{RunReport, TaskOutcome, TaskReport};
 
 /// The version of [`RunReportDocument`]'s shape.
@@ -46,6 +48,8 @@ pub struct TaskDocument {
     pub outcome: OutcomeDocument,
     /// For a `merge` output that merged: rows inserted, updated and deleted.
     pub merged: Option<MergedDocument>,
+    /// How its table was refreshed, when it was written.
+    pub refresh: Option<RefreshDocument>,
     /// What each of its expectations found.
     pub expectations: Vec<ExpectationResult>,
 }
@@ -55,34 +59,64 @@ pub struct TaskDocument {
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum OutcomeDocument {
     /// Its table was written: this many rows, as this table version.
-    Written { rows: usize, version: i64 },
+    Written {
+        /// Rows written.
+        rows: usize,
+        /// The table version committed.
+        version: i64,
+    },
     /// Its table was already up to date at this version.
-    UpToDate { version: i64 },
+    UpToDate {
+        /// The table's version.
+        version: i64,
+    },
     /// It failed: the error's stable code when it has one, and its message.
     Failed {
+        /// The stable code (`V0902`, …).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         code: Option<String>,
+        /// The error's message.
         message: String,
     },
     /// It did not run, and why.
-    Skipped { reason: String },
+    Skipped {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// How a task's table was refreshed: the path taken and the line `run` printed for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct RefreshDocument {
+    /// Incremental (from which appended relations, applied how) or full (and why).
+    pub path: RefreshSummary,
+    /// `incremental (+N rows from K new files of SOURCE)` or `full (reason)`.
+    pub line: String,
 }
 
 /// What a merge did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct MergedDocument {
+    /// Rows inserted.
     pub inserted: usize,
+    /// Rows updated.
     pub updated: usize,
+    /// Rows deleted.
     pub deleted: usize,
 }
 
 /// Why a saved run report could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum RunReportReadError {
+    /// Not JSON of the document's schema.
     #[error("the run report is not valid JSON of its schema: {0}")]
     Invalid(#[from] serde_json::Error),
+    /// Written by a newer viewdag.
     #[error("the run report has schema_version {found}; this viewdag reads up to {RUN_REPORT_SCHEMA_VERSION}")]
-    Newer { found: u32 },
+    Newer {
+        /// Its schema version.
+        found: u32,
+    },
 }
 
 impl RunReportDocument {
@@ -137,6 +171,7 @@ impl TaskDocument {
                 updated: merged.updated,
                 deleted: merged.deleted,
             }),
+            refresh: report.refresh.as_ref().map(|refresh| RefreshDocument { path: refresh.clone(), line: refresh.to_string() }),
             expectations: report.expectations.clone(),
         }
     }

@@ -19,6 +19,12 @@
 //! readable — run numbers and the resume promise carry over — but their fingerprints match no
 //! typed one, so their overwrite tasks run once more (an append is never up to date anyway).
 //!
+//! Each record also holds what the write *read* (every source's identity, every upstream
+//! table's version) and the task's shape: a task is up to date only while everything it
+//! reads is still what its record says (an upstream table rewritten by another run, even one
+//! that ran only that table with `--select`, makes it out of date), and an incremental
+//! refresh derives the change since from those reads (see `crate::refresh`).
+//!
 //! ## Invariants
 //! - Only overwrite tasks are ever up to date: an append adds rows on every run.
 //! - A missing or unreadable state file means nothing is up to date (everything runs); the
@@ -58,11 +64,17 @@ pub struct RunState {
     pub complete: bool,
     /// Task id → what it last wrote.
     pub tasks: BTreeMap<TaskId, RecordedTask>,
+    /// Task id → what a task executing in the current run will have written when its
+    /// commit lands (`version`: the table's version before it, -1 for none). Saved before the
+    /// task executes, so a run killed between a commit and the state's save is resumed with
+    /// the record of what that commit read.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub pending: BTreeMap<TaskId, RecordedTask>,
 }
 
 impl Default for RunState {
     fn default() -> Self {
-        RunState { format: RUN_STATE_FORMAT, run: 0, complete: true, tasks: BTreeMap::new() }
+        RunState { format: RUN_STATE_FORMAT, run: 0, complete: true, tasks: BTreeMap::new(), pending: BTreeMap::new() }
     }
 }
 
@@ -83,6 +95,15 @@ pub struct RecordedTask {
     pub fingerprint: String,
     /// The Delta version that write committed.
     pub version: i64,
+    /// The task's shape when it wrote (its fingerprint without the data versions it read):
+    /// an incremental refresh needs it unchanged. Empty in states written before it existed.
+    #[serde(default)]
+    pub shape: String,
+    /// Every relation the write read (sources, materialized views' tables), at the
+    /// identity it read: the task is up to date only while each is still what it reads, and
+    /// an incremental refresh derives what changed since.
+    #[serde(default)]
+    pub reads: BTreeMap<String, viewdag_ir::ProviderIdentity>,
 }
 
 /// What produces a task's table, as recorded: the task digest (the view's Merkle definition
@@ -146,12 +167,24 @@ impl RunState {
         (self.run, resuming)
     }
 
-    /// The recorded version when `task` last wrote `target` with `fingerprint`.
-    pub fn recorded_version(&self, task: &TaskId, target: &str, fingerprint: &str) -> Option<i64> {
+    /// The recorded version when `task` last wrote `target` with `fingerprint`, reading
+    /// exactly `reads`.
+    pub fn recorded_version(
+        &self,
+        task: &TaskId,
+        target: &str,
+        fingerprint: &str,
+        reads: &BTreeMap<String, viewdag_ir::ProviderIdentity>,
+    ) -> Option<i64> {
         self.tasks
             .get(task)
-            .filter(|recorded| recorded.target == target && recorded.fingerprint == fingerprint)
+            .filter(|recorded| recorded.target == target && recorded.fingerprint == fingerprint && &recorded.reads == reads)
             .map(|recorded| recorded.version)
+    }
+
+    /// What `task` last wrote into `target`.
+    pub fn recorded(&self, task: &TaskId, target: &str) -> Option<&RecordedTask> {
+        self.tasks.get(task).filter(|recorded| recorded.target == target)
     }
 }
 
@@ -168,9 +201,9 @@ mod tests {
         assert_eq!((state.format, state.run, state.complete), (1, 7, false));
         let write = TableWrite::materialized();
         let typed = TaskFingerprint { task_digest: "abc", write: &write, output_expectations: None }.canonical_text();
-        assert_eq!(state.recorded_version(&TaskId::View("a".into()), ".viewdag/tables/a", "abc Overwrite []"), Some(3));
+        assert_eq!(state.recorded_version(&TaskId::View("a".into()), ".viewdag/tables/a", "abc Overwrite []", &BTreeMap::new()), Some(3));
         assert_eq!(
-            state.recorded_version(&TaskId::View("a".into()), ".viewdag/tables/a", &typed),
+            state.recorded_version(&TaskId::View("a".into()), ".viewdag/tables/a", &typed, &BTreeMap::new()),
             None,
             "the old fingerprint is not the typed one"
         );

@@ -286,3 +286,61 @@ fn the_run_summary_counts_failed_tasks_as_errors() {
     assert_eq!(viewdag_driver::render::summary_with_failed_tasks(&[], 2), "2 errors, 0 warnings");
     assert_eq!(viewdag_driver::render::summary_with_failed_tasks(&[], 0), "0 errors, 0 warnings");
 }
+
+/// Runs the real `viewdag` binary; returns its exit code and its stderr.
+fn viewdag(project: &TempProject, arguments: &[&str]) -> (i32, String) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_viewdag-cli"))
+        .args(arguments)
+        .current_dir(project.path())
+        .output()
+        .expect("viewdag starts");
+    (output.status.code().expect("exited, not killed"), String::from_utf8_lossy(&output.stderr).into_owned())
+}
+
+/// Item 12 of issue 21: `target_partitions: 18446744073709551615` crashed the process
+/// (exit 101), `batch_size` likewise; now every number of the profile is bounded (`V0008`),
+/// the run writes nothing and exits 1.
+#[test]
+fn absurd_profile_numbers_are_diagnostics_and_the_run_writes_nothing() {
+    let project = TempProject::with_shop_data();
+    for (setting, value) in [
+        ("target_partitions", "18446744073709551615"),
+        ("target_partitions", "100000"),
+        ("batch_size", "18446744073709551615"),
+        ("batch_size", "0"),
+    ] {
+        let text = format!(
+            "version: 1\nsources:\n  orders: {{ format: delta, path: data/orders }}\nviews:\n  paid: {{ filter: {{ input: orders, predicate: \"status = 'paid'\" }} }}\n\
+             outputs:\n  paid: {{ view: paid, path: out/paid }}\nprofile:\n  {setting}: {value}\n"
+        );
+        project.write_spec("spec.yaml", &text);
+        let (code, stderr) = viewdag(&project, &["check", "spec.yaml"]);
+        assert_eq!(code, 1, "{setting}: {value}: {stderr}");
+        assert!(stderr.contains("V0008") && stderr.contains(&format!("profile.{setting}")), "{stderr}");
+        let (code, stderr) = viewdag(&project, &["run", "spec.yaml"]);
+        assert_eq!(code, 1, "{setting}: {value}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert!(!project.path().join("out/paid").exists(), "{setting}: {value}: nothing is written");
+    }
+}
+
+/// Item 12 of issue 21, the command line's half: `--task-timeout 18446744073709551615`
+/// failed every task with an overflow; numbers on the command line are bounded like the
+/// profile's (`V0008`, a usage error: exit 2, nothing written).
+#[test]
+fn absurd_command_line_numbers_are_usage_errors() {
+    let project = TempProject::with_shop_data();
+    project.write_spec("spec.yaml", &crate::support::shop_spec());
+    for arguments in [
+        &["run", "spec.yaml", "--scheduler", "df://127.0.0.1:1", "--task-timeout", "18446744073709551615"][..],
+        &["run", "spec.yaml", "--jobs", "0"],
+        &["run", "spec.yaml", "--jobs", "100000000"],
+        &["schedule", "spec.yaml", "--jobs", "0"],
+        &["cluster", "--executors", "100000"],
+    ] {
+        let (code, stderr) = viewdag(&project, arguments);
+        assert_eq!(code, 2, "{arguments:?}: {stderr}");
+        assert!(stderr.contains("V0008"), "{arguments:?}: {stderr}");
+        assert!(!project.path().join("out").exists() && !project.path().join(".viewdag/tables").exists(), "{arguments:?} wrote nothing");
+    }
+}

@@ -594,6 +594,33 @@ fn a_cluster_without_viewdag_codec_streams_rows_to_the_driver() {
     }
 }
 
+/// Issue 21, item 6, on the cluster: the executors write unsigned columns as the types
+/// Delta stores (widened, as a local run does), and a `uint64` above the signed range fails
+/// the task instead of turning into a NULL.
+#[test]
+fn executors_write_unsigned_columns_widened_and_refuse_values_that_do_not_fit() {
+    let cluster = start_cluster(2);
+    let spec = "version: 1\nsources:\n  unsigned: { format: parquet, path: data/unsigned.parquet }\nviews:\n  copied:\n    filter: { input: unsigned, predicate: \"id > 0\" }\noutputs:\n  copied: { view: copied, path: out/copied }\n";
+    let (local, remote) = (TempProject::empty(), TempProject::empty());
+    for project in [&local, &remote] {
+        viewdag_tests::data::write_unsigned_parquet(&project.path().join("data/unsigned.parquet"), i64::MAX as u64);
+    }
+    let local_report = run_on(&local.write_spec("spec.yaml", spec), LocalEngine);
+    let remote_report = run_on(&remote.write_spec("spec.yaml", spec), cluster.engine());
+    assert_same_tables(local.path(), &local_report, remote.path(), &remote_report);
+    assert!(written_by_executors(&remote_report, "output:copied"), "{:?}", writers(&remote_report));
+    assert_eq!(
+        read_delta_rows(&remote.path().join("out/copied")),
+        [format!("1|255|65535|4294967295|{}", i64::MAX), "2|3|4|5|6".to_string()]
+    );
+
+    let overflowing = TempProject::empty();
+    viewdag_tests::data::write_unsigned_parquet(&overflowing.path().join("data/unsigned.parquet"), u64::MAX);
+    let report = run_on(&overflowing.write_spec("spec.yaml", spec), cluster.engine());
+    assert!(matches!(report.tasks[0].outcome, TaskOutcome::Failed { .. }), "{:?}", report.tasks);
+    assert!(!overflowing.path().join("out/copied/_delta_log").exists(), "nothing committed");
+}
+
 /// `viewdag cluster --work-dir DIR --task-slots 1`: the executors' shuffle files go into a
 /// directory of the cluster's own under DIR, which is gone once the cluster stopped.
 #[test]

@@ -1,12 +1,33 @@
 //! The types of the Delta tables viewdag writes (`viewdag_ir::delta_types`), on real tables
-//! read back by a fresh deltalake reader: columns Delta stores as another Arrow type append
-//! again and again; a type Delta cannot store and names that differ only in case are
-//! `check` errors, and their tasks write nothing.
+//! read back by a fresh deltalake reader and by viewdag itself: unsigned integers are
+//! widened (a `uint64` above the signed range fails its task, nothing committed), columns
+//! Delta stores as another Arrow type append again and again, a type Delta cannot store
+//! and names that differ only in case are `check` errors, and their tasks write nothing.
 
 use viewdag_driver::{CompileRequest, Compiler, RunReport, TaskOutcome};
-use viewdag_tests::data::read_delta_rows;
+use viewdag_ir::Code;
+use viewdag_tests::data::{read_delta_rows, write_unsigned_parquet};
 
 use crate::support::{TempProject, codes};
+
+/// A Parquet file of unsigned columns, each holding its type's largest value in row 1.
+fn write_unsigned_source(project: &TempProject, huge: u64) {
+    write_unsigned_parquet(&project.path().join("data/unsigned.parquet"), huge);
+}
+
+const UNSIGNED_SPEC: &str = "version: 1
+sources:
+  unsigned: { format: parquet, path: data/unsigned.parquet }
+views:
+  copied:
+    filter: { input: unsigned, predicate: \"id > 0\" }
+    materialize: table
+  doubled:
+    project: { input: copied, columns: { id: id, big_plus_one: \"big + 1\" } }
+outputs:
+  copied: { view: copied, path: out/copied, contract: { columns: { big: int64, huge: uint64 } } }
+  doubled: { view: doubled, path: out/doubled }
+";
 
 fn run(project: &TempProject, text: &str) -> RunReport {
     let spec = project.write_spec("spec.yaml", text);
@@ -15,6 +36,39 @@ fn run(project: &TempProject, text: &str) -> RunReport {
 
 fn outcome<'a>(report: &'a RunReport, id: &str) -> &'a TaskOutcome {
     &report.tasks.iter().find(|task| task.id == id).unwrap_or_else(|| panic!("no task {id}: {:?}", report.tasks)).outcome
+}
+
+#[test]
+fn unsigned_columns_are_written_widened_and_every_reader_reads_them() {
+    let project = TempProject::empty();
+    write_unsigned_source(&project, i64::MAX as u64);
+    let report = run(&project, UNSIGNED_SPEC);
+    assert!(report.succeeded(), "{:?}\n{:?}", report.compile.diagnostics, report.tasks);
+    // A fresh deltalake reader reads every value back exactly (before: "Can't cast value 255
+    // to type Int8", the log declaring `byte` for a `uint8` column).
+    let expected = vec![format!("1|255|65535|4294967295|{}", i64::MAX), "2|3|4|5|6".to_string()];
+    assert_eq!(read_delta_rows(&project.path().join("out/copied")), expected);
+    assert_eq!(read_delta_rows(&project.path().join(".viewdag/tables/copied")), expected);
+    // The materialized view's reader computed over the widened column: no wrap-around.
+    assert_eq!(read_delta_rows(&project.path().join("out/doubled")), vec!["1|4294967296", "2|6"]);
+    // viewdag reads its own table as a Delta source.
+    let reread = "version: 1\nsources:\n  copied: { format: delta, path: out/copied }\nviews:\n  again:\n    filter: { input: copied, predicate: \"big > 4000000000\" }\noutputs:\n  again: { view: again, path: out/again }\n";
+    let spec = project.write_spec("reread.yaml", reread);
+    let report = Compiler::new().unwrap().run(&CompileRequest::new(&spec), &mut |_| {}).unwrap();
+    assert!(report.succeeded(), "{:?}\n{:?}", report.compile.diagnostics, report.tasks);
+    assert_eq!(read_delta_rows(&project.path().join("out/again")), vec![expected[0].clone()]);
+}
+
+#[test]
+fn a_uint64_above_the_signed_range_fails_its_task_and_commits_nothing() {
+    let project = TempProject::empty();
+    write_unsigned_source(&project, u64::MAX);
+    let report = run(&project, UNSIGNED_SPEC);
+    let TaskOutcome::Failed { error } = outcome(&report, "view:copied") else { panic!("{:?}", report.tasks) };
+    assert_eq!(error.code(), Some(Code::ValueNotStorable), "{error}");
+    assert!(error.to_string().contains("huge"), "names the column: {error}");
+    assert!(!project.path().join(".viewdag/tables/copied/_delta_log").exists());
+    assert!(!project.path().join("out/copied/_delta_log").exists());
 }
 
 #[test]

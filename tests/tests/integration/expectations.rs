@@ -173,3 +173,78 @@ fn expectations_on_unknown_columns_and_ill_typed_predicates_are_diagnostics() {
     let rendered = viewdag_driver::render::render_human(compiler.spec_source().unwrap(), &response.diagnostics, false);
     assert!(rendered.contains("spec.yaml:"), "{rendered}");
 }
+
+/// Issue 21, item 13: a `drop` expectation removed rows, but the other row expectations
+/// still counted (and could fail the task on) the dropped rows. `drop` expectations are
+/// evaluated first; the others see only the rows kept.
+#[test]
+fn rows_a_drop_expectation_removes_fail_no_other_expectation() {
+    let project = TempProject::with_shop_data();
+    let total = orders_rows(&project) as u64;
+    let negative = negative_orders(&project);
+    let view_expect =
+        r#"{ positive: { predicate: "amount >= 0", on_fail: fail }, valid_amount: { predicate: "amount >= 0", on_fail: drop } }"#;
+    let report = run(&project, &spec(view_expect, "{ row_count: { max: 1000000 } }"));
+    assert!(report.succeeded(), "{:?}", report.tasks);
+    let dropped = result(&report, "valid_amount");
+    assert_eq!((dropped.rows_checked, dropped.rows_failed, dropped.rows_dropped), (total, negative, negative));
+    let positive = result(&report, "positive");
+    assert_eq!((positive.rows_checked, positive.rows_failed), (total - negative, 0));
+    assert_eq!(result(&report, "row_count").rows_checked, total - negative);
+    assert_eq!(read_delta_rows(&project.path().join("out/orders")).len() as u64, total - negative);
+}
+
+/// Issue 21, item 14: `viewdag test` skipped a task whose table could not be read and
+/// reported "0 failed", exit 0. An unreadable table is a failure.
+#[test]
+fn viewdag_test_fails_on_a_table_it_cannot_read() {
+    let project = TempProject::with_shop_data();
+    assert!(run(&project, &spec("{ not_null: [order_id] }", "{}")).succeeded());
+    let out = project.path().join("out/orders");
+    for file in std::fs::read_dir(&out).unwrap().map(|entry| entry.unwrap().path()) {
+        if file.extension().is_some_and(|extension| extension == "parquet") {
+            std::fs::remove_file(file).unwrap();
+        }
+    }
+    let output =
+        std::process::Command::new(env!("CARGO_BIN_EXE_viewdag-cli")).arg("test").arg(project.path().join("spec.yaml")).output().unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert_eq!(output.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(stdout.contains("FAIL") && stdout.contains("could not be read"), "{stdout}");
+    assert!(stderr.contains("1 failed"), "{stderr}");
+}
+
+/// Issue 21, item 15: `relationships` compared values as text, so an `int64` key never
+/// matched a `float64` one. Values are compared in their common type.
+#[test]
+fn relationships_compare_values_not_their_text() {
+    let project = TempProject::with_shop_data();
+    let text = spec("{}", "{}").replace(
+        "columns: { order_id: order_id, customer_id: customer_id, status: status, amount: amount }",
+        "columns: { order_id: order_id, customer_id: \"CAST(customer_id AS DOUBLE)\", status: status, amount: amount }",
+    );
+    let text =
+        text.replace("expect: {}\noutputs", "expect: { relationships: { customer_id: { to: customers, column: customer_id } } }\noutputs");
+    let report = run(&project, &text);
+    assert!(report.succeeded(), "{:?}\n{:?}", report.compile.diagnostics, report.tasks);
+    let found = result(&report, "relationships(customer_id)");
+    assert_eq!((found.rows_checked, found.rows_failed), (orders_rows(&project) as u64, 0));
+}
+
+/// Issue 21, item 16: expectation mistakes were found only by `run`, with messages that did
+/// not name the expectation. `check` reports them at the expectation; `run` writes nothing
+/// for the task.
+#[test]
+fn expectation_mistakes_are_check_errors_at_the_expectation_and_their_task_does_not_run() {
+    let project = TempProject::with_shop_data();
+    let text = spec(r#"{ accepted_values: { amount: [low, high] } }"#, "{ row_count: { min: 5, max: 1 } }");
+    let path = project.write_spec("spec.yaml", &text);
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_viewdag-cli")).arg("check").arg(&path).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("V0704") && stderr.contains("accepted_values(amount)") && stderr.contains("spec.yaml:8:"), "{stderr}");
+    assert!(stderr.contains("V0705") && stderr.contains("spec.yaml:13:"), "{stderr}");
+    let report = run(&project, &text);
+    assert!(matches!(report.tasks[0].outcome, TaskOutcome::Skipped { .. }), "{:?}", report.tasks);
+    assert!(!project.path().join("out/orders/_delta_log").exists());
+}

@@ -8,6 +8,7 @@ mod bad_input;
 #[cfg(feature = "ballista")]
 mod ballista;
 mod delta_types;
+mod determinism;
 mod diagnostics;
 mod docs_site;
 mod embed;
@@ -24,6 +25,7 @@ mod object_storage;
 mod optimizer;
 mod path_safety;
 mod properties;
+mod refresh;
 mod run_safety;
 mod selection;
 mod soundness;

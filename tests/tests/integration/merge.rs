@@ -175,3 +175,59 @@ fn a_concurrent_commit_during_a_merge_is_reported_as_a_conflict() {
     assert_eq!(table_rows(&project), ["1|other|1"], "the losing merge changed nothing");
     assert_eq!(delta_version(&target), Some(1));
 }
+
+/// Issue 21, item 2: a row whose key is NULL passed the key check (nulls pass `unique`),
+/// never matched (`NULL = NULL` is not true) and was inserted again by every run. Now the
+/// task fails with `V0511`, naming the key, and commits nothing — neither the first merge
+/// (which creates the table) nor a later one.
+#[test]
+fn null_merge_keys_fail_the_task_and_commit_nothing() {
+    let project = TempProject::empty();
+    let merge = "    mode: merge\n    unique_key: [id]\n";
+    let nullable_key = "{ id: \"CASE WHEN id = 2 THEN NULL ELSE id END\", value: value, region: region }";
+    for (run_number, table_exists) in [(0, false), (1, true)] {
+        if table_exists {
+            assert!(run(&project, &spec(merge, COLUMNS), &[(1, "a", 1)]).succeeded());
+        }
+        let report = run(&project, &spec(merge, nullable_key), &[(1, "x", 1), (2, "y", 1), (3, "z", 1)]);
+        let TaskOutcome::Failed { error } = &report.tasks[0].outcome else { panic!("run {run_number}: {:?}", report.tasks) };
+        assert_eq!(error.code(), Some(viewdag_ir::Code::MergeKeyNull), "{error}");
+        assert!(error.to_string().contains("`id`"), "names the key: {error}");
+        if table_exists {
+            assert_eq!(table_rows(&project), ["1|a|1"], "nothing committed");
+            assert_eq!(delta_version(&project.path().join("out/table")), Some(0));
+        } else {
+            assert!(!project.path().join("out/table/_delta_log").exists(), "no table created");
+        }
+    }
+}
+
+/// Issue 21, item 10: a merge output with a column named `a.b` failed every run after the
+/// first (deltalake parsed the name as `relation.column`).
+#[test]
+fn merge_columns_whose_names_hold_a_dot_merge_on_every_run() {
+    let project = TempProject::empty();
+    let merge = "    mode: merge\n    unique_key: [id]\n";
+    let dotted = "{ id: id, \"a.b\": value, region: region }";
+    assert!(run(&project, &spec(merge, dotted), &[(1, "a", 1), (2, "b", 1)]).succeeded());
+    let second = run(&project, &spec(merge, dotted), &[(2, "B", 1), (3, "c", 2)]);
+    assert!(second.succeeded(), "{:?}", second.tasks);
+    assert_eq!(table_rows(&project), ["1|a|1", "2|B|1", "3|c|2"]);
+}
+
+/// Issue 21, item 23: with `when_not_matched_by_source: delete`, a target row whose new row
+/// a `drop` expectation removed is deleted: the table holds exactly the new rows that
+/// passed their expectations (README, "Merge outputs").
+#[test]
+fn a_dropped_row_is_deleted_by_a_merge_that_deletes_what_the_new_rows_lack() {
+    let project = TempProject::empty();
+    let merge = "    mode: merge\n    unique_key: [id]\n    when_not_matched_by_source: delete\n    expect: { valid: { predicate: \"value <> 'bad'\", on_fail: drop } }\n";
+    assert!(run(&project, &spec(merge, COLUMNS), &[(1, "a", 1), (2, "b", 1), (3, "c", 1)]).succeeded());
+    let report = run(&project, &spec(merge, COLUMNS), &[(1, "a", 1), (2, "B", 1), (3, "bad", 1)]);
+    assert!(report.succeeded(), "{:?}", report.tasks);
+    let valid = report.tasks[0].expectations.iter().find(|result| result.name == "valid").expect("the expectation");
+    assert_eq!(valid.rows_dropped, 1);
+    let merged = report.tasks[0].merged.expect("merge counts");
+    assert_eq!((merged.inserted, merged.updated, merged.deleted), (0, 2, 1));
+    assert_eq!(table_rows(&project), ["1|a|1", "2|B|1"]);
+}

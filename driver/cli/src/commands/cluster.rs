@@ -14,7 +14,7 @@ use crate::error::CliError;
 #[derive(Debug, clap::Args)]
 pub struct ClusterArgs {
     /// How many executors to start.
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = 2, value_parser = crate::number_flags::executors)]
     executors: usize,
     /// The scheduler's port (default: a free one).
     #[arg(long)]

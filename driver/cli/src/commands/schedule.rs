@@ -116,7 +116,7 @@ pub fn render_schedule_report(report: &ScheduleReport) -> String {
 pub struct ScheduleArgs {
     spec: PathBuf,
     /// Workers to schedule on (default: the number of CPUs).
-    #[arg(long)]
+    #[arg(long, value_parser = crate::number_flags::jobs)]
     jobs: Option<usize>,
     #[arg(long, value_enum, default_value = "human")]
     format: Format,

@@ -3,8 +3,10 @@
 //! the one commit of their add actions, with the same `txn` and conflict rules as the
 //! streaming writer (`delta_sink`).
 //!
-//! Engine-written files are committed only where the commit is exactly what deltalake's
-//! own writer would make from the same rows: a plain `overwrite` or `append`, into a table
+//! The layout's columns are the rows' stored types (`viewdag_ir::delta_types`), so an
+//! engine's files hold what the driver's writer would (`stored_types`). Engine-written files
+//! are committed only where the commit is exactly what deltalake's own writer would make from
+//! the same rows: a plain `overwrite` or `append`, into a table
 //! that does not exist yet, or whose columns, partitioning and protocol are the rows' as
 //! they are. Anything else — merge, replace_where, schema evolution, a table whose columns
 //! differ, a protocol with features (constraints, generated columns, change data feed,
@@ -33,9 +35,10 @@ use deltalake::table::config::DEFAULT_TARGET_FILE_SIZE;
 use deltalake::table::state::DeltaTableState;
 use deltalake::{DeltaTable, DeltaTableError};
 use viewdag_ir::WriteMode;
+use viewdag_ir::delta_types::delta_stored_schema;
 
 use super::data_files::{DataFileLayout, StatisticsColumns, WrittenDataFiles};
-use super::error::{TaskError, is_commit_conflict};
+use super::error::{TaskError, write_failure};
 use crate::execute::merge::TableWrite;
 
 /// Why a task's rows stream through the driver although its engine could write the files.
@@ -96,7 +99,8 @@ pub fn engine_file_layout(
     rows: &SchemaRef,
     write: &TableWrite,
 ) -> Result<DataFileLayout, StreamedBecause> {
-    let TableWrite { mode, partition_by, unique_key: _, delete_not_matched_by_source: _, replace_where: _, merge_schema } = write;
+    let TableWrite { mode, partition_by, unique_key: _, delete_not_matched_by_source: _, replace_where: _, merge_schema, group_merge: _ } =
+        write;
     match mode {
         WriteMode::Overwrite | WriteMode::Append => {}
         WriteMode::Merge | WriteMode::ReplaceWhere => return Err(StreamedBecause::WriteMode(*mode)),
@@ -104,7 +108,11 @@ pub fn engine_file_layout(
     if *merge_schema {
         return Err(StreamedBecause::SchemaEvolution);
     }
-    let columns = delta_columns(rows).map_err(|error| StreamedBecause::Unreadable(error.to_string()))?;
+    // The files hold the rows as their table stores them (`viewdag_ir::delta_types`:
+    // unsigned integers widened, timestamps in microseconds, …), like the driver's writer's:
+    // the engine casts each batch to the layout, refusing a value that does not fit.
+    let stored = delta_stored_schema(rows).map_err(|(column, why)| StreamedBecause::Unreadable(format!("column `{column}`: {why}")))?;
+    let columns = delta_columns(&Arc::new(stored)).map_err(|error| StreamedBecause::Unreadable(error.to_string()))?;
     let layout = |schema: Schema, statistics: StatisticsColumns, target_file_size: u64| DataFileLayout {
         table_url: table_url.clone(),
         schema: Arc::new(schema),
@@ -204,13 +212,7 @@ pub async fn commit_engine_files(
     commit: CommitProperties,
 ) -> Result<(DeltaTable, usize), TaskError> {
     let location = layout.table_url.to_string();
-    let failed = |error: DeltaTableError| {
-        if is_commit_conflict(&error) {
-            TaskError::CommitConflict { table: location.clone(), cause: error.to_string() }
-        } else {
-            TaskError::Write { table: location.clone(), cause: error.to_string() }
-        }
-    };
+    let failed = |error: DeltaTableError| write_failure(&location, error);
     let mut actions: Vec<Action> = Vec::new();
     let state = match table.version() {
         None => {

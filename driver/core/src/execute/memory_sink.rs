@@ -1,4 +1,5 @@
-//! The memory sink: a task's rows collected as Arrow batches (`lab`, `replay`), and the
+//! The memory sink: a task's rows collected as Arrow batches (`lab`, `replay`), converted to
+//! the types their Delta table would store (`stored_types`) like the Delta sink's, and the
 //! binding of a collected materialization for its readers.
 //!
 //! ## Invariants
@@ -23,10 +24,12 @@ use futures::future::BoxFuture;
 use salsa::Setter;
 use viewdag_ir::{ProviderIdentity, ViewInput};
 
+use super::batch_guard::{GuardFailure, recorded_or};
 use super::error::TaskError;
 use super::panic::panic_message;
 use super::rows::canonical_rows;
 use super::sink::TaskSink;
+use super::stored_types::as_stored;
 use crate::compiler::Compiler;
 
 /// Collects a plan's rows in memory.
@@ -49,9 +52,15 @@ impl TaskSink for MemorySink {
 
     fn consume(self, plan: Arc<dyn ExecutionPlan>, state: Arc<SessionState>) -> BoxFuture<'static, Result<CollectedRows, TaskError>> {
         async move {
+            // The rows as a Delta table would store them: lab's rows are what `run` writes,
+            // and a collected materialization has the types its readers were checked against.
+            let failure = GuardFailure::default();
+            let plan = as_stored(plan, &failure)?;
             let schema = plan.schema();
             let started = Instant::now();
-            let batches = collect(plan, state.task_ctx()).await.map_err(|error| TaskError::Execution(error.strip_backtrace()))?;
+            let batches = collect(plan, state.task_ctx())
+                .await
+                .map_err(|error| recorded_or(&failure, TaskError::Execution(error.strip_backtrace())))?;
             Ok(CollectedRows { schema, batches, elapsed: started.elapsed() })
         }
         .boxed()

@@ -6,8 +6,14 @@
 //!
 //! ## Invariants
 //! - One commit per task, or none: the key's uniqueness in the new rows is checked while
-//!   they stream (an `ExpectationExec` check), and a duplicate fails the stream before
-//!   deltalake commits.
+//!   they stream (an `ExpectationExec` check), and so is its non-nullness
+//!   ([`refuse_null_keys`], `V0511`: a NULL key matches nothing, so every run would insert its
+//!   row again); either fails the stream before deltalake commits.
+//! - Column names are never parsed: `a.b` is one column in the merge's predicate and
+//!   assignments.
+//! - With `when_not_matched_by_source: delete`, the table ends up holding exactly the new
+//!   rows that passed their expectations: a target row whose new row a `drop` expectation
+//!   removed is deleted like any row the new rows no longer have.
 //! - The first merge into a table that does not exist yet creates it with the new rows
 //!   (there is nothing to match).
 //! - Without `schema_mode: merge` a new column is an error of the task, never a silent
@@ -17,15 +23,20 @@
 
 use std::sync::Arc;
 
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::common::Column;
 use datafusion::dataframe::DataFrame;
 use datafusion::execution::session_state::SessionState;
-use datafusion::logical_expr::{Expr, LogicalPlan, col};
+use datafusion::logical_expr::{Expr, LogicalPlan};
+use datafusion::physical_plan::ExecutionPlan;
 use deltalake::DeltaTable;
 use deltalake::kernel::transaction::CommitProperties;
-use viewdag_ir::{NotMatchedBySource, OutputSpec, SchemaEvolution, WriteMode};
+use viewdag_ir::{Code, NotMatchedBySource, OutputSpec, SchemaEvolution, WriteMode};
+use viewdag_optimize::incremental::GroupMerge;
 
+use crate::execute::batch_guard::{GuardFailure, guard};
 use crate::execute::error::{TaskError, is_commit_conflict};
-use crate::expect::compile::quoted;
+use crate::storage::StorageFailure;
 
 /// Everything that decides how a task writes its table.
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
@@ -42,6 +53,11 @@ pub struct TableWrite {
     pub replace_where: Option<String>,
     /// Add new columns to the table's schema (`schema_mode: merge`).
     pub merge_schema: bool,
+    /// An incremental refresh's merge by group keys (see `increment_merge`); `mode` is then
+    /// `Merge`. Not part of the serialized form (the run state's fingerprint): it is derived
+    /// from the plan, which the task digest covers, and never declared.
+    #[serde(skip)]
+    pub group_merge: Option<GroupMerge>,
 }
 
 impl TableWrite {
@@ -54,6 +70,7 @@ impl TableWrite {
             delete_not_matched_by_source: spec.when_not_matched_by_source == Some(NotMatchedBySource::Delete),
             replace_where: spec.replace_where.clone(),
             merge_schema: spec.schema_mode == Some(SchemaEvolution::Merge),
+            group_merge: None,
         }
     }
 
@@ -74,6 +91,38 @@ pub struct MergeCounts {
     pub deleted: usize,
 }
 
+/// `plan` refusing rows whose merge key has a NULL (`V0511`): such a row matches nothing, not
+/// even itself, and every run would insert it again.
+pub fn refuse_null_keys(
+    plan: Arc<dyn ExecutionPlan>,
+    keys: &[String],
+    failure: &GuardFailure,
+) -> Result<Arc<dyn ExecutionPlan>, TaskError> {
+    let schema = plan.schema();
+    let columns: Vec<(usize, String)> = keys
+        .iter()
+        .map(|key| schema.index_of(key).map(|index| (index, key.clone())))
+        .collect::<Result<_, _>>()
+        .map_err(|error| TaskError::Planning(format!("the merge key is not in the rows: {error}")))?;
+    let all_keys = keys.join(", ");
+    let map = Arc::new(move |batch: &RecordBatch| {
+        for (index, key) in &columns {
+            let nulls = batch.column(*index).null_count();
+            if nulls > 0 {
+                return Err(TaskError::MergeKeyNull {
+                    key: key.clone(),
+                    message: format!(
+                        "error[{code}]: {nulls} new row(s) have a NULL `{key}`, part of the merge key ({all_keys}); a NULL key matches no row, so every run would insert them again — nothing was committed (filter them out, or give them a key with `coalesce`)",
+                        code = Code::MergeKeyNull.id()
+                    ),
+                });
+            }
+        }
+        Ok(batch.clone())
+    });
+    Ok(guard(plan, schema, format!("merge key not null [{}]", keys.join(", ")), map, failure))
+}
+
 /// Upserts `input`'s rows into `table` by `write.unique_key` in one commit (made with
 /// `commit`: viewdag's `txn`). Returns the table and how many rows were inserted, updated
 /// and deleted.
@@ -84,6 +133,7 @@ pub async fn merge_into(
     write: &TableWrite,
     commit: CommitProperties,
 ) -> Result<(DeltaTable, MergeCounts), TaskError> {
+    let table_location = table.table_url().to_string();
     let columns: Vec<String> = input.schema().fields().iter().map(|field| field.name().clone()).collect();
     if !write.merge_schema {
         let table_columns: Vec<String> = table
@@ -103,7 +153,9 @@ pub async fn merge_into(
         }
     }
     let source = DataFrame::new(state.as_ref().clone(), input);
-    let qualified = |side: &str, name: &str| col(format!("{side}.{}", quoted(name)));
+    // Names are never parsed: a column named `a.b` is one column, not `b` of relation `a`.
+    let qualified = |side: &str, name: &str| Expr::Column(Column::new(Some(side), name));
+    let column = |name: &str| Column::new_unqualified(name);
     let predicate = write
         .unique_key
         .iter()
@@ -121,16 +173,21 @@ pub async fn merge_into(
         .with_session_state(state)
         .with_commit_properties(commit);
     builder = builder
-        .when_matched_update(|update| columns.iter().fold(update, |update, name| update.update(name.as_str(), qualified("source", name))))
+        .when_matched_update(|update| columns.iter().fold(update, |update, name| update.update(column(name), qualified("source", name))))
         .map_err(|error| TaskError::Planning(error.to_string()))?;
     builder = builder
-        .when_not_matched_insert(|insert| columns.iter().fold(insert, |insert, name| insert.set(name.as_str(), qualified("source", name))))
+        .when_not_matched_insert(|insert| columns.iter().fold(insert, |insert, name| insert.set(column(name), qualified("source", name))))
         .map_err(|error| TaskError::Planning(error.to_string()))?;
     if write.delete_not_matched_by_source {
         builder = builder.when_not_matched_by_source_delete(|delete| delete).map_err(|error| TaskError::Planning(error.to_string()))?;
     }
-    let (table, metrics) =
-        builder.await.map_err(|error| TaskError::Merge { conflict: is_commit_conflict(&error), cause: error.to_string() })?;
+    let (table, metrics) = builder.await.map_err(|error| match StorageFailure::of_error(&error) {
+        // The store refused (credentials, bucket, endpoint): its own code, as for a write.
+        Some(failure) if !is_commit_conflict(&error) => {
+            TaskError::Storage { failure, table: table_location.clone(), cause: error.to_string() }
+        }
+        _ => TaskError::Merge { conflict: is_commit_conflict(&error), cause: error.to_string() },
+    })?;
     Ok((
         table,
         MergeCounts {

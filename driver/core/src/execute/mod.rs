@@ -11,6 +11,9 @@
 //!   data files itself; `files_commit.rs` decides whether a table takes them as they are
 //!   and commits their add actions (the Delta sink uses both).
 //! - `merge.rs`: how a task's rows land beyond overwrite/append (`merge`, `replace_where`).
+//! - `stored_types.rs`: a task's rows converted to the types their Delta table stores;
+//!   `batch_guard.rs`: the pass-through node that maps (or refuses) a task's batches on
+//!   their way to a sink, with a typed failure (stored types, NULL merge keys).
 //! - `pushdown_audit.rs`: the execution-time audit of `Exact` pushdown claims.
 //! - `rows.rs`: the canonical row form (and its float rule).
 //! - `error.rs`: the run path's typed errors, with their diagnostic codes.
@@ -31,17 +34,20 @@
 //! - One canonical row form (`rows::canonical_rows`) is what lab, replay, expectations'
 //!   tests and the integration tests compare.
 
+pub mod batch_guard;
 pub mod data_files;
 pub mod delta_sink;
 pub mod error;
 pub mod executor;
 pub mod files_commit;
+pub mod increment_merge;
 pub mod memory_sink;
 pub mod merge;
 mod panic;
 pub mod pushdown_audit;
 pub mod rows;
 pub mod sink;
+pub mod stored_types;
 
 pub use data_files::{DataFileLayout, DataFileWriteError, DataFileWriter, StatisticsColumns, WrittenDataFiles};
 pub use delta_sink::{DeltaSink, TaskChecks, WrittenBy, WrittenTable, write_plan};

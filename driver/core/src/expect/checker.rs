@@ -8,9 +8,10 @@
 //! `unique` key lands in one partition (the executors' rows are hash-partitioned by it).
 //!
 //! ## Invariants
-//! - `drop` expectations remove failing rows before the key checks and before the rows are
-//!   written; `row_count` counts the kept rows, decided only once every stream's counts are
-//!   in.
+//! - `drop` expectations are evaluated first, in declaration order, each over the rows the
+//!   ones before kept; every other expectation (row checks and keys) counts only the kept
+//!   rows, which are the rows written; `row_count` counts the kept rows, decided only once
+//!   every stream's counts are in.
 //! - Counts are in the expectations' fixed order (view's, output's, merge key).
 
 use std::collections::HashSet;
@@ -26,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use viewdag_ir::OnFail;
 
 use super::ExpectationResult;
-use super::compile::{Check, CompiledExpectations};
+use super::compile::{Check, CompiledExpectation, CompiledExpectations};
 
 /// What one or more streams of a task's rows found, per expectation.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -122,40 +123,59 @@ impl ExpectationChecker {
         &self.counts
     }
 
-    /// Evaluates the row checks, drops what `drop` expectations reject, then checks keys
-    /// over the kept rows, which it returns.
-    pub fn check_batch(&mut self, batch: &RecordBatch) -> Result<RecordBatch> {
+    /// Whether each row of `batch` passes `expectation` (`None` for the checks that are not
+    /// per row: `unique`, `row_count`).
+    fn row_passes(expectation: &CompiledExpectation, batch: &RecordBatch) -> Result<Option<Vec<bool>>> {
         let rows = batch.num_rows();
-        let mut keep = vec![true; rows];
+        Ok(Some(match &expectation.check {
+            Check::Row { passes } => {
+                let value = passes.evaluate(batch)?.into_array(rows)?;
+                let value = value
+                    .as_any()
+                    .downcast_ref::<BooleanArray>()
+                    .ok_or_else(|| DataFusionError::Execution(format!("expectation `{}` is not boolean", expectation.name)))?;
+                (0..rows).map(|row| value.is_valid(row) && value.value(row)).collect()
+            }
+            Check::Relationship { column, values, compare_as, .. } => {
+                let text = as_text(&cast(batch.column(*column), compare_as)?)?;
+                (0..rows).map(|row| text.is_null(row) || values.contains(text.value(row))).collect()
+            }
+            Check::Unique { .. } | Check::RowCount { .. } => return Ok(None),
+        }))
+    }
+
+    /// Counts one row expectation's result over `passes` (one entry per row checked).
+    fn count(&mut self, index: usize, passes: &[bool], dropping: bool) {
+        let failed = passes.iter().filter(|passed| !**passed).count() as u64;
+        let [checked, failed_so_far, dropped] = &mut self.counts.counts[index];
+        *checked += passes.len() as u64;
+        *failed_so_far += failed;
+        if dropping {
+            *dropped += failed;
+        }
+    }
+
+    /// Evaluates the `drop` expectations first, in declaration order, each over the rows the
+    /// ones before kept, removing the rows each rejects; then every other row expectation
+    /// over the rows kept; then the keys over the rows kept, which it returns.
+    pub fn check_batch(&mut self, batch: &RecordBatch) -> Result<RecordBatch> {
         let expectations = Arc::clone(&self.expectations);
-        for (index, expectation) in expectations.expectations.iter().enumerate() {
-            let passes = match &expectation.check {
-                Check::Row { passes } => {
-                    let value = passes.evaluate(batch)?.into_array(rows)?;
-                    let value = value
-                        .as_any()
-                        .downcast_ref::<BooleanArray>()
-                        .ok_or_else(|| DataFusionError::Execution(format!("expectation `{}` is not boolean", expectation.name)))?;
-                    (0..rows).map(|row| value.is_valid(row) && value.value(row)).collect::<Vec<bool>>()
-                }
-                Check::Relationship { column, values, .. } => {
-                    let text = as_text(batch.column(*column))?;
-                    (0..rows).map(|row| text.is_null(row) || values.contains(text.value(row))).collect()
-                }
-                Check::Unique { .. } | Check::RowCount { .. } => continue,
-            };
-            let failed = passes.iter().filter(|passed| !**passed).count() as u64;
-            let [checked, failed_so_far, dropped] = &mut self.counts.counts[index];
-            *checked += rows as u64;
-            *failed_so_far += failed;
-            if expectation.on_fail == OnFail::Drop {
-                *dropped += failed;
-                for (kept, passed) in keep.iter_mut().zip(&passes) {
-                    *kept &= *passed;
-                }
+        let mut kept = batch.clone();
+        for (index, expectation) in
+            expectations.expectations.iter().enumerate().filter(|(_, expectation)| expectation.on_fail == OnFail::Drop)
+        {
+            let Some(passes) = Self::row_passes(expectation, &kept)? else { continue };
+            self.count(index, &passes, true);
+            if passes.iter().any(|passed| !*passed) {
+                kept = filter_record_batch(&kept, &BooleanArray::from(passes))?;
             }
         }
-        let kept = if keep.iter().all(|kept| *kept) { batch.clone() } else { filter_record_batch(batch, &BooleanArray::from(keep))? };
+        for (index, expectation) in
+            expectations.expectations.iter().enumerate().filter(|(_, expectation)| expectation.on_fail != OnFail::Drop)
+        {
+            let Some(passes) = Self::row_passes(expectation, &kept)? else { continue };
+            self.count(index, &passes, false);
+        }
         self.counts.rows_kept += kept.num_rows() as u64;
         for (index, expectation) in expectations.expectations.iter().enumerate() {
             let Check::Unique { columns } = &expectation.check else { continue };

@@ -10,14 +10,14 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::common::{Column, DFSchema};
 use datafusion::execution::session_state::SessionState;
 use datafusion::logical_expr::{Expr, lit};
 use datafusion::physical_expr::PhysicalExpr;
 use viewdag_ir::{AcceptedValue, ExpectationKind, ExpectationsSpec, OnFail};
 
-use super::error::ExpectationError;
+use super::error::{ExpectationError, ExpectationProblem};
 
 /// How one expectation is checked.
 #[derive(Debug, Clone)]
@@ -27,7 +27,9 @@ pub enum Check {
         /// The expression, over the task's rows.
         passes: Arc<dyn PhysicalExpr>,
     },
-    /// Every non-null value of `column` appears among `values` (compared as text).
+    /// Every non-null value of `column` appears among `values`: both sides cast to
+    /// `compare_as` (their common comparison type: an `int64` key matches a `float64` one of
+    /// equal value), then compared in that type's text form.
     Relationship {
         /// The checked column's index in the rows.
         column: usize,
@@ -35,8 +37,10 @@ pub enum Check {
         to: String,
         /// Its column.
         to_column: String,
-        /// Its values (loaded before the rows flow).
+        /// Its values, in `compare_as`'s text form (loaded before the rows flow).
         values: Arc<HashSet<String>>,
+        /// The type both sides are compared in.
+        compare_as: DataType,
     },
     /// Rows whose key columns (all non-null) repeat an earlier row's key fail.
     Unique {
@@ -78,23 +82,27 @@ impl CompiledExpectations {
         self.expectations.is_empty()
     }
 
-    /// The `(expectation index, relation, column)` of every relationship, whose values
-    /// must be loaded before the rows flow.
-    pub fn relationships(&self) -> Vec<(usize, String, String)> {
+    /// The `(expectation index, its name, relation, column, the checked column's type)` of
+    /// every relationship, whose values must be loaded before the rows flow.
+    pub fn relationships(&self) -> Vec<(usize, &CompiledExpectation, String, String, DataType)> {
         self.expectations
             .iter()
             .enumerate()
             .filter_map(|(index, expectation)| match &expectation.check {
-                Check::Relationship { to, to_column, .. } => Some((index, to.clone(), to_column.clone())),
+                Check::Relationship { to, to_column, compare_as, .. } => {
+                    Some((index, expectation, to.clone(), to_column.clone(), compare_as.clone()))
+                }
                 _ => None,
             })
             .collect()
     }
 
-    /// Sets the loaded values of the relationship at `index`.
-    pub fn set_relationship_values(&mut self, index: usize, loaded: HashSet<String>) {
-        if let Some(CompiledExpectation { check: Check::Relationship { values, .. }, .. }) = self.expectations.get_mut(index) {
+    /// Sets a relationship's target values (in `compare_as`'s text form) and the type both
+    /// sides are compared in.
+    pub fn set_relationship_values(&mut self, index: usize, loaded: HashSet<String>, common: DataType) {
+        if let Some(CompiledExpectation { check: Check::Relationship { values, compare_as, .. }, .. }) = self.expectations.get_mut(index) {
             *values = Arc::new(loaded);
+            *compare_as = common;
         }
     }
 }
@@ -112,48 +120,54 @@ pub fn compile_expectations(
     merge_key: &[String],
 ) -> Result<CompiledExpectations, ExpectationError> {
     let df_schema = DFSchema::try_from(Arc::clone(schema)).map_err(|error| ExpectationError::Schema(error.strip_backtrace()))?;
-    let column = |name: &str| schema.index_of(name).map_err(|_| ExpectationError::MissingColumn { column: name.to_string() });
-    let row_check = |expectation: &str, expression: Expr| -> Result<Check, ExpectationError> {
+    let column = |name: &str| schema.index_of(name).map_err(|_| ExpectationProblem::MissingColumn { column: name.to_string() });
+    let planned = |expression: Expr| -> Result<Check, ExpectationProblem> {
         let passes = state
             .create_physical_expr(expression, &df_schema)
-            .map_err(|error| ExpectationError::Check { expectation: expectation.to_string(), message: error.strip_backtrace() })?;
+            .map_err(|error| ExpectationProblem::DoesNotPlan(error.strip_backtrace()))?;
         Ok(Check::Row { passes })
     };
     let mut expectations = Vec::new();
     for (owner, block) in blocks {
         for expectation in block.expectations() {
-            let check = match &expectation.kind {
-                ExpectationKind::NotNull { column: name } => {
-                    column(name)?;
-                    row_check(&expectation.name, column_expr(name).is_not_null())?
-                }
-                ExpectationKind::AcceptedValues { column: name, values } => {
-                    column(name)?;
-                    let is_null = column_expr(name).is_null();
-                    let literals: Vec<Expr> = values.iter().map(accepted_literal).collect();
-                    let expression =
-                        if literals.is_empty() { is_null } else { is_null.or(column_expr(name).in_list(literals, false)) };
-                    row_check(&expectation.name, expression)?
-                }
-                ExpectationKind::Predicate { predicate } => {
-                    let invalid = |error: datafusion::error::DataFusionError| ExpectationError::Predicate {
-                        expectation: expectation.name.clone(),
-                        message: error.strip_backtrace(),
-                    };
-                    let expression = state.create_logical_expr(predicate, &df_schema).map_err(invalid)?;
-                    Check::Row { passes: state.create_physical_expr(expression, &df_schema).map_err(invalid)? }
-                }
-                ExpectationKind::Unique { columns } => {
-                    Check::Unique { columns: columns.iter().map(|name| column(name)).collect::<Result<_, _>>()? }
-                }
-                ExpectationKind::Relationship { column: name, to, to_column } => Check::Relationship {
-                    column: column(name)?,
-                    to: to.clone(),
-                    to_column: to_column.clone(),
-                    values: Arc::new(HashSet::new()),
-                },
-                ExpectationKind::RowCount { min, max } => Check::RowCount { min: *min, max: *max },
-            };
+            let check = (|| -> Result<Check, ExpectationProblem> {
+                Ok(match &expectation.kind {
+                    ExpectationKind::NotNull { column: name } => {
+                        column(name)?;
+                        planned(column_expr(name).is_not_null())?
+                    }
+                    ExpectationKind::AcceptedValues { column: name, values } => {
+                        column(name)?;
+                        let is_null = column_expr(name).is_null();
+                        let literals: Vec<Expr> = values.iter().map(accepted_literal).collect();
+                        planned(if literals.is_empty() { is_null } else { is_null.or(column_expr(name).in_list(literals, false)) })?
+                    }
+                    ExpectationKind::Predicate { predicate } => planned(
+                        state
+                            .create_logical_expr(predicate, &df_schema)
+                            .map_err(|error| ExpectationProblem::DoesNotPlan(error.strip_backtrace()))?,
+                    )?,
+                    ExpectationKind::Unique { columns } => {
+                        Check::Unique { columns: columns.iter().map(|name| column(name)).collect::<Result<_, _>>()? }
+                    }
+                    ExpectationKind::Relationship { column: name, to, to_column } => {
+                        let index = column(name)?;
+                        Check::Relationship {
+                            column: index,
+                            to: to.clone(),
+                            to_column: to_column.clone(),
+                            values: Arc::new(HashSet::new()),
+                            compare_as: schema.field(index).data_type().clone(),
+                        }
+                    }
+                    ExpectationKind::RowCount { min: Some(min), max: Some(max) } if min > max => {
+                        return Err(ExpectationProblem::EmptyRowCountRange { min: *min, max: *max });
+                    }
+                    ExpectationKind::RowCount { min, max } => Check::RowCount { min: *min, max: *max },
+                })
+            })()
+            // Every error names the expectation (`check` reports these with positions first).
+            .map_err(|problem| ExpectationError::Expectation { expectation: expectation.name.clone(), owner: owner.clone(), problem })?;
             expectations.push(CompiledExpectation { owner: owner.clone(), name: expectation.name, on_fail: expectation.on_fail, check });
         }
     }
@@ -162,7 +176,9 @@ pub fn compile_expectations(
             owner: "merge".to_string(),
             name: format!("unique_key({})", merge_key.join(", ")),
             on_fail: OnFail::Fail,
-            check: Check::Unique { columns: merge_key.iter().map(|name| column(name)).collect::<Result<_, _>>()? },
+            check: Check::Unique {
+                columns: merge_key.iter().map(|name| column(name)).collect::<Result<_, _>>().map_err(ExpectationError::MergeKey)?,
+            },
         });
     }
     Ok(CompiledExpectations { expectations })

@@ -11,7 +11,12 @@
 //! - One pass over the task's rows: no expectation re-reads the data. `relationships`
 //!   reads the values of the referenced column once, before the task's rows flow.
 //! - Counts are deterministic: results are listed in the expectation block's fixed order
-//!   (view's, then output's, then the merge key) and counted over all rows.
+//!   (view's, then output's, then the merge key). `drop` expectations are evaluated first,
+//!   in that order, each over the rows the ones before kept; every other expectation
+//!   (`warn`, `fail`, the built-in kinds, `unique`, `row_count`) is evaluated over the rows
+//!   kept, so a dropped row never fails another expectation.
+//! - `relationships` compare values in the common type of the two columns (`int64` with
+//!   `float64` as `float64`), not their text.
 //! - A row fails a predicate when the predicate is not true (false or null); `not_null` and
 //!   `accepted_values` are predicates; nulls pass `accepted_values`, `relationships` and
 //!   `unique`.
@@ -28,7 +33,7 @@ use serde::{Deserialize, Serialize};
 use viewdag_ir::OnFail;
 
 pub use checker::{ExpectationChecker, ExpectationCounts, failure_message};
-pub use error::ExpectationError;
+pub use error::{ExpectationError, ExpectationProblem};
 pub use compile::{Check, CompiledExpectation, CompiledExpectations, compile_expectations};
 pub use exec::ExpectationExec;
 

@@ -7,8 +7,10 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::execution::session_state::SessionState;
+use datafusion::logical_expr::type_coercion::binary::comparison_coercion;
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::execution_plan::reset_plan_states;
 use viewdag_ir::{ExpectationsSpec, ProjectInput, SourceResolution};
@@ -17,7 +19,7 @@ use viewdag_schedule::{Task, TaskKind};
 use viewdag_surface::Db as _;
 use viewdag_validate::{Relation, resolve_relation};
 
-use super::error::ExpectationError;
+use super::error::{ExpectationError, ExpectationProblem};
 use super::{CompiledExpectations, compile_expectations};
 use crate::compiler::Compiler;
 
@@ -50,16 +52,32 @@ impl Compiler {
         let blocks = self.task_expectation_blocks(task);
         let borrowed: Vec<(String, &ExpectationsSpec)> = blocks.iter().map(|(owner, block)| (owner.clone(), block)).collect();
         let mut compiled = compile_expectations(state, schema, &borrowed, merge_key)?;
-        for (index, relation, column) in compiled.relationships() {
-            let values = self.relation_values(&relation, &column, state)?;
-            compiled.set_relationship_values(index, values);
+        let relationships: Vec<_> = compiled
+            .relationships()
+            .into_iter()
+            .map(|(index, expectation, relation, column, own_type)| {
+                (index, expectation.name.clone(), expectation.owner.clone(), relation, column, own_type)
+            })
+            .collect();
+        for (index, expectation, owner, relation, column, own_type) in relationships {
+            let (values, common) = self
+                .relation_values(&relation, &column, &own_type, state)
+                .map_err(|problem| ExpectationError::Expectation { expectation, owner, problem })?;
+            compiled.set_relationship_values(index, values, common);
         }
         Ok(compiled)
     }
 
-    /// Every non-null value of `relation.column`, as text.
-    fn relation_values(&self, relation: &str, column: &str, state: &SessionState) -> Result<HashSet<String>, ExpectationError> {
-        let unreadable = |message: String| ExpectationError::Relation { relation: relation.to_string(), message };
+    /// Every non-null value of `relation.column` in the text form of the type it is compared
+    /// in with a column of `own_type` (their common comparison type), and that type.
+    fn relation_values(
+        &self,
+        relation: &str,
+        column: &str,
+        own_type: &DataType,
+        state: &SessionState,
+    ) -> Result<(HashSet<String>, DataType), ExpectationProblem> {
+        let unreadable = |message: String| ExpectationProblem::UnreadableRelation { relation: relation.to_string(), message };
         let runtime = Arc::clone(self.db.tokio());
         let plan: Arc<dyn ExecutionPlan> = match resolve_relation(&self.db, ProjectInput::get(&self.db), relation.to_string()) {
             Some(Relation::Source(source)) => {
@@ -74,24 +92,31 @@ impl Compiler {
                     physical_view(&self.db, view).as_ref().map_err(|failure| unreadable(format!("the view failed to plan: {failure:?}")))?;
                 reset_plan_states(Arc::clone(&physical.plan)).map_err(|error| unreadable(error.strip_backtrace()))?
             }
-            None => return Err(ExpectationError::UndeclaredRelation { relation: relation.to_string() }),
+            None => return Err(ExpectationProblem::UndeclaredRelation { relation: relation.to_string() }),
         };
         let index = plan
             .schema()
             .index_of(column)
-            .map_err(|_| ExpectationError::RelationColumn { relation: relation.to_string(), column: column.to_string() })?;
+            .map_err(|_| ExpectationProblem::RelationColumn { relation: relation.to_string(), column: column.to_string() })?;
+        let target_type = plan.schema().field(index).data_type().clone();
+        let common = comparison_coercion(own_type, &target_type).ok_or_else(|| ExpectationProblem::Incomparable {
+            relation: relation.to_string(),
+            column: column.to_string(),
+            target: target_type.to_string(),
+            own: own_type.to_string(),
+        })?;
         let batches =
             runtime.block_on(datafusion::physical_plan::collect(plan, state.task_ctx())).map_err(|error| unreadable(error.strip_backtrace()))?;
         let mut values = HashSet::new();
         for batch in batches {
-            let text = datafusion::arrow::compute::cast(batch.column(index), &datafusion::arrow::datatypes::DataType::Utf8)
-                .map_err(|error| unreadable(error.to_string()))?;
+            let compared = cast(batch.column(index), &common).map_err(|error| unreadable(error.to_string()))?;
+            let text = cast(&compared, &DataType::Utf8).map_err(|error| unreadable(error.to_string()))?;
             let text = text
                 .as_any()
                 .downcast_ref::<datafusion::arrow::array::StringArray>()
                 .ok_or_else(|| unreadable("its values did not cast to text".to_string()))?;
             values.extend(text.iter().flatten().map(str::to_string));
         }
-        Ok(values)
+        Ok((values, common))
     }
 }

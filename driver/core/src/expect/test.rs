@@ -3,10 +3,10 @@
 //!
 //! ## Invariants
 //! - Read-only: tables are scanned at their latest version, nothing is committed.
-//! - A task whose table does not exist yet is reported as such, not as a pass.
+//! - A task whose table does not exist yet, or cannot be read to the end, is reported as
+//!   such and counts as failed (`viewdag test` exits 1), never as a pass.
 
 use std::future::IntoFuture;
-use std::path::Path;
 use std::sync::Arc;
 
 use datafusion::physical_plan::ExecutionPlan;
@@ -17,7 +17,6 @@ use viewdag_surface::planning_session;
 use super::exec::ExpectationTally;
 use super::{ExpectationExec, ExpectationResult};
 use crate::compiler::Compiler;
-use crate::sources::{directory_url, relative_location};
 
 /// One task's expectations against its table.
 #[derive(Debug, Clone)]
@@ -45,9 +44,8 @@ impl Compiler {
             if self.task_expectation_blocks(&task).is_empty() && !self.is_merge_output(&task.kind) {
                 continue;
             }
-            let target = self.task_target(&task);
-            let results = self.test_task(&task, &target);
-            tested.push(TestedTask { id: task.id.clone(), target: relative_location(&self.root, &target), results });
+            let results = self.test_task(&task);
+            tested.push(TestedTask { id: task.id.clone(), target: self.task_target_text(&task), results });
         }
         tested
     }
@@ -59,10 +57,11 @@ impl Compiler {
         }
     }
 
-    fn test_task(&self, task: &viewdag_schedule::Task, target: &Path) -> Result<Vec<ExpectationResult>, String> {
+    fn test_task(&self, task: &viewdag_schedule::Task) -> Result<Vec<ExpectationResult>, String> {
         let runtime = Arc::clone(self.db.tokio());
-        let url = directory_url(target)?;
-        let table = runtime.block_on(deltalake::open_table(url)).map_err(|_| "its table does not exist yet (run first)".to_string())?;
+        let table = self
+            .open_task_table(task)
+            .map_err(|problem| format!("its table cannot be read (run first if it does not exist yet): {problem}"))?;
         let state = Arc::clone(&planning_session(&self.db, SurfaceInput::get(&self.db)).state);
         table.update_datafusion_session(state.as_ref()).map_err(|error| error.to_string())?;
         let provider = runtime.block_on(table.table_provider().into_future()).map_err(|error| error.to_string())?;
@@ -80,10 +79,14 @@ impl Compiler {
         let expectations = Arc::new(self.task_expectations(task, &scan.schema(), &state, &merge_key).map_err(|error| error.to_string())?);
         let tally = ExpectationTally::default();
         let plan: Arc<dyn ExecutionPlan> = Arc::new(ExpectationExec::new(scan, expectations, Arc::clone(&tally)));
-        // A failing `fail` expectation ends the stream with an error; the tally holds the
-        // counts either way.
-        let _ = runtime.block_on(datafusion::physical_plan::collect(plan, state.task_ctx()));
+        // A failing `fail` expectation ends the stream with an error after publishing the
+        // counts; any other error (a data file gone or unreadable) ends it before: then the
+        // table could not be checked, which is a failure, never a pass.
+        let outcome = runtime.block_on(datafusion::physical_plan::collect(plan, state.task_ctx()));
         let results = tally.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();
-        Ok(results)
+        match outcome {
+            Err(error) if results.is_empty() => Err(format!("its table could not be read: {}", error.strip_backtrace())),
+            _ => Ok(results),
+        }
     }
 }
