@@ -166,8 +166,7 @@ fn wait_until_serving(node: &mut Node) -> Result<(), ClusterError> {
 fn supervise(nodes: &mut [Node]) -> Result<(), ClusterError> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(ClusterError::Runtime)?;
     runtime.block_on(async {
-        let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .map_err(ClusterError::Signal)?;
+        let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).map_err(ClusterError::Signal)?;
         let mut reported: Vec<bool> = vec![false; nodes.len()];
         loop {
             tokio::select! {

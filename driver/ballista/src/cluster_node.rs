@@ -82,9 +82,7 @@ impl NodeAddress {
     fn external(&self) -> Result<String, ClusterError> {
         match &self.external_host {
             Some(host) => Ok(host.clone()),
-            None if self.bind == "0.0.0.0" || self.bind == "::" => {
-                Err(ClusterError::ExternalHostNeeded { bind: self.bind.clone() })
-            }
+            None if self.bind == "0.0.0.0" || self.bind == "::" => Err(ClusterError::ExternalHostNeeded { bind: self.bind.clone() }),
             None => Ok(self.bind.clone()),
         }
     }
@@ -106,14 +104,15 @@ pub fn serve_scheduler(port: u16, address: &NodeAddress, codec: NodeCodec) -> Re
         ..SchedulerConfig::default()
     };
     let text = format!("{}:{port}", address.bind);
-    let address = text.parse().map_err(|error: std::net::AddrParseError| ClusterError::SchedulerAddress { address: text.clone(), reason: error.to_string() })?;
+    let address = text
+        .parse()
+        .map_err(|error: std::net::AddrParseError| ClusterError::SchedulerAddress { address: text.clone(), reason: error.to_string() })?;
     runtime()?.block_on(async move {
         let not_started = |error: &dyn std::fmt::Display| ClusterError::SchedulerStart(error.to_string());
         config.validate().map_err(|error| not_started(&error))?;
         let cluster = BallistaCluster::new_from_config(&config).await.map_err(|error| not_started(&error))?;
-        let scheduler = create_scheduler::<LogicalPlanNode, PhysicalPlanNode>(cluster, Arc::new(config))
-            .await
-            .map_err(|error| not_started(&error))?;
+        let scheduler =
+            create_scheduler::<LogicalPlanNode, PhysicalPlanNode>(cluster, Arc::new(config)).await.map_err(|error| not_started(&error))?;
         let events = scheduler.state.executor_manager.cluster_state_events().await.map_err(|error| not_started(&error))?;
         tokio::spawn(cancel_running_jobs_on_executor_loss(scheduler.clone(), events));
         start_grpc_service(address, scheduler).await.map_err(|error| ClusterError::SchedulerStopped(error.to_string()))

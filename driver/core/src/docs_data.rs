@@ -139,9 +139,7 @@ impl Compiler {
     /// newer viewdag is left out (`last_run: false`).
     pub fn docs_data(&self, response: &crate::compiler::CompileResponse) -> DocsData {
         let (tasks, costs) = self.task_costs();
-        let last_run = std::fs::read_to_string(self.root.join(LAST_RUN_FILE))
-            .ok()
-            .and_then(|text| RunReportDocument::read(&text).ok());
+        let last_run = std::fs::read_to_string(self.root.join(LAST_RUN_FILE)).ok().and_then(|text| RunReportDocument::read(&text).ok());
         let dag = &self.structure().dag;
         let views = response
             .views

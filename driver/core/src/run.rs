@@ -474,8 +474,10 @@ impl Compiler {
             None => write,
         };
         let state = Arc::clone(&planning_session(&self.db, SurfaceInput::get(&self.db)).state);
-        let expectations =
-            Arc::new(self.task_expectations(task, &plan.rows.schema(), &state, &write.unique_key).map_err(|error| TaskError::Planning(error.to_string()))?);
+        let expectations = Arc::new(
+            self.task_expectations(task, &plan.rows.schema(), &state, &write.unique_key)
+                .map_err(|error| TaskError::Planning(error.to_string()))?,
+        );
         let policy = resolved_optimizer_pipeline(&self.db, SurfaceInput::get(&self.db))
             .as_ref()
             .map(|pipeline| pipeline.pushdown)

@@ -122,9 +122,8 @@ pub fn compile_expectations(
     let df_schema = DFSchema::try_from(Arc::clone(schema)).map_err(|error| ExpectationError::Schema(error.strip_backtrace()))?;
     let column = |name: &str| schema.index_of(name).map_err(|_| ExpectationProblem::MissingColumn { column: name.to_string() });
     let planned = |expression: Expr| -> Result<Check, ExpectationProblem> {
-        let passes = state
-            .create_physical_expr(expression, &df_schema)
-            .map_err(|error| ExpectationProblem::DoesNotPlan(error.strip_backtrace()))?;
+        let passes =
+            state.create_physical_expr(expression, &df_schema).map_err(|error| ExpectationProblem::DoesNotPlan(error.strip_backtrace()))?;
         Ok(Check::Row { passes })
     };
     let mut expectations = Vec::new();
@@ -167,7 +166,11 @@ pub fn compile_expectations(
                 })
             })()
             // Every error names the expectation (`check` reports these with positions first).
-            .map_err(|problem| ExpectationError::Expectation { expectation: expectation.name.clone(), owner: owner.clone(), problem })?;
+            .map_err(|problem| ExpectationError::Expectation {
+                expectation: expectation.name.clone(),
+                owner: owner.clone(),
+                problem,
+            })?;
             expectations.push(CompiledExpectation { owner: owner.clone(), name: expectation.name, on_fail: expectation.on_fail, check });
         }
     }

@@ -33,8 +33,8 @@ use serde::{Deserialize, Serialize};
 use viewdag_ir::OnFail;
 
 pub use checker::{ExpectationChecker, ExpectationCounts, failure_message};
-pub use error::{ExpectationError, ExpectationProblem};
 pub use compile::{Check, CompiledExpectation, CompiledExpectations, compile_expectations};
+pub use error::{ExpectationError, ExpectationProblem};
 pub use exec::ExpectationExec;
 
 /// What one expectation found over a task's rows.

@@ -88,8 +88,9 @@ impl Compiler {
                 runtime.block_on(provider.scan(state, None, &[], None)).map_err(|error| unreadable(error.strip_backtrace()))?
             }
             Some(Relation::View(view)) => {
-                let physical =
-                    physical_view(&self.db, view).as_ref().map_err(|failure| unreadable(format!("the view failed to plan: {failure:?}")))?;
+                let physical = physical_view(&self.db, view)
+                    .as_ref()
+                    .map_err(|failure| unreadable(format!("the view failed to plan: {failure:?}")))?;
                 reset_plan_states(Arc::clone(&physical.plan)).map_err(|error| unreadable(error.strip_backtrace()))?
             }
             None => return Err(ExpectationProblem::UndeclaredRelation { relation: relation.to_string() }),
@@ -105,8 +106,9 @@ impl Compiler {
             target: target_type.to_string(),
             own: own_type.to_string(),
         })?;
-        let batches =
-            runtime.block_on(datafusion::physical_plan::collect(plan, state.task_ctx())).map_err(|error| unreadable(error.strip_backtrace()))?;
+        let batches = runtime
+            .block_on(datafusion::physical_plan::collect(plan, state.task_ctx()))
+            .map_err(|error| unreadable(error.strip_backtrace()))?;
         let mut values = HashSet::new();
         for batch in batches {
             let compared = cast(batch.column(index), &common).map_err(|error| unreadable(error.to_string()))?;
