@@ -32,6 +32,7 @@ use datafusion::execution::session_state::SessionState;
 use deltalake::DeltaTable;
 use futures::FutureExt;
 use salsa::Setter;
+use viewdag_ir::selection::SelectedUnits;
 use viewdag_ir::{OutputSpec, ProjectInput, ProviderIdentity, PushdownPolicy, SurfaceInput, WriteMode};
 use viewdag_optimize::pushdown::{ExactClaim, exact_claims};
 use viewdag_optimize::{optimized_view, resolved_optimizer_pipeline, task_digest};
@@ -153,9 +154,10 @@ pub struct RunOptions {
     pub jobs: usize,
     /// Run every task, even those whose tables are up to date.
     pub force: bool,
-    /// Run only the tasks of these views (`run --select`); the others' existing tables are
-    /// read. `None`: every task.
-    pub selection: Option<BTreeSet<String>>,
+    /// Run only the selected tasks (`run --select`): the materializations of the views
+    /// selected themselves and the outputs selected; the others' existing tables are read.
+    /// `None`: every task.
+    pub selection: Option<SelectedUnits>,
     /// Where task plans execute; `None` follows the spec's `profile.engine` through
     /// `engines` (default: local).
     pub engine: Option<Arc<dyn TaskEngine>>,
