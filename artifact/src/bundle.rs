@@ -79,6 +79,8 @@ pub enum ProviderRecord {
 pub struct FileRecord {
     pub path: String,
     pub size: u64,
+    /// Last modification, nanoseconds since the Unix epoch (0 when unknown).
+    pub modified: i64,
 }
 
 impl ProviderRecord {
@@ -91,7 +93,7 @@ impl ProviderRecord {
             ProviderIdentity::Files { format, location, files, options: _ } => ProviderRecord::Files {
                 format: format.as_str().to_string(),
                 location: location.clone(),
-                files: files.iter().map(|(path, size)| FileRecord { path: path.clone(), size: *size }).collect(),
+                files: files.iter().map(|file| FileRecord { path: file.path.clone(), size: file.size, modified: file.modified }).collect(),
                 canonical,
             },
             ProviderIdentity::Materialized { view } => ProviderRecord::Materialized { view: view.clone(), canonical },

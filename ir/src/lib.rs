@@ -48,7 +48,7 @@ pub use dag::{RelationKind, ViewDag};
 pub use db::{Db, ExistingDataInput, PlanningSurfaceSpec, ProjectInput, SourceInput, SourceResolution, SurfaceInput, ViewInput};
 pub use diagnostic::{Code, Diagnostic, Label, Section, Severity, SpecLocation};
 pub use expectation::{Expectation, ExpectationKind, ExpectationsSpec, OnFail};
-pub use identity::ProviderIdentity;
+pub use identity::{ProviderIdentity, SourceFile};
 pub use parse::{ParsedSpec, parse_spec};
 pub use reparse::reparse_edited_entry;
 pub use spans::{Position, SpanIndex};

@@ -70,7 +70,7 @@ pub fn bare_physical_session(db: &dyn Db, surface: SurfaceInput) -> SessionHandl
 }
 
 /// The planning context of the current surface: the session, the bare session, the pipeline.
-fn with_planning_context<T>(db: &dyn Db, plan: impl FnOnce(&PlanningContext<'_>) -> LowerResult<T>) -> LowerResult<T> {
+pub(crate) fn with_planning_context<T>(db: &dyn Db, plan: impl FnOnce(&PlanningContext<'_>) -> LowerResult<T>) -> LowerResult<T> {
     let surface = SurfaceInput::get(db);
     let pipeline = resolved_optimizer_pipeline(db, surface).as_ref().map_err(|diagnostics| ViewFailure::Errors(Arc::clone(diagnostics)))?;
     let session = planning_session(db, surface);

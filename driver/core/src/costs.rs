@@ -69,7 +69,7 @@ impl Compiler {
         match identity {
             // Loading registers the volume (with Parquet row counts); the sizes are the fallback.
             ProviderIdentity::Files { files, .. } => {
-                self.db.volume(identity).unwrap_or(Volume { bytes: files.iter().map(|(_, size)| size).sum(), rows: None, exact: true })
+                self.db.volume(identity).unwrap_or(Volume { bytes: files.iter().map(|file| file.size).sum(), rows: None, exact: true })
             }
             ProviderIdentity::Delta { .. } => self.db.volume(identity).unwrap_or(UNKNOWN),
             ProviderIdentity::Materialized { .. } => UNKNOWN,

@@ -43,6 +43,12 @@ pub trait TaskEngine: fmt::Debug + fmt::Display + Send + Sync {
     /// The plan that produces `planning`'s task rows. Problems worth a diagnostic (e.g. a
     /// table the engine cannot read) are added to `diagnostics` as well as failing the task.
     fn task_plan(&self, planning: &TaskPlanning<'_>, diagnostics: &mut Vec<Diagnostic>) -> Result<TaskPlan, TaskError>;
+
+    /// Whether the engine executes incremental refreshes (the plan of a task's change, see
+    /// `crate::refresh`); a run refreshes every task fully on an engine that does not.
+    fn runs_increments(&self) -> bool {
+        false
+    }
 }
 
 /// What an engine offers for one task: the plan of its rows, and optionally a writer that
@@ -75,6 +81,10 @@ pub struct LocalEngine;
 impl TaskEngine for LocalEngine {
     fn task_plan(&self, planning: &TaskPlanning<'_>, diagnostics: &mut Vec<Diagnostic>) -> Result<TaskPlan, TaskError> {
         planning.physical_plan(diagnostics).map(TaskPlan::rows)
+    }
+
+    fn runs_increments(&self) -> bool {
+        true
     }
 }
 

@@ -33,6 +33,7 @@ pub mod expect;
 pub mod graph;
 mod lab;
 mod planned_table;
+pub mod refresh;
 pub mod render;
 pub mod replay;
 pub mod run;

@@ -35,7 +35,7 @@ use salsa::Setter;
 use viewdag_ir::selection::SelectedUnits;
 use viewdag_ir::{OutputSpec, ProjectInput, ProviderIdentity, PushdownPolicy, SurfaceInput, WriteMode};
 use viewdag_optimize::pushdown::{ExactClaim, exact_claims};
-use viewdag_optimize::{optimized_view, resolved_optimizer_pipeline, task_digest};
+use viewdag_optimize::{optimized_view, resolved_optimizer_pipeline, task_digest, task_shape_digest};
 use viewdag_schedule::{Task, TaskKind, reads_through_ephemeral_views};
 use viewdag_surface::planning_session;
 use viewdag_validate::checks::contract::check_output;
@@ -52,6 +52,9 @@ use crate::execute::{
 };
 use crate::expect::exec::ExpectationTally;
 use crate::expect::{CompiledExpectations, ExpectationResult};
+use crate::refresh::decide::{RecordedRefresh, RefreshFacts};
+use crate::refresh::prepare::{PreparedRefresh, increment_write_of};
+use crate::refresh::{RefreshPath, RefreshSummary};
 use crate::run_lock::{LockError, ProjectLock};
 use crate::run_state::{APP_ID, RecordedTask, RunState};
 use crate::sources::{delta_volume, directory_url, relative_location};
@@ -116,6 +119,9 @@ pub struct TaskReport {
     /// For a task that wrote its table: who wrote the data files (the driver from streamed
     /// rows, or the engine where the rows were computed).
     pub written_by: Option<WrittenBy>,
+    /// For a task that executed: whether it was refreshed incrementally (from which appended
+    /// files) or fully (and why).
+    pub refresh: Option<RefreshSummary>,
 }
 
 /// What a run did.
@@ -152,8 +158,11 @@ pub struct RunOptions {
     /// How many tasks execute at once (at least 1). Each task's plan is itself parallel
     /// (DataFusion partitions), so this bounds concurrent tasks, not threads.
     pub jobs: usize,
-    /// Run every task, even those whose tables are up to date.
+    /// Run every task, even those whose tables are up to date (fully).
     pub force: bool,
+    /// Refresh fully every task that runs, even one whose change could be derived
+    /// (`run --full-refresh`).
+    pub full_refresh: bool,
     /// Run only the selected tasks (`run --select`): the materializations of the views
     /// selected themselves and the outputs selected; the others' existing tables are read.
     /// `None`: every task.
@@ -170,6 +179,7 @@ impl Default for RunOptions {
         RunOptions {
             jobs: std::thread::available_parallelism().map(usize::from).unwrap_or(1),
             force: false,
+            full_refresh: false,
             selection: None,
             engine: None,
             engines: Arc::new(LocalEngines),
@@ -194,8 +204,16 @@ struct PreparedTask {
     /// The `Exact` claims to audit before executing (none under the `off` policy).
     claims: Vec<ExactClaim>,
     policy: PushdownPolicy,
-    /// What produced the table: the task digest and how it is written (see `run_state`).
+    /// Whether it refreshes incrementally, and from what (or fully, and why).
+    refresh: RefreshSummary,
+}
+
+/// A task decided to execute: what its record will say once it writes, and how it refreshes.
+struct ReadyTask {
     fingerprint: String,
+    shape: String,
+    reads: BTreeMap<String, ProviderIdentity>,
+    path: RefreshPath,
 }
 
 impl Compiler {
@@ -245,6 +263,7 @@ impl Compiler {
             compiler: self,
             compile: &compile,
             force: options.force,
+            full_refresh: options.full_refresh,
             run,
             resuming,
             run_state,
@@ -285,6 +304,7 @@ impl Compiler {
             expectations: Vec::new(),
             merged: None,
             written_by: None,
+            refresh: None,
         }
     }
 
@@ -376,7 +396,18 @@ impl Compiler {
     /// Merkle definition digest and the optimizer pipeline) and how the table is written.
     fn task_fingerprint(&self, task: &Task) -> Option<String> {
         let view = self.view_input(&task.view)?;
-        let digest = task_digest(&self.db, view).as_ref().ok()?;
+        self.fingerprint_over(task, task_digest(&self.db, view).as_ref().ok()?)
+    }
+
+    /// The task's fingerprint over its *shape* digest (`viewdag_optimize::task_shape_digest`:
+    /// no source's data version): an incremental refresh requires it unchanged.
+    pub(crate) fn task_shape(&self, task: &Task) -> Option<String> {
+        let view = self.view_input(&task.view)?;
+        self.fingerprint_over(task, task_shape_digest(&self.db, view).as_ref().ok()?)
+    }
+
+    /// `digest` with how the task's table is written.
+    fn fingerprint_over(&self, task: &Task, digest: &str) -> Option<String> {
         let partition_by: &[String] = match &task.kind {
             TaskKind::Materialize => &[],
             TaskKind::Output { output } => self.output_spec(output).map(|spec| spec.partition_by.as_slice()).unwrap_or(&[]),
@@ -399,17 +430,23 @@ impl Compiler {
     fn prepare_task(
         &self,
         task: &Task,
-        fingerprint: String,
+        ready: &ReadyTask,
         engine: &Result<Arc<dyn TaskEngine>, EngineUnavailable>,
         diagnostics: &mut Vec<viewdag_ir::Diagnostic>,
     ) -> Result<PreparedTask, TaskError> {
         let engine = engine.as_ref().map_err(|unavailable| TaskError::Engine(unavailable.to_string()))?;
         let view = self.view_input(&task.view).ok_or_else(|| TaskError::Planning(format!("view `{}` is gone", task.view)))?;
         let planning = TaskPlanning { db: &self.db, view, task, root: &self.root };
-        if let Ok(optimized) = optimized_view(&self.db, view) {
-            diagnostics.extend(optimized.diagnostics.iter().cloned());
-        }
-        let plan = engine.task_plan(&planning, diagnostics)?;
+        let increment = self.prepare_increment(task, view, &ready.path, &ready.reads, diagnostics)?;
+        let (plan, refresh, increment_write) = match increment {
+            PreparedRefresh::Incremental { plan, apply, summary } => (TaskPlan::rows(plan), summary, Some(apply)),
+            PreparedRefresh::Full(reason) => {
+                if let Ok(optimized) = optimized_view(&self.db, view) {
+                    diagnostics.extend(optimized.diagnostics.iter().cloned());
+                }
+                (engine.task_plan(&planning, diagnostics)?, RefreshSummary::Full { reason: reason.to_string() }, None)
+            }
+        };
         let write = match &task.kind {
             TaskKind::Materialize => TableWrite::materialized(),
             TaskKind::Output { output } => {
@@ -420,6 +457,10 @@ impl Compiler {
                 }
                 TableWrite::of_output(&spec)
             }
+        };
+        let write = match increment_write {
+            Some(apply) => increment_write_of(write, apply),
+            None => write,
         };
         let state = Arc::clone(&planning_session(&self.db, SurfaceInput::get(&self.db)).state);
         let expectations =
@@ -434,7 +475,7 @@ impl Compiler {
                 .map_err(|error| TaskError::Audit(format!("cannot build the pushdown audit: {}", error.strip_backtrace())))?,
         };
         let tally = ExpectationTally::default();
-        Ok(PreparedTask { plan, state, write, expectations, tally, claims, policy, fingerprint })
+        Ok(PreparedTask { plan, state, write, expectations, tally, claims, policy, refresh })
     }
 
     /// The run's engine: `options.engine`, else the one the spec's `profile.engine` names
@@ -456,8 +497,15 @@ impl Compiler {
 
     /// `Some(UpToDate)` when the task's table is still at the version it last wrote from the
     /// same fingerprint (a materialized view's readers are then bound to that version).
-    fn up_to_date(&mut self, task: &Task, fingerprint: &str, run_state: &RunState) -> Option<TaskOutcome> {
-        let recorded = run_state.recorded_version(&task.id, &relative_location(&self.root, &self.task_target(task)), fingerprint)?;
+    fn up_to_date(
+        &mut self,
+        task: &Task,
+        fingerprint: &str,
+        reads: &BTreeMap<String, ProviderIdentity>,
+        run_state: &RunState,
+    ) -> Option<TaskOutcome> {
+        let target = relative_location(&self.root, &self.task_target(task));
+        let recorded = run_state.recorded_version(&task.id, &target, fingerprint, reads)?;
         self.keep_table_if(task, |_, version| Some(version == recorded))
     }
 
@@ -526,6 +574,7 @@ struct RunDriver<'a> {
     compiler: &'a mut Compiler,
     compile: &'a CompileResponse,
     force: bool,
+    full_refresh: bool,
     run: u64,
     resuming: bool,
     run_state: RunState,
@@ -537,53 +586,103 @@ struct RunDriver<'a> {
     plan_diagnostics: Vec<viewdag_ir::Diagnostic>,
     planned: Vec<String>,
     errors: Vec<RunError>,
-    /// Executing tasks' fingerprints and expectation tallies, by task id.
-    pending: BTreeMap<String, (String, ExpectationTally)>,
+    /// Executing tasks' records-to-be, refresh summaries and expectation tallies, by task id.
+    pending: BTreeMap<String, (RecordedTask, RefreshSummary, ExpectationTally)>,
 }
 
 impl TaskDriver for RunDriver<'_> {
-    /// The task's fingerprint.
-    type Ready = String;
+    /// What the task will record, and how it refreshes.
+    type Ready = ReadyTask;
     type Ending = TaskOutcome;
     type Output = Executed;
     type Report = TaskReport;
 
-    fn decide(&mut self, task: &Task, failed_read: Option<&str>) -> Decision<String, TaskOutcome> {
+    fn decide(&mut self, task: &Task, failed_read: Option<&str>) -> Decision<ReadyTask, TaskOutcome> {
         if let Some(reason) = self.compiler.blocker(self.compile, task, failed_read) {
             return Decision::End(TaskOutcome::Skipped { reason });
         }
         if let Some(refusal) = self.refusals.get(&task.id) {
             return Decision::End(TaskOutcome::Failed { error: TaskError::Refused(refusal.clone()) });
         }
-        // Decided from digests, before planning: an up-to-date task needs no worker.
-        let Some(fingerprint) = self.compiler.task_fingerprint(task) else {
+        // Decided from digests and what the task reads, before planning: an up-to-date task
+        // needs no worker.
+        let (Some(fingerprint), Some(shape)) = (self.compiler.task_fingerprint(task), self.compiler.task_shape(task)) else {
             return Decision::End(TaskOutcome::Failed { error: TaskError::Planning(format!("view `{}` has no task digest", task.view)) });
         };
+        let reads = self.compiler.task_reads(task);
         let mode = self.compiler.task_write_mode(task);
+        if self.resuming && mode != WriteMode::Append {
+            // A commit the interrupted run made, and did not live to record, is recorded now.
+            self.compiler.adopt_pending_commit(task, self.run, &mut self.run_state);
+        }
         // An append always adds rows; an overwrite, merge or replace of the same rows into
         // the same table version changes nothing.
         let up_to_date = if !self.force && mode != WriteMode::Append && !task.reads.iter().any(|read| self.rewritten.contains(read)) {
-            self.compiler.up_to_date(task, &fingerprint, &self.run_state)
+            self.compiler.up_to_date(task, &fingerprint, &reads, &self.run_state)
         } else if self.resuming && mode == WriteMode::Append {
             // An append the interrupted run already committed is not appended again.
             self.compiler.committed_by_run(task, self.run)
         } else {
             None
         };
-        match up_to_date {
-            Some(outcome) => Decision::End(outcome),
-            None => Decision::Execute(fingerprint),
+        if let Some(outcome) = up_to_date {
+            return Decision::End(outcome);
         }
+        let requested = if self.force {
+            Some("--force")
+        } else if self.full_refresh {
+            Some("--full-refresh")
+        } else {
+            None
+        };
+        let engine_refreshes_fully = match &self.engine {
+            Ok(engine) if !engine.runs_increments() => Some(engine.to_string()),
+            _ => None,
+        };
+        let target = relative_location(&self.compiler.root, &self.compiler.task_target(task));
+        let recorded = self.run_state.recorded(&task.id, &target);
+        let facts = RefreshFacts {
+            requested,
+            recorded: recorded.map(|recorded| RecordedRefresh {
+                shape: &recorded.shape,
+                reads: &recorded.reads,
+                version: recorded.version,
+            }),
+            shape: Some(&shape),
+            table_version: recorded.and_then(|_| self.compiler.table_version(task)),
+            engine_refreshes_fully,
+        };
+        let path = self.compiler.refresh_path(task, mode, &facts, &reads);
+        if let Some(refusal) = self.compiler.refusal_of_incremental(task, &path) {
+            return Decision::End(TaskOutcome::Failed { error: refusal });
+        }
+        Decision::Execute(ReadyTask { fingerprint, shape, reads, path })
     }
 
-    fn prepare(&mut self, task: &Task, fingerprint: String) -> Result<Execution<Executed>, TaskOutcome> {
+    fn prepare(&mut self, task: &Task, ready: ReadyTask) -> Result<Execution<Executed>, TaskOutcome> {
         self.planned.push(task.id.clone());
         let prepared = self
             .compiler
-            .prepare_task(task, fingerprint, &self.engine, &mut self.plan_diagnostics)
+            .prepare_task(task, &ready, &self.engine, &mut self.plan_diagnostics)
             .map_err(|error| TaskOutcome::Failed { error })?;
-        self.pending.insert(task.id.clone(), (prepared.fingerprint.clone(), Arc::clone(&prepared.tally)));
         let target = self.compiler.task_target(task);
+        let record = RecordedTask {
+            target: relative_location(&self.compiler.root, &target),
+            fingerprint: ready.fingerprint,
+            version: -1,
+            shape: ready.shape,
+            reads: ready.reads,
+        };
+        if self.compiler.task_write_mode(task) != WriteMode::Append {
+            // Recorded before it commits: a run killed after the commit and before the save
+            // below still knows what the commit read (see `adopt_pending_commit`).
+            let base = self.compiler.table_version(task).unwrap_or(-1);
+            self.run_state.pending.insert(task.id.clone(), RecordedTask { version: base, ..record.clone() });
+            if let Err(cause) = self.run_state.save(&self.compiler.root) {
+                self.errors.push(RunError::StateUnsavedAfterTask { task: task.id.clone(), cause });
+            }
+        }
+        self.pending.insert(task.id.clone(), (record, prepared.refresh.clone(), Arc::clone(&prepared.tally)));
         Ok(execute_task(task.view.clone(), prepared, target, self.run).boxed())
     }
 
@@ -604,18 +703,24 @@ impl TaskDriver for RunDriver<'_> {
         let mut report = self.compiler.task_report(task, outcome, audits, elapsed);
         report.merged = merged;
         report.written_by = written_by;
-        let (fingerprint, tally) = self.pending.remove(&task.id).unzip();
-        if let Some(tally) = tally {
-            report.expectations = tally.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();
-        }
-        let target = relative_location(&self.compiler.root, &self.compiler.task_target(task));
-        let state_changed = match (&report.outcome, fingerprint) {
-            (TaskOutcome::Written { version, .. }, Some(fingerprint)) => {
+        let pending = self.pending.remove(&task.id);
+        let had_pending = self.run_state.pending.remove(&task.id).is_some();
+        let state_changed = match (&report.outcome, pending) {
+            (TaskOutcome::Written { version, .. }, Some((record, refresh, tally))) => {
+                report.expectations = tally.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();
+                report.refresh = Some(refresh);
                 self.rewritten.insert(task.id.clone());
-                self.run_state.tasks.insert(task.id.clone(), RecordedTask { target, fingerprint, version: *version });
+                self.run_state.tasks.insert(task.id.clone(), RecordedTask { version: *version, ..record });
                 true
             }
-            _ => self.run_state.tasks.remove(&task.id).is_some(),
+            (_, pending) => {
+                if let Some((_, refresh, tally)) = pending {
+                    report.expectations = tally.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();
+                    report.refresh = Some(refresh);
+                }
+                // Nothing was committed: the table and its record still agree.
+                had_pending
+            }
         };
         // Saved at each commit, so a run killed after it never repeats it (an append
         // would add its rows twice).
@@ -640,7 +745,7 @@ impl TaskDriver for RunDriver<'_> {
 /// Delta sink, checking the expectations on the way. Runs on the runtime (the executor
 /// catches its panics).
 async fn execute_task(view: String, prepared: PreparedTask, target: PathBuf, run: u64) -> Result<Executed, TaskError> {
-    let PreparedTask { plan, state, write, expectations, tally, claims, policy, fingerprint: _ } = prepared;
+    let PreparedTask { plan, state, write, expectations, tally, claims, policy, refresh: _ } = prepared;
     let audits = audit_claims(&view, &claims, policy, &state).await?;
     let written = DeltaSink { target, write, run }.write_task(plan, state, TaskChecks { expectations, tally }).await?;
     Ok(Executed { written, audits })

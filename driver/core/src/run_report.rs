@@ -1,5 +1,6 @@
 //! The run report as text lines and as JSON (`run --format json`): per task its outcome,
-//! rows, version, merge counts and, per expectation, rows checked, failed and dropped.
+//! rows, version, merge counts, how its table was refreshed (incremental from which appended
+//! files, or full and why) and, per expectation, rows checked, failed and dropped.
 //!
 //! ## Invariants
 //! - Deterministic apart from elapsed times, which the JSON leaves out: tasks in task
@@ -39,6 +40,7 @@ pub fn task_json(report: &TaskReport) -> serde_json::Value {
         "target": report.target,
         "outcome": outcome,
         "merged": merged,
+        "refresh": report.refresh.as_ref().map(|refresh| serde_json::json!({ "path": refresh, "line": refresh.to_string() })),
         "expectations": report.expectations,
     })
 }

@@ -13,6 +13,12 @@
 //! task whose table already carries that number committed in the interrupted run and is not
 //! appended again — even when the kill came between the commit and the state's save.
 //!
+//! Each record also holds what the write *read* (every source's identity, every upstream
+//! table's version) and the task's shape: a task is up to date only while everything it
+//! reads is still what its record says (an upstream table rewritten by another run, even one
+//! that ran only that table with `--select`, makes it out of date), and an incremental
+//! refresh derives the change since from those reads (see `crate::refresh`).
+//!
 //! ## Invariants
 //! - Only overwrite tasks are ever up to date: an append adds rows on every run.
 //! - A missing or unreadable state file means nothing is up to date (everything runs); the
@@ -42,11 +48,17 @@ pub struct RunState {
     pub complete: bool,
     /// Task id → what it last wrote.
     pub tasks: BTreeMap<String, RecordedTask>,
+    /// Task id → what a task executing in the current run will have written when its
+    /// commit lands (`version`: the table's version before it, -1 for none). Saved before the
+    /// task executes, so a run killed between a commit and the state's save is resumed with
+    /// the record of what that commit read.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub pending: BTreeMap<String, RecordedTask>,
 }
 
 impl Default for RunState {
     fn default() -> Self {
-        RunState { run: 0, complete: true, tasks: BTreeMap::new() }
+        RunState { run: 0, complete: true, tasks: BTreeMap::new(), pending: BTreeMap::new() }
     }
 }
 
@@ -63,6 +75,15 @@ pub struct RecordedTask {
     pub fingerprint: String,
     /// The Delta version that write committed.
     pub version: i64,
+    /// The task's shape when it wrote (its fingerprint without the data versions it read):
+    /// an incremental refresh needs it unchanged. Empty in states written before it existed.
+    #[serde(default)]
+    pub shape: String,
+    /// Every relation the write read (sources, materialized views' tables), at the
+    /// identity it read: the task is up to date only while each is still what it reads, and
+    /// an incremental refresh derives what changed since.
+    #[serde(default)]
+    pub reads: BTreeMap<String, viewdag_ir::ProviderIdentity>,
 }
 
 fn state_path(root: &Path) -> PathBuf {
@@ -104,11 +125,23 @@ impl RunState {
         (self.run, resuming)
     }
 
-    /// The recorded version when `task` last wrote `target` with `fingerprint`.
-    pub fn recorded_version(&self, task: &str, target: &str, fingerprint: &str) -> Option<i64> {
+    /// The recorded version when `task` last wrote `target` with `fingerprint`, reading
+    /// exactly `reads`.
+    pub fn recorded_version(
+        &self,
+        task: &str,
+        target: &str,
+        fingerprint: &str,
+        reads: &BTreeMap<String, viewdag_ir::ProviderIdentity>,
+    ) -> Option<i64> {
         self.tasks
             .get(task)
-            .filter(|recorded| recorded.target == target && recorded.fingerprint == fingerprint)
+            .filter(|recorded| recorded.target == target && recorded.fingerprint == fingerprint && &recorded.reads == reads)
             .map(|recorded| recorded.version)
+    }
+
+    /// What `task` last wrote into `target`.
+    pub fn recorded(&self, task: &str, target: &str) -> Option<&RecordedTask> {
+        self.tasks.get(task).filter(|recorded| recorded.target == target)
     }
 }

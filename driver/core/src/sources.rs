@@ -13,7 +13,9 @@ use datafusion::execution::session_state::SessionState;
 use datafusion::parquet::file::reader::{FileReader, SerializedFileReader};
 use deltalake::DeltaTable;
 use viewdag_ir::types::parse_type_name;
-use viewdag_ir::{Code, CsvOptions, Diagnostic, FieldPath, ProviderIdentity, SourceFormat, SourceResolution, SourceSpec, SpecLocation};
+use viewdag_ir::{
+    Code, CsvOptions, Diagnostic, FieldPath, ProviderIdentity, SourceFile, SourceFormat, SourceResolution, SourceSpec, SpecLocation,
+};
 use viewdag_schedule::Volume;
 
 /// What loading one source produced.
@@ -263,11 +265,7 @@ async fn load_files(name: &str, files: FilesToLoad<'_>, state: &SessionState, lo
             format!("source `{name}`: no `*{extension}` files under `{}`", absolute.display()),
         ));
     }
-    let mut identity_files = Vec::new();
-    for file in &files {
-        let size = std::fs::metadata(file).map(|metadata| metadata.len()).unwrap_or(0);
-        identity_files.push((relative_location(root, file), size));
-    }
+    let identity_files: Vec<SourceFile> = files.iter().map(|file| source_file(root, file)).collect();
     let table_url = if absolute.is_file() {
         ListingTableUrl::parse(absolute.to_string_lossy())
     } else {
@@ -286,13 +284,9 @@ async fn load_files(name: &str, files: FilesToLoad<'_>, state: &SessionState, lo
     // A path naming one file is read in the declared format whatever its name ends with; in
     // a directory, only files with the format's extension are data.
     let listed_extension = if absolute.is_file() { "" } else { extension };
-    let options = match format {
-        SourceFormat::Parquet => ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(listed_extension),
-        _ => ListingOptions::new(Arc::new(csv_format(csv))).with_file_extension(listed_extension),
-    };
     let schema = match (format, declared) {
         (SourceFormat::Csv, Some(declared)) => declared,
-        _ => match options.infer_schema(state, &table_url).await {
+        _ => match listing_options(format, csv, listed_extension).infer_schema(state, &table_url).await {
             Ok(schema) => schema,
             Err(error) => {
                 return LoadedSource::failed(Diagnostic::new(
@@ -303,8 +297,9 @@ async fn load_files(name: &str, files: FilesToLoad<'_>, state: &SessionState, lo
             }
         },
     };
-    let config = ListingTableConfig::new(table_url).with_listing_options(options).with_schema(Arc::clone(&schema));
-    let table = match ListingTable::try_new(config) {
+    // The provider reads exactly the files listed now (the identity's), never a file added
+    // to the directory between loading and executing.
+    let table = match pinned_files_table(format, csv, &files, &schema) {
         Ok(table) => table,
         Err(error) => {
             return LoadedSource::failed(Diagnostic::new(
@@ -315,13 +310,50 @@ async fn load_files(name: &str, files: FilesToLoad<'_>, state: &SessionState, lo
         }
     };
     let volume = Volume {
-        bytes: identity_files.iter().map(|(_, size)| size).sum(),
+        bytes: identity_files.iter().map(|file| file.size).sum(),
         rows: if format == SourceFormat::Parquet { parquet_rows(&files) } else { None },
         exact: true,
     };
     let options = if format == SourceFormat::Csv { csv.canonical() } else { String::new() };
     let identity = ProviderIdentity::Files { format, location: location_text, files: identity_files, options };
     LoadedSource { resolution: SourceResolution::Resolved { identity, schema }, provider: Some(Arc::new(table)), volume: Some(volume) }
+}
+
+/// How files of `format` are read; `extension` filters a directory's files (empty: all).
+fn listing_options(format: SourceFormat, csv: &CsvOptions, extension: &str) -> ListingOptions {
+    match format {
+        SourceFormat::Parquet => ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(extension),
+        _ => ListingOptions::new(Arc::new(csv_format(csv))).with_file_extension(extension),
+    }
+}
+
+/// A table reading exactly `files` (absolute paths) as `format` with `schema`: a file
+/// source's provider, or (incremental refresh) its new files only, or the files an earlier
+/// run read.
+pub(crate) fn pinned_files_table(
+    format: SourceFormat,
+    csv: &CsvOptions,
+    files: &[PathBuf],
+    schema: &SchemaRef,
+) -> datafusion::error::Result<ListingTable> {
+    let urls = files.iter().map(|file| ListingTableUrl::parse(file.to_string_lossy())).collect::<datafusion::error::Result<Vec<_>>>()?;
+    let config = ListingTableConfig::new_with_multi_paths(urls)
+        .with_listing_options(listing_options(format, csv, ""))
+        .with_schema(Arc::clone(schema));
+    ListingTable::try_new(config)
+}
+
+/// A file as a file source's identity lists it: its path relative to `root`, its size and
+/// its modification time.
+pub(crate) fn source_file(root: &Path, file: &Path) -> SourceFile {
+    let metadata = std::fs::metadata(file).ok();
+    let modified = metadata
+        .as_ref()
+        .and_then(|metadata| metadata.modified().ok())
+        .and_then(|time| time.duration_since(std::time::UNIX_EPOCH).ok())
+        .and_then(|duration| i64::try_from(duration.as_nanos()).ok())
+        .unwrap_or(0);
+    SourceFile { path: relative_location(root, file), size: metadata.map(|metadata| metadata.len()).unwrap_or(0), modified }
 }
 
 /// The CSV reader `profile.surface.csv` asks for (the validation of the profile guarantees

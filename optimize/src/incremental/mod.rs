@@ -25,6 +25,7 @@ pub mod derive;
 pub mod expressions;
 pub mod feasibility;
 pub mod increment;
+pub mod planned;
 pub mod reason;
 pub mod rules;
 pub mod subtree;
@@ -37,4 +38,5 @@ pub use check::{never_incremental, output_refresh_diagnostics, view_refresh_diag
 pub use derive::derive_increment;
 pub use feasibility::refresh_feasibility;
 pub use increment::{ApplyIncrement, Combine, GroupMerge, Increment, MergedMeasure};
+pub use planned::{IncrementUnplanned, PlannedIncrement, plan_increment};
 pub use reason::{JoinSide, NotIncremental, Reason};

@@ -25,6 +25,7 @@ mod object_storage;
 mod optimizer;
 mod path_safety;
 mod properties;
+mod refresh;
 mod run_safety;
 mod selection;
 mod soundness;

@@ -39,6 +39,10 @@ pub struct RunArgs {
     /// table still at the version the last run wrote).
     #[arg(long)]
     force: bool,
+    /// Refresh every task that runs fully, even one whose change could be derived from
+    /// the rows its inputs appended (see the README's "Incremental refresh").
+    #[arg(long)]
+    full_refresh: bool,
     #[command(flatten)]
     selection: SelectionArgs,
     /// `json`: print the run report (tasks, rows, expectations, merges) on stdout.
@@ -98,7 +102,7 @@ fn engine_from_flags(
 }
 
 pub fn execute(args: RunArgs) -> Result<i32, CliError> {
-    let RunArgs { spec, jobs, force, selection, format, engine, scheduler, task_timeout, cluster_setting } = args;
+    let RunArgs { spec, jobs, force, full_refresh, selection, format, engine, scheduler, task_timeout, cluster_setting } = args;
     let mut stderr = std::io::stderr();
     let engine = match engine_from_flags(engine, scheduler.as_deref(), task_timeout, &cluster_setting) {
         Ok(engine) => engine,
@@ -121,6 +125,7 @@ pub fn execute(args: RunArgs) -> Result<i32, CliError> {
     let options = RunOptions {
         jobs: jobs.unwrap_or(RunOptions::default().jobs).max(1),
         force,
+        full_refresh,
         selection: selected,
         engine,
         engines: Arc::new(Engines),
@@ -133,11 +138,12 @@ pub fn execute(args: RunArgs) -> Result<i32, CliError> {
         if let Progress::Finished { report, index, total } = progress {
             let line = match &report.outcome {
                 TaskOutcome::Written { rows, version } => format!(
-                    "[{}/{total}] {:<28} {rows:>10} rows  → {} (v{version})  {:.2?}",
+                    "[{}/{total}] {:<28} {rows:>10} rows  → {} (v{version})  {:.2?}{}",
                     index + 1,
                     report.id,
                     report.target,
-                    report.elapsed
+                    report.elapsed,
+                    report.refresh.as_ref().map(|refresh| format!("  {refresh}")).unwrap_or_default()
                 ),
                 TaskOutcome::UpToDate { version } => {
                     format!("[{}/{total}] {:<28} up to date → {} (v{version})", index + 1, report.id, report.target)

@@ -38,6 +38,7 @@ use super::files_commit::{StreamedBecause, commit_engine_files, engine_file_layo
 use super::sink::TaskSink;
 use super::stored_types::as_stored;
 use crate::engine::TaskPlan;
+use crate::execute::increment_merge::merge_increment;
 use crate::execute::merge::{MergeCounts, TableWrite, merge_into, refuse_null_keys};
 use crate::expect::exec::ExpectationTally;
 use crate::expect::{CompiledExpectations, ExpectationExec, failure_message};
@@ -169,7 +170,7 @@ pub async fn write_plan(
     write: &TableWrite,
     run: u64,
 ) -> Result<(DeltaTable, usize, Option<MergeCounts>), TaskError> {
-    let TableWrite { mode, partition_by, unique_key: _, delete_not_matched_by_source: _, replace_where, merge_schema } = write;
+    let TableWrite { mode, partition_by, unique_key: _, delete_not_matched_by_source: _, replace_where, merge_schema, group_merge } = write;
     let mode = *mode;
     // The rows as their table stores them (unsigned integers widened, …): what every reader
     // reads back. A value that does not fit fails the task with its own code.
@@ -177,7 +178,12 @@ pub async fn write_plan(
     let plan = as_stored(plan, &guard_failure)?;
     // A merge key must identify a row: NULL never matches (`NULL = NULL` is not true), so a
     // row with a NULL key would be inserted again by every run. Refused, naming the key.
-    let plan = if mode == WriteMode::Merge { refuse_null_keys(plan, &write.unique_key, &guard_failure)? } else { plan };
+    let plan = if mode == WriteMode::Merge && group_merge.is_none() {
+        // (An increment's group keys match null-safely.)
+        refuse_null_keys(plan, &write.unique_key, &guard_failure)?
+    } else {
+        plan
+    };
     let guarded_failure = |error: TaskError| recorded_or(&guard_failure, error);
     let (table, _) = open_for_writing(target).await?;
     let input = LogicalPlanBuilder::scan("viewdag_task", provider_as_source(Arc::new(PlannedTable::new(Arc::clone(&plan)))), None)
@@ -191,6 +197,16 @@ pub async fn write_plan(
         .build();
     let creating = table.version().is_none();
     let commit = commit_properties(run, creating);
+    if let Some(group_merge) = group_merge {
+        // An incremental refresh merges into the table its last refresh wrote.
+        if creating {
+            return Err(TaskError::Table(format!("{}: an incremental merge needs the table it refreshes", target.display())));
+        }
+        let (merged, counts) =
+            merge_increment(table, input, Arc::new(state.clone()), group_merge, commit).await.map_err(guarded_failure)?;
+        let rows = counts.inserted + counts.updated;
+        return Ok((merged, rows, Some(counts)));
+    }
     if mode == WriteMode::Merge && !creating {
         // The merge plans its own join over the new rows, so it keeps the session's physical
         // rules (join selection); the task's plan inside is already optimized.

@@ -109,6 +109,15 @@ pub enum TaskError {
     /// The runtime lost the task's execution (it was cancelled or its thread died).
     #[error("the task's execution was lost: {0}")]
     Lost(String),
+    /// A `refresh: incremental` task could not be refreshed incrementally (`V1003`).
+    #[error(
+        "error[{code}]: `refresh: incremental`, but the change cannot be derived: {reason}; nothing was written (run with `--full-refresh` to rebuild the table, or use `refresh: auto`)",
+        code = Code::IncrementalRefreshRefused.id()
+    )]
+    IncrementalRefused {
+        /// Why (the operator or the source change).
+        reason: String,
+    },
 }
 
 impl TaskError {
@@ -118,6 +127,7 @@ impl TaskError {
             TaskError::CommitConflict { .. } | TaskError::Merge { conflict: true, .. } => Some(Code::CommitConflict),
             TaskError::Contract { code, .. } => Some(*code),
             TaskError::EngineUnsupportedTable(_) => Some(Code::EngineUnsupportedTable),
+            TaskError::IncrementalRefused { .. } => Some(Code::IncrementalRefreshRefused),
             TaskError::ValueNotStorable { .. } => Some(Code::ValueNotStorable),
             TaskError::MergeKeyNull { .. } => Some(Code::MergeKeyNull),
             _ => None,

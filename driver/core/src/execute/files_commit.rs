@@ -99,7 +99,8 @@ pub fn engine_file_layout(
     rows: &SchemaRef,
     write: &TableWrite,
 ) -> Result<DataFileLayout, StreamedBecause> {
-    let TableWrite { mode, partition_by, unique_key: _, delete_not_matched_by_source: _, replace_where: _, merge_schema } = write;
+    let TableWrite { mode, partition_by, unique_key: _, delete_not_matched_by_source: _, replace_where: _, merge_schema, group_merge: _ } =
+        write;
     match mode {
         WriteMode::Overwrite | WriteMode::Append => {}
         WriteMode::Merge | WriteMode::ReplaceWhere => return Err(StreamedBecause::WriteMode(*mode)),

@@ -32,6 +32,7 @@ use datafusion::physical_plan::ExecutionPlan;
 use deltalake::DeltaTable;
 use deltalake::kernel::transaction::CommitProperties;
 use viewdag_ir::{Code, NotMatchedBySource, OutputSpec, SchemaEvolution, WriteMode};
+use viewdag_optimize::incremental::GroupMerge;
 
 use crate::execute::batch_guard::{GuardFailure, guard};
 use crate::execute::error::{TaskError, is_commit_conflict};
@@ -51,6 +52,9 @@ pub struct TableWrite {
     pub replace_where: Option<String>,
     /// Add new columns to the table's schema (`schema_mode: merge`).
     pub merge_schema: bool,
+    /// An incremental refresh's merge by group keys (see `increment_merge`); `mode` is then
+    /// `Merge`.
+    pub group_merge: Option<GroupMerge>,
 }
 
 impl TableWrite {
@@ -63,6 +67,7 @@ impl TableWrite {
             delete_not_matched_by_source: spec.when_not_matched_by_source == Some(NotMatchedBySource::Delete),
             replace_where: spec.replace_where.clone(),
             merge_schema: spec.schema_mode == Some(SchemaEvolution::Merge),
+            group_merge: None,
         }
     }
 

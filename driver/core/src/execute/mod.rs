@@ -40,6 +40,7 @@ pub mod delta_sink;
 pub mod error;
 pub mod executor;
 pub mod files_commit;
+pub mod increment_merge;
 pub mod memory_sink;
 pub mod merge;
 mod panic;
