@@ -122,6 +122,8 @@ pub struct TaskReport {
     /// For a task that executed: whether it was refreshed incrementally (from which appended
     /// files) or fully (and why).
     pub refresh: Option<RefreshSummary>,
+    /// Whether its commit replaced the table's columns (an overwrite whose columns changed).
+    pub schema_replaced: bool,
 }
 
 /// What a run did.
@@ -305,6 +307,7 @@ impl Compiler {
             merged: None,
             written_by: None,
             refresh: None,
+            schema_replaced: false,
         }
     }
 
@@ -691,18 +694,19 @@ impl TaskDriver for RunDriver<'_> {
     }
 
     fn executed(&mut self, task: &Task, result: Result<Executed, TaskError>, elapsed: Duration) -> TaskReport {
-        let (outcome, audits, merged, written_by) = match result {
-            Ok(Executed { written: WrittenTable { table, rows, merged, written_by }, audits }) => {
+        let (outcome, audits, merged, written_by, schema_replaced) = match result {
+            Ok(Executed { written: WrittenTable { table, rows, merged, written_by, schema_replaced }, audits }) => {
                 match self.compiler.record_written(task, rows, table) {
-                    Ok(outcome) => (outcome, audits, merged, Some(written_by)),
-                    Err(error) => (TaskOutcome::Failed { error }, audits, merged, None),
+                    Ok(outcome) => (outcome, audits, merged, Some(written_by), schema_replaced),
+                    Err(error) => (TaskOutcome::Failed { error }, audits, merged, None, false),
                 }
             }
-            Err(error) => (TaskOutcome::Failed { error }, AuditSummary::default(), None, None),
+            Err(error) => (TaskOutcome::Failed { error }, AuditSummary::default(), None, None, false),
         };
         let mut report = self.compiler.task_report(task, outcome, audits, elapsed);
         report.merged = merged;
         report.written_by = written_by;
+        report.schema_replaced = schema_replaced;
         let pending = self.pending.remove(&task.id);
         let had_pending = self.run_state.pending.remove(&task.id).is_some();
         let state_changed = match (&report.outcome, pending) {

@@ -94,7 +94,7 @@ fn racing_first_commits_to_one_table_commit_once() {
                 let (target, state) = (target.clone(), Arc::clone(&state));
                 let overwrite = viewdag_driver::execute::merge::TableWrite::materialized();
                 writers.push(tokio::spawn(async move {
-                    viewdag_driver::execute::write_plan(&target, plan, &state, &overwrite, 1).await.map(|(_, rows, _)| rows)
+                    viewdag_driver::execute::write_plan(&target, plan, &state, &overwrite, 1).await.map(|written| written.rows)
                 }));
             }
             let mut results = Vec::new();
