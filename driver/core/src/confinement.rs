@@ -10,8 +10,13 @@
 //!   resolved `profile.paths.allow` root, or is a source's resolved path, lies inside one or
 //!   contains one, is refused: it fails with a message saying where it would have written,
 //!   and nothing is written for it.
+//! - Two tasks whose resolved tables are one (or one inside the other) are both refused
+//!   ([`shared_table_refusals`]): each would otherwise overwrite the other's rows and the
+//!   next run would report the other up to date. An output whose resolved table lies in the
+//!   project's resolved `.viewdag` is refused likewise.
 //! - Reads only (`canonicalize`, which follows links); creates nothing.
 
+use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 
 /// The resolved roots a run may write into and the resolved sources it may not write.
@@ -87,4 +92,52 @@ impl WriteConfinement {
             path.display()
         ))
     }
+}
+
+/// One task's table, for [`shared_table_refusals`].
+#[derive(Debug, Clone)]
+pub struct TaskTable {
+    /// The task's id.
+    pub id: String,
+    /// Its table's directory, as the spec names it.
+    pub target: PathBuf,
+    /// Whether it is a materialized view's table (which belongs in `.viewdag`).
+    pub materialized: bool,
+}
+
+/// For every task whose table, once symlinks are resolved, is another task's table, lies
+/// inside one or contains one — or, for an output, lies in the project's `.viewdag` (under
+/// `root`) — why it is refused. Both tasks of a pair are refused: neither may overwrite the
+/// other's rows.
+pub fn shared_table_refusals(root: &Path, tables: &[TaskTable]) -> BTreeMap<String, String> {
+    let store = resolve(&root.join(".viewdag"));
+    let resolved: Vec<PathBuf> = tables.iter().map(|table| resolve(&table.target)).collect();
+    let mut refusals = BTreeMap::new();
+    for (index, table) in tables.iter().enumerate() {
+        let here = &resolved[index];
+        let other = tables
+            .iter()
+            .zip(&resolved)
+            .enumerate()
+            .find(|(other, (_, there))| *other != index && (here.starts_with(there) || there.starts_with(here)));
+        let why = match other {
+            Some((_, (other, there))) => Some(format!(
+                "refused: `{}` resolves to {}, which is or shares the table of `{}` ({}); neither is written (a symlink?)",
+                table.target.display(),
+                here.display(),
+                other.id,
+                there.display()
+            )),
+            None if !table.materialized && here.starts_with(&store) => Some(format!(
+                "refused: `{}` resolves to {}, inside the project's `.viewdag` (a symlink?); nothing was written",
+                table.target.display(),
+                here.display()
+            )),
+            None => None,
+        };
+        if let Some(why) = why {
+            refusals.insert(table.id.clone(), why);
+        }
+    }
+    refusals
 }

@@ -41,7 +41,7 @@ use viewdag_surface::planning_session;
 use viewdag_validate::checks::contract::check_output;
 
 use crate::compiler::{CompileRequest, CompileResponse, Compiler, Planning, ViewStatus};
-use crate::confinement::WriteConfinement;
+use crate::confinement::{TaskTable, WriteConfinement, shared_table_refusals};
 use crate::engine::{EngineFactory, EngineUnavailable, LocalEngines, TaskEngine, TaskPlan, TaskPlanning};
 use crate::error::DriverError;
 pub use crate::execute::AuditSummary;
@@ -249,13 +249,25 @@ impl Compiler {
         let (run, resuming) = run_state.begin_run();
         run_state.save(&self.root).map_err(DriverError::RunState)?;
         let (tasks, costs) = self.task_costs();
+        // Tables that are one once symlinks are resolved: every task's, selected or not.
+        let tables: Vec<TaskTable> = tasks
+            .iter()
+            .map(|task| TaskTable { id: task.id.clone(), target: self.task_target(task), materialized: task.kind == TaskKind::Materialize })
+            .collect();
+        let shared_tables = shared_table_refusals(&self.root, &tables);
         let (tasks, unselected_failures) = self.select_tasks(tasks, options.selection.as_ref());
         let runtime = Arc::clone(self.db.tokio());
         // Where every task's table really lands (symlinks resolved), decided before anything
         // is written.
         let confinement = self.write_confinement();
         let refusals: BTreeMap<String, String> =
-            tasks.iter().filter_map(|task| Some((task.id.clone(), confinement.refusal(&self.task_target(task))?))).collect();
+            tasks
+                .iter()
+                .filter_map(|task| {
+                    let refusal = confinement.refusal(&self.task_target(task)).or_else(|| shared_tables.get(&task.id).cloned())?;
+                    Some((task.id.clone(), refusal))
+                })
+                .collect();
         // Where plans execute: chosen once, before any task; an unusable engine fails every
         // task that would execute (up-to-date tasks stay up to date).
         let mut plan_diagnostics: Vec<viewdag_ir::Diagnostic> = Vec::new();

@@ -160,3 +160,56 @@ fn a_symlink_out_of_the_project_or_onto_a_source_is_refused_before_anything_is_w
     );
     assert!(std::fs::read_dir(outside.path()).unwrap().next().is_none(), "nothing was written outside");
 }
+
+/// Issue 21, item 5: two outputs whose paths differ in the spec but resolve to one table (a
+/// symlink), and an output linked onto a materialized view's table in `.viewdag`, are
+/// refused before anything is written — before, each run overwrote the other's rows and the
+/// next run reported the other task up to date.
+#[test]
+fn tables_that_are_one_through_a_symlink_are_refused_before_anything_is_written() {
+    let project = TempProject::with_shop_data();
+    std::fs::create_dir_all(project.path().join("tables/one")).unwrap();
+    std::os::unix::fs::symlink(project.path().join("tables/one"), project.path().join("alias_of_one")).unwrap();
+    let report = run_outputs(
+        &project,
+        "  first: { view: paid, path: tables/one }\n  second: { view: paid, path: alias_of_one }\n  fine: { view: paid, path: tables/two }\n",
+        "",
+    );
+    assert!(codes(&report).is_empty(), "lexically fine: {:?}", report.compile.diagnostics);
+    for id in ["output:first", "output:second"] {
+        assert!(
+            matches!(outcome(&report, id), TaskOutcome::Failed { error } if error.to_string().contains("shares the table of")),
+            "{id}: {:?}",
+            report.tasks
+        );
+    }
+    assert!(matches!(outcome(&report, "output:fine"), TaskOutcome::Written { .. }), "{:?}", report.tasks);
+    assert!(!project.path().join("tables/one/_delta_log").exists(), "nothing was written");
+
+    // An output linked into the table store: onto a materialized view's table, or beside it.
+    let project = TempProject::with_shop_data();
+    std::fs::create_dir_all(project.path().join(".viewdag/tables")).unwrap();
+    std::os::unix::fs::symlink(project.path().join(".viewdag/tables"), project.path().join("store")).unwrap();
+    std::os::unix::fs::symlink(project.path().join(".viewdag"), project.path().join("state")).unwrap();
+    let text = format!(
+        "version: 1\n{SOURCES}views:\n  paid:\n    filter: {{ input: orders, predicate: \"amount > 0\" }}\n    materialize: table\n  raw:\n    distinct: {{ input: orders }}\n\
+         outputs:\n  onto_paid: {{ view: paid, path: store/paid }}\n  beside: {{ view: raw, path: state/mine }}\n"
+    );
+    let spec = project.write_spec("spec.yaml", &text);
+    let report = Compiler::new().unwrap().run(&CompileRequest::new(&spec), &mut |_| {}).unwrap();
+    assert!(codes(&report).is_empty(), "lexically fine: {:?}", report.compile.diagnostics);
+    for id in ["view:paid", "output:onto_paid"] {
+        assert!(
+            matches!(outcome(&report, id), TaskOutcome::Failed { error } if error.to_string().contains("shares the table of")),
+            "{id}: {:?}",
+            report.tasks
+        );
+    }
+    assert!(!project.path().join(".viewdag/tables/paid/_delta_log").exists(), "nothing was written");
+    assert!(
+        matches!(outcome(&report, "output:beside"), TaskOutcome::Failed { error } if error.to_string().contains("`.viewdag`")),
+        "{:?}",
+        report.tasks
+    );
+    assert!(!project.path().join(".viewdag/mine").exists());
+}
