@@ -14,6 +14,9 @@
 //!   ([`shared_table_refusals`]): each would otherwise overwrite the other's rows and the
 //!   next run would report the other up to date. An output whose resolved table lies in the
 //!   project's resolved `.viewdag` is refused likewise.
+//! - Reads are confined the same way ([`source_escape`]): a local source whose path — or,
+//!   for Parquet/CSV, any entry of its directory — resolves outside the project and every
+//!   allowed root is refused at `check` (`V0505`), never read.
 //! - Reads only (`canonicalize`, which follows links); creates nothing.
 
 use std::collections::BTreeMap;
@@ -140,4 +143,38 @@ pub fn shared_table_refusals(root: &Path, tables: &[TaskTable]) -> BTreeMap<Stri
         }
     }
     refusals
+}
+
+/// At most this many entries of a source directory are resolved (a bound on a link cycle).
+const MAX_SOURCE_ENTRIES: usize = 100_000;
+
+/// Where a local source at `path` (relative to `root`) reads outside `root` and every `allow`
+/// root once symlinks are followed, if it does: the entry (the path itself, or with
+/// `every_entry` any file or directory under it) and where it resolves. Object-store URLs
+/// are not local: `None`.
+pub fn source_escape(root: &Path, allow: &[String], path: &str, every_entry: bool) -> Option<(PathBuf, PathBuf)> {
+    if path.contains("://") {
+        return None;
+    }
+    let roots: Vec<PathBuf> = std::iter::once(resolve(root))
+        .chain(allow.iter().filter(|allowed| !allowed.contains("://")).map(|allowed| resolve(&root.join(allowed))))
+        .collect();
+    let mut stack = vec![root.join(path)];
+    let mut seen = 0;
+    while let Some(entry) = stack.pop() {
+        let resolved = resolve(&entry);
+        if !roots.iter().any(|allowed| resolved.starts_with(allowed)) {
+            return Some((entry, resolved));
+        }
+        seen += 1;
+        if !every_entry || seen > MAX_SOURCE_ENTRIES {
+            continue;
+        }
+        if entry.is_dir()
+            && let Ok(entries) = std::fs::read_dir(&entry)
+        {
+            stack.extend(entries.filter_map(Result::ok).map(|found| found.path()));
+        }
+    }
+    None
 }

@@ -213,3 +213,43 @@ fn tables_that_are_one_through_a_symlink_are_refused_before_anything_is_written(
     );
     assert!(!project.path().join(".viewdag/mine").exists());
 }
+
+/// Issue 21, item 20: a source linked out of the project (`data/users.csv -> /elsewhere`),
+/// or a directory source holding such a link, is `V0505` at `check` and never read: before,
+/// the file was read and its rows written into an output with no diagnostic.
+#[test]
+fn a_source_read_through_a_symlink_out_of_the_project_is_refused() {
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("secret.csv"), "id,name\n1,root\n").unwrap();
+    let project = TempProject::empty();
+    std::fs::create_dir_all(project.path().join("data/folder")).unwrap();
+    std::fs::write(project.path().join("data/folder/own.csv"), "id,name\n2,me\n").unwrap();
+    std::os::unix::fs::symlink(outside.path().join("secret.csv"), project.path().join("data/users.csv")).unwrap();
+    std::os::unix::fs::symlink(outside.path().join("secret.csv"), project.path().join("data/folder/linked.csv")).unwrap();
+    let text = "version: 1
+sources:
+  users: { format: csv, path: data/users.csv, schema: { id: int64, name: utf8 } }
+  folder: { format: csv, path: data/folder, schema: { id: int64, name: utf8 } }
+views:
+  copied:
+    distinct: { input: users }
+  listed:
+    distinct: { input: folder }
+outputs:
+  copied: { view: copied, path: out/copied }
+  listed: { view: listed, path: out/listed }
+";
+    let spec = project.write_spec("spec.yaml", text);
+    let report = Compiler::new().unwrap().run(&CompileRequest::new(&spec), &mut |_| {}).unwrap();
+    for source in ["users", "folder"] {
+        assert!(
+            report.compile.diagnostics.iter().any(|diagnostic| diagnostic.code.id() == "V0505"
+                && diagnostic.location.entry.as_deref() == Some(source)
+                && diagnostic.message.contains("symlink")),
+            "{source}: {:?}",
+            report.compile.diagnostics
+        );
+    }
+    assert!(!project.path().join("out/copied/_delta_log").exists(), "nothing read through the link was written");
+    assert!(!project.path().join("out/listed/_delta_log").exists());
+}
