@@ -249,9 +249,11 @@ impl Compiler {
         let (run, resuming) = run_state.begin_run();
         run_state.save(&self.root).map_err(DriverError::RunState)?;
         let (tasks, costs) = self.task_costs();
-        // Tables that are one once symlinks are resolved: every task's, selected or not.
+        // Tables that are one once symlinks are resolved: every task's that can run, selected
+        // or not (a path `check` refused is its own error).
         let tables: Vec<TaskTable> = tasks
             .iter()
+            .filter(|task| self.blocker(&compile, task, None).is_none())
             .map(|task| TaskTable { id: task.id.clone(), target: self.task_target(task), materialized: task.kind == TaskKind::Materialize })
             .collect();
         let shared_tables = shared_table_refusals(&self.root, &tables);
@@ -260,14 +262,13 @@ impl Compiler {
         // Where every task's table really lands (symlinks resolved), decided before anything
         // is written.
         let confinement = self.write_confinement();
-        let refusals: BTreeMap<String, String> =
-            tasks
-                .iter()
-                .filter_map(|task| {
-                    let refusal = confinement.refusal(&self.task_target(task)).or_else(|| shared_tables.get(&task.id).cloned())?;
-                    Some((task.id.clone(), refusal))
-                })
-                .collect();
+        let refusals: BTreeMap<String, String> = tasks
+            .iter()
+            .filter_map(|task| {
+                let refusal = confinement.refusal(&self.task_target(task)).or_else(|| shared_tables.get(&task.id).cloned())?;
+                Some((task.id.clone(), refusal))
+            })
+            .collect();
         // Where plans execute: chosen once, before any task; an unusable engine fails every
         // task that would execute (up-to-date tasks stay up to date).
         let mut plan_diagnostics: Vec<viewdag_ir::Diagnostic> = Vec::new();

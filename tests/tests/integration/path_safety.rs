@@ -193,7 +193,7 @@ fn tables_that_are_one_through_a_symlink_are_refused_before_anything_is_written(
     std::os::unix::fs::symlink(project.path().join(".viewdag"), project.path().join("state")).unwrap();
     let text = format!(
         "version: 1\n{SOURCES}views:\n  paid:\n    filter: {{ input: orders, predicate: \"amount > 0\" }}\n    materialize: table\n  raw:\n    distinct: {{ input: orders }}\n\
-         outputs:\n  onto_paid: {{ view: paid, path: store/paid }}\n  beside: {{ view: raw, path: state/mine }}\n"
+         outputs:\n  onto_paid: {{ view: raw, path: store/paid }}\n  beside: {{ view: raw, path: state/mine }}\n"
     );
     let spec = project.write_spec("spec.yaml", &text);
     let report = Compiler::new().unwrap().run(&CompileRequest::new(&spec), &mut |_| {}).unwrap();
