@@ -50,6 +50,10 @@ pub struct TaskDocument {
     pub merged: Option<MergedDocument>,
     /// How its table was refreshed, when it was written.
     pub refresh: Option<RefreshDocument>,
+    /// Whether the write replaced the table's columns (an overwrite whose view's columns
+    /// changed).
+    #[serde(default)]
+    pub schema_replaced: bool,
     /// What each of its expectations found.
     pub expectations: Vec<ExpectationResult>,
 }
@@ -172,6 +176,7 @@ impl TaskDocument {
                 deleted: merged.deleted,
             }),
             refresh: report.refresh.as_ref().map(|refresh| RefreshDocument { path: refresh.clone(), line: refresh.to_string() }),
+            schema_replaced: report.schema_replaced,
             expectations: report.expectations.clone(),
         }
     }
@@ -180,6 +185,9 @@ impl TaskDocument {
 /// Lines printed under a task's progress line: its merge counts and expectations.
 pub fn task_detail_lines(report: &TaskReport) -> Vec<String> {
     let mut lines = Vec::new();
+    if report.schema_replaced {
+        lines.push("schema replaced: the table's columns changed, the overwrite replaced them".to_string());
+    }
     if let Some(merged) = &report.merged {
         lines.push(format!("merged: {} inserted, {} updated, {} deleted", merged.inserted, merged.updated, merged.deleted));
     }
