@@ -317,7 +317,7 @@ impl Compiler {
     }
 
     /// The resolved roots this run may write into and the sources it may not write.
-    fn write_confinement(&self) -> WriteConfinement {
+    pub(crate) fn write_confinement(&self) -> WriteConfinement {
         let project = ProjectInput::get(&self.db);
         let sources: Vec<(String, String)> = project
             .sources(&self.db)
@@ -332,7 +332,7 @@ impl Compiler {
     }
 
     /// Why a task cannot run, if it cannot.
-    fn blocker(&self, compile: &CompileResponse, task: &Task, failed_read: Option<&str>) -> Option<String> {
+    pub(crate) fn blocker(&self, compile: &CompileResponse, task: &Task, failed_read: Option<&str>) -> Option<String> {
         match compile.view(&task.view).map(|view| &view.status) {
             Some(status) if status.is_valid() => {}
             Some(ViewStatus::Blocked { upstream }) => return Some(format!("view `{}` is blocked by errors in `{upstream}`", task.view)),
@@ -383,7 +383,7 @@ impl Compiler {
     }
 
     /// How a task writes its table.
-    fn task_write_mode(&self, task: &Task) -> WriteMode {
+    pub(crate) fn task_write_mode(&self, task: &Task) -> WriteMode {
         match &task.kind {
             TaskKind::Materialize => WriteMode::Overwrite,
             TaskKind::Output { output } => self.output_spec(output).map(|spec| spec.mode).unwrap_or(WriteMode::Overwrite),
@@ -392,7 +392,7 @@ impl Compiler {
 
     /// What produces a task's table, without planning it: the task digest (the view's
     /// Merkle definition digest and the optimizer pipeline) and how the table is written.
-    fn task_fingerprint(&self, task: &Task) -> Option<String> {
+    pub(crate) fn task_fingerprint(&self, task: &Task) -> Option<String> {
         let view = self.view_input(&task.view)?;
         self.fingerprint_over(task, task_digest(&self.db, view).as_ref().ok()?)
     }
@@ -479,7 +479,7 @@ impl Compiler {
     /// The run's engine: `options.engine`, else the one the spec's `profile.engine` names
     /// (through `options.engines`). A profile that names an unusable engine adds a
     /// diagnostic at `profile.engine`.
-    fn run_engine(
+    pub(crate) fn run_engine(
         &self,
         options: &RunOptions,
         diagnostics: &mut Vec<viewdag_ir::Diagnostic>,
@@ -495,7 +495,7 @@ impl Compiler {
 
     /// `Some(UpToDate)` when the task's table is still at the version it last wrote from the
     /// same fingerprint (a materialized view's readers are then bound to that version).
-    fn up_to_date(
+    pub(crate) fn up_to_date(
         &mut self,
         task: &Task,
         fingerprint: &str,
@@ -556,7 +556,7 @@ impl Compiler {
         Ok(())
     }
 
-    fn unbind_materialized_tables(&mut self) {
+    pub(crate) fn unbind_materialized_tables(&mut self) {
         for name in self.view_names() {
             if let Some(view) = self.view_input(&name)
                 && view.materialized_table(&self.db).is_some()

@@ -115,7 +115,7 @@ impl Compiler {
     }
 
     /// Binds a materialized view's readers to the latest version of its existing table.
-    fn bind_existing_table(&mut self, task: &Task) -> Result<(), String> {
+    pub(crate) fn bind_existing_table(&mut self, task: &Task) -> Result<(), String> {
         let target = self.task_target(task);
         let url = directory_url(&target)?;
         let table = self.db.tokio().block_on(deltalake::open_table(url)).map_err(|error| error.to_string())?;
