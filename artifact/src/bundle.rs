@@ -66,7 +66,7 @@ pub struct DefinitionRecord {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ProviderRecord {
-    /// A Delta table at one version; `location` is relative to the spec's directory.
+    /// A Delta table at one version; `location` is relative to the spec's directory, or a URL.
     Delta { location: String, version: i64, canonical: String },
     /// Parquet or CSV files with their sizes in bytes, sorted by path.
     Files { format: String, location: String, files: Vec<FileRecord>, canonical: String },

@@ -104,6 +104,10 @@ codes! {
     SourceFormatNotAllowed = ("V0306", "source-format-not-allowed", Error, "a source's format is not one `profile.surface.formats` allows");
     StorageUrlInvalid = ("V0307", "storage-url-invalid", Error, "a path, `profile.tables`, `profile.paths.allow` entry or `profile.storage` key is a URL viewdag cannot use (unknown scheme, no bucket, `.`/`..` segments, credentials or parameters in the URL)");
     StorageOptionInvalid = ("V0308", "storage-option-invalid", Error, "a `profile.storage` option is not one its store knows, or its value is not the name of an environment variable");
+    StorageVariableUnset = ("V0309", "storage-variable-unset", Error, "a `profile.storage` option names an environment variable that is not set (reported where the store is needed: a source, or a task's table)");
+    SourceAccessDenied = ("V0310", "source-access-denied", Error, "a source's object store refused the credentials");
+    SourceBucketNotFound = ("V0311", "source-bucket-not-found", Error, "a source's bucket or container does not exist");
+    SourceStoreUnreachable = ("V0312", "source-store-unreachable", Error, "a source's object store could not be reached (endpoint refused the connection, unknown host)");
     // V04xx: SQL views.
     SqlForbiddenStatement = ("V0401", "sql-forbidden-statement", Error, "a `sql` view is not a single SELECT query");
     SqlForbiddenFunction = ("V0402", "sql-forbidden-function", Error, "a `sql` view calls a table function that reads files");
@@ -145,6 +149,9 @@ codes! {
     RunLocked = ("V0901", "run-locked", Error, "another `viewdag run` holds this project's run lock");
     CommitConflict = ("V0902", "commit-conflict", Error, "another writer committed to a task's Delta table while the task wrote it; the task committed nothing");
     RunStateUnsaved = ("V0903", "run-state-unsaved", Error, "the run state could not be saved");
+    StorageAccessDenied = ("V0910", "storage-access-denied", Error, "the object store of a task's table refused the credentials; the task committed nothing");
+    StorageBucketNotFound = ("V0911", "storage-bucket-not-found", Error, "the bucket or container of a task's table does not exist; the task committed nothing");
+    StorageUnreachable = ("V0912", "storage-unreachable", Error, "the object store of a task's table could not be reached; the task committed nothing");
     // V10xx: incremental refresh.
     RefreshNeverIncremental = ("V1001", "refresh-never-incremental", Error, "a task declared `refresh: incremental` has a plan whose change can never be derived from appended inputs (a window, a limit, a non-deterministic function, …)");
     RefreshNotApplicable = ("V1002", "refresh-not-applicable", Error, "`refresh` is set where it means nothing: on a view that is not materialized, or `incremental` on an output whose mode is not `overwrite`");

@@ -35,7 +35,7 @@ use datafusion::physical_plan::ExecutionPlan;
 use viewdag_driver::execute::TaskError;
 use viewdag_driver::sources::directory_url;
 use viewdag_driver::{TaskPlan, TaskPlanning};
-use viewdag_ir::{Code, Diagnostic, ProviderIdentity, SpecLocation};
+use viewdag_ir::{Code, Diagnostic, ProviderIdentity, SpecLocation, StorageUrl};
 use viewdag_optimize::pipeline::optimize_physical_plan;
 use viewdag_optimize::pipeline::outcome::PhaseReporting;
 use viewdag_optimize::pipeline::physical_phase::initial_physical_plan;
@@ -138,6 +138,9 @@ fn pinned_file_scan(
     version: i64,
     provider: &Arc<dyn TableProvider>,
 ) -> Result<DeltaFileScan, String> {
+    if StorageUrl::looks_like_url(location) {
+        return Err("it is in an object store, which the cluster's executors cannot read yet; run it with `--engine local`".to_string());
+    }
     let url = directory_url(&planning.spec_root().join(location))?;
     let version = u64::try_from(version).map_err(|_| format!("version {version} is negative"))?;
     let table = planning

@@ -23,8 +23,9 @@ use crate::database::{Database, QueryEvent, QueryOutcome, id_of};
 use crate::error::DriverError;
 use crate::runtime::AsyncRuntime;
 use crate::source_watch::{SourceWatch, source_watches};
-use crate::sources::{load_source, root_path_text, source_fingerprint};
+use crate::sources::{SourceContext, load_source, root_path_text, source_fingerprint};
 use crate::stats::RecompileStats;
+use crate::storage::{Environment, StorageSettings};
 use viewdag_validate::checks::path_outside_project::check_source;
 use viewdag_validate::checks::source_format_not_allowed;
 use viewdag_validate::lexical_path::PathSpace;
@@ -262,6 +263,11 @@ pub struct Compiler {
     /// The base the last `parse_edit` could not re-parse from (kept only if the result turns
     /// out unreadable).
     readable_candidate: Option<ReadableText>,
+    /// Where object-store settings are read from (the process's environment by default).
+    environment: Environment,
+    /// The object-store settings of the last compile's spec (its `profile.storage` over
+    /// `environment`).
+    pub(crate) storage: StorageSettings,
 }
 
 /// A spec text that parsed, with its parse.
@@ -297,7 +303,21 @@ impl Compiler {
             profile_overrides: ProfileOverrides::default(),
             held_readable: None,
             readable_candidate: None,
+            environment: Environment::from_process(),
+            storage: StorageSettings::default(),
         }
+    }
+
+    /// The same compiler reading object-store settings (`AWS_*`, `AZURE_*`, `GOOGLE_*` and the
+    /// variables `profile.storage` names) from `environment` instead of the process's.
+    pub fn with_environment(mut self, environment: Environment) -> Self {
+        self.set_environment(environment);
+        self
+    }
+
+    /// Reads object-store settings from `environment` from the next compile on.
+    pub fn set_environment(&mut self, environment: Environment) {
+        self.environment = environment;
     }
 
     /// The salsa database, read-only: for callers that ask the stage crates' queries
@@ -375,8 +395,14 @@ impl Compiler {
         };
         let inputs_changed = self.set_inputs(&parsed, unchanged && overrides_unchanged && self.last_parsed.is_some());
         let sources: Vec<_> = parsed.sources.iter().map(|(name, spec)| (name.clone(), spec.clone())).collect();
-        let existing =
-            crate::existing::read_existing_data(&self.root, &self.outputs, &sources, &parsed.profile.surface.csv, self.db.tokio());
+        let existing = crate::existing::read_existing_data(
+            &self.root,
+            &self.outputs,
+            &sources,
+            &parsed.profile.surface.csv,
+            &self.storage,
+            self.db.tokio(),
+        );
         let inputs_changed = inputs_changed + self.set_existing_data(existing);
         let mut response = self.collect(spec_path, planning);
         let events = self.db.take_events();
@@ -493,6 +519,8 @@ impl Compiler {
     /// the previous compile: only the sources (whose files may have changed) are checked.
     fn set_inputs(&mut self, parsed: &ParsedSpec, text_unchanged: bool) -> usize {
         let mut changed = 0;
+        crate::storage::register_handlers();
+        self.storage = StorageSettings::new(self.environment.clone(), &parsed.profile);
         self.optimizer_settings_input();
         let surface_spec = PlanningSurfaceSpec::from_profile(&parsed.profile);
         let root_text = self.root.to_string_lossy().into_owned();
@@ -543,7 +571,8 @@ impl Compiler {
                         None => {
                             let state = loading_state
                                 .get_or_insert_with(|| build_session_state(&surface_spec, self.db.datafusion_runtime_env().clone()));
-                            let loaded = self.db.tokio().block_on(load_source(name, spec, &self.root, &surface_spec.surface.csv, state));
+                            let context = SourceContext { root: &self.root, csv: &surface_spec.surface.csv, state, storage: &self.storage };
+                            let loaded = self.db.tokio().block_on(load_source(name, spec, &context));
                             if let (SourceResolution::Resolved { identity, .. }, Some(provider)) = (&loaded.resolution, loaded.provider)
                                 && !self.db.has_provider(identity)
                             {

@@ -11,14 +11,25 @@
 //!   contains one, is refused: it fails with a message saying where it would have written,
 //!   and nothing is written for it.
 //! - Reads only (`canonicalize`, which follows links); creates nothing.
+//! - An object-store target has no links to resolve: it is checked again lexically (inside
+//!   an allowed URL prefix, on no source's URL), the same rule as `V0504`/`V0505`, so the
+//!   one refusal path covers every kind of target.
 
 use std::path::{Component, Path, PathBuf};
+
+use viewdag_ir::StorageUrl;
+
+use crate::storage::TableLocation;
 
 /// The resolved roots a run may write into and the resolved sources it may not write.
 #[derive(Debug, Clone)]
 pub struct WriteConfinement {
     allowed_roots: Vec<PathBuf>,
     sources: Vec<(String, PathBuf)>,
+    /// The allowed URL prefixes.
+    allowed_prefixes: Vec<StorageUrl>,
+    /// The sources in object stores.
+    source_urls: Vec<(String, StorageUrl)>,
 }
 
 /// `path` with symlinks resolved as far as it exists: the nearest existing ancestor
@@ -56,14 +67,33 @@ impl WriteConfinement {
     /// `root`: the spec's directory; `allow`: `profile.paths.allow` (relative to `root` or
     /// absolute); `sources`: each source's name and declared path.
     pub fn new(root: &Path, allow: &[String], sources: &[(String, String)]) -> Self {
+        let url = |text: &str| StorageUrl::parse(text).ok().flatten();
         let mut allowed_roots = vec![resolve(root)];
-        allowed_roots.extend(allow.iter().map(|directory| resolve(&root.join(directory))));
-        let sources = sources.iter().map(|(name, path)| (name.clone(), resolve(&root.join(path)))).collect();
-        WriteConfinement { allowed_roots, sources }
+        allowed_roots.extend(allow.iter().filter(|directory| url(directory).is_none()).map(|directory| resolve(&root.join(directory))));
+        let allowed_prefixes = allow.iter().filter_map(|prefix| url(prefix)).collect();
+        let source_urls = sources.iter().filter_map(|(name, path)| Some((name.clone(), url(path)?))).collect();
+        let sources =
+            sources.iter().filter(|(_, path)| url(path).is_none()).map(|(name, path)| (name.clone(), resolve(&root.join(path)))).collect();
+        WriteConfinement { allowed_roots, sources, allowed_prefixes, source_urls }
     }
 
     /// Why writing a table at `target` is refused, or `None` when it may be written.
-    pub fn refusal(&self, target: &Path) -> Option<String> {
+    pub fn refusal(&self, target: &TableLocation) -> Option<String> {
+        match target {
+            TableLocation::Local(path) => self.local_refusal(path),
+            TableLocation::Url(url) => self.url_refusal(url),
+        }
+    }
+
+    fn url_refusal(&self, target: &StorageUrl) -> Option<String> {
+        if !self.allowed_prefixes.iter().any(|prefix| target.is_inside(prefix)) {
+            return Some(format!("refused: `{target}` is under no `profile.paths.allow` URL prefix; nothing was written"));
+        }
+        let (source, url) = self.source_urls.iter().find(|(_, source)| target.is_inside(source) || source.is_inside(target))?;
+        Some(format!("refused: `{target}` overlaps source `{source}` ({url}); nothing was written"))
+    }
+
+    fn local_refusal(&self, target: &Path) -> Option<String> {
         let resolved = resolve(target);
         if !self.allowed_roots.iter().any(|root| resolved.starts_with(root)) {
             return Some(format!(
@@ -86,5 +116,30 @@ impl WriteConfinement {
             resolved.display(),
             path.display()
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use viewdag_ir::StorageUrl;
+
+    use super::WriteConfinement;
+    use crate::storage::TableLocation;
+
+    #[test]
+    fn object_store_targets_need_an_allowed_prefix_and_keep_off_sources() {
+        let root = tempfile::tempdir().unwrap();
+        let sources = [("events".to_string(), "s3://lake/raw/events".to_string()), ("local".to_string(), "data".to_string())];
+        let confinement = WriteConfinement::new(root.path(), &["s3://lake".to_string()], &sources);
+        let url = |text: &str| TableLocation::Url(StorageUrl::parse(text).unwrap().unwrap());
+        assert_eq!(confinement.refusal(&url("s3://lake/out/t")), None);
+        assert!(confinement.refusal(&url("s3://other/out/t")).is_some_and(|refusal| refusal.contains("no `profile.paths.allow`")));
+        assert!(confinement.refusal(&url("s3://lake/raw")).is_some_and(|refusal| refusal.contains("source `events`")));
+        assert!(confinement.refusal(&url("s3://lake/raw/events/x")).is_some());
+        assert_eq!(confinement.refusal(&TableLocation::Local(root.path().join("out"))), None);
+        assert!(confinement.refusal(&TableLocation::Local(root.path().join("data/x"))).is_some());
+        assert!(confinement.refusal(&TableLocation::Local(Path::new("/elsewhere").to_path_buf())).is_some());
     }
 }

@@ -1,6 +1,6 @@
-//! What already exists on disk that a compile checks the spec against: the schema of the
-//! Delta table an `append` output writes into, and the header row of a CSV source whose
-//! `schema` is declared. Read by the driver (the only crate that does I/O) and set as the
+//! What already exists (on disk or in an object store) that a compile checks the spec
+//! against: the schema of the Delta table an `append` output writes into, and the header row
+//! of a CSV source whose `schema` is declared. Read by the driver (the only crate that does I/O) and set as the
 //! `ExistingDataInput` before the queries run; `viewdag_lower::checked_project` compares it
 //! with the spec (`append_schema_mismatch`, `source_schema_mismatch`).
 //!
@@ -14,7 +14,16 @@ use std::io::{BufRead, Read};
 use std::path::Path;
 
 use datafusion::arrow::datatypes::SchemaRef;
-use viewdag_ir::{CsvOptions, OutputSpec, SourceFormat, SourceSpec, WriteMode};
+use futures::StreamExt;
+use object_store::ObjectStoreExt;
+use viewdag_ir::{CsvOptions, OutputSpec, SourceFormat, SourceSpec, StorageUrl, WriteMode};
+
+use crate::storage::location::{TableLocation, open_delta_table};
+use crate::storage::registry::object_store;
+use crate::storage::{StorageSettings, StoreOptions};
+
+/// A header longer than this is not a header: reading stops there.
+const HEADER_LIMIT: u64 = 1 << 20;
 
 /// Existing data the spec is checked against.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -32,6 +41,7 @@ pub fn read_existing_data(
     outputs: &[(String, OutputSpec)],
     sources: &[(String, Option<SourceSpec>)],
     csv: &CsvOptions,
+    storage: &StorageSettings,
     runtime: &tokio::runtime::Runtime,
 ) -> ExistingData {
     let mut existing = ExistingData::default();
@@ -39,11 +49,16 @@ pub fn read_existing_data(
         if spec.mode != WriteMode::Append {
             continue;
         }
-        let target = root.join(&spec.path);
-        if !target.join("_delta_log").is_dir() {
-            continue;
-        }
-        if let Some(schema) = runtime.block_on(delta_schema(&target)) {
+        let Ok(target) = TableLocation::of(root, &spec.path) else { continue };
+        let options = match target.storage_url() {
+            None if !root.join(&spec.path).join("_delta_log").is_dir() => continue,
+            None => StoreOptions::default(),
+            Some(url) => match storage.options(url) {
+                Ok(options) => options,
+                Err(_) => continue,
+            },
+        };
+        if let Some(schema) = runtime.block_on(delta_schema(&target, &options)) {
             existing.append_targets.insert(name.clone(), schema);
         }
     }
@@ -53,17 +68,50 @@ pub fn read_existing_data(
         if csv.header == Some(false) {
             continue;
         }
-        if let Some(header) = csv_header(&root.join(path), csv.delimiter.unwrap_or(',')) {
+        let delimiter = csv.delimiter.unwrap_or(',');
+        let header = match StorageUrl::parse(path) {
+            Ok(None) => csv_header(&root.join(path), delimiter),
+            Ok(Some(url)) => storage.options(&url).ok().and_then(|options| runtime.block_on(object_csv_header(&url, &options, delimiter))),
+            Err(_) => None,
+        };
+        if let Some(header) = header {
             existing.csv_headers.insert(name.clone(), header);
         }
     }
     existing
 }
 
-async fn delta_schema(target: &Path) -> Option<SchemaRef> {
-    let url = crate::sources::directory_url(target).ok()?;
-    let table = deltalake::open_table(url).await.ok()?;
+async fn delta_schema(target: &TableLocation, options: &StoreOptions) -> Option<SchemaRef> {
+    let table = open_delta_table(target, options, None).await.ok()?;
     Some(table.snapshot().ok()?.snapshot().arrow_schema())
+}
+
+/// The header of a CSV object, or of the first `*.csv` object (by key) below a prefix.
+async fn object_csv_header(url: &StorageUrl, options: &StoreOptions, delimiter: char) -> Option<Vec<String>> {
+    let store = object_store(url, options).ok()?;
+    let key = object_store::path::Path::parse(url.key().join("/")).ok()?;
+    let object = match store.head(&key).await {
+        Ok(object) => object,
+        Err(_) => {
+            let mut listing = store.list(Some(&key));
+            let mut first: Option<object_store::ObjectMeta> = None;
+            while let Some(object) = listing.next().await {
+                let object = object.ok()?;
+                if object.location.as_ref().ends_with(".csv") && first.as_ref().is_none_or(|first| object.location < first.location) {
+                    first = Some(object);
+                }
+            }
+            first?
+        }
+    };
+    let bytes = store.get_range(&object.location, 0..object.size.min(HEADER_LIMIT)).await.ok()?;
+    let text = String::from_utf8_lossy(&bytes);
+    Some(header_names(text.lines().next()?, delimiter))
+}
+
+/// The column names of a header line.
+fn header_names(line: &str, delimiter: char) -> Vec<String> {
+    line.trim_end_matches(['\r', '\n']).split(delimiter).map(|name| name.trim().trim_matches('"').to_string()).collect()
 }
 
 /// The header of a CSV file, or of the first `*.csv` file (by name) in a directory.
@@ -80,8 +128,6 @@ fn csv_header(path: &Path, delimiter: char) -> Option<Vec<String>> {
         path.to_path_buf()
     };
     let mut line = String::new();
-    // A header longer than this is not a header: stop reading.
-    std::io::BufReader::new(std::fs::File::open(file).ok()?).take(1 << 20).read_line(&mut line).ok()?;
-    let line = line.trim_end_matches(['\r', '\n']);
-    Some(line.split(delimiter).map(|name| name.trim().trim_matches('"').to_string()).collect())
+    std::io::BufReader::new(std::fs::File::open(file).ok()?).take(HEADER_LIMIT).read_line(&mut line).ok()?;
+    Some(header_names(&line, delimiter))
 }

@@ -45,6 +45,8 @@ pub mod select;
 pub mod source_watch;
 pub mod sources;
 mod stats;
+pub mod storage;
+mod task_tables;
 
 pub use compiler::{
     CompileRequest, CompileResponse, Compiler, Execution, Planning, ProfileOverrides, Recording, SpecInput, SpecSource, ViewOutcome,
@@ -57,6 +59,7 @@ pub use lab::{LabReport, LabRulepackResult, LabViewResult, run_lab};
 pub use run::{AuditSummary, Progress, RunOptions, RunReport, TaskOutcome, TaskReport};
 pub use runtime::AsyncRuntime;
 pub use stats::{RecompileStats, StageStats};
+pub use storage::Environment;
 /// The artifact crate, for callers that read bundles (tests, tools).
 pub use viewdag_artifact;
 pub use viewdag_schedule;

@@ -24,7 +24,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::IntoFuture;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -56,10 +55,8 @@ use crate::refresh::prepare::{PreparedRefresh, increment_write_of};
 use crate::refresh::{RefreshPath, RefreshSummary};
 use crate::run_lock::{LockError, ProjectLock};
 use crate::run_state::{APP_ID, RecordedTask, RunState};
-use crate::sources::{delta_volume, directory_url, relative_location};
-
-/// Where `materialize: table` views are written, relative to the spec's directory.
-pub const TABLE_STORE: &str = ".viewdag/tables";
+use crate::sources::delta_volume;
+use crate::storage::{StoreOptions, TableLocation};
 
 /// How a task ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,7 +100,7 @@ pub struct TaskReport {
     pub id: String,
     /// The view it executes.
     pub view: String,
-    /// The Delta table's location relative to the spec's directory.
+    /// The Delta table's location relative to the spec's directory, or its URL.
     pub target: String,
     /// How it ended.
     pub outcome: TaskOutcome,
@@ -204,6 +201,9 @@ struct PreparedTask {
     policy: PushdownPolicy,
     /// Whether it refreshes incrementally, and from what (or fully, and why).
     refresh: RefreshSummary,
+    /// Where the table is, and its store's options.
+    target: TableLocation,
+    options: StoreOptions,
 }
 
 /// A task decided to execute: what its record will say once it writes, and how it refreshes.
@@ -295,7 +295,7 @@ impl Compiler {
         TaskReport {
             id: task.id.clone(),
             view: task.view.clone(),
-            target: relative_location(&self.root, &self.task_target(task)),
+            target: self.task_target_text(task),
             outcome,
             elapsed,
             audits,
@@ -303,16 +303,6 @@ impl Compiler {
             merged: None,
             written_by: None,
             refresh: None,
-        }
-    }
-
-    pub(crate) fn task_target(&self, task: &Task) -> PathBuf {
-        match &task.kind {
-            TaskKind::Materialize => self.root.join(TABLE_STORE).join(&task.view),
-            TaskKind::Output { output } => {
-                let spec = self.output_spec(output).expect("tasks come from the outputs");
-                self.root.join(&spec.path)
-            }
         }
     }
 
@@ -369,6 +359,9 @@ impl Compiler {
         if let Some(source) = broken_source {
             return Some(format!("source `{source}` has errors; nothing was written"));
         }
+        if let Some(setting) = self.broken_storage_setting(compile, task) {
+            return Some(format!("`profile.{setting}` has errors; nothing was written"));
+        }
         if let TaskKind::Output { output } = &task.kind {
             let has_contract_error = compile.diagnostics.iter().any(|diagnostic| {
                 diagnostic.is_error()
@@ -380,6 +373,26 @@ impl Compiler {
             }
         }
         failed_read.map(|read| format!("upstream task `{read}` did not complete"))
+    }
+
+    /// The profile setting with an error that decides where `task` writes, if there is one:
+    /// `tables` for a materialized view (an unusable or conflicting `profile.tables`),
+    /// `storage` for any task writing to an object store (an option that cannot be used).
+    fn broken_storage_setting(&self, compile: &CompileResponse, task: &Task) -> Option<&'static str> {
+        let writes_object_store = self.task_target(task).storage_url().is_some();
+        let settings: &[&'static str] = match (&task.kind, writes_object_store) {
+            (TaskKind::Materialize, true) => &["tables", "storage"],
+            (TaskKind::Materialize, false) => &["tables"],
+            (TaskKind::Output { .. }, true) => &["storage"],
+            (TaskKind::Output { .. }, false) => &[],
+        };
+        settings.iter().copied().find(|setting| {
+            compile.diagnostics.iter().any(|diagnostic| {
+                diagnostic.is_error()
+                    && diagnostic.location.section == viewdag_ir::Section::Profile
+                    && diagnostic.location.field.0.first().is_some_and(|field| field == setting)
+            })
+        })
     }
 
     /// How a task writes its table.
@@ -433,6 +446,10 @@ impl Compiler {
         diagnostics: &mut Vec<viewdag_ir::Diagnostic>,
     ) -> Result<PreparedTask, TaskError> {
         let engine = engine.as_ref().map_err(|unavailable| TaskError::Engine(unavailable.to_string()))?;
+        // Where the table goes, before planning: a store that cannot be configured fails the
+        // task without planning it.
+        let target = self.task_target(task);
+        let options = self.location_options(&target).map_err(TaskError::from)?;
         let view = self.view_input(&task.view).ok_or_else(|| TaskError::Planning(format!("view `{}` is gone", task.view)))?;
         let planning = TaskPlanning { db: &self.db, view, task, root: &self.root };
         let increment = self.prepare_increment(task, view, &ready.path, &ready.reads, diagnostics)?;
@@ -473,7 +490,7 @@ impl Compiler {
                 .map_err(|error| TaskError::Audit(format!("cannot build the pushdown audit: {}", error.strip_backtrace())))?,
         };
         let tally = ExpectationTally::default();
-        Ok(PreparedTask { plan, state, write, expectations, tally, claims, policy, refresh })
+        Ok(PreparedTask { plan, state, write, expectations, tally, claims, policy, refresh, target, options })
     }
 
     /// The run's engine: `options.engine`, else the one the spec's `profile.engine` names
@@ -502,8 +519,7 @@ impl Compiler {
         reads: &BTreeMap<String, ProviderIdentity>,
         run_state: &RunState,
     ) -> Option<TaskOutcome> {
-        let target = relative_location(&self.root, &self.task_target(task));
-        let recorded = run_state.recorded_version(&task.id, &target, fingerprint, reads)?;
+        let recorded = run_state.recorded_version(&task.id, &self.task_target_text(task), fingerprint, reads)?;
         self.keep_table_if(task, |_, version| Some(version == recorded))
     }
 
@@ -520,8 +536,7 @@ impl Compiler {
     /// Opens the task's table; when `keep(table, version)` says so, binds it for the task's
     /// readers and returns `UpToDate` (the task does not run).
     fn keep_table_if(&mut self, task: &Task, keep: impl FnOnce(&DeltaTable, i64) -> Option<bool>) -> Option<TaskOutcome> {
-        let url = directory_url(&self.task_target(task)).ok()?;
-        let table = self.db.tokio().block_on(deltalake::open_table(url)).ok()?;
+        let table = self.open_task_table(task).ok()?;
         let version = table.version().and_then(|version| i64::try_from(version).ok())?;
         if !keep(&table, version)? {
             return None;
@@ -545,8 +560,7 @@ impl Compiler {
             table.update_datafusion_session(state.as_ref()).map_err(|error| error.to_string())?;
             let runtime = Arc::clone(self.db.tokio());
             let provider = runtime.block_on(table.table_provider().into_future()).map_err(|error| error.to_string())?;
-            let target = self.task_target(task);
-            let identity = ProviderIdentity::Delta { location: relative_location(&self.root, &target), version };
+            let identity = ProviderIdentity::Delta { location: self.task_target_text(task), version };
             self.db.register_provider(identity.clone(), provider);
             if let Some(volume) = delta_volume(table) {
                 self.db.register_volume(identity.clone(), volume);
@@ -554,6 +568,14 @@ impl Compiler {
             view.set_materialized_table(&mut self.db).to(Some(identity));
         }
         Ok(())
+    }
+
+    /// `outcome` with every credential of the environment removed from its error's messages.
+    fn redacted(&self, outcome: TaskOutcome) -> TaskOutcome {
+        match outcome {
+            TaskOutcome::Failed { error } => TaskOutcome::Failed { error: error.redacted(self.storage.redactor()) },
+            outcome => outcome,
+        }
     }
 
     pub(crate) fn unbind_materialized_tables(&mut self) {
@@ -637,7 +659,7 @@ impl TaskDriver for RunDriver<'_> {
             Ok(engine) if !engine.runs_increments() => Some(engine.to_string()),
             _ => None,
         };
-        let target = relative_location(&self.compiler.root, &self.compiler.task_target(task));
+        let target = self.compiler.task_target_text(task);
         let recorded = self.run_state.recorded(&task.id, &target);
         let facts = RefreshFacts {
             requested,
@@ -663,9 +685,8 @@ impl TaskDriver for RunDriver<'_> {
             .compiler
             .prepare_task(task, &ready, &self.engine, &mut self.plan_diagnostics)
             .map_err(|error| TaskOutcome::Failed { error })?;
-        let target = self.compiler.task_target(task);
         let record = RecordedTask {
-            target: relative_location(&self.compiler.root, &target),
+            target: self.compiler.task_target_text(task),
             fingerprint: ready.fingerprint,
             version: -1,
             shape: ready.shape,
@@ -681,10 +702,11 @@ impl TaskDriver for RunDriver<'_> {
             }
         }
         self.pending.insert(task.id.clone(), (record, prepared.refresh.clone(), Arc::clone(&prepared.tally)));
-        Ok(execute_task(task.view.clone(), prepared, target, self.run).boxed())
+        Ok(execute_task(task.view.clone(), prepared, self.run).boxed())
     }
 
     fn ended(&mut self, task: &Task, outcome: TaskOutcome, elapsed: Duration) -> TaskReport {
+        let outcome = self.compiler.redacted(outcome);
         self.compiler.task_report(task, outcome, AuditSummary::default(), elapsed)
     }
 
@@ -698,6 +720,7 @@ impl TaskDriver for RunDriver<'_> {
             }
             Err(error) => (TaskOutcome::Failed { error }, AuditSummary::default(), None, None),
         };
+        let outcome = self.compiler.redacted(outcome);
         let mut report = self.compiler.task_report(task, outcome, audits, elapsed);
         report.merged = merged;
         report.written_by = written_by;
@@ -742,9 +765,9 @@ impl TaskDriver for RunDriver<'_> {
 /// checks the task's expectations where it writes), else by streaming the rows into the
 /// Delta sink, checking the expectations on the way. Runs on the runtime (the executor
 /// catches its panics).
-async fn execute_task(view: String, prepared: PreparedTask, target: PathBuf, run: u64) -> Result<Executed, TaskError> {
-    let PreparedTask { plan, state, write, expectations, tally, claims, policy, refresh: _ } = prepared;
+async fn execute_task(view: String, prepared: PreparedTask, run: u64) -> Result<Executed, TaskError> {
+    let PreparedTask { plan, state, write, expectations, tally, claims, policy, refresh: _, target, options } = prepared;
     let audits = audit_claims(&view, &claims, policy, &state).await?;
-    let written = DeltaSink { target, write, run }.write_task(plan, state, TaskChecks { expectations, tally }).await?;
+    let written = DeltaSink { target, options, write, run }.write_task(plan, state, TaskChecks { expectations, tally }).await?;
     Ok(Executed { written, audits })
 }

@@ -19,7 +19,6 @@ use viewdag_schedule::{Task, TaskKind};
 
 use crate::compiler::{CompileResponse, Compiler, ViewStatus};
 use crate::error::DriverError;
-use crate::sources::directory_url;
 
 /// What to select: `--select` / `--exclude` / `--state` as plain data (the command line's
 /// flags convert to it).
@@ -116,9 +115,7 @@ impl Compiler {
 
     /// Binds a materialized view's readers to the latest version of its existing table.
     pub(crate) fn bind_existing_table(&mut self, task: &Task) -> Result<(), String> {
-        let target = self.task_target(task);
-        let url = directory_url(&target)?;
-        let table = self.db.tokio().block_on(deltalake::open_table(url)).map_err(|error| error.to_string())?;
+        let table = self.open_task_table(task)?;
         let version = table.version().and_then(|version| i64::try_from(version).ok()).ok_or("the table has no version")?;
         self.bind_materialized(task, &table, version)
     }

@@ -22,7 +22,7 @@ fn fixtures_dir() -> PathBuf {
 }
 
 /// Codes no spec fixture can produce, each with the reason.
-const NOT_TRIGGERED_BY_A_FIXTURE: [(Code, &str); 14] = [
+const NOT_TRIGGERED_BY_A_FIXTURE: [(Code, &str); 20] = [
     (Code::SpecTooLarge, "needs a 16 MiB spec or 200 000 entries: tested by `spec_size_limits`"),
     (Code::PlanError, "the fallback for DataFusion errors no specific check explains"),
     (Code::PhysicalPlanFailed, "optimizer behaviour, tested in `optimize`"),
@@ -31,6 +31,21 @@ const NOT_TRIGGERED_BY_A_FIXTURE: [(Code, &str); 14] = [
     (Code::OptimizerNotIdempotent, "optimizer behaviour, tested in `optimize`"),
     (Code::RunLocked, "a run's error: tested by `run_safety::concurrent_runs_of_one_project_never_duplicate_rows`"),
     (Code::CommitConflict, "a run's error: tested by `run_safety::racing_first_commits_to_one_table_commit_once`"),
+    (
+        Code::SourceAccessDenied,
+        "needs an object store that refuses: tested by `object_storage::a_wrong_credential_is_one_coded_error_per_task_and_nothing_is_written`",
+    ),
+    (Code::SourceBucketNotFound, "needs an object store: tested by `object_storage::a_missing_bucket_is_one_coded_error_per_task`"),
+    (
+        Code::SourceStoreUnreachable,
+        "needs an endpoint that does not answer (after object_store's retries, minutes): tested by `storage::failure` (unit)",
+    ),
+    (
+        Code::StorageAccessDenied,
+        "a run's error: tested by `object_storage::a_wrong_credential_is_one_coded_error_per_task_and_nothing_is_written`",
+    ),
+    (Code::StorageBucketNotFound, "a run's error: tested by `object_storage::a_missing_bucket_is_one_coded_error_per_task`"),
+    (Code::StorageUnreachable, "a run's error against an endpoint that does not answer: tested by `storage::failure` (unit)"),
     (Code::RunStateUnsaved, "a run's error: tested by `run_safety::a_run_state_that_cannot_be_saved_stops_the_run_before_it_writes`"),
     (
         Code::ValueNotStorable,

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use viewdag_driver::execute::TaskError;
 use viewdag_driver::run_state::RunState;
+use viewdag_driver::storage::{StoreOptions, TableLocation};
 use viewdag_driver::{CompileRequest, Compiler, RunOptions, TaskOutcome};
 use viewdag_ir::Code;
 use viewdag_tests::data::{delta_version, read_delta_rows};
@@ -79,7 +80,7 @@ fn concurrent_runs_of_one_project_never_duplicate_rows() {
 #[test]
 fn racing_first_commits_to_one_table_commit_once() {
     let directory = tempfile::tempdir().unwrap();
-    let target = directory.path().join("table");
+    let target = TableLocation::Local(directory.path().join("table"));
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(4).enable_all().build().unwrap();
     for round in ["creating the table", "overwriting it"] {
         let results: Vec<Result<usize, TaskError>> = runtime.block_on(async {
@@ -94,7 +95,9 @@ fn racing_first_commits_to_one_table_commit_once() {
                 let (target, state) = (target.clone(), Arc::clone(&state));
                 let overwrite = viewdag_driver::execute::merge::TableWrite::materialized();
                 writers.push(tokio::spawn(async move {
-                    viewdag_driver::execute::write_plan(&target, plan, &state, &overwrite, 1).await.map(|(_, rows, _)| rows)
+                    viewdag_driver::execute::write_plan(&target, &StoreOptions::default(), plan, &state, &overwrite, 1)
+                        .await
+                        .map(|(_, rows, _)| rows)
                 }));
             }
             let mut results = Vec::new();
@@ -113,7 +116,7 @@ fn racing_first_commits_to_one_table_commit_once() {
                 }
             }
         }
-        assert_eq!(read_delta_rows(&target).len(), 300_000, "{round}");
+        assert_eq!(read_delta_rows(&directory.path().join("table")).len(), 300_000, "{round}");
     }
 }
 
@@ -314,7 +317,12 @@ fn engine_written_files_commit_once_or_lose_to_a_concurrent_writer() {
             datafusion::datasource::memory::MemorySourceConfig::try_new_exec(std::slice::from_ref(&batches), Arc::clone(&schema), None)
                 .unwrap();
         let plan = TaskPlan { rows, data_files: Some(Arc::new(FilesWrittenMeanwhile { batches, concurrent })) };
-        let sink = DeltaSink { target: target.to_path_buf(), write: TableWrite { mode, ..TableWrite::default() }, run: 7 };
+        let sink = DeltaSink {
+            target: TableLocation::Local(target.to_path_buf()),
+            options: StoreOptions::default(),
+            write: TableWrite { mode, ..TableWrite::default() },
+            run: 7,
+        };
         runtime.block_on(sink.write_task(plan, Arc::new(context.state()), viewdag_driver::execute::TaskChecks::default()))
     };
     let directory = tempfile::tempdir().unwrap();

@@ -12,9 +12,11 @@
 //!   (`run_state::APP_ID`), which is how a resumed run knows an append already landed.
 //! - A table's first commit is made without retries and every commit carries the `txn`, so
 //!   a concurrent writer's commit makes the task fail (`V0902`) instead of landing on top
-//!   of it.
+//!   of it. In an object store the commit is deltalake's conditional PUT of the log entry
+//!   (`If-None-Match: *` on S3), so the same holds between processes and machines.
+//! - A store's refusal (credentials, missing bucket, unreachable endpoint) is the task's
+//!   `TaskError::Storage` with its own code (`V0910`–`V0912`).
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use datafusion::datasource::provider_as_source;
@@ -22,18 +24,18 @@ use datafusion::execution::SessionStateBuilder;
 use datafusion::execution::session_state::SessionState;
 use datafusion::logical_expr::LogicalPlanBuilder;
 use datafusion::physical_plan::ExecutionPlan;
+use deltalake::DeltaTable;
 use deltalake::delta_datafusion::planner::DeltaPlanner;
 use deltalake::kernel::Transaction;
 use deltalake::kernel::transaction::CommitProperties;
 use deltalake::protocol::SaveMode;
-use deltalake::{DeltaTable, DeltaTableError};
 use futures::future::BoxFuture;
 use futures::{FutureExt, TryStreamExt};
 use viewdag_ir::WriteMode;
 
 use super::batch_guard::{GuardFailure, recorded_or};
 use super::data_files::DataFileWriteError;
-use super::error::{TaskError, is_commit_conflict};
+use super::error::{TaskError, write_failure};
 use super::files_commit::{StreamedBecause, commit_engine_files, engine_file_layout};
 use super::sink::TaskSink;
 use super::stored_types::as_stored;
@@ -44,13 +46,16 @@ use crate::expect::exec::ExpectationTally;
 use crate::expect::{CompiledExpectations, ExpectationExec, failure_message};
 use crate::planned_table::PlannedTable;
 use crate::run_state::APP_ID;
-use crate::sources::directory_url;
+use crate::storage::location::delta_table_for_writing;
+use crate::storage::{StorageFailure, StoreOptions, TableLocation};
 
 /// Writes a task's rows into the Delta table at `target`, as `write` says, in run `run`.
 #[derive(Debug, Clone)]
 pub struct DeltaSink {
-    /// The table's directory.
-    pub target: PathBuf,
+    /// The table's location.
+    pub target: TableLocation,
+    /// Its store's options (none for a local directory).
+    pub options: StoreOptions,
     /// How the task writes (mode, partitions, merge key).
     pub write: TableWrite,
     /// The run's number, committed as viewdag's Delta application transaction.
@@ -100,7 +105,7 @@ impl DeltaSink {
         let Some(writer) = data_files else {
             return self.write_rows(rows, state, checks, StreamedBecause::NoFileWriter).await;
         };
-        let (table, url) = open_for_writing(&self.target).await?;
+        let (table, url) = open_for_writing(&self.target, &self.options).await?;
         let layout = match engine_file_layout(&table, &url, &rows.schema(), &self.write) {
             Ok(layout) => layout,
             Err(because) => return self.write_rows(rows, state, checks, because).await,
@@ -141,11 +146,11 @@ impl DeltaSink {
         checks: TaskChecks,
         because: StreamedBecause,
     ) -> Result<WrittenTable, TaskError> {
-        let DeltaSink { target, write, run } = self;
+        let DeltaSink { target, options, write, run } = self;
         let TaskChecks { expectations, tally } = checks;
         let rows: Arc<dyn ExecutionPlan> =
             if expectations.is_empty() { rows } else { Arc::new(ExpectationExec::new(rows, expectations, tally)) };
-        let (table, rows, merged) = write_plan(&target, rows, &state, &write, run).await?;
+        let (table, rows, merged) = write_plan(&target, &options, rows, &state, &write, run).await?;
         Ok(WrittenTable { table, rows, merged, written_by: WrittenBy::Driver(because) })
     }
 }
@@ -158,13 +163,14 @@ impl TaskSink for DeltaSink {
     }
 }
 
-/// Streams `plan`'s rows into the Delta table at `target` in one commit (creating the table
-/// if needed) and returns the table, how many rows were written and, for a merge, what it
-/// did. The rows are converted to the types the table stores first (`stored_types`). The
-/// commit carries viewdag's application transaction at `run`; a concurrent commit to the
-/// table fails it (`V0902`).
+/// Streams `plan`'s rows into the Delta table at `target` (in a store configured by
+/// `options`) in one commit (creating the table if needed) and returns the table, how many
+/// rows were written and, for a merge, what it did. The rows are converted to the types the
+/// table stores first (`stored_types`). The commit carries viewdag's application
+/// transaction at `run`; a concurrent commit to the table fails it (`V0902`).
 pub async fn write_plan(
-    target: &Path,
+    target: &TableLocation,
+    options: &StoreOptions,
     plan: Arc<dyn ExecutionPlan>,
     state: &SessionState,
     write: &TableWrite,
@@ -185,7 +191,7 @@ pub async fn write_plan(
         plan
     };
     let guarded_failure = |error: TaskError| recorded_or(&guard_failure, error);
-    let (table, _) = open_for_writing(target).await?;
+    let (table, _) = open_for_writing(target, options).await?;
     let input = LogicalPlanBuilder::scan("viewdag_task", provider_as_source(Arc::new(PlannedTable::new(Arc::clone(&plan)))), None)
         .and_then(LogicalPlanBuilder::build)
         .map_err(|error| TaskError::Planning(error.strip_backtrace()))?;
@@ -200,7 +206,7 @@ pub async fn write_plan(
     if let Some(group_merge) = group_merge {
         // An incremental refresh merges into the table its last refresh wrote.
         if creating {
-            return Err(TaskError::Table(format!("{}: an incremental merge needs the table it refreshes", target.display())));
+            return Err(TaskError::Table(format!("{}: an incremental merge needs the table it refreshes", table_name(target))));
         }
         let (merged, counts) =
             merge_increment(table, input, Arc::new(state.clone()), group_merge, commit).await.map_err(guarded_failure)?;
@@ -236,21 +242,22 @@ pub async fn write_plan(
     if *merge_schema {
         builder = builder.with_schema_mode(deltalake::operations::write::SchemaMode::Merge);
     }
-    let written = builder.await.map_err(|error| guarded_failure(write_failure(target, error)))?;
+    let written = builder.await.map_err(|error| guarded_failure(write_failure(&table_name(target), error)))?;
     // Rows written: what this very commit records (deltalake's `operationMetrics` of the
     // version it made), else the plan's metrics.
     let rows = committed_rows(&written).await.or_else(|| plan.metrics().and_then(|metrics| metrics.output_rows())).unwrap_or(0);
     Ok((written, rows, None))
 }
 
-/// The Delta table at `target` (created as a directory if needed; no version yet when it
-/// has no log) and its URL.
-async fn open_for_writing(target: &Path) -> Result<(DeltaTable, url::Url), TaskError> {
-    std::fs::create_dir_all(target).map_err(|error| TaskError::Table(format!("cannot create {}: {error}", target.display())))?;
-    let url = directory_url(target).map_err(TaskError::Table)?;
-    let table = DeltaTable::try_from_url(url.clone())
-        .await
-        .map_err(|error| TaskError::Table(format!("cannot open {}: {error}", target.display())))?;
+/// The Delta table at `target` (a local directory is created if needed; no version yet when
+/// it has no log) and its URL. A store's refusal is `TaskError::Storage`.
+async fn open_for_writing(target: &TableLocation, options: &StoreOptions) -> Result<(DeltaTable, url::Url), TaskError> {
+    let name = table_name(target);
+    let url = target.url().map_err(TaskError::Table)?;
+    let table = delta_table_for_writing(target, options).await.map_err(|error| match StorageFailure::of_error(&error) {
+        Some(failure) => TaskError::Storage { failure, table: name.clone(), cause: error.to_string() },
+        None => TaskError::Table(format!("cannot open {name}: {error}")),
+    })?;
     Ok((table, url))
 }
 
@@ -269,12 +276,10 @@ async fn committed_rows(table: &DeltaTable) -> Option<usize> {
     metrics.get("num_added_rows")?.as_u64().and_then(|rows| usize::try_from(rows).ok())
 }
 
-/// A failed write as the task's error: a commit conflict is `V0902`.
-fn write_failure(target: &Path, error: DeltaTableError) -> TaskError {
-    let table = target.display().to_string();
-    if is_commit_conflict(&error) {
-        TaskError::CommitConflict { table, cause: error.to_string() }
-    } else {
-        TaskError::Write { table, cause: error.to_string() }
+/// How errors name a table: its directory, or its URL.
+fn table_name(target: &TableLocation) -> String {
+    match target {
+        TableLocation::Local(path) => path.display().to_string(),
+        TableLocation::Url(url) => url.to_string(),
     }
 }

@@ -8,10 +8,14 @@
 //!   task never commits (see `execute`), so its table stays at its previous version.
 //! - Values are plain data (strings and codes): they compare, clone and render the same
 //!   whatever produced them.
+//! - A run reports an error only after [`TaskError::redacted`]: no credential value of the
+//!   environment survives in any message.
 
 use deltalake::DeltaTableError;
 use deltalake::kernel::transaction::TransactionError;
 use viewdag_ir::Code;
+
+use crate::storage::{Redactor, StorageError, StorageFailure};
 
 /// Why a task failed. Its table is unchanged: nothing of the task was committed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -95,6 +99,30 @@ pub enum TaskError {
         /// Why the merge failed.
         cause: String,
     },
+    /// The object store of the task's table refused the credentials, has no such bucket or
+    /// did not answer (`V0910`, `V0911`, `V0912`).
+    #[error(
+        "error[{code}]: {table}: {what}; nothing of this task was committed ({cause})",
+        code = failure.task_code().id(),
+        what = failure.describe()
+    )]
+    Storage {
+        /// Which refusal.
+        failure: StorageFailure,
+        /// The table's location.
+        table: String,
+        /// What the store answered.
+        cause: String,
+    },
+    /// The store of the task's table could not be configured (`V0309`: a variable
+    /// `profile.storage` names is not set).
+    #[error("{message} (nothing was written)")]
+    StorageSettings {
+        /// The code, when the problem has one.
+        code: Option<Code>,
+        /// What is wrong.
+        message: String,
+    },
     /// The written table could not be bound for the task's readers.
     #[error("{0}")]
     Bind(String),
@@ -127,11 +155,46 @@ impl TaskError {
             TaskError::CommitConflict { .. } | TaskError::Merge { conflict: true, .. } => Some(Code::CommitConflict),
             TaskError::Contract { code, .. } => Some(*code),
             TaskError::EngineUnsupportedTable(_) => Some(Code::EngineUnsupportedTable),
+            TaskError::Storage { failure, .. } => Some(failure.task_code()),
+            TaskError::StorageSettings { code, .. } => *code,
             TaskError::IncrementalRefused { .. } => Some(Code::IncrementalRefreshRefused),
             TaskError::ValueNotStorable { .. } => Some(Code::ValueNotStorable),
             TaskError::MergeKeyNull { .. } => Some(Code::MergeKeyNull),
             _ => None,
         }
+    }
+
+    /// The same error with every value `redactor` knows removed from its messages.
+    pub fn redacted(self, redactor: &Redactor) -> TaskError {
+        let clean = |text: String| redactor.redact(&text);
+        match self {
+            TaskError::Refused(message) => TaskError::Refused(clean(message)),
+            TaskError::Planning(message) => TaskError::Planning(clean(message)),
+            TaskError::Engine(message) => TaskError::Engine(clean(message)),
+            TaskError::EngineUnsupportedTable(message) => TaskError::EngineUnsupportedTable(clean(message)),
+            TaskError::Contract { code, message } => TaskError::Contract { code, message: clean(message) },
+            TaskError::Audit(message) => TaskError::Audit(clean(message)),
+            TaskError::Execution(message) => TaskError::Execution(clean(message)),
+            TaskError::Table(message) => TaskError::Table(clean(message)),
+            TaskError::CommitConflict { table, cause } => TaskError::CommitConflict { table: clean(table), cause: clean(cause) },
+            TaskError::Write { table, cause } => TaskError::Write { table: clean(table), cause: clean(cause) },
+            TaskError::ValueNotStorable { column, message } => TaskError::ValueNotStorable { column, message: clean(message) },
+            TaskError::MergeKeyNull { key, message } => TaskError::MergeKeyNull { key, message: clean(message) },
+            TaskError::IncrementalRefused { reason } => TaskError::IncrementalRefused { reason: clean(reason) },
+            TaskError::SchemaMismatch(message) => TaskError::SchemaMismatch(clean(message)),
+            TaskError::Merge { conflict, cause } => TaskError::Merge { conflict, cause: clean(cause) },
+            TaskError::Storage { failure, table, cause } => TaskError::Storage { failure, table: clean(table), cause: clean(cause) },
+            TaskError::StorageSettings { code, message } => TaskError::StorageSettings { code, message: clean(message) },
+            TaskError::Bind(message) => TaskError::Bind(clean(message)),
+            TaskError::Panicked { view, message } => TaskError::Panicked { view, message: clean(message) },
+            TaskError::Lost(message) => TaskError::Lost(clean(message)),
+        }
+    }
+}
+
+impl From<StorageError> for TaskError {
+    fn from(error: StorageError) -> Self {
+        TaskError::StorageSettings { code: error.code(), message: error.to_string() }
     }
 }
 
@@ -175,4 +238,17 @@ pub(crate) fn is_commit_conflict(error: &DeltaTableError) -> bool {
                     | TransactionError::VersionAlreadyExists(_)
             }
     )
+}
+
+/// A failed write as the task's error: a commit conflict is `V0902`, a store's refusal its
+/// own code.
+pub(crate) fn write_failure(table: &str, error: DeltaTableError) -> TaskError {
+    let (table, cause) = (table.to_string(), error.to_string());
+    if is_commit_conflict(&error) {
+        TaskError::CommitConflict { table, cause }
+    } else if let Some(failure) = StorageFailure::of_error(&error) {
+        TaskError::Storage { failure, table, cause }
+    } else {
+        TaskError::Write { table, cause }
+    }
 }

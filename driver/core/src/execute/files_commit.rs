@@ -38,7 +38,7 @@ use viewdag_ir::WriteMode;
 use viewdag_ir::delta_types::delta_stored_schema;
 
 use super::data_files::{DataFileLayout, StatisticsColumns, WrittenDataFiles};
-use super::error::{TaskError, is_commit_conflict};
+use super::error::{TaskError, write_failure};
 use crate::execute::merge::TableWrite;
 
 /// Why a task's rows stream through the driver although its engine could write the files.
@@ -212,13 +212,7 @@ pub async fn commit_engine_files(
     commit: CommitProperties,
 ) -> Result<(DeltaTable, usize), TaskError> {
     let location = layout.table_url.to_string();
-    let failed = |error: DeltaTableError| {
-        if is_commit_conflict(&error) {
-            TaskError::CommitConflict { table: location.clone(), cause: error.to_string() }
-        } else {
-            TaskError::Write { table: location.clone(), cause: error.to_string() }
-        }
-    };
+    let failed = |error: DeltaTableError| write_failure(&location, error);
     let mut actions: Vec<Action> = Vec::new();
     let state = match table.version() {
         None => {

@@ -36,6 +36,7 @@ use viewdag_optimize::incremental::GroupMerge;
 
 use crate::execute::batch_guard::{GuardFailure, guard};
 use crate::execute::error::{TaskError, is_commit_conflict};
+use crate::storage::StorageFailure;
 
 /// Everything that decides how a task writes its table.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -130,6 +131,7 @@ pub async fn merge_into(
     write: &TableWrite,
     commit: CommitProperties,
 ) -> Result<(DeltaTable, MergeCounts), TaskError> {
+    let table_location = table.table_url().to_string();
     let columns: Vec<String> = input.schema().fields().iter().map(|field| field.name().clone()).collect();
     if !write.merge_schema {
         let table_columns: Vec<String> = table
@@ -177,8 +179,13 @@ pub async fn merge_into(
     if write.delete_not_matched_by_source {
         builder = builder.when_not_matched_by_source_delete(|delete| delete).map_err(|error| TaskError::Planning(error.to_string()))?;
     }
-    let (table, metrics) =
-        builder.await.map_err(|error| TaskError::Merge { conflict: is_commit_conflict(&error), cause: error.to_string() })?;
+    let (table, metrics) = builder.await.map_err(|error| match StorageFailure::of_error(&error) {
+        // The store refused (credentials, bucket, endpoint): its own code, as for a write.
+        Some(failure) if !is_commit_conflict(&error) => {
+            TaskError::Storage { failure, table: table_location.clone(), cause: error.to_string() }
+        }
+        _ => TaskError::Merge { conflict: is_commit_conflict(&error), cause: error.to_string() },
+    })?;
     Ok((
         table,
         MergeCounts {

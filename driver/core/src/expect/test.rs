@@ -7,7 +7,6 @@
 //!   such and counts as failed (`viewdag test` exits 1), never as a pass.
 
 use std::future::IntoFuture;
-use std::path::Path;
 use std::sync::Arc;
 
 use datafusion::physical_plan::ExecutionPlan;
@@ -18,7 +17,6 @@ use viewdag_surface::planning_session;
 use super::exec::ExpectationTally;
 use super::{ExpectationExec, ExpectationResult};
 use crate::compiler::Compiler;
-use crate::sources::{directory_url, relative_location};
 
 /// One task's expectations against its table.
 #[derive(Debug, Clone)]
@@ -46,9 +44,8 @@ impl Compiler {
             if self.task_expectation_blocks(&task).is_empty() && !self.is_merge_output(&task.kind) {
                 continue;
             }
-            let target = self.task_target(&task);
-            let results = self.test_task(&task, &target);
-            tested.push(TestedTask { id: task.id.clone(), target: relative_location(&self.root, &target), results });
+            let results = self.test_task(&task);
+            tested.push(TestedTask { id: task.id.clone(), target: self.task_target_text(&task), results });
         }
         tested
     }
@@ -60,10 +57,11 @@ impl Compiler {
         }
     }
 
-    fn test_task(&self, task: &viewdag_schedule::Task, target: &Path) -> Result<Vec<ExpectationResult>, String> {
+    fn test_task(&self, task: &viewdag_schedule::Task) -> Result<Vec<ExpectationResult>, String> {
         let runtime = Arc::clone(self.db.tokio());
-        let url = directory_url(target)?;
-        let table = runtime.block_on(deltalake::open_table(url)).map_err(|_| "its table does not exist yet (run first)".to_string())?;
+        let table = self
+            .open_task_table(task)
+            .map_err(|problem| format!("its table cannot be read (run first if it does not exist yet): {problem}"))?;
         let state = Arc::clone(&planning_session(&self.db, SurfaceInput::get(&self.db)).state);
         table.update_datafusion_session(state.as_ref()).map_err(|error| error.to_string())?;
         let provider = runtime.block_on(table.table_provider().into_future()).map_err(|error| error.to_string())?;

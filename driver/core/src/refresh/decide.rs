@@ -246,10 +246,12 @@ fn write_mode_name(mode: WriteMode) -> Option<&'static str> {
     }
 }
 
-/// The URL of a table location (relative to the spec's directory, or already a URL).
+/// The URL of a local table location (relative to the spec's directory). A Delta table in an
+/// object store is not read here: its changes are not derived (opening it needs its store's
+/// options), so a task reading one that changed is refreshed fully.
 pub(crate) fn location_url(root: &Path, location: &str) -> Result<url::Url, String> {
-    if location.contains("://") {
-        return url::Url::parse(location).map_err(|error| error.to_string());
+    if viewdag_ir::StorageUrl::looks_like_url(location) {
+        return Err(format!("`{location}` is in an object store, whose Delta changes are not derived yet"));
     }
     directory_url(&root.join(location))
 }

@@ -30,7 +30,6 @@ use crate::compiler::{CompileRequest, CompileResponse, Compiler, Planning};
 use crate::error::DriverError;
 use crate::run::{RunOptions, TaskOutcome};
 use crate::run_state::RunState;
-use crate::sources::relative_location;
 
 /// What the next run would do with one task.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -167,7 +166,7 @@ impl Compiler {
                 PlannedAction::Incremental { apply: "append", .. } => Some(UpstreamRefresh::Appends),
                 PlannedAction::Incremental { .. } => Some(UpstreamRefresh::Rewrites),
                 PlannedAction::Full { .. } => {
-                    let first = run_state.recorded(&task.id, &relative_location(&self.root, &self.task_target(task))).is_none();
+                    let first = run_state.recorded(&task.id, &self.task_target_text(task)).is_none();
                     Some(if first { UpstreamRefresh::Appends } else { UpstreamRefresh::Rewrites })
                 }
                 PlannedAction::Fails { .. } | PlannedAction::Skipped { .. } => Some(UpstreamRefresh::CommitsNothing),
@@ -183,7 +182,7 @@ impl Compiler {
             planned.push(PlannedTask {
                 id: task.id.clone(),
                 view: task.view.clone(),
-                target: relative_location(&self.root, &self.task_target(task)),
+                target: self.task_target_text(task),
                 action,
                 estimated_bytes,
                 exact,
@@ -226,7 +225,7 @@ impl Compiler {
         } else {
             None
         };
-        let target = relative_location(&self.root, &self.task_target(task));
+        let target = self.task_target_text(task);
         let recorded = run_state.recorded(&task.id, &target);
         let facts = RefreshFacts {
             requested,

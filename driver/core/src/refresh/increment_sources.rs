@@ -11,7 +11,7 @@
 //!
 //! Every source has the relation's schema: a change of schema is a rewrite, never an append.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -91,9 +91,7 @@ pub fn files_appended_input(
     previous_files: &[SourceFile],
     schema: &SchemaRef,
 ) -> std::result::Result<AppendedInput, String> {
-    let absolute = |files: &[SourceFile]| -> Vec<PathBuf> { files.iter().map(|file| root.join(&file.path)).collect() };
-    let table = |files: &[SourceFile]| {
-        pinned_files_table(format, csv, &absolute(files), schema).map(Arc::new).map_err(|error| error.strip_backtrace())
-    };
+    let table =
+        |files: &[SourceFile]| pinned_files_table(format, csv, root, files, schema).map(Arc::new).map_err(|error| error.strip_backtrace());
     Ok(AppendedInput { delta: provider_as_source(table(new_files)?), previous: provider_as_source(table(previous_files)?) })
 }

@@ -19,7 +19,6 @@ use crate::compiler::Compiler;
 use crate::execute::TaskError;
 use crate::execute::merge::TableWrite;
 use crate::run_state::{APP_ID, RunState};
-use crate::sources::directory_url;
 
 /// How a task that executes refreshes, once prepared.
 pub(crate) enum PreparedRefresh {
@@ -40,8 +39,7 @@ pub(crate) fn increment_write_of(write: TableWrite, apply: ApplyIncrement) -> Ta
 impl Compiler {
     /// The Delta version of `task`'s table now (`None`: there is none, or it cannot be read).
     pub(crate) fn table_version(&self, task: &Task) -> Option<i64> {
-        let url = directory_url(&self.task_target(task)).ok()?;
-        let table = self.db.tokio().block_on(deltalake::open_table(url)).ok()?;
+        let table = self.open_task_table(task).ok()?;
         table.version().and_then(|version| i64::try_from(version).ok())
     }
 
@@ -50,10 +48,9 @@ impl Compiler {
     /// is the pending refresh (killed before its record was saved): record it.
     pub(crate) fn adopt_pending_commit(&self, task: &Task, run: u64, run_state: &mut RunState) {
         let Some(pending) = run_state.pending.get(&task.id) else { return };
-        let Ok(url) = directory_url(&self.task_target(task)) else { return };
+        let Ok(table) = self.open_task_table(task) else { return };
         let runtime = Arc::clone(self.db.tokio());
         let committed = runtime.block_on(async {
-            let table = deltalake::open_table(url).await.ok()?;
             let version = table.version().and_then(|version| i64::try_from(version).ok())?;
             let transaction = table.snapshot().ok()?.transaction_version(table.log_store().as_ref(), APP_ID).await.ok()??;
             (version > pending.version && u64::try_from(transaction).ok()? == run).then_some(version)

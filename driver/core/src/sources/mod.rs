@@ -1,0 +1,122 @@
+//! Loading sources: the only place that opens sources' Delta logs and lists their files or
+//! objects. Each source becomes a provider identity, a schema and a provider, or a
+//! diagnostic.
+//!
+//! - [`local`]: a local Delta table or local Parquet/CSV files;
+//! - [`remote`]: the same in an object store (`s3://`, `gs://`, `az://`, `abfss://`), with
+//!   the bucket's options (`crate::storage`);
+//! - [`providers`]: what both end with (the provider, the identity, the volume).
+//!
+//! ## Invariants
+//! - A source is opened only after its path passed the lexical checks (`V0307`, `V0505`:
+//!   the compiler runs them first).
+//! - An identity names the data and its version, never a credential or an option; a
+//!   remote source's diagnostics are redacted.
+
+mod local;
+mod providers;
+mod remote;
+
+use std::path::Path;
+
+use datafusion::execution::session_state::SessionState;
+use viewdag_ir::{Code, CsvOptions, Diagnostic, FieldPath, SourceFormat, SourceSpec, SpecLocation, StorageUrl};
+
+pub(crate) use self::providers::pinned_files_table;
+pub use self::providers::{LoadedSource, delta_volume};
+use crate::storage::StorageSettings;
+pub use crate::storage::location::{directory_url, relative_location};
+
+/// The spec's directory as absolute text with `/` separators, for the lexical path checks.
+pub fn root_path_text(root: &Path) -> String {
+    std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf()).to_string_lossy().into_owned()
+}
+
+/// A cheap fingerprint of what a local source reads: the names, sizes and modification
+/// times of its files (for Delta, of its `_delta_log`). `None` when the path cannot be read
+/// or is in an object store, so the source is loaded again (and its diagnostic reported).
+pub fn source_fingerprint(root: &Path, spec: &SourceSpec) -> Option<String> {
+    if StorageUrl::looks_like_url(&spec.path) {
+        return None;
+    }
+    let absolute = root.join(&spec.path);
+    let listed = match spec.format {
+        SourceFormat::Delta => local::list_files(&absolute.join("_delta_log"), "").ok()?,
+        SourceFormat::Parquet => local::list_files(&absolute, ".parquet").ok()?,
+        SourceFormat::Csv => local::list_files(&absolute, ".csv").ok()?,
+    };
+    let mut fingerprint = String::new();
+    for file in listed {
+        let metadata = std::fs::metadata(&file).ok()?;
+        let modified = metadata
+            .modified()
+            .ok()
+            .and_then(|time| time.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|duration| duration.as_nanos())
+            .unwrap_or(0);
+        fingerprint.push_str(&format!("{}:{}:{modified};", file.display(), metadata.len()));
+    }
+    Some(fingerprint)
+}
+
+/// What a source is loaded with besides its declaration.
+pub(crate) struct SourceContext<'a> {
+    /// The spec's directory.
+    pub root: &'a Path,
+    /// How every CSV source is read.
+    pub csv: &'a CsvOptions,
+    /// The session whose runtime receives the sources' object stores.
+    pub state: &'a SessionState,
+    /// Object-store options and the redactor.
+    pub storage: &'a StorageSettings,
+}
+
+pub(crate) async fn load_source(name: &str, spec: &SourceSpec, context: &SourceContext<'_>) -> LoadedSource {
+    let SourceSpec { format, path, schema, version } = spec;
+    let SourceContext { root, csv, state, storage } = context;
+    let location = SpecLocation::source(name).with_field(FieldPath::from(["path"]));
+    let url = match StorageUrl::parse(path) {
+        Ok(url) => url,
+        Err(problem) => {
+            return LoadedSource::failed(Diagnostic::new(Code::StorageUrlInvalid, location, format!("source `{name}`'s path: {problem}")));
+        }
+    };
+    if url.is_none() && !root.join(path).exists() {
+        return LoadedSource::failed(
+            Diagnostic::new(Code::SourceNotFound, location, format!("source `{name}`: `{path}` does not exist"))
+                .with_note(format!("paths are relative to the spec file's directory ({})", root.display())),
+        );
+    }
+    let declared = match schema.as_ref().map(|columns| providers::declared_schema(name, columns)).transpose() {
+        Ok(declared) => declared,
+        Err(diagnostic) => return LoadedSource::failed(diagnostic),
+    };
+    if *format != SourceFormat::Delta && version.is_some() {
+        return LoadedSource::failed(Diagnostic::new(
+            Code::InvalidValue,
+            SpecLocation::source(name).with_field(FieldPath::from(["version"])),
+            format!("source `{name}`: `version` applies to Delta tables only"),
+        ));
+    }
+    let version = match providers::pinned_version(name, *version, &location) {
+        Ok(version) => version,
+        Err(diagnostic) => return LoadedSource::failed(diagnostic),
+    };
+    match url {
+        None => {
+            let source = local::LocalSource { name, format: *format, absolute: root.join(path), root, location };
+            match format {
+                SourceFormat::Delta => local::load_delta(source, version, state).await,
+                SourceFormat::Parquet | SourceFormat::Csv => local::load_files(source, declared, csv, state).await,
+            }
+        }
+        Some(url) => {
+            let source = remote::RemoteSource { name, format: *format, url, location, storage };
+            let loaded = match format {
+                SourceFormat::Delta => remote::load_delta(source, version, state).await,
+                SourceFormat::Parquet | SourceFormat::Csv => remote::load_files(source, declared, csv, state).await,
+            };
+            remote::redacted(loaded, storage)
+        }
+    }
+}
