@@ -301,7 +301,7 @@ fn done(report: &RunReport) -> Vec<(String, String)> {
                 (TaskOutcome::Failed { .. }, _) => "fails".to_string(),
                 (TaskOutcome::Skipped { .. }, _) => "skipped".to_string(),
             };
-            (task.id.clone(), kind)
+            (task.id.to_string(), kind)
         })
         .collect()
 }

@@ -20,7 +20,7 @@ use datafusion::datasource::provider_as_source;
 use serde::Serialize;
 use viewdag_ir::{ProviderIdentity, WriteMode};
 use viewdag_optimize::incremental::{AppendedInput, InputChanges};
-use viewdag_schedule::{Task, TaskKind};
+use viewdag_schedule::{Task, TaskId, TaskKind};
 
 use super::change_detection::RewriteCause;
 use super::decide::{RecordedRefresh, RefreshFacts};
@@ -135,17 +135,13 @@ impl Compiler {
             _ => None,
         };
         let confinement = self.write_confinement();
-        let mut upstream: BTreeMap<String, (String, UpstreamRefresh)> = BTreeMap::new();
+        let mut upstream: BTreeMap<TaskId, (String, UpstreamRefresh)> = BTreeMap::new();
         let mut planned = Vec::new();
         for task in &tasks {
-            let failed_read = task
-                .reads
-                .iter()
-                .find(|read| {
-                    unselected_failures.contains_key(*read)
-                        || upstream.get(*read).is_some_and(|(_, refresh)| *refresh == UpstreamRefresh::CommitsNothing)
-                })
-                .map(String::as_str);
+            let failed_read = task.reads.iter().find(|read| {
+                unselected_failures.contains_key(*read)
+                    || upstream.get(*read).is_some_and(|(_, refresh)| *refresh == UpstreamRefresh::CommitsNothing)
+            });
             let action = match self.blocker(&compile, task, failed_read) {
                 Some(reason) => PlannedAction::Skipped { reason },
                 None => match confinement.refusal(&self.task_target(task)) {
@@ -180,7 +176,7 @@ impl Compiler {
                 upstream.insert(task.id.clone(), (task.view.clone(), refresh));
             }
             planned.push(PlannedTask {
-                id: task.id.clone(),
+                id: task.id.to_string(),
                 view: task.view.clone(),
                 target: self.task_target_text(task),
                 action,
@@ -199,7 +195,7 @@ impl Compiler {
         task: &Task,
         options: &RunOptions,
         run_state: &RunState,
-        upstream: &BTreeMap<String, (String, UpstreamRefresh)>,
+        upstream: &BTreeMap<TaskId, (String, UpstreamRefresh)>,
         engine_refreshes_fully: Option<String>,
     ) -> PlannedAction {
         let (Some(fingerprint), Some(shape)) = (self.task_fingerprint(task), self.task_shape(task)) else {
