@@ -151,6 +151,15 @@ pub enum AppliedAs {
     Merge,
 }
 
+impl fmt::Display for AppliedAs {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(match self {
+            AppliedAs::Append => "append",
+            AppliedAs::Merge => "merge",
+        })
+    }
+}
+
 /// How a task's table was (or will be) refreshed, as reported.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
