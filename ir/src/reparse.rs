@@ -12,7 +12,8 @@
 //!   that keeps the line count and lies within the lines of one entry of `sources`, `views`
 //!   or `outputs` (from its key line up to the next key of depth one or two); edited lines
 //!   that stay indented under the entry; and entry lines that parse on their own to exactly
-//!   that one key, with no diagnostics, duplicates or anchors.
+//!   that one key, with no diagnostics, duplicates or anchors, and no value positioned past
+//!   the entry's last line (an empty value at its end takes the position of what follows).
 //! - On failure `previous` is untouched and the caller parses the whole text.
 
 use serde_json::Value;
@@ -119,6 +120,11 @@ impl EntryEdit {
         text.push('\n');
         let (spans, error) = SpanIndex::build(&text);
         if error.is_some() || !spans.duplicates.is_empty() || spans.uses_anchors {
+            return None;
+        }
+        // An empty value at the entry's end (`expect:` followed by nothing but comments) is
+        // positioned at the next token of the document, which the entry alone does not have.
+        if spans.last_value_line() > u32::try_from(self.lines.len()).ok()? {
             return None;
         }
         let Value::Object(mut entries) = read_document(&text, SpecFormat::Yaml).ok()? else {

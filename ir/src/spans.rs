@@ -306,6 +306,11 @@ impl SpanIndex {
     }
 
     /// The text of 1-based line `line`.
+    /// The last line any value starts on (1-based; 0 for an empty index).
+    pub(crate) fn last_value_line(&self) -> u32 {
+        self.entries.values().map(|entry| entry.value.line).max().unwrap_or(0)
+    }
+
     pub(crate) fn line(&self, line: u32) -> Option<&str> {
         self.lines.get((line as usize).checked_sub(1)?).map(String::as_str)
     }

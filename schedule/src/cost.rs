@@ -14,6 +14,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::task_id::TaskId;
 use crate::tasks::Task;
 
 /// An amount of data; `rows` is missing when no provider or statistic reported it.
@@ -63,8 +64,8 @@ pub struct TaskCost {
 
 /// Costs of `tasks` (in [`plan_tasks`](crate::plan_tasks) order: every task after the tasks
 /// it reads), keyed by task id. A task without facts is costed as reading nothing new.
-pub fn estimate_costs(tasks: &[Task], facts: &BTreeMap<String, TaskFacts>) -> BTreeMap<String, TaskCost> {
-    let mut costs: BTreeMap<String, TaskCost> = BTreeMap::new();
+pub fn estimate_costs(tasks: &[Task], facts: &BTreeMap<TaskId, TaskFacts>) -> BTreeMap<TaskId, TaskCost> {
+    let mut costs: BTreeMap<TaskId, TaskCost> = BTreeMap::new();
     for task in tasks {
         let task_facts = facts.get(&task.id).cloned().unwrap_or_default();
         let upstream: Vec<Volume> = task.reads.iter().filter_map(|read| costs.get(read)).map(|cost| cost.output).collect();
@@ -76,15 +77,15 @@ pub fn estimate_costs(tasks: &[Task], facts: &BTreeMap<String, TaskFacts>) -> BT
         let work = input.bytes.saturating_add(output.bytes);
         costs.insert(task.id.clone(), TaskCost { input, output, work, critical_path: work });
     }
-    let mut readers: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    let mut readers: BTreeMap<&TaskId, Vec<&TaskId>> = BTreeMap::new();
     for reader in tasks {
         for read in &reader.reads {
-            readers.entry(read.as_str()).or_default().push(reader.id.as_str());
+            readers.entry(read).or_default().push(&reader.id);
         }
     }
     for task in tasks.iter().rev() {
         let longest_reader = readers
-            .get(task.id.as_str())
+            .get(&task.id)
             .into_iter()
             .flatten()
             .filter_map(|reader| costs.get(*reader))

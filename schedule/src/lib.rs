@@ -19,8 +19,10 @@
 
 pub mod cost;
 pub mod list_schedule;
+pub mod task_id;
 pub mod tasks;
 
 pub use cost::{TaskCost, TaskFacts, Volume, estimate_costs};
 pub use list_schedule::{Schedule, Slot, list_schedule, priority_order};
+pub use task_id::TaskId;
 pub use tasks::{Task, TaskKind, materialized_inputs, plan_tasks, reads_through_ephemeral_views};

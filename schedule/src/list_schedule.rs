@@ -6,12 +6,13 @@ use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::cost::TaskCost;
+use crate::task_id::TaskId;
 use crate::tasks::Task;
 
 /// One task's place in a schedule, in units of estimated work (bytes).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Slot {
-    pub task: String,
+    pub task: TaskId,
     pub worker: usize,
     pub start: u64,
     pub finish: u64,
@@ -29,17 +30,17 @@ pub struct Schedule {
 }
 
 /// `ready` sorted by descending critical path, then by position in `tasks`.
-pub fn priority_order(ready: &mut [&Task], tasks: &[Task], costs: &BTreeMap<String, TaskCost>) {
-    let position: BTreeMap<&str, usize> = tasks.iter().enumerate().map(|(index, task)| (task.id.as_str(), index)).collect();
+pub fn priority_order(ready: &mut [&Task], tasks: &[Task], costs: &BTreeMap<TaskId, TaskCost>) {
+    let position: BTreeMap<&TaskId, usize> = tasks.iter().enumerate().map(|(index, task)| (&task.id, index)).collect();
     let critical_path = |task: &Task| costs.get(&task.id).map_or(0, |cost| cost.critical_path);
-    ready.sort_by_key(|task| (Reverse(critical_path(task)), position.get(task.id.as_str()).copied().unwrap_or(usize::MAX)));
+    ready.sort_by_key(|task| (Reverse(critical_path(task)), position.get(&task.id).copied().unwrap_or(usize::MAX)));
 }
 
 /// Simulates running `tasks` on `workers` workers (at least one). Event-driven: O((n + e)
 /// log n) for n tasks and e reads.
-pub fn list_schedule(tasks: &[Task], costs: &BTreeMap<String, TaskCost>, workers: usize) -> Schedule {
+pub fn list_schedule(tasks: &[Task], costs: &BTreeMap<TaskId, TaskCost>, workers: usize) -> Schedule {
     let workers = workers.max(1);
-    let index_of: BTreeMap<&str, usize> = tasks.iter().enumerate().map(|(index, task)| (task.id.as_str(), index)).collect();
+    let index_of: BTreeMap<&TaskId, usize> = tasks.iter().enumerate().map(|(index, task)| (&task.id, index)).collect();
     let work: Vec<u64> = tasks.iter().map(|task| costs.get(&task.id).map_or(0, |cost| cost.work)).collect();
     // The same order as `priority_order`: longest critical path first, then task order.
     let priority: Vec<(Reverse<u64>, usize)> =
@@ -49,7 +50,7 @@ pub fn list_schedule(tasks: &[Task], costs: &BTreeMap<String, TaskCost>, workers
     let mut readers: Vec<Vec<usize>> = vec![Vec::new(); tasks.len()];
     for (index, task) in tasks.iter().enumerate() {
         for read in &task.reads {
-            if let Some(&upstream) = index_of.get(read.as_str()) {
+            if let Some(&upstream) = index_of.get(read) {
                 unfinished_reads[index] += 1;
                 readers[upstream].push(index);
             }
@@ -107,16 +108,19 @@ mod tests {
     use crate::tasks::TaskKind;
 
     /// Tasks `t0..tn`, each reading some earlier ones, with a source volume each.
-    fn task_dag() -> impl Strategy<Value = (Vec<Task>, BTreeMap<String, TaskFacts>)> {
+    fn task_dag() -> impl Strategy<Value = (Vec<Task>, BTreeMap<TaskId, TaskFacts>)> {
         prop::collection::vec((prop::collection::vec(any::<prop::sample::Index>(), 0..3), 0u64..1000), 1..14).prop_map(|specs| {
             let mut tasks = Vec::new();
             let mut facts = BTreeMap::new();
             for (index, (reads, bytes)) in specs.into_iter().enumerate() {
-                let mut reads: Vec<String> =
-                    if index == 0 { Vec::new() } else { reads.iter().map(|read| format!("t{}", read.index(index))).collect() };
+                let mut reads: Vec<TaskId> = if index == 0 {
+                    Vec::new()
+                } else {
+                    reads.iter().map(|read| TaskId::View(format!("t{}", read.index(index)))).collect()
+                };
                 reads.sort();
                 reads.dedup();
-                let id = format!("t{index}");
+                let id = TaskId::View(format!("t{index}"));
                 facts.insert(id.clone(), TaskFacts { sources: vec![Volume { bytes, rows: None, exact: true }], estimated_output: None });
                 tasks.push(Task { id, view: String::new(), kind: TaskKind::Materialize, reads, wave: 0 });
             }
@@ -130,7 +134,7 @@ mod tests {
             let costs = estimate_costs(&tasks, &facts);
             let schedule = list_schedule(&tasks, &costs, workers);
             prop_assert_eq!(schedule.slots.len(), tasks.len());
-            let slot = |id: &str| schedule.slots.iter().find(|slot| slot.task == id).unwrap();
+            let slot = |id: &TaskId| schedule.slots.iter().find(|slot| &slot.task == id).unwrap();
             for task in &tasks {
                 let own = slot(&task.id);
                 prop_assert_eq!(own.finish - own.start, costs[&task.id].work);
@@ -157,33 +161,34 @@ mod tests {
 
     #[test]
     fn the_longest_chain_starts_first_and_upstream_outputs_feed_inputs() {
-        let task = |id: &str, reads: &[&str]| Task {
-            id: id.into(),
-            view: id.into(),
+        let id = |name: &str| TaskId::View(name.to_string());
+        let task = |name: &str, reads: &[&str]| Task {
+            id: id(name),
+            view: name.into(),
             kind: TaskKind::Materialize,
-            reads: reads.iter().map(|read| read.to_string()).collect(),
+            reads: reads.iter().map(|read| id(read)).collect(),
             wave: 0,
         };
         // `small` comes first in task order, but `big` heads the longer chain.
         let tasks = vec![task("small", &[]), task("big", &[]), task("after_big", &["big"])];
         let volume = |bytes| Volume { bytes, rows: Some(bytes / 10), exact: true };
         let facts = BTreeMap::from([
-            ("small".to_string(), TaskFacts { sources: vec![volume(100)], estimated_output: Some(volume(10)) }),
-            ("big".to_string(), TaskFacts { sources: vec![volume(500)], estimated_output: Some(volume(50)) }),
-            ("after_big".to_string(), TaskFacts { sources: vec![volume(5)], estimated_output: Some(volume(1)) }),
+            (id("small"), TaskFacts { sources: vec![volume(100)], estimated_output: Some(volume(10)) }),
+            (id("big"), TaskFacts { sources: vec![volume(500)], estimated_output: Some(volume(50)) }),
+            (id("after_big"), TaskFacts { sources: vec![volume(5)], estimated_output: Some(volume(1)) }),
         ]);
         let costs = estimate_costs(&tasks, &facts);
-        assert_eq!(costs["big"].work, 550);
+        assert_eq!(costs[&id("big")].work, 550);
         // A reader of a task: input = its sources + the upstream's output; its own estimate is
         // not trusted (at compile time it sees a placeholder), so output = input, inexact.
-        assert_eq!(costs["after_big"].input, Volume { bytes: 55, rows: Some(5), exact: true });
-        assert_eq!(costs["after_big"].output, Volume { bytes: 55, rows: Some(5), exact: false });
-        assert_eq!(costs["big"].critical_path, 550 + 110);
+        assert_eq!(costs[&id("after_big")].input, Volume { bytes: 55, rows: Some(5), exact: true });
+        assert_eq!(costs[&id("after_big")].output, Volume { bytes: 55, rows: Some(5), exact: false });
+        assert_eq!(costs[&id("big")].critical_path, 550 + 110);
         let schedule = list_schedule(&tasks, &costs, 1);
-        let order: Vec<&str> = schedule.slots.iter().map(|slot| slot.task.as_str()).collect();
+        let order: Vec<&str> = schedule.slots.iter().map(|slot| slot.task.name()).collect();
         assert_eq!(order, vec!["big", "small", "after_big"]);
         let parallel = list_schedule(&tasks, &costs, 2);
         assert_eq!(parallel.makespan, 660);
-        assert_eq!(parallel.slots[0], Slot { task: "big".into(), worker: 0, start: 0, finish: 550 });
+        assert_eq!(parallel.slots[0], Slot { task: id("big"), worker: 0, start: 0, finish: 550 });
     }
 }

@@ -4,6 +4,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use viewdag_ir::ViewDag;
 
+use crate::task_id::TaskId;
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum TaskKind {
     /// A `materialize: table` view, written to the project's table store.
@@ -14,12 +16,12 @@ pub enum TaskKind {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Task {
-    /// `view:NAME` or `output:NAME`.
-    pub id: String,
+    /// Which task (`view:NAME` or `output:NAME`).
+    pub id: TaskId,
     pub view: String,
     pub kind: TaskKind,
-    /// Ids of the materialization tasks this task reads.
-    pub reads: Vec<String>,
+    /// The materialization tasks this task reads.
+    pub reads: Vec<TaskId>,
     /// 0-based wave: every task in wave n reads only tasks of waves < n.
     pub wave: usize,
 }
@@ -50,26 +52,26 @@ pub fn materialized_inputs(dag: &ViewDag, view: &str, is_materialized: &dyn Fn(&
 /// Builds the task list in execution order, with waves.
 pub fn plan_tasks(dag: &ViewDag, is_materialized: &dyn Fn(&str) -> bool, outputs: &[(String, String)]) -> Vec<Task> {
     let mut tasks = Vec::new();
-    let mut wave_of: BTreeMap<String, usize> = BTreeMap::new();
+    let mut wave_of: BTreeMap<TaskId, usize> = BTreeMap::new();
     for view in dag.topological_order() {
         if !is_materialized(view) {
             continue;
         }
-        let reads: Vec<String> = materialized_inputs(dag, view, is_materialized).into_iter().map(|name| format!("view:{name}")).collect();
+        let reads: Vec<TaskId> = materialized_inputs(dag, view, is_materialized).into_iter().map(TaskId::View).collect();
         let wave = reads.iter().filter_map(|id| wave_of.get(id)).map(|wave| wave + 1).max().unwrap_or(0);
-        let id = format!("view:{view}");
+        let id = TaskId::View(view.clone());
         wave_of.insert(id.clone(), wave);
         tasks.push(Task { id, view: view.clone(), kind: TaskKind::Materialize, reads, wave });
     }
     for (output, view) in outputs {
-        let reads: Vec<String> = if is_materialized(view) {
-            vec![format!("view:{view}")]
+        let reads: Vec<TaskId> = if is_materialized(view) {
+            vec![TaskId::View(view.clone())]
         } else {
-            materialized_inputs(dag, view, is_materialized).into_iter().map(|name| format!("view:{name}")).collect()
+            materialized_inputs(dag, view, is_materialized).into_iter().map(TaskId::View).collect()
         };
         let wave = reads.iter().filter_map(|id| wave_of.get(id)).map(|wave| wave + 1).max().unwrap_or(0);
         tasks.push(Task {
-            id: format!("output:{output}"),
+            id: TaskId::Output(output.clone()),
             view: view.clone(),
             kind: TaskKind::Output { output: output.clone() },
             reads,
@@ -105,7 +107,7 @@ mod tests {
         assert_eq!(tasks.len(), 2);
         assert_eq!(tasks[0].id, "view:m");
         assert_eq!(tasks[0].wave, 0);
-        assert_eq!(tasks[1].reads, vec!["view:m"]);
+        assert_eq!(tasks[1].reads, vec![TaskId::View("m".into())]);
         assert_eq!(tasks[1].wave, 1);
     }
 }

@@ -82,7 +82,15 @@ impl Compiler {
                     TaskKind::Output { output } => ("output".to_string(), Some(output)),
                 };
                 let cost = costs.get(&task.id).map(envelope_cost).unwrap_or_default();
-                EnvelopeTask { id: task.id, view: task.view, kind, output, reads: task.reads, wave: task.wave, cost }
+                EnvelopeTask {
+                    id: task.id.to_string(),
+                    view: task.view,
+                    kind,
+                    output,
+                    reads: task.reads.iter().map(ToString::to_string).collect(),
+                    wave: task.wave,
+                    cost,
+                }
             })
             .collect();
         let envelope = CompileEnvelope {

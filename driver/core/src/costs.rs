@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use viewdag_ir::{ProjectInput, ProviderIdentity, SourceResolution};
 use viewdag_lower::view_check;
-use viewdag_schedule::{Task, TaskCost, TaskFacts, Volume, estimate_costs, plan_tasks, reads_through_ephemeral_views};
+use viewdag_schedule::{Task, TaskCost, TaskFacts, TaskId, Volume, estimate_costs, plan_tasks, reads_through_ephemeral_views};
 use viewdag_validate::{Relation, resolve_relation};
 
 use crate::compiler::Compiler;
@@ -33,7 +33,7 @@ impl Compiler {
     /// estimated by what it reads, an upper bound). `run` follows the schedule of these
     /// costs, so an unchanged project plans nothing. A task whose view does not validate is
     /// costed as reading nothing.
-    pub fn task_costs(&self) -> (Vec<Task>, BTreeMap<String, TaskCost>) {
+    pub fn task_costs(&self) -> (Vec<Task>, BTreeMap<TaskId, TaskCost>) {
         let tasks = self.tasks();
         let facts = tasks.iter().filter_map(|task| Some((task.id.clone(), self.task_facts(task)?))).collect();
         let costs = estimate_costs(&tasks, &facts);

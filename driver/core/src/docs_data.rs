@@ -51,10 +51,10 @@ impl Compiler {
                         let cost = costs.get(&task.id);
                         let ran = last_run["tasks"]
                             .as_array()
-                            .and_then(|ran| ran.iter().find(|entry| entry["task"] == task.id.as_str()))
+                            .and_then(|ran| ran.iter().find(|entry| entry["task"] == task.id.to_string().as_str()))
                             .cloned();
                         json!({
-                            "id": task.id,
+                            "id": task.id.to_string(),
                             "wave": task.wave,
                             "cost": cost.map(|cost| json!({
                                 "input_bytes": cost.input.bytes, "input_rows": cost.input.rows,

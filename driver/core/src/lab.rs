@@ -17,7 +17,7 @@ use datafusion::physical_plan::execution_plan::reset_plan_states;
 use serde::Serialize;
 use viewdag_ir::SurfaceInput;
 use viewdag_optimize::{OptimizerPipelineConfig, OptimizerTrace, physical_view};
-use viewdag_schedule::{Task, TaskKind};
+use viewdag_schedule::{Task, TaskId, TaskKind};
 use viewdag_surface::planning_session;
 
 use crate::compiler::{CompileRequest, CompileResponse, Compiler};
@@ -145,7 +145,7 @@ struct LabDriver<'a> {
     response: &'a CompileResponse,
     bindings: MemoryBindings,
     /// Executing tasks' results so far, by task id.
-    pending: BTreeMap<String, LabViewResult>,
+    pending: BTreeMap<TaskId, LabViewResult>,
 }
 
 impl LabDriver<'_> {
@@ -184,7 +184,7 @@ impl TaskDriver for LabDriver<'_> {
     type Output = CollectedRows;
     type Report = Option<LabViewResult>;
 
-    fn decide(&mut self, task: &Task, failed_read: Option<&str>) -> Decision<LabViewResult, Option<LabViewResult>> {
+    fn decide(&mut self, task: &Task, failed_read: Option<&TaskId>) -> Decision<LabViewResult, Option<LabViewResult>> {
         if self.compiler.view_input(&task.view).is_none() {
             return Decision::End(None);
         }

@@ -34,7 +34,7 @@ use salsa::Setter;
 use viewdag_ir::{OutputSpec, ProjectInput, ProviderIdentity, PushdownPolicy, SurfaceInput, WriteMode};
 use viewdag_optimize::pushdown::{ExactClaim, exact_claims};
 use viewdag_optimize::{optimized_view, resolved_optimizer_pipeline, task_digest, task_shape_digest};
-use viewdag_schedule::{Task, TaskKind, reads_through_ephemeral_views};
+use viewdag_schedule::{Task, TaskId, TaskKind, reads_through_ephemeral_views};
 use viewdag_surface::planning_session;
 use viewdag_validate::checks::contract::check_output;
 
@@ -54,7 +54,7 @@ use crate::refresh::decide::{RecordedRefresh, RefreshFacts};
 use crate::refresh::prepare::{PreparedRefresh, increment_write_of};
 use crate::refresh::{RefreshPath, RefreshSummary};
 use crate::run_lock::{LockError, ProjectLock};
-use crate::run_state::{APP_ID, RecordedTask, RunState};
+use crate::run_state::{APP_ID, RecordedTask, RunState, TaskFingerprint};
 use crate::sources::delta_volume;
 use crate::storage::{StoreOptions, TableLocation};
 
@@ -97,7 +97,7 @@ impl TaskOutcome {
 #[derive(Debug, Clone)]
 pub struct TaskReport {
     /// The task's id (`output:NAME` or `view:NAME`).
-    pub id: String,
+    pub id: TaskId,
     /// The view it executes.
     pub view: String,
     /// The Delta table's location relative to the spec's directory, or its URL.
@@ -129,7 +129,7 @@ pub struct RunReport {
     pub tasks: Vec<TaskReport>,
     /// The ids of the tasks that were planned (P0 → P2): those that were not up to date.
     /// An unchanged project plans nothing.
-    pub planned: Vec<String>,
+    pub planned: Vec<TaskId>,
     /// Problems of the run itself that wrote nothing wrong, e.g. a materialized view left
     /// out of `--select` that has no table yet (its readers were skipped).
     pub warnings: Vec<String>,
@@ -250,7 +250,7 @@ impl Compiler {
         // Where every task's table really lands (symlinks resolved), decided before anything
         // is written.
         let confinement = self.write_confinement();
-        let refusals: BTreeMap<String, String> =
+        let refusals: BTreeMap<TaskId, String> =
             tasks.iter().filter_map(|task| Some((task.id.clone(), confinement.refusal(&self.task_target(task))?))).collect();
         // Where plans execute: chosen once, before any task; an unusable engine fails every
         // task that would execute (up-to-date tasks stay up to date).
@@ -322,7 +322,7 @@ impl Compiler {
     }
 
     /// Why a task cannot run, if it cannot.
-    fn blocker(&self, compile: &CompileResponse, task: &Task, failed_read: Option<&str>) -> Option<String> {
+    fn blocker(&self, compile: &CompileResponse, task: &Task, failed_read: Option<&TaskId>) -> Option<String> {
         match compile.view(&task.view).map(|view| &view.status) {
             Some(status) if status.is_valid() => {}
             Some(ViewStatus::Blocked { upstream }) => return Some(format!("view `{}` is blocked by errors in `{upstream}`", task.view)),
@@ -403,8 +403,10 @@ impl Compiler {
         }
     }
 
-    /// What produces a task's table, without planning it: the task digest (the view's
-    /// Merkle definition digest and the optimizer pipeline) and how the table is written.
+    /// What produces a task's table, without planning it (see [`TaskFingerprint`]): the
+    /// task digest (the view's Merkle definition digest and the optimizer pipeline), how the
+    /// table is written and, for an output, its expectations (a view's are in its definition
+    /// digest already).
     fn task_fingerprint(&self, task: &Task) -> Option<String> {
         let view = self.view_input(&task.view)?;
         self.fingerprint_over(task, task_digest(&self.db, view).as_ref().ok()?)
@@ -417,22 +419,16 @@ impl Compiler {
         self.fingerprint_over(task, task_shape_digest(&self.db, view).as_ref().ok()?)
     }
 
-    /// `digest` with how the task's table is written.
+    /// `digest` with how the task's table is written and, for an output, its expectations.
     fn fingerprint_over(&self, task: &Task, digest: &str) -> Option<String> {
-        let partition_by: &[String] = match &task.kind {
-            TaskKind::Materialize => &[],
-            TaskKind::Output { output } => self.output_spec(output).map(|spec| spec.partition_by.as_slice()).unwrap_or(&[]),
+        let (write, output_expectations) = match &task.kind {
+            TaskKind::Materialize => (TableWrite::materialized(), None),
+            TaskKind::Output { output } => {
+                let spec = self.output_spec(output)?;
+                (TableWrite::of_output(spec), spec.expect.as_ref())
+            }
         };
-        let mut fingerprint = format!("{digest} {:?} {partition_by:?}", self.task_write_mode(task));
-        // An output's expectations and merge settings decide what lands in its table too
-        // (a view's expectations are in its definition digest already).
-        if let TaskKind::Output { output } = &task.kind
-            && let Some(spec) = self.output_spec(output)
-            && (spec.expect.is_some() || spec.mode != WriteMode::Overwrite)
-        {
-            fingerprint.push_str(&format!(" {:?} {:?}", spec.expect, TableWrite::of_output(spec)));
-        }
-        Some(fingerprint)
+        Some(TaskFingerprint { task_digest: digest, write: &write, output_expectations }.canonical_text())
     }
 
     /// Plans a task on this thread, once, by its engine (the local engine takes the compiled
@@ -599,15 +595,15 @@ struct RunDriver<'a> {
     resuming: bool,
     run_state: RunState,
     /// Tasks whose target the write confinement refuses, with why.
-    refusals: BTreeMap<String, String>,
+    refusals: BTreeMap<TaskId, String>,
     engine: Result<Arc<dyn TaskEngine>, EngineUnavailable>,
     /// Tasks that wrote their table in this run: their readers are not up to date.
-    rewritten: BTreeSet<String>,
+    rewritten: BTreeSet<TaskId>,
     plan_diagnostics: Vec<viewdag_ir::Diagnostic>,
-    planned: Vec<String>,
+    planned: Vec<TaskId>,
     errors: Vec<RunError>,
     /// Executing tasks' records-to-be, refresh summaries and expectation tallies, by task id.
-    pending: BTreeMap<String, (RecordedTask, RefreshSummary, ExpectationTally)>,
+    pending: BTreeMap<TaskId, (RecordedTask, RefreshSummary, ExpectationTally)>,
 }
 
 impl TaskDriver for RunDriver<'_> {
@@ -617,7 +613,7 @@ impl TaskDriver for RunDriver<'_> {
     type Output = Executed;
     type Report = TaskReport;
 
-    fn decide(&mut self, task: &Task, failed_read: Option<&str>) -> Decision<ReadyTask, TaskOutcome> {
+    fn decide(&mut self, task: &Task, failed_read: Option<&TaskId>) -> Decision<ReadyTask, TaskOutcome> {
         if let Some(reason) = self.compiler.blocker(self.compile, task, failed_read) {
             return Decision::End(TaskOutcome::Skipped { reason });
         }

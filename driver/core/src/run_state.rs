@@ -13,6 +13,12 @@
 //! task whose table already carries that number committed in the interrupted run and is not
 //! appended again — even when the kill came between the commit and the state's save.
 //!
+//! The fingerprint is the canonical JSON of a typed value ([`TaskFingerprint`]: sorted keys,
+//! no `Debug` text), so a change of how a type prints never re-runs a task; a change of what
+//! it holds does. State files written before fingerprints were typed (no `format`) stay
+//! readable — run numbers and the resume promise carry over — but their fingerprints match no
+//! typed one, so their overwrite tasks run once more (an append is never up to date anyway).
+//!
 //! Each record also holds what the write *read* (every source's identity, every upstream
 //! table's version) and the task's shape: a task is up to date only while everything it
 //! reads is still what its record says (an upstream table rewritten by another run, even one
@@ -30,6 +36,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+use viewdag_ir::ExpectationsSpec;
+use viewdag_schedule::TaskId;
+
+use crate::execute::merge::TableWrite;
 
 /// Where the state lives, relative to the spec's directory.
 pub const RUN_STATE_FILE: &str = ".viewdag/run-state.json";
@@ -37,9 +47,15 @@ pub const RUN_STATE_FILE: &str = ".viewdag/run-state.json";
 /// The Delta application-transaction id of viewdag's commits.
 pub const APP_ID: &str = "viewdag";
 
+/// The run state's format: 2 = typed fingerprints (files without `format` are 1).
+pub const RUN_STATE_FORMAT: u32 = 2;
+
 /// What the last runs wrote: `.viewdag/run-state.json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RunState {
+    /// The format this file was written in ([`RUN_STATE_FORMAT`]; 1 when absent).
+    #[serde(default = "first_format")]
+    pub format: u32,
     /// The number of the last run that started (0: none yet).
     #[serde(default)]
     pub run: u64,
@@ -47,19 +63,23 @@ pub struct RunState {
     #[serde(default = "finished_by_default")]
     pub complete: bool,
     /// Task id → what it last wrote.
-    pub tasks: BTreeMap<String, RecordedTask>,
+    pub tasks: BTreeMap<TaskId, RecordedTask>,
     /// Task id → what a task executing in the current run will have written when its
     /// commit lands (`version`: the table's version before it, -1 for none). Saved before the
     /// task executes, so a run killed between a commit and the state's save is resumed with
     /// the record of what that commit read.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub pending: BTreeMap<String, RecordedTask>,
+    pub pending: BTreeMap<TaskId, RecordedTask>,
 }
 
 impl Default for RunState {
     fn default() -> Self {
-        RunState { run: 0, complete: true, tasks: BTreeMap::new(), pending: BTreeMap::new() }
+        RunState { format: RUN_STATE_FORMAT, run: 0, complete: true, tasks: BTreeMap::new(), pending: BTreeMap::new() }
     }
+}
+
+fn first_format() -> u32 {
+    1
 }
 
 fn finished_by_default() -> bool {
@@ -71,7 +91,7 @@ fn finished_by_default() -> bool {
 pub struct RecordedTask {
     /// The table's location relative to the spec's directory.
     pub target: String,
-    /// The task digest its table was written from (up-to-date check).
+    /// What its table was written from: [`TaskFingerprint::canonical_text`] (up-to-date check).
     pub fingerprint: String,
     /// The Delta version that write committed.
     pub version: i64,
@@ -86,6 +106,27 @@ pub struct RecordedTask {
     pub reads: BTreeMap<String, viewdag_ir::ProviderIdentity>,
 }
 
+/// What produces a task's table, as recorded: the task digest (the view's Merkle definition
+/// digest, which covers every source's identity and version and every upstream definition,
+/// plus the surface and the optimizer pipeline), how the table is written, and an output's
+/// own expectations (a view's are part of its definition digest).
+#[derive(Debug, Serialize)]
+pub struct TaskFingerprint<'a> {
+    /// The view's task digest.
+    pub task_digest: &'a str,
+    /// Mode, partitioning and merge settings.
+    pub write: &'a TableWrite,
+    /// An output's expectations (they decide which rows land).
+    pub output_expectations: Option<&'a ExpectationsSpec>,
+}
+
+impl TaskFingerprint<'_> {
+    /// The fingerprint as the run state records it: canonical (sorted-key, compact) JSON.
+    pub fn canonical_text(&self) -> String {
+        viewdag_artifact::canonical::canonical_compact(self).expect("a fingerprint serializes")
+    }
+}
+
 fn state_path(root: &Path) -> PathBuf {
     root.join(RUN_STATE_FILE)
 }
@@ -98,11 +139,12 @@ impl RunState {
 
     /// Writes the state (to a temporary file first, then renamed over the old one).
     pub fn save(&self, root: &Path) -> Result<(), String> {
+        let state = RunState { format: RUN_STATE_FORMAT, ..self.clone() };
         let path = state_path(root);
         if let Some(directory) = path.parent() {
             std::fs::create_dir_all(directory).map_err(|error| format!("cannot create {}: {error}", directory.display()))?;
         }
-        let text = serde_json::to_string_pretty(self).map_err(|error| error.to_string())?;
+        let text = serde_json::to_string_pretty(&state).map_err(|error| error.to_string())?;
         let temporary = path.with_extension("json.tmp");
         let written = std::fs::write(&temporary, text)
             .map_err(|error| format!("cannot write {}: {error}", temporary.display()))
@@ -129,7 +171,7 @@ impl RunState {
     /// exactly `reads`.
     pub fn recorded_version(
         &self,
-        task: &str,
+        task: &TaskId,
         target: &str,
         fingerprint: &str,
         reads: &BTreeMap<String, viewdag_ir::ProviderIdentity>,
@@ -141,7 +183,51 @@ impl RunState {
     }
 
     /// What `task` last wrote into `target`.
-    pub fn recorded(&self, task: &str, target: &str) -> Option<&RecordedTask> {
+    pub fn recorded(&self, task: &TaskId, target: &str) -> Option<&RecordedTask> {
         self.tasks.get(task).filter(|recorded| recorded.target == target)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A state file from before typed fingerprints: still read (the run number and the
+    /// resume flag carry over), its fingerprints simply match no typed one.
+    #[test]
+    fn a_state_file_without_a_format_is_read_and_saved_in_the_current_one() {
+        let old = r#"{ "run": 7, "complete": false, "tasks": { "view:a": { "target": ".viewdag/tables/a", "fingerprint": "abc Overwrite []", "version": 3 } } }"#;
+        let state: RunState = serde_json::from_str(old).expect("an old state file parses");
+        assert_eq!((state.format, state.run, state.complete), (1, 7, false));
+        let write = TableWrite::materialized();
+        let typed = TaskFingerprint { task_digest: "abc", write: &write, output_expectations: None }.canonical_text();
+        assert_eq!(state.recorded_version(&TaskId::View("a".into()), ".viewdag/tables/a", "abc Overwrite []", &BTreeMap::new()), Some(3));
+        assert_eq!(
+            state.recorded_version(&TaskId::View("a".into()), ".viewdag/tables/a", &typed, &BTreeMap::new()),
+            None,
+            "the old fingerprint is not the typed one"
+        );
+
+        let root = std::env::temp_dir().join(format!("viewdag-run-state-{}", std::process::id()));
+        state.save(&root).expect("saved");
+        let saved = RunState::load(&root);
+        let _ = std::fs::remove_dir_all(&root);
+        assert_eq!((saved.format, saved.run, saved.complete), (RUN_STATE_FORMAT, 7, false));
+    }
+
+    /// The fingerprint is canonical JSON of typed values: keys sorted, every write setting by
+    /// name, and a change of any of them changes it.
+    #[test]
+    fn the_fingerprint_is_canonical_json_of_what_produced_the_table() {
+        let write = TableWrite::materialized();
+        let text = TaskFingerprint { task_digest: "d1", write: &write, output_expectations: None }.canonical_text();
+        let value: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+        assert_eq!(value["task_digest"], "d1");
+        assert_eq!(value["write"]["mode"], "overwrite");
+        let keys: Vec<&String> = value.as_object().unwrap().keys().collect();
+        assert!(keys.windows(2).all(|pair| pair[0] < pair[1]), "sorted keys: {keys:?}");
+        let partitioned = TableWrite { partition_by: vec!["day".to_string()], ..TableWrite::materialized() };
+        let other = TaskFingerprint { task_digest: "d1", write: &partitioned, output_expectations: None }.canonical_text();
+        assert_ne!(text, other);
     }
 }

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use viewdag_artifact::{ENVELOPE_FILE_NAME, read_envelope};
 use viewdag_ir::selection::{SelectionUniverse, Selector, select_views};
-use viewdag_schedule::{Task, TaskKind};
+use viewdag_schedule::{Task, TaskId, TaskKind};
 
 use crate::compiler::{CompileResponse, Compiler, ViewStatus};
 use crate::error::DriverError;
@@ -97,12 +97,12 @@ impl Compiler {
     /// materialized view a selected task reads but whose table does not exist, a warning
     /// (keyed by its task id, which the run then treats as failed). The others are bound
     /// to their existing tables.
-    pub(crate) fn select_tasks(&mut self, tasks: Vec<Task>, selection: Option<&BTreeSet<String>>) -> (Vec<Task>, BTreeMap<String, String>) {
+    pub(crate) fn select_tasks(&mut self, tasks: Vec<Task>, selection: Option<&BTreeSet<String>>) -> (Vec<Task>, BTreeMap<TaskId, String>) {
         let Some(selection) = selection else { return (tasks, BTreeMap::new()) };
         let (selected, unselected): (Vec<Task>, Vec<Task>) = tasks.into_iter().partition(|task| selection.contains(&task.view));
-        let read: BTreeSet<&str> = selected.iter().flat_map(|task| task.reads.iter().map(String::as_str)).collect();
+        let read: BTreeSet<&TaskId> = selected.iter().flat_map(|task| &task.reads).collect();
         let mut missing = BTreeMap::new();
-        for task in unselected.iter().filter(|task| task.kind == TaskKind::Materialize && read.contains(task.id.as_str())) {
+        for task in unselected.iter().filter(|task| task.kind == TaskKind::Materialize && read.contains(&task.id)) {
             if let Err(problem) = self.bind_existing_table(task) {
                 missing.insert(
                     task.id.clone(),

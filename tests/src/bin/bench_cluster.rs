@@ -117,7 +117,7 @@ fn run(spec: &Path, engine: Arc<dyn TaskEngine>, name: &str, jobs: Option<usize>
     let report = compiler
         .run_with(&CompileRequest::new(spec), &options, &mut |progress| {
             if let Progress::Finished { report, .. } = progress {
-                finished_at.insert(report.id.clone(), Instant::now());
+                finished_at.insert(report.id.to_string(), Instant::now());
             }
         })
         .expect("the run starts");
@@ -151,7 +151,7 @@ fn rows_of(report: &RunReport) -> BTreeMap<String, Option<usize>> {
                 TaskOutcome::Written { rows, .. } => Some(rows),
                 _ => None,
             };
-            (task.id.clone(), rows)
+            (task.id.to_string(), rows)
         })
         .collect()
 }
@@ -159,12 +159,12 @@ fn rows_of(report: &RunReport) -> BTreeMap<String, Option<usize>> {
 fn print_summary(measured: &Measured, local: Option<&Measured>) {
     let written = measured.report.tasks.iter().filter(|task| matches!(task.outcome, TaskOutcome::Written { .. })).count();
     let by_engine = measured.report.tasks.iter().filter(|task| matches!(task.written_by, Some(WrittenBy::Engine { .. }))).count();
-    let failed: Vec<&str> = measured
+    let failed: Vec<String> = measured
         .report
         .tasks
         .iter()
         .filter(|task| matches!(task.outcome, TaskOutcome::Failed { .. }))
-        .map(|task| task.id.as_str())
+        .map(|task| task.id.to_string())
         .collect();
     let ratio = local.map(|local| format!(" ratio_to_local={:.2}x", measured.seconds / local.seconds)).unwrap_or_default();
     println!(

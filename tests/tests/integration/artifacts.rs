@@ -375,19 +375,12 @@ fn schema_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/schemas")
 }
 
-/// Set `VIEWDAG_UPDATE_SCHEMAS=1` to rewrite the committed schemas.
+/// `UPDATE_EXPECT=1` rewrites the committed schemas.
 #[test]
 fn committed_json_schemas_are_current() {
-    let update = std::env::var_os("VIEWDAG_UPDATE_SCHEMAS").is_some();
     for (file_name, text) in json_schemas() {
         assert!(text.contains("\"schema_version\""), "{file_name} describes schema_version");
-        let path = schema_dir().join(file_name);
-        if update {
-            std::fs::create_dir_all(schema_dir()).unwrap();
-            std::fs::write(&path, &text).unwrap();
-        }
-        let committed = std::fs::read_to_string(&path).unwrap_or_default();
-        assert!(committed == text, "{} is stale: rerun with VIEWDAG_UPDATE_SCHEMAS=1", path.display());
+        crate::support::assert_snapshot_file(&schema_dir().join(file_name), &text);
     }
 }
 

@@ -50,8 +50,8 @@ fn assert_same_tables(local_root: &Path, local: &RunReport, cluster_root: &Path,
 }
 
 /// Who wrote each task's data files, by task id.
-fn writers(report: &RunReport) -> Vec<(&str, Option<&WrittenBy>)> {
-    report.tasks.iter().map(|task| (task.id.as_str(), task.written_by.as_ref())).collect()
+fn writers(report: &RunReport) -> Vec<(String, Option<&WrittenBy>)> {
+    report.tasks.iter().map(|task| (task.id.to_string(), task.written_by.as_ref())).collect()
 }
 
 fn written_by_executors(report: &RunReport, task: &str) -> bool {
@@ -521,7 +521,7 @@ outputs:
         }
         for task in &remote_report.tasks {
             assert!(matches!(task.outcome, TaskOutcome::Written { rows: 300_000, .. }), "{}: {:?}", task.id, task.outcome);
-            assert!(written_by_executors(&remote_report, &task.id), "{:?}", writers(&remote_report));
+            assert!(written_by_executors(&remote_report, &task.id.to_string()), "{:?}", writers(&remote_report));
         }
     }
     assert_eq!(read_delta_rows(&remote.path().join("out/appends")).len(), 600_000, "two appends");

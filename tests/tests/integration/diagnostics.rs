@@ -3,7 +3,7 @@
 //!
 //! The corpus: every `tests/fixtures/invalid/NAME.yaml` is compiled in a project holding
 //! the shop data, its diagnostics rendered without color, and compared with
-//! `NAME.expected`. `UPDATE_EXPECT=1` rewrites the snapshots. A fixture named after a
+//! `NAME.expected` (expect-test: `UPDATE_EXPECT=1` rewrites the snapshots). A fixture named after a
 //! code's kebab name (snake_cased) must produce that code.
 
 use std::collections::BTreeSet;
@@ -15,7 +15,7 @@ use viewdag_driver::render::render_human;
 use viewdag_driver::{CompileResponse, Compiler, ViewStatus};
 use viewdag_ir::{Code, Severity, SpecFormat, parse_spec};
 
-use crate::support::{TempProject, shop_spec};
+use crate::support::{TempProject, assert_snapshot_file, shop_spec};
 
 fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/invalid")
@@ -81,7 +81,6 @@ fn compile_and_render(project: &TempProject, name: &str, text: &str) -> (Compile
 #[test]
 fn golden_corpus_of_invalid_specs() {
     let project = TempProject::with_shop_data();
-    let update = std::env::var_os("UPDATE_EXPECT").is_some_and(|value| value == "1");
     let mut fixtures: Vec<PathBuf> = std::fs::read_dir(fixtures_dir())
         .expect("the fixtures directory")
         .map(|entry| entry.expect("an entry").path())
@@ -89,7 +88,6 @@ fn golden_corpus_of_invalid_specs() {
         .collect();
     fixtures.sort();
     assert!(fixtures.len() >= 40, "the corpus has {} fixtures", fixtures.len());
-    let mut mismatches = Vec::new();
     let mut codes_seen: BTreeSet<Code> = BTreeSet::new();
     for fixture in &fixtures {
         let stem = fixture.file_stem().and_then(|stem| stem.to_str()).expect("a UTF-8 name").to_string();
@@ -105,17 +103,8 @@ fn golden_corpus_of_invalid_specs() {
                 code.name()
             );
         }
-        let expected_path = fixture.with_extension("expected");
-        if update {
-            std::fs::write(&expected_path, &rendered).expect("the snapshot is written");
-            continue;
-        }
-        let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
-        if expected != rendered {
-            mismatches.push(format!("--- {stem}.expected\n{expected}\n+++ actual\n{rendered}"));
-        }
+        assert_snapshot_file(&fixture.with_extension("expected"), &rendered);
     }
-    assert!(mismatches.is_empty(), "snapshots differ (rerun with UPDATE_EXPECT=1 to accept):\n{}", mismatches.join("\n"));
     let not_triggered: BTreeSet<Code> = NOT_TRIGGERED_BY_A_FIXTURE.iter().map(|(code, _)| *code).chain(NOT_TRIGGERED_EXTRA).collect();
     let missing: Vec<String> = Code::ALL
         .iter()

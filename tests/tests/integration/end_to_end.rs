@@ -4,6 +4,7 @@
 
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::prelude::{CsvReadOptions, ParquetReadOptions, SessionContext};
+use viewdag_driver::viewdag_schedule::TaskId;
 use viewdag_driver::{CompileRequest, Compiler, TaskOutcome};
 use viewdag_tests::data::{canonical_rows, read_delta_rows};
 
@@ -42,7 +43,7 @@ fn shop_example_outputs_match_direct_datafusion_queries() {
     let report = compiler
         .run(&CompileRequest::new(&spec), &mut |progress| {
             if let viewdag_driver::Progress::Finished { report, .. } = progress {
-                finished.push(report.id.clone());
+                finished.push(report.id.to_string());
             }
         })
         .expect("the spec is readable");
@@ -51,7 +52,7 @@ fn shop_example_outputs_match_direct_datafusion_queries() {
     // Tasks finish in any order (they run concurrently); reports come back in task order.
     finished.sort();
     assert_eq!(finished, vec!["output:labels", "output:largest_orders", "output:revenue", "output:top_regions", "view:enriched"]);
-    let reported: Vec<&str> = report.tasks.iter().map(|task| task.id.as_str()).collect();
+    let reported: Vec<String> = report.tasks.iter().map(|task| task.id.to_string()).collect();
     assert_eq!(reported, vec!["view:enriched", "output:revenue", "output:top_regions", "output:largest_orders", "output:labels"]);
     for task in &report.tasks {
         assert!(matches!(task.outcome, TaskOutcome::Written { .. }), "{task:?}");
@@ -171,7 +172,7 @@ fn one_worker_follows_the_simulated_schedule_and_more_workers_write_the_same_tab
         let report = compiler
             .run_with(&CompileRequest::new(&spec), &RunOptions { jobs, ..RunOptions::default() }, &mut |progress| match progress {
                 Progress::Started { task, .. } => {
-                    started.push(task.id.clone());
+                    started.push(task.id.to_string());
                     running += 1;
                     most_running = most_running.max(running);
                 }
@@ -183,7 +184,7 @@ fn one_worker_follows_the_simulated_schedule_and_more_workers_write_the_same_tab
         if jobs == 1 {
             // The runner starts ready tasks in the order the list schedule simulates.
             let (tasks, costs) = compiler.task_costs();
-            let simulated: Vec<String> = list_schedule(&tasks, &costs, 1).slots.into_iter().map(|slot| slot.task).collect();
+            let simulated: Vec<String> = list_schedule(&tasks, &costs, 1).slots.into_iter().map(|slot| slot.task.to_string()).collect();
             assert_eq!(started, simulated);
             assert_eq!(started[0], "view:enriched", "the materialization heads the longest chain");
         }
@@ -271,7 +272,7 @@ fn a_second_output_on_the_same_table_is_an_error_and_is_not_written() {
         .unwrap()
         .run(&CompileRequest::new(&spec), &mut |progress| {
             if let viewdag_driver::Progress::Started { task, .. } = progress {
-                started.push(task.id.clone());
+                started.push(task.id.to_string());
             }
         })
         .unwrap();
@@ -295,8 +296,8 @@ fn tasks_whose_plan_inputs_and_table_are_unchanged_are_not_run_again() {
         let options = RunOptions { force, ..RunOptions::default() };
         let report = Compiler::new().unwrap().run_with(&CompileRequest::new(spec), &options, &mut |_| {}).unwrap();
         assert!(report.succeeded(), "{:?}", report.tasks);
-        let planned = report.planned.clone();
-        (report.tasks.into_iter().map(|task| (task.id, task.outcome)).collect::<std::collections::BTreeMap<_, _>>(), planned)
+        let planned: Vec<String> = report.planned.iter().map(ToString::to_string).collect();
+        (report.tasks.into_iter().map(|task| (task.id.to_string(), task.outcome)).collect::<std::collections::BTreeMap<_, _>>(), planned)
     };
     let run = |spec: &std::path::Path, force: bool| run_planned(spec, force).0;
     let (first, planned) = run_planned(&spec, false);
@@ -349,7 +350,7 @@ fn the_run_state_is_saved_after_each_committed_task() {
                     && matches!(report.outcome, TaskOutcome::Written { .. })
                 {
                     // Read back from disk, as a run started after a kill would.
-                    recorded_when_finished.push((report.id.clone(), RunState::load(&root).tasks.contains_key(&report.id)));
+                    recorded_when_finished.push((report.id.to_string(), RunState::load(&root).tasks.contains_key(&report.id)));
                 }
             },
         )
@@ -361,6 +362,6 @@ fn the_run_state_is_saved_after_each_committed_task() {
     }
     let state = RunState::load(&root);
     assert_eq!(state.tasks.len(), 4, "{state:?}");
-    assert!(!state.tasks.contains_key("output:top_regions"));
+    assert!(!state.tasks.contains_key(&TaskId::Output("top_regions".into())));
     assert!(report.errors.is_empty(), "{:?}", report.errors);
 }

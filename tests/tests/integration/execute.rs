@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use viewdag_driver::execute::{Decision, Execution, Schedule, TaskDriver, TaskError, TaskEvent, execute};
-use viewdag_driver::viewdag_schedule::{Task, TaskKind};
+use viewdag_driver::viewdag_schedule::{Task, TaskId, TaskKind};
 use viewdag_driver::{CompileRequest, Compiler};
 use viewdag_tests::data::read_delta_rows;
 
@@ -28,7 +28,7 @@ impl TaskDriver for Probe {
     type Output = String;
     type Report = Result<String, String>;
 
-    fn decide(&mut self, _task: &Task, failed_read: Option<&str>) -> Decision<(), String> {
+    fn decide(&mut self, _task: &Task, failed_read: Option<&TaskId>) -> Decision<(), String> {
         match failed_read {
             Some(read) => Decision::End(format!("skipped: {read} failed")),
             None => Decision::Execute(()),
@@ -68,10 +68,10 @@ impl TaskDriver for Probe {
 
 fn task(view: &str, reads: &[&str], wave: usize) -> Task {
     Task {
-        id: format!("view:{view}"),
+        id: TaskId::View(view.to_string()),
         view: view.to_string(),
         kind: TaskKind::Materialize,
-        reads: reads.iter().map(|read| format!("view:{read}")).collect(),
+        reads: reads.iter().map(|read| TaskId::View(read.to_string())).collect(),
         wave,
     }
 }
@@ -105,7 +105,7 @@ fn tasks_known_to_have_failed_skip_their_readers_from_the_start() {
     let tasks = [task("c", &["b"], 1), task("e", &[], 0)];
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let costs = BTreeMap::new();
-    let schedule = Schedule { tasks: &tasks, costs: &costs, jobs: 1, failed: BTreeSet::from(["view:b".to_string()]) };
+    let schedule = Schedule { tasks: &tasks, costs: &costs, jobs: 1, failed: BTreeSet::from([TaskId::View("b".to_string())]) };
     let reports = execute(&runtime, schedule, &mut Probe::default(), &mut |_| {});
     assert_eq!(reports, [Err("skipped: view:b failed".to_string()), Ok("e done".to_string())]);
 }
@@ -149,7 +149,7 @@ fn lab_rows_in_memory_equal_the_rows_run_commits_also_when_a_rulepack_runs_twice
 fn a_failed_task_carries_its_code_into_the_run_report_json() {
     use viewdag_driver::{AuditSummary, TaskOutcome, TaskReport};
     let report = |error: TaskError| TaskReport {
-        id: "output:revenue".into(),
+        id: TaskId::Output("revenue".into()),
         view: "revenue_by_region".into(),
         target: "out/revenue".into(),
         outcome: TaskOutcome::Failed { error },

@@ -1,12 +1,12 @@
 //! Golden snapshots of the shop example's plans: P0, P1, P2 and the optimizer trace (pass
 //! ids and outcomes, no times) of every view, compared with
-//! `tests/fixtures/golden/shop/VIEW.txt`. Refresh with `UPDATE_EXPECT=1`.
+//! `tests/fixtures/golden/shop/VIEW.txt` (expect-test: refresh with `UPDATE_EXPECT=1`).
 
 use std::path::PathBuf;
 
 use viewdag_driver::{CompileRequest, Compiler};
 
-use crate::support::examples_dir;
+use crate::support::{assert_snapshot_file, examples_dir};
 
 fn golden_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/golden/shop")
@@ -17,8 +17,6 @@ fn shop_example_plans_match_their_snapshots() {
     let mut compiler = Compiler::new().expect("a compiler");
     let response = compiler.compile(&CompileRequest::new(examples_dir().join("shop/spec.yaml"))).expect("readable");
     assert!(response.diagnostics.is_empty(), "{:?}", response.diagnostics);
-    let update = std::env::var_os("UPDATE_EXPECT").is_some();
-    let mut mismatched = Vec::new();
     for view in compiler.view_names() {
         let plans = compiler.view_plans(&view).expect("declared").unwrap_or_else(|failure| panic!("{view}: {failure:?}"));
         let trace: Vec<String> = plans
@@ -38,16 +36,6 @@ fn shop_example_plans_match_their_snapshots() {
             trace.join("\n")
         );
         assert!(!actual.contains("examples/shop") && !actual.contains("/tmp"), "{view}: plan text has a machine path:\n{actual}");
-        let path = golden_dir().join(format!("{view}.txt"));
-        if update {
-            std::fs::create_dir_all(golden_dir()).expect("the golden directory");
-            std::fs::write(&path, &actual).expect("the snapshot is written");
-        } else {
-            let expected = std::fs::read_to_string(&path).unwrap_or_default();
-            if expected != actual {
-                mismatched.push(format!("{view}: expected\n{expected}\nactual\n{actual}"));
-            }
-        }
+        assert_snapshot_file(&golden_dir().join(format!("{view}.txt")), &actual);
     }
-    assert!(mismatched.is_empty(), "plans differ from their snapshots (refresh with UPDATE_EXPECT=1):\n{}", mismatched.join("\n"));
 }

@@ -395,15 +395,11 @@ fn schema_path() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/schemas").join(viewdag_ir::spec_schema::SPEC_SCHEMA_FILE_NAME)
 }
 
-/// Set `VIEWDAG_UPDATE_SCHEMAS=1` to rewrite the committed schema.
+/// `UPDATE_EXPECT=1` rewrites the committed schema.
 #[test]
 fn the_committed_spec_schema_is_current_and_describes_what_the_parser_reads() {
     let text = viewdag_ir::spec_schema::spec_json_schema_text();
-    if std::env::var_os("VIEWDAG_UPDATE_SCHEMAS").is_some() {
-        std::fs::write(schema_path(), &text).unwrap();
-    }
-    let committed = std::fs::read_to_string(schema_path()).unwrap_or_default();
-    assert!(committed == text, "{} is stale: rerun with VIEWDAG_UPDATE_SCHEMAS=1", schema_path().display());
+    crate::support::assert_snapshot_file(&schema_path(), &text);
     let schema: Value = serde_json::from_str(&text).unwrap();
     let keys = |value: &Value| -> Vec<String> { value.as_object().expect("an object").keys().cloned().collect() };
     assert_eq!(keys(&schema["properties"]), ["version", "sources", "views", "outputs", "profile"]);

@@ -78,7 +78,7 @@ fn outcome_codes(report: &RunReport) -> Vec<(String, Option<&'static str>)> {
                 TaskOutcome::Failed { error } => error.code().map(|code| code.id()),
                 _ => None,
             };
-            (task.id.clone(), code)
+            (task.id.to_string(), code)
         })
         .collect()
 }

@@ -60,7 +60,7 @@ proptest! {
             let mut compiler = Compiler::new().expect("a compiler");
             let report = compiler.run(&CompileRequest::new(&spec), &mut |_| {}).expect("readable");
             prop_assert!(report.succeeded(), "seed {} under {optimizer}/{partitions}/{batch}: {:?} {:?}", project.seed, report.compile.diagnostics, report.tasks);
-            let rows: Vec<(String, Vec<String>)> = report.tasks.iter().map(|task| (task.id.clone(), viewdag_tests::data::read_delta_rows(&directory.path().join(&task.target)))).collect();
+            let rows: Vec<(String, Vec<String>)> = report.tasks.iter().map(|task| (task.id.to_string(), viewdag_tests::data::read_delta_rows(&directory.path().join(&task.target)))).collect();
             outputs_by_configuration.push(((optimizer, partitions, batch), rows));
         }
         let (baseline_configuration, baseline) = &outputs_by_configuration[0];

@@ -216,7 +216,7 @@ fn tasks_reading_a_source_with_an_error_are_skipped() {
     let report = Compiler::new().unwrap().run(&CompileRequest::new(&spec), &mut |_| {}).unwrap();
     assert!(report.compile.diagnostics.iter().any(|diagnostic| diagnostic.code == viewdag_ir::Code::SourceSchemaMismatch));
     for task in &report.tasks {
-        match task.id.as_str() {
+        match task.id.to_string().as_str() {
             "output:paid" => assert!(matches!(task.outcome, TaskOutcome::Written { .. }), "{task:?}"),
             _ => match &task.outcome {
                 TaskOutcome::Skipped { reason } => {

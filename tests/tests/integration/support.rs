@@ -80,3 +80,12 @@ pub fn compile_all_views(project: &TempProject, compiler: &mut Compiler, name: &
     let path = project.write_spec(name, text);
     compiler.compile(&CompileRequest::new(path).with_planning(viewdag_driver::Planning::AllViews)).expect("the spec is readable")
 }
+
+/// Compares `actual` with the committed snapshot file at `path` (absolute), through
+/// expect-test's `expect_file`: a mismatch fails with a diff; `UPDATE_EXPECT=1` rewrites the
+/// file instead. The one snapshot convention of the test suite (diagnostics corpus, golden
+/// plans, JSON Schemas).
+pub fn assert_snapshot_file(path: &Path, actual: &str) {
+    assert!(path.is_absolute(), "snapshot paths are absolute: {}", path.display());
+    expect_test::ExpectFile { path: path.to_path_buf(), position: file!() }.assert_eq(actual);
+}

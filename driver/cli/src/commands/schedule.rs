@@ -6,7 +6,7 @@ use std::fmt::Write;
 use std::path::PathBuf;
 
 use serde::Serialize;
-use viewdag_driver::viewdag_schedule::{Schedule, Task, TaskCost, list_schedule};
+use viewdag_driver::viewdag_schedule::{Schedule, Task, TaskCost, TaskId, list_schedule};
 
 use viewdag_driver::{CompileRequest, Compiler, RunOptions};
 
@@ -24,9 +24,9 @@ pub struct ScheduleReport {
 
 #[derive(Debug, Serialize)]
 pub struct ScheduledTask {
-    pub id: String,
+    pub id: TaskId,
     pub wave: usize,
-    pub reads: Vec<String>,
+    pub reads: Vec<TaskId>,
     pub input_bytes: u64,
     pub output_bytes: u64,
     pub output_rows: Option<u64>,
@@ -39,7 +39,7 @@ pub struct ScheduledTask {
 }
 
 /// The report for the spec's tasks on `workers` workers.
-pub fn schedule_report(tasks: &[Task], costs: &BTreeMap<String, TaskCost>, workers: usize) -> ScheduleReport {
+fn schedule_report(tasks: &[Task], costs: &BTreeMap<TaskId, TaskCost>, workers: usize) -> ScheduleReport {
     let Schedule { workers, slots, makespan, total_work, critical_path } = list_schedule(tasks, costs, workers);
     let tasks = slots
         .iter()

@@ -206,7 +206,7 @@ pub enum RunError {
     #[error("error[{code}]: the run state was not saved after `{task}`: {cause}", code = Code::RunStateUnsaved.id())]
     StateUnsavedAfterTask {
         /// The task whose commit was recorded last.
-        task: String,
+        task: viewdag_schedule::TaskId,
         /// Why saving failed.
         cause: String,
     },

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use futures::FutureExt;
 use futures::future::BoxFuture;
 use tokio::task::JoinSet;
-use viewdag_schedule::{Task, TaskCost, priority_order};
+use viewdag_schedule::{Task, TaskCost, TaskId, priority_order};
 
 use super::error::TaskError;
 use super::panic::panic_message;
@@ -77,7 +77,7 @@ pub trait TaskDriver {
 
     /// Decides a ready task. `failed_read` is the first task it reads that did not
     /// complete. Called again for a task that needs a worker while none is free.
-    fn decide(&mut self, task: &Task, failed_read: Option<&str>) -> Decision<Self::Ready, Self::Ending>;
+    fn decide(&mut self, task: &Task, failed_read: Option<&TaskId>) -> Decision<Self::Ready, Self::Ending>;
     /// Plans a task a worker is free for: its execution, or why it ends now.
     fn prepare(&mut self, task: &Task, ready: Self::Ready) -> Result<Execution<Self::Output>, Self::Ending>;
     /// The report of a task that ended without executing, `elapsed` after it was decided.
@@ -97,11 +97,11 @@ pub struct Schedule<'a> {
     /// The tasks, in task order.
     pub tasks: &'a [Task],
     /// Each task's estimated cost (its critical path decides its priority).
-    pub costs: &'a BTreeMap<String, TaskCost>,
+    pub costs: &'a BTreeMap<TaskId, TaskCost>,
     /// How many tasks execute at once (at least 1).
     pub jobs: usize,
     /// Tasks known not to have completed: their readers are skipped from the start.
-    pub failed: BTreeSet<String>,
+    pub failed: BTreeSet<TaskId>,
 }
 
 /// Executes `schedule` with `driver`, returning one report per task in task order.
@@ -113,7 +113,7 @@ pub fn execute<D: TaskDriver>(
 ) -> Vec<D::Report> {
     let Schedule { tasks, costs, jobs, failed } = schedule;
     let total = tasks.len();
-    let index_of: BTreeMap<&str, usize> = tasks.iter().enumerate().map(|(index, task)| (task.id.as_str(), index)).collect();
+    let index_of: BTreeMap<&TaskId, usize> = tasks.iter().enumerate().map(|(index, task)| (&task.id, index)).collect();
     let mut book = Book { reports: (0..total).map(|_| None).collect(), failed, done: BTreeSet::new(), finished: 0, total };
     let mut waiting: Vec<usize> = (0..total).collect();
     let mut running: JoinSet<Result<D::Output, TaskError>> = JoinSet::new();
@@ -126,16 +126,16 @@ pub fn execute<D: TaskDriver>(
         let mut ready: Vec<&Task> = waiting
             .iter()
             .map(|&index| &tasks[index])
-            .filter(|task| task.reads.iter().all(|read| book.done.contains(read) || !index_of.contains_key(read.as_str())))
+            .filter(|task| task.reads.iter().all(|read| book.done.contains(read) || !index_of.contains_key(read)))
             .collect();
         priority_order(&mut ready, tasks, costs);
         // Whether a task ended without running: its readers may be decidable now, so look
         // again before waiting.
         let mut ended_without_running = false;
-        let ready: Vec<usize> = ready.iter().map(|task| index_of[task.id.as_str()]).collect();
+        let ready: Vec<usize> = ready.iter().map(|task| index_of[&task.id]).collect();
         for index in ready {
             let task = &tasks[index];
-            let failed_read = task.reads.iter().find(|read| book.failed.contains(*read)).map(String::as_str);
+            let failed_read = task.reads.iter().find(|read| book.failed.contains(*read));
             let decision = driver.decide(task, failed_read);
             if matches!(decision, Decision::Execute(_)) && running.len() >= jobs.max(1) {
                 // No free worker; a task that ends now needs none, so keep looking.
@@ -195,9 +195,9 @@ pub fn execute<D: TaskDriver>(
 struct Book<R> {
     reports: Vec<Option<R>>,
     /// Tasks that did not complete (their readers are told).
-    failed: BTreeSet<String>,
+    failed: BTreeSet<TaskId>,
     /// Tasks that finished, completed or not.
-    done: BTreeSet<String>,
+    done: BTreeSet<TaskId>,
     finished: usize,
     total: usize,
 }

@@ -39,7 +39,7 @@ use crate::execute::error::{TaskError, is_commit_conflict};
 use crate::storage::StorageFailure;
 
 /// Everything that decides how a task writes its table.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
 pub struct TableWrite {
     /// Overwrite, append, merge or replace-where.
     pub mode: WriteMode,
@@ -54,7 +54,9 @@ pub struct TableWrite {
     /// Add new columns to the table's schema (`schema_mode: merge`).
     pub merge_schema: bool,
     /// An incremental refresh's merge by group keys (see `increment_merge`); `mode` is then
-    /// `Merge`.
+    /// `Merge`. Not part of the serialized form (the run state's fingerprint): it is derived
+    /// from the plan, which the task digest covers, and never declared.
+    #[serde(skip)]
     pub group_merge: Option<GroupMerge>,
 }
 

@@ -22,7 +22,7 @@ use crate::compiler::Compiler;
 #[derive(Debug, Clone)]
 pub struct TestedTask {
     /// The task's id.
-    pub id: String,
+    pub id: viewdag_schedule::TaskId,
     /// Its table's location.
     pub target: String,
     /// The results, or why the table could not be checked.
