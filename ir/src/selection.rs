@@ -7,8 +7,12 @@
 //! method     := NAME | 'tag:' TAG | 'path:' PATH | 'state:modified'
 //! ```
 //!
-//! `NAME` is a view, or an output (which stands for the view it writes). `path:P` selects
-//! the views of the outputs whose path is `P` or lies under it. `state:modified` selects
+//! `NAME` is a view (the view itself, its materialization and every output writing it), or
+//! an output (that output alone: `run --select OUTPUT` runs that output's task, not its
+//! view's other outputs; `--exclude OUTPUT` leaves out that output's task and nothing else).
+//! A name that is both a view and an output denotes the view. `path:P` selects the outputs
+//! whose path is `P` or lies under it (those outputs alone). `+` and `N+` around an output
+//! reach the ancestors/descendants of the view it writes, which are selected whole. `state:modified` selects
 //! the views whose definition digest differs from a previous compile's (or that it did not
 //! have); since definition digests are Merkle digests, that is the edited views and
 //! everything downstream of them. Several `--select` values are one union; `--exclude`
@@ -17,7 +21,9 @@
 //! ## Invariants
 //! - Pure: parsing is a function of the text, resolving of the DAG and the facts handed in
 //!   ([`SelectionUniverse`]); no I/O.
-//! - Results hold views only (sources are never selected), in declaration order.
+//! - Results hold views and outputs only (sources are never selected); the views of a
+//!   result, in declaration order, are the views selected whole and those of the outputs
+//!   selected ([`SelectedUnits::views`]).
 //! - A name that denotes nothing, an unknown method or `state:` without a previous state is
 //!   an error, never an empty selection.
 
@@ -87,11 +93,11 @@ impl Selector {
         self.terms.is_empty()
     }
 
-    /// The views this selector denotes.
-    pub fn resolve(&self, universe: &SelectionUniverse) -> Result<BTreeSet<String>, SelectionError> {
+    /// The views and outputs this selector denotes.
+    pub fn resolve(&self, universe: &SelectionUniverse) -> Result<BTreeSet<SelectedUnit>, SelectionError> {
         let mut selected = BTreeSet::new();
         for term in &self.terms {
-            let mut intersection: Option<BTreeSet<String>> = None;
+            let mut intersection: Option<BTreeSet<SelectedUnit>> = None;
             for atom in term {
                 let found = resolve_atom(atom, universe)?;
                 intersection = Some(match intersection {
@@ -105,19 +111,81 @@ impl Selector {
     }
 }
 
-/// `--select` minus `--exclude`, in declaration order. No `--select` means every view.
-pub fn select_views(select: &Selector, exclude: &Selector, universe: &SelectionUniverse) -> Result<Vec<String>, SelectionError> {
-    let selected = if select.is_empty() { None } else { Some(select.resolve(universe)?) };
+/// One thing a selection holds: a view itself (its own task, the materialization) or one
+/// output (its task).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SelectedUnit {
+    /// The view (checked, graphed, materialized when it is).
+    View(String),
+    /// The output of this name (its task writes its table).
+    Output(String),
+}
+
+/// What `--select` minus `--exclude` holds: views and outputs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SelectedUnits {
+    /// Every selected unit.
+    pub units: BTreeSet<SelectedUnit>,
+    /// The views shown (checked, graphed, compiled), in declaration order: those selected
+    /// themselves and those of the selected outputs.
+    pub views: Vec<String>,
+}
+
+impl SelectedUnits {
+    /// Whether the view's own task (its materialization) is selected.
+    pub fn has_view(&self, view: &str) -> bool {
+        self.units.contains(&SelectedUnit::View(view.to_string()))
+    }
+
+    /// Whether the output's task is selected.
+    pub fn has_output(&self, output: &str) -> bool {
+        self.units.contains(&SelectedUnit::Output(output.to_string()))
+    }
+}
+
+/// `--select` minus `--exclude`: the units selected, and their views in declaration order.
+/// No `--select` means every view and output.
+pub fn select_units(select: &Selector, exclude: &Selector, universe: &SelectionUniverse) -> Result<SelectedUnits, SelectionError> {
+    let selected = if select.is_empty() {
+        universe
+            .dag
+            .nodes()
+            .into_iter()
+            .filter(|node| node.kind == RelationKind::View)
+            .flat_map(|node| whole_view(&node.name, universe))
+            .collect()
+    } else {
+        select.resolve(universe)?
+    };
     let excluded = exclude.resolve(universe)?;
-    Ok(universe
+    let units: BTreeSet<SelectedUnit> = selected.difference(&excluded).cloned().collect();
+    let shown: BTreeSet<&str> = units
+        .iter()
+        .filter_map(|unit| match unit {
+            SelectedUnit::View(view) => Some(view.as_str()),
+            SelectedUnit::Output(output) => universe.outputs.iter().find(|(name, _, _)| name == output).map(|(_, view, _)| view.as_str()),
+        })
+        .collect();
+    let views = universe
         .dag
         .nodes()
         .into_iter()
-        .filter(|node| node.kind == RelationKind::View)
-        .map(|node| &node.name)
-        .filter(|name| selected.as_ref().is_none_or(|selected| selected.contains(*name)) && !excluded.contains(*name))
-        .cloned()
-        .collect())
+        .filter(|node| node.kind == RelationKind::View && shown.contains(node.name.as_str()))
+        .map(|node| node.name.clone())
+        .collect();
+    Ok(SelectedUnits { units, views })
+}
+
+/// `--select` minus `--exclude`: the views shown, in declaration order ([`select_units`]).
+pub fn select_views(select: &Selector, exclude: &Selector, universe: &SelectionUniverse) -> Result<Vec<String>, SelectionError> {
+    Ok(select_units(select, exclude, universe)?.views)
+}
+
+/// A view selected whole: itself and every output writing it.
+fn whole_view(view: &str, universe: &SelectionUniverse) -> Vec<SelectedUnit> {
+    std::iter::once(SelectedUnit::View(view.to_string()))
+        .chain(universe.outputs.iter().filter(|(_, written, _)| written == view).map(|(output, _, _)| SelectedUnit::Output(output.clone())))
+        .collect()
 }
 
 fn parse_atom(term: &str, atom: &str) -> Result<SelectorAtom, SelectionError> {
@@ -156,46 +224,58 @@ fn parse_atom(term: &str, atom: &str) -> Result<SelectorAtom, SelectionError> {
     Ok(SelectorAtom { method, ancestors, descendants })
 }
 
-fn resolve_atom(atom: &SelectorAtom, universe: &SelectionUniverse) -> Result<BTreeSet<String>, SelectionError> {
+fn resolve_atom(atom: &SelectorAtom, universe: &SelectionUniverse) -> Result<BTreeSet<SelectedUnit>, SelectionError> {
     let is_view = |name: &str| universe.dag.kind(name) == Some(RelationKind::View);
     let views = || universe.dag.nodes().into_iter().filter(|node| node.kind == RelationKind::View).map(|node| node.name.clone());
     let selector = || atom_text(atom);
-    let roots: BTreeSet<String> = match &atom.method {
-        SelectorMethod::Name(name) if is_view(name) => BTreeSet::from([name.clone()]),
+    // The outputs selected alone, and the views selected whole; `+` reaches from the views
+    // of both.
+    let (outputs, whole): (Vec<(String, String)>, BTreeSet<String>) = match &atom.method {
+        SelectorMethod::Name(name) if is_view(name) => (Vec::new(), BTreeSet::from([name.clone()])),
         SelectorMethod::Name(name) => {
-            let writes: BTreeSet<String> =
-                universe.outputs.iter().filter(|(output, _, _)| output == name).map(|(_, view, _)| view.clone()).collect();
+            let writes: Vec<(String, String)> = universe
+                .outputs
+                .iter()
+                .filter(|(output, _, _)| output == name)
+                .map(|(output, view, _)| (output.clone(), view.clone()))
+                .collect();
             if writes.is_empty() {
                 return Err(SelectionError::UnknownName { selector: selector(), name: name.clone() });
             }
-            writes
+            (writes, BTreeSet::new())
         }
-        SelectorMethod::Tag(tag) => views().filter(|view| (universe.tags)(view).iter().any(|found| found == tag)).collect(),
+        SelectorMethod::Tag(tag) => (Vec::new(), views().filter(|view| (universe.tags)(view).iter().any(|found| found == tag)).collect()),
         SelectorMethod::Path(path) => {
             let wanted = normalized_path(path);
-            universe
+            let under = universe
                 .outputs
                 .iter()
                 .filter(|(_, _, output_path)| {
                     let output_path = normalized_path(output_path);
                     output_path == wanted || output_path.starts_with(&format!("{wanted}/"))
                 })
-                .map(|(_, view, _)| view.clone())
-                .collect()
+                .map(|(output, view, _)| (output.clone(), view.clone()))
+                .collect();
+            (under, BTreeSet::new())
         }
         SelectorMethod::StateModified => match universe.modified {
-            Some(modified) => modified.clone(),
+            Some(modified) => (Vec::new(), modified.clone()),
             None => return Err(SelectionError::NoState { selector: selector() }),
         },
     };
-    let mut found = roots.clone();
+    let roots: BTreeSet<String> = whole.iter().cloned().chain(outputs.iter().map(|(_, view)| view.clone())).collect();
+    let mut reached = whole;
     for root in &roots {
         if let Some(depth) = atom.ancestors {
-            found.extend(universe.dag.ancestors_within(root, depth).into_iter().filter(|name| is_view(name)));
+            reached.extend(universe.dag.ancestors_within(root, depth).into_iter().filter(|name| is_view(name)));
         }
         if let Some(depth) = atom.descendants {
-            found.extend(universe.dag.descendants_within(root, depth).into_iter().filter(|name| is_view(name)));
+            reached.extend(universe.dag.descendants_within(root, depth).into_iter().filter(|name| is_view(name)));
         }
+    }
+    let mut found: BTreeSet<SelectedUnit> = outputs.into_iter().map(|(output, _)| SelectedUnit::Output(output)).collect();
+    for view in &reached {
+        found.extend(whole_view(view, universe));
     }
     Ok(found)
 }
@@ -266,7 +346,38 @@ mod tests {
         assert_eq!(select("tag:daily", "", None).unwrap(), ["a", "c", "d"]);
         assert_eq!(select("path:out/finance", "", None).unwrap(), ["c"]);
         assert_eq!(select("path:./out/", "", None).unwrap(), ["c", "d"]);
-        assert_eq!(select("report", "", None).unwrap(), ["c"], "an output stands for its view");
+        assert_eq!(select("report", "", None).unwrap(), ["c"], "an output shows its view");
+    }
+
+    fn units(select: &str, exclude: &str) -> SelectedUnits {
+        let dag = dag();
+        let tags = |_: &str| Vec::new();
+        let outputs = vec![
+            ("report".to_string(), "c".to_string(), "out/finance/report".to_string()),
+            ("archive".to_string(), "c".to_string(), "out/archive".to_string()),
+            ("dump".to_string(), "d".to_string(), "out/dump".to_string()),
+        ];
+        let universe = SelectionUniverse { dag: &dag, tags: &tags, outputs: &outputs, modified: None };
+        select_units(&Selector::parse(&[select.to_string()]).unwrap(), &Selector::parse(&[exclude.to_string()]).unwrap(), &universe)
+            .unwrap()
+    }
+
+    /// Issue 21, item 4: an output selects (or excludes) its own task, not its view's others.
+    #[test]
+    fn an_output_selects_and_excludes_itself_alone() {
+        let report = units("report", "");
+        assert!(report.has_output("report") && !report.has_output("archive") && !report.has_view("c"), "{report:?}");
+        assert_eq!(report.views, ["c"]);
+        let all_but_report = units("", "report");
+        assert!(all_but_report.has_view("c") && all_but_report.has_output("archive") && !all_but_report.has_output("report"));
+        assert_eq!(all_but_report.views, ["a", "b", "c", "d"]);
+        let whole = units("c", "");
+        assert!(whole.has_view("c") && whole.has_output("report") && whole.has_output("archive"));
+        let path = units("path:out/archive", "");
+        assert!(path.has_output("archive") && !path.has_output("report") && !path.has_view("c"));
+        let upstream = units("+report", "");
+        assert!(upstream.has_view("a") && upstream.has_view("b") && !upstream.has_view("c") && !upstream.has_output("archive"));
+        assert_eq!(upstream.views, ["a", "b", "c"]);
     }
 
     #[test]

@@ -549,6 +549,7 @@ impl Compiler {
             let refused = spec.as_ref().and_then(|spec| {
                 source_format_not_allowed::check(name, spec, &parsed.profile)
                     .or_else(|| check_source(name, &spec.path, &parsed.profile, &path_space))
+                    .or_else(|| self.source_through_symlink(name, spec, &parsed.profile))
             });
             let resolution = match (spec, refused) {
                 (None, None) => SourceResolution::Failed(Diagnostic::new(
@@ -893,4 +894,22 @@ pub fn sort_by_position(diagnostics: &mut [Diagnostic], spans: &SpanIndex) {
         let position = spans.resolve(&diagnostic.location).map(|(start, _)| (start.line, start.column)).unwrap_or((0, 0));
         (position, diagnostic.code, diagnostic.message.clone())
     });
+}
+
+impl Compiler {
+    /// `V0505` for a local source that, once symlinks are followed, reads outside the project
+    /// and every `profile.paths.allow` root (`data/users.csv -> /etc/passwd`).
+    fn source_through_symlink(&self, name: &str, spec: &viewdag_ir::SourceSpec, profile: &ProfileSpec) -> Option<Diagnostic> {
+        let every_entry = spec.format != viewdag_ir::SourceFormat::Delta;
+        let (entry, resolved) = crate::confinement::source_escape(&self.root, &profile.paths.allow, &spec.path, every_entry)?;
+        Some(Diagnostic::new(
+            Code::PathOutsideProject,
+            SpecLocation::source(name).with_field(viewdag_ir::FieldPath::from(["path"])),
+            format!(
+                "source `{name}`: `{}` resolves to {} through a symlink, outside the project and every `profile.paths.allow` root; it is not read",
+                crate::sources::relative_location(&self.root, &entry),
+                resolved.display()
+            ),
+        ))
+    }
 }

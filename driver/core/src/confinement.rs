@@ -10,11 +10,19 @@
 //!   resolved `profile.paths.allow` root, or is a source's resolved path, lies inside one or
 //!   contains one, is refused: it fails with a message saying where it would have written,
 //!   and nothing is written for it.
+//! - Two tasks whose resolved tables are one (or one inside the other) are both refused
+//!   ([`shared_table_refusals`]): each would otherwise overwrite the other's rows and the
+//!   next run would report the other up to date. An output whose resolved table lies in the
+//!   project's resolved `.viewdag` is refused likewise.
+//! - Reads are confined the same way ([`source_escape`]): a local source whose path — or,
+//!   for Parquet/CSV, any entry of its directory — resolves outside the project and every
+//!   allowed root is refused at `check` (`V0505`), never read.
 //! - Reads only (`canonicalize`, which follows links); creates nothing.
 //! - An object-store target has no links to resolve: it is checked again lexically (inside
 //!   an allowed URL prefix, on no source's URL), the same rule as `V0504`/`V0505`, so the
 //!   one refusal path covers every kind of target.
 
+use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 
 use viewdag_ir::StorageUrl;
@@ -117,6 +125,88 @@ impl WriteConfinement {
             path.display()
         ))
     }
+}
+
+/// One task's table, for [`shared_table_refusals`].
+#[derive(Debug, Clone)]
+pub struct TaskTable {
+    /// The task's id.
+    pub id: String,
+    /// Its table's directory, as the spec names it.
+    pub target: PathBuf,
+    /// Whether it is a materialized view's table (which belongs in `.viewdag`).
+    pub materialized: bool,
+}
+
+/// For every task whose table, once symlinks are resolved, is another task's table, lies
+/// inside one or contains one — or, for an output, lies in the project's `.viewdag` (under
+/// `root`) — why it is refused. Both tasks of a pair are refused: neither may overwrite the
+/// other's rows.
+pub fn shared_table_refusals(root: &Path, tables: &[TaskTable]) -> BTreeMap<String, String> {
+    let store = resolve(&root.join(".viewdag"));
+    let resolved: Vec<PathBuf> = tables.iter().map(|table| resolve(&table.target)).collect();
+    let mut refusals = BTreeMap::new();
+    for (index, table) in tables.iter().enumerate() {
+        let here = &resolved[index];
+        let other = tables
+            .iter()
+            .zip(&resolved)
+            .enumerate()
+            .find(|(other, (_, there))| *other != index && (here.starts_with(there) || there.starts_with(here)));
+        let why = match other {
+            Some((_, (other, there))) => Some(format!(
+                "refused: `{}` resolves to {}, which is or shares the table of `{}` ({}); neither is written (a symlink?)",
+                table.target.display(),
+                here.display(),
+                other.id,
+                there.display()
+            )),
+            None if !table.materialized && here.starts_with(&store) => Some(format!(
+                "refused: `{}` resolves to {}, inside the project's `.viewdag` (a symlink?); nothing was written",
+                table.target.display(),
+                here.display()
+            )),
+            None => None,
+        };
+        if let Some(why) = why {
+            refusals.insert(table.id.clone(), why);
+        }
+    }
+    refusals
+}
+
+/// At most this many entries of a source directory are resolved (a bound on a link cycle).
+const MAX_SOURCE_ENTRIES: usize = 100_000;
+
+/// Where a local source at `path` (relative to `root`) reads outside `root` and every `allow`
+/// root once symlinks are followed, if it does: the entry (the path itself, or with
+/// `every_entry` any file or directory under it) and where it resolves. Object-store URLs
+/// are not local: `None`.
+pub fn source_escape(root: &Path, allow: &[String], path: &str, every_entry: bool) -> Option<(PathBuf, PathBuf)> {
+    if path.contains("://") {
+        return None;
+    }
+    let roots: Vec<PathBuf> = std::iter::once(resolve(root))
+        .chain(allow.iter().filter(|allowed| !allowed.contains("://")).map(|allowed| resolve(&root.join(allowed))))
+        .collect();
+    let mut stack = vec![root.join(path)];
+    let mut seen = 0;
+    while let Some(entry) = stack.pop() {
+        let resolved = resolve(&entry);
+        if !roots.iter().any(|allowed| resolved.starts_with(allowed)) {
+            return Some((entry, resolved));
+        }
+        seen += 1;
+        if !every_entry || seen > MAX_SOURCE_ENTRIES {
+            continue;
+        }
+        if entry.is_dir()
+            && let Ok(entries) = std::fs::read_dir(&entry)
+        {
+            stack.extend(entries.filter_map(Result::ok).map(|found| found.path()));
+        }
+    }
+    None
 }
 
 #[cfg(test)]

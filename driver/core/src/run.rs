@@ -31,6 +31,7 @@ use datafusion::execution::session_state::SessionState;
 use deltalake::DeltaTable;
 use futures::FutureExt;
 use salsa::Setter;
+use viewdag_ir::selection::SelectedUnits;
 use viewdag_ir::{OutputSpec, ProjectInput, ProviderIdentity, PushdownPolicy, SurfaceInput, WriteMode};
 use viewdag_optimize::pushdown::{ExactClaim, exact_claims};
 use viewdag_optimize::{optimized_view, resolved_optimizer_pipeline, task_digest, task_shape_digest};
@@ -39,7 +40,7 @@ use viewdag_surface::planning_session;
 use viewdag_validate::checks::contract::check_output;
 
 use crate::compiler::{CompileRequest, CompileResponse, Compiler, Planning, ViewStatus};
-use crate::confinement::WriteConfinement;
+use crate::confinement::{TaskTable, WriteConfinement, shared_table_refusals};
 use crate::engine::{EngineFactory, EngineUnavailable, LocalEngines, TaskEngine, TaskPlan, TaskPlanning};
 use crate::error::DriverError;
 pub use crate::execute::AuditSummary;
@@ -118,6 +119,8 @@ pub struct TaskReport {
     /// For a task that executed: whether it was refreshed incrementally (from which appended
     /// files) or fully (and why).
     pub refresh: Option<RefreshSummary>,
+    /// Whether its commit replaced the table's columns (an overwrite whose columns changed).
+    pub schema_replaced: bool,
 }
 
 /// What a run did.
@@ -159,9 +162,10 @@ pub struct RunOptions {
     /// Refresh fully every task that runs, even one whose change could be derived
     /// (`run --full-refresh`).
     pub full_refresh: bool,
-    /// Run only the tasks of these views (`run --select`); the others' existing tables are
-    /// read. `None`: every task.
-    pub selection: Option<BTreeSet<String>>,
+    /// Run only the selected tasks (`run --select`): the materializations of the views
+    /// selected themselves and the outputs selected; the others' existing tables are read.
+    /// `None`: every task.
+    pub selection: Option<SelectedUnits>,
     /// Where task plans execute; `None` follows the spec's `profile.engine` through
     /// `engines` (default: local).
     pub engine: Option<Arc<dyn TaskEngine>>,
@@ -245,13 +249,32 @@ impl Compiler {
         let (run, resuming) = run_state.begin_run();
         run_state.save(&self.root).map_err(DriverError::RunState)?;
         let (tasks, costs) = self.task_costs();
+        // Tables that are one once symlinks are resolved: every task's that can run, selected
+        // or not (a path `check` refused is its own error).
+        let tables: Vec<TaskTable> = tasks
+            .iter()
+            .filter(|task| self.blocker(&compile, task, None).is_none())
+            .filter_map(|task| match self.task_target(task) {
+                TableLocation::Local(target) => {
+                    Some(TaskTable { id: task.id.to_string(), target, materialized: task.kind == TaskKind::Materialize })
+                }
+                // An object store has no links: `check`'s lexical rule is the whole rule.
+                TableLocation::Url(_) => None,
+            })
+            .collect();
+        let shared_tables = shared_table_refusals(&self.root, &tables);
         let (tasks, unselected_failures) = self.select_tasks(tasks, options.selection.as_ref());
         let runtime = Arc::clone(self.db.tokio());
         // Where every task's table really lands (symlinks resolved), decided before anything
         // is written.
         let confinement = self.write_confinement();
-        let refusals: BTreeMap<TaskId, String> =
-            tasks.iter().filter_map(|task| Some((task.id.clone(), confinement.refusal(&self.task_target(task))?))).collect();
+        let refusals: BTreeMap<TaskId, String> = tasks
+            .iter()
+            .filter_map(|task| {
+                let refusal = confinement.refusal(&self.task_target(task)).or_else(|| shared_tables.get(&task.id.to_string()).cloned())?;
+                Some((task.id.clone(), refusal))
+            })
+            .collect();
         // Where plans execute: chosen once, before any task; an unusable engine fails every
         // task that would execute (up-to-date tasks stay up to date).
         let mut plan_diagnostics: Vec<viewdag_ir::Diagnostic> = Vec::new();
@@ -303,6 +326,7 @@ impl Compiler {
             merged: None,
             written_by: None,
             refresh: None,
+            schema_replaced: false,
         }
     }
 
@@ -707,19 +731,20 @@ impl TaskDriver for RunDriver<'_> {
     }
 
     fn executed(&mut self, task: &Task, result: Result<Executed, TaskError>, elapsed: Duration) -> TaskReport {
-        let (outcome, audits, merged, written_by) = match result {
-            Ok(Executed { written: WrittenTable { table, rows, merged, written_by }, audits }) => {
+        let (outcome, audits, merged, written_by, schema_replaced) = match result {
+            Ok(Executed { written: WrittenTable { table, rows, merged, written_by, schema_replaced }, audits }) => {
                 match self.compiler.record_written(task, rows, table) {
-                    Ok(outcome) => (outcome, audits, merged, Some(written_by)),
-                    Err(error) => (TaskOutcome::Failed { error }, audits, merged, None),
+                    Ok(outcome) => (outcome, audits, merged, Some(written_by), schema_replaced),
+                    Err(error) => (TaskOutcome::Failed { error }, audits, merged, None, false),
                 }
             }
-            Err(error) => (TaskOutcome::Failed { error }, AuditSummary::default(), None, None),
+            Err(error) => (TaskOutcome::Failed { error }, AuditSummary::default(), None, None, false),
         };
         let outcome = self.compiler.redacted(outcome);
         let mut report = self.compiler.task_report(task, outcome, audits, elapsed);
         report.merged = merged;
         report.written_by = written_by;
+        report.schema_replaced = schema_replaced;
         let pending = self.pending.remove(&task.id);
         let had_pending = self.run_state.pending.remove(&task.id).is_some();
         let state_changed = match (&report.outcome, pending) {

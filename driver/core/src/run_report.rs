@@ -11,6 +11,9 @@ use crate::run::{RunReport, TaskOutcome, TaskReport};
 /// Lines printed under a task's progress line: its merge counts and expectations.
 pub fn task_detail_lines(report: &TaskReport) -> Vec<String> {
     let mut lines = Vec::new();
+    if report.schema_replaced {
+        lines.push("schema replaced: the table's columns changed, the overwrite replaced them".to_string());
+    }
     if let Some(merged) = &report.merged {
         lines.push(format!("merged: {} inserted, {} updated, {} deleted", merged.inserted, merged.updated, merged.deleted));
     }
@@ -41,6 +44,7 @@ pub fn task_json(report: &TaskReport) -> serde_json::Value {
         "outcome": outcome,
         "merged": merged,
         "refresh": report.refresh.as_ref().map(|refresh| serde_json::json!({ "path": refresh, "line": refresh.to_string() })),
+        "schema_replaced": report.schema_replaced,
         "expectations": report.expectations,
     })
 }

@@ -6,7 +6,9 @@
 //! - `state:modified` compares every view's definition digest with the one recorded in a
 //!   previous `compile --out` directory's `manifest.json`; a view the state does not list
 //!   (or lists without a digest, because it did not validate then) is modified.
-//! - `run --select` runs the selected views' tasks only; a selected task reads an unselected
+//! - `run --select` runs the selected tasks only: a view's materialization when the view
+//!   itself is selected, an output's task when the output is (selecting a view selects its
+//!   outputs; selecting an output selects that output alone); a selected task reads an unselected
 //!   materialized view's existing table (its latest version). When that table does not
 //!   exist the reading tasks are skipped, with a warning naming it; nothing else is written.
 
@@ -14,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use viewdag_artifact::{ENVELOPE_FILE_NAME, read_envelope};
-use viewdag_ir::selection::{SelectionUniverse, Selector, select_views};
+use viewdag_ir::selection::{SelectedUnits, SelectionUniverse, Selector, select_units};
 use viewdag_schedule::{Task, TaskId, TaskKind};
 
 use crate::compiler::{CompileResponse, Compiler, ViewStatus};
@@ -57,9 +59,17 @@ pub fn definition_digest(status: &ViewStatus) -> Option<&str> {
 }
 
 impl Compiler {
-    /// The views `args` select in the last compile (`response`), or `None` when no
-    /// `--select`/`--exclude` was given. A bad selector is an error.
+    /// The views `args` select in the last compile (`response`) — those selected and those
+    /// of the outputs selected — or `None` when no `--select`/`--exclude` was given. A bad
+    /// selector is an error.
     pub fn select_views(&self, response: &CompileResponse, args: &Selection) -> Result<Option<BTreeSet<String>>, DriverError> {
+        Ok(self.select_units(response, args)?.map(|selected| selected.views.into_iter().collect()))
+    }
+
+    /// The views and outputs `args` select in the last compile (`response`), or `None` when
+    /// no `--select`/`--exclude` was given (what `run --select` runs). A bad selector is an
+    /// error.
+    pub fn select_units(&self, response: &CompileResponse, args: &Selection) -> Result<Option<SelectedUnits>, DriverError> {
         if args.is_empty() {
             return Ok(None);
         }
@@ -89,17 +99,19 @@ impl Compiler {
         let outputs: Vec<(String, String, String)> =
             self.outputs.iter().map(|(name, spec)| (name.clone(), spec.view.clone(), spec.path.clone())).collect();
         let universe = SelectionUniverse { dag: &self.structure().dag, tags: &tags, outputs: &outputs, modified: modified.as_ref() };
-        let selected = select_views(&select, &exclude, &universe).map_err(DriverError::Selection)?;
-        Ok(Some(selected.into_iter().collect()))
+        Ok(Some(select_units(&select, &exclude, &universe).map_err(DriverError::Selection)?))
     }
 
     /// `run --select`: the selected tasks, in task order, and for every unselected
     /// materialized view a selected task reads but whose table does not exist, a warning
     /// (keyed by its task id, which the run then treats as failed). The others are bound
     /// to their existing tables.
-    pub(crate) fn select_tasks(&mut self, tasks: Vec<Task>, selection: Option<&BTreeSet<String>>) -> (Vec<Task>, BTreeMap<TaskId, String>) {
+    pub(crate) fn select_tasks(&mut self, tasks: Vec<Task>, selection: Option<&SelectedUnits>) -> (Vec<Task>, BTreeMap<TaskId, String>) {
         let Some(selection) = selection else { return (tasks, BTreeMap::new()) };
-        let (selected, unselected): (Vec<Task>, Vec<Task>) = tasks.into_iter().partition(|task| selection.contains(&task.view));
+        let (selected, unselected): (Vec<Task>, Vec<Task>) = tasks.into_iter().partition(|task| match &task.kind {
+            TaskKind::Materialize => selection.has_view(&task.view),
+            TaskKind::Output { output } => selection.has_output(output),
+        });
         let read: BTreeSet<&TaskId> = selected.iter().flat_map(|task| &task.reads).collect();
         let mut missing = BTreeMap::new();
         for task in unselected.iter().filter(|task| task.kind == TaskKind::Materialize && read.contains(&task.id)) {

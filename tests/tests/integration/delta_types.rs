@@ -124,3 +124,52 @@ outputs:
     assert!(matches!(outcome(&report, "output:fine"), TaskOutcome::Written { .. }), "{:?}", report.tasks);
     assert!(!project.path().join("out/opening").exists() && !project.path().join(".viewdag/tables/ids").exists());
 }
+
+/// Issue 21, item 7: a materialized view's and an overwrite output's columns change (a
+/// rename, a new type): the next run replaces the tables' columns and says so, instead of
+/// failing every run (`--force` included) with deltalake's "Field … not found" / "Cannot cast
+/// field". The tables read back with the new columns, and a reader of the view runs on them.
+#[test]
+fn changing_a_views_columns_replaces_the_overwritten_tables_schema() {
+    let project = TempProject::with_shop_data();
+    let spec = |select: &str, predicate: &str| {
+        format!(
+            "version: 1
+sources:
+  orders: {{ format: delta, path: data/orders }}
+views:
+  totals:
+    sql: \"{select}\"
+    materialize: table
+  copied:
+    filter: {{ input: totals, predicate: \"{predicate}\" }}
+outputs:
+  totals: {{ view: totals, path: out/totals }}
+  copied: {{ view: copied, path: out/copied }}
+"
+        )
+    };
+    let first = run(&project, &spec("SELECT order_id, amount FROM orders", "order_id > 0"));
+    assert!(first.succeeded(), "{:?}\n{:?}", first.compile.diagnostics, first.tasks);
+    assert!(first.tasks.iter().all(|task| !task.schema_replaced));
+    let rows = read_delta_rows(&project.path().join("out/totals")).len();
+    let changed = spec("SELECT order_id AS id, CAST(amount AS VARCHAR) AS amount_text, 1 AS one FROM orders", "id > 0");
+    let second = run(&project, &changed);
+    assert!(second.succeeded(), "{:?}\n{:?}", second.compile.diagnostics, second.tasks);
+    for id in ["view:totals", "output:totals", "output:copied"] {
+        let task = second.tasks.iter().find(|task| task.id == id).expect("the task ran");
+        assert!(task.schema_replaced, "{id}: {:?}", task);
+        assert!(viewdag_driver::run_report::task_detail_lines(task).iter().any(|line| line.contains("schema replaced")));
+    }
+    for table in ["out/totals", "out/copied", ".viewdag/tables/totals"] {
+        let written = read_delta_rows(&project.path().join(table));
+        assert_eq!(written.len(), rows, "{table}");
+        assert!(written.iter().all(|row| row.ends_with("|1") && row.split('|').count() == 3), "{table}: {written:?}");
+    }
+    // Unchanged from then on: a third run writes with the same columns, replacing nothing.
+    let project_spec = project.write_spec("spec.yaml", &changed);
+    let options = viewdag_driver::RunOptions { force: true, ..viewdag_driver::RunOptions::default() };
+    let third = Compiler::new().unwrap().run_with(&CompileRequest::new(&project_spec), &options, &mut |_| {}).unwrap();
+    assert!(third.succeeded(), "{:?}", third.tasks);
+    assert!(third.tasks.iter().all(|task| !task.schema_replaced), "{:?}", third.tasks);
+}

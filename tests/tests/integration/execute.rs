@@ -159,6 +159,7 @@ fn a_failed_task_carries_its_code_into_the_run_report_json() {
         merged: None,
         written_by: None,
         refresh: None,
+        schema_replaced: false,
     };
     let conflict = TaskError::CommitConflict { table: "out/revenue".into(), cause: "version 3 exists".into() };
     assert_eq!(conflict.code(), Some(viewdag_ir::Code::CommitConflict));

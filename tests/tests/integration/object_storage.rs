@@ -157,7 +157,7 @@ fn racing_first_commits_on_s3_commit_once_with_conditional_puts() {
                 let (location, options, state) = (location.clone(), options.clone(), Arc::clone(&state));
                 let overwrite = viewdag_driver::execute::merge::TableWrite::materialized();
                 writers.push(tokio::spawn(async move {
-                    viewdag_driver::execute::write_plan(&location, &options, plan, &state, &overwrite, 1).await.map(|(_, rows, _)| rows)
+                    viewdag_driver::execute::write_plan(&location, &options, plan, &state, &overwrite, 1).await.map(|written| written.rows)
                 }));
             }
             let mut results = Vec::new();

@@ -160,3 +160,96 @@ fn a_symlink_out_of_the_project_or_onto_a_source_is_refused_before_anything_is_w
     );
     assert!(std::fs::read_dir(outside.path()).unwrap().next().is_none(), "nothing was written outside");
 }
+
+/// Issue 21, item 5: two outputs whose paths differ in the spec but resolve to one table (a
+/// symlink), and an output linked onto a materialized view's table in `.viewdag`, are
+/// refused before anything is written — before, each run overwrote the other's rows and the
+/// next run reported the other task up to date.
+#[test]
+fn tables_that_are_one_through_a_symlink_are_refused_before_anything_is_written() {
+    let project = TempProject::with_shop_data();
+    std::fs::create_dir_all(project.path().join("tables/one")).unwrap();
+    std::os::unix::fs::symlink(project.path().join("tables/one"), project.path().join("alias_of_one")).unwrap();
+    let report = run_outputs(
+        &project,
+        "  first: { view: paid, path: tables/one }\n  second: { view: paid, path: alias_of_one }\n  fine: { view: paid, path: tables/two }\n",
+        "",
+    );
+    assert!(codes(&report).is_empty(), "lexically fine: {:?}", report.compile.diagnostics);
+    for id in ["output:first", "output:second"] {
+        assert!(
+            matches!(outcome(&report, id), TaskOutcome::Failed { error } if error.to_string().contains("shares the table of")),
+            "{id}: {:?}",
+            report.tasks
+        );
+    }
+    assert!(matches!(outcome(&report, "output:fine"), TaskOutcome::Written { .. }), "{:?}", report.tasks);
+    assert!(!project.path().join("tables/one/_delta_log").exists(), "nothing was written");
+
+    // An output linked into the table store: onto a materialized view's table, or beside it.
+    let project = TempProject::with_shop_data();
+    std::fs::create_dir_all(project.path().join(".viewdag/tables")).unwrap();
+    std::os::unix::fs::symlink(project.path().join(".viewdag/tables"), project.path().join("store")).unwrap();
+    std::os::unix::fs::symlink(project.path().join(".viewdag"), project.path().join("state")).unwrap();
+    let text = format!(
+        "version: 1\n{SOURCES}views:\n  paid:\n    filter: {{ input: orders, predicate: \"amount > 0\" }}\n    materialize: table\n  raw:\n    distinct: {{ input: orders }}\n\
+         outputs:\n  onto_paid: {{ view: raw, path: store/paid }}\n  beside: {{ view: raw, path: state/mine }}\n"
+    );
+    let spec = project.write_spec("spec.yaml", &text);
+    let report = Compiler::new().unwrap().run(&CompileRequest::new(&spec), &mut |_| {}).unwrap();
+    assert!(codes(&report).is_empty(), "lexically fine: {:?}", report.compile.diagnostics);
+    for id in ["view:paid", "output:onto_paid"] {
+        assert!(
+            matches!(outcome(&report, id), TaskOutcome::Failed { error } if error.to_string().contains("shares the table of")),
+            "{id}: {:?}",
+            report.tasks
+        );
+    }
+    assert!(!project.path().join(".viewdag/tables/paid/_delta_log").exists(), "nothing was written");
+    assert!(
+        matches!(outcome(&report, "output:beside"), TaskOutcome::Failed { error } if error.to_string().contains("`.viewdag`")),
+        "{:?}",
+        report.tasks
+    );
+    assert!(!project.path().join(".viewdag/mine").exists());
+}
+
+/// Issue 21, item 20: a source linked out of the project (`data/users.csv -> /elsewhere`),
+/// or a directory source holding such a link, is `V0505` at `check` and never read: before,
+/// the file was read and its rows written into an output with no diagnostic.
+#[test]
+fn a_source_read_through_a_symlink_out_of_the_project_is_refused() {
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("secret.csv"), "id,name\n1,root\n").unwrap();
+    let project = TempProject::empty();
+    std::fs::create_dir_all(project.path().join("data/folder")).unwrap();
+    std::fs::write(project.path().join("data/folder/own.csv"), "id,name\n2,me\n").unwrap();
+    std::os::unix::fs::symlink(outside.path().join("secret.csv"), project.path().join("data/users.csv")).unwrap();
+    std::os::unix::fs::symlink(outside.path().join("secret.csv"), project.path().join("data/folder/linked.csv")).unwrap();
+    let text = "version: 1
+sources:
+  users: { format: csv, path: data/users.csv, schema: { id: int64, name: utf8 } }
+  folder: { format: csv, path: data/folder, schema: { id: int64, name: utf8 } }
+views:
+  copied:
+    distinct: { input: users }
+  listed:
+    distinct: { input: folder }
+outputs:
+  copied: { view: copied, path: out/copied }
+  listed: { view: listed, path: out/listed }
+";
+    let spec = project.write_spec("spec.yaml", text);
+    let report = Compiler::new().unwrap().run(&CompileRequest::new(&spec), &mut |_| {}).unwrap();
+    for source in ["users", "folder"] {
+        assert!(
+            report.compile.diagnostics.iter().any(|diagnostic| diagnostic.code.id() == "V0505"
+                && diagnostic.location.entry.as_deref() == Some(source)
+                && diagnostic.message.contains("symlink")),
+            "{source}: {:?}",
+            report.compile.diagnostics
+        );
+    }
+    assert!(!project.path().join("out/copied/_delta_log").exists(), "nothing read through the link was written");
+    assert!(!project.path().join("out/listed/_delta_log").exists());
+}

@@ -254,7 +254,12 @@ fn a_task_run_alone_against_an_old_upstream_table_is_not_up_to_date_once_that_ta
     let project = events_project();
     run(&project, plain());
     project.write_spec("spec.yaml", &EVENTS_SPEC.replace("v > 10", "v > 25"));
-    let select = |views: &[&str]| RunOptions { selection: Some(views.iter().map(|view| view.to_string()).collect()), ..plain() };
+    let select = |views: &[&str]| {
+        let mut compiler = Compiler::new().expect("a compiler");
+        let response = compiler.compile(&CompileRequest::check(project.path().join("spec.yaml"))).expect("the spec is readable");
+        let args = viewdag_driver::select::Selection { select: views.iter().map(|view| view.to_string()).collect(), ..Default::default() };
+        RunOptions { selection: compiler.select_units(&response, &args).expect("a selection"), ..plain() }
+    };
     let only_totals = run(&project, select(&["per_key"]));
     assert!(matches!(task(&only_totals, "output:totals").outcome, TaskOutcome::Written { .. }), "{:?}", only_totals.tasks);
     // It read `big`'s old table (v > 10).

@@ -97,7 +97,7 @@ fn racing_first_commits_to_one_table_commit_once() {
                 writers.push(tokio::spawn(async move {
                     viewdag_driver::execute::write_plan(&target, &StoreOptions::default(), plan, &state, &overwrite, 1)
                         .await
-                        .map(|(_, rows, _)| rows)
+                        .map(|written| written.rows)
                 }));
             }
             let mut results = Vec::new();

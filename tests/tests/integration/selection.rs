@@ -90,11 +90,13 @@ fn run_select_runs_only_the_selected_tasks_and_reads_the_others_tables() {
     let project = TempProject::with_shop_data();
     let spec = project.write_spec("spec.yaml", &shop_spec());
     let outcomes = |selection: Option<&[&str]>| {
-        let options = RunOptions {
-            force: true,
-            selection: selection.map(|views| views.iter().map(|view| view.to_string()).collect()),
-            ..RunOptions::default()
-        };
+        let selection = selection.map(|views| {
+            let mut compiler = Compiler::new().unwrap();
+            let response = compiler.compile(&CompileRequest::check(&spec)).unwrap();
+            let args = Selection { select: views.iter().map(|view| view.to_string()).collect(), ..Selection::default() };
+            compiler.select_units(&response, &args).unwrap().expect("a selection")
+        });
+        let options = RunOptions { force: true, selection, ..RunOptions::default() };
         let report = Compiler::new().unwrap().run_with(&CompileRequest::new(&spec), &options, &mut |_| {}).unwrap();
         (report.tasks.iter().map(|task| (task.id.clone(), task.outcome.clone())).collect::<Vec<_>>(), report.warnings)
     };
@@ -150,4 +152,47 @@ fn compile_select_writes_only_the_selected_tasks_bundles_and_every_views_digest(
     let digests = viewdag_driver::select::recorded_definition_digests(&out).unwrap();
     assert_eq!(digests.len(), 12);
     assert!(digests.values().all(Option::is_some), "every valid view records its definition digest");
+}
+
+/// Issue 21, item 4, through the binary: `run --select OUTPUT` runs that output's task
+/// alone (before: every output of its view, so an `append` sibling gained a copy of its rows
+/// on each run), and `--exclude OUTPUT` leaves out that output alone (before: its view and so
+/// its siblings).
+#[test]
+fn selecting_an_output_runs_that_output_alone_and_excluding_one_leaves_its_siblings() {
+    let project = TempProject::with_shop_data();
+    let spec = project.write_spec(
+        "spec.yaml",
+        "version: 1
+sources:
+  orders: { format: delta, path: data/orders }
+views:
+  paid:
+    filter: { input: orders, predicate: \"status = 'paid'\" }
+outputs:
+  snapshot: { view: paid, path: out/snapshot }
+  history: { view: paid, path: out/history, mode: append }
+",
+    );
+    let run = |extra: &[&str]| {
+        let arguments = ["viewdag", "run", spec.to_str().unwrap(), "--force"].into_iter().chain(extra.iter().copied());
+        viewdag_cli::main_with_args(arguments.map(std::ffi::OsString::from))
+    };
+    assert_eq!(run(&[]), 0);
+    let history = project.path().join("out/history");
+    let snapshot = project.path().join("out/snapshot");
+    let history_rows = viewdag_tests::data::read_delta_rows(&history).len();
+    assert!(history_rows > 0);
+    let (history_version, snapshot_version) = (delta_version(&history), delta_version(&snapshot));
+    for _ in 0..2 {
+        assert_eq!(run(&["--select", "snapshot"]), 0);
+    }
+    assert_eq!(viewdag_tests::data::read_delta_rows(&history).len(), history_rows, "the append sibling gained no rows");
+    assert_eq!(delta_version(&history), history_version);
+    assert_eq!(delta_version(&snapshot), snapshot_version.map(|version| version + 2));
+    assert_eq!(run(&["--exclude", "history"]), 0);
+    assert_eq!(delta_version(&snapshot), snapshot_version.map(|version| version + 3), "the sibling still runs");
+    assert_eq!(delta_version(&history), history_version);
+    assert_eq!(run(&["--select", "history"]), 0);
+    assert_eq!(viewdag_tests::data::read_delta_rows(&history).len(), 2 * history_rows, "the selected append ran once");
 }

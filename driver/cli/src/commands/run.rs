@@ -117,7 +117,7 @@ pub fn execute(args: RunArgs) -> Result<i32, CliError> {
         None
     } else {
         let checked = compiler.compile(&CompileRequest::check(&spec))?;
-        compiler.select_views(&checked, &selection)?
+        compiler.select_units(&checked, &selection)?
     };
     if let Some(engine) = engine.as_ref().filter(|_| scheduler.is_some()) {
         let _ = writeln!(stderr, "running task plans on {engine}");

@@ -36,7 +36,7 @@ use viewdag_ir::WriteMode;
 use super::batch_guard::{GuardFailure, recorded_or};
 use super::data_files::DataFileWriteError;
 use super::error::{TaskError, write_failure};
-use super::files_commit::{StreamedBecause, commit_engine_files, engine_file_layout};
+use super::files_commit::{StreamedBecause, commit_engine_files, delta_columns, engine_file_layout};
 use super::sink::TaskSink;
 use super::stored_types::as_stored;
 use crate::engine::TaskPlan;
@@ -73,6 +73,9 @@ pub struct WrittenTable {
     pub merged: Option<MergeCounts>,
     /// Who wrote the data files.
     pub written_by: WrittenBy,
+    /// Whether the commit replaced the table's columns (an overwrite whose rows' columns
+    /// differ from the table's).
+    pub schema_replaced: bool,
 }
 
 /// Who wrote a task's data files.
@@ -134,7 +137,7 @@ impl DeltaSink {
         let added = files.adds.len();
         let commit = commit_properties(self.run, table.version().is_none());
         let (table, rows) = commit_engine_files(table, &layout, files, self.write.mode, commit).await?;
-        Ok(WrittenTable { table, rows, merged: None, written_by: WrittenBy::Engine { files: added } })
+        Ok(WrittenTable { table, rows, merged: None, written_by: WrittenBy::Engine { files: added }, schema_replaced: false })
     }
 
     /// Streams `rows` into the driver's writer (`because` says why not engine-written files),
@@ -150,8 +153,8 @@ impl DeltaSink {
         let TaskChecks { expectations, tally } = checks;
         let rows: Arc<dyn ExecutionPlan> =
             if expectations.is_empty() { rows } else { Arc::new(ExpectationExec::new(rows, expectations, tally)) };
-        let (table, rows, merged) = write_plan(&target, &options, rows, &state, &write, run).await?;
-        Ok(WrittenTable { table, rows, merged, written_by: WrittenBy::Driver(because) })
+        let written = write_plan(&target, &options, rows, &state, &write, run).await?;
+        Ok(WrittenTable { written_by: WrittenBy::Driver(because), ..written })
     }
 }
 
@@ -165,9 +168,11 @@ impl TaskSink for DeltaSink {
 
 /// Streams `plan`'s rows into the Delta table at `target` (in a store configured by
 /// `options`) in one commit (creating the table if needed) and returns the table, how many
-/// rows were written and, for a merge, what it did. The rows are converted to the types the
-/// table stores first (`stored_types`). The commit carries viewdag's application
-/// transaction at `run`; a concurrent commit to the table fails it (`V0902`).
+/// rows were written, for a merge what it did, and whether an overwrite replaced the table's
+/// columns (when the rows' differ, so a view whose columns changed is written instead of
+/// failing every run). The rows are converted to the types the table stores first
+/// (`stored_types`). The commit carries viewdag's application transaction at `run`; a
+/// concurrent commit to the table fails it (`V0902`).
 pub async fn write_plan(
     target: &TableLocation,
     options: &StoreOptions,
@@ -175,7 +180,7 @@ pub async fn write_plan(
     state: &SessionState,
     write: &TableWrite,
     run: u64,
-) -> Result<(DeltaTable, usize, Option<MergeCounts>), TaskError> {
+) -> Result<WrittenTable, TaskError> {
     let TableWrite { mode, partition_by, unique_key: _, delete_not_matched_by_source: _, replace_where, merge_schema, group_merge } = write;
     let mode = *mode;
     // The rows as their table stores them (unsigned integers widened, …): what every reader
@@ -211,20 +216,35 @@ pub async fn write_plan(
         let (merged, counts) =
             merge_increment(table, input, Arc::new(state.clone()), group_merge, commit).await.map_err(guarded_failure)?;
         let rows = counts.inserted + counts.updated;
-        return Ok((merged, rows, Some(counts)));
+        return Ok(WrittenTable {
+            table: merged,
+            rows,
+            merged: Some(counts),
+            written_by: WrittenBy::Driver(StreamedBecause::NoFileWriter),
+            schema_replaced: false,
+        });
     }
     if mode == WriteMode::Merge && !creating {
         // The merge plans its own join over the new rows, so it keeps the session's physical
         // rules (join selection); the task's plan inside is already optimized.
         let (merged, counts) = merge_into(table, input, Arc::new(state.clone()), write, commit).await.map_err(guarded_failure)?;
         let rows = counts.inserted + counts.updated;
-        return Ok((merged, rows, Some(counts)));
+        return Ok(WrittenTable {
+            table: merged,
+            rows,
+            merged: Some(counts),
+            written_by: WrittenBy::Driver(StreamedBecause::NoFileWriter),
+            schema_replaced: false,
+        });
     }
     let save_mode = match mode {
         // The first merge creates the table: there is nothing to match.
         WriteMode::Overwrite | WriteMode::ReplaceWhere | WriteMode::Merge => SaveMode::Overwrite,
         WriteMode::Append => SaveMode::Append,
     };
+    // An overwrite replaces the table's columns when the rows' differ (a renamed column, a
+    // new type): without it every later run would fail on the old schema, `--force` included.
+    let replaces_schema = mode == WriteMode::Overwrite && !creating && columns_differ(&table, &plan.schema());
     let mut builder = table
         .write(Vec::new())
         .with_input_plan(input)
@@ -241,12 +261,29 @@ pub async fn write_plan(
     }
     if *merge_schema {
         builder = builder.with_schema_mode(deltalake::operations::write::SchemaMode::Merge);
+    } else if replaces_schema {
+        builder = builder.with_schema_mode(deltalake::operations::write::SchemaMode::Overwrite);
     }
     let written = builder.await.map_err(|error| guarded_failure(write_failure(&table_name(target), error)))?;
     // Rows written: what this very commit records (deltalake's `operationMetrics` of the
     // version it made), else the plan's metrics.
     let rows = committed_rows(&written).await.or_else(|| plan.metrics().and_then(|metrics| metrics.output_rows())).unwrap_or(0);
-    Ok((written, rows, None))
+    Ok(WrittenTable {
+        table: written,
+        rows,
+        merged: None,
+        written_by: WrittenBy::Driver(StreamedBecause::NoFileWriter),
+        schema_replaced: replaces_schema,
+    })
+}
+
+/// Whether the existing `table`'s columns (names and Delta types, in order) differ from those
+/// rows of `rows`' schema would create. Nullability is not compared: deltalake writes rows
+/// of either into a table of either.
+fn columns_differ(table: &DeltaTable, rows: &datafusion::arrow::datatypes::SchemaRef) -> bool {
+    let (Ok(state), Ok(wanted)) = (table.snapshot(), delta_columns(rows)) else { return false };
+    let existing = state.schema();
+    !existing.fields().map(|field| (field.name(), field.data_type())).eq(wanted.fields().map(|field| (field.name(), field.data_type())))
 }
 
 /// The Delta table at `target` (a local directory is created if needed; no version yet when

@@ -157,7 +157,7 @@ pub fn engine_file_layout(
 const DEFAULT_INDEXED_COLUMNS: u64 = 32;
 
 /// The Delta schema deltalake's writer gives a table created from rows of `rows`' schema.
-fn delta_columns(rows: &SchemaRef) -> Result<StructType, DeltaTableError> {
+pub(super) fn delta_columns(rows: &SchemaRef) -> Result<StructType, DeltaTableError> {
     let normalized = deltalake::kernel::schema::cast::normalize_for_delta(rows);
     Ok(normalized.as_ref().try_into_kernel()?)
 }
