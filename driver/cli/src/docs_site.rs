@@ -19,10 +19,16 @@ const INDEX_HTML: &str = include_str!("../assets/docs/index.html");
 const SITE_JS: &str = include_str!("../assets/docs/viewdag-docs.js");
 const CYTOSCAPE_JS: &str = include_str!("../assets/docs/cytoscape.min.js");
 
-/// Writes the site; returns how many views it shows.
+/// Writes the site; returns the exit code and how many views it shows (exit 2, nothing
+/// written, when `out` is refused: see `Compiler::docs_out_refusal`).
 pub fn write_docs_site(spec: &Path, out: &Path) -> Result<(i32, usize), DriverError> {
     let mut compiler = Compiler::new()?;
     let response = compiler.compile(&CompileRequest::new(spec).with_planning(Planning::AllViews))?;
+    // Never into a source, a task's table or `.viewdag` (issue 21 #23), like an output path.
+    if let Some(refusal) = compiler.docs_out_refusal(out) {
+        eprintln!("error: {refusal}");
+        return Ok((2, 0));
+    }
     let data = compiler.docs_data(&response);
     let views = data["views"].as_array().map_or(0, Vec::len);
     std::fs::create_dir_all(out).map_err(DriverError::write(out))?;

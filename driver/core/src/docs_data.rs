@@ -122,3 +122,39 @@ pub fn save_last_run(compiler: &Compiler, report: &crate::run::RunReport) -> Opt
     let saved = path.parent().map_or(Ok(()), std::fs::create_dir_all).and_then(|()| std::fs::write(&path, text));
     saved.err().map(|error| format!("the run report was not saved to {}: {error}", path.display()))
 }
+
+impl Compiler {
+    /// Why `docs --out` may not write into `out` (after a compile), if it may not: like an
+    /// output path, it may not be, lie inside or contain a local source, a task's local table
+    /// or the project's `.viewdag` — symlinks resolved. (A site written into a source's
+    /// directory would be read as part of the source, or overwrite its files.)
+    pub fn docs_out_refusal(&self, out: &std::path::Path) -> Option<String> {
+        use crate::confinement::resolve;
+        use crate::storage::TableLocation;
+        let project = viewdag_ir::ProjectInput::try_get(&self.db)?;
+        let mut taken: Vec<(String, std::path::PathBuf)> = project
+            .sources(&self.db)
+            .iter()
+            .filter_map(|source| {
+                let path = &source.declaration(&self.db).as_ref()?.path;
+                (!path.contains("://")).then(|| (format!("source `{}`", source.name(&self.db)), self.root.join(path)))
+            })
+            .collect();
+        taken.extend(self.tasks().into_iter().filter_map(|task| match self.task_target(&task) {
+            TableLocation::Local(table) => Some((format!("the table of `{}`", task.id), table)),
+            TableLocation::Url(_) => None,
+        }));
+        taken.push(("the project's `.viewdag`".to_string(), self.root.join(".viewdag")));
+        let site = resolve(out);
+        taken.into_iter().find_map(|(what, path)| {
+            let there = resolve(&path);
+            (site.starts_with(&there) || there.starts_with(&site)).then(|| {
+                format!(
+                    "refused: `{}` is, lies inside or contains {what} ({}); the docs site was not written",
+                    out.display(),
+                    there.display()
+                )
+            })
+        })
+    }
+}

@@ -331,7 +331,7 @@ impl Compiler {
     }
 
     /// The resolved roots this run may write into and the sources it may not write.
-    fn write_confinement(&self) -> WriteConfinement {
+    pub(crate) fn write_confinement(&self) -> WriteConfinement {
         let project = ProjectInput::get(&self.db);
         let sources: Vec<(String, String)> = project
             .sources(&self.db)
@@ -346,7 +346,7 @@ impl Compiler {
     }
 
     /// Why a task cannot run, if it cannot.
-    fn blocker(&self, compile: &CompileResponse, task: &Task, failed_read: Option<&TaskId>) -> Option<String> {
+    pub(crate) fn blocker(&self, compile: &CompileResponse, task: &Task, failed_read: Option<&TaskId>) -> Option<String> {
         match compile.view(&task.view).map(|view| &view.status) {
             Some(status) if status.is_valid() => {}
             Some(ViewStatus::Blocked { upstream }) => return Some(format!("view `{}` is blocked by errors in `{upstream}`", task.view)),
@@ -420,7 +420,7 @@ impl Compiler {
     }
 
     /// How a task writes its table.
-    fn task_write_mode(&self, task: &Task) -> WriteMode {
+    pub(crate) fn task_write_mode(&self, task: &Task) -> WriteMode {
         match &task.kind {
             TaskKind::Materialize => WriteMode::Overwrite,
             TaskKind::Output { output } => self.output_spec(output).map(|spec| spec.mode).unwrap_or(WriteMode::Overwrite),
@@ -431,7 +431,7 @@ impl Compiler {
     /// task digest (the view's Merkle definition digest and the optimizer pipeline), how the
     /// table is written and, for an output, its expectations (a view's are in its definition
     /// digest already).
-    fn task_fingerprint(&self, task: &Task) -> Option<String> {
+    pub(crate) fn task_fingerprint(&self, task: &Task) -> Option<String> {
         let view = self.view_input(&task.view)?;
         self.fingerprint_over(task, task_digest(&self.db, view).as_ref().ok()?)
     }
@@ -516,7 +516,7 @@ impl Compiler {
     /// The run's engine: `options.engine`, else the one the spec's `profile.engine` names
     /// (through `options.engines`). A profile that names an unusable engine adds a
     /// diagnostic at `profile.engine`.
-    fn run_engine(
+    pub(crate) fn run_engine(
         &self,
         options: &RunOptions,
         diagnostics: &mut Vec<viewdag_ir::Diagnostic>,
@@ -532,7 +532,7 @@ impl Compiler {
 
     /// `Some(UpToDate)` when the task's table is still at the version it last wrote from the
     /// same fingerprint (a materialized view's readers are then bound to that version).
-    fn up_to_date(
+    pub(crate) fn up_to_date(
         &mut self,
         task: &Task,
         fingerprint: &str,
@@ -598,7 +598,7 @@ impl Compiler {
         }
     }
 
-    fn unbind_materialized_tables(&mut self) {
+    pub(crate) fn unbind_materialized_tables(&mut self) {
         for name in self.view_names() {
             if let Some(view) = self.view_input(&name)
                 && view.materialized_table(&self.db).is_some()

@@ -55,3 +55,20 @@ fn the_docs_site_loads_in_chromium_shows_every_view_and_a_views_schema() {
     assert!(dom.contains("edge-join_key"), "join-key lineage edges are highlighted");
     assert!(dom.contains("P2: physical plan"), "the plans are shown");
 }
+
+/// Issue 21, item 23: `docs --out` into a source's directory, a task's table or `.viewdag`
+/// (also through a symlink) is refused like an output path: exit 2, nothing written.
+#[test]
+fn docs_out_into_a_source_a_table_or_the_state_is_refused() {
+    let project = TempProject::with_shop_data();
+    let spec = project.write_spec("spec.yaml", &shop_spec());
+    let spec = spec.to_str().unwrap();
+    std::os::unix::fs::symlink(project.path().join("data/orders"), project.path().join("linked")).unwrap();
+    for refused in ["data/orders/site", "data", ".viewdag/site", "linked/site", "."] {
+        let out = project.path().join(refused);
+        assert_eq!(viewdag(&["docs", spec, "--out", out.to_str().unwrap()]), 2, "{refused}");
+        assert!(!out.join("index.html").exists() && !out.join("data.js").exists(), "{refused}: nothing written");
+    }
+    assert!(!project.path().join("data/orders/site").exists());
+    assert_eq!(viewdag(&["docs", spec, "--out", project.path().join("site").to_str().unwrap()]), 0);
+}

@@ -16,6 +16,9 @@ pub struct DocsArgs {
 pub fn execute(args: DocsArgs) -> Result<i32, CliError> {
     let DocsArgs { spec, out } = args;
     let (code, views) = write_docs_site(&spec, &out)?;
+    if code == 2 {
+        return Ok(code);
+    }
     eprintln!("wrote the docs site of {views} view(s) to {}", out.join("index.html").display());
     Ok(code)
 }
