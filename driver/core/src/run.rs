@@ -51,7 +51,6 @@ use crate::execute::{
 };
 use crate::expect::exec::ExpectationTally;
 use crate::expect::{CompiledExpectations, ExpectationResult};
-use crate::refresh::decide::{RecordedRefresh, RefreshFacts};
 use crate::refresh::prepare::{PreparedRefresh, increment_write_of};
 use crate::refresh::{RefreshPath, RefreshSummary};
 use crate::run_lock::{LockError, ProjectLock};
@@ -668,30 +667,11 @@ impl TaskDriver for RunDriver<'_> {
         if let Some(outcome) = up_to_date {
             return Decision::End(outcome);
         }
-        let requested = if self.force {
-            Some("--force")
-        } else if self.full_refresh {
-            Some("--full-refresh")
-        } else {
-            None
-        };
         let engine_refreshes_fully = match &self.engine {
             Ok(engine) if !engine.runs_increments() => Some(engine.to_string()),
             _ => None,
         };
-        let target = self.compiler.task_target_text(task);
-        let recorded = self.run_state.recorded(&task.id, &target);
-        let facts = RefreshFacts {
-            requested,
-            recorded: recorded.map(|recorded| RecordedRefresh {
-                shape: &recorded.shape,
-                reads: &recorded.reads,
-                version: recorded.version,
-            }),
-            shape: Some(&shape),
-            table_version: recorded.and_then(|_| self.compiler.table_version(task)),
-            engine_refreshes_fully,
-        };
+        let facts = self.compiler.refresh_facts(task, &self.run_state, &shape, (self.force, self.full_refresh), engine_refreshes_fully);
         let path = self.compiler.refresh_path(task, mode, &facts, &reads);
         if let Some(refusal) = self.compiler.refusal_of_incremental(task, &path) {
             return Decision::End(TaskOutcome::Failed { error: refusal });

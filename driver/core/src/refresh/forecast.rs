@@ -23,7 +23,6 @@ use viewdag_optimize::incremental::{AppendedInput, InputChanges};
 use viewdag_schedule::{Task, TaskId, TaskKind};
 
 use super::change_detection::RewriteCause;
-use super::decide::{RecordedRefresh, RefreshFacts};
 use super::path::{AppendedSummary, FullRefreshReason, RefreshPath};
 use super::prepare::{IncrementFailure, apply_name};
 use crate::compiler::{CompileRequest, CompileResponse, Compiler, Planning};
@@ -214,26 +213,7 @@ impl Compiler {
         {
             return PlannedAction::UpToDate { version };
         }
-        let requested = if options.force {
-            Some("--force")
-        } else if options.full_refresh {
-            Some("--full-refresh")
-        } else {
-            None
-        };
-        let target = self.task_target_text(task);
-        let recorded = run_state.recorded(&task.id, &target);
-        let facts = RefreshFacts {
-            requested,
-            recorded: recorded.map(|recorded| RecordedRefresh {
-                shape: &recorded.shape,
-                reads: &recorded.reads,
-                version: recorded.version,
-            }),
-            shape: Some(&shape),
-            table_version: recorded.and_then(|_| self.table_version(task)),
-            engine_refreshes_fully,
-        };
+        let facts = self.refresh_facts(task, run_state, &shape, (options.force, options.full_refresh), engine_refreshes_fully);
         let path = self.refresh_path(task, mode, &facts, &reads);
         // Inputs an earlier task refreshes: appended to, or rewritten.
         let path = match path {
