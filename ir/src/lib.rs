@@ -47,7 +47,7 @@ pub mod types;
 pub use dag::{RelationKind, ViewDag};
 pub use db::{Db, ExistingDataInput, PlanningSurfaceSpec, ProjectInput, SourceInput, SourceResolution, SurfaceInput, ViewInput};
 pub use diagnostic::{Code, Diagnostic, Label, Section, Severity, SpecLocation};
-pub use expectation::{Expectation, ExpectationKind, ExpectationsSpec, OnFail};
+pub use expectation::{AcceptedValue, Expectation, ExpectationKind, ExpectationsSpec, OnFail};
 pub use identity::{ProviderIdentity, SourceFile};
 pub use parse::{ParsedSpec, parse_spec};
 pub use reparse::reparse_edited_entry;

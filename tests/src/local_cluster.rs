@@ -33,9 +33,16 @@ impl LocalCluster {
 
     /// Starts `cli cluster --executors N ARGUMENTS…` (e.g. `--ballista-codec`).
     pub fn start_with(cli: &Path, executors: usize, arguments: &[&str]) -> LocalCluster {
+        LocalCluster::start_in_environment(cli, executors, arguments, &[])
+    }
+
+    /// Starts `cli cluster --executors N ARGUMENTS…` with `environment` added to the nodes'
+    /// (inherited) environment: e.g. the `AWS_*` variables executors read object stores with.
+    pub fn start_in_environment(cli: &Path, executors: usize, arguments: &[&str], environment: &[(String, String)]) -> LocalCluster {
         let mut supervisor = Command::new(cli)
             .args(["cluster", "--executors", &executors.to_string()])
             .args(arguments)
+            .envs(environment.iter().map(|(name, value)| (name, value)))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

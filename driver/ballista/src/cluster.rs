@@ -23,6 +23,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::cluster_error::ClusterError;
 use crate::cluster_node::{ExecutorOptions, LOOPBACK, NodeCodec};
 
 /// How long a node may take to start listening.
@@ -52,17 +53,14 @@ pub struct ClusterOptions {
 const MEMORY_WORK_DIR_MINIMUM: u64 = 2 << 30;
 
 /// Starts the cluster, prints its address to `out`, and serves until a signal arrives.
-pub fn run_cluster(options: &ClusterOptions, out: &mut dyn Write) -> Result<(), String> {
-    let executable = std::env::current_exe().map_err(|error| format!("cannot find the viewdag executable: {error}"))?;
+pub fn run_cluster(options: &ClusterOptions, out: &mut dyn Write) -> Result<(), ClusterError> {
+    let executable = std::env::current_exe().map_err(ClusterError::Executable)?;
     let parent = options.executor.work_dir.clone().unwrap_or_else(default_work_root);
     let work_dir = parent.join(format!("viewdag-cluster-{}", std::process::id()));
-    std::fs::create_dir_all(&work_dir).map_err(|error| format!("cannot create the work directory {}: {error}", work_dir.display()))?;
+    std::fs::create_dir_all(&work_dir).map_err(|source| ClusterError::WorkDirectory { path: work_dir.clone(), source })?;
     let mut nodes: Vec<Node> = Vec::new();
     let started = start_nodes(&executable, options, &work_dir, &mut nodes, out);
-    let outcome = match started {
-        Ok(()) => supervise(&mut nodes),
-        Err(message) => Err(message),
-    };
+    let outcome = started.and_then(|()| supervise(&mut nodes));
     stop(&mut nodes);
     let _ = std::fs::remove_dir_all(&work_dir);
     outcome
@@ -90,7 +88,7 @@ fn start_nodes(
     work_dir: &Path,
     nodes: &mut Vec<Node>,
     out: &mut dyn Write,
-) -> Result<(), String> {
+) -> Result<(), ClusterError> {
     let ClusterOptions { executors, port, executor } = options;
     let executors = (*executors).max(1);
     let port = *port;
@@ -130,13 +128,13 @@ fn start_nodes(
         wait_until_serving(nodes.last_mut().expect("just pushed"))?;
     }
     for node in nodes.iter().skip(1) {
-        writeln!(out, "{}: pid {} on {LOOPBACK}:{}", node.name, node.child.id(), node.port).map_err(|error| error.to_string())?;
+        writeln!(out, "{}: pid {} on {LOOPBACK}:{}", node.name, node.child.id(), node.port).map_err(ClusterError::Print)?;
     }
-    writeln!(out, "scheduler: df://{LOOPBACK}:{scheduler_port}").map_err(|error| error.to_string())?;
-    out.flush().map_err(|error| error.to_string())
+    writeln!(out, "scheduler: df://{LOOPBACK}:{scheduler_port}").map_err(ClusterError::Print)?;
+    out.flush().map_err(ClusterError::Print)
 }
 
-fn spawn(executable: &Path, arguments: &[&str]) -> Result<Child, String> {
+fn spawn(executable: &Path, arguments: &[&str]) -> Result<Child, ClusterError> {
     Command::new(executable)
         .arg("cluster-node")
         .args(arguments)
@@ -144,32 +142,31 @@ fn spawn(executable: &Path, arguments: &[&str]) -> Result<Child, String> {
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()
-        .map_err(|error| format!("cannot start `{} cluster-node {}`: {error}", executable.display(), arguments.join(" ")))
+        .map_err(|source| ClusterError::Spawn { command: format!("{} cluster-node {}", executable.display(), arguments.join(" ")), source })
 }
 
 /// Waits until `node` accepts TCP connections on its port (or fails if it exits first).
-fn wait_until_serving(node: &mut Node) -> Result<(), String> {
+fn wait_until_serving(node: &mut Node) -> Result<(), ClusterError> {
     let deadline = Instant::now() + START_TIMEOUT;
     loop {
         if let Ok(Some(status)) = node.child.try_wait() {
-            return Err(format!("the {} exited while starting ({status})", node.name));
+            return Err(ClusterError::ExitedWhileStarting { node: node.name.clone(), status });
         }
         if TcpStream::connect((LOOPBACK, node.port)).is_ok() {
             return Ok(());
         }
         if Instant::now() > deadline {
-            return Err(format!("the {} did not listen on port {} within {START_TIMEOUT:?}", node.name, node.port));
+            return Err(ClusterError::NotListening { node: node.name.clone(), port: node.port, timeout: START_TIMEOUT });
         }
         std::thread::sleep(Duration::from_millis(50));
     }
 }
 
 /// Serves until Ctrl-C/SIGTERM (Ok) or the scheduler exits (Err).
-fn supervise(nodes: &mut [Node]) -> Result<(), String> {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|error| error.to_string())?;
+fn supervise(nodes: &mut [Node]) -> Result<(), ClusterError> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(ClusterError::Runtime)?;
     runtime.block_on(async {
-        let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .map_err(|error| format!("cannot listen for SIGTERM: {error}"))?;
+        let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).map_err(ClusterError::Signal)?;
         let mut reported: Vec<bool> = vec![false; nodes.len()];
         loop {
             tokio::select! {
@@ -180,7 +177,7 @@ fn supervise(nodes: &mut [Node]) -> Result<(), String> {
             for (index, node) in nodes.iter_mut().enumerate() {
                 let Ok(Some(status)) = node.child.try_wait() else { continue };
                 if index == 0 {
-                    return Err(format!("the scheduler exited ({status}); the cluster stopped"));
+                    return Err(ClusterError::SchedulerExited(status));
                 }
                 if !reported[index] {
                     reported[index] = true;
@@ -224,7 +221,7 @@ impl PortPicker {
     }
 
     /// The next port of the block (or after it) that nothing listens on now.
-    fn pick(&mut self) -> Result<u16, String> {
+    fn pick(&mut self) -> Result<u16, ClusterError> {
         for _ in 0..200 {
             let port = self.next;
             self.next = self.next.checked_add(1).unwrap_or(PORT_BLOCKS_START);
@@ -232,6 +229,6 @@ impl PortPicker {
                 return Ok(port);
             }
         }
-        Err(format!("cannot find a free port near {}", self.next))
+        Err(ClusterError::NoFreePort(self.next))
     }
 }

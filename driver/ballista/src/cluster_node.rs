@@ -20,18 +20,27 @@
 //!   ([`NodeCodec::Ballista`], for trying such a deployment): then tasks stream their rows
 //!   back instead. Everything else that travels is what Ballista's default codecs carry (see
 //!   `distributed_plan`).
+//! - The scheduler's and executors' runtimes find object stores from their own environment
+//!   (`viewdag_driver::storage::object_store_registry`): a plan naming `s3://…` (a scan of
+//!   Parquet/CSV objects, the files `DeltaWriteExec` writes) carries no credential; each
+//!   node reads `AWS_*` (`AZURE_*`, `GOOGLE_*`) from where it runs. Spills go to the
+//!   executor's `--work-dir` (else the system's temporary directory).
 
 use std::sync::Arc;
 
+use ballista_core::RuntimeProducer;
 use ballista_executor::executor_process::{ExecutorProcessConfig, start_executor_process};
 use ballista_scheduler::cluster::{BallistaCluster, ClusterStateEvent, ClusterStateEventStream};
 use ballista_scheduler::config::SchedulerConfig;
 use ballista_scheduler::scheduler_process::{create_scheduler, start_grpc_service};
 use ballista_scheduler::scheduler_server::SchedulerServer;
+use datafusion::execution::SessionStateBuilder;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion_proto::physical_plan::PhysicalExtensionCodec;
 use datafusion_proto::protobuf::{LogicalPlanNode, PhysicalPlanNode};
 use futures::StreamExt;
 
+use crate::cluster_error::ClusterError;
 use crate::codec::ViewdagPhysicalCodec;
 
 /// The interface every node binds.
@@ -78,21 +87,21 @@ impl Default for NodeAddress {
 }
 
 impl NodeAddress {
-    fn external(&self) -> Result<String, String> {
+    fn external(&self) -> Result<String, ClusterError> {
         match &self.external_host {
             Some(host) => Ok(host.clone()),
-            None if self.bind == "0.0.0.0" || self.bind == "::" => {
-                Err(format!("a node bound to `{}` needs `--external-host`: the address other nodes reach it at", self.bind))
-            }
+            None if self.bind == "0.0.0.0" || self.bind == "::" => Err(ClusterError::ExternalHostNeeded { bind: self.bind.clone() }),
             None => Ok(self.bind.clone()),
         }
     }
 }
 
 /// Serves a scheduler on `address:port` until the process ends.
-pub fn serve_scheduler(port: u16, address: &NodeAddress, codec: NodeCodec) -> Result<(), String> {
+pub fn serve_scheduler(port: u16, address: &NodeAddress, codec: NodeCodec) -> Result<(), ClusterError> {
     let config = SchedulerConfig {
         override_physical_codec: codec.physical(),
+        // The scheduler decodes every submitted plan, so it resolves the plan's object stores too.
+        override_session_builder: Some(scheduler_session()),
         bind_host: address.bind.clone(),
         external_host: address.external()?,
         bind_port: port,
@@ -104,16 +113,19 @@ pub fn serve_scheduler(port: u16, address: &NodeAddress, codec: NodeCodec) -> Re
         stage_max_failures: 1,
         ..SchedulerConfig::default()
     };
-    let address = format!("{}:{port}", address.bind).parse().map_err(|error| format!("bad scheduler address: {error}"))?;
+    let text = format!("{}:{port}", address.bind);
+    let address = text
+        .parse()
+        .map_err(|error: std::net::AddrParseError| ClusterError::SchedulerAddress { address: text.clone(), reason: error.to_string() })?;
     runtime()?.block_on(async move {
-        config.validate().map_err(|error| error.to_string())?;
-        let cluster = BallistaCluster::new_from_config(&config).await.map_err(|error| error.to_string())?;
-        let scheduler = create_scheduler::<LogicalPlanNode, PhysicalPlanNode>(cluster, Arc::new(config))
-            .await
-            .map_err(|error| format!("the scheduler did not start: {error}"))?;
-        let events = scheduler.state.executor_manager.cluster_state_events().await.map_err(|error| error.to_string())?;
+        let not_started = |error: &dyn std::fmt::Display| ClusterError::SchedulerStart(error.to_string());
+        config.validate().map_err(|error| not_started(&error))?;
+        let cluster = BallistaCluster::new_from_config(&config).await.map_err(|error| not_started(&error))?;
+        let scheduler =
+            create_scheduler::<LogicalPlanNode, PhysicalPlanNode>(cluster, Arc::new(config)).await.map_err(|error| not_started(&error))?;
+        let events = scheduler.state.executor_manager.cluster_state_events().await.map_err(|error| not_started(&error))?;
         tokio::spawn(cancel_running_jobs_on_executor_loss(scheduler.clone(), events));
-        start_grpc_service(address, scheduler).await.map_err(|error| format!("the scheduler stopped: {error}"))
+        start_grpc_service(address, scheduler).await.map_err(|error| ClusterError::SchedulerStopped(error.to_string()))
     })
 }
 
@@ -159,10 +171,11 @@ pub fn serve_executor(
     flight_port: u16,
     grpc_port: u16,
     options: &ExecutorOptions,
-) -> Result<(), String> {
+) -> Result<(), ClusterError> {
     let defaults = ExecutorProcessConfig::default();
     let config = ExecutorProcessConfig {
         override_physical_codec: options.codec.physical(),
+        override_runtime_producer: Some(executor_runtime(options.work_dir.clone())),
         vcores: options.task_slots.unwrap_or(defaults.vcores),
         work_dir: options.work_dir.as_ref().map(|directory| directory.to_string_lossy().into_owned()),
         bind_host: options.address.bind.clone(),
@@ -175,7 +188,32 @@ pub fn serve_executor(
         executor_heartbeat_interval_seconds: HEARTBEAT_SECONDS,
         ..defaults
     };
-    runtime()?.block_on(start_executor_process(Arc::new(config))).map_err(|error| format!("the executor stopped: {error}"))
+    runtime()?.block_on(start_executor_process(Arc::new(config))).map_err(|error| ClusterError::ExecutorStopped(error.to_string()))
+}
+
+/// The scheduler's sessions: Ballista's default, with object stores discovered from the
+/// scheduler's environment.
+fn scheduler_session() -> ballista_scheduler::scheduler_server::SessionBuilder {
+    let registry = viewdag_driver::storage::object_store_registry();
+    Arc::new(move |config| {
+        let state = ballista_core::utils::default_session_builder(config)?;
+        let runtime = RuntimeEnvBuilder::new().with_object_store_registry(Arc::clone(&registry)).build()?;
+        Ok(SessionStateBuilder::new_from_existing(state).with_runtime_env(Arc::new(runtime)).build())
+    })
+}
+
+/// The runtime of each of an executor's sessions: Ballista's default (spills under
+/// `work_dir`) with object stores discovered from the executor's environment.
+fn executor_runtime(work_dir: Option<std::path::PathBuf>) -> RuntimeProducer {
+    let registry = viewdag_driver::storage::object_store_registry();
+    Arc::new(move |_| {
+        let builder = RuntimeEnvBuilder::new().with_object_store_registry(Arc::clone(&registry));
+        let builder = match &work_dir {
+            Some(directory) => builder.with_temp_file_path(directory),
+            None => builder,
+        };
+        Ok(Arc::new(builder.build()?))
+    })
 }
 
 /// Ballista's log lines on stderr, at the level `VIEWDAG_CLUSTER_LOG` names (`error`,
@@ -205,7 +243,7 @@ fn install_log() {
     }
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, String> {
+fn runtime() -> Result<tokio::runtime::Runtime, ClusterError> {
     install_log();
-    tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|error| error.to_string())
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(ClusterError::Runtime)
 }

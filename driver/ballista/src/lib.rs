@@ -29,6 +29,7 @@
 
 mod ballista_job;
 pub mod cluster;
+mod cluster_error;
 mod cluster_files;
 pub mod cluster_node;
 pub mod codec;
@@ -41,6 +42,7 @@ mod job_phases;
 mod scalar_subqueries;
 mod scheduler_address;
 
+pub use cluster_error::ClusterError;
 pub use engine::{BallistaEngine, DEFAULT_TASK_TIMEOUT, Engines};
 pub use job_phases::{JobPhases, StageFigures, record_stage_figures, take_finished_jobs};
 pub use scheduler_address::{NotASchedulerAddress, SchedulerAddress};

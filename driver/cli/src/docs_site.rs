@@ -30,7 +30,7 @@ pub fn write_docs_site(spec: &Path, out: &Path) -> Result<(i32, usize), DriverEr
         return Ok((2, 0));
     }
     let data = compiler.docs_data(&response);
-    let views = data["views"].as_array().map_or(0, Vec::len);
+    let views = data.views.len();
     std::fs::create_dir_all(out).map_err(DriverError::write(out))?;
     let text = format!("window.VIEWDAG_DATA = {};\n", serde_json::to_string_pretty(&data).expect("JSON serializes"));
     for (name, contents) in

@@ -11,8 +11,8 @@ pub enum CliError {
     #[error(transparent)]
     Lsp(#[from] viewdag_lsp::LspError),
     /// `viewdag cluster` or one of its nodes failed.
-    #[error("{0}")]
-    Cluster(String),
+    #[error(transparent)]
+    Cluster(#[from] viewdag_ballista::ClusterError),
     /// A command line that cannot be carried out.
     #[error("{0}")]
     Usage(String),

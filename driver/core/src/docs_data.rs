@@ -6,23 +6,142 @@
 //! - A pure function of the compile and the last run's report: views in declaration order,
 //!   no time, no absolute path.
 
-use serde_json::{Value, json};
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde_json::Value;
 
 use crate::compiler::{Compiler, ViewStatus};
+use crate::run_report::{RunReportDocument, TaskDocument};
 
 /// Where `run` leaves its last report, relative to the spec's directory.
 pub const LAST_RUN_FILE: &str = ".viewdag/last-run.json";
 
+/// The version of [`DocsData`]'s shape.
+pub const DOCS_DATA_SCHEMA_VERSION: u32 = 1;
+
+/// Everything the docs site shows.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct DocsData {
+    /// The document's shape ([`DOCS_DATA_SCHEMA_VERSION`]).
+    pub schema_version: u32,
+    /// The spec's file name.
+    pub spec: Option<String>,
+    /// The sources, in DAG order.
+    pub sources: Vec<DocsSource>,
+    /// Views in declaration order.
+    pub views: Vec<DocsView>,
+    /// The outputs, in declaration order.
+    pub outputs: Vec<DocsOutput>,
+    /// Whether a last run's report was found (and read).
+    pub last_run: bool,
+}
+
+/// A source.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct DocsSource {
+    /// Its name.
+    pub name: String,
+}
+
+/// A view: its definition, schema, plan bundle, tasks and expectations.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct DocsView {
+    /// Its name.
+    pub name: String,
+    /// `compiled`, `valid`, `failed` or `blocked`.
+    pub status: &'static str,
+    /// Whether it is `materialize: table`.
+    pub materialized: bool,
+    /// Its tags.
+    pub tags: Vec<String>,
+    /// The view's definition as written (the spec's raw form).
+    pub definition: Option<Value>,
+    /// The relations it reads.
+    pub reads: Vec<String>,
+    /// Its output columns (empty when it does not validate).
+    pub schema: Vec<DocsColumn>,
+    /// Its declared expectations.
+    pub expectations: Vec<DocsExpectation>,
+    /// The tasks that execute it.
+    pub tasks: Vec<DocsTask>,
+    /// Its plan bundle (`plan-bundle.v1.schema.json`), when it compiled.
+    pub bundle: Option<Value>,
+}
+
+/// A column of a view's schema.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct DocsColumn {
+    /// Its name.
+    pub name: String,
+    /// Its Arrow type, as DataFusion prints it.
+    #[serde(rename = "type")]
+    pub data_type: String,
+    /// Whether it may hold nulls.
+    pub nullable: bool,
+}
+
+/// A declared expectation.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct DocsExpectation {
+    /// Its name.
+    pub name: String,
+    /// What a failing row does.
+    pub on_fail: viewdag_ir::OnFail,
+}
+
+/// A task that executes the view: its wave, its cost estimate and its last run.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct DocsTask {
+    /// `view:NAME` or `output:NAME`.
+    pub id: String,
+    /// Its wave in the schedule (tasks of a wave may run at once).
+    pub wave: usize,
+    /// Its cost estimate, when its view validates.
+    pub cost: Option<DocsCost>,
+    /// The task's entry in the last run's report.
+    pub last_run: Option<TaskDocument>,
+}
+
+/// A task's cost estimate (see the schedule crate's cost model).
+#[derive(Debug, Clone, Copy, Serialize, JsonSchema)]
+pub struct DocsCost {
+    /// Bytes it reads.
+    pub input_bytes: u64,
+    /// Rows it reads, when known.
+    pub input_rows: Option<u64>,
+    /// Bytes it writes (an upper bound).
+    pub output_bytes: u64,
+    /// Rows it writes, when known (an upper bound).
+    pub output_rows: Option<u64>,
+    /// Bytes read plus bytes written.
+    pub work: u64,
+    /// Its work plus the longest chain of work among its readers.
+    pub critical_path: u64,
+}
+
+/// An output.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct DocsOutput {
+    /// Its name.
+    pub name: String,
+    /// The view it writes.
+    pub view: String,
+    /// Its table's location as written in the spec.
+    pub path: String,
+    /// How it writes.
+    pub mode: viewdag_ir::WriteMode,
+    /// Its own expectations' names.
+    pub expect: Option<Vec<String>>,
+}
+
 impl Compiler {
-    /// Everything the site shows, as one JSON document.
-    pub fn docs_data(&self, response: &crate::compiler::CompileResponse) -> Value {
+    /// Everything the site shows. A last run's report that is missing, unreadable or from a
+    /// newer viewdag is left out (`last_run: false`).
+    pub fn docs_data(&self, response: &crate::compiler::CompileResponse) -> DocsData {
         let (tasks, costs) = self.task_costs();
-        let last_run: Value = std::fs::read_to_string(self.root.join(LAST_RUN_FILE))
-            .ok()
-            .and_then(|text| serde_json::from_str(&text).ok())
-            .unwrap_or(Value::Null);
+        let last_run = std::fs::read_to_string(self.root.join(LAST_RUN_FILE)).ok().and_then(|text| RunReportDocument::read(&text).ok());
         let dag = &self.structure().dag;
-        let views: Vec<Value> = response
+        let views = response
             .views
             .iter()
             .map(|outcome| {
@@ -34,45 +153,46 @@ impl Compiler {
                     }
                     _ => None,
                 };
-                let schema: Vec<Value> = match self.view_schema(name) {
+                let schema = match self.view_schema(name) {
                     Some(Ok(schema)) => schema
                         .fields()
                         .iter()
-                        .map(
-                            |field| json!({ "name": field.name(), "type": field.data_type().to_string(), "nullable": field.is_nullable() }),
-                        )
+                        .map(|field| DocsColumn {
+                            name: field.name().clone(),
+                            data_type: field.data_type().to_string(),
+                            nullable: field.is_nullable(),
+                        })
                         .collect(),
                     _ => Vec::new(),
                 };
-                let view_tasks: Vec<Value> = tasks
+                let view_tasks = tasks
                     .iter()
                     .filter(|task| &task.view == name)
                     .map(|task| {
-                        let cost = costs.get(&task.id);
-                        let ran = last_run["tasks"]
-                            .as_array()
-                            .and_then(|ran| ran.iter().find(|entry| entry["task"] == task.id.to_string().as_str()))
-                            .cloned();
-                        json!({
-                            "id": task.id.to_string(),
-                            "wave": task.wave,
-                            "cost": cost.map(|cost| json!({
-                                "input_bytes": cost.input.bytes, "input_rows": cost.input.rows,
-                                "output_bytes": cost.output.bytes, "output_rows": cost.output.rows,
-                                "work": cost.work, "critical_path": cost.critical_path,
-                            })),
-                            "last_run": ran,
-                        })
+                        let id = task.id.to_string();
+                        DocsTask {
+                            cost: costs.get(&task.id).map(|cost| DocsCost {
+                                input_bytes: cost.input.bytes,
+                                input_rows: cost.input.rows,
+                                output_bytes: cost.output.bytes,
+                                output_rows: cost.output.rows,
+                                work: cost.work,
+                                critical_path: cost.critical_path,
+                            }),
+                            last_run: last_run.as_ref().and_then(|run| run.task(&id)).cloned(),
+                            wave: task.wave,
+                            id,
+                        }
                     })
                     .collect();
-                let expectations: Vec<Value> = definition
+                let expectations = definition
                     .as_ref()
                     .and_then(|definition| definition.expect.as_ref())
                     .map(|expect| {
                         expect
                             .expectations()
                             .into_iter()
-                            .map(|expectation| json!({ "name": expectation.name, "on_fail": expectation.on_fail.as_str() }))
+                            .map(|expectation| DocsExpectation { name: expectation.name, on_fail: expectation.on_fail })
                             .collect()
                     })
                     .unwrap_or_default();
@@ -82,43 +202,53 @@ impl Compiler {
                     ViewStatus::Failed => "failed",
                     ViewStatus::Blocked { .. } => "blocked",
                 };
-                json!({
-                    "name": name,
-                    "status": status,
-                    "materialized": outcome.materialized,
-                    "tags": definition.as_ref().map(|definition| definition.tags.clone()).unwrap_or_default(),
-                    "definition": definition.as_ref().map(|definition| serde_json::to_value(definition.to_raw()).unwrap_or(Value::Null)),
-                    "reads": dag.reads(name),
-                    "schema": schema,
-                    "expectations": expectations,
-                    "tasks": view_tasks,
-                    "bundle": bundle,
-                })
+                DocsView {
+                    name: name.clone(),
+                    status,
+                    materialized: outcome.materialized,
+                    tags: definition.as_ref().map(|definition| definition.tags.clone()).unwrap_or_default(),
+                    definition: definition.as_ref().and_then(|definition| serde_json::to_value(definition.to_raw()).ok()),
+                    reads: dag.reads(name),
+                    schema,
+                    expectations,
+                    tasks: view_tasks,
+                    bundle,
+                }
             })
             .collect();
-        let sources: Vec<Value> = dag
+        let sources = dag
             .nodes()
             .into_iter()
             .filter(|node| node.kind == viewdag_ir::RelationKind::Source)
-            .map(|node| json!({ "name": node.name }))
+            .map(|node| DocsSource { name: node.name.clone() })
             .collect();
-        let outputs: Vec<Value> = self
+        let outputs = self
             .outputs
             .iter()
-            .map(|(name, spec)| {
-                json!({ "name": name, "view": spec.view, "path": spec.path, "mode": serde_json::to_value(spec.mode).unwrap_or(Value::Null), "expect": spec.expect.as_ref().map(|expect| expect.expectations().into_iter().map(|expectation| expectation.name).collect::<Vec<_>>()) })
+            .map(|(name, spec)| DocsOutput {
+                name: name.clone(),
+                view: spec.view.clone(),
+                path: spec.path.clone(),
+                mode: spec.mode,
+                expect: spec.expect.as_ref().map(|expect| expect.expectations().into_iter().map(|expectation| expectation.name).collect()),
             })
             .collect();
-        let spec_name = self.spec.as_ref().and_then(|spec| spec.path.file_name()).map(|name| name.to_string_lossy().into_owned());
-        json!({ "spec": spec_name, "sources": sources, "views": views, "outputs": outputs, "last_run": last_run.is_object() })
+        let spec = self.spec.as_ref().and_then(|spec| spec.path.file_name()).map(|name| name.to_string_lossy().into_owned());
+        DocsData { schema_version: DOCS_DATA_SCHEMA_VERSION, spec, sources, views, outputs, last_run: last_run.is_some() }
     }
+}
+
+/// The committed schema's file name and text.
+pub fn docs_data_json_schema() -> (&'static str, String) {
+    let schema = schemars::schema_for!(DocsData);
+    ("docs-data.v1.schema.json", viewdag_artifact::canonical::canonical_pretty(&schema).unwrap_or_default())
 }
 
 /// Saves a run's report (its JSON) where the site reads the last run's results. A failed
 /// save is returned as a warning.
 pub fn save_last_run(compiler: &Compiler, report: &crate::run::RunReport) -> Option<String> {
     let path = compiler.root.join(LAST_RUN_FILE);
-    let text = serde_json::to_string_pretty(&crate::run_report::run_report_json(report)).expect("JSON serializes");
+    let text = serde_json::to_string_pretty(&RunReportDocument::of(report)).expect("a run report document serializes");
     let saved = path.parent().map_or(Ok(()), std::fs::create_dir_all).and_then(|()| std::fs::write(&path, text));
     saved.err().map(|error| format!("the run report was not saved to {}: {error}", path.display()))
 }

@@ -51,7 +51,6 @@ use crate::execute::{
 };
 use crate::expect::exec::ExpectationTally;
 use crate::expect::{CompiledExpectations, ExpectationResult};
-use crate::refresh::decide::{RecordedRefresh, RefreshFacts};
 use crate::refresh::prepare::{PreparedRefresh, increment_write_of};
 use crate::refresh::{RefreshPath, RefreshSummary};
 use crate::run_lock::{LockError, ProjectLock};
@@ -331,7 +330,7 @@ impl Compiler {
     }
 
     /// The resolved roots this run may write into and the sources it may not write.
-    fn write_confinement(&self) -> WriteConfinement {
+    pub(crate) fn write_confinement(&self) -> WriteConfinement {
         let project = ProjectInput::get(&self.db);
         let sources: Vec<(String, String)> = project
             .sources(&self.db)
@@ -346,7 +345,7 @@ impl Compiler {
     }
 
     /// Why a task cannot run, if it cannot.
-    fn blocker(&self, compile: &CompileResponse, task: &Task, failed_read: Option<&TaskId>) -> Option<String> {
+    pub(crate) fn blocker(&self, compile: &CompileResponse, task: &Task, failed_read: Option<&TaskId>) -> Option<String> {
         match compile.view(&task.view).map(|view| &view.status) {
             Some(status) if status.is_valid() => {}
             Some(ViewStatus::Blocked { upstream }) => return Some(format!("view `{}` is blocked by errors in `{upstream}`", task.view)),
@@ -420,7 +419,7 @@ impl Compiler {
     }
 
     /// How a task writes its table.
-    fn task_write_mode(&self, task: &Task) -> WriteMode {
+    pub(crate) fn task_write_mode(&self, task: &Task) -> WriteMode {
         match &task.kind {
             TaskKind::Materialize => WriteMode::Overwrite,
             TaskKind::Output { output } => self.output_spec(output).map(|spec| spec.mode).unwrap_or(WriteMode::Overwrite),
@@ -431,7 +430,7 @@ impl Compiler {
     /// task digest (the view's Merkle definition digest and the optimizer pipeline), how the
     /// table is written and, for an output, its expectations (a view's are in its definition
     /// digest already).
-    fn task_fingerprint(&self, task: &Task) -> Option<String> {
+    pub(crate) fn task_fingerprint(&self, task: &Task) -> Option<String> {
         let view = self.view_input(&task.view)?;
         self.fingerprint_over(task, task_digest(&self.db, view).as_ref().ok()?)
     }
@@ -498,8 +497,10 @@ impl Compiler {
             None => write,
         };
         let state = Arc::clone(&planning_session(&self.db, SurfaceInput::get(&self.db)).state);
-        let expectations =
-            Arc::new(self.task_expectations(task, &plan.rows.schema(), &state, &write.unique_key).map_err(TaskError::Planning)?);
+        let expectations = Arc::new(
+            self.task_expectations(task, &plan.rows.schema(), &state, &write.unique_key)
+                .map_err(|error| TaskError::Planning(error.to_string()))?,
+        );
         let policy = resolved_optimizer_pipeline(&self.db, SurfaceInput::get(&self.db))
             .as_ref()
             .map(|pipeline| pipeline.pushdown)
@@ -516,7 +517,7 @@ impl Compiler {
     /// The run's engine: `options.engine`, else the one the spec's `profile.engine` names
     /// (through `options.engines`). A profile that names an unusable engine adds a
     /// diagnostic at `profile.engine`.
-    fn run_engine(
+    pub(crate) fn run_engine(
         &self,
         options: &RunOptions,
         diagnostics: &mut Vec<viewdag_ir::Diagnostic>,
@@ -532,7 +533,7 @@ impl Compiler {
 
     /// `Some(UpToDate)` when the task's table is still at the version it last wrote from the
     /// same fingerprint (a materialized view's readers are then bound to that version).
-    fn up_to_date(
+    pub(crate) fn up_to_date(
         &mut self,
         task: &Task,
         fingerprint: &str,
@@ -598,7 +599,7 @@ impl Compiler {
         }
     }
 
-    fn unbind_materialized_tables(&mut self) {
+    pub(crate) fn unbind_materialized_tables(&mut self) {
         for name in self.view_names() {
             if let Some(view) = self.view_input(&name)
                 && view.materialized_table(&self.db).is_some()
@@ -668,30 +669,11 @@ impl TaskDriver for RunDriver<'_> {
         if let Some(outcome) = up_to_date {
             return Decision::End(outcome);
         }
-        let requested = if self.force {
-            Some("--force")
-        } else if self.full_refresh {
-            Some("--full-refresh")
-        } else {
-            None
-        };
         let engine_refreshes_fully = match &self.engine {
             Ok(engine) if !engine.runs_increments() => Some(engine.to_string()),
             _ => None,
         };
-        let target = self.compiler.task_target_text(task);
-        let recorded = self.run_state.recorded(&task.id, &target);
-        let facts = RefreshFacts {
-            requested,
-            recorded: recorded.map(|recorded| RecordedRefresh {
-                shape: &recorded.shape,
-                reads: &recorded.reads,
-                version: recorded.version,
-            }),
-            shape: Some(&shape),
-            table_version: recorded.and_then(|_| self.compiler.table_version(task)),
-            engine_refreshes_fully,
-        };
+        let facts = self.compiler.refresh_facts(task, &self.run_state, &shape, (self.force, self.full_refresh), engine_refreshes_fully);
         let path = self.compiler.refresh_path(task, mode, &facts, &reads);
         if let Some(refusal) = self.compiler.refusal_of_incremental(task, &path) {
             return Decision::End(TaskOutcome::Failed { error: refusal });

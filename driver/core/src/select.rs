@@ -126,7 +126,7 @@ impl Compiler {
     }
 
     /// Binds a materialized view's readers to the latest version of its existing table.
-    fn bind_existing_table(&mut self, task: &Task) -> Result<(), String> {
+    pub(crate) fn bind_existing_table(&mut self, task: &Task) -> Result<(), String> {
         let table = self.open_task_table(task)?;
         let version = table.version().and_then(|version| i64::try_from(version).ok()).ok_or("the table has no version")?;
         self.bind_materialized(task, &table, version)

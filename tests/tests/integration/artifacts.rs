@@ -378,7 +378,8 @@ fn schema_dir() -> PathBuf {
 /// `UPDATE_EXPECT=1` rewrites the committed schemas.
 #[test]
 fn committed_json_schemas_are_current() {
-    for (file_name, text) in json_schemas() {
+    let driver_documents = [viewdag_driver::run_report::run_report_json_schema(), viewdag_driver::docs_data::docs_data_json_schema()];
+    for (file_name, text) in json_schemas().into_iter().chain(driver_documents) {
         assert!(text.contains("\"schema_version\""), "{file_name} describes schema_version");
         crate::support::assert_snapshot_file(&schema_dir().join(file_name), &text);
     }

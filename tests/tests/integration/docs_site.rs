@@ -72,3 +72,40 @@ fn docs_out_into_a_source_a_table_or_the_state_is_refused() {
     assert!(!project.path().join("data/orders/site").exists());
     assert_eq!(viewdag(&["docs", spec, "--out", project.path().join("site").to_str().unwrap()]), 0);
 }
+
+/// Issue 21, item 17: the site renders every spec `check` can read — a source named
+/// `constructor`, a view named `toString`, a view named `o->v` (which collided with the edge
+/// id `o->v`) and an output naming an unknown view (which blanked the graph with an uncaught
+/// error) — with no script error, every view in the graph and the broken entry marked.
+#[test]
+fn the_docs_site_renders_hostile_names_and_broken_entries() {
+    let project = TempProject::empty();
+    std::fs::create_dir_all(project.path().join("data")).unwrap();
+    std::fs::write(project.path().join("data/c.csv"), "id,name\n1,a\n").unwrap();
+    let spec = project.write_spec(
+        "spec.yaml",
+        "version: 1
+sources:
+  constructor: { format: csv, path: data/c.csv, schema: { id: int64, name: utf8 } }
+views:
+  o:
+    distinct: { input: constructor }
+  \"o->v\":
+    distinct: { input: o }
+  toString:
+    distinct: { input: o }
+outputs:
+  good: { view: \"o->v\", path: out/good }
+  broken: { view: nowhere, path: out/broken }
+",
+    );
+    let site = project.path().join("site");
+    viewdag(&["docs", spec.to_str().unwrap(), "--out", site.to_str().unwrap()]);
+    assert!(site.join("index.html").is_file());
+    let (dom, stderr) = load_in_chromium(&site.join("index.html"), "click=toString", &project.path().join("chromium-profile"));
+    assert!(dom.contains("data-loaded=\"true\""), "the page's script ran:\n{dom}\n{stderr}");
+    assert!(dom.contains("data-errors=\"0\""), "no console error or uncaught exception:\n{dom}");
+    assert!(dom.contains("data-graph-views=\"3\""), "every view is in the graph, `o->v` included:\n{dom}");
+    assert!(dom.contains("data-view=\"toString\""), "a click on `toString` shows it:\n{dom}");
+    assert!(!stderr.contains("Uncaught"), "{stderr}");
+}

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use viewdag_driver::execute::{Decision, Schedule, TaskExecution, TaskDriver, TaskError, TaskEvent, execute};
 use viewdag_driver::viewdag_schedule::{Task, TaskId, TaskKind};
-use viewdag_driver::{CompileRequest, Compiler};
+use viewdag_driver::{CompileRequest, Compiler, RunOptions};
 use viewdag_tests::data::read_delta_rows;
 
 use crate::support::{TempProject, shop_spec};
@@ -171,4 +171,24 @@ fn a_failed_task_carries_its_code_into_the_run_report_json() {
     let uncoded = viewdag_driver::run_report::task_json(&report(TaskError::Execution("Divide by zero".into())));
     assert_eq!(uncoded["outcome"]["message"], "Divide by zero");
     assert!(uncoded["outcome"].get("code").is_none(), "{uncoded}");
+}
+
+#[test]
+fn the_run_report_document_round_trips_and_a_newer_one_is_refused() {
+    use viewdag_driver::run_report::{RUN_REPORT_SCHEMA_VERSION, RunReportDocument, RunReportReadError};
+    let project = TempProject::with_shop_data();
+    let spec = project.write_spec("spec.yaml", &shop_spec());
+    let report =
+        Compiler::new().unwrap().run_with(&CompileRequest::new(&spec), &RunOptions::default(), &mut |_| {}).expect("the spec is readable");
+    assert!(report.succeeded(), "{:?}", report.tasks);
+    let document = RunReportDocument::of(&report);
+    assert_eq!(document.schema_version, RUN_REPORT_SCHEMA_VERSION);
+    assert_eq!(document.tasks.len(), report.tasks.len());
+    let text = serde_json::to_string_pretty(&document).unwrap();
+    assert_eq!(RunReportDocument::read(&text).unwrap(), document);
+    let first = &report.tasks[0];
+    assert_eq!(document.task(&first.id.to_string()).map(|task| task.view.as_str()), Some(first.view.as_str()));
+    let newer = text.replacen(&format!("\"schema_version\": {RUN_REPORT_SCHEMA_VERSION}"), "\"schema_version\": 99", 1);
+    assert!(matches!(RunReportDocument::read(&newer), Err(RunReportReadError::Newer { found: 99 })));
+    assert!(matches!(RunReportDocument::read("{\"schema_version\": 1}"), Err(RunReportReadError::Invalid(_))));
 }

@@ -12,6 +12,7 @@ use std::time::{Duration, SystemTime};
 
 use datafusion::arrow::array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use viewdag_driver::refresh::{PlannedAction, RefreshSummary};
 use viewdag_driver::{CompileRequest, Compiler, RunOptions, RunReport, TaskOutcome, TaskReport};
 use viewdag_tests::data::{append_delta_table, read_delta_rows, write_csv_file, write_delta_table};
 
@@ -271,4 +272,98 @@ fn a_task_run_alone_against_an_old_upstream_table_is_not_up_to_date_once_that_ta
     assert!(!is_up_to_date(&everything, "output:totals"), "totals read big's old table: {:?}", everything.tasks);
     assert_eq!(read_delta_rows(&project.path().join("out/totals")), ["2|3.00000000e1|1|3.00000000e1"]);
     assert!(is_up_to_date(&run(&project, plain()), "output:totals"));
+}
+
+/// What `viewdag plan` says for every task, as `kind[/apply]`.
+fn planned(project: &TempProject, options: RunOptions) -> Vec<(String, String)> {
+    let mut compiler = Compiler::new().expect("a compiler");
+    let (_, plan) = compiler.plan_refresh(&CompileRequest::new(project.path().join("spec.yaml")), &options).expect("the spec is readable");
+    plan.tasks
+        .iter()
+        .map(|task| {
+            let kind = match &task.action {
+                PlannedAction::UpToDate { .. } => "up_to_date".to_string(),
+                PlannedAction::Incremental { apply, .. } => format!("incremental/{apply}"),
+                PlannedAction::Full { .. } => "full".to_string(),
+                PlannedAction::Fails { .. } => "fails".to_string(),
+                PlannedAction::Skipped { .. } => "skipped".to_string(),
+            };
+            (task.id.clone(), kind)
+        })
+        .collect()
+}
+
+/// What a run did with every task, in the same form.
+fn done(report: &RunReport) -> Vec<(String, String)> {
+    report
+        .tasks
+        .iter()
+        .map(|task| {
+            let kind = match (&task.outcome, &task.refresh) {
+                (TaskOutcome::UpToDate { .. }, _) => "up_to_date".to_string(),
+                (TaskOutcome::Written { .. }, Some(RefreshSummary::Incremental { apply, .. })) => format!("incremental/{apply}"),
+                (TaskOutcome::Written { .. }, _) => "full".to_string(),
+                (TaskOutcome::Failed { .. }, _) => "fails".to_string(),
+                (TaskOutcome::Skipped { .. }, _) => "skipped".to_string(),
+            };
+            (task.id.to_string(), kind)
+        })
+        .collect()
+}
+
+/// Every file under `root` with its size and modification time.
+fn files_under(root: &Path) -> Vec<(String, u64, SystemTime)> {
+    let mut files = Vec::new();
+    let mut pending = vec![root.to_path_buf()];
+    while let Some(directory) = pending.pop() {
+        for entry in std::fs::read_dir(&directory).unwrap() {
+            let entry = entry.unwrap();
+            let metadata = entry.metadata().unwrap();
+            if metadata.is_dir() {
+                pending.push(entry.path());
+            } else {
+                files.push((entry.path().display().to_string(), metadata.len(), metadata.modified().unwrap()));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+#[test]
+fn plan_says_what_the_next_run_does_and_writes_nothing() {
+    let project = events_project();
+    let mut steps = 0;
+    let mut check_step = |project: &TempProject, options: RunOptions| {
+        let before = files_under(project.path());
+        let plan = planned(project, options.clone());
+        assert_eq!(files_under(project.path()), before, "plan wrote nothing");
+        let report = run(project, options);
+        assert_eq!(plan, done(&report), "step {steps}");
+        steps += 1;
+        plan
+    };
+    let first = check_step(&project, plain());
+    assert!(first.iter().all(|(_, kind)| kind == "full"), "{first:?}");
+    append_delta_table(&project.path().join("data/events"), vec![events(&[(4, 1, 50.0), (5, 3, 11.0)])]);
+    let appended = check_step(&project, plain());
+    assert_eq!(
+        appended,
+        [("view:big", "incremental/append"), ("output:big_out", "incremental/append"), ("output:totals", "incremental/merge")]
+            .map(|(task, kind)| (task.to_string(), kind.to_string()))
+    );
+    let unchanged = check_step(&project, plain());
+    assert!(unchanged.iter().all(|(_, kind)| kind == "up_to_date"), "{unchanged:?}");
+    write_delta_table(&project.path().join("data/events"), vec![events(&[(9, 2, 99.0)])]);
+    let rewritten = check_step(&project, plain());
+    assert!(rewritten.iter().all(|(_, kind)| kind == "full"), "{rewritten:?}");
+    append_delta_table(&project.path().join("data/events"), vec![events(&[(10, 2, 1.0)])]);
+    check_step(&project, RunOptions { full_refresh: true, ..plain() });
+    // The text of an incremental line names the appended input.
+    append_delta_table(&project.path().join("data/events"), vec![events(&[(11, 2, 12.0)])]);
+    let mut compiler = Compiler::new().unwrap();
+    let (_, plan) = compiler.plan_refresh(&CompileRequest::new(project.path().join("spec.yaml")), &plain()).unwrap();
+    assert_eq!(plan.tasks[0].action.to_string(), "incremental append (+1 rows from 1 new file of events)");
+    assert_eq!(plan.tasks[2].action.to_string(), "incremental merge (the rows this run appends to big)");
+    assert!(plan.tasks[0].estimated_bytes > 0);
 }

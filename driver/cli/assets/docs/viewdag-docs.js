@@ -3,7 +3,8 @@
 (function () {
   'use strict';
   var data = window.VIEWDAG_DATA;
-  var views = {};
+  // Plain maps: a view named `constructor` or `toString` is a view like any other.
+  var views = Object.create(null);
   data.views.forEach(function (view) { views[view.name] = view; });
 
   function element(tag, attributes, children) {
@@ -71,44 +72,67 @@
     parts.forEach(function (part) { details.appendChild(part); });
   }
 
+  // Node ids carry their kind (`source:`, `view:`, `output:`, `missing:`) and edges are
+  // numbered (`edge:N`), so no name can collide with another node or an edge (a view named
+  // `o->v`). A name nothing declares gets a node marked missing, so every spec `check` can
+  // read renders, broken entries included.
   var elements = [];
-  data.sources.forEach(function (source) { elements.push({ data: { id: source.name, label: source.name, kind: 'source' } }); });
-  data.views.forEach(function (view) {
-    elements.push({ data: { id: view.name, label: view.name, kind: view.materialized ? 'table' : 'view', status: view.status } });
-    view.reads.forEach(function (read) { elements.push({ data: { id: read + '->' + view.name, source: read, target: view.name } }); });
+  var sourceNames = Object.create(null);
+  data.sources.forEach(function (source) {
+    sourceNames[source.name] = true;
+    elements.push({ data: { id: 'source:' + source.name, name: source.name, label: source.name, kind: 'source' } });
   });
+  var missing = Object.create(null);
+  function nodeOf(name) {
+    if (views[name]) { return 'view:' + name; }
+    if (sourceNames[name]) { return 'source:' + name; }
+    if (!missing[name]) {
+      missing[name] = true;
+      elements.push({ data: { id: 'missing:' + name, name: name, label: name + ' (missing)', kind: 'missing', status: 'failed' } });
+    }
+    return 'missing:' + name;
+  }
+  var edgeCount = 0;
+  function edge(from, to) { elements.push({ data: { id: 'edge:' + (edgeCount++), source: from, target: to } }); }
+  data.views.forEach(function (view) {
+    elements.push({ data: { id: 'view:' + view.name, name: view.name, view: view.name, label: view.name, kind: view.materialized ? 'table' : 'view', status: view.status } });
+  });
+  data.views.forEach(function (view) { view.reads.forEach(function (read) { edge(nodeOf(read), 'view:' + view.name); }); });
   data.outputs.forEach(function (output) {
     var id = 'output:' + output.name;
-    elements.push({ data: { id: id, label: output.name + ' → ' + output.path, kind: 'output' } });
-    elements.push({ data: { id: output.view + '->' + id, source: output.view, target: id } });
+    elements.push({ data: { id: id, name: output.name, view: output.view, label: output.name + ' → ' + output.path, kind: 'output', status: views[output.view] ? undefined : 'failed' } });
+    edge(nodeOf(output.view), id);
   });
   var cy = cytoscape({
     container: document.getElementById('graph'),
     elements: elements,
     wheelSensitivity: 0.3,
-    layout: { name: 'breadthfirst', directed: true, spacingFactor: 1.1, roots: data.sources.map(function (source) { return '#' + source.name; }).join(',') || undefined },
+    layout: { name: 'preset' },
     style: [
       { selector: 'node', style: { label: 'data(label)', 'font-size': 10, 'text-valign': 'bottom', 'background-color': '#5b7db1', width: 18, height: 18 } },
       { selector: 'node[kind = "source"]', style: { shape: 'barrel', 'background-color': '#8a6d3b' } },
       { selector: 'node[kind = "table"]', style: { shape: 'round-rectangle', 'background-color': '#2e7d32' } },
       { selector: 'node[kind = "output"]', style: { shape: 'tag', 'background-color': '#6a1b9a' } },
+      { selector: 'node[kind = "missing"]', style: { shape: 'octagon' } },
       { selector: 'node[status = "failed"], node[status = "blocked"]', style: { 'background-color': '#b00020' } },
       { selector: 'edge', style: { width: 1.5, 'curve-style': 'bezier', 'target-arrow-shape': 'triangle', 'line-color': '#999', 'target-arrow-color': '#999' } },
       { selector: '.dimmed', style: { opacity: 0.2 } },
       { selector: ':selected', style: { 'border-width': 3, 'border-color': '#ff9800' } }
     ]
   });
+  var sourceNodes = cy.nodes('[kind = "source"]');
+  cy.layout({ name: 'breadthfirst', directed: true, spacingFactor: 1.1, roots: sourceNodes.length ? sourceNodes : undefined }).run();
   window.VIEWDAG_GRAPH = cy;
   cy.on('tap', 'node', function (event) {
     var id = event.target.id();
     cy.nodes().unselect();
     event.target.select();
-    showView(id.indexOf('output:') === 0 ? data.outputs.filter(function (output) { return 'output:' + output.name === id; })[0].view : id);
+    showView(event.target.data('view') !== undefined ? event.target.data('view') : event.target.data('name'));
   });
   var search = document.getElementById('search');
   search.addEventListener('input', function () {
     var query = search.value.trim().toLowerCase();
-    cy.nodes().forEach(function (node) { node.toggleClass('dimmed', query !== '' && node.id().toLowerCase().indexOf(query) < 0); });
+    cy.nodes().forEach(function (node) { node.toggleClass('dimmed', query !== '' && String(node.data('label')).toLowerCase().indexOf(query) < 0); });
   });
   search.addEventListener('keydown', function (event) {
     if (event.key !== 'Enter') { return; }
@@ -123,11 +147,16 @@
 
   // `index.html#view=NAME` opens a view as a click on its node would; `#click=NAME` clicks
   // the node: mouse events at its position on the canvas, hit-tested by Cytoscape.
-  var wanted = decodeURIComponent((location.hash.match(/view=([^&]+)/) || [])[1] || '');
-  if (wanted && cy.getElementById(wanted).length) { cy.getElementById(wanted).emit('tap'); }
-  var clicked = decodeURIComponent((location.hash.match(/click=([^&]+)/) || [])[1] || '');
-  if (clicked && cy.getElementById(clicked).length) {
-    var position = cy.getElementById(clicked).renderedPosition();
+  // NAME is a view's, a source's or an output's name, looked up in that order.
+  function nodeNamed(name) {
+    var found = ['view:', 'source:', 'output:'].map(function (prefix) { return cy.getElementById(prefix + name); }).filter(function (node) { return node.length; });
+    return found[0];
+  }
+  var wanted = nodeNamed(decodeURIComponent((location.hash.match(/view=([^&]+)/) || [])[1] || ''));
+  if (wanted) { wanted.emit('tap'); }
+  var clicked = nodeNamed(decodeURIComponent((location.hash.match(/click=([^&]+)/) || [])[1] || ''));
+  if (clicked) {
+    var position = clicked.renderedPosition();
     var box = cy.container().getBoundingClientRect();
     var x = box.left + position.x, y = box.top + position.y;
     var target = document.elementFromPoint(x, y);
@@ -135,7 +164,7 @@
       target.dispatchEvent(new MouseEvent(type, { bubbles: true, cancelable: true, clientX: x, clientY: y, button: 0, view: window }));
     });
   }
-  document.body.setAttribute('data-graph-views', String(cy.nodes().filter(function (node) { return views[node.id()] !== undefined; }).length));
+  document.body.setAttribute('data-graph-views', String(cy.nodes().filter(function (node) { return node.id().indexOf('view:') === 0; }).length));
   document.body.setAttribute('data-errors', String(window.VIEWDAG_ERRORS.length));
   document.body.setAttribute('data-loaded', 'true');
   window.setTimeout(function () {

@@ -10,6 +10,7 @@ pub mod explain;
 pub mod graph;
 pub mod lab;
 pub mod lsp;
+pub mod plan;
 pub mod replay;
 pub mod run;
 pub mod schedule;
@@ -40,6 +41,10 @@ pub enum Command {
     /// Compile, then run every task (materialized views and outputs), writing Delta tables:
     /// up to `--jobs` at once, longest estimated critical path first.
     Run(run::RunArgs),
+    /// A dry run: for every task, what the next `run` would do and why — up to date,
+    /// incremental (which inputs appended, files, rows, bytes) or full (the reason) — with
+    /// the bytes it would read. Writes nothing, takes no lock.
+    Plan(plan::PlanArgs),
     /// Write a static HTML site of the project (no server needed): the DAG with zoom and
     /// search and, per view, definition, schema, lineage, plans, pass trace, pushdown
     /// report, cost, expectations and the last run's results.
@@ -87,6 +92,7 @@ impl Command {
             Command::Explain(args) => explain::execute(args),
             Command::Lab(args) => lab::execute(args),
             Command::Run(args) => run::execute(args),
+            Command::Plan(args) => plan::execute(args),
             Command::Docs(args) => docs::execute(args),
             Command::Test(args) => test::execute(args),
             Command::Cluster(args) => cluster::execute(args),

@@ -72,7 +72,7 @@ impl CompiledExpectations {
                 ExpectationResult {
                     owner: expectation.owner.clone(),
                     name: expectation.name.clone(),
-                    on_fail: expectation.on_fail.as_str(),
+                    on_fail: expectation.on_fail,
                     rows_checked,
                     rows_failed,
                     rows_dropped: dropped,

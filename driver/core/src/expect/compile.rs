@@ -1,6 +1,7 @@
 //! Compiling a task's expectations against the schema of the rows it writes: row checks
-//! become DataFusion physical expressions (coerced the way a filter is), column lists
-//! become column indexes.
+//! become DataFusion physical expressions (built with `Expr` builders — column names are
+//! never parsed, so `a.b` is one column — and coerced the way a filter is; only a
+//! user-written `predicate` is SQL), column lists become column indexes.
 //!
 //! ## Invariants
 //! - Pure apart from the session's function registry; an expectation that does not compile
@@ -10,10 +11,13 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use datafusion::arrow::datatypes::{DataType, SchemaRef};
-use datafusion::common::DFSchema;
+use datafusion::common::{Column, DFSchema};
 use datafusion::execution::session_state::SessionState;
+use datafusion::logical_expr::{Expr, lit};
 use datafusion::physical_expr::PhysicalExpr;
-use viewdag_ir::{ExpectationKind, ExpectationsSpec, OnFail};
+use viewdag_ir::{AcceptedValue, ExpectationKind, ExpectationsSpec, OnFail};
+
+use super::error::{ExpectationError, ExpectationProblem};
 
 /// How one expectation is checked.
 #[derive(Debug, Clone)]
@@ -80,13 +84,13 @@ impl CompiledExpectations {
 
     /// The `(expectation index, its name, relation, column, the checked column's type)` of
     /// every relationship, whose values must be loaded before the rows flow.
-    pub fn relationships(&self) -> Vec<(usize, String, String, String, DataType)> {
+    pub fn relationships(&self) -> Vec<(usize, &CompiledExpectation, String, String, DataType)> {
         self.expectations
             .iter()
             .enumerate()
             .filter_map(|(index, expectation)| match &expectation.check {
                 Check::Relationship { to, to_column, compare_as, .. } => {
-                    Some((index, expectation.name.clone(), to.clone(), to_column.clone(), compare_as.clone()))
+                    Some((index, expectation, to.clone(), to_column.clone(), compare_as.clone()))
                 }
                 _ => None,
             })
@@ -114,35 +118,34 @@ pub fn compile_expectations(
     schema: &SchemaRef,
     blocks: &[(String, &ExpectationsSpec)],
     merge_key: &[String],
-) -> Result<CompiledExpectations, String> {
-    let df_schema = DFSchema::try_from(Arc::clone(schema)).map_err(|error| error.strip_backtrace())?;
-    let column = |name: &str| schema.index_of(name).map_err(|_| format!("the rows have no column `{name}`"));
-    let row_check = |sql: &str| -> Result<Check, String> {
-        let expression = state.create_logical_expr(sql, &df_schema).map_err(|error| error.strip_backtrace())?;
-        let passes = state.create_physical_expr(expression, &df_schema).map_err(|error| error.strip_backtrace())?;
+) -> Result<CompiledExpectations, ExpectationError> {
+    let df_schema = DFSchema::try_from(Arc::clone(schema)).map_err(|error| ExpectationError::Schema(error.strip_backtrace()))?;
+    let column = |name: &str| schema.index_of(name).map_err(|_| ExpectationProblem::MissingColumn { column: name.to_string() });
+    let planned = |expression: Expr| -> Result<Check, ExpectationProblem> {
+        let passes =
+            state.create_physical_expr(expression, &df_schema).map_err(|error| ExpectationProblem::DoesNotPlan(error.strip_backtrace()))?;
         Ok(Check::Row { passes })
     };
     let mut expectations = Vec::new();
     for (owner, block) in blocks {
         for expectation in block.expectations() {
-            // Every error names the expectation (`check` reports these with positions first).
-            let named = |error: String| format!("expectation `{}` of the {owner}: {error}", expectation.name);
-            let check = (|| -> Result<Check, String> {
+            let check = (|| -> Result<Check, ExpectationProblem> {
                 Ok(match &expectation.kind {
                     ExpectationKind::NotNull { column: name } => {
                         column(name)?;
-                        row_check(&format!("{} IS NOT NULL", quoted(name)))?
+                        planned(column_expr(name).is_not_null())?
                     }
                     ExpectationKind::AcceptedValues { column: name, values } => {
                         column(name)?;
-                        let literals: Vec<String> = values.iter().map(|value| value.sql_literal()).collect();
-                        if literals.is_empty() {
-                            row_check(&format!("{} IS NULL", quoted(name)))?
-                        } else {
-                            row_check(&format!("{0} IS NULL OR {0} IN ({1})", quoted(name), literals.join(", ")))?
-                        }
+                        let is_null = column_expr(name).is_null();
+                        let literals: Vec<Expr> = values.iter().map(accepted_literal).collect();
+                        planned(if literals.is_empty() { is_null } else { is_null.or(column_expr(name).in_list(literals, false)) })?
                     }
-                    ExpectationKind::Predicate { predicate } => row_check(predicate)?,
+                    ExpectationKind::Predicate { predicate } => planned(
+                        state
+                            .create_logical_expr(predicate, &df_schema)
+                            .map_err(|error| ExpectationProblem::DoesNotPlan(error.strip_backtrace()))?,
+                    )?,
                     ExpectationKind::Unique { columns } => {
                         Check::Unique { columns: columns.iter().map(|name| column(name)).collect::<Result<_, _>>()? }
                     }
@@ -157,12 +160,17 @@ pub fn compile_expectations(
                         }
                     }
                     ExpectationKind::RowCount { min: Some(min), max: Some(max) } if min > max => {
-                        return Err(format!("`min` ({min}) is greater than `max` ({max}): no table passes it"));
+                        return Err(ExpectationProblem::EmptyRowCountRange { min: *min, max: *max });
                     }
                     ExpectationKind::RowCount { min, max } => Check::RowCount { min: *min, max: *max },
                 })
             })()
-            .map_err(named)?;
+            // Every error names the expectation (`check` reports these with positions first).
+            .map_err(|problem| ExpectationError::Expectation {
+                expectation: expectation.name.clone(),
+                owner: owner.clone(),
+                problem,
+            })?;
             expectations.push(CompiledExpectation { owner: owner.clone(), name: expectation.name, on_fail: expectation.on_fail, check });
         }
     }
@@ -171,8 +179,26 @@ pub fn compile_expectations(
             owner: "merge".to_string(),
             name: format!("unique_key({})", merge_key.join(", ")),
             on_fail: OnFail::Fail,
-            check: Check::Unique { columns: merge_key.iter().map(|name| column(name)).collect::<Result<_, _>>()? },
+            check: Check::Unique {
+                columns: merge_key.iter().map(|name| column(name)).collect::<Result<_, _>>().map_err(ExpectationError::MergeKey)?,
+            },
         });
     }
     Ok(CompiledExpectations { expectations })
+}
+
+/// The column `name`, unqualified and never parsed (a `.` is part of the name).
+fn column_expr(name: &str) -> Expr {
+    Expr::Column(Column::new_unqualified(name))
+}
+
+/// One `accepted_values` literal, typed as SQL would type it (coerced to the column's type
+/// when the check is planned).
+fn accepted_literal(value: &AcceptedValue) -> Expr {
+    match value {
+        AcceptedValue::Bool(value) => lit(*value),
+        AcceptedValue::Integer(value) => lit(*value),
+        AcceptedValue::Float(value) => lit(*value),
+        AcceptedValue::Text(value) => lit(value.clone()),
+    }
 }

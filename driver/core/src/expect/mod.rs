@@ -23,25 +23,29 @@
 
 pub mod checker;
 pub mod compile;
+mod error;
 pub mod exec;
 pub mod task;
 pub mod test;
 
-use serde::Serialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use viewdag_ir::OnFail;
 
 pub use checker::{ExpectationChecker, ExpectationCounts, failure_message};
 pub use compile::{Check, CompiledExpectation, CompiledExpectations, compile_expectations};
+pub use error::{ExpectationError, ExpectationProblem};
 pub use exec::ExpectationExec;
 
 /// What one expectation found over a task's rows.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ExpectationResult {
     /// `view` or `output` (or `merge` for the merge key's uniqueness).
     pub owner: String,
     /// The expectation's name.
     pub name: String,
-    /// `fail`, `warn` or `drop`: what a failing row does.
-    pub on_fail: &'static str,
+    /// What a failing row does.
+    pub on_fail: OnFail,
     /// Rows the expectation saw.
     pub rows_checked: u64,
     /// Rows that failed it.
@@ -53,7 +57,7 @@ pub struct ExpectationResult {
 impl ExpectationResult {
     /// Whether this result stops the task's commit.
     pub fn blocks_commit(&self) -> bool {
-        self.on_fail == "fail" && self.rows_failed > 0
+        self.on_fail == OnFail::Fail && self.rows_failed > 0
     }
 
     /// The four-character column reports print before a result: passed, failed, or warned.
@@ -73,9 +77,9 @@ impl ExpectationResult {
             "passed".to_string()
         } else {
             match self.on_fail {
-                "drop" => format!("{} row(s) failed and were dropped", self.rows_dropped),
-                "warn" => format!("{} row(s) failed (warn)", self.rows_failed),
-                _ => format!("{} row(s) failed", self.rows_failed),
+                OnFail::Drop => format!("{} row(s) failed and were dropped", self.rows_dropped),
+                OnFail::Warn => format!("{} row(s) failed (warn)", self.rows_failed),
+                OnFail::Fail => format!("{} row(s) failed", self.rows_failed),
             }
         };
         format!("{} {}: {} row(s) checked, {outcome}", self.owner, self.name, self.rows_checked)

@@ -19,6 +19,7 @@ use viewdag_schedule::{Task, TaskKind};
 use viewdag_surface::Db as _;
 use viewdag_validate::{Relation, resolve_relation};
 
+use super::error::{ExpectationError, ExpectationProblem};
 use super::{CompiledExpectations, compile_expectations};
 use crate::compiler::Compiler;
 
@@ -47,13 +48,21 @@ impl Compiler {
         schema: &SchemaRef,
         state: &SessionState,
         merge_key: &[String],
-    ) -> Result<CompiledExpectations, String> {
+    ) -> Result<CompiledExpectations, ExpectationError> {
         let blocks = self.task_expectation_blocks(task);
         let borrowed: Vec<(String, &ExpectationsSpec)> = blocks.iter().map(|(owner, block)| (owner.clone(), block)).collect();
         let mut compiled = compile_expectations(state, schema, &borrowed, merge_key)?;
-        for (index, name, relation, column, own_type) in compiled.relationships() {
-            let (values, common) =
-                self.relation_values(&relation, &column, &own_type, state).map_err(|error| format!("expectation `{name}`: {error}"))?;
+        let relationships: Vec<_> = compiled
+            .relationships()
+            .into_iter()
+            .map(|(index, expectation, relation, column, own_type)| {
+                (index, expectation.name.clone(), expectation.owner.clone(), relation, column, own_type)
+            })
+            .collect();
+        for (index, expectation, owner, relation, column, own_type) in relationships {
+            let (values, common) = self
+                .relation_values(&relation, &column, &own_type, state)
+                .map_err(|problem| ExpectationError::Expectation { expectation, owner, problem })?;
             compiled.set_relationship_values(index, values, common);
         }
         Ok(compiled)
@@ -67,35 +76,47 @@ impl Compiler {
         column: &str,
         own_type: &DataType,
         state: &SessionState,
-    ) -> Result<(HashSet<String>, DataType), String> {
+    ) -> Result<(HashSet<String>, DataType), ExpectationProblem> {
+        let unreadable = |message: String| ExpectationProblem::UnreadableRelation { relation: relation.to_string(), message };
         let runtime = Arc::clone(self.db.tokio());
         let plan: Arc<dyn ExecutionPlan> = match resolve_relation(&self.db, ProjectInput::get(&self.db), relation.to_string()) {
             Some(Relation::Source(source)) => {
                 let SourceResolution::Resolved { identity, .. } = source.resolution(&self.db) else {
-                    return Err(format!("source `{relation}` did not load"));
+                    return Err(unreadable("the source did not load".to_string()));
                 };
-                let provider = self.db.provider(identity).ok_or_else(|| format!("source `{relation}` has no provider"))?;
-                runtime.block_on(provider.scan(state, None, &[], None)).map_err(|error| error.strip_backtrace())?
+                let provider = self.db.provider(identity).ok_or_else(|| unreadable("the source has no provider".to_string()))?;
+                runtime.block_on(provider.scan(state, None, &[], None)).map_err(|error| unreadable(error.strip_backtrace()))?
             }
             Some(Relation::View(view)) => {
-                let physical =
-                    physical_view(&self.db, view).as_ref().map_err(|failure| format!("view `{relation}` failed to plan: {failure:?}"))?;
-                reset_plan_states(Arc::clone(&physical.plan)).map_err(|error| error.strip_backtrace())?
+                let physical = physical_view(&self.db, view)
+                    .as_ref()
+                    .map_err(|failure| unreadable(format!("the view failed to plan: {failure:?}")))?;
+                reset_plan_states(Arc::clone(&physical.plan)).map_err(|error| unreadable(error.strip_backtrace()))?
             }
-            None => return Err(format!("relation `{relation}` is not declared")),
+            None => return Err(ExpectationProblem::UndeclaredRelation { relation: relation.to_string() }),
         };
-        let index = plan.schema().index_of(column).map_err(|_| format!("relation `{relation}` has no column `{column}`"))?;
+        let index = plan
+            .schema()
+            .index_of(column)
+            .map_err(|_| ExpectationProblem::RelationColumn { relation: relation.to_string(), column: column.to_string() })?;
         let target_type = plan.schema().field(index).data_type().clone();
-        let common = comparison_coercion(own_type, &target_type).ok_or_else(|| {
-            format!("`{relation}.{column}` is `{target_type}`, which cannot be compared with the checked column's `{own_type}`")
+        let common = comparison_coercion(own_type, &target_type).ok_or_else(|| ExpectationProblem::Incomparable {
+            relation: relation.to_string(),
+            column: column.to_string(),
+            target: target_type.to_string(),
+            own: own_type.to_string(),
         })?;
-        let batches =
-            runtime.block_on(datafusion::physical_plan::collect(plan, state.task_ctx())).map_err(|error| error.strip_backtrace())?;
+        let batches = runtime
+            .block_on(datafusion::physical_plan::collect(plan, state.task_ctx()))
+            .map_err(|error| unreadable(error.strip_backtrace()))?;
         let mut values = HashSet::new();
         for batch in batches {
-            let compared = cast(batch.column(index), &common).map_err(|error| error.to_string())?;
-            let text = cast(&compared, &DataType::Utf8).map_err(|error| error.to_string())?;
-            let text = text.as_any().downcast_ref::<datafusion::arrow::array::StringArray>().ok_or("a text column")?;
+            let compared = cast(batch.column(index), &common).map_err(|error| unreadable(error.to_string()))?;
+            let text = cast(&compared, &DataType::Utf8).map_err(|error| unreadable(error.to_string()))?;
+            let text = text
+                .as_any()
+                .downcast_ref::<datafusion::arrow::array::StringArray>()
+                .ok_or_else(|| unreadable("its values did not cast to text".to_string()))?;
             values.extend(text.iter().flatten().map(str::to_string));
         }
         Ok((values, common))

@@ -76,7 +76,7 @@ impl Compiler {
                 .unwrap_or_default(),
             TaskKind::Materialize => Vec::new(),
         };
-        let expectations = Arc::new(self.task_expectations(task, &scan.schema(), &state, &merge_key)?);
+        let expectations = Arc::new(self.task_expectations(task, &scan.schema(), &state, &merge_key).map_err(|error| error.to_string())?);
         let tally = ExpectationTally::default();
         let plan: Arc<dyn ExecutionPlan> = Arc::new(ExpectationExec::new(scan, expectations, Arc::clone(&tally)));
         // A failing `fail` expectation ends the stream with an error after publishing the

@@ -135,6 +135,9 @@ pub enum RewriteCause {
         /// The file, relative to the spec's directory.
         path: String,
     },
+    /// An earlier task of the same run rewrites it (a merge or a full refresh) before this
+    /// task reads it (`viewdag plan`).
+    RefreshedFirst,
     /// Opening the table failed.
     Unreadable {
         /// Why.
@@ -159,6 +162,7 @@ impl fmt::Display for RewriteCause {
                 write!(formatter, "the appended file `{path}` is no longer active (compacted since)")
             }
             RewriteCause::FileChanged { path } => write!(formatter, "its file `{path}` changed or disappeared"),
+            RewriteCause::RefreshedFirst => write!(formatter, "an earlier task of this run rewrites it first"),
             RewriteCause::Unreadable { message } => write!(formatter, "it cannot be read ({message})"),
         }
     }

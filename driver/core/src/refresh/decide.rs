@@ -23,6 +23,7 @@ use super::change_detection::{Appended, DetectedChange, RewriteCause, delta_chan
 use super::increment_sources::{delta_appended_input, files_appended_input};
 use super::path::{AppendedRelation, FullRefreshReason, RefreshPath};
 use crate::compiler::Compiler;
+use crate::run_state::RunState;
 use crate::sources::directory_url;
 
 /// What a task's refresh decision is made from, besides its inputs.
@@ -74,6 +75,38 @@ impl Compiler {
             }
         }
         reads
+    }
+
+    /// The facts `task`'s refresh is decided from: `(force, full_refresh)` as `run` was
+    /// asked, what `run_state` recorded of its last refresh, its `shape` now, its table's
+    /// version now, and whether the engine refreshes fully.
+    pub(crate) fn refresh_facts<'a>(
+        &self,
+        task: &Task,
+        run_state: &'a RunState,
+        shape: &'a str,
+        (force, full_refresh): (bool, bool),
+        engine_refreshes_fully: Option<String>,
+    ) -> RefreshFacts<'a> {
+        let requested = if force {
+            Some("--force")
+        } else if full_refresh {
+            Some("--full-refresh")
+        } else {
+            None
+        };
+        let recorded = run_state.recorded(&task.id, &self.task_target_text(task));
+        RefreshFacts {
+            requested,
+            recorded: recorded.map(|recorded| RecordedRefresh {
+                shape: &recorded.shape,
+                reads: &recorded.reads,
+                version: recorded.version,
+            }),
+            shape: Some(shape),
+            table_version: recorded.and_then(|_| self.table_version(task)),
+            engine_refreshes_fully,
+        }
     }
 
     /// The task's `refresh` (a materialized view's, or an output's), `auto` when unset.

@@ -4,7 +4,8 @@
 
 use std::fmt;
 
-use serde::Serialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use viewdag_optimize::incremental::NotIncremental;
 
 use super::change_detection::{Appended, RewriteCause};
@@ -106,7 +107,7 @@ pub enum RefreshPath {
 }
 
 /// One appended relation in a report.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct AppendedSummary {
     /// The relation's name.
     pub relation: String,
@@ -140,14 +141,33 @@ impl fmt::Display for AppendedSummary {
     }
 }
 
+/// How an increment lands in the table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AppliedAs {
+    /// Appended rows.
+    Append,
+    /// Merged by group keys.
+    Merge,
+}
+
+impl fmt::Display for AppliedAs {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(match self {
+            AppliedAs::Append => "append",
+            AppliedAs::Merge => "merge",
+        })
+    }
+}
+
 /// How a task's table was (or will be) refreshed, as reported.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum RefreshSummary {
-    /// From appended rows: `apply` is `append` or `merge`.
+    /// From appended rows, appended or merged.
     Incremental {
-        /// `append` or `merge`.
-        apply: &'static str,
+        /// How the increment lands.
+        apply: AppliedAs,
         /// The relations that gained rows.
         sources: Vec<AppendedSummary>,
     },
@@ -177,7 +197,7 @@ mod tests {
     #[test]
     fn summaries_read_as_the_issue_promises() {
         let incremental = RefreshSummary::Incremental {
-            apply: "append",
+            apply: AppliedAs::Append,
             sources: vec![AppendedSummary { relation: "orders".into(), files: 2, rows: Some(1500), bytes: 9000 }],
         };
         assert_eq!(incremental.to_string(), "incremental (+1500 rows from 2 new files of orders)");

@@ -3,16 +3,18 @@
 //! checks around it (`refresh: incremental` fails instead of falling back; a commit an
 //! interrupted run made is adopted with what it read).
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::execution_plan::reset_plan_states;
-use viewdag_ir::{Diagnostic, RefreshPolicy, ViewInput, WriteMode};
+use viewdag_ir::{Diagnostic, ProviderIdentity, RefreshPolicy, ViewInput, WriteMode};
 use viewdag_lower::ViewFailure;
-use viewdag_optimize::incremental::{ApplyIncrement, IncrementUnplanned, InputChanges, plan_increment};
+use viewdag_optimize::incremental::{ApplyIncrement, IncrementUnplanned, InputChanges, PlannedIncrement, plan_increment};
 use viewdag_schedule::Task;
 
-use super::path::{AppendedSummary, FullRefreshReason, RefreshPath, RefreshSummary};
+use super::change_detection::RewriteCause;
+use super::path::{AppendedRelation, AppendedSummary, AppliedAs, FullRefreshReason, RefreshPath, RefreshSummary};
 use crate::compiler::Compiler;
 use crate::execute::TaskError;
 use crate::execute::merge::TableWrite;
@@ -82,7 +84,7 @@ impl Compiler {
         task: &Task,
         view: ViewInput,
         path: &RefreshPath,
-        reads: &std::collections::BTreeMap<String, viewdag_ir::ProviderIdentity>,
+        reads: &BTreeMap<String, ProviderIdentity>,
         diagnostics: &mut Vec<Diagnostic>,
     ) -> Result<PreparedRefresh, TaskError> {
         let appended = match path {
@@ -90,46 +92,81 @@ impl Compiler {
             RefreshPath::Incremental(appended) => appended,
         };
         let incremental_only = self.refresh_policy(task) == RefreshPolicy::Incremental;
-        let fall_back = |reason: FullRefreshReason| -> Result<PreparedRefresh, TaskError> {
-            if incremental_only {
-                Err(TaskError::IncrementalRefused { reason: reason.to_string() })
-            } else {
-                Ok(PreparedRefresh::Full(reason))
-            }
-        };
-        let mut changes = InputChanges::new();
-        for relation in appended {
-            let Some(now) = reads.get(&relation.relation) else { continue };
-            match self.appended_input(relation, now) {
-                Ok(input) => changes = changes.with_appended(relation.relation.clone(), input),
-                Err(message) => {
-                    let cause = super::change_detection::RewriteCause::Unreadable { message };
-                    return fall_back(FullRefreshReason::InputRewritten { relation: relation.relation.clone(), cause });
-                }
-            }
-        }
-        let planned = match plan_increment(&self.db, view, &changes) {
+        let derived = self.increment_changes(appended, reads).and_then(|changes| self.derived_increment(task, view, &changes));
+        let planned = match derived {
             Ok(planned) => planned,
-            Err(IncrementUnplanned::Refused(refusal)) => return fall_back(FullRefreshReason::NotDerivable(refusal)),
-            Err(IncrementUnplanned::Failed(failure)) => {
+            Err(IncrementFailure::FullRefresh(reason)) if incremental_only => {
+                return Err(TaskError::IncrementalRefused { reason: reason.to_string() });
+            }
+            Err(IncrementFailure::FullRefresh(reason)) => return Ok(PreparedRefresh::Full(reason)),
+            Err(IncrementFailure::Planning(failure)) => {
                 if let ViewFailure::Errors(errors) = &failure {
                     diagnostics.extend(errors.iter().cloned());
                 }
                 return Err(TaskError::Planning(format!("the increment of view `{}` failed to plan: {failure:?}", task.view)));
             }
         };
-        if matches!(planned.apply, ApplyIncrement::Merge(_)) && self.has_expectations(task) {
-            // Expectations check the rows written; a merge writes aggregated changes.
-            return fall_back(FullRefreshReason::WholeTableExpectation { kind: "expect" });
-        }
         diagnostics.extend(planned.optimized.diagnostics.iter().cloned());
         diagnostics.extend(planned.physical.diagnostics.iter().cloned());
         let plan = reset_plan_states(Arc::clone(&planned.physical.plan)).map_err(|error| TaskError::Planning(error.strip_backtrace()))?;
-        let apply = match &planned.apply {
-            ApplyIncrement::Append => "append",
-            ApplyIncrement::Merge(_) => "merge",
-        };
-        let summary = RefreshSummary::Incremental { apply, sources: appended.iter().map(AppendedSummary::of).collect() };
+        let summary =
+            RefreshSummary::Incremental { apply: apply_name(&planned.apply), sources: appended.iter().map(AppendedSummary::of).collect() };
         Ok(PreparedRefresh::Incremental { plan, apply: planned.apply, summary })
+    }
+
+    /// The derivation's inputs for the relations that gained rows (`reads`: how each is read
+    /// now); an input whose appended rows cannot be opened is a full refresh.
+    pub(crate) fn increment_changes(
+        &self,
+        appended: &[AppendedRelation],
+        reads: &BTreeMap<String, ProviderIdentity>,
+    ) -> Result<InputChanges, IncrementFailure> {
+        let mut changes = InputChanges::new();
+        for relation in appended {
+            let Some(now) = reads.get(&relation.relation) else { continue };
+            let input = self.appended_input(relation, now).map_err(|message| {
+                let cause = RewriteCause::Unreadable { message };
+                IncrementFailure::FullRefresh(FullRefreshReason::InputRewritten { relation: relation.relation.clone(), cause })
+            })?;
+            changes = changes.with_appended(relation.relation.clone(), input);
+        }
+        Ok(changes)
+    }
+
+    /// `view`'s increment for `changes`, planned; or why the task is refreshed fully.
+    pub(crate) fn derived_increment(
+        &self,
+        task: &Task,
+        view: ViewInput,
+        changes: &InputChanges,
+    ) -> Result<PlannedIncrement, IncrementFailure> {
+        let planned = match plan_increment(&self.db, view, changes) {
+            Ok(planned) => planned,
+            Err(IncrementUnplanned::Refused(refusal)) => {
+                return Err(IncrementFailure::FullRefresh(FullRefreshReason::NotDerivable(refusal)));
+            }
+            Err(IncrementUnplanned::Failed(failure)) => return Err(IncrementFailure::Planning(failure)),
+        };
+        if matches!(planned.apply, ApplyIncrement::Merge(_)) && self.has_expectations(task) {
+            // Expectations check the rows written; a merge writes aggregated changes.
+            return Err(IncrementFailure::FullRefresh(FullRefreshReason::WholeTableExpectation { kind: "expect" }));
+        }
+        Ok(planned)
+    }
+}
+
+/// Why a task's increment is not there.
+pub(crate) enum IncrementFailure {
+    /// A full refresh is needed, for this reason.
+    FullRefresh(FullRefreshReason),
+    /// The view or its increment failed to plan.
+    Planning(ViewFailure),
+}
+
+/// How an increment lands, as reported.
+pub(crate) fn apply_name(apply: &ApplyIncrement) -> AppliedAs {
+    match apply {
+        ApplyIncrement::Append => AppliedAs::Append,
+        ApplyIncrement::Merge(_) => AppliedAs::Merge,
     }
 }

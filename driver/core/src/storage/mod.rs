@@ -8,7 +8,10 @@
 //! - [`options`]: one store's options: the standard variables of its kind, then the
 //!   `profile.storage` options of its bucket, each read from the variable it names.
 //! - [`registry`]: DataFusion's object store for a bucket, registered in a runtime
-//!   ([`register_object_store`], also what an executor's runtime producer calls).
+//!   ([`register_object_store`]: the driver, which knows each bucket's options).
+//! - [`discovery`]: a registry that builds an unknown bucket's store from the process's
+//!   environment when a plan first names it ([`object_store_registry`]: what a cluster's
+//!   executor gives its runtimes).
 //! - [`location`]: a table's location (a local directory or a URL) and opening the Delta
 //!   table there.
 //! - [`failure`]: a store's refusals (credentials, missing bucket, unreachable endpoint)
@@ -25,6 +28,7 @@
 //! - deltalake's handlers for `s3`, `gs`, `az`/`abfss` are registered once, before any
 //!   table is opened ([`register_handlers`]).
 
+pub mod discovery;
 pub mod environment;
 pub mod failure;
 pub mod location;
@@ -32,6 +36,7 @@ pub mod options;
 pub mod redaction;
 pub mod registry;
 
+pub use discovery::{EnvironmentStoreRegistry, object_store_registry};
 pub use environment::Environment;
 pub use failure::StorageFailure;
 pub use location::TableLocation;

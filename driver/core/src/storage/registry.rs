@@ -1,8 +1,9 @@
 //! DataFusion's object stores: one per bucket, built from the bucket's [`StoreOptions`] and
 //! registered in a `RuntimeEnv`, so that Parquet and CSV sources (listing tables) and any
 //! other DataFusion scan of an `s3://`, `gs://`, `az://` or `abfss://` URL find it.
-//! [`register_object_store`] is the one function a process calls to read a bucket: the
-//! driver when it loads sources, and an executor's runtime producer on a cluster.
+//! [`register_object_store`] is how the driver, which knows each bucket's options, makes a
+//! bucket readable; a process without a spec (an executor) discovers buckets instead
+//! (`discovery`), building them with the same [`object_store`].
 //!
 //! ## Invariants
 //! - A registered store is keyed by scheme and bucket (DataFusion's registry key), so one
