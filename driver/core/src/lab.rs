@@ -23,7 +23,9 @@ use viewdag_surface::planning_session;
 use crate::compiler::{CompileRequest, CompileResponse, Compiler};
 use crate::error::DriverError;
 use crate::execute::memory_sink::MemoryBindings;
-use crate::execute::{CollectedRows, Decision, MemorySink, TaskExecution, Schedule, TaskDriver, TaskError, TaskSink, canonical_rows, execute};
+use crate::execute::{
+    CollectedRows, Decision, MemorySink, Schedule, TaskDriver, TaskError, TaskExecution, TaskSink, canonical_rows, execute,
+};
 
 /// One output under one rulepack.
 #[derive(Debug, Clone, Serialize)]

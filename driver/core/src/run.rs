@@ -47,7 +47,7 @@ pub use crate::execute::AuditSummary;
 use crate::execute::merge::{MergeCounts, TableWrite};
 use crate::execute::pushdown_audit::audit_claims;
 use crate::execute::{
-    Decision, DeltaSink, RunError, TaskExecution, Schedule, TaskChecks, TaskDriver, TaskError, TaskEvent, WrittenBy, WrittenTable, execute,
+    Decision, DeltaSink, RunError, Schedule, TaskChecks, TaskDriver, TaskError, TaskEvent, TaskExecution, WrittenBy, WrittenTable, execute,
 };
 use crate::expect::exec::ExpectationTally;
 use crate::expect::{CompiledExpectations, ExpectationResult};

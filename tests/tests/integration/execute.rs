@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use viewdag_driver::execute::{Decision, Schedule, TaskExecution, TaskDriver, TaskError, TaskEvent, execute};
+use viewdag_driver::execute::{Decision, Schedule, TaskDriver, TaskError, TaskEvent, TaskExecution, execute};
 use viewdag_driver::viewdag_schedule::{Task, TaskId, TaskKind};
 use viewdag_driver::{CompileRequest, Compiler, RunOptions};
 use viewdag_tests::data::read_delta_rows;
