@@ -174,7 +174,7 @@ pub use viewdag_optimize::{ViewOutcome, ViewStatus};
 
 /// One tracked function execution, with the view (or source) it was for when known.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Execution {
+pub struct QueryExecution {
     /// The tracked function's name (`view_plan`, `optimized_view`, …).
     pub function: String,
     /// The view or source it ran for, when its key names one.
@@ -194,7 +194,7 @@ pub struct CompileResponse {
     /// recompile copies no outcome.
     pub views: Arc<[ViewOutcome]>,
     /// The tracked functions that executed during this compile.
-    pub executions: Vec<Execution>,
+    pub executions: Vec<QueryExecution>,
     /// How many queries executed and how many were reused, per tracked function.
     pub stats: RecompileStats,
     /// Per planned view, its P0, P1 and P2 (with [`Recording::plans`]).
@@ -230,6 +230,21 @@ pub struct SpecSource {
     pub text: String,
     /// Where each entry and field of the text is.
     pub spans: Arc<SpanIndex>,
+}
+
+/// Sets `input`'s `field` to `value` through `setter` unless it already holds an equal
+/// value; evaluates to 1 if it was set, else 0. The one way the host changes an existing
+/// input: an equal value never starts a new revision (nothing downstream is verified).
+macro_rules! set_if_changed {
+    ($db:expr, $input:expr, $field:ident, $setter:ident, $value:expr) => {{
+        let value = $value;
+        if *$input.$field(&$db) != value {
+            $input.$setter(&mut $db).to(value);
+            1
+        } else {
+            0
+        }
+    }};
 }
 
 /// An incremental compiler for one project. Keep it alive between compiles: only what an
@@ -503,14 +518,8 @@ impl Compiler {
             return 1;
         };
         let mut changed = 0;
-        if input.append_targets(&self.db) != &append_targets {
-            input.set_append_targets(&mut self.db).to(append_targets);
-            changed += 1;
-        }
-        if input.csv_headers(&self.db) != &csv_headers {
-            input.set_csv_headers(&mut self.db).to(csv_headers);
-            changed += 1;
-        }
+        changed += set_if_changed!(self.db, input, append_targets, set_append_targets, append_targets);
+        changed += set_if_changed!(self.db, input, csv_headers, set_csv_headers, csv_headers);
         changed
     }
 
@@ -530,14 +539,8 @@ impl Compiler {
                 changed += 1;
             }
             Some(surface) => {
-                if surface.spec(&self.db) != &surface_spec {
-                    surface.set_spec(&mut self.db).to(surface_spec.clone());
-                    changed += 1;
-                }
-                if surface.root(&self.db) != &root_text {
-                    surface.set_root(&mut self.db).to(root_text);
-                    changed += 1;
-                }
+                changed += set_if_changed!(self.db, surface, spec, set_spec, surface_spec.clone());
+                changed += set_if_changed!(self.db, surface, root, set_root, root_text);
             }
         }
         // Sources are loaded with a throwaway session on the shared runtime environment, built
@@ -590,14 +593,8 @@ impl Compiler {
             };
             let input = match self.sources.get(name) {
                 Some(input) => {
-                    if input.declaration(&self.db) != spec {
-                        input.set_declaration(&mut self.db).to(spec.clone());
-                        changed += 1;
-                    }
-                    if input.resolution(&self.db) != &resolution {
-                        input.set_resolution(&mut self.db).to(resolution);
-                        changed += 1;
-                    }
+                    changed += set_if_changed!(self.db, input, declaration, set_declaration, spec.clone());
+                    changed += set_if_changed!(self.db, input, resolution, set_resolution, resolution);
                     *input
                 }
                 None => {
@@ -616,10 +613,7 @@ impl Compiler {
         for (name, definition) in &parsed.views {
             let input = match self.views.get(name) {
                 Some(input) => {
-                    if input.definition(&self.db) != definition {
-                        input.set_definition(&mut self.db).to(definition.clone());
-                        changed += 1;
-                    }
+                    changed += set_if_changed!(self.db, input, definition, set_definition, definition.clone());
                     if input.materialized_table(&self.db).is_some() {
                         input.set_materialized_table(&mut self.db).to(None);
                         changed += 1;
@@ -649,26 +643,11 @@ impl Compiler {
                 ));
             }
             Some(project) => {
-                if project.sources(&self.db) != &source_inputs {
-                    project.set_sources(&mut self.db).to(source_inputs);
-                    changed += 1;
-                }
-                if project.views(&self.db) != &view_inputs {
-                    project.set_views(&mut self.db).to(view_inputs);
-                    changed += 1;
-                }
-                if project.outputs(&self.db).as_ref() != outputs.as_ref() {
-                    project.set_outputs(&mut self.db).to(outputs);
-                    changed += 1;
-                }
-                if project.profile(&self.db) != &parsed.profile {
-                    project.set_profile(&mut self.db).to(parsed.profile.clone());
-                    changed += 1;
-                }
-                if project.parse_diagnostics(&self.db) != &parsed.diagnostics {
-                    project.set_parse_diagnostics(&mut self.db).to(parsed.diagnostics.clone());
-                    changed += 1;
-                }
+                changed += set_if_changed!(self.db, project, sources, set_sources, source_inputs);
+                changed += set_if_changed!(self.db, project, views, set_views, view_inputs);
+                changed += set_if_changed!(self.db, project, outputs, set_outputs, outputs);
+                changed += set_if_changed!(self.db, project, profile, set_profile, parsed.profile.clone());
+                changed += set_if_changed!(self.db, project, parse_diagnostics, set_parse_diagnostics, parsed.diagnostics.clone());
             }
         }
         changed
@@ -785,7 +764,7 @@ impl Compiler {
         }
     }
 
-    fn name_executions(&self, events: Vec<QueryEvent>) -> Vec<Execution> {
+    fn name_executions(&self, events: Vec<QueryEvent>) -> Vec<QueryExecution> {
         if events.is_empty() {
             return Vec::new();
         }
@@ -799,7 +778,7 @@ impl Compiler {
         events
             .into_iter()
             .filter(|event| event.outcome == QueryOutcome::Executed)
-            .map(|event| Execution { relation: names.get(&event.key).cloned(), function: event.function.to_string() })
+            .map(|event| QueryExecution { relation: names.get(&event.key).cloned(), function: event.function.to_string() })
             .collect()
     }
 }
@@ -838,25 +817,19 @@ impl Compiler {
     /// Replaces the spec's optimizer profile with `config` (`None` goes back to the spec).
     fn set_optimizer_pipeline(&mut self, config: Option<viewdag_optimize::OptimizerPipelineConfig>) {
         let settings = self.optimizer_settings_input();
-        if settings.pipeline_override(&self.db) != &config {
-            settings.set_pipeline_override(&mut self.db).to(config);
-        }
+        set_if_changed!(self.db, settings, pipeline_override, set_pipeline_override, config);
     }
 
     /// Registers rules on top of DataFusion's defaults (name them in a pipeline to run them).
     pub fn set_optimizer_extensions(&mut self, extensions: viewdag_optimize::OptimizerRuleExtensions) {
         let settings = self.optimizer_settings_input();
-        if settings.extensions(&self.db) != &extensions {
-            settings.set_extensions(&mut self.db).to(extensions);
-        }
+        set_if_changed!(self.db, settings, extensions, set_extensions, extensions);
     }
 
     /// Keep the plan text after every changing rule in the traces (for `explain --passes`).
     fn set_record_plan_text(&mut self, record: bool) {
         let settings = self.optimizer_settings_input();
-        if *settings.record_plan_text(&self.db) != record {
-            settings.set_record_plan_text(&mut self.db).to(record);
-        }
+        set_if_changed!(self.db, settings, record_plan_text, set_record_plan_text, record);
     }
 
     /// The resolved optimizer pipeline (after a compile), or the diagnostics resolving it gave.

@@ -23,7 +23,9 @@ use viewdag_surface::planning_session;
 use crate::compiler::{CompileRequest, CompileResponse, Compiler};
 use crate::error::DriverError;
 use crate::execute::memory_sink::MemoryBindings;
-use crate::execute::{CollectedRows, Decision, Execution, MemorySink, Schedule, TaskDriver, TaskError, TaskSink, canonical_rows, execute};
+use crate::execute::{
+    CollectedRows, Decision, MemorySink, Schedule, TaskDriver, TaskError, TaskExecution, TaskSink, canonical_rows, execute,
+};
 
 /// One output under one rulepack.
 #[derive(Debug, Clone, Serialize)]
@@ -198,7 +200,7 @@ impl TaskDriver for LabDriver<'_> {
         }
     }
 
-    fn prepare(&mut self, task: &Task, mut result: LabViewResult) -> Result<Execution<CollectedRows>, Option<LabViewResult>> {
+    fn prepare(&mut self, task: &Task, mut result: LabViewResult) -> Result<TaskExecution<CollectedRows>, Option<LabViewResult>> {
         let Some(view) = self.compiler.view_input(&task.view) else { return Err(None) };
         let physical = match physical_view(&self.compiler.db, view) {
             Ok(physical) => physical.clone(),

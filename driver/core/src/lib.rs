@@ -49,7 +49,7 @@ pub mod storage;
 mod task_tables;
 
 pub use compiler::{
-    CompileRequest, CompileResponse, Compiler, Execution, Planning, ProfileOverrides, Recording, SpecInput, SpecSource, ViewOutcome,
+    CompileRequest, CompileResponse, Compiler, Planning, ProfileOverrides, QueryExecution, Recording, SpecInput, SpecSource, ViewOutcome,
     ViewPlans, ViewStatus, read_spec_file, sort_by_position,
 };
 pub use engine::{EngineFactory, EngineUnavailable, LocalEngine, LocalEngines, TaskEngine, TaskPlan, TaskPlanning};

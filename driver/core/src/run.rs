@@ -47,7 +47,7 @@ pub use crate::execute::AuditSummary;
 use crate::execute::merge::{MergeCounts, TableWrite};
 use crate::execute::pushdown_audit::audit_claims;
 use crate::execute::{
-    Decision, DeltaSink, Execution, RunError, Schedule, TaskChecks, TaskDriver, TaskError, TaskEvent, WrittenBy, WrittenTable, execute,
+    Decision, DeltaSink, RunError, Schedule, TaskChecks, TaskDriver, TaskError, TaskEvent, TaskExecution, WrittenBy, WrittenTable, execute,
 };
 use crate::expect::exec::ExpectationTally;
 use crate::expect::{CompiledExpectations, ExpectationResult};
@@ -681,7 +681,7 @@ impl TaskDriver for RunDriver<'_> {
         Decision::Execute(ReadyTask { fingerprint, shape, reads, path })
     }
 
-    fn prepare(&mut self, task: &Task, ready: ReadyTask) -> Result<Execution<Executed>, TaskOutcome> {
+    fn prepare(&mut self, task: &Task, ready: ReadyTask) -> Result<TaskExecution<Executed>, TaskOutcome> {
         self.planned.push(task.id.clone());
         let prepared = self
             .compiler

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use viewdag_driver::execute::{Decision, Execution, Schedule, TaskDriver, TaskError, TaskEvent, execute};
+use viewdag_driver::execute::{Decision, Schedule, TaskDriver, TaskError, TaskEvent, TaskExecution, execute};
 use viewdag_driver::viewdag_schedule::{Task, TaskId, TaskKind};
 use viewdag_driver::{CompileRequest, Compiler, RunOptions};
 use viewdag_tests::data::read_delta_rows;
@@ -35,7 +35,7 @@ impl TaskDriver for Probe {
         }
     }
 
-    fn prepare(&mut self, task: &Task, _ready: ()) -> Result<Execution<String>, String> {
+    fn prepare(&mut self, task: &Task, _ready: ()) -> Result<TaskExecution<String>, String> {
         let (running, most_at_once, view) = (Arc::clone(&self.running), Arc::clone(&self.most_at_once), task.view.clone());
         Ok(Box::pin(async move {
             let now = running.fetch_add(1, Ordering::SeqCst) + 1;

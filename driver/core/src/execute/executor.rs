@@ -8,7 +8,7 @@
 //!   task that did not complete (its report says so) is named to its readers as
 //!   `failed_read`, so a driver skips them — never the unrelated tasks.
 //! - Deciding, planning and finishing a task happen on the calling (scheduling) thread,
-//!   the only one that touches the salsa database; only the `Execution` future a driver
+//!   the only one that touches the salsa database; only the `TaskExecution` future a driver
 //!   returns runs on the runtime. A task's results are bound (by `executed`) before any
 //!   reader is decided.
 //! - A panic inside an execution fails that task (`TaskError::Panicked`), not the run; a
@@ -54,7 +54,7 @@ pub enum TaskEvent<'a, R> {
 }
 
 /// What executes on the runtime for one task.
-pub type Execution<O> = BoxFuture<'static, Result<O, TaskError>>;
+pub type TaskExecution<O> = BoxFuture<'static, Result<O, TaskError>>;
 
 /// A driver's decision about a ready task.
 pub enum Decision<Ready, Ending> {
@@ -79,7 +79,7 @@ pub trait TaskDriver {
     /// complete. Called again for a task that needs a worker while none is free.
     fn decide(&mut self, task: &Task, failed_read: Option<&TaskId>) -> Decision<Self::Ready, Self::Ending>;
     /// Plans a task a worker is free for: its execution, or why it ends now.
-    fn prepare(&mut self, task: &Task, ready: Self::Ready) -> Result<Execution<Self::Output>, Self::Ending>;
+    fn prepare(&mut self, task: &Task, ready: Self::Ready) -> Result<TaskExecution<Self::Output>, Self::Ending>;
     /// The report of a task that ended without executing, `elapsed` after it was decided.
     fn ended(&mut self, task: &Task, ending: Self::Ending, elapsed: Duration) -> Self::Report;
     /// The report of a task whose execution finished (bind its results here).
