@@ -13,6 +13,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::execute::merge::MergeCounts;
 use crate::expect::ExpectationResult;
 use crate::refresh::RefreshSummary;
 use crate::run::{RunReport, TaskOutcome, TaskReport};
@@ -47,7 +48,7 @@ pub struct TaskDocument {
     /// How it ended.
     pub outcome: OutcomeDocument,
     /// For a `merge` output that merged: rows inserted, updated and deleted.
-    pub merged: Option<MergedDocument>,
+    pub merged: Option<MergeCounts>,
     /// How its table was refreshed, when it was written.
     pub refresh: Option<RefreshDocument>,
     /// Whether the write replaced the table's columns (an overwrite whose view's columns
@@ -96,17 +97,6 @@ pub struct RefreshDocument {
     pub path: RefreshSummary,
     /// `incremental (+N rows from K new files of SOURCE)` or `full (reason)`.
     pub line: String,
-}
-
-/// What a merge did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub struct MergedDocument {
-    /// Rows inserted.
-    pub inserted: usize,
-    /// Rows updated.
-    pub updated: usize,
-    /// Rows deleted.
-    pub deleted: usize,
 }
 
 /// Why a saved run report could not be read.
@@ -170,11 +160,7 @@ impl TaskDocument {
             view: report.view.clone(),
             target: report.target.clone(),
             outcome,
-            merged: report.merged.map(|merged| MergedDocument {
-                inserted: merged.inserted,
-                updated: merged.updated,
-                deleted: merged.deleted,
-            }),
+            merged: report.merged,
             refresh: report.refresh.as_ref().map(|refresh| RefreshDocument { path: refresh.clone(), line: refresh.to_string() }),
             schema_replaced: report.schema_replaced,
             expectations: report.expectations.clone(),

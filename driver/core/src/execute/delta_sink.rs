@@ -78,6 +78,19 @@ pub struct WrittenTable {
     pub schema_replaced: bool,
 }
 
+impl WrittenTable {
+    /// A merge the driver streamed into `table`: it added the inserted and updated rows.
+    fn merged(table: DeltaTable, counts: MergeCounts) -> WrittenTable {
+        WrittenTable {
+            table,
+            rows: counts.inserted + counts.updated,
+            merged: Some(counts),
+            written_by: WrittenBy::Driver(StreamedBecause::NoFileWriter),
+            schema_replaced: false,
+        }
+    }
+}
+
 /// Who wrote a task's data files.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WrittenBy {
@@ -215,27 +228,13 @@ pub async fn write_plan(
         }
         let (merged, counts) =
             merge_increment(table, input, Arc::new(state.clone()), group_merge, commit).await.map_err(guarded_failure)?;
-        let rows = counts.inserted + counts.updated;
-        return Ok(WrittenTable {
-            table: merged,
-            rows,
-            merged: Some(counts),
-            written_by: WrittenBy::Driver(StreamedBecause::NoFileWriter),
-            schema_replaced: false,
-        });
+        return Ok(WrittenTable::merged(merged, counts));
     }
     if mode == WriteMode::Merge && !creating {
         // The merge plans its own join over the new rows, so it keeps the session's physical
         // rules (join selection); the task's plan inside is already optimized.
         let (merged, counts) = merge_into(table, input, Arc::new(state.clone()), write, commit).await.map_err(guarded_failure)?;
-        let rows = counts.inserted + counts.updated;
-        return Ok(WrittenTable {
-            table: merged,
-            rows,
-            merged: Some(counts),
-            written_by: WrittenBy::Driver(StreamedBecause::NoFileWriter),
-            schema_replaced: false,
-        });
+        return Ok(WrittenTable::merged(merged, counts));
     }
     let save_mode = match mode {
         // The first merge creates the table: there is nothing to match.

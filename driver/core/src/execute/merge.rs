@@ -80,8 +80,8 @@ impl TableWrite {
     }
 }
 
-/// What a merge did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// What a merge did (also as the run report's `merged`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct MergeCounts {
     /// Rows inserted.
     pub inserted: usize,
