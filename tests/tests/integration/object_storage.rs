@@ -69,6 +69,23 @@ fn compiler_with(environment: &[(String, String)]) -> Compiler {
     Compiler::new().expect("a compiler").with_environment(Environment::from_variables(environment.iter().cloned()))
 }
 
+/// Runs `spec` locally in `project` (the reference run) and asserts that it succeeded.
+fn run_locally(project: &TempProject, spec: &str) {
+    let spec = project.write_spec("spec.yaml", spec);
+    let report = Compiler::new().unwrap().run(&CompileRequest::new(&spec), &mut |_| {}).unwrap();
+    assert!(report.succeeded(), "{:?}", report.tasks);
+}
+
+/// A server whose `bucket` holds `project`'s `data/` directory under `data/`, and the
+/// environment of a client of it.
+fn bucket_with_data(bucket: &str, project: &TempProject) -> (S3Server, Vec<(String, String)>) {
+    let server = S3Server::start();
+    server.create_bucket(bucket);
+    server.upload_directory(&project.path().join("data"), bucket, "data");
+    let environment = server.environment(&S3Credentials::unchecked());
+    (server, environment)
+}
+
 fn outcome_codes(report: &RunReport) -> Vec<(String, Option<&'static str>)> {
     report
         .tasks
@@ -89,14 +106,8 @@ fn outcome_codes(report: &RunReport) -> Vec<(String, Option<&'static str>)> {
 #[test]
 fn the_shop_example_on_s3_writes_the_same_rows_as_a_local_run() {
     let local = TempProject::with_shop_data();
-    let local_spec = local.write_spec("spec.yaml", &shop_spec());
-    let local_report = Compiler::new().unwrap().run(&CompileRequest::new(&local_spec), &mut |_| {}).unwrap();
-    assert!(local_report.succeeded(), "{:?}", local_report.tasks);
-
-    let server = S3Server::start();
-    server.create_bucket("shop");
-    server.upload_directory(&local.path().join("data"), "shop", "data");
-    let environment = server.environment(&S3Credentials::unchecked());
+    run_locally(&local, &shop_spec());
+    let (server, environment) = bucket_with_data("shop", &local);
     let remote = TempProject::empty();
     let spec = remote.write_spec("spec.yaml", &shop_spec_on_s3("shop"));
     let mut compiler = compiler_with(&environment);
@@ -464,14 +475,8 @@ fn executors_read_and_write_s3_with_the_credentials_of_their_environment() {
     use viewdag_tests::local_cluster::LocalCluster;
 
     let local = TempProject::with_shop_data();
-    let local_spec = local.write_spec("spec.yaml", &shop_spec());
-    let local_report = Compiler::new().unwrap().run(&CompileRequest::new(&local_spec), &mut |_| {}).unwrap();
-    assert!(local_report.succeeded(), "{:?}", local_report.tasks);
-
-    let server = S3Server::start();
-    server.create_bucket("cluster");
-    let environment = server.environment(&S3Credentials::unchecked());
-    server.upload_directory(&local.path().join("data"), "cluster", "data");
+    run_locally(&local, &shop_spec());
+    let (_server, environment) = bucket_with_data("cluster", &local);
     let remote = TempProject::empty();
     let spec = remote.write_spec("spec.yaml", &shop_spec_on_s3("cluster"));
 
@@ -509,14 +514,8 @@ fn tpch_with_every_table_in_s3_on_two_executors_writes_the_rows_of_a_local_run()
 
     let local = TempProject::empty();
     write_tables(local.path(), 0.01);
-    let local_spec = local.write_spec("spec.yaml", &spec_yaml_with_delta_tables(&DELTA_TABLES));
-    let local_report = Compiler::new().unwrap().run(&CompileRequest::new(&local_spec), &mut |_| {}).unwrap();
-    assert!(local_report.succeeded(), "{:?}", local_report.tasks);
-
-    let server = S3Server::start();
-    server.create_bucket("tpch");
-    server.upload_directory(&local.path().join("data"), "tpch", "data");
-    let environment = server.environment(&S3Credentials::unchecked());
+    run_locally(&local, &spec_yaml_with_delta_tables(&DELTA_TABLES));
+    let (_server, environment) = bucket_with_data("tpch", &local);
     let spec = spec_yaml_with_delta_tables(&DELTA_TABLES)
         .replace("path: data/", "path: s3://tpch/data/")
         .replace("path: out/", "path: s3://tpch/out/");
