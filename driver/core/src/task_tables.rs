@@ -15,11 +15,11 @@ use deltalake::DeltaTable;
 use viewdag_ir::{DEFAULT_TABLES_LOCATION, ProjectInput};
 use viewdag_schedule::{Task, TaskKind};
 
-use crate::compiler::Compiler;
+use crate::snapshot::Snapshot;
 use crate::storage::location::open_delta_table;
 use crate::storage::{StorageError, StoreOptions, TableLocation};
 
-impl Compiler {
+impl Snapshot<'_> {
     /// Where `task`'s table is.
     pub(crate) fn task_target(&self, task: &Task) -> TableLocation {
         let location = |text: &str| {
@@ -27,7 +27,7 @@ impl Compiler {
         };
         match &task.kind {
             TaskKind::Materialize => {
-                let profile = ProjectInput::try_get(&self.db).map(|project| project.profile(&self.db).tables_location().to_string());
+                let profile = ProjectInput::try_get(self.db).map(|project| project.profile(self.db).tables_location().to_string());
                 location(profile.as_deref().unwrap_or(DEFAULT_TABLES_LOCATION)).join(&task.view)
             }
             TaskKind::Output { output } => {
