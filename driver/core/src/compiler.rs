@@ -5,12 +5,13 @@
 //! ## Invariants
 //! - The host's files are this one and `compiler/` (`tables`: binding written, existing and
 //!   in-memory tables for their readers; `run_loop`: the loops that bind tables between
-//!   tasks, `run` and its forecast). They alone hold `&mut` to the database; every
+//!   tasks, `run` and its forecast; `replay`: compiling the spec bundles are replayed on). They alone hold `&mut` to the database; every
 //!   `Compiler` method is defined in them, and every read-only question is a function of a
 //!   snapshot in the file that owns it.
 //! - An input is set only when its value changed (`set_if_changed!`): an equal value never
 //!   starts a new revision.
 
+mod replay;
 mod run_loop;
 mod tables;
 
@@ -27,13 +28,13 @@ use viewdag_ir::{
     Code, Diagnostic, ExistingDataInput, OutputSpec, ParsedSpec, PlanningSurfaceSpec, ProfileSpec, ProjectInput, PushdownPolicy,
     SourceInput, SourceResolution, SpanIndex, SpecFormat, SpecLocation, SurfaceInput, ViewInput, parse_spec, reparse_edited_entry,
 };
-use viewdag_optimize::{OptimizedView, PhysicalView, PlanScope, compiled_project};
+use viewdag_optimize::{PlanScope, compiled_project};
 use viewdag_surface::build_session_state;
 
 use crate::database::{Database, QueryEvent, QueryOutcome, id_of};
 use crate::error::DriverError;
 use crate::runtime::AsyncRuntime;
-use crate::snapshot::Snapshot;
+use crate::snapshot::{Snapshot, SpecSource, ViewPlans};
 use crate::sources::{SourceContext, load_source, root_path_text, source_fingerprint};
 use crate::stats::RecompileStats;
 use crate::storage::{Environment, StorageSettings};
@@ -230,17 +231,6 @@ impl CompileResponse {
             .filter(|execution| execution.function == function && (relation.is_none() || execution.relation.as_deref() == relation))
             .count()
     }
-}
-
-/// The text of a spec file as last read, for rendering diagnostics.
-#[derive(Debug, Clone)]
-pub struct SpecSource {
-    /// The spec's path.
-    pub path: PathBuf,
-    /// Its text (empty for a spec over the size limit).
-    pub text: String,
-    /// Where each entry and field of the text is.
-    pub spans: Arc<SpanIndex>,
 }
 
 /// Sets `input`'s `field` to `value` through `setter` unless it already holds an equal
@@ -466,14 +456,6 @@ impl Compiler {
                 }
             }
         }
-    }
-
-    /// Compiles `spec`, then replays every bundle in `dir` against the providers it loads
-    /// now ([`Snapshot::replay_bundles`]).
-    pub fn replay(&mut self, dir: &Path, spec: &Path) -> Result<Vec<crate::replay::ReplayedView>, DriverError> {
-        let output = crate::artifacts::read_compile_output(dir)?;
-        self.compile(&CompileRequest::new(spec))?;
-        Ok(self.snapshot().replay_bundles(&output))
     }
 
     /// For an editor: while the text does not parse at all (a syntax error, or a document
@@ -773,19 +755,6 @@ impl Compiler {
         let settings = self.optimizer_settings_input();
         set_if_changed!(self.db, settings, record_plan_text, set_record_plan_text, record);
     }
-}
-
-/// P0, P1 and P2 of one view.
-#[derive(Debug, Clone)]
-pub struct ViewPlans {
-    /// P0's normalized text (indented, with schemas).
-    pub p0_text: String,
-    /// P0's stage digest, as the plan bundle records it.
-    pub p0_digest: String,
-    /// P1 with its pass trace and pushdown report.
-    pub optimized: OptimizedView,
-    /// P2 with its pass trace and pushdown report.
-    pub physical: PhysicalView,
 }
 
 /// Whether a parse read nothing of the document: a syntax error, or a size or nesting limit

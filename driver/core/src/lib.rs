@@ -52,8 +52,8 @@ pub mod storage;
 mod task_tables;
 
 pub use compiler::{
-    CompileRequest, CompileResponse, Compiler, Planning, ProfileOverrides, QueryExecution, Recording, SpecInput, SpecSource, ViewOutcome,
-    ViewPlans, ViewStatus, read_spec_file, sort_by_position,
+    CompileRequest, CompileResponse, Compiler, Planning, ProfileOverrides, QueryExecution, Recording, SpecInput, ViewOutcome, ViewStatus,
+    read_spec_file, sort_by_position,
 };
 pub use engine::{EngineFactory, EngineUnavailable, LocalEngine, LocalEngines, TaskEngine, TaskPlan, TaskPlanning};
 pub use error::DriverError;
@@ -61,7 +61,7 @@ pub use expect::ExpectationResult;
 pub use lab::{LabReport, LabRulepackResult, LabViewResult, run_lab};
 pub use run::{AuditSummary, Progress, RunOptions, RunReport, TaskOutcome, TaskReport};
 pub use runtime::AsyncRuntime;
-pub use snapshot::Snapshot;
+pub use snapshot::{Snapshot, SpecSource, ViewPlans};
 pub use stats::{RecompileStats, StageStats};
 pub use storage::Environment;
 /// The artifact crate, for callers that read bundles (tests, tools).

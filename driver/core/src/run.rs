@@ -236,7 +236,7 @@ impl Snapshot<'_> {
             .iter()
             .filter_map(|source| Some((source.name(self.db).clone(), source.declaration(self.db).as_ref()?.path.clone())))
             .collect();
-        WriteConfinement::new(&self.root, &project.profile(self.db).paths.allow, &sources)
+        WriteConfinement::new(self.root, &project.profile(self.db).paths.allow, &sources)
     }
 
     fn output_spec(&self, output: &str) -> Option<&OutputSpec> {
@@ -369,7 +369,7 @@ impl Snapshot<'_> {
         let target = self.task_target(task);
         let options = self.location_options(&target).map_err(TaskError::from)?;
         let view = self.view_input(&task.view).ok_or_else(|| TaskError::Planning(format!("view `{}` is gone", task.view)))?;
-        let planning = TaskPlanning { db: self.db, view, task, root: &self.root };
+        let planning = TaskPlanning { db: self.db, view, task, root: self.root };
         let increment = self.prepare_increment(task, view, &ready.path, &ready.reads, diagnostics)?;
         let (plan, refresh, increment_write) = match increment {
             PreparedRefresh::Incremental { plan, apply, summary } => (TaskPlan::rows(plan), summary, Some(apply)),

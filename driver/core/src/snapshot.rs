@@ -13,21 +13,44 @@
 //!   the host reaches the host's state through a snapshot alone.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use datafusion::arrow::datatypes::SchemaRef;
-use viewdag_ir::{Diagnostic, OutputSpec, ProjectInput, SourceInput, SourceResolution, SurfaceInput, ViewDefinition, ViewInput};
+use viewdag_ir::{Diagnostic, OutputSpec, ProjectInput, SourceInput, SourceResolution, SpanIndex, SurfaceInput, ViewDefinition, ViewInput};
 use viewdag_lower::{LowerResult, view_plan, view_schema};
 use viewdag_optimize::digests::{logical_text, stage_digest};
-use viewdag_optimize::{optimized_view, physical_view};
+use viewdag_optimize::{OptimizedView, PhysicalView, optimized_view, physical_view};
 use viewdag_surface::planning_session;
 use viewdag_validate::{Relation, Structure, resolve_relation, spec_structure};
 
-use crate::compiler::{SpecSource, ViewPlans};
 use crate::database::Database;
 use crate::source_watch::{SourceWatch, source_watches};
 use crate::storage::StorageSettings;
+
+/// The text of a spec file as last read, for rendering diagnostics.
+#[derive(Debug, Clone)]
+pub struct SpecSource {
+    /// The spec's path.
+    pub path: PathBuf,
+    /// Its text (empty for a spec over the size limit).
+    pub text: String,
+    /// Where each entry and field of the text is.
+    pub spans: Arc<SpanIndex>,
+}
+
+/// P0, P1 and P2 of one view.
+#[derive(Debug, Clone)]
+pub struct ViewPlans {
+    /// P0's normalized text (indented, with schemas).
+    pub p0_text: String,
+    /// P0's stage digest, as the plan bundle records it.
+    pub p0_digest: String,
+    /// P1 with its pass trace and pushdown report.
+    pub optimized: OptimizedView,
+    /// P2 with its pass trace and pushdown report.
+    pub physical: PhysicalView,
+}
 
 /// The host's database and state as of its last compile, read-only (see the module docs).
 /// Obtained by [`Compiler::snapshot`](crate::Compiler::snapshot); cheap to make and to copy.

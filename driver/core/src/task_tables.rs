@@ -23,7 +23,7 @@ impl Snapshot<'_> {
     /// Where `task`'s table is.
     pub(crate) fn task_target(&self, task: &Task) -> TableLocation {
         let location = |text: &str| {
-            TableLocation::of(&self.root, text).unwrap_or_else(|_| TableLocation::Local(self.root.join(DEFAULT_TABLES_LOCATION)))
+            TableLocation::of(self.root, text).unwrap_or_else(|_| TableLocation::Local(self.root.join(DEFAULT_TABLES_LOCATION)))
         };
         match &task.kind {
             TaskKind::Materialize => {
@@ -39,7 +39,7 @@ impl Snapshot<'_> {
 
     /// How reports and the run state name `task`'s table.
     pub(crate) fn task_target_text(&self, task: &Task) -> String {
-        self.task_target(task).text(&self.root)
+        self.task_target(task).text(self.root)
     }
 
     /// The options of the store `location` is in (none for a local directory).

@@ -214,7 +214,7 @@ impl Snapshot<'_> {
             return self.db.tokio().block_on(delta_change(read, now, |_| std::future::ready(Ok(None)), |_| true));
         }
         let unreadable = |message: String| DetectedChange::Rewritten(RewriteCause::Unreadable { message });
-        let url = match location_url(&self.root, location) {
+        let url = match location_url(self.root, location) {
             Ok(url) => url,
             Err(message) => return unreadable(message),
         };
@@ -257,12 +257,12 @@ impl Snapshot<'_> {
         let schema = provider.schema();
         match (&relation.appended, now) {
             (Appended::Delta { from_version, to_version, adds }, ProviderIdentity::Delta { location, .. }) => {
-                let url = location_url(&self.root, location)?;
+                let url = location_url(self.root, location)?;
                 self.db.tokio().block_on(delta_appended_input(&url, *to_version, *from_version, adds.clone(), &schema))
             }
             (Appended::Files { new_files, previous_files }, ProviderIdentity::Files { format, .. }) => {
                 let csv = &ProjectInput::get(self.db).profile(self.db).surface.csv;
-                files_appended_input(&self.root, *format, csv, new_files, previous_files, &schema)
+                files_appended_input(self.root, *format, csv, new_files, previous_files, &schema)
             }
             _ => Err(format!("`{}` changed kind", relation.relation)),
         }
