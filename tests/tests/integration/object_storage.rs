@@ -86,6 +86,21 @@ fn bucket_with_data(bucket: &str, project: &TempProject) -> (S3Server, Vec<(Stri
     (server, environment)
 }
 
+/// Every output's and the materialized view's table of the shop example in `bucket` holds the
+/// rows (some) of the local run in `local`, read back directly.
+fn assert_shop_tables_equal(bucket: &str, environment: &[(String, String)], local: &TempProject) {
+    for output in SHOP_OUTPUTS {
+        let written = read_delta_rows_at(&format!("s3://{bucket}/out/{output}"), environment);
+        assert_eq!(written, read_delta_rows(&local.path().join("out").join(output)), "{output}");
+        assert!(!written.is_empty(), "{output}");
+    }
+    assert_eq!(
+        read_delta_rows_at(&format!("s3://{bucket}/tables/enriched"), environment),
+        read_delta_rows(&local.path().join(".viewdag/tables/enriched")),
+        "the materialized view's table"
+    );
+}
+
 fn outcome_codes(report: &RunReport) -> Vec<(String, Option<&'static str>)> {
     report
         .tasks
@@ -113,16 +128,7 @@ fn the_shop_example_on_s3_writes_the_same_rows_as_a_local_run() {
     let mut compiler = compiler_with(&environment);
     let report = compiler.run(&CompileRequest::new(&spec), &mut |_| {}).unwrap();
     assert!(report.succeeded(), "{:?}\n{:?}", report.compile.diagnostics, report.tasks);
-    for output in SHOP_OUTPUTS {
-        let written = read_delta_rows_at(&format!("s3://shop/out/{output}"), &environment);
-        assert_eq!(written, read_delta_rows(&local.path().join("out").join(output)), "{output}");
-        assert!(!written.is_empty(), "{output}");
-    }
-    assert_eq!(
-        read_delta_rows_at("s3://shop/tables/enriched", &environment),
-        read_delta_rows(&local.path().join(".viewdag/tables/enriched")),
-        "the materialized view's table"
-    );
+    assert_shop_tables_equal("shop", &environment, &local);
     let targets: Vec<&str> = report.tasks.iter().map(|task| task.target.as_str()).collect();
     assert!(targets.contains(&"s3://shop/tables/enriched") && targets.contains(&"s3://shop/out/revenue"), "{targets:?}");
     assert!(!remote.path().join("out").exists() && !remote.path().join(".viewdag/tables").exists(), "nothing was written locally");
@@ -484,16 +490,7 @@ fn executors_read_and_write_s3_with_the_credentials_of_their_environment() {
     let options = RunOptions { engine: Some(Arc::new(cluster.engine())), ..RunOptions::default() };
     let report = compiler_with(&environment).run_with(&CompileRequest::new(&spec), &options, &mut |_| {}).unwrap();
     assert!(report.succeeded(), "{:?}\n{:?}", report.compile.diagnostics, report.tasks);
-    for output in SHOP_OUTPUTS {
-        let written = read_delta_rows_at(&format!("s3://cluster/out/{output}"), &environment);
-        assert_eq!(written, read_delta_rows(&local.path().join("out").join(output)), "{output}");
-        assert!(!written.is_empty(), "{output}");
-    }
-    assert_eq!(
-        read_delta_rows_at("s3://cluster/tables/enriched", &environment),
-        read_delta_rows(&local.path().join(".viewdag/tables/enriched")),
-        "the materialized view's table"
-    );
+    assert_shop_tables_equal("cluster", &environment, &local);
     assert!(!remote.path().join("out").exists() && !remote.path().join(".viewdag/tables").exists(), "nothing was written locally");
     for task in ["view:enriched", "output:revenue", "output:top_regions", "output:largest_orders"] {
         let written_by = report.tasks.iter().find(|report| report.id == task).and_then(|report| report.written_by.clone());
@@ -633,15 +630,6 @@ fn cluster_nodes_started_one_by_one_run_a_spec_in_s3_from_the_command_line() {
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(run.status.success(), "{stderr}");
     assert!(stderr.contains(&format!("ballista at {scheduler_address}")), "{stderr}");
-    for output in SHOP_OUTPUTS {
-        let written = read_delta_rows_at(&format!("s3://deployment/out/{output}"), &environment);
-        assert_eq!(written, read_delta_rows(&local.path().join("out").join(output)), "{output}");
-        assert!(!written.is_empty(), "{output}");
-    }
-    assert_eq!(
-        read_delta_rows_at("s3://deployment/tables/enriched", &environment),
-        read_delta_rows(&local.path().join(".viewdag/tables/enriched")),
-        "the materialized view's table"
-    );
+    assert_shop_tables_equal("deployment", &environment, &local);
     assert!(nodes.0.iter_mut().all(|node| matches!(node.try_wait(), Ok(None))), "every node still serves");
 }
