@@ -34,6 +34,7 @@ use datafusion::logical_expr::LogicalPlan;
 use datafusion::physical_plan::ExecutionPlan;
 use viewdag_driver::execute::TaskError;
 use viewdag_driver::sources::directory_url;
+use viewdag_driver::storage::location::LocationUrlError;
 use viewdag_driver::{TaskPlan, TaskPlanning};
 use viewdag_ir::{Code, Diagnostic, ProviderIdentity, SpecLocation, StorageUrl};
 use viewdag_optimize::pipeline::optimize_physical_plan;
@@ -43,7 +44,7 @@ use viewdag_surface::deterministic_aggregates::with_datafusion_float_aggregates;
 
 use crate::ballista_job::{BallistaJobExec, ClusterJob};
 use crate::cluster_files::ClusterDataFiles;
-use crate::delta_files::DeltaFileScan;
+use crate::delta_files::{DeltaFileScan, DeltaFileScanRefusal};
 use crate::scalar_subqueries::scalar_subqueries_as_joins;
 use crate::scheduler_address::SchedulerAddress;
 
@@ -118,8 +119,8 @@ fn delta_scans_as_file_scans(planning: &TaskPlanning<'_>, plan: &LogicalPlan) ->
                 scan.source = provider_as_source(Arc::new(files));
                 Ok(Transformed::yes(LogicalPlan::TableScan(scan)))
             }
-            Err(reason) => {
-                refused = Some(Refused { location: location.clone(), reason });
+            Err(refusal) => {
+                refused = Some(Refused { location: location.clone(), reason: refusal.to_string() });
                 Err(DataFusionError::Plan(format!("the Delta table `{location}` cannot travel")))
             }
         }
@@ -131,23 +132,43 @@ fn delta_scans_as_file_scans(planning: &TaskPlanning<'_>, plan: &LogicalPlan) ->
     }
 }
 
+/// Why a Delta table a task scans cannot travel to the cluster as a list of files.
+#[derive(Debug, thiserror::Error)]
+enum PinnedScanRefusal {
+    /// The table is in an object store.
+    #[error("it is in an object store, which the cluster's executors cannot read yet; run it with `--engine local`")]
+    ObjectStore,
+    /// Its directory has no `file://` URL.
+    #[error(transparent)]
+    Url(#[from] LocationUrlError),
+    /// The version scanned is negative (not a Delta version).
+    #[error("version {0} is negative")]
+    NegativeVersion(i64),
+    /// The table does not open at the version scanned.
+    #[error("cannot open it at version {version}: {source}")]
+    Unopened { version: u64, source: deltalake::DeltaTableError },
+    /// Its files cannot be read as a plain Parquet scan.
+    #[error("{0}")]
+    Files(DeltaFileScanRefusal),
+}
+
 /// The files of the Delta table at `location` (relative to the spec root) at `version`.
 fn pinned_file_scan(
     planning: &TaskPlanning<'_>,
     location: &str,
     version: i64,
     provider: &Arc<dyn TableProvider>,
-) -> Result<DeltaFileScan, String> {
+) -> Result<DeltaFileScan, PinnedScanRefusal> {
     if StorageUrl::looks_like_url(location) {
-        return Err("it is in an object store, which the cluster's executors cannot read yet; run it with `--engine local`".to_string());
+        return Err(PinnedScanRefusal::ObjectStore);
     }
     let url = directory_url(&planning.spec_root().join(location))?;
-    let version = u64::try_from(version).map_err(|_| format!("version {version} is negative"))?;
+    let version = u64::try_from(version).map_err(|_| PinnedScanRefusal::NegativeVersion(version))?;
     let table = planning
         .runtime()
         .block_on(deltalake::open_table_with_version(url, version))
-        .map_err(|error| format!("cannot open it at version {version}: {error}"))?;
-    DeltaFileScan::from_table(&table, provider.schema()).map_err(|refusal| refusal.to_string())
+        .map_err(|source| PinnedScanRefusal::Unopened { version, source })?;
+    DeltaFileScan::from_table(&table, provider.schema()).map_err(PinnedScanRefusal::Files)
 }
 
 /// `state` with the engine's `datafusion.*` settings (e.g. `target_partitions`, the number of

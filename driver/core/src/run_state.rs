@@ -131,6 +131,34 @@ fn state_path(root: &Path) -> PathBuf {
     root.join(RUN_STATE_FILE)
 }
 
+/// Why the run state was not saved (the I/O error's text is kept so that a run's errors stay
+/// comparable and cloneable).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RunStateSaveError {
+    /// Its directory (`.viewdag`) cannot be created.
+    #[error("cannot create {}: {message}", directory.display())]
+    CreateDirectory {
+        /// The directory.
+        directory: PathBuf,
+        /// The I/O error.
+        message: String,
+    },
+    /// The state does not serialize.
+    #[error("{message}")]
+    Serialize {
+        /// The serializer's error.
+        message: String,
+    },
+    /// The file (or its temporary copy) cannot be written.
+    #[error("cannot write {}: {message}", path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        message: String,
+    },
+}
+
 impl RunState {
     /// The run state of the project at `root` (the default when there is none or it does not parse).
     pub fn load(root: &Path) -> RunState {
@@ -138,17 +166,19 @@ impl RunState {
     }
 
     /// Writes the state (to a temporary file first, then renamed over the old one).
-    pub fn save(&self, root: &Path) -> Result<(), String> {
+    pub fn save(&self, root: &Path) -> Result<(), RunStateSaveError> {
         let state = RunState { format: RUN_STATE_FORMAT, ..self.clone() };
         let path = state_path(root);
         if let Some(directory) = path.parent() {
-            std::fs::create_dir_all(directory).map_err(|error| format!("cannot create {}: {error}", directory.display()))?;
+            std::fs::create_dir_all(directory)
+                .map_err(|error| RunStateSaveError::CreateDirectory { directory: directory.to_path_buf(), message: error.to_string() })?;
         }
-        let text = serde_json::to_string_pretty(&state).map_err(|error| error.to_string())?;
+        let text = serde_json::to_string_pretty(&state).map_err(|error| RunStateSaveError::Serialize { message: error.to_string() })?;
         let temporary = path.with_extension("json.tmp");
+        let unwritten = |path: PathBuf| move |error: std::io::Error| RunStateSaveError::Write { path, message: error.to_string() };
         let written = std::fs::write(&temporary, text)
-            .map_err(|error| format!("cannot write {}: {error}", temporary.display()))
-            .and_then(|()| std::fs::rename(&temporary, &path).map_err(|error| format!("cannot write {}: {error}", path.display())));
+            .map_err(unwritten(temporary.clone()))
+            .and_then(|()| std::fs::rename(&temporary, &path).map_err(unwritten(path.clone())));
         if written.is_err() {
             // Never leave a half-written temporary file behind.
             let _ = std::fs::remove_file(&temporary);

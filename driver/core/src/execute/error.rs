@@ -208,13 +208,13 @@ pub enum RunError {
         /// The task whose commit was recorded last.
         task: viewdag_schedule::TaskId,
         /// Why saving failed.
-        cause: String,
+        cause: crate::run_state::RunStateSaveError,
     },
     /// The run state could not be saved at the end of the run (`V0903`).
     #[error("error[{code}]: the run state was not saved at the end of the run: {cause}", code = Code::RunStateUnsaved.id())]
     StateUnsavedAtEnd {
         /// Why saving failed.
-        cause: String,
+        cause: crate::run_state::RunStateSaveError,
     },
 }
 
