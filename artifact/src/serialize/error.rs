@@ -4,6 +4,9 @@
 
 use datafusion::error::DataFusionError;
 
+/// What `substrait_error` says in bundles written by a build without the feature.
+pub const SUBSTRAIT_NOT_BUILT: &str = "viewdag was built without the `substrait` feature";
+
 /// Why a serialized form of a plan could not be written or read back.
 #[derive(Debug, thiserror::Error)]
 pub enum PlanFormError {
@@ -22,6 +25,6 @@ pub enum PlanFormError {
     #[error("the bytes are not a Substrait plan: {0}")]
     NotSubstrait(#[from] prost::DecodeError),
     /// This build has no Substrait support.
-    #[error("{}", super::SUBSTRAIT_NOT_BUILT)]
+    #[error("{}", SUBSTRAIT_NOT_BUILT)]
     SubstraitNotBuilt,
 }

@@ -16,11 +16,8 @@ use base64::engine::general_purpose::STANDARD;
 use datafusion::execution::SessionState;
 use datafusion::logical_expr::LogicalPlan;
 
-pub use self::error::PlanFormError;
+pub use self::error::{PlanFormError, SUBSTRAIT_NOT_BUILT};
 use crate::bundle::SerializedPlan;
-
-/// What `substrait_error` says in bundles written by a build without the feature.
-pub const SUBSTRAIT_NOT_BUILT: &str = "viewdag was built without the `substrait` feature";
 
 /// Every form of `plan`; `state` is the planning session (Substrait resolves functions in it).
 pub fn serialize_plan(plan: &LogicalPlan, state: &SessionState) -> SerializedPlan {

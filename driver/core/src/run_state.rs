@@ -39,6 +39,7 @@ use serde::{Deserialize, Serialize};
 use viewdag_ir::ExpectationsSpec;
 use viewdag_schedule::TaskId;
 
+use crate::execute::RunStateSaveError;
 use crate::execute::merge::TableWrite;
 
 /// Where the state lives, relative to the spec's directory.
@@ -129,34 +130,6 @@ impl TaskFingerprint<'_> {
 
 fn state_path(root: &Path) -> PathBuf {
     root.join(RUN_STATE_FILE)
-}
-
-/// Why the run state was not saved (the I/O error's text is kept so that a run's errors stay
-/// comparable and cloneable).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum RunStateSaveError {
-    /// Its directory (`.viewdag`) cannot be created.
-    #[error("cannot create {}: {message}", directory.display())]
-    CreateDirectory {
-        /// The directory.
-        directory: PathBuf,
-        /// The I/O error.
-        message: String,
-    },
-    /// The state does not serialize.
-    #[error("{message}")]
-    Serialize {
-        /// The serializer's error.
-        message: String,
-    },
-    /// The file (or its temporary copy) cannot be written.
-    #[error("cannot write {}: {message}", path.display())]
-    Write {
-        /// The file.
-        path: PathBuf,
-        /// The I/O error.
-        message: String,
-    },
 }
 
 impl RunState {
