@@ -63,6 +63,8 @@ pub fn source_fingerprint(root: &Path, spec: &SourceSpec) -> Option<String> {
 pub(crate) struct SourceContext<'a> {
     /// The spec's directory.
     pub root: &'a Path,
+    /// `profile.paths.allow`: the other roots a local source may read from.
+    pub allow: &'a [String],
     /// How every CSV source is read.
     pub csv: &'a CsvOptions,
     /// The session whose runtime receives the sources' object stores.
@@ -71,9 +73,24 @@ pub(crate) struct SourceContext<'a> {
     pub storage: &'a StorageSettings,
 }
 
+/// `V0505` for a local source that reads `entry`, which resolves to `resolved` outside the
+/// project and every `profile.paths.allow` root (through a symlink, or a Delta log naming a
+/// file elsewhere): the source is not read.
+pub(crate) fn escape_diagnostic(name: &str, root: &Path, entry: &Path, resolved: &Path) -> Diagnostic {
+    Diagnostic::new(
+        Code::PathOutsideProject,
+        SpecLocation::source(name).with_field(FieldPath::from(["path"])),
+        format!(
+            "source `{name}`: `{}` resolves to {} through a symlink, outside the project and every `profile.paths.allow` root; it is not read",
+            relative_location(root, entry),
+            resolved.display()
+        ),
+    )
+}
+
 pub(crate) async fn load_source(name: &str, spec: &SourceSpec, context: &SourceContext<'_>) -> LoadedSource {
     let SourceSpec { format, path, schema, version } = spec;
-    let SourceContext { root, csv, state, storage } = context;
+    let SourceContext { root, allow, csv, state, storage } = context;
     let location = SpecLocation::source(name).with_field(FieldPath::from(["path"]));
     let url = match StorageUrl::parse(path) {
         Ok(url) => url,
@@ -104,7 +121,7 @@ pub(crate) async fn load_source(name: &str, spec: &SourceSpec, context: &SourceC
     };
     match url {
         None => {
-            let source = local::LocalSource { name, format: *format, absolute: root.join(path), root, location };
+            let source = local::LocalSource { name, format: *format, absolute: root.join(path), root, allow, location };
             match format {
                 SourceFormat::Delta => local::load_delta(source, version, state).await,
                 SourceFormat::Parquet | SourceFormat::Csv => local::load_files(source, declared, csv, state).await,
