@@ -786,6 +786,6 @@ impl Compiler {
     fn source_through_symlink(&self, name: &str, spec: &viewdag_ir::SourceSpec, profile: &ProfileSpec) -> Option<Diagnostic> {
         let every_entry = spec.format != viewdag_ir::SourceFormat::Delta;
         let (entry, resolved) = crate::confinement::source_escape(&self.root, &profile.paths.allow, &spec.path, every_entry)?;
-        Some(crate::sources::escape_diagnostic(name, &self.root, &entry, &resolved))
+        Some(crate::confinement::source_escape_diagnostic(name, &self.root, &entry, &resolved))
     }
 }

@@ -26,7 +26,7 @@
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 
-use viewdag_ir::StorageUrl;
+use viewdag_ir::{Code, Diagnostic, FieldPath, SpecLocation, StorageUrl};
 
 use crate::storage::TableLocation;
 
@@ -238,6 +238,21 @@ pub fn delta_table_escape(root: &Path, allow: &[String], table_dir: &Path, data_
         Ok(url) if url.scheme().len() > 1 => Some((PathBuf::from(file), PathBuf::from(file))),
         _ => escapes(table_dir.join(file)),
     })
+}
+
+/// `V0505` for a local source that reads `entry`, which resolves to `resolved` outside the
+/// project and every `profile.paths.allow` root (through a symlink, or a Delta log naming a
+/// file elsewhere): the source is not read.
+pub(crate) fn source_escape_diagnostic(name: &str, root: &Path, entry: &Path, resolved: &Path) -> Diagnostic {
+    Diagnostic::new(
+        Code::PathOutsideProject,
+        SpecLocation::source(name).with_field(FieldPath::from(["path"])),
+        format!(
+            "source `{name}`: `{}` resolves to {} through a symlink, outside the project and every `profile.paths.allow` root; it is not read",
+            crate::storage::location::relative_location(root, entry),
+            resolved.display()
+        ),
+    )
 }
 
 #[cfg(test)]

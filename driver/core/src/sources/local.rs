@@ -9,9 +9,8 @@ use datafusion::execution::session_state::SessionState;
 use datafusion::parquet::file::reader::{FileReader, SerializedFileReader};
 use viewdag_ir::{Code, Diagnostic, SourceFile, SourceFormat, SpecLocation};
 
-use super::escape_diagnostic;
 use super::providers::{ListedFiles, LoadedSource, data_extension, delta_source, listing_source};
-use crate::confinement::delta_table_escape;
+use crate::confinement::{delta_table_escape, source_escape_diagnostic};
 use crate::storage::location::{directory_url, relative_location};
 
 /// A local source's facts.
@@ -58,7 +57,7 @@ pub(crate) async fn load_delta(source: LocalSource<'_>, version: Option<u64>, st
                 .unwrap_or_default();
             let escape = delta_table_escape(root, allow, &absolute, &files);
             if let Some((entry, resolved)) = escape {
-                return LoadedSource::failed(escape_diagnostic(name, root, &entry, &resolved));
+                return LoadedSource::failed(source_escape_diagnostic(name, root, &entry, &resolved));
             }
             delta_source(name, table, relative_location(root, &absolute), state, location).await
         }

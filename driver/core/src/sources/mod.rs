@@ -73,21 +73,6 @@ pub(crate) struct SourceContext<'a> {
     pub storage: &'a StorageSettings,
 }
 
-/// `V0505` for a local source that reads `entry`, which resolves to `resolved` outside the
-/// project and every `profile.paths.allow` root (through a symlink, or a Delta log naming a
-/// file elsewhere): the source is not read.
-pub(crate) fn escape_diagnostic(name: &str, root: &Path, entry: &Path, resolved: &Path) -> Diagnostic {
-    Diagnostic::new(
-        Code::PathOutsideProject,
-        SpecLocation::source(name).with_field(FieldPath::from(["path"])),
-        format!(
-            "source `{name}`: `{}` resolves to {} through a symlink, outside the project and every `profile.paths.allow` root; it is not read",
-            relative_location(root, entry),
-            resolved.display()
-        ),
-    )
-}
-
 pub(crate) async fn load_source(name: &str, spec: &SourceSpec, context: &SourceContext<'_>) -> LoadedSource {
     let SourceSpec { format, path, schema, version } = spec;
     let SourceContext { root, allow, csv, state, storage } = context;
