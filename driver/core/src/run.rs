@@ -52,7 +52,7 @@ use crate::execute::{
 use crate::expect::exec::ExpectationTally;
 use crate::expect::{CompiledExpectations, ExpectationResult};
 use crate::refresh::prepare::{PreparedRefresh, increment_write_of};
-use crate::refresh::{RefreshPath, RefreshSummary};
+use crate::refresh::{AppliedAs, FullRefreshReason, RefreshPath, RefreshSummary, RewriteCause};
 use crate::run_lock::{LockError, ProjectLock};
 use crate::run_state::{APP_ID, RecordedTask, RunState, TaskFingerprint};
 use crate::sources::delta_volume;
@@ -290,6 +290,8 @@ impl Compiler {
             refusals,
             engine,
             rewritten: BTreeSet::new(),
+            rewrote_tables: BTreeMap::new(),
+            first_writes: BTreeSet::new(),
             plan_diagnostics,
             planned: Vec::new(),
             errors: Vec::new(),
@@ -624,6 +626,13 @@ struct RunDriver<'a> {
     engine: Result<Arc<dyn TaskEngine>, EngineUnavailable>,
     /// Tasks that wrote their table in this run: their readers are not up to date.
     rewritten: BTreeSet<TaskId>,
+    /// Materializations that rewrote their table in this run (a merge, or a full refresh of a
+    /// table refreshed before), with their views: a reader of that table is refreshed fully,
+    /// as `viewdag plan` foresees (its log may still read as an append, e.g. an overwrite of
+    /// an empty table).
+    rewrote_tables: BTreeMap<TaskId, String>,
+    /// Tasks writing their table for the first time in this run.
+    first_writes: BTreeSet<TaskId>,
     plan_diagnostics: Vec<viewdag_ir::Diagnostic>,
     planned: Vec<TaskId>,
     errors: Vec<RunError>,
@@ -675,6 +684,13 @@ impl TaskDriver for RunDriver<'_> {
         };
         let facts = self.compiler.refresh_facts(task, &self.run_state, &shape, (self.force, self.full_refresh), engine_refreshes_fully);
         let path = self.compiler.refresh_path(task, mode, &facts, &reads);
+        let rewritten_first = self.rewrote_tables.values().find(|view| reads.contains_key(*view));
+        let path = match (path, rewritten_first) {
+            (RefreshPath::Incremental(_), Some(view)) => {
+                RefreshPath::Full(FullRefreshReason::InputRewritten { relation: view.clone(), cause: RewriteCause::RefreshedFirst })
+            }
+            (path, _) => path,
+        };
         if let Some(refusal) = self.compiler.refusal_of_incremental(task, &path) {
             return Decision::End(TaskOutcome::Failed { error: refusal });
         }
@@ -683,6 +699,9 @@ impl TaskDriver for RunDriver<'_> {
 
     fn prepare(&mut self, task: &Task, ready: ReadyTask) -> Result<TaskExecution<Executed>, TaskOutcome> {
         self.planned.push(task.id.clone());
+        if self.run_state.recorded(&task.id, &self.compiler.task_target_text(task)).is_none() {
+            self.first_writes.insert(task.id.clone());
+        }
         let prepared = self
             .compiler
             .prepare_task(task, &ready, &self.engine, &mut self.plan_diagnostics)
@@ -732,6 +751,13 @@ impl TaskDriver for RunDriver<'_> {
         let state_changed = match (&report.outcome, pending) {
             (TaskOutcome::Written { version, .. }, Some((record, refresh, tally))) => {
                 report.expectations = tally.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();
+                let rewrote = match &refresh {
+                    RefreshSummary::Incremental { apply, .. } => *apply == AppliedAs::Merge,
+                    RefreshSummary::Full { .. } => !self.first_writes.contains(&task.id),
+                };
+                if rewrote && task.kind == TaskKind::Materialize {
+                    self.rewrote_tables.insert(task.id.clone(), task.view.clone());
+                }
                 report.refresh = Some(refresh);
                 self.rewritten.insert(task.id.clone());
                 self.run_state.tasks.insert(task.id.clone(), RecordedTask { version: *version, ..record });

@@ -26,6 +26,7 @@ mod optimizer;
 mod path_safety;
 mod properties;
 mod refresh;
+mod refresh_property;
 mod run_safety;
 mod selection;
 mod soundness;

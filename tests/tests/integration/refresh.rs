@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime};
 
 use datafusion::arrow::array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
-use viewdag_driver::refresh::{PlannedAction, RefreshSummary};
+use viewdag_driver::refresh::{PlannedAction, RefreshPlan, RefreshSummary};
 use viewdag_driver::{CompileRequest, Compiler, RunOptions, RunReport, TaskOutcome, TaskReport};
 use viewdag_tests::data::{append_delta_table, read_delta_rows, write_csv_file, write_delta_table};
 
@@ -278,6 +278,11 @@ fn a_task_run_alone_against_an_old_upstream_table_is_not_up_to_date_once_that_ta
 fn planned(project: &TempProject, options: RunOptions) -> Vec<(String, String)> {
     let mut compiler = Compiler::new().expect("a compiler");
     let (_, plan) = compiler.plan_refresh(&CompileRequest::new(project.path().join("spec.yaml")), &options).expect("the spec is readable");
+    plan_kinds(&plan)
+}
+
+/// What a plan says for every task, as `kind[/apply]` (the form of [`done`]).
+pub(crate) fn plan_kinds(plan: &RefreshPlan) -> Vec<(String, String)> {
     plan.tasks
         .iter()
         .map(|task| {
@@ -294,7 +299,7 @@ fn planned(project: &TempProject, options: RunOptions) -> Vec<(String, String)> 
 }
 
 /// What a run did with every task, in the same form.
-fn done(report: &RunReport) -> Vec<(String, String)> {
+pub(crate) fn done(report: &RunReport) -> Vec<(String, String)> {
     report
         .tasks
         .iter()

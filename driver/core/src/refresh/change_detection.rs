@@ -135,8 +135,9 @@ pub enum RewriteCause {
         /// The file, relative to the spec's directory.
         path: String,
     },
-    /// An earlier task of the same run rewrites it (a merge or a full refresh) before this
-    /// task reads it (`viewdag plan`).
+    /// An earlier task of the same run rewrites it (a merge, or a full refresh of a table
+    /// refreshed before) before this task reads it: `viewdag plan` foresees it, and `run`
+    /// holds to it even when the commit reads as an append (an overwrite of an empty table).
     RefreshedFirst,
     /// Opening the table failed.
     Unreadable {

@@ -202,10 +202,11 @@ impl Compiler {
         };
         let reads = self.task_reads(task);
         let mode = self.task_write_mode(task);
-        // (An output of a materialized view depends on its task but reads what the view
-        // reads, not its table.)
+        // Every materialized table it reads whose task comes first, directly upstream or not
+        // (an output of a materialized view depends on its task but reads what the view
+        // reads, not its table).
         let refreshed_first: Vec<(String, UpstreamRefresh)> =
-            task.reads.iter().filter_map(|read| upstream.get(read).filter(|(view, _)| reads.contains_key(view)).cloned()).collect();
+            upstream.values().filter(|(view, _)| reads.contains_key(view)).cloned().collect();
         if !options.force
             && mode != WriteMode::Append
             && refreshed_first.is_empty()
