@@ -679,7 +679,7 @@ impl TaskDriver for RunDriver<'_> {
             return Decision::End(outcome);
         }
         let engine_refreshes_fully = match &self.engine {
-            Ok(engine) if !engine.runs_increments() => Some(engine.to_string()),
+            Ok(engine) if !engine.runs_increments() => Some(engine.name().to_string()),
             _ => None,
         };
         let facts = self.compiler.refresh_facts(task, &self.run_state, &shape, (self.force, self.full_refresh), engine_refreshes_fully);

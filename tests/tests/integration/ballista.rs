@@ -696,3 +696,48 @@ outputs:
     assert!(matches!(two_keys.written_by, Some(WrittenBy::Driver(StreamedBecause::EngineCannotWrite(_)))), "{:?}", two_keys.written_by);
     assert_eq!(read_delta_rows(&local.path().join("out/two_keys")), read_delta_rows(&remote.path().join("out/two_keys")));
 }
+
+/// Incremental refresh runs on the local engine only: on the cluster every task that is not
+/// up to date is refreshed fully, and its line (and `viewdag plan` before it) says so —
+/// `full (the ballista engine refreshes fully)` — while the local run of the same change
+/// appends and merges. Both write the same rows.
+#[test]
+fn the_cluster_refreshes_fully_and_says_so() {
+    use viewdag_driver::refresh::RefreshSummary;
+    use viewdag_tests::generate::{GeneratedSource, Random};
+
+    let cluster = start_cluster(1);
+    let spec = "version: 1\nsources:\n  events: { format: delta, path: data/events }\nviews:\n  big:\n    filter: { input: events, predicate: \"v > 10\" }\n    materialize: table\n  per_key:\n    aggregate: { input: big, group_by: [k], measures: { total: \"sum(v)\", n: \"count(*)\" } }\noutputs:\n  totals: { view: per_key, path: out/totals }\n";
+    let rows = |ids: std::ops::Range<i64>| {
+        GeneratedSource::random(&mut Random::new(ids.start as u64), "events".to_string(), viewdag_ir::SourceFormat::Delta, ids).batch()
+    };
+    let (local, remote) = (TempProject::empty(), TempProject::empty());
+    for project in [&local, &remote] {
+        viewdag_tests::data::write_delta_table(&project.path().join("data/events"), vec![rows(0..200)]);
+        project.write_spec("spec.yaml", spec);
+    }
+    assert!(run_on(&local.path().join("spec.yaml"), LocalEngine).succeeded());
+    assert!(run_on(&remote.path().join("spec.yaml"), cluster.engine()).succeeded());
+    for project in [&local, &remote] {
+        viewdag_tests::data::append_delta_table(&project.path().join("data/events"), vec![rows(200..260)]);
+    }
+    let options = RunOptions { engine: Some(Arc::new(cluster.engine())), ..RunOptions::default() };
+    let (_, plan) = Compiler::new().unwrap().plan_refresh(&CompileRequest::new(remote.path().join("spec.yaml")), &options).unwrap();
+    let planned: Vec<String> = plan.tasks.iter().map(|task| task.action.to_string()).collect();
+    assert_eq!(planned, ["full (the ballista engine refreshes fully)"; 2]);
+
+    let local_report = run_on(&local.path().join("spec.yaml"), LocalEngine);
+    let remote_report = run_on(&remote.path().join("spec.yaml"), cluster.engine());
+    assert!(local_report.succeeded() && remote_report.succeeded(), "{:?} {:?}", local_report.tasks, remote_report.tasks);
+    for (local_task, remote_task) in local_report.tasks.iter().zip(&remote_report.tasks) {
+        assert!(matches!(local_task.refresh, Some(RefreshSummary::Incremental { .. })), "{:?}", local_task.refresh);
+        let line = remote_task.refresh.as_ref().map(ToString::to_string);
+        assert_eq!(line.as_deref(), Some("full (the ballista engine refreshes fully)"), "{}", remote_task.id);
+        assert_eq!(
+            read_delta_rows(&local.path().join(&local_task.target)),
+            read_delta_rows(&remote.path().join(&remote_task.target)),
+            "{}",
+            local_task.id
+        );
+    }
+}

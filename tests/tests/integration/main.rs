@@ -27,6 +27,7 @@ mod path_safety;
 mod properties;
 mod refresh;
 mod refresh_property;
+mod refresh_resume;
 mod run_safety;
 mod selection;
 mod soundness;

@@ -240,12 +240,32 @@ fn a_new_file_in_a_csv_directory_is_an_append() {
     run(&project, plain());
     write_csv_file(&project.path().join("data/names/b.csv"), &names(&[(3, "bob"), (4, "cid")]));
     let second = run(&project, plain());
-    let line = refresh_line(&second, "output:out");
-    assert!(line.starts_with("incremental (1 new file of names ("), "{line}");
+    // The new file's rows are counted (read as the source reads them), like a Delta
+    // commit's `numRecords`.
+    assert_eq!(refresh_line(&second, "output:out"), "incremental (+2 rows from 1 new file of names)");
     let incremental = read_delta_rows(&project.path().join("out/counts"));
     assert_eq!(incremental, ["ann|1", "bob|2", "cid|1"]);
     run(&project, forced());
     assert_eq!(read_delta_rows(&project.path().join("out/counts")), incremental);
+}
+
+#[test]
+fn new_files_in_a_parquet_directory_are_an_append_of_their_rows() {
+    let project = TempProject::empty();
+    viewdag_tests::data::write_parquet_file(&project.path().join("data/events/0.parquet"), &events(&[(1, 1, 20.0), (2, 1, 5.0)]));
+    project.write_spec("spec.yaml", &EVENTS_SPEC.replace("format: delta, path: data/events", "format: parquet, path: data/events"));
+    run(&project, plain());
+    viewdag_tests::data::write_parquet_file(&project.path().join("data/events/1.parquet"), &events(&[(3, 2, 30.0), (4, 1, 50.0)]));
+    viewdag_tests::data::write_parquet_file(&project.path().join("data/events/2.parquet"), &events(&[(5, 3, 11.0)]));
+    let mut compiler = Compiler::new().unwrap();
+    let (_, plan) = compiler.plan_refresh(&CompileRequest::new(project.path().join("spec.yaml")), &plain()).unwrap();
+    assert_eq!(plan.tasks[0].action.to_string(), "incremental append (+3 rows from 2 new files of events)");
+    let second = run(&project, plain());
+    assert_eq!(refresh_line(&second, "view:big"), "incremental (+3 rows from 2 new files of events)");
+    assert_eq!(written_rows(&second, "view:big"), 3);
+    let incremental = tables(&project, &["out/big", "out/totals"]);
+    run(&project, forced());
+    assert_eq!(tables(&project, &["out/big", "out/totals"]), incremental, "incremental == full recompute");
 }
 
 #[test]

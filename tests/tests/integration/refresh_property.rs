@@ -16,7 +16,6 @@
 //! for the fixed seed CI uses, so the property cannot pass by always refreshing fully.
 
 use std::cell::RefCell;
-use std::path::Path;
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
@@ -28,7 +27,7 @@ use viewdag_tests::generate::{GeneratedProject, Random};
 use viewdag_tests::source_changes::{ChangeKind, SourceChange, SourceChanger};
 
 use crate::refresh::{done, plan_kinds};
-use crate::support::TempProject;
+use crate::support::{TempProject, copy_tree};
 
 /// Cases per run of the property (CI fixes `PROPTEST_RNG_SEED`).
 const CASES: u32 = 300;
@@ -187,16 +186,22 @@ fn run_and_read(project: &TempProject, plan: bool) -> ((RunReport, Option<Refres
     ((report, plan), tables)
 }
 
-/// Copies the directory `from` to `to`, recursively.
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("the directory is created");
-    for entry in std::fs::read_dir(from).expect("the directory is listed") {
-        let entry = entry.expect("an entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("a file type").is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).expect("the file is copied");
+#[test]
+fn debug_case() {
+    let project = project(15870539377494875013, 8, 65504316491233095);
+    let directory = TempProject::empty();
+    project.write(directory.path());
+    let mut changer = SourceChanger::new(&project, 65504316491233095);
+    for step in 0..4 {
+        if step > 0 {
+            eprintln!("CHANGE {:?}", changer.change(directory.path()));
         }
+        let request = CompileRequest::new(directory.path().join("spec.yaml"));
+        let mut compiler = Compiler::new().unwrap();
+        let (_, plan) = compiler.plan_refresh(&request, &options()).unwrap();
+        eprintln!("PLAN {:?}", plan_kinds(&plan));
+        let report = compiler.run_with(&request, &options(), &mut |_| {}).unwrap();
+        for d in &report.compile.diagnostics { eprintln!("DIAG {} {}", d.code.id(), d.message); }
+        for t in &report.tasks { eprintln!("TASK {} {:?} {:?}", t.id, t.outcome, t.refresh); }
     }
 }

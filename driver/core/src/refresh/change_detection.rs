@@ -52,6 +52,9 @@ pub enum Appended {
         new_files: Vec<SourceFile>,
         /// The files the last refresh read (all still unchanged).
         previous_files: Vec<SourceFile>,
+        /// The new files' rows, once counted (`Compiler::with_counted_rows`: a Parquet
+        /// file's footer, a CSV file read); `None` before, or when they cannot be read.
+        rows: Option<u64>,
     },
 }
 
@@ -72,14 +75,15 @@ impl Appended {
         }
     }
 
-    /// Their rows, when every file's statistics say (Delta `numRecords`; `None` otherwise).
+    /// Their rows, when every file's statistics say (Delta `numRecords`) or the files were
+    /// counted (Parquet, CSV); `None` otherwise.
     pub fn rows(&self) -> Option<u64> {
         match self {
             Appended::Delta { adds, .. } => adds.iter().try_fold(0u64, |rows, add| {
                 let stats = add.get_stats().ok()??;
                 Some(rows + u64::try_from(stats.num_records).ok()?)
             }),
-            Appended::Files { .. } => None,
+            Appended::Files { rows, .. } => *rows,
         }
     }
 }
@@ -182,7 +186,7 @@ pub fn files_change(previous: &[SourceFile], now: &[SourceFile]) -> DetectedChan
     if new_files.is_empty() {
         DetectedChange::Unchanged
     } else {
-        DetectedChange::Appended(Appended::Files { new_files, previous_files: previous.to_vec() })
+        DetectedChange::Appended(Appended::Files { new_files, previous_files: previous.to_vec(), rows: None })
     }
 }
 

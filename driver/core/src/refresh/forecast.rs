@@ -98,6 +98,10 @@ pub struct PlannedTask {
     pub estimated_bytes: u64,
     /// Whether every volume behind the estimate is known.
     pub exact: bool,
+    /// For an incremental refresh: the optimized logical plan (P1) of the increment, as
+    /// text (`explain VIEW --refresh`).
+    #[serde(skip)]
+    pub increment_plan: Option<String>,
 }
 
 /// What the next run would do.
@@ -130,7 +134,7 @@ impl Compiler {
         let mut ignored_diagnostics = Vec::new();
         let engine = self.run_engine(options, &mut ignored_diagnostics);
         let engine_refreshes_fully = match &engine {
-            Ok(engine) if !engine.runs_increments() => Some(engine.to_string()),
+            Ok(engine) if !engine.runs_increments() => Some(engine.name().to_string()),
             _ => None,
         };
         let confinement = self.write_confinement();
@@ -141,10 +145,10 @@ impl Compiler {
                 unselected_failures.contains_key(*read)
                     || upstream.get(*read).is_some_and(|(_, refresh)| *refresh == UpstreamRefresh::CommitsNothing)
             });
-            let action = match self.blocker(&compile, task, failed_read) {
-                Some(reason) => PlannedAction::Skipped { reason },
+            let (action, increment_plan) = match self.blocker(&compile, task, failed_read) {
+                Some(reason) => (PlannedAction::Skipped { reason }, None),
                 None => match confinement.refusal(&self.task_target(task)) {
-                    Some(refusal) => PlannedAction::Fails { reason: refusal },
+                    Some(refusal) => (PlannedAction::Fails { reason: refusal }, None),
                     None => self.planned_action(task, options, &run_state, &upstream, engine_refreshes_fully.clone()),
                 },
             };
@@ -181,14 +185,16 @@ impl Compiler {
                 action,
                 estimated_bytes,
                 exact,
+                increment_plan,
             });
         }
         self.unbind_materialized_tables();
         Ok((compile, RefreshPlan { tasks: planned }))
     }
 
-    /// The action for one task that is not blocked; `upstream` holds the materialization
-    /// tasks decided before it that will write (task id → view, how).
+    /// The action for one task that is not blocked, with its increment's P1 text when it is
+    /// incremental; `upstream` holds the materialization tasks decided before it that will
+    /// write (task id → view, how).
     fn planned_action(
         &mut self,
         task: &Task,
@@ -196,9 +202,9 @@ impl Compiler {
         run_state: &RunState,
         upstream: &BTreeMap<TaskId, (String, UpstreamRefresh)>,
         engine_refreshes_fully: Option<String>,
-    ) -> PlannedAction {
+    ) -> (PlannedAction, Option<String>) {
         let (Some(fingerprint), Some(shape)) = (self.task_fingerprint(task), self.task_shape(task)) else {
-            return PlannedAction::Fails { reason: format!("view `{}` has no task digest", task.view) };
+            return (PlannedAction::Fails { reason: format!("view `{}` has no task digest", task.view) }, None);
         };
         let reads = self.task_reads(task);
         let mode = self.task_write_mode(task);
@@ -212,7 +218,7 @@ impl Compiler {
             && refreshed_first.is_empty()
             && let Some(TaskOutcome::UpToDate { version }) = self.up_to_date(task, &fingerprint, &reads, run_state)
         {
-            return PlannedAction::UpToDate { version };
+            return (PlannedAction::UpToDate { version }, None);
         }
         let facts = self.refresh_facts(task, run_state, &shape, (options.force, options.full_refresh), engine_refreshes_fully);
         let path = self.refresh_path(task, mode, &facts, &reads);
@@ -232,10 +238,10 @@ impl Compiler {
             path => path,
         };
         if let Some(refusal) = self.refusal_of_incremental(task, &path) {
-            return PlannedAction::Fails { reason: refusal.to_string() };
+            return (PlannedAction::Fails { reason: refusal.to_string() }, None);
         }
         let appended = match path {
-            RefreshPath::Full(reason) => return PlannedAction::Full { reason: reason.to_string() },
+            RefreshPath::Full(reason) => return (PlannedAction::Full { reason: reason.to_string() }, None),
             RefreshPath::Incremental(appended) => appended,
         };
         let appending_first: Vec<String> = refreshed_first.iter().map(|(view, _)| view.clone()).collect();
@@ -250,18 +256,22 @@ impl Compiler {
             self.derived_increment(task, view, &changes)
         });
         let incremental_only = self.refresh_policy(task) == viewdag_ir::RefreshPolicy::Incremental;
-        match derived {
-            Ok(planned) => PlannedAction::Incremental {
-                apply: apply_name(&planned.apply),
-                sources: appended.iter().map(AppendedSummary::of).collect(),
-                refreshed_first: appending_first,
-            },
+        let action = match derived {
+            Ok(planned) => {
+                let action = PlannedAction::Incremental {
+                    apply: apply_name(&planned.apply),
+                    sources: appended.iter().map(AppendedSummary::of).collect(),
+                    refreshed_first: appending_first,
+                };
+                return (action, Some(planned.optimized.text));
+            }
             Err(IncrementFailure::FullRefresh(reason)) if incremental_only => PlannedAction::Fails { reason: reason.to_string() },
             Err(IncrementFailure::FullRefresh(reason)) => PlannedAction::Full { reason: reason.to_string() },
             Err(IncrementFailure::Planning(failure)) => {
                 PlannedAction::Fails { reason: format!("its increment fails to plan: {failure:?}") }
             }
-        }
+        };
+        (action, None)
     }
 
     /// `changes` with the tables `views` (refreshed by an append earlier in the run) standing
