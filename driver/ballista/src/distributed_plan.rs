@@ -33,9 +33,10 @@ use datafusion::execution::session_state::SessionState;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::physical_plan::ExecutionPlan;
 use viewdag_driver::execute::TaskError;
-use viewdag_driver::sources::directory_url;
+use viewdag_driver::storage::location::open_delta_table;
+use viewdag_driver::storage::{StoreOptions, TableLocation};
 use viewdag_driver::{TaskPlan, TaskPlanning};
-use viewdag_ir::{Code, Diagnostic, ProviderIdentity, SpecLocation, StorageUrl};
+use viewdag_ir::{Code, Diagnostic, ProviderIdentity, SpecLocation};
 use viewdag_optimize::pipeline::optimize_physical_plan;
 use viewdag_optimize::pipeline::outcome::PhaseReporting;
 use viewdag_optimize::pipeline::physical_phase::initial_physical_plan;
@@ -131,23 +132,27 @@ fn delta_scans_as_file_scans(planning: &TaskPlanning<'_>, plan: &LogicalPlan) ->
     }
 }
 
-/// The files of the Delta table at `location` (relative to the spec root) at `version`.
+/// The files of the Delta table at `location` (relative to the spec root, or an object-store
+/// URL, opened with the compile's options for its store) at `version`.
 fn pinned_file_scan(
     planning: &TaskPlanning<'_>,
     location: &str,
     version: i64,
     provider: &Arc<dyn TableProvider>,
 ) -> Result<DeltaFileScan, String> {
-    if StorageUrl::looks_like_url(location) {
-        return Err("it is in an object store, which the cluster's executors cannot read yet; run it with `--engine local`".to_string());
-    }
-    let url = directory_url(&planning.spec_root().join(location))?;
+    let storage = planning.storage();
+    let redacted = |message: String| storage.redactor().redact(&message);
+    let table_location = TableLocation::of(planning.spec_root(), location).map_err(|problem| problem.to_string())?;
+    let options = match table_location.storage_url() {
+        Some(url) => storage.options(url).map_err(|error| redacted(error.to_string()))?,
+        None => StoreOptions::default(),
+    };
     let version = u64::try_from(version).map_err(|_| format!("version {version} is negative"))?;
     let table = planning
         .runtime()
-        .block_on(deltalake::open_table_with_version(url, version))
-        .map_err(|error| format!("cannot open it at version {version}: {error}"))?;
-    DeltaFileScan::from_table(&table, provider.schema()).map_err(|refusal| refusal.to_string())
+        .block_on(open_delta_table(&table_location, &options, Some(version)))
+        .map_err(|error| redacted(format!("cannot open it at version {version}: {error}")))?;
+    DeltaFileScan::from_table(&table, provider.schema()).map_err(|refusal| redacted(refusal.to_string()))
 }
 
 /// `state` with the engine's `datafusion.*` settings (e.g. `target_partitions`, the number of

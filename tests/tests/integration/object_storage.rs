@@ -69,6 +69,23 @@ fn compiler_with(environment: &[(String, String)]) -> Compiler {
     Compiler::new().expect("a compiler").with_environment(Environment::from_variables(environment.iter().cloned()))
 }
 
+/// Runs `spec` locally in `project` (the reference run) and asserts that it succeeded.
+fn run_locally(project: &TempProject, spec: &str) {
+    let spec = project.write_spec("spec.yaml", spec);
+    let report = Compiler::new().unwrap().run(&CompileRequest::new(&spec), &mut |_| {}).unwrap();
+    assert!(report.succeeded(), "{:?}", report.tasks);
+}
+
+/// A server whose `bucket` holds `project`'s `data/` directory under `data/`, and the
+/// environment of a client of it.
+fn bucket_with_data(bucket: &str, project: &TempProject) -> (S3Server, Vec<(String, String)>) {
+    let server = S3Server::start();
+    server.create_bucket(bucket);
+    server.upload_directory(&project.path().join("data"), bucket, "data");
+    let environment = server.environment(&S3Credentials::unchecked());
+    (server, environment)
+}
+
 fn outcome_codes(report: &RunReport) -> Vec<(String, Option<&'static str>)> {
     report
         .tasks
@@ -89,14 +106,8 @@ fn outcome_codes(report: &RunReport) -> Vec<(String, Option<&'static str>)> {
 #[test]
 fn the_shop_example_on_s3_writes_the_same_rows_as_a_local_run() {
     let local = TempProject::with_shop_data();
-    let local_spec = local.write_spec("spec.yaml", &shop_spec());
-    let local_report = Compiler::new().unwrap().run(&CompileRequest::new(&local_spec), &mut |_| {}).unwrap();
-    assert!(local_report.succeeded(), "{:?}", local_report.tasks);
-
-    let server = S3Server::start();
-    server.create_bucket("shop");
-    server.upload_directory(&local.path().join("data"), "shop", "data");
-    let environment = server.environment(&S3Credentials::unchecked());
+    run_locally(&local, &shop_spec());
+    let (server, environment) = bucket_with_data("shop", &local);
     let remote = TempProject::empty();
     let spec = remote.write_spec("spec.yaml", &shop_spec_on_s3("shop"));
     let mut compiler = compiler_with(&environment);
@@ -450,12 +461,12 @@ fn run_commits_on_s3_are_conditional_puts_even_with_unsafe_rename_allowed() {
     assert!(log.iter().all(|request| request.header("x-amz-copy-source").is_none()), "no copy or rename into a log: {log:?}");
 }
 
-/// On a Ballista cluster (`viewdag cluster`, one executor), the executors read the Parquet and
-/// CSV sources from S3 and write the outputs' data files into S3 themselves, each node with the
-/// credentials of its own environment (nothing secret in a plan): the rows equal a local
-/// run's, read back directly; the overwrite outputs' files were written by the executors.
-/// (Delta tables in object stores are not read on a cluster yet: the orders table and the
-/// materialized view's table stay local here.)
+/// On a Ballista cluster (`viewdag cluster`, two executors), the shop example with every
+/// source (Delta, Parquet, CSV), output and materialized table in S3 — the project directory
+/// holds the spec only — writes the rows of a local file run, read back directly: the executors
+/// read the Delta tables' pinned files and the other sources from S3 and write the overwrite
+/// outputs' and the materialized view's files into S3, each node with the credentials of its
+/// own environment (nothing secret in a plan).
 #[cfg(feature = "ballista")]
 #[test]
 fn executors_read_and_write_s3_with_the_credentials_of_their_environment() {
@@ -464,32 +475,66 @@ fn executors_read_and_write_s3_with_the_credentials_of_their_environment() {
     use viewdag_tests::local_cluster::LocalCluster;
 
     let local = TempProject::with_shop_data();
-    let local_spec = local.write_spec("spec.yaml", &shop_spec());
-    let local_report = Compiler::new().unwrap().run(&CompileRequest::new(&local_spec), &mut |_| {}).unwrap();
-    assert!(local_report.succeeded(), "{:?}", local_report.tasks);
+    run_locally(&local, &shop_spec());
+    let (_server, environment) = bucket_with_data("cluster", &local);
+    let remote = TempProject::empty();
+    let spec = remote.write_spec("spec.yaml", &shop_spec_on_s3("cluster"));
 
-    let server = S3Server::start();
-    server.create_bucket("cluster");
-    let environment = server.environment(&S3Credentials::unchecked());
-    let remote = TempProject::with_shop_data();
-    server.upload_directory(&remote.path().join("data"), "cluster", "data");
-    let spec = shop_spec()
-        .replace("path: data/customers", "path: s3://cluster/data/customers")
-        .replace("path: data/regions", "path: s3://cluster/data/regions")
-        .replace("path: out/", "path: s3://cluster/out/")
-        + "  paths: { allow: [\"s3://cluster\"] }\n";
-    let spec = remote.write_spec("spec.yaml", &spec);
-
-    let cluster = LocalCluster::start_in_environment(Path::new(env!("CARGO_BIN_EXE_viewdag-cli")), 1, &[], &environment);
+    let cluster = LocalCluster::start_in_environment(Path::new(env!("CARGO_BIN_EXE_viewdag-cli")), 2, &[], &environment);
     let options = RunOptions { engine: Some(Arc::new(cluster.engine())), ..RunOptions::default() };
     let report = compiler_with(&environment).run_with(&CompileRequest::new(&spec), &options, &mut |_| {}).unwrap();
     assert!(report.succeeded(), "{:?}\n{:?}", report.compile.diagnostics, report.tasks);
     for output in SHOP_OUTPUTS {
         let written = read_delta_rows_at(&format!("s3://cluster/out/{output}"), &environment);
         assert_eq!(written, read_delta_rows(&local.path().join("out").join(output)), "{output}");
+        assert!(!written.is_empty(), "{output}");
     }
-    for task in ["output:revenue", "output:top_regions", "output:largest_orders"] {
+    assert_eq!(
+        read_delta_rows_at("s3://cluster/tables/enriched", &environment),
+        read_delta_rows(&local.path().join(".viewdag/tables/enriched")),
+        "the materialized view's table"
+    );
+    assert!(!remote.path().join("out").exists() && !remote.path().join(".viewdag/tables").exists(), "nothing was written locally");
+    for task in ["view:enriched", "output:revenue", "output:top_regions", "output:largest_orders"] {
         let written_by = report.tasks.iter().find(|report| report.id == task).and_then(|report| report.written_by.clone());
         assert!(matches!(written_by, Some(WrittenBy::Engine { files }) if files > 0), "{task}: {written_by:?}");
     }
+}
+
+/// TPC-H (SF 0.01, `tpchgen`'s rows: `lineitem` a Delta table, the other seven Parquet
+/// objects) with every table and every output in S3, run on a two-executor cluster: each of
+/// the 22 outputs holds the rows of a local run over local files, read back directly.
+#[cfg(feature = "ballista")]
+#[test]
+fn tpch_with_every_table_in_s3_on_two_executors_writes_the_rows_of_a_local_run() {
+    use viewdag_driver::RunOptions;
+    use viewdag_tests::local_cluster::LocalCluster;
+    use viewdag_tests::tpch::{query_name, spec_yaml_with_delta_tables};
+    use viewdag_tests::tpch_data::{DELTA_TABLES, write_tables};
+
+    let local = TempProject::empty();
+    write_tables(local.path(), 0.01);
+    run_locally(&local, &spec_yaml_with_delta_tables(&DELTA_TABLES));
+    let (_server, environment) = bucket_with_data("tpch", &local);
+    let spec = spec_yaml_with_delta_tables(&DELTA_TABLES)
+        .replace("path: data/", "path: s3://tpch/data/")
+        .replace("path: out/", "path: s3://tpch/out/");
+    assert!(!spec.contains("path: data/") && !spec.contains("path: out/"), "every path is rewritten");
+    let remote = TempProject::empty();
+    let spec = remote.write_spec("spec.yaml", &format!("{spec}profile:\n  paths: {{ allow: [\"s3://tpch\"] }}\n"));
+
+    let cluster = LocalCluster::start_in_environment(Path::new(env!("CARGO_BIN_EXE_viewdag-cli")), 2, &[], &environment);
+    let options = RunOptions { engine: Some(Arc::new(cluster.engine())), ..RunOptions::default() };
+    let report = compiler_with(&environment).run_with(&CompileRequest::new(&spec), &options, &mut |_| {}).unwrap();
+    assert!(report.succeeded(), "{:?}\n{:?}", report.compile.diagnostics, report.tasks);
+    assert_eq!(report.tasks.len(), 22);
+    let mut returning = 0;
+    for number in 1..=22 {
+        let name = query_name(number);
+        let written = read_delta_rows_at(&format!("s3://tpch/out/{name}"), &environment);
+        assert_eq!(written, read_delta_rows(&local.path().join("out").join(&name)), "{name}");
+        returning += usize::from(!written.is_empty());
+    }
+    assert!(returning >= 18, "most queries return rows at SF 0.01 ({returning} of 22 do)");
+    assert!(!remote.path().join("out").exists(), "nothing was written locally");
 }
