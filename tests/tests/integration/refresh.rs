@@ -392,3 +392,40 @@ fn plan_says_what_the_next_run_does_and_writes_nothing() {
     assert_eq!(plan.tasks[2].action.to_string(), "incremental merge (the rows this run appends to big)");
     assert!(plan.tasks[0].estimated_bytes > 0);
 }
+
+/// `viewdag explain SPEC VIEW --refresh` prints, for each task writing the view's rows, what
+/// the next run would do and, when it is incremental, the optimized plan of the increment;
+/// otherwise the reason it refreshes fully. It writes nothing.
+#[test]
+fn explain_refresh_prints_the_increment_the_next_run_derives_or_why_not() {
+    let project = events_project();
+    run(&project, plain());
+    append_delta_table(&project.path().join("data/events"), vec![events(&[(4, 1, 50.0)])]);
+    let explain = |view: &str| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_viewdag-cli"))
+            .arg("explain")
+            .arg(project.path().join("spec.yaml"))
+            .args([view, "--refresh"])
+            .output()
+            .expect("viewdag runs");
+        (output.status.code(), String::from_utf8_lossy(&output.stdout).into_owned(), String::from_utf8_lossy(&output.stderr).into_owned())
+    };
+    let before = files_under(project.path());
+    let (code, big, _) = explain("big");
+    assert_eq!(code, Some(0), "{big}");
+    assert!(big.starts_with("== view:big: incremental append (+1 rows from 1 new file of events) ==\n"), "{big}");
+    assert!(big.contains("== output:big_out: incremental append (+1 rows from 1 new file of events) =="), "{big}");
+    assert!(big.contains("Filter: ") && big.contains("TableScan: "), "the increment's P1: {big}");
+    let (_, totals, _) = explain("per_key");
+    assert!(totals.starts_with("== output:totals: incremental merge (the rows this run appends to big) ==\n"), "{totals}");
+    assert!(totals.contains("Aggregate: "), "{totals}");
+    assert_eq!(files_under(project.path()), before, "explain wrote nothing");
+
+    write_delta_table(&project.path().join("data/events"), vec![events(&[(9, 2, 99.0)])]);
+    let (_, rewritten, _) = explain("big");
+    assert!(rewritten.starts_with("== view:big: full (`events` was rewritten: its commit 2 removed data"), "{rewritten}");
+    assert!(!rewritten.contains("TableScan"), "no increment: {rewritten}");
+    let (code, _, stderr) = explain("nowhere");
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("view `nowhere` is not declared"), "{stderr}");
+}

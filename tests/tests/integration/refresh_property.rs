@@ -66,10 +66,7 @@ fn after_every_source_change_run_equals_a_full_recompute_and_plan_says_what_it_d
     eprintln!("incremental-refresh property: {CASES} cases in {:.1?}: {tally:?}", started.elapsed());
     let share = |part: usize, whole: usize| part as f64 / whole.max(1) as f64;
     // Measured with CI's seed: 0.xx of the append steps (0.yy of the task refreshes).
-    assert!(
-        share(tally.append_steps_incremental, tally.append_steps) > 0.5,
-        "most appends are absorbed incrementally: {tally:?}"
-    );
+    assert!(share(tally.append_steps_incremental, tally.append_steps) > 0.5, "most appends are absorbed incrementally: {tally:?}");
     assert!(tally.merges > 0, "some increments are merges: {tally:?}");
 }
 
@@ -116,12 +113,8 @@ fn check_changes(project: &GeneratedProject, change_seed: u64, count: usize, tal
             tally.append_steps_incremental += usize::from(!incremental.is_empty());
             tally.refreshed_tasks += refreshed.len();
             tally.incremental_tasks += incremental.len();
-            tally.merges += incremental
-                .iter()
-                .filter(|refresh| {
-                    matches!(refresh, RefreshSummary::Incremental { apply: AppliedAs::Merge, .. })
-                })
-                .count();
+            tally.merges +=
+                incremental.iter().filter(|refresh| matches!(refresh, RefreshSummary::Incremental { apply: AppliedAs::Merge, .. })).count();
         }
     }
     Ok(())
@@ -184,24 +177,4 @@ fn run_and_read(project: &TempProject, plan: bool) -> ((RunReport, Option<Refres
         })
         .collect();
     ((report, plan), tables)
-}
-
-#[test]
-fn debug_case() {
-    let project = project(15870539377494875013, 8, 65504316491233095);
-    let directory = TempProject::empty();
-    project.write(directory.path());
-    let mut changer = SourceChanger::new(&project, 65504316491233095);
-    for step in 0..4 {
-        if step > 0 {
-            eprintln!("CHANGE {:?}", changer.change(directory.path()));
-        }
-        let request = CompileRequest::new(directory.path().join("spec.yaml"));
-        let mut compiler = Compiler::new().unwrap();
-        let (_, plan) = compiler.plan_refresh(&request, &options()).unwrap();
-        eprintln!("PLAN {:?}", plan_kinds(&plan));
-        let report = compiler.run_with(&request, &options(), &mut |_| {}).unwrap();
-        for d in &report.compile.diagnostics { eprintln!("DIAG {} {}", d.code.id(), d.message); }
-        for t in &report.tasks { eprintln!("TASK {} {:?} {:?}", t.id, t.outcome, t.refresh); }
-    }
 }

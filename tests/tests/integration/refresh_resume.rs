@@ -15,8 +15,8 @@ use datafusion::arrow::array::{ArrayRef, Float64Array, Int64Array, RecordBatch};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use viewdag_driver::refresh::RefreshSummary;
 use viewdag_driver::run_state::{RecordedTask, RunState};
-use viewdag_driver::{CompileRequest, Compiler, RunOptions, RunReport, TaskOutcome};
 use viewdag_driver::viewdag_schedule::TaskId;
+use viewdag_driver::{CompileRequest, Compiler, RunOptions, RunReport, TaskOutcome};
 use viewdag_tests::data::{append_delta_table, delta_version, read_delta_rows, write_delta_table};
 
 use crate::support::{TempProject, copy_tree};
@@ -130,7 +130,10 @@ fn kill_and_resume(prepared: &Path, task: &str, table: &str, delay: Duration, ex
     match landed {
         // Nothing committed: the same increment is derived again.
         Landed::BeforeCommit => {
-            assert!(matches!(refresh, Some(RefreshSummary::Incremental { .. })), "{task} after a kill before its commit: {outcome:?} {refresh:?}")
+            assert!(
+                matches!(refresh, Some(RefreshSummary::Incremental { .. })),
+                "{task} after a kill before its commit: {outcome:?} {refresh:?}"
+            )
         }
         // Committed, record unsaved or saved: the commit is the refresh.
         Landed::AfterCommit => assert!(matches!(outcome, TaskOutcome::UpToDate { .. }), "{task} after its commit: {outcome:?} {refresh:?}"),
