@@ -16,7 +16,7 @@
 //!   groups and join keys are shared with old rows).
 //! - Needs the project written with `file_sources_in_directories`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{ArrayRef, Int64Array, RecordBatch};
@@ -161,7 +161,7 @@ fn add(source: &mut SourceState, directory: &Path, batch: RecordBatch, mode: Sav
     }
 }
 
-fn write_file(format: SourceFormat, path: &PathBuf, batch: &RecordBatch) {
+fn write_file(format: SourceFormat, path: &Path, batch: &RecordBatch) {
     match format {
         SourceFormat::Parquet => write_parquet_file(path, batch),
         _ => write_csv_file(path, batch),

@@ -134,11 +134,11 @@ fn check_run(project: &TempProject, context: &str) -> Result<RunReport, TestCase
         let recomputed = scope.spawn(|| run_and_read(&scratch, false));
         (run_and_read(project, true), recomputed.join().expect("the full recompute ran"))
     });
-    let ((report, plan), tables) = incremental;
+    let Ran { report, plan, tables } = incremental;
     let plan = plan.expect("planned");
     prop_assert!(report.errors.is_empty(), "{:?}\n{context}", report.errors);
     prop_assert_eq!(plan_kinds(&plan), done(&report), "plan and run disagree\n{:?}\n{}", report.tasks, context);
-    let ((reference, _), reference_tables) = recomputed;
+    let Ran { report: reference, tables: reference_tables, .. } = recomputed;
     let error_codes = |report: &RunReport| {
         let mut codes: Vec<&str> =
             report.compile.diagnostics.iter().filter(|diagnostic| diagnostic.is_error()).map(|diagnostic| diagnostic.code.id()).collect();
@@ -161,9 +161,17 @@ fn check_run(project: &TempProject, context: &str) -> Result<RunReport, TestCase
     Ok(report)
 }
 
-/// Runs the project (planning first when `plan`), then reads every task's table: its rows
-/// when the task wrote it or found it up to date, `None` otherwise.
-fn run_and_read(project: &TempProject, plan: bool) -> ((RunReport, Option<RefreshPlan>), Vec<Option<Vec<String>>>) {
+/// One run of a project, and what its tables hold after it.
+struct Ran {
+    report: RunReport,
+    /// What `plan` said before the run, when asked.
+    plan: Option<RefreshPlan>,
+    /// Each task's rows, when the task wrote its table or found it up to date.
+    tables: Vec<Option<Vec<String>>>,
+}
+
+/// Runs the project (planning first when `plan`), then reads every task's table.
+fn run_and_read(project: &TempProject, plan: bool) -> Ran {
     let request = CompileRequest::new(project.path().join("spec.yaml"));
     let mut compiler = Compiler::new().expect("a compiler");
     let plan = plan.then(|| compiler.plan_refresh(&request, &options()).expect("the spec is readable").1);
@@ -176,5 +184,5 @@ fn run_and_read(project: &TempProject, plan: bool) -> ((RunReport, Option<Refres
                 .then(|| read_delta_rows(&project.path().join(&task.target)))
         })
         .collect();
-    ((report, plan), tables)
+    Ran { report, plan, tables }
 }

@@ -86,7 +86,7 @@ fn full_recompute(project: &Path) -> Vec<Vec<String>> {
 }
 
 fn refresh_of<'a>(report: &'a RunReport, id: &str) -> (&'a TaskOutcome, Option<&'a RefreshSummary>) {
-    let task = report.tasks.iter().find(|task| task.id.to_string() == id).unwrap_or_else(|| panic!("no task {id}"));
+    let task = report.tasks.iter().find(|task| task.id == id).unwrap_or_else(|| panic!("no task {id}"));
     (&task.outcome, task.refresh.as_ref())
 }
 
