@@ -39,7 +39,7 @@ pub(crate) async fn load_delta(source: LocalSource<'_>, version: Option<u64>, st
     }
     let url = match directory_url(&absolute) {
         Ok(url) => url,
-        Err(message) => return LoadedSource::failed(Diagnostic::new(Code::SourceLoadFailed, location, message)),
+        Err(error) => return LoadedSource::failed(Diagnostic::new(Code::SourceLoadFailed, location, error.to_string())),
     };
     let opened = match version {
         Some(version) => deltalake::open_table_with_version(url, version).await,
@@ -127,7 +127,9 @@ pub(crate) async fn load_files(
     let table_url = if single_file {
         ListingTableUrl::parse(absolute.to_string_lossy())
     } else {
-        directory_url(&absolute).map_err(datafusion::error::DataFusionError::Plan).and_then(|url| ListingTableUrl::parse(url.as_str()))
+        directory_url(&absolute)
+            .map_err(|error| datafusion::error::DataFusionError::Plan(error.to_string()))
+            .and_then(|url| ListingTableUrl::parse(url.as_str()))
     };
     let table_url = match table_url {
         Ok(url) => url,
