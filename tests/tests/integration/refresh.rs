@@ -429,3 +429,21 @@ fn explain_refresh_prints_the_increment_the_next_run_derives_or_why_not() {
     assert_eq!(code, Some(2));
     assert!(stderr.contains("view `nowhere` is not declared"), "{stderr}");
 }
+
+/// Incremental refresh runs on the local engine only: a task the Ballista engine would run
+/// is refreshed fully, and `plan` (which asks no scheduler) and the run line say so in the
+/// engine's short name.
+#[test]
+fn the_ballista_engine_refreshes_fully_and_says_so() {
+    let project = events_project();
+    run(&project, plain());
+    append_delta_table(&project.path().join("data/events"), vec![events(&[(4, 1, 50.0)])]);
+    let address = viewdag_ballista::SchedulerAddress::parse("df://127.0.0.1:9").expect("an address");
+    let ballista = RunOptions { engine: Some(Arc::new(viewdag_ballista::BallistaEngine::new(address))), ..plain() };
+    let mut compiler = Compiler::new().unwrap();
+    let (_, plan) = compiler.plan_refresh(&CompileRequest::new(project.path().join("spec.yaml")), &ballista).unwrap();
+    let actions: Vec<String> = plan.tasks.iter().map(|task| task.action.to_string()).collect();
+    assert_eq!(actions, ["full (the ballista engine refreshes fully)"; 3]);
+    // The local engine derives the increments of the same change.
+    assert!(planned(&project, plain()).iter().all(|(_, kind)| kind.starts_with("incremental/")));
+}

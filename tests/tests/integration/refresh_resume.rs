@@ -97,6 +97,8 @@ enum Landed {
     BeforeCommit,
     /// After its commit.
     AfterCommit,
+    /// Too late: the run had finished.
+    RunFinished,
 }
 
 /// Copies `prepared` and runs the `viewdag` binary on the copy, killing it `delay` after
@@ -118,11 +120,14 @@ fn kill_and_resume(prepared: &Path, task: &str, table: &str, delay: Duration, ex
     assert!(started, "{task} never started");
     std::thread::sleep(delay);
     child.kill().expect("the run is killed");
-    let status = child.wait().unwrap();
-    assert!(!status.success(), "killed mid-run: {status:?}");
-    assert!(!RunState::load(project.path()).complete, "the killed run is in progress");
+    let finished = child.wait().unwrap().success();
+    assert_eq!(RunState::load(project.path()).complete, finished, "a killed run is in progress");
     let after_kill = delta_version(&project.path().join(table));
-    let landed = if after_kill == before { Landed::BeforeCommit } else { Landed::AfterCommit };
+    let landed = match (finished, after_kill == before) {
+        (true, _) => Landed::RunFinished,
+        (false, true) => Landed::BeforeCommit,
+        (false, false) => Landed::AfterCommit,
+    };
     assert!(after_kill.unwrap_or(0) <= before.unwrap_or(0) + 1, "{task}: one commit at most: {before:?} → {after_kill:?}");
 
     let resumed = run(project.path());
@@ -136,7 +141,9 @@ fn kill_and_resume(prepared: &Path, task: &str, table: &str, delay: Duration, ex
             )
         }
         // Committed, record unsaved or saved: the commit is the refresh.
-        Landed::AfterCommit => assert!(matches!(outcome, TaskOutcome::UpToDate { .. }), "{task} after its commit: {outcome:?} {refresh:?}"),
+        Landed::AfterCommit | Landed::RunFinished => {
+            assert!(matches!(outcome, TaskOutcome::UpToDate { .. }), "{task} after its commit: {outcome:?} {refresh:?}")
+        }
     }
     assert_eq!(tables(project.path()), expected, "{task} killed {delay:?} after it started ({landed:?})");
     landed
