@@ -242,6 +242,49 @@ impl LspClient {
         }
     }
 
+    /// Whether `uri`'s diagnostics of `version` arrived before the last response the client
+    /// waited for (messages arrive in the order the server sent them): reads only what was
+    /// received, never waits.
+    pub fn received_diagnostics_of_version(&self, uri: &str, version: i32) -> bool {
+        self.pending
+            .iter()
+            .any(|notification| is_publication_of(notification, uri) && notification.params["version"].as_i64() == Some(version as i64))
+    }
+
+    /// Every publication for `uri` (its version and diagnostics), in arrival order, up to and
+    /// including the first of `version`; waits for that one.
+    pub fn publications_until(&mut self, uri: &str, version: i32) -> Vec<(i64, Vec<Value>)> {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let publications: Vec<&Notification> =
+                self.pending.iter().filter(|notification| is_publication_of(notification, uri)).collect();
+            if let Some(last) = publications.iter().position(|notification| notification.params["version"].as_i64() == Some(version as i64))
+            {
+                let taken: Vec<(i64, Vec<Value>)> = publications[..=last]
+                    .iter()
+                    .map(|notification| {
+                        let version = notification.params["version"].as_i64().unwrap_or(-1);
+                        (version, notification.params["diagnostics"].as_array().cloned().unwrap_or_default())
+                    })
+                    .collect();
+                let mut skipped = 0;
+                self.pending.retain(|notification| {
+                    if skipped < taken.len() && is_publication_of(notification, uri) {
+                        skipped += 1;
+                        return false;
+                    }
+                    true
+                });
+                self.published += taken.len();
+                return taken;
+            }
+            match self.receive(deadline) {
+                Message::Notification(notification) => self.pending.push(notification),
+                _ => continue,
+            }
+        }
+    }
+
     /// `shutdown`, then `exit`; waits for the server to end and returns whether it exited
     /// successfully.
     pub fn shutdown(mut self) -> bool {

@@ -19,6 +19,7 @@ use viewdag_optimize::{OptimizedView, PhysicalView, PlanScope, compiled_project,
 use viewdag_surface::{build_session_state, planning_session};
 use viewdag_validate::{Relation, Structure, resolve_relation, spec_structure};
 
+use crate::background_check::{BackgroundCheck, PreparedCheck};
 use crate::database::{Database, QueryEvent, QueryOutcome, id_of};
 use crate::error::DriverError;
 use crate::runtime::AsyncRuntime;
@@ -377,6 +378,38 @@ impl Compiler {
 
     /// Compiles `text` read from `spec_path` as `request` says (its `spec` aside).
     fn compile_source(&mut self, spec_path: &Path, text: &str, request: &CompileRequest) -> CompileResponse {
+        let inputs_changed = match self.apply_source(spec_path, text, request) {
+            AppliedSource::Unreadable(response) => return response,
+            AppliedSource::InputsSet { inputs_changed } => inputs_changed,
+        };
+        let mut response = self.collect(spec_path, request.planning);
+        let events = self.db.take_events();
+        response.stats = RecompileStats::from_events(&events, inputs_changed);
+        response.executions = self.name_executions(events);
+        self.record(&mut response, request.record);
+        response
+    }
+
+    /// Sets the inputs for `text` (without asking a query) and hands back the check of the
+    /// new inputs, to run on any thread: a newer `check_text`, `prepare_check` or compile
+    /// cancels it (see [`BackgroundCheck`]). An unreadable text held over the last readable
+    /// one (`set_hold_inputs_while_unreadable`) needs no query: its response comes back at once.
+    pub fn prepare_check(&mut self, spec_path: &Path, text: &str) -> PreparedCheck {
+        let request = CompileRequest::of(SpecInput::File(spec_path.to_path_buf()), Planning::CheckOnly);
+        match self.apply_source(spec_path, text, &request) {
+            AppliedSource::Unreadable(response) => PreparedCheck::Answered(response),
+            AppliedSource::InputsSet { .. } => {
+                // Events so far were this host's; the background check's are not named.
+                drop(self.db.take_events());
+                let spans = Arc::clone(&self.spec.as_ref().expect("spec is read").spans);
+                PreparedCheck::Pending(BackgroundCheck::new(self.db.clone(), self.project(), spans, spec_path, Planning::CheckOnly))
+            }
+        }
+    }
+
+    /// Reads `text` and sets every input that changed; asks no query but the unreadable
+    /// text's (none).
+    fn apply_source(&mut self, spec_path: &Path, text: &str, request: &CompileRequest) -> AppliedSource {
         let planning = request.planning;
         self.set_optimizer_pipeline(request.overrides.optimizer.clone());
         self.set_record_plan_text(request.record.pass_text);
@@ -401,7 +434,7 @@ impl Compiler {
         let readable_candidate = self.readable_candidate.take();
         if self.hold_inputs_while_unreadable && self.project.is_some() && is_unreadable(&parsed) {
             self.held_readable = self.held_readable.take().or(readable_candidate);
-            return self.unreadable_response(spec_path, planning, &parsed);
+            return AppliedSource::Unreadable(self.unreadable_response(spec_path, planning, &parsed));
         }
         self.held_readable = None;
         let parsed = match request.overrides.touch_profile() {
@@ -419,12 +452,7 @@ impl Compiler {
             self.db.tokio(),
         );
         let inputs_changed = inputs_changed + self.set_existing_data(existing);
-        let mut response = self.collect(spec_path, planning);
-        let events = self.db.take_events();
-        response.stats = RecompileStats::from_events(&events, inputs_changed);
-        response.executions = self.name_executions(events);
-        self.record(&mut response, request.record);
-        response
+        AppliedSource::InputsSet { inputs_changed }
     }
 
     /// Adds what `record` asks for to `response`.
@@ -747,21 +775,8 @@ impl Compiler {
 
     /// The response: the queries' outcomes (shared) and diagnostics sorted by position.
     fn collect(&self, spec_path: &Path, planning: Planning) -> CompileResponse {
-        let compiled = compiled_project(&self.db, self.project(), planning.scope());
-        let mut diagnostics: Vec<Diagnostic> = compiled.diagnostics.as_ref().clone();
         let spans = &self.spec.as_ref().expect("spec is read").spans;
-        sort_by_position(&mut diagnostics, spans);
-        diagnostics.dedup();
-        CompileResponse {
-            spec_path: spec_path.to_path_buf(),
-            planning,
-            diagnostics,
-            views: Arc::clone(&compiled.views),
-            executions: Vec::new(),
-            stats: RecompileStats::default(),
-            plans: BTreeMap::new(),
-            schemas: BTreeMap::new(),
-        }
+        collect_response(&self.db, self.project(), spans, spec_path, planning)
     }
 
     fn name_executions(&self, events: Vec<QueryEvent>) -> Vec<QueryExecution> {
@@ -780,6 +795,40 @@ impl Compiler {
             .filter(|event| event.outcome == QueryOutcome::Executed)
             .map(|event| QueryExecution { relation: names.get(&event.key).cloned(), function: event.function.to_string() })
             .collect()
+    }
+}
+
+/// What [`Compiler::apply_source`] did with a text.
+enum AppliedSource {
+    /// The text does not parse and the last readable inputs are held: the parse's response.
+    Unreadable(CompileResponse),
+    /// The inputs are the text's; this many were set.
+    InputsSet { inputs_changed: usize },
+}
+
+/// The response of `planning` over the project's current inputs: the queries' outcomes
+/// (shared) and diagnostics sorted by position (`spans`: the text's span index). Asks
+/// queries only: runs on any handle of the database.
+pub(crate) fn collect_response(
+    db: &Database,
+    project: ProjectInput,
+    spans: &SpanIndex,
+    spec_path: &Path,
+    planning: Planning,
+) -> CompileResponse {
+    let compiled = compiled_project(db, project, planning.scope());
+    let mut diagnostics: Vec<Diagnostic> = compiled.diagnostics.as_ref().clone();
+    sort_by_position(&mut diagnostics, spans);
+    diagnostics.dedup();
+    CompileResponse {
+        spec_path: spec_path.to_path_buf(),
+        planning,
+        diagnostics,
+        views: Arc::clone(&compiled.views),
+        executions: Vec::new(),
+        stats: RecompileStats::default(),
+        plans: BTreeMap::new(),
+        schemas: BTreeMap::new(),
     }
 }
 

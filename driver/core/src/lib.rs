@@ -20,6 +20,7 @@
 #![warn(missing_docs)]
 
 pub mod artifacts;
+mod background_check;
 mod compiler;
 mod confinement;
 mod costs;
@@ -48,6 +49,7 @@ mod stats;
 pub mod storage;
 mod task_tables;
 
+pub use background_check::{BackgroundCheck, CheckCancelled, PreparedCheck};
 pub use compiler::{
     CompileRequest, CompileResponse, Compiler, Planning, ProfileOverrides, QueryExecution, Recording, SpecInput, SpecSource, ViewOutcome,
     ViewPlans, ViewStatus, read_spec_file, sort_by_position,

@@ -1,0 +1,72 @@
+//! A check that runs away from the host: what an editor needs to answer requests while the
+//! whole project is being checked, and to drop a check a newer edit made stale.
+//!
+//! [`Compiler::prepare_check`](crate::Compiler::prepare_check) sets the inputs of a text
+//! (parse, sources, existing data: the host's part) and returns a [`BackgroundCheck`]: an
+//! owned handle of the same salsa database, the project and the text's span index. Its
+//! [`BackgroundCheck::run`] asks the project's check queries on whatever thread it is
+//! called from, while the host keeps answering other queries (a hover's schemas, the DAG)
+//! on its own handle: salsa shares memos between handles, and a query one handle is
+//! computing is waited for, never computed twice.
+//!
+//! ## Invariants
+//! - A background check never sets an input (it holds a database handle, not the host).
+//! - The next input the host sets cancels it (salsa 0.28: setting an input waits until every
+//!   other handle is dropped, after flagging them; a flagged handle unwinds with
+//!   `salsa::Cancelled` at its next query). [`BackgroundCheck::run`] catches that unwinding
+//!   and returns [`CheckCancelled`], having dropped its handle, so the host's setter goes
+//!   on. What the cancelled check had finished stays memoized; the next check verifies it
+//!   and computes the rest.
+//! - Because the host's setter waits for the handle, a `BackgroundCheck` must be run (or
+//!   dropped) by a thread other than the host's: holding one on the host's thread while
+//!   setting inputs would wait forever.
+//! - A completed run's response is exactly what `check_text` of the same text returns
+//!   (the same collecting function), but its `executions` and `stats` stay empty: they are
+//!   named by the host.
+
+use std::panic::AssertUnwindSafe;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use viewdag_ir::{ProjectInput, SpanIndex};
+
+use crate::compiler::{CompileResponse, Planning, collect_response};
+use crate::database::Database;
+
+/// What [`Compiler::prepare_check`](crate::Compiler::prepare_check) hands back.
+pub enum PreparedCheck {
+    /// The response needs no query (a text that does not parse, the last readable inputs
+    /// held): here it is.
+    Answered(CompileResponse),
+    /// The check of the new inputs, to run on another thread.
+    Pending(BackgroundCheck),
+}
+
+/// A check of the inputs set for one text, runnable on any thread until a newer input
+/// cancels it.
+pub struct BackgroundCheck {
+    database: Database,
+    project: ProjectInput,
+    spans: Arc<SpanIndex>,
+    spec_path: PathBuf,
+    planning: Planning,
+}
+
+/// A newer edit set inputs while the check ran: its answer would describe an older text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the check was cancelled: newer inputs were set while it ran")]
+pub struct CheckCancelled;
+
+impl BackgroundCheck {
+    pub(crate) fn new(database: Database, project: ProjectInput, spans: Arc<SpanIndex>, spec_path: &Path, planning: Planning) -> Self {
+        BackgroundCheck { database, project, spans, spec_path: spec_path.to_path_buf(), planning }
+    }
+
+    /// Runs the check; its database handle is dropped before this returns, cancelled or not.
+    pub fn run(self) -> Result<CompileResponse, CheckCancelled> {
+        let BackgroundCheck { database, project, spans, spec_path, planning } = self;
+        let outcome = salsa::Cancelled::catch(AssertUnwindSafe(|| collect_response(&database, project, &spans, &spec_path, planning)));
+        drop(database);
+        outcome.map_err(|_cancelled| CheckCancelled)
+    }
+}
