@@ -20,6 +20,11 @@
 //! - Because the host's setter waits for the handle, a `BackgroundCheck` must be run (or
 //!   dropped) by a thread other than the host's: holding one on the host's thread while
 //!   setting inputs would wait forever.
+//! - [`BackgroundCheck::edited_views_check`] answers the edited entries first: the
+//!   diagnostics of the views whose definitions this text changed (or added): what the
+//!   DAG's structure says of them and each view's own, from the queries the whole check
+//!   reads (so the check reuses them).
+//!   Diagnostics an edit causes elsewhere (a reader now blocked) come with the whole check.
 //! - A completed run's response is exactly what `check_text` of the same text returns
 //!   (the same collecting function), but its `executions` and `stats` stay empty: they are
 //!   named by the host.
@@ -28,9 +33,11 @@ use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use viewdag_ir::{ProjectInput, SpanIndex};
+use viewdag_ir::{Diagnostic, ProjectInput, Section, SpanIndex};
+use viewdag_lower::{view_check, view_expectation_diagnostics};
+use viewdag_validate::{Relation, resolve_relation, spec_structure};
 
-use crate::compiler::{CompileResponse, Planning, collect_response};
+use crate::compiler::{CompileResponse, Planning, collect_response, sort_by_position};
 use crate::database::Database;
 
 /// What [`Compiler::prepare_check`](crate::Compiler::prepare_check) hands back.
@@ -50,6 +57,8 @@ pub struct BackgroundCheck {
     spans: Arc<SpanIndex>,
     spec_path: PathBuf,
     planning: Planning,
+    /// The views whose definitions the text changed or added, in declaration order.
+    edited_views: Vec<String>,
 }
 
 /// A newer edit set inputs while the check ran: its answer would describe an older text.
@@ -59,12 +68,50 @@ pub struct CheckCancelled;
 
 impl BackgroundCheck {
     pub(crate) fn new(database: Database, project: ProjectInput, spans: Arc<SpanIndex>, spec_path: &Path, planning: Planning) -> Self {
-        BackgroundCheck { database, project, spans, spec_path: spec_path.to_path_buf(), planning }
+        BackgroundCheck { database, project, spans, spec_path: spec_path.to_path_buf(), planning, edited_views: Vec::new() }
+    }
+
+    pub(crate) fn with_edited_views(mut self, edited_views: Vec<String>) -> Self {
+        self.edited_views = edited_views;
+        self
+    }
+
+    /// The views whose definitions the checked text changed or added, in declaration order.
+    pub fn edited_views(&self) -> &[String] {
+        &self.edited_views
+    }
+
+    /// The diagnostics of the edited views alone (the structure's about them, their own and
+    /// their expectations'), sorted by position: what an editor shows first, before the whole check completes.
+    pub fn edited_views_check(&self) -> Result<Vec<Diagnostic>, CheckCancelled> {
+        let checked = salsa::Cancelled::catch(AssertUnwindSafe(|| {
+            // What the structure says of them (unknown references, cycles), then their checks.
+            let structure = spec_structure(&self.database, self.project);
+            let mut diagnostics: Vec<Diagnostic> = structure
+                .diagnostics
+                .iter()
+                .filter(|diagnostic| {
+                    diagnostic.location.section == Section::Views
+                        && diagnostic.entry().is_some_and(|entry| self.edited_views.iter().any(|name| name == entry))
+                })
+                .cloned()
+                .collect();
+            for name in &self.edited_views {
+                let Some(Relation::View(view)) = resolve_relation(&self.database, self.project, name.clone()) else { continue };
+                diagnostics.extend(view_check(&self.database, view).diagnostics.iter().cloned());
+                diagnostics.extend(view_expectation_diagnostics(&self.database, view).iter().cloned());
+            }
+            diagnostics
+        }));
+        let mut diagnostics = checked.map_err(|_cancelled| CheckCancelled)?;
+        sort_by_position(&mut diagnostics, &self.spans);
+        diagnostics.dedup();
+        Ok(diagnostics)
     }
 
     /// Runs the check; its database handle is dropped before this returns, cancelled or not.
     pub fn run(self) -> Result<CompileResponse, CheckCancelled> {
-        let BackgroundCheck { database, project, spans, spec_path, planning } = self;
+        let BackgroundCheck { database, project, spans, spec_path, planning, edited_views: _ } = self;
         let outcome = salsa::Cancelled::catch(AssertUnwindSafe(|| collect_response(&database, project, &spans, &spec_path, planning)));
         drop(database);
         outcome.map_err(|_cancelled| CheckCancelled)

@@ -281,6 +281,8 @@ pub struct Compiler {
     readable_candidate: Option<ReadableText>,
     /// Where object-store settings are read from (the process's environment by default).
     environment: Environment,
+    /// The views whose definitions the last compile set (edited or added), in declaration order.
+    edited_views: Vec<String>,
     /// The object-store settings of the last compile's spec (its `profile.storage` over
     /// `environment`).
     pub(crate) storage: StorageSettings,
@@ -320,6 +322,7 @@ impl Compiler {
             held_readable: None,
             readable_candidate: None,
             environment: Environment::from_process(),
+            edited_views: Vec::new(),
             storage: StorageSettings::default(),
         }
     }
@@ -402,7 +405,8 @@ impl Compiler {
                 // Events so far were this host's; the background check's are not named.
                 drop(self.db.take_events());
                 let spans = Arc::clone(&self.spec.as_ref().expect("spec is read").spans);
-                PreparedCheck::Pending(BackgroundCheck::new(self.db.clone(), self.project(), spans, spec_path, Planning::CheckOnly))
+                let check = BackgroundCheck::new(self.db.clone(), self.project(), spans, spec_path, Planning::CheckOnly);
+                PreparedCheck::Pending(check.with_edited_views(self.edited_views.clone()))
             }
         }
     }
@@ -556,6 +560,7 @@ impl Compiler {
     /// the previous compile: only the sources (whose files may have changed) are checked.
     fn set_inputs(&mut self, parsed: &ParsedSpec, text_unchanged: bool) -> usize {
         let mut changed = 0;
+        self.edited_views.clear();
         crate::storage::register_handlers();
         self.storage = StorageSettings::new(self.environment.clone(), &parsed.profile);
         self.optimizer_settings_input();
@@ -641,7 +646,11 @@ impl Compiler {
         for (name, definition) in &parsed.views {
             let input = match self.views.get(name) {
                 Some(input) => {
-                    changed += set_if_changed!(self.db, input, definition, set_definition, definition.clone());
+                    let set = set_if_changed!(self.db, input, definition, set_definition, definition.clone());
+                    if set == 1 {
+                        self.edited_views.push(name.clone());
+                    }
+                    changed += set;
                     if input.materialized_table(&self.db).is_some() {
                         input.set_materialized_table(&mut self.db).to(None);
                         changed += 1;
@@ -651,6 +660,7 @@ impl Compiler {
                 None => {
                     let input = ViewInput::new(&self.db, name.clone(), definition.clone(), None);
                     changed += 1;
+                    self.edited_views.push(name.clone());
                     self.views.insert(name.clone(), input);
                     input
                 }

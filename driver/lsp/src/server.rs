@@ -8,7 +8,8 @@
 //! - **A check never blocks the loop.** Applying a text sets its inputs (the parse and the
 //!   sources, on the loop) and starts its check on a new thread over a handle of the same
 //!   salsa database (`viewdag_driver::BackgroundCheck`). Its response comes back to the loop
-//!   as a message and is published.
+//!   as a message and is published. Before it, the edited views' own diagnostics are
+//!   published at once (`edited_first.rs`, without a version: provisional).
 //! - **A newer edit cancels a stale check.** Applying the next text sets inputs, which
 //!   cancels the running check (salsa 0.28: it unwinds at its next query and drops its
 //!   handle; the setter waits for that); a check that completed but describes an older text
@@ -60,6 +61,7 @@ use super::code_actions::code_actions;
 use super::completion::completion;
 use super::diagnostics::to_lsp_diagnostics;
 use super::documents::{Document, DocumentStore};
+use super::edited_first::edited_entries_first;
 use super::hover::hover;
 use super::navigation::{definition, references};
 use super::spec_project::SpecProject;
@@ -283,6 +285,9 @@ impl Server {
             match project.apply(document, generation) {
                 PreparedCheck::Answered(response) => self.finish_check(CheckDone { uri, generation, outcome: Ok(response) }),
                 PreparedCheck::Pending(check) => {
+                    if let Some(first) = edited_entries_first(project, document, &check) {
+                        self.publish(document.uri.clone(), first, None);
+                    }
                     let answers = self.checked.clone();
                     // A thread that cannot start drops the check: the next edit checks again.
                     let _ = std::thread::Builder::new().name("viewdag-lsp-check".to_string()).spawn(move || {
