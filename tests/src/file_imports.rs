@@ -169,7 +169,8 @@ fn module_path_of(relative_to_src: &Path) -> Option<ModulePath> {
     Some(segments)
 }
 
-fn collect_rust_files(dir: &Path, into: &mut Vec<PathBuf>) -> std::io::Result<()> {
+/// Every `.rs` file below `dir`, recursively, appended to `into`.
+pub fn collect_rust_files(dir: &Path, into: &mut Vec<PathBuf>) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
         if path.is_dir() {

@@ -2,7 +2,7 @@
 //! example's data, proptest generators of valid specs with small random data, and TPC-H
 //! (schemas, a tiny data set, the 22 queries as a spec) and its data at any scale factor, a
 //! real S3-compatible server (`s3_server`: `moto_server` as a process), and the readers of
-//! the workspace's own sources that the `hygiene` tests use (`rust_tokens`, `file_imports`,
+//! the workspace's own sources that the `hygiene` tests use (`rust_tokens`, `file_imports`, `type_mentions`,
 //! `declared_dependencies`).
 //!
 //! Everything here writes real files with the real libraries; nothing is mocked.
@@ -21,3 +21,4 @@ pub mod synthetic;
 pub mod synthetic_dag;
 pub mod tpch;
 pub mod tpch_data;
+pub mod type_mentions;

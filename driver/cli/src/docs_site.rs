@@ -20,16 +20,16 @@ const SITE_JS: &str = include_str!("../assets/docs/viewdag-docs.js");
 const CYTOSCAPE_JS: &str = include_str!("../assets/docs/cytoscape.min.js");
 
 /// Writes the site; returns the exit code and how many views it shows (exit 2, nothing
-/// written, when `out` is refused: see `Compiler::docs_out_refusal`).
+/// written, when `out` is refused: see `Snapshot::docs_out_refusal`).
 pub fn write_docs_site(spec: &Path, out: &Path) -> Result<(i32, usize), DriverError> {
     let mut compiler = Compiler::new()?;
     let response = compiler.compile(&CompileRequest::new(spec).with_planning(Planning::AllViews))?;
     // Never into a source, a task's table or `.viewdag` (issue 21 #23), like an output path.
-    if let Some(refusal) = compiler.docs_out_refusal(out) {
+    if let Some(refusal) = compiler.snapshot().docs_out_refusal(out) {
         eprintln!("error: {refusal}");
         return Ok((2, 0));
     }
-    let data = compiler.docs_data(&response);
+    let data = compiler.snapshot().docs_data(&response);
     let views = data.views.len();
     std::fs::create_dir_all(out).map_err(DriverError::write(out))?;
     let text = format!("window.VIEWDAG_DATA = {};\n", serde_json::to_string_pretty(&data).expect("JSON serializes"));

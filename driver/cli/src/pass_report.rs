@@ -27,7 +27,7 @@ pub struct ViewPassReport {
 
 /// The pass report of `view` after a compile, if it compiled.
 pub fn view_pass_report(compiler: &Compiler, view: &str) -> Option<ViewPassReport> {
-    let plans = compiler.view_plans(view)?.ok()?;
+    let plans = compiler.snapshot().view_plans(view)?.ok()?;
     let mut phases = plans.optimized.trace.phases.clone();
     phases.extend(plans.physical.trace.phases.iter().cloned());
     Some(ViewPassReport {

@@ -58,7 +58,7 @@ pub fn watch(spec: &Path, options: &WatchOptions, out: &mut dyn Write) -> Result
     loop {
         compiles += 1;
         report(&mut compiler, spec, compiles, out)?;
-        let sources = compiler.source_watches();
+        let sources = compiler.snapshot().source_watches();
         for watch in watched_sources.iter().filter(|watch| !sources.contains(watch)) {
             let _ = watcher.unwatch(&watch.path);
         }

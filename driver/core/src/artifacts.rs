@@ -22,8 +22,9 @@ use viewdag_artifact::{
 use viewdag_lower::{LowerResult, ViewFailure};
 use viewdag_schedule::{TaskCost, TaskKind};
 
-use crate::compiler::{CompileResponse, Compiler, ViewStatus};
+use crate::compiler::{CompileResponse, ViewStatus};
 use crate::error::DriverError;
+use crate::snapshot::Snapshot;
 
 /// What `write_compile_output` wrote.
 #[derive(Debug, Clone)]
@@ -34,16 +35,16 @@ pub struct WrittenArtifacts {
     pub bundle_files: Vec<PathBuf>,
 }
 
-impl Compiler {
+impl Snapshot<'_> {
     /// A view's plan bundle (`None` when the view is not declared).
     pub fn view_bundle(&self, name: &str) -> Option<LowerResult<ViewBundle>> {
         let view = self.view_input(name)?;
-        Some(view_bundle(&self.db, view).clone())
+        Some(view_bundle(self.db, view).clone())
     }
 
     /// The compile envelope of the last compile, listing `bundles` (view name → digest).
     pub fn compile_envelope(&self, response: &CompileResponse) -> Result<CompileEnvelope, DriverError> {
-        let project = viewdag_ir::ProjectInput::get(&self.db);
+        let project = viewdag_ir::ProjectInput::get(self.db);
         let mut views = BTreeMap::new();
         for outcome in response.views.iter() {
             let (status, blocked_by) = match &outcome.status {
@@ -97,7 +98,7 @@ impl Compiler {
             schema_version: ENVELOPE_SCHEMA_VERSION,
             viewdag_version: VIEWDAG_VERSION.to_string(),
             datafusion_version: datafusion::DATAFUSION_VERSION.to_string(),
-            spec_digest: spec_digest(&self.db, project).clone(),
+            spec_digest: spec_digest(self.db, project).clone(),
             surface_manifest_hash: self.surface_hash(),
             views,
             tasks,
@@ -118,16 +119,16 @@ fn is_safe_file_stem(name: &str) -> bool {
 }
 
 /// Writes `manifest.json` and one `<view>.bundle.json` per compiled view into `out`.
-pub fn write_compile_output(compiler: &Compiler, response: &CompileResponse, out: &Path) -> Result<WrittenArtifacts, DriverError> {
+pub fn write_compile_output(snapshot: Snapshot<'_>, response: &CompileResponse, out: &Path) -> Result<WrittenArtifacts, DriverError> {
     std::fs::create_dir_all(out).map_err(DriverError::write(out))?;
-    let envelope = compiler.compile_envelope(response)?;
+    let envelope = snapshot.compile_envelope(response)?;
     let mut bundle_files = Vec::new();
     for (name, entry) in &envelope.views {
         let Some(file_name) = &entry.bundle_file else { continue };
         if !is_safe_file_stem(name) {
             return Err(DriverError::ViewFileName(name.clone()));
         }
-        let Some(Ok(bundle)) = compiler.view_bundle(name) else { continue };
+        let Some(Ok(bundle)) = snapshot.view_bundle(name) else { continue };
         let path = out.join(file_name);
         std::fs::write(&path, bundle.file_text.as_bytes()).map_err(DriverError::write(&path))?;
         bundle_files.push(path);

@@ -1,5 +1,22 @@
-//! The `Compiler` API: read a spec, load its sources, set the salsa inputs (changing only
-//! what changed), and compile every view through P0, P1 and P2.
+//! The host: the `Compiler` reads a spec, loads its sources, sets the salsa inputs (changing
+//! only what changed) and binds task tables; what it compiled is read through a
+//! [`Snapshot`](crate::snapshot::Snapshot).
+//!
+//! ## Invariants
+//! - The host's files are this one and `compiler/` (`tables`: binding written, existing and
+//!   in-memory tables for their readers; `run_loop`: the loops that bind tables between
+//!   tasks, `run` and its forecast; `replay`: compiling the spec bundles are replayed on). They alone hold `&mut` to the database; every
+//!   `Compiler` method is defined in them, and every read-only question is a function of a
+//!   snapshot in the file that owns it.
+//! - An input is set only when its value changed (`set_if_changed!`): an equal value never
+//!   starts a new revision.
+
+pub(crate) mod background_check;
+mod replay;
+mod run_loop;
+mod tables;
+
+pub(crate) use tables::MemoryBindings;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -10,20 +27,15 @@ use salsa::Setter;
 use viewdag_ir::parse::MAX_SPEC_BYTES;
 use viewdag_ir::{
     Code, Diagnostic, ExistingDataInput, OutputSpec, ParsedSpec, PlanningSurfaceSpec, ProfileSpec, ProjectInput, PushdownPolicy,
-    SourceInput, SourceResolution, SpanIndex, SpecFormat, SpecLocation, SurfaceInput, ViewDefinition, ViewInput, parse_spec,
-    reparse_edited_entry,
+    SourceInput, SourceResolution, SpanIndex, SpecFormat, SpecLocation, SurfaceInput, ViewInput, parse_spec, reparse_edited_entry,
 };
-use viewdag_lower::{LowerResult, view_plan, view_schema};
-use viewdag_optimize::digests::{logical_text, stage_digest};
-use viewdag_optimize::{OptimizedView, PhysicalView, PlanScope, compiled_project, optimized_view, physical_view};
-use viewdag_surface::{build_session_state, planning_session};
-use viewdag_validate::{Relation, Structure, resolve_relation, spec_structure};
+use viewdag_optimize::{PlanScope, compiled_project};
+use viewdag_surface::build_session_state;
 
-use crate::background_check::{BackgroundCheck, PreparedCheck};
 use crate::database::{Database, QueryEvent, QueryOutcome, id_of};
 use crate::error::DriverError;
 use crate::runtime::AsyncRuntime;
-use crate::source_watch::{SourceWatch, source_watches};
+use crate::snapshot::{Snapshot, SpecSource, ViewPlans};
 use crate::sources::{SourceContext, load_source, root_path_text, source_fingerprint};
 use crate::stats::RecompileStats;
 use crate::storage::{Environment, StorageSettings};
@@ -222,17 +234,6 @@ impl CompileResponse {
     }
 }
 
-/// The text of a spec file as last read, for rendering diagnostics.
-#[derive(Debug, Clone)]
-pub struct SpecSource {
-    /// The spec's path.
-    pub path: PathBuf,
-    /// Its text (empty for a spec over the size limit).
-    pub text: String,
-    /// Where each entry and field of the text is.
-    pub spans: Arc<SpanIndex>,
-}
-
 /// Sets `input`'s `field` to `value` through `setter` unless it already holds an equal
 /// value; evaluates to 1 if it was set, else 0. The one way the host changes an existing
 /// input: an equal value never starts a new revision (nothing downstream is verified).
@@ -251,14 +252,14 @@ macro_rules! set_if_changed {
 /// An incremental compiler for one project. Keep it alive between compiles: only what an
 /// edit touched is recomputed.
 pub struct Compiler {
-    pub(crate) db: Database,
+    db: Database,
     views: HashMap<String, ViewInput>,
     sources: HashMap<String, SourceInput>,
     project: Option<ProjectInput>,
     surface: Option<SurfaceInput>,
-    pub(crate) root: PathBuf,
-    pub(crate) spec: Option<SpecSource>,
-    pub(crate) outputs: Vec<(String, OutputSpec)>,
+    root: PathBuf,
+    spec: Option<SpecSource>,
+    outputs: Vec<(String, OutputSpec)>,
     /// The optimizer's Rust-API settings (pipeline override, extra rules, plan text).
     optimizer_settings: Option<viewdag_optimize::OptimizerSettingsInput>,
     /// Existing tables and files the spec is checked against (read in `compile_text`).
@@ -285,7 +286,7 @@ pub struct Compiler {
     edited_views: Vec<String>,
     /// The object-store settings of the last compile's spec (its `profile.storage` over
     /// `environment`).
-    pub(crate) storage: StorageSettings,
+    storage: StorageSettings,
 }
 
 /// A spec text that parsed, with its parse.
@@ -339,10 +340,19 @@ impl Compiler {
         self.environment = environment;
     }
 
-    /// The salsa database, read-only: for callers that ask the stage crates' queries
-    /// directly (tests, tools). Its inputs are set only by [`Compiler::compile`].
-    pub fn database(&self) -> &dyn viewdag_artifact::Db {
-        &self.db
+    /// A read-only view of the database and host state as the last compile left them:
+    /// every question about the compiled project is asked of it (see [`Snapshot`]).
+    pub fn snapshot(&self) -> Snapshot<'_> {
+        Snapshot {
+            db: &self.db,
+            root: &self.root,
+            spec: self.spec.as_ref(),
+            outputs: &self.outputs,
+            storage: &self.storage,
+            project: self.project,
+            surface: self.surface,
+            sources: &self.sources,
+        }
     }
 
     /// The spec text of the last compile, for rendering its diagnostics.
@@ -391,24 +401,6 @@ impl Compiler {
         response.executions = self.name_executions(events);
         self.record(&mut response, request.record);
         response
-    }
-
-    /// Sets the inputs for `text` (without asking a query) and hands back the check of the
-    /// new inputs, to run on any thread: a newer `check_text`, `prepare_check` or compile
-    /// cancels it (see [`BackgroundCheck`]). An unreadable text held over the last readable
-    /// one (`set_hold_inputs_while_unreadable`) needs no query: its response comes back at once.
-    pub fn prepare_check(&mut self, spec_path: &Path, text: &str) -> PreparedCheck {
-        let request = CompileRequest::of(SpecInput::File(spec_path.to_path_buf()), Planning::CheckOnly);
-        match self.apply_source(spec_path, text, &request) {
-            AppliedSource::Unreadable(response) => PreparedCheck::Answered(response),
-            AppliedSource::InputsSet { .. } => {
-                // Events so far were this host's; the background check's are not named.
-                drop(self.db.take_events());
-                let spans = Arc::clone(&self.spec.as_ref().expect("spec is read").spans);
-                let check = BackgroundCheck::new(self.db.clone(), self.project(), spans, spec_path, Planning::CheckOnly);
-                PreparedCheck::Pending(check.with_edited_views(self.edited_views.clone()))
-            }
-        }
     }
 
     /// Reads `text` and sets every input that changed; asks no query but the unreadable
@@ -461,9 +453,10 @@ impl Compiler {
 
     /// Adds what `record` asks for to `response`.
     fn record(&self, response: &mut CompileResponse, record: Recording) {
+        let snapshot = self.snapshot();
         if record.plans {
             for view in response.views.iter().filter(|view| matches!(view.status, ViewStatus::Compiled { .. })) {
-                if let Some(Ok(plans)) = self.view_plans(&view.name) {
+                if let Some(Ok(plans)) = snapshot.view_plans(&view.name) {
                     response.plans.insert(view.name.clone(), plans);
                 }
             }
@@ -472,7 +465,7 @@ impl Compiler {
             let sources = self.sources.keys().cloned();
             let valid_views = response.views.iter().filter(|view| view.status.is_valid()).map(|view| view.name.clone());
             for name in sources.chain(valid_views) {
-                if let Some(schema) = self.relation_schema(&name) {
+                if let Some(schema) = snapshot.relation_schema(&name) {
                     response.schemas.insert(name, schema);
                 }
             }
@@ -691,102 +684,15 @@ impl Compiler {
         changed
     }
 
-    fn project(&self) -> ProjectInput {
-        self.project.expect("inputs are set before compiling")
-    }
-
-    /// The spec's outputs, in declaration order (as of the last compile).
-    pub fn outputs(&self) -> &[(String, OutputSpec)] {
-        &self.outputs
-    }
-
-    /// The view DAG's structure (for graphs and scheduling).
-    pub fn structure(&self) -> &Structure {
-        spec_structure(&self.db, self.project())
-    }
-
-    /// The views of the current spec, in declaration order.
-    pub fn view_names(&self) -> Vec<String> {
-        self.project().views(&self.db).iter().map(|view| view.name(&self.db).clone()).collect()
-    }
-
-    /// The view `name` denotes (O(1): the memoized per-name lookup).
-    pub(crate) fn view_input(&self, name: &str) -> Option<ViewInput> {
-        match resolve_relation(&self.db, self.project(), name.to_string()) {
-            Some(Relation::View(view)) => Some(view),
-            Some(Relation::Source(_)) | None => None,
-        }
-    }
-
     /// The last parse of the spec (definitions as written, and its span index).
     pub fn parsed_spec(&self) -> Option<&ParsedSpec> {
         self.last_parsed.as_deref()
     }
 
-    /// The output schema of a source (as loaded) or of a valid view; `None` for an unknown
-    /// name, a source that failed to load or a view with errors.
-    pub fn relation_schema(&self, name: &str) -> Option<SchemaRef> {
-        match resolve_relation(&self.db, self.project?, name.to_string())? {
-            Relation::Source(source) => match source.resolution(&self.db) {
-                SourceResolution::Resolved { schema, .. } => Some(Arc::clone(schema)),
-                SourceResolution::Failed(_) => None,
-            },
-            Relation::View(view) => view_schema(&self.db, view).as_ref().ok().map(|schema| Arc::clone(schema.inner())),
-        }
-    }
-
-    /// Whether `name` is a view with `materialize: table`.
-    pub fn is_materialized(&self, name: &str) -> bool {
-        self.view_input(name)
-            .and_then(|view| view.definition(&self.db).clone())
-            .is_some_and(|definition: ViewDefinition| definition.is_materialized())
-    }
-
-    /// The output schema of view `name`, or why it has none.
-    pub fn view_schema(&self, name: &str) -> Option<LowerResult<SchemaRef>> {
-        self.view_input(name)
-            .map(|view| view_schema(&self.db, view).as_ref().map(|schema| Arc::clone(schema.inner())).map_err(Clone::clone))
-    }
-
-    /// P0, P1 and P2 of a view.
-    pub fn view_plans(&self, name: &str) -> Option<LowerResult<ViewPlans>> {
-        let view = self.view_input(name)?;
-        Some((|| {
-            let lowered = view_plan(&self.db, view).clone()?;
-            let optimized = optimized_view(&self.db, view).clone()?;
-            let physical = physical_view(&self.db, view).clone()?;
-            let p0_text = logical_text(&lowered.plan, SurfaceInput::get(&self.db).root(&self.db));
-            Ok(ViewPlans { p0_digest: stage_digest(&p0_text, &lowered.scans), p0_text, optimized, physical })
-        })())
-    }
-
-    /// What `watch` and the language server observe to see a source change: each source
-    /// the checks let the spec read, by the one path whose changes mean new data
-    /// ([`crate::source_watch`]: a Delta log, a file, or a directory inside the project).
-    pub fn source_watches(&self) -> Vec<SourceWatch> {
-        let Some(project) = self.project else { return Vec::new() };
-        let declarations: Vec<(&str, viewdag_ir::SourceSpec)> = self
-            .sources
-            .iter()
-            .filter_map(|(name, source)| source.declaration(&self.db).clone().map(|declaration| (name.as_str(), declaration)))
-            .collect();
-        source_watches(&self.root, project.profile(&self.db), declarations.iter().map(|(name, declaration)| (*name, declaration)))
-    }
-
-    /// The surface manifest hash of the current profile.
-    pub fn surface_hash(&self) -> String {
-        self.surface_manifest().hash.clone()
-    }
-
-    /// The surface manifest of the current profile: every setting that can change a plan.
-    pub fn surface_manifest(&self) -> Arc<viewdag_surface::SurfaceManifest> {
-        Arc::clone(&planning_session(&self.db, self.surface.expect("inputs are set")).manifest)
-    }
-
     /// The response: the queries' outcomes (shared) and diagnostics sorted by position.
     fn collect(&self, spec_path: &Path, planning: Planning) -> CompileResponse {
         let spans = &self.spec.as_ref().expect("spec is read").spans;
-        collect_response(&self.db, self.project(), spans, spec_path, planning)
+        collect_response(&self.db, self.project.expect("inputs are set before compiling"), spans, spec_path, planning)
     }
 
     fn name_executions(&self, events: Vec<QueryEvent>) -> Vec<QueryExecution> {
@@ -890,25 +796,6 @@ impl Compiler {
         let settings = self.optimizer_settings_input();
         set_if_changed!(self.db, settings, record_plan_text, set_record_plan_text, record);
     }
-
-    /// The resolved optimizer pipeline (after a compile), or the diagnostics resolving it gave.
-    pub fn optimizer_pipeline(&self) -> Option<Result<viewdag_optimize::ResolvedOptimizerPipeline, Vec<Diagnostic>>> {
-        let surface = self.surface?;
-        Some(viewdag_optimize::resolved_optimizer_pipeline(&self.db, surface).clone().map_err(|diagnostics| diagnostics.as_ref().clone()))
-    }
-}
-
-/// P0, P1 and P2 of one view.
-#[derive(Debug, Clone)]
-pub struct ViewPlans {
-    /// P0's normalized text (indented, with schemas).
-    pub p0_text: String,
-    /// P0's stage digest, as the plan bundle records it.
-    pub p0_digest: String,
-    /// P1 with its pass trace and pushdown report.
-    pub optimized: OptimizedView,
-    /// P2 with its pass trace and pushdown report.
-    pub physical: PhysicalView,
 }
 
 /// Whether a parse read nothing of the document: a syntax error, or a size or nesting limit

@@ -15,12 +15,12 @@ use viewdag_lower::view_check;
 use viewdag_schedule::{Task, TaskCost, TaskFacts, TaskId, Volume, estimate_costs, plan_tasks, reads_through_ephemeral_views};
 use viewdag_validate::{Relation, resolve_relation};
 
-use crate::compiler::Compiler;
+use crate::snapshot::Snapshot;
 
 /// A volume no provider reported.
 const UNKNOWN: Volume = Volume { bytes: 0, rows: None, exact: false };
 
-impl Compiler {
+impl Snapshot<'_> {
     /// The tasks of the last compile, in execution order (see `viewdag_schedule::plan_tasks`).
     pub fn tasks(&self) -> Vec<Task> {
         let outputs: Vec<(String, String)> = self.outputs.iter().map(|(name, spec)| (name.clone(), spec.view.clone())).collect();
@@ -46,8 +46,8 @@ impl Compiler {
         let materialized = |name: &str| self.is_materialized(name);
         reads_through_ephemeral_views(&self.structure().dag, view, &materialized)
             .into_iter()
-            .filter_map(|name| match resolve_relation(&self.db, ProjectInput::get(&self.db), name) {
-                Some(Relation::Source(source)) => match source.resolution(&self.db) {
+            .filter_map(|name| match resolve_relation(self.db, ProjectInput::get(self.db), name) {
+                Some(Relation::Source(source)) => match source.resolution(self.db) {
                     SourceResolution::Resolved { identity, .. } => Some(identity.clone()),
                     SourceResolution::Failed(_) => None,
                 },
@@ -58,7 +58,7 @@ impl Compiler {
 
     fn task_facts(&self, task: &Task) -> Option<TaskFacts> {
         let view = self.view_input(&task.view)?;
-        if !view_check(&self.db, view).status.is_valid() {
+        if !view_check(self.db, view).status.is_valid() {
             return None;
         }
         let sources = self.sources_read(&task.view).iter().map(|identity| self.source_volume(identity)).collect();

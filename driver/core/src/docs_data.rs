@@ -10,8 +10,9 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::compiler::{Compiler, ViewStatus};
+use crate::compiler::ViewStatus;
 use crate::run_report::{RunReportDocument, TaskDocument};
+use crate::snapshot::Snapshot;
 
 /// Where `run` leaves its last report, relative to the spec's directory.
 pub const LAST_RUN_FILE: &str = ".viewdag/last-run.json";
@@ -134,7 +135,7 @@ pub struct DocsOutput {
     pub expect: Option<Vec<String>>,
 }
 
-impl Compiler {
+impl Snapshot<'_> {
     /// Everything the site shows. A last run's report that is missing, unreadable or from a
     /// newer viewdag is left out (`last_run: false`).
     pub fn docs_data(&self, response: &crate::compiler::CompileResponse) -> DocsData {
@@ -146,7 +147,7 @@ impl Compiler {
             .iter()
             .map(|outcome| {
                 let name = &outcome.name;
-                let definition = self.view_input(name).and_then(|view| view.definition(&self.db).clone());
+                let definition = self.view_input(name).and_then(|view| view.definition(self.db).clone());
                 let bundle = match &outcome.status {
                     ViewStatus::Compiled { .. } => {
                         self.view_bundle(name).and_then(Result::ok).and_then(|bundle| serde_json::from_str::<Value>(&bundle.file_text).ok())
@@ -246,14 +247,14 @@ pub fn docs_data_json_schema() -> (&'static str, String) {
 
 /// Saves a run's report (its JSON) where the site reads the last run's results. A failed
 /// save is returned as a warning.
-pub fn save_last_run(compiler: &Compiler, report: &crate::run::RunReport) -> Option<String> {
-    let path = compiler.root.join(LAST_RUN_FILE);
+pub fn save_last_run(snapshot: Snapshot<'_>, report: &crate::run::RunReport) -> Option<String> {
+    let path = snapshot.root.join(LAST_RUN_FILE);
     let text = serde_json::to_string_pretty(&RunReportDocument::of(report)).expect("a run report document serializes");
     let saved = path.parent().map_or(Ok(()), std::fs::create_dir_all).and_then(|()| std::fs::write(&path, text));
     saved.err().map(|error| format!("the run report was not saved to {}: {error}", path.display()))
 }
 
-impl Compiler {
+impl Snapshot<'_> {
     /// Why `docs --out` may not write into `out` (after a compile), if it may not: like an
     /// output path, it may not be, lie inside or contain a local source, a task's local table
     /// or the project's `.viewdag` — symlinks resolved. (A site written into a source's
@@ -261,13 +262,13 @@ impl Compiler {
     pub fn docs_out_refusal(&self, out: &std::path::Path) -> Option<String> {
         use crate::confinement::resolve;
         use crate::storage::TableLocation;
-        let project = viewdag_ir::ProjectInput::try_get(&self.db)?;
+        let project = viewdag_ir::ProjectInput::try_get(self.db)?;
         let mut taken: Vec<(String, std::path::PathBuf)> = project
-            .sources(&self.db)
+            .sources(self.db)
             .iter()
             .filter_map(|source| {
-                let path = &source.declaration(&self.db).as_ref()?.path;
-                (!path.contains("://")).then(|| (format!("source `{}`", source.name(&self.db)), self.root.join(path)))
+                let path = &source.declaration(self.db).as_ref()?.path;
+                (!path.contains("://")).then(|| (format!("source `{}`", source.name(self.db)), self.root.join(path)))
             })
             .collect();
         taken.extend(self.tasks().into_iter().filter_map(|task| match self.task_target(&task) {

@@ -20,9 +20,9 @@ use viewdag_optimize::{OptimizerPipelineConfig, OptimizerTrace, physical_view};
 use viewdag_schedule::{Task, TaskId, TaskKind};
 use viewdag_surface::planning_session;
 
+use crate::compiler::MemoryBindings;
 use crate::compiler::{CompileRequest, CompileResponse, Compiler};
 use crate::error::DriverError;
-use crate::execute::memory_sink::MemoryBindings;
 use crate::execute::{
     CollectedRows, Decision, MemorySink, Schedule, TaskDriver, TaskError, TaskExecution, TaskSink, canonical_rows, execute,
 };
@@ -94,7 +94,7 @@ fn trace_summary(traces: &[&OptimizerTrace]) -> (usize, Vec<String>, Duration) {
 pub fn run_lab(spec: &Path, rulepacks: &[String]) -> Result<LabReport, DriverError> {
     let mut compiler = Compiler::new()?;
     compiler.compile(&CompileRequest::new(spec))?;
-    let registry = match compiler.optimizer_pipeline() {
+    let registry = match compiler.snapshot().optimizer_pipeline() {
         Some(Ok(pipeline)) => Arc::clone(&pipeline.registry),
         _ => {
             return Err(DriverError::OptimizerProfile);
@@ -129,8 +129,8 @@ pub fn run_lab(spec: &Path, rulepacks: &[String]) -> Result<LabReport, DriverErr
 /// execution time is its own), into the memory sink; a materialized view's rows become the
 /// in-memory table its readers scan, under this memory run's own identity.
 fn execute_in_memory(compiler: &mut Compiler, response: &CompileResponse) -> Vec<LabViewResult> {
-    let tasks = compiler.tasks();
-    let runtime = Arc::clone(compiler.db.tokio());
+    let tasks = compiler.snapshot().tasks();
+    let runtime = Arc::clone(compiler.snapshot().db.tokio());
     let bindings = compiler.begin_memory_run();
     let costs = BTreeMap::new();
     let schedule = Schedule { tasks: &tasks, costs: &costs, jobs: 1, failed: BTreeSet::new() };
@@ -187,7 +187,7 @@ impl TaskDriver for LabDriver<'_> {
     type Report = Option<LabViewResult>;
 
     fn decide(&mut self, task: &Task, failed_read: Option<&TaskId>) -> Decision<LabViewResult, Option<LabViewResult>> {
-        if self.compiler.view_input(&task.view).is_none() {
+        if self.compiler.snapshot().view_input(&task.view).is_none() {
             return Decision::End(None);
         }
         let mut result = self.result(task);
@@ -201,15 +201,16 @@ impl TaskDriver for LabDriver<'_> {
     }
 
     fn prepare(&mut self, task: &Task, mut result: LabViewResult) -> Result<TaskExecution<CollectedRows>, Option<LabViewResult>> {
-        let Some(view) = self.compiler.view_input(&task.view) else { return Err(None) };
-        let physical = match physical_view(&self.compiler.db, view) {
+        let snapshot = self.compiler.snapshot();
+        let Some(view) = snapshot.view_input(&task.view) else { return Err(None) };
+        let physical = match physical_view(snapshot.db, view) {
             Ok(physical) => physical.clone(),
             Err(failure) => {
                 result.error = Some(format!("did not compile: {failure:?}"));
                 return Err(Some(result));
             }
         };
-        if let Some(Ok(plans)) = self.compiler.view_plans(&task.view) {
+        if let Some(Ok(plans)) = snapshot.view_plans(&task.view) {
             let (passes, changed, planning) = trace_summary(&[plans.optimized.trace.as_ref(), plans.physical.trace.as_ref()]);
             (result.passes, result.changed_rules, result.planning_time) = (passes, changed, planning);
         }
@@ -221,7 +222,7 @@ impl TaskDriver for LabDriver<'_> {
                 return Err(Some(result));
             }
         };
-        let state = Arc::clone(&planning_session(&self.compiler.db, SurfaceInput::get(&self.compiler.db)).state);
+        let state = Arc::clone(&planning_session(snapshot.db, SurfaceInput::get(snapshot.db)).state);
         self.pending.insert(task.id.clone(), result);
         Ok(MemorySink.consume(plan, state))
     }

@@ -1,9 +1,11 @@
 //! # viewdag driver
 //!
 //! The library an embedder uses: the [`Compiler`] host (reads the spec, loads sources, sets
-//! the salsa inputs) and what it answers ([`CompileRequest`] → [`CompileResponse`]), runs
-//! ([`Compiler::run`] over the task executor, [`execute`]), expectations, lab and replay,
-//! artifacts on disk, selection, costs and rendering. Planning logic lives in the stage
+//! the salsa inputs, binds task tables) and what it answers ([`CompileRequest`] →
+//! [`CompileResponse`]), runs ([`Compiler::run`] over the task executor, [`execute`]); and
+//! the read-only [`Snapshot`] of what it compiled (`compiler.snapshot()`): schemas, plans,
+//! tasks and costs, selection, expectations, refresh decisions, lab and replay, artifacts
+//! on disk, docs data and rendering. Planning logic lives in the stage
 //! crates; the driver only sets inputs, asks queries, executes and reports.
 //!
 //! What this crate does not know: the command line (`viewdag-cli`), the language server
@@ -20,7 +22,6 @@
 #![warn(missing_docs)]
 
 pub mod artifacts;
-mod background_check;
 mod compiler;
 mod confinement;
 mod costs;
@@ -43,16 +44,17 @@ pub mod run_report;
 pub mod run_state;
 mod runtime;
 pub mod select;
+pub mod snapshot;
 pub mod source_watch;
 pub mod sources;
 mod stats;
 pub mod storage;
 mod task_tables;
 
-pub use background_check::{BackgroundCheck, CheckCancelled, PreparedCheck};
+pub use compiler::background_check::{BackgroundCheck, CheckCancelled, PreparedCheck};
 pub use compiler::{
-    CompileRequest, CompileResponse, Compiler, Planning, ProfileOverrides, QueryExecution, Recording, SpecInput, SpecSource, ViewOutcome,
-    ViewPlans, ViewStatus, read_spec_file, sort_by_position,
+    CompileRequest, CompileResponse, Compiler, Planning, ProfileOverrides, QueryExecution, Recording, SpecInput, ViewOutcome, ViewStatus,
+    read_spec_file, sort_by_position,
 };
 pub use engine::{EngineFactory, EngineUnavailable, LocalEngine, LocalEngines, TaskEngine, TaskPlan, TaskPlanning};
 pub use error::DriverError;
@@ -60,6 +62,7 @@ pub use expect::ExpectationResult;
 pub use lab::{LabReport, LabRulepackResult, LabViewResult, run_lab};
 pub use run::{AuditSummary, Progress, RunOptions, RunReport, TaskOutcome, TaskReport};
 pub use runtime::AsyncRuntime;
+pub use snapshot::{Snapshot, SpecSource, ViewPlans};
 pub use stats::{RecompileStats, StageStats};
 pub use storage::Environment;
 /// The artifact crate, for callers that read bundles (tests, tools).

@@ -8,7 +8,8 @@ use std::path::Path;
 use serde::Serialize;
 use viewdag_ir::{Diagnostic, Position, Section, Severity, SpanIndex, SpecLocation};
 
-use crate::compiler::{CompileResponse, SpecSource, ViewStatus};
+use crate::compiler::{CompileResponse, ViewStatus};
+use crate::snapshot::SpecSource;
 
 fn byte_offset(text: &str, position: Position) -> usize {
     let mut offset = 0;

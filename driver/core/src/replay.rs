@@ -9,7 +9,6 @@
 //! trip every node); the rows must not. The proto form is exact: its P0 must match.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::sync::Arc;
 
 use datafusion::catalog::TableProvider;
@@ -26,10 +25,9 @@ use viewdag_optimize::pipeline::physical_phase::state_without_physical_rules;
 use viewdag_optimize::{PlanningContext, physical_view, plan_view, resolved_optimizer_pipeline};
 use viewdag_surface::{MaterializedViewTable, planning_session, session_with_tables};
 
-use crate::artifacts::read_compile_output;
-use crate::compiler::{CompileRequest, Compiler};
-use crate::error::DriverError;
+use crate::artifacts::CompileOutput;
 use crate::execute::collect_canonical_rows;
+use crate::snapshot::Snapshot;
 
 /// A serialized form of the logical plan in a bundle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -149,11 +147,10 @@ fn major(version: &str) -> &str {
     version.split('.').next().unwrap_or(version)
 }
 
-impl Compiler {
-    /// Replays every bundle in `dir` against the providers `spec` loads now.
-    pub fn replay(&mut self, dir: &Path, spec: &Path) -> Result<Vec<ReplayedView>, DriverError> {
-        let output = read_compile_output(dir)?;
-        self.compile(&CompileRequest::new(spec))?;
+impl Snapshot<'_> {
+    /// Replays every bundle of `output` (a compile output directory, read) against the
+    /// providers of the last compile.
+    pub fn replay_bundles(&self, output: &CompileOutput) -> Vec<ReplayedView> {
         let surface_hash = self.surface_hash();
         let mut replayed = Vec::new();
         for (name, bundle) in &output.bundles {
@@ -185,12 +182,12 @@ impl Compiler {
             };
             replayed.push(ReplayedView { view: name.clone(), incompatibilities, forms, skipped });
         }
-        Ok(replayed)
+        replayed
     }
 
     /// Replays every form of `bundle`'s plan against the providers of the current spec.
     fn replay_forms(&self, name: &str, bundle: &PlanBundle) -> Result<Vec<FormReplay>, String> {
-        let db = &self.db;
+        let db = self.db;
         let view = self.view_input(name).ok_or_else(|| format!("view `{name}` is not declared"))?;
         let lowered = view_plan(db, view).clone().map_err(|failure| format!("{failure:?}"))?;
         let mut tables: BTreeMap<String, Arc<dyn TableProvider>> = BTreeMap::new();

@@ -1,9 +1,10 @@
 //! Running a compiled project: each task (a materialized view or an output) executes its
 //! P2 plan and writes one Delta table in one commit, through the task executor
 //! (`execute::executor`) and its Delta sink (`execute::delta_sink`). This file is what a
-//! *run* adds to executing: which tasks are up to date, the run state, the write
-//! confinement, contracts, pushdown audits and expectations, and binding each written
-//! materialization for its readers.
+//! *run* adds to executing, as functions of a [`Snapshot`]: which tasks are up to date,
+//! the run state, the write confinement, contracts, pushdown audits and expectations. The
+//! loop itself, which binds each written materialization for its readers between tasks, is
+//! the host's (`compiler/run_loop.rs`).
 //!
 //! ## Invariants
 //! - Those of `execute`: one commit or none per task, readers after what they read, a
@@ -19,18 +20,15 @@
 //!   committing nothing, instead of landing on top of it.
 //!
 //! A materialized view's readers scan the table its task just wrote: after the task, the
-//! driver binds the view's `materialized_table` input to that Delta version, so readers
+//! host binds the view's `materialized_table` input to that Delta version, so readers
 //! are re-planned against the real table (and only they are).
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::future::IntoFuture;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use datafusion::execution::session_state::SessionState;
 use deltalake::DeltaTable;
-use futures::FutureExt;
-use salsa::Setter;
 use viewdag_ir::selection::SelectedUnits;
 use viewdag_ir::{OutputSpec, ProjectInput, ProviderIdentity, PushdownPolicy, SurfaceInput, WriteMode};
 use viewdag_optimize::pushdown::{ExactClaim, exact_claims};
@@ -39,23 +37,19 @@ use viewdag_schedule::{Task, TaskId, TaskKind, reads_through_ephemeral_views};
 use viewdag_surface::planning_session;
 use viewdag_validate::checks::contract::check_output;
 
-use crate::compiler::{CompileRequest, CompileResponse, Compiler, Planning, ViewStatus};
-use crate::confinement::{TaskTable, WriteConfinement, shared_table_refusals};
+use crate::compiler::{CompileResponse, ViewStatus};
+use crate::confinement::WriteConfinement;
 use crate::engine::{EngineFactory, EngineUnavailable, LocalEngines, TaskEngine, TaskPlan, TaskPlanning};
-use crate::error::DriverError;
 pub use crate::execute::AuditSummary;
 use crate::execute::merge::{MergeCounts, TableWrite};
 use crate::execute::pushdown_audit::audit_claims;
-use crate::execute::{
-    Decision, DeltaSink, RunError, Schedule, TaskChecks, TaskDriver, TaskError, TaskEvent, TaskExecution, WrittenBy, WrittenTable, execute,
-};
+use crate::execute::{DeltaSink, RunError, TaskChecks, TaskError, TaskEvent, WrittenBy, WrittenTable};
 use crate::expect::exec::ExpectationTally;
 use crate::expect::{CompiledExpectations, ExpectationResult};
 use crate::refresh::prepare::{PreparedRefresh, increment_write_of};
 use crate::refresh::{RefreshPath, RefreshSummary};
-use crate::run_lock::{LockError, ProjectLock};
-use crate::run_state::{APP_ID, RecordedTask, RunState, TaskFingerprint};
-use crate::sources::delta_volume;
+use crate::run_state::{APP_ID, RunState, TaskFingerprint};
+use crate::snapshot::Snapshot;
 use crate::storage::{StoreOptions, TableLocation};
 
 /// How a task ended.
@@ -186,134 +180,39 @@ impl Default for RunOptions {
 }
 
 /// A task's execution, finished: its table written, and what the audits found.
-struct Executed {
-    written: WrittenTable,
-    audits: AuditSummary,
+pub(crate) struct Executed {
+    pub(crate) written: WrittenTable,
+    pub(crate) audits: AuditSummary,
 }
 
 /// A task whose plan is ready to execute: everything the spawned execution needs.
-struct PreparedTask {
-    plan: TaskPlan,
-    state: Arc<SessionState>,
-    write: TableWrite,
+pub(crate) struct PreparedTask {
+    pub(crate) plan: TaskPlan,
+    pub(crate) state: Arc<SessionState>,
+    pub(crate) write: TableWrite,
     /// The task's expectations, checked while its rows stream (see `expect`).
-    expectations: Arc<CompiledExpectations>,
-    tally: ExpectationTally,
+    pub(crate) expectations: Arc<CompiledExpectations>,
+    pub(crate) tally: ExpectationTally,
     /// The `Exact` claims to audit before executing (none under the `off` policy).
-    claims: Vec<ExactClaim>,
-    policy: PushdownPolicy,
+    pub(crate) claims: Vec<ExactClaim>,
+    pub(crate) policy: PushdownPolicy,
     /// Whether it refreshes incrementally, and from what (or fully, and why).
-    refresh: RefreshSummary,
+    pub(crate) refresh: RefreshSummary,
     /// Where the table is, and its store's options.
-    target: TableLocation,
-    options: StoreOptions,
+    pub(crate) target: TableLocation,
+    pub(crate) options: StoreOptions,
 }
 
 /// A task decided to execute: what its record will say once it writes, and how it refreshes.
-struct ReadyTask {
-    fingerprint: String,
-    shape: String,
-    reads: BTreeMap<String, ProviderIdentity>,
-    path: RefreshPath,
+pub(crate) struct ReadyTask {
+    pub(crate) fingerprint: String,
+    pub(crate) shape: String,
+    pub(crate) reads: BTreeMap<String, ProviderIdentity>,
+    pub(crate) path: RefreshPath,
 }
 
-impl Compiler {
-    /// Compiles the spec, then runs every task whose view compiled, with default options.
-    pub fn run(&mut self, request: &CompileRequest, progress: &mut dyn FnMut(Progress)) -> Result<RunReport, DriverError> {
-        self.run_with(request, &RunOptions::default(), progress)
-    }
-
-    /// Compiles the spec, then runs every task whose view compiled: up to `options.jobs` at
-    /// once, each as soon as the tasks it reads are done, the ready task with the longest
-    /// estimated critical path first (see `viewdag_schedule`). Reports come back in task
-    /// order whatever the order of completion.
-    ///
-    /// The salsa database is only touched on this thread: executions are spawned with their
-    /// own plan and session, and a finished materialization is bound to its readers here
-    /// before any of them is planned.
-    pub fn run_with(
-        &mut self,
-        request: &CompileRequest,
-        options: &RunOptions,
-        progress: &mut dyn FnMut(Progress),
-    ) -> Result<RunReport, DriverError> {
-        // Validate only: a task is planned when it is about to execute, so an unchanged
-        // project plans nothing.
-        let mut compile = self.compile(&request.clone().with_planning(Planning::CheckOnly))?;
-        let _lock = ProjectLock::acquire(&self.root).map_err(|error| match error {
-            LockError::Held { .. } => DriverError::Locked(error),
-            LockError::Io { path, message } => DriverError::Write { path: path.into(), source: std::io::Error::other(message) },
-        })?;
-        let mut run_state = RunState::load(&self.root);
-        let (run, resuming) = run_state.begin_run();
-        run_state.save(&self.root).map_err(DriverError::RunState)?;
-        let (tasks, costs) = self.task_costs();
-        // Tables that are one once symlinks are resolved: every task's that can run, selected
-        // or not (a path `check` refused is its own error).
-        let tables: Vec<TaskTable> = tasks
-            .iter()
-            .filter(|task| self.blocker(&compile, task, None).is_none())
-            .filter_map(|task| match self.task_target(task) {
-                TableLocation::Local(target) => {
-                    Some(TaskTable { id: task.id.to_string(), target, materialized: task.kind == TaskKind::Materialize })
-                }
-                // An object store has no links: `check`'s lexical rule is the whole rule.
-                TableLocation::Url(_) => None,
-            })
-            .collect();
-        let shared_tables = shared_table_refusals(&self.root, &tables);
-        let (tasks, unselected_failures) = self.select_tasks(tasks, options.selection.as_ref());
-        let runtime = Arc::clone(self.db.tokio());
-        // Where every task's table really lands (symlinks resolved), decided before anything
-        // is written.
-        let confinement = self.write_confinement();
-        let refusals: BTreeMap<TaskId, String> = tasks
-            .iter()
-            .filter_map(|task| {
-                let refusal = confinement.refusal(&self.task_target(task)).or_else(|| shared_tables.get(&task.id.to_string()).cloned())?;
-                Some((task.id.clone(), refusal))
-            })
-            .collect();
-        // Where plans execute: chosen once, before any task; an unusable engine fails every
-        // task that would execute (up-to-date tasks stay up to date).
-        let mut plan_diagnostics: Vec<viewdag_ir::Diagnostic> = Vec::new();
-        let engine = self.run_engine(options, &mut plan_diagnostics);
-        let schedule = Schedule { tasks: &tasks, costs: &costs, jobs: options.jobs, failed: unselected_failures.keys().cloned().collect() };
-        let mut driver = RunDriver {
-            compiler: self,
-            compile: &compile,
-            force: options.force,
-            full_refresh: options.full_refresh,
-            run,
-            resuming,
-            run_state,
-            refusals,
-            engine,
-            rewritten: BTreeSet::new(),
-            plan_diagnostics,
-            planned: Vec::new(),
-            errors: Vec::new(),
-            pending: BTreeMap::new(),
-        };
-        let reports = execute(&runtime, schedule, &mut driver, progress);
-        let RunDriver { mut run_state, plan_diagnostics, planned, mut errors, .. } = driver;
-        self.unbind_materialized_tables();
-        run_state.complete = true;
-        if let Err(cause) = run_state.save(&self.root) {
-            errors.push(RunError::StateUnsavedAtEnd { cause });
-        }
-        if !plan_diagnostics.is_empty() {
-            compile.diagnostics.extend(plan_diagnostics);
-            if let Some(spec) = &self.spec {
-                crate::compiler::sort_by_position(&mut compile.diagnostics, &spec.spans);
-            }
-            compile.diagnostics.dedup();
-        }
-        let warnings: Vec<String> = unselected_failures.into_values().collect();
-        Ok(RunReport { compile, tasks: reports, planned, warnings, errors })
-    }
-
-    fn task_report(&self, task: &Task, outcome: TaskOutcome, audits: AuditSummary, elapsed: Duration) -> TaskReport {
+impl Snapshot<'_> {
+    pub(crate) fn task_report(&self, task: &Task, outcome: TaskOutcome, audits: AuditSummary, elapsed: Duration) -> TaskReport {
         TaskReport {
             id: task.id.clone(),
             view: task.view.clone(),
@@ -331,13 +230,13 @@ impl Compiler {
 
     /// The resolved roots this run may write into and the sources it may not write.
     pub(crate) fn write_confinement(&self) -> WriteConfinement {
-        let project = ProjectInput::get(&self.db);
+        let project = ProjectInput::get(self.db);
         let sources: Vec<(String, String)> = project
-            .sources(&self.db)
+            .sources(self.db)
             .iter()
-            .filter_map(|source| Some((source.name(&self.db).clone(), source.declaration(&self.db).as_ref()?.path.clone())))
+            .filter_map(|source| Some((source.name(self.db).clone(), source.declaration(self.db).as_ref()?.path.clone())))
             .collect();
-        WriteConfinement::new(&self.root, &project.profile(&self.db).paths.allow, &sources)
+        WriteConfinement::new(self.root, &project.profile(self.db).paths.allow, &sources)
     }
 
     fn output_spec(&self, output: &str) -> Option<&OutputSpec> {
@@ -432,14 +331,14 @@ impl Compiler {
     /// digest already).
     pub(crate) fn task_fingerprint(&self, task: &Task) -> Option<String> {
         let view = self.view_input(&task.view)?;
-        self.fingerprint_over(task, task_digest(&self.db, view).as_ref().ok()?)
+        self.fingerprint_over(task, task_digest(self.db, view).as_ref().ok()?)
     }
 
     /// The task's fingerprint over its *shape* digest (`viewdag_optimize::task_shape_digest`:
     /// no source's data version): an incremental refresh requires it unchanged.
     pub(crate) fn task_shape(&self, task: &Task) -> Option<String> {
         let view = self.view_input(&task.view)?;
-        self.fingerprint_over(task, task_shape_digest(&self.db, view).as_ref().ok()?)
+        self.fingerprint_over(task, task_shape_digest(self.db, view).as_ref().ok()?)
     }
 
     /// `digest` with how the task's table is written and, for an output, its expectations.
@@ -457,7 +356,7 @@ impl Compiler {
     /// Plans a task on this thread, once, by its engine (the local engine takes the compiled
     /// P2), then its output contract, expectations and how it writes. The plan's warnings
     /// (and errors) are added to `diagnostics`.
-    fn prepare_task(
+    pub(crate) fn prepare_task(
         &self,
         task: &Task,
         ready: &ReadyTask,
@@ -470,12 +369,12 @@ impl Compiler {
         let target = self.task_target(task);
         let options = self.location_options(&target).map_err(TaskError::from)?;
         let view = self.view_input(&task.view).ok_or_else(|| TaskError::Planning(format!("view `{}` is gone", task.view)))?;
-        let planning = TaskPlanning { db: &self.db, view, task, root: &self.root };
+        let planning = TaskPlanning { db: self.db, view, task, root: self.root };
         let increment = self.prepare_increment(task, view, &ready.path, &ready.reads, diagnostics)?;
         let (plan, refresh, increment_write) = match increment {
             PreparedRefresh::Incremental { plan, apply, summary } => (TaskPlan::rows(plan), summary, Some(apply)),
             PreparedRefresh::Full(reason) => {
-                if let Ok(optimized) = optimized_view(&self.db, view) {
+                if let Ok(optimized) = optimized_view(self.db, view) {
                     diagnostics.extend(optimized.diagnostics.iter().cloned());
                 }
                 (engine.task_plan(&planning, diagnostics)?, RefreshSummary::Full { reason: reason.to_string() }, None)
@@ -496,12 +395,12 @@ impl Compiler {
             Some(apply) => increment_write_of(write, apply),
             None => write,
         };
-        let state = Arc::clone(&planning_session(&self.db, SurfaceInput::get(&self.db)).state);
+        let state = Arc::clone(&planning_session(self.db, SurfaceInput::get(self.db)).state);
         let expectations = Arc::new(
             self.task_expectations(task, &plan.rows.schema(), &state, &write.unique_key)
                 .map_err(|error| TaskError::Planning(error.to_string()))?,
         );
-        let policy = resolved_optimizer_pipeline(&self.db, SurfaceInput::get(&self.db))
+        let policy = resolved_optimizer_pipeline(self.db, SurfaceInput::get(self.db))
             .as_ref()
             .map(|pipeline| pipeline.pushdown)
             .unwrap_or(PushdownPolicy::Warn);
@@ -525,241 +424,48 @@ impl Compiler {
         if let Some(engine) = &options.engine {
             return Ok(Arc::clone(engine));
         }
-        options.engines.engine_for(&ProjectInput::get(&self.db).profile(&self.db).engine).inspect_err(|unavailable| {
+        options.engines.engine_for(&ProjectInput::get(self.db).profile(self.db).engine).inspect_err(|unavailable| {
             let location = viewdag_ir::SpecLocation::entry(viewdag_ir::Section::Profile, "engine");
             diagnostics.push(viewdag_ir::Diagnostic::new(viewdag_ir::Code::InvalidValue, location, unavailable.to_string()));
         })
     }
 
-    /// `Some(UpToDate)` when the task's table is still at the version it last wrote from the
-    /// same fingerprint (a materialized view's readers are then bound to that version).
-    pub(crate) fn up_to_date(
-        &mut self,
+    /// `task`'s table when it is still at the version it last wrote from the same
+    /// fingerprint (see `run_state`): the task is up to date.
+    pub(crate) fn unchanged_table(
+        &self,
         task: &Task,
         fingerprint: &str,
         reads: &BTreeMap<String, ProviderIdentity>,
         run_state: &RunState,
-    ) -> Option<TaskOutcome> {
+    ) -> Option<(DeltaTable, i64)> {
         let recorded = run_state.recorded_version(&task.id, &self.task_target_text(task), fingerprint, reads)?;
-        self.keep_table_if(task, |_, version| Some(version == recorded))
+        let (table, version) = self.task_table_version(task)?;
+        (version == recorded).then_some((table, version))
     }
 
-    /// `Some(UpToDate)` when the task's table carries viewdag's application transaction at
-    /// `run`: the interrupted run this one resumes already committed the task.
-    fn committed_by_run(&mut self, task: &Task, run: u64) -> Option<TaskOutcome> {
+    /// `task`'s table when it carries viewdag's application transaction at `run`: the
+    /// interrupted run this one resumes already committed the task.
+    pub(crate) fn table_committed_by_run(&self, task: &Task, run: u64) -> Option<(DeltaTable, i64)> {
+        let (table, version) = self.task_table_version(task)?;
         let runtime = Arc::clone(self.db.tokio());
-        self.keep_table_if(task, |table, _| {
-            let committed = runtime.block_on(table.snapshot().ok()?.transaction_version(table.log_store().as_ref(), APP_ID)).ok()??;
-            Some(u64::try_from(committed).ok()? == run)
-        })
+        let committed = runtime.block_on(table.snapshot().ok()?.transaction_version(table.log_store().as_ref(), APP_ID)).ok()??;
+        (u64::try_from(committed).ok()? == run).then_some((table, version))
     }
 
-    /// Opens the task's table; when `keep(table, version)` says so, binds it for the task's
-    /// readers and returns `UpToDate` (the task does not run).
-    fn keep_table_if(&mut self, task: &Task, keep: impl FnOnce(&DeltaTable, i64) -> Option<bool>) -> Option<TaskOutcome> {
+    /// `task`'s table at its latest version, with that version.
+    fn task_table_version(&self, task: &Task) -> Option<(DeltaTable, i64)> {
         let table = self.open_task_table(task).ok()?;
         let version = table.version().and_then(|version| i64::try_from(version).ok())?;
-        if !keep(&table, version)? {
-            return None;
-        }
-        self.bind_materialized(task, &table, version).ok()?;
-        Some(TaskOutcome::UpToDate { version })
-    }
-
-    /// After a task wrote its table: a materialized view's readers now scan that version.
-    fn record_written(&mut self, task: &Task, rows: usize, table: DeltaTable) -> Result<TaskOutcome, TaskError> {
-        let version = table.version().map(|version| i64::try_from(version).unwrap_or(i64::MAX)).unwrap_or(0);
-        self.bind_materialized(task, &table, version).map_err(TaskError::Bind)?;
-        Ok(TaskOutcome::Written { rows, version })
-    }
-
-    /// For a materialization task: its readers scan `table` at `version` from now on.
-    pub(crate) fn bind_materialized(&mut self, task: &Task, table: &DeltaTable, version: i64) -> Result<(), String> {
-        if task.kind == TaskKind::Materialize {
-            let view = self.view_input(&task.view).ok_or_else(|| format!("view `{}` is gone", task.view))?;
-            let state = Arc::clone(&planning_session(&self.db, SurfaceInput::get(&self.db)).state);
-            table.update_datafusion_session(state.as_ref()).map_err(|error| error.to_string())?;
-            let runtime = Arc::clone(self.db.tokio());
-            let provider = runtime.block_on(table.table_provider().into_future()).map_err(|error| error.to_string())?;
-            let identity = ProviderIdentity::Delta { location: self.task_target_text(task), version };
-            self.db.register_provider(identity.clone(), provider);
-            if let Some(volume) = delta_volume(table) {
-                self.db.register_volume(identity.clone(), volume);
-            }
-            view.set_materialized_table(&mut self.db).to(Some(identity));
-        }
-        Ok(())
+        Some((table, version))
     }
 
     /// `outcome` with every credential of the environment removed from its error's messages.
-    fn redacted(&self, outcome: TaskOutcome) -> TaskOutcome {
+    pub(crate) fn redacted(&self, outcome: TaskOutcome) -> TaskOutcome {
         match outcome {
             TaskOutcome::Failed { error } => TaskOutcome::Failed { error: error.redacted(self.storage.redactor()) },
             outcome => outcome,
         }
-    }
-
-    pub(crate) fn unbind_materialized_tables(&mut self) {
-        for name in self.view_names() {
-            if let Some(view) = self.view_input(&name)
-                && view.materialized_table(&self.db).is_some()
-            {
-                view.set_materialized_table(&mut self.db).to(None);
-            }
-        }
-    }
-}
-
-/// A run's side of the executor: up-to-date checks, planning, the Delta sink, the run state.
-struct RunDriver<'a> {
-    compiler: &'a mut Compiler,
-    compile: &'a CompileResponse,
-    force: bool,
-    full_refresh: bool,
-    run: u64,
-    resuming: bool,
-    run_state: RunState,
-    /// Tasks whose target the write confinement refuses, with why.
-    refusals: BTreeMap<TaskId, String>,
-    engine: Result<Arc<dyn TaskEngine>, EngineUnavailable>,
-    /// Tasks that wrote their table in this run: their readers are not up to date.
-    rewritten: BTreeSet<TaskId>,
-    plan_diagnostics: Vec<viewdag_ir::Diagnostic>,
-    planned: Vec<TaskId>,
-    errors: Vec<RunError>,
-    /// Executing tasks' records-to-be, refresh summaries and expectation tallies, by task id.
-    pending: BTreeMap<TaskId, (RecordedTask, RefreshSummary, ExpectationTally)>,
-}
-
-impl TaskDriver for RunDriver<'_> {
-    /// What the task will record, and how it refreshes.
-    type Ready = ReadyTask;
-    type Ending = TaskOutcome;
-    type Output = Executed;
-    type Report = TaskReport;
-
-    fn decide(&mut self, task: &Task, failed_read: Option<&TaskId>) -> Decision<ReadyTask, TaskOutcome> {
-        if let Some(reason) = self.compiler.blocker(self.compile, task, failed_read) {
-            return Decision::End(TaskOutcome::Skipped { reason });
-        }
-        if let Some(refusal) = self.refusals.get(&task.id) {
-            return Decision::End(TaskOutcome::Failed { error: TaskError::Refused(refusal.clone()) });
-        }
-        // Decided from digests and what the task reads, before planning: an up-to-date task
-        // needs no worker.
-        let (Some(fingerprint), Some(shape)) = (self.compiler.task_fingerprint(task), self.compiler.task_shape(task)) else {
-            return Decision::End(TaskOutcome::Failed { error: TaskError::Planning(format!("view `{}` has no task digest", task.view)) });
-        };
-        let reads = self.compiler.task_reads(task);
-        let mode = self.compiler.task_write_mode(task);
-        if self.resuming && mode != WriteMode::Append {
-            // A commit the interrupted run made, and did not live to record, is recorded now.
-            self.compiler.adopt_pending_commit(task, self.run, &mut self.run_state);
-        }
-        // An append always adds rows; an overwrite, merge or replace of the same rows into
-        // the same table version changes nothing.
-        let up_to_date = if !self.force && mode != WriteMode::Append && !task.reads.iter().any(|read| self.rewritten.contains(read)) {
-            self.compiler.up_to_date(task, &fingerprint, &reads, &self.run_state)
-        } else if self.resuming && mode == WriteMode::Append {
-            // An append the interrupted run already committed is not appended again.
-            self.compiler.committed_by_run(task, self.run)
-        } else {
-            None
-        };
-        if let Some(outcome) = up_to_date {
-            return Decision::End(outcome);
-        }
-        let engine_refreshes_fully = match &self.engine {
-            Ok(engine) if !engine.runs_increments() => Some(engine.to_string()),
-            _ => None,
-        };
-        let facts = self.compiler.refresh_facts(task, &self.run_state, &shape, (self.force, self.full_refresh), engine_refreshes_fully);
-        let path = self.compiler.refresh_path(task, mode, &facts, &reads);
-        if let Some(refusal) = self.compiler.refusal_of_incremental(task, &path) {
-            return Decision::End(TaskOutcome::Failed { error: refusal });
-        }
-        Decision::Execute(ReadyTask { fingerprint, shape, reads, path })
-    }
-
-    fn prepare(&mut self, task: &Task, ready: ReadyTask) -> Result<TaskExecution<Executed>, TaskOutcome> {
-        self.planned.push(task.id.clone());
-        let prepared = self
-            .compiler
-            .prepare_task(task, &ready, &self.engine, &mut self.plan_diagnostics)
-            .map_err(|error| TaskOutcome::Failed { error })?;
-        let record = RecordedTask {
-            target: self.compiler.task_target_text(task),
-            fingerprint: ready.fingerprint,
-            version: -1,
-            shape: ready.shape,
-            reads: ready.reads,
-        };
-        if self.compiler.task_write_mode(task) != WriteMode::Append {
-            // Recorded before it commits: a run killed after the commit and before the save
-            // below still knows what the commit read (see `adopt_pending_commit`).
-            let base = self.compiler.table_version(task).unwrap_or(-1);
-            self.run_state.pending.insert(task.id.clone(), RecordedTask { version: base, ..record.clone() });
-            if let Err(cause) = self.run_state.save(&self.compiler.root) {
-                self.errors.push(RunError::StateUnsavedAfterTask { task: task.id.clone(), cause });
-            }
-        }
-        self.pending.insert(task.id.clone(), (record, prepared.refresh.clone(), Arc::clone(&prepared.tally)));
-        Ok(execute_task(task.view.clone(), prepared, self.run).boxed())
-    }
-
-    fn ended(&mut self, task: &Task, outcome: TaskOutcome, elapsed: Duration) -> TaskReport {
-        let outcome = self.compiler.redacted(outcome);
-        self.compiler.task_report(task, outcome, AuditSummary::default(), elapsed)
-    }
-
-    fn executed(&mut self, task: &Task, result: Result<Executed, TaskError>, elapsed: Duration) -> TaskReport {
-        let (outcome, audits, merged, written_by, schema_replaced) = match result {
-            Ok(Executed { written: WrittenTable { table, rows, merged, written_by, schema_replaced }, audits }) => {
-                match self.compiler.record_written(task, rows, table) {
-                    Ok(outcome) => (outcome, audits, merged, Some(written_by), schema_replaced),
-                    Err(error) => (TaskOutcome::Failed { error }, audits, merged, None, false),
-                }
-            }
-            Err(error) => (TaskOutcome::Failed { error }, AuditSummary::default(), None, None, false),
-        };
-        let outcome = self.compiler.redacted(outcome);
-        let mut report = self.compiler.task_report(task, outcome, audits, elapsed);
-        report.merged = merged;
-        report.written_by = written_by;
-        report.schema_replaced = schema_replaced;
-        let pending = self.pending.remove(&task.id);
-        let had_pending = self.run_state.pending.remove(&task.id).is_some();
-        let state_changed = match (&report.outcome, pending) {
-            (TaskOutcome::Written { version, .. }, Some((record, refresh, tally))) => {
-                report.expectations = tally.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();
-                report.refresh = Some(refresh);
-                self.rewritten.insert(task.id.clone());
-                self.run_state.tasks.insert(task.id.clone(), RecordedTask { version: *version, ..record });
-                true
-            }
-            (_, pending) => {
-                if let Some((_, refresh, tally)) = pending {
-                    report.expectations = tally.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();
-                    report.refresh = Some(refresh);
-                }
-                // Nothing was committed: the table and its record still agree.
-                had_pending
-            }
-        };
-        // Saved at each commit, so a run killed after it never repeats it (an append
-        // would add its rows twice).
-        if state_changed && let Err(cause) = self.run_state.save(&self.compiler.root) {
-            self.errors.push(RunError::StateUnsavedAfterTask { task: task.id.clone(), cause });
-        }
-        report
-    }
-
-    fn never_ran(&self, _task: &Task) -> TaskOutcome {
-        TaskOutcome::Skipped { reason: "its upstream tasks never ran".to_string() }
-    }
-
-    fn completed(report: &TaskReport) -> bool {
-        report.outcome.is_done()
     }
 }
 
@@ -768,7 +474,7 @@ impl TaskDriver for RunDriver<'_> {
 /// checks the task's expectations where it writes), else by streaming the rows into the
 /// Delta sink, checking the expectations on the way. Runs on the runtime (the executor
 /// catches its panics).
-async fn execute_task(view: String, prepared: PreparedTask, run: u64) -> Result<Executed, TaskError> {
+pub(crate) async fn execute_task(view: String, prepared: PreparedTask, run: u64) -> Result<Executed, TaskError> {
     let PreparedTask { plan, state, write, expectations, tally, claims, policy, refresh: _, target, options } = prepared;
     let audits = audit_claims(&view, &claims, policy, &state).await?;
     let written = DeltaSink { target, options, write, run }.write_task(plan, state, TaskChecks { expectations, tally }).await?;

@@ -1,6 +1,7 @@
 //! Selecting views (`--select` / `--exclude` / `--state` on `check`, `compile`, `run`,
 //! `explain` and `graph`): the driver's side of `viewdag_ir::selection` (the grammar and its resolution over
-//! the view DAG), and what `run --select` does with the tasks it did not select.
+//! the view DAG), as functions of a [`Snapshot`]. What `run --select` does with the tasks
+//! it did not select (bind their existing tables) is the host's (`compiler/tables.rs`).
 //!
 //! ## Invariants
 //! - `state:modified` compares every view's definition digest with the one recorded in a
@@ -17,10 +18,10 @@ use std::path::{Path, PathBuf};
 
 use viewdag_artifact::{ENVELOPE_FILE_NAME, read_envelope};
 use viewdag_ir::selection::{SelectedUnits, SelectionUniverse, Selector, select_units};
-use viewdag_schedule::{Task, TaskId, TaskKind};
 
-use crate::compiler::{CompileResponse, Compiler, ViewStatus};
+use crate::compiler::{CompileResponse, ViewStatus};
 use crate::error::DriverError;
+use crate::snapshot::Snapshot;
 
 /// What to select: `--select` / `--exclude` / `--state` as plain data (the command line's
 /// flags convert to it).
@@ -58,7 +59,7 @@ pub fn definition_digest(status: &ViewStatus) -> Option<&str> {
     }
 }
 
-impl Compiler {
+impl Snapshot<'_> {
     /// The views `args` select in the last compile (`response`) — those selected and those
     /// of the outputs selected — or `None` when no `--select`/`--exclude` was given. A bad
     /// selector is an error.
@@ -93,7 +94,7 @@ impl Compiler {
         };
         let tags = |view: &str| {
             self.view_input(view)
-                .and_then(|input| input.definition(&self.db).as_ref().map(|definition| definition.tags.clone()))
+                .and_then(|input| input.definition(self.db).as_ref().map(|definition| definition.tags.clone()))
                 .unwrap_or_default()
         };
         let outputs: Vec<(String, String, String)> =
@@ -102,38 +103,6 @@ impl Compiler {
         Ok(Some(select_units(&select, &exclude, &universe).map_err(DriverError::Selection)?))
     }
 
-    /// `run --select`: the selected tasks, in task order, and for every unselected
-    /// materialized view a selected task reads but whose table does not exist, a warning
-    /// (keyed by its task id, which the run then treats as failed). The others are bound
-    /// to their existing tables.
-    pub(crate) fn select_tasks(&mut self, tasks: Vec<Task>, selection: Option<&SelectedUnits>) -> (Vec<Task>, BTreeMap<TaskId, String>) {
-        let Some(selection) = selection else { return (tasks, BTreeMap::new()) };
-        let (selected, unselected): (Vec<Task>, Vec<Task>) = tasks.into_iter().partition(|task| match &task.kind {
-            TaskKind::Materialize => selection.has_view(&task.view),
-            TaskKind::Output { output } => selection.has_output(output),
-        });
-        let read: BTreeSet<&TaskId> = selected.iter().flat_map(|task| &task.reads).collect();
-        let mut missing = BTreeMap::new();
-        for task in unselected.iter().filter(|task| task.kind == TaskKind::Materialize && read.contains(&task.id)) {
-            if let Err(problem) = self.bind_existing_table(task) {
-                missing.insert(
-                    task.id.clone(),
-                    format!("`{}` is not selected and its table cannot be read ({problem}): the tasks reading it are skipped", task.id),
-                );
-            }
-        }
-        (selected, missing)
-    }
-
-    /// Binds a materialized view's readers to the latest version of its existing table.
-    pub(crate) fn bind_existing_table(&mut self, task: &Task) -> Result<(), String> {
-        let table = self.open_task_table(task)?;
-        let version = table.version().and_then(|version| i64::try_from(version).ok()).ok_or("the table has no version")?;
-        self.bind_materialized(task, &table, version)
-    }
-}
-
-impl Compiler {
     /// A check response narrowed to `selected`: their outcomes, and the diagnostics of the
     /// selected views, of the outputs writing them, and of no entry in particular (syntax,
     /// profile, sources).
@@ -171,7 +140,7 @@ impl Compiler {
                 if let (true, ViewStatus::Checked { definition_digest }) = (wanted, &outcome.status)
                     && let Some(view) = self.view_input(&outcome.name)
                 {
-                    match viewdag_optimize::planned_view(&self.db, view) {
+                    match viewdag_optimize::planned_view(self.db, view) {
                         Ok(planned) => {
                             diagnostics.extend(planned.diagnostics.iter().cloned());
                             outcome.status = ViewStatus::Compiled {

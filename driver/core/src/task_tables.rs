@@ -15,19 +15,19 @@ use deltalake::DeltaTable;
 use viewdag_ir::{DEFAULT_TABLES_LOCATION, ProjectInput};
 use viewdag_schedule::{Task, TaskKind};
 
-use crate::compiler::Compiler;
+use crate::snapshot::Snapshot;
 use crate::storage::location::open_delta_table;
 use crate::storage::{StorageError, StoreOptions, TableLocation};
 
-impl Compiler {
+impl Snapshot<'_> {
     /// Where `task`'s table is.
     pub(crate) fn task_target(&self, task: &Task) -> TableLocation {
         let location = |text: &str| {
-            TableLocation::of(&self.root, text).unwrap_or_else(|_| TableLocation::Local(self.root.join(DEFAULT_TABLES_LOCATION)))
+            TableLocation::of(self.root, text).unwrap_or_else(|_| TableLocation::Local(self.root.join(DEFAULT_TABLES_LOCATION)))
         };
         match &task.kind {
             TaskKind::Materialize => {
-                let profile = ProjectInput::try_get(&self.db).map(|project| project.profile(&self.db).tables_location().to_string());
+                let profile = ProjectInput::try_get(self.db).map(|project| project.profile(self.db).tables_location().to_string());
                 location(profile.as_deref().unwrap_or(DEFAULT_TABLES_LOCATION)).join(&task.view)
             }
             TaskKind::Output { output } => {
@@ -39,7 +39,7 @@ impl Compiler {
 
     /// How reports and the run state name `task`'s table.
     pub(crate) fn task_target_text(&self, task: &Task) -> String {
-        self.task_target(task).text(&self.root)
+        self.task_target(task).text(self.root)
     }
 
     /// The options of the store `location` is in (none for a local directory).

@@ -49,8 +49,8 @@ fn names(names: &[String]) -> String {
 pub fn relation_hover(project: &SpecProject, name: &str) -> Option<String> {
     let compiler = &project.compiler;
     let parsed = compiler.parsed_spec()?;
-    let dag = &compiler.structure().dag;
-    let schema = compiler.relation_schema(name);
+    let dag = &compiler.snapshot().structure().dag;
+    let schema = compiler.snapshot().relation_schema(name);
     let mut text = String::new();
     if let Some(source) = parsed.sources.get(name) {
         match source {
@@ -106,7 +106,7 @@ fn column_hover(project: &SpecProject, document: &Document, position: LspPositio
     let (word, characters) = word_at(line_text, column)?;
     let compiler = &project.compiler;
     for input in view_inputs(compiler, document, view) {
-        let Some(schema) = compiler.relation_schema(&input) else { continue };
+        let Some(schema) = compiler.snapshot().relation_schema(&input) else { continue };
         let Ok(field) = schema.field_with_name(&word) else { continue };
         let mut text = format!("**column** `{word}`: `{}`\n\nfrom `{input}`\n", type_name(field.data_type()));
         let lineage = column_lineage(compiler, &input, &word);

@@ -24,7 +24,8 @@ pub fn column_lineage(compiler: &Compiler, relation: &str, column: &str) -> Vec<
             break;
         }
         let Some(Some(ViewDefinition { transform, .. })) = parsed.views.get(&relation) else { break };
-        let has_column = |name: &str| compiler.relation_schema(name).is_some_and(|schema| schema.field_with_name(&column).is_ok());
+        let has_column =
+            |name: &str| compiler.snapshot().relation_schema(name).is_some_and(|schema| schema.field_with_name(&column).is_ok());
         let next: Option<(String, String)> = match transform {
             Transform::Filter(view) => Some((view.input.clone(), column.clone())),
             Transform::Sort(view) => Some((view.input.clone(), column.clone())),

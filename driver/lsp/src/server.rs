@@ -262,7 +262,7 @@ impl Server {
     /// Re-checks the specs reading a changed path.
     fn sources_changed(&mut self, paths: &[PathBuf]) {
         for (uri, project) in &self.projects {
-            let watched = project.compiler.source_watches();
+            let watched = project.compiler.snapshot().source_watches();
             if paths.iter().any(|path| watched.iter().any(|source| path.starts_with(&source.path))) {
                 self.dirty.insert(uri.clone());
             }
@@ -325,7 +325,8 @@ impl Server {
     /// Watches the sources the open specs read (and stops watching the others).
     fn update_watches(&mut self) {
         let Some(watcher) = self.watcher.as_mut() else { return };
-        let wanted: BTreeSet<SourceWatch> = self.projects.values().flat_map(|project| project.compiler.source_watches()).collect();
+        let wanted: BTreeSet<SourceWatch> =
+            self.projects.values().flat_map(|project| project.compiler.snapshot().source_watches()).collect();
         for watch in self.watched.difference(&wanted) {
             let _ = watcher.unwatch(&watch.path);
         }

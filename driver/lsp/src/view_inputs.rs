@@ -15,7 +15,7 @@ pub fn view_inputs(compiler: &Compiler, document: &Document, view: &str) -> Vec<
     let parsed = compiler.parsed_spec();
     match parsed.and_then(|parsed| parsed.views.get(view)) {
         Some(Some(definition)) => match &definition.transform {
-            Transform::Sql(_) => compiler.structure().dag.reads(view),
+            Transform::Sql(_) => compiler.snapshot().structure().dag.reads(view),
             transform => transform.named_inputs().into_iter().map(|(input, _)| input.to_string()).collect(),
         },
         _ => inputs_from_text(&document.text, view),

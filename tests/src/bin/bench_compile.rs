@@ -344,7 +344,7 @@ fn scenario_tpch_viewdag() -> String {
     );
     let out = directory.path().join("out-compile");
     let start = Instant::now();
-    let written = write_compile_output(&compiler, &response, &out).expect("the compile output is written");
+    let written = write_compile_output(compiler.snapshot(), &response, &out).expect("the compile output is written");
     let bundle_seconds = seconds(start);
     let bundle_bytes: u64 = written.bundle_files.iter().map(|path| std::fs::metadata(path).map(|meta| meta.len()).unwrap_or(0)).sum();
     format!(

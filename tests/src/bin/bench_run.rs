@@ -58,7 +58,7 @@ fn main() {
             // Compile first, so the timing below is execution and writing only.
             let response = compiler.compile(&CompileRequest::new(&spec_path)).expect("the spec reads");
             assert!(!response.has_errors(), "{:?}", response.diagnostics);
-            let (tasks, costs) = compiler.task_costs();
+            let (tasks, costs) = compiler.snapshot().task_costs();
             simulated = list_schedule(&tasks, &costs, jobs).makespan;
             let start = Instant::now();
             let report = compiler

@@ -122,11 +122,11 @@ fn editing_one_view_changes_exactly_its_and_its_dependents_bundle_digests() {
     let project = TempProject::with_shop_data();
     let mut compiler = Compiler::new().unwrap();
     let before_response = compile_all_views(&project, &mut compiler, "spec.yaml", &shop_spec());
-    let before = compiler.compile_envelope(&before_response).unwrap();
+    let before = compiler.snapshot().compile_envelope(&before_response).unwrap();
     let edited_spec = shop_spec().replace(PAID_ORDERS_PREDICATE, PAID_ORDERS_PREDICATE_EDITED);
     assert_ne!(edited_spec, shop_spec());
     let after_response = compile_all_views(&project, &mut compiler, "spec.yaml", &edited_spec);
-    let after = compiler.compile_envelope(&after_response).unwrap();
+    let after = compiler.snapshot().compile_envelope(&after_response).unwrap();
 
     let (before_digests, after_digests) = (bundle_digests(&before), bundle_digests(&after));
     let changed: BTreeSet<&str> =
@@ -142,7 +142,7 @@ fn editing_one_view_changes_exactly_its_and_its_dependents_bundle_digests() {
     // The incremental compile gives the same envelope as a fresh compiler.
     let mut fresh = Compiler::new().unwrap();
     let fresh_response = fresh.compile(&CompileRequest::new(project.path().join("spec.yaml")).with_planning(Planning::AllViews)).unwrap();
-    assert_eq!(fresh.compile_envelope(&fresh_response).unwrap(), after);
+    assert_eq!(fresh.snapshot().compile_envelope(&fresh_response).unwrap(), after);
 }
 
 #[test]
@@ -235,7 +235,7 @@ fn lineage_matches_hand_written_expectations() {
     let mut compiler = Compiler::new().unwrap();
     let response = compile_all_views(&project, &mut compiler, "spec.yaml", LINEAGE_SPEC);
     assert!(!response.has_errors(), "{:?}", response.diagnostics);
-    let bundle = |view: &str| compiler.view_bundle(view).unwrap().unwrap().bundle.as_ref().clone();
+    let bundle = |view: &str| compiler.snapshot().view_bundle(view).unwrap().unwrap().bundle.as_ref().clone();
 
     // A filter: values flow through, the predicate's column is a filter edge of every column.
     let paid = bundle("paid");

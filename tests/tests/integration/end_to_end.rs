@@ -183,7 +183,7 @@ fn one_worker_follows_the_simulated_schedule_and_more_workers_write_the_same_tab
         assert!(most_running <= jobs, "{most_running} tasks ran at once with {jobs} job(s)");
         if jobs == 1 {
             // The runner starts ready tasks in the order the list schedule simulates.
-            let (tasks, costs) = compiler.task_costs();
+            let (tasks, costs) = compiler.snapshot().task_costs();
             let simulated: Vec<String> = list_schedule(&tasks, &costs, 1).slots.into_iter().map(|slot| slot.task.to_string()).collect();
             assert_eq!(started, simulated);
             assert_eq!(started[0], "view:enriched", "the materialization heads the longest chain");

@@ -145,7 +145,7 @@ fn viewdag_test_checks_the_current_tables_without_writing() {
     let spec_path = project.write_spec("spec.yaml", &spec(r#"{ valid_amount: { predicate: "amount >= 0" } }"#, "{}"));
     let mut compiler = Compiler::new().unwrap();
     compiler.compile(&CompileRequest::check(&spec_path)).unwrap();
-    let tested = compiler.test_expectations();
+    let tested = compiler.snapshot().test_expectations();
     assert_eq!(tested.len(), 1);
     let results = tested[0].results.as_ref().unwrap();
     assert_eq!((results[0].name.as_str(), results[0].rows_failed), ("valid_amount", negative_orders(&project)));

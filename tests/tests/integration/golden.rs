@@ -17,8 +17,8 @@ fn shop_example_plans_match_their_snapshots() {
     let mut compiler = Compiler::new().expect("a compiler");
     let response = compiler.compile(&CompileRequest::new(examples_dir().join("shop/spec.yaml"))).expect("readable");
     assert!(response.diagnostics.is_empty(), "{:?}", response.diagnostics);
-    for view in compiler.view_names() {
-        let plans = compiler.view_plans(&view).expect("declared").unwrap_or_else(|failure| panic!("{view}: {failure:?}"));
+    for view in compiler.snapshot().view_names() {
+        let plans = compiler.snapshot().view_plans(&view).expect("declared").unwrap_or_else(|failure| panic!("{view}: {failure:?}"));
         let trace: Vec<String> = plans
             .optimized
             .trace

@@ -1,13 +1,16 @@
 //! Code hygiene that stays true: no import cycle between the files of a crate, no declared
-//! dependency that no file names (`cargo machete`'s check, in-repo).
+//! dependency that no file names (`cargo machete`'s check, in-repo), and every `Compiler`
+//! method in the host's own files (the host/snapshot split).
 //!
-//! Both read the workspace's manifests and sources (see `viewdag_tests::file_imports` and
-//! `viewdag_tests::declared_dependencies`); a failure names the files and lines to fix.
+//! They read the workspace's manifests and sources (see `viewdag_tests::file_imports`,
+//! `viewdag_tests::declared_dependencies` and `viewdag_tests::type_mentions`); a failure names
+//! the files and lines to fix.
 
 use std::path::{Path, PathBuf};
 
 use viewdag_tests::declared_dependencies::{unused_dependencies, workspace_packages};
-use viewdag_tests::file_imports::ImportGraph;
+use viewdag_tests::file_imports::{ImportGraph, collect_rust_files};
+use viewdag_tests::type_mentions::impl_blocks_of;
 
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("the tests crate is in the workspace").to_path_buf()
@@ -42,4 +45,27 @@ fn every_declared_dependency_is_used() {
         "declared and never named (remove it, or list it under [package.metadata.cargo-machete] ignored with a reason):\n{}",
         listed.join("\n")
     );
+}
+
+/// The host/snapshot split: `Compiler` (the host, which sets inputs and binds tables) has its
+/// methods in its own files only, `driver/core/src/compiler.rs` and `compiler/`; every
+/// read-only concern extends `Snapshot` in the file that owns it.
+#[test]
+fn compiler_methods_live_in_the_host_files_only() {
+    let src = workspace_root().join("driver/core/src");
+    let mut files = Vec::new();
+    collect_rust_files(&src, &mut files).expect("the driver's sources are readable");
+    let is_host_file = |path: &Path| path == src.join("compiler.rs") || path.starts_with(src.join("compiler"));
+    let (mut in_host, mut outside) = (0, Vec::new());
+    for file in files {
+        let source = std::fs::read_to_string(&file).expect("a source file is readable");
+        let blocks = impl_blocks_of(&source, "Compiler");
+        if is_host_file(&file) {
+            in_host += blocks.len();
+        } else {
+            outside.extend(blocks.into_iter().map(|line| format!("  {}:{line}", file.strip_prefix(&src).unwrap_or(&file).display())));
+        }
+    }
+    assert!(in_host >= 3, "the host's own `impl Compiler` blocks are found (is the reader broken?)");
+    assert!(outside.is_empty(), "`impl Compiler` outside the host's files (make it a function of `Snapshot`):\n{}", outside.join("\n"));
 }

@@ -443,7 +443,7 @@ fn holding_inputs_while_unreadable_keeps_schemas_and_the_repair_re_validates_not
     assert_eq!(response.diagnostics, fresh.diagnostics);
     assert_eq!(crate::support::codes(&response), ["V0001"]);
     assert!(response.views.is_empty() && fresh.views.is_empty());
-    assert_eq!(compiler.relation_schema("paid_orders").map(|schema| schema.fields().len()), Some(5), "schemas are held");
+    assert_eq!(compiler.snapshot().relation_schema("paid_orders").map(|schema| schema.fields().len()), Some(5), "schemas are held");
     assert_eq!(compiler.parsed_spec().map(|parsed| parsed.views.len()), Some(0), "the parse is the unreadable text's");
     let repaired = compiler.check_text(&path, &text);
     assert!(!repaired.has_errors());

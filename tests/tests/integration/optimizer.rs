@@ -394,7 +394,7 @@ fn a_fail_closed_rule_fails_every_view_through_the_compiler_and_fail_open_warns(
     let project = TempProject::with_shop_data();
     let mut compiler = Compiler::new().unwrap();
     project.compile(&mut compiler, "spec.yaml", &shop_spec());
-    let pipeline = compiler.optimizer_pipeline().unwrap().unwrap();
+    let pipeline = compiler.snapshot().optimizer_pipeline().unwrap().unwrap();
     compiler.set_optimizer_extensions(OptimizerRuleExtensions::new().with_logical_rule(Arc::new(AlwaysErrors)));
     let registry = OptimizerRuleRegistry::clone(&pipeline.registry)
         .with_extensions(&OptimizerRuleExtensions::new().with_logical_rule(Arc::new(AlwaysErrors)));
@@ -435,7 +435,7 @@ fn an_inline_profile_selects_rules_and_the_trace_follows_it() {
     let inline = "optimizer: { base: none, logical: [simplify_expressions, replace_distinct_aggregate, push_down_filter], max_passes: 2 }";
     let response = project.compile(&mut compiler, "spec.yaml", &shop_spec().replace("optimizer: default", inline));
     assert!(!response.has_errors(), "{:?}", response.diagnostics);
-    let plans = compiler.view_plans("paid_orders").unwrap().unwrap();
+    let plans = compiler.snapshot().view_plans("paid_orders").unwrap().unwrap();
     let logical = plans.optimized.trace.phase(OptimizerPhase::Logical).unwrap();
     let ids: Vec<&str> = logical.entries.iter().map(|entry| entry.pass_id.as_str()).collect();
     assert_eq!(
@@ -453,10 +453,11 @@ fn the_shop_traces_are_identical_across_compiles_and_honour_every_pushdown_contr
         let response = project.compile(compiler, "spec.yaml", &shop_spec());
         assert!(!codes(&response).contains(&"V0608"), "{:?}", response.diagnostics);
         compiler
+            .snapshot()
             .view_names()
             .into_iter()
             .map(|view| {
-                let plans = compiler.view_plans(&view).unwrap().unwrap();
+                let plans = compiler.snapshot().view_plans(&view).unwrap().unwrap();
                 let ids: Vec<String> =
                     plans.optimized.trace.entries().chain(plans.physical.trace.entries()).map(|entry| entry.pass_id.clone()).collect();
                 (view, plans.optimized.trace.digest.clone(), plans.physical.trace.digest.clone(), ids)
@@ -527,7 +528,7 @@ profile:
     let mut compiler = Compiler::new().unwrap();
     let path = project.write_spec("spec.yaml", spec);
     let plans_text = |compiler: &Compiler| {
-        let plans = compiler.view_plans("big").unwrap().unwrap();
+        let plans = compiler.snapshot().view_plans("big").unwrap().unwrap();
         (plans.optimized.text.clone(), plans.physical.text.clone())
     };
     let response = compiler.compile(&viewdag_driver::CompileRequest::new(&path)).unwrap();
@@ -578,13 +579,13 @@ fn generated_dags_that_trigger_common_subexpressions_raise_no_false_pushdown_ala
         let response =
             compiler.compile(&viewdag_driver::CompileRequest::new(&path).with_planning(viewdag_driver::Planning::AllViews)).unwrap();
         if let Some(first) = response.diagnostics.first() {
-            let plan = first.location.entry.as_deref().and_then(|view| compiler.view_plans(view)).and_then(Result::ok);
+            let plan = first.location.entry.as_deref().and_then(|view| compiler.snapshot().view_plans(view)).and_then(Result::ok);
             let p1 = plan.map(|plans| plans.optimized.text.clone()).unwrap_or_default();
             panic!("seed {seed}: {:?}\nP1 of the first:\n{p1}\n{text}", response.diagnostics);
         }
         for view in response.views.iter() {
             assert!(matches!(view.status, viewdag_driver::ViewStatus::Compiled { .. }), "seed {seed}: {view:?}");
-            let plans = compiler.view_plans(&view.name).unwrap().unwrap();
+            let plans = compiler.snapshot().view_plans(&view.name).unwrap().unwrap();
             common_subexpressions += usize::from(plans.optimized.text.contains("__common_expr"));
         }
     }

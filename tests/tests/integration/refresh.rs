@@ -259,7 +259,7 @@ fn a_task_run_alone_against_an_old_upstream_table_is_not_up_to_date_once_that_ta
         let mut compiler = Compiler::new().expect("a compiler");
         let response = compiler.compile(&CompileRequest::check(project.path().join("spec.yaml"))).expect("the spec is readable");
         let args = viewdag_driver::select::Selection { select: views.iter().map(|view| view.to_string()).collect(), ..Default::default() };
-        RunOptions { selection: compiler.select_units(&response, &args).expect("a selection"), ..plain() }
+        RunOptions { selection: compiler.snapshot().select_units(&response, &args).expect("a selection"), ..plain() }
     };
     let only_totals = run(&project, select(&["per_key"]));
     assert!(matches!(task(&only_totals, "output:totals").outcome, TaskOutcome::Written { .. }), "{:?}", only_totals.tasks);

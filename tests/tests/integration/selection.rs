@@ -23,9 +23,9 @@ fn selected(
         exclude: exclude.iter().map(|value| value.to_string()).collect(),
         state: state.map(std::path::Path::to_path_buf),
     };
-    let views: BTreeSet<String> = compiler.select_views(&response, &args).unwrap().expect("a selection");
+    let views: BTreeSet<String> = compiler.snapshot().select_views(&response, &args).unwrap().expect("a selection");
     // Declaration order, as the driver lists views.
-    compiler.view_names().into_iter().filter(|view| views.contains(view)).collect()
+    compiler.snapshot().view_names().into_iter().filter(|view| views.contains(view)).collect()
 }
 
 fn tagged_shop() -> String {
@@ -59,9 +59,9 @@ fn each_operator_selects_what_the_grammar_says() {
     );
     let response = compiler.compile(&CompileRequest::check(&spec)).unwrap();
     let bad = Selection { select: vec!["no_such_view".into()], ..Selection::default() };
-    assert!(compiler.select_views(&response, &bad).unwrap_err().to_string().contains("no_such_view"));
+    assert!(compiler.snapshot().select_views(&response, &bad).unwrap_err().to_string().contains("no_such_view"));
     let no_state = Selection { select: vec!["state:modified".into()], ..Selection::default() };
-    assert!(compiler.select_views(&response, &no_state).unwrap_err().to_string().contains("--state"));
+    assert!(compiler.snapshot().select_views(&response, &no_state).unwrap_err().to_string().contains("--state"));
 }
 
 #[test]
@@ -94,7 +94,7 @@ fn run_select_runs_only_the_selected_tasks_and_reads_the_others_tables() {
             let mut compiler = Compiler::new().unwrap();
             let response = compiler.compile(&CompileRequest::check(&spec)).unwrap();
             let args = Selection { select: views.iter().map(|view| view.to_string()).collect(), ..Selection::default() };
-            compiler.select_units(&response, &args).unwrap().expect("a selection")
+            compiler.snapshot().select_units(&response, &args).unwrap().expect("a selection")
         });
         let options = RunOptions { force: true, selection, ..RunOptions::default() };
         let report = Compiler::new().unwrap().run_with(&CompileRequest::new(&spec), &options, &mut |_| {}).unwrap();
@@ -126,10 +126,10 @@ fn graph_and_check_narrow_to_the_selection() {
     let mut compiler = Compiler::new().unwrap();
     let response = compiler.compile(&CompileRequest::check(&spec)).unwrap();
     let args = Selection { select: vec!["+paid_orders".into()], ..Selection::default() };
-    let chosen = compiler.select_views(&response, &args).unwrap().unwrap();
-    let narrowed = compiler.restrict_to_selection(&response, &chosen);
+    let chosen = compiler.snapshot().select_views(&response, &args).unwrap().unwrap();
+    let narrowed = compiler.snapshot().restrict_to_selection(&response, &chosen);
     assert_eq!(narrowed.views.iter().map(|view| view.name.as_str()).collect::<Vec<_>>(), ["paid_orders"]);
-    let subgraph = viewdag_driver::select::selected_subgraph(&compiler.structure().dag, &chosen);
+    let subgraph = viewdag_driver::select::selected_subgraph(&compiler.snapshot().structure().dag, &chosen);
     assert_eq!(subgraph.edges(), [("orders".to_string(), "paid_orders".to_string())]);
 }
 

@@ -28,12 +28,12 @@ fn observable(compiler: &Compiler, response: &CompileResponse) -> String {
     }
     for view in response.views.iter() {
         text.push_str(&format!("{view:?}\n"));
-        if let Some(Ok(bundle)) = compiler.view_bundle(&view.name) {
+        if let Some(Ok(bundle)) = compiler.snapshot().view_bundle(&view.name) {
             text.push_str(&bundle.file_text);
             text.push('\n');
         }
     }
-    let envelope = compiler.compile_envelope(response).expect("an envelope");
+    let envelope = compiler.snapshot().compile_envelope(response).expect("an envelope");
     text.push_str(&format!("{envelope:?}\n"));
     text
 }

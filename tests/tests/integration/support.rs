@@ -58,7 +58,7 @@ pub fn codes(response: &CompileResponse) -> Vec<&'static str> {
 /// nullability), same warnings, same errors, same blocked upstream. Returns the first
 /// disagreement.
 pub fn signatures_match_inlined(compiler: &Compiler) -> Result<(), String> {
-    let db = compiler.database();
+    let db = compiler.snapshot().database();
     for view in viewdag_ir::ProjectInput::get(db).views(db) {
         let name = view.name(db);
         let per_view = viewdag_lower::view_signature(db, *view).clone();

@@ -29,7 +29,7 @@ fn csv_options_decide_how_the_file_is_read_and_are_in_the_surface_hash() {
     let report = compiler.run(&CompileRequest::new(&path), &mut |_| {}).unwrap();
     assert!(report.succeeded(), "{:?} {:?}", report.compile.diagnostics, report.tasks);
     assert_eq!(read_delta_rows(&project.path().join("out/cheap")), vec!["apple|2.50000000e0", "pear|3.00000000e0"]);
-    let with_options = compiler.surface_hash();
+    let with_options = compiler.snapshot().surface_hash();
 
     // With the default delimiter the header is one column: a source error, nothing runs.
     let path = project.write_spec("spec.yaml", &spec(""));
@@ -40,7 +40,7 @@ fn csv_options_decide_how_the_file_is_read_and_are_in_the_surface_hash() {
         report.compile.diagnostics
     );
     assert!(!report.succeeded());
-    assert_ne!(compiler.surface_hash(), with_options, "the CSV options are in the manifest hash");
+    assert_ne!(compiler.snapshot().surface_hash(), with_options, "the CSV options are in the manifest hash");
 }
 
 #[test]
@@ -50,15 +50,15 @@ fn parquet_options_reach_the_session_and_the_hash() {
     let mut compiler = Compiler::new().unwrap();
     let default = project.compile(&mut compiler, "spec.yaml", base);
     assert!(!default.has_errors(), "{:?}", default.diagnostics);
-    let default_hash = compiler.surface_hash();
+    let default_hash = compiler.snapshot().surface_hash();
     let tuned = project.compile(
         &mut compiler,
         "spec.yaml",
         &format!("{base}profile:\n  surface: {{ parquet: {{ pushdown_filters: true, pruning: false }} }}\n"),
     );
     assert!(!tuned.has_errors(), "{:?}", tuned.diagnostics);
-    assert_ne!(compiler.surface_hash(), default_hash);
-    let manifest = compiler.surface_manifest();
+    assert_ne!(compiler.snapshot().surface_hash(), default_hash);
+    let manifest = compiler.snapshot().surface_manifest();
     assert!(manifest.config.contains(&"datafusion.execution.parquet.pushdown_filters=true".to_string()), "{:?}", manifest.config);
     assert!(manifest.config.contains(&"datafusion.execution.parquet.pruning=false".to_string()));
 }

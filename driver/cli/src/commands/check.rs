@@ -25,8 +25,8 @@ pub fn execute(args: CheckArgs) -> Result<i32, CliError> {
     let CheckArgs { spec, format, selection } = args;
     let mut compiler = Compiler::new()?;
     let response = compiler.compile(&CompileRequest::check(&spec))?;
-    let response = match compiler.select_views(&response, &selection.into())? {
-        Some(selected) => compiler.restrict_to_selection(&response, &selected),
+    let response = match compiler.snapshot().select_views(&response, &selection.into())? {
+        Some(selected) => compiler.snapshot().restrict_to_selection(&response, &selected),
         None => response,
     };
     match format {

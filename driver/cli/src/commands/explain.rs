@@ -33,7 +33,7 @@ pub fn execute(args: ExplainArgs) -> Result<i32, CliError> {
     let Some(view) = view else {
         let mut compiler = Compiler::new()?;
         let response = compiler.compile(&CompileRequest::new(&spec))?;
-        let Some(selected) = compiler.select_views(&response, &selection.into())? else {
+        let Some(selected) = compiler.snapshot().select_views(&response, &selection.into())? else {
             return Err(CliError::Usage("explain needs a VIEW or `--select`".to_string()));
         };
         return Ok(explain_selected(&compiler, &selected));
@@ -48,7 +48,7 @@ pub fn execute(args: ExplainArgs) -> Result<i32, CliError> {
         let response = compiler.compile(&CompileRequest::new(&spec))?;
         (compiler, response)
     };
-    let Some(plans) = compiler.view_plans(&view) else {
+    let Some(plans) = compiler.snapshot().view_plans(&view) else {
         eprintln!("error: view `{view}` is not declared in {}", spec.display());
         return Ok(2);
     };
@@ -74,8 +74,8 @@ pub fn execute(args: ExplainArgs) -> Result<i32, CliError> {
 /// declaration order. Exit 1 when one of them does not plan.
 fn explain_selected(compiler: &Compiler, selected: &BTreeSet<String>) -> i32 {
     let mut code = 0;
-    for view in compiler.view_names().into_iter().filter(|view| selected.contains(view)) {
-        match compiler.view_plans(&view) {
+    for view in compiler.snapshot().view_names().into_iter().filter(|view| selected.contains(view)) {
+        match compiler.snapshot().view_plans(&view) {
             Some(Ok(plans)) => {
                 println!(
                     "== {view}: P1 (optimized logical plan {}) ==\n{}\n",

@@ -52,7 +52,7 @@ pub fn execute(args: PlanArgs) -> Result<i32, CliError> {
         None
     } else {
         let checked = compiler.compile(&CompileRequest::check(&spec))?;
-        compiler.select_units(&checked, &selection)?
+        compiler.snapshot().select_units(&checked, &selection)?
     };
     let options = RunOptions { force, full_refresh, selection: selected, ..RunOptions::default() };
     let (response, plan) = compiler.plan_refresh(&CompileRequest::new(&spec), &options)?;

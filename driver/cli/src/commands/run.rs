@@ -117,7 +117,7 @@ pub fn execute(args: RunArgs) -> Result<i32, CliError> {
         None
     } else {
         let checked = compiler.compile(&CompileRequest::check(&spec))?;
-        compiler.select_units(&checked, &selection)?
+        compiler.snapshot().select_units(&checked, &selection)?
     };
     if let Some(engine) = engine.as_ref().filter(|_| scheduler.is_some()) {
         let _ = writeln!(stderr, "running task plans on {engine}");
@@ -169,7 +169,7 @@ pub fn execute(args: RunArgs) -> Result<i32, CliError> {
     for error in &report.errors {
         eprintln!("{error}");
     }
-    if let Some(warning) = save_last_run(&compiler, &report) {
+    if let Some(warning) = save_last_run(compiler.snapshot(), &report) {
         eprintln!("warning: {warning}");
     }
     if format.is_json() {

@@ -127,7 +127,7 @@ pub fn execute(args: ScheduleArgs) -> Result<i32, CliError> {
     let jobs = jobs.unwrap_or(RunOptions::default().jobs);
     let mut compiler = Compiler::new()?;
     let response = compiler.compile(&CompileRequest::new(&spec))?;
-    let (tasks, costs) = compiler.task_costs();
+    let (tasks, costs) = compiler.snapshot().task_costs();
     let report = schedule_report(&tasks, &costs, jobs);
     if format.is_json() {
         println!("{}", serde_json::to_string_pretty(&report).expect("JSON serializes"));

@@ -28,7 +28,7 @@ pub fn execute(args: TestArgs) -> Result<i32, CliError> {
         eprint!("{}", render_human(source, &response.diagnostics, false));
         return Ok(1);
     }
-    let tested = compiler.test_expectations();
+    let tested = compiler.snapshot().test_expectations();
     if format.is_json() {
         let tasks: Vec<serde_json::Value> = tested
             .iter()

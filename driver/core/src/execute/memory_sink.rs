@@ -1,28 +1,19 @@
 //! The memory sink: a task's rows collected as Arrow batches (`lab`, `replay`), converted to
-//! the types their Delta table would store (`stored_types`) like the Delta sink's, and the
-//! binding of a collected materialization for its readers.
+//! the types their Delta table would store (`stored_types`) like the Delta sink's. The host
+//! binds a collected materialization for its readers (`compiler/tables.rs`).
 //!
 //! ## Invariants
-//! - A provider identity stays a pure function of itself (surface's invariant): every
-//!   in-memory binding gets an identity of its own (`memory-run-N:VIEW`, `N` counted per
-//!   database), never reused for other rows, so a memoized plan that scans one is never
-//!   served another run's rows. The identity is deterministic for a given sequence of
-//!   memory runs and never reaches an artifact.
-//! - Unbinding restores the views' own (Delta or placeholder) providers and forgets the
-//!   in-memory tables.
+//! - The rows collected are those the Delta sink would write, with the types it would store.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
-use datafusion::datasource::MemTable;
 use datafusion::execution::session_state::SessionState;
 use datafusion::physical_plan::{ExecutionPlan, collect};
 use futures::FutureExt;
 use futures::future::BoxFuture;
-use salsa::Setter;
-use viewdag_ir::{ProviderIdentity, ViewInput};
 
 use super::batch_guard::{GuardFailure, recorded_or};
 use super::error::TaskError;
@@ -30,7 +21,6 @@ use super::panic::panic_message;
 use super::rows::canonical_rows;
 use super::sink::TaskSink;
 use super::stored_types::as_stored;
-use crate::compiler::Compiler;
 
 /// Collects a plan's rows in memory.
 #[derive(Debug, Clone, Copy, Default)]
@@ -78,43 +68,4 @@ pub fn collect_canonical_rows(
     let collected = runtime.block_on(std::panic::AssertUnwindSafe(MemorySink.consume(plan, state)).catch_unwind());
     let collected = collected.map_err(|panic| TaskError::Panicked { view: view.to_string(), message: panic_message(panic.as_ref()) })??;
     Ok(canonical_rows(&collected.batches))
-}
-
-/// The in-memory tables one memory run bound, to unbind when it ends.
-#[derive(Debug)]
-pub(crate) struct MemoryBindings {
-    run: u64,
-    bound: Vec<(ViewInput, ProviderIdentity)>,
-}
-
-impl Compiler {
-    /// Starts a memory run: its bindings get identities no other run shares.
-    pub(crate) fn begin_memory_run(&self) -> MemoryBindings {
-        MemoryBindings { run: self.db.next_memory_run(), bound: Vec::new() }
-    }
-
-    /// A materialized view's readers scan `rows` from now on (until `end_memory_run`).
-    pub(crate) fn bind_memory_table(
-        &mut self,
-        bindings: &mut MemoryBindings,
-        view_name: &str,
-        rows: &CollectedRows,
-    ) -> Result<(), TaskError> {
-        let view = self.view_input(view_name).ok_or_else(|| TaskError::Bind(format!("view `{view_name}` is gone")))?;
-        let table = MemTable::try_new(Arc::clone(&rows.schema), vec![rows.batches.clone()])
-            .map_err(|error| TaskError::Bind(error.strip_backtrace()))?;
-        let identity = ProviderIdentity::Materialized { view: format!("memory-run-{}:{view_name}", bindings.run) };
-        self.db.register_provider(identity.clone(), Arc::new(table));
-        view.set_materialized_table(&mut self.db).to(Some(identity.clone()));
-        bindings.bound.push((view, identity));
-        Ok(())
-    }
-
-    /// Unbinds every table of a memory run and forgets them.
-    pub(crate) fn end_memory_run(&mut self, bindings: MemoryBindings) {
-        for (view, identity) in bindings.bound {
-            view.set_materialized_table(&mut self.db).to(None);
-            self.db.forget_provider(&identity);
-        }
-    }
 }

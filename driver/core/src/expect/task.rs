@@ -21,14 +21,14 @@ use viewdag_validate::{Relation, resolve_relation};
 
 use super::error::{ExpectationError, ExpectationProblem};
 use super::{CompiledExpectations, compile_expectations};
-use crate::compiler::Compiler;
+use crate::snapshot::Snapshot;
 
-impl Compiler {
+impl Snapshot<'_> {
     /// The expectation blocks of a task: `("view", …)` then `("output", …)`.
     pub(crate) fn task_expectation_blocks(&self, task: &Task) -> Vec<(String, ExpectationsSpec)> {
         let mut blocks = Vec::new();
         if let Some(view) = self.view_input(&task.view)
-            && let Some(expect) = view.definition(&self.db).as_ref().and_then(|definition| definition.expect.clone())
+            && let Some(expect) = view.definition(self.db).as_ref().and_then(|definition| definition.expect.clone())
         {
             blocks.push(("view".to_string(), expect));
         }
@@ -79,18 +79,17 @@ impl Compiler {
     ) -> Result<(HashSet<String>, DataType), ExpectationProblem> {
         let unreadable = |message: String| ExpectationProblem::UnreadableRelation { relation: relation.to_string(), message };
         let runtime = Arc::clone(self.db.tokio());
-        let plan: Arc<dyn ExecutionPlan> = match resolve_relation(&self.db, ProjectInput::get(&self.db), relation.to_string()) {
+        let plan: Arc<dyn ExecutionPlan> = match resolve_relation(self.db, ProjectInput::get(self.db), relation.to_string()) {
             Some(Relation::Source(source)) => {
-                let SourceResolution::Resolved { identity, .. } = source.resolution(&self.db) else {
+                let SourceResolution::Resolved { identity, .. } = source.resolution(self.db) else {
                     return Err(unreadable("the source did not load".to_string()));
                 };
                 let provider = self.db.provider(identity).ok_or_else(|| unreadable("the source has no provider".to_string()))?;
                 runtime.block_on(provider.scan(state, None, &[], None)).map_err(|error| unreadable(error.strip_backtrace()))?
             }
             Some(Relation::View(view)) => {
-                let physical = physical_view(&self.db, view)
-                    .as_ref()
-                    .map_err(|failure| unreadable(format!("the view failed to plan: {failure:?}")))?;
+                let physical =
+                    physical_view(self.db, view).as_ref().map_err(|failure| unreadable(format!("the view failed to plan: {failure:?}")))?;
                 reset_plan_states(Arc::clone(&physical.plan)).map_err(|error| unreadable(error.strip_backtrace()))?
             }
             None => return Err(ExpectationProblem::UndeclaredRelation { relation: relation.to_string() }),

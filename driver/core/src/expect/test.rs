@@ -16,7 +16,7 @@ use viewdag_surface::planning_session;
 
 use super::exec::ExpectationTally;
 use super::{ExpectationExec, ExpectationResult};
-use crate::compiler::Compiler;
+use crate::snapshot::Snapshot;
 
 /// One task's expectations against its table.
 #[derive(Debug, Clone)]
@@ -36,9 +36,9 @@ impl TestedTask {
     }
 }
 
-impl Compiler {
+impl Snapshot<'_> {
     /// Evaluates every task's expectations against its current table (after a compile).
-    pub fn test_expectations(&mut self) -> Vec<TestedTask> {
+    pub fn test_expectations(&self) -> Vec<TestedTask> {
         let mut tested = Vec::new();
         for task in self.tasks() {
             if self.task_expectation_blocks(&task).is_empty() && !self.is_merge_output(&task.kind) {
@@ -62,7 +62,7 @@ impl Compiler {
         let table = self
             .open_task_table(task)
             .map_err(|problem| format!("its table cannot be read (run first if it does not exist yet): {problem}"))?;
-        let state = Arc::clone(&planning_session(&self.db, SurfaceInput::get(&self.db)).state);
+        let state = Arc::clone(&planning_session(self.db, SurfaceInput::get(self.db)).state);
         table.update_datafusion_session(state.as_ref()).map_err(|error| error.to_string())?;
         let provider = runtime.block_on(table.table_provider().into_future()).map_err(|error| error.to_string())?;
         let scan: Arc<dyn ExecutionPlan> =

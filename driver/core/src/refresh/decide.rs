@@ -1,5 +1,5 @@
 //! Deciding how a task that is not up to date is refreshed, with the I/O it needs (opening
-//! Delta logs, listing files): what the task reads now ([`Compiler::task_reads`]), how each
+//! Delta logs, listing files): what the task reads now (`Snapshot::task_reads`), how each
 //! input changed since the last refresh read it, and the resulting [`RefreshPath`]. `run`
 //! decides this way before planning a task, and `viewdag plan` the same way without running.
 //!
@@ -22,8 +22,8 @@ use viewdag_validate::{Relation, resolve_relation};
 use super::change_detection::{Appended, DetectedChange, RewriteCause, delta_change, files_change};
 use super::increment_sources::{delta_appended_input, files_appended_input};
 use super::path::{AppendedRelation, FullRefreshReason, RefreshPath};
-use crate::compiler::Compiler;
 use crate::run_state::RunState;
+use crate::snapshot::Snapshot;
 use crate::sources::directory_url;
 
 /// What a task's refresh decision is made from, besides its inputs.
@@ -53,22 +53,22 @@ pub struct RecordedRefresh<'a> {
     pub version: i64,
 }
 
-impl Compiler {
+impl Snapshot<'_> {
     /// What `task` reads now, by relation: each source's loaded identity and each
     /// materialized input's bound table (`Materialized { view }` while none is bound).
     pub(crate) fn task_reads(&self, task: &Task) -> BTreeMap<String, ProviderIdentity> {
         let materialized = |name: &str| self.is_materialized(name);
-        let project = ProjectInput::get(&self.db);
+        let project = ProjectInput::get(self.db);
         let mut reads = BTreeMap::new();
         for name in reads_through_ephemeral_views(&self.structure().dag, &task.view, &materialized) {
-            match resolve_relation(&self.db, project, name.clone()) {
+            match resolve_relation(self.db, project, name.clone()) {
                 Some(Relation::Source(source)) => {
-                    if let SourceResolution::Resolved { identity, .. } = source.resolution(&self.db) {
+                    if let SourceResolution::Resolved { identity, .. } = source.resolution(self.db) {
                         reads.insert(name, identity.clone());
                     }
                 }
                 Some(Relation::View(view)) if materialized(&name) => {
-                    let bound = view.materialized_table(&self.db).clone();
+                    let bound = view.materialized_table(self.db).clone();
                     reads.insert(name.clone(), bound.unwrap_or(ProviderIdentity::Materialized { view: name }));
                 }
                 Some(Relation::View(_)) | None => {}
@@ -113,7 +113,7 @@ impl Compiler {
     pub(crate) fn refresh_policy(&self, task: &Task) -> RefreshPolicy {
         let declared = match &task.kind {
             TaskKind::Materialize => {
-                self.view_input(&task.view).and_then(|view| view.definition(&self.db).as_ref().and_then(|definition| definition.refresh))
+                self.view_input(&task.view).and_then(|view| view.definition(self.db).as_ref().and_then(|definition| definition.refresh))
             }
             TaskKind::Output { output } => self.outputs.iter().find(|(name, _)| name == output).and_then(|(_, spec)| spec.refresh),
         };
@@ -214,7 +214,7 @@ impl Compiler {
             return self.db.tokio().block_on(delta_change(read, now, |_| std::future::ready(Ok(None)), |_| true));
         }
         let unreadable = |message: String| DetectedChange::Rewritten(RewriteCause::Unreadable { message });
-        let url = match location_url(&self.root, location) {
+        let url = match location_url(self.root, location) {
             Ok(url) => url,
             Err(message) => return unreadable(message),
         };
@@ -253,16 +253,16 @@ impl Compiler {
     /// now).
     pub(crate) fn appended_input(&self, relation: &AppendedRelation, now: &ProviderIdentity) -> Result<AppendedInput, String> {
         let provider =
-            viewdag_surface::Db::provider(&self.db, now).ok_or_else(|| format!("`{}` has no loaded provider", relation.relation))?;
+            viewdag_surface::Db::provider(self.db, now).ok_or_else(|| format!("`{}` has no loaded provider", relation.relation))?;
         let schema = provider.schema();
         match (&relation.appended, now) {
             (Appended::Delta { from_version, to_version, adds }, ProviderIdentity::Delta { location, .. }) => {
-                let url = location_url(&self.root, location)?;
+                let url = location_url(self.root, location)?;
                 self.db.tokio().block_on(delta_appended_input(&url, *to_version, *from_version, adds.clone(), &schema))
             }
             (Appended::Files { new_files, previous_files }, ProviderIdentity::Files { format, .. }) => {
-                let csv = &ProjectInput::get(&self.db).profile(&self.db).surface.csv;
-                files_appended_input(&self.root, *format, csv, new_files, previous_files, &schema)
+                let csv = &ProjectInput::get(self.db).profile(self.db).surface.csv;
+                files_appended_input(self.root, *format, csv, new_files, previous_files, &schema)
             }
             _ => Err(format!("`{}` changed kind", relation.relation)),
         }

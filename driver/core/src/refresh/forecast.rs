@@ -25,10 +25,13 @@ use viewdag_schedule::{Task, TaskId, TaskKind};
 use super::change_detection::RewriteCause;
 use super::path::{AppendedSummary, AppliedAs, FullRefreshReason, RefreshPath};
 use super::prepare::{IncrementFailure, apply_name};
-use crate::compiler::{CompileRequest, CompileResponse, Compiler, Planning};
-use crate::error::DriverError;
-use crate::run::{RunOptions, TaskOutcome};
+use viewdag_schedule::TaskCost;
+
+use crate::compiler::CompileResponse;
+use crate::confinement::WriteConfinement;
+use crate::run::RunOptions;
 use crate::run_state::RunState;
+use crate::snapshot::Snapshot;
 
 /// What the next run would do with one task.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -119,78 +122,110 @@ enum UpstreamRefresh {
     CommitsNothing,
 }
 
-impl Compiler {
-    /// What `run` with `options` (selection, `--force`, `--full-refresh`, engine) would do
-    /// with every task, without writing or locking anything.
-    pub fn plan_refresh(&mut self, request: &CompileRequest, options: &RunOptions) -> Result<(CompileResponse, RefreshPlan), DriverError> {
-        let compile = self.compile(&request.clone().with_planning(Planning::CheckOnly))?;
-        let run_state = RunState::load(&self.root);
-        let (tasks, costs) = self.task_costs();
-        let (tasks, unselected_failures) = self.select_tasks(tasks, options.selection.as_ref());
+/// The forecast of a run, task by task in task order: what each task's decision was made
+/// from so far. The host feeds it the tasks and binds the tables it says to bind between
+/// them (see `Compiler::plan_refresh`); every decision is read from a snapshot.
+pub(crate) struct RefreshForecast<'r> {
+    compile: &'r CompileResponse,
+    options: &'r RunOptions,
+    run_state: RunState,
+    costs: BTreeMap<TaskId, TaskCost>,
+    /// The tasks `--select` left out whose tables cannot be read (their readers are skipped).
+    unselected_failures: BTreeMap<TaskId, String>,
+    confinement: WriteConfinement,
+    engine_refreshes_fully: Option<String>,
+    /// The materialization tasks decided so far that will write (task id → view, how).
+    upstream: BTreeMap<TaskId, (String, UpstreamRefresh)>,
+    planned: Vec<PlannedTask>,
+}
+
+impl<'r> RefreshForecast<'r> {
+    /// A forecast of `run` with `options` after `compile`, over the tasks' `costs`.
+    pub(crate) fn new(
+        snapshot: Snapshot<'_>,
+        compile: &'r CompileResponse,
+        options: &'r RunOptions,
+        costs: BTreeMap<TaskId, TaskCost>,
+        unselected_failures: BTreeMap<TaskId, String>,
+    ) -> Self {
         let mut ignored_diagnostics = Vec::new();
-        let engine = self.run_engine(options, &mut ignored_diagnostics);
+        let engine = snapshot.run_engine(options, &mut ignored_diagnostics);
         let engine_refreshes_fully = match &engine {
             Ok(engine) if !engine.runs_increments() => Some(engine.to_string()),
             _ => None,
         };
-        let confinement = self.write_confinement();
-        let mut upstream: BTreeMap<TaskId, (String, UpstreamRefresh)> = BTreeMap::new();
-        let mut planned = Vec::new();
-        for task in &tasks {
-            let failed_read = task.reads.iter().find(|read| {
-                unselected_failures.contains_key(*read)
-                    || upstream.get(*read).is_some_and(|(_, refresh)| *refresh == UpstreamRefresh::CommitsNothing)
-            });
-            let action = match self.blocker(&compile, task, failed_read) {
-                Some(reason) => PlannedAction::Skipped { reason },
-                None => match confinement.refusal(&self.task_target(task)) {
-                    Some(refusal) => PlannedAction::Fails { reason: refusal },
-                    None => self.planned_action(task, options, &run_state, &upstream, engine_refreshes_fully.clone()),
-                },
-            };
-            let cost = costs.get(&task.id);
-            let (estimated_bytes, exact) = match &action {
-                PlannedAction::Full { .. } => cost.map(|cost| (cost.input.bytes, cost.input.exact)).unwrap_or((0, false)),
-                PlannedAction::Incremental { sources, refreshed_first, .. } => {
-                    (sources.iter().map(|source| source.bytes).sum(), refreshed_first.is_empty())
-                }
-                PlannedAction::UpToDate { .. } | PlannedAction::Fails { .. } | PlannedAction::Skipped { .. } => (0, true),
-            };
-            let refresh = match &action {
-                PlannedAction::UpToDate { .. } => None,
-                PlannedAction::Incremental { apply: AppliedAs::Append, .. } => Some(UpstreamRefresh::Appends),
-                PlannedAction::Incremental { .. } => Some(UpstreamRefresh::Rewrites),
-                PlannedAction::Full { .. } => {
-                    let first = run_state.recorded(&task.id, &self.task_target_text(task)).is_none();
-                    Some(if first { UpstreamRefresh::Appends } else { UpstreamRefresh::Rewrites })
-                }
-                PlannedAction::Fails { .. } | PlannedAction::Skipped { .. } => Some(UpstreamRefresh::CommitsNothing),
-            };
-            if let Some(refresh) = refresh
-                && task.kind == TaskKind::Materialize
-            {
-                // Its readers are decided against its table as it is now (the version the run
-                // will refresh from); a table that does not exist yet stays unbound.
-                let _ = self.bind_existing_table(task);
-                upstream.insert(task.id.clone(), (task.view.clone(), refresh));
-            }
-            planned.push(PlannedTask {
-                id: task.id.to_string(),
-                view: task.view.clone(),
-                target: self.task_target_text(task),
-                action,
-                estimated_bytes,
-                exact,
-            });
+        RefreshForecast {
+            compile,
+            options,
+            run_state: RunState::load(snapshot.root),
+            costs,
+            unselected_failures,
+            confinement: snapshot.write_confinement(),
+            engine_refreshes_fully,
+            upstream: BTreeMap::new(),
+            planned: Vec::new(),
         }
-        self.unbind_materialized_tables();
-        Ok((compile, RefreshPlan { tasks: planned }))
     }
 
+    /// Decides `task` (after every task it reads). A materialization's readers are then
+    /// decided against its table as it is now, the version the run will refresh from: the
+    /// host binds it before the next decision (a table that does not exist stays unbound).
+    pub(crate) fn decide(&mut self, snapshot: Snapshot<'_>, task: &Task) {
+        let failed_read = task.reads.iter().find(|read| {
+            self.unselected_failures.contains_key(*read)
+                || self.upstream.get(*read).is_some_and(|(_, refresh)| *refresh == UpstreamRefresh::CommitsNothing)
+        });
+        let action = match snapshot.blocker(self.compile, task, failed_read) {
+            Some(reason) => PlannedAction::Skipped { reason },
+            None => match self.confinement.refusal(&snapshot.task_target(task)) {
+                Some(refusal) => PlannedAction::Fails { reason: refusal },
+                None => snapshot.planned_action(task, self.options, &self.run_state, &self.upstream, self.engine_refreshes_fully.clone()),
+            },
+        };
+        let cost = self.costs.get(&task.id);
+        let (estimated_bytes, exact) = match &action {
+            PlannedAction::Full { .. } => cost.map(|cost| (cost.input.bytes, cost.input.exact)).unwrap_or((0, false)),
+            PlannedAction::Incremental { sources, refreshed_first, .. } => {
+                (sources.iter().map(|source| source.bytes).sum(), refreshed_first.is_empty())
+            }
+            PlannedAction::UpToDate { .. } | PlannedAction::Fails { .. } | PlannedAction::Skipped { .. } => (0, true),
+        };
+        let refresh = match &action {
+            PlannedAction::UpToDate { .. } => None,
+            PlannedAction::Incremental { apply: AppliedAs::Append, .. } => Some(UpstreamRefresh::Appends),
+            PlannedAction::Incremental { .. } => Some(UpstreamRefresh::Rewrites),
+            PlannedAction::Full { .. } => {
+                let first = self.run_state.recorded(&task.id, &snapshot.task_target_text(task)).is_none();
+                Some(if first { UpstreamRefresh::Appends } else { UpstreamRefresh::Rewrites })
+            }
+            PlannedAction::Fails { .. } | PlannedAction::Skipped { .. } => Some(UpstreamRefresh::CommitsNothing),
+        };
+        if let Some(refresh) = refresh
+            && task.kind == TaskKind::Materialize
+        {
+            self.upstream.insert(task.id.clone(), (task.view.clone(), refresh));
+        }
+        self.planned.push(PlannedTask {
+            id: task.id.to_string(),
+            view: task.view.clone(),
+            target: snapshot.task_target_text(task),
+            action,
+            estimated_bytes,
+            exact,
+        });
+    }
+
+    /// What the next run would do.
+    pub(crate) fn finish(self) -> RefreshPlan {
+        RefreshPlan { tasks: self.planned }
+    }
+}
+
+impl Snapshot<'_> {
     /// The action for one task that is not blocked; `upstream` holds the materialization
     /// tasks decided before it that will write (task id → view, how).
     fn planned_action(
-        &mut self,
+        &self,
         task: &Task,
         options: &RunOptions,
         run_state: &RunState,
@@ -209,7 +244,7 @@ impl Compiler {
         if !options.force
             && mode != WriteMode::Append
             && refreshed_first.is_empty()
-            && let Some(TaskOutcome::UpToDate { version }) = self.up_to_date(task, &fingerprint, &reads, run_state)
+            && let Some((_, version)) = self.unchanged_table(task, &fingerprint, &reads, run_state)
         {
             return PlannedAction::UpToDate { version };
         }
@@ -274,7 +309,7 @@ impl Compiler {
     ) -> Result<InputChanges, IncrementFailure> {
         let known: BTreeSet<&String> = views.iter().collect();
         for view in known {
-            let provider = reads.get(view).and_then(|identity| viewdag_surface::Db::provider(&self.db, identity)).ok_or_else(|| {
+            let provider = reads.get(view).and_then(|identity| viewdag_surface::Db::provider(self.db, identity)).ok_or_else(|| {
                 IncrementFailure::FullRefresh(FullRefreshReason::InputRewritten {
                     relation: view.clone(),
                     cause: RewriteCause::Unreadable { message: "its table cannot be read".to_string() },

@@ -15,10 +15,10 @@ use viewdag_schedule::Task;
 
 use super::change_detection::RewriteCause;
 use super::path::{AppendedRelation, AppendedSummary, AppliedAs, FullRefreshReason, RefreshPath, RefreshSummary};
-use crate::compiler::Compiler;
 use crate::execute::TaskError;
 use crate::execute::merge::TableWrite;
 use crate::run_state::{APP_ID, RunState};
+use crate::snapshot::Snapshot;
 
 /// How a task that executes refreshes, once prepared.
 pub(crate) enum PreparedRefresh {
@@ -36,7 +36,7 @@ pub(crate) fn increment_write_of(write: TableWrite, apply: ApplyIncrement) -> Ta
     }
 }
 
-impl Compiler {
+impl Snapshot<'_> {
     /// The Delta version of `task`'s table now (`None`: there is none, or it cannot be read).
     pub(crate) fn table_version(&self, task: &Task) -> Option<i64> {
         let table = self.open_task_table(task).ok()?;
@@ -140,7 +140,7 @@ impl Compiler {
         view: ViewInput,
         changes: &InputChanges,
     ) -> Result<PlannedIncrement, IncrementFailure> {
-        let planned = match plan_increment(&self.db, view, changes) {
+        let planned = match plan_increment(self.db, view, changes) {
             Ok(planned) => planned,
             Err(IncrementUnplanned::Refused(refusal)) => {
                 return Err(IncrementFailure::FullRefresh(FullRefreshReason::NotDerivable(refusal)));

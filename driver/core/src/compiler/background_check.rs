@@ -37,8 +37,34 @@ use viewdag_ir::{Diagnostic, ProjectInput, Section, SpanIndex};
 use viewdag_lower::{view_check, view_expectation_diagnostics};
 use viewdag_validate::{Relation, resolve_relation, spec_structure};
 
-use crate::compiler::{CompileResponse, Planning, collect_response, sort_by_position};
+use super::{AppliedSource, CompileRequest, CompileResponse, Compiler, Planning, SpecInput, collect_response, sort_by_position};
 use crate::database::Database;
+
+impl Compiler {
+    /// Sets the inputs for `text` (without asking a query) and hands back the check of the
+    /// new inputs, to run on any thread: a newer `check_text`, `prepare_check` or compile
+    /// cancels it (see [`BackgroundCheck`]). An unreadable text held over the last readable
+    /// one (`set_hold_inputs_while_unreadable`) needs no query: its response comes back at once.
+    pub fn prepare_check(&mut self, spec_path: &Path, text: &str) -> PreparedCheck {
+        let request = CompileRequest::of(SpecInput::File(spec_path.to_path_buf()), Planning::CheckOnly);
+        match self.apply_source(spec_path, text, &request) {
+            AppliedSource::Unreadable(response) => PreparedCheck::Answered(response),
+            AppliedSource::InputsSet { .. } => {
+                // Events so far were this host's; the background check's are not named.
+                drop(self.db.take_events());
+                let spans = Arc::clone(&self.spec.as_ref().expect("spec is read").spans);
+                PreparedCheck::Pending(BackgroundCheck {
+                    database: self.db.clone(),
+                    project: self.project.expect("inputs are set"),
+                    spans,
+                    spec_path: spec_path.to_path_buf(),
+                    planning: Planning::CheckOnly,
+                    edited_views: self.edited_views.clone(),
+                })
+            }
+        }
+    }
+}
 
 /// What [`Compiler::prepare_check`](crate::Compiler::prepare_check) hands back.
 pub enum PreparedCheck {
@@ -67,15 +93,6 @@ pub struct BackgroundCheck {
 pub struct CheckCancelled;
 
 impl BackgroundCheck {
-    pub(crate) fn new(database: Database, project: ProjectInput, spans: Arc<SpanIndex>, spec_path: &Path, planning: Planning) -> Self {
-        BackgroundCheck { database, project, spans, spec_path: spec_path.to_path_buf(), planning, edited_views: Vec::new() }
-    }
-
-    pub(crate) fn with_edited_views(mut self, edited_views: Vec<String>) -> Self {
-        self.edited_views = edited_views;
-        self
-    }
-
     /// The views whose definitions the checked text changed or added, in declaration order.
     pub fn edited_views(&self) -> &[String] {
         &self.edited_views
