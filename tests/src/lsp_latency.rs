@@ -101,7 +101,7 @@ pub fn measure(spec_path: &Path, text: &str, edit_offset: usize, first: char, se
     let at = |line: u32, character: u32| json!({ "textDocument": { "uri": uri }, "position": { "line": line, "character": character } });
     for index in 0..REQUEST_EDITS {
         version += 1;
-        let replacement = if (edits + index) % 2 == 0 { second } else { first };
+        let replacement = if (edits + index).is_multiple_of(2) { second } else { first };
         client.change(&uri, version, &[(line, character, line, character + 1, &replacement.to_string())]);
         let start = Instant::now();
         let hover = client.request("textDocument/hover", at(line.saturating_sub(1), 3));
