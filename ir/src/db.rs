@@ -118,9 +118,10 @@ pub struct SurfaceInput {
 /// Existing data the spec is checked against, read by the driver before the queries run.
 #[salsa::input(singleton, debug)]
 pub struct ExistingDataInput {
-    /// Output name → the schema of the Delta table already at its path (`append` only).
+    /// Output name → the schema of the Delta table already at its path (`append`, `merge` and
+    /// `replace_where` outputs: the modes that keep its rows).
     #[returns(ref)]
-    pub append_targets: BTreeMap<String, SchemaRef>,
+    pub target_schemas: BTreeMap<String, SchemaRef>,
     /// Source name → the column names in the first CSV file's header (declared CSV only).
     #[returns(ref)]
     pub csv_headers: BTreeMap<String, Vec<String>>,

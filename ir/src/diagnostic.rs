@@ -125,6 +125,7 @@ codes! {
     ColumnNamesDifferInCase = ("V0509", "column-names-differ-in-case", Error, "an output or a materialized view has two columns whose names differ only in case, which a Delta table cannot tell apart");
     ValueNotStorable = ("V0510", "value-not-storable", Error, "a value of a task's rows does not fit the type its Delta table stores the column as (a `uint64` above 2^63-1); the task committed nothing");
     MergeKeyNull = ("V0511", "merge-key-null", Error, "a `merge` output's new rows have a NULL in their `unique_key`, which would match no row and be inserted again by every run; the task committed nothing");
+    WriteSchemaMismatch = ("V0512", "write-schema-mismatch", Error, "a `merge` or `replace_where` output's columns do not fit the existing Delta table's: a changed type, a column the table has and the view lacks, or a new column without `schema_mode: merge`");
     TablesLocationConflict = ("V0520", "tables-location-conflict", Error, "`profile.tables` (where materialized views' tables go) is the project's directory or `.viewdag`, or lies on, inside or above a source or an output's table");
     // V06xx: optimizer and physical planning.
     // V0601 (optimizer-failed) is retired: a failing rule is V0604 (fail-closed) or V0605

@@ -14,8 +14,15 @@ pub struct LogicalType {
     pub nullable: bool,
 }
 
+/// A type name that names no type viewdag accepts; its message lists those it does.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "unknown type `{0}`; expected one of int8..int64, uint8..uint64, float32, float64, utf8, bool, date32, date64, binary, timestamp[s|ms|us|ns], decimal128(p,s), optionally followed by `not null`"
+)]
+pub struct UnknownTypeName(pub String);
+
 /// Parses a logical type name; the error explains what is accepted.
-pub fn parse_type_name(text: &str) -> Result<LogicalType, String> {
+pub fn parse_type_name(text: &str) -> Result<LogicalType, UnknownTypeName> {
     let lowered = text.trim().to_ascii_lowercase();
     let (base, nullable) = match lowered.strip_suffix("not null") {
         Some(base) => (base.trim().to_string(), false),
@@ -39,11 +46,7 @@ pub fn parse_type_name(text: &str) -> Result<LogicalType, String> {
         "date32" => DataType::Date32,
         "date64" => DataType::Date64,
         "binary" => DataType::Binary,
-        other => parse_parameterized(other).ok_or_else(|| {
-            format!(
-                "unknown type `{text}`; expected one of int8..int64, uint8..uint64, float32, float64, utf8, bool, date32, date64, binary, timestamp[s|ms|us|ns], decimal128(p,s), optionally followed by `not null`"
-            )
-        })?,
+        other => parse_parameterized(other).ok_or_else(|| UnknownTypeName(text.to_string()))?,
     };
     Ok(LogicalType { data_type, nullable })
 }

@@ -17,7 +17,9 @@ use std::sync::Arc;
 
 use viewdag_ir::{Code, Diagnostic, ExistingDataInput, ProjectInput, SourceFormat, SourceResolution, SourceSpec, SpecLocation, ViewInput};
 use viewdag_validate::checks::contract::check_output;
-use viewdag_validate::checks::{append_schema_mismatch, column_names_differ_in_case, column_type_not_storable, source_schema_mismatch};
+use viewdag_validate::checks::{
+    append_schema_mismatch, column_names_differ_in_case, column_type_not_storable, source_schema_mismatch, write_schema_mismatch,
+};
 use viewdag_validate::{Relation, resolve_relation, spec_structure};
 
 use crate::chunks::{ChunkOrder, chunk_members, view_chunks};
@@ -221,18 +223,20 @@ pub fn checked_project(db: &dyn Db, project: ProjectInput) -> CheckedProject {
     CheckedProject { chunks: chunks.into(), diagnostics: Arc::new(diagnostics) }
 }
 
-/// Compares existing data with the spec: `append` targets with their views' schemas, and
+/// Compares existing data with the spec: `append`, `merge` and `replace_where` targets with
+/// their views' schemas, and
 /// declared source schemas with the loaded providers' (Delta, Parquet) or the CSV headers.
 fn existing_data_diagnostics(db: &dyn Db, project: ProjectInput) -> Vec<Diagnostic> {
     let Some(existing) = ExistingDataInput::try_get(db) else { return Vec::new() };
     let mut diagnostics = Vec::new();
     for (output, spec) in project.outputs(db).iter() {
         let Some(spec) = spec else { continue };
-        let Some(table_schema) = existing.append_targets(db).get(output) else { continue };
+        let Some(table_schema) = existing.target_schemas(db).get(output) else { continue };
         if let Some(Relation::View(view)) = resolve_relation(db, project, spec.view.clone())
             && let Ok(schema) = view_schema(db, view)
         {
             diagnostics.extend(append_schema_mismatch::check(output, spec, schema.inner(), table_schema));
+            diagnostics.extend(write_schema_mismatch::check(output, spec, schema.inner(), table_schema));
         }
     }
     for source in project.sources(db) {

@@ -5,6 +5,7 @@
 //! Each form is recorded or its error is, never raised: a plan that one form cannot express
 //! still gets a bundle. Binary forms are written as standard base64.
 
+pub mod error;
 pub mod proto;
 pub mod sql;
 #[cfg(feature = "substrait")]
@@ -15,10 +16,8 @@ use base64::engine::general_purpose::STANDARD;
 use datafusion::execution::SessionState;
 use datafusion::logical_expr::LogicalPlan;
 
+pub use self::error::{PlanFormError, SUBSTRAIT_NOT_BUILT};
 use crate::bundle::SerializedPlan;
-
-/// What `substrait_error` says in bundles written by a build without the feature.
-pub const SUBSTRAIT_NOT_BUILT: &str = "viewdag was built without the `substrait` feature";
 
 /// Every form of `plan`; `state` is the planning session (Substrait resolves functions in it).
 pub fn serialize_plan(plan: &LogicalPlan, state: &SessionState) -> SerializedPlan {
@@ -29,23 +28,23 @@ pub fn serialize_plan(plan: &LogicalPlan, state: &SessionState) -> SerializedPla
 }
 
 /// The bytes of a base64 field of a bundle.
-pub fn decode_base64(text: &str) -> Result<Vec<u8>, String> {
-    STANDARD.decode(text).map_err(|error| format!("not base64: {error}"))
+pub fn decode_base64(text: &str) -> Result<Vec<u8>, PlanFormError> {
+    Ok(STANDARD.decode(text)?)
 }
 
 #[cfg(feature = "substrait")]
-fn substrait_form(plan: &LogicalPlan, state: &SessionState) -> Result<String, String> {
+fn substrait_form(plan: &LogicalPlan, state: &SessionState) -> Result<String, PlanFormError> {
     substrait::encode_substrait(plan, state).map(|bytes| STANDARD.encode(bytes))
 }
 
 #[cfg(not(feature = "substrait"))]
-fn substrait_form(_: &LogicalPlan, _: &SessionState) -> Result<String, String> {
-    Err(SUBSTRAIT_NOT_BUILT.to_string())
+fn substrait_form(_: &LogicalPlan, _: &SessionState) -> Result<String, PlanFormError> {
+    Err(PlanFormError::SubstraitNotBuilt)
 }
 
-fn split(form: Result<String, String>) -> (Option<String>, Option<String>) {
+fn split(form: Result<String, PlanFormError>) -> (Option<String>, Option<String>) {
     match form {
         Ok(value) => (Some(value), None),
-        Err(error) => (None, Some(error)),
+        Err(error) => (None, Some(error.to_string())),
     }
 }

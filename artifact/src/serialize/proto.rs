@@ -32,24 +32,26 @@ use datafusion::physical_plan::ExecutionPlan;
 use datafusion_proto::bytes::{logical_plan_from_bytes_with_extension_codec, logical_plan_to_bytes_with_extension_codec};
 use datafusion_proto::logical_plan::LogicalExtensionCodec;
 
+use super::PlanFormError;
+
 /// Encodes `plan` with every scan replaced by a reference to its relation.
-pub fn encode_plan(plan: &LogicalPlan) -> Result<Vec<u8>, String> {
-    let referenced = scans_as_references(plan).map_err(|error| error.strip_backtrace())?;
+pub fn encode_plan(plan: &LogicalPlan) -> Result<Vec<u8>, PlanFormError> {
+    let referenced = scans_as_references(plan)?;
     if let Some(schema_owner) = first_unordered_metadata(&referenced) {
-        return Err(format!(
-            "{schema_owner} carries a metadata map of more than one entry, which datafusion-proto writes in hash-map order"
-        ));
+        return Err(PlanFormError::UnorderedMetadata(schema_owner));
     }
-    logical_plan_to_bytes_with_extension_codec(&referenced, &RelationReferenceCodec::default())
-        .map(|bytes| bytes.to_vec())
-        .map_err(|error| error.strip_backtrace())
+    Ok(logical_plan_to_bytes_with_extension_codec(&referenced, &RelationReferenceCodec::default())?.to_vec())
 }
 
 /// Rebuilds a plan from [`encode_plan`]'s bytes, binding each relation to `providers[name]`.
 /// Functions are resolved through `ctx`'s registry.
-pub fn decode_plan(bytes: &[u8], ctx: &TaskContext, providers: &BTreeMap<String, Arc<dyn TableProvider>>) -> Result<LogicalPlan, String> {
+pub fn decode_plan(
+    bytes: &[u8],
+    ctx: &TaskContext,
+    providers: &BTreeMap<String, Arc<dyn TableProvider>>,
+) -> Result<LogicalPlan, PlanFormError> {
     let codec = RelationReferenceCodec { providers: providers.clone() };
-    logical_plan_from_bytes_with_extension_codec(bytes, ctx, &codec).map_err(|error| error.strip_backtrace())
+    Ok(logical_plan_from_bytes_with_extension_codec(bytes, ctx, &codec)?)
 }
 
 fn scans_as_references(plan: &LogicalPlan) -> Result<LogicalPlan> {

@@ -10,12 +10,11 @@ use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder};
 use datafusion::sql::unparser::plan_to_sql;
 
+use super::PlanFormError;
+
 /// `plan` as one SQL statement.
-pub fn plan_as_sql(plan: &LogicalPlan) -> Result<String, String> {
-    projection_under_every_alias(plan)
-        .and_then(|rewritten| plan_to_sql(&rewritten))
-        .map(|statement| statement.to_string())
-        .map_err(|error| error.strip_backtrace())
+pub fn plan_as_sql(plan: &LogicalPlan) -> Result<String, PlanFormError> {
+    Ok(projection_under_every_alias(plan).and_then(|rewritten| plan_to_sql(&rewritten))?.to_string())
 }
 
 fn projection_under_every_alias(plan: &LogicalPlan) -> datafusion::error::Result<LogicalPlan> {

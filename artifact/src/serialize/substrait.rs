@@ -15,9 +15,11 @@ use datafusion_substrait::substrait::proto::extensions::SimpleExtensionDeclarati
 use datafusion_substrait::substrait::proto::extensions::simple_extension_declaration::MappingType;
 use prost::Message;
 
+use super::PlanFormError;
+
 /// `plan` as Substrait protobuf bytes.
-pub fn encode_substrait(plan: &LogicalPlan, state: &SessionState) -> Result<Vec<u8>, String> {
-    let mut plan = to_substrait_plan(plan, state).map_err(|error| error.strip_backtrace())?;
+pub fn encode_substrait(plan: &LogicalPlan, state: &SessionState) -> Result<Vec<u8>, PlanFormError> {
+    let mut plan = to_substrait_plan(plan, state)?;
     plan.extensions.sort_by_key(declaration_order);
     Ok(plan.encode_to_vec())
 }
@@ -34,7 +36,7 @@ fn declaration_order(declaration: &SimpleExtensionDeclaration) -> (u8, u32) {
 
 /// Rebuilds a logical plan from [`encode_substrait`]'s bytes; named tables resolve through
 /// `state`'s catalog.
-pub async fn decode_substrait(bytes: &[u8], state: &SessionState) -> Result<LogicalPlan, String> {
-    let plan = Plan::decode(bytes).map_err(|error| format!("the bytes are not a Substrait plan: {error}"))?;
-    from_substrait_plan(state, &plan).await.map_err(|error| error.strip_backtrace())
+pub async fn decode_substrait(bytes: &[u8], state: &SessionState) -> Result<LogicalPlan, PlanFormError> {
+    let plan = Plan::decode(bytes)?;
+    Ok(from_substrait_plan(state, &plan).await?)
 }

@@ -2,7 +2,7 @@
 //! scheduler, or one executor. `viewdag cluster` starts each as a separate `viewdag
 //! cluster-node …` process on this machine (so killing one is like losing a machine); on a
 //! real cluster each machine runs `viewdag cluster-node scheduler|executor` itself, listening
-//! on `--bind` and advertising `--external-host` (see the README's deployment section).
+//! on `--bind` and advertising `--external-host` (see the README's *Deploying on several machines*).
 //!
 //! ## Invariants
 //! - A node listens on the loopback interface unless told another one.

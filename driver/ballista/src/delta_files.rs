@@ -7,12 +7,19 @@
 //! from the log (never parsed from paths), so files that a later commit added or that an
 //! earlier one removed are never read.
 //!
+//! A table in an object store (`s3://bucket/…`, `gs://…`, `az://…`) is scanned through the
+//! store of its bucket: the scan names the store by its URL (`s3://bucket`) and each file by
+//! its key in the bucket, and every node that decodes the plan resolves that URL in its own
+//! object-store registry (`viewdag_driver::storage::object_store_registry`, built from the
+//! node's environment). A local table is scanned through the local file system the same way.
+//!
 //! ## Invariants
 //! - The provider's schema is the schema of the Delta provider it replaces, column for
 //!   column, so a planned `TableScan`'s projection indices keep their meaning.
 //! - Filters handed to `scan` are applied exactly (a `FilterExec` above the file scan): the
 //!   Delta provider may have claimed `Exact` for them, and the plan above the scan then has
 //!   no filter of its own.
+//! - The scan carries store URLs and keys only, never a credential.
 //! - A table whose rows a Parquet scan cannot reproduce (deletion vectors, column mapping)
 //!   is refused with a [`DeltaFileScanRefusal`], never read wrong.
 //! - Partition columns keep the Delta provider's types: dictionary-encoded, as deltalake
@@ -70,7 +77,8 @@ impl std::fmt::Display for DeltaFileScanRefusal {
 /// One active data file of the pinned snapshot.
 #[derive(Debug, Clone)]
 struct DeltaDataFile {
-    /// The object-store path (absolute, without the leading `/`) of the local file.
+    /// The file's path in its store: below the bucket for an object store, the absolute path
+    /// without its leading `/` for a local file.
     path: String,
     size: u64,
     partition_values: HashMap<String, Option<String>>,
@@ -80,6 +88,8 @@ struct DeltaDataFile {
 #[derive(Debug)]
 pub struct DeltaFileScan {
     schema: SchemaRef,
+    /// The store the files are in: `file://`, or an object store's bucket (`s3://bucket`).
+    store: ObjectStoreUrl,
     /// Partition columns, in the order they appear in `schema`.
     partition_columns: Vec<String>,
     files: Vec<DeltaDataFile>,
@@ -93,11 +103,7 @@ impl DeltaFileScan {
         if snapshot.table_config().column_mapping_mode.is_some_and(|mode| format!("{mode:?}") != "None") {
             return Err(DeltaFileScanRefusal::ColumnMapping);
         }
-        let root = table
-            .table_url()
-            .to_file_path()
-            .map_err(|()| DeltaFileScanRefusal::Unreadable(format!("`{}` is not a local directory", table.table_url())))?;
-        let root_text = root.to_string_lossy().trim_start_matches('/').trim_end_matches('/').to_string();
+        let (store, root) = store_and_root(table.table_url())?;
         let mut files = Vec::new();
         for file in snapshot.log_data().iter() {
             let relative = file.path().into_owned();
@@ -105,7 +111,7 @@ impl DeltaFileScan {
                 return Err(DeltaFileScanRefusal::DeletionVectors { file: relative });
             }
             files.push(DeltaDataFile {
-                path: format!("{root_text}/{relative}"),
+                path: if root.is_empty() { relative } else { format!("{root}/{relative}") },
                 size: u64::try_from(file.size()).unwrap_or(0),
                 partition_values: file.partition_values_map(),
             });
@@ -115,7 +121,7 @@ impl DeltaFileScan {
         let partition_names: std::collections::BTreeSet<&String> = files.iter().flat_map(|file| file.partition_values.keys()).collect();
         let partition_columns =
             schema.fields().iter().map(|field| field.name().clone()).filter(|name| partition_names.contains(name)).collect();
-        Ok(DeltaFileScan { schema, partition_columns, files })
+        Ok(DeltaFileScan { schema, store, partition_columns, files })
     }
 
     /// The table's columns as the file scan lays them out: data columns, then partition
@@ -190,7 +196,7 @@ impl TableProvider for DeltaFileScan {
         // Without filters, read only the wanted columns; with filters, read every column
         // (in table order), filter, then keep the wanted ones.
         let read = if filters.is_empty() { wanted.clone() } else { table_columns };
-        let config = FileScanConfigBuilder::new(ObjectStoreUrl::local_filesystem(), Arc::new(source))
+        let config = FileScanConfigBuilder::new(self.store.clone(), Arc::new(source))
             .with_file_groups(file_groups)
             .with_projection_indices(Some(read.iter().map(|&column| position_in_layout[column]).collect()))?
             .build();
@@ -211,6 +217,16 @@ impl TableProvider for DeltaFileScan {
     }
 }
 
+/// The store of the table at `url` (`file://`, or `scheme://bucket`) and the table's path in
+/// it (without leading or trailing `/`; percent-decoded, as object_store names paths).
+fn store_and_root(url: &url::Url) -> Result<(ObjectStoreUrl, String), DeltaFileScanRefusal> {
+    let unreadable = |reason: String| DeltaFileScanRefusal::Unreadable(format!("`{url}` {reason}"));
+    let store = ObjectStoreUrl::parse(format!("{}://{}", url.scheme(), url.authority()))
+        .map_err(|error| unreadable(format!("names no store: {}", error.strip_backtrace())))?;
+    let root = object_store::path::Path::from_url_path(url.path()).map_err(|error| unreadable(format!("is not a store path: {error}")))?;
+    Ok((store, root.as_ref().to_string()))
+}
+
 /// A filter of a `TableScan` names columns with the scan's qualifier; the provider's schema
 /// has none.
 fn unqualified(expr: Expr) -> Expr {
@@ -223,4 +239,26 @@ fn unqualified(expr: Expr) -> Expr {
     })
     .map(|transformed| transformed.data)
     .expect("renaming columns cannot fail")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_table_in_a_bucket_is_read_through_the_bucket_by_its_keys() {
+        let url = url::Url::parse("s3://lake/tables/my%20view/").unwrap();
+        let (store, root) = store_and_root(&url).unwrap();
+        assert_eq!(store.as_str(), "s3://lake/");
+        assert_eq!(root, "tables/my view");
+        let (store, root) = store_and_root(&url::Url::parse("gs://lake/").unwrap()).unwrap();
+        assert_eq!((store.as_str(), root.as_str()), ("gs://lake/", ""));
+    }
+
+    #[test]
+    fn a_local_table_is_read_through_the_file_system_by_its_absolute_path() {
+        let (store, root) = store_and_root(&url::Url::parse("file:///work/data/orders/").unwrap()).unwrap();
+        assert_eq!(store, ObjectStoreUrl::local_filesystem());
+        assert_eq!(root, "work/data/orders");
+    }
 }

@@ -33,9 +33,10 @@ use datafusion::execution::session_state::SessionState;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::physical_plan::ExecutionPlan;
 use viewdag_driver::execute::TaskError;
-use viewdag_driver::sources::directory_url;
+use viewdag_driver::storage::location::open_delta_table;
+use viewdag_driver::storage::{StorageError, StoreOptions, TableLocation};
 use viewdag_driver::{TaskPlan, TaskPlanning};
-use viewdag_ir::{Code, Diagnostic, ProviderIdentity, SpecLocation, StorageUrl};
+use viewdag_ir::{Code, Diagnostic, ProviderIdentity, SpecLocation, StorageUrlProblem};
 use viewdag_optimize::pipeline::optimize_physical_plan;
 use viewdag_optimize::pipeline::outcome::PhaseReporting;
 use viewdag_optimize::pipeline::physical_phase::initial_physical_plan;
@@ -43,7 +44,7 @@ use viewdag_surface::deterministic_aggregates::with_datafusion_float_aggregates;
 
 use crate::ballista_job::{BallistaJobExec, ClusterJob};
 use crate::cluster_files::ClusterDataFiles;
-use crate::delta_files::DeltaFileScan;
+use crate::delta_files::{DeltaFileScan, DeltaFileScanRefusal};
 use crate::scalar_subqueries::scalar_subqueries_as_joins;
 use crate::scheduler_address::SchedulerAddress;
 
@@ -118,7 +119,9 @@ fn delta_scans_as_file_scans(planning: &TaskPlanning<'_>, plan: &LogicalPlan) ->
                 scan.source = provider_as_source(Arc::new(files));
                 Ok(Transformed::yes(LogicalPlan::TableScan(scan)))
             }
-            Err(reason) => {
+            Err(refusal) => {
+                // Every credential of the environment is redacted from the reason.
+                let reason = planning.storage().redactor().redact(&refusal.to_string());
                 refused = Some(Refused { location: location.clone(), reason });
                 Err(DataFusionError::Plan(format!("the Delta table `{location}` cannot travel")))
             }
@@ -131,23 +134,45 @@ fn delta_scans_as_file_scans(planning: &TaskPlanning<'_>, plan: &LogicalPlan) ->
     }
 }
 
-/// The files of the Delta table at `location` (relative to the spec root) at `version`.
+/// Why a Delta table a task scans cannot travel to the cluster as a list of files.
+#[derive(Debug, thiserror::Error)]
+enum PinnedScanRefusal {
+    /// The location does not parse (an unusable URL).
+    #[error("{0}")]
+    Location(StorageUrlProblem),
+    /// The options of its store cannot be used.
+    #[error("{0}")]
+    Storage(StorageError),
+    /// The version scanned is negative (not a Delta version).
+    #[error("version {0} is negative")]
+    NegativeVersion(i64),
+    /// The table does not open at the version scanned.
+    #[error("cannot open it at version {version}: {source}")]
+    Unopened { version: u64, source: deltalake::DeltaTableError },
+    /// Its files cannot be read as a plain scan.
+    #[error("{0}")]
+    Files(DeltaFileScanRefusal),
+}
+
+/// The files of the Delta table at `location` (relative to the spec root, or an object-store
+/// URL, opened with the compile's options for its store) at `version`.
 fn pinned_file_scan(
     planning: &TaskPlanning<'_>,
     location: &str,
     version: i64,
     provider: &Arc<dyn TableProvider>,
-) -> Result<DeltaFileScan, String> {
-    if StorageUrl::looks_like_url(location) {
-        return Err("it is in an object store, which the cluster's executors cannot read yet; run it with `--engine local`".to_string());
-    }
-    let url = directory_url(&planning.spec_root().join(location))?;
-    let version = u64::try_from(version).map_err(|_| format!("version {version} is negative"))?;
+) -> Result<DeltaFileScan, PinnedScanRefusal> {
+    let table_location = TableLocation::of(planning.spec_root(), location).map_err(PinnedScanRefusal::Location)?;
+    let options = match table_location.storage_url() {
+        Some(url) => planning.storage().options(url).map_err(PinnedScanRefusal::Storage)?,
+        None => StoreOptions::default(),
+    };
+    let version = u64::try_from(version).map_err(|_| PinnedScanRefusal::NegativeVersion(version))?;
     let table = planning
         .runtime()
-        .block_on(deltalake::open_table_with_version(url, version))
-        .map_err(|error| format!("cannot open it at version {version}: {error}"))?;
-    DeltaFileScan::from_table(&table, provider.schema()).map_err(|refusal| refusal.to_string())
+        .block_on(open_delta_table(&table_location, &options, Some(version)))
+        .map_err(|source| PinnedScanRefusal::Unopened { version, source })?;
+    DeltaFileScan::from_table(&table, provider.schema()).map_err(PinnedScanRefusal::Files)
 }
 
 /// `state` with the engine's `datafusion.*` settings (e.g. `target_partitions`, the number of

@@ -255,19 +255,32 @@ fn grpc_config() -> GrpcClientConfig {
     GrpcClientConfig::from(&BallistaConfig::default())
 }
 
-async fn connect(scheduler_url: &str) -> std::result::Result<SchedulerGrpcClient<Channel>, String> {
+/// Why the scheduler could not be asked.
+#[derive(Debug, thiserror::Error)]
+enum SchedulerCallError {
+    /// Its address does not make an endpoint.
+    #[error(transparent)]
+    Endpoint(#[from] ballista_core::error::BallistaError),
+    /// It does not answer.
+    #[error("cannot connect to the scheduler: {0}")]
+    Connect(#[from] tonic::transport::Error),
+    /// It answered with an error.
+    #[error("{}", .0.message())]
+    Refused(#[from] tonic::Status),
+}
+
+async fn connect(scheduler_url: &str) -> std::result::Result<SchedulerGrpcClient<Channel>, SchedulerCallError> {
     let config = grpc_config();
-    let endpoint = create_grpc_client_endpoint(scheduler_url.to_string(), Some(&config)).map_err(|error| error.to_string())?;
-    let channel = endpoint.connect().await.map_err(|error| format!("cannot connect to the scheduler: {error}"))?;
+    let endpoint = create_grpc_client_endpoint(scheduler_url.to_string(), Some(&config))?;
+    let channel = endpoint.connect().await?;
     Ok(SchedulerGrpcClient::new(channel)
         .max_encoding_message_size(config.max_message_size)
         .max_decoding_message_size(config.max_message_size))
 }
 
-async fn cancel(scheduler_url: &str, job_id: &str) -> std::result::Result<bool, String> {
+async fn cancel(scheduler_url: &str, job_id: &str) -> std::result::Result<bool, SchedulerCallError> {
     let mut scheduler = connect(scheduler_url).await?;
-    let response =
-        scheduler.cancel_job(CancelJobParams { job_id: job_id.to_string() }).await.map_err(|status| status.message().to_string())?;
+    let response = scheduler.cancel_job(CancelJobParams { job_id: job_id.to_string() }).await?;
     Ok(response.into_inner().cancelled)
 }
 

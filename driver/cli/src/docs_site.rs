@@ -25,11 +25,12 @@ pub fn write_docs_site(spec: &Path, out: &Path) -> Result<(i32, usize), DriverEr
     let mut compiler = Compiler::new()?;
     let response = compiler.compile(&CompileRequest::new(spec).with_planning(Planning::AllViews))?;
     // Never into a source, a task's table or `.viewdag` (issue 21 #23), like an output path.
-    if let Some(refusal) = compiler.snapshot().docs_out_refusal(out) {
+    let snapshot = compiler.snapshot();
+    if let Some(refusal) = snapshot.docs_out_refusal(out) {
         eprintln!("error: {refusal}");
         return Ok((2, 0));
     }
-    let data = compiler.snapshot().docs_data(&response);
+    let data = snapshot.docs_data(&response);
     let views = data.views.len();
     std::fs::create_dir_all(out).map_err(DriverError::write(out))?;
     let text = format!("window.VIEWDAG_DATA = {};\n", serde_json::to_string_pretty(&data).expect("JSON serializes"));

@@ -537,13 +537,13 @@ impl Compiler {
 
     /// Sets the existing-data input's fields that changed; returns how many were set.
     fn set_existing_data(&mut self, existing: crate::existing::ExistingData) -> usize {
-        let crate::existing::ExistingData { append_targets, csv_headers } = existing;
+        let crate::existing::ExistingData { target_schemas, csv_headers } = existing;
         let Some(input) = self.existing else {
-            self.existing = Some(ExistingDataInput::new(&self.db, append_targets, csv_headers));
+            self.existing = Some(ExistingDataInput::new(&self.db, target_schemas, csv_headers));
             return 1;
         };
         let mut changed = 0;
-        changed += set_if_changed!(self.db, input, append_targets, set_append_targets, append_targets);
+        changed += set_if_changed!(self.db, input, target_schemas, set_target_schemas, target_schemas);
         changed += set_if_changed!(self.db, input, csv_headers, set_csv_headers, csv_headers);
         changed
     }
@@ -601,7 +601,13 @@ impl Compiler {
                         None => {
                             let state = loading_state
                                 .get_or_insert_with(|| build_session_state(&surface_spec, self.db.datafusion_runtime_env().clone()));
-                            let context = SourceContext { root: &self.root, csv: &surface_spec.surface.csv, state, storage: &self.storage };
+                            let context = SourceContext {
+                                root: &self.root,
+                                allow: &parsed.profile.paths.allow,
+                                csv: &surface_spec.surface.csv,
+                                state,
+                                storage: &self.storage,
+                            };
                             let loaded = self.db.tokio().block_on(load_source(name, spec, &context));
                             if let (SourceResolution::Resolved { identity, .. }, Some(provider)) = (&loaded.resolution, loaded.provider)
                                 && !self.db.has_provider(identity)
@@ -821,14 +827,6 @@ impl Compiler {
     fn source_through_symlink(&self, name: &str, spec: &viewdag_ir::SourceSpec, profile: &ProfileSpec) -> Option<Diagnostic> {
         let every_entry = spec.format != viewdag_ir::SourceFormat::Delta;
         let (entry, resolved) = crate::confinement::source_escape(&self.root, &profile.paths.allow, &spec.path, every_entry)?;
-        Some(Diagnostic::new(
-            Code::PathOutsideProject,
-            SpecLocation::source(name).with_field(viewdag_ir::FieldPath::from(["path"])),
-            format!(
-                "source `{name}`: `{}` resolves to {} through a symlink, outside the project and every `profile.paths.allow` root; it is not read",
-                crate::sources::relative_location(&self.root, &entry),
-                resolved.display()
-            ),
-        ))
+        Some(crate::confinement::source_escape_diagnostic(name, &self.root, &entry, &resolved))
     }
 }

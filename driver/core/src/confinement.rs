@@ -14,9 +14,10 @@
 //!   ([`shared_table_refusals`]): each would otherwise overwrite the other's rows and the
 //!   next run would report the other up to date. An output whose resolved table lies in the
 //!   project's resolved `.viewdag` is refused likewise.
-//! - Reads are confined the same way ([`source_escape`]): a local source whose path — or,
-//!   for Parquet/CSV, any entry of its directory — resolves outside the project and every
-//!   allowed root is refused at `check` (`V0505`), never read.
+//! - Reads are confined the same way ([`source_escape`], [`delta_table_escape`]): a local
+//!   source whose path — for Parquet/CSV any entry of its directory, for Delta its log's
+//!   entries and every data file of the loaded version — resolves outside the project and
+//!   every allowed root is refused at `check` (`V0505`), never read.
 //! - Reads only (`canonicalize`, which follows links); creates nothing.
 //! - An object-store target has no links to resolve: it is checked again lexically (inside
 //!   an allowed URL prefix, on no source's URL), the same rule as `V0504`/`V0505`, so the
@@ -25,7 +26,7 @@
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 
-use viewdag_ir::StorageUrl;
+use viewdag_ir::{Code, Diagnostic, FieldPath, SpecLocation, StorageUrl};
 
 use crate::storage::TableLocation;
 
@@ -178,6 +179,14 @@ pub fn shared_table_refusals(root: &Path, tables: &[TaskTable]) -> BTreeMap<Stri
 /// At most this many entries of a source directory are resolved (a bound on a link cycle).
 const MAX_SOURCE_ENTRIES: usize = 100_000;
 
+/// The resolved directories a local source may read from: the project's and every local
+/// `profile.paths.allow` root.
+fn readable_roots(root: &Path, allow: &[String]) -> Vec<PathBuf> {
+    std::iter::once(resolve(root))
+        .chain(allow.iter().filter(|allowed| !allowed.contains("://")).map(|allowed| resolve(&root.join(allowed))))
+        .collect()
+}
+
 /// Where a local source at `path` (relative to `root`) reads outside `root` and every `allow`
 /// root once symlinks are followed, if it does: the entry (the path itself, or with
 /// `every_entry` any file or directory under it) and where it resolves. Object-store URLs
@@ -186,9 +195,7 @@ pub fn source_escape(root: &Path, allow: &[String], path: &str, every_entry: boo
     if path.contains("://") {
         return None;
     }
-    let roots: Vec<PathBuf> = std::iter::once(resolve(root))
-        .chain(allow.iter().filter(|allowed| !allowed.contains("://")).map(|allowed| resolve(&root.join(allowed))))
-        .collect();
+    let roots = readable_roots(root, allow);
     let mut stack = vec![root.join(path)];
     let mut seen = 0;
     while let Some(entry) = stack.pop() {
@@ -207,6 +214,45 @@ pub fn source_escape(root: &Path, allow: &[String], path: &str, every_entry: boo
         }
     }
     None
+}
+
+/// Where a local Delta table at `table_dir` reads outside `root` and every `allow` root once
+/// symlinks are followed, if it does: its `_delta_log` and each entry of it, then each data
+/// file of the loaded version (`data_files`: the paths its log records, relative to the
+/// table, or `file://` URLs). A data file named by another URL scheme is not local and
+/// escapes by definition. The table's own directory is checked by [`source_escape`].
+pub fn delta_table_escape(root: &Path, allow: &[String], table_dir: &Path, data_files: &[String]) -> Option<(PathBuf, PathBuf)> {
+    let roots = readable_roots(root, allow);
+    let escapes = |entry: PathBuf| {
+        let resolved = resolve(&entry);
+        (!roots.iter().any(|allowed| resolved.starts_with(allowed))).then_some((entry, resolved))
+    };
+    let log = table_dir.join("_delta_log");
+    let log_entries = std::fs::read_dir(&log).into_iter().flatten().filter_map(Result::ok).map(|entry| entry.path());
+    if let Some(escape) = std::iter::once(log.clone()).chain(log_entries).take(MAX_SOURCE_ENTRIES).find_map(escapes) {
+        return Some(escape);
+    }
+    data_files.iter().take(MAX_SOURCE_ENTRIES).find_map(|file| match url::Url::parse(file) {
+        Ok(url) if url.scheme() == "file" => url.to_file_path().ok().and_then(escapes),
+        // A single letter is a Windows drive, not a scheme.
+        Ok(url) if url.scheme().len() > 1 => Some((PathBuf::from(file), PathBuf::from(file))),
+        _ => escapes(table_dir.join(file)),
+    })
+}
+
+/// `V0505` for a local source that reads `entry`, which resolves to `resolved` outside the
+/// project and every `profile.paths.allow` root (through a symlink, or a Delta log naming a
+/// file elsewhere): the source is not read.
+pub(crate) fn source_escape_diagnostic(name: &str, root: &Path, entry: &Path, resolved: &Path) -> Diagnostic {
+    Diagnostic::new(
+        Code::PathOutsideProject,
+        SpecLocation::source(name).with_field(FieldPath::from(["path"])),
+        format!(
+            "source `{name}`: `{}` resolves to {} through a symlink, outside the project and every `profile.paths.allow` root; it is not read",
+            crate::storage::location::relative_location(root, entry),
+            resolved.display()
+        ),
+    )
 }
 
 #[cfg(test)]

@@ -37,6 +37,7 @@ use viewdag_surface::planning_session;
 
 use crate::database::Database;
 use crate::execute::{DataFileWriter, TaskError};
+use crate::storage::StorageSettings;
 
 /// Produces the rows of a task: given what planning offers, the plan to execute.
 pub trait TaskEngine: fmt::Debug + fmt::Display + Send + Sync {
@@ -131,6 +132,7 @@ pub struct TaskPlanning<'a> {
     pub(crate) view: ViewInput,
     pub(crate) task: &'a Task,
     pub(crate) root: &'a Path,
+    pub(crate) storage: &'a StorageSettings,
 }
 
 impl<'a> TaskPlanning<'a> {
@@ -142,6 +144,12 @@ impl<'a> TaskPlanning<'a> {
     /// The spec's directory: relative table locations are relative to it.
     pub fn spec_root(&self) -> &Path {
         self.root
+    }
+
+    /// The compile's object-store settings: a store's options (to open a Delta table in an
+    /// object store the plan reads) and the redactor every message about a store passes.
+    pub fn storage(&self) -> &'a StorageSettings {
+        self.storage
     }
 
     /// The task's optimized logical plan (P1) with the identity of every table it scans

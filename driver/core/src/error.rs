@@ -73,7 +73,7 @@ pub enum DriverError {
     Locked(crate::run_lock::LockError),
     /// The run state could not be saved before the first commit (`V0903`); nothing was written.
     #[error("error[{code}]: {0} (nothing was written)", code = Code::RunStateUnsaved.id())]
-    RunState(String),
+    RunState(crate::execute::RunStateSaveError),
 }
 
 impl DriverError {

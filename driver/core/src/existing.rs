@@ -1,8 +1,9 @@
 //! What already exists (on disk or in an object store) that a compile checks the spec
-//! against: the schema of the Delta table an `append` output writes into, and the header row
-//! of a CSV source whose `schema` is declared. Read by the driver (the only crate that does I/O) and set as the
-//! `ExistingDataInput` before the queries run; `viewdag_lower::checked_project` compares it
-//! with the spec (`append_schema_mismatch`, `source_schema_mismatch`).
+//! against: the schema of the Delta table an `append`, `merge` or `replace_where` output
+//! writes into, and the header row of a CSV source whose `schema` is declared. Read by the
+//! driver (the only crate that does I/O) and set as the `ExistingDataInput` before the
+//! queries run; `viewdag_lower::checked_project` compares it with the spec
+//! (`append_schema_mismatch`, `write_schema_mismatch`, `source_schema_mismatch`).
 //!
 //! ## Invariants
 //! - Reading never fails a compile: a table or file that cannot be read is simply not
@@ -28,13 +29,15 @@ const HEADER_LIMIT: u64 = 1 << 20;
 /// Existing data the spec is checked against.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ExistingData {
-    /// Output name → the schema of the Delta table already at its path (`append` only).
-    pub append_targets: BTreeMap<String, SchemaRef>,
+    /// Output name → the schema of the Delta table already at its path (`append`, `merge` and
+    /// `replace_where` outputs: the modes that keep its rows).
+    pub target_schemas: BTreeMap<String, SchemaRef>,
     /// Source name → the column names in the first CSV file's header (declared CSV only).
     pub csv_headers: BTreeMap<String, Vec<String>>,
 }
 
-/// Reads the schema of each `append` output's existing table and each declared CSV
+/// Reads the schema of each existing table an output keeps rows of (every mode but
+/// `overwrite`) and each declared CSV
 /// source's header.
 pub fn read_existing_data(
     root: &Path,
@@ -46,7 +49,8 @@ pub fn read_existing_data(
 ) -> ExistingData {
     let mut existing = ExistingData::default();
     for (name, spec) in outputs {
-        if spec.mode != WriteMode::Append {
+        // An overwrite replaces the table's columns: nothing to compare.
+        if spec.mode == WriteMode::Overwrite {
             continue;
         }
         let Ok(target) = TableLocation::of(root, &spec.path) else { continue };
@@ -59,7 +63,7 @@ pub fn read_existing_data(
             },
         };
         if let Some(schema) = runtime.block_on(delta_schema(&target, &options)) {
-            existing.append_targets.insert(name.clone(), schema);
+            existing.target_schemas.insert(name.clone(), schema);
         }
     }
     for (name, spec) in sources {

@@ -65,6 +65,7 @@ pub use runtime::AsyncRuntime;
 pub use snapshot::{Snapshot, SpecSource, ViewPlans};
 pub use stats::{RecompileStats, StageStats};
 pub use storage::Environment;
+pub use task_tables::TaskTableError;
 /// The artifact crate, for callers that read bundles (tests, tools).
 pub use viewdag_artifact;
 pub use viewdag_schedule;

@@ -12,21 +12,22 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use datafusion::catalog::TableProvider;
+use datafusion::error::DataFusionError;
 use datafusion::execution::session_state::SessionState;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::physical_plan::execution_plan::reset_plan_states;
 use viewdag_artifact::PlanBundle;
-use viewdag_artifact::serialize::decode_base64;
 use viewdag_artifact::serialize::proto::decode_plan;
-use viewdag_ir::{ProviderIdentity, SurfaceInput};
-use viewdag_lower::{stored_view_schema, view_plan};
+use viewdag_artifact::serialize::{PlanFormError, decode_base64};
+use viewdag_ir::{Diagnostic, ProviderIdentity, SurfaceInput};
+use viewdag_lower::{ViewFailure, stored_view_schema, view_plan};
 use viewdag_optimize::digests::p0_digest;
 use viewdag_optimize::pipeline::physical_phase::state_without_physical_rules;
 use viewdag_optimize::{PlanningContext, physical_view, plan_view, resolved_optimizer_pipeline};
 use viewdag_surface::{MaterializedViewTable, planning_session, session_with_tables};
 
 use crate::artifacts::CompileOutput;
-use crate::execute::collect_canonical_rows;
+use crate::execute::{TaskError, collect_canonical_rows};
 use crate::snapshot::Snapshot;
 
 /// A serialized form of the logical plan in a bundle.
@@ -172,8 +173,11 @@ impl Snapshot<'_> {
                     }
                     match self.replay_forms(name, bundle) {
                         Ok(forms) => (forms, None),
-                        Err(reason) => (
-                            PlanForm::ALL.iter().map(|&form| FormReplay { form, outcome: ReplayOutcome::Failed(reason.clone()) }).collect(),
+                        Err(failure) => (
+                            PlanForm::ALL
+                                .iter()
+                                .map(|&form| FormReplay { form, outcome: ReplayOutcome::Failed(failure.to_string()) })
+                                .collect(),
                             None,
                         ),
                     }
@@ -186,46 +190,39 @@ impl Snapshot<'_> {
     }
 
     /// Replays every form of `bundle`'s plan against the providers of the current spec.
-    fn replay_forms(&self, name: &str, bundle: &PlanBundle) -> Result<Vec<FormReplay>, String> {
+    fn replay_forms(&self, name: &str, bundle: &PlanBundle) -> Result<Vec<FormReplay>, ReplayFailure> {
         let db = self.db;
-        let view = self.view_input(name).ok_or_else(|| format!("view `{name}` is not declared"))?;
-        let lowered = view_plan(db, view).clone().map_err(|failure| format!("{failure:?}"))?;
+        let view = self.view_input(name).ok_or_else(|| ReplayFailure::Undeclared(name.to_string()))?;
+        let lowered = view_plan(db, view).clone().map_err(ReplayFailure::View)?;
         let mut tables: BTreeMap<String, Arc<dyn TableProvider>> = BTreeMap::new();
         for (relation, identity) in lowered.scans.iter() {
             let provider: Arc<dyn TableProvider> = match identity {
                 ProviderIdentity::Materialized { view: materialized } => {
-                    let input = self.view_input(materialized).ok_or_else(|| format!("view `{materialized}` is gone"))?;
-                    let schema = Arc::clone(stored_view_schema(db, input).as_ref().map_err(|failure| format!("{failure:?}"))?.inner());
+                    let input = self.view_input(materialized).ok_or_else(|| ReplayFailure::Gone(materialized.clone()))?;
+                    let schema =
+                        Arc::clone(stored_view_schema(db, input).as_ref().map_err(|failure| ReplayFailure::View(failure.clone()))?.inner());
                     Arc::new(MaterializedViewTable { view: materialized.clone(), schema })
                 }
-                identity => {
-                    viewdag_surface::Db::provider(db, identity).ok_or_else(|| format!("no provider for {}", identity.canonical()))?
-                }
+                identity => viewdag_surface::Db::provider(db, identity).ok_or_else(|| ReplayFailure::NoProvider(identity.canonical()))?,
             };
             tables.insert(relation.clone(), provider);
         }
         let surface = SurfaceInput::get(db);
         let session = planning_session(db, surface);
-        let state = Arc::new(
-            session_with_tables(&session.state, tables.iter().map(|(name, table)| (name.clone(), Arc::clone(table))))
-                .map_err(|error| error.strip_backtrace())?,
-        );
+        let state = Arc::new(session_with_tables(&session.state, tables.iter().map(|(name, table)| (name.clone(), Arc::clone(table))))?);
         let runtime = Arc::clone(self.db.tokio());
-        let compiled = physical_view(db, view).clone().map_err(|failure| format!("{failure:?}"))?;
-        let compiled_plan = reset_plan_states(compiled.plan).map_err(|error| error.strip_backtrace())?;
-        let compiled_rows =
-            collect_canonical_rows(&runtime, name, compiled_plan, Arc::clone(&session.state)).map_err(|error| error.to_string())?;
-        let pipeline = resolved_optimizer_pipeline(db, surface).clone().map_err(|diagnostics| format!("{diagnostics:?}"))?;
+        let compiled = physical_view(db, view).clone().map_err(ReplayFailure::View)?;
+        let compiled_plan = reset_plan_states(compiled.plan)?;
+        let compiled_rows = collect_canonical_rows(&runtime, name, compiled_plan, Arc::clone(&session.state))?;
+        let pipeline = resolved_optimizer_pipeline(db, surface).clone().map_err(ReplayFailure::Pipeline)?;
         let root = surface.root(db);
         let bare_state = state_without_physical_rules(&state);
         let context = PlanningContext { state: &state, bare_state: &bare_state, pipeline: &pipeline, root, runtime: &runtime };
 
-        let replay_plan = |plan: LogicalPlan| -> Result<ReplayOutcome, String> {
+        let replay_plan = |plan: LogicalPlan| -> Result<ReplayOutcome, ReplayFailure> {
             let replayed_p0 = p0_digest(&plan, &lowered.scans, root);
-            let (optimized, physical) =
-                plan_view(&context, name, plan, Arc::clone(&lowered.scans)).map_err(|failure| format!("{failure:?}"))?;
-            let rows = collect_canonical_rows(&runtime, name, Arc::clone(&physical.plan), Arc::clone(&state))
-                .map_err(|error| error.to_string())?;
+            let (optimized, physical) = plan_view(&context, name, plan, Arc::clone(&lowered.scans)).map_err(ReplayFailure::View)?;
+            let rows = collect_canonical_rows(&runtime, name, Arc::clone(&physical.plan), Arc::clone(&state))?;
             Ok(ReplayOutcome::Replayed {
                 p0_matches: replayed_p0 == bundle.plans.p0.digest,
                 p1_matches: optimized.digest == bundle.plans.p1.digest,
@@ -245,15 +242,54 @@ impl Snapshot<'_> {
             let outcome = match value {
                 None => ReplayOutcome::Skipped(format!("the bundle has no {} form: {}", form.name(), error.clone().unwrap_or_default())),
                 Some(value) => match decode_form(form, value, &state, &tables, &runtime) {
-                    Ok(Some(plan)) => replay_plan(plan).unwrap_or_else(ReplayOutcome::Failed),
+                    Ok(Some(plan)) => replay_plan(plan).unwrap_or_else(|failure| ReplayOutcome::Failed(failure.to_string())),
                     Ok(None) => ReplayOutcome::Skipped(format!("this build cannot read the {} form", form.name())),
-                    Err(reason) => ReplayOutcome::Failed(reason),
+                    Err(failure) => ReplayOutcome::Failed(failure.to_string()),
                 },
             };
             forms.push(FormReplay { form, outcome });
         }
         Ok(forms)
     }
+}
+
+/// Why a bundle's plan could not be replayed (the text is the replay report's `FAILED:`).
+#[derive(Debug, thiserror::Error)]
+enum ReplayFailure {
+    /// The view is not declared in the current spec.
+    #[error("view `{0}` is not declared")]
+    Undeclared(String),
+    /// A materialized view the plan scans is no longer declared.
+    #[error("view `{0}` is gone")]
+    Gone(String),
+    /// The view (or the replayed plan) does not plan.
+    #[error("{0:?}")]
+    View(ViewFailure),
+    /// A relation the plan scans has no loaded provider (names its identity).
+    #[error("no provider for {0}")]
+    NoProvider(String),
+    /// The spec's optimizer pipeline does not resolve.
+    #[error("{0:?}")]
+    Pipeline(Arc<Vec<Diagnostic>>),
+    /// DataFusion refused (the session, or a plan's state).
+    #[error("{}", .0.strip_backtrace())]
+    DataFusion(#[from] DataFusionError),
+    /// A plan failed to execute.
+    #[error(transparent)]
+    Execution(#[from] TaskError),
+    /// A binary form's text is not base64.
+    #[error(transparent)]
+    Form(#[from] PlanFormError),
+    /// The proto bytes do not rebuild a plan.
+    #[error("the proto bytes do not decode: {0}")]
+    Proto(PlanFormError),
+    /// The SQL does not plan.
+    #[error("the bundle's SQL does not plan: {}", .0.strip_backtrace())]
+    Sql(DataFusionError),
+    /// The Substrait bytes do not rebuild a plan.
+    #[cfg_attr(not(feature = "substrait"), allow(dead_code))]
+    #[error("the Substrait plan does not decode: {0}")]
+    Substrait(PlanFormError),
 }
 
 /// The logical plan `value` (a bundle's field for `form`) encodes, or `None` when this build
@@ -264,30 +300,28 @@ fn decode_form(
     state: &SessionState,
     tables: &BTreeMap<String, Arc<dyn TableProvider>>,
     runtime: &tokio::runtime::Runtime,
-) -> Result<Option<LogicalPlan>, String> {
+) -> Result<Option<LogicalPlan>, ReplayFailure> {
     match form {
         PlanForm::Proto => {
             let bytes = decode_base64(value)?;
-            decode_plan(&bytes, &state.task_ctx(), tables).map(Some).map_err(|error| format!("the proto bytes do not decode: {error}"))
+            decode_plan(&bytes, &state.task_ctx(), tables).map(Some).map_err(ReplayFailure::Proto)
         }
-        PlanForm::Sql => runtime
-            .block_on(state.create_logical_plan(value))
-            .map(Some)
-            .map_err(|error| format!("the bundle's SQL does not plan: {}", error.strip_backtrace())),
+        PlanForm::Sql => runtime.block_on(state.create_logical_plan(value)).map(Some).map_err(ReplayFailure::Sql),
         PlanForm::Substrait => decode_substrait_form(value, state, runtime),
     }
 }
 
 #[cfg(feature = "substrait")]
-fn decode_substrait_form(value: &str, state: &SessionState, runtime: &tokio::runtime::Runtime) -> Result<Option<LogicalPlan>, String> {
+fn decode_substrait_form(
+    value: &str,
+    state: &SessionState,
+    runtime: &tokio::runtime::Runtime,
+) -> Result<Option<LogicalPlan>, ReplayFailure> {
     let bytes = decode_base64(value)?;
-    runtime
-        .block_on(viewdag_artifact::serialize::substrait::decode_substrait(&bytes, state))
-        .map(Some)
-        .map_err(|error| format!("the Substrait plan does not decode: {error}"))
+    runtime.block_on(viewdag_artifact::serialize::substrait::decode_substrait(&bytes, state)).map(Some).map_err(ReplayFailure::Substrait)
 }
 
 #[cfg(not(feature = "substrait"))]
-fn decode_substrait_form(_: &str, _: &SessionState, _: &tokio::runtime::Runtime) -> Result<Option<LogicalPlan>, String> {
+fn decode_substrait_form(_: &str, _: &SessionState, _: &tokio::runtime::Runtime) -> Result<Option<LogicalPlan>, ReplayFailure> {
     Ok(None)
 }

@@ -369,7 +369,7 @@ impl Snapshot<'_> {
         let target = self.task_target(task);
         let options = self.location_options(&target).map_err(TaskError::from)?;
         let view = self.view_input(&task.view).ok_or_else(|| TaskError::Planning(format!("view `{}` is gone", task.view)))?;
-        let planning = TaskPlanning { db: self.db, view, task, root: self.root };
+        let planning = TaskPlanning { db: self.db, view, task, root: self.root, storage: self.storage };
         let increment = self.prepare_increment(task, view, &ready.path, &ready.reads, diagnostics)?;
         let (plan, refresh, increment_write) = match increment {
             PreparedRefresh::Incremental { plan, apply, summary } => (TaskPlan::rows(plan), summary, Some(apply)),

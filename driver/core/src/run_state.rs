@@ -39,6 +39,7 @@ use serde::{Deserialize, Serialize};
 use viewdag_ir::ExpectationsSpec;
 use viewdag_schedule::TaskId;
 
+use crate::execute::RunStateSaveError;
 use crate::execute::merge::TableWrite;
 
 /// Where the state lives, relative to the spec's directory.
@@ -138,17 +139,19 @@ impl RunState {
     }
 
     /// Writes the state (to a temporary file first, then renamed over the old one).
-    pub fn save(&self, root: &Path) -> Result<(), String> {
+    pub fn save(&self, root: &Path) -> Result<(), RunStateSaveError> {
         let state = RunState { format: RUN_STATE_FORMAT, ..self.clone() };
         let path = state_path(root);
         if let Some(directory) = path.parent() {
-            std::fs::create_dir_all(directory).map_err(|error| format!("cannot create {}: {error}", directory.display()))?;
+            std::fs::create_dir_all(directory)
+                .map_err(|error| RunStateSaveError::CreateDirectory { directory: directory.to_path_buf(), message: error.to_string() })?;
         }
-        let text = serde_json::to_string_pretty(&state).map_err(|error| error.to_string())?;
+        let text = serde_json::to_string_pretty(&state).map_err(|error| RunStateSaveError::Serialize { message: error.to_string() })?;
         let temporary = path.with_extension("json.tmp");
+        let unwritten = |path: PathBuf| move |error: std::io::Error| RunStateSaveError::Write { path, message: error.to_string() };
         let written = std::fs::write(&temporary, text)
-            .map_err(|error| format!("cannot write {}: {error}", temporary.display()))
-            .and_then(|()| std::fs::rename(&temporary, &path).map_err(|error| format!("cannot write {}: {error}", path.display())));
+            .map_err(unwritten(temporary.clone()))
+            .and_then(|()| std::fs::rename(&temporary, &path).map_err(unwritten(path.clone())));
         if written.is_err() {
             // Never leave a half-written temporary file behind.
             let _ = std::fs::remove_file(&temporary);

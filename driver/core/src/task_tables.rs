@@ -19,6 +19,20 @@ use crate::snapshot::Snapshot;
 use crate::storage::location::open_delta_table;
 use crate::storage::{StorageError, StoreOptions, TableLocation};
 
+/// Why a task's table cannot be opened.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TaskTableError {
+    /// The options of the table's store cannot be used.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// The table does not open (it may not exist yet).
+    #[error("{redacted}")]
+    Unopened {
+        /// deltalake's error, every credential of the environment replaced by `***`.
+        redacted: String,
+    },
+}
+
 impl Snapshot<'_> {
     /// Where `task`'s table is.
     pub(crate) fn task_target(&self, task: &Task) -> TableLocation {
@@ -51,12 +65,12 @@ impl Snapshot<'_> {
     }
 
     /// `task`'s table at its latest version, or why it cannot be opened (redacted).
-    pub(crate) fn open_task_table(&self, task: &Task) -> Result<DeltaTable, String> {
+    pub(crate) fn open_task_table(&self, task: &Task) -> Result<DeltaTable, TaskTableError> {
         let target = self.task_target(task);
-        let options = self.location_options(&target).map_err(|error| error.to_string())?;
+        let options = self.location_options(&target)?;
         self.db
             .tokio()
             .block_on(open_delta_table(&target, &options, None))
-            .map_err(|error| self.storage.redactor().redact(&error.to_string()))
+            .map_err(|error| TaskTableError::Unopened { redacted: self.storage.redactor().redact(&error.to_string()) })
     }
 }

@@ -49,8 +49,9 @@ fn names(names: &[String]) -> String {
 pub fn relation_hover(project: &SpecProject, name: &str) -> Option<String> {
     let compiler = &project.compiler;
     let parsed = compiler.parsed_spec()?;
-    let dag = &compiler.snapshot().structure().dag;
-    let schema = compiler.snapshot().relation_schema(name);
+    let snapshot = compiler.snapshot();
+    let dag = &snapshot.structure().dag;
+    let schema = snapshot.relation_schema(name);
     let mut text = String::new();
     if let Some(source) = parsed.sources.get(name) {
         match source {

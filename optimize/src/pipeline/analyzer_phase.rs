@@ -11,7 +11,7 @@ use datafusion::logical_expr::LogicalPlan;
 use datafusion::logical_expr::logical_plan::InvariantLevel;
 
 use crate::pipeline::fingerprint::{LogicalPlanFingerprint, PhaseReporting};
-use crate::pipeline::guard::run_rule_guarded;
+use crate::pipeline::guard::{RuleFailure, run_rule_guarded};
 use crate::pipeline::outcome::{PhaseResult, RuleStep, invariants_failure, record_rule_result, run_single_pass_phase};
 use crate::pipeline::registry::{OptimizerRuleRegistry, RegisteredRule};
 use crate::pipeline::settings::PhaseConfig;
@@ -56,7 +56,7 @@ fn apply_rules(
                 let input = plan.clone();
                 run_rule_guarded(|| rule.analyze(input, options))
             }
-            _ => Err(format!("no analyzer rule `{key}` is registered")),
+            _ => Err(RuleFailure::Unregistered { kind: "analyzer", key: key.to_string() }),
         };
         let step = RuleStep::new(PHASE, phase, pass_number, position, key, started);
         let outcome = record_rule_result(

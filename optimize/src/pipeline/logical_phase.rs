@@ -17,7 +17,7 @@ use datafusion::logical_expr::logical_plan::InvariantLevel;
 use datafusion::optimizer::{ApplyOrder, OptimizerConfig, OptimizerRule};
 
 use crate::pipeline::fingerprint::{LogicalPlanFingerprint, PhaseReporting};
-use crate::pipeline::guard::run_rule_guarded;
+use crate::pipeline::guard::{RuleFailure, run_rule_guarded};
 use crate::pipeline::outcome::{PhaseFailure, PhaseResult, RuleStep, finish_phase, input_trace, invariants_failure, record_rule_result};
 use crate::pipeline::registry::{OptimizerRuleRegistry, RegisteredRule};
 use crate::pipeline::settings::PhaseConfig;
@@ -131,7 +131,7 @@ fn run_pass(
                     Ok(rewritten)
                 })
             }
-            _ => Err(format!("no logical rule `{key}` is registered")),
+            _ => Err(RuleFailure::Unregistered { kind: "logical", key: key.to_string() }),
         };
         let step = RuleStep::new(PHASE, phase, pass_number, position, key, started);
         let outcome = record_rule_result(

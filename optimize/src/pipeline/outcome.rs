@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 use viewdag_ir::{Code, Diagnostic, IdempotenceCheck, OptimizerFailMode, Severity, SpecLocation};
 
 use crate::pipeline::fingerprint::LogicalPlanFingerprint;
+use crate::pipeline::guard::RuleFailure;
 // Where embedders and the driver have always found it.
 pub use crate::pipeline::fingerprint::PhaseReporting;
 use crate::pipeline::settings::PhaseConfig;
@@ -112,7 +113,7 @@ pub fn invariants_failure(
 #[allow(clippy::too_many_arguments, reason = "the phase's running state; grouping it would only rename the arguments")]
 pub fn record_rule_result<P>(
     step: RuleStep<'_>,
-    result: Result<P, String>,
+    result: Result<P, RuleFailure>,
     plan: &mut P,
     current: &mut LogicalPlanFingerprint,
     fingerprint_if_changed: impl FnOnce(&P, &P) -> Option<LogicalPlanFingerprint>,
@@ -129,7 +130,8 @@ pub fn record_rule_result<P>(
             let outcome = if after.is_some() { PassOutcome::Changed } else { PassOutcome::Unchanged };
             (outcome, after, None)
         }
-        Err(message) => {
+        Err(failure) => {
+            let message = failure.to_string();
             let (outcome, diagnostic) = rule_failure(reporting, step.phase, &step.pass_id, step.rule_key, step.fail_mode, &message);
             diagnostics.push(diagnostic);
             (outcome, None, Some(message))

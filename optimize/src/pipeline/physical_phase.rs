@@ -21,7 +21,7 @@ use datafusion::physical_planner::{DefaultPhysicalPlanner, PhysicalPlanner};
 
 use crate::digests::{physical_text, text_digest};
 use crate::pipeline::fingerprint::{LogicalPlanFingerprint, PhaseReporting};
-use crate::pipeline::guard::run_rule_guarded;
+use crate::pipeline::guard::{RuleFailure, run_rule_guarded};
 use crate::pipeline::outcome::{PhaseResult, RuleStep, record_rule_result, run_single_pass_phase};
 use crate::pipeline::registry::{OptimizerRuleRegistry, RegisteredRule};
 use crate::pipeline::settings::PhaseConfig;
@@ -77,7 +77,7 @@ pub fn run_physical_phase(
 }
 
 /// Column names and types must survive a physical rule.
-fn check_schema_kept(before: &Schema, after: &Schema) -> std::result::Result<(), String> {
+fn check_schema_kept(before: &Schema, after: &Schema) -> std::result::Result<(), RuleFailure> {
     let names_and_types = |schema: &Schema| -> Vec<(String, String)> {
         schema.fields().iter().map(|field| (field.name().clone(), field.data_type().to_string())).collect()
     };
@@ -87,7 +87,7 @@ fn check_schema_kept(before: &Schema, after: &Schema) -> std::result::Result<(),
     }
     let render =
         |fields: &[(String, String)]| fields.iter().map(|(name, data_type)| format!("{name}: {data_type}")).collect::<Vec<_>>().join(", ");
-    Err(format!("the rule changed the plan's output schema from [{}] to [{}]", render(&before), render(&after)))
+    Err(RuleFailure::SchemaChanged { before: render(&before), after: render(&after) })
 }
 
 #[allow(clippy::too_many_arguments, reason = "one phase's whole context; grouping it would only rename the arguments")]
@@ -114,7 +114,7 @@ fn run_rules(
                     Ok(rewritten)
                 })
             }
-            _ => Err(format!("no physical rule `{key}` is registered")),
+            _ => Err(RuleFailure::Unregistered { kind: "physical", key: key.to_string() }),
         };
         let step = RuleStep::new(PHASE, phase, pass_number, position, key, started);
         let outcome = record_rule_result(

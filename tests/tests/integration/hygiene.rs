@@ -1,6 +1,7 @@
 //! Code hygiene that stays true: no import cycle between the files of a crate, no declared
-//! dependency that no file names (`cargo machete`'s check, in-repo), and every `Compiler`
-//! method in the host's own files (the host/snapshot split).
+//! dependency that no file names (`cargo machete`'s check, in-repo), every `Compiler`
+//! method in the host's own files (the host/snapshot split), and no error that is only text
+//! (`Result<_, String>`) in library code.
 //!
 //! They read the workspace's manifests and sources (see `viewdag_tests::file_imports`,
 //! `viewdag_tests::declared_dependencies` and `viewdag_tests::type_mentions`); a failure names
@@ -10,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use viewdag_tests::declared_dependencies::{unused_dependencies, workspace_packages};
 use viewdag_tests::file_imports::{ImportGraph, collect_rust_files};
-use viewdag_tests::type_mentions::impl_blocks_of;
+use viewdag_tests::type_mentions::{impl_blocks_of, string_error_results};
 
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("the tests crate is in the workspace").to_path_buf()
@@ -68,4 +69,26 @@ fn compiler_methods_live_in_the_host_files_only() {
     }
     assert!(in_host >= 3, "the host's own `impl Compiler` blocks are found (is the reader broken?)");
     assert!(outside.is_empty(), "`impl Compiler` outside the host's files (make it a function of `Snapshot`):\n{}", outside.join("\n"));
+}
+
+/// Library code has typed errors: no crate of the workspace but the command line (clap's
+/// `value_parser` convention is `Result<_, String>`) and the test support names
+/// `Result<…, String>` in its `src/`.
+#[test]
+fn library_code_names_no_string_error() {
+    let packages = workspace_packages(&workspace_root()).expect("cargo metadata");
+    let libraries: Vec<(String, PathBuf)> =
+        packages.into_iter().filter(|(package, _)| package != "viewdag-cli" && package != "viewdag-tests").collect();
+    assert!(libraries.len() >= 10, "the workspace's library crates, as cargo metadata lists them: {libraries:?}");
+    let mut found = Vec::new();
+    for (package, directory) in libraries {
+        let mut files = Vec::new();
+        collect_rust_files(&directory.join("src"), &mut files).expect("the crate's sources are readable");
+        for file in files {
+            let source = std::fs::read_to_string(&file).expect("a source file is readable");
+            let relative = file.strip_prefix(&directory).unwrap_or(&file).display().to_string();
+            found.extend(string_error_results(&source).into_iter().map(|line| format!("  {package}: {relative}:{line}")));
+        }
+    }
+    assert!(found.is_empty(), "`Result<_, String>` in library code (give it a typed error, thiserror):\n{}", found.join("\n"));
 }

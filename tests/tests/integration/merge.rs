@@ -118,12 +118,55 @@ fn schema_changes_need_schema_mode_merge() {
     assert!(run(&project, &spec(merge, COLUMNS), &[(1, "a", 1)]).succeeded());
     let wider = "{ id: id, value: value, region: region, note: \"'new'\" }";
     let refused = run(&project, &spec(merge, wider), &[(1, "b", 1)]);
-    assert!(matches!(refused.tasks[0].outcome, TaskOutcome::Failed { .. }), "{:?}", refused.tasks);
+    assert!(has_code(&refused, "V0512"), "refused at check: {:?}", refused.compile.diagnostics);
+    assert!(!matches!(refused.tasks[0].outcome, TaskOutcome::Written { .. }), "{:?}", refused.tasks);
     assert_eq!(table_rows(&project), ["1|a|1"]);
     let evolving = format!("{merge}    schema_mode: merge\n");
     let accepted = run(&project, &spec(&evolving, wider), &[(1, "b", 1), (2, "c", 1)]);
     assert!(accepted.succeeded(), "{:?}", accepted.tasks);
     assert_eq!(table_rows(&project), ["1|b|1|new", "2|c|1|new"]);
+}
+
+fn has_code(report: &RunReport, code: &str) -> bool {
+    report.compile.diagnostics.iter().any(|diagnostic| diagnostic.code.id() == code)
+}
+
+/// Issue 21, item 7, for the modes that keep a table's rows: a renamed column or a changed
+/// type under `merge` or `replace_where` failed every later run with deltalake's "Field …
+/// not found" / "Cannot cast field" (`--force` included); now `check` refuses it with
+/// `V0512` and the way out, and the table is untouched. With `schema_mode: merge` an append
+/// adds a column (before, `V0503` refused what the write would have done).
+#[test]
+fn changed_columns_of_merge_and_replace_where_outputs_are_refused_at_check_with_the_way_out() {
+    let project = TempProject::empty();
+    let merge = "    mode: merge\n    unique_key: [id]\n";
+    assert!(run(&project, &spec(merge, COLUMNS), &[(1, "a", 1)]).succeeded());
+    let renamed = "{ id: id, label: value, region: region }";
+    let retyped = "{ id: id, value: value, region: \"cast(region as varchar)\" }";
+    let replace = "    mode: replace_where\n    replace_where: \"region = 1\"\n";
+    for (mode, columns) in [(merge, renamed), (merge, retyped), (replace, renamed), (replace, retyped)] {
+        let report = run(&project, &spec(mode, columns), &[(1, "b", 1)]);
+        let diagnostic = report.compile.diagnostics.iter().find(|diagnostic| diagnostic.code.id() == "V0512");
+        let diagnostic = diagnostic.unwrap_or_else(|| panic!("{mode} {columns}: {:?}", report.compile.diagnostics));
+        assert!(diagnostic.suggestion.as_deref().is_some_and(|help| help.contains("mode: overwrite")), "{diagnostic:?}");
+        assert!(!matches!(report.tasks[0].outcome, TaskOutcome::Written { .. }), "{:?}", report.tasks);
+        assert_eq!(table_rows(&project), ["1|a|1"], "the table is untouched");
+    }
+    // The way out it names: one overwrite replaces the columns, then the merge runs again.
+    let overwrite = run(&project, &spec("", renamed), &[(1, "b", 1)]);
+    assert!(overwrite.succeeded() && overwrite.tasks[0].schema_replaced, "{:?}", overwrite.tasks);
+    assert!(run(&project, &spec(merge, renamed), &[(2, "c", 1)]).succeeded());
+    assert_eq!(table_rows(&project), ["1|b|1", "2|c|1"]);
+
+    let appended = TempProject::empty();
+    let append = "    mode: append\n";
+    assert!(run(&appended, &spec(append, COLUMNS), &[(1, "a", 1)]).succeeded());
+    let wider = "{ id: id, value: value, region: region, note: \"'new'\" }";
+    let refused = run(&appended, &spec(append, wider), &[(2, "b", 1)]);
+    assert!(has_code(&refused, "V0503"), "{:?}", refused.compile.diagnostics);
+    let evolving = run(&appended, &spec(&format!("{append}    schema_mode: merge\n"), wider), &[(2, "b", 1)]);
+    assert!(evolving.succeeded(), "{:?} {:?}", evolving.compile.diagnostics, evolving.tasks);
+    assert_eq!(read_delta_rows(&appended.path().join("out/table")), ["1|a|1|NULL", "2|b|1|new"]);
 }
 
 #[test]

@@ -69,6 +69,38 @@ fn compiler_with(environment: &[(String, String)]) -> Compiler {
     Compiler::new().expect("a compiler").with_environment(Environment::from_variables(environment.iter().cloned()))
 }
 
+/// Runs `spec` locally in `project` (the reference run) and asserts that it succeeded.
+fn run_locally(project: &TempProject, spec: &str) {
+    let spec = project.write_spec("spec.yaml", spec);
+    let report = Compiler::new().unwrap().run(&CompileRequest::new(&spec), &mut |_| {}).unwrap();
+    assert!(report.succeeded(), "{:?}", report.tasks);
+}
+
+/// A server whose `bucket` holds `project`'s `data/` directory under `data/`, and the
+/// environment of a client of it.
+fn bucket_with_data(bucket: &str, project: &TempProject) -> (S3Server, Vec<(String, String)>) {
+    let server = S3Server::start();
+    server.create_bucket(bucket);
+    server.upload_directory(&project.path().join("data"), bucket, "data");
+    let environment = server.environment(&S3Credentials::unchecked());
+    (server, environment)
+}
+
+/// Every output's and the materialized view's table of the shop example in `bucket` holds the
+/// rows (some) of the local run in `local`, read back directly.
+fn assert_shop_tables_equal(bucket: &str, environment: &[(String, String)], local: &TempProject) {
+    for output in SHOP_OUTPUTS {
+        let written = read_delta_rows_at(&format!("s3://{bucket}/out/{output}"), environment);
+        assert_eq!(written, read_delta_rows(&local.path().join("out").join(output)), "{output}");
+        assert!(!written.is_empty(), "{output}");
+    }
+    assert_eq!(
+        read_delta_rows_at(&format!("s3://{bucket}/tables/enriched"), environment),
+        read_delta_rows(&local.path().join(".viewdag/tables/enriched")),
+        "the materialized view's table"
+    );
+}
+
 fn outcome_codes(report: &RunReport) -> Vec<(String, Option<&'static str>)> {
     report
         .tasks
@@ -89,29 +121,14 @@ fn outcome_codes(report: &RunReport) -> Vec<(String, Option<&'static str>)> {
 #[test]
 fn the_shop_example_on_s3_writes_the_same_rows_as_a_local_run() {
     let local = TempProject::with_shop_data();
-    let local_spec = local.write_spec("spec.yaml", &shop_spec());
-    let local_report = Compiler::new().unwrap().run(&CompileRequest::new(&local_spec), &mut |_| {}).unwrap();
-    assert!(local_report.succeeded(), "{:?}", local_report.tasks);
-
-    let server = S3Server::start();
-    server.create_bucket("shop");
-    server.upload_directory(&local.path().join("data"), "shop", "data");
-    let environment = server.environment(&S3Credentials::unchecked());
+    run_locally(&local, &shop_spec());
+    let (server, environment) = bucket_with_data("shop", &local);
     let remote = TempProject::empty();
     let spec = remote.write_spec("spec.yaml", &shop_spec_on_s3("shop"));
     let mut compiler = compiler_with(&environment);
     let report = compiler.run(&CompileRequest::new(&spec), &mut |_| {}).unwrap();
     assert!(report.succeeded(), "{:?}\n{:?}", report.compile.diagnostics, report.tasks);
-    for output in SHOP_OUTPUTS {
-        let written = read_delta_rows_at(&format!("s3://shop/out/{output}"), &environment);
-        assert_eq!(written, read_delta_rows(&local.path().join("out").join(output)), "{output}");
-        assert!(!written.is_empty(), "{output}");
-    }
-    assert_eq!(
-        read_delta_rows_at("s3://shop/tables/enriched", &environment),
-        read_delta_rows(&local.path().join(".viewdag/tables/enriched")),
-        "the materialized view's table"
-    );
+    assert_shop_tables_equal("shop", &environment, &local);
     let targets: Vec<&str> = report.tasks.iter().map(|task| task.target.as_str()).collect();
     assert!(targets.contains(&"s3://shop/tables/enriched") && targets.contains(&"s3://shop/out/revenue"), "{targets:?}");
     assert!(!remote.path().join("out").exists() && !remote.path().join(".viewdag/tables").exists(), "nothing was written locally");
@@ -450,12 +467,12 @@ fn run_commits_on_s3_are_conditional_puts_even_with_unsafe_rename_allowed() {
     assert!(log.iter().all(|request| request.header("x-amz-copy-source").is_none()), "no copy or rename into a log: {log:?}");
 }
 
-/// On a Ballista cluster (`viewdag cluster`, one executor), the executors read the Parquet and
-/// CSV sources from S3 and write the outputs' data files into S3 themselves, each node with the
-/// credentials of its own environment (nothing secret in a plan): the rows equal a local
-/// run's, read back directly; the overwrite outputs' files were written by the executors.
-/// (Delta tables in object stores are not read on a cluster yet: the orders table and the
-/// materialized view's table stay local here.)
+/// On a Ballista cluster (`viewdag cluster`, two executors), the shop example with every
+/// source (Delta, Parquet, CSV), output and materialized table in S3 — the project directory
+/// holds the spec only — writes the rows of a local file run, read back directly: the executors
+/// read the Delta tables' pinned files and the other sources from S3 and write the overwrite
+/// outputs' and the materialized view's files into S3, each node with the credentials of its
+/// own environment (nothing secret in a plan).
 #[cfg(feature = "ballista")]
 #[test]
 fn executors_read_and_write_s3_with_the_credentials_of_their_environment() {
@@ -464,32 +481,155 @@ fn executors_read_and_write_s3_with_the_credentials_of_their_environment() {
     use viewdag_tests::local_cluster::LocalCluster;
 
     let local = TempProject::with_shop_data();
-    let local_spec = local.write_spec("spec.yaml", &shop_spec());
-    let local_report = Compiler::new().unwrap().run(&CompileRequest::new(&local_spec), &mut |_| {}).unwrap();
-    assert!(local_report.succeeded(), "{:?}", local_report.tasks);
+    run_locally(&local, &shop_spec());
+    let (_server, environment) = bucket_with_data("cluster", &local);
+    let remote = TempProject::empty();
+    let spec = remote.write_spec("spec.yaml", &shop_spec_on_s3("cluster"));
 
-    let server = S3Server::start();
-    server.create_bucket("cluster");
-    let environment = server.environment(&S3Credentials::unchecked());
-    let remote = TempProject::with_shop_data();
-    server.upload_directory(&remote.path().join("data"), "cluster", "data");
-    let spec = shop_spec()
-        .replace("path: data/customers", "path: s3://cluster/data/customers")
-        .replace("path: data/regions", "path: s3://cluster/data/regions")
-        .replace("path: out/", "path: s3://cluster/out/")
-        + "  paths: { allow: [\"s3://cluster\"] }\n";
-    let spec = remote.write_spec("spec.yaml", &spec);
-
-    let cluster = LocalCluster::start_in_environment(Path::new(env!("CARGO_BIN_EXE_viewdag-cli")), 1, &[], &environment);
+    let cluster = LocalCluster::start_in_environment(Path::new(env!("CARGO_BIN_EXE_viewdag-cli")), 2, &[], &environment);
     let options = RunOptions { engine: Some(Arc::new(cluster.engine())), ..RunOptions::default() };
     let report = compiler_with(&environment).run_with(&CompileRequest::new(&spec), &options, &mut |_| {}).unwrap();
     assert!(report.succeeded(), "{:?}\n{:?}", report.compile.diagnostics, report.tasks);
-    for output in SHOP_OUTPUTS {
-        let written = read_delta_rows_at(&format!("s3://cluster/out/{output}"), &environment);
-        assert_eq!(written, read_delta_rows(&local.path().join("out").join(output)), "{output}");
-    }
-    for task in ["output:revenue", "output:top_regions", "output:largest_orders"] {
+    assert_shop_tables_equal("cluster", &environment, &local);
+    assert!(!remote.path().join("out").exists() && !remote.path().join(".viewdag/tables").exists(), "nothing was written locally");
+    for task in ["view:enriched", "output:revenue", "output:top_regions", "output:largest_orders"] {
         let written_by = report.tasks.iter().find(|report| report.id == task).and_then(|report| report.written_by.clone());
         assert!(matches!(written_by, Some(WrittenBy::Engine { files }) if files > 0), "{task}: {written_by:?}");
     }
+}
+
+/// TPC-H (SF 0.01, `tpchgen`'s rows: `lineitem` a Delta table, the other seven Parquet
+/// objects) with every table and every output in S3, run on a two-executor cluster: each of
+/// the 22 outputs holds the rows of a local run over local files, read back directly.
+#[cfg(feature = "ballista")]
+#[test]
+fn tpch_with_every_table_in_s3_on_two_executors_writes_the_rows_of_a_local_run() {
+    use viewdag_driver::RunOptions;
+    use viewdag_tests::local_cluster::LocalCluster;
+    use viewdag_tests::tpch::{query_name, spec_yaml_with_delta_tables};
+    use viewdag_tests::tpch_data::{DELTA_TABLES, write_tables};
+
+    let local = TempProject::empty();
+    write_tables(local.path(), 0.01);
+    run_locally(&local, &spec_yaml_with_delta_tables(&DELTA_TABLES));
+    let (_server, environment) = bucket_with_data("tpch", &local);
+    let spec = spec_yaml_with_delta_tables(&DELTA_TABLES)
+        .replace("path: data/", "path: s3://tpch/data/")
+        .replace("path: out/", "path: s3://tpch/out/");
+    assert!(!spec.contains("path: data/") && !spec.contains("path: out/"), "every path is rewritten");
+    let remote = TempProject::empty();
+    let spec = remote.write_spec("spec.yaml", &format!("{spec}profile:\n  paths: {{ allow: [\"s3://tpch\"] }}\n"));
+
+    let cluster = LocalCluster::start_in_environment(Path::new(env!("CARGO_BIN_EXE_viewdag-cli")), 2, &[], &environment);
+    let options = RunOptions { engine: Some(Arc::new(cluster.engine())), ..RunOptions::default() };
+    let report = compiler_with(&environment).run_with(&CompileRequest::new(&spec), &options, &mut |_| {}).unwrap();
+    assert!(report.succeeded(), "{:?}\n{:?}", report.compile.diagnostics, report.tasks);
+    assert_eq!(report.tasks.len(), 22);
+    let mut returning = 0;
+    for number in 1..=22 {
+        let name = query_name(number);
+        let written = read_delta_rows_at(&format!("s3://tpch/out/{name}"), &environment);
+        assert_eq!(written, read_delta_rows(&local.path().join("out").join(&name)), "{name}");
+        returning += usize::from(!written.is_empty());
+    }
+    assert!(returning >= 18, "most queries return rows at SF 0.01 ({returning} of 22 do)");
+    assert!(!remote.path().join("out").exists(), "nothing was written locally");
+}
+
+/// The deployment the README documents, on one machine: a scheduler and two executors
+/// started one by one as `viewdag cluster-node` processes (as each machine of a real cluster
+/// runs them: listening on every interface, advertising an address, a work directory of
+/// their own, no directory shared with the driver), every node and the driver given the S3
+/// variables in their environment, and `viewdag run --engine ballista --scheduler` against
+/// the scheduler: the shop example with everything in S3 writes the rows of a local run.
+#[cfg(feature = "ballista")]
+#[test]
+fn cluster_nodes_started_one_by_one_run_a_spec_in_s3_from_the_command_line() {
+    use std::net::{TcpListener, TcpStream};
+    use std::process::{Child, Stdio};
+    use std::time::{Duration, Instant};
+
+    /// The node processes, killed and reaped when the test ends.
+    struct Nodes(Vec<Child>);
+    impl Drop for Nodes {
+        fn drop(&mut self) {
+            for child in self.0.iter_mut().rev() {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+        }
+    }
+    let wait_until_listening = |nodes: &mut Nodes, port: u16| {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            let exited = nodes.0.last_mut().and_then(|node| node.try_wait().ok().flatten());
+            assert!(exited.is_none(), "the node on port {port} exited: {exited:?}");
+            assert!(Instant::now() < deadline, "nothing listens on port {port}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+
+    let local = TempProject::with_shop_data();
+    run_locally(&local, &shop_spec());
+    let (_server, environment) = bucket_with_data("deployment", &local);
+    let project = TempProject::empty();
+    let spec = project.write_spec("spec.yaml", &shop_spec_on_s3("deployment"));
+
+    let listeners: Vec<TcpListener> = (0..5).map(|_| TcpListener::bind("127.0.0.1:0").expect("a free port")).collect();
+    let ports: Vec<String> = listeners.iter().map(|listener| listener.local_addr().unwrap().port().to_string()).collect();
+    drop(listeners);
+    let cli = env!("CARGO_BIN_EXE_viewdag-cli");
+    let node = |arguments: &[&str]| {
+        Command::new(cli)
+            .arg("cluster-node")
+            .args(arguments)
+            .envs(environment.iter().map(|(name, value)| (name, value)))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("the node starts")
+    };
+    let mut nodes = Nodes(Vec::new());
+    let scheduler = ["scheduler", "--port", &ports[0], "--bind", "0.0.0.0", "--external-host", "127.0.0.1"];
+    nodes.0.push(node(&scheduler));
+    wait_until_listening(&mut nodes, ports[0].parse().unwrap());
+    let work = tempfile::tempdir().unwrap();
+    for executor in 0..2 {
+        let work_dir = work.path().join(format!("executor-{executor}"));
+        std::fs::create_dir_all(&work_dir).unwrap();
+        let (flight, grpc) = (&ports[1 + 2 * executor], &ports[2 + 2 * executor]);
+        let arguments = [
+            "executor",
+            "--scheduler-host",
+            "127.0.0.1",
+            "--scheduler-port",
+            &ports[0],
+            "--port",
+            flight,
+            "--grpc-port",
+            grpc,
+            "--bind",
+            "0.0.0.0",
+            "--external-host",
+            "127.0.0.1",
+            "--work-dir",
+            work_dir.to_str().unwrap(),
+            "--task-slots",
+            "2",
+        ];
+        nodes.0.push(node(&arguments));
+        wait_until_listening(&mut nodes, flight.parse().unwrap());
+    }
+
+    let scheduler_address = format!("df://127.0.0.1:{}", ports[0]);
+    let run = Command::new(cli)
+        .args(["run", spec.to_str().unwrap(), "--engine", "ballista", "--scheduler", &scheduler_address, "--task-timeout", "300"])
+        .envs(environment.iter().map(|(name, value)| (name, value)))
+        .output()
+        .expect("the CLI runs");
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    assert!(stderr.contains(&format!("ballista at {scheduler_address}")), "{stderr}");
+    assert_shop_tables_equal("deployment", &environment, &local);
+    assert!(nodes.0.iter_mut().all(|node| matches!(node.try_wait(), Ok(None))), "every node still serves");
 }

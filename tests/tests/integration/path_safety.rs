@@ -253,3 +253,66 @@ outputs:
     assert!(!project.path().join("out/copied/_delta_log").exists(), "nothing read through the link was written");
     assert!(!project.path().join("out/listed/_delta_log").exists());
 }
+
+/// Issue 21, item 20, for Delta sources: a table inside the project whose data file, or
+/// whose `_delta_log`, is a symlink out of the project is `V0505` and never read (the
+/// table's own directory was checked before, not what its log reads).
+#[test]
+fn a_delta_source_whose_files_or_log_link_out_of_the_project_is_refused() {
+    use datafusion::arrow::array::Int64Array;
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    use datafusion::arrow::record_batch::RecordBatch;
+    let batch = |values: Vec<i64>| {
+        let schema = std::sync::Arc::new(Schema::new(vec![Field::new("id", DataType::Int64, false)]));
+        RecordBatch::try_new(schema, vec![std::sync::Arc::new(Int64Array::from(values))]).unwrap()
+    };
+    let outside = tempfile::tempdir().unwrap();
+    let project = TempProject::empty();
+    // `linked_file`: its one data file moved outside and linked back.
+    let linked_file = project.path().join("data/linked_file");
+    viewdag_tests::data::write_delta_table(&linked_file, vec![batch(vec![1, 2])]);
+    let data_file = std::fs::read_dir(&linked_file)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .find(|path| path.extension().is_some_and(|extension| extension == "parquet"))
+        .expect("the table has a data file");
+    let moved = outside.path().join("moved.parquet");
+    std::fs::rename(&data_file, &moved).unwrap();
+    std::os::unix::fs::symlink(&moved, &data_file).unwrap();
+    // `linked_log`: its `_delta_log` moved outside and linked back.
+    let linked_log = project.path().join("data/linked_log");
+    viewdag_tests::data::write_delta_table(&linked_log, vec![batch(vec![3])]);
+    std::fs::rename(linked_log.join("_delta_log"), outside.path().join("log")).unwrap();
+    std::os::unix::fs::symlink(outside.path().join("log"), linked_log.join("_delta_log")).unwrap();
+    // `own`: a plain table, read as before.
+    viewdag_tests::data::write_delta_table(&project.path().join("data/own"), vec![batch(vec![4])]);
+    let text = "version: 1
+sources:
+  linked_file: { format: delta, path: data/linked_file }
+  linked_log: { format: delta, path: data/linked_log }
+  own: { format: delta, path: data/own }
+views:
+  a: { distinct: { input: linked_file } }
+  b: { distinct: { input: linked_log } }
+  c: { distinct: { input: own } }
+outputs:
+  a: { view: a, path: out/a }
+  b: { view: b, path: out/b }
+  c: { view: c, path: out/c }
+";
+    let spec = project.write_spec("spec.yaml", text);
+    let report = Compiler::new().unwrap().run(&CompileRequest::new(&spec), &mut |_| {}).unwrap();
+    for source in ["linked_file", "linked_log"] {
+        assert!(
+            report.compile.diagnostics.iter().any(|diagnostic| diagnostic.code.id() == "V0505"
+                && diagnostic.location.entry.as_deref() == Some(source)
+                && diagnostic.message.contains("symlink")),
+            "{source}: {:?}",
+            report.compile.diagnostics
+        );
+    }
+    assert!(!report.compile.diagnostics.iter().any(|diagnostic| diagnostic.location.entry.as_deref() == Some("own")));
+    assert!(!project.path().join("out/a/_delta_log").exists(), "nothing read through the link was written");
+    assert!(!project.path().join("out/b/_delta_log").exists());
+    assert_eq!(viewdag_tests::data::read_delta_rows(&project.path().join("out/c")).len(), 1, "the other source is read as before");
+}

@@ -3,13 +3,15 @@
 //! new column the table does not have, a different type, or nulls into a non-null column.
 //! Appending would fail at the end of a run; this finds it at compile time. Types are
 //! compared as the table stores them, so a view whose column Delta stores as another Arrow
-//! type (`timestamp[ns]`, `uint64`, a dictionary) appends to the table it wrote. The driver
-//! loads the existing table's schema (I/O) and passes it in.
+//! type (`timestamp[ns]`, `uint64`, a dictionary) appends to the table it wrote. With
+//! `schema_mode: merge` the append adds new columns and writes NULL into a nullable column
+//! the view lacks, so those are not differences. The driver loads the existing table's
+//! schema (I/O) and passes it in.
 
 use datafusion::arrow::datatypes::{DataType, Schema};
 use viewdag_ir::delta_types::delta_stored_type;
 use viewdag_ir::types::type_name;
-use viewdag_ir::{Code, Diagnostic, FieldPath, OutputSpec, SpecLocation, WriteMode};
+use viewdag_ir::{Code, Diagnostic, FieldPath, OutputSpec, SchemaEvolution, SpecLocation, WriteMode};
 
 /// The type the table stores a column as (a view's `uint32` is written as `int64`, its
 /// `timestamp[ns]` as `timestamp[us]`, …: `viewdag_ir::delta_types`); a type Delta cannot
@@ -19,14 +21,38 @@ fn storage_type(data_type: &DataType) -> DataType {
 }
 
 pub fn check(output: &str, spec: &OutputSpec, view_schema: &Schema, table_schema: &Schema) -> Vec<Diagnostic> {
-    let OutputSpec { view, path, mode, partition_by: _, contract: _, .. } = spec;
+    let OutputSpec { view, path, mode, schema_mode, .. } = spec;
     if *mode != WriteMode::Append {
         return Vec::new();
     }
+    let evolves = *schema_mode == Some(SchemaEvolution::Merge);
+    let problems = schema_differences(view, view_schema, table_schema, evolves, true);
+    if problems.is_empty() {
+        return Vec::new();
+    }
     let location = SpecLocation::output(output).with_field(FieldPath::from(["mode"]));
+    let mut diagnostic = Diagnostic::new(
+        Code::AppendSchemaMismatch,
+        location,
+        format!("output `{output}` appends to the existing Delta table at `{path}`, whose schema differs from view `{view}`"),
+    );
+    for problem in problems {
+        diagnostic = diagnostic.with_note(problem);
+    }
+    vec![diagnostic.with_suggestion("use `mode: overwrite` to replace the table, or make the view match its columns")]
+}
+
+/// How the rows of `view` (its schema `view_schema`) do not fit the existing table's
+/// `table_schema`, one sentence each: a column the table has and the view lacks, a new
+/// column, another stored type, nulls into a non-null column. With `evolves`
+/// (`schema_mode: merge`) the table gains the new columns and a nullable column the view
+/// lacks is written as NULL; a type never changes in place. With `nullability`, a nullable
+/// view column into a non-null table column is a difference too.
+pub(crate) fn schema_differences(view: &str, view_schema: &Schema, table_schema: &Schema, evolves: bool, nullability: bool) -> Vec<String> {
     let mut problems = Vec::new();
     for table_field in table_schema.fields() {
         match view_schema.field_with_name(table_field.name()) {
+            Err(_) if evolves && table_field.is_nullable() => {}
             Err(_) => problems.push(format!("the table has column `{}`, which view `{view}` does not produce", table_field.name())),
             Ok(view_field) => {
                 if storage_type(view_field.data_type()) != storage_type(table_field.data_type()) {
@@ -37,28 +63,22 @@ pub fn check(output: &str, spec: &OutputSpec, view_schema: &Schema, table_schema
                         type_name(view_field.data_type())
                     ));
                 }
-                if !table_field.is_nullable() && view_field.is_nullable() {
+                if nullability && !table_field.is_nullable() && view_field.is_nullable() {
                     problems
                         .push(format!("column `{}` is never null in the table, but view `{view}` may produce nulls", table_field.name()));
                 }
             }
         }
     }
-    for view_field in view_schema.fields() {
-        if table_schema.field_with_name(view_field.name()).is_err() {
-            problems.push(format!("view `{view}` produces column `{}`, which the table does not have", view_field.name()));
+    if !evolves {
+        for view_field in view_schema.fields() {
+            if table_schema.field_with_name(view_field.name()).is_err() {
+                problems.push(format!(
+                    "view `{view}` produces column `{}`, which the table does not have (`schema_mode: merge` adds it)",
+                    view_field.name()
+                ));
+            }
         }
     }
-    if problems.is_empty() {
-        return Vec::new();
-    }
-    let mut diagnostic = Diagnostic::new(
-        Code::AppendSchemaMismatch,
-        location,
-        format!("output `{output}` appends to the existing Delta table at `{path}`, whose schema differs from view `{view}`"),
-    );
-    for problem in problems {
-        diagnostic = diagnostic.with_note(problem);
-    }
-    vec![diagnostic.with_suggestion("use `mode: overwrite` to replace the table, or make the view match its columns")]
+    problems
 }

@@ -28,8 +28,8 @@ pub fn check_output(output: &str, spec: &OutputSpec, schema: &Schema) -> Vec<Dia
         let field_path = FieldPath(vec!["contract".into(), "columns".into(), column.clone()]);
         let expected = match parse_type_name(declared) {
             Ok(expected) => expected,
-            Err(message) => {
-                diagnostics.push(Diagnostic::new(Code::SourceSchemaType, location(field_path), message));
+            Err(unknown) => {
+                diagnostics.push(Diagnostic::new(Code::SourceSchemaType, location(field_path), unknown.to_string()));
                 continue;
             }
         };

@@ -6,13 +6,14 @@
 //! per-view semantic checks, which are pure functions over DataFusion schemas and
 //! expressions that `lower` calls while it plans each view (schemas → expressions →
 //! aggregation, joins, unions → output schema), then the output checks the driver runs on
-//! each output's schema (`contract`, `append_schema_mismatch`) and the source check it runs
+//! each output's schema (`contract`, `append_schema_mismatch`, `write_schema_mismatch`, which
+//! refines the append check's differences) and the source check it runs
 //! on each loaded source (`source_schema_mismatch`).
 //!
 //! A check imports shared helpers ([`crate::expression`], [`crate::relations`],
 //! [`crate::lexical_path`], this module's [`CheckContext`]) and, where one code refines
 //! another, that check (`type_mismatch` → `wrong_arity`, `join_key_coercion` →
-//! `join_key_type_mismatch`); never [`crate::typing`] or [`crate::planning_error`], which
+//! `join_key_type_mismatch`, `write_schema_mismatch` → `append_schema_mismatch`); never [`crate::typing`] or [`crate::planning_error`], which
 //! call the checks. So the files form no import cycle (the `hygiene` test checks it).
 
 use indexmap::IndexMap;
@@ -57,6 +58,7 @@ pub mod unknown_function;
 pub mod unknown_reference;
 pub mod unnamed_group_key;
 pub mod view_name_not_path_component;
+pub mod write_schema_mismatch;
 pub mod wrong_arity;
 
 /// What a structural check may look at.

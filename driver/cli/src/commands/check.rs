@@ -25,8 +25,9 @@ pub fn execute(args: CheckArgs) -> Result<i32, CliError> {
     let CheckArgs { spec, format, selection } = args;
     let mut compiler = Compiler::new()?;
     let response = compiler.compile(&CompileRequest::check(&spec))?;
-    let response = match compiler.snapshot().select_views(&response, &selection.into())? {
-        Some(selected) => compiler.snapshot().restrict_to_selection(&response, &selected),
+    let snapshot = compiler.snapshot();
+    let response = match snapshot.select_views(&response, &selection.into())? {
+        Some(selected) => snapshot.restrict_to_selection(&response, &selected),
         None => response,
     };
     match format {

@@ -37,8 +37,9 @@ pub fn execute(args: CompileArgs) -> Result<i32, CliError> {
     let planning = if all_views { Planning::AllViews } else { Planning::Tasks };
     let planning = if selection.is_empty() { planning } else { Planning::CheckOnly };
     let response = compiler.compile(&CompileRequest::new(&spec).with_planning(planning))?;
-    let response = match compiler.snapshot().select_views(&response, &selection)? {
-        Some(selected) => compiler.snapshot().plan_selection(&response, &selected, all_views),
+    let snapshot = compiler.snapshot();
+    let response = match snapshot.select_views(&response, &selection)? {
+        Some(selected) => snapshot.plan_selection(&response, &selected, all_views),
         None => response,
     };
     print_diagnostics(&compiler, &response);
@@ -49,14 +50,14 @@ pub fn execute(args: CompileArgs) -> Result<i32, CliError> {
     let mut written = 0;
     for outcome in response.views.iter().filter(|outcome| matches!(outcome.status, ViewStatus::Compiled { .. })) {
         let view = &outcome.name;
-        let Some(Ok(plans)) = compiler.snapshot().view_plans(view) else { continue };
+        let Some(Ok(plans)) = snapshot.view_plans(view) else { continue };
         for (stage, text) in [("p0", &plans.p0_text), ("p1", &plans.optimized.text), ("p2", &plans.physical.text)] {
             let path = out.join(format!("{view}.{stage}.txt"));
             std::fs::write(&path, text).map_err(DriverError::write(&path))?;
         }
         written += 1;
     }
-    let artifacts = write_compile_output(compiler.snapshot(), &response, &out)?;
+    let artifacts = write_compile_output(snapshot, &response, &out)?;
     eprintln!(
         "wrote plans and {} bundle(s) of {written} view(s) to {}; {}",
         artifacts.bundle_files.len(),

@@ -74,8 +74,9 @@ pub fn execute(args: ExplainArgs) -> Result<i32, CliError> {
 /// declaration order. Exit 1 when one of them does not plan.
 fn explain_selected(compiler: &Compiler, selected: &BTreeSet<String>) -> i32 {
     let mut code = 0;
-    for view in compiler.snapshot().view_names().into_iter().filter(|view| selected.contains(view)) {
-        match compiler.snapshot().view_plans(&view) {
+    let snapshot = compiler.snapshot();
+    for view in snapshot.view_names().into_iter().filter(|view| selected.contains(view)) {
+        match snapshot.view_plans(&view) {
             Some(Ok(plans)) => {
                 println!(
                     "== {view}: P1 (optimized logical plan {}) ==\n{}\n",

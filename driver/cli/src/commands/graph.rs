@@ -34,12 +34,12 @@ pub fn execute(args: GraphArgs) -> Result<i32, CliError> {
     let GraphArgs { spec, format, selection } = args;
     let mut compiler = Compiler::new()?;
     let response = compiler.compile(&CompileRequest::new(&spec))?;
-    let selected = compiler.snapshot().select_views(&response, &selection.into())?;
-    let materialized = |name: &str| compiler.snapshot().is_materialized(name);
-    let full = &compiler.snapshot().structure().dag;
+    let snapshot = compiler.snapshot();
+    let selected = snapshot.select_views(&response, &selection.into())?;
+    let materialized = |name: &str| snapshot.is_materialized(name);
+    let full = &snapshot.structure().dag;
     let narrowed = selected.as_ref().map(|selected| selected_subgraph(full, selected));
-    let outputs: Vec<(String, String)> = compiler
-        .snapshot()
+    let outputs: Vec<(String, String)> = snapshot
         .outputs()
         .iter()
         .map(|(name, spec)| (name.clone(), spec.view.clone()))

@@ -36,7 +36,9 @@ pub fn execute(args: TestArgs) -> Result<i32, CliError> {
                 Ok(results) => {
                     serde_json::json!({ "task": task.id, "target": task.target, "passed": task.passed(), "expectations": results })
                 }
-                Err(problem) => serde_json::json!({ "task": task.id, "target": task.target, "passed": false, "error": problem }),
+                Err(problem) => {
+                    serde_json::json!({ "task": task.id, "target": task.target, "passed": false, "error": problem.to_string() })
+                }
             })
             .collect();
         println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "tasks": tasks })).expect("JSON serializes"));

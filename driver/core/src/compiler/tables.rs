@@ -32,6 +32,27 @@ use crate::execute::memory_sink::CollectedRows;
 use crate::run::TaskOutcome;
 use crate::run_state::RunState;
 use crate::sources::delta_volume;
+use crate::task_tables::TaskTableError;
+
+/// Why a table could not be bound for its readers.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum BindError {
+    /// The materialized view is no longer declared.
+    #[error("view `{0}` is gone")]
+    ViewGone(String),
+    /// The task's table does not open.
+    #[error(transparent)]
+    Unopened(#[from] TaskTableError),
+    /// The table has no version yet.
+    #[error("the table has no version")]
+    NoVersion,
+    /// The table cannot join the planning session.
+    #[error("{0}")]
+    Unreadable(deltalake::DeltaTableError),
+    /// The table's provider cannot be made.
+    #[error("{0}")]
+    NoProvider(datafusion::error::DataFusionError),
+}
 
 /// The in-memory tables one memory run bound, to unbind when it ends.
 #[derive(Debug)]
@@ -65,9 +86,9 @@ impl Compiler {
     }
 
     /// Binds a materialized view's readers to the latest version of its existing table.
-    pub(crate) fn bind_existing_table(&mut self, task: &Task) -> Result<(), String> {
+    pub(crate) fn bind_existing_table(&mut self, task: &Task) -> Result<(), BindError> {
         let table = self.snapshot().open_task_table(task)?;
-        let version = table.version().and_then(|version| i64::try_from(version).ok()).ok_or("the table has no version")?;
+        let version = table.version().and_then(|version| i64::try_from(version).ok()).ok_or(BindError::NoVersion)?;
         self.bind_materialized(task, &table, version)
     }
 
@@ -100,18 +121,18 @@ impl Compiler {
     /// After a task wrote its table: a materialized view's readers now scan that version.
     pub(crate) fn record_written(&mut self, task: &Task, rows: usize, table: DeltaTable) -> Result<TaskOutcome, TaskError> {
         let version = table.version().map(|version| i64::try_from(version).unwrap_or(i64::MAX)).unwrap_or(0);
-        self.bind_materialized(task, &table, version).map_err(TaskError::Bind)?;
+        self.bind_materialized(task, &table, version).map_err(|error| TaskError::Bind(error.to_string()))?;
         Ok(TaskOutcome::Written { rows, version })
     }
 
     /// For a materialization task: its readers scan `table` at `version` from now on.
-    pub(crate) fn bind_materialized(&mut self, task: &Task, table: &DeltaTable, version: i64) -> Result<(), String> {
+    pub(crate) fn bind_materialized(&mut self, task: &Task, table: &DeltaTable, version: i64) -> Result<(), BindError> {
         if task.kind == TaskKind::Materialize {
-            let view = self.snapshot().view_input(&task.view).ok_or_else(|| format!("view `{}` is gone", task.view))?;
+            let view = self.snapshot().view_input(&task.view).ok_or_else(|| BindError::ViewGone(task.view.clone()))?;
             let state = Arc::clone(&planning_session(&self.db, SurfaceInput::get(&self.db)).state);
-            table.update_datafusion_session(state.as_ref()).map_err(|error| error.to_string())?;
+            table.update_datafusion_session(state.as_ref()).map_err(BindError::Unreadable)?;
             let runtime = Arc::clone(self.db.tokio());
-            let provider = runtime.block_on(table.table_provider().into_future()).map_err(|error| error.to_string())?;
+            let provider = runtime.block_on(table.table_provider().into_future()).map_err(BindError::NoProvider)?;
             let identity = ProviderIdentity::Delta { location: self.snapshot().task_target_text(task), version };
             self.db.register_provider(identity.clone(), provider);
             if let Some(volume) = delta_volume(table) {

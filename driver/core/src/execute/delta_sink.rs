@@ -289,7 +289,7 @@ fn columns_differ(table: &DeltaTable, rows: &datafusion::arrow::datatypes::Schem
 /// it has no log) and its URL. A store's refusal is `TaskError::Storage`.
 async fn open_for_writing(target: &TableLocation, options: &StoreOptions) -> Result<(DeltaTable, url::Url), TaskError> {
     let name = table_name(target);
-    let url = target.url().map_err(TaskError::Table)?;
+    let url = target.url().map_err(|error| TaskError::Table(error.to_string()))?;
     let table = delta_table_for_writing(target, options).await.map_err(|error| match StorageFailure::of_error(&error) {
         Some(failure) => TaskError::Storage { failure, table: name.clone(), cause: error.to_string() },
         None => TaskError::Table(format!("cannot open {name}: {error}")),

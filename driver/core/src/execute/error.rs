@@ -11,6 +11,8 @@
 //! - A run reports an error only after [`TaskError::redacted`]: no credential value of the
 //!   environment survives in any message.
 
+use std::path::PathBuf;
+
 use deltalake::DeltaTableError;
 use deltalake::kernel::transaction::TransactionError;
 use viewdag_ir::Code;
@@ -198,6 +200,34 @@ impl From<StorageError> for TaskError {
     }
 }
 
+/// Why the run state was not saved (the I/O error's text is kept so that a run's errors stay
+/// comparable and cloneable).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RunStateSaveError {
+    /// Its directory (`.viewdag`) cannot be created.
+    #[error("cannot create {}: {message}", directory.display())]
+    CreateDirectory {
+        /// The directory.
+        directory: PathBuf,
+        /// The I/O error.
+        message: String,
+    },
+    /// The state does not serialize.
+    #[error("{message}")]
+    Serialize {
+        /// The serializer's error.
+        message: String,
+    },
+    /// The file (or its temporary copy) cannot be written.
+    #[error("cannot write {}: {message}", path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        message: String,
+    },
+}
+
 /// A problem of the run itself, not of one task. The commits made stand; the run did not
 /// succeed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -208,13 +238,13 @@ pub enum RunError {
         /// The task whose commit was recorded last.
         task: viewdag_schedule::TaskId,
         /// Why saving failed.
-        cause: String,
+        cause: RunStateSaveError,
     },
     /// The run state could not be saved at the end of the run (`V0903`).
     #[error("error[{code}]: the run state was not saved at the end of the run: {cause}", code = Code::RunStateUnsaved.id())]
     StateUnsavedAtEnd {
         /// Why saving failed.
-        cause: String,
+        cause: RunStateSaveError,
     },
 }
 

@@ -51,7 +51,7 @@ pub mod stored_types;
 
 pub use data_files::{DataFileLayout, DataFileWriteError, DataFileWriter, StatisticsColumns, WrittenDataFiles};
 pub use delta_sink::{DeltaSink, TaskChecks, WrittenBy, WrittenTable, write_plan};
-pub use error::{RunError, TaskError};
+pub use error::{RunError, RunStateSaveError, TaskError};
 pub use executor::{Decision, Schedule, TaskDriver, TaskEvent, TaskExecution, execute};
 pub use files_commit::StreamedBecause;
 pub use memory_sink::{CollectedRows, MemorySink, collect_canonical_rows};

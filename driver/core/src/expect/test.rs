@@ -14,9 +14,11 @@ use viewdag_ir::{SurfaceInput, WriteMode};
 use viewdag_schedule::TaskKind;
 use viewdag_surface::planning_session;
 
+use super::error::ExpectationError;
 use super::exec::ExpectationTally;
 use super::{ExpectationExec, ExpectationResult};
 use crate::snapshot::Snapshot;
+use crate::task_tables::TaskTableError;
 
 /// One task's expectations against its table.
 #[derive(Debug, Clone)]
@@ -26,7 +28,31 @@ pub struct TestedTask {
     /// Its table's location.
     pub target: String,
     /// The results, or why the table could not be checked.
-    pub results: Result<Vec<ExpectationResult>, String>,
+    pub results: Result<Vec<ExpectationResult>, TableCheckError>,
+}
+
+/// Why a task's table could not be checked (the task counts as failed).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TableCheckError {
+    /// The table does not open.
+    #[error("its table cannot be read (run first if it does not exist yet): {0}")]
+    Unopened(#[from] TaskTableError),
+    /// The table opens but cannot be scanned (its provider or scan failed).
+    #[error("{message}")]
+    Unscannable {
+        /// deltalake's or DataFusion's error.
+        message: String,
+    },
+    /// The expectations do not compile against the table's columns.
+    #[error(transparent)]
+    Expectations(#[from] ExpectationError),
+    /// Reading the table failed before any expectation was counted (a data file gone or
+    /// unreadable).
+    #[error("its table could not be read: {message}")]
+    Unread {
+        /// DataFusion's error.
+        message: String,
+    },
 }
 
 impl TestedTask {
@@ -57,16 +83,15 @@ impl Snapshot<'_> {
         }
     }
 
-    fn test_task(&self, task: &viewdag_schedule::Task) -> Result<Vec<ExpectationResult>, String> {
+    fn test_task(&self, task: &viewdag_schedule::Task) -> Result<Vec<ExpectationResult>, TableCheckError> {
         let runtime = Arc::clone(self.db.tokio());
-        let table = self
-            .open_task_table(task)
-            .map_err(|problem| format!("its table cannot be read (run first if it does not exist yet): {problem}"))?;
+        let unscannable = |message: String| TableCheckError::Unscannable { message };
+        let table = self.open_task_table(task)?;
         let state = Arc::clone(&planning_session(self.db, SurfaceInput::get(self.db)).state);
-        table.update_datafusion_session(state.as_ref()).map_err(|error| error.to_string())?;
-        let provider = runtime.block_on(table.table_provider().into_future()).map_err(|error| error.to_string())?;
+        table.update_datafusion_session(state.as_ref()).map_err(|error| unscannable(error.to_string()))?;
+        let provider = runtime.block_on(table.table_provider().into_future()).map_err(|error| unscannable(error.to_string()))?;
         let scan: Arc<dyn ExecutionPlan> =
-            runtime.block_on(provider.scan(state.as_ref(), None, &[], None)).map_err(|error| error.strip_backtrace())?;
+            runtime.block_on(provider.scan(state.as_ref(), None, &[], None)).map_err(|error| unscannable(error.strip_backtrace()))?;
         let merge_key = match &task.kind {
             TaskKind::Output { output } => self
                 .outputs
@@ -76,7 +101,7 @@ impl Snapshot<'_> {
                 .unwrap_or_default(),
             TaskKind::Materialize => Vec::new(),
         };
-        let expectations = Arc::new(self.task_expectations(task, &scan.schema(), &state, &merge_key).map_err(|error| error.to_string())?);
+        let expectations = Arc::new(self.task_expectations(task, &scan.schema(), &state, &merge_key)?);
         let tally = ExpectationTally::default();
         let plan: Arc<dyn ExecutionPlan> = Arc::new(ExpectationExec::new(scan, expectations, Arc::clone(&tally)));
         // A failing `fail` expectation ends the stream with an error after publishing the
@@ -85,7 +110,7 @@ impl Snapshot<'_> {
         let outcome = runtime.block_on(datafusion::physical_plan::collect(plan, state.task_ctx()));
         let results = tally.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();
         match outcome {
-            Err(error) if results.is_empty() => Err(format!("its table could not be read: {}", error.strip_backtrace())),
+            Err(error) if results.is_empty() => Err(TableCheckError::Unread { message: error.strip_backtrace() }),
             _ => Ok(results),
         }
     }

@@ -188,10 +188,16 @@ pub fn files_change(previous: &[SourceFile], now: &[SourceFile]) -> DetectedChan
 /// How a Delta table changed from `read` to `now`, from its commits in between: `commit(v)`
 /// gives commit `v`'s bytes (`None`: missing). `active(path)` says whether a file (its
 /// decoded path) is active at `now`.
-pub async fn delta_change<Commit, CommitFuture>(read: i64, now: i64, mut commit: Commit, active: impl Fn(&str) -> bool) -> DetectedChange
+pub async fn delta_change<Commit, CommitFuture, CommitError>(
+    read: i64,
+    now: i64,
+    mut commit: Commit,
+    active: impl Fn(&str) -> bool,
+) -> DetectedChange
 where
     Commit: FnMut(i64) -> CommitFuture,
-    CommitFuture: std::future::Future<Output = Result<Option<bytes::Bytes>, String>>,
+    CommitFuture: std::future::Future<Output = Result<Option<bytes::Bytes>, CommitError>>,
+    CommitError: std::fmt::Display,
 {
     if now == read {
         return DetectedChange::Unchanged;
@@ -205,7 +211,7 @@ where
         let bytes = match commit(version).await {
             Ok(Some(bytes)) => bytes,
             Ok(None) => return unreadable("missing from the log".to_string()),
-            Err(message) => return unreadable(message),
+            Err(error) => return unreadable(error.to_string()),
         };
         let actions = match u64::try_from(version)
             .map_err(|error| error.to_string())
@@ -299,7 +305,7 @@ mod tests {
         tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(future)
     }
 
-    fn commits(lines: &[&'static str]) -> impl FnMut(i64) -> std::future::Ready<Result<Option<bytes::Bytes>, String>> {
+    fn commits(lines: &[&'static str]) -> impl FnMut(i64) -> std::future::Ready<Result<Option<bytes::Bytes>, std::convert::Infallible>> {
         let lines: Vec<&'static str> = lines.to_vec();
         move |version| std::future::ready(Ok(lines.get(usize::try_from(version - 1).unwrap()).map(|line| bytes::Bytes::from(*line))))
     }

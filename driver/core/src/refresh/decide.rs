@@ -20,7 +20,7 @@ use viewdag_schedule::{Task, TaskKind, reads_through_ephemeral_views};
 use viewdag_validate::{Relation, resolve_relation};
 
 use super::change_detection::{Appended, DetectedChange, RewriteCause, delta_change, files_change};
-use super::increment_sources::{delta_appended_input, files_appended_input};
+use super::increment_sources::{AppendedReadError, delta_appended_input, files_appended_input};
 use super::path::{AppendedRelation, FullRefreshReason, RefreshPath};
 use crate::run_state::RunState;
 use crate::snapshot::Snapshot;
@@ -211,12 +211,17 @@ impl Snapshot<'_> {
 
     fn delta_change(&self, location: &str, read: i64, now: i64) -> DetectedChange {
         if now <= read {
-            return self.db.tokio().block_on(delta_change(read, now, |_| std::future::ready(Ok(None)), |_| true));
+            return self.db.tokio().block_on(delta_change(
+                read,
+                now,
+                |_| std::future::ready(Ok::<_, std::convert::Infallible>(None)),
+                |_| true,
+            ));
         }
         let unreadable = |message: String| DetectedChange::Rewritten(RewriteCause::Unreadable { message });
         let url = match location_url(self.root, location) {
             Ok(url) => url,
-            Err(message) => return unreadable(message),
+            Err(error) => return unreadable(error.to_string()),
         };
         self.db.tokio().block_on(async {
             let unsigned = u64::try_from(now).map_err(|error| error.to_string());
@@ -239,8 +244,8 @@ impl Snapshot<'_> {
                 |version| {
                     let log_store = Arc::clone(&log_store);
                     async move {
-                        let version = u64::try_from(version).map_err(|error| error.to_string())?;
-                        log_store.read_commit_entry(version).await.map_err(|error| error.to_string())
+                        let version = u64::try_from(version)?;
+                        Ok::<_, AppendedReadError>(log_store.read_commit_entry(version).await?)
                     }
                 },
                 |path| active.contains(path),
@@ -251,9 +256,9 @@ impl Snapshot<'_> {
 
     /// The derivation's scan sources for a relation that gained rows (`now`: how it is read
     /// now).
-    pub(crate) fn appended_input(&self, relation: &AppendedRelation, now: &ProviderIdentity) -> Result<AppendedInput, String> {
+    pub(crate) fn appended_input(&self, relation: &AppendedRelation, now: &ProviderIdentity) -> Result<AppendedInput, AppendedReadError> {
         let provider =
-            viewdag_surface::Db::provider(self.db, now).ok_or_else(|| format!("`{}` has no loaded provider", relation.relation))?;
+            viewdag_surface::Db::provider(self.db, now).ok_or_else(|| AppendedReadError::NoProvider(relation.relation.clone()))?;
         let schema = provider.schema();
         match (&relation.appended, now) {
             (Appended::Delta { from_version, to_version, adds }, ProviderIdentity::Delta { location, .. }) => {
@@ -264,7 +269,7 @@ impl Snapshot<'_> {
                 let csv = &ProjectInput::get(self.db).profile(self.db).surface.csv;
                 files_appended_input(self.root, *format, csv, new_files, previous_files, &schema)
             }
-            _ => Err(format!("`{}` changed kind", relation.relation)),
+            _ => Err(AppendedReadError::ChangedKind(relation.relation.clone())),
         }
     }
 }
@@ -282,9 +287,9 @@ fn write_mode_name(mode: WriteMode) -> Option<&'static str> {
 /// The URL of a local table location (relative to the spec's directory). A Delta table in an
 /// object store is not read here: its changes are not derived (opening it needs its store's
 /// options), so a task reading one that changed is refreshed fully.
-pub(crate) fn location_url(root: &Path, location: &str) -> Result<url::Url, String> {
+pub(crate) fn location_url(root: &Path, location: &str) -> Result<url::Url, AppendedReadError> {
     if viewdag_ir::StorageUrl::looks_like_url(location) {
-        return Err(format!("`{location}` is in an object store, whose Delta changes are not derived yet"));
+        return Err(AppendedReadError::InObjectStore(location.to_string()));
     }
-    directory_url(&root.join(location))
+    Ok(directory_url(&root.join(location))?)
 }

@@ -26,6 +26,7 @@ use viewdag_ir::{CsvOptions, SourceFile, SourceFormat};
 use viewdag_optimize::incremental::AppendedInput;
 
 use crate::sources::pinned_files_table;
+use crate::storage::location::LocationUrlError;
 
 /// A Delta table at one version, opened when it is first scanned (so a refresh that never
 /// scans an input's previous version never replays its log).
@@ -65,6 +66,34 @@ impl TableProvider for DeltaVersionTable {
     }
 }
 
+/// Why what a relation appended cannot be read as scan sources (its task is then refreshed
+/// fully, this being why).
+#[derive(Debug, thiserror::Error)]
+pub enum AppendedReadError {
+    /// The relation has no loaded provider.
+    #[error("`{0}` has no loaded provider")]
+    NoProvider(String),
+    /// The relation is no longer the same kind (a Delta table, or files).
+    #[error("`{0}` changed kind")]
+    ChangedKind(String),
+    /// A Delta table in an object store: its changes are not derived (opening it needs its
+    /// store's options).
+    #[error("`{0}` is in an object store, whose Delta changes are not derived yet")]
+    InObjectStore(String),
+    /// The table's directory has no `file://` URL.
+    #[error(transparent)]
+    Url(#[from] LocationUrlError),
+    /// A version that is not a Delta version (negative).
+    #[error(transparent)]
+    Version(#[from] std::num::TryFromIntError),
+    /// The table does not open at the version read.
+    #[error(transparent)]
+    Delta(#[from] deltalake::DeltaTableError),
+    /// The scan sources cannot be made.
+    #[error("{}", .0.strip_backtrace())]
+    Scan(#[from] DataFusionError),
+}
+
 /// A Delta table's appended rows (the `adds` of its commits up to `version`) and its
 /// previous version `previous`, both with `schema`.
 pub async fn delta_appended_input(
@@ -73,11 +102,11 @@ pub async fn delta_appended_input(
     previous: i64,
     adds: Vec<Add>,
     schema: &SchemaRef,
-) -> std::result::Result<AppendedInput, String> {
-    let version = u64::try_from(version).map_err(|error| error.to_string())?;
-    let previous = u64::try_from(previous).map_err(|error| error.to_string())?;
-    let table = deltalake::open_table_with_version(url.clone(), version).await.map_err(|error| error.to_string())?;
-    let delta = table.table_provider().with_adds(adds).await.map_err(|error| error.strip_backtrace())?;
+) -> std::result::Result<AppendedInput, AppendedReadError> {
+    let version = u64::try_from(version)?;
+    let previous = u64::try_from(previous)?;
+    let table = deltalake::open_table_with_version(url.clone(), version).await?;
+    let delta = table.table_provider().with_adds(adds).await?;
     let previous = Arc::new(DeltaVersionTable { url: url.clone(), version: previous, schema: Arc::clone(schema) });
     Ok(AppendedInput { delta: provider_as_source(delta), previous: provider_as_source(previous) })
 }
@@ -90,8 +119,7 @@ pub fn files_appended_input(
     new_files: &[SourceFile],
     previous_files: &[SourceFile],
     schema: &SchemaRef,
-) -> std::result::Result<AppendedInput, String> {
-    let table =
-        |files: &[SourceFile]| pinned_files_table(format, csv, root, files, schema).map(Arc::new).map_err(|error| error.strip_backtrace());
+) -> std::result::Result<AppendedInput, AppendedReadError> {
+    let table = |files: &[SourceFile]| pinned_files_table(format, csv, root, files, schema).map(Arc::new);
     Ok(AppendedInput { delta: provider_as_source(table(new_files)?), previous: provider_as_source(table(previous_files)?) })
 }

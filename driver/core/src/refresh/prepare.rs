@@ -124,8 +124,8 @@ impl Snapshot<'_> {
         let mut changes = InputChanges::new();
         for relation in appended {
             let Some(now) = reads.get(&relation.relation) else { continue };
-            let input = self.appended_input(relation, now).map_err(|message| {
-                let cause = RewriteCause::Unreadable { message };
+            let input = self.appended_input(relation, now).map_err(|error| {
+                let cause = RewriteCause::Unreadable { message: error.to_string() };
                 IncrementFailure::FullRefresh(FullRefreshReason::InputRewritten { relation: relation.relation.clone(), cause })
             })?;
             changes = changes.with_appended(relation.relation.clone(), input);

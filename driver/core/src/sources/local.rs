@@ -10,6 +10,7 @@ use datafusion::parquet::file::reader::{FileReader, SerializedFileReader};
 use viewdag_ir::{Code, Diagnostic, SourceFile, SourceFormat, SpecLocation};
 
 use super::providers::{ListedFiles, LoadedSource, data_extension, delta_source, listing_source};
+use crate::confinement::{delta_table_escape, source_escape_diagnostic};
 use crate::storage::location::{directory_url, relative_location};
 
 /// A local source's facts.
@@ -18,12 +19,14 @@ pub(crate) struct LocalSource<'a> {
     pub format: SourceFormat,
     pub absolute: PathBuf,
     pub root: &'a Path,
+    /// `profile.paths.allow`.
+    pub allow: &'a [String],
     pub location: SpecLocation,
 }
 
 /// Opens the Delta table at `source.absolute`, at `version` (else the latest).
 pub(crate) async fn load_delta(source: LocalSource<'_>, version: Option<u64>, state: &SessionState) -> LoadedSource {
-    let LocalSource { name, absolute, root, location, .. } = source;
+    let LocalSource { name, absolute, root, allow, location, .. } = source;
     if !absolute.join("_delta_log").is_dir() {
         return LoadedSource::failed(
             Diagnostic::new(
@@ -39,14 +42,25 @@ pub(crate) async fn load_delta(source: LocalSource<'_>, version: Option<u64>, st
     }
     let url = match directory_url(&absolute) {
         Ok(url) => url,
-        Err(message) => return LoadedSource::failed(Diagnostic::new(Code::SourceLoadFailed, location, message)),
+        Err(error) => return LoadedSource::failed(Diagnostic::new(Code::SourceLoadFailed, location, error.to_string())),
     };
     let opened = match version {
         Some(version) => deltalake::open_table_with_version(url, version).await,
         None => deltalake::open_table(url).await,
     };
     match opened {
-        Ok(table) => delta_source(name, table, relative_location(root, &absolute), state, location).await,
+        Ok(table) => {
+            // The log and the files it names are read too: each must stay inside the roots.
+            let files: Vec<String> = table
+                .snapshot()
+                .map(|snapshot| snapshot.log_data().iter().map(|file| file.path().into_owned()).collect())
+                .unwrap_or_default();
+            let escape = delta_table_escape(root, allow, &absolute, &files);
+            if let Some((entry, resolved)) = escape {
+                return LoadedSource::failed(source_escape_diagnostic(name, root, &entry, &resolved));
+            }
+            delta_source(name, table, relative_location(root, &absolute), state, location).await
+        }
         Err(error) => LoadedSource::failed(Diagnostic::new(
             Code::SourceLoadFailed,
             location,
@@ -109,7 +123,7 @@ pub(crate) async fn load_files(
     csv: &viewdag_ir::CsvOptions,
     state: &SessionState,
 ) -> LoadedSource {
-    let LocalSource { name, format, absolute, root, location } = source;
+    let LocalSource { name, format, absolute, root, allow: _, location } = source;
     let extension = data_extension(format);
     let paths = match list_files(&absolute, extension) {
         Ok(paths) => paths,
@@ -127,7 +141,9 @@ pub(crate) async fn load_files(
     let table_url = if single_file {
         ListingTableUrl::parse(absolute.to_string_lossy())
     } else {
-        directory_url(&absolute).map_err(datafusion::error::DataFusionError::Plan).and_then(|url| ListingTableUrl::parse(url.as_str()))
+        directory_url(&absolute)
+            .map_err(|error| datafusion::error::DataFusionError::Plan(error.to_string()))
+            .and_then(|url| ListingTableUrl::parse(url.as_str()))
     };
     let table_url = match table_url {
         Ok(url) => url,

@@ -63,6 +63,8 @@ pub fn source_fingerprint(root: &Path, spec: &SourceSpec) -> Option<String> {
 pub(crate) struct SourceContext<'a> {
     /// The spec's directory.
     pub root: &'a Path,
+    /// `profile.paths.allow`: the other roots a local source may read from.
+    pub allow: &'a [String],
     /// How every CSV source is read.
     pub csv: &'a CsvOptions,
     /// The session whose runtime receives the sources' object stores.
@@ -73,7 +75,7 @@ pub(crate) struct SourceContext<'a> {
 
 pub(crate) async fn load_source(name: &str, spec: &SourceSpec, context: &SourceContext<'_>) -> LoadedSource {
     let SourceSpec { format, path, schema, version } = spec;
-    let SourceContext { root, csv, state, storage } = context;
+    let SourceContext { root, allow, csv, state, storage } = context;
     let location = SpecLocation::source(name).with_field(FieldPath::from(["path"]));
     let url = match StorageUrl::parse(path) {
         Ok(url) => url,
@@ -104,7 +106,7 @@ pub(crate) async fn load_source(name: &str, spec: &SourceSpec, context: &SourceC
     };
     match url {
         None => {
-            let source = local::LocalSource { name, format: *format, absolute: root.join(path), root, location };
+            let source = local::LocalSource { name, format: *format, absolute: root.join(path), root, allow, location };
             match format {
                 SourceFormat::Delta => local::load_delta(source, version, state).await,
                 SourceFormat::Parquet | SourceFormat::Csv => local::load_files(source, declared, csv, state).await,

@@ -37,11 +37,11 @@ impl LoadedSource {
 pub(crate) fn declared_schema(name: &str, columns: &indexmap::IndexMap<String, String>) -> Result<SchemaRef, Diagnostic> {
     let mut fields = Vec::new();
     for (column, type_text) in columns {
-        let parsed = parse_type_name(type_text).map_err(|message| {
+        let parsed = parse_type_name(type_text).map_err(|unknown| {
             Diagnostic::new(
                 Code::SourceSchemaType,
                 SpecLocation::source(name).with_field(FieldPath(vec!["schema".into(), column.clone()])),
-                message,
+                unknown.to_string(),
             )
         })?;
         fields.push(Field::new(column, parsed.data_type, parsed.nullable));

@@ -24,10 +24,24 @@ pub enum TableLocation {
     Url(StorageUrl),
 }
 
+/// Why a location has no URL deltalake can open.
+#[derive(Debug, thiserror::Error)]
+pub enum LocationUrlError {
+    /// The path cannot be made absolute (the current directory cannot be read).
+    #[error(transparent)]
+    NotAbsolute(#[from] std::io::Error),
+    /// The absolute path is not one a `file://` URL can name.
+    #[error("cannot make a URL of {}", .0.display())]
+    NotAFileUrl(PathBuf),
+    /// An object-store location that does not parse as a URL.
+    #[error(transparent)]
+    Unparsable(#[from] url::ParseError),
+}
+
 /// `file://` URL of a directory (with a trailing slash).
-pub fn directory_url(path: &Path) -> Result<url::Url, String> {
-    let absolute = std::path::absolute(path).map_err(|error| error.to_string())?;
-    url::Url::from_directory_path(&absolute).map_err(|()| format!("cannot make a URL of {}", absolute.display()))
+pub fn directory_url(path: &Path) -> Result<url::Url, LocationUrlError> {
+    let absolute = std::path::absolute(path)?;
+    url::Url::from_directory_path(&absolute).map_err(|()| LocationUrlError::NotAFileUrl(absolute))
 }
 
 /// A path relative to `root`, with `/` separators (the path itself when it is not below `root`).
@@ -70,16 +84,16 @@ impl TableLocation {
     }
 
     /// deltalake's URL of the table.
-    pub fn url(&self) -> Result<url::Url, String> {
+    pub fn url(&self) -> Result<url::Url, LocationUrlError> {
         match self {
             TableLocation::Local(path) => directory_url(path),
-            TableLocation::Url(url) => url::Url::parse(&format!("{url}/")).map_err(|error| error.to_string()),
+            TableLocation::Url(url) => Ok(url::Url::parse(&format!("{url}/"))?),
         }
     }
 }
 
 fn builder(location: &TableLocation, options: &StoreOptions) -> Result<DeltaTableBuilder, DeltaTableError> {
-    let url = location.url().map_err(DeltaTableError::InvalidTableLocation)?;
+    let url = location.url().map_err(|error| DeltaTableError::InvalidTableLocation(error.to_string()))?;
     let builder = DeltaTableBuilder::from_url(url)?;
     Ok(match location {
         TableLocation::Local(_) => builder,
