@@ -55,6 +55,9 @@ pub struct GeneratedProject {
     pub sources: Vec<GeneratedSource>,
     pub views: IndexMap<String, ViewDefinition>,
     pub outputs: IndexMap<String, OutputSpec>,
+    /// Parquet and CSV sources are directories (`data/NAME/part-00000.parquet`) rather than
+    /// single files (`data/NAME.parquet`), so files can be added to them.
+    pub file_sources_in_directories: bool,
 }
 
 /// SplitMix64: small, fast, and the same on every machine.
@@ -100,14 +103,8 @@ impl GeneratedProject {
         for index in 0..source_count {
             let rows = random.below(25);
             let name = format!("src{index}");
-            sources.push(GeneratedSource {
-                name: name.clone(),
-                format: formats[random.below(3)],
-                ids: (0..rows as i64).collect(),
-                keys: (0..rows).map(|_| if random.chance(10) { None } else { Some(random.below(6) as i64) }).collect(),
-                values: (0..rows).map(|_| if random.chance(10) { None } else { Some(random.below(1000) as f64 / 8.0) }).collect(),
-                texts: (0..rows).map(|_| if random.chance(10) { None } else { Some(TEXTS[random.below(4)].to_string()) }).collect(),
-            });
+            let format = formats[random.below(3)];
+            sources.push(GeneratedSource::random(&mut random, name.clone(), format, 0..rows as i64));
             relations.push(Relation { name, columns: source_columns() });
         }
         let mut views = IndexMap::new();
@@ -125,7 +122,7 @@ impl GeneratedProject {
                 outputs.insert("o1".to_string(), output(&other, "out/o1"));
             }
         }
-        GeneratedProject { seed, sources, views, outputs }
+        GeneratedProject { seed, sources, views, outputs, file_sources_in_directories: false }
     }
 
     /// The spec as YAML text.
@@ -134,11 +131,7 @@ impl GeneratedProject {
         document.insert("version".into(), 1.into());
         let mut sources = serde_json::Map::new();
         for source in &self.sources {
-            let extension = match source.format {
-                SourceFormat::Delta => "",
-                SourceFormat::Parquet => ".parquet",
-                SourceFormat::Csv => ".csv",
-            };
+            let extension = if self.file_sources_in_directories { "" } else { file_extension(source.format) };
             let schema = match source.format {
                 SourceFormat::Csv => Some(IndexMap::from([
                     ("id".to_string(), "int64".to_string()),
@@ -167,17 +160,42 @@ impl GeneratedProject {
             let batch = source.batch();
             match source.format {
                 SourceFormat::Delta => write_delta_table(&root.join("data").join(&source.name), vec![batch]),
-                SourceFormat::Parquet => write_parquet_file(&root.join("data").join(format!("{}.parquet", source.name)), &batch),
-                SourceFormat::Csv => write_csv_file(&root.join("data").join(format!("{}.csv", source.name)), &batch),
+                SourceFormat::Parquet => write_parquet_file(&self.first_file_of(root, source), &batch),
+                SourceFormat::Csv => write_csv_file(&self.first_file_of(root, source), &batch),
             }
         }
         let path = root.join("spec.yaml");
         std::fs::write(&path, self.spec_yaml()).expect("the spec is written");
         path
     }
+
+    /// The file a Parquet or CSV source's rows are first written to under `root`.
+    fn first_file_of(&self, root: &Path, source: &GeneratedSource) -> std::path::PathBuf {
+        let extension = file_extension(source.format);
+        if self.file_sources_in_directories {
+            root.join("data").join(&source.name).join(format!("part-00000{extension}"))
+        } else {
+            root.join("data").join(format!("{}{extension}", source.name))
+        }
+    }
 }
 
 impl GeneratedSource {
+    /// A source with the rows `ids`, their other columns drawn from `random` (each null one
+    /// time in ten): `k` in 0–5, `v` a multiple of 1/8 below 125 (sums of a few are exact),
+    /// `s` one of four letters.
+    pub fn random(random: &mut Random, name: String, format: SourceFormat, ids: std::ops::Range<i64>) -> GeneratedSource {
+        let rows = ids.clone().count();
+        GeneratedSource {
+            name,
+            format,
+            ids: ids.collect(),
+            keys: (0..rows).map(|_| if random.chance(10) { None } else { Some(random.below(6) as i64) }).collect(),
+            values: (0..rows).map(|_| if random.chance(10) { None } else { Some(random.below(1000) as f64 / 8.0) }).collect(),
+            texts: (0..rows).map(|_| if random.chance(10) { None } else { Some(TEXTS[random.below(4)].to_string()) }).collect(),
+        }
+    }
+
     pub fn batch(&self) -> RecordBatch {
         let schema = Arc::new(Schema::new(vec![
             Field::new("id", DataType::Int64, false),
@@ -192,6 +210,15 @@ impl GeneratedSource {
             Arc::new(StringArray::from(self.texts.clone())),
         ];
         RecordBatch::try_new(schema, columns).expect("a valid batch")
+    }
+}
+
+/// The extension the generator gives a source's files (none for a Delta table's directory).
+pub fn file_extension(format: SourceFormat) -> &'static str {
+    match format {
+        SourceFormat::Delta => "",
+        SourceFormat::Parquet => ".parquet",
+        SourceFormat::Csv => ".csv",
     }
 }
 
@@ -460,7 +487,7 @@ impl GeneratedProject {
         {
             outputs.insert("last".to_string(), output(&last, "out/last"));
         }
-        GeneratedProject { seed, sources, views, outputs }
+        GeneratedProject { seed, sources, views, outputs, file_sources_in_directories: false }
     }
 }
 

@@ -1,5 +1,5 @@
 //! Test support for viewdag: writers for real Delta, Parquet and CSV files, the shop
-//! example's data, proptest generators of valid specs with small random data, and TPC-H
+//! example's data, proptest generators of valid specs with small random data and of changes to their sources, and TPC-H
 //! (schemas, a tiny data set, the 22 queries as a spec) and its data at any scale factor, a
 //! real S3-compatible server (`s3_server`: `moto_server` as a process), and the readers of
 //! the workspace's own sources that the `hygiene` tests use (`rust_tokens`, `file_imports`, `type_mentions`,
@@ -17,6 +17,7 @@ pub mod lsp_latency;
 pub mod rust_tokens;
 pub mod s3_server;
 pub mod shop;
+pub mod source_changes;
 pub mod synthetic;
 pub mod synthetic_dag;
 pub mod tpch;

@@ -56,6 +56,12 @@ impl TaskEngine for BallistaEngine {
     fn task_plan(&self, planning: &TaskPlanning<'_>, diagnostics: &mut Vec<Diagnostic>) -> Result<TaskPlan, TaskError> {
         distributed_plan::distributed_task_plan(planning, &self.scheduler, &self.settings, self.task_timeout, diagnostics)
     }
+
+    // `runs_increments` keeps its default (false): every task the cluster runs is refreshed
+    // fully, and its run line says `full (the ballista engine refreshes fully)`.
+    fn name(&self) -> &'static str {
+        "ballista"
+    }
 }
 
 impl fmt::Display for BallistaEngine {

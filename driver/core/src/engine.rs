@@ -45,6 +45,9 @@ pub trait TaskEngine: fmt::Debug + fmt::Display + Send + Sync {
     /// table the engine cannot read) are added to `diagnostics` as well as failing the task.
     fn task_plan(&self, planning: &TaskPlanning<'_>, diagnostics: &mut Vec<Diagnostic>) -> Result<TaskPlan, TaskError>;
 
+    /// The engine's short name (`local`, `ballista`), as run lines name it.
+    fn name(&self) -> &'static str;
+
     /// Whether the engine executes incremental refreshes (the plan of a task's change, see
     /// `crate::refresh`); a run refreshes every task fully on an engine that does not.
     fn runs_increments(&self) -> bool {
@@ -82,6 +85,10 @@ pub struct LocalEngine;
 impl TaskEngine for LocalEngine {
     fn task_plan(&self, planning: &TaskPlanning<'_>, diagnostics: &mut Vec<Diagnostic>) -> Result<TaskPlan, TaskError> {
         planning.physical_plan(diagnostics).map(TaskPlan::rows)
+    }
+
+    fn name(&self) -> &'static str {
+        "local"
     }
 
     fn runs_increments(&self) -> bool {

@@ -26,6 +26,8 @@ mod optimizer;
 mod path_safety;
 mod properties;
 mod refresh;
+mod refresh_property;
+mod refresh_resume;
 mod run_safety;
 mod selection;
 mod soundness;

@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime};
 
 use datafusion::arrow::array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
-use viewdag_driver::refresh::{PlannedAction, RefreshSummary};
+use viewdag_driver::refresh::{PlannedAction, RefreshPlan, RefreshSummary};
 use viewdag_driver::{CompileRequest, Compiler, RunOptions, RunReport, TaskOutcome, TaskReport};
 use viewdag_tests::data::{append_delta_table, read_delta_rows, write_csv_file, write_delta_table};
 
@@ -240,12 +240,32 @@ fn a_new_file_in_a_csv_directory_is_an_append() {
     run(&project, plain());
     write_csv_file(&project.path().join("data/names/b.csv"), &names(&[(3, "bob"), (4, "cid")]));
     let second = run(&project, plain());
-    let line = refresh_line(&second, "output:out");
-    assert!(line.starts_with("incremental (1 new file of names ("), "{line}");
+    // The new file's rows are counted (read as the source reads them), like a Delta
+    // commit's `numRecords`.
+    assert_eq!(refresh_line(&second, "output:out"), "incremental (+2 rows from 1 new file of names)");
     let incremental = read_delta_rows(&project.path().join("out/counts"));
     assert_eq!(incremental, ["ann|1", "bob|2", "cid|1"]);
     run(&project, forced());
     assert_eq!(read_delta_rows(&project.path().join("out/counts")), incremental);
+}
+
+#[test]
+fn new_files_in_a_parquet_directory_are_an_append_of_their_rows() {
+    let project = TempProject::empty();
+    viewdag_tests::data::write_parquet_file(&project.path().join("data/events/0.parquet"), &events(&[(1, 1, 20.0), (2, 1, 5.0)]));
+    project.write_spec("spec.yaml", &EVENTS_SPEC.replace("format: delta, path: data/events", "format: parquet, path: data/events"));
+    run(&project, plain());
+    viewdag_tests::data::write_parquet_file(&project.path().join("data/events/1.parquet"), &events(&[(3, 2, 30.0), (4, 1, 50.0)]));
+    viewdag_tests::data::write_parquet_file(&project.path().join("data/events/2.parquet"), &events(&[(5, 3, 11.0)]));
+    let mut compiler = Compiler::new().unwrap();
+    let (_, plan) = compiler.plan_refresh(&CompileRequest::new(project.path().join("spec.yaml")), &plain()).unwrap();
+    assert_eq!(plan.tasks[0].action.to_string(), "incremental append (+3 rows from 2 new files of events)");
+    let second = run(&project, plain());
+    assert_eq!(refresh_line(&second, "view:big"), "incremental (+3 rows from 2 new files of events)");
+    assert_eq!(written_rows(&second, "view:big"), 3);
+    let incremental = tables(&project, &["out/big", "out/totals"]);
+    run(&project, forced());
+    assert_eq!(tables(&project, &["out/big", "out/totals"]), incremental, "incremental == full recompute");
 }
 
 #[test]
@@ -278,6 +298,11 @@ fn a_task_run_alone_against_an_old_upstream_table_is_not_up_to_date_once_that_ta
 fn planned(project: &TempProject, options: RunOptions) -> Vec<(String, String)> {
     let mut compiler = Compiler::new().expect("a compiler");
     let (_, plan) = compiler.plan_refresh(&CompileRequest::new(project.path().join("spec.yaml")), &options).expect("the spec is readable");
+    plan_kinds(&plan)
+}
+
+/// What a plan says for every task, as `kind[/apply]` (the form of [`done`]).
+pub(crate) fn plan_kinds(plan: &RefreshPlan) -> Vec<(String, String)> {
     plan.tasks
         .iter()
         .map(|task| {
@@ -294,7 +319,7 @@ fn planned(project: &TempProject, options: RunOptions) -> Vec<(String, String)> 
 }
 
 /// What a run did with every task, in the same form.
-fn done(report: &RunReport) -> Vec<(String, String)> {
+pub(crate) fn done(report: &RunReport) -> Vec<(String, String)> {
     report
         .tasks
         .iter()
@@ -366,4 +391,59 @@ fn plan_says_what_the_next_run_does_and_writes_nothing() {
     assert_eq!(plan.tasks[0].action.to_string(), "incremental append (+1 rows from 1 new file of events)");
     assert_eq!(plan.tasks[2].action.to_string(), "incremental merge (the rows this run appends to big)");
     assert!(plan.tasks[0].estimated_bytes > 0);
+}
+
+/// `viewdag explain SPEC VIEW --refresh` prints, for each task writing the view's rows, what
+/// the next run would do and, when it is incremental, the optimized plan of the increment;
+/// otherwise the reason it refreshes fully. It writes nothing.
+#[test]
+fn explain_refresh_prints_the_increment_the_next_run_derives_or_why_not() {
+    let project = events_project();
+    run(&project, plain());
+    append_delta_table(&project.path().join("data/events"), vec![events(&[(4, 1, 50.0)])]);
+    let explain = |view: &str| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_viewdag-cli"))
+            .arg("explain")
+            .arg(project.path().join("spec.yaml"))
+            .args([view, "--refresh"])
+            .output()
+            .expect("viewdag runs");
+        (output.status.code(), String::from_utf8_lossy(&output.stdout).into_owned(), String::from_utf8_lossy(&output.stderr).into_owned())
+    };
+    let before = files_under(project.path());
+    let (code, big, _) = explain("big");
+    assert_eq!(code, Some(0), "{big}");
+    assert!(big.starts_with("== view:big: incremental append (+1 rows from 1 new file of events) ==\n"), "{big}");
+    assert!(big.contains("== output:big_out: incremental append (+1 rows from 1 new file of events) =="), "{big}");
+    assert!(big.contains("Filter: ") && big.contains("TableScan: "), "the increment's P1: {big}");
+    let (_, totals, _) = explain("per_key");
+    assert!(totals.starts_with("== output:totals: incremental merge (the rows this run appends to big) ==\n"), "{totals}");
+    assert!(totals.contains("Aggregate: "), "{totals}");
+    assert_eq!(files_under(project.path()), before, "explain wrote nothing");
+
+    write_delta_table(&project.path().join("data/events"), vec![events(&[(9, 2, 99.0)])]);
+    let (_, rewritten, _) = explain("big");
+    assert!(rewritten.starts_with("== view:big: full (`events` was rewritten: its commit 2 removed data"), "{rewritten}");
+    assert!(!rewritten.contains("TableScan"), "no increment: {rewritten}");
+    let (code, _, stderr) = explain("nowhere");
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("view `nowhere` is not declared"), "{stderr}");
+}
+
+/// Incremental refresh runs on the local engine only: a task the Ballista engine would run
+/// is refreshed fully, and `plan` (which asks no scheduler) and the run line say so in the
+/// engine's short name.
+#[test]
+fn the_ballista_engine_refreshes_fully_and_says_so() {
+    let project = events_project();
+    run(&project, plain());
+    append_delta_table(&project.path().join("data/events"), vec![events(&[(4, 1, 50.0)])]);
+    let address = viewdag_ballista::SchedulerAddress::parse("df://127.0.0.1:9").expect("an address");
+    let ballista = RunOptions { engine: Some(Arc::new(viewdag_ballista::BallistaEngine::new(address))), ..plain() };
+    let mut compiler = Compiler::new().unwrap();
+    let (_, plan) = compiler.plan_refresh(&CompileRequest::new(project.path().join("spec.yaml")), &ballista).unwrap();
+    let actions: Vec<String> = plan.tasks.iter().map(|task| task.action.to_string()).collect();
+    assert_eq!(actions, ["full (the ballista engine refreshes fully)"; 3]);
+    // The local engine derives the increments of the same change.
+    assert!(planned(&project, plain()).iter().all(|(_, kind)| kind.starts_with("incremental/")));
 }

@@ -24,8 +24,8 @@ use crate::engine::{EngineUnavailable, TaskEngine};
 use crate::error::DriverError;
 use crate::execute::{Decision, RunError, Schedule, TaskDriver, TaskError, TaskExecution, WrittenTable, execute};
 use crate::expect::exec::ExpectationTally;
-use crate::refresh::RefreshSummary;
 use crate::refresh::forecast::{RefreshForecast, RefreshPlan};
+use crate::refresh::{AppliedAs, FullRefreshReason, RefreshPath, RefreshSummary, RewriteCause};
 use crate::run::{AuditSummary, Executed, Progress, ReadyTask, RunOptions, RunReport, TaskOutcome, TaskReport, execute_task};
 use crate::run_lock::{LockError, ProjectLock};
 use crate::run_state::{RecordedTask, RunState};
@@ -107,6 +107,8 @@ impl Compiler {
             refusals,
             engine,
             rewritten: BTreeSet::new(),
+            rewrote_tables: BTreeMap::new(),
+            first_writes: BTreeSet::new(),
             plan_diagnostics,
             planned: Vec::new(),
             errors: Vec::new(),
@@ -166,6 +168,13 @@ struct RunDriver<'a> {
     engine: Result<Arc<dyn TaskEngine>, EngineUnavailable>,
     /// Tasks that wrote their table in this run: their readers are not up to date.
     rewritten: BTreeSet<TaskId>,
+    /// Materializations that rewrote their table in this run (a merge, or a full refresh of a
+    /// table refreshed before), with their views: a reader of that table is refreshed fully,
+    /// as `viewdag plan` foresees (its log may still read as an append, e.g. an overwrite of
+    /// an empty table).
+    rewrote_tables: BTreeMap<TaskId, String>,
+    /// Tasks writing their table for the first time in this run.
+    first_writes: BTreeSet<TaskId>,
     plan_diagnostics: Vec<viewdag_ir::Diagnostic>,
     planned: Vec<TaskId>,
     errors: Vec<RunError>,
@@ -213,12 +222,19 @@ impl TaskDriver for RunDriver<'_> {
             return Decision::End(outcome);
         }
         let engine_refreshes_fully = match &self.engine {
-            Ok(engine) if !engine.runs_increments() => Some(engine.to_string()),
+            Ok(engine) if !engine.runs_increments() => Some(engine.name().to_string()),
             _ => None,
         };
         let snapshot = self.compiler.snapshot();
         let facts = snapshot.refresh_facts(task, &self.run_state, &shape, (self.force, self.full_refresh), engine_refreshes_fully);
         let path = snapshot.refresh_path(task, mode, &facts, &reads);
+        let rewritten_first = self.rewrote_tables.values().find(|view| reads.contains_key(*view));
+        let path = match (path, rewritten_first) {
+            (RefreshPath::Incremental(_), Some(view)) => {
+                RefreshPath::Full(FullRefreshReason::InputRewritten { relation: view.clone(), cause: RewriteCause::RefreshedFirst })
+            }
+            (path, _) => path,
+        };
         if let Some(refusal) = snapshot.refusal_of_incremental(task, &path) {
             return Decision::End(TaskOutcome::Failed { error: refusal });
         }
@@ -228,6 +244,9 @@ impl TaskDriver for RunDriver<'_> {
     fn prepare(&mut self, task: &Task, ready: ReadyTask) -> Result<TaskExecution<Executed>, TaskOutcome> {
         self.planned.push(task.id.clone());
         let snapshot = self.compiler.snapshot();
+        if self.run_state.recorded(&task.id, &snapshot.task_target_text(task)).is_none() {
+            self.first_writes.insert(task.id.clone());
+        }
         let prepared =
             snapshot.prepare_task(task, &ready, &self.engine, &mut self.plan_diagnostics).map_err(|error| TaskOutcome::Failed { error })?;
         let record = RecordedTask {
@@ -275,6 +294,13 @@ impl TaskDriver for RunDriver<'_> {
         let state_changed = match (&report.outcome, pending) {
             (TaskOutcome::Written { version, .. }, Some((record, refresh, tally))) => {
                 report.expectations = tally.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();
+                let rewrote = match &refresh {
+                    RefreshSummary::Incremental { apply, .. } => *apply == AppliedAs::Merge,
+                    RefreshSummary::Full { .. } => !self.first_writes.contains(&task.id),
+                };
+                if rewrote && task.kind == TaskKind::Materialize {
+                    self.rewrote_tables.insert(task.id.clone(), task.view.clone());
+                }
                 report.refresh = Some(refresh);
                 self.rewritten.insert(task.id.clone());
                 self.run_state.tasks.insert(task.id.clone(), RecordedTask { version: *version, ..record });

@@ -52,6 +52,9 @@ pub enum Appended {
         new_files: Vec<SourceFile>,
         /// The files the last refresh read (all still unchanged).
         previous_files: Vec<SourceFile>,
+        /// The new files' rows, once counted (`Compiler::with_counted_rows`: a Parquet
+        /// file's footer, a CSV file read); `None` before, or when they cannot be read.
+        rows: Option<u64>,
     },
 }
 
@@ -72,14 +75,15 @@ impl Appended {
         }
     }
 
-    /// Their rows, when every file's statistics say (Delta `numRecords`; `None` otherwise).
+    /// Their rows, when every file's statistics say (Delta `numRecords`) or the files were
+    /// counted (Parquet, CSV); `None` otherwise.
     pub fn rows(&self) -> Option<u64> {
         match self {
             Appended::Delta { adds, .. } => adds.iter().try_fold(0u64, |rows, add| {
                 let stats = add.get_stats().ok()??;
                 Some(rows + u64::try_from(stats.num_records).ok()?)
             }),
-            Appended::Files { .. } => None,
+            Appended::Files { rows, .. } => *rows,
         }
     }
 }
@@ -135,8 +139,9 @@ pub enum RewriteCause {
         /// The file, relative to the spec's directory.
         path: String,
     },
-    /// An earlier task of the same run rewrites it (a merge or a full refresh) before this
-    /// task reads it (`viewdag plan`).
+    /// An earlier task of the same run rewrites it (a merge, or a full refresh of a table
+    /// refreshed before) before this task reads it: `viewdag plan` foresees it, and `run`
+    /// holds to it even when the commit reads as an append (an overwrite of an empty table).
     RefreshedFirst,
     /// Opening the table failed.
     Unreadable {
@@ -181,7 +186,7 @@ pub fn files_change(previous: &[SourceFile], now: &[SourceFile]) -> DetectedChan
     if new_files.is_empty() {
         DetectedChange::Unchanged
     } else {
-        DetectedChange::Appended(Appended::Files { new_files, previous_files: previous.to_vec() })
+        DetectedChange::Appended(Appended::Files { new_files, previous_files: previous.to_vec(), rows: None })
     }
 }
 

@@ -14,9 +14,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::Arc;
 
-use viewdag_ir::{ExpectationKind, ProjectInput, ProviderIdentity, RefreshPolicy, SourceResolution, WriteMode};
+use datafusion::prelude::SessionContext;
+use viewdag_ir::{ExpectationKind, ProjectInput, ProviderIdentity, RefreshPolicy, SourceResolution, SurfaceInput, WriteMode};
 use viewdag_optimize::incremental::AppendedInput;
 use viewdag_schedule::{Task, TaskKind, reads_through_ephemeral_views};
+use viewdag_surface::planning_session;
 use viewdag_validate::{Relation, resolve_relation};
 
 use super::change_detection::{Appended, DetectedChange, RewriteCause, delta_change, files_change};
@@ -24,7 +26,7 @@ use super::increment_sources::{AppendedReadError, delta_appended_input, files_ap
 use super::path::{AppendedRelation, FullRefreshReason, RefreshPath};
 use crate::run_state::RunState;
 use crate::snapshot::Snapshot;
-use crate::sources::directory_url;
+use crate::sources::{directory_url, pinned_files_table};
 
 /// What a task's refresh decision is made from, besides its inputs.
 #[derive(Debug, Clone)]
@@ -177,7 +179,9 @@ impl Snapshot<'_> {
             };
             match change {
                 DetectedChange::Unchanged => {}
-                DetectedChange::Appended(change) => appended.push(AppendedRelation { relation: relation.clone(), appended: change }),
+                DetectedChange::Appended(change) => {
+                    appended.push(AppendedRelation { relation: relation.clone(), appended: self.with_counted_rows(change, now) })
+                }
                 DetectedChange::Rewritten(cause) => {
                     return full(FullRefreshReason::InputRewritten { relation: relation.clone(), cause });
                 }
@@ -254,6 +258,27 @@ impl Snapshot<'_> {
         })
     }
 
+    /// `change` with a file source's new files' rows counted, so that every append reports
+    /// `+N rows`: read as the source reads them (a Parquet file's count comes from its
+    /// footer, a CSV file is read). Left uncounted when they cannot be read (the increment
+    /// reading them fails the same way).
+    fn with_counted_rows(&self, change: Appended, now: &ProviderIdentity) -> Appended {
+        let (Appended::Files { new_files, previous_files, rows: None }, ProviderIdentity::Files { format, .. }) = (&change, now) else {
+            return change;
+        };
+        let count = || -> Option<u64> {
+            let schema = viewdag_surface::Db::provider(self.db, now)?.schema();
+            let csv = &ProjectInput::get(self.db).profile(self.db).surface.csv;
+            let table = pinned_files_table(*format, csv, self.root, new_files, &schema).ok()?;
+            let state = planning_session(self.db, SurfaceInput::get(self.db)).state.as_ref().clone();
+            let context = SessionContext::new_with_state(state);
+            let rows = self.db.tokio().block_on(async { context.read_table(Arc::new(table)).ok()?.count().await.ok() })?;
+            u64::try_from(rows).ok()
+        };
+        let rows = count();
+        Appended::Files { new_files: new_files.clone(), previous_files: previous_files.clone(), rows }
+    }
+
     /// The derivation's scan sources for a relation that gained rows (`now`: how it is read
     /// now).
     pub(crate) fn appended_input(&self, relation: &AppendedRelation, now: &ProviderIdentity) -> Result<AppendedInput, AppendedReadError> {
@@ -265,7 +290,7 @@ impl Snapshot<'_> {
                 let url = location_url(self.root, location)?;
                 self.db.tokio().block_on(delta_appended_input(&url, *to_version, *from_version, adds.clone(), &schema))
             }
-            (Appended::Files { new_files, previous_files }, ProviderIdentity::Files { format, .. }) => {
+            (Appended::Files { new_files, previous_files, .. }, ProviderIdentity::Files { format, .. }) => {
                 let csv = &ProjectInput::get(self.db).profile(self.db).surface.csv;
                 files_appended_input(self.root, *format, csv, new_files, previous_files, &schema)
             }

@@ -101,6 +101,10 @@ pub struct PlannedTask {
     pub estimated_bytes: u64,
     /// Whether every volume behind the estimate is known.
     pub exact: bool,
+    /// For an incremental refresh: the optimized logical plan (P1) of the increment, as
+    /// text (`explain VIEW --refresh`).
+    #[serde(skip)]
+    pub increment_plan: Option<String>,
 }
 
 /// What the next run would do.
@@ -151,7 +155,7 @@ impl<'r> RefreshForecast<'r> {
         let mut ignored_diagnostics = Vec::new();
         let engine = snapshot.run_engine(options, &mut ignored_diagnostics);
         let engine_refreshes_fully = match &engine {
-            Ok(engine) if !engine.runs_increments() => Some(engine.to_string()),
+            Ok(engine) if !engine.runs_increments() => Some(engine.name().to_string()),
             _ => None,
         };
         RefreshForecast {
@@ -175,10 +179,10 @@ impl<'r> RefreshForecast<'r> {
             self.unselected_failures.contains_key(*read)
                 || self.upstream.get(*read).is_some_and(|(_, refresh)| *refresh == UpstreamRefresh::CommitsNothing)
         });
-        let action = match snapshot.blocker(self.compile, task, failed_read) {
-            Some(reason) => PlannedAction::Skipped { reason },
+        let (action, increment_plan) = match snapshot.blocker(self.compile, task, failed_read) {
+            Some(reason) => (PlannedAction::Skipped { reason }, None),
             None => match self.confinement.refusal(&snapshot.task_target(task)) {
-                Some(refusal) => PlannedAction::Fails { reason: refusal },
+                Some(refusal) => (PlannedAction::Fails { reason: refusal }, None),
                 None => snapshot.planned_action(task, self.options, &self.run_state, &self.upstream, self.engine_refreshes_fully.clone()),
             },
         };
@@ -212,6 +216,7 @@ impl<'r> RefreshForecast<'r> {
             action,
             estimated_bytes,
             exact,
+            increment_plan,
         });
     }
 
@@ -222,8 +227,9 @@ impl<'r> RefreshForecast<'r> {
 }
 
 impl Snapshot<'_> {
-    /// The action for one task that is not blocked; `upstream` holds the materialization
-    /// tasks decided before it that will write (task id → view, how).
+    /// The action for one task that is not blocked, with its increment's P1 text when it is
+    /// incremental; `upstream` holds the materialization tasks decided before it that will
+    /// write (task id → view, how).
     fn planned_action(
         &self,
         task: &Task,
@@ -231,22 +237,23 @@ impl Snapshot<'_> {
         run_state: &RunState,
         upstream: &BTreeMap<TaskId, (String, UpstreamRefresh)>,
         engine_refreshes_fully: Option<String>,
-    ) -> PlannedAction {
+    ) -> (PlannedAction, Option<String>) {
         let (Some(fingerprint), Some(shape)) = (self.task_fingerprint(task), self.task_shape(task)) else {
-            return PlannedAction::Fails { reason: format!("view `{}` has no task digest", task.view) };
+            return (PlannedAction::Fails { reason: format!("view `{}` has no task digest", task.view) }, None);
         };
         let reads = self.task_reads(task);
         let mode = self.task_write_mode(task);
-        // (An output of a materialized view depends on its task but reads what the view
-        // reads, not its table.)
+        // Every materialized table it reads whose task comes first, directly upstream or not
+        // (an output of a materialized view depends on its task but reads what the view
+        // reads, not its table).
         let refreshed_first: Vec<(String, UpstreamRefresh)> =
-            task.reads.iter().filter_map(|read| upstream.get(read).filter(|(view, _)| reads.contains_key(view)).cloned()).collect();
+            upstream.values().filter(|(view, _)| reads.contains_key(view)).cloned().collect();
         if !options.force
             && mode != WriteMode::Append
             && refreshed_first.is_empty()
             && let Some((_, version)) = self.unchanged_table(task, &fingerprint, &reads, run_state)
         {
-            return PlannedAction::UpToDate { version };
+            return (PlannedAction::UpToDate { version }, None);
         }
         let facts = self.refresh_facts(task, run_state, &shape, (options.force, options.full_refresh), engine_refreshes_fully);
         let path = self.refresh_path(task, mode, &facts, &reads);
@@ -266,10 +273,10 @@ impl Snapshot<'_> {
             path => path,
         };
         if let Some(refusal) = self.refusal_of_incremental(task, &path) {
-            return PlannedAction::Fails { reason: refusal.to_string() };
+            return (PlannedAction::Fails { reason: refusal.to_string() }, None);
         }
         let appended = match path {
-            RefreshPath::Full(reason) => return PlannedAction::Full { reason: reason.to_string() },
+            RefreshPath::Full(reason) => return (PlannedAction::Full { reason: reason.to_string() }, None),
             RefreshPath::Incremental(appended) => appended,
         };
         let appending_first: Vec<String> = refreshed_first.iter().map(|(view, _)| view.clone()).collect();
@@ -284,18 +291,22 @@ impl Snapshot<'_> {
             self.derived_increment(task, view, &changes)
         });
         let incremental_only = self.refresh_policy(task) == viewdag_ir::RefreshPolicy::Incremental;
-        match derived {
-            Ok(planned) => PlannedAction::Incremental {
-                apply: apply_name(&planned.apply),
-                sources: appended.iter().map(AppendedSummary::of).collect(),
-                refreshed_first: appending_first,
-            },
+        let action = match derived {
+            Ok(planned) => {
+                let action = PlannedAction::Incremental {
+                    apply: apply_name(&planned.apply),
+                    sources: appended.iter().map(AppendedSummary::of).collect(),
+                    refreshed_first: appending_first,
+                };
+                return (action, Some(planned.optimized.text));
+            }
             Err(IncrementFailure::FullRefresh(reason)) if incremental_only => PlannedAction::Fails { reason: reason.to_string() },
             Err(IncrementFailure::FullRefresh(reason)) => PlannedAction::Full { reason: reason.to_string() },
             Err(IncrementFailure::Planning(failure)) => {
                 PlannedAction::Fails { reason: format!("its increment fails to plan: {failure:?}") }
             }
-        }
+        };
+        (action, None)
     }
 
     /// `changes` with the tables `views` (refreshed by an append earlier in the run) standing

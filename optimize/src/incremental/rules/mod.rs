@@ -5,7 +5,7 @@
 //! |---|---|
 //! | scan (`scan.rs`) | the appended files of an appended relation |
 //! | filter, projection (`filter.rs`, `projection.rs`) | applied to Δ (deterministic expressions) |
-//! | `union all` (`union.rs`) | the union of the inputs' Δ (no rows for an unchanged input) |
+//! | `union all` (`union.rs`) | the union of the changed inputs' Δ, in the union's columns (an unchanged input left out) |
 //! | join (`join.rs`) | inner: `ΔL ⋈ R ∪ L_old ⋈ ΔR`; outer/semi/anti/mark: Δ of the preserved side ⋈ the other, which must be unchanged |
 //! | sort (`sort.rs`) | without a limit: Δ (a table has no order); with one: refused |
 //! | limit (`limit.rs`), window (`window.rs`) | refused |
