@@ -3,7 +3,9 @@
 //! with JSON-RPC messages, and collects what the server publishes.
 //!
 //! Requests wait for their response; notifications the server sends meanwhile
-//! (`publishDiagnostics`) are kept, in order, for [`LspClient::diagnostics_of_version`].
+//! (`publishDiagnostics`) are kept, in order, for [`LspClient::diagnostics_of_version`]
+//! (a check's, with a version) and [`LspClient::publications_until`] (every one, the
+//! provisional ones without a version included).
 //! Over stdio the client can also send raw bytes (hostile framing), close the server's
 //! input and read its exit status, and names the server's process (threads, watches).
 //! Every wait has a time limit, so a server that stops answering fails the test instead of
@@ -32,7 +34,7 @@ pub struct LspClient {
     next_id: i32,
     /// Notifications received and not yet taken.
     pending: Vec<Notification>,
-    /// `publishDiagnostics` notifications taken from `pending` so far.
+    /// Checks' `publishDiagnostics` notifications (with a version) taken from `pending` so far.
     published: usize,
     child: Option<Child>,
     server: Option<std::thread::JoinHandle<()>>,
@@ -126,14 +128,15 @@ impl LspClient {
         }
     }
 
-    /// How many `publishDiagnostics` for `uri` arrived so far (taken or not).
+    /// How many checks' `publishDiagnostics` (those with a version; the provisional ones
+    /// published first after an edit have none) for `uri` arrived so far (taken or not).
     pub fn published_count(&mut self, uri: &str) -> usize {
         while let Ok(message) = self.incoming.try_recv() {
             if let Message::Notification(notification) = message {
                 self.pending.push(notification);
             }
         }
-        self.published += self.pending.iter().filter(|notification| is_publication_of(notification, uri)).count();
+        self.published += self.pending.iter().filter(|notification| is_check_publication_of(notification, uri)).count();
         self.pending.retain(|notification| !is_publication_of(notification, uri));
         self.published
     }
@@ -229,7 +232,7 @@ impl LspClient {
             });
             if let Some(position) = position {
                 let notification = self.pending.remove(position);
-                self.published += 1 + self.pending.iter().filter(|other| is_publication_of(other, uri)).count();
+                self.published += 1 + self.pending.iter().filter(|other| is_check_publication_of(other, uri)).count();
                 self.pending.retain(|other| !is_publication_of(other, uri));
                 return Some(notification.params["diagnostics"].as_array().cloned().unwrap_or_default());
             }
@@ -238,6 +241,49 @@ impl LspClient {
                 Ok(Message::Notification(notification)) => self.pending.push(notification),
                 Ok(_) => continue,
                 Err(_) => return None,
+            }
+        }
+    }
+
+    /// Whether `uri`'s diagnostics of `version` arrived before the last response the client
+    /// waited for (messages arrive in the order the server sent them): reads only what was
+    /// received, never waits.
+    pub fn received_diagnostics_of_version(&self, uri: &str, version: i32) -> bool {
+        self.pending
+            .iter()
+            .any(|notification| is_publication_of(notification, uri) && notification.params["version"].as_i64() == Some(version as i64))
+    }
+
+    /// Every publication for `uri` (its version, −1 for none, and diagnostics), in arrival
+    /// order, up to and including the first of `version`; waits for that one.
+    pub fn publications_until(&mut self, uri: &str, version: i32) -> Vec<(i64, Vec<Value>)> {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let publications: Vec<&Notification> =
+                self.pending.iter().filter(|notification| is_publication_of(notification, uri)).collect();
+            if let Some(last) = publications.iter().position(|notification| notification.params["version"].as_i64() == Some(version as i64))
+            {
+                let taken: Vec<(i64, Vec<Value>)> = publications[..=last]
+                    .iter()
+                    .map(|notification| {
+                        let version = notification.params["version"].as_i64().unwrap_or(-1);
+                        (version, notification.params["diagnostics"].as_array().cloned().unwrap_or_default())
+                    })
+                    .collect();
+                let mut skipped = 0;
+                self.pending.retain(|notification| {
+                    if skipped < taken.len() && is_publication_of(notification, uri) {
+                        skipped += 1;
+                        return false;
+                    }
+                    true
+                });
+                self.published += taken.iter().filter(|(version, _)| *version >= 0).count();
+                return taken;
+            }
+            match self.receive(deadline) {
+                Message::Notification(notification) => self.pending.push(notification),
+                _ => continue,
             }
         }
     }
@@ -258,6 +304,11 @@ const NULL_ID_ERROR: &str = "$null-id-error";
 
 fn is_publication_of(notification: &Notification, uri: &str) -> bool {
     notification.method == "textDocument/publishDiagnostics" && notification.params["uri"] == uri
+}
+
+/// A publication of a check's diagnostics: with the version of the text it checked.
+fn is_check_publication_of(notification: &Notification, uri: &str) -> bool {
+    is_publication_of(notification, uri) && notification.params["version"].is_i64()
 }
 
 /// One frame's body (`Content-Length` framing), `None` at the end of the stream.

@@ -4,11 +4,19 @@
 //!
 //! Each edit is sent alone and its diagnostics awaited before the next, so every figure is
 //! one full incremental check plus the conversion and publication of its diagnostics.
+//! Then [`REQUEST_EDITS`] more edits, each followed at once by a hover on the edited view's
+//! name and a completion inside its predicate: requests answered while (or right after) the
+//! edit's check runs, timed from request to response.
 
 use std::path::Path;
 use std::time::Instant;
 
+use serde_json::json;
+
 use crate::lsp_client::{LspClient, file_uri};
+
+/// How many edits are followed by a hover and a completion.
+pub const REQUEST_EDITS: usize = 20;
 
 /// Latencies in seconds, in edit order, and the process's memory afterwards.
 #[derive(Debug, Clone)]
@@ -16,6 +24,10 @@ pub struct LatencyReport {
     /// Opening the spec: the cold check and its diagnostics.
     pub open_seconds: f64,
     pub edit_seconds: Vec<f64>,
+    /// A hover on the edited view's name, sent right after each of [`REQUEST_EDITS`] edits.
+    pub hover_seconds: Vec<f64>,
+    /// A completion inside the edited predicate, right after that hover.
+    pub completion_seconds: Vec<f64>,
     /// Half-typed YAML: a character that makes the document unparseable, then the one that
     /// repairs it.
     pub syntax_error_seconds: f64,
@@ -29,14 +41,19 @@ pub struct LatencyReport {
 impl LatencyReport {
     /// The `percentile` (0–100) of the edit latencies, nearest rank.
     pub fn percentile(&self, percentile: f64) -> f64 {
-        let mut sorted = self.edit_seconds.clone();
-        sorted.sort_by(f64::total_cmp);
-        if sorted.is_empty() {
-            return 0.0;
-        }
-        let rank = ((percentile / 100.0) * sorted.len() as f64).ceil() as usize;
-        sorted[rank.clamp(1, sorted.len()) - 1]
+        nearest_rank(&self.edit_seconds, percentile)
     }
+}
+
+/// The `percentile` (0–100) of `seconds`, nearest rank (0 for none).
+pub fn nearest_rank(seconds: &[f64], percentile: f64) -> f64 {
+    let mut sorted = seconds.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((percentile / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
 fn status_kib(key: &str) -> u64 {
@@ -77,6 +94,24 @@ pub fn measure(spec_path: &Path, text: &str, edit_offset: usize, first: char, se
         final_diagnostics = client.diagnostics_of_version(&uri, version).len();
         edit_seconds.push(start.elapsed().as_secs_f64());
     }
+    // Requests right after an edit: a hover on the edited view's name (the line above the
+    // edited one, declared at two spaces' indent), a completion at the edited character.
+    let mut hover_seconds = Vec::with_capacity(REQUEST_EDITS);
+    let mut completion_seconds = Vec::with_capacity(REQUEST_EDITS);
+    let at = |line: u32, character: u32| json!({ "textDocument": { "uri": uri }, "position": { "line": line, "character": character } });
+    for index in 0..REQUEST_EDITS {
+        version += 1;
+        let replacement = if (edits + index).is_multiple_of(2) { second } else { first };
+        client.change(&uri, version, &[(line, character, line, character + 1, &replacement.to_string())]);
+        let start = Instant::now();
+        let hover = client.request("textDocument/hover", at(line.saturating_sub(1), 3));
+        hover_seconds.push(start.elapsed().as_secs_f64());
+        assert!(!hover.is_null(), "the hover on the edited view's name answers");
+        let start = Instant::now();
+        client.request("textDocument/completion", at(line, character));
+        completion_seconds.push(start.elapsed().as_secs_f64());
+        client.diagnostics_of_version(&uri, version);
+    }
     // Half-typed YAML at the end of the file: an unclosed flow mapping, then closed.
     let last_line = text.lines().count() as u32;
     version += 1;
@@ -92,5 +127,15 @@ pub fn measure(spec_path: &Path, text: &str, edit_offset: usize, first: char, se
     let rss_kib = status_kib("VmRSS:");
     let peak_kib = status_kib("VmHWM:");
     assert!(client.shutdown(), "the server shuts down");
-    LatencyReport { open_seconds, edit_seconds, syntax_error_seconds, syntax_repair_seconds, final_diagnostics, rss_kib, peak_kib }
+    LatencyReport {
+        open_seconds,
+        edit_seconds,
+        hover_seconds,
+        completion_seconds,
+        syntax_error_seconds,
+        syntax_repair_seconds,
+        final_diagnostics,
+        rss_kib,
+        peak_kib,
+    }
 }

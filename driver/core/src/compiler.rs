@@ -11,6 +11,7 @@
 //! - An input is set only when its value changed (`set_if_changed!`): an equal value never
 //!   starts a new revision.
 
+pub(crate) mod background_check;
 mod replay;
 mod run_loop;
 mod tables;
@@ -281,6 +282,8 @@ pub struct Compiler {
     readable_candidate: Option<ReadableText>,
     /// Where object-store settings are read from (the process's environment by default).
     environment: Environment,
+    /// The views whose definitions the last compile set (edited or added), in declaration order.
+    edited_views: Vec<String>,
     /// The object-store settings of the last compile's spec (its `profile.storage` over
     /// `environment`).
     storage: StorageSettings,
@@ -320,6 +323,7 @@ impl Compiler {
             held_readable: None,
             readable_candidate: None,
             environment: Environment::from_process(),
+            edited_views: Vec::new(),
             storage: StorageSettings::default(),
         }
     }
@@ -387,6 +391,21 @@ impl Compiler {
 
     /// Compiles `text` read from `spec_path` as `request` says (its `spec` aside).
     fn compile_source(&mut self, spec_path: &Path, text: &str, request: &CompileRequest) -> CompileResponse {
+        let inputs_changed = match self.apply_source(spec_path, text, request) {
+            AppliedSource::Unreadable(response) => return response,
+            AppliedSource::InputsSet { inputs_changed } => inputs_changed,
+        };
+        let mut response = self.collect(spec_path, request.planning);
+        let events = self.db.take_events();
+        response.stats = RecompileStats::from_events(&events, inputs_changed);
+        response.executions = self.name_executions(events);
+        self.record(&mut response, request.record);
+        response
+    }
+
+    /// Reads `text` and sets every input that changed; asks no query but the unreadable
+    /// text's (none).
+    fn apply_source(&mut self, spec_path: &Path, text: &str, request: &CompileRequest) -> AppliedSource {
         let planning = request.planning;
         self.set_optimizer_pipeline(request.overrides.optimizer.clone());
         self.set_record_plan_text(request.record.pass_text);
@@ -411,7 +430,7 @@ impl Compiler {
         let readable_candidate = self.readable_candidate.take();
         if self.hold_inputs_while_unreadable && self.project.is_some() && is_unreadable(&parsed) {
             self.held_readable = self.held_readable.take().or(readable_candidate);
-            return self.unreadable_response(spec_path, planning, &parsed);
+            return AppliedSource::Unreadable(self.unreadable_response(spec_path, planning, &parsed));
         }
         self.held_readable = None;
         let parsed = match request.overrides.touch_profile() {
@@ -429,12 +448,7 @@ impl Compiler {
             self.db.tokio(),
         );
         let inputs_changed = inputs_changed + self.set_existing_data(existing);
-        let mut response = self.collect(spec_path, planning);
-        let events = self.db.take_events();
-        response.stats = RecompileStats::from_events(&events, inputs_changed);
-        response.executions = self.name_executions(events);
-        self.record(&mut response, request.record);
-        response
+        AppliedSource::InputsSet { inputs_changed }
     }
 
     /// Adds what `record` asks for to `response`.
@@ -539,6 +553,7 @@ impl Compiler {
     /// the previous compile: only the sources (whose files may have changed) are checked.
     fn set_inputs(&mut self, parsed: &ParsedSpec, text_unchanged: bool) -> usize {
         let mut changed = 0;
+        self.edited_views.clear();
         crate::storage::register_handlers();
         self.storage = StorageSettings::new(self.environment.clone(), &parsed.profile);
         self.optimizer_settings_input();
@@ -630,7 +645,11 @@ impl Compiler {
         for (name, definition) in &parsed.views {
             let input = match self.views.get(name) {
                 Some(input) => {
-                    changed += set_if_changed!(self.db, input, definition, set_definition, definition.clone());
+                    let set = set_if_changed!(self.db, input, definition, set_definition, definition.clone());
+                    if set == 1 {
+                        self.edited_views.push(name.clone());
+                    }
+                    changed += set;
                     if input.materialized_table(&self.db).is_some() {
                         input.set_materialized_table(&mut self.db).to(None);
                         changed += 1;
@@ -640,6 +659,7 @@ impl Compiler {
                 None => {
                     let input = ViewInput::new(&self.db, name.clone(), definition.clone(), None);
                     changed += 1;
+                    self.edited_views.push(name.clone());
                     self.views.insert(name.clone(), input);
                     input
                 }
@@ -677,21 +697,8 @@ impl Compiler {
 
     /// The response: the queries' outcomes (shared) and diagnostics sorted by position.
     fn collect(&self, spec_path: &Path, planning: Planning) -> CompileResponse {
-        let compiled = compiled_project(&self.db, self.project.expect("inputs are set before compiling"), planning.scope());
-        let mut diagnostics: Vec<Diagnostic> = compiled.diagnostics.as_ref().clone();
         let spans = &self.spec.as_ref().expect("spec is read").spans;
-        sort_by_position(&mut diagnostics, spans);
-        diagnostics.dedup();
-        CompileResponse {
-            spec_path: spec_path.to_path_buf(),
-            planning,
-            diagnostics,
-            views: Arc::clone(&compiled.views),
-            executions: Vec::new(),
-            stats: RecompileStats::default(),
-            plans: BTreeMap::new(),
-            schemas: BTreeMap::new(),
-        }
+        collect_response(&self.db, self.project.expect("inputs are set before compiling"), spans, spec_path, planning)
     }
 
     fn name_executions(&self, events: Vec<QueryEvent>) -> Vec<QueryExecution> {
@@ -710,6 +717,40 @@ impl Compiler {
             .filter(|event| event.outcome == QueryOutcome::Executed)
             .map(|event| QueryExecution { relation: names.get(&event.key).cloned(), function: event.function.to_string() })
             .collect()
+    }
+}
+
+/// What [`Compiler::apply_source`] did with a text.
+enum AppliedSource {
+    /// The text does not parse and the last readable inputs are held: the parse's response.
+    Unreadable(CompileResponse),
+    /// The inputs are the text's; this many were set.
+    InputsSet { inputs_changed: usize },
+}
+
+/// The response of `planning` over the project's current inputs: the queries' outcomes
+/// (shared) and diagnostics sorted by position (`spans`: the text's span index). Asks
+/// queries only: runs on any handle of the database.
+pub(crate) fn collect_response(
+    db: &Database,
+    project: ProjectInput,
+    spans: &SpanIndex,
+    spec_path: &Path,
+    planning: Planning,
+) -> CompileResponse {
+    let compiled = compiled_project(db, project, planning.scope());
+    let mut diagnostics: Vec<Diagnostic> = compiled.diagnostics.as_ref().clone();
+    sort_by_position(&mut diagnostics, spans);
+    diagnostics.dedup();
+    CompileResponse {
+        spec_path: spec_path.to_path_buf(),
+        planning,
+        diagnostics,
+        views: Arc::clone(&compiled.views),
+        executions: Vec::new(),
+        stats: RecompileStats::default(),
+        plans: BTreeMap::new(),
+        schemas: BTreeMap::new(),
     }
 }
 

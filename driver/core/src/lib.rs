@@ -51,6 +51,7 @@ mod stats;
 pub mod storage;
 mod task_tables;
 
+pub use compiler::background_check::{BackgroundCheck, CheckCancelled, PreparedCheck};
 pub use compiler::{
     CompileRequest, CompileResponse, Compiler, Planning, ProfileOverrides, QueryExecution, Recording, SpecInput, ViewOutcome, ViewStatus,
     read_spec_file, sort_by_position,

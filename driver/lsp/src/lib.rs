@@ -6,12 +6,13 @@
 //! Speaks the Language Server Protocol over stdio (rust-analyzer's `lsp-server` transport,
 //! `lsp-types` messages). Each open spec file gets a long-lived [`viewdag_driver::Compiler`] fed the
 //! editor's in-memory text, so an edit re-checks only what it touched, and every feature
-//! reads the result of the last check:
+//! reads the applied text and the result of the last completed check:
 //!
 //! | file | concern |
 //! |---|---|
 //! | `transport.rs` | JSON-RPC frames over stdio: read on their own thread into a queue, bounded, bad JSON answered |
-//! | `server.rs` | the message loop: edits coalesced, checks, diagnostics published, requests answered in order, sources watched |
+//! | `server.rs` | the message loop: edits coalesced and applied, checks on threads of their own (a newer edit cancels them), diagnostics published, requests answered at once, sources watched |
+//! | `edited_first.rs` | the edited views' diagnostics, published before the whole check's |
 //! | `documents.rs` | open documents and incremental text sync |
 //! | `line_index.rs` | byte offsets ↔ LSP positions (UTF-16) ↔ span-index positions |
 //! | `spec_project.rs` | one spec's compiler, last response and occurrence index |
@@ -21,9 +22,11 @@
 //! | `view_inputs.rs`, `lineage.rs` | what a view reads; where a column comes from |
 //! | `hover.rs`, `navigation.rs`, `completion.rs`, `symbols.rs`, `code_actions.rs` | one request each |
 //!
-//! Invariants: the diagnostics published for a text are exactly those `viewdag check`
-//! reports for it (same compiler, same query, converted by a pure function); no request
-//! compiles; positions sent to the client are UTF-16, as the protocol's default encoding.
+//! Invariants: the diagnostics published with a text's version are exactly those `viewdag
+//! check` reports for it (same compiler, same query, converted by a pure function); after an
+//! edit of a few views a provisional publication without a version precedes them; no
+//! request checks the project; positions sent to the client are UTF-16, as the protocol's
+//! default encoding.
 
 #![warn(missing_docs)]
 
@@ -32,6 +35,7 @@ mod completion;
 mod cursor;
 mod diagnostics;
 mod documents;
+mod edited_first;
 mod hover;
 mod line_index;
 mod lineage;

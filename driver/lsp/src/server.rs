@@ -1,16 +1,26 @@
-//! The message loop: one thread owns every document and every spec's `Compiler`, and
-//! handles messages strictly in arrival order.
+//! The message loop: one thread owns every document and every spec's `Compiler` (the host:
+//! it alone sets inputs); each check runs on a thread of its own.
 //!
-//! Responsiveness without cancellation: after taking one message the loop drains every
-//! message already queued (the transport queues frames as they arrive, `transport.rs`),
-//! applies all the edits among them, and checks each changed spec once — so a burst of
-//! `didChange` notifications (typing) costs one incremental check of the final text, and
-//! stale intermediate texts are never checked. A request is answered
-//! after the edits that preceded it were checked (its answer describes the text the client
-//! sent before it), and never compiles anything itself. Because the loop is the only user
-//! of each salsa database, no query is ever cancelled; salsa's cancellation would only pay
-//! off with requests answered on other threads while a check runs, which a check of
-//! milliseconds does not need (see `BENCHMARKS.md`).
+//! - **Edits are coalesced.** After taking one message the loop drains every message already
+//!   queued (the transport queues frames as they arrive, `transport.rs`) and applies the
+//!   edits among them together: a burst of `didChange` notifications (typing) sets the
+//!   inputs of the final text once, and stale intermediate texts are never checked.
+//! - **A check never blocks the loop.** Applying a text sets its inputs (the parse and the
+//!   sources, on the loop) and starts its check on a new thread over a handle of the same
+//!   salsa database (`viewdag_driver::BackgroundCheck`). Its response comes back to the loop
+//!   as a message and is published. Before it, the edited views' own diagnostics are
+//!   published at once (`edited_first.rs`, without a version: provisional).
+//! - **A newer edit cancels a stale check.** Applying the next text sets inputs, which
+//!   cancels the running check (salsa 0.28: it unwinds at its next query and drops its
+//!   handle; the setter waits for that); a check that completed but describes an older text
+//!   than the last applied one is dropped, never published. So the diagnostics published
+//!   last are always those of the last text.
+//! - **Requests answer from what the server has.** A request (hover, completion,
+//!   definition, …) first applies the edits that preceded it, so its answer describes the
+//!   text the client sent before it, then is answered at once on the loop: schemas and the
+//!   DAG are queries of the applied inputs (computed on the loop's handle while the check
+//!   runs on its own, each memo shared), view statuses and diagnostics are the last
+//!   completed check's. It never waits for the whole project's check.
 //!
 //! Source changes: every source the open specs may read (`viewdag_driver::source_watch`: a
 //! Delta table's `_delta_log`, a Parquet or CSV file, a directory inside the project; never
@@ -19,8 +29,8 @@
 //! changed). `workspace/didChangeWatchedFiles` from the client does the same for every open
 //! spec.
 //!
-//! Every spec's compiler runs on one shared async runtime: the number of threads does not
-//! grow with the number of open documents.
+//! Every spec's compiler runs on one shared async runtime, and a check's thread ends with
+//! its check: the number of threads does not grow with the number of open documents.
 //!
 //! The loop ends at `exit`: [`ServerExit`] says whether `shutdown` came first (the process
 //! then exits 0; otherwise 1, as the protocol says).
@@ -42,8 +52,8 @@ use lsp_types::{
 };
 use notify::{RecursiveMode, Watcher};
 
-use viewdag_driver::AsyncRuntime;
 use viewdag_driver::source_watch::SourceWatch;
+use viewdag_driver::{AsyncRuntime, CheckCancelled, CompileResponse, PreparedCheck};
 
 use crate::LspError;
 
@@ -51,6 +61,7 @@ use super::code_actions::code_actions;
 use super::completion::completion;
 use super::diagnostics::to_lsp_diagnostics;
 use super::documents::{Document, DocumentStore};
+use super::edited_first::edited_entries_first;
 use super::hover::hover;
 use super::navigation::{definition, references};
 use super::spec_project::SpecProject;
@@ -80,6 +91,15 @@ fn protocol_error(error: impl std::fmt::Display) -> LspError {
 enum Incoming {
     Message(Message),
     SourcesChanged(Vec<PathBuf>),
+    Checked(CheckDone),
+}
+
+/// A check's thread's answer: for which spec, of which applied text, and its response (or
+/// its cancellation by a newer text).
+struct CheckDone {
+    uri: String,
+    generation: u64,
+    outcome: Result<CompileResponse, CheckCancelled>,
 }
 
 /// The server's state: open documents, one project per open spec, the watched sources.
@@ -87,8 +107,12 @@ struct Server {
     sender: Sender<Message>,
     documents: DocumentStore,
     projects: BTreeMap<String, SpecProject>,
-    /// Specs edited (or whose sources changed) since they were last checked.
+    /// Specs edited (or whose sources changed) since their text was last applied.
     dirty: BTreeSet<String>,
+    /// Where check threads send their answers.
+    checked: Sender<CheckDone>,
+    /// How many texts were applied, over every document.
+    applied: u64,
     watcher: Option<notify::RecommendedWatcher>,
     watched: BTreeSet<SourceWatch>,
     /// The async runtime every spec's compiler shares.
@@ -138,7 +162,10 @@ pub fn serve(connection: Connection) -> Result<ServerExit, LspError> {
     })
     .ok();
     let runtime = AsyncRuntime::new()?;
+    let (checked, check_answers) = crossbeam_channel::unbounded::<CheckDone>();
     let mut server = Server {
+        checked,
+        applied: 0,
         runtime,
         sender: connection.sender.clone(),
         documents: DocumentStore::default(),
@@ -148,7 +175,9 @@ pub fn serve(connection: Connection) -> Result<ServerExit, LspError> {
         watched: BTreeSet::new(),
     };
     loop {
-        let Some(first) = next_incoming(&connection.receiver, &source_changes) else { return Ok(ServerExit::ConnectionClosed) };
+        let Some(first) = next_incoming(&connection.receiver, &source_changes, &check_answers) else {
+            return Ok(ServerExit::ConnectionClosed);
+        };
         let mut batch = vec![first];
         while let Ok(message) = connection.receiver.try_recv() {
             batch.push(Incoming::Message(message));
@@ -156,13 +185,16 @@ pub fn serve(connection: Connection) -> Result<ServerExit, LspError> {
         while let Ok(paths) = source_changes.try_recv() {
             batch.push(Incoming::SourcesChanged(paths));
         }
+        while let Ok(done) = check_answers.try_recv() {
+            batch.push(Incoming::Checked(done));
+        }
         for incoming in batch {
             match incoming {
                 Incoming::Message(Message::Request(request)) => {
                     if connection.handle_shutdown(&request).map_err(protocol_error)? {
                         return Ok(ServerExit::ShutdownThenExit);
                     }
-                    server.check_dirty();
+                    server.apply_dirty();
                     let response = server.answer(request);
                     server.send(response.into());
                 }
@@ -174,17 +206,19 @@ pub fn serve(connection: Connection) -> Result<ServerExit, LspError> {
                 }
                 Incoming::Message(Message::Response(_)) => {}
                 Incoming::SourcesChanged(paths) => server.sources_changed(&paths),
+                Incoming::Checked(done) => server.finish_check(done),
             }
         }
-        server.check_dirty();
+        server.apply_dirty();
         server.update_watches();
     }
 }
 
-fn next_incoming(messages: &Receiver<Message>, source_changes: &Receiver<Vec<PathBuf>>) -> Option<Incoming> {
+fn next_incoming(messages: &Receiver<Message>, source_changes: &Receiver<Vec<PathBuf>>, checked: &Receiver<CheckDone>) -> Option<Incoming> {
     crossbeam_channel::select! {
         recv(messages) -> message => message.ok().map(Incoming::Message),
         recv(source_changes) -> paths => Some(Incoming::SourcesChanged(paths.unwrap_or_default())),
+        recv(checked) -> done => done.ok().map(Incoming::Checked),
     }
 }
 
@@ -235,20 +269,52 @@ impl Server {
         }
     }
 
-    /// Checks every dirty spec and publishes its diagnostics.
-    fn check_dirty(&mut self) {
+    /// Applies the text of every dirty spec and starts its check on a thread of its own
+    /// (an unreadable text's answer needs no check: published at once).
+    fn apply_dirty(&mut self) {
         for uri in std::mem::take(&mut self.dirty) {
             let Some(document) = self.documents.get_by_text(&uri) else { continue };
             let project = match self.projects.entry(uri.clone()) {
                 std::collections::btree_map::Entry::Occupied(entry) => entry.into_mut(),
                 std::collections::btree_map::Entry::Vacant(entry) => entry.insert(SpecProject::new(&self.runtime)),
             };
-            project.check(document);
-            let (Some(response), Some(parsed)) = (&project.response, project.compiler.parsed_spec()) else { continue };
-            let diagnostics = to_lsp_diagnostics(document, &parsed.spans, response);
-            let (uri, version) = (document.uri.clone(), document.version);
-            self.publish(uri, diagnostics, Some(version));
+            // Numbered across the server: a check of a closed and reopened document can
+            // never pass for the new document's.
+            self.applied += 1;
+            let generation = self.applied;
+            match project.apply(document, generation) {
+                PreparedCheck::Answered(response) => self.finish_check(CheckDone { uri, generation, outcome: Ok(response) }),
+                PreparedCheck::Pending(check) => {
+                    if let Some(first) = edited_entries_first(project, document, &check) {
+                        self.publish(document.uri.clone(), first, None);
+                    }
+                    let answers = self.checked.clone();
+                    // A thread that cannot start drops the check: the next edit checks again.
+                    let _ = std::thread::Builder::new().name("viewdag-lsp-check".to_string()).spawn(move || {
+                        let outcome = check.run();
+                        let _ = answers.send(CheckDone { uri, generation, outcome });
+                    });
+                }
+            }
         }
+    }
+
+    /// Publishes the diagnostics of a completed check, unless a newer text was applied (or
+    /// received) since.
+    fn finish_check(&mut self, done: CheckDone) {
+        let CheckDone { uri, generation, outcome } = done;
+        let Ok(response) = outcome else { return };
+        if self.dirty.contains(&uri) {
+            return;
+        }
+        let (Some(project), Some(document)) = (self.projects.get_mut(&uri), self.documents.get_by_text(&uri)) else { return };
+        if !project.finish(generation, response) {
+            return;
+        }
+        let (Some(response), Some(parsed)) = (&project.response, project.compiler.parsed_spec()) else { return };
+        let diagnostics = to_lsp_diagnostics(document, &parsed.spans, response);
+        let (uri, version) = (document.uri.clone(), document.version);
+        self.publish(uri, diagnostics, Some(version));
     }
 
     fn publish(&self, uri: Uri, diagnostics: Vec<lsp_types::Diagnostic>, version: Option<i32>) {

@@ -1,25 +1,36 @@
 //! One open spec and the long-lived incremental [`Compiler`] that checks it.
 //!
-//! Every check feeds the compiler the document's in-memory text (`Compiler::check_text`:
-//! unsaved edits, half-typed YAML included), so only what the edit touched re-runs. The
-//! last response and the occurrence index (computed on first use after a check, so an edit
-//! that no request follows pays nothing for it) are what every request reads; a request
-//! never compiles. While the text does not parse at all (an unclosed bracket or quote),
-//! the compiler holds the last readable text's inputs
-//! (`Compiler::set_hold_inputs_while_unreadable`): the published diagnostics are still
-//! exactly the text's, and completion still knows every relation's schema.
+//! Every edit feeds the compiler the document's in-memory text (unsaved edits, half-typed
+//! YAML included), in two steps: [`SpecProject::apply`] sets the inputs (the parse, the
+//! sources: fast, on the message loop) and hands back the check of those inputs, which runs
+//! on a thread of its own (`viewdag_driver::BackgroundCheck`; the next `apply` cancels it);
+//! [`SpecProject::finish`] keeps the response of a check that completed. Requests read the
+//! parse and the schemas of the applied text (so they are answered while a check runs, and
+//! about the text the client has) and the last completed check's response (view statuses,
+//! diagnostics). The occurrence index is computed on first use after an apply, so an edit
+//! that no request follows pays nothing for it; a request never checks the project.
+//! While the text does not parse at all (an unclosed bracket or quote), the compiler holds
+//! the last readable text's inputs (`Compiler::set_hold_inputs_while_unreadable`): the
+//! published diagnostics are still exactly the text's, and completion still knows every
+//! relation's schema.
+//!
+//! Invariant: `generation` numbers the applied text (the server numbers every apply, over
+//! all documents); a check's response is kept only if no text was applied after the one it
+//! checked (a stale check's answer is never published).
 
 use std::cell::OnceCell;
 
-use viewdag_driver::{AsyncRuntime, CompileResponse, Compiler};
+use viewdag_driver::{AsyncRuntime, CompileResponse, Compiler, PreparedCheck};
 
 use super::documents::Document;
 use super::occurrences::{Occurrence, occurrences};
 
 pub struct SpecProject {
     pub compiler: Compiler,
-    /// The response of the last check.
+    /// The response of the last check that completed.
     pub response: Option<CompileResponse>,
+    /// The number the server gave the applied text.
+    pub generation: u64,
     occurrences: OnceCell<Vec<Occurrence>>,
 }
 
@@ -29,17 +40,30 @@ impl SpecProject {
         // Half-typed YAML keeps the last readable text's schemas (for completion) and costs
         // no re-check of every view once repaired.
         compiler.set_hold_inputs_while_unreadable(true);
-        SpecProject { compiler, response: None, occurrences: OnceCell::new() }
+        SpecProject { compiler, response: None, generation: 0, occurrences: OnceCell::new() }
     }
 
-    /// Checks the document's current text (without planning: what `viewdag check` does).
-    pub fn check(&mut self, document: &Document) {
-        let response = self.compiler.check_text(&document.path, &document.text);
+    /// Sets the inputs of the document's current text (cancelling a check still running on
+    /// the previous ones) and returns its check (without planning: what `viewdag check`
+    /// does), to run on another thread, or its answer when it needs none.
+    pub fn apply(&mut self, document: &Document, generation: u64) -> PreparedCheck {
+        let prepared = self.compiler.prepare_check(&document.path, &document.text);
         self.occurrences = OnceCell::new();
-        self.response = Some(response);
+        self.generation = generation;
+        prepared
     }
 
-    /// Every occurrence of a relation name in the checked text, in document order.
+    /// Keeps the response of the check of the text applied as `generation`; `false` (and
+    /// nothing kept) when a newer text was applied since.
+    pub fn finish(&mut self, generation: u64, response: CompileResponse) -> bool {
+        if generation != self.generation {
+            return false;
+        }
+        self.response = Some(response);
+        true
+    }
+
+    /// Every occurrence of a relation name in the applied text, in document order.
     pub fn occurrences(&self) -> &[Occurrence] {
         self.occurrences.get_or_init(|| self.compiler.parsed_spec().map(occurrences).unwrap_or_default())
     }

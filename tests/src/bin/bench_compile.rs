@@ -36,6 +36,7 @@ use std::time::Instant;
 use datafusion::prelude::{CsvReadOptions, ParquetReadOptions, SessionConfig, SessionContext};
 use viewdag_driver::artifacts::write_compile_output;
 use viewdag_driver::{CompileResponse, Compiler, Planning, ViewStatus};
+use viewdag_tests::lsp_latency::nearest_rank;
 use viewdag_tests::synthetic_dag::{DagShape, MAX_CHAIN, OUTPUTS, SyntheticDag, SyntheticProject};
 use viewdag_tests::tpch;
 
@@ -96,12 +97,15 @@ fn scenario_lsp(shape: DagShape, count: usize) -> String {
     }
     check_seconds.sort_by(f64::total_cmp);
     format!(
-        "check_median={:.6} open={:.6} median={:.6} p99={:.6} max={:.6} syntax_error={:.6} syntax_repair={:.6} diagnostics={} rss_kib={} peak_kib={} views={}",
+        "check_median={:.6} open={:.6} median={:.6} p99={:.6} max={:.6} hover_median={:.6} hover_max={:.6} completion_median={:.6} syntax_error={:.6} syntax_repair={:.6} diagnostics={} rss_kib={} peak_kib={} views={}",
         check_seconds[49],
         report.open_seconds,
         report.percentile(50.0),
         report.percentile(99.0),
         report.percentile(100.0),
+        nearest_rank(&report.hover_seconds, 50.0),
+        nearest_rank(&report.hover_seconds, 100.0),
+        nearest_rank(&report.completion_seconds, 50.0),
         report.syntax_error_seconds,
         report.syntax_repair_seconds,
         report.final_diagnostics,
@@ -115,14 +119,14 @@ fn scenario_lsp(shape: DagShape, count: usize) -> String {
 fn lsp_report(counts: &[usize], shapes: &[DagShape]) {
     println!("### `viewdag lsp`: didChange → publishDiagnostics, one-character edit of a leaf filter\n");
     println!(
-        "| views | shape | open (s) | median (ms) | p99 (ms) | max (ms) | `check_text` alone, median (ms) | syntax error (ms) | repair (ms) | RSS MiB | peak MiB |"
+        "| views | shape | open (s) | median (ms) | p99 (ms) | max (ms) | `check_text` alone, median (ms) | hover after an edit, median / max (ms) | completion after an edit, median (ms) | syntax error (ms) | repair (ms) | RSS MiB | peak MiB |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for count in counts {
         for shape in shapes {
             let line = run_child(&["--scenario", "lsp", &count.to_string(), shape.name()]);
             println!(
-                "| {} | {} | {:.3} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.0} | {:.0} |",
+                "| {} | {} | {:.3} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} / {:.1} | {:.1} | {:.1} | {:.1} | {:.0} | {:.0} |",
                 field(&line, "views"),
                 shape.name(),
                 field(&line, "open"),
@@ -130,6 +134,9 @@ fn lsp_report(counts: &[usize], shapes: &[DagShape]) {
                 field(&line, "p99") * 1e3,
                 field(&line, "max") * 1e3,
                 field(&line, "check_median") * 1e3,
+                field(&line, "hover_median") * 1e3,
+                field(&line, "hover_max") * 1e3,
+                field(&line, "completion_median") * 1e3,
                 field(&line, "syntax_error") * 1e3,
                 field(&line, "syntax_repair") * 1e3,
                 field(&line, "rss_kib") / 1024.0,

@@ -10,6 +10,7 @@ use std::path::Path;
 use serde_json::{Value, json};
 use viewdag_tests::generate::{GeneratedProject, Random};
 use viewdag_tests::lsp_client::{LspClient, file_uri};
+use viewdag_tests::synthetic_dag::{DagShape, SyntheticProject};
 
 use crate::support::{TempProject, shop_spec};
 
@@ -502,4 +503,116 @@ fn odd_requests_are_answered_and_the_server_keeps_running() {
     );
     assert!(std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| client.request("viewdag/unknown", json!({})))).is_err());
     assert!(client.shutdown(), "still running, and exits cleanly");
+}
+
+/// The 0-based line of the second line of `entry` (its transform) in `text`, and that
+/// line's text with its line end.
+fn transform_line<'a>(text: &'a str, entry: &str) -> (u32, &'a str) {
+    let line = position_of(text, entry, 0).0 + 1;
+    (line, text.split_inclusive('\n').nth(line as usize).expect("the line exists"))
+}
+
+/// Issue 24 #3: every message was handled in order on one thread, so a hover after an edit
+/// waited for that edit's whole-project check. Now the edit's inputs are set on the loop and
+/// its check runs on a thread of its own: the hover is answered (about the edited text)
+/// before the check's diagnostics are published. The edit renames the source every view
+/// reads from (all views re-checked, every one of them now failing or blocked), so the
+/// check is long and the order does not depend on timing.
+#[test]
+fn a_hover_after_an_edit_is_answered_before_that_edits_whole_project_check() {
+    let project = SyntheticProject::create(DagShape::Transforms, 2000);
+    let uri = file_uri(&project.spec_path);
+    let mut client = server();
+    client.initialize(project.directory.path());
+    client.open(&uri, &project.text);
+    assert_eq!(client.diagnostics_of_version(&uri, 1), Vec::<Value>::new());
+    let (line, character) = position_of(&project.text, "facts:", 0);
+    client.change(&uri, 2, &[(line, character, line, character + "facts".len() as u32, "renamed_facts")]);
+    let hover = client.request("textDocument/hover", at(&uri, (line, character + 2)));
+    assert!(
+        !client.received_diagnostics_of_version(&uri, 2),
+        "the hover waited for the whole-project check: its diagnostics arrived before the hover's answer"
+    );
+    let text = hover["contents"]["value"].as_str().unwrap_or_else(|| panic!("a hover: {hover}"));
+    assert!(text.starts_with("**source** `renamed_facts`"), "the hover describes the edited text: {text}");
+    let diagnostics = client.diagnostics_of_version(&uri, 2);
+    let codes = codes(&diagnostics);
+    assert!(
+        codes.iter().any(|code| code == "V0101") && codes.iter().any(|code| code == "V0106"),
+        "unknown `facts`, readers blocked: {codes:?}"
+    );
+    assert!(client.shutdown());
+}
+
+/// Issue 24 #3: 50 edits in a burst on a large spec, each naming another unknown column in a
+/// leaf filter. A check a newer edit made stale is cancelled or dropped, never published
+/// after it: the publications come in increasing versions, each holds exactly its own
+/// text's error, and the last one is the last text's, with nothing published after it.
+#[test]
+fn fifty_rapid_edits_end_in_the_diagnostics_of_the_last_text_only() {
+    let project = SyntheticProject::create(DagShape::Transforms, 2000);
+    let leaf = project.dag.leaf_filter().expect("a leaf filter").clone();
+    let (line, line_text) = transform_line(&project.text, &leaf.yaml);
+    assert!(line_text.contains(" > "), "{line_text}");
+    let uri = file_uri(&project.spec_path);
+    let mut client = server();
+    client.initialize(project.directory.path());
+    client.open(&uri, &project.text);
+    assert_eq!(client.diagnostics_of_version(&uri, 1), Vec::<Value>::new());
+    let unknown = |version: i32| format!("missing_{version}_column");
+    let last = 51;
+    for version in 2..=last {
+        let edited = line_text.replacen(" > ", &format!(" > {} + ", unknown(version)), 1);
+        client.change(&uri, version, &[(line, 0, line + 1, 0, &edited)]);
+    }
+    let publications = client.publications_until(&uri, last);
+    // Checks' publications carry the version they checked; the provisional ones (the edited
+    // view first, no version) each name one text's column too.
+    let versions: Vec<i64> = publications.iter().map(|(version, _)| *version).filter(|version| *version >= 0).collect();
+    assert!(versions.windows(2).all(|pair| pair[0] < pair[1]), "a stale check was published after a newer one: {versions:?}");
+    for (version, diagnostics) in &publications {
+        let messages: Vec<&str> = diagnostics.iter().filter_map(|diagnostic| diagnostic["message"].as_str()).collect();
+        let named: Vec<i32> = (2..=last).filter(|other| messages.iter().any(|message| message.contains(&unknown(*other)))).collect();
+        match *version {
+            -1 => assert_eq!(named.len(), 1, "a provisional publication names several texts' columns: {messages:?}"),
+            version => assert_eq!(named, [version as i32], "version {version}'s diagnostics name other texts' columns: {messages:?}"),
+        }
+        assert_eq!(codes(diagnostics), ["V0203"], "version {version}: {diagnostics:?}");
+    }
+    // Nothing arrives after the last text's diagnostics (a request is the barrier).
+    let published = client.published_count(&uri);
+    client.request("textDocument/documentSymbol", json!({ "textDocument": { "uri": uri } }));
+    assert_eq!(client.published_count(&uri), published, "diagnostics were published after the last text's");
+    assert!(client.shutdown());
+}
+
+/// Issue 24 #3: the edited entry's diagnostics first. Breaking a mid-DAG projection (its
+/// input renamed to nothing declared) publishes at once, without a version, the
+/// projection's own error; then its whole check, with the text's version, adds what the
+/// edit caused elsewhere (its reader blocked). The order is the server's, not a race: the
+/// first publication is sent before the check starts.
+#[test]
+fn the_edited_views_diagnostics_are_published_before_the_whole_check() {
+    let project = SyntheticProject::create(DagShape::Transforms, 2000);
+    let projection = project.dag.mid_projection().expect("a mid-DAG projection").clone();
+    let (line, line_text) = transform_line(&project.text, &projection.yaml);
+    let uri = file_uri(&project.spec_path);
+    let mut client = server();
+    client.initialize(project.directory.path());
+    client.open(&uri, &project.text);
+    assert_eq!(client.diagnostics_of_version(&uri, 1), Vec::<Value>::new());
+    let broken = line_text.replacen("input: ", "input: nowhere_", 1);
+    client.change(&uri, 2, &[(line, 0, line + 1, 0, &broken)]);
+    let publications = client.publications_until(&uri, 2);
+    let [(-1, first), (2, checked)] = publications.as_slice() else {
+        panic!("a provisional publication, then the check's: {publications:?}")
+    };
+    assert_eq!(codes(first), ["V0101"], "the edited view's own error, first: {first:?}");
+    assert_eq!(range_of(&first[0]), range_of(&checked[0]), "{first:?} {checked:?}");
+    let checked_codes = codes(checked);
+    assert!(
+        checked_codes.contains(&"V0101".to_string()) && checked_codes.contains(&"V0106".to_string()),
+        "then its reader blocked: {checked_codes:?}"
+    );
+    assert!(client.shutdown());
 }
