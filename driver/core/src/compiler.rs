@@ -269,6 +269,8 @@ pub struct Compiler {
     /// Per source: the declaration and file fingerprint it was last loaded with, and the
     /// result.
     loaded_sources: HashMap<String, (viewdag_ir::SourceSpec, Option<String>, SourceResolution)>,
+    /// Existing tables' schemas by their log's newest commit (`existing::read_existing_data`).
+    target_schema_cache: crate::existing::TargetSchemaCache,
     /// Keep the inputs of the last readable text while the text does not parse at all
     /// (see [`Compiler::set_hold_inputs_while_unreadable`]).
     hold_inputs_while_unreadable: bool,
@@ -318,6 +320,7 @@ impl Compiler {
             existing: None,
             last_parsed: None,
             loaded_sources: HashMap::new(),
+            target_schema_cache: Default::default(),
             hold_inputs_while_unreadable: false,
             profile_overrides: ProfileOverrides::default(),
             held_readable: None,
@@ -440,6 +443,7 @@ impl Compiler {
         let inputs_changed = self.set_inputs(&parsed, unchanged && overrides_unchanged && self.last_parsed.is_some());
         let sources: Vec<_> = parsed.sources.iter().map(|(name, spec)| (name.clone(), spec.clone())).collect();
         let existing = crate::existing::read_existing_data(
+            &mut self.target_schema_cache,
             &self.root,
             &self.outputs,
             &sources,

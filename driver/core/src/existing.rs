@@ -9,10 +9,13 @@
 //! - Reading never fails a compile: a table or file that cannot be read is simply not
 //!   compared (loading the source itself reports why it cannot be read).
 //! - Nothing here runs inside a tracked function.
+//! - A local table is opened again only when its log's newest commit changed
+//!   ([`TargetSchemaCache`], kept by the host): a compile per editor keystroke does not
+//!   re-read unchanged tables. A table in an object store is read on every compile.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, Read};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use datafusion::arrow::datatypes::SchemaRef;
 use futures::StreamExt;
@@ -36,10 +39,35 @@ pub struct ExistingData {
     pub csv_headers: BTreeMap<String, Vec<String>>,
 }
 
+/// The schemas of local tables read before, each with the log's newest commit it was read
+/// at (its file name and modification time): a host keeps one, so a compile opens only the
+/// tables whose log changed. Tables in object stores are read each time.
+#[derive(Debug, Default)]
+pub struct TargetSchemaCache {
+    local: BTreeMap<PathBuf, (LogCommit, Option<SchemaRef>)>,
+}
+
+/// A `_delta_log`'s newest commit file: its name and modification time.
+type LogCommit = (String, Option<std::time::SystemTime>);
+
+/// The newest commit file of a `_delta_log` directory (name, modification time), if any.
+fn newest_commit(log: &Path) -> Option<LogCommit> {
+    std::fs::read_dir(log)
+        .ok()?
+        .filter_map(Result::ok)
+        .filter_map(|entry| {
+            let name = entry.file_name().into_string().ok()?;
+            let is_commit = name.ends_with(".json") || name.ends_with(".checkpoint.parquet");
+            is_commit.then(|| (name, entry.metadata().ok().and_then(|metadata| metadata.modified().ok())))
+        })
+        .max()
+}
+
 /// Reads the schema of each existing table an output keeps rows of (every mode but
 /// `overwrite`) and each declared CSV
 /// source's header.
 pub fn read_existing_data(
+    cache: &mut TargetSchemaCache,
     root: &Path,
     outputs: &[(String, OutputSpec)],
     sources: &[(String, Option<SourceSpec>)],
@@ -54,15 +82,27 @@ pub fn read_existing_data(
             continue;
         }
         let Ok(target) = TableLocation::of(root, &spec.path) else { continue };
-        let options = match target.storage_url() {
-            None if !root.join(&spec.path).join("_delta_log").is_dir() => continue,
-            None => StoreOptions::default(),
+        let schema = match target.storage_url() {
+            None => {
+                let log = root.join(&spec.path).join("_delta_log");
+                let Some(commit) = newest_commit(&log) else { continue };
+                // The log's newest commit names the schema: an unchanged table is not
+                // opened again (every editor keystroke compiles).
+                match cache.local.get(&log) {
+                    Some((cached, schema)) if *cached == commit => schema.clone(),
+                    _ => {
+                        let schema = runtime.block_on(delta_schema(&target, &StoreOptions::default()));
+                        cache.local.insert(log, (commit, schema.clone()));
+                        schema
+                    }
+                }
+            }
             Some(url) => match storage.options(url) {
-                Ok(options) => options,
+                Ok(options) => runtime.block_on(delta_schema(&target, &options)),
                 Err(_) => continue,
             },
         };
-        if let Some(schema) = runtime.block_on(delta_schema(&target, &options)) {
+        if let Some(schema) = schema {
             existing.target_schemas.insert(name.clone(), schema);
         }
     }

@@ -274,3 +274,27 @@ fn a_dropped_row_is_deleted_by_a_merge_that_deletes_what_the_new_rows_lack() {
     assert_eq!((merged.inserted, merged.updated, merged.deleted), (0, 2, 1));
     assert_eq!(table_rows(&project), ["1|a|1", "2|B|1"]);
 }
+
+/// One host (an editor's, a watch loop's) compiles again after a run changed the table: the
+/// existing table's schema is read again because its log has a newer commit, not taken
+/// from the host's cache of unchanged tables.
+#[test]
+fn one_host_sees_the_columns_a_run_gave_the_table() {
+    let project = TempProject::empty();
+    let merge = "    mode: merge\n    unique_key: [id]\n";
+    let renamed = "{ id: id, label: value, region: region }";
+    let mut compiler = Compiler::new().unwrap();
+    let mut run_once = |text: &str, rows: &[(i64, &str, i64)]| {
+        write_delta_table(&project.path().join("data/changes"), vec![batch(rows)]);
+        let spec = project.write_spec("spec.yaml", text);
+        compiler.run_with(&CompileRequest::new(spec), &RunOptions::default(), &mut |_| {}).unwrap()
+    };
+    assert!(run_once(&spec(merge, COLUMNS), &[(1, "a", 1)]).succeeded());
+    let refused = run_once(&spec(merge, renamed), &[(1, "b", 1)]);
+    assert!(has_code(&refused, "V0512"), "{:?}", refused.compile.diagnostics);
+    let overwrite = run_once(&spec("", renamed), &[(1, "b", 1)]);
+    assert!(overwrite.succeeded() && overwrite.tasks[0].schema_replaced, "{:?}", overwrite.tasks);
+    let merged = run_once(&spec(merge, renamed), &[(2, "c", 1)]);
+    assert!(merged.succeeded(), "the host read the replaced columns: {:?}", merged.compile.diagnostics);
+    assert_eq!(table_rows(&project), ["1|b|1", "2|c|1"]);
+}
