@@ -120,8 +120,11 @@ fn kill_and_resume(prepared: &Path, task: &str, table: &str, delay: Duration, ex
     assert!(started, "{task} never started");
     std::thread::sleep(delay);
     child.kill().expect("the run is killed");
-    let finished = child.wait().unwrap().success();
-    assert_eq!(RunState::load(project.path()).complete, finished, "a killed run is in progress");
+    let exited = child.wait().unwrap().success();
+    // The kill can land after the run saved its state complete, before the process exited:
+    // that run had finished. A run that exited by itself always saved its state complete.
+    let finished = RunState::load(project.path()).complete;
+    assert!(finished || !exited, "a run that exited by itself left its state in progress");
     let after_kill = delta_version(&project.path().join(table));
     let landed = match (finished, after_kill == before) {
         (true, _) => Landed::RunFinished,
