@@ -50,7 +50,7 @@ pub use diagnostic::{Code, Diagnostic, Label, Section, Severity, SpecLocation};
 pub use expectation::{AcceptedValue, Expectation, ExpectationKind, ExpectationsSpec, OnFail};
 pub use identity::{ProviderIdentity, SourceFile};
 pub use parse::{ParsedSpec, parse_spec};
-pub use reparse::reparse_edited_entry;
+pub use reparse::{EditedEntries, reparse_edited_entry};
 pub use spans::{Position, SpanIndex};
 pub use spec::*;
 pub use spec_format::SpecFormat;

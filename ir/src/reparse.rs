@@ -1,57 +1,107 @@
-//! Re-parsing only the entry an edit touched.
+//! Re-parsing only the entries an edit touched.
 //!
 //! A leaf edit of a large spec changes a few bytes of one view, yet parsing the whole file
 //! (span index and serde) costs more than re-planning that view. [`reparse_edited_entry`]
-//! re-parses just the lines of the edited entry, on their own, and splices the result into
-//! the previous parse.
+//! re-parses just the lines of the entries the edit touched, on their own, and splices the
+//! result into the previous parse; adding or removing an entry (lines added or removed)
+//! re-parses that entry (and the one it borders) and moves the positions after it by the
+//! number of lines, without re-parsing them.
 //!
 //! ## Invariants
 //! - Equivalence: when it succeeds, the result equals `parse_spec(new_text)` field for field
-//!   (checked by a property test over random edits). It succeeds only when that is certain:
-//!   YAML; a previous parse without diagnostics, duplicate keys or anchors/aliases; an edit
-//!   that keeps the line count and lies within the lines of one entry of `sources`, `views`
-//!   or `outputs` (from its key line up to the next key of depth one or two); edited lines
-//!   that stay indented under the entry; and entry lines that parse on their own to exactly
-//!   that one key, with no diagnostics, duplicates or anchors, and no value positioned past
-//!   the entry's last line (an empty value at its end takes the position of what follows).
+//!   (checked by property tests over random edits within entries and random additions and
+//!   removals of entries). It succeeds only when that is certain: YAML; a previous parse
+//!   without diagnostics, duplicate keys or anchors/aliases; an edit whose changed lines lie
+//!   within whole entries of one of `sources`, `views` or `outputs` (an entry runs from its
+//!   key line up to the next key of depth one or two; an insertion at the start of a line
+//!   belongs to the line before); replacement lines that start with an entry key at the
+//!   entries' indentation and stay indented under it; and replacement lines that parse on
+//!   their own to a mapping of entries, with no diagnostics, duplicates or anchors, no name
+//!   another entry of the section outside the edit has, and no value positioned past the
+//!   last line (an empty value at the end takes the position of what follows).
+//! - Positions stay absolute (1-based line and column); a change of line count moves every
+//!   position after the edit in one pass over the positions (no text is re-read).
 //! - On failure `previous` is untouched and the caller parses the whole text.
 
+use std::collections::HashSet;
+
+use indexmap::IndexMap;
 use serde_json::Value;
 
 use crate::diagnostic::Section;
-use crate::parse::{MAX_SPEC_BYTES, ParsedSpec, read_document, read_section_entry};
+use crate::parse::{MAX_SPEC_BYTES, MAX_SPEC_ENTRIES, ParsedSpec, read_document, read_section_entry};
 use crate::spans::SpanIndex;
 use crate::spec_format::SpecFormat;
 
+/// The entries of one section a re-parse replaced: everything else of the parse is as it
+/// was (no diagnostics before or after), so a host sets only these entries' inputs (and the
+/// section's list of names when `before` and `after` differ).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EditedEntries {
+    pub section: Section,
+    /// The replaced entries' names, in order, before the edit.
+    pub before: Vec<String>,
+    /// The names in their place after it, in order.
+    pub after: Vec<String>,
+}
+
 /// Applies the edit from `old_text` (which `previous` was parsed from) to `new_text` by
-/// re-parsing one entry. Returns whether it did; on `false` nothing changed.
-pub fn reparse_edited_entry(previous: &mut ParsedSpec, old_text: &str, new_text: &str) -> bool {
-    let Some(edit) = EntryEdit::find(previous, old_text, new_text) else {
-        return false;
-    };
-    let Some((spans, value)) = edit.parse_alone() else {
-        return false;
-    };
-    // Read the entry against its own spans first: any diagnostic means the full parse decides.
+/// re-parsing the entries it touched. Returns them; on `None` nothing changed.
+pub fn reparse_edited_entry(previous: &mut ParsedSpec, old_text: &str, new_text: &str) -> Option<EditedEntries> {
+    let edit = EntryEdit::find(previous, old_text, new_text)?;
+    let (spans, entries) = edit.parse_alone()?;
+    // Read the entries against their own spans first: any diagnostic means the full parse decides.
     let mut scratch = ParsedSpec { spans: std::sync::Arc::new(spans.clone()), ..ParsedSpec::default() };
-    read_section_entry(edit.section, edit.name.clone(), value.clone(), &mut scratch);
+    let after: Vec<String> = entries.keys().cloned().collect();
+    for (name, value) in entries {
+        read_section_entry(edit.section, name, value, &mut scratch);
+    }
     if !scratch.diagnostics.is_empty() {
+        return None;
+    }
+    let entry_count = previous.sources.len() + previous.views.len() + previous.outputs.len();
+    if entry_count - edit.names.len() + after.len() > MAX_SPEC_ENTRIES {
+        return None;
+    }
+    let EntryEdit { section, section_key, names, first_line, last_line, lines } = edit;
+    let replaced = match section {
+        Section::Sources => replace_entries(&mut previous.sources, &names, scratch.sources),
+        Section::Views => replace_entries(&mut previous.views, &names, scratch.views),
+        _ => replace_entries(&mut previous.outputs, &names, scratch.outputs),
+    };
+    if !replaced {
+        return None;
+    }
+    let replaced_names: HashSet<&str> = names.iter().map(String::as_str).collect();
+    std::sync::Arc::make_mut(&mut previous.spans).splice(section_key, &replaced_names, spans, (first_line, last_line), lines);
+    Some(EditedEntries { section, before: names, after })
+}
+
+/// Replaces the consecutive entries `names` of `map` by `entries`, in place. `false` (and
+/// `map` untouched) when `names` are not consecutive there or a new name is also outside
+/// them (a duplicate the full parse reports).
+fn replace_entries<V>(map: &mut IndexMap<String, V>, names: &[String], entries: IndexMap<String, V>) -> bool {
+    let Some(at) = names.first().and_then(|first| map.get_index_of(first)) else { return false };
+    let consecutive = names.iter().enumerate().all(|(offset, name)| map.get_index(at + offset).is_some_and(|(key, _)| key == name));
+    let replaced: HashSet<&str> = names.iter().map(String::as_str).collect();
+    if !consecutive || entries.keys().any(|name| !replaced.contains(name.as_str()) && map.contains_key(name)) {
         return false;
     }
-    read_section_entry(edit.section, edit.name.clone(), value, previous);
-    let prefix = [edit.section_key.to_string(), edit.name];
-    std::sync::Arc::make_mut(&mut previous.spans).splice(&prefix, spans, edit.first_line, edit.lines);
+    map.splice(at..at + names.len(), entries).for_each(drop);
     true
 }
 
-/// An edit confined to the lines of one entry.
+/// An edit confined to the lines of whole entries of one section.
 struct EntryEdit {
     section: Section,
     section_key: &'static str,
-    name: String,
-    /// 1-based line of the entry's key.
+    /// The entries the edit touched, in order (as the old text had them).
+    names: Vec<String>,
+    /// 1-based first line of the entries (the first one's key line, the same in both texts)
+    /// and last line in the old text.
     first_line: u32,
-    /// The entry's lines in the new text (as many as in the old one).
+    last_line: u32,
+    /// The lines in their place in the new text.
     lines: Vec<String>,
 }
 
@@ -66,41 +116,54 @@ impl EntryEdit {
         {
             return None;
         }
-        let (first_changed, last_changed) = changed_lines(old_text, new_text)?;
-        // Every key of depth one or two bounds an entry; find the entry holding the change.
+        let change = ChangedLines::between(old_text, new_text)?;
+        // Every key of depth one or two bounds an entry; find the entries holding the change.
         let keys = spans.keys_up_to_depth(2);
-        let (path, key_at) = keys
-            .iter()
-            .filter(|(path, at)| path.len() == 2 && at.line <= first_changed)
-            .max_by_key(|(_, at)| (at.line, at.column))
-            .copied()?;
-        let next_line = keys.iter().map(|(_, at)| at.line).filter(|line| *line > key_at.line).min();
-        let last_line = match next_line {
-            Some(next) => next - 1,
-            None => u32::try_from(new_text.lines().count()).ok()?,
-        };
-        if last_changed > last_line || keys.iter().any(|(other, at)| at.line == key_at.line && *other != path) {
+        let (path, key_at) =
+            keys.iter().filter(|(path, at)| path.len() == 2 && at.line <= change.first).max_by_key(|(_, at)| (at.line, at.column)).copied()?;
+        let alone_on_its_line = |path: &[String], line: u32| !keys.iter().any(|(other, at)| at.line == line && *other != path);
+        // The keys after it up to the last changed line: entries of the same section, each
+        // alone on its line.
+        let mut inside: Vec<(&[String], crate::spans::Position)> =
+            keys.iter().filter(|(_, at)| at.line > key_at.line && at.line <= change.last).copied().collect();
+        inside.sort_by_key(|(_, at)| (at.line, at.column));
+        if !alone_on_its_line(path, key_at.line)
+            || inside.iter().any(|(other, at)| other.len() != 2 || other[0] != path[0] || !alone_on_its_line(other, at.line))
+        {
             return None;
         }
+        let mut names = vec![path[1].clone()];
+        names.extend(inside.iter().map(|(other, _)| other[1].clone()));
+        // The entries run up to the line before the next key of depth one or two.
+        let last_line = match keys.iter().map(|(_, at)| at.line).filter(|line| *line > change.last).min() {
+            Some(next) => next - 1,
+            None => spans.line_count(),
+        };
         let (section, section_key) = match path[0].as_str() {
             "sources" => (Section::Sources, "sources"),
             "views" => (Section::Views, "views"),
             "outputs" => (Section::Outputs, "outputs"),
             _ => return None,
         };
-        // The key starts its line, and every other line of the entry is blank, a comment, or
-        // indented at least as deep (no `---`, no dedented key).
+        // The new text's lines in place of the old `key_at.line..=last_line`.
+        let new_last = i64::from(last_line) + change.line_delta;
+        let new_last = u32::try_from(new_last).ok().filter(|new_last| *new_last >= key_at.line)?;
+        // Where the first entry's key line starts: before the first change, so the same byte
+        // in both texts, found by walking back from the change.
+        let start = line_start(new_text.as_bytes(), change.start, change.first, key_at.line);
+        let lines: Vec<String> = new_text[start..].lines().take((new_last - key_at.line + 1) as usize).map(str::to_string).collect();
+        // The key starts its line, and every other line is blank, a comment, or indented at
+        // least as deep (no `---`, no dedented key).
         let indent = key_at.column.checked_sub(1)? as usize;
-        let lines: Vec<String> =
-            new_text.lines().skip(key_at.line as usize - 1).take((last_line - key_at.line + 1) as usize).map(str::to_string).collect();
         let old_key_line = spans.line(key_at.line)?;
         if indent == 0 || old_key_line.get(..indent)?.trim() != "" {
             return None;
         }
-        // The key keeps its indentation: a key moved deeper or shallower is no longer a sibling
-        // of the other entries (the whole document decides what it is).
+        // The first line is still an entry's key at that indentation: a key moved deeper or
+        // shallower is no longer a sibling of the other entries (the whole document decides).
         let new_key_line = lines.first()?;
-        if new_key_line.len() - new_key_line.trim_start().len() != indent {
+        let content = new_key_line.trim_start();
+        if new_key_line.len() - content.len() != indent || content.is_empty() || content.starts_with('#') {
             return None;
         }
         let misplaced = lines.iter().any(|line| {
@@ -111,44 +174,83 @@ impl EntryEdit {
         if misplaced {
             return None;
         }
-        Some(EntryEdit { section, section_key, name: path[1].clone(), first_line: key_at.line, lines })
+        Some(EntryEdit { section, section_key, names, first_line: key_at.line, last_line, lines })
     }
 
-    /// The entry's lines parsed on their own: their span index and the entry's value.
-    fn parse_alone(&self) -> Option<(SpanIndex, Value)> {
+    /// The new lines parsed on their own: their span index and the entries, in order.
+    fn parse_alone(&self) -> Option<(SpanIndex, IndexMap<String, Value>)> {
         let mut text = self.lines.join("\n");
         text.push('\n');
         let (spans, error) = SpanIndex::build(&text);
         if error.is_some() || !spans.duplicates.is_empty() || spans.uses_anchors {
             return None;
         }
-        // An empty value at the entry's end (`expect:` followed by nothing but comments) is
-        // positioned at the next token of the document, which the entry alone does not have.
+        // An empty value at the end (`expect:` followed by nothing but comments) is
+        // positioned at the next token of the document, which the lines alone do not have.
         if spans.last_value_line() > u32::try_from(self.lines.len()).ok()? {
             return None;
         }
-        let Value::Object(mut entries) = read_document(&text, SpecFormat::Yaml).ok()? else {
+        let Value::Object(entries) = read_document(&text, SpecFormat::Yaml).ok()? else {
             return None;
         };
-        if entries.len() != 1 {
+        if entries.is_empty() {
             return None;
         }
-        let value = entries.remove(&self.name)?;
-        Some((spans, value))
+        Some((spans, entries.into_iter().collect()))
     }
 }
 
-/// The first and last 1-based lines that differ between the texts, when both have the same
-/// number of lines (so that no other line moves).
-fn changed_lines(old_text: &str, new_text: &str) -> Option<(u32, u32)> {
-    let old_lines: Vec<&str> = old_text.split('\n').collect();
-    let new_lines: Vec<&str> = new_text.split('\n').collect();
-    if old_lines.len() != new_lines.len() {
-        return None;
+/// Where 1-based `line` starts in `text`, given that byte `at` lies on line `at_line`
+/// (`line <= at_line`): walks back from `at`.
+fn line_start(text: &[u8], at: usize, at_line: u32, line: u32) -> usize {
+    let mut newlines_to_cross = at_line.saturating_sub(line);
+    let mut index = at.min(text.len());
+    while index > 0 {
+        if text[index - 1] == b'\n' {
+            if newlines_to_cross == 0 {
+                return index;
+            }
+            newlines_to_cross -= 1;
+        }
+        index -= 1;
     }
-    let first = old_lines.iter().zip(&new_lines).position(|(old, new)| old != new)?;
-    let last = old_lines.len() - 1 - old_lines.iter().rev().zip(new_lines.iter().rev()).position(|(old, new)| old != new)?;
-    Some((u32::try_from(first + 1).ok()?, u32::try_from(last + 1).ok()?))
+    0
+}
+
+/// Which old lines an edit changed, and by how many lines it changed the text's length.
+struct ChangedLines {
+    /// A byte on line `first`, before which both texts are equal.
+    start: usize,
+    /// 1-based first and last changed line of the old text. Whole lines inserted at the start
+    /// of a line belong to the line before (they may append to that line's entry).
+    first: u32,
+    last: u32,
+    line_delta: i64,
+}
+
+impl ChangedLines {
+    /// From the common byte prefix and suffix: no line of either text is split or copied (a
+    /// keystroke in a large spec compares bytes).
+    fn between(old_text: &str, new_text: &str) -> Option<ChangedLines> {
+        let (old, new) = (old_text.as_bytes(), new_text.as_bytes());
+        let prefix = old.iter().zip(new).take_while(|(old, new)| old == new).count();
+        if prefix == old.len() && prefix == new.len() {
+            return None;
+        }
+        let longest_suffix = old.len().min(new.len()) - prefix;
+        let suffix = old.iter().rev().zip(new.iter().rev()).take(longest_suffix).take_while(|(old, new)| old == new).count();
+        let newlines = |bytes: &[u8]| bytes.iter().filter(|byte| **byte == b'\n').count();
+        let (old_end, new_end) = (old.len() - suffix, new.len() - suffix);
+        let line_delta = i64::try_from(newlines(&new[prefix..new_end])).ok()? - i64::try_from(newlines(&old[prefix..old_end])).ok()?;
+        // The line of the first changed byte, or of the byte before an insertion of whole lines
+        // at a line start (lines appended to the line before).
+        let whole_lines_inserted = old_end == prefix && new_end > prefix && new[new_end - 1] == b'\n';
+        let start = if prefix > 0 && old[prefix - 1] == b'\n' && whole_lines_inserted { prefix - 1 } else { prefix };
+        let first = newlines(&old[..start]) + 1;
+        // The line of the last removed byte (an insertion removes none: its first line).
+        let last = if old_end > prefix { newlines(&old[..old_end - 1]) + 1 } else { first };
+        Some(ChangedLines { start, first: u32::try_from(first).ok()?, last: u32::try_from(last.max(first)).ok()?, line_delta })
+    }
 }
 
 #[cfg(test)]
@@ -179,14 +281,14 @@ mod tests {
             let new_text = new_lines.join("\n");
             let full = parse_spec(&new_text, SpecFormat::Yaml);
             let mut candidate = parsed.clone();
-            if reparse_edited_entry(&mut candidate, &text, &new_text) {
+            if reparse_edited_entry(&mut candidate, &text, &new_text).is_some() {
                 fast += 1;
-                assert_eq!(
-                    candidate,
-                    full,
-                    "the fast path differs from a full parse after editing line {}: {:?}",
+                assert!(
+                    candidate == full,
+                    "the fast path differs from a full parse after editing line {}: {:?}\n{:#?}",
                     line_index + 1,
-                    new_lines[line_index]
+                    new_lines[line_index],
+                    candidate.spans.differences(&full.spans)
                 );
                 parsed = candidate;
             } else {
@@ -203,14 +305,114 @@ mod tests {
         let edited = SHOP.replacen("amount > 0", "amount > 10", 1);
         assert_ne!(edited, SHOP);
         let mut parsed = parse_spec(SHOP, SpecFormat::Yaml);
-        assert!(reparse_edited_entry(&mut parsed, SHOP, &edited));
+        let entries = reparse_edited_entry(&mut parsed, SHOP, &edited).expect("the fast path");
+        let paid_orders = vec!["paid_orders".to_string()];
+        assert_eq!(entries, EditedEntries { section: Section::Views, before: paid_orders.clone(), after: paid_orders });
         let full = parse_spec(&edited, SpecFormat::Yaml);
         assert_eq!(parsed, full);
-        // Adding a line, or touching the top level, takes the full parse.
+        // Touching the top level takes the full parse.
         let mut parsed = parse_spec(SHOP, SpecFormat::Yaml);
-        assert!(!reparse_edited_entry(&mut parsed, SHOP, &SHOP.replacen("amount > 0", "amount > 0\n", 1)));
-        assert!(!reparse_edited_entry(&mut parsed, SHOP, &SHOP.replacen("version: 1", "version: 2", 1)));
+        assert!(reparse_edited_entry(&mut parsed, SHOP, &SHOP.replacen("version: 1", "version: 2", 1)).is_none());
         assert_eq!(parsed, parse_spec(SHOP, SpecFormat::Yaml));
+    }
+
+    /// The SHOP spec's lines and the line indexes where each view entry starts (and where
+    /// `outputs:` starts, ending the last one).
+    fn view_entries() -> (Vec<&'static str>, Vec<usize>) {
+        let lines: Vec<&str> = SHOP.split('\n').collect();
+        let views = lines.iter().position(|line| *line == "views:").unwrap();
+        let outputs = lines.iter().position(|line| *line == "outputs:").unwrap();
+        let mut starts: Vec<usize> =
+            (views + 1..outputs).filter(|index| lines[*index].starts_with("  ") && !lines[*index].starts_with("   ")).collect();
+        starts.push(outputs);
+        (lines, starts)
+    }
+
+    /// Parses `texts` one after another, each from the last through the fast path when it is
+    /// taken, comparing with a full parse every time. Returns how many took the fast path.
+    fn check_texts(texts: &[String]) -> usize {
+        let mut text = SHOP.to_string();
+        let mut parsed = parse_spec(&text, SpecFormat::Yaml);
+        let mut fast = 0;
+        for new_text in texts {
+            let full = parse_spec(new_text, SpecFormat::Yaml);
+            let mut candidate = parsed.clone();
+            if let Some(entries) = reparse_edited_entry(&mut candidate, &text, new_text) {
+                fast += 1;
+                assert!(
+                    candidate == full,
+                    "the fast path ({entries:?}) differs from a full parse: {:?} {:?}\n{:#?}\nof:\n{new_text}",
+                    candidate.views.keys().collect::<Vec<_>>(),
+                    full.views.keys().collect::<Vec<_>>(),
+                    candidate.spans.differences(&full.spans)
+                );
+                parsed = candidate;
+            } else {
+                assert_eq!(candidate, parsed, "a refused fast path changed the parse");
+                parsed = full;
+            }
+            text = new_text.clone();
+        }
+        fast
+    }
+
+    #[test]
+    fn adding_removing_and_growing_entries_take_the_fast_path() {
+        let (lines, starts) = view_entries();
+        let entry = |index: usize| lines[starts[index]..starts[index + 1]].join("\n");
+        let third = entry(3);
+        // A copy of the third view under a new name, inserted before the fifth.
+        let copy = third.replacen("  revenue_by_region:", "  revenue_copy:", 1);
+        let added = SHOP.replacen(&entry(4), &format!("{copy}\n{}", entry(4)), 1);
+        // The third view removed.
+        let removed = added.replacen(&format!("{third}\n"), "", 1);
+        // A line added inside an entry (a multi-line string), then a comment line.
+        let grown = removed.replacen("amount > 0", "amount > 0\n      AND amount < 100", 1);
+        let commented = grown.replacen("  revenue_copy:\n", "  revenue_copy:\n    # a comment\n", 1);
+        let texts = [added, removed, grown, commented];
+        assert_eq!(check_texts(&texts), texts.len());
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        #[test]
+        fn fast_path_parses_equal_full_parses_for_entries_added_and_removed(
+            edits in prop::collection::vec((any::<prop::sample::Index>(), any::<prop::sample::Index>(), 0usize..4, "[a-z_]{1,8}"), 1..8)
+        ) {
+            // Each edit copies a view entry (renamed, or not: a duplicate) before another one,
+            // removes one, moves one, or adds a blank line after one; in the views section.
+            let mut texts = Vec::new();
+            let mut text = SHOP.to_string();
+            for (pick, place, kind, name) in edits {
+                let lines: Vec<&str> = text.split('\n').collect();
+                let (Some(views), Some(outputs)) = (lines.iter().position(|line| *line == "views:"), lines.iter().position(|line| *line == "outputs:")) else { break };
+                let starts: Vec<usize> = (views + 1..outputs).filter(|index| lines[*index].starts_with("  ") && !lines[*index].starts_with("   ")).collect();
+                if starts.is_empty() { break; }
+                let bounds = |index: usize| (starts[index], starts.get(index + 1).copied().unwrap_or(outputs));
+                let (from, to) = bounds(pick.index(starts.len()));
+                let entry: Vec<String> = lines[from..to].iter().map(|line| line.to_string()).collect();
+                let target = starts[place.index(starts.len())];
+                let mut new_lines: Vec<String> = lines.iter().map(|line| line.to_string()).collect();
+                match kind {
+                    0 => {
+                        let mut copy = entry.clone();
+                        let key_end = copy[0].find(':').unwrap();
+                        copy[0] = format!("  {name}{}", &copy[0][key_end..]);
+                        new_lines.splice(target..target, copy);
+                    }
+                    1 => { new_lines.drain(from..to); }
+                    2 => {
+                        new_lines.drain(from..to);
+                        let target = target.min(new_lines.len());
+                        new_lines.splice(target..target, entry);
+                    }
+                    _ => new_lines.insert(to, String::new()),
+                }
+                text = new_lines.join("\n");
+                texts.push(text.clone());
+            }
+            check_texts(&texts);
+        }
     }
 
     proptest! {

@@ -311,31 +311,81 @@ impl SpanIndex {
         self.entries.values().map(|entry| entry.value.line).max().unwrap_or(0)
     }
 
+    /// How many lines the indexed text has.
+    pub(crate) fn line_count(&self) -> u32 {
+        u32::try_from(self.lines.len()).unwrap_or(u32::MAX)
+    }
+
     pub(crate) fn line(&self, line: u32) -> Option<&str> {
         self.lines.get((line as usize).checked_sub(1)?).map(String::as_str)
     }
 
-    /// Replaces everything indexed below `prefix` by `replacement`'s entries, which were
-    /// indexed from lines `first_line..` of this document on their own: their paths get
-    /// `prefix`'s head prepended and their lines are shifted. `lines` replaces the text of
-    /// the lines from `first_line` on (the line count stays the same).
-    pub(crate) fn splice(&mut self, prefix: &[String], replacement: SpanIndex, first_line: u32, lines: Vec<String>) {
-        let head = &prefix[..prefix.len() - 1];
-        self.entries.retain(|path, _| !path.starts_with(prefix));
+    /// Replaces the entries `names` of section `section_key` (old lines `first_line..=last_line`)
+    /// by `replacement`'s entries, which were indexed from the new lines `lines` on their own
+    /// (a mapping of section entries): their paths get `section_key` prepended and their lines
+    /// are moved to `first_line`. Every position after the old lines moves by the difference
+    /// in line count, in one pass over the positions: nothing after the edit is re-parsed.
+    pub(crate) fn splice(
+        &mut self,
+        section_key: &str,
+        names: &std::collections::HashSet<&str>,
+        replacement: SpanIndex,
+        (first_line, last_line): (u32, u32),
+        lines: Vec<String>,
+    ) {
+        let old_count = last_line + 1 - first_line;
+        let new_count = u32::try_from(lines.len()).unwrap_or(u32::MAX);
+        let moved_after = |at: &mut Position| {
+            if at.line > last_line {
+                at.line = at.line + new_count - old_count;
+            }
+        };
+        self.entries.retain(|path, entry| {
+            if path.len() >= 2 && path[0] == section_key && names.contains(path[1].as_str()) {
+                return false;
+            }
+            if new_count != old_count {
+                entry.key.iter_mut().for_each(moved_after);
+                moved_after(&mut entry.value);
+            }
+            true
+        });
         let shift = first_line - 1;
         let moved = |at: Position| Position { line: at.line + shift, column: at.column };
-        // The replacement's root (its one-key mapping) is not an entry of this document.
+        // The replacement's root (its mapping of entries) is not an entry of this document,
+        // but when the section's mapping starts at its first line it is positioned as that
+        // mapping is (the parser marks a mapping after its first key).
+        let root = replacement.entries.get(&Vec::new()).map(|root| moved(root.value));
+        if let (Some(root), Some(section)) = (root, self.entries.get_mut(&vec![section_key.to_string()]))
+            && section.value.line == first_line
+        {
+            section.value = root;
+        }
         for (path, entry) in replacement.entries.into_iter().filter(|(path, _)| !path.is_empty()) {
-            let mut full = head.to_vec();
+            let mut full = vec![section_key.to_string()];
             full.extend(path);
             self.entries.insert(full, Entry { key: entry.key.map(moved), value: moved(entry.value), style: entry.style });
         }
-        let start = shift as usize;
-        for (offset, text) in lines.into_iter().enumerate() {
-            if let Some(slot) = self.lines.get_mut(start + offset) {
-                *slot = text;
-            }
+        let start = (shift as usize).min(self.lines.len());
+        let end = (last_line as usize).min(self.lines.len());
+        self.lines.splice(start..end, lines);
+    }
+
+    /// What differs from `other`, one line per difference (for test failures).
+    #[cfg(test)]
+    pub(crate) fn differences(&self, other: &SpanIndex) -> Vec<String> {
+        let mut differences: Vec<String> = self
+            .entries
+            .iter()
+            .filter(|(path, entry)| other.entries.get(*path) != Some(entry))
+            .map(|(path, entry)| format!("{path:?}: {entry:?} vs {:?}", other.entries.get(path)))
+            .chain(other.entries.keys().filter(|path| !self.entries.contains_key(*path)).map(|path| format!("{path:?} missing")))
+            .collect();
+        if self.lines != other.lines {
+            differences.push(format!("lines differ: {} vs {}", self.lines.len(), other.lines.len()));
         }
+        differences.sort();
+        differences
     }
 
     /// The shortest key path below `prefix` whose last key is `key` (document order breaks

@@ -10,6 +10,9 @@
 //!   snapshot in the file that owns it.
 //! - An input is set only when its value changed (`set_if_changed!`): an equal value never
 //!   starts a new revision.
+//! - An edit the parse re-read as a few view entries (`reparse_edited_entry`) sets those
+//!   views' inputs (and the project's list of views when names came or went) and nothing
+//!   else: no other entry is compared with its input.
 
 pub(crate) mod background_check;
 mod replay;
@@ -27,12 +30,13 @@ use salsa::Setter;
 use viewdag_ir::parse::MAX_SPEC_BYTES;
 use viewdag_ir::{
     Code, Diagnostic, ExistingDataInput, OutputSpec, ParsedSpec, PlanningSurfaceSpec, ProfileSpec, ProjectInput, PushdownPolicy,
-    SourceInput, SourceResolution, SpanIndex, SpecFormat, SpecLocation, SurfaceInput, ViewInput, parse_spec, reparse_edited_entry,
+    Section, SourceInput, SourceResolution, SpanIndex, SpecFormat, SpecLocation, SurfaceInput, ViewDefinition, ViewInput, parse_spec,
+    reparse_edited_entry,
 };
 use viewdag_optimize::{PlanScope, compiled_project};
 use viewdag_surface::build_session_state;
 
-use crate::database::{Database, QueryEvent, QueryOutcome, id_of};
+use crate::database::{Database, QueryLog, id_of};
 use crate::error::DriverError;
 use crate::runtime::AsyncRuntime;
 use crate::snapshot::{Snapshot, SpecSource, ViewPlans};
@@ -289,6 +293,19 @@ pub struct Compiler {
     /// The object-store settings of the last compile's spec (its `profile.storage` over
     /// `environment`).
     storage: StorageSettings,
+    /// Every view and source input's name, by id (for naming a compile's executions without
+    /// walking every input).
+    names_by_id: HashMap<salsa::Id, String>,
+}
+
+/// What a new text can have changed, as its parse tells.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum ParsedChange {
+    /// Anything: every entry is compared with its input.
+    Anything,
+    /// Only these views: the parse re-read their entries (`before` replaced by `after`), and
+    /// every other entry is as the last inputs were set.
+    Views { before: Vec<String>, after: Vec<String> },
 }
 
 /// A spec text that parsed, with its parse.
@@ -328,6 +345,7 @@ impl Compiler {
             environment: Environment::from_process(),
             edited_views: Vec::new(),
             storage: StorageSettings::default(),
+            names_by_id: HashMap::new(),
         }
     }
 
@@ -415,10 +433,11 @@ impl Compiler {
         let overrides_unchanged = self.profile_overrides == request.overrides;
         self.profile_overrides = request.overrides.clone();
         let unchanged = self.spec.as_ref().is_some_and(|spec| spec.path == spec_path && spec.text == text);
-        let parsed = match (&self.last_parsed, unchanged) {
-            (Some(parsed), true) => Arc::clone(parsed),
+        let (parsed, change) = match (&self.last_parsed, unchanged) {
+            (Some(parsed), true) => (Arc::clone(parsed), ParsedChange::Anything),
             _ => {
-                let parsed = Arc::new(self.parse_edit(spec_path, text));
+                let (parsed, change) = self.parse_edit(spec_path, text);
+                let parsed = Arc::new(parsed);
                 let root = spec_path.parent().map(Path::to_path_buf).unwrap_or_default();
                 let root = if root.as_os_str().is_empty() { PathBuf::from(".") } else { root };
                 // Canonical, so plan text (which shows canonical file paths) normalizes to `$ROOT`.
@@ -427,7 +446,7 @@ impl Compiler {
                 let kept_text = if text.len() > MAX_SPEC_BYTES { String::new() } else { text.to_string() };
                 self.spec = Some(SpecSource { path: spec_path.to_path_buf(), text: kept_text, spans: Arc::clone(&parsed.spans) });
                 self.last_parsed = Some(Arc::clone(&parsed));
-                parsed
+                (parsed, change)
             }
         };
         let readable_candidate = self.readable_candidate.take();
@@ -440,7 +459,8 @@ impl Compiler {
             true => Arc::new(ParsedSpec { profile: request.overrides.apply(&parsed.profile), ..(*parsed).clone() }),
             false => parsed,
         };
-        let inputs_changed = self.set_inputs(&parsed, unchanged && overrides_unchanged && self.last_parsed.is_some());
+        let change = if overrides_unchanged { change } else { ParsedChange::Anything };
+        let inputs_changed = self.set_inputs(&parsed, unchanged && overrides_unchanged && self.last_parsed.is_some(), &change);
         let sources: Vec<_> = parsed.sources.iter().map(|(name, spec)| (name.clone(), spec.clone())).collect();
         let existing = crate::existing::read_existing_data(
             &mut self.target_schema_cache,
@@ -512,7 +532,9 @@ impl Compiler {
     /// The parse of `text`: the previous parse with only the edited entry re-parsed when the
     /// edit allows it (`reparse_edited_entry`), else a full parse. Takes the previous parse
     /// and spec text (the caller sets new ones).
-    fn parse_edit(&mut self, spec_path: &Path, text: &str) -> ParsedSpec {
+    /// Also says what the text can have changed: one view entry when only that one was
+    /// re-parsed over the text the inputs were last set from.
+    fn parse_edit(&mut self, spec_path: &Path, text: &str) -> (ParsedSpec, ParsedChange) {
         let format = SpecFormat::from_path(spec_path);
         if format == SpecFormat::Yaml {
             // While inputs are held for an unreadable text, an edit applies to the last
@@ -528,15 +550,22 @@ impl Compiler {
             });
             if let Some(mut base) = base {
                 // Back to exactly the last readable text (an edit undone): its parse.
-                if base.text == text || reparse_edited_entry(&mut base.parsed, &base.text, text) {
-                    return base.parsed;
+                if base.text == text {
+                    return (base.parsed, ParsedChange::Anything);
+                }
+                if let Some(entries) = reparse_edited_entry(&mut base.parsed, &base.text, text) {
+                    let change = match entries.section {
+                        Section::Views => ParsedChange::Views { before: entries.before, after: entries.after },
+                        _ => ParsedChange::Anything,
+                    };
+                    return (base.parsed, change);
                 }
                 if self.hold_inputs_while_unreadable && !is_unreadable(&base.parsed) {
                     self.readable_candidate = Some(base);
                 }
             }
         }
-        parse_spec(text, format)
+        (parse_spec(text, format), ParsedChange::Anything)
     }
 
     /// Sets the existing-data input's fields that changed; returns how many were set.
@@ -555,7 +584,8 @@ impl Compiler {
     /// Sets every input whose value changed; returns how many were set.
     /// With `text_unchanged`, the views, outputs and profile were set from this very text by
     /// the previous compile: only the sources (whose files may have changed) are checked.
-    fn set_inputs(&mut self, parsed: &ParsedSpec, text_unchanged: bool) -> usize {
+    /// With `change` naming one view, only that view's definition is compared.
+    fn set_inputs(&mut self, parsed: &ParsedSpec, text_unchanged: bool, change: &ParsedChange) -> usize {
         let mut changed = 0;
         self.edited_views.clear();
         crate::storage::register_handlers();
@@ -635,6 +665,7 @@ impl Compiler {
                 }
                 None => {
                     let input = SourceInput::new(&self.db, name.clone(), spec.clone(), resolution);
+                    self.names_by_id.insert(id_of(input), name.clone());
                     changed += 1;
                     self.sources.insert(name.clone(), input);
                     input
@@ -645,27 +676,39 @@ impl Compiler {
         if text_unchanged && self.project.is_some() {
             return changed;
         }
+        if let (ParsedChange::Views { before, after }, Some(project)) = (change, self.project) {
+            for name in after {
+                let definition = parsed.views.get(name).cloned().flatten();
+                changed += match self.views.get(name).copied() {
+                    Some(input) => self.set_view_definition(input, name, &definition),
+                    None => {
+                        self.new_view_input(name, definition);
+                        1
+                    }
+                };
+            }
+            // A table a run left bound (tables are unbound when a run ends; this is the net
+            // the full path casts too). Views gone from the spec included: harmless.
+            for input in self.views.values().copied().collect::<Vec<_>>() {
+                changed += self.unbind_table(input);
+            }
+            if before != after {
+                let view_inputs: Vec<ViewInput> = parsed.views.keys().filter_map(|name| self.views.get(name).copied()).collect();
+                changed += set_if_changed!(self.db, project, views, set_views, view_inputs);
+            }
+            return changed;
+        }
         let mut view_inputs = Vec::new();
         for (name, definition) in &parsed.views {
-            let input = match self.views.get(name) {
+            let input = match self.views.get(name).copied() {
                 Some(input) => {
-                    let set = set_if_changed!(self.db, input, definition, set_definition, definition.clone());
-                    if set == 1 {
-                        self.edited_views.push(name.clone());
-                    }
-                    changed += set;
-                    if input.materialized_table(&self.db).is_some() {
-                        input.set_materialized_table(&mut self.db).to(None);
-                        changed += 1;
-                    }
-                    *input
+                    changed += self.set_view_definition(input, name, definition);
+                    changed += self.unbind_table(input);
+                    input
                 }
                 None => {
-                    let input = ViewInput::new(&self.db, name.clone(), definition.clone(), None);
                     changed += 1;
-                    self.edited_views.push(name.clone());
-                    self.views.insert(name.clone(), input);
-                    input
+                    self.new_view_input(name, definition.clone())
                 }
             };
             view_inputs.push(input);
@@ -694,6 +737,35 @@ impl Compiler {
         changed
     }
 
+    /// Sets view `name`'s definition if it changed; returns 1 if it was set.
+    fn set_view_definition(&mut self, input: ViewInput, name: &str, definition: &Option<ViewDefinition>) -> usize {
+        if input.definition(&self.db) == definition {
+            return 0;
+        }
+        input.set_definition(&mut self.db).to(definition.clone());
+        self.edited_views.push(name.to_string());
+        1
+    }
+
+    /// The input of a view the spec did not have before.
+    fn new_view_input(&mut self, name: &str, definition: Option<ViewDefinition>) -> ViewInput {
+        let input = ViewInput::new(&self.db, name.to_string(), definition, None);
+        self.edited_views.push(name.to_string());
+        self.views.insert(name.to_string(), input);
+        self.names_by_id.insert(id_of(input), name.to_string());
+        input
+    }
+
+    /// Unbinds a table a run left bound to view `input` (compiles plan over placeholders);
+    /// returns 1 if there was one.
+    fn unbind_table(&mut self, input: ViewInput) -> usize {
+        if input.materialized_table(&self.db).is_none() {
+            return 0;
+        }
+        input.set_materialized_table(&mut self.db).to(None);
+        1
+    }
+
     /// The last parse of the spec (definitions as written, and its span index).
     pub fn parsed_spec(&self) -> Option<&ParsedSpec> {
         self.last_parsed.as_deref()
@@ -705,21 +777,11 @@ impl Compiler {
         collect_response(&self.db, self.project.expect("inputs are set before compiling"), spans, spec_path, planning)
     }
 
-    fn name_executions(&self, events: Vec<QueryEvent>) -> Vec<QueryExecution> {
-        if events.is_empty() {
-            return Vec::new();
-        }
-        let mut names: BTreeMap<salsa::Id, String> = BTreeMap::new();
-        for (name, view) in &self.views {
-            names.insert(id_of(*view), name.clone());
-        }
-        for (name, source) in &self.sources {
-            names.insert(id_of(*source), name.clone());
-        }
+    fn name_executions(&self, events: QueryLog) -> Vec<QueryExecution> {
         events
+            .executed
             .into_iter()
-            .filter(|event| event.outcome == QueryOutcome::Executed)
-            .map(|event| QueryExecution { relation: names.get(&event.key).cloned(), function: event.function.to_string() })
+            .map(|event| QueryExecution { relation: self.names_by_id.get(&event.key).cloned(), function: event.function.to_string() })
             .collect()
     }
 }

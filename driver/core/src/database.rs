@@ -11,22 +11,28 @@ use salsa::plumbing::AsId;
 use viewdag_ir::ProviderIdentity;
 use viewdag_schedule::Volume;
 
-/// What salsa did with one tracked-function call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum QueryOutcome {
-    /// The function body ran.
-    Executed,
-    /// A memoized value was checked against the new revision and reused.
-    Reused,
-}
-
-/// One salsa event about a tracked function: its name, the salsa id of its key, and
-/// whether it executed or was reused.
+/// One execution of a tracked function: its name and the salsa id of its key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueryEvent {
     pub function: Arc<str>,
     pub key: salsa::Id,
-    pub outcome: QueryOutcome,
+}
+
+/// What salsa did since the log was last taken: every execution, in order, and per tracked
+/// function how many memoized values were checked against the new revision and reused.
+/// Reuses are counted, not listed: a recompile re-validates every memo the project's
+/// queries read (O(views)), and one counter per memo costs less than one event.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueryLog {
+    pub executed: Vec<QueryEvent>,
+    pub reused: Vec<(Arc<str>, usize)>,
+}
+
+/// The log as salsa's callback writes it.
+#[derive(Default)]
+struct RawQueryLog {
+    executed: Vec<salsa::DatabaseKeyIndex>,
+    reused: HashMap<salsa::plumbing::IngredientIndex, usize>,
 }
 
 #[salsa::db]
@@ -40,22 +46,21 @@ pub struct Database {
     runtime_env: Arc<RuntimeEnv>,
     /// Raw events, as cheap as salsa gives them (a verification walk of a large project
     /// reports one per memo); named only when taken.
-    events: Arc<Mutex<Vec<(salsa::DatabaseKeyIndex, QueryOutcome)>>>,
+    events: Arc<Mutex<RawQueryLog>>,
     /// How many in-memory runs (`lab`) bound tables: each gets identities of its own.
     memory_runs: Arc<AtomicU64>,
 }
 
 impl Database {
     pub fn new(runtime: Arc<tokio::runtime::Runtime>) -> Self {
-        let events: Arc<Mutex<Vec<(salsa::DatabaseKeyIndex, QueryOutcome)>>> = Arc::default();
+        let events: Arc<Mutex<RawQueryLog>> = Arc::default();
         let log = Arc::clone(&events);
-        let storage = salsa::Storage::new(Some(Box::new(move |event: salsa::Event| {
-            let entry = match event.kind {
-                salsa::EventKind::WillExecute { database_key } => (database_key, QueryOutcome::Executed),
-                salsa::EventKind::DidValidateMemoizedValue { database_key } => (database_key, QueryOutcome::Reused),
-                _ => return,
-            };
-            log.lock().expect("execution log lock").push(entry);
+        let storage = salsa::Storage::new(Some(Box::new(move |event: salsa::Event| match event.kind {
+            salsa::EventKind::WillExecute { database_key } => log.lock().expect("execution log lock").executed.push(database_key),
+            salsa::EventKind::DidValidateMemoizedValue { database_key } => {
+                *log.lock().expect("execution log lock").reused.entry(database_key.ingredient_index()).or_default() += 1;
+            }
+            _ => {}
         })));
         Database {
             storage,
@@ -98,18 +103,18 @@ impl Database {
 
     /// Takes the log of query events since the last call, each named after its tracked
     /// function (salsa's ingredient name).
-    pub fn take_events(&self) -> Vec<QueryEvent> {
+    pub fn take_events(&self) -> QueryLog {
         use salsa::Database as _;
         let raw = std::mem::take(&mut *self.events.lock().expect("execution log lock"));
         let mut names: HashMap<salsa::plumbing::IngredientIndex, Arc<str>> = HashMap::new();
-        raw.into_iter()
-            .map(|(database_key, outcome)| {
-                let ingredient = database_key.ingredient_index();
-                let function =
-                    Arc::clone(names.entry(ingredient).or_insert_with(|| Arc::from(self.ingredient_debug_name(ingredient).as_ref())));
-                QueryEvent { function, key: database_key.key_index(), outcome }
-            })
-            .collect()
+        let mut name = |ingredient| Arc::clone(names.entry(ingredient).or_insert_with(|| Arc::from(self.ingredient_debug_name(ingredient).as_ref())));
+        let executed = raw
+            .executed
+            .into_iter()
+            .map(|database_key| QueryEvent { function: name(database_key.ingredient_index()), key: database_key.key_index() })
+            .collect();
+        let reused = raw.reused.into_iter().map(|(ingredient, count)| (name(ingredient), count)).collect();
+        QueryLog { executed, reused }
     }
 
     pub fn tokio(&self) -> &Arc<tokio::runtime::Runtime> {

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::database::{QueryEvent, QueryOutcome};
+use crate::database::QueryLog;
 
 /// How many queries of one tracked function executed and how many were reused.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -27,14 +27,13 @@ pub struct RecompileStats {
 }
 
 impl RecompileStats {
-    pub(crate) fn from_events(events: &[QueryEvent], inputs_changed: usize) -> Self {
+    pub(crate) fn from_events(events: &QueryLog, inputs_changed: usize) -> Self {
         let mut counted: std::collections::HashMap<&str, StageStats> = std::collections::HashMap::new();
-        for event in events {
-            let stage = counted.entry(event.function.as_ref()).or_default();
-            match event.outcome {
-                QueryOutcome::Executed => stage.executed += 1,
-                QueryOutcome::Reused => stage.reused += 1,
-            }
+        for event in &events.executed {
+            counted.entry(event.function.as_ref()).or_default().executed += 1;
+        }
+        for (function, count) in &events.reused {
+            counted.entry(function.as_ref()).or_default().reused += count;
         }
         let stages: BTreeMap<String, StageStats> = counted.into_iter().map(|(function, stage)| (function.to_string(), stage)).collect();
         RecompileStats { inputs_changed, stages }

@@ -322,3 +322,68 @@ fn check_plans_nothing_and_compile_plans_only_tasks() {
     // The diagnostics of a check and a compile of a clean spec agree.
     assert_eq!(checked.diagnostics, compiled.diagnostics);
 }
+
+/// Every edit kind at 10,000 views (`bench-compile`'s transforms DAG), one after another in
+/// one compiler, with the queries each executes: a leaf edit, a schema edit, adding, removing
+/// and renaming a view each re-run the queries of the views they touch and nothing else,
+/// and a re-parsed entry sets one input.
+#[test]
+fn each_edit_kind_at_ten_thousand_views_executes_only_the_touched_views_queries() {
+    use viewdag_tests::synthetic_dag::{DagShape, SyntheticProject};
+    let SyntheticProject { directory: _directory, dag, spec_path, text } = SyntheticProject::create(DagShape::Transforms, 10_000);
+    let mut compiler = Compiler::new().expect("a compiler");
+    let cold = compiler.check_text(&spec_path, &text);
+    assert!(!cold.has_errors(), "{:?}", cold.diagnostics.first());
+    assert_eq!(executed_for(&cold, "view_signature").len(), 10_000);
+    let mut check = |text: &str| {
+        let response = compiler.check_text(&spec_path, text);
+        assert!(!response.has_errors(), "{:?}", response.diagnostics.first());
+        let relations: BTreeSet<String> = per_view_executions(&response).into_iter().map(|(relation, _)| relation).collect();
+        (response, relations)
+    };
+
+    // A leaf filter's predicate: one input set, that view re-validated.
+    let leaf = dag.leaf_filter().expect("a leaf filter");
+    let leaf_edited = dag.with_leaf_edit(&text, leaf);
+    let (after, relations) = check(&leaf_edited);
+    assert_eq!(after.stats.inputs_changed, 1);
+    assert_eq!(executed_for(&after, "view_signature"), names(&[leaf.name.as_str()]));
+    assert_eq!(relations, names(&[leaf.name.as_str()]));
+
+    // A mid-DAG projection gains a column: it and its one reader (an explicit column list
+    // that keeps its schema) are re-validated, nothing further down.
+    let middle = dag.mid_projection().expect("a projection");
+    let reader = dag.views.iter().find(|view| view.reads.contains(&middle.name)).expect("its reader");
+    let schema_edited = dag.with_extra_column(&leaf_edited, middle);
+    let (after, relations) = check(&schema_edited);
+    assert_eq!(after.stats.inputs_changed, 1);
+    assert_eq!(executed_for(&after, "view_signature"), names(&[middle.name.as_str(), reader.name.as_str()]));
+    assert_eq!(relations, names(&[middle.name.as_str(), reader.name.as_str()]));
+
+    // A view added in the middle: only its queries (and the per-view projections of the
+    // project's structure, backdated).
+    let added = dag.with_added_view(&schema_edited);
+    let (after, relations) = check(&added);
+    assert_eq!(executed_for(&after, "view_signature"), names(&["added_view"]));
+    assert_eq!(relations, names(&["added_view"]));
+
+    // The leaf removed: nothing reads it, nothing is re-validated.
+    let removed = dag.without_view(&added, leaf);
+    assert!(!removed.contains(&format!("  {}:\n", leaf.name)));
+    let (after, relations) = check(&removed);
+    assert!(executed_for(&after, "view_signature").is_empty(), "{:?}", executed_for(&after, "view_signature"));
+    assert!(relations.is_empty(), "{relations:?}");
+    assert!(after.view(&leaf.name).is_none());
+
+    // The mid-DAG projection renamed (and its reader, and an output writing it, follow): the
+    // renamed view and its reader are re-validated.
+    let renamed_name = format!("{}_renamed", middle.name);
+    let renamed = removed
+        .replacen(&format!("  {}:\n", middle.name), &format!("  {renamed_name}:\n"), 1)
+        .replace(&format!("input: {},", middle.name), &format!("input: {renamed_name},"))
+        .replace(&format!("view: {},", middle.name), &format!("view: {renamed_name},"));
+    let (after, relations) = check(&renamed);
+    assert_eq!(executed_for(&after, "view_signature"), names(&[renamed_name.as_str(), reader.name.as_str()]));
+    assert!(relations.is_subset(&names(&[renamed_name.as_str(), reader.name.as_str()])), "{relations:?}");
+    assert!(after.view(&middle.name).is_none() && after.view(&renamed_name).is_some_and(|view| view.status.is_valid()));
+}

@@ -186,3 +186,35 @@ proptest! {
         }
     }
 }
+
+/// Entries added, removed and renamed above a view with errors (the edits the parse applies
+/// by re-parsing those entries and moving the positions after them): after each, the
+/// incremental compile's parse (its span index included) and every diagnostic's rendered
+/// position equal a fresh compile's.
+#[test]
+fn entries_added_removed_and_renamed_above_a_diagnostic_keep_its_position() {
+    use crate::support::shop_spec;
+    let project = TempProject::with_shop_data();
+    let broken = shop_spec().replace("columns: { label: segment } }", "columns: { label: no_such_column } }");
+    assert_ne!(broken, shop_spec());
+    let added = broken.replace(
+        "  customer_regions:\n",
+        "  big_orders:\n    filter: { input: paid_orders, predicate: \"amount > 100\" }\n    tags: [finance]\n\n  customer_regions:\n",
+    );
+    let removed = added.replace("  region_names:\n    project: { input: regions, columns: { label: region } }\n\n", "");
+    let renamed = removed.replace("  top_three_orders:\n", "  top_orders:\n").replace("view: top_three_orders", "view: top_orders");
+    let mut incremental = Compiler::new().expect("a compiler");
+    for text in [&broken, &added, &removed, &renamed] {
+        let incremental_response = project.compile(&mut incremental, "spec.yaml", text);
+        let mut fresh = Compiler::new().expect("a compiler");
+        let fresh_response = project.compile(&mut fresh, "spec.yaml", text);
+        assert!(incremental_response.has_errors());
+        assert!(incremental.parsed_spec() == fresh.parsed_spec(), "the incremental parse differs from a fresh one of:\n{text}");
+        let rendered = |compiler: &Compiler, response: &CompileResponse| -> Vec<String> {
+            let spans = &compiler.parsed_spec().expect("parsed").spans;
+            response.diagnostics.iter().map(|diagnostic| format!("{diagnostic:?} at {:?}", spans.resolve(&diagnostic.location))).collect()
+        };
+        assert_eq!(rendered(&incremental, &incremental_response), rendered(&fresh, &fresh_response));
+        assert!(rendered(&fresh, &fresh_response).iter().any(|line| line.contains("no_such_column")));
+    }
+}
