@@ -119,8 +119,11 @@ impl EntryEdit {
         let change = ChangedLines::between(old_text, new_text)?;
         // Every key of depth one or two bounds an entry; find the entries holding the change.
         let keys = spans.keys_up_to_depth(2);
-        let (path, key_at) =
-            keys.iter().filter(|(path, at)| path.len() == 2 && at.line <= change.first).max_by_key(|(_, at)| (at.line, at.column)).copied()?;
+        let (path, key_at) = keys
+            .iter()
+            .filter(|(path, at)| path.len() == 2 && at.line <= change.first)
+            .max_by_key(|(_, at)| (at.line, at.column))
+            .copied()?;
         let alone_on_its_line = |path: &[String], line: u32| !keys.iter().any(|(other, at)| at.line == line && *other != path);
         // The keys after it up to the last changed line: entries of the same section, each
         // alone on its line.

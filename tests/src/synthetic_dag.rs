@@ -400,9 +400,14 @@ impl SyntheticDag {
         text.replacen(&middle.yaml, &added, 1)
     }
 
-    /// The spec without `view` (a leaf: nothing reads it).
+    /// The spec without `view` (a leaf: nothing reads it), as `text` has it, edited or not:
+    /// every entry is two lines, its key and its transform.
     pub fn without_view(&self, text: &str, view: &SyntheticView) -> String {
-        text.replacen(&view.yaml, "", 1)
+        let key = format!("\n  {}:\n", view.name);
+        let Some(start) = text.find(&key).map(|at| at + 1) else { return text.to_string() };
+        let body = start + key.len() - 1;
+        let end = text[body..].find('\n').map_or(text.len(), |offset| body + offset + 1);
+        format!("{}{}", &text[..start], &text[end..])
     }
 
     /// Writes the sources' files under `root/data`.

@@ -29,8 +29,8 @@ use datafusion::arrow::datatypes::SchemaRef;
 use salsa::Setter;
 use viewdag_ir::parse::MAX_SPEC_BYTES;
 use viewdag_ir::{
-    Code, Diagnostic, ExistingDataInput, OutputSpec, ParsedSpec, PlanningSurfaceSpec, ProfileSpec, ProjectInput, PushdownPolicy,
-    Section, SourceInput, SourceResolution, SpanIndex, SpecFormat, SpecLocation, SurfaceInput, ViewDefinition, ViewInput, parse_spec,
+    Code, Diagnostic, ExistingDataInput, OutputSpec, ParsedSpec, PlanningSurfaceSpec, ProfileSpec, ProjectInput, PushdownPolicy, Section,
+    SourceInput, SourceResolution, SpanIndex, SpecFormat, SpecLocation, SurfaceInput, ViewDefinition, ViewInput, parse_spec,
     reparse_edited_entry,
 };
 use viewdag_optimize::{PlanScope, compiled_project};

@@ -107,7 +107,8 @@ impl Database {
         use salsa::Database as _;
         let raw = std::mem::take(&mut *self.events.lock().expect("execution log lock"));
         let mut names: HashMap<salsa::plumbing::IngredientIndex, Arc<str>> = HashMap::new();
-        let mut name = |ingredient| Arc::clone(names.entry(ingredient).or_insert_with(|| Arc::from(self.ingredient_debug_name(ingredient).as_ref())));
+        let mut name =
+            |ingredient| Arc::clone(names.entry(ingredient).or_insert_with(|| Arc::from(self.ingredient_debug_name(ingredient).as_ref())));
         let executed = raw
             .executed
             .into_iter()
