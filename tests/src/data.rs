@@ -66,6 +66,20 @@ pub fn read_delta_rows(directory: &Path) -> Vec<String> {
 
 pub use viewdag_driver::execute::canonical_rows;
 
+/// Copies the directory `from` to `to`, recursively.
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("the directory is created");
+    for entry in std::fs::read_dir(from).expect("the directory is listed") {
+        let entry = entry.expect("an entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("a file type").is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).expect("the file is copied");
+        }
+    }
+}
+
 /// Every row of the Delta table at `directory` with every value exactly as stored (floats
 /// in their shortest round-trip form, all digits), sorted: two tables with equal exact rows
 /// hold the same values bit for bit.
