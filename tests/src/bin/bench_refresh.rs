@@ -281,7 +281,10 @@ fn main() {
         );
     }
     let (fast, slow) = (median(incremental.iter().map(|run| run.seconds).collect()), median(full.iter().map(|run| run.seconds).collect()));
-    println!("| whole `run` (fresh compiler: check, change detection, 3 tasks, state) | {fast:.3} | | {slow:.3} | | {:.1} % |", 100.0 * fast / slow);
+    println!(
+        "| whole `run` (fresh compiler: check, change detection, 3 tasks, state) | {fast:.3} | | {slow:.3} | | {:.1} % |",
+        100.0 * fast / slow
+    );
     println!("\n`plan` on the appended project (check + change detection from the log): {:.3} s", median(plans));
     println!("no change (every task up to date): whole `run` {:.3} s", median(unchanged.iter().map(|run| run.seconds).collect()));
     println!("rewrite (a delete of 1 % of the facts): whole `run` {:.3} s", median(rewrite.iter().map(|run| run.seconds).collect()));
