@@ -38,7 +38,7 @@ use datafusion::arrow::array::{ArrayRef, Float64Array, Int64Array, RecordBatch, 
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use viewdag_driver::refresh::RefreshSummary;
 use viewdag_driver::{CompileRequest, Compiler, RunOptions, RunReport, TaskOutcome};
-use viewdag_tests::data::{append_delta_table, copy_tree, write_delta_table};
+use viewdag_tests::data::{append_delta_table, copy_tree, count_delta_rows, write_delta_table};
 use viewdag_tests::synthetic::fact_rows;
 
 /// Join keys (`k` = id mod KEYS) and dimension rows.
@@ -172,7 +172,7 @@ fn measure(template: &Path, scratch: &Path, setting: Setting) -> (Measured, Vec<
         let merged = task.merged.as_ref().map(|merged| merged.inserted + merged.updated);
         tasks.push(TaskFigure { seconds: task.elapsed.as_secs_f64(), rows, merged, path });
     }
-    let counts = TASKS.iter().map(|(id, _)| table_rows(&scratch.join(&task_target(&report, id)))).collect();
+    let counts = TASKS.iter().map(|(id, _)| count_delta_rows(&scratch.join(&task_target(&report, id)))).collect();
     std::fs::remove_dir_all(scratch).expect("the copy is removed");
     (Measured { seconds, tasks }, counts)
 }
@@ -180,19 +180,6 @@ fn measure(template: &Path, scratch: &Path, setting: Setting) -> (Measured, Vec<
 fn task_target(report: &RunReport, id: &str) -> PathBuf {
     let task = report.tasks.iter().find(|task| task.id == id).unwrap_or_else(|| panic!("no task {id}"));
     PathBuf::from(&task.target)
-}
-
-/// The row count of the Delta table at `directory`.
-fn table_rows(directory: &Path) -> usize {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a runtime");
-    runtime.block_on(async {
-        let url = viewdag_driver::sources::directory_url(directory).expect("a URL");
-        let table = deltalake::open_table(url).await.expect("a Delta table");
-        let context = datafusion::prelude::SessionContext::new();
-        table.update_datafusion_session(&context.state()).expect("the object store is registered");
-        let provider = table.table_provider().await.expect("a provider");
-        context.read_table(provider).expect("the table is readable").count().await.expect("the rows are counted")
-    })
 }
 
 /// Deletes 1 % of the facts (`id % 100 = 0`): a commit that removes data files.
