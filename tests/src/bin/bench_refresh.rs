@@ -21,7 +21,10 @@
 //! - **full refresh**: the same appended copy, `run --full-refresh`;
 //! - **no change**: the prepared project as is, `run` (every task up to date);
 //! - **rewrite**: a delete of 1 % of the facts (`id % 100 = 0`), `run` (a full refresh, with
-//!   its reason).
+//!   its reason);
+//! - **one row**: a single row appended, `run`: each task's time is then its fixed cost (the
+//!   log read, the plan, the commit with its `txn`, the merge's read of its target), which the
+//!   1 % append pays on top of its rows.
 //!
 //! `plan` (a fresh compiler's `plan_refresh` on the appended copy: the check plus change
 //! detection from the Delta log, nothing executed) is timed as well: it is the fixed part an
@@ -79,10 +82,11 @@ enum Setting {
     FullRefresh,
     NoChange,
     Rewrite,
+    OneRow,
 }
 
 impl Setting {
-    const ALL: [Setting; 4] = [Setting::Incremental, Setting::FullRefresh, Setting::NoChange, Setting::Rewrite];
+    const ALL: [Setting; 5] = [Setting::Incremental, Setting::FullRefresh, Setting::NoChange, Setting::Rewrite, Setting::OneRow];
 
     fn options(self) -> RunOptions {
         RunOptions { jobs: 1, full_refresh: self == Setting::FullRefresh, ..RunOptions::default() }
@@ -163,7 +167,7 @@ fn measure(template: &Path, scratch: &Path, setting: Setting) -> (Measured, Vec<
             (other, _) => panic!("{id}: {other:?}"),
         };
         let expected = match setting {
-            Setting::Incremental => matches!(task.refresh, Some(RefreshSummary::Incremental { .. })),
+            Setting::Incremental | Setting::OneRow => matches!(task.refresh, Some(RefreshSummary::Incremental { .. })),
             Setting::FullRefresh => path == "full (--full-refresh)",
             Setting::NoChange => path == "up to date",
             Setting::Rewrite => path.starts_with("full (`facts` was rewritten"),
@@ -230,6 +234,9 @@ fn main() {
     let rewritten_template = root.path().join("rewritten");
     copy_tree(&base, &rewritten_template);
     delete_some_facts(&rewritten_template.join("data/facts"));
+    let one_row_template = root.path().join("one-row");
+    copy_tree(&base, &one_row_template);
+    append_delta_table(&one_row_template.join("data/facts"), vec![fact_rows(rows as i64..rows as i64 + 1, KEYS, STRINGS)]);
     eprintln!("prepared {rows} rows in {:.1?}", started.elapsed());
 
     let scratch = root.path().join("run");
@@ -242,6 +249,7 @@ fn main() {
                 Setting::Incremental | Setting::FullRefresh => &appended_template,
                 Setting::NoChange => &base,
                 Setting::Rewrite => &rewritten_template,
+                Setting::OneRow => &one_row_template,
             };
             let (measured, table_counts) = measure(template, &scratch, setting);
             eprintln!("repetition {repetition}: setting {index}: {:.3} s", measured.seconds);
@@ -252,7 +260,7 @@ fn main() {
         plans.push(time_plan(&appended_template, &scratch));
     }
 
-    let [incremental, full, unchanged, rewrite] = &runs[..] else { unreachable!("four settings") };
+    let [incremental, full, unchanged, rewrite, one_row] = &runs[..] else { unreachable!("five settings") };
     println!("facts: {rows} rows, {appended} appended (1 %); median of {REPETITIONS} runs, `--jobs 1`, times in seconds\n");
     println!("| task | incremental | rows written | full refresh | rows written | incremental / full |");
     println!("|---|---|---|---|---|---|");
@@ -272,6 +280,14 @@ fn main() {
         "| whole `run` (fresh compiler: check, change detection, 3 tasks, state) | {fast:.3} | | {slow:.3} | | {:.1} % |",
         100.0 * fast / slow
     );
+    println!("\nOne row appended (each task's fixed cost):\n");
+    println!("| task | one row | 1 % append | full refresh |");
+    println!("|---|---|---|---|");
+    for (index, (id, _)) in TASKS.iter().enumerate() {
+        let [one, fast, slow] = [one_row, incremental, full].map(|runs| task_median(runs, index).seconds);
+        println!("| `{id}` | {one:.3} | {fast:.3} | {slow:.3} |");
+    }
+    println!("| whole `run` | {:.3} | {fast:.3} | {slow:.3} |", median(one_row.iter().map(|run| run.seconds).collect()));
     println!("\n`plan` on the appended project (check + change detection from the log): {:.3} s", median(plans));
     println!("no change (every task up to date): whole `run` {:.3} s", median(unchanged.iter().map(|run| run.seconds).collect()));
     println!("rewrite (a delete of 1 % of the facts): whole `run` {:.3} s", median(rewrite.iter().map(|run| run.seconds).collect()));
