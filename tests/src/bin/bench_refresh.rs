@@ -176,7 +176,7 @@ fn measure(template: &Path, scratch: &Path, setting: Setting) -> (Measured, Vec<
         let merged = task.merged.as_ref().map(|merged| merged.inserted + merged.updated);
         tasks.push(TaskFigure { seconds: task.elapsed.as_secs_f64(), rows, merged, path });
     }
-    let counts = TASKS.iter().map(|(id, _)| count_delta_rows(&scratch.join(&task_target(&report, id)))).collect();
+    let counts = TASKS.iter().map(|(id, _)| count_delta_rows(&scratch.join(task_target(&report, id)))).collect();
     std::fs::remove_dir_all(scratch).expect("the copy is removed");
     (Measured { seconds, tasks }, counts)
 }
