@@ -6,6 +6,7 @@ use std::path::Path;
 
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::csv::WriterBuilder;
+use datafusion::dataframe::DataFrame;
 use datafusion::parquet::arrow::ArrowWriter;
 use deltalake::protocol::SaveMode;
 
@@ -51,6 +52,24 @@ pub fn write_csv_file(path: &Path, batch: &RecordBatch) {
 /// Reads every row of the Delta table at `directory` (latest version) with a fresh
 /// `deltalake` reader, in the canonical row form (`viewdag_driver::execute::rows`).
 pub fn read_delta_rows(directory: &Path) -> Vec<String> {
+    canonical_rows(&read_delta_batches(directory))
+}
+
+/// How many rows the Delta table at `directory` holds (latest version), counted by DataFusion
+/// over a fresh `deltalake` reader (from the files' statistics where they have them).
+pub fn count_delta_rows(directory: &Path) -> usize {
+    with_delta_frame(directory, |frame| async { frame.count().await.expect("the rows are counted") })
+}
+
+/// Every batch of the Delta table at `directory` (latest version), read with a fresh
+/// `deltalake` reader.
+fn read_delta_batches(directory: &Path) -> Vec<RecordBatch> {
+    with_delta_frame(directory, |frame| async { frame.collect().await.expect("the table reads") })
+}
+
+/// `read` over a DataFrame of the Delta table at `directory` (latest version), in a session
+/// and a runtime of their own.
+fn with_delta_frame<T, F: Future<Output = T>>(directory: &Path, read: impl FnOnce(DataFrame) -> F) -> T {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a runtime");
     runtime.block_on(async {
         let url = viewdag_driver::sources::directory_url(directory).expect("a URL");
@@ -58,40 +77,43 @@ pub fn read_delta_rows(directory: &Path) -> Vec<String> {
         let context = datafusion::prelude::SessionContext::new();
         table.update_datafusion_session(&context.state()).expect("the object store is registered");
         let provider = table.table_provider().await.expect("a provider");
-        let frame = context.read_table(provider).expect("the table is readable");
-        let batches = frame.collect().await.expect("the table reads");
-        canonical_rows(&batches)
+        read(context.read_table(provider).expect("the table is readable")).await
     })
 }
 
 pub use viewdag_driver::execute::canonical_rows;
 
+/// Copies the directory `from` to `to`, recursively.
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("the directory is created");
+    for entry in std::fs::read_dir(from).expect("the directory is listed") {
+        let entry = entry.expect("an entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("a file type").is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).expect("the file is copied");
+        }
+    }
+}
+
 /// Every row of the Delta table at `directory` with every value exactly as stored (floats
 /// in their shortest round-trip form, all digits), sorted: two tables with equal exact rows
 /// hold the same values bit for bit.
 pub fn read_delta_rows_exact(directory: &Path) -> Vec<String> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a runtime");
-    runtime.block_on(async {
-        let url = viewdag_driver::sources::directory_url(directory).expect("a URL");
-        let table = deltalake::open_table(url).await.expect("the output is a Delta table");
-        let context = datafusion::prelude::SessionContext::new();
-        table.update_datafusion_session(&context.state()).expect("the object store is registered");
-        let provider = table.table_provider().await.expect("a provider");
-        let batches = context.read_table(provider).expect("the table is readable").collect().await.expect("the table reads");
-        let mut rows = Vec::new();
-        for batch in &batches {
-            for row in 0..batch.num_rows() {
-                let cells: Vec<String> = batch
-                    .columns()
-                    .iter()
-                    .map(|column| datafusion::arrow::util::display::array_value_to_string(column, row).expect("a displayable value"))
-                    .collect();
-                rows.push(cells.join("|"));
-            }
+    let mut rows = Vec::new();
+    for batch in &read_delta_batches(directory) {
+        for row in 0..batch.num_rows() {
+            let cells: Vec<String> = batch
+                .columns()
+                .iter()
+                .map(|column| datafusion::arrow::util::display::array_value_to_string(column, row).expect("a displayable value"))
+                .collect();
+            rows.push(cells.join("|"));
         }
-        rows.sort();
-        rows
-    })
+    }
+    rows.sort();
+    rows
 }
 
 /// The latest version of the Delta table at `directory`, read with a fresh `deltalake`

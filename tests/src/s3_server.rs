@@ -281,7 +281,9 @@ impl S3Server {
     /// status and the body.
     fn request_bytes(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> std::io::Result<(u16, Vec<u8>)> {
         let mut stream = TcpStream::connect(("127.0.0.1", self.port))?;
-        stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+        // Generous: moto answers its first requests slowly (it loads its S3 backend lazily), and
+        // a loaded CI machine has made it take over 30 s.
+        stream.set_read_timeout(Some(Duration::from_secs(180)))?;
         let mut head =
             format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Length: {}\r\nConnection: close\r\n", self.port, body.len());
         for (name, value) in headers {

@@ -1,5 +1,6 @@
 //! The synthetic `facts(id, k, v, s)` table the benchmarks read.
 
+use std::ops::Range;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{Float64Array, Int64Array, RecordBatch, StringArray};
@@ -7,7 +8,12 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema};
 
 /// `rows` rows: `id` = 0.., `k` = id mod `keys`, `v` = id / 3, `s` = "s" + (id mod `strings`).
 pub fn facts(rows: usize, keys: i64, strings: i64) -> RecordBatch {
-    let ids: Vec<i64> = (0..rows as i64).collect();
+    fact_rows(0..rows as i64, keys, strings)
+}
+
+/// The rows of [`facts`] whose ids are `ids` (a later range: rows appended to the table).
+pub fn fact_rows(ids: Range<i64>, keys: i64, strings: i64) -> RecordBatch {
+    let ids: Vec<i64> = ids.collect();
     RecordBatch::try_new(
         Arc::new(Schema::new(vec![
             Field::new("id", DataType::Int64, false),

@@ -43,6 +43,7 @@ use viewdag_optimize::pipeline::physical_phase::initial_physical_plan;
 use viewdag_surface::deterministic_aggregates::with_datafusion_float_aggregates;
 
 use crate::ballista_job::{BallistaJobExec, ClusterJob};
+use crate::cluster_defaults::with_cluster_defaults;
 use crate::cluster_files::ClusterDataFiles;
 use crate::delta_files::{DeltaFileScan, DeltaFileScanRefusal};
 use crate::scalar_subqueries::scalar_subqueries_as_joins;
@@ -50,7 +51,8 @@ use crate::scheduler_address::SchedulerAddress;
 
 /// The plans that run `planning`'s task on the cluster behind `scheduler` (with `settings`
 /// added to the job's session): its rows coming back from the Ballista job (a one-partition
-/// plan), and the same job writing the table's data files on the executors. A Delta table
+/// plan), and the same job writing the table's data files on the executors (viewdag's
+/// `cluster_defaults` under `settings`). A Delta table
 /// that cannot travel adds a diagnostic to `diagnostics` and fails the task.
 pub(crate) fn distributed_task_plan(
     planning: &TaskPlanning<'_>,
@@ -60,6 +62,7 @@ pub(crate) fn distributed_task_plan(
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Result<TaskPlan, TaskError> {
     let started = Instant::now();
+    let settings = &with_cluster_defaults(settings);
     let task = planning.task();
     let view_name = task.view.as_str();
     let failed = |message: String| TaskError::Planning(message);

@@ -8,7 +8,8 @@
 //! executors, each its own process, with viewdag's codec.
 //!
 //! One concern per file: `delta_files` (Delta snapshots as Parquet file scans),
-//! `distributed_plan` (a task's plan for the cluster), `ballista_job` (one job and the plan
+//! `distributed_plan` (a task's plan for the cluster), `cluster_defaults` (the settings every
+//! job carries unless the engine's say otherwise: broadcast joins of small sides), `ballista_job` (one job and the plan
 //! node whose rows are its result), `delta_write_exec` (the node executors write data files
 //! with), `cluster_files` (a task's data files written on the cluster), `codec` (viewdag's
 //! physical codec), `job_client` (submitting, watching, cancelling and fetching one job),
@@ -29,6 +30,7 @@
 
 mod ballista_job;
 pub mod cluster;
+mod cluster_defaults;
 mod cluster_error;
 mod cluster_files;
 pub mod cluster_node;

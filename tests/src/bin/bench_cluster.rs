@@ -8,7 +8,11 @@
 //! target/release/bench-cluster 1                 # SF1: local, 1 executor, 2 executors
 //! target/release/bench-cluster 1 --ablation      # … and what each of viewdag's choices buys
 //! target/release/bench-cluster 1 --configurations local,1x,1x-before
+//! target/release/bench-cluster 1 --configurations local,1x --setting ballista.shuffle.compression.codec=none --jobs 4
 //! ```
+//!
+//! By default: local, 1 and 2 executors, and 1 executor with DataFusion's broadcast
+//! thresholds (the cluster plans before viewdag broadcast small join sides).
 //!
 //! Every configuration runs `run --force` once on the same project after one compile.
 //! Printed per configuration: the run's wall time, its ratio to local, the tasks written or
@@ -91,6 +95,25 @@ fn configurations(temporary: &Path) -> Vec<Configuration> {
             None,
         ),
         cluster("1x-static", "1 executor, static stage planning", 1, vec![], vec![("ballista.planner.adaptive.enabled", "false")], None),
+        cluster("1x-no-broadcast", "1 executor, DataFusion's broadcast thresholds (before session 5)", 1, vec![], no_broadcast(), None),
+        cluster("2x-no-broadcast", "2 executors, DataFusion's broadcast thresholds (before session 5)", 2, vec![], no_broadcast(), None),
+        cluster(
+            "1x-coalesce",
+            "1 executor, Ballista's adaptive coalescing of small shuffle partitions",
+            1,
+            vec![],
+            vec![("ballista.planner.coalesce.enabled", "true")],
+            None,
+        ),
+    ]
+}
+
+/// The settings of the cluster jobs before viewdag broadcast small join sides by default:
+/// DataFusion's own thresholds (1 MiB, 128 Ki rows).
+fn no_broadcast() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("datafusion.optimizer.hash_join_single_partition_threshold", "1048576"),
+        ("datafusion.optimizer.hash_join_single_partition_threshold_rows", "131072"),
     ]
 }
 
@@ -235,6 +258,21 @@ fn main() {
         .position(|argument| argument == "--configurations")
         .and_then(|index| arguments.get(index + 1))
         .map(|names| names.split(',').map(str::to_string).collect());
+    // `--setting KEY=VALUE` (repeatable): added to every cluster configuration's settings
+    // (after its own), to try a setting without a rebuild; `--jobs N`: tasks at once in every
+    // configuration that does not fix its own.
+    let extra_settings: Vec<(String, String)> = arguments
+        .windows(2)
+        .filter(|pair| pair[0] == "--setting")
+        .map(|pair| {
+            let (key, value) = pair[1].split_once('=').unwrap_or_else(|| panic!("`--setting {}` is not KEY=VALUE", pair[1]));
+            (key.to_string(), value.to_string())
+        })
+        .collect();
+    let jobs: Option<usize> = arguments
+        .windows(2)
+        .find(|pair| pair[0] == "--jobs")
+        .map(|pair| pair[1].parse().unwrap_or_else(|_| panic!("`--jobs {}` is not a number", pair[1])));
     let project = tempfile::tempdir().expect("a temporary directory");
     let generated = Instant::now();
     let tables = write_tables(project.path(), scale_factor);
@@ -253,7 +291,7 @@ fn main() {
     let configurations = configurations(&std::env::temp_dir());
     let wanted = |configuration: &Configuration| match &chosen {
         Some(names) => names.iter().any(|name| name == configuration.name),
-        None => ablation || ["local", "1x", "2x"].contains(&configuration.name),
+        None => ablation || ["local", "1x", "2x", "1x-no-broadcast"].contains(&configuration.name),
     };
     let mut local: Option<Measured> = None;
     for configuration in configurations.iter().filter(|configuration| wanted(configuration)) {
@@ -265,7 +303,7 @@ fn main() {
             load.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
         );
         let Some((executors, cluster_arguments)) = &configuration.cluster else {
-            let measured = run(&spec, Arc::new(LocalEngine), configuration.name, configuration.jobs);
+            let measured = run(&spec, Arc::new(LocalEngine), configuration.name, configuration.jobs.or(jobs));
             print_summary(&measured, None);
             let _ = take_finished_jobs();
             local = Some(measured);
@@ -277,7 +315,10 @@ fn main() {
         for (key, value) in &configuration.settings {
             engine = engine.with_setting(key, value);
         }
-        let measured = run(&spec, Arc::new(engine), configuration.name, configuration.jobs);
+        for (key, value) in &extra_settings {
+            engine = engine.with_setting(key, value);
+        }
+        let measured = run(&spec, Arc::new(engine), configuration.name, configuration.jobs.or(jobs));
         print_summary(&measured, local.as_ref());
         print_phases(&measured);
         drop(cluster);

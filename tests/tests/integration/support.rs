@@ -90,16 +90,4 @@ pub fn assert_snapshot_file(path: &Path, actual: &str) {
     expect_test::ExpectFile { path: path.to_path_buf(), position: file!() }.assert_eq(actual);
 }
 
-/// Copies the directory `from` to `to`, recursively.
-pub fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("the directory is created");
-    for entry in std::fs::read_dir(from).expect("the directory is listed") {
-        let entry = entry.expect("an entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("a file type").is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).expect("the file is copied");
-        }
-    }
-}
+pub use viewdag_tests::data::copy_tree;
