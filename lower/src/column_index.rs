@@ -15,8 +15,8 @@
 
 use std::collections::HashMap;
 
-use datafusion::common::{Column, DFSchema, ExprSchema, TableReference};
 use datafusion::arrow::datatypes::FieldRef;
+use datafusion::common::{Column, DFSchema, ExprSchema, TableReference};
 use datafusion::logical_expr::{Expr, UNNAMED_TABLE};
 
 use crate::column_reference::plain_column_reference;

@@ -100,8 +100,26 @@ mod tests {
     #[test]
     fn leaves_everything_else_to_the_sql_planner() {
         for text in [
-            "", "true", "NULL", "current_date", "select", "a + 1", "f(a)", "a AS b", "1a", "@x", "`a`", r#""""#, r#""a"#, "a.b.c", "a.",
-            ".a", "a .b", "é", "a--", "CAST(a AS int)",
+            "",
+            "true",
+            "NULL",
+            "current_date",
+            "select",
+            "a + 1",
+            "f(a)",
+            "a AS b",
+            "1a",
+            "@x",
+            "`a`",
+            r#""""#,
+            r#""a"#,
+            "a.b.c",
+            "a.",
+            ".a",
+            "a .b",
+            "é",
+            "a--",
+            "CAST(a AS int)",
         ] {
             assert_eq!(reference(text), None, "{text}");
         }

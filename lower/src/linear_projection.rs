@@ -72,7 +72,8 @@ mod tests {
 
     /// An input `t(a, b, c)` with `a` its primary key, so functional dependencies show.
     fn input() -> Arc<LogicalPlan> {
-        let fields = vec![Field::new("a", DataType::Int64, false), Field::new("b", DataType::Utf8, true), Field::new("c", DataType::Float64, true)];
+        let fields =
+            vec![Field::new("a", DataType::Int64, false), Field::new("b", DataType::Utf8, true), Field::new("c", DataType::Float64, true)];
         let schema = DFSchema::try_from_qualified_schema("t", &Schema::new(fields)).expect("a schema");
         let constraints = Constraints::new_unverified(vec![Constraint::PrimaryKey(vec![0])]);
         let dependencies = FunctionalDependencies::new_from_constraints(Some(&constraints), 3);
@@ -88,7 +89,8 @@ mod tests {
     fn equals_the_builders_projection() {
         let input = input();
         let columns = ColumnIndex::new(input.schema());
-        let expressions = vec![column("c").alias("c"), column("a").alias("key"), (column("c") + lit(1.0)).alias("d"), column("b"), col("a")];
+        let expressions =
+            vec![column("c").alias("c"), column("a").alias("key"), (column("c") + lit(1.0)).alias("d"), column("b"), col("a")];
         let built = LogicalPlanBuilder::new_from_arc(Arc::clone(&input)).project(expressions.clone()).and_then(LogicalPlanBuilder::build);
         let linear = project(&input, expressions, &columns);
         let (built, linear) = (built.expect("the builder projects"), linear.expect("the linear projection"));
@@ -103,7 +105,8 @@ mod tests {
         let input = input();
         let columns = ColumnIndex::new(input.schema());
         for expressions in [vec![column("a").alias("x"), column("b").alias("x")], vec![column("missing")]] {
-            let built = LogicalPlanBuilder::new_from_arc(Arc::clone(&input)).project(expressions.clone()).and_then(LogicalPlanBuilder::build);
+            let built =
+                LogicalPlanBuilder::new_from_arc(Arc::clone(&input)).project(expressions.clone()).and_then(LogicalPlanBuilder::build);
             let linear = project(&input, expressions, &columns);
             assert_eq!(
                 linear.map_err(|error| error.strip_backtrace()).err(),

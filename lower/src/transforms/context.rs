@@ -46,7 +46,12 @@ impl LowerContext<'_> {
 
     /// [`Self::parse_typed`] over an indexed schema: for a transform parsing one expression
     /// per column, so a plain column costs O(1) (see [`ColumnIndex`]).
-    pub fn parse_typed_indexed(&self, text: &str, columns: &ColumnIndex, field: impl Into<FieldPath>) -> Result<(Expr, DataType), Diagnostic> {
+    pub fn parse_typed_indexed(
+        &self,
+        text: &str,
+        columns: &ColumnIndex,
+        field: impl Into<FieldPath>,
+    ) -> Result<(Expr, DataType), Diagnostic> {
         parse_typed_expression_indexed(self.state, text, columns, &self.location(field))
     }
 
