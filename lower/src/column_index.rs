@@ -102,31 +102,33 @@ mod tests {
 
     #[test]
     fn resolves_plain_columns_as_the_sql_planner_does() {
-        let schema = schema("orders", &["id", "Amount", "a.b"]);
+        let schema = schema("orders", &["order_id", "Amount", "a.b", "id"]);
         let index = ColumnIndex::new(&schema);
         let qualified = |name: &str| Expr::Column(Column::new(Some(TableReference::bare("orders")), name));
         assert_eq!(index.plain_column("Amount").map(|(expression, _)| expression), Some(qualified("Amount")));
-        assert_eq!(index.plain_column("orders.id").map(|(expression, _)| expression), Some(qualified("id")));
+        assert_eq!(index.plain_column("orders.order_id").map(|(expression, _)| expression), Some(qualified("order_id")));
         assert_eq!(index.plain_column(r#""a.b""#).map(|(expression, _)| expression), Some(qualified("a.b")));
+        assert_eq!(index.plain_column(r#""id""#).map(|(expression, _)| expression), Some(qualified("id")));
+        assert_eq!(index.plain_column("id"), None, "a keyword (`ID`) is left to the SQL planner");
         assert_eq!(index.plain_column("amount"), None, "names are case-sensitive");
-        assert_eq!(index.plain_column("other.id"), None);
-        assert_eq!(index.plain_column("id + 1"), None);
+        assert_eq!(index.plain_column("other.order_id"), None);
+        assert_eq!(index.plain_column("order_id + 1"), None);
     }
 
     #[test]
     fn leaves_ambiguous_names_to_the_schema() {
-        let left = schema("l", &["id", "x"]);
-        let right = schema("r", &["id"]);
+        let left = schema("l", &["order_id", "x"]);
+        let right = schema("r", &["order_id"]);
         let joined = left.join(&right).expect("a join schema");
         let index = ColumnIndex::new(&joined);
-        assert_eq!(index.plain_column("id"), None);
-        assert!(index.plain_column("r.id").is_some());
-        let ambiguous = Column::new_unqualified("id");
+        assert_eq!(index.plain_column("order_id"), None);
+        assert!(index.plain_column("r.order_id").is_some());
+        let ambiguous = Column::new_unqualified("order_id");
         assert_eq!(
             index.field_from_column(&ambiguous).map_err(|error| error.strip_backtrace()),
             joined.field_from_column(&ambiguous).map_err(|error| error.strip_backtrace())
         );
-        let unqualified = DFSchema::try_from(Arc::new(Schema::new(vec![Field::new("id", DataType::Int64, true)]))).expect("a schema");
-        assert_eq!(ColumnIndex::new(&unqualified).plain_column("id"), None, "unqualified fields are left to the planner");
+        let unqualified = DFSchema::try_from(Arc::new(Schema::new(vec![Field::new("order_id", DataType::Int64, true)]))).expect("a schema");
+        assert_eq!(ColumnIndex::new(&unqualified).plain_column("order_id"), None, "unqualified fields are left to the planner");
     }
 }
