@@ -84,7 +84,9 @@ fn merge_of(
             .iter()
             .zip(projection.schema.fields())
             .map(|(expression, field)| {
-                let column = match expression.clone().unalias() {
+                // Every alias, not only the outer one: `count(*) AS n` plans as
+                // `count(Int64(1)) AS count(*) AS n`.
+                let column = match expression.clone().unalias_nested().data {
                     Expr::Column(column) => match position_of(&column) {
                         Some(position) if position < key_count => OutputColumn::Key(position),
                         Some(position) => OutputColumn::Measure(position - key_count),
@@ -154,7 +156,7 @@ fn merge_of(
 /// How a measure merges, when it can: `count`/`sum` add (not over `DISTINCT` values),
 /// `min`/`max` keep the extreme.
 fn combine_of(expression: &Expr) -> Option<Combine> {
-    let Expr::AggregateFunction(function) = expression.clone().unalias() else { return None };
+    let Expr::AggregateFunction(function) = expression.clone().unalias_nested().data else { return None };
     match (function.func.name(), function.params.distinct) {
         ("count" | "sum", false) => Some(Combine::Add),
         ("min", _) => Some(Combine::Min),

@@ -30,6 +30,29 @@ fn count_sum_min_max_merge_by_the_group_keys() {
 }
 
 #[test]
+fn a_measure_under_two_aliases_merges_like_one_under_one() {
+    // `count(*) AS n` in a spec plans as `count(Int64(1)) AS count(*) AS n`.
+    let plan = LogicalPlanBuilder::from(scan("orders"))
+        .aggregate(vec![col("customer")], vec![count(lit(1i64)), sum(col("amount"))])
+        .unwrap()
+        .project(vec![
+            col("customer"),
+            col("\"count(Int64(1))\"").alias("count(*)").alias("n"),
+            col("\"sum(orders.amount)\"").alias("total"),
+        ])
+        .unwrap()
+        .build()
+        .unwrap();
+    let (text, apply) = merged(&plan, &["orders"]);
+    assert!(!text.contains("__viewdag_touched"), "only the appended rows are aggregated: {text}");
+    let ApplyIncrement::Merge(merge) = apply else { panic!("a merge") };
+    assert!(!merge.recomputes_touched_groups);
+    let combines: Vec<Combine> = merge.measures.iter().map(|measure| measure.combine).collect();
+    assert_eq!(combines, [Combine::Add, Combine::Add]);
+    assert_increment_equals_recompute(&plan, &["orders"]);
+}
+
+#[test]
 fn avg_and_count_distinct_recompute_the_touched_groups() {
     let plan = grouped(vec![avg(col("amount")), count_distinct(col("amount"))]);
     let (text, apply) = merged(&plan, &["orders"]);
