@@ -7,6 +7,8 @@
 //!   (`expression_too_complex`) before DataFusion sees it.
 //! - [`parse_typed_expression`] accepts exactly the expressions DataFusion's type coercion
 //!   accepts, so an accepted view never fails later in the analyzer on an expression type.
+//! - [`parse_typed_expression_indexed`] returns exactly what [`parse_typed_expression`]
+//!   returns for the same text (a plain column's shortcut included).
 
 #![allow(clippy::result_large_err, reason = "an error is its diagnostic, returned by value like a success")]
 
@@ -19,18 +21,27 @@ use viewdag_validate::checks::expression_too_complex;
 use viewdag_validate::planning_error::planning_error;
 use viewdag_validate::typing::expression_type;
 
+use crate::column_index::ColumnIndex;
+
 pub use viewdag_validate::expression::find_identifier;
 
 /// Parses `text` as a SQL expression over `schema`. `location` points at the string in the
 /// spec; a diagnostic's range is narrowed to the offending part of the text when known.
 pub fn parse_expression(state: &SessionState, text: &str, schema: &DFSchema, location: &SpecLocation) -> Result<Expr, Diagnostic> {
+    check_expression_text(text, location)?;
+    state.create_logical_expr(text, schema).map_err(|error| planning_error(state, &error, text, schema, location))
+}
+
+/// What is checked of an expression string before anything plans it: it is not empty and
+/// not too large (`expression_too_complex`).
+fn check_expression_text(text: &str, location: &SpecLocation) -> Result<(), Diagnostic> {
     if text.trim().is_empty() {
         return Err(Diagnostic::new(Code::ExpressionSyntax, location.clone(), "the expression is empty"));
     }
-    if let Some(diagnostic) = expression_too_complex::check_expression(text, location) {
-        return Err(diagnostic);
+    match expression_too_complex::check_expression(text, location) {
+        Some(diagnostic) => Err(diagnostic),
+        None => Ok(()),
     }
-    state.create_logical_expr(text, schema).map_err(|error| planning_error(state, &error, text, schema, location))
 }
 
 /// Parses `text` and checks its types; returns the expression and its type.
@@ -43,6 +54,22 @@ pub fn parse_typed_expression(
     let expression = parse_expression(state, text, schema, location)?;
     let data_type = expression_type(state, &expression, schema, text, location)?;
     Ok((expression, data_type))
+}
+
+/// [`parse_typed_expression`] over an indexed schema, for a transform that parses one
+/// expression per column: a plain column reference is resolved in O(1) (the same
+/// `Expr::Column` and type the SQL planner gives it), anything else is planned as SQL.
+pub fn parse_typed_expression_indexed(
+    state: &SessionState,
+    text: &str,
+    columns: &ColumnIndex,
+    location: &SpecLocation,
+) -> Result<(Expr, DataType), Diagnostic> {
+    check_expression_text(text, location)?;
+    match columns.plain_column(text) {
+        Some((expression, field)) => Ok((expression, field.data_type().clone())),
+        None => parse_typed_expression(state, text, columns.schema(), location),
+    }
 }
 
 /// Maps a DataFusion error met while planning `text` (an expression or a query) over

@@ -18,7 +18,10 @@
 //!
 //! ## Invariants
 //! - Expression strings are parsed against the input schema with the session's SQL
-//!   dialect; names are case-sensitive.
+//!   dialect; names are case-sensitive. A string that is only a column reference is
+//!   resolved through a [`column_index::ColumnIndex`] to the same `Expr::Column` (O(1), not a
+//!   scan of the schema), so a transform naming every column of a wide input is linear in
+//!   its width.
 //! - A view's signature and its P0 have the same output schema (a property test checks it
 //!   against lowering over inlined plans, [`inlined_signature`]).
 //! - A [`LoweredView`] compares by an O(1) key over its definition, its inputs' keys and the
@@ -32,12 +35,15 @@
 //! - No I/O: providers come from the surface database by identity.
 
 pub mod chunks;
+pub mod column_index;
+pub mod column_reference;
 pub mod definition_digest;
 pub mod depth;
 pub mod digest;
 pub mod expectations;
 pub mod expressions;
 pub mod inputs;
+pub mod linear_projection;
 pub mod project;
 pub mod queries;
 pub mod transforms;

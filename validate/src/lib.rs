@@ -24,6 +24,7 @@
 
 pub mod checks;
 pub mod expression;
+pub mod fields_by_name;
 pub mod lexical_path;
 pub mod paths;
 pub mod planning_error;

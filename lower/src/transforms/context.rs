@@ -11,7 +11,8 @@ use datafusion::execution::session_state::SessionState;
 use datafusion::logical_expr::{Expr, LogicalPlan};
 use viewdag_ir::{Diagnostic, FieldPath, SpecLocation};
 
-use crate::expressions::{error_diagnostic, parse_expression, parse_typed_expression};
+use crate::column_index::ColumnIndex;
+use crate::expressions::{error_diagnostic, parse_expression, parse_typed_expression, parse_typed_expression_indexed};
 use crate::inputs::PlannedInput;
 
 pub type TransformResult = Result<LogicalPlan, Vec<Diagnostic>>;
@@ -41,6 +42,17 @@ impl LowerContext<'_> {
     /// Parses an expression string at `field` over `schema` and checks its types.
     pub fn parse_typed(&self, text: &str, schema: &DFSchema, field: impl Into<FieldPath>) -> Result<(Expr, DataType), Diagnostic> {
         parse_typed_expression(self.state, text, schema, &self.location(field))
+    }
+
+    /// [`Self::parse_typed`] over an indexed schema: for a transform parsing one expression
+    /// per column, so a plain column costs O(1) (see [`ColumnIndex`]).
+    pub fn parse_typed_indexed(
+        &self,
+        text: &str,
+        columns: &ColumnIndex,
+        field: impl Into<FieldPath>,
+    ) -> Result<(Expr, DataType), Diagnostic> {
+        parse_typed_expression_indexed(self.state, text, columns, &self.location(field))
     }
 
     /// A builder error, placed at `field` and inside `text` when the error says where.

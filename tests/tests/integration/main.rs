@@ -37,3 +37,4 @@ mod selection;
 mod soundness;
 mod surface_governance;
 mod tpch;
+mod wide_views;

@@ -13,6 +13,8 @@ use viewdag_ir::delta_types::delta_stored_type;
 use viewdag_ir::types::type_name;
 use viewdag_ir::{Code, Diagnostic, FieldPath, OutputSpec, SchemaEvolution, SpecLocation, WriteMode};
 
+use crate::fields_by_name::FieldsByName;
+
 /// The type the table stores a column as (a view's `uint32` is written as `int64`, its
 /// `timestamp[ns]` as `timestamp[us]`, …: `viewdag_ir::delta_types`); a type Delta cannot
 /// store is compared as it is (`V0508` reports it).
@@ -50,11 +52,12 @@ pub fn check(output: &str, spec: &OutputSpec, view_schema: &Schema, table_schema
 /// view column into a non-null table column is a difference too.
 pub(crate) fn schema_differences(view: &str, view_schema: &Schema, table_schema: &Schema, evolves: bool, nullability: bool) -> Vec<String> {
     let mut problems = Vec::new();
+    let (view_fields, table_fields) = (FieldsByName::new(view_schema), FieldsByName::new(table_schema));
     for table_field in table_schema.fields() {
-        match view_schema.field_with_name(table_field.name()) {
-            Err(_) if evolves && table_field.is_nullable() => {}
-            Err(_) => problems.push(format!("the table has column `{}`, which view `{view}` does not produce", table_field.name())),
-            Ok(view_field) => {
+        match view_fields.get(table_field.name()) {
+            None if evolves && table_field.is_nullable() => {}
+            None => problems.push(format!("the table has column `{}`, which view `{view}` does not produce", table_field.name())),
+            Some(view_field) => {
                 if storage_type(view_field.data_type()) != storage_type(table_field.data_type()) {
                     problems.push(format!(
                         "column `{}` is `{}` in the table but `{}` in view `{view}`",
@@ -72,7 +75,7 @@ pub(crate) fn schema_differences(view: &str, view_schema: &Schema, table_schema:
     }
     if !evolves {
         for view_field in view_schema.fields() {
-            if table_schema.field_with_name(view_field.name()).is_err() {
+            if table_fields.get(view_field.name()).is_none() {
                 problems.push(format!(
                     "view `{view}` produces column `{}`, which the table does not have (`schema_mode: merge` adds it)",
                     view_field.name()

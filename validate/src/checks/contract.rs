@@ -7,12 +7,15 @@ use viewdag_ir::delta_types::delta_stored_type;
 use viewdag_ir::types::{parse_type_name, type_name, type_satisfies};
 use viewdag_ir::{Code, Diagnostic, FieldPath, OutputSpec, SpecLocation};
 
+use crate::fields_by_name::FieldsByName;
+
 pub fn check_output(output: &str, spec: &OutputSpec, schema: &Schema) -> Vec<Diagnostic> {
     let OutputSpec { view, path: _, mode: _, partition_by, contract, .. } = spec;
     let mut diagnostics = Vec::new();
     let location = |field: FieldPath| SpecLocation::output(output).with_field(field);
+    let fields = FieldsByName::new(schema);
     for (index, column) in partition_by.iter().enumerate() {
-        if schema.field_with_name(column).is_err() {
+        if fields.get(column).is_none() {
             diagnostics.push(
                 Diagnostic::new(
                     Code::PartitionColumnMissing,
@@ -33,7 +36,7 @@ pub fn check_output(output: &str, spec: &OutputSpec, schema: &Schema) -> Vec<Dia
                 continue;
             }
         };
-        let Ok(field) = schema.field_with_name(column) else {
+        let Some(field) = fields.get(column) else {
             diagnostics.push(
                 Diagnostic::new(
                     Code::ContractMismatch,

@@ -6,11 +6,15 @@
 //! are read by position, so a header in another order would put values in the wrong
 //! columns.
 
+use std::collections::HashSet;
+
 use datafusion::arrow::datatypes::Schema;
 use indexmap::IndexMap;
 use viewdag_ir::suggestion::closest;
 use viewdag_ir::types::{parse_type_name, type_name, type_satisfies};
 use viewdag_ir::{Code, Diagnostic, FieldPath, SpecLocation};
+
+use crate::fields_by_name::FieldsByName;
 
 fn column_location(source: &str, column: &str) -> SpecLocation {
     SpecLocation::source(source).with_field(FieldPath(vec!["schema".into(), column.to_string()]))
@@ -20,8 +24,9 @@ fn column_location(source: &str, column: &str) -> SpecLocation {
 pub fn check(source: &str, declared: &IndexMap<String, String>, actual: &Schema) -> Vec<Diagnostic> {
     let names: Vec<String> = actual.fields().iter().map(|field| field.name().clone()).collect();
     let mut diagnostics = check_names(source, declared, &names);
+    let fields = FieldsByName::new(actual);
     for (column, declared_type) in declared {
-        let (Ok(field), Ok(expected)) = (actual.field_with_name(column), parse_type_name(declared_type)) else { continue };
+        let (Some(field), Ok(expected)) = (fields.get(column), parse_type_name(declared_type)) else { continue };
         if !type_satisfies(field.data_type(), &expected.data_type) {
             diagnostics.push(
                 Diagnostic::new(
@@ -62,9 +67,10 @@ pub fn check_csv_header(source: &str, declared: &IndexMap<String, String>, heade
 /// Compares declared column names with the data's (e.g. a CSV header).
 pub fn check_names(source: &str, declared: &IndexMap<String, String>, actual: &[String]) -> Vec<Diagnostic> {
     let actual_names: Vec<&str> = actual.iter().map(String::as_str).collect();
+    let present: HashSet<&str> = actual_names.iter().copied().collect();
     let mut diagnostics = Vec::new();
     for column in declared.keys() {
-        if actual_names.contains(&column.as_str()) {
+        if present.contains(column.as_str()) {
             continue;
         }
         let mut diagnostic = Diagnostic::new(

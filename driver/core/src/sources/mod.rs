@@ -5,7 +5,8 @@
 //! - [`local`]: a local Delta table or local Parquet/CSV files;
 //! - [`remote`]: the same in an object store (`s3://`, `gs://`, `az://`, `abfss://`), with
 //!   the bucket's options (`crate::storage`);
-//! - [`providers`]: what both end with (the provider, the identity, the volume).
+//! - [`providers`]: what both end with (the provider, the identity, the volume);
+//! - [`parquet_schema`]: a Parquet source's schema, inferred in time linear in its width.
 //!
 //! ## Invariants
 //! - A source is opened only after its path passed the lexical checks (`V0307`, `V0505`:
@@ -14,6 +15,7 @@
 //!   remote source's diagnostics are redacted.
 
 mod local;
+mod parquet_schema;
 mod providers;
 mod remote;
 

@@ -148,7 +148,7 @@ pub(crate) async fn listing_source(
     let listed_extension = if single_file { "" } else { data_extension(format) };
     let schema = match (format, declared) {
         (SourceFormat::Csv, Some(declared)) => declared,
-        _ => match listing_options(format, csv, listed_extension).infer_schema(state, &table_url).await {
+        _ => match infer_schema(format, csv, listed_extension, state, &table_url).await {
             Ok(schema) => schema,
             Err(error) => {
                 return LoadedSource::failed(Diagnostic::new(
@@ -175,6 +175,22 @@ pub(crate) async fn listing_source(
     let options = if format == SourceFormat::Csv { csv.canonical() } else { String::new() };
     let identity = ProviderIdentity::Files { format, location: location_text, files, options };
     LoadedSource { resolution: SourceResolution::Resolved { identity, schema }, provider: Some(Arc::new(table)), volume: Some(volume) }
+}
+
+/// The schema of the files at `table_url` (those with `extension`; empty: all), read as
+/// `format`. Parquet's is inferred in time linear in its width (`parquet_schema`).
+async fn infer_schema(
+    format: SourceFormat,
+    csv: &CsvOptions,
+    extension: &str,
+    state: &SessionState,
+    table_url: &ListingTableUrl,
+) -> datafusion::error::Result<SchemaRef> {
+    let options = listing_options(format, csv, extension);
+    match options.format.downcast_ref::<ParquetFormat>() {
+        Some(parquet) => super::parquet_schema::infer_parquet_schema(state, &options, parquet, table_url).await,
+        None => options.infer_schema(state, table_url).await,
+    }
 }
 
 /// How files of `format` are read; `extension` filters a directory's files (empty: all).
