@@ -6,7 +6,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use datafusion::catalog::TableProvider;
-use datafusion::execution::runtime_env::RuntimeEnv;
+use datafusion::execution::cache::cache_manager::CacheManagerConfig;
+use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use salsa::plumbing::AsId;
 use viewdag_ir::ProviderIdentity;
 use viewdag_schedule::Volume;
@@ -51,6 +52,17 @@ pub struct Database {
     memory_runs: Arc<AtomicU64>,
 }
 
+/// DataFusion's runtime environment without its list-files cache. DataFusion 55 caches every
+/// directory listing for the runtime's lifetime by default (no TTL); this runtime lives as
+/// long as the `Compiler`, and viewdag identifies file sources by what a fresh listing finds,
+/// so a cached listing made a long-lived compiler (an editor, `watch`, an embedder) infer a
+/// Parquet source's schema without the files added since. The file-metadata and statistics
+/// caches stay: they are keyed by each file's size and modification time.
+fn fresh_listing_runtime_env() -> Arc<RuntimeEnv> {
+    let caches = CacheManagerConfig::default().with_list_files_cache_limit(0);
+    Arc::new(RuntimeEnvBuilder::new().with_cache_manager(caches).build().expect("DataFusion's default runtime builds"))
+}
+
 impl Database {
     pub fn new(runtime: Arc<tokio::runtime::Runtime>) -> Self {
         let events: Arc<Mutex<RawQueryLog>> = Arc::default();
@@ -67,7 +79,7 @@ impl Database {
             providers: Arc::default(),
             volumes: Arc::default(),
             runtime,
-            runtime_env: Arc::new(RuntimeEnv::default()),
+            runtime_env: fresh_listing_runtime_env(),
             events,
             memory_runs: Arc::default(),
         }

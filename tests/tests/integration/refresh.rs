@@ -447,3 +447,62 @@ fn the_ballista_engine_refreshes_fully_and_says_so() {
     // The local engine derives the increments of the same change.
     assert!(planned(&project, plain()).iter().all(|(_, kind)| kind.starts_with("incremental/")));
 }
+
+/// `events` rows with one more column `x` (`id * 2`).
+fn events_with_x(rows: &[(i64, i64, f64)]) -> RecordBatch {
+    let base = events(rows);
+    let mut fields: Vec<Field> = base.schema().fields().iter().map(|field| field.as_ref().clone()).collect();
+    fields.push(Field::new("x", DataType::Int64, true));
+    let mut columns = base.columns().to_vec();
+    columns.push(Arc::new(Int64Array::from(rows.iter().map(|row| row.0 * 2).collect::<Vec<_>>())));
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).expect("a valid batch")
+}
+
+/// A source that gains a column (a Delta schema merge; a Parquet file with one more column):
+/// one compiler reused across runs (as `watch`, the language server and an embedder keep one)
+/// writes what a fresh compiler writes, incrementally and forced. DataFusion's runtime caches
+/// directory listings: the reused compiler inferred the Parquet source's schema without the
+/// new file and dropped its column.
+#[test]
+fn a_reused_compiler_writes_the_column_a_source_gained_as_a_fresh_one_does() {
+    for format in ["delta", "parquet"] {
+        for options in [plain(), forced()] {
+            let project = TempProject::empty();
+            let events_dir = project.path().join("data/events");
+            if format == "delta" {
+                write_delta_table(&events_dir, vec![events(&[(1, 1, 20.0), (2, 1, 5.0)])]);
+            } else {
+                viewdag_tests::data::write_parquet_file(&events_dir.join("0.parquet"), &events(&[(1, 1, 20.0), (2, 1, 5.0)]));
+            }
+            let spec = EVENTS_SPEC.replace("format: delta", &format!("format: {format}"));
+            project.write_spec("spec.yaml", &spec);
+            let request = CompileRequest::new(project.path().join("spec.yaml"));
+            let mut compiler = Compiler::new().unwrap();
+            compiler.run_with(&request, &plain(), &mut |_| {}).unwrap();
+            if format == "delta" {
+                let url = viewdag_driver::sources::directory_url(&events_dir).unwrap();
+                tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+                    deltalake::DeltaTable::try_from_url(url)
+                        .await
+                        .unwrap()
+                        .write(vec![events_with_x(&[(3, 2, 30.0)])])
+                        .with_save_mode(deltalake::protocol::SaveMode::Append)
+                        .with_schema_mode(deltalake::operations::write::SchemaMode::Merge)
+                        .await
+                        .unwrap();
+                });
+            } else {
+                viewdag_tests::data::write_parquet_file(&events_dir.join("1.parquet"), &events_with_x(&[(3, 2, 30.0)]));
+            }
+            let reused = compiler.run_with(&request, &options, &mut |_| {}).unwrap();
+            assert!(reused.succeeded(), "{format}: {:?} {:?}", reused.tasks, reused.errors);
+            let written = tables(&project, &["out/big", "out/totals"]);
+            assert!(written[0].iter().any(|row| row.ends_with("|6")), "{format}: the new column reaches `big`: {written:?}");
+            let fresh = TempProject::empty();
+            crate::support::copy_tree(&project.path().join("data"), &fresh.path().join("data"));
+            fresh.write_spec("spec.yaml", &spec);
+            run(&fresh, plain());
+            assert_eq!(written, tables(&fresh, &["out/big", "out/totals"]), "{format}, force {}", options.force);
+        }
+    }
+}
