@@ -6,7 +6,7 @@
 //!
 //! ## Invariants
 //! - [`inlined_depth`] reads only per-view and per-name queries, and stops at broken views
-//!   (so it never recurses around a cycle). `checked_project` asks it in dependency order,
+//!   (so it never recurses around a cycle). `warm_in_dependency_order` asks it in dependency order,
 //!   so it never recurses more than one level deep.
 //! - A view at most [`MAX_INLINED_DEPTH`] deep is planned as before; a deeper one fails in
 //!   `view_plan` without planning its inputs further.

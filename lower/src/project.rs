@@ -5,7 +5,13 @@
 //!
 //! ## Invariants
 //! - Per-view queries ([`view_check`]) read only per-view and per-name queries; only
-//!   [`checked_project`], [`task_views`] and [`output_view_names`] read the whole project.
+//!   [`project_global_diagnostics`], [`task_views`] and [`output_view_names`] read the whole
+//!   project.
+//! - The project's diagnostics are the union of parts an edit replaces piecewise: the
+//!   global ones ([`project_global_diagnostics`]: unchanged by an edit that keeps what every
+//!   view reads and the views' names), one per task ([`task_depth_diagnostic`]), one per
+//!   chunk ([`chunk_check`]) and one per output ([`output_check`]); each per-view, per-task
+//!   and per-output part is a function of its views and their upstream only.
 //! - Results are collected chunk by chunk ([`crate::chunks`]): [`chunk_check`] holds one
 //!   chunk's outcomes and diagnostics, so an edit re-collects one chunk and the project
 //!   query re-reads one value per chunk, never every view's.
@@ -160,24 +166,20 @@ pub fn chunk_warm(db: &dyn Db, project: ProjectInput, first: ViewInput) {
     }
 }
 
-/// The whole project's validation: every view's outcome in declaration order (chunk by
-/// chunk) and every diagnostic, sorted by logical location and deduplicated (a profile
-/// problem fails every view with the same diagnostic: it is reported once).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CheckedProject {
-    pub chunks: Arc<[ChunkCheck]>,
-    pub diagnostics: Arc<Vec<Diagnostic>>,
-}
-
-impl CheckedProject {
-    /// Every view's outcome, in declaration order.
-    pub fn views(&self) -> impl Iterator<Item = &ViewCheck> {
-        self.chunks.iter().flat_map(|chunk| chunk.views.iter())
+/// Checks every view chunk by chunk in dependency order, so each view's inputs are
+/// memoized before it is asked (no query recurses more than one level deep).
+pub fn warm_in_dependency_order(db: &dyn Db, project: ProjectInput) {
+    for first in view_chunks(db, project, ChunkOrder::Dependency).firsts.iter() {
+        chunk_warm(db, project, *first);
     }
 }
 
+/// The project-wide diagnostics (unsorted): parse, sources, structure, paths, and declared
+/// source schemas against what was loaded. None of them reads a view's definition beyond
+/// what it reads ([`viewdag_validate::view_reads`]), so an edit that keeps every view's
+/// reads and the views' names leaves them as they were.
 #[salsa::tracked(returns(ref))]
-pub fn checked_project(db: &dyn Db, project: ProjectInput) -> CheckedProject {
+pub fn project_global_diagnostics(db: &dyn Db, project: ProjectInput) -> Arc<Vec<Diagnostic>> {
     let mut diagnostics: Vec<Diagnostic> = project.parse_diagnostics(db).clone();
     for source in project.sources(db) {
         if source.declaration(db).is_some()
@@ -186,59 +188,49 @@ pub fn checked_project(db: &dyn Db, project: ProjectInput) -> CheckedProject {
             diagnostics.push(diagnostic.clone());
         }
     }
-    let structure = spec_structure(db, project);
-    diagnostics.extend(structure.diagnostics.iter().cloned());
-    // Check in dependency order first, so each view's inputs are already memoized.
-    for first in view_chunks(db, project, ChunkOrder::Dependency).firsts.iter() {
-        chunk_warm(db, project, *first);
-    }
-    for view in task_views(db, project).iter() {
-        let depth = inlined_depth(db, *view);
-        if depth > MAX_INLINED_DEPTH {
-            diagnostics.push(too_deep(view.name(db), depth));
-        }
-    }
-    let chunks: Vec<ChunkCheck> =
-        view_chunks(db, project, ChunkOrder::Declaration).firsts.iter().map(|first| chunk_check(db, project, *first).clone()).collect();
-    for chunk in &chunks {
-        diagnostics.extend(chunk.diagnostics.iter().cloned());
-    }
-    for (output, spec) in project.outputs(db).iter() {
-        let Some(spec) = spec else { continue };
-        if let Some(Relation::View(view)) = resolve_relation(db, project, spec.view.clone())
-            && let Ok(schema) = view_schema(db, view)
-        {
-            diagnostics.extend(check_output(output, spec, schema.inner()));
-            let table = format!("output `{output}`");
-            let location = SpecLocation::output(output).with_field(viewdag_ir::FieldPath::from(["view"]));
-            diagnostics.extend(column_type_not_storable::check(&table, schema.inner(), &location));
-            diagnostics.extend(column_names_differ_in_case::check(&table, schema.inner(), &location));
-            diagnostics.extend(output_diagnostics(db, output, spec, schema));
-        }
-    }
+    diagnostics.extend(spec_structure(db, project).diagnostics.iter().cloned());
     diagnostics.extend(viewdag_validate::project_path_diagnostics(db, project).iter().cloned());
-    diagnostics.extend(existing_data_diagnostics(db, project));
-    viewdag_ir::diagnostic::sort_diagnostics(&mut diagnostics);
-    diagnostics.dedup();
-    CheckedProject { chunks: chunks.into(), diagnostics: Arc::new(diagnostics) }
+    diagnostics.extend(declared_source_schema_diagnostics(db, project));
+    Arc::new(diagnostics)
 }
 
-/// Compares existing data with the spec: `append`, `merge` and `replace_where` targets with
-/// their views' schemas, and
-/// declared source schemas with the loaded providers' (Delta, Parquet) or the CSV headers.
-fn existing_data_diagnostics(db: &dyn Db, project: ProjectInput) -> Vec<Diagnostic> {
-    let Some(existing) = ExistingDataInput::try_get(db) else { return Vec::new() };
+/// `V0225` for a task whose plan would inline too deep a chain of views.
+pub fn task_depth_diagnostic(db: &dyn Db, task: ViewInput) -> Option<Diagnostic> {
+    let depth = inlined_depth(db, task);
+    (depth > MAX_INLINED_DEPTH).then(|| too_deep(task.name(db), depth))
+}
+
+/// One output's diagnostics (unsorted): its contract and expectations against its view's
+/// schema, the columns a table can hold, and an existing target's schema. Empty when the
+/// output's view does not resolve or validate (other checks report that).
+#[salsa::tracked(returns(ref))]
+pub fn output_check(db: &dyn Db, project: ProjectInput, output: String) -> Arc<Vec<Diagnostic>> {
     let mut diagnostics = Vec::new();
-    for (output, spec) in project.outputs(db).iter() {
-        let Some(spec) = spec else { continue };
-        let Some(table_schema) = existing.target_schemas(db).get(output) else { continue };
-        if let Some(Relation::View(view)) = resolve_relation(db, project, spec.view.clone())
-            && let Ok(schema) = view_schema(db, view)
+    let Some(Some(spec)) = project.outputs(db).get(&output) else { return Arc::new(diagnostics) };
+    if let Some(Relation::View(view)) = resolve_relation(db, project, spec.view.clone())
+        && let Ok(schema) = view_schema(db, view)
+    {
+        diagnostics.extend(check_output(&output, spec, schema.inner()));
+        let table = format!("output `{output}`");
+        let location = SpecLocation::output(&output).with_field(viewdag_ir::FieldPath::from(["view"]));
+        diagnostics.extend(column_type_not_storable::check(&table, schema.inner(), &location));
+        diagnostics.extend(column_names_differ_in_case::check(&table, schema.inner(), &location));
+        diagnostics.extend(output_diagnostics(db, &output, spec, schema));
+        if let Some(existing) = ExistingDataInput::try_get(db)
+            && let Some(table_schema) = existing.target_schemas(db).get(&output)
         {
-            diagnostics.extend(append_schema_mismatch::check(output, spec, schema.inner(), table_schema));
-            diagnostics.extend(write_schema_mismatch::check(output, spec, schema.inner(), table_schema));
+            diagnostics.extend(append_schema_mismatch::check(&output, spec, schema.inner(), table_schema));
+            diagnostics.extend(write_schema_mismatch::check(&output, spec, schema.inner(), table_schema));
         }
     }
+    Arc::new(diagnostics)
+}
+
+/// Compares declared source schemas with the loaded providers' (Delta, Parquet) or the CSV
+/// headers. (An existing output target's schema is compared in [`output_check`].)
+fn declared_source_schema_diagnostics(db: &dyn Db, project: ProjectInput) -> Vec<Diagnostic> {
+    let Some(existing) = ExistingDataInput::try_get(db) else { return Vec::new() };
+    let mut diagnostics = Vec::new();
     for source in project.sources(db) {
         let Some(SourceSpec { format, path: _, schema: Some(declared), version: _ }) = source.declaration(db) else { continue };
         let name = source.name(db);

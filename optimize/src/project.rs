@@ -15,8 +15,9 @@ use std::sync::Arc;
 
 use viewdag_ir::{Diagnostic, ProjectInput, SurfaceInput, ViewInput};
 use viewdag_lower::{
-    ChunkOrder, LowerResult, ViewCheckStatus, ViewFailure, checked_project, chunk_check, chunk_members, task_views, view_check,
-    view_chunks, view_definition_digest, view_plan, view_shape_digest,
+    ChunkOrder, LowerResult, ViewCheckStatus, ViewFailure, chunk_check, chunk_members, output_check, project_global_diagnostics,
+    task_depth_diagnostic, task_views, view_check, view_chunks, view_definition_digest, view_plan, view_shape_digest,
+    warm_in_dependency_order,
 };
 use viewdag_surface::planning_session;
 use viewdag_validate::{Relation, resolve_relation};
@@ -132,7 +133,8 @@ pub struct ViewOutcome {
 }
 
 /// One chunk of views (declaration order, `viewdag_lower::chunks`) compiled under a scope:
-/// each view's outcome and the diagnostics of the views planned in it, unsorted.
+/// each view's outcome and its views' diagnostics (their check's, `refresh`'s and their
+/// plans'), unsorted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CompiledChunk {
     pub views: Arc<[ViewOutcome]>,
@@ -148,7 +150,7 @@ pub fn compiled_chunk(db: &dyn Db, first: ViewInput, scope: PlanScope) -> Compil
         PlanScope::Tasks => task_views(db, ProjectInput::get(db)).iter().copied().collect(),
         PlanScope::Nothing | PlanScope::AllViews => HashSet::new(),
     };
-    let mut diagnostics = Vec::new();
+    let mut diagnostics = checked.diagnostics.as_ref().clone();
     // `refresh`: every view's own diagnostics (nothing planned unless a materialized view
     // declares `refresh: incremental`).
     for view in chunk_members(db, ProjectInput::get(db), first, ChunkOrder::Declaration).iter() {
@@ -202,33 +204,121 @@ pub struct CompiledProject {
     /// Every view's outcome, flattened (kept for callers that want one slice).
     pub views: Arc<[ViewOutcome]>,
     pub diagnostics: Arc<Vec<Diagnostic>>,
+    /// What the result was assembled from: an edit of view definitions replaces the parts
+    /// of the views it affects ([`recompiled_after_view_edits`]).
+    pub parts: ProjectParts,
+}
+
+/// The pieces a [`CompiledProject`] is assembled from, each a function of its own inputs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectParts {
+    /// The compile's scope.
+    pub scope: PlanScope,
+    /// Each chunk's first view (declaration order), as `chunks` lists them.
+    pub firsts: Arc<[ViewInput]>,
+    /// Project-wide diagnostics (`viewdag_lower::project_global_diagnostics` and the
+    /// optimizer profile's problems).
+    pub global: Arc<Vec<Diagnostic>>,
+    /// Each task with its depth diagnostic, in task order.
+    pub tasks: Arc<[(ViewInput, Option<Diagnostic>)]>,
+    /// Each output's view (when it resolves) and diagnostics, in output order.
+    pub outputs: Arc<[OutputPart]>,
+}
+
+/// One output's part of the project's diagnostics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputPart {
+    pub view: Option<ViewInput>,
+    pub diagnostics: Arc<Vec<Diagnostic>>,
 }
 
 #[salsa::tracked(returns(ref))]
 pub fn compiled_project(db: &dyn Db, project: ProjectInput, scope: PlanScope) -> CompiledProject {
-    let checked = checked_project(db, project);
-    let mut diagnostics = checked.diagnostics.as_ref().clone();
+    // Check in dependency order first, so each view's inputs are already memoized.
+    warm_in_dependency_order(db, project);
+    let firsts = Arc::clone(&view_chunks(db, project, ChunkOrder::Declaration).firsts);
+    let mut global = project_global_diagnostics(db, project).as_ref().clone();
     // A profile problem (an unknown preset or rule) is reported even when nothing is planned.
     if let Err(problems) = resolved_optimizer_pipeline(db, SurfaceInput::get(db)) {
-        diagnostics.extend(problems.iter().cloned());
+        global.extend(problems.iter().cloned());
     }
-    let chunks: Vec<CompiledChunk> =
-        view_chunks(db, project, ChunkOrder::Declaration).firsts.iter().map(|first| compiled_chunk(db, *first, scope).clone()).collect();
+    let tasks = task_views(db, project).iter().map(|task| (*task, task_depth_diagnostic(db, *task))).collect();
+    let outputs = project.outputs(db).keys().map(|output| output_part(db, project, output)).collect();
+    let chunks = firsts.iter().map(|first| compiled_chunk(db, *first, scope).clone()).collect();
+    let parts = ProjectParts { scope, firsts, global: Arc::new(global), tasks, outputs };
+    assemble(parts, chunks)
+}
+
+/// Output `output`'s part: its check and its `refresh` diagnostics.
+fn output_part(db: &dyn Db, project: ProjectInput, output: &str) -> OutputPart {
+    let Some(Some(spec)) = project.outputs(db).get(output) else { return OutputPart { view: None, diagnostics: Arc::default() } };
+    let resolved = match resolve_relation(db, project, spec.view.clone()) {
+        Some(Relation::View(view)) => Some(view),
+        _ => None,
+    };
+    let mut diagnostics = output_check(db, project, output.to_string()).as_ref().clone();
+    let valid = resolved.filter(|view| view_check(db, *view).status.is_valid());
+    diagnostics.extend(output_refresh_diagnostics(db, output, spec, valid));
+    OutputPart { view: resolved, diagnostics: Arc::new(diagnostics) }
+}
+
+/// The project's compile from its parts and chunks (`chunks[i]` starts with
+/// `parts.firsts[i]`): the one way both a full compile and an edit's assemble it.
+fn assemble(parts: ProjectParts, chunks: Vec<CompiledChunk>) -> CompiledProject {
+    let mut diagnostics = parts.global.as_ref().clone();
+    diagnostics.extend(parts.tasks.iter().filter_map(|(_, depth)| depth.clone()));
     for chunk in &chunks {
         diagnostics.extend(chunk.diagnostics.iter().cloned());
     }
-    // `refresh`: each output's diagnostics (after its view's own, in the chunks).
-    for (output, spec) in project.outputs(db).iter() {
-        if let Some(spec) = spec {
-            let view = match resolve_relation(db, project, spec.view.clone()) {
-                Some(Relation::View(view)) if view_check(db, view).status.is_valid() => Some(view),
-                _ => None,
-            };
-            diagnostics.extend(output_refresh_diagnostics(db, output, spec, view));
-        }
+    for output in parts.outputs.iter() {
+        diagnostics.extend(output.diagnostics.iter().cloned());
     }
     let views: Vec<ViewOutcome> = chunks.iter().flat_map(|chunk| chunk.views.iter().cloned()).collect();
     viewdag_ir::diagnostic::sort_diagnostics(&mut diagnostics);
     diagnostics.dedup();
-    CompiledProject { chunks: chunks.into(), views: views.into(), diagnostics: Arc::new(diagnostics) }
+    CompiledProject { chunks: chunks.into(), views: views.into(), diagnostics: Arc::new(diagnostics), parts }
+}
+
+/// The project's compile after edits that changed only view definitions, each keeping what
+/// the view reads, whether it is materialized and its name (so the global parts, the tasks,
+/// the chunks and the outputs are what they were): `previous` (the compile before the
+/// edits, of the same scope) with the parts of the `affected` views replaced — the chunks
+/// holding one (`affected_chunks`, indexes into `previous.parts.firsts`), the tasks and the
+/// outputs whose view is one. `affected` must hold every edited view and every view
+/// downstream of one; `warm_order` those views and everything upstream of them in
+/// dependency order (asked first, so no query recurses more than one level deep). Equal to
+/// [`compiled_project`] of the same inputs: every part is a function of its views and their
+/// upstream, and no other part's views changed.
+pub fn recompiled_after_view_edits(
+    db: &dyn Db,
+    previous: &CompiledProject,
+    affected: &HashSet<ViewInput>,
+    affected_chunks: &[usize],
+    warm_order: &[ViewInput],
+) -> CompiledProject {
+    let project = ProjectInput::get(db);
+    for view in warm_order {
+        view_check(db, *view);
+        viewdag_lower::inlined_depth(db, *view);
+    }
+    let parts = &previous.parts;
+    let tasks = parts
+        .tasks
+        .iter()
+        .map(|(task, depth)| (*task, if affected.contains(task) { task_depth_diagnostic(db, *task) } else { depth.clone() }))
+        .collect();
+    let outputs = project
+        .outputs(db)
+        .keys()
+        .zip(parts.outputs.iter())
+        .map(|(output, part)| match part.view {
+            Some(view) if affected.contains(&view) => output_part(db, project, output),
+            _ => part.clone(),
+        })
+        .collect();
+    let mut chunks = previous.chunks.to_vec();
+    for index in affected_chunks {
+        chunks[*index] = compiled_chunk(db, parts.firsts[*index], parts.scope).clone();
+    }
+    assemble(ProjectParts { tasks, outputs, ..parts.clone() }, chunks)
 }

@@ -34,7 +34,7 @@ pub mod structure;
 pub mod typing;
 
 pub use paths::project_path_diagnostics;
-pub use relations::{Relation, RelationIndex, relation_index, resolve_relation, view_reads};
+pub use relations::{Relation, RelationIndex, ViewReads, relation_index, resolve_relation, view_reads};
 pub use structure::{Structure, spec_structure, view_is_broken};
 
 /// The validation database: the IR inputs plus this crate's queries.

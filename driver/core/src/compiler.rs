@@ -15,6 +15,7 @@
 //!   else: no other entry is compared with its input.
 
 pub(crate) mod background_check;
+mod edit_scope;
 mod replay;
 mod run_loop;
 mod tables;
@@ -33,10 +34,11 @@ use viewdag_ir::{
     SourceInput, SourceResolution, SpanIndex, SpecFormat, SpecLocation, SurfaceInput, ViewDefinition, ViewInput, parse_spec,
     reparse_edited_entry,
 };
-use viewdag_optimize::{PlanScope, compiled_project};
+use viewdag_optimize::PlanScope;
 use viewdag_surface::build_session_state;
 
 use crate::database::{Database, QueryLog, id_of};
+use edit_scope::{AssemblySlot, CompilePlan, EditLog, EditScope, compile_plan, compile_project};
 use crate::error::DriverError;
 use crate::runtime::AsyncRuntime;
 use crate::snapshot::{Snapshot, SpecSource, ViewPlans};
@@ -296,6 +298,13 @@ pub struct Compiler {
     /// Every view and source input's name, by id (for naming a compile's executions without
     /// walking every input).
     names_by_id: HashMap<salsa::Id, String>,
+    /// The last compile's result, which the next one reuses or patches (`edit_scope`).
+    assembly: AssemblySlot,
+    /// What each compile's input sets changed, by revision (`edit_scope`).
+    edit_log: EditLog,
+    /// The view definitions the current compile set: each view with what it read and whether
+    /// it was materialized before.
+    set_definitions: Vec<(ViewInput, viewdag_validate::ViewReads, bool)>,
 }
 
 /// What a new text can have changed, as its parse tells.
@@ -346,6 +355,9 @@ impl Compiler {
             edited_views: Vec::new(),
             storage: StorageSettings::default(),
             names_by_id: HashMap::new(),
+            assembly: AssemblySlot::default(),
+            edit_log: EditLog::default(),
+            set_definitions: Vec::new(),
         }
     }
 
@@ -428,8 +440,11 @@ impl Compiler {
     /// text's (none).
     fn apply_source(&mut self, spec_path: &Path, text: &str, request: &CompileRequest) -> AppliedSource {
         let planning = request.planning;
+        let before = salsa::plumbing::current_revision(&self.db);
         self.set_optimizer_pipeline(request.overrides.optimizer.clone());
         self.set_record_plan_text(request.record.pass_text);
+        let settings_unchanged = salsa::plumbing::current_revision(&self.db) == before;
+        self.set_definitions.clear();
         let overrides_unchanged = self.profile_overrides == request.overrides;
         self.profile_overrides = request.overrides.clone();
         let unchanged = self.spec.as_ref().is_some_and(|spec| spec.path == spec_path && spec.text == text);
@@ -472,7 +487,31 @@ impl Compiler {
             self.db.tokio(),
         );
         let inputs_changed = inputs_changed + self.set_existing_data(existing);
+        let scope = match settings_unchanged && inputs_changed == self.set_definitions.len() {
+            true => self.definitions_scope(),
+            false => EditScope::Everything,
+        };
+        self.edit_log.record(before, salsa::plumbing::current_revision(&self.db), scope);
         AppliedSource::InputsSet { inputs_changed }
+    }
+
+    /// What this compile's view definition sets changed: only those views, if each kept what
+    /// it reads and whether it is materialized; else anything.
+    fn definitions_scope(&self) -> EditScope {
+        let mut views = std::collections::BTreeSet::new();
+        for (view, reads_before, materialized_before) in &self.set_definitions {
+            let materialized = view.definition(&self.db).as_ref().is_some_and(ViewDefinition::is_materialized);
+            if materialized != *materialized_before || viewdag_validate::view_reads(&self.db, *view) != reads_before {
+                return EditScope::Everything;
+            }
+            views.insert(view.name(&self.db).clone());
+        }
+        EditScope::Views(views)
+    }
+
+    /// How the next collect gets the project's compile under `planning`.
+    fn compile_plan(&mut self, planning: Planning) -> CompilePlan {
+        compile_plan(&self.db, planning.scope(), &self.assembly, &mut self.edit_log)
     }
 
     /// Adds what `record` asks for to `response`.
@@ -742,6 +781,9 @@ impl Compiler {
         if input.definition(&self.db) == definition {
             return 0;
         }
+        let reads_before = viewdag_validate::view_reads(&self.db, input).clone();
+        let materialized_before = input.definition(&self.db).as_ref().is_some_and(ViewDefinition::is_materialized);
+        self.set_definitions.push((input, reads_before, materialized_before));
         input.set_definition(&mut self.db).to(definition.clone());
         self.edited_views.push(name.to_string());
         1
@@ -772,9 +814,11 @@ impl Compiler {
     }
 
     /// The response: the queries' outcomes (shared) and diagnostics sorted by position.
-    fn collect(&self, spec_path: &Path, planning: Planning) -> CompileResponse {
+    fn collect(&mut self, spec_path: &Path, planning: Planning) -> CompileResponse {
+        let plan = self.compile_plan(planning);
         let spans = &self.spec.as_ref().expect("spec is read").spans;
-        collect_response(&self.db, self.project.expect("inputs are set before compiling"), spans, spec_path, planning)
+        let project = self.project.expect("inputs are set before compiling");
+        collect_response(&self.db, project, spans, spec_path, planning, plan, &self.assembly)
     }
 
     fn name_executions(&self, events: QueryLog) -> Vec<QueryExecution> {
@@ -795,16 +839,19 @@ enum AppliedSource {
 }
 
 /// The response of `planning` over the project's current inputs: the queries' outcomes
-/// (shared) and diagnostics sorted by position (`spans`: the text's span index). Asks
-/// queries only: runs on any handle of the database.
+/// (shared) and diagnostics sorted by position (`spans`: the text's span index), the
+/// project's compile got as `plan` says (and stored in `slot`). Asks queries only: runs on
+/// any handle of the database.
 pub(crate) fn collect_response(
     db: &Database,
     project: ProjectInput,
     spans: &SpanIndex,
     spec_path: &Path,
     planning: Planning,
+    plan: CompilePlan,
+    slot: &AssemblySlot,
 ) -> CompileResponse {
-    let compiled = compiled_project(db, project, planning.scope());
+    let compiled = compile_project(db, project, planning.scope(), plan, slot);
     let mut diagnostics: Vec<Diagnostic> = compiled.diagnostics.as_ref().clone();
     sort_by_position(&mut diagnostics, spans);
     diagnostics.dedup();

@@ -2,7 +2,7 @@
 //! against: the schema of the Delta table an `append`, `merge` or `replace_where` output
 //! writes into, and the header row of a CSV source whose `schema` is declared. Read by the
 //! driver (the only crate that does I/O) and set as the `ExistingDataInput` before the
-//! queries run; `viewdag_lower::checked_project` compares it with the spec
+//! queries run; `viewdag_lower::output_check` and `project_global_diagnostics` compare it with the spec
 //! (`append_schema_mismatch`, `write_schema_mismatch`, `source_schema_mismatch`).
 //!
 //! ## Invariants

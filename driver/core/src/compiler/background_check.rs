@@ -37,6 +37,7 @@ use viewdag_ir::{Diagnostic, ProjectInput, Section, SpanIndex};
 use viewdag_lower::{view_check, view_expectation_diagnostics};
 use viewdag_validate::{Relation, resolve_relation, spec_structure};
 
+use super::edit_scope::{AssemblySlot, CompilePlan};
 use super::{AppliedSource, CompileRequest, CompileResponse, Compiler, Planning, SpecInput, collect_response, sort_by_position};
 use crate::database::Database;
 
@@ -53,7 +54,10 @@ impl Compiler {
                 // Events so far were this host's; the background check's are not named.
                 drop(self.db.take_events());
                 let spans = Arc::clone(&self.spec.as_ref().expect("spec is read").spans);
+                let plan = self.compile_plan(Planning::CheckOnly);
                 PreparedCheck::Pending(BackgroundCheck {
+                    plan,
+                    slot: Arc::clone(&self.assembly),
                     database: self.db.clone(),
                     project: self.project.expect("inputs are set"),
                     spans,
@@ -83,6 +87,9 @@ pub struct BackgroundCheck {
     spans: Arc<SpanIndex>,
     spec_path: PathBuf,
     planning: Planning,
+    /// How the project's compile is got, and where the result goes (the host's slot).
+    plan: CompilePlan,
+    slot: AssemblySlot,
     /// The views whose definitions the text changed or added, in declaration order.
     edited_views: Vec<String>,
 }
@@ -128,8 +135,9 @@ impl BackgroundCheck {
 
     /// Runs the check; its database handle is dropped before this returns, cancelled or not.
     pub fn run(self) -> Result<CompileResponse, CheckCancelled> {
-        let BackgroundCheck { database, project, spans, spec_path, planning, edited_views: _ } = self;
-        let outcome = salsa::Cancelled::catch(AssertUnwindSafe(|| collect_response(&database, project, &spans, &spec_path, planning)));
+        let BackgroundCheck { database, project, spans, spec_path, planning, plan, slot, edited_views: _ } = self;
+        let outcome =
+            salsa::Cancelled::catch(AssertUnwindSafe(|| collect_response(&database, project, &spans, &spec_path, planning, plan, &slot)));
         drop(database);
         outcome.map_err(|_cancelled| CheckCancelled)
     }
