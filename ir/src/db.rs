@@ -3,7 +3,8 @@
 //! Inputs are fine-grained so that one edit changes one input:
 //! - [`ProjectInput`]: the lists of sources and views (declaration order), the outputs, the
 //!   profile, and the diagnostics found while parsing;
-//! - [`ViewInput`]: one per view — its name and definition (`None` if it failed to parse);
+//! - [`ViewInput`]: one per view — its name and definition (`None` if it failed to parse),
+//!   and the structure's verdict on it (`broken`, set by the driver from the structure query);
 //! - [`SourceInput`]: one per source — its declaration and what loading it found (provider
 //!   identity and schema, or the diagnostic explaining why it could not be loaded);
 //! - [`SurfaceInput`]: the planning surface knobs;
@@ -56,6 +57,13 @@ pub struct ViewInput {
     /// scan that table instead of the placeholder. `None` when compiling.
     #[returns(ref)]
     pub materialized_table: Option<ProviderIdentity>,
+    /// Whether the view cannot be planned because of its own error (a parse error, a
+    /// structural error, SQL that could not be analyzed): the verdict of the project's
+    /// structure (`viewdag_validate::spec_structure`), copied here by the driver whenever what
+    /// the views read may have changed, so that a per-view query reads one input instead of
+    /// the whole project's structure (which salsa would verify by visiting every view).
+    #[returns(copy)]
+    pub broken: bool,
 }
 
 #[salsa::input(debug)]

@@ -89,16 +89,16 @@ pub fn spec_structure(db: &dyn Db, project: ProjectInput) -> Structure {
     Structure { dag, diagnostics, broken_views }
 }
 
-/// Whether `view` cannot be planned because of its own error (a narrow projection of
-/// [`spec_structure`], so a per-view query that reads it is reused unless the answer for
-/// its own view changed). Every cycle has at least one broken member, so per-view queries
-/// that stop at broken views never recurse around a cycle.
-#[salsa::tracked(returns(copy))]
+/// Whether `view` cannot be planned because of its own error: [`spec_structure`]'s
+/// `broken_views`, as the driver copies it into the view's input (`ViewInput::broken`) after
+/// every change of what the views read — so a per-view query that reads it depends on its
+/// own view's input alone, and an edit that keeps what every view reads is verified
+/// without visiting the project. Every cycle has at least one broken member, so per-view
+/// queries that stop at broken views never recurse around a cycle.
 pub fn view_is_broken(db: &dyn Db, view: viewdag_ir::ViewInput) -> bool {
-    spec_structure(db, ProjectInput::get(db)).broken_views.contains(view.name(db))
+    view.broken(db)
 }
 
-/// The structural checks, in order: names, then references, then cycles, then outputs.
 fn run_structural_checks(context: &CheckContext) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
     diagnostics.extend(duplicate_name::check(context));

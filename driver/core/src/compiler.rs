@@ -46,6 +46,7 @@ use crate::sources::{SourceContext, load_source, root_path_text, source_fingerpr
 use crate::stats::RecompileStats;
 use crate::storage::{Environment, StorageSettings};
 use viewdag_validate::checks::path_outside_project::check_source;
+use viewdag_validate::spec_structure;
 use viewdag_validate::checks::source_format_not_allowed;
 use viewdag_validate::lexical_path::PathSpace;
 
@@ -491,8 +492,28 @@ impl Compiler {
             true => self.definitions_scope(),
             false => EditScope::Everything,
         };
+        // An edit of definitions that keeps what each view reads keeps the structure.
+        if scope == EditScope::Everything {
+            self.sync_broken_views();
+        }
         self.edit_log.record(before, salsa::plumbing::current_revision(&self.db), scope);
         AppliedSource::InputsSet { inputs_changed }
+    }
+
+    /// Copies the structure's verdict on each view into its input (`ViewInput::broken`):
+    /// after any set that may have changed what the views read, before any other query.
+    fn sync_broken_views(&mut self) {
+        let Some(project) = self.project else { return };
+        let broken = &spec_structure(&self.db, project).broken_views;
+        let changed: Vec<(ViewInput, bool)> = self
+            .views
+            .iter()
+            .map(|(name, input)| (*input, broken.contains(name)))
+            .filter(|(input, broken)| input.broken(&self.db) != *broken)
+            .collect();
+        for (input, broken) in changed {
+            input.set_broken(&mut self.db).to(broken);
+        }
     }
 
     /// What this compile's view definition sets changed: only those views, if each kept what
@@ -791,7 +812,8 @@ impl Compiler {
 
     /// The input of a view the spec did not have before.
     fn new_view_input(&mut self, name: &str, definition: Option<ViewDefinition>) -> ViewInput {
-        let input = ViewInput::new(&self.db, name.to_string(), definition, None);
+        // Not broken until the structure says so (`sync_broken_views`, before any query asks).
+        let input = ViewInput::new(&self.db, name.to_string(), definition, None, false);
         self.edited_views.push(name.to_string());
         self.views.insert(name.to_string(), input);
         self.names_by_id.insert(id_of(input), name.to_string());
