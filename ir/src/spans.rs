@@ -340,16 +340,21 @@ impl SpanIndex {
                 at.line = at.line + new_count - old_count;
             }
         };
-        self.entries.retain(|path, entry| {
-            if path.len() >= 2 && path[0] == section_key && names.contains(path[1].as_str()) {
-                return false;
-            }
-            if new_count != old_count {
+        // One pass over every entry, so it compares without hashing: an edit names one or a
+        // few entries, and most paths differ from them in length or first bytes.
+        let replaced = |path: &[String]| path.len() >= 2 && names.iter().any(|name| path[1] == *name) && path[0] == section_key;
+        if new_count != old_count {
+            self.entries.retain(|path, entry| {
+                if replaced(path) {
+                    return false;
+                }
                 entry.key.iter_mut().for_each(moved_after);
                 moved_after(&mut entry.value);
-            }
-            true
-        });
+                true
+            });
+        } else {
+            self.entries.retain(|path, _| !replaced(path));
+        }
         let shift = first_line - 1;
         let moved = |at: Position| Position { line: at.line + shift, column: at.column };
         // The replacement's root (its mapping of entries) is not an entry of this document,

@@ -32,7 +32,7 @@ use crate::chunks::{ChunkOrder, chunk_members, view_chunks};
 use crate::definition_digest::view_definition_digest;
 use crate::depth::{MAX_INLINED_DEPTH, inlined_depth, too_deep};
 use crate::expectations::{output_diagnostics, view_expectation_diagnostics};
-use crate::queries::{view_schema, view_signature};
+use crate::queries::{is_materialized, view_schema, view_signature};
 use crate::{Db, ViewFailure};
 
 /// How a view came out of validation.
@@ -107,6 +107,15 @@ pub fn task_views(db: &dyn Db, project: ProjectInput) -> Arc<[ViewInput]> {
         }
     }
     tasks.into()
+}
+
+/// Whether `view` is one of [`task_views`]: materialized, or the view an output writes.
+/// Asked per view, so a chunk that asks depends on its own views' definitions and the
+/// outputs, not on every view's definition as [`task_views`] does.
+pub fn is_task(db: &dyn Db, project: ProjectInput, view: ViewInput) -> bool {
+    is_materialized(db, view)
+        || (output_view_names(db, project).contains(view.name(db))
+            && resolve_relation(db, project, view.name(db).clone()) == Some(Relation::View(view)))
 }
 
 /// The names of the views outputs write (a narrow projection of the outputs: a chunk

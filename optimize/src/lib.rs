@@ -36,8 +36,8 @@ pub use pipeline::settings::{OptimizerPipelineConfig, PRESET_NAMES, PhaseConfig}
 pub use pipeline::trace::{Convergence, IdempotenceVerdict, OptimizerPhase, OptimizerTrace, PassOutcome, PassTraceEntry, PhaseTrace};
 pub use plan_view::{OptimizedView, PhysicalView, PlanningContext, ResolvedOptimizerPipeline, optimize_plan, physicalize_plan, plan_view};
 pub use project::{
-    CompiledChunk, CompiledProject, OutputPart, PlanScope, PlannedView, ProjectParts, ViewOutcome, ViewStatus, compiled_chunk,
-    compiled_project, planned_view, recompiled_after_view_edits, task_digest, task_shape_digest,
+    CompiledChunk, CompiledProject, OutputPart, PlanScope, PlannedView, ProjectParts, ProjectViews, ViewOutcome, ViewStatus,
+    compiled_chunk, compiled_project, planned_view, recompiled_after_view_edits, task_digest, task_shape_digest,
 };
 pub use pushdown::PushdownReport;
 pub use queries::{OptimizerSettingsInput, optimized_view, physical_view, resolved_optimizer_pipeline};

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use viewdag_ir::{Diagnostic, ProjectInput, SurfaceInput, ViewInput};
 use viewdag_lower::{
-    ChunkOrder, LowerResult, ViewCheckStatus, ViewFailure, chunk_check, chunk_members, output_check, project_global_diagnostics,
+    ChunkOrder, LowerResult, ViewCheckStatus, ViewFailure, chunk_check, chunk_members, is_task, output_check, project_global_diagnostics,
     task_depth_diagnostic, task_views, view_check, view_chunks, view_definition_digest, view_plan, view_shape_digest,
     warm_in_dependency_order,
 };
@@ -144,16 +144,12 @@ pub struct CompiledChunk {
 /// The chunk starting with `first`: its check, and the plans of its views in `scope`.
 #[salsa::tracked(returns(ref))]
 pub fn compiled_chunk(db: &dyn Db, first: ViewInput, scope: PlanScope) -> CompiledChunk {
-    let checked = chunk_check(db, ProjectInput::get(db), first);
-    // Only looked up, never iterated: its order cannot reach a result.
-    let tasks: HashSet<ViewInput> = match scope {
-        PlanScope::Tasks => task_views(db, ProjectInput::get(db)).iter().copied().collect(),
-        PlanScope::Nothing | PlanScope::AllViews => HashSet::new(),
-    };
+    let project = ProjectInput::get(db);
+    let checked = chunk_check(db, project, first);
     let mut diagnostics = checked.diagnostics.as_ref().clone();
     // `refresh`: every view's own diagnostics (nothing planned unless a materialized view
     // declares `refresh: incremental`).
-    for view in chunk_members(db, ProjectInput::get(db), first, ChunkOrder::Declaration).iter() {
+    for view in chunk_members(db, project, first, ChunkOrder::Declaration).iter() {
         diagnostics.extend(view_refresh_diagnostics(db, *view).iter().cloned());
     }
     let views: Vec<ViewOutcome> = checked
@@ -162,7 +158,7 @@ pub fn compiled_chunk(db: &dyn Db, first: ViewInput, scope: PlanScope) -> Compil
         .map(|check| {
             let in_scope = match scope {
                 PlanScope::Nothing => false,
-                PlanScope::Tasks => tasks.contains(&check.view),
+                PlanScope::Tasks => is_task(db, project, check.view),
                 PlanScope::AllViews => true,
             };
             let planned = (in_scope && matches!(check.status, ViewCheckStatus::Valid { .. })).then(|| planned_view(db, check.view));
@@ -200,13 +196,62 @@ pub fn compiled_chunk(db: &dyn Db, first: ViewInput, scope: PlanScope) -> Compil
 /// copies none of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CompiledProject {
-    pub chunks: Arc<[CompiledChunk]>,
-    /// Every view's outcome, flattened (kept for callers that want one slice).
-    pub views: Arc<[ViewOutcome]>,
+    /// Every view's outcome, chunk by chunk.
+    pub views: ProjectViews,
     pub diagnostics: Arc<Vec<Diagnostic>>,
     /// What the result was assembled from: an edit of view definitions replaces the parts
     /// of the views it affects ([`recompiled_after_view_edits`]).
     pub parts: ProjectParts,
+}
+
+/// Every view's outcome in declaration order, held chunk by chunk: a compile shares each
+/// chunk's outcomes with the chunk's query (an edit copies none of the chunks it did not
+/// touch, and no outcome is copied into one flat list).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ProjectViews {
+    chunks: Arc<[CompiledChunk]>,
+    len: usize,
+}
+
+impl ProjectViews {
+    fn new(chunks: Arc<[CompiledChunk]>) -> Self {
+        let len = chunks.iter().map(|chunk| chunk.views.len()).sum();
+        ProjectViews { chunks, len }
+    }
+
+    /// The outcomes in declaration order.
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &ViewOutcome> + Clone {
+        self.chunks.iter().flat_map(|chunk| chunk.views.iter())
+    }
+
+    /// The chunks, in declaration order.
+    pub fn chunks(&self) -> &[CompiledChunk] {
+        &self.chunks
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+impl From<Vec<ViewOutcome>> for ProjectViews {
+    /// One chunk of these outcomes (a selection of a compile's views).
+    fn from(views: Vec<ViewOutcome>) -> Self {
+        ProjectViews::new(Arc::from(vec![CompiledChunk { views: views.into(), diagnostics: Arc::default() }]))
+    }
+}
+
+impl<'a> IntoIterator for &'a ProjectViews {
+    type Item = &'a ViewOutcome;
+    type IntoIter = Box<dyn DoubleEndedIterator<Item = &'a ViewOutcome> + 'a>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        Box::new(self.iter())
+    }
 }
 
 /// The pieces a [`CompiledProject`] is assembled from, each a function of its own inputs.
@@ -273,10 +318,9 @@ fn assemble(parts: ProjectParts, chunks: Vec<CompiledChunk>) -> CompiledProject 
     for output in parts.outputs.iter() {
         diagnostics.extend(output.diagnostics.iter().cloned());
     }
-    let views: Vec<ViewOutcome> = chunks.iter().flat_map(|chunk| chunk.views.iter().cloned()).collect();
     viewdag_ir::diagnostic::sort_diagnostics(&mut diagnostics);
     diagnostics.dedup();
-    CompiledProject { chunks: chunks.into(), views: views.into(), diagnostics: Arc::new(diagnostics), parts }
+    CompiledProject { views: ProjectViews::new(chunks.into()), diagnostics: Arc::new(diagnostics), parts }
 }
 
 /// The project's compile after edits that changed only view definitions, each keeping what
@@ -316,7 +360,7 @@ pub fn recompiled_after_view_edits(
             _ => part.clone(),
         })
         .collect();
-    let mut chunks = previous.chunks.to_vec();
+    let mut chunks = previous.views.chunks().to_vec();
     for index in affected_chunks {
         chunks[*index] = compiled_chunk(db, parts.firsts[*index], parts.scope).clone();
     }

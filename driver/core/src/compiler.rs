@@ -38,17 +38,17 @@ use viewdag_optimize::PlanScope;
 use viewdag_surface::build_session_state;
 
 use crate::database::{Database, QueryLog, id_of};
-use edit_scope::{AssemblySlot, CompilePlan, EditLog, EditScope, compile_plan, compile_project};
 use crate::error::DriverError;
 use crate::runtime::AsyncRuntime;
 use crate::snapshot::{Snapshot, SpecSource, ViewPlans};
 use crate::sources::{SourceContext, load_source, root_path_text, source_fingerprint};
 use crate::stats::RecompileStats;
 use crate::storage::{Environment, StorageSettings};
+use edit_scope::{AssemblySlot, CompilePlan, EditLog, EditScope, compile_plan, compile_project};
 use viewdag_validate::checks::path_outside_project::check_source;
-use viewdag_validate::spec_structure;
 use viewdag_validate::checks::source_format_not_allowed;
 use viewdag_validate::lexical_path::PathSpace;
+use viewdag_validate::spec_structure;
 
 /// Which views a compile plans (P0 → P1 → P2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -190,7 +190,7 @@ impl CompileRequest {
     }
 }
 
-pub use viewdag_optimize::{ViewOutcome, ViewStatus};
+pub use viewdag_optimize::{ProjectViews, ViewOutcome, ViewStatus};
 
 /// One tracked function execution, with the view (or source) it was for when known.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -212,7 +212,7 @@ pub struct CompileResponse {
     pub diagnostics: Vec<Diagnostic>,
     /// Every view, in declaration order. Shared with the `compiled_project` query: a no-op
     /// recompile copies no outcome.
-    pub views: Arc<[ViewOutcome]>,
+    pub views: ProjectViews,
     /// The tracked functions that executed during this compile.
     pub executions: Vec<QueryExecution>,
     /// How many queries executed and how many were reused, per tracked function.
@@ -306,6 +306,8 @@ pub struct Compiler {
     /// The view definitions the current compile set: each view with what it read and whether
     /// it was materialized before.
     set_definitions: Vec<(ViewInput, viewdag_validate::ViewReads, bool)>,
+    /// The views whose table a run bound (`ViewInput::materialized_table`), to unbind.
+    bound_tables: std::collections::HashSet<ViewInput>,
 }
 
 /// What a new text can have changed, as its parse tells.
@@ -359,6 +361,7 @@ impl Compiler {
             assembly: AssemblySlot::default(),
             edit_log: EditLog::default(),
             set_definitions: Vec::new(),
+            bound_tables: Default::default(),
         }
     }
 
@@ -581,7 +584,7 @@ impl Compiler {
             spec_path: spec_path.to_path_buf(),
             planning,
             diagnostics,
-            views: Arc::from(Vec::new()),
+            views: ProjectViews::default(),
             executions: self.name_executions(events),
             stats: RecompileStats::default(),
             plans: BTreeMap::new(),
@@ -748,10 +751,8 @@ impl Compiler {
                 };
             }
             // A table a run left bound (tables are unbound when a run ends; this is the net
-            // the full path casts too). Views gone from the spec included: harmless.
-            for input in self.views.values().copied().collect::<Vec<_>>() {
-                changed += self.unbind_table(input);
-            }
+            // the full path casts too).
+            changed += self.unbind_materialized_tables();
             if before != after {
                 let view_inputs: Vec<ViewInput> = parsed.views.keys().filter_map(|name| self.views.get(name).copied()).collect();
                 changed += set_if_changed!(self.db, project, views, set_views, view_inputs);
@@ -763,7 +764,6 @@ impl Compiler {
             let input = match self.views.get(name).copied() {
                 Some(input) => {
                     changed += self.set_view_definition(input, name, definition);
-                    changed += self.unbind_table(input);
                     input
                 }
                 None => {
@@ -773,6 +773,7 @@ impl Compiler {
             };
             view_inputs.push(input);
         }
+        changed += self.unbind_materialized_tables();
         let outputs = Arc::new(parsed.outputs.clone());
         self.outputs = parsed.outputs.iter().filter_map(|(name, spec)| spec.clone().map(|spec| (name.clone(), spec))).collect();
         match self.project {
@@ -818,16 +819,6 @@ impl Compiler {
         self.views.insert(name.to_string(), input);
         self.names_by_id.insert(id_of(input), name.to_string());
         input
-    }
-
-    /// Unbinds a table a run left bound to view `input` (compiles plan over placeholders);
-    /// returns 1 if there was one.
-    fn unbind_table(&mut self, input: ViewInput) -> usize {
-        if input.materialized_table(&self.db).is_none() {
-            return 0;
-        }
-        input.set_materialized_table(&mut self.db).to(None);
-        1
     }
 
     /// The last parse of the spec (definitions as written, and its span index).
@@ -881,7 +872,7 @@ pub(crate) fn collect_response(
         spec_path: spec_path.to_path_buf(),
         planning,
         diagnostics,
-        views: Arc::clone(&compiled.views),
+        views: compiled.views.clone(),
         executions: Vec::new(),
         stats: RecompileStats::default(),
         plans: BTreeMap::new(),

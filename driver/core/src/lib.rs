@@ -53,8 +53,8 @@ mod task_tables;
 
 pub use compiler::background_check::{BackgroundCheck, CheckCancelled, PreparedCheck};
 pub use compiler::{
-    CompileRequest, CompileResponse, Compiler, Planning, ProfileOverrides, QueryExecution, Recording, SpecInput, ViewOutcome, ViewStatus,
-    read_spec_file, sort_by_position,
+    CompileRequest, CompileResponse, Compiler, Planning, ProfileOverrides, ProjectViews, QueryExecution, Recording, SpecInput, ViewOutcome,
+    ViewStatus, read_spec_file, sort_by_position,
 };
 pub use engine::{EngineFactory, EngineUnavailable, LocalEngine, LocalEngines, TaskEngine, TaskPlan, TaskPlanning};
 pub use error::DriverError;

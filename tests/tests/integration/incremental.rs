@@ -230,11 +230,7 @@ fn a_surface_change_reoptimizes_every_view_but_keeps_every_p0() {
 
 /// The per-view functions that executed, per relation.
 fn per_view_executions(response: &CompileResponse) -> BTreeSet<(String, String)> {
-    response
-        .executions
-        .iter()
-        .filter_map(|execution| Some((execution.relation.clone()?, execution.function.clone())))
-        .collect()
+    response.executions.iter().filter_map(|execution| Some((execution.relation.clone()?, execution.function.clone()))).collect()
 }
 
 #[test]
@@ -373,7 +369,13 @@ fn each_edit_kind_at_ten_thousand_views_executes_only_the_touched_views_queries(
     // And salsa did not walk the project to find that out: the last compile was patched
     // (the leaf's chunk and its upstream verified), not every view's memos.
     let walked = |response: &CompileResponse| response.stats.reused() + response.stats.executed();
-    assert!(walked(&after) * 20 < cold.stats.executed(), "{} memos verified of {}: {:?}", walked(&after), cold.stats.executed(), after.stats);
+    assert!(
+        walked(&after) * 20 < cold.stats.executed(),
+        "{} memos verified of {}: {:?}",
+        walked(&after),
+        cold.stats.executed(),
+        after.stats
+    );
 
     // A mid-DAG projection gains a column: it and its one reader (an explicit column list
     // that keeps its schema) are re-validated, nothing further down.

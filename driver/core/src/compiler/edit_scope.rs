@@ -128,7 +128,13 @@ pub(crate) fn compile_plan(db: &Database, scope: PlanScope, slot: &AssemblySlot,
 }
 
 /// The project's compile under `scope` as `plan` says; stores the result in `slot`.
-pub(crate) fn compile_project(db: &Database, project: ProjectInput, scope: PlanScope, plan: CompilePlan, slot: &AssemblySlot) -> CompiledProject {
+pub(crate) fn compile_project(
+    db: &Database,
+    project: ProjectInput,
+    scope: PlanScope,
+    plan: CompilePlan,
+    slot: &AssemblySlot,
+) -> CompiledProject {
     let revision = salsa::plumbing::current_revision(db);
     let (compiled, index) = match plan {
         CompilePlan::Reuse(previous) => return previous.compiled.clone(),

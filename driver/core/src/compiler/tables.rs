@@ -139,22 +139,19 @@ impl Compiler {
                 self.db.register_volume(identity.clone(), volume);
             }
             view.set_materialized_table(&mut self.db).to(Some(identity));
+            self.bound_tables.insert(view);
         }
         Ok(())
     }
 
-    /// Unbinds every materialized view's table (the end of a run or of its forecast).
-    pub(crate) fn unbind_materialized_tables(&mut self) {
-        let snapshot = self.snapshot();
-        let bound: Vec<ViewInput> = snapshot
-            .view_names()
-            .iter()
-            .filter_map(|name| snapshot.view_input(name))
-            .filter(|view| view.materialized_table(&self.db).is_some())
-            .collect();
-        for view in bound {
+    /// Unbinds every view's table (the end of a run or of its forecast); returns how many
+    /// were bound.
+    pub(crate) fn unbind_materialized_tables(&mut self) -> usize {
+        let bound = std::mem::take(&mut self.bound_tables);
+        for view in &bound {
             view.set_materialized_table(&mut self.db).to(None);
         }
+        bound.len()
     }
 
     /// Starts a memory run: its bindings get identities no other run shares.
@@ -175,6 +172,7 @@ impl Compiler {
         let identity = ProviderIdentity::Materialized { view: format!("memory-run-{}:{view_name}", bindings.run) };
         self.db.register_provider(identity.clone(), Arc::new(table));
         view.set_materialized_table(&mut self.db).to(Some(identity.clone()));
+        self.bound_tables.insert(view);
         bindings.bound.push((view, identity));
         Ok(())
     }
@@ -182,6 +180,7 @@ impl Compiler {
     /// Unbinds every table of a memory run and forgets them.
     pub(crate) fn end_memory_run(&mut self, bindings: MemoryBindings) {
         for (view, identity) in bindings.bound {
+            self.bound_tables.remove(&view);
             view.set_materialized_table(&mut self.db).to(None);
             self.db.forget_provider(&identity);
         }
