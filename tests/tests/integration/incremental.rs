@@ -419,3 +419,68 @@ fn each_edit_kind_at_ten_thousand_views_executes_only_the_touched_views_queries(
     only_digests_below(&after, &[renamed_name.as_str(), reader.name.as_str()], &downstream(&reader.name));
     assert!(after.view(&middle.name).is_none() && after.view(&renamed_name).is_some_and(|view| view.status.is_valid()));
 }
+
+/// A compile after edits of view definitions alone patches the last result instead of asking
+/// the whole-project query; it must equal a fresh compile whatever happened in between: a run
+/// (which binds and unbinds tables: input sets no edit logged), a check (another scope), a
+/// background check that completed and one a newer edit cancelled, and edits that change what
+/// a view reads or break it (the structure changes).
+#[test]
+fn a_patched_compile_equals_a_fresh_one_across_runs_scopes_and_background_checks() {
+    use viewdag_driver::{CompileRequest, PreparedCheck};
+    let project = TempProject::with_shop_data();
+    let spec = project.write_spec("spec.yaml", &shop_spec());
+    let mut compiler = Compiler::new().expect("a compiler");
+    let fresh = |text: &str, check_only: bool| {
+        let mut fresh = Compiler::new().expect("a compiler");
+        if check_only { fresh.check_text(&spec, text) } else { fresh.compile_text(&spec, text) }
+    };
+    let same = |a: &CompileResponse, b: &CompileResponse, what: &str| {
+        assert_eq!(a.diagnostics, b.diagnostics, "{what}");
+        assert_eq!(a.views, b.views, "{what}");
+    };
+    let texts: Vec<String> = [
+        ("status = 'paid' AND amount > 0", "status = 'paid' AND amount > 1"),
+        ("status = 'paid' AND amount > 1", "status = 'paid' AND amout > 1"),
+        ("status = 'paid' AND amout > 1", "status = 'paid' AND amount > 2"),
+    ]
+    .iter()
+    .scan(shop_spec(), |text, (from, to)| {
+        assert!(text.contains(from), "{from}");
+        *text = text.replace(from, to);
+        Some(text.clone())
+    })
+    .collect();
+    compiler.compile_text(&spec, &shop_spec());
+    // A run binds tables between tasks: the next compile cannot patch across it.
+    let report = compiler.run(&CompileRequest::new(&spec), &mut |_| {}).expect("readable");
+    assert!(report.succeeded(), "{:?}", report.tasks);
+    for (step, text) in texts.iter().enumerate() {
+        let incremental = compiler.compile_text(&spec, text);
+        same(&incremental, &fresh(text, false), &format!("compile after edit {step}"));
+        let checked = compiler.check_text(&spec, text);
+        same(&checked, &fresh(text, true), &format!("check after edit {step}"));
+    }
+    // A completed background check leaves its result for the next edit to patch; a cancelled
+    // one leaves nothing, and the next compile patches from the last completed result.
+    let background = |compiler: &mut Compiler, text: &str| match compiler.prepare_check(&spec, text) {
+        PreparedCheck::Pending(check) => Some(check),
+        PreparedCheck::Answered(_) => None,
+    };
+    let completed = background(&mut compiler, &texts[0]).expect("a pending check");
+    let response = std::thread::scope(|scope| scope.spawn(|| completed.run()).join().expect("no panic")).expect("not cancelled");
+    same(&response, &fresh(&texts[0], true), "a background check");
+    // (Run on its own thread while the host sets newer inputs, which cancels it if it is
+    // still running: either way the next check must be right.)
+    let racing = background(&mut compiler, &texts[1]).expect("a pending check");
+    let after = std::thread::scope(|scope| {
+        let racing = scope.spawn(|| racing.run());
+        let after = compiler.check_text(&spec, &texts[2]);
+        let _cancelled_or_not = racing.join().expect("no panic");
+        after
+    });
+    same(&after, &fresh(&texts[2], true), "a check after a racing background check");
+    // What a view reads changes (and a view breaks): the structure changes, a full compile.
+    let rewired = texts[2].replace("status = 'paid' AND amount > 2", "status = 'paid' AND amount > 2 AND region_id = missing_column");
+    same(&compiler.check_text(&spec, &rewired), &fresh(&rewired, true), "a check after an edit that breaks a view");
+}
