@@ -407,6 +407,72 @@ outputs:
     assert!(resumed.tasks.iter().all(|task| delta_version(&project.path().join(&task.target)) == Some(0)));
 }
 
+/// The cluster's only executor killed (SIGKILL) while a task that would run for hours is
+/// running, one task at a time, so the second task is submitted only after the executor is
+/// gone (a job Ballista 55 alone would keep waiting for an executor until the task timeout):
+/// the run ends long before the task timeout (600 s) with one `V0803 engine-no-executor` per
+/// task, and neither task commits anything.
+#[test]
+fn a_run_whose_last_executor_leaves_ends_with_one_coded_error_per_unfinished_task() {
+    let cluster = start_cluster(1);
+    let project = project_with_rows(8, 100_000);
+    // Each join pairs ~23 000 rows with ~23 000 per (k, s): 18 billion pairs, far beyond the test.
+    let spec = project.write_spec(
+        "spec.yaml",
+        r#"
+version: 1
+sources:
+  big: { format: parquet, path: data/big }
+views:
+  pairs:
+    sql: "SELECT a.k, count(*) AS n FROM big a JOIN big b ON a.s = b.s AND a.k = b.k GROUP BY a.k"
+  sums:
+    sql: "SELECT a.s, sum(a.v * b.v) AS total FROM big a JOIN big b ON a.s = b.s AND a.k = b.k GROUP BY a.s"
+outputs:
+  pairs: { view: pairs, path: out/pairs }
+  sums: { view: sums, path: out/sums }
+"#,
+    );
+    let victim = cluster.executor_pids[0];
+    let engine = cluster.engine().with_task_timeout(Duration::from_secs(600));
+    let options = RunOptions { engine: Some(Arc::new(engine)), jobs: 1, ..RunOptions::default() };
+    let mut killer = None;
+    let started = std::time::Instant::now();
+    let report = Compiler::new()
+        .unwrap()
+        .run_with(&CompileRequest::new(&spec), &options, &mut |progress| {
+            if let viewdag_driver::Progress::Started { .. } = progress
+                && killer.is_none()
+            {
+                let victim = victim.to_string();
+                killer = Some(std::thread::spawn(move || {
+                    std::thread::sleep(Duration::from_millis(1500));
+                    assert!(Command::new("kill").args(["-KILL", &victim]).status().unwrap().success());
+                }));
+            }
+        })
+        .expect("readable");
+    let elapsed = started.elapsed();
+    killer.expect("a task started").join().expect("the executor is killed");
+    assert!(!is_running(victim), "the executor was killed");
+    assert_eq!(report.tasks.len(), 2, "{:?}", report.tasks);
+    for task in &report.tasks {
+        match &task.outcome {
+            TaskOutcome::Failed { error } => {
+                let message = error.to_string();
+                assert!(message.contains("error[V0803]"), "{}: {message}", task.id);
+                assert!(message.contains("no executor of the Ballista cluster"), "{}: {message}", task.id);
+            }
+            other => panic!("{}: {other:?}", task.id),
+        }
+        let table = project.path().join(&task.target);
+        assert_eq!(delta_version(&table), None, "{} committed nothing", task.id);
+        assert!(!table.join("_delta_log").exists(), "{}: no log, so no file of the task is part of a table", task.id);
+    }
+    // Not a speed target: proof that the run did not wait for the 600 s task timeout.
+    assert!(elapsed < Duration::from_secs(120), "the run ended promptly: {elapsed:?}");
+}
+
 /// A project whose `data/big/` holds `files` Parquet files of `rows_per_file` generated rows
 /// (`id`, `k` = id % 7, `v`, `s` = one of five texts).
 fn project_with_rows(files: i64, rows_per_file: i64) -> TempProject {
