@@ -552,6 +552,46 @@ outputs:
     );
 }
 
+/// `with_write_without_final_merge(true)`: the executors write the partitions of each plan's
+/// last stage, without Ballista's stage that merges them into one (an aggregate's coalesce, an
+/// `ORDER BY`'s merge; a merge with a `LIMIT` is kept): every table holds the rows of a local
+/// run, and an ordered aggregate lands in one file per partition.
+#[test]
+fn executors_writing_without_the_final_merge_write_the_rows_of_a_local_run() {
+    let cluster = start_cluster(1);
+    let (local, remote) = (project_with_rows(4, 50_000), project_with_rows(4, 50_000));
+    let spec = r#"
+version: 1
+sources:
+  big: { format: parquet, path: data/big }
+views:
+  sorted:
+    sql: "SELECT k, s, sum(v) AS total, count(*) AS n FROM big GROUP BY k, s ORDER BY total DESC, k, s"
+  top:
+    sql: "SELECT id, v FROM big ORDER BY v DESC, id LIMIT 7"
+  grouped:
+    sql: "SELECT s, count(*) AS n FROM big GROUP BY s"
+outputs:
+  sorted: { view: sorted, path: out/sorted }
+  top: { view: top, path: out/top }
+  grouped: { view: grouped, path: out/grouped }
+"#;
+    let local_report = run_on(&local.write_spec("spec.yaml", spec), LocalEngine);
+    let remote_report = run_on(&remote.write_spec("spec.yaml", spec), cluster.engine().with_write_without_final_merge(true));
+    assert_same_tables(local.path(), &local_report, remote.path(), &remote_report);
+    for task in ["output:sorted", "output:top", "output:grouped"] {
+        assert!(written_by_executors(&remote_report, task), "{task}: {:?}", writers(&remote_report));
+    }
+    let data_files = |table: &str| {
+        std::fs::read_dir(remote.path().join(table))
+            .unwrap()
+            .filter(|entry| entry.as_ref().unwrap().path().extension().is_some_and(|extension| extension == "parquet"))
+            .count()
+    };
+    assert!(data_files("out/sorted") > 1, "one file per partition, not one merged file");
+    assert_eq!(read_delta_rows(&remote.path().join("out/top")).len(), 7, "the limit is kept");
+}
+
 /// The executors write a large output's data files themselves, in parallel, and only their
 /// add actions come back: the job returns a handful of rows, not the output's 300 000, and
 /// the table holds exactly a local run's rows — on a first commit, an overwrite and an
