@@ -46,8 +46,8 @@ use crate::ballista_job::{BallistaJobExec, ClusterJob};
 use crate::cluster_defaults::with_cluster_defaults;
 use crate::cluster_files::ClusterDataFiles;
 use crate::delta_files::{DeltaFileScan, DeltaFileScanRefusal};
-use crate::scalar_subqueries::scalar_subqueries_as_joins;
 use crate::engine::BallistaEngine;
+use crate::scalar_subqueries::scalar_subqueries_as_joins;
 
 /// The plans that run `planning`'s task on `engine`'s cluster (with its settings added to
 /// the job's session): its rows coming back from the Ballista job (a one-partition
@@ -96,16 +96,9 @@ pub(crate) fn distributed_task_plan(
         })?
         .plan;
     let session_id = format!("viewdag-{}-{}", std::process::id(), task.id);
-    let job = ClusterJob::new(
-        physical,
-        engine.scheduler.clone(),
-        session.config(),
-        settings,
-        session_id,
-        engine.task_timeout,
-        started.elapsed(),
-    )
-    .map_err(|error| failed(cluster_setting_refused(&error)))?;
+    let job =
+        ClusterJob::new(physical, engine.scheduler.clone(), session.config(), settings, session_id, engine.task_timeout, started.elapsed())
+            .map_err(|error| failed(cluster_setting_refused(&error)))?;
     let rows: Arc<dyn ExecutionPlan> = Arc::new(BallistaJobExec::new(job.clone()));
     Ok(TaskPlan { rows, data_files: Some(Arc::new(ClusterDataFiles::new(job, engine.write_without_final_merge))) })
 }
