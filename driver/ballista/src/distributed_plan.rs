@@ -22,7 +22,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use datafusion::catalog::TableProvider;
 use datafusion::common::tree_node::Transformed;
@@ -46,21 +46,24 @@ use crate::ballista_job::{BallistaJobExec, ClusterJob};
 use crate::cluster_defaults::with_cluster_defaults;
 use crate::cluster_files::ClusterDataFiles;
 use crate::delta_files::{DeltaFileScan, DeltaFileScanRefusal};
-use crate::engine::BallistaEngine;
 use crate::scalar_subqueries::scalar_subqueries_as_joins;
+use crate::scheduler_address::SchedulerAddress;
 
-/// The plans that run `planning`'s task on `engine`'s cluster (with its settings added to
-/// the job's session): its rows coming back from the Ballista job (a one-partition
+/// The plans that run `planning`'s task on the cluster behind `scheduler` (with `settings`
+/// added to the job's session): its rows coming back from the Ballista job (a one-partition
 /// plan), and the same job writing the table's data files on the executors (viewdag's
-/// `cluster_defaults` under `settings`). A Delta table
-/// that cannot travel adds a diagnostic to `diagnostics` and fails the task.
+/// `cluster_defaults` under `settings`; `write_without_final_merge`: see `cluster_files`).
+/// A Delta table that cannot travel adds a diagnostic to `diagnostics` and fails the task.
 pub(crate) fn distributed_task_plan(
     planning: &TaskPlanning<'_>,
-    engine: &BallistaEngine,
+    scheduler: &SchedulerAddress,
+    settings: &BTreeMap<String, String>,
+    timeout: Duration,
+    write_without_final_merge: bool,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Result<TaskPlan, TaskError> {
     let started = Instant::now();
-    let settings = &with_cluster_defaults(&engine.settings);
+    let settings = &with_cluster_defaults(settings);
     let task = planning.task();
     let view_name = task.view.as_str();
     let failed = |message: String| TaskError::Planning(message);
@@ -96,11 +99,10 @@ pub(crate) fn distributed_task_plan(
         })?
         .plan;
     let session_id = format!("viewdag-{}-{}", std::process::id(), task.id);
-    let job =
-        ClusterJob::new(physical, engine.scheduler.clone(), session.config(), settings, session_id, engine.task_timeout, started.elapsed())
-            .map_err(|error| failed(cluster_setting_refused(&error)))?;
+    let job = ClusterJob::new(physical, scheduler.clone(), session.config(), settings, session_id, timeout, started.elapsed())
+        .map_err(|error| failed(cluster_setting_refused(&error)))?;
     let rows: Arc<dyn ExecutionPlan> = Arc::new(BallistaJobExec::new(job.clone()));
-    Ok(TaskPlan { rows, data_files: Some(Arc::new(ClusterDataFiles::new(job, engine.write_without_final_merge))) })
+    Ok(TaskPlan { rows, data_files: Some(Arc::new(ClusterDataFiles::new(job, write_without_final_merge))) })
 }
 
 /// `plan` with each scan of a Delta identity reading its pinned files instead (scans in

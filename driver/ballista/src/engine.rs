@@ -63,7 +63,14 @@ impl BallistaEngine {
 
 impl TaskEngine for BallistaEngine {
     fn task_plan(&self, planning: &TaskPlanning<'_>, diagnostics: &mut Vec<Diagnostic>) -> Result<TaskPlan, TaskError> {
-        distributed_plan::distributed_task_plan(planning, self, diagnostics)
+        distributed_plan::distributed_task_plan(
+            planning,
+            &self.scheduler,
+            &self.settings,
+            self.task_timeout,
+            self.write_without_final_merge,
+            diagnostics,
+        )
     }
 
     // `runs_increments` keeps its default (false): every task the cluster runs is refreshed
