@@ -46,6 +46,7 @@ pub mod inputs;
 pub mod linear_projection;
 pub mod project;
 pub mod queries;
+pub mod signature_memo;
 pub mod transforms;
 
 use std::collections::BTreeMap;
@@ -67,7 +68,11 @@ pub use queries::{ViewSignature, inlined_signature, is_materialized, stored_view
 
 /// The lowering database.
 #[salsa::db]
-pub trait Db: viewdag_validate::Db + viewdag_surface::Db {}
+pub trait Db: viewdag_validate::Db + viewdag_surface::Db {
+    /// The signature memo [`view_signature`] consults, when the host keeps one across
+    /// processes (see [`signature_memo`]: its values are pure functions of their keys).
+    fn signature_memo(&self) -> Option<&signature_memo::SignatureMemo>;
+}
 
 /// A view's P0 plan with what it scans.
 #[derive(Debug, Clone)]

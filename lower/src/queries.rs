@@ -3,7 +3,9 @@
 //! - [`view_signature`]: a view's output schema and warnings from lowering *its own*
 //!   transform over relations that carry only its inputs' schemas (see [`signature_input`]):
 //!   O(size of the view), like a type checker checking a function against the signatures it
-//!   calls. Every diagnostic of a view comes from here.
+//!   calls. Every diagnostic of a view comes from here. When the host keeps a signature
+//!   memo across processes (`crate::signature_memo`), lowering is skipped for a key the
+//!   memo holds.
 //! - [`view_schema`]: the signature's schema alone. Readers depend on it, so an edit that
 //!   keeps a view's schema re-validates nothing downstream (early cutoff, through ephemeral
 //!   views too).
@@ -32,6 +34,7 @@ use viewdag_validate::checks::{column_names_differ_in_case, column_type_not_stor
 use viewdag_validate::{Relation, resolve_relation, view_is_broken, view_reads};
 
 use crate::inputs::{PlannedInput, alias, finish, plan_error, scan_of, source_scan};
+use crate::signature_memo::{memo_key, memo_result, memo_value};
 use crate::transforms::context::LowerContext;
 use crate::transforms::lower_transform;
 use crate::transforms::warnings::transform_warnings;
@@ -68,13 +71,29 @@ fn lower_view(db: &dyn Db, view: ViewInput, inputs: &[PlannedInput]) -> LowerRes
     Ok((plan, transform_warnings(&context, &definition.transform)))
 }
 
-/// A view's schema and warnings, validated against its inputs' signatures.
+/// A view's schema and warnings, validated against its inputs' signatures. With the host's
+/// signature memo (`crate::signature_memo`), the outcome of lowering is looked up by a key
+/// over everything it depends on before lowering, and recorded after.
 #[salsa::tracked(returns(ref))]
 pub fn view_signature(db: &dyn Db, view: ViewInput) -> LowerResult<ViewSignature> {
     if view_is_broken(db, view) || view.definition(db).is_none() {
         return Err(ViewFailure::Invalid);
     }
-    signature_over(db, view, signature_input)
+    let Some(memo) = db.signature_memo() else {
+        return signature_over(db, view, signature_input);
+    };
+    let inputs = view_inputs(db, view, signature_input)?;
+    let Some(key) = memo_key(db, memo, view, &inputs) else {
+        return signature_of(db, view, &inputs);
+    };
+    if let Some(value) = memo.lookup(view.name(db), &key) {
+        return memo_result(value);
+    }
+    let result = signature_of(db, view, &inputs);
+    if let Some(value) = memo_value(&result) {
+        memo.record(view.name(db), key, &value);
+    }
+    result
 }
 
 /// `view`'s signature with each input planned by `input_of`: lowers the view's own
@@ -82,7 +101,12 @@ pub fn view_signature(db: &dyn Db, view: ViewInput) -> LowerResult<ViewSignature
 /// and its warnings.
 fn signature_over(db: &dyn Db, view: ViewInput, input_of: InputOf) -> LowerResult<ViewSignature> {
     let inputs = view_inputs(db, view, input_of)?;
-    let (plan, warnings) = lower_view(db, view, &inputs)?;
+    signature_of(db, view, &inputs)
+}
+
+/// `view`'s signature over `inputs`.
+fn signature_of(db: &dyn Db, view: ViewInput, inputs: &[PlannedInput]) -> LowerResult<ViewSignature> {
+    let (plan, warnings) = lower_view(db, view, inputs)?;
     let schema = plan.schema();
     let unqualified = DFSchema::try_from(Arc::clone(schema.inner()))
         .and_then(|unqualified| unqualified.with_functional_dependencies(schema.functional_dependencies().clone()))

@@ -1,0 +1,402 @@
+//! The persistent per-view signature memo: [`view_signature`](crate::view_signature)'s
+//! results kept across processes (the driver loads them from and saves them to
+//! `.viewdag/cache/`), so a new process on an unchanged project does not plan every view
+//! again.
+//!
+//! A view's signature is what lowering its own transform over its inputs' *signatures*
+//! gives, and that is a pure function of exactly what [`memo_key`] hashes:
+//! - the build ([`SignatureMemo::build`]: viewdag's version and the driver's build identity,
+//!   so another build never reads this one's entries);
+//! - the planning surface: the canonical JSON of the `SurfaceInput`'s spec (its
+//!   target partitions, batch size and `profile.surface`: formats, allowed table functions,
+//!   CSV and Parquet options). Under one build the session state, and so the surface
+//!   manifest and its hash, is a function of that spec (`viewdag_surface::planning_session`);
+//!   the project root is hashed too (it is part of the same input);
+//! - the view's name and canonical definition (its transform, `materialize`, …: the JSON
+//!   form the definition digest hashes);
+//! - per relation the view reads, in order: its name, its kind (source, ephemeral view,
+//!   materialized view) and the schema its readers see, with qualifiers, field metadata,
+//!   schema metadata and functional dependencies.
+//!
+//! Nothing else reaches `lower_view`: the bound on generated rows (`V0205`) is a constant of
+//! the build; the materialized-table checks read the definition and the output schema. A
+//! view that is broken or reads a failed relation fails before the memo is consulted (that
+//! failure is the inputs', not the memo's).
+//!
+//! ## Invariants
+//! - The memo is an untracked side table read by a tracked query, which salsa allows only for
+//!   a value that is a pure function of the tracked reads: every value here is a pure
+//!   function of its key, and the key is computed from tracked reads only. So a hit returns
+//!   what lowering would have returned, in any process (the tests check decoded values
+//!   against fresh ones, and whole compiles with and without the memo byte for byte).
+//! - A key is BLAKE3 over a domain tag and length-prefixed fields: no two different inputs
+//!   share an encoding. Map-ordered values (metadata) are hashed sorted. A nested type's
+//!   metadata is hashed in its `Debug` form, whose order may vary between processes: that
+//!   can only make a key miss, never match another input.
+//! - A value that does not decode is a miss (recomputed and overwritten), never an error.
+//! - What is written back: per view of the project, the entry of the key it was last looked
+//!   up with ([`SignatureMemo::entries_for`]), so the memo holds at most one entry per view.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, RwLock};
+
+use datafusion::arrow::datatypes::{Field, Schema};
+use datafusion::arrow::ipc::convert::{IpcSchemaEncoder, try_schema_from_flatbuffer_bytes};
+use datafusion::common::{DFSchema, Dependency, FunctionalDependence, FunctionalDependencies};
+use viewdag_ir::{Diagnostic, ProjectInput, SurfaceInput, ViewInput};
+use viewdag_validate::{Relation, resolve_relation};
+
+use crate::inputs::PlannedInput;
+use crate::queries::ViewSignature;
+use crate::{Db, LowerResult, ViewFailure};
+
+/// A memo key: BLAKE3 of what a signature is a function of.
+pub type MemoKey = [u8; 32];
+
+/// The outcome lowering gives for one key: a signature, or the view's own errors.
+pub type MemoValue = Result<ViewSignature, Arc<Vec<Diagnostic>>>;
+
+/// Signatures by key, loaded from the previous process and recorded by this one.
+#[derive(Debug, Default)]
+pub struct SignatureMemo {
+    /// Who built the values: hashed into every key.
+    build: String,
+    entries: RwLock<HashMap<MemoKey, Arc<[u8]>>>,
+    /// Per view name: the key its signature was last looked up with.
+    current: Mutex<HashMap<String, MemoKey>>,
+    /// Whether a value was recorded that the loaded entries did not have.
+    recorded: Mutex<bool>,
+}
+
+impl SignatureMemo {
+    /// A memo for values computed by `build` (viewdag's version and a build identity), with
+    /// `entries` as a previous process saved them.
+    pub fn new(build: impl Into<String>, entries: impl IntoIterator<Item = (MemoKey, Arc<[u8]>)>) -> Self {
+        SignatureMemo { build: build.into(), entries: RwLock::new(entries.into_iter().collect()), ..SignatureMemo::default() }
+    }
+
+    /// Who the values are computed by.
+    pub fn build(&self) -> &str {
+        &self.build
+    }
+
+    /// The memoized outcome for `view` under `key`, if there is one that decodes.
+    pub fn lookup(&self, view: &str, key: &MemoKey) -> Option<MemoValue> {
+        self.current.lock().expect("memo lock").insert(view.to_string(), *key);
+        let bytes = self.entries.read().expect("memo lock").get(key).cloned()?;
+        decode_value(&bytes)
+    }
+
+    /// Records the outcome lowering gave for `key`.
+    pub fn record(&self, view: &str, key: MemoKey, value: &MemoValue) {
+        self.current.lock().expect("memo lock").insert(view.to_string(), key);
+        let Some(bytes) = encode_value(value) else { return };
+        self.entries.write().expect("memo lock").insert(key, Arc::from(bytes));
+        *self.recorded.lock().expect("memo lock") = true;
+    }
+
+    /// Whether a value was recorded since the last call (so a saved memo would differ).
+    pub fn take_recorded(&self) -> bool {
+        std::mem::take(&mut *self.recorded.lock().expect("memo lock"))
+    }
+
+    /// How many entries the memo holds (loaded and recorded).
+    pub fn len(&self) -> usize {
+        self.entries.read().expect("memo lock").len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// What to save: for each of `views` that was looked up, the entry of its last key,
+    /// ordered by key (so equal memos save equal bytes).
+    pub fn entries_for<'a>(&self, views: impl IntoIterator<Item = &'a str>) -> Vec<(MemoKey, Arc<[u8]>)> {
+        let current = self.current.lock().expect("memo lock");
+        let entries = self.entries.read().expect("memo lock");
+        let kept: BTreeMap<MemoKey, Arc<[u8]>> =
+            views.into_iter().filter_map(|view| current.get(view)).filter_map(|key| Some((*key, Arc::clone(entries.get(key)?)))).collect();
+        kept.into_iter().collect()
+    }
+}
+
+/// Which kind of relation a view reads (part of the key).
+fn relation_kind(db: &dyn Db, name: &str) -> &'static [u8] {
+    match resolve_relation(db, ProjectInput::get(db), name.to_string()) {
+        Some(Relation::Source(_)) => b"source",
+        Some(Relation::View(view)) if crate::is_materialized(db, view) => b"materialized view",
+        Some(Relation::View(_)) => b"view",
+        None => b"unknown",
+    }
+}
+
+/// The planning surface's part of every key: the canonical JSON of the surface input.
+#[salsa::tracked(returns(ref))]
+fn surface_key(db: &dyn Db, surface: SurfaceInput) -> Vec<u8> {
+    let mut hasher = blake3::Hasher::new();
+    // A surface spec is plain data: it always serializes.
+    field(&mut hasher, serde_json::to_string(surface.spec(db)).unwrap_or_default().as_bytes());
+    field(&mut hasher, surface.root(db).as_bytes());
+    hasher.finalize().as_bytes().to_vec()
+}
+
+/// The key of `view`'s signature over `inputs` (its inputs' signatures, in the order it
+/// reads them) under `memo`'s build.
+pub fn memo_key(db: &dyn Db, memo: &SignatureMemo, view: ViewInput, inputs: &[PlannedInput]) -> Option<MemoKey> {
+    let definition = view.definition(db).as_ref()?;
+    let mut hasher = crate::definition_digest::definition_hasher(b"viewdag signature memo v1\0", view.name(db), definition);
+    field(&mut hasher, memo.build.as_bytes());
+    field(&mut hasher, surface_key(db, SurfaceInput::get(db)));
+    field(&mut hasher, &(inputs.len() as u64).to_le_bytes());
+    for input in inputs {
+        field(&mut hasher, input.name.as_bytes());
+        field(&mut hasher, relation_kind(db, &input.name));
+        hash_schema(&mut hasher, input.plan.schema());
+    }
+    Some(*hasher.finalize().as_bytes())
+}
+
+/// A length-prefixed field.
+fn field(hasher: &mut blake3::Hasher, bytes: &[u8]) {
+    hasher.update(&(bytes.len() as u64).to_le_bytes());
+    hasher.update(bytes);
+}
+
+/// A schema as readers see it: every column's qualifier, name, type, nullability and
+/// metadata (sorted), the schema's metadata (sorted) and its functional dependencies.
+fn hash_schema(hasher: &mut blake3::Hasher, schema: &DFSchema) {
+    field(hasher, &(schema.fields().len() as u64).to_le_bytes());
+    for (qualifier, column) in schema.iter() {
+        field(hasher, qualifier.map(|qualifier| qualifier.to_string()).unwrap_or_default().as_bytes());
+        hash_field(hasher, column);
+    }
+    hash_metadata(hasher, schema.metadata());
+    field(hasher, format!("{:?}", schema.functional_dependencies()).as_bytes());
+}
+
+fn hash_field(hasher: &mut blake3::Hasher, column: &Field) {
+    field(hasher, column.name().as_bytes());
+    field(hasher, format!("{:?}", column.data_type()).as_bytes());
+    field(hasher, &[u8::from(column.is_nullable())]);
+    hash_metadata(hasher, column.metadata());
+}
+
+fn hash_metadata(hasher: &mut blake3::Hasher, metadata: &HashMap<String, String>) {
+    let sorted: BTreeMap<&String, &String> = metadata.iter().collect();
+    field(hasher, &(sorted.len() as u64).to_le_bytes());
+    for (key, value) in sorted {
+        field(hasher, key.as_bytes());
+        field(hasher, value.as_bytes());
+    }
+}
+
+/// What lowering gave, as the memo keeps it; `None` for a failure the memo never holds (an
+/// input's, which is decided before the memo is consulted).
+pub fn memo_value(result: &LowerResult<ViewSignature>) -> Option<MemoValue> {
+    match result {
+        Ok(signature) => Some(Ok(signature.clone())),
+        Err(ViewFailure::Errors(errors)) => Some(Err(Arc::clone(errors))),
+        Err(ViewFailure::Invalid | ViewFailure::Blocked { .. }) => None,
+    }
+}
+
+/// A memoized value as the query's result.
+pub fn memo_result(value: MemoValue) -> LowerResult<ViewSignature> {
+    value.map_err(ViewFailure::Errors)
+}
+
+const VALUE_SIGNATURE: u8 = 0;
+const VALUE_ERRORS: u8 = 1;
+
+/// A value's bytes: a tag, then for a signature its unqualified schema as an Arrow IPC
+/// schema message (types, nullability and metadata), its functional dependencies and its
+/// warnings (JSON); for errors, the diagnostics (JSON). Every part is length-prefixed.
+pub fn encode_value(value: &MemoValue) -> Option<Vec<u8>> {
+    let mut bytes = Vec::new();
+    match value {
+        Ok(signature) => {
+            bytes.push(VALUE_SIGNATURE);
+            let schema = IpcSchemaEncoder::new().schema_to_fb(signature.schema.as_arrow()).finished_data().to_vec();
+            put(&mut bytes, &schema);
+            let dependencies = signature.schema.functional_dependencies();
+            put_number(&mut bytes, dependencies.len());
+            for dependence in dependencies.iter() {
+                put_indices(&mut bytes, &dependence.source_indices);
+                put_indices(&mut bytes, &dependence.target_indices);
+                bytes.push(u8::from(dependence.nullable));
+                bytes.push(match dependence.mode {
+                    Dependency::Single => 0,
+                    Dependency::Multi => 1,
+                });
+            }
+            put(&mut bytes, &serde_json::to_vec(signature.warnings.as_ref()).ok()?);
+        }
+        Err(errors) => {
+            bytes.push(VALUE_ERRORS);
+            put(&mut bytes, &serde_json::to_vec(errors.as_ref()).ok()?);
+        }
+    }
+    Some(bytes)
+}
+
+/// The value `bytes` encode, if they decode completely.
+pub fn decode_value(bytes: &[u8]) -> Option<MemoValue> {
+    let mut reader = Reader { bytes };
+    let value = match reader.byte()? {
+        VALUE_SIGNATURE => {
+            let schema: Schema = try_schema_from_flatbuffer_bytes(reader.part()?).ok()?;
+            let count = reader.number()?;
+            let mut dependencies = Vec::with_capacity(count.min(1024));
+            for _ in 0..count {
+                let source = reader.indices()?;
+                let target = reader.indices()?;
+                let nullable = reader.byte()? == 1;
+                let mode = match reader.byte()? {
+                    0 => Dependency::Single,
+                    1 => Dependency::Multi,
+                    _ => return None,
+                };
+                dependencies.push(FunctionalDependence::new(source, target, nullable).with_mode(mode));
+            }
+            let warnings: Vec<Diagnostic> = serde_json::from_slice(reader.part()?).ok()?;
+            let schema = DFSchema::try_from(schema).ok()?.with_functional_dependencies(FunctionalDependencies::new(dependencies)).ok()?;
+            Ok(ViewSignature { schema: Arc::new(schema), warnings: Arc::new(warnings) })
+        }
+        VALUE_ERRORS => Err(Arc::new(serde_json::from_slice::<Vec<Diagnostic>>(reader.part()?).ok()?)),
+        _ => return None,
+    };
+    reader.bytes.is_empty().then_some(value)
+}
+
+fn put_number(bytes: &mut Vec<u8>, number: usize) {
+    bytes.extend_from_slice(&(number as u64).to_le_bytes());
+}
+
+fn put(bytes: &mut Vec<u8>, part: &[u8]) {
+    put_number(bytes, part.len());
+    bytes.extend_from_slice(part);
+}
+
+fn put_indices(bytes: &mut Vec<u8>, indices: &[usize]) {
+    put_number(bytes, indices.len());
+    for index in indices {
+        put_number(bytes, *index);
+    }
+}
+
+/// Reads what the `put` functions wrote; `None` past the end.
+struct Reader<'a> {
+    bytes: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, count: usize) -> Option<&'a [u8]> {
+        if self.bytes.len() < count {
+            return None;
+        }
+        let (taken, rest) = self.bytes.split_at(count);
+        self.bytes = rest;
+        Some(taken)
+    }
+
+    fn byte(&mut self) -> Option<u8> {
+        Some(self.take(1)?[0])
+    }
+
+    fn number(&mut self) -> Option<usize> {
+        usize::try_from(u64::from_le_bytes(self.take(8)?.try_into().ok()?)).ok()
+    }
+
+    fn part(&mut self) -> Option<&'a [u8]> {
+        let length = self.number()?;
+        self.take(length)
+    }
+
+    fn indices(&mut self) -> Option<Vec<usize>> {
+        let count = self.number()?;
+        if count > self.bytes.len() / 8 {
+            return None;
+        }
+        (0..count).map(|_| self.number()).collect()
+    }
+}
+
+/// The memo file's first bytes.
+const FILE_MAGIC: &[u8] = b"viewdag signature memo\0";
+/// The memo file's layout version (bumped with any change of the layout or of the values).
+pub const FILE_FORMAT: u32 = 1;
+/// The version of viewdag that writes memo files.
+pub const VIEWDAG_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Why a memo file is not used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MemoFileError {
+    #[error("it is not a viewdag signature cache")]
+    NotAMemo,
+    #[error("it is truncated")]
+    Truncated,
+    #[error("its checksum does not match its contents")]
+    Corrupted,
+    #[error("it has format {found}, this build reads format {FILE_FORMAT}")]
+    Format { found: u32 },
+    #[error("it was written by viewdag {found}, this is viewdag {VIEWDAG_VERSION}")]
+    Version { found: String },
+}
+
+/// A memo file's bytes: the magic, the format, viewdag's version, the entries (key, value)
+/// in the order given, and a BLAKE3 checksum of everything before it.
+pub fn encode_file(entries: &[(MemoKey, Arc<[u8]>)]) -> Vec<u8> {
+    let mut bytes = FILE_MAGIC.to_vec();
+    bytes.extend_from_slice(&FILE_FORMAT.to_le_bytes());
+    put(&mut bytes, VIEWDAG_VERSION.as_bytes());
+    put_number(&mut bytes, entries.len());
+    for (key, value) in entries {
+        bytes.extend_from_slice(key);
+        put(&mut bytes, value);
+    }
+    let checksum = blake3::hash(&bytes);
+    bytes.extend_from_slice(checksum.as_bytes());
+    bytes
+}
+
+/// The entries of a memo file, if it is whole, uncorrupted and of this format and version.
+pub fn decode_file(bytes: &[u8]) -> Result<Vec<(MemoKey, Arc<[u8]>)>, MemoFileError> {
+    if !bytes.starts_with(FILE_MAGIC) {
+        return Err(if FILE_MAGIC.starts_with(bytes) { MemoFileError::Truncated } else { MemoFileError::NotAMemo });
+    }
+    let Some(body_length) = bytes.len().checked_sub(32).filter(|length| *length >= FILE_MAGIC.len() + 4) else {
+        return Err(MemoFileError::Truncated);
+    };
+    let (body, checksum) = bytes.split_at(body_length);
+    let mut reader = Reader { bytes: &body[FILE_MAGIC.len()..] };
+    let format = u32::from_le_bytes(reader.take(4).ok_or(MemoFileError::Truncated)?.try_into().map_err(|_| MemoFileError::Truncated)?);
+    if blake3::hash(body).as_bytes() != checksum {
+        // A cut-off file fails the checksum too: say which it is when the layout tells.
+        return Err(if format == FILE_FORMAT && !body_is_complete(reader) { MemoFileError::Truncated } else { MemoFileError::Corrupted });
+    }
+    if format != FILE_FORMAT {
+        return Err(MemoFileError::Format { found: format });
+    }
+    let version = reader.part().ok_or(MemoFileError::Corrupted)?;
+    if version != VIEWDAG_VERSION.as_bytes() {
+        return Err(MemoFileError::Version { found: String::from_utf8_lossy(version).into_owned() });
+    }
+    let count = reader.number().ok_or(MemoFileError::Corrupted)?;
+    let mut entries = Vec::with_capacity(count.min(reader.bytes.len() / 40));
+    for _ in 0..count {
+        let key: MemoKey = reader.take(32).and_then(|key| key.try_into().ok()).ok_or(MemoFileError::Corrupted)?;
+        let value = reader.part().ok_or(MemoFileError::Corrupted)?;
+        entries.push((key, Arc::from(value)));
+    }
+    if !reader.bytes.is_empty() {
+        return Err(MemoFileError::Corrupted);
+    }
+    Ok(entries)
+}
+
+/// Whether a body (after its format) holds every entry its count announces.
+fn body_is_complete(mut reader: Reader<'_>) -> bool {
+    let Some(_version) = reader.part() else { return false };
+    let Some(count) = reader.number() else { return false };
+    (0..count).all(|_| reader.take(32).is_some() && reader.part().is_some())
+}
