@@ -41,7 +41,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, RwLock};
 
 use datafusion::arrow::datatypes::{Field, Schema};
-use datafusion::arrow::ipc::convert::{IpcSchemaEncoder, try_schema_from_flatbuffer_bytes};
+use datafusion::arrow::ipc::convert::{IpcSchemaEncoder, fb_to_schema};
+use datafusion::arrow::ipc::root_as_schema;
 use datafusion::common::{DFSchema, Dependency, FunctionalDependence, FunctionalDependencies};
 use viewdag_ir::{Diagnostic, ProjectInput, SurfaceInput, ViewInput};
 use viewdag_validate::{Relation, resolve_relation};
@@ -52,6 +53,9 @@ use crate::{Db, LowerResult, ViewFailure};
 
 /// A memo key: BLAKE3 of what a signature is a function of.
 pub type MemoKey = [u8; 32];
+
+/// A saved entry: a key and its encoded value.
+pub type MemoEntry = (MemoKey, Arc<[u8]>);
 
 /// The outcome lowering gives for one key: a signature, or the view's own errors.
 pub type MemoValue = Result<ViewSignature, Arc<Vec<Diagnostic>>>;
@@ -66,12 +70,21 @@ pub struct SignatureMemo {
     current: Mutex<HashMap<String, MemoKey>>,
     /// Whether a value was recorded that the loaded entries did not have.
     recorded: Mutex<bool>,
+    /// Lookups answered and not answered, since the memo was made.
+    counts: Mutex<MemoCounts>,
+}
+
+/// How many lookups the memo answered (`hits`) and how many outcomes it recorded (`misses`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MemoCounts {
+    pub hits: usize,
+    pub misses: usize,
 }
 
 impl SignatureMemo {
     /// A memo for values computed by `build` (viewdag's version and a build identity), with
     /// `entries` as a previous process saved them.
-    pub fn new(build: impl Into<String>, entries: impl IntoIterator<Item = (MemoKey, Arc<[u8]>)>) -> Self {
+    pub fn new(build: impl Into<String>, entries: impl IntoIterator<Item = MemoEntry>) -> Self {
         SignatureMemo { build: build.into(), entries: RwLock::new(entries.into_iter().collect()), ..SignatureMemo::default() }
     }
 
@@ -84,12 +97,15 @@ impl SignatureMemo {
     pub fn lookup(&self, view: &str, key: &MemoKey) -> Option<MemoValue> {
         self.current.lock().expect("memo lock").insert(view.to_string(), *key);
         let bytes = self.entries.read().expect("memo lock").get(key).cloned()?;
-        decode_value(&bytes)
+        let value = decode_value(&bytes)?;
+        self.counts.lock().expect("memo lock").hits += 1;
+        Some(value)
     }
 
     /// Records the outcome lowering gave for `key`.
     pub fn record(&self, view: &str, key: MemoKey, value: &MemoValue) {
         self.current.lock().expect("memo lock").insert(view.to_string(), key);
+        self.counts.lock().expect("memo lock").misses += 1;
         let Some(bytes) = encode_value(value) else { return };
         self.entries.write().expect("memo lock").insert(key, Arc::from(bytes));
         *self.recorded.lock().expect("memo lock") = true;
@@ -98,6 +114,11 @@ impl SignatureMemo {
     /// Whether a value was recorded since the last call (so a saved memo would differ).
     pub fn take_recorded(&self) -> bool {
         std::mem::take(&mut *self.recorded.lock().expect("memo lock"))
+    }
+
+    /// How many lookups were answered and how many outcomes recorded so far.
+    pub fn counts(&self) -> MemoCounts {
+        *self.counts.lock().expect("memo lock")
     }
 
     /// How many entries the memo holds (loaded and recorded).
@@ -111,7 +132,7 @@ impl SignatureMemo {
 
     /// What to save: for each of `views` that was looked up, the entry of its last key,
     /// ordered by key (so equal memos save equal bytes).
-    pub fn entries_for<'a>(&self, views: impl IntoIterator<Item = &'a str>) -> Vec<(MemoKey, Arc<[u8]>)> {
+    pub fn entries_for<'a>(&self, views: impl IntoIterator<Item = &'a str>) -> Vec<MemoEntry> {
         let current = self.current.lock().expect("memo lock");
         let entries = self.entries.read().expect("memo lock");
         let kept: BTreeMap<MemoKey, Arc<[u8]>> =
@@ -244,7 +265,8 @@ pub fn decode_value(bytes: &[u8]) -> Option<MemoValue> {
     let mut reader = Reader { bytes };
     let value = match reader.byte()? {
         VALUE_SIGNATURE => {
-            let schema: Schema = try_schema_from_flatbuffer_bytes(reader.part()?).ok()?;
+            // Verified by the flatbuffer reader: bytes that are not a schema are a miss.
+            let schema: Schema = fb_to_schema(root_as_schema(reader.part()?).ok()?);
             let count = reader.number()?;
             let mut dependencies = Vec::with_capacity(count.min(1024));
             for _ in 0..count {
@@ -345,7 +367,7 @@ pub enum MemoFileError {
 
 /// A memo file's bytes: the magic, the format, viewdag's version, the entries (key, value)
 /// in the order given, and a BLAKE3 checksum of everything before it.
-pub fn encode_file(entries: &[(MemoKey, Arc<[u8]>)]) -> Vec<u8> {
+pub fn encode_file(entries: &[MemoEntry]) -> Vec<u8> {
     let mut bytes = FILE_MAGIC.to_vec();
     bytes.extend_from_slice(&FILE_FORMAT.to_le_bytes());
     put(&mut bytes, VIEWDAG_VERSION.as_bytes());
@@ -360,7 +382,7 @@ pub fn encode_file(entries: &[(MemoKey, Arc<[u8]>)]) -> Vec<u8> {
 }
 
 /// The entries of a memo file, if it is whole, uncorrupted and of this format and version.
-pub fn decode_file(bytes: &[u8]) -> Result<Vec<(MemoKey, Arc<[u8]>)>, MemoFileError> {
+pub fn decode_file(bytes: &[u8]) -> Result<Vec<MemoEntry>, MemoFileError> {
     if !bytes.starts_with(FILE_MAGIC) {
         return Err(if FILE_MAGIC.starts_with(bytes) { MemoFileError::Truncated } else { MemoFileError::NotAMemo });
     }

@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use viewdag_ir::{Code, Diagnostic, SpecLocation};
-use viewdag_lower::signature_memo::{SignatureMemo, VIEWDAG_VERSION, decode_file, encode_file};
+use viewdag_lower::signature_memo::{MemoCounts, SignatureMemo, VIEWDAG_VERSION, decode_file, encode_file};
 
 use super::{CompileResponse, Compiler, sort_by_position};
 
@@ -128,6 +128,12 @@ impl Compiler {
     pub fn with_persistent_cache(mut self, enabled: bool) -> Self {
         self.set_persistent_cache(enabled);
         self
+    }
+
+    /// How many view signatures the persistent cache answered and how many it recorded
+    /// since it was loaded (`None` while it is off).
+    pub fn signature_cache_counts(&self) -> Option<MemoCounts> {
+        self.db.signature_memo_handle().map(|memo| memo.counts())
     }
 
     /// Loads the project's cache before the first compile of the project at `self.root`
