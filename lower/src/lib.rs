@@ -44,8 +44,10 @@ pub mod expectations;
 pub mod expressions;
 pub mod inputs;
 pub mod linear_projection;
+pub mod memo_key;
 pub mod project;
 pub mod queries;
+pub mod signature;
 pub mod signature_memo;
 pub mod transforms;
 
@@ -64,7 +66,8 @@ pub use project::{
     CheckedProject, ChunkCheck, ViewCheck, ViewCheckStatus, checked_project, chunk_check, chunk_warm, output_view_names, task_views,
     view_check,
 };
-pub use queries::{ViewSignature, inlined_signature, is_materialized, stored_view_schema, view_plan, view_schema, view_signature};
+pub use queries::{inlined_signature, is_materialized, stored_view_schema, view_plan, view_schema, view_signature};
+pub use signature::ViewSignature;
 
 /// The lowering database.
 #[salsa::db]

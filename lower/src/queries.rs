@@ -34,21 +34,12 @@ use viewdag_validate::checks::{column_names_differ_in_case, column_type_not_stor
 use viewdag_validate::{Relation, resolve_relation, view_is_broken, view_reads};
 
 use crate::inputs::{PlannedInput, alias, finish, plan_error, scan_of, source_scan};
-use crate::signature_memo::{memo_key, memo_result, memo_value};
+use crate::memo_key::{memo_key, memo_result, memo_value};
+use crate::signature::ViewSignature;
 use crate::transforms::context::LowerContext;
 use crate::transforms::lower_transform;
 use crate::transforms::warnings::transform_warnings;
 use crate::{Db, LowerResult, LoweredView, ViewFailure};
-
-/// What a view's readers and its own report need: its output schema and its warnings.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ViewSignature {
-    /// The output schema, unqualified (readers qualify it with the view's name), with the
-    /// functional dependencies the view's plan derives.
-    pub schema: DFSchemaRef,
-    /// Warnings and notes of a view that validates.
-    pub warnings: Arc<Vec<Diagnostic>>,
-}
 
 /// How a view's input relations are planned: [`signature_input`], [`plan_input`] or the
 /// reference way.
@@ -83,7 +74,7 @@ pub fn view_signature(db: &dyn Db, view: ViewInput) -> LowerResult<ViewSignature
         return signature_over(db, view, signature_input);
     };
     let inputs = view_inputs(db, view, signature_input)?;
-    let Some(key) = memo_key(db, memo, view, &inputs) else {
+    let Some(key) = memo_key(db, memo.build(), view, &inputs, |name| relation_kind(db, name)) else {
         return signature_of(db, view, &inputs);
     };
     if let Some(value) = memo.lookup(view.name(db), &key) {
@@ -94,6 +85,18 @@ pub fn view_signature(db: &dyn Db, view: ViewInput) -> LowerResult<ViewSignature
         memo.record(view.name(db), key, &value);
     }
     result
+}
+
+/// Which kind of relation `name` is, as the signature memo's key names it: through
+/// [`is_materialized`], so the key of a reader depends on that bit of its input's definition
+/// only.
+fn relation_kind(db: &dyn Db, name: &str) -> &'static [u8] {
+    match resolve_relation(db, ProjectInput::get(db), name.to_string()) {
+        Some(Relation::Source(_)) => b"source",
+        Some(Relation::View(view)) if is_materialized(db, view) => b"materialized view",
+        Some(Relation::View(_)) => b"view",
+        None => b"unknown",
+    }
 }
 
 /// `view`'s signature with each input planned by `input_of`: lowers the view's own

@@ -4,7 +4,7 @@
 //! again.
 //!
 //! A view's signature is what lowering its own transform over its inputs' *signatures*
-//! gives, and that is a pure function of exactly what [`memo_key`] hashes:
+//! gives, and that is a pure function of exactly what [`crate::memo_key`] hashes:
 //! - the build ([`SignatureMemo::build`]: viewdag's version and the driver's build identity,
 //!   so another build never reads this one's entries);
 //! - the planning surface: the canonical JSON of the `SurfaceInput`'s spec (its
@@ -40,16 +40,13 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, RwLock};
 
-use datafusion::arrow::datatypes::{Field, Schema};
+use datafusion::arrow::datatypes::Schema;
 use datafusion::arrow::ipc::convert::{IpcSchemaEncoder, fb_to_schema};
 use datafusion::arrow::ipc::root_as_schema;
 use datafusion::common::{DFSchema, Dependency, FunctionalDependence, FunctionalDependencies};
-use viewdag_ir::{Diagnostic, ProjectInput, SurfaceInput, ViewInput};
-use viewdag_validate::{Relation, resolve_relation};
+use viewdag_ir::Diagnostic;
 
-use crate::inputs::PlannedInput;
-use crate::queries::ViewSignature;
-use crate::{Db, LowerResult, ViewFailure};
+use crate::signature::ViewSignature;
 
 /// A memo key: BLAKE3 of what a signature is a function of.
 pub type MemoKey = [u8; 32];
@@ -139,91 +136,6 @@ impl SignatureMemo {
             views.into_iter().filter_map(|view| current.get(view)).filter_map(|key| Some((*key, Arc::clone(entries.get(key)?)))).collect();
         kept.into_iter().collect()
     }
-}
-
-/// Which kind of relation a view reads (part of the key).
-fn relation_kind(db: &dyn Db, name: &str) -> &'static [u8] {
-    match resolve_relation(db, ProjectInput::get(db), name.to_string()) {
-        Some(Relation::Source(_)) => b"source",
-        Some(Relation::View(view)) if crate::is_materialized(db, view) => b"materialized view",
-        Some(Relation::View(_)) => b"view",
-        None => b"unknown",
-    }
-}
-
-/// The planning surface's part of every key: the canonical JSON of the surface input.
-#[salsa::tracked(returns(ref))]
-fn surface_key(db: &dyn Db, surface: SurfaceInput) -> Vec<u8> {
-    let mut hasher = blake3::Hasher::new();
-    // A surface spec is plain data: it always serializes.
-    field(&mut hasher, serde_json::to_string(surface.spec(db)).unwrap_or_default().as_bytes());
-    field(&mut hasher, surface.root(db).as_bytes());
-    hasher.finalize().as_bytes().to_vec()
-}
-
-/// The key of `view`'s signature over `inputs` (its inputs' signatures, in the order it
-/// reads them) under `memo`'s build.
-pub fn memo_key(db: &dyn Db, memo: &SignatureMemo, view: ViewInput, inputs: &[PlannedInput]) -> Option<MemoKey> {
-    let definition = view.definition(db).as_ref()?;
-    let mut hasher = crate::definition_digest::definition_hasher(b"viewdag signature memo v1\0", view.name(db), definition);
-    field(&mut hasher, memo.build.as_bytes());
-    field(&mut hasher, surface_key(db, SurfaceInput::get(db)));
-    field(&mut hasher, &(inputs.len() as u64).to_le_bytes());
-    for input in inputs {
-        field(&mut hasher, input.name.as_bytes());
-        field(&mut hasher, relation_kind(db, &input.name));
-        hash_schema(&mut hasher, input.plan.schema());
-    }
-    Some(*hasher.finalize().as_bytes())
-}
-
-/// A length-prefixed field.
-fn field(hasher: &mut blake3::Hasher, bytes: &[u8]) {
-    hasher.update(&(bytes.len() as u64).to_le_bytes());
-    hasher.update(bytes);
-}
-
-/// A schema as readers see it: every column's qualifier, name, type, nullability and
-/// metadata (sorted), the schema's metadata (sorted) and its functional dependencies.
-fn hash_schema(hasher: &mut blake3::Hasher, schema: &DFSchema) {
-    field(hasher, &(schema.fields().len() as u64).to_le_bytes());
-    for (qualifier, column) in schema.iter() {
-        field(hasher, qualifier.map(|qualifier| qualifier.to_string()).unwrap_or_default().as_bytes());
-        hash_field(hasher, column);
-    }
-    hash_metadata(hasher, schema.metadata());
-    field(hasher, format!("{:?}", schema.functional_dependencies()).as_bytes());
-}
-
-fn hash_field(hasher: &mut blake3::Hasher, column: &Field) {
-    field(hasher, column.name().as_bytes());
-    field(hasher, format!("{:?}", column.data_type()).as_bytes());
-    field(hasher, &[u8::from(column.is_nullable())]);
-    hash_metadata(hasher, column.metadata());
-}
-
-fn hash_metadata(hasher: &mut blake3::Hasher, metadata: &HashMap<String, String>) {
-    let sorted: BTreeMap<&String, &String> = metadata.iter().collect();
-    field(hasher, &(sorted.len() as u64).to_le_bytes());
-    for (key, value) in sorted {
-        field(hasher, key.as_bytes());
-        field(hasher, value.as_bytes());
-    }
-}
-
-/// What lowering gave, as the memo keeps it; `None` for a failure the memo never holds (an
-/// input's, which is decided before the memo is consulted).
-pub fn memo_value(result: &LowerResult<ViewSignature>) -> Option<MemoValue> {
-    match result {
-        Ok(signature) => Some(Ok(signature.clone())),
-        Err(ViewFailure::Errors(errors)) => Some(Err(Arc::clone(errors))),
-        Err(ViewFailure::Invalid | ViewFailure::Blocked { .. }) => None,
-    }
-}
-
-/// A memoized value as the query's result.
-pub fn memo_result(value: MemoValue) -> LowerResult<ViewSignature> {
-    value.map_err(ViewFailure::Errors)
 }
 
 const VALUE_SIGNATURE: u8 = 0;
