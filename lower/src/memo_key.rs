@@ -2,21 +2,20 @@
 //! signature is a function of — the build, the planning surface's spec, the view's name and
 //! canonical definition, and per relation it reads (in order) its name, kind and schema as
 //! readers see it (qualifiers, types, nullability, field and schema metadata sorted,
-//! functional dependencies). Each field is length-prefixed after a domain tag, so no two
-//! different inputs share an encoding. A nested type's metadata is hashed in its `Debug`
-//! form, whose order may vary between processes: that can only make a key miss.
+//! functional dependencies). Each field is length-prefixed after a domain tag (a column goes
+//! through arrow's `Hash`, whose strings are terminated), so no two different inputs share
+//! an encoding.
 //!
 //! Every read here is tracked (the surface input, the view's definition, the inputs the
 //! caller resolved), so a value found by this key is a pure function of tracked reads.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+use std::hash::Hash;
 use std::sync::Arc;
 
-use datafusion::arrow::datatypes::Field;
-use datafusion::common::DFSchema;
+use datafusion::common::{DFSchema, DFSchemaRef};
 use viewdag_ir::{SurfaceInput, ViewInput};
 
-use crate::inputs::PlannedInput;
 use crate::signature::ViewSignature;
 use crate::signature_memo::{MemoKey, MemoValue};
 use crate::{Db, LowerResult, ViewFailure};
@@ -31,25 +30,20 @@ fn surface_key(db: &dyn Db, surface: SurfaceInput) -> Vec<u8> {
     hasher.finalize().as_bytes().to_vec()
 }
 
-/// The key of `view`'s signature over `inputs` (its inputs' signatures, in the order it
-/// reads them) computed by `build`; `kind_of` names each input's kind (source, view,
-/// materialized view).
-pub fn memo_key(
-    db: &dyn Db,
-    build: &str,
-    view: ViewInput,
-    inputs: &[PlannedInput],
-    kind_of: impl Fn(&str) -> &'static [u8],
-) -> Option<MemoKey> {
+/// The key of `view`'s signature computed by `build` over `inputs`: per relation it reads,
+/// in order, its name, its kind (source, view, materialized view) and the schema a reader
+/// sees through signatures (its placeholder is a function of the name and that schema).
+/// `None` for a view without a definition (it has no signature to memoize).
+pub fn memo_key(db: &dyn Db, build: &str, view: ViewInput, inputs: &[(&str, (&'static [u8], DFSchemaRef))]) -> Option<MemoKey> {
     let definition = view.definition(db).as_ref()?;
     let mut hasher = crate::definition_digest::definition_hasher(b"viewdag signature memo v1\0", view.name(db), definition);
     field(&mut hasher, build.as_bytes());
     field(&mut hasher, surface_key(db, SurfaceInput::get(db)));
     field(&mut hasher, &(inputs.len() as u64).to_le_bytes());
-    for input in inputs {
-        field(&mut hasher, input.name.as_bytes());
-        field(&mut hasher, kind_of(&input.name));
-        hash_schema(&mut hasher, input.plan.schema());
+    for (name, (kind, schema)) in inputs {
+        field(&mut hasher, name.as_bytes());
+        field(&mut hasher, kind);
+        hash_schema(&mut hasher, schema);
     }
     Some(*hasher.finalize().as_bytes())
 }
@@ -60,31 +54,37 @@ fn field(hasher: &mut blake3::Hasher, bytes: &[u8]) {
     hasher.update(bytes);
 }
 
-/// A schema as readers see it: every column's qualifier, name, type, nullability and
-/// metadata (sorted), the schema's metadata (sorted) and its functional dependencies.
+/// A schema as readers see it: every column's qualifier and field (name, type,
+/// nullability, metadata: arrow's `Hash`, which visits metadata in sorted key order, nested
+/// fields included), the schema's metadata (sorted) and its functional dependencies.
 fn hash_schema(hasher: &mut blake3::Hasher, schema: &DFSchema) {
     field(hasher, &(schema.fields().len() as u64).to_le_bytes());
     for (qualifier, column) in schema.iter() {
         field(hasher, qualifier.map(|qualifier| qualifier.to_string()).unwrap_or_default().as_bytes());
-        hash_field(hasher, column);
+        column.hash(&mut KeyHasher(hasher));
     }
-    hash_metadata(hasher, schema.metadata());
+    let metadata: BTreeMap<&String, &String> = schema.metadata().iter().collect();
+    field(hasher, &(metadata.len() as u64).to_le_bytes());
+    for (key, value) in metadata {
+        field(hasher, key.as_bytes());
+        field(hasher, value.as_bytes());
+    }
     field(hasher, format!("{:?}", schema.functional_dependencies()).as_bytes());
 }
 
-fn hash_field(hasher: &mut blake3::Hasher, column: &Field) {
-    field(hasher, column.name().as_bytes());
-    field(hasher, format!("{:?}", column.data_type()).as_bytes());
-    field(hasher, &[u8::from(column.is_nullable())]);
-    hash_metadata(hasher, column.metadata());
-}
+/// `std::hash::Hash` into the key's BLAKE3 hasher. What `Hash` writes (native-endian
+/// integers, `0xff`-terminated strings) is fixed for a build, and the build is part of
+/// every key.
+struct KeyHasher<'a>(&'a mut blake3::Hasher);
 
-fn hash_metadata(hasher: &mut blake3::Hasher, metadata: &HashMap<String, String>) {
-    let sorted: BTreeMap<&String, &String> = metadata.iter().collect();
-    field(hasher, &(sorted.len() as u64).to_le_bytes());
-    for (key, value) in sorted {
-        field(hasher, key.as_bytes());
-        field(hasher, value.as_bytes());
+impl std::hash::Hasher for KeyHasher<'_> {
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
+    }
+
+    fn finish(&self) -> u64 {
+        // Never asked: the key is the BLAKE3 hasher's.
+        0
     }
 }
 

@@ -73,30 +73,22 @@ pub fn view_signature(db: &dyn Db, view: ViewInput) -> LowerResult<ViewSignature
     let Some(memo) = db.signature_memo() else {
         return signature_over(db, view, signature_input);
     };
-    let inputs = view_inputs(db, view, signature_input)?;
-    let Some(key) = memo_key(db, memo.build(), view, &inputs, |name| relation_kind(db, name)) else {
-        return signature_of(db, view, &inputs);
-    };
-    if let Some(value) = memo.lookup(view.name(db), &key) {
+    // The key needs only the inputs' schemas: the placeholders lowering reads are built on a miss.
+    let schemas = view_reads(db, view)
+        .reads
+        .iter()
+        .map(|read| Ok((read.name.as_str(), signature_schema(db, &read.name)?)))
+        .collect::<LowerResult<Vec<_>>>()?;
+    let key = memo_key(db, memo.build(), view, &schemas);
+    if let Some(value) = key.as_ref().and_then(|key| memo.lookup(view.name(db), key)) {
         return memo_result(value);
     }
+    let inputs = schemas.into_iter().map(|(name, (_, schema))| signature_placeholder(name, schema)).collect::<LowerResult<Vec<_>>>()?;
     let result = signature_of(db, view, &inputs);
-    if let Some(value) = memo_value(&result) {
+    if let (Some(key), Some(value)) = (key, memo_value(&result)) {
         memo.record(view.name(db), key, &value);
     }
     result
-}
-
-/// Which kind of relation `name` is, as the signature memo's key names it: through
-/// [`is_materialized`], so the key of a reader depends on that bit of its input's definition
-/// only.
-fn relation_kind(db: &dyn Db, name: &str) -> &'static [u8] {
-    match resolve_relation(db, ProjectInput::get(db), name.to_string()) {
-        Some(Relation::Source(_)) => b"source",
-        Some(Relation::View(view)) if is_materialized(db, view) => b"materialized view",
-        Some(Relation::View(_)) => b"view",
-        None => b"unknown",
-    }
 }
 
 /// `view`'s signature with each input planned by `input_of`: lowers the view's own
@@ -191,16 +183,30 @@ fn plan_input_for_reference(db: &dyn Db, name: &str) -> LowerResult<PlannedInput
 /// The relation `name` with only its schema. An unknown name is reported by validation, so
 /// here it only makes the reader invalid.
 pub fn signature_input(db: &dyn Db, name: &str) -> LowerResult<PlannedInput> {
-    let schema: DFSchemaRef = match resolve_relation(db, ProjectInput::get(db), name.to_string()) {
+    let (_, schema) = signature_schema(db, name)?;
+    signature_placeholder(name, schema)
+}
+
+/// The schema a reader of the relation `name` sees through signatures, with the relation's
+/// kind as the signature memo's key names it (`source`, `view`, `materialized view`). The
+/// kind is read through [`is_materialized`], so a reader depends on that bit of its input's
+/// definition only.
+fn signature_schema(db: &dyn Db, name: &str) -> LowerResult<(&'static [u8], DFSchemaRef)> {
+    let seen_from_reader = |failure: &ViewFailure| failure.as_seen_from_reader(name);
+    match resolve_relation(db, ProjectInput::get(db), name.to_string()) {
         Some(Relation::Source(source)) => {
-            Arc::clone(source_scan(db, source).as_ref().map_err(|failure| failure.as_seen_from_reader(name))?.plan.schema())
+            Ok((b"source", Arc::clone(source_scan(db, source).as_ref().map_err(seen_from_reader)?.plan.schema())))
         }
         Some(Relation::View(view)) if is_materialized(db, view) => {
-            stored_view_schema(db, view).clone().map_err(|failure| failure.as_seen_from_reader(name))?
+            Ok((b"materialized view", stored_view_schema(db, view).as_ref().map_err(seen_from_reader)?.clone()))
         }
-        Some(Relation::View(view)) => view_schema(db, view).clone().map_err(|failure| failure.as_seen_from_reader(name))?,
-        None => return Err(ViewFailure::Invalid),
-    };
+        Some(Relation::View(view)) => Ok((b"view", view_schema(db, view).as_ref().map_err(seen_from_reader)?.clone())),
+        None => Err(ViewFailure::Invalid),
+    }
+}
+
+/// An empty relation carrying `schema`, aliased `name`: an input as a signature sees it.
+fn signature_placeholder(name: &str, schema: DFSchemaRef) -> LowerResult<PlannedInput> {
     let placeholder = LogicalPlan::EmptyRelation(EmptyRelation { produce_one_row: false, schema });
     let plan = alias(&Arc::new(placeholder), name).map_err(|error| plan_error(SpecLocation::view(name), &error))?;
     Ok(PlannedInput { name: name.to_string(), plan, scans: BTreeMap::new(), key: String::new() })

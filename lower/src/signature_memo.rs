@@ -29,10 +29,8 @@
 //!   function of its key, and the key is computed from tracked reads only. So a hit returns
 //!   what lowering would have returned, in any process (the tests check decoded values
 //!   against fresh ones, and whole compiles with and without the memo byte for byte).
-//! - A key is BLAKE3 over a domain tag and length-prefixed fields: no two different inputs
-//!   share an encoding. Map-ordered values (metadata) are hashed sorted. A nested type's
-//!   metadata is hashed in its `Debug` form, whose order may vary between processes: that
-//!   can only make a key miss, never match another input.
+//! - A key is BLAKE3 over a domain tag and unambiguous fields (`crate::memo_key`): no two
+//!   different inputs share an encoding; map-ordered values (metadata) are hashed sorted.
 //! - A value that does not decode is a miss (recomputed and overwritten), never an error.
 //! - What is written back: per view of the project, the entry of the key it was last looked
 //!   up with ([`SignatureMemo::entries_for`]), so the memo holds at most one entry per view.
