@@ -17,6 +17,7 @@
 pub(crate) mod background_check;
 mod replay;
 mod run_loop;
+pub(crate) mod signature_cache;
 mod tables;
 
 pub(crate) use tables::MemoryBindings;
@@ -296,6 +297,13 @@ pub struct Compiler {
     /// Every view and source input's name, by id (for naming a compile's executions without
     /// walking every input).
     names_by_id: HashMap<salsa::Id, String>,
+    /// Whether signatures are kept across processes in `.viewdag/cache/` (see
+    /// `Compiler::set_persistent_cache`).
+    persistent_cache: bool,
+    /// The project root whose cache the database's memo was loaded from.
+    cache_root: Option<PathBuf>,
+    /// The warning of a cache file that could not be read, for the next response.
+    cache_warning: Option<Diagnostic>,
 }
 
 /// What a new text can have changed, as its parse tells.
@@ -346,6 +354,9 @@ impl Compiler {
             edited_views: Vec::new(),
             storage: StorageSettings::default(),
             names_by_id: HashMap::new(),
+            persistent_cache: false,
+            cache_root: None,
+            cache_warning: None,
         }
     }
 
@@ -421,6 +432,7 @@ impl Compiler {
         response.stats = RecompileStats::from_events(&events, inputs_changed);
         response.executions = self.name_executions(events);
         self.record(&mut response, request.record);
+        self.save_signature_cache(&mut response);
         response
     }
 
@@ -449,6 +461,7 @@ impl Compiler {
                 (parsed, change)
             }
         };
+        self.load_signature_cache();
         let readable_candidate = self.readable_candidate.take();
         if self.hold_inputs_while_unreadable && self.project.is_some() && is_unreadable(&parsed) {
             self.held_readable = self.held_readable.take().or(readable_candidate);
