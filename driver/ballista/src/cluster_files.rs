@@ -5,9 +5,10 @@
 //! hash-repartitioned by the key of the task's `unique` expectation (so each key's rows meet
 //! in one partition, whose check is then the whole task's), else by the partition columns
 //! (as deltalake's own writer does, so each partition value's rows land in few files).
-//! By default the plan's final merge into one partition (a coalesce, or an `ORDER BY`'s
-//! merge without a limit) is dropped first, so each partition of the last compute stage is
-//! written where it is computed, one file each, instead of in a stage of one task.
+//! Optionally (`BallistaEngine::with_write_without_final_merge`, off by default) the plan's
+//! final merge into one partition (a coalesce, or an `ORDER BY`'s merge without a limit) is
+//! dropped first, so each partition of the last compute stage is written where it is
+//! computed, one file each, instead of in a stage of one task.
 //!
 //! A cluster whose nodes lack viewdag's codec (Ballista's stock binaries) refuses the job:
 //! the write is then [`DataFileWriteError::Unsupported`] and the driver streams the task's

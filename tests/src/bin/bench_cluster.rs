@@ -8,7 +8,7 @@
 //! target/release/bench-cluster 1                 # SF1: local, 1 executor, 2 executors
 //! target/release/bench-cluster 1 --ablation      # … and what each of viewdag's choices buys
 //! target/release/bench-cluster 1 --configurations local,1x,1x-before
-//! target/release/bench-cluster 1 --configurations local,1x,2x,1x-final-merge,2x-final-merge,1x-partitions1-jobs3
+//! target/release/bench-cluster 1 --configurations local,1x,2x,1x-no-final-merge,2x-no-final-merge,1x-partitions1-jobs3
 //! target/release/bench-cluster 1 --configurations local,1x --setting ballista.shuffle.compression.codec=none --jobs 4
 //! ```
 //!
@@ -50,21 +50,20 @@ struct Configuration {
     settings: Vec<(&'static str, &'static str)>,
     /// Tasks at once (`run --jobs`; default: the number of CPUs).
     jobs: Option<usize>,
-    /// The executors write each task's files after its plan's final merge (the cluster plans
-    /// before session 6) instead of without it.
-    final_merge: bool,
+    /// The executors write each task's files without its plan's final merge.
+    without_final_merge: bool,
 }
 
 fn configurations(temporary: &Path) -> Vec<Configuration> {
     let on_disk = || vec!["--work-dir".to_string(), temporary.to_string_lossy().into_owned()];
-    let local = |name, what, jobs| Configuration { name, what, cluster: None, settings: vec![], jobs, final_merge: false };
+    let local = |name, what, jobs| Configuration { name, what, cluster: None, settings: vec![], jobs, without_final_merge: false };
     let cluster = |name, what, executors, arguments: Vec<String>, settings, jobs| Configuration {
         name,
         what,
         cluster: Some((executors, arguments)),
         settings,
         jobs,
-        final_merge: false,
+        without_final_merge: false,
     };
     vec![
         local("local", "this process", None),
@@ -117,26 +116,12 @@ fn configurations(temporary: &Path) -> Vec<Configuration> {
         ),
         cluster("1x-jobs3", "1 executor, three tasks at a time", 1, vec![], vec![], Some(3)),
         Configuration {
-            final_merge: true,
-            ..cluster(
-                "1x-final-merge",
-                "1 executor writing each task's files after its final merge stage (before session 6)",
-                1,
-                vec![],
-                vec![],
-                None,
-            )
+            without_final_merge: true,
+            ..cluster("1x-no-final-merge", "1 executor writing each task's files without its final merge stage", 1, vec![], vec![], None)
         },
         Configuration {
-            final_merge: true,
-            ..cluster(
-                "2x-final-merge",
-                "2 executors writing each task's files after its final merge stage (before session 6)",
-                2,
-                vec![],
-                vec![],
-                None,
-            )
+            without_final_merge: true,
+            ..cluster("2x-no-final-merge", "2 executors writing each task's files without its final merge stage", 2, vec![], vec![], None)
         },
         cluster(
             "1x-uncompressed",
@@ -365,7 +350,7 @@ fn main() {
         let cluster = LocalCluster::start_with(&sibling_executable("viewdag-cli"), *executors, &arguments);
         let mut engine = BallistaEngine::new(cluster.scheduler.clone())
             .with_task_timeout(TASK_TIMEOUT)
-            .with_write_without_final_merge(!configuration.final_merge);
+            .with_write_without_final_merge(configuration.without_final_merge);
         for (key, value) in &configuration.settings {
             engine = engine.with_setting(key, value);
         }

@@ -545,11 +545,11 @@ outputs:
     );
 }
 
-/// By default the executors write the partitions of each plan's last stage, without
-/// Ballista's stage that merges them into one (an aggregate's coalesce, an `ORDER BY`'s
-/// merge; a merge with a `LIMIT` is kept): every table holds the rows of a local run, and an
-/// ordered aggregate lands in one file per partition; `with_write_without_final_merge(false)`
-/// writes it as one file after the merge, with the same rows.
+/// `with_write_without_final_merge(true)`: the executors write the partitions of each plan's
+/// last stage, without Ballista's stage that merges them into one (an aggregate's coalesce,
+/// an `ORDER BY`'s merge; a merge with a `LIMIT` is kept): every table holds the rows of a
+/// local run, and an ordered aggregate lands in one file per partition; by default it is
+/// written as one file after the merge, with the same rows.
 #[test]
 fn executors_writing_without_the_final_merge_write_the_rows_of_a_local_run() {
     let cluster = start_cluster(1);
@@ -571,8 +571,8 @@ outputs:
   grouped: { view: grouped, path: out/grouped }
 "#;
     let local_report = run_on(&local.write_spec("spec.yaml", spec), LocalEngine);
-    let remote_report = run_on(&remote.write_spec("spec.yaml", spec), cluster.engine());
-    let merged_report = run_on(&merged.write_spec("spec.yaml", spec), cluster.engine().with_write_without_final_merge(false));
+    let remote_report = run_on(&remote.write_spec("spec.yaml", spec), cluster.engine().with_write_without_final_merge(true));
+    let merged_report = run_on(&merged.write_spec("spec.yaml", spec), cluster.engine());
     assert_same_tables(local.path(), &local_report, remote.path(), &remote_report);
     assert_same_tables(local.path(), &local_report, merged.path(), &merged_report);
     for task in ["output:sorted", "output:top", "output:grouped"] {
