@@ -9,11 +9,11 @@
 //! Every code lives in [`Code`]: one registry with a stable identifier (`V0101`), a
 //! kebab-case name and a one-line summary. Codes are never reused or renumbered.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::spec::FieldPath;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Error,
@@ -146,6 +146,7 @@ codes! {
     // V08xx: execution engines.
     EngineUnsupportedTable = ("V0801", "engine-unsupported-table", Error, "a task reads a Delta table the `ballista` engine cannot read as plain Parquet files (deletion vectors, column mapping)");
     EngineTaskTimeout = ("V0802", "engine-task-timeout", Error, "a task's Ballista job did not finish within the task timeout; it was cancelled and the task committed nothing");
+    EngineNoExecutor = ("V0803", "engine-no-executor", Error, "a task's Ballista job cannot finish because no executor of the cluster is alive; the job failed and the task committed nothing");
     // V09xx: running (problems of a run, reported by `run`, not by `check`).
     RunLocked = ("V0901", "run-locked", Error, "another `viewdag run` holds this project's run lock");
     CommitConflict = ("V0902", "commit-conflict", Error, "another writer committed to a task's Delta table while the task wrote it; the task committed nothing");
@@ -153,6 +154,8 @@ codes! {
     StorageAccessDenied = ("V0910", "storage-access-denied", Error, "the object store of a task's table refused the credentials; the task committed nothing");
     StorageBucketNotFound = ("V0911", "storage-bucket-not-found", Error, "the bucket or container of a task's table does not exist; the task committed nothing");
     StorageUnreachable = ("V0912", "storage-unreachable", Error, "the object store of a task's table could not be reached; the task committed nothing");
+    // V092x: the cache across processes (`.viewdag/cache/`), reported by every command that uses it.
+    CacheUnreadable = ("V0920", "cache-unreadable", Warning, "the signature cache file in `.viewdag/cache/` could not be read (truncated, corrupted or written by another version); it was ignored and is rebuilt");
     // V10xx: incremental refresh.
     RefreshNeverIncremental = ("V1001", "refresh-never-incremental", Error, "a task declared `refresh: incremental` has a plan whose change can never be derived from appended inputs (a window, a limit, a non-deterministic function, …)");
     RefreshNotApplicable = ("V1002", "refresh-not-applicable", Error, "`refresh` is set where it means nothing: on a view that is not materialized, or `incremental` on an output whose mode is not `overwrite`");
@@ -171,8 +174,20 @@ impl Serialize for Code {
     }
 }
 
+/// A code reads back from its stable identifier (`V0101`); an identifier no code has is an error.
+impl<'de> Deserialize<'de> for Code {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let id = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Code::ALL
+            .iter()
+            .copied()
+            .find(|code| code.id() == id)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown diagnostic code `{id}`")))
+    }
+}
+
 /// Which top-level section of the spec a location is in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Section {
     /// The document itself (`version`, unknown top-level keys, syntax errors).
@@ -196,20 +211,20 @@ impl Section {
 }
 
 /// A place in the spec, independent of line numbers.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct SpecLocation {
     pub section: Section,
     /// The source, view or output name (none for the root or the profile).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entry: Option<String>,
     /// Keys below the entry, e.g. `["filter", "predicate"]`.
     pub field: FieldPath,
     /// Byte range inside the string value at `field` (an expression or SQL text).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub range_in_value: Option<(u32, u32)>,
     /// An absolute position, for syntax errors that happen before any structure exists:
     /// 1-based line and column.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub absolute: Option<(u32, u32)>,
 }
 
@@ -261,23 +276,23 @@ impl From<Vec<String>> for FieldPath {
 }
 
 /// A secondary location with its own message.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Label {
     pub location: SpecLocation,
     pub message: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Diagnostic {
     pub code: Code,
     pub severity: Severity,
     pub message: String,
     pub location: SpecLocation,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub labels: Vec<Label>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suggestion: Option<String>,
 }
 

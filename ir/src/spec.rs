@@ -223,7 +223,7 @@ impl Transform {
 }
 
 /// A path of keys below a view's transform key (`["on", "0", "1"]`), or from the spec root.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, serde::Deserialize)]
 pub struct FieldPath(pub Vec<String>);
 
 impl<const N: usize> From<[&str; N]> for FieldPath {

@@ -44,8 +44,11 @@ pub mod expectations;
 pub mod expressions;
 pub mod inputs;
 pub mod linear_projection;
+pub mod memo_key;
 pub mod project;
 pub mod queries;
+pub mod signature;
+pub mod signature_memo;
 pub mod transforms;
 
 use std::collections::BTreeMap;
@@ -63,11 +66,16 @@ pub use project::{
     ChunkCheck, ViewCheck, ViewCheckStatus, chunk_check, chunk_warm, is_task, output_check, output_view_names, project_global_diagnostics,
     task_depth_diagnostic, task_views, view_check, warm_in_dependency_order,
 };
-pub use queries::{ViewSignature, inlined_signature, is_materialized, stored_view_schema, view_plan, view_schema, view_signature};
+pub use queries::{inlined_signature, is_materialized, stored_view_schema, view_plan, view_schema, view_signature};
+pub use signature::ViewSignature;
 
 /// The lowering database.
 #[salsa::db]
-pub trait Db: viewdag_validate::Db + viewdag_surface::Db {}
+pub trait Db: viewdag_validate::Db + viewdag_surface::Db {
+    /// The signature memo [`view_signature`] consults, when the host keeps one across
+    /// processes (see [`signature_memo`]: its values are pure functions of their keys).
+    fn signature_memo(&self) -> Option<&signature_memo::SignatureMemo>;
+}
 
 /// A view's P0 plan with what it scans.
 #[derive(Debug, Clone)]

@@ -3,7 +3,9 @@
 //! - [`view_signature`]: a view's output schema and warnings from lowering *its own*
 //!   transform over relations that carry only its inputs' schemas (see [`signature_input`]):
 //!   O(size of the view), like a type checker checking a function against the signatures it
-//!   calls. Every diagnostic of a view comes from here.
+//!   calls. Every diagnostic of a view comes from here. When the host keeps a signature
+//!   memo across processes (`crate::signature_memo`), lowering is skipped for a key the
+//!   memo holds.
 //! - [`view_schema`]: the signature's schema alone. Readers depend on it, so an edit that
 //!   keeps a view's schema re-validates nothing downstream (early cutoff, through ephemeral
 //!   views too).
@@ -32,20 +34,12 @@ use viewdag_validate::checks::{column_names_differ_in_case, column_type_not_stor
 use viewdag_validate::{Relation, resolve_relation, view_is_broken, view_reads};
 
 use crate::inputs::{PlannedInput, alias, finish, plan_error, scan_of, source_scan};
+use crate::memo_key::{memo_key, memo_result, memo_value};
+use crate::signature::ViewSignature;
 use crate::transforms::context::LowerContext;
 use crate::transforms::lower_transform;
 use crate::transforms::warnings::transform_warnings;
 use crate::{Db, LowerResult, LoweredView, ViewFailure};
-
-/// What a view's readers and its own report need: its output schema and its warnings.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ViewSignature {
-    /// The output schema, unqualified (readers qualify it with the view's name), with the
-    /// functional dependencies the view's plan derives.
-    pub schema: DFSchemaRef,
-    /// Warnings and notes of a view that validates.
-    pub warnings: Arc<Vec<Diagnostic>>,
-}
 
 /// How a view's input relations are planned: [`signature_input`], [`plan_input`] or the
 /// reference way.
@@ -68,13 +62,33 @@ fn lower_view(db: &dyn Db, view: ViewInput, inputs: &[PlannedInput]) -> LowerRes
     Ok((plan, transform_warnings(&context, &definition.transform)))
 }
 
-/// A view's schema and warnings, validated against its inputs' signatures.
+/// A view's schema and warnings, validated against its inputs' signatures. With the host's
+/// signature memo (`crate::signature_memo`), the outcome of lowering is looked up by a key
+/// over everything it depends on before lowering, and recorded after.
 #[salsa::tracked(returns(ref))]
 pub fn view_signature(db: &dyn Db, view: ViewInput) -> LowerResult<ViewSignature> {
     if view_is_broken(db, view) || view.definition(db).is_none() {
         return Err(ViewFailure::Invalid);
     }
-    signature_over(db, view, signature_input)
+    let Some(memo) = db.signature_memo() else {
+        return signature_over(db, view, signature_input);
+    };
+    // The key needs only the inputs' schemas: the placeholders lowering reads are built on a miss.
+    let schemas = view_reads(db, view)
+        .reads
+        .iter()
+        .map(|read| Ok((read.name.as_str(), signature_schema(db, &read.name)?)))
+        .collect::<LowerResult<Vec<_>>>()?;
+    let key = memo_key(db, memo.build(), view, &schemas);
+    if let Some(value) = key.as_ref().and_then(|key| memo.lookup(view.name(db), key)) {
+        return memo_result(value);
+    }
+    let inputs = schemas.into_iter().map(|(name, (_, schema))| signature_placeholder(name, schema)).collect::<LowerResult<Vec<_>>>()?;
+    let result = signature_of(db, view, &inputs);
+    if let (Some(key), Some(value)) = (key, memo_value(&result)) {
+        memo.record(view.name(db), key, &value);
+    }
+    result
 }
 
 /// `view`'s signature with each input planned by `input_of`: lowers the view's own
@@ -82,7 +96,12 @@ pub fn view_signature(db: &dyn Db, view: ViewInput) -> LowerResult<ViewSignature
 /// and its warnings.
 fn signature_over(db: &dyn Db, view: ViewInput, input_of: InputOf) -> LowerResult<ViewSignature> {
     let inputs = view_inputs(db, view, input_of)?;
-    let (plan, warnings) = lower_view(db, view, &inputs)?;
+    signature_of(db, view, &inputs)
+}
+
+/// `view`'s signature over `inputs`.
+fn signature_of(db: &dyn Db, view: ViewInput, inputs: &[PlannedInput]) -> LowerResult<ViewSignature> {
+    let (plan, warnings) = lower_view(db, view, inputs)?;
     let schema = plan.schema();
     let unqualified = DFSchema::try_from(Arc::clone(schema.inner()))
         .and_then(|unqualified| unqualified.with_functional_dependencies(schema.functional_dependencies().clone()))
@@ -164,16 +183,30 @@ fn plan_input_for_reference(db: &dyn Db, name: &str) -> LowerResult<PlannedInput
 /// The relation `name` with only its schema. An unknown name is reported by validation, so
 /// here it only makes the reader invalid.
 pub fn signature_input(db: &dyn Db, name: &str) -> LowerResult<PlannedInput> {
-    let schema: DFSchemaRef = match resolve_relation(db, ProjectInput::get(db), name.to_string()) {
+    let (_, schema) = signature_schema(db, name)?;
+    signature_placeholder(name, schema)
+}
+
+/// The schema a reader of the relation `name` sees through signatures, with the relation's
+/// kind as the signature memo's key names it (`source`, `view`, `materialized view`). The
+/// kind is read through [`is_materialized`], so a reader depends on that bit of its input's
+/// definition only.
+fn signature_schema(db: &dyn Db, name: &str) -> LowerResult<(&'static [u8], DFSchemaRef)> {
+    let seen_from_reader = |failure: &ViewFailure| failure.as_seen_from_reader(name);
+    match resolve_relation(db, ProjectInput::get(db), name.to_string()) {
         Some(Relation::Source(source)) => {
-            Arc::clone(source_scan(db, source).as_ref().map_err(|failure| failure.as_seen_from_reader(name))?.plan.schema())
+            Ok((b"source", Arc::clone(source_scan(db, source).as_ref().map_err(seen_from_reader)?.plan.schema())))
         }
         Some(Relation::View(view)) if is_materialized(db, view) => {
-            stored_view_schema(db, view).clone().map_err(|failure| failure.as_seen_from_reader(name))?
+            Ok((b"materialized view", stored_view_schema(db, view).as_ref().map_err(seen_from_reader)?.clone()))
         }
-        Some(Relation::View(view)) => view_schema(db, view).clone().map_err(|failure| failure.as_seen_from_reader(name))?,
-        None => return Err(ViewFailure::Invalid),
-    };
+        Some(Relation::View(view)) => Ok((b"view", view_schema(db, view).as_ref().map_err(seen_from_reader)?.clone())),
+        None => Err(ViewFailure::Invalid),
+    }
+}
+
+/// An empty relation carrying `schema`, aliased `name`: an input as a signature sees it.
+fn signature_placeholder(name: &str, schema: DFSchemaRef) -> LowerResult<PlannedInput> {
     let placeholder = LogicalPlan::EmptyRelation(EmptyRelation { produce_one_row: false, schema });
     let plan = alias(&Arc::new(placeholder), name).map_err(|error| plan_error(SpecLocation::view(name), &error))?;
     Ok(PlannedInput { name: name.to_string(), plan, scans: BTreeMap::new(), key: String::new() })

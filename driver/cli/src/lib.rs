@@ -13,6 +13,7 @@
 //! - Commands run on a thread with a 256 MiB stack (planning walks plans recursively, up to
 //!   `MAX_INLINED_DEPTH` views deep).
 
+mod cache_flag;
 mod commands;
 mod docs_site;
 mod error;

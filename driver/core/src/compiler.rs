@@ -18,6 +18,7 @@ pub(crate) mod background_check;
 mod edit_scope;
 mod replay;
 mod run_loop;
+pub(crate) mod signature_cache;
 mod tables;
 
 pub(crate) use tables::MemoryBindings;
@@ -308,6 +309,13 @@ pub struct Compiler {
     set_definitions: Vec<(ViewInput, viewdag_validate::ViewReads, bool)>,
     /// The views whose table a run bound (`ViewInput::materialized_table`), to unbind.
     bound_tables: std::collections::HashSet<ViewInput>,
+    /// Whether signatures are kept across processes in `.viewdag/cache/` (see
+    /// `Compiler::set_persistent_cache`).
+    persistent_cache: bool,
+    /// The project root whose cache the database's memo was loaded from.
+    cache_root: Option<PathBuf>,
+    /// The warning of a cache file that could not be read, for the next response.
+    cache_warning: Option<Diagnostic>,
 }
 
 /// What a new text can have changed, as its parse tells.
@@ -362,6 +370,9 @@ impl Compiler {
             edit_log: EditLog::default(),
             set_definitions: Vec::new(),
             bound_tables: Default::default(),
+            persistent_cache: false,
+            cache_root: None,
+            cache_warning: None,
         }
     }
 
@@ -437,6 +448,7 @@ impl Compiler {
         response.stats = RecompileStats::from_events(&events, inputs_changed);
         response.executions = self.name_executions(events);
         self.record(&mut response, request.record);
+        self.save_signature_cache(&mut response);
         response
     }
 
@@ -468,6 +480,7 @@ impl Compiler {
                 (parsed, change)
             }
         };
+        self.load_signature_cache();
         let readable_candidate = self.readable_candidate.take();
         if self.hold_inputs_while_unreadable && self.project.is_some() && is_unreadable(&parsed) {
             self.held_readable = self.held_readable.take().or(readable_candidate);

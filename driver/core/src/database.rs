@@ -10,6 +10,7 @@ use datafusion::execution::cache::cache_manager::CacheManagerConfig;
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use salsa::plumbing::AsId;
 use viewdag_ir::ProviderIdentity;
+use viewdag_lower::signature_memo::SignatureMemo;
 use viewdag_schedule::Volume;
 
 /// One execution of a tracked function: its name and the salsa id of its key.
@@ -50,6 +51,10 @@ pub struct Database {
     events: Arc<Mutex<RawQueryLog>>,
     /// How many in-memory runs (`lab`) bound tables: each gets identities of its own.
     memory_runs: Arc<AtomicU64>,
+    /// The signature memo kept across processes, when the compiler keeps one: an untracked
+    /// side table whose values are pure functions of their keys
+    /// (`viewdag_lower::signature_memo`).
+    signature_memo: Option<Arc<SignatureMemo>>,
 }
 
 /// DataFusion's runtime environment without its list-files cache. DataFusion 55 caches every
@@ -82,7 +87,18 @@ impl Database {
             runtime_env: fresh_listing_runtime_env(),
             events,
             memory_runs: Arc::default(),
+            signature_memo: None,
         }
+    }
+
+    /// Sets (or removes) the signature memo `view_signature` consults.
+    pub fn set_signature_memo(&mut self, memo: Option<Arc<SignatureMemo>>) {
+        self.signature_memo = memo;
+    }
+
+    /// The signature memo, shared.
+    pub fn signature_memo_handle(&self) -> Option<Arc<SignatureMemo>> {
+        self.signature_memo.clone()
     }
 
     /// Registers the provider for an identity (done by the driver after loading a source).
@@ -169,7 +185,11 @@ impl viewdag_surface::Db for Database {
 }
 
 #[salsa::db]
-impl viewdag_lower::Db for Database {}
+impl viewdag_lower::Db for Database {
+    fn signature_memo(&self) -> Option<&SignatureMemo> {
+        self.signature_memo.as_deref()
+    }
+}
 
 #[salsa::db]
 impl viewdag_optimize::Db for Database {}

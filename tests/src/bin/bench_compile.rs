@@ -5,6 +5,7 @@
 //! cargo run --release -p viewdag-tests --bin bench-compile -- 1000 10000 100000 [--full-baseline-up-to 10000] [--shapes transforms,sql]
 //! cargo run --release -p viewdag-tests --bin bench-compile -- --tpch   # only TPC-H
 //! cargo run --release -p viewdag-tests --bin bench-compile -- --lsp 1000 10000   # only `viewdag lsp`
+//! cargo run --release -p viewdag-tests --bin bench-compile -- --warm-process 1000 10000 100000   # only the cache across processes
 //! ```
 //!
 //! Each scenario runs in a child process (this binary with `--scenario`), so peak memory
@@ -183,6 +184,71 @@ fn scenario_compile(shape: DagShape, count: usize) -> String {
         dag.views.len(),
         peak_memory_kib()
     )
+}
+
+/// A new process on an unchanged project and after a one-view edit, with the signature
+/// cache in `.viewdag/cache/` (`--warm-process`). Each step is a new `Compiler` (a new
+/// database, runtime and cache load) in this child process: a cold `check` without the
+/// cache (the baseline), a cold `check` that writes the cache, a check of the unchanged
+/// project, a check after a leaf edit; and, for the breakdown, the spec's parse alone.
+fn scenario_warm_process(shape: DagShape, count: usize) -> String {
+    let SyntheticProject { directory: _directory, dag, spec_path, text } = SyntheticProject::create(shape, count);
+    let check = |cached: bool, text: &str| {
+        let start = Instant::now();
+        let mut compiler = Compiler::new().expect("a compiler").with_persistent_cache(cached);
+        let response = compiler.check_text(&spec_path, text);
+        let elapsed = seconds(start);
+        assert!(!response.has_errors(), "{:?}", response.diagnostics.iter().take(3).collect::<Vec<_>>());
+        let counts = compiler.signature_cache_counts().unwrap_or_default();
+        (elapsed, counts.hits, counts.misses, executed(&response, "view_signature"))
+    };
+    let (cold, ..) = check(false, &text);
+    let (cold_write, _, written, _) = check(true, &text);
+    let (warm, warm_hits, warm_misses, warm_executed) = check(true, &text);
+    let edited = dag.with_leaf_edit(&text, dag.leaf_filter().expect("a leaf filter"));
+    let (warm_edit, _, edit_misses, _) = check(true, &edited);
+    let start = Instant::now();
+    let parsed = viewdag_ir::parse_spec(&text, viewdag_ir::SpecFormat::Yaml);
+    let parse = seconds(start);
+    assert!(parsed.diagnostics.is_empty());
+    let cache_bytes = std::fs::metadata(spec_path.parent().expect("a directory").join(viewdag_driver::SIGNATURE_CACHE_FILE))
+        .map(|metadata| metadata.len())
+        .unwrap_or(0);
+    format!(
+        "cold={cold:.6} cold_write={cold_write:.6} written={written} warm={warm:.6} warm_hits={warm_hits} warm_misses={warm_misses} warm_executed={warm_executed} warm_edit={warm_edit:.6} edit_misses={edit_misses} parse={parse:.6} cache_kib={} views={}",
+        cache_bytes / 1024,
+        dag.views.len()
+    )
+}
+
+/// The `--warm-process` table: a new process with the signature cache, both shapes.
+fn warm_process_report(counts: &[usize], shapes: &[DagShape]) {
+    println!("### A new process with the signature cache (`.viewdag/cache/`): `check` cold, unchanged, after a leaf edit\n");
+    println!(
+        "| views | shape | cold check, no cache (ms) | cold check writing the cache (ms) | unchanged (ms) | unchanged ÷ cold | signatures from the cache | after a leaf edit (ms) | edit ÷ unchanged | signatures computed after the edit | parse alone (ms) | cache file (KiB) |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
+    for count in counts {
+        for shape in shapes {
+            let line = run_child(&["--scenario", "warm-process", &count.to_string(), shape.name()]);
+            println!(
+                "| {} | {} | {:.1} | {:.1} | {:.1} | {:.3} | {}/{} | {:.1} | {:.2} | {} | {:.1} | {} |",
+                field(&line, "views"),
+                shape.name(),
+                field(&line, "cold") * 1e3,
+                field(&line, "cold_write") * 1e3,
+                field(&line, "warm") * 1e3,
+                field(&line, "warm") / field(&line, "cold"),
+                field(&line, "warm_hits"),
+                field(&line, "warm_executed"),
+                field(&line, "warm_edit") * 1e3,
+                field(&line, "warm_edit") / field(&line, "warm"),
+                field(&line, "edit_misses"),
+                field(&line, "parse") * 1e3,
+                field(&line, "cache_kib"),
+            );
+        }
+    }
 }
 
 /// For profiling (`perf record`): a cold compile, then 40 leaf edits back and forth.
@@ -469,6 +535,7 @@ fn main() {
             "tpch-viewdag" => scenario_tpch_viewdag(),
             "tpch-baseline" => scenario_tpch_baseline(),
             "wide" => scenario_wide(count),
+            "warm-process" => scenario_warm_process(shape, count),
             _ => scenario_chain(),
         };
         println!("{line}");
@@ -481,6 +548,7 @@ fn main() {
     let mut shapes = vec![DagShape::Transforms, DagShape::SqlHeavy];
     let mut counts = Vec::new();
     let mut lsp = false;
+    let mut warm_process = false;
     let mut tpch_only = false;
     let mut words = arguments.iter();
     while let Some(word) = words.next() {
@@ -490,12 +558,17 @@ fn main() {
             }
             "--shapes" => shapes = words.next().map(|names| names.split(',').filter_map(DagShape::from_name).collect()).unwrap_or(shapes),
             "--lsp" => lsp = true,
+            "--warm-process" => warm_process = true,
             "--tpch" => tpch_only = true,
             count => counts.extend(count.parse::<usize>().ok()),
         }
     }
     if tpch_only {
         tpch_report();
+        return;
+    }
+    if warm_process {
+        warm_process_report(if counts.is_empty() { &[1000, 10000, 100000] } else { &counts }, &shapes);
         return;
     }
     if lsp {

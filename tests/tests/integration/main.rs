@@ -24,6 +24,7 @@ mod merge;
 mod object_storage;
 mod optimizer;
 mod path_safety;
+mod persistent_cache;
 mod properties;
 mod refresh;
 // The incremental-refresh property runs local engines only (no Ballista, no Substrait): it

@@ -21,7 +21,7 @@ fn case_count() -> u32 {
 }
 
 /// Everything a compile produces that must not depend on history, as text.
-fn observable(compiler: &Compiler, response: &CompileResponse) -> String {
+pub(crate) fn observable(compiler: &Compiler, response: &CompileResponse) -> String {
     let mut text = String::new();
     for diagnostic in &response.diagnostics {
         text.push_str(&format!("{diagnostic:?}\n"));
@@ -39,7 +39,7 @@ fn observable(compiler: &Compiler, response: &CompileResponse) -> String {
 }
 
 /// Applies one random edit to the project model (and, for a data edit, to the files).
-fn edit(project: &mut GeneratedProject, random: &mut Random, root: &std::path::Path, step: usize) -> String {
+pub(crate) fn edit(project: &mut GeneratedProject, random: &mut Random, root: &std::path::Path, step: usize) -> String {
     let names: Vec<String> = project.views.keys().cloned().collect();
     match random.below(12) {
         0 | 1 if names.len() > 1 => {

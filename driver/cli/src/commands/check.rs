@@ -3,8 +3,8 @@
 
 use std::path::PathBuf;
 
+use viewdag_driver::CompileRequest;
 use viewdag_driver::render::{check_report, summary};
-use viewdag_driver::{CompileRequest, Compiler};
 
 use crate::error::CliError;
 use crate::output::{Format, exit_code, print_diagnostics};
@@ -19,11 +19,13 @@ pub struct CheckArgs {
     format: Format,
     #[command(flatten)]
     selection: SelectionArgs,
+    #[command(flatten)]
+    cache: crate::cache_flag::CacheArgs,
 }
 
 pub fn execute(args: CheckArgs) -> Result<i32, CliError> {
-    let CheckArgs { spec, format, selection } = args;
-    let mut compiler = Compiler::new()?;
+    let CheckArgs { spec, format, selection, cache } = args;
+    let mut compiler = cache.compiler()?;
     let response = compiler.compile(&CompileRequest::check(&spec))?;
     let snapshot = compiler.snapshot();
     let response = match snapshot.select_views(&response, &selection.into())? {

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use viewdag_driver::artifacts::write_compile_output;
 use viewdag_driver::render::summary;
 use viewdag_driver::select::Selection;
-use viewdag_driver::{CompileRequest, Compiler, DriverError, Planning, ViewStatus};
+use viewdag_driver::{CompileRequest, DriverError, Planning, ViewStatus};
 
 use crate::error::CliError;
 use crate::output::{exit_code, print_diagnostics};
@@ -28,12 +28,14 @@ pub struct CompileArgs {
     stats: bool,
     #[command(flatten)]
     selection: SelectionArgs,
+    #[command(flatten)]
+    cache: crate::cache_flag::CacheArgs,
 }
 
 pub fn execute(args: CompileArgs) -> Result<i32, CliError> {
-    let CompileArgs { spec, out, all_views, stats, selection } = args;
+    let CompileArgs { spec, out, all_views, stats, selection, cache } = args;
     let selection: Selection = selection.into();
-    let mut compiler = Compiler::new()?;
+    let mut compiler = cache.compiler()?;
     let planning = if all_views { Planning::AllViews } else { Planning::Tasks };
     let planning = if selection.is_empty() { planning } else { Planning::CheckOnly };
     let response = compiler.compile(&CompileRequest::new(&spec).with_planning(planning))?;

@@ -13,7 +13,7 @@ use viewdag_driver::docs_data::save_last_run;
 use viewdag_driver::render::summary_with_failed_tasks;
 use viewdag_driver::run_report::{run_report_json, task_detail_lines};
 use viewdag_driver::select::Selection;
-use viewdag_driver::{CompileRequest, Compiler, LocalEngine, Progress, RunOptions, TaskEngine, TaskOutcome};
+use viewdag_driver::{CompileRequest, LocalEngine, Progress, RunOptions, TaskEngine, TaskOutcome};
 
 use crate::error::CliError;
 use crate::output::{Format, print_diagnostics};
@@ -65,6 +65,8 @@ pub struct RunArgs {
     /// (the partitions of every shuffle). Needs `--scheduler`.
     #[arg(long, value_name = "KEY=VALUE")]
     cluster_setting: Vec<String>,
+    #[command(flatten)]
+    cache: crate::cache_flag::CacheArgs,
 }
 
 /// The engine the flags ask for (`None`: the spec decides).
@@ -102,7 +104,7 @@ fn engine_from_flags(
 }
 
 pub fn execute(args: RunArgs) -> Result<i32, CliError> {
-    let RunArgs { spec, jobs, force, full_refresh, selection, format, engine, scheduler, task_timeout, cluster_setting } = args;
+    let RunArgs { spec, jobs, force, full_refresh, selection, format, engine, scheduler, task_timeout, cluster_setting, cache } = args;
     let mut stderr = std::io::stderr();
     let engine = match engine_from_flags(engine, scheduler.as_deref(), task_timeout, &cluster_setting) {
         Ok(engine) => engine,
@@ -111,7 +113,7 @@ pub fn execute(args: RunArgs) -> Result<i32, CliError> {
             return Ok(2);
         }
     };
-    let mut compiler = Compiler::new()?;
+    let mut compiler = cache.compiler()?;
     let selection: Selection = selection.into();
     let selected = if selection.is_empty() {
         None

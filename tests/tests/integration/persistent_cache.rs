@@ -1,0 +1,258 @@
+//! The signature cache across processes (`.viewdag/cache/signatures.bin`): a new
+//! `Compiler` (a new process, as far as the cache is concerned) with the cache on reports
+//! exactly what a fresh compile without it reports — diagnostics, outcomes, bundles and
+//! envelope — after any edit between processes, including edits the memo key must see
+//! (a source's schema, the surface settings, `materialize`); a cache file that does not
+//! decode is ignored with one `V0920` warning and rebuilt.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Int64Array, RecordBatch, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, Fields, Schema};
+use datafusion::common::{DFSchema, Dependency, FunctionalDependence, FunctionalDependencies};
+use proptest::prelude::*;
+use proptest::test_runner::RngSeed;
+use viewdag_driver::{CompileRequest, CompileResponse, Compiler, SIGNATURE_CACHE_FILE};
+use viewdag_ir::{Code, Diagnostic, SpecLocation};
+use viewdag_lower::ViewSignature;
+use viewdag_lower::signature_memo::{MemoCounts, decode_file, decode_value, encode_file, encode_value};
+use viewdag_tests::generate::{GeneratedProject, Random};
+
+use crate::soundness::{edit, observable};
+use crate::support::{TempProject, shop_spec};
+
+/// A compile of `spec` by a new compiler, with the persistent cache on or off.
+fn compile_in_new_process(spec: &Path, cached: bool) -> (Compiler, CompileResponse) {
+    let mut compiler = Compiler::new().expect("a compiler").with_persistent_cache(cached);
+    let response = compiler.compile(&CompileRequest::new(spec)).expect("the spec is readable");
+    (compiler, response)
+}
+
+/// A new process with the cache on against a fresh one without it: equal observables
+/// (diagnostics, outcomes, bundles, envelope), ignoring `V0920` in the cached one, whose
+/// `V0920` diagnostics are returned with how many signatures the cache answered.
+fn cached_equals_fresh(spec: &Path) -> (Vec<Diagnostic>, MemoCounts) {
+    let (cached, mut cached_response) = compile_in_new_process(spec, true);
+    let (fresh, fresh_response) = compile_in_new_process(spec, false);
+    let warnings: Vec<Diagnostic> =
+        cached_response.diagnostics.iter().filter(|diagnostic| diagnostic.code == Code::CacheUnreadable).cloned().collect();
+    cached_response.diagnostics.retain(|diagnostic| diagnostic.code != Code::CacheUnreadable);
+    let (cached_text, fresh_text) = (observable(&cached, &cached_response), observable(&fresh, &fresh_response));
+    assert!(cached_text == fresh_text, "with the cache:\n{cached_text}\nfresh:\n{fresh_text}");
+    let rendered = |compiler: &Compiler, response: &CompileResponse| {
+        viewdag_driver::render::render_human(compiler.spec_source().expect("a compiled spec"), &response.diagnostics, false)
+    };
+    assert_eq!(rendered(&cached, &cached_response), rendered(&fresh, &fresh_response), "rendered diagnostics");
+    (warnings, cached.signature_cache_counts().expect("the cache is on"))
+}
+
+fn cache_file(project: &TempProject) -> PathBuf {
+    project.path().join(SIGNATURE_CACHE_FILE)
+}
+
+#[test]
+fn a_new_process_answers_every_signature_from_the_cache_and_reports_what_a_fresh_compile_reports() {
+    let project = TempProject::with_shop_data();
+    let spec = project.write_spec("spec.yaml", &shop_spec());
+    let (warnings, first) = cached_equals_fresh(&spec);
+    assert!(warnings.is_empty());
+    assert_eq!(first.hits, 0, "nothing was cached yet");
+    assert!(first.misses > 5, "{first:?}");
+    assert!(cache_file(&project).is_file(), "the first process saved the cache");
+    let (warnings, second) = cached_equals_fresh(&spec);
+    assert!(warnings.is_empty());
+    assert_eq!(second, MemoCounts { hits: first.misses, misses: 0 }, "every signature comes from the cache");
+
+    // A one-view edit between processes: only that view's signature is computed again.
+    let edited = shop_spec().replace("status = 'paid' AND amount > 0", "status = 'paid' AND amount > 1");
+    assert_ne!(edited, shop_spec());
+    let spec = project.write_spec("spec.yaml", &edited);
+    let (_, third) = cached_equals_fresh(&spec);
+    assert_eq!(third.misses, 1, "{third:?}");
+    assert_eq!(third.hits, first.misses - 1, "{third:?}");
+    // The saved cache holds one entry per view: the edited view's old entry is gone.
+    let entries = decode_file(&std::fs::read(cache_file(&project)).unwrap()).expect("a valid cache");
+    assert_eq!(entries.len(), first.misses);
+}
+
+/// Corrupt the cache file in each way; every time the compile equals a fresh one plus
+/// exactly one `V0920` warning, and the next process finds a rebuilt, valid cache.
+#[test]
+fn a_cache_file_that_does_not_decode_is_ignored_with_one_warning_and_rebuilt() {
+    let project = TempProject::with_shop_data();
+    let spec = project.write_spec("spec.yaml", &shop_spec());
+    let (_, first) = cached_equals_fresh(&spec);
+    let valid = std::fs::read(cache_file(&project)).expect("a saved cache");
+    let mut flipped = valid.clone();
+    let middle = flipped.len() / 2;
+    flipped[middle] ^= 0x40;
+    let wrong_version = {
+        // A well-formed file of another version (its checksum is right).
+        let mut body = b"viewdag signature memo\0".to_vec();
+        body.extend_from_slice(&1u32.to_le_bytes());
+        body.extend_from_slice(&5u64.to_le_bytes());
+        body.extend_from_slice(b"0.0.0");
+        body.extend_from_slice(&0u64.to_le_bytes());
+        let checksum = blake3::hash(&body);
+        body.extend_from_slice(checksum.as_bytes());
+        body
+    };
+    let cases: [(&str, Vec<u8>, &str); 5] = [
+        ("truncated", valid[..valid.len() * 2 / 3].to_vec(), "truncated"),
+        ("a flipped byte", flipped, "checksum"),
+        ("garbage", b"PK\x03\x04 not a cache at all".to_vec(), "not a viewdag signature cache"),
+        ("empty", Vec::new(), "truncated"),
+        ("another version", wrong_version, "written by viewdag 0.0.0"),
+    ];
+    for (what, bytes, reason) in cases {
+        std::fs::write(cache_file(&project), &bytes).unwrap();
+        let (warnings, counts) = cached_equals_fresh(&spec);
+        assert_eq!(warnings.len(), 1, "{what}: {warnings:?}");
+        assert!(warnings[0].message.contains(reason), "{what}: {}", warnings[0].message);
+        assert_eq!(warnings[0].location, SpecLocation::root());
+        assert_eq!(counts.hits, 0, "{what}: nothing is read from a bad file");
+        let rebuilt = decode_file(&std::fs::read(cache_file(&project)).unwrap());
+        assert_eq!(rebuilt.map(|entries| entries.len()), Ok(first.misses), "{what}: the cache is rebuilt");
+        let (warnings, counts) = cached_equals_fresh(&spec);
+        assert!(warnings.is_empty(), "{what}: {warnings:?}");
+        assert_eq!(counts, MemoCounts { hits: first.misses, misses: 0 }, "{what}");
+    }
+}
+
+/// A spec over one Parquet source `t` with views whose outcome depends on `t.x`'s type.
+const TYPED_SPEC: &str = "version: 1\nsources:\n  t: { format: parquet, path: data/t.parquet }\nviews:\n  doubled:\n    project: { input: t, columns: { id: id, twice: \"x * 2\" } }\n  summed:\n    sql: \"SELECT id, sum(twice) AS total FROM doubled GROUP BY id\"\n  kept:\n    filter: { input: summed, predicate: \"total > 1\" }\noutputs:\n  kept: { view: kept, path: out/kept }\n";
+
+fn write_t(project: &TempProject, x: Arc<dyn datafusion::arrow::array::Array>) {
+    let schema = Schema::new(vec![Field::new("id", DataType::Int64, false), Field::new("x", x.data_type().clone(), true)]);
+    let batch = RecordBatch::try_new(Arc::new(schema), vec![Arc::new(Int64Array::from(vec![1, 2])), x]).unwrap();
+    viewdag_tests::data::write_parquet_file(&project.path().join("data/t.parquet"), &batch);
+}
+
+#[test]
+fn a_source_rewritten_with_another_column_type_between_processes_changes_its_readers_as_a_fresh_compile_does() {
+    let project = TempProject::empty();
+    write_t(&project, Arc::new(Int64Array::from(vec![Some(1), Some(2)])));
+    let spec = project.write_spec("spec.yaml", TYPED_SPEC);
+    let (compiler, before) = compile_in_new_process(&spec, true);
+    assert!(!before.has_errors(), "{:?}", before.diagnostics);
+    let total_before = compiler.snapshot().relation_schema("summed").unwrap().field_with_name("total").unwrap().data_type().clone();
+    cached_equals_fresh(&spec);
+
+    write_t(&project, Arc::new(StringArray::from(vec![Some("a"), Some("b")])));
+    let (_, counts) = cached_equals_fresh(&spec);
+    assert_eq!(counts.hits, 0, "every view reads the changed column: {counts:?}");
+    let (compiler, after) = compile_in_new_process(&spec, true);
+    let outcome_changed = after.has_errors()
+        || compiler.snapshot().relation_schema("summed").unwrap().field_with_name("total").unwrap().data_type() != &total_before;
+    assert!(outcome_changed, "the new type reaches the readers: {:?}", after.diagnostics);
+
+    write_t(&project, Arc::new(datafusion::arrow::array::Float64Array::from(vec![Some(1.5), None])));
+    cached_equals_fresh(&spec);
+}
+
+/// Every setting the signature reads besides the views and their inputs, changed between
+/// two processes with the cache on: the second reports what a fresh compile reports.
+#[test]
+fn each_setting_the_signature_reads_changed_between_processes_gives_the_fresh_outcome() {
+    let project = TempProject::with_shop_data();
+    let series = "version: 1\nviews:\n  numbers:\n    sql: \"SELECT value FROM range(0, 5)\"\n  doubled:\n    sql: \"SELECT value * 2 AS twice FROM numbers\"\noutputs:\n  doubled: { view: doubled, path: out/doubled }\n";
+    let csv = |delimiter: &str| {
+        format!(
+            "version: 1\nsources:\n  prices: {{ format: csv, path: data/prices.csv, schema: {{ item: utf8, price: float64 }} }}\nviews:\n  cheap:\n    filter: {{ input: prices, predicate: \"price < 10\" }}\noutputs:\n  cheap: {{ view: cheap, path: out/cheap }}\nprofile:\n  surface: {{ csv: {{ delimiter: \"{delimiter}\" }} }}\n"
+        )
+    };
+    std::fs::write(project.path().join("data/prices.csv"), "item;price\napple;2.5\nmelon;12\n").unwrap();
+    let stored = |materialize: &str| {
+        format!(
+            "version: 1\nviews:\n  unsigned:\n    sql: \"SELECT arrow_cast(1, 'UInt32') AS small, INTERVAL '1 day' AS span\"\n    materialize: {materialize}\n  reader:\n    sql: \"SELECT small FROM unsigned\"\n"
+        )
+    };
+    let partitions = |count: u32| format!("{series}profile:\n  surface: {{ table_functions: [range] }}\n  target_partitions: {count}\n");
+    let settings: [(&str, String, String); 4] = [
+        ("allowed table functions", format!("{series}profile:\n  surface: {{ table_functions: [range] }}\n"), series.to_string()),
+        ("CSV delimiter", csv(";"), csv(",")),
+        ("materialize", stored("ephemeral"), stored("table")),
+        ("target partitions", partitions(2), partitions(8)),
+    ];
+    for (setting, first, second) in settings {
+        let _ = std::fs::remove_dir_all(project.path().join(".viewdag"));
+        let spec = project.write_spec("spec.yaml", &first);
+        cached_equals_fresh(&spec);
+        let (_, first_response) = compile_in_new_process(&spec, false);
+        let spec = project.write_spec("spec.yaml", &second);
+        cached_equals_fresh(&spec);
+        let (_, second_response) = compile_in_new_process(&spec, false);
+        if setting != "target partitions" {
+            assert_ne!(first_response.diagnostics, second_response.diagnostics, "{setting}: the setting changes the outcome");
+        }
+        // And back: the first setting's entries were evicted, the outcome is the first's again.
+        let spec = project.write_spec("spec.yaml", &first);
+        cached_equals_fresh(&spec);
+    }
+}
+
+/// The memo's values are pure functions of their keys: a value decodes to exactly the
+/// signature (schema with metadata and functional dependencies, warnings) or the errors
+/// that were encoded.
+#[test]
+fn memo_values_decode_to_exactly_what_was_encoded() {
+    let nested = DataType::Struct(Fields::from(vec![
+        Field::new("inner", DataType::List(Arc::new(Field::new("item", DataType::Utf8View, true))), false)
+            .with_metadata([("k".to_string(), "v".to_string())].into()),
+    ]));
+    let schema = Schema::new(vec![
+        Field::new("id", DataType::Int64, false),
+        Field::new("at", DataType::Timestamp(datafusion::arrow::datatypes::TimeUnit::Microsecond, Some("UTC".into())), true),
+        Field::new("amount", DataType::Decimal128(20, 4), true).with_metadata([("unit".to_string(), "EUR".to_string())].into()),
+        Field::new("nested", nested, true),
+    ])
+    .with_metadata([("origin".to_string(), "test".to_string()), ("b".to_string(), "2".to_string())].into());
+    let dependencies = FunctionalDependencies::new(vec![
+        FunctionalDependence::new(vec![0], vec![0, 1, 2, 3], false).with_mode(Dependency::Single),
+        FunctionalDependence::new(vec![1, 2], vec![3], true),
+    ]);
+    let schema = DFSchema::try_from(schema).unwrap().with_functional_dependencies(dependencies).unwrap();
+    let warning = Diagnostic::new(Code::PlanError, SpecLocation::view("v").with_field(["sql"]).with_range(3, 9), "a warning")
+        .with_note("a note")
+        .with_suggestion("a suggestion")
+        .with_label(SpecLocation::source("s"), "here");
+    let signature = ViewSignature { schema: Arc::new(schema), warnings: Arc::new(vec![warning.clone()]) };
+    for value in [Ok(signature), Err(Arc::new(vec![warning]))] {
+        let bytes = encode_value(&value).expect("a value encodes");
+        assert_eq!(decode_value(&bytes), Some(value.clone()));
+        assert_eq!(decode_value(&bytes[..bytes.len() - 1]), None, "a cut value is a miss");
+        let entries = vec![([7u8; 32], Arc::<[u8]>::from(bytes))];
+        assert_eq!(decode_file(&encode_file(&entries)), Ok(entries));
+    }
+}
+
+/// The seed of the cross-process property (fixed: CI runs the same sequences every time).
+const PROPERTY_SEED: [u8; 32] = *b"viewdag cache across processes!!";
+const EDITS_PER_CASE: usize = 10;
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 5, failure_persistence: None, rng_seed: RngSeed::Fixed(u64::from_le_bytes(PROPERTY_SEED[..8].try_into().unwrap())), ..ProptestConfig::default() })]
+
+    /// Incremental across processes == fresh: after every random edit (the soundness
+    /// property's edits: add, remove, rename, retarget, modify views; new source data), a new
+    /// compiler with the cache on reports exactly what a fresh compile without it reports.
+    #[test]
+    fn incremental_across_processes_equals_fresh((seed, view_count) in (any::<u64>(), 2..6usize)) {
+        let directory = TempProject::empty();
+        let mut project = GeneratedProject::generate(seed, view_count);
+        let spec = project.write(directory.path());
+        compile_in_new_process(&spec, true);
+        let mut random = Random::new(seed ^ 0xCAC4E);
+        let mut history = Vec::new();
+        let mut hits = 0;
+        for step in 0..EDITS_PER_CASE {
+            history.push(edit(&mut project, &mut random, directory.path(), step));
+            std::fs::write(&spec, project.spec_yaml()).expect("the spec is written");
+            let (warnings, counts) = cached_equals_fresh(&spec);
+            prop_assert!(warnings.is_empty(), "seed {seed}, after {history:?}: {warnings:?}");
+            hits += counts.hits;
+        }
+        prop_assert!(hits > 0, "seed {seed}: the cache answered nothing after {history:?}");
+    }
+}
