@@ -146,6 +146,7 @@ codes! {
     // V08xx: execution engines.
     EngineUnsupportedTable = ("V0801", "engine-unsupported-table", Error, "a task reads a Delta table the `ballista` engine cannot read as plain Parquet files (deletion vectors, column mapping)");
     EngineTaskTimeout = ("V0802", "engine-task-timeout", Error, "a task's Ballista job did not finish within the task timeout; it was cancelled and the task committed nothing");
+    EngineNoExecutor = ("V0803", "engine-no-executor", Error, "a task's Ballista job cannot finish because no executor of the cluster is alive; the job failed and the task committed nothing");
     // V09xx: running (problems of a run, reported by `run`, not by `check`).
     RunLocked = ("V0901", "run-locked", Error, "another `viewdag run` holds this project's run lock");
     CommitConflict = ("V0902", "commit-conflict", Error, "another writer committed to a task's Delta table while the task wrote it; the task committed nothing");

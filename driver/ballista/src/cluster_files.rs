@@ -5,6 +5,10 @@
 //! hash-repartitioned by the key of the task's `unique` expectation (so each key's rows meet
 //! in one partition, whose check is then the whole task's), else by the partition columns
 //! (as deltalake's own writer does, so each partition value's rows land in few files).
+//! Optionally (`BallistaEngine::with_write_without_final_merge`, off by default) the plan's
+//! final merge into one partition (a coalesce, or an `ORDER BY`'s merge without a limit) is
+//! dropped first, so each partition of the last compute stage is written where it is
+//! computed, one file each, instead of in a stage of one task.
 //!
 //! A cluster whose nodes lack viewdag's codec (Ballista's stock binaries) refuses the job:
 //! the write is then [`DataFileWriteError::Unsupported`] and the driver streams the task's
@@ -24,7 +28,9 @@ use datafusion::arrow::array::{Array, StringArray, UInt64Array};
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::error::DataFusionError;
 use datafusion::physical_expr::expressions::Column;
+use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
 use datafusion::physical_plan::repartition::RepartitionExec;
+use datafusion::physical_plan::sorts::sort_preserving_merge::SortPreservingMergeExec;
 use datafusion::physical_plan::{ExecutionPlan, ExecutionPlanProperties, Partitioning, PhysicalExpr};
 use deltalake::kernel::Add;
 use futures::TryStreamExt;
@@ -40,11 +46,13 @@ use crate::delta_write_exec::{ADDS_COLUMN, DeltaWriteExec, EXPECTATIONS_COLUMN, 
 pub struct ClusterDataFiles {
     /// The task's job (its plan produces the task's rows).
     job: ClusterJob,
+    /// Write the partitions of the plan's last stage, without its final merge.
+    without_final_merge: bool,
 }
 
 impl ClusterDataFiles {
-    pub fn new(job: ClusterJob) -> Self {
-        ClusterDataFiles { job }
+    pub fn new(job: ClusterJob, without_final_merge: bool) -> Self {
+        ClusterDataFiles { job, without_final_merge }
     }
 }
 
@@ -56,7 +64,7 @@ impl DataFileWriter for ClusterDataFiles {
     ) -> BoxFuture<'static, Result<WrittenDataFiles, DataFileWriteError>> {
         let table = layout.table_url.to_string();
         let job = match write_keys(&self.job.plan().schema(), &layout, expectations.as_deref()) {
-            Ok(keys) => writing_job(&self.job, layout, keys, expectations.clone()),
+            Ok(keys) => writing_job(&self.job, self.without_final_merge, layout, keys, expectations.clone()),
             Err(unsupported) => return Box::pin(async move { Err(unsupported) }),
         };
         let checked = expectations.is_some();
@@ -92,6 +100,27 @@ impl DataFileWriter for ClusterDataFiles {
             Ok(written)
         })
     }
+}
+
+/// `plan`'s input when `plan` only merges its input's partitions into one — a
+/// `CoalescePartitionsExec` or a `SortPreservingMergeExec`, neither with a row limit — else
+/// `plan`. Ballista runs such a merge as a stage of its own (one task reading every
+/// partition of the stage below); writing each partition where it is computed saves that
+/// stage, at the cost of one file per partition instead of one. A table's rows are a set, so
+/// what the merge does (one partition; a global order across files) is not part of what a
+/// task writes.
+fn before_final_merge(plan: &Arc<dyn ExecutionPlan>) -> Arc<dyn ExecutionPlan> {
+    if let Some(coalesce) = plan.downcast_ref::<CoalescePartitionsExec>()
+        && coalesce.fetch().is_none()
+    {
+        return Arc::clone(coalesce.input());
+    }
+    if let Some(merge) = plan.downcast_ref::<SortPreservingMergeExec>()
+        && merge.fetch().is_none()
+    {
+        return Arc::clone(merge.input());
+    }
+    Arc::clone(plan)
 }
 
 /// A failed writing job: `Unsupported` when a node could not decode viewdag's writer node
@@ -131,14 +160,16 @@ fn write_keys(
 }
 
 /// The task's job writing its rows as `layout` says, hash-partitioned by `keys` first and
-/// checking `expectations`.
+/// checking `expectations`; `without_final_merge`: from the partitions before the plan's
+/// final merge into one ([`before_final_merge`]).
 fn writing_job(
     job: &ClusterJob,
+    without_final_merge: bool,
     layout: DataFileLayout,
     keys: Vec<String>,
     expectations: Option<Arc<CompiledExpectations>>,
 ) -> datafusion::error::Result<ClusterJob> {
-    let rows = Arc::clone(job.plan());
+    let rows = if without_final_merge { before_final_merge(job.plan()) } else { Arc::clone(job.plan()) };
     let rows: Arc<dyn ExecutionPlan> = if keys.is_empty() {
         rows
     } else {

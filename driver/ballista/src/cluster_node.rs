@@ -14,7 +14,8 @@
 //!   the job "succeeds" with wrong totals. So the scheduler cancels every running job when an
 //!   executor is removed, and fails a stage on its first shuffle-fetch failure
 //!   (`stage_max_failures = 1`) instead of rolling it back; such a task fails and commits
-//!   nothing.
+//!   nothing. When no executor is left alive, every running job (also one submitted after the
+//!   last executor left) fails within a second, naming that cause (`executor_loss`).
 //! - Every node has viewdag's physical codec (`codec`: Ballista's own plus the node with which
 //!   executors write data files), unless started as Ballista's stock binaries would be
 //!   ([`NodeCodec::Ballista`], for trying such a deployment): then tasks stream their rows
@@ -30,18 +31,17 @@ use std::sync::Arc;
 
 use ballista_core::RuntimeProducer;
 use ballista_executor::executor_process::{ExecutorProcessConfig, start_executor_process};
-use ballista_scheduler::cluster::{BallistaCluster, ClusterStateEvent, ClusterStateEventStream};
+use ballista_scheduler::cluster::BallistaCluster;
 use ballista_scheduler::config::SchedulerConfig;
 use ballista_scheduler::scheduler_process::{create_scheduler, start_grpc_service};
-use ballista_scheduler::scheduler_server::SchedulerServer;
 use datafusion::execution::SessionStateBuilder;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion_proto::physical_plan::PhysicalExtensionCodec;
 use datafusion_proto::protobuf::{LogicalPlanNode, PhysicalPlanNode};
-use futures::StreamExt;
 
 use crate::cluster_error::ClusterError;
 use crate::codec::ViewdagPhysicalCodec;
+use crate::executor_loss::fail_jobs_on_executor_loss;
 
 /// The interface every node binds.
 pub const LOOPBACK: &str = "127.0.0.1";
@@ -111,6 +111,8 @@ pub fn serve_scheduler(port: u16, address: &NodeAddress, codec: NodeCodec) -> Re
         // A shuffle fetch that fails (its executor is gone) fails the job rather than rolling
         // the stage back, which would count rows twice (see the module docs).
         stage_max_failures: 1,
+        // "No executor alive" (`executor_loss`) is `is_ready() == false`.
+        min_ready_executors: 1,
         ..SchedulerConfig::default()
     };
     let text = format!("{}:{port}", address.bind);
@@ -124,30 +126,9 @@ pub fn serve_scheduler(port: u16, address: &NodeAddress, codec: NodeCodec) -> Re
         let scheduler =
             create_scheduler::<LogicalPlanNode, PhysicalPlanNode>(cluster, Arc::new(config)).await.map_err(|error| not_started(&error))?;
         let events = scheduler.state.executor_manager.cluster_state_events().await.map_err(|error| not_started(&error))?;
-        tokio::spawn(cancel_running_jobs_on_executor_loss(scheduler.clone(), events));
+        tokio::spawn(fail_jobs_on_executor_loss(scheduler.clone(), events));
         start_grpc_service(address, scheduler).await.map_err(|error| ClusterError::SchedulerStopped(error.to_string()))
     })
-}
-
-/// Cancels every running job each time an executor is removed from the cluster (its
-/// heartbeat timed out, or a task could not be launched on it): the job's task fails and
-/// commits nothing, instead of committing what Ballista's recovery would return.
-async fn cancel_running_jobs_on_executor_loss(
-    scheduler: SchedulerServer<LogicalPlanNode, PhysicalPlanNode>,
-    mut events: ClusterStateEventStream,
-) {
-    while let Some(event) = events.next().await {
-        let ClusterStateEvent::RemovedExecutor { executor_id } = event else { continue };
-        let running = scheduler.state.task_manager.get_running_job_cache();
-        let mut jobs: Vec<_> = running.keys().cloned().collect();
-        jobs.sort_by(|left, right| left.as_str().cmp(right.as_str()));
-        for job_id in jobs {
-            eprintln!("viewdag cluster: executor {executor_id} was lost while job {job_id} ran; cancelling the job");
-            if let Err(error) = scheduler.cancel_job(job_id.clone()).await {
-                eprintln!("viewdag cluster: cancelling job {job_id} failed: {error}");
-            }
-        }
-    }
 }
 
 /// How an executor runs its tasks.

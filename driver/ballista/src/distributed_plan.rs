@@ -52,13 +52,14 @@ use crate::scheduler_address::SchedulerAddress;
 /// The plans that run `planning`'s task on the cluster behind `scheduler` (with `settings`
 /// added to the job's session): its rows coming back from the Ballista job (a one-partition
 /// plan), and the same job writing the table's data files on the executors (viewdag's
-/// `cluster_defaults` under `settings`). A Delta table
-/// that cannot travel adds a diagnostic to `diagnostics` and fails the task.
+/// `cluster_defaults` under `settings`; `write_without_final_merge`: see `cluster_files`).
+/// A Delta table that cannot travel adds a diagnostic to `diagnostics` and fails the task.
 pub(crate) fn distributed_task_plan(
     planning: &TaskPlanning<'_>,
     scheduler: &SchedulerAddress,
     settings: &BTreeMap<String, String>,
     timeout: Duration,
+    write_without_final_merge: bool,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Result<TaskPlan, TaskError> {
     let started = Instant::now();
@@ -101,7 +102,7 @@ pub(crate) fn distributed_task_plan(
     let job = ClusterJob::new(physical, scheduler.clone(), session.config(), settings, session_id, timeout, started.elapsed())
         .map_err(|error| failed(cluster_setting_refused(&error)))?;
     let rows: Arc<dyn ExecutionPlan> = Arc::new(BallistaJobExec::new(job.clone()));
-    Ok(TaskPlan { rows, data_files: Some(Arc::new(ClusterDataFiles::new(job))) })
+    Ok(TaskPlan { rows, data_files: Some(Arc::new(ClusterDataFiles::new(job, write_without_final_merge))) })
 }
 
 /// `plan` with each scan of a Delta identity reading its pinned files instead (scans in

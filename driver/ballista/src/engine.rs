@@ -32,17 +32,28 @@ pub struct BallistaEngine {
     /// `ballista.shuffle.force_remote_read`. The shuffle transport is viewdag's own choice
     /// (Ballista's block transport) whatever these say.
     pub settings: BTreeMap<String, String>,
+    /// Whether the executors write a task's files from the partitions of its plan's last
+    /// stage, without its final merge into one partition (`cluster_files`; one file per
+    /// partition, written in parallel); default false (one task writes after the merge: no
+    /// wall-time gain was measured on TPC-H, see BENCHMARKS.md).
+    pub write_without_final_merge: bool,
 }
 
 impl BallistaEngine {
     /// The cluster behind `scheduler`, with the default task timeout.
     pub fn new(scheduler: SchedulerAddress) -> BallistaEngine {
-        BallistaEngine { scheduler, task_timeout: DEFAULT_TASK_TIMEOUT, settings: BTreeMap::new() }
+        BallistaEngine { scheduler, task_timeout: DEFAULT_TASK_TIMEOUT, settings: BTreeMap::new(), write_without_final_merge: false }
     }
 
     /// This engine with `timeout` as its task timeout.
     pub fn with_task_timeout(self, timeout: Duration) -> BallistaEngine {
         BallistaEngine { task_timeout: timeout, ..self }
+    }
+
+    /// This engine writing each task's files without (`true`) or after (`false`) its plan's
+    /// final merge into one partition.
+    pub fn with_write_without_final_merge(self, without: bool) -> BallistaEngine {
+        BallistaEngine { write_without_final_merge: without, ..self }
     }
 
     /// This engine sending `key = value` with every job.
@@ -54,7 +65,14 @@ impl BallistaEngine {
 
 impl TaskEngine for BallistaEngine {
     fn task_plan(&self, planning: &TaskPlanning<'_>, diagnostics: &mut Vec<Diagnostic>) -> Result<TaskPlan, TaskError> {
-        distributed_plan::distributed_task_plan(planning, &self.scheduler, &self.settings, self.task_timeout, diagnostics)
+        distributed_plan::distributed_task_plan(
+            planning,
+            &self.scheduler,
+            &self.settings,
+            self.task_timeout,
+            self.write_without_final_merge,
+            diagnostics,
+        )
     }
 
     // `runs_increments` keeps its default (false): every task the cluster runs is refreshed

@@ -8,6 +8,9 @@
 //!   delivered its last row by then is cancelled on the scheduler (`CancelJob`, once its id
 //!   is known) and the stream ends with a `V0802 engine-task-timeout` error, so the writer
 //!   that reads the stream commits nothing.
+//! - A job the scheduler failed because no executor of the cluster is alive ends the stream
+//!   with one `V0803 engine-no-executor` error (see `executor_loss`), so that task commits
+//!   nothing and the run goes on without waiting for the task timeout.
 //! - Every error names the scheduler's address; none is a panic.
 //! - Phases are recorded only for a job whose stream delivered its last row.
 
@@ -32,6 +35,7 @@ use futures::{Stream, StreamExt};
 use tonic::transport::Channel;
 use viewdag_ir::Code;
 
+use crate::executor_loss::says_no_executor_alive;
 use crate::job_phases::{JobPhases, StageFigures, record, stage_figures_wanted};
 
 /// Jobs this process submitted: numbers each submission's operation id (the scheduler logs it).
@@ -201,6 +205,14 @@ impl JobState {
                         self.measured.stages = metrics.ok().map(|metrics| StageFigures::of(&metrics.into_inner()));
                     }
                     return Ok((success, flight_proxy));
+                }
+                Some(job_status::Status::Failed(failure)) if says_no_executor_alive(&failure.error) => {
+                    return Err(DataFusionError::Execution(format!(
+                        "error[{}]: no executor of the Ballista cluster at {} is alive, so job {job_id} cannot finish ({}); nothing was committed",
+                        Code::EngineNoExecutor.id(),
+                        self.scheduler(),
+                        failure.error
+                    )));
                 }
                 Some(job_status::Status::Failed(failure)) => {
                     let why = if failure.error.contains("Cancelled") {

@@ -13,7 +13,8 @@
 //! node whose rows are its result), `delta_write_exec` (the node executors write data files
 //! with), `cluster_files` (a task's data files written on the cluster), `codec` (viewdag's
 //! physical codec), `job_client` (submitting, watching, cancelling and fetching one job),
-//! `job_phases` (where a job's time went), `scalar_subqueries` (single-row scalar subqueries
+//! `job_phases` (where a job's time went), `executor_loss` (jobs on a cluster that lost
+//! executors), `scalar_subqueries` (single-row scalar subqueries
 //! as joins), `cluster_node` and `cluster` (`viewdag cluster`).
 //!
 //! ## Invariants
@@ -39,6 +40,7 @@ mod delta_files;
 mod delta_write_exec;
 mod distributed_plan;
 mod engine;
+mod executor_loss;
 mod job_client;
 mod job_phases;
 mod scalar_subqueries;

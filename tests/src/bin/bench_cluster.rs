@@ -8,6 +8,7 @@
 //! target/release/bench-cluster 1                 # SF1: local, 1 executor, 2 executors
 //! target/release/bench-cluster 1 --ablation      # … and what each of viewdag's choices buys
 //! target/release/bench-cluster 1 --configurations local,1x,1x-before
+//! target/release/bench-cluster 1 --configurations local,1x,2x,1x-no-final-merge,2x-no-final-merge,1x-partitions1-jobs3
 //! target/release/bench-cluster 1 --configurations local,1x --setting ballista.shuffle.compression.codec=none --jobs 4
 //! ```
 //!
@@ -49,17 +50,20 @@ struct Configuration {
     settings: Vec<(&'static str, &'static str)>,
     /// Tasks at once (`run --jobs`; default: the number of CPUs).
     jobs: Option<usize>,
+    /// The executors write each task's files without its plan's final merge.
+    without_final_merge: bool,
 }
 
 fn configurations(temporary: &Path) -> Vec<Configuration> {
     let on_disk = || vec!["--work-dir".to_string(), temporary.to_string_lossy().into_owned()];
-    let local = |name, what, jobs| Configuration { name, what, cluster: None, settings: vec![], jobs };
+    let local = |name, what, jobs| Configuration { name, what, cluster: None, settings: vec![], jobs, without_final_merge: false };
     let cluster = |name, what, executors, arguments: Vec<String>, settings, jobs| Configuration {
         name,
         what,
         cluster: Some((executors, arguments)),
         settings,
         jobs,
+        without_final_merge: false,
     };
     vec![
         local("local", "this process", None),
@@ -86,6 +90,39 @@ fn configurations(temporary: &Path) -> Vec<Configuration> {
             vec![("datafusion.execution.target_partitions", "2")],
             None,
         ),
+        cluster(
+            "1x-partitions1",
+            "1 executor, 1 partition per shuffle (no repartitions)",
+            1,
+            vec![],
+            vec![("datafusion.execution.target_partitions", "1")],
+            None,
+        ),
+        cluster(
+            "1x-partitions1-jobs1",
+            "1 executor, 1 partition per shuffle, one task at a time",
+            1,
+            vec![],
+            vec![("datafusion.execution.target_partitions", "1")],
+            Some(1),
+        ),
+        cluster(
+            "1x-partitions1-jobs3",
+            "1 executor, 1 partition per shuffle, three tasks at a time",
+            1,
+            vec![],
+            vec![("datafusion.execution.target_partitions", "1")],
+            Some(3),
+        ),
+        cluster("1x-jobs3", "1 executor, three tasks at a time", 1, vec![], vec![], Some(3)),
+        Configuration {
+            without_final_merge: true,
+            ..cluster("1x-no-final-merge", "1 executor writing each task's files without its final merge stage", 1, vec![], vec![], None)
+        },
+        Configuration {
+            without_final_merge: true,
+            ..cluster("2x-no-final-merge", "2 executors writing each task's files without its final merge stage", 2, vec![], vec![], None)
+        },
         cluster(
             "1x-uncompressed",
             "1 executor, uncompressed shuffle files",
@@ -311,7 +348,9 @@ fn main() {
         };
         let arguments: Vec<&str> = cluster_arguments.iter().map(String::as_str).collect();
         let cluster = LocalCluster::start_with(&sibling_executable("viewdag-cli"), *executors, &arguments);
-        let mut engine = BallistaEngine::new(cluster.scheduler.clone()).with_task_timeout(TASK_TIMEOUT);
+        let mut engine = BallistaEngine::new(cluster.scheduler.clone())
+            .with_task_timeout(TASK_TIMEOUT)
+            .with_write_without_final_merge(configuration.without_final_merge);
         for (key, value) in &configuration.settings {
             engine = engine.with_setting(key, value);
         }

@@ -276,6 +276,27 @@ fn the_command_line_runs_on_a_cluster_and_the_cluster_stops_on_sigterm() {
     assert!(executors.iter().all(|&pid| !is_running(pid)), "every executor stopped with the cluster");
 }
 
+/// Runs `spec` with `options`, killing process `victim` (SIGKILL) `after` the first task
+/// started; returns once the run ended and the kill was made.
+fn run_killing(spec: &Path, options: &RunOptions, victim: u32, after: Duration) -> RunReport {
+    let mut killer = None;
+    let report = Compiler::new()
+        .unwrap()
+        .run_with(&CompileRequest::new(spec), options, &mut |progress| {
+            if let viewdag_driver::Progress::Started { .. } = progress
+                && killer.is_none()
+            {
+                killer = Some(std::thread::spawn(move || {
+                    std::thread::sleep(after);
+                    assert!(Command::new("kill").args(["-KILL", &victim.to_string()]).status().unwrap().success());
+                }));
+            }
+        })
+        .expect("readable");
+    killer.expect("a task started").join().expect("the executor is killed");
+    report
+}
+
 /// An executor killed while a task runs: either the task fails with nothing committed (the
 /// usual case: `viewdag cluster` cancels a job that loses an executor, because Ballista 55's
 /// recovery was seen to commit totals ×1.5–×2.5), or the job finished before the loss
@@ -315,20 +336,7 @@ outputs:
     let victim = cluster.executor_pids[0];
     let options =
         RunOptions { engine: Some(Arc::new(cluster.engine().with_task_timeout(Duration::from_secs(60)))), ..RunOptions::default() };
-    let mut killer = None;
-    let report = Compiler::new()
-        .unwrap()
-        .run_with(&CompileRequest::new(&spec), &options, &mut |progress| {
-            if let viewdag_driver::Progress::Started { .. } = progress {
-                let victim = victim.to_string();
-                killer = Some(std::thread::spawn(move || {
-                    std::thread::sleep(Duration::from_millis(700));
-                    let _ = Command::new("kill").args(["-KILL", &victim]).status();
-                }));
-            }
-        })
-        .expect("readable");
-    killer.expect("the task started").join().expect("the executor is killed");
+    let report = run_killing(&spec, &options, victim, Duration::from_millis(700));
     let task = &report.tasks[0];
     let table = project.path().join("out/pairs");
     match &task.outcome {
@@ -405,6 +413,57 @@ outputs:
     let resumed = run_on(&spec, cluster.engine());
     assert!(resumed.succeeded(), "{:?}", resumed.tasks);
     assert!(resumed.tasks.iter().all(|task| delta_version(&project.path().join(&task.target)) == Some(0)));
+}
+
+/// The cluster's only executor killed (SIGKILL) while a task that would run for hours is
+/// running, one task at a time, so the second task is submitted only after the executor is
+/// gone (a job Ballista 55 alone would keep waiting for an executor until the task timeout):
+/// the run ends long before the task timeout (600 s) with one `V0803 engine-no-executor` per
+/// task, and neither task commits anything.
+#[test]
+fn a_run_whose_last_executor_leaves_ends_with_one_coded_error_per_unfinished_task() {
+    let cluster = start_cluster(1);
+    let project = project_with_rows(8, 100_000);
+    // Each join pairs ~23 000 rows with ~23 000 per (k, s): 18 billion pairs, far beyond the test.
+    let spec = project.write_spec(
+        "spec.yaml",
+        r#"
+version: 1
+sources:
+  big: { format: parquet, path: data/big }
+views:
+  pairs:
+    sql: "SELECT a.k, count(*) AS n FROM big a JOIN big b ON a.s = b.s AND a.k = b.k GROUP BY a.k"
+  sums:
+    sql: "SELECT a.s, sum(a.v * b.v) AS total FROM big a JOIN big b ON a.s = b.s AND a.k = b.k GROUP BY a.s"
+outputs:
+  pairs: { view: pairs, path: out/pairs }
+  sums: { view: sums, path: out/sums }
+"#,
+    );
+    let victim = cluster.executor_pids[0];
+    let engine = cluster.engine().with_task_timeout(Duration::from_secs(600));
+    let options = RunOptions { engine: Some(Arc::new(engine)), jobs: 1, ..RunOptions::default() };
+    let started = std::time::Instant::now();
+    let report = run_killing(&spec, &options, victim, Duration::from_millis(1500));
+    let elapsed = started.elapsed();
+    assert!(!is_running(victim), "the executor was killed");
+    assert_eq!(report.tasks.len(), 2, "{:?}", report.tasks);
+    for task in &report.tasks {
+        match &task.outcome {
+            TaskOutcome::Failed { error } => {
+                let message = error.to_string();
+                assert!(message.contains("error[V0803]"), "{}: {message}", task.id);
+                assert!(message.contains("no executor of the Ballista cluster"), "{}: {message}", task.id);
+            }
+            other => panic!("{}: {other:?}", task.id),
+        }
+        let table = project.path().join(&task.target);
+        assert_eq!(delta_version(&table), None, "{} committed nothing", task.id);
+        assert!(!table.join("_delta_log").exists(), "{}: no log, so no file of the task is part of a table", task.id);
+    }
+    // Not a speed target: proof that the run did not wait for the 600 s task timeout.
+    assert!(elapsed < Duration::from_secs(120), "the run ended promptly: {elapsed:?}");
 }
 
 /// A project whose `data/big/` holds `files` Parquet files of `rows_per_file` generated rows
@@ -484,6 +543,50 @@ outputs:
         "{:?}",
         writers(&remote_report)
     );
+}
+
+/// `with_write_without_final_merge(true)`: the executors write the partitions of each plan's
+/// last stage, without Ballista's stage that merges them into one (an aggregate's coalesce,
+/// an `ORDER BY`'s merge; a merge with a `LIMIT` is kept): every table holds the rows of a
+/// local run, and an ordered aggregate lands in one file per partition; by default it is
+/// written as one file after the merge, with the same rows.
+#[test]
+fn executors_writing_without_the_final_merge_write_the_rows_of_a_local_run() {
+    let cluster = start_cluster(1);
+    let (local, remote, merged) = (project_with_rows(4, 50_000), project_with_rows(4, 50_000), project_with_rows(4, 50_000));
+    let spec = r#"
+version: 1
+sources:
+  big: { format: parquet, path: data/big }
+views:
+  sorted:
+    sql: "SELECT k, s, sum(v) AS total, count(*) AS n FROM big GROUP BY k, s ORDER BY total DESC, k, s"
+  top:
+    sql: "SELECT id, v FROM big ORDER BY v DESC, id LIMIT 7"
+  grouped:
+    sql: "SELECT s, count(*) AS n FROM big GROUP BY s"
+outputs:
+  sorted: { view: sorted, path: out/sorted }
+  top: { view: top, path: out/top }
+  grouped: { view: grouped, path: out/grouped }
+"#;
+    let local_report = run_on(&local.write_spec("spec.yaml", spec), LocalEngine);
+    let remote_report = run_on(&remote.write_spec("spec.yaml", spec), cluster.engine().with_write_without_final_merge(true));
+    let merged_report = run_on(&merged.write_spec("spec.yaml", spec), cluster.engine());
+    assert_same_tables(local.path(), &local_report, remote.path(), &remote_report);
+    assert_same_tables(local.path(), &local_report, merged.path(), &merged_report);
+    for task in ["output:sorted", "output:top", "output:grouped"] {
+        assert!(written_by_executors(&remote_report, task), "{task}: {:?}", writers(&remote_report));
+    }
+    let data_files = |project: &TempProject, table: &str| {
+        std::fs::read_dir(project.path().join(table))
+            .unwrap()
+            .filter(|entry| entry.as_ref().unwrap().path().extension().is_some_and(|extension| extension == "parquet"))
+            .count()
+    };
+    assert!(data_files(&remote, "out/sorted") > 1, "one file per partition, not one merged file");
+    assert_eq!(data_files(&merged, "out/sorted"), 1, "one file after the merge");
+    assert_eq!(read_delta_rows(&remote.path().join("out/top")).len(), 7, "the limit is kept");
 }
 
 /// The executors write a large output's data files themselves, in parallel, and only their

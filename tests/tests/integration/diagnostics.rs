@@ -22,7 +22,7 @@ fn fixtures_dir() -> PathBuf {
 }
 
 /// Codes no spec fixture can produce, each with the reason.
-const NOT_TRIGGERED_BY_A_FIXTURE: [(Code, &str); 21] = [
+const NOT_TRIGGERED_BY_A_FIXTURE: [(Code, &str); 22] = [
     (Code::SpecTooLarge, "needs a 16 MiB spec or 200 000 entries: tested by `spec_size_limits`"),
     (Code::PlanError, "the fallback for DataFusion errors no specific check explains"),
     (Code::PhysicalPlanFailed, "optimizer behaviour, tested in `optimize`"),
@@ -56,6 +56,10 @@ const NOT_TRIGGERED_BY_A_FIXTURE: [(Code, &str); 21] = [
     (
         Code::EngineTaskTimeout,
         "a run's error on a stopped cluster: tested by `ballista::a_job_on_stopped_executors_times_out_is_cancelled_and_commits_nothing`",
+    ),
+    (
+        Code::EngineNoExecutor,
+        "a run's error on a cluster whose executors are gone: tested by `ballista::a_run_whose_last_executor_leaves_ends_with_one_coded_error_per_unfinished_task`",
     ),
     (
         Code::CacheUnreadable,
