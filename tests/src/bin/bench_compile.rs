@@ -207,16 +207,23 @@ fn scenario_warm_process(shape: DagShape, count: usize) -> String {
     let (warm, warm_hits, warm_misses, warm_executed) = check(true, &text);
     let edited = dag.with_leaf_edit(&text, dag.leaf_filter().expect("a leaf filter"));
     let (warm_edit, _, edit_misses, _) = check(true, &edited);
+    // The breakdown: the parse alone, reading and decoding the cache file alone, a new
+    // compiler alone.
     let start = Instant::now();
     let parsed = viewdag_ir::parse_spec(&text, viewdag_ir::SpecFormat::Yaml);
     let parse = seconds(start);
     assert!(parsed.diagnostics.is_empty());
-    let cache_bytes = std::fs::metadata(spec_path.parent().expect("a directory").join(viewdag_driver::SIGNATURE_CACHE_FILE))
-        .map(|metadata| metadata.len())
-        .unwrap_or(0);
+    let cache_path = spec_path.parent().expect("a directory").join(viewdag_driver::SIGNATURE_CACHE_FILE);
+    let start = Instant::now();
+    let bytes = std::fs::read(&cache_path).expect("the cache was written");
+    let entries = viewdag_lower::signature_memo::decode_file(&bytes).expect("a valid cache").len();
+    let load = seconds(start);
+    let start = Instant::now();
+    drop(Compiler::new().expect("a compiler"));
+    let new_compiler = seconds(start);
     format!(
-        "cold={cold:.6} cold_write={cold_write:.6} written={written} warm={warm:.6} warm_hits={warm_hits} warm_misses={warm_misses} warm_executed={warm_executed} warm_edit={warm_edit:.6} edit_misses={edit_misses} parse={parse:.6} cache_kib={} views={}",
-        cache_bytes / 1024,
+        "cold={cold:.6} cold_write={cold_write:.6} written={written} warm={warm:.6} warm_hits={warm_hits} warm_misses={warm_misses} warm_executed={warm_executed} warm_edit={warm_edit:.6} edit_misses={edit_misses} parse={parse:.6} load={load:.6} entries={entries} new_compiler={new_compiler:.6} cache_kib={} views={}",
+        bytes.len() / 1024,
         dag.views.len()
     )
 }
@@ -225,14 +232,14 @@ fn scenario_warm_process(shape: DagShape, count: usize) -> String {
 fn warm_process_report(counts: &[usize], shapes: &[DagShape]) {
     println!("### A new process with the signature cache (`.viewdag/cache/`): `check` cold, unchanged, after a leaf edit\n");
     println!(
-        "| views | shape | cold check, no cache (ms) | cold check writing the cache (ms) | unchanged (ms) | unchanged ÷ cold | signatures from the cache | after a leaf edit (ms) | edit ÷ unchanged | signatures computed after the edit | parse alone (ms) | cache file (KiB) |"
+        "| views | shape | cold check, no cache (ms) | cold check writing the cache (ms) | unchanged (ms) | unchanged ÷ cold | signatures from the cache | after a leaf edit (ms) | edit ÷ unchanged | signatures computed after the edit | parse alone (ms) | reading + decoding the cache (ms) | new `Compiler` (ms) | cache file (KiB) |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for count in counts {
         for shape in shapes {
             let line = run_child(&["--scenario", "warm-process", &count.to_string(), shape.name()]);
             println!(
-                "| {} | {} | {:.1} | {:.1} | {:.1} | {:.3} | {}/{} | {:.1} | {:.2} | {} | {:.1} | {} |",
+                "| {} | {} | {:.1} | {:.1} | {:.1} | {:.3} | {}/{} | {:.1} | {:.2} | {} | {:.1} | {:.1} | {:.1} | {} |",
                 field(&line, "views"),
                 shape.name(),
                 field(&line, "cold") * 1e3,
@@ -245,6 +252,8 @@ fn warm_process_report(counts: &[usize], shapes: &[DagShape]) {
                 field(&line, "warm_edit") / field(&line, "warm"),
                 field(&line, "edit_misses"),
                 field(&line, "parse") * 1e3,
+                field(&line, "load") * 1e3,
+                field(&line, "new_compiler") * 1e3,
                 field(&line, "cache_kib"),
             );
         }
