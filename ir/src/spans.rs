@@ -340,20 +340,23 @@ impl SpanIndex {
                 at.line = at.line + new_count - old_count;
             }
         };
-        // One pass over every entry, so it compares without hashing: an edit names one or a
-        // few entries, and most paths differ from them in length or first bytes.
         let replaced = |path: &[String]| path.len() >= 2 && names.iter().any(|name| path[1] == *name) && path[0] == section_key;
-        if new_count != old_count {
-            self.entries.retain(|path, entry| {
+        match (new_count == old_count, self.entry_paths(section_key, names, (first_line, last_line))) {
+            // Nothing moves: drop the replaced entries' paths alone (O(entry), not O(spec)).
+            (true, Some(paths)) => {
+                for path in paths {
+                    self.entries.remove(&path);
+                }
+            }
+            (true, None) => self.entries.retain(|path, _| !replaced(path)),
+            (false, _) => self.entries.retain(|path, entry| {
                 if replaced(path) {
                     return false;
                 }
                 entry.key.iter_mut().for_each(moved_after);
                 moved_after(&mut entry.value);
                 true
-            });
-        } else {
-            self.entries.retain(|path, _| !replaced(path));
+            }),
         }
         let shift = first_line - 1;
         let moved = |at: Position| Position { line: at.line + shift, column: at.column };
@@ -374,6 +377,37 @@ impl SpanIndex {
         let start = (shift as usize).min(self.lines.len());
         let end = (last_line as usize).min(self.lines.len());
         self.lines.splice(start..end, lines);
+    }
+
+    /// Every path this index holds for the entries `names` of section `section_key`, which
+    /// span lines `first_line..=last_line`: found by indexing those lines on their own (as
+    /// the re-parse indexed them, or as the full parse did: the re-parse is taken only when
+    /// both agree), and checked against the index — `None` when any path is missing, so the
+    /// caller falls back to a pass over every entry.
+    fn entry_paths(&self, section_key: &str, names: &HashSet<&str>, (first_line, last_line): (u32, u32)) -> Option<Vec<Vec<String>>> {
+        let start = (first_line as usize).checked_sub(1)?;
+        let lines = self.lines.get(start..last_line as usize)?;
+        let mut text = lines.join("\n");
+        text.push('\n');
+        let (alone, error) = SpanIndex::build(&text);
+        if error.is_some() || alone.uses_anchors || !alone.duplicates.is_empty() {
+            return None;
+        }
+        let mut paths = Vec::with_capacity(alone.entries.len());
+        for path in alone.entries.into_keys().filter(|path| !path.is_empty()) {
+            if !names.contains(path[0].as_str()) {
+                return None;
+            }
+            let mut full = Vec::with_capacity(path.len() + 1);
+            full.push(section_key.to_string());
+            full.extend(path);
+            if !self.entries.contains_key(&full) {
+                return None;
+            }
+            paths.push(full);
+        }
+        // Every name's own key must be among them (an entry indexed differently is not).
+        names.iter().all(|name| paths.iter().any(|path| path.len() == 2 && path[1] == *name)).then_some(paths)
     }
 
     /// What differs from `other`, one line per difference (for test failures).
@@ -401,5 +435,26 @@ impl SpanIndex {
             .filter(|(path, _)| path.len() > prefix.len() && path.starts_with(prefix) && path.last().map(String::as_str) == Some(key))
             .min_by_key(|(path, entry)| (path.len(), entry.key.unwrap_or(entry.value)))
             .map(|(path, _)| path.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::SpanIndex;
+
+    #[test]
+    fn an_entrys_paths_are_found_from_its_own_lines() {
+        let text = "views:\n  a:\n    filter: { input: s, predicate: \"x > 1\" }\n  b:\n    project: { input: a, columns: [x] }\n";
+        let (index, error) = SpanIndex::build(text);
+        assert!(error.is_none());
+        let paths = index.entry_paths("views", &HashSet::from(["b"]), (4, 5)).expect("b's paths");
+        let expected: Vec<Vec<String>> =
+            index.entries.keys().filter(|path| path.len() >= 2 && path[0] == "views" && path[1] == "b").cloned().collect();
+        assert_eq!(paths.iter().cloned().collect::<HashSet<_>>(), expected.into_iter().collect::<HashSet<_>>());
+        assert!(paths.len() >= 4, "{paths:?}");
+        // Lines that are not the entry's: no answer (the caller scans every entry).
+        assert_eq!(index.entry_paths("views", &HashSet::from(["b"]), (2, 3)), None);
     }
 }
