@@ -245,15 +245,6 @@ impl From<Vec<ViewOutcome>> for ProjectViews {
     }
 }
 
-impl<'a> IntoIterator for &'a ProjectViews {
-    type Item = &'a ViewOutcome;
-    type IntoIter = Box<dyn DoubleEndedIterator<Item = &'a ViewOutcome> + 'a>;
-
-    fn into_iter(self) -> Self::IntoIter {
-        Box::new(self.iter())
-    }
-}
-
 /// The pieces a [`CompiledProject`] is assembled from, each a function of its own inputs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProjectParts {

@@ -30,7 +30,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use salsa::Revision;
-use viewdag_ir::{ProjectInput, ViewInput};
+use viewdag_ir::{ProjectInput, ViewDag, ViewInput};
 use viewdag_lower::{ChunkOrder, chunk_members};
 use viewdag_optimize::{CompiledProject, PlanScope, compiled_project, recompiled_after_view_edits};
 use viewdag_validate::{relation_index, spec_structure};
@@ -152,13 +152,12 @@ pub(crate) fn compile_project(
     compiled
 }
 
-/// The project's shape as a patch needs it: views by name, who reads what, the dependency
-/// order and each view's chunk (declaration order).
+/// The project's shape as a patch needs it: views by name, the structure's DAG (who reads
+/// what), the dependency order and each view's chunk (declaration order).
 #[derive(Debug)]
 pub(crate) struct ProjectIndex {
     views: HashMap<String, ViewInput>,
-    reads: HashMap<String, Vec<String>>,
-    readers: HashMap<String, Vec<String>>,
+    dag: ViewDag,
     /// Position in dependency order (views in a cycle have none).
     position: HashMap<String, usize>,
     chunk_of: HashMap<ViewInput, usize>,
@@ -173,50 +172,45 @@ struct Affected {
 
 impl ProjectIndex {
     fn build(db: &Database, project: ProjectInput) -> ProjectIndex {
-        let structure = spec_structure(db, project);
-        let index = relation_index(db, project);
-        let views: HashMap<String, ViewInput> = index.views.iter().map(|(name, view)| (name.clone(), *view)).collect();
-        let mut reads: HashMap<String, Vec<String>> = HashMap::new();
-        let mut readers: HashMap<String, Vec<String>> = HashMap::new();
-        for (upstream, reader) in structure.dag.edges() {
-            readers.entry(upstream.clone()).or_default().push(reader.clone());
-            reads.entry(reader).or_default().push(upstream);
-        }
-        let position = structure.dag.topological_order().iter().enumerate().map(|(position, name)| (name.clone(), position)).collect();
+        let dag = spec_structure(db, project).dag.clone();
+        let views = relation_index(db, project).views.iter().map(|(name, view)| (name.clone(), *view)).collect();
+        let position = dag.topological_order().iter().enumerate().map(|(position, name)| (name.clone(), position)).collect();
         let mut chunk_of = HashMap::new();
         for (chunk, first) in viewdag_lower::view_chunks(db, project, ChunkOrder::Declaration).firsts.iter().enumerate() {
             for view in chunk_members(db, project, *first, ChunkOrder::Declaration).iter() {
                 chunk_of.insert(*view, chunk);
             }
         }
-        ProjectIndex { views, reads, readers, position, chunk_of }
+        ProjectIndex { views, dag, position, chunk_of }
     }
 
     /// The views `edited` affects: each of them and every view downstream of one.
     fn affected(&self, edited: &BTreeSet<String>) -> Affected {
-        let mut names: HashSet<&str> = HashSet::new();
-        let mut stack: Vec<&str> = edited.iter().map(String::as_str).collect();
-        while let Some(name) = stack.pop() {
-            if names.insert(name) {
-                stack.extend(self.readers.get(name).into_iter().flatten().map(String::as_str));
-            }
-        }
+        let names = self.closure(edited.iter().cloned(), ViewDag::readers);
         // Everything they read, transitively: asked first, in dependency order.
-        let mut warm: HashSet<&str> = HashSet::new();
-        let mut stack: Vec<&str> = names.iter().copied().collect();
-        while let Some(name) = stack.pop() {
-            if warm.insert(name) {
-                stack.extend(self.reads.get(name).into_iter().flatten().map(String::as_str));
-            }
-        }
-        let mut warm: Vec<&str> = warm.into_iter().filter(|name| self.views.contains_key(*name)).collect();
+        let warm = self.closure(names.iter().cloned(), ViewDag::reads);
+        let mut warm: Vec<&String> = warm.iter().filter(|name| self.views.contains_key(*name)).collect();
         warm.sort_by_key(|name| (self.position.get(*name).copied().unwrap_or(usize::MAX), *name));
-        let views: HashSet<ViewInput> = names.iter().filter_map(|name| self.views.get(*name).copied()).collect();
+        let views: HashSet<ViewInput> = names.iter().filter_map(|name| self.views.get(name).copied()).collect();
         let chunks: BTreeSet<usize> = views.iter().filter_map(|view| self.chunk_of.get(view).copied()).collect();
         Affected {
             views,
             chunks: chunks.into_iter().collect(),
             warm_order: warm.iter().filter_map(|name| self.views.get(*name).copied()).collect(),
         }
+    }
+
+    /// `start` and every relation reached from it by `step` (the DAG's `reads` or `readers`),
+    /// in one walk.
+    fn closure(&self, start: impl Iterator<Item = String>, step: fn(&ViewDag, &str) -> Vec<String>) -> BTreeSet<String> {
+        let mut reached = BTreeSet::new();
+        let mut stack: Vec<String> = start.collect();
+        while let Some(name) = stack.pop() {
+            if !reached.contains(&name) {
+                stack.extend(step(&self.dag, &name));
+                reached.insert(name);
+            }
+        }
+        reached
     }
 }
