@@ -256,9 +256,13 @@ impl<'a> Reader<'a> {
 /// The memo file's first bytes.
 const FILE_MAGIC: &[u8] = b"viewdag signature memo\0";
 /// The memo file's layout version (bumped with any change of the layout or of the values).
-pub const FILE_FORMAT: u32 = 1;
+pub const FILE_FORMAT: u32 = 2;
 /// The version of viewdag that writes memo files.
 pub const VIEWDAG_VERSION: &str = env!("CARGO_PKG_VERSION");
+/// The bytes before the body: the magic, the format (`u32`) and the file's length (`u64`).
+pub const HEADER_LENGTH: usize = FILE_MAGIC.len() + 4 + 8;
+/// The BLAKE3 checksum closing the file.
+const CHECKSUM_LENGTH: usize = 32;
 
 /// Why a memo file is not used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -275,17 +279,23 @@ pub enum MemoFileError {
     Version { found: String },
 }
 
-/// A memo file's bytes: the magic, the format, viewdag's version, the entries (key, value)
-/// in the order given, and a BLAKE3 checksum of everything before it.
+/// A memo file's bytes: the magic, the format, the file's whole length, viewdag's version,
+/// the entries (key, value) in the order given, and a BLAKE3 checksum of everything before
+/// it. The length in the header is what tells a cut-off file from a corrupted one: a flipped
+/// byte anywhere in the body cannot make the file look shorter than it says it is.
 pub fn encode_file(entries: &[MemoEntry]) -> Vec<u8> {
     let mut bytes = FILE_MAGIC.to_vec();
     bytes.extend_from_slice(&FILE_FORMAT.to_le_bytes());
+    let length_at = bytes.len();
+    put_number(&mut bytes, 0);
     put(&mut bytes, VIEWDAG_VERSION.as_bytes());
     put_number(&mut bytes, entries.len());
     for (key, value) in entries {
         bytes.extend_from_slice(key);
         put(&mut bytes, value);
     }
+    let length = (bytes.len() + CHECKSUM_LENGTH) as u64;
+    bytes[length_at..length_at + 8].copy_from_slice(&length.to_le_bytes());
     let checksum = blake3::hash(&bytes);
     bytes.extend_from_slice(checksum.as_bytes());
     bytes
@@ -296,19 +306,26 @@ pub fn decode_file(bytes: &[u8]) -> Result<Vec<MemoEntry>, MemoFileError> {
     if !bytes.starts_with(FILE_MAGIC) {
         return Err(if FILE_MAGIC.starts_with(bytes) { MemoFileError::Truncated } else { MemoFileError::NotAMemo });
     }
-    let Some(body_length) = bytes.len().checked_sub(32).filter(|length| *length >= FILE_MAGIC.len() + 4) else {
-        return Err(MemoFileError::Truncated);
-    };
-    let (body, checksum) = bytes.split_at(body_length);
-    let mut reader = Reader { bytes: &body[FILE_MAGIC.len()..] };
+    let mut reader = Reader { bytes: &bytes[FILE_MAGIC.len()..] };
     let format = u32::from_le_bytes(reader.take(4).ok_or(MemoFileError::Truncated)?.try_into().map_err(|_| MemoFileError::Truncated)?);
-    if blake3::hash(body).as_bytes() != checksum {
-        // A cut-off file fails the checksum too: say which it is when the layout tells.
-        return Err(if format == FILE_FORMAT && !body_is_complete(reader) { MemoFileError::Truncated } else { MemoFileError::Corrupted });
-    }
+    let checksum_holds = |bytes: &[u8]| {
+        bytes.len() >= CHECKSUM_LENGTH && {
+            let (body, checksum) = bytes.split_at(bytes.len() - CHECKSUM_LENGTH);
+            blake3::hash(body).as_bytes() == checksum
+        }
+    };
     if format != FILE_FORMAT {
-        return Err(MemoFileError::Format { found: format });
+        // Another layout: trust its format only if its checksum (same place in every format) holds.
+        return Err(if checksum_holds(bytes) { MemoFileError::Format { found: format } } else { MemoFileError::Corrupted });
     }
+    let declared_length = reader.number().ok_or(MemoFileError::Truncated)?;
+    if !checksum_holds(bytes) {
+        return Err(if bytes.len() < declared_length { MemoFileError::Truncated } else { MemoFileError::Corrupted });
+    }
+    if declared_length != bytes.len() || bytes.len() < HEADER_LENGTH + CHECKSUM_LENGTH {
+        return Err(MemoFileError::Corrupted);
+    }
+    reader.bytes = &bytes[HEADER_LENGTH..bytes.len() - CHECKSUM_LENGTH];
     let version = reader.part().ok_or(MemoFileError::Corrupted)?;
     if version != VIEWDAG_VERSION.as_bytes() {
         return Err(MemoFileError::Version { found: String::from_utf8_lossy(version).into_owned() });
@@ -324,11 +341,4 @@ pub fn decode_file(bytes: &[u8]) -> Result<Vec<MemoEntry>, MemoFileError> {
         return Err(MemoFileError::Corrupted);
     }
     Ok(entries)
-}
-
-/// Whether a body (after its format) holds every entry its count announces.
-fn body_is_complete(mut reader: Reader<'_>) -> bool {
-    let Some(_version) = reader.part() else { return false };
-    let Some(count) = reader.number() else { return false };
-    (0..count).all(|_| reader.take(32).is_some() && reader.part().is_some())
 }

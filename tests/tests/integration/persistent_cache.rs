@@ -16,7 +16,9 @@ use proptest::test_runner::RngSeed;
 use viewdag_driver::{CompileRequest, CompileResponse, Compiler, SIGNATURE_CACHE_FILE};
 use viewdag_ir::{Code, Diagnostic, SpecLocation};
 use viewdag_lower::ViewSignature;
-use viewdag_lower::signature_memo::{MemoCounts, decode_file, decode_value, encode_file, encode_value};
+use viewdag_lower::signature_memo::{
+    FILE_FORMAT, HEADER_LENGTH, MemoCounts, MemoFileError, decode_file, decode_value, encode_file, encode_value,
+};
 use viewdag_tests::generate::{GeneratedProject, Random};
 
 use crate::soundness::{edit, observable};
@@ -87,23 +89,27 @@ fn a_cache_file_that_does_not_decode_is_ignored_with_one_warning_and_rebuilt() {
     let mut flipped = valid.clone();
     let middle = flipped.len() / 2;
     flipped[middle] ^= 0x40;
-    let wrong_version = {
-        // A well-formed file of another version (its checksum is right).
+    let well_formed = |format: u32, version: &str| {
+        // A file whose checksum is right, of another layout or of another viewdag.
         let mut body = b"viewdag signature memo\0".to_vec();
-        body.extend_from_slice(&1u32.to_le_bytes());
-        body.extend_from_slice(&5u64.to_le_bytes());
-        body.extend_from_slice(b"0.0.0");
+        body.extend_from_slice(&format.to_le_bytes());
+        let length = HEADER_LENGTH + 8 + version.len() + 8 + 32;
+        body.extend_from_slice(&(length as u64).to_le_bytes());
+        body.extend_from_slice(&(version.len() as u64).to_le_bytes());
+        body.extend_from_slice(version.as_bytes());
         body.extend_from_slice(&0u64.to_le_bytes());
         let checksum = blake3::hash(&body);
         body.extend_from_slice(checksum.as_bytes());
+        assert_eq!(body.len(), length);
         body
     };
-    let cases: [(&str, Vec<u8>, &str); 5] = [
+    let cases: [(&str, Vec<u8>, &str); 6] = [
         ("truncated", valid[..valid.len() * 2 / 3].to_vec(), "truncated"),
         ("a flipped byte", flipped, "checksum"),
         ("garbage", b"PK\x03\x04 not a cache at all".to_vec(), "not a viewdag signature cache"),
         ("empty", Vec::new(), "truncated"),
-        ("another version", wrong_version, "written by viewdag 0.0.0"),
+        ("another version", well_formed(FILE_FORMAT, "0.0.0"), "written by viewdag 0.0.0"),
+        ("another format", well_formed(FILE_FORMAT - 1, "0.0.0"), "has format 1"),
     ];
     for (what, bytes, reason) in cases {
         std::fs::write(cache_file(&project), &bytes).unwrap();
@@ -223,7 +229,18 @@ fn memo_values_decode_to_exactly_what_was_encoded() {
         assert_eq!(decode_value(&bytes), Some(value.clone()));
         assert_eq!(decode_value(&bytes[..bytes.len() - 1]), None, "a cut value is a miss");
         let entries = vec![([7u8; 32], Arc::<[u8]>::from(bytes))];
-        assert_eq!(decode_file(&encode_file(&entries)), Ok(entries));
+        let file = encode_file(&entries);
+        assert_eq!(decode_file(&file), Ok(entries));
+        // Whatever byte of the body flips, the file is corrupted (never mistaken for a cut one);
+        // wherever it is cut, it is truncated.
+        for position in HEADER_LENGTH..file.len() {
+            let mut flipped = file.clone();
+            flipped[position] ^= 0x40;
+            assert_eq!(decode_file(&flipped), Err(MemoFileError::Corrupted), "byte {position} flipped");
+        }
+        for length in 0..file.len() {
+            assert_eq!(decode_file(&file[..length]), Err(MemoFileError::Truncated), "cut at {length}");
+        }
     }
 }
 
