@@ -37,7 +37,7 @@ pub use pipeline::trace::{Convergence, IdempotenceVerdict, OptimizerPhase, Optim
 pub use plan_view::{OptimizedView, PhysicalView, PlanningContext, ResolvedOptimizerPipeline, optimize_plan, physicalize_plan, plan_view};
 pub use project::{
     CompiledChunk, CompiledProject, OutputPart, PlanScope, PlannedView, ProjectParts, ProjectViews, ViewOutcome, ViewStatus,
-    compiled_chunk, compiled_project, planned_view, recompiled_after_view_edits, task_digest, task_shape_digest,
+    compiled_chunk, compiled_project, planned_view, recompiled_after_view_edits, reshaped_after_view_edits, task_digest, task_shape_digest,
 };
 pub use pushdown::PushdownReport;
 pub use queries::{OptimizerSettingsInput, optimized_view, physical_view, resolved_optimizer_pipeline};

@@ -273,16 +273,22 @@ pub fn compiled_project(db: &dyn Db, project: ProjectInput, scope: PlanScope) ->
     // Check in dependency order first, so each view's inputs are already memoized.
     warm_in_dependency_order(db, project);
     let firsts = Arc::clone(&view_chunks(db, project, ChunkOrder::Declaration).firsts);
+    let tasks = task_views(db, project).iter().map(|task| (*task, task_depth_diagnostic(db, *task))).collect();
+    let outputs = project.outputs(db).keys().map(|output| output_part(db, project, output)).collect();
+    let chunks = firsts.iter().map(|first| compiled_chunk(db, *first, scope).clone()).collect();
+    let parts = ProjectParts { scope, firsts, global: global_part(db, project), tasks, outputs };
+    assemble(parts, chunks)
+}
+
+/// The project-wide diagnostics: `viewdag_lower::project_global_diagnostics` and the
+/// optimizer profile's problems.
+fn global_part(db: &dyn Db, project: ProjectInput) -> Arc<Vec<Diagnostic>> {
     let mut global = project_global_diagnostics(db, project).as_ref().clone();
     // A profile problem (an unknown preset or rule) is reported even when nothing is planned.
     if let Err(problems) = resolved_optimizer_pipeline(db, SurfaceInput::get(db)) {
         global.extend(problems.iter().cloned());
     }
-    let tasks = task_views(db, project).iter().map(|task| (*task, task_depth_diagnostic(db, *task))).collect();
-    let outputs = project.outputs(db).keys().map(|output| output_part(db, project, output)).collect();
-    let chunks = firsts.iter().map(|first| compiled_chunk(db, *first, scope).clone()).collect();
-    let parts = ProjectParts { scope, firsts, global: Arc::new(global), tasks, outputs };
-    assemble(parts, chunks)
+    Arc::new(global)
 }
 
 /// Output `output`'s part: its check and its `refresh` diagnostics.
@@ -332,10 +338,7 @@ pub fn recompiled_after_view_edits(
     warm_order: &[ViewInput],
 ) -> CompiledProject {
     let project = ProjectInput::get(db);
-    for view in warm_order {
-        view_check(db, *view);
-        viewdag_lower::inlined_depth(db, *view);
-    }
+    warm(db, warm_order);
     let parts = &previous.parts;
     let tasks = parts
         .tasks
@@ -356,4 +359,78 @@ pub fn recompiled_after_view_edits(
         chunks[*index] = compiled_chunk(db, parts.firsts[*index], parts.scope).clone();
     }
     assemble(ProjectParts { tasks, outputs, ..parts.clone() }, chunks)
+}
+
+/// The project's compile after edits that changed only views — definitions, what they read,
+/// whether they are materialized, and which views there are (added, removed, renamed) — and
+/// nothing else (no source, output, profile or setting): the shape's parts (the global
+/// diagnostics, the chunks, the tasks) are asked again, each a pass over names or reusing
+/// its per-view queries; of the per-view parts, those of views not `affected` are taken
+/// from `previous`: a task's depth, an output's part whose view still resolves to the same
+/// view, a chunk whose first view and members are what they were (`previous_chunk(first)`:
+/// its position in `previous` and its members then). `affected` must hold every view whose
+/// outcome can have changed (edited, added, with a read name added or removed, or whose
+/// brokenness changed, and everything downstream of one); `warm_order` those views and
+/// everything upstream of them in dependency order. Equal to [`compiled_project`] of the
+/// same inputs.
+pub fn reshaped_after_view_edits<'a>(
+    db: &dyn Db,
+    previous: &CompiledProject,
+    affected: &HashSet<ViewInput>,
+    warm_order: &[ViewInput],
+    previous_chunk: impl Fn(ViewInput) -> Option<(usize, &'a [ViewInput])>,
+) -> CompiledProject {
+    let project = ProjectInput::get(db);
+    warm(db, warm_order);
+    let parts = &previous.parts;
+    let previous_depths: std::collections::HashMap<ViewInput, &Option<Diagnostic>> =
+        parts.tasks.iter().map(|(task, depth)| (*task, depth)).collect();
+    let tasks = task_views(db, project)
+        .iter()
+        .map(|task| match previous_depths.get(task) {
+            Some(depth) if !affected.contains(task) => (*task, (*depth).clone()),
+            _ => (*task, task_depth_diagnostic(db, *task)),
+        })
+        .collect();
+    // The outputs are what they were; the view each resolves to may not be.
+    let outputs = project
+        .outputs(db)
+        .iter()
+        .zip(parts.outputs.iter())
+        .map(|((output, spec), part)| {
+            let resolved = spec.as_ref().and_then(|spec| match resolve_relation(db, project, spec.view.clone()) {
+                Some(Relation::View(view)) => Some(view),
+                _ => None,
+            });
+            match resolved {
+                Some(view) if part.view == Some(view) && !affected.contains(&view) => part.clone(),
+                None if part.view.is_none() => part.clone(),
+                _ => output_part(db, project, output),
+            }
+        })
+        .collect();
+    let firsts = Arc::clone(&view_chunks(db, project, ChunkOrder::Declaration).firsts);
+    let chunks = firsts
+        .iter()
+        .map(|first| {
+            let members = chunk_members(db, project, *first, ChunkOrder::Declaration);
+            match previous_chunk(*first) {
+                Some((position, before)) if *before == *members && !members.iter().any(|view| affected.contains(view)) => {
+                    previous.views.chunks()[position].clone()
+                }
+                _ => compiled_chunk(db, *first, parts.scope).clone(),
+            }
+        })
+        .collect();
+    let parts = ProjectParts { scope: parts.scope, firsts, global: global_part(db, project), tasks, outputs };
+    assemble(parts, chunks)
+}
+
+/// Checks `views` in the order given (dependency order: each after what it reads, so no
+/// query recurses more than one level deep).
+fn warm(db: &dyn Db, views: &[ViewInput]) {
+    for view in views {
+        view_check(db, *view);
+        viewdag_lower::inlined_depth(db, *view);
+    }
 }

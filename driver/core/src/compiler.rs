@@ -307,6 +307,9 @@ pub struct Compiler {
     /// The view definitions the current compile set: each view with what it read and whether
     /// it was materialized before.
     set_definitions: Vec<(ViewInput, viewdag_validate::ViewReads, bool)>,
+    /// How many of the current compile's input sets changed which views there are (a new
+    /// view's input, the project's list of views).
+    view_list_sets: usize,
     /// The views whose table a run bound (`ViewInput::materialized_table`), to unbind.
     bound_tables: std::collections::HashSet<ViewInput>,
     /// Whether signatures are kept across processes in `.viewdag/cache/` (see
@@ -369,6 +372,7 @@ impl Compiler {
             assembly: AssemblySlot::default(),
             edit_log: EditLog::default(),
             set_definitions: Vec::new(),
+            view_list_sets: 0,
             bound_tables: Default::default(),
             persistent_cache: false,
             cache_root: None,
@@ -461,6 +465,7 @@ impl Compiler {
         self.set_record_plan_text(request.record.pass_text);
         let settings_unchanged = salsa::plumbing::current_revision(&self.db) == before;
         self.set_definitions.clear();
+        self.view_list_sets = 0;
         let overrides_unchanged = self.profile_overrides == request.overrides;
         self.profile_overrides = request.overrides.clone();
         let unchanged = self.spec.as_ref().is_some_and(|spec| spec.path == spec_path && spec.text == text);
@@ -504,13 +509,16 @@ impl Compiler {
             self.db.tokio(),
         );
         let inputs_changed = inputs_changed + self.set_existing_data(existing);
-        let scope = match settings_unchanged && inputs_changed == self.set_definitions.len() {
+        let mut scope = match settings_unchanged && inputs_changed == self.set_definitions.len() + self.view_list_sets {
             true => self.definitions_scope(),
             false => EditScope::Everything,
         };
         // An edit of definitions that keeps what each view reads keeps the structure.
-        if scope == EditScope::Everything {
-            self.sync_broken_views();
+        if !matches!(scope, EditScope::Views(_)) {
+            let changed = self.sync_broken_views();
+            if let EditScope::Shape(views) = &mut scope {
+                views.extend(changed);
+            }
         }
         self.edit_log.record(before, salsa::plumbing::current_revision(&self.db), scope);
         AppliedSource::InputsSet { inputs_changed }
@@ -518,32 +526,36 @@ impl Compiler {
 
     /// Copies the structure's verdict on each view into its input (`ViewInput::broken`):
     /// after any set that may have changed what the views read, before any other query.
-    fn sync_broken_views(&mut self) {
-        let Some(project) = self.project else { return };
+    /// Returns the names of the views whose verdict changed.
+    fn sync_broken_views(&mut self) -> Vec<String> {
+        let Some(project) = self.project else { return Vec::new() };
         let broken = &spec_structure(&self.db, project).broken_views;
-        let changed: Vec<(ViewInput, bool)> = self
+        let changed: Vec<(String, ViewInput, bool)> = self
             .views
             .iter()
-            .map(|(name, input)| (*input, broken.contains(name)))
-            .filter(|(input, broken)| input.broken(&self.db) != *broken)
+            .map(|(name, input)| (name, *input, broken.contains(name)))
+            .filter(|(_, input, broken)| input.broken(&self.db) != *broken)
+            .map(|(name, input, broken)| (name.clone(), input, broken))
             .collect();
-        for (input, broken) in changed {
-            input.set_broken(&mut self.db).to(broken);
+        for (_, input, broken) in &changed {
+            input.set_broken(&mut self.db).to(*broken);
         }
+        changed.into_iter().map(|(name, ..)| name).collect()
     }
 
-    /// What this compile's view definition sets changed: only those views, if each kept what
-    /// it reads and whether it is materialized; else anything.
+    /// What this compile's view sets (definitions, new views, the list of views) changed:
+    /// only the definitions of the views set, if each kept what it reads and whether it is
+    /// materialized and no view was added or removed; else the views' shape.
     fn definitions_scope(&self) -> EditScope {
-        let mut views = std::collections::BTreeSet::new();
-        for (view, reads_before, materialized_before) in &self.set_definitions {
+        let views: std::collections::BTreeSet<String> = self.edited_views.iter().cloned().collect();
+        let keeps_shape = |(view, reads_before, materialized_before): &(ViewInput, viewdag_validate::ViewReads, bool)| {
             let materialized = view.definition(&self.db).as_ref().is_some_and(ViewDefinition::is_materialized);
-            if materialized != *materialized_before || viewdag_validate::view_reads(&self.db, *view) != reads_before {
-                return EditScope::Everything;
-            }
-            views.insert(view.name(&self.db).clone());
+            materialized == *materialized_before && viewdag_validate::view_reads(&self.db, *view) == reads_before
+        };
+        match self.view_list_sets == 0 && self.set_definitions.iter().all(keeps_shape) {
+            true => EditScope::Views(views),
+            false => EditScope::Shape(views),
         }
-        EditScope::Views(views)
     }
 
     /// How the next collect gets the project's compile under `planning`.
@@ -759,6 +771,7 @@ impl Compiler {
                     Some(input) => self.set_view_definition(input, name, &definition),
                     None => {
                         self.new_view_input(name, definition);
+                        self.view_list_sets += 1;
                         1
                     }
                 };
@@ -768,7 +781,9 @@ impl Compiler {
             changed += self.unbind_materialized_tables();
             if before != after {
                 let view_inputs: Vec<ViewInput> = parsed.views.keys().filter_map(|name| self.views.get(name).copied()).collect();
-                changed += set_if_changed!(self.db, project, views, set_views, view_inputs);
+                let set = set_if_changed!(self.db, project, views, set_views, view_inputs);
+                self.view_list_sets += set;
+                changed += set;
             }
             return changed;
         }
@@ -781,6 +796,7 @@ impl Compiler {
                 }
                 None => {
                     changed += 1;
+                    self.view_list_sets += 1;
                     self.new_view_input(name, definition.clone())
                 }
             };
@@ -802,7 +818,9 @@ impl Compiler {
             }
             Some(project) => {
                 changed += set_if_changed!(self.db, project, sources, set_sources, source_inputs);
-                changed += set_if_changed!(self.db, project, views, set_views, view_inputs);
+                let set = set_if_changed!(self.db, project, views, set_views, view_inputs);
+                self.view_list_sets += set;
+                changed += set;
                 changed += set_if_changed!(self.db, project, outputs, set_outputs, outputs);
                 changed += set_if_changed!(self.db, project, profile, set_profile, parsed.profile.clone());
                 changed += set_if_changed!(self.db, project, parse_diagnostics, set_parse_diagnostics, parsed.diagnostics.clone());

@@ -12,19 +12,30 @@
 //! holding an affected view are asked again, every other part is reused without being
 //! visited.
 //!
+//! An edit that adds, removes or renames views, or changes what a view reads or whether it
+//! is materialized, changes the shape: the names, the DAG, the chunks and the tasks. When
+//! that is all it changed (no source, output, profile or setting), the patch
+//! ([`viewdag_optimize::reshaped_after_view_edits`]) asks the shape's queries again (each a
+//! pass over names, not a check of every view), and of the per-view parts only those
+//! holding an affected view or whose chunk's members changed.
+//!
 //! ## Invariants
 //! - The patched result equals `compiled_project` of the same inputs (the soundness and
 //!   incremental tests compare every edit with a fresh compile).
 //! - A patch is taken only when every input set since the last result was logged
-//!   ([`EditLog`]) as an edit of view definitions keeping their shape; any other input set —
+//!   ([`EditLog`]) as an edit of view definitions or of the set of views; any other input set —
 //!   by a compile, a run binding a table, new optimizer extensions — leaves a gap in the
 //!   log's chain of revisions (salsa's revision counts every set), and the next compile is a
 //!   full one.
-//! - [`ProjectIndex`] describes the shape and is rebuilt only by a full compile; a patch
-//!   carries it forward (the shape did not change).
-//! - Affected = the edited views and every view downstream of one. They and everything
-//!   upstream of them are asked in dependency order before any chunk, so no query recurses
-//!   more than one level deep (a long chain cannot overflow the stack).
+//! - [`ProjectIndex`] describes the shape and is rebuilt by a full compile and by a patch that
+//!   changed the shape; a patch of definitions alone carries it forward.
+//! - Affected = the edited views and every view downstream of one; after a change of shape
+//!   also the views added, the views whose brokenness the structure changed, the readers of a
+//!   name added (in the new DAG) or removed (in the old one), and everything downstream of
+//!   those (in the new DAG). A view that was not affected and whose chunk kept its members
+//!   keeps its chunk's previous result. Affected views and everything upstream of them are
+//!   asked in dependency order before any chunk, so no query recurses more than one level
+//!   deep (a long chain cannot overflow the stack).
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -32,7 +43,7 @@ use std::sync::{Arc, Mutex};
 use salsa::Revision;
 use viewdag_ir::{ProjectInput, ViewDag, ViewInput};
 use viewdag_lower::{ChunkOrder, chunk_members};
-use viewdag_optimize::{CompiledProject, PlanScope, compiled_project, recompiled_after_view_edits};
+use viewdag_optimize::{CompiledProject, PlanScope, compiled_project, recompiled_after_view_edits, reshaped_after_view_edits};
 use viewdag_validate::{relation_index, spec_structure};
 
 use crate::database::Database;
@@ -43,8 +54,20 @@ pub(crate) enum EditScope {
     /// Only these views' definitions, each keeping its name, what it reads and whether it
     /// is materialized.
     Views(BTreeSet<String>),
+    /// View definitions and the set of views: these views set, added, or with their
+    /// brokenness changed (by name), and views removed; nothing else.
+    Shape(BTreeSet<String>),
     /// Anything.
     Everything,
+}
+
+/// What the edits since a result changed, when only views did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct ViewEdits {
+    /// The views set, added or whose brokenness changed (names, some maybe gone since).
+    edited: BTreeSet<String>,
+    /// Whether the shape (names, what views read, materialization) may have changed.
+    reshaped: bool,
 }
 
 /// The input sets of recent compiles, each from the revision before it to the revision
@@ -62,22 +85,26 @@ impl EditLog {
         }
     }
 
-    /// The views edited from revision `since` to `now`, if every set in between is logged
-    /// as an edit of view definitions (a chain of entries from `since` to `now`).
-    fn views_edited(&self, since: Revision, now: Revision) -> Option<BTreeSet<String>> {
+    /// What was edited from revision `since` to `now`, if every set in between is logged as
+    /// an edit of views (a chain of entries from `since` to `now`).
+    fn views_edited(&self, since: Revision, now: Revision) -> Option<ViewEdits> {
         let mut at = since;
-        let mut edited = BTreeSet::new();
+        let mut edits = ViewEdits::default();
         for (from, to, scope) in &self.entries {
             if *from != at {
                 continue;
             }
             match scope {
-                EditScope::Views(views) => edited.extend(views.iter().cloned()),
+                EditScope::Views(views) => edits.edited.extend(views.iter().cloned()),
+                EditScope::Shape(views) => {
+                    edits.edited.extend(views.iter().cloned());
+                    edits.reshaped = true;
+                }
                 EditScope::Everything => return None,
             }
             at = *to;
         }
-        (at == now).then_some(edited)
+        (at == now).then_some(edits)
     }
 
     /// Forgets the entries that end at or before `revision`.
@@ -103,8 +130,8 @@ pub(crate) struct Assembly {
 pub(crate) enum CompilePlan {
     /// Nothing was set since the last result: it is the answer.
     Reuse(Arc<Assembly>),
-    /// Only these views' definitions changed since the last result: patch it.
-    Patch { previous: Arc<Assembly>, edited: BTreeSet<String> },
+    /// Only views changed since the last result: patch it.
+    Patch { previous: Arc<Assembly>, edits: ViewEdits },
     /// Ask `compiled_project`.
     Full,
 }
@@ -122,7 +149,7 @@ pub(crate) fn compile_plan(db: &Database, scope: PlanScope, slot: &AssemblySlot,
         return CompilePlan::Reuse(previous);
     }
     match log.views_edited(previous.revision, now) {
-        Some(edited) => CompilePlan::Patch { previous, edited },
+        Some(edits) => CompilePlan::Patch { previous, edits },
         None => CompilePlan::Full,
     }
 }
@@ -138,10 +165,17 @@ pub(crate) fn compile_project(
     let revision = salsa::plumbing::current_revision(db);
     let (compiled, index) = match plan {
         CompilePlan::Reuse(previous) => return previous.compiled.clone(),
-        CompilePlan::Patch { previous, edited } => {
-            let affected = previous.index.affected(&edited);
+        CompilePlan::Patch { previous, edits } if !edits.reshaped => {
+            let affected = previous.index.affected(&edits.edited);
             let compiled = recompiled_after_view_edits(db, &previous.compiled, &affected.views, &affected.chunks, &affected.warm_order);
             (compiled, Arc::clone(&previous.index))
+        }
+        CompilePlan::Patch { previous, edits } => {
+            let index = Arc::new(ProjectIndex::build(db, project));
+            let affected = index.affected_by_reshape(&previous.index, &edits);
+            let previous_chunk = |first: ViewInput| previous.index.chunks.get(&first).map(|(position, members)| (*position, &members[..]));
+            let compiled = reshaped_after_view_edits(db, &previous.compiled, &affected.views, &affected.warm_order, previous_chunk);
+            (compiled, index)
         }
         CompilePlan::Full => {
             let compiled = compiled_project(db, project, scope).clone();
@@ -153,7 +187,8 @@ pub(crate) fn compile_project(
 }
 
 /// The project's shape as a patch needs it: views by name, the structure's DAG (who reads
-/// what), the dependency order and each view's chunk (declaration order).
+/// what), the dependency order, each view's chunk and each chunk's members (declaration
+/// order).
 #[derive(Debug)]
 pub(crate) struct ProjectIndex {
     views: HashMap<String, ViewInput>,
@@ -161,6 +196,8 @@ pub(crate) struct ProjectIndex {
     /// Position in dependency order (views in a cycle have none).
     position: HashMap<String, usize>,
     chunk_of: HashMap<ViewInput, usize>,
+    /// Each chunk's position and members, by its first view.
+    chunks: HashMap<ViewInput, (usize, Arc<[ViewInput]>)>,
 }
 
 /// The views an edit affects, their chunks and what to ask first.
@@ -176,17 +213,37 @@ impl ProjectIndex {
         let views = relation_index(db, project).views.iter().map(|(name, view)| (name.clone(), *view)).collect();
         let position = dag.topological_order().iter().enumerate().map(|(position, name)| (name.clone(), position)).collect();
         let mut chunk_of = HashMap::new();
+        let mut chunks = HashMap::new();
         for (chunk, first) in viewdag_lower::view_chunks(db, project, ChunkOrder::Declaration).firsts.iter().enumerate() {
-            for view in chunk_members(db, project, *first, ChunkOrder::Declaration).iter() {
+            let members = chunk_members(db, project, *first, ChunkOrder::Declaration);
+            for view in members.iter() {
                 chunk_of.insert(*view, chunk);
             }
+            chunks.insert(*first, (chunk, members));
         }
-        ProjectIndex { views, dag, position, chunk_of }
+        ProjectIndex { views, dag, position, chunk_of, chunks }
     }
 
     /// The views `edited` affects: each of them and every view downstream of one.
     fn affected(&self, edited: &BTreeSet<String>) -> Affected {
-        let names = self.closure(edited.iter().cloned(), ViewDag::readers);
+        self.affected_from(edited.iter().cloned())
+    }
+
+    /// The views `edits` affect in this (the new) shape, `before` being the shape they were
+    /// made on: the views set or whose brokenness changed, the views added, the readers of
+    /// every name added (here) or removed (in `before`), and every view downstream of one.
+    fn affected_by_reshape(&self, before: &ProjectIndex, edits: &ViewEdits) -> Affected {
+        let added = self.views.keys().filter(|name| !before.views.contains_key(*name));
+        let removed = before.views.keys().filter(|name| !self.views.contains_key(*name));
+        let readers_of_added = added.clone().flat_map(|name| self.dag.readers(name));
+        let readers_of_removed = removed.flat_map(|name| before.dag.readers(name));
+        let start = edits.edited.iter().chain(added).cloned().chain(readers_of_added).chain(readers_of_removed);
+        self.affected_from(start)
+    }
+
+    /// `start` (names, some maybe not views) and every view downstream of one.
+    fn affected_from(&self, start: impl Iterator<Item = String>) -> Affected {
+        let names = self.closure(start, ViewDag::readers);
         // Everything they read, transitively: asked first, in dependency order.
         let warm = self.closure(names.iter().cloned(), ViewDag::reads);
         let mut warm: Vec<&String> = warm.iter().filter(|name| self.views.contains_key(*name)).collect();
