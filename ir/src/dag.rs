@@ -38,6 +38,8 @@ pub struct ViewDag {
     graph: StableDiGraph<DagNode, ()>,
     index: BTreeMap<String, NodeIndex>,
     topological: Vec<String>,
+    /// Each node's position in `topological` (by node index; `None` on or behind a cycle).
+    positions: Vec<Option<usize>>,
     cycles: Vec<Vec<String>>,
 }
 
@@ -88,14 +90,19 @@ impl ViewDag {
             })
             .collect();
         cycles.sort();
-        let topological = deterministic_topological_order(&graph, &cycles);
-        ViewDag { graph, index, topological, cycles }
+        let (topological, positions) = deterministic_topological_order(&graph, &cycles);
+        ViewDag { graph, index, topological, positions, cycles }
     }
 
     /// Every relation in dependency order (inputs before readers), sources included.
     /// Relations on a cycle, or downstream of one, are left out.
     pub fn topological_order(&self) -> &[String] {
         &self.topological
+    }
+
+    /// `name`'s position in [`ViewDag::topological_order`] (`None` if it is not there).
+    pub fn topological_position(&self, name: &str) -> Option<usize> {
+        self.positions[self.index.get(name)?.index()]
     }
 
     /// Each cycle's members, in declaration order.
@@ -203,7 +210,8 @@ impl ViewDag {
 }
 
 /// Kahn's algorithm, always taking the ready node declared first.
-fn deterministic_topological_order(graph: &StableDiGraph<DagNode, ()>, cycles: &[Vec<String>]) -> Vec<String> {
+/// The order, and each node's position in it by node index (the graph has no removed nodes).
+fn deterministic_topological_order(graph: &StableDiGraph<DagNode, ()>, cycles: &[Vec<String>]) -> (Vec<String>, Vec<Option<usize>>) {
     let on_cycle: BTreeSet<&str> = cycles.iter().flatten().map(String::as_str).collect();
     let mut remaining: BTreeMap<NodeIndex, usize> = BTreeMap::new();
     let mut ready: BTreeSet<(usize, NodeIndex)> = BTreeSet::new();
@@ -219,9 +227,11 @@ fn deterministic_topological_order(graph: &StableDiGraph<DagNode, ()>, cycles: &
         }
     }
     let mut order = Vec::new();
+    let mut positions = vec![None; graph.node_count()];
     while let Some(first) = ready.iter().next().copied() {
         ready.remove(&first);
         let (_, node) = first;
+        positions[node.index()] = Some(order.len());
         order.push(graph[node].name.clone());
         for reader in graph.neighbors_directed(node, Direction::Outgoing) {
             if let Some(count) = remaining.get_mut(&reader) {
@@ -233,7 +243,7 @@ fn deterministic_topological_order(graph: &StableDiGraph<DagNode, ()>, cycles: &
             }
         }
     }
-    order
+    (order, positions)
 }
 
 #[cfg(test)]
@@ -256,6 +266,8 @@ mod tests {
         ];
         let dag = ViewDag::build(&relations);
         assert_eq!(dag.topological_order(), &["s", "b", "c"]);
+        let positions: Vec<Option<usize>> = ["s", "b", "c", "unknown"].iter().map(|name| dag.topological_position(name)).collect();
+        assert_eq!(positions, [Some(0), Some(1), Some(2), None]);
         assert_eq!(dag.cycles(), &[vec!["x".to_string(), "y".to_string()]]);
         assert_eq!(dag.downstream("s"), vec!["b", "c"]);
         assert_eq!(dag.descendants_within("s", Some(1)), vec!["b"]);

@@ -1,6 +1,7 @@
 //! Stage 1, names: which relation a name denotes and what each view reads.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use viewdag_ir::{Diagnostic, FieldPath, ProjectInput, SourceInput, SpecLocation, Transform, ViewInput};
 
@@ -22,8 +23,9 @@ impl RelationIndex {
 }
 
 /// Depends only on the lists of sources and views and their names, not on definitions.
+/// Shared: a patch of the project's compile keeps it without copying it.
 #[salsa::tracked(returns(ref))]
-pub fn relation_index(db: &dyn Db, project: ProjectInput) -> RelationIndex {
+pub fn relation_index(db: &dyn Db, project: ProjectInput) -> Arc<RelationIndex> {
     let mut index = RelationIndex::default();
     for source in project.sources(db) {
         let name = source.name(db).clone();
@@ -37,7 +39,7 @@ pub fn relation_index(db: &dyn Db, project: ProjectInput) -> RelationIndex {
             index.views.insert(name, *view);
         }
     }
-    index
+    Arc::new(index)
 }
 
 /// One relation a view reads, with where the view names it.

@@ -1,6 +1,7 @@
 //! Stage 2, structure: the view DAG and the structural checks, reported all at once.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use viewdag_ir::dag::{RelationKind, RelationReads};
 use viewdag_ir::{Diagnostic, ProjectInput, Section, Severity, ViewDag};
@@ -13,7 +14,8 @@ use crate::relations::{relation_index, view_reads};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Structure {
-    pub dag: ViewDag,
+    /// Shared: a patch of the project's compile keeps it without copying it.
+    pub dag: Arc<ViewDag>,
     /// Structural diagnostics (and SQL-reading ones), sorted.
     pub diagnostics: Vec<Diagnostic>,
     /// Views that cannot be planned because of their own error: a parse error, a
@@ -86,7 +88,7 @@ pub fn spec_structure(db: &dyn Db, project: ProjectInput) -> Structure {
         }
     }
     viewdag_ir::diagnostic::sort_diagnostics(&mut diagnostics);
-    Structure { dag, diagnostics, broken_views }
+    Structure { dag: Arc::new(dag), diagnostics, broken_views }
 }
 
 /// Whether `view` cannot be planned because of its own error: [`spec_structure`]'s

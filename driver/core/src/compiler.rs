@@ -310,6 +310,8 @@ pub struct Compiler {
     /// How many of the current compile's input sets changed which views there are (a new
     /// view's input, the project's list of views).
     view_list_sets: usize,
+    /// The structure's last verdict on which views are broken, as copied into their inputs.
+    synced_broken: std::collections::BTreeSet<String>,
     /// The views whose table a run bound (`ViewInput::materialized_table`), to unbind.
     bound_tables: std::collections::HashSet<ViewInput>,
     /// Whether signatures are kept across processes in `.viewdag/cache/` (see
@@ -373,6 +375,7 @@ impl Compiler {
             edit_log: EditLog::default(),
             set_definitions: Vec::new(),
             view_list_sets: 0,
+            synced_broken: std::collections::BTreeSet::new(),
             bound_tables: Default::default(),
             persistent_cache: false,
             cache_root: None,
@@ -526,21 +529,20 @@ impl Compiler {
 
     /// Copies the structure's verdict on each view into its input (`ViewInput::broken`):
     /// after any set that may have changed what the views read, before any other query.
-    /// Returns the names of the views whose verdict changed.
+    /// Only the views whose verdict changed since the last copy are visited (every view
+    /// input's flag is whether its name was in the last verdict; a new input starts
+    /// unbroken, and its name was never a view's). Returns their names.
     fn sync_broken_views(&mut self) -> Vec<String> {
         let Some(project) = self.project else { return Vec::new() };
         let broken = &spec_structure(&self.db, project).broken_views;
-        let changed: Vec<(String, ViewInput, bool)> = self
-            .views
-            .iter()
-            .map(|(name, input)| (name, *input, broken.contains(name)))
-            .filter(|(_, input, broken)| input.broken(&self.db) != *broken)
-            .map(|(name, input, broken)| (name.clone(), input, broken))
-            .collect();
-        for (_, input, broken) in &changed {
-            input.set_broken(&mut self.db).to(*broken);
+        let changed: Vec<String> = broken.symmetric_difference(&self.synced_broken).cloned().collect();
+        self.synced_broken = broken.clone();
+        for name in &changed {
+            if let Some(input) = self.views.get(name) {
+                input.set_broken(&mut self.db).to(self.synced_broken.contains(name));
+            }
         }
-        changed.into_iter().map(|(name, ..)| name).collect()
+        changed
     }
 
     /// What this compile's view sets (definitions, new views, the list of views) changed:

@@ -38,13 +38,13 @@
 //!   deep (a long chain cannot overflow the stack).
 
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use salsa::Revision;
 use viewdag_ir::{ProjectInput, ViewDag, ViewInput};
 use viewdag_lower::{ChunkOrder, chunk_members};
 use viewdag_optimize::{CompiledProject, PlanScope, compiled_project, recompiled_after_view_edits, reshaped_after_view_edits};
-use viewdag_validate::{relation_index, spec_structure};
+use viewdag_validate::{RelationIndex, relation_index, spec_structure};
 
 use crate::database::Database;
 
@@ -167,7 +167,8 @@ pub(crate) fn compile_project(
         CompilePlan::Reuse(previous) => return previous.compiled.clone(),
         CompilePlan::Patch { previous, edits } if !edits.reshaped => {
             let affected = previous.index.affected(&edits.edited);
-            let compiled = recompiled_after_view_edits(db, &previous.compiled, &affected.views, &affected.chunks, &affected.warm_order);
+            let chunks = previous.index.chunks_holding(&affected.views);
+            let compiled = recompiled_after_view_edits(db, &previous.compiled, &affected.views, &chunks, &affected.warm_order);
             (compiled, Arc::clone(&previous.index))
         }
         CompilePlan::Patch { previous, edits } => {
@@ -186,42 +187,70 @@ pub(crate) fn compile_project(
     compiled
 }
 
-/// The project's shape as a patch needs it: views by name, the structure's DAG (who reads
-/// what), the dependency order, each view's chunk and each chunk's members (declaration
-/// order).
+/// The project's shape as a patch needs it, shared with the queries it comes from (building
+/// it copies nothing of size O(views)): views by name, the structure's DAG (who reads what,
+/// the dependency order), each chunk's position and members (declaration order), and —
+/// built when first asked — each view's chunk.
 #[derive(Debug)]
 pub(crate) struct ProjectIndex {
-    views: HashMap<String, ViewInput>,
-    dag: ViewDag,
-    /// Position in dependency order (views in a cycle have none).
-    position: HashMap<String, usize>,
-    chunk_of: HashMap<ViewInput, usize>,
+    relations: Arc<RelationIndex>,
+    dag: Arc<ViewDag>,
     /// Each chunk's position and members, by its first view.
     chunks: HashMap<ViewInput, (usize, Arc<[ViewInput]>)>,
+    chunk_of: OnceLock<HashMap<ViewInput, usize>>,
 }
 
-/// The views an edit affects, their chunks and what to ask first.
+/// The views an edit affects and what to ask first.
 struct Affected {
     views: HashSet<ViewInput>,
-    chunks: Vec<usize>,
     warm_order: Vec<ViewInput>,
+}
+
+/// The names only in `now` and the names only in `before`, by one merge of the two sorted
+/// sequences.
+fn sorted_difference<'a>(
+    now: impl Iterator<Item = &'a String>,
+    before: impl Iterator<Item = &'a String>,
+) -> (Vec<&'a String>, Vec<&'a String>) {
+    let (mut only_now, mut only_before) = (Vec::new(), Vec::new());
+    let (mut now, mut before) = (now.peekable(), before.peekable());
+    loop {
+        match (now.peek(), before.peek()) {
+            (Some(a), Some(b)) if a == b => {
+                now.next();
+                before.next();
+            }
+            (Some(a), Some(b)) if a < b => only_now.extend(now.next()),
+            (Some(_), Some(_)) | (None, Some(_)) => only_before.extend(before.next()),
+            (Some(_), None) => only_now.extend(now.next()),
+            (None, None) => return (only_now, only_before),
+        }
+    }
 }
 
 impl ProjectIndex {
     fn build(db: &Database, project: ProjectInput) -> ProjectIndex {
-        let dag = spec_structure(db, project).dag.clone();
-        let views = relation_index(db, project).views.iter().map(|(name, view)| (name.clone(), *view)).collect();
-        let position = dag.topological_order().iter().enumerate().map(|(position, name)| (name.clone(), position)).collect();
-        let mut chunk_of = HashMap::new();
-        let mut chunks = HashMap::new();
-        for (chunk, first) in viewdag_lower::view_chunks(db, project, ChunkOrder::Declaration).firsts.iter().enumerate() {
-            let members = chunk_members(db, project, *first, ChunkOrder::Declaration);
-            for view in members.iter() {
-                chunk_of.insert(*view, chunk);
-            }
-            chunks.insert(*first, (chunk, members));
-        }
-        ProjectIndex { views, dag, position, chunk_of, chunks }
+        let dag = Arc::clone(&spec_structure(db, project).dag);
+        let relations = Arc::clone(relation_index(db, project));
+        let chunks = viewdag_lower::view_chunks(db, project, ChunkOrder::Declaration)
+            .firsts
+            .iter()
+            .enumerate()
+            .map(|(position, first)| (*first, (position, chunk_members(db, project, *first, ChunkOrder::Declaration))))
+            .collect();
+        ProjectIndex { relations, dag, chunks, chunk_of: OnceLock::new() }
+    }
+
+    fn view(&self, name: &str) -> Option<ViewInput> {
+        self.relations.views.get(name).copied()
+    }
+
+    /// The chunk holding `view`.
+    fn chunk_of(&self, view: ViewInput) -> Option<usize> {
+        let chunk_of = self
+            .chunk_of
+            .get_or_init(|| self.chunks.values().flat_map(|(position, members)| members.iter().map(|view| (*view, *position))).collect());
+        chunk_of.get(&view).copied()
     }
 
     /// The views `edited` affects: each of them and every view downstream of one.
@@ -233,11 +262,10 @@ impl ProjectIndex {
     /// made on: the views set or whose brokenness changed, the views added, the readers of
     /// every name added (here) or removed (in `before`), and every view downstream of one.
     fn affected_by_reshape(&self, before: &ProjectIndex, edits: &ViewEdits) -> Affected {
-        let added = self.views.keys().filter(|name| !before.views.contains_key(*name));
-        let removed = before.views.keys().filter(|name| !self.views.contains_key(*name));
-        let readers_of_added = added.clone().flat_map(|name| self.dag.readers(name));
-        let readers_of_removed = removed.flat_map(|name| before.dag.readers(name));
-        let start = edits.edited.iter().chain(added).cloned().chain(readers_of_added).chain(readers_of_removed);
+        let (added, removed) = sorted_difference(self.relations.views.keys(), before.relations.views.keys());
+        let readers_of_added = added.iter().flat_map(|name| self.dag.readers(name));
+        let readers_of_removed = removed.iter().flat_map(|name| before.dag.readers(name));
+        let start = edits.edited.iter().chain(added.iter().copied()).cloned().chain(readers_of_added).chain(readers_of_removed);
         self.affected_from(start)
     }
 
@@ -246,15 +274,18 @@ impl ProjectIndex {
         let names = self.closure(start, ViewDag::readers);
         // Everything they read, transitively: asked first, in dependency order.
         let warm = self.closure(names.iter().cloned(), ViewDag::reads);
-        let mut warm: Vec<&String> = warm.iter().filter(|name| self.views.contains_key(*name)).collect();
-        warm.sort_by_key(|name| (self.position.get(*name).copied().unwrap_or(usize::MAX), *name));
-        let views: HashSet<ViewInput> = names.iter().filter_map(|name| self.views.get(name).copied()).collect();
-        let chunks: BTreeSet<usize> = views.iter().filter_map(|view| self.chunk_of.get(view).copied()).collect();
-        Affected {
-            views,
-            chunks: chunks.into_iter().collect(),
-            warm_order: warm.iter().filter_map(|name| self.views.get(*name).copied()).collect(),
-        }
+        let mut warm: Vec<(Option<usize>, &String, ViewInput)> =
+            warm.iter().filter_map(|name| Some((self.dag.topological_position(name), name, self.view(name)?))).collect();
+        // Views in a cycle (no position) last.
+        warm.sort_by_key(|(position, name, _)| (position.is_none(), *position, *name));
+        let views: HashSet<ViewInput> = names.iter().filter_map(|name| self.view(name)).collect();
+        Affected { views, warm_order: warm.into_iter().map(|(.., view)| view).collect() }
+    }
+
+    /// The chunks holding `views` (positions, ascending).
+    fn chunks_holding(&self, views: &HashSet<ViewInput>) -> Vec<usize> {
+        let chunks: BTreeSet<usize> = views.iter().filter_map(|view| self.chunk_of(*view)).collect();
+        chunks.into_iter().collect()
     }
 
     /// `start` and every relation reached from it by `step` (the DAG's `reads` or `readers`),
