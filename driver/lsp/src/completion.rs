@@ -64,7 +64,7 @@ fn items(labels: impl IntoIterator<Item = impl Into<String>>, kind: CompletionIt
 
 pub fn completion(project: &SpecProject, document: &Document, position: LspPosition) -> Vec<CompletionItem> {
     let at = document.lines.spec_position_of(&document.text, position);
-    let context = cursor_context(&document.text, position.line, at.column.saturating_sub(1) as usize);
+    let context = cursor_context(&document.text, &document.lines, position.line, at.column.saturating_sub(1) as usize);
     let path: Vec<&str> = context.path.iter().map(String::as_str).collect();
     let relations = || relation_items(project, path.get(1).copied());
     match (path.as_slice(), context.in_key) {

@@ -7,8 +7,12 @@
 //! [`SpecProject::finish`] keeps the response of a check that completed. Requests read the
 //! parse and the schemas of the applied text (so they are answered while a check runs, and
 //! about the text the client has) and the last completed check's response (view statuses,
-//! diagnostics). The occurrence index is computed on first use after an apply, so an edit
-//! that no request follows pays nothing for it; a request never checks the project.
+//! diagnostics). A request never checks the project, and hover, definition and completion
+//! cost the size of their answer: the name under the cursor is found in the entry at the
+//! cursor (`occurrences::occurrence_at`), a view's outcome at its declaration index
+//! ([`SpecProject::view_outcome`]). Only references read the whole occurrence index,
+//! computed on first use after an apply, so an edit that no such request follows pays
+//! nothing for it.
 //! While the text does not parse at all (an unclosed bracket or quote), the compiler holds
 //! the last readable text's inputs (`Compiler::set_hold_inputs_while_unreadable`): the
 //! published diagnostics are still exactly the text's, and completion still knows every
@@ -20,7 +24,7 @@
 
 use std::cell::OnceCell;
 
-use viewdag_driver::{AsyncRuntime, CompileResponse, Compiler, PreparedCheck};
+use viewdag_driver::{AsyncRuntime, CompileResponse, Compiler, PreparedCheck, ViewOutcome};
 
 use super::documents::Document;
 use super::occurrences::{Occurrence, occurrences};
@@ -61,6 +65,28 @@ impl SpecProject {
         }
         self.response = Some(response);
         true
+    }
+
+    /// The last completed check's outcome of view `name`: looked up at the view's
+    /// declaration index in the applied text (outcomes are in declaration order), or
+    /// searched for when that check's text declared the views otherwise.
+    pub fn view_outcome(&self, name: &str) -> Option<&ViewOutcome> {
+        let response = self.response.as_ref()?;
+        let declared_at = self.compiler.parsed_spec().and_then(|parsed| parsed.views.get_index_of(name));
+        if let Some(index) = declared_at {
+            let mut skipped = 0;
+            for chunk in response.views.chunks() {
+                if index < skipped + chunk.views.len() {
+                    let outcome = &chunk.views[index - skipped];
+                    if outcome.name == name {
+                        return Some(outcome);
+                    }
+                    break;
+                }
+                skipped += chunk.views.len();
+            }
+        }
+        response.view(name)
     }
 
     /// Every occurrence of a relation name in the applied text, in document order.
