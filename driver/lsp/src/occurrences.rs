@@ -208,7 +208,45 @@ pub fn identifiers_outside_strings(query: &str) -> Vec<(usize, usize)> {
 
 #[cfg(test)]
 mod tests {
+    use viewdag_ir::{SpecFormat, parse_spec};
+
     use super::*;
+
+    const SHOP: &str = include_str!("../../../examples/shop/spec.yaml");
+
+    /// Flow mappings on one line, SQL in quoted and block scalars, an output, comments and
+    /// blank lines between entries, a source and a view declared in a different order from
+    /// the one they are read in.
+    const MIXED: &str = "version: 1\nsources:\n  s: { format: csv, path: s.csv }\n  t:\n    format: csv\n    path: t.csv\nviews:\n  a: { filter: { input: s, predicate: \"x > 1\" } }\n  # a comment\n\n  b:\n    sql: \"SELECT * FROM a JOIN t USING (x) WHERE 'a' = 'a'\"\n  c:\n    sql: |\n      SELECT x\n      FROM b -- not a\n  d:\n    union: { inputs: [a, c] }\noutputs:\n  o: { view: d, path: out }\n  p:\n    view: b\n    path: out2\n";
+
+    /// A view map in flow style entirely on one line.
+    const ONE_LINE: &str = "version: 1\nsources: { s: { format: csv, path: s.csv } }\nviews: { a: { filter: { input: s, predicate: \"x > 1\" } }, b: { filter: { input: a, predicate: \"x > 2\" } } }\n";
+
+    /// The occurrence at every position of each spec (every line and column, and past each
+    /// line's end) is the one the whole index holds there, and every name's declaration is
+    /// the whole index's first declaration of it.
+    #[test]
+    fn the_entry_at_the_cursor_answers_as_the_whole_index_does() {
+        for text in [SHOP, MIXED, ONE_LINE] {
+            let parsed = parse_spec(text, SpecFormat::Yaml);
+            let index = occurrences(&parsed);
+            assert!(index.iter().any(|occurrence| occurrence.kind == OccurrenceKind::Reference), "{text}");
+            let mut found = 0;
+            for (line_index, line) in text.lines().enumerate() {
+                for column in 1..=line.chars().count() as u32 + 2 {
+                    let at = Position { line: line_index as u32 + 1, column };
+                    let expected = index.iter().find(|occurrence| occurrence.contains(at)).cloned();
+                    found += usize::from(expected.is_some());
+                    assert_eq!(occurrence_at(&parsed, at), expected, "at {at:?} of {text}");
+                }
+            }
+            assert!(found > 0);
+            for name in parsed.sources.keys().chain(parsed.views.keys()) {
+                let expected = index.iter().find(|occurrence| occurrence.kind == OccurrenceKind::Declaration && occurrence.name == *name);
+                assert_eq!(declaration_of(&parsed, name).as_ref(), expected, "{name}");
+            }
+        }
+    }
 
     #[test]
     fn sql_identifiers_skip_literals_and_comments() {
