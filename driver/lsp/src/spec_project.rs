@@ -25,6 +25,7 @@
 use std::cell::OnceCell;
 
 use viewdag_driver::{AsyncRuntime, CompileResponse, Compiler, PreparedCheck, ViewOutcome};
+use viewdag_ir::{Diagnostic, Section};
 
 use super::documents::Document;
 use super::occurrences::{Occurrence, occurrences};
@@ -72,21 +73,35 @@ impl SpecProject {
     /// searched for when that check's text declared the views otherwise.
     pub fn view_outcome(&self, name: &str) -> Option<&ViewOutcome> {
         let response = self.response.as_ref()?;
-        let declared_at = self.compiler.parsed_spec().and_then(|parsed| parsed.views.get_index_of(name));
-        if let Some(index) = declared_at {
-            let mut skipped = 0;
-            for chunk in response.views.chunks() {
-                if index < skipped + chunk.views.len() {
-                    let outcome = &chunk.views[index - skipped];
-                    if outcome.name == name {
-                        return Some(outcome);
-                    }
-                    break;
-                }
-                skipped += chunk.views.len();
-            }
+        match self.chunk_holding(name) {
+            Some((chunk, index)) => Some(&response.views.chunks()[chunk].views[index]),
+            None => response.view(name),
         }
-        response.view(name)
+    }
+
+    /// The diagnostics the last completed check's chunk holding view `name` has about it
+    /// (its check's, refresh's and plans'; not the structure's nor the parse's), or `None`
+    /// when that check's text declared the views otherwise.
+    pub fn chunk_diagnostics_of<'project>(&'project self, name: &'project str) -> Option<impl Iterator<Item = &'project Diagnostic>> {
+        let (chunk, _) = self.chunk_holding(name)?;
+        let chunk = &self.response.as_ref()?.views.chunks()[chunk];
+        Some(chunk.diagnostics.iter().filter(move |diagnostic| diagnostic.location.section == Section::Views && diagnostic.entry() == Some(name)))
+    }
+
+    /// Where the last completed check's outcome of view `name` is (its chunk, and its index
+    /// in that chunk): at the view's declaration index in the applied text, when that
+    /// check's outcome there is the view's.
+    fn chunk_holding(&self, name: &str) -> Option<(usize, usize)> {
+        let response = self.response.as_ref()?;
+        let index = self.compiler.parsed_spec()?.views.get_index_of(name)?;
+        let mut skipped = 0;
+        for (chunk_index, chunk) in response.views.chunks().iter().enumerate() {
+            if index < skipped + chunk.views.len() {
+                return (chunk.views[index - skipped].name == name).then_some((chunk_index, index - skipped));
+            }
+            skipped += chunk.views.len();
+        }
+        None
     }
 
     /// Every occurrence of a relation name in the applied text, in document order.

@@ -616,3 +616,35 @@ fn the_edited_views_diagnostics_are_published_before_the_whole_check() {
     );
     assert!(client.shutdown());
 }
+
+/// Issue 24 #3: the edited entry's diagnostics first, without reading the
+/// project's structure when the edit keeps what every view reads (verifying the structure
+/// visits every view). What the structure said of the edited view — here its unknown input,
+/// from the previous edit — is then the last check's, and is kept: the first publication
+/// equals the whole check's, which follows it.
+#[test]
+fn an_edit_keeping_what_views_read_publishes_first_what_the_last_check_said_of_their_structure() {
+    let project = SyntheticProject::create(DagShape::Transforms, 2000);
+    let leaf = project.dag.leaf_filter().expect("a leaf filter").clone();
+    let (line, line_text) = transform_line(&project.text, &leaf.yaml);
+    let uri = file_uri(&project.spec_path);
+    let mut client = server();
+    client.initialize(project.directory.path());
+    client.open(&uri, &project.text);
+    assert_eq!(client.diagnostics_of_version(&uri, 1), Vec::<Value>::new());
+    // Reading nothing declared: the structure's error (the view is broken).
+    let broken = line_text.replacen("input: ", "input: nowhere_", 1);
+    client.change(&uri, 2, &[(line, 0, line + 1, 0, &broken)]);
+    assert_eq!(codes(&client.diagnostics_of_version(&uri, 2)), ["V0101"]);
+    // Its predicate edited: it still reads the same (unknown) relation.
+    let edited = broken.replacen(" > ", " > 1 + ", 1);
+    assert_ne!(edited, broken);
+    client.change(&uri, 3, &[(line, 0, line + 1, 0, &edited)]);
+    let publications = client.publications_until(&uri, 3);
+    let [(-1, first), (3, checked)] = publications.as_slice() else {
+        panic!("a provisional publication, then the check's: {publications:?}")
+    };
+    assert_eq!(codes(first), ["V0101"], "the structure's error is kept: {first:?}");
+    assert_eq!(first, checked, "the first publication is the whole check's");
+    assert!(client.shutdown());
+}
