@@ -120,7 +120,8 @@ mod tests {
     #[test]
     fn the_line_index_updated_per_change_equals_a_fresh_one() {
         let uri: Uri = "file:///tmp/spec.yaml".parse().unwrap();
-        let start = "version: 1\nviews:\n  a:\n    filter: { input: s, predicate: \"x > 1\" }\r\n # note\n  b:\n\n    project: { input: a }\n";
+        let start =
+            "version: 1\nviews:\n  a:\n    filter: { input: s, predicate: \"x > 1\" }\r\n # note\n  b:\n\n    project: { input: a }\n";
         let mut document = Document::new(uri, 1, start.to_string());
         let pieces = ["", "x", "\n", " ", "\n\n  c:\n", "outputs:\n", "# c\n", "\r\n", "é😀"];
         let mut state: u64 = 7;

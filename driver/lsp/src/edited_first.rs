@@ -42,7 +42,11 @@ pub fn edited_entries_first(project: &SpecProject, document: &Document, check: &
     // (each once: the same diagnostic may stand twice), else (or when a chunk is not found)
     // all of them.
     let mut replaced: Option<Vec<&Diagnostic>> = match check.keeps_shape() {
-        true => edited.iter().map(|name| project.chunk_diagnostics_of(name)).collect::<Option<Vec<_>>>().map(|chunks| chunks.into_iter().flatten().collect()),
+        true => edited
+            .iter()
+            .map(|name| project.chunk_diagnostics_of(name))
+            .collect::<Option<Vec<_>>>()
+            .map(|chunks| chunks.into_iter().flatten().collect()),
         false => None,
     };
     let mut diagnostics: Vec<Diagnostic> = previous

@@ -115,7 +115,14 @@ fn section_location(section: Section, name: &str) -> SpecLocation {
     }
 }
 
-fn occurrence(parsed: &ParsedSpec, name: &str, kind: OccurrenceKind, location: &SpecLocation, section: Section, entry: &str) -> Option<Occurrence> {
+fn occurrence(
+    parsed: &ParsedSpec,
+    name: &str,
+    kind: OccurrenceKind,
+    location: &SpecLocation,
+    section: Section,
+    entry: &str,
+) -> Option<Occurrence> {
     let (start, end) = parsed.spans.resolve(location)?;
     Some(Occurrence { name: name.to_string(), kind, start, end, section, entry: entry.to_string() })
 }

@@ -85,7 +85,12 @@ impl SpecProject {
     pub fn chunk_diagnostics_of<'project>(&'project self, name: &'project str) -> Option<impl Iterator<Item = &'project Diagnostic>> {
         let (chunk, _) = self.chunk_holding(name)?;
         let chunk = &self.response.as_ref()?.views.chunks()[chunk];
-        Some(chunk.diagnostics.iter().filter(move |diagnostic| diagnostic.location.section == Section::Views && diagnostic.entry() == Some(name)))
+        Some(
+            chunk
+                .diagnostics
+                .iter()
+                .filter(move |diagnostic| diagnostic.location.section == Section::Views && diagnostic.entry() == Some(name)),
+        )
     }
 
     /// Where the last completed check's outcome of view `name` is (its chunk, and its index
