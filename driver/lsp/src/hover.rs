@@ -51,7 +51,7 @@ pub fn relation_hover(project: &SpecProject, name: &str) -> Option<String> {
     let compiler = &project.compiler;
     let parsed = compiler.parsed_spec()?;
     let snapshot = compiler.snapshot();
-    let dag = &snapshot.structure().dag;
+    let dag = project.dag();
     let schema = snapshot.relation_schema(name);
     let mut text = String::new();
     if let Some(source) = parsed.sources.get(name) {
@@ -107,7 +107,7 @@ fn column_hover(project: &SpecProject, document: &Document, position: LspPositio
     let line_text = document.lines.line_text(&document.text, position.line);
     let (word, characters) = word_at(line_text, column)?;
     let compiler = &project.compiler;
-    for input in view_inputs(compiler, document, view) {
+    for input in view_inputs(project, document, view) {
         let Some(schema) = compiler.snapshot().relation_schema(&input) else { continue };
         let Ok(field) = schema.field_with_name(&word) else { continue };
         let mut text = format!("**column** `{word}`: `{}`\n\nfrom `{input}`\n", type_name(field.data_type()));

@@ -18,6 +18,12 @@
 //! published diagnostics are still exactly the text's, and completion still knows every
 //! relation's schema.
 //!
+//! The view DAG requests read (what a view reads and what reads it, every relation's name)
+//! is a copy of the structure's, taken on first use after the project's shape changed and
+//! kept across edits that keep it (`BackgroundCheck::keeps_shape`: every view kept its name,
+//! what it reads and whether it is materialized, so the structure is the same): asking the
+//! structure after every keystroke would have salsa re-verify it over every view's reads.
+//!
 //! Invariant: `generation` numbers the applied text (the server numbers every apply, over
 //! all documents); a check's response is kept only if no text was applied after the one it
 //! checked (a stale check's answer is never published).
@@ -25,7 +31,7 @@
 use std::cell::OnceCell;
 
 use viewdag_driver::{AsyncRuntime, CompileResponse, Compiler, PreparedCheck, ViewOutcome};
-use viewdag_ir::{Diagnostic, Section};
+use viewdag_ir::{Diagnostic, Section, ViewDag};
 
 use super::documents::Document;
 use super::occurrences::{Occurrence, occurrences};
@@ -37,6 +43,8 @@ pub struct SpecProject {
     /// The number the server gave the applied text.
     pub generation: u64,
     occurrences: OnceCell<Vec<Occurrence>>,
+    /// The structure's DAG, copied on first use since the shape last changed.
+    dag: OnceCell<ViewDag>,
 }
 
 impl SpecProject {
@@ -45,7 +53,7 @@ impl SpecProject {
         // Half-typed YAML keeps the last readable text's schemas (for completion) and costs
         // no re-check of every view once repaired.
         compiler.set_hold_inputs_while_unreadable(true);
-        SpecProject { compiler, response: None, generation: 0, occurrences: OnceCell::new() }
+        SpecProject { compiler, response: None, generation: 0, occurrences: OnceCell::new(), dag: OnceCell::new() }
     }
 
     /// Sets the inputs of the document's current text (cancelling a check still running on
@@ -54,6 +62,14 @@ impl SpecProject {
     pub fn apply(&mut self, document: &Document, generation: u64) -> PreparedCheck {
         let prepared = self.compiler.prepare_check(&document.path, &document.text);
         self.occurrences = OnceCell::new();
+        // A text that does not parse keeps the last readable inputs, hence their structure.
+        let shape_kept = match &prepared {
+            PreparedCheck::Pending(check) => check.keeps_shape(),
+            PreparedCheck::Answered(_) => true,
+        };
+        if !shape_kept {
+            self.dag = OnceCell::new();
+        }
         self.generation = generation;
         prepared
     }
@@ -107,6 +123,11 @@ impl SpecProject {
             skipped += chunk.views.len();
         }
         None
+    }
+
+    /// The view DAG of the applied inputs (see the module docs).
+    pub fn dag(&self) -> &ViewDag {
+        self.dag.get_or_init(|| self.compiler.snapshot().structure().dag.clone())
     }
 
     /// Every occurrence of a relation name in the applied text, in document order.

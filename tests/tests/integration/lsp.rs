@@ -648,3 +648,40 @@ fn an_edit_keeping_what_views_read_publishes_first_what_the_last_check_said_of_t
     assert_eq!(first, checked, "the first publication is the whole check's");
     assert!(client.shutdown());
 }
+
+/// The hover's "reads / read by" come from a copy of the structure's DAG that the server
+/// keeps across edits keeping what every view reads (re-verifying the structure after each
+/// keystroke visits every view) and drops when an edit changes what a view reads: a view's
+/// readers follow the text.
+#[test]
+fn the_hovers_readers_follow_edits_that_change_what_views_read() {
+    let project = TempProject::with_shop_data();
+    let text = shop_spec();
+    let spec_path = project.write_spec("spec.yaml", &text);
+    let uri = file_uri(&spec_path);
+    let mut client = server();
+    client.initialize(project.path());
+    client.open(&uri, &text);
+    client.diagnostics_of_version(&uri, 1);
+    let hover_text = |client: &mut LspClient, name: &str| {
+        let hover = client.request("textDocument/hover", at(&uri, position_of(&text, &format!("{name}:"), 0)));
+        hover["contents"]["value"].as_str().unwrap_or_else(|| panic!("a hover on `{name}`: {hover}")).to_string()
+    };
+    assert!(hover_text(&mut client, "paid_orders").contains("read by `order_lines`"));
+    // `order_lines` reads `orders` instead: the shape changed.
+    let (line, character) = position_of(&text, "left: paid_orders", 0);
+    let name = (character + "left: ".len() as u32, character + "left: paid_orders".len() as u32);
+    client.change(&uri, 2, &[(line, name.0, line, name.1, "orders")]);
+    let paid_orders = hover_text(&mut client, "paid_orders");
+    assert!(paid_orders.contains("read by nothing"), "{paid_orders}");
+    client.diagnostics_of_version(&uri, 2);
+    // A keystroke in a measure keeps the shape: the same readers.
+    let (line, character) = position_of(&text, "count(*)\"", 0);
+    client.change(&uri, 3, &[(line, character, line, character + "count".len() as u32, "COUNT")]);
+    let paid_orders = hover_text(&mut client, "paid_orders");
+    assert!(paid_orders.contains("read by nothing"), "{paid_orders}");
+    let orders = hover_text(&mut client, "orders");
+    assert!(orders.contains("read by `paid_orders`, `order_lines`"), "{orders}");
+    client.diagnostics_of_version(&uri, 3);
+    assert!(client.shutdown());
+}
