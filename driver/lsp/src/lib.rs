@@ -15,7 +15,7 @@
 //! | `edited_first.rs` | the edited views' diagnostics, published before the whole check's |
 //! | `documents.rs` | open documents and incremental text sync |
 //! | `line_index.rs` | byte offsets ↔ LSP positions (UTF-16) ↔ span-index positions, updated per change |
-//! | `spec_project.rs` | one spec's compiler, last response, view DAG copy and occurrence index |
+//! | `spec_project.rs` | one spec's compiler, last response, the view DAG it reads and its occurrence index |
 //! | `diagnostics.rs` | viewdag diagnostics → LSP diagnostics (ranges, codes, related information) |
 //! | `occurrences.rs` | where each relation name is declared and read (YAML fields and SQL); the one at the cursor from its entry alone |
 //! | `cursor.rs` | the YAML key path at the cursor, read from (possibly half-typed) text |

@@ -19,8 +19,8 @@
 //! relation's schema.
 //!
 //! The view DAG requests read (what a view reads and what reads it, every relation's name)
-//! is a copy of the structure's, taken on first use after the project's shape changed and
-//! kept across edits that keep it (`BackgroundCheck::keeps_shape`: every view kept its name,
+//! is the structure's (shared, not copied), taken on first use after the project's shape
+//! changed and kept across edits that keep it (`BackgroundCheck::keeps_shape`: every view kept its name,
 //! what it reads and whether it is materialized, so the structure is the same): asking the
 //! structure after every keystroke would have salsa re-verify it over every view's reads.
 //!
@@ -29,6 +29,7 @@
 //! checked (a stale check's answer is never published).
 
 use std::cell::OnceCell;
+use std::sync::Arc;
 
 use viewdag_driver::{AsyncRuntime, CompileResponse, Compiler, PreparedCheck, ViewOutcome};
 use viewdag_ir::{Diagnostic, Section, ViewDag};
@@ -43,8 +44,9 @@ pub struct SpecProject {
     /// The number the server gave the applied text.
     pub generation: u64,
     occurrences: OnceCell<Vec<Occurrence>>,
-    /// The structure's DAG, copied on first use since the shape last changed.
-    dag: OnceCell<ViewDag>,
+    /// The structure's DAG (shared with the query's result), taken on first use since the
+    /// shape last changed.
+    dag: OnceCell<Arc<ViewDag>>,
 }
 
 impl SpecProject {
@@ -127,7 +129,7 @@ impl SpecProject {
 
     /// The view DAG of the applied inputs (see the module docs).
     pub fn dag(&self) -> &ViewDag {
-        self.dag.get_or_init(|| self.compiler.snapshot().structure().dag.clone())
+        self.dag.get_or_init(|| Arc::clone(&self.compiler.snapshot().structure().dag))
     }
 
     /// Every occurrence of a relation name in the applied text, in document order.
