@@ -64,7 +64,7 @@ fn items(labels: impl IntoIterator<Item = impl Into<String>>, kind: CompletionIt
 
 pub fn completion(project: &SpecProject, document: &Document, position: LspPosition) -> Vec<CompletionItem> {
     let at = document.lines.spec_position_of(&document.text, position);
-    let context = cursor_context(&document.text, position.line, at.column.saturating_sub(1) as usize);
+    let context = cursor_context(&document.text, &document.lines, position.line, at.column.saturating_sub(1) as usize);
     let path: Vec<&str> = context.path.iter().map(String::as_str).collect();
     let relations = || relation_items(project, path.get(1).copied());
     match (path.as_slice(), context.in_key) {
@@ -107,7 +107,7 @@ pub fn completion(project: &SpecProject, document: &Document, position: LspPosit
 /// Every source and view name, but the view being edited, in declaration order (from the
 /// view DAG, which while the text does not parse is the last readable text's).
 fn relation_items(project: &SpecProject, current: Option<&str>) -> Vec<CompletionItem> {
-    let mut nodes = project.compiler.snapshot().structure().dag.nodes();
+    let mut nodes = project.dag().nodes();
     nodes.sort_by_key(|node| (node.kind == RelationKind::View, node.declaration_index));
     nodes
         .into_iter()
@@ -126,7 +126,7 @@ fn relation_items(project: &SpecProject, current: Option<&str>) -> Vec<Completio
 fn input_columns(project: &SpecProject, document: &Document, view: &str) -> Vec<CompletionItem> {
     let compiler = &project.compiler;
     let mut offered: Vec<CompletionItem> = Vec::new();
-    for input in view_inputs(compiler, document, view) {
+    for input in view_inputs(project, document, view) {
         let Some(schema) = compiler.snapshot().relation_schema(&input) else { continue };
         for field in schema.fields() {
             if offered.iter().any(|item| item.label == *field.name()) {

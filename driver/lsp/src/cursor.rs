@@ -23,6 +23,8 @@ pub struct CursorContext {
     pub prefix: String,
 }
 
+use super::line_index::{LineIndex, SHALLOW_INDENT};
+
 fn indentation(line: &str) -> usize {
     line.chars().take_while(|character| *character == ' ').count()
 }
@@ -61,10 +63,15 @@ fn is_identifier(character: char) -> bool {
     character.is_alphanumeric() || character == '_'
 }
 
-/// The context at character `column` (0-based, in characters) of 0-based `line`.
-pub fn cursor_context(text: &str, line: u32, column: usize) -> CursorContext {
-    let lines: Vec<&str> = text.split('\n').map(|line| line.strip_suffix('\r').unwrap_or(line)).collect();
-    let Some(current) = lines.get(line as usize) else { return CursorContext::default() };
+/// The context at character `column` (0-based, in characters) of 0-based `line` of `text`
+/// (`lines` is its line index). Reads the cursor's line and the lines above it up to each
+/// parent; past a parent indented by fewer than [`SHALLOW_INDENT`] spaces it jumps between
+/// shallow lines, so the answer costs the entry's lines, not the document's.
+pub fn cursor_context(text: &str, lines: &LineIndex, line: u32, column: usize) -> CursorContext {
+    if line >= lines.line_count() {
+        return CursorContext::default();
+    }
+    let current = lines.line_text(text, line);
     let before: String = current.chars().take(column).collect();
     // The current line's own indentation decides its parents; a blank line being typed on
     // counts the cursor's column.
@@ -72,7 +79,14 @@ pub fn cursor_context(text: &str, line: u32, column: usize) -> CursorContext {
     let mut parents = Vec::new();
     let mut threshold = own_indent;
     let mut in_block_scalar = false;
-    for above in lines[..line as usize].iter().rev() {
+    let mut above_line = line;
+    while threshold > 0 {
+        // Only a line indented by less than `threshold` can be a parent: below the shallow
+        // indentation, only shallow lines can.
+        let next = if threshold <= SHALLOW_INDENT { lines.shallow_line_before(above_line) } else { above_line.checked_sub(1) };
+        let Some(next) = next else { break };
+        above_line = next;
+        let above = lines.line_text(text, above_line);
         if above.trim().is_empty() || above.trim_start().starts_with('#') {
             continue;
         }
@@ -205,7 +219,8 @@ mod tests {
         let offset = text.find(marker).expect("marker");
         let line = text[..offset].matches('\n').count() as u32;
         let column = text[..offset].rsplit('\n').next().unwrap().chars().count();
-        cursor_context(&text.replacen(marker, "", 1), line, column)
+        let text = text.replacen(marker, "", 1);
+        cursor_context(&text, &LineIndex::new(&text), line, column)
     }
 
     #[test]
@@ -238,6 +253,20 @@ mod tests {
         assert_eq!(context.path, ["views", "p", "filter", "predicate"]);
         assert!(context.in_string);
         assert_eq!(context.prefix, "b");
+    }
+
+    /// Parents below the shallow indentation are found by jumping between shallow lines:
+    /// the same paths in a spec indented by one space, past comments and blank lines.
+    #[test]
+    fn parents_in_a_spec_indented_by_one_space() {
+        let spec = "views:\n a:\n  filter: { input: s }\n# c\n\n b:\n  filter:\n   input: x@\n";
+        assert_eq!(at(spec, "@").path, ["views", "b", "filter", "input"]);
+        let spec = "sources:\n s: { format: csv }\nviews:\n  a:\n    filter:\n      predicate: |\n\n        x > 0 and y@\n";
+        let context = at(spec, "@");
+        assert_eq!(context.path, ["views", "a", "filter", "predicate"]);
+        assert!(context.in_string);
+        assert_eq!(at("views:\n  a:\n    fil@\n", "@").path, ["views", "a"]);
+        assert_eq!(at("views:\n  a: 1\n  \n  @", "@").path, ["views"]);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //!
 //! Invariants: a document's text is exactly the client's after every change it sent (LSP
 //! ranges are UTF-16, converted by the [`LineIndex`]); the line index always matches the
-//! text; documents are kept in URI order so anything iterated over them is deterministic.
+//! text (an incremental change updates it in place); documents are kept in URI order so anything iterated over them is deterministic.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -39,10 +39,13 @@ impl Document {
                     let start = self.lines.offset(&self.text, range.start);
                     let end = self.lines.offset(&self.text, range.end).max(start);
                     self.text.replace_range(start..end, &change.text);
+                    self.lines.edit(&self.text, start, end, change.text.len());
                 }
-                None => self.text = change.text,
+                None => {
+                    self.text = change.text;
+                    self.lines = LineIndex::new(&self.text);
+                }
             }
-            self.lines = LineIndex::new(&self.text);
         }
         self.version = version;
     }
@@ -110,5 +113,32 @@ mod tests {
         assert_eq!(document.version, 2);
         assert_eq!(document.lines, LineIndex::new(&document.text));
         assert_eq!(document.path, PathBuf::from("/tmp/spec.yaml"));
+    }
+
+    /// The line index an edit updates in place equals the new text's index built from
+    /// scratch, for edits that add, remove and join lines anywhere (a seeded sequence).
+    #[test]
+    fn the_line_index_updated_per_change_equals_a_fresh_one() {
+        let uri: Uri = "file:///tmp/spec.yaml".parse().unwrap();
+        let start =
+            "version: 1\nviews:\n  a:\n    filter: { input: s, predicate: \"x > 1\" }\r\n # note\n  b:\n\n    project: { input: a }\n";
+        let mut document = Document::new(uri, 1, start.to_string());
+        let pieces = ["", "x", "\n", " ", "\n\n  c:\n", "outputs:\n", "# c\n", "\r\n", "é😀"];
+        let mut state: u64 = 7;
+        let mut next = |bound: u32| {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            ((state >> 33) % u64::from(bound.max(1))) as u32
+        };
+        for version in 2..400 {
+            let lines = document.lines.line_count();
+            let (from_line, to_line) = {
+                let first = next(lines + 1);
+                (first, first + next(3))
+            };
+            let (from, to) = (next(40), next(40));
+            let text = pieces[next(pieces.len() as u32) as usize];
+            document.apply_changes(version, vec![change((from_line, from), (to_line, to), text)]);
+            assert_eq!(document.lines, LineIndex::new(&document.text), "after edit {version}: {:?}", document.text);
+        }
     }
 }

@@ -12,13 +12,14 @@ use viewdag_driver::ViewStatus;
 use super::cursor::{cursor_context, word_at};
 use super::documents::Document;
 use super::lineage::column_lineage;
+use super::occurrences::occurrence_at;
 use super::spec_project::SpecProject;
 use super::view_inputs::view_inputs;
 
 pub fn hover(project: &SpecProject, document: &Document, position: LspPosition) -> Option<Hover> {
     project.response.as_ref()?;
     let at = document.lines.spec_position_of(&document.text, position);
-    if let Some(occurrence) = project.occurrences().iter().find(|occurrence| occurrence.contains(at)) {
+    if let Some(occurrence) = project.compiler.parsed_spec().and_then(|parsed| occurrence_at(parsed, at)) {
         let range = Range::new(
             document.lines.lsp_position_of(&document.text, occurrence.start),
             document.lines.lsp_position_of(&document.text, occurrence.end),
@@ -50,7 +51,7 @@ pub fn relation_hover(project: &SpecProject, name: &str) -> Option<String> {
     let compiler = &project.compiler;
     let parsed = compiler.parsed_spec()?;
     let snapshot = compiler.snapshot();
-    let dag = &snapshot.structure().dag;
+    let dag = project.dag();
     let schema = snapshot.relation_schema(name);
     let mut text = String::new();
     if let Some(source) = parsed.sources.get(name) {
@@ -70,7 +71,7 @@ pub fn relation_hover(project: &SpecProject, name: &str) -> Option<String> {
             }
             None => text.push_str(&format!("**view** `{name}` (does not parse)\n\n")),
         }
-        let status = project.response.as_ref().and_then(|response| response.view(name)).map(|view| view.status.clone());
+        let status = project.view_outcome(name).map(|view| view.status.clone());
         match status {
             Some(ViewStatus::Failed) => text.push_str("has errors\n\n"),
             Some(ViewStatus::Blocked { upstream }) => text.push_str(&format!("blocked: `{upstream}` has errors\n\n")),
@@ -98,7 +99,7 @@ pub fn relation_hover(project: &SpecProject, name: &str) -> Option<String> {
 /// A column named inside one of a view's expressions (or SQL).
 fn column_hover(project: &SpecProject, document: &Document, position: LspPosition, at: Position) -> Option<Hover> {
     let column = at.column.saturating_sub(1) as usize;
-    let context = cursor_context(&document.text, position.line, column);
+    let context = cursor_context(&document.text, &document.lines, position.line, column);
     let [section, view, ..] = context.path.as_slice() else { return None };
     if section != Section::Views.key()? || context.path.len() < 3 {
         return None;
@@ -106,7 +107,7 @@ fn column_hover(project: &SpecProject, document: &Document, position: LspPositio
     let line_text = document.lines.line_text(&document.text, position.line);
     let (word, characters) = word_at(line_text, column)?;
     let compiler = &project.compiler;
-    for input in view_inputs(compiler, document, view) {
+    for input in view_inputs(project, document, view) {
         let Some(schema) = compiler.snapshot().relation_schema(&input) else { continue };
         let Ok(field) = schema.field_with_name(&word) else { continue };
         let mut text = format!("**column** `{word}`: `{}`\n\nfrom `{input}`\n", type_name(field.data_type()));

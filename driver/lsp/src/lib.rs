@@ -14,10 +14,10 @@
 //! | `server.rs` | the message loop: edits coalesced and applied, checks on threads of their own (a newer edit cancels them), diagnostics published, requests answered at once, sources watched |
 //! | `edited_first.rs` | the edited views' diagnostics, published before the whole check's |
 //! | `documents.rs` | open documents and incremental text sync |
-//! | `line_index.rs` | byte offsets ↔ LSP positions (UTF-16) ↔ span-index positions |
-//! | `spec_project.rs` | one spec's compiler, last response and occurrence index |
+//! | `line_index.rs` | byte offsets ↔ LSP positions (UTF-16) ↔ span-index positions, updated per change |
+//! | `spec_project.rs` | one spec's compiler, last response, view DAG copy and occurrence index |
 //! | `diagnostics.rs` | viewdag diagnostics → LSP diagnostics (ranges, codes, related information) |
-//! | `occurrences.rs` | where each relation name is declared and read (YAML fields and SQL) |
+//! | `occurrences.rs` | where each relation name is declared and read (YAML fields and SQL); the one at the cursor from its entry alone |
 //! | `cursor.rs` | the YAML key path at the cursor, read from (possibly half-typed) text |
 //! | `view_inputs.rs`, `lineage.rs` | what a view reads; where a column comes from |
 //! | `hover.rs`, `navigation.rs`, `completion.rs`, `symbols.rs`, `code_actions.rs` | one request each |

@@ -5,22 +5,89 @@
 //!
 //! Invariants: lines end at `\n` (a `\r` before it belongs to the line, as in the span
 //! index, which reads `str::lines`); every conversion clamps to the document, so a position
-//! a client sends past the end of a line or of the text never panics.
+//! a client sends past the end of a line or of the text never panics. An edit updates the
+//! index in place ([`LineIndex::edit`]: the edited lines are re-read, the lines after them
+//! move) and the result equals the index of the new text built from scratch.
+//!
+//! Besides line starts the index keeps the *shallow* lines: those with content (not blank,
+//! not a comment) indented by fewer than two spaces — section keys and, in a spec indented
+//! by one space, entry keys. A reader walking up from a line for a parent of indentation
+//! below two jumps between them instead of reading every line of the section above
+//! (`cursor.rs`).
 
 use lsp_types::Position as LspPosition;
 use viewdag_ir::Position as SpecPosition;
 
-/// Byte offsets of line starts in one text.
+/// Byte offsets of line starts in one text, and its shallow lines.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LineIndex {
     line_starts: Vec<usize>,
+    /// 0-based lines with content indented by fewer than [`SHALLOW_INDENT`] spaces, ascending.
+    shallow_lines: Vec<u32>,
+}
+
+/// Lines indented by fewer spaces than this are shallow (see the module docs).
+pub const SHALLOW_INDENT: usize = 2;
+
+/// Whether a line (without its line end) has content indented by fewer than
+/// [`SHALLOW_INDENT`] spaces: not blank, not a comment.
+fn is_shallow(line: &str) -> bool {
+    let content = line.trim();
+    !content.is_empty() && !content.starts_with('#') && line.bytes().take_while(|byte| *byte == b' ').count() < SHALLOW_INDENT
 }
 
 impl LineIndex {
     pub fn new(text: &str) -> LineIndex {
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(offset, _)| offset + 1));
-        LineIndex { line_starts }
+        let mut index = LineIndex { line_starts, shallow_lines: Vec::new() };
+        index.shallow_lines = (0..index.line_count()).filter(|line| is_shallow(index.line_text(text, *line))).collect();
+        index
+    }
+
+    /// Updates the index after the bytes `start..end` of the old text were replaced by
+    /// `inserted` bytes, giving `text`: O(edited lines) to re-read them, plus one pass
+    /// moving the line starts after them (no text outside the edit is read).
+    pub fn edit(&mut self, text: &str, start: usize, end: usize, inserted: usize) {
+        let first = self.line_of(start);
+        let last = self.line_of(end).max(first);
+        let new_starts: Vec<usize> =
+            text.get(start..start + inserted).unwrap_or("").match_indices('\n').map(|(offset, _)| start + offset + 1).collect();
+        let added_lines = new_starts.len();
+        let removed_lines = last - first;
+        let shift = |offset: usize| (offset + inserted).saturating_sub(end - start);
+        let mut after: Vec<usize> = self.line_starts.split_off(last + 1);
+        after.iter_mut().for_each(|offset| *offset = shift(*offset));
+        self.line_starts.truncate(first + 1);
+        self.line_starts.extend(new_starts);
+        self.line_starts.extend(after);
+        // Shallow lines: those of the edited lines re-read, those after them moved.
+        let (first_line, last_line) = (first as u32, last as u32);
+        let moved = |line: u32| (line as usize + added_lines).saturating_sub(removed_lines) as u32;
+        let before_edit = self.shallow_lines.partition_point(|line| *line < first_line);
+        let after_edit = self.shallow_lines.partition_point(|line| *line <= last_line);
+        let edited: Vec<u32> =
+            (first_line..=first_line + added_lines as u32).filter(|line| is_shallow(self.line_text(text, *line))).collect();
+        let later: Vec<u32> = self.shallow_lines[after_edit..].iter().map(|line| moved(*line)).collect();
+        self.shallow_lines.truncate(before_edit);
+        self.shallow_lines.extend(edited);
+        self.shallow_lines.extend(later);
+    }
+
+    /// The 0-based line holding byte `offset` (the last line for an offset past the end).
+    fn line_of(&self, offset: usize) -> usize {
+        self.line_starts.partition_point(|start| *start <= offset).saturating_sub(1)
+    }
+
+    /// How many lines the text has (one more than it has `\n`s).
+    pub fn line_count(&self) -> u32 {
+        u32::try_from(self.line_starts.len()).unwrap_or(u32::MAX)
+    }
+
+    /// The last shallow line before 0-based `line`.
+    pub fn shallow_line_before(&self, line: u32) -> Option<u32> {
+        let before = self.shallow_lines.partition_point(|shallow| *shallow < line);
+        before.checked_sub(1).map(|index| self.shallow_lines[index])
     }
 
     /// The text of 0-based `line`, without its `\n` (and without a `\r` before it).

@@ -6,16 +6,15 @@
 
 use viewdag_ir::Transform;
 
-use viewdag_driver::Compiler;
-
 use super::documents::Document;
+use super::spec_project::SpecProject;
 
 /// The relations `view` reads, in the order it names them.
-pub fn view_inputs(compiler: &Compiler, document: &Document, view: &str) -> Vec<String> {
-    let parsed = compiler.parsed_spec();
+pub fn view_inputs(project: &SpecProject, document: &Document, view: &str) -> Vec<String> {
+    let parsed = project.compiler.parsed_spec();
     match parsed.and_then(|parsed| parsed.views.get(view)) {
         Some(Some(definition)) => match &definition.transform {
-            Transform::Sql(_) => compiler.snapshot().structure().dag.reads(view),
+            Transform::Sql(_) => project.dag().reads(view),
             transform => transform.named_inputs().into_iter().map(|(input, _)| input.to_string()).collect(),
         },
         _ => inputs_from_text(&document.text, view),

@@ -512,6 +512,17 @@ fn transform_line<'a>(text: &'a str, entry: &str) -> (u32, &'a str) {
     (line, text.split_inclusive('\n').nth(line as usize).expect("the line exists"))
 }
 
+/// A 2,000-view project opened in a server, its first check published (no diagnostics).
+fn opened_synthetic_project() -> (SyntheticProject, LspClient, String) {
+    let project = SyntheticProject::create(DagShape::Transforms, 2000);
+    let uri = file_uri(&project.spec_path);
+    let mut client = server();
+    client.initialize(project.directory.path());
+    client.open(&uri, &project.text);
+    assert_eq!(client.diagnostics_of_version(&uri, 1), Vec::<Value>::new());
+    (project, client, uri)
+}
+
 /// Issue 24 #3: every message was handled in order on one thread, so a hover after an edit
 /// waited for that edit's whole-project check. Now the edit's inputs are set on the loop and
 /// its check runs on a thread of its own: the hover is answered (about the edited text)
@@ -520,12 +531,7 @@ fn transform_line<'a>(text: &'a str, entry: &str) -> (u32, &'a str) {
 /// check is long and the order does not depend on timing.
 #[test]
 fn a_hover_after_an_edit_is_answered_before_that_edits_whole_project_check() {
-    let project = SyntheticProject::create(DagShape::Transforms, 2000);
-    let uri = file_uri(&project.spec_path);
-    let mut client = server();
-    client.initialize(project.directory.path());
-    client.open(&uri, &project.text);
-    assert_eq!(client.diagnostics_of_version(&uri, 1), Vec::<Value>::new());
+    let (project, mut client, uri) = opened_synthetic_project();
     let (line, character) = position_of(&project.text, "facts:", 0);
     client.change(&uri, 2, &[(line, character, line, character + "facts".len() as u32, "renamed_facts")]);
     let hover = client.request("textDocument/hover", at(&uri, (line, character + 2)));
@@ -544,21 +550,33 @@ fn a_hover_after_an_edit_is_answered_before_that_edits_whole_project_check() {
     assert!(client.shutdown());
 }
 
+/// Replaces `line` (its text `line_text`) by the same line whose `input:` names nothing
+/// declared, as `version`; returns the new line.
+fn rename_input_to_nothing(client: &mut LspClient, uri: &str, version: i32, (line, line_text): (u32, &str)) -> String {
+    let broken = line_text.replacen("input: ", "input: nowhere_", 1);
+    client.change(uri, version, &[(line, 0, line + 1, 0, &broken)]);
+    broken
+}
+
+/// The provisional publication (no version) and then the check's, for `version`.
+fn first_then_checked(client: &mut LspClient, uri: &str, version: i32) -> (Vec<Value>, Vec<Value>) {
+    let publications = client.publications_until(uri, version);
+    match publications.as_slice() {
+        [(-1, first), (checked_version, checked)] if *checked_version == i64::from(version) => (first.clone(), checked.clone()),
+        _ => panic!("a provisional publication, then the check's: {publications:?}"),
+    }
+}
+
 /// Issue 24 #3: 50 edits in a burst on a large spec, each naming another unknown column in a
 /// leaf filter. A check a newer edit made stale is cancelled or dropped, never published
 /// after it: the publications come in increasing versions, each holds exactly its own
 /// text's error, and the last one is the last text's, with nothing published after it.
 #[test]
 fn fifty_rapid_edits_end_in_the_diagnostics_of_the_last_text_only() {
-    let project = SyntheticProject::create(DagShape::Transforms, 2000);
+    let (project, mut client, uri) = opened_synthetic_project();
     let leaf = project.dag.leaf_filter().expect("a leaf filter").clone();
     let (line, line_text) = transform_line(&project.text, &leaf.yaml);
     assert!(line_text.contains(" > "), "{line_text}");
-    let uri = file_uri(&project.spec_path);
-    let mut client = server();
-    client.initialize(project.directory.path());
-    client.open(&uri, &project.text);
-    assert_eq!(client.diagnostics_of_version(&uri, 1), Vec::<Value>::new());
     let unknown = |version: i32| format!("missing_{version}_column");
     let last = 51;
     for version in 2..=last {
@@ -593,20 +611,11 @@ fn fifty_rapid_edits_end_in_the_diagnostics_of_the_last_text_only() {
 /// first publication is sent before the check starts.
 #[test]
 fn the_edited_views_diagnostics_are_published_before_the_whole_check() {
-    let project = SyntheticProject::create(DagShape::Transforms, 2000);
+    let (project, mut client, uri) = opened_synthetic_project();
     let projection = project.dag.mid_projection().expect("a mid-DAG projection").clone();
-    let (line, line_text) = transform_line(&project.text, &projection.yaml);
-    let uri = file_uri(&project.spec_path);
-    let mut client = server();
-    client.initialize(project.directory.path());
-    client.open(&uri, &project.text);
-    assert_eq!(client.diagnostics_of_version(&uri, 1), Vec::<Value>::new());
-    let broken = line_text.replacen("input: ", "input: nowhere_", 1);
-    client.change(&uri, 2, &[(line, 0, line + 1, 0, &broken)]);
-    let publications = client.publications_until(&uri, 2);
-    let [(-1, first), (2, checked)] = publications.as_slice() else {
-        panic!("a provisional publication, then the check's: {publications:?}")
-    };
+    rename_input_to_nothing(&mut client, &uri, 2, transform_line(&project.text, &projection.yaml));
+    let (first, checked) = first_then_checked(&mut client, &uri, 2);
+    let (first, checked) = (&first, &checked);
     assert_eq!(codes(first), ["V0101"], "the edited view's own error, first: {first:?}");
     assert_eq!(range_of(&first[0]), range_of(&checked[0]), "{first:?} {checked:?}");
     let checked_codes = codes(checked);
@@ -614,5 +623,65 @@ fn the_edited_views_diagnostics_are_published_before_the_whole_check() {
         checked_codes.contains(&"V0101".to_string()) && checked_codes.contains(&"V0106".to_string()),
         "then its reader blocked: {checked_codes:?}"
     );
+    assert!(client.shutdown());
+}
+
+/// Issue 24 #3: the edited entry's diagnostics first, without reading the
+/// project's structure when the edit keeps what every view reads (verifying the structure
+/// visits every view). What the structure said of the edited view — here its unknown input,
+/// from the previous edit — is then the last check's, and is kept: the first publication
+/// equals the whole check's, which follows it.
+#[test]
+fn an_edit_keeping_what_views_read_publishes_first_what_the_last_check_said_of_their_structure() {
+    let (project, mut client, uri) = opened_synthetic_project();
+    let leaf = project.dag.leaf_filter().expect("a leaf filter").clone();
+    let (line, line_text) = transform_line(&project.text, &leaf.yaml);
+    // Reading nothing declared: the structure's error (the view is broken).
+    let broken = rename_input_to_nothing(&mut client, &uri, 2, (line, line_text));
+    assert_eq!(codes(&client.diagnostics_of_version(&uri, 2)), ["V0101"]);
+    // Its predicate edited: it still reads the same (unknown) relation.
+    let edited = broken.replacen(" > ", " > 1 + ", 1);
+    assert_ne!(edited, broken);
+    client.change(&uri, 3, &[(line, 0, line + 1, 0, &edited)]);
+    let (first, checked) = first_then_checked(&mut client, &uri, 3);
+    assert_eq!(codes(&first), ["V0101"], "the structure's error is kept: {first:?}");
+    assert_eq!(first, checked, "the first publication is the whole check's");
+    assert!(client.shutdown());
+}
+
+/// The hover's "reads / read by" come from a copy of the structure's DAG that the server
+/// keeps across edits keeping what every view reads (re-verifying the structure after each
+/// keystroke visits every view) and drops when an edit changes what a view reads: a view's
+/// readers follow the text.
+#[test]
+fn the_hovers_readers_follow_edits_that_change_what_views_read() {
+    let project = TempProject::with_shop_data();
+    let text = shop_spec();
+    let spec_path = project.write_spec("spec.yaml", &text);
+    let uri = file_uri(&spec_path);
+    let mut client = server();
+    client.initialize(project.path());
+    client.open(&uri, &text);
+    client.diagnostics_of_version(&uri, 1);
+    let hover_text = |client: &mut LspClient, name: &str| {
+        let hover = client.request("textDocument/hover", at(&uri, position_of(&text, &format!("{name}:"), 0)));
+        hover["contents"]["value"].as_str().unwrap_or_else(|| panic!("a hover on `{name}`: {hover}")).to_string()
+    };
+    assert!(hover_text(&mut client, "paid_orders").contains("read by `order_lines`"));
+    // `order_lines` reads `orders` instead: the shape changed.
+    let (line, character) = position_of(&text, "left: paid_orders", 0);
+    let name = (character + "left: ".len() as u32, character + "left: paid_orders".len() as u32);
+    client.change(&uri, 2, &[(line, name.0, line, name.1, "orders")]);
+    let paid_orders = hover_text(&mut client, "paid_orders");
+    assert!(paid_orders.contains("read by nothing"), "{paid_orders}");
+    client.diagnostics_of_version(&uri, 2);
+    // A keystroke in a measure keeps the shape: the same readers.
+    let (line, character) = position_of(&text, "count(*)\"", 0);
+    client.change(&uri, 3, &[(line, character, line, character + "count".len() as u32, "COUNT")]);
+    let paid_orders = hover_text(&mut client, "paid_orders");
+    assert!(paid_orders.contains("read by nothing"), "{paid_orders}");
+    let orders = hover_text(&mut client, "orders");
+    assert!(orders.contains("read by `paid_orders`, `order_lines`"), "{orders}");
+    client.diagnostics_of_version(&uri, 3);
     assert!(client.shutdown());
 }

@@ -23,7 +23,10 @@
 //! - [`BackgroundCheck::edited_views_check`] answers the edited entries first: the
 //!   diagnostics of the views whose definitions this text changed (or added): what the
 //!   DAG's structure says of them and each view's own, from the queries the whole check
-//!   reads (so the check reuses them).
+//!   reads (so the check reuses them). When the check patches the last result
+//!   ([`BackgroundCheck::keeps_shape`]: every view kept its name, what it reads and whether
+//!   it is materialized) the structure is that result's, and is not read: verifying it
+//!   visits every view's reads, O(project) per keystroke.
 //!   Diagnostics an edit causes elsewhere (a reader now blocked) come with the whole check.
 //! - A completed run's response is exactly what `check_text` of the same text returns
 //!   (the same collecting function), but its `executions` and `stats` stay empty: they are
@@ -105,21 +108,35 @@ impl BackgroundCheck {
         &self.edited_views
     }
 
-    /// The diagnostics of the edited views alone (the structure's about them, their own and
-    /// their expectations'), sorted by position: what an editor shows first, before the whole check completes.
+    /// Whether the checked inputs keep the shape of the last result (only view definitions
+    /// were set since it, each keeping its name, what it reads and whether it is
+    /// materialized): the check patches that result, whose structure — names, the DAG, the
+    /// structural diagnostics — is this text's too.
+    pub fn keeps_shape(&self) -> bool {
+        matches!(self.plan, CompilePlan::Patch { .. } | CompilePlan::Reuse(_))
+    }
+
+    /// The diagnostics of the edited views alone (the structure's about them — unless
+    /// [`BackgroundCheck::keeps_shape`], when they are the last result's and the structure
+    /// is not read —, their own and their expectations'), sorted by position: what an
+    /// editor shows first, before the whole check completes.
     pub fn edited_views_check(&self) -> Result<Vec<Diagnostic>, CheckCancelled> {
         let checked = salsa::Cancelled::catch(AssertUnwindSafe(|| {
             // What the structure says of them (unknown references, cycles), then their checks.
-            let structure = spec_structure(&self.database, self.project);
-            let mut diagnostics: Vec<Diagnostic> = structure
-                .diagnostics
-                .iter()
-                .filter(|diagnostic| {
-                    diagnostic.location.section == Section::Views
-                        && diagnostic.entry().is_some_and(|entry| self.edited_views.iter().any(|name| name == entry))
-                })
-                .cloned()
-                .collect();
+            let mut diagnostics: Vec<Diagnostic> = Vec::new();
+            if !self.keeps_shape() {
+                let structure = spec_structure(&self.database, self.project);
+                diagnostics.extend(
+                    structure
+                        .diagnostics
+                        .iter()
+                        .filter(|diagnostic| {
+                            diagnostic.location.section == Section::Views
+                                && diagnostic.entry().is_some_and(|entry| self.edited_views.iter().any(|name| name == entry))
+                        })
+                        .cloned(),
+                );
+            }
             for name in &self.edited_views {
                 let Some(Relation::View(view)) = resolve_relation(&self.database, self.project, name.clone()) else { continue };
                 diagnostics.extend(view_check(&self.database, view).diagnostics.iter().cloned());
