@@ -233,15 +233,15 @@ struct ChangedLines {
 
 impl ChangedLines {
     /// From the common byte prefix and suffix: no line of either text is split or copied (a
-    /// keystroke in a large spec compares bytes).
+    /// keystroke in a large spec compares bytes, a block at a time).
     fn between(old_text: &str, new_text: &str) -> Option<ChangedLines> {
         let (old, new) = (old_text.as_bytes(), new_text.as_bytes());
-        let prefix = old.iter().zip(new).take_while(|(old, new)| old == new).count();
+        let prefix = common_prefix(old, new);
         if prefix == old.len() && prefix == new.len() {
             return None;
         }
         let longest_suffix = old.len().min(new.len()) - prefix;
-        let suffix = old.iter().rev().zip(new.iter().rev()).take(longest_suffix).take_while(|(old, new)| old == new).count();
+        let suffix = common_suffix(&old[prefix..], &new[prefix..], longest_suffix);
         let newlines = |bytes: &[u8]| bytes.iter().filter(|byte| **byte == b'\n').count();
         let (old_end, new_end) = (old.len() - suffix, new.len() - suffix);
         let line_delta = i64::try_from(newlines(&new[prefix..new_end])).ok()? - i64::try_from(newlines(&old[prefix..old_end])).ok()?;
@@ -254,6 +254,36 @@ impl ChangedLines {
         let last = if old_end > prefix { newlines(&old[..old_end - 1]) + 1 } else { first };
         Some(ChangedLines { start, first: u32::try_from(first).ok()?, last: u32::try_from(last.max(first)).ok()?, line_delta })
     }
+}
+
+/// How many bytes compared at once: a slice comparison is one `memcmp`, many times faster
+/// than comparing byte by byte over a large text.
+const COMPARED_BLOCK: usize = 4096;
+
+/// The length of the longest common prefix of `old` and `new`.
+fn common_prefix(old: &[u8], new: &[u8]) -> usize {
+    let longest = old.len().min(new.len());
+    let mut equal = 0;
+    while equal + COMPARED_BLOCK <= longest && old[equal..equal + COMPARED_BLOCK] == new[equal..equal + COMPARED_BLOCK] {
+        equal += COMPARED_BLOCK;
+    }
+    equal + old[equal..longest].iter().zip(&new[equal..longest]).take_while(|(old, new)| old == new).count()
+}
+
+/// The [`COMPARED_BLOCK`] bytes ending `skipped` bytes before the end of `bytes`.
+fn block_before_end(bytes: &[u8], skipped: usize) -> &[u8] {
+    &bytes[bytes.len() - skipped - COMPARED_BLOCK..bytes.len() - skipped]
+}
+
+/// The length of the longest common suffix of `old` and `new`, at most `longest` bytes.
+fn common_suffix(old: &[u8], new: &[u8], longest: usize) -> usize {
+    let longest = longest.min(old.len()).min(new.len());
+    let mut equal = 0;
+    while equal + COMPARED_BLOCK <= longest && block_before_end(old, equal) == block_before_end(new, equal) {
+        equal += COMPARED_BLOCK;
+    }
+    let (old_rest, new_rest) = (&old[..old.len() - equal], &new[..new.len() - equal]);
+    equal + old_rest.iter().rev().zip(new_rest.iter().rev()).take(longest - equal).take_while(|(old, new)| old == new).count()
 }
 
 #[cfg(test)]
@@ -301,6 +331,34 @@ mod tests {
             text = new_text;
         }
         fast
+    }
+
+    /// Common prefixes and suffixes compared a block at a time equal those compared byte by
+    /// byte, around a change anywhere (in, at and across block boundaries) of texts longer
+    /// than several blocks.
+    #[test]
+    fn blockwise_prefixes_and_suffixes_equal_bytewise_ones() {
+        let bytewise_prefix = |old: &[u8], new: &[u8]| old.iter().zip(new).take_while(|(old, new)| old == new).count();
+        let bytewise_suffix = |old: &[u8], new: &[u8], longest: usize| {
+            old.iter().rev().zip(new.iter().rev()).take(longest).take_while(|(old, new)| old == new).count()
+        };
+        let base: Vec<u8> = (0..3 * COMPARED_BLOCK + 17).map(|index| b'a' + (index % 23) as u8).collect();
+        for at in [0, 1, COMPARED_BLOCK - 1, COMPARED_BLOCK, COMPARED_BLOCK + 1, 2 * COMPARED_BLOCK + 5, base.len() - 1, base.len()] {
+            for (removed, inserted) in [(0, "x"), (1, ""), (1, "yy"), (COMPARED_BLOCK + 3, "z"), (0, "")] {
+                let end = (at + removed).min(base.len());
+                let mut changed = base[..at].to_vec();
+                changed.extend_from_slice(inserted.as_bytes());
+                changed.extend_from_slice(&base[end..]);
+                let prefix = common_prefix(&base, &changed);
+                assert_eq!(prefix, bytewise_prefix(&base, &changed), "at {at}, {removed} removed, {inserted:?}");
+                let longest = base.len().min(changed.len()) - prefix;
+                assert_eq!(
+                    common_suffix(&base[prefix..], &changed[prefix..], longest),
+                    bytewise_suffix(&base, &changed, longest),
+                    "at {at}, {removed} removed, {inserted:?}"
+                );
+            }
+        }
     }
 
     #[test]
