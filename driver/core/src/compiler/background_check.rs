@@ -23,9 +23,9 @@
 //! - [`BackgroundCheck::edited_views_check`] answers the edited entries first: the
 //!   diagnostics of the views whose definitions this text changed (or added): what the
 //!   DAG's structure says of them and each view's own, from the queries the whole check
-//!   reads (so the check reuses them). When the check patches the last result
-//!   ([`BackgroundCheck::keeps_shape`]: every view kept its name, what it reads and whether
-//!   it is materialized) the structure is that result's, and is not read: verifying it
+//!   reads (so the check reuses them). When only definitions changed since the last result,
+//!   each view keeping its name, what it reads and whether it is materialized
+//!   ([`BackgroundCheck::keeps_shape`]), the structure is that result's, and is not read: verifying it
 //!   visits every view's reads, O(project) per keystroke.
 //!   Diagnostics an edit causes elsewhere (a reader now blocked) come with the whole check.
 //! - A completed run's response is exactly what `check_text` of the same text returns
@@ -110,10 +110,10 @@ impl BackgroundCheck {
 
     /// Whether the checked inputs keep the shape of the last result (only view definitions
     /// were set since it, each keeping its name, what it reads and whether it is
-    /// materialized): the check patches that result, whose structure — names, the DAG, the
-    /// structural diagnostics — is this text's too.
+    /// materialized): that result's structure — names, the DAG, the structural diagnostics
+    /// — is this text's too.
     pub fn keeps_shape(&self) -> bool {
-        matches!(self.plan, CompilePlan::Patch { .. } | CompilePlan::Reuse(_))
+        self.plan.keeps_shape()
     }
 
     /// The diagnostics of the edited views alone (the structure's about them — unless

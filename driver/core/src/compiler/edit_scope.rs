@@ -136,6 +136,19 @@ pub(crate) enum CompilePlan {
     Full,
 }
 
+impl CompilePlan {
+    /// Whether the compile's inputs have the shape of the last result (names, what each
+    /// view reads, which views are materialized): nothing was set since it, or only view
+    /// definitions that kept all of that.
+    pub(crate) fn keeps_shape(&self) -> bool {
+        match self {
+            CompilePlan::Reuse(_) => true,
+            CompilePlan::Patch { edits, .. } => !edits.reshaped,
+            CompilePlan::Full => false,
+        }
+    }
+}
+
 /// How the compile at `db`'s current revision gets its result, given the last one in
 /// `slot` and the edits logged since; forgets the log entries the slot's result covers.
 pub(crate) fn compile_plan(db: &Database, scope: PlanScope, slot: &AssemblySlot, log: &mut EditLog) -> CompilePlan {
