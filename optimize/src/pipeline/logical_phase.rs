@@ -6,6 +6,16 @@
 //! subqueries; a rule without one rewrites the whole plan itself. After every rule the
 //! output schema must still be equivalent (names and types) to the phase's input schema,
 //! else the rule failed.
+//!
+//! ## What a rule's `Transformed` flag is trusted for
+//! A rule that returns `Transformed::no` left the plan as it was (DataFusion's own optimizer
+//! relies on the same contract): it is recorded `unchanged` without rendering or comparing
+//! the plan. A rule that returns `Transformed::yes` is not trusted blindly: its plan is
+//! fingerprinted and recorded `changed` only when the digest differs from its input's.
+//!
+//! A fail-closed rule is given the pass's only copy of the plan (`std::mem::take`), so
+//! DataFusion's rewrites find every node uniquely owned and move it instead of cloning it;
+//! only a fail-open rule, whose input is restored when it fails, gets a clone.
 
 use std::collections::BTreeSet;
 use std::time::Instant;
@@ -15,6 +25,7 @@ use datafusion::error::Result;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::logical_expr::logical_plan::InvariantLevel;
 use datafusion::optimizer::{ApplyOrder, OptimizerConfig, OptimizerRule};
+use viewdag_ir::OptimizerFailMode;
 
 use crate::pipeline::fingerprint::{LogicalPlanFingerprint, PhaseReporting};
 use crate::pipeline::guard::{RuleFailure, run_rule_guarded};
@@ -44,13 +55,13 @@ impl TreeNodeRewriter for SingleRuleRewriter<'_> {
     }
 }
 
-/// Applies one logical rule once to a whole plan, as `Optimizer::optimize` does.
-pub fn apply_logical_rule(rule: &dyn OptimizerRule, plan: LogicalPlan, config: &dyn OptimizerConfig) -> Result<LogicalPlan> {
-    let rewritten = match rule.apply_order() {
-        Some(apply_order) => plan.rewrite_with_subqueries(&mut SingleRuleRewriter { apply_order, rule, config })?,
-        None => rule.rewrite(plan, config)?,
-    };
-    Ok(rewritten.data)
+/// Applies one logical rule once to a whole plan, as `Optimizer::optimize` does: the
+/// rewritten plan with the rule's own claim of whether it changed it.
+pub fn apply_logical_rule(rule: &dyn OptimizerRule, plan: LogicalPlan, config: &dyn OptimizerConfig) -> Result<Transformed<LogicalPlan>> {
+    match rule.apply_order() {
+        Some(apply_order) => plan.rewrite_with_subqueries(&mut SingleRuleRewriter { apply_order, rule, config }),
+        None => rule.rewrite(plan, config),
+    }
 }
 
 /// Runs the logical phase over an analyzed plan; `input` is that plan's fingerprint when the
@@ -94,7 +105,11 @@ pub fn run_logical_phase(
             break;
         }
     }
-    finish_phase(plan, trace, diagnostics, PHASE, phase.idempotence, current, reporting, |output, fingerprint| {
+    // P1's text and digest are rendered from the plan itself, not carried from the last rule
+    // that claimed a change: a rule that changed the plan but said `Transformed::no` shows as
+    // an output digest that no entry's `after_digest` matches, never as a stale P1.
+    let output = LogicalPlanFingerprint::of(&plan, reporting);
+    finish_phase(plan, trace, diagnostics, PHASE, phase.idempotence, output, reporting, |output, fingerprint| {
         let mut rerun_diagnostics = Vec::new();
         run_pass(output.clone(), fingerprint.clone(), phase, registry, config, reporting, max_passes + 1, None, &mut rerun_diagnostics)
             .map(|(_, fingerprint)| fingerprint)
@@ -116,11 +131,18 @@ fn run_pass(
     for (position, key) in phase.rules.iter().enumerate() {
         let starting_schema = std::sync::Arc::clone(plan.schema());
         let started = Instant::now();
+        // Whether the rule said it changed the plan (`Transformed::yes`).
+        let mut claims_change = false;
         let result = match registry.get(PHASE, key) {
             Some(RegisteredRule::Logical(rule)) => {
-                let input = plan.clone();
+                let input = match phase.fail_mode_of(key) {
+                    OptimizerFailMode::Open => plan.clone(),
+                    // A failure stops the phase: the plan is not needed again.
+                    OptimizerFailMode::Closed => std::mem::take(&mut plan),
+                };
                 run_rule_guarded(|| {
-                    let rewritten = apply_logical_rule(rule.as_ref(), input, config)?;
+                    let Transformed { data: rewritten, transformed, .. } = apply_logical_rule(rule.as_ref(), input, config)?;
+                    claims_change = transformed;
                     if !rewritten.schema().logically_equivalent_names_and_types(&starting_schema) {
                         return Err(datafusion::error::DataFusionError::Plan(format!(
                             "the rule changed the plan's output schema from [{}] to [{}]",
@@ -139,7 +161,7 @@ fn run_pass(
             result,
             &mut plan,
             &mut current,
-            |before, after| (after != before).then(|| LogicalPlanFingerprint::of(after, reporting)),
+            |_, after| claims_change.then(|| LogicalPlanFingerprint::of(after, reporting)),
             entries.as_deref_mut(),
             diagnostics,
             reporting,

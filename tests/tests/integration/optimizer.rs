@@ -18,6 +18,7 @@ use datafusion::physical_plan::{ExecutionPlan, collect};
 use datafusion::prelude::SessionContext;
 use viewdag_driver::{CompileRequest, Compiler};
 use viewdag_ir::{OptimizerFailMode, PushdownPolicy, Severity};
+use viewdag_optimize::digests::{logical_text, text_digest};
 use viewdag_optimize::pipeline::outcome::PhaseReporting;
 use viewdag_optimize::pipeline::physical_phase::{initial_physical_plan, state_without_physical_rules};
 use viewdag_optimize::pipeline::{optimize_logical_plan, optimize_physical_plan};
@@ -25,7 +26,8 @@ use viewdag_optimize::pushdown::{
     PushdownClassification, PushdownVerdict, exact_claims, pushdown_diagnostics, verify_logical_pushdown, verify_physical_pushdown,
 };
 use viewdag_optimize::{
-    OptimizerPhase, OptimizerPipelineConfig, OptimizerRuleExtensions, OptimizerRuleRegistry, PassOutcome, RegisteredRule,
+    Convergence, OptimizerPhase, OptimizerPipelineConfig, OptimizerRuleExtensions, OptimizerRuleRegistry, OptimizerTrace, PassOutcome,
+    RegisteredRule,
 };
 
 use crate::support::{TempProject, codes, shop_spec};
@@ -189,8 +191,44 @@ impl OptimizerRule for GrowsEveryPass {
     }
 }
 
+/// Says `Transformed::yes` and returns its input untouched.
+#[derive(Debug)]
+struct ClaimsChangeKeepsPlan;
+
+impl OptimizerRule for ClaimsChangeKeepsPlan {
+    fn name(&self) -> &str {
+        "claims_change_keeps_plan"
+    }
+    fn rewrite(&self, plan: LogicalPlan, _config: &dyn OptimizerConfig) -> Result<Transformed<LogicalPlan>> {
+        Ok(Transformed::yes(plan))
+    }
+}
+
+/// Puts a `LIMIT 1000` on top of a plan that has none (the schema stays), reporting the
+/// change honestly (`honest`) or as `Transformed::no`.
+#[derive(Debug)]
+struct LimitsOnce {
+    honest: bool,
+}
+
+impl OptimizerRule for LimitsOnce {
+    fn name(&self) -> &str {
+        if self.honest { "limits_once" } else { "limits_once_saying_no" }
+    }
+    fn rewrite(&self, plan: LogicalPlan, _config: &dyn OptimizerConfig) -> Result<Transformed<LogicalPlan>> {
+        if matches!(plan, LogicalPlan::Limit(_)) {
+            return Ok(Transformed::no(plan));
+        }
+        let limited = LogicalPlanBuilder::from(plan).limit(0, Some(1000))?.build()?;
+        Ok(if self.honest { Transformed::yes(limited) } else { Transformed::no(limited) })
+    }
+}
+
 fn registry(ctx: &SessionContext) -> OptimizerRuleRegistry {
     let extensions = OptimizerRuleExtensions::new()
+        .with_logical_rule(Arc::new(ClaimsChangeKeepsPlan))
+        .with_logical_rule(Arc::new(LimitsOnce { honest: true }))
+        .with_logical_rule(Arc::new(LimitsOnce { honest: false }))
         .with_logical_rule(Arc::new(GrowsEveryPass))
         .with_logical_rule(Arc::new(DropResidualFilter))
         .with_logical_rule(Arc::new(AlwaysErrors))
@@ -387,6 +425,70 @@ async fn the_idempotence_check_warns_or_fails_on_a_phase_that_keeps_changing() {
         "{:?}",
         failure.diagnostics
     );
+}
+
+/// The default pipeline whose logical rulepack is `rules` alone.
+fn only_logical(registry: &OptimizerRuleRegistry, rules: &[&str]) -> OptimizerPipelineConfig {
+    let mut config = OptimizerPipelineConfig::preset("default", registry).unwrap();
+    config.logical.rules = rules.iter().map(|rule| rule.to_string()).collect();
+    config
+}
+
+#[tokio::test]
+async fn the_trace_records_exactly_the_rules_that_changed_the_plan_whatever_they_claim() {
+    let ctx = context_with(TableProviderFilterPushDown::Inexact).await;
+    let registry = registry(&ctx);
+    for mode in [OptimizerFailMode::Closed, OptimizerFailMode::Open] {
+        let config = only_logical(&registry, &["claims_change_keeps_plan", "limits_once"]).with_fail_mode(mode);
+        let output = optimize_logical_plan(&ctx.state(), p0(&ctx).await, &config, &registry, &REPORTING).expect("the rules succeed");
+        let logical = &output.phases[1];
+        let steps: Vec<(&str, PassOutcome)> = logical.entries.iter().map(|entry| (entry.pass_id.as_str(), entry.outcome)).collect();
+        // Pass 1: the `yes` that kept the plan is unchanged, the limit is a change; pass 2
+        // changes nothing (the limit is there, `no`), so pass 2 is the fixed point.
+        assert_eq!(
+            steps,
+            [
+                ("logical/p1/01-claims_change_keeps_plan", PassOutcome::Unchanged),
+                ("logical/p1/02-limits_once", PassOutcome::Changed),
+                ("logical/p2/01-claims_change_keeps_plan", PassOutcome::Unchanged),
+                ("logical/p2/02-limits_once", PassOutcome::Unchanged),
+            ],
+            "{mode:?}"
+        );
+        assert_eq!(logical.convergence, Convergence::FixedPoint { pass: 2 });
+        // The digests chain: each entry starts where the previous one ended, and only the
+        // changing entry moves; the phase ends at the digest of the plan it returns.
+        let mut digest = logical.input_digest.clone();
+        for entry in &logical.entries {
+            assert_eq!(entry.before_digest, digest, "{}", entry.pass_id);
+            assert_eq!(entry.changed, entry.before_digest != entry.after_digest, "{}", entry.pass_id);
+            digest = entry.after_digest.clone();
+        }
+        assert_eq!(logical.output_digest, digest);
+        assert_eq!(logical.output_digest, text_digest(&logical_text(&output.plan, "")));
+        assert!(matches!(output.plan, LogicalPlan::Limit(_)), "{}", output.text);
+        let trace = OptimizerTrace::new("test", output.phases.clone());
+        assert_eq!(
+            trace.changing_rules().into_iter().filter(|rule| rule.starts_with("logical/")).collect::<Vec<_>>(),
+            ["logical/limits_once"]
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_rule_that_changes_the_plan_but_says_no_never_leaves_p1_stale() {
+    let ctx = context_with(TableProviderFilterPushDown::Inexact).await;
+    let registry = registry(&ctx);
+    let config = only_logical(&registry, &["limits_once_saying_no"]);
+    let output = optimize_logical_plan(&ctx.state(), p0(&ctx).await, &config, &registry, &REPORTING).expect("the rule succeeds");
+    let logical = &output.phases[1];
+    // The rule's `no` is trusted for the trace ...
+    assert!(logical.entries.iter().all(|entry| entry.outcome == PassOutcome::Unchanged), "{:?}", logical.entries);
+    // ... but P1's text and the phase's output digest are those of the plan it returned.
+    assert!(matches!(output.plan, LogicalPlan::Limit(_)));
+    assert!(output.text.starts_with("Limit: skip=0, fetch=1000"), "{}", output.text);
+    assert_eq!(logical.output_digest, text_digest(&output.text));
+    assert_ne!(logical.output_digest, logical.entries.last().unwrap().after_digest);
 }
 
 #[test]
