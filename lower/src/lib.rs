@@ -64,7 +64,7 @@ pub use depth::{MAX_INLINED_DEPTH, inlined_depth};
 pub use expectations::{output_diagnostics, view_expectation_diagnostics};
 pub use project::{
     ChunkCheck, ViewCheck, ViewCheckStatus, chunk_check, chunk_warm, is_task, output_check, output_view_names, project_global_diagnostics,
-    task_depth_diagnostic, task_views, view_check, warm_in_dependency_order,
+    task_depth_diagnostic, task_views, view_check, warm_in_dependency_order, warm_views,
 };
 pub use queries::{inlined_signature, is_materialized, stored_view_schema, view_plan, view_schema, view_signature};
 pub use signature::ViewSignature;

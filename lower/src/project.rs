@@ -169,7 +169,13 @@ pub fn chunk_check(db: &dyn Db, project: ProjectInput, first: ViewInput) -> Chun
 /// deep (a 100,000-view chain must not overflow the stack).
 #[salsa::tracked]
 pub fn chunk_warm(db: &dyn Db, project: ProjectInput, first: ViewInput) {
-    for view in chunk_members(db, project, first, ChunkOrder::Dependency).iter() {
+    warm_views(db, &chunk_members(db, project, first, ChunkOrder::Dependency));
+}
+
+/// Checks `views` in the order given — dependency order, each after what it reads — so no
+/// query recurses more than one level deep.
+pub fn warm_views(db: &dyn Db, views: &[ViewInput]) {
+    for view in views {
         view_check(db, *view);
         inlined_depth(db, *view);
     }

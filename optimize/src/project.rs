@@ -17,7 +17,7 @@ use viewdag_ir::{Diagnostic, ProjectInput, SurfaceInput, ViewInput};
 use viewdag_lower::{
     ChunkOrder, LowerResult, ViewCheckStatus, ViewFailure, chunk_check, chunk_members, is_task, output_check, project_global_diagnostics,
     task_depth_diagnostic, task_views, view_check, view_chunks, view_definition_digest, view_plan, view_shape_digest,
-    warm_in_dependency_order,
+    warm_in_dependency_order, warm_views,
 };
 use viewdag_surface::planning_session;
 use viewdag_validate::{Relation, resolve_relation};
@@ -291,13 +291,18 @@ fn global_part(db: &dyn Db, project: ProjectInput) -> Arc<Vec<Diagnostic>> {
     Arc::new(global)
 }
 
+/// The view output `spec` writes, if its name resolves to a view.
+fn output_view(db: &dyn Db, project: ProjectInput, spec: &viewdag_ir::OutputSpec) -> Option<ViewInput> {
+    match resolve_relation(db, project, spec.view.clone()) {
+        Some(Relation::View(view)) => Some(view),
+        _ => None,
+    }
+}
+
 /// Output `output`'s part: its check and its `refresh` diagnostics.
 fn output_part(db: &dyn Db, project: ProjectInput, output: &str) -> OutputPart {
     let Some(Some(spec)) = project.outputs(db).get(output) else { return OutputPart { view: None, diagnostics: Arc::default() } };
-    let resolved = match resolve_relation(db, project, spec.view.clone()) {
-        Some(Relation::View(view)) => Some(view),
-        _ => None,
-    };
+    let resolved = output_view(db, project, spec);
     let mut diagnostics = output_check(db, project, output.to_string()).as_ref().clone();
     let valid = resolved.filter(|view| view_check(db, *view).status.is_valid());
     diagnostics.extend(output_refresh_diagnostics(db, output, spec, valid));
@@ -338,7 +343,7 @@ pub fn recompiled_after_view_edits(
     warm_order: &[ViewInput],
 ) -> CompiledProject {
     let project = ProjectInput::get(db);
-    warm(db, warm_order);
+    warm_views(db, warm_order);
     let parts = &previous.parts;
     let tasks = parts
         .tasks
@@ -381,7 +386,7 @@ pub fn reshaped_after_view_edits<'a>(
     previous_chunk: impl Fn(ViewInput) -> Option<(usize, &'a [ViewInput])>,
 ) -> CompiledProject {
     let project = ProjectInput::get(db);
-    warm(db, warm_order);
+    warm_views(db, warm_order);
     let parts = &previous.parts;
     let previous_depths: std::collections::HashMap<ViewInput, &Option<Diagnostic>> =
         parts.tasks.iter().map(|(task, depth)| (*task, depth)).collect();
@@ -398,10 +403,7 @@ pub fn reshaped_after_view_edits<'a>(
         .iter()
         .zip(parts.outputs.iter())
         .map(|((output, spec), part)| {
-            let resolved = spec.as_ref().and_then(|spec| match resolve_relation(db, project, spec.view.clone()) {
-                Some(Relation::View(view)) => Some(view),
-                _ => None,
-            });
+            let resolved = spec.as_ref().and_then(|spec| output_view(db, project, spec));
             match resolved {
                 Some(view) if part.view == Some(view) && !affected.contains(&view) => part.clone(),
                 None if part.view.is_none() => part.clone(),
@@ -424,13 +426,4 @@ pub fn reshaped_after_view_edits<'a>(
         .collect();
     let parts = ProjectParts { scope: parts.scope, firsts, global: global_part(db, project), tasks, outputs };
     assemble(parts, chunks)
-}
-
-/// Checks `views` in the order given (dependency order: each after what it reads, so no
-/// query recurses more than one level deep).
-fn warm(db: &dyn Db, views: &[ViewInput]) {
-    for view in views {
-        view_check(db, *view);
-        viewdag_lower::inlined_depth(db, *view);
-    }
 }
