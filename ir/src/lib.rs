@@ -43,6 +43,7 @@ pub mod spec_schema;
 pub mod storage_url;
 pub mod suggestion;
 pub mod types;
+pub mod yaml_value;
 
 pub use dag::{RelationKind, ViewDag};
 pub use db::{Db, ExistingDataInput, PlanningSurfaceSpec, ProjectInput, SourceInput, SourceResolution, SurfaceInput, ViewInput};

@@ -61,9 +61,21 @@ pub fn parse_spec(text: &str, format: SpecFormat) -> ParsedSpec {
         );
         return parsed;
     }
-    let (spans, syntax_error) = SpanIndex::build(text);
+    // One scan of the text for positions and, for YAML, the document; serde reads what the
+    // scan leaves (JSON, and YAML the scan cannot read as serde_yaml_ng would).
+    let (spans, syntax_error, scanned) = match format {
+        SpecFormat::Yaml => SpanIndex::build_with_document(text),
+        SpecFormat::Json => {
+            let (spans, syntax_error) = SpanIndex::build(text);
+            (spans, syntax_error, None)
+        }
+    };
     let mut parsed = ParsedSpec { spans: std::sync::Arc::new(spans), ..ParsedSpec::default() };
-    let document: Value = match read_document(text, format) {
+    let document = match scanned {
+        Some(document) => Ok(document),
+        None => read_document(text, format),
+    };
+    let document: Value = match document {
         Ok(document) => document,
         Err((message, position)) => {
             let position = position.or(syntax_error.as_ref().map(|error| error.position)).unwrap_or(Position { line: 1, column: 1 });
@@ -79,7 +91,7 @@ pub fn parse_spec(text: &str, format: SpecFormat) -> ParsedSpec {
             return parsed;
         }
     };
-    let Value::Object(top) = document else {
+    let Value::Object(mut top) = document else {
         parsed.diagnostics.push(Diagnostic::new(
             Code::InvalidValue,
             SpecLocation::root(),
@@ -151,13 +163,13 @@ pub fn parse_spec(text: &str, format: SpecFormat) -> ParsedSpec {
         return parsed;
     }
     for section in [Section::Sources, Section::Views, Section::Outputs] {
-        for (name, value) in section_entries(&top, section, &mut parsed) {
+        for (name, value) in section_entries(&mut top, section, &mut parsed) {
             read_section_entry(section, name, value, &mut parsed);
         }
     }
-    if let Some(profile) = top.get("profile") {
+    if let Some(profile) = top.remove("profile") {
         let location = SpecLocation { section: Section::Profile, ..SpecLocation::root() };
-        match serde_json::from_value::<ProfileSpec>(profile.clone()) {
+        match serde_json::from_value::<ProfileSpec>(profile) {
             Ok(profile) => {
                 parsed.diagnostics.extend(surface_profile_problems(&profile.surface));
                 parsed.diagnostics.extend(crate::number_bounds::profile_number_problems(&profile));
@@ -261,19 +273,20 @@ fn read_view(name: &str, value: Value, parsed: &mut ParsedSpec) -> Option<ViewDe
     })
 }
 
-/// The entries of one top-level section, which must be a mapping (or absent / null).
-fn section_entries(top: &serde_json::Map<String, Value>, section: Section, parsed: &mut ParsedSpec) -> Vec<(String, Value)> {
+/// The entries of one top-level section, which must be a mapping (or absent / null), moved
+/// out of the document (the section leaves `top`).
+fn section_entries(top: &mut serde_json::Map<String, Value>, section: Section, parsed: &mut ParsedSpec) -> serde_json::Map<String, Value> {
     let key = section.key().expect("sections with entries have a key");
-    match top.get(key) {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Object(entries)) => entries.iter().map(|(name, value)| (name.clone(), value.clone())).collect(),
+    match top.remove(key) {
+        None | Some(Value::Null) => serde_json::Map::new(),
+        Some(Value::Object(entries)) => entries,
         Some(other) => {
             parsed.diagnostics.push(Diagnostic::new(
                 Code::InvalidValue,
                 SpecLocation { field: FieldPath(vec![key.to_string()]), ..SpecLocation::root() },
-                format!("`{key}` must be a mapping from names to definitions, found {}", kind_of(other)),
+                format!("`{key}` must be a mapping from names to definitions, found {}", kind_of(&other)),
             ));
-            Vec::new()
+            serde_json::Map::new()
         }
     }
 }

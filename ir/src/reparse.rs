@@ -117,29 +117,26 @@ impl EntryEdit {
             return None;
         }
         let change = ChangedLines::between(old_text, new_text)?;
-        // Every key of depth one or two bounds an entry; find the entries holding the change.
-        let keys = spans.keys_up_to_depth(2);
-        let (path, key_at) = keys
-            .iter()
-            .filter(|(path, at)| path.len() == 2 && at.line <= change.first)
-            .max_by_key(|(_, at)| (at.line, at.column))
-            .copied()?;
-        let alone_on_its_line = |path: &[String], line: u32| !keys.iter().any(|(other, at)| at.line == line && *other != path);
+        // Every key of depth one or two bounds an entry; find the entries holding the change
+        // (the keys are sorted by position: binary searches, not a pass over the spec).
+        let keys = spans.shallow_keys();
+        let up_to = |line: u32| keys.partition_point(|(at, _)| at.line <= line);
+        let (key_at, path) =
+            keys[..up_to(change.first)].iter().rev().find(|(_, path)| path.len() == 2).map(|(at, path)| (*at, path.as_slice()))?;
+        let alone_on_its_line = |path: &[String], line: u32| keys[up_to(line - 1)..up_to(line)].iter().all(|(_, other)| other == path);
         // The keys after it up to the last changed line: entries of the same section, each
         // alone on its line.
-        let mut inside: Vec<(&[String], crate::spans::Position)> =
-            keys.iter().filter(|(_, at)| at.line > key_at.line && at.line <= change.last).copied().collect();
-        inside.sort_by_key(|(_, at)| (at.line, at.column));
+        let inside = &keys[up_to(key_at.line)..up_to(change.last).max(up_to(key_at.line))];
         if !alone_on_its_line(path, key_at.line)
-            || inside.iter().any(|(other, at)| other.len() != 2 || other[0] != path[0] || !alone_on_its_line(other, at.line))
+            || inside.iter().any(|(at, other)| other.len() != 2 || other[0] != path[0] || !alone_on_its_line(other, at.line))
         {
             return None;
         }
         let mut names = vec![path[1].clone()];
-        names.extend(inside.iter().map(|(other, _)| other[1].clone()));
+        names.extend(inside.iter().map(|(_, other)| other[1].clone()));
         // The entries run up to the line before the next key of depth one or two.
-        let last_line = match keys.iter().map(|(_, at)| at.line).filter(|line| *line > change.last).min() {
-            Some(next) => next - 1,
+        let last_line = match keys.get(up_to(change.last)) {
+            Some((next, _)) => next.line - 1,
             None => spans.line_count(),
         };
         let (section, section_key) = match path[0].as_str() {
@@ -184,7 +181,7 @@ impl EntryEdit {
     fn parse_alone(&self) -> Option<(SpanIndex, IndexMap<String, Value>)> {
         let mut text = self.lines.join("\n");
         text.push('\n');
-        let (spans, error) = SpanIndex::build(&text);
+        let (spans, error, scanned) = SpanIndex::build_with_document(&text);
         if error.is_some() || !spans.duplicates.is_empty() || spans.uses_anchors {
             return None;
         }
@@ -193,7 +190,11 @@ impl EntryEdit {
         if spans.last_value_line() > u32::try_from(self.lines.len()).ok()? {
             return None;
         }
-        let Value::Object(entries) = read_document(&text, SpecFormat::Yaml).ok()? else {
+        let document = match scanned {
+            Some(document) => document,
+            None => read_document(&text, SpecFormat::Yaml).ok()?,
+        };
+        let Value::Object(entries) = document else {
             return None;
         };
         if entries.is_empty() {

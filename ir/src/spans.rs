@@ -11,6 +11,7 @@ use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
 use crate::diagnostic::SpecLocation;
+use crate::yaml_value::DocumentBuilder;
 
 /// A 1-based line and column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -46,6 +47,10 @@ pub struct DuplicateKey {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SpanIndex {
     entries: HashMap<Vec<String>, Entry>,
+    /// The paths of one and two keys (sections and their entries) with their key's position
+    /// (the value's when there is no key), sorted by position and path: a re-parse finds the
+    /// entries an edit touched here by binary search instead of a pass over every entry.
+    shallow_keys: Vec<(Position, Vec<String>)>,
     lines: Vec<String>,
     /// Keys repeated within one mapping, in document order.
     pub duplicates: Vec<DuplicateKey>,
@@ -63,6 +68,8 @@ struct Builder {
     index: SpanIndex,
     stack: Vec<Frame>,
     complex_keys: HashSet<usize>,
+    /// The document read from the same events, when asked for.
+    document: Option<DocumentBuilder>,
 }
 
 fn position(mark: Marker) -> Position {
@@ -90,8 +97,14 @@ impl Builder {
         }
     }
 
+    /// Records the first value at `path` (a repeated key keeps its first place).
     fn record(&mut self, path: Vec<String>, key: Option<Position>, value: Position, style: ValueStyle) {
-        self.index.entries.entry(path).or_insert(Entry { key, value, style });
+        if let std::collections::hash_map::Entry::Vacant(vacant) = self.index.entries.entry(path) {
+            if (1..=2).contains(&vacant.key().len()) {
+                self.index.shallow_keys.push((key.unwrap_or(value), vacant.key().clone()));
+            }
+            vacant.insert(Entry { key, value, style });
+        }
     }
 
     /// If the top frame is a mapping waiting for a key, takes `text` as that key.
@@ -115,11 +128,20 @@ impl Builder {
 
 impl MarkedEventReceiver for Builder {
     fn on_event(&mut self, event: Event, mark: Marker) {
+        self.index_event(&event, mark);
+        if let Some(document) = &mut self.document {
+            document.on_event(event);
+        }
+    }
+}
+
+impl Builder {
+    fn index_event(&mut self, event: &Event, mark: Marker) {
         let at = position(mark);
         match event {
             Event::Scalar(text, style, anchor, _) => {
-                self.index.uses_anchors |= anchor != 0;
-                if self.take_key(&text, at) {
+                self.index.uses_anchors |= *anchor != 0;
+                if self.take_key(text, at) {
                     return;
                 }
                 let style = match style {
@@ -141,7 +163,7 @@ impl MarkedEventReceiver for Builder {
                 }
             }
             Event::MappingStart(anchor, _) | Event::SequenceStart(anchor, _) => {
-                self.index.uses_anchors |= anchor != 0;
+                self.index.uses_anchors |= *anchor != 0;
                 let is_mapping = matches!(event, Event::MappingStart(..));
                 // A collection used as a mapping key: give it a placeholder key name.
                 if matches!(self.stack.last(), Some(Frame::Mapping { key: None, .. })) {
@@ -179,17 +201,34 @@ pub struct SyntaxError {
 impl SpanIndex {
     /// Indexes `text`. A syntax error returns what could be indexed up to it, plus the error.
     pub fn build(text: &str) -> (SpanIndex, Option<SyntaxError>) {
+        let (index, error, _) = SpanIndex::scan(text, false);
+        (index, error)
+    }
+
+    /// Indexes `text` and, from the same scan, reads its YAML document as serde_yaml_ng
+    /// would (`None` where only serde_yaml_ng can tell: see [`crate::yaml_value`]).
+    pub fn build_with_document(text: &str) -> (SpanIndex, Option<SyntaxError>, Option<serde_json::Value>) {
+        SpanIndex::scan(text, true)
+    }
+
+    fn scan(text: &str, with_document: bool) -> (SpanIndex, Option<SyntaxError>, Option<serde_json::Value>) {
         let mut builder = Builder {
             index: SpanIndex { lines: text.lines().map(str::to_string).collect(), ..SpanIndex::default() },
             stack: Vec::new(),
             complex_keys: HashSet::new(),
+            document: with_document.then(DocumentBuilder::default),
         };
         let mut parser = Parser::new_from_str(text);
         let error = parser
             .load(&mut builder, false)
             .err()
             .map(|error| SyntaxError { message: error.info().to_string(), position: position(*error.marker()) });
-        (builder.index, error)
+        // Only the first document is read: anything after it (another document, or an
+        // error) is serde_yaml_ng's to report.
+        let alone = error.is_none() && matches!(parser.peek(), Ok((Event::StreamEnd, _)));
+        let document = builder.document.take().filter(|_| alone).and_then(|document| document.finish(text));
+        builder.index.sort_shallow_keys();
+        (builder.index, error, document)
     }
 
     /// The position of the key at `path` (or of its value when it has no key, e.g. a
@@ -296,16 +335,16 @@ impl SpanIndex {
 }
 
 impl SpanIndex {
-    /// The key positions of every path of at most `depth` keys, with the path.
-    pub(crate) fn keys_up_to_depth(&self, depth: usize) -> Vec<(&[String], Position)> {
-        self.entries
-            .iter()
-            .filter(|(path, _)| !path.is_empty() && path.len() <= depth)
-            .map(|(path, entry)| (path.as_slice(), entry.key.unwrap_or(entry.value)))
-            .collect()
+    /// Every path of one or two keys with its key's position (the value's when it has no
+    /// key), sorted by position and then path.
+    pub(crate) fn shallow_keys(&self) -> &[(Position, Vec<String>)] {
+        &self.shallow_keys
     }
 
-    /// The text of 1-based line `line`.
+    fn sort_shallow_keys(&mut self) {
+        self.shallow_keys.sort_unstable();
+    }
+
     /// The last line any value starts on (1-based; 0 for an empty index).
     pub(crate) fn last_value_line(&self) -> u32 {
         self.entries.values().map(|entry| entry.value.line).max().unwrap_or(0)
@@ -340,7 +379,7 @@ impl SpanIndex {
                 at.line = at.line + new_count - old_count;
             }
         };
-        let replaced = |path: &[String]| path.len() >= 2 && names.iter().any(|name| path[1] == *name) && path[0] == section_key;
+        let replaced = |path: &[String]| path.len() >= 2 && path[0] == section_key && names.contains(path[1].as_str());
         match (new_count == old_count, self.entry_paths(section_key, names, (first_line, last_line))) {
             // Nothing moves: drop the replaced entries' paths alone (O(entry), not O(spec)).
             (true, Some(paths)) => {
@@ -360,6 +399,23 @@ impl SpanIndex {
         }
         let shift = first_line - 1;
         let moved = |at: Position| Position { line: at.line + shift, column: at.column };
+        // The shallow keys: the replaced ones lie on the old lines, the new ones on the new
+        // lines, and every one after them moves by the difference; the order stays sorted.
+        let start = self.shallow_keys.partition_point(|(at, _)| at.line < first_line);
+        let end = self.shallow_keys.partition_point(|(at, _)| at.line <= last_line);
+        let mut region: Vec<(Position, Vec<String>)> = self.shallow_keys.drain(start..end).filter(|(_, path)| !replaced(path)).collect();
+        region.extend(
+            replacement
+                .shallow_keys
+                .iter()
+                .filter(|(_, path)| path.len() == 1)
+                .map(|(at, path)| (moved(*at), vec![section_key.to_string(), path[0].clone()])),
+        );
+        region.sort_unstable();
+        if new_count != old_count {
+            self.shallow_keys[start..].iter_mut().for_each(|(at, _)| moved_after(at));
+        }
+        self.shallow_keys.splice(start..start, region);
         // The replacement's root (its mapping of entries) is not an entry of this document,
         // but when the section's mapping starts at its first line it is positioned as that
         // mapping is (the parser marks a mapping after its first key).
@@ -420,6 +476,9 @@ impl SpanIndex {
             .map(|(path, entry)| format!("{path:?}: {entry:?} vs {:?}", other.entries.get(path)))
             .chain(other.entries.keys().filter(|path| !self.entries.contains_key(*path)).map(|path| format!("{path:?} missing")))
             .collect();
+        if self.shallow_keys != other.shallow_keys {
+            differences.push(format!("shallow keys differ: {:?} vs {:?}", self.shallow_keys, other.shallow_keys));
+        }
         if self.lines != other.lines {
             differences.push(format!("lines differ: {} vs {}", self.lines.len(), other.lines.len()));
         }
@@ -456,5 +515,165 @@ mod tests {
         assert!(paths.len() >= 4, "{paths:?}");
         // Lines that are not the entry's: no answer (the caller scans every entry).
         assert_eq!(index.entry_paths("views", &HashSet::from(["b"]), (2, 3)), None);
+    }
+}
+
+/// The document read in the span index's scan against serde_yaml_ng's reading.
+#[cfg(test)]
+mod document_tests {
+    use proptest::prelude::*;
+    use serde_json::Value;
+
+    /// The scan's reading of `text`, or `None` where it defers to serde_yaml_ng.
+    fn fast(text: &str) -> Option<Value> {
+        super::SpanIndex::build_with_document(text).2
+    }
+
+    /// Asserts the fast reading equals serde_yaml_ng's wherever it answers; returns whether it did.
+    fn agrees(text: &str) -> bool {
+        let Some(value) = fast(text) else { return false };
+        let expected = serde_yaml_ng::from_str::<Value>(text);
+        assert_eq!(Some(&value), expected.as_ref().ok(), "for {text:?} (serde_yaml_ng: {expected:?})");
+        true
+    }
+
+    #[test]
+    fn scalars_resolve_as_serde_yaml_ng_resolves_them() {
+        let plain = [
+            "~", "null", "Null", "NULL", "nULL", "true", "True", "TRUE", "tRUE", "false", "no", "yes", "on", "0", "-0", "+0", "007", "-007",
+            "+007", "0x1F", "-0x1F", "+0x1F", "0x", "0x-1", "0o17", "-0o17", "0o8", "0b101", "-0b101", "0b2", "12", "-12", "+12", "1_000",
+            "18446744073709551615", "18446744073709551616", "-9223372036854775808", "-9223372036854775809", "1.5", "-1.5", "+1.5", ".5",
+            "1.", "1e3", "1E-3", "1e400", ".inf", "-.inf", "+.inf", ".Inf", ".INF", ".nan", ".NaN", ".NAN", "-.nan", "inf", "nan",
+            "infinity", "0.0", "-0.0", "00.5", "++1", "+-1", "1:2", "a b", "x > 1", "a b c",
+        ];
+        let mut deferred = Vec::new();
+        for scalar in plain {
+            for text in [format!("k: {scalar}\n"), format!("k:\n- {scalar}\n"), format!("k: ['{scalar}', \"{scalar}\"]\n")] {
+                if !agrees(&text) {
+                    deferred.push(text);
+                }
+            }
+        }
+        // Only integers beyond 64 bits defer.
+        assert_eq!(deferred.len(), 4, "{deferred:?}");
+        assert!(fast("k: 18446744073709551616\n").is_none());
+    }
+
+    #[test]
+    fn structures_resolve_and_unusual_ones_defer() {
+        for text in [
+            "a: 1\nb: [1, 2, {c: d}]\nc:\n  - x\n  - y: z\n",
+            "a: 1\na: 2\nb: 3\n",
+            "1: one\ntrue: yes\nnull: x\n'q': \"w\"\n",
+            "a: |\n  line one\n  line two\nb: >-\n  folded\n  text\n",
+            "a: plain\n  continued\n  lines\n",
+            "a: \"esc \\t \\u00e9 \\n\"\nb: 'it''s'\n",
+            "---\na: 1\n...\n",
+            "a:\nb:\n",
+            "a: {}\nb: []\n",
+            "a: 1 # comment\n# whole line\n",
+        ] {
+            assert!(agrees(text), "deferred: {text:?}");
+        }
+        for text in [
+            "a: &x 1\nb: *x\n",
+            "[1, 2]\n",
+            "\"just a string\"\n",
+            "a: |+\n  kept\n\n",
+            "a: !!str 1\n",
+            "a: !custom x\n",
+            "? [a, b]\n: c\n",
+            "~: c\n",
+            "? \n: c\n",
+            "a: 1\n: 2\n",
+            "a: 1\n---\nb: 2\n",
+            "%YAML 1.2\n---\na: 1\n",
+            "# only a comment\n",
+            "",
+            "a: [1, 2\n",
+            "a: b: c\n",
+        ] {
+            assert_eq!(fast(text), None, "answered: {text:?}");
+        }
+    }
+
+    /// A generated YAML text: nested mappings and sequences, block and flow, with scalars of
+    /// every kind and quoting style.
+    fn document() -> impl Strategy<Value = String> {
+        let scalar = prop_oneof![
+            Just("~".to_string()),
+            Just("null".to_string()),
+            Just("".to_string()),
+            "(true|false|True|FALSE|yes|no)",
+            "[-+]?(0|[1-9][0-9]{0,20}|0[0-9]{1,3})",
+            "[-+]?0(x[0-9a-fA-F]{1,17}|o[0-7]{1,23}|b[01]{1,65})",
+            "[-+]?[0-9]{0,3}\\.[0-9]{0,3}([eE][-+]?[0-9]{1,3})?",
+            "[-+]?\\.(inf|Inf|INF|nan|NaN|NAN)",
+            "[a-z][a-z0-9 _.>=<()]{0,12}",
+            "'[a-z0-9 :#\"-]{0,8}'",
+            "\"[a-z0-9 :#'-]{0,8}\"",
+            // Block scalars: chomping, blank and more-indented lines, trailing blank lines.
+            ("[|>][-+]?", prop::collection::vec("( ?[a-z0-9 #:]{0,8})?", 0..4), "\n{0,2}").prop_map(|(header, lines, trailing)| {
+                let body: String = lines.iter().map(|line| format!("\n  {line}")).collect();
+                format!("{header}{body}{trailing}")
+            }),
+        ];
+        let key = "[a-z][a-z0-9_]{0,6}|'[a-z0-9 ]{0,5}'|[0-9]{1,3}";
+        let leaf = scalar.prop_map(|scalar| (scalar, false));
+        leaf.prop_recursive(4, 48, 6, move |inner| {
+            prop_oneof![
+                prop::collection::vec((key, inner.clone()), 0..5).prop_map(|entries| (render_mapping(&entries), true)),
+                prop::collection::vec(inner.clone(), 0..5).prop_map(|items| (render_sequence(&items), true)),
+                prop::collection::vec(inner, 0..4).prop_map(|items| {
+                    let flow: Vec<String> =
+                        items.iter().map(|(text, nested)| if *nested { "[]".to_string() } else { text.clone() }).collect();
+                    (format!("[{}]", flow.join(", ")), false)
+                }),
+            ]
+        })
+        .prop_map(|(text, nested)| if nested { text } else { format!("k: {text}\n") })
+    }
+
+    fn indent(text: &str) -> String {
+        text.lines().map(|line| format!("  {line}\n")).collect()
+    }
+
+    fn render_mapping(entries: &[(String, (String, bool))]) -> String {
+        if entries.is_empty() {
+            return "{}".to_string();
+        }
+        entries
+            .iter()
+            .map(|(key, (value, nested))| if *nested { format!("{key}:\n{}", indent(value)) } else { format!("{key}: {value}\n") })
+            .collect()
+    }
+
+    fn render_sequence(items: &[(String, bool)]) -> String {
+        if items.is_empty() {
+            return "[]".to_string();
+        }
+        items.iter().map(|(item, nested)| if *nested { format!("-\n{}", indent(item)) } else { format!("- {item}\n") }).collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+        #[test]
+        fn generated_documents_read_as_serde_yaml_ng_reads_them(text in document()) {
+            agrees(&text);
+        }
+
+        #[test]
+        fn mutated_documents_read_as_serde_yaml_ng_reads_them(
+            text in document(),
+            at in any::<prop::sample::Index>(),
+            inserted in "[a-z0-9 :{}\\[\\],'\"#&*>|~.-]{0,4}|\n",
+        ) {
+            // Arbitrary bytes spliced in: invalid YAML defers, valid YAML must agree.
+            let mut text = text;
+            let mut at = at.index(text.len() + 1);
+            while !text.is_char_boundary(at) { at -= 1; }
+            text.insert_str(at, &inserted);
+            agrees(&text);
+        }
     }
 }

@@ -6,6 +6,7 @@
 //! cargo run --release -p viewdag-tests --bin bench-compile -- --tpch   # only TPC-H
 //! cargo run --release -p viewdag-tests --bin bench-compile -- --lsp 1000 10000   # only `viewdag lsp`
 //! cargo run --release -p viewdag-tests --bin bench-compile -- --warm-process 1000 10000 100000   # only the cache across processes
+//! cargo run --release -p viewdag-tests --bin bench-compile -- --parse 1000 10000 100000   # only the spec's parse
 //! ```
 //!
 //! Each scenario runs in a child process (this binary with `--scenario`), so peak memory
@@ -226,6 +227,54 @@ fn scenario_warm_process(shape: DagShape, count: usize) -> String {
         bytes.len() / 1024,
         dag.views.len()
     )
+}
+
+/// The spec's parse alone (`--parse`), in a child process per row: `parse_spec` and, for the
+/// breakdown, the span index's scan alone and serde_yaml_ng's reading of the same text (the
+/// second scan the parse did before it read the document in the span index's scan). Medians
+/// of several runs.
+fn scenario_parse(shape: DagShape, count: usize) -> String {
+    let text = SyntheticDag::generate(shape, count, 42).spec_yaml();
+    let runs = if count >= 100_000 { 3 } else { 9 };
+    let median = |work: &dyn Fn()| {
+        let mut times: Vec<f64> = (0..runs)
+            .map(|_| {
+                let start = Instant::now();
+                work();
+                seconds(start)
+            })
+            .collect();
+        times.sort_by(f64::total_cmp);
+        times[runs / 2]
+    };
+    let parse = median(&|| {
+        let parsed = viewdag_ir::parse_spec(&text, viewdag_ir::SpecFormat::Yaml);
+        assert!(parsed.diagnostics.is_empty());
+    });
+    let scan = median(&|| drop(viewdag_ir::SpanIndex::build(&text)));
+    let serde_yaml = median(&|| drop(serde_yaml_ng::from_str::<serde_json::Value>(&text).expect("valid YAML")));
+    format!("parse={parse:.6} scan={scan:.6} serde_yaml={serde_yaml:.6} spec_kib={} peak_kib={}", text.len() / 1024, peak_memory_kib())
+}
+
+/// The `--parse` table: the spec's parse alone, both shapes.
+fn parse_report(counts: &[usize], shapes: &[DagShape]) {
+    println!("### The spec's parse alone (`parse_spec`), median\n");
+    println!("| views | shape | spec (KiB) | `parse_spec` (ms) | span index scan alone (ms) | serde_yaml_ng alone (ms) | peak MiB |");
+    println!("|---|---|---|---|---|---|---|");
+    for count in counts {
+        for shape in shapes {
+            let line = run_child(&["--scenario", "parse", &count.to_string(), shape.name()]);
+            println!(
+                "| {count} | {} | {:.0} | {:.1} | {:.1} | {:.1} | {:.0} |",
+                shape.name(),
+                field(&line, "spec_kib"),
+                field(&line, "parse") * 1e3,
+                field(&line, "scan") * 1e3,
+                field(&line, "serde_yaml") * 1e3,
+                field(&line, "peak_kib") / 1024.0,
+            );
+        }
+    }
 }
 
 /// The `--warm-process` table: a new process with the signature cache, both shapes.
@@ -545,6 +594,7 @@ fn main() {
             "tpch-baseline" => scenario_tpch_baseline(),
             "wide" => scenario_wide(count),
             "warm-process" => scenario_warm_process(shape, count),
+            "parse" => scenario_parse(shape, count),
             _ => scenario_chain(),
         };
         println!("{line}");
@@ -558,6 +608,7 @@ fn main() {
     let mut counts = Vec::new();
     let mut lsp = false;
     let mut warm_process = false;
+    let mut parse = false;
     let mut tpch_only = false;
     let mut words = arguments.iter();
     while let Some(word) = words.next() {
@@ -568,12 +619,17 @@ fn main() {
             "--shapes" => shapes = words.next().map(|names| names.split(',').filter_map(DagShape::from_name).collect()).unwrap_or(shapes),
             "--lsp" => lsp = true,
             "--warm-process" => warm_process = true,
+            "--parse" => parse = true,
             "--tpch" => tpch_only = true,
             count => counts.extend(count.parse::<usize>().ok()),
         }
     }
     if tpch_only {
         tpch_report();
+        return;
+    }
+    if parse {
+        parse_report(if counts.is_empty() { &[1000, 10000, 100000] } else { &counts }, &shapes);
         return;
     }
     if warm_process {

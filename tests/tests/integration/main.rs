@@ -39,3 +39,4 @@ mod soundness;
 mod surface_governance;
 mod tpch;
 mod wide_views;
+mod yaml_reading;
