@@ -123,7 +123,8 @@ impl EntryEdit {
         let up_to = |line: u32| keys.partition_point(|(at, _)| at.line <= line);
         let (key_at, path) =
             keys[..up_to(change.first)].iter().rev().find(|(_, path)| path.len() == 2).map(|(at, path)| (*at, path.as_slice()))?;
-        let alone_on_its_line = |path: &[String], line: u32| keys[up_to(line - 1)..up_to(line)].iter().all(|(_, other)| other == path);
+        let alone_on_its_line =
+            |path: &[std::sync::Arc<str>], line: u32| keys[up_to(line - 1)..up_to(line)].iter().all(|(_, other)| other.as_slice() == path);
         // The keys after it up to the last changed line: entries of the same section, each
         // alone on its line.
         let inside = &keys[up_to(key_at.line)..up_to(change.last).max(up_to(key_at.line))];
@@ -132,14 +133,14 @@ impl EntryEdit {
         {
             return None;
         }
-        let mut names = vec![path[1].clone()];
-        names.extend(inside.iter().map(|(_, other)| other[1].clone()));
+        let mut names = vec![path[1].to_string()];
+        names.extend(inside.iter().map(|(_, other)| other[1].to_string()));
         // The entries run up to the line before the next key of depth one or two.
         let last_line = match keys.get(up_to(change.last)) {
             Some((next, _)) => next.line - 1,
             None => spans.line_count(),
         };
-        let (section, section_key) = match path[0].as_str() {
+        let (section, section_key) = match &*path[0] {
             "sources" => (Section::Sources, "sources"),
             "views" => (Section::Views, "views"),
             "outputs" => (Section::Outputs, "outputs"),

@@ -3,9 +3,15 @@
 //! Built from the YAML event stream (JSON is read by the same parser), independently of
 //! serde, so that a diagnostic's logical [`SpecLocation`] can be turned into a position when
 //! it is rendered. Also reports keys that appear twice in one mapping, which serde's map
-//! types would silently overwrite.
+//! types would silently overwrite. The same scan reads the YAML document
+//! ([`SpanIndex::build_with_document`], `crate::yaml_value`): a spec's text is scanned once.
+//!
+//! Invariants: key paths share their segments (`Arc<str>`: a child's path costs reference
+//! counts, not string copies); the paths of one and two keys are also kept sorted by
+//! position, equal whether built by a scan or updated by [`SpanIndex::splice`].
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
@@ -44,13 +50,26 @@ pub struct DuplicateKey {
     pub second: Position,
 }
 
+/// A key path: shared segments, so a child's path copies its parent's by reference counts,
+/// not by copying its strings.
+type KeyPath = Vec<Arc<str>>;
+
+/// `path` as the index keys it.
+fn key_path(path: &[String]) -> KeyPath {
+    path.iter().map(|key| Arc::from(key.as_str())).collect()
+}
+
+fn owned_path(path: &[Arc<str>]) -> Vec<String> {
+    path.iter().map(|key| key.to_string()).collect()
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SpanIndex {
-    entries: HashMap<Vec<String>, Entry>,
+    entries: HashMap<KeyPath, Entry>,
     /// The paths of one and two keys (sections and their entries) with their key's position
     /// (the value's when there is no key), sorted by position and path: a re-parse finds the
     /// entries an edit touched here by binary search instead of a pass over every entry.
-    shallow_keys: Vec<(Position, Vec<String>)>,
+    shallow_keys: Vec<(Position, KeyPath)>,
     lines: Vec<String>,
     /// Keys repeated within one mapping, in document order.
     pub duplicates: Vec<DuplicateKey>,
@@ -60,12 +79,14 @@ pub struct SpanIndex {
 }
 
 enum Frame {
-    Mapping { path: Vec<String>, key: Option<(String, Position)>, seen: HashMap<String, Position> },
-    Sequence { path: Vec<String>, index: usize },
+    Mapping { path: KeyPath, key: Option<(Arc<str>, Position)>, seen: HashMap<Arc<str>, Position> },
+    Sequence { path: KeyPath, index: usize },
 }
 
 struct Builder {
     index: SpanIndex,
+    /// `"0"`, `"1"`, …: the sequence indexes' key segments, made once.
+    item_keys: Vec<Arc<str>>,
     stack: Vec<Frame>,
     complex_keys: HashSet<usize>,
     /// The document read from the same events, when asked for.
@@ -79,18 +100,23 @@ fn position(mark: Marker) -> Position {
 impl Builder {
     /// Where the next value goes: its path and its key's position. `None` while a mapping
     /// waits for a key.
-    fn next_value_path(&mut self) -> Option<(Vec<String>, Option<Position>)> {
+    fn next_value_path(&mut self) -> Option<(KeyPath, Option<Position>)> {
         match self.stack.last_mut() {
             None => Some((Vec::new(), None)),
             Some(Frame::Mapping { path, key, .. }) => {
                 let (name, key_position) = key.take()?;
-                let mut child = path.clone();
+                let mut child = Vec::with_capacity(path.len() + 1);
+                child.extend(path.iter().cloned());
                 child.push(name);
                 Some((child, Some(key_position)))
             }
             Some(Frame::Sequence { path, index }) => {
-                let mut child = path.clone();
-                child.push(index.to_string());
+                while self.item_keys.len() <= *index {
+                    self.item_keys.push(Arc::from(self.item_keys.len().to_string()));
+                }
+                let mut child = Vec::with_capacity(path.len() + 1);
+                child.extend(path.iter().cloned());
+                child.push(Arc::clone(&self.item_keys[*index]));
                 *index += 1;
                 Some((child, None))
             }
@@ -98,7 +124,7 @@ impl Builder {
     }
 
     /// Records the first value at `path` (a repeated key keeps its first place).
-    fn record(&mut self, path: Vec<String>, key: Option<Position>, value: Position, style: ValueStyle) {
+    fn record(&mut self, path: KeyPath, key: Option<Position>, value: Position, style: ValueStyle) {
         if let std::collections::hash_map::Entry::Vacant(vacant) = self.index.entries.entry(path) {
             if (1..=2).contains(&vacant.key().len()) {
                 self.index.shallow_keys.push((key.unwrap_or(value), vacant.key().clone()));
@@ -112,14 +138,15 @@ impl Builder {
         if let Some(Frame::Mapping { path, key, seen }) = self.stack.last_mut()
             && key.is_none()
         {
-            if let Some(first) = seen.get(text) {
-                let mut duplicate_path = path.clone();
+            let name: Arc<str> = Arc::from(text);
+            if let Some(first) = seen.get(&name) {
+                let mut duplicate_path = owned_path(path);
                 duplicate_path.push(text.to_string());
                 self.index.duplicates.push(DuplicateKey { path: duplicate_path, first: *first, second: at });
             } else {
-                seen.insert(text.to_string(), at);
+                seen.insert(Arc::clone(&name), at);
             }
-            *key = Some((text.to_string(), at));
+            *key = Some((name, at));
             return true;
         }
         false
@@ -215,6 +242,7 @@ impl SpanIndex {
         let mut builder = Builder {
             index: SpanIndex { lines: text.lines().map(str::to_string).collect(), ..SpanIndex::default() },
             stack: Vec::new(),
+            item_keys: Vec::new(),
             complex_keys: HashSet::new(),
             document: with_document.then(DocumentBuilder::default),
         };
@@ -234,13 +262,13 @@ impl SpanIndex {
     /// The position of the key at `path` (or of its value when it has no key, e.g. a
     /// sequence item).
     pub fn key_position(&self, path: &[String]) -> Option<Position> {
-        let entry = self.entries.get(path)?;
+        let entry = self.entries.get(&key_path(path))?;
         Some(entry.key.unwrap_or(entry.value))
     }
 
     /// The position of the value at `path`.
     pub fn value_position(&self, path: &[String]) -> Option<Position> {
-        self.entries.get(path).map(|entry| entry.value)
+        self.entries.get(&key_path(path)).map(|entry| entry.value)
     }
 
     /// Resolves a logical location to a start and end position. Falls back to the nearest
@@ -250,7 +278,7 @@ impl SpanIndex {
             let at = Position { line, column };
             return Some((at, at));
         }
-        let mut path = location.key_path();
+        let mut path = key_path(&location.key_path());
         while !path.is_empty() {
             if let Some(entry) = self.entries.get(&path) {
                 if let Some((start, end)) = location.range_in_value
@@ -337,7 +365,7 @@ impl SpanIndex {
 impl SpanIndex {
     /// Every path of one or two keys with its key's position (the value's when it has no
     /// key), sorted by position and then path.
-    pub(crate) fn shallow_keys(&self) -> &[(Position, Vec<String>)] {
+    pub(crate) fn shallow_keys(&self) -> &[(Position, Vec<Arc<str>>)] {
         &self.shallow_keys
     }
 
@@ -379,7 +407,7 @@ impl SpanIndex {
                 at.line = at.line + new_count - old_count;
             }
         };
-        let replaced = |path: &[String]| path.len() >= 2 && path[0] == section_key && names.contains(path[1].as_str());
+        let replaced = |path: &[Arc<str>]| path.len() >= 2 && &*path[0] == section_key && names.contains(&*path[1]);
         match (new_count == old_count, self.entry_paths(section_key, names, (first_line, last_line))) {
             // Nothing moves: drop the replaced entries' paths alone (O(entry), not O(spec)).
             (true, Some(paths)) => {
@@ -403,13 +431,14 @@ impl SpanIndex {
         // lines, and every one after them moves by the difference; the order stays sorted.
         let start = self.shallow_keys.partition_point(|(at, _)| at.line < first_line);
         let end = self.shallow_keys.partition_point(|(at, _)| at.line <= last_line);
-        let mut region: Vec<(Position, Vec<String>)> = self.shallow_keys.drain(start..end).filter(|(_, path)| !replaced(path)).collect();
+        let section: Arc<str> = Arc::from(section_key);
+        let mut region: Vec<(Position, KeyPath)> = self.shallow_keys.drain(start..end).filter(|(_, path)| !replaced(path)).collect();
         region.extend(
             replacement
                 .shallow_keys
                 .iter()
                 .filter(|(_, path)| path.len() == 1)
-                .map(|(at, path)| (moved(*at), vec![section_key.to_string(), path[0].clone()])),
+                .map(|(at, path)| (moved(*at), vec![Arc::clone(&section), Arc::clone(&path[0])])),
         );
         region.sort_unstable();
         if new_count != old_count {
@@ -420,13 +449,14 @@ impl SpanIndex {
         // but when the section's mapping starts at its first line it is positioned as that
         // mapping is (the parser marks a mapping after its first key).
         let root = replacement.entries.get(&Vec::new()).map(|root| moved(root.value));
-        if let (Some(root), Some(section)) = (root, self.entries.get_mut(&vec![section_key.to_string()]))
-            && section.value.line == first_line
+        if let (Some(root), Some(section_entry)) = (root, self.entries.get_mut(&vec![Arc::clone(&section)]))
+            && section_entry.value.line == first_line
         {
-            section.value = root;
+            section_entry.value = root;
         }
         for (path, entry) in replacement.entries.into_iter().filter(|(path, _)| !path.is_empty()) {
-            let mut full = vec![section_key.to_string()];
+            let mut full = Vec::with_capacity(path.len() + 1);
+            full.push(Arc::clone(&section));
             full.extend(path);
             self.entries.insert(full, Entry { key: entry.key.map(moved), value: moved(entry.value), style: entry.style });
         }
@@ -440,7 +470,7 @@ impl SpanIndex {
     /// the re-parse indexed them, or as the full parse did: the re-parse is taken only when
     /// both agree), and checked against the index — `None` when any path is missing, so the
     /// caller falls back to a pass over every entry.
-    fn entry_paths(&self, section_key: &str, names: &HashSet<&str>, (first_line, last_line): (u32, u32)) -> Option<Vec<Vec<String>>> {
+    fn entry_paths(&self, section_key: &str, names: &HashSet<&str>, (first_line, last_line): (u32, u32)) -> Option<Vec<KeyPath>> {
         let start = (first_line as usize).checked_sub(1)?;
         let lines = self.lines.get(start..last_line as usize)?;
         let mut text = lines.join("\n");
@@ -450,12 +480,13 @@ impl SpanIndex {
             return None;
         }
         let mut paths = Vec::with_capacity(alone.entries.len());
+        let section: Arc<str> = Arc::from(section_key);
         for path in alone.entries.into_keys().filter(|path| !path.is_empty()) {
-            if !names.contains(path[0].as_str()) {
+            if !names.contains(&*path[0]) {
                 return None;
             }
             let mut full = Vec::with_capacity(path.len() + 1);
-            full.push(section_key.to_string());
+            full.push(Arc::clone(&section));
             full.extend(path);
             if !self.entries.contains_key(&full) {
                 return None;
@@ -463,7 +494,7 @@ impl SpanIndex {
             paths.push(full);
         }
         // Every name's own key must be among them (an entry indexed differently is not).
-        names.iter().all(|name| paths.iter().any(|path| path.len() == 2 && path[1] == *name)).then_some(paths)
+        names.iter().all(|name| paths.iter().any(|path| path.len() == 2 && &*path[1] == *name)).then_some(paths)
     }
 
     /// What differs from `other`, one line per difference (for test failures).
@@ -489,11 +520,14 @@ impl SpanIndex {
     /// The shortest key path below `prefix` whose last key is `key` (document order breaks
     /// ties), e.g. to place an "unknown field" error on the offending key.
     pub fn find_key_below(&self, prefix: &[String], key: &str) -> Option<Vec<String>> {
+        let below = |path: &[Arc<str>]| {
+            path.len() > prefix.len() && path.iter().zip(prefix).all(|(segment, wanted)| **segment == **wanted) && path.last().is_some_and(|last| &**last == key)
+        };
         self.entries
             .iter()
-            .filter(|(path, _)| path.len() > prefix.len() && path.starts_with(prefix) && path.last().map(String::as_str) == Some(key))
+            .filter(|(path, _)| below(path))
             .min_by_key(|(path, entry)| (path.len(), entry.key.unwrap_or(entry.value)))
-            .map(|(path, _)| path.clone())
+            .map(|(path, _)| owned_path(path))
     }
 }
 
@@ -509,8 +543,8 @@ mod tests {
         let (index, error) = SpanIndex::build(text);
         assert!(error.is_none());
         let paths = index.entry_paths("views", &HashSet::from(["b"]), (4, 5)).expect("b's paths");
-        let expected: Vec<Vec<String>> =
-            index.entries.keys().filter(|path| path.len() >= 2 && path[0] == "views" && path[1] == "b").cloned().collect();
+        let expected: Vec<super::KeyPath> =
+            index.entries.keys().filter(|path| path.len() >= 2 && &*path[0] == "views" && &*path[1] == "b").cloned().collect();
         assert_eq!(paths.iter().cloned().collect::<HashSet<_>>(), expected.into_iter().collect::<HashSet<_>>());
         assert!(paths.len() >= 4, "{paths:?}");
         // Lines that are not the entry's: no answer (the caller scans every entry).
