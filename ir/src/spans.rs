@@ -521,7 +521,9 @@ impl SpanIndex {
     /// ties), e.g. to place an "unknown field" error on the offending key.
     pub fn find_key_below(&self, prefix: &[String], key: &str) -> Option<Vec<String>> {
         let below = |path: &[Arc<str>]| {
-            path.len() > prefix.len() && path.iter().zip(prefix).all(|(segment, wanted)| **segment == **wanted) && path.last().is_some_and(|last| &**last == key)
+            path.len() > prefix.len()
+                && path.iter().zip(prefix).all(|(segment, wanted)| **segment == **wanted)
+                && path.last().is_some_and(|last| &**last == key)
         };
         self.entries
             .iter()
@@ -574,11 +576,73 @@ mod document_tests {
     #[test]
     fn scalars_resolve_as_serde_yaml_ng_resolves_them() {
         let plain = [
-            "~", "null", "Null", "NULL", "nULL", "true", "True", "TRUE", "tRUE", "false", "no", "yes", "on", "0", "-0", "+0", "007", "-007",
-            "+007", "0x1F", "-0x1F", "+0x1F", "0x", "0x-1", "0o17", "-0o17", "0o8", "0b101", "-0b101", "0b2", "12", "-12", "+12", "1_000",
-            "18446744073709551615", "18446744073709551616", "-9223372036854775808", "-9223372036854775809", "1.5", "-1.5", "+1.5", ".5",
-            "1.", "1e3", "1E-3", "1e400", ".inf", "-.inf", "+.inf", ".Inf", ".INF", ".nan", ".NaN", ".NAN", "-.nan", "inf", "nan",
-            "infinity", "0.0", "-0.0", "00.5", "++1", "+-1", "1:2", "a b", "x > 1", "a b c",
+            "~",
+            "null",
+            "Null",
+            "NULL",
+            "nULL",
+            "true",
+            "True",
+            "TRUE",
+            "tRUE",
+            "false",
+            "no",
+            "yes",
+            "on",
+            "0",
+            "-0",
+            "+0",
+            "007",
+            "-007",
+            "+007",
+            "0x1F",
+            "-0x1F",
+            "+0x1F",
+            "0x",
+            "0x-1",
+            "0o17",
+            "-0o17",
+            "0o8",
+            "0b101",
+            "-0b101",
+            "0b2",
+            "12",
+            "-12",
+            "+12",
+            "1_000",
+            "18446744073709551615",
+            "18446744073709551616",
+            "-9223372036854775808",
+            "-9223372036854775809",
+            "1.5",
+            "-1.5",
+            "+1.5",
+            ".5",
+            "1.",
+            "1e3",
+            "1E-3",
+            "1e400",
+            ".inf",
+            "-.inf",
+            "+.inf",
+            ".Inf",
+            ".INF",
+            ".nan",
+            ".NaN",
+            ".NAN",
+            "-.nan",
+            "inf",
+            "nan",
+            "infinity",
+            "0.0",
+            "-0.0",
+            "00.5",
+            "++1",
+            "+-1",
+            "1:2",
+            "a b",
+            "x > 1",
+            "a b c",
         ];
         let mut deferred = Vec::new();
         for scalar in plain {

@@ -63,10 +63,10 @@ impl DocumentBuilder {
                 }
                 // libyaml refuses a plain scalar starting with an indicator where yaml-rust2
                 // may take one (`[a, |b]`): serde_yaml_ng reports the error.
-                let starts_with_indicator =
-                    text.starts_with(['|', '>', '@', '`', '%', '!', '&', '*', '#', '\'', '"', '[', ']', '{', '}', ',', '?', ':'])
-                        || text == "-"
-                        || text.starts_with("- ");
+                let starts_with_indicator = text
+                    .starts_with(['|', '>', '@', '`', '%', '!', '&', '*', '#', '\'', '"', '[', ']', '{', '}', ',', '?', ':'])
+                    || text == "-"
+                    || text.starts_with("- ");
                 if style == TScalarStyle::Plain && starts_with_indicator {
                     self.unsupported = true;
                     return;
@@ -162,7 +162,8 @@ fn keeps_final_breaks(text: &str) -> bool {
     let bytes = text.as_bytes();
     text.match_indices('+').any(|(at, _)| {
         let before = |back: usize| at.checked_sub(back).map(|index| bytes[index]);
-        matches!(before(1), Some(b'|' | b'>')) || (before(1).is_some_and(|byte| byte.is_ascii_digit()) && matches!(before(2), Some(b'|' | b'>')))
+        matches!(before(1), Some(b'|' | b'>'))
+            || (before(1).is_some_and(|byte| byte.is_ascii_digit()) && matches!(before(2), Some(b'|' | b'>')))
     })
 }
 
