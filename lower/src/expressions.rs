@@ -65,11 +65,20 @@ pub fn parse_typed_expression_indexed(
     columns: &ColumnIndex,
     location: &SpecLocation,
 ) -> Result<(Expr, DataType), Diagnostic> {
-    check_expression_text(text, location)?;
-    match columns.plain_column(text) {
-        Some((expression, field)) => Ok((expression, field.data_type().clone())),
+    match indexed_plain_column(text, columns) {
+        Some(found) => Ok(found),
         None => parse_typed_expression(state, text, columns.schema(), location),
     }
+}
+
+/// `text` as a plain column reference resolved through `columns`, with its type, when it
+/// is one and within the expression limits: what [`parse_typed_expression_indexed`] returns
+/// for it, without a location (built only for a diagnostic).
+pub fn indexed_plain_column(text: &str, columns: &ColumnIndex) -> Option<(Expr, DataType)> {
+    if !expression_too_complex::expression_within_limits(text) {
+        return None;
+    }
+    columns.plain_column(text).map(|(expression, field)| (expression, field.data_type().clone()))
 }
 
 /// Maps a DataFusion error met while planning `text` (an expression or a query) over

@@ -21,7 +21,8 @@ use crate::{Db, LowerResult, LoweredView, ViewFailure};
 pub struct PlannedInput {
     pub name: String,
     /// The relation's plan (or, for a signature, an empty relation with its schema) wrapped
-    /// in `SubqueryAlias(name)`.
+    /// in `SubqueryAlias(name)`; a `sql` view's signature inputs with distinct column names
+    /// are the bare empty relation (what the SQL transform registers under `name` anyway).
     pub plan: Arc<LogicalPlan>,
     pub scans: BTreeMap<String, ProviderIdentity>,
     /// The relation's P0 equality key (empty for a signature input).

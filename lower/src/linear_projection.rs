@@ -45,6 +45,10 @@ pub fn project(input: &Arc<LogicalPlan>, expressions: Vec<Expr>, columns: &Colum
 fn projected_dependencies(expressions: &[Expr], input: &DFSchema) -> FunctionalDependencies {
     /// What DataFusion maps an expression that is no input column to.
     const COMPUTED_EXPRESSION: usize = usize::MAX;
+    if input.functional_dependencies().is_empty() {
+        // Nothing to carry: skip rendering every field and expression name.
+        return FunctionalDependencies::empty();
+    }
     let mut first_position: HashMap<String, usize> = HashMap::with_capacity(input.fields().len());
     for (position, name) in input.field_names().into_iter().enumerate() {
         first_position.entry(name).or_insert(position);

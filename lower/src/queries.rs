@@ -70,8 +70,9 @@ pub fn view_signature(db: &dyn Db, view: ViewInput) -> LowerResult<ViewSignature
     if view_is_broken(db, view) || view.definition(db).is_none() {
         return Err(ViewFailure::Invalid);
     }
+    let reads_by_sql = is_sql(db, view);
     let Some(memo) = db.signature_memo() else {
-        return signature_over(db, view, signature_input);
+        return signature_over(db, view, if reads_by_sql { sql_signature_input } else { signature_input });
     };
     // The key needs only the inputs' schemas: the placeholders lowering reads are built on a miss.
     let schemas = view_reads(db, view)
@@ -83,7 +84,10 @@ pub fn view_signature(db: &dyn Db, view: ViewInput) -> LowerResult<ViewSignature
     if let Some(value) = key.as_ref().and_then(|key| memo.lookup(view.name(db), key)) {
         return memo_result(value);
     }
-    let inputs = schemas.into_iter().map(|(name, (_, schema))| signature_placeholder(name, schema)).collect::<LowerResult<Vec<_>>>()?;
+    let inputs = schemas
+        .into_iter()
+        .map(|(name, (_, schema))| signature_placeholder(name, schema, reads_by_sql))
+        .collect::<LowerResult<Vec<_>>>()?;
     let result = signature_of(db, view, &inputs);
     if let (Some(key), Some(value)) = (key, memo_value(&result)) {
         memo.record(view.name(db), key, &value);
@@ -184,7 +188,19 @@ fn plan_input_for_reference(db: &dyn Db, name: &str) -> LowerResult<PlannedInput
 /// here it only makes the reader invalid.
 pub fn signature_input(db: &dyn Db, name: &str) -> LowerResult<PlannedInput> {
     let (_, schema) = signature_schema(db, name)?;
-    signature_placeholder(name, schema)
+    signature_placeholder(name, schema, false)
+}
+
+/// [`signature_input`] for a `sql` view: the empty relation unaliased when aliasing would
+/// only requalify it (see [`signature_placeholder`]).
+fn sql_signature_input(db: &dyn Db, name: &str) -> LowerResult<PlannedInput> {
+    let (_, schema) = signature_schema(db, name)?;
+    signature_placeholder(name, schema, true)
+}
+
+/// Whether `view` is a `sql` view (its definition is known: the caller checked).
+fn is_sql(db: &dyn Db, view: ViewInput) -> bool {
+    view.definition(db).as_ref().is_some_and(|definition| matches!(definition.transform, viewdag_ir::Transform::Sql(_)))
 }
 
 /// The schema a reader of the relation `name` sees through signatures, with the relation's
@@ -206,9 +222,21 @@ fn signature_schema(db: &dyn Db, name: &str) -> LowerResult<(&'static [u8], DFSc
 }
 
 /// An empty relation carrying `schema`, aliased `name`: an input as a signature sees it.
-fn signature_placeholder(name: &str, schema: DFSchemaRef) -> LowerResult<PlannedInput> {
-    let placeholder = LogicalPlan::EmptyRelation(EmptyRelation { produce_one_row: false, schema });
-    let plan = alias(&Arc::new(placeholder), name).map_err(|error| plan_error(SpecLocation::view(name), &error))?;
+///
+/// For a `sql` reader (`for_sql`) whose input's column names are distinct, the relation is
+/// left unaliased: the SQL transform registers the plan under the alias, and that plan is
+/// exactly this empty relation (`SubqueryAlias` inserts a renaming projection only for
+/// repeated names), so the alias would be built only to be taken off again.
+fn signature_placeholder(name: &str, schema: DFSchemaRef, for_sql: bool) -> LowerResult<PlannedInput> {
+    let distinct_names = || {
+        let mut seen = std::collections::HashSet::with_capacity(schema.fields().len());
+        schema.fields().iter().all(|field| seen.insert(field.name().as_str()))
+    };
+    let placeholder = Arc::new(LogicalPlan::EmptyRelation(EmptyRelation { produce_one_row: false, schema: Arc::clone(&schema) }));
+    if for_sql && distinct_names() {
+        return Ok(PlannedInput { name: name.to_string(), plan: placeholder, scans: BTreeMap::new(), key: String::new() });
+    }
+    let plan = alias(&placeholder, name).map_err(|error| plan_error(SpecLocation::view(name), &error))?;
     Ok(PlannedInput { name: name.to_string(), plan, scans: BTreeMap::new(), key: String::new() })
 }
 

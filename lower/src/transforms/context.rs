@@ -12,7 +12,9 @@ use datafusion::logical_expr::{Expr, LogicalPlan};
 use viewdag_ir::{Diagnostic, FieldPath, SpecLocation};
 
 use crate::column_index::ColumnIndex;
-use crate::expressions::{error_diagnostic, parse_expression, parse_typed_expression, parse_typed_expression_indexed};
+use crate::expressions::{
+    error_diagnostic, indexed_plain_column, parse_expression, parse_typed_expression, parse_typed_expression_indexed,
+};
 use crate::inputs::PlannedInput;
 
 pub type TransformResult = Result<LogicalPlan, Vec<Diagnostic>>;
@@ -52,6 +54,10 @@ impl LowerContext<'_> {
         columns: &ColumnIndex,
         field: impl Into<FieldPath>,
     ) -> Result<(Expr, DataType), Diagnostic> {
+        // A plain column needs no location: build it only for what may fail.
+        if let Some(found) = indexed_plain_column(text, columns) {
+            return Ok(found);
+        }
         parse_typed_expression_indexed(self.state, text, columns, &self.location(field))
     }
 

@@ -25,13 +25,23 @@ use crate::expressions::error_diagnostic;
 pub fn lower(context: &LowerContext, view: &SqlView) -> TransformResult {
     let SqlView { query } = view;
     let location = viewdag_ir::SpecLocation::view(context.view).with_field(["sql"]);
-    // Every input's columns, qualified by its name: to explain ambiguous references.
-    let mut inputs_schema = DFSchema::empty();
-    for input in context.inputs {
-        inputs_schema.merge(input.plan.schema());
-    }
-    let failed =
-        |error: &datafusion::error::DataFusionError| vec![error_diagnostic(context.state, error, query, &inputs_schema, &location)];
+    // Every input's columns, qualified by its name: to explain ambiguous references (built
+    // only for a query that fails: an accepted view never needs it).
+    let failed = |error: &datafusion::error::DataFusionError| {
+        let mut inputs_schema = DFSchema::empty();
+        for input in context.inputs {
+            match input.plan.as_ref() {
+                LogicalPlan::SubqueryAlias(_) => inputs_schema.merge(input.plan.schema()),
+                // A signature's unaliased placeholder (`crate::queries`): qualified as it
+                // would have been.
+                _ => match crate::inputs::alias(&input.plan, &input.name) {
+                    Ok(aliased) => inputs_schema.merge(aliased.schema()),
+                    Err(_) => inputs_schema.merge(input.plan.schema()),
+                },
+            }
+        }
+        vec![error_diagnostic(context.state, error, query, &inputs_schema, &location)]
+    };
     let tables = context.inputs.iter().map(|input| {
         // Register the unaliased plan: the SQL planner qualifies the scan by its own name.
         let inner = match input.plan.as_ref() {

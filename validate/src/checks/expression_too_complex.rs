@@ -68,20 +68,33 @@ pub fn shape(text: &str) -> TextShape {
     TextShape { nesting: deepest, tokens }
 }
 
-fn check_text(text: &str, what: &str, max_bytes: usize, max_tokens: usize, location: &SpecLocation) -> Option<Diagnostic> {
-    let problem = if text.len() > max_bytes {
-        format!("{what} is {} bytes long; the limit is {max_bytes}", text.len())
+/// What makes `text` too complex, if anything.
+fn problem(text: &str, what: &str, max_bytes: usize, max_tokens: usize) -> Option<String> {
+    if text.len() > max_bytes {
+        return Some(format!("{what} is {} bytes long; the limit is {max_bytes}", text.len()));
+    }
+    let TextShape { nesting, tokens } = shape(text);
+    if nesting > MAX_NESTING {
+        Some(format!("{what} nests parentheses {nesting} deep; the limit is {MAX_NESTING}"))
+    } else if tokens > max_tokens {
+        Some(format!("{what} has {tokens} tokens; the limit is {max_tokens}"))
     } else {
-        let TextShape { nesting, tokens } = shape(text);
-        if nesting > MAX_NESTING {
-            format!("{what} nests parentheses {nesting} deep; the limit is {MAX_NESTING}")
-        } else if tokens > max_tokens {
-            format!("{what} has {tokens} tokens; the limit is {max_tokens}")
-        } else {
-            return None;
-        }
-    };
+        None
+    }
+}
+
+fn check_text(text: &str, what: &str, max_bytes: usize, max_tokens: usize, location: &SpecLocation) -> Option<Diagnostic> {
+    let problem = problem(text, what, max_bytes, max_tokens)?;
     Some(Diagnostic::new(Code::ExpressionTooComplex, location.clone(), problem).with_suggestion("split it into several views"))
+}
+
+/// Whether an expression string is within the limits ([`check_expression`] finds nothing),
+/// without building the diagnostic's location.
+pub fn expression_within_limits(text: &str) -> bool {
+    text.len() <= MAX_EXPRESSION_BYTES && {
+        let TextShape { nesting, tokens } = shape(text);
+        nesting <= MAX_NESTING && tokens <= MAX_EXPRESSION_TOKENS
+    }
 }
 
 /// Checks an expression string before it is parsed.
@@ -106,5 +119,15 @@ mod tests {
         let long_chain = vec!["a"; 2000].join("+");
         assert!(check_expression(&long_chain, &SpecLocation::view("v")).is_some());
         assert!(check_expression("status = 'paid' AND amount > 0", &SpecLocation::view("v")).is_none());
+    }
+
+    #[test]
+    fn within_limits_agrees_with_the_check() {
+        let quoted_pairs = format!("\"{}\"", "a\"\"".repeat(1500));
+        let deep = format!("{}a{}", "(".repeat(100), ")".repeat(100));
+        let long = "x".repeat(9000);
+        for text in ["amount", "\"Order Id\"", "orders.amount", "", long.as_str(), quoted_pairs.as_str(), deep.as_str()] {
+            assert_eq!(expression_within_limits(text), check_expression(text, &SpecLocation::view("v")).is_none(), "{text:.20}");
+        }
     }
 }
