@@ -5,11 +5,13 @@
 //! and listed; [`ViewDag::topological_order`] then leaves out every view on or behind one.
 //! All orders are deterministic: ties are broken by declaration order, never by hashing.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::cmp::Reverse;
+use std::collections::{BTreeSet, BinaryHeap, HashMap};
 
 use petgraph::Direction;
 use petgraph::algo::kosaraju_scc;
 use petgraph::stable_graph::{NodeIndex, StableDiGraph};
+use petgraph::visit::NodeFiltered;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RelationKind {
@@ -36,7 +38,8 @@ pub struct RelationReads {
 #[derive(Debug, Clone)]
 pub struct ViewDag {
     graph: StableDiGraph<DagNode, ()>,
-    index: BTreeMap<String, NodeIndex>,
+    /// Only looked up, never iterated.
+    index: HashMap<String, NodeIndex>,
     topological: Vec<String>,
     /// Each node's position in `topological` (by node index; `None` on or behind a cycle).
     positions: Vec<Option<usize>>,
@@ -48,15 +51,16 @@ impl PartialEq for ViewDag {
         self.topological == other.topological
             && self.cycles == other.cycles
             && self.edges() == other.edges()
-            && self.index.keys().eq(other.index.keys())
+            && self.index.len() == other.index.len()
+            && self.index.keys().all(|name| other.index.contains_key(name))
     }
 }
 impl Eq for ViewDag {}
 
 impl ViewDag {
     pub fn build(relations: &[RelationReads]) -> ViewDag {
-        let mut graph = StableDiGraph::new();
-        let mut index = BTreeMap::new();
+        let mut graph = StableDiGraph::with_capacity(relations.len(), relations.len());
+        let mut index = HashMap::with_capacity(relations.len());
         for (declaration_index, relation) in relations.iter().enumerate() {
             if index.contains_key(&relation.name) {
                 continue;
@@ -64,22 +68,26 @@ impl ViewDag {
             let node = graph.add_node(DagNode { name: relation.name.clone(), kind: relation.kind, declaration_index });
             index.insert(relation.name.clone(), node);
         }
+        let mut upstreams = Vec::new();
         for (declaration_index, relation) in relations.iter().enumerate() {
             let Some(&reader) = index.get(&relation.name) else { continue };
             // A repeated name keeps its first declaration's reads only.
             if graph[reader].declaration_index != declaration_index {
                 continue;
             }
-            let mut seen = BTreeSet::new();
-            for read in &relation.reads {
-                if let Some(&upstream) = index.get(read)
-                    && seen.insert(read.clone())
-                {
-                    graph.add_edge(upstream, reader, ());
-                }
+            upstreams.clear();
+            upstreams.extend(relation.reads.iter().filter_map(|read| index.get(read).copied()));
+            upstreams.sort_unstable();
+            upstreams.dedup();
+            for upstream in &upstreams {
+                graph.add_edge(*upstream, reader, ());
             }
         }
-        let mut cycles: Vec<Vec<String>> = kosaraju_scc(&graph)
+        let (topological, positions) = deterministic_topological_order(&graph);
+        // Kahn's algorithm leaves out exactly the nodes on a cycle or downstream of one: the
+        // components are looked for among those alone (none, in a valid project).
+        let left_out = NodeFiltered::from_fn(&graph, |node: NodeIndex| positions[node.index()].is_none());
+        let mut cycles: Vec<Vec<String>> = kosaraju_scc(&left_out)
             .into_iter()
             .filter(|component| component.len() > 1 || graph.contains_edge(component[0], component[0]))
             .map(|component| {
@@ -90,7 +98,6 @@ impl ViewDag {
             })
             .collect();
         cycles.sort();
-        let (topological, positions) = deterministic_topological_order(&graph, &cycles);
         ViewDag { graph, index, topological, positions, cycles }
     }
 
@@ -209,37 +216,29 @@ impl ViewDag {
     }
 }
 
-/// Kahn's algorithm, always taking the ready node declared first.
-/// The order, and each node's position in it by node index (the graph has no removed nodes).
-fn deterministic_topological_order(graph: &StableDiGraph<DagNode, ()>, cycles: &[Vec<String>]) -> (Vec<String>, Vec<Option<usize>>) {
-    let on_cycle: BTreeSet<&str> = cycles.iter().flatten().map(String::as_str).collect();
-    let mut remaining: BTreeMap<NodeIndex, usize> = BTreeMap::new();
-    let mut ready: BTreeSet<(usize, NodeIndex)> = BTreeSet::new();
+/// Kahn's algorithm, always taking the ready node declared first: every node not on a cycle
+/// nor downstream of one, in dependency order, and each node's position in that order by
+/// node index (`None` on or behind a cycle; the graph has no removed nodes).
+fn deterministic_topological_order(graph: &StableDiGraph<DagNode, ()>) -> (Vec<String>, Vec<Option<usize>>) {
+    let mut remaining = vec![0usize; graph.node_count()];
+    let mut ready = BinaryHeap::new();
     for node in graph.node_indices() {
-        if on_cycle.contains(graph[node].name.as_str()) {
-            continue;
-        }
         let incoming = graph.neighbors_directed(node, Direction::Incoming).count();
         if incoming == 0 {
-            ready.insert((graph[node].declaration_index, node));
-        } else {
-            remaining.insert(node, incoming);
+            ready.push(Reverse((graph[node].declaration_index, node)));
         }
+        remaining[node.index()] = incoming;
     }
-    let mut order = Vec::new();
+    let mut order = Vec::with_capacity(graph.node_count());
     let mut positions = vec![None; graph.node_count()];
-    while let Some(first) = ready.iter().next().copied() {
-        ready.remove(&first);
-        let (_, node) = first;
+    while let Some(Reverse((_, node))) = ready.pop() {
         positions[node.index()] = Some(order.len());
         order.push(graph[node].name.clone());
         for reader in graph.neighbors_directed(node, Direction::Outgoing) {
-            if let Some(count) = remaining.get_mut(&reader) {
-                *count -= 1;
-                if *count == 0 {
-                    remaining.remove(&reader);
-                    ready.insert((graph[reader].declaration_index, reader));
-                }
+            let count = &mut remaining[reader.index()];
+            *count -= 1;
+            if *count == 0 {
+                ready.push(Reverse((graph[reader].declaration_index, reader)));
             }
         }
     }

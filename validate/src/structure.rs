@@ -10,7 +10,7 @@ use crate::Db;
 use crate::checks::{
     CheckContext, cycle, duplicate_name, output_path_conflict, output_unknown_view, unknown_reference, view_name_not_path_component,
 };
-use crate::relations::{relation_index, view_reads};
+use crate::relations::{Read, relation_index, view_reads};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Structure {
@@ -54,9 +54,9 @@ pub fn spec_structure(db: &dyn Db, project: ProjectInput) -> Structure {
     for source in project.sources(db) {
         relations.push(RelationReads { name: source.name(db).clone(), kind: RelationKind::Source, reads: Vec::new() });
     }
-    let mut view_reads_list = Vec::new();
+    let mut view_reads_list: Vec<(&str, &[Read])> = Vec::new();
     for view in project.views(db) {
-        let name = view.name(db).clone();
+        let name = view.name(db);
         let reads = view_reads(db, *view);
         if reads.unparsed {
             broken_views.insert(name.clone());
@@ -67,12 +67,12 @@ pub fn spec_structure(db: &dyn Db, project: ProjectInput) -> Structure {
             kind: RelationKind::View,
             reads: reads.reads.iter().map(|read| read.name.clone()).collect(),
         });
-        view_reads_list.push((name, reads.reads.clone()));
+        view_reads_list.push((name.as_str(), reads.reads.as_slice()));
     }
     let dag = ViewDag::build(&relations);
     let context = CheckContext {
-        project_sources: project.sources(db).iter().map(|source| source.name(db).clone()).collect(),
-        project_views: project.views(db).iter().map(|view| view.name(db).clone()).collect(),
+        project_sources: project.sources(db).iter().map(|source| source.name(db).as_str()).collect(),
+        project_views: view_reads_list.iter().map(|(name, _)| *name).collect(),
         view_reads: &view_reads_list,
         index,
         dag: &dag,

@@ -322,6 +322,21 @@ fn scenario_leaf_loop(shape: DagShape, count: usize) -> String {
     format!("leaf_mean={:.6}", seconds(start) / 40.0)
 }
 
+/// Adding a view, then removing it again, 40 times (`--scenario shape-loop N SHAPE`): a loop
+/// to profile shape edits under `perf`, as `leaf-loop` is for definition edits.
+fn scenario_shape_loop(shape: DagShape, count: usize) -> String {
+    let SyntheticProject { directory: _directory, dag, spec_path, text } = SyntheticProject::create(shape, count);
+    let mut compiler = Compiler::new().expect("a compiler");
+    compiler.compile_text(&spec_path, &text);
+    let added = dag.with_added_view(&text);
+    let start = Instant::now();
+    for round in 0..40 {
+        let response = compiler.compile_text(&spec_path, if round % 2 == 0 { &added } else { &text });
+        assert!(!response.has_errors(), "{:?}", response.diagnostics.iter().take(3).collect::<Vec<_>>());
+    }
+    format!("shape_mean={:.6}", seconds(start) / 40.0)
+}
+
 /// `viewdag run` of an unchanged project (every task up to date), cold: a first run writes
 /// the tables, then a fresh compiler runs again.
 fn scenario_run(shape: DagShape, count: usize) -> String {
@@ -587,6 +602,7 @@ fn main() {
             "compile" => scenario_compile(shape, count),
             "run" => scenario_run(shape, count),
             "leaf-loop" => scenario_leaf_loop(shape, count),
+            "shape-loop" => scenario_shape_loop(shape, count),
             "lsp" => scenario_lsp(shape, count),
             "baseline" => scenario_baseline(shape, count, false),
             "baseline-outputs" => scenario_baseline(shape, count, true),

@@ -64,11 +64,11 @@ pub mod wrong_arity;
 /// What a structural check may look at.
 pub struct CheckContext<'a> {
     /// Source names in declaration order.
-    pub project_sources: Vec<String>,
+    pub project_sources: Vec<&'a str>,
     /// View names in declaration order.
-    pub project_views: Vec<String>,
+    pub project_views: Vec<&'a str>,
     /// Each view's reads, in declaration order of the views.
-    pub view_reads: &'a [(String, Vec<Read>)],
+    pub view_reads: &'a [(&'a str, &'a [Read])],
     pub index: &'a RelationIndex,
     pub dag: &'a ViewDag,
     pub outputs: &'a IndexMap<String, Option<OutputSpec>>,
@@ -77,6 +77,6 @@ pub struct CheckContext<'a> {
 impl CheckContext<'_> {
     /// Every declared relation name, for did-you-mean suggestions.
     pub fn all_names(&self) -> Vec<&str> {
-        self.project_sources.iter().chain(self.project_views.iter()).map(String::as_str).collect()
+        self.project_sources.iter().chain(self.project_views.iter()).copied().collect()
     }
 }

@@ -6,7 +6,6 @@ use viewdag_ir::{Code, Diagnostic, FieldPath, SpecLocation};
 use super::CheckContext;
 
 pub fn check(context: &CheckContext) -> Vec<Diagnostic> {
-    let views: Vec<&str> = context.project_views.iter().map(String::as_str).collect();
     let mut diagnostics = Vec::new();
     for (output, spec) in context.outputs {
         let Some(spec) = spec else { continue };
@@ -20,7 +19,7 @@ pub fn check(context: &CheckContext) -> Vec<Diagnostic> {
             format!("output `{output}` writes view `{}`, which does not exist", spec.view)
         };
         let mut diagnostic = Diagnostic::new(Code::OutputUnknownView, location, message);
-        if let Some(suggestion) = closest(&spec.view, &views) {
+        if let Some(suggestion) = closest(&spec.view, &context.project_views) {
             diagnostic = diagnostic.with_suggestion(format!("did you mean `{suggestion}`?"));
         }
         diagnostics.push(diagnostic);

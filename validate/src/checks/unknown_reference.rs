@@ -6,7 +6,8 @@ use viewdag_ir::{Code, Diagnostic};
 use super::CheckContext;
 
 pub fn check(context: &CheckContext) -> Vec<Diagnostic> {
-    let names = context.all_names();
+    // Every name, for suggestions: listed only once a reference is unknown.
+    let mut names = None;
     let mut diagnostics = Vec::new();
     for (view, reads) in context.view_reads {
         for read in reads {
@@ -18,7 +19,7 @@ pub fn check(context: &CheckContext) -> Vec<Diagnostic> {
                 read.location.clone(),
                 format!("view `{view}` reads `{}`, which is not a declared source or view", read.name),
             );
-            if let Some(suggestion) = closest(&read.name, &names) {
+            if let Some(suggestion) = closest(&read.name, names.get_or_insert_with(|| context.all_names())) {
                 diagnostic = diagnostic.with_suggestion(format!("did you mean `{suggestion}`?"));
             }
             diagnostics.push(diagnostic);
