@@ -10,7 +10,7 @@ pub fn check(context: &CheckContext) -> Vec<Diagnostic> {
     let mut names = None;
     let mut diagnostics = Vec::new();
     for (view, reads) in context.view_reads {
-        for read in reads {
+        for read in reads.iter() {
             if context.index.contains(&read.name) {
                 continue;
             }
