@@ -6,13 +6,30 @@
 //! types would silently overwrite. The same scan reads the YAML document
 //! ([`SpanIndex::build_with_document`], `crate::yaml_value`): a spec's text is scanned once.
 //!
-//! Invariants: key paths share their segments (`Arc<str>`: a child's path costs reference
-//! counts, not string copies); the paths of one and two keys are also kept sorted by
-//! position, equal whether built by a scan or updated by [`SpanIndex::splice`].
+//! The index is an arena: one node per value, in document order, each knowing its parent
+//! and its key (an interned name), with a hash map from (parent, key) to the child. A path is
+//! looked up one segment at a time; nothing is allocated per key while scanning except the
+//! node itself, and a spec's thousands of repeated keys (`filter`, `input`, …) are stored
+//! once.
+//!
+//! ## Invariants
+//! - A path exists only if every prefix of it exists (a value is recorded before anything
+//!   inside it); the first value at a path keeps its place (a repeated key is reported in
+//!   [`SpanIndex::duplicates`] and does not move it).
+//! - The nodes of an entry of a section (a path of two keys) and everything inside it are
+//!   contiguous, `[id, end)`: they are appended in document order, by a scan or, for the
+//!   entries a [`SpanIndex::splice`] brings in, by that splice. (A section's own `end` is not
+//!   kept up to date by a splice, and nothing reads it.)
+//! - Nodes replaced by a splice are marked dead and unlinked; once they outnumber the live
+//!   ones the arena is compacted, so repeated edits do not grow it without bound.
+//! - Equality is logical: the same paths at the same positions, whatever the arena's order.
+//! - The paths of one and two keys are also kept sorted by position, equal whether built by
+//!   a scan or updated by a splice.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
+use rustc_hash::FxHashMap;
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
@@ -54,18 +71,60 @@ pub struct DuplicateKey {
 /// not by copying its strings.
 type KeyPath = Vec<Arc<str>>;
 
-/// `path` as the index keys it.
-fn key_path(path: &[String]) -> KeyPath {
-    path.iter().map(|key| Arc::from(key.as_str())).collect()
+type NodeId = u32;
+type KeyId = u32;
+
+/// The root's parent, and the key of the root (which has none).
+const NONE: u32 = u32::MAX;
+
+#[derive(Debug, Clone)]
+struct Node {
+    parent: NodeId,
+    key: KeyId,
+    /// How many keys its path has (the root: 0).
+    depth: u32,
+    /// One past the last node of its subtree (see the invariants).
+    end: NodeId,
+    live: bool,
+    entry: Entry,
 }
 
-fn owned_path(path: &[Arc<str>]) -> Vec<String> {
-    path.iter().map(|key| key.to_string()).collect()
+/// Key names, each stored once.
+#[derive(Debug, Clone, Default)]
+struct KeyNames {
+    ids: FxHashMap<Arc<str>, KeyId>,
+    names: Vec<Arc<str>>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+impl KeyNames {
+    fn intern(&mut self, name: &str) -> KeyId {
+        if let Some(id) = self.ids.get(name) {
+            return *id;
+        }
+        let id = KeyId::try_from(self.names.len()).expect("fewer than 2^32 distinct keys");
+        let name: Arc<str> = Arc::from(name);
+        self.names.push(Arc::clone(&name));
+        self.ids.insert(name, id);
+        id
+    }
+
+    fn get(&self, name: &str) -> Option<KeyId> {
+        self.ids.get(name).copied()
+    }
+
+    fn name(&self, id: KeyId) -> &Arc<str> {
+        &self.names[id as usize]
+    }
+}
+
+#[derive(Debug, Clone, Default)]
 pub struct SpanIndex {
-    entries: HashMap<KeyPath, Entry>,
+    nodes: Vec<Node>,
+    /// (parent, key) → the live child at that key.
+    children: FxHashMap<(NodeId, KeyId), NodeId>,
+    root: Option<NodeId>,
+    keys: KeyNames,
+    dead: usize,
     /// The paths of one and two keys (sections and their entries) with their key's position
     /// (the value's when there is no key), sorted by position and path: a re-parse finds the
     /// entries an edit touched here by binary search instead of a pass over every entry.
@@ -78,17 +137,41 @@ pub struct SpanIndex {
     pub uses_anchors: bool,
 }
 
+impl PartialEq for SpanIndex {
+    fn eq(&self, other: &Self) -> bool {
+        self.shallow_keys == other.shallow_keys
+            && self.lines == other.lines
+            && self.duplicates == other.duplicates
+            && self.uses_anchors == other.uses_anchors
+            && self.entries() == other.entries()
+    }
+}
+
+impl Eq for SpanIndex {}
+
+/// A collection being read: its node (`NONE` when it has no place, see `index_event`).
 enum Frame {
-    Mapping { path: KeyPath, key: Option<(Arc<str>, Position)>, seen: HashMap<Arc<str>, Position> },
-    Sequence { path: KeyPath, index: usize },
+    /// `serial` tells this mapping's keys apart from another's (for duplicates).
+    Mapping { node: NodeId, depth: u32, serial: u32, created: bool, key: Option<(KeyId, Position)> },
+    Sequence { node: NodeId, depth: u32, created: bool, index: usize },
+}
+
+/// Where the next value goes.
+struct Slot {
+    parent: NodeId,
+    key: KeyId,
+    depth: u32,
+    key_position: Option<Position>,
 }
 
 struct Builder {
     index: SpanIndex,
-    /// `"0"`, `"1"`, …: the sequence indexes' key segments, made once.
-    item_keys: Vec<Arc<str>>,
+    /// `"0"`, `"1"`, …: the sequence indexes' keys, interned once.
+    item_keys: Vec<KeyId>,
     stack: Vec<Frame>,
-    complex_keys: HashSet<usize>,
+    /// The keys each mapping (by serial) has had, with where they were first written.
+    seen: FxHashMap<(u32, KeyId), Position>,
+    mappings: u32,
     /// The document read from the same events, when asked for.
     document: Option<DocumentBuilder>,
 }
@@ -98,58 +181,75 @@ fn position(mark: Marker) -> Position {
 }
 
 impl Builder {
-    /// Where the next value goes: its path and its key's position. `None` while a mapping
-    /// waits for a key.
-    fn next_value_path(&mut self) -> Option<(KeyPath, Option<Position>)> {
+    /// Where the next value goes. `None` while a mapping waits for a key.
+    fn next_slot(&mut self) -> Option<Slot> {
         match self.stack.last_mut() {
-            None => Some((Vec::new(), None)),
-            Some(Frame::Mapping { path, key, .. }) => {
+            None => Some(Slot { parent: NONE, key: NONE, depth: 0, key_position: None }),
+            Some(Frame::Mapping { node, depth, key, .. }) => {
                 let (name, key_position) = key.take()?;
-                let mut child = Vec::with_capacity(path.len() + 1);
-                child.extend(path.iter().cloned());
-                child.push(name);
-                Some((child, Some(key_position)))
+                (*node != NONE).then_some(Slot { parent: *node, key: name, depth: *depth + 1, key_position: Some(key_position) })
             }
-            Some(Frame::Sequence { path, index }) => {
+            Some(Frame::Sequence { node, depth, index, .. }) => {
                 while self.item_keys.len() <= *index {
-                    self.item_keys.push(Arc::from(self.item_keys.len().to_string()));
+                    let item = self.item_keys.len().to_string();
+                    self.item_keys.push(self.index.keys.intern(&item));
                 }
-                let mut child = Vec::with_capacity(path.len() + 1);
-                child.extend(path.iter().cloned());
-                child.push(Arc::clone(&self.item_keys[*index]));
+                let key = self.item_keys[*index];
                 *index += 1;
-                Some((child, None))
+                (*node != NONE).then_some(Slot { parent: *node, key, depth: *depth + 1, key_position: None })
             }
         }
     }
 
-    /// Records the first value at `path` (a repeated key keeps its first place).
-    fn record(&mut self, path: KeyPath, key: Option<Position>, value: Position, style: ValueStyle) {
-        if let std::collections::hash_map::Entry::Vacant(vacant) = self.index.entries.entry(path) {
-            if (1..=2).contains(&vacant.key().len()) {
-                self.index.shallow_keys.push((key.unwrap_or(value), vacant.key().clone()));
+    /// Records the first value at `slot` (a repeated key keeps its first place): its node,
+    /// and whether this value created it.
+    fn record(&mut self, slot: Slot, value: Position, style: ValueStyle) -> (NodeId, bool) {
+        let entry = Entry { key: slot.key_position, value, style };
+        let id = NodeId::try_from(self.index.nodes.len()).expect("fewer than 2^32 values");
+        let node = Node { parent: slot.parent, key: slot.key, depth: slot.depth, end: id + 1, live: true, entry };
+        if slot.parent == NONE {
+            if let Some(root) = self.index.root {
+                return (root, false);
             }
-            vacant.insert(Entry { key, value, style });
+            self.index.root = Some(id);
+        } else {
+            match self.index.children.entry((slot.parent, slot.key)) {
+                std::collections::hash_map::Entry::Occupied(existing) => return (*existing.get(), false),
+                std::collections::hash_map::Entry::Vacant(vacant) => {
+                    vacant.insert(id);
+                }
+            }
         }
+        if (1..=2).contains(&node.depth) {
+            let at = node.entry.key.unwrap_or(node.entry.value);
+            let path = self.index.key_path_of(&node);
+            self.index.shallow_keys.push((at, path));
+        }
+        self.index.nodes.push(node);
+        (id, true)
     }
 
     /// If the top frame is a mapping waiting for a key, takes `text` as that key.
     fn take_key(&mut self, text: &str, at: Position) -> bool {
-        if let Some(Frame::Mapping { path, key, seen }) = self.stack.last_mut()
-            && key.is_none()
-        {
-            let name: Arc<str> = Arc::from(text);
-            if let Some(first) = seen.get(&name) {
-                let mut duplicate_path = owned_path(path);
-                duplicate_path.push(text.to_string());
-                self.index.duplicates.push(DuplicateKey { path: duplicate_path, first: *first, second: at });
-            } else {
-                seen.insert(Arc::clone(&name), at);
+        let Some(Frame::Mapping { node, serial, key: None, .. }) = self.stack.last() else {
+            return false;
+        };
+        let (node, serial) = (*node, *serial);
+        let name = self.index.keys.intern(text);
+        match self.seen.entry((serial, name)) {
+            std::collections::hash_map::Entry::Occupied(first) => {
+                let mut path = if node == NONE { Vec::new() } else { self.index.owned_path(node) };
+                path.push(text.to_string());
+                self.index.duplicates.push(DuplicateKey { path, first: *first.get(), second: at });
             }
-            *key = Some((name, at));
-            return true;
+            std::collections::hash_map::Entry::Vacant(vacant) => {
+                vacant.insert(at);
+            }
         }
-        false
+        if let Some(Frame::Mapping { key, .. }) = self.stack.last_mut() {
+            *key = Some((name, at));
+        }
+        true
     }
 }
 
@@ -176,8 +276,8 @@ impl Builder {
                     TScalarStyle::SingleQuoted | TScalarStyle::DoubleQuoted => ValueStyle::Quoted,
                     TScalarStyle::Literal | TScalarStyle::Folded => ValueStyle::Block,
                 };
-                if let Some((path, key)) = self.next_value_path() {
-                    self.record(path, key, at, style);
+                if let Some(slot) = self.next_slot() {
+                    self.record(slot, at, style);
                 }
             }
             Event::Alias(_) => {
@@ -185,33 +285,36 @@ impl Builder {
                 if self.take_key("*alias", at) {
                     return;
                 }
-                if let Some((path, key)) = self.next_value_path() {
-                    self.record(path, key, at, ValueStyle::Plain);
+                if let Some(slot) = self.next_slot() {
+                    self.record(slot, at, ValueStyle::Plain);
                 }
             }
             Event::MappingStart(anchor, _) | Event::SequenceStart(anchor, _) => {
                 self.index.uses_anchors |= *anchor != 0;
-                let is_mapping = matches!(event, Event::MappingStart(..));
                 // A collection used as a mapping key: give it a placeholder key name.
                 if matches!(self.stack.last(), Some(Frame::Mapping { key: None, .. })) {
                     self.take_key("?complex", at);
-                    self.complex_keys.insert(self.stack.len());
                 }
-                let path = match self.next_value_path() {
-                    Some((path, key)) => {
-                        self.record(path.clone(), key, at, ValueStyle::Collection);
-                        path
+                // A collection without a place (inside one that has none) records nothing.
+                let (node, depth, created) = match self.next_slot() {
+                    Some(slot) => {
+                        let depth = slot.depth;
+                        let (node, created) = self.record(slot, at, ValueStyle::Collection);
+                        (node, depth, created)
                     }
-                    None => Vec::new(),
+                    None => (NONE, 0, false),
                 };
-                self.stack.push(if is_mapping {
-                    Frame::Mapping { path, key: None, seen: HashMap::new() }
+                self.stack.push(if matches!(event, Event::MappingStart(..)) {
+                    self.mappings += 1;
+                    Frame::Mapping { node, depth, serial: self.mappings, created, key: None }
                 } else {
-                    Frame::Sequence { path, index: 0 }
+                    Frame::Sequence { node, depth, created, index: 0 }
                 });
             }
             Event::MappingEnd | Event::SequenceEnd => {
-                self.stack.pop();
+                if let Some(Frame::Mapping { node, created: true, .. } | Frame::Sequence { node, created: true, .. }) = self.stack.pop() {
+                    self.index.nodes[node as usize].end = NodeId::try_from(self.index.nodes.len()).unwrap_or(NONE);
+                }
             }
             _ => {}
         }
@@ -243,7 +346,8 @@ impl SpanIndex {
             index: SpanIndex { lines: text.lines().map(str::to_string).collect(), ..SpanIndex::default() },
             stack: Vec::new(),
             item_keys: Vec::new(),
-            complex_keys: HashSet::new(),
+            seen: FxHashMap::default(),
+            mappings: 0,
             document: with_document.then(DocumentBuilder::default),
         };
         let mut parser = Parser::new_from_str(text);
@@ -255,20 +359,68 @@ impl SpanIndex {
         // error) is serde_yaml_ng's to report.
         let alone = error.is_none() && matches!(parser.peek(), Ok((Event::StreamEnd, _)));
         let document = builder.document.take().filter(|_| alone).and_then(|document| document.finish(text));
-        builder.index.sort_shallow_keys();
+        builder.index.shallow_keys.sort_unstable();
         (builder.index, error, document)
+    }
+
+    /// The node at `path`, if the document has one.
+    fn find<S: AsRef<str>>(&self, path: &[S]) -> Option<NodeId> {
+        let mut node = self.root?;
+        for segment in path {
+            let key = self.keys.get(segment.as_ref())?;
+            node = *self.children.get(&(node, key))?;
+        }
+        Some(node)
+    }
+
+    fn node_at<S: AsRef<str>>(&self, path: &[S]) -> Option<&Node> {
+        self.find(path).map(|node| &self.nodes[node as usize])
+    }
+
+    /// The deepest node on `path` that exists (the root excluded).
+    fn nearest_node<S: AsRef<str>>(&self, path: &[S]) -> Option<&Node> {
+        let mut node = self.root?;
+        let mut found = None;
+        for segment in path {
+            let Some(child) = self.keys.get(segment.as_ref()).and_then(|key| self.children.get(&(node, key))) else { break };
+            node = *child;
+            found = Some(&self.nodes[node as usize]);
+        }
+        found
+    }
+
+    /// The keys of `node`'s path, shared.
+    fn key_path_of(&self, node: &Node) -> KeyPath {
+        let mut path = Vec::with_capacity(node.depth as usize);
+        let (mut parent, mut key) = (node.parent, node.key);
+        while parent != NONE {
+            path.push(Arc::clone(self.keys.name(key)));
+            let above = &self.nodes[parent as usize];
+            (parent, key) = (above.parent, above.key);
+        }
+        path.reverse();
+        path
+    }
+
+    fn owned_path(&self, node: NodeId) -> Vec<String> {
+        self.key_path_of(&self.nodes[node as usize]).iter().map(|key| key.to_string()).collect()
+    }
+
+    /// Every live path with its entry (for equality and test failures).
+    fn entries(&self) -> BTreeMap<KeyPath, &Entry> {
+        self.nodes.iter().filter(|node| node.live).map(|node| (self.key_path_of(node), &node.entry)).collect()
     }
 
     /// The position of the key at `path` (or of its value when it has no key, e.g. a
     /// sequence item).
     pub fn key_position(&self, path: &[String]) -> Option<Position> {
-        let entry = self.entries.get(&key_path(path))?;
+        let entry = &self.node_at(path)?.entry;
         Some(entry.key.unwrap_or(entry.value))
     }
 
     /// The position of the value at `path`.
     pub fn value_position(&self, path: &[String]) -> Option<Position> {
-        self.entries.get(&key_path(path)).map(|entry| entry.value)
+        self.node_at(path).map(|node| node.entry.value)
     }
 
     /// Resolves a logical location to a start and end position. Falls back to the nearest
@@ -278,21 +430,17 @@ impl SpanIndex {
             let at = Position { line, column };
             return Some((at, at));
         }
-        let mut path = key_path(&location.key_path());
-        while !path.is_empty() {
-            if let Some(entry) = self.entries.get(&path) {
-                if let Some((start, end)) = location.range_in_value
-                    && let Some(span) = self.range_in_scalar(entry, start as usize, end as usize)
-                {
-                    return Some(span);
-                }
-                let start = entry.key.unwrap_or(entry.value);
-                let end = self.end_of_token(start);
-                return Some((start, end));
-            }
-            path.pop();
+        let path = location.key_path();
+        let node = self.nearest_node(&path)?;
+        let entry = &node.entry;
+        if let Some((start, end)) = location.range_in_value
+            && let Some(span) = self.range_in_scalar(entry, start as usize, end as usize)
+        {
+            return Some(span);
         }
-        None
+        let start = entry.key.unwrap_or(entry.value);
+        let end = self.end_of_token(start);
+        Some((start, end))
     }
 
     fn line_text(&self, line: u32) -> &str {
@@ -369,13 +517,9 @@ impl SpanIndex {
         &self.shallow_keys
     }
 
-    fn sort_shallow_keys(&mut self) {
-        self.shallow_keys.sort_unstable();
-    }
-
     /// The last line any value starts on (1-based; 0 for an empty index).
     pub(crate) fn last_value_line(&self) -> u32 {
-        self.entries.values().map(|entry| entry.value.line).max().unwrap_or(0)
+        self.nodes.iter().filter(|node| node.live).map(|node| node.entry.value.line).max().unwrap_or(0)
     }
 
     /// How many lines the indexed text has.
@@ -389,13 +533,15 @@ impl SpanIndex {
 
     /// Replaces the entries `names` of section `section_key` (old lines `first_line..=last_line`)
     /// by `replacement`'s entries, which were indexed from the new lines `lines` on their own
-    /// (a mapping of section entries): their paths get `section_key` prepended and their lines
+    /// (a mapping of section entries): they become entries of `section_key` and their lines
     /// are moved to `first_line`. Every position after the old lines moves by the difference
-    /// in line count, in one pass over the positions: nothing after the edit is re-parsed.
+    /// in line count, in one pass over the nodes: nothing after the edit is re-parsed. The
+    /// replaced entries' nodes are found through the section, not searched for (O(entry)).
+    /// Expects an index without repeated keys (what the re-parse requires).
     pub(crate) fn splice(
         &mut self,
         section_key: &str,
-        names: &std::collections::HashSet<&str>,
+        names: &HashSet<&str>,
         replacement: SpanIndex,
         (first_line, last_line): (u32, u32),
         lines: Vec<String>,
@@ -407,38 +553,33 @@ impl SpanIndex {
                 at.line = at.line + new_count - old_count;
             }
         };
-        let replaced = |path: &[Arc<str>]| path.len() >= 2 && &*path[0] == section_key && names.contains(&*path[1]);
-        match (new_count == old_count, self.entry_paths(section_key, names, (first_line, last_line))) {
-            // Nothing moves: drop the replaced entries' paths alone (O(entry), not O(spec)).
-            (true, Some(paths)) => {
-                for path in paths {
-                    self.entries.remove(&path);
-                }
-            }
-            (true, None) => self.entries.retain(|path, _| !replaced(path)),
-            (false, _) => self.entries.retain(|path, entry| {
-                if replaced(path) {
-                    return false;
-                }
-                entry.key.iter_mut().for_each(moved_after);
-                moved_after(&mut entry.value);
-                true
-            }),
-        }
         let shift = first_line - 1;
         let moved = |at: Position| Position { line: at.line + shift, column: at.column };
+        let section = self.section_node(section_key);
+        for name in names {
+            if let Some(entry) = self.keys.get(name).and_then(|key| self.children.get(&(section, key))) {
+                self.kill_subtree(*entry);
+            }
+        }
+        if new_count != old_count {
+            for node in self.nodes.iter_mut().filter(|node| node.live) {
+                node.entry.key.iter_mut().for_each(moved_after);
+                moved_after(&mut node.entry.value);
+            }
+        }
         // The shallow keys: the replaced ones lie on the old lines, the new ones on the new
         // lines, and every one after them moves by the difference; the order stays sorted.
+        let replaced = |path: &[Arc<str>]| path.len() >= 2 && &*path[0] == section_key && names.contains(&*path[1]);
         let start = self.shallow_keys.partition_point(|(at, _)| at.line < first_line);
         let end = self.shallow_keys.partition_point(|(at, _)| at.line <= last_line);
-        let section: Arc<str> = Arc::from(section_key);
+        let section_name = Arc::clone(self.keys.name(self.nodes[section as usize].key));
         let mut region: Vec<(Position, KeyPath)> = self.shallow_keys.drain(start..end).filter(|(_, path)| !replaced(path)).collect();
         region.extend(
             replacement
                 .shallow_keys
                 .iter()
                 .filter(|(_, path)| path.len() == 1)
-                .map(|(at, path)| (moved(*at), vec![Arc::clone(&section), Arc::clone(&path[0])])),
+                .map(|(at, path)| (moved(*at), vec![Arc::clone(&section_name), Arc::clone(&path[0])])),
         );
         region.sort_unstable();
         if new_count != old_count {
@@ -448,64 +589,121 @@ impl SpanIndex {
         // The replacement's root (its mapping of entries) is not an entry of this document,
         // but when the section's mapping starts at its first line it is positioned as that
         // mapping is (the parser marks a mapping after its first key).
-        let root = replacement.entries.get(&Vec::new()).map(|root| moved(root.value));
-        if let (Some(root), Some(section_entry)) = (root, self.entries.get_mut(&vec![Arc::clone(&section)]))
+        let section_entry = &mut self.nodes[section as usize].entry;
+        if let Some(root) = replacement.root
             && section_entry.value.line == first_line
         {
-            section_entry.value = root;
+            section_entry.value = moved(replacement.nodes[root as usize].entry.value);
         }
-        for (path, entry) in replacement.entries.into_iter().filter(|(path, _)| !path.is_empty()) {
-            let mut full = Vec::with_capacity(path.len() + 1);
-            full.push(Arc::clone(&section));
-            full.extend(path);
-            self.entries.insert(full, Entry { key: entry.key.map(moved), value: moved(entry.value), style: entry.style });
-        }
+        self.append_below(section, &replacement, moved);
         let start = (shift as usize).min(self.lines.len());
         let end = (last_line as usize).min(self.lines.len());
         self.lines.splice(start..end, lines);
+        if self.dead > self.nodes.len() / 2 {
+            self.compact();
+        }
     }
 
-    /// Every path this index holds for the entries `names` of section `section_key`, which
-    /// span lines `first_line..=last_line`: found by indexing those lines on their own (as
-    /// the re-parse indexed them, or as the full parse did: the re-parse is taken only when
-    /// both agree), and checked against the index — `None` when any path is missing, so the
-    /// caller falls back to a pass over every entry.
-    fn entry_paths(&self, section_key: &str, names: &HashSet<&str>, (first_line, last_line): (u32, u32)) -> Option<Vec<KeyPath>> {
-        let start = (first_line as usize).checked_sub(1)?;
-        let lines = self.lines.get(start..last_line as usize)?;
-        let mut text = lines.join("\n");
-        text.push('\n');
-        let (alone, error) = SpanIndex::build(&text);
-        if error.is_some() || alone.uses_anchors || !alone.duplicates.is_empty() {
-            return None;
-        }
-        let mut paths = Vec::with_capacity(alone.entries.len());
-        let section: Arc<str> = Arc::from(section_key);
-        for path in alone.entries.into_keys().filter(|path| !path.is_empty()) {
-            if !names.contains(&*path[0]) {
-                return None;
+    /// The section `key`'s node, made (with the root) when the document has none.
+    fn section_node(&mut self, key: &str) -> NodeId {
+        let key = self.keys.intern(key);
+        let add = |index: &mut SpanIndex, parent: NodeId, key: KeyId, depth: u32| {
+            let id = NodeId::try_from(index.nodes.len()).expect("fewer than 2^32 values");
+            let at = Position { line: 1, column: 1 };
+            let entry = Entry { key: (parent != NONE).then_some(at), value: at, style: ValueStyle::Collection };
+            index.nodes.push(Node { parent, key, depth, end: id + 1, live: true, entry });
+            id
+        };
+        let root = match self.root {
+            Some(root) => root,
+            None => {
+                let root = add(self, NONE, NONE, 0);
+                self.root = Some(root);
+                root
             }
-            let mut full = Vec::with_capacity(path.len() + 1);
-            full.push(Arc::clone(&section));
-            full.extend(path);
-            if !self.entries.contains_key(&full) {
-                return None;
+        };
+        match self.children.get(&(root, key)) {
+            Some(section) => *section,
+            None => {
+                let section = add(self, root, key, 1);
+                self.children.insert((root, key), section);
+                section
             }
-            paths.push(full);
         }
-        // Every name's own key must be among them (an entry indexed differently is not).
-        names.iter().all(|name| paths.iter().any(|path| path.len() == 2 && &*path[1] == *name)).then_some(paths)
+    }
+
+    /// Marks `[node, end)` dead and unlinks it from its parents.
+    fn kill_subtree(&mut self, node: NodeId) {
+        let end = self.nodes[node as usize].end;
+        for id in node..end {
+            let dead = &mut self.nodes[id as usize];
+            if dead.live {
+                dead.live = false;
+                self.dead += 1;
+                let link = (dead.parent, dead.key);
+                if self.children.get(&link) == Some(&id) {
+                    self.children.remove(&link);
+                }
+            }
+        }
+    }
+
+    /// Appends every node of `other` (a fresh scan: its root is its first node, none is
+    /// dead) but its root, as children of `parent` (the root's children) and below, with
+    /// positions `moved`.
+    fn append_below(&mut self, parent: NodeId, other: &SpanIndex, moved: impl Fn(Position) -> Position) {
+        let depth = self.nodes[parent as usize].depth;
+        let base = NodeId::try_from(self.nodes.len()).expect("fewer than 2^32 values");
+        // `other`'s node `id` becomes `base + id - 1` (its root, node 0, is not copied).
+        let mapped = |id: NodeId| if Some(id) == other.root { parent } else { base + id - 1 };
+        for (id, node) in other.nodes.iter().enumerate().filter(|(_, node)| node.live && node.parent != NONE) {
+            let (new_id, key) = (mapped(id as NodeId), self.keys.intern(other.keys.name(node.key)));
+            let new_parent = mapped(node.parent);
+            self.nodes.push(Node {
+                parent: new_parent,
+                key,
+                depth: node.depth + depth,
+                end: base + node.end - 1,
+                live: true,
+                entry: Entry { key: node.entry.key.map(&moved), value: moved(node.entry.value), style: node.entry.style },
+            });
+            self.children.insert((new_parent, key), new_id);
+        }
+    }
+
+    /// Drops the dead nodes, renumbering the live ones in their order (so subtrees stay
+    /// contiguous).
+    fn compact(&mut self) {
+        let mut renumbered = Vec::with_capacity(self.nodes.len() + 1);
+        let mut live = 0;
+        for node in &self.nodes {
+            renumbered.push(live);
+            live += NodeId::from(node.live);
+        }
+        renumbered.push(live);
+        let nodes = std::mem::take(&mut self.nodes);
+        self.children.clear();
+        for node in nodes.into_iter().filter(|node| node.live) {
+            let id = NodeId::try_from(self.nodes.len()).unwrap_or(NONE);
+            let parent = if node.parent == NONE { NONE } else { renumbered[node.parent as usize] };
+            if parent != NONE {
+                self.children.insert((parent, node.key), id);
+            }
+            self.nodes.push(Node { parent, end: renumbered[node.end as usize], ..node });
+        }
+        self.root = self.root.map(|root| renumbered[root as usize]);
+        self.dead = 0;
     }
 
     /// What differs from `other`, one line per difference (for test failures).
     #[cfg(test)]
     pub(crate) fn differences(&self, other: &SpanIndex) -> Vec<String> {
-        let mut differences: Vec<String> = self
-            .entries
+        let (mine, theirs) = (self.entries(), other.entries());
+        let mut differences: Vec<String> = mine
             .iter()
-            .filter(|(path, entry)| other.entries.get(*path) != Some(entry))
-            .map(|(path, entry)| format!("{path:?}: {entry:?} vs {:?}", other.entries.get(path)))
-            .chain(other.entries.keys().filter(|path| !self.entries.contains_key(*path)).map(|path| format!("{path:?} missing")))
+            .filter(|(path, entry)| theirs.get(*path) != Some(entry))
+            .map(|(path, entry)| format!("{path:?}: {entry:?} vs {:?}", theirs.get(path)))
+            .chain(theirs.keys().filter(|path| !mine.contains_key(*path)).map(|path| format!("{path:?} missing")))
             .collect();
         if self.shallow_keys != other.shallow_keys {
             differences.push(format!("shallow keys differ: {:?} vs {:?}", self.shallow_keys, other.shallow_keys));
@@ -520,37 +718,84 @@ impl SpanIndex {
     /// The shortest key path below `prefix` whose last key is `key` (document order breaks
     /// ties), e.g. to place an "unknown field" error on the offending key.
     pub fn find_key_below(&self, prefix: &[String], key: &str) -> Option<Vec<String>> {
-        let below = |path: &[Arc<str>]| {
-            path.len() > prefix.len()
-                && path.iter().zip(prefix).all(|(segment, wanted)| **segment == **wanted)
-                && path.last().is_some_and(|last| &**last == key)
+        let key = self.keys.get(key)?;
+        let above = self.find(prefix)?;
+        let depth = prefix.len() as u32;
+        let below = |node: &Node| {
+            let mut ancestor = node.parent;
+            for _ in depth + 1..node.depth {
+                ancestor = self.nodes[ancestor as usize].parent;
+            }
+            ancestor == above
         };
-        self.entries
+        let found = self
+            .nodes
             .iter()
-            .filter(|(path, _)| below(path))
-            .min_by_key(|(path, entry)| (path.len(), entry.key.unwrap_or(entry.value)))
-            .map(|(path, _)| owned_path(path))
+            .enumerate()
+            .filter(|(_, node)| node.live && node.key == key && node.depth > depth && below(node))
+            .min_by_key(|(_, node)| (node.depth, node.entry.key.unwrap_or(node.entry.value)))?;
+        Some(self.owned_path(found.0 as NodeId))
     }
 }
-
 #[cfg(test)]
 mod tests {
     use std::collections::HashSet;
 
     use super::SpanIndex;
 
+    fn path(keys: &[&str]) -> Vec<String> {
+        keys.iter().map(|key| key.to_string()).collect()
+    }
+
+    /// Splices `lines` in place of the entry `name` of `views` (old lines `first..=last`), as
+    /// the re-parse does: the lines indexed on their own, as they are written.
+    fn splice(index: &mut SpanIndex, name: &str, (first, last): (u32, u32), lines: Vec<String>) {
+        let alone = SpanIndex::build(&format!("{}\n", lines.join("\n"))).0;
+        index.splice("views", &HashSet::from([name]), alone, (first, last), lines);
+    }
+
     #[test]
-    fn an_entrys_paths_are_found_from_its_own_lines() {
-        let text = "views:\n  a:\n    filter: { input: s, predicate: \"x > 1\" }\n  b:\n    project: { input: a, columns: [x] }\n";
-        let (index, error) = SpanIndex::build(text);
-        assert!(error.is_none());
-        let paths = index.entry_paths("views", &HashSet::from(["b"]), (4, 5)).expect("b's paths");
-        let expected: Vec<super::KeyPath> =
-            index.entries.keys().filter(|path| path.len() >= 2 && &*path[0] == "views" && &*path[1] == "b").cloned().collect();
-        assert_eq!(paths.iter().cloned().collect::<HashSet<_>>(), expected.into_iter().collect::<HashSet<_>>());
-        assert!(paths.len() >= 4, "{paths:?}");
-        // Lines that are not the entry's: no answer (the caller scans every entry).
-        assert_eq!(index.entry_paths("views", &HashSet::from(["b"]), (2, 3)), None);
+    fn splicing_an_entry_equals_indexing_the_new_text() {
+        let before = "views:\n  a:\n    filter: { input: s, predicate: \"x > 1\" }\n  b:\n    project: { input: a, columns: [x] }\n  c:\n    project: { input: b, columns: [x] }\n";
+        let after = "views:\n  a:\n    filter: { input: s, predicate: \"x > 1\" }\n  b:\n    project:\n      input: a\n      columns: [x, y]\n  c:\n    project: { input: b, columns: [x] }\n";
+        let mut index = SpanIndex::build(before).0;
+        // Entry b, lines 4-5, becomes lines 4-7; c moves down two lines.
+        splice(&mut index, "b", (4, 5), after.lines().skip(3).take(4).map(str::to_string).collect());
+        let fresh = SpanIndex::build(after).0;
+        assert_eq!(index.differences(&fresh), Vec::<String>::new());
+        assert_eq!(index, fresh);
+        assert_eq!(index.key_position(&path(&["views", "c", "project", "input"])).map(|at| at.line), Some(9));
+        assert_eq!(index.value_position(&path(&["views", "b", "project", "columns", "1"])).map(|at| at.line), Some(7));
+        assert_eq!(index.key_position(&path(&["views", "b", "project", "input", "x"])), None);
+    }
+
+    #[test]
+    fn repeated_splices_compact_the_arena_and_keep_it_equal() {
+        let text = "views:\n  a: { filter: { input: s, predicate: p } }\n  b: { filter: { input: a, predicate: q } }\n";
+        let mut index = SpanIndex::build(text).0;
+        let live = index.nodes.len();
+        for round in 0..50 {
+            let line = format!("  a: {{ filter: {{ input: s, predicate: p{round} }} }}");
+            splice(&mut index, "a", (2, 2), vec![line]);
+            let expected = SpanIndex::build(&text.replace("predicate: p }", &format!("predicate: p{round} }}"))).0;
+            assert_eq!(index.differences(&expected), Vec::<String>::new(), "round {round}");
+        }
+        assert!(index.nodes.len() <= 2 * live + 8, "{} nodes for {live} live", index.nodes.len());
+        assert_eq!(index.find_key_below(&path(&["views"]), "predicate"), Some(path(&["views", "a", "filter", "predicate"])));
+        assert_eq!(index.find_key_below(&path(&["views", "b"]), "predicate"), Some(path(&["views", "b", "filter", "predicate"])));
+        assert_eq!(index.find_key_below(&path(&["views", "z"]), "predicate"), None);
+    }
+
+    #[test]
+    fn repeated_keys_are_reported_once_per_mapping_and_keep_their_first_place() {
+        let text = "a:\n  x: 1\n  x: 2\nb:\n  x: 3\na:\n  y: 4\n";
+        let index = SpanIndex::build(text).0;
+        let repeated: Vec<(Vec<String>, u32, u32)> =
+            index.duplicates.iter().map(|duplicate| (duplicate.path.clone(), duplicate.first.line, duplicate.second.line)).collect();
+        assert_eq!(repeated, vec![(path(&["a", "x"]), 2, 3), (path(&["a"]), 1, 6)]);
+        assert_eq!(index.value_position(&path(&["a", "x"])).map(|at| at.line), Some(2));
+        // The repeated mapping's new keys are found under the first one's path.
+        assert_eq!(index.value_position(&path(&["a", "y"])).map(|at| at.line), Some(7));
     }
 }
 
