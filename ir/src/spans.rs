@@ -152,8 +152,19 @@ impl Eq for SpanIndex {}
 /// A collection being read: its node (`NONE` when it has no place, see `index_event`).
 enum Frame {
     /// `serial` tells this mapping's keys apart from another's (for duplicates).
-    Mapping { node: NodeId, depth: u32, serial: u32, created: bool, key: Option<(KeyId, Position)> },
-    Sequence { node: NodeId, depth: u32, created: bool, index: usize },
+    Mapping {
+        node: NodeId,
+        depth: u32,
+        serial: u32,
+        created: bool,
+        key: Option<(KeyId, Position)>,
+    },
+    Sequence {
+        node: NodeId,
+        depth: u32,
+        created: bool,
+        index: usize,
+    },
 }
 
 /// Where the next value goes.
