@@ -6,7 +6,9 @@
 //! All orders are deterministic: ties are broken by declaration order, never by hashing.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeSet, BinaryHeap, HashMap};
+use std::collections::{BTreeSet, BinaryHeap};
+
+use rustc_hash::FxHashMap;
 
 use petgraph::Direction;
 use petgraph::algo::kosaraju_scc;
@@ -39,7 +41,7 @@ pub struct RelationReads {
 pub struct ViewDag {
     graph: StableDiGraph<DagNode, ()>,
     /// Only looked up, never iterated.
-    index: HashMap<String, NodeIndex>,
+    index: FxHashMap<String, NodeIndex>,
     topological: Vec<String>,
     /// Each node's position in `topological` (by node index; `None` on or behind a cycle).
     positions: Vec<Option<usize>>,
@@ -60,7 +62,7 @@ impl Eq for ViewDag {}
 impl ViewDag {
     pub fn build(relations: &[RelationReads]) -> ViewDag {
         let mut graph = StableDiGraph::with_capacity(relations.len(), relations.len());
-        let mut index = HashMap::with_capacity(relations.len());
+        let mut index = FxHashMap::with_capacity_and_hasher(relations.len(), Default::default());
         for (declaration_index, relation) in relations.iter().enumerate() {
             if index.contains_key(&relation.name) {
                 continue;

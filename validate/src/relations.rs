@@ -1,7 +1,8 @@
 //! Stage 1, names: which relation a name denotes and what each view reads.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
 
 use viewdag_ir::{Diagnostic, FieldPath, ProjectInput, SourceInput, SpecLocation, Transform, ViewInput};
 
@@ -9,11 +10,13 @@ use crate::Db;
 use crate::sql::analyze_sql_view;
 
 /// Name → input, for sources and views. The first declaration of a name wins (a repeated
-/// name is reported by the duplicate-name check).
+/// name is reported by the duplicate-name check). Only looked up, never iterated in an
+/// order that could reach a result (hash maps: rebuilt after every change of the names,
+/// so their cost is per view).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RelationIndex {
-    pub sources: BTreeMap<String, SourceInput>,
-    pub views: BTreeMap<String, ViewInput>,
+    pub sources: FxHashMap<String, SourceInput>,
+    pub views: FxHashMap<String, ViewInput>,
 }
 
 impl RelationIndex {
@@ -26,17 +29,18 @@ impl RelationIndex {
 /// Shared: a patch of the project's compile keeps it without copying it.
 #[salsa::tracked(returns(ref))]
 pub fn relation_index(db: &dyn Db, project: ProjectInput) -> Arc<RelationIndex> {
-    let mut index = RelationIndex::default();
-    for source in project.sources(db) {
-        let name = source.name(db).clone();
-        if !index.contains(&name) {
-            index.sources.insert(name, *source);
-        }
+    let (sources, views) = (project.sources(db), project.views(db));
+    let mut index = RelationIndex {
+        sources: FxHashMap::with_capacity_and_hasher(sources.len(), Default::default()),
+        views: FxHashMap::with_capacity_and_hasher(views.len(), Default::default()),
+    };
+    for source in sources {
+        index.sources.entry(source.name(db).clone()).or_insert(*source);
     }
-    for view in project.views(db) {
-        let name = view.name(db).clone();
-        if !index.contains(&name) {
-            index.views.insert(name, *view);
+    for view in views {
+        let name = view.name(db);
+        if !index.sources.contains_key(name) {
+            index.views.entry(name.clone()).or_insert(*view);
         }
     }
     Arc::new(index)

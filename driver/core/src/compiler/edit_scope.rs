@@ -219,26 +219,15 @@ struct Affected {
     warm_order: Vec<ViewInput>,
 }
 
-/// The names only in `now` and the names only in `before`, by one merge of the two sorted
-/// sequences.
-fn sorted_difference<'a>(
-    now: impl Iterator<Item = &'a String>,
-    before: impl Iterator<Item = &'a String>,
+/// The names only in `now` and the names only in `before` (in no particular order).
+fn name_difference<'a, V, S: std::hash::BuildHasher>(
+    now: &'a HashMap<String, V, S>,
+    before: &'a HashMap<String, V, S>,
 ) -> (Vec<&'a String>, Vec<&'a String>) {
-    let (mut only_now, mut only_before) = (Vec::new(), Vec::new());
-    let (mut now, mut before) = (now.peekable(), before.peekable());
-    loop {
-        match (now.peek(), before.peek()) {
-            (Some(a), Some(b)) if a == b => {
-                now.next();
-                before.next();
-            }
-            (Some(a), Some(b)) if a < b => only_now.extend(now.next()),
-            (Some(_), Some(_)) | (None, Some(_)) => only_before.extend(before.next()),
-            (Some(_), None) => only_now.extend(now.next()),
-            (None, None) => return (only_now, only_before),
-        }
-    }
+    let only = |these: &'a HashMap<String, V, S>, others: &HashMap<String, V, S>| {
+        these.keys().filter(|name| !others.contains_key(*name)).collect::<Vec<_>>()
+    };
+    (only(now, before), only(before, now))
 }
 
 impl ProjectIndex {
@@ -275,7 +264,7 @@ impl ProjectIndex {
     /// made on: the views set or whose brokenness changed, the views added, the readers of
     /// every name added (here) or removed (in `before`), and every view downstream of one.
     fn affected_by_reshape(&self, before: &ProjectIndex, edits: &ViewEdits) -> Affected {
-        let (added, removed) = sorted_difference(self.relations.views.keys(), before.relations.views.keys());
+        let (added, removed) = name_difference(&self.relations.views, &before.relations.views);
         let readers_of_added = added.iter().flat_map(|name| self.dag.readers(name));
         let readers_of_removed = removed.iter().flat_map(|name| before.dag.readers(name));
         let start = edits.edited.iter().chain(added.iter().copied()).cloned().chain(readers_of_added).chain(readers_of_removed);
