@@ -119,31 +119,51 @@ fn scenario_lsp(shape: DagShape, count: usize) -> String {
 
 /// The `viewdag lsp` table (`--lsp [COUNTS…]`), both shapes side by side.
 fn lsp_report(counts: &[usize], shapes: &[DagShape]) {
-    println!("### `viewdag lsp`: didChange → publishDiagnostics, one-character edit of a leaf filter\n");
-    println!(
-        "| views | shape | open (s) | median (ms) | p99 (ms) | max (ms) | `check_text` alone, median (ms) | hover after an edit, median / max (ms) | completion after an edit, median (ms) | syntax error (ms) | repair (ms) | RSS MiB | peak MiB |"
+    scenario_table(
+        "`viewdag lsp`: didChange → publishDiagnostics, one-character edit of a leaf filter",
+        "views | shape | open (s) | median (ms) | p99 (ms) | max (ms) | `check_text` alone, median (ms) | hover after an edit, median / max (ms) | completion after an edit, median (ms) | syntax error (ms) | repair (ms) | RSS MiB | peak MiB",
+        "lsp",
+        counts,
+        shapes,
+        |line, shape| {
+            format!(
+                "{} | {} | {:.3} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} / {:.1} | {:.1} | {:.1} | {:.1} | {:.0} | {:.0}",
+                field(line, "views"),
+                shape.name(),
+                field(line, "open"),
+                field(line, "median") * 1e3,
+                field(line, "p99") * 1e3,
+                field(line, "max") * 1e3,
+                field(line, "check_median") * 1e3,
+                field(line, "hover_median") * 1e3,
+                field(line, "hover_max") * 1e3,
+                field(line, "completion_median") * 1e3,
+                field(line, "syntax_error") * 1e3,
+                field(line, "syntax_repair") * 1e3,
+                field(line, "rss_kib") / 1024.0,
+                field(line, "peak_kib") / 1024.0,
+            )
+        },
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+}
+
+/// Prints a table: `title`, the header `columns` (`|`-separated cells), then one row per
+/// count and shape from the child process `--scenario SCENARIO COUNT SHAPE`'s line.
+fn scenario_table(
+    title: &str,
+    columns: &str,
+    scenario: &str,
+    counts: &[usize],
+    shapes: &[DagShape],
+    row: impl Fn(&str, DagShape) -> String,
+) {
+    println!("### {title}\n");
+    println!("| {columns} |");
+    println!("|{}", "---|".repeat(columns.split(" | ").count()));
     for count in counts {
         for shape in shapes {
-            let line = run_child(&["--scenario", "lsp", &count.to_string(), shape.name()]);
-            println!(
-                "| {} | {} | {:.3} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} / {:.1} | {:.1} | {:.1} | {:.1} | {:.0} | {:.0} |",
-                field(&line, "views"),
-                shape.name(),
-                field(&line, "open"),
-                field(&line, "median") * 1e3,
-                field(&line, "p99") * 1e3,
-                field(&line, "max") * 1e3,
-                field(&line, "check_median") * 1e3,
-                field(&line, "hover_median") * 1e3,
-                field(&line, "hover_max") * 1e3,
-                field(&line, "completion_median") * 1e3,
-                field(&line, "syntax_error") * 1e3,
-                field(&line, "syntax_repair") * 1e3,
-                field(&line, "rss_kib") / 1024.0,
-                field(&line, "peak_kib") / 1024.0,
-            );
+            let line = run_child(&["--scenario", scenario, &count.to_string(), shape.name()]);
+            println!("| {} |", row(&line, *shape));
         }
     }
 }
@@ -253,88 +273,93 @@ fn scenario_parse(shape: DagShape, count: usize) -> String {
     });
     let scan = median(&|| drop(viewdag_ir::SpanIndex::build(&text)));
     let serde_yaml = median(&|| drop(serde_yaml_ng::from_str::<serde_json::Value>(&text).expect("valid YAML")));
-    format!("parse={parse:.6} scan={scan:.6} serde_yaml={serde_yaml:.6} spec_kib={} peak_kib={}", text.len() / 1024, peak_memory_kib())
+    format!(
+        "views={count} parse={parse:.6} scan={scan:.6} serde_yaml={serde_yaml:.6} spec_kib={} peak_kib={}",
+        text.len() / 1024,
+        peak_memory_kib()
+    )
 }
 
 /// The `--parse` table: the spec's parse alone, both shapes.
 fn parse_report(counts: &[usize], shapes: &[DagShape]) {
-    println!("### The spec's parse alone (`parse_spec`), median\n");
-    println!("| views | shape | spec (KiB) | `parse_spec` (ms) | span index scan alone (ms) | serde_yaml_ng alone (ms) | peak MiB |");
-    println!("|---|---|---|---|---|---|---|");
-    for count in counts {
-        for shape in shapes {
-            let line = run_child(&["--scenario", "parse", &count.to_string(), shape.name()]);
-            println!(
-                "| {count} | {} | {:.0} | {:.1} | {:.1} | {:.1} | {:.0} |",
+    scenario_table(
+        "The spec's parse alone (`parse_spec`), median",
+        "views | shape | spec (KiB) | `parse_spec` (ms) | span index scan alone (ms) | serde_yaml_ng alone (ms) | peak MiB",
+        "parse",
+        counts,
+        shapes,
+        |line, shape| {
+            format!(
+                "{} | {} | {:.0} | {:.1} | {:.1} | {:.1} | {:.0}",
+                field(line, "views"),
                 shape.name(),
-                field(&line, "spec_kib"),
-                field(&line, "parse") * 1e3,
-                field(&line, "scan") * 1e3,
-                field(&line, "serde_yaml") * 1e3,
-                field(&line, "peak_kib") / 1024.0,
-            );
-        }
-    }
+                field(line, "spec_kib"),
+                field(line, "parse") * 1e3,
+                field(line, "scan") * 1e3,
+                field(line, "serde_yaml") * 1e3,
+                field(line, "peak_kib") / 1024.0,
+            )
+        },
+    );
 }
 
 /// The `--warm-process` table: a new process with the signature cache, both shapes.
 fn warm_process_report(counts: &[usize], shapes: &[DagShape]) {
-    println!("### A new process with the signature cache (`.viewdag/cache/`): `check` cold, unchanged, after a leaf edit\n");
-    println!(
-        "| views | shape | cold check, no cache (ms) | cold check writing the cache (ms) | unchanged (ms) | unchanged ÷ cold | signatures from the cache | after a leaf edit (ms) | edit ÷ unchanged | signatures computed after the edit | parse alone (ms) | reading + decoding the cache (ms) | new `Compiler` (ms) | cache file (KiB) |"
-    );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
-    for count in counts {
-        for shape in shapes {
-            let line = run_child(&["--scenario", "warm-process", &count.to_string(), shape.name()]);
-            println!(
-                "| {} | {} | {:.1} | {:.1} | {:.1} | {:.3} | {}/{} | {:.1} | {:.2} | {} | {:.1} | {:.1} | {:.1} | {} |",
-                field(&line, "views"),
+    scenario_table(
+        "A new process with the signature cache (`.viewdag/cache/`): `check` cold, unchanged, after a leaf edit",
+        "views | shape | cold check, no cache (ms) | cold check writing the cache (ms) | unchanged (ms) | unchanged ÷ cold | signatures from the cache | after a leaf edit (ms) | edit ÷ unchanged | signatures computed after the edit | parse alone (ms) | reading + decoding the cache (ms) | new `Compiler` (ms) | cache file (KiB)",
+        "warm-process",
+        counts,
+        shapes,
+        |line, shape| {
+            format!(
+                "{} | {} | {:.1} | {:.1} | {:.1} | {:.3} | {}/{} | {:.1} | {:.2} | {} | {:.1} | {:.1} | {:.1} | {}",
+                field(line, "views"),
                 shape.name(),
-                field(&line, "cold") * 1e3,
-                field(&line, "cold_write") * 1e3,
-                field(&line, "warm") * 1e3,
-                field(&line, "warm") / field(&line, "cold"),
-                field(&line, "warm_hits"),
-                field(&line, "warm_executed"),
-                field(&line, "warm_edit") * 1e3,
-                field(&line, "warm_edit") / field(&line, "warm"),
-                field(&line, "edit_misses"),
-                field(&line, "parse") * 1e3,
-                field(&line, "load") * 1e3,
-                field(&line, "new_compiler") * 1e3,
-                field(&line, "cache_kib"),
-            );
-        }
-    }
+                field(line, "cold") * 1e3,
+                field(line, "cold_write") * 1e3,
+                field(line, "warm") * 1e3,
+                field(line, "warm") / field(line, "cold"),
+                field(line, "warm_hits"),
+                field(line, "warm_executed"),
+                field(line, "warm_edit") * 1e3,
+                field(line, "warm_edit") / field(line, "warm"),
+                field(line, "edit_misses"),
+                field(line, "parse") * 1e3,
+                field(line, "load") * 1e3,
+                field(line, "new_compiler") * 1e3,
+                field(line, "cache_kib"),
+            )
+        },
+    );
 }
 
-/// For profiling (`perf record`): a cold compile, then 40 leaf edits back and forth.
-fn scenario_leaf_loop(shape: DagShape, count: usize) -> String {
+/// For profiling (`perf record`, callgrind): a cold compile, then 40 compiles alternating
+/// between the text `edit` makes and the original; the mean seconds per compile.
+fn alternating_edits(shape: DagShape, count: usize, edit: impl Fn(&SyntheticDag, &str) -> String) -> f64 {
     let SyntheticProject { directory: _directory, dag, spec_path, text } = SyntheticProject::create(shape, count);
     let mut compiler = Compiler::new().expect("a compiler");
     compiler.compile_text(&spec_path, &text);
-    let edited = dag.with_leaf_edit(&text, dag.leaf_filter().expect("a leaf filter"));
+    let edited = edit(&dag, &text);
     let start = Instant::now();
     for round in 0..40 {
-        compiler.compile_text(&spec_path, if round % 2 == 0 { &edited } else { &text });
-    }
-    format!("leaf_mean={:.6}", seconds(start) / 40.0)
-}
-
-/// Adding a view, then removing it again, 40 times (`--scenario shape-loop N SHAPE`): a loop
-/// to profile shape edits under `perf`, as `leaf-loop` is for definition edits.
-fn scenario_shape_loop(shape: DagShape, count: usize) -> String {
-    let SyntheticProject { directory: _directory, dag, spec_path, text } = SyntheticProject::create(shape, count);
-    let mut compiler = Compiler::new().expect("a compiler");
-    compiler.compile_text(&spec_path, &text);
-    let added = dag.with_added_view(&text);
-    let start = Instant::now();
-    for round in 0..40 {
-        let response = compiler.compile_text(&spec_path, if round % 2 == 0 { &added } else { &text });
+        let response = compiler.compile_text(&spec_path, if round % 2 == 0 { &edited } else { &text });
         assert!(!response.has_errors(), "{:?}", response.diagnostics.iter().take(3).collect::<Vec<_>>());
     }
-    format!("shape_mean={:.6}", seconds(start) / 40.0)
+    seconds(start) / 40.0
+}
+
+/// A leaf filter's predicate edited and restored, 40 times (`--scenario leaf-loop N SHAPE`).
+fn scenario_leaf_loop(shape: DagShape, count: usize) -> String {
+    let mean = alternating_edits(shape, count, |dag, text| dag.with_leaf_edit(text, dag.leaf_filter().expect("a leaf filter")));
+    format!("leaf_mean={mean:.6}")
+}
+
+/// Adding a view, then removing it again, 40 times (`--scenario shape-loop N SHAPE`): shape
+/// edits, as `leaf-loop` is for definition edits.
+fn scenario_shape_loop(shape: DagShape, count: usize) -> String {
+    let mean = alternating_edits(shape, count, |dag, text| dag.with_added_view(text));
+    format!("shape_mean={mean:.6}")
 }
 
 /// `viewdag run` of an unchanged project (every task up to date), cold: a first run writes
