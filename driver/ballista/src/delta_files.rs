@@ -19,6 +19,8 @@
 //! - Filters handed to `scan` are applied exactly (a `FilterExec` above the file scan): the
 //!   Delta provider may have claimed `Exact` for them, and the plan above the scan then has
 //!   no filter of its own.
+//! - A scan reads the projected columns and the columns its filters name, no other: the
+//!   Parquet pages of a table's other columns are never fetched or decompressed.
 //! - The scan carries store URLs and keys only, never a credential.
 //! - A table whose rows a Parquet scan cannot reproduce (deletion vectors, column mapping)
 //!   is refused with a [`DeltaFileScanRefusal`], never read wrong.
@@ -191,26 +193,30 @@ impl TableProvider for DeltaFileScan {
             file_groups[index % groups].push(self.partitioned_file(file, &partition_fields)?);
         }
         let file_groups: Vec<FileGroup> = file_groups.into_iter().filter(|group| !group.is_empty()).map(FileGroup::new).collect();
-        let table_columns: Vec<usize> = (0..self.schema.fields().len()).collect();
-        let wanted = projection.cloned().unwrap_or(table_columns.clone());
-        // Without filters, read only the wanted columns; with filters, read every column
-        // (in table order), filter, then keep the wanted ones.
-        let read = if filters.is_empty() { wanted.clone() } else { table_columns };
+        let wanted = projection.cloned().unwrap_or_else(|| (0..self.schema.fields().len()).collect());
+        let filters: Vec<Expr> = filters.iter().cloned().map(unqualified).collect();
+        // Read the wanted columns and the ones the filters name: a filter's columns are read
+        // even when the plan above does not keep them, the table's other columns never.
+        let read = columns_read(&self.schema, &wanted, &filters)?;
         let config = FileScanConfigBuilder::new(self.store.clone(), Arc::new(source))
             .with_file_groups(file_groups)
             .with_projection_indices(Some(read.iter().map(|&column| position_in_layout[column]).collect()))?
             .build();
         let scan: Arc<dyn ExecutionPlan> = DataSourceExec::from_data_source(config);
-        let Some(predicate) = conjunction(filters.iter().cloned().map(unqualified)) else {
+        let Some(predicate) = conjunction(filters) else {
             return Ok(scan);
         };
-        let full = DFSchema::try_from(self.schema.as_ref().clone())?;
-        let filtered: Arc<dyn ExecutionPlan> = Arc::new(FilterExec::try_new(state.create_physical_expr(predicate, &full)?, scan)?);
+        let read_schema = DFSchema::try_from(self.schema.project(&read)?)?;
+        let filtered: Arc<dyn ExecutionPlan> = Arc::new(FilterExec::try_new(state.create_physical_expr(predicate, &read_schema)?, scan)?);
+        if read == wanted {
+            return Ok(filtered);
+        }
         let columns: Vec<(Arc<dyn datafusion::physical_plan::PhysicalExpr>, String)> = wanted
             .iter()
-            .map(|&column| {
-                let name = self.schema.field(column).name().clone();
-                (Arc::new(ColumnExpr::new(&name, column)) as Arc<dyn datafusion::physical_plan::PhysicalExpr>, name)
+            .map(|column| {
+                let name = self.schema.field(*column).name().clone();
+                let position = read.binary_search(column).expect("every wanted column is read");
+                (Arc::new(ColumnExpr::new(&name, position)) as Arc<dyn datafusion::physical_plan::PhysicalExpr>, name)
             })
             .collect();
         Ok(Arc::new(ProjectionExec::try_new(columns, filtered)?))
@@ -225,6 +231,23 @@ fn store_and_root(url: &url::Url) -> Result<(ObjectStoreUrl, String), DeltaFileS
         .map_err(|error| unreadable(format!("names no store: {}", error.strip_backtrace())))?;
     let root = object_store::path::Path::from_url_path(url.path()).map_err(|error| unreadable(format!("is not a store path: {error}")))?;
     Ok((store, root.as_ref().to_string()))
+}
+
+/// The table columns a scan reads for `wanted` and `filters`: without filters the wanted
+/// ones as they are; with filters both, once each, in table order.
+fn columns_read(schema: &Schema, wanted: &[usize], filters: &[Expr]) -> Result<Vec<usize>> {
+    if filters.is_empty() {
+        return Ok(wanted.to_vec());
+    }
+    let mut read: Vec<usize> = wanted.to_vec();
+    for filter in filters {
+        for column in filter.column_refs() {
+            read.push(schema.index_of(&column.name)?);
+        }
+    }
+    read.sort_unstable();
+    read.dedup();
+    Ok(read)
 }
 
 /// A filter of a `TableScan` names columns with the scan's qualifier; the provider's schema
@@ -253,6 +276,57 @@ mod tests {
         assert_eq!(root, "tables/my view");
         let (store, root) = store_and_root(&url::Url::parse("gs://lake/").unwrap()).unwrap();
         assert_eq!((store.as_str(), root.as_str()), ("gs://lake/", ""));
+    }
+
+    /// A scan of a four-column table with one made-up file (planning never opens it).
+    fn four_column_scan() -> DeltaFileScan {
+        use datafusion::arrow::datatypes::DataType;
+        let schema =
+            Arc::new(Schema::new(["a", "b", "c", "d"].map(|name| Field::new(name, DataType::Int64, true)).into_iter().collect::<Vec<_>>()));
+        let file = DeltaDataFile { path: "data/part-0.parquet".into(), size: 1, partition_values: HashMap::new() };
+        DeltaFileScan { schema, store: ObjectStoreUrl::local_filesystem(), partition_columns: vec![], files: vec![file] }
+    }
+
+    fn names(plan: &Arc<dyn ExecutionPlan>) -> Vec<String> {
+        plan.schema().fields().iter().map(|field| field.name().clone()).collect()
+    }
+
+    /// The file scan at the bottom of `plan` (every node above it has one input).
+    fn file_scan(plan: &Arc<dyn ExecutionPlan>) -> Arc<dyn ExecutionPlan> {
+        match plan.children().first() {
+            Some(child) => file_scan(child),
+            None => Arc::clone(plan),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_filtered_scan_reads_the_wanted_and_the_filtered_columns_only() {
+        use datafusion::prelude::{SessionContext, col, lit};
+        let state = SessionContext::new().state();
+        let scan = four_column_scan();
+        let plan = scan.scan(&state, Some(&vec![2]), &[col("t.a").gt(lit(1i64))], None).await.unwrap();
+        assert_eq!(names(&file_scan(&plan)), ["a", "c"], "column b and d are never read");
+        assert_eq!(names(&plan), ["c"]);
+        assert!(plan.downcast_ref::<ProjectionExec>().is_some());
+
+        // Wanted columns out of table order, a filter on one of them: read in table order,
+        // handed up in the wanted order.
+        let plan = scan.scan(&state, Some(&vec![3, 0]), &[col("d").lt(lit(5i64))], None).await.unwrap();
+        assert_eq!(names(&file_scan(&plan)), ["a", "d"]);
+        assert_eq!(names(&plan), ["d", "a"]);
+
+        // The filter names wanted columns only and they are in table order: no projection.
+        let plan = scan.scan(&state, Some(&vec![0, 1]), &[col("b").is_not_null()], None).await.unwrap();
+        assert!(plan.downcast_ref::<FilterExec>().is_some());
+        assert_eq!(names(&plan), ["a", "b"]);
+    }
+
+    #[tokio::test]
+    async fn an_unfiltered_scan_reads_the_wanted_columns_in_their_order() {
+        let state = datafusion::prelude::SessionContext::new().state();
+        let plan = four_column_scan().scan(&state, Some(&vec![3, 1]), &[], None).await.unwrap();
+        assert!(plan.downcast_ref::<DataSourceExec>().is_some());
+        assert_eq!(names(&plan), ["d", "b"]);
     }
 
     #[test]
