@@ -21,6 +21,9 @@
 //!   no filter of its own.
 //! - A scan reads the projected columns and the columns its filters name, no other: the
 //!   Parquet pages of a table's other columns are never fetched or decompressed.
+//! - A scan lists only the files whose partition values pass its filters on partition
+//!   columns (evaluated when the task is planned, on the values from the log): a filter on
+//!   a day of a table partitioned by day reads that day's files, not a footer of every day.
 //! - The scan carries store URLs and keys only, never a credential.
 //! - A table whose rows a Parquet scan cannot reproduce (deletion vectors, column mapping)
 //!   is refused with a [`DeltaFileScanRefusal`], never read wrong.
@@ -33,6 +36,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::datatypes::{Field, FieldRef, Schema, SchemaRef};
 use datafusion::catalog::{Session, TableProvider};
 use datafusion::common::{DFSchema, ScalarValue};
@@ -152,14 +156,48 @@ impl DeltaFileScan {
     }
 
     fn partitioned_file(&self, file: &DeltaDataFile, partition_fields: &[FieldRef]) -> Result<PartitionedFile> {
-        let values = partition_fields
+        let values = partition_fields.iter().map(|field| partition_value(file, field)).collect::<Result<Vec<_>>>()?;
+        Ok(PartitionedFile::new(file.path.clone(), file.size).with_partition_values(values))
+    }
+
+    /// The files whose partition values pass the filters that name partition columns only
+    /// (each such filter has one value per file, so a file it rejects has no row to give);
+    /// every file when there is no such filter.
+    fn files_matching(&self, state: &dyn Session, partition_fields: &[FieldRef], filters: &[Expr]) -> Result<Vec<&DeltaDataFile>> {
+        let on_partitions = filters.iter().filter(|filter| {
+            let columns = filter.column_refs();
+            !columns.is_empty() && columns.iter().all(|column| self.partition_columns.contains(&column.name))
+        });
+        let Some(predicate) = conjunction(on_partitions.cloned()) else {
+            return Ok(self.files.iter().collect());
+        };
+        if self.files.is_empty() {
+            return Ok(Vec::new());
+        }
+        // One row per file: its partition values.
+        let schema = Arc::new(Schema::new(partition_fields.to_vec()));
+        let columns = partition_fields
             .iter()
-            .map(|field| match file.partition_values.get(field.name()).cloned().flatten() {
-                Some(text) => ScalarValue::try_from_string(text, field.data_type()),
-                None => ScalarValue::try_from(field.data_type()),
+            .map(|field| {
+                ScalarValue::iter_to_array(self.files.iter().map(|file| partition_value(file, field)).collect::<Result<Vec<_>>>()?)
             })
             .collect::<Result<Vec<_>>>()?;
-        Ok(PartitionedFile::new(file.path.clone(), file.size).with_partition_values(values))
+        let batch = RecordBatch::try_new(Arc::clone(&schema), columns)?;
+        let predicate = state.create_physical_expr(predicate, &DFSchema::try_from(schema.as_ref().clone())?)?;
+        let passes = predicate.evaluate(&batch)?.into_array(batch.num_rows())?;
+        let passes = passes.as_boolean_opt().ok_or_else(|| {
+            datafusion::error::DataFusionError::Internal(format!("a partition filter evaluated to {}", passes.data_type()))
+        })?;
+        Ok(self.files.iter().enumerate().filter(|(row, _)| passes.is_valid(*row) && passes.value(*row)).map(|(_, file)| file).collect())
+    }
+}
+
+/// `file`'s value of the partition column `field`, typed as the column (null when the log
+/// has none).
+fn partition_value(file: &DeltaDataFile, field: &FieldRef) -> Result<ScalarValue> {
+    match file.partition_values.get(field.name()).cloned().flatten() {
+        Some(text) => ScalarValue::try_from_string(text, field.data_type()),
+        None => ScalarValue::try_from(field.data_type()),
     }
 }
 
@@ -187,14 +225,15 @@ impl TableProvider for DeltaFileScan {
         let (data_schema, partition_fields, position_in_layout) = self.layout();
         let source = ParquetSource::new(TableSchema::builder(data_schema).with_table_partition_cols(partition_fields.clone()).build())
             .with_table_parquet_options(state.table_options().parquet.clone());
-        let groups = state.config_options().execution.target_partitions.max(1).min(self.files.len().max(1));
+        let filters: Vec<Expr> = filters.iter().cloned().map(unqualified).collect();
+        let files = self.files_matching(state, &partition_fields, &filters)?;
+        let groups = state.config_options().execution.target_partitions.max(1).min(files.len().max(1));
         let mut file_groups: Vec<Vec<PartitionedFile>> = vec![Vec::new(); groups];
-        for (index, file) in self.files.iter().enumerate() {
+        for (index, file) in files.into_iter().enumerate() {
             file_groups[index % groups].push(self.partitioned_file(file, &partition_fields)?);
         }
         let file_groups: Vec<FileGroup> = file_groups.into_iter().filter(|group| !group.is_empty()).map(FileGroup::new).collect();
         let wanted = projection.cloned().unwrap_or_else(|| (0..self.schema.fields().len()).collect());
-        let filters: Vec<Expr> = filters.iter().cloned().map(unqualified).collect();
         // Read the wanted columns and the ones the filters name: a filter's columns are read
         // even when the plan above does not keep them, the table's other columns never.
         let read = columns_read(&self.schema, &wanted, &filters)?;
@@ -327,6 +366,71 @@ mod tests {
         let plan = four_column_scan().scan(&state, Some(&vec![3, 1]), &[], None).await.unwrap();
         assert!(plan.downcast_ref::<DataSourceExec>().is_some());
         assert_eq!(names(&plan), ["d", "b"]);
+    }
+
+    /// A table of (`a` Int64, `day` partition) with one file per day, `day` typed as
+    /// `day_type` (deltalake types partition columns as dictionaries).
+    fn scan_partitioned_by_day(day_type: datafusion::arrow::datatypes::DataType, days: &[Option<&str>]) -> DeltaFileScan {
+        use datafusion::arrow::datatypes::DataType;
+        let schema = Arc::new(Schema::new(vec![Field::new("a", DataType::Int64, true), Field::new("day", day_type, true)]));
+        let files = days
+            .iter()
+            .enumerate()
+            .map(|(index, day)| DeltaDataFile {
+                path: format!("data/day={}/part-{index}.parquet", day.unwrap_or("__HIVE_DEFAULT_PARTITION__")),
+                size: 1,
+                partition_values: [("day".to_string(), day.map(str::to_string))].into(),
+            })
+            .collect();
+        DeltaFileScan { schema, store: ObjectStoreUrl::local_filesystem(), partition_columns: vec!["day".to_string()], files }
+    }
+
+    /// The paths of the files `plan`'s file scan lists, sorted.
+    fn listed_files(plan: &Arc<dyn ExecutionPlan>) -> Vec<String> {
+        let scan = file_scan(plan);
+        let (config, _) = scan.downcast_ref::<DataSourceExec>().unwrap().downcast_to_file_source::<ParquetSource>().unwrap();
+        let mut paths: Vec<String> =
+            config.file_groups.iter().flat_map(|group| group.iter().map(|file| file.object_meta.location.to_string())).collect();
+        paths.sort();
+        paths
+    }
+
+    #[tokio::test]
+    async fn a_filter_on_partition_columns_lists_only_the_files_of_the_partitions_it_keeps() {
+        use datafusion::arrow::datatypes::DataType;
+        use datafusion::prelude::{SessionContext, col, lit};
+        let state = SessionContext::new().state();
+        let days = [Some("2026-12-01"), Some("2026-12-02"), Some("2026-12-03"), None];
+        let scan = scan_partitioned_by_day(DataType::Utf8, &days);
+        let all = listed_files(&scan.scan(&state, None, &[], None).await.unwrap());
+        assert_eq!(all.len(), 4);
+
+        let one_day = scan.scan(&state, None, &[col("t.day").eq(lit("2026-12-02"))], None).await.unwrap();
+        assert_eq!(listed_files(&one_day), ["data/day=2026-12-02/part-1.parquet"]);
+        let two_days =
+            scan.scan(&state, Some(&vec![0]), &[col("day").gt_eq(lit("2026-12-02")), col("a").gt(lit(0i64))], None).await.unwrap();
+        assert_eq!(listed_files(&two_days), ["data/day=2026-12-02/part-1.parquet", "data/day=2026-12-03/part-2.parquet"]);
+        let null_day = scan.scan(&state, None, &[col("day").is_null()], None).await.unwrap();
+        assert_eq!(listed_files(&null_day), ["data/day=__HIVE_DEFAULT_PARTITION__/part-3.parquet"]);
+
+        // A filter that also names a data column decides per row, not per file.
+        let mixed = scan.scan(&state, None, &[col("day").eq(lit("2026-12-02")).or(col("a").gt(lit(0i64)))], None).await.unwrap();
+        assert_eq!(listed_files(&mixed), all);
+        // No partition passes: an empty scan that still plans.
+        let none = scan.scan(&state, None, &[col("day").eq(lit("2027-01-01"))], None).await.unwrap();
+        assert!(listed_files(&none).is_empty());
+        assert_eq!(names(&none), ["a", "day"]);
+    }
+
+    #[tokio::test]
+    async fn dictionary_typed_partition_values_are_compared_as_their_values() {
+        use datafusion::arrow::datatypes::DataType;
+        use datafusion::prelude::{SessionContext, col, lit};
+        let dictionary = DataType::Dictionary(Box::new(DataType::UInt16), Box::new(DataType::Utf8));
+        let scan = scan_partitioned_by_day(dictionary, &[Some("2026-12-01"), Some("2026-12-02")]);
+        let day = ScalarValue::Dictionary(Box::new(DataType::UInt16), Box::new(ScalarValue::from("2026-12-01")));
+        let plan = scan.scan(&SessionContext::new().state(), None, &[col("day").eq(lit(day))], None).await.unwrap();
+        assert_eq!(listed_files(&plan), ["data/day=2026-12-01/part-0.parquet"]);
     }
 
     #[test]

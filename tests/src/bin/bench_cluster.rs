@@ -82,6 +82,15 @@ fn configurations(temporary: &Path) -> Vec<Configuration> {
         cluster("1x-jobs1", "1 executor, one task at a time", 1, vec![], vec![], Some(1)),
         cluster("1x-jobs4", "1 executor, four tasks at a time", 1, vec![], vec![], Some(4)),
         cluster("1x-slots1", "1 executor with one task slot", 1, vec!["--task-slots".to_string(), "1".to_string()], vec![], None),
+        cluster("1x-slots4", "1 executor with four task slots", 1, vec!["--task-slots".to_string(), "4".to_string()], vec![], None),
+        cluster(
+            "1x-slots4-jobs4",
+            "1 executor with four task slots, four tasks at a time",
+            1,
+            vec!["--task-slots".to_string(), "4".to_string()],
+            vec![],
+            Some(4),
+        ),
         cluster(
             "1x-partitions2",
             "1 executor, 2 partitions per shuffle",
