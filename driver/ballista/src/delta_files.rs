@@ -161,12 +161,12 @@ impl DeltaFileScan {
     }
 
     /// The files whose partition values pass the filters that name partition columns only
-    /// (each such filter has one value per file, so a file it rejects has no row to give);
-    /// every file when there is no such filter.
+    /// and are not volatile (each such filter has one value per file, so a file it rejects
+    /// has no row to give); every file when there is no such filter.
     fn files_matching(&self, state: &dyn Session, partition_fields: &[FieldRef], filters: &[Expr]) -> Result<Vec<&DeltaDataFile>> {
         let on_partitions = filters.iter().filter(|filter| {
             let columns = filter.column_refs();
-            !columns.is_empty() && columns.iter().all(|column| self.partition_columns.contains(&column.name))
+            !columns.is_empty() && columns.iter().all(|column| self.partition_columns.contains(&column.name)) && !filter.is_volatile()
         });
         let Some(predicate) = conjunction(on_partitions.cloned()) else {
             return Ok(self.files.iter().collect());
@@ -416,6 +416,11 @@ mod tests {
         // A filter that also names a data column decides per row, not per file.
         let mixed = scan.scan(&state, None, &[col("day").eq(lit("2026-12-02")).or(col("a").gt(lit(0i64)))], None).await.unwrap();
         assert_eq!(listed_files(&mixed), all);
+        // A volatile filter decides per row: `random()` drawn once per file would drop files
+        // whose rows another draw keeps.
+        let random_day = col("day").eq(lit("2026-12-02")).and(datafusion::functions::expr_fn::random().lt(lit(2.0)));
+        let volatile = scan.scan(&state, None, &[random_day], None).await.unwrap();
+        assert_eq!(listed_files(&volatile), all);
         // No partition passes: an empty scan that still plans.
         let none = scan.scan(&state, None, &[col("day").eq(lit("2027-01-01"))], None).await.unwrap();
         assert!(listed_files(&none).is_empty());
