@@ -42,6 +42,7 @@ use datafusion::catalog::{Session, TableProvider};
 use datafusion::common::{DFSchema, ScalarValue};
 use datafusion::datasource::TableType;
 use datafusion::datasource::listing::PartitionedFile;
+use datafusion::datasource::listing::helpers::expr_applicable_for_cols;
 use datafusion::datasource::object_store::ObjectStoreUrl;
 use datafusion::datasource::physical_plan::{FileGroup, FileScanConfigBuilder, ParquetSource};
 use datafusion::datasource::source::DataSourceExec;
@@ -160,14 +161,13 @@ impl DeltaFileScan {
         Ok(PartitionedFile::new(file.path.clone(), file.size).with_partition_values(values))
     }
 
-    /// The files whose partition values pass the filters that name partition columns only
-    /// and are not volatile (each such filter has one value per file, so a file it rejects
-    /// has no row to give); every file when there is no such filter.
+    /// The files whose partition values pass the filters that DataFusion's listing tables
+    /// would evaluate on partition values too (`expr_applicable_for_cols`: partition columns
+    /// only, no volatile or stable function, so each such filter has one value per file and
+    /// a file it rejects has no row to give); every file when there is no such filter.
     fn files_matching(&self, state: &dyn Session, partition_fields: &[FieldRef], filters: &[Expr]) -> Result<Vec<&DeltaDataFile>> {
-        let on_partitions = filters.iter().filter(|filter| {
-            let columns = filter.column_refs();
-            !columns.is_empty() && columns.iter().all(|column| self.partition_columns.contains(&column.name)) && !filter.is_volatile()
-        });
+        let partition_columns: Vec<&str> = self.partition_columns.iter().map(String::as_str).collect();
+        let on_partitions = filters.iter().filter(|filter| expr_applicable_for_cols(&partition_columns, filter));
         let Some(predicate) = conjunction(on_partitions.cloned()) else {
             return Ok(self.files.iter().collect());
         };
@@ -421,6 +421,9 @@ mod tests {
         let random_day = col("day").eq(lit("2026-12-02")).and(datafusion::functions::expr_fn::random().lt(lit(2.0)));
         let volatile = scan.scan(&state, None, &[random_day], None).await.unwrap();
         assert_eq!(listed_files(&volatile), all);
+        // A filter without columns has one value for every file: false keeps none.
+        let never = scan.scan(&state, None, &[lit(1i64).eq(lit(2i64))], None).await.unwrap();
+        assert!(listed_files(&never).is_empty());
         // No partition passes: an empty scan that still plans.
         let none = scan.scan(&state, None, &[col("day").eq(lit("2027-01-01"))], None).await.unwrap();
         assert!(listed_files(&none).is_empty());
