@@ -37,9 +37,6 @@ struct Cli {
     command: commands::Command,
 }
 
-/// The stack of the thread commands run on (virtual memory: only what is touched is used).
-const PLANNING_STACK_BYTES: usize = 256 << 20;
-
 /// Runs the command line and returns the process exit code.
 pub fn main_with_args(args: impl IntoIterator<Item = OsString>) -> i32 {
     let cli = match Cli::try_parse_from(args) {
@@ -53,7 +50,7 @@ pub fn main_with_args(args: impl IntoIterator<Item = OsString>) -> i32 {
     // give it a deep stack, whatever thread called us.
     let executed = std::thread::Builder::new()
         .name("viewdag".to_string())
-        .stack_size(PLANNING_STACK_BYTES)
+        .stack_size(viewdag_driver::parallel::PLANNING_STACK_BYTES)
         .spawn(move || cli.command.execute())
         .map_err(|source| CliError::Driver(DriverError::Start { what: "the planning thread", source }))
         .and_then(|thread| thread.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));

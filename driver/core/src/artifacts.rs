@@ -19,11 +19,13 @@ use viewdag_artifact::{
     VIEWDAG_VERSION, ViewBundle, ViewCompileStatus, bundle_file_digest, bundle_file_name, diff_artifacts, read_bundle, read_envelope,
     spec_digest, view_bundle,
 };
+use viewdag_ir::ViewInput;
 use viewdag_lower::{LowerResult, ViewFailure};
 use viewdag_schedule::{TaskCost, TaskKind};
 
 use crate::compiler::{CompileResponse, ViewStatus};
 use crate::error::DriverError;
+use crate::parallel::for_each_in_parallel;
 use crate::snapshot::Snapshot;
 
 /// What `write_compile_output` wrote.
@@ -45,6 +47,17 @@ impl Snapshot<'_> {
     /// The compile envelope of the last compile, listing `bundles` (view name → digest).
     pub fn compile_envelope(&self, response: &CompileResponse) -> Result<CompileEnvelope, DriverError> {
         let project = viewdag_ir::ProjectInput::get(self.db);
+        // Every compiled view's bundle, made on several threads first (each is independent
+        // of the others): the loop below then reads them in order.
+        let compiled: Vec<ViewInput> = response
+            .views
+            .iter()
+            .filter(|outcome| matches!(outcome.status, ViewStatus::Compiled { .. }))
+            .filter_map(|outcome| self.view_input(&outcome.name))
+            .collect();
+        for_each_in_parallel(self.db, &compiled, self.jobs, |db, view| {
+            view_bundle(db, *view);
+        });
         let mut views = BTreeMap::new();
         for outcome in response.views.iter() {
             let (status, blocked_by) = match &outcome.status {

@@ -20,6 +20,7 @@ mod replay;
 mod run_loop;
 pub(crate) mod signature_cache;
 mod tables;
+mod warm;
 
 pub(crate) use tables::MemoryBindings;
 
@@ -321,6 +322,8 @@ pub struct Compiler {
     cache_root: Option<PathBuf>,
     /// The warning of a cache file that could not be read, for the next response.
     cache_warning: Option<Diagnostic>,
+    /// How many threads a full compile (and `compile --out`'s bundles) may use.
+    compile_jobs: usize,
 }
 
 /// What a new text can have changed, as its parse tells.
@@ -380,6 +383,7 @@ impl Compiler {
             persistent_cache: false,
             cache_root: None,
             cache_warning: None,
+            compile_jobs: crate::parallel::default_jobs(),
         }
     }
 
@@ -407,6 +411,7 @@ impl Compiler {
             project: self.project,
             surface: self.surface,
             sources: &self.sources,
+            jobs: self.compile_jobs,
         }
     }
 
@@ -562,7 +567,7 @@ impl Compiler {
 
     /// How the next collect gets the project's compile under `planning`.
     fn compile_plan(&mut self, planning: Planning) -> CompilePlan {
-        compile_plan(&self.db, planning.scope(), &self.assembly, &mut self.edit_log)
+        compile_plan(&self.db, planning.scope(), &self.assembly, &mut self.edit_log, self.compile_jobs)
     }
 
     /// Adds what `record` asks for to `response`.
@@ -584,6 +589,13 @@ impl Compiler {
                 }
             }
         }
+    }
+
+    /// How many threads a full compile may use for its per-view work (checks, plans, and the
+    /// bundles of `compile --out`): the machine's parallelism by default, at most 8; `1`
+    /// compiles on the calling thread. The results do not depend on it.
+    pub fn set_compile_jobs(&mut self, jobs: usize) {
+        self.compile_jobs = jobs.max(1);
     }
 
     /// For an editor: while the text does not parse at all (a syntax error, or a document

@@ -34,6 +34,7 @@ mod existing;
 pub mod expect;
 pub mod graph;
 mod lab;
+pub mod parallel;
 mod planned_table;
 pub mod refresh;
 pub mod render;

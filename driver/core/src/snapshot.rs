@@ -69,6 +69,8 @@ pub struct Snapshot<'a> {
     pub(crate) surface: Option<SurfaceInput>,
     /// The source inputs by name.
     pub(crate) sources: &'a HashMap<String, SourceInput>,
+    /// How many threads work over many views may use (`Compiler::set_compile_jobs`).
+    pub(crate) jobs: usize,
 }
 
 impl<'a> Snapshot<'a> {

@@ -9,6 +9,10 @@
 //! cargo run --release -p viewdag-tests --bin bench-compile -- --parse 1000 10000 100000   # only the spec's parse
 //! ```
 //!
+//! Compiles use the compiler's default threads (`Compiler::set_compile_jobs`: the machine's
+//! parallelism, at most 8); `VIEWDAG_BENCH_COMPILE_JOBS=1` runs every scenario on one
+//! thread. The TPC-H table has a row of each.
+//!
 //! Each scenario runs in a child process (this binary with `--scenario`), so peak memory
 //! (VmHWM) is measured per scenario: `check` (validation only), `compile` (plan every task,
 //! then incremental edits), `run` (an unchanged project, every task up to date), and the
@@ -55,6 +59,19 @@ fn peak_memory_kib() -> u64 {
         .unwrap_or(0)
 }
 
+/// The environment variable that sets the threads of every compile a scenario makes
+/// (`Compiler::set_compile_jobs`); unset: the compiler's default (the machine's parallelism).
+const JOBS_VARIABLE: &str = "VIEWDAG_BENCH_COMPILE_JOBS";
+
+/// A compiler using the threads [`JOBS_VARIABLE`] says.
+fn new_compiler() -> Compiler {
+    let mut compiler = Compiler::new().expect("a compiler");
+    if let Some(jobs) = std::env::var(JOBS_VARIABLE).ok().and_then(|jobs| jobs.parse().ok()) {
+        compiler.set_compile_jobs(jobs);
+    }
+    compiler
+}
+
 fn seconds(start: Instant) -> f64 {
     start.elapsed().as_secs_f64()
 }
@@ -67,7 +84,7 @@ fn executed(response: &CompileResponse, function: &str) -> usize {
 /// `viewdag check`, cold: parse, load sources, validate every view (no planning).
 fn scenario_check(shape: DagShape, count: usize) -> String {
     let SyntheticProject { directory: _directory, dag, spec_path, text } = SyntheticProject::create(shape, count);
-    let mut compiler = Compiler::new().expect("a compiler");
+    let mut compiler = new_compiler();
     let start = Instant::now();
     let checked = compiler.check_text(&spec_path, &text);
     let check_seconds = seconds(start);
@@ -86,7 +103,7 @@ fn scenario_lsp(shape: DagShape, count: usize) -> String {
     let other = if digit == '9' { '8' } else { char::from(digit as u8 + 1) };
     let report = viewdag_tests::lsp_latency::measure(&spec_path, &text, digit_offset, digit, other, 100);
     // The same edits through `Compiler::check_text` alone (no server), for the breakdown.
-    let mut compiler = Compiler::new().expect("a compiler");
+    let mut compiler = new_compiler();
     compiler.check_text(&spec_path, &text);
     let mut check_seconds = Vec::new();
     let mut edited = text.clone();
@@ -172,7 +189,7 @@ fn scenario_table(
 /// schema-changing edit, adding a view in the middle, removing a leaf view.
 fn scenario_compile(shape: DagShape, count: usize) -> String {
     let SyntheticProject { directory: _directory, dag, spec_path, text } = SyntheticProject::create(shape, count);
-    let mut compiler = Compiler::new().expect("a compiler");
+    let mut compiler = new_compiler();
     let start = Instant::now();
     let cold = compiler.compile_text(&spec_path, &text);
     let cold_seconds = seconds(start);
@@ -216,7 +233,7 @@ fn scenario_warm_process(shape: DagShape, count: usize) -> String {
     let SyntheticProject { directory: _directory, dag, spec_path, text } = SyntheticProject::create(shape, count);
     let check = |cached: bool, text: &str| {
         let start = Instant::now();
-        let mut compiler = Compiler::new().expect("a compiler").with_persistent_cache(cached);
+        let mut compiler = new_compiler().with_persistent_cache(cached);
         let response = compiler.check_text(&spec_path, text);
         let elapsed = seconds(start);
         assert!(!response.has_errors(), "{:?}", response.diagnostics.iter().take(3).collect::<Vec<_>>());
@@ -240,7 +257,7 @@ fn scenario_warm_process(shape: DagShape, count: usize) -> String {
     let entries = viewdag_lower::signature_memo::decode_file(&bytes).expect("a valid cache").len();
     let load = seconds(start);
     let start = Instant::now();
-    drop(Compiler::new().expect("a compiler"));
+    drop(new_compiler());
     let new_compiler = seconds(start);
     format!(
         "cold={cold:.6} cold_write={cold_write:.6} written={written} warm={warm:.6} warm_hits={warm_hits} warm_misses={warm_misses} warm_executed={warm_executed} warm_edit={warm_edit:.6} edit_misses={edit_misses} parse={parse:.6} load={load:.6} entries={entries} new_compiler={new_compiler:.6} cache_kib={} views={}",
@@ -338,7 +355,7 @@ fn warm_process_report(counts: &[usize], shapes: &[DagShape]) {
 /// between the text `edit` makes and the original; the mean seconds per compile.
 fn alternating_edits(shape: DagShape, count: usize, edit: impl Fn(&SyntheticDag, &str) -> String) -> f64 {
     let SyntheticProject { directory: _directory, dag, spec_path, text } = SyntheticProject::create(shape, count);
-    let mut compiler = Compiler::new().expect("a compiler");
+    let mut compiler = new_compiler();
     compiler.compile_text(&spec_path, &text);
     let edited = edit(&dag, &text);
     let start = Instant::now();
@@ -367,10 +384,10 @@ fn scenario_shape_loop(shape: DagShape, count: usize) -> String {
 fn scenario_run(shape: DagShape, count: usize) -> String {
     let SyntheticProject { directory: _directory, dag, spec_path, text: _ } = SyntheticProject::create(shape, count);
     let request = viewdag_driver::CompileRequest::new(&spec_path);
-    let first = Compiler::new().expect("a compiler").run(&request, &mut |_| {}).expect("readable");
+    let first = new_compiler().run(&request, &mut |_| {}).expect("readable");
     assert!(first.succeeded(), "{:?}", first.tasks.iter().find(|task| !task.outcome.is_done()));
     let start = Instant::now();
-    let second = Compiler::new().expect("a compiler").run(&request, &mut |_| {}).expect("readable");
+    let second = new_compiler().run(&request, &mut |_| {}).expect("readable");
     let run_seconds = seconds(start);
     assert!(second.tasks.iter().all(|task| matches!(task.outcome, viewdag_driver::TaskOutcome::UpToDate { .. })));
     format!("run={run_seconds:.6} planned={} views={} peak_kib={}", second.planned.len(), dag.views.len(), peak_memory_kib())
@@ -421,7 +438,7 @@ fn scenario_chain() -> String {
         let _ = writeln!(chain, "  c{index}:\n    filter: {{ input: {input}, predicate: \"v > {}\" }}", index % 7);
     }
     let spec_path = directory.path().join("spec.yaml");
-    let mut compiler = Compiler::new().expect("a compiler");
+    let mut compiler = new_compiler();
     let start = Instant::now();
     // No outputs: every view is planned on request (`compile --all-views`).
     let response = compiler.compile_text_with(&spec_path, &chain, Planning::AllViews);
@@ -430,7 +447,7 @@ fn scenario_chain() -> String {
     let mut singles = 0.0;
     for index in 0..MAX_CHAIN {
         let single = format!("{header}  c{index}:\n    filter: {{ input: facts, predicate: \"v > {}\" }}\n", index % 7);
-        let mut compiler = Compiler::new().expect("a compiler");
+        let mut compiler = new_compiler();
         compiler.compile_text(&spec_path, header);
         let start = Instant::now();
         compiler.compile_text_with(&spec_path, &single, Planning::AllViews);
@@ -457,7 +474,7 @@ fn scenario_wide(columns: usize) -> String {
         let _ = writeln!(projection, "        c{index}: c{index}");
     }
     let timed = |text: &str| {
-        let mut compiler = Compiler::new().expect("a compiler");
+        let mut compiler = new_compiler();
         let start = Instant::now();
         let response = compiler.check_text(&spec_path, text);
         assert!(!response.has_errors(), "{:?}", response.diagnostics.first());
@@ -477,7 +494,7 @@ fn scenario_tpch_viewdag() -> String {
     let spec_path = directory.path().join("spec.yaml");
     let text = tpch::spec_yaml();
     std::fs::write(&spec_path, &text).expect("the spec is written");
-    let mut compiler = Compiler::new().expect("a compiler");
+    let mut compiler = new_compiler();
     let start = Instant::now();
     let checked = compiler.check_text(&spec_path, &text);
     let check_seconds = seconds(start);
@@ -545,29 +562,36 @@ fn scenario_tpch_baseline() -> String {
     format!("cold={:.6} queries={} peak_kib={}", seconds(start), tpch::QUERIES.len(), peak_memory_kib())
 }
 
+/// TPC-H: viewdag on one thread and on the default threads, and the baseline, each in its
+/// own process.
 fn tpch_report() {
-    let ours = run_child(&["--scenario", "tpch-viewdag"]);
+    let one_thread = run_child_with(&["--scenario", "tpch-viewdag"], Some(1));
+    let default_threads = run_child(&["--scenario", "tpch-viewdag"]);
     let baseline = run_child(&["--scenario", "tpch-baseline"]);
-    let (check, plan, bundles, base) = (field(&ours, "check"), field(&ours, "plan"), field(&ours, "bundles"), field(&baseline, "cold"));
-    let rejected = ours.split_whitespace().find_map(|pair| pair.strip_prefix("rejected=")).unwrap_or("?");
+    let base = field(&baseline, "cold");
     println!(
-        "\n| TPC-H | baseline (ms) | viewdag check (ms) | check / baseline | plan tasks (ms) | bundles (ms) | compile --out (ms) | compile --out / baseline | rejected | peak MiB viewdag / baseline |"
+        "\n| TPC-H | compile threads | baseline (ms) | viewdag check (ms) | check / baseline | plan tasks (ms) | bundles (ms) | compile --out (ms) | compile --out / baseline | rejected | peak MiB viewdag / baseline |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|");
-    let compile_out = check + plan + bundles;
-    println!(
-        "| 22 queries, {} views | {:.1} | {:.1} | {:.2}× | {:.1} | {:.1} | {:.1} | {:.2}× | {rejected} | {:.0} / {:.0} |",
-        field(&ours, "views"),
-        base * 1e3,
-        check * 1e3,
-        check / base,
-        plan * 1e3,
-        bundles * 1e3,
-        compile_out * 1e3,
-        compile_out / base,
-        field(&ours, "peak_kib") / 1024.0,
-        field(&baseline, "peak_kib") / 1024.0,
-    );
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    let default_jobs = viewdag_driver::parallel::default_jobs().to_string();
+    for (ours, jobs) in [(&one_thread, "1"), (&default_threads, default_jobs.as_str())] {
+        let (check, plan, bundles) = (field(ours, "check"), field(ours, "plan"), field(ours, "bundles"));
+        let rejected = ours.split_whitespace().find_map(|pair| pair.strip_prefix("rejected=")).unwrap_or("?");
+        let compile_out = check + plan + bundles;
+        println!(
+            "| 22 queries, {} views | {jobs} | {:.1} | {:.1} | {:.2}× | {:.1} | {:.1} | {:.1} | {:.2}× | {rejected} | {:.0} / {:.0} |",
+            field(ours, "views"),
+            base * 1e3,
+            check * 1e3,
+            check / base,
+            plan * 1e3,
+            bundles * 1e3,
+            compile_out * 1e3,
+            compile_out / base,
+            field(ours, "peak_kib") / 1024.0,
+            field(&baseline, "peak_kib") / 1024.0,
+        );
+    }
 }
 
 fn field(line: &str, key: &str) -> f64 {
@@ -575,7 +599,18 @@ fn field(line: &str, key: &str) -> f64 {
 }
 
 fn run_child(arguments: &[&str]) -> String {
-    let output = Command::new(std::env::current_exe().expect("this binary")).args(arguments).output().expect("the scenario runs");
+    run_child_with(arguments, None)
+}
+
+/// Runs a scenario in a child process, its compiles on `jobs` threads when given (else as
+/// this process was told).
+fn run_child_with(arguments: &[&str], jobs: Option<usize>) -> String {
+    let mut command = Command::new(std::env::current_exe().expect("this binary"));
+    command.args(arguments);
+    if let Some(jobs) = jobs {
+        command.env(JOBS_VARIABLE, jobs.to_string());
+    }
+    let output = command.output().expect("the scenario runs");
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     String::from_utf8_lossy(&output.stdout).trim().to_string()
 }

@@ -23,6 +23,7 @@ mod lsp_robustness;
 mod merge;
 mod object_storage;
 mod optimizer;
+mod parallel_compile;
 mod path_safety;
 mod persistent_cache;
 mod properties;

@@ -132,8 +132,8 @@ pub(crate) enum CompilePlan {
     Reuse(Arc<Assembly>),
     /// Only views changed since the last result: patch it.
     Patch { previous: Arc<Assembly>, edits: ViewEdits },
-    /// Ask `compiled_project`.
-    Full,
+    /// Ask `compiled_project`, its per-view work warmed on `jobs` threads first.
+    Full { jobs: usize },
 }
 
 impl CompilePlan {
@@ -144,26 +144,27 @@ impl CompilePlan {
         match self {
             CompilePlan::Reuse(_) => true,
             CompilePlan::Patch { edits, .. } => !edits.reshaped,
-            CompilePlan::Full => false,
+            CompilePlan::Full { .. } => false,
         }
     }
 }
 
 /// How the compile at `db`'s current revision gets its result, given the last one in
 /// `slot` and the edits logged since; forgets the log entries the slot's result covers.
-pub(crate) fn compile_plan(db: &Database, scope: PlanScope, slot: &AssemblySlot, log: &mut EditLog) -> CompilePlan {
+/// A full compile may use `jobs` threads.
+pub(crate) fn compile_plan(db: &Database, scope: PlanScope, slot: &AssemblySlot, log: &mut EditLog, jobs: usize) -> CompilePlan {
     let now = salsa::plumbing::current_revision(db);
-    let Some(previous) = slot.lock().expect("assembly slot lock").clone() else { return CompilePlan::Full };
+    let Some(previous) = slot.lock().expect("assembly slot lock").clone() else { return CompilePlan::Full { jobs } };
     log.forget_until(previous.revision);
     if previous.compiled.parts.scope != scope {
-        return CompilePlan::Full;
+        return CompilePlan::Full { jobs };
     }
     if previous.revision == now {
         return CompilePlan::Reuse(previous);
     }
     match log.views_edited(previous.revision, now) {
         Some(edits) => CompilePlan::Patch { previous, edits },
-        None => CompilePlan::Full,
+        None => CompilePlan::Full { jobs },
     }
 }
 
@@ -191,7 +192,8 @@ pub(crate) fn compile_project(
             let compiled = reshaped_after_view_edits(db, &previous.compiled, &affected.views, &affected.warm_order, previous_chunk);
             (compiled, index)
         }
-        CompilePlan::Full => {
+        CompilePlan::Full { jobs } => {
+            super::warm::warm_full_compile(db, project, scope, jobs);
             let compiled = compiled_project(db, project, scope).clone();
             (compiled, Arc::new(ProjectIndex::build(db, project)))
         }

@@ -1,0 +1,54 @@
+//! A full compile's per-view work on several threads, before `compiled_project` collects it.
+//!
+//! `compiled_project` checks every view chunk by chunk in dependency order, then plans the
+//! valid views in scope chunk by chunk: one thread. [`warm_full_compile`] asks the same
+//! queries first on [`crate::parallel::for_each_in_parallel`]'s workers — every view's check
+//! (and its inlined depth, as `chunk_warm` does) in dependency order, then the plan of every
+//! view `compiled_chunk` will plan — so the project's query finds them memoized.
+//!
+//! ## Invariants
+//! - The views planned are exactly those `compiled_chunk` plans: in scope (a task, or every
+//!   view for `PlanScope::AllViews`) and valid by their check. No other query is asked that
+//!   the single-threaded compile would not ask (the incremental tests count executions).
+//! - Only for a full compile: a patch after an edit asks few views and stays on one thread.
+
+use viewdag_ir::{ProjectInput, ViewInput};
+use viewdag_lower::{ChunkOrder, chunk_members, inlined_depth, is_task, view_check, view_chunks};
+use viewdag_optimize::{PlanScope, planned_view};
+
+use crate::database::Database;
+use crate::parallel::for_each_in_parallel;
+
+/// Fewer views than this are checked on the calling thread: spawning workers would cost
+/// more than it saves.
+const MIN_VIEWS_TO_SHARE: usize = 16;
+
+/// Checks every view, then plans the views in `scope`, on up to `jobs` threads.
+pub(crate) fn warm_full_compile(db: &Database, project: ProjectInput, scope: PlanScope, jobs: usize) {
+    if jobs <= 1 || project.views(db).len() < MIN_VIEWS_TO_SHARE {
+        return;
+    }
+    let in_dependency_order: Vec<ViewInput> = view_chunks(db, project, ChunkOrder::Dependency)
+        .firsts
+        .iter()
+        .flat_map(|first| chunk_members(db, project, *first, ChunkOrder::Dependency).iter().copied().collect::<Vec<_>>())
+        .collect();
+    for_each_in_parallel(db, &in_dependency_order, jobs, |db, view| {
+        view_check(db, *view);
+        inlined_depth(db, *view);
+    });
+    let to_plan: Vec<ViewInput> = in_dependency_order
+        .into_iter()
+        .filter(|view| {
+            let in_scope = match scope {
+                PlanScope::Nothing => false,
+                PlanScope::Tasks => is_task(db, project, *view),
+                PlanScope::AllViews => true,
+            };
+            in_scope && view_check(db, *view).status.is_valid()
+        })
+        .collect();
+    for_each_in_parallel(db, &to_plan, jobs, |db, view| {
+        planned_view(db, *view);
+    });
+}

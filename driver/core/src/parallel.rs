@@ -1,0 +1,86 @@
+//! Asking the same query of many views on several threads: a full compile's checks and
+//! plans, and the bundles `compile --out` writes.
+//!
+//! Each worker holds its own handle of the salsa database (`Database` is `Clone`: handles
+//! share memos, and a query one handle is computing is waited for by the others, never
+//! computed twice). The work only *warms* memos: the caller then asks the same queries in
+//! its own order and finds them computed, so what it returns is exactly what it returns
+//! single-threaded.
+//!
+//! ## Invariants
+//! - Warming asks exactly the queries the single-threaded path asks, no others: the set of
+//!   executed queries (what the incremental tests count) is the same; only the order in
+//!   which they execute depends on the threads, and nothing reads that order into a result.
+//! - Items are claimed in the order given (a shared counter): given in dependency order,
+//!   every item's inputs were claimed before it, so a query recurses at most as many levels
+//!   as there are workers, never along a chain of views.
+//! - A panic on any worker (a bug, or `salsa::Cancelled` when the host sets an input) stops
+//!   the others from claiming more, and is resumed on the calling thread once every worker
+//!   has stopped, with its payload: a cancelled background check still sees `Cancelled`.
+//! - One job (or a single item) runs on the calling thread, spawning nothing.
+
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use crate::database::Database;
+
+/// The stack of a thread that plans: planning walks plans recursively (DataFusion) up to
+/// `MAX_INLINED_DEPTH` views deep. Virtual memory: only what is touched is used.
+pub const PLANNING_STACK_BYTES: usize = 256 << 20;
+
+/// The default number of threads a compile uses: the machine's parallelism, at most 8
+/// (planning allocates heavily; more threads than that contend on the allocator).
+pub fn default_jobs() -> usize {
+    std::thread::available_parallelism().map(usize::from).unwrap_or(1).clamp(1, 8)
+}
+
+/// Calls `work` for every item on up to `jobs` threads (the caller's among them, which
+/// should have [`PLANNING_STACK_BYTES`] of stack too), each with its own handle of `db`;
+/// items are claimed in order.
+pub(crate) fn for_each_in_parallel<T: Sync>(db: &Database, items: &[T], jobs: usize, work: impl Fn(&Database, &T) + Sync) {
+    let jobs = jobs.min(items.len());
+    if jobs <= 1 {
+        items.iter().for_each(|item| work(db, item));
+        return;
+    }
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let run = |db: &Database| {
+        let claimed = catch_unwind(AssertUnwindSafe(|| {
+            while !stop.load(Ordering::Relaxed) {
+                let Some(item) = items.get(next.fetch_add(1, Ordering::Relaxed)) else { break };
+                work(db, item);
+            }
+        }));
+        if claimed.is_err() {
+            stop.store(true, Ordering::Relaxed);
+        }
+        claimed
+    };
+    let panicked = std::thread::scope(|scope| {
+        let workers: Vec<_> = (1..jobs)
+            .map(|_| {
+                let handle = db.clone();
+                let run = &run;
+                std::thread::Builder::new()
+                    .name("viewdag-compile".into())
+                    .stack_size(PLANNING_STACK_BYTES)
+                    .spawn_scoped(scope, move || run(&handle))
+                    .expect("a compile worker thread starts")
+            })
+            .collect();
+        let mut first = run(db).err();
+        for worker in workers {
+            // `run` catches its own panics: a join error would be a panic in `catch_unwind`'s
+            // own bookkeeping; kept as the payload all the same.
+            let outcome = worker.join().unwrap_or_else(Err);
+            if let Err(payload) = outcome {
+                first.get_or_insert(payload);
+            }
+        }
+        first
+    });
+    if let Some(payload) = panicked {
+        resume_unwind(payload);
+    }
+}
