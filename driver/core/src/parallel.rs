@@ -84,3 +84,48 @@ pub(crate) fn for_each_in_parallel<T: Sync>(db: &Database, items: &[T], jobs: us
         resume_unwind(payload);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    fn database() -> Database {
+        Database::new(Arc::new(tokio::runtime::Builder::new_current_thread().build().expect("a runtime")))
+    }
+
+    #[test]
+    fn every_item_is_worked_on_exactly_once() {
+        let db = database();
+        let items: Vec<usize> = (0..1000).collect();
+        let visits: Vec<AtomicUsize> = items.iter().map(|_| AtomicUsize::new(0)).collect();
+        for jobs in [1, 2, 7] {
+            for_each_in_parallel(&db, &items, jobs, |_, item| {
+                visits[*item].fetch_add(1, Ordering::Relaxed);
+            });
+        }
+        assert!(visits.iter().all(|count| count.load(Ordering::Relaxed) == 3));
+    }
+
+    #[test]
+    fn a_workers_panic_reaches_the_caller_with_its_payload_and_stops_the_others() {
+        let db = database();
+        let items: Vec<usize> = (0..10_000).collect();
+        let worked = AtomicUsize::new(0);
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            for_each_in_parallel(&db, &items, 4, |_, item| {
+                if *item == 10 {
+                    resume_unwind(Box::new(format!("item {item}")));
+                }
+                std::thread::sleep(std::time::Duration::from_micros(200));
+                worked.fetch_add(1, Ordering::Relaxed);
+            })
+        }));
+        let payload = outcome.expect_err("the panic is resumed");
+        assert_eq!(payload.downcast_ref::<String>().map(String::as_str), Some("item 10"));
+        // Each worker finishes the item it holds, then claims no more (all of them: 0.5 s).
+        assert!(worked.load(Ordering::Relaxed) < 1000, "{} items worked on", worked.load(Ordering::Relaxed));
+    }
+}
