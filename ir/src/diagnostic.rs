@@ -155,7 +155,7 @@ codes! {
     StorageBucketNotFound = ("V0911", "storage-bucket-not-found", Error, "the bucket or container of a task's table does not exist; the task committed nothing");
     StorageUnreachable = ("V0912", "storage-unreachable", Error, "the object store of a task's table could not be reached; the task committed nothing");
     // V092x: the cache across processes (`.viewdag/cache/`), reported by every command that uses it.
-    CacheUnreadable = ("V0920", "cache-unreadable", Warning, "the signature cache file in `.viewdag/cache/` could not be read (truncated, corrupted or written by another version); it was ignored and is rebuilt");
+    CacheUnreadable = ("V0920", "cache-unreadable", Warning, "a cache file in `.viewdag/cache/` (view signatures, the last check's record) could not be read (truncated, corrupted or written by another version); it was ignored and is rebuilt");
     // V10xx: incremental refresh.
     RefreshNeverIncremental = ("V1001", "refresh-never-incremental", Error, "a task declared `refresh: incremental` has a plan whose change can never be derived from appended inputs (a window, a limit, a non-deterministic function, …)");
     RefreshNotApplicable = ("V1002", "refresh-not-applicable", Error, "`refresh` is set where it means nothing: on a view that is not materialized, or `incremental` on an output whose mode is not `overwrite`");

@@ -13,8 +13,13 @@ pub struct CacheArgs {
 }
 
 impl CacheArgs {
+    /// Whether the cache is on (no `--no-cache`).
+    pub fn enabled(&self) -> bool {
+        !self.no_cache
+    }
+
     /// A compiler that keeps signatures across processes unless `--no-cache`.
     pub fn compiler(&self) -> Result<Compiler, DriverError> {
-        Ok(Compiler::new()?.with_persistent_cache(!self.no_cache))
+        Ok(Compiler::new()?.with_persistent_cache(self.enabled()))
     }
 }

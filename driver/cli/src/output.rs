@@ -4,7 +4,7 @@ use std::io::IsTerminal;
 
 use clap::ValueEnum;
 use viewdag_driver::render::render_human;
-use viewdag_driver::{CompileResponse, Compiler};
+use viewdag_driver::{CompileResponse, Compiler, SpecSource};
 
 /// How a command prints its result.
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -24,12 +24,16 @@ impl Format {
 
 /// Prints a response's diagnostics on stderr (coloured on a terminal).
 pub fn print_diagnostics(compiler: &Compiler, response: &CompileResponse) {
-    if response.diagnostics.is_empty() {
-        return;
-    }
     let source = compiler.spec_source().expect("a compiled spec has a source");
-    let color = std::io::stderr().is_terminal();
-    eprint!("{}", render_human(source, &response.diagnostics, color));
+    eprint!("{}", render_diagnostics(source, response, std::io::stderr().is_terminal()));
+}
+
+/// A response's diagnostics as [`print_diagnostics`] prints them (nothing when there are none).
+pub fn render_diagnostics(source: &SpecSource, response: &CompileResponse, color: bool) -> String {
+    match response.diagnostics.is_empty() {
+        true => String::new(),
+        false => render_human(source, &response.diagnostics, color),
+    }
 }
 
 /// 1 when the spec has errors, else 0.

@@ -482,10 +482,7 @@ impl Compiler {
             _ => {
                 let (parsed, change) = self.parse_edit(spec_path, text);
                 let parsed = Arc::new(parsed);
-                let root = spec_path.parent().map(Path::to_path_buf).unwrap_or_default();
-                let root = if root.as_os_str().is_empty() { PathBuf::from(".") } else { root };
-                // Canonical, so plan text (which shows canonical file paths) normalizes to `$ROOT`.
-                self.root = std::fs::canonicalize(&root).or_else(|_| std::path::absolute(&root)).unwrap_or(root);
+                self.root = spec_root(spec_path);
                 // An oversized spec is not kept (nor rendered: its one diagnostic says why).
                 let kept_text = if text.len() > MAX_SPEC_BYTES { String::new() } else { text.to_string() };
                 self.spec = Some(SpecSource { path: spec_path.to_path_buf(), text: kept_text, spans: Arc::clone(&parsed.spans) });
@@ -923,6 +920,15 @@ pub(crate) fn collect_response(
         plans: BTreeMap::new(),
         schemas: BTreeMap::new(),
     }
+}
+
+/// The directory relative paths of the spec at `spec_path` resolve against: its parent
+/// (`.` for a bare file name), canonical, so plan text (which shows canonical file paths)
+/// normalizes to `$ROOT`.
+pub(crate) fn spec_root(spec_path: &Path) -> PathBuf {
+    let root = spec_path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let root = if root.as_os_str().is_empty() { PathBuf::from(".") } else { root };
+    std::fs::canonicalize(&root).or_else(|_| std::path::absolute(&root)).unwrap_or(root)
 }
 
 /// Reads a spec file, never more than the parser's size limit plus one byte: a larger file

@@ -22,6 +22,7 @@
 #![warn(missing_docs)]
 
 pub mod artifacts;
+pub mod check_replay;
 mod compiler;
 mod confinement;
 mod costs;

@@ -7,6 +7,8 @@
 //! cargo run --release -p viewdag-tests --bin bench-compile -- --lsp 1000 10000   # only `viewdag lsp`
 //! cargo run --release -p viewdag-tests --bin bench-compile -- --warm-process 1000 10000 100000   # only the cache across processes
 //! cargo run --release -p viewdag-tests --bin bench-compile -- --parse 1000 10000 100000   # only the spec's parse
+//! cargo build --release -p viewdag-tests --bin viewdag-cli && \
+//!   cargo run --release -p viewdag-tests --bin bench-compile -- --check-process 1000 10000 100000   # `viewdag check` processes
 //! ```
 //!
 //! Compiles use the compiler's default threads (`Compiler::set_compile_jobs`: the machine's
@@ -264,6 +266,80 @@ fn scenario_warm_process(shape: DagShape, count: usize) -> String {
         bytes.len() / 1024,
         dag.views.len()
     )
+}
+
+/// `viewdag check` as a user runs it, each a new process of the real binary (`viewdag-cli`,
+/// built next to this one) over a generated project (`--check-process`): the floor (`viewdag
+/// --version`), a check without the cache, the first check with it (which records its
+/// output), the unchanged project's check (replayed from `.viewdag/cache/check.bin`; the
+/// median of five), a check after a leaf edit (not replayed: checked and recorded), and the
+/// unchanged edited project again. Asserts every output is the `--no-cache` one's.
+fn scenario_check_process(shape: DagShape, count: usize) -> String {
+    let SyntheticProject { directory: _directory, dag, spec_path, text } = SyntheticProject::create(shape, count);
+    let cli = std::env::current_exe().expect("this executable").with_file_name("viewdag-cli");
+    assert!(cli.is_file(), "build it first: cargo build --release -p viewdag-tests --bin viewdag-cli");
+    let process = |arguments: &[&str]| {
+        let start = Instant::now();
+        let output = Command::new(&cli).args(arguments).output().expect("viewdag-cli starts");
+        (seconds(start), output)
+    };
+    let spec = spec_path.to_str().expect("UTF-8");
+    let check = |cached: bool| {
+        let arguments: &[&str] = if cached { &["check", spec] } else { &["check", spec, "--no-cache"] };
+        let (elapsed, output) = process(arguments);
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        (elapsed, output.stderr)
+    };
+    let median = |work: &dyn Fn() -> f64| {
+        let mut times: Vec<f64> = (0..5).map(|_| work()).collect();
+        times.sort_by(f64::total_cmp);
+        times[2]
+    };
+    let floor = median(&|| process(&["--version"]).0);
+    let (uncached, fresh) = check(false);
+    let (first, first_output) = check(true);
+    let recorded = spec_path.with_file_name(viewdag_driver::check_replay::CHECK_REPLAY_FILE).is_file();
+    let replayed = median(&|| {
+        let (elapsed, output) = check(true);
+        assert_eq!(output, fresh, "a replay prints what a check without the cache prints");
+        elapsed
+    });
+    assert_eq!(first_output, fresh);
+    let edited = dag.with_leaf_edit(&text, dag.leaf_filter().expect("a leaf filter"));
+    std::fs::write(&spec_path, &edited).expect("the edit is written");
+    let (after_edit, _) = check(true);
+    let (edited_replayed, _) = check(true);
+    format!(
+        "floor={floor:.6} uncached={uncached:.6} first={first:.6} recorded={} replayed={replayed:.6} after_edit={after_edit:.6} edited_replayed={edited_replayed:.6} views={}",
+        u8::from(recorded),
+        dag.views.len()
+    )
+}
+
+/// The `--check-process` table: `viewdag check` in new processes, both shapes.
+fn check_process_report(counts: &[usize], shapes: &[DagShape]) {
+    scenario_table(
+        "`viewdag check` in a new process: without the cache, recording, an unchanged project (replayed), after a leaf edit",
+        "views | shape | process floor, `--version` (ms) | check, `--no-cache` (ms) | first check, recorded (ms) | record written | unchanged, replayed (ms) | replayed ÷ no-cache | after a leaf edit (ms) | edited, unchanged again (ms)",
+        "check-process",
+        counts,
+        shapes,
+        |line, shape| {
+            format!(
+                "{} | {} | {:.1} | {:.1} | {:.1} | {} | {:.1} | {:.3} | {:.1} | {:.1}",
+                field(line, "views"),
+                shape.name(),
+                field(line, "floor") * 1e3,
+                field(line, "uncached") * 1e3,
+                field(line, "first") * 1e3,
+                if field(line, "recorded") == 1.0 { "yes" } else { "no" },
+                field(line, "replayed") * 1e3,
+                field(line, "replayed") / field(line, "uncached"),
+                field(line, "after_edit") * 1e3,
+                field(line, "edited_replayed") * 1e3,
+            )
+        },
+    );
 }
 
 /// The spec's parse alone (`--parse`), in a child process per row: `parse_spec` and, for the
@@ -671,6 +747,7 @@ fn main() {
             "wide" => scenario_wide(count),
             "warm-process" => scenario_warm_process(shape, count),
             "parse" => scenario_parse(shape, count),
+            "check-process" => scenario_check_process(shape, count),
             _ => scenario_chain(),
         };
         println!("{line}");
@@ -685,6 +762,7 @@ fn main() {
     let mut lsp = false;
     let mut warm_process = false;
     let mut parse = false;
+    let mut check_process = false;
     let mut tpch_only = false;
     let mut words = arguments.iter();
     while let Some(word) = words.next() {
@@ -696,6 +774,7 @@ fn main() {
             "--lsp" => lsp = true,
             "--warm-process" => warm_process = true,
             "--parse" => parse = true,
+            "--check-process" => check_process = true,
             "--tpch" => tpch_only = true,
             count => counts.extend(count.parse::<usize>().ok()),
         }
@@ -706,6 +785,10 @@ fn main() {
     }
     if parse {
         parse_report(if counts.is_empty() { &[1000, 10000, 100000] } else { &counts }, &shapes);
+        return;
+    }
+    if check_process {
+        check_process_report(if counts.is_empty() { &[1000, 10000, 100000] } else { &counts }, &shapes);
         return;
     }
     if warm_process {

@@ -7,6 +7,7 @@ mod artifacts;
 mod bad_input;
 #[cfg(feature = "ballista")]
 mod ballista;
+mod check_replay;
 mod delta_types;
 mod determinism;
 mod diagnostics;

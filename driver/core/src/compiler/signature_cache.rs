@@ -90,8 +90,12 @@ pub struct CacheSaveError {
 /// Writes the entries of `views` (the project's views) to the cache of the project at
 /// `root`: a temporary file of this process, renamed over the old file.
 pub fn save<'a>(root: &Path, memo: &SignatureMemo, views: impl IntoIterator<Item = &'a str>) -> Result<(), CacheSaveError> {
-    let path = cache_path(root);
-    let bytes = encode_file(&memo.entries_for(views));
+    write_atomically(&cache_path(root), &encode_file(&memo.entries_for(views)))
+}
+
+/// Writes `bytes` to `path` (creating its directory): a temporary file of this process,
+/// renamed over the old file, so a reader sees the old file or the new one, never half.
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CacheSaveError> {
     let temporary = path.with_extension(format!("bin.{}.tmp", std::process::id()));
     let failed = |path: &Path| {
         let path = path.to_path_buf();
@@ -102,7 +106,7 @@ pub fn save<'a>(root: &Path, memo: &SignatureMemo, views: impl IntoIterator<Item
     }
     let written = std::fs::write(&temporary, bytes)
         .map_err(failed(&temporary))
-        .and_then(|()| std::fs::rename(&temporary, &path).map_err(failed(&path)));
+        .and_then(|()| std::fs::rename(&temporary, path).map_err(failed(path)));
     if written.is_err() {
         // Never leave a temporary file behind.
         let _ = std::fs::remove_file(&temporary);

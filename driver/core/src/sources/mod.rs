@@ -42,23 +42,34 @@ pub fn source_fingerprint(root: &Path, spec: &SourceSpec) -> Option<String> {
         return None;
     }
     let absolute = root.join(&spec.path);
-    let listed = match spec.format {
-        SourceFormat::Delta => local::list_files(&absolute.join("_delta_log"), "").ok()?,
-        SourceFormat::Parquet => local::list_files(&absolute, ".parquet").ok()?,
-        SourceFormat::Csv => local::list_files(&absolute, ".csv").ok()?,
+    let (files, extension) = match spec.format {
+        SourceFormat::Delta => (absolute.join("_delta_log"), ""),
+        SourceFormat::Parquet => (absolute, ".parquet"),
+        SourceFormat::Csv => (absolute, ".csv"),
     };
+    observe_files(&files, extension, false).map(|(fingerprint, _)| fingerprint)
+}
+
+/// The names, sizes and modification times of the files below `path` whose names end with
+/// `extension` (`path` itself when it is a file), with each file's canonical path where it
+/// differs from the listed one (a symlink) when `resolve` is set; and the newest
+/// modification time among them. `None` when `path` cannot be listed.
+pub(crate) fn observe_files(path: &Path, extension: &str, resolve: bool) -> Option<(String, Option<std::time::SystemTime>)> {
     let mut fingerprint = String::new();
-    for file in listed {
+    let mut newest = None;
+    for file in local::list_files(path, extension).ok()? {
         let metadata = std::fs::metadata(&file).ok()?;
-        let modified = metadata
-            .modified()
-            .ok()
-            .and_then(|time| time.duration_since(std::time::UNIX_EPOCH).ok())
-            .map(|duration| duration.as_nanos())
-            .unwrap_or(0);
-        fingerprint.push_str(&format!("{}:{}:{modified};", file.display(), metadata.len()));
+        let modified_at = metadata.modified().ok();
+        newest = newest.max(modified_at);
+        let modified =
+            modified_at.and_then(|time| time.duration_since(std::time::UNIX_EPOCH).ok()).map(|duration| duration.as_nanos()).unwrap_or(0);
+        fingerprint.push_str(&format!("{}:{}:{modified}", file.display(), metadata.len()));
+        if resolve && let Some(resolved) = std::fs::canonicalize(&file).ok().filter(|resolved| *resolved != file) {
+            fingerprint.push_str(&format!("=>{}", resolved.display()));
+        }
+        fingerprint.push(';');
     }
-    Some(fingerprint)
+    Some((fingerprint, newest))
 }
 
 /// What a source is loaded with besides its declaration.

@@ -1,0 +1,233 @@
+//! `viewdag check` on an unchanged project replays the last check's output from
+//! `.viewdag/cache/check.bin` (`viewdag_driver::check_replay`): the same bytes and exit code
+//! as a check without the cache, and never a record that outlived something the check
+//! reads — the spec, a source's files or Delta log, a CSV header, the Delta table an output
+//! keeps rows of, a symlink swapped in. Every check runs the real binary in its own process.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use datafusion::arrow::array::{Int64Array, RecordBatch, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use viewdag_driver::check_replay::{self, CHECK_REPLAY_FILE, CheckOutput};
+use viewdag_ir::{SpecFormat, parse_spec};
+
+use crate::support::{TempProject, shop_spec};
+
+/// Runs `viewdag check SPEC [arguments]` in a new process.
+fn check(spec: &Path, arguments: &[&str]) -> CheckOutput {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_viewdag-cli"))
+        .arg("check")
+        .arg(spec)
+        .args(arguments)
+        .output()
+        .expect("viewdag starts");
+    CheckOutput {
+        stdout: String::from_utf8(output.stdout).expect("UTF-8"),
+        stderr: String::from_utf8(output.stderr).expect("UTF-8"),
+        exit_code: output.status.code().expect("exited, not killed"),
+    }
+}
+
+/// Whether the record file holds `output` (for any format).
+fn recorded(spec: &Path, output: &CheckOutput) -> bool {
+    check_replay::recorded_outputs(spec).contains(output)
+}
+
+/// A cached check of `spec` that must be a replay: the same output as `expected`, and the
+/// record file untouched (a check that is not replayed writes it again).
+fn replayed(spec: &Path, arguments: &[&str], expected: &CheckOutput) {
+    let file = spec.with_file_name(CHECK_REPLAY_FILE);
+    let before = (std::fs::read(&file).expect("a record"), std::fs::metadata(&file).unwrap().modified().unwrap());
+    settle(&file);
+    let settled = std::fs::metadata(&file).unwrap().modified().unwrap();
+    assert_eq!(&check(spec, arguments), expected, "the replay prints the check's output");
+    let after = (std::fs::read(&file).expect("a record"), std::fs::metadata(&file).unwrap().modified().unwrap());
+    assert_eq!(after, (before.0, settled), "a replay writes nothing");
+}
+
+/// Sets every file below `path` (or `path`) modified in the last ten seconds a minute back,
+/// as data written before a check started is (a record is never kept over a file modified
+/// in the tick its check started in); older files and symlinks keep their times.
+fn settle(path: &Path) {
+    let now = SystemTime::now();
+    let past = now - Duration::from_secs(60);
+    let entries = if path.is_dir() { walk(path) } else { vec![path.to_path_buf()] };
+    for entry in entries {
+        let recent = std::fs::symlink_metadata(&entry).unwrap().modified().unwrap() > now - Duration::from_secs(10);
+        if entry.is_file() && !entry.is_symlink() && recent {
+            std::fs::File::options().write(true).open(&entry).expect("opens").set_modified(past).expect("set");
+        }
+    }
+}
+
+fn walk(directory: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![directory.to_path_buf()];
+    while let Some(directory) = stack.pop() {
+        for entry in std::fs::read_dir(&directory).expect("listed") {
+            let path = entry.expect("an entry").path();
+            if path.is_dir() && !path.is_symlink() {
+                stack.push(path.clone());
+            }
+            found.push(path);
+        }
+    }
+    found
+}
+
+/// The shop spec with one broken view, so the output has diagnostics with snippets.
+fn spec_text() -> String {
+    shop_spec().replace("views:\n", "views:\n  broken:\n    filter: { input: orders, predicate: \"no_such_column > 1\" }\n")
+}
+
+/// Checks `spec` with the cache and without it: the same output; returns it. The cached
+/// check's output is then in the record file exactly when `expect_recorded`.
+fn cached_equals_fresh(spec: &Path, expect_recorded: bool) -> CheckOutput {
+    let cached = check(spec, &[]);
+    let fresh = check(spec, &["--no-cache"]);
+    assert_eq!(cached, fresh, "a check with the cache prints what one without it prints");
+    assert_eq!(recorded(spec, &cached), expect_recorded, "what the record holds");
+    cached
+}
+
+#[test]
+fn an_unchanged_project_replays_its_check_byte_for_byte_and_every_change_it_reads_is_seen() {
+    let project = TempProject::with_shop_data();
+    settle(project.path());
+    let spec = project.write_spec("spec.yaml", &spec_text());
+    let first = cached_equals_fresh(&spec, true);
+    assert_eq!(first.exit_code, 1);
+    assert!(first.stderr.contains("no_such_column") && first.stderr.contains("spec.yaml"), "{}", first.stderr);
+    replayed(&spec, &[], &first);
+
+    // The JSON format has its own record, and the human one stays.
+    let json = check(&spec, &["--format", "json"]);
+    assert_eq!(json, check(&spec, &["--format", "json", "--no-cache"]));
+    assert!(json.stdout.contains("\"views\""), "{}", json.stdout);
+    assert!(recorded(&spec, &json) && recorded(&spec, &first));
+    replayed(&spec, &["--format", "json"], &json);
+
+    // A check narrowed by a selection is neither replayed nor recorded.
+    let selected = check(&spec, &["--select", "paid_orders"]);
+    assert_ne!(selected, first);
+    assert!(!recorded(&spec, &selected));
+    replayed(&spec, &[], &first);
+
+    // Each change below alters what a fresh check prints, and a cached check prints the
+    // fresh output; a record is kept once the changed files are settled.
+    let mut before = first;
+    let mut changed = |what: &str, change: &dyn Fn()| {
+        change();
+        settle(project.path());
+        let after = cached_equals_fresh(&spec, true);
+        assert_ne!(after, before, "{what}: the change shows in the check");
+        replayed(&spec, &[], &after);
+        before = after;
+    };
+    changed("a spec edit", &|| {
+        project.write_spec("spec.yaml", &spec_text().replace("no_such_column > 1", "no_such_column > 2"));
+    });
+    changed("a table under a merge output whose columns differ from its view's", &|| {
+        let schema = Schema::new(vec![Field::new("label", DataType::Int64, false)]);
+        let columns: Vec<Arc<dyn datafusion::arrow::array::Array>> = vec![Arc::new(Int64Array::from(vec![1]))];
+        viewdag_tests::data::write_delta_table(
+            &project.path().join("out/labels"),
+            vec![RecordBatch::try_new(Arc::new(schema), columns).unwrap()],
+        );
+    });
+    let data = project.path().join("data");
+    changed("a Parquet source without a column its readers use", &|| {
+        let schema = Schema::new(vec![Field::new("customer_id", DataType::Int64, false), Field::new("name", DataType::Utf8, true)]);
+        let columns: Vec<Arc<dyn datafusion::arrow::array::Array>> =
+            vec![Arc::new(Int64Array::from(vec![1, 2])), Arc::new(StringArray::from(vec!["a", "b"]))];
+        viewdag_tests::data::write_parquet_file(&data.join("customers.parquet"), &RecordBatch::try_new(Arc::new(schema), columns).unwrap());
+    });
+    changed("a CSV header unlike the declared columns", &|| {
+        std::fs::write(data.join("regions.csv"), "id,region\n1,north\n").unwrap();
+    });
+    changed("a Delta source rewritten without a column", &|| {
+        std::fs::remove_dir_all(data.join("orders")).unwrap();
+        let schema = Schema::new(vec![Field::new("order_id", DataType::Int64, false), Field::new("amount", DataType::Int64, true)]);
+        let columns: Vec<Arc<dyn datafusion::arrow::array::Array>> =
+            vec![Arc::new(Int64Array::from(vec![1, 2])), Arc::new(Int64Array::from(vec![10, 20]))];
+        viewdag_tests::data::write_delta_table(&data.join("orders"), vec![RecordBatch::try_new(Arc::new(schema), columns).unwrap()]);
+    });
+    // The same bytes with the same time, reached through a symlink that leaves the project:
+    // only where the file resolves to changed.
+    let outside = tempfile::tempdir().expect("a directory");
+    changed("a source file swapped for a symlink out of the project", &|| {
+        let file = data.join("customers.parquet");
+        let moved = outside.path().join("customers.parquet");
+        std::fs::copy(&file, &moved).unwrap();
+        let modified = std::fs::metadata(&file).unwrap().modified().unwrap();
+        std::fs::File::options().write(true).open(&moved).unwrap().set_modified(modified).unwrap();
+        std::fs::remove_file(&file).unwrap();
+        std::os::unix::fs::symlink(&moved, &file).unwrap();
+    });
+}
+
+#[test]
+fn a_file_modified_as_the_check_starts_is_never_recorded() {
+    let project = TempProject::with_shop_data();
+    let spec = project.write_spec("spec.yaml", &spec_text());
+    // A source modified in the future of the check (as the clock tick the check starts in
+    // is, for a file written during it) keeps the check from being recorded.
+    let future = SystemTime::now() + Duration::from_secs(3600);
+    std::fs::File::options().write(true).open(project.path().join("data/regions.csv")).unwrap().set_modified(future).unwrap();
+    cached_equals_fresh(&spec, false);
+    settle(project.path());
+    cached_equals_fresh(&spec, true);
+}
+
+#[test]
+fn a_record_file_that_cannot_be_read_is_ignored_with_one_warning_and_rewritten() {
+    let project = TempProject::with_shop_data();
+    settle(project.path());
+    let spec = project.write_spec("spec.yaml", &spec_text());
+    let first = cached_equals_fresh(&spec, true);
+    let file = project.path().join(CHECK_REPLAY_FILE);
+    let valid = std::fs::read(&file).expect("a record");
+    let mut flipped = valid.clone();
+    let middle = flipped.len() / 2;
+    flipped[middle] ^= 0x40;
+    for (what, bytes, reason) in [
+        ("a flipped byte", flipped, "checksum"),
+        ("truncated", valid[..valid.len() / 2].to_vec(), "truncated"),
+        ("garbage", b"not a record".to_vec(), "not a viewdag"),
+    ] {
+        std::fs::write(&file, &bytes).unwrap();
+        let warned = check(&spec, &[]);
+        let (warning, rest) = warned.stderr.split_once('\n').expect("lines");
+        assert!(
+            warning.starts_with("warning[V0920") && warning.contains(CHECK_REPLAY_FILE) && warning.contains(reason),
+            "{what}: {warning}"
+        );
+        assert_eq!(warned.stderr.matches("V0920").count(), 1, "{what}: {}", warned.stderr);
+        assert!(rest.contains(&first.stderr), "{what}: the check's own output follows");
+        assert_eq!(warned.exit_code, first.exit_code);
+        assert_eq!(check_replay::recorded_outputs(&spec), vec![first.clone()], "{what}: the record is rewritten");
+        replayed(&spec, &[], &first);
+    }
+}
+
+#[test]
+fn a_spec_that_reads_an_object_store_is_never_recorded() {
+    let root = Path::new("/project");
+    let local = parse_spec(&spec_text(), SpecFormat::Yaml);
+    let probes = check_replay::probes(root, &local).expect("a local spec is observable");
+    // Each source (canonical path, files), each output (canonical path; its Delta log for the
+    // merge output), and the tables location.
+    assert_eq!(probes.len(), 1 + 3 * 2 + 4 + 1, "{probes:?}");
+    for (what, text) in [
+        ("a source", spec_text().replace("path: data/orders", "path: s3://lake/orders")),
+        ("an output", spec_text().replace("path: out/labels", "path: s3://lake/labels")),
+        ("the tables", format!("{}  tables: gs://lake/tables\n", spec_text())),
+        ("storage settings", format!("{}  storage: {{ \"s3://lake\": {{ aws_region: REGION }} }}\n", spec_text())),
+    ] {
+        let parsed = parse_spec(&text, SpecFormat::Yaml);
+        assert!(parsed.diagnostics.is_empty(), "{what}: {:?}", parsed.diagnostics);
+        assert_eq!(check_replay::probes(root, &parsed), None, "{what}");
+    }
+}
