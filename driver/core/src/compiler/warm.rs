@@ -3,8 +3,9 @@
 //! `compiled_project` checks every view chunk by chunk in dependency order, then plans the
 //! valid views in scope chunk by chunk: one thread. [`warm_full_compile`] asks the same
 //! queries first on [`crate::parallel::for_each_in_parallel`]'s workers — every view's check
-//! (and its inlined depth, as `chunk_warm` does) in dependency order, then the plan of every
-//! view `compiled_chunk` will plan — so the project's query finds them memoized.
+//! (and its inlined depth, as `chunk_warm` does) in dependency order, a dependency-order chunk
+//! per claim, then the plan of every view `compiled_chunk` will plan, a view per claim — so
+//! the project's query finds them memoized.
 //!
 //! ## Invariants
 //! - The views planned are exactly those `compiled_chunk` plans: in scope (a task, or every
@@ -28,17 +29,22 @@ pub(crate) fn warm_full_compile(db: &Database, project: ProjectInput, scope: Pla
     if jobs <= 1 || project.views(db).len() < MIN_VIEWS_TO_SHARE {
         return;
     }
-    let in_dependency_order: Vec<ViewInput> = view_chunks(db, project, ChunkOrder::Dependency)
+    // Workers claim whole chunks (about 64 views, in dependency order), not single views: a
+    // view mostly reads views just before it, and a worker that claimed one view at a time
+    // would wait for the other worker's view it reads at nearly every claim (measured: 2
+    // threads slower than 1 on the transforms shape at 10k views; by chunk, faster on both).
+    let chunks = view_chunks(db, project, ChunkOrder::Dependency);
+    for_each_in_parallel(db, &chunks.firsts, jobs, |db, first| {
+        for view in chunk_members(db, project, *first, ChunkOrder::Dependency).iter() {
+            view_check(db, *view);
+            inlined_depth(db, *view);
+        }
+    });
+    let in_dependency_order = chunks
         .firsts
         .iter()
-        .flat_map(|first| chunk_members(db, project, *first, ChunkOrder::Dependency).iter().copied().collect::<Vec<_>>())
-        .collect();
-    for_each_in_parallel(db, &in_dependency_order, jobs, |db, view| {
-        view_check(db, *view);
-        inlined_depth(db, *view);
-    });
+        .flat_map(|first| chunk_members(db, project, *first, ChunkOrder::Dependency).iter().copied().collect::<Vec<_>>());
     let to_plan: Vec<ViewInput> = in_dependency_order
-        .into_iter()
         .filter(|view| {
             let in_scope = match scope {
                 PlanScope::Nothing => false,
