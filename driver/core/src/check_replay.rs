@@ -14,9 +14,12 @@
 //!   its rows, the canonical form of every source, output and tables path, so a symlink
 //!   swapped in is seen) with what was observed (names, sizes, modification times, the
 //!   fingerprint the compiler itself reloads sources by), and a replay observes each again.
-//!   A record is written only if every file it lists was last modified before the check
-//!   started (in an earlier tick of the file system's clock), so what was observed after
-//!   the check is what the check read.
+//!   A record is written only if every file it lists, and every directory they are in, was
+//!   last modified before the check started (in an earlier tick of the file system's
+//!   clock), so what was observed after the check is what the check read — a file added,
+//!   rewritten, removed or renamed meanwhile keeps the check from being recorded. (A
+//!   symlink swapped while the check runs is not seen this way: it is seen by the next
+//!   check only if it changed what a canonical path resolves to.)
 //!   The list is a function of the spec's bytes and directory, both in the key, so it is the
 //!   list the check would read now.
 //! - What cannot be observed that way is never recorded: a spec with an object-store path or

@@ -51,21 +51,32 @@ pub fn source_fingerprint(root: &Path, spec: &SourceSpec) -> Option<String> {
 }
 
 /// The names, sizes and modification times of the files below `path` whose names end with
-/// `extension` (`path` itself when it is a file), with each file's canonical path where it
-/// differs from the listed one (a symlink) when `resolve` is set; and the newest
-/// modification time among them. `None` when `path` cannot be listed.
-pub(crate) fn observe_files(path: &Path, extension: &str, resolve: bool) -> Option<(String, Option<std::time::SystemTime>)> {
+/// `extension` (`path` itself when it is a file), and the newest modification time among
+/// them. When `thorough`: also each file's canonical path where it differs from the listed
+/// one (a symlink), and the newest time counts `path`'s and each listed file's directory's
+/// own times (a file removed or renamed changes its directory's time, not a file's). `None`
+/// when `path` cannot be listed.
+pub(crate) fn observe_files(path: &Path, extension: &str, thorough: bool) -> Option<(String, Option<std::time::SystemTime>)> {
+    let modified = |path: &Path| std::fs::metadata(path).ok().and_then(|metadata| metadata.modified().ok());
     let mut fingerprint = String::new();
-    let mut newest = None;
+    let mut newest = if thorough { modified(path) } else { None };
+    let mut directories = std::collections::BTreeSet::new();
     for file in local::list_files(path, extension).ok()? {
         let metadata = std::fs::metadata(&file).ok()?;
         let modified_at = metadata.modified().ok();
         newest = newest.max(modified_at);
-        let modified =
+        let nanos =
             modified_at.and_then(|time| time.duration_since(std::time::UNIX_EPOCH).ok()).map(|duration| duration.as_nanos()).unwrap_or(0);
-        fingerprint.push_str(&format!("{}:{}:{modified}", file.display(), metadata.len()));
-        if resolve && let Some(resolved) = std::fs::canonicalize(&file).ok().filter(|resolved| *resolved != file) {
-            fingerprint.push_str(&format!("=>{}", resolved.display()));
+        fingerprint.push_str(&format!("{}:{}:{nanos}", file.display(), metadata.len()));
+        if thorough {
+            if let Some(resolved) = std::fs::canonicalize(&file).ok().filter(|resolved| *resolved != file) {
+                fingerprint.push_str(&format!("=>{}", resolved.display()));
+            }
+            if let Some(directory) = file.parent()
+                && directories.insert(directory.to_path_buf())
+            {
+                newest = newest.max(modified(directory));
+            }
         }
         fingerprint.push(';');
     }
