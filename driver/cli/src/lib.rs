@@ -17,6 +17,7 @@ mod cache_flag;
 mod commands;
 mod docs_site;
 mod error;
+pub mod exit;
 mod number_flags;
 mod output;
 mod pass_report;

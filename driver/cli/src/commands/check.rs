@@ -86,6 +86,7 @@ pub fn execute(args: CheckArgs) -> Result<i32, CliError> {
         // Not reported: a record that is not written only makes the next check slower.
         let _ = check_replay::record(&key, started, parsed, &output);
     }
+    crate::exit::release(compiler);
     Ok(print(&output))
 }
 
