@@ -35,11 +35,11 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
-use viewdag_ir::{Code, Diagnostic, ParsedSpec, SourceFormat, SpecLocation, StorageUrl, WriteMode};
+use viewdag_ir::{Code, Diagnostic, ParsedSpec, SpecLocation, StorageUrl, WriteMode};
 use viewdag_lower::signature_memo::{MemoEntry, MemoKey, decode_file, encode_file};
 
 use crate::compiler::signature_cache::{CacheSaveError, build_identity, write_atomically};
-use crate::sources::observe_files;
+use crate::sources::{observe_files, source_files};
 
 /// Where the last check's record lives, relative to the spec's directory.
 pub const CHECK_REPLAY_FILE: &str = ".viewdag/cache/check.bin";
@@ -222,11 +222,7 @@ pub fn probes(root: &Path, parsed: &ParsedSpec) -> Option<Vec<Probe>> {
     let mut probes = vec![Probe::Canonical { path: local(parsed.profile.tables_location())? }];
     for spec in parsed.sources.values().flatten() {
         let path = local(&spec.path)?;
-        let (files, extension) = match spec.format {
-            SourceFormat::Delta => (path.join("_delta_log"), ""),
-            SourceFormat::Parquet => (path.clone(), ".parquet"),
-            SourceFormat::Csv => (path.clone(), ".csv"),
-        };
+        let (files, extension) = source_files(&path, spec.format);
         probes.push(Probe::Canonical { path });
         probes.push(Probe::Files { path: files, extension: extension.to_string() });
     }

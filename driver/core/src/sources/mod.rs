@@ -19,7 +19,7 @@ mod parquet_schema;
 mod providers;
 mod remote;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use datafusion::execution::session_state::SessionState;
 use viewdag_ir::{Code, CsvOptions, Diagnostic, FieldPath, SourceFormat, SourceSpec, SpecLocation, StorageUrl};
@@ -41,13 +41,18 @@ pub fn source_fingerprint(root: &Path, spec: &SourceSpec) -> Option<String> {
     if StorageUrl::looks_like_url(&spec.path) {
         return None;
     }
-    let absolute = root.join(&spec.path);
-    let (files, extension) = match spec.format {
-        SourceFormat::Delta => (absolute.join("_delta_log"), ""),
-        SourceFormat::Parquet => (absolute, ".parquet"),
-        SourceFormat::Csv => (absolute, ".csv"),
-    };
+    let (files, extension) = source_files(&root.join(&spec.path), spec.format);
     observe_files(&files, extension, false).map(|(fingerprint, _)| fingerprint)
+}
+
+/// Where a local source's files are listed and the end of their names: a Delta table's
+/// `_delta_log` (every file), Parquet or CSV files below the path.
+pub(crate) fn source_files(absolute: &Path, format: SourceFormat) -> (PathBuf, &'static str) {
+    match format {
+        SourceFormat::Delta => (absolute.join("_delta_log"), ""),
+        SourceFormat::Parquet => (absolute.to_path_buf(), ".parquet"),
+        SourceFormat::Csv => (absolute.to_path_buf(), ".csv"),
+    }
 }
 
 /// The names, sizes and modification times of the files below `path` whose names end with
