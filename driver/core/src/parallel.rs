@@ -17,7 +17,13 @@
 //! - A panic on any worker (a bug, or `salsa::Cancelled` when the host sets an input) stops
 //!   the others from claiming more, and is resumed on the calling thread once every worker
 //!   has stopped, with its payload: a cancelled background check still sees `Cancelled`.
-//! - One job (or a single item) runs on the calling thread, spawning nothing.
+//! - Several jobs run on as many spawned threads, each with [`PLANNING_STACK_BYTES`] of
+//!   stack; the caller only waits. A worker can recurse along a chain as far as the views
+//!   claimed before its own but not yet checked (a chunk or two of them), which overflows
+//!   a 2 MiB stack (a test thread's, a host's) in a debug build — seen in CI on a
+//!   30,000-view chain, and only when the threads' timing was unlucky.
+//! - One job (or a single item) runs on the calling thread, spawning nothing: items in
+//!   dependency order, each query finds its inputs computed.
 
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -34,8 +40,8 @@ pub fn default_jobs() -> usize {
     std::thread::available_parallelism().map(usize::from).unwrap_or(1).clamp(1, 8)
 }
 
-/// Calls `work` for every item on up to `jobs` threads (the caller's among them, which
-/// should have [`PLANNING_STACK_BYTES`] of stack too), each with its own handle of `db`;
+/// Calls `work` for every item on up to `jobs` threads, each with its own handle of `db`
+/// and [`PLANNING_STACK_BYTES`] of stack (the caller waits; one job runs on the caller);
 /// items are claimed in order.
 pub(crate) fn for_each_in_parallel<T: Sync>(db: &Database, items: &[T], jobs: usize, work: impl Fn(&Database, &T) + Sync) {
     let jobs = jobs.min(items.len());
@@ -58,7 +64,7 @@ pub(crate) fn for_each_in_parallel<T: Sync>(db: &Database, items: &[T], jobs: us
         claimed
     };
     let panicked = std::thread::scope(|scope| {
-        let workers: Vec<_> = (1..jobs)
+        let workers: Vec<_> = (0..jobs)
             .map(|_| {
                 let handle = db.clone();
                 let run = &run;
@@ -69,7 +75,7 @@ pub(crate) fn for_each_in_parallel<T: Sync>(db: &Database, items: &[T], jobs: us
                     .expect("a compile worker thread starts")
             })
             .collect();
-        let mut first = run(db).err();
+        let mut first = None;
         for worker in workers {
             // `run` catches its own panics: a join error would be a panic in `catch_unwind`'s
             // own bookkeeping; kept as the payload all the same.
@@ -107,6 +113,27 @@ mod tests {
             });
         }
         assert!(visits.iter().all(|count| count.load(Ordering::Relaxed) == 3));
+    }
+
+    #[test]
+    fn several_jobs_never_work_on_the_callers_small_stack() {
+        // A worker may recurse a chunk or two of views deep: with several jobs, every item
+        // is worked on a spawned thread with the planning stack, whatever the caller's.
+        let db = database();
+        let items: Vec<usize> = (0..200).collect();
+        let caller = std::thread::current().id();
+        let on_caller = AtomicUsize::new(0);
+        let deep_enough = AtomicUsize::new(0);
+        for_each_in_parallel(&db, &items, 2, |_, _| {
+            if std::thread::current().id() == caller {
+                on_caller.fetch_add(1, Ordering::Relaxed);
+            }
+            // 8 MiB on the stack: past a test thread's 2 MiB, well within the planning stack.
+            let deep = std::hint::black_box([1u8; 8 << 20]);
+            deep_enough.fetch_add(usize::from(deep[deep.len() - 1]), Ordering::Relaxed);
+        });
+        assert_eq!(on_caller.load(Ordering::Relaxed), 0);
+        assert_eq!(deep_enough.load(Ordering::Relaxed), items.len());
     }
 
     #[test]
