@@ -791,7 +791,9 @@ impl Compiler {
             // the full path casts too).
             changed += self.unbind_materialized_tables();
             if before != after {
-                let view_inputs: Vec<ViewInput> = parsed.views.keys().filter_map(|name| self.views.get(name).copied()).collect();
+                let looked_up = || parsed.views.keys().filter_map(|name| self.views.get(name).copied()).collect::<Vec<_>>();
+                let view_inputs = self.spliced_view_list(project, before, after).unwrap_or_else(looked_up);
+                debug_assert_eq!(view_inputs, looked_up(), "the spliced list of views is the looked-up one");
                 let set = set_if_changed!(self.db, project, views, set_views, view_inputs);
                 self.view_list_sets += set;
                 changed += set;
@@ -838,6 +840,25 @@ impl Compiler {
             }
         }
         changed
+    }
+
+    /// The list of views after the entries `before` were replaced by `after` in place: the
+    /// current list with that run of inputs spliced, so an added or removed view costs a
+    /// copy of the list's ids, not a lookup of every name. `None` when the current list does
+    /// not hold `before`'s inputs consecutively (then every name is looked up).
+    fn spliced_view_list(&self, project: ProjectInput, before: &[String], after: &[String]) -> Option<Vec<ViewInput>> {
+        let current = project.views(&self.db);
+        let replaced: Vec<ViewInput> = before.iter().map(|name| self.views.get(name).copied()).collect::<Option<_>>()?;
+        let at = current.iter().position(|view| Some(view) == replaced.first())?;
+        if current.get(at..at + replaced.len())? != replaced.as_slice() {
+            return None;
+        }
+        let inserted: Vec<ViewInput> = after.iter().map(|name| self.views.get(name).copied()).collect::<Option<_>>()?;
+        let mut spliced = Vec::with_capacity(current.len() - replaced.len() + inserted.len());
+        spliced.extend_from_slice(&current[..at]);
+        spliced.extend(inserted);
+        spliced.extend_from_slice(&current[at + replaced.len()..]);
+        Some(spliced)
     }
 
     /// Sets view `name`'s definition if it changed; returns 1 if it was set.

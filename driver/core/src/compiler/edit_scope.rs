@@ -187,7 +187,7 @@ pub(crate) fn compile_project(
         }
         CompilePlan::Patch { previous, edits } => {
             let index = Arc::new(ProjectIndex::build(db, project));
-            let affected = index.affected_by_reshape(&previous.index, &edits);
+            let affected = index.affected_by_reshape(db, &previous.index, &edits);
             let previous_chunk = |first: ViewInput| previous.index.chunks.get(&first).map(|(position, members)| (*position, &members[..]));
             let compiled = reshaped_after_view_edits(db, &previous.compiled, &affected.views, &affected.warm_order, previous_chunk);
             (compiled, index)
@@ -209,6 +209,8 @@ pub(crate) fn compile_project(
 #[derive(Debug)]
 pub(crate) struct ProjectIndex {
     relations: Arc<RelationIndex>,
+    /// The views in declaration order.
+    views: Vec<ViewInput>,
     dag: Arc<ViewDag>,
     /// Each chunk's position and members, by its first view.
     chunks: HashMap<ViewInput, (usize, Arc<[ViewInput]>)>,
@@ -221,13 +223,18 @@ struct Affected {
     warm_order: Vec<ViewInput>,
 }
 
-/// The names only in `now` and the names only in `before` (in no particular order).
-fn name_difference<'a, V, S: std::hash::BuildHasher>(
-    now: &'a HashMap<String, V, S>,
-    before: &'a HashMap<String, V, S>,
-) -> (Vec<&'a String>, Vec<&'a String>) {
-    let only = |these: &'a HashMap<String, V, S>, others: &HashMap<String, V, S>| {
-        these.keys().filter(|name| !others.contains_key(*name)).collect::<Vec<_>>()
+/// The views only in `now` and the views only in `before`, two lists of the project's
+/// views in declaration order. An edit splices a run of entries, so the lists share a
+/// prefix and a suffix: only what lies between is compared (ids, not names), and the cost
+/// is a pass over ids, not a lookup of every name.
+fn view_difference(now: &[ViewInput], before: &[ViewInput]) -> (Vec<ViewInput>, Vec<ViewInput>) {
+    let prefix = now.iter().zip(before).take_while(|(now, before)| now == before).count();
+    let (now, before) = (&now[prefix..], &before[prefix..]);
+    let suffix = now.iter().rev().zip(before.iter().rev()).take_while(|(now, before)| now == before).count();
+    let (now, before) = (&now[..now.len() - suffix], &before[..before.len() - suffix]);
+    let only = |these: &[ViewInput], others: &[ViewInput]| {
+        let others: HashSet<ViewInput> = others.iter().copied().collect();
+        these.iter().copied().filter(|view| !others.contains(view)).collect::<Vec<_>>()
     };
     (only(now, before), only(before, now))
 }
@@ -242,7 +249,7 @@ impl ProjectIndex {
             .enumerate()
             .map(|(position, first)| (*first, (position, chunk_members(db, project, *first, ChunkOrder::Declaration))))
             .collect();
-        ProjectIndex { relations, dag, chunks, chunk_of: OnceLock::new() }
+        ProjectIndex { relations, views: project.views(db).clone(), dag, chunks, chunk_of: OnceLock::new() }
     }
 
     fn view(&self, name: &str) -> Option<ViewInput> {
@@ -265,8 +272,13 @@ impl ProjectIndex {
     /// The views `edits` affect in this (the new) shape, `before` being the shape they were
     /// made on: the views set or whose brokenness changed, the views added, the readers of
     /// every name added (here) or removed (in `before`), and every view downstream of one.
-    fn affected_by_reshape(&self, before: &ProjectIndex, edits: &ViewEdits) -> Affected {
-        let (added, removed) = name_difference(&self.relations.views, &before.relations.views);
+    fn affected_by_reshape(&self, db: &Database, before: &ProjectIndex, edits: &ViewEdits) -> Affected {
+        // Inputs are never reused for another name: a view added or removed is an input
+        // only in one list. (A view named like a source is no relation of its own; taking it
+        // for one only widens what is asked again.)
+        let (added, removed) = view_difference(&self.views, &before.views);
+        let (added, removed): (Vec<&String>, Vec<&String>) =
+            (added.iter().map(|view| view.name(db)).collect(), removed.iter().map(|view| view.name(db)).collect());
         let readers_of_added = added.iter().flat_map(|name| self.dag.readers(name));
         let readers_of_removed = removed.iter().flat_map(|name| before.dag.readers(name));
         let start = edits.edited.iter().chain(added.iter().copied()).cloned().chain(readers_of_added).chain(readers_of_removed);
