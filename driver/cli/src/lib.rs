@@ -27,7 +27,6 @@ pub mod watch;
 use std::ffi::OsString;
 
 use clap::Parser;
-use viewdag_driver::DriverError;
 
 pub use error::CliError;
 
@@ -49,12 +48,9 @@ pub fn main_with_args(args: impl IntoIterator<Item = OsString>) -> i32 {
     };
     // Planning walks plans recursively (DataFusion) up to `MAX_INLINED_DEPTH` views deep:
     // give it a deep stack, whatever thread called us.
-    let executed = std::thread::Builder::new()
-        .name("viewdag".to_string())
-        .stack_size(viewdag_driver::parallel::PLANNING_STACK_BYTES)
-        .spawn(move || cli.command.execute())
-        .map_err(|source| CliError::Driver(DriverError::Start { what: "the planning thread", source }))
-        .and_then(|thread| thread.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
+    let executed = viewdag_driver::parallel::on_planning_stack("viewdag", move || cli.command.execute())
+        .map_err(CliError::Driver)
+        .and_then(|executed| executed);
     match executed {
         Ok(code) => code,
         Err(error) => {

@@ -8,7 +8,8 @@
 //! on disk, docs data and rendering. Planning logic lives in the stage
 //! crates; the driver only sets inputs, asks queries, executes and reports.
 //!
-//! What this crate does not know: the command line (`viewdag-cli`), the language server
+//! Its binary, `viewdag-driver` ([`command_line`]), runs and checks a project from a shell.
+//! What this crate does not know: the full command line (`viewdag-cli`), the language server
 //! (`viewdag-lsp`) and the Ballista engine (`viewdag-ballista`, an implementation of
 //! [`TaskEngine`]); each is a crate of its own over this API.
 //!
@@ -23,6 +24,7 @@
 
 pub mod artifacts;
 pub mod check_replay;
+pub mod command_line;
 mod compiler;
 mod confinement;
 mod costs;

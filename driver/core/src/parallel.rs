@@ -29,6 +29,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use crate::database::Database;
+use crate::error::DriverError;
 
 /// The stack of a thread that plans: planning walks plans recursively (DataFusion) up to
 /// `MAX_INLINED_DEPTH` views deep. Virtual memory: only what is touched is used.
@@ -38,6 +39,19 @@ pub const PLANNING_STACK_BYTES: usize = 256 << 20;
 /// (planning allocates heavily; more threads than that contend on the allocator).
 pub fn default_jobs() -> usize {
     std::thread::available_parallelism().map(usize::from).unwrap_or(1).clamp(1, 8)
+}
+
+/// Runs `work` on a new thread named `name` with [`PLANNING_STACK_BYTES`] of stack and
+/// returns what it returns (a command's whole compile and run, whatever thread called:
+/// a `main` thread's stack is too small for planning deep chains). A panic of `work` is
+/// resumed on the caller.
+pub fn on_planning_stack<T: Send + 'static>(name: &str, work: impl FnOnce() -> T + Send + 'static) -> Result<T, DriverError> {
+    std::thread::Builder::new()
+        .name(name.to_string())
+        .stack_size(PLANNING_STACK_BYTES)
+        .spawn(work)
+        .map_err(|source| DriverError::Start { what: "the planning thread", source })
+        .map(|thread| thread.join().unwrap_or_else(|panic| resume_unwind(panic)))
 }
 
 /// Calls `work` for every item on up to `jobs` threads, each with its own handle of `db`

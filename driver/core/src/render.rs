@@ -175,6 +175,12 @@ pub fn summary_with_failed_tasks(diagnostics: &[Diagnostic], failed_tasks: usize
     format!("{}, {}", plural(count(Severity::Error) + failed_tasks, "error"), plural(count(Severity::Warning), "warning"))
 }
 
+/// `check`'s closing line: `spec.yaml: 11 of 12 views valid; 1 error, 0 warnings`.
+pub fn check_summary_line(spec: &Path, response: &CompileResponse) -> String {
+    let valid = response.views.iter().filter(|view| view.status.is_valid()).count();
+    format!("{}: {valid} of {} views valid; {}", spec.display(), response.views.len(), summary(&response.diagnostics))
+}
+
 /// `check --format json`'s document: the spec, every diagnostic, every view's result.
 #[derive(Debug, Serialize)]
 pub struct JsonCheckReport {

@@ -1,5 +1,6 @@
-//! The run report as text lines and as a typed JSON document (`run --format json`, and
-//! `.viewdag/last-run.json` that the docs site reads): per task its outcome, rows, version,
+//! The run report as text lines (progress as tasks start and end, the closing summary) and
+//! as a typed JSON document (`run --format json`, and `.viewdag/last-run.json` that the docs
+//! site reads): per task its outcome, rows, version,
 //! merge counts, how its table was refreshed (incremental from which appended files, or full
 //! and why) and, per expectation, rows checked, failed and dropped. Its JSON Schema is
 //! committed under `docs/schemas/` ([`run_report_json_schema`]; a test regenerates it).
@@ -16,7 +17,8 @@ use serde::{Deserialize, Serialize};
 use crate::execute::merge::MergeCounts;
 use crate::expect::ExpectationResult;
 use crate::refresh::RefreshSummary;
-use crate::run::{RunReport, TaskOutcome, TaskReport};
+use crate::render::summary_with_failed_tasks;
+use crate::run::{Progress, RunReport, TaskOutcome, TaskReport};
 
 /// The version of [`RunReportDocument`]'s shape.
 pub const RUN_REPORT_SCHEMA_VERSION: u32 = 1;
@@ -166,6 +168,48 @@ impl TaskDocument {
             expectations: report.expectations.clone(),
         }
     }
+}
+
+/// What a run prints on stderr as a task starts or ends (`viewdag run`'s progress): a
+/// started line (a task can run for long), or the outcome line with the task's audit
+/// warnings and [`task_detail_lines`] indented under it.
+pub fn progress_lines(progress: &Progress<'_>) -> Vec<String> {
+    let (report, index, total) = match progress {
+        Progress::Started { task, .. } => return vec![format!("      {:<28} started", task.id.to_string())],
+        Progress::Finished { report, index, total } => (*report, *index, *total),
+    };
+    // Padded as text (`TaskId`'s `Display` ignores widths).
+    let id = report.id.to_string();
+    let line = match &report.outcome {
+        TaskOutcome::Written { rows, version } => format!(
+            "[{}/{total}] {:<28} {rows:>10} rows  → {} (v{version})  {:.2?}{}",
+            index + 1,
+            id,
+            report.target,
+            report.elapsed,
+            report.refresh.as_ref().map(|refresh| format!("  {refresh}")).unwrap_or_default()
+        ),
+        TaskOutcome::UpToDate { version } => format!("[{}/{total}] {:<28} up to date → {} (v{version})", index + 1, id, report.target),
+        TaskOutcome::Failed { error } => format!("[{}/{total}] {:<28} FAILED: {error}", index + 1, id),
+        TaskOutcome::Skipped { reason } => format!("[{}/{total}] {:<28} skipped: {reason}", index + 1, id),
+    };
+    let warnings = report.audits.warnings.iter().map(|warning| format!("      warning: {warning}"));
+    let details = task_detail_lines(report).into_iter().map(|detail| format!("      {detail}"));
+    std::iter::once(line).chain(warnings).chain(details).collect()
+}
+
+/// A run's closing line: `3 of 5 task(s) written, 2 up to date; 0 errors, 1 warning`
+/// (failed tasks counted as errors).
+pub fn run_summary_line(report: &RunReport) -> String {
+    let count = |done: fn(&TaskOutcome) -> bool| report.tasks.iter().filter(|task| done(&task.outcome)).count();
+    let written = count(|outcome| matches!(outcome, TaskOutcome::Written { .. }));
+    let up_to_date = count(|outcome| matches!(outcome, TaskOutcome::UpToDate { .. }));
+    let failed = count(|outcome| matches!(outcome, TaskOutcome::Failed { .. }));
+    format!(
+        "{written} of {} task(s) written, {up_to_date} up to date; {}",
+        report.tasks.len(),
+        summary_with_failed_tasks(&report.compile.diagnostics, failed)
+    )
 }
 
 /// Lines printed under a task's progress line: its merge counts and expectations.

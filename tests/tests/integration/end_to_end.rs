@@ -383,3 +383,26 @@ fn the_sql_heavy_synthetic_dag_runs_without_multiplying_rows() {
         }
     }
 }
+
+#[test]
+fn the_driver_binarys_command_line_runs_and_checks_the_shop_example() {
+    // `cargo run --release -p viewdag-driver -- run SPEC` (the README's first command).
+    let main = |args: &[&str]| viewdag_driver::command_line::main_with_args(["viewdag-driver"].iter().chain(args).map(Into::into));
+    let project = TempProject::with_shop_data();
+    let spec = project.write_spec("spec.yaml", &shop_spec());
+    let spec_arg = spec.to_str().expect("utf-8");
+    assert_eq!(main(&["check", spec_arg]), 0);
+    assert_eq!(main(&["run", spec_arg, "--jobs", "2"]), 0);
+    // What it wrote is what the library's own run would: a run after it finds every task up to date.
+    let report = Compiler::new().expect("a compiler").run(&CompileRequest::new(&spec), &mut |_| {}).expect("the spec is readable");
+    assert!(report.tasks.iter().all(|task| matches!(task.outcome, TaskOutcome::UpToDate { .. })), "{:?}", report.tasks);
+    assert!(!read_delta_rows(&project.path().join("out/revenue")).is_empty());
+
+    let broken = project.write_spec("broken.yaml", &shop_spec().replace("input: orders,", "input: no_such_source,"));
+    assert_ne!(shop_spec(), std::fs::read_to_string(&broken).expect("written"), "the edit applies");
+    let broken_arg = broken.to_str().expect("utf-8");
+    assert_eq!(main(&["check", broken_arg]), 1);
+    assert_eq!(main(&["run", broken_arg]), 1);
+    assert_eq!(main(&["compile", spec_arg]), 2);
+    assert_eq!(main(&["run", &project.path().join("missing.yaml").to_string_lossy()]), 2);
+}

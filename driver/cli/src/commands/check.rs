@@ -9,7 +9,7 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use viewdag_driver::check_replay::{self, CheckKey, CheckOutput, Replay};
-use viewdag_driver::render::{check_report, render_human, summary};
+use viewdag_driver::render::{check_report, check_summary_line, render_human};
 use viewdag_driver::select::Selection;
 use viewdag_driver::{CompileRequest, read_spec_file};
 use viewdag_ir::Code;
@@ -57,15 +57,7 @@ pub fn execute(args: CheckArgs) -> Result<i32, CliError> {
     let source = compiler.spec_source().expect("a compiled spec has a source");
     let output = match format {
         Format::Human => {
-            let valid = response.views.iter().filter(|view| view.status.is_valid()).count();
-            let stderr = format!(
-                "{}{}: {} of {} views valid; {}\n",
-                render_diagnostics(source, &response, color),
-                spec.display(),
-                valid,
-                response.views.len(),
-                summary(&response.diagnostics)
-            );
+            let stderr = format!("{}{}\n", render_diagnostics(source, &response, color), check_summary_line(&spec, &response));
             CheckOutput { stdout: String::new(), stderr, exit_code: exit_code(&response) }
         }
         Format::Json => {

@@ -10,10 +10,9 @@ use std::time::Duration;
 use clap::ValueEnum;
 use viewdag_ballista::{BallistaEngine, Engines, SchedulerAddress};
 use viewdag_driver::docs_data::save_last_run;
-use viewdag_driver::render::summary_with_failed_tasks;
-use viewdag_driver::run_report::{run_report_json, task_detail_lines};
+use viewdag_driver::run_report::{progress_lines, run_report_json, run_summary_line};
 use viewdag_driver::select::Selection;
-use viewdag_driver::{CompileRequest, LocalEngine, Progress, RunOptions, TaskEngine, TaskOutcome};
+use viewdag_driver::{CompileRequest, LocalEngine, RunOptions, TaskEngine};
 
 use crate::error::CliError;
 use crate::output::{Format, print_diagnostics};
@@ -133,33 +132,8 @@ pub fn execute(args: RunArgs) -> Result<i32, CliError> {
         engines: Arc::new(Engines),
     };
     let report = compiler.run_with(&CompileRequest::new(&spec), &options, &mut |progress| {
-        // A task can run for long: say when it starts, not only when it ends.
-        if let Progress::Started { task, .. } = &progress {
-            let _ = writeln!(stderr, "      {:<28} started", task.id);
-        }
-        if let Progress::Finished { report, index, total } = progress {
-            let line = match &report.outcome {
-                TaskOutcome::Written { rows, version } => format!(
-                    "[{}/{total}] {:<28} {rows:>10} rows  → {} (v{version})  {:.2?}{}",
-                    index + 1,
-                    report.id,
-                    report.target,
-                    report.elapsed,
-                    report.refresh.as_ref().map(|refresh| format!("  {refresh}")).unwrap_or_default()
-                ),
-                TaskOutcome::UpToDate { version } => {
-                    format!("[{}/{total}] {:<28} up to date → {} (v{version})", index + 1, report.id, report.target)
-                }
-                TaskOutcome::Failed { error } => format!("[{}/{total}] {:<28} FAILED: {error}", index + 1, report.id),
-                TaskOutcome::Skipped { reason } => format!("[{}/{total}] {:<28} skipped: {reason}", index + 1, report.id),
-            };
+        for line in progress_lines(&progress) {
             let _ = writeln!(stderr, "{line}");
-            for warning in &report.audits.warnings {
-                let _ = writeln!(stderr, "      warning: {warning}");
-            }
-            for line in task_detail_lines(report) {
-                let _ = writeln!(stderr, "      {line}");
-            }
         }
     })?;
     if !report.compile.diagnostics.is_empty() {
@@ -177,13 +151,6 @@ pub fn execute(args: RunArgs) -> Result<i32, CliError> {
     if format.is_json() {
         println!("{}", serde_json::to_string_pretty(&run_report_json(&report)).expect("JSON serializes"));
     }
-    let written = report.tasks.iter().filter(|task| matches!(task.outcome, TaskOutcome::Written { .. })).count();
-    let up_to_date = report.tasks.iter().filter(|task| matches!(task.outcome, TaskOutcome::UpToDate { .. })).count();
-    let failed = report.tasks.iter().filter(|task| matches!(task.outcome, TaskOutcome::Failed { .. })).count();
-    eprintln!(
-        "{written} of {} task(s) written, {up_to_date} up to date; {}",
-        report.tasks.len(),
-        summary_with_failed_tasks(&report.compile.diagnostics, failed)
-    );
+    eprintln!("{}", run_summary_line(&report));
     Ok(if report.succeeded() { 0 } else { 1 })
 }
