@@ -1,8 +1,9 @@
 //! What every command prints the same way: output formats, diagnostics on stderr, exit codes.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 
 use clap::ValueEnum;
+use viewdag_driver::command_replay::CommandOutput;
 use viewdag_driver::render::render_human;
 use viewdag_driver::{CompileResponse, Compiler, SpecSource};
 
@@ -39,4 +40,13 @@ pub fn render_diagnostics(source: &SpecSource, response: &CompileResponse, color
 /// 1 when the spec has errors, else 0.
 pub fn exit_code(response: &CompileResponse) -> i32 {
     if response.has_errors() { 1 } else { 0 }
+}
+
+/// Prints a command's whole output (a replayed one's, or one gathered to be recorded); its
+/// exit code.
+pub fn print_output(output: &CommandOutput) -> i32 {
+    // Written whole, as the command's own prints were.
+    let _ = std::io::stdout().lock().write_all(output.stdout.as_bytes());
+    let _ = std::io::stderr().lock().write_all(output.stderr.as_bytes());
+    output.exit_code
 }

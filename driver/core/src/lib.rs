@@ -23,8 +23,8 @@
 #![warn(missing_docs)]
 
 pub mod artifacts;
-pub mod check_replay;
 pub mod command_line;
+pub mod command_replay;
 mod compiler;
 mod confinement;
 mod costs;

@@ -9,6 +9,7 @@
 //! cargo run --release -p viewdag-tests --bin bench-compile -- --parse 1000 10000 100000   # only the spec's parse
 //! cargo build --release -p viewdag-tests --bin viewdag-cli && \
 //!   cargo run --release -p viewdag-tests --bin bench-compile -- --check-process 1000 10000 100000   # `viewdag check` processes
+//!   (and `--run-process`: `viewdag run` processes, the same binary needed)
 //! ```
 //!
 //! Compiles use the compiler's default threads (`Compiler::set_compile_jobs`: the machine's
@@ -37,6 +38,7 @@
 //! planned to a physical plan.
 
 use std::fmt::Write as _;
+use std::path::PathBuf;
 use std::process::Command;
 use std::sync::Arc;
 use std::time::Instant;
@@ -271,13 +273,12 @@ fn scenario_warm_process(shape: DagShape, count: usize) -> String {
 /// `viewdag check` as a user runs it, each a new process of the real binary (`viewdag-cli`,
 /// built next to this one) over a generated project (`--check-process`): the floor (`viewdag
 /// --version`), a check without the cache, the first check with it (which records its
-/// output), the unchanged project's check (replayed from `.viewdag/cache/check.bin`; the
+/// output), the unchanged project's check (replayed from `.viewdag/cache/replay.bin`; the
 /// median of five), a check after a leaf edit (not replayed: checked and recorded), and the
 /// unchanged edited project again. Asserts every output is the `--no-cache` one's.
 fn scenario_check_process(shape: DagShape, count: usize) -> String {
     let SyntheticProject { directory: _directory, dag, spec_path, text } = SyntheticProject::create(shape, count);
-    let cli = std::env::current_exe().expect("this executable").with_file_name("viewdag-cli");
-    assert!(cli.is_file(), "build it first: cargo build --release -p viewdag-tests --bin viewdag-cli");
+    let cli = viewdag_cli();
     let process = |arguments: &[&str]| {
         let start = Instant::now();
         let output = Command::new(&cli).args(arguments).output().expect("viewdag-cli starts");
@@ -290,16 +291,11 @@ fn scenario_check_process(shape: DagShape, count: usize) -> String {
         assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
         (elapsed, output.stderr)
     };
-    let median = |work: &dyn Fn() -> f64| {
-        let mut times: Vec<f64> = (0..5).map(|_| work()).collect();
-        times.sort_by(f64::total_cmp);
-        times[2]
-    };
-    let floor = median(&|| process(&["--version"]).0);
+    let floor = median_of_five(&|| process(&["--version"]).0);
     let (uncached, fresh) = check(false);
     let (first, first_output) = check(true);
-    let recorded = spec_path.with_file_name(viewdag_driver::check_replay::CHECK_REPLAY_FILE).is_file();
-    let replayed = median(&|| {
+    let recorded = spec_path.with_file_name(viewdag_driver::command_replay::REPLAY_FILE).is_file();
+    let replayed = median_of_five(&|| {
         let (elapsed, output) = check(true);
         assert_eq!(output, fresh, "a replay prints what a check without the cache prints");
         elapsed
@@ -314,6 +310,77 @@ fn scenario_check_process(shape: DagShape, count: usize) -> String {
         u8::from(recorded),
         dag.views.len()
     )
+}
+
+/// The `viewdag` binary built next to this one (`viewdag-cli`).
+fn viewdag_cli() -> PathBuf {
+    let cli = std::env::current_exe().expect("this executable").with_file_name("viewdag-cli");
+    assert!(cli.is_file(), "build it first: cargo build --release -p viewdag-tests --bin viewdag-cli");
+    cli
+}
+
+/// The median of five measurements.
+fn median_of_five(work: &dyn Fn() -> f64) -> f64 {
+    let mut times: Vec<f64> = (0..5).map(|_| work()).collect();
+    times.sort_by(f64::total_cmp);
+    times[2]
+}
+
+/// `viewdag run` as a user runs it, each a new process of the real binary over a generated
+/// project (`--run-process`): the first run (writes every task's table), the next (every
+/// task up to date: compiled, decided and recorded), the unchanged project's run (replayed
+/// from `.viewdag/cache/replay.bin`; the median of five) and an up-to-date run without the
+/// cache. Asserts the replays and the uncached run print what the recorded run printed.
+fn scenario_run_process(shape: DagShape, count: usize) -> String {
+    let SyntheticProject { directory: _directory, dag, spec_path, .. } = SyntheticProject::create(shape, count);
+    let cli = viewdag_cli();
+    let run = |arguments: &[&str]| {
+        let start = Instant::now();
+        let output = Command::new(&cli).arg("run").arg(&spec_path).args(arguments).output().expect("viewdag-cli starts");
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        (seconds(start), output.stderr)
+    };
+    let (first, _) = run(&[]);
+    let (up_to_date, recorded_output) = run(&[]);
+    let recorded = spec_path.with_file_name(viewdag_driver::command_replay::REPLAY_FILE).is_file();
+    let replayed = median_of_five(&|| {
+        let (elapsed, output) = run(&[]);
+        assert_eq!(output, recorded_output, "a replay prints what the up-to-date run printed");
+        elapsed
+    });
+    let (uncached, uncached_output) = run(&["--no-cache"]);
+    assert_eq!(uncached_output, recorded_output);
+    let tasks = String::from_utf8_lossy(&recorded_output).matches(" up to date → ").count();
+    format!(
+        "first={first:.6} up_to_date={up_to_date:.6} recorded={} replayed={replayed:.6} uncached={uncached:.6} tasks={tasks} views={}",
+        u8::from(recorded),
+        dag.views.len()
+    )
+}
+
+/// The `--run-process` table: `viewdag run` in new processes, both shapes.
+fn run_process_report(counts: &[usize], shapes: &[DagShape]) {
+    scenario_table(
+        "`viewdag run` in a new process: the first run, an up-to-date run (recorded), the unchanged project's run (replayed), an up-to-date run without the cache",
+        "views | shape | tasks | first run, writes every table (s) | up-to-date run, recorded (s) | record written | unchanged, replayed (ms) | up to date, `--no-cache` (s) | replayed ÷ no-cache",
+        "run-process",
+        counts,
+        shapes,
+        |line, shape| {
+            format!(
+                "{} | {} | {:.0} | {:.2} | {:.2} | {} | {:.1} | {:.2} | {:.4}",
+                field(line, "views"),
+                shape.name(),
+                field(line, "tasks"),
+                field(line, "first"),
+                field(line, "up_to_date"),
+                if field(line, "recorded") == 1.0 { "yes" } else { "no" },
+                field(line, "replayed") * 1e3,
+                field(line, "uncached"),
+                field(line, "replayed") / field(line, "uncached"),
+            )
+        },
+    );
 }
 
 /// The `--check-process` table: `viewdag check` in new processes, both shapes.
@@ -748,6 +815,7 @@ fn main() {
             "warm-process" => scenario_warm_process(shape, count),
             "parse" => scenario_parse(shape, count),
             "check-process" => scenario_check_process(shape, count),
+            "run-process" => scenario_run_process(shape, count),
             _ => scenario_chain(),
         };
         println!("{line}");
@@ -763,6 +831,7 @@ fn main() {
     let mut warm_process = false;
     let mut parse = false;
     let mut check_process = false;
+    let mut run_process = false;
     let mut tpch_only = false;
     let mut words = arguments.iter();
     while let Some(word) = words.next() {
@@ -775,6 +844,7 @@ fn main() {
             "--warm-process" => warm_process = true,
             "--parse" => parse = true,
             "--check-process" => check_process = true,
+            "--run-process" => run_process = true,
             "--tpch" => tpch_only = true,
             count => counts.extend(count.parse::<usize>().ok()),
         }
@@ -789,6 +859,10 @@ fn main() {
     }
     if check_process {
         check_process_report(if counts.is_empty() { &[1000, 10000, 100000] } else { &counts }, &shapes);
+        return;
+    }
+    if run_process {
+        run_process_report(if counts.is_empty() { &[1000, 10000, 100000] } else { &counts }, &shapes);
         return;
     }
     if warm_process {

@@ -7,7 +7,7 @@ mod artifacts;
 mod bad_input;
 #[cfg(feature = "ballista")]
 mod ballista;
-mod check_replay;
+mod command_replay;
 mod delta_types;
 mod determinism;
 mod diagnostics;

@@ -1,21 +1,28 @@
 //! `viewdag run SPEC`: compile, then run every task (materialized views and outputs)
 //! writing Delta tables, up to `--jobs` at once, longest estimated critical path first;
 //! locally or on a Ballista cluster (`--engine ballista --scheduler df://HOST:PORT`).
+//!
+//! With the cache on and no flag that changes what runs, a run that found every task up to
+//! date is recorded in `.viewdag/cache/replay.bin` (`viewdag_driver::command_replay`), and
+//! the next run of the unchanged project prints the same bytes again without compiling.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use clap::ValueEnum;
 use viewdag_ballista::{BallistaEngine, Engines, SchedulerAddress};
+use viewdag_driver::command_replay::{self, CommandOutput, Replay, ReplayKey, Replayed};
 use viewdag_driver::docs_data::save_last_run;
+use viewdag_driver::render::render_human;
 use viewdag_driver::run_report::{progress_lines, run_report_json, run_summary_line};
 use viewdag_driver::select::Selection;
-use viewdag_driver::{CompileRequest, LocalEngine, RunOptions, TaskEngine};
+use viewdag_driver::{CompileRequest, LocalEngine, RunOptions, TaskEngine, TaskOutcome, read_spec_file};
+use viewdag_ir::Code;
 
 use crate::error::CliError;
-use crate::output::{Format, print_diagnostics};
+use crate::output::{Format, print_output, render_diagnostics};
 use crate::selection::SelectionArgs;
 
 /// Where task plans execute.
@@ -104,7 +111,6 @@ fn engine_from_flags(
 
 pub fn execute(args: RunArgs) -> Result<i32, CliError> {
     let RunArgs { spec, jobs, force, full_refresh, selection, format, engine, scheduler, task_timeout, cluster_setting, cache } = args;
-    let mut stderr = std::io::stderr();
     let engine = match engine_from_flags(engine, scheduler.as_deref(), task_timeout, &cluster_setting) {
         Ok(engine) => engine,
         Err(message) => {
@@ -112,16 +118,37 @@ pub fn execute(args: RunArgs) -> Result<i32, CliError> {
             return Ok(2);
         }
     };
-    let mut compiler = cache.compiler()?;
     let selection: Selection = selection.into();
+    let color = std::io::stderr().is_terminal();
+    // Only a plain run is replayed: the flags that change what runs are not in the key.
+    let replayable = cache.enabled() && selection.is_empty() && engine.is_none() && !force && !full_refresh;
+    let text = read_spec_file(&spec)?;
+    let key = ReplayKey {
+        command: Replayed::Run,
+        spec_path: &spec,
+        spec_text: &text,
+        format: if format.is_json() { "json" } else { "human" },
+        color,
+    };
+    let mut record_warning = None;
+    if replayable {
+        match command_replay::replay(&key) {
+            Replay::Hit(output) => return Ok(print_output(&output)),
+            Replay::Miss => {}
+            Replay::Unreadable(warning) => record_warning = Some(warning),
+        }
+    }
+    let started = replayable.then(|| command_replay::start(&key));
+    let mut compiler = cache.compiler()?;
     let selected = if selection.is_empty() {
         None
     } else {
         let checked = compiler.compile(&CompileRequest::check(&spec))?;
         compiler.snapshot().select_units(&checked, &selection)?
     };
+    let mut printed = Transcript::default();
     if let Some(engine) = engine.as_ref().filter(|_| scheduler.is_some()) {
-        let _ = writeln!(stderr, "running task plans on {engine}");
+        printed.line(format!("running task plans on {engine}"));
     }
     let options = RunOptions {
         jobs: jobs.unwrap_or(RunOptions::default().jobs).max(1),
@@ -131,26 +158,68 @@ pub fn execute(args: RunArgs) -> Result<i32, CliError> {
         engine,
         engines: Arc::new(Engines),
     };
-    let report = compiler.run_with(&CompileRequest::new(&spec), &options, &mut |progress| {
-        for line in progress_lines(&progress) {
-            let _ = writeln!(stderr, "{line}");
-        }
+    let report = compiler.run_with(&CompileRequest::text(&spec, text.as_str()), &options, &mut |progress| {
+        progress_lines(&progress).into_iter().for_each(|line| printed.line(line));
     })?;
-    if !report.compile.diagnostics.is_empty() {
-        print_diagnostics(&compiler, &report.compile);
+    if let Some(source) = compiler.spec_source() {
+        printed.text(render_diagnostics(source, &report.compile, color));
     }
     for warning in &report.warnings {
-        eprintln!("warning: {warning}");
+        printed.line(format!("warning: {warning}"));
     }
     for error in &report.errors {
-        eprintln!("{error}");
+        printed.line(error.to_string());
     }
-    if let Some(warning) = save_last_run(compiler.snapshot(), &report) {
-        eprintln!("warning: {warning}");
+    let saved = save_last_run(compiler.snapshot(), &report);
+    if let Some(warning) = &saved {
+        printed.line(format!("warning: {warning}"));
     }
     if format.is_json() {
-        println!("{}", serde_json::to_string_pretty(&run_report_json(&report)).expect("JSON serializes"));
+        printed.stdout = format!("{}\n", serde_json::to_string_pretty(&run_report_json(&report)).expect("JSON serializes"));
+        let _ = std::io::stdout().lock().write_all(printed.stdout.as_bytes());
     }
-    eprintln!("{}", run_summary_line(&report));
-    Ok(if report.succeeded() { 0 } else { 1 })
+    printed.line(run_summary_line(&report));
+    let exit_code = if report.succeeded() { 0 } else { 1 };
+    // A record file that could not be read is reported, but is not part of the output.
+    if let (Some(warning), Some(source)) = (record_warning, compiler.spec_source()) {
+        eprint!("{}", render_human(source, &[warning], color));
+    }
+    // Recorded only when the run wrote nothing and said nothing a rerun may not say again.
+    let all_up_to_date = report.tasks.iter().all(|task| matches!(task.outcome, TaskOutcome::UpToDate { .. }));
+    let cache_warned = report.compile.diagnostics.iter().any(|diagnostic| diagnostic.code == Code::CacheUnreadable);
+    if let Some(started) = started
+        && all_up_to_date
+        && exit_code == 0
+        && report.warnings.is_empty()
+        && saved.is_none()
+        && !cache_warned
+        && let Some(parsed) = compiler.parsed_spec()
+    {
+        let output = CommandOutput { stdout: printed.stdout, stderr: printed.stderr, exit_code };
+        // Not reported: a record that is not written only makes the next run slower.
+        let _ = command_replay::record(&key, started, parsed, &output);
+    }
+    crate::exit::release(compiler);
+    Ok(exit_code)
+}
+
+/// What a run printed, kept to be recorded: stderr is printed as it is said (a task can run
+/// for long), stdout once at the end.
+#[derive(Default)]
+struct Transcript {
+    stdout: String,
+    stderr: String,
+}
+
+impl Transcript {
+    /// Prints `line` on stderr and keeps it.
+    fn line(&mut self, line: String) {
+        self.text(line + "\n");
+    }
+
+    /// Prints `text` on stderr as it is and keeps it.
+    fn text(&mut self, text: String) {
+        let _ = std::io::stderr().lock().write_all(text.as_bytes());
+        self.stderr.push_str(&text);
+    }
 }

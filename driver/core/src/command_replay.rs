@@ -1,30 +1,38 @@
-//! Replaying the check of an unchanged project: `.viewdag/cache/check.bin` next to the spec
-//! keeps what the last `check` printed together with what it read, so a new process on an
-//! unchanged project prints the same thing again without parsing the spec, loading a source
-//! or checking a view (cargo replays a fresh unit's compiler output the same way).
+//! Replaying an unchanged project's `check`, and `run` of a project that is up to date:
+//! `.viewdag/cache/replay.bin` next to the spec keeps what the last such command printed
+//! together with what it read, so a new process on an unchanged project prints the same
+//! thing again without parsing the spec, loading a source or checking a view (cargo replays
+//! a fresh unit's compiler output the same way).
 //!
 //! The command line asks [`replay`] before it compiles; on a miss it notes the file system's
-//! clock ([`start`]), checks, and calls [`record`].
+//! clock ([`start`]), runs the command, and calls [`record`]. A `run` is recorded only when
+//! every task was up to date and nothing failed: it wrote no table, so running it again on
+//! unchanged inputs decides the same (the replay does not bump the run number in the run
+//! state, which only names the commits of a run that writes).
 //!
 //! ## Invariants
-//! - A record is replayed only for the same build ([`build_identity`]), the same spec bytes,
-//!   the same spec path as given and directory (canonical), the same output format and
-//!   colour, and only while every file the check read is as it was: the record lists them
-//!   ([`Probe`]: each source's files or Delta log, the Delta log of each output that keeps
-//!   its rows, the canonical form of every source, output and tables path, so a symlink
-//!   swapped in is seen) with what was observed (names, sizes, modification times, the
-//!   fingerprint the compiler itself reloads sources by), and a replay observes each again.
-//!   A record is written only if every file it lists, and every directory they are in, was
-//!   last modified before the check started (in an earlier tick of the file system's
-//!   clock), so what was observed after the check is what the check read — a file added,
-//!   rewritten, removed or renamed meanwhile keeps the check from being recorded. (A
-//!   symlink swapped while the check runs is not seen this way: it is seen by the next
-//!   check only if it changed what a canonical path resolves to.)
-//!   The list is a function of the spec's bytes and directory, both in the key, so it is the
-//!   list the check would read now.
+//! - A record is replayed only for the same command ([`Replayed`]), the same build
+//!   ([`build_identity`]), the same spec bytes, the same spec path as given and directory
+//!   (canonical), the same output format and colour, and only while every file the command
+//!   read is as it was: the record lists them ([`Probe`]: each source's files or Delta log,
+//!   the Delta log of each output that keeps its rows — for `run`, of every task's table —,
+//!   the canonical form of every source, output and tables path, so a symlink swapped in is
+//!   seen; for `run`, the bytes of the run state and of the last run's report) with what was
+//!   observed (names, sizes, modification times, the fingerprint the compiler itself reloads
+//!   sources by; a content digest), and a replay observes each again.
+//!   A record is written only if every file it lists by time, and every directory they are
+//!   in, was last modified before the command started (in an earlier tick of the file
+//!   system's clock), so what was observed after the command is what it read — a file added,
+//!   rewritten, removed or renamed meanwhile keeps the command from being recorded. (A
+//!   symlink swapped while the command runs is not seen this way: it is seen by the next
+//!   one only if it changed what a canonical path resolves to.) Files observed by content
+//!   (the run state a run itself rewrites) need no clock.
+//!   The list is a function of the command, the spec's bytes and directory, all in the key,
+//!   so it is the list the command would read now.
 //! - What cannot be observed that way is never recorded: a spec with an object-store path or
-//!   `profile.storage` settings, a path that exists but cannot be listed. A check narrowed
-//!   by a selection, or that reported a cache warning, is not recorded by the command line.
+//!   `profile.storage` settings, a path that exists but cannot be listed. A command narrowed
+//!   by a selection or flags, or that reported a cache warning, is not recorded by the
+//!   command line.
 //! - The file has the signature cache's framing (magic, format, viewdag's version, BLAKE3
 //!   checksum): a file failing it is ignored with one `V0920` warning and rewritten; it is
 //!   written atomically (a temporary file renamed over the old one) and holds at most
@@ -39,17 +47,29 @@ use viewdag_ir::{Code, Diagnostic, ParsedSpec, SpecLocation, StorageUrl, WriteMo
 use viewdag_lower::signature_memo::{MemoEntry, MemoKey, decode_file, encode_file};
 
 use crate::compiler::signature_cache::{CacheSaveError, build_identity, write_atomically};
+use crate::docs_data::LAST_RUN_FILE;
+use crate::run_state::RUN_STATE_FILE;
 use crate::sources::{observe_files, source_files};
 
-/// Where the last check's record lives, relative to the spec's directory.
-pub const CHECK_REPLAY_FILE: &str = ".viewdag/cache/check.bin";
+/// Where the last commands' records live, relative to the spec's directory.
+pub const REPLAY_FILE: &str = ".viewdag/cache/replay.bin";
 
-/// The most records the file keeps (one per output format and colour is the usual need).
-pub const MAX_RECORDS: usize = 4;
+/// The most records the file keeps (one per command, output format and colour is the usual
+/// need).
+pub const MAX_RECORDS: usize = 8;
 
-/// What a check printed, and how it ended.
+/// A command whose output can be replayed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Replayed {
+    /// `check`: validation only.
+    Check,
+    /// `run` of a project whose every task is up to date.
+    Run,
+}
+
+/// What a command printed, and how it ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CheckOutput {
+pub struct CommandOutput {
     /// Everything written on stdout.
     pub stdout: String,
     /// Everything written on stderr.
@@ -58,9 +78,11 @@ pub struct CheckOutput {
     pub exit_code: i32,
 }
 
-/// Which check a record answers: everything but the files read.
+/// Which command a record answers: everything but the files read.
 #[derive(Debug, Clone, Copy)]
-pub struct CheckKey<'a> {
+pub struct ReplayKey<'a> {
+    /// The command.
+    pub command: Replayed,
     /// The spec's path as the user gave it (it is printed).
     pub spec_path: &'a Path,
     /// The spec's bytes.
@@ -71,12 +93,16 @@ pub struct CheckKey<'a> {
     pub color: bool,
 }
 
-impl CheckKey<'_> {
+impl ReplayKey<'_> {
     fn digest(&self) -> MemoKey {
         let root = crate::compiler::spec_root(self.spec_path);
         let mut hasher = blake3::Hasher::new();
         for part in [
-            "viewdag check record 1",
+            "viewdag command record 1",
+            match self.command {
+                Replayed::Check => "check",
+                Replayed::Run => "run",
+            },
             build_identity(),
             &self.spec_path.to_string_lossy(),
             &root.to_string_lossy(),
@@ -92,7 +118,7 @@ impl CheckKey<'_> {
     }
 }
 
-/// One thing on disk a check read, observed again before a replay.
+/// One thing on disk a command read, observed again before a replay.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Probe {
     /// The files below a path whose names end with `extension` (a file: itself): names,
@@ -109,6 +135,12 @@ pub enum Probe {
         /// A file or directory.
         path: PathBuf,
     },
+    /// A small file's bytes (their BLAKE3 digest): files the command itself writes, which
+    /// the clock cannot vouch for; `absent` when it does not exist.
+    Content {
+        /// A file.
+        path: PathBuf,
+    },
 }
 
 impl Probe {
@@ -116,9 +148,12 @@ impl Probe {
     /// `None` when it exists but cannot be read (never recorded).
     fn observe(&self) -> Option<(String, Option<SystemTime>)> {
         match self {
-            Probe::Files { path, .. } | Probe::Canonical { path } if !path.exists() => Some(("absent".to_string(), None)),
+            Probe::Files { path, .. } | Probe::Canonical { path } | Probe::Content { path } if !path.exists() => {
+                Some(("absent".to_string(), None))
+            }
             Probe::Files { path, extension } => observe_files(path, extension, true),
             Probe::Canonical { path } => std::fs::canonicalize(path).ok().map(|path| (path.to_string_lossy().into_owned(), None)),
+            Probe::Content { path } => std::fs::read(path).ok().map(|bytes| (blake3::hash(&bytes).to_hex().to_string(), None)),
         }
     }
 }
@@ -127,22 +162,22 @@ impl Probe {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Record {
     reads: Vec<(Probe, String)>,
-    output: CheckOutput,
+    output: CommandOutput,
 }
 
 /// What [`replay`] found.
 #[derive(Debug)]
 pub enum Replay {
     /// The unchanged project's output, to print as it is.
-    Hit(CheckOutput),
-    /// No record for this check, or something it read changed: check.
+    Hit(CommandOutput),
+    /// No record for this command, or something it read changed: run it.
     Miss,
-    /// The file could not be used: check, and report this warning (not part of the output).
+    /// The file could not be used: run the command, and report this warning (not part of the output).
     Unreadable(Diagnostic),
 }
 
-/// The record of the check `key` describes, if one is stored and nothing it read changed.
-pub fn replay(key: &CheckKey<'_>) -> Replay {
+/// The record of the command `key` describes, if one is stored and nothing it read changed.
+pub fn replay(key: &ReplayKey<'_>) -> Replay {
     let path = replay_path(key.spec_path);
     let entries = match read_entries(&path) {
         Ok(entries) => entries,
@@ -156,34 +191,35 @@ pub fn replay(key: &CheckKey<'_>) -> Replay {
     if unchanged { Replay::Hit(record.output) } else { Replay::Miss }
 }
 
-/// The file system's clock when a check started, taken before it reads anything: what
+/// The file system's clock when a command started, taken before it reads anything: what
 /// [`record`] compares the files' modification times with.
 #[derive(Debug, Clone, Copy)]
-pub struct CheckStart {
+pub struct ReplayStart {
     clock: Option<SystemTime>,
 }
 
 /// Notes the file system's time (the modification time of a file written and removed in the
-/// cache directory) before a check that may be recorded; call it before compiling.
-pub fn start(key: &CheckKey<'_>) -> CheckStart {
+/// cache directory) before a command that may be recorded; call it before compiling.
+pub fn start(key: &ReplayKey<'_>) -> ReplayStart {
     let path = replay_path(key.spec_path).with_extension(format!("clock.{}.tmp", std::process::id()));
     let clock = path.parent().and_then(|directory| std::fs::create_dir_all(directory).ok()).and_then(|()| {
         let clock = std::fs::write(&path, b"").and_then(|()| std::fs::metadata(&path)?.modified()).ok();
         let _ = std::fs::remove_file(&path);
         clock
     });
-    CheckStart { clock }
+    ReplayStart { clock }
 }
 
-/// Records `output` as the check `key` describes, started at `started`, over `parsed` (its
+/// Records `output` as the command `key` describes, started at `started`, over `parsed` (its
 /// spec's parse). Returns whether it was recorded: a spec whose reads cannot be observed
-/// ([`probes`]) is not, nor one that read a file modified since the check started or in the
-/// clock tick it started in (git's "racily clean" rule: the record must not outlive a change
-/// the check may not have seen, and a change in that tick may leave the time as it was).
-pub fn record(key: &CheckKey<'_>, started: CheckStart, parsed: &ParsedSpec, output: &CheckOutput) -> Result<bool, CacheSaveError> {
+/// ([`probes`]) is not, nor one that read a file modified since the command started or in
+/// the clock tick it started in (git's "racily clean" rule: the record must not outlive a
+/// change the command may not have seen, and a change in that tick may leave the time as it
+/// was).
+pub fn record(key: &ReplayKey<'_>, started: ReplayStart, parsed: &ParsedSpec, output: &CommandOutput) -> Result<bool, CacheSaveError> {
     let Some(started) = started.clock else { return Ok(false) };
     let root = crate::compiler::spec_root(key.spec_path);
-    let Some(probes) = probes(&root, parsed) else { return Ok(false) };
+    let Some(probes) = probes(key.command, &root, parsed) else { return Ok(false) };
     let mut reads = Vec::with_capacity(probes.len());
     for probe in probes {
         let Some((observed, newest)) = probe.observe() else { return Ok(false) };
@@ -204,14 +240,14 @@ pub fn record(key: &CheckKey<'_>, started: CheckStart, parsed: &ParsedSpec, outp
 /// The outputs the record file of the spec at `spec_path` holds, newest first (empty when
 /// there is none or it cannot be used), whatever build or spec bytes they were recorded for:
 /// for tools and tests that look inside the cache.
-pub fn recorded_outputs(spec_path: &Path) -> Vec<CheckOutput> {
+pub fn recorded_outputs(spec_path: &Path) -> Vec<CommandOutput> {
     let entries = read_entries(&replay_path(spec_path)).unwrap_or_default();
     entries.iter().filter_map(|(_, value)| serde_json::from_slice::<Record>(value).ok()).map(|record| record.output).collect()
 }
 
-/// What a check of `parsed` in `root` reads from disk; `None` when some of it is not a
+/// What `command` on `parsed` in `root` reads from disk; `None` when some of it is not a
 /// local path (an object store, or `profile.storage` that settings would be read for).
-pub fn probes(root: &Path, parsed: &ParsedSpec) -> Option<Vec<Probe>> {
+pub fn probes(command: Replayed, root: &Path, parsed: &ParsedSpec) -> Option<Vec<Probe>> {
     if !parsed.profile.storage.is_empty() {
         return None;
     }
@@ -219,7 +255,9 @@ pub fn probes(root: &Path, parsed: &ParsedSpec) -> Option<Vec<Probe>> {
         true => None,
         false => Some(root.join(path)),
     };
-    let mut probes = vec![Probe::Canonical { path: local(parsed.profile.tables_location())? }];
+    let delta_log = |table: &Path| Probe::Files { path: table.join("_delta_log"), extension: String::new() };
+    let tables = local(parsed.profile.tables_location())?;
+    let mut probes = vec![Probe::Canonical { path: tables.clone() }];
     for spec in parsed.sources.values().flatten() {
         let path = local(&spec.path)?;
         let (files, extension) = source_files(&path, spec.format);
@@ -228,17 +266,25 @@ pub fn probes(root: &Path, parsed: &ParsedSpec) -> Option<Vec<Probe>> {
     }
     for spec in parsed.outputs.values().flatten() {
         let path = local(&spec.path)?;
-        if spec.mode != WriteMode::Overwrite {
-            probes.push(Probe::Files { path: path.join("_delta_log"), extension: String::new() });
+        // A check reads the rows an output keeps (their schema); a run, every table's version.
+        if spec.mode != WriteMode::Overwrite || command == Replayed::Run {
+            probes.push(delta_log(&path));
         }
         probes.push(Probe::Canonical { path });
+    }
+    if command == Replayed::Run {
+        for (view, _) in parsed.views.iter().filter(|(_, definition)| definition.as_ref().is_some_and(|view| view.is_materialized())) {
+            probes.push(delta_log(&tables.join(view)));
+        }
+        probes.push(Probe::Content { path: root.join(RUN_STATE_FILE) });
+        probes.push(Probe::Content { path: root.join(LAST_RUN_FILE) });
     }
     Some(probes)
 }
 
 /// The record file of the spec at `spec_path`.
 pub fn replay_path(spec_path: &Path) -> PathBuf {
-    crate::compiler::spec_root(spec_path).join(CHECK_REPLAY_FILE)
+    crate::compiler::spec_root(spec_path).join(REPLAY_FILE)
 }
 
 /// The file's entries; `Err(None)` when there is no file, `Err(Some(warning))` when it
@@ -257,7 +303,7 @@ fn unreadable(reason: &str) -> Diagnostic {
     Diagnostic::new(
         Code::CacheUnreadable,
         SpecLocation::root(),
-        format!("the check record `{CHECK_REPLAY_FILE}` could not be read ({reason}); it was ignored and is rebuilt"),
+        format!("the command record `{REPLAY_FILE}` could not be read ({reason}); it was ignored and is rebuilt"),
     )
-    .with_note("the project was checked as if there were no record; `rm -rf .viewdag/cache` or `--no-cache` silences this")
+    .with_note("the command ran as if there were no record; `rm -rf .viewdag/cache` or `--no-cache` silences this")
 }

@@ -1,8 +1,10 @@
-//! `viewdag check` on an unchanged project replays the last check's output from
-//! `.viewdag/cache/check.bin` (`viewdag_driver::check_replay`): the same bytes and exit code
-//! as a check without the cache, and never a record that outlived something the check
-//! reads — the spec, a source's files or Delta log, a CSV header, the Delta table an output
-//! keeps rows of, a symlink swapped in. Every check runs the real binary in its own process.
+//! `viewdag check` on an unchanged project, and `viewdag run` on an up-to-date one, replay
+//! the last such command's output from `.viewdag/cache/replay.bin`
+//! (`viewdag_driver::command_replay`): the same bytes and exit code as the command without
+//! the cache, and never a record that outlived something the command reads — the spec, a
+//! source's files or Delta log, a CSV header, the Delta table an output keeps rows of (for a
+//! run, any task's table), a symlink swapped in. Every command runs the real binary in its
+//! own process.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -10,39 +12,44 @@ use std::time::{Duration, SystemTime};
 
 use datafusion::arrow::array::{Int64Array, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
-use viewdag_driver::check_replay::{self, CHECK_REPLAY_FILE, CheckOutput};
+use viewdag_driver::command_replay::{self, CommandOutput, Probe, REPLAY_FILE, Replayed};
 use viewdag_ir::{SpecFormat, parse_spec};
 
 use crate::support::{TempProject, shop_spec};
 
-/// Runs `viewdag check SPEC [arguments]` in a new process.
-fn check(spec: &Path, arguments: &[&str]) -> CheckOutput {
+/// Runs `viewdag COMMAND SPEC [arguments]` in a new process.
+fn viewdag(command: &str, spec: &Path, arguments: &[&str]) -> CommandOutput {
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_viewdag-cli"))
-        .arg("check")
+        .arg(command)
         .arg(spec)
         .args(arguments)
         .output()
         .expect("viewdag starts");
-    CheckOutput {
+    CommandOutput {
         stdout: String::from_utf8(output.stdout).expect("UTF-8"),
         stderr: String::from_utf8(output.stderr).expect("UTF-8"),
         exit_code: output.status.code().expect("exited, not killed"),
     }
 }
 
-/// Whether the record file holds `output` (for any format).
-fn recorded(spec: &Path, output: &CheckOutput) -> bool {
-    check_replay::recorded_outputs(spec).contains(output)
+/// Runs `viewdag check SPEC [arguments]` in a new process.
+fn check(spec: &Path, arguments: &[&str]) -> CommandOutput {
+    viewdag("check", spec, arguments)
 }
 
-/// A cached check of `spec` that must be a replay: the same output as `expected`, and the
-/// record file untouched (a check that is not replayed writes it again).
-fn replayed(spec: &Path, arguments: &[&str], expected: &CheckOutput) {
-    let file = spec.with_file_name(CHECK_REPLAY_FILE);
+/// Whether the record file holds `output` (for any format).
+fn recorded(spec: &Path, output: &CommandOutput) -> bool {
+    command_replay::recorded_outputs(spec).contains(output)
+}
+
+/// A cached `command` (`check`, `run`) of `spec` that must be a replay: the same output as
+/// `expected`, and the record file untouched (a command that is not replayed writes it again).
+fn replayed(command: &str, spec: &Path, arguments: &[&str], expected: &CommandOutput) {
+    let file = spec.with_file_name(REPLAY_FILE);
     let before = (std::fs::read(&file).expect("a record"), std::fs::metadata(&file).unwrap().modified().unwrap());
     settle(&file);
     let settled = std::fs::metadata(&file).unwrap().modified().unwrap();
-    assert_eq!(&check(spec, arguments), expected, "the replay prints the check's output");
+    assert_eq!(&viewdag(command, spec, arguments), expected, "the replay prints the command's output");
     let after = (std::fs::read(&file).expect("a record"), std::fs::metadata(&file).unwrap().modified().unwrap());
     assert_eq!(after, (before.0, settled), "a replay writes nothing");
 }
@@ -86,7 +93,7 @@ fn spec_text() -> String {
 
 /// Checks `spec` with the cache and without it: the same output; returns it. The cached
 /// check's output is then in the record file exactly when `expect_recorded`.
-fn cached_equals_fresh(spec: &Path, expect_recorded: bool) -> CheckOutput {
+fn cached_equals_fresh(spec: &Path, expect_recorded: bool) -> CommandOutput {
     let cached = check(spec, &[]);
     let fresh = check(spec, &["--no-cache"]);
     assert_eq!(cached, fresh, "a check with the cache prints what one without it prints");
@@ -102,20 +109,20 @@ fn an_unchanged_project_replays_its_check_byte_for_byte_and_every_change_it_read
     let first = cached_equals_fresh(&spec, true);
     assert_eq!(first.exit_code, 1);
     assert!(first.stderr.contains("no_such_column") && first.stderr.contains("spec.yaml"), "{}", first.stderr);
-    replayed(&spec, &[], &first);
+    replayed("check", &spec, &[], &first);
 
     // The JSON format has its own record, and the human one stays.
     let json = check(&spec, &["--format", "json"]);
     assert_eq!(json, check(&spec, &["--format", "json", "--no-cache"]));
     assert!(json.stdout.contains("\"views\""), "{}", json.stdout);
     assert!(recorded(&spec, &json) && recorded(&spec, &first));
-    replayed(&spec, &["--format", "json"], &json);
+    replayed("check", &spec, &["--format", "json"], &json);
 
     // A check narrowed by a selection is neither replayed nor recorded.
     let selected = check(&spec, &["--select", "paid_orders"]);
     assert_ne!(selected, first);
     assert!(!recorded(&spec, &selected));
-    replayed(&spec, &[], &first);
+    replayed("check", &spec, &[], &first);
 
     // Each change below alters what a fresh check prints, and a cached check prints the
     // fresh output; a record is kept once the changed files are settled.
@@ -125,7 +132,7 @@ fn an_unchanged_project_replays_its_check_byte_for_byte_and_every_change_it_read
         settle(project.path());
         let after = cached_equals_fresh(&spec, true);
         assert_ne!(after, before, "{what}: the change shows in the check");
-        replayed(&spec, &[], &after);
+        replayed("check", &spec, &[], &after);
         before = after;
     };
     changed("a spec edit", &|| {
@@ -171,6 +178,63 @@ fn an_unchanged_project_replays_its_check_byte_for_byte_and_every_change_it_read
 }
 
 #[test]
+fn a_run_that_found_every_task_up_to_date_is_replayed_until_an_input_or_a_table_changes() {
+    let project = TempProject::with_shop_data();
+    settle(project.path());
+    let spec = project.write_spec("spec.yaml", &shop_spec());
+    let run = |arguments: &[&str]| {
+        let output = viewdag("run", &spec, arguments);
+        assert_eq!(output.exit_code, 0, "{}", output.stderr);
+        output
+    };
+    let written = |output: &CommandOutput| output.stderr.matches(" rows  → ").count();
+    let first = run(&[]);
+    assert_eq!(written(&first), 5, "{}", first.stderr);
+    assert!(!recorded(&spec, &first), "a run that wrote is never recorded");
+    // The tables were written before the next run starts.
+    settle(project.path());
+    let up_to_date = run(&[]);
+    assert!(up_to_date.stderr.contains("0 of 5 task(s) written, 5 up to date"), "{}", up_to_date.stderr);
+    assert!(recorded(&spec, &up_to_date), "an up-to-date run is recorded");
+    replayed("run", &spec, &[], &up_to_date);
+    // The replay is what a run without the cache prints; that run bumps the run state's run
+    // number, so the next run runs (and is recorded) again, then replays.
+    assert_eq!(run(&["--no-cache"]), up_to_date);
+    let again = run(&[]);
+    assert_eq!(again, up_to_date);
+    replayed("run", &spec, &[], &up_to_date);
+    // Flags that change what runs are never replayed.
+    assert_eq!(written(&run(&["--force"])), 5);
+    settle(project.path());
+    let forced = run(&[]);
+    assert!(forced.stderr.contains("out/revenue (v1)") && forced.stderr.contains("5 up to date"), "{}", forced.stderr);
+    replayed("run", &spec, &[], &forced);
+
+    // A source changed (settled first: a run reads a source's time too): the tasks reading it run.
+    std::fs::write(project.path().join("data/regions.csv"), "region_id,region\n1,north\n2,south\n3,east\n4,west\n5,centre\n").unwrap();
+    settle(project.path());
+    assert!(written(&run(&[])) > 0);
+    settle(project.path());
+    let up_to_date = run(&[]);
+    assert!(up_to_date.stderr.contains("5 up to date"), "{}", up_to_date.stderr);
+    replayed("run", &spec, &[], &up_to_date);
+    // A task's table removed: its task runs.
+    std::fs::remove_dir_all(project.path().join("out/revenue")).unwrap();
+    let rewritten = run(&[]);
+    assert_eq!(written(&rewritten), 1, "{}", rewritten.stderr);
+    // A materialized view's table removed: its task runs again, and writes the same rows.
+    settle(project.path());
+    replayed("run", &spec, &[], &run(&[]));
+    let enriched = project.path().join(".viewdag/tables/enriched");
+    let rows = viewdag_tests::data::read_delta_rows(&enriched);
+    assert!(!rows.is_empty());
+    std::fs::remove_dir_all(&enriched).unwrap();
+    let after = run(&[]);
+    assert!(written(&after) >= 1, "{}", after.stderr);
+    assert_eq!(viewdag_tests::data::read_delta_rows(&enriched), rows, "the run wrote the view's rows again");
+}
+
+#[test]
 fn a_file_or_directory_modified_as_the_check_starts_is_never_recorded() {
     let project = TempProject::with_shop_data();
     let spec = project.write_spec("spec.yaml", &spec_text());
@@ -197,7 +261,7 @@ fn a_record_file_that_cannot_be_read_is_ignored_with_one_warning_and_rewritten()
     settle(project.path());
     let spec = project.write_spec("spec.yaml", &spec_text());
     let first = cached_equals_fresh(&spec, true);
-    let file = project.path().join(CHECK_REPLAY_FILE);
+    let file = project.path().join(REPLAY_FILE);
     let valid = std::fs::read(&file).expect("a record");
     let mut flipped = valid.clone();
     let middle = flipped.len() / 2;
@@ -210,15 +274,12 @@ fn a_record_file_that_cannot_be_read_is_ignored_with_one_warning_and_rewritten()
         std::fs::write(&file, &bytes).unwrap();
         let warned = check(&spec, &[]);
         let (warning, rest) = warned.stderr.split_once('\n').expect("lines");
-        assert!(
-            warning.starts_with("warning[V0920") && warning.contains(CHECK_REPLAY_FILE) && warning.contains(reason),
-            "{what}: {warning}"
-        );
+        assert!(warning.starts_with("warning[V0920") && warning.contains(REPLAY_FILE) && warning.contains(reason), "{what}: {warning}");
         assert_eq!(warned.stderr.matches("V0920").count(), 1, "{what}: {}", warned.stderr);
         assert!(rest.contains(&first.stderr), "{what}: the check's own output follows");
         assert_eq!(warned.exit_code, first.exit_code);
-        assert_eq!(check_replay::recorded_outputs(&spec), vec![first.clone()], "{what}: the record is rewritten");
-        replayed(&spec, &[], &first);
+        assert_eq!(command_replay::recorded_outputs(&spec), vec![first.clone()], "{what}: the record is rewritten");
+        replayed("check", &spec, &[], &first);
     }
 }
 
@@ -226,10 +287,16 @@ fn a_record_file_that_cannot_be_read_is_ignored_with_one_warning_and_rewritten()
 fn a_spec_that_reads_an_object_store_is_never_recorded() {
     let root = Path::new("/project");
     let local = parse_spec(&spec_text(), SpecFormat::Yaml);
-    let probes = check_replay::probes(root, &local).expect("a local spec is observable");
+    let probes = command_replay::probes(Replayed::Check, root, &local).expect("a local spec is observable");
     // Each source (canonical path, files), each output (canonical path; its Delta log for the
     // merge output), and the tables location.
     assert_eq!(probes.len(), 1 + 3 * 2 + 4 + 1, "{probes:?}");
+    // A run reads every task's table (each output's and the materialized view's Delta log)
+    // and depends on the run state and the last run's report, observed by content.
+    let probes = command_replay::probes(Replayed::Run, root, &local).expect("a local spec is observable");
+    assert_eq!(probes.len(), 1 + 3 * 2 + 4 + 4 + 1 + 2, "{probes:?}");
+    assert!(probes.contains(&Probe::Files { path: root.join(".viewdag/tables/enriched/_delta_log"), extension: String::new() }));
+    assert!(probes.contains(&Probe::Content { path: root.join(".viewdag/run-state.json") }));
     for (what, text) in [
         ("a source", spec_text().replace("path: data/orders", "path: s3://lake/orders")),
         ("an output", spec_text().replace("path: out/labels", "path: s3://lake/labels")),
@@ -238,6 +305,7 @@ fn a_spec_that_reads_an_object_store_is_never_recorded() {
     ] {
         let parsed = parse_spec(&text, SpecFormat::Yaml);
         assert!(parsed.diagnostics.is_empty(), "{what}: {:?}", parsed.diagnostics);
-        assert_eq!(check_replay::probes(root, &parsed), None, "{what}");
+        assert_eq!(command_replay::probes(Replayed::Check, root, &parsed), None, "{what}");
+        assert_eq!(command_replay::probes(Replayed::Run, root, &parsed), None, "{what}");
     }
 }
