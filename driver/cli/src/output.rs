@@ -21,6 +21,14 @@ impl Format {
     pub fn is_json(self) -> bool {
         self == Format::Json
     }
+
+    /// Its name, as the flag takes it (`human`, `json`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Human => "human",
+            Format::Json => "json",
+        }
+    }
 }
 
 /// Prints a response's diagnostics on stderr (coloured on a terminal).

@@ -4,8 +4,8 @@
 //! thing again without parsing the spec, loading a source or checking a view (cargo replays
 //! a fresh unit's compiler output the same way).
 //!
-//! The command line asks [`replay`] before it compiles; on a miss it notes the file system's
-//! clock ([`start`]), runs the command, and calls [`record`]. A `run` is recorded only when
+//! The command line [`begin`]s: it asks [`replay`] before it compiles; on a miss it notes the
+//! file system's clock ([`start`]), runs the command, and calls [`record`]. A `run` is recorded only when
 //! every task was up to date and nothing failed: it wrote no table, so running it again on
 //! unchanged inputs decides the same (the replay does not bump the run number in the run
 //! state, which only names the commits of a run that writes).
@@ -189,6 +189,35 @@ pub fn replay(key: &ReplayKey<'_>) -> Replay {
     let Ok(record) = serde_json::from_slice::<Record>(value) else { return Replay::Miss };
     let unchanged = record.reads.iter().all(|(probe, observed)| probe.observe().is_some_and(|(now, _)| now == *observed));
     if unchanged { Replay::Hit(record.output) } else { Replay::Miss }
+}
+
+/// How a command that may replay begins: [`begin`]'s answer.
+#[derive(Debug)]
+pub enum Begin {
+    /// The unchanged project's output, to print as it is (the command does nothing else).
+    Replay(CommandOutput),
+    /// Run the command; `started` is `Some` when it may be recorded ([`record`]), and
+    /// `warning`, a record file that could not be used, is reported (not part of the output).
+    Run {
+        /// The clock before anything was read.
+        started: Option<ReplayStart>,
+        /// The unusable record file's warning.
+        warning: Option<Diagnostic>,
+    },
+}
+
+/// [`replay`] when the command is `replayable` (the cache on, no flag outside the key), and
+/// on a miss [`start`]: the one way a command begins.
+pub fn begin(key: &ReplayKey<'_>, replayable: bool) -> Begin {
+    if !replayable {
+        return Begin::Run { started: None, warning: None };
+    }
+    let warning = match replay(key) {
+        Replay::Hit(output) => return Begin::Replay(output),
+        Replay::Miss => None,
+        Replay::Unreadable(warning) => Some(warning),
+    };
+    Begin::Run { started: Some(start(key)), warning }
 }
 
 /// The file system's clock when a command started, taken before it reads anything: what

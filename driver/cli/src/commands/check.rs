@@ -8,7 +8,7 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
-use viewdag_driver::command_replay::{self, CommandOutput, Replay, ReplayKey, Replayed};
+use viewdag_driver::command_replay::{self, Begin, CommandOutput, ReplayKey, Replayed};
 use viewdag_driver::render::{check_report, check_summary_line, render_human};
 use viewdag_driver::select::Selection;
 use viewdag_driver::{CompileRequest, read_spec_file};
@@ -36,23 +36,12 @@ pub fn execute(args: CheckArgs) -> Result<i32, CliError> {
     let selection: Selection = selection.into();
     let text = read_spec_file(&spec)?;
     let color = !format.is_json() && std::io::stderr().is_terminal();
-    let key = ReplayKey {
-        command: Replayed::Check,
-        spec_path: &spec,
-        spec_text: &text,
-        format: if format.is_json() { "json" } else { "human" },
-        color,
-    };
+    let key = ReplayKey { command: Replayed::Check, spec_path: &spec, spec_text: &text, format: format.name(), color };
     let replayable = cache.enabled() && selection.is_empty();
-    let mut record_warning = None;
-    if replayable {
-        match command_replay::replay(&key) {
-            Replay::Hit(output) => return Ok(print_output(&output)),
-            Replay::Miss => {}
-            Replay::Unreadable(warning) => record_warning = Some(warning),
-        }
-    }
-    let started = replayable.then(|| command_replay::start(&key));
+    let (started, record_warning) = match command_replay::begin(&key, replayable) {
+        Begin::Replay(output) => return Ok(print_output(&output)),
+        Begin::Run { started, warning } => (started, warning),
+    };
     let mut compiler = cache.compiler()?;
     let response = compiler.compile(&CompileRequest::text(&spec, text.as_str()).with_planning(viewdag_driver::Planning::CheckOnly))?;
     let snapshot = compiler.snapshot();

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use clap::ValueEnum;
 use viewdag_ballista::{BallistaEngine, Engines, SchedulerAddress};
-use viewdag_driver::command_replay::{self, CommandOutput, Replay, ReplayKey, Replayed};
+use viewdag_driver::command_replay::{self, Begin, CommandOutput, ReplayKey, Replayed};
 use viewdag_driver::docs_data::save_last_run;
 use viewdag_driver::render::render_human;
 use viewdag_driver::run_report::{progress_lines, run_report_json, run_summary_line};
@@ -123,22 +123,11 @@ pub fn execute(args: RunArgs) -> Result<i32, CliError> {
     // Only a plain run is replayed: the flags that change what runs are not in the key.
     let replayable = cache.enabled() && selection.is_empty() && engine.is_none() && !force && !full_refresh;
     let text = read_spec_file(&spec)?;
-    let key = ReplayKey {
-        command: Replayed::Run,
-        spec_path: &spec,
-        spec_text: &text,
-        format: if format.is_json() { "json" } else { "human" },
-        color,
+    let key = ReplayKey { command: Replayed::Run, spec_path: &spec, spec_text: &text, format: format.name(), color };
+    let (started, record_warning) = match command_replay::begin(&key, replayable) {
+        Begin::Replay(output) => return Ok(print_output(&output)),
+        Begin::Run { started, warning } => (started, warning),
     };
-    let mut record_warning = None;
-    if replayable {
-        match command_replay::replay(&key) {
-            Replay::Hit(output) => return Ok(print_output(&output)),
-            Replay::Miss => {}
-            Replay::Unreadable(warning) => record_warning = Some(warning),
-        }
-    }
-    let started = replayable.then(|| command_replay::start(&key));
     let mut compiler = cache.compiler()?;
     let selected = if selection.is_empty() {
         None
