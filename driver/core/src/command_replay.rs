@@ -5,10 +5,10 @@
 //! a fresh unit's compiler output the same way).
 //!
 //! The command line [`begin`]s: it asks [`replay`] before it compiles; on a miss it notes the
-//! file system's clock ([`start`]), runs the command, and calls [`record`]. A `run` is recorded only when
-//! every task was up to date and nothing failed: it wrote no table, so running it again on
-//! unchanged inputs decides the same (the replay does not bump the run number in the run
-//! state, which only names the commits of a run that writes).
+//! file system's clock ([`start`]), runs the command, and calls [`record`]. A `run` is
+//! recorded only when every task was up to date and nothing failed: it wrote no table, so
+//! running it again on unchanged inputs decides the same (the replay does not bump the run
+//! number in the run state, which only names the commits of a run that writes).
 //!
 //! ## Invariants
 //! - A record is replayed only for the same command ([`Replayed`]), the same build
