@@ -38,11 +38,13 @@ impl TaskId {
 }
 
 impl fmt::Display for TaskId {
+    /// `view:NAME` or `output:NAME`, honouring width and alignment (`{:<28}` pads it).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TaskId::View(name) => write!(f, "view:{name}"),
-            TaskId::Output(name) => write!(f, "output:{name}"),
-        }
+        let text = match self {
+            TaskId::View(name) => format!("view:{name}"),
+            TaskId::Output(name) => format!("output:{name}"),
+        };
+        f.pad(&text)
     }
 }
 
@@ -77,6 +79,13 @@ impl<'de> Deserialize<'de> for TaskId {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ids_pad_to_a_width_like_any_text() {
+        assert_eq!(format!("{:<12}|", TaskId::View("a".into())), "view:a      |");
+        assert_eq!(format!("{:>10}|", TaskId::Output("b".into())), "  output:b|");
+        assert_eq!(format!("{:<3}|", TaskId::Output("long".into())), "output:long|");
+    }
 
     #[test]
     fn ids_print_and_parse_back() {

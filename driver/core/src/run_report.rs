@@ -175,11 +175,10 @@ impl TaskDocument {
 /// warnings and [`task_detail_lines`] indented under it.
 pub fn progress_lines(progress: &Progress<'_>) -> Vec<String> {
     let (report, index, total) = match progress {
-        Progress::Started { task, .. } => return vec![format!("      {:<28} started", task.id.to_string())],
+        Progress::Started { task, .. } => return vec![format!("      {:<28} started", task.id)],
         Progress::Finished { report, index, total } => (*report, *index, *total),
     };
-    // Padded as text (`TaskId`'s `Display` ignores widths).
-    let id = report.id.to_string();
+    let id = &report.id;
     let line = match &report.outcome {
         TaskOutcome::Written { rows, version } => format!(
             "[{}/{total}] {:<28} {rows:>10} rows  → {} (v{version})  {:.2?}{}",
