@@ -22,7 +22,7 @@ use std::path::PathBuf;
 
 use crate::docs_data::save_last_run;
 use crate::render::{check_summary_line, render_human};
-use crate::run_report::{progress_lines, run_summary_line};
+use crate::run_report::{notice_lines, progress_lines, run_summary_line};
 use crate::{CompileRequest, CompileResponse, Compiler, DriverError, RunOptions};
 
 const USAGE: &str = "\
@@ -40,13 +40,19 @@ usage: viewdag-driver run SPEC [--jobs N] [--force] [--full-refresh] [--no-cache
 Every other command (compile, plan, schedule, explain, docs, lsp, cluster, ...) and every
 engine: `viewdag` (cargo run --release -p viewdag-cli -- --help).";
 
-/// A command this binary runs.
+/// What the arguments ask for.
 #[derive(Debug, PartialEq, Eq)]
 enum Command {
-    Run { spec: PathBuf, jobs: Option<usize>, force: bool, full_refresh: bool, cache: bool },
-    Check { spec: PathBuf, cache: bool },
+    Job(Job),
     Help,
     Version,
+}
+
+/// A command that compiles a spec.
+#[derive(Debug, PartialEq, Eq)]
+enum Job {
+    Run { spec: PathBuf, jobs: Option<usize>, force: bool, full_refresh: bool, cache: bool },
+    Check { spec: PathBuf, cache: bool },
 }
 
 /// What is wrong with the arguments (printed above the usage).
@@ -78,7 +84,7 @@ pub fn main_with_args(args: impl IntoIterator<Item = OsString>) -> i32 {
             println!("viewdag-driver {}", env!("CARGO_PKG_VERSION"));
             return 0;
         }
-        command => crate::parallel::on_planning_stack("viewdag-driver", move || execute(command)).and_then(|executed| executed),
+        Command::Job(job) => crate::parallel::on_planning_stack("viewdag-driver", move || execute(job)).and_then(|executed| executed),
     };
     executed.unwrap_or_else(|error| {
         // Coded errors say `error[Vxxxx]: ` themselves.
@@ -129,23 +135,23 @@ fn parse(args: Vec<OsString>) -> Result<Command, UsageError> {
     }
     let spec = spec.ok_or_else(|| UsageError(format!("`{name}` needs a spec file")))?;
     Ok(match name.as_str() {
-        "run" => Command::Run { spec, jobs, force, full_refresh, cache },
-        _ => Command::Check { spec, cache },
+        "run" => Command::Job(Job::Run { spec, jobs, force, full_refresh, cache }),
+        _ => Command::Job(Job::Check { spec, cache }),
     })
 }
 
 /// Executes a `run` or `check`; its exit code.
-fn execute(command: Command) -> Result<i32, DriverError> {
+fn execute(job: Job) -> Result<i32, DriverError> {
     let color = std::io::stderr().is_terminal();
-    match command {
-        Command::Check { spec, cache } => {
+    match job {
+        Job::Check { spec, cache } => {
             let mut compiler = Compiler::new()?.with_persistent_cache(cache);
             let response = compiler.compile(&CompileRequest::check(&spec))?;
             eprint!("{}", diagnostics(&compiler, &response, color));
             eprintln!("{}", check_summary_line(&spec, &response));
             Ok(i32::from(response.has_errors()))
         }
-        Command::Run { spec, jobs, force, full_refresh, cache } => {
+        Job::Run { spec, jobs, force, full_refresh, cache } => {
             let mut compiler = Compiler::new()?.with_persistent_cache(cache);
             let defaults = RunOptions::default();
             let options = RunOptions { jobs: jobs.unwrap_or(defaults.jobs).max(1), force, full_refresh, ..defaults };
@@ -156,19 +162,13 @@ fn execute(command: Command) -> Result<i32, DriverError> {
                 }
             })?;
             eprint!("{}", diagnostics(&compiler, &report.compile, color));
-            for warning in &report.warnings {
-                eprintln!("warning: {warning}");
-            }
-            for error in &report.errors {
-                eprintln!("{error}");
-            }
+            notice_lines(&report).iter().for_each(|line| eprintln!("{line}"));
             if let Some(warning) = save_last_run(compiler.snapshot(), &report) {
                 eprintln!("warning: {warning}");
             }
             eprintln!("{}", run_summary_line(&report));
             Ok(i32::from(!report.succeeded()))
         }
-        Command::Help | Command::Version => Ok(0),
     }
 }
 
@@ -192,9 +192,9 @@ mod tests {
     fn run_and_check_take_their_flags_in_any_order() {
         assert_eq!(
             parsed(&["run", "--jobs", "3", "spec.yaml", "--force", "--no-cache"]),
-            Ok(Command::Run { spec: "spec.yaml".into(), jobs: Some(3), force: true, full_refresh: false, cache: false })
+            Ok(Command::Job(Job::Run { spec: "spec.yaml".into(), jobs: Some(3), force: true, full_refresh: false, cache: false }))
         );
-        assert_eq!(parsed(&["check", "s.json"]), Ok(Command::Check { spec: "s.json".into(), cache: true }));
+        assert_eq!(parsed(&["check", "s.json"]), Ok(Command::Job(Job::Check { spec: "s.json".into(), cache: true })));
         assert_eq!(parsed(&["--help"]), Ok(Command::Help));
     }
 

@@ -197,6 +197,12 @@ pub fn progress_lines(progress: &Progress<'_>) -> Vec<String> {
     std::iter::once(line).chain(warnings).chain(details).collect()
 }
 
+/// What a run reports after its tasks: each run warning (`warning: …`), then each run error.
+pub fn notice_lines(report: &RunReport) -> Vec<String> {
+    let warnings = report.warnings.iter().map(|warning| format!("warning: {warning}"));
+    warnings.chain(report.errors.iter().map(ToString::to_string)).collect()
+}
+
 /// A run's closing line: `3 of 5 task(s) written, 2 up to date; 0 errors, 1 warning`
 /// (failed tasks counted as errors).
 pub fn run_summary_line(report: &RunReport) -> String {

@@ -16,7 +16,7 @@ use viewdag_ballista::{BallistaEngine, Engines, SchedulerAddress};
 use viewdag_driver::command_replay::{self, Begin, CommandOutput, ReplayKey, Replayed};
 use viewdag_driver::docs_data::save_last_run;
 use viewdag_driver::render::render_human;
-use viewdag_driver::run_report::{progress_lines, run_report_json, run_summary_line};
+use viewdag_driver::run_report::{notice_lines, progress_lines, run_report_json, run_summary_line};
 use viewdag_driver::select::Selection;
 use viewdag_driver::{CompileRequest, LocalEngine, RunOptions, TaskEngine, TaskOutcome, read_spec_file};
 use viewdag_ir::Code;
@@ -153,12 +153,7 @@ pub fn execute(args: RunArgs) -> Result<i32, CliError> {
     if let Some(source) = compiler.spec_source() {
         printed.text(render_diagnostics(source, &report.compile, color));
     }
-    for warning in &report.warnings {
-        printed.line(format!("warning: {warning}"));
-    }
-    for error in &report.errors {
-        printed.line(error.to_string());
-    }
+    notice_lines(&report).into_iter().for_each(|line| printed.line(line));
     let saved = save_last_run(compiler.snapshot(), &report);
     if let Some(warning) = &saved {
         printed.line(format!("warning: {warning}"));
