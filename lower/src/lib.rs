@@ -124,4 +124,22 @@ impl ViewFailure {
     }
 }
 
+/// What a person reads: the errors' codes and messages (the diagnostics themselves are
+/// reported with their locations by whoever holds them), never a debug dump.
+impl std::fmt::Display for ViewFailure {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ViewFailure::Invalid => formatter.write_str("its definition has errors"),
+            ViewFailure::Errors(errors) => {
+                for (index, error) in errors.iter().enumerate() {
+                    let separator = if index == 0 { "" } else { "; " };
+                    write!(formatter, "{separator}{}[{}]: {}", error.severity.as_str(), error.code.id(), error.message)?;
+                }
+                Ok(())
+            }
+            ViewFailure::Blocked { upstream } => write!(formatter, "`{upstream}` upstream has errors"),
+        }
+    }
+}
+
 pub type LowerResult<T> = Result<T, ViewFailure>;

@@ -164,7 +164,7 @@ impl<'a> TaskPlanning<'a> {
     pub fn optimized(&self) -> Result<&'a OptimizedView, TaskError> {
         optimized_view(self.db, self.view)
             .as_ref()
-            .map_err(|failure| TaskError::Planning(format!("view `{}` failed to optimize: {failure:?}", self.task.view)))
+            .map_err(|failure| TaskError::Planning(format!("view `{}` failed to optimize: {failure}", self.task.view)))
     }
 
     /// The identity of the table a scan of `table_name` in the task's plan reads.
@@ -181,7 +181,7 @@ impl<'a> TaskPlanning<'a> {
                 if let ViewFailure::Errors(errors) = failure {
                     diagnostics.extend(errors.iter().cloned());
                 }
-                return Err(TaskError::Planning(format!("view `{}` failed to plan: {failure:?}", self.task.view)));
+                return Err(TaskError::Planning(format!("view `{}` failed to plan: {failure}", self.task.view)));
             }
         };
         diagnostics.extend(physical.diagnostics.iter().cloned());

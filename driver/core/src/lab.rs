@@ -67,13 +67,33 @@ pub struct LabRulepackResult {
     pub outputs: Vec<LabViewResult>,
 }
 
-/// What `lab` found: every rulepack's results and the outputs whose rows differ.
+/// What `lab` found: every rulepack's results, the outputs whose rows differ and the
+/// outputs that failed under some rulepack.
 #[derive(Debug, Clone, Serialize)]
 pub struct LabReport {
     /// One entry per rulepack, in the order asked.
     pub rulepacks: Vec<LabRulepackResult>,
-    /// Outputs whose rows differ between rulepacks (or failed under some).
+    /// Outputs that ran under every rulepack and whose rows differ between two of them.
     pub mismatches: Vec<String>,
+    /// Outputs that did not compile or run under some rulepack (their rows cannot be
+    /// compared), each with the rulepacks it failed under.
+    pub failures: Vec<LabFailure>,
+}
+
+/// An output that failed under some rulepacks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LabFailure {
+    /// The output.
+    pub output: String,
+    /// The rulepacks it failed under, in the order asked.
+    pub rulepacks: Vec<String>,
+}
+
+impl LabReport {
+    /// Whether every output ran under every rulepack with the same rows.
+    pub fn agrees(&self) -> bool {
+        self.mismatches.is_empty() && self.failures.is_empty()
+    }
 }
 
 fn trace_summary(traces: &[&OptimizerTrace]) -> (usize, Vec<String>, Duration) {
@@ -111,18 +131,22 @@ pub fn run_lab(spec: &Path, rulepacks: &[String]) -> Result<LabReport, DriverErr
         let outputs = execute_in_memory(&mut compiler, &response);
         results.push(LabRulepackResult { rulepack: rulepack.clone(), compile_time, outputs });
     }
-    let mut mismatches = Vec::new();
+    let (mut mismatches, mut failures) = (Vec::new(), Vec::new());
     if let Some(first) = results.first() {
         for (index, output) in first.outputs.iter().enumerate() {
-            let same = results.iter().all(|result| {
-                result.outputs.get(index).is_some_and(|other| other.error.is_none() && other.rows.is_some() && other.rows == output.rows)
-            });
-            if !same {
+            let failed_under: Vec<String> = results
+                .iter()
+                .filter(|result| result.outputs.get(index).is_none_or(|other| other.error.is_some() || other.rows.is_none()))
+                .map(|result| result.rulepack.clone())
+                .collect();
+            if !failed_under.is_empty() {
+                failures.push(LabFailure { output: output.output.clone(), rulepacks: failed_under });
+            } else if !results.iter().all(|result| result.outputs.get(index).is_some_and(|other| other.rows == output.rows)) {
                 mismatches.push(output.output.clone());
             }
         }
     }
-    Ok(LabReport { rulepacks: results, mismatches })
+    Ok(LabReport { rulepacks: results, mismatches, failures })
 }
 
 /// Runs every task through the executor, one at a time in task order (so each output's
@@ -206,7 +230,7 @@ impl TaskDriver for LabDriver<'_> {
         let physical = match physical_view(snapshot.db, view) {
             Ok(physical) => physical.clone(),
             Err(failure) => {
-                result.error = Some(format!("did not compile: {failure:?}"));
+                result.error = Some(format!("did not compile: {failure}"));
                 return Err(Some(result));
             }
         };

@@ -64,7 +64,7 @@ pub use compiler::{
 pub use engine::{EngineFactory, EngineUnavailable, LocalEngine, LocalEngines, TaskEngine, TaskPlan, TaskPlanning};
 pub use error::DriverError;
 pub use expect::ExpectationResult;
-pub use lab::{LabReport, LabRulepackResult, LabViewResult, run_lab};
+pub use lab::{LabFailure, LabReport, LabRulepackResult, LabViewResult, run_lab};
 pub use run::{AuditSummary, Progress, RunOptions, RunReport, TaskOutcome, TaskReport};
 pub use runtime::AsyncRuntime;
 pub use snapshot::{Snapshot, SpecSource, ViewPlans};

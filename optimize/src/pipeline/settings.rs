@@ -7,11 +7,13 @@
 //!   hashes by content and can be a salsa value.
 //! - Presets are defined by filtering the registry's default order: `default` is
 //!   DataFusion's own order, `minimal` keeps a fixed set of rules in that order, `none`
-//!   keeps only what makes a plan executable and correct (the analyzer, the logical rule
-//!   rules the physical planner or executor rely on — `replace_distinct_aggregate` and
-//!   `simplify_expressions` —
-//!   and the physical rules that pick join modes, enforce distribution and ordering, and
-//!   check the result).
+//!   keeps only what makes a plan executable and correct (the analyzer, the logical rules
+//!   the physical planner or executor rely on — [`REQUIRED_LOGICAL_RULES`]: the rewrites of
+//!   subqueries into joins, `replace_distinct_aggregate` and `simplify_expressions` — and
+//!   the physical rules that pick join modes, enforce distribution and ordering, and check
+//!   the result). A SQL view with `EXISTS`, `IN (SELECT …)`, a scalar subquery, `= ANY` or
+//!   `LATERAL` therefore plans under every preset (the physical planner has no operator
+//!   for a subquery expression).
 //! - Resolving a profile never panics: an unknown preset or rule is a diagnostic.
 
 use std::collections::BTreeMap;
@@ -32,8 +34,18 @@ pub const PRESET_NAMES: [&str; 3] = ["default", "minimal", "none"];
 const MINIMAL_LOGICAL_RULES: [&str; 4] = ["simplify_expressions", "push_down_filter", "push_down_limit", "optimize_projections"];
 
 /// Logical rules without which the physical planner rejects some plans (kept by every preset).
-/// `simplify_expressions` rewrites `coalesce` to `CASE` (the physical `coalesce` refuses to run).
-const REQUIRED_LOGICAL_RULES: [&str; 2] = ["simplify_expressions", "replace_distinct_aggregate"];
+/// `simplify_expressions` rewrites `coalesce` to `CASE` (the physical `coalesce` refuses to
+/// run); the four subquery rules turn `= ANY`/`> ALL` into `EXISTS`, `EXISTS`/`IN` into semi
+/// and anti joins, scalar subqueries and `LATERAL` into joins (the physical planner refuses
+/// a subquery expression: "Physical plan does not support logical expression Exists").
+const REQUIRED_LOGICAL_RULES: [&str; 6] = [
+    "rewrite_set_comparison",
+    "simplify_expressions",
+    "replace_distinct_aggregate",
+    "decorrelate_predicate_subquery",
+    "scalar_subquery_to_join",
+    "decorrelate_lateral_join",
+];
 
 /// Physical rules needed for a correct, executable plan (kept by every preset):
 /// `join_selection` resolves `PartitionMode::Auto`, which a hash join cannot execute.

@@ -267,6 +267,29 @@ fn a_task_inlining_too_long_a_chain_is_refused_before_planning() {
     assert!(!compiled.view("c29999").unwrap().status.is_valid());
 }
 
+/// A task that cannot be planned fails with its errors' codes and messages, as a person
+/// reads them (before: `Errors([Diagnostic { code: PlanTooDeep, … }])`, a debug dump).
+#[test]
+fn a_task_that_cannot_be_planned_fails_with_readable_errors() {
+    let project = TempProject::with_shop_data();
+    let mut text = chain_spec(600);
+    text.push_str("outputs:\n  deepest: { view: c599, path: out/deepest }\n");
+    let path = project.write_spec("spec.yaml", &text);
+    let report = std::thread::Builder::new()
+        .stack_size(256 << 20)
+        .spawn(move || Compiler::new().expect("a compiler").run(&viewdag_driver::CompileRequest::new(&path), &mut |_| {}))
+        .unwrap()
+        .join()
+        .unwrap()
+        .expect("readable");
+    let task = report.tasks.iter().find(|task| task.id == "output:deepest").expect("the output's task");
+    let viewdag_driver::TaskOutcome::Failed { error } = &task.outcome else { panic!("{:?}", task.outcome) };
+    let message = error.to_string();
+    assert!(message.contains("error[V0225]: view `c599` inlines a chain of 600 ephemeral views"), "{message}");
+    assert!(!message.contains("Diagnostic {") && !message.contains("Errors(["), "{message}");
+    assert!(!project.path().join("out/deepest/_delta_log").exists(), "nothing written");
+}
+
 #[test]
 fn a_utf8_byte_order_mark_is_accepted() {
     let text = format!("\u{feff}{}", spec(SOURCES, ""));

@@ -595,6 +595,84 @@ fn rows_are_identical_across_rulepacks_and_target_partitions() {
     assert_eq!(all_rows[0], all_rows[1], "target_partitions 1 and 4 give the same rows");
 }
 
+/// SQL views with subqueries — `EXISTS`, `NOT EXISTS`, `IN`, `NOT IN`, a scalar subquery in
+/// the select list and in a filter, `> ALL`, `= ANY`, `LATERAL` — plan and give the same rows
+/// under every preset: the rules that rewrite subqueries into joins are among the rules every
+/// preset keeps (before, `minimal` and `none` failed them with "Physical plan does not
+/// support logical expression Exists").
+#[test]
+fn sql_views_with_subqueries_plan_and_agree_under_every_preset() {
+    let project = TempProject::with_shop_data();
+    let spec = "version: 1
+sources:
+  orders:    { format: delta,   path: data/orders }
+  customers: { format: parquet, path: data/customers.parquet }
+views:
+  buyers:
+    sql: SELECT c.name FROM customers c WHERE EXISTS (SELECT 1 FROM orders o WHERE o.customer_id = c.customer_id AND o.status = 'paid')
+  non_buyers:
+    sql: SELECT c.name FROM customers c WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.customer_id = c.customer_id AND o.status = 'paid')
+  listed:
+    sql: SELECT order_id FROM orders WHERE customer_id IN (SELECT customer_id FROM customers WHERE segment = 'retail')
+  unlisted:
+    sql: SELECT order_id FROM orders WHERE customer_id NOT IN (SELECT customer_id FROM customers WHERE segment = 'retail')
+  scalar:
+    sql: |
+      SELECT c.name, (SELECT max(o.amount) FROM orders o WHERE o.customer_id = c.customer_id) AS biggest
+      FROM customers c WHERE c.customer_id > (SELECT min(customer_id) FROM orders)
+  compared:
+    sql: |
+      SELECT order_id FROM orders
+      WHERE amount > ALL (SELECT amount FROM orders o2 WHERE o2.status = 'refunded')
+        AND customer_id = ANY (SELECT customer_id FROM customers)
+  lateral:
+    sql: |
+      SELECT c.customer_id, t.total FROM customers c,
+        LATERAL (SELECT sum(o.amount) AS total FROM orders o WHERE o.customer_id = c.customer_id) t
+outputs:
+  buyers: { view: buyers, path: out/buyers }
+  non_buyers: { view: non_buyers, path: out/non_buyers }
+  listed: { view: listed, path: out/listed }
+  unlisted: { view: unlisted, path: out/unlisted }
+  scalar: { view: scalar, path: out/scalar }
+  compared: { view: compared, path: out/compared }
+  lateral: { view: lateral, path: out/lateral }
+";
+    let path = project.write_spec("spec.yaml", spec);
+    let report = viewdag_driver::run_lab(&path, &["none", "minimal", "default"].map(String::from)).expect("the lab runs");
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
+    assert!(report.mismatches.is_empty(), "{:?}", report.mismatches);
+    assert!(report.agrees());
+    let none = &report.rulepacks[0];
+    assert_eq!(none.outputs.len(), 7);
+    let rows = |output: &str| none.outputs.iter().find(|result| result.output == output).and_then(|result| result.row_count).unwrap();
+    assert!(rows("buyers") > 0 && rows("listed") > 0 && rows("scalar") > 0 && rows("lateral") > 0);
+    assert_eq!(rows("buyers") + rows("non_buyers"), rows("lateral"), "every customer is a buyer or not, once");
+    let changed: Vec<&String> = none.outputs.iter().flat_map(|result| &result.changed_rules).collect();
+    for rule in ["decorrelate_predicate_subquery", "scalar_subquery_to_join", "rewrite_set_comparison", "decorrelate_lateral_join"] {
+        assert!(changed.contains(&&format!("logical/{rule}")), "`none` runs {rule}: {changed:?}");
+    }
+}
+
+/// An output that fails under one rulepack is reported as failed under it, not as a row
+/// difference.
+#[test]
+fn the_lab_tells_a_failed_output_from_rows_that_differ() {
+    let project = TempProject::with_shop_data();
+    let spec = shop_spec().replacen("SELECT region, revenue", "SELECT region, revenue + CAST(orders / (orders - orders) AS DOUBLE) AS revenue", 1);
+    let path = project.write_spec("spec.yaml", &spec);
+    let report = viewdag_driver::run_lab(&path, &["none", "default"].map(String::from)).expect("the lab runs");
+    assert!(report.mismatches.is_empty(), "{:?}", report.mismatches);
+    assert_eq!(
+        report.failures,
+        [viewdag_driver::LabFailure { output: "top_regions".to_string(), rulepacks: vec!["none".to_string(), "default".to_string()] }]
+    );
+    assert!(!report.agrees());
+    let failed = report.rulepacks[0].outputs.iter().find(|result| result.output == "top_regions").unwrap();
+    let error = failed.error.as_deref().unwrap();
+    assert!(error.contains("Divide by zero"), "{error}");
+}
+
 #[test]
 fn the_registry_keys_repeated_physical_rules_by_position() {
     let ctx = SessionContext::new();

@@ -30,7 +30,7 @@ pub fn execute(args: LabArgs) -> Result<i32, CliError> {
     } else {
         print!("{}", render_lab_report(&report));
     }
-    Ok(if report.mismatches.is_empty() { 0 } else { 1 })
+    Ok(if report.agrees() { 0 } else { 1 })
 }
 
 /// The lab report as text.
@@ -66,10 +66,14 @@ fn render_lab_report(report: &LabReport) -> String {
         times.insert(rulepack.rulepack.clone(), rulepack.compile_time);
     }
     let _ = writeln!(text, "\ncompile time (optimizer stages only) per rulepack: {times:.2?}");
-    if report.mismatches.is_empty() {
+    if report.agrees() {
         let _ = writeln!(text, "rows identical across rulepacks for every output");
-    } else {
+    }
+    if !report.mismatches.is_empty() {
         let _ = writeln!(text, "ROWS DIFFER for: {}", report.mismatches.join(", "));
+    }
+    for failure in &report.failures {
+        let _ = writeln!(text, "FAILED: {} under {} (rows not compared)", failure.output, failure.rulepacks.join(", "));
     }
     text
 }

@@ -33,7 +33,7 @@ use futures::future::BoxFuture;
 use futures::{FutureExt, TryStreamExt};
 use viewdag_ir::WriteMode;
 
-use super::batch_guard::{GuardFailure, recorded_or};
+use super::batch_guard::{GuardFailure, observe_execution, recorded_or};
 use super::data_files::DataFileWriteError;
 use super::error::{TaskError, write_failure};
 use super::files_commit::{StreamedBecause, commit_engine_files, delta_columns, engine_file_layout};
@@ -164,9 +164,14 @@ impl DeltaSink {
     ) -> Result<WrittenTable, TaskError> {
         let DeltaSink { target, options, write, run } = self;
         let TaskChecks { expectations, tally } = checks;
+        // The plan's own failure is reported as such, whatever the writer wraps it in; a
+        // failed expectation (checked above the observer) keeps its own error.
+        let execution_failure = GuardFailure::default();
+        let rows = observe_execution(rows, &execution_failure);
         let rows: Arc<dyn ExecutionPlan> =
             if expectations.is_empty() { rows } else { Arc::new(ExpectationExec::new(rows, expectations, tally)) };
-        let written = write_plan(&target, &options, rows, &state, &write, run).await?;
+        let written =
+            write_plan(&target, &options, rows, &state, &write, run).await.map_err(|error| recorded_or(&execution_failure, error))?;
         Ok(WrittenTable { written_by: WrittenBy::Driver(because), ..written })
     }
 }

@@ -89,7 +89,7 @@ impl Snapshot<'_> {
             }
             Some(Relation::View(view)) => {
                 let physical =
-                    physical_view(self.db, view).as_ref().map_err(|failure| unreadable(format!("the view failed to plan: {failure:?}")))?;
+                    physical_view(self.db, view).as_ref().map_err(|failure| unreadable(format!("the view failed to plan: {failure}")))?;
                 reset_plan_states(Arc::clone(&physical.plan)).map_err(|error| unreadable(error.strip_backtrace()))?
             }
             None => return Err(ExpectationProblem::UndeclaredRelation { relation: relation.to_string() }),

@@ -103,7 +103,7 @@ impl Snapshot<'_> {
                 if let ViewFailure::Errors(errors) = &failure {
                     diagnostics.extend(errors.iter().cloned());
                 }
-                return Err(TaskError::Planning(format!("the increment of view `{}` failed to plan: {failure:?}", task.view)));
+                return Err(TaskError::Planning(format!("the increment of view `{}` failed to plan: {failure}", task.view)));
             }
         };
         diagnostics.extend(planned.optimized.diagnostics.iter().cloned());
