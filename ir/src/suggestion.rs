@@ -3,7 +3,8 @@
 //!
 //! Invariants: the answer depends only on the word and the set of candidates (ties go to the
 //! smallest candidate, never to the order they came in); no candidate farther than the
-//! threshold is ever suggested.
+//! threshold is ever suggested; a candidate that differs only in ASCII case (`ORDERS` for
+//! `orders`: names are case-sensitive) is the closest there is.
 
 /// The candidate closest to `word`, if close enough to be a likely typo: within a third of
 /// the longer name's length (at least one edit).
@@ -19,7 +20,7 @@ pub fn closest_within<'a>(word: &str, candidates: impl IntoIterator<Item = &'a s
 fn nearest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>, threshold: impl Fn(&str) -> usize) -> Option<&'a str> {
     candidates
         .into_iter()
-        .map(|candidate| (strsim::levenshtein(word, candidate), candidate))
+        .map(|candidate| (if candidate.eq_ignore_ascii_case(word) { 0 } else { strsim::levenshtein(word, candidate) }, candidate))
         .filter(|(distance, candidate)| *distance <= threshold(candidate))
         .min()
         .map(|(_, candidate)| candidate)
@@ -38,5 +39,8 @@ mod tests {
         // A tie goes to the smallest name, whatever the order of the candidates.
         assert_eq!(closest_within("ab", ["ac", "aa"], 1), Some("aa"));
         assert_eq!(closest_within("ab", ["aa", "ac"], 1), Some("aa"));
+        // Case alone is the smallest difference, however many letters it changes.
+        assert_eq!(closest("ORDER_ID", &["order_id", "ORDER_IDS"]), Some("order_id"));
+        assert_eq!(closest_within("ORDERS", ["orders", "ORDER"], 1), Some("orders"));
     }
 }

@@ -7,7 +7,7 @@ use rustc_hash::FxHashMap;
 use viewdag_ir::{Diagnostic, FieldPath, ProjectInput, SourceInput, SpecLocation, Transform, ViewInput};
 
 use crate::Db;
-use crate::sql::analyze_sql_view;
+use crate::sql::{analyze_sql_view, relation_range};
 
 /// Name → input, for sources and views. The first declaration of a name wins (a repeated
 /// name is reported by the duplicate-name check). Only looked up, never iterated in an
@@ -79,7 +79,14 @@ pub fn view_reads(db: &dyn Db, view: ViewInput) -> ViewReads {
                 reads: analysis
                     .relations
                     .into_iter()
-                    .map(|relation| Read { name: relation, location: SpecLocation::view(name).with_field(FieldPath::from(["sql"])) })
+                    .map(|relation| {
+                        let location = SpecLocation::view(name).with_field(FieldPath::from(["sql"]));
+                        let location = match relation_range(&sql.query, &relation) {
+                            Some((start, end)) => location.with_range(start, end),
+                            None => location,
+                        };
+                        Read { name: relation, location }
+                    })
                     .collect(),
                 diagnostics: analysis.diagnostics,
                 unparsed: false,

@@ -179,18 +179,19 @@ pub fn progress_lines(progress: &Progress<'_>) -> Vec<String> {
         Progress::Finished { report, index, total } => (*report, *index, *total),
     };
     let id = &report.id;
+    // `[ 9/13]` then `[10/13]`: the task column stays in place whatever the count.
+    let counter = format!("[{:>width$}/{total}]", index + 1, width = total.to_string().len());
     let line = match &report.outcome {
         TaskOutcome::Written { rows, version } => format!(
-            "[{}/{total}] {:<28} {rows:>10} rows  → {} (v{version})  {:.2?}{}",
-            index + 1,
+            "{counter} {:<28} {rows:>10} rows  → {} (v{version})  {:.2?}{}",
             id,
             report.target,
             report.elapsed,
             report.refresh.as_ref().map(|refresh| format!("  {refresh}")).unwrap_or_default()
         ),
-        TaskOutcome::UpToDate { version } => format!("[{}/{total}] {:<28} up to date → {} (v{version})", index + 1, id, report.target),
-        TaskOutcome::Failed { error } => format!("[{}/{total}] {:<28} FAILED: {error}", index + 1, id),
-        TaskOutcome::Skipped { reason } => format!("[{}/{total}] {:<28} skipped: {reason}", index + 1, id),
+        TaskOutcome::UpToDate { version } => format!("{counter} {:<28} up to date → {} (v{version})", id, report.target),
+        TaskOutcome::Failed { error } => format!("{counter} {id:<28} FAILED: {error}"),
+        TaskOutcome::Skipped { reason } => format!("{counter} {id:<28} skipped: {reason}"),
     };
     let warnings = report.audits.warnings.iter().map(|warning| format!("      warning: {warning}"));
     let details = task_detail_lines(report).into_iter().map(|detail| format!("      {detail}"));

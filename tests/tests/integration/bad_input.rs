@@ -99,6 +99,35 @@ fn wrong_version_is_reported_clearly() {
     assert!(response.diagnostics[0].message.contains("unsupported spec version 7"));
 }
 
+/// A SQL view's unknown relation is underlined where the query names it, and the two ways a
+/// real query misses a name get their fix: a different case (names are case-sensitive) and
+/// a schema-qualified name.
+#[test]
+fn a_sql_views_unknown_relation_is_located_in_the_query_with_its_fix() {
+    let views = "
+  shouting:
+    sql: SELECT order_id FROM ORDERS
+  qualified:
+    sql: SELECT c.name FROM customers c JOIN public.orders o ON o.customer_id = c.customer_id
+";
+    let project = TempProject::with_shop_data();
+    let response = project.compile(&mut Compiler::new().expect("a compiler"), "spec.yaml", &spec(SOURCES, views));
+    let unknown = |view: &str| {
+        response
+            .diagnostics
+            .iter()
+            .find(|diagnostic| diagnostic.code == Code::UnknownReference && diagnostic.location.entry.as_deref() == Some(view))
+            .unwrap_or_else(|| panic!("{view}: {:?}", response.diagnostics))
+    };
+    let shouting = unknown("shouting");
+    assert_eq!(shouting.suggestion.as_deref(), Some("did you mean `orders`?"));
+    assert_eq!(shouting.location.range_in_value, Some((21, 27)), "`ORDERS` in the query");
+    let qualified = unknown("qualified");
+    assert_eq!(qualified.suggestion.as_deref(), Some("did you mean `orders`?"));
+    assert!(qualified.notes.iter().any(|note| note.contains("no catalog or schema")), "{:?}", qualified.notes);
+    assert_eq!(qualified.location.range_in_value, Some((36, 49)), "`public.orders` in the query");
+}
+
 #[test]
 fn missing_reference_suggests_a_name_and_blocks_only_its_readers() {
     let views = "\n  lonely:\n    filter: { input: paid_ordres, predicate: \"amount > 0\" }\n  reader:\n    distinct: { input: lonely }\n";

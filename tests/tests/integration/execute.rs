@@ -171,6 +171,15 @@ fn a_failed_task_carries_its_code_into_the_run_report_json() {
     let uncoded = viewdag_driver::run_report::task_json(&report(TaskError::Execution("Divide by zero".into())));
     assert_eq!(uncoded["outcome"]["message"], "Divide by zero");
     assert!(uncoded["outcome"].get("code").is_none(), "{uncoded}");
+    // Progress counters are padded to the total's width, so the task column stays in place.
+    let failed = report(TaskError::Execution("Divide by zero".into()));
+    let line = |index: usize| {
+        let progress = viewdag_driver::run::Progress::Finished { report: &failed, index, total: 13 };
+        viewdag_driver::run_report::progress_lines(&progress).remove(0)
+    };
+    assert!(line(8).starts_with("[ 9/13] output:revenue "), "{}", line(8));
+    assert!(line(9).starts_with("[10/13] output:revenue "), "{}", line(9));
+    assert_eq!(line(8).find("FAILED"), line(9).find("FAILED"));
 }
 
 #[test]

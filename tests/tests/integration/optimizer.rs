@@ -659,7 +659,8 @@ outputs:
 #[test]
 fn the_lab_tells_a_failed_output_from_rows_that_differ() {
     let project = TempProject::with_shop_data();
-    let spec = shop_spec().replacen("SELECT region, revenue", "SELECT region, revenue + CAST(orders / (orders - orders) AS DOUBLE) AS revenue", 1);
+    let spec =
+        shop_spec().replacen("SELECT region, revenue", "SELECT region, revenue + CAST(orders / (orders - orders) AS DOUBLE) AS revenue", 1);
     let path = project.write_spec("spec.yaml", &spec);
     let report = viewdag_driver::run_lab(&path, &["none", "default"].map(String::from)).expect("the lab runs");
     assert!(report.mismatches.is_empty(), "{:?}", report.mismatches);

@@ -19,7 +19,13 @@ pub fn check(context: &CheckContext) -> Vec<Diagnostic> {
                 read.location.clone(),
                 format!("view `{view}` reads `{}`, which is not a declared source or view", read.name),
             );
-            if let Some(suggestion) = closest(&read.name, names.get_or_insert_with(|| context.all_names())) {
+            // `public.orders`, `db.schema.orders`: relations are named alone.
+            let unqualified = read.name.rsplit_once('.').map(|(_, table)| table).filter(|table| context.index.contains(table));
+            if let Some(table) = unqualified {
+                diagnostic = diagnostic
+                    .with_note("a spec's sources and views have no catalog or schema: a query names them alone")
+                    .with_suggestion(format!("did you mean `{table}`?"));
+            } else if let Some(suggestion) = closest(&read.name, names.get_or_insert_with(|| context.all_names())) {
                 diagnostic = diagnostic.with_suggestion(format!("did you mean `{suggestion}`?"));
             }
             diagnostics.push(diagnostic);

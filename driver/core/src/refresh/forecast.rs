@@ -302,9 +302,7 @@ impl Snapshot<'_> {
             }
             Err(IncrementFailure::FullRefresh(reason)) if incremental_only => PlannedAction::Fails { reason: reason.to_string() },
             Err(IncrementFailure::FullRefresh(reason)) => PlannedAction::Full { reason: reason.to_string() },
-            Err(IncrementFailure::Planning(failure)) => {
-                PlannedAction::Fails { reason: format!("its increment fails to plan: {failure}") }
-            }
+            Err(IncrementFailure::Planning(failure)) => PlannedAction::Fails { reason: format!("its increment fails to plan: {failure}") },
         };
         (action, None)
     }
