@@ -7,7 +7,8 @@ use rustc_hash::FxHashMap;
 use viewdag_ir::{Diagnostic, FieldPath, ProjectInput, SourceInput, SpecLocation, Transform, ViewInput};
 
 use crate::Db;
-use crate::sql::{analyze_sql_view, relation_range};
+use crate::sql::analyze_sql_view;
+use viewdag_ir::sql_text::relation_range;
 
 /// Name → input, for sources and views. The first declaration of a name wins (a repeated
 /// name is reported by the duplicate-name check). Only looked up, never iterated in an

@@ -210,43 +210,6 @@ fn literal_number(expr: &Expr) -> Option<f64> {
     }
 }
 
-/// The byte range where `query` names the relation `relation`, for a diagnostic's underline:
-/// the first whole occurrence (quoted or not) right after `FROM`, `JOIN` or a comma, else the
-/// first whole occurrence anywhere; `None` when the text never names it (a name the parser
-/// rebuilt differently).
-pub fn relation_range(query: &str, relation: &str) -> Option<(usize, usize)> {
-    let quoted = format!("\"{relation}\"");
-    let occurrences = |word: &str| whole_occurrences(query, word).map(|start| (start, start + word.len())).collect::<Vec<_>>();
-    let mut found = occurrences(&quoted);
-    found.extend(occurrences(relation));
-    found.sort_unstable();
-    let after_keyword = |start: usize| {
-        let before = query[..start].trim_end();
-        before.ends_with(',') || ["from", "join"].iter().any(|keyword| ends_with_word(before, keyword))
-    };
-    found.iter().copied().find(|(start, _)| after_keyword(*start)).or_else(|| found.first().copied())
-}
-
-/// Whether `text` ends with `keyword` as a whole word, ignoring ASCII case.
-fn ends_with_word(text: &str, keyword: &str) -> bool {
-    let Some(start) = text.len().checked_sub(keyword.len()) else { return false };
-    text.is_char_boundary(start)
-        && text[start..].eq_ignore_ascii_case(keyword)
-        && !text[..start].chars().next_back().is_some_and(is_name_char)
-}
-
-fn is_name_char(character: char) -> bool {
-    character.is_alphanumeric() || matches!(character, '_' | '.' | '"')
-}
-
-/// Where `word` occurs in `text` not inside a longer name.
-fn whole_occurrences<'a>(text: &'a str, word: &'a str) -> impl Iterator<Item = usize> + 'a {
-    text.match_indices(word).map(|(start, _)| start).filter(move |start| {
-        let end = start + word.len();
-        !text[..*start].chars().next_back().is_some_and(is_name_char) && !text[end..].chars().next().is_some_and(is_name_char)
-    })
-}
-
 /// Finds "Line: L, Column: C" in a parser message and turns it into a byte offset in `text`.
 pub fn error_offset(text: &str, message: &str) -> Option<usize> {
     let after_line = message.split("Line: ").nth(1)?;
@@ -262,16 +225,6 @@ pub fn error_offset(text: &str, message: &str) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_relation_is_located_where_the_query_reads_it() {
-        let query = "SELECT orders FROM customers c JOIN orders o ON c.id = o.id";
-        assert_eq!(relation_range(query, "orders"), Some((36, 42)), "after JOIN, not the column");
-        assert_eq!(relation_range("SELECT 1 FROM \"Mixed Case\"", "Mixed Case"), Some((14, 26)));
-        assert_eq!(relation_range("SELECT * FROM a, orders_2, orders", "orders"), Some((27, 33)));
-        assert_eq!(relation_range("SELECT * FROM public.orders", "public.orders"), Some((14, 27)));
-        assert_eq!(relation_range("SELECT x FROM elsewhere", "orders"), None);
-    }
 
     #[test]
     fn finds_relations_and_rejects_statements() {

@@ -8,6 +8,7 @@
 //! declared names. The list is in document order (line, then column), so answers built
 //! from it are deterministic.
 
+use viewdag_ir::sql_text::identifiers_outside_strings;
 use viewdag_ir::{FieldPath, ParsedSpec, Position, Section, SpecLocation, Transform};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -178,41 +179,6 @@ fn entry_occurrences(parsed: &ParsedSpec, section: Section, entry: &str) -> Vec<
     found
 }
 
-/// Byte ranges of the identifiers of a SQL text, skipping string literals (`'…'`), quoted
-/// identifiers' quotes (the name inside `"…"` counts) and `--` comments.
-pub fn identifiers_outside_strings(query: &str) -> Vec<(usize, usize)> {
-    let bytes = query.as_bytes();
-    let mut ranges = Vec::new();
-    let mut index = 0;
-    while index < bytes.len() {
-        let byte = bytes[index];
-        if byte == b'\'' {
-            index += 1;
-            while index < bytes.len() && bytes[index] != b'\'' {
-                index += 1;
-            }
-            index += 1;
-        } else if byte == b'-' && bytes.get(index + 1) == Some(&b'-') {
-            while index < bytes.len() && bytes[index] != b'\n' {
-                index += 1;
-            }
-        } else if byte.is_ascii_alphabetic() || byte == b'_' {
-            let start = index;
-            while index < bytes.len() && (bytes[index].is_ascii_alphanumeric() || bytes[index] == b'_') {
-                index += 1;
-            }
-            ranges.push((start, index));
-        } else if byte.is_ascii_digit() {
-            while index < bytes.len() && (bytes[index].is_ascii_alphanumeric() || bytes[index] == b'_' || bytes[index] == b'.') {
-                index += 1;
-            }
-        } else {
-            index += 1;
-        }
-    }
-    ranges
-}
-
 #[cfg(test)]
 mod tests {
     use viewdag_ir::{SpecFormat, parse_spec};
@@ -253,12 +219,5 @@ mod tests {
                 assert_eq!(declaration_of(&parsed, name).as_ref(), expected, "{name}");
             }
         }
-    }
-
-    #[test]
-    fn sql_identifiers_skip_literals_and_comments() {
-        let query = "SELECT a FROM orders WHERE s = 'orders' -- orders\n AND x1 > 2.5";
-        let names: Vec<&str> = identifiers_outside_strings(query).into_iter().map(|(start, end)| &query[start..end]).collect();
-        assert_eq!(names, ["SELECT", "a", "FROM", "orders", "WHERE", "s", "AND", "x1"]);
     }
 }
