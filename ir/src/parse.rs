@@ -169,14 +169,14 @@ pub fn parse_spec(text: &str, format: SpecFormat) -> ParsedSpec {
     }
     if let Some(profile) = top.remove("profile") {
         let location = SpecLocation { section: Section::Profile, ..SpecLocation::root() };
-        match serde_json::from_value::<ProfileSpec>(profile) {
+        match deserialize_located::<ProfileSpec>(profile) {
             Ok(profile) => {
                 parsed.diagnostics.extend(surface_profile_problems(&profile.surface));
                 parsed.diagnostics.extend(crate::number_bounds::profile_number_problems(&profile));
                 parsed.profile = profile;
             }
-            Err(error) => {
-                let diagnostic = entry_error(&parsed.spans, location, &error.to_string());
+            Err((field, message)) => {
+                let diagnostic = entry_error(&parsed.spans, location.with_field(field), &message);
                 parsed.diagnostics.push(diagnostic);
             }
         }
@@ -292,18 +292,37 @@ fn section_entries(top: &mut serde_json::Map<String, Value>, section: Section, p
 }
 
 fn read_entry<T: DeserializeOwned>(section: Section, name: &str, value: Value, parsed: &mut ParsedSpec) -> Option<T> {
-    match serde_json::from_value::<T>(value) {
+    match deserialize_located::<T>(value) {
         Ok(entry) => Some(entry),
-        Err(error) => {
-            let diagnostic = entry_error(&parsed.spans, SpecLocation::entry(section, name), &error.to_string());
+        Err((field, message)) => {
+            let diagnostic = entry_error(&parsed.spans, SpecLocation::entry(section, name).with_field(field), &message);
             parsed.diagnostics.push(diagnostic);
             None
         }
     }
 }
 
-/// Turns a serde error about one entry into a diagnostic placed as precisely as the message
-/// allows: an unknown field is placed on that key, a missing field on the entry.
+/// `value` as a `T`, or the path below `value` where it failed (map keys and sequence
+/// indices, as far as serde could follow) and serde's message.
+fn deserialize_located<T: DeserializeOwned>(value: Value) -> Result<T, (FieldPath, String)> {
+    serde_path_to_error::deserialize::<_, T>(value).map_err(|error| {
+        use serde_path_to_error::Segment;
+        let field = error
+            .path()
+            .iter()
+            .map_while(|segment| match segment {
+                Segment::Map { key } | Segment::Enum { variant: key } => Some(key.clone()),
+                Segment::Seq { index } => Some(index.to_string()),
+                Segment::Unknown => None,
+            })
+            .collect();
+        (FieldPath(field), error.inner().to_string())
+    })
+}
+
+/// Turns a serde error about one entry into a diagnostic placed as precisely as serde's path
+/// allows (`location`'s field): an unknown field is placed on that key, a value of the wrong
+/// type on that value, a missing field on the map that misses it.
 fn entry_error(spans: &SpanIndex, location: SpecLocation, message: &str) -> Diagnostic {
     let what = match (&location.section, &location.entry) {
         (Section::Sources, Some(name)) => format!("source `{name}`"),
@@ -312,11 +331,20 @@ fn entry_error(spans: &SpanIndex, location: SpecLocation, message: &str) -> Diag
         (Section::Profile, _) => "`profile`".to_string(),
         _ => "the spec".to_string(),
     };
+
     if let Some(field) = message.strip_prefix("unknown field `").and_then(|rest| rest.split('`').next()) {
-        let prefix = location.key_path();
-        let field_location = match spans.find_key_below(&prefix, field) {
-            Some(path) => SpecLocation { field: FieldPath(path[prefix.len()..].to_vec()), ..location },
-            None => location,
+        // serde's path ends at the unknown key, or at the map holding it.
+        let field_location = if location.field.0.last().is_some_and(|last| last == field) {
+            location
+        } else {
+            let prefix = location.key_path();
+            match spans.find_key_below(&prefix, field) {
+                Some(path) => {
+                    let entry_depth = SpecLocation { field: FieldPath::default(), ..location.clone() }.key_path().len();
+                    SpecLocation { field: FieldPath(path[entry_depth..].to_vec()), ..location }
+                }
+                None => location,
+            }
         };
         let expected = message.split_once(", expected ").map(|(_, expected)| expected.to_string());
         let mut diagnostic = Diagnostic::new(Code::UnknownField, field_location, format!("{what}: unknown field `{field}`"));
@@ -329,7 +357,24 @@ fn entry_error(spans: &SpanIndex, location: SpecLocation, message: &str) -> Diag
         }
         return diagnostic;
     }
+    let what = if location.field.0.is_empty() { what } else { format!("{what}, `{}`", dotted(&location.field.0)) };
     Diagnostic::new(Code::InvalidValue, location, format!("{what}: {message}"))
+}
+
+/// `expect.unique[0]`: keys joined by dots, sequence indices in brackets.
+fn dotted(field: &[String]) -> String {
+    let mut text = String::new();
+    for key in field {
+        if key.bytes().all(|byte| byte.is_ascii_digit()) {
+            text.push_str(&format!("[{key}]"));
+        } else {
+            if !text.is_empty() {
+                text.push('.');
+            }
+            text.push_str(key);
+        }
+    }
+    text
 }
 
 /// `V0211 join-key-count` for a join key pair that is not exactly `[left, right]` (serde

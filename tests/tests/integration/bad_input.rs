@@ -128,6 +128,29 @@ fn a_sql_views_unknown_relation_is_located_in_the_query_with_its_fix() {
     assert_eq!(qualified.location.range_in_value, Some((36, 49)), "`public.orders` in the query");
 }
 
+/// A value of the wrong type deep inside an entry is reported on that value, with its path
+/// in the message (before: on the entry's name, "invalid type: sequence, expected a string").
+#[test]
+fn a_value_of_the_wrong_type_is_reported_where_it_is() {
+    let views = "
+  keyed:
+    sql: SELECT order_id, status FROM orders
+    expect:
+      unique: [[order_id, status]]
+";
+    let text = format!("{}profile:\n  target_partitions: four\n", spec(SOURCES, views));
+    let project = TempProject::with_shop_data();
+    let response = project.compile(&mut Compiler::new().expect("a compiler"), "spec.yaml", &text);
+    let invalid: Vec<_> = response.diagnostics.iter().filter(|diagnostic| diagnostic.code == Code::InvalidValue).collect();
+    assert_eq!(invalid.len(), 2, "{:?}", response.diagnostics);
+    let view = invalid.iter().find(|diagnostic| diagnostic.location.entry.as_deref() == Some("keyed")).expect("the view's");
+    assert_eq!(view.location.field.0, ["expect", "unique", "0"]);
+    assert!(view.message.starts_with("view `keyed`, `expect.unique[0]`: invalid type: sequence"), "{}", view.message);
+    let profile = invalid.iter().find(|diagnostic| diagnostic.location.section == viewdag_ir::Section::Profile).expect("the profile's");
+    assert_eq!(profile.location.field.0, ["target_partitions"]);
+    assert!(profile.message.starts_with("`profile`, `target_partitions`: invalid type: string \"four\""), "{}", profile.message);
+}
+
 #[test]
 fn missing_reference_suggests_a_name_and_blocks_only_its_readers() {
     let views = "\n  lonely:\n    filter: { input: paid_ordres, predicate: \"amount > 0\" }\n  reader:\n    distinct: { input: lonely }\n";
