@@ -20,6 +20,7 @@ use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
+use crate::compile_progress;
 use crate::docs_data::save_last_run;
 use crate::render::{check_summary_line, render_human};
 use crate::run_report::{notice_lines, progress_lines, run_summary_line};
@@ -146,21 +147,28 @@ fn execute(job: Job) -> Result<i32, DriverError> {
     match job {
         Job::Check { spec, cache } => {
             let mut compiler = Compiler::new()?.with_persistent_cache(cache);
+            let progress = compile_progress::on_terminal(&mut compiler);
             let response = compiler.compile(&CompileRequest::check(&spec))?;
+            drop(progress);
             eprint!("{}", diagnostics(&compiler, &response, color));
             eprintln!("{}", check_summary_line(&spec, &response));
             Ok(i32::from(response.has_errors()))
         }
         Job::Run { spec, jobs, force, full_refresh, cache } => {
             let mut compiler = Compiler::new()?.with_persistent_cache(cache);
+            let progress = compile_progress::on_terminal(&mut compiler);
             let defaults = RunOptions::default();
             let options = RunOptions { jobs: jobs.unwrap_or(defaults.jobs).max(1), force, full_refresh, ..defaults };
             let mut stderr = std::io::stderr();
-            let report = compiler.run_with(&CompileRequest::new(&spec), &options, &mut |progress| {
-                for line in progress_lines(&progress) {
+            let report = compiler.run_with(&CompileRequest::new(&spec), &options, &mut |task| {
+                if let Some(progress) = &progress {
+                    progress.finish();
+                }
+                for line in progress_lines(&task) {
                     let _ = writeln!(stderr, "{line}");
                 }
             })?;
+            drop(progress);
             eprint!("{}", diagnostics(&compiler, &report.compile, color));
             notice_lines(&report).iter().for_each(|line| eprintln!("{line}"));
             if let Some(warning) = save_last_run(compiler.snapshot(), &report) {

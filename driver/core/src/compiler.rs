@@ -39,6 +39,7 @@ use viewdag_ir::{
 use viewdag_optimize::PlanScope;
 use viewdag_surface::build_session_state;
 
+use crate::compile_progress::CompileProgressSink;
 use crate::database::{Database, QueryLog, id_of};
 use crate::error::DriverError;
 use crate::runtime::AsyncRuntime;
@@ -324,6 +325,8 @@ pub struct Compiler {
     cache_warning: Option<Diagnostic>,
     /// How many threads a full compile (and `compile --out`'s bundles) may use.
     compile_jobs: usize,
+    /// Where a full compile reports the views it has checked and planned.
+    progress: Option<CompileProgressSink>,
 }
 
 /// What a new text can have changed, as its parse tells.
@@ -384,6 +387,7 @@ impl Compiler {
             cache_root: None,
             cache_warning: None,
             compile_jobs: crate::parallel::default_jobs(),
+            progress: None,
         }
     }
 
@@ -564,7 +568,7 @@ impl Compiler {
 
     /// How the next collect gets the project's compile under `planning`.
     fn compile_plan(&mut self, planning: Planning) -> CompilePlan {
-        compile_plan(&self.db, planning.scope(), &self.assembly, &mut self.edit_log, self.compile_jobs)
+        compile_plan(&self.db, planning.scope(), &self.assembly, &mut self.edit_log, self.compile_jobs, self.progress.clone())
     }
 
     /// Adds what `record` asks for to `response`.
@@ -593,6 +597,13 @@ impl Compiler {
     /// compiles on the calling thread. The results do not depend on it.
     pub fn set_compile_jobs(&mut self, jobs: usize) {
         self.compile_jobs = jobs.max(1);
+    }
+
+    /// Where a full compile reports the views it has checked and planned as it goes (a
+    /// command's progress line, see `compile_progress::TerminalProgress`); `None` (the
+    /// default) reports nothing. An edit's patch is not reported: it is quick.
+    pub fn set_progress(&mut self, sink: Option<CompileProgressSink>) {
+        self.progress = sink;
     }
 
     /// For an editor: while the text does not parse at all (a syntax error, or a document

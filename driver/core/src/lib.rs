@@ -25,6 +25,7 @@
 pub mod artifacts;
 pub mod command_line;
 pub mod command_replay;
+pub mod compile_progress;
 mod compiler;
 mod confinement;
 mod costs;

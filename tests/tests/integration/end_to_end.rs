@@ -390,6 +390,43 @@ fn the_sql_heavy_synthetic_dag_runs_without_multiplying_rows() {
     }
 }
 
+/// A full compile reports the views it has checked and planned, on one thread or two, ends
+/// each stage at its total, and compiles exactly what it compiles without reporting; an
+/// edit's patch reports nothing.
+#[test]
+fn a_full_compile_reports_its_progress_and_compiles_the_same() {
+    use std::sync::{Arc, Mutex};
+    use viewdag_driver::compile_progress::{CompileProgressSink, CompileStage};
+    use viewdag_tests::synthetic_dag::{DagShape, SyntheticProject};
+    let project = SyntheticProject::create(DagShape::SqlHeavy, 300);
+    let request = CompileRequest::new(&project.spec_path);
+    let plain = Compiler::new().expect("a compiler").compile(&request).expect("readable");
+    for jobs in [1, 2] {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let mut compiler = Compiler::new().expect("a compiler");
+        compiler.set_compile_jobs(jobs);
+        let sink = {
+            let seen = Arc::clone(&seen);
+            CompileProgressSink::new(move |progress| seen.lock().unwrap().push(progress))
+        };
+        compiler.set_progress(Some(sink));
+        let response = compiler.compile(&request).expect("readable");
+        assert_eq!(response.diagnostics, plain.diagnostics, "jobs {jobs}");
+        assert_eq!(format!("{:?}", response.views), format!("{:?}", plain.views), "jobs {jobs}");
+        let reported = std::mem::take(&mut *seen.lock().unwrap());
+        let last = |stage| reported.iter().filter(|progress| progress.stage == stage).map(|progress| (progress.done, progress.total)).max();
+        assert_eq!(last(CompileStage::Checking), Some((300, 300)), "jobs {jobs}");
+        let (planned, to_plan) = last(CompileStage::Planning).expect("the planning stage reports");
+        assert!(planned == to_plan && planned > 0 && planned <= 300, "jobs {jobs}: {planned}/{to_plan}");
+        assert!(reported.iter().all(|progress| progress.done <= progress.total));
+        // An edit is patched, not compiled in full: nothing to report.
+        let leaf = project.dag.leaf_filter().expect("a leaf filter");
+        let edited = project.dag.with_leaf_edit(&project.text, leaf);
+        compiler.compile(&CompileRequest::text(&project.spec_path, edited.as_str())).expect("readable");
+        assert!(seen.lock().unwrap().is_empty(), "jobs {jobs}: {:?}", seen.lock().unwrap().first());
+    }
+}
+
 #[test]
 fn the_driver_binarys_command_line_runs_and_checks_the_shop_example() {
     // `cargo run --release -p viewdag-driver -- run SPEC` (the README's first command).

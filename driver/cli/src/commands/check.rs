@@ -9,6 +9,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use viewdag_driver::command_replay::{self, Begin, CommandOutput, ReplayKey, Replayed};
+use viewdag_driver::compile_progress;
 use viewdag_driver::render::{check_report, check_summary_line, render_human};
 use viewdag_driver::select::Selection;
 use viewdag_driver::{CompileRequest, read_spec_file};
@@ -43,7 +44,9 @@ pub fn execute(args: CheckArgs) -> Result<i32, CliError> {
         Begin::Run { started, warning } => (started, warning),
     };
     let mut compiler = cache.compiler()?;
+    let progress = compile_progress::on_terminal(&mut compiler);
     let response = compiler.compile(&CompileRequest::text(&spec, text.as_str()).with_planning(viewdag_driver::Planning::CheckOnly))?;
+    drop(progress);
     let snapshot = compiler.snapshot();
     let response = match snapshot.select_views(&response, &selection)? {
         Some(selected) => snapshot.restrict_to_selection(&response, &selected),

@@ -129,6 +129,7 @@ pub fn execute(args: RunArgs) -> Result<i32, CliError> {
         Begin::Run { started, warning } => (started, warning),
     };
     let mut compiler = cache.compiler()?;
+    let progress = viewdag_driver::compile_progress::on_terminal(&mut compiler);
     let selected = if selection.is_empty() {
         None
     } else {
@@ -147,9 +148,13 @@ pub fn execute(args: RunArgs) -> Result<i32, CliError> {
         engine,
         engines: Arc::new(Engines),
     };
-    let report = compiler.run_with(&CompileRequest::text(&spec, text.as_str()), &options, &mut |progress| {
-        progress_lines(&progress).into_iter().for_each(|line| printed.line(line));
+    let report = compiler.run_with(&CompileRequest::text(&spec, text.as_str()), &options, &mut |task| {
+        if let Some(progress) = &progress {
+            progress.finish();
+        }
+        progress_lines(&task).into_iter().for_each(|line| printed.line(line));
     })?;
+    drop(progress);
     if let Some(source) = compiler.spec_source() {
         printed.text(render_diagnostics(source, &report.compile, color));
     }

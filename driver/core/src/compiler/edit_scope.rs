@@ -46,6 +46,7 @@ use viewdag_lower::{ChunkOrder, chunk_members};
 use viewdag_optimize::{CompiledProject, PlanScope, compiled_project, recompiled_after_view_edits, reshaped_after_view_edits};
 use viewdag_validate::{RelationIndex, relation_index, spec_structure};
 
+use crate::compile_progress::CompileProgressSink;
 use crate::database::Database;
 
 /// What the inputs one compile set can have changed.
@@ -132,8 +133,9 @@ pub(crate) enum CompilePlan {
     Reuse(Arc<Assembly>),
     /// Only views changed since the last result: patch it.
     Patch { previous: Arc<Assembly>, edits: ViewEdits },
-    /// Ask `compiled_project`, its per-view work warmed on `jobs` threads first.
-    Full { jobs: usize },
+    /// Ask `compiled_project`, its per-view work warmed on `jobs` threads first (reporting
+    /// to `progress`).
+    Full { jobs: usize, progress: Option<CompileProgressSink> },
 }
 
 impl CompilePlan {
@@ -152,19 +154,26 @@ impl CompilePlan {
 /// How the compile at `db`'s current revision gets its result, given the last one in
 /// `slot` and the edits logged since; forgets the log entries the slot's result covers.
 /// A full compile may use `jobs` threads.
-pub(crate) fn compile_plan(db: &Database, scope: PlanScope, slot: &AssemblySlot, log: &mut EditLog, jobs: usize) -> CompilePlan {
+pub(crate) fn compile_plan(
+    db: &Database,
+    scope: PlanScope,
+    slot: &AssemblySlot,
+    log: &mut EditLog,
+    jobs: usize,
+    progress: Option<CompileProgressSink>,
+) -> CompilePlan {
     let now = salsa::plumbing::current_revision(db);
-    let Some(previous) = slot.lock().expect("assembly slot lock").clone() else { return CompilePlan::Full { jobs } };
+    let Some(previous) = slot.lock().expect("assembly slot lock").clone() else { return CompilePlan::Full { jobs, progress } };
     log.forget_until(previous.revision);
     if previous.compiled.parts.scope != scope {
-        return CompilePlan::Full { jobs };
+        return CompilePlan::Full { jobs, progress };
     }
     if previous.revision == now {
         return CompilePlan::Reuse(previous);
     }
     match log.views_edited(previous.revision, now) {
         Some(edits) => CompilePlan::Patch { previous, edits },
-        None => CompilePlan::Full { jobs },
+        None => CompilePlan::Full { jobs, progress },
     }
 }
 
@@ -192,8 +201,8 @@ pub(crate) fn compile_project(
             let compiled = reshaped_after_view_edits(db, &previous.compiled, &affected.views, &affected.warm_order, previous_chunk);
             (compiled, index)
         }
-        CompilePlan::Full { jobs } => {
-            super::warm::warm_full_compile(db, project, scope, jobs);
+        CompilePlan::Full { jobs, progress } => {
+            super::warm::warm_full_compile(db, project, scope, jobs, progress.as_ref());
             let compiled = compiled_project(db, project, scope).clone();
             (compiled, Arc::new(ProjectIndex::build(db, project)))
         }
