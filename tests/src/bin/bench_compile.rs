@@ -800,7 +800,7 @@ fn main() {
     if arguments.first().map(String::as_str) == Some("--scenario") {
         let count: usize = arguments.get(2).and_then(|count| count.parse().ok()).unwrap_or(1000);
         let shape = arguments.get(3).and_then(|shape| DagShape::from_name(shape)).unwrap_or(DagShape::Transforms);
-        let line = match arguments[1].as_str() {
+        let line = match arguments.get(1).map(String::as_str).unwrap_or_default() {
             "check" => scenario_check(shape, count),
             "compile" => scenario_compile(shape, count),
             "run" => scenario_run(shape, count),
