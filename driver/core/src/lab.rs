@@ -61,7 +61,9 @@ pub struct LabViewResult {
 pub struct LabRulepackResult {
     /// The rulepack (a preset name).
     pub rulepack: String,
-    /// How long compiling the spec under it took.
+    /// How long the compile call under it took (a rulepack the compiler already compiled the
+    /// spec with is a reused result, not a compile: its outputs' `planning_time` is the
+    /// optimizer's own time).
     pub compile_time: Duration,
     /// One result per output, in declaration order.
     pub outputs: Vec<LabViewResult>,
