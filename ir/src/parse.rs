@@ -331,7 +331,6 @@ fn entry_error(spans: &SpanIndex, location: SpecLocation, message: &str) -> Diag
         (Section::Profile, _) => "`profile`".to_string(),
         _ => "the spec".to_string(),
     };
-
     if let Some(field) = message.strip_prefix("unknown field `").and_then(|rest| rest.split('`').next()) {
         // serde's path ends at the unknown key, or at the map holding it.
         let field_location = if location.field.0.last().is_some_and(|last| last == field) {
