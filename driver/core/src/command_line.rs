@@ -20,7 +20,6 @@ use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
-use crate::compile_progress;
 use crate::docs_data::save_last_run;
 use crate::render::{check_summary_line, render_human};
 use crate::run_report::{notice_lines, progress_lines, run_summary_line};
@@ -147,7 +146,7 @@ fn execute(job: Job) -> Result<i32, DriverError> {
     match job {
         Job::Check { spec, cache } => {
             let mut compiler = Compiler::new()?.with_persistent_cache(cache);
-            let progress = compile_progress::on_terminal(&mut compiler);
+            let progress = compiler.progress_on_terminal();
             let response = compiler.compile(&CompileRequest::check(&spec))?;
             drop(progress);
             eprint!("{}", diagnostics(&compiler, &response, color));
@@ -156,7 +155,7 @@ fn execute(job: Job) -> Result<i32, DriverError> {
         }
         Job::Run { spec, jobs, force, full_refresh, cache } => {
             let mut compiler = Compiler::new()?.with_persistent_cache(cache);
-            let progress = compile_progress::on_terminal(&mut compiler);
+            let progress = compiler.progress_on_terminal();
             let defaults = RunOptions::default();
             let options = RunOptions { jobs: jobs.unwrap_or(defaults.jobs).max(1), force, full_refresh, ..defaults };
             let mut stderr = std::io::stderr();

@@ -10,7 +10,7 @@
 //! - Nothing of it reaches a result or an artifact: the terminal line is written to stderr
 //!   only, and erased before the command prints anything else.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -147,17 +147,6 @@ impl TerminalProgress {
             let _ = stderr.flush();
         }
     }
-}
-
-/// A progress line for `compiler`'s full compiles when stderr is a terminal (never in a log
-/// or a pipe); dropping it erases the line.
-pub fn on_terminal(compiler: &mut crate::Compiler) -> Option<TerminalProgress> {
-    if !std::io::stderr().is_terminal() {
-        return None;
-    }
-    let progress = TerminalProgress::new();
-    compiler.set_progress(Some(progress.sink()));
-    Some(progress)
 }
 
 impl Default for TerminalProgress {

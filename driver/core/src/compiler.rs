@@ -39,7 +39,7 @@ use viewdag_ir::{
 use viewdag_optimize::PlanScope;
 use viewdag_surface::build_session_state;
 
-use crate::compile_progress::CompileProgressSink;
+use crate::compile_progress::{CompileProgressSink, TerminalProgress};
 use crate::database::{Database, QueryLog, id_of};
 use crate::error::DriverError;
 use crate::runtime::AsyncRuntime;
@@ -604,6 +604,17 @@ impl Compiler {
     /// default) reports nothing. An edit's patch is not reported: it is quick.
     pub fn set_progress(&mut self, sink: Option<CompileProgressSink>) {
         self.progress = sink;
+    }
+
+    /// A progress line for this compiler's full compiles when stderr is a terminal (never in
+    /// a log or a pipe); dropping it erases the line.
+    pub fn progress_on_terminal(&mut self) -> Option<TerminalProgress> {
+        if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+            return None;
+        }
+        let progress = TerminalProgress::new();
+        self.set_progress(Some(progress.sink()));
+        Some(progress)
     }
 
     /// For an editor: while the text does not parse at all (a syntax error, or a document

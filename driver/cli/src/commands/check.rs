@@ -9,7 +9,6 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use viewdag_driver::command_replay::{self, Begin, CommandOutput, ReplayKey, Replayed};
-use viewdag_driver::compile_progress;
 use viewdag_driver::render::{check_report, check_summary_line, render_human};
 use viewdag_driver::select::Selection;
 use viewdag_driver::{CompileRequest, read_spec_file};
@@ -44,7 +43,7 @@ pub fn execute(args: CheckArgs) -> Result<i32, CliError> {
         Begin::Run { started, warning } => (started, warning),
     };
     let mut compiler = cache.compiler()?;
-    let progress = compile_progress::on_terminal(&mut compiler);
+    let progress = compiler.progress_on_terminal();
     let response = compiler.compile(&CompileRequest::text(&spec, text.as_str()).with_planning(viewdag_driver::Planning::CheckOnly))?;
     drop(progress);
     let snapshot = compiler.snapshot();

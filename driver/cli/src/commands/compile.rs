@@ -36,7 +36,7 @@ pub fn execute(args: CompileArgs) -> Result<i32, CliError> {
     let CompileArgs { spec, out, all_views, stats, selection, cache } = args;
     let selection: Selection = selection.into();
     let mut compiler = cache.compiler()?;
-    let progress = viewdag_driver::compile_progress::on_terminal(&mut compiler);
+    let progress = compiler.progress_on_terminal();
     let planning = if all_views { Planning::AllViews } else { Planning::Tasks };
     let planning = if selection.is_empty() { planning } else { Planning::CheckOnly };
     let response = compiler.compile(&CompileRequest::new(&spec).with_planning(planning))?;

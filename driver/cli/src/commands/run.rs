@@ -129,7 +129,7 @@ pub fn execute(args: RunArgs) -> Result<i32, CliError> {
         Begin::Run { started, warning } => (started, warning),
     };
     let mut compiler = cache.compiler()?;
-    let progress = viewdag_driver::compile_progress::on_terminal(&mut compiler);
+    let progress = compiler.progress_on_terminal();
     let selected = if selection.is_empty() {
         None
     } else {
