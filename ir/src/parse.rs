@@ -357,7 +357,17 @@ fn entry_error(spans: &SpanIndex, location: SpecLocation, message: &str) -> Diag
         return diagnostic;
     }
     let what = if location.field.0.is_empty() { what } else { format!("{what}, `{}`", dotted(&location.field.0)) };
-    Diagnostic::new(Code::InvalidValue, location, format!("{what}: {message}"))
+    let mut diagnostic = Diagnostic::new(Code::InvalidValue, location, format!("{what}: {message}"));
+    // `unknown variant `overwite`, expected one of `overwrite`, `append`, …`.
+    if let Some(variant) = message.strip_prefix("unknown variant `").and_then(|rest| rest.split('`').next())
+        && let Some((_, expected)) = message.split_once(", expected ")
+    {
+        let candidates: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+        if let Some(suggestion) = closest(variant, &candidates) {
+            diagnostic = diagnostic.with_suggestion(format!("did you mean `{suggestion}`?"));
+        }
+    }
+    diagnostic
 }
 
 /// `expect.unique[0]`: keys joined by dots, sequence indices in brackets.

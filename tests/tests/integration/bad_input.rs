@@ -147,8 +147,24 @@ fn a_value_of_the_wrong_type_is_reported_where_it_is() {
     assert_eq!(view.location.field.0, ["expect", "unique", "0"]);
     assert!(view.message.starts_with("view `keyed`, `expect.unique[0]`: invalid type: sequence"), "{}", view.message);
     let profile = invalid.iter().find(|diagnostic| diagnostic.location.section == viewdag_ir::Section::Profile).expect("the profile's");
+    assert_eq!(view.suggestion, None);
     assert_eq!(profile.location.field.0, ["target_partitions"]);
     assert!(profile.message.starts_with("`profile`, `target_partitions`: invalid type: string \"four\""), "{}", profile.message);
+}
+
+/// A misspelt choice (`mode: overwite`) is reported on its value with the closest choice.
+#[test]
+fn a_misspelt_choice_suggests_the_closest_one() {
+    let text = format!(
+        "{}outputs:\n  o: {{ view: v, path: out/o, mode: overwite }}\n",
+        spec(SOURCES, "\n  v:\n    sql: SELECT order_id FROM orders\n")
+    );
+    let project = TempProject::with_shop_data();
+    let response = project.compile(&mut Compiler::new().expect("a compiler"), "spec.yaml", &text);
+    let diagnostic = response.diagnostics.iter().find(|diagnostic| diagnostic.code == Code::InvalidValue).expect("reported");
+    assert_eq!(diagnostic.location.field.0, ["mode"]);
+    assert!(diagnostic.message.starts_with("output `o`, `mode`: unknown variant `overwite`"), "{}", diagnostic.message);
+    assert_eq!(diagnostic.suggestion.as_deref(), Some("did you mean `overwrite`?"));
 }
 
 #[test]
