@@ -339,7 +339,7 @@ fn entry_error(spans: &SpanIndex, location: SpecLocation, message: &str) -> Diag
             let prefix = location.key_path();
             match spans.find_key_below(&prefix, field) {
                 Some(path) => {
-                    let entry_depth = SpecLocation { field: FieldPath::default(), ..location.clone() }.key_path().len();
+                    let entry_depth = prefix.len() - location.field.0.len();
                     SpecLocation { field: FieldPath(path[entry_depth..].to_vec()), ..location }
                 }
                 None => location,

@@ -60,9 +60,9 @@ pub fn identifiers_outside_strings(query: &str) -> Vec<(usize, usize)> {
 
 /// The byte range where `query` names the relation `relation` (quoted or not, outside
 /// literals and comments): the first whole occurrence right after `FROM`, `JOIN` or a comma,
-/// else the first whole occurrence; `None` when the text never names it as such.
-pub fn relation_range(query: &str, relation: &str) -> Option<(usize, usize)> {
-    let code = code_ranges(query);
+/// else the first whole occurrence; `None` when the text never names it as such. `code` is
+/// [`code_ranges`] of `query`, scanned once for all the relations a query reads.
+pub fn relation_range(query: &str, code: &[(usize, usize)], relation: &str) -> Option<(usize, usize)> {
     let in_code = |start: usize| code.iter().any(|(from, to)| (*from..*to).contains(&start));
     let quoted = format!("\"{relation}\"");
     let mut found: Vec<(usize, usize)> = [quoted.as_str(), relation]
@@ -120,6 +120,7 @@ mod tests {
 
     #[test]
     fn a_relation_is_located_where_the_query_reads_it() {
+        let relation_range = |query: &str, relation: &str| relation_range(query, &code_ranges(query), relation);
         let query = "SELECT orders FROM customers c JOIN orders o ON c.id = o.id";
         assert_eq!(relation_range(query, "orders"), Some((36, 42)), "after JOIN, not the column");
         assert_eq!(relation_range("SELECT 1 FROM \"Mixed Case\"", "Mixed Case"), Some((14, 26)));

@@ -8,7 +8,7 @@ use viewdag_ir::{Diagnostic, FieldPath, ProjectInput, SourceInput, SpecLocation,
 
 use crate::Db;
 use crate::sql::analyze_sql_view;
-use viewdag_ir::sql_text::relation_range;
+use viewdag_ir::sql_text::{code_ranges, relation_range};
 
 /// Name → input, for sources and views. The first declaration of a name wins (a repeated
 /// name is reported by the duplicate-name check). Only looked up, never iterated in an
@@ -76,13 +76,14 @@ pub fn view_reads(db: &dyn Db, view: ViewInput) -> ViewReads {
     match &definition.transform {
         Transform::Sql(sql) => {
             let analysis = analyze_sql_view(name, &sql.query, allowed_table_functions(db, ProjectInput::get(db)));
+            let code = code_ranges(&sql.query);
             ViewReads {
                 reads: analysis
                     .relations
                     .into_iter()
                     .map(|relation| {
                         let location = SpecLocation::view(name).with_field(FieldPath::from(["sql"]));
-                        let location = match relation_range(&sql.query, &relation) {
+                        let location = match relation_range(&sql.query, &code, &relation) {
                             Some((start, end)) => location.with_range(start, end),
                             None => location,
                         };
