@@ -43,7 +43,10 @@ pub struct ViewDag {
     /// Only looked up, never iterated.
     index: FxHashMap<String, NodeIndex>,
     topological: Vec<String>,
-    /// Each node's position in `topological` (by node index; `None` on or behind a cycle).
+    /// The nodes of `topological`, position by position.
+    topological_nodes: Vec<NodeIndex>,
+    /// Each node's position in `topological` (by node index; `None` on or behind a cycle, or
+    /// for an index no node holds).
     positions: Vec<Option<usize>>,
     cycles: Vec<Vec<String>>,
 }
@@ -52,6 +55,7 @@ impl PartialEq for ViewDag {
     fn eq(&self, other: &Self) -> bool {
         self.topological == other.topological
             && self.cycles == other.cycles
+            && self.declarations() == other.declarations()
             && self.edges() == other.edges()
             && self.index.len() == other.index.len()
             && self.index.keys().all(|name| other.index.contains_key(name))
@@ -85,7 +89,8 @@ impl ViewDag {
                 graph.add_edge(*upstream, reader, ());
             }
         }
-        let (topological, positions) = deterministic_topological_order(&graph);
+        let (topological_nodes, positions) = deterministic_topological_order(&graph);
+        let topological = topological_nodes.iter().map(|node| graph[*node].name.clone()).collect();
         // Kahn's algorithm leaves out exactly the nodes on a cycle or downstream of one: the
         // components are looked for among those alone (none, in a valid project).
         let left_out = NodeFiltered::from_fn(&graph, |node: NodeIndex| positions[node.index()].is_none());
@@ -100,7 +105,7 @@ impl ViewDag {
             })
             .collect();
         cycles.sort();
-        ViewDag { graph, index, topological, positions, cycles }
+        ViewDag { graph, index, topological, topological_nodes, positions, cycles }
     }
 
     /// Every relation in dependency order (inputs before readers), sources included.
@@ -121,6 +126,11 @@ impl ViewDag {
 
     pub fn contains(&self, name: &str) -> bool {
         self.index.contains_key(name)
+    }
+
+    /// `name`'s position among the relations as declared (sources first).
+    pub fn declaration_index(&self, name: &str) -> Option<usize> {
+        self.index.get(name).map(|node| self.graph[*node].declaration_index)
     }
 
     pub fn kind(&self, name: &str) -> Option<RelationKind> {
@@ -216,12 +226,101 @@ impl ViewDag {
     pub fn graph(&self) -> &StableDiGraph<DagNode, ()> {
         &self.graph
     }
+
+    /// Every node's declaration index, kind and name, in declaration order.
+    fn declarations(&self) -> Vec<(usize, RelationKind, &str)> {
+        self.nodes().into_iter().map(|node| (node.declaration_index, node.kind, node.name.as_str())).collect()
+    }
+}
+
+/// Patching: the DAG after an edit, in place, equal to a build of the edited relations.
+///
+/// Only edits of relations nothing reads are patched — a relation added that no one reads
+/// yet, one removed that no one reads any more — and only in a DAG without cycles: Kahn's
+/// algorithm takes a ready node only when its declaration index is the least ready, and a
+/// node no one reads makes no other node ready, so adding it only inserts it where it first
+/// is the least ready, and removing it only takes it out. Every other edit is a new build.
+impl ViewDag {
+    /// Whether `name` is a relation that nothing reads, in a DAG without cycles: one that
+    /// [`ViewDag::remove_unread`] can remove.
+    pub fn is_unread(&self, name: &str) -> bool {
+        self.cycles.is_empty()
+            && self.index.get(name).is_some_and(|node| self.graph.neighbors_directed(*node, Direction::Outgoing).next().is_none())
+    }
+
+    /// Removes `name`, which nothing reads (see [`ViewDag::is_unread`]; otherwise nothing
+    /// changes and `false` is returned). Declaration indexes are left as they were: renumber
+    /// them after the edit ([`ViewDag::renumber`]).
+    pub fn remove_unread(&mut self, name: &str) -> bool {
+        if !self.is_unread(name) {
+            return false;
+        }
+        let node = self.index.remove(name).expect("an unread relation is a node");
+        let position = self.positions[node.index()].take().expect("a DAG without cycles orders every node");
+        self.topological.remove(position);
+        self.topological_nodes.remove(position);
+        for later in &self.topological_nodes[position..] {
+            if let Some(at) = &mut self.positions[later.index()] {
+                *at -= 1;
+            }
+        }
+        self.graph.remove_node(node);
+        true
+    }
+
+    /// Gives every node the declaration index `renumbered(its index)`, a function that keeps
+    /// their order (the positions after an edit that added or removed relations elsewhere).
+    pub fn renumber(&mut self, renumbered: impl Fn(usize) -> usize) {
+        for node in self.graph.node_weights_mut() {
+            node.declaration_index = renumbered(node.declaration_index);
+        }
+    }
+
+    /// Adds `name`, which nothing reads yet, reading `reads` (names that are no node get no
+    /// edge), with a declaration index no node has. Returns `false` and changes nothing if
+    /// `name` is already a node, its index is taken, or the DAG has a cycle.
+    pub fn insert_unread<'a>(&mut self, name: &str, kind: RelationKind, declaration_index: usize, reads: impl IntoIterator<Item = &'a str>) -> bool {
+        if !self.cycles.is_empty()
+            || self.index.contains_key(name)
+            || self.graph.node_weights().any(|node| node.declaration_index == declaration_index)
+        {
+            return false;
+        }
+        let mut upstreams: Vec<NodeIndex> = reads.into_iter().filter_map(|read| self.index.get(read).copied()).collect();
+        upstreams.sort_unstable();
+        upstreams.dedup();
+        // Ready once its last input is taken; taken at the first step after that where the
+        // node the build took has a greater declaration index.
+        let ready_after = upstreams.iter().filter_map(|upstream| self.positions[upstream.index()]).max();
+        let search_from = ready_after.map_or(0, |position| position + 1);
+        let position = self.topological_nodes[search_from..]
+            .iter()
+            .position(|other| self.graph[*other].declaration_index > declaration_index)
+            .map_or(self.topological_nodes.len(), |offset| search_from + offset);
+        let node = self.graph.add_node(DagNode { name: name.to_string(), kind, declaration_index });
+        for upstream in upstreams {
+            self.graph.add_edge(upstream, node, ());
+        }
+        self.index.insert(name.to_string(), node);
+        for later in &self.topological_nodes[position..] {
+            if let Some(at) = &mut self.positions[later.index()] {
+                *at += 1;
+            }
+        }
+        if self.positions.len() <= node.index() {
+            self.positions.resize(node.index() + 1, None);
+        }
+        self.positions[node.index()] = Some(position);
+        self.topological.insert(position, name.to_string());
+        self.topological_nodes.insert(position, node);
+        true
+    }
 }
 
 /// Kahn's algorithm, always taking the ready node declared first: every node not on a cycle
 /// nor downstream of one, in dependency order, and each node's position in that order by
 /// node index (`None` on or behind a cycle; the graph has no removed nodes).
-fn deterministic_topological_order(graph: &StableDiGraph<DagNode, ()>) -> (Vec<String>, Vec<Option<usize>>) {
+fn deterministic_topological_order(graph: &StableDiGraph<DagNode, ()>) -> (Vec<NodeIndex>, Vec<Option<usize>>) {
     let mut remaining = vec![0usize; graph.node_count()];
     let mut ready = BinaryHeap::new();
     for node in graph.node_indices() {
@@ -235,7 +334,7 @@ fn deterministic_topological_order(graph: &StableDiGraph<DagNode, ()>) -> (Vec<S
     let mut positions = vec![None; graph.node_count()];
     while let Some(Reverse((_, node))) = ready.pop() {
         positions[node.index()] = Some(order.len());
-        order.push(graph[node].name.clone());
+        order.push(node);
         for reader in graph.neighbors_directed(node, Direction::Outgoing) {
             let count = &mut remaining[reader.index()];
             *count -= 1;
@@ -276,5 +375,88 @@ mod tests {
         assert_eq!(dag.ancestors_within("c", Some(1)), vec!["b"]);
         assert_eq!(dag.ancestors_within("c", None), vec!["s", "b"]);
         assert!(dag.ancestors_within("c", Some(0)).is_empty());
+    }
+
+    mod patching {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        /// A project: two sources, then views each reading up to three names — relations of
+        /// a lower rank (a random order, not the declaration order), or an unknown name.
+        fn project() -> impl Strategy<Value = Vec<(String, Vec<String>)>> {
+            let view = (0usize..1000, proptest::collection::vec(0usize..1000, 0..3));
+            proptest::collection::vec(view, 0..24).prop_map(|views| {
+                let rank = |at: usize| (views[at].0, at);
+                (0..views.len())
+                    .map(|at| {
+                        let lower: Vec<String> = ["s0".to_string(), "s1".to_string()]
+                            .into_iter()
+                            .chain((0..views.len()).filter(|other| rank(*other) < rank(at)).map(|other| format!("v{other}")))
+                            .collect();
+                        let reads = views[at].1.iter().map(|read| lower.get(read % (lower.len() + 1)).cloned().unwrap_or_else(|| "unknown".into()));
+                        (format!("v{at}"), reads.collect())
+                    })
+                    .collect()
+            })
+        }
+
+        /// The relations of `views`, sources `s0` and `s1` first.
+        fn relations(views: &[(String, Vec<String>)]) -> Vec<RelationReads> {
+            let mut relations: Vec<RelationReads> =
+                ["s0", "s1"].iter().map(|name| RelationReads { name: name.to_string(), kind: RelationKind::Source, reads: vec![] }).collect();
+            relations.extend(views.iter().map(|(name, reads)| RelationReads { name: name.clone(), kind: RelationKind::View, reads: reads.clone() }));
+            relations
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            /// Removing views nothing reads and adding views nothing reads (each reading
+            /// relations declared before it) patches the DAG into the build of the edited
+            /// relations.
+            #[test]
+            fn a_patch_equals_a_build(views in project(), removals in proptest::collection::vec(0usize..1000, 0..4),
+                                      additions in proptest::collection::vec((0usize..1000, proptest::collection::vec(0usize..1000, 0..3)), 0..4)) {
+                let before = views;
+                let mut dag = ViewDag::build(&relations(&before));
+                // Remove leaves, one at a time.
+                let mut after = before.clone();
+                for removal in removals {
+                    let leaves: Vec<String> = after.iter().map(|(name, _)| name.clone()).filter(|name| dag.is_unread(name)).collect();
+                    if leaves.is_empty() { break; }
+                    let name = leaves[removal % leaves.len()].clone();
+                    prop_assert!(dag.remove_unread(&name));
+                    after.retain(|(view, _)| *view != name);
+                }
+                // Insert views at random places, each reading any relation (or an unknown name).
+                let mut inserted = Vec::new();
+                for (serial, (at, reads)) in additions.into_iter().enumerate() {
+                    let at = at % (after.len() + 1);
+                    let known: Vec<String> = ["s0".to_string(), "s1".to_string()].into_iter().chain(after.iter().map(|(name, _)| name.clone())).collect();
+                    let reads: Vec<String> = reads.into_iter().map(|read| known.get(read % (known.len() + 1)).cloned().unwrap_or_else(|| "unknown".into())).collect();
+                    let name = format!("new{serial}");
+                    after.insert(at, (name.clone(), reads));
+                    inserted.push(name);
+                }
+                let position: HashMap<&str, usize> = after.iter().enumerate().map(|(at, (name, _))| (name.as_str(), at + 2)).collect();
+                let old_names: Vec<&str> = ["s0", "s1"].into_iter().chain(before.iter().map(|(name, _)| name.as_str())).collect();
+                dag.renumber(|old| position.get(old_names[old]).copied().unwrap_or(old));
+                // In the order they were made: each after the added views it reads.
+                for name in &inserted {
+                    let reads = &after.iter().find(|(view, _)| view == name).expect("inserted").1;
+                    prop_assert!(dag.insert_unread(name, RelationKind::View, position[name.as_str()], reads.iter().map(String::as_str)));
+                }
+                let built = ViewDag::build(&relations(&after));
+                prop_assert!(built.cycles().is_empty());
+                prop_assert_eq!(dag.topological_order(), built.topological_order());
+                prop_assert!(dag == built);
+                for (name, _) in &after {
+                    prop_assert_eq!(dag.topological_position(name), built.topological_position(name));
+                }
+            }
+        }
+
+        use std::collections::HashMap;
     }
 }

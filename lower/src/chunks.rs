@@ -84,8 +84,8 @@ pub fn view_chunks(db: &dyn Db, project: ProjectInput, order: ChunkOrder) -> Vie
     match order {
         ChunkOrder::Declaration => chunked(db, project.views(db).iter().copied()),
         ChunkOrder::Dependency => {
-            let index = relation_index(db, project);
-            let structure = spec_structure(db, project);
+            let index = relation_index(db);
+            let structure = spec_structure(db);
             chunked(db, structure.dag.topological_order().iter().filter_map(|name| index.views.get(name).copied()))
         }
     }

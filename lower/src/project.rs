@@ -203,7 +203,7 @@ pub fn project_global_diagnostics(db: &dyn Db, project: ProjectInput) -> Arc<Vec
             diagnostics.push(diagnostic.clone());
         }
     }
-    diagnostics.extend(spec_structure(db, project).diagnostics.iter().cloned());
+    diagnostics.extend(spec_structure(db).diagnostics.iter().cloned());
     diagnostics.extend(viewdag_validate::project_path_diagnostics(db, project).iter().cloned());
     diagnostics.extend(declared_source_schema_diagnostics(db, project));
     Arc::new(diagnostics)

@@ -4,7 +4,7 @@
 //! 1. **names** ([`relations`]): which relation each name denotes, what each view reads
 //!    (for `sql` views, found by parsing the query, which also enforces the SQL
 //!    restrictions in [`sql`]);
-//! 2. **structure** ([`structure`]): the view DAG and the structural checks in [`checks`]
+//! 2. **structure** ([`structure`], patched per edit by [`structure_patch`]): the view DAG and the structural checks in [`checks`]
 //!    (unknown reference, duplicate name, cycle, output of an unknown view);
 //! 3. **schemas and expressions** ([`expression`] and the semantic checks in [`checks`]):
 //!    pure functions over DataFusion schemas and expressions, called by `lower` while it
@@ -29,13 +29,17 @@ pub mod lexical_path;
 pub mod paths;
 pub mod planning_error;
 pub mod relations;
+pub mod resolve;
 pub mod sql;
 pub mod structure;
+pub mod structure_patch;
 pub mod typing;
 
 pub use paths::project_path_diagnostics;
-pub use relations::{Relation, RelationIndex, ViewReads, relation_index, resolve_relation, view_reads};
-pub use structure::{Structure, spec_structure, view_is_broken};
+pub use relations::{RelationIndex, ViewReads, view_reads};
+pub use resolve::{Relation, relation_index, resolve_relation};
+pub use structure::{Structure, StructureInput, compute_structure, spec_structure, view_is_broken};
+pub use structure_patch::{ViewDifference, view_difference};
 
 /// The validation database: the IR inputs plus this crate's queries.
 #[salsa::db]

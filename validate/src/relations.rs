@@ -1,7 +1,5 @@
 //! Stage 1, names: which relation a name denotes and what each view reads.
 
-use std::sync::Arc;
-
 use rustc_hash::FxHashMap;
 
 use viewdag_ir::{Diagnostic, FieldPath, ProjectInput, SourceInput, SpecLocation, Transform, ViewInput};
@@ -12,8 +10,7 @@ use viewdag_ir::sql_text::{code_ranges, relation_range};
 
 /// Name → input, for sources and views. The first declaration of a name wins (a repeated
 /// name is reported by the duplicate-name check). Only looked up, never iterated in an
-/// order that could reach a result (hash maps: rebuilt after every change of the names,
-/// so their cost is per view).
+/// order that could reach a result (hash maps).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RelationIndex {
     pub sources: FxHashMap<String, SourceInput>,
@@ -24,27 +21,25 @@ impl RelationIndex {
     pub fn contains(&self, name: &str) -> bool {
         self.sources.contains_key(name) || self.views.contains_key(name)
     }
-}
 
-/// Depends only on the lists of sources and views and their names, not on definitions.
-/// Shared: a patch of the project's compile keeps it without copying it.
-#[salsa::tracked(returns(ref))]
-pub fn relation_index(db: &dyn Db, project: ProjectInput) -> Arc<RelationIndex> {
-    let (sources, views) = (project.sources(db), project.views(db));
-    let mut index = RelationIndex {
-        sources: FxHashMap::with_capacity_and_hasher(sources.len(), Default::default()),
-        views: FxHashMap::with_capacity_and_hasher(views.len(), Default::default()),
-    };
-    for source in sources {
-        index.sources.entry(source.name(db).clone()).or_insert(*source);
-    }
-    for view in views {
-        let name = view.name(db);
-        if !index.sources.contains_key(name) {
-            index.views.entry(name.clone()).or_insert(*view);
+    /// The index of the project's sources and views, as declared.
+    pub fn build(db: &dyn Db, project: ProjectInput) -> RelationIndex {
+        let (sources, views) = (project.sources(db), project.views(db));
+        let mut index = RelationIndex {
+            sources: FxHashMap::with_capacity_and_hasher(sources.len(), Default::default()),
+            views: FxHashMap::with_capacity_and_hasher(views.len(), Default::default()),
+        };
+        for source in sources {
+            index.sources.entry(source.name(db).clone()).or_insert(*source);
         }
+        for view in views {
+            let name = view.name(db);
+            if !index.sources.contains_key(name) {
+                index.views.entry(name.clone()).or_insert(*view);
+            }
+        }
+        index
     }
-    Arc::new(index)
 }
 
 /// One relation a view reads, with where the view names it.
@@ -114,24 +109,4 @@ pub fn view_reads(db: &dyn Db, view: ViewInput) -> ViewReads {
 #[salsa::tracked(returns(ref))]
 pub fn allowed_table_functions(db: &dyn Db, project: ProjectInput) -> Vec<String> {
     project.profile(db).surface.table_functions.clone()
-}
-
-/// What a name denotes, for the per-view queries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Relation {
-    Source(SourceInput),
-    View(ViewInput),
-}
-
-/// The relation `name` denotes, or `None` for an unknown name (reported by the structural
-/// checks). A narrow projection of [`relation_index`]: adding, removing or renaming a
-/// relation re-runs this lookup for every name asked, but a per-view query that read it
-/// is reused unless the answer for *its* names changed.
-#[salsa::tracked(returns(copy))]
-pub fn resolve_relation(db: &dyn Db, project: ProjectInput, name: String) -> Option<Relation> {
-    let index = relation_index(db, project);
-    if let Some(source) = index.sources.get(&name) {
-        return Some(Relation::Source(*source));
-    }
-    index.views.get(&name).map(|view| Relation::View(*view))
 }

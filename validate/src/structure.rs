@@ -1,26 +1,60 @@
-//! Stage 2, structure: the view DAG and the structural checks, reported all at once.
+//! Stage 2, structure: the view DAG, the relations by name and the structural checks,
+//! reported all at once.
+//!
+//! The structure is a salsa input ([`StructureInput`]), not a query: the host sets it after
+//! every input set that may change a name or what a view reads, and before any query asks
+//! ([`spec_structure`]). It is computed whole ([`compute_structure`]) or, for an edit that
+//! adds or removes views nothing reads or changes what such a view reads, patched in place
+//! ([`Structure::patch`], in `structure_patch`): a query over the whole project would
+//! re-read every view after such an edit, and salsa would verify every view's memo first.
+//!
+//! ## Invariants
+//! - A structure equals [`compute_structure`] of the inputs it was set for, patched or not
+//!   (the host asserts it in debug builds).
+//! - Per-view queries read [`crate::resolve_relation`] (a narrow projection), never the
+//!   structure itself, so a change of the structure re-runs none of them unless the relation
+//!   a name denotes changed.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use viewdag_ir::dag::{RelationKind, RelationReads};
-use viewdag_ir::{Diagnostic, ProjectInput, Section, Severity, ViewDag};
+use viewdag_ir::{Diagnostic, ProjectInput, Section, Severity, ViewDag, ViewInput};
 
 use crate::Db;
 use crate::checks::{
     CheckContext, cycle, duplicate_name, output_path_conflict, output_unknown_view, unknown_reference, view_name_not_path_component,
 };
-use crate::relations::{Read, relation_index, view_reads};
+use crate::relations::{Read, RelationIndex, view_reads};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Structure {
-    /// Shared: a patch of the project's compile keeps it without copying it.
+    /// Shared with readers that keep it (the editor's graph); patched in place when not.
     pub dag: Arc<ViewDag>,
     /// Structural diagnostics (and SQL-reading ones), sorted.
     pub diagnostics: Vec<Diagnostic>,
     /// Views that cannot be planned because of their own error: a parse error, a
     /// structural error, or SQL that could not be analyzed.
     pub broken_views: BTreeSet<String>,
+    /// The project's sources and views by name.
+    pub relations: RelationIndex,
+    /// The views it describes, in declaration order.
+    pub views: Vec<ViewInput>,
+    /// Each name some view reads that no source or view declares, with the views reading it.
+    pub unresolved: BTreeMap<String, BTreeSet<String>>,
+}
+
+impl Default for Structure {
+    fn default() -> Self {
+        Structure {
+            dag: Arc::new(ViewDag::build(&[])),
+            diagnostics: Vec::new(),
+            broken_views: BTreeSet::new(),
+            relations: RelationIndex::default(),
+            views: Vec::new(),
+            unresolved: BTreeMap::new(),
+        }
+    }
 }
 
 impl Structure {
@@ -45,9 +79,22 @@ impl Structure {
     }
 }
 
-#[salsa::tracked(returns(ref))]
-pub fn spec_structure(db: &dyn Db, project: ProjectInput) -> Structure {
-    let index = relation_index(db, project);
+/// The project's structure, as the host last set it.
+#[salsa::input(singleton, debug)]
+pub struct StructureInput {
+    #[returns(ref)]
+    pub structure: Structure,
+}
+
+/// The project's structure. The host sets it (see the module's invariants) before any
+/// query asks.
+pub fn spec_structure(db: &dyn Db) -> &Structure {
+    StructureInput::get(db).structure(db)
+}
+
+/// The structure of the project's current inputs, computed whole.
+pub fn compute_structure(db: &dyn Db, project: ProjectInput) -> Structure {
+    let index = RelationIndex::build(db, project);
     let mut relations = Vec::new();
     let mut diagnostics = Vec::new();
     let mut broken_views = BTreeSet::new();
@@ -74,21 +121,28 @@ pub fn spec_structure(db: &dyn Db, project: ProjectInput) -> Structure {
         project_sources: project.sources(db).iter().map(|source| source.name(db).as_str()).collect(),
         project_views: view_reads_list.iter().map(|(name, _)| *name).collect(),
         view_reads: &view_reads_list,
-        index,
+        index: &index,
         dag: &dag,
         outputs: project.outputs(db),
     };
     diagnostics.extend(run_structural_checks(&context));
-    for diagnostic in &diagnostics {
-        if diagnostic.severity == Severity::Error
-            && diagnostic.location.section == Section::Views
-            && let Some(entry) = &diagnostic.location.entry
-        {
-            broken_views.insert(entry.clone());
+    broken_views.extend(views_with_errors(&diagnostics).map(str::to_string));
+    viewdag_ir::diagnostic::sort_diagnostics(&mut diagnostics);
+    let mut unresolved: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (view, reads) in &view_reads_list {
+        for read in reads.iter().filter(|read| !index.contains(&read.name)) {
+            unresolved.entry(read.name.clone()).or_default().insert(view.to_string());
         }
     }
-    viewdag_ir::diagnostic::sort_diagnostics(&mut diagnostics);
-    Structure { dag: Arc::new(dag), diagnostics, broken_views }
+    Structure { dag: Arc::new(dag), diagnostics, broken_views, relations: index, views: project.views(db).clone(), unresolved }
+}
+
+/// The views an error among `diagnostics` is located at.
+pub(crate) fn views_with_errors(diagnostics: &[Diagnostic]) -> impl Iterator<Item = &str> {
+    diagnostics.iter().filter_map(|diagnostic| match (&diagnostic.severity, &diagnostic.location.section, &diagnostic.location.entry) {
+        (Severity::Error, Section::Views, Some(entry)) => Some(entry.as_str()),
+        _ => None,
+    })
 }
 
 /// Whether `view` cannot be planned because of its own error: [`spec_structure`]'s
@@ -97,7 +151,7 @@ pub fn spec_structure(db: &dyn Db, project: ProjectInput) -> Structure {
 /// own view's input alone, and an edit that keeps what every view reads is verified
 /// without visiting the project. Every cycle has at least one broken member, so per-view
 /// queries that stop at broken views never recurse around a cycle.
-pub fn view_is_broken(db: &dyn Db, view: viewdag_ir::ViewInput) -> bool {
+pub fn view_is_broken(db: &dyn Db, view: ViewInput) -> bool {
     view.broken(db)
 }
 

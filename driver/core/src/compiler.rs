@@ -51,7 +51,7 @@ use edit_scope::{AssemblySlot, CompilePlan, EditLog, EditScope, compile_plan, co
 use viewdag_validate::checks::path_outside_project::check_source;
 use viewdag_validate::checks::source_format_not_allowed;
 use viewdag_validate::lexical_path::PathSpace;
-use viewdag_validate::spec_structure;
+use viewdag_validate::{Structure, StructureInput, compute_structure, spec_structure, view_difference};
 
 /// Which views a compile plans (P0 → P1 → P2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -312,6 +312,8 @@ pub struct Compiler {
     /// How many of the current compile's input sets changed which views there are (a new
     /// view's input, the project's list of views).
     view_list_sets: usize,
+    /// The project's structure, as last set (computed whole or patched: `sync_structure`).
+    structure: Option<StructureInput>,
     /// The structure's last verdict on which views are broken, as copied into their inputs.
     synced_broken: std::collections::BTreeSet<String>,
     /// The views whose table a run bound (`ViewInput::materialized_table`), to unbind.
@@ -381,6 +383,7 @@ impl Compiler {
             edit_log: EditLog::default(),
             set_definitions: Vec::new(),
             view_list_sets: 0,
+            structure: None,
             synced_broken: std::collections::BTreeSet::new(),
             bound_tables: Default::default(),
             persistent_cache: false,
@@ -524,7 +527,8 @@ impl Compiler {
         };
         // An edit of definitions that keeps what each view reads keeps the structure.
         if !matches!(scope, EditScope::Views(_)) {
-            let changed = self.sync_broken_views();
+            let mut changed = self.sync_structure(matches!(scope, EditScope::Shape(_)));
+            changed.extend(self.sync_broken_views());
             if let EditScope::Shape(views) = &mut scope {
                 views.extend(changed);
             }
@@ -533,14 +537,52 @@ impl Compiler {
         AppliedSource::InputsSet { inputs_changed }
     }
 
+    /// Sets the structure of the current inputs: patched in place when the inputs set since
+    /// it are an edit of views only (`shape_only`) that a patch handles, computed whole
+    /// otherwise. After any set that may have changed what the views read or their names,
+    /// before any other query. Returns, for an edit of views computed whole, the views that
+    /// read a view it removed (affected, as the views it set are).
+    fn sync_structure(&mut self, shape_only: bool) -> Vec<String> {
+        let Some(project) = self.project else { return Vec::new() };
+        let Some(input) = self.structure else {
+            self.structure = Some(StructureInput::new(&self.db, compute_structure(&self.db, project)));
+            return Vec::new();
+        };
+        // Taken out of the database, so that the patch owns it (no query reads it meanwhile).
+        let mut structure = input.set_structure(&mut self.db).to(Structure::default());
+        let patched = shape_only && {
+            let reread: Vec<ViewInput> = self
+                .set_definitions
+                .iter()
+                .filter(|(view, reads_before, _)| viewdag_validate::view_reads(&self.db, *view) != reads_before)
+                .map(|(view, ..)| *view)
+                .collect();
+            structure.patch(&self.db, project, &reread)
+        };
+        let mut readers_of_removed = Vec::new();
+        if patched {
+            debug_assert_eq!(structure, compute_structure(&self.db, project), "a patched structure is the one computed whole");
+        } else {
+            if shape_only {
+                let removed = view_difference(project.views(&self.db), &structure.views).removed;
+                readers_of_removed = removed.iter().flat_map(|view| structure.dag.readers(view.name(&self.db))).collect();
+            }
+            structure = compute_structure(&self.db, project);
+        }
+        input.set_structure(&mut self.db).to(structure);
+        readers_of_removed
+    }
+
     /// Copies the structure's verdict on each view into its input (`ViewInput::broken`):
     /// after any set that may have changed what the views read, before any other query.
     /// Only the views whose verdict changed since the last copy are visited (every view
     /// input's flag is whether its name was in the last verdict; a new input starts
     /// unbroken, and its name was never a view's). Returns their names.
     fn sync_broken_views(&mut self) -> Vec<String> {
-        let Some(project) = self.project else { return Vec::new() };
-        let broken = &spec_structure(&self.db, project).broken_views;
+        if self.project.is_none() {
+            return Vec::new();
+        }
+        let broken = &spec_structure(&self.db).broken_views;
         let changed: Vec<String> = broken.symmetric_difference(&self.synced_broken).cloned().collect();
         self.synced_broken = broken.clone();
         for name in &changed {

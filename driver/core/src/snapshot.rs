@@ -91,7 +91,7 @@ impl<'a> Snapshot<'a> {
 
     /// The view DAG's structure (for graphs and scheduling).
     pub fn structure(&self) -> &'a Structure {
-        spec_structure(self.db, self.project())
+        spec_structure(self.db)
     }
 
     /// The views of the current spec, in declaration order.

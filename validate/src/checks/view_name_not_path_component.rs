@@ -43,27 +43,22 @@ pub fn path_component_problem(name: &str) -> Option<String> {
 }
 
 pub fn check(context: &CheckContext) -> Vec<Diagnostic> {
-    context
-        .project_views
-        .iter()
-        .filter_map(|view| {
-            let problem = path_component_problem(view)?;
-            let escaped = view.escape_debug().to_string();
-            let shown = match escaped.char_indices().nth(80) {
-                Some((cut, _)) => format!("{}…", &escaped[..cut]),
-                None => escaped,
-            };
-            Some(
-                Diagnostic::new(
-                    Code::ViewNameNotPathComponent,
-                    SpecLocation::view(view),
-                    format!("view name \"{shown}\" cannot name a table directory: {problem}"),
-                )
-                .with_note("a materialized view is written to `.viewdag/tables/<view>`, so a view name must be a single file name")
-                .with_suggestion("use letters, digits and `_`, e.g. `paid_orders`"),
-            )
-        })
-        .collect()
+    context.project_views.iter().filter_map(|view| check_name(view)).collect()
+}
+
+/// The diagnostic for a view named `view`, if its name cannot name a table directory.
+pub fn check_name(view: &str) -> Option<Diagnostic> {
+    let problem = path_component_problem(view)?;
+    let escaped = view.escape_debug().to_string();
+    let shown = match escaped.char_indices().nth(80) {
+        Some((cut, _)) => format!("{}…", &escaped[..cut]),
+        None => escaped,
+    };
+    Some(
+        Diagnostic::new(Code::ViewNameNotPathComponent, SpecLocation::view(view), format!("view name \"{shown}\" cannot name a table directory: {problem}"))
+            .with_note("a materialized view is written to `.viewdag/tables/<view>`, so a view name must be a single file name")
+            .with_suggestion("use letters, digits and `_`, e.g. `paid_orders`"),
+    )
 }
 
 #[cfg(test)]

@@ -125,7 +125,7 @@ impl BackgroundCheck {
             // What the structure says of them (unknown references, cycles), then their checks.
             let mut diagnostics: Vec<Diagnostic> = Vec::new();
             if !self.keeps_shape() {
-                let structure = spec_structure(&self.database, self.project);
+                let structure = spec_structure(&self.database);
                 diagnostics.extend(
                     structure
                         .diagnostics

@@ -44,7 +44,7 @@ use salsa::Revision;
 use viewdag_ir::{ProjectInput, ViewDag, ViewInput};
 use viewdag_lower::{ChunkOrder, chunk_members};
 use viewdag_optimize::{CompiledProject, PlanScope, compiled_project, recompiled_after_view_edits, reshaped_after_view_edits};
-use viewdag_validate::{RelationIndex, relation_index, spec_structure};
+use viewdag_validate::{Structure, spec_structure, view_difference};
 
 use crate::compile_progress::CompileProgressSink;
 use crate::database::Database;
@@ -189,14 +189,14 @@ pub(crate) fn compile_project(
     let (compiled, index) = match plan {
         CompilePlan::Reuse(previous) => return previous.compiled.clone(),
         CompilePlan::Patch { previous, edits } if !edits.reshaped => {
-            let affected = previous.index.affected(&edits.edited);
+            let affected = previous.index.affected(spec_structure(db), &edits.edited);
             let chunks = previous.index.chunks_holding(&affected.views);
             let compiled = recompiled_after_view_edits(db, &previous.compiled, &affected.views, &chunks, &affected.warm_order);
             (compiled, Arc::clone(&previous.index))
         }
         CompilePlan::Patch { previous, edits } => {
             let index = Arc::new(ProjectIndex::build(db, project));
-            let affected = index.affected_by_reshape(db, &previous.index, &edits);
+            let affected = index.affected_by_reshape(db, spec_structure(db), &previous.index, &edits);
             let previous_chunk = |first: ViewInput| previous.index.chunks.get(&first).map(|(position, members)| (*position, &members[..]));
             let compiled = reshaped_after_view_edits(db, &previous.compiled, &affected.views, &affected.warm_order, previous_chunk);
             (compiled, index)
@@ -212,15 +212,15 @@ pub(crate) fn compile_project(
 }
 
 /// The project's shape as a patch needs it, shared with the queries it comes from (building
-/// it copies nothing of size O(views)): views by name, the structure's DAG (who reads what,
-/// the dependency order), each chunk's position and members (declaration order), and —
-/// built when first asked — each view's chunk.
+/// it copies nothing of size O(views)): the views in declaration order, each chunk's position
+/// and members (declaration order), and — built when first asked — each view's chunk. Names
+/// and the DAG are the structure's, read when asked: the structure is set with the views, so
+/// it is the one this index describes until the next change of shape, when a new index is
+/// built.
 #[derive(Debug)]
 pub(crate) struct ProjectIndex {
-    relations: Arc<RelationIndex>,
     /// The views in declaration order.
     views: Vec<ViewInput>,
-    dag: Arc<ViewDag>,
     /// Each chunk's position and members, by its first view.
     chunks: HashMap<ViewInput, (usize, Arc<[ViewInput]>)>,
     chunk_of: OnceLock<HashMap<ViewInput, usize>>,
@@ -232,37 +232,15 @@ struct Affected {
     warm_order: Vec<ViewInput>,
 }
 
-/// The views only in `now` and the views only in `before`, two lists of the project's
-/// views in declaration order. An edit splices a run of entries, so the lists share a
-/// prefix and a suffix: only what lies between is compared (ids, not names), and the cost
-/// is a pass over ids, not a lookup of every name.
-fn view_difference(now: &[ViewInput], before: &[ViewInput]) -> (Vec<ViewInput>, Vec<ViewInput>) {
-    let prefix = now.iter().zip(before).take_while(|(now, before)| now == before).count();
-    let (now, before) = (&now[prefix..], &before[prefix..]);
-    let suffix = now.iter().rev().zip(before.iter().rev()).take_while(|(now, before)| now == before).count();
-    let (now, before) = (&now[..now.len() - suffix], &before[..before.len() - suffix]);
-    let only = |these: &[ViewInput], others: &[ViewInput]| {
-        let others: HashSet<ViewInput> = others.iter().copied().collect();
-        these.iter().copied().filter(|view| !others.contains(view)).collect::<Vec<_>>()
-    };
-    (only(now, before), only(before, now))
-}
-
 impl ProjectIndex {
     fn build(db: &Database, project: ProjectInput) -> ProjectIndex {
-        let dag = Arc::clone(&spec_structure(db, project).dag);
-        let relations = Arc::clone(relation_index(db, project));
         let chunks = viewdag_lower::view_chunks(db, project, ChunkOrder::Declaration)
             .firsts
             .iter()
             .enumerate()
             .map(|(position, first)| (*first, (position, chunk_members(db, project, *first, ChunkOrder::Declaration))))
             .collect();
-        ProjectIndex { relations, views: project.views(db).clone(), dag, chunks, chunk_of: OnceLock::new() }
-    }
-
-    fn view(&self, name: &str) -> Option<ViewInput> {
-        self.relations.views.get(name).copied()
+        ProjectIndex { views: project.views(db).clone(), chunks, chunk_of: OnceLock::new() }
     }
 
     /// The chunk holding `view`.
@@ -274,37 +252,22 @@ impl ProjectIndex {
     }
 
     /// The views `edited` affects: each of them and every view downstream of one.
-    fn affected(&self, edited: &BTreeSet<String>) -> Affected {
-        self.affected_from(edited.iter().cloned())
+    fn affected(&self, structure: &Structure, edited: &BTreeSet<String>) -> Affected {
+        affected_from(structure, edited.iter().cloned())
     }
 
     /// The views `edits` affect in this (the new) shape, `before` being the shape they were
-    /// made on: the views set or whose brokenness changed, the views added, the readers of
-    /// every name added (here) or removed (in `before`), and every view downstream of one.
-    fn affected_by_reshape(&self, db: &Database, before: &ProjectIndex, edits: &ViewEdits) -> Affected {
-        // Inputs are never reused for another name: a view added or removed is an input
-        // only in one list. (A view named like a source is no relation of its own; taking it
-        // for one only widens what is asked again.)
-        let (added, removed) = view_difference(&self.views, &before.views);
-        let (added, removed): (Vec<&String>, Vec<&String>) =
-            (added.iter().map(|view| view.name(db)).collect(), removed.iter().map(|view| view.name(db)).collect());
-        let readers_of_added = added.iter().flat_map(|name| self.dag.readers(name));
-        let readers_of_removed = removed.iter().flat_map(|name| before.dag.readers(name));
-        let start = edits.edited.iter().chain(added.iter().copied()).cloned().chain(readers_of_added).chain(readers_of_removed);
-        self.affected_from(start)
-    }
-
-    /// `start` (names, some maybe not views) and every view downstream of one.
-    fn affected_from(&self, start: impl Iterator<Item = String>) -> Affected {
-        let names = self.closure(start, ViewDag::readers);
-        // Everything they read, transitively: asked first, in dependency order.
-        let warm = self.closure(names.iter().cloned(), ViewDag::reads);
-        let mut warm: Vec<(Option<usize>, &String, ViewInput)> =
-            warm.iter().filter_map(|name| Some((self.dag.topological_position(name), name, self.view(name)?))).collect();
-        // Views in a cycle (no position) last.
-        warm.sort_by_key(|(position, name, _)| (position.is_none(), *position, *name));
-        let views: HashSet<ViewInput> = names.iter().filter_map(|name| self.view(name)).collect();
-        Affected { views, warm_order: warm.into_iter().map(|(.., view)| view).collect() }
+    /// made on: the views set, added or whose brokenness changed, the readers of a view
+    /// removed (the structure's sync adds them to the edits), the readers of every name
+    /// added, and every view downstream of one.
+    fn affected_by_reshape(&self, db: &Database, structure: &Structure, before: &ProjectIndex, edits: &ViewEdits) -> Affected {
+        // Inputs are never reused for another name: a view added is an input only in the new
+        // list. (A view named like a source is no relation of its own; taking it for one
+        // only widens what is asked again.)
+        let added: Vec<&String> = view_difference(&self.views, &before.views).added.iter().map(|view| view.name(db)).collect();
+        let readers_of_added = added.iter().flat_map(|name| structure.dag.readers(name));
+        let start = edits.edited.iter().chain(added.iter().copied()).cloned().chain(readers_of_added);
+        affected_from(structure, start)
     }
 
     /// The chunks holding `views` (positions, ascending).
@@ -312,18 +275,33 @@ impl ProjectIndex {
         let chunks: BTreeSet<usize> = views.iter().filter_map(|view| self.chunk_of(*view)).collect();
         chunks.into_iter().collect()
     }
+}
 
-    /// `start` and every relation reached from it by `step` (the DAG's `reads` or `readers`),
-    /// in one walk.
-    fn closure(&self, start: impl Iterator<Item = String>, step: fn(&ViewDag, &str) -> Vec<String>) -> BTreeSet<String> {
-        let mut reached = BTreeSet::new();
-        let mut stack: Vec<String> = start.collect();
-        while let Some(name) = stack.pop() {
-            if !reached.contains(&name) {
-                stack.extend(step(&self.dag, &name));
-                reached.insert(name);
-            }
+/// `start` (names, some maybe not views) and every view downstream of one in `structure`.
+fn affected_from(structure: &Structure, start: impl Iterator<Item = String>) -> Affected {
+    let dag = &structure.dag;
+    let names = closure(dag, start, ViewDag::readers);
+    // Everything they read, transitively: asked first, in dependency order.
+    let warm = closure(dag, names.iter().cloned(), ViewDag::reads);
+    let view = |name: &str| structure.relations.views.get(name).copied();
+    let mut warm: Vec<(Option<usize>, &String, ViewInput)> =
+        warm.iter().filter_map(|name| Some((dag.topological_position(name), name, view(name)?))).collect();
+    // Views in a cycle (no position) last.
+    warm.sort_by_key(|(position, name, _)| (position.is_none(), *position, *name));
+    let views: HashSet<ViewInput> = names.iter().filter_map(|name| view(name)).collect();
+    Affected { views, warm_order: warm.into_iter().map(|(.., view)| view).collect() }
+}
+
+/// `start` and every relation reached from it by `step` (the DAG's `reads` or `readers`), in
+/// one walk.
+fn closure(dag: &ViewDag, start: impl Iterator<Item = String>, step: fn(&ViewDag, &str) -> Vec<String>) -> BTreeSet<String> {
+    let mut reached = BTreeSet::new();
+    let mut stack: Vec<String> = start.collect();
+    while let Some(name) = stack.pop() {
+        if !reached.contains(&name) {
+            stack.extend(step(dag, &name));
+            reached.insert(name);
         }
-        reached
     }
+    reached
 }
