@@ -279,7 +279,13 @@ impl ViewDag {
     /// Adds `name`, which nothing reads yet, reading `reads` (names that are no node get no
     /// edge), with a declaration index no node has. Returns `false` and changes nothing if
     /// `name` is already a node, its index is taken, or the DAG has a cycle.
-    pub fn insert_unread<'a>(&mut self, name: &str, kind: RelationKind, declaration_index: usize, reads: impl IntoIterator<Item = &'a str>) -> bool {
+    pub fn insert_unread<'a>(
+        &mut self,
+        name: &str,
+        kind: RelationKind,
+        declaration_index: usize,
+        reads: impl IntoIterator<Item = &'a str>,
+    ) -> bool {
         if !self.cycles.is_empty()
             || self.index.contains_key(name)
             || self.graph.node_weights().any(|node| node.declaration_index == declaration_index)
@@ -394,7 +400,8 @@ mod tests {
                             .into_iter()
                             .chain((0..views.len()).filter(|other| rank(*other) < rank(at)).map(|other| format!("v{other}")))
                             .collect();
-                        let reads = views[at].1.iter().map(|read| lower.get(read % (lower.len() + 1)).cloned().unwrap_or_else(|| "unknown".into()));
+                        let reads =
+                            views[at].1.iter().map(|read| lower.get(read % (lower.len() + 1)).cloned().unwrap_or_else(|| "unknown".into()));
                         (format!("v{at}"), reads.collect())
                     })
                     .collect()
@@ -403,9 +410,15 @@ mod tests {
 
         /// The relations of `views`, sources `s0` and `s1` first.
         fn relations(views: &[(String, Vec<String>)]) -> Vec<RelationReads> {
-            let mut relations: Vec<RelationReads> =
-                ["s0", "s1"].iter().map(|name| RelationReads { name: name.to_string(), kind: RelationKind::Source, reads: vec![] }).collect();
-            relations.extend(views.iter().map(|(name, reads)| RelationReads { name: name.clone(), kind: RelationKind::View, reads: reads.clone() }));
+            let mut relations: Vec<RelationReads> = ["s0", "s1"]
+                .iter()
+                .map(|name| RelationReads { name: name.to_string(), kind: RelationKind::Source, reads: vec![] })
+                .collect();
+            relations.extend(views.iter().map(|(name, reads)| RelationReads {
+                name: name.clone(),
+                kind: RelationKind::View,
+                reads: reads.clone(),
+            }));
             relations
         }
 

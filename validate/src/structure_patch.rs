@@ -129,7 +129,9 @@ impl Structure {
             let unresolved_kept = self.unresolved.values().flatten().any(|reader| !dropped_names.contains(reader.as_str()));
             let outputs = project.outputs(db).values().flatten();
             let output_touched = outputs.clone().any(|spec| {
-                !self.relations.views.contains_key(&spec.view) || added_names.contains(spec.view.as_str()) || removed_names.contains(spec.view.as_str())
+                !self.relations.views.contains_key(&spec.view)
+                    || added_names.contains(spec.view.as_str())
+                    || removed_names.contains(spec.view.as_str())
             });
             if unresolved_kept || output_touched {
                 return None;
@@ -262,7 +264,10 @@ fn insertion_order(db: &dyn Db, inserted: &[ViewInput]) -> Option<Vec<ViewInput>
     while order.len() < inserted.len() {
         let ready = inserted.iter().find(|view| {
             !placed.contains(view)
-                && view_reads(db, **view).reads.iter().all(|read| by_name.get(read.name.as_str()).is_none_or(|upstream| placed.contains(upstream)))
+                && view_reads(db, **view)
+                    .reads
+                    .iter()
+                    .all(|read| by_name.get(read.name.as_str()).is_none_or(|upstream| placed.contains(upstream)))
         })?;
         placed.insert(*ready);
         order.push(*ready);

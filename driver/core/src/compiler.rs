@@ -45,7 +45,7 @@ use crate::error::DriverError;
 use crate::runtime::AsyncRuntime;
 use crate::snapshot::{Snapshot, SpecSource, ViewPlans};
 use crate::sources::{SourceContext, load_source, root_path_text, source_fingerprint};
-use crate::stats::RecompileStats;
+use crate::stats::{RecompileStats, StructureSync};
 use crate::storage::{Environment, StorageSettings};
 use edit_scope::{AssemblySlot, CompilePlan, EditLog, EditScope, compile_plan, compile_project};
 use viewdag_validate::checks::path_outside_project::check_source;
@@ -314,6 +314,8 @@ pub struct Compiler {
     view_list_sets: usize,
     /// The project's structure, as last set (computed whole or patched: `sync_structure`).
     structure: Option<StructureInput>,
+    /// How the current compile brought the structure up to date.
+    structure_sync: StructureSync,
     /// The structure's last verdict on which views are broken, as copied into their inputs.
     synced_broken: std::collections::BTreeSet<String>,
     /// The views whose table a run bound (`ViewInput::materialized_table`), to unbind.
@@ -384,6 +386,7 @@ impl Compiler {
             set_definitions: Vec::new(),
             view_list_sets: 0,
             structure: None,
+            structure_sync: StructureSync::Kept,
             synced_broken: std::collections::BTreeSet::new(),
             bound_tables: Default::default(),
             persistent_cache: false,
@@ -464,7 +467,7 @@ impl Compiler {
         };
         let mut response = self.collect(spec_path, request.planning);
         let events = self.db.take_events();
-        response.stats = RecompileStats::from_events(&events, inputs_changed);
+        response.stats = RecompileStats { structure: self.structure_sync, ..RecompileStats::from_events(&events, inputs_changed) };
         response.executions = self.name_executions(events);
         self.record(&mut response, request.record);
         self.save_signature_cache(&mut response);
@@ -481,6 +484,7 @@ impl Compiler {
         let settings_unchanged = salsa::plumbing::current_revision(&self.db) == before;
         self.set_definitions.clear();
         self.view_list_sets = 0;
+        self.structure_sync = StructureSync::Kept;
         let overrides_unchanged = self.profile_overrides == request.overrides;
         self.profile_overrides = request.overrides.clone();
         let unchanged = self.spec.as_ref().is_some_and(|spec| spec.path == spec_path && spec.text == text);
@@ -546,6 +550,7 @@ impl Compiler {
         let Some(project) = self.project else { return Vec::new() };
         let Some(input) = self.structure else {
             self.structure = Some(StructureInput::new(&self.db, compute_structure(&self.db, project)));
+            self.structure_sync = StructureSync::Computed;
             return Vec::new();
         };
         // Taken out of the database, so that the patch owns it (no query reads it meanwhile).
@@ -560,6 +565,7 @@ impl Compiler {
             structure.patch(&self.db, project, &reread)
         };
         let mut readers_of_removed = Vec::new();
+        self.structure_sync = if patched { StructureSync::Patched } else { StructureSync::Computed };
         if patched {
             debug_assert_eq!(structure, compute_structure(&self.db, project), "a patched structure is the one computed whole");
         } else {

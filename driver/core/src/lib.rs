@@ -69,7 +69,7 @@ pub use lab::{LabFailure, LabReport, LabRulepackResult, LabViewResult, run_lab};
 pub use run::{AuditSummary, Progress, RunOptions, RunReport, TaskOutcome, TaskReport};
 pub use runtime::AsyncRuntime;
 pub use snapshot::{Snapshot, SpecSource, ViewPlans};
-pub use stats::{RecompileStats, StageStats};
+pub use stats::{RecompileStats, StageStats, StructureSync};
 pub use storage::Environment;
 pub use task_tables::TaskTableError;
 /// The artifact crate, for callers that read bundles (tests, tools).

@@ -24,6 +24,21 @@ pub struct RecompileStats {
     pub inputs_changed: usize,
     /// Per tracked function name (`view_plan`, `optimized_view`, …).
     pub stages: BTreeMap<String, StageStats>,
+    /// How the project's structure (the view DAG, names, structural diagnostics) was
+    /// brought up to date.
+    pub structure: StructureSync,
+}
+
+/// How a compile brought the project's structure up to date.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum StructureSync {
+    /// Nothing it depends on was set: kept as it was.
+    #[default]
+    Kept,
+    /// Patched in place, for an edit of views nothing reads.
+    Patched,
+    /// Computed whole.
+    Computed,
 }
 
 impl RecompileStats {
@@ -36,7 +51,7 @@ impl RecompileStats {
             counted.entry(function.as_ref()).or_default().reused += count;
         }
         let stages: BTreeMap<String, StageStats> = counted.into_iter().map(|(function, stage)| (function.to_string(), stage)).collect();
-        RecompileStats { inputs_changed, stages }
+        RecompileStats { inputs_changed, stages, structure: StructureSync::Kept }
     }
 
     /// Queries executed, all functions together.

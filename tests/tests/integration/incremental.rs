@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use viewdag_driver::{CompileResponse, Compiler};
+use viewdag_driver::{CompileResponse, Compiler, StructureSync};
 
 use crate::support::{TempProject, shop_spec};
 
@@ -252,6 +252,42 @@ fn adding_a_view_runs_only_that_views_queries() {
     assert!(after.view("big_paid_orders").expect("declared").status.is_valid());
 }
 
+/// Edits of views nothing reads — added with a typo, the typo fixed, a reader added, both
+/// removed — patch the structure in place; an edit of what a read view reads computes it
+/// whole. Either way the diagnostics are a fresh compile's (and, in debug builds, the driver
+/// asserts that every patched structure equals the one computed whole).
+#[test]
+fn edits_of_views_nothing_reads_patch_the_structure() {
+    let project = TempProject::with_shop_data();
+    let mut compiler = Compiler::new().expect("a compiler");
+    project.compile(&mut compiler, "spec.yaml", &shop_spec());
+    let with = |views: &str| shop_spec().replace("  customer_regions:\n", &format!("{views}  customer_regions:\n"));
+    let typo = "  big_paid:\n    filter: { input: paid_ordrs, predicate: \"amount > 100\" }\n\n";
+    let fixed = "  big_paid:\n    filter: { input: paid_orders, predicate: \"amount > 100\" }\n\n";
+    let repointed = "  big_paid:\n    filter: { input: enriched, predicate: \"amount > 100\" }\n\n";
+    let reader = "  bigger_paid:\n    filter: { input: big_paid, predicate: \"amount > 200\" }\n\n";
+    let steps = [
+        (with(typo), StructureSync::Patched),
+        (with(fixed), StructureSync::Patched),
+        (with(&format!("{fixed}{reader}")), StructureSync::Patched),
+        // `big_paid` has a reader now: what it reads moves the reader too.
+        (with(&format!("{repointed}{reader}")), StructureSync::Computed),
+        (shop_spec(), StructureSync::Patched),
+    ];
+    for (step, (text, structure)) in steps.iter().enumerate() {
+        let after = project.compile(&mut compiler, "spec.yaml", text);
+        assert_eq!(after.stats.structure, *structure, "step {step}");
+        let fresh = project.compile(&mut Compiler::new().expect("a compiler"), "spec.yaml", text);
+        assert_eq!(after.diagnostics, fresh.diagnostics, "step {step}");
+        let statuses =
+            |response: &CompileResponse| response.views.iter().map(|view| format!("{} {:?}", view.name, view.status)).collect::<Vec<_>>();
+        assert_eq!(statuses(&after), statuses(&fresh), "step {step}");
+    }
+    let typo_response = project.compile(&mut Compiler::new().expect("a compiler"), "spec.yaml", &with(typo));
+    let unknown = typo_response.diagnostics.iter().find(|diagnostic| diagnostic.code.id() == "V0101").expect("the typo is reported");
+    assert!(unknown.suggestion.as_deref().is_some_and(|suggestion| suggestion.contains("paid_orders")), "{unknown:?}");
+}
+
 #[test]
 fn renaming_a_view_revalidates_it_and_its_readers_only() {
     let project = TempProject::with_shop_data();
@@ -410,6 +446,8 @@ fn each_edit_kind_at_ten_thousand_views_executes_only_the_touched_views_queries(
     assert_eq!(executed_for(&after, "view_signature"), names(&["added_view"]));
     assert_eq!(relations, names(&["added_view"]));
     shape_edit_bound(&after, "add");
+    // Nothing reads it: the structure is patched, not computed over every view again.
+    assert_eq!(after.stats.structure, StructureSync::Patched);
 
     // The leaf removed: nothing reads it, nothing is re-validated.
     let removed = dag.without_view(&added, leaf);
@@ -419,6 +457,7 @@ fn each_edit_kind_at_ten_thousand_views_executes_only_the_touched_views_queries(
     assert!(relations.is_empty(), "{relations:?}");
     assert!(after.view(&leaf.name).is_none());
     shape_edit_bound(&after, "remove");
+    assert_eq!(after.stats.structure, StructureSync::Patched);
 
     // The mid-DAG projection renamed (and its reader, and an output writing it, follow): the
     // renamed view and its reader are re-validated.

@@ -55,9 +55,13 @@ pub fn check_name(view: &str) -> Option<Diagnostic> {
         None => escaped,
     };
     Some(
-        Diagnostic::new(Code::ViewNameNotPathComponent, SpecLocation::view(view), format!("view name \"{shown}\" cannot name a table directory: {problem}"))
-            .with_note("a materialized view is written to `.viewdag/tables/<view>`, so a view name must be a single file name")
-            .with_suggestion("use letters, digits and `_`, e.g. `paid_orders`"),
+        Diagnostic::new(
+            Code::ViewNameNotPathComponent,
+            SpecLocation::view(view),
+            format!("view name \"{shown}\" cannot name a table directory: {problem}"),
+        )
+        .with_note("a materialized view is written to `.viewdag/tables/<view>`, so a view name must be a single file name")
+        .with_suggestion("use letters, digits and `_`, e.g. `paid_orders`"),
     )
 }
 
