@@ -423,7 +423,7 @@ mod tests {
         }
 
         proptest! {
-            #![proptest_config(ProptestConfig::with_cases(256))]
+            #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
 
             /// Removing views nothing reads and adding views nothing reads (each reading
             /// relations declared before it) patches the DAG into the build of the edited

@@ -19,17 +19,14 @@
 //! relation's schema.
 //!
 //! The view DAG requests read (what a view reads and what reads it, every relation's name)
-//! is the structure's (shared, not copied), taken on first use after the project's shape
-//! changed and kept across edits that keep it (`BackgroundCheck::keeps_shape`: every view kept its name,
-//! what it reads and whether it is materialized, so the structure is the same): asking the
-//! structure after every keystroke would have salsa re-verify it over every view's reads.
+//! is the structure's, read where the compiler keeps it (a salsa input: reading it costs
+//! nothing, and holding no copy of it lets the next edit patch it in place).
 //!
 //! Invariant: `generation` numbers the applied text (the server numbers every apply, over
 //! all documents); a check's response is kept only if no text was applied after the one it
 //! checked (a stale check's answer is never published).
 
 use std::cell::OnceCell;
-use std::sync::Arc;
 
 use viewdag_driver::{AsyncRuntime, CompileResponse, Compiler, PreparedCheck, ViewOutcome};
 use viewdag_ir::{Diagnostic, Section, ViewDag};
@@ -44,9 +41,6 @@ pub struct SpecProject {
     /// The number the server gave the applied text.
     pub generation: u64,
     occurrences: OnceCell<Vec<Occurrence>>,
-    /// The structure's DAG (shared with the query's result), taken on first use since the
-    /// shape last changed.
-    dag: OnceCell<Arc<ViewDag>>,
 }
 
 impl SpecProject {
@@ -55,7 +49,7 @@ impl SpecProject {
         // Half-typed YAML keeps the last readable text's schemas (for completion) and costs
         // no re-check of every view once repaired.
         compiler.set_hold_inputs_while_unreadable(true);
-        SpecProject { compiler, response: None, generation: 0, occurrences: OnceCell::new(), dag: OnceCell::new() }
+        SpecProject { compiler, response: None, generation: 0, occurrences: OnceCell::new() }
     }
 
     /// Sets the inputs of the document's current text (cancelling a check still running on
@@ -64,14 +58,6 @@ impl SpecProject {
     pub fn apply(&mut self, document: &Document, generation: u64) -> PreparedCheck {
         let prepared = self.compiler.prepare_check(&document.path, &document.text);
         self.occurrences = OnceCell::new();
-        // A text that does not parse keeps the last readable inputs, hence their structure.
-        let shape_kept = match &prepared {
-            PreparedCheck::Pending(check) => check.keeps_shape(),
-            PreparedCheck::Answered(_) => true,
-        };
-        if !shape_kept {
-            self.dag = OnceCell::new();
-        }
         self.generation = generation;
         prepared
     }
@@ -129,7 +115,7 @@ impl SpecProject {
 
     /// The view DAG of the applied inputs (see the module docs).
     pub fn dag(&self) -> &ViewDag {
-        self.dag.get_or_init(|| Arc::clone(&self.compiler.snapshot().structure().dag))
+        &self.compiler.snapshot().structure().dag
     }
 
     /// Every occurrence of a relation name in the applied text, in document order.

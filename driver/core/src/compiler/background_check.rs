@@ -25,8 +25,8 @@
 //!   DAG's structure says of them and each view's own, from the queries the whole check
 //!   reads (so the check reuses them). When only definitions changed since the last result,
 //!   each view keeping its name, what it reads and whether it is materialized
-//!   ([`BackgroundCheck::keeps_shape`]), the structure is that result's, and is not read: verifying it
-//!   visits every view's reads, O(project) per keystroke.
+//!   ([`BackgroundCheck::keeps_shape`]), the structure is that result's: its diagnostics
+//!   were published with it, and only the views' own are new.
 //!   Diagnostics an edit causes elsewhere (a reader now blocked) come with the whole check.
 //! - A completed run's response is exactly what `check_text` of the same text returns
 //!   (the same collecting function), but its `executions` and `stats` stay empty: they are
