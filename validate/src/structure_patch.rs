@@ -93,8 +93,9 @@ impl Structure {
         if !self.dag.cycles().is_empty() || self.diagnostics.iter().any(|diagnostic| diagnostic.code == Code::DuplicateName) {
             return None;
         }
-        let reread: Vec<ViewInput> =
-            reread.iter().copied().filter(|view| !difference.added.contains(view) && !difference.removed.contains(view)).collect();
+        let added: HashSet<ViewInput> = difference.added.iter().copied().collect();
+        let removed: HashSet<ViewInput> = difference.removed.iter().copied().collect();
+        let reread: Vec<ViewInput> = reread.iter().copied().filter(|view| !added.contains(view) && !removed.contains(view)).collect();
         // Dropped: removed, or reading differently. Each must be the view its name denotes.
         let dropped: Vec<(ViewInput, &String)> = difference.removed.iter().chain(&reread).map(|view| (*view, view.name(db))).collect();
         if dropped.iter().any(|(view, name)| self.relations.views.get(*name) != Some(view)) {
@@ -143,7 +144,7 @@ impl Structure {
         let mut positions: HashMap<ViewInput, usize> = now[difference.prefix..difference.prefix + difference.now_middle]
             .iter()
             .enumerate()
-            .filter(|(_, view)| difference.added.contains(view))
+            .filter(|(_, view)| added.contains(view))
             .map(|(at, view)| (*view, difference.prefix + at))
             .collect();
         for view in &reread {
