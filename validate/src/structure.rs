@@ -18,14 +18,15 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+use indexmap::IndexMap;
 use viewdag_ir::dag::{RelationKind, RelationReads};
-use viewdag_ir::{Diagnostic, ProjectInput, Section, Severity, ViewDag, ViewInput};
+use viewdag_ir::{Diagnostic, OutputSpec, ProjectInput, Section, Severity, SourceInput, ViewDag, ViewInput};
 
 use crate::Db;
 use crate::checks::{
     CheckContext, cycle, duplicate_name, output_path_conflict, output_unknown_view, unknown_reference, view_name_not_path_component,
 };
-use crate::relations::{Read, RelationIndex, view_reads};
+use crate::relations::{Read, RelationIndex, allowed_table_functions, view_reads};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Structure {
@@ -42,6 +43,11 @@ pub struct Structure {
     pub views: Vec<ViewInput>,
     /// Each name some view reads that no source or view declares, with the views reading it.
     pub unresolved: BTreeMap<String, BTreeSet<String>>,
+    /// The other inputs it was computed from: the sources, the outputs, and the table
+    /// functions SQL views may call (they decide what a SQL view reads).
+    pub sources: Vec<SourceInput>,
+    pub outputs: Arc<IndexMap<String, Option<OutputSpec>>>,
+    pub table_functions: Vec<String>,
 }
 
 impl Default for Structure {
@@ -53,11 +59,25 @@ impl Default for Structure {
             relations: RelationIndex::default(),
             views: Vec::new(),
             unresolved: BTreeMap::new(),
+            sources: Vec::new(),
+            outputs: Arc::default(),
+            table_functions: Vec::new(),
         }
     }
 }
 
 impl Structure {
+    /// Whether this structure is the project's: computed from its current sources, views,
+    /// outputs and table functions, every view reading what it read then except `reread`
+    /// (views whose reads may have changed since). Then nothing it depends on changed.
+    pub fn is_current(&self, db: &dyn Db, project: ProjectInput, reread: &[ViewInput]) -> bool {
+        reread.is_empty()
+            && self.views == *project.views(db)
+            && self.sources == *project.sources(db)
+            && self.outputs == *project.outputs(db)
+            && self.table_functions == *allowed_table_functions(db, project)
+    }
+
     /// The first broken relation upstream of `view` (or `view` itself), if any.
     pub fn broken_upstream(&self, view: &str) -> Option<String> {
         if self.broken_views.contains(view) {
@@ -134,7 +154,17 @@ pub fn compute_structure(db: &dyn Db, project: ProjectInput) -> Structure {
             unresolved.entry(read.name.clone()).or_default().insert(view.to_string());
         }
     }
-    Structure { dag: Arc::new(dag), diagnostics, broken_views, relations: index, views: project.views(db).clone(), unresolved }
+    Structure {
+        dag: Arc::new(dag),
+        diagnostics,
+        broken_views,
+        relations: index,
+        views: project.views(db).clone(),
+        unresolved,
+        sources: project.sources(db).clone(),
+        outputs: Arc::clone(project.outputs(db)),
+        table_functions: allowed_table_functions(db, project).clone(),
+    }
 }
 
 /// The views an error among `diagnostics` is located at.

@@ -541,11 +541,12 @@ impl Compiler {
         AppliedSource::InputsSet { inputs_changed }
     }
 
-    /// Sets the structure of the current inputs: patched in place when the inputs set since
-    /// it are an edit of views only (`shape_only`) that a patch handles, computed whole
-    /// otherwise. After any set that may have changed what the views read or their names,
-    /// before any other query. Returns, for an edit of views computed whole, the views that
-    /// read a view it removed (affected, as the views it set are).
+    /// Sets the structure of the current inputs: kept when nothing it depends on changed,
+    /// patched in place when the inputs set since it are an edit of views only
+    /// (`shape_only`) that a patch handles, computed whole otherwise. After any set that may
+    /// have changed what the views read or their names, before any other query. Returns,
+    /// for an edit of views computed whole, the views that read a view it removed (affected,
+    /// as the views it set are).
     fn sync_structure(&mut self, shape_only: bool) -> Vec<String> {
         let Some(project) = self.project else { return Vec::new() };
         let Some(input) = self.structure else {
@@ -553,17 +554,23 @@ impl Compiler {
             self.structure_sync = StructureSync::Computed;
             return Vec::new();
         };
+        let reread: Vec<ViewInput> = self
+            .set_definitions
+            .iter()
+            .filter(|(view, reads_before, _)| viewdag_validate::view_reads(&self.db, *view) != reads_before)
+            .map(|(view, ..)| *view)
+            .collect();
+        if input.structure(&self.db).is_current(&self.db, project, &reread) {
+            debug_assert_eq!(
+                *input.structure(&self.db),
+                compute_structure(&self.db, project),
+                "a kept structure is the one computed whole"
+            );
+            return Vec::new();
+        }
         // Taken out of the database, so that the patch owns it (no query reads it meanwhile).
         let mut structure = input.set_structure(&mut self.db).to(Structure::default());
-        let patched = shape_only && {
-            let reread: Vec<ViewInput> = self
-                .set_definitions
-                .iter()
-                .filter(|(view, reads_before, _)| viewdag_validate::view_reads(&self.db, *view) != reads_before)
-                .map(|(view, ..)| *view)
-                .collect();
-            structure.patch(&self.db, project, &reread)
-        };
+        let patched = shape_only && structure.patch(&self.db, project, &reread);
         let mut readers_of_removed = Vec::new();
         self.structure_sync = if patched { StructureSync::Patched } else { StructureSync::Computed };
         if patched {

@@ -254,7 +254,7 @@ fn adding_a_view_runs_only_that_views_queries() {
 
 /// Edits of views nothing reads — added with a typo, the typo fixed, a reader added, both
 /// removed — patch the structure in place; an edit of what a read view reads computes it
-/// whole. Either way the diagnostics are a fresh compile's (and, in debug builds, the driver
+/// whole; an edit of the profile keeps it. Either way the diagnostics are a fresh compile's (and, in debug builds, the driver
 /// asserts that every patched structure equals the one computed whole).
 #[test]
 fn edits_of_views_nothing_reads_patch_the_structure() {
@@ -283,6 +283,9 @@ fn edits_of_views_nothing_reads_patch_the_structure() {
             |response: &CompileResponse| response.views.iter().map(|view| format!("{} {:?}", view.name, view.status)).collect::<Vec<_>>();
         assert_eq!(statuses(&after), statuses(&fresh), "step {step}");
     }
+    // A profile setting is no part of the structure: kept as it was.
+    let profiled = project.compile(&mut compiler, "spec.yaml", &shop_spec().replace("  pushdown: warn", "  pushdown: error"));
+    assert_eq!(profiled.stats.structure, StructureSync::Kept);
     let typo_response = project.compile(&mut Compiler::new().expect("a compiler"), "spec.yaml", &with(typo));
     let unknown = typo_response.diagnostics.iter().find(|diagnostic| diagnostic.code.id() == "V0101").expect("the typo is reported");
     assert!(unknown.suggestion.as_deref().is_some_and(|suggestion| suggestion.contains("paid_orders")), "{unknown:?}");
