@@ -110,7 +110,7 @@ impl Structure {
             dropped.iter().map(|(_, name)| Some((self.dag.topological_position(name)?, name.to_string()))).collect::<Option<_>>()?;
         drop_order.sort_unstable_by(|a, b| b.cmp(a));
         // The views that stay keep their order; old middle positions → new.
-        let renumbered = self.renumbering(now, difference)?;
+        let (renumbered, middle_now) = self.renumbering(now, difference)?;
         // Inserted: added, or reading differently, each after the inserted views it reads.
         let removed_names: HashSet<&str> = difference.removed.iter().map(|view| view.name(db).as_str()).collect();
         let added_names: HashSet<&str> = difference.added.iter().map(|view| view.name(db).as_str()).collect();
@@ -128,8 +128,7 @@ impl Structure {
         let names_changed = added_names != removed_names;
         if names_changed {
             let unresolved_kept = self.unresolved.values().flatten().any(|reader| !dropped_names.contains(reader.as_str()));
-            let outputs = project.outputs(db).values().flatten();
-            let output_touched = outputs.clone().any(|spec| {
+            let output_touched = project.outputs(db).values().flatten().any(|spec| {
                 !self.relations.views.contains_key(&spec.view)
                     || added_names.contains(spec.view.as_str())
                     || removed_names.contains(spec.view.as_str())
@@ -141,12 +140,7 @@ impl Structure {
         // Where each goes: an added view where the new list has it, a view reading
         // differently where it was, renumbered.
         let sources = project.sources(db).len();
-        let mut positions: HashMap<ViewInput, usize> = now[difference.prefix..difference.prefix + difference.now_middle]
-            .iter()
-            .enumerate()
-            .filter(|(_, view)| added.contains(view))
-            .map(|(at, view)| (*view, difference.prefix + at))
-            .collect();
+        let mut positions: HashMap<ViewInput, usize> = middle_now.into_iter().filter(|(view, _)| added.contains(view)).collect();
         for view in &reread {
             let declared = self.dag.declaration_index(view.name(db))?.checked_sub(sources)?;
             positions.insert(*view, renumbered.position(declared));
@@ -157,15 +151,16 @@ impl Structure {
     }
 
     /// The new position of each old view position, if the views in both lists keep their
-    /// order.
-    fn renumbering(&self, now: &[ViewInput], difference: &ViewDifference) -> Option<Renumbering> {
+    /// order, and the new position of each view in the new list's differing middle.
+    fn renumbering(&self, now: &[ViewInput], difference: &ViewDifference) -> Option<(Renumbering, HashMap<ViewInput, usize>)> {
         let ViewDifference { prefix, now_middle, before_middle, .. } = *difference;
         let before = &self.views[prefix..prefix + before_middle];
         let now = &now[prefix..prefix + now_middle];
         let position_now: HashMap<ViewInput, usize> = now.iter().enumerate().map(|(at, view)| (*view, prefix + at)).collect();
         let middle: Vec<Option<usize>> = before.iter().map(|view| position_now.get(view).copied()).collect();
         let kept: Vec<usize> = middle.iter().flatten().copied().collect();
-        kept.is_sorted().then_some(Renumbering { prefix, before_middle, shift: now_middle as isize - before_middle as isize, middle })
+        let renumbering = Renumbering { prefix, before_middle, shift: now_middle as isize - before_middle as isize, middle };
+        kept.is_sorted().then_some((renumbering, position_now))
     }
 
     fn apply(&mut self, db: &dyn Db, project: ProjectInput, now: &[ViewInput], difference: &ViewDifference, plan: PatchPlan) {
