@@ -78,7 +78,7 @@ pub fn view_bundle(db: &dyn Db, view: ViewInput) -> LowerResult<ViewBundle> {
         definition: DefinitionRecord {
             digest: digest_bytes(definition_json.as_bytes()),
             json: definition_json,
-            materialized: definition.is_materialized(),
+            materialized: viewdag_lower::is_materialized(db, view),
         },
         surface_manifest_hash: session.manifest.hash.clone(),
         datafusion_version: session.manifest.datafusion_version.clone(),

@@ -128,6 +128,16 @@ impl ViewDag {
         self.index.contains_key(name)
     }
 
+    /// `name`'s node in [`ViewDag::graph`].
+    pub fn node_index(&self, name: &str) -> Option<NodeIndex> {
+        self.index.get(name).copied()
+    }
+
+    /// The nodes of [`ViewDag::topological_order`], position by position.
+    pub fn topological_nodes(&self) -> &[NodeIndex] {
+        &self.topological_nodes
+    }
+
     /// `name`'s position among the relations as declared (sources first).
     pub fn declaration_index(&self, name: &str) -> Option<usize> {
         self.index.get(name).map(|node| self.graph[*node].declaration_index)

@@ -94,7 +94,8 @@ codes! {
     DuplicateColumn = ("V0222", "duplicate-column", Error, "a view would output two columns with the same name");
     TooFewItems = ("V0223", "too-few-items", Error, "a list or map that needs entries has too few (no columns, no sort keys, one union input)");
     ExpressionTooComplex = ("V0224", "expression-too-complex", Error, "an expression or SQL text exceeds a length or nesting limit");
-    PlanTooDeep = ("V0225", "plan-too-deep", Error, "a task's plan would inline a longer chain of ephemeral views than the limit");
+    PlanTooDeep = ("V0225", "plan-too-deep", Error, "a view no task needs, planned on its own, would inline a longer chain of ephemeral views than the limit");
+    ChainMaterialized = ("V0226", "chain-materialized", Warning, "a view is materialized automatically: a chain of ephemeral views as long as one plan may inline ends at it");
     // V03xx: sources and providers.
     SourceNotFound = ("V0301", "source-not-found", Error, "a source's path does not exist");
     SourceNotDelta = ("V0302", "source-not-delta", Error, "a `format: delta` source is not a Delta table");

@@ -30,20 +30,21 @@
 //!   read a whole-project query, so adding a view re-runs no other view's query.
 //! - A view whose own definition is broken, or that reads one, fails without planning;
 //!   no query here can recurse around a cycle (structure is checked first).
-//! - No plan inlines more than `MAX_INLINED_DEPTH` ephemeral views (`depth`): DataFusion
-//!   walks plans recursively.
+//! - No task's plan inlines more than `MAX_INLINED_DEPTH` ephemeral views: a longer chain is
+//!   cut by materializing a view (`materialization`), since DataFusion walks plans
+//!   recursively.
 //! - No I/O: providers come from the surface database by identity.
 
 pub mod chunks;
 pub mod column_index;
 pub mod column_reference;
 pub mod definition_digest;
-pub mod depth;
 pub mod digest;
 pub mod expectations;
 pub mod expressions;
 pub mod inputs;
 pub mod linear_projection;
+pub mod materialization;
 pub mod memo_key;
 pub mod project;
 pub mod queries;
@@ -60,13 +61,15 @@ use viewdag_ir::{Diagnostic, ProviderIdentity};
 
 pub use chunks::{CHUNK_BOUNDARY, ChunkOrder, ViewChunks, chunk_members, view_chunks};
 pub use definition_digest::{view_definition_digest, view_shape_digest};
-pub use depth::{MAX_INLINED_DEPTH, inlined_depth};
 pub use expectations::{output_diagnostics, view_expectation_diagnostics};
+pub use materialization::{
+    MAX_INLINED_DEPTH, Materialization, ViewTables, is_materialized, task_diagnostic, view_materialization, view_tables,
+};
 pub use project::{
     ChunkCheck, ViewCheck, ViewCheckStatus, chunk_check, chunk_warm, is_task, output_check, output_view_names, project_global_diagnostics,
-    task_depth_diagnostic, task_views, view_check, warm_in_dependency_order, warm_views,
+    task_views, view_check, warm_in_dependency_order, warm_views,
 };
-pub use queries::{inlined_signature, is_materialized, stored_view_schema, view_plan, view_schema, view_signature};
+pub use queries::{inlined_signature, stored_view_schema, view_plan, view_schema, view_signature};
 pub use signature::ViewSignature;
 
 /// The lowering database.

@@ -9,14 +9,14 @@
 //!   project.
 //! - The project's diagnostics are the union of parts an edit replaces piecewise: the
 //!   global ones ([`project_global_diagnostics`]: unchanged by an edit that keeps what every
-//!   view reads and the views' names), one per task ([`task_depth_diagnostic`]), one per
+//!   view reads and the views' names), one per task (a checkpoint's warning,
+//!   [`crate::materialization::task_diagnostic`]), one per
 //!   chunk ([`chunk_check`]) and one per output ([`output_check`]); each per-view, per-task
 //!   and per-output part is a function of its views and their upstream only.
 //! - Results are collected chunk by chunk ([`crate::chunks`]): [`chunk_check`] holds one
 //!   chunk's outcomes and diagnostics, so an edit re-collects one chunk and the project
 //!   query re-reads one value per chunk, never every view's.
-//! - Nothing here plans an inlined plan: checking is O(size of the spec). A task whose plan
-//!   would inline too deep a chain of views is reported here (`V0225`), before planning.
+//! - Nothing here plans an inlined plan: checking is O(size of the spec).
 
 use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
@@ -30,9 +30,9 @@ use viewdag_validate::{Relation, resolve_relation, spec_structure};
 
 use crate::chunks::{ChunkOrder, chunk_members, view_chunks};
 use crate::definition_digest::view_definition_digest;
-use crate::depth::{MAX_INLINED_DEPTH, inlined_depth, too_deep};
 use crate::expectations::{output_diagnostics, view_expectation_diagnostics};
-use crate::queries::{is_materialized, view_schema, view_signature};
+use crate::materialization::{is_materialized, view_tables};
+use crate::queries::{view_schema, view_signature};
 use crate::{Db, ViewFailure};
 
 /// How a view came out of validation.
@@ -66,7 +66,7 @@ pub struct ViewCheck {
 #[salsa::tracked(returns(ref))]
 pub fn view_check(db: &dyn Db, view: ViewInput) -> ViewCheck {
     let name = view.name(db).clone();
-    let materialized = view.definition(db).as_ref().is_some_and(|definition| definition.is_materialized());
+    let materialized = is_materialized(db, view);
     let (status, diagnostics) = match view_signature(db, view) {
         Ok(signature) => {
             let definition_digest = view_definition_digest(db, view).clone().unwrap_or_default();
@@ -86,17 +86,27 @@ pub fn view_check(db: &dyn Db, view: ViewInput) -> ViewCheck {
     ViewCheck { view, name, materialized, status, diagnostics }
 }
 
-/// The views that execute: every materialized view (in declaration order), then every
-/// output's view not listed yet (in output order). Unknown output views are skipped (the
-/// structural checks report them).
+/// The views that execute: every view with a table — declared or a checkpoint — (in
+/// declaration order), then every output's view not listed yet (in output order). Unknown
+/// output views are skipped (the structural checks report them).
 #[salsa::tracked(returns(ref))]
 pub fn task_views(db: &dyn Db, project: ProjectInput) -> Arc<[ViewInput]> {
     // Only looked up, never iterated.
     let mut seen = HashSet::new();
     let mut tasks = Vec::new();
-    for view in project.views(db) {
-        if view.definition(db).as_ref().is_some_and(|definition| definition.is_materialized()) && seen.insert(*view) {
-            tasks.push(*view);
+    let structure = spec_structure(db);
+    let tables = view_tables(db, project);
+    let mut with_tables: Vec<(usize, ViewInput)> = structure
+        .declared_tables
+        .iter()
+        .filter_map(|name| structure.relations.views.get(name).copied())
+        .chain(tables.checkpoints.iter().copied())
+        .filter_map(|view| Some((structure.dag.declaration_index(view.name(db))?, view)))
+        .collect();
+    with_tables.sort_unstable_by_key(|(declared_at, _)| *declared_at);
+    for (_, view) in with_tables {
+        if seen.insert(view) {
+            tasks.push(view);
         }
     }
     for spec in project.outputs(db).values().flatten() {
@@ -148,7 +158,7 @@ pub fn chunk_check(db: &dyn Db, project: ProjectInput, first: ViewInput) -> Chun
         diagnostics.extend(view_expectation_diagnostics(db, *view).iter().cloned());
         let Some(definition) = view.definition(db) else { continue };
         if definition.expect.as_ref().is_some_and(|expect| !expect.is_empty())
-            && !definition.is_materialized()
+            && !is_materialized(db, *view)
             && !output_view_names(db, project).contains(view.name(db))
         {
             diagnostics.push(
@@ -177,7 +187,6 @@ pub fn chunk_warm(db: &dyn Db, project: ProjectInput, first: ViewInput) {
 pub fn warm_views(db: &dyn Db, views: &[ViewInput]) {
     for view in views {
         view_check(db, *view);
-        inlined_depth(db, *view);
     }
 }
 
@@ -207,12 +216,6 @@ pub fn project_global_diagnostics(db: &dyn Db, project: ProjectInput) -> Arc<Vec
     diagnostics.extend(viewdag_validate::project_path_diagnostics(db, project).iter().cloned());
     diagnostics.extend(declared_source_schema_diagnostics(db, project));
     Arc::new(diagnostics)
-}
-
-/// `V0225` for a task whose plan would inline too deep a chain of views.
-pub fn task_depth_diagnostic(db: &dyn Db, task: ViewInput) -> Option<Diagnostic> {
-    let depth = inlined_depth(db, task);
-    (depth > MAX_INLINED_DEPTH).then(|| too_deep(task.name(db), depth))
 }
 
 /// One output's diagnostics (unsorted): its contract and expectations against its view's

@@ -34,6 +34,7 @@ use viewdag_validate::checks::{column_names_differ_in_case, column_type_not_stor
 use viewdag_validate::{Relation, resolve_relation, view_is_broken, view_reads};
 
 use crate::inputs::{PlannedInput, alias, finish, plan_error, scan_of, source_scan};
+use crate::materialization::{Materialization, is_materialized, too_deep, view_materialization};
 use crate::memo_key::{memo_key, memo_result, memo_value};
 use crate::signature::ViewSignature;
 use crate::transforms::context::LowerContext;
@@ -110,7 +111,7 @@ fn signature_of(db: &dyn Db, view: ViewInput, inputs: &[PlannedInput]) -> LowerR
     let unqualified = DFSchema::try_from(Arc::clone(schema.inner()))
         .and_then(|unqualified| unqualified.with_functional_dependencies(schema.functional_dependencies().clone()))
         .map_err(|error| plan_error(viewdag_ir::SpecLocation::view(view.name(db)), &error))?;
-    if view.definition(db).as_ref().is_some_and(|definition| definition.is_materialized()) {
+    if is_materialized(db, view) {
         let errors = table_schema_diagnostics(view.name(db), unqualified.as_arrow());
         if !errors.is_empty() {
             return Err(ViewFailure::Errors(Arc::new(errors)));
@@ -141,9 +142,8 @@ pub fn view_schema(db: &dyn Db, view: ViewInput) -> LowerResult<DFSchemaRef> {
 #[salsa::tracked(returns(ref))]
 pub fn view_plan(db: &dyn Db, view: ViewInput) -> LowerResult<LoweredView> {
     view_schema(db, view).clone()?;
-    let depth = crate::depth::inlined_depth(db, view);
-    if depth > crate::depth::MAX_INLINED_DEPTH {
-        return Err(ViewFailure::Errors(Arc::new(vec![crate::depth::too_deep(view.name(db), depth)])));
+    if let Materialization::TooDeep(depth) = view_materialization(db, view) {
+        return Err(ViewFailure::Errors(Arc::new(vec![too_deep(view.name(db), depth)])));
     }
     let Some(definition) = view.definition(db) else {
         return Err(ViewFailure::Invalid);
@@ -169,7 +169,7 @@ fn plan_input_for_reference(db: &dyn Db, name: &str) -> LowerResult<PlannedInput
     let Some(Relation::View(input)) = resolve_relation(db, ProjectInput::get(db), name.to_string()) else {
         return plan_input(db, name);
     };
-    if input.definition(db).as_ref().is_some_and(|definition| definition.is_materialized()) {
+    if is_materialized(db, input) {
         return plan_input(db, name);
     }
     if view_is_broken(db, input) || input.definition(db).is_none() {
@@ -257,14 +257,6 @@ pub fn plan_input(db: &dyn Db, name: &str) -> LowerResult<PlannedInput> {
     .map_err(|failure| failure.as_seen_from_reader(name))?;
     let plan = alias(&lowered.plan, name).map_err(|error| plan_error(SpecLocation::view(name), &error))?;
     Ok(PlannedInput { name: name.to_string(), plan, scans: (*lowered.scans).clone(), key: lowered.key.clone() })
-}
-
-/// Whether `view` is `materialize: table`: a narrow projection of its definition, so a
-/// reader that asks depends on this bit only (an edit of the view's transform re-runs no
-/// reader's query).
-#[salsa::tracked(returns(copy))]
-pub fn is_materialized(db: &dyn Db, view: ViewInput) -> bool {
-    view.definition(db).as_ref().is_some_and(|definition| definition.is_materialized())
 }
 
 /// A materialized view's schema as its readers see its Delta table

@@ -16,8 +16,8 @@ use std::sync::Arc;
 use viewdag_ir::{Diagnostic, ProjectInput, SurfaceInput, ViewInput};
 use viewdag_lower::{
     ChunkOrder, LowerResult, ViewCheckStatus, ViewFailure, chunk_check, chunk_members, is_task, output_check, project_global_diagnostics,
-    task_depth_diagnostic, task_views, view_check, view_chunks, view_definition_digest, view_plan, view_shape_digest,
-    warm_in_dependency_order, warm_views,
+    task_diagnostic, task_views, view_check, view_chunks, view_definition_digest, view_plan, view_shape_digest, warm_in_dependency_order,
+    warm_views,
 };
 use viewdag_surface::planning_session;
 use viewdag_validate::{Relation, resolve_relation};
@@ -273,7 +273,7 @@ pub fn compiled_project(db: &dyn Db, project: ProjectInput, scope: PlanScope) ->
     // Check in dependency order first, so each view's inputs are already memoized.
     warm_in_dependency_order(db, project);
     let firsts = Arc::clone(&view_chunks(db, project, ChunkOrder::Declaration).firsts);
-    let tasks = task_views(db, project).iter().map(|task| (*task, task_depth_diagnostic(db, *task))).collect();
+    let tasks = task_views(db, project).iter().map(|task| (*task, task_diagnostic(db, *task))).collect();
     let outputs = project.outputs(db).keys().map(|output| output_part(db, project, output)).collect();
     let chunks = firsts.iter().map(|first| compiled_chunk(db, *first, scope).clone()).collect();
     let parts = ProjectParts { scope, firsts, global: global_part(db, project), tasks, outputs };
@@ -348,7 +348,7 @@ pub fn recompiled_after_view_edits(
     let tasks = parts
         .tasks
         .iter()
-        .map(|(task, depth)| (*task, if affected.contains(task) { task_depth_diagnostic(db, *task) } else { depth.clone() }))
+        .map(|(task, depth)| (*task, if affected.contains(task) { task_diagnostic(db, *task) } else { depth.clone() }))
         .collect();
     let outputs = project
         .outputs(db)
@@ -394,7 +394,7 @@ pub fn reshaped_after_view_edits<'a>(
         .iter()
         .map(|task| match previous_depths.get(task) {
             Some(depth) if !affected.contains(task) => (*task, (*depth).clone()),
-            _ => (*task, task_depth_diagnostic(db, *task)),
+            _ => (*task, task_diagnostic(db, *task)),
         })
         .collect();
     // The outputs are what they were; the view each resolves to may not be.

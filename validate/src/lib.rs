@@ -38,7 +38,7 @@ pub mod typing;
 pub use paths::project_path_diagnostics;
 pub use relations::{RelationIndex, ViewReads, view_reads};
 pub use resolve::{Relation, relation_index, resolve_relation};
-pub use structure::{Structure, StructureInput, compute_structure, spec_structure, view_is_broken};
+pub use structure::{Structure, StructureInput, compute_structure, declares_table, spec_structure, view_is_broken};
 pub use structure_patch::{ViewDifference, view_difference};
 
 /// The validation database: the IR inputs plus this crate's queries.

@@ -37,6 +37,9 @@ pub struct Structure {
     /// Views that cannot be planned because of their own error: a parse error, a
     /// structural error, or SQL that could not be analyzed.
     pub broken_views: BTreeSet<String>,
+    /// The views that declare `materialize: table` (each a task; chains of ephemeral views
+    /// end at them).
+    pub declared_tables: BTreeSet<String>,
     /// The project's sources and views by name.
     pub relations: RelationIndex,
     /// The views it describes, in declaration order.
@@ -56,6 +59,7 @@ impl Default for Structure {
             dag: Arc::new(ViewDag::build(&[])),
             diagnostics: Vec::new(),
             broken_views: BTreeSet::new(),
+            declared_tables: BTreeSet::new(),
             relations: RelationIndex::default(),
             views: Vec::new(),
             unresolved: BTreeMap::new(),
@@ -68,8 +72,9 @@ impl Default for Structure {
 
 impl Structure {
     /// Whether this structure is the project's: computed from its current sources, views,
-    /// outputs and table functions, every view reading what it read then except `reread`
-    /// (views whose reads may have changed since). Then nothing it depends on changed.
+    /// outputs and table functions, every view reading what it read then and declaring a
+    /// table as it did except `reread` (views whose reads or `materialize` may have changed
+    /// since). Then nothing it depends on changed.
     pub fn is_current(&self, db: &dyn Db, project: ProjectInput, reread: &[ViewInput]) -> bool {
         reread.is_empty()
             && self.views == *project.views(db)
@@ -118,6 +123,7 @@ pub fn compute_structure(db: &dyn Db, project: ProjectInput) -> Structure {
     let mut relations = Vec::new();
     let mut diagnostics = Vec::new();
     let mut broken_views = BTreeSet::new();
+    let mut declared_tables = BTreeSet::new();
     for source in project.sources(db) {
         relations.push(RelationReads { name: source.name(db).clone(), kind: RelationKind::Source, reads: Vec::new() });
     }
@@ -127,6 +133,9 @@ pub fn compute_structure(db: &dyn Db, project: ProjectInput) -> Structure {
         let reads = view_reads(db, *view);
         if reads.unparsed {
             broken_views.insert(name.clone());
+        }
+        if declares_table(db, *view) {
+            declared_tables.insert(name.clone());
         }
         diagnostics.extend(reads.diagnostics.iter().cloned());
         relations.push(RelationReads {
@@ -158,6 +167,7 @@ pub fn compute_structure(db: &dyn Db, project: ProjectInput) -> Structure {
         dag: Arc::new(dag),
         diagnostics,
         broken_views,
+        declared_tables,
         relations: index,
         views: project.views(db).clone(),
         unresolved,
@@ -165,6 +175,11 @@ pub fn compute_structure(db: &dyn Db, project: ProjectInput) -> Structure {
         outputs: Arc::clone(project.outputs(db)),
         table_functions: allowed_table_functions(db, project).clone(),
     }
+}
+
+/// Whether `view` declares `materialize: table`.
+pub fn declares_table(db: &dyn Db, view: ViewInput) -> bool {
+    view.definition(db).as_ref().is_some_and(|definition| definition.is_materialized())
 }
 
 /// The views an error among `diagnostics` is located at.

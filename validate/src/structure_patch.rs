@@ -1,6 +1,7 @@
 //! Patching the structure in place after an edit of the views, in O(what the edit touched)
 //! plus a few passes over view ids: the structure's DAG, relations and diagnostics after
-//! views nothing reads are added or removed, or change what they read.
+//! views nothing reads are added or removed, or change what they read or whether they
+//! declare a table.
 //!
 //! ## Invariants
 //! - [`Structure::patch`] either leaves the structure equal to [`compute_structure`] of the
@@ -8,7 +9,8 @@
 //!   computes it whole). It is taken only when every source, output and profile setting is
 //!   what the structure was computed with (the host's edit scope says so); it checks the rest:
 //!   - no cycle and no name declared twice, before or after;
-//!   - every view dropped (removed, or reading differently) is read only by views also
+//!   - every view dropped (removed, or *re-read*: reading differently, or declaring a table
+//!     differently) is read only by views also
 //!     dropped, and no view that stays reads a name added (it would gain an edge);
 //!   - the views that stay keep their relative order;
 //!   - the views inserted (added, or reading differently) can be inserted one after
@@ -29,7 +31,7 @@ use viewdag_ir::{Code, ProjectInput, Section, ViewInput};
 use crate::Db;
 use crate::checks::{unknown_reference, view_name_not_path_component};
 use crate::relations::view_reads;
-use crate::structure::{Structure, views_with_errors};
+use crate::structure::{Structure, declares_table, views_with_errors};
 
 /// The views only in `now` and the views only in `before`, two lists of the project's
 /// views in declaration order, and the length of the prefix they share. An edit splices a
@@ -169,6 +171,7 @@ impl Structure {
         for (_, name) in &plan.drop_order {
             assert!(dag.remove_unread(name), "the patch plan drops only views nothing else reads");
             self.broken_views.remove(name);
+            self.declared_tables.remove(name);
             self.diagnostics.retain(|diagnostic| {
                 !(diagnostic.location.section == Section::Views && diagnostic.location.entry.as_deref() == Some(name.as_str()))
             });
@@ -207,6 +210,9 @@ impl Structure {
             }));
             for read in reads.reads.iter().filter(|read| !relations.contains(&read.name)) {
                 self.unresolved.entry(read.name.clone()).or_default().insert(name.clone());
+            }
+            if declares_table(db, *view) {
+                self.declared_tables.insert(name.clone());
             }
             if reads.unparsed || views_with_errors(&diagnostics).next().is_some() {
                 self.broken_views.insert(name.clone());

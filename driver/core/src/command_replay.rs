@@ -245,10 +245,16 @@ pub fn start(key: &ReplayKey<'_>) -> ReplayStart {
 /// the clock tick it started in (git's "racily clean" rule: the record must not outlive a
 /// change the command may not have seen, and a change in that tick may leave the time as it
 /// was).
-pub fn record(key: &ReplayKey<'_>, started: ReplayStart, parsed: &ParsedSpec, output: &CommandOutput) -> Result<bool, CacheSaveError> {
+pub fn record(
+    key: &ReplayKey<'_>,
+    started: ReplayStart,
+    parsed: &ParsedSpec,
+    views_with_tables: &[String],
+    output: &CommandOutput,
+) -> Result<bool, CacheSaveError> {
     let Some(started) = started.clock else { return Ok(false) };
     let root = crate::compiler::spec_root(key.spec_path);
-    let Some(probes) = probes(key.command, &root, parsed) else { return Ok(false) };
+    let Some(probes) = probes(key.command, &root, parsed, views_with_tables) else { return Ok(false) };
     let mut reads = Vec::with_capacity(probes.len());
     for probe in probes {
         let Some((observed, newest)) = probe.observe() else { return Ok(false) };
@@ -274,9 +280,11 @@ pub fn recorded_outputs(spec_path: &Path) -> Vec<CommandOutput> {
     entries.iter().filter_map(|(_, value)| serde_json::from_slice::<Record>(value).ok()).map(|record| record.output).collect()
 }
 
-/// What `command` on `parsed` in `root` reads from disk; `None` when some of it is not a
-/// local path (an object store, or `profile.storage` that settings would be read for).
-pub fn probes(command: Replayed, root: &Path, parsed: &ParsedSpec) -> Option<Vec<Probe>> {
+/// What `command` on `parsed` in `root` reads from disk, where `views_with_tables` are the
+/// views whose tables a run reads (`materialize: table` and checkpoints, as the compile
+/// found them); `None` when some of it is not a local path (an object store, or
+/// `profile.storage` that settings would be read for).
+pub fn probes(command: Replayed, root: &Path, parsed: &ParsedSpec, views_with_tables: &[String]) -> Option<Vec<Probe>> {
     if !parsed.profile.storage.is_empty() {
         return None;
     }
@@ -302,7 +310,7 @@ pub fn probes(command: Replayed, root: &Path, parsed: &ParsedSpec) -> Option<Vec
         probes.push(Probe::Canonical { path });
     }
     if command == Replayed::Run {
-        for (view, _) in parsed.views.iter().filter(|(_, definition)| definition.as_ref().is_some_and(|view| view.is_materialized())) {
+        for view in views_with_tables {
             probes.push(delta_log(&tables.join(view)));
         }
         probes.push(Probe::Content { path: root.join(RUN_STATE_FILE) });

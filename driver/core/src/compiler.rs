@@ -318,6 +318,8 @@ pub struct Compiler {
     structure_sync: StructureSync,
     /// The structure's last verdict on which views are broken, as copied into their inputs.
     synced_broken: std::collections::BTreeSet<String>,
+    /// The project's tables (declared and checkpoints) when the structure was last set.
+    synced_tables: viewdag_lower::ViewTables,
     /// The views whose table a run bound (`ViewInput::materialized_table`), to unbind.
     bound_tables: std::collections::HashSet<ViewInput>,
     /// Whether signatures are kept across processes in `.viewdag/cache/` (see
@@ -388,6 +390,7 @@ impl Compiler {
             structure: None,
             structure_sync: StructureSync::Kept,
             synced_broken: std::collections::BTreeSet::new(),
+            synced_tables: Default::default(),
             bound_tables: Default::default(),
             persistent_cache: false,
             cache_root: None,
@@ -533,6 +536,7 @@ impl Compiler {
         if !matches!(scope, EditScope::Views(_)) {
             let mut changed = self.sync_structure(matches!(scope, EditScope::Shape(_)));
             changed.extend(self.sync_broken_views());
+            changed.extend(self.sync_view_tables());
             if let EditScope::Shape(views) = &mut scope {
                 views.extend(changed);
             }
@@ -557,7 +561,10 @@ impl Compiler {
         let reread: Vec<ViewInput> = self
             .set_definitions
             .iter()
-            .filter(|(view, reads_before, _)| viewdag_validate::view_reads(&self.db, *view) != reads_before)
+            .filter(|(view, reads_before, materialized_before)| {
+                viewdag_validate::view_reads(&self.db, *view) != reads_before
+                    || viewdag_validate::declares_table(&self.db, *view) != *materialized_before
+            })
             .map(|(view, ..)| *view)
             .collect();
         if input.structure(&self.db).is_current(&self.db, project, &reread) {
@@ -603,6 +610,22 @@ impl Compiler {
                 input.set_broken(&mut self.db).to(self.synced_broken.contains(name));
             }
         }
+        changed
+    }
+
+    /// The views whose table verdict (`viewdag_lower::view_materialization`) changed since the
+    /// structure was last set: a checkpoint's readers scan its table, so a view that becomes
+    /// or stops being one is affected like an edited view, although it was not edited (a
+    /// chain grew or shrank upstream of it, or a task reading through it came or went
+    /// downstream). After the structure is set.
+    fn sync_view_tables(&mut self) -> Vec<String> {
+        let Some(project) = self.project else { return Vec::new() };
+        let tables = viewdag_lower::view_tables(&self.db, project);
+        if *tables == self.synced_tables {
+            return Vec::new();
+        }
+        let changed = tables.changed_since(&self.synced_tables).into_iter().map(|view| view.name(&self.db).clone()).collect();
+        self.synced_tables = tables.clone();
         changed
     }
 

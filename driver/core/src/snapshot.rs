@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use datafusion::arrow::datatypes::SchemaRef;
-use viewdag_ir::{Diagnostic, OutputSpec, ProjectInput, SourceInput, SourceResolution, SpanIndex, SurfaceInput, ViewDefinition, ViewInput};
+use viewdag_ir::{Diagnostic, OutputSpec, ProjectInput, SourceInput, SourceResolution, SpanIndex, SurfaceInput, ViewInput};
 use viewdag_lower::{LowerResult, view_plan, view_schema};
 use viewdag_optimize::digests::{logical_text, stage_digest};
 use viewdag_optimize::{OptimizedView, PhysicalView, optimized_view, physical_view};
@@ -119,11 +119,17 @@ impl<'a> Snapshot<'a> {
         }
     }
 
-    /// Whether `name` is a view with `materialize: table`.
+    /// Whether `name` is a view with a table: `materialize: table`, or a checkpoint cutting a
+    /// long chain of ephemeral views (`viewdag_lower::view_materialization`).
     pub fn is_materialized(&self, name: &str) -> bool {
-        self.view_input(name)
-            .and_then(|view| view.definition(self.db).clone())
-            .is_some_and(|definition: ViewDefinition| definition.is_materialized())
+        self.view_input(name).is_some_and(|view| viewdag_lower::is_materialized(self.db, view))
+    }
+
+    /// The views with a table — `materialize: table`, or a checkpoint — in declaration order.
+    pub fn views_with_tables(&self) -> Vec<String> {
+        let Some(project) = self.project else { return Vec::new() };
+        let tasks = viewdag_lower::task_views(self.db, project);
+        tasks.iter().filter(|view| viewdag_lower::is_materialized(self.db, **view)).map(|view| view.name(self.db).clone()).collect()
     }
 
     /// The output schema of view `name`, or why it has none.

@@ -3,7 +3,7 @@
 
 use viewdag_cli::main_with_args;
 use viewdag_driver::{Compiler, ViewStatus};
-use viewdag_ir::Code;
+use viewdag_ir::{Code, Severity};
 
 use crate::support::{TempProject, codes};
 
@@ -304,44 +304,68 @@ fn a_thirty_thousand_view_chain_checks_without_deep_recursion() {
     assert!(response.views.iter().all(|view| view.status.is_valid()));
 }
 
-/// An output at the end of a 30,000-view chain of ephemeral views: checking and compiling
-/// report `V0225` on it, with no plan built (before: a stack overflow); an output 512 views
-/// deep — the limit — is planned, on a thread with the CLI's stack.
+/// An output at the end of a 2,000-view chain of ephemeral views: the chain is cut where it
+/// reaches the 512 views one plan may inline — `c511`, `c1023`, `c1535` are materialized
+/// automatically, each with a `V0226` warning, each a task — and every task is planned on
+/// a thread with the CLI's stack (before: `V0225`, and the project refused). A second chain
+/// whose tail no task needs gets no checkpoint: its output reads it 300 views deep, and its
+/// last view, 900 deep, is refused with `V0225` only when it is planned on its own.
 #[test]
-fn a_task_inlining_too_long_a_chain_is_refused_before_planning() {
+fn a_chain_longer_than_a_plan_may_inline_is_cut_by_materialized_checkpoints() {
     let project = TempProject::with_shop_data();
-    let mut text = chain_spec(30_000);
-    text.push_str("outputs:\n  deepest: { view: c29999, path: out/deepest }\n  at_the_limit: { view: c511, path: out/at_the_limit }\n");
+    let mut text = chain_spec(2_000);
+    for index in 0..900 {
+        let input = if index == 0 { "orders".to_string() } else { format!("d{}", index - 1) };
+        text.push_str(&format!("  d{index}:\n    filter: {{ input: {input}, predicate: \"amount > {}\" }}\n", index % 3));
+    }
+    text.push_str("outputs:\n  deepest: { view: c1999, path: out/deepest }\n  shallow: { view: d299, path: out/shallow }\n");
     let path = project.write_spec("spec.yaml", &text);
-    let compiled = std::thread::Builder::new()
+    let (checked, compiled, explained) = std::thread::Builder::new()
         .stack_size(256 << 20)
         .spawn(move || {
             let mut compiler = Compiler::new().expect("a compiler");
             let checked = compiler.compile(&viewdag_driver::CompileRequest::check(&path)).expect("readable");
             let compiled = compiler.compile(&viewdag_driver::CompileRequest::new(&path)).expect("readable");
-            (checked, compiled)
+            let explained = compiler.snapshot().view_plans("d899").expect("a view").err();
+            (checked, compiled, explained)
         })
         .unwrap()
         .join()
         .unwrap();
-    for response in [&compiled.0, &compiled.1] {
-        let too_deep: Vec<_> = response.diagnostics.iter().filter(|diagnostic| diagnostic.code == Code::PlanTooDeep).collect();
-        assert_eq!(too_deep.len(), 1, "{:?}", response.diagnostics);
-        assert_eq!(too_deep[0].location.entry.as_deref(), Some("c29999"));
-        assert!(too_deep[0].message.contains("chain of 30000 ephemeral views"), "{}", too_deep[0].message);
+    for response in [&checked, &compiled] {
+        assert!(!response.has_errors(), "{:?}", response.diagnostics.iter().find(|diagnostic| diagnostic.severity == Severity::Error));
+        let cut: Vec<_> = response
+            .diagnostics
+            .iter()
+            .filter(|diagnostic| diagnostic.code == Code::ChainMaterialized)
+            .map(|diagnostic| diagnostic.location.entry.clone().unwrap_or_default())
+            .collect();
+        assert_eq!(cut, ["c511", "c1023", "c1535"], "{:?}", response.diagnostics);
+        for view in ["c511", "c1023", "c1535"] {
+            assert!(response.view(view).unwrap().materialized, "{view}");
+        }
+        assert!(!response.view("c512").unwrap().materialized);
+        assert!(!response.view("d511").unwrap().materialized, "no task needs the second chain past d299");
     }
-    let compiled = compiled.1;
-    assert!(matches!(compiled.view("c511").unwrap().status, ViewStatus::Compiled { .. }), "{:?}", compiled.view("c511"));
-    assert!(!compiled.view("c29999").unwrap().status.is_valid());
+    for view in ["c511", "c1023", "c1535", "c1999", "d299"] {
+        assert!(matches!(compiled.view(view).unwrap().status, ViewStatus::Compiled { .. }), "{view}: {:?}", compiled.view(view));
+    }
+    let Some(viewdag_lower::ViewFailure::Errors(errors)) = explained else { panic!("{explained:?}") };
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0].code, Code::PlanTooDeep);
+    assert!(errors[0].message.contains("view `d899` inlines a chain of 900 ephemeral views"), "{}", errors[0].message);
 }
 
-/// A task that cannot be planned fails with its errors' codes and messages, as a person
-/// reads them (before: `Errors([Diagnostic { code: PlanTooDeep, … }])`, a debug dump).
+/// A run of an output 600 views deep writes the checkpoint's table first, then the output
+/// reading it: the rows are those of the one filter the chain amounts to.
 #[test]
-fn a_task_that_cannot_be_planned_fails_with_readable_errors() {
+fn a_run_through_a_checkpoint_writes_the_rows_of_the_whole_chain() {
     let project = TempProject::with_shop_data();
     let mut text = chain_spec(600);
-    text.push_str("outputs:\n  deepest: { view: c599, path: out/deepest }\n");
+    text.push_str(
+        "  direct:\n    filter: { input: orders, predicate: \"amount > 0 AND amount > 1 AND amount > 2 AND amount > 3 AND amount > 4\" }\n",
+    );
+    text.push_str("outputs:\n  deepest: { view: c599, path: out/deepest }\n  direct: { view: direct, path: out/direct }\n");
     let path = project.write_spec("spec.yaml", &text);
     let report = std::thread::Builder::new()
         .stack_size(256 << 20)
@@ -350,12 +374,14 @@ fn a_task_that_cannot_be_planned_fails_with_readable_errors() {
         .join()
         .unwrap()
         .expect("readable");
-    let task = report.tasks.iter().find(|task| task.id == "output:deepest").expect("the output's task");
-    let viewdag_driver::TaskOutcome::Failed { error } = &task.outcome else { panic!("{:?}", task.outcome) };
-    let message = error.to_string();
-    assert!(message.contains("error[V0225]: view `c599` inlines a chain of 600 ephemeral views"), "{message}");
-    assert!(!message.contains("Diagnostic {") && !message.contains("Errors(["), "{message}");
-    assert!(!project.path().join("out/deepest/_delta_log").exists(), "nothing written");
+    assert!(report.succeeded(), "{:?}", report.tasks);
+    let ids: Vec<String> = report.tasks.iter().map(|task| task.id.to_string()).collect();
+    assert!(ids.contains(&"view:c511".to_string()) && ids.contains(&"output:deepest".to_string()), "{ids:?}");
+    let checkpoint = project.path().join(".viewdag/tables/c511");
+    assert!(checkpoint.join("_delta_log").exists(), "the checkpoint's table is written");
+    let deepest = viewdag_tests::data::read_delta_rows(&project.path().join("out/deepest"));
+    assert!(!deepest.is_empty());
+    assert_eq!(deepest, viewdag_tests::data::read_delta_rows(&project.path().join("out/direct")));
 }
 
 #[test]

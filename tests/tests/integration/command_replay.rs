@@ -287,13 +287,14 @@ fn a_record_file_that_cannot_be_read_is_ignored_with_one_warning_and_rewritten()
 fn a_spec_that_reads_an_object_store_is_never_recorded() {
     let root = Path::new("/project");
     let local = parse_spec(&spec_text(), SpecFormat::Yaml);
-    let probes = command_replay::probes(Replayed::Check, root, &local).expect("a local spec is observable");
+    let tables = ["enriched".to_string()];
+    let probes = command_replay::probes(Replayed::Check, root, &local, &tables).expect("a local spec is observable");
     // Each source (canonical path, files), each output (canonical path; its Delta log for the
     // merge output), and the tables location.
     assert_eq!(probes.len(), 1 + 3 * 2 + 4 + 1, "{probes:?}");
     // A run reads every task's table (each output's and the materialized view's Delta log)
     // and depends on the run state and the last run's report, observed by content.
-    let probes = command_replay::probes(Replayed::Run, root, &local).expect("a local spec is observable");
+    let probes = command_replay::probes(Replayed::Run, root, &local, &tables).expect("a local spec is observable");
     assert_eq!(probes.len(), 1 + 3 * 2 + 4 + 4 + 1 + 2, "{probes:?}");
     assert!(probes.contains(&Probe::Files { path: root.join(".viewdag/tables/enriched/_delta_log"), extension: String::new() }));
     assert!(probes.contains(&Probe::Content { path: root.join(".viewdag/run-state.json") }));
@@ -305,7 +306,7 @@ fn a_spec_that_reads_an_object_store_is_never_recorded() {
     ] {
         let parsed = parse_spec(&text, SpecFormat::Yaml);
         assert!(parsed.diagnostics.is_empty(), "{what}: {:?}", parsed.diagnostics);
-        assert_eq!(command_replay::probes(Replayed::Check, root, &parsed), None, "{what}");
-        assert_eq!(command_replay::probes(Replayed::Run, root, &parsed), None, "{what}");
+        assert_eq!(command_replay::probes(Replayed::Check, root, &parsed, &tables), None, "{what}");
+        assert_eq!(command_replay::probes(Replayed::Run, root, &parsed, &tables), None, "{what}");
     }
 }

@@ -22,7 +22,11 @@ fn fixtures_dir() -> PathBuf {
 }
 
 /// Codes no spec fixture can produce, each with the reason.
-const NOT_TRIGGERED_BY_A_FIXTURE: [(Code, &str); 22] = [
+const NOT_TRIGGERED_BY_A_FIXTURE: [(Code, &str); 23] = [
+    (
+        Code::PlanTooDeep,
+        "only a view no task needs, planned on its own: tested by `bad_input::a_chain_longer_than_a_plan_may_inline_is_cut_by_materialized_checkpoints`",
+    ),
     (Code::SpecTooLarge, "needs a 16 MiB spec or 200 000 entries: tested by `spec_size_limits`"),
     (Code::PlanError, "the fallback for DataFusion errors no specific check explains"),
     (Code::PhysicalPlanFailed, "optimizer behaviour, tested in `optimize`"),

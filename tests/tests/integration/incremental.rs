@@ -291,6 +291,65 @@ fn edits_of_views_nothing_reads_patch_the_structure() {
     assert!(unknown.suggestion.as_deref().is_some_and(|suggestion| suggestion.contains("paid_orders")), "{unknown:?}");
 }
 
+/// Where a long chain of ephemeral views is cut (a checkpoint, `V0226`) follows every edit
+/// of the views as a fresh compile places it, although the checkpoint itself is never
+/// edited: a task reading the chain removed and added again (the structure patched), the
+/// chain broken in the middle and mended (computed whole), a table declared on the chain.
+#[test]
+fn checkpoints_follow_edits_of_the_chain_as_a_fresh_compile_places_them() {
+    let project = TempProject::with_shop_data();
+    let spec = project.write_spec("spec.yaml", &shop_spec());
+    let chain = |broken_at: Option<usize>, declared_at: Option<usize>, sink: bool| {
+        let mut text = String::from("version: 1\nsources:\n  orders: { format: delta, path: data/orders }\nviews:\n");
+        for index in 0..600 {
+            let input = if index == 0 || Some(index) == broken_at { "orders".to_string() } else { format!("c{}", index - 1) };
+            text.push_str(&format!("  c{index}:\n    filter: {{ input: {input}, predicate: \"amount > {}\" }}\n", index % 5));
+            if Some(index) == declared_at {
+                text.push_str("    materialize: table\n");
+            }
+        }
+        if sink {
+            text.push_str("  sink:\n    distinct: { input: c599 }\n    materialize: table\n");
+        }
+        text
+    };
+    let steps: [(String, &[&str]); 6] = [
+        (chain(None, None, true), &["c511", "sink"]),
+        (chain(None, None, false), &[]),
+        (chain(None, None, true), &["c511", "sink"]),
+        (chain(Some(300), None, true), &["sink"]),
+        (chain(None, None, true), &["c511", "sink"]),
+        (chain(None, Some(400), true), &["c400", "sink"]),
+    ];
+    std::thread::Builder::new()
+        .stack_size(256 << 20)
+        .spawn(move || {
+            // One compiler per scope: a compile after another scope's is computed whole.
+            for check_only in [false, true] {
+                let mut compiler = Compiler::new().expect("a compiler");
+                for (step, (text, tables)) in steps.iter().enumerate() {
+                    let compile = |compiler: &mut Compiler| match check_only {
+                        true => compiler.check_text(&spec, text),
+                        false => compiler.compile_text(&spec, text),
+                    };
+                    let after = compile(&mut compiler);
+                    if step > 0 {
+                        assert!(after.stats.structure != StructureSync::Kept, "step {step} is an edit of the views");
+                    }
+                    let fresh = compile(&mut Compiler::new().expect("a compiler"));
+                    let materialized: Vec<&str> =
+                        after.views.iter().filter(|view| view.materialized).map(|view| view.name.as_str()).collect();
+                    assert_eq!(materialized, *tables, "step {step}");
+                    assert_eq!(after.diagnostics, fresh.diagnostics, "step {step}");
+                    assert!(after.views == fresh.views, "step {step}: the views differ from a fresh compile's");
+                }
+            }
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+}
+
 #[test]
 fn renaming_a_view_revalidates_it_and_its_readers_only() {
     let project = TempProject::with_shop_data();
@@ -385,12 +444,12 @@ fn each_edit_kind_at_ten_thousand_views_executes_only_the_touched_views_queries(
     };
     // Below a re-validated view whose schema stayed, only what is computed from the inputs'
     // identities runs again: the Merkle definition digests (and the checks that carry them)
-    // and the inlined depth (a renamed input is another input).
+    // (a renamed input is another input).
     let only_digests_below = |response: &CompileResponse, revalidated: &[&str], below: &BTreeSet<String>| {
         for (relation, function) in per_view_executions(response) {
             if !revalidated.contains(&relation.as_str()) {
                 assert!(
-                    below.contains(&relation) && ["view_definition_digest", "view_check", "inlined_depth"].contains(&function.as_str()),
+                    below.contains(&relation) && ["view_definition_digest", "view_check"].contains(&function.as_str()),
                     "{function} ran for {relation}: {:?}",
                     per_view_executions(response)
                 );

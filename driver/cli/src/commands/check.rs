@@ -73,7 +73,7 @@ pub fn execute(args: CheckArgs) -> Result<i32, CliError> {
         && let Some(parsed) = compiler.parsed_spec()
     {
         // Not reported: a record that is not written only makes the next check slower.
-        let _ = command_replay::record(&key, started, parsed, &output);
+        let _ = command_replay::record(&key, started, parsed, &compiler.snapshot().views_with_tables(), &output);
     }
     crate::exit::release(compiler);
     Ok(print_output(&output))

@@ -186,7 +186,7 @@ pub fn execute(args: RunArgs) -> Result<i32, CliError> {
     {
         let output = CommandOutput { stdout: printed.stdout, stderr: printed.stderr, exit_code };
         // Not reported: a record that is not written only makes the next run slower.
-        let _ = command_replay::record(&key, started, parsed, &output);
+        let _ = command_replay::record(&key, started, parsed, &compiler.snapshot().views_with_tables(), &output);
     }
     crate::exit::release(compiler);
     Ok(exit_code)

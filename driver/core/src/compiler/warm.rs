@@ -17,7 +17,7 @@
 //!   compile asks the same queries either way.
 
 use viewdag_ir::{ProjectInput, ViewInput};
-use viewdag_lower::{ChunkOrder, chunk_members, inlined_depth, is_task, view_check, view_chunks};
+use viewdag_lower::{ChunkOrder, chunk_members, is_task, view_check, view_chunks};
 use viewdag_optimize::{PlanScope, planned_view};
 
 use crate::compile_progress::{CompileProgressSink, CompileStage, ProgressCounter};
@@ -50,7 +50,6 @@ pub(crate) fn warm_full_compile(
         let members = chunk_members(db, project, *first, ChunkOrder::Dependency);
         for view in members.iter() {
             view_check(db, *view);
-            inlined_depth(db, *view);
         }
         checked.add(members.len());
     });
