@@ -65,8 +65,13 @@ pub fn relation_hover(project: &SpecProject, name: &str) -> Option<String> {
     } else if let Some(definition) = parsed.views.get(name) {
         match definition {
             Some(definition) => {
-                let materialization =
-                    if definition.is_materialized() { "materialized as a table" } else { "ephemeral (inlined into its readers)" };
+                let materialization = if definition.is_materialized() {
+                    "materialized as a table"
+                } else if snapshot.is_materialized(name) {
+                    "materialized automatically: a chain of ephemeral views as long as one plan may inline ends here"
+                } else {
+                    "ephemeral (inlined into its readers)"
+                };
                 text.push_str(&format!("**view** `{name}` — `{}`, {materialization}\n\n", definition.transform.key()));
             }
             None => text.push_str(&format!("**view** `{name}` (does not parse)\n\n")),

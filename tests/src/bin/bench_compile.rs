@@ -599,6 +599,42 @@ fn scenario_chain() -> String {
     format!("chain={chain_seconds:.6} singles={singles:.6}")
 }
 
+/// A chain of `count` filters over `facts`, an output at its end (`--scenario deep N`): a
+/// cold check, a compile of the tasks (the chain cut every 512 views), and a first run
+/// writing every checkpoint's table and the output — on a thread with the CLI's stack.
+fn scenario_deep(count: usize) -> String {
+    let run = move || {
+        let directory = tempfile::tempdir().expect("a temporary directory");
+        SyntheticDag::generate(DagShape::Transforms, 1, 42).write_sources(directory.path());
+        let mut text = String::from("version: 1\nsources:\n  facts: { format: parquet, path: data/facts.parquet }\nviews:\n");
+        for index in 0..count {
+            let input = if index == 0 { "facts".to_string() } else { format!("c{}", index - 1) };
+            let _ = writeln!(text, "  c{index}:\n    filter: {{ input: {input}, predicate: \"v > {}\" }}", index % 7);
+        }
+        let _ = writeln!(text, "outputs:\n  deepest: {{ view: c{}, path: out/deepest }}", count - 1);
+        let spec_path = directory.path().join("spec.yaml");
+        std::fs::write(&spec_path, &text).expect("the spec is written");
+        let start = Instant::now();
+        let checked = new_compiler().check_text(&spec_path, &text);
+        let check_seconds = seconds(start);
+        assert!(!checked.has_errors());
+        let start = Instant::now();
+        let compiled = new_compiler().compile_text(&spec_path, &text);
+        let compile_seconds = seconds(start);
+        let checkpoints = compiled.views.iter().filter(|view| view.materialized).count();
+        let start = Instant::now();
+        let report = new_compiler().run(&viewdag_driver::CompileRequest::new(&spec_path), &mut |_| {}).expect("readable");
+        let run_seconds = seconds(start);
+        assert!(report.succeeded(), "{:?}", report.tasks.iter().find(|task| !task.outcome.is_done()));
+        format!(
+            "check={check_seconds:.6} compile={compile_seconds:.6} run={run_seconds:.6} checkpoints={checkpoints} tasks={} peak_kib={}",
+            report.tasks.len(),
+            peak_memory_kib()
+        )
+    };
+    std::thread::Builder::new().stack_size(256 << 20).spawn(run).expect("a thread").join().expect("the scenario")
+}
+
 /// One view over a source `columns` wide, checked cold: a filter (`check` must be linear in
 /// the schema's width), then a projection naming every column.
 fn scenario_wide(columns: usize) -> String {
@@ -812,6 +848,7 @@ fn main() {
             "tpch-viewdag" => scenario_tpch_viewdag(),
             "tpch-baseline" => scenario_tpch_baseline(),
             "wide" => scenario_wide(count),
+            "deep" => scenario_deep(count),
             "warm-process" => scenario_warm_process(shape, count),
             "parse" => scenario_parse(shape, count),
             "check-process" => scenario_check_process(shape, count),
