@@ -13,6 +13,10 @@
 //! - An edit the parse re-read as a few view entries (`reparse_edited_entry`) sets those
 //!   views' inputs (and the project's list of views when names came or went) and nothing
 //!   else: no other entry is compared with its input.
+//! - Every input is created with [`SPEC_DURABILITY`] except a view's `materialized_table`
+//!   (low): a run binds tables between tasks, and salsa then verifies in O(1) every memo that
+//!   reads no binding, instead of walking its dependencies (a task's queries would otherwise
+//!   re-verify everything upstream of it after each binding: O(tasks × views) per run).
 
 pub(crate) mod background_check;
 mod edit_scope;
@@ -23,6 +27,10 @@ mod tables;
 mod warm;
 
 pub(crate) use tables::MemoryBindings;
+
+/// The durability of every input but the run's table bindings: what the spec, its sources
+/// and the profile say changes between compiles, never between a run's tasks.
+const SPEC_DURABILITY: salsa::Durability = salsa::Durability::MEDIUM;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -554,7 +562,7 @@ impl Compiler {
     fn sync_structure(&mut self, shape_only: bool) -> Vec<String> {
         let Some(project) = self.project else { return Vec::new() };
         let Some(input) = self.structure else {
-            self.structure = Some(StructureInput::new(&self.db, compute_structure(&self.db, project)));
+            self.structure = Some(StructureInput::builder(compute_structure(&self.db, project)).durability(SPEC_DURABILITY).new(&self.db));
             self.structure_sync = StructureSync::Computed;
             return Vec::new();
         };
@@ -771,7 +779,7 @@ impl Compiler {
     fn set_existing_data(&mut self, existing: crate::existing::ExistingData) -> usize {
         let crate::existing::ExistingData { target_schemas, csv_headers } = existing;
         let Some(input) = self.existing else {
-            self.existing = Some(ExistingDataInput::new(&self.db, target_schemas, csv_headers));
+            self.existing = Some(ExistingDataInput::builder(target_schemas, csv_headers).durability(SPEC_DURABILITY).new(&self.db));
             return 1;
         };
         let mut changed = 0;
@@ -794,7 +802,7 @@ impl Compiler {
         let root_text = self.root.to_string_lossy().into_owned();
         match self.surface {
             None => {
-                self.surface = Some(SurfaceInput::new(&self.db, surface_spec.clone(), root_text));
+                self.surface = Some(SurfaceInput::builder(surface_spec.clone(), root_text).durability(SPEC_DURABILITY).new(&self.db));
                 changed += 1;
             }
             Some(surface) => {
@@ -863,7 +871,7 @@ impl Compiler {
                     *input
                 }
                 None => {
-                    let input = SourceInput::new(&self.db, name.clone(), spec.clone(), resolution);
+                    let input = SourceInput::builder(name.clone(), spec.clone(), resolution).durability(SPEC_DURABILITY).new(&self.db);
                     self.names_by_id.insert(id_of(input), name.clone());
                     changed += 1;
                     self.sources.insert(name.clone(), input);
@@ -920,14 +928,11 @@ impl Compiler {
         self.outputs = parsed.outputs.iter().filter_map(|(name, spec)| spec.clone().map(|spec| (name.clone(), spec))).collect();
         match self.project {
             None => {
-                self.project = Some(ProjectInput::new(
-                    &self.db,
-                    source_inputs,
-                    view_inputs,
-                    outputs,
-                    parsed.profile.clone(),
-                    parsed.diagnostics.clone(),
-                ));
+                self.project = Some(
+                    ProjectInput::builder(source_inputs, view_inputs, outputs, parsed.profile.clone(), parsed.diagnostics.clone())
+                        .durability(SPEC_DURABILITY)
+                        .new(&self.db),
+                );
             }
             Some(project) => {
                 changed += set_if_changed!(self.db, project, sources, set_sources, source_inputs);
@@ -977,7 +982,12 @@ impl Compiler {
     /// The input of a view the spec did not have before.
     fn new_view_input(&mut self, name: &str, definition: Option<ViewDefinition>) -> ViewInput {
         // Not broken until the structure says so (`sync_broken_views`, before any query asks).
-        let input = ViewInput::new(&self.db, name.to_string(), definition, None, false);
+        // A run binds and unbinds `materialized_table` between tasks: the one low-durability
+        // field, so that a binding leaves every memo that reads none shallowly verified.
+        let input = ViewInput::builder(name.to_string(), definition, None, false)
+            .durability(SPEC_DURABILITY)
+            .materialized_table_durability(salsa::Durability::LOW)
+            .new(&self.db);
         self.edited_views.push(name.to_string());
         self.views.insert(name.to_string(), input);
         self.names_by_id.insert(id_of(input), name.to_string());
@@ -1079,7 +1089,9 @@ pub fn read_spec_file(path: &Path) -> Result<String, DriverError> {
 impl Compiler {
     fn optimizer_settings_input(&mut self) -> viewdag_optimize::OptimizerSettingsInput {
         *self.optimizer_settings.get_or_insert_with(|| {
-            viewdag_optimize::OptimizerSettingsInput::new(&self.db, None, viewdag_optimize::OptimizerRuleExtensions::default(), false)
+            viewdag_optimize::OptimizerSettingsInput::builder(None, viewdag_optimize::OptimizerRuleExtensions::default(), false)
+                .durability(SPEC_DURABILITY)
+                .new(&self.db)
         })
     }
 
