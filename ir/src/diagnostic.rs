@@ -96,6 +96,7 @@ codes! {
     ExpressionTooComplex = ("V0224", "expression-too-complex", Error, "an expression or SQL text exceeds a length or nesting limit");
     PlanTooDeep = ("V0225", "plan-too-deep", Error, "a view no task needs, planned on its own, would inline a longer chain of ephemeral views than the limit");
     ChainMaterialized = ("V0226", "chain-materialized", Warning, "a view is materialized automatically: a chain of ephemeral views as long as one plan may inline ends at it");
+    SubqueryOutsideFilter = ("V0227", "subquery-outside-filter", Error, "a SQL view uses `EXISTS` or `IN (SELECT …)` outside `WHERE`/`HAVING`, which DataFusion 55 cannot execute");
     // V03xx: sources and providers.
     SourceNotFound = ("V0301", "source-not-found", Error, "a source's path does not exist");
     SourceNotDelta = ("V0302", "source-not-delta", Error, "a `format: delta` source is not a Delta table");

@@ -19,6 +19,7 @@ pub mod distinct;
 pub mod filter;
 pub mod join;
 pub mod limit;
+pub mod predicate_subquery;
 pub mod project;
 pub mod sort;
 pub mod sql;

@@ -20,6 +20,7 @@ use viewdag_surface::{GeneratedSeries, RelationsContext};
 use viewdag_validate::sql::MAX_GENERATED_ROWS;
 
 use super::context::{LowerContext, TransformResult};
+use super::predicate_subquery::predicate_subquery_outside_filter;
 use crate::expressions::error_diagnostic;
 
 pub fn lower(context: &LowerContext, view: &SqlView) -> TransformResult {
@@ -62,6 +63,9 @@ pub fn lower(context: &LowerContext, view: &SqlView) -> TransformResult {
     let state = context.state;
     state.analyzer().execute_and_check(plan.clone(), state.config_options(), |_, _| {}).map_err(|error| failed(&error))?;
     if let Some(diagnostic) = too_many_generated_rows(context.view, query, &plan, &location) {
+        return Err(vec![diagnostic]);
+    }
+    if let Some(diagnostic) = predicate_subquery_outside_filter(context.view, query, &plan, &location) {
         return Err(vec![diagnostic]);
     }
     inline_view_scans(plan).map_err(|error| failed(&error))
