@@ -26,8 +26,10 @@
 //!   against lowering over inlined plans, [`inlined_signature`]).
 //! - A [`LoweredView`] compares by an O(1) key over its definition, its inputs' keys and the
 //!   identities of every provider it scans (DataFusion's plan equality ignores providers).
-//! - Per-view queries resolve names through `viewdag_validate::resolve_relation` and never
-//!   read a whole-project query, so adding a view re-runs no other view's query.
+//! - Per-view queries resolve names through `viewdag_validate::resolve_relation` and read
+//!   no whole-project query but the project's tables, through the narrow per-view
+//!   `view_materialization` (backdated per view), so adding a view re-runs no other view's
+//!   query unless it changes where a chain is cut.
 //! - A view whose own definition is broken, or that reads one, fails without planning;
 //!   no query here can recurse around a cycle (structure is checked first).
 //! - No task's plan inlines more than `MAX_INLINED_DEPTH` ephemeral views: a longer chain is

@@ -28,10 +28,6 @@ mod warm;
 
 pub(crate) use tables::MemoryBindings;
 
-/// The durability of every input but the run's table bindings: what the spec, its sources
-/// and the profile say changes between compiles, never between a run's tasks.
-const SPEC_DURABILITY: salsa::Durability = salsa::Durability::MEDIUM;
-
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -60,6 +56,10 @@ use viewdag_validate::checks::path_outside_project::check_source;
 use viewdag_validate::checks::source_format_not_allowed;
 use viewdag_validate::lexical_path::PathSpace;
 use viewdag_validate::{Structure, StructureInput, compute_structure, spec_structure, view_difference};
+
+/// The durability of every input but the run's table bindings: what the spec, its sources
+/// and the profile say changes between compiles, never between a run's tasks.
+const SPEC_DURABILITY: salsa::Durability = salsa::Durability::MEDIUM;
 
 /// Which views a compile plans (P0 → P1 → P2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
