@@ -60,14 +60,15 @@ impl Materialization {
     }
 }
 
-/// Every view that is not [`Materialization::Ephemeral`], and the checkpoints in
+/// Every view that is not [`Materialization::Ephemeral`], and the views with a table in
 /// declaration order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ViewTables {
     /// Only looked up, never iterated.
     verdicts: HashMap<ViewInput, Materialization>,
-    /// The checkpoints, in declaration order.
-    pub checkpoints: Vec<ViewInput>,
+    /// Every view with a table (declared or a checkpoint), in declaration order: the first
+    /// tasks.
+    pub with_tables: Vec<ViewInput>,
 }
 
 impl ViewTables {
@@ -124,17 +125,19 @@ pub fn view_tables(db: &dyn Db, _project: ProjectInput) -> ViewTables {
     }
     let mut tables = ViewTables::default();
     let resolve = |node: petgraph::stable_graph::NodeIndex| structure.relations.views.get(&graph[node].name).copied();
+    let mut with_tables: Vec<(usize, ViewInput)> = Vec::new();
     // Every declared view, broken or on a cycle too: each is a task (one that is skipped).
-    for view in structure.declared_tables.iter().filter_map(|name| structure.relations.views.get(name)) {
+    for name in &structure.declared_tables {
+        let (Some(view), Some(declared_at)) = (structure.relations.views.get(name), dag.declaration_index(name)) else { continue };
         tables.verdicts.insert(*view, Materialization::Declared);
+        with_tables.push((declared_at, *view));
     }
-    let mut checkpoints: Vec<(usize, ViewInput)> = Vec::new();
     for node in order {
         let index = node.index();
         if reached[index] && needed[index] && !declared[index] {
             let Some(view) = resolve(*node) else { continue };
             tables.verdicts.insert(view, Materialization::Checkpoint);
-            checkpoints.push((graph[*node].declaration_index, view));
+            with_tables.push((graph[*node].declaration_index, view));
         }
     }
     // Depths with the checkpoints only: a view no task needs may be deeper than the limit.
@@ -156,8 +159,8 @@ pub fn view_tables(db: &dyn Db, _project: ProjectInput) -> ViewTables {
             tables.verdicts.insert(view, Materialization::TooDeep(depth));
         }
     }
-    checkpoints.sort_unstable_by_key(|(declared_at, _)| *declared_at);
-    tables.checkpoints = checkpoints.into_iter().map(|(_, view)| view).collect();
+    with_tables.sort_unstable_by_key(|(declared_at, _)| *declared_at);
+    tables.with_tables = with_tables.into_iter().map(|(_, view)| view).collect();
     tables
 }
 

@@ -94,19 +94,9 @@ pub fn task_views(db: &dyn Db, project: ProjectInput) -> Arc<[ViewInput]> {
     // Only looked up, never iterated.
     let mut seen = HashSet::new();
     let mut tasks = Vec::new();
-    let structure = spec_structure(db);
-    let tables = view_tables(db, project);
-    let mut with_tables: Vec<(usize, ViewInput)> = structure
-        .declared_tables
-        .iter()
-        .filter_map(|name| structure.relations.views.get(name).copied())
-        .chain(tables.checkpoints.iter().copied())
-        .filter_map(|view| Some((structure.dag.declaration_index(view.name(db))?, view)))
-        .collect();
-    with_tables.sort_unstable_by_key(|(declared_at, _)| *declared_at);
-    for (_, view) in with_tables {
-        if seen.insert(view) {
-            tasks.push(view);
+    for view in &view_tables(db, project).with_tables {
+        if seen.insert(*view) {
+            tasks.push(*view);
         }
     }
     for spec in project.outputs(db).values().flatten() {

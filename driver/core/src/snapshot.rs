@@ -128,8 +128,7 @@ impl<'a> Snapshot<'a> {
     /// The views with a table — `materialize: table`, or a checkpoint — in declaration order.
     pub fn views_with_tables(&self) -> Vec<String> {
         let Some(project) = self.project else { return Vec::new() };
-        let tasks = viewdag_lower::task_views(self.db, project);
-        tasks.iter().filter(|view| viewdag_lower::is_materialized(self.db, **view)).map(|view| view.name(self.db).clone()).collect()
+        viewdag_lower::view_tables(self.db, project).with_tables.iter().map(|view| view.name(self.db).clone()).collect()
     }
 
     /// The output schema of view `name`, or why it has none.
