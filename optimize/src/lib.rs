@@ -30,6 +30,7 @@ pub mod plan_view;
 pub mod project;
 pub mod pushdown;
 pub mod queries;
+pub mod start_time;
 
 pub use pipeline::registry::{OptimizerRuleExtensions, OptimizerRuleRegistry, RegisteredRule};
 pub use pipeline::settings::{OptimizerPipelineConfig, PRESET_NAMES, PhaseConfig};
@@ -41,6 +42,7 @@ pub use project::{
 };
 pub use pushdown::PushdownReport;
 pub use queries::{OptimizerSettingsInput, optimized_view, physical_view, resolved_optimizer_pipeline};
+pub use start_time::{executable_plan, plan_at_start, with_start_time};
 
 /// The optimizer database.
 #[salsa::db]

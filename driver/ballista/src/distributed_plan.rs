@@ -67,8 +67,8 @@ pub(crate) fn distributed_task_plan(
     let task = planning.task();
     let view_name = task.view.as_str();
     let failed = |message: String| TaskError::Planning(message);
-    let optimized = planning.optimized()?;
-    let rewritten = match delta_scans_as_file_scans(planning, &optimized.plan) {
+    let optimized = planning.executable_logical_plan()?;
+    let rewritten = match delta_scans_as_file_scans(planning, &optimized) {
         Ok(plan) => plan,
         Err(Refused { location, reason }) => {
             let message = format!(

@@ -25,13 +25,16 @@ use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use datafusion::execution::session_state::SessionState;
 use datafusion::physical_plan::ExecutionPlan;
-use datafusion::physical_plan::execution_plan::reset_plan_states;
+use datafusion::logical_expr::LogicalPlan;
 use viewdag_ir::{Diagnostic, EngineKind, EngineProfile, ProviderIdentity, SurfaceInput, ViewInput};
 use viewdag_lower::ViewFailure;
 use viewdag_optimize::queries::bare_physical_session;
-use viewdag_optimize::{OptimizedView, ResolvedOptimizerPipeline, optimized_view, physical_view, resolved_optimizer_pipeline};
+use viewdag_optimize::{
+    OptimizedView, ResolvedOptimizerPipeline, executable_plan, optimized_view, physical_view, resolved_optimizer_pipeline, with_start_time,
+};
 use viewdag_schedule::Task;
 use viewdag_surface::planning_session;
 
@@ -140,6 +143,7 @@ pub struct TaskPlanning<'a> {
     pub(crate) task: &'a Task,
     pub(crate) root: &'a Path,
     pub(crate) storage: &'a StorageSettings,
+    pub(crate) started_at: DateTime<Utc>,
 }
 
 impl<'a> TaskPlanning<'a> {
@@ -160,11 +164,28 @@ impl<'a> TaskPlanning<'a> {
     }
 
     /// The task's optimized logical plan (P1) with the identity of every table it scans
-    /// (`OptimizedView::scans`, by table name).
+    /// (`OptimizedView::scans`, by table name). Its calls of `now()` and the like are not
+    /// bound: an engine executes [`Self::executable_logical_plan`].
     pub fn optimized(&self) -> Result<&'a OptimizedView, TaskError> {
         optimized_view(self.db, self.view)
             .as_ref()
             .map_err(|failure| TaskError::Planning(format!("view `{}` failed to optimize: {failure}", self.task.view)))
+    }
+
+    /// When the run started: the value of `now()` in every task of the run.
+    pub fn started_at(&self) -> DateTime<Utc> {
+        self.started_at
+    }
+
+    /// P1 as the task executes it: its calls of `now()`, `current_date()` and `current_time()`
+    /// folded into the run's start time (`viewdag_optimize::start_time`).
+    pub fn executable_logical_plan(&self) -> Result<Arc<LogicalPlan>, TaskError> {
+        let optimized = self.optimized()?;
+        match with_start_time(&optimized.plan, self.planning_session().config_options(), self.started_at) {
+            Ok(Some(bound)) => Ok(Arc::new(bound)),
+            Ok(None) => Ok(Arc::clone(&optimized.plan)),
+            Err(error) => Err(TaskError::Planning(format!("view `{}` at the run's start time: {}", self.task.view, error.strip_backtrace()))),
+        }
     }
 
     /// The identity of the table a scan of `table_name` in the task's plan reads.
@@ -172,8 +193,10 @@ impl<'a> TaskPlanning<'a> {
         self.optimized().ok()?.scans.get(table_name)
     }
 
-    /// The compiled physical plan (P2), as a fresh copy ready to execute; its planning
-    /// diagnostics (warnings, or the errors that failed it) are added to `diagnostics`.
+    /// The compiled physical plan (P2), as a fresh copy ready to execute (planned again with
+    /// the run's start time when it calls `now()` or the like, see
+    /// `viewdag_optimize::start_time`); its planning diagnostics (warnings, or the errors
+    /// that failed it) are added to `diagnostics`.
     pub fn physical_plan(&self, diagnostics: &mut Vec<Diagnostic>) -> Result<Arc<dyn ExecutionPlan>, TaskError> {
         let physical = match physical_view(self.db, self.view) {
             Ok(physical) => physical,
@@ -185,8 +208,12 @@ impl<'a> TaskPlanning<'a> {
             }
         };
         diagnostics.extend(physical.diagnostics.iter().cloned());
-        // A physical plan keeps execution state: run a fresh copy of the compiled one.
-        reset_plan_states(Arc::clone(&physical.plan)).map_err(|error| TaskError::Planning(error.strip_backtrace()))
+        executable_plan(self.db, self.view, self.started_at).map_err(|failure| {
+            if let ViewFailure::Errors(errors) = &failure {
+                diagnostics.extend(errors.iter().cloned());
+            }
+            TaskError::Planning(format!("view `{}` failed to plan: {failure}", self.task.view))
+        })
     }
 
     /// The session every plan of the compile was planned in.

@@ -13,10 +13,9 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use datafusion::physical_plan::execution_plan::reset_plan_states;
 use serde::Serialize;
 use viewdag_ir::SurfaceInput;
-use viewdag_optimize::{OptimizerPipelineConfig, OptimizerTrace, physical_view};
+use viewdag_optimize::{OptimizerPipelineConfig, OptimizerTrace, executable_plan, physical_view};
 use viewdag_schedule::{Task, TaskId, TaskKind};
 use viewdag_surface::planning_session;
 
@@ -123,6 +122,8 @@ pub fn run_lab(spec: &Path, rulepacks: &[String]) -> Result<LabReport, DriverErr
         }
     };
     let mut results = Vec::new();
+    // One `now()` for every rulepack: their rows must compare equal.
+    let started_at = chrono::Utc::now();
     for rulepack in rulepacks {
         let Some(config) = OptimizerPipelineConfig::preset(rulepack, &registry) else {
             return Err(DriverError::UnknownRulepack { name: rulepack.clone() });
@@ -130,7 +131,7 @@ pub fn run_lab(spec: &Path, rulepacks: &[String]) -> Result<LabReport, DriverErr
         let started = Instant::now();
         let response = compiler.compile(&CompileRequest::new(spec).with_optimizer(config))?;
         let compile_time = started.elapsed();
-        let outputs = execute_in_memory(&mut compiler, &response);
+        let outputs = execute_in_memory(&mut compiler, &response, started_at);
         results.push(LabRulepackResult { rulepack: rulepack.clone(), compile_time, outputs });
     }
     let (mut mismatches, mut failures) = (Vec::new(), Vec::new());
@@ -154,13 +155,13 @@ pub fn run_lab(spec: &Path, rulepacks: &[String]) -> Result<LabReport, DriverErr
 /// Runs every task through the executor, one at a time in task order (so each output's
 /// execution time is its own), into the memory sink; a materialized view's rows become the
 /// in-memory table its readers scan, under this memory run's own identity.
-fn execute_in_memory(compiler: &mut Compiler, response: &CompileResponse) -> Vec<LabViewResult> {
+fn execute_in_memory(compiler: &mut Compiler, response: &CompileResponse, started_at: chrono::DateTime<chrono::Utc>) -> Vec<LabViewResult> {
     let tasks = compiler.snapshot().tasks();
     let runtime = Arc::clone(compiler.snapshot().db.tokio());
     let bindings = compiler.begin_memory_run();
     let costs = BTreeMap::new();
     let schedule = Schedule { tasks: &tasks, costs: &costs, jobs: 1, failed: BTreeSet::new() };
-    let mut driver = LabDriver { compiler, response, bindings, pending: BTreeMap::new() };
+    let mut driver = LabDriver { compiler, response, bindings, started_at, pending: BTreeMap::new() };
     let results = execute(&runtime, schedule, &mut driver, &mut |_| {});
     let LabDriver { compiler, bindings, .. } = driver;
     compiler.end_memory_run(bindings);
@@ -172,6 +173,8 @@ struct LabDriver<'a> {
     compiler: &'a mut Compiler,
     response: &'a CompileResponse,
     bindings: MemoryBindings,
+    /// The lab's start time: `now()` in every task (see `viewdag_optimize::start_time`).
+    started_at: chrono::DateTime<chrono::Utc>,
     /// Executing tasks' results so far, by task id.
     pending: BTreeMap<TaskId, LabViewResult>,
 }
@@ -229,22 +232,18 @@ impl TaskDriver for LabDriver<'_> {
     fn prepare(&mut self, task: &Task, mut result: LabViewResult) -> Result<TaskExecution<CollectedRows>, Option<LabViewResult>> {
         let snapshot = self.compiler.snapshot();
         let Some(view) = snapshot.view_input(&task.view) else { return Err(None) };
-        let physical = match physical_view(snapshot.db, view) {
-            Ok(physical) => physical.clone(),
-            Err(failure) => {
-                result.error = Some(format!("did not compile: {failure}"));
-                return Err(Some(result));
-            }
-        };
+        if let Err(failure) = physical_view(snapshot.db, view) {
+            result.error = Some(format!("did not compile: {failure}"));
+            return Err(Some(result));
+        }
         if let Some(Ok(plans)) = snapshot.view_plans(&task.view) {
             let (passes, changed, planning) = trace_summary(&[plans.optimized.trace.as_ref(), plans.physical.trace.as_ref()]);
             (result.passes, result.changed_rules, result.planning_time) = (passes, changed, planning);
         }
-        // A physical plan keeps execution state: run a fresh copy of the compiled one.
-        let plan = match reset_plan_states(Arc::clone(&physical.plan)) {
+        let plan = match executable_plan(snapshot.db, view, self.started_at) {
             Ok(plan) => plan,
-            Err(error) => {
-                result.error = Some(format!("execution failed: {}", error.strip_backtrace()));
+            Err(failure) => {
+                result.error = Some(format!("execution failed: {failure}"));
                 return Err(Some(result));
             }
         };

@@ -15,7 +15,6 @@ use datafusion::catalog::TableProvider;
 use datafusion::error::DataFusionError;
 use datafusion::execution::session_state::SessionState;
 use datafusion::logical_expr::LogicalPlan;
-use datafusion::physical_plan::execution_plan::reset_plan_states;
 use viewdag_artifact::PlanBundle;
 use viewdag_artifact::serialize::proto::decode_plan;
 use viewdag_artifact::serialize::{PlanFormError, decode_base64};
@@ -23,7 +22,7 @@ use viewdag_ir::{Diagnostic, ProviderIdentity, SurfaceInput};
 use viewdag_lower::{ViewFailure, stored_view_schema, view_plan};
 use viewdag_optimize::digests::p0_digest;
 use viewdag_optimize::pipeline::physical_phase::state_without_physical_rules;
-use viewdag_optimize::{PlanningContext, physical_view, plan_view, resolved_optimizer_pipeline};
+use viewdag_optimize::{PlanningContext, executable_plan, plan_at_start, plan_view, resolved_optimizer_pipeline};
 use viewdag_surface::{MaterializedViewTable, planning_session, session_with_tables};
 
 use crate::artifacts::CompileOutput;
@@ -211,8 +210,9 @@ impl Snapshot<'_> {
         let session = planning_session(db, surface);
         let state = Arc::new(session_with_tables(&session.state, tables.iter().map(|(name, table)| (name.clone(), Arc::clone(table))))?);
         let runtime = Arc::clone(self.db.tokio());
-        let compiled = physical_view(db, view).clone().map_err(ReplayFailure::View)?;
-        let compiled_plan = reset_plan_states(compiled.plan)?;
+        // One `now()` for the compiled plan and every replayed form: their rows must compare equal.
+        let started_at = chrono::Utc::now();
+        let compiled_plan = executable_plan(db, view, started_at).map_err(ReplayFailure::View)?;
         let compiled_rows = collect_canonical_rows(&runtime, name, compiled_plan, Arc::clone(&session.state))?;
         let pipeline = resolved_optimizer_pipeline(db, surface).clone().map_err(ReplayFailure::Pipeline)?;
         let root = surface.root(db);
@@ -222,7 +222,8 @@ impl Snapshot<'_> {
         let replay_plan = |plan: LogicalPlan| -> Result<ReplayOutcome, ReplayFailure> {
             let replayed_p0 = p0_digest(&plan, &lowered.scans, root);
             let (optimized, physical) = plan_view(&context, name, plan, Arc::clone(&lowered.scans)).map_err(ReplayFailure::View)?;
-            let rows = collect_canonical_rows(&runtime, name, Arc::clone(&physical.plan), Arc::clone(&state))?;
+            let executed = plan_at_start(&context, name, &optimized, &physical, started_at).map_err(ReplayFailure::View)?;
+            let rows = collect_canonical_rows(&runtime, name, executed, Arc::clone(&state))?;
             Ok(ReplayOutcome::Replayed {
                 p0_matches: replayed_p0 == bundle.plans.p0.digest,
                 p1_matches: optimized.digest == bundle.plans.p1.digest,

@@ -361,6 +361,7 @@ impl Snapshot<'_> {
         task: &Task,
         ready: &ReadyTask,
         engine: &Result<Arc<dyn TaskEngine>, EngineUnavailable>,
+        started_at: chrono::DateTime<chrono::Utc>,
         diagnostics: &mut Vec<viewdag_ir::Diagnostic>,
     ) -> Result<PreparedTask, TaskError> {
         let engine = engine.as_ref().map_err(|unavailable| TaskError::Engine(unavailable.to_string()))?;
@@ -369,7 +370,7 @@ impl Snapshot<'_> {
         let target = self.task_target(task);
         let options = self.location_options(&target).map_err(TaskError::from)?;
         let view = self.view_input(&task.view).ok_or_else(|| TaskError::Planning(format!("view `{}` is gone", task.view)))?;
-        let planning = TaskPlanning { db: self.db, view, task, root: self.root, storage: self.storage };
+        let planning = TaskPlanning { db: self.db, view, task, root: self.root, storage: self.storage, started_at };
         let increment = self.prepare_increment(task, view, &ready.path, &ready.reads, diagnostics)?;
         let (plan, refresh, increment_write) = match increment {
             PreparedRefresh::Incremental { plan, apply, summary } => (TaskPlan::rows(plan), summary, Some(apply)),
@@ -397,7 +398,7 @@ impl Snapshot<'_> {
         };
         let state = Arc::clone(&planning_session(self.db, SurfaceInput::get(self.db)).state);
         let expectations = Arc::new(
-            self.task_expectations(task, &plan.rows.schema(), &state, &write.unique_key)
+            self.task_expectations(task, &plan.rows.schema(), &state, &write.unique_key, started_at)
                 .map_err(|error| TaskError::Planning(error.to_string()))?,
         );
         let policy = resolved_optimizer_pipeline(self.db, SurfaceInput::get(self.db))

@@ -180,6 +180,28 @@ fn generated_specs_on_a_cluster_write_the_tables_of_local_runs() {
     }
 }
 
+/// `now()` and `current_date()` on a cluster: the executors cannot evaluate them (DataFusion
+/// folds them into the query's start time while planning), so the plan sent carries the run's
+/// start time, one value for every task and partition.
+#[test]
+fn now_on_a_cluster_is_the_runs_start_time() {
+    let cluster = start_cluster(1);
+    let project = TempProject::with_shop_data();
+    let text = "version: 1\nsources:\n  orders: { format: delta, path: data/orders }\nviews:\n  \
+                stamped:\n    sql: SELECT order_id, now() AS at FROM orders WHERE order_date <= current_date()\n  \
+                also_stamped:\n    project: { input: orders, columns: { order_id: order_id, at: \"now()\" } }\n\
+                outputs:\n  a: { view: stamped, path: out/a }\n  b: { view: also_stamped, path: out/b }\n";
+    let report = run_on(&project.write_spec("spec.yaml", text), cluster.engine());
+    assert!(report.succeeded(), "{:?} {:?}", report.tasks, report.compile.diagnostics);
+    let stamps: std::collections::BTreeSet<String> = ["out/a", "out/b"]
+        .iter()
+        .flat_map(|table| viewdag_tests::data::read_delta_rows_exact(&project.path().join(table)))
+        .map(|row| row.split('|').nth(1).expect("two columns").to_string())
+        .collect();
+    assert_eq!(stamps.len(), 1, "{stamps:?}");
+    assert_eq!(read_delta_rows(&project.path().join("out/a")).len(), read_delta_rows(&project.path().join("data/orders")).len());
+}
+
 /// No scheduler listens: every task fails with an error that says so, nothing is
 /// committed, and the run still reports every task.
 #[test]

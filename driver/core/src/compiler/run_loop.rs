@@ -106,6 +106,7 @@ impl Compiler {
             run_state,
             refusals,
             engine,
+            started_at: chrono::Utc::now(),
             rewritten: BTreeSet::new(),
             rewrote_tables: BTreeMap::new(),
             first_writes: BTreeSet::new(),
@@ -166,6 +167,9 @@ struct RunDriver<'a> {
     /// Tasks whose target the write confinement refuses, with why.
     refusals: BTreeMap<TaskId, String>,
     engine: Result<Arc<dyn TaskEngine>, EngineUnavailable>,
+    /// When the run started: what `now()` and `current_date()` are in every task it plans
+    /// (never in a digest, a bundle or the run state).
+    started_at: chrono::DateTime<chrono::Utc>,
     /// Tasks that wrote their table in this run: their readers are not up to date.
     rewritten: BTreeSet<TaskId>,
     /// Materializations that rewrote their table in this run (a merge, or a full refresh of a
@@ -248,7 +252,7 @@ impl TaskDriver for RunDriver<'_> {
             self.first_writes.insert(task.id.clone());
         }
         let prepared =
-            snapshot.prepare_task(task, &ready, &self.engine, &mut self.plan_diagnostics).map_err(|error| TaskOutcome::Failed { error })?;
+            snapshot.prepare_task(task, &ready, &self.engine, self.started_at, &mut self.plan_diagnostics).map_err(|error| TaskOutcome::Failed { error })?;
         let record = RecordedTask {
             target: snapshot.task_target_text(task),
             fingerprint: ready.fingerprint,

@@ -7,14 +7,14 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::execution::session_state::SessionState;
 use datafusion::logical_expr::type_coercion::binary::comparison_coercion;
 use datafusion::physical_plan::ExecutionPlan;
-use datafusion::physical_plan::execution_plan::reset_plan_states;
 use viewdag_ir::{ExpectationsSpec, ProjectInput, SourceResolution};
-use viewdag_optimize::physical_view;
+use viewdag_optimize::executable_plan;
 use viewdag_schedule::{Task, TaskKind};
 use viewdag_surface::Db as _;
 use viewdag_validate::{Relation, resolve_relation};
@@ -48,6 +48,7 @@ impl Snapshot<'_> {
         schema: &SchemaRef,
         state: &SessionState,
         merge_key: &[String],
+        started_at: DateTime<Utc>,
     ) -> Result<CompiledExpectations, ExpectationError> {
         let blocks = self.task_expectation_blocks(task);
         let borrowed: Vec<(String, &ExpectationsSpec)> = blocks.iter().map(|(owner, block)| (owner.clone(), block)).collect();
@@ -61,7 +62,7 @@ impl Snapshot<'_> {
             .collect();
         for (index, expectation, owner, relation, column, own_type) in relationships {
             let (values, common) = self
-                .relation_values(&relation, &column, &own_type, state)
+                .relation_values(&relation, &column, &own_type, state, started_at)
                 .map_err(|problem| ExpectationError::Expectation { expectation, owner, problem })?;
             compiled.set_relationship_values(index, values, common);
         }
@@ -76,6 +77,7 @@ impl Snapshot<'_> {
         column: &str,
         own_type: &DataType,
         state: &SessionState,
+        started_at: DateTime<Utc>,
     ) -> Result<(HashSet<String>, DataType), ExpectationProblem> {
         let unreadable = |message: String| ExpectationProblem::UnreadableRelation { relation: relation.to_string(), message };
         let runtime = Arc::clone(self.db.tokio());
@@ -88,9 +90,7 @@ impl Snapshot<'_> {
                 runtime.block_on(provider.scan(state, None, &[], None)).map_err(|error| unreadable(error.strip_backtrace()))?
             }
             Some(Relation::View(view)) => {
-                let physical =
-                    physical_view(self.db, view).as_ref().map_err(|failure| unreadable(format!("the view failed to plan: {failure}")))?;
-                reset_plan_states(Arc::clone(&physical.plan)).map_err(|error| unreadable(error.strip_backtrace()))?
+                executable_plan(self.db, view, started_at).map_err(|failure| unreadable(format!("the view failed to plan: {failure}")))?
             }
             None => return Err(ExpectationProblem::UndeclaredRelation { relation: relation.to_string() }),
         };

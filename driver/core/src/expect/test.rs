@@ -101,7 +101,7 @@ impl Snapshot<'_> {
                 .unwrap_or_default(),
             TaskKind::Materialize => Vec::new(),
         };
-        let expectations = Arc::new(self.task_expectations(task, &scan.schema(), &state, &merge_key)?);
+        let expectations = Arc::new(self.task_expectations(task, &scan.schema(), &state, &merge_key, chrono::Utc::now())?);
         let tally = ExpectationTally::default();
         let plan: Arc<dyn ExecutionPlan> = Arc::new(ExpectationExec::new(scan, expectations, Arc::clone(&tally)));
         // A failing `fail` expectation ends the stream with an error after publishing the
