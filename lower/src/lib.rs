@@ -38,6 +38,7 @@
 //! - No I/O: providers come from the surface database by identity.
 
 pub mod chunks;
+pub mod clock;
 pub mod column_index;
 pub mod column_reference;
 pub mod definition_digest;
@@ -62,6 +63,7 @@ use datafusion::logical_expr::LogicalPlan;
 use viewdag_ir::{Diagnostic, ProviderIdentity};
 
 pub use chunks::{CHUNK_BOUNDARY, ChunkOrder, ViewChunks, chunk_members, view_chunks};
+pub use clock::reads_the_clock;
 pub use definition_digest::{view_definition_digest, view_shape_digest};
 pub use expectations::{output_diagnostics, view_expectation_diagnostics};
 pub use materialization::{

@@ -10,7 +10,8 @@
 //!
 //! ## Invariants
 //! - A function is bound when its own simplification folds it given a start time and keeps
-//!   it without one: exactly the functions that cannot be evaluated otherwise. Nothing else
+//!   it without one (`viewdag_surface::clock`): exactly the functions that cannot be
+//!   evaluated otherwise. Nothing else
 //!   in the plan changes (no other simplification runs), so the executed plan is the
 //!   compiled one with those calls replaced by literals.
 //! - One start time per run: every task of a run (and every subquery of a task) sees the
@@ -23,13 +24,14 @@ use chrono::{DateTime, Utc};
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
 use datafusion::config::ConfigOptions;
 use datafusion::error::Result;
-use datafusion::logical_expr::simplify::{ExprSimplifyResult, SimplifyContext};
 use datafusion::logical_expr::expr::ScalarFunction;
-use datafusion::logical_expr::{Expr, LogicalPlan, Volatility};
+use datafusion::logical_expr::simplify::{ExprSimplifyResult, SimplifyContext};
+use datafusion::logical_expr::{Expr, LogicalPlan};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::execution_plan::reset_plan_states;
 use viewdag_ir::{Code, Diagnostic, SpecLocation, ViewInput};
 use viewdag_lower::{LowerResult, ViewFailure};
+use viewdag_surface::clock::folds_start_time;
 
 use crate::Db;
 use crate::plan_view::{OptimizedView, PhysicalView, PlanningContext, physicalize_plan};
@@ -38,13 +40,12 @@ use crate::queries::{optimized_view, physical_view, with_planning_context};
 /// `plan` with every call that needs a start time folded into a literal of `start`, or
 /// `None` when it has none.
 pub fn with_start_time(plan: &LogicalPlan, config: &Arc<ConfigOptions>, start: DateTime<Utc>) -> Result<Option<LogicalPlan>> {
-    let unbound = SimplifyContext::builder().with_config_options(Arc::clone(config)).build();
     let bound = SimplifyContext::builder().with_config_options(Arc::clone(config)).with_query_execution_start_time(Some(start)).build();
     let mut found = false;
     let _ = plan.apply_with_subqueries(|node| {
         node.apply_expressions(|expression| {
             expression.apply(|expression| {
-                found = needs_start_time(expression, &unbound, &bound);
+                found = needs_start_time(expression, config);
                 Ok(if found { TreeNodeRecursion::Stop } else { TreeNodeRecursion::Continue })
             })
         })?;
@@ -56,13 +57,15 @@ pub fn with_start_time(plan: &LogicalPlan, config: &Arc<ConfigOptions>, start: D
     let rewritten = plan.clone().transform_up_with_subqueries(|node| {
         node.map_expressions(|expression| {
             expression.transform_up(|expression| {
-                if !needs_start_time(&expression, &unbound, &bound) {
+                if !needs_start_time(&expression, config) {
                     return Ok(Transformed::no(expression));
                 }
                 let Expr::ScalarFunction(call) = expression else { unreachable!("only a call needs a start time") };
                 match call.func.simplify(call.args.clone(), &bound)? {
                     ExprSimplifyResult::Simplified(folded) => Ok(Transformed::yes(folded)),
-                    ExprSimplifyResult::Original(args) => Ok(Transformed::no(Expr::ScalarFunction(ScalarFunction::new_udf(call.func, args)))),
+                    ExprSimplifyResult::Original(args) => {
+                        Ok(Transformed::no(Expr::ScalarFunction(ScalarFunction::new_udf(call.func, args))))
+                    }
                 }
             })
         })
@@ -71,13 +74,8 @@ pub fn with_start_time(plan: &LogicalPlan, config: &Arc<ConfigOptions>, start: D
 }
 
 /// Whether `expression` is a call DataFusion evaluates only by folding it into the start time.
-fn needs_start_time(expression: &Expr, unbound: &SimplifyContext, bound: &SimplifyContext) -> bool {
-    let Expr::ScalarFunction(call) = expression else { return false };
-    if call.func.signature().volatility != Volatility::Stable {
-        return false;
-    }
-    matches!(call.func.simplify(call.args.clone(), unbound), Ok(ExprSimplifyResult::Original(_)))
-        && matches!(call.func.simplify(call.args.clone(), bound), Ok(ExprSimplifyResult::Simplified(_)))
+fn needs_start_time(expression: &Expr, config: &Arc<ConfigOptions>) -> bool {
+    matches!(expression, Expr::ScalarFunction(call) if folds_start_time(&call.func, &call.args, config))
 }
 
 /// The physical plan that executes `view` in a run that started at `start` (see

@@ -18,6 +18,7 @@
 
 pub mod blocking;
 pub mod catalog;
+pub mod clock;
 pub mod deterministic_aggregates;
 pub mod exact_sum;
 pub mod generated_series;

@@ -27,8 +27,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use datafusion::execution::session_state::SessionState;
-use datafusion::physical_plan::ExecutionPlan;
 use datafusion::logical_expr::LogicalPlan;
+use datafusion::physical_plan::ExecutionPlan;
 use viewdag_ir::{Diagnostic, EngineKind, EngineProfile, ProviderIdentity, SurfaceInput, ViewInput};
 use viewdag_lower::ViewFailure;
 use viewdag_optimize::queries::bare_physical_session;
@@ -184,7 +184,9 @@ impl<'a> TaskPlanning<'a> {
         match with_start_time(&optimized.plan, self.planning_session().config_options(), self.started_at) {
             Ok(Some(bound)) => Ok(Arc::new(bound)),
             Ok(None) => Ok(Arc::clone(&optimized.plan)),
-            Err(error) => Err(TaskError::Planning(format!("view `{}` at the run's start time: {}", self.task.view, error.strip_backtrace()))),
+            Err(error) => {
+                Err(TaskError::Planning(format!("view `{}` at the run's start time: {}", self.task.view, error.strip_backtrace())))
+            }
         }
     }
 

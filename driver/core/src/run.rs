@@ -31,6 +31,7 @@ use datafusion::execution::session_state::SessionState;
 use deltalake::DeltaTable;
 use viewdag_ir::selection::SelectedUnits;
 use viewdag_ir::{OutputSpec, ProjectInput, ProviderIdentity, PushdownPolicy, SurfaceInput, WriteMode};
+use viewdag_lower::reads_the_clock;
 use viewdag_optimize::pushdown::{ExactClaim, exact_claims};
 use viewdag_optimize::{optimized_view, resolved_optimizer_pipeline, task_digest, task_shape_digest};
 use viewdag_schedule::{Task, TaskId, TaskKind, reads_through_ephemeral_views};
@@ -432,7 +433,8 @@ impl Snapshot<'_> {
     }
 
     /// `task`'s table when it is still at the version it last wrote from the same
-    /// fingerprint (see `run_state`): the task is up to date.
+    /// fingerprint (see `run_state`): the task is up to date. Never for a view whose rows
+    /// depend on when it runs (`now()`, `current_date()`: `viewdag_lower::clock`).
     pub(crate) fn unchanged_table(
         &self,
         task: &Task,
@@ -440,6 +442,9 @@ impl Snapshot<'_> {
         reads: &BTreeMap<String, ProviderIdentity>,
         run_state: &RunState,
     ) -> Option<(DeltaTable, i64)> {
+        if self.view_input(&task.view).is_none_or(|view| reads_the_clock(self.db, view)) {
+            return None;
+        }
         let recorded = run_state.recorded_version(&task.id, &self.task_target_text(task), fingerprint, reads)?;
         let (table, version) = self.task_table_version(task)?;
         (version == recorded).then_some((table, version))

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::prelude::{CsvReadOptions, ParquetReadOptions, SessionContext};
 use viewdag_driver::viewdag_schedule::TaskId;
-use viewdag_driver::{CompileRequest, Compiler, RunOptions, TaskOutcome, ViewStatus};
+use viewdag_driver::{CompileRequest, Compiler, TaskOutcome, ViewStatus};
 use viewdag_tests::data::{canonical_rows, read_delta_rows};
 
 use crate::support::{TempProject, shop_spec};
@@ -455,39 +455,50 @@ fn the_driver_binarys_command_line_runs_and_checks_the_shop_example() {
 /// DataFusion 55 evaluates `now()`, `current_date()` and `current_time()` only by folding them
 /// into a query's start time, which compiled plans never have (their digests do not change
 /// with the clock): a run binds its own start time into the plans it executes, the same in
-/// every task, in pushed-down scan filters and in SQL and transform views alike.
+/// every task, in pushed-down scan filters and in SQL and transform views alike. A task whose
+/// rows depend on the clock is never up to date; the others still are.
 #[test]
 fn now_and_current_date_are_the_runs_start_time_in_every_task() {
     let project = TempProject::with_shop_data();
     let text = "version: 1\nsources:\n  orders: { format: delta, path: data/orders }\nviews:\n  \
                 stamped:\n    sql: SELECT order_id, now() AS at, current_date() AS day FROM orders WHERE order_date <= current_date()\n  \
                 recent:\n    filter: { input: orders, predicate: \"CAST(order_date AS TIMESTAMP) > now() - INTERVAL '36500 days'\" }\n  \
-                also_stamped:\n    project: { input: recent, columns: { order_id: order_id, at: \"now()\" } }\n\
-                outputs:\n  a: { view: stamped, path: out/a }\n  b: { view: also_stamped, path: out/b }\n";
+                also_stamped:\n    project: { input: recent, columns: { order_id: order_id, at: \"now()\" } }\n  \
+                timeless:\n    filter: { input: orders, predicate: \"amount > 0\" }\n\
+                outputs:\n  a: { view: stamped, path: out/a }\n  b: { view: also_stamped, path: out/b }\n  \
+                c: { view: timeless, path: out/c }\n";
     let spec = project.write_spec("spec.yaml", text);
     let mut compiler = Compiler::new().expect("a compiler");
     let stamps = |compiler: &mut Compiler| {
         let day_before = chrono::Utc::now().date_naive();
-        let options = RunOptions { force: true, ..RunOptions::default() };
-        let report = compiler.run_with(&CompileRequest::new(&spec), &options, &mut |_| {}).expect("readable");
+        let report = compiler.run(&CompileRequest::new(&spec), &mut |_| {}).expect("readable");
         assert!(report.succeeded(), "{:?} {:?}", report.compile.diagnostics, report.tasks);
+        let written: Vec<String> = report
+            .tasks
+            .iter()
+            .filter(|task| matches!(task.outcome, TaskOutcome::Written { .. }))
+            .map(|task| task.id.to_string())
+            .collect();
         let day_after = chrono::Utc::now().date_naive();
         let a = viewdag_tests::data::read_delta_rows_exact(&project.path().join("out/a"));
         let b = viewdag_tests::data::read_delta_rows_exact(&project.path().join("out/b"));
         let orders = read_delta_rows(&project.path().join("data/orders")).len();
         assert_eq!((a.len(), b.len()), (orders, orders), "every order is before today and within a century");
-        let column = |rows: &[String], index: usize| rows.iter().map(|row| row.split('|').nth(index).unwrap().to_string()).collect::<BTreeSet<_>>();
+        let column =
+            |rows: &[String], index: usize| rows.iter().map(|row| row.split('|').nth(index).unwrap().to_string()).collect::<BTreeSet<_>>();
         let (at_a, at_b, days) = (column(&a, 1), column(&b, 1), column(&a, 2));
         assert_eq!(at_a.len(), 1, "one now() in a task: {at_a:?}");
         assert_eq!(at_a, at_b, "one now() in a run");
         // `current_date()` is the day the run started (seen from either side of it).
         let day = chrono::NaiveDate::parse_from_str(days.iter().next().unwrap(), "%Y-%m-%d").expect("a date");
         assert!((day_before..=day_after).contains(&day), "{days:?} is not today");
-        at_a.into_iter().next().unwrap()
+        (at_a.into_iter().next().unwrap(), written)
     };
-    let first = stamps(&mut compiler);
-    let second = stamps(&mut compiler);
+    let (first, written) = stamps(&mut compiler);
+    assert_eq!(written, ["output:a", "output:b", "output:c"]);
+    let (second, written) = stamps(&mut compiler);
     assert_ne!(first, second, "each run has its own start time");
+    assert_eq!(written, ["output:a", "output:b"], "the clock's readers run again, the others are up to date");
     // The compiled plans do not know the time: their digests are those of any other moment.
     let digests = |compiler: &mut Compiler| {
         let response = compiler.compile(&CompileRequest::new(&spec)).expect("readable");
@@ -501,6 +512,6 @@ fn now_and_current_date_are_the_runs_start_time_in_every_task() {
             .collect::<Vec<_>>()
     };
     let compiled = digests(&mut compiler);
-    assert_eq!(compiled.len(), 2, "the two tasks' views are planned: {compiled:?}");
+    assert_eq!(compiled.len(), 3, "the tasks' views are planned: {compiled:?}");
     assert_eq!(compiled, digests(&mut Compiler::new().expect("a compiler")));
 }

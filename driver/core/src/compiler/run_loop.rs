@@ -251,8 +251,9 @@ impl TaskDriver for RunDriver<'_> {
         if self.run_state.recorded(&task.id, &snapshot.task_target_text(task)).is_none() {
             self.first_writes.insert(task.id.clone());
         }
-        let prepared =
-            snapshot.prepare_task(task, &ready, &self.engine, self.started_at, &mut self.plan_diagnostics).map_err(|error| TaskOutcome::Failed { error })?;
+        let prepared = snapshot
+            .prepare_task(task, &ready, &self.engine, self.started_at, &mut self.plan_diagnostics)
+            .map_err(|error| TaskOutcome::Failed { error })?;
         let record = RecordedTask {
             target: snapshot.task_target_text(task),
             fingerprint: ready.fingerprint,
