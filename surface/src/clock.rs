@@ -44,3 +44,23 @@ pub fn clock_function_names(state: &SessionState) -> BTreeSet<String> {
     }
     names
 }
+
+#[cfg(test)]
+mod tests {
+    use datafusion::execution::session_state::SessionStateBuilder;
+
+    use super::clock_function_names;
+
+    #[test]
+    fn the_clock_functions_are_the_ones_folded_into_a_start_time_with_their_aliases() {
+        let state = SessionStateBuilder::new().with_default_features().build();
+        let names = clock_function_names(&state);
+        for name in ["now", "current_timestamp", "current_date", "today", "current_time"] {
+            assert!(names.contains(name), "{name} is not in {names:?}");
+        }
+        // Volatile functions change per row, not with the start time; immutable ones never.
+        for name in ["random", "uuid", "abs", "to_timestamp", "date_trunc"] {
+            assert!(!names.contains(name), "{name} is in {names:?}");
+        }
+    }
+}
