@@ -4,7 +4,8 @@
 //!
 //! Ephemeral views are registered as view tables over their P0 plans; after planning,
 //! their scans are replaced by the plans themselves (as `SubqueryAlias(name, plan)`), so
-//! P0 of a SQL view looks like the P0 of any other view.
+//! P0 of a SQL view looks like the P0 of any other view. A top projection that only repeats
+//! its input (`SELECT *`) is left out.
 
 use std::sync::Arc;
 
@@ -12,7 +13,7 @@ use datafusion::catalog::TableProvider;
 use datafusion::common::DFSchema;
 use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::datasource::{ViewTable, source_as_provider};
-use datafusion::logical_expr::{LogicalPlan, TableScan};
+use datafusion::logical_expr::{Expr, LogicalPlan, TableScan};
 use datafusion::sql::parser::DFParser;
 use datafusion::sql::sqlparser::dialect::GenericDialect;
 use viewdag_ir::{Code, Diagnostic, SqlView};
@@ -68,7 +69,22 @@ pub fn lower(context: &LowerContext, view: &SqlView) -> TransformResult {
     if let Some(diagnostic) = predicate_subquery_outside_filter(context.view, query, &plan, &location) {
         return Err(vec![diagnostic]);
     }
-    inline_view_scans(plan).map_err(|error| failed(&error))
+    inline_view_scans(plan).map(without_identity_projection).map_err(|error| failed(&error))
+}
+
+/// `plan` without its top projection when that projection repeats its input's columns, in
+/// order, with the input's schema (what `SELECT * … WHERE …` plans): the view's schema is
+/// the same (names, qualifiers, types, nullability), and a chain of such views inlines with
+/// one node less per view — over a wide chain, each projection costs every plan-wide pass
+/// O(width²) in DataFusion (its fields are looked up by name one by one).
+fn without_identity_projection(plan: LogicalPlan) -> LogicalPlan {
+    let LogicalPlan::Projection(projection) = &plan else { return plan };
+    let input = projection.input.schema();
+    let repeats_input = projection.expr.len() == input.fields().len()
+        && projection.expr.iter().zip(input.iter()).all(|(expression, (qualifier, field))| {
+            matches!(expression, Expr::Column(column) if column.relation.as_ref() == qualifier && column.name == *field.name())
+        });
+    if repeats_input && projection.schema.as_ref() == input.as_ref() { projection.input.as_ref().clone() } else { plan }
 }
 
 /// `V0205` when the query's row generators (`range`, `generate_series`) can produce more

@@ -153,3 +153,31 @@ fn an_unknown_column_in_a_wide_projection_is_reported_as_before() {
     assert_eq!(diagnostic.location.range_in_value, Some((0, 6)), "the name is underlined");
     assert!(diagnostic.suggestion.as_deref().is_some_and(|suggestion| suggestion.contains("c1999")), "{diagnostic:?}");
 }
+
+/// `SELECT * … WHERE …` plans a projection that repeats its input; P0 leaves it out (over a
+/// wide chain each one costs every plan-wide pass O(width²)), keeping the view's schema. A
+/// projection that drops, reorders or renames a column stays.
+#[test]
+fn a_select_star_view_plans_without_the_projection_that_repeats_its_input() {
+    let project = TempProject::empty();
+    viewdag_tests::data::write_parquet_file(&project.path().join("data/wide/part-0.parquet"), &wide_batch(40, false));
+    let text = "version: 1\nsources:\n  wide: { format: parquet, path: data/wide }\nviews:\n  \
+                star:\n    sql: SELECT * FROM wide WHERE c0 > 1\n  \
+                star_again:\n    sql: SELECT * FROM star WHERE c1 > 1\n  \
+                reordered:\n    sql: SELECT c1, c0 FROM star\n  \
+                renamed:\n    sql: SELECT c0 AS first FROM wide\n";
+    let mut compiler = Compiler::new().expect("a compiler");
+    let response = compile_all_views(&project, &mut compiler, "spec.yaml", text);
+    assert!(!response.has_errors(), "{:?}", response.diagnostics);
+    signatures_match_inlined(&compiler).expect("signatures agree with inlined plans");
+    let db = compiler.snapshot().database();
+    let top = |name: &str| viewdag_lower::view_plan(db, view(&compiler, name)).as_ref().expect("the view plans").plan.as_ref().clone();
+    for name in ["star", "star_again"] {
+        assert!(matches!(top(name), LogicalPlan::Filter(_)), "{name}: {}", top(name).display_indent());
+    }
+    let source = viewdag_lower::queries::plan_input(db, "wide").expect("the source plans");
+    assert_eq!(top("star").schema().as_arrow(), source.plan.schema().as_arrow(), "every column of the source, as it is");
+    for name in ["reordered", "renamed"] {
+        assert!(matches!(top(name), LogicalPlan::Projection(_)), "{name}: {}", top(name).display_indent());
+    }
+}
