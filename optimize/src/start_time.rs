@@ -11,9 +11,8 @@
 //! ## Invariants
 //! - A function is bound when its own simplification folds it given a start time and keeps
 //!   it without one (`viewdag_surface::clock`): exactly the functions that cannot be
-//!   evaluated otherwise. Nothing else
-//!   in the plan changes (no other simplification runs), so the executed plan is the
-//!   compiled one with those calls replaced by literals.
+//!   evaluated otherwise. Nothing else in the plan changes (no other simplification runs),
+//!   so the executed plan is the compiled one with those calls replaced by literals.
 //! - One start time per run: every task of a run (and every subquery of a task) sees the
 //!   same `now()`.
 //! - A plan without such a call is executed from its memoized P2, untouched.

@@ -143,6 +143,7 @@ pub struct TaskPlanning<'a> {
     pub(crate) task: &'a Task,
     pub(crate) root: &'a Path,
     pub(crate) storage: &'a StorageSettings,
+    /// When the run started: `now()` in every task of the run.
     pub(crate) started_at: DateTime<Utc>,
 }
 
@@ -170,11 +171,6 @@ impl<'a> TaskPlanning<'a> {
         optimized_view(self.db, self.view)
             .as_ref()
             .map_err(|failure| TaskError::Planning(format!("view `{}` failed to optimize: {failure}", self.task.view)))
-    }
-
-    /// When the run started: the value of `now()` in every task of the run.
-    pub fn started_at(&self) -> DateTime<Utc> {
-        self.started_at
     }
 
     /// P1 as the task executes it: its calls of `now()`, `current_date()` and `current_time()`
