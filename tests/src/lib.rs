@@ -1,6 +1,7 @@
 //! Test support for viewdag: writers for real Delta, Parquet and CSV files, the shop
 //! example's data, proptest generators of valid specs with small random data and of changes to their sources, and TPC-H
-//! (schemas, a tiny data set, the 22 queries as a spec) and its data at any scale factor, a
+//! (schemas, a tiny data set, the 22 queries as a spec) and its data at any scale factor, a wide
+//! and deep chain of SQL views (`wide_sql_chain`), a
 //! real S3-compatible server (`s3_server`: `moto_server` as a process), and the readers of
 //! the workspace's own sources that the `hygiene` tests use (`rust_tokens`, `file_imports`, `type_mentions`,
 //! `declared_dependencies`).
@@ -23,3 +24,4 @@ pub mod synthetic_dag;
 pub mod tpch;
 pub mod tpch_data;
 pub mod type_mentions;
+pub mod wide_sql_chain;

@@ -7,6 +7,7 @@
 //! cargo run --release -p viewdag-tests --bin bench-compile -- --lsp 1000 10000   # only `viewdag lsp`
 //! cargo run --release -p viewdag-tests --bin bench-compile -- --warm-process 1000 10000 100000   # only the cache across processes
 //! cargo run --release -p viewdag-tests --bin bench-compile -- --parse 1000 10000 100000   # only the spec's parse
+//! cargo run --release -p viewdag-tests --bin bench-compile -- --wide-sql 100 300   # SQL views 469–700 columns wide
 //! cargo build --release -p viewdag-tests --bin viewdag-cli && \
 //!   cargo run --release -p viewdag-tests --bin bench-compile -- --check-process 1000 10000 100000   # `viewdag check` processes
 //!   (and `--run-process`: `viewdag run` processes, the same binary needed)
@@ -49,6 +50,7 @@ use viewdag_driver::{CompileResponse, Compiler, Planning, ViewStatus};
 use viewdag_tests::lsp_latency::nearest_rank;
 use viewdag_tests::synthetic_dag::{DagShape, MAX_CHAIN, OUTPUTS, SyntheticDag, SyntheticProject};
 use viewdag_tests::tpch;
+use viewdag_tests::wide_sql_chain::WideSqlChain;
 
 fn peak_memory_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
@@ -664,6 +666,59 @@ fn scenario_wide(columns: usize) -> String {
     format!("filter={filter_seconds:.6} projection={projection_seconds:.6} columns={columns}")
 }
 
+/// A chain of `views` SQL views over a 469-column join (`viewdag_tests::wide_sql_chain`),
+/// checked cold: each view plans one `SELECT` of 469–700 columns.
+fn scenario_wide_sql(views: usize) -> String {
+    let project = WideSqlChain::create(views);
+    let mut compiler = new_compiler();
+    let start = Instant::now();
+    let response = compiler.check_text(&project.spec_path, &project.text);
+    let check_seconds = seconds(start);
+    assert!(!response.has_errors(), "{:?}", response.diagnostics.first());
+    format!("check={check_seconds:.6} views={} peak_kib={}", project.views.len(), peak_memory_kib())
+}
+
+/// The baseline of `wide-sql`: DataFusion validating each view once, as a user would by hand
+/// (the sources registered, then `CREATE VIEW` of each view in order, which plans its SQL
+/// against the views before it).
+fn scenario_wide_sql_baseline(views: usize) -> String {
+    let project = WideSqlChain::create(views);
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a runtime");
+    let start = Instant::now();
+    runtime.block_on(async {
+        let context = SessionContext::new();
+        for (name, path) in project.source_files() {
+            context.register_csv(&name, path.to_str().expect("utf-8"), CsvReadOptions::new()).await.expect("registered");
+        }
+        for (name, sql) in &project.views {
+            context.sql(&format!("CREATE VIEW {name} AS {sql}")).await.unwrap_or_else(|error| panic!("{name} plans: {error}"));
+        }
+    });
+    format!("cold={:.6} views={} peak_kib={}", seconds(start), project.views.len(), peak_memory_kib())
+}
+
+/// The `--wide-sql` table: viewdag's cold check of the wide chain beside the baseline.
+fn wide_sql_report(counts: &[usize]) {
+    println!("### A chain of SQL views over a 469-column join (`wide_sql_chain`), cold check\n");
+    println!(
+        "| views | viewdag check (s) | peak MiB | baseline: DataFusion `CREATE VIEW` of each (s) | baseline peak MiB | check ÷ baseline |"
+    );
+    println!("|---|---|---|---|---|---|");
+    for count in counts {
+        let ours = run_child(&["--scenario", "wide-sql", &count.to_string()]);
+        let baseline = run_child(&["--scenario", "wide-sql-baseline", &count.to_string()]);
+        println!(
+            "| {:.0} | {:.3} | {:.0} | {:.3} | {:.0} | {:.2}× |",
+            field(&ours, "views"),
+            field(&ours, "check"),
+            field(&ours, "peak_kib") / 1024.0,
+            field(&baseline, "cold"),
+            field(&baseline, "peak_kib") / 1024.0,
+            field(&ours, "check") / field(&baseline, "cold"),
+        );
+    }
+}
+
 /// viewdag on TPC-H: a cold compile of the 22 queries (and `revenue0`), then the bundles of
 /// `viewdag compile --out`. Views that failed are listed (`rejected=`) with their diagnostics
 /// on stderr.
@@ -848,6 +903,8 @@ fn main() {
             "tpch-viewdag" => scenario_tpch_viewdag(),
             "tpch-baseline" => scenario_tpch_baseline(),
             "wide" => scenario_wide(count),
+            "wide-sql" => scenario_wide_sql(count),
+            "wide-sql-baseline" => scenario_wide_sql_baseline(count),
             "deep" => scenario_deep(count),
             "warm-process" => scenario_warm_process(shape, count),
             "parse" => scenario_parse(shape, count),
@@ -870,6 +927,7 @@ fn main() {
     let mut check_process = false;
     let mut run_process = false;
     let mut tpch_only = false;
+    let mut wide_sql = false;
     let mut words = arguments.iter();
     while let Some(word) = words.next() {
         match word.as_str() {
@@ -883,11 +941,16 @@ fn main() {
             "--check-process" => check_process = true,
             "--run-process" => run_process = true,
             "--tpch" => tpch_only = true,
+            "--wide-sql" => wide_sql = true,
             count => counts.extend(count.parse::<usize>().ok()),
         }
     }
     if tpch_only {
         tpch_report();
+        return;
+    }
+    if wide_sql {
+        wide_sql_report(if counts.is_empty() { &[100, 300] } else { &counts });
         return;
     }
     if parse {

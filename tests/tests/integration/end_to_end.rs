@@ -457,6 +457,35 @@ fn the_driver_binarys_command_line_runs_and_checks_the_shop_example() {
 /// with the clock): a run binds its own start time into the plans it executes, the same in
 /// every task, in pushed-down scan filters and in SQL and transform views alike. A task whose
 /// rows depend on the clock is never up to date; the others still are.
+/// `UNNEST` in sql views: the patched SQL planner skips the unnest rewrite only for select
+/// lists without one (vendor/datafusion-sql/VIEWDAG_PATCH.md), so a list unnested beside
+/// plain columns, an unnest feeding an aggregate through an ephemeral view, and a select list
+/// without one next to them write what DataFusion computes from the same texts.
+#[test]
+fn unnest_in_sql_views_writes_what_datafusion_computes() {
+    let project = TempProject::with_shop_data();
+    let exploded = "SELECT order_id, unnest(make_array(amount, amount * 2, amount * 3)) AS part, status FROM orders";
+    let totals = "SELECT status, sum(part) AS total, count(*) AS parts FROM parts GROUP BY status";
+    let plain = "SELECT *, amount * 2 AS doubled FROM orders WHERE amount > 0";
+    let text = format!(
+        "version: 1\nsources:\n  orders: {{ format: delta, path: data/orders }}\nviews:\n  \
+         exploded:\n    sql: \"{exploded}\"\n  parts:\n    sql: \"{exploded}\"\n  totals:\n    sql: \"{totals}\"\n  \
+         plain:\n    sql: \"{plain}\"\n\
+         outputs:\n  a: {{ view: exploded, path: out/a }}\n  b: {{ view: totals, path: out/b }}\n  c: {{ view: plain, path: out/c }}\n"
+    );
+    let spec = project.write_spec("spec.yaml", &text);
+    let report = Compiler::new().expect("a compiler").run(&CompileRequest::new(&spec), &mut |_| {}).expect("readable");
+    assert!(report.compile.diagnostics.is_empty(), "{:?}", report.compile.diagnostics);
+    assert!(report.succeeded(), "{:?}", report.tasks);
+    let orders = read_delta_rows(&project.path().join("data/orders")).len();
+    let a = read_delta_rows(&project.path().join("out/a"));
+    assert_eq!(a.len(), 3 * orders, "three parts per order");
+    assert_eq!(a, direct_rows(&project, exploded));
+    let b = read_delta_rows(&project.path().join("out/b"));
+    assert_eq!(b, direct_rows(&project, &format!("SELECT status, sum(part), count(*) FROM ({exploded}) GROUP BY status")));
+    assert_eq!(read_delta_rows(&project.path().join("out/c")), direct_rows(&project, plain));
+}
+
 #[test]
 fn now_and_current_date_are_the_runs_start_time_in_every_task() {
     let project = TempProject::with_shop_data();
