@@ -61,6 +61,9 @@ pub struct SignatureMemo {
     /// Who built the values: hashed into every key.
     build: String,
     entries: RwLock<HashMap<MemoKey, Arc<[u8]>>>,
+    /// Values decoded so far, by their bytes: views with equal outcomes (a filter keeps its
+    /// input's schema) decode one value and share it.
+    decoded: Mutex<HashMap<Arc<[u8]>, MemoValue>>,
     /// Per view name: the key its signature was last looked up with.
     current: Mutex<HashMap<String, MemoKey>>,
     /// Whether a value was recorded that the loaded entries did not have.
@@ -92,7 +95,15 @@ impl SignatureMemo {
     pub fn lookup(&self, view: &str, key: &MemoKey) -> Option<MemoValue> {
         self.current.lock().expect("memo lock").insert(view.to_string(), *key);
         let bytes = self.entries.read().expect("memo lock").get(key).cloned()?;
-        let value = decode_value(&bytes)?;
+        let known = self.decoded.lock().expect("memo lock").get(&bytes).cloned();
+        let value = match known {
+            Some(value) => value,
+            None => {
+                let value = decode_value(&bytes)?;
+                self.decoded.lock().expect("memo lock").insert(bytes, value.clone());
+                value
+            }
+        };
         self.counts.lock().expect("memo lock").hits += 1;
         Some(value)
     }

@@ -562,6 +562,7 @@ impl Compiler {
     fn sync_structure(&mut self, shape_only: bool) -> Vec<String> {
         let Some(project) = self.project else { return Vec::new() };
         let Some(input) = self.structure else {
+            warm::warm_view_reads(&self.db, project, self.compile_jobs);
             self.structure = Some(StructureInput::builder(compute_structure(&self.db, project)).durability(SPEC_DURABILITY).new(&self.db));
             self.structure_sync = StructureSync::Computed;
             return Vec::new();
@@ -595,6 +596,7 @@ impl Compiler {
                 let removed = view_difference(project.views(&self.db), &structure.views).removed;
                 readers_of_removed = removed.iter().flat_map(|view| structure.dag.readers(view.name(&self.db))).collect();
             }
+            warm::warm_view_reads(&self.db, project, self.compile_jobs);
             structure = compute_structure(&self.db, project);
         }
         input.set_structure(&mut self.db).to(structure);

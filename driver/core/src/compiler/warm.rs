@@ -1,4 +1,5 @@
-//! A full compile's per-view work on several threads, before `compiled_project` collects it.
+//! A full compile's per-view work on several threads, before `compiled_project` collects it
+//! (and, before that, every view's reads, before the structure is computed whole).
 //!
 //! `compiled_project` checks every view chunk by chunk in dependency order, then plans the
 //! valid views in scope chunk by chunk: one thread. [`warm_full_compile`] asks the same
@@ -27,6 +28,27 @@ use crate::parallel::for_each_in_parallel;
 /// Fewer views than this are checked on the calling thread: spawning workers would cost
 /// more than it saves.
 const MIN_VIEWS_TO_SHARE: usize = 16;
+
+/// Fewer views than this have their reads found on the calling thread.
+const MIN_VIEWS_TO_SHARE_READS: usize = 1024;
+/// The views a worker claims at a time when finding reads (each is independent of the others).
+const READS_PER_CLAIM: usize = 256;
+
+/// Asks every view's reads (`view_reads`: for a `sql` view, a parse of its SQL) on up to
+/// `jobs` threads, before the structure is computed whole (which asks them all in
+/// declaration order on one thread, and then finds them memoized).
+pub(crate) fn warm_view_reads(db: &Database, project: ProjectInput, jobs: usize) {
+    let views = project.views(db);
+    if jobs <= 1 || views.len() < MIN_VIEWS_TO_SHARE_READS {
+        return;
+    }
+    let claims: Vec<&[ViewInput]> = views.chunks(READS_PER_CLAIM).collect();
+    for_each_in_parallel(db, &claims, jobs, |db, claim| {
+        for view in claim.iter() {
+            viewdag_validate::view_reads(db, *view);
+        }
+    });
+}
 
 /// Checks every view, then plans the views in `scope`, on up to `jobs` threads, reporting
 /// to `progress`.
