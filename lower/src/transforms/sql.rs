@@ -11,9 +11,9 @@ use std::sync::Arc;
 
 use datafusion::catalog::TableProvider;
 use datafusion::common::DFSchema;
-use datafusion::common::tree_node::{Transformed, TreeNode};
+use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
 use datafusion::datasource::{ViewTable, source_as_provider};
-use datafusion::logical_expr::{Expr, LogicalPlan, TableScan};
+use datafusion::logical_expr::{EmptyRelation, Expr, LogicalPlan, SubqueryAlias, TableScan};
 use datafusion::sql::parser::DFParser;
 use datafusion::sql::sqlparser::dialect::GenericDialect;
 use viewdag_ir::{Code, Diagnostic, SqlView};
@@ -44,14 +44,20 @@ pub fn lower(context: &LowerContext, view: &SqlView) -> TransformResult {
         }
         vec![error_diagnostic(context.state, error, query, &inputs_schema, &location)]
     };
-    let tables = context.inputs.iter().map(|input| {
-        // Register the unaliased plan: the SQL planner qualifies the scan by its own name.
-        let inner = match input.plan.as_ref() {
+    // Register the unaliased plans: the SQL planner qualifies each scan by its own name.
+    let inners: Vec<LogicalPlan> = context
+        .inputs
+        .iter()
+        .map(|input| match input.plan.as_ref() {
             LogicalPlan::SubqueryAlias(alias) => alias.input.as_ref().clone(),
             other => other.clone(),
-        };
-        (input.name.clone(), Arc::new(ViewTable::new(inner, None)) as Arc<dyn TableProvider>)
-    });
+        })
+        .collect();
+    let tables = context
+        .inputs
+        .iter()
+        .zip(&inners)
+        .map(|(input, inner)| (input.name.clone(), Arc::new(ViewTable::new(inner.clone(), None)) as Arc<dyn TableProvider>));
     let relations = RelationsContext::new(context.state, tables);
     let mut statements = DFParser::parse_sql_with_dialect(query, &GenericDialect {}).map_err(|error| failed(&error))?;
     let Some(statement) = statements.pop_front() else {
@@ -62,7 +68,8 @@ pub fn lower(context: &LowerContext, view: &SqlView) -> TransformResult {
     // Type errors surface only when the analyzer coerces types: find them now, so that an
     // accepted view never fails in the optimizer.
     let state = context.state;
-    state.analyzer().execute_and_check(plan.clone(), state.config_options(), |_, _| {}).map_err(|error| failed(&error))?;
+    let own_nodes = without_inlined_inputs(plan.clone(), &inners).map_err(|error| failed(&error))?;
+    state.analyzer().execute_and_check(own_nodes, state.config_options(), |_, _| {}).map_err(|error| failed(&error))?;
     if let Some(diagnostic) = too_many_generated_rows(context.view, query, &plan, &location) {
         return Err(vec![diagnostic]);
     }
@@ -70,6 +77,25 @@ pub fn lower(context: &LowerContext, view: &SqlView) -> TransformResult {
         return Err(vec![diagnostic]);
     }
     inline_view_scans(plan).map(without_identity_projection).map_err(|error| failed(&error))
+}
+
+/// `plan` with each input the SQL planner inlined (`SubqueryAlias(name, input's plan)`) cut
+/// down to an empty relation of the input's schema: what the analyzer must check of a view is
+/// its own nodes — type coercion reads only their inputs' schemas, kept as they were — and
+/// each input was checked when it was lowered. Analyzing the inputs again at every view of a
+/// chain cost O(depth × width²) per view (each projection's fields are looked up by name).
+fn without_inlined_inputs(plan: LogicalPlan, inners: &[LogicalPlan]) -> datafusion::error::Result<LogicalPlan> {
+    plan.transform_down_with_subqueries(|node| {
+        let LogicalPlan::SubqueryAlias(alias) = &node else { return Ok(Transformed::no(node)) };
+        if !inners.iter().any(|inner| inner == alias.input.as_ref()) {
+            return Ok(Transformed::no(node));
+        }
+        let schema = Arc::clone(alias.input.schema());
+        let placeholder = LogicalPlan::EmptyRelation(EmptyRelation { produce_one_row: false, schema });
+        let cut = SubqueryAlias::try_new(Arc::new(placeholder), alias.alias.clone())?;
+        Ok(Transformed::new(LogicalPlan::SubqueryAlias(cut), true, TreeNodeRecursion::Jump))
+    })
+    .map(|transformed| transformed.data)
 }
 
 /// `plan` without its top projection when that projection repeats its input's columns, in
@@ -159,4 +185,47 @@ fn inline_view_scans(plan: LogicalPlan) -> datafusion::error::Result<LogicalPlan
         Ok(Transformed::yes(inlined))
     })
     .map(|transformed| transformed.data)
+}
+
+#[cfg(test)]
+mod tests {
+    use datafusion::logical_expr::{LogicalPlanBuilder, col, lit};
+
+    use super::*;
+
+    /// An input's plan: a filter over two literal rows.
+    fn input_plan() -> LogicalPlan {
+        let rows = vec![vec![lit(1_i64), lit("a")], vec![lit(2_i64), lit("b")]];
+        LogicalPlanBuilder::values(rows).unwrap().filter(col("column1").gt(lit(0_i64))).unwrap().build().unwrap()
+    }
+
+    /// A view over `input` inlined as the SQL planner inlines it, read twice (a self-join).
+    fn view_over(input: &LogicalPlan) -> LogicalPlan {
+        let side = |name: &str| LogicalPlanBuilder::from(input.clone()).alias(name).unwrap().build().unwrap();
+        LogicalPlanBuilder::from(side("a"))
+            .cross_join(side("b"))
+            .unwrap()
+            .filter(col("a.column1").eq(col("b.column1")))
+            .unwrap()
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn inlined_inputs_are_cut_to_their_schemas_and_the_views_own_nodes_kept() {
+        let input = input_plan();
+        let view = view_over(&input);
+        let cut = without_inlined_inputs(view.clone(), std::slice::from_ref(&input)).unwrap();
+        assert_eq!(cut.schema(), view.schema(), "the same schema at every level above the cut");
+        let LogicalPlan::Filter(filter) = &cut else { panic!("the view's own filter stays: {}", cut.display_indent()) };
+        let LogicalPlan::Join(join) = filter.input.as_ref() else { panic!("the join stays: {}", cut.display_indent()) };
+        for side in [&join.left, &join.right] {
+            let LogicalPlan::SubqueryAlias(alias) = side.as_ref() else { panic!("each side keeps its alias") };
+            assert!(matches!(alias.input.as_ref(), LogicalPlan::EmptyRelation(_)), "{}", cut.display_indent());
+            assert_eq!(alias.input.schema(), input.schema());
+        }
+        // A plan that is not one of the inputs is left whole.
+        let other = LogicalPlanBuilder::from(input.clone()).limit(0, Some(1)).unwrap().build().unwrap();
+        assert_eq!(without_inlined_inputs(view.clone(), &[other]).unwrap(), view);
+    }
 }
