@@ -6,6 +6,10 @@
 //! their scans are replaced by the plans themselves (as `SubqueryAlias(name, plan)`), so
 //! P0 of a SQL view looks like the P0 of any other view. A top projection that only repeats
 //! its input (`SELECT *`) is left out.
+//!
+//! The analyzer runs on the planned query to find its type errors now (so an accepted view
+//! never fails in the optimizer), over the view's own nodes only: each inlined input is cut
+//! to an empty relation of its schema first (it was checked when it was lowered).
 
 use std::sync::Arc;
 
