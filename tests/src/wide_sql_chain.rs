@@ -47,9 +47,16 @@ impl WideSqlChain {
         WideSqlChain { directory, spec_path, text, views }
     }
 
-    /// The source files' paths by table name, for a baseline that registers them itself.
-    pub fn source_files(&self) -> Vec<(String, PathBuf)> {
-        (0..SOURCES).map(|table| (format!("t{table}"), self.directory.path().join(format!("data/t{table}.csv")))).collect()
+    /// A DataFusion session with the sources registered under their names (CSV schemas
+    /// inferred as viewdag infers them), for references that plan the views by hand.
+    pub async fn datafusion_context(&self) -> datafusion::prelude::SessionContext {
+        let context = datafusion::prelude::SessionContext::new();
+        for table in 0..SOURCES {
+            let path = self.directory.path().join(format!("data/t{table}.csv"));
+            let options = datafusion::prelude::CsvReadOptions::new();
+            context.register_csv(&format!("t{table}"), path.to_str().expect("utf-8"), options).await.expect("registered");
+        }
+        context
     }
 }
 

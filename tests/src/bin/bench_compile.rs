@@ -704,10 +704,7 @@ fn scenario_wide_sql_baseline(views: usize) -> String {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a runtime");
     let start = Instant::now();
     runtime.block_on(async {
-        let context = SessionContext::new();
-        for (name, path) in project.source_files() {
-            context.register_csv(&name, path.to_str().expect("utf-8"), CsvReadOptions::new()).await.expect("registered");
-        }
+        let context = project.datafusion_context().await;
         for (name, sql) in &project.views {
             let frame = context.sql(sql).await.unwrap_or_else(|error| panic!("{name} plans: {error}"));
             let schema = Arc::new(frame.schema().as_arrow().clone());

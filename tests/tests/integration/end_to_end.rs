@@ -452,11 +452,6 @@ fn the_driver_binarys_command_line_runs_and_checks_the_shop_example() {
     assert_eq!(main(&["run", &project.path().join("missing.yaml").to_string_lossy()]), 2);
 }
 
-/// DataFusion 55 evaluates `now()`, `current_date()` and `current_time()` only by folding them
-/// into a query's start time, which compiled plans never have (their digests do not change
-/// with the clock): a run binds its own start time into the plans it executes, the same in
-/// every task, in pushed-down scan filters and in SQL and transform views alike. A task whose
-/// rows depend on the clock is never up to date; the others still are.
 /// `UNNEST` in sql views: the patched SQL planner skips the unnest rewrite only for select
 /// lists without one (vendor/datafusion-sql/VIEWDAG_PATCH.md), so a list unnested beside
 /// plain columns, an unnest feeding an aggregate through an ephemeral view, and a select list
@@ -486,6 +481,11 @@ fn unnest_in_sql_views_writes_what_datafusion_computes() {
     assert_eq!(read_delta_rows(&project.path().join("out/c")), direct_rows(&project, plain));
 }
 
+/// DataFusion 55 evaluates `now()`, `current_date()` and `current_time()` only by folding them
+/// into a query's start time, which compiled plans never have (their digests do not change
+/// with the clock): a run binds its own start time into the plans it executes, the same in
+/// every task, in pushed-down scan filters and in SQL and transform views alike. A task whose
+/// rows depend on the clock is never up to date; the others still are.
 #[test]
 fn now_and_current_date_are_the_runs_start_time_in_every_task() {
     let project = TempProject::with_shop_data();

@@ -199,11 +199,7 @@ fn a_chain_of_wide_sql_views_has_the_columns_datafusion_gives_it() {
     signatures_match_inlined(&compiler).expect("signatures agree with inlined plans");
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a runtime");
     let reference: Vec<Vec<(String, DataType)>> = runtime.block_on(async {
-        let context = datafusion::prelude::SessionContext::new();
-        for (name, path) in project.source_files() {
-            let options = datafusion::prelude::CsvReadOptions::new();
-            context.register_csv(&name, path.to_str().expect("utf-8"), options).await.expect("registered");
-        }
+        let context = project.datafusion_context().await;
         let mut schemas = Vec::new();
         for (name, sql) in &project.views {
             context.sql(&format!("CREATE VIEW {name} AS {sql}")).await.expect("the view plans");
