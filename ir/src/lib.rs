@@ -40,6 +40,7 @@ pub mod spans;
 pub mod spec;
 pub mod spec_format;
 pub mod spec_schema;
+pub mod split_parse;
 pub mod sql_text;
 pub mod storage_url;
 pub mod suggestion;

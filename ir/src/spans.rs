@@ -108,6 +108,17 @@ impl KeyNames {
         id
     }
 
+    /// [`KeyNames::intern`] of a name already shared: stored without a copy.
+    fn intern_shared(&mut self, name: &Arc<str>) -> KeyId {
+        if let Some(id) = self.ids.get(name) {
+            return *id;
+        }
+        let id = KeyId::try_from(self.names.len()).expect("fewer than 2^32 distinct keys");
+        self.names.push(Arc::clone(name));
+        self.ids.insert(Arc::clone(name), id);
+        id
+    }
+
     fn get(&self, name: &str) -> Option<KeyId> {
         self.ids.get(name).copied()
     }
@@ -615,6 +626,81 @@ impl SpanIndex {
         }
     }
 
+    /// Inserts the entries of `pieces` into section `section_key` before line `at_line`
+    /// (1-based), in order: each piece was indexed from its lines on their own (a mapping of
+    /// section entries) and its lines follow the previous piece's. Every position from
+    /// `at_line` on moves down by the pieces' line count, in one pass over the nodes however
+    /// many pieces there are (a spec parsed in pieces: `crate::split_parse`). The section's
+    /// mapping must start before `at_line`; nothing of the index is replaced. Returns the
+    /// pieces' indexes, copied from: the caller frees them where it likes.
+    pub(crate) fn insert_entries(&mut self, section_key: &str, at_line: u32, pieces: Vec<(SpanIndex, Vec<String>)>) -> Vec<SpanIndex> {
+        let inserted: usize = pieces.iter().map(|(_, lines)| lines.len()).sum();
+        let inserted = u32::try_from(inserted).unwrap_or(u32::MAX);
+        let moved_after = |at: &mut Position| {
+            if at.line >= at_line {
+                at.line += inserted;
+            }
+        };
+        for node in self.nodes.iter_mut().filter(|node| node.live) {
+            node.entry.key.iter_mut().for_each(moved_after);
+            moved_after(&mut node.entry.value);
+        }
+        let start = self.shallow_keys.partition_point(|(at, _)| at.line < at_line);
+        self.shallow_keys[start..].iter_mut().for_each(|(at, _)| moved_after(at));
+        let section = self.section_node(section_key);
+        let section_name = Arc::clone(self.keys.name(self.nodes[section as usize].key));
+        // Room for every node at once: growing the map piece by piece would rehash it each time.
+        let added: usize = pieces.iter().map(|(piece, _)| piece.nodes.len()).sum();
+        self.nodes.reserve(added);
+        self.children.reserve(added);
+        let mut region: Vec<(Position, KeyPath)> = Vec::new();
+        let mut all_lines = Vec::with_capacity(inserted as usize);
+        let mut first_line = at_line;
+        let mut copied = Vec::with_capacity(pieces.len());
+        for (piece, lines) in pieces {
+            let shift = first_line - 1;
+            let moved = |at: Position| Position { line: at.line + shift, column: at.column };
+            region.extend(
+                piece
+                    .shallow_keys
+                    .iter()
+                    .filter(|(_, path)| path.len() == 1)
+                    .map(|(at, path)| (moved(*at), vec![Arc::clone(&section_name), Arc::clone(&path[0])])),
+            );
+            self.append_below(section, &piece, moved);
+            first_line += u32::try_from(lines.len()).unwrap_or(u32::MAX);
+            all_lines.extend(lines);
+            copied.push(piece);
+        }
+        self.shallow_keys.splice(start..start, region);
+        let at = (at_line as usize - 1).min(self.lines.len());
+        self.lines.splice(at..at, all_lines);
+        copied
+    }
+
+    /// Drops what [`SpanIndex::insert_entries`] does not read of a piece (its lookup maps and
+    /// the shallow keys of its entries' fields), so that a worker frees them, not the thread
+    /// inserting the pieces. Only `insert_entries` may read the result.
+    pub(crate) fn into_piece(mut self) -> SpanIndex {
+        self.children = FxHashMap::default();
+        self.keys.ids = FxHashMap::default();
+        self.shallow_keys.retain(|(_, path)| path.len() == 1);
+        self
+    }
+
+    /// The last line any value of section `section_key` starts on (0 without the section).
+    /// For a fresh scan: a section's nodes are `[section, end)` until a splice.
+    pub(crate) fn last_value_line_in(&self, section_key: &str) -> u32 {
+        let Some(section) = self.find(&[section_key]) else { return 0 };
+        let node = &self.nodes[section as usize];
+        self.nodes[section as usize..node.end as usize].iter().filter(|node| node.live).map(|node| node.entry.value.line).max().unwrap_or(0)
+    }
+
+    /// Whether the document has the key path `path` with its key at `at`.
+    pub(crate) fn has_key_at(&self, path: &[&str], at: Position) -> bool {
+        self.node_at(path).and_then(|node| node.entry.key) == Some(at)
+    }
+
     /// The section `key`'s node, made (with the root) when the document has none.
     fn section_node(&mut self, key: &str) -> NodeId {
         let key = self.keys.intern(key);
@@ -667,8 +753,10 @@ impl SpanIndex {
         let base = NodeId::try_from(self.nodes.len()).expect("fewer than 2^32 values");
         // `other`'s node `id` becomes `base + id - 1` (its root, node 0, is not copied).
         let mapped = |id: NodeId| if Some(id) == other.root { parent } else { base + id - 1 };
+        // Each of `other`'s key names interned once, not once per node.
+        let keys: Vec<KeyId> = other.keys.names.iter().map(|name| self.keys.intern_shared(name)).collect();
         for (id, node) in other.nodes.iter().enumerate().filter(|(_, node)| node.live && node.parent != NONE) {
-            let (new_id, key) = (mapped(id as NodeId), self.keys.intern(other.keys.name(node.key)));
+            let (new_id, key) = (mapped(id as NodeId), keys[node.key as usize]);
             let new_parent = mapped(node.parent);
             self.nodes.push(Node {
                 parent: new_parent,

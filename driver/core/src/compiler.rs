@@ -35,10 +35,10 @@ use std::sync::Arc;
 use datafusion::arrow::datatypes::SchemaRef;
 use salsa::Setter;
 use viewdag_ir::parse::MAX_SPEC_BYTES;
+use viewdag_ir::split_parse::parse_spec_on;
 use viewdag_ir::{
     Code, Diagnostic, ExistingDataInput, OutputSpec, ParsedSpec, PlanningSurfaceSpec, ProfileSpec, ProjectInput, PushdownPolicy, Section,
-    SourceInput, SourceResolution, SpanIndex, SpecFormat, SpecLocation, SurfaceInput, ViewDefinition, ViewInput, parse_spec,
-    reparse_edited_entry,
+    SourceInput, SourceResolution, SpanIndex, SpecFormat, SpecLocation, SurfaceInput, ViewDefinition, ViewInput, reparse_edited_entry,
 };
 use viewdag_optimize::PlanScope;
 use viewdag_surface::build_session_state;
@@ -774,7 +774,7 @@ impl Compiler {
                 }
             }
         }
-        (parse_spec(text, format), ParsedChange::Anything)
+        (parse_spec_on(text, format, self.compile_jobs), ParsedChange::Anything)
     }
 
     /// Sets the existing-data input's fields that changed; returns how many were set.

@@ -430,14 +430,23 @@ fn scenario_parse(shape: DagShape, count: usize) -> String {
         times.sort_by(f64::total_cmp);
         times[runs / 2]
     };
+    // The split parse first: the peak after it is its own (the whole parse holds the whole
+    // document at once).
+    let jobs = std::env::var(JOBS_VARIABLE).ok().and_then(|jobs| jobs.parse().ok()).unwrap_or_else(viewdag_driver::parallel::default_jobs);
+    let split = median(&|| {
+        let parsed = viewdag_ir::split_parse::parse_spec_on(&text, viewdag_ir::SpecFormat::Yaml, jobs);
+        assert!(parsed.diagnostics.is_empty());
+    });
+    let split_peak_kib = peak_memory_kib();
     let parse = median(&|| {
         let parsed = viewdag_ir::parse_spec(&text, viewdag_ir::SpecFormat::Yaml);
         assert!(parsed.diagnostics.is_empty());
     });
+    let parse_peak_kib = peak_memory_kib();
     let scan = median(&|| drop(viewdag_ir::SpanIndex::build(&text)));
     let serde_yaml = median(&|| drop(serde_yaml_ng::from_str::<serde_json::Value>(&text).expect("valid YAML")));
     format!(
-        "views={count} parse={parse:.6} scan={scan:.6} serde_yaml={serde_yaml:.6} spec_kib={} peak_kib={}",
+        "views={count} jobs={jobs} split={split:.6} split_peak_kib={split_peak_kib} parse={parse:.6} parse_peak_kib={parse_peak_kib} scan={scan:.6} serde_yaml={serde_yaml:.6} spec_kib={} peak_kib={}",
         text.len() / 1024,
         peak_memory_kib()
     )
@@ -446,21 +455,25 @@ fn scenario_parse(shape: DagShape, count: usize) -> String {
 /// The `--parse` table: the spec's parse alone, both shapes.
 fn parse_report(counts: &[usize], shapes: &[DagShape]) {
     scenario_table(
-        "The spec's parse alone (`parse_spec`), median",
-        "views | shape | spec (KiB) | `parse_spec` (ms) | span index scan alone (ms) | serde_yaml_ng alone (ms) | peak MiB",
+        "The spec's parse alone, median: cut into pieces on the compile's threads (`parse_spec_on`, what the compiler calls) and whole (`parse_spec`); peak memory after each (the whole parse's includes the split's)",
+        "views | shape | spec (KiB) | threads | `parse_spec_on` (ms) | peak MiB | `parse_spec` (ms) | peak MiB | whole ÷ split | span index scan alone (ms) | serde_yaml_ng alone (ms)",
         "parse",
         counts,
         shapes,
         |line, shape| {
             format!(
-                "{} | {} | {:.0} | {:.1} | {:.1} | {:.1} | {:.0}",
+                "{} | {} | {:.0} | {} | {:.1} | {:.0} | {:.1} | {:.0} | {:.2} | {:.1} | {:.1}",
                 field(line, "views"),
                 shape.name(),
                 field(line, "spec_kib"),
+                field(line, "jobs"),
+                field(line, "split") * 1e3,
+                field(line, "split_peak_kib") / 1024.0,
                 field(line, "parse") * 1e3,
+                field(line, "parse_peak_kib") / 1024.0,
+                field(line, "parse") / field(line, "split"),
                 field(line, "scan") * 1e3,
                 field(line, "serde_yaml") * 1e3,
-                field(line, "peak_kib") / 1024.0,
             )
         },
     );
