@@ -206,10 +206,11 @@ pub use viewdag_optimize::{ProjectViews, ViewOutcome, ViewStatus};
 /// One tracked function execution, with the view (or source) it was for when known.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueryExecution {
-    /// The tracked function's name (`view_plan`, `optimized_view`, …).
-    pub function: String,
-    /// The view or source it ran for, when its key names one.
-    pub relation: Option<String>,
+    /// The tracked function's name (`view_plan`, `optimized_view`, …): shared by every
+    /// execution of the function (a cold compile logs tens of thousands).
+    pub function: Arc<str>,
+    /// The view or source it ran for, when its key names one (shared with the compiler).
+    pub relation: Option<Arc<str>>,
 }
 
 /// What a compile found: diagnostics, per-view outcomes, stats and what the request asked to record.
@@ -247,7 +248,7 @@ impl CompileResponse {
     pub fn executed(&self, function: &str, relation: Option<&str>) -> usize {
         self.executions
             .iter()
-            .filter(|execution| execution.function == function && (relation.is_none() || execution.relation.as_deref() == relation))
+            .filter(|execution| &*execution.function == function && (relation.is_none() || execution.relation.as_deref() == relation))
             .count()
     }
 }
@@ -309,7 +310,7 @@ pub struct Compiler {
     storage: StorageSettings,
     /// Every view and source input's name, by id (for naming a compile's executions without
     /// walking every input).
-    names_by_id: HashMap<salsa::Id, String>,
+    names_by_id: HashMap<salsa::Id, Arc<str>>,
     /// The last compile's result, which the next one reuses or patches (`edit_scope`).
     assembly: AssemblySlot,
     /// What each compile's input sets changed, by revision (`edit_scope`).
@@ -874,7 +875,7 @@ impl Compiler {
                 }
                 None => {
                     let input = SourceInput::builder(name.clone(), spec.clone(), resolution).durability(SPEC_DURABILITY).new(&self.db);
-                    self.names_by_id.insert(id_of(input), name.clone());
+                    self.names_by_id.insert(id_of(input), Arc::from(name.as_str()));
                     changed += 1;
                     self.sources.insert(name.clone(), input);
                     input
@@ -992,7 +993,7 @@ impl Compiler {
             .new(&self.db);
         self.edited_views.push(name.to_string());
         self.views.insert(name.to_string(), input);
-        self.names_by_id.insert(id_of(input), name.to_string());
+        self.names_by_id.insert(id_of(input), Arc::from(name));
         input
     }
 
@@ -1013,7 +1014,7 @@ impl Compiler {
         events
             .executed
             .into_iter()
-            .map(|event| QueryExecution { relation: self.names_by_id.get(&event.key).cloned(), function: event.function.to_string() })
+            .map(|event| QueryExecution { relation: self.names_by_id.get(&event.key).cloned(), function: event.function })
             .collect()
     }
 }

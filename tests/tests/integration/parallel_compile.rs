@@ -45,7 +45,7 @@ fn compile(project: &SyntheticProject, text: &str, planning: Planning, jobs: usi
 fn executed(response: &CompileResponse) -> BTreeMap<(String, Option<String>), usize> {
     let mut counts = BTreeMap::new();
     for execution in &response.executions {
-        *counts.entry((execution.function.clone(), execution.relation.clone())).or_default() += 1;
+        *counts.entry((execution.function.to_string(), execution.relation.as_deref().map(str::to_string))).or_default() += 1;
     }
     counts
 }
