@@ -596,13 +596,7 @@ impl SpanIndex {
         let end = self.shallow_keys.partition_point(|(at, _)| at.line <= last_line);
         let section_name = Arc::clone(self.keys.name(self.nodes[section as usize].key));
         let mut region: Vec<(Position, KeyPath)> = self.shallow_keys.drain(start..end).filter(|(_, path)| !replaced(path)).collect();
-        region.extend(
-            replacement
-                .shallow_keys
-                .iter()
-                .filter(|(_, path)| path.len() == 1)
-                .map(|(at, path)| (moved(*at), vec![Arc::clone(&section_name), Arc::clone(&path[0])])),
-        );
+        region.extend(replacement.entry_keys_in(&section_name, moved));
         region.sort_unstable();
         if new_count != old_count {
             self.shallow_keys[start..].iter_mut().for_each(|(at, _)| moved_after(at));
@@ -660,13 +654,7 @@ impl SpanIndex {
         for (piece, lines) in pieces {
             let shift = first_line - 1;
             let moved = |at: Position| Position { line: at.line + shift, column: at.column };
-            region.extend(
-                piece
-                    .shallow_keys
-                    .iter()
-                    .filter(|(_, path)| path.len() == 1)
-                    .map(|(at, path)| (moved(*at), vec![Arc::clone(&section_name), Arc::clone(&path[0])])),
-            );
+            region.extend(piece.entry_keys_in(&section_name, moved));
             self.append_below(section, &piece, moved);
             first_line += u32::try_from(lines.len()).unwrap_or(u32::MAX);
             all_lines.extend(lines);
@@ -699,6 +687,20 @@ impl SpanIndex {
     /// Whether the document has the key path `path` with its key at `at`.
     pub(crate) fn has_key_at(&self, path: &[&str], at: Position) -> bool {
         self.node_at(path).and_then(|node| node.entry.key) == Some(at)
+    }
+
+    /// The shallow keys this index's entries (its paths of one key, a mapping of section
+    /// entries indexed alone) have as entries of the section named `section`, at positions
+    /// `moved`.
+    fn entry_keys_in<'a>(
+        &'a self,
+        section: &'a Arc<str>,
+        moved: impl Fn(Position) -> Position + 'a,
+    ) -> impl Iterator<Item = (Position, KeyPath)> + 'a {
+        self.shallow_keys
+            .iter()
+            .filter(|(_, path)| path.len() == 1)
+            .map(move |(at, path)| (moved(*at), vec![Arc::clone(section), Arc::clone(&path[0])]))
     }
 
     /// The section `key`'s node, made (with the root) when the document has none.

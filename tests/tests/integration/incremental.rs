@@ -230,7 +230,11 @@ fn a_surface_change_reoptimizes_every_view_but_keeps_every_p0() {
 
 /// The per-view functions that executed, per relation.
 fn per_view_executions(response: &CompileResponse) -> BTreeSet<(String, String)> {
-    response.executions.iter().filter_map(|execution| Some((execution.relation.as_deref()?.to_string(), execution.function.to_string()))).collect()
+    response
+        .executions
+        .iter()
+        .filter_map(|execution| Some((execution.relation.as_deref()?.to_string(), execution.function.to_string())))
+        .collect()
 }
 
 #[test]
