@@ -295,6 +295,10 @@ fn print_phases(measured: &Measured) {
     );
 }
 
+/// The allocator of this binary (see `mimalloc` in the workspace's Cargo.toml).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let arguments: Vec<String> = std::env::args().skip(1).collect();
     let scale_factor: f64 = arguments.first().and_then(|argument| argument.parse().ok()).unwrap_or(1.0);

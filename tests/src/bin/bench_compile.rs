@@ -920,6 +920,10 @@ fn synthetic_row(shape: DagShape, count: usize, full_baseline_limit: usize) {
     );
 }
 
+/// The allocator of this binary (see `mimalloc` in the workspace's Cargo.toml).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let arguments: Vec<String> = std::env::args().skip(1).collect();
     if arguments.first().map(String::as_str) == Some("--scenario") {

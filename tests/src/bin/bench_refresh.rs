@@ -221,6 +221,10 @@ fn rows_cell(figure: &TaskFigure) -> String {
     }
 }
 
+/// The allocator of this binary (see `mimalloc` in the workspace's Cargo.toml).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let rows: usize = std::env::args().nth(1).map(|argument| argument.parse().expect("ROWS is a number")).unwrap_or(1_000_000);
     let appended = rows / 100;

@@ -5,6 +5,10 @@
 //! under `DIR/data/` and its 22-query spec as `DIR/spec.yaml` (for the engine benchmark in
 //! BENCHMARKS.md).
 
+/// The allocator of this binary (see `mimalloc` in the workspace's Cargo.toml).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let arguments: Vec<String> = std::env::args().skip(1).collect();
     if let [flag, directory] = arguments.as_slice()
