@@ -1073,7 +1073,10 @@ pub fn read_spec_file(path: &Path) -> Result<String, DriverError> {
     use std::io::Read;
     let io_error = |error: std::io::Error| DriverError::read(path)(error);
     let file = std::fs::File::open(path).map_err(io_error)?;
-    let mut bytes = Vec::new();
+    // Sized from the file's length: `take` hides it from `read_to_end`, which would grow the
+    // buffer by doubling (a 10 MiB spec copied and faulted in again at every step).
+    let length = file.metadata().map_or(0, |metadata| metadata.len()).min(MAX_SPEC_BYTES as u64 + 1);
+    let mut bytes = Vec::with_capacity(usize::try_from(length).unwrap_or(0) + 1);
     file.take(MAX_SPEC_BYTES as u64 + 1).read_to_end(&mut bytes).map_err(io_error)?;
     if bytes.len() > MAX_SPEC_BYTES {
         return Ok(String::from_utf8_lossy(&bytes).into_owned());
