@@ -167,12 +167,7 @@ impl EntryEdit {
         if new_key_line.len() - content.len() != indent || content.is_empty() || content.starts_with('#') {
             return None;
         }
-        let misplaced = lines.iter().any(|line| {
-            let content = line.trim_start();
-            let leading = line.len() - content.len();
-            !content.is_empty() && !content.starts_with('#') && (leading < indent || line.contains('\t'))
-        });
-        if misplaced {
+        if lines.iter().any(|line| outside_entry(line, indent)) {
             return None;
         }
         Some(EntryEdit { section, section_key, names, first_line: key_at.line, last_line, lines })
@@ -203,6 +198,15 @@ impl EntryEdit {
         }
         Some((spans, entries.into_iter().collect()))
     }
+}
+
+/// Whether `line` may end an entry whose key is indented `indent` columns: content (not blank,
+/// not a comment) indented less, or a tab anywhere on a line with content (YAML forbids tabs
+/// in indentation). The lines of entries parsed alone must have none.
+pub(crate) fn outside_entry(line: &str, indent: usize) -> bool {
+    let content = line.trim_start();
+    let leading = line.len() - content.len();
+    !content.is_empty() && !content.starts_with('#') && (leading < indent || line.contains('\t'))
 }
 
 /// Where 1-based `line` starts in `text`, given that byte `at` lies on line `at_line`

@@ -33,6 +33,7 @@ use serde_json::Value;
 
 use crate::diagnostic::Section;
 use crate::parse::{MAX_SPEC_BYTES, MAX_SPEC_ENTRIES, ParsedSpec, parse_spec, read_document, read_section_entry};
+use crate::reparse::outside_entry;
 use crate::spans::{Position, SpanIndex};
 use crate::spec::ViewDefinition;
 use crate::spec_format::SpecFormat;
@@ -86,8 +87,8 @@ impl<'a> Lines<'a> {
     }
 
     fn line(&self, index: usize) -> &'a str {
-        let end = self.start(index + 1);
-        self.text[self.start(index)..end].strip_suffix('\n').unwrap_or(&self.text[self.start(index)..end])
+        let line = &self.text[self.start(index)..self.start(index + 1)];
+        line.strip_suffix('\n').unwrap_or(line)
     }
 }
 
@@ -169,11 +170,7 @@ struct Piece {
 /// Parses lines `[start, end)` of the views section alone; `None` when the re-parse's rules
 /// do not hold (see the module's invariants).
 fn parse_piece(lines: &Lines<'_>, (start, end): (usize, usize), indent: usize) -> Option<Piece> {
-    let misplaced = (start..end).map(|index| lines.line(index)).any(|line| {
-        let (at, content) = indentation(line);
-        line.contains('\t') || (content && at < indent)
-    });
-    if misplaced {
+    if (start..end).any(|index| outside_entry(lines.line(index), indent)) {
         return None;
     }
     // The piece's own bytes: every line with its `\n` (the last one's only if the text has it).

@@ -70,10 +70,15 @@ fn peak_memory_kib() -> u64 {
 /// (`Compiler::set_compile_jobs`); unset: the compiler's default (the machine's parallelism).
 const JOBS_VARIABLE: &str = "VIEWDAG_BENCH_COMPILE_JOBS";
 
+/// The threads [`JOBS_VARIABLE`] says, if it is set.
+fn jobs_asked() -> Option<usize> {
+    std::env::var(JOBS_VARIABLE).ok().and_then(|jobs| jobs.parse().ok())
+}
+
 /// A compiler using the threads [`JOBS_VARIABLE`] says.
 fn new_compiler() -> Compiler {
     let mut compiler = Compiler::new().expect("a compiler");
-    if let Some(jobs) = std::env::var(JOBS_VARIABLE).ok().and_then(|jobs| jobs.parse().ok()) {
+    if let Some(jobs) = jobs_asked() {
         compiler.set_compile_jobs(jobs);
     }
     compiler
@@ -432,7 +437,7 @@ fn scenario_parse(shape: DagShape, count: usize) -> String {
     };
     // The split parse first: the peak after it is its own (the whole parse holds the whole
     // document at once).
-    let jobs = std::env::var(JOBS_VARIABLE).ok().and_then(|jobs| jobs.parse().ok()).unwrap_or_else(viewdag_driver::parallel::default_jobs);
+    let jobs = jobs_asked().unwrap_or_else(viewdag_driver::parallel::default_jobs);
     let split = median(&|| {
         let parsed = viewdag_ir::split_parse::parse_spec_on(&text, viewdag_ir::SpecFormat::Yaml, jobs);
         assert!(parsed.diagnostics.is_empty());
@@ -446,9 +451,8 @@ fn scenario_parse(shape: DagShape, count: usize) -> String {
     let scan = median(&|| drop(viewdag_ir::SpanIndex::build(&text)));
     let serde_yaml = median(&|| drop(serde_yaml_ng::from_str::<serde_json::Value>(&text).expect("valid YAML")));
     format!(
-        "views={count} jobs={jobs} split={split:.6} split_peak_kib={split_peak_kib} parse={parse:.6} parse_peak_kib={parse_peak_kib} scan={scan:.6} serde_yaml={serde_yaml:.6} spec_kib={} peak_kib={}",
-        text.len() / 1024,
-        peak_memory_kib()
+        "views={count} jobs={jobs} split={split:.6} split_peak_kib={split_peak_kib} parse={parse:.6} parse_peak_kib={parse_peak_kib} scan={scan:.6} serde_yaml={serde_yaml:.6} spec_kib={}",
+        text.len() / 1024
     )
 }
 
