@@ -35,7 +35,7 @@
 //! - What is written back: per view of the project, the entry of the key it was last looked
 //!   up with ([`SignatureMemo::entries_for`]), so the memo holds at most one entry per view.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, RwLock};
 
 use datafusion::arrow::datatypes::Schema;
@@ -61,9 +61,14 @@ pub struct SignatureMemo {
     /// Who built the values: hashed into every key.
     build: String,
     entries: RwLock<HashMap<MemoKey, Arc<[u8]>>>,
-    /// Values decoded so far, by their bytes: views with equal outcomes (a filter keeps its
-    /// input's schema) decode one value and share it.
-    decoded: Mutex<HashMap<Arc<[u8]>, MemoValue>>,
+    /// Every distinct value held, once: a recorded value equal to one already held is
+    /// stored as that one, so equal outcomes share their bytes (in memory and in the file).
+    distinct: Mutex<HashSet<Arc<[u8]>>>,
+    /// Values decoded so far, by the address of their shared bytes (the `Arc` is held here,
+    /// so the address is never reused while it names a value): views with equal outcomes (a
+    /// filter keeps its input's schema) decode one value and share it, and a lookup hashes
+    /// an address, not the bytes.
+    decoded: Mutex<HashMap<usize, (Arc<[u8]>, MemoValue)>>,
     /// Per view name: the key its signature was last looked up with.
     current: Mutex<HashMap<String, MemoKey>>,
     /// Whether a value was recorded that the loaded entries did not have.
@@ -83,7 +88,21 @@ impl SignatureMemo {
     /// A memo for values computed by `build` (viewdag's version and a build identity), with
     /// `entries` as a previous process saved them.
     pub fn new(build: impl Into<String>, entries: impl IntoIterator<Item = MemoEntry>) -> Self {
-        SignatureMemo { build: build.into(), entries: RwLock::new(entries.into_iter().collect()), ..SignatureMemo::default() }
+        let mut distinct = HashSet::new();
+        let entries = entries
+            .into_iter()
+            .map(|(key, value)| {
+                let value = match distinct.get(&value) {
+                    Some(held) => Arc::clone(held),
+                    None => {
+                        distinct.insert(Arc::clone(&value));
+                        value
+                    }
+                };
+                (key, value)
+            })
+            .collect();
+        SignatureMemo { build: build.into(), entries: RwLock::new(entries), distinct: Mutex::new(distinct), ..SignatureMemo::default() }
     }
 
     /// Who the values are computed by.
@@ -95,12 +114,13 @@ impl SignatureMemo {
     pub fn lookup(&self, view: &str, key: &MemoKey) -> Option<MemoValue> {
         self.current.lock().expect("memo lock").insert(view.to_string(), *key);
         let bytes = self.entries.read().expect("memo lock").get(key).cloned()?;
-        let known = self.decoded.lock().expect("memo lock").get(&bytes).cloned();
+        let address = bytes.as_ptr() as usize;
+        let known = self.decoded.lock().expect("memo lock").get(&address).map(|(_, value)| value.clone());
         let value = match known {
             Some(value) => value,
             None => {
                 let value = decode_value(&bytes)?;
-                self.decoded.lock().expect("memo lock").insert(bytes, value.clone());
+                self.decoded.lock().expect("memo lock").insert(address, (bytes, value.clone()));
                 value
             }
         };
@@ -113,7 +133,18 @@ impl SignatureMemo {
         self.current.lock().expect("memo lock").insert(view.to_string(), key);
         self.counts.lock().expect("memo lock").misses += 1;
         let Some(bytes) = encode_value(value) else { return };
-        self.entries.write().expect("memo lock").insert(key, Arc::from(bytes));
+        let bytes = {
+            let mut distinct = self.distinct.lock().expect("memo lock");
+            match distinct.get(bytes.as_slice()) {
+                Some(held) => Arc::clone(held),
+                None => {
+                    let bytes: Arc<[u8]> = Arc::from(bytes);
+                    distinct.insert(Arc::clone(&bytes));
+                    bytes
+                }
+            }
+        };
+        self.entries.write().expect("memo lock").insert(key, bytes);
         *self.recorded.lock().expect("memo lock") = true;
     }
 
@@ -267,7 +298,7 @@ impl<'a> Reader<'a> {
 /// The memo file's first bytes.
 const FILE_MAGIC: &[u8] = b"viewdag signature memo\0";
 /// The memo file's layout version (bumped with any change of the layout or of the values).
-pub const FILE_FORMAT: u32 = 2;
+pub const FILE_FORMAT: u32 = 3;
 /// The version of viewdag that writes memo files.
 pub const VIEWDAG_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// The bytes before the body: the magic, the format (`u32`) and the file's length (`u64`).
@@ -291,19 +322,42 @@ pub enum MemoFileError {
 }
 
 /// A memo file's bytes: the magic, the format, the file's whole length, viewdag's version,
-/// the entries (key, value) in the order given, and a BLAKE3 checksum of everything before
+/// each distinct value once (in the order the entries first name them), then the entries
+/// (key, index of its value) in the order given, and a BLAKE3 checksum of everything before
 /// it. The length in the header is what tells a cut-off file from a corrupted one: a flipped
-/// byte anywhere in the body cannot make the file look shorter than it says it is.
+/// byte anywhere in the body cannot make the file look shorter than it says it is. Equal
+/// values are written once whether or not they share their bytes in memory (those that do
+/// are recognised by address first, so a project's thousands of equal schemas are compared
+/// once), so the bytes depend on the entries' keys and values only.
 pub fn encode_file(entries: &[MemoEntry]) -> Vec<u8> {
+    let mut by_address: HashMap<usize, u32> = HashMap::new();
+    let mut by_bytes: HashMap<&[u8], u32> = HashMap::new();
+    let mut values: Vec<&[u8]> = Vec::new();
+    let indices: Vec<u32> = entries
+        .iter()
+        .map(|(_, value)| {
+            *by_address.entry(value.as_ptr() as usize).or_insert_with(|| {
+                *by_bytes.entry(&value[..]).or_insert_with(|| {
+                    values.push(&value[..]);
+                    u32::try_from(values.len() - 1).expect("fewer than 2^32 values")
+                })
+            })
+        })
+        .collect();
     let mut bytes = FILE_MAGIC.to_vec();
     bytes.extend_from_slice(&FILE_FORMAT.to_le_bytes());
     let length_at = bytes.len();
     put_number(&mut bytes, 0);
     put(&mut bytes, VIEWDAG_VERSION.as_bytes());
-    put_number(&mut bytes, entries.len());
-    for (key, value) in entries {
-        bytes.extend_from_slice(key);
+    put_number(&mut bytes, values.len());
+    for value in &values {
         put(&mut bytes, value);
+    }
+    put_number(&mut bytes, entries.len());
+    bytes.reserve(entries.len() * (32 + 4) + CHECKSUM_LENGTH);
+    for ((key, _), index) in entries.iter().zip(indices) {
+        bytes.extend_from_slice(key);
+        bytes.extend_from_slice(&index.to_le_bytes());
     }
     let length = (bytes.len() + CHECKSUM_LENGTH) as u64;
     bytes[length_at..length_at + 8].copy_from_slice(&length.to_le_bytes());
@@ -341,12 +395,18 @@ pub fn decode_file(bytes: &[u8]) -> Result<Vec<MemoEntry>, MemoFileError> {
     if version != VIEWDAG_VERSION.as_bytes() {
         return Err(MemoFileError::Version { found: String::from_utf8_lossy(version).into_owned() });
     }
+    let value_count = reader.number().ok_or(MemoFileError::Corrupted)?;
+    let mut values: Vec<Arc<[u8]>> = Vec::with_capacity(value_count.min(reader.bytes.len() / 8));
+    for _ in 0..value_count {
+        values.push(Arc::from(reader.part().ok_or(MemoFileError::Corrupted)?));
+    }
     let count = reader.number().ok_or(MemoFileError::Corrupted)?;
-    let mut entries = Vec::with_capacity(count.min(reader.bytes.len() / 40));
+    let mut entries = Vec::with_capacity(count.min(reader.bytes.len() / 36));
     for _ in 0..count {
         let key: MemoKey = reader.take(32).and_then(|key| key.try_into().ok()).ok_or(MemoFileError::Corrupted)?;
-        let value = reader.part().ok_or(MemoFileError::Corrupted)?;
-        entries.push((key, Arc::from(value)));
+        let index = reader.take(4).and_then(|index| Some(u32::from_le_bytes(index.try_into().ok()?))).ok_or(MemoFileError::Corrupted)?;
+        let value = values.get(index as usize).ok_or(MemoFileError::Corrupted)?;
+        entries.push((key, Arc::clone(value)));
     }
     if !reader.bytes.is_empty() {
         return Err(MemoFileError::Corrupted);

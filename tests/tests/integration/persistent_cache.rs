@@ -93,23 +93,25 @@ fn a_cache_file_that_does_not_decode_is_ignored_with_one_warning_and_rebuilt() {
         // A file whose checksum is right, of another layout or of another viewdag.
         let mut body = b"viewdag signature memo\0".to_vec();
         body.extend_from_slice(&format.to_le_bytes());
-        let length = HEADER_LENGTH + 8 + version.len() + 8 + 32;
+        let length = HEADER_LENGTH + 8 + version.len() + 8 + 8 + 32;
         body.extend_from_slice(&(length as u64).to_le_bytes());
         body.extend_from_slice(&(version.len() as u64).to_le_bytes());
         body.extend_from_slice(version.as_bytes());
-        body.extend_from_slice(&0u64.to_le_bytes());
+        body.extend_from_slice(&0u64.to_le_bytes()); // no value
+        body.extend_from_slice(&0u64.to_le_bytes()); // no entry
         let checksum = blake3::hash(&body);
         body.extend_from_slice(checksum.as_bytes());
         assert_eq!(body.len(), length);
         body
     };
+    let older_format = format!("has format {}", FILE_FORMAT - 1);
     let cases: [(&str, Vec<u8>, &str); 6] = [
         ("truncated", valid[..valid.len() * 2 / 3].to_vec(), "truncated"),
         ("a flipped byte", flipped, "checksum"),
         ("garbage", b"PK\x03\x04 not a cache at all".to_vec(), "not a viewdag signature cache"),
         ("empty", Vec::new(), "truncated"),
         ("another version", well_formed(FILE_FORMAT, "0.0.0"), "written by viewdag 0.0.0"),
-        ("another format", well_formed(FILE_FORMAT - 1, "0.0.0"), "has format 1"),
+        ("another format", well_formed(FILE_FORMAT - 1, "0.0.0"), &older_format),
     ];
     for (what, bytes, reason) in cases {
         std::fs::write(cache_file(&project), &bytes).unwrap();
@@ -242,6 +244,32 @@ fn memo_values_decode_to_exactly_what_was_encoded() {
             assert_eq!(decode_file(&file[..length]), Err(MemoFileError::Truncated), "cut at {length}");
         }
     }
+}
+
+/// Equal values are written once, whether or not they share their bytes in memory, and
+/// decode shared: the file's bytes depend on the entries' keys and values only, and a project
+/// whose views mostly keep their inputs' schemas saves each schema once.
+#[test]
+fn equal_values_are_written_once_and_decode_shared() {
+    let value = |byte: u8| -> Arc<[u8]> { Arc::from(vec![byte; 700]) };
+    let shared = value(1);
+    let keys = |count: u8| (0..count).map(|index| [index; 32]);
+    let sharing: Vec<_> = keys(100).map(|key| (key, if key[0] % 10 == 9 { value(2) } else { Arc::clone(&shared) })).collect();
+    let copied: Vec<_> = keys(100).map(|key| (key, value(if key[0] % 10 == 9 { 2 } else { 1 }))).collect();
+    let file = encode_file(&sharing);
+    assert_eq!(file, encode_file(&copied), "the bytes depend on the values, not on their sharing");
+    assert!(file.len() < 2 * 700 + 100 * 36 + 200, "each distinct value once: {} bytes", file.len());
+    let decoded = decode_file(&file).expect("a valid file");
+    assert_eq!(decoded, copied);
+    let ones: Vec<_> = decoded.iter().filter(|(_, value)| value[0] == 1).collect();
+    assert_eq!(ones.len(), 90);
+    assert!(ones.iter().all(|(_, value)| Arc::ptr_eq(value, &ones[0].1)), "equal values decode shared");
+    // An entry naming a value the file does not hold is corruption, even under a valid checksum.
+    let mut forged = file[..file.len() - 32].to_vec();
+    let last_index = forged.len() - 4;
+    forged[last_index..].copy_from_slice(&7u32.to_le_bytes());
+    forged.extend_from_slice(blake3::hash(&forged).as_bytes());
+    assert_eq!(decode_file(&forged), Err(MemoFileError::Corrupted));
 }
 
 /// The seed of the cross-process property (fixed: CI runs the same sequences every time).
