@@ -16,6 +16,8 @@
 //!   reader sees the old file or the new one, never half of one.
 //! - Bounded: what is written is one entry per view of the project (the key its signature
 //!   was last looked up with); entries of removed views and old definitions are dropped.
+//!   Each distinct value is written once (`encode_file`): views that keep their inputs'
+//!   schema share it, so the file is mostly keys.
 //! - A cache that cannot be written (a read-only checkout, a full disk) changes nothing but
 //!   the next process's speed: it is not reported.
 
