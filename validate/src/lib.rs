@@ -27,7 +27,9 @@ pub mod expression;
 pub mod fields_by_name;
 pub mod lexical_path;
 pub mod paths;
+pub mod persistent_memo;
 pub mod planning_error;
+pub mod reads_memo;
 pub mod relations;
 pub mod resolve;
 pub mod sql;
@@ -43,4 +45,8 @@ pub use structure_patch::{ViewDifference, view_difference};
 
 /// The validation database: the IR inputs plus this crate's queries.
 #[salsa::db]
-pub trait Db: viewdag_ir::Db {}
+pub trait Db: viewdag_ir::Db {
+    /// The table of `sql` views' reads [`view_reads`] consults, when the host keeps one
+    /// across processes (see [`reads_memo`]: its values are pure functions of their keys).
+    fn reads_memo(&self) -> Option<&persistent_memo::MemoTable>;
+}

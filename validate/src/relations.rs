@@ -70,23 +70,11 @@ pub fn view_reads(db: &dyn Db, view: ViewInput) -> ViewReads {
     let transform_key = definition.transform.key();
     match &definition.transform {
         Transform::Sql(sql) => {
-            let analysis = analyze_sql_view(name, &sql.query, allowed_table_functions(db, ProjectInput::get(db)));
-            let code = code_ranges(&sql.query);
-            ViewReads {
-                reads: analysis
-                    .relations
-                    .into_iter()
-                    .map(|relation| {
-                        let location = SpecLocation::view(name).with_field(FieldPath::from(["sql"]));
-                        let location = match relation_range(&sql.query, &code, &relation) {
-                            Some((start, end)) => location.with_range(start, end),
-                            None => location,
-                        };
-                        Read { name: relation, location }
-                    })
-                    .collect(),
-                diagnostics: analysis.diagnostics,
-                unparsed: false,
+            let table_functions = allowed_table_functions(db, ProjectInput::get(db));
+            let compute = || sql_view_reads(name, &sql.query, table_functions);
+            match db.reads_memo() {
+                Some(memo) => crate::reads_memo::memoized_sql_reads(memo, name, &sql.query, table_functions, compute),
+                None => compute(),
             }
         }
         transform => ViewReads {
@@ -101,6 +89,29 @@ pub fn view_reads(db: &dyn Db, view: ViewInput) -> ViewReads {
             diagnostics: Vec::new(),
             unparsed: false,
         },
+    }
+}
+
+/// What the `sql` view `name` with SQL text `query` reads, `table_functions` allowed: a
+/// function of these alone (what `crate::reads_memo` keys it by).
+fn sql_view_reads(name: &str, query: &str, table_functions: &[String]) -> ViewReads {
+    let analysis = analyze_sql_view(name, query, table_functions);
+    let code = code_ranges(query);
+    ViewReads {
+        reads: analysis
+            .relations
+            .into_iter()
+            .map(|relation| {
+                let location = SpecLocation::view(name).with_field(FieldPath::from(["sql"]));
+                let location = match relation_range(query, &code, &relation) {
+                    Some((start, end)) => location.with_range(start, end),
+                    None => location,
+                };
+                Read { name: relation, location }
+            })
+            .collect(),
+        diagnostics: analysis.diagnostics,
+        unparsed: false,
     }
 }
 

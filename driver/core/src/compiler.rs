@@ -336,8 +336,8 @@ pub struct Compiler {
     persistent_cache: bool,
     /// The project root whose cache the database's memo was loaded from.
     cache_root: Option<PathBuf>,
-    /// The warning of a cache file that could not be read, for the next response.
-    cache_warning: Option<Diagnostic>,
+    /// The warnings of cache files that could not be read, for the next response.
+    cache_warnings: Vec<Diagnostic>,
     /// How many threads a full compile (and `compile --out`'s bundles) may use.
     compile_jobs: usize,
     /// Where a full compile reports the views it has checked and planned.
@@ -403,7 +403,7 @@ impl Compiler {
             bound_tables: Default::default(),
             persistent_cache: false,
             cache_root: None,
-            cache_warning: None,
+            cache_warnings: Vec::new(),
             compile_jobs: crate::parallel::default_jobs(),
             progress: None,
         }

@@ -10,7 +10,7 @@ use datafusion::execution::cache::cache_manager::CacheManagerConfig;
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use salsa::plumbing::AsId;
 use viewdag_ir::ProviderIdentity;
-use viewdag_lower::signature_memo::SignatureMemo;
+use viewdag_lower::signature_memo::{MemoTable, SignatureMemo};
 use viewdag_schedule::Volume;
 
 /// One execution of a tracked function: its name and the salsa id of its key.
@@ -55,6 +55,9 @@ pub struct Database {
     /// side table whose values are pure functions of their keys
     /// (`viewdag_lower::signature_memo`).
     signature_memo: Option<Arc<SignatureMemo>>,
+    /// The `sql` views' reads kept across processes, likewise
+    /// (`viewdag_validate::reads_memo`).
+    reads_memo: Option<Arc<MemoTable>>,
 }
 
 /// DataFusion's runtime environment without its list-files cache. DataFusion 55 caches every
@@ -88,17 +91,24 @@ impl Database {
             events,
             memory_runs: Arc::default(),
             signature_memo: None,
+            reads_memo: None,
         }
     }
 
-    /// Sets (or removes) the signature memo `view_signature` consults.
-    pub fn set_signature_memo(&mut self, memo: Option<Arc<SignatureMemo>>) {
-        self.signature_memo = memo;
+    /// Sets (or removes) the memos kept across processes: the signatures `view_signature`
+    /// consults and the reads `view_reads` consults.
+    pub fn set_persistent_memos(&mut self, memos: Option<(Arc<SignatureMemo>, Arc<MemoTable>)>) {
+        (self.signature_memo, self.reads_memo) = memos.unzip();
     }
 
     /// The signature memo, shared.
     pub fn signature_memo_handle(&self) -> Option<Arc<SignatureMemo>> {
         self.signature_memo.clone()
+    }
+
+    /// The reads memo, shared.
+    pub fn reads_memo_handle(&self) -> Option<Arc<MemoTable>> {
+        self.reads_memo.clone()
     }
 
     /// Registers the provider for an identity (done by the driver after loading a source).
@@ -167,7 +177,11 @@ impl salsa::Database for Database {}
 impl viewdag_ir::Db for Database {}
 
 #[salsa::db]
-impl viewdag_validate::Db for Database {}
+impl viewdag_validate::Db for Database {
+    fn reads_memo(&self) -> Option<&MemoTable> {
+        self.reads_memo.as_deref()
+    }
+}
 
 #[salsa::db]
 impl viewdag_surface::Db for Database {

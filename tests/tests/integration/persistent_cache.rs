@@ -3,7 +3,8 @@
 //! exactly what a fresh compile without it reports — diagnostics, outcomes, bundles and
 //! envelope — after any edit between processes, including edits the memo key must see
 //! (a source's schema, the surface settings, `materialize`); a cache file that does not
-//! decode is ignored with one `V0920` warning and rebuilt.
+//! decode is ignored with one `V0920` warning and rebuilt. The `sql` views' reads are kept
+//! the same way.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -13,13 +14,15 @@ use datafusion::arrow::datatypes::{DataType, Field, Fields, Schema};
 use datafusion::common::{DFSchema, Dependency, FunctionalDependence, FunctionalDependencies};
 use proptest::prelude::*;
 use proptest::test_runner::RngSeed;
-use viewdag_driver::{CompileRequest, CompileResponse, Compiler, SIGNATURE_CACHE_FILE};
+use viewdag_driver::{CompileRequest, CompileResponse, Compiler, READS_CACHE_FILE, SIGNATURE_CACHE_FILE};
 use viewdag_ir::{Code, Diagnostic, SpecLocation};
 use viewdag_lower::ViewSignature;
 use viewdag_lower::signature_memo::{
     FILE_FORMAT, HEADER_LENGTH, MemoCounts, MemoFileError, decode_file, decode_value, encode_file, encode_value,
 };
 use viewdag_tests::generate::{GeneratedProject, Random};
+use viewdag_validate::reads_memo::{decode_reads, encode_reads, reads_key};
+use viewdag_validate::relations::{Read, ViewReads};
 
 use crate::soundness::{edit, observable};
 use crate::support::{TempProject, shop_spec};
@@ -126,6 +129,74 @@ fn a_cache_file_that_does_not_decode_is_ignored_with_one_warning_and_rebuilt() {
         assert!(warnings.is_empty(), "{what}: {warnings:?}");
         assert_eq!(counts, MemoCounts { hits: first.misses, misses: 0 }, "{what}");
     }
+}
+
+/// The `sql` views' reads are kept across processes next to the signatures: a new process
+/// parses no SQL view of an unchanged project, an edit of one view's SQL parses that view
+/// only, and a reads file that does not decode is ignored with one warning naming it.
+#[test]
+fn a_new_process_reads_each_sql_views_relations_from_the_cache() {
+    let project = TempProject::with_shop_data();
+    let spec = project.write_spec("spec.yaml", &shop_spec());
+    let reads_counts = |spec: &Path| {
+        let (compiler, _) = compile_in_new_process(spec, true);
+        compiler.reads_cache_counts().expect("the cache is on")
+    };
+    cached_equals_fresh(&spec);
+    assert!(project.path().join(READS_CACHE_FILE).is_file(), "the first process saved the reads");
+    assert_eq!(reads_counts(&spec), MemoCounts { hits: 1, misses: 0 }, "the one SQL view's reads come from the cache");
+    let edited = shop_spec().replace("WHERE region IS NOT NULL", "WHERE region IS NOT NULL AND revenue > 0");
+    assert_ne!(edited, shop_spec());
+    let spec = project.write_spec("spec.yaml", &edited);
+    let (warnings, _) = cached_equals_fresh(&spec);
+    assert!(warnings.is_empty());
+    assert_eq!(reads_counts(&spec), MemoCounts { hits: 1, misses: 0 }, "the edited SQL was recorded by the process before");
+
+    // A bad reads file: one warning naming it, the fresh compile's results, the file rebuilt.
+    std::fs::write(project.path().join(READS_CACHE_FILE), b"viewdag signature memo\0\x03").unwrap();
+    let (warnings, counts) = cached_equals_fresh(&spec);
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].message.contains(READS_CACHE_FILE) && warnings[0].message.contains("truncated"), "{}", warnings[0].message);
+    assert!(counts.hits > 5, "the signature file was still used: {counts:?}");
+    assert_eq!(reads_counts(&spec), MemoCounts { hits: 1, misses: 0 }, "the reads file was rebuilt");
+}
+
+/// A `sql` view's reads decode to exactly what was encoded (names, ranges, diagnostics);
+/// reads whose locations decoding would not rebuild are not recorded.
+#[test]
+fn sql_view_reads_decode_to_exactly_what_was_encoded() {
+    let location = |range: Option<(usize, usize)>| {
+        let location = SpecLocation::view("v").with_field(["sql"]);
+        match range {
+            Some((start, end)) => location.with_range(start, end),
+            None => location,
+        }
+    };
+    let reads = ViewReads {
+        reads: vec![
+            Read { name: "orders".to_string(), location: location(Some((14, 20))) },
+            Read { name: "customers".to_string(), location: location(None) },
+        ],
+        diagnostics: vec![Diagnostic::new(Code::PlanError, location(Some((0, 6))), "a diagnostic").with_note("a note")],
+        unparsed: false,
+    };
+    let bytes = encode_reads("v", &reads).expect("the reads encode");
+    assert_eq!(decode_reads("v", &bytes), Some(reads.clone()));
+    assert_eq!(decode_reads("v", &bytes[..bytes.len() - 1]), None, "a cut value is a miss");
+    let elsewhere = ViewReads {
+        reads: vec![Read { name: "orders".to_string(), location: SpecLocation::view("v").with_field(["filter", "input"]) }],
+        ..reads.clone()
+    };
+    assert_eq!(encode_reads("v", &elsewhere), None);
+    assert_eq!(encode_reads("w", &reads), None, "another view's locations");
+    let key = |view: &str, query: &str, functions: &[&str]| {
+        reads_key("build", view, query, &functions.iter().map(|function| function.to_string()).collect::<Vec<_>>())
+    };
+    let base = key("v", "SELECT 1", &["range"]);
+    assert_ne!(base, key("w", "SELECT 1", &["range"]));
+    assert_ne!(base, key("v", "SELECT 2", &["range"]));
+    assert_ne!(base, key("v", "SELECT 1", &[]));
+    assert_ne!(base, reads_key("other build", "v", "SELECT 1", &["range".to_string()]));
 }
 
 /// A spec over one Parquet source `t` with views whose outcome depends on `t.x`'s type.

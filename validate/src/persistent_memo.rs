@@ -1,0 +1,301 @@
+//! A table of encoded values kept across processes, keyed by what they are a function of:
+//! the storage under each persistent memo (a view's reads here, a view's signature in
+//! `viewdag-lower`), and the file framing the driver saves tables in.
+//!
+//! ## Invariants
+//! - A value is a pure function of its key (the memo that computes the key guarantees it),
+//!   so a table may be read by a tracked query as an untracked side table: a hit returns
+//!   what computing would have returned, in any process.
+//! - Each distinct value is held once: a recorded value equal to one already held is stored
+//!   as that one, and the file writes it once ([`encode_file`]).
+//! - What is written back is, per view, the entry of the key it was last looked up with
+//!   ([`MemoTable::entries_for`]), so a saved table holds at most one entry per view.
+//! - A file that is not whole, not of this format or viewdag version, or fails its checksum
+//!   is refused as a whole ([`decode_file`]); nothing in it is used.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex, RwLock};
+
+/// A memo key: BLAKE3 of what a value is a function of (with a domain tag per memo, so
+/// the keys of different memos never meet).
+pub type MemoKey = [u8; 32];
+
+/// A saved entry: a key and its encoded value.
+pub type MemoEntry = (MemoKey, Arc<[u8]>);
+
+/// How many lookups a table answered (`hits`) and how many values it recorded (`misses`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MemoCounts {
+    pub hits: usize,
+    pub misses: usize,
+}
+
+/// Encoded values by key, loaded from the previous process and recorded by this one.
+#[derive(Debug, Default)]
+pub struct MemoTable {
+    /// Who built the values: hashed into every key.
+    build: String,
+    entries: RwLock<HashMap<MemoKey, Arc<[u8]>>>,
+    /// Every distinct value held, once.
+    distinct: Mutex<HashSet<Arc<[u8]>>>,
+    /// Per view name: the key its value was last looked up with.
+    current: Mutex<HashMap<String, MemoKey>>,
+    /// Whether a value was recorded since the last [`MemoTable::take_recorded`].
+    recorded: Mutex<bool>,
+    /// Lookups answered and not answered, since the table was made.
+    counts: Mutex<MemoCounts>,
+}
+
+impl MemoTable {
+    /// A table for values computed by `build` (viewdag's version and a build identity), with
+    /// `entries` as a previous process saved them.
+    pub fn new(build: impl Into<String>, entries: impl IntoIterator<Item = MemoEntry>) -> Self {
+        let mut distinct = HashSet::new();
+        let entries = entries.into_iter().map(|(key, value)| (key, shared(&mut distinct, value))).collect();
+        MemoTable { build: build.into(), entries: RwLock::new(entries), distinct: Mutex::new(distinct), ..MemoTable::default() }
+    }
+
+    /// Who the values are computed by.
+    pub fn build(&self) -> &str {
+        &self.build
+    }
+
+    /// The bytes held for `key`, noting it as `view`'s current key. Not counted: the caller
+    /// counts a hit ([`MemoTable::count_hit`]) once the bytes decode.
+    pub fn lookup(&self, view: &str, key: &MemoKey) -> Option<Arc<[u8]>> {
+        self.current.lock().expect("memo lock").insert(view.to_string(), *key);
+        self.entries.read().expect("memo lock").get(key).cloned()
+    }
+
+    /// Counts a lookup answered.
+    pub fn count_hit(&self) {
+        self.counts.lock().expect("memo lock").hits += 1;
+    }
+
+    /// Records `bytes` as the value of `key` (`view`'s current key); `None`, a value that
+    /// could not be encoded, is counted and not recorded.
+    pub fn record(&self, view: &str, key: MemoKey, bytes: Option<Vec<u8>>) {
+        self.current.lock().expect("memo lock").insert(view.to_string(), key);
+        self.counts.lock().expect("memo lock").misses += 1;
+        let Some(bytes) = bytes else { return };
+        let bytes = shared(&mut self.distinct.lock().expect("memo lock"), Arc::from(bytes));
+        self.entries.write().expect("memo lock").insert(key, bytes);
+        *self.recorded.lock().expect("memo lock") = true;
+    }
+
+    /// Whether a value was recorded since the last call (so a saved table would differ).
+    pub fn take_recorded(&self) -> bool {
+        std::mem::take(&mut *self.recorded.lock().expect("memo lock"))
+    }
+
+    /// How many lookups were answered and how many values recorded so far.
+    pub fn counts(&self) -> MemoCounts {
+        *self.counts.lock().expect("memo lock")
+    }
+
+    /// How many entries the table holds (loaded and recorded).
+    pub fn len(&self) -> usize {
+        self.entries.read().expect("memo lock").len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// What to save: for each of `views` that was looked up, the entry of its last key,
+    /// ordered by key (so equal tables save equal bytes).
+    pub fn entries_for<'a>(&self, views: impl IntoIterator<Item = &'a str>) -> Vec<MemoEntry> {
+        let current = self.current.lock().expect("memo lock");
+        let entries = self.entries.read().expect("memo lock");
+        let kept: BTreeMap<MemoKey, Arc<[u8]>> =
+            views.into_iter().filter_map(|view| current.get(view)).filter_map(|key| Some((*key, Arc::clone(entries.get(key)?)))).collect();
+        kept.into_iter().collect()
+    }
+}
+
+/// `value`, or the equal value `distinct` already holds (which it then shares).
+fn shared(distinct: &mut HashSet<Arc<[u8]>>, value: Arc<[u8]>) -> Arc<[u8]> {
+    match distinct.get(&value) {
+        Some(held) => Arc::clone(held),
+        None => {
+            distinct.insert(Arc::clone(&value));
+            value
+        }
+    }
+}
+
+/// Appends `number` (a little-endian `u64`).
+pub fn put_number(bytes: &mut Vec<u8>, number: usize) {
+    bytes.extend_from_slice(&(number as u64).to_le_bytes());
+}
+
+/// Appends `part`, prefixed by its length.
+pub fn put(bytes: &mut Vec<u8>, part: &[u8]) {
+    put_number(bytes, part.len());
+    bytes.extend_from_slice(part);
+}
+
+/// Appends `indices`, prefixed by their count.
+pub fn put_indices(bytes: &mut Vec<u8>, indices: &[usize]) {
+    put_number(bytes, indices.len());
+    for index in indices {
+        put_number(bytes, *index);
+    }
+}
+
+/// Reads what the `put` functions wrote; `None` past the end.
+#[derive(Debug)]
+pub struct Reader<'a> {
+    pub bytes: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    pub fn take(&mut self, count: usize) -> Option<&'a [u8]> {
+        if self.bytes.len() < count {
+            return None;
+        }
+        let (taken, rest) = self.bytes.split_at(count);
+        self.bytes = rest;
+        Some(taken)
+    }
+
+    pub fn byte(&mut self) -> Option<u8> {
+        Some(self.take(1)?[0])
+    }
+
+    pub fn number(&mut self) -> Option<usize> {
+        usize::try_from(u64::from_le_bytes(self.take(8)?.try_into().ok()?)).ok()
+    }
+
+    pub fn part(&mut self) -> Option<&'a [u8]> {
+        let length = self.number()?;
+        self.take(length)
+    }
+
+    pub fn indices(&mut self) -> Option<Vec<usize>> {
+        let count = self.number()?;
+        if count > self.bytes.len() / 8 {
+            return None;
+        }
+        (0..count).map(|_| self.number()).collect()
+    }
+}
+
+/// The memo file's first bytes.
+const FILE_MAGIC: &[u8] = b"viewdag signature memo\0";
+/// The memo file's layout version (bumped with any change of the layout or of the values).
+pub const FILE_FORMAT: u32 = 3;
+/// The version of viewdag that writes memo files.
+pub const VIEWDAG_VERSION: &str = env!("CARGO_PKG_VERSION");
+/// The bytes before the body: the magic, the format (`u32`) and the file's length (`u64`).
+pub const HEADER_LENGTH: usize = FILE_MAGIC.len() + 4 + 8;
+/// The BLAKE3 checksum closing the file.
+const CHECKSUM_LENGTH: usize = 32;
+
+/// Why a memo file is not used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MemoFileError {
+    #[error("it is not a viewdag signature cache")]
+    NotAMemo,
+    #[error("it is truncated")]
+    Truncated,
+    #[error("its checksum does not match its contents")]
+    Corrupted,
+    #[error("it has format {found}, this build reads format {FILE_FORMAT}")]
+    Format { found: u32 },
+    #[error("it was written by viewdag {found}, this is viewdag {VIEWDAG_VERSION}")]
+    Version { found: String },
+}
+
+/// A memo file's bytes: the magic, the format, the file's whole length, viewdag's version,
+/// each distinct value once (in the order the entries first name them), then the entries
+/// (key, index of its value) in the order given, and a BLAKE3 checksum of everything before
+/// it. The length in the header is what tells a cut-off file from a corrupted one: a flipped
+/// byte anywhere in the body cannot make the file look shorter than it says it is. Equal
+/// values are written once whether or not they share their bytes in memory (those that do
+/// are recognised by address first, so a project's thousands of equal schemas are compared
+/// once), so the bytes depend on the entries' keys and values only.
+pub fn encode_file(entries: &[MemoEntry]) -> Vec<u8> {
+    let mut by_address: HashMap<usize, u32> = HashMap::new();
+    let mut by_bytes: HashMap<&[u8], u32> = HashMap::new();
+    let mut values: Vec<&[u8]> = Vec::new();
+    let indices: Vec<u32> = entries
+        .iter()
+        .map(|(_, value)| {
+            *by_address.entry(value.as_ptr() as usize).or_insert_with(|| {
+                *by_bytes.entry(&value[..]).or_insert_with(|| {
+                    values.push(&value[..]);
+                    u32::try_from(values.len() - 1).expect("fewer than 2^32 values")
+                })
+            })
+        })
+        .collect();
+    let mut bytes = FILE_MAGIC.to_vec();
+    bytes.extend_from_slice(&FILE_FORMAT.to_le_bytes());
+    let length_at = bytes.len();
+    put_number(&mut bytes, 0);
+    put(&mut bytes, VIEWDAG_VERSION.as_bytes());
+    put_number(&mut bytes, values.len());
+    for value in &values {
+        put(&mut bytes, value);
+    }
+    put_number(&mut bytes, entries.len());
+    bytes.reserve(entries.len() * (32 + 4) + CHECKSUM_LENGTH);
+    for ((key, _), index) in entries.iter().zip(indices) {
+        bytes.extend_from_slice(key);
+        bytes.extend_from_slice(&index.to_le_bytes());
+    }
+    let length = (bytes.len() + CHECKSUM_LENGTH) as u64;
+    bytes[length_at..length_at + 8].copy_from_slice(&length.to_le_bytes());
+    let checksum = blake3::hash(&bytes);
+    bytes.extend_from_slice(checksum.as_bytes());
+    bytes
+}
+
+/// The entries of a memo file, if it is whole, uncorrupted and of this format and version.
+pub fn decode_file(bytes: &[u8]) -> Result<Vec<MemoEntry>, MemoFileError> {
+    if !bytes.starts_with(FILE_MAGIC) {
+        return Err(if FILE_MAGIC.starts_with(bytes) { MemoFileError::Truncated } else { MemoFileError::NotAMemo });
+    }
+    let mut reader = Reader { bytes: &bytes[FILE_MAGIC.len()..] };
+    let format = u32::from_le_bytes(reader.take(4).ok_or(MemoFileError::Truncated)?.try_into().map_err(|_| MemoFileError::Truncated)?);
+    let checksum_holds = |bytes: &[u8]| {
+        bytes.len() >= CHECKSUM_LENGTH && {
+            let (body, checksum) = bytes.split_at(bytes.len() - CHECKSUM_LENGTH);
+            blake3::hash(body).as_bytes() == checksum
+        }
+    };
+    if format != FILE_FORMAT {
+        // Another layout: trust its format only if its checksum (same place in every format) holds.
+        return Err(if checksum_holds(bytes) { MemoFileError::Format { found: format } } else { MemoFileError::Corrupted });
+    }
+    let declared_length = reader.number().ok_or(MemoFileError::Truncated)?;
+    if !checksum_holds(bytes) {
+        return Err(if bytes.len() < declared_length { MemoFileError::Truncated } else { MemoFileError::Corrupted });
+    }
+    if declared_length != bytes.len() || bytes.len() < HEADER_LENGTH + CHECKSUM_LENGTH {
+        return Err(MemoFileError::Corrupted);
+    }
+    reader.bytes = &bytes[HEADER_LENGTH..bytes.len() - CHECKSUM_LENGTH];
+    let version = reader.part().ok_or(MemoFileError::Corrupted)?;
+    if version != VIEWDAG_VERSION.as_bytes() {
+        return Err(MemoFileError::Version { found: String::from_utf8_lossy(version).into_owned() });
+    }
+    let value_count = reader.number().ok_or(MemoFileError::Corrupted)?;
+    let mut values: Vec<Arc<[u8]>> = Vec::with_capacity(value_count.min(reader.bytes.len() / 8));
+    for _ in 0..value_count {
+        values.push(Arc::from(reader.part().ok_or(MemoFileError::Corrupted)?));
+    }
+    let count = reader.number().ok_or(MemoFileError::Corrupted)?;
+    let mut entries = Vec::with_capacity(count.min(reader.bytes.len() / 36));
+    for _ in 0..count {
+        let key: MemoKey = reader.take(32).and_then(|key| key.try_into().ok()).ok_or(MemoFileError::Corrupted)?;
+        let index = reader.take(4).and_then(|index| Some(u32::from_le_bytes(index.try_into().ok()?))).ok_or(MemoFileError::Corrupted)?;
+        let value = values.get(index as usize).ok_or(MemoFileError::Corrupted)?;
+        entries.push((key, Arc::clone(value)));
+    }
+    if !reader.bytes.is_empty() {
+        return Err(MemoFileError::Corrupted);
+    }
+    Ok(entries)
+}
