@@ -225,9 +225,11 @@ pub struct CompileResponse {
     /// Every view, in declaration order. Shared with the `compiled_project` query: a no-op
     /// recompile copies no outcome.
     pub views: ProjectViews,
-    /// The tracked functions that executed during this compile.
+    /// The tracked functions that executed during this compile (none while the query log
+    /// is off: [`Compiler::set_query_log`]).
     pub executions: Vec<QueryExecution>,
-    /// How many queries executed and how many were reused, per tracked function.
+    /// How many queries executed and how many were reused, per tracked function (nothing
+    /// while the query log is off).
     pub stats: RecompileStats,
     /// Per planned view, its P0, P1 and P2 (with [`Recording::plans`]).
     pub plans: BTreeMap<String, ViewPlans>,
@@ -679,6 +681,14 @@ impl Compiler {
                 }
             }
         }
+    }
+
+    /// Logs which queries each compile executed and reused (on by default), for
+    /// [`CompileResponse::executions`] and [`CompileResponse::stats`]. A caller that shows
+    /// neither turns it off: it costs a locked push per query (a few percent of a check of a
+    /// large project).
+    pub fn set_query_log(&mut self, enabled: bool) {
+        self.db.set_query_log(enabled);
     }
 
     /// How many threads a full compile may use for its per-view work (checks, plans, and the

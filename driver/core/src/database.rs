@@ -2,7 +2,7 @@
 //! runtime, and a log of which tracked functions executed.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use datafusion::catalog::TableProvider;
@@ -49,6 +49,9 @@ pub struct Database {
     /// Raw events, as cheap as salsa gives them (a verification walk of a large project
     /// reports one per memo); named only when taken.
     events: Arc<Mutex<RawQueryLog>>,
+    /// Whether events are logged at all (on unless the host turns it off: a command that
+    /// shows no statistics saves a locked push per query).
+    logging: Arc<AtomicBool>,
     /// How many in-memory runs (`lab`) bound tables: each gets identities of its own.
     memory_runs: Arc<AtomicU64>,
     /// The signature memo kept across processes, when the compiler keeps one: an untracked
@@ -75,7 +78,10 @@ impl Database {
     pub fn new(runtime: Arc<tokio::runtime::Runtime>) -> Self {
         let events: Arc<Mutex<RawQueryLog>> = Arc::default();
         let log = Arc::clone(&events);
+        let logging = Arc::new(AtomicBool::new(true));
+        let log_on = Arc::clone(&logging);
         let storage = salsa::Storage::new(Some(Box::new(move |event: salsa::Event| match event.kind {
+            _ if !log_on.load(Ordering::Relaxed) => {}
             salsa::EventKind::WillExecute { database_key } => log.lock().expect("execution log lock").executed.push(database_key),
             salsa::EventKind::DidValidateMemoizedValue { database_key } => {
                 *log.lock().expect("execution log lock").reused.entry(database_key.ingredient_index()).or_default() += 1;
@@ -89,6 +95,7 @@ impl Database {
             runtime,
             runtime_env: fresh_listing_runtime_env(),
             events,
+            logging,
             memory_runs: Arc::default(),
             signature_memo: None,
             reads_memo: None,
@@ -137,6 +144,12 @@ impl Database {
 
     pub fn has_provider(&self, identity: &ProviderIdentity) -> bool {
         self.providers.read().expect("provider registry lock").contains_key(identity)
+    }
+
+    /// Turns the query log on or off (on by default). Off, [`Database::take_events`] returns
+    /// nothing logged since.
+    pub fn set_query_log(&self, enabled: bool) {
+        self.logging.store(enabled, Ordering::Relaxed);
     }
 
     /// Takes the log of query events since the last call, each named after its tracked

@@ -181,6 +181,28 @@ fn stats_count_executed_and_reused_queries() {
     assert_eq!(third.stats.executed(), 0);
 }
 
+/// With the query log off (what `check` does), a compile logs no execution and counts
+/// nothing, and reports exactly what it reports with the log on; turned on again, the next
+/// compile's log is complete.
+#[test]
+fn a_compile_without_the_query_log_reports_the_same_and_logs_nothing() {
+    let project = TempProject::with_shop_data();
+    let mut logged = Compiler::new().expect("a compiler");
+    let mut quiet = Compiler::new().expect("a compiler");
+    quiet.set_query_log(false);
+    let with_log = project.compile(&mut logged, "spec.yaml", &shop_spec());
+    let without = project.compile(&mut quiet, "spec.yaml", &shop_spec());
+    assert!(with_log.executed("view_signature", None) > 5);
+    assert!(without.executions.is_empty(), "{:?}", without.executions);
+    assert_eq!(without.stats.executed() + without.stats.reused(), 0, "{:?}", without.stats);
+    assert_eq!(without.diagnostics, with_log.diagnostics);
+    assert_eq!(without.views, with_log.views);
+    quiet.set_query_log(true);
+    let edited = shop_spec().replace("status = 'paid' AND amount > 0", "status = 'paid' AND amount > 1");
+    let after_edit = project.compile(&mut quiet, "spec.yaml", &edited);
+    assert_eq!(after_edit.stats.stages["view_signature"].executed, 1, "{:?}", after_edit.stats);
+}
+
 #[test]
 fn a_schema_keeping_mid_dag_edit_replans_downstream_ephemeral_views_but_stops_at_tasks() {
     let project = TempProject::with_shop_data();

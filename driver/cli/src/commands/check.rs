@@ -43,6 +43,8 @@ pub fn execute(args: CheckArgs) -> Result<i32, CliError> {
         Begin::Run { started, warning } => (started, warning),
     };
     let mut compiler = cache.compiler()?;
+    // `check` shows no recompile statistics.
+    compiler.set_query_log(false);
     let progress = compiler.progress_on_terminal();
     let response = compiler.compile(&CompileRequest::text(&spec, text.as_str()).with_planning(viewdag_driver::Planning::CheckOnly))?;
     drop(progress);
