@@ -29,6 +29,7 @@ pub mod lexical_path;
 pub mod paths;
 pub mod persistent_memo;
 pub mod planning_error;
+pub mod reads;
 pub mod reads_memo;
 pub mod relations;
 pub mod resolve;

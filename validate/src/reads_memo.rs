@@ -17,7 +17,7 @@
 use viewdag_ir::{Diagnostic, FieldPath, SpecLocation};
 
 use crate::persistent_memo::{MemoKey, MemoTable, Reader, put, put_number};
-use crate::relations::{Read, ViewReads};
+use crate::reads::{Read, ViewReads};
 
 /// The reads of the `sql` view `view` (SQL text `query`, table functions allowed
 /// `table_functions`): from `table` when it holds them, else `compute`d and recorded.

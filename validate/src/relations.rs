@@ -2,7 +2,7 @@
 
 use rustc_hash::FxHashMap;
 
-use viewdag_ir::{Diagnostic, FieldPath, ProjectInput, SourceInput, SpecLocation, Transform, ViewInput};
+use viewdag_ir::{FieldPath, ProjectInput, SourceInput, SpecLocation, Transform, ViewInput};
 
 use crate::Db;
 use crate::sql::analyze_sql_view;
@@ -42,24 +42,7 @@ impl RelationIndex {
     }
 }
 
-/// One relation a view reads, with where the view names it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Read {
-    pub name: String,
-    pub location: SpecLocation,
-}
-
-/// What a view reads, in the order it names them, plus the diagnostics found while
-/// finding out (SQL that does not parse or is not a plain query). A view that failed to
-/// parse reads nothing.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct ViewReads {
-    pub reads: Vec<Read>,
-    pub diagnostics: Vec<Diagnostic>,
-    /// The view's definition failed to parse. (Whole-project queries read this rather than
-    /// the definition itself, so an edit that keeps what a view reads re-runs none of them.)
-    pub unparsed: bool,
-}
+pub use crate::reads::{Read, ViewReads};
 
 #[salsa::tracked(returns(ref))]
 pub fn view_reads(db: &dyn Db, view: ViewInput) -> ViewReads {
