@@ -51,7 +51,21 @@ impl MemoTable {
     /// `entries` as a previous process saved them.
     pub fn new(build: impl Into<String>, entries: impl IntoIterator<Item = MemoEntry>) -> Self {
         let mut distinct = HashSet::new();
-        let entries = entries.into_iter().map(|(key, value)| (key, shared(&mut distinct, value))).collect();
+        // Entries decoded from a file already share equal values: each shared value is
+        // hashed once and found by address after that (`originals` keeps every address seen
+        // alive, so none is reused meanwhile).
+        let mut by_address: HashMap<usize, Arc<[u8]>> = HashMap::new();
+        let mut originals: Vec<Arc<[u8]>> = Vec::new();
+        let entries = entries
+            .into_iter()
+            .map(|(key, value)| {
+                let held = by_address.entry(value.as_ptr() as usize).or_insert_with(|| {
+                    originals.push(Arc::clone(&value));
+                    shared(&mut distinct, value)
+                });
+                (key, Arc::clone(held))
+            })
+            .collect();
         MemoTable { build: build.into(), entries: RwLock::new(entries), distinct: Mutex::new(distinct), ..MemoTable::default() }
     }
 

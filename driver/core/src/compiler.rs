@@ -921,7 +921,10 @@ impl Compiler {
             }
             return changed;
         }
-        let mut view_inputs = Vec::new();
+        let mut view_inputs = Vec::with_capacity(parsed.views.len());
+        let new_views = parsed.views.len().saturating_sub(self.views.len());
+        self.views.reserve(new_views);
+        self.names_by_id.reserve(new_views);
         for (name, definition) in &parsed.views {
             let input = match self.views.get(name).copied() {
                 Some(input) => {
