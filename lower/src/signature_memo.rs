@@ -33,7 +33,7 @@
 //!   different inputs share an encoding; map-ordered values (metadata) are hashed sorted.
 //! - A value that does not decode is a miss (recomputed and overwritten), never an error.
 //! - What is written back: per view of the project, the entry of the key it was last looked
-//!   up with ([`SignatureMemo::entries_for`]), so the memo holds at most one entry per view.
+//!   up with ([`MemoTable::entries_for`]), so the memo holds at most one entry per view.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
