@@ -23,11 +23,11 @@ use crate::{Db, LowerResult, ViewFailure};
 /// The planning surface's part of every key: the canonical JSON of the surface input.
 #[salsa::tracked(returns(ref))]
 fn surface_key(db: &dyn Db, surface: SurfaceInput) -> Vec<u8> {
-    let mut hasher = blake3::Hasher::new();
+    let mut bytes = Vec::new();
     // A surface spec is plain data: it always serializes.
-    field(&mut hasher, serde_json::to_string(surface.spec(db)).unwrap_or_default().as_bytes());
-    field(&mut hasher, surface.root(db).as_bytes());
-    hasher.finalize().as_bytes().to_vec()
+    field(&mut bytes, serde_json::to_string(surface.spec(db)).unwrap_or_default().as_bytes());
+    field(&mut bytes, surface.root(db).as_bytes());
+    blake3::hash(&bytes).as_bytes().to_vec()
 }
 
 /// The key of `view`'s signature computed by `build` over `inputs`: per relation it reads,
@@ -37,59 +37,55 @@ fn surface_key(db: &dyn Db, surface: SurfaceInput) -> Vec<u8> {
 pub fn memo_key(db: &dyn Db, build: &str, view: ViewInput, inputs: &[(&str, (&'static [u8], DFSchemaRef))]) -> Option<MemoKey> {
     let definition = view.definition(db).as_ref()?;
     let mut hasher = crate::definition_digest::definition_hasher(b"viewdag signature memo v1\0", view.name(db), definition);
-    field(&mut hasher, build.as_bytes());
-    field(&mut hasher, surface_key(db, SurfaceInput::get(db)));
-    field(&mut hasher, &(inputs.len() as u64).to_le_bytes());
+    // The rest is gathered first and hashed in one update: a schema is thousands of small
+    // writes, and the hash of a byte stream does not depend on how it is fed.
+    let mut bytes = Vec::with_capacity(1024);
+    field(&mut bytes, build.as_bytes());
+    field(&mut bytes, surface_key(db, SurfaceInput::get(db)));
+    field(&mut bytes, &(inputs.len() as u64).to_le_bytes());
     for (name, (kind, schema)) in inputs {
-        field(&mut hasher, name.as_bytes());
-        field(&mut hasher, kind);
-        hash_schema(&mut hasher, schema);
+        field(&mut bytes, name.as_bytes());
+        field(&mut bytes, kind);
+        hash_schema(&mut bytes, schema);
     }
+    hasher.update(&bytes);
     Some(*hasher.finalize().as_bytes())
 }
 
-/// A length-prefixed field.
-fn field(hasher: &mut blake3::Hasher, bytes: &[u8]) {
-    hasher.update(&(bytes.len() as u64).to_le_bytes());
-    hasher.update(bytes);
+fn field(bytes: &mut Vec<u8>, part: &[u8]) {
+    bytes.extend_from_slice(&(part.len() as u64).to_le_bytes());
+    bytes.extend_from_slice(part);
 }
 
-/// A schema as readers see it: every column's qualifier and field (name, type,
-/// nullability, metadata: arrow's `Hash`, which visits metadata in sorted key order, nested
-/// fields included), the schema's metadata (sorted) and its functional dependencies.
-fn hash_schema(hasher: &mut blake3::Hasher, schema: &DFSchema) {
-    field(hasher, &(schema.fields().len() as u64).to_le_bytes());
+fn hash_schema(bytes: &mut Vec<u8>, schema: &DFSchema) {
+    field(bytes, &(schema.fields().len() as u64).to_le_bytes());
     for (qualifier, column) in schema.iter() {
-        field(hasher, qualifier.map(|qualifier| qualifier.to_string()).unwrap_or_default().as_bytes());
-        column.hash(&mut KeyHasher(hasher));
+        field(bytes, qualifier.map(|qualifier| qualifier.to_string()).unwrap_or_default().as_bytes());
+        column.hash(&mut KeyHasher(bytes));
     }
     let metadata: BTreeMap<&String, &String> = schema.metadata().iter().collect();
-    field(hasher, &(metadata.len() as u64).to_le_bytes());
+    field(bytes, &(metadata.len() as u64).to_le_bytes());
     for (key, value) in metadata {
-        field(hasher, key.as_bytes());
-        field(hasher, value.as_bytes());
+        field(bytes, key.as_bytes());
+        field(bytes, value.as_bytes());
     }
-    field(hasher, format!("{:?}", schema.functional_dependencies()).as_bytes());
+    field(bytes, format!("{:?}", schema.functional_dependencies()).as_bytes());
 }
 
-/// `std::hash::Hash` into the key's BLAKE3 hasher. What `Hash` writes (native-endian
-/// integers, `0xff`-terminated strings) is fixed for a build, and the build is part of
-/// every key.
-struct KeyHasher<'a>(&'a mut blake3::Hasher);
+/// Feeds `Hash` implementations' writes into the key's bytes.
+struct KeyHasher<'a>(&'a mut Vec<u8>);
 
 impl std::hash::Hasher for KeyHasher<'_> {
     fn write(&mut self, bytes: &[u8]) {
-        self.0.update(bytes);
+        self.0.extend_from_slice(bytes);
     }
 
     fn finish(&self) -> u64 {
-        // Never asked: the key is the BLAKE3 hasher's.
+        // Never asked: the key is the BLAKE3 hash of the bytes.
         0
     }
 }
 
-/// What lowering gave, as the memo keeps it; `None` for a failure the memo never holds (an
-/// input's, which is decided before the memo is consulted).
 pub fn memo_value(result: &LowerResult<ViewSignature>) -> Option<MemoValue> {
     match result {
         Ok(signature) => Some(Ok(signature.clone())),
