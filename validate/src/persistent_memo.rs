@@ -221,6 +221,14 @@ pub enum MemoFileError {
     Version { found: String },
 }
 
+impl MemoFileError {
+    /// Whether the file is whole and of another build (another layout or viewdag version):
+    /// a cache to replace, not a damaged one to warn about.
+    pub fn is_another_build(&self) -> bool {
+        matches!(self, MemoFileError::Format { .. } | MemoFileError::Version { .. })
+    }
+}
+
 /// A memo file's bytes: the magic, the format, the file's whole length, viewdag's version,
 /// each distinct value once (in the order the entries first name them), then the entries
 /// (key, index of its value) in the order given, and a BLAKE3 checksum of everything before

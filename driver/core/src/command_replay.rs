@@ -324,7 +324,7 @@ pub fn replay_path(spec_path: &Path) -> PathBuf {
     crate::compiler::spec_root(spec_path).join(REPLAY_FILE)
 }
 
-/// The file's entries; `Err(None)` when there is no file, `Err(Some(warning))` when it
+/// The file's entries; `Err(None)` when there is none or it is another build's, `Err(Some(warning))` when it
 /// cannot be used.
 fn read_entries(path: &Path) -> Result<Vec<MemoEntry>, Option<Diagnostic>> {
     let bytes = match std::fs::read(path) {
@@ -332,7 +332,8 @@ fn read_entries(path: &Path) -> Result<Vec<MemoEntry>, Option<Diagnostic>> {
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Err(None),
         Err(error) => return Err(Some(unreadable(&error.to_string()))),
     };
-    decode_file(&bytes).map_err(|error| Some(unreadable(&error.to_string())))
+    // Another build's record (an upgrade) is replaced without a warning.
+    decode_file(&bytes).map_err(|error| (!error.is_another_build()).then(|| unreadable(&error.to_string())))
 }
 
 /// The one warning of a record file that cannot be used.

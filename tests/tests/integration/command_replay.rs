@@ -14,8 +14,9 @@ use datafusion::arrow::array::{Int64Array, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use viewdag_driver::command_replay::{self, CommandOutput, Probe, REPLAY_FILE, Replayed};
 use viewdag_ir::{SpecFormat, parse_spec};
+use viewdag_lower::signature_memo::FILE_FORMAT;
 
-use crate::support::{TempProject, shop_spec};
+use crate::support::{TempProject, memo_file_of_another_build, shop_spec};
 
 /// Runs `viewdag COMMAND SPEC [arguments]` in a new process.
 fn viewdag(command: &str, spec: &Path, arguments: &[&str]) -> CommandOutput {
@@ -280,7 +281,12 @@ fn a_record_file_that_cannot_be_read_is_ignored_with_one_warning_and_rewritten()
         assert_eq!(warned.exit_code, first.exit_code);
         assert_eq!(command_replay::recorded_outputs(&spec), vec![first.clone()], "{what}: the record is rewritten");
         replayed("check", &spec, &[], &first);
-    }
+    } // Another build's record (an upgrade) is replaced without a warning.
+    std::fs::write(&file, memo_file_of_another_build(FILE_FORMAT - 1, "0.0.0")).unwrap();
+    let upgraded = check(&spec, &[]);
+    assert_eq!(upgraded, first, "no warning, the check's own output");
+    assert_eq!(command_replay::recorded_outputs(&spec), vec![first.clone()], "the record is rewritten");
+    replayed("check", &spec, &[], &first);
 }
 
 #[test]

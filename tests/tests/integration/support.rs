@@ -91,3 +91,21 @@ pub fn assert_snapshot_file(path: &Path, actual: &str) {
 }
 
 pub use viewdag_tests::data::copy_tree;
+
+/// A cache file (the signature cache's framing) that is whole, with no entry, of `format`
+/// and written by viewdag `version`: another build's cache.
+pub fn memo_file_of_another_build(format: u32, version: &str) -> Vec<u8> {
+    use viewdag_lower::signature_memo::HEADER_LENGTH;
+    let mut body = b"viewdag signature memo\0".to_vec();
+    body.extend_from_slice(&format.to_le_bytes());
+    let length = HEADER_LENGTH + 8 + version.len() + 8 + 8 + 32;
+    body.extend_from_slice(&(length as u64).to_le_bytes());
+    body.extend_from_slice(&(version.len() as u64).to_le_bytes());
+    body.extend_from_slice(version.as_bytes());
+    body.extend_from_slice(&0u64.to_le_bytes()); // no value
+    body.extend_from_slice(&0u64.to_le_bytes()); // no entry
+    let checksum = blake3::hash(&body);
+    body.extend_from_slice(checksum.as_bytes());
+    assert_eq!(body.len(), length);
+    body
+}

@@ -10,8 +10,10 @@
 //!
 //! ## Invariants
 //! - Never trusted blindly: a file has a magic, a format, viewdag's version and a BLAKE3
-//!   checksum; a file failing any of them is ignored with ONE `V0920` warning naming it (the
-//!   compile's results are a fresh compile's) and rewritten at the end of that compile. Each entry is
+//!   checksum; a file failing any of them is ignored (the compile's results are a fresh
+//!   compile's) and rewritten at the end of that compile — with ONE `V0920` warning naming
+//!   it when it is damaged, silently when it is whole and of another format or version (an
+//!   upgrade). Each entry is
 //!   found only by a key over everything its value depends on, the build included
 //!   ([`build_identity`]), so an entry of another build or of other inputs is never used.
 //! - Written atomically: a temporary file of this process, then renamed over the old one; a
@@ -65,6 +67,8 @@ pub fn load(root: &Path, file: &str) -> (Vec<MemoEntry>, Option<Diagnostic>) {
     };
     match decode_file(&bytes) {
         Ok(entries) => (entries, None),
+        // Another build's cache (an upgrade): replaced at the end of the compile, silently.
+        Err(error) if error.is_another_build() => (Vec::new(), None),
         Err(error) => (Vec::new(), Some(unreadable(file, &error.to_string()))),
     }
 }
