@@ -16,6 +16,8 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, RwLock};
 
+use rustc_hash::FxHashMap;
+
 /// A memo key: BLAKE3 of what a value is a function of (with a domain tag per memo, so
 /// the keys of different memos never meet).
 pub type MemoKey = [u8; 32];
@@ -35,11 +37,13 @@ pub struct MemoCounts {
 pub struct MemoTable {
     /// Who built the values: hashed into every key.
     build: String,
-    entries: RwLock<HashMap<MemoKey, Arc<[u8]>>>,
+    /// Keys are BLAKE3 hashes and view names are the project's own: hashed with Fx (never
+    /// iterated into anything saved but through [`MemoTable::entries_for`], which sorts).
+    entries: RwLock<FxHashMap<MemoKey, Arc<[u8]>>>,
     /// Every distinct value held, once.
     distinct: Mutex<HashSet<Arc<[u8]>>>,
     /// Per view name: the key its value was last looked up with.
-    current: Mutex<HashMap<String, MemoKey>>,
+    current: Mutex<FxHashMap<String, MemoKey>>,
     /// Whether a value was recorded since the last [`MemoTable::take_recorded`].
     recorded: Mutex<bool>,
     /// Lookups answered and not answered, since the table was made.
@@ -56,7 +60,7 @@ impl MemoTable {
         // alive, so none is reused meanwhile).
         let mut by_address: HashMap<usize, Arc<[u8]>> = HashMap::new();
         let mut originals: Vec<Arc<[u8]>> = Vec::new();
-        let entries = entries
+        let entries: FxHashMap<MemoKey, Arc<[u8]>> = entries
             .into_iter()
             .map(|(key, value)| {
                 let held = by_address.entry(value.as_ptr() as usize).or_insert_with(|| {
@@ -66,7 +70,15 @@ impl MemoTable {
                 (key, Arc::clone(held))
             })
             .collect();
-        MemoTable { build: build.into(), entries: RwLock::new(entries), distinct: Mutex::new(distinct), ..MemoTable::default() }
+        // A new process looks up about one key per saved entry: room for them at once.
+        let current = FxHashMap::with_capacity_and_hasher(entries.len(), Default::default());
+        MemoTable {
+            build: build.into(),
+            entries: RwLock::new(entries),
+            distinct: Mutex::new(distinct),
+            current: Mutex::new(current),
+            ..MemoTable::default()
+        }
     }
 
     /// Who the values are computed by.
