@@ -144,8 +144,10 @@ fn watch_recompiles_on_edits_and_survives_invalid_yaml() {
     assert!(text.contains("V0001"), "{text}");
     // Fixed again with one predicate edited: only the affected views re-execute.
     std::fs::write(&spec, shop_spec().replace("status = 'paid' AND amount > 0", "status = 'paid' AND amount > 2")).expect("written");
-    let text = buffer.wait_for("[watch] compile #3: 12 of 12 views valid");
+    buffer.wait_for("[watch] compile #3: 12 of 12 views valid");
     handle.join().expect("the watcher thread").expect("watch succeeds");
+    // Read after the watcher ended: its statistics follow the summary line it waited for.
+    let text = buffer.text();
     let third = &text[text.find("[watch] compile #3").expect("third compile")..];
     let view_plan_line =
         third.lines().find(|line| line.trim_start().starts_with("view_plan")).unwrap_or_else(|| panic!("no view_plan stats in {third}"));
