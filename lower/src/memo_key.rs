@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use datafusion::common::{DFSchema, DFSchemaRef};
 use viewdag_ir::{SurfaceInput, ViewInput};
+use viewdag_validate::persistent_memo::put as field;
 
 use crate::signature::ViewSignature;
 use crate::signature_memo::{MemoKey, MemoValue};
@@ -50,11 +51,6 @@ pub fn memo_key(db: &dyn Db, build: &str, view: ViewInput, inputs: &[(&str, (&'s
     }
     hasher.update(&bytes);
     Some(*hasher.finalize().as_bytes())
-}
-
-fn field(bytes: &mut Vec<u8>, part: &[u8]) {
-    bytes.extend_from_slice(&(part.len() as u64).to_le_bytes());
-    bytes.extend_from_slice(part);
 }
 
 fn hash_schema(bytes: &mut Vec<u8>, schema: &DFSchema) {
