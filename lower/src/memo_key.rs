@@ -53,6 +53,9 @@ pub fn memo_key(db: &dyn Db, build: &str, view: ViewInput, inputs: &[(&str, (&'s
     Some(*hasher.finalize().as_bytes())
 }
 
+/// A schema as readers see it: every column's qualifier and field (name, type,
+/// nullability, metadata: arrow's `Hash`, which visits metadata in sorted key order, nested
+/// fields included), the schema's metadata (sorted) and its functional dependencies.
 fn hash_schema(bytes: &mut Vec<u8>, schema: &DFSchema) {
     field(bytes, &(schema.fields().len() as u64).to_le_bytes());
     for (qualifier, column) in schema.iter() {
@@ -68,7 +71,8 @@ fn hash_schema(bytes: &mut Vec<u8>, schema: &DFSchema) {
     field(bytes, format!("{:?}", schema.functional_dependencies()).as_bytes());
 }
 
-/// Feeds `Hash` implementations' writes into the key's bytes.
+/// `std::hash::Hash` into the key's bytes. What `Hash` writes (native-endian integers,
+/// `0xff`-terminated strings) is fixed for a build, and the build is part of every key.
 struct KeyHasher<'a>(&'a mut Vec<u8>);
 
 impl std::hash::Hasher for KeyHasher<'_> {
@@ -82,6 +86,8 @@ impl std::hash::Hasher for KeyHasher<'_> {
     }
 }
 
+/// What lowering gave, as the memo keeps it; `None` for a failure the memo never holds (an
+/// input's, which is decided before the memo is consulted).
 pub fn memo_value(result: &LowerResult<ViewSignature>) -> Option<MemoValue> {
     match result {
         Ok(signature) => Some(Ok(signature.clone())),

@@ -1,13 +1,25 @@
 //! What a view reads: the values [`crate::relations::view_reads`] computes and
 //! [`crate::reads_memo`] keeps across processes (a leaf, so that both name them).
 
-use viewdag_ir::{Diagnostic, SpecLocation};
+use viewdag_ir::{Diagnostic, FieldPath, SpecLocation};
 
 /// One relation a view reads, with where the view names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Read {
     pub name: String,
     pub location: SpecLocation,
+}
+
+impl Read {
+    /// Where the `sql` view `view` names a relation: its `sql` field, at `range` (bytes of
+    /// the SQL text) when known.
+    pub fn sql_location(view: &str, range: Option<(usize, usize)>) -> SpecLocation {
+        let location = SpecLocation::view(view).with_field(FieldPath::from(["sql"]));
+        match range {
+            Some((start, end)) => location.with_range(start, end),
+            None => location,
+        }
+    }
 }
 
 /// What a view reads, in the order it names them, plus the diagnostics found while

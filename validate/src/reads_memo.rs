@@ -14,7 +14,7 @@
 //!   decoding rebuilds (the view's `sql` field, with or without a range); a value that does
 //!   not decode is a miss.
 
-use viewdag_ir::{Diagnostic, FieldPath, SpecLocation};
+use viewdag_ir::{Diagnostic, SpecLocation};
 
 use crate::persistent_memo::{MemoKey, MemoTable, Reader, put, put_number};
 use crate::reads::{Read, ViewReads};
@@ -52,13 +52,9 @@ pub fn reads_key(build: &str, view: &str, query: &str, table_functions: &[String
     *blake3::hash(&bytes).as_bytes()
 }
 
-/// Where a `sql` view names a relation: its `sql` field, at `range` when known.
+/// Where decoding places a read of `view` whose range (if any) is `range`.
 fn read_location(view: &str, range: Option<(u32, u32)>) -> SpecLocation {
-    let location = SpecLocation::view(view).with_field(FieldPath::from(["sql"]));
-    match range {
-        Some((start, end)) => location.with_range(start as usize, end as usize),
-        None => location,
-    }
+    Read::sql_location(view, range.map(|(start, end)| (start as usize, end as usize)))
 }
 
 /// The reads' bytes: their count, each name and range (a flag, then start and end), the

@@ -84,14 +84,7 @@ fn sql_view_reads(name: &str, query: &str, table_functions: &[String]) -> ViewRe
         reads: analysis
             .relations
             .into_iter()
-            .map(|relation| {
-                let location = SpecLocation::view(name).with_field(FieldPath::from(["sql"]));
-                let location = match relation_range(query, &code, &relation) {
-                    Some((start, end)) => location.with_range(start, end),
-                    None => location,
-                };
-                Read { name: relation, location }
-            })
+            .map(|relation| Read { location: Read::sql_location(name, relation_range(query, &code, &relation)), name: relation })
             .collect(),
         diagnostics: analysis.diagnostics,
         unparsed: false,
