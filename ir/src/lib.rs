@@ -34,6 +34,8 @@ pub mod identity;
 pub mod nesting;
 pub mod number_bounds;
 pub mod parse;
+pub mod persistent_memo;
+mod piece_memo;
 pub mod reparse;
 pub mod selection;
 pub mod spans;

@@ -36,6 +36,8 @@ use yaml_rust2::scanner::{Marker, TScalarStyle};
 use crate::diagnostic::SpecLocation;
 use crate::yaml_value::DocumentBuilder;
 
+mod piece_codec;
+
 /// A 1-based line and column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Position {
@@ -666,12 +668,14 @@ impl SpanIndex {
         copied
     }
 
-    /// Drops what [`SpanIndex::insert_entries`] does not read of a piece (its lookup maps and
-    /// the shallow keys of its entries' fields), so that a worker frees them, not the thread
-    /// inserting the pieces. Only `insert_entries` may read the result.
+    /// Drops what [`SpanIndex::insert_entries`] does not read of a piece (its lookup maps, its
+    /// lines and the shallow keys of its entries' fields), so that a worker frees them, not
+    /// the thread inserting the pieces. Only `insert_entries` and
+    /// [`SpanIndex::encode_piece`] may read the result.
     pub(crate) fn into_piece(mut self) -> SpanIndex {
         self.children = FxHashMap::default();
         self.keys.ids = FxHashMap::default();
+        self.lines = Vec::new();
         self.shallow_keys.retain(|(_, path)| path.len() == 1);
         self
     }

@@ -28,33 +28,41 @@
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use indexmap::IndexMap;
 use serde_json::Value;
 
 use crate::diagnostic::Section;
 use crate::parse::{MAX_SPEC_BYTES, MAX_SPEC_ENTRIES, ParsedSpec, parse_spec, read_document, read_section_entry};
+use crate::persistent_memo::MemoTable;
+use crate::piece_memo::{PieceViews, decode_piece, piece_key, record_piece};
 use crate::reparse::outside_entry;
 use crate::spans::{Position, SpanIndex};
-use crate::spec::ViewDefinition;
 use crate::spec_format::SpecFormat;
 
 /// Specs smaller than this are parsed whole: a thread costs more than it saves.
 pub const SPLIT_MIN_BYTES: usize = 256 * 1024;
-/// A piece's size in bytes, at least: small enough to share the work among the threads
-/// (about four pieces per thread), large enough that inserting it costs nothing.
-const MIN_PIECE_BYTES: usize = 64 * 1024;
-/// A piece's size in bytes, at most: bounds the document a worker holds at once.
-const MAX_PIECE_BYTES: usize = 1024 * 1024;
+/// A piece's size in bytes, on average: small enough to share the work among the threads
+/// and for an edit to re-parse little when the pieces are kept across processes, large
+/// enough that a piece costs nothing to claim, key and insert.
+const PIECE_BYTES: usize = 64 * 1024;
 /// The stack of a worker: parsers and serde recurse once per nesting level (at most
 /// `MAX_SPEC_NESTING`), with a debug build's large frames.
 const WORKER_STACK_BYTES: usize = 64 << 20;
 
 /// Parses spec text on up to `threads` threads; equal to [`parse_spec`]`(text, format)`.
 pub fn parse_spec_on(text: &str, format: SpecFormat, threads: usize) -> ParsedSpec {
-    if threads > 1 && format == SpecFormat::Yaml && text.len() >= SPLIT_MIN_BYTES {
-        let pieces = (text.len() / MIN_PIECE_BYTES).min(4 * threads).max(1);
-        let piece_bytes = (text.len() / pieces).clamp(MIN_PIECE_BYTES, MAX_PIECE_BYTES);
-        if let Some(parsed) = split_parse(text, threads, piece_bytes) {
+    parse_spec_with(text, format, threads, None)
+}
+
+/// [`parse_spec_on`], reading the pieces `pieces` holds instead of parsing them and
+/// recording there the pieces it parses (`crate::piece_memo`): after an edit, only the
+/// pieces the edit changed are parsed. The table's current entries are then this parse's
+/// pieces ([`MemoTable::current_entries`]). Equal to [`parse_spec`]`(text, format)`.
+pub fn parse_spec_with(text: &str, format: SpecFormat, threads: usize, pieces: Option<&MemoTable>) -> ParsedSpec {
+    if (threads > 1 || pieces.is_some()) && format == SpecFormat::Yaml && text.len() >= SPLIT_MIN_BYTES {
+        if let Some(memo) = pieces {
+            memo.clear_current();
+        }
+        if let Some(parsed) = split_parse(text, threads, PIECE_BYTES, pieces) {
             return parsed;
         }
     }
@@ -134,12 +142,28 @@ impl Cut {
             let (at, content) = indentation(line);
             at == indent && content && !line[at..].starts_with(['-', '?', '{', '[', '&', '*', '!', '|', '>'])
         };
+        // Where to cut is decided by the text around each entry, not by its offset in the
+        // section, so that an edit moves the cuts near it only and every other piece keeps
+        // its text (and its key, when pieces are kept across processes): after at least
+        // half a piece, an entry starts a new piece with a probability proportional to the
+        // bytes of the entry before it (a hash of its key line below that many bytes out of
+        // half a piece), which makes pieces of `piece_bytes` on average, whatever the
+        // entries' size; past four times that, the next entry starts one.
+        let (least, spread, most) = (piece_bytes / 2, (piece_bytes / 2).max(1) as u64, piece_bytes.saturating_mul(4));
         let mut cuts = Vec::new();
         let mut piece_start = lines.start(views_line + 1);
+        let mut entry_start = piece_start;
         for index in views_line + 2..end {
-            if lines.start(index) - piece_start >= piece_bytes && is_entry_key(index) {
+            if !is_entry_key(index) {
+                continue;
+            }
+            let at = lines.start(index);
+            let entry_bytes = (at - entry_start) as u64;
+            entry_start = at;
+            let since = at - piece_start;
+            if since >= least && (line_hash(lines.line(index)) % spread < entry_bytes || since >= most) {
                 cuts.push(index);
-                piece_start = lines.start(index);
+                piece_start = at;
             }
         }
         if cuts.is_empty() {
@@ -160,21 +184,43 @@ impl Cut {
     }
 }
 
+/// A line's hash, the same in every process (FNV-1a, then mixed so its low bits vary).
+fn line_hash(line: &str) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in line.bytes() {
+        hash = (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    hash ^= hash >> 33;
+    hash = hash.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    hash ^ (hash >> 33)
+}
+
 /// A piece parsed on its own: its span index, its lines and its entries.
 struct Piece {
     spans: SpanIndex,
     lines: Vec<String>,
-    views: IndexMap<String, Option<ViewDefinition>>,
+    views: PieceViews,
 }
 
-/// Parses lines `[start, end)` of the views section alone; `None` when the re-parse's rules
-/// do not hold (see the module's invariants).
-fn parse_piece(lines: &Lines<'_>, (start, end): (usize, usize), indent: usize) -> Option<Piece> {
+/// Parses lines `[start, end)` of the views section alone — or reads them from `memo` when
+/// it holds this very piece — and records a piece it parses there; `None` when the
+/// re-parse's rules do not hold (see the module's invariants).
+fn parse_piece(lines: &Lines<'_>, (start, end): (usize, usize), indent: usize, memo: Option<&MemoTable>) -> Option<Piece> {
+    // The piece's own bytes: every line with its `\n` (the last one's only if the text has it).
+    let text = &lines.text[lines.start(start)..lines.start(end)];
+    let piece_lines = || (start..end).map(|index| lines.line(index).to_string()).collect();
+    // The piece's first line (its first entry's key) names it in the table.
+    let owner = lines.line(start);
+    let key = memo.map(|memo| piece_key(memo.build(), indent, text));
+    if let (Some(memo), Some(key)) = (memo, &key)
+        && let Some((spans, views)) = memo.lookup(owner, key).as_deref().and_then(decode_piece)
+    {
+        memo.count_hit();
+        return Some(Piece { spans, lines: piece_lines(), views });
+    }
     if (start..end).any(|index| outside_entry(lines.line(index), indent)) {
         return None;
     }
-    // The piece's own bytes: every line with its `\n` (the last one's only if the text has it).
-    let text = &lines.text[lines.start(start)..lines.start(end)];
     let line_count = u32::try_from(end - start).ok()?;
     let (spans, error, scanned) = SpanIndex::build_with_document(text);
     if error.is_some() || !spans.duplicates.is_empty() || spans.uses_anchors || spans.last_value_line() > line_count {
@@ -193,6 +239,8 @@ fn parse_piece(lines: &Lines<'_>, (start, end): (usize, usize), indent: usize) -
     if entries.is_empty() {
         return None;
     }
+    // What the table keeps of the entries: their document, before serde consumes it.
+    let entries_json = memo.and_then(|_| serde_json::to_vec(&entries).ok());
     let mut scratch = ParsedSpec { spans: std::sync::Arc::new(spans), ..ParsedSpec::default() };
     for (name, value) in entries {
         read_section_entry(Section::Views, name, value, &mut scratch);
@@ -202,12 +250,17 @@ fn parse_piece(lines: &Lines<'_>, (start, end): (usize, usize), indent: usize) -
     }
     let ParsedSpec { spans, views, .. } = scratch;
     let spans = std::sync::Arc::try_unwrap(spans).ok()?.into_piece();
-    let lines = (start..end).map(|index| lines.line(index).to_string()).collect();
-    Some(Piece { spans, lines, views })
+    if let (Some(memo), Some(key)) = (memo, key) {
+        match &entries_json {
+            Some(json) => record_piece(memo, owner, key, &spans, json, &views),
+            None => memo.record(owner, key, None),
+        }
+    }
+    Some(Piece { spans, lines: piece_lines(), views })
 }
 
 /// The split parse, or `None` when it is not certain to equal the whole parse.
-fn split_parse(text: &str, threads: usize, piece_bytes: usize) -> Option<ParsedSpec> {
+fn split_parse(text: &str, threads: usize, piece_bytes: usize, memo: Option<&MemoTable>) -> Option<ParsedSpec> {
     if text.len() > MAX_SPEC_BYTES
         || text.starts_with('\u{feff}')
         || text.contains('\r')
@@ -228,7 +281,7 @@ fn split_parse(text: &str, threads: usize, piece_bytes: usize) -> Option<ParsedS
             if index >= cut.pieces.len() || failed.load(Ordering::Relaxed) {
                 return;
             }
-            match parse_piece(&lines, cut.pieces[index], cut.indent) {
+            match parse_piece(&lines, cut.pieces[index], cut.indent, memo) {
                 Some(piece) => parsed_pieces.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push((index, piece)),
                 None => failed.store(true, Ordering::Relaxed),
             }
@@ -333,39 +386,86 @@ mod tests {
         text.join("\n")
     }
 
-    /// Parses `text` cut into pieces of at least `piece_bytes` on three threads; when the cut
-    /// is taken, asserts it equals the whole parse. Returns whether it was taken.
-    fn check(text: &str, piece_bytes: usize) -> bool {
+    /// Parses `text` cut into pieces of about `piece_bytes` on three threads; when the cut
+    /// is taken, asserts it equals the whole parse, and so do two parses keeping the pieces
+    /// in a table (the first records them, the second reads them). Returns the table when
+    /// the cut was taken.
+    fn check(text: &str, piece_bytes: usize) -> Option<MemoTable> {
         let full = parse_spec(text, SpecFormat::Yaml);
-        match split_parse(text, 3, piece_bytes) {
-            Some(split) => {
-                assert!(
-                    split == full,
-                    "the split parse differs from the whole parse: {:?}\n{:#?}\nof:\n{text}",
-                    split.views.keys().zip(full.views.keys()).find(|(split, full)| split != full),
-                    split.spans.differences(&full.spans)
-                );
-                true
-            }
-            None => false,
+        let split = split_parse(text, 3, piece_bytes, None)?;
+        let same = |split: &ParsedSpec| {
+            assert!(
+                *split == full,
+                "the split parse differs from the whole parse: {:?}\n{:#?}\nof:\n{text}",
+                split.views.keys().zip(full.views.keys()).find(|(split, full)| split != full),
+                split.spans.differences(&full.spans)
+            );
+        };
+        same(&split);
+        let memo = MemoTable::new("test build", []);
+        for _ in 0..2 {
+            same(&split_parse(text, 3, piece_bytes, Some(&memo)).expect("the cut is taken with a table too"));
         }
+        Some(memo)
+    }
+
+    /// Pieces of `text` parsed (not read from `memo`) by a parse keeping them in `memo`.
+    fn parsed_pieces(memo: &MemoTable, text: &str) -> usize {
+        let before = memo.counts().misses;
+        let parsed = parse_spec_with(text, SpecFormat::Yaml, 2, Some(memo));
+        assert_eq!(parsed, parse_spec(text, SpecFormat::Yaml));
+        memo.counts().misses - before
     }
 
     #[test]
     fn a_spec_cut_at_every_entry_parses_as_a_whole() {
         let text = repeated_shop(6);
         for piece_bytes in [1, 200, 1000, 5000] {
-            assert!(check(&text, piece_bytes), "cut into pieces of {piece_bytes} bytes");
+            let memo = check(&text, piece_bytes).unwrap_or_else(|| panic!("cut into pieces of {piece_bytes} bytes"));
+            // Every piece recorded by the first parse with the table, read by the second.
+            let counts = memo.counts();
+            assert!(counts.misses > 0 && counts.hits == counts.misses, "{counts:?}");
         }
         // The views section last, with trailing comments and blank lines.
         let outputs = text.find("\noutputs:").unwrap();
         let reordered = format!("{}\n  # the end of the views\n\n", text[outputs + 1..].to_string() + &text[..outputs]);
-        assert!(check(&reordered, 1));
+        assert!(check(&reordered, 1).is_some());
         // The public entry point takes the cut for a large spec and refuses nothing it should not.
         let large = repeated_shop(400);
         assert!(large.len() >= SPLIT_MIN_BYTES, "{}", large.len());
         assert_eq!(parse_spec_on(&large, SpecFormat::Yaml, 2), parse_spec(&large, SpecFormat::Yaml));
-        assert!(split_parse(&large, 2, MIN_PIECE_BYTES).is_some());
+        assert!(split_parse(&large, 2, PIECE_BYTES, None).is_some());
+    }
+
+    #[test]
+    fn an_edit_parses_again_only_the_pieces_around_it() {
+        let text = repeated_shop(400);
+        let memo = MemoTable::new("test build", []);
+        let pieces = parsed_pieces(&memo, &text);
+        assert!(pieces >= 4, "{pieces} pieces");
+        assert_eq!(parsed_pieces(&memo, &text), 0, "an unchanged spec reads every piece");
+        // A value made longer in the middle, a view added, a view removed: the pieces after
+        // the edit keep their text although their offsets moved.
+        let middle = text.len() / 2;
+        let entry = middle + text[middle..].find("\n  paid_orders_").expect("an entry after the middle") + 1;
+        let longer = format!("{}{}", &text[..entry], text[entry..].replacen("status = 'paid'", "status = 'paid' AND amount > 0", 1));
+        let added = format!("{}  inserted_view:\n    sql: SELECT 1 AS one\n{}", &text[..entry], &text[entry..]);
+        let next_entry = entry
+            + text[entry..]
+                .match_indices("\n  ")
+                .map(|(at, _)| at + 1)
+                .find(|at| !text[entry + at + 2..].starts_with([' ', '#']))
+                .expect("a next entry");
+        let removed = format!("{}{}", &text[..entry], &text[next_entry..]);
+        for (what, edited) in [("longer", &longer), ("added", &added), ("removed", &removed)] {
+            assert_ne!(edited, &text);
+            let parsed = parsed_pieces(&memo, edited);
+            assert!(parsed <= 2, "{what}: {parsed} of {pieces} pieces parsed again");
+            // Back to the original: at most the same pieces again.
+            assert!(parsed_pieces(&memo, &text) <= 2);
+        }
+        // The table's current entries are the last parse's pieces.
+        assert_eq!(memo.current_entries().len(), pieces);
     }
 
     #[test]
@@ -389,7 +489,7 @@ mod tests {
             text.replacen("views:", "views: {}\nunused:", 1),
         ];
         for (index, case) in cases.iter().enumerate() {
-            assert!(split_parse(case, 3, 1).is_none(), "case {index} was cut");
+            assert!(split_parse(case, 3, 1, None).is_none(), "case {index} was cut");
             assert_eq!(parse_spec_on(case, SpecFormat::Yaml, 3), parse_spec(case, SpecFormat::Yaml), "case {index}");
         }
     }
@@ -435,7 +535,7 @@ mod tests {
             let mut edited: Vec<String> = lines.iter().map(|line| line.to_string()).collect();
             let quote = edited[*index].find('"').unwrap();
             edited[*index].insert_str(quote + 1, if count % 2 == 0 { "x" } else { "#" });
-            taken += usize::from(check(&edited.join("\n"), 500));
+            taken += usize::from(check(&edited.join("\n"), 500).is_some());
         }
         assert_eq!(taken, quoted.len());
     }

@@ -14,8 +14,8 @@ use std::hash::Hash;
 use std::sync::Arc;
 
 use datafusion::common::{DFSchema, DFSchemaRef};
+use viewdag_ir::persistent_memo::put as field;
 use viewdag_ir::{SurfaceInput, ViewInput};
-use viewdag_validate::persistent_memo::put as field;
 
 use crate::signature::ViewSignature;
 use crate::signature_memo::{MemoKey, MemoValue};

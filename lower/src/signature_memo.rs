@@ -43,10 +43,10 @@ use datafusion::arrow::ipc::convert::{IpcSchemaEncoder, fb_to_schema};
 use datafusion::arrow::ipc::root_as_schema;
 use datafusion::common::{DFSchema, Dependency, FunctionalDependence, FunctionalDependencies};
 use viewdag_ir::Diagnostic;
-pub use viewdag_validate::persistent_memo::{
+pub use viewdag_ir::persistent_memo::{
     FILE_FORMAT, HEADER_LENGTH, MemoCounts, MemoEntry, MemoFileError, MemoKey, MemoTable, VIEWDAG_VERSION, decode_file, encode_file,
 };
-use viewdag_validate::persistent_memo::{Reader, put, put_indices, put_number};
+use viewdag_ir::persistent_memo::{Reader, put, put_indices, put_number};
 
 use crate::signature::ViewSignature;
 

@@ -27,7 +27,6 @@ pub mod expression;
 pub mod fields_by_name;
 pub mod lexical_path;
 pub mod paths;
-pub mod persistent_memo;
 pub mod planning_error;
 pub mod reads;
 pub mod reads_memo;
@@ -49,5 +48,5 @@ pub use structure_patch::{ViewDifference, view_difference};
 pub trait Db: viewdag_ir::Db {
     /// The table of `sql` views' reads [`view_reads`] consults, when the host keeps one
     /// across processes (see [`reads_memo`]: its values are pure functions of their keys).
-    fn reads_memo(&self) -> Option<&persistent_memo::MemoTable>;
+    fn reads_memo(&self) -> Option<&viewdag_ir::persistent_memo::MemoTable>;
 }

@@ -16,8 +16,8 @@
 
 use viewdag_ir::{Diagnostic, SpecLocation};
 
-use crate::persistent_memo::{MemoKey, MemoTable, Reader, put, put_number};
 use crate::reads::{Read, ViewReads};
+use viewdag_ir::persistent_memo::{MemoKey, MemoTable, Reader, put, put_number};
 
 /// The reads of the `sql` view `view` (SQL text `query`, table functions allowed
 /// `table_functions`): from `table` when it holds them, else `compute`d and recorded.

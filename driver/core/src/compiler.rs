@@ -35,7 +35,7 @@ use std::sync::Arc;
 use datafusion::arrow::datatypes::SchemaRef;
 use salsa::Setter;
 use viewdag_ir::parse::MAX_SPEC_BYTES;
-use viewdag_ir::split_parse::parse_spec_on;
+use viewdag_ir::split_parse::parse_spec_with;
 use viewdag_ir::{
     Code, Diagnostic, ExistingDataInput, OutputSpec, ParsedSpec, PlanningSurfaceSpec, ProfileSpec, ProjectInput, PushdownPolicy, Section,
     SourceInput, SourceResolution, SpanIndex, SpecFormat, SpecLocation, SurfaceInput, ViewDefinition, ViewInput, reparse_edited_entry,
@@ -340,6 +340,9 @@ pub struct Compiler {
     cache_root: Option<PathBuf>,
     /// The warnings of cache files that could not be read, for the next response.
     cache_warnings: Vec<Diagnostic>,
+    /// The spec's pieces as parsed before (`viewdag_ir::split_parse`), while the persistent
+    /// cache is on: a full parse reads them instead of parsing them.
+    spec_pieces: Option<Arc<viewdag_ir::persistent_memo::MemoTable>>,
     /// How many threads a full compile (and `compile --out`'s bundles) may use.
     compile_jobs: usize,
     /// Where a full compile reports the views it has checked and planned.
@@ -406,6 +409,7 @@ impl Compiler {
             persistent_cache: false,
             cache_root: None,
             cache_warnings: Vec::new(),
+            spec_pieces: None,
             compile_jobs: crate::parallel::default_jobs(),
             progress: None,
         }
@@ -502,12 +506,16 @@ impl Compiler {
         let overrides_unchanged = self.profile_overrides == request.overrides;
         self.profile_overrides = request.overrides.clone();
         let unchanged = self.spec.as_ref().is_some_and(|spec| spec.path == spec_path && spec.text == text);
+        if !unchanged {
+            self.root = spec_root(spec_path);
+        }
+        // Before the parse, which reads the spec's pieces from it.
+        self.load_signature_cache();
         let (parsed, change) = match (&self.last_parsed, unchanged) {
             (Some(parsed), true) => (Arc::clone(parsed), ParsedChange::Anything),
             _ => {
                 let (parsed, change) = self.parse_edit(spec_path, text);
                 let parsed = Arc::new(parsed);
-                self.root = spec_root(spec_path);
                 // An oversized spec is not kept (nor rendered: its one diagnostic says why).
                 let kept_text = if text.len() > MAX_SPEC_BYTES { String::new() } else { text.to_string() };
                 self.spec = Some(SpecSource { path: spec_path.to_path_buf(), text: kept_text, spans: Arc::clone(&parsed.spans) });
@@ -515,7 +523,6 @@ impl Compiler {
                 (parsed, change)
             }
         };
-        self.load_signature_cache();
         let readable_candidate = self.readable_candidate.take();
         if self.hold_inputs_while_unreadable && self.project.is_some() && is_unreadable(&parsed) {
             self.held_readable = self.held_readable.take().or(readable_candidate);
@@ -785,7 +792,7 @@ impl Compiler {
                 }
             }
         }
-        (parse_spec_on(text, format, self.compile_jobs), ParsedChange::Anything)
+        (parse_spec_with(text, format, self.compile_jobs, self.spec_pieces.as_deref()), ParsedChange::Anything)
     }
 
     /// Sets the existing-data input's fields that changed; returns how many were set.

@@ -14,7 +14,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Fields, Schema};
 use datafusion::common::{DFSchema, Dependency, FunctionalDependence, FunctionalDependencies};
 use proptest::prelude::*;
 use proptest::test_runner::RngSeed;
-use viewdag_driver::{CompileRequest, CompileResponse, Compiler, READS_CACHE_FILE, SIGNATURE_CACHE_FILE};
+use viewdag_driver::{CompileRequest, CompileResponse, Compiler, PIECES_CACHE_FILE, READS_CACHE_FILE, SIGNATURE_CACHE_FILE};
 use viewdag_ir::{Code, Diagnostic, SpecLocation};
 use viewdag_lower::ViewSignature;
 use viewdag_lower::signature_memo::{
@@ -38,6 +38,12 @@ fn compile_in_new_process(spec: &Path, cached: bool) -> (Compiler, CompileRespon
 /// (diagnostics, outcomes, bundles, envelope), ignoring `V0920` in the cached one, whose
 /// `V0920` diagnostics are returned with how many signatures the cache answered.
 fn cached_equals_fresh(spec: &Path) -> (Vec<Diagnostic>, MemoCounts) {
+    let (warnings, cached) = cached_compiler_equals_fresh(spec);
+    (warnings, cached.signature_cache_counts().expect("the cache is on"))
+}
+
+/// [`cached_equals_fresh`], returning the compiler with the cache on.
+fn cached_compiler_equals_fresh(spec: &Path) -> (Vec<Diagnostic>, Compiler) {
     let (cached, mut cached_response) = compile_in_new_process(spec, true);
     let (fresh, fresh_response) = compile_in_new_process(spec, false);
     let warnings: Vec<Diagnostic> =
@@ -49,7 +55,7 @@ fn cached_equals_fresh(spec: &Path) -> (Vec<Diagnostic>, MemoCounts) {
         viewdag_driver::render::render_human(compiler.spec_source().expect("a compiled spec"), &response.diagnostics, false)
     };
     assert_eq!(rendered(&cached, &cached_response), rendered(&fresh, &fresh_response), "rendered diagnostics");
-    (warnings, cached.signature_cache_counts().expect("the cache is on"))
+    (warnings, cached)
 }
 
 fn cache_file(project: &TempProject) -> PathBuf {
@@ -153,6 +159,57 @@ fn a_new_process_reads_each_sql_views_relations_from_the_cache() {
     assert!(warnings[0].message.contains(READS_CACHE_FILE) && warnings[0].message.contains("truncated"), "{}", warnings[0].message);
     assert!(counts.hits > 5, "the signature file was still used: {counts:?}");
     assert_eq!(reads_counts(&spec), MemoCounts { hits: 1, misses: 0 }, "the reads file was rebuilt");
+}
+
+/// The shop spec with `count` more views, each followed by a long comment, so the spec is
+/// large enough to be parsed in pieces (`viewdag_ir::split_parse::SPLIT_MIN_BYTES`) while
+/// its views stay few and cheap to compile.
+fn shop_spec_with_commented_views(count: usize) -> String {
+    let comment: String =
+        (0..24).map(|line| format!("    # note {line} on this view: what it keeps, and why it keeps it ({})\n", "-".repeat(30))).collect();
+    let views: String = (0..count)
+        .map(|index| format!("  extra_{index}:\n    filter: {{ input: paid_orders, predicate: \"amount > {index}\" }}\n{comment}"))
+        .collect();
+    let spec = shop_spec();
+    let outputs = spec.find("\noutputs:").expect("the shop spec has outputs") + 1;
+    let text = format!("{}{views}{}", &spec[..outputs], &spec[outputs..]);
+    assert!(text.len() >= viewdag_ir::split_parse::SPLIT_MIN_BYTES, "{} bytes", text.len());
+    text
+}
+
+/// A large spec's pieces are kept across processes (`.viewdag/cache/pieces.bin`): a new
+/// process on an unchanged spec parses none, after an edit of one view it parses the piece
+/// around it only, and it reports what a fresh compile reports; a damaged file is ignored
+/// with one warning naming it.
+#[test]
+fn a_new_process_parses_again_only_the_pieces_of_the_spec_an_edit_changed() {
+    let project = TempProject::with_shop_data();
+    let text = shop_spec_with_commented_views(160);
+    let spec = project.write_spec("spec.yaml", &text);
+    let (warnings, first) = cached_compiler_equals_fresh(&spec);
+    assert!(warnings.is_empty(), "{warnings:?}");
+    let recorded = first.pieces_cache_counts().expect("the cache is on");
+    assert!(recorded.hits == 0 && recorded.misses >= 4, "{recorded:?}");
+    assert!(project.path().join(PIECES_CACHE_FILE).is_file(), "the first process saved the pieces");
+    let pieces = |spec: &Path| compile_in_new_process(spec, true).0.pieces_cache_counts().expect("the cache is on");
+    assert_eq!(pieces(&spec), MemoCounts { hits: recorded.misses, misses: 0 }, "an unchanged spec parses no piece");
+
+    // One view edited in the middle of the spec: the pieces before and after it are read.
+    let edited = text.replacen("predicate: \"amount > 80\"", "predicate: \"amount > 80 AND amount < 1000\"", 1);
+    assert_ne!(edited, text);
+    let spec = project.write_spec("spec.yaml", &edited);
+    let (warnings, after_edit) = cached_compiler_equals_fresh(&spec);
+    assert!(warnings.is_empty(), "{warnings:?}");
+    let counts = after_edit.pieces_cache_counts().expect("the cache is on");
+    assert!(counts.misses <= 2 && counts.hits + 2 >= recorded.misses, "{counts:?} of {} pieces", recorded.misses);
+
+    // A damaged pieces file: one warning naming it, the fresh compile's results, rebuilt.
+    std::fs::write(project.path().join(PIECES_CACHE_FILE), b"viewdag signature memo\0\x03").unwrap();
+    let (warnings, rebuilt) = cached_compiler_equals_fresh(&spec);
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].message.contains(PIECES_CACHE_FILE), "{}", warnings[0].message);
+    assert_eq!(rebuilt.pieces_cache_counts().map(|counts| counts.hits), Some(0));
+    assert_eq!(pieces(&spec).misses, 0, "the pieces file was rebuilt");
 }
 
 /// A `sql` view's reads decode to exactly what was encoded (names, ranges, diagnostics);

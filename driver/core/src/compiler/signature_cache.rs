@@ -3,10 +3,12 @@
 //! process (`check`, `compile`, `run`, an editor's start) on an unchanged project reads each
 //! view's schema, warnings or errors instead of planning it again; `.viewdag/cache/reads.bin`
 //! holds what each `sql` view reads (`viewdag_validate::reads_memo`), so it does not parse
-//! every view's SQL again to find the project's structure.
+//! every view's SQL again to find the project's structure; `.viewdag/cache/pieces.bin` holds
+//! the spec's pieces as last parsed (`viewdag_ir::split_parse`), so after an edit a large
+//! spec's YAML is parsed again only around the edit.
 //!
-//! The compiler loads the files before its first compile of a project ([`load`]) and writes
-//! each back at the end of a compile that recorded something new in it ([`save`]).
+//! The compiler loads the files before its first parse of a project's spec ([`load`]) and
+//! writes each back at the end of a compile that recorded something new in it ([`save`]).
 //!
 //! ## Invariants
 //! - Never trusted blindly: a file has a magic, a format, viewdag's version and a BLAKE3
@@ -19,7 +21,8 @@
 //! - Written atomically: a temporary file of this process, then renamed over the old one; a
 //!   reader sees the old file or the new one, never half of one.
 //! - Bounded: what is written is at most one entry per view of the project (the key its
-//!   value was last looked up with); entries of removed views and old definitions are dropped.
+//!   value was last looked up with), and one per piece of the spec's last full parse;
+//!   entries of removed views, old definitions and old pieces are dropped.
 //!   Each distinct value is written once (`encode_file`): views that keep their inputs'
 //!   schema share it, so the file is mostly keys.
 //! - A cache that cannot be written (a read-only checkout, a full disk) changes nothing but
@@ -39,6 +42,10 @@ pub const SIGNATURE_CACHE_FILE: &str = ".viewdag/cache/signatures.bin";
 /// Where the `sql` views' reads are kept, relative to the spec's directory
 /// (`viewdag_validate::reads_memo`).
 pub const READS_CACHE_FILE: &str = ".viewdag/cache/reads.bin";
+
+/// Where the spec's pieces are kept, relative to the spec's directory
+/// (`viewdag_ir::split_parse`; only a spec large enough to be parsed in pieces has any).
+pub const PIECES_CACHE_FILE: &str = ".viewdag/cache/pieces.bin";
 
 /// What made the values: viewdag's version and the running executable's size and
 /// modification time, so a rebuilt binary (a development build keeps its version) never
@@ -128,6 +135,7 @@ impl Compiler {
         self.persistent_cache = enabled;
         if !enabled {
             self.db.set_persistent_memos(None);
+            self.spec_pieces = None;
             self.cache_root = None;
         }
     }
@@ -151,6 +159,13 @@ impl Compiler {
         self.db.reads_memo_handle().map(|memo| memo.counts())
     }
 
+    /// How many pieces of the spec the persistent cache answered and how many the parses
+    /// recorded since it was loaded (`None` while it is off; pieces are kept for a spec
+    /// parsed in pieces only).
+    pub fn pieces_cache_counts(&self) -> Option<MemoCounts> {
+        self.spec_pieces.as_ref().map(|memo| memo.counts())
+    }
+
     /// Loads the project's cache before the first compile of the project at `self.root`
     /// (a compiler keeps what it loaded; salsa memoizes the rest).
     pub(super) fn load_signature_cache(&mut self) {
@@ -159,10 +174,12 @@ impl Compiler {
         }
         let (signatures, signatures_warning) = load(&self.root, SIGNATURE_CACHE_FILE);
         let (reads, reads_warning) = load(&self.root, READS_CACHE_FILE);
+        let (pieces, pieces_warning) = load(&self.root, PIECES_CACHE_FILE);
         let memos = (Arc::new(SignatureMemo::new(build_identity(), signatures)), Arc::new(MemoTable::new(build_identity(), reads)));
         self.db.set_persistent_memos(Some(memos));
+        self.spec_pieces = Some(Arc::new(MemoTable::new(build_identity(), pieces)));
         self.cache_root = Some(self.root.clone());
-        self.cache_warnings = [signatures_warning, reads_warning].into_iter().flatten().collect();
+        self.cache_warnings = [signatures_warning, reads_warning, pieces_warning].into_iter().flatten().collect();
     }
 
     /// After a compile: reports a cache file that could not be read (once) and saves each
@@ -186,6 +203,11 @@ impl Compiler {
         }
         if reads.take_recorded() || rewrite {
             let _ = save(&root, READS_CACHE_FILE, &reads, views());
+        }
+        if let Some(pieces) = &self.spec_pieces
+            && (pieces.take_recorded() || rewrite)
+        {
+            let _ = write_atomically(&root.join(PIECES_CACHE_FILE), &encode_file(&pieces.current_entries()));
         }
     }
 }

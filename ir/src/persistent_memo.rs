@@ -1,6 +1,7 @@
 //! A table of encoded values kept across processes, keyed by what they are a function of:
-//! the storage under each persistent memo (a view's reads here, a view's signature in
-//! `viewdag-lower`), and the file framing the driver saves tables in.
+//! the storage under each persistent memo (a spec's pieces in [`crate::piece_memo`], a
+//! `sql` view's reads in `viewdag-validate`, a view's signature in `viewdag-lower`), and the
+//! file framing the driver saves tables in.
 //!
 //! ## Invariants
 //! - A value is a pure function of its key (the memo that computes the key guarantees it),
@@ -8,8 +9,9 @@
 //!   what computing would have returned, in any process.
 //! - Each distinct value is held once: a recorded value equal to one already held is stored
 //!   as that one, and the file writes it once ([`encode_file`]).
-//! - What is written back is, per view, the entry of the key it was last looked up with
-//!   ([`MemoTable::entries_for`]), so a saved table holds at most one entry per view.
+//! - What is written back is, per owner (a view, or a piece of a spec), the entry of the key
+//!   it was last looked up with ([`MemoTable::entries_for`], [`MemoTable::current_entries`]),
+//!   so a saved table holds at most one entry per owner.
 //! - A file that is not whole, not of this format or viewdag version, or fails its checksum
 //!   is refused as a whole ([`decode_file`]); nothing in it is used.
 
@@ -119,6 +121,21 @@ impl MemoTable {
         *self.counts.lock().expect("memo lock")
     }
 
+    /// Forgets which key each owner was last looked up with: for a memo whose owners a
+    /// use derives again from scratch (a spec's pieces, each parse), so that
+    /// [`MemoTable::current_entries`] holds that use's entries only.
+    pub fn clear_current(&self) {
+        self.current.lock().expect("memo lock").clear();
+    }
+
+    /// What to save: the entry of every owner's last key, ordered by key.
+    pub fn current_entries(&self) -> Vec<MemoEntry> {
+        let current = self.current.lock().expect("memo lock");
+        let entries = self.entries.read().expect("memo lock");
+        let kept: BTreeMap<MemoKey, Arc<[u8]>> = current.values().filter_map(|key| Some((*key, Arc::clone(entries.get(key)?)))).collect();
+        kept.into_iter().collect()
+    }
+
     /// How many entries the table holds (loaded and recorded).
     pub fn len(&self) -> usize {
         self.entries.read().expect("memo lock").len()
@@ -161,6 +178,16 @@ pub fn put(bytes: &mut Vec<u8>, part: &[u8]) {
     bytes.extend_from_slice(part);
 }
 
+/// Appends `number` in as few bytes as it needs (LEB128: seven bits a byte, lowest first).
+pub fn put_varint(bytes: &mut Vec<u8>, number: usize) {
+    let mut rest = number as u64;
+    while rest >= 0x80 {
+        bytes.push((rest as u8 & 0x7f) | 0x80);
+        rest >>= 7;
+    }
+    bytes.push(rest as u8);
+}
+
 /// Appends `indices`, prefixed by their count.
 pub fn put_indices(bytes: &mut Vec<u8>, indices: &[usize]) {
     put_number(bytes, indices.len());
@@ -191,6 +218,19 @@ impl<'a> Reader<'a> {
 
     pub fn number(&mut self) -> Option<usize> {
         usize::try_from(u64::from_le_bytes(self.take(8)?.try_into().ok()?)).ok()
+    }
+
+    /// What [`put_varint`] wrote; `None` for more than ten bytes or a number past `usize`.
+    pub fn varint(&mut self) -> Option<usize> {
+        let mut number: u64 = 0;
+        for shift in (0..64).step_by(7) {
+            let byte = self.byte()?;
+            number |= u64::from(byte & 0x7f).checked_shl(shift)?;
+            if byte & 0x80 == 0 {
+                return usize::try_from(number).ok();
+            }
+        }
+        None
     }
 
     pub fn part(&mut self) -> Option<&'a [u8]> {
