@@ -10,8 +10,10 @@
 //! - Each distinct value is held once: a recorded value equal to one already held is stored
 //!   as that one, and the file writes it once ([`encode_file`]).
 //! - What is written back is, per owner (a view, or a piece of a spec), the entry of the key
-//!   it was last looked up with ([`MemoTable::entries_for`], [`MemoTable::current_entries`]),
-//!   so a saved table holds at most one entry per owner.
+//!   it was last looked up with ([`MemoTable::entries_for`], [`MemoTable::current_keys`]),
+//!   so a saved table holds at most one entry per owner. A table may also read its values
+//!   one by one as they are looked up ([`MemoTable::reading`]) and write back only what it
+//!   recorded ([`MemoTable::take_fresh_entries`]).
 //! - A file that is not whole, not of this format or viewdag version, or fails its checksum
 //!   is refused as a whole ([`decode_file`]); nothing in it is used.
 
@@ -34,6 +36,19 @@ pub struct MemoCounts {
     pub misses: usize,
 }
 
+/// Reads the value of one key from where a table's values are kept (the driver's files),
+/// for a table that reads each value as it is looked up ([`MemoTable::reading`]).
+pub struct ValueSource(Box<ReadValue>);
+
+/// What a [`ValueSource`] calls: the value saved for a key, if any.
+type ReadValue = dyn Fn(&MemoKey) -> Option<Arc<[u8]>> + Send + Sync;
+
+impl std::fmt::Debug for ValueSource {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("ValueSource")
+    }
+}
+
 /// Encoded values by key, loaded from the previous process and recorded by this one.
 #[derive(Debug, Default)]
 pub struct MemoTable {
@@ -50,6 +65,10 @@ pub struct MemoTable {
     recorded: Mutex<bool>,
     /// Lookups answered and not answered, since the table was made.
     counts: Mutex<MemoCounts>,
+    /// Where a value not held yet is read from, for a table made by [`MemoTable::reading`].
+    source: Option<ValueSource>,
+    /// The keys recorded with a value since the last [`MemoTable::take_fresh_entries`].
+    fresh: Mutex<Vec<MemoKey>>,
 }
 
 impl MemoTable {
@@ -83,6 +102,13 @@ impl MemoTable {
         }
     }
 
+    /// A table for values computed by `build` that reads each value from `source` the first
+    /// time its key is looked up (values kept one per file: a process reads the ones it
+    /// needs, and writes back only the ones it recorded, [`MemoTable::take_fresh_entries`]).
+    pub fn reading(build: impl Into<String>, source: impl Fn(&MemoKey) -> Option<Arc<[u8]>> + Send + Sync + 'static) -> Self {
+        MemoTable { build: build.into(), source: Some(ValueSource(Box::new(source))), ..MemoTable::default() }
+    }
+
     /// Who the values are computed by.
     pub fn build(&self) -> &str {
         &self.build
@@ -92,7 +118,12 @@ impl MemoTable {
     /// counts a hit ([`MemoTable::count_hit`]) once the bytes decode.
     pub fn lookup(&self, view: &str, key: &MemoKey) -> Option<Arc<[u8]>> {
         self.current.lock().expect("memo lock").insert(view.to_string(), *key);
-        self.entries.read().expect("memo lock").get(key).cloned()
+        if let Some(value) = self.entries.read().expect("memo lock").get(key) {
+            return Some(Arc::clone(value));
+        }
+        let value = (self.source.as_ref()?.0)(key)?;
+        self.entries.write().expect("memo lock").insert(*key, Arc::clone(&value));
+        Some(value)
     }
 
     /// Counts a lookup answered.
@@ -108,7 +139,18 @@ impl MemoTable {
         let Some(bytes) = bytes else { return };
         let bytes = shared(&mut self.distinct.lock().expect("memo lock"), Arc::from(bytes));
         self.entries.write().expect("memo lock").insert(key, bytes);
+        self.fresh.lock().expect("memo lock").push(key);
         *self.recorded.lock().expect("memo lock") = true;
+    }
+
+    /// The entries recorded since the last call, ordered by key (what a table kept one value
+    /// per file writes); clears [`MemoTable::take_recorded`]'s flag too.
+    pub fn take_fresh_entries(&self) -> Vec<MemoEntry> {
+        *self.recorded.lock().expect("memo lock") = false;
+        let fresh = std::mem::take(&mut *self.fresh.lock().expect("memo lock"));
+        let entries = self.entries.read().expect("memo lock");
+        let kept: BTreeMap<MemoKey, Arc<[u8]>> = fresh.into_iter().filter_map(|key| Some((key, Arc::clone(entries.get(&key)?)))).collect();
+        kept.into_iter().collect()
     }
 
     /// Whether a value was recorded since the last call (so a saved table would differ).
@@ -123,17 +165,15 @@ impl MemoTable {
 
     /// Forgets which key each owner was last looked up with: for a memo whose owners a
     /// use derives again from scratch (a spec's pieces, each parse), so that
-    /// [`MemoTable::current_entries`] holds that use's entries only.
+    /// [`MemoTable::current_keys`] are that use's keys only.
     pub fn clear_current(&self) {
         self.current.lock().expect("memo lock").clear();
     }
 
-    /// What to save: the entry of every owner's last key, ordered by key.
-    pub fn current_entries(&self) -> Vec<MemoEntry> {
-        let current = self.current.lock().expect("memo lock");
-        let entries = self.entries.read().expect("memo lock");
-        let kept: BTreeMap<MemoKey, Arc<[u8]>> = current.values().filter_map(|key| Some((*key, Arc::clone(entries.get(key)?)))).collect();
-        kept.into_iter().collect()
+    /// Every owner's last key, ordered (what a table kept one value per file keeps).
+    pub fn current_keys(&self) -> Vec<MemoKey> {
+        let keys: std::collections::BTreeSet<MemoKey> = self.current.lock().expect("memo lock").values().copied().collect();
+        keys.into_iter().collect()
     }
 
     /// How many entries the table holds (loaded and recorded).

@@ -56,7 +56,7 @@ pub fn parse_spec_on(text: &str, format: SpecFormat, threads: usize) -> ParsedSp
 /// [`parse_spec_on`], reading the pieces `pieces` holds instead of parsing them and
 /// recording there the pieces it parses (`crate::piece_memo`): after an edit, only the
 /// pieces the edit changed are parsed. The table's current entries are then this parse's
-/// pieces ([`MemoTable::current_entries`]). Equal to [`parse_spec`]`(text, format)`.
+/// pieces ([`MemoTable::current_keys`]). Equal to [`parse_spec`]`(text, format)`.
 pub fn parse_spec_with(text: &str, format: SpecFormat, threads: usize, pieces: Option<&MemoTable>) -> ParsedSpec {
     if (threads > 1 || pieces.is_some()) && format == SpecFormat::Yaml && text.len() >= SPLIT_MIN_BYTES {
         if let Some(memo) = pieces {
@@ -465,7 +465,7 @@ mod tests {
             assert!(parsed_pieces(&memo, &text) <= 2);
         }
         // The table's current entries are the last parse's pieces.
-        assert_eq!(memo.current_entries().len(), pieces);
+        assert_eq!(memo.current_keys().len(), pieces);
     }
 
     #[test]

@@ -343,6 +343,8 @@ pub struct Compiler {
     /// The spec's pieces as parsed before (`viewdag_ir::split_parse`), while the persistent
     /// cache is on: a full parse reads them instead of parsing them.
     spec_pieces: Option<Arc<viewdag_ir::persistent_memo::MemoTable>>,
+    /// The warning of the first piece file the parses found damaged, for the next response.
+    pieces_damage: Arc<std::sync::Mutex<Option<Diagnostic>>>,
     /// How many threads a full compile (and `compile --out`'s bundles) may use.
     compile_jobs: usize,
     /// Where a full compile reports the views it has checked and planned.
@@ -410,6 +412,7 @@ impl Compiler {
             cache_root: None,
             cache_warnings: Vec::new(),
             spec_pieces: None,
+            pieces_damage: Default::default(),
             compile_jobs: crate::parallel::default_jobs(),
             progress: None,
         }

@@ -3,7 +3,8 @@
 //!
 //! ## Invariants
 //! - Only an index in piece form is encoded ([`SpanIndex::into_piece`] of a fresh scan: every
-//!   node live, no repeated key, no anchor), and decoding gives that piece form back: the
+//!   node live, its root first, each node one deeper than its parent, no repeated key, no
+//!   anchor), and decoding gives that piece form back: the
 //!   same nodes, key names, root and entry keys, which is all
 //!   [`SpanIndex::insert_entries`] reads of a piece.
 //! - Decoding checks every index it reads (the root first and alone without a parent, a
@@ -18,8 +19,10 @@ use super::{Entry, KeyNames, NONE, Node, NodeId, Position, SpanIndex, ValueStyle
 
 impl SpanIndex {
     /// Appends this piece's index; `None` when it is not in piece form (see the invariants).
+    /// Small numbers, as varints: a node's parent and subtree end relative to the node, its
+    /// depth not at all (its parent's plus one), its lines relative to the line before.
     pub(crate) fn encode_piece(&self, bytes: &mut Vec<u8>) -> Option<()> {
-        if self.dead != 0 || !self.duplicates.is_empty() || self.uses_anchors || self.nodes.iter().any(|node| !node.live) {
+        if self.dead != 0 || !self.duplicates.is_empty() || self.uses_anchors || self.root.is_some_and(|root| root != 0) {
             return None;
         }
         put_varint(bytes, self.keys.names.len());
@@ -28,13 +31,16 @@ impl SpanIndex {
             bytes.extend_from_slice(name.as_bytes());
         }
         put_varint(bytes, self.nodes.len());
-        // `NONE` is written as 0 and every id as itself plus one.
-        let id = |id: u32| id.wrapping_add(1) as usize;
-        for node in &self.nodes {
-            put_varint(bytes, id(node.parent));
-            put_varint(bytes, id(node.key));
-            put_varint(bytes, node.depth as usize);
-            put_varint(bytes, node.end as usize);
+        let mut line = 0;
+        for (index, node) in self.nodes.iter().enumerate() {
+            let index = index as u32;
+            let depth = if node.parent == NONE { 0 } else { self.nodes.get(node.parent as usize)?.depth + 1 };
+            if !node.live || depth != node.depth || (node.parent == NONE) != (index == 0) || node.end <= index {
+                return None;
+            }
+            put_varint(bytes, if node.parent == NONE { 0 } else { (index - node.parent) as usize });
+            put_varint(bytes, node.key.wrapping_add(1) as usize);
+            put_varint(bytes, (node.end - index) as usize);
             let style = match node.entry.style {
                 ValueStyle::Plain => 0,
                 ValueStyle::Quoted => 1,
@@ -43,11 +49,12 @@ impl SpanIndex {
             };
             bytes.push(style | if node.entry.key.is_some() { 4 } else { 0 });
             for at in node.entry.key.iter().chain([&node.entry.value]) {
-                put_varint(bytes, at.line as usize);
+                put_varint(bytes, zigzag(i64::from(at.line) - i64::from(line)));
                 put_varint(bytes, at.column as usize);
+                line = at.line;
             }
         }
-        put_varint(bytes, self.root.map_or(0, id));
+        put_varint(bytes, usize::from(self.root.is_some()));
         Some(())
     }
 
@@ -68,23 +75,28 @@ impl SpanIndex {
             return None;
         }
         let number = |reader: &mut Reader<'_>| reader.varint().and_then(|number| u32::try_from(number).ok());
-        // An id written plus one: `NONE` for 0, else an id below `bound`.
-        let id = |reader: &mut Reader<'_>, bound: usize| match reader.varint()? {
-            0 => Some(NONE),
-            written if written <= bound => u32::try_from(written - 1).ok(),
-            _ => None,
+        let mut line: u32 = 0;
+        let mut position = |reader: &mut Reader<'_>| {
+            line = u32::try_from(i64::from(line) + unzigzag(reader.varint()?)).ok()?;
+            Some(Position { line, column: number(reader)? })
         };
-        let position = |reader: &mut Reader<'_>| Some(Position { line: number(reader)?, column: number(reader)? });
-        let mut nodes = Vec::with_capacity(node_count);
+        let mut nodes: Vec<Node> = Vec::with_capacity(node_count);
         let mut shallow_keys = Vec::new();
-        for index in 0..node_count {
-            let parent = id(reader, index)?;
-            let key = id(reader, name_count)?;
-            let depth = number(reader)?;
-            let end = number(reader)?;
-            if (end as usize) <= index || end as usize > node_count || (parent == NONE) != (index == 0) || (key == NONE) != (index == 0) {
-                return None;
-            }
+        for index in 0..node_count as u32 {
+            // The first node is the root, the only one without a parent; a parent comes
+            // before its children.
+            let parent = match number(reader)? {
+                0 if index == 0 => NONE,
+                back if back > 0 && back <= index => index - back,
+                _ => return None,
+            };
+            let key = match number(reader)? {
+                0 if index == 0 => NONE,
+                written if written > 0 && (written as usize) <= name_count && index > 0 => written - 1,
+                _ => return None,
+            };
+            let end = index.checked_add(number(reader)?).filter(|end| *end > index && *end as usize <= node_count)?;
+            let depth = if parent == NONE { 0 } else { nodes[parent as usize].depth + 1 };
             let flags = reader.byte()?;
             let style = match flags & 3 {
                 0 => ValueStyle::Plain,
@@ -95,20 +107,30 @@ impl SpanIndex {
             let key_position = if flags & 4 != 0 { Some(position(reader)?) } else { None };
             let entry = Entry { key: key_position, value: position(reader)?, style };
             if depth == 1 {
-                shallow_keys.push((entry.key.unwrap_or(entry.value), vec![Arc::clone(names.get(key as usize)?)]));
+                shallow_keys.push((entry.key.unwrap_or(entry.value), vec![Arc::clone(&names[key as usize])]));
             }
             nodes.push(Node { parent, key, depth, end, live: true, entry });
         }
-        // A fresh scan's root is its first node, the only one without a parent.
-        let root = match id(reader, node_count)? {
-            NONE if node_count == 0 => None,
-            0 if node_count > 0 => Some(0 as NodeId),
+        // A fresh scan's root is its first node.
+        let root = match reader.varint()? {
+            0 if node_count == 0 => None,
+            1 if node_count > 0 => Some(0 as NodeId),
             _ => return None,
         };
         shallow_keys.sort_unstable();
         let keys = KeyNames { ids: Default::default(), names };
         Some(SpanIndex { nodes, root, keys, shallow_keys, ..SpanIndex::default() })
     }
+}
+
+/// A signed number as an unsigned one, small when it is near zero.
+fn zigzag(number: i64) -> usize {
+    ((number << 1) ^ (number >> 63)) as usize
+}
+
+fn unzigzag(number: usize) -> i64 {
+    let number = number as u64;
+    ((number >> 1) as i64) ^ -((number & 1) as i64)
 }
 
 #[cfg(test)]

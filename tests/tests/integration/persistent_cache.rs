@@ -14,7 +14,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Fields, Schema};
 use datafusion::common::{DFSchema, Dependency, FunctionalDependence, FunctionalDependencies};
 use proptest::prelude::*;
 use proptest::test_runner::RngSeed;
-use viewdag_driver::{CompileRequest, CompileResponse, Compiler, PIECES_CACHE_FILE, READS_CACHE_FILE, SIGNATURE_CACHE_FILE};
+use viewdag_driver::{CompileRequest, CompileResponse, Compiler, PIECES_CACHE_DIR, READS_CACHE_FILE, SIGNATURE_CACHE_FILE};
 use viewdag_ir::{Code, Diagnostic, SpecLocation};
 use viewdag_lower::ViewSignature;
 use viewdag_lower::signature_memo::{
@@ -177,22 +177,33 @@ fn shop_spec_with_commented_views(count: usize) -> String {
     text
 }
 
-/// A large spec's pieces are kept across processes (`.viewdag/cache/pieces.bin`): a new
-/// process on an unchanged spec parses none, after an edit of one view it parses the piece
-/// around it only, and it reports what a fresh compile reports; a damaged file is ignored
-/// with one warning naming it.
+/// A large spec's pieces are kept across processes (`.viewdag/cache/pieces/`, one file per
+/// piece): a new process on an unchanged spec parses none, after an edit of one view it
+/// parses (and writes) the pieces around it only and removes the files of the pieces it
+/// replaced, and it reports what a fresh compile reports; a damaged piece file is ignored
+/// with one warning naming it and written again.
 #[test]
 fn a_new_process_parses_again_only_the_pieces_of_the_spec_an_edit_changed() {
     let project = TempProject::with_shop_data();
     let text = shop_spec_with_commented_views(160);
     let spec = project.write_spec("spec.yaml", &text);
+    let piece_files = || {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(project.path().join(PIECES_CACHE_DIR))
+            .expect("the pieces' directory")
+            .map(|file| file.unwrap().path())
+            .collect();
+        files.sort();
+        files
+    };
     let (warnings, first) = cached_compiler_equals_fresh(&spec);
     assert!(warnings.is_empty(), "{warnings:?}");
     let recorded = first.pieces_cache_counts().expect("the cache is on");
     assert!(recorded.hits == 0 && recorded.misses >= 4, "{recorded:?}");
-    assert!(project.path().join(PIECES_CACHE_FILE).is_file(), "the first process saved the pieces");
+    let files = piece_files();
+    assert_eq!(files.len(), recorded.misses, "one file per piece: {files:?}");
     let pieces = |spec: &Path| compile_in_new_process(spec, true).0.pieces_cache_counts().expect("the cache is on");
     assert_eq!(pieces(&spec), MemoCounts { hits: recorded.misses, misses: 0 }, "an unchanged spec parses no piece");
+    assert_eq!(piece_files(), files, "and writes none");
 
     // One view edited in the middle of the spec: the pieces before and after it are read.
     let edited = text.replacen("predicate: \"amount > 80\"", "predicate: \"amount > 80 AND amount < 1000\"", 1);
@@ -201,15 +212,24 @@ fn a_new_process_parses_again_only_the_pieces_of_the_spec_an_edit_changed() {
     let (warnings, after_edit) = cached_compiler_equals_fresh(&spec);
     assert!(warnings.is_empty(), "{warnings:?}");
     let counts = after_edit.pieces_cache_counts().expect("the cache is on");
-    assert!(counts.misses <= 2 && counts.hits + 2 >= recorded.misses, "{counts:?} of {} pieces", recorded.misses);
+    assert!(
+        counts.misses >= 1 && counts.misses <= 2 && counts.hits + counts.misses == recorded.misses,
+        "{counts:?} of {} pieces",
+        recorded.misses
+    );
+    let after = piece_files();
+    assert_eq!(after.len(), recorded.misses, "the replaced pieces' files are removed: {after:?}");
+    assert_eq!(after.iter().filter(|file| files.contains(file)).count(), counts.hits, "the other pieces' files are kept");
 
-    // A damaged pieces file: one warning naming it, the fresh compile's results, rebuilt.
-    std::fs::write(project.path().join(PIECES_CACHE_FILE), b"viewdag signature memo\0\x03").unwrap();
+    // A damaged piece file: one warning naming it, the fresh compile's results, written again.
+    std::fs::write(&after[0], b"viewdag signature memo\0\x03").unwrap();
     let (warnings, rebuilt) = cached_compiler_equals_fresh(&spec);
     assert_eq!(warnings.len(), 1, "{warnings:?}");
-    assert!(warnings[0].message.contains(PIECES_CACHE_FILE), "{}", warnings[0].message);
-    assert_eq!(rebuilt.pieces_cache_counts().map(|counts| counts.hits), Some(0));
-    assert_eq!(pieces(&spec).misses, 0, "the pieces file was rebuilt");
+    let name = after[0].file_name().unwrap().to_str().unwrap();
+    assert!(warnings[0].message.contains(&format!("{PIECES_CACHE_DIR}/{name}")), "{}", warnings[0].message);
+    assert_eq!(rebuilt.pieces_cache_counts().map(|counts| counts.misses), Some(1));
+    assert_eq!(pieces(&spec).misses, 0, "the piece file was written again");
+    assert_eq!(piece_files(), after);
 }
 
 /// A `sql` view's reads decode to exactly what was encoded (names, ranges, diagnostics);

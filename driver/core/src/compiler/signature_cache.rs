@@ -3,9 +3,10 @@
 //! process (`check`, `compile`, `run`, an editor's start) on an unchanged project reads each
 //! view's schema, warnings or errors instead of planning it again; `.viewdag/cache/reads.bin`
 //! holds what each `sql` view reads (`viewdag_validate::reads_memo`), so it does not parse
-//! every view's SQL again to find the project's structure; `.viewdag/cache/pieces.bin` holds
-//! the spec's pieces as last parsed (`viewdag_ir::split_parse`), so after an edit a large
-//! spec's YAML is parsed again only around the edit.
+//! every view's SQL again to find the project's structure; `.viewdag/cache/pieces/` holds the
+//! spec's pieces as parsed (`viewdag_ir::split_parse`), one file per piece named by its key,
+//! so after an edit a large spec's YAML is parsed again only around the edit, and only the
+//! pieces the edit changed are written.
 //!
 //! The compiler loads the files before its first parse of a project's spec ([`load`]) and
 //! writes each back at the end of a compile that recorded something new in it ([`save`]).
@@ -21,18 +22,20 @@
 //! - Written atomically: a temporary file of this process, then renamed over the old one; a
 //!   reader sees the old file or the new one, never half of one.
 //! - Bounded: what is written is at most one entry per view of the project (the key its
-//!   value was last looked up with), and one per piece of the spec's last full parse;
-//!   entries of removed views, old definitions and old pieces are dropped.
+//!   value was last looked up with), and one file per piece of the spec's last full parse
+//!   (the other piece files are removed when new ones are written); entries of removed
+//!   views, old definitions and old pieces are dropped.
 //!   Each distinct value is written once (`encode_file`): views that keep their inputs'
 //!   schema share it, so the file is mostly keys.
 //! - A cache that cannot be written (a read-only checkout, a full disk) changes nothing but
 //!   the next process's speed: it is not reported.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use viewdag_ir::{Code, Diagnostic, SpecLocation};
-use viewdag_lower::signature_memo::{MemoCounts, MemoEntry, MemoTable, SignatureMemo, VIEWDAG_VERSION, decode_file, encode_file};
+use viewdag_lower::signature_memo::{MemoCounts, MemoEntry, MemoKey, MemoTable, SignatureMemo, VIEWDAG_VERSION, decode_file, encode_file};
 
 use super::{CompileResponse, Compiler, sort_by_position};
 
@@ -43,9 +46,10 @@ pub const SIGNATURE_CACHE_FILE: &str = ".viewdag/cache/signatures.bin";
 /// (`viewdag_validate::reads_memo`).
 pub const READS_CACHE_FILE: &str = ".viewdag/cache/reads.bin";
 
-/// Where the spec's pieces are kept, relative to the spec's directory
-/// (`viewdag_ir::split_parse`; only a spec large enough to be parsed in pieces has any).
-pub const PIECES_CACHE_FILE: &str = ".viewdag/cache/pieces.bin";
+/// Where the spec's pieces are kept, one file per piece named by its key, relative to the
+/// spec's directory (`viewdag_ir::split_parse`; only a spec large enough to be parsed in
+/// pieces has any).
+pub const PIECES_CACHE_DIR: &str = ".viewdag/cache/pieces";
 
 /// What made the values: viewdag's version and the running executable's size and
 /// modification time, so a rebuilt binary (a development build keeps its version) never
@@ -77,6 +81,54 @@ pub fn load(root: &Path, file: &str) -> (Vec<MemoEntry>, Option<Diagnostic>) {
         // Another build's cache (an upgrade): replaced at the end of the compile, silently.
         Err(error) if error.is_another_build() => (Vec::new(), None),
         Err(error) => (Vec::new(), Some(unreadable(file, &error.to_string()))),
+    }
+}
+
+/// The file of the piece whose key is `key`, in [`PIECES_CACHE_DIR`].
+fn piece_file_name(key: &MemoKey) -> String {
+    format!("{}.bin", blake3::Hash::from_bytes(*key).to_hex())
+}
+
+/// A table of the spec's pieces that reads each piece's file as the parse looks it up; a
+/// file that exists and cannot be used is a miss, and the first such one is noted in
+/// `damage` (its warning).
+fn piece_table(root: &Path, damage: Arc<Mutex<Option<Diagnostic>>>) -> MemoTable {
+    let directory = root.join(PIECES_CACHE_DIR);
+    MemoTable::reading(build_identity(), move |key| {
+        let name = piece_file_name(key);
+        let file = format!("{PIECES_CACHE_DIR}/{name}");
+        let problem = match std::fs::read(directory.join(&name)) {
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return None,
+            Err(error) => error.to_string(),
+            Ok(bytes) => match decode_file(&bytes) {
+                Ok(entries) => match entries.as_slice() {
+                    [(found, value)] if found == key => return Some(Arc::clone(value)),
+                    _ => "it holds another piece".to_string(),
+                },
+                Err(error) if error.is_another_build() => return None,
+                Err(error) => error.to_string(),
+            },
+        };
+        damage.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get_or_insert_with(|| unreadable(&file, &problem));
+        None
+    })
+}
+
+/// Writes each of `fresh` (pieces this process parsed) to its file, then removes the piece
+/// files that are not of `current` (the last parse's pieces).
+fn save_pieces(root: &Path, fresh: &[MemoEntry], current: &[MemoKey]) {
+    let directory = root.join(PIECES_CACHE_DIR);
+    for entry in fresh {
+        let _ = write_atomically(&directory.join(piece_file_name(&entry.0)), &encode_file(std::slice::from_ref(entry)));
+    }
+    let kept: HashSet<String> = current.iter().map(piece_file_name).collect();
+    let Ok(listing) = std::fs::read_dir(&directory) else { return };
+    for file in listing.flatten() {
+        // Only pieces: another process's temporary files (`….bin.PID.tmp`) are left alone.
+        let name = file.file_name();
+        if name.to_str().is_some_and(|name| name.ends_with(".bin") && !kept.contains(name)) {
+            let _ = std::fs::remove_file(file.path());
+        }
     }
 }
 
@@ -174,12 +226,11 @@ impl Compiler {
         }
         let (signatures, signatures_warning) = load(&self.root, SIGNATURE_CACHE_FILE);
         let (reads, reads_warning) = load(&self.root, READS_CACHE_FILE);
-        let (pieces, pieces_warning) = load(&self.root, PIECES_CACHE_FILE);
         let memos = (Arc::new(SignatureMemo::new(build_identity(), signatures)), Arc::new(MemoTable::new(build_identity(), reads)));
         self.db.set_persistent_memos(Some(memos));
-        self.spec_pieces = Some(Arc::new(MemoTable::new(build_identity(), pieces)));
+        self.spec_pieces = Some(Arc::new(piece_table(&self.root, Arc::clone(&self.pieces_damage))));
         self.cache_root = Some(self.root.clone());
-        self.cache_warnings = [signatures_warning, reads_warning, pieces_warning].into_iter().flatten().collect();
+        self.cache_warnings = [signatures_warning, reads_warning].into_iter().flatten().collect();
     }
 
     /// After a compile: reports a cache file that could not be read (once) and saves each
@@ -188,6 +239,9 @@ impl Compiler {
     pub(super) fn save_signature_cache(&mut self, response: &mut CompileResponse) {
         let (Some(signatures), Some(reads)) = (self.db.signature_memo_handle(), self.db.reads_memo_handle()) else { return };
         let Some(root) = self.cache_root.clone() else { return };
+        if let Some(warning) = self.pieces_damage.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take() {
+            self.cache_warnings.push(warning);
+        }
         let rewrite = !self.cache_warnings.is_empty();
         if rewrite {
             response.diagnostics.append(&mut self.cache_warnings);
@@ -204,10 +258,11 @@ impl Compiler {
         if reads.take_recorded() || rewrite {
             let _ = save(&root, READS_CACHE_FILE, &reads, views());
         }
-        if let Some(pieces) = &self.spec_pieces
-            && (pieces.take_recorded() || rewrite)
-        {
-            let _ = write_atomically(&root.join(PIECES_CACHE_FILE), &encode_file(&pieces.current_entries()));
+        if let Some(pieces) = &self.spec_pieces {
+            let fresh = pieces.take_fresh_entries();
+            if !fresh.is_empty() {
+                save_pieces(&root, &fresh, &pieces.current_keys());
+            }
         }
     }
 }
