@@ -22,7 +22,12 @@
 //!   piece and the next top-level key right after it; and no name is declared twice.
 //!   Anything else — and every spec with a problem to report — is parsed whole, so the
 //!   diagnostics are the whole parse's.
-//! - Deterministic: the pieces are inserted in text order whatever thread parsed them.
+//! - Deterministic: the pieces are inserted in text order whatever thread parsed them, and
+//!   where the section is cut depends on the text around each cut only (not on offsets),
+//!   so an edit changes the pieces around it and no other.
+//! - With a table of pieces ([`parse_spec_with`]), a piece found there by its text is read,
+//!   not parsed: it is that text's parse (`crate::piece_memo`'s invariants), so the result
+//!   is the same with and without the table.
 //! - One thread, or a spec under [`SPLIT_MIN_BYTES`], is parsed whole on the caller.
 
 use std::sync::Mutex;

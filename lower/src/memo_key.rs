@@ -2,9 +2,10 @@
 //! signature is a function of — the build, the planning surface's spec, the view's name and
 //! canonical definition, and per relation it reads (in order) its name, kind and schema as
 //! readers see it (qualifiers, types, nullability, field and schema metadata sorted,
-//! functional dependencies). Each field is length-prefixed after a domain tag (a column goes
-//! through arrow's `Hash`, whose strings are terminated), so no two different inputs share
-//! an encoding.
+//! functional dependencies), as the BLAKE3 digest of those bytes (computed once per schema
+//! object a process holds: [`SignatureMemo::schema_digest`]). Each field is length-prefixed
+//! after a domain tag (a column goes through arrow's `Hash`, whose strings are terminated),
+//! so no two different inputs share an encoding.
 //!
 //! Every read here is tracked (the surface input, the view's definition, the inputs the
 //! caller resolved), so a value found by this key is a pure function of tracked reads.
@@ -18,7 +19,7 @@ use viewdag_ir::persistent_memo::put as field;
 use viewdag_ir::{SurfaceInput, ViewInput};
 
 use crate::signature::ViewSignature;
-use crate::signature_memo::{MemoKey, MemoValue};
+use crate::signature_memo::{MemoKey, MemoValue, SignatureMemo};
 use crate::{Db, LowerResult, ViewFailure};
 
 /// The planning surface's part of every key: the canonical JSON of the surface input.
@@ -35,22 +36,30 @@ fn surface_key(db: &dyn Db, surface: SurfaceInput) -> Vec<u8> {
 /// in order, its name, its kind (source, view, materialized view) and the schema a reader
 /// sees through signatures (its placeholder is a function of the name and that schema).
 /// `None` for a view without a definition (it has no signature to memoize).
-pub fn memo_key(db: &dyn Db, build: &str, view: ViewInput, inputs: &[(&str, (&'static [u8], DFSchemaRef))]) -> Option<MemoKey> {
+pub fn memo_key(db: &dyn Db, memo: &SignatureMemo, view: ViewInput, inputs: &[(&str, (&'static [u8], DFSchemaRef))]) -> Option<MemoKey> {
     let definition = view.definition(db).as_ref()?;
-    let mut hasher = crate::definition_digest::definition_hasher(b"viewdag signature memo v1\0", view.name(db), definition);
-    // The rest is gathered first and hashed in one update: a schema is thousands of small
-    // writes, and the hash of a byte stream does not depend on how it is fed.
-    let mut bytes = Vec::with_capacity(1024);
-    field(&mut bytes, build.as_bytes());
+    let mut hasher = crate::definition_digest::definition_hasher(b"viewdag signature memo v2\0", view.name(db), definition);
+    // The rest is gathered first and hashed in one update.
+    let mut bytes = Vec::with_capacity(256);
+    field(&mut bytes, memo.build().as_bytes());
     field(&mut bytes, surface_key(db, SurfaceInput::get(db)));
     field(&mut bytes, &(inputs.len() as u64).to_le_bytes());
     for (name, (kind, schema)) in inputs {
         field(&mut bytes, name.as_bytes());
         field(&mut bytes, kind);
-        hash_schema(&mut bytes, schema);
+        field(&mut bytes, &memo.schema_digest(schema, schema_digest));
     }
     hasher.update(&bytes);
     Some(*hasher.finalize().as_bytes())
+}
+
+/// BLAKE3 of a schema as readers see it ([`hash_schema`]'s bytes): gathered first and hashed
+/// in one update (a schema is thousands of small writes, and the hash of a byte stream does
+/// not depend on how it is fed).
+fn schema_digest(schema: &DFSchema) -> [u8; 32] {
+    let mut bytes = Vec::with_capacity(1024);
+    hash_schema(&mut bytes, schema);
+    *blake3::hash(&bytes).as_bytes()
 }
 
 /// A schema as readers see it: every column's qualifier and field (name, type,

@@ -81,7 +81,7 @@ pub fn view_signature(db: &dyn Db, view: ViewInput) -> LowerResult<ViewSignature
         .iter()
         .map(|read| Ok((read.name.as_str(), signature_schema(db, &read.name)?)))
         .collect::<LowerResult<Vec<_>>>()?;
-    let key = memo_key(db, memo.build(), view, &schemas);
+    let key = memo_key(db, memo, view, &schemas);
     if let Some(value) = key.as_ref().and_then(|key| memo.lookup(view.name(db), key)) {
         return memo_result(value);
     }

@@ -41,7 +41,7 @@ use std::sync::{Arc, Mutex};
 use datafusion::arrow::datatypes::Schema;
 use datafusion::arrow::ipc::convert::{IpcSchemaEncoder, fb_to_schema};
 use datafusion::arrow::ipc::root_as_schema;
-use datafusion::common::{DFSchema, Dependency, FunctionalDependence, FunctionalDependencies};
+use datafusion::common::{DFSchema, DFSchemaRef, Dependency, FunctionalDependence, FunctionalDependencies};
 use viewdag_ir::Diagnostic;
 pub use viewdag_ir::persistent_memo::{
     FILE_FORMAT, HEADER_LENGTH, MemoCounts, MemoEntry, MemoFileError, MemoKey, MemoTable, VIEWDAG_VERSION, decode_file, encode_file,
@@ -63,7 +63,18 @@ pub struct SignatureMemo {
     /// filter keeps its input's schema) decode one value and share it, and a lookup hashes
     /// an address, not the bytes.
     decoded: Mutex<DecodedValues>,
+    /// The digests of the input schemas keys were computed over, by the address of the schema
+    /// (the `Arc` is held here, so the address names that schema only): readers of one view
+    /// or source share its schema object, so each schema is hashed once per process.
+    schema_digests: Mutex<SchemaDigests>,
 }
+
+/// How many schema digests a memo holds at most (a 100,000-view project's cold compile
+/// creates about one schema object per view).
+const MAX_SCHEMA_DIGESTS: usize = 1 << 18;
+
+/// Schema digests by the address of the schema, each with the schema it keeps alive.
+type SchemaDigests = HashMap<usize, (DFSchemaRef, [u8; 32])>;
 
 /// Decoded values by the address of their bytes, each with the bytes it keeps alive.
 type DecodedValues = HashMap<usize, (Arc<[u8]>, MemoValue)>;
@@ -72,7 +83,7 @@ impl SignatureMemo {
     /// A memo for values computed by `build` (viewdag's version and a build identity), with
     /// `entries` as a previous process saved them.
     pub fn new(build: impl Into<String>, entries: impl IntoIterator<Item = MemoEntry>) -> Self {
-        SignatureMemo { table: MemoTable::new(build, entries), decoded: Mutex::default() }
+        SignatureMemo { table: MemoTable::new(build, entries), decoded: Mutex::default(), schema_digests: Mutex::default() }
     }
 
     /// The encoded values (what the driver saves).
@@ -100,6 +111,23 @@ impl SignatureMemo {
         };
         self.table.count_hit();
         Some(value)
+    }
+
+    /// `digest(schema)`, computed once per schema object this memo has seen.
+    pub fn schema_digest(&self, schema: &DFSchemaRef, digest: impl FnOnce(&DFSchema) -> [u8; 32]) -> [u8; 32] {
+        let address = Arc::as_ptr(schema) as usize;
+        if let Some((_, known)) = self.schema_digests.lock().expect("memo lock").get(&address) {
+            return *known;
+        }
+        let computed = digest(schema);
+        let mut digests = self.schema_digests.lock().expect("memo lock");
+        // A long-lived process (an editor's) sees new schema objects with every edit: the
+        // digests are forgotten now and then rather than keeping old schemas alive.
+        if digests.len() >= MAX_SCHEMA_DIGESTS {
+            digests.clear();
+        }
+        digests.insert(address, (Arc::clone(schema), computed));
+        computed
     }
 
     /// Records the outcome lowering gave for `key`.

@@ -20,6 +20,7 @@
 
 pub(crate) mod background_check;
 mod edit_scope;
+pub(crate) mod piece_cache;
 mod replay;
 mod run_loop;
 pub(crate) mod signature_cache;

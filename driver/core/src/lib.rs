@@ -57,7 +57,8 @@ pub mod storage;
 mod task_tables;
 
 pub use compiler::background_check::{BackgroundCheck, CheckCancelled, PreparedCheck};
-pub use compiler::signature_cache::{CacheSaveError, PIECES_CACHE_DIR, READS_CACHE_FILE, SIGNATURE_CACHE_FILE, build_identity};
+pub use compiler::piece_cache::PIECES_CACHE_DIR;
+pub use compiler::signature_cache::{CacheSaveError, READS_CACHE_FILE, SIGNATURE_CACHE_FILE, build_identity};
 pub use compiler::{
     CompileRequest, CompileResponse, Compiler, Planning, ProfileOverrides, ProjectViews, QueryExecution, Recording, SpecInput, ViewOutcome,
     ViewStatus, read_spec_file, sort_by_position,

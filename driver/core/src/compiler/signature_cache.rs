@@ -30,12 +30,11 @@
 //! - A cache that cannot be written (a read-only checkout, a full disk) changes nothing but
 //!   the next process's speed: it is not reported.
 
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 
 use viewdag_ir::{Code, Diagnostic, SpecLocation};
-use viewdag_lower::signature_memo::{MemoCounts, MemoEntry, MemoKey, MemoTable, SignatureMemo, VIEWDAG_VERSION, decode_file, encode_file};
+use viewdag_lower::signature_memo::{MemoCounts, MemoEntry, MemoTable, SignatureMemo, VIEWDAG_VERSION, decode_file, encode_file};
 
 use super::{CompileResponse, Compiler, sort_by_position};
 
@@ -45,11 +44,6 @@ pub const SIGNATURE_CACHE_FILE: &str = ".viewdag/cache/signatures.bin";
 /// Where the `sql` views' reads are kept, relative to the spec's directory
 /// (`viewdag_validate::reads_memo`).
 pub const READS_CACHE_FILE: &str = ".viewdag/cache/reads.bin";
-
-/// Where the spec's pieces are kept, one file per piece named by its key, relative to the
-/// spec's directory (`viewdag_ir::split_parse`; only a spec large enough to be parsed in
-/// pieces has any).
-pub const PIECES_CACHE_DIR: &str = ".viewdag/cache/pieces";
 
 /// What made the values: viewdag's version and the running executable's size and
 /// modification time, so a rebuilt binary (a development build keeps its version) never
@@ -84,56 +78,8 @@ pub fn load(root: &Path, file: &str) -> (Vec<MemoEntry>, Option<Diagnostic>) {
     }
 }
 
-/// The file of the piece whose key is `key`, in [`PIECES_CACHE_DIR`].
-fn piece_file_name(key: &MemoKey) -> String {
-    format!("{}.bin", blake3::Hash::from_bytes(*key).to_hex())
-}
-
-/// A table of the spec's pieces that reads each piece's file as the parse looks it up; a
-/// file that exists and cannot be used is a miss, and the first such one is noted in
-/// `damage` (its warning).
-fn piece_table(root: &Path, damage: Arc<Mutex<Option<Diagnostic>>>) -> MemoTable {
-    let directory = root.join(PIECES_CACHE_DIR);
-    MemoTable::reading(build_identity(), move |key| {
-        let name = piece_file_name(key);
-        let file = format!("{PIECES_CACHE_DIR}/{name}");
-        let problem = match std::fs::read(directory.join(&name)) {
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return None,
-            Err(error) => error.to_string(),
-            Ok(bytes) => match decode_file(&bytes) {
-                Ok(entries) => match entries.as_slice() {
-                    [(found, value)] if found == key => return Some(Arc::clone(value)),
-                    _ => "it holds another piece".to_string(),
-                },
-                Err(error) if error.is_another_build() => return None,
-                Err(error) => error.to_string(),
-            },
-        };
-        damage.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get_or_insert_with(|| unreadable(&file, &problem));
-        None
-    })
-}
-
-/// Writes each of `fresh` (pieces this process parsed) to its file, then removes the piece
-/// files that are not of `current` (the last parse's pieces).
-fn save_pieces(root: &Path, fresh: &[MemoEntry], current: &[MemoKey]) {
-    let directory = root.join(PIECES_CACHE_DIR);
-    for entry in fresh {
-        let _ = write_atomically(&directory.join(piece_file_name(&entry.0)), &encode_file(std::slice::from_ref(entry)));
-    }
-    let kept: HashSet<String> = current.iter().map(piece_file_name).collect();
-    let Ok(listing) = std::fs::read_dir(&directory) else { return };
-    for file in listing.flatten() {
-        // Only pieces: another process's temporary files (`….bin.PID.tmp`) are left alone.
-        let name = file.file_name();
-        if name.to_str().is_some_and(|name| name.ends_with(".bin") && !kept.contains(name)) {
-            let _ = std::fs::remove_file(file.path());
-        }
-    }
-}
-
 /// The one warning of a cache file that cannot be used.
-fn unreadable(file: &str, reason: &str) -> Diagnostic {
+pub(super) fn unreadable(file: &str, reason: &str) -> Diagnostic {
     Diagnostic::new(
         Code::CacheUnreadable,
         SpecLocation::root(),
@@ -211,13 +157,6 @@ impl Compiler {
         self.db.reads_memo_handle().map(|memo| memo.counts())
     }
 
-    /// How many pieces of the spec the persistent cache answered and how many the parses
-    /// recorded since it was loaded (`None` while it is off; pieces are kept for a spec
-    /// parsed in pieces only).
-    pub fn pieces_cache_counts(&self) -> Option<MemoCounts> {
-        self.spec_pieces.as_ref().map(|memo| memo.counts())
-    }
-
     /// Loads the project's cache before the first compile of the project at `self.root`
     /// (a compiler keeps what it loaded; salsa memoizes the rest).
     pub(super) fn load_signature_cache(&mut self) {
@@ -228,7 +167,7 @@ impl Compiler {
         let (reads, reads_warning) = load(&self.root, READS_CACHE_FILE);
         let memos = (Arc::new(SignatureMemo::new(build_identity(), signatures)), Arc::new(MemoTable::new(build_identity(), reads)));
         self.db.set_persistent_memos(Some(memos));
-        self.spec_pieces = Some(Arc::new(piece_table(&self.root, Arc::clone(&self.pieces_damage))));
+        self.load_piece_cache();
         self.cache_root = Some(self.root.clone());
         self.cache_warnings = [signatures_warning, reads_warning].into_iter().flatten().collect();
     }
@@ -239,7 +178,7 @@ impl Compiler {
     pub(super) fn save_signature_cache(&mut self, response: &mut CompileResponse) {
         let (Some(signatures), Some(reads)) = (self.db.signature_memo_handle(), self.db.reads_memo_handle()) else { return };
         let Some(root) = self.cache_root.clone() else { return };
-        if let Some(warning) = self.pieces_damage.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take() {
+        if let Some(warning) = self.take_piece_cache_warning() {
             self.cache_warnings.push(warning);
         }
         let rewrite = !self.cache_warnings.is_empty();
@@ -258,11 +197,6 @@ impl Compiler {
         if reads.take_recorded() || rewrite {
             let _ = save(&root, READS_CACHE_FILE, &reads, views());
         }
-        if let Some(pieces) = &self.spec_pieces {
-            let fresh = pieces.take_fresh_entries();
-            if !fresh.is_empty() {
-                save_pieces(&root, &fresh, &pieces.current_keys());
-            }
-        }
+        self.save_piece_cache(&root);
     }
 }
