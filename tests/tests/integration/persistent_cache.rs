@@ -221,6 +221,17 @@ fn a_new_process_parses_again_only_the_pieces_of_the_spec_an_edit_changed() {
     assert_eq!(after.len(), recorded.misses, "the replaced pieces' files are removed: {after:?}");
     assert_eq!(after.iter().filter(|file| files.contains(file)).count(), counts.hits, "the other pieces' files are kept");
 
+    // A view with an error: the spec is parsed whole (the diagnostic is the whole parse's),
+    // and the pieces' files stay for the fix, which reads every piece but the fixed one's.
+    let broken = edited.replacen("predicate: \"amount > 90\"", "predicate: \"amount > 90\", typo: 1", 1);
+    assert_ne!(broken, edited);
+    let spec = project.write_spec("spec.yaml", &broken);
+    let (_, broken_compiler) = cached_compiler_equals_fresh(&spec);
+    assert!(broken_compiler.parsed_spec().is_some_and(|parsed| !parsed.diagnostics.is_empty()), "the typo is reported");
+    assert_eq!(piece_files(), after, "a spec with an error writes and removes no piece");
+    let spec = project.write_spec("spec.yaml", &edited);
+    assert_eq!(pieces(&spec), MemoCounts { hits: recorded.misses, misses: 0 }, "the fixed spec's pieces are all kept");
+
     // A damaged piece file: one warning naming it, the fresh compile's results, written again.
     std::fs::write(&after[0], b"viewdag signature memo\0\x03").unwrap();
     let (warnings, rebuilt) = cached_compiler_equals_fresh(&spec);
