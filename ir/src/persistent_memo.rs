@@ -18,6 +18,8 @@
 //!   is refused as a whole ([`decode_file`]); nothing in it is used.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::BuildHasher;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use rustc_hash::FxHashMap;
@@ -50,26 +52,42 @@ impl std::fmt::Debug for ValueSource {
 }
 
 /// Encoded values by key, loaded from the previous process and recorded by this one.
+///
+/// Looked up from several threads at once (a compile's workers), so a lookup of a loaded
+/// value takes no lock on the values (they never change once loaded) and one lock of a
+/// shard of the owners' current keys; the counts are atomics.
 #[derive(Debug, Default)]
 pub struct MemoTable {
     /// Who built the values: hashed into every key.
     build: String,
-    /// Keys are BLAKE3 hashes and view names are the project's own: hashed with Fx (never
-    /// iterated into anything saved but through [`MemoTable::entries_for`], which sorts).
-    entries: RwLock<FxHashMap<MemoKey, Arc<[u8]>>>,
+    /// The values a previous process saved, as loaded. Keys are BLAKE3 hashes and view names
+    /// are the project's own: hashed with Fx (never iterated into anything saved but through
+    /// [`MemoTable::entries_for`], [`MemoTable::take_fresh_entries`] and
+    /// [`MemoTable::current_keys`], which sort).
+    loaded: FxHashMap<MemoKey, Arc<[u8]>>,
+    /// The values recorded by this process, and those read from the source since.
+    added: RwLock<FxHashMap<MemoKey, Arc<[u8]>>>,
+    /// Whether a loaded key was recorded again (its loaded value did not decode): from then
+    /// on the added values are looked at first.
+    overridden: AtomicBool,
     /// Every distinct value held, once.
     distinct: Mutex<HashSet<Arc<[u8]>>>,
-    /// Per view name: the key its value was last looked up with.
-    current: Mutex<FxHashMap<String, MemoKey>>,
+    /// Per owner's name: the key its value was last looked up with, in shards by the name's
+    /// hash (workers looking up different views rarely wait for each other).
+    current: [Mutex<FxHashMap<String, MemoKey>>; CURRENT_SHARDS],
     /// Whether a value was recorded since the last [`MemoTable::take_recorded`].
-    recorded: Mutex<bool>,
-    /// Lookups answered and not answered, since the table was made.
-    counts: Mutex<MemoCounts>,
+    recorded: AtomicBool,
+    /// Lookups answered and values recorded, since the table was made.
+    hits: AtomicUsize,
+    misses: AtomicUsize,
     /// Where a value not held yet is read from, for a table made by [`MemoTable::reading`].
     source: Option<ValueSource>,
     /// The keys recorded with a value since the last [`MemoTable::take_fresh_entries`].
     fresh: Mutex<Vec<MemoKey>>,
 }
+
+/// How many shards the owners' current keys are kept in.
+const CURRENT_SHARDS: usize = 8;
 
 impl MemoTable {
     /// A table for values computed by `build` (viewdag's version and a build identity), with
@@ -81,7 +99,7 @@ impl MemoTable {
         // alive, so none is reused meanwhile).
         let mut by_address: HashMap<usize, Arc<[u8]>> = HashMap::new();
         let mut originals: Vec<Arc<[u8]>> = Vec::new();
-        let entries: FxHashMap<MemoKey, Arc<[u8]>> = entries
+        let loaded: FxHashMap<MemoKey, Arc<[u8]>> = entries
             .into_iter()
             .map(|(key, value)| {
                 let held = by_address.entry(value.as_ptr() as usize).or_insert_with(|| {
@@ -92,14 +110,9 @@ impl MemoTable {
             })
             .collect();
         // A new process looks up about one key per saved entry: room for them at once.
-        let current = FxHashMap::with_capacity_and_hasher(entries.len(), Default::default());
-        MemoTable {
-            build: build.into(),
-            entries: RwLock::new(entries),
-            distinct: Mutex::new(distinct),
-            current: Mutex::new(current),
-            ..MemoTable::default()
-        }
+        let per_shard = loaded.len() / CURRENT_SHARDS + 1;
+        let current = std::array::from_fn(|_| Mutex::new(FxHashMap::with_capacity_and_hasher(per_shard, Default::default())));
+        MemoTable { build: build.into(), loaded, distinct: Mutex::new(distinct), current, ..MemoTable::default() }
     }
 
     /// A table for values computed by `build` that reads each value from `source` the first
@@ -114,71 +127,98 @@ impl MemoTable {
         &self.build
     }
 
+    /// The shard of `owner`'s current key.
+    fn current_of(&self, owner: &str) -> std::sync::MutexGuard<'_, FxHashMap<String, MemoKey>> {
+        let shard = (rustc_hash::FxBuildHasher.hash_one(owner) as usize) % CURRENT_SHARDS;
+        self.current[shard].lock().expect("memo lock")
+    }
+
+    /// The value held for `key` (the last recorded, else the loaded one), if any.
+    fn held(&self, key: &MemoKey) -> Option<Arc<[u8]>> {
+        if self.overridden.load(Ordering::Acquire)
+            && let Some(value) = self.added.read().expect("memo lock").get(key)
+        {
+            return Some(Arc::clone(value));
+        }
+        match self.loaded.get(key) {
+            Some(value) => Some(Arc::clone(value)),
+            None => self.added.read().expect("memo lock").get(key).cloned(),
+        }
+    }
+
     /// The bytes held for `key`, noting it as `view`'s current key. Not counted: the caller
     /// counts a hit ([`MemoTable::count_hit`]) once the bytes decode.
     pub fn lookup(&self, view: &str, key: &MemoKey) -> Option<Arc<[u8]>> {
-        self.current.lock().expect("memo lock").insert(view.to_string(), *key);
-        if let Some(value) = self.entries.read().expect("memo lock").get(key) {
-            return Some(Arc::clone(value));
+        self.current_of(view).insert(view.to_string(), *key);
+        if let Some(value) = self.held(key) {
+            return Some(value);
         }
         let value = (self.source.as_ref()?.0)(key)?;
-        self.entries.write().expect("memo lock").insert(*key, Arc::clone(&value));
+        self.added.write().expect("memo lock").insert(*key, Arc::clone(&value));
         Some(value)
     }
 
     /// Counts a lookup answered.
     pub fn count_hit(&self) {
-        self.counts.lock().expect("memo lock").hits += 1;
+        self.hits.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Records `bytes` as the value of `key` (`view`'s current key); `None`, a value that
     /// could not be encoded, is counted and not recorded.
     pub fn record(&self, view: &str, key: MemoKey, bytes: Option<Vec<u8>>) {
-        self.current.lock().expect("memo lock").insert(view.to_string(), key);
-        self.counts.lock().expect("memo lock").misses += 1;
+        self.current_of(view).insert(view.to_string(), key);
+        self.misses.fetch_add(1, Ordering::Relaxed);
         let Some(bytes) = bytes else { return };
         let bytes = shared(&mut self.distinct.lock().expect("memo lock"), Arc::from(bytes));
-        self.entries.write().expect("memo lock").insert(key, bytes);
+        self.added.write().expect("memo lock").insert(key, bytes);
+        if self.loaded.contains_key(&key) {
+            self.overridden.store(true, Ordering::Release);
+        }
         self.fresh.lock().expect("memo lock").push(key);
-        *self.recorded.lock().expect("memo lock") = true;
+        self.recorded.store(true, Ordering::Relaxed);
     }
 
     /// The entries recorded since the last call, ordered by key (what a table kept one value
     /// per file writes); clears [`MemoTable::take_recorded`]'s flag too.
     pub fn take_fresh_entries(&self) -> Vec<MemoEntry> {
-        *self.recorded.lock().expect("memo lock") = false;
+        self.recorded.store(false, Ordering::Relaxed);
         let fresh = std::mem::take(&mut *self.fresh.lock().expect("memo lock"));
-        let entries = self.entries.read().expect("memo lock");
-        let kept: BTreeMap<MemoKey, Arc<[u8]>> = fresh.into_iter().filter_map(|key| Some((key, Arc::clone(entries.get(&key)?)))).collect();
+        let kept: BTreeMap<MemoKey, Arc<[u8]>> = fresh.into_iter().filter_map(|key| Some((key, self.held(&key)?))).collect();
         kept.into_iter().collect()
     }
 
     /// Whether a value was recorded since the last call (so a saved table would differ).
     pub fn take_recorded(&self) -> bool {
-        std::mem::take(&mut *self.recorded.lock().expect("memo lock"))
+        self.recorded.swap(false, Ordering::Relaxed)
     }
 
     /// How many lookups were answered and how many values recorded so far.
     pub fn counts(&self) -> MemoCounts {
-        *self.counts.lock().expect("memo lock")
+        MemoCounts { hits: self.hits.load(Ordering::Relaxed), misses: self.misses.load(Ordering::Relaxed) }
     }
 
     /// Forgets which key each owner was last looked up with: for a memo whose owners a
     /// use derives again from scratch (a spec's pieces, each parse), so that
     /// [`MemoTable::current_keys`] are that use's keys only.
     pub fn clear_current(&self) {
-        self.current.lock().expect("memo lock").clear();
+        for shard in &self.current {
+            shard.lock().expect("memo lock").clear();
+        }
     }
 
     /// Every owner's last key, ordered (what a table kept one value per file keeps).
     pub fn current_keys(&self) -> Vec<MemoKey> {
-        let keys: std::collections::BTreeSet<MemoKey> = self.current.lock().expect("memo lock").values().copied().collect();
+        let mut keys = std::collections::BTreeSet::new();
+        for shard in &self.current {
+            keys.extend(shard.lock().expect("memo lock").values().copied());
+        }
         keys.into_iter().collect()
     }
 
-    /// How many entries the table holds (loaded and recorded).
+    /// How many entries the table holds (loaded and added).
     pub fn len(&self) -> usize {
-        self.entries.read().expect("memo lock").len()
+        let added = self.added.read().expect("memo lock");
+        self.loaded.len() + added.keys().filter(|key| !self.loaded.contains_key(*key)).count()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -188,10 +228,11 @@ impl MemoTable {
     /// What to save: for each of `views` that was looked up, the entry of its last key,
     /// ordered by key (so equal tables save equal bytes).
     pub fn entries_for<'a>(&self, views: impl IntoIterator<Item = &'a str>) -> Vec<MemoEntry> {
-        let current = self.current.lock().expect("memo lock");
-        let entries = self.entries.read().expect("memo lock");
-        let kept: BTreeMap<MemoKey, Arc<[u8]>> =
-            views.into_iter().filter_map(|view| current.get(view)).filter_map(|key| Some((*key, Arc::clone(entries.get(key)?)))).collect();
+        let kept: BTreeMap<MemoKey, Arc<[u8]>> = views
+            .into_iter()
+            .filter_map(|view| self.current_of(view).get(view).copied())
+            .filter_map(|key| Some((key, self.held(&key)?)))
+            .collect();
         kept.into_iter().collect()
     }
 }
@@ -412,4 +453,57 @@ pub fn decode_file(bytes: &[u8]) -> Result<Vec<MemoEntry>, MemoFileError> {
         return Err(MemoFileError::Corrupted);
     }
     Ok(entries)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(byte: u8) -> MemoKey {
+        [byte; 32]
+    }
+
+    fn value(text: &str) -> Arc<[u8]> {
+        Arc::from(text.as_bytes())
+    }
+
+    #[test]
+    fn a_value_recorded_again_replaces_the_loaded_one_in_lookups_and_in_what_is_saved() {
+        let table = MemoTable::new("build", [(key(1), value("a")), (key(2), value("b"))]);
+        assert_eq!(table.lookup("one", &key(1)).as_deref(), Some(&b"a"[..]));
+        assert_eq!(table.lookup("two", &key(2)).as_deref(), Some(&b"b"[..]));
+        assert!(table.lookup("three", &key(3)).is_none());
+        // `two`'s loaded value did not decode: recorded again under the same key.
+        table.record("two", key(2), Some(b"b2".to_vec()));
+        table.record("three", key(3), Some(b"c".to_vec()));
+        table.count_hit();
+        assert_eq!(table.counts(), MemoCounts { hits: 1, misses: 2 });
+        assert!(table.take_recorded() && !table.take_recorded());
+        assert_eq!(table.lookup("two", &key(2)).as_deref(), Some(&b"b2"[..]));
+        let saved: Vec<(MemoKey, Vec<u8>)> =
+            table.entries_for(["one", "two", "three", "never looked up"]).into_iter().map(|(key, value)| (key, value.to_vec())).collect();
+        assert_eq!(saved, vec![(key(1), b"a".to_vec()), (key(2), b"b2".to_vec()), (key(3), b"c".to_vec())]);
+        assert_eq!(table.len(), 3);
+        let fresh: Vec<MemoKey> = table.take_fresh_entries().into_iter().map(|(key, _)| key).collect();
+        assert_eq!(fresh, vec![key(2), key(3)]);
+        assert!(table.take_fresh_entries().is_empty());
+    }
+
+    #[test]
+    fn a_reading_table_reads_each_value_once_and_keeps_the_current_keys_of_its_last_use() {
+        let reads = Arc::new(AtomicUsize::new(0));
+        let counted = Arc::clone(&reads);
+        let table = MemoTable::reading("build", move |key| {
+            counted.fetch_add(1, Ordering::Relaxed);
+            (key[0] % 2 == 1).then(|| value("odd"))
+        });
+        assert!(table.lookup("first", &key(1)).is_some());
+        assert!(table.lookup("first again", &key(1)).is_some());
+        assert!(table.lookup("second", &key(2)).is_none());
+        assert_eq!(reads.load(Ordering::Relaxed), 2, "a value read is held");
+        assert_eq!(table.current_keys(), vec![key(1), key(2)]);
+        table.clear_current();
+        assert!(table.lookup("third", &key(3)).is_some());
+        assert_eq!(table.current_keys(), vec![key(3)]);
+    }
 }

@@ -3,10 +3,8 @@
 //! process (`check`, `compile`, `run`, an editor's start) on an unchanged project reads each
 //! view's schema, warnings or errors instead of planning it again; `.viewdag/cache/reads.bin`
 //! holds what each `sql` view reads (`viewdag_validate::reads_memo`), so it does not parse
-//! every view's SQL again to find the project's structure; `.viewdag/cache/pieces/` holds the
-//! spec's pieces as parsed (`viewdag_ir::split_parse`), one file per piece named by its key,
-//! so after an edit a large spec's YAML is parsed again only around the edit, and only the
-//! pieces the edit changed are written.
+//! every view's SQL again to find the project's structure. (The spec's pieces are kept next
+//! to them, one file per piece: `super::piece_cache`, loaded and saved with these.)
 //!
 //! The compiler loads the files before its first parse of a project's spec ([`load`]) and
 //! writes each back at the end of a compile that recorded something new in it ([`save`]).
@@ -22,9 +20,7 @@
 //! - Written atomically: a temporary file of this process, then renamed over the old one; a
 //!   reader sees the old file or the new one, never half of one.
 //! - Bounded: what is written is at most one entry per view of the project (the key its
-//!   value was last looked up with), and one file per piece of the spec's last full parse
-//!   (the other piece files are removed when new ones are written); entries of removed
-//!   views, old definitions and old pieces are dropped.
+//!   value was last looked up with); entries of removed views and old definitions are dropped.
 //!   Each distinct value is written once (`encode_file`): views that keep their inputs'
 //!   schema share it, so the file is mostly keys.
 //! - A cache that cannot be written (a read-only checkout, a full disk) changes nothing but
