@@ -118,6 +118,8 @@ impl MemoTable {
     /// A table for values computed by `build` that reads each value from `source` the first
     /// time its key is looked up (values kept one per file: a process reads the ones it
     /// needs, and writes back only the ones it recorded, [`MemoTable::take_fresh_entries`]).
+    /// `source` is the host's I/O: such a table is for work outside salsa (the spec's
+    /// parse), never for a tracked query.
     pub fn reading(build: impl Into<String>, source: impl Fn(&MemoKey) -> Option<Arc<[u8]>> + Send + Sync + 'static) -> Self {
         MemoTable { build: build.into(), source: Some(ValueSource(Box::new(source))), ..MemoTable::default() }
     }

@@ -216,9 +216,9 @@ fn parse_piece(lines: &Lines<'_>, (start, end): (usize, usize), indent: usize, m
     let piece_lines = || (start..end).map(|index| lines.line(index).to_string()).collect();
     // The piece's first line (its first entry's key) names it in the table.
     let owner = lines.line(start);
-    let key = memo.map(|memo| piece_key(memo.build(), indent, text));
-    if let (Some(memo), Some(key)) = (memo, &key)
-        && let Some((spans, views)) = memo.lookup(owner, key).as_deref().and_then(decode_piece)
+    let keyed = memo.map(|memo| (memo, piece_key(memo.build(), indent, text)));
+    if let Some((memo, key)) = keyed
+        && let Some((spans, views)) = memo.lookup(owner, &key).as_deref().and_then(decode_piece)
     {
         memo.count_hit();
         return Some(Piece { spans, lines: piece_lines(), views });
@@ -245,7 +245,7 @@ fn parse_piece(lines: &Lines<'_>, (start, end): (usize, usize), indent: usize, m
         return None;
     }
     // What the table keeps of the entries: their document, before serde consumes it.
-    let entries_json = memo.and_then(|_| serde_json::to_vec(&entries).ok());
+    let entries_json = keyed.and_then(|_| serde_json::to_vec(&entries).ok());
     let mut scratch = ParsedSpec { spans: std::sync::Arc::new(spans), ..ParsedSpec::default() };
     for (name, value) in entries {
         read_section_entry(Section::Views, name, value, &mut scratch);
@@ -255,7 +255,7 @@ fn parse_piece(lines: &Lines<'_>, (start, end): (usize, usize), indent: usize, m
     }
     let ParsedSpec { spans, views, .. } = scratch;
     let spans = std::sync::Arc::try_unwrap(spans).ok()?.into_piece();
-    if let (Some(memo), Some(key)) = (memo, key) {
+    if let Some((memo, key)) = keyed {
         match &entries_json {
             Some(json) => record_piece(memo, owner, key, &spans, json, &views),
             None => memo.record(owner, key, None),

@@ -32,14 +32,13 @@ fn surface_key(db: &dyn Db, surface: SurfaceInput) -> Vec<u8> {
     blake3::hash(&bytes).as_bytes().to_vec()
 }
 
-/// The key of `view`'s signature computed by `build` over `inputs`: per relation it reads,
+/// The key of `view`'s signature computed by `memo`'s build over `inputs`: per relation it reads,
 /// in order, its name, its kind (source, view, materialized view) and the schema a reader
 /// sees through signatures (its placeholder is a function of the name and that schema).
 /// `None` for a view without a definition (it has no signature to memoize).
 pub fn memo_key(db: &dyn Db, memo: &SignatureMemo, view: ViewInput, inputs: &[(&str, (&'static [u8], DFSchemaRef))]) -> Option<MemoKey> {
     let definition = view.definition(db).as_ref()?;
     let mut hasher = crate::definition_digest::definition_hasher(b"viewdag signature memo v2\0", view.name(db), definition);
-    // The rest is gathered first and hashed in one update.
     let mut bytes = Vec::with_capacity(256);
     field(&mut bytes, memo.build().as_bytes());
     field(&mut bytes, surface_key(db, SurfaceInput::get(db)));

@@ -14,10 +14,10 @@
 //!   decoding rebuilds (the view's `sql` field, with or without a range); a value that does
 //!   not decode is a miss.
 
+use viewdag_ir::persistent_memo::{MemoKey, MemoTable, Reader, put, put_number};
 use viewdag_ir::{Diagnostic, SpecLocation};
 
 use crate::reads::{Read, ViewReads};
-use viewdag_ir::persistent_memo::{MemoKey, MemoTable, Reader, put, put_number};
 
 /// The reads of the `sql` view `view` (SQL text `query`, table functions allowed
 /// `table_functions`): from `table` when it holds them, else `compute`d and recorded.

@@ -17,10 +17,10 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use viewdag_ir::Diagnostic;
-use viewdag_lower::signature_memo::{MemoCounts, MemoEntry, MemoKey, MemoTable, decode_file, encode_file};
+use viewdag_lower::signature_memo::{MemoCounts, MemoEntry, MemoKey, MemoTable, encode_file};
 
 use super::Compiler;
-use super::signature_cache::{build_identity, unreadable, write_atomically};
+use super::signature_cache::{build_identity, load, unreadable, write_atomically};
 
 /// Where the spec's pieces are kept, one file per piece named by its key, relative to the
 /// spec's directory (`viewdag_ir::split_parse`; only a spec large enough to be parsed in
@@ -36,23 +36,18 @@ fn piece_file_name(key: &MemoKey) -> String {
 /// file that exists and cannot be used is a miss, and the first such one is noted in
 /// `damage` (its warning).
 fn piece_table(root: &Path, damage: Arc<Mutex<Option<Diagnostic>>>) -> MemoTable {
-    let directory = root.join(PIECES_CACHE_DIR);
+    let root = root.to_path_buf();
     MemoTable::reading(build_identity(), move |key| {
-        let name = piece_file_name(key);
-        let file = format!("{PIECES_CACHE_DIR}/{name}");
-        let problem = match std::fs::read(directory.join(&name)) {
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return None,
-            Err(error) => error.to_string(),
-            Ok(bytes) => match decode_file(&bytes) {
-                Ok(entries) => match entries.as_slice() {
-                    [(found, value)] if found == key => return Some(Arc::clone(value)),
-                    _ => "it holds another piece".to_string(),
-                },
-                Err(error) if error.is_another_build() => return None,
-                Err(error) => error.to_string(),
-            },
+        let file = format!("{PIECES_CACHE_DIR}/{}", piece_file_name(key));
+        let (entries, warning) = load(&root, &file);
+        let warning = match (entries.as_slice(), warning) {
+            ([(found, value)], None) if found == key => return Some(Arc::clone(value)),
+            // No file, or another build's.
+            ([], None) => return None,
+            (_, Some(warning)) => warning,
+            _ => unreadable(&file, "it holds another piece"),
         };
-        damage.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get_or_insert_with(|| unreadable(&file, &problem));
+        damage.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get_or_insert(warning);
         None
     })
 }
