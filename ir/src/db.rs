@@ -52,7 +52,7 @@ pub struct ViewInput {
     pub name: String,
     /// `None` when the view failed to parse (a diagnostic says why).
     #[returns(ref)]
-    pub definition: Option<ViewDefinition>,
+    pub definition: Option<Arc<ViewDefinition>>,
     /// For a materialized view during a run: the Delta table its task wrote. Readers then
     /// scan that table instead of the placeholder. `None` when compiling.
     #[returns(ref)]

@@ -5,6 +5,8 @@
 //! views reading it are reported as blocked, not as reading an unknown name) and every other
 //! entry still compiles.
 
+use std::sync::Arc;
+
 use indexmap::IndexMap;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -20,11 +22,11 @@ use crate::suggestion::closest;
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ParsedSpec {
     pub sources: IndexMap<String, Option<SourceSpec>>,
-    pub views: IndexMap<String, Option<ViewDefinition>>,
+    pub views: IndexMap<String, Option<Arc<ViewDefinition>>>,
     pub outputs: IndexMap<String, Option<OutputSpec>>,
     pub profile: ProfileSpec,
     /// Shared with the driver's copy of the spec, so an edit can update it in place.
-    pub spans: std::sync::Arc<SpanIndex>,
+    pub spans: Arc<SpanIndex>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -244,7 +246,7 @@ pub(crate) fn read_section_entry(section: Section, name: String, value: Value, p
         }
         Section::Views => {
             let view = read_view(&name, value, parsed);
-            parsed.views.insert(name, view);
+            parsed.views.insert(name, view.map(Arc::new));
         }
         Section::Outputs => {
             let output = read_entry::<OutputSpec>(section, &name, value, parsed);

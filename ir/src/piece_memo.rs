@@ -12,6 +12,8 @@
 //!   entries' document as JSON text, which serde reads into the same view definitions as it
 //!   reads the YAML document: JSON parses several times faster than the YAML it came from.
 
+use std::sync::Arc;
+
 use indexmap::IndexMap;
 
 use crate::persistent_memo::{MemoKey, MemoTable, Reader, put};
@@ -19,7 +21,7 @@ use crate::spans::SpanIndex;
 use crate::spec::{RawViewSpec, ViewDefinition};
 
 /// A piece's entries: each view's definition by name, in the piece's order.
-pub(crate) type PieceViews = IndexMap<String, Option<ViewDefinition>>;
+pub(crate) type PieceViews = IndexMap<String, Option<Arc<ViewDefinition>>>;
 
 /// The layout of a piece's value (changed with any change of what it holds).
 const PIECE_LAYOUT: u8 = 1;
@@ -59,7 +61,7 @@ pub(crate) fn decode_piece(bytes: &[u8]) -> Option<(SpanIndex, PieceViews)> {
     let entries: IndexMap<String, RawViewSpec> = serde_json::from_slice(entries_json).ok()?;
     let mut views = IndexMap::with_capacity(entries.len());
     for (name, raw) in entries {
-        views.insert(name, Some(raw.into_definition().ok()?));
+        views.insert(name, Some(Arc::new(raw.into_definition().ok()?)));
     }
     Some((spans, views))
 }
@@ -94,7 +96,9 @@ mod tests {
         let json = serde_json::to_vec(&entries).expect("JSON");
         let views: PieceViews = entries
             .into_iter()
-            .map(|(name, value)| (name, serde_json::from_value::<RawViewSpec>(value).ok().and_then(|raw| raw.into_definition().ok())))
+            .map(|(name, value)| {
+                (name, serde_json::from_value::<RawViewSpec>(value).ok().and_then(|raw| raw.into_definition().ok()).map(Arc::new))
+            })
             .collect();
         assert!(views.values().all(Option::is_some));
         let memo = MemoTable::new("build", []);

@@ -51,6 +51,7 @@ pub mod materialization;
 pub mod memo_key;
 pub mod project;
 pub mod queries;
+pub mod schema_interner;
 pub mod signature;
 pub mod signature_memo;
 pub mod transforms;
@@ -82,6 +83,9 @@ pub trait Db: viewdag_validate::Db + viewdag_surface::Db {
     /// The signature memo [`view_signature`] consults, when the host keeps one across
     /// processes (see [`signature_memo`]: its values are pure functions of their keys).
     fn signature_memo(&self) -> Option<&signature_memo::SignatureMemo>;
+
+    /// Where views' output schemas are shared by value ([`schema_interner`]).
+    fn schema_interner(&self) -> &schema_interner::SchemaInterner;
 }
 
 /// A view's P0 plan with what it scans.

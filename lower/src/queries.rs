@@ -117,7 +117,7 @@ fn signature_of(db: &dyn Db, view: ViewInput, inputs: &[PlannedInput]) -> LowerR
             return Err(ViewFailure::Errors(Arc::new(errors)));
         }
     }
-    Ok(ViewSignature { schema: Arc::new(unqualified), warnings: Arc::new(warnings) })
+    Ok(ViewSignature { schema: db.schema_interner().intern(unqualified), warnings: Arc::new(warnings) })
 }
 
 /// What makes a materialized view's schema unwritable as a Delta table: a column type Delta

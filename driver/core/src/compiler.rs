@@ -659,7 +659,7 @@ impl Compiler {
     fn definitions_scope(&self) -> EditScope {
         let views: std::collections::BTreeSet<String> = self.edited_views.iter().cloned().collect();
         let keeps_shape = |(view, reads_before, materialized_before): &(ViewInput, viewdag_validate::ViewReads, bool)| {
-            let materialized = view.definition(&self.db).as_ref().is_some_and(ViewDefinition::is_materialized);
+            let materialized = view.definition(&self.db).as_deref().is_some_and(ViewDefinition::is_materialized);
             materialized == *materialized_before && viewdag_validate::view_reads(&self.db, *view) == reads_before
         };
         match self.view_list_sets == 0 && self.set_definitions.iter().all(keeps_shape) {
@@ -994,12 +994,12 @@ impl Compiler {
     }
 
     /// Sets view `name`'s definition if it changed; returns 1 if it was set.
-    fn set_view_definition(&mut self, input: ViewInput, name: &str, definition: &Option<ViewDefinition>) -> usize {
+    fn set_view_definition(&mut self, input: ViewInput, name: &str, definition: &Option<Arc<ViewDefinition>>) -> usize {
         if input.definition(&self.db) == definition {
             return 0;
         }
         let reads_before = viewdag_validate::view_reads(&self.db, input).clone();
-        let materialized_before = input.definition(&self.db).as_ref().is_some_and(ViewDefinition::is_materialized);
+        let materialized_before = input.definition(&self.db).as_deref().is_some_and(ViewDefinition::is_materialized);
         self.set_definitions.push((input, reads_before, materialized_before));
         input.set_definition(&mut self.db).to(definition.clone());
         self.edited_views.push(name.to_string());
@@ -1007,7 +1007,7 @@ impl Compiler {
     }
 
     /// The input of a view the spec did not have before.
-    fn new_view_input(&mut self, name: &str, definition: Option<ViewDefinition>) -> ViewInput {
+    fn new_view_input(&mut self, name: &str, definition: Option<Arc<ViewDefinition>>) -> ViewInput {
         // Not broken until the structure says so (`sync_broken_views`, before any query asks).
         // A run binds and unbinds `materialized_table` between tasks: the one low-durability
         // field, so that a binding leaves every memo that reads none shallowly verified.

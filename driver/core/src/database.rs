@@ -10,6 +10,7 @@ use datafusion::execution::cache::cache_manager::CacheManagerConfig;
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use salsa::plumbing::AsId;
 use viewdag_ir::ProviderIdentity;
+use viewdag_lower::schema_interner::SchemaInterner;
 use viewdag_lower::signature_memo::{MemoTable, SignatureMemo};
 use viewdag_schedule::Volume;
 
@@ -61,6 +62,8 @@ pub struct Database {
     /// The `sql` views' reads kept across processes, likewise
     /// (`viewdag_validate::reads_memo`).
     reads_memo: Option<Arc<MemoTable>>,
+    /// Views' output schemas shared by value (`viewdag_lower::schema_interner`).
+    schemas: Arc<SchemaInterner>,
 }
 
 /// DataFusion's runtime environment without its list-files cache. DataFusion 55 caches every
@@ -99,6 +102,7 @@ impl Database {
             memory_runs: Arc::default(),
             signature_memo: None,
             reads_memo: None,
+            schemas: Arc::default(),
         }
     }
 
@@ -215,6 +219,10 @@ impl viewdag_surface::Db for Database {
 impl viewdag_lower::Db for Database {
     fn signature_memo(&self) -> Option<&SignatureMemo> {
         self.signature_memo.as_deref()
+    }
+
+    fn schema_interner(&self) -> &SchemaInterner {
+        &self.schemas
     }
 }
 

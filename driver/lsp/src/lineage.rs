@@ -23,7 +23,8 @@ pub fn column_lineage(compiler: &Compiler, relation: &str, column: &str) -> Vec<
             steps.push(format!("source `{relation}`, column `{column}`"));
             break;
         }
-        let Some(Some(ViewDefinition { transform, .. })) = parsed.views.get(&relation) else { break };
+        let Some(Some(definition)) = parsed.views.get(&relation) else { break };
+        let ViewDefinition { transform, .. } = &**definition;
         let has_column =
             |name: &str| compiler.snapshot().relation_schema(name).is_some_and(|schema| schema.field_with_name(&column).is_ok());
         let next: Option<(String, String)> = match transform {

@@ -8,6 +8,7 @@
 //! cargo run --release -p viewdag-tests --bin bench-compile -- --warm-process 1000 10000 100000   # only the cache across processes
 //! cargo run --release -p viewdag-tests --bin bench-compile -- --parse 1000 10000 100000   # only the spec's parse
 //! cargo run --release -p viewdag-tests --bin bench-compile -- --wide-sql 100 300   # SQL views 469–700 columns wide
+//! cargo run --release -p viewdag-tests --bin bench-compile -- --write-project DIR sql 100000   # a project kept for profiling
 //!   (`VIEWDAG_BENCH_BEFORE_CLI=path/to/viewdag-cli`: also another build's check of the same specs)
 //! cargo build --release -p viewdag-tests --bin viewdag-cli && \
 //!   cargo run --release -p viewdag-tests --bin bench-compile -- --check-process 1000 10000 100000   # `viewdag check` processes
@@ -924,12 +925,33 @@ fn synthetic_row(shape: DagShape, count: usize, full_baseline_limit: usize) {
     );
 }
 
+/// `--write-project DIR SHAPE COUNT`: writes the generated project (sources and
+/// `spec.yaml`, seed 42, as every scenario generates it) into `DIR`, kept for profiling a
+/// command on it by hand.
+fn write_project(arguments: &[String]) {
+    let [directory, shape, count] = arguments else {
+        panic!("usage: bench-compile --write-project DIR transforms|sql COUNT");
+    };
+    let shape = DagShape::from_name(shape).expect("a shape: transforms or sql");
+    let count: usize = count.parse().expect("a view count");
+    let directory = PathBuf::from(directory);
+    std::fs::create_dir_all(&directory).expect("the directory is created");
+    let dag = SyntheticDag::generate(shape, count, 42);
+    dag.write_sources(&directory);
+    std::fs::write(directory.join("spec.yaml"), dag.spec_yaml()).expect("the spec is written");
+    println!("{}", directory.join("spec.yaml").display());
+}
+
 /// The allocator of this binary (see `mimalloc` in the workspace's Cargo.toml).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
     let arguments: Vec<String> = std::env::args().skip(1).collect();
+    if arguments.first().map(String::as_str) == Some("--write-project") {
+        write_project(&arguments[1..]);
+        return;
+    }
     if arguments.first().map(String::as_str) == Some("--scenario") {
         let count: usize = arguments.get(2).and_then(|count| count.parse().ok()).unwrap_or(1000);
         let shape = arguments.get(3).and_then(|shape| DagShape::from_name(shape)).unwrap_or(DagShape::Transforms);
