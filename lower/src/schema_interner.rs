@@ -16,8 +16,8 @@
 //!   grown to twice its size after the last sweep, schemas only it holds are dropped, so an
 //!   editor's long-lived process does not keep every schema it has ever seen.
 
+use std::borrow::Borrow;
 use std::collections::HashSet;
-use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex};
 
 use datafusion::common::{DFSchema, DFSchemaRef};
@@ -38,31 +38,20 @@ struct Interned {
     kept: usize,
 }
 
-/// A schema hashed and compared by value.
-#[derive(Debug)]
+/// A schema hashed and compared by value (`DFSchema`'s own `Hash` and `Eq`), looked up by
+/// the `DFSchema` it holds so that a schema already held allocates nothing.
+#[derive(Debug, PartialEq, Eq, Hash)]
 struct ByValue(DFSchemaRef);
 
-impl PartialEq for ByValue {
-    fn eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.0, &other.0) || *self.0 == *other.0
-    }
-}
-
-impl Eq for ByValue {}
-
-impl Hash for ByValue {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        // Fields (names, types, nullability, metadata) and the qualifiers: what tells
-        // schemas apart in practice; equality compares the rest.
-        self.0.hash(state);
-        self.0.iter().for_each(|(qualifier, _)| qualifier.hash(state));
+impl Borrow<DFSchema> for ByValue {
+    fn borrow(&self) -> &DFSchema {
+        &self.0
     }
 }
 
 impl SchemaInterner {
     /// The interned schema equal to `schema` (`schema` itself the first time).
     pub fn intern(&self, schema: DFSchema) -> DFSchemaRef {
-        let schema = ByValue(Arc::new(schema));
         let mut state = self.state.lock().expect("schema interner lock");
         if let Some(known) = state.schemas.get(&schema) {
             return Arc::clone(&known.0);
@@ -71,8 +60,8 @@ impl SchemaInterner {
             state.schemas.retain(|held| Arc::strong_count(&held.0) > 1);
             state.kept = state.schemas.len();
         }
-        let interned = Arc::clone(&schema.0);
-        state.schemas.insert(schema);
+        let interned = Arc::new(schema);
+        state.schemas.insert(ByValue(Arc::clone(&interned)));
         interned
     }
 

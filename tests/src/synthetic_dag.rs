@@ -473,14 +473,22 @@ pub struct SyntheticProject {
 }
 
 impl SyntheticProject {
-    /// Generates `count` views of `shape` (seed 42), writes the sources and the spec.
+    /// Generates `count` views of `shape` (seed 42), writes the sources and the spec into a
+    /// temporary directory.
     pub fn create(shape: DagShape, count: usize) -> SyntheticProject {
         let directory = tempfile::tempdir().expect("a temporary directory");
+        let (dag, spec_path, text) = SyntheticProject::write_into(directory.path(), shape, count);
+        SyntheticProject { directory, dag, spec_path, text }
+    }
+
+    /// Generates `count` views of `shape` (seed 42) and writes the sources and `spec.yaml`
+    /// into `directory`: the DAG, the spec's path and its text.
+    pub fn write_into(directory: &std::path::Path, shape: DagShape, count: usize) -> (SyntheticDag, PathBuf, String) {
         let dag = SyntheticDag::generate(shape, count, 42);
-        dag.write_sources(directory.path());
-        let spec_path = directory.path().join("spec.yaml");
+        dag.write_sources(directory);
+        let spec_path = directory.join("spec.yaml");
         let text = dag.spec_yaml();
         std::fs::write(&spec_path, &text).expect("the spec is written");
-        SyntheticProject { directory, dag, spec_path, text }
+        (dag, spec_path, text)
     }
 }

@@ -934,12 +934,9 @@ fn write_project(arguments: &[String]) {
     };
     let shape = DagShape::from_name(shape).expect("a shape: transforms or sql");
     let count: usize = count.parse().expect("a view count");
-    let directory = PathBuf::from(directory);
-    std::fs::create_dir_all(&directory).expect("the directory is created");
-    let dag = SyntheticDag::generate(shape, count, 42);
-    dag.write_sources(&directory);
-    std::fs::write(directory.join("spec.yaml"), dag.spec_yaml()).expect("the spec is written");
-    println!("{}", directory.join("spec.yaml").display());
+    std::fs::create_dir_all(directory).expect("the directory is created");
+    let (_, spec_path, _) = SyntheticProject::write_into(directory.as_ref(), shape, count);
+    println!("{}", spec_path.display());
 }
 
 /// The allocator of this binary (see `mimalloc` in the workspace's Cargo.toml).
